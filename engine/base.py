@@ -1,0 +1,177 @@
+"""What every recommender model shares: the indexed training data and the model interface.
+
+Models are scikit-learn-like: `__init__` stores parameters, `fit` learns attributes ending in
+`_` and returns `self`, and scoring before `fit` raises `NotFittedError`. Every model scores
+the whole catalogue for a batch of users, from their training histories or from ad-hoc
+histories (what-if sessions, unknown shoppers) without retraining.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self
+
+import numpy as np
+import pandas as pd
+
+from engine.columns import ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
+from engine.errors import DataError, NotFittedError, RequestError
+
+if TYPE_CHECKING:
+    from engine.data import Dataset, Split
+
+USER_IDX = "user_idx"
+ITEM_IDX = "item_idx"
+
+
+def _index_frame(frame: pd.DataFrame, user_pos: pd.Index, item_pos: pd.Index) -> pd.DataFrame:
+    """Map string ids to integer indices; rows whose user is unknown are dropped."""
+    user_idx = user_pos.get_indexer(frame[USER_ID])
+    item_idx = item_pos.get_indexer(frame[ITEM_ID])
+    keep = (user_idx >= 0) & (item_idx >= 0)
+    out = pd.DataFrame(
+        {
+            USER_IDX: user_idx[keep].astype(np.int64),
+            ITEM_IDX: item_idx[keep].astype(np.int64),
+            TIMESTAMP: frame[TIMESTAMP].to_numpy()[keep].astype(np.int64),
+            WEIGHT: frame[WEIGHT].to_numpy()[keep].astype(np.float32),
+        }
+    )
+    return out.sort_values([USER_IDX, TIMESTAMP], kind="stable").reset_index(drop=True)
+
+
+def group_by_user(frame: pd.DataFrame, n_users: int, column: str = ITEM_IDX) -> list[np.ndarray]:
+    """Per user index, the values of `column` in time order (empty arrays for absent users)."""
+    groups: list[np.ndarray] = [np.empty(0, dtype=frame[column].dtype)] * n_users
+    if len(frame) == 0:
+        return groups
+    users = frame[USER_IDX].to_numpy()
+    values = frame[column].to_numpy()
+    bounds = np.flatnonzero(np.diff(users)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [len(users)]])
+    for start, end in zip(starts, ends, strict=True):
+        groups[users[start]] = values[start:end]
+    return groups
+
+
+@dataclass
+class TrainData:
+    """A split indexed for models: users are those seen in training, items the whole catalogue."""
+
+    user_ids: list[str]
+    item_ids: list[str]
+    train: pd.DataFrame  # user_idx, item_idx, timestamp, weight; sorted by user, time
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    item_categories: np.ndarray  # (n_items, C) float32, rows sum to 1
+    category_names: list[str]
+    item_popularity: np.ndarray  # (n_items,) training interaction counts
+    text_embeddings: np.ndarray | None = None  # (n_items, d_text), L2-normalised
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @classmethod
+    def from_split(
+        cls,
+        dataset: Dataset,
+        split: Split,
+        text_embeddings: np.ndarray | None = None,
+        category_depth: int | None = None,
+    ) -> Self:
+        item_ids = dataset.items[ITEM_ID].astype(str).tolist()
+        user_ids = sorted(split.train[USER_ID].astype(str).unique().tolist())
+        user_pos, item_pos = pd.Index(user_ids), pd.Index(item_ids)
+        train = _index_frame(split.train, user_pos, item_pos)
+        valid = _index_frame(split.valid, user_pos, item_pos)
+        test = _index_frame(split.test, user_pos, item_pos)
+        if len(split.test) and len(test) == 0:
+            raise DataError(
+                f"dataset {dataset.name!r}: no test user also appears in training, so nothing "
+                "can be evaluated; use a split that keeps each user's earlier events in training."
+            )
+        categories, names = dataset.category_matrix(category_depth)
+        popularity = np.bincount(train[ITEM_IDX].to_numpy(), minlength=len(item_ids))
+        return cls(
+            user_ids=user_ids,
+            item_ids=item_ids,
+            train=train,
+            valid=valid,
+            test=test,
+            item_categories=categories.astype(np.float32),
+            category_names=list(names),
+            item_popularity=popularity.astype(np.float64),
+            text_embeddings=text_embeddings,
+        )
+
+    def histories(self, frame: pd.DataFrame | None = None) -> list[np.ndarray]:
+        """Item indices per user in time order (training history by default)."""
+        return group_by_user(self.train if frame is None else frame, self.n_users)
+
+    def truth(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Users with held-out items in `frame`, and their item indices."""
+        groups = group_by_user(frame, self.n_users)
+        users = np.array([u for u, g in enumerate(groups) if len(g)], dtype=np.int64)
+        return users, [groups[u] for u in users]
+
+    def user_category_dist(self, users: np.ndarray | None = None) -> np.ndarray:
+        """(n_users or B, C) each user's training category distribution (rows sum to 1)."""
+        users = np.arange(self.n_users) if users is None else users
+        mass = np.zeros((self.n_users, self.item_categories.shape[1]), dtype=np.float64)
+        np.add.at(mass, self.train[USER_IDX].to_numpy(),
+                  self.item_categories[self.train[ITEM_IDX].to_numpy()])
+        mass = mass[users]
+        totals = mass.sum(axis=1, keepdims=True)
+        return np.divide(mass, totals, out=np.zeros_like(mass), where=totals > 0)
+
+
+class BaseModel(ABC):
+    """Interface shared by the two-tower model and the baselines."""
+
+    name: str = "base"
+
+    @abstractmethod
+    def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:
+        """Learn from `data.train` (and `data.valid` for early stopping); return self."""
+
+    @abstractmethod
+    def score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """(B, n_items) float32 scores for training users, higher is better."""
+
+    @abstractmethod
+    def score_histories(
+        self, histories: list[np.ndarray], timestamps: list[np.ndarray] | None = None
+    ) -> np.ndarray:
+        """(B, n_items) float32 scores for ad-hoc histories of item indices, no retraining."""
+
+    def item_vectors(self) -> np.ndarray | None:
+        """(n_items, d) L2-normalised vectors for cosine similarity, or None."""
+        return None
+
+    @abstractmethod
+    def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Tensors (saved as safetensors) and JSON-able meta that rebuild the fitted model."""
+
+    @classmethod
+    @abstractmethod
+    def from_state(cls, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> Self:
+        """Rebuild a fitted model from `get_state` output."""
+
+    def add_items(self, text_embeddings: np.ndarray, item_categories: np.ndarray) -> None:
+        """Append cold-start items (text only, no events). Only text-aware models can."""
+        raise RequestError(
+            f"model {self.name!r} cannot score items it never saw in training; "
+            "cold-start items need a two-tower run (prism train --model twotower)."
+        )
+
+    def _check_fitted(self, attribute: str) -> None:
+        if getattr(self, attribute, None) is None:
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit() first.")

@@ -1,0 +1,53 @@
+"""The `prism` command line: one parser, subcommands registered by concern.
+
+Each module in `engine/cli/` exposes `register(subparsers)`; a subcommand sets `func(args) -> int`.
+Heavy imports (torch, transformers) happen inside the handlers so `prism --help` stays fast.
+Every user-facing error becomes one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from engine import __version__
+from engine.cli import data_cmds, model_cmds, serve_cmds
+from engine.errors import PrismError
+
+EXIT_USAGE = 2
+SUBCOMMAND_MODULES = (data_cmds, model_cmds, serve_cmds)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prism", description="Prism: diversity-aware recommendation studio."
+    )
+    parser.add_argument("--version", action="version", version=f"prism {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in SUBCOMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def fail(message: str) -> int:
+    """Print one clear line and return the usage exit code."""
+    print(f"prism: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except PrismError as exc:
+        return fail(str(exc))
+    except FileNotFoundError as exc:
+        return fail(f"{exc.filename or exc}: no such file or folder; check the path.")
+    except KeyboardInterrupt:
+        print("prism: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,25 @@
+"""Errors raised by the engine. User-facing ones carry a message that says what, where, and what to do."""
+
+
+class PrismError(Exception):
+    """Base class for every error the engine raises on purpose."""
+
+
+class DataError(PrismError, ValueError):
+    """Bad input data: a file, a column, a value. The message is shown to the user as is."""
+
+
+class ConfigError(PrismError, ValueError):
+    """A setting out of range or of the wrong type. The message names the field."""
+
+
+class NotFittedError(PrismError, RuntimeError):
+    """A model was used before `fit`."""
+
+
+class RunError(PrismError):
+    """A run folder is missing files, is corrupt, or comes from an incompatible version."""
+
+
+class RequestError(PrismError, ValueError):
+    """A serving request that cannot be answered (unknown user, bad k, empty query, ...)."""

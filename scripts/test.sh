@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up, then run the whole test suite (unit, AppTest, API, and the real-browser test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+# The browser test needs Debian's Chromium; install it when we can (root + apt), else it skips.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing chromium for the browser test..."
+  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
+    || echo "chromium could not be installed; the browser test will skip"
+fi
+export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false
+exec .venv/bin/python -m pytest -n "${PRISM_TEST_WORKERS:-2}" "$@"
