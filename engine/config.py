@@ -97,3 +97,84 @@ class RerankConfig(_ConfigMixin):
         _check(self.n_candidates >= 1, name, "n_candidates", "must be >= 1")
         _check(self.similarity in {"cosine", "category"}, name, "similarity",
                "must be cosine or category")
+
+
+@dataclass(frozen=True)
+class ModelConfig(_ConfigMixin):
+    """Shape of the two-tower network: which item features it reads and how big it is."""
+
+    dim: int = 64  # width of item and user vectors
+    temperature: float = 0.07  # score = cosine / temperature
+    dropout: float = 0.1
+    id_dropout: float = 0.1  # chance an item's ID embedding is hidden in a batch (leans on text)
+    use_text: bool = True
+    use_id: bool = True
+    use_category: bool = True
+    use_user_embedding: bool = True
+    n_layers: int = 0  # self-attention layers over the history before pooling
+    n_heads: int = 2
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        _check(self.dim >= 2, name, "dim", "must be >= 2")
+        _check(0.0 < self.temperature <= 10.0, name, "temperature", "must be in (0, 10]")
+        _check(0.0 <= self.dropout < 1.0, name, "dropout", "must be in [0, 1)")
+        _check(0.0 <= self.id_dropout <= 1.0, name, "id_dropout", "must be in [0, 1]")
+        _check(self.use_text or self.use_id or self.use_category, name, "use_text",
+               "at least one item feature (use_text, use_id, use_category) must be on")
+        _check(self.n_layers >= 0, name, "n_layers", "must be >= 0")
+        _check(self.n_heads >= 1 and self.dim % self.n_heads == 0, name, "n_heads",
+               "must be >= 1 and divide dim")
+
+
+@dataclass(frozen=True)
+class TrainConfig(_ConfigMixin):
+    """How the two-tower model learns: joint loss L = alpha * L_d + beta * L_r, and the loop."""
+
+    alpha: float = 0.0  # weight of the diversity loss L_d
+    beta: float = 1.0  # weight of the relevance loss L_r
+    gamma: float = 0.5  # target = (1 - gamma) * user's categories + gamma * prior
+    diversity_loss: str = "kl"  # kl | entropy
+    diversity_prior: str = "catalog"  # catalog | uniform
+    epochs: int = 30
+    batch_size: int = 512
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int = 3  # epochs without validation gain before stopping
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    history_len: int = 50  # most recent items the user tower reads
+    example_history: str = "past"  # past: items before the target | rest: all other items
+    sampled_softmax_threshold: int = 50_000  # catalogues larger than this use sampled softmax
+    num_negatives: int = 1024  # sampled negatives per batch (shared, popularity-sampled)
+    eval_k: int = 10  # validation metric is NDCG@eval_k
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        for field_name in ("alpha", "beta", "gamma", "lr", "weight_decay"):
+            value = getattr(self, field_name)
+            _check(isinstance(value, int | float) and not isinstance(value, bool)
+                   and value == value, name, field_name, f"must be a number, got {value!r}")
+        _check(self.alpha >= 0, name, "alpha", "must be >= 0")
+        _check(self.beta >= 0, name, "beta", "must be >= 0")
+        _check(self.alpha > 0 or self.beta > 0, name, "alpha",
+               "alpha and beta cannot both be 0 (nothing to learn); set beta > 0")
+        _check(0.0 <= self.gamma <= 1.0, name, "gamma", "must be in [0, 1]")
+        _check(self.diversity_loss in {"kl", "entropy"}, name, "diversity_loss",
+               "must be kl or entropy")
+        _check(self.diversity_prior in {"catalog", "uniform"}, name, "diversity_prior",
+               "must be catalog or uniform")
+        _check(self.epochs >= 1, name, "epochs", "must be >= 1")
+        _check(self.batch_size >= 1, name, "batch_size", "must be >= 1")
+        _check(self.lr > 0, name, "lr", "must be > 0")
+        _check(self.weight_decay >= 0, name, "weight_decay", "must be >= 0")
+        _check(self.patience >= 1, name, "patience", "must be >= 1")
+        _check(self.device in {"auto", "cpu", "cuda"}, name, "device",
+               "must be one of auto, cpu, cuda")
+        _check(self.history_len >= 1, name, "history_len", "must be >= 1")
+        _check(self.example_history in {"past", "rest"}, name, "example_history",
+               "must be past or rest")
+        _check(self.sampled_softmax_threshold >= 1, name, "sampled_softmax_threshold",
+               "must be >= 1")
+        _check(self.num_negatives >= 1, name, "num_negatives", "must be >= 1")
+        _check(self.eval_k >= 1, name, "eval_k", "must be >= 1")

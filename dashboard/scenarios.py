@@ -1,0 +1,178 @@
+"""Saved merchandiser scenarios in a small SQLite database (no Streamlit, no engine imports).
+
+A scenario is a named snapshot of the studio's settings (run, shopper sample, method, α, k,
+category targets) plus the metrics it produced, so two set-ups can be compared later. The
+schema version lives in `PRAGMA user_version`; every write runs in one transaction. Any
+problem with the file (corrupt, locked, newer schema) raises `ScenarioStoreError` whose
+message says what to do, so the page can show it and keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scenarios (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    run TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    metrics TEXT NOT NULL
+);
+"""
+
+
+class ScenarioStoreError(Exception):
+    """The scenarios database cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class Scenario:
+    """One saved set-up. `settings` holds user, sample, method, alpha, k and targets."""
+
+    name: str
+    run: str
+    settings: dict[str, Any]
+    metrics: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+    id: int | None = None
+    created: float = 0.0
+
+
+class ScenarioStore:
+    """Read and write scenarios in the SQLite file at `path` (created on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """Open the database, check its schema version, commit or roll back as one unit."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=5.0)
+        except (sqlite3.Error, OSError) as exc:
+            raise ScenarioStoreError(
+                f"cannot open the scenarios database {self.path}: {exc}. "
+                "Check that the folder is writable."
+            ) from exc
+        try:
+            with conn:
+                self._migrate(conn)
+                yield conn
+        except sqlite3.DatabaseError as exc:
+            raise ScenarioStoreError(
+                f"the scenarios database {self.path} is unreadable ({exc}). Move or delete the "
+                "file (or use 'Start a fresh database' below); saved scenarios in it are lost, "
+                "everything else keeps working."
+            ) from exc
+        finally:
+            conn.close()
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ScenarioStoreError(
+                f"the scenarios database {self.path} has schema version {version}, newer than "
+                f"this Prism understands ({SCHEMA_VERSION}); upgrade Prism or use another "
+                "PRISM_HOME."
+            )
+        if version < SCHEMA_VERSION:
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def save(self, scenario: Scenario) -> int:
+        """Insert `scenario`; returns its new id."""
+        if not scenario.name.strip():
+            raise ScenarioStoreError("a scenario needs a name; type one and save again.")
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "INSERT INTO scenarios (name, note, created, run, settings, metrics) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    scenario.name.strip(),
+                    scenario.note,
+                    scenario.created or time.time(),
+                    scenario.run,
+                    json.dumps(scenario.settings, sort_keys=True),
+                    json.dumps(scenario.metrics, sort_keys=True),
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def get(self, scenario_id: int) -> Scenario:
+        """The scenario with this id; `ScenarioStoreError` when it does not exist."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT id, name, note, created, run, settings, metrics FROM scenarios "
+                "WHERE id = ?",
+                (int(scenario_id),),
+            ).fetchone()
+        if row is None:
+            raise ScenarioStoreError(f"scenario #{scenario_id} does not exist (deleted?).")
+        return _row_to_scenario(row)
+
+    def list(self) -> list[Scenario]:
+        """All scenarios, newest first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, name, note, created, run, settings, metrics FROM scenarios "
+                "ORDER BY created DESC, id DESC"
+            ).fetchall()
+        return [_row_to_scenario(row) for row in rows]
+
+    def delete(self, scenario_id: int) -> None:
+        with self._connect() as conn:
+            conn.execute("DELETE FROM scenarios WHERE id = ?", (int(scenario_id),))
+
+    def reset(self) -> Path | None:
+        """Move an unusable file aside (kept as `*.broken-<time>`) so a fresh one is created."""
+        if not self.path.exists():
+            return None
+        aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
+        self.path.rename(aside)
+        return aside
+
+
+def _row_to_scenario(row: tuple) -> Scenario:
+    scenario_id, name, note, created, run, settings, metrics = row
+    return Scenario(
+        id=int(scenario_id),
+        name=name,
+        note=note,
+        created=float(created),
+        run=run,
+        settings=json.loads(settings),
+        metrics=json.loads(metrics),
+    )
+
+
+def scenarios_frame(scenarios: list[Scenario]) -> pd.DataFrame:
+    """A flat table (one row per scenario: settings and metrics as columns) for display/CSV."""
+    rows = []
+    for scenario in scenarios:
+        row: dict[str, Any] = {
+            "id": scenario.id,
+            "name": scenario.name,
+            "saved": pd.to_datetime(scenario.created, unit="s").strftime("%Y-%m-%d %H:%M"),
+            "run": scenario.run,
+        }
+        for key, value in scenario.settings.items():
+            row[key] = json.dumps(value) if isinstance(value, dict | list) else value
+        row.update(scenario.metrics)
+        row["note"] = scenario.note
+        rows.append(row)
+    return pd.DataFrame(rows)

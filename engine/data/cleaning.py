@@ -1,0 +1,168 @@
+"""Cleaning rules for raw items and events. Nothing is dropped silently.
+
+Every rule counts what it changed in a `CleaningReport`, shown by `prism data inspect`.
+Survivable mess (a duplicate event, an absurd price, an HTML entity) is fixed and counted;
+input that cannot be right (conflicting duplicate items, a file whose timestamps or item ids
+mostly fail) raises `DataError` saying what, where and what to do.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from engine.columns import (
+    BRAND,
+    CATEGORY,
+    DESCRIPTION,
+    EVENT,
+    EVENT_TYPES,
+    ITEM_ID,
+    PRICE,
+    PROMO,
+    TIMESTAMP,
+    TITLE,
+    USER_ID,
+    WEIGHT,
+)
+from engine.config import DataConfig
+from engine.errors import DataError
+
+# Above this share of bad rows the file, not the rows, is wrong (e.g. events of another shop).
+MAX_BAD_SHARE = 0.5
+ITEM_TEXT_COLUMNS = (TITLE, DESCRIPTION, CATEGORY, BRAND)
+_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});")
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f", ""}
+
+
+@dataclass
+class CleaningReport:
+    """How many rows/cells each cleaning rule touched."""
+
+    missing_ids: int = 0  # item or event rows without an id: dropped
+    duplicate_items: int = 0  # repeated item ids with the same title: first row kept
+    empty_titles: int = 0  # replaced by the item id
+    html_unescaped: int = 0  # text cells with HTML entities (&amp; ...) unescaped
+    bad_prices: int = 0  # negative, absurd or non-numeric prices: set to unknown
+    unparseable_timestamps: int = 0  # events dropped
+    duplicate_events: int = 0  # same user, item, timestamp, event: dropped
+    unknown_item_events: int = 0  # events whose item is not in the catalogue: dropped
+    filtered_users: int = 0  # users under the min-count filter: their events dropped
+    filtered_items: int = 0  # items under the min-count filter: their events dropped
+    filtered_events: int = 0  # events removed by the min-count filter
+
+    def rows(self) -> list[tuple[str, int, str]]:
+        """(rule, count, action) for display."""
+        return [(f.name.replace("_", " "), getattr(self, f.name), _ACTIONS[f.name])
+                for f in fields(self)]
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+
+_ACTIONS = {
+    "missing_ids": "rows dropped",
+    "duplicate_items": "first row kept",
+    "empty_titles": "title set to the item id",
+    "html_unescaped": "cells unescaped",
+    "bad_prices": "price set to unknown",
+    "unparseable_timestamps": "events dropped",
+    "duplicate_events": "events dropped",
+    "unknown_item_events": "events dropped",
+    "filtered_users": "users removed (min count)",
+    "filtered_items": "items without events (min count)",
+    "filtered_events": "events dropped (min count)",
+}
+
+
+def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].fillna("").astype(str).str.strip()
+
+
+def _drop_missing_ids(frame: pd.DataFrame, columns: tuple[str, ...],
+                      report: CleaningReport) -> pd.DataFrame:
+    frame = frame.copy()
+    missing = np.zeros(len(frame), dtype=bool)
+    for column in columns:
+        frame[column] = _ids(frame, column)
+        missing |= (frame[column] == "").to_numpy()
+    report.missing_ids += int(missing.sum())
+    return frame[~missing]
+
+
+def unescape_html(values: pd.Series) -> tuple[pd.Series, int]:
+    """Unescape `&amp;`-style entities (with their `;`) and count the cells changed."""
+    has_entity = values.str.contains(_ENTITY, regex=True)
+    if not has_entity.any():
+        return values, 0
+    values = values.copy()
+    fixed = values[has_entity].map(lambda s: _ENTITY.sub(lambda m: html.unescape(m[0]), s))
+    changed = int((fixed != values[has_entity]).sum())
+    values[has_entity] = fixed
+    return values, changed
+
+
+def _parse_promo(values: pd.Series, source: str) -> pd.Series:
+    text = values.fillna("").astype(str).str.strip().str.lower()
+    bad = ~text.isin(_TRUE | _FALSE)
+    if bad.any():
+        raise DataError(
+            f"{source}: column 'promo' has values that are not a yes/no flag "
+            f"(e.g. {text[bad].iloc[0]!r}); use 1/0 or true/false"
+        )
+    return text.isin(_TRUE)
+
+
+def _clean_prices(values: pd.Series, config: DataConfig, report: CleaningReport) -> pd.Series:
+    text = values.astype("string").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce").astype(float)
+    given = text.notna() & (text != "")
+    bad = given & (numbers.isna() | (numbers < 0) | (numbers > config.max_price))
+    report.bad_prices += int(bad.sum())
+    return numbers.mask(bad)
+
+
+def _dedupe_items(items: pd.DataFrame, source: str, report: CleaningReport) -> pd.DataFrame:
+    before = len(items)
+    items = items.drop_duplicates()
+    dup = items[ITEM_ID].duplicated(keep=False)
+    if dup.any():
+        titles = items[dup].groupby(ITEM_ID, sort=True)[TITLE].nunique()
+        conflicting = titles[titles > 1].index.tolist()
+        if conflicting:
+            shown = ", ".join(map(repr, conflicting[:5]))
+            more = f" and {len(conflicting) - 5} more" if len(conflicting) > 5 else ""
+            raise DataError(
+                f"{source}: item id(s) {shown}{more} appear more than once with different "
+                "titles; keep one row per item_id"
+            )
+        items = items.drop_duplicates(subset=[ITEM_ID])
+    report.duplicate_items += before - len(items)
+    return items
+
+
+def clean_items(raw: pd.DataFrame, config: DataConfig, report: CleaningReport,
+                source: str = "items") -> pd.DataFrame:
+    """Normalise the catalogue to the items contract, counting every fix in `report`."""
+    items = _drop_missing_ids(raw, (ITEM_ID,), report)
+    for column in ITEM_TEXT_COLUMNS:
+        text = items[column] if column in items else pd.Series("", index=items.index)
+        items[column], changed = unescape_html(text.fillna("").astype(str).str.strip())
+        report.html_unescaped += changed
+    items = _dedupe_items(items, source, report)
+    empty = items[TITLE] == ""
+    report.empty_titles += int(empty.sum())
+    items.loc[empty, TITLE] = items.loc[empty, ITEM_ID]
+    price = items[PRICE] if PRICE in items else pd.Series(np.nan, index=items.index)
+    items[PRICE] = _clean_prices(price, config, report)
+    promo = items[PROMO] if PROMO in items else pd.Series("", index=items.index)
+    items[PROMO] = _parse_promo(promo, source)
+    first = [ITEM_ID, TITLE, DESCRIPTION, CATEGORY, BRAND, PRICE, PROMO]
+    extras = [c for c in items.columns if c not in first]
+    return items[first + extras].reset_index(drop=True)

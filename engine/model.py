@@ -1,0 +1,179 @@
+"""The two-tower network: nn.Modules only, no data handling or file I/O.
+
+Item vector v_i = normalise(text projection + ID embedding + category embedding).
+User vector u = normalise(attention pooling over the user's recent history of item vectors,
+with a learned recency embedding, + a learned user embedding where the user was seen).
+Score s(u, i) = cos(u, v_i) / temperature.
+
+Histories are right-aligned (B, L) item-index matrices: the last column is the most recent
+item and -1 pads the left. User index -1 means "not seen in training" (no user embedding).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.config import ModelConfig
+
+PAD = -1
+
+
+class ItemTower(nn.Module):
+    """Item vectors from frozen text embeddings, learned ID embeddings and category rows."""
+
+    def __init__(self, n_items: int, n_categories: int, text_dim: int, config: ModelConfig):
+        super().__init__()
+        dim = config.dim
+        self.config = config
+        self.text_proj = (
+            nn.Sequential(nn.Linear(text_dim, dim), nn.GELU(), nn.Linear(dim, dim))
+            if config.use_text and text_dim > 0 else None
+        )
+        self.id_emb = nn.Embedding(n_items, dim) if config.use_id else None
+        self.cat_proj = (
+            nn.Linear(n_categories, dim, bias=False) if config.use_category else None
+        )
+        self.norm = nn.LayerNorm(dim)
+        if self.id_emb is not None:
+            nn.init.normal_(self.id_emb.weight, std=0.1)
+
+    def forward(
+        self,
+        text: torch.Tensor,
+        categories: torch.Tensor,
+        id_keep: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(N, d) L2-normalised item vectors.
+
+        text (N, d_text), categories (N, C), id_keep (N,) float 0/1 mask hiding ID embeddings
+        (ID dropout in training; None keeps all).
+        """
+        parts = []
+        if self.text_proj is not None:
+            parts.append(self.text_proj(text))  # (N, d)
+        if self.id_emb is not None:
+            ids = self.id_emb.weight  # (N, d)
+            parts.append(ids if id_keep is None else ids * id_keep.unsqueeze(1))
+        if self.cat_proj is not None:
+            parts.append(self.cat_proj(categories))  # (N, d)
+        return F.normalize(self.norm(torch.stack(parts).sum(0)), dim=-1)
+
+    def extend(self, n_new: int) -> None:
+        """Append zero ID embeddings for cold-start items (they rely on text and category)."""
+        if self.id_emb is None or n_new <= 0:
+            return
+        old = self.id_emb.weight.data
+        grown = torch.cat([old, old.new_zeros(n_new, old.shape[1])])  # (N + n_new, d)
+        self.id_emb = nn.Embedding.from_pretrained(grown, freeze=False)
+
+
+class UserTower(nn.Module):
+    """Recency-aware attention pooling over history item vectors, plus a user embedding."""
+
+    def __init__(self, n_users: int, history_len: int, config: ModelConfig):
+        super().__init__()
+        dim = config.dim
+        self.history_len = history_len
+        self.pos_emb = nn.Embedding(history_len, dim)  # 0 = most recent
+        self.null_key = nn.Parameter(torch.zeros(dim))  # always-present slot for empty histories
+        self.query = nn.Parameter(torch.randn(dim) * 0.02)
+        self.key_norm = nn.LayerNorm(dim)
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoderLayer(dim, config.n_heads, dim * 2, config.dropout,
+                                       batch_first=True, norm_first=True)
+            for _ in range(config.n_layers)
+        )
+        self.out = nn.Linear(dim, dim)
+        self.dropout = nn.Dropout(config.dropout)
+        self.user_emb = nn.Embedding(n_users, dim) if config.use_user_embedding else None
+        if self.user_emb is not None:
+            nn.init.normal_(self.user_emb.weight, std=0.1)
+        nn.init.normal_(self.pos_emb.weight, std=0.02)
+
+    def forward(
+        self, history: torch.Tensor, item_vecs: torch.Tensor, users: torch.Tensor
+    ) -> torch.Tensor:
+        """(B, d) L2-normalised user vectors.
+
+        history (B, L) item indices, right-aligned, PAD on the left; item_vecs (n_items, d);
+        users (B,) user indices, -1 for users without an embedding.
+        """
+        batch, length = history.shape
+        mask = history != PAD  # (B, L)
+        hist = item_vecs[history.clamp_min(0)] * mask.unsqueeze(-1)  # (B, L, d)
+        positions = torch.arange(length - 1, -1, -1, device=history.device)  # (L,)
+        hist = self.dropout(hist + self.pos_emb(positions.clamp_max(self.history_len - 1)))
+        for layer in self.layers:
+            hist = layer(hist, src_key_padding_mask=~mask)  # (B, L, d)
+        keys = torch.cat([self.null_key.expand(batch, 1, -1), self.key_norm(hist)], 1)
+        query = self.query.expand(batch, -1)  # (B, d)
+        if self.user_emb is not None:
+            user_vec = self._user_vectors(users)  # (B, d)
+            query = query + user_vec
+        scores = (keys @ query.unsqueeze(-1)).squeeze(-1) / math.sqrt(keys.shape[-1])  # (B, 1+L)
+        full_mask = torch.cat([mask.new_ones(batch, 1), mask], 1)  # (B, 1+L)
+        weights = scores.masked_fill(~full_mask, float("-inf")).softmax(-1)  # (B, 1+L)
+        values = torch.cat([hist.new_zeros(batch, 1, hist.shape[-1]), hist], 1)  # (B, 1+L, d)
+        pooled = self.out((weights.unsqueeze(1) @ values).squeeze(1))  # (B, d)
+        if self.user_emb is not None:
+            pooled = pooled + user_vec
+        return F.normalize(self.dropout(pooled), dim=-1)
+
+    def _user_vectors(self, users: torch.Tensor) -> torch.Tensor:
+        """(B, d) user embeddings, zero for unseen users (index -1)."""
+        seen = (users >= 0).unsqueeze(-1)  # (B, 1)
+        return self.user_emb(users.clamp_min(0)) * seen
+
+
+class TwoTowerNet(nn.Module):
+    """Both towers plus the frozen item inputs (text embeddings, category rows) as buffers."""
+
+    def __init__(
+        self,
+        text_embeddings: torch.Tensor,
+        item_categories: torch.Tensor,
+        n_users: int,
+        history_len: int,
+        config: ModelConfig,
+    ):
+        super().__init__()
+        self.config = config
+        self.register_buffer("text_embeddings", text_embeddings.float())  # (n_items, d_text)
+        self.register_buffer("item_categories", item_categories.float())  # (n_items, C)
+        n_items, n_categories = item_categories.shape
+        self.item_tower = ItemTower(n_items, n_categories, text_embeddings.shape[1], config)
+        self.user_tower = UserTower(n_users, history_len, config)
+
+    @property
+    def n_items(self) -> int:
+        return self.item_categories.shape[0]
+
+    def item_vectors(self, id_keep: torch.Tensor | None = None) -> torch.Tensor:
+        """(n_items, d) normalised vectors of the whole catalogue."""
+        return self.item_tower(self.text_embeddings, self.item_categories, id_keep)
+
+    def user_vectors(
+        self, history: torch.Tensor, users: torch.Tensor, item_vecs: torch.Tensor
+    ) -> torch.Tensor:
+        """(B, d) normalised user vectors for right-aligned histories (B, L)."""
+        return self.user_tower(history, item_vecs, users)
+
+    def forward(
+        self, history: torch.Tensor, users: torch.Tensor, id_keep: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Full-catalogue logits (B, n_items) = cosine / temperature, and item vectors."""
+        item_vecs = self.item_vectors(id_keep)  # (n_items, d)
+        user_vecs = self.user_vectors(history, users, item_vecs)  # (B, d)
+        return user_vecs @ item_vecs.T / self.config.temperature, item_vecs
+
+    def add_items(self, text_embeddings: torch.Tensor, item_categories: torch.Tensor) -> None:
+        """Append cold-start items: their vectors come from text and category only."""
+        self.text_embeddings = torch.cat(
+            [self.text_embeddings, text_embeddings.to(self.text_embeddings)])
+        self.item_categories = torch.cat(
+            [self.item_categories, item_categories.to(self.item_categories)])
+        self.item_tower.extend(item_categories.shape[0])
