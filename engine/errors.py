@@ -1,4 +1,4 @@
-"""Errors raised by the engine. User-facing ones carry a message that says what, where, and what to do."""
+"""Errors raised by the engine; user-facing ones say what is wrong, where, and what to do."""
 
 
 class PrismError(Exception):

@@ -45,18 +45,19 @@ class ItemTower(nn.Module):
         self,
         text: torch.Tensor,
         categories: torch.Tensor,
+        items: torch.Tensor,
         id_keep: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """(N, d) L2-normalised item vectors.
 
-        text (N, d_text), categories (N, C), id_keep (N,) float 0/1 mask hiding ID embeddings
-        (ID dropout in training; None keeps all).
+        text (N, d_text), categories (N, C), items (N,) item indices for the ID embedding,
+        id_keep (N,) float 0/1 mask hiding ID embeddings (ID dropout in training; None keeps all).
         """
         parts = []
         if self.text_proj is not None:
             parts.append(self.text_proj(text))  # (N, d)
         if self.id_emb is not None:
-            ids = self.id_emb.weight  # (N, d)
+            ids = self.id_emb(items)  # (N, d)
             parts.append(ids if id_keep is None else ids * id_keep.unsqueeze(1))
         if self.cat_proj is not None:
             parts.append(self.cat_proj(categories))  # (N, d)
@@ -72,16 +73,21 @@ class ItemTower(nn.Module):
 
 
 class UserTower(nn.Module):
-    """Recency-aware attention pooling over history item vectors, plus a user embedding."""
+    """Recency-aware attention pooling over history item vectors, plus a user embedding.
+
+    Attention logit of history slot j: (v_j + r_pos(j)) . (q + e_u) / sqrt(d), with r a learned
+    recency embedding (position 0 = most recent), q a learned query and e_u the user embedding.
+    A null slot (logit learned, value 0) lets empty or uninformative histories pool to zero.
+    """
 
     def __init__(self, n_users: int, history_len: int, config: ModelConfig):
         super().__init__()
         dim = config.dim
         self.history_len = history_len
+        self.dropout_rate = config.dropout
         self.pos_emb = nn.Embedding(history_len, dim)  # 0 = most recent
-        self.null_key = nn.Parameter(torch.zeros(dim))  # always-present slot for empty histories
+        self.null_logit = nn.Parameter(torch.zeros(1))
         self.query = nn.Parameter(torch.randn(dim) * 0.02)
-        self.key_norm = nn.LayerNorm(dim)
         self.layers = nn.ModuleList(
             nn.TransformerEncoderLayer(dim, config.n_heads, dim * 2, config.dropout,
                                        batch_first=True, norm_first=True)
@@ -104,22 +110,24 @@ class UserTower(nn.Module):
         """
         batch, length = history.shape
         mask = history != PAD  # (B, L)
-        hist = item_vecs[history.clamp_min(0)] * mask.unsqueeze(-1)  # (B, L, d)
-        positions = torch.arange(length - 1, -1, -1, device=history.device)  # (L,)
-        hist = self.dropout(hist + self.pos_emb(positions.clamp_max(self.history_len - 1)))
-        for layer in self.layers:
-            hist = layer(hist, src_key_padding_mask=~mask)  # (B, L, d)
-        keys = torch.cat([self.null_key.expand(batch, 1, -1), self.key_norm(hist)], 1)
-        query = self.query.expand(batch, -1)  # (B, d)
-        if self.user_emb is not None:
-            user_vec = self._user_vectors(users)  # (B, d)
-            query = query + user_vec
-        scores = (keys @ query.unsqueeze(-1)).squeeze(-1) / math.sqrt(keys.shape[-1])  # (B, 1+L)
-        full_mask = torch.cat([mask.new_ones(batch, 1), mask], 1)  # (B, 1+L)
-        weights = scores.masked_fill(~full_mask, float("-inf")).softmax(-1)  # (B, 1+L)
-        values = torch.cat([hist.new_zeros(batch, 1, hist.shape[-1]), hist], 1)  # (B, 1+L, d)
-        pooled = self.out((weights.unsqueeze(1) @ values).squeeze(1))  # (B, d)
-        if self.user_emb is not None:
+        if self.training and self.dropout_rate > 0:  # hide whole history items (denoising)
+            mask = mask & (torch.rand(mask.shape, device=mask.device) >= self.dropout_rate)
+        hist = item_vecs[history.clamp_min(0)]  # (B, L, d)
+        positions = torch.arange(length - 1, -1, -1, device=history.device)
+        recency = self.pos_emb(positions.clamp_max(self.history_len - 1))  # (L, d)
+        if self.layers:
+            hist = hist + recency
+            for layer in self.layers:
+                hist = layer(hist, src_key_padding_mask=~mask)  # (B, L, d)
+        user_vec = self._user_vectors(users) if self.user_emb is not None else None
+        query = self.query if user_vec is None else self.query + user_vec  # (d,) or (B, d)
+        query = query.expand(batch, -1)  # (B, d)
+        logits = (hist @ query.unsqueeze(-1)).squeeze(-1) + query @ recency.T  # (B, L)
+        logits = logits.masked_fill(~mask, float("-inf")) / math.sqrt(hist.shape[-1])
+        logits = torch.cat([self.null_logit.expand(batch, 1), logits], 1)  # (B, 1 + L)
+        weights = logits.softmax(-1)[:, 1:]  # (B, L); the null slot's value is zero
+        pooled = self.out((weights.unsqueeze(1) @ hist).squeeze(1))  # (B, d)
+        if user_vec is not None:
             pooled = pooled + user_vec
         return F.normalize(self.dropout(pooled), dim=-1)
 
@@ -152,9 +160,17 @@ class TwoTowerNet(nn.Module):
     def n_items(self) -> int:
         return self.item_categories.shape[0]
 
-    def item_vectors(self, id_keep: torch.Tensor | None = None) -> torch.Tensor:
-        """(n_items, d) normalised vectors of the whole catalogue."""
-        return self.item_tower(self.text_embeddings, self.item_categories, id_keep)
+    def item_vectors(
+        self, items: torch.Tensor | None = None, id_keep: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """(N, d) normalised vectors of `items` (N,), or (n_items, d) of the whole catalogue.
+
+        id_keep (N,) float 0/1 hides ID embeddings of some items (ID dropout).
+        """
+        if items is None:
+            items = torch.arange(self.n_items, device=self.item_categories.device)
+        return self.item_tower(
+            self.text_embeddings[items], self.item_categories[items], items, id_keep)
 
     def user_vectors(
         self, history: torch.Tensor, users: torch.Tensor, item_vecs: torch.Tensor
@@ -166,7 +182,7 @@ class TwoTowerNet(nn.Module):
         self, history: torch.Tensor, users: torch.Tensor, id_keep: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Full-catalogue logits (B, n_items) = cosine / temperature, and item vectors."""
-        item_vecs = self.item_vectors(id_keep)  # (n_items, d)
+        item_vecs = self.item_vectors(None, id_keep)  # (n_items, d)
         user_vecs = self.user_vectors(history, users, item_vecs)  # (B, d)
         return user_vecs @ item_vecs.T / self.config.temperature, item_vecs
 

@@ -1,4 +1,4 @@
-"""Model names → classes. The two-tower class is imported lazily so baselines need no torch model."""
+"""Model names → classes; the two-tower class is imported lazily (baselines need no torch)."""
 
 from __future__ import annotations
 

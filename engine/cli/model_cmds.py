@@ -1,9 +1,189 @@
-"""Subcommands of `prism` (registered by engine.cli)."""
+"""`prism train` and `prism evaluate`: fit a model into a run folder, evaluate a run on data."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ConfigError, DataError
+
+MODEL_CHOICES = "twotower|pop|itemknn|ease"
+SPLITS = ("leave-last-out", "random")
+FORMATS = ("auto", "csv", "parquet", "recbole", "movielens")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add this module's subcommands to the `prism` parser."""
+    """Add `train` and `evaluate` to the `prism` parser."""
+    train = subparsers.add_parser("train", help="fit a model on a dataset into a run folder")
+    train.add_argument("--data", required=True, help="dataset folder")
+    train.add_argument("--out", required=True, help="run folder to write (replaced atomically)")
+    train.add_argument("--model", default="twotower", help=f"one of {MODEL_CHOICES}")
+    train.add_argument("--alpha", default="0.0", help="weight of the diversity loss L_d (>= 0)")
+    train.add_argument("--beta", default="1.0", help="weight of the relevance loss L_r (>= 0)")
+    train.add_argument("--epochs", default=None, help="maximum training epochs (two-tower)")
+    train.add_argument("--encoder", default="", help="text model name or folder "
+                       "(default: bundled all-MiniLM-L6-v2)")
+    _add_data_options(train)
+    train.add_argument("--seed", default="0", help="random seed for the split and training")
+    train.add_argument("--device", default="auto", help="auto|cpu|cuda")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(func=run_train)
+
+    evaluate = subparsers.add_parser("evaluate", help="evaluate a run folder on a dataset")
+    evaluate.add_argument("--run", required=True, help="run folder written by prism train")
+    evaluate.add_argument("--data", required=True, help="dataset folder")
+    _add_data_options(evaluate, split_default=None)
+    evaluate.add_argument("--k", default="10", help="list length K")
+    evaluate.add_argument("--rerank", default="none", help="none|mmr|dpp|calibrated|quota")
+    evaluate.add_argument("--weight", default="0.0", help="diversity weight in [0, 1]")
+    evaluate.add_argument("--json", required=True, help="where to write the evaluation JSON")
+    evaluate.set_defaults(func=run_evaluate)
+
+
+def _add_data_options(parser: argparse.ArgumentParser,
+                      split_default: str | None = "leave-last-out") -> None:
+    parser.add_argument("--split", default=split_default, help=" or ".join(SPLITS) + (
+        "" if split_default else " (default: the run's own split)"))
+    parser.add_argument("--format", default="auto", help="|".join(FORMATS))
+
+
+def parse_number(value: str, option: str, kind: type = float) -> Any:
+    """A number from the command line, or ConfigError naming the option."""
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{option} must be a{'n integer' if kind is int else ' number'}, "
+                          f"got {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ConfigError(f"{option} must be a finite number, got {value!r}")
+    return number
+
+
+def _choice(value: str, option: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{option} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The unfitted model named by --model and the configs to record in run.json."""
+    from engine.config import TrainConfig
+    from engine.registry import get_model_class
+
+    changes: dict[str, Any] = {"alpha": parse_number(args.alpha, "--alpha"),
+                               "beta": parse_number(args.beta, "--beta"),
+                               "seed": parse_number(args.seed, "--seed", int),
+                               "device": args.device}
+    if args.epochs is not None:
+        changes["epochs"] = parse_number(args.epochs, "--epochs", int)
+    try:
+        train_config = TrainConfig(**changes)  # validates alpha/beta/epochs for every model
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("TrainConfig.", "--")) from None
+    model_class = get_model_class(args.model)
+    if args.model != "twotower":
+        return model_class(), {"seed": train_config.seed}
+    from engine.config import ModelConfig
+
+    model_config = ModelConfig()
+    return (model_class(model_config, train_config),
+            {"model_config": model_config.to_dict(), "train_config": train_config.to_dict()})
+
+
+def _encoder_config(args: argparse.Namespace) -> Any:
+    from engine.config import EncoderConfig
+    from engine.encoders import resolve_model
+
+    config = EncoderConfig(model_name_or_path=args.encoder, device=args.device)
+    resolve_model(config.model_name_or_path)  # fail before loading any data
+    return config
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Load, split, (encode), fit, evaluate on the test part, write the run folder."""
+    from engine.data import load_dataset
+    from engine.encoders import encode_items
+    from engine.evaluate import evaluate_model, prepare_data
+    from engine.runs import save_run
+
+    model, configs = build_model(args)
+    _choice(args.device, "--device", ("auto", "cpu", "cuda"))
+    protocol = _choice(args.split, "--split", SPLITS)
+    encoder_config = _encoder_config(args) if args.model == "twotower" else None
+    seed = parse_number(args.seed, "--seed", int)
+    dataset = load_dataset(args.data, fmt=_choice(args.format, "--format", FORMATS))
+    text = encode_items(dataset, encoder_config, progress=not args.quiet) \
+        if encoder_config is not None else None
+    _, data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
+    started = time.perf_counter()
+    model.fit(data, callbacks=_callbacks(args))
+    fit_seconds = time.perf_counter() - started
+    evaluation = evaluate_model(model, data, protocol=protocol, fit_seconds=fit_seconds)
+    meta = {"dataset": dataset.name, "data_path": str(Path(args.data).resolve()),
+            "split": protocol, "seed": seed, "fit_seconds": round(fit_seconds, 3),
+            "encoder": encoder_config.to_dict() if encoder_config else None,
+            "metrics": evaluation["metrics"], **configs}
+    out = save_run(args.out, model=model, data=data, items=dataset.items, meta=meta,
+                   epochs=getattr(model, "logs_", []), evaluation=evaluation)
+    print(f"trained {model.name} on {dataset.name} ({protocol}) in {fit_seconds:.1f}s: "
+          f"{_summary(evaluation)} → {out}")
+    return 0
+
+
+def _callbacks(args: argparse.Namespace) -> list[Any]:
+    if args.model != "twotower" or args.quiet:
+        return []
+    from engine.train import ProgressBar
+
+    return [ProgressBar()]
+
+
+def _summary(evaluation: dict[str, Any]) -> str:
+    metrics = evaluation["metrics"]
+    shown = [name for name in metrics if name.split("@")[0] in ("ndcg", "hit", "category_entropy")]
+    return ", ".join(f"{name} {metrics[name]:.4f}" for name in shown)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a saved run on the dataset's split (the run's own split unless --split)."""
+    from engine.data import load_dataset
+    from engine.evaluate import RerankSpec, evaluate_model, prepare_data
+    from engine.runs import load_run, write_evaluation
+
+    k = parse_number(args.k, "--k", int)
+    rerank = None if args.rerank == "none" else RerankSpec(
+        args.rerank, parse_number(args.weight, "--weight"))
+    run = load_run(args.run)
+    protocol = _choice(args.split or run.meta.get("split", "leave-last-out"), "--split", SPLITS)
+    dataset = load_dataset(args.data, fmt=_choice(args.format, "--format", FORMATS))
+    _, data = prepare_data(dataset, protocol, seed=int(run.meta.get("seed", 0)))
+    if data.item_ids != run.item_ids:
+        raise DataError(f"dataset {args.data} has {data.n_items} items but run {args.run} was "
+                        f"trained on {len(run.item_ids)} different ones; evaluate on the data "
+                        "the run was trained on, or retrain.")
+    same_split = protocol == run.meta.get("split") and data.user_ids == run.user_ids
+    if not same_split:
+        print(f"prism: note: run {args.run} was trained on the {run.meta.get('split')} split; "
+              f"scoring {protocol} from histories (known test items may have been trained on)",
+              file=sys.stderr)
+    evaluation = evaluate_model(run.model, data, k=k, rerank=rerank, protocol=protocol,
+                                use_histories=not same_split,
+                                fit_seconds=float(run.meta.get("fit_seconds", 0.0)))
+    _write_json_atomic(Path(args.json), evaluation)
+    write_evaluation(run.path, evaluation)
+    print(f"evaluated {run.model.name} on {dataset.name} ({protocol}, "
+          f"{evaluation['n_users']} users): {_summary(evaluation)} → {args.json}")
+    return 0
+
+
+def _write_json_atomic(path: Path, value: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    staging.write_text(json.dumps(value, indent=2) + "\n")
+    os.replace(staging, path)

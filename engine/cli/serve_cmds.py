@@ -1,9 +1,245 @@
-"""Subcommands of `prism` (registered by engine.cli)."""
+"""`prism recommend | search | hot | sweep | items add | serve`: serving from the command line.
+
+Heavy imports happen inside the handlers so `prism --help` stays fast. Bad input raises a
+PrismError, which the dispatcher prints as one line with exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from engine.cli.model_cmds import parse_number
+from engine.errors import ConfigError, DataError
+
+SHOWN_COLUMNS = ["rank", "item_id", "title", "category", "relevance", "diversity_gain", "score"]
+TITLE_CHARS = 42
+DEFAULT_WEIGHTS = "0,0.1,...,1"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add this module's subcommands to the `prism` parser."""
+    """Add the serving subcommands to the `prism` parser."""
+    rec = subparsers.add_parser("recommend", help="top-k for a shopper or a what-if history")
+    _run_option(rec)
+    rec.add_argument("--user", default=None, help="shopper id (unknown → trending items)")
+    rec.add_argument("--history", default=None, help="what-if session: item ids, comma-separated")
+    rec.add_argument("--categories", default=None, help="only these categories (comma-separated)")
+    rec.add_argument("--include-seen", action="store_true", help="keep already-bought items")
+    _list_options(rec)
+    rec.set_defaults(func=run_recommend)
+
+    search = subparsers.add_parser("search", help="text search, personalised with --user")
+    _run_option(search)
+    search.add_argument("--query", required=True, help="what to look for")
+    search.add_argument("--user", default=None, help="shopper id to personalise for")
+    _list_options(search)
+    search.set_defaults(func=run_search)
+
+    hot = subparsers.add_parser("hot", help="trending items (time-decayed popularity)")
+    _run_option(hot)
+    hot.add_argument("--half-life", default="7", help="days for a past interaction to halve")
+    _list_options(hot)
+    hot.set_defaults(func=run_hot)
+
+    _register_sweep(subparsers)
+    _register_items(subparsers)
+
+    serve = subparsers.add_parser("serve", help="HTTP API (FastAPI + uvicorn) over a run")
+    _run_option(serve)
+    serve.add_argument("--port", default="8000", help="TCP port (default 8000)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.set_defaults(func=run_serve)
+
+
+def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
+    sweep = subparsers.add_parser("sweep", help="accuracy vs diversity for re-rankers × weights")
+    _run_option(sweep)
+    sweep.add_argument("--data", required=True, help="the dataset folder the run was trained on")
+    sweep.add_argument("--methods", default="mmr,dpp,calibrated", help="comma-separated")
+    sweep.add_argument("--weights", default=DEFAULT_WEIGHTS,
+                       help="comma-separated; 'a,b,...,c' means a to c in steps of b-a")
+    sweep.add_argument("--json", required=True, help="where to write the sweep JSON")
+    sweep.add_argument("--users", default=None, help="evaluate this many random test users")
+    sweep.add_argument("--k", default="10", help="list length K")
+    sweep.add_argument("--seed", default="0", help="seed for the user sample")
+    sweep.add_argument("--format", default="auto", help="dataset format (auto|csv|parquet|...)")
+    sweep.set_defaults(func=run_sweep)
+
+
+def _register_items(subparsers: argparse._SubParsersAction) -> None:
+    items = subparsers.add_parser("items", help="manage a run's catalogue")
+    commands = items.add_subparsers(dest="items_command", metavar="ACTION", required=True)
+    add = commands.add_parser("add", help="add cold-start items (text, no events) to a run")
+    add.add_argument("path", help="CSV or Parquet with item_id, title[, description, category, "
+                                  "brand, price, promo]")
+    _run_option(add)
+    add.set_defaults(func=run_items_add)
+
+
+def _run_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", required=True, help="run folder written by prism train")
+
+
+def _list_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--k", default="10", help="list length")
+    parser.add_argument("--method", default="mmr", help="none|mmr|dpp|calibrated|quota")
+    parser.add_argument("--weight", default="0.0", help="diversity weight in [0, 1]")
+    parser.add_argument("--json", dest="json_out", action="store_true",
+                        help="print JSON rows instead of a table")
+
+
+def _load(run: str) -> Any:
+    from engine.serve import Recommender
+
+    return Recommender.load(run)
+
+
+def _ids(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise ConfigError(f"expected comma-separated ids, got {text!r}")
+    return ids
+
+
+def print_result(result: Any, as_json: bool = False) -> None:
+    """A ranked list as an aligned table (explanations below) or JSON rows."""
+    if result.notice:
+        print(f"prism: note: {result.notice}", file=sys.stderr)
+    if as_json:
+        print(json.dumps(result.records(), indent=2, ensure_ascii=False))
+        return
+    table = result.table[SHOWN_COLUMNS].copy()
+    table["title"] = table["title"].map(lambda t: t if len(t) <= TITLE_CHARS
+                                        else t[: TITLE_CHARS - 1] + "…")
+    print(table.to_string(index=False))
+    for rank, text in zip(result.table["rank"], result.table["explanation"], strict=True):
+        print(f"{rank:>4}. {text}")
+
+
+def run_recommend(args: argparse.Namespace) -> int:
+    result = _load(args.run).recommend(
+        user_id=args.user, history=_ids(args.history), k=parse_number(args.k, "--k", int),
+        method=args.method, diversity_weight=parse_number(args.weight, "--weight"),
+        exclude_seen=not args.include_seen, categories=_ids(args.categories))
+    print_result(result, args.json_out)
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    result = _load(args.run).search(
+        args.query, user_id=args.user, k=parse_number(args.k, "--k", int), method=args.method,
+        diversity_weight=parse_number(args.weight, "--weight"))
+    print_result(result, args.json_out)
+    return 0
+
+
+def run_hot(args: argparse.Namespace) -> int:
+    result = _load(args.run).hot_items(
+        k=parse_number(args.k, "--k", int), method=args.method,
+        diversity_weight=parse_number(args.weight, "--weight"),
+        half_life_days=parse_number(args.half_life, "--half-life"))
+    print_result(result, args.json_out)
+    return 0
+
+
+def parse_weights(text: str) -> list[float]:
+    """'0,0.25,0.5' or '0,0.1,...,1' (a to c in steps of b − a) → sorted weights."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) == 4 and parts[2] == "...":
+        first, second, last = (parse_number(p, "--weights") for p in (parts[0], parts[1],
+                                                                      parts[3]))
+        step = second - first
+        if step <= 0 or last < first:
+            raise ConfigError(f"--weights {text!r}: write 'a,b,...,c' with a < b and a <= c")
+        count = int(round((last - first) / step)) + 1
+        return [round(first + i * step, 10) for i in range(count)]
+    if not parts or "..." in parts:
+        raise ConfigError(f"--weights {text!r}: give numbers like 0,0.5,1 or 0,0.1,...,1")
+    return [parse_number(p, "--weights") for p in parts]
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """Evaluate every (method, weight), print the table, write JSON atomically."""
+    from tqdm import tqdm
+
+    from engine.data import load_dataset
+    from engine.runs import load_run
+    from engine.sweep import best_at_equal_entropy, equal_entropy_summary, sweep, sweep_points
+
+    methods, weights = _ids(args.methods) or [], parse_weights(args.weights)
+    n_users = None if args.users is None else parse_number(args.users, "--users", int)
+    k = parse_number(args.k, "--k", int)
+    points = sweep_points(methods, weights)  # fail on a bad method before loading anything
+    run = load_run(args.run)
+    dataset = load_dataset(args.data, fmt=args.format)
+    with tqdm(total=len(points), desc="sweep", unit="point") as bar:
+        frame = sweep(run, dataset, methods, weights, k=k, n_users=n_users,
+                      seed=parse_number(args.seed, "--seed", int),
+                      on_point=lambda method, weight: bar.update(1))
+    grid = best_at_equal_entropy(frame)
+    summary = equal_entropy_summary(grid)
+    shown = ["method", "weight", f"ndcg@{k}", f"precision@{k}", f"category_entropy@{k}",
+             f"category_coverage@{k}", f"ild@{k}", f"catalog_coverage@{k}"]
+    print(frame[shown].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if summary["winner"]:
+        print(f"best NDCG@{k} at equal entropy: {summary['winner']} "
+              f"(wins {summary['wins']}, entropy {summary['entropy_range']})")
+    write_json_atomic(Path(args.json), {
+        "run": str(run.path), "data": str(args.data), "model": run.model.name, "k": k,
+        "n_users": int(frame["n_users"].iloc[0]) if len(frame) else 0,
+        "points": frame.to_dict(orient="records"), "equal_entropy": summary,
+        "equal_entropy_grid": grid.to_dict(orient="records")})
+    return 0
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    """Write JSON next to `path` and rename it into place (never half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    staging.write_text(json.dumps(value, indent=2, default=float) + "\n")
+    os.replace(staging, path)
+
+
+def read_items_table(path: str) -> Any:
+    """New items from CSV or Parquet, ids kept as text."""
+    import pandas as pd
+
+    source = Path(path)
+    if not source.is_file():
+        raise DataError(f"{path}: no such file; give a CSV or Parquet table of new items")
+    try:
+        if source.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(source)
+        return pd.read_csv(source, dtype=str, keep_default_na=False)
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{path}: cannot be read as a table ({exc})") from exc
+
+
+def run_items_add(args: argparse.Namespace) -> int:
+    added = _load(args.run).add_items(read_items_table(args.path))
+    print(f"added {len(added)} item(s) to {args.run}: "
+          f"{', '.join(added['item_id'].astype(str).head(10))}"
+          f"{' ...' if len(added) > 10 else ''}")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Load the run once, then serve the API with uvicorn until interrupted."""
+    import uvicorn
+
+    from engine.api import create_app
+
+    port = parse_number(args.port, "--port", int)
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port must be in 1..65535, got {port}")
+    app = create_app(args.run)
+    print(f"serving {args.run} on http://{args.host}:{port} (docs at /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=port, log_level="warning")
+    return 0

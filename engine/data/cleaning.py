@@ -19,15 +19,10 @@ from engine.columns import (
     BRAND,
     CATEGORY,
     DESCRIPTION,
-    EVENT,
-    EVENT_TYPES,
     ITEM_ID,
     PRICE,
     PROMO,
-    TIMESTAMP,
     TITLE,
-    USER_ID,
-    WEIGHT,
 )
 from engine.config import DataConfig
 from engine.errors import DataError

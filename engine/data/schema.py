@@ -29,7 +29,9 @@ from engine.config import DataConfig
 from engine.data.cleaning import CleaningReport
 from engine.errors import DataError
 
-KNOWN_COLUMNS = tuple(dict.fromkeys(ITEM_REQUIRED + ITEM_OPTIONAL + EVENT_REQUIRED + EVENT_OPTIONAL))
+KNOWN_COLUMNS = tuple(
+    dict.fromkeys(ITEM_REQUIRED + ITEM_OPTIONAL + EVENT_REQUIRED + EVENT_OPTIONAL)
+)
 TEXT_DESCRIPTION_CHARS = 400  # the encoder reads ~128 tokens; longer text only costs time
 
 
@@ -90,8 +92,7 @@ def apply_column_map(
 
 def path_label(path: str, depth: int) -> str:
     """The category label of one path at `depth` (its deepest level if shorter)."""
-    levels = [level.strip() for level in path.split(CATEGORY_SEP.strip())]
-    levels = [level for level in levels if level]
+    levels = _levels(path)
     if not levels:
         return UNKNOWN_CATEGORY
     return CATEGORY_SEP.join(levels[:depth])
@@ -126,19 +127,25 @@ def category_matrix(categories: pd.Series, depth: int) -> tuple[np.ndarray, list
     return matrix, [str(name) for name in names]
 
 
+def _levels(path: str) -> list[str]:
+    return [level.strip() for level in path.split(CATEGORY_SEP.strip()) if level.strip()]
+
+
 def category_counts_by_depth(categories: pd.Series, max_depth: int) -> list[tuple[int, int, int]]:
     """Per depth d: (d, distinct paths with at least d levels, items having such a path)."""
     paths = categories.fillna("").astype(str).str.split(MULTI_CATEGORY_SEP.strip(), regex=False)
     exploded = paths.explode()
-    levels = exploded.map(lambda p: [x.strip() for x in p.split(CATEGORY_SEP.strip()) if x.strip()])
-    n_levels = levels.map(len)
+    codes, unique_paths = pd.factorize(exploded.to_numpy(dtype=object))
+    rows = np.asarray(exploded.index, dtype=np.int64)
+    levels = [_levels(str(p)) for p in unique_paths]  # work per distinct path, not per item
     out = []
     for depth in range(1, max_depth + 1):
-        deep = levels[n_levels >= depth]
-        if deep.empty:
+        deep = np.array([len(lv) >= depth for lv in levels], dtype=bool)
+        if not deep.any():
             break
-        names = deep.map(lambda lv, d=depth: CATEGORY_SEP.join(lv[:d]))
-        out.append((depth, int(names.nunique()), int(deep.index.nunique())))
+        names = {CATEGORY_SEP.join(lv[:depth]) for lv, ok in zip(levels, deep, strict=True) if ok}
+        n_items = len(np.unique(rows[deep[codes]]))
+        out.append((depth, len(names), n_items))
     return out
 
 
@@ -173,5 +180,6 @@ class Dataset:
         description = self.items[DESCRIPTION].fillna("").astype(str)
         description = description.str.slice(0, TEXT_DESCRIPTION_CHARS)
         parts = [self.items[TITLE], self.items[CATEGORY], self.items[BRAND], description]
-        columns = [p.fillna("").astype(str).str.strip().to_numpy(dtype=object) for p in parts]
+        columns = [p.fillna("").astype(str).str.strip().str.rstrip(".").to_numpy(dtype=object)
+                   for p in parts]
         return [". ".join(x for x in row if x) for row in zip(*columns, strict=True)]

@@ -1,0 +1,188 @@
+"""Quality benchmark: our models through one harness on the shared real data, beside RecBole's.
+
+    python bench/quality.py                                   # everything
+    python bench/quality.py --models ease,pop --datasets ml-100k
+    python bench/quality.py --models twotower --alphas 0,0.1,0.3,1.0
+
+ML-100K uses RecBole's protocol (random 8:1:1 per user, every rating a positive, seed 2020);
+Amazon-Scientific leave-last-out by order. Full ranking, seen items excluded, top-10. Results
+merge into docs/benchmarks/quality.json (rows re-run replace their old values) and the Markdown
+tables in docs/benchmarks/quality.md are rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
+MODELS = ("pop", "itemknn", "ease", "twotower")
+SEED = 2020
+OUT_DIR = REPO / "docs" / "benchmarks"
+
+# RecBole 1.2.1 on the same data (shared/benchmarks/peers.md).
+PEERS: dict[str, list[dict[str, Any]]] = {
+    "ml-100k": [
+        {"model": "Pop", "recall@10": .0838, "ndcg@10": .1005, "precision@10": .0824,
+         "hit@10": .4708, "mrr@10": .1896, "catalog_coverage@10": .037, "fit": 0.3},
+        {"model": "ItemKNN", "recall@10": .2470, "ndcg@10": .2834, "precision@10": .1931,
+         "hit@10": .7847, "mrr@10": .4623, "catalog_coverage@10": .251, "fit": 1.3},
+        {"model": "EASE", "recall@10": .2805, "ndcg@10": .3295, "precision@10": .2206,
+         "hit@10": .8197, "mrr@10": .5277, "catalog_coverage@10": .237, "fit": 0.9},
+        {"model": "BPR", "recall@10": .2466, "ndcg@10": .2928, "precision@10": .1962,
+         "hit@10": .7815, "mrr@10": .4895, "catalog_coverage@10": .278, "fit": 23.0},
+        {"model": "LightGCN (stop 50, 300 ep)", "recall@10": .2571, "ndcg@10": .3038,
+         "precision@10": .2055, "hit@10": .8028, "mrr@10": .5071, "catalog_coverage@10": .383,
+         "fit": 472.6},
+        {"model": "MultiVAE", "recall@10": .2473, "ndcg@10": .2854, "precision@10": .1910,
+         "hit@10": .7943, "mrr@10": .4769, "catalog_coverage@10": .325, "fit": 83.3},
+    ],
+    "amazon-scientific": [
+        {"model": "Pop (train counts)", "hit@10": .0244, "ndcg@10": .0167, "mrr@10": .0144,
+         "category_coverage@10": 4.95, "category_entropy@10": 1.41, "ild@10": .795,
+         "catalog_coverage@10": .004, "fit": 3},
+        {"model": "ItemKNN", "hit@10": .0565, "ndcg@10": .0362, "mrr@10": .0301,
+         "category_coverage@10": 5.32, "category_entropy@10": 1.38, "ild@10": .724,
+         "catalog_coverage@10": .972, "fit": 7},
+        {"model": "EASE", "hit@10": .0739, "ndcg@10": .0464, "mrr@10": .0380,
+         "category_coverage@10": 4.51, "category_entropy@10": 1.18, "ild@10": .639,
+         "catalog_coverage@10": .869, "fit": 8},
+        {"model": "BPR (96 epochs)", "hit@10": .0522, "ndcg@10": .0328, "mrr@10": .0269,
+         "category_coverage@10": 4.88, "category_entropy@10": 1.27, "ild@10": .675,
+         "catalog_coverage@10": .616, "fit": 322},
+        {"model": "SASRec (14 epochs)", "hit@10": .0843, "ndcg@10": .0518, "mrr@10": .0418,
+         "category_coverage@10": 3.97, "category_entropy@10": 1.02, "ild@10": .565,
+         "catalog_coverage@10": .459, "fit": 903},
+    ],
+}
+COLUMNS = {
+    "ml-100k": ["recall@10", "ndcg@10", "precision@10", "hit@10", "mrr@10",
+                "category_entropy@10", "catalog_coverage@10"],
+    "amazon-scientific": ["hit@10", "ndcg@10", "mrr@10", "category_coverage@10",
+                          "category_entropy@10", "ild@10", "catalog_coverage@10"],
+}
+
+
+def build_model(name: str, alpha: float) -> Any:
+    """Default settings for every model; the two-tower takes the diversity weight alpha."""
+    from engine.registry import get_model_class
+
+    if name != "twotower":
+        return get_model_class(name)()
+    from engine.config import ModelConfig, TrainConfig
+
+    return get_model_class(name)(ModelConfig(), TrainConfig(alpha=alpha, seed=SEED))
+
+
+def run_one(dataset: Any, protocol: str, name: str, alpha: float) -> dict[str, Any]:
+    """Fit and evaluate one model on one dataset; the row written to quality.json."""
+    from engine.encoders import encode_items
+    from engine.evaluate import fit_and_evaluate
+
+    started = time.perf_counter()
+    text = encode_items(dataset, progress=False) if name == "twotower" else None
+    encode_seconds = time.perf_counter() - started
+    result = fit_and_evaluate(dataset, name, protocol, seed=SEED, model=build_model(name, alpha),
+                              text_embeddings=text)
+    evaluation = result.evaluation
+    command = (f"prism train --data ../shared/data/{dataset.name} --out runs/{name} "
+               f"--model {name} --split {protocol} --seed {SEED}"
+               + (f" --alpha {alpha:g}" if name == "twotower" else ""))
+    return {"dataset": dataset.name, "split": protocol, "model": name,
+            "alpha": alpha if name == "twotower" else None, "n_users": evaluation["n_users"],
+            "metrics": evaluation["metrics"], "seconds": {**evaluation["seconds"],
+                                                         "encode": round(encode_seconds, 2)},
+            "command": command}
+
+
+def row_key(row: dict[str, Any]) -> tuple[str, str, Any]:
+    return row["dataset"], row["model"], row["alpha"]
+
+
+def merge(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Old results with the re-run rows replaced; written atomically."""
+    old = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    fresh = {row_key(r) for r in rows}
+    kept = [r for r in old["rows"] if row_key(r) not in fresh]
+    merged = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
+              "protocol": "full ranking over all items, training (and validation) items "
+                          "excluded, top-10, seed 2020", "rows": kept + rows}
+    staging = path.with_suffix(".json.tmp")
+    staging.write_text(json.dumps(merged, indent=2) + "\n")
+    os.replace(staging, path)
+    return merged
+
+
+def _fmt(value: Any) -> str:
+    return "" if value is None else (f"{value:.4f}" if isinstance(value, float) and value < 1
+                                     else f"{value:.2f}" if isinstance(value, float)
+                                     else str(value))
+
+
+def render(results: dict[str, Any]) -> str:
+    """Markdown: one table per dataset, our rows then RecBole's, then the commands."""
+    lines = ["# Recommendation quality: Prism beside RecBole", "",
+             f"Machine: {results['machine']}. Protocol: {results['protocol']}. Peer numbers: "
+             "RecBole 1.2.1, `shared/benchmarks/peers.md`. Regenerate with "
+             "`python bench/quality.py` (`--models`, `--datasets`, `--alphas` rerun parts).", ""]
+    for dataset, protocol in DATASETS.items():
+        columns = COLUMNS[dataset]
+        lines += [f"## {dataset} ({protocol})", "",
+                  "| model | source | " + " | ".join(columns) + " | fit s |",
+                  "|---|---|" + "---|" * (len(columns) + 1)]
+        ours = [r for r in results["rows"] if r["dataset"] == dataset]
+        for row in sorted(ours, key=lambda r: (MODELS.index(r["model"]), r["alpha"] or 0)):
+            label = row["model"] + (f" α={row['alpha']:g}" if row["alpha"] is not None else "")
+            cells = [_fmt(row["metrics"].get(c)) for c in columns]
+            lines.append(f"| {label} | Prism | " + " | ".join(cells)
+                         + f" | {row['seconds']['fit']:.1f} |")
+        for peer in PEERS[dataset]:
+            cells = [_fmt(peer.get(c)) for c in columns]
+            lines.append(f"| {peer['model']} | RecBole | " + " | ".join(cells)
+                         + f" | {peer['fit']} |")
+        lines += ["", "Commands (same harness through the CLI):", ""]
+        lines += [f"    {row['command']}" for row in ours] + [""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--alphas", default="0", help="two-tower diversity weights")
+    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    args = parser.parse_args(argv)
+    from engine.data import load_dataset
+
+    rows = []
+    for name in args.datasets.split(","):
+        folder = Path(args.data_root) / name
+        if not folder.is_dir():
+            print(f"skipping {name}: {folder} not found", file=sys.stderr)
+            continue
+        dataset = load_dataset(folder)
+        for model in args.models.split(","):
+            alphas = [float(a) for a in args.alphas.split(",")] if model == "twotower" else [0.0]
+            for alpha in alphas:
+                row = run_one(dataset, DATASETS[name], model, alpha)
+                print(f"{name} {model} alpha={alpha:g}: ndcg@10 "
+                      f"{row['metrics']['ndcg@10']:.4f} fit {row['seconds']['fit']:.1f}s",
+                      flush=True)
+                rows.append(row)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    results = merge(OUT_DIR / "quality.json", rows)
+    (OUT_DIR / "quality.md").write_text(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

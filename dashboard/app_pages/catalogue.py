@@ -1,0 +1,103 @@
+"""Catalogue: what the active run knows — size, cleaning report, category tree, item map, and
+cold-start items (a CSV upload that joins the run without retraining)."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, state
+from engine.errors import PrismError
+
+REQUIRED = ("item_id", "title")
+OPTIONAL = ("description", "category", "brand", "price", "promo")
+
+
+def summary(recommender, run: state.RunEntry) -> None:
+    catalogue = recommender.catalogue
+    meta = recommender.run.meta
+    cols = st.columns(5)
+    cols[0].metric("Items", f"{catalogue.n_items:,}")
+    cols[1].metric("Shoppers", f"{len(catalogue.user_index):,}")
+    cols[2].metric("Training interactions", f"{len(catalogue.events):,}")
+    cols[3].metric("Diversity categories", f"{len(catalogue.category_names):,}")
+    cols[4].metric("Model", str(meta.get("model", "?")))
+    st.caption(f"Data **{meta.get('dataset', '?')}** from `{meta.get('data_dir', '?')}` · split "
+               f"{meta.get('split', '?')} · run folder `{run.path}`")
+
+
+def cleaning_report(run: state.RunEntry) -> None:
+    prepared_report = state.cleaning_rows(run)
+    if prepared_report is None:
+        st.info("The run's data folder is gone, so its cleaning report cannot be shown.")
+        return
+    frame = pd.DataFrame(prepared_report, columns=["rule", "count", "action"])
+    total = int(frame["count"].sum())
+    st.caption(f"{total:,} fixes while loading — nothing is dropped silently.")
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def read_upload(data: bytes, name: str) -> pd.DataFrame:
+    """Parse an uploaded CSV and check its columns; ValueError says what to fix."""
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype={"item_id": str})
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{name} is not a readable CSV file ({exc}).") from exc
+    missing = [column for column in REQUIRED if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks the column(s) {', '.join(missing)}. Found: "
+                         f"{', '.join(map(str, frame.columns)) or 'none'}. Expected "
+                         f"{', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}.")
+    if frame.empty:
+        raise ValueError(f"{name} has a header but no rows.")
+    return frame
+
+
+def cold_start(recommender, run: state.RunEntry) -> None:
+    st.caption("New products with text but no sales yet: the two-tower model places them from "
+               f"their text alone. CSV columns: {', '.join(REQUIRED)} (required), "
+               f"{', '.join(OPTIONAL)} (optional).")
+    upload = st.file_uploader("New items (CSV)", type=["csv"], key="cold_upload")
+    if upload is None:
+        return
+    try:
+        frame = read_upload(upload.getvalue(), upload.name)
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    st.dataframe(frame.head(20), hide_index=True, width="stretch")
+    if st.button(f"Add {len(frame):,} items to run {run.name}", type="primary",
+                 key="cold_add", icon=":material/add_circle:"):
+        try:
+            with st.spinner("Encoding and adding items…"):
+                added = state.add_cold_items(run, frame)
+        except PrismError as exc:
+            st.error(str(exc))
+            return
+        st.success(f"Added {len(added):,} items. They can now be recommended and searched.")
+
+
+def main() -> None:
+    st.title("Catalogue")
+    try:
+        run = state.active_run()
+        recommender = state.recommender(run)
+    except PrismError as exc:
+        st.error(str(exc))
+        st.stop()
+    summary(recommender, run)
+    tree_col, report_col = st.columns([1.2, 1])
+    with tree_col:
+        st.plotly_chart(charts.category_tree(recommender.catalogue.items, "category"),
+                        key="category_tree")
+    with report_col:
+        st.subheader("Cleaning report")
+        cleaning_report(run)
+    st.plotly_chart(charts.item_map(state.item_map_points(run)), key="item_map")
+    st.subheader("Cold-start items")
+    cold_start(recommender, run)
+
+
+main()

@@ -1,0 +1,57 @@
+"""Search: a text query, optionally personalised for a shopper, with diversified results."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.components import ranked_list_html
+from engine.errors import PrismError
+
+ANYONE = "(not personalised)"
+
+
+def main() -> None:
+    st.title("Search")
+    st.caption("Type what a shopper would type. With a shopper picked, results lean toward "
+               "their taste; α spreads them over categories.")
+    try:
+        run = state.active_run()
+        recommender = state.recommender(run)
+    except PrismError as exc:
+        st.error(str(exc))
+        st.stop()
+    with st.container(border=True):
+        query_col, user_col = st.columns([2, 1])
+        query = query_col.text_input("Query", key="search_query",
+                                     placeholder="e.g. wireless headphones")
+        users = [ANYONE, *recommender.user_ids]
+        user = user_col.selectbox("Shopper", users, key="search_user")
+        alpha_col, method_col, k_col = st.columns([3, 2, 1])
+        st.session_state.setdefault("search_alpha", float(state.setting(state.ALPHA)))
+        alpha = alpha_col.slider("Diversity α", 0.0, 1.0, step=0.05, key="search_alpha")
+        method = method_col.radio("Method", ["mmr", "dpp"], key="search_method",
+                                  format_func=state.METHOD_LABELS.get, horizontal=True)
+        k = k_col.number_input("k", state.K_MIN, state.K_MAX, 10, key="search_k")
+    if not query.strip():
+        st.info("Type a query to search the catalogue.")
+        return
+    try:
+        with state.search_lock(str(run.path)), st.spinner("Searching…"):
+            result = recommender.search(query, user_id=None if user == ANYONE else user,
+                                        k=int(k), diversity_weight=float(alpha), method=method)
+    except PrismError as exc:
+        st.error(str(exc))
+        return
+    if result.notice:
+        st.info(result.notice)
+    left, right = st.columns(2)
+    left.markdown(ranked_list_html(result.relevance_only, "Best text matches", "α = 0",
+                                   list_id="search-relevance"), unsafe_allow_html=True)
+    right.markdown(ranked_list_html(result.table, "Diversified results",
+                                    f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",
+                                    explain=True, list_id="search-diversified"),
+                   unsafe_allow_html=True)
+
+
+main()

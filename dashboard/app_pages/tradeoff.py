@@ -1,0 +1,111 @@
+"""Trade-off: accuracy against diversity for every re-ranker across the weight range.
+
+Over a sample of shoppers (default 500) each method is evaluated at several weights; the
+Pareto chart marks the Explorer's current α. Exposure by category and the long-tail curve
+compare the current setting with the relevance-only ranking.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, state
+from engine.errors import PrismError
+
+SWEEP_METHODS = ("mmr", "dpp", "calibrated")
+WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+ACCURACY = {"NDCG": "ndcg@", "Precision": "precision@"}
+DIVERSITY = {"Category entropy": "category_entropy@", "Category coverage": "category_coverage@",
+             "ILD (categories)": "ild@"}
+
+
+def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> pd.DataFrame:
+    """Concatenate the cached per-method sweeps, with a progress bar on the first run."""
+    frames, failed = [], []
+    bar = st.progress(0.0, text="Evaluating the sample…")
+    started = time.perf_counter()
+    for index, method in enumerate(methods):
+        try:
+            frames.append(state.sweep_cached(str(run.path), run.stamp, method, WEIGHTS,
+                                             n_users, k))
+        except PrismError as exc:
+            failed.append(f"{state.METHOD_LABELS.get(method, method)}: {exc}")
+        bar.progress((index + 1) / len(methods), text=f"Evaluated {method}")
+    bar.empty()
+    for message in failed:
+        st.warning(message)
+    st.caption(f"{len(methods)} methods × {len(WEIGHTS)} weights over {n_users} shoppers · "
+               f"{time.perf_counter() - started:.2f} s (cached per run, method and weights)")
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
+                   k: int) -> None:
+    """Exposure treemap and long-tail curve: current setting vs relevance-only."""
+    recommender = state.recommender(run)
+    catalogue = recommender.catalogue
+    popularity = np.asarray(recommender.run.item_popularity, dtype=float)
+    settings = {"Relevance only": ("none", 0.0),
+                f"{state.METHOD_LABELS[method]} α={alpha:.2f}": (method, alpha)}
+    exposure_rows, curves = [], []
+    for label, (name, weight) in settings.items():
+        slots = state.exposure_cached(str(run.path), run.stamp, name, weight, n_users, k)
+        per_category = slots[: catalogue.n_items] @ catalogue.item_categories[: len(slots)]
+        exposure_rows.append(pd.DataFrame({"setting": label, "path": catalogue.category_names,
+                                           "slots": per_category}))
+        curves.append(charts.lorenz_points(slots, popularity[: len(slots)]).assign(
+            setting=label))
+    left, right = st.columns([1.25, 1])
+    left.plotly_chart(charts.exposure_treemap(pd.concat(exposure_rows)), key="exposure_chart")
+    right.plotly_chart(charts.long_tail_curve(pd.concat(curves)), key="longtail_chart")
+
+
+def main() -> None:
+    st.title("Trade-off")
+    st.caption("How much relevance each method gives up for how much variety — over a sample "
+               "of shoppers, every point a full ranking evaluation on held-out purchases.")
+    try:
+        run = state.active_run()
+        state.recommender(run)
+        prepared = state.evaluation_data(run)
+    except PrismError as exc:
+        st.error(str(exc))
+        st.stop()
+    if prepared is None:
+        st.warning("This run's data folder is gone, so held-out purchases are unknown: the "
+                   "trade-off needs them. Retrain the run from its data on the Training page.")
+        st.stop()
+    st.session_state.setdefault(state.SAMPLE_SIZE, state.DEFAULTS[state.SAMPLE_SIZE])
+    with st.container(border=True):
+        size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
+        size_col.number_input("Shoppers in the sample", 50, 5000, step=50, key=state.SAMPLE_SIZE)
+        accuracy = acc_col.selectbox("Accuracy", list(ACCURACY), key="tradeoff_accuracy")
+        diversity = div_col.selectbox("Diversity", list(DIVERSITY), key="tradeoff_diversity")
+        methods = method_col.multiselect("Methods", list(SWEEP_METHODS),
+                                         default=list(SWEEP_METHODS), key="tradeoff_methods",
+                                         format_func=state.METHOD_LABELS.get)
+    n_users, k = int(st.session_state[state.SAMPLE_SIZE]), int(state.setting(state.K))
+    alpha, method = float(state.setting(state.ALPHA)), str(state.setting(state.METHOD))
+    if not methods:
+        st.info("Pick at least one method.")
+        st.stop()
+    table = sweep_all(run, methods, n_users, k)
+    if table.empty:
+        st.stop()
+    x, y = f"{DIVERSITY[diversity]}{k}", f"{ACCURACY[accuracy]}{k}"
+    st.plotly_chart(charts.pareto_chart(table, x, y, alpha, method), key="pareto_chart")
+    st.caption(f"Ring: the Explorer's current setting ({state.METHOD_LABELS.get(method)}, "
+               f"α = {alpha:.2f}). Change it on the Explorer page.")
+    if method in SWEEP_METHODS:
+        exposure_views(run, method, alpha, n_users, k)
+    else:
+        st.info("Exposure views follow MMR, DPP or Calibrated; pick one on the Explorer.")
+    with st.expander("Sweep table"):
+        st.dataframe(table, hide_index=True)
+
+
+main()

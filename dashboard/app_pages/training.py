@@ -1,0 +1,159 @@
+"""Training: launch a two-tower fit in the background, watch its losses live, manage runs.
+
+The fit runs in a worker thread (one per server at a time); a fragment polls its progress
+every second and draws L_r, L_d and validation NDCG per epoch. The runs table lists every
+run with its evaluation; pick the active one, or compare two.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, jobs, pipeline, state
+from engine import paths
+
+SHOWN_METRICS = ("ndcg@10", "recall@10", "precision@10", "category_entropy@10",
+                 "category_coverage@10", "ild@10", "catalog_coverage@10", "tail_share@10")
+
+
+def data_folders() -> dict[str, Path]:
+    """Data folders to train on: the active run's data and everything under the data dir."""
+    folders: dict[str, Path] = {}
+    meta = state.list_runs()
+    active = next((entry for entry in meta if entry.name == st.session_state.get(state.RUN)),
+                  None)
+    if active is not None and isinstance(active.meta.get("data_dir"), str):
+        folder = Path(active.meta["data_dir"])
+        if folder.is_dir():
+            folders[f"{folder.name} (active run's data)"] = folder
+    for folder in sorted(paths.data_dir().iterdir()):
+        if folder.is_dir() and folder not in folders.values():
+            folders[folder.name] = folder
+    return folders
+
+
+def launch_form() -> None:
+    folders = data_folders()
+    if not folders:
+        st.info("No data folder yet: import one with `prism data import` or restart the studio.")
+        return
+    job = st.session_state.get(state.TRAINING_JOB)
+    busy = job is not None and job.snapshot().state == "running"
+    with st.form("train_form", border=True):
+        data_col, name_col = st.columns([1, 1])
+        source = data_col.selectbox("Data", list(folders), key="train_data")
+        name = name_col.text_input("Run name", value=pipeline.new_run_name("twotower"),
+                                   key="train_name")
+        alpha_col, beta_col, epochs_col, dim_col = st.columns(4)
+        alpha = alpha_col.slider("α (diversity loss L_d)", 0.0, 1.0, 0.2, 0.05, key="train_alpha")
+        beta = beta_col.slider("β (relevance loss L_r)", 0.0, 1.0, 1.0, 0.05, key="train_beta")
+        epochs = epochs_col.number_input("Epochs", 1, 100, 4, key="train_epochs")
+        dim = dim_col.selectbox("Vector size", [16, 32, 64, 128], index=1, key="train_dim")
+        submitted = st.form_submit_button("Start training", type="primary", disabled=busy,
+                                          icon=":material/play_arrow:")
+    if submitted:
+        start_job(folders[source], name, alpha, beta, int(epochs), int(dim))
+
+
+def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int) -> None:
+    clean = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.strip())
+    if not clean:
+        st.error("Give the run a name (letters, digits, - and _).")
+        return
+    if alpha == 0 and beta == 0:
+        st.error("α and β cannot both be 0: there would be nothing to learn. Raise β.")
+        return
+    spec = pipeline.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
+                              beta=beta, epochs=epochs, dim=dim)
+    st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
+
+
+def job_panel() -> None:
+    """Progress and live curves of this session's training job (polled while it runs)."""
+    job = st.session_state.get(state.TRAINING_JOB)
+    if job is None:
+        return
+    snap = job.snapshot()
+    interval = 1.0 if snap.state == "running" else None
+
+    @st.fragment(run_every=interval)
+    def live() -> None:
+        current = job.snapshot()
+        done = min(1.0, (current.epoch + current.batch_fraction) / max(current.epochs, 1))
+        label = f"{current.stage} · epoch {min(current.epoch + 1, current.epochs)}/" \
+                f"{current.epochs} · {current.elapsed:.0f} s"
+        if current.state == "running":
+            st.progress(done, text=label)
+            st.button("Stop training", on_click=job.request_stop, key="train_stop",
+                      icon=":material/stop:")
+        elif current.state == "failed":
+            st.error(f"Training failed: {current.message}")
+        else:
+            verb = "stopped early and saved" if current.state == "stopped" else "finished"
+            st.success(f"Training {verb}: run **{current.run_dir.name}** "
+                       f"({current.elapsed:.0f} s).")
+        st.plotly_chart(charts.training_curves(pd.DataFrame(current.logs)),
+                        key="train_curves")
+        if current.state != snap.state:  # finished since the page was drawn: refresh the runs
+            st.rerun(scope="app")
+
+    live()
+
+
+def runs_table() -> pd.DataFrame:
+    rows = []
+    for entry in state.list_runs():
+        metrics = entry.meta.get("metrics") or _eval_metrics(entry.path)
+        train = entry.meta.get("train") or {}
+        rows.append({"run": entry.name, "model": entry.meta.get("model"),
+                     "data": entry.meta.get("dataset"), "created": entry.meta.get("created"),
+                     "α": train.get("alpha"), "β": train.get("beta"),
+                     **{m: metrics.get(m) for m in SHOWN_METRICS}})
+    return pd.DataFrame(rows)
+
+
+def _eval_metrics(run_dir: Path) -> dict:
+    try:
+        return json.loads((run_dir / "eval.json").read_text()).get("metrics", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def _activate(name: str) -> None:
+    st.session_state[state.RUN] = name
+
+
+def runs_section() -> None:
+    st.subheader("Runs")
+    table = runs_table()
+    if table.empty:
+        st.info("No runs yet.")
+        return
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={m: st.column_config.NumberColumn(format="%.4f")
+                                for m in SHOWN_METRICS})
+    pick_col, button_col = st.columns([3, 1])
+    pick = pick_col.selectbox("Run", table["run"].tolist(), key="train_pick")
+    button_col.button("Make active", on_click=_activate, args=(pick,), key="train_activate",
+                      icon=":material/check_circle:", width="stretch")
+    compare = st.multiselect("Compare two runs", table["run"].tolist(), max_selections=2,
+                             key="train_compare")
+    if len(compare) == 2:
+        chosen = table[table["run"].isin(compare)][["run", *SHOWN_METRICS]].fillna(0.0)
+        st.plotly_chart(charts.metric_comparison(chosen, "run"), key="train_compare_chart")
+
+
+def main() -> None:
+    st.title("Training")
+    st.caption("Fit the two-tower model on L = α·L_d + β·L_r in the background; the studio "
+               "stays usable while it trains.")
+    launch_form()
+    job_panel()
+    runs_section()
+
+
+main()

@@ -1,0 +1,76 @@
+"""First start: with no run yet, generate the synthetic shop and train a small model, visibly.
+
+A newcomer who opens the studio on an empty machine sees a status box with a progress bar
+driven by the trainer's callbacks, then a working Explorer. One server-wide lock makes two
+browser tabs opened at once train only one model.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from dashboard import pipeline
+from engine import paths
+from engine.errors import PrismError
+
+BOOTSTRAP_RUN = "synthetic-starter"
+
+
+class StatusProgress:
+    """Trainer callbacks that draw into an `st.status` box (runs in the script thread)."""
+
+    def __init__(self, status: st.delta_generator.DeltaGenerator, epochs: int) -> None:
+        self.status, self.epochs = status, epochs
+        self.bar = status.progress(0.0, text="Starting…")
+        self.epoch = 0
+
+    def on_stage(self, stage: str) -> None:
+        self.status.update(label=f"Setting up your studio: {stage.lower()}…")
+        self.bar.progress(min(1.0, self.epoch / self.epochs), text=stage)
+
+    def on_batch_end(self, step: int, total: int) -> None:
+        done = (self.epoch + step / max(total, 1)) / self.epochs
+        self.bar.progress(min(1.0, done), text=f"Epoch {self.epoch + 1}/{self.epochs} · "
+                                               f"batch {step}/{total}")
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epoch += 1  # counted here: the trainer's numbering may start at 0 or 1
+        shown = ", ".join(f"{key} {value:.4f}" for key, value in logs.items()
+                          if key.startswith(("L_r", "L_d", "val_")))
+        self.status.write(f"Epoch {self.epoch}: {shown}")
+
+
+@st.cache_resource
+def _bootstrap_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+def has_runs() -> bool:
+    return any((folder / "run.json").exists() for folder in paths.runs_dir().iterdir())
+
+
+def ensure_starter_run() -> bool:
+    """Make sure at least one run exists; True when the studio can continue."""
+    if has_runs():
+        return True
+    with _bootstrap_lock():
+        if has_runs():  # another tab finished it while we waited
+            return True
+        st.title("Welcome to Prism")
+        st.write("No model yet: generating a synthetic shop and training a small two-tower "
+                 "model. This takes about a minute, once.")
+        spec = pipeline.TrainSpec(data_dir=paths.data_dir() / "synthetic",
+                                  out_dir=paths.runs_dir() / BOOTSTRAP_RUN)
+        with st.status("Setting up your studio…", expanded=True) as status:
+            try:
+                status.write("Generating the synthetic shop")
+                pipeline.ensure_synthetic_shop()
+                pipeline.train_run(spec, callbacks=[StatusProgress(status, spec.epochs)])
+            except PrismError as exc:
+                status.update(label="Setup failed", state="error")
+                st.error(f"{exc} — fix the cause and reload the page.")
+                return False
+            status.update(label="Your studio is ready", state="complete", expanded=False)
+    return True

@@ -1,0 +1,239 @@
+"""Pure Plotly figure builders: each takes DataFrames/values and returns a Figure (no `st.*`).
+
+One look for the whole studio: the same template, font and margins, and a category always
+gets the same colour (`category_colors`) so charts on different pages read together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+ACCENT = "#6C4AE0"
+RELEVANCE_COLOR = "#9AA0B4"
+DIVERSIFIED_COLOR = ACCENT
+METHOD_COLORS = {
+    "mmr": "#6C4AE0",
+    "dpp": "#E0569B",
+    "calibrated": "#1FA38A",
+    "quota": "#F29B30",
+    "none": "#9AA0B4",
+}
+_PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Vivid + px.colors.qualitative.Safe
+_FONT = dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13)
+
+
+def category_colors(names: list[str] | pd.Index) -> dict[str, str]:
+    """A stable colour per category name (hash-based, so it never depends on order)."""
+    colors = {}
+    for name in names:
+        digest = int(hashlib.md5(str(name).encode()).hexdigest(), 16)
+        colors[str(name)] = _PALETTE[digest % len(_PALETTE)]
+    return colors
+
+
+def _style(fig: go.Figure, height: int = 320, legend: bool = True) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        font=_FONT,
+        height=height,
+        margin=dict(l=8, r=8, t=36, b=8),
+        showlegend=legend,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, title_text=""),
+        title_font=dict(size=14),
+        hoverlabel=dict(font_size=12),
+    )
+    return fig
+
+
+def empty_figure(message: str, height: int = 240) -> go.Figure:
+    """A blank chart that says why it is blank (instead of an empty axis)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font=dict(size=14, color="#6B6F80"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _style(fig, height=height, legend=False)
+
+
+def coverage_bars(relevance_cats: pd.Series, diversified_cats: pd.Series) -> go.Figure:
+    """Slots per category in the relevance-only vs diversified list (grouped horizontal bars)."""
+    counts = pd.DataFrame(
+        {
+            "Relevance only": relevance_cats.value_counts(),
+            "Diversified": diversified_cats.value_counts(),
+        }
+    ).fillna(0)
+    if counts.empty:
+        return empty_figure("No recommendations to show")
+    counts = counts.sort_values(["Diversified", "Relevance only"], ascending=True)
+    fig = go.Figure()
+    for column, color in (("Relevance only", RELEVANCE_COLOR), ("Diversified", ACCENT)):
+        fig.add_bar(
+            y=counts.index, x=counts[column], name=column, orientation="h", marker_color=color,
+            hovertemplate="%{y}: %{x} slots<extra>" + column + "</extra>",
+        )
+    fig.update_layout(barmode="group", bargap=0.25, title="Category coverage")
+    fig.update_xaxes(title="slots in the list", dtick=1)
+    return _style(fig, height=max(240, 34 * len(counts) + 90))
+
+
+def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
+                     title_col: str) -> go.Figure:
+    """The shopper's events over time, one dot per item, coloured by category."""
+    if history.empty:
+        return empty_figure("No history for this shopper")
+    frame = history.assign(_when=pd.to_datetime(history[time_col], unit="s"))
+    colors = category_colors(frame[category_col].unique())
+    fig = px.scatter(
+        frame, x="_when", y=category_col, color=category_col, hover_name=title_col,
+        color_discrete_map=colors,
+    )
+    fig.update_traces(marker=dict(size=11, line=dict(width=1, color="white")))
+    fig.update_layout(title="History timeline")
+    fig.update_xaxes(title="")
+    fig.update_yaxes(title="", categoryorder="total ascending")
+    return _style(fig, height=max(200, 28 * frame[category_col].nunique() + 90), legend=False)
+
+
+def pareto_chart(sweep: pd.DataFrame, x: str, y: str, alpha: float,
+                 current_method: str) -> go.Figure:
+    """Accuracy (y) against diversity (x) per method across weights; the current α ringed."""
+    if sweep.empty:
+        return empty_figure("No sweep results yet")
+    fig = go.Figure()
+    for method, group in sweep.groupby("method", sort=False):
+        group = group.sort_values("weight")
+        fig.add_scatter(
+            x=group[x], y=group[y], mode="lines+markers", name=str(method),
+            line=dict(color=METHOD_COLORS.get(str(method), ACCENT), width=2.5),
+            marker=dict(size=7), customdata=group["weight"],
+            hovertemplate=f"{method} α=%{{customdata:.2f}}<br>{x}=%{{x:.3f}}<br>"
+                          f"{y}=%{{y:.4f}}<extra></extra>",
+        )
+    current = sweep[sweep["method"] == current_method]
+    if not current.empty:
+        nearest = current.iloc[(current["weight"] - alpha).abs().argsort()[:1]]
+        fig.add_scatter(
+            x=nearest[x], y=nearest[y], mode="markers+text", name=f"current (α={alpha:.2f})",
+            marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(width=3, color="#1E1B2E")),
+            text=[f"α={alpha:.2f}"], textposition="top center", hoverinfo="skip",
+        )
+    fig.update_xaxes(title=x)
+    fig.update_yaxes(title=y)
+    fig.update_layout(title=f"{y} vs {x} across diversity weights")
+    return _style(fig, height=420)
+
+
+def exposure_treemap(exposure: pd.DataFrame) -> go.Figure:
+    """Recommendation slots by setting → department → category (`setting, path, slots`)."""
+    if exposure.empty or exposure["slots"].sum() == 0:
+        return empty_figure("No exposure to show")
+    levels = exposure["path"].str.split(" > ", n=1, expand=True)
+    frame = exposure.assign(
+        department=levels[0],
+        category=levels[1].fillna(levels[0]) if levels.shape[1] > 1 else levels[0],
+    )
+    fig = px.treemap(
+        frame, path=[px.Constant("all slots"), "setting", "department", "category"],
+        values="slots", color="department",
+        color_discrete_map={"(?)": "#EEE", **category_colors(frame["department"].unique())},
+    )
+    fig.update_traces(root_color="#F4F2FB", textinfo="label+percent parent")
+    fig.update_layout(title="Exposure by category")
+    return _style(fig, height=430, legend=False)
+
+
+def long_tail_curve(curves: pd.DataFrame) -> go.Figure:
+    """Cumulative slot share vs items by popularity (`setting, item_share, slot_share`)."""
+    if curves.empty:
+        return empty_figure("No exposure to show")
+    fig = go.Figure()
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="equal exposure",
+                    line=dict(color="#CCC", dash="dot"))
+    for setting, group in curves.groupby("setting", sort=False):
+        color = RELEVANCE_COLOR if str(setting).startswith("Relevance") else ACCENT
+        fig.add_scatter(x=group["item_share"], y=group["slot_share"], mode="lines",
+                        name=str(setting), line=dict(color=color, width=3))
+    fig.update_xaxes(title="share of catalogue, most popular first", tickformat=".0%")
+    fig.update_yaxes(title="share of recommendation slots", tickformat=".0%")
+    fig.update_layout(title="Long-tail curve")
+    return _style(fig, height=430)
+
+
+def lorenz_points(item_slots: np.ndarray, popularity: np.ndarray, n_points: int = 200
+                  ) -> pd.DataFrame:
+    """Cumulative slot share over items sorted by training popularity (most popular first)."""
+    order = np.argsort(-popularity, kind="stable")
+    cumulative = np.cumsum(item_slots[order].astype(float))
+    total = cumulative[-1] if len(cumulative) and cumulative[-1] > 0 else 1.0
+    positions = np.unique(np.linspace(0, len(order) - 1, n_points).astype(int))
+    return pd.DataFrame({
+        "item_share": np.concatenate([[0.0], (positions + 1) / len(order)]),
+        "slot_share": np.concatenate([[0.0], cumulative[positions] / total]),
+    })
+
+
+def training_curves(history: pd.DataFrame) -> go.Figure:
+    """Per-epoch L_r and L_d (left) and validation NDCG@10 (right)."""
+    if history.empty:
+        return empty_figure("Waiting for the first epoch…")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Losses", "Validation"))
+    for column, color in (("L_r", ACCENT), ("L_d", "#E0569B"), ("loss", "#1E1B2E")):
+        if column in history:
+            fig.add_scatter(x=history["epoch"], y=history[column], name=column,
+                            mode="lines+markers", line=dict(color=color), row=1, col=1)
+    for column in [c for c in history.columns if c.startswith(("val_", "ndcg", "recall"))]:
+        fig.add_scatter(x=history["epoch"], y=history[column], name=column,
+                        mode="lines+markers", line=dict(color="#1FA38A"), row=1, col=2)
+    fig.update_xaxes(title="epoch", dtick=1)
+    return _style(fig, height=320)
+
+
+def category_tree(items: pd.DataFrame, path_col: str) -> go.Figure:
+    """Sunburst of the catalogue's category paths (first three levels), sized by item count."""
+    paths = items[path_col].fillna("").astype(str).str.split(" | ", regex=False).str[0]
+    levels = paths.replace("", "unknown").str.split(" > ", expand=True).iloc[:, :3]
+    levels.columns = [f"level {i + 1}" for i in range(levels.shape[1])]
+    counts = levels.fillna("").value_counts().reset_index(name="items")
+    # sunburst needs leaves: a missing deeper level repeats nothing, so give it a label
+    for column in levels.columns[1:]:
+        counts[column] = counts[column].replace("", None)
+    counts = counts.fillna("(all)")
+    fig = px.sunburst(counts, path=list(levels.columns), values="items",
+                      color="level 1",
+                      color_discrete_map=category_colors(counts["level 1"].unique()))
+    fig.update_traces(insidetextorientation="radial")
+    fig.update_layout(title="Category tree")
+    return _style(fig, height=480, legend=False)
+
+
+def item_map(points: pd.DataFrame) -> go.Figure:
+    """2-D projection of item vectors (`x, y, category, title`), coloured by category."""
+    if points.empty:
+        return empty_figure("This run has no item vectors")
+    fig = px.scatter(points, x="x", y="y", color="category", hover_name="title",
+                     color_discrete_map=category_colors(points["category"].unique()),
+                     render_mode="webgl")
+    fig.update_traces(marker=dict(size=5, opacity=0.75))
+    fig.update_xaxes(title="PC 1", showticklabels=False)
+    fig.update_yaxes(title="PC 2", showticklabels=False)
+    fig.update_layout(title="Item vectors (PCA)", legend=dict(orientation="v", x=1.02, y=1))
+    return _style(fig, height=520)
+
+
+def metric_comparison(frame: pd.DataFrame, label_col: str) -> go.Figure:
+    """Grouped bars of metrics (columns) for two or more runs/scenarios (rows)."""
+    metrics = [c for c in frame.columns if c != label_col]
+    if frame.empty or not metrics:
+        return empty_figure("Nothing to compare")
+    long = frame.melt(id_vars=label_col, value_vars=metrics, var_name="metric")
+    fig = px.bar(long, x="metric", y="value", color=label_col, barmode="group",
+                 color_discrete_sequence=[ACCENT, "#E0569B", "#1FA38A", "#F29B30"])
+    fig.update_xaxes(title="")
+    fig.update_yaxes(title="")
+    return _style(fig, height=360)

@@ -1,0 +1,109 @@
+"""A training job running in a background thread, observed by the Training page (no `st.*`).
+
+The worker thread only writes into this object (under a lock); the page polls `snapshot()`
+from a fragment. Stopping sets a flag that the next trainer callback turns into
+`StopTraining`, so the best weights so far are still saved as a run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dashboard import pipeline
+from engine.errors import PrismError
+
+
+@dataclass
+class JobSnapshot:
+    """A consistent copy of a job's progress for drawing."""
+
+    state: str  # running | done | failed | stopped
+    stage: str
+    epoch: int
+    epochs: int
+    batch_fraction: float
+    logs: list[dict[str, float]]
+    message: str
+    run_dir: Path | None
+    elapsed: float
+
+
+@dataclass
+class TrainingJob:
+    """Progress of one `pipeline.train_run` in a worker thread."""
+
+    spec: pipeline.TrainSpec
+    state: str = "running"
+    stage: str = "Starting"
+    epoch: int = 0
+    batch_fraction: float = 0.0
+    logs: list[dict[str, float]] = field(default_factory=list)
+    message: str = ""
+    run_dir: Path | None = None
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    stop_requested: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # ---- trainer callbacks (called from the worker thread) ----------------------------
+    def on_stage(self, stage: str) -> None:
+        with self._lock:
+            self.stage = stage
+
+    def on_batch_end(self, step: int, total: int) -> None:
+        with self._lock:
+            self.batch_fraction = step / max(total, 1)
+        self._maybe_stop()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        with self._lock:
+            self.epoch += 1
+            self.batch_fraction = 0.0
+            self.logs.append({"epoch": self.epoch, **{k: float(v) for k, v in logs.items()
+                                                     if isinstance(v, int | float)}})
+        self._maybe_stop()
+
+    def _maybe_stop(self) -> None:
+        if self.stop_requested:
+            from engine.train import StopTraining
+
+            raise StopTraining("stopped from the Training page")
+
+    # ---- control (called from the page) ---------------------------------------------------
+    def request_stop(self) -> None:
+        self.stop_requested = True
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            end = self.finished or time.time()
+            return JobSnapshot(self.state, self.stage, self.epoch, self.spec.epochs,
+                               self.batch_fraction, [dict(r) for r in self.logs], self.message,
+                               self.run_dir, end - self.started)
+
+    def _finish(self, state: str, message: str = "", run_dir: Path | None = None) -> None:
+        with self._lock:
+            self.state, self.message, self.run_dir = state, message, run_dir
+            self.finished = time.time()
+
+
+def _work(job: TrainingJob, lock: threading.Lock) -> None:
+    with lock:
+        try:
+            run_dir = pipeline.train_run(job.spec, callbacks=[job])
+        except PrismError as exc:
+            job._finish("failed", str(exc))
+        except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
+            job._finish("failed", f"training stopped with an unexpected error: {exc!r}")
+        else:
+            job._finish("stopped" if job.stop_requested else "done", run_dir=run_dir)
+
+
+def start(spec: pipeline.TrainSpec, lock: threading.Lock) -> TrainingJob:
+    """Start training in a daemon thread; `lock` keeps one training per server at a time."""
+    job = TrainingJob(spec)
+    threading.Thread(target=_work, args=(job, lock), name="prism-training", daemon=True).start()
+    return job

@@ -1,0 +1,147 @@
+"""HTTP API over the Recommender (FastAPI): recommend, search, hot items, item lookup.
+
+`create_app(run_dir)` loads the run once; every request shares that one read-only Recommender
+(sync endpoints run in FastAPI's thread pool, the text encoder guards its own tokenizer).
+Bad requests answer 422 (malformed body, with a readable `detail`) or 400/404 (a RequestError's
+message), never a traceback. OpenAPI docs are served at `/docs`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine import __version__
+from engine.errors import RequestError
+from engine.serve import Recommendations, Recommender
+
+Method = Literal["none", "mmr", "dpp", "calibrated", "quota"]
+MAX_K = 1000
+
+
+class RecommendRequest(BaseModel):
+    """A shopper (`user_id`) or a what-if session (`history` of item ids), and the knobs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str | None = Field(None, description="training shopper id; unknown → trending")
+    history: list[str] | None = Field(None, description="item ids of a live session (what-if)")
+    k: int = Field(10, ge=1, le=MAX_K, description="list length")
+    method: Method = "mmr"
+    diversity_weight: float = Field(0.0, ge=0.0, le=1.0)
+    exclude_seen: bool = True
+    categories: list[str] | None = Field(None, description="only items in these categories")
+    category_boosts: dict[str, float] | None = None
+    promo_boost: float = Field(0.0, ge=-1.0, le=1.0)
+    target: dict[str, float] | None = Field(None, description="category shares (calibrated)")
+    quotas: dict[str, tuple[int | None, int | None]] | None = Field(
+        None, description="category → [floor, cap]; null for no bound")
+    n_candidates: int = Field(200, ge=1, le=5000)
+
+
+class SearchRequest(BaseModel):
+    """A text query, optionally personalised for a shopper."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(..., min_length=1, max_length=500)
+    user_id: str | None = None
+    k: int = Field(10, ge=1, le=MAX_K)
+    method: Method = "mmr"
+    diversity_weight: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class RankedItem(BaseModel):
+    rank: int
+    item_id: str
+    title: str
+    category: str
+    price: float | None
+    relevance: float
+    diversity_gain: float
+    score: float
+    explanation: str
+
+
+class RankedList(BaseModel):
+    items: list[RankedItem]
+    notice: str | None
+    method: str
+    diversity_weight: float
+
+
+def _response(result: Recommendations) -> RankedList:
+    return RankedList(items=[RankedItem(**row) for row in result.records()], notice=result.notice,
+                      method=result.method, diversity_weight=result.diversity_weight)
+
+
+def _readable(exc: RequestValidationError) -> str:
+    """'body.k: Input should be greater than or equal to 1; ...' from pydantic's errors."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid value')}")
+    return "; ".join(parts)
+
+
+def create_app(run_dir: str | Path, recommender: Recommender | None = None) -> FastAPI:
+    """The API app for one run folder (loaded now, once); pass `recommender` to reuse one."""
+    service = recommender if recommender is not None else Recommender.load(run_dir)
+    app = FastAPI(title="Prism recommendation API", version=__version__,
+                  description="Diversity-aware recommendations, search and trending items.")
+    app.state.recommender = service
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _readable(exc)})
+
+    @app.exception_handler(RequestError)
+    async def request_error(request: Request, exc: RequestError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+    _add_routes(app, service)
+    return app
+
+
+def _add_routes(app: FastAPI, service: Recommender) -> None:
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        catalogue = service.catalogue
+        return {"status": "ok", "model": service.model.name, "n_items": catalogue.n_items,
+                "n_users": len(catalogue.user_index), "run": str(service.run.path)}
+
+    @app.post("/recommend", response_model=RankedList)
+    def recommend(body: RecommendRequest) -> RankedList:
+        return _response(service.recommend(**body.model_dump()))
+
+    @app.post("/search", response_model=RankedList)
+    def search(body: SearchRequest) -> RankedList:
+        return _response(service.search(**body.model_dump()))
+
+    @app.get("/hot", response_model=RankedList)
+    def hot(k: int = Query(10, ge=1, le=MAX_K),
+            diversity_weight: float = Query(0.0, ge=0.0, le=1.0), method: Method = "mmr",
+            half_life_days: float = Query(7.0, gt=0.0, le=3650.0)) -> RankedList:
+        return _response(service.hot_items(k=k, diversity_weight=diversity_weight, method=method,
+                                           half_life_days=half_life_days))
+
+    @app.get("/items/{item_id}")
+    def item(item_id: str) -> dict[str, Any]:
+        try:
+            return service.item(item_id)
+        except RequestError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+    @app.get("/users/{user_id}/history")
+    def history(user_id: str) -> list[dict[str, Any]]:
+        try:
+            frame = service.history(user_id)
+        except RequestError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        frame["timestamp"] = frame["timestamp"].map(lambda t: t.isoformat())
+        return frame.to_dict(orient="records")

@@ -1,0 +1,127 @@
+"""Reading CSV/TSV/Parquet files into string tables, with errors a shop owner can act on.
+
+Everything is read as text (ids stay ids: "007" is not 7); the cleaning rules parse numbers
+and dates. Files are only ever read, never modified.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from engine.errors import DataError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def find_table(folder: Path, stem: str) -> Path | None:
+    """`folder/stem.{csv,tsv,parquet,pq}`, whichever exists first."""
+    for suffix in TABLE_SUFFIXES:
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _check_not_empty(path: Path) -> None:
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; check the folder holds it")
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if not head.strip():
+        raise DataError(f"{path}: the file is empty; export the table again with a header row")
+
+
+def _check_encoding(path: Path, encoding: str) -> None:
+    """Find the first undecodable byte so the message can point at its line."""
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"{path}: byte 0x{data[exc.start]:02x} on line {line} is not valid {encoding.upper()}"
+            f" text; save the file as {encoding.upper()} (e.g. 'Save as CSV UTF-8')"
+        ) from None
+
+
+def _delimiter_name(sep: str) -> str:
+    return "tab" if sep == "\t" else repr(sep)
+
+
+def _check_delimiter(path: Path, frame: pd.DataFrame, sep: str) -> None:
+    """A single column whose name holds another delimiter means the wrong delimiter."""
+    if len(frame.columns) != 1:
+        return
+    header = str(frame.columns[0])
+    for other, name in _OTHER_DELIMITERS.items():
+        if other != sep and other in header:
+            raise DataError(
+                f"{path}: the header {header[:60]!r} looks {name}-separated, but this file is "
+                f"read as {_delimiter_name(sep)}-separated; save it comma-separated (.csv) or "
+                "tab-separated (.tsv)"
+            )
+
+
+def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
+                  names: list[str] | None = None) -> pd.DataFrame:
+    """A delimited text file as a DataFrame of strings ("" for empty cells)."""
+    _check_not_empty(path)
+    header = None if names else "infer"
+    multi_char = len(sep) > 1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False,
+                header=header, names=names, index_col=False,
+                engine="python" if multi_char else "c",
+                quoting=csv.QUOTE_NONE if multi_char else csv.QUOTE_MINIMAL,
+            )
+    except UnicodeDecodeError:
+        _check_encoding(path, encoding)
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file has no header or rows; export it again") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise DataError(
+            f"{path}: cannot be parsed as {_delimiter_name(sep)}-separated text "
+            f"({str(exc).strip().splitlines()[-1]}); check the delimiter and quoting"
+        ) from None
+    if names is None:
+        _check_delimiter(path, frame, sep)
+        frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def read_parquet_table(path: Path) -> pd.DataFrame:
+    """A Parquet file; ids are converted to strings later by the cleaning rules."""
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty; export the table again")
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
+        raise DataError(f"{path}: not a readable Parquet file ({exc}); export it again") from None
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a generic-layout table by its suffix (.csv, .tsv, .parquet/.pq)."""
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return read_parquet_table(path)
+    return read_csv_text(path, sep="\t" if suffix == ".tsv" else ",")
+
+
+def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], source: str | Path) -> None:
+    """Raise naming every missing required column and the file."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        found = ", ".join(map(str, frame.columns)) or "none"
+        raise DataError(
+            f"{source}: missing required column(s) {', '.join(missing)} (columns found: "
+            f"{found}); rename them or pass --map {missing[0]}=<your column>"
+        )

@@ -1,0 +1,208 @@
+"""The evaluation protocol: full ranking over the catalogue, seen items excluded, then metrics.
+
+Every model goes through the same code: score all items for a batch of users, hide what the
+user already interacted with (training items; for the test part also validation items, as
+RecBole does), keep the top K (or the top N candidates for a re-ranker), compute metrics.
+Batches are sized so the dense score block stays around `SCORE_BLOCK_BYTES`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
+from engine.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from engine.data import Dataset, Split
+
+SCORE_BLOCK_BYTES = 256 * 2**20
+SPLIT_PARTS = ("valid", "test")
+RERANK_METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
+
+
+def seen_matrix(data: TrainData, split_part: str) -> sp.csr_matrix:
+    """Binary (n_users, n_items) matrix of items hidden from each user's ranking."""
+    if split_part not in SPLIT_PARTS:
+        raise ConfigError(f"split part must be one of {SPLIT_PARTS}, got {split_part!r}")
+    frames = [data.train] + ([data.valid] if split_part == "test" else [])
+    users = np.concatenate([f[USER_IDX].to_numpy() for f in frames])
+    items = np.concatenate([f[ITEM_IDX].to_numpy() for f in frames])
+    matrix = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)),
+                           shape=(data.n_users, data.n_items))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def top_n(scores: np.ndarray, seen: sp.csr_matrix, n: int) -> np.ndarray:
+    """(B, n) item indices by descending score, seen items skipped, -1 where none is left.
+
+    `scores` is modified in place (seen items set to -inf) to avoid a copy of the block.
+    """
+    coo = seen.tocoo()
+    scores[coo.row, coo.col] = -np.inf
+    n = min(n, scores.shape[1])
+    top = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < scores.shape[1] else \
+        np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    order = np.argsort(-top_scores, axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    top[np.isneginf(np.take_along_axis(top_scores, order, axis=1))] = -1
+    return top
+
+
+def batch_size_for(n_items: int) -> int:
+    """Users per batch so one float32 score block stays within SCORE_BLOCK_BYTES."""
+    return max(1, SCORE_BLOCK_BYTES // (4 * max(n_items, 1)))
+
+
+@dataclass(frozen=True)
+class RerankSpec:
+    """A re-ranking step applied to the top-N candidates during evaluation."""
+
+    method: str
+    weight: float
+    n_candidates: int = 200
+
+    def __post_init__(self) -> None:
+        if self.method not in RERANK_METHODS:
+            raise ConfigError(f"rerank method must be one of {', '.join(RERANK_METHODS)}, "
+                              f"got {self.method!r}")
+        if not 0.0 <= self.weight <= 1.0:
+            raise ConfigError(f"rerank weight must be in [0, 1], got {self.weight!r}")
+        if self.n_candidates < 1:
+            raise ConfigError(f"n_candidates must be >= 1, got {self.n_candidates!r}")
+
+
+def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
+               split_part: str = "test", rerank: RerankSpec | None = None,
+               use_histories: bool = False) -> np.ndarray:
+    """(len(users), k) top-k item indices per user (-1 pads), optionally re-ranked."""
+    seen = seen_matrix(data, split_part)
+    histories = data.histories() if use_histories else None
+    width = k if rerank is None or rerank.method == "none" else max(k, rerank.n_candidates)
+    step = batch_size_for(data.n_items)
+    blocks = []
+    for start in range(0, len(users), step):
+        batch = users[start:start + step]
+        if histories is not None:
+            scores = model.score_histories([histories[u] for u in batch])
+        else:
+            scores = model.score_users(batch)
+        scores = np.array(scores, dtype=np.float32, copy=True)
+        candidates = top_n(scores, seen[batch], width)
+        if width > k:
+            candidates = _rerank_block(candidates, scores, model, data, batch, k, rerank)
+        blocks.append(candidates[:, :k])
+    return np.concatenate(blocks) if blocks else np.empty((0, k), dtype=np.int64)
+
+
+def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
+                  data: TrainData, batch: np.ndarray, k: int, rerank: RerankSpec) -> np.ndarray:
+    """(B, k) item indices re-ranked by engine.rerank; users short of candidates go one by one."""
+    from engine.rerank import rerank_batch
+
+    def run(rows: np.ndarray, width: int | None = None) -> np.ndarray:
+        items = candidates[rows, :width]
+        return rerank_batch(rerank.method, np.take_along_axis(scores[rows], items, axis=1),
+                            items, k, rerank.weight, item_vectors=model.item_vectors(),
+                            item_categories=data.item_categories,
+                            targets=data.user_category_dist(batch[rows]))
+
+    out = np.full((len(batch), k), -1, dtype=np.int64)
+    full = np.flatnonzero((candidates >= 0).all(axis=1))
+    if len(full):
+        ranked = run(full)
+        out[full, :ranked.shape[1]] = ranked
+    for row in np.flatnonzero((candidates < 0).any(axis=1)):
+        width = int((candidates[row] >= 0).sum())
+        if width:
+            ranked = run(np.array([row]), width)[0]
+            out[row, :len(ranked)] = ranked
+    return out
+
+
+def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part: str = "test",
+                   rerank: tuple[str, float] | RerankSpec | None = None,
+                   n_candidates: int = 200, users: Sequence[int] | None = None,
+                   use_histories: bool = False, protocol: str = "",
+                   fit_seconds: float = 0.0) -> dict[str, Any]:
+    """Full-ranking evaluation of a fitted model; returns the evaluate JSON structure."""
+    from engine.metrics import compute_metrics
+
+    if not isinstance(k, int) or k < 1:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    if isinstance(rerank, tuple):
+        rerank = RerankSpec(rerank[0], float(rerank[1]), n_candidates)
+    started = time.perf_counter()
+    frame = data.test if split_part == "test" else data.valid
+    eval_users, truth = data.truth(frame)
+    if users is not None:
+        wanted = np.isin(eval_users, np.asarray(users, dtype=np.int64))
+        eval_users, truth = eval_users[wanted], [t for t, w in zip(truth, wanted, strict=True) if w]
+    if len(eval_users) == 0:
+        raise DataError(f"no user has held-out items in the {split_part} part, so nothing can be "
+                        "evaluated; users need at least 3 interactions for leave-last-out "
+                        "(or use --split random).")
+    topk = rank_users(model, data, eval_users, k=k, split_part=split_part, rerank=rerank,
+                      use_histories=use_histories)
+    metrics = compute_metrics(
+        topk, truth, k=k, item_categories=data.item_categories,
+        item_popularity=data.item_popularity, item_vectors=model.item_vectors(),
+        user_category_dist=data.user_category_dist(eval_users),
+    )
+    result: dict[str, Any] = {
+        "metrics": {name: float(value) for name, value in metrics.items()},
+        "n_users": int(len(eval_users)),
+        "split": protocol or split_part,
+        "model": model.name,
+        "seconds": {"fit": round(float(fit_seconds), 3),
+                    "evaluate": round(time.perf_counter() - started, 3)},
+    }
+    if rerank is not None:
+        result["rerank"] = {"method": rerank.method, "weight": rerank.weight,
+                            "n_candidates": rerank.n_candidates}
+    return result
+
+
+@dataclass
+class FitResult:
+    """What `fit_and_evaluate` produced: the fitted model, its data and the evaluation."""
+
+    model: BaseModel
+    data: TrainData
+    split: Split
+    evaluation: dict[str, Any]
+    fit_seconds: float
+
+
+def prepare_data(dataset: Dataset, protocol: str, *, seed: int = 0,
+                 text_embeddings: np.ndarray | None = None) -> tuple[Split, TrainData]:
+    """Collapse events to interactions, split them by `protocol`, index them for models."""
+    from engine.data import interactions, split_interactions
+
+    split = split_interactions(interactions(dataset.events), protocol=protocol, seed=seed)
+    return split, TrainData.from_split(dataset, split, text_embeddings=text_embeddings)
+
+
+def fit_and_evaluate(dataset: Dataset, model_name: str, split: str = "leave-last-out", *,
+                     seed: int = 0, k: int = 10, model: BaseModel | None = None,
+                     text_embeddings: np.ndarray | None = None, callbacks: Sequence[Any] = (),
+                     rerank: tuple[str, float] | None = None) -> FitResult:
+    """Split, fit `model` (default: the registry's `model_name` with default settings), evaluate."""
+    from engine.registry import get_model_class
+
+    model = model if model is not None else get_model_class(model_name)()
+    split_frames, data = prepare_data(dataset, split, seed=seed, text_embeddings=text_embeddings)
+    started = time.perf_counter()
+    model.fit(data, callbacks=callbacks)
+    fit_seconds = time.perf_counter() - started
+    evaluation = evaluate_model(model, data, k=k, rerank=rerank, protocol=split,
+                                fit_seconds=fit_seconds)
+    return FitResult(model, data, split_frames, evaluation, fit_seconds)

@@ -1,0 +1,88 @@
+"""Catalogue-level exposure and popularity metrics: coverage, Gini, novelty, ARP, long tail.
+
+`item_popularity` is the `(n_items,)` count of training interactions per item.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.errors import DataError
+from engine.metrics._lists import as_topk, check_items, mean_over_slots, per_slot, valid_mask
+
+HEAD_SHARE = 0.2  # the most popular 20% of items are the head; the other 80% the long tail
+
+
+def _recommendation_counts(lists: np.ndarray, n_items: int) -> np.ndarray:
+    check_items(lists, n_items, "the catalogue")
+    return np.bincount(lists[valid_mask(lists)], minlength=n_items).astype(np.float64)
+
+
+def catalog_coverage(topk: np.ndarray, n_items: int, k: int | None = None) -> float:
+    """Catalogue coverage@K = |∪_u L_u| / n_items."""
+    counts = _recommendation_counts(as_topk(topk, k), n_items)
+    return float((counts > 0).sum() / max(n_items, 1))
+
+
+def gini_index(topk: np.ndarray, n_items: int, k: int | None = None) -> float:
+    """Gini of recommendation counts over all items: 0 = equal exposure, → 1 = one item gets all.
+
+    With counts x sorted ascending, G = Σ_{i=1..n} (2i − n − 1)·x_(i) / (n·Σ x).
+    """
+    counts = np.sort(_recommendation_counts(as_topk(topk, k), n_items))
+    total = counts.sum()
+    if total == 0:
+        return 0.0
+    ranks = np.arange(1, n_items + 1)
+    return float(((2 * ranks - n_items - 1) * counts).sum() / (n_items * total))
+
+
+def _popularity(item_popularity: np.ndarray) -> np.ndarray:
+    pop = np.asarray(item_popularity, dtype=np.float64)
+    if pop.ndim != 1 or (pop.size and (pop.min() < 0 or not np.all(np.isfinite(pop)))):
+        raise DataError("item_popularity must be a 1-D array of non-negative counts per item")
+    return pop
+
+
+def novelty_at_k(topk: np.ndarray, item_popularity: np.ndarray,
+                 k: int | None = None) -> np.ndarray:
+    """Novelty@K = mean over i ∈ L_u of −log2(share_i), share_i = pop_i / Σ_j pop_j.
+
+    An item never seen in training counts as seen once, so novelty stays finite.
+    """
+    lists = as_topk(topk, k)
+    pop = _popularity(item_popularity)
+    total = pop.sum()
+    if total <= 0:
+        raise DataError("item_popularity is all zero; novelty needs training counts")
+    surprisal = -np.log2(np.maximum(pop, 1.0) / total)
+    return mean_over_slots(per_slot(surprisal, lists), lists)
+
+
+def arp_at_k(topk: np.ndarray, item_popularity: np.ndarray, k: int | None = None) -> np.ndarray:
+    """ARP@K = mean over i ∈ L_u of pop_i (average training popularity of recommended items)."""
+    lists = as_topk(topk, k)
+    return mean_over_slots(per_slot(_popularity(item_popularity), lists), lists)
+
+
+def long_tail_items(item_popularity: np.ndarray) -> np.ndarray:
+    """(n_items,) bool: True for the long tail, all but the ceil(20%) most popular items.
+
+    Ties in popularity are broken by item index (lower index ranks as more popular).
+    """
+    pop = _popularity(item_popularity)
+    n_head = math.ceil(HEAD_SHARE * len(pop))
+    by_popularity = np.argsort(-pop, kind="stable")
+    tail = np.ones(len(pop), dtype=bool)
+    tail[by_popularity[:n_head]] = False
+    return tail
+
+
+def tail_share_at_k(topk: np.ndarray, item_popularity: np.ndarray,
+                    k: int | None = None) -> np.ndarray:
+    """Tail share@K = fraction of L_u's items from the long tail (bottom 80% by popularity)."""
+    lists = as_topk(topk, k)
+    tail = long_tail_items(item_popularity).astype(np.float64)
+    return mean_over_slots(per_slot(tail, lists), lists)

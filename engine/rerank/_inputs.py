@@ -1,0 +1,120 @@
+"""Request checks and input preparation shared by every re-ranker.
+
+Every problem raises `RequestError` naming the argument, so the CLI and the API can show it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.errors import RequestError
+
+METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
+NEEDS_SIMILARITY = ("mmr", "dpp", "quota")
+
+
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise RequestError(f"method {method!r} is not one of {', '.join(METHODS)}")
+
+
+def check_k(k: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise RequestError(f"k must be a positive integer, got {k!r}")
+
+
+def check_weight(diversity_weight: float) -> float:
+    try:
+        weight = float(diversity_weight)
+    except (TypeError, ValueError):
+        raise RequestError(f"diversity_weight must be a number in [0, 1], "
+                           f"got {diversity_weight!r}") from None
+    if not 0.0 <= weight <= 1.0:  # also rejects NaN
+        raise RequestError(f"diversity_weight must be in [0, 1], got {diversity_weight!r}")
+    return weight
+
+
+def check_matrix(values: np.ndarray | None, name: str, n_rows: int,
+                 rows_named: str = "candidates") -> np.ndarray | None:
+    """A finite float64 2-D array with `n_rows` rows, or None."""
+    if values is None:
+        return None
+    matrix = np.asarray(values, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != n_rows:
+        raise RequestError(f"{name} must have shape ({n_rows}, ...) — one row per "
+                           f"{rows_named[:-1]} — got {matrix.shape}")
+    if not np.all(np.isfinite(matrix)):
+        raise RequestError(f"{name} holds NaN or infinite values")
+    return matrix
+
+
+def unit_rows(vectors: np.ndarray, name: str) -> np.ndarray:
+    """Rows scaled to length 1 (for cosine similarity); RequestError on a zero row."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    if np.any(norms == 0):
+        bad = int(np.argmax(norms.reshape(-1) == 0))
+        raise RequestError(f"{name} row {bad} is all zeros; cosine similarity needs a "
+                           f"non-zero vector for every item")
+    return vectors / norms
+
+
+def check_categories(categories: np.ndarray | None) -> np.ndarray | None:
+    """Row-normalised category matrix: non-negative, every row with some mass."""
+    if categories is None:
+        return None
+    if categories.min(initial=0.0) < 0:
+        raise RequestError("item_categories must be non-negative (a row-stochastic matrix)")
+    sums = categories.sum(axis=1, keepdims=True)
+    if np.any(sums <= 0):
+        bad = int(np.argmax(sums.reshape(-1) <= 0))
+        raise RequestError(f"item_categories row {bad} has no category mass")
+    return categories / sums
+
+
+def check_target(target: np.ndarray | None, n_categories: int, name: str = "target",
+                 ) -> np.ndarray | None:
+    """A category distribution over `n_categories`, normalised to sum 1."""
+    if target is None:
+        return None
+    dist = np.asarray(target, dtype=np.float64)
+    if dist.shape[-1:] != (n_categories,):
+        raise RequestError(f"{name} must have {n_categories} entries (one per category column "
+                           f"of item_categories), got shape {dist.shape}")
+    if not np.all(np.isfinite(dist)) or dist.min(initial=0.0) < 0:
+        raise RequestError(f"{name} must hold finite, non-negative category weights")
+    sums = dist.sum(axis=-1, keepdims=True)
+    if np.any(sums <= 0):
+        raise RequestError(f"{name} has no mass; give at least one category a positive weight")
+    return dist / sums
+
+
+def check_method_inputs(method: str, vectors: np.ndarray | None, categories: np.ndarray | None,
+                        target: np.ndarray | None) -> None:
+    """The arrays each method needs are present."""
+    if method in NEEDS_SIMILARITY and vectors is None and categories is None:
+        raise RequestError(f"method {method!r} needs item_vectors or item_categories to "
+                           f"measure similarity")
+    if method in ("calibrated", "quota") and categories is None:
+        raise RequestError(f"method {method!r} needs item_categories")
+    if method == "calibrated" and target is None:
+        raise RequestError("method 'calibrated' needs a target: the user's category "
+                           "distribution or a merchandiser's target, one weight per category")
+
+
+def check_relevance(relevance: np.ndarray, ndim: int) -> np.ndarray:
+    scores = np.asarray(relevance, dtype=np.float64)
+    if scores.ndim != ndim:
+        shape = "(N,)" if ndim == 1 else "(B, N)"
+        raise RequestError(f"relevance must have shape {shape}, got {scores.shape}")
+    if not np.all(np.isfinite(scores)):
+        raise RequestError("relevance holds NaN or infinite scores")
+    return scores
+
+
+def minmax_rows(scores: np.ndarray) -> np.ndarray:
+    """Scores min-max scaled to [0, 1] along the last axis; a constant row becomes all 0."""
+    if scores.shape[-1] == 0:
+        return scores.copy()
+    low = scores.min(axis=-1, keepdims=True)
+    span = scores.max(axis=-1, keepdims=True) - low
+    return np.divide(scores - low, span, out=np.zeros_like(scores), where=span > 0)

@@ -1,0 +1,149 @@
+"""An immutable snapshot of what serving reads from a run: items, categories, vectors, histories.
+
+The recommender swaps in a new snapshot when cold-start items arrive, so a request that is
+already running keeps a consistent view (the snapshot it started with) without locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from engine.columns import DIV_CATEGORY, ITEM_ID, PROMO, TIMESTAMP, USER_ID, WEIGHT
+
+if TYPE_CHECKING:
+    from engine.runs import Run
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Read-only arrays for serving; item positions match the model's item indices."""
+
+    items: pd.DataFrame  # RangeIndex, item columns + div_category
+    item_index: pd.Index  # item_id -> position
+    item_categories: np.ndarray  # (n_items, C) row-stochastic
+    category_names: list[str]
+    item_vectors: np.ndarray | None  # (n_items, d) L2-normalised, or None for baselines
+    promo: np.ndarray  # (n_items,) 1.0 for items on promotion
+    user_index: pd.Index  # user_id -> model user index
+    user_items: list[np.ndarray]  # per user, item positions in time order
+    user_times: list[np.ndarray]  # per user, unix seconds in time order
+    item_users: sp.csr_matrix  # (n_items, n_users) binary, for co-occurrence explanations
+    events: pd.DataFrame  # item_idx, timestamp, weight of every training interaction
+    event_users: np.ndarray  # (n_events,) user index of each row of `events`, sorted
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def primary_category(self) -> np.ndarray:
+        """(n_items,) index of each item's main category (its largest share)."""
+        return self.item_categories.argmax(axis=1)
+
+    def category_label(self, position: int) -> str:
+        """The diversity category of one item, as shown to merchandisers."""
+        if DIV_CATEGORY in self.items.columns:
+            label = self.items.at[position, DIV_CATEGORY]
+            if isinstance(label, str) and label:
+                return label
+        return self.category_names[int(self.item_categories[position].argmax())]
+
+    def history_distribution(self, history: np.ndarray) -> np.ndarray:
+        """(C,) category distribution of a history; the catalogue's when the history is empty."""
+        rows = self.item_categories[history] if len(history) else self.item_categories
+        mass = rows.sum(axis=0).astype(np.float64)
+        return mass / mass.sum() if mass.sum() > 0 else np.full(len(mass), 1.0 / len(mass))
+
+    def with_items(self, new_items: pd.DataFrame, new_categories: np.ndarray,
+                   new_vectors: np.ndarray | None) -> Catalogue:
+        """A new snapshot with cold-start items appended (no events, so no co-occurrence)."""
+        items = pd.concat([self.items, new_items], ignore_index=True)
+        vectors = (None if self.item_vectors is None or new_vectors is None
+                   else np.vstack([self.item_vectors, new_vectors]))
+        n_new = len(new_items)
+        item_users = sp.vstack([self.item_users,
+                                sp.csr_matrix((n_new, self.item_users.shape[1]),
+                                              dtype=np.float32)]).tocsr()
+        return replace(
+            self, items=items, item_index=pd.Index(items[ITEM_ID].astype(str)),
+            item_categories=np.vstack([self.item_categories, new_categories]).astype(np.float32),
+            item_vectors=vectors, promo=_promo_flags(items), item_users=item_users,
+        )
+
+
+def _promo_flags(items: pd.DataFrame) -> np.ndarray:
+    if PROMO not in items.columns:
+        return np.zeros(len(items), dtype=np.float64)
+    return items[PROMO].fillna(False).astype(bool).to_numpy(dtype=np.float64)
+
+
+def catalogue_from_run(run: Run) -> Catalogue:
+    """Index a loaded run for serving: string ids -> positions, per-user histories."""
+    items = run.items.reset_index(drop=True)
+    item_index = pd.Index(items[ITEM_ID].astype(str))
+    histories = run.histories
+    user_ids = _run_user_ids(run)
+    user_index = pd.Index(user_ids)
+    user_idx = user_index.get_indexer(histories[USER_ID].astype(str))
+    item_idx = item_index.get_indexer(histories[ITEM_ID].astype(str))
+    keep = (user_idx >= 0) & (item_idx >= 0)
+    times = (histories[TIMESTAMP].to_numpy(dtype=np.int64) if TIMESTAMP in histories
+             else np.zeros(len(histories), dtype=np.int64))
+    weights = (histories[WEIGHT].to_numpy(dtype=np.float64) if WEIGHT in histories
+               else np.ones(len(histories)))
+    events = pd.DataFrame({"user_idx": user_idx[keep], "item_idx": item_idx[keep],
+                           TIMESTAMP: times[keep], WEIGHT: weights[keep]})
+    events = events.sort_values(["user_idx", TIMESTAMP], kind="stable").reset_index(drop=True)
+    user_items, user_times = _group(events, len(user_ids))
+    item_users = sp.csr_matrix(
+        (np.ones(len(events), dtype=np.float32),
+         (events["item_idx"].to_numpy(), events["user_idx"].to_numpy())),
+        shape=(len(items), len(user_ids)))
+    item_users.sum_duplicates()
+    item_users.data[:] = 1.0
+    vectors = run.model.item_vectors()
+    return Catalogue(
+        items=items, item_index=item_index,
+        item_categories=np.asarray(run.item_categories, dtype=np.float32),
+        category_names=list(run.category_names),
+        item_vectors=None if vectors is None else np.asarray(vectors, dtype=np.float32),
+        promo=_promo_flags(items), user_index=user_index, user_items=user_items,
+        user_times=user_times, item_users=item_users,
+        events=events[["item_idx", TIMESTAMP, WEIGHT]],
+        event_users=events["user_idx"].to_numpy(),
+    )
+
+
+def _run_user_ids(run: Run) -> list[str]:
+    """The model's user order: the run's list if it has one, else sorted training users.
+
+    `TrainData.from_split` numbers users by sorted id, so the sorted distinct ids of the
+    training histories give the same order.
+    """
+    user_ids = getattr(run, "user_ids", None)
+    if user_ids is not None:
+        return [str(u) for u in user_ids]
+    return sorted(run.histories[USER_ID].astype(str).unique().tolist())
+
+
+def _group(events: pd.DataFrame, n_users: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per user, item positions and timestamps in time order (empty arrays when absent)."""
+    empty_items, empty_times = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    items: list[np.ndarray] = [empty_items] * n_users
+    times: list[np.ndarray] = [empty_times] * n_users
+    users = events["user_idx"].to_numpy()
+    if len(users) == 0:
+        return items, times
+    item_values = events["item_idx"].to_numpy(dtype=np.int64)
+    time_values = events[TIMESTAMP].to_numpy(dtype=np.int64)
+    bounds = np.flatnonzero(np.diff(users)) + 1
+    starts, ends = np.r_[0, bounds], np.r_[bounds, len(users)]
+    for start, end in zip(starts, ends, strict=True):
+        items[users[start]] = item_values[start:end]
+        times[users[start]] = time_values[start:end]
+    return items, times

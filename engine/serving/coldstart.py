@@ -1,0 +1,181 @@
+"""Cold start: items with text but no events join a two-tower run without retraining.
+
+New items are checked (ids present, unique, new; titles not empty), their category paths are
+mapped onto the run's diversity categories, their text is encoded by the run's encoder and the
+model appends item vectors from its text tower. The run folder is then rewritten as a whole
+in a staging copy and swapped into place, so a crash never leaves half an update.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from engine.base import BaseModel
+from engine.columns import (
+    CATEGORY,
+    CATEGORY_SEP,
+    DIV_CATEGORY,
+    ITEM_ID,
+    PRICE,
+    PROMO,
+    TITLE,
+    UNKNOWN_CATEGORY,
+)
+from engine.errors import RequestError
+from engine.serving.catalogue import Catalogue
+from engine.serving.text import TEXT_EMBEDDINGS, item_texts
+
+if TYPE_CHECKING:
+    from engine.serving.recommender import Recommender
+
+
+def category_depth(meta: dict[str, Any], category_names: list[str]) -> int:
+    """The run's category depth: from run.json when recorded, else the deepest category name."""
+    for holder in (meta, meta.get("configs") or {}, meta.get("data_config") or {}):
+        data = holder.get("data") if isinstance(holder.get("data"), dict) else holder
+        if isinstance(data, dict) and isinstance(data.get("category_depth"), int):
+            return int(data["category_depth"])
+    depths = [len(name.split(CATEGORY_SEP)) for name in category_names if name != UNKNOWN_CATEGORY]
+    return max(depths, default=1)
+
+
+def check_new_items(items: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Validate a table of new items; ids must be new and unique, titles non-empty."""
+    missing = [c for c in (ITEM_ID, TITLE) if c not in items.columns]
+    if missing:
+        raise RequestError(f"new items: missing column(s) {missing}; columns found: "
+                           f"{list(map(str, items.columns))}")
+    if items.empty:
+        raise RequestError("new items: the table has no rows")
+    frame = items.reset_index(drop=True).copy()
+    frame[ITEM_ID] = frame[ITEM_ID].astype(str).str.strip()
+    frame[TITLE] = frame[TITLE].fillna("").astype(str).str.strip()
+    duplicated = frame.loc[frame[ITEM_ID].duplicated(), ITEM_ID].unique().tolist()
+    if duplicated:
+        raise RequestError(f"new items: item_id repeated in the table: {duplicated[:10]}")
+    taken = frame.loc[catalogue.item_index.get_indexer(frame[ITEM_ID]) >= 0, ITEM_ID].tolist()
+    if taken:
+        raise RequestError(f"new items: {len(taken)} id(s) already in the catalogue: "
+                           f"{taken[:10]}; give new items new ids")
+    empty = frame.loc[(frame[TITLE] == "") | (frame[ITEM_ID] == ""), ITEM_ID].tolist()
+    if empty:
+        raise RequestError(f"new items: empty id or title in {len(empty)} row(s) "
+                           f"(ids {empty[:10]}); every item needs an id and a title")
+    return frame
+
+
+def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -> np.ndarray:
+    """(n_new, C) row-stochastic matrix over the run's categories.
+
+    A label the run never saw maps to "unknown" when the run has that category; otherwise the
+    request fails naming the label, since the model has no embedding for it.
+    """
+    from engine.data.schema import category_labels
+
+    names = catalogue.category_names
+    position = {name: i for i, name in enumerate(names)}
+    paths = frame[CATEGORY] if CATEGORY in frame.columns else pd.Series([""] * len(frame))
+    labels = category_labels(paths.reset_index(drop=True), depth)
+    matrix = np.zeros((len(frame), len(names)), dtype=np.float32)
+    for row, label in zip(labels["row"], labels["label"], strict=True):
+        column = position.get(label, position.get(UNKNOWN_CATEGORY))
+        if column is None:
+            raise RequestError(f"new item {frame[ITEM_ID].iat[row]!r}: category {label!r} is not "
+                               f"one of the run's categories; use one of {names[:20]}")
+        matrix[row, column] = 1.0
+    return matrix / matrix.sum(axis=1, keepdims=True)
+
+
+def catalogue_rows(frame: pd.DataFrame, catalogue: Catalogue,
+                   categories: np.ndarray) -> pd.DataFrame:
+    """New items with the run's item columns (missing ones empty) and their div_category."""
+    from engine.runs import div_category_labels
+
+    rows = frame.copy()
+    for column in catalogue.items.columns:
+        if column not in rows.columns:
+            rows[column] = np.nan if column == PRICE else (False if column == PROMO else "")
+    if PRICE in rows.columns:
+        rows[PRICE] = pd.to_numeric(rows[PRICE], errors="coerce").astype(np.float64)
+    if PROMO in rows.columns:
+        rows[PROMO] = rows[PROMO].map(_flag)
+    rows[DIV_CATEGORY] = div_category_labels(categories, catalogue.category_names)
+    return rows[list(catalogue.items.columns)]
+
+
+def add_items(service: Recommender, catalogue: Catalogue,
+              items: pd.DataFrame) -> tuple[Catalogue, pd.DataFrame]:
+    """Encode, append to the model, persist; returns the new snapshot and the added rows."""
+    if type(service.model).add_items is BaseModel.add_items:
+        service.model.add_items(np.empty((0, 0)), np.empty((0, 0)))  # raises: no text tower
+    frame = check_new_items(items, catalogue)
+    categories = new_item_categories(frame, catalogue,
+                                     category_depth(service.run.meta, catalogue.category_names))
+    rows = catalogue_rows(frame, catalogue, categories)
+    embeddings = service._text.encode(item_texts(rows))
+    service.model.add_items(embeddings, categories)  # baselines raise RequestError
+    vectors = service.model.item_vectors()
+    new_catalogue = catalogue.with_items(
+        rows, categories, None if vectors is None else vectors[catalogue.n_items:])
+    service._extend_text(embeddings, catalogue.n_items)
+    persist(Path(service.run.path), service, new_catalogue)
+    return new_catalogue, rows.reset_index(drop=True)
+
+
+def persist(run_dir: Path, service: Recommender, catalogue: Catalogue) -> None:
+    """Rewrite the run's tensors and item table in a staging copy, then swap it into place."""
+    from safetensors.numpy import save_file
+
+    from engine.runs import ITEMS, MODEL_JSON, MODEL_PREFIX, MODEL_TENSORS
+
+    tensors, model_meta = service.model.get_state()
+    arrays = {MODEL_PREFIX + name: np.ascontiguousarray(v) for name, v in tensors.items()}
+    popularity = np.zeros(catalogue.n_items, dtype=np.float64)
+    known = np.asarray(service.run.item_popularity, dtype=np.float64)
+    popularity[: len(known)] = known
+    arrays["item_categories"] = np.ascontiguousarray(catalogue.item_categories, dtype=np.float32)
+    arrays["item_popularity"] = popularity
+    if catalogue.item_vectors is not None:
+        arrays["item_vectors"] = np.ascontiguousarray(catalogue.item_vectors, dtype=np.float32)
+    text = service._text.known(catalogue.n_items)
+    if text is not None:
+        arrays[TEXT_EMBEDDINGS] = np.ascontiguousarray(text, dtype=np.float32)
+    token = uuid.uuid4().hex[:8]
+    staging = run_dir.with_name(f"{run_dir.name}.tmp-{token}")
+    retired = run_dir.with_name(f"{run_dir.name}.old-{token}")
+    shutil.copytree(run_dir, staging)
+    try:
+        save_file(arrays, str(staging / MODEL_TENSORS))
+        (staging / MODEL_JSON).write_text(json.dumps(model_meta, indent=2, default=_plain) + "\n")
+        catalogue.items.to_parquet(staging / ITEMS, index=False)
+        os.replace(run_dir, retired)
+        os.replace(staging, run_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if retired.exists() and not run_dir.exists():
+            os.replace(retired, run_dir)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+    service.run.item_popularity = popularity
+
+
+def _flag(value: object) -> bool:
+    """A promo flag from a table cell: true/yes/1 (any case) or a real bool."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "y", "t")
+    return bool(value) if value == value else False  # NaN is not a promotion
+
+
+def _plain(value: object) -> object:
+    """JSON fallback for numpy scalars in model meta."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

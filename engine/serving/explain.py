@@ -1,0 +1,95 @@
+"""Why an item was recommended: the history items that pulled it up, and its category's effect.
+
+History contribution of past item h to recommended item i = sim(i, h) · recency(h), where
+sim is the cosine of the model's item vectors (two-tower) or, for models without vectors, the
+cosine of the items' co-purchase columns (who bought both), and recency halves every
+`RECENCY_HALF_LIFE_STEPS` steps back in the history, like the user tower's recency prior.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.serving.catalogue import Catalogue
+
+RECENCY_HALF_LIFE_STEPS = 5.0
+N_REASONS = 2
+MIN_CONTRIBUTION = 0.01
+MIN_GAIN_SHOWN = 0.005
+TITLE_CHARS = 32
+
+
+def recency_weights(n_history: int) -> np.ndarray:
+    """(H,) 1 for the latest item, halving every RECENCY_HALF_LIFE_STEPS steps back."""
+    steps_back = np.arange(n_history - 1, -1, -1, dtype=np.float64)
+    return np.exp2(-steps_back / RECENCY_HALF_LIFE_STEPS)
+
+
+def similarities(catalogue: Catalogue, items: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """(len(items), len(others)) cosine of item vectors, else of co-purchase columns."""
+    if catalogue.item_vectors is not None:
+        vectors = catalogue.item_vectors
+        return vectors[items] @ vectors[others].T
+    matrix = catalogue.item_users
+    dots = (matrix[items] @ matrix[others].T).toarray()
+    counts = np.diff(matrix.indptr).astype(np.float64)
+    norms = np.sqrt(np.outer(counts[items], counts[others]))
+    return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+
+
+def history_contributions(catalogue: Catalogue, items: np.ndarray,
+                          history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct history items (latest occurrence) and their (k, H') contributions."""
+    reversed_first = np.unique(history[::-1], return_index=True)[1]
+    positions = np.sort(len(history) - 1 - reversed_first)
+    distinct = history[positions]
+    weights = recency_weights(len(history))[positions]
+    return distinct, similarities(catalogue, items, distinct) * weights
+
+
+def _short(title: object) -> str:
+    text = str(title)
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+
+
+def history_reason(catalogue: Catalogue, distinct: np.ndarray, row: np.ndarray) -> str | None:
+    """'similar to "A" (0.81), "B" (0.40)' for the strongest positive contributions."""
+    top = [j for j in np.argsort(-row, kind="stable")[:N_REASONS] if row[j] > MIN_CONTRIBUTION]
+    if not top:
+        return None
+    titles = catalogue.items["title"]
+    parts = [f"\"{_short(titles.iat[int(distinct[j])])}\" ({row[j]:.2f})" for j in top]
+    return "similar to " + ", ".join(parts)
+
+
+def category_reason(label: str, is_new: bool | None, gain: float) -> str:
+    """The category term: new to the shopper (with the diversity gain) or a known interest."""
+    gain_text = f" ({gain:+.2f} diversity)" if abs(gain) >= MIN_GAIN_SHOWN else ""
+    if is_new is None:
+        return f"category {label}{gain_text}"
+    if is_new:
+        return f"new category for this shopper: {label}{gain_text}"
+    return f"matches the shopper's interest in {label}{gain_text}"
+
+
+def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
+            diversity_gain: np.ndarray, extras: list[list[str]] | None = None) -> list[str]:
+    """One explanation string per recommended item (positions into the catalogue)."""
+    if len(history):
+        distinct, contributions = history_contributions(catalogue, items, history)
+        history_mass = catalogue.item_categories[history].sum(axis=0)
+    out = []
+    for slot, item in enumerate(items):
+        parts: list[str] = []
+        is_new = None
+        if len(history):
+            reason = history_reason(catalogue, distinct, contributions[slot])
+            if reason:
+                parts.append(reason)
+            is_new = float(catalogue.item_categories[item] @ history_mass) == 0.0
+        label = catalogue.category_label(int(item))
+        parts.append(category_reason(label, is_new, float(diversity_gain[slot])))
+        if extras:
+            parts.extend(extras[slot])
+        out.append("; ".join(parts))
+    return out

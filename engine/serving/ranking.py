@@ -1,0 +1,148 @@
+"""From catalogue scores to a re-ranked list: filter, boost, take candidates, re-rank.
+
+relevance = min-max scaled model score over the allowed items (so boosts are in units of the
+score range: a boost of 0.1 moves an item by a tenth of the range), plus category and promo
+boosts; the top `n_candidates` by that relevance go to the re-ranker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.errors import RequestError
+from engine.serving.catalogue import Catalogue
+from engine.serving.requests import RankRequest
+
+
+@dataclass(frozen=True)
+class RankedList:
+    """Catalogue positions in final order, with the per-slot parts of the decision."""
+
+    items: np.ndarray  # (k',) catalogue positions
+    relevance: np.ndarray  # (k',) candidate-scaled relevance in [0, 1]
+    diversity_gain: np.ndarray  # (k',) the re-ranker's diversity part for the slot
+    score: np.ndarray  # (k',) the re-ranker's objective for the slot
+    relevance_only: np.ndarray  # (k',) plain top-k by relevance, for side-by-side views
+    relevance_only_scores: np.ndarray  # (k',) their candidate-scaled relevance
+    boosts: np.ndarray  # (k',) category + promo boost each final item received
+    n_allowed: int  # items that passed the filters
+
+
+def min_max(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Scale to [0, 1] over `mask` (all entries when None); constant input gives ones."""
+    shown = values if mask is None else values[mask]
+    finite = shown[np.isfinite(shown)]
+    if len(finite) == 0:
+        return np.zeros_like(values, dtype=np.float64)
+    low, high = float(finite.min()), float(finite.max())
+    if high - low <= 1e-12:
+        return np.where(np.isfinite(values), 1.0, 0.0)
+    return (np.asarray(values, dtype=np.float64) - low) / (high - low)
+
+
+def allowed_mask(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,
+                 exclude: np.ndarray) -> np.ndarray:
+    """(n_items,) items that may appear: finite score, not excluded, in an allowed category."""
+    allowed = np.isfinite(scores)
+    allowed[exclude] = False
+    if request.allowed_categories is not None:
+        allowed &= catalogue.item_categories[:, request.allowed_categories].sum(axis=1) > 0
+    if not allowed.any():
+        raise RequestError("no item is left after the category filter and the already-seen "
+                           "items are removed; widen the categories or set exclude_seen=false")
+    return allowed
+
+
+def boost_vector(catalogue: Catalogue, request: RankRequest) -> np.ndarray:
+    """(n_items,) additive relevance boost from category boosts and the promo boost."""
+    boosts = np.zeros(catalogue.n_items, dtype=np.float64)
+    if request.category_boosts is not None:
+        boosts += catalogue.item_categories @ request.category_boosts
+    if request.promo_boost:
+        boosts += request.promo_boost * catalogue.promo
+    return boosts
+
+
+def top_by(values: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
+    """Up to n allowed positions by descending value (ties by position)."""
+    positions = np.flatnonzero(allowed)
+    n = min(n, len(positions))
+    chosen = values[positions]
+    if n < len(positions):
+        part = np.argpartition(-chosen, n - 1)[:n]
+        positions, chosen = positions[part], chosen[part]
+    order = np.lexsort((positions, -chosen))
+    return positions[order]
+
+
+def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
+         exclude: np.ndarray, target: np.ndarray | None) -> RankedList:
+    """Filter, boost, take the candidates and re-rank them with `engine.rerank`."""
+    allowed = allowed_mask(catalogue, request, scores, exclude)
+    boosts = boost_vector(catalogue, request)
+    relevance = min_max(scores, allowed) + boosts
+    candidates = top_by(relevance, allowed, request.n_candidates)
+    quotas = _candidate_quotas(catalogue, request, candidates)
+    result = _rerank(catalogue, request, candidates, relevance[candidates], target, quotas)
+    order = np.asarray(result.order, dtype=np.int64)
+    scaled = min_max(relevance[candidates])
+    return RankedList(
+        items=candidates[order], relevance=scaled[order],
+        diversity_gain=diversity_gains(request, result.diversity_part, target),
+        score=np.asarray(result.objective, dtype=np.float64),
+        relevance_only=candidates[: request.k], relevance_only_scores=scaled[: request.k],
+        boosts=boosts[candidates[order]],
+        n_allowed=int(allowed.sum()),
+    )
+
+
+def diversity_gains(request: RankRequest, diversity_part: np.ndarray,
+                    target: np.ndarray | None) -> np.ndarray:
+    """Per slot, what the item added to the list's diversity term.
+
+    MMR and DPP terms are already marginal (a similarity penalty, a log-determinant gain). The
+    calibrated term is −w·KL of the whole list so far; its gain is the change from the list
+    before the item (the empty list's share is all zeros).
+    """
+    part = np.asarray(diversity_part, dtype=np.float64)
+    if request.method != "calibrated" or target is None or len(part) == 0:
+        return part
+    from engine.metrics.diversity import calibration_kl
+
+    empty = -request.diversity_weight * float(
+        calibration_kl(target[None, :], np.zeros((1, len(target))))[0])
+    return np.diff(np.r_[empty, part])
+
+
+def _candidate_quotas(catalogue: Catalogue, request: RankRequest, candidates: np.ndarray,
+                      ) -> dict[int, tuple[int | None, int | None]] | None:
+    """Quotas checked against what the candidate pool can actually supply."""
+    if request.quotas is None:
+        return None
+    available = (catalogue.item_categories[candidates] > 0).sum(axis=0)
+    for position, (floor, _) in request.quotas.items():
+        if floor is not None and floor > available[position]:
+            raise RequestError(
+                f"quotas[{catalogue.category_names[position]!r}]: floor {floor} but only "
+                f"{int(available[position])} of the {len(candidates)} candidates are in that "
+                "category; lower the floor or raise n_candidates")
+    return request.quotas
+
+
+def _rerank(catalogue: Catalogue, request: RankRequest, candidates: np.ndarray,
+            relevance: np.ndarray, target: np.ndarray | None,
+            quotas: dict[int, tuple[int | None, int | None]] | None):  # noqa: ANN202
+    """Call the re-ranker; its input errors become RequestError for the caller."""
+    from engine.rerank import rerank
+
+    vectors = None if catalogue.item_vectors is None else catalogue.item_vectors[candidates]
+    try:
+        return rerank(request.method, relevance, request.k, request.diversity_weight,
+                      item_vectors=vectors, item_categories=catalogue.item_categories[candidates],
+                      target=target, quotas=quotas)
+    except RequestError:
+        raise
+    except ValueError as exc:
+        raise RequestError(f"cannot re-rank with method {request.method!r}: {exc}") from exc

@@ -1,0 +1,297 @@
+"""The Recommender service: load a run once, then recommend, search, show trends and histories.
+
+One instance is shared by every thread of the API or dashboard. Requests only read: they take
+the current catalogue snapshot at their start and never mutate it. `add_items` (cold start) is
+the one writer: it is serialised by a lock and publishes a new snapshot when it is done.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.columns import CATEGORY, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
+from engine.errors import RequestError
+from engine.serving import requests as rq
+from engine.serving.catalogue import Catalogue, catalogue_from_run
+from engine.serving.explain import explain
+from engine.serving.ranking import min_max, rank, top_by
+from engine.serving.results import Recommendations, ranked_table, relevance_table
+from engine.serving.text import TextIndex, encoder_config_from_meta, stored_text_embeddings
+from engine.serving.trending import trending_scores
+
+SEARCH_USER_BLEND = 0.3  # share of the shopper's affinity in personalised search relevance
+MAX_IDS_SHOWN = 10
+
+
+class Recommender:
+    """Serve one run: `recommend`, `search`, `hot_items`, `history`, `add_items`."""
+
+    def __init__(self, run) -> None:  # noqa: ANN001 - engine.runs.Run, imported lazily
+        self.run = run
+        self.model = run.model
+        self._catalogue = catalogue_from_run(run)
+        self._text = TextIndex(encoder_config_from_meta(run.meta),
+                               stored_text_embeddings(run.path))
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Recommender:
+        """Load a run folder once (RunError says what is missing)."""
+        from engine.runs import load_run
+
+        return cls(load_run(run_dir))
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The current read-only snapshot."""
+        return self._catalogue
+
+    @property
+    def category_names(self) -> list[str]:
+        return list(self._catalogue.category_names)
+
+    @property
+    def user_ids(self) -> list[str]:
+        return self._catalogue.user_index.tolist()
+
+    # ---- requests -------------------------------------------------------------------------
+
+    def _request(self, catalogue: Catalogue, *, k: int, method: str, diversity_weight: float,
+                 n_candidates: int, categories: Sequence[str] | None = None,
+                 category_boosts: Mapping[str, float] | None = None, promo_boost: float = 0.0,
+                 target: Mapping[str, float] | None = None,
+                 quotas: Mapping[str, Sequence[int | None]] | None = None) -> rq.RankRequest:
+        """Validate every request field against this catalogue."""
+        names = catalogue.category_names
+        k = rq.check_k(k, catalogue.n_items)
+        method = rq.check_method(method)
+        allowed = None
+        if categories:
+            allowed = np.zeros(len(names), dtype=bool)
+            allowed[rq.category_positions(list(categories), names, "categories")] = True
+        if target is not None and method != "calibrated":
+            raise RequestError(f"target applies to method 'calibrated' only, not {method!r}")
+        if method == "quota" and not quotas:
+            raise RequestError("method 'quota' needs quotas, e.g. {\"Tools\": [1, 3]}")
+        available = (catalogue.item_categories > 0).sum(axis=0)
+        return rq.RankRequest(
+            k=k, method=method, diversity_weight=rq.check_weight(diversity_weight),
+            n_candidates=rq.check_candidates(n_candidates, k), allowed_categories=allowed,
+            category_boosts=(rq.category_vector(category_boosts, names, "category_boosts")
+                             if category_boosts else None),
+            promo_boost=_check_boost(promo_boost),
+            target=None if target is None else rq.target_vector(target, names),
+            quotas=rq.quota_map(quotas, names, k, available) if quotas else None,
+        )
+
+    def _item_positions(self, catalogue: Catalogue, item_ids: Sequence[str]) -> np.ndarray:
+        """Catalogue positions of item ids; RequestError lists the unknown ones."""
+        ids = [str(i) for i in item_ids]
+        positions = catalogue.item_index.get_indexer(ids)
+        unknown = [i for i, p in zip(ids, positions, strict=True) if p < 0]
+        if unknown:
+            shown = ", ".join(repr(i) for i in unknown[:MAX_IDS_SHOWN])
+            more = f" (and {len(unknown) - MAX_IDS_SHOWN} more)" if len(unknown) > MAX_IDS_SHOWN \
+                else ""
+            raise RequestError(f"history holds {len(unknown)} unknown item id(s): {shown}{more}; "
+                               "use ids from the run's catalogue")
+        return positions.astype(np.int64)
+
+    def _user_position(self, catalogue: Catalogue, user_id: object) -> int:
+        """Model index of a training user, or -1 when unknown."""
+        return int(catalogue.user_index.get_indexer([str(user_id)])[0])
+
+    def _scores(self, catalogue: Catalogue, *, user: int = -1,
+                history: np.ndarray | None = None) -> np.ndarray:
+        """(n_items,) model scores for a training user or an ad-hoc history."""
+        if history is not None:
+            raw = self.model.score_histories([history])[0]
+        else:
+            raw = self.model.score_users(np.array([user], dtype=np.int64))[0]
+        scores = np.full(catalogue.n_items, -np.inf, dtype=np.float64)
+        n = min(len(raw), catalogue.n_items)  # a cold-start add may be half-published
+        scores[:n] = raw[:n]
+        return scores
+
+    # ---- public API -----------------------------------------------------------------------
+
+    def recommend(self, user_id: str | None = None, history: Sequence[str] | None = None,
+                  k: int = 10, method: str = "mmr", diversity_weight: float = 0.0,
+                  exclude_seen: bool = True, categories: Sequence[str] | None = None,
+                  category_boosts: Mapping[str, float] | None = None, promo_boost: float = 0.0,
+                  target: Mapping[str, float] | None = None,
+                  quotas: Mapping[str, Sequence[int | None]] | None = None,
+                  n_candidates: int = 200) -> Recommendations:
+        """Top-k for a shopper (`user_id`) or a what-if session (`history` of item ids).
+
+        An unknown shopper, or no shopper at all, gets trending items and a `notice` saying so.
+        """
+        catalogue = self._catalogue
+        request = self._request(
+            catalogue, k=k, method=method, diversity_weight=diversity_weight,
+            n_candidates=n_candidates, categories=categories, category_boosts=category_boosts,
+            promo_boost=promo_boost, target=target, quotas=quotas)
+        if history is not None and not isinstance(history, str | bytes) and len(history):
+            past = self._item_positions(catalogue, history)
+            scores = self._scores(catalogue, history=past)
+        elif user_id is not None and self._user_position(catalogue, user_id) >= 0:
+            user = self._user_position(catalogue, user_id)
+            past = catalogue.user_items[user]
+            scores = self._scores(catalogue, user=user)
+        else:
+            return self._hot(catalogue, request, notice=_fallback_notice(user_id, history))
+        return self._finish(catalogue, scores, request, history=past,
+                            exclude=past if exclude_seen else np.empty(0, dtype=np.int64))
+
+    def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
+                history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
+                extras: list[list[str]] | None = None,
+                extra_for: np.ndarray | None = None) -> Recommendations:
+        """Rank, explain and package; `extra_for` maps extra notes by catalogue position."""
+        target = request.target
+        if request.method == "calibrated" and target is None:
+            target = catalogue.history_distribution(history)
+        ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
+        per_slot = None
+        if extras is not None and extra_for is not None:
+            lookup = dict(zip(extra_for.tolist(), extras, strict=True))
+            per_slot = [lookup.get(int(p), []) for p in ranked.items]
+        per_slot = _with_boost_notes(per_slot, ranked.boosts)
+        texts = explain(catalogue, ranked.items, history, ranked.diversity_gain, per_slot)
+        if len(ranked.items) < request.k and notice is None:
+            notice = (f"only {len(ranked.items)} items match the filters "
+                      f"(asked for {request.k})")
+        return Recommendations(
+            table=ranked_table(catalogue, ranked, texts), notice=notice,
+            relevance_only=relevance_table(catalogue, ranked.relevance_only,
+                                           ranked.relevance_only_scores),
+            method=request.method, diversity_weight=request.diversity_weight,
+            n_candidates=ranked.n_allowed)
+
+    def _hot(self, catalogue: Catalogue, request: rq.RankRequest, *, notice: str | None = None,
+             half_life_days: float = 7.0) -> Recommendations:
+        trend = trending_scores(catalogue.events, catalogue.n_items, half_life_days)
+        positions = np.flatnonzero(trend > 0)
+        notes = [[f"trending: {trend[p]:.1f} decayed interactions "
+                  f"(half-life {half_life_days:g} days)"] for p in positions]
+        scores = np.where(trend > 0, trend, -np.inf) if len(positions) >= request.k else trend
+        return self._finish(catalogue, scores, request, history=np.empty(0, dtype=np.int64),
+                            exclude=np.empty(0, dtype=np.int64), notice=notice, extras=notes,
+                            extra_for=positions)
+
+    def hot_items(self, k: int = 10, diversity_weight: float = 0.0, method: str = "mmr",
+                  half_life_days: float = 7.0, n_candidates: int = 200) -> Recommendations:
+        """Trending items (time-decayed popularity), diversified like any list."""
+        catalogue = self._catalogue
+        request = self._request(catalogue, k=k, method=method, diversity_weight=diversity_weight,
+                                n_candidates=n_candidates)
+        return self._hot(catalogue, request, half_life_days=half_life_days)
+
+    def search(self, query: str, user_id: str | None = None, k: int = 10,
+               diversity_weight: float = 0.0, method: str = "mmr",
+               n_candidates: int = 200) -> Recommendations:
+        """Items matching a text query, blended with the shopper's affinity, diversified."""
+        if not isinstance(query, str) or not query.strip():
+            raise RequestError("query is empty; type a few words to search for")
+        catalogue = self._catalogue
+        request = self._request(catalogue, k=k, method=method, diversity_weight=diversity_weight,
+                                n_candidates=n_candidates)
+        embeddings = self._text.item_embeddings(catalogue.items)
+        match = embeddings @ self._text.encode([query.strip()])[0]  # (n_items,)
+        pool = top_by(match, np.ones(catalogue.n_items, dtype=bool), request.n_candidates)
+        relevance = min_max(match[pool])
+        user = -1 if user_id is None else self._user_position(catalogue, user_id)
+        notice, history = None, np.empty(0, dtype=np.int64)
+        if user >= 0:
+            affinity = min_max(self._scores(catalogue, user=user)[pool])
+            relevance = (1 - SEARCH_USER_BLEND) * relevance + SEARCH_USER_BLEND * affinity
+            history = catalogue.user_items[user]
+        elif user_id is not None:
+            notice = f"unknown shopper {user_id!r}: results are not personalised"
+        scores = np.full(catalogue.n_items, -np.inf)
+        scores[pool] = relevance
+        notes = [[f"matches the query ({match[p]:.2f})"] for p in pool]
+        return self._finish(catalogue, scores, request, history=history,
+                            exclude=np.empty(0, dtype=np.int64), notice=notice, extras=notes,
+                            extra_for=pool)
+
+    def history(self, user_id: str) -> pd.DataFrame:
+        """The shopper's training history: item_id, title, category, timestamp (UTC), weight."""
+        catalogue = self._catalogue
+        user = self._user_position(catalogue, user_id)
+        if user < 0:
+            raise RequestError(f"unknown shopper {user_id!r}: not in this run's training data")
+        rows = catalogue.events.iloc[_user_rows(catalogue, user)]
+        positions = rows["item_idx"].to_numpy()
+        return pd.DataFrame({
+            ITEM_ID: catalogue.items[ITEM_ID].astype(str).to_numpy()[positions],
+            TITLE: catalogue.items[TITLE].astype(str).to_numpy()[positions],
+            CATEGORY: [catalogue.category_label(int(p)) for p in positions],
+            TIMESTAMP: pd.to_datetime(rows[TIMESTAMP].to_numpy(), unit="s", utc=True),
+            WEIGHT: rows[WEIGHT].to_numpy(),
+        })
+
+    def item(self, item_id: str) -> dict:
+        """One catalogue item as a JSON-able dict (RequestError when unknown)."""
+        catalogue = self._catalogue
+        position = int(catalogue.item_index.get_indexer([str(item_id)])[0])
+        if position < 0:
+            raise RequestError(f"unknown item id {item_id!r}")
+        row = catalogue.items.iloc[position]
+        out = {key: (None if _is_missing(value) else _plain(value)) for key, value in row.items()}
+        out["diversity_category"] = catalogue.category_label(position)
+        out["popularity"] = int(catalogue.item_users[position].nnz)
+        return out
+
+    def add_items(self, items: pd.DataFrame) -> pd.DataFrame:
+        """Cold start: encode new items' text, append them to the model and the run folder."""
+        from engine.serving.coldstart import add_items
+
+        with self._write_lock:
+            catalogue, added = add_items(self, self._catalogue, items)
+            self._catalogue = catalogue
+        return added
+
+    def _extend_text(self, embeddings: np.ndarray, old_n_items: int) -> None:
+        """Keep the search index in step with a cold-start add (called under the write lock)."""
+        self._text.extend(embeddings, old_n_items)
+
+
+def _user_rows(catalogue: Catalogue, user: int) -> np.ndarray:
+    """Row numbers of one user's events in `catalogue.events` (sorted by user, then time)."""
+    start = int(np.searchsorted(catalogue.event_users, user, side="left"))
+    end = int(np.searchsorted(catalogue.event_users, user, side="right"))
+    return np.arange(start, end)
+
+
+def _fallback_notice(user_id: object, history: object) -> str:
+    if history is not None and not isinstance(history, str | bytes) and not len(history):
+        return "the history is empty: showing trending items instead"
+    if user_id is None:
+        return "no shopper or history given: showing trending items instead"
+    return f"unknown shopper {user_id!r}: showing trending items instead"
+
+
+def _with_boost_notes(per_slot: list[list[str]] | None, boosts: np.ndarray) -> list[list[str]]:
+    notes = per_slot or [[] for _ in boosts]
+    return [list(n) + ([f"boosted {b:+.2f}"] if abs(b) > 1e-9 else [])
+            for n, b in zip(notes, boosts, strict=True)]
+
+
+def _check_boost(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise RequestError(f"promo_boost must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value

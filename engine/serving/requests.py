@@ -1,0 +1,143 @@
+"""Validate serving requests and turn category names into the arrays the re-rankers read.
+
+Every check raises `RequestError` with what is wrong, which field, and what to do, so the CLI
+prints one line and the API answers 400 instead of a traceback or a silently wrong list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.errors import RequestError
+
+METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
+MAX_CANDIDATES = 5000
+Quota = tuple[int | None, int | None]
+
+
+@dataclass(frozen=True)
+class RankRequest:
+    """A validated ranking request, with categories already mapped to indices."""
+
+    k: int
+    method: str
+    diversity_weight: float
+    n_candidates: int
+    allowed_categories: np.ndarray | None = None  # (C,) bool, None = every category
+    category_boosts: np.ndarray | None = None  # (C,) additive relevance boost per category
+    promo_boost: float = 0.0
+    target: np.ndarray | None = None  # (C,) distribution for the calibrated re-ranker
+    quotas: dict[int, Quota] | None = None  # category index -> (floor, cap)
+
+
+def check_k(k: object, n_items: int) -> int:
+    """`k` must be a whole number in 1..n_items."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise RequestError(f"k must be a whole number, got {k!r}")
+    if not 1 <= int(k) <= n_items:
+        raise RequestError(f"k must be between 1 and the catalogue size {n_items}, got {k}")
+    return int(k)
+
+
+def check_weight(weight: object) -> float:
+    """The diversity weight must be a number in [0, 1]."""
+    if isinstance(weight, bool) or not isinstance(weight, int | float | np.floating):
+        raise RequestError(f"diversity_weight must be a number in [0, 1], got {weight!r}")
+    value = float(weight)
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise RequestError(f"diversity_weight must be in [0, 1], got {weight}")
+    return value
+
+
+def check_method(method: object) -> str:
+    """The re-ranking method must be one the engine knows."""
+    if method not in METHODS:
+        raise RequestError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    return str(method)
+
+
+def check_candidates(n_candidates: object, k: int) -> int:
+    """The candidate pool must hold at least k items and stay small enough to re-rank."""
+    if isinstance(n_candidates, bool) or not isinstance(n_candidates, int | np.integer):
+        raise RequestError(f"n_candidates must be a whole number, got {n_candidates!r}")
+    if not 1 <= int(n_candidates) <= MAX_CANDIDATES:
+        raise RequestError(f"n_candidates must be between 1 and {MAX_CANDIDATES}, "
+                           f"got {n_candidates}")
+    return max(int(n_candidates), k)
+
+
+def category_positions(names: Sequence[str], category_names: Sequence[str],
+                       field: str) -> list[int]:
+    """Indices of `names` among the run's categories; unknown names are listed in the error."""
+    position = {name: i for i, name in enumerate(category_names)}
+    unknown = [name for name in names if name not in position]
+    if unknown:
+        shown = ", ".join(repr(n) for n in list(category_names)[:20])
+        more = " ..." if len(category_names) > 20 else ""
+        raise RequestError(f"{field}: unknown categor{'y' if len(unknown) == 1 else 'ies'} "
+                           f"{unknown}; known categories are {shown}{more}")
+    return [position[name] for name in names]
+
+
+def category_vector(values: Mapping[str, float], category_names: Sequence[str],
+                    field: str) -> np.ndarray:
+    """(C,) float vector from a {category name: value} mapping; values must be finite."""
+    vector = np.zeros(len(category_names), dtype=np.float64)
+    positions = category_positions(list(values), category_names, field)
+    for position, (name, value) in zip(positions, values.items(), strict=True):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+                value):
+            raise RequestError(f"{field}[{name!r}] must be a finite number, got {value!r}")
+        vector[position] = float(value)
+    return vector
+
+
+def target_vector(target: Mapping[str, float], category_names: Sequence[str]) -> np.ndarray:
+    """A merchandiser's target category distribution, normalised to sum to 1."""
+    vector = category_vector(target, category_names, "target")
+    if (vector < 0).any() or vector.sum() <= 0:
+        raise RequestError("target: shares must be >= 0 and at least one must be > 0")
+    return vector / vector.sum()
+
+
+def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequence[str],
+              k: int, available: np.ndarray) -> dict[int, Quota]:
+    """Category index -> (floor, cap), rejecting quotas no list of length k can satisfy.
+
+    `available[c]` is how many candidate items carry category c.
+    """
+    positions = category_positions(list(quotas), category_names, "quotas")
+    out: dict[int, Quota] = {}
+    for position, (name, bounds) in zip(positions, quotas.items(), strict=True):
+        floor, cap = _quota_bounds(name, bounds)
+        if floor is not None and floor > available[position]:
+            raise RequestError(f"quotas[{name!r}]: floor {floor} but only "
+                               f"{int(available[position])} candidate items in that category")
+        out[position] = (floor, cap)
+    floors = sum(f or 0 for f, _ in out.values())
+    if floors > k:
+        raise RequestError(f"quotas: floors add up to {floors}, more than the list length k={k}; "
+                           "lower the floors or raise k")
+    capped_all = len(out) == len(category_names) and all(c is not None for _, c in out.values())
+    if capped_all and sum(c or 0 for _, c in out.values()) < k:
+        raise RequestError(f"quotas: caps add up to fewer than k={k} slots; raise the caps")
+    return out
+
+
+def _quota_bounds(name: str, bounds: Sequence[int | None]) -> Quota:
+    """Check one (floor, cap) pair: whole numbers >= 0 with floor <= cap."""
+    if isinstance(bounds, str | bytes) or len(bounds) != 2:
+        raise RequestError(f"quotas[{name!r}] must be a pair [floor, cap] (null for no bound)")
+    floor, cap = bounds
+    for label, value in (("floor", floor), ("cap", cap)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            raise RequestError(f"quotas[{name!r}]: {label} must be a whole number >= 0 or null, "
+                               f"got {value!r}")
+    if floor is not None and cap is not None and floor > cap:
+        raise RequestError(f"quotas[{name!r}]: floor {floor} is above cap {cap}")
+    return floor, cap

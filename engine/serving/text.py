@@ -1,0 +1,116 @@
+"""Item text for search and cold start: the run's encoder, built lazily, and the item embeddings.
+
+Queries and items must be encoded by the same text model, so the encoder settings come from the
+run (`run.json` → `encoder`, or `configs.encoder`), defaulting to the bundled MiniLM. Item text
+embeddings are read from the run's tensors when it stored them (`text_embeddings`); otherwise
+the catalogue text is encoded once, on first use (the encoder's disk cache makes it one-off).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.columns import BRAND, CATEGORY, DESCRIPTION, TITLE
+from engine.config import EncoderConfig
+from engine.errors import ConfigError, RunError
+
+TEXT_EMBEDDINGS = "text_embeddings"
+# where a run may hold item text embeddings: its own array, or the two-tower's frozen input
+STORED_KEYS = (TEXT_EMBEDDINGS, "net.text_embeddings")
+
+
+def encoder_config_from_meta(meta: dict[str, Any]) -> EncoderConfig:
+    """The encoder settings a run was built with; the bundled default when it names none."""
+    configs = meta.get("configs") if isinstance(meta.get("configs"), dict) else {}
+    values = meta.get("encoder") or configs.get("encoder")
+    if not values:
+        return EncoderConfig()
+    if isinstance(values, str):
+        values = {"model_name_or_path": values}
+    try:
+        return EncoderConfig.from_dict(dict(values))
+    except ConfigError as exc:
+        raise RunError(f"run.json: encoder settings are invalid ({exc}); retrain the run") from exc
+
+
+def stored_text_embeddings(run_path: Path) -> np.ndarray | None:
+    """(n_items, d) text embeddings saved in the run's tensors, or None when absent."""
+    from safetensors import safe_open
+
+    from engine.runs import MODEL_PREFIX, MODEL_TENSORS
+
+    path = Path(run_path) / MODEL_TENSORS
+    if not path.exists():
+        return None
+    with safe_open(str(path), framework="numpy") as handle:
+        keys = set(handle.keys())
+        for key in STORED_KEYS:
+            if MODEL_PREFIX + key in keys or key in keys:
+                name = key if key in keys else MODEL_PREFIX + key
+                vectors = np.asarray(handle.get_tensor(name), dtype=np.float32)
+                if vectors.ndim == 2 and vectors.shape[1] > 0:
+                    return vectors
+    return None
+
+
+def item_texts(items: pd.DataFrame) -> list[str]:
+    """What the encoder reads per item, built exactly as the data layer builds it."""
+    from engine.data.schema import Dataset
+
+    frame = items.copy()
+    for column in (TITLE, DESCRIPTION, CATEGORY, BRAND):
+        if column not in frame.columns:
+            frame[column] = ""
+    return Dataset(name="serving", items=frame.reset_index(drop=True),
+                   events=pd.DataFrame()).item_text()
+
+
+class TextIndex:
+    """Lazily built query encoder + item text embeddings, safe to share across threads."""
+
+    def __init__(self, config: EncoderConfig, stored: np.ndarray | None = None) -> None:
+        self.config = config
+        self._embeddings = stored
+        self._encoder: Any = None
+        self._lock = threading.Lock()
+
+    def _get_encoder(self) -> Any:
+        if self._encoder is None:
+            from engine.encoders import TextEncoder
+
+            self._encoder = TextEncoder(self.config)
+        return self._encoder
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), d) L2-normalised embeddings; one encode at a time across threads."""
+        with self._lock:
+            vectors = np.asarray(self._get_encoder().encode(texts), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    def item_embeddings(self, items: pd.DataFrame) -> np.ndarray:
+        """(n_items, d) text embeddings for the catalogue, encoding only rows not yet known."""
+        current = self._embeddings
+        if current is not None and len(current) >= len(items):
+            return current[: len(items)]
+        start = 0 if current is None else len(current)
+        fresh = self.encode(item_texts(items.iloc[start:]))
+        combined = fresh if current is None else np.vstack([current, fresh])
+        self._embeddings = combined
+        return combined
+
+    def extend(self, embeddings: np.ndarray, old_n_items: int) -> None:
+        """Append embeddings of items just added (already encoded for cold start)."""
+        current = self._embeddings
+        if current is not None and len(current) == old_n_items:
+            self._embeddings = np.vstack([current, embeddings])
+
+    def known(self, n_items: int) -> np.ndarray | None:
+        """The item embeddings if all `n_items` are encoded already, else None."""
+        current = self._embeddings
+        return None if current is None or len(current) < n_items else current[:n_items]

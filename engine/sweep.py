@@ -1,0 +1,180 @@
+"""The accuracy–diversity trade-off: evaluate a run under every re-ranker and diversity weight.
+
+`sweep` gives one row per (method, weight) with the evaluation harness's metrics — the data
+for the Pareto chart. Users are scored once and the scores replayed for every point, so a
+sweep costs one scoring pass plus the re-ranking. `best_at_equal_entropy` compares methods
+fairly: each method's NDCG-vs-entropy curve is interpolated on a common entropy grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from engine.base import BaseModel, TrainData
+from engine.errors import ConfigError, RunError
+
+SCORE_CACHE_BYTES = 1024 * 2**20  # above this, score on the fly instead of caching
+
+
+class ScoreReplay(BaseModel):
+    """Wraps a fitted model: scores the given users once, then replays those rows."""
+
+    def __init__(self, model: BaseModel, users: np.ndarray, n_users: int) -> None:
+        self.model = model
+        self.name = model.name
+        self.position = np.full(n_users, -1, dtype=np.int64)
+        self.position[users] = np.arange(len(users))
+        blocks = [model.score_users(users[s:s + 1024]) for s in range(0, len(users), 1024)]
+        self.scores = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
+
+    def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:
+        return self
+
+    def score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        rows = self.position[np.asarray(user_idx, dtype=np.int64)]
+        if (rows < 0).any():
+            return self.model.score_users(user_idx)
+        return self.scores[rows]
+
+    def score_histories(self, histories: list[np.ndarray],
+                        timestamps: list[np.ndarray] | None = None) -> np.ndarray:
+        return self.model.score_histories(histories, timestamps)
+
+    def item_vectors(self) -> np.ndarray | None:
+        return self.model.item_vectors()
+
+    def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        return self.model.get_state()
+
+    @classmethod
+    def from_state(cls, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> Self:
+        raise RunError("a score replay is not saved; save the wrapped model instead")
+
+
+def train_data_for(run: Any, data: Any) -> TrainData:
+    """TrainData for a run: given as is, or split from a Dataset the way the run was."""
+    from engine.data import Dataset
+    from engine.evaluate import prepare_data
+
+    if isinstance(data, Dataset):
+        protocol = str(run.meta.get("split") or "leave-last-out")
+        _, data = prepare_data(data, protocol, seed=int(run.meta.get("seed", 0) or 0))
+    if not isinstance(data, TrainData):
+        raise ConfigError(f"sweep needs a Dataset or TrainData, got {type(data).__name__}")
+    if list(data.item_ids) != run.item_ids:
+        raise RunError(f"the data's catalogue ({data.n_items} items) is not the run's "
+                       f"({len(run.item_ids)} items, same order); sweep the run with the data "
+                       "it was trained on")
+    return data
+
+
+def sample_users(data: TrainData, n_users: int | None, seed: int) -> np.ndarray:
+    """Test users to evaluate: all of them, or `n_users` drawn reproducibly."""
+    users, _ = data.truth(data.test)
+    if n_users is None or n_users >= len(users):
+        return users
+    if n_users < 1:
+        raise ConfigError(f"n_users must be >= 1, got {n_users}")
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(users, size=n_users, replace=False))
+
+
+def safe_candidates(data: TrainData, n_candidates: int) -> int:
+    """Candidate pool no larger than what every user has left unseen.
+
+    The harness pads short candidate lists with -1 and -inf relevance, which the re-rankers
+    reject; a pool every user can fill avoids the padding on small catalogues.
+    """
+    from engine.evaluate import seen_matrix
+
+    most_seen = int(np.diff(seen_matrix(data, "test").indptr).max(initial=0))
+    return max(1, min(n_candidates, data.n_items - most_seen))
+
+
+def sweep_points(methods: Sequence[str], weights: Sequence[float]) -> list[tuple[str, float]]:
+    """(method, weight) pairs; 'none' ignores the weight, so it is evaluated once at 0."""
+    from engine.evaluate import RerankSpec
+
+    if not methods or not weights:
+        raise ConfigError("sweep needs at least one method and one weight")
+    points: list[tuple[str, float]] = []
+    for method in dict.fromkeys(methods):
+        for weight in ([0.0] if method == "none" else sorted(set(map(float, weights)))):
+            RerankSpec(method, weight)  # validates name and range
+            points.append((method, weight))
+    return points
+
+
+def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float], *, k: int = 10,
+          n_users: int | None = None, seed: int = 0, n_candidates: int = 200,
+          on_point: Callable[[str, float], None] | None = None) -> pd.DataFrame:
+    """One row per (method, weight): method, weight, then every metric of the harness."""
+    from engine.evaluate import RerankSpec, evaluate_model
+
+    points = sweep_points(methods, weights)
+    data = train_data_for(run, data)
+    users = sample_users(data, n_users, seed)
+    model = run.model
+    if 4 * len(users) * data.n_items <= SCORE_CACHE_BYTES:
+        model = ScoreReplay(model, users, data.n_users)
+    n_candidates = safe_candidates(data, n_candidates)
+    rows = []
+    for method, weight in points:
+        spec = RerankSpec(method, weight, n_candidates)
+        result = evaluate_model(model, data, k=k, rerank=spec, users=users)
+        rows.append({"method": method, "weight": weight, **result["metrics"],
+                     "n_users": result["n_users"],
+                     "seconds": result["seconds"]["evaluate"]})
+        if on_point is not None:
+            on_point(method, weight)
+    return pd.DataFrame(rows)
+
+
+def _metric_column(frame: pd.DataFrame, prefix: str) -> str:
+    columns = [c for c in frame.columns if str(c).startswith(prefix)]
+    if not columns:
+        raise ConfigError(f"sweep table has no {prefix}K column; columns: {list(frame.columns)}")
+    return columns[0]
+
+
+def best_at_equal_entropy(frame: pd.DataFrame, n_grid: int = 21) -> pd.DataFrame:
+    """NDCG@K of each method interpolated on a common category-entropy grid, and the best.
+
+    The grid spans the entropy range every method reaches (the overlap of their curves), so
+    no method is extrapolated. Methods with a single point ('none') are left out. Returns
+    columns `entropy`, one per method, and `best`; empty when the curves do not overlap.
+    """
+    quality, entropy = _metric_column(frame, "ndcg@"), _metric_column(frame, "category_entropy@")
+    curves = {}
+    for method, group in frame.groupby("method", sort=False):
+        points = group.groupby(entropy)[quality].max()  # equal entropy: keep the better point
+        if len(points) >= 2:
+            curves[method] = (points.index.to_numpy(float), points.to_numpy(float))
+    if not curves:
+        return pd.DataFrame(columns=["entropy", "best"])
+    low = max(x.min() for x, _ in curves.values())
+    high = min(x.max() for x, _ in curves.values())
+    if high < low:
+        return pd.DataFrame(columns=["entropy", *curves, "best"])
+    grid = np.linspace(low, high, n_grid)
+    table = pd.DataFrame({"entropy": grid})
+    for method, (x, y) in curves.items():
+        table[method] = np.interp(grid, x, y)
+    table["best"] = table[list(curves)].idxmax(axis=1)
+    return table
+
+
+def equal_entropy_summary(grid: pd.DataFrame) -> dict[str, Any]:
+    """Which method wins most grid points, and each method's mean NDCG over the grid."""
+    methods = [c for c in grid.columns if c not in ("entropy", "best")]
+    if grid.empty or not methods:
+        return {"winner": None, "wins": {}, "mean_ndcg": {}, "entropy_range": None}
+    wins = grid["best"].value_counts().reindex(methods, fill_value=0)
+    return {"winner": str(wins.idxmax()), "wins": {m: int(wins[m]) for m in methods},
+            "mean_ndcg": {m: round(float(grid[m].mean()), 5) for m in methods},
+            "entropy_range": [round(float(grid["entropy"].min()), 4),
+                              round(float(grid["entropy"].max()), 4)]}

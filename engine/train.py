@@ -1,0 +1,318 @@
+"""Training loop for the two-tower network: AdamW on L = alpha * L_d + beta * L_r.
+
+Each training interaction (u, i+) becomes one example: the input is u's history (the items
+before i+ in time, or all of u's other items) cut to the last `history_len`, plus u's embedding;
+the label is i+. Early stopping watches validation NDCG@K and restores the best weights.
+Progress reaches the outside world only through callbacks, so a dashboard can draw bars and
+curves, or cancel by raising `StopTraining`, without the engine knowing about it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from engine import losses
+from engine.config import TrainConfig
+from engine.errors import ConfigError
+from engine.model import PAD, TwoTowerNet
+
+
+class StopTraining(Exception):  # noqa: N818 - a signal, not an error
+    """Raise from a callback to end training now; the best weights so far are kept."""
+
+
+class Callback(Protocol):
+    """What the trainer calls; a callback may define either method (or both).
+
+    `on_epoch_end(epoch, logs)` gets `L`, `L_r`, `L_d` (epoch means), `val_ndcg@K`, `best`,
+    `epoch` and `seconds`; `on_batch_end(step, total)` counts batches within an epoch.
+    """
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
+
+    def on_batch_end(self, step: int, total: int) -> None: ...
+
+
+def notify_epoch(callbacks: Sequence[Any], epoch: int, logs: dict[str, float]) -> None:
+    for callback in callbacks:
+        if hasattr(callback, "on_epoch_end"):
+            callback.on_epoch_end(epoch, dict(logs))
+
+
+def notify_batch(callbacks: Sequence[Any], step: int, total: int) -> None:
+    for callback in callbacks:
+        if hasattr(callback, "on_batch_end"):
+            callback.on_batch_end(step, total)
+
+
+class JsonLinesLogger:
+    """Appends one JSON line per epoch to `<folder>/metrics.jsonl` (flushed each epoch)."""
+
+    def __init__(self, folder: str | Path, filename: str = "metrics.jsonl"):
+        self.path = Path(folder) / filename
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"epoch": epoch, **logs}, sort_keys=True) + "\n")
+
+
+class TensorBoardLogger:
+    """Writes epoch scalars as TensorBoard event files; build it with `tensorboard_logger`."""
+
+    def __init__(self, folder: str | Path):
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(log_dir=str(folder))
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        for key, value in logs.items():
+            if key != "epoch":
+                self.writer.add_scalar(key, value, epoch)
+        self.writer.flush()
+
+
+def tensorboard_logger(folder: str | Path) -> TensorBoardLogger | None:
+    """A TensorBoard callback when the tensorboard package is installed, else None."""
+    if importlib.util.find_spec("tensorboard") is None:
+        return None
+    return TensorBoardLogger(folder)
+
+
+class ProgressBar:
+    """tqdm bar over the batches of each epoch, with the epoch's losses in its postfix."""
+
+    def __init__(self, disable: bool = False):
+        self.disable, self.bar = disable, None
+
+    def on_batch_end(self, step: int, total: int) -> None:
+        from tqdm.auto import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, disable=self.disable, leave=False, unit="batch")
+        self.bar.update(1)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if not self.disable:
+            shown = {k: round(v, 4) for k, v in logs.items() if k not in ("epoch", "best")}
+            print(f"epoch {epoch}: {shown}", flush=True)
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` picks CUDA when present; asking for CUDA without it is a ConfigError."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("TrainConfig.device: 'cuda' requested but no CUDA GPU is available; "
+                          "use --device cpu or auto.")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch so a fit is repeatable on the same machine."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def pad_histories(histories: Sequence[np.ndarray], length: int) -> np.ndarray:
+    """(B, length) right-aligned matrix of each history's last `length` items, PAD on the left."""
+    out = np.full((len(histories), length), PAD, dtype=np.int64)
+    for row, hist in enumerate(histories):
+        tail = np.asarray(hist, dtype=np.int64)[-length:]
+        if len(tail):
+            out[row, length - len(tail):] = tail
+    return out
+
+
+class TrainingExamples:
+    """One example per training interaction; histories are cut out of the user's sequence."""
+
+    def __init__(self, users: np.ndarray, items: np.ndarray, weights: np.ndarray,
+                 history_len: int, mode: str = "past"):
+        self.users, self.items, self.weights = users, items, weights.astype(np.float32)
+        self.history_len, self.mode = history_len, mode
+        rows = np.arange(len(users))
+        first = np.r_[True, users[1:] != users[:-1]] if len(users) else np.zeros(0, bool)
+        self.start = np.maximum.accumulate(np.where(first, rows, 0))  # (N,) user's first row
+        last = np.r_[users[1:] != users[:-1], True] if len(users) else np.zeros(0, bool)
+        self.end = np.minimum.accumulate(np.where(last, rows, len(users))[::-1])[::-1] + 1
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def histories(self, rows: np.ndarray) -> np.ndarray:
+        """(B, L) right-aligned input histories for example rows (B,)."""
+        length = self.history_len
+        if self.mode == "past":
+            idx = rows[:, None] - length + np.arange(length)[None, :]  # (B, L)
+            valid = idx >= self.start[rows][:, None]
+            return np.where(valid, self.items[idx.clip(0)], PAD)
+        idx = self.end[rows][:, None] - (length + 1) + np.arange(length + 1)[None, :]  # (B, L+1)
+        valid = (idx >= self.start[rows][:, None]) & (idx != rows[:, None])
+        window = np.where(valid, self.items[idx.clip(0)], PAD)
+        order = np.argsort(valid, axis=1, kind="stable")  # PADs first, order kept
+        return np.take_along_axis(window, order, axis=1)[:, 1:]
+
+    def batch(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        return {"history": self.histories(rows), "users": self.users[rows],
+                "targets": self.items[rows], "weights": self.weights[rows]}
+
+
+class Trainer:
+    """Mini-batch AdamW with early stopping on a validation score (higher is better)."""
+
+    def __init__(self, net: TwoTowerNet, config: TrainConfig, examples: TrainingExamples,
+                 user_category_dist: np.ndarray, category_prior: np.ndarray,
+                 validate: Callable[[], float] | None, device: torch.device):
+        self.net, self.config, self.examples = net, config, examples
+        self.validate, self.device = validate, device
+        self.user_dist = torch.as_tensor(user_category_dist, dtype=torch.float32, device=device)
+        self.prior = torch.as_tensor(category_prior, dtype=torch.float32, device=device)
+        counts = np.bincount(examples.items, minlength=net.n_items) + 1.0
+        self.log_q = torch.as_tensor(np.log(counts / counts.sum()), dtype=torch.float32,
+                                     device=device)  # (n_items,) sampling log-probabilities
+        self.sampled = net.n_items > config.sampled_softmax_threshold
+        self.generator = torch.Generator(device=device).manual_seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+        self.optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,
+                                           weight_decay=config.weight_decay)
+        self.metric = f"val_ndcg@{config.eval_k}"
+
+    def fit(self, callbacks: Sequence[Any] = ()) -> list[dict[str, float]]:
+        """Train until `epochs`, patience runs out or a callback raises StopTraining.
+
+        Returns the per-epoch logs; the network ends with its best validation weights.
+        """
+        history: list[dict[str, float]] = []
+        best, best_state, waited = -np.inf, copy.deepcopy(self.net.state_dict()), 0
+        try:
+            for epoch in range(1, self.config.epochs + 1):
+                started = time.perf_counter()
+                logs = self._train_epoch(callbacks)
+                # Without validation data every epoch counts as the best so far.
+                score = float(epoch) if self.validate is None else float(self.validate())
+                if self.validate is not None:
+                    logs[self.metric] = score
+                logs.update(epoch=epoch, seconds=time.perf_counter() - started)
+                if score > best:
+                    best, best_state, waited = score, copy.deepcopy(self.net.state_dict()), 0
+                else:
+                    waited += 1
+                logs["best"] = float(best)
+                history.append(logs)
+                notify_epoch(callbacks, epoch, logs)
+                if waited >= self.config.patience:
+                    break
+        except StopTraining:
+            pass
+        finally:
+            self.net.load_state_dict(best_state)
+        return history
+
+    def _train_epoch(self, callbacks: Sequence[Any]) -> dict[str, float]:
+        self.net.train()
+        order = self.rng.permutation(len(self.examples))
+        size = self.config.batch_size
+        total = (len(order) + size - 1) // size
+        sums = np.zeros(3)
+        for step, begin in enumerate(range(0, len(order), size), start=1):
+            batch = self._to_device(self.examples.batch(order[begin:begin + size]))
+            loss, relevance, diversity = self.batch_loss(batch)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            sums += [loss.item(), relevance.item(), diversity.item()]
+            notify_batch(callbacks, step, total)
+        means = sums / max(total, 1)
+        return {"L": float(means[0]), "L_r": float(means[1]), "L_d": float(means[2])}
+
+    def _to_device(self, batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+        tensors = {key: torch.from_numpy(np.ascontiguousarray(value))
+                   for key, value in batch.items()}
+        if self.device.type == "cuda":
+            return {key: t.pin_memory().to(self.device, non_blocking=True)
+                    for key, t in tensors.items()}
+        return tensors
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _id_keep(self) -> torch.Tensor | None:
+        rate = self.net.config.id_dropout
+        if rate <= 0 or not self.net.config.use_id:
+            return None
+        draw = torch.rand(self.net.n_items, generator=self.generator, device=self.device)
+        return (draw >= rate).float()  # (n_items,)
+
+    def batch_loss(self, batch: dict[str, torch.Tensor]
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(L, L_r, L_d) for one batch; the full or sampled softmax by catalogue size."""
+        with self._autocast():
+            if self.sampled:
+                candidates, logits = self._sampled_logits(batch)
+                relevance = losses.sampled_relevance_loss(logits, batch["weights"])
+            else:
+                logits, _ = self.net(batch["history"], batch["users"], self._id_keep())
+                candidates, relevance = None, losses.relevance_loss(
+                    logits, batch["targets"], batch["weights"])
+        diversity = relevance.new_zeros(())
+        if self.config.alpha > 0:
+            diversity = self._diversity(logits, batch, candidates)
+        loss = losses.joint_loss(diversity, relevance, self.config.alpha, self.config.beta)
+        return loss, relevance, diversity
+
+    def _diversity(self, logits: torch.Tensor, batch: dict[str, torch.Tensor],
+                   candidates: torch.Tensor | None) -> torch.Tensor:
+        """L_d from the predicted category mass (over the sampled candidates when sampling)."""
+        probs = logits.float().softmax(dim=-1)  # (B, N) or (B, 1 + S)
+        if candidates is None:
+            mass = losses.category_mass(probs, self.net.item_categories)  # (B, C)
+        else:
+            cats = self.net.item_categories[candidates]  # (B, 1 + S, C)
+            mass = (probs.unsqueeze(1) @ cats).squeeze(1)  # (B, C)
+        if self.config.diversity_loss == "entropy":
+            return losses.entropy_diversity_loss(mass)
+        target = losses.diversity_target(self.user_dist[batch["users"]], self.prior,
+                                         self.config.gamma)
+        return losses.kl_diversity_loss(target, mass)
+
+    def _sampled_logits(self, batch: dict[str, torch.Tensor]
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Candidates (B, 1 + S) and their logQ-corrected logits for sampled softmax."""
+        history, targets = batch["history"], batch["targets"]
+        negatives = torch.multinomial(self.log_q.exp(), self.config.num_negatives,
+                                      replacement=True, generator=self.generator)  # (S,)
+        needed = torch.cat([history[history != PAD], targets, negatives])
+        items, inverse = torch.unique(needed, return_inverse=True)
+        keep = self._id_keep()
+        vecs = self.net.item_vectors(items, None if keep is None else keep[items])  # (U, d)
+        local = torch.full_like(history, PAD)
+        n_hist = int((history != PAD).sum())
+        local[history != PAD] = inverse[:n_hist]
+        users = self.net.user_vectors(local, batch["users"], vecs)  # (B, d)
+        pos_vecs = vecs[inverse[n_hist:n_hist + len(targets)]]  # (B, d)
+        neg_vecs = vecs[inverse[n_hist + len(targets):]]  # (S, d)
+        tau = self.net.config.temperature
+        logits = losses.sampled_logits(
+            (users * pos_vecs).sum(-1) / tau, users @ neg_vecs.T / tau,
+            self.log_q[targets], self.log_q[negatives],
+            accidental_hits=negatives.unsqueeze(0) == targets.unsqueeze(1))
+        candidates = torch.cat([targets.unsqueeze(1), negatives.expand(len(targets), -1)], 1)
+        return candidates, logits

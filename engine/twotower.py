@@ -1,0 +1,236 @@
+"""TwoTowerModel: the scikit-learn-style estimator around the two-tower network.
+
+`fit` trains with the joint loss L = alpha * L_d + beta * L_r (see engine/losses.py) and early
+stopping on validation NDCG@K; scoring reads the user's most recent `history_len` items (their
+order gives recency; timestamps are not needed). Cold-start items join through `add_items`
+with vectors from their text and category alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, Self
+
+import numpy as np
+import torch
+
+from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
+from engine.config import ModelConfig, TrainConfig
+from engine.errors import DataError, RequestError, RunError
+from engine.model import TwoTowerNet
+from engine.train import Trainer, TrainingExamples, pad_histories, resolve_device, seed_everything
+
+STATE_FORMAT = 1
+SCORE_CHUNK = 2048
+NET_PREFIX = "net."
+
+
+class TwoTowerModel(BaseModel):
+    """Text-aware two-tower recommender trained on relevance plus category diversity."""
+
+    name = "twotower"
+
+    def __init__(self, model_config: ModelConfig | None = None,
+                 train_config: TrainConfig | None = None):
+        self.model_config = model_config or ModelConfig()
+        self.train_config = train_config or TrainConfig()
+        self.net_: TwoTowerNet | None = None
+        self.item_vectors_: np.ndarray | None = None
+        self.train_histories_: np.ndarray | None = None  # (n_users, history_len), -1 pads
+        self.logs_: list[dict[str, float]] = []
+
+    # ---- training -------------------------------------------------------------------------
+    def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:
+        """Train on `data.train`, early-stop on `data.valid`; returns self."""
+        _check_data(data)
+        config = self.train_config
+        self.model_config = _effective_model_config(self.model_config, data)
+        seed_everything(config.seed)
+        device = resolve_device(config.device)
+        net = _build_net(data.text_embeddings, data.item_categories, data.n_users,
+                         config.history_len, self.model_config).to(device)
+        train = data.train
+        examples = TrainingExamples(train[USER_IDX].to_numpy(), train[ITEM_IDX].to_numpy(),
+                                    train["weight"].to_numpy(), config.history_len,
+                                    config.example_history)
+        self.train_histories_ = pad_histories(data.histories(), config.history_len)
+        self.net_ = net
+        trainer = Trainer(net, config, examples, data.user_category_dist(),
+                          category_prior(data.item_categories, config.diversity_prior),
+                          self._validator(data), device)
+        self.logs_ = trainer.fit(callbacks)
+        self._finish()
+        return self
+
+    def _validator(self, data: TrainData) -> Callable[[], float] | None:
+        """Validation NDCG@K of the current weights (train items hidden), or None without data."""
+        from engine.evaluate import seen_matrix, top_n
+        from engine.metrics.relevance import ndcg_at_k
+
+        users, truth = data.truth(data.valid)
+        if len(users) == 0:
+            return None
+        seen = seen_matrix(data, "valid")[users]
+        k = self.train_config.eval_k
+
+        def validate() -> float:
+            self._finish()
+            scores = self._score(self.train_histories_[users], users)
+            return float(np.mean(ndcg_at_k(top_n(scores, seen, k), truth, k)))
+
+        return validate
+
+    def _finish(self) -> None:
+        """Switch to inference and cache the catalogue's item vectors."""
+        self.net_.eval()
+        with torch.no_grad():
+            self.item_vectors_ = self.net_.item_vectors().float().cpu().numpy()
+
+    # ---- scoring --------------------------------------------------------------------------
+    def score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """(B, n_items) scores from each user's training history and user embedding."""
+        self._check_fitted("net_")
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        n_users = self.train_histories_.shape[0]
+        if user_idx.size and (user_idx.min() < 0 or user_idx.max() >= n_users):
+            raise RequestError(f"user index out of range: this model knows users 0..{n_users - 1}")
+        return self._score(self.train_histories_[user_idx], user_idx)
+
+    def score_histories(self, histories: list[np.ndarray],
+                        timestamps: list[np.ndarray] | None = None,
+                        user_idx: np.ndarray | None = None) -> np.ndarray:
+        """(B, n_items) scores for ad-hoc histories (what-if), no retraining.
+
+        The last `history_len` items count, most recent last; `timestamps` are not needed since
+        order carries recency. `user_idx` (B,), -1 for unknown, adds learned user embeddings
+        (e.g. to score a known user's training + validation history).
+        """
+        self._check_fitted("net_")
+        n_items = self.item_vectors_.shape[0]
+        for row, hist in enumerate(histories):
+            hist = np.asarray(hist)
+            if hist.size and (hist.min() < 0 or hist.max() >= n_items):
+                raise RequestError(f"history {row} has an item index outside 0..{n_items - 1}")
+        users = np.full(len(histories), -1, dtype=np.int64) if user_idx is None \
+            else np.asarray(user_idx, dtype=np.int64)
+        return self._score(pad_histories(histories, self.train_config.history_len), users)
+
+    def _score(self, history: np.ndarray, users: np.ndarray) -> np.ndarray:
+        device = next(self.net_.parameters()).device
+        item_vecs = torch.as_tensor(self.item_vectors_, device=device)
+        blocks = []
+        with torch.no_grad():
+            for start in range(0, len(history), SCORE_CHUNK):
+                hist = torch.as_tensor(history[start:start + SCORE_CHUNK], device=device)
+                who = torch.as_tensor(users[start:start + SCORE_CHUNK], device=device)
+                user_vecs = self.net_.user_vectors(hist, who, item_vecs)  # (b, d)
+                scores = user_vecs @ item_vecs.T / self.model_config.temperature  # (b, n_items)
+                blocks.append(scores.float().cpu().numpy())
+        if not blocks:
+            return np.zeros((0, item_vecs.shape[0]), dtype=np.float32)
+        return np.concatenate(blocks).astype(np.float32, copy=False)
+
+    def item_vectors(self) -> np.ndarray:
+        """(n_items, d) L2-normalised item-tower outputs (cosine similarity for re-ranking)."""
+        self._check_fitted("net_")
+        return self.item_vectors_
+
+    # ---- cold start -----------------------------------------------------------------------
+    def add_items(self, text_embeddings: np.ndarray, item_categories: np.ndarray) -> None:
+        """Append items unseen in training: text (n_new, d_text), categories (n_new, C)."""
+        self._check_fitted("net_")
+        text = np.asarray(text_embeddings, dtype=np.float32)
+        cats = np.asarray(item_categories, dtype=np.float32)
+        net = self.net_
+        if cats.ndim != 2 or cats.shape[1] != net.item_categories.shape[1]:
+            raise RequestError(f"item_categories must have shape (n_new, "
+                               f"{net.item_categories.shape[1]}), got {cats.shape}")
+        text_dim = net.text_embeddings.shape[1]
+        if text_dim == 0:
+            text = np.zeros((len(cats), 0), dtype=np.float32)
+        if text.shape != (len(cats), text_dim):
+            raise RequestError(f"text_embeddings must have shape ({len(cats)}, {text_dim}) "
+                               f"(same encoder as training), got {text.shape}")
+        device = net.item_categories.device
+        net.add_items(torch.as_tensor(text, device=device), torch.as_tensor(cats, device=device))
+        self._finish()
+
+    # ---- persistence ----------------------------------------------------------------------
+    def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Network weights, frozen inputs and training histories; meta carries both configs."""
+        self._check_fitted("net_")
+        tensors = {NET_PREFIX + key: value.detach().cpu().numpy()
+                   for key, value in self.net_.state_dict().items()}
+        tensors["train_histories"] = self.train_histories_
+        meta = {"format": STATE_FORMAT, "model": self.name,
+                "model_config": self.model_config.to_dict(),
+                "train_config": self.train_config.to_dict(),
+                "n_users": int(self.train_histories_.shape[0]),
+                "logs": self.logs_}
+        return tensors, meta
+
+    @classmethod
+    def from_state(cls, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> Self:
+        """Rebuild a fitted model from `get_state` output, on the CPU."""
+        if meta.get("format") != STATE_FORMAT:
+            raise RunError(f"two-tower state format {meta.get('format')!r} is not supported "
+                           f"(expected {STATE_FORMAT}); retrain the run with this version.")
+        model = cls(ModelConfig.from_dict(meta["model_config"]),
+                    TrainConfig.from_dict(meta["train_config"]))
+        try:
+            weights = {key[len(NET_PREFIX):]: torch.as_tensor(np.array(value))
+                       for key, value in tensors.items() if key.startswith(NET_PREFIX)}
+            net = _build_net(weights["text_embeddings"].numpy(),
+                             weights["item_categories"].numpy(), int(meta["n_users"]),
+                             model.train_config.history_len, model.model_config)
+            net.load_state_dict(weights)
+            model.train_histories_ = np.asarray(tensors["train_histories"], dtype=np.int64)
+        except (KeyError, RuntimeError) as exc:
+            raise RunError(f"two-tower weights do not match their config: {exc}") from exc
+        model.net_, model.logs_ = net, list(meta.get("logs", []))
+        model._finish()
+        return model
+
+
+def category_prior(item_categories: np.ndarray, kind: str) -> np.ndarray:
+    """(C,) the diversity target's prior g: the catalogue's category shares, or uniform."""
+    n_categories = item_categories.shape[1]
+    if kind == "uniform" or len(item_categories) == 0:
+        return np.full(n_categories, 1.0 / n_categories, dtype=np.float32)
+    shares = item_categories.sum(axis=0)
+    return (shares / shares.sum()).astype(np.float32)
+
+
+def _build_net(text: np.ndarray | None, categories: np.ndarray, n_users: int,
+               history_len: int, config: ModelConfig) -> TwoTowerNet:
+    n_items = categories.shape[0]
+    text = text if config.use_text and text is not None else np.zeros((n_items, 0), np.float32)
+    return TwoTowerNet(torch.as_tensor(np.asarray(text, dtype=np.float32)),
+                       torch.as_tensor(np.asarray(categories, dtype=np.float32)),
+                       n_users, history_len, config)
+
+
+def _effective_model_config(config: ModelConfig, data: TrainData) -> ModelConfig:
+    """Drop the text feature (with a warning) when the data carries no text embeddings."""
+    if config.use_text and data.text_embeddings is None:
+        if not (config.use_id or config.use_category):
+            raise DataError("ModelConfig.use_text is the only item feature but the training data "
+                            "has no text embeddings; encode item text first or enable use_id.")
+        warnings.warn("training data has no text embeddings; the two-tower model trains without "
+                      "text (encode item text with engine.encoders to use it)", stacklevel=3)
+        return config.replace(use_text=False)
+    return config
+
+
+def _check_data(data: TrainData) -> None:
+    """Fail early, naming the problem, on data the model cannot learn from."""
+    if len(data.train) == 0:
+        raise DataError("training data has no interactions; check the dataset and the split.")
+    if data.item_categories.shape[0] != data.n_items:
+        raise DataError(f"item_categories has {data.item_categories.shape[0]} rows for "
+                        f"{data.n_items} items; rebuild TrainData from the dataset.")
+    text = data.text_embeddings
+    if text is not None and (text.ndim != 2 or text.shape[0] != data.n_items):
+        raise DataError(f"text_embeddings must have shape ({data.n_items}, d), got {text.shape}; "
+                        "encode the same item table the data was built from.")

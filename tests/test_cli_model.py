@@ -1,0 +1,97 @@
+"""`prism train` / `prism evaluate` end to end on a tiny synthetic shop, and bad input → exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.cli import main
+from engine.data import generate_shop, write_tables
+
+METRIC_KEYS = {"ndcg@10", "recall@10", "precision@10", "hit@10", "mrr@10",
+               "category_coverage@10", "category_entropy@10", "ild@10", "catalog_coverage@10",
+               "gini@10", "novelty@10", "arp@10", "tail_share@10", "miscalibration@10"}
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("shop")
+    items, events = generate_shop(n_items=150, n_users=80, seed=3)
+    write_tables(items, events, folder)
+    return folder
+
+
+def train(shop: Path, out: Path, *extra: str) -> int:
+    return main(["train", "--data", str(shop), "--out", str(out), "--quiet", *extra])
+
+
+@pytest.mark.parametrize("model", ["pop", "ease", "itemknn"])
+def test_train_then_evaluate_writes_the_contract_json(shop: Path, tmp_path: Path,
+                                                      model: str) -> None:
+    run = tmp_path / "run"
+    assert train(shop, run, "--model", model) == 0
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--run", str(run), "--data", str(shop), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["metrics"]) >= METRIC_KEYS
+    assert result["model"] == model and result["split"] == "leave-last-out"
+    assert result["n_users"] > 0 and set(result["seconds"]) == {"fit", "evaluate"}
+    # evaluating the run's own split reproduces the numbers recorded at training time
+    recorded = json.loads((run / "run.json").read_text())["metrics"]
+    assert result["metrics"]["ndcg@10"] == pytest.approx(recorded["ndcg@10"])
+
+
+def test_evaluate_on_another_split_scores_from_histories(shop: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert train(shop, run, "--model", "ease") == 0
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--run", str(run), "--data", str(shop), "--split", "random",
+                 "--k", "5", "--json", str(out)]) == 0
+    assert "scoring random from histories" in capsys.readouterr().err
+    assert "ndcg@5" in json.loads(out.read_text())["metrics"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--alpha", "-1"], "--alpha: must be >= 0"),
+    (["--beta", "lots"], "--beta must be a number, got 'lots'"),
+    (["--alpha", "0", "--beta", "0"], "cannot both be 0"),
+    (["--model", "bpr"], "unknown model 'bpr'; choose one of twotower, pop, itemknn, ease"),
+    (["--model", "twotower", "--encoder", "/no/such/model"], "encoder path '/no/such/model'"),
+    (["--split", "sideways"], "--split must be one of leave-last-out, random"),
+    (["--epochs", "many"], "--epochs must be an integer"),
+])
+def test_bad_training_input_is_one_line_and_exit_2(shop: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture,
+                                                   args: list[str], message: str) -> None:
+    assert train(shop, tmp_path / "run", "--model", "pop", *args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_broken_run_folders_exit_2(shop: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert train(shop, run, "--model", "pop") == 0
+    args = ["evaluate", "--run", str(run), "--data", str(shop), "--json", str(tmp_path / "e")]
+    meta = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**meta, "format_version": 0}))
+    assert main(args) == 2
+    assert "format version 0" in capsys.readouterr().err
+    (run / "histories.parquet").unlink()
+    assert main(args) == 2
+    assert "missing histories.parquet" in capsys.readouterr().err
+
+
+def test_dataset_without_held_out_users_exits_2(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture) -> None:
+    items = pd.DataFrame({"item_id": ["a", "b", "c"], "title": ["A", "B", "C"]})
+    events = pd.DataFrame({"user_id": ["u1", "u1", "u2", "u2"], "item_id": ["a", "b", "b", "c"],
+                           "timestamp": [1, 2, 3, 4]})
+    write_tables(items, events, tmp_path / "data")
+    assert train(tmp_path / "data", tmp_path / "run", "--model", "pop") == 2
+    assert "no user has held-out items" in capsys.readouterr().err

@@ -1,0 +1,159 @@
+"""Text encoder: bundled model, any `from_pretrained` folder with each pooling, and the cache."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.config import EncoderConfig
+from engine.encoders import TextEncoder, auto_pooling, bundled_model_path, resolve_model
+from engine.errors import ConfigError
+
+TEXTS = ["red running shoes for men", "blue running sneakers", "stainless steel hex screws",
+         "red running shoes for men"]
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt",
+                   "special_tokens_map.json")
+
+
+@pytest.fixture(scope="module")
+def bundled() -> TextEncoder:
+    return TextEncoder(progress=False, cache=False)
+
+
+def test_bundled_model_gives_384d_unit_vectors(bundled: TextEncoder) -> None:
+    vectors = bundled.encode(TEXTS)
+    assert vectors.shape == (4, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(vectors[0], vectors[3], atol=1e-6)
+
+
+def test_similar_texts_are_closer_than_unrelated_ones(bundled: TextEncoder) -> None:
+    shoes, sneakers, screws = bundled.encode(TEXTS[:3])
+    assert shoes @ sneakers > shoes @ screws + 0.2
+
+
+def test_second_call_reencodes_nothing(tmp_path: Path) -> None:
+    first = TextEncoder(progress=False, cache_dir=tmp_path)
+    vectors = first.encode(TEXTS)
+    assert first.texts_encoded == 3  # the duplicate text is encoded once
+    again = TextEncoder(progress=False, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.encode(TEXTS[::-1]), vectors[::-1])
+    assert again.texts_encoded == 0
+    assert again._backend is None  # a full cache hit never even loads the network
+    again.encode(TEXTS + ["a brand new text"])
+    assert again.texts_encoded == 1
+
+
+def test_cache_is_keyed_by_model_settings(tmp_path: Path) -> None:
+    TextEncoder(progress=False, cache_dir=tmp_path).encode(TEXTS[:1])
+    other = TextEncoder(EncoderConfig(max_length=16), progress=False, cache_dir=tmp_path)
+    other.encode(TEXTS[:1])
+    assert other.texts_encoded == 1
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_interrupted_encoding_resumes_from_persisted_chunks(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    monkeypatch.setattr("engine.encoders.CHUNK_TEXTS", 2)
+    encoder = TextEncoder(progress=False, cache_dir=tmp_path)
+    original, calls = encoder._load().embed, []
+
+    def fail_on_second_chunk(texts: list[str], batch_size: int, bar: object) -> np.ndarray:
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(texts, batch_size, bar)
+
+    monkeypatch.setattr(encoder._backend, "embed", fail_on_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        encoder.encode(TEXTS[:3] + ["fourth text"])
+    resumed = TextEncoder(progress=False, cache_dir=tmp_path)
+    resumed.encode(TEXTS[:3] + ["fourth text"])
+    assert resumed.texts_encoded == 2  # the first chunk came from the cache
+
+
+def tiny_model_folder(tmp_path: Path, kind: str) -> Path:
+    """A randomly initialised BERT / GPT-2 / T5 with the bundled WordPiece tokenizer."""
+    import transformers as tf
+
+    vocab = 30522
+    folder = tmp_path / kind
+    if kind == "bert":
+        model = tf.BertModel(tf.BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=1,
+                                           num_attention_heads=2, intermediate_size=64))
+    elif kind == "gpt2":
+        model = tf.GPT2Model(tf.GPT2Config(vocab_size=vocab, n_embd=32, n_layer=1, n_head=2))
+    else:
+        model = tf.T5Model(tf.T5Config(vocab_size=vocab, d_model=32, d_kv=16, d_ff=64,
+                                       num_layers=1, num_heads=2))
+    model.save_pretrained(folder)
+    for name in TOKENIZER_FILES:
+        shutil.copy(Path(bundled_model_path()) / name, folder / name)
+    return folder
+
+
+@pytest.mark.parametrize(("kind", "auto"), [("bert", "mean"), ("gpt2", "last"), ("t5", "mean")])
+@pytest.mark.parametrize("pooling", ["auto", "mean", "cls", "last"])
+def test_any_pretrained_folder_with_each_pooling(tmp_path: Path, kind: str, auto: str,
+                                                 pooling: str) -> None:
+    folder = tiny_model_folder(tmp_path, kind)
+    encoder = TextEncoder(EncoderConfig(model_name_or_path=str(folder), pooling=pooling),
+                          progress=False, cache=False)
+    batch = encoder.encode(["a short one", "a much longer product title with several words"])
+    assert batch.shape == (2, 32)
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    assert encoder._backend.pooling == (auto if pooling == "auto" else pooling)
+    # padding must not change a text's vector: encode the short text alone
+    alone = encoder.encode(["a short one"])[0]
+    np.testing.assert_allclose(alone, batch[0], atol=1e-5)
+
+
+def test_auto_pooling_by_architecture() -> None:
+    import transformers as tf
+
+    assert auto_pooling(tf.BertConfig()) == "mean"
+    assert auto_pooling(tf.GPT2Config()) == "last"
+    assert auto_pooling(tf.T5Config()) == "mean"
+
+
+def test_missing_path_and_non_model_folder_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        resolve_model(str(tmp_path / "nope"))
+    with pytest.raises(ConfigError, match="no config.json"):
+        resolve_model(str(tmp_path))
+
+
+def test_non_text_model_is_a_config_error(tmp_path: Path) -> None:
+    import transformers as tf
+
+    tf.ViTModel(tf.ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                             intermediate_size=64, image_size=32, patch_size=16)
+                ).save_pretrained(tmp_path)
+    encoder = TextEncoder(EncoderConfig(model_name_or_path=str(tmp_path)), progress=False,
+                          cache=False)
+    with pytest.raises(ConfigError, match="text"):
+        encoder.encode(["hello"])
+
+
+def test_tokenizer_is_safe_to_share_across_threads(bundled: TextEncoder) -> None:
+    results: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+
+    def work(slot: int) -> None:
+        try:
+            results[slot] = bundled.encode([TEXTS[slot % 3]] * 8)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    np.testing.assert_allclose(results[0][0], results[3][0], atol=1e-5)
