@@ -18,6 +18,7 @@ import os
 import platform
 import sys
 import time
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,8 @@ def build_model(name: str, alpha: float) -> Any:
     return get_model_class(name)(ModelConfig(), TrainConfig(alpha=alpha, seed=SEED))
 
 
-def run_one(dataset: Any, protocol: str, name: str, alpha: float) -> dict[str, Any]:
+def run_one(dataset: Any, protocol: str, name: str, alpha: float,
+            seed: int = SEED) -> dict[str, Any]:
     """Fit and evaluate one model on one dataset; the row written to quality.json."""
     from engine.encoders import encode_items
     from engine.evaluate import fit_and_evaluate
@@ -91,21 +93,21 @@ def run_one(dataset: Any, protocol: str, name: str, alpha: float) -> dict[str, A
     started = time.perf_counter()
     text = encode_items(dataset, progress=False) if name == "twotower" else None
     encode_seconds = time.perf_counter() - started
-    result = fit_and_evaluate(dataset, name, protocol, seed=SEED, model=build_model(name, alpha),
+    result = fit_and_evaluate(dataset, name, protocol, seed=seed, model=build_model(name, alpha),
                               text_embeddings=text)
     evaluation = result.evaluation
     command = (f"prism train --data ../shared/data/{dataset.name} --out runs/{name} "
-               f"--model {name} --split {protocol} --seed {SEED}"
+               f"--model {name} --split {protocol} --seed {seed}"
                + (f" --alpha {alpha:g}" if name == "twotower" else ""))
-    return {"dataset": dataset.name, "split": protocol, "model": name,
+    return {"dataset": dataset.name, "split": protocol, "model": name, "seed": seed,
             "alpha": alpha if name == "twotower" else None, "n_users": evaluation["n_users"],
             "metrics": evaluation["metrics"], "seconds": {**evaluation["seconds"],
                                                          "encode": round(encode_seconds, 2)},
             "command": command}
 
 
-def row_key(row: dict[str, Any]) -> tuple[str, str, Any]:
-    return row["dataset"], row["model"], row["alpha"]
+def row_key(row: dict[str, Any]) -> tuple[str, str, Any, int]:
+    return row["dataset"], row["model"], row["alpha"], row.get("seed", SEED)
 
 
 def merge(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -139,7 +141,8 @@ def render(results: dict[str, Any]) -> str:
         lines += [f"## {dataset} ({protocol})", "",
                   "| model | source | " + " | ".join(columns) + " | fit s |",
                   "|---|---|" + "---|" * (len(columns) + 1)]
-        ours = [r for r in results["rows"] if r["dataset"] == dataset]
+        ours = [r for r in results["rows"]
+                if r["dataset"] == dataset and r.get("seed", SEED) == SEED]
         for row in sorted(ours, key=lambda r: (MODELS.index(r["model"]), r["alpha"] or 0)):
             label = row["model"] + (f" α={row['alpha']:g}" if row["alpha"] is not None else "")
             cells = [_fmt(row["metrics"].get(c)) for c in columns]
@@ -151,7 +154,41 @@ def render(results: dict[str, Any]) -> str:
                          + f" | {peer['fit']} |")
         lines += ["", "Commands (same harness through the CLI):", ""]
         lines += [f"    {row['command']}" for row in ours] + [""]
+    lines += _seed_spread(results["rows"]) + NOTES
     return "\n".join(lines)
+
+
+NOTES = [
+    "## Notes", "",
+    "- RecBole's shipped Pop miscounts popularity (upstream issues #1844, #2198). peers.md says "
+    "its Amazon Pop row uses true training counts (it matches ours); the ML-100K Pop row "
+    "apparently comes from the shipped code, which would explain the gap to our counts.",
+    "- The random split's shuffle differs from RecBole's random generator, so ML-100K numbers "
+    "move with the split seed; the spread over split seeds (table above, when measured) is "
+    "the yardstick for comparing with a single RecBole run.",
+    "- Test lists hide each user's training and validation items, as RecBole's full-sort "
+    "evaluation does (`history_item = used_item - positive_item`, used items accumulated over "
+    "the train and valid phases).", "",
+]
+
+
+def _seed_spread(rows: list[dict[str, Any]]) -> list[str]:
+    """NDCG@10 of every (dataset, model) measured under more than one split seed."""
+    groups: dict[tuple[str, str], dict[int, float]] = {}
+    for row in rows:
+        label = row["model"] + (f" α={row['alpha']:g}" if row["alpha"] is not None else "")
+        groups.setdefault((row["dataset"], label), {})[row.get("seed", SEED)] = \
+            row["metrics"]["ndcg@10"]
+    spread = {key: seeds for key, seeds in groups.items() if len(seeds) > 1}
+    if not spread:
+        return []
+    lines = ["## NDCG@10 across split seeds", "", "| dataset | model | seeds | min | mean | max |",
+             "|---|---|---|---|---|---|"]
+    for (dataset, label), seeds in sorted(spread.items()):
+        values = list(seeds.values())
+        lines.append(f"| {dataset} | {label} | {', '.join(map(str, sorted(seeds)))} | "
+                     f"{min(values):.4f} | {sum(values) / len(values):.4f} | {max(values):.4f} |")
+    return lines + [""]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--alphas", default="0", help="two-tower diversity weights")
+    parser.add_argument("--seeds", default=str(SEED), help="split seeds (first = main table)")
     parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
     args = parser.parse_args(argv)
     from engine.data import load_dataset
@@ -172,9 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         dataset = load_dataset(folder)
         for model in args.models.split(","):
             alphas = [float(a) for a in args.alphas.split(",")] if model == "twotower" else [0.0]
-            for alpha in alphas:
-                row = run_one(dataset, DATASETS[name], model, alpha)
-                print(f"{name} {model} alpha={alpha:g}: ndcg@10 "
+            for alpha, seed in product(alphas, [int(x) for x in args.seeds.split(",")]):
+                row = run_one(dataset, DATASETS[name], model, alpha, seed)
+                print(f"{name} {model} alpha={alpha:g} seed={seed}: ndcg@10 "
                       f"{row['metrics']['ndcg@10']:.4f} fit {row['seconds']['fit']:.1f}s",
                       flush=True)
                 rows.append(row)

@@ -37,7 +37,11 @@ def sidebar_run_picker() -> bool:
         st.sidebar.error("No runs found. Train one on the Training page.")
         return False
     names = [entry.name for entry in runs]
-    if st.session_state.get(state.RUN) not in names:
+    previous = st.session_state.get(state.RUN)
+    if previous not in names:
+        if previous is not None:
+            st.warning(f"Run {previous!r} is gone (deleted or renamed while the studio was "
+                       f"open); switched to {names[0]!r}.", icon=":material/folder_off:")
         st.session_state[state.RUN] = names[0]
     by_name = {entry.name: entry for entry in runs}
     st.sidebar.selectbox("Active run", names, key=state.RUN,

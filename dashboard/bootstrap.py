@@ -16,6 +16,7 @@ from engine import paths
 from engine.errors import PrismError
 
 BOOTSTRAP_RUN = "synthetic-starter"
+STARTER = {"epochs": 4, "dim": 32, "use_text": True}  # about a minute on two CPU cores
 
 
 class StatusProgress:
@@ -62,11 +63,11 @@ def ensure_starter_run() -> bool:
         st.write("No model yet: generating a synthetic shop and training a small two-tower "
                  "model. This takes about a minute, once.")
         spec = pipeline.TrainSpec(data_dir=paths.data_dir() / "synthetic",
-                                  out_dir=paths.runs_dir() / BOOTSTRAP_RUN)
+                                  out_dir=paths.runs_dir() / BOOTSTRAP_RUN, **STARTER)
         with st.status("Setting up your studio…", expanded=True) as status:
             try:
                 status.write("Generating the synthetic shop")
-                pipeline.ensure_synthetic_shop()
+                pipeline.ensure_synthetic_shop(**pipeline.TINY_SHOP)
                 pipeline.train_run(spec, callbacks=[StatusProgress(status, spec.epochs)])
             except PrismError as exc:
                 status.update(label="Setup failed", state="error")

@@ -63,8 +63,17 @@ def _build_model(spec: TrainSpec) -> Any:
     return TwoTowerModel(model_config, train_config)
 
 
+def _configs(model: Any) -> dict[str, Any]:
+    """The model's configs for run.json (two-tower only; baselines have no settings here)."""
+    if not hasattr(model, "train_config"):
+        return {"seed": 0}
+    return {"model_config": model.model_config.to_dict(),
+            "train_config": model.train_config.to_dict()}
+
+
 def train_run(spec: TrainSpec, callbacks: Sequence[Any] = ()) -> Path:
     """Load → encode → split → fit → evaluate → save; returns the run folder."""
+    from engine.config import EncoderConfig
     from engine.data import load_dataset
     from engine.evaluate import evaluate_model, prepare_data
     from engine.runs import save_run
@@ -72,12 +81,13 @@ def train_run(spec: TrainSpec, callbacks: Sequence[Any] = ()) -> Path:
     _notify_stage(callbacks, "Loading the data")
     dataset = load_dataset(spec.data_dir)
     model = _build_model(spec)
+    encoder_config = EncoderConfig()
     text = None
     if spec.use_text and model.name == "twotower":
         from engine.encoders import encode_items
 
         _notify_stage(callbacks, f"Encoding {len(dataset.items):,} product texts")
-        text = encode_items(dataset, progress=False)
+        text = encode_items(dataset, encoder_config, progress=False)
     split, data = prepare_data(dataset, SPLIT_PROTOCOL, seed=spec.seed, text_embeddings=text)
     _notify_stage(callbacks, f"Training {model.name}")
     started = time.perf_counter()
@@ -86,13 +96,16 @@ def train_run(spec: TrainSpec, callbacks: Sequence[Any] = ()) -> Path:
     _notify_stage(callbacks, "Evaluating")
     evaluation = evaluate_model(model, data, k=10, protocol=SPLIT_PROTOCOL,
                                 fit_seconds=fit_seconds)
-    meta = {
+    meta = {  # the same keys `prism train` records, so either kind of run reads alike
         "dataset": dataset.name,
-        "data_dir": str(Path(spec.data_dir).resolve()),
+        "data_path": str(Path(spec.data_dir).resolve()),
         "split": SPLIT_PROTOCOL,
         "seed": spec.seed,
-        "train": {"alpha": spec.alpha, "beta": spec.beta, "epochs": spec.epochs, "dim": spec.dim},
+        "fit_seconds": round(fit_seconds, 3),
+        "encoder": encoder_config.to_dict() if text is not None else None,
+        "data_config": dataset.config.to_dict(),
         "metrics": evaluation["metrics"],
+        **_configs(model),
     }
     _notify_stage(callbacks, "Saving the run")
     return save_run(spec.out_dir, model=model, data=data, items=dataset.items, meta=meta,

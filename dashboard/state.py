@@ -188,6 +188,24 @@ def _run_meta(run_dir: str) -> dict[str, Any]:
     return json.loads((Path(run_dir) / "run.json").read_text())
 
 
+def run_data_path(meta: Mapping[str, Any]) -> Path | None:
+    """The data folder a run was trained on, when it still exists."""
+    value = meta.get("data_path") or meta.get("data_dir")
+    return Path(value) if isinstance(value, str) and Path(value).is_dir() else None
+
+
+def _run_dataset(meta: Mapping[str, Any]) -> Any:
+    """The run's dataset re-loaded with its data settings, or None when the folder is gone."""
+    from engine.config import DataConfig
+    from engine.data import load_dataset
+
+    folder = run_data_path(meta)
+    if folder is None:
+        return None
+    config = meta.get("data_config")
+    return load_dataset(folder, config=DataConfig.from_dict(config) if config else None)
+
+
 @st.cache_resource(max_entries=2, show_spinner="Re-reading the run's data split…")
 def _evaluation_data(run_dir: str, stamp: float) -> tuple[Any, Any] | None:
     """(Split, TrainData) recomputed from the run's data folder with the run's split settings.
@@ -195,14 +213,12 @@ def _evaluation_data(run_dir: str, stamp: float) -> tuple[Any, Any] | None:
     Runs store training histories only; held-out items and sweeps need the split. None when
     the data folder is gone (precision and the trade-off are then not available).
     """
-    from engine.data import load_dataset
     from engine.evaluate import prepare_data
 
     meta = _run_meta(run_dir)
-    data_dir = meta.get("data_dir") or meta.get("data")
-    if not isinstance(data_dir, str) or not Path(data_dir).is_dir():
+    dataset = _run_dataset(meta)
+    if dataset is None:
         return None
-    dataset = load_dataset(data_dir)
     return prepare_data(dataset, str(meta.get("split") or "leave-last-out"),
                         seed=int(meta.get("seed") or 0))
 
@@ -339,12 +355,8 @@ def item_map_points(run: RunEntry) -> pd.DataFrame:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _cleaning_rows(run_dir: str, stamp: float) -> list[tuple[str, int, str]] | None:
-    from engine.data import load_dataset
-
-    data_dir = _run_meta(run_dir).get("data_dir")
-    if not isinstance(data_dir, str) or not Path(data_dir).is_dir():
-        return None
-    return load_dataset(data_dir).report.rows()
+    dataset = _run_dataset(_run_meta(run_dir))
+    return None if dataset is None else dataset.report.rows()
 
 
 def cleaning_rows(run: RunEntry) -> list[tuple[str, int, str]] | None:

@@ -86,7 +86,8 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
     """(len(users), k) top-k item indices per user (-1 pads), optionally re-ranked."""
     seen = seen_matrix(data, split_part)
     histories = data.histories() if use_histories else None
-    width = k if rerank is None or rerank.method == "none" else max(k, rerank.n_candidates)
+    reranking = rerank is not None and rerank.method != "none"
+    width = max(k, rerank.n_candidates) if reranking else k
     step = batch_size_for(data.n_items)
     blocks = []
     for start in range(0, len(users), step):
@@ -97,9 +98,11 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
             scores = model.score_users(batch)
         scores = np.array(scores, dtype=np.float32, copy=True)
         candidates = top_n(scores, seen[batch], width)
-        if width > k:
+        if reranking:
             candidates = _rerank_block(candidates, scores, model, data, batch, k, rerank)
-        blocks.append(candidates[:, :k])
+        short = k - candidates.shape[1]  # catalogues smaller than k
+        blocks.append(np.pad(candidates[:, :k], ((0, 0), (0, max(short, 0))),
+                             constant_values=-1))
     return np.concatenate(blocks) if blocks else np.empty((0, k), dtype=np.int64)
 
 

@@ -98,6 +98,8 @@ def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.D
     arrays = {MODEL_PREFIX + name: np.ascontiguousarray(value) for name, value in tensors.items()}
     arrays["item_categories"] = np.ascontiguousarray(data.item_categories, dtype=np.float32)
     arrays["item_popularity"] = np.ascontiguousarray(data.item_popularity, dtype=np.float64)
+    if data.text_embeddings is not None:  # serving reuses them for search and cold start
+        arrays["text_embeddings"] = np.ascontiguousarray(data.text_embeddings, dtype=np.float32)
     vectors = model.item_vectors()
     if vectors is not None:
         arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)

@@ -82,10 +82,11 @@ def encoder_cache(tiny_shop: TinyShop, prism_home: Path) -> Path:
     return target
 
 
-def copy_run(run: Path, into: Path) -> Path:
-    """A private copy of a run for tests that modify it."""
-    target = into / run.name
-    shutil.copytree(run, target)
+@pytest.fixture
+def private_twotower_run(tiny_shop: TinyShop, tmp_path: Path) -> Path:
+    """A private copy of the two-tower run for tests that modify it (cold start)."""
+    target = tmp_path / "twotower"
+    shutil.copytree(tiny_shop.twotower_run, target)
     return target
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import shared_dataset
 
 from engine.data import detect_format, load_dataset
 from engine.errors import DataError
-from conftest import shared_dataset
 
 ITEMS_CSV = "item_id,title,category\na,Mug,Kitchen > Mugs\nb,Pan,Kitchen > Pans\n"
 EVENTS_CSV = "user_id,item_id,timestamp,event\nu1,a,1,view\nu1,b,2,purchase\nu2,a,3,cart\n"
@@ -46,6 +46,21 @@ def test_generic_parquet_and_tsv(tmp_path: Path) -> None:
     tsv = _write(tmp_path / "tsv", {"items.tsv": ITEMS_CSV.replace(",", "\t"),
                                     "events.tsv": EVENTS_CSV.replace(",", "\t")})
     assert len(load_dataset(tsv).events) == 3
+
+
+def test_excel_utf8_bom_and_parquet_ids_with_gaps(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "bom", {"items.csv": "\ufeff" + ITEMS_CSV,
+                                       "events.csv": EVENTS_CSV})
+    assert load_dataset(folder).items["item_id"].tolist() == ["a", "b"]
+    gaps = tmp_path / "gaps"
+    gaps.mkdir()
+    pd.DataFrame({"item_id": [1.0, 2.0, None], "title": ["Mug", "Pan", "X"]}).to_parquet(
+        gaps / "items.parquet")
+    pd.DataFrame({"user_id": [7, 8], "item_id": [2, 1]}).to_parquet(gaps / "events.parquet")
+    ds = load_dataset(gaps)
+    assert ds.items["item_id"].tolist() == ["1", "2"]
+    assert ds.report.missing_ids == 1
+    assert ds.events["item_id"].tolist() == ["2", "1"]
 
 
 def test_generic_with_column_map(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.config import DataConfig
 from engine.data import Dataset, build_dataset, parse_column_map
@@ -73,6 +75,19 @@ def test_category_matrix_repeated_label_counts_once() -> None:
     matrix, names = category_matrix(pd.Series(["A > X | A > Y"]), depth=1)
     assert names == ["A"]
     np.testing.assert_allclose(matrix, [[1.0]])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.lists(st.sampled_from(["A", "B", "C", " "]), max_size=4),
+                         max_size=3), min_size=1, max_size=12),
+       st.integers(1, 4))
+def test_category_matrix_rows_always_sum_to_one(paths: list[list[list[str]]],
+                                                depth: int) -> None:
+    categories = pd.Series([" | ".join(" > ".join(p) for p in item) for item in paths])
+    matrix, names = category_matrix(categories, depth)
+    assert matrix.shape == (len(categories), len(names))
+    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-6)
+    assert names == sorted(set(names))
 
 
 def test_category_counts_by_depth() -> None:

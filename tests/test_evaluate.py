@@ -156,3 +156,11 @@ def test_calibrated_rerank_mixes_categories_for_a_one_category_ranking() -> None
     assert plain["metrics"]["category_coverage@2"] == 1.0
     assert mixed["metrics"]["category_coverage@2"] == 2.0
     assert mixed["rerank"] == {"method": "calibrated", "weight": 0.9, "n_candidates": 200}
+
+
+def test_lists_longer_than_the_catalogue_are_padded() -> None:
+    data = tiny_train_data()
+    topk = rank_users(EASE().fit(data), data, np.arange(data.n_users), k=12)
+    assert topk.shape == (data.n_users, 12)
+    seen = np.array([len(h) + 1 for h in data.histories()])  # training items + one valid item
+    np.testing.assert_array_equal((topk >= 0).sum(axis=1), data.n_items - seen)

@@ -8,13 +8,6 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from serving_runs import (  # noqa: F401 - pytest fixtures
-    copy_run,
-    ease_service,
-    encoder_cache,
-    tiny_shop,
-    twotower_service,
-)
 
 from engine.errors import RequestError
 from engine.serve import Recommender
@@ -22,6 +15,8 @@ from engine.serving.catalogue import Catalogue
 from engine.serving.explain import explain, history_contributions, recency_weights
 from engine.serving.results import TABLE_COLUMNS
 from engine.serving.trending import trending_scores
+
+pytest_plugins = ["serving_runs"]
 
 
 def _first_user(service: Recommender) -> str:
@@ -112,6 +107,7 @@ def test_unknown_or_missing_shopper_falls_back_to_trending(
     ({"target": {}, "method": "mmr"}, "target applies to method 'calibrated' only"),
     ({"n_candidates": 0}, "n_candidates must be between 1 and"),
     ({"promo_boost": float("inf")}, "promo_boost must be a finite number"),
+    ({"history": "P001"}, "history must be a list of item ids"),
 ])
 def test_bad_requests_are_rejected(ease_service: Recommender, changes: dict,
                                    message: str) -> None:
@@ -150,7 +146,7 @@ def test_category_filter_and_boosts(ease_service: Recommender) -> None:
     assert set(filtered.table["category"]) == {name}
     boosted = ease_service.recommend(user_id=user, k=3, category_boosts={name: 5.0})
     assert set(boosted.table["category"]) == {name}
-    assert boosted.table["explanation"].str.contains("boosted +5.00").all()
+    assert boosted.table["explanation"].str.contains("boosted +5.00", regex=False).all()
 
 
 def test_promo_boost_lifts_promoted_items(ease_service: Recommender) -> None:
@@ -270,7 +266,7 @@ def test_history_lists_the_training_events_in_time_order(ease_service: Recommend
         ease_service.history("ghost")
 
 
-def test_search_finds_an_item_by_its_title(ease_service: Recommender, encoder_cache) -> None:  # noqa: ANN001, F811
+def test_search_finds_an_item_by_its_title(ease_service: Recommender, encoder_cache) -> None:  # noqa: ANN001
     title = ease_service.catalogue.items["title"].iloc[17]
     result = ease_service.search(title, k=5)
     assert result.table["title"].iloc[0] == title
@@ -294,16 +290,17 @@ def test_item_lookup(ease_service: Recommender) -> None:
 # ---- cold start ---------------------------------------------------------------------------
 
 def _new_items(service: Recommender) -> pd.DataFrame:
-    category = service.catalogue.items["category"].iloc[0]
+    categories = service.catalogue.items["category"]
     return pd.DataFrame({"item_id": ["NEW1", "NEW2"],
                          "title": ["Quantum Flux Capacitor Widget", "Aurora Glass Teapot"],
-                         "description": ["", "hand-blown glass"], "category": [category, ""],
+                         "description": ["", "hand-blown glass"],
+                         "category": [categories.iloc[0], categories.iloc[5]],
                          "brand": ["Acme", "Acme"], "price": ["19.5", ""],
                          "promo": ["true", "false"]})
 
 
-def test_cold_start_items_are_servable_and_persisted(tiny_shop, tmp_path) -> None:  # noqa: ANN001, F811
-    service = Recommender.load(copy_run(tiny_shop.twotower_run, tmp_path))
+def test_cold_start_items_are_servable_and_persisted(private_twotower_run) -> None:  # noqa: ANN001
+    service = Recommender.load(private_twotower_run)
     added = service.add_items(_new_items(service))
     assert added["item_id"].tolist() == ["NEW1", "NEW2"]
     assert service.catalogue.n_items == 202
@@ -319,13 +316,18 @@ def test_cold_start_items_are_servable_and_persisted(tiny_shop, tmp_path) -> Non
                                atol=1e-5)
 
 
-def test_cold_start_rejects_bad_tables(tiny_shop, tmp_path, ease_service) -> None:  # noqa: ANN001, F811
-    service = Recommender.load(copy_run(tiny_shop.twotower_run, tmp_path))
+def test_cold_start_rejects_bad_tables(private_twotower_run, ease_service) -> None:  # noqa: ANN001
+    service = Recommender.load(private_twotower_run)
     existing = service.catalogue.items["item_id"].iloc[0]
     with pytest.raises(RequestError, match="already in the catalogue"):
         service.add_items(pd.DataFrame({"item_id": [existing], "title": ["x"]}))
     with pytest.raises(RequestError, match=r"missing column\(s\) \['title'\]"):
         service.add_items(pd.DataFrame({"item_id": ["N9"]}))
+    with pytest.raises(RequestError, match="'N9' has no category and the run has no 'unknown'"):
+        service.add_items(pd.DataFrame({"item_id": ["N9"], "title": ["a"]}))
+    with pytest.raises(RequestError, match="category 'Mars > Rocks' is not one of the run's"):
+        service.add_items(pd.DataFrame({"item_id": ["N9"], "title": ["a"],
+                                        "category": ["Mars > Rocks > Red"]}))
     with pytest.raises(RequestError, match="repeated"):
         service.add_items(pd.DataFrame({"item_id": ["N9", "N9"], "title": ["a", "b"]}))
     with pytest.raises(RequestError, match="cannot score items it never saw"):

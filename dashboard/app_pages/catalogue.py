@@ -3,16 +3,12 @@ cold-start items (a CSV upload that joins the run without retraining)."""
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
+from dashboard.uploads import OPTIONAL, REQUIRED, read_upload
 from engine.errors import PrismError
-
-REQUIRED = ("item_id", "title")
-OPTIONAL = ("description", "category", "brand", "price", "promo")
 
 
 def summary(recommender, run: state.RunEntry) -> None:
@@ -24,7 +20,7 @@ def summary(recommender, run: state.RunEntry) -> None:
     cols[2].metric("Training interactions", f"{len(catalogue.events):,}")
     cols[3].metric("Diversity categories", f"{len(catalogue.category_names):,}")
     cols[4].metric("Model", str(meta.get("model", "?")))
-    st.caption(f"Data **{meta.get('dataset', '?')}** from `{meta.get('data_dir', '?')}` · split "
+    st.caption(f"Data **{meta.get('dataset', '?')}** from `{meta.get('data_path', '?')}` · split "
                f"{meta.get('split', '?')} · run folder `{run.path}`")
 
 
@@ -37,22 +33,6 @@ def cleaning_report(run: state.RunEntry) -> None:
     total = int(frame["count"].sum())
     st.caption(f"{total:,} fixes while loading — nothing is dropped silently.")
     st.dataframe(frame, hide_index=True, width="stretch")
-
-
-def read_upload(data: bytes, name: str) -> pd.DataFrame:
-    """Parse an uploaded CSV and check its columns; ValueError says what to fix."""
-    try:
-        frame = pd.read_csv(io.BytesIO(data), dtype={"item_id": str})
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise ValueError(f"{name} is not a readable CSV file ({exc}).") from exc
-    missing = [column for column in REQUIRED if column not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks the column(s) {', '.join(missing)}. Found: "
-                         f"{', '.join(map(str, frame.columns)) or 'none'}. Expected "
-                         f"{', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}.")
-    if frame.empty:
-        raise ValueError(f"{name} has a header but no rows.")
-    return frame
 
 
 def cold_start(recommender, run: state.RunEntry) -> None:

@@ -1,3 +1,171 @@
+"""Scenarios: save the studio's current settings with their metrics, reload them, compare two,
+and export recommendations and metrics as CSV."""
+
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-st.title("scenarios")
+from dashboard import charts, state
+from dashboard.measures import list_metrics
+from dashboard.scenarios import Scenario, ScenarioStoreError, scenarios_frame
+from engine.errors import PrismError
+
+SAMPLE_METRICS = ("ndcg@{k}", "precision@{k}", "category_entropy@{k}", "category_coverage@{k}",
+                  "ild@{k}", "tail_share@{k}")
+
+
+def current_settings() -> dict:
+    return {"user": str(state.setting(state.USER) or ""),
+            "sample_size": int(state.setting(state.SAMPLE_SIZE)),
+            "method": str(state.setting(state.METHOD)), "alpha": float(state.setting(state.ALPHA)),
+            "k": int(state.setting(state.K)), "targets": state.targets()}
+
+
+def current_recommendations(recommender, settings: dict):
+    method, k = settings["method"], settings["k"]
+    extras = state.rerank_extras(method)
+    if method == "quota" and not extras:
+        extras = {"quotas": {name: [None, max(1, -(-k // 4))]
+                             for name in recommender.category_names}}
+    return recommender.recommend(user_id=settings["user"] or None, k=k, method=method,
+                                 diversity_weight=settings["alpha"], **extras)
+
+
+def scenario_metrics(run: state.RunEntry, recommender, settings: dict) -> dict[str, float]:
+    """The shopper's list metrics plus sample metrics for (method, α) over the shopper sample."""
+    k = settings["k"]
+    result = current_recommendations(recommender, settings)
+    heldout = state.heldout(run) or {}
+    shopper = list_metrics(recommender.catalogue, result.table["item_id"],
+                           heldout.get(settings["user"]), k)
+    out = {f"shopper {name}": value for name, value in shopper.items() if value is not None}
+    if settings["method"] != "quota" and state.evaluation_data(run) is not None:
+        row = state.sweep_cached(str(run.path), run.stamp, settings["method"],
+                                 (settings["alpha"],), settings["sample_size"], k).iloc[0]
+        for name in SAMPLE_METRICS:
+            column = name.format(k=k)
+            if column in row:
+                out[f"sample {column}"] = float(row[column])
+    return out
+
+
+def save_form(run: state.RunEntry, recommender) -> None:
+    settings = current_settings()
+    with st.form("scenario_form", clear_on_submit=True, border=True):
+        st.markdown(f"**Current settings** · run `{run.name}` · shopper `{settings['user']}` · "
+                    f"{state.METHOD_LABELS.get(settings['method'])} α={settings['alpha']:.2f} · "
+                    f"k={settings['k']} · sample {settings['sample_size']} shoppers · "
+                    f"{len(settings['targets'])} category targets")
+        name = st.text_input("Name", key="scenario_name", placeholder="e.g. Spring mix, α 0.6")
+        note = st.text_area("Note", key="scenario_note", height=68)
+        submitted = st.form_submit_button("Save scenario", type="primary",
+                                          icon=":material/save:")
+    if not submitted:
+        return
+    if not name.strip():
+        st.error("Give the scenario a name, then save again.")
+        return
+    try:
+        with st.spinner("Measuring this setting over the shopper sample…"):
+            metrics = scenario_metrics(run, recommender, settings)
+        state.scenario_store().save(Scenario(name=name, note=note, run=run.name,
+                                             settings=settings, metrics=metrics))
+    except (PrismError, ScenarioStoreError) as exc:
+        st.error(str(exc))
+        return
+    st.toast(f"Saved scenario “{name.strip()}”", icon=":material/check:")
+
+
+def _reload(scenario_id: int) -> None:
+    """Callback: copy a scenario's settings into the widgets (before they are drawn)."""
+    try:
+        scenario = state.scenario_store().get(scenario_id)
+    except ScenarioStoreError as exc:
+        st.session_state["_scenario_error"] = str(exc)
+        return
+    settings = scenario.settings
+    if scenario.run in [entry.name for entry in state.list_runs()]:
+        st.session_state[state.RUN] = scenario.run
+    else:
+        st.session_state["_scenario_error"] = (f"run {scenario.run!r} no longer exists; the other "
+                                               "settings were loaded on the active run.")
+    for key in (state.USER, state.ALPHA, state.METHOD, state.K, state.SAMPLE_SIZE):
+        if key in settings:
+            st.session_state[key] = settings[key]
+    st.session_state[state.TARGETS] = settings.get("targets") or {}
+    st.session_state[state.TARGETS_VERSION] = st.session_state.get(state.TARGETS_VERSION, 0) + 1
+    st.session_state["_scenario_loaded"] = scenario.name
+
+
+def saved_section(scenarios: list[Scenario]) -> None:
+    if message := st.session_state.pop("_scenario_error", None):
+        st.warning(message)
+    if loaded := st.session_state.pop("_scenario_loaded", None):
+        st.success(f"Loaded “{loaded}”: its settings are active on every page.")
+        st.page_link("app_pages/explorer.py", label="Open it in the Explorer",
+                     icon=":material/explore:")
+    if not scenarios:
+        st.info("No scenarios saved yet.")
+        return
+    frame = scenarios_frame(scenarios)
+    st.dataframe(frame, hide_index=True, width="stretch")
+    labels = {s.id: f"#{s.id} {s.name}" for s in scenarios}
+    pick_col, load_col = st.columns([3, 1])
+    pick = pick_col.selectbox("Scenario", list(labels), format_func=labels.get,
+                              key="scenario_pick")
+    load_col.button("Reload settings", on_click=_reload, args=(pick,), key="scenario_reload",
+                    icon=":material/restore:", width="stretch")
+    compare = st.multiselect("Compare two scenarios", list(labels), format_func=labels.get,
+                             max_selections=2, key="scenario_compare")
+    if len(compare) == 2:
+        rows = frame[frame["id"].isin(compare)]
+        metric_cols = [c for c in rows.columns if c.startswith(("sample ", "shopper "))]
+        table = rows[["name", *metric_cols]].set_index("name").T
+        st.dataframe(table, width="stretch")
+        st.plotly_chart(charts.metric_comparison(rows[["name", *metric_cols]].fillna(0.0),
+                                                 "name"), key="scenario_compare_chart")
+    st.download_button("Export scenarios (CSV)", frame.to_csv(index=False), "scenarios.csv",
+                       "text/csv", key="scenario_export", icon=":material/download:")
+
+
+def export_current(recommender) -> None:
+    settings = current_settings()
+    try:
+        result = current_recommendations(recommender, settings)
+    except PrismError as exc:
+        st.warning(f"Current recommendations cannot be exported: {exc}")
+        return
+    table = pd.DataFrame(result.table).assign(
+        user=settings["user"], method=settings["method"], alpha=settings["alpha"])
+    st.download_button("Export current recommendations (CSV)", table.to_csv(index=False),
+                       "recommendations.csv", "text/csv", key="recs_export",
+                       icon=":material/download:")
+
+
+def main() -> None:
+    st.title("Scenarios")
+    st.caption("Snapshot a set-up (run, shopper sample, method, α, k, category targets) with "
+               "its metrics; reload it later or compare two.")
+    try:
+        run = state.active_run()
+        recommender = state.recommender(run)
+    except PrismError as exc:
+        st.error(str(exc))
+        st.stop()
+    save_form(run, recommender)
+    export_current(recommender)
+    store = state.scenario_store()
+    try:
+        scenarios = store.list()
+    except ScenarioStoreError as exc:
+        st.error(str(exc), icon=":material/database:")
+        if st.button("Start a fresh database (keeps the old file aside)", key="scenario_reset"):
+            aside = store.reset()
+            st.success(f"Old file moved to {aside}. Saving works again.")
+        return
+    st.subheader("Saved scenarios")
+    saved_section(scenarios)
+
+
+main()

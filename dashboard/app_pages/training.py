@@ -26,10 +26,9 @@ def data_folders() -> dict[str, Path]:
     meta = state.list_runs()
     active = next((entry for entry in meta if entry.name == st.session_state.get(state.RUN)),
                   None)
-    if active is not None and isinstance(active.meta.get("data_dir"), str):
-        folder = Path(active.meta["data_dir"])
-        if folder.is_dir():
-            folders[f"{folder.name} (active run's data)"] = folder
+    folder = None if active is None else state.run_data_path(active.meta)
+    if folder is not None:
+        folders[f"{folder.name} (active run's data)"] = folder
     for folder in sorted(paths.data_dir().iterdir()):
         if folder.is_dir() and folder not in folders.values():
             folders[folder.name] = folder
@@ -108,7 +107,7 @@ def runs_table() -> pd.DataFrame:
     rows = []
     for entry in state.list_runs():
         metrics = entry.meta.get("metrics") or _eval_metrics(entry.path)
-        train = entry.meta.get("train") or {}
+        train = entry.meta.get("train_config") or {}
         rows.append({"run": entry.name, "model": entry.meta.get("model"),
                      "data": entry.meta.get("dataset"), "created": entry.meta.get("created"),
                      "α": train.get("alpha"), "β": train.get("beta"),

@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc))
     except FileNotFoundError as exc:
         return fail(f"{exc.filename or exc}: no such file or folder; check the path.")
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return fail(f"{exc.strerror or exc}{where}; check the path and its permissions.")
     except KeyboardInterrupt:
         print("prism: interrupted", file=sys.stderr)
         return 130

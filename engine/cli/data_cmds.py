@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.columns import CATEGORY, EVENT, MULTI_CATEGORY_SEP, UNKNOWN_CATEGORY
 from engine.config import DataConfig
 from engine.errors import DataError
+
+if TYPE_CHECKING:  # pandas-heavy imports stay inside the handlers so `prism --help` is fast
+    from engine.data import Dataset
 
 MAX_DEPTH_SHOWN = 6
 MAX_NAMES_SHOWN = 30
@@ -37,14 +42,14 @@ def _config(args: argparse.Namespace) -> DataConfig:
                       min_item_events=args.min_item_events)
 
 
-def _load(args: argparse.Namespace):  # -> Dataset (import kept inside: light --help)
+def _load(args: argparse.Namespace) -> Dataset:
     from engine.data import load_dataset, parse_column_map
 
     return load_dataset(args.path, fmt=args.format, column_map=parse_column_map(args.map),
                         config=_config(args), progress=True)
 
 
-def _category_section(dataset) -> list[str]:  # dataset: engine.data.Dataset
+def _category_section(dataset: Dataset) -> list[str]:
     from engine.data.schema import category_counts_by_depth
 
     categories = dataset.items[CATEGORY]
@@ -64,12 +69,13 @@ def _category_section(dataset) -> list[str]:  # dataset: engine.data.Dataset
     return lines
 
 
-def inspect_text(dataset) -> str:  # dataset: engine.data.Dataset
+def inspect_text(dataset: Dataset) -> str:
     """Everything `prism data inspect` prints, as one string."""
     events = dataset.events
     n_with_events = int(dataset.items["item_id"].isin(events["item_id"]).sum())
     sizes = [("users", dataset.n_users), ("items", dataset.n_items), ("events", len(events)),
-             ("items without events", dataset.n_items - n_with_events)]
+             ("items without events", dataset.n_items - n_with_events),
+             ("items without a description", int((dataset.items["description"] == "").sum()))]
     per_type = events[EVENT].value_counts().reindex(["view", "click", "cart", "purchase"])
     type_rows = [(kind, int(n)) for kind, n in per_type.dropna().items()]
     lines = [f"Dataset {dataset.name} (format: {dataset.fmt})", format_table(["", "count"], sizes),
@@ -78,6 +84,16 @@ def inspect_text(dataset) -> str:  # dataset: engine.data.Dataset
     lines += ["", "Cleaning report", format_table(["rule", "count", "action"],
                                                   dataset.report.rows())]
     return "\n".join(lines)
+
+
+@contextmanager
+def _writing(target: Path) -> Iterator[None]:
+    """Turn OS errors while writing (permissions, full disk) into one clear line."""
+    try:
+        yield
+    except OSError as exc:
+        raise DataError(f"{target}: cannot write ({exc.strerror or exc}); choose a folder "
+                        "you can write to, with free space") from None
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -93,7 +109,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise DataError(f"--out {target} is inside the input folder {source}; Prism never "
                         "writes into the input: choose a folder elsewhere")
     dataset = _load(args)
-    out = write_dataset_dir(dataset.items, dataset.events, target, fmt="parquet", progress=True)
+    with _writing(target):
+        out = write_dataset_dir(dataset.items, dataset.events, target, fmt="parquet",
+                                progress=True)
     print(f"wrote {dataset.n_items:,} items and {len(dataset.events):,} events to {out} "
           f"(Parquet); cleaning touched {dataset.report.total:,} rows/cells")
     return 0
@@ -107,7 +125,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     with tqdm(total=2, desc="synthetic shop", disable=None, leave=False) as bar:
         items, events = generate_shop(n_items=args.items, n_users=args.users, seed=args.seed)
         bar.update(1)
-        paths = write_tables(items, events, args.out, fmt=args.out_format, progress=True)
+        with _writing(Path(args.out)):
+            paths = write_tables(items, events, args.out, fmt=args.out_format, progress=True)
         bar.update(1)
     print(f"wrote {len(items):,} items to {paths[0]} and {len(events):,} events to {paths[1]} "
           f"(seed {args.seed})")

@@ -15,7 +15,6 @@ from engine.errors import ConfigError, DataError
 
 MODEL_CHOICES = "twotower|pop|itemknn|ease"
 SPLITS = ("leave-last-out", "random")
-FORMATS = ("auto", "csv", "parquet", "recbole", "movielens")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,7 +49,7 @@ def _add_data_options(parser: argparse.ArgumentParser,
                       split_default: str | None = "leave-last-out") -> None:
     parser.add_argument("--split", default=split_default, help=" or ".join(SPLITS) + (
         "" if split_default else " (default: the run's own split)"))
-    parser.add_argument("--format", default="auto", help="|".join(FORMATS))
+    parser.add_argument("--format", default="auto", help="auto|generic|recbole|movielens")
 
 
 def parse_number(value: str, option: str, kind: type = float) -> Any:
@@ -117,7 +116,7 @@ def run_train(args: argparse.Namespace) -> int:
     protocol = _choice(args.split, "--split", SPLITS)
     encoder_config = _encoder_config(args) if args.model == "twotower" else None
     seed = parse_number(args.seed, "--seed", int)
-    dataset = load_dataset(args.data, fmt=_choice(args.format, "--format", FORMATS))
+    dataset = load_dataset(args.data, fmt=args.format)
     text = encode_items(dataset, encoder_config, progress=not args.quiet) \
         if encoder_config is not None else None
     _, data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
@@ -128,6 +127,7 @@ def run_train(args: argparse.Namespace) -> int:
     meta = {"dataset": dataset.name, "data_path": str(Path(args.data).resolve()),
             "split": protocol, "seed": seed, "fit_seconds": round(fit_seconds, 3),
             "encoder": encoder_config.to_dict() if encoder_config else None,
+            "data_config": dataset.config.to_dict(),
             "metrics": evaluation["metrics"], **configs}
     out = save_run(args.out, model=model, data=data, items=dataset.items, meta=meta,
                    epochs=getattr(model, "logs_", []), evaluation=evaluation)
@@ -161,7 +161,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.rerank, parse_number(args.weight, "--weight"))
     run = load_run(args.run)
     protocol = _choice(args.split or run.meta.get("split", "leave-last-out"), "--split", SPLITS)
-    dataset = load_dataset(args.data, fmt=_choice(args.format, "--format", FORMATS))
+    dataset = load_dataset(args.data, fmt=args.format)
     _, data = prepare_data(dataset, protocol, seed=int(run.meta.get("seed", 0)))
     if data.item_ids != run.item_ids:
         raise DataError(f"dataset {args.data} has {data.n_items} items but run {args.run} was "

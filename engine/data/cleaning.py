@@ -77,7 +77,13 @@ _ACTIONS = {
 
 
 def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
-    return frame[column].fillna("").astype(str).str.strip()
+    """Ids as stripped strings; whole floats (ints with gaps, from Parquet) lose their ".0"."""
+    values = frame[column]
+    if pd.api.types.is_float_dtype(values):
+        given = values.dropna()
+        if ((given.abs() < 2**53) & (given % 1 == 0)).all():  # exactly representable ints
+            values = values.astype("Int64")
+    return values.astype("string").fillna("").astype(str).str.strip()
 
 
 def _drop_missing_ids(frame: pd.DataFrame, columns: tuple[str, ...],

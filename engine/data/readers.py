@@ -77,7 +77,8 @@ def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False,
+                path, sep=sep, encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+                dtype=str, keep_default_na=False,
                 header=header, names=names, index_col=False,
                 engine="python" if multi_char else "c",
                 quoting=csv.QUOTE_NONE if multi_char else csv.QUOTE_MINIMAL,

@@ -73,6 +73,8 @@ def ratio_counts(size: np.ndarray, ratios: tuple[float, ...] = RANDOM_RATIOS) ->
     valid/test get floor(ratio·n); train the rest; then, for test and then valid, a part whose
     exact share is in (0, 1) gets one row taken from train while train keeps more than one.
     """
+    total = sum(ratios)
+    ratios = tuple(r / total for r in ratios)  # RecBole normalises the ratios first
     size = np.asarray(size, dtype=np.int64)
     counts = np.zeros((len(size), len(ratios)), dtype=np.int64)
     for j in range(1, len(ratios)):

@@ -124,6 +124,7 @@ def _session_leaves(rng: np.random.Generator, user: np.ndarray, drift: np.ndarra
 
 
 def _events(rng: np.random.Generator, items: pd.DataFrame, n_users: int) -> pd.DataFrame:
+    """Sessions over 90 days: a leaf per session, popularity-weighted views inside it."""
     leaf, promo = items["leaf"].to_numpy(), items[PROMO].to_numpy()
     n_leaves = int(leaf.max()) + 1
     counts = np.bincount(leaf, minlength=n_leaves)

@@ -88,8 +88,12 @@ def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -
     for row, label in zip(labels["row"], labels["label"], strict=True):
         column = position.get(label, position.get(UNKNOWN_CATEGORY))
         if column is None:
-            raise RequestError(f"new item {frame[ITEM_ID].iat[row]!r}: category {label!r} is not "
-                               f"one of the run's categories; use one of {names[:20]}")
+            item = frame[ITEM_ID].iat[row]
+            problem = (f"has no category and the run has no {UNKNOWN_CATEGORY!r} category"
+                       if label == UNKNOWN_CATEGORY
+                       else f"category {label!r} is not one of the run's categories")
+            raise RequestError(f"new item {item!r} {problem}; give it a category path starting "
+                               f"with one of {names[:20]}")
         matrix[row, column] = 1.0
     return matrix / matrix.sum(axis=1, keepdims=True)
 

@@ -136,7 +136,9 @@ class Recommender:
             catalogue, k=k, method=method, diversity_weight=diversity_weight,
             n_candidates=n_candidates, categories=categories, category_boosts=category_boosts,
             promo_boost=promo_boost, target=target, quotas=quotas)
-        if history is not None and not isinstance(history, str | bytes) and len(history):
+        if isinstance(history, str | bytes):
+            raise RequestError("history must be a list of item ids, not one string")
+        if history is not None and len(history):
             past = self._item_positions(catalogue, history)
             scores = self._scores(catalogue, history=past)
         elif user_id is not None and self._user_position(catalogue, user_id) >= 0:

@@ -78,6 +78,7 @@ class TextIndex:
         self._embeddings = stored
         self._encoder: Any = None
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
 
     def _get_encoder(self) -> Any:
         if self._encoder is None:
@@ -98,11 +99,15 @@ class TextIndex:
         current = self._embeddings
         if current is not None and len(current) >= len(items):
             return current[: len(items)]
-        start = 0 if current is None else len(current)
-        fresh = self.encode(item_texts(items.iloc[start:]))
-        combined = fresh if current is None else np.vstack([current, fresh])
-        self._embeddings = combined
-        return combined
+        with self._build_lock:  # one thread encodes the catalogue; the others wait for it
+            current = self._embeddings
+            if current is not None and len(current) >= len(items):
+                return current[: len(items)]
+            start = 0 if current is None else len(current)
+            fresh = self.encode(item_texts(items.iloc[start:]))
+            combined = fresh if current is None else np.vstack([current, fresh])
+            self._embeddings = combined
+            return combined
 
     def extend(self, embeddings: np.ndarray, old_n_items: int) -> None:
         """Append embeddings of items just added (already encoded for cold start)."""

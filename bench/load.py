@@ -1,0 +1,164 @@
+"""Load test of the HTTP API: `prism serve` on loopback, concurrent clients, mixed requests.
+
+Run from the repo root: `python bench/load.py [--run RUN]`. Without --run it uses (or trains)
+the same quick Amazon-Scientific two-tower run as bench/serve_latency.py. Starts the server as
+a child process on a free 127.0.0.1 port, runs `--clients` threads × `--requests` calls
+(alternating /recommend and /search, random shoppers, methods and weights), bounded by
+`--max-seconds`, stops the server by its pid, and writes the `load` section of
+docs/benchmarks/serving.json (+ serving.md). The last line printed is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from serving_common import AMAZON, ensure_run, machine, percentile, update_report  # noqa: E402
+
+from engine.paths import prism_home  # noqa: E402
+
+METHODS = ("none", "mmr", "dpp", "calibrated")
+STARTUP_SECONDS = 180
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", default=None, help="run folder (default: the quick Amazon run)")
+    parser.add_argument("--data", default=str(AMAZON), help="dataset for the quick run")
+    parser.add_argument("--model", default="twotower")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=500, help="requests per client")
+    parser.add_argument("--max-seconds", type=float, default=900.0, help="stop sending after")
+    parser.add_argument("--no-report", action="store_true")
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(run: Path, port: int) -> subprocess.Popen:
+    """`prism serve` as a direct child; returns once /healthz answers."""
+    process = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--run", str(run),
+                                "--port", str(port), "--host", "127.0.0.1"], cwd=REPO)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"bench: prism serve exited with code {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_server(process)
+    sys.exit(f"bench: prism serve did not answer /healthz within {STARTUP_SECONDS} s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
+def client_loop(base: str, client_id: int, n_requests: int, users: list[str],
+                queries: list[str], deadline: float) -> list[tuple[str, float, bool]]:
+    """One client's (endpoint, ms, ok) records; alternates /recommend and /search."""
+    rng = random.Random(client_id)
+    records = []
+    with httpx.Client(base_url=base, timeout=30.0) as http:
+        for i in range(n_requests):
+            if time.monotonic() > deadline:
+                break
+            body = {"k": 10, "method": rng.choice(METHODS),
+                    "diversity_weight": round(rng.random(), 2)}
+            if i % 2 == 0:
+                endpoint, body["user_id"] = "/recommend", rng.choice(users)
+            else:
+                endpoint, body["query"] = "/search", rng.choice(queries)
+                body["user_id"] = rng.choice(users) if rng.random() < 0.5 else None
+            start = time.perf_counter()
+            try:
+                ok = http.post(endpoint, json=body).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            records.append((endpoint, (time.perf_counter() - start) * 1e3, ok))
+    return records
+
+
+def workload(run: Path) -> tuple[list[str], list[str], str, str]:
+    """Shoppers and queries drawn from the run itself, plus its model and dataset names."""
+    from engine.runs import load_run
+
+    loaded = load_run(run)
+    titles = loaded.items["title"].astype(str).tolist()
+    queries = [" ".join(titles[j * 53 % len(titles)].split()[:3]) for j in range(200)]
+    return (loaded.user_ids[:2000], queries, loaded.model.name,
+            str(loaded.meta.get("dataset", "?")))
+
+
+def summarise(records: list[tuple[str, float, bool]], wall: float) -> dict:
+    times = [ms for _, ms, _ in records]
+    per_endpoint = {}
+    for endpoint in sorted({e for e, _, _ in records}):
+        chosen = [ms for e, ms, _ in records if e == endpoint]
+        per_endpoint[endpoint] = {"requests": len(chosen),
+                                  "p50_ms": round(percentile(chosen, 50), 2),
+                                  "p99_ms": round(percentile(chosen, 99), 2)}
+    return {"requests": len(records), "errors": sum(not ok for _, _, ok in records),
+            "p50_ms": round(percentile(times, 50), 2), "p99_ms": round(percentile(times, 99), 2),
+            "throughput_rps": round(len(records) / wall, 1), "wall_s": round(wall, 1),
+            "per_endpoint": per_endpoint}
+
+
+def main() -> None:
+    args = parse_args()
+    run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"amazon-{args.model}",
+                     args.model, args.epochs)
+    users, queries, model_name, dataset = workload(run)
+    port = free_port()
+    server = start_server(run, port)
+    lock, records = threading.Lock(), []
+    try:
+        started = time.monotonic()
+        deadline = started + args.max_seconds
+        with ThreadPoolExecutor(max_workers=args.clients) as pool:
+            futures = [pool.submit(client_loop, f"http://127.0.0.1:{port}", c, args.requests,
+                                   users, queries, deadline) for c in range(args.clients)]
+            for future in futures:
+                with lock:
+                    records.extend(future.result())
+        wall = time.monotonic() - started
+    finally:
+        stop_server(server)
+    summary = summarise(records, wall)
+    payload = {"command": "python bench/load.py" + (f" --run {args.run}" if args.run else ""),
+               "clients": args.clients, "requests_per_client": args.requests,
+               "run_model": model_name, "dataset": dataset, "machine": machine(), **summary}
+    print(json.dumps({k: v for k, v in summary.items() if k != "per_endpoint"}))
+    if not args.no_report:
+        update_report("load", payload)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Shared by the serving benchmarks: find or train a run, and write the serving report.
+
+Both benchmarks add their section to docs/benchmarks/serving.json and re-render
+docs/benchmarks/serving.md from it, so running one keeps the other's last numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+AMAZON = REPO.parent / "shared" / "data" / "amazon-scientific"
+REPORT_JSON = REPO / "docs" / "benchmarks" / "serving.json"
+REPORT_MD = REPO / "docs" / "benchmarks" / "serving.md"
+
+
+def ensure_run(run: str | None, data: Path, out: Path, model: str, epochs: int) -> Path:
+    """`run` when given; else train `model` on `data` into `out` with `prism train`."""
+    if run:
+        return Path(run)
+    if not data.is_dir():
+        sys.exit(f"bench: data folder {data} not found; pass --run RUN or --data DIR")
+    if (out / "run.json").exists():
+        return out
+    command = [sys.executable, "-m", "engine", "train", "--data", str(data), "--out", str(out),
+               "--model", model, "--quiet"]
+    if model == "twotower":
+        command += ["--epochs", str(epochs)]
+    print(f"bench: training a quick {model} run on {data.name} into {out}", file=sys.stderr)
+    subprocess.run(command, check=True, cwd=REPO)
+    return out
+
+
+def machine() -> dict[str, Any]:
+    return {"machine": platform.machine(), "cpu_cores": os.cpu_count(),
+            "python": platform.python_version()}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, int(round(q / 100.0 * len(ordered) + 0.5)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def update_report(section: str, payload: dict[str, Any]) -> None:
+    """Replace one section of serving.json (atomically) and re-render serving.md."""
+    report = json.loads(REPORT_JSON.read_text()) if REPORT_JSON.exists() else {}
+    report[section] = payload
+    _write_atomic(REPORT_JSON, json.dumps(report, indent=2) + "\n")
+    _write_atomic(REPORT_MD, render(report))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    staging.write_text(text)
+    os.replace(staging, path)
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = ["# Serving speed", ""]
+    latency = report.get("latency")
+    if latency:
+        lines += [
+            "## `recommend()` end to end, one user (score catalogue + re-rank + explain)", "",
+            f"Command: `{latency['command']}`. Run: {latency['run_model']} on "
+            f"{latency['dataset']} ({latency['n_items']} items, {latency['n_users']} users); "
+            f"k = {latency['k']}, {latency['n_candidates']} candidates, weight "
+            f"{latency['weight']}, {latency['repeats']} calls per row over "
+            f"{latency['distinct_users']} users. Machine: {latency['machine']}.", "",
+            "| call | median ms | p90 ms |", "|---|---|---|"]
+        lines += [f"| {name} | {row['median_ms']:.2f} | {row['p90_ms']:.2f} |"
+                  for name, row in latency["calls"].items()]
+        lines += ["", f"Target: `recommend()` median ≤ 20 ms. Worst method median: "
+                      f"{latency['worst_recommend_median_ms']:.2f} ms.", ""]
+    load = report.get("load")
+    if load:
+        lines += [
+            "## HTTP API under load (`prism serve`, loopback)", "",
+            f"Command: `{load['command']}`. {load['clients']} concurrent clients × "
+            f"{load['requests_per_client']} requests, mixed /recommend and /search, against "
+            f"{load['run_model']} on {load['dataset']}. Machine: {load['machine']}.", "",
+            "| requests | errors | p50 ms | p99 ms | throughput req/s | wall s |",
+            "|---|---|---|---|---|---|",
+            f"| {load['requests']} | {load['errors']} | {load['p50_ms']:.1f} | "
+            f"{load['p99_ms']:.1f} | {load['throughput_rps']:.1f} | {load['wall_s']:.1f} |", "",
+            "| endpoint | requests | p50 ms | p99 ms |", "|---|---|---|---|"]
+        lines += [f"| {name} | {row['requests']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} |"
+                  for name, row in load["per_endpoint"].items()]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""One tiny run shared by the dashboard tests (built once per test process, in seconds).
+
+A small synthetic shop and a one-epoch two-tower model without the text encoder are saved
+under a private PRISM_HOME; the dashboard tests point PRISM_HOME there.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+RUN_NAME = "tiny"
+TIMEOUT = 120  # seconds per AppTest run: the first one loads the model
+
+
+@functools.cache
+def tiny_home() -> Path:
+    """PRISM_HOME holding `runs/tiny` (trained on `data/synthetic`)."""
+    from dashboard import pipeline
+
+    home = Path(tempfile.mkdtemp(prefix="prism_dashboard_"))
+    previous = os.environ.get("PRISM_HOME")
+    os.environ["PRISM_HOME"] = str(home)
+    try:
+        data_dir = pipeline.ensure_synthetic_shop(n_items=150, n_users=90, seed=1)
+        spec = pipeline.TrainSpec(data_dir=data_dir, out_dir=home / "runs" / RUN_NAME,
+                                  epochs=1, dim=16, use_text=False)
+        pipeline.train_run(spec)
+    finally:
+        if previous is None:
+            os.environ.pop("PRISM_HOME", None)
+        else:
+            os.environ["PRISM_HOME"] = previous
+    return home
+
+
+@functools.cache
+def concentrated_user(home: Path) -> str:
+    """A shopper whose relevance-only top 10 spans few categories (so α has room to act)."""
+    from engine.serve import Recommender
+
+    recommender = Recommender.load(home / "runs" / RUN_NAME)
+    best, best_count = None, np.inf
+    for user in recommender.user_ids[:40]:
+        result = recommender.recommend(user_id=user, k=10, method="mmr", diversity_weight=0.0)
+        count = result.table["category"].nunique()
+        if count < best_count:
+            best, best_count = user, count
+    return str(best)

@@ -1,0 +1,109 @@
+"""The studio in a real Chromium: open a shared link, move the slider, see the list change.
+
+Starts `streamlit run dashboard/app.py` on a free loopback port as a direct child process and
+drives the Debian Chromium through Playwright. Screenshots go to `assets/` for the README.
+`PRISM_BROWSER_HOME` may point at a prepared home (e.g. the synthetic starter run) to take
+screenshots of a richer run; by default the tests' tiny run is used.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from dashboard_support import concentrated_user, tiny_home
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+VIEWPORT = {"width": 1280, "height": 1300}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(port: int, process: subprocess.Popen, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not answer on port {port} within {seconds:.0f}s")
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
+    """Base URL of a studio serving a prepared home; stopped by its own pid afterwards."""
+    if not CHROMIUM.exists():
+        print(f"skipping browser test: no Chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    home = Path(os.environ.get("PRISM_BROWSER_HOME") or tiny_home())
+    port = _free_port()
+    env = {**os.environ, "PRISM_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
+         str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_healthy(port, process)
+        yield f"http://127.0.0.1:{port}", home
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _list_text(page) -> str:  # noqa: ANN001 - playwright Page
+    return page.locator("#diversified-list").inner_text(timeout=60_000)
+
+
+def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, home = server
+    user = concentrated_user(home) if (home / "runs" / "tiny").exists() else ""
+    query = f"?user={user}&alpha=0.6" if user else "?alpha=0.6"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(base + "/" + query)
+        page.wait_for_selector('[data-testid="stSlider"]', timeout=90_000)
+        before = _list_text(page)
+        assert "0.60" in page.locator('[data-testid="stSlider"]').inner_text()
+        slider = page.get_by_role("slider").first
+        slider.focus()
+        for _ in range(8):  # 0.60 -> 1.00 in steps of 0.05
+            slider.press("ArrowRight")
+        page.wait_for_function(
+            "before => document.querySelector('#diversified-list')?.innerText !== before",
+            arg=before, timeout=30_000)
+        page.wait_for_function("() => /alpha=(0\\.[6-9]5?|1\\.0)/.test(location.search) && "
+                               "!location.search.includes('alpha=0.6&')", timeout=15_000)
+        assert _list_text(page) != before
+        page.wait_for_timeout(1500)  # let the charts finish drawing
+        page.screenshot(path=str(REPO / "assets" / "screenshot-explorer.png"))
+        page.goto(base + "/tradeoff")
+        page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+        page.wait_for_timeout(2500)
+        page.screenshot(path=str(REPO / "assets" / "screenshot-tradeoff.png"))
+        browser.close()

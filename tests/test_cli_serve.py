@@ -1,0 +1,133 @@
+"""`prism recommend | search | hot | sweep | items add | serve`: output, and one line + exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from engine.cli import main
+from engine.cli.serve_cmds import parse_weights
+from engine.errors import ConfigError
+
+pytest_plugins = ["serving_runs"]
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("prism: error: ")
+    assert fragment in lines[0]
+
+
+def test_recommend_prints_a_table(tiny_shop, capsys) -> None:  # noqa: ANN001
+    from engine.runs import load_run
+
+    user = load_run(tiny_shop.ease_run).user_ids[0]
+    assert main(["recommend", "--run", str(tiny_shop.ease_run), "--user", user, "--k", "4",
+                 "--method", "dpp", "--weight", "0.5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:4] == ["rank", "item_id", "title", "category"]
+    assert [line.split()[0] for line in out[1:5]] == ["1", "2", "3", "4"]
+    assert out[5].startswith("   1. ")
+
+
+def test_recommend_json_and_fallback_notice(tiny_shop, capsys) -> None:  # noqa: ANN001
+    assert main(["recommend", "--run", str(tiny_shop.ease_run), "--user", "ghost", "--k", "3",
+                 "--json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 3
+    assert "prism: note: unknown shopper 'ghost'" in captured.err
+
+
+def test_search_and_hot(tiny_shop, capsys, encoder_cache) -> None:  # noqa: ANN001
+    assert main(["search", "--run", str(tiny_shop.ease_run), "--query", "cycling gloves",
+                 "--k", "3", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+    assert main(["hot", "--run", str(tiny_shop.ease_run), "--k", "2", "--weight", "0.5",
+                 "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--k", "0"], "k must be between 1 and the catalogue size"),
+    (["--k", "ten"], "--k must be an integer, got 'ten'"),
+    (["--weight", "2"], "diversity_weight must be in [0, 1], got 2.0"),
+    (["--weight", "lots"], "--weight must be a number, got 'lots'"),
+    (["--method", "magic"], "unknown method 'magic'"),
+    (["--history", "P000,nope"], "unknown item id(s): 'nope'"),
+    (["--history", ","], "expected comma-separated ids"),
+    (["--categories", "Nowhere"], "unknown category ['Nowhere']"),
+])
+def test_recommend_bad_input(tiny_shop, capsys, extra: list[str], fragment: str) -> None:  # noqa: ANN001
+    _one_error_line(capsys, ["recommend", "--run", str(tiny_shop.ease_run), "--user", "C00",
+                             *extra], fragment)
+
+
+def test_missing_run_and_empty_query(tiny_shop, capsys, tmp_path) -> None:  # noqa: ANN001
+    _one_error_line(capsys, ["recommend", "--run", str(tmp_path / "none"), "--user", "C00"],
+                    "does not exist")
+    _one_error_line(capsys, ["search", "--run", str(tiny_shop.ease_run), "--query", " "],
+                    "query is empty")
+
+
+def test_sweep_writes_json(tiny_shop, capsys, tmp_path) -> None:  # noqa: ANN001
+    out = tmp_path / "sweep" / "points.json"
+    assert main(["sweep", "--run", str(tiny_shop.ease_run), "--data", str(tiny_shop.data_dir),
+                 "--methods", "mmr,dpp", "--weights", "0,0.5,...,1", "--json", str(out),
+                 "--users", "30"]) == 0
+    body = json.loads(out.read_text())
+    assert [(p["method"], p["weight"]) for p in body["points"]] == [
+        ("mmr", 0.0), ("mmr", 0.5), ("mmr", 1.0), ("dpp", 0.0), ("dpp", 0.5), ("dpp", 1.0)]
+    assert body["n_users"] == 30 and "equal_entropy" in body
+    assert "ndcg@10" in capsys.readouterr().out
+    assert [p.name for p in out.parent.iterdir()] == ["points.json"]  # no staging file left
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--methods", "mmr,best"], "rerank method must be one of"),
+    (["--weights", "0,...,1"], "--weights '0,...,1': give numbers like"),
+    (["--weights", "0,1.5"], "rerank weight must be in [0, 1]"),
+    (["--users", "many"], "--users must be an integer"),
+])
+def test_sweep_bad_input(tiny_shop, capsys, tmp_path, extra: list[str], fragment: str) -> None:  # noqa: ANN001
+    _one_error_line(capsys, ["sweep", "--run", str(tiny_shop.ease_run), "--data",
+                             str(tiny_shop.data_dir), "--json", str(tmp_path / "x.json"),
+                             *extra], fragment)
+
+
+def test_parse_weights() -> None:
+    assert parse_weights("0,0.1,...,1") == [round(i / 10, 10) for i in range(11)]
+    assert parse_weights("0, 0.5,1") == [0.0, 0.5, 1.0]
+    with pytest.raises(ConfigError, match="with a < b"):
+        parse_weights("0.5,0.2,...,1")
+
+
+def test_items_add(tiny_shop, capsys, tmp_path, private_twotower_run) -> None:  # noqa: ANN001
+    run = private_twotower_run
+    category = pd.read_parquet(run / "items.parquet")["category"].iloc[0]
+    table = tmp_path / "new.csv"
+    table.write_text(f"item_id,title,category\nN1,Solar Lantern,{category}\n")
+    assert main(["items", "add", str(table), "--run", str(run)]) == 0
+    assert "added 1 item(s)" in capsys.readouterr().out
+    _one_error_line(capsys, ["items", "add", str(table), "--run", str(run)],
+                    "already in the catalogue")
+    _one_error_line(capsys, ["items", "add", str(tmp_path / "missing.csv"), "--run", str(run)],
+                    "no such file")
+    _one_error_line(capsys, ["items", "add", str(table), "--run", str(tiny_shop.ease_run)],
+                    "cannot score items it never saw")
+
+
+def test_serve_rejects_a_bad_port(tiny_shop, capsys) -> None:  # noqa: ANN001
+    _one_error_line(capsys, ["serve", "--run", str(tiny_shop.ease_run), "--port", "70000"],
+                    "--port must be in 1..65535")
+
+
+def test_help_lists_the_serving_commands(capsys) -> None:  # noqa: ANN001
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("recommend", "search", "hot", "sweep", "items", "serve"):
+        assert command in out
+

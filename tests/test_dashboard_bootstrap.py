@@ -1,0 +1,75 @@
+"""First start and background training: a newcomer gets a run; a job reports and can stop."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from dashboard_support import APP, TIMEOUT
+from streamlit.testing.v1 import AppTest
+
+from dashboard import bootstrap, jobs, pipeline
+
+pytestmark = pytest.mark.slow
+SMALL_SHOP = {"n_items": 100, "n_users": 60}
+
+
+@pytest.fixture
+def small_starter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shrink the starter shop and model so first start takes seconds in tests."""
+    monkeypatch.setattr(pipeline, "TINY_SHOP", SMALL_SHOP)
+    monkeypatch.setattr(bootstrap, "STARTER", {"epochs": 1, "dim": 8, "use_text": False})
+
+
+def test_first_start_builds_a_run_then_shows_the_explorer(prism_home: Path,
+                                                          small_starter: None) -> None:
+    assert not bootstrap.has_runs()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (prism_home / "runs" / bootstrap.BOOTSTRAP_RUN / "run.json").exists()
+    assert (prism_home / "data" / "synthetic" / "items.csv").exists()
+    assert at.status[0].label == "Your studio is ready"
+    assert at.slider(key="alpha")  # the Explorer is drawn in the same visit
+
+
+def _wait(job: jobs.TrainingJob, seconds: float = 120.0) -> jobs.JobSnapshot:
+    deadline = time.monotonic() + seconds
+    while job.snapshot().state == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return job.snapshot()
+
+
+def _spec(home: Path, name: str, epochs: int) -> pipeline.TrainSpec:
+    data_dir = pipeline.ensure_synthetic_shop(**SMALL_SHOP)
+    return pipeline.TrainSpec(data_dir=data_dir, out_dir=home / "runs" / name, epochs=epochs,
+                              dim=8, use_text=False)
+
+
+def test_background_job_reports_epochs_and_saves_a_run(prism_home: Path) -> None:
+    import threading
+
+    job = jobs.start(_spec(prism_home, "bg", epochs=2), threading.Lock())
+    snap = _wait(job)
+    assert snap.state == "done", snap.message
+    assert snap.run_dir == prism_home / "runs" / "bg" and (snap.run_dir / "run.json").exists()
+    assert [row["epoch"] for row in snap.logs] == [1, 2]
+    assert {"L_r", "L_d"} <= set(snap.logs[0])
+
+
+def test_background_job_stops_on_request_and_keeps_best_weights(prism_home: Path) -> None:
+    import threading
+
+    job = jobs.start(_spec(prism_home, "stopped", epochs=50), threading.Lock())
+    job.request_stop()
+    snap = _wait(job)
+    assert snap.state == "stopped", snap.message
+    assert snap.epoch < 50 and (snap.run_dir / "run.json").exists()
+
+
+def test_failed_job_reports_the_message(prism_home: Path) -> None:
+    import threading
+
+    spec = pipeline.TrainSpec(data_dir=prism_home / "missing", out_dir=prism_home / "runs" / "x")
+    snap = _wait(jobs.start(spec, threading.Lock()))
+    assert snap.state == "failed" and "missing" in snap.message

@@ -1,0 +1,100 @@
+"""Pure dashboard helpers: chart builders, rank moves, URL parsing, list HTML, target mapping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dashboard import charts
+from dashboard.components import rank_changes, ranked_list_html
+from dashboard.state import parse_view_params, quotas_from_targets, shares_from_targets
+
+
+def test_rank_changes_hand_checked() -> None:
+    before = ["a", "b", "c", "d"]
+    after = ["c", "a", "x", "d"]
+    assert rank_changes(before, after) == ["↑2", "↓1", "new", "="]
+
+
+@given(st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8))
+def test_rank_changes_of_a_list_against_itself_are_all_equal(items: list[str]) -> None:
+    assert rank_changes(items, items) == ["="] * len(items)
+
+
+@pytest.mark.parametrize(("params", "values", "warning"), [
+    ({"alpha": "0.6"}, {"alpha": 0.6}, None),
+    ({"alpha": "1.7"}, {"alpha": 1.0}, "outside [0, 1]"),
+    ({"alpha": "-2"}, {"alpha": 0.0}, "outside [0, 1]"),
+    ({"alpha": "nan"}, {}, "not a number"),
+    ({"alpha": "abc"}, {}, "not a number"),
+    ({"method": "dpp", "k": "12"}, {"method": "dpp", "k": 12}, None),
+    ({"method": "magic"}, {}, "unknown"),
+    ({"k": "500"}, {"k": 30}, "outside 3..30"),
+    ({"user": " u7 "}, {"user": "u7"}, None),
+])
+def test_parse_view_params(params: dict, values: dict, warning: str | None) -> None:
+    parsed, warnings = parse_view_params(params)
+    assert parsed == values
+    if warning is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and warning in warnings[0]
+
+
+def test_targets_split_into_quotas_and_shares() -> None:
+    rows = {"Lamps": {"floor": 1, "cap": None, "share": 0.5},
+            "Desks": {"floor": None, "cap": 2, "share": None},
+            "Rugs": {"floor": None, "cap": None, "share": 0.0}}
+    assert quotas_from_targets(rows) == {"Lamps": [1, None], "Desks": [None, 2]}
+    assert shares_from_targets(rows) == {"Lamps": 0.5}
+
+
+def test_ranked_list_html_escapes_and_shows_moves() -> None:
+    table = pd.DataFrame({"rank": [1, 2], "item_id": ["i1", "i2"],
+                          "title": ["<b>Lamp</b>", "Desk"], "category": ["Home", "Office"],
+                          "price": [9.5, np.nan], "explanation": ["because", "new category"]})
+    html = ranked_list_html(table, "Diversified", moves=["↑1", "new"], explain=True,
+                            list_id="x")
+    assert "&lt;b&gt;Lamp&lt;/b&gt;" in html and "<b>Lamp" not in html
+    assert "prism-up" in html and "prism-new" in html and "$9.50" in html
+    assert html.count('class="prism-card"') == 2 and "new category" in html
+
+
+def test_category_colors_are_stable_and_order_free() -> None:
+    assert charts.category_colors(["a", "b"]) == charts.category_colors(["b", "a"])
+
+
+def test_lorenz_points_start_at_zero_and_end_at_one() -> None:
+    slots = np.array([5, 0, 3, 2])
+    popularity = np.array([10.0, 1.0, 5.0, 0.0])
+    curve = charts.lorenz_points(slots, popularity)
+    assert curve.iloc[0].tolist() == [0.0, 0.0]
+    assert curve.iloc[-1].tolist() == [1.0, 1.0]
+    # most popular item first: 5 of 10 slots after a quarter of the catalogue
+    assert curve.loc[curve["item_share"] == 0.25, "slot_share"].item() == 0.5
+
+
+def test_builders_return_figures_and_handle_empty_input() -> None:
+    sweep = pd.DataFrame({"method": ["mmr", "mmr", "dpp"], "weight": [0.0, 0.5, 0.5],
+                          "ndcg@10": [0.3, 0.25, 0.2], "category_entropy@10": [1.0, 1.5, 1.8]})
+    pareto = charts.pareto_chart(sweep, "category_entropy@10", "ndcg@10", 0.5, "mmr")
+    assert [t.name for t in pareto.data] == ["mmr", "dpp", "current (α=0.50)"]
+    assert pareto.data[-1].x[0] == 1.5
+    exposure = pd.DataFrame({"setting": ["A", "A"], "path": ["Home > Lamps", "Office"],
+                             "slots": [3.0, 1.0]})
+    figures = [
+        charts.coverage_bars(pd.Series(["a", "a"]), pd.Series(["a", "b"])),
+        charts.exposure_treemap(exposure),
+        charts.training_curves(pd.DataFrame({"epoch": [1, 2], "L_r": [2.0, 1.5],
+                                             "L_d": [0.5, 0.4], "val_ndcg@10": [0.1, 0.2]})),
+        charts.category_tree(pd.DataFrame({"category": ["A > B", "A > C", "", "D"]}),
+                             "category"),
+        charts.metric_comparison(pd.DataFrame({"run": ["x", "y"], "ndcg": [0.1, 0.2]}), "run"),
+    ]
+    assert all(isinstance(f, go.Figure) and f.data for f in figures)
+    empty = charts.pareto_chart(sweep.iloc[:0], "category_entropy@10", "ndcg@10", 0.5, "mmr")
+    assert not empty.data and empty.layout.annotations[0].text == "No sweep results yet"

@@ -1,0 +1,95 @@
+"""Explorer page in AppTest: the slider, URL parameters, unknown shoppers, what-if, lost runs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from dashboard_support import APP, RUN_NAME, TIMEOUT, concentrated_user, tiny_home
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def prism_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Overrides the per-test empty home: these tests share one tiny trained run."""
+    home = tiny_home()
+    monkeypatch.setenv("PRISM_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
+def _app(**params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _diversified(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if 'id="diversified-list"' in m.value)
+
+
+def _entropy(at: AppTest) -> float:
+    return float(next(m.value for m in at.metric if m.label == "Category entropy"))
+
+
+def test_explorer_renders_without_exception(prism_home: Path) -> None:
+    at = _app()
+    assert not at.exception
+    assert at.slider(key="alpha").value == 0.5
+    assert [m.label for m in at.metric][:2] == ["Relevance β = 1 − α", "Category entropy"]
+
+
+def test_alpha_from_0_to_08_changes_list_and_raises_entropy(prism_home: Path) -> None:
+    at = _app(user=concentrated_user(prism_home), alpha="0", method="mmr")
+    assert at.slider(key="alpha").value == 0.0
+    before_list, before_entropy = _diversified(at), _entropy(at)
+    at.slider(key="alpha").set_value(0.8).run()
+    assert not at.exception
+    assert _diversified(at) != before_list
+    assert _entropy(at) > before_entropy
+    assert at.query_params["alpha"] == ["0.8"] or at.query_params["alpha"] == "0.8"
+
+
+def test_unknown_user_shows_warning_not_error(prism_home: Path) -> None:
+    at = _app(user="nobody-here")
+    assert not at.exception
+    assert any("nobody-here" in w.value for w in at.warning)
+    assert not at.error
+    assert 'id="diversified-list"' in _diversified(at)  # trending items are still shown
+
+
+def test_out_of_range_alpha_in_url_is_clamped_with_warning(prism_home: Path) -> None:
+    at = _app(alpha="3.5", k="abc")
+    assert not at.exception
+    assert at.slider(key="alpha").value == 1.0
+    warnings = " ".join(w.value for w in at.warning)
+    assert "outside [0, 1]" in warnings and "not a whole number" in warnings
+
+
+def test_whatif_added_items_change_the_ranking(prism_home: Path) -> None:
+    at = _app(user=concentrated_user(prism_home), alpha="0")
+    before = _diversified(at)
+    picker = at.multiselect(key="whatif_add")
+    picker.set_value(picker.options[-3:]).run()
+    assert not at.exception
+    assert _diversified(at) != before
+
+
+def test_deleted_run_switches_with_warning_not_traceback(prism_home: Path) -> None:
+    copy = prism_home / "runs" / "doomed"
+    shutil.copytree(prism_home / "runs" / RUN_NAME, copy)
+    try:
+        at = _app()
+        at.selectbox(key="run").set_value("doomed").run()
+        assert not at.exception and at.selectbox(key="run").value == "doomed"
+        shutil.rmtree(copy)
+        at.slider(key="alpha").set_value(0.3).run()
+        assert not at.exception
+        assert any("'doomed' is gone" in w.value for w in at.warning)
+        assert at.selectbox(key="run").value == RUN_NAME
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)

@@ -1,0 +1,70 @@
+"""Every studio page renders in AppTest without an exception, on one tiny shared run."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dashboard_support import APP, TIMEOUT, tiny_home
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.slow
+
+PAGES = ("explorer", "tradeoff", "training", "catalogue", "search", "scenarios")
+
+
+@pytest.fixture(autouse=True)
+def prism_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Overrides the per-test empty home: these tests share one tiny trained run."""
+    home = tiny_home()
+    monkeypatch.setenv("PRISM_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
+def _page(name: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page(f"app_pages/{name}.py")
+    return at.run()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_renders_without_exception(name: str) -> None:
+    at = _page(name)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value.lower().replace("-", "") == name
+
+
+def test_tradeoff_marks_current_alpha_and_lists_every_method() -> None:
+    at = _page("tradeoff")
+    assert any("current setting" in c.value for c in at.caption)
+    assert set(at.multiselect(key="tradeoff_methods").value) == {"mmr", "dpp", "calibrated"}
+
+
+def test_search_with_query_shows_both_lists() -> None:
+    at = _page("search")
+    at.text_input(key="search_query").set_value("classic gadget").run()
+    assert not at.exception
+    html = " ".join(m.value for m in at.markdown)
+    assert 'id="search-relevance"' in html and 'id="search-diversified"' in html
+
+
+def test_quota_method_uses_sidebar_caps() -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["method"] = "quota"
+    at.run()
+    assert not at.exception and not at.error
+    assert any("cap of" in c.value for c in at.caption)
+
+
+def test_read_upload_rejects_wrong_columns() -> None:
+    from dashboard.uploads import read_upload
+
+    bad = pd.DataFrame({"sku": ["a"], "name": ["x"]}).to_csv(index=False).encode()
+    with pytest.raises(ValueError, match="lacks the column.*item_id, title.*Found: sku, name"):
+        read_upload(bad, "new.csv")
+    good = read_upload(io.BytesIO(b"item_id,title\n7,Lamp\n").getvalue(), "new.csv")
+    assert good["item_id"].tolist() == ["7"]

@@ -1,0 +1,133 @@
+"""Scenario store (SQLite) and the Scenarios page: save, reload, compare, corrupted files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from dashboard_support import APP, TIMEOUT, tiny_home
+from streamlit.testing.v1 import AppTest
+
+from dashboard.scenarios import (
+    SCHEMA_VERSION,
+    Scenario,
+    ScenarioStore,
+    ScenarioStoreError,
+    scenarios_frame,
+)
+
+
+def _scenario(name: str = "spring", alpha: float = 0.6) -> Scenario:
+    return Scenario(name=name, run="tiny", note="more variety",
+                    settings={"user": "u1", "method": "mmr", "alpha": alpha, "k": 10,
+                              "targets": {"Home > Lamps": {"floor": 1, "cap": 3, "share": None}}},
+                    metrics={"sample ndcg@10": 0.12})
+
+
+# ---- the store ------------------------------------------------------------------------------
+def test_save_get_round_trip_and_schema_version(tmp_path: Path) -> None:
+    store = ScenarioStore(tmp_path / "scenarios.sqlite")
+    scenario_id = store.save(_scenario())
+    loaded = store.get(scenario_id)
+    assert (loaded.name, loaded.settings["alpha"], loaded.metrics) == (
+        "spring", 0.6, {"sample ndcg@10": 0.12})
+    assert loaded.settings["targets"]["Home > Lamps"] == {"floor": 1, "cap": 3, "share": None}
+    with sqlite3.connect(tmp_path / "scenarios.sqlite") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_list_is_newest_first_and_delete_removes(tmp_path: Path) -> None:
+    store = ScenarioStore(tmp_path / "s.sqlite")
+    first, second = store.save(_scenario("a")), store.save(_scenario("b"))
+    assert [s.id for s in store.list()] == [second, first]
+    store.delete(first)
+    assert [s.name for s in store.list()] == ["b"]
+    with pytest.raises(ScenarioStoreError, match=f"#{first} does not exist"):
+        store.get(first)
+
+
+def test_empty_name_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioStoreError, match="needs a name"):
+        ScenarioStore(tmp_path / "s.sqlite").save(_scenario(name="  "))
+
+
+def test_corrupted_file_says_what_to_do_and_reset_recovers(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    store = ScenarioStore(path)
+    with pytest.raises(ScenarioStoreError, match="unreadable.*Move or delete the file"):
+        store.list()
+    aside = store.reset()
+    assert aside is not None and aside.exists() and not path.exists()
+    assert store.list() == []
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(ScenarioStoreError, match="newer than this Prism understands"):
+        ScenarioStore(path).list()
+
+
+def test_frame_flattens_settings_and_metrics() -> None:
+    scenario = _scenario()
+    scenario.id, scenario.created = 3, 0.0
+    frame = scenarios_frame([scenario])
+    assert frame.loc[0, "alpha"] == 0.6 and frame.loc[0, "sample ndcg@10"] == 0.12
+    assert frame.loc[0, "targets"].startswith("{")
+
+
+# ---- the page -------------------------------------------------------------------------------
+@pytest.fixture
+def shared_run_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The tiny run's home, with the scenarios file removed before and after each test."""
+    home = tiny_home()
+    monkeypatch.setenv("PRISM_HOME", str(home))
+    for leftover in home.glob("scenarios.sqlite*"):
+        leftover.unlink()
+    yield home
+    for leftover in home.glob("scenarios.sqlite*"):
+        leftover.unlink()
+
+
+def _scenarios_page(**params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("app_pages/scenarios.py")
+    return at.run()
+
+
+@pytest.mark.slow
+def test_page_saves_and_reloads_a_scenario(shared_run_home: Path) -> None:
+    at = _scenarios_page(alpha="0.7", method="dpp", k="8")
+    at.text_input(key="scenario_name").set_value("wide mix")
+    at.text_area(key="scenario_note").set_value("for the spring campaign")
+    at.button(key="FormSubmitter:scenario_form-Save scenario").click().run()
+    assert not at.exception and not at.error
+    saved = ScenarioStore(shared_run_home / "scenarios.sqlite").list()
+    assert [(s.name, s.settings["alpha"], s.settings["method"], s.settings["k"])
+            for s in saved] == [("wide mix", 0.7, "dpp", 8)]
+    assert "sample ndcg@8" in saved[0].metrics
+    # change the settings, then reload the scenario: the widgets' values come back
+    at.session_state["alpha"], at.session_state["method"] = 0.1, "mmr"
+    at.button(key="scenario_reload").click().run()
+    assert not at.exception
+    assert (at.session_state["alpha"], at.session_state["method"], at.session_state["k"]) == (
+        0.7, "dpp", 8)
+    assert any("Loaded" in s.value for s in at.success)
+
+
+@pytest.mark.slow
+def test_corrupted_database_shows_error_and_page_keeps_working(shared_run_home: Path) -> None:
+    (shared_run_home / "scenarios.sqlite").write_bytes(b"garbage" * 500)
+    at = _scenarios_page()
+    assert not at.exception
+    assert any("unreadable" in e.value and "Move or delete" in e.value for e in at.error)
+    assert at.button(key="scenario_reset")  # the way out is offered
+    assert at.text_input(key="scenario_name")  # the rest of the page still works
+    at.button(key="scenario_reset").click().run()
+    assert not at.exception and any("moved to" in s.value for s in at.success)
