@@ -42,10 +42,10 @@ def _style(fig: go.Figure, height: int = 320, legend: bool = True) -> go.Figure:
         template="plotly_white",
         font=_FONT,
         height=height,
-        margin=dict(l=8, r=8, t=36, b=8),
+        margin=dict(l=8, r=8, t=72 if legend else 40, b=8),
         showlegend=legend,
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, title_text=""),
-        title_font=dict(size=14),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, title_text=""),
+        title=dict(x=0, xanchor="left", y=0.985, yanchor="top", font=dict(size=15)),
         hoverlabel=dict(font_size=12),
     )
     return fig
@@ -60,8 +60,25 @@ def empty_figure(message: str, height: int = 240) -> go.Figure:
     return _style(fig, height=height, legend=False)
 
 
+def _layout(title: str, height: int, legend: bool = True, **extra: object) -> dict:
+    """A layout dict in the studio's look (the fast path: validated once, in `go.Figure`)."""
+    return {
+        "template": "none",  # the Streamlit theme styles it; skipping templates saves ~15 ms
+        "font": _FONT, "height": height, "showlegend": legend,
+        "margin": {"l": 8, "r": 8, "t": 72 if legend else 40, "b": 8},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        "title": {"text": title, "x": 0, "xanchor": "left", "y": 0.985, "yanchor": "top",
+                  "font": {"size": 15}},
+        "hoverlabel": {"font": {"size": 12}},
+        **extra,
+    }
+
+
 def coverage_bars(relevance_cats: pd.Series, diversified_cats: pd.Series) -> go.Figure:
-    """Slots per category in the relevance-only vs diversified list (grouped horizontal bars)."""
+    """Slots per category in the relevance-only vs diversified list (grouped horizontal bars).
+
+    Drawn on every slider move, so it is built from plain dicts in one validation pass.
+    """
     counts = pd.DataFrame(
         {
             "Relevance only": relevance_cats.value_counts(),
@@ -71,15 +88,19 @@ def coverage_bars(relevance_cats: pd.Series, diversified_cats: pd.Series) -> go.
     if counts.empty:
         return empty_figure("No recommendations to show")
     counts = counts.sort_values(["Diversified", "Relevance only"], ascending=True)
-    fig = go.Figure()
-    for column, color in (("Relevance only", RELEVANCE_COLOR), ("Diversified", ACCENT)):
-        fig.add_bar(
-            y=counts.index, x=counts[column], name=column, orientation="h", marker_color=color,
-            hovertemplate="%{y}: %{x} slots<extra>" + column + "</extra>",
-        )
-    fig.update_layout(barmode="group", bargap=0.25, title="Category coverage")
-    fig.update_xaxes(title="slots in the list", dtick=1)
-    return _style(fig, height=max(240, 34 * len(counts) + 90))
+    categories = counts.index.astype(str).tolist()
+    bars = [
+        {"type": "bar", "orientation": "h", "y": categories, "x": counts[column].tolist(),
+         "name": column, "marker": {"color": color},
+         "hovertemplate": "%{y}: %{x} slots<extra>" + column + "</extra>"}
+        for column, color in (("Relevance only", RELEVANCE_COLOR), ("Diversified", ACCENT))
+    ]
+    layout = _layout("Category coverage", max(240, 34 * len(counts) + 110),
+                     barmode="group", bargap=0.25,
+                     xaxis={"title": {"text": "slots in the list"}, "dtick": 1,
+                            "gridcolor": "#ECECF3"},
+                     yaxis={"automargin": True})
+    return go.Figure({"data": bars, "layout": layout})
 
 
 def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
@@ -87,21 +108,25 @@ def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
     """The shopper's events over time, one dot per item, coloured by category."""
     if history.empty:
         return empty_figure("No history for this shopper")
-    frame = history.assign(_when=pd.to_datetime(history[time_col], unit="s"))
-    colors = category_colors(frame[category_col].unique())
-    fig = px.scatter(
-        frame, x="_when", y=category_col, color=category_col, hover_name=title_col,
-        color_discrete_map=colors,
-    )
-    fig.update_traces(marker=dict(size=11, line=dict(width=1, color="white")))
-    fig.update_layout(title="History timeline")
-    fig.update_xaxes(title="")
-    fig.update_yaxes(title="", categoryorder="total ascending")
-    return _style(fig, height=max(200, 28 * frame[category_col].nunique() + 90), legend=False)
+    when = pd.to_datetime(history[time_col], unit="s")
+    colors = category_colors(history[category_col].astype(str).unique())
+    traces = []
+    for category, rows in history.groupby(category_col, sort=True):
+        traces.append({"type": "scatter", "mode": "markers", "name": str(category),
+                       "x": when[rows.index].dt.strftime("%Y-%m-%d %H:%M").tolist(),
+                       "y": [str(category)] * len(rows),
+                       "text": rows[title_col].astype(str).tolist(),
+                       "hovertemplate": "%{text}<br>%{x}<extra></extra>",
+                       "marker": {"size": 11, "color": colors[str(category)],
+                                  "line": {"width": 1, "color": "white"}}})
+    layout = _layout("History timeline", max(200, 30 * len(traces) + 90), legend=False,
+                     xaxis={"type": "date", "gridcolor": "#ECECF3"},
+                     yaxis={"automargin": True, "gridcolor": "#ECECF3"})
+    return go.Figure({"data": traces, "layout": layout})
 
 
 def pareto_chart(sweep: pd.DataFrame, x: str, y: str, alpha: float,
-                 current_method: str) -> go.Figure:
+                 current_method: str, labels: dict[str, str] | None = None) -> go.Figure:
     """Accuracy (y) against diversity (x) per method across weights; the current α ringed."""
     if sweep.empty:
         return empty_figure("No sweep results yet")
@@ -123,9 +148,10 @@ def pareto_chart(sweep: pd.DataFrame, x: str, y: str, alpha: float,
             marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(width=3, color="#1E1B2E")),
             text=[f"α={alpha:.2f}"], textposition="top center", hoverinfo="skip",
         )
-    fig.update_xaxes(title=x)
-    fig.update_yaxes(title=y)
-    fig.update_layout(title=f"{y} vs {x} across diversity weights")
+    names = labels or {}
+    fig.update_xaxes(title=names.get(x, x))
+    fig.update_yaxes(title=names.get(y, y))
+    fig.update_layout(title=f"{names.get(y, y)} vs {names.get(x, x)} across diversity weights")
     return _style(fig, height=420)
 
 
@@ -213,17 +239,22 @@ def category_tree(items: pd.DataFrame, path_col: str) -> go.Figure:
 
 
 def item_map(points: pd.DataFrame) -> go.Figure:
-    """2-D projection of item vectors (`x, y, category, title`), coloured by category."""
+    """2-D projection of item vectors (`x, y, category, title`), coloured by department."""
     if points.empty:
         return empty_figure("This run has no item vectors")
-    fig = px.scatter(points, x="x", y="y", color="category", hover_name="title",
-                     color_discrete_map=category_colors(points["category"].unique()),
+    frame = points.assign(department=points["category"].astype(str).str.split(" > ").str[0])
+    fig = px.scatter(frame, x="x", y="y", color="department", hover_name="title",
+                     hover_data={"category": True, "department": False, "x": False, "y": False},
+                     color_discrete_map=category_colors(frame["department"].unique()),
                      render_mode="webgl")
-    fig.update_traces(marker=dict(size=5, opacity=0.75))
+    fig.update_traces(marker=dict(size=6, opacity=0.75))
     fig.update_xaxes(title="PC 1", showticklabels=False)
     fig.update_yaxes(title="PC 2", showticklabels=False)
-    fig.update_layout(title="Item vectors (PCA)", legend=dict(orientation="v", x=1.02, y=1))
-    return _style(fig, height=520)
+    fig.update_layout(title="Item vectors (PCA), coloured by department")
+    _style(fig, height=520)
+    fig.update_layout(legend=dict(orientation="v", x=1.01, y=1, yanchor="top"),
+                      margin=dict(t=40))
+    return fig
 
 
 def metric_comparison(frame: pd.DataFrame, label_col: str) -> go.Figure:

@@ -96,5 +96,5 @@ def ranked_list_html(table: pd.DataFrame, heading: str, subheading: str = "",
         )
     sub = f' <span class="prism-sub">{html.escape(subheading)}</span>' if subheading else ""
     body = "".join(cards) or '<div class="prism-meta">No items.</div>'
-    return (f'<div class="prism-head">{html.escape(heading)}{sub}</div>'
-            f'<div class="prism-list" id="{html.escape(list_id)}">{body}</div>')
+    return (f'<div id="{html.escape(list_id)}"><div class="prism-head">{html.escape(heading)}'
+            f'{sub}</div><div class="prism-list">{body}</div></div>')

@@ -49,6 +49,14 @@ def keep_widget_state() -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def ensure_view_defaults(user_ids: list[str]) -> None:
+    """Give the shared view settings a value before any page reads them (first visit)."""
+    if not st.session_state.get(USER):
+        st.session_state[USER] = user_ids[0] if user_ids else ""
+    for key in (ALPHA, METHOD, K, SAMPLE_SIZE):
+        st.session_state.setdefault(key, DEFAULTS[key])
+
+
 def setting(key: str) -> Any:
     """Current value of a shared setting (widget value, else its default)."""
     return st.session_state.get(key, DEFAULTS.get(key))

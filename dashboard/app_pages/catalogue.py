@@ -14,14 +14,15 @@ from engine.errors import PrismError
 def summary(recommender, run: state.RunEntry) -> None:
     catalogue = recommender.catalogue
     meta = recommender.run.meta
-    cols = st.columns(5)
+    cols = st.columns(4)
     cols[0].metric("Items", f"{catalogue.n_items:,}")
     cols[1].metric("Shoppers", f"{len(catalogue.user_index):,}")
     cols[2].metric("Training interactions", f"{len(catalogue.events):,}")
     cols[3].metric("Diversity categories", f"{len(catalogue.category_names):,}")
-    cols[4].metric("Model", str(meta.get("model", "?")))
-    st.caption(f"Data **{meta.get('dataset', '?')}** from `{meta.get('data_path', '?')}` · split "
-               f"{meta.get('split', '?')} · run folder `{run.path}`")
+    folder = state.run_data_path(meta)
+    st.caption(f"Model **{meta.get('model', '?')}** · data **{meta.get('dataset', '?')}** from "
+               f"`{folder or 'a folder that is gone'}` · split {meta.get('split', '?')} · "
+               f"run folder `{run.path}`")
 
 
 def cleaning_report(run: state.RunEntry) -> None:

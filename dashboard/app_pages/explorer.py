@@ -23,12 +23,10 @@ ALL_SHOPPERS = "All shoppers"
 def controls(recommender, run: state.RunEntry) -> None:
     """Shopper picker (with a segment filter), method, k and the α slider."""
     users = recommender.user_ids
-    st.session_state.setdefault(state.USER, users[0] if users else "")
-    for key in (state.ALPHA, state.METHOD, state.K):
-        st.session_state.setdefault(key, state.DEFAULTS[key])
+    state.ensure_view_defaults(users)
     segments = state.segments(run)
     with st.container(border=True):
-        seg_col, user_col, method_col, k_col = st.columns([1.3, 1.4, 2.2, 0.8])
+        seg_col, user_col, method_col, k_col = st.columns([1.2, 1.2, 2.7, 0.6])
         segment_names = [ALL_SHOPPERS] + sorted(s for s in segments.unique() if s)
         seg_col.selectbox("Segment (top category)", segment_names, key=state.SEGMENT)
         chosen = st.session_state.get(state.SEGMENT, ALL_SHOPPERS)
@@ -46,7 +44,8 @@ def controls(recommender, run: state.RunEntry) -> None:
         slider_col.slider("Diversity α", 0.0, 1.0, step=0.05, key=state.ALPHA,
                           help="0 = pure relevance order; 1 = as diverse as the method allows.")
         alpha = float(st.session_state[state.ALPHA])
-        beta_col.metric("Relevance β = 1 − α", f"{1 - alpha:.2f}")
+        beta_col.metric("β = 1 − α", f"{1 - alpha:.2f}",
+                        help="Weight left for relevance.")
 
 
 def _quota_extras(k: int, category_names: list[str]) -> dict:
@@ -92,7 +91,7 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
     baseline = list_metrics(recommender.catalogue, result.relevance_only["item_id"], truth, k)
     cols = st.columns(4)
     specs = [("Category entropy", "entropy", "{:.3f}"), ("Category coverage", "coverage", "{:.0f}"),
-             (f"Precision@{k}", "precision", "{:.2f}"), ("ILD", "ild", "{:.3f}")]
+             (f"Precision@{k}", "precision", "{:.2f}"), ("Dissimilarity (ILD)", "ild", "{:.3f}")]
     for col, (label, key, fmt) in zip(cols, specs, strict=True):
         value, before = diversified[key], baseline[key]
         if value is None:
@@ -100,7 +99,8 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
                    else "this run has no item vectors")
             col.metric(label, "—", help=f"{DEFINITIONS[key]} ({why})")
             continue
-        delta = None if before is None else fmt.format(value - before)
+        delta = (None if before is None or fmt.format(value - before) == fmt.format(0)
+                 else fmt.format(value - before))
         col.metric(label, fmt.format(value), delta=delta, help=DEFINITIONS[key]
                    + " Delta: against the relevance-only list.")
 

@@ -153,6 +153,7 @@ def main() -> None:
     except PrismError as exc:
         st.error(str(exc))
         st.stop()
+    state.ensure_view_defaults(recommender.user_ids)
     save_form(run, recommender)
     export_current(recommender)
     store = state.scenario_store()

@@ -17,30 +17,37 @@ from dashboard import charts, state
 from engine.errors import PrismError
 
 SWEEP_METHODS = ("mmr", "dpp", "calibrated")
-WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+WEIGHTS = (0.25, 0.5, 0.75, 1.0)  # weight 0 is the relevance order: evaluated once, shared
 ACCURACY = {"NDCG": "ndcg@", "Precision": "precision@"}
 DIVERSITY = {"Category entropy": "category_entropy@", "Category coverage": "category_coverage@",
              "ILD (categories)": "ild@"}
 
 
 def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> pd.DataFrame:
-    """Concatenate the cached per-method sweeps, with a progress bar on the first run."""
+    """Per-method cached sweeps plus the shared α = 0 point, with a progress bar."""
     frames, failed = [], []
     bar = st.progress(0.0, text="Evaluating the sample…")
     started = time.perf_counter()
+    try:  # every method at weight 0 is exactly the relevance order: evaluate it once
+        base = state.sweep_cached(str(run.path), run.stamp, "none", (0.0,), n_users, k)
+    except PrismError as exc:
+        st.error(f"The sample cannot be evaluated: {exc}")
+        return pd.DataFrame()
     for index, method in enumerate(methods):
         try:
-            frames.append(state.sweep_cached(str(run.path), run.stamp, method, WEIGHTS,
-                                             n_users, k))
+            curve = state.sweep_cached(str(run.path), run.stamp, method, WEIGHTS, n_users, k)
+            frames.append(pd.concat([base.assign(method=method), curve], ignore_index=True))
         except PrismError as exc:
             failed.append(f"{state.METHOD_LABELS.get(method, method)}: {exc}")
         bar.progress((index + 1) / len(methods), text=f"Evaluated {method}")
     bar.empty()
     for message in failed:
         st.warning(message)
-    st.caption(f"{len(methods)} methods × {len(WEIGHTS)} weights over {n_users} shoppers · "
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    shoppers = int(table["n_users"].max()) if "n_users" in table else n_users
+    st.caption(f"{len(methods)} methods × {len(WEIGHTS) + 1} weights over {shoppers} shoppers · "
                f"{time.perf_counter() - started:.2f} s (cached per run, method and weights)")
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return table
 
 
 def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
@@ -97,7 +104,8 @@ def main() -> None:
     if table.empty:
         st.stop()
     x, y = f"{DIVERSITY[diversity]}{k}", f"{ACCURACY[accuracy]}{k}"
-    st.plotly_chart(charts.pareto_chart(table, x, y, alpha, method), key="pareto_chart")
+    labels = {x: f"{diversity}@{k}", y: f"{accuracy}@{k}"}
+    st.plotly_chart(charts.pareto_chart(table, x, y, alpha, method, labels), key="pareto_chart")
     st.caption(f"Ring: the Explorer's current setting ({state.METHOD_LABELS.get(method)}, "
                f"α = {alpha:.2f}). Change it on the Explorer page.")
     if method in SWEEP_METHODS:

@@ -1,0 +1,1 @@
+"""Prism studio: the Streamlit dashboard over the engine (run `streamlit run dashboard/app.py`)."""
