@@ -101,6 +101,8 @@ def write_report(result: dict) -> None:
         "",
         f"Run `{result['run']}` ({result['n_items']:,} items, {result['n_users']:,} shoppers), "
         f"{result['machine']}. Command: `{result['command']}`.",
+        f"Load average before/after: {result['load_average_before']} / "
+        f"{result['load_average_after']} (other jobs shared the cores).",
         "AppTest wall time of one script run after a widget change (server work, no browser).",
         "",
         "| Explorer slider move (k=10) | median | p90 | max | target |",
@@ -113,7 +115,7 @@ def write_report(result: dict) -> None:
         "",
         f"Explorer first render (model + split loading): {explorer['first_render_s']} s.",
         "",
-        "| Trade-off, 500 shoppers, 3 methods × 6 weights | seconds | target |",
+        "| Trade-off, 500 shoppers, 3 methods × 5 weights | seconds | target |",
         "|---|---|---|",
         f"| sweep, first time | {tradeoff['sweep_first_s']} | ≤ {TARGET_SWEEP_S:.0f} s |",
         f"| whole page, first time (sweep + exposure + charts) | {tradeoff['page_first_s']} | |",
@@ -149,8 +151,10 @@ def main() -> None:
               "machine": f"{platform.processor() or platform.machine()}, "
                          f"{os.cpu_count()} CPU cores (shared)",
               "command": "python bench/dashboard_speed.py " + " ".join(sys.argv[1:]),
+              "load_average_before": [round(x, 2) for x in os.getloadavg()],
               "explorer": bench_explorer(user, args.moves),
               "tradeoff": bench_tradeoff(user)}
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     write_report(result)
     print(json.dumps(result, indent=2))
 

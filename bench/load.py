@@ -137,6 +137,7 @@ def main() -> None:
                      args.model, args.epochs)
     users, queries, model_name, dataset = workload(run)
     port = free_port()
+    conditions = machine()
     server = start_server(run, port)
     lock, records = threading.Lock(), []
     try:
@@ -154,7 +155,7 @@ def main() -> None:
     summary = summarise(records, wall)
     payload = {"command": "python bench/load.py" + (f" --run {args.run}" if args.run else ""),
                "clients": args.clients, "requests_per_client": args.requests,
-               "run_model": model_name, "dataset": dataset, "machine": machine(), **summary}
+               "run_model": model_name, "dataset": dataset, "machine": conditions, **summary}
     print(json.dumps({k: v for k, v in summary.items() if k != "per_endpoint"}))
     if not args.no_report:
         update_report("load", payload)

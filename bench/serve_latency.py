@@ -37,6 +37,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=200, help="timed calls per row")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--weight", type=float, default=0.5)
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch intra-op threads (prism serve's default is 1)")
     parser.add_argument("--no-report", action="store_true", help="print only, write no docs")
     return parser.parse_args()
 
@@ -79,7 +81,7 @@ def main() -> None:
     args = parse_args()
     run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"amazon-{args.model}",
                      args.model, args.epochs)
-    service = Recommender.load(run)
+    service = Recommender.load(run, torch_threads=args.torch_threads)
     users = service.user_ids[:: max(1, len(service.user_ids) // 50)][:50]
     calls = measure(service, users, args)
     worst = max(calls[f"recommend {m}"]["median_ms"] for m in METHODS)
@@ -88,7 +90,8 @@ def main() -> None:
         "run_model": service.model.name, "dataset": str(service.run.meta.get("dataset", "?")),
         "n_items": service.catalogue.n_items, "n_users": len(service.user_ids), "k": args.k,
         "n_candidates": 200, "weight": args.weight, "repeats": args.repeats,
-        "distinct_users": len(users), "machine": machine(), "calls": calls,
+        "distinct_users": len(users), "torch_threads": args.torch_threads,
+        "machine": machine(), "calls": calls,
         "worst_recommend_median_ms": worst,
     }
     for name, row in calls.items():

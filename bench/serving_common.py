@@ -39,8 +39,10 @@ def ensure_run(run: str | None, data: Path, out: Path, model: str, epochs: int) 
 
 
 def machine() -> dict[str, Any]:
+    """Where the numbers come from, including how busy the machine was when they were taken."""
     return {"machine": platform.machine(), "cpu_cores": os.cpu_count(),
-            "python": platform.python_version()}
+            "python": platform.python_version(),
+            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -65,6 +67,12 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(staging, path)
 
 
+def _machine_text(info: dict[str, Any]) -> str:
+    return (f"{info['machine']}, {info['cpu_cores']} CPU cores, Python {info['python']}, "
+            f"1-minute load average {info.get('load_average_1min', '?')} when measured "
+            "(the machine is shared, so absolute numbers vary run to run)")
+
+
 def render(report: dict[str, Any]) -> str:
     lines = ["# Serving speed", ""]
     latency = report.get("latency")
@@ -75,7 +83,9 @@ def render(report: dict[str, Any]) -> str:
             f"{latency['dataset']} ({latency['n_items']} items, {latency['n_users']} users); "
             f"k = {latency['k']}, {latency['n_candidates']} candidates, weight "
             f"{latency['weight']}, {latency['repeats']} calls per row over "
-            f"{latency['distinct_users']} users. Machine: {latency['machine']}.", "",
+            f"{latency['distinct_users']} users, torch threads "
+            f"{latency.get('torch_threads', 'default')}. "
+            f"Machine: {_machine_text(latency['machine'])}.", "",
             "| call | median ms | p90 ms |", "|---|---|---|"]
         lines += [f"| {name} | {row['median_ms']:.2f} | {row['p90_ms']:.2f} |"
                   for name, row in latency["calls"].items()]
@@ -87,7 +97,8 @@ def render(report: dict[str, Any]) -> str:
             "## HTTP API under load (`prism serve`, loopback)", "",
             f"Command: `{load['command']}`. {load['clients']} concurrent clients × "
             f"{load['requests_per_client']} requests, mixed /recommend and /search, against "
-            f"{load['run_model']} on {load['dataset']}. Machine: {load['machine']}.", "",
+            f"{load['run_model']} on {load['dataset']}. "
+            f"Machine: {_machine_text(load['machine'])}.", "",
             "| requests | errors | p50 ms | p99 ms | throughput req/s | wall s |",
             "|---|---|---|---|---|---|",
             f"| {load['requests']} | {load['errors']} | {load['p50_ms']:.1f} | "

@@ -7,6 +7,7 @@ re-rankers read. On an empty machine the first visit builds a starter run, visib
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from dashboard import bootstrap, state  # noqa: E402
 from dashboard.components import CSS  # noqa: E402
 from engine.errors import PrismError  # noqa: E402
 
+LOG = logging.getLogger("prism.dashboard")
 ASSETS = ROOT / "assets"
 PAGES = Path(__file__).resolve().parent / "app_pages"
 
@@ -120,7 +122,14 @@ def main() -> None:
             sidebar_targets(state.recommender().category_names)
         except PrismError as exc:
             st.sidebar.error(str(exc))
-    navigation.run()
+    try:
+        navigation.run()
+    except PrismError as exc:  # a page forgot to catch it: still one clear line
+        st.error(str(exc))
+    except Exception as exc:  # noqa: BLE001 - never show a traceback to a merchandiser
+        LOG.exception("page %s failed", navigation.title)
+        st.error(f"This page hit an unexpected problem ({type(exc).__name__}: {exc}). Reload "
+                 "the page or pick another run; the details are in the server log.")
 
 
 main()

@@ -24,6 +24,8 @@ METHOD_COLORS = {
     "quota": "#F29B30",
     "none": "#9AA0B4",
 }
+METHOD_NAMES = {"mmr": "MMR", "dpp": "DPP", "calibrated": "Calibrated", "quota": "Quotas",
+                "none": "Relevance only"}
 _PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Vivid + px.colors.qualitative.Safe
 _FONT = dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13)
 
@@ -105,10 +107,12 @@ def coverage_bars(relevance_cats: pd.Series, diversified_cats: pd.Series) -> go.
 
 def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
                      title_col: str) -> go.Figure:
-    """The shopper's events over time, one dot per item, coloured by category."""
+    """The shopper's events over time (datetimes or unix seconds), one dot per item."""
     if history.empty:
         return empty_figure("No history for this shopper")
-    when = pd.to_datetime(history[time_col], unit="s")
+    times = history[time_col]
+    when = (times if pd.api.types.is_datetime64_any_dtype(times)
+            else pd.to_datetime(times, unit="s"))
     colors = category_colors(history[category_col].astype(str).unique())
     traces = []
     for category, rows in history.groupby(category_col, sort=True):
@@ -125,26 +129,29 @@ def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
     return go.Figure({"data": traces, "layout": layout})
 
 
-def pareto_chart(sweep: pd.DataFrame, x: str, y: str, alpha: float,
-                 current_method: str, labels: dict[str, str] | None = None) -> go.Figure:
-    """Accuracy (y) against diversity (x) per method across weights; the current α ringed."""
+def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | None = None,
+                 labels: dict[str, str] | None = None) -> go.Figure:
+    """Accuracy (y) against diversity (x) per method across weights; `current` ringed.
+
+    `current` holds the evaluated current setting (`weight`, x, y); None draws no ring.
+    """
     if sweep.empty:
         return empty_figure("No sweep results yet")
     fig = go.Figure()
     for method, group in sweep.groupby("method", sort=False):
         group = group.sort_values("weight")
+        name = METHOD_NAMES.get(str(method), str(method))
         fig.add_scatter(
-            x=group[x], y=group[y], mode="lines+markers", name=str(method),
+            x=group[x], y=group[y], mode="lines+markers", name=name,
             line=dict(color=METHOD_COLORS.get(str(method), ACCENT), width=2.5),
             marker=dict(size=7), customdata=group["weight"],
-            hovertemplate=f"{method} α=%{{customdata:.2f}}<br>{x}=%{{x:.3f}}<br>"
+            hovertemplate=f"{name} α=%{{customdata:.2f}}<br>{x}=%{{x:.3f}}<br>"
                           f"{y}=%{{y:.4f}}<extra></extra>",
         )
-    current = sweep[sweep["method"] == current_method]
-    if not current.empty:
-        nearest = current.iloc[(current["weight"] - alpha).abs().argsort()[:1]]
+    if current is not None and not current.empty:
+        alpha = float(current["weight"].iloc[0])
         fig.add_scatter(
-            x=nearest[x], y=nearest[y], mode="markers+text", name=f"current (α={alpha:.2f})",
+            x=current[x], y=current[y], mode="markers+text", name=f"current (α={alpha:.2f})",
             marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(width=3, color="#1E1B2E")),
             text=[f"α={alpha:.2f}"], textposition="top center", hoverinfo="skip",
         )
@@ -188,7 +195,11 @@ def long_tail_curve(curves: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title="share of catalogue, most popular first", tickformat=".0%")
     fig.update_yaxes(title="share of recommendation slots", tickformat=".0%")
     fig.update_layout(title="Long-tail curve")
-    return _style(fig, height=430)
+    _style(fig, height=430)
+    fig.update_layout(margin=dict(t=40), legend=dict(  # inside, where the curve never goes
+        orientation="v", x=0.98, xanchor="right", y=0.04, yanchor="bottom",
+        bgcolor="rgba(255,255,255,0.85)"))
+    return fig
 
 
 def lorenz_points(item_slots: np.ndarray, popularity: np.ndarray, n_points: int = 200

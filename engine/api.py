@@ -89,9 +89,11 @@ def _readable(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
-def create_app(run_dir: str | Path, recommender: Recommender | None = None) -> FastAPI:
+def create_app(run_dir: str | Path, recommender: Recommender | None = None,
+               torch_threads: int | None = None) -> FastAPI:
     """The API app for one run folder (loaded now, once); pass `recommender` to reuse one."""
-    service = recommender if recommender is not None else Recommender.load(run_dir)
+    service = recommender if recommender is not None else Recommender.load(
+        run_dir, torch_threads=torch_threads)
     app = FastAPI(title="Prism recommendation API", version=__version__,
                   description="Diversity-aware recommendations, search and trending items.")
     app.state.recommender = service

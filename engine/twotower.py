@@ -66,7 +66,7 @@ class TwoTowerModel(BaseModel):
     def _validator(self, data: TrainData) -> Callable[[], float] | None:
         """Validation NDCG@K of the current weights (train items hidden), or None without data."""
         from engine.evaluate import seen_matrix, top_n
-        from engine.metrics.relevance import ndcg_at_k
+        from engine.metrics import ndcg_at_k
 
         users, truth = data.truth(data.valid)
         if len(users) == 0:

@@ -96,13 +96,15 @@ def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path]) -> 
             slider.press("ArrowRight")
         page.wait_for_function(  # the last rerun is drawn: heading shows the new alpha
             "() => document.querySelector('#diversified-list')?.innerText.includes('α = 1.00')",
-            timeout=60_000)
+            timeout=120_000)
         page.wait_for_function("() => location.search.includes('alpha=1.0')", timeout=30_000)
         assert _list_text(page) != before
         page.wait_for_timeout(1500)  # let the charts finish drawing
         page.screenshot(path=str(REPO / "assets" / "screenshot-explorer.png"))
         page.goto(base + "/tradeoff")
-        page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+        page.wait_for_selector(".js-plotly-plot", timeout=240_000)
+        page.wait_for_function(  # the sweep finished: its caption is drawn
+            "() => document.body.innerText.includes('cached per run')", timeout=240_000)
         page.wait_for_timeout(2500)
         page.screenshot(path=str(REPO / "assets" / "screenshot-tradeoff.png"))
         browser.close()

@@ -68,6 +68,16 @@ def test_category_colors_are_stable_and_order_free() -> None:
     assert charts.category_colors(["a", "b"]) == charts.category_colors(["b", "a"])
 
 
+def test_history_timeline_reads_datetimes_and_unix_seconds() -> None:
+    seconds = pd.DataFrame({"ts": [1_700_000_000, 1_700_086_400], "category": ["A", "B"],
+                            "title": ["x", "y"]})
+    aware = seconds.assign(ts=pd.to_datetime(seconds["ts"], unit="s", utc=True)
+                           .astype("datetime64[us, UTC]"))
+    for frame in (seconds, aware):
+        fig = charts.history_timeline(frame, "category", "ts", "title")
+        assert [trace.x[0][:10] for trace in fig.data] == ["2023-11-14", "2023-11-15"]
+
+
 def test_lorenz_points_start_at_zero_and_end_at_one() -> None:
     slots = np.array([5, 0, 3, 2])
     popularity = np.array([10.0, 1.0, 5.0, 0.0])
@@ -81,9 +91,10 @@ def test_lorenz_points_start_at_zero_and_end_at_one() -> None:
 def test_builders_return_figures_and_handle_empty_input() -> None:
     sweep = pd.DataFrame({"method": ["mmr", "mmr", "dpp"], "weight": [0.0, 0.5, 0.5],
                           "ndcg@10": [0.3, 0.25, 0.2], "category_entropy@10": [1.0, 1.5, 1.8]})
-    pareto = charts.pareto_chart(sweep, "category_entropy@10", "ndcg@10", 0.5, "mmr")
-    assert [t.name for t in pareto.data] == ["mmr", "dpp", "current (α=0.50)"]
-    assert pareto.data[-1].x[0] == 1.5
+    current = pd.DataFrame({"weight": [0.6], "ndcg@10": [0.24], "category_entropy@10": [1.6]})
+    pareto = charts.pareto_chart(sweep, "category_entropy@10", "ndcg@10", current)
+    assert [t.name for t in pareto.data] == ["MMR", "DPP", "current (α=0.60)"]
+    assert pareto.data[-1].x[0] == 1.6
     exposure = pd.DataFrame({"setting": ["A", "A"], "path": ["Home > Lamps", "Office"],
                              "slots": [3.0, 1.0]})
     figures = [
@@ -96,5 +107,5 @@ def test_builders_return_figures_and_handle_empty_input() -> None:
         charts.metric_comparison(pd.DataFrame({"run": ["x", "y"], "ndcg": [0.1, 0.2]}), "run"),
     ]
     assert all(isinstance(f, go.Figure) and f.data for f in figures)
-    empty = charts.pareto_chart(sweep.iloc[:0], "category_entropy@10", "ndcg@10", 0.5, "mmr")
+    empty = charts.pareto_chart(sweep.iloc[:0], "category_entropy@10", "ndcg@10")
     assert not empty.data and empty.layout.annotations[0].text == "No sweep results yet"

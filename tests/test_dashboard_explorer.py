@@ -93,3 +93,11 @@ def test_deleted_run_switches_with_warning_not_traceback(prism_home: Path) -> No
         assert at.selectbox(key="run").value == RUN_NAME
     finally:
         shutil.rmtree(copy, ignore_errors=True)
+
+
+def test_removing_the_whole_history_falls_back_to_trending(prism_home: Path) -> None:
+    at = _app(user=concentrated_user(prism_home))
+    remover = at.multiselect(key="whatif_remove")
+    remover.set_value(list(remover.options)).run()
+    assert not at.exception and not at.error
+    assert any("history is empty" in i.value for i in at.info)

@@ -68,3 +68,38 @@ def test_read_upload_rejects_wrong_columns() -> None:
         read_upload(bad, "new.csv")
     good = read_upload(io.BytesIO(b"item_id,title\n7,Lamp\n").getvalue(), "new.csv")
     assert good["item_id"].tolist() == ["7"]
+
+
+def test_sidebar_caps_feed_the_quota_method(prism_home: Path) -> None:
+    from engine.serve import Recommender
+
+    names = Recommender.load(prism_home / "runs" / "tiny").category_names
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["targets"] = {name: {"floor": None, "cap": 1, "share": None}
+                                   for name in names}
+    at.query_params.update({"method": "quota", "k": "5", "alpha": "0.5"})
+    at.run()
+    assert not at.exception and not at.error
+    assert not any("cap of" in c.value for c in at.caption)  # the panel's caps are used
+    html = next(m.value for m in at.markdown if 'id="diversified-list"' in m.value)
+    chips = [part.split(">", 1)[1].split("</span>")[0]
+             for part in html.split('class="prism-chip"')[1:]]
+    assert len(chips) == 5 and len(set(chips)) == 5  # a cap of 1 per category
+
+
+def test_training_page_lists_runs_and_makes_one_active() -> None:
+    at = _page("training")
+    table = at.dataframe[0].value
+    assert "tiny" in table["run"].tolist() and "ndcg@10" in table.columns
+    at.button(key="train_activate").click().run()
+    assert not at.exception and at.session_state["run"] == "tiny"
+
+
+def test_search_suggestion_fills_the_query() -> None:
+    at = _page("search")
+    pills = at.button_group(key="search_try")
+    assert pills.options, "the page offers example queries"
+    pills.set_value(pills.options[0]).run()
+    assert not at.exception
+    assert at.text_input(key="search_query").value == pills.options[0].lower()
+    assert any('id="search-diversified"' in m.value for m in at.markdown)

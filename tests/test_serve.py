@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from engine.errors import RequestError
 from engine.serve import Recommender
-from engine.serving.catalogue import Catalogue
+from engine.serving.catalogue import Catalogue, item_columns
 from engine.serving.explain import explain, history_contributions, recency_weights
 from engine.serving.results import TABLE_COLUMNS
 from engine.serving.trending import trending_scores
@@ -191,7 +191,8 @@ def _hand_catalogue() -> Catalogue:
                      user_index=pd.Index([]), user_items=[], user_times=[],
                      item_users=sp.csr_matrix((4, 0), dtype=np.float32),
                      events=pd.DataFrame(columns=["item_idx", "timestamp", "weight"]),
-                     event_users=np.empty(0, dtype=np.int64))
+                     event_users=np.empty(0, dtype=np.int64),
+                     columns=item_columns(items, categories, ["X", "Y"]))
 
 
 def test_recency_weights_halve_every_five_steps() -> None:

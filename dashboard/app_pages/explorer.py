@@ -28,6 +28,8 @@ def controls(recommender, run: state.RunEntry) -> None:
     with st.container(border=True):
         seg_col, user_col, method_col, k_col = st.columns([1.2, 1.2, 2.7, 0.6])
         segment_names = [ALL_SHOPPERS] + sorted(s for s in segments.unique() if s)
+        if st.session_state.get(state.SEGMENT) not in segment_names:  # another run's segment
+            st.session_state[state.SEGMENT] = ALL_SHOPPERS
         seg_col.selectbox("Segment (top category)", segment_names, key=state.SEGMENT)
         chosen = st.session_state.get(state.SEGMENT, ALL_SHOPPERS)
         options = users if chosen == ALL_SHOPPERS else segments.index[segments == chosen].tolist()
@@ -111,6 +113,9 @@ def lists_side_by_side(result, alpha: float, method: str) -> None:
     left, right = st.columns(2)
     left.markdown(ranked_list_html(before, "Relevance only", "α = 0", list_id="relevance-list"),
                   unsafe_allow_html=True)
+    # the relevance list is the shorter one (no explanations): the chart fills the space below
+    left.plotly_chart(charts.coverage_bars(before["category"], after["category"]),
+                      key="coverage_chart")
     right.markdown(ranked_list_html(after, "Diversified",
                                     f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",
                                     moves=moves, explain=True, list_id="diversified-list"),
@@ -122,13 +127,12 @@ def history_panel(recommender, user: str) -> None:
         st.info("No history: this shopper is not in the run's training data.")
         return
     history = recommender.history(user)
-    frame = history.assign(timestamp=history["timestamp"].astype("int64") // 10**9)
     left, right = st.columns([1, 1.2])
     left.dataframe(history[["title", "category", "timestamp"]].iloc[::-1], hide_index=True,
                    width="stretch", height=300,
                    column_config={"timestamp": st.column_config.DatetimeColumn(
                        "when", format="YYYY-MM-DD")})
-    right.plotly_chart(charts.history_timeline(frame, "category", "timestamp", "title"),
+    right.plotly_chart(charts.history_timeline(history, "category", "timestamp", "title"),
                        width="stretch", key="history_chart")
 
 
@@ -180,9 +184,6 @@ def main() -> None:
     truth = None if heldout is None else heldout.get(user)
     metric_row(recommender, result, truth, k)
     lists_side_by_side(result, alpha, method)
-    st.plotly_chart(charts.coverage_bars(result.relevance_only["category"],
-                                         result.table["category"]),
-                    width="stretch", key="coverage_chart")
     history_tab, whatif_tab, detail_tab = st.tabs(["History", "What-if session", "Slot details"])
     with history_tab:
         history_panel(recommender, user)

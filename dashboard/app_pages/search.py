@@ -11,6 +11,39 @@ from engine.errors import PrismError
 ANYONE = "(not personalised)"
 
 
+def _use_suggestion() -> None:
+    """Callback: a clicked suggestion becomes the query (before the text box is drawn)."""
+    if st.session_state.get("search_try"):
+        st.session_state["search_query"] = st.session_state["search_try"].lower()
+
+
+def suggestions(recommender) -> list[str]:
+    """A few of the catalogue's largest leaf categories, as example queries."""
+    items = recommender.catalogue.items
+    paths = items["div_category"] if "div_category" in items else items["category"]
+    labels = paths.astype(str).str.split(" | ").str[0].str.split(" > ").str[-1]
+    return labels[labels.str.len() > 0].value_counts().index[:6].tolist()
+
+
+def search_controls(recommender) -> tuple[str, str, float, str, int]:
+    """Query, shopper, α, method and k."""
+    with st.container(border=True):
+        query_col, user_col = st.columns([2, 1])
+        query = query_col.text_input("Query", key="search_query",
+                                     placeholder="e.g. wireless headphones")
+        query_col.pills("Try", suggestions(recommender), key="search_try",
+                        on_change=_use_suggestion, label_visibility="collapsed")
+        users = [ANYONE, *recommender.user_ids]
+        user = user_col.selectbox("Shopper", users, key="search_user")
+        alpha_col, method_col, k_col = st.columns([3, 2, 1])
+        st.session_state.setdefault("search_alpha", float(state.setting(state.ALPHA)))
+        alpha = alpha_col.slider("Diversity α", 0.0, 1.0, step=0.05, key="search_alpha")
+        method = method_col.radio("Method", ["mmr", "dpp"], key="search_method",
+                                  format_func=state.METHOD_LABELS.get, horizontal=True)
+        k = k_col.number_input("k", state.K_MIN, state.K_MAX, 10, key="search_k")
+    return query, user, float(alpha), method, int(k)
+
+
 def main() -> None:
     st.title("Search")
     st.caption("Type what a shopper would type. With a shopper picked, results lean toward "
@@ -21,25 +54,14 @@ def main() -> None:
     except PrismError as exc:
         st.error(str(exc))
         st.stop()
-    with st.container(border=True):
-        query_col, user_col = st.columns([2, 1])
-        query = query_col.text_input("Query", key="search_query",
-                                     placeholder="e.g. wireless headphones")
-        users = [ANYONE, *recommender.user_ids]
-        user = user_col.selectbox("Shopper", users, key="search_user")
-        alpha_col, method_col, k_col = st.columns([3, 2, 1])
-        st.session_state.setdefault("search_alpha", float(state.setting(state.ALPHA)))
-        alpha = alpha_col.slider("Diversity α", 0.0, 1.0, step=0.05, key="search_alpha")
-        method = method_col.radio("Method", ["mmr", "dpp"], key="search_method",
-                                  format_func=state.METHOD_LABELS.get, horizontal=True)
-        k = k_col.number_input("k", state.K_MIN, state.K_MAX, 10, key="search_k")
+    query, user, alpha, method, k = search_controls(recommender)
     if not query.strip():
         st.info("Type a query to search the catalogue.")
         return
     try:
         with state.search_lock(str(run.path)), st.spinner("Searching…"):
             result = recommender.search(query, user_id=None if user == ANYONE else user,
-                                        k=int(k), diversity_weight=float(alpha), method=method)
+                                        k=k, diversity_weight=alpha, method=method)
     except PrismError as exc:
         st.error(str(exc))
         return

@@ -50,6 +50,17 @@ def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> 
     return table
 
 
+def current_point(run: state.RunEntry, method: str, alpha: float, n_users: int,
+                  k: int) -> pd.DataFrame | None:
+    """The Explorer's exact setting evaluated on the same sample (cached like the curves)."""
+    try:
+        name, weight = ("none", 0.0) if alpha == 0 else (method, round(alpha, 2))
+        return state.sweep_cached(str(run.path), run.stamp, name, (weight,), n_users, k)
+    except PrismError as exc:
+        st.warning(f"The current setting cannot be evaluated: {exc}")
+        return None
+
+
 def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
                    k: int) -> None:
     """Exposure treemap and long-tail curve: current setting vs relevance-only."""
@@ -71,6 +82,20 @@ def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
     right.plotly_chart(charts.long_tail_curve(pd.concat(curves)), key="longtail_chart")
 
 
+def sweep_controls() -> tuple[str, str, list[str]]:
+    """Sample size, the two axes and the methods to sweep."""
+    st.session_state.setdefault(state.SAMPLE_SIZE, state.DEFAULTS[state.SAMPLE_SIZE])
+    with st.container(border=True):
+        size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
+        size_col.number_input("Shoppers in the sample", 50, 5000, step=50, key=state.SAMPLE_SIZE)
+        accuracy = acc_col.selectbox("Accuracy", list(ACCURACY), key="tradeoff_accuracy")
+        diversity = div_col.selectbox("Diversity", list(DIVERSITY), key="tradeoff_diversity")
+        methods = method_col.multiselect("Methods", list(SWEEP_METHODS),
+                                         default=list(SWEEP_METHODS), key="tradeoff_methods",
+                                         format_func=state.METHOD_LABELS.get)
+    return accuracy, diversity, methods
+
+
 def main() -> None:
     st.title("Trade-off")
     st.caption("How much relevance each method gives up for how much variety — over a sample "
@@ -86,15 +111,7 @@ def main() -> None:
         st.warning("This run's data folder is gone, so held-out purchases are unknown: the "
                    "trade-off needs them. Retrain the run from its data on the Training page.")
         st.stop()
-    st.session_state.setdefault(state.SAMPLE_SIZE, state.DEFAULTS[state.SAMPLE_SIZE])
-    with st.container(border=True):
-        size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
-        size_col.number_input("Shoppers in the sample", 50, 5000, step=50, key=state.SAMPLE_SIZE)
-        accuracy = acc_col.selectbox("Accuracy", list(ACCURACY), key="tradeoff_accuracy")
-        diversity = div_col.selectbox("Diversity", list(DIVERSITY), key="tradeoff_diversity")
-        methods = method_col.multiselect("Methods", list(SWEEP_METHODS),
-                                         default=list(SWEEP_METHODS), key="tradeoff_methods",
-                                         format_func=state.METHOD_LABELS.get)
+    accuracy, diversity, methods = sweep_controls()
     n_users, k = int(st.session_state[state.SAMPLE_SIZE]), int(state.setting(state.K))
     alpha, method = float(state.setting(state.ALPHA)), str(state.setting(state.METHOD))
     if not methods:
@@ -105,9 +122,13 @@ def main() -> None:
         st.stop()
     x, y = f"{DIVERSITY[diversity]}{k}", f"{ACCURACY[accuracy]}{k}"
     labels = {x: f"{diversity}@{k}", y: f"{accuracy}@{k}"}
-    st.plotly_chart(charts.pareto_chart(table, x, y, alpha, method, labels), key="pareto_chart")
-    st.caption(f"Ring: the Explorer's current setting ({state.METHOD_LABELS.get(method)}, "
-               f"α = {alpha:.2f}). Change it on the Explorer page.")
+    current = current_point(run, method, alpha, n_users, k) if method in methods else None
+    st.plotly_chart(charts.pareto_chart(table, x, y, current, labels), key="pareto_chart")
+    where = (f"Ring: the Explorer's current setting ({state.METHOD_LABELS.get(method)}, "
+             f"α = {alpha:.2f}), evaluated on the same sample." if current is not None else
+             f"The Explorer's current setting ({state.METHOD_LABELS.get(method)}) is not in "
+             "this sweep, so it is not ringed.")
+    st.caption(where + " Change it on the Explorer page.")
     if method in SWEEP_METHODS:
         exposure_views(run, method, alpha, n_users, k)
     else:

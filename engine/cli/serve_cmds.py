@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _run_option(serve)
     serve.add_argument("--port", default="8000", help="TCP port (default 8000)")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--torch-threads", default="1",
+                       help="torch threads per scoring call (default 1: requests run in "
+                            "parallel instead)")
     serve.set_defaults(func=run_serve)
 
 
@@ -239,7 +242,8 @@ def run_serve(args: argparse.Namespace) -> int:
     port = parse_number(args.port, "--port", int)
     if not 1 <= port <= 65535:
         raise ConfigError(f"--port must be in 1..65535, got {port}")
-    app = create_app(args.run)
+    app = create_app(args.run, torch_threads=parse_number(args.torch_threads,
+                                                          "--torch-threads", int))
     print(f"serving {args.run} on http://{args.host}:{port} (docs at /docs)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=port, log_level="warning")
     return 0

@@ -6,14 +6,14 @@ already running keeps a consistent view (the snapshot it started with) without l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from engine.columns import DIV_CATEGORY, ITEM_ID, PROMO, TIMESTAMP, USER_ID, WEIGHT
+from engine.columns import DIV_CATEGORY, ITEM_ID, PRICE, PROMO, TIMESTAMP, TITLE, USER_ID, WEIGHT
 
 if TYPE_CHECKING:
     from engine.runs import Run
@@ -35,6 +35,9 @@ class Catalogue:
     item_users: sp.csr_matrix  # (n_items, n_users) binary, for co-occurrence explanations
     events: pd.DataFrame  # item_idx, timestamp, weight of every training interaction
     event_users: np.ndarray  # (n_events,) user index of each row of `events`, sorted
+    columns: ItemColumns  # per-item display arrays, so building a result table is cheap
+    # trending scores per half-life, filled on first use; a new snapshot starts empty
+    trend_cache: dict[float, np.ndarray] = field(default_factory=dict, compare=False)
 
     @property
     def n_items(self) -> int:
@@ -47,11 +50,7 @@ class Catalogue:
 
     def category_label(self, position: int) -> str:
         """The diversity category of one item, as shown to merchandisers."""
-        if DIV_CATEGORY in self.items.columns:
-            label = self.items.at[position, DIV_CATEGORY]
-            if isinstance(label, str) and label:
-                return label
-        return self.category_names[int(self.item_categories[position].argmax())]
+        return str(self.columns.labels[position])
 
     def history_distribution(self, history: np.ndarray) -> np.ndarray:
         """(C,) category distribution of a history; the catalogue's when the history is empty."""
@@ -69,11 +68,39 @@ class Catalogue:
         item_users = sp.vstack([self.item_users,
                                 sp.csr_matrix((n_new, self.item_users.shape[1]),
                                               dtype=np.float32)]).tocsr()
+        categories = np.vstack([self.item_categories, new_categories]).astype(np.float32)
         return replace(
             self, items=items, item_index=pd.Index(items[ITEM_ID].astype(str)),
-            item_categories=np.vstack([self.item_categories, new_categories]).astype(np.float32),
-            item_vectors=vectors, promo=_promo_flags(items), item_users=item_users,
+            item_categories=categories, item_vectors=vectors, promo=_promo_flags(items),
+            item_users=item_users, columns=item_columns(items, categories, self.category_names),
+            trend_cache={},
         )
+
+
+@dataclass(frozen=True)
+class ItemColumns:
+    """Plain numpy arrays of what a result table shows per item."""
+
+    ids: np.ndarray  # object (str)
+    titles: np.ndarray  # object (str)
+    labels: np.ndarray  # object (str): the diversity category shown to merchandisers
+    prices: np.ndarray  # float64, NaN when unknown
+
+
+def item_columns(items: pd.DataFrame, item_categories: np.ndarray,
+                 category_names: list[str]) -> ItemColumns:
+    """Display arrays: the item's div_category when the run stored it, else its main category."""
+    main = np.asarray(category_names, dtype=object)[item_categories.argmax(axis=1)]
+    if DIV_CATEGORY in items.columns:
+        stored = items[DIV_CATEGORY].fillna("").astype(str).to_numpy(dtype=object)
+        labels = np.where(stored != "", stored, main)
+    else:
+        labels = main
+    prices = (pd.to_numeric(items[PRICE], errors="coerce").to_numpy(dtype=np.float64)
+              if PRICE in items.columns else np.full(len(items), np.nan))
+    return ItemColumns(ids=items[ITEM_ID].astype(str).to_numpy(dtype=object),
+                       titles=items[TITLE].fillna("").astype(str).to_numpy(dtype=object),
+                       labels=labels, prices=prices)
 
 
 def _promo_flags(items: pd.DataFrame) -> np.ndarray:
@@ -116,6 +143,7 @@ def catalogue_from_run(run: Run) -> Catalogue:
         user_times=user_times, item_users=item_users,
         events=events[["item_idx", TIMESTAMP, WEIGHT]],
         event_users=events["user_idx"].to_numpy(),
+        columns=item_columns(items, np.asarray(run.item_categories), list(run.category_names)),
     )
 
 

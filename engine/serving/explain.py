@@ -57,8 +57,8 @@ def history_reason(catalogue: Catalogue, distinct: np.ndarray, row: np.ndarray) 
     top = [j for j in np.argsort(-row, kind="stable")[:N_REASONS] if row[j] > MIN_CONTRIBUTION]
     if not top:
         return None
-    titles = catalogue.items["title"]
-    parts = [f"\"{_short(titles.iat[int(distinct[j])])}\" ({row[j]:.2f})" for j in top]
+    titles = catalogue.columns.titles
+    parts = [f"\"{_short(titles[int(distinct[j])])}\" ({row[j]:.2f})" for j in top]
     return "similar to " + ", ".join(parts)
 
 

@@ -8,7 +8,7 @@ the one writer: it is serialised by a lock and publishes a new snapshot when it 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from engine.serving.trending import trending_scores
 
 SEARCH_USER_BLEND = 0.3  # share of the shopper's affinity in personalised search relevance
 MAX_IDS_SHOWN = 10
+TREND_CACHE_SIZE = 8
 
 
 class Recommender:
@@ -40,10 +41,23 @@ class Recommender:
         self._write_lock = threading.Lock()
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> Recommender:
-        """Load a run folder once (RunError says what is missing)."""
+    def load(cls, run_dir: str | Path, torch_threads: int | None = None) -> Recommender:
+        """Load a run folder once (RunError says what is missing).
+
+        `torch_threads` sets torch's intra-op threads for the whole process. One thread is
+        fastest for scoring one shopper at a time (a server gets its parallelism from
+        concurrent requests); None leaves torch's setting alone.
+        """
         from engine.runs import load_run
 
+        if torch_threads is not None:
+            if isinstance(torch_threads, bool) or not isinstance(torch_threads, int) or \
+                    torch_threads < 1:
+                raise RequestError(f"torch_threads must be a whole number >= 1, "
+                                   f"got {torch_threads!r}")
+            import torch
+
+            torch.set_num_threads(torch_threads)
         return cls(load_run(run_dir))
 
     @property
@@ -152,17 +166,14 @@ class Recommender:
 
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
-                extras: list[list[str]] | None = None,
-                extra_for: np.ndarray | None = None) -> Recommendations:
-        """Rank, explain and package; `extra_for` maps extra notes by catalogue position."""
+                note_for: Callable[[int], str] | None = None) -> Recommendations:
+        """Rank, explain and package; `note_for(position)` adds a note to an item's reason."""
         target = request.target
         if request.method == "calibrated" and target is None:
             target = catalogue.history_distribution(history)
         ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
         per_slot = None
-        if extras is not None and extra_for is not None:
-            lookup = dict(zip(extra_for.tolist(), extras, strict=True))
-            per_slot = [lookup.get(int(p), []) for p in ranked.items]
+        per_slot = None if note_for is None else [[note_for(int(p))] for p in ranked.items]
         per_slot = _with_boost_notes(per_slot, ranked.boosts)
         texts = explain(catalogue, ranked.items, history, ranked.diversity_gain, per_slot)
         if len(ranked.items) < request.k and notice is None:
@@ -177,14 +188,28 @@ class Recommender:
 
     def _hot(self, catalogue: Catalogue, request: rq.RankRequest, *, notice: str | None = None,
              half_life_days: float = 7.0) -> Recommendations:
-        trend = trending_scores(catalogue.events, catalogue.n_items, half_life_days)
-        positions = np.flatnonzero(trend > 0)
-        notes = [[f"trending: {trend[p]:.1f} decayed interactions "
-                  f"(half-life {half_life_days:g} days)"] for p in positions]
-        scores = np.where(trend > 0, trend, -np.inf) if len(positions) >= request.k else trend
+        trend = self._trend(catalogue, half_life_days)
+
+        def note_for(position: int) -> str:
+            return (f"trending: {trend[position]:.1f} decayed interactions "
+                    f"(half-life {half_life_days:g} days)")
+
+        trending = int((trend > 0).sum())
+        scores = np.where(trend > 0, trend, -np.inf) if trending >= request.k else trend
         return self._finish(catalogue, scores, request, history=np.empty(0, dtype=np.int64),
-                            exclude=np.empty(0, dtype=np.int64), notice=notice, extras=notes,
-                            extra_for=positions)
+                            exclude=np.empty(0, dtype=np.int64), notice=notice,
+                            note_for=note_for)
+
+    def _trend(self, catalogue: Catalogue, half_life_days: float) -> np.ndarray:
+        """Trending scores, memoised on the snapshot per half-life (a few entries at most)."""
+        cache = catalogue.trend_cache
+        cached = cache.get(float(half_life_days))
+        if cached is None:
+            cached = trending_scores(catalogue.events, catalogue.n_items, half_life_days)
+            if len(cache) >= TREND_CACHE_SIZE:
+                cache.clear()
+            cache[float(half_life_days)] = cached
+        return cached
 
     def hot_items(self, k: int = 10, diversity_weight: float = 0.0, method: str = "mmr",
                   half_life_days: float = 7.0, n_candidates: int = 200) -> Recommendations:
@@ -204,7 +229,7 @@ class Recommender:
         request = self._request(catalogue, k=k, method=method, diversity_weight=diversity_weight,
                                 n_candidates=n_candidates)
         embeddings = self._text.item_embeddings(catalogue.items)
-        match = embeddings @ self._text.encode([query.strip()])[0]  # (n_items,)
+        match = embeddings @ self._text.encode_query(query.strip())  # (n_items,)
         pool = top_by(match, np.ones(catalogue.n_items, dtype=bool), request.n_candidates)
         relevance = min_max(match[pool])
         user = -1 if user_id is None else self._user_position(catalogue, user_id)
@@ -217,10 +242,12 @@ class Recommender:
             notice = f"unknown shopper {user_id!r}: results are not personalised"
         scores = np.full(catalogue.n_items, -np.inf)
         scores[pool] = relevance
-        notes = [[f"matches the query ({match[p]:.2f})"] for p in pool]
+        def note_for(position: int) -> str:
+            return f"matches the query ({match[position]:.2f})"
+
         return self._finish(catalogue, scores, request, history=history,
-                            exclude=np.empty(0, dtype=np.int64), notice=notice, extras=notes,
-                            extra_for=pool)
+                            exclude=np.empty(0, dtype=np.int64), notice=notice,
+                            note_for=note_for)
 
     def history(self, user_id: str) -> pd.DataFrame:
         """The shopper's training history: item_id, title, category, timestamp (UTC), weight."""
@@ -230,10 +257,11 @@ class Recommender:
             raise RequestError(f"unknown shopper {user_id!r}: not in this run's training data")
         rows = catalogue.events.iloc[_user_rows(catalogue, user)]
         positions = rows["item_idx"].to_numpy()
+        columns = catalogue.columns
         return pd.DataFrame({
-            ITEM_ID: catalogue.items[ITEM_ID].astype(str).to_numpy()[positions],
-            TITLE: catalogue.items[TITLE].astype(str).to_numpy()[positions],
-            CATEGORY: [catalogue.category_label(int(p)) for p in positions],
+            ITEM_ID: columns.ids[positions],
+            TITLE: columns.titles[positions],
+            CATEGORY: columns.labels[positions],
             TIMESTAMP: pd.to_datetime(rows[TIMESTAMP].to_numpy(), unit="s", utc=True),
             WEIGHT: rows[WEIGHT].to_numpy(),
         })

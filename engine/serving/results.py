@@ -34,15 +34,13 @@ class Recommendations:
 
 def item_frame(catalogue: Catalogue, positions: np.ndarray) -> pd.DataFrame:
     """rank, item_id, title, category (diversity label), price for catalogue positions."""
-    items = catalogue.items
-    prices = (items[PRICE].to_numpy(dtype=np.float64)[positions] if PRICE in items.columns
-              else np.full(len(positions), np.nan))
+    columns = catalogue.columns
     return pd.DataFrame({
         "rank": np.arange(1, len(positions) + 1),
-        ITEM_ID: items[ITEM_ID].astype(str).to_numpy()[positions],
-        TITLE: items[TITLE].astype(str).to_numpy()[positions],
-        CATEGORY: [catalogue.category_label(int(p)) for p in positions],
-        PRICE: prices,
+        ITEM_ID: columns.ids[positions],
+        TITLE: columns.titles[positions],
+        CATEGORY: columns.labels[positions],
+        PRICE: columns.prices[positions],
     })
 
 

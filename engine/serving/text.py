@@ -71,28 +71,36 @@ def item_texts(items: pd.DataFrame) -> list[str]:
 
 
 class TextIndex:
-    """Lazily built query encoder + item text embeddings, safe to share across threads."""
+    """Lazily built query encoder + item text embeddings, safe to share across threads.
+
+    Queries go through an encoder without the disk cache: each query is new, and a cache
+    lookup reads every shard. Item text (catalogue, cold start) uses the cached encoder.
+    """
 
     def __init__(self, config: EncoderConfig, stored: np.ndarray | None = None) -> None:
         self.config = config
         self._embeddings = stored
-        self._encoder: Any = None
+        self._encoders: dict[bool, Any] = {}
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
 
-    def _get_encoder(self) -> Any:
-        if self._encoder is None:
-            from engine.encoders import TextEncoder
+    def _get_encoder(self, cached: bool) -> Any:
+        with self._lock:  # build each encoder once; the encoder guards its own tokenizer
+            if cached not in self._encoders:
+                from engine.encoders import TextEncoder
 
-            self._encoder = TextEncoder(self.config)
-        return self._encoder
+                self._encoders[cached] = TextEncoder(self.config, progress=False, cache=cached)
+            return self._encoders[cached]
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), d) L2-normalised embeddings; one encode at a time across threads."""
-        with self._lock:
-            vectors = np.asarray(self._get_encoder().encode(texts), dtype=np.float32)
+    def encode(self, texts: list[str], cached: bool = True) -> np.ndarray:
+        """(len(texts), d) L2-normalised embeddings; safe from several threads at once."""
+        vectors = np.asarray(self._get_encoder(cached).encode(texts), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """(d,) embedding of one search query (never cached)."""
+        return self.encode([query], cached=False)[0]
 
     def item_embeddings(self, items: pd.DataFrame) -> np.ndarray:
         """(n_items, d) text embeddings for the catalogue, encoding only rows not yet known."""
