@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 OUT_DIR = REPO / "docs" / "benchmarks"
 N_ITEMS, N_USERS, SEED = 1_000_000, 200_000, 0
 ENCODE_SLICE = 20_000
-TRAIN_USERS = 20_000
+TRAIN_USERS = 10_000
 STAGES = ("generate", "encode", "train", "ann")
 
 
@@ -53,13 +53,16 @@ def stage_generate() -> dict[str, Any]:
 
 
 def shop_subset(n_users: int) -> tuple[Any, Any]:
-    """The full item table and the events of the first `n_users` shoppers."""
-    from engine.columns import USER_ID
+    """The full 1 M-item table (items are drawn before shoppers, so the same seed gives the
+    same items) with the events of `n_users` shoppers from the same generator."""
     from engine.data import generate_shop
 
-    items, events = generate_shop(N_ITEMS, N_USERS, seed=SEED)
-    keep = np.sort(events[USER_ID].unique())[:n_users]
-    return items, events[events[USER_ID].isin(keep)]
+    return generate_shop(N_ITEMS, n_users, seed=SEED)
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so a stage stopped by its time limit still shows how far it got."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def stage_encode() -> dict[str, Any]:
@@ -101,9 +104,12 @@ def stage_train() -> dict[str, Any]:
 
     started = time.perf_counter()
     items, events = shop_subset(TRAIN_USERS)
+    log(f"generated {len(items)} items, {len(events)} events")
     dataset = build_dataset(items, events)
+    log(f"cleaned: {len(dataset.items)} items with events")
     _, data = prepare_data(dataset, "leave-last-out", seed=SEED)
     prep = time.perf_counter() - started
+    log("split and indexed; training one epoch")
     config = TrainConfig(epochs=1, seed=SEED)
     model_config = ModelConfig(use_text=False)  # 1 M texts are not encoded here (see encode)
     net = TwoTowerNet(torch.zeros((data.n_items, 0)), torch.as_tensor(data.item_categories),
@@ -163,10 +169,13 @@ def run_stage(name: str, timeout: int) -> dict[str, Any]:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    except subprocess.TimeoutExpired:
-        return {"error": f"stopped after the {timeout} s limit"}
+    except subprocess.TimeoutExpired as exc:
+        reached = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+        return {"error": f"stopped after the {timeout} s limit",
+                "last_progress": reached[-1] if reached else ""}
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    sys.stderr.write(done.stderr)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["wall_seconds"] = round(time.perf_counter() - started, 1)
     return result

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors import safe_open
+from safetensors.numpy import save_file
 from tqdm.auto import tqdm
 
 from engine.config import EncoderConfig
@@ -90,26 +91,47 @@ def auto_pooling(model_config: Any) -> str:
 
 
 class EmbeddingCache:
-    """Shards of (sha1 keys, vectors) in one folder per model fingerprint."""
+    """Shards of (sha1 keys, vectors) in one folder per model fingerprint.
+
+    The key index is read once and then only extended with shards it has not seen, so many
+    small lookups (search queries, cold-start items) stay cheap however large the cache grows.
+    """
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._index: dict[bytes, tuple[Path, int]] = {}
+        self._indexed: set[Path] = set()
+        self._lock = threading.Lock()
 
     def shards(self) -> list[Path]:
         return sorted(self.folder.glob("shard-*.safetensors"))
 
+    def _refresh(self) -> None:
+        """Index the keys of shards written since the last look (by this or another process)."""
+        for shard in self.shards():
+            if shard in self._indexed:
+                continue
+            with safe_open(str(shard), framework="numpy") as handle:
+                keys = handle.get_tensor("keys")
+            for row, key in enumerate(keys):
+                self._index.setdefault(key.tobytes(), (shard, row))
+            self._indexed.add(shard)
+
     def lookup(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         """Cached vectors for whichever of `keys` are present."""
-        wanted, found = set(keys), {}
-        for shard in self.shards():
-            if len(found) == len(wanted):
-                break
-            arrays = load_file(str(shard))
-            for row, key in enumerate(arrays["keys"]):
-                digest = key.tobytes()
-                if digest in wanted and digest not in found:
-                    found[digest] = arrays["vectors"][row]
+        with self._lock:
+            self._refresh()
+            by_shard: dict[Path, list[tuple[bytes, int]]] = {}
+            for key in set(keys):
+                if key in self._index:
+                    shard, row = self._index[key]
+                    by_shard.setdefault(shard, []).append((key, row))
+        found: dict[bytes, np.ndarray] = {}
+        for shard, wanted in by_shard.items():
+            with safe_open(str(shard), framework="numpy") as handle:
+                vectors = handle.get_tensor("vectors")
+            found.update((key, vectors[row]) for key, row in wanted)
         return found
 
     def store(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:

@@ -73,7 +73,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
 
 
 def _list_text(page) -> str:  # noqa: ANN001 - playwright Page
-    return page.locator("#diversified-list").inner_text(timeout=60_000)
+    return page.locator("#diversified-list").inner_text(timeout=180_000)
 
 
 def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path]) -> None:
@@ -87,7 +87,7 @@ def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path]) -> 
                                              args=ARGS)
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(base + "/" + query)
-        page.wait_for_selector('[data-testid="stSlider"]', timeout=90_000)
+        page.wait_for_selector('[data-testid="stSlider"]', timeout=180_000)
         before = _list_text(page)
         assert "0.60" in page.locator('[data-testid="stSlider"]').inner_text()
         slider = page.get_by_role("slider").first
@@ -96,8 +96,8 @@ def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path]) -> 
             slider.press("ArrowRight")
         page.wait_for_function(  # the last rerun is drawn: heading shows the new alpha
             "() => document.querySelector('#diversified-list')?.innerText.includes('α = 1.00')",
-            timeout=120_000)
-        page.wait_for_function("() => location.search.includes('alpha=1.0')", timeout=30_000)
+            timeout=180_000)
+        page.wait_for_function("() => location.search.includes('alpha=1.0')", timeout=60_000)
         assert _list_text(page) != before
         page.wait_for_timeout(1500)  # let the charts finish drawing
         page.screenshot(path=str(REPO / "assets" / "screenshot-explorer.png"))
