@@ -11,7 +11,8 @@ Stages (each in its own process so each peak RSS is its own):
 - train: one epoch of sampled-softmax + logQ training on the events of a user subsample over
   the full catalogue (measured), and the full 10 M-event epoch (EXTRAPOLATED linearly);
 - ann: exact vs FAISS IVF top-200 over 1 M unit vectors in 64 dims (measured).
-Results → docs/benchmarks/large.json and the tables in docs/benchmarks/large.md.
+Results merge, stage by stage, into docs/benchmarks/large.json; docs/benchmarks/large.md
+reads them (measured vs extrapolated, and what they mean).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SCORE_BLOCK_BYTES = 256 * 2**20
 SPLIT_PARTS = ("valid", "test")
 RERANK_METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
+DEFAULT_TARGET_MIX = 0.5  # gamma: share of the catalogue prior in a calibration target
 
 
 def seen_matrix(data: TrainData, split_part: str) -> sp.csr_matrix:
@@ -62,13 +63,53 @@ def batch_size_for(n_items: int) -> int:
     return max(1, SCORE_BLOCK_BYTES // (4 * max(n_items, 1)))
 
 
+def category_prior(item_categories: np.ndarray) -> np.ndarray:
+    """(C,) the catalogue's category distribution g: the mean of the item category rows."""
+    mass = np.asarray(item_categories, dtype=np.float64).mean(axis=0)
+    total = mass.sum()
+    return mass / total if total > 0 else np.full(len(mass), 1.0 / max(len(mass), 1))
+
+
+def blend_target(history_dist: np.ndarray, prior: np.ndarray, target_mix: float) -> np.ndarray:
+    """Calibration target t = (1 − γ)·h + γ·g, rows of `history_dist` (…, C), γ = target_mix.
+
+    A short, concentrated history makes h a poor goal for a diverse list (calibrating to it
+    narrows the list); mixing in the catalogue prior g is the target DESIGN.md sets for the
+    joint loss. Rows with no history mass use g alone.
+    """
+    history = np.asarray(history_dist, dtype=np.float64)
+    empty = history.sum(axis=-1, keepdims=True) <= 0
+    history = np.where(empty, prior, history)
+    return (1.0 - target_mix) * history + target_mix * prior
+
+
+def calibration_targets(data: TrainData, users: np.ndarray, target_mix: float) -> np.ndarray:
+    """(B, C) calibration targets of `users`: their training category mix blended with g."""
+    return blend_target(data.user_category_dist(users), category_prior(data.item_categories),
+                        target_mix)
+
+
+def check_target_mix(value: object, field: str = "target_mix") -> float:
+    """γ must be a number in [0, 1] (0: the shopper's own mix, 1: the catalogue's)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ConfigError(f"{field} must be a number in [0, 1], got {value!r}")
+    if not 0.0 <= float(value) <= 1.0:  # also rejects NaN
+        raise ConfigError(f"{field} must be in [0, 1] (0 = the shopper's own category mix, "
+                          f"1 = the catalogue's), got {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class RerankSpec:
-    """A re-ranking step applied to the top-N candidates during evaluation."""
+    """A re-ranking step applied to the top-N candidates during evaluation.
+
+    `target_mix` (γ) only affects 'calibrated': its target is (1 − γ)·h_u + γ·g.
+    """
 
     method: str
     weight: float
     n_candidates: int = 200
+    target_mix: float = DEFAULT_TARGET_MIX
 
     def __post_init__(self) -> None:
         if self.method not in RERANK_METHODS:
@@ -78,6 +119,7 @@ class RerankSpec:
             raise ConfigError(f"rerank weight must be in [0, 1], got {self.weight!r}")
         if self.n_candidates < 1:
             raise ConfigError(f"n_candidates must be >= 1, got {self.n_candidates!r}")
+        check_target_mix(self.target_mix, "rerank target_mix")
 
 
 def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
@@ -113,10 +155,11 @@ def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
 
     def run(rows: np.ndarray, width: int | None = None) -> np.ndarray:
         items = candidates[rows, :width]
+        targets = calibration_targets(data, batch[rows], rerank.target_mix) \
+            if rerank.method == "calibrated" else None
         return rerank_batch(rerank.method, np.take_along_axis(scores[rows], items, axis=1),
                             items, k, rerank.weight, item_vectors=model.item_vectors(),
-                            item_categories=data.item_categories,
-                            targets=data.user_category_dist(batch[rows]))
+                            item_categories=data.item_categories, targets=targets)
 
     out = np.full((len(batch), k), -1, dtype=np.int64)
     full = np.flatnonzero((candidates >= 0).all(axis=1))
@@ -135,14 +178,19 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
                    rerank: tuple[str, float] | RerankSpec | None = None,
                    n_candidates: int = 200, users: Sequence[int] | None = None,
                    use_histories: bool = False, protocol: str = "",
-                   fit_seconds: float = 0.0) -> dict[str, Any]:
-    """Full-ranking evaluation of a fitted model; returns the evaluate JSON structure."""
+                   fit_seconds: float = 0.0,
+                   target_mix: float = DEFAULT_TARGET_MIX) -> dict[str, Any]:
+    """Full-ranking evaluation of a fitted model; returns the evaluate JSON structure.
+
+    A `(method, weight)` tuple becomes a RerankSpec with `n_candidates` and `target_mix`; a
+    RerankSpec is used as given (its own fields win).
+    """
     from engine.metrics import compute_metrics
 
     if not isinstance(k, int) or k < 1:
         raise ConfigError(f"k must be a positive integer, got {k!r}")
     if isinstance(rerank, tuple):
-        rerank = RerankSpec(rerank[0], float(rerank[1]), n_candidates)
+        rerank = RerankSpec(rerank[0], float(rerank[1]), n_candidates, target_mix)
     started = time.perf_counter()
     frame = data.test if split_part == "test" else data.valid
     eval_users, truth = data.truth(frame)
@@ -170,7 +218,8 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
     }
     if rerank is not None:
         result["rerank"] = {"method": rerank.method, "weight": rerank.weight,
-                            "n_candidates": rerank.n_candidates}
+                            "n_candidates": rerank.n_candidates,
+                            "target_mix": rerank.target_mix}
     return result
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from engine.base import BaseModel, TrainData
 from engine.errors import ConfigError, RunError
+from engine.evaluate import DEFAULT_TARGET_MIX, check_target_mix
 
 SCORE_CACHE_BYTES = 1024 * 2**20  # above this, score on the fly instead of caching
 
@@ -111,10 +112,15 @@ def sweep_points(methods: Sequence[str], weights: Sequence[float]) -> list[tuple
 
 def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float], *, k: int = 10,
           n_users: int | None = None, seed: int = 0, n_candidates: int = 200,
-          on_point: Callable[[str, float], None] | None = None) -> pd.DataFrame:
-    """One row per (method, weight): method, weight, then every metric of the harness."""
+          on_point: Callable[[str, float], None] | None = None,
+          target_mix: float = DEFAULT_TARGET_MIX) -> pd.DataFrame:
+    """One row per (method, weight): method, weight, then every metric of the harness.
+
+    `target_mix` (γ) sets the calibrated re-ranker's target (1 − γ)·h_u + γ·g.
+    """
     from engine.evaluate import RerankSpec, evaluate_model
 
+    target_mix = check_target_mix(target_mix)
     points = sweep_points(methods, weights)
     data = train_data_for(run, data)
     users = sample_users(data, n_users, seed)
@@ -124,7 +130,7 @@ def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float],
     n_candidates = safe_candidates(data, n_candidates)
     rows = []
     for method, weight in points:
-        spec = RerankSpec(method, weight, n_candidates)
+        spec = RerankSpec(method, weight, n_candidates, target_mix)
         result = evaluate_model(model, data, k=k, rerank=spec, users=users)
         rows.append({"method": method, "weight": weight, **result["metrics"],
                      "n_users": result["n_users"],

@@ -44,6 +44,23 @@ def test_train_then_evaluate_writes_the_contract_json(shop: Path, tmp_path: Path
     assert result["metrics"]["ndcg@10"] == pytest.approx(recorded["ndcg@10"])
 
 
+def test_evaluate_calibrated_with_a_target_mix(shop: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert train(shop, run, "--model", "pop") == 0
+    out = tmp_path / "eval.json"
+    base = ["evaluate", "--run", str(run), "--data", str(shop), "--json", str(out),
+            "--rerank", "calibrated", "--weight", "0.5"]
+    assert main([*base, "--target-mix", "0.25"]) == 0
+    assert json.loads(out.read_text())["rerank"]["target_mix"] == 0.25
+    capsys.readouterr()
+    for value, message in (("1.5", "--target-mix must be in [0, 1]"),
+                           ("lots", "--target-mix must be a number, got 'lots'")):
+        assert main([*base, "--target-mix", value]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]
+
+
 def test_evaluate_on_another_split_scores_from_histories(shop: Path, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture) -> None:
     run = tmp_path / "run"

@@ -59,6 +59,8 @@ def test_search_and_hot(tiny_shop, capsys, encoder_cache) -> None:  # noqa: ANN0
     (["--history", "P000,nope"], "unknown item id(s): 'nope'"),
     (["--history", ","], "expected comma-separated ids"),
     (["--categories", "Nowhere"], "unknown category ['Nowhere']"),
+    (["--target-mix", "2"], "--target-mix must be in [0, 1]"),
+    (["--target-mix", "some"], "--target-mix must be a number, got 'some'"),
 ])
 def test_recommend_bad_input(tiny_shop, capsys, extra: list[str], fragment: str) -> None:  # noqa: ANN001
     _one_error_line(capsys, ["recommend", "--run", str(tiny_shop.ease_run), "--user", "C00",
@@ -85,11 +87,34 @@ def test_sweep_writes_json(tiny_shop, capsys, tmp_path) -> None:  # noqa: ANN001
     assert [p.name for p in out.parent.iterdir()] == ["points.json"]  # no staging file left
 
 
+def test_sweep_records_the_target_mix(tiny_shop, tmp_path) -> None:  # noqa: ANN001
+    out = tmp_path / "points.json"
+    assert main(["sweep", "--run", str(tiny_shop.ease_run), "--data", str(tiny_shop.data_dir),
+                 "--methods", "calibrated", "--weights", "0,1", "--json", str(out),
+                 "--users", "20", "--target-mix", "1"]) == 0
+    assert json.loads(out.read_text())["target_mix"] == 1.0
+
+
+def test_recommend_target_mix_reaches_the_service(tiny_shop, capsys) -> None:  # noqa: ANN001
+    from engine.serve import Recommender
+
+    service = Recommender.load(tiny_shop.ease_run)
+    user = service.user_ids[0]
+    expected = service.recommend(user_id=user, k=5, method="calibrated", diversity_weight=1.0,
+                                 target_mix=1.0).table["item_id"].tolist()
+    assert main(["recommend", "--run", str(tiny_shop.ease_run), "--user", user, "--k", "5",
+                 "--method", "calibrated", "--weight", "1", "--target-mix", "1",
+                 "--json"]) == 0
+    assert [row["item_id"] for row in json.loads(capsys.readouterr().out)] == expected
+
+
 @pytest.mark.parametrize("extra, fragment", [
     (["--methods", "mmr,best"], "rerank method must be one of"),
     (["--weights", "0,...,1"], "--weights '0,...,1': give numbers like"),
     (["--weights", "0,1.5"], "rerank weight must be in [0, 1]"),
     (["--users", "many"], "--users must be an integer"),
+    (["--target-mix", "-0.5"], "--target-mix must be in [0, 1]"),
+    (["--target-mix", "nan"], "--target-mix must be a finite number"),
 ])
 def test_sweep_bad_input(tiny_shop, capsys, tmp_path, extra: list[str], fragment: str) -> None:  # noqa: ANN001
     _one_error_line(capsys, ["sweep", "--run", str(tiny_shop.ease_run), "--data",

@@ -12,7 +12,17 @@ from model_contract import TEST_ITEMS, VALID_ITEMS, tiny_train_data
 from engine.base import BaseModel, TrainData
 from engine.baselines import EASE
 from engine.errors import ConfigError
-from engine.evaluate import RerankSpec, evaluate_model, rank_users, seen_matrix, top_n
+from engine.evaluate import (
+    RerankSpec,
+    blend_target,
+    calibration_targets,
+    category_prior,
+    check_target_mix,
+    evaluate_model,
+    rank_users,
+    seen_matrix,
+    top_n,
+)
 
 EXPECTED_KEYS = {"ndcg@10", "recall@10", "precision@10", "hit@10", "mrr@10",
                  "category_coverage@10", "category_entropy@10", "ild@10",
@@ -155,7 +165,8 @@ def test_calibrated_rerank_mixes_categories_for_a_one_category_ranking() -> None
                            rerank=("calibrated", 0.9))
     assert plain["metrics"]["category_coverage@2"] == 1.0
     assert mixed["metrics"]["category_coverage@2"] == 2.0
-    assert mixed["rerank"] == {"method": "calibrated", "weight": 0.9, "n_candidates": 200}
+    assert mixed["rerank"] == {"method": "calibrated", "weight": 0.9, "n_candidates": 200,
+                              "target_mix": 0.5}
 
 
 def test_lists_longer_than_the_catalogue_are_padded() -> None:
@@ -164,3 +175,55 @@ def test_lists_longer_than_the_catalogue_are_padded() -> None:
     assert topk.shape == (data.n_users, 12)
     seen = np.array([len(h) + 1 for h in data.histories()])  # training items + one valid item
     np.testing.assert_array_equal((topk >= 0).sum(axis=1), data.n_items - seen)
+
+
+# ---- calibration target mix: t = (1 − γ)·h + γ·g -----------------------------------------
+
+def test_blend_target_by_hand() -> None:
+    history = np.array([[1.0, 0.0], [0.0, 0.0]])  # second row: no history
+    prior = np.array([0.5, 0.5])
+    np.testing.assert_allclose(blend_target(history, prior, 0.5), [[0.75, 0.25], [0.5, 0.5]])
+    np.testing.assert_allclose(blend_target(history, prior, 0.0), [[1.0, 0.0], [0.5, 0.5]])
+    np.testing.assert_allclose(blend_target(history, prior, 1.0), [[0.5, 0.5], [0.5, 0.5]])
+
+
+def test_category_prior_is_the_mean_item_row() -> None:
+    categories = np.array([[1, 0, 0], [1, 0, 0], [0, 0.5, 0.5], [0, 1, 0]], dtype=np.float32)
+    np.testing.assert_allclose(category_prior(categories), [0.5, 0.375, 0.125])
+
+
+def test_calibration_targets_on_the_tiny_catalogue() -> None:
+    data = tiny_train_data()  # four items in a, four in b: the prior is (0.5, 0.5)
+    # user 0 bought only a-items, user 4 one of each
+    np.testing.assert_allclose(calibration_targets(data, np.array([0, 4]), 0.5),
+                               [[0.75, 0.25], [0.5, 0.5]])
+    np.testing.assert_allclose(calibration_targets(data, np.array([0]), 0.0), [[1.0, 0.0]])
+
+
+@pytest.mark.parametrize(("target_mix", "expected"), [(0.0, 2), (0.5, 2), (1.0, 4)])
+def test_target_mix_moves_the_calibrated_pick(target_mix: float, expected: int) -> None:
+    data = tiny_train_data()
+    # b-items score highest; user 1 bought only a-items (0, 1, 3) and has a-item 2 unseen.
+    # γ = 0 or 0.5 leans the target to a, so item 2 wins the single slot (KL 0 or 0.94 against
+    # 3.11 for a b-item); γ = 1 aims at (0.5, 0.5), where one item of either category costs
+    # the same KL, so relevance picks b-item 4.
+    model = FixedScores(np.array([1, 0.9, 0.8, 0.7, 8, 7, 6, 5], dtype=np.float32))
+    spec = RerankSpec("calibrated", 0.9, target_mix=target_mix)
+    ranked = rank_users(model, data, np.array([1]), k=1, split_part="valid", rerank=spec)
+    assert ranked.tolist() == [[expected]]
+
+
+def test_target_mix_is_recorded_and_validated() -> None:
+    data = tiny_train_data()
+    model = FixedScores(np.arange(8, dtype=np.float32))
+    result = evaluate_model(model, data, k=2, rerank=("calibrated", 0.5), target_mix=1.0)
+    assert result["rerank"]["target_mix"] == 1.0
+    spec = RerankSpec("calibrated", 0.5, target_mix=0.0)  # a spec keeps its own mix
+    assert evaluate_model(model, data, k=2, rerank=spec,
+                          target_mix=1.0)["rerank"]["target_mix"] == 0.0
+    with pytest.raises(ConfigError, match=r"rerank target_mix must be in \[0, 1\]"):
+        RerankSpec("calibrated", 0.5, target_mix=1.5)
+    with pytest.raises(ConfigError, match="rerank target_mix must be a number"):
+        RerankSpec("calibrated", 0.5, target_mix="half")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="target_mix must be in"):
+        check_target_mix(float("nan"))

@@ -108,6 +108,9 @@ def test_unknown_or_missing_shopper_falls_back_to_trending(
     ({"n_candidates": 0}, "n_candidates must be between 1 and"),
     ({"promo_boost": float("inf")}, "promo_boost must be a finite number"),
     ({"history": "P001"}, "history must be a list of item ids"),
+    ({"target_mix": 1.5}, r"target_mix must be in \[0, 1\]"),
+    ({"target_mix": float("nan")}, r"target_mix must be in \[0, 1\]"),
+    ({"target_mix": "half"}, r"target_mix must be a number in \[0, 1\]"),
 ])
 def test_bad_requests_are_rejected(ease_service: Recommender, changes: dict,
                                    message: str) -> None:
@@ -163,6 +166,44 @@ def test_calibrated_with_a_merchandiser_target(ease_service: Recommender) -> Non
                                     diversity_weight=1.0, target={name: 1.0})
     assert (result.table["category"] == name).sum() >= 5
     assert np.isfinite(result.table["diversity_gain"]).all()
+
+
+def _calibrated_ids(service: Recommender, **changes: object) -> list[str]:
+    result = service.recommend(user_id=_first_user(service), k=10, method="calibrated",
+                               diversity_weight=1.0, **changes)
+    return result.table["item_id"].tolist()
+
+
+@pytest.mark.parametrize("target_mix", [0.0, 0.3, 1.0])
+def test_target_mix_blends_history_and_catalogue(ease_service: Recommender,
+                                                 target_mix: float) -> None:
+    # the blended target must give the same list as spelling it out as a merchandiser target
+    catalogue = ease_service.catalogue
+    position = catalogue.user_index.get_indexer([_first_user(ease_service)])[0]
+    history = catalogue.history_distribution(catalogue.user_items[position])
+    blended = (1 - target_mix) * history + target_mix * catalogue.category_prior
+    spelled = {name: float(share) for name, share in zip(ease_service.category_names, blended,
+                                                         strict=True)}
+    assert _calibrated_ids(ease_service, target_mix=target_mix) == \
+        _calibrated_ids(ease_service, target=spelled)
+
+
+def test_target_mix_default_and_explicit_target(ease_service: Recommender) -> None:
+    assert _calibrated_ids(ease_service) == _calibrated_ids(ease_service, target_mix=0.5)
+    assert _calibrated_ids(ease_service, target_mix=0.0) != \
+        _calibrated_ids(ease_service, target_mix=1.0)
+    target = {ease_service.category_names[0]: 1.0}  # a merchandiser's target stays as given
+    assert _calibrated_ids(ease_service, target=target, target_mix=0.0) == \
+        _calibrated_ids(ease_service, target=target, target_mix=1.0)
+
+
+def test_category_prior_is_the_mean_item_row(ease_service: Recommender) -> None:
+    catalogue = ease_service.catalogue
+    # one category per item here: the prior is each category's share of the items
+    assert (catalogue.item_categories.max(axis=1) == 1).all()
+    counts = np.bincount(catalogue.primary_category, minlength=len(catalogue.category_names))
+    np.testing.assert_allclose(catalogue.category_prior, counts / catalogue.n_items, rtol=1e-6)
+    assert catalogue.category_prior.sum() == pytest.approx(1.0)
 
 
 @settings(max_examples=25, deadline=None,

@@ -104,3 +104,26 @@ def test_curves_without_overlap_give_no_winner() -> None:
     grid = best_at_equal_entropy(frame)
     assert grid.empty
     assert equal_entropy_summary(grid)["winner"] is None
+
+
+def test_target_mix_changes_only_the_calibrated_rows(run_and_data) -> None:  # noqa: ANN001
+    run, dataset = run_and_data
+    own = sweep(run, dataset, ["mmr", "calibrated"], [0.0, 1.0], n_users=40, seed=3,
+                target_mix=0.0)
+    broad = sweep(run, dataset, ["mmr", "calibrated"], [0.0, 1.0], n_users=40, seed=3,
+                  target_mix=1.0)
+    metrics = ["ndcg@10", "category_entropy@10"]
+    mmr = own["method"] == "mmr"
+    pd.testing.assert_frame_equal(own.loc[mmr, metrics], broad.loc[mmr, metrics])
+    at_zero = own["weight"] == 0.0  # weight 0 is the relevance order whatever the target
+    pd.testing.assert_frame_equal(own.loc[at_zero, metrics], broad.loc[at_zero, metrics])
+    # aiming at the catalogue's mix instead of each shopper's own spreads the lists wider
+    last = (own["method"] == "calibrated") & (own["weight"] == 1.0)
+    assert broad.loc[last, "category_entropy@10"].item() > \
+        own.loc[last, "category_entropy@10"].item()
+
+
+def test_sweep_rejects_a_bad_target_mix(run_and_data) -> None:  # noqa: ANN001
+    run, dataset = run_and_data
+    with pytest.raises(ConfigError, match=r"target_mix must be in \[0, 1\]"):
+        sweep(run, dataset, ["calibrated"], [0.5], target_mix=-0.1)

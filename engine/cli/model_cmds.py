@@ -41,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--k", default="10", help="list length K")
     evaluate.add_argument("--rerank", default="none", help="none|mmr|dpp|calibrated|quota")
     evaluate.add_argument("--weight", default="0.0", help="diversity weight in [0, 1]")
+    add_target_mix_option(evaluate)
     evaluate.add_argument("--json", required=True, help="where to write the evaluation JSON")
     evaluate.set_defaults(func=run_evaluate)
 
@@ -62,6 +63,20 @@ def parse_number(value: str, option: str, kind: type = float) -> Any:
     if number != number or number in (float("inf"), float("-inf")):
         raise ConfigError(f"{option} must be a finite number, got {value!r}")
     return number
+
+
+def add_target_mix_option(parser: argparse.ArgumentParser) -> None:
+    """`--target-mix γ`: the calibrated re-ranker's target (1 − γ)·history + γ·catalogue."""
+    parser.add_argument("--target-mix", default="0.5",
+                        help="calibrated only: share of the catalogue's category mix in the "
+                             "target, in [0, 1] (0 = the shopper's own mix; default 0.5)")
+
+
+def parse_target_mix(value: str) -> float:
+    """--target-mix as a float in [0, 1], or ConfigError naming the option."""
+    from engine.evaluate import check_target_mix
+
+    return check_target_mix(parse_number(value, "--target-mix"), "--target-mix")
 
 
 def _choice(value: str, option: str, choices: tuple[str, ...]) -> str:
@@ -157,8 +172,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from engine.runs import load_run, write_evaluation
 
     k = parse_number(args.k, "--k", int)
+    target_mix = parse_target_mix(args.target_mix)
     rerank = None if args.rerank == "none" else RerankSpec(
-        args.rerank, parse_number(args.weight, "--weight"))
+        args.rerank, parse_number(args.weight, "--weight"), target_mix=target_mix)
     run = load_run(args.run)
     protocol = _choice(args.split or run.meta.get("split", "leave-last-out"), "--split", SPLITS)
     dataset = load_dataset(args.data, fmt=args.format)

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from engine.cli.model_cmds import parse_number
+from engine.cli.model_cmds import add_target_mix_option, parse_number, parse_target_mix
 from engine.errors import ConfigError, DataError
 
 SHOWN_COLUMNS = ["rank", "item_id", "title", "category", "relevance", "diversity_gain", "score"]
@@ -31,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("--categories", default=None, help="only these categories (comma-separated)")
     rec.add_argument("--include-seen", action="store_true", help="keep already-bought items")
     _list_options(rec)
+    add_target_mix_option(rec)
     rec.set_defaults(func=run_recommend)
 
     search = subparsers.add_parser("search", help="text search, personalised with --user")
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--query", required=True, help="what to look for")
     search.add_argument("--user", default=None, help="shopper id to personalise for")
     _list_options(search)
+    add_target_mix_option(search)
     search.set_defaults(func=run_search)
 
     hot = subparsers.add_parser("hot", help="trending items (time-decayed popularity)")
@@ -71,6 +73,7 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--k", default="10", help="list length K")
     sweep.add_argument("--seed", default="0", help="seed for the user sample")
     sweep.add_argument("--format", default="auto", help="dataset format (auto|csv|parquet|...)")
+    add_target_mix_option(sweep)
     sweep.set_defaults(func=run_sweep)
 
 
@@ -130,7 +133,8 @@ def run_recommend(args: argparse.Namespace) -> int:
     result = _load(args.run).recommend(
         user_id=args.user, history=_ids(args.history), k=parse_number(args.k, "--k", int),
         method=args.method, diversity_weight=parse_number(args.weight, "--weight"),
-        exclude_seen=not args.include_seen, categories=_ids(args.categories))
+        exclude_seen=not args.include_seen, categories=_ids(args.categories),
+        target_mix=parse_target_mix(args.target_mix))
     print_result(result, args.json_out)
     return 0
 
@@ -138,7 +142,8 @@ def run_recommend(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     result = _load(args.run).search(
         args.query, user_id=args.user, k=parse_number(args.k, "--k", int), method=args.method,
-        diversity_weight=parse_number(args.weight, "--weight"))
+        diversity_weight=parse_number(args.weight, "--weight"),
+        target_mix=parse_target_mix(args.target_mix))
     print_result(result, args.json_out)
     return 0
 
@@ -179,12 +184,13 @@ def run_sweep(args: argparse.Namespace) -> int:
     methods, weights = _ids(args.methods) or [], parse_weights(args.weights)
     n_users = None if args.users is None else parse_number(args.users, "--users", int)
     k = parse_number(args.k, "--k", int)
+    target_mix = parse_target_mix(args.target_mix)
     points = sweep_points(methods, weights)  # fail on a bad method before loading anything
     run = load_run(args.run)
     dataset = load_dataset(args.data, fmt=args.format)
     with tqdm(total=len(points), desc="sweep", unit="point") as bar:
         frame = sweep(run, dataset, methods, weights, k=k, n_users=n_users,
-                      seed=parse_number(args.seed, "--seed", int),
+                      seed=parse_number(args.seed, "--seed", int), target_mix=target_mix,
                       on_point=lambda method, weight: bar.update(1))
     grid = best_at_equal_entropy(frame)
     summary = equal_entropy_summary(grid)
@@ -196,6 +202,7 @@ def run_sweep(args: argparse.Namespace) -> int:
               f"(wins {summary['wins']}, entropy {summary['entropy_range']})")
     write_json_atomic(Path(args.json), {
         "run": str(run.path), "data": str(args.data), "model": run.model.name, "k": k,
+        "target_mix": target_mix,
         "n_users": int(frame["n_users"].iloc[0]) if len(frame) else 0,
         "points": frame.to_dict(orient="records"), "equal_entropy": summary,
         "equal_entropy_grid": grid.to_dict(orient="records")})

@@ -7,6 +7,7 @@ already running keeps a consistent view (the snapshot it started with) without l
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from engine.columns import DIV_CATEGORY, ITEM_ID, PRICE, PROMO, TIMESTAMP, TITLE, USER_ID, WEIGHT
+from engine.evaluate import category_prior as catalogue_prior
 
 if TYPE_CHECKING:
     from engine.runs import Run
@@ -51,6 +53,11 @@ class Catalogue:
     def category_label(self, position: int) -> str:
         """The diversity category of one item, as shown to merchandisers."""
         return str(self.columns.labels[position])
+
+    @cached_property
+    def category_prior(self) -> np.ndarray:
+        """(C,) the catalogue's category distribution (mean item row), computed once."""
+        return catalogue_prior(self.item_categories)
 
     def history_distribution(self, history: np.ndarray) -> np.ndarray:
         """(C,) category distribution of a history; the catalogue's when the history is empty."""

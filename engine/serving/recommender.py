@@ -16,6 +16,7 @@ import pandas as pd
 
 from engine.columns import CATEGORY, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
 from engine.errors import RequestError
+from engine.evaluate import DEFAULT_TARGET_MIX, blend_target
 from engine.serving import requests as rq
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.explain import explain
@@ -79,7 +80,8 @@ class Recommender:
                  n_candidates: int, categories: Sequence[str] | None = None,
                  category_boosts: Mapping[str, float] | None = None, promo_boost: float = 0.0,
                  target: Mapping[str, float] | None = None,
-                 quotas: Mapping[str, Sequence[int | None]] | None = None) -> rq.RankRequest:
+                 quotas: Mapping[str, Sequence[int | None]] | None = None,
+                 target_mix: float = DEFAULT_TARGET_MIX) -> rq.RankRequest:
         """Validate every request field against this catalogue."""
         names = catalogue.category_names
         k = rq.check_k(k, catalogue.n_items)
@@ -101,6 +103,7 @@ class Recommender:
             promo_boost=_check_boost(promo_boost),
             target=None if target is None else rq.target_vector(target, names),
             quotas=rq.quota_map(quotas, names, k, available) if quotas else None,
+            target_mix=rq.check_target_mix(target_mix),
         )
 
     def _item_positions(self, catalogue: Catalogue, item_ids: Sequence[str]) -> np.ndarray:
@@ -140,16 +143,19 @@ class Recommender:
                   category_boosts: Mapping[str, float] | None = None, promo_boost: float = 0.0,
                   target: Mapping[str, float] | None = None,
                   quotas: Mapping[str, Sequence[int | None]] | None = None,
-                  n_candidates: int = 200) -> Recommendations:
+                  n_candidates: int = 200,
+                  target_mix: float = DEFAULT_TARGET_MIX) -> Recommendations:
         """Top-k for a shopper (`user_id`) or a what-if session (`history` of item ids).
 
         An unknown shopper, or no shopper at all, gets trending items and a `notice` saying so.
+        'calibrated' aims at `target` when given, else at (1 − γ)·h + γ·g: the shopper's
+        category mix h blended with the catalogue's g by γ = `target_mix`.
         """
         catalogue = self._catalogue
         request = self._request(
             catalogue, k=k, method=method, diversity_weight=diversity_weight,
             n_candidates=n_candidates, categories=categories, category_boosts=category_boosts,
-            promo_boost=promo_boost, target=target, quotas=quotas)
+            promo_boost=promo_boost, target=target, quotas=quotas, target_mix=target_mix)
         if isinstance(history, str | bytes):
             raise RequestError("history must be a list of item ids, not one string")
         if history is not None and len(history):
@@ -170,7 +176,8 @@ class Recommender:
         """Rank, explain and package; `note_for(position)` adds a note to an item's reason."""
         target = request.target
         if request.method == "calibrated" and target is None:
-            target = catalogue.history_distribution(history)
+            target = blend_target(catalogue.history_distribution(history),
+                                  catalogue.category_prior, request.target_mix)
         ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
         per_slot = None
         per_slot = None if note_for is None else [[note_for(int(p))] for p in ranked.items]
@@ -221,13 +228,14 @@ class Recommender:
 
     def search(self, query: str, user_id: str | None = None, k: int = 10,
                diversity_weight: float = 0.0, method: str = "mmr",
-               n_candidates: int = 200) -> Recommendations:
+               n_candidates: int = 200,
+               target_mix: float = DEFAULT_TARGET_MIX) -> Recommendations:
         """Items matching a text query, blended with the shopper's affinity, diversified."""
         if not isinstance(query, str) or not query.strip():
             raise RequestError("query is empty; type a few words to search for")
         catalogue = self._catalogue
         request = self._request(catalogue, k=k, method=method, diversity_weight=diversity_weight,
-                                n_candidates=n_candidates)
+                                n_candidates=n_candidates, target_mix=target_mix)
         embeddings = self._text.item_embeddings(catalogue.items)
         match = embeddings @ self._text.encode_query(query.strip())  # (n_items,)
         pool = top_by(match, np.ones(catalogue.n_items, dtype=bool), request.n_candidates)

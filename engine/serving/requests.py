@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import RequestError
+from engine.evaluate import DEFAULT_TARGET_MIX
 
 METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
 MAX_CANDIDATES = 5000
@@ -32,6 +33,7 @@ class RankRequest:
     promo_boost: float = 0.0
     target: np.ndarray | None = None  # (C,) distribution for the calibrated re-ranker
     quotas: dict[int, Quota] | None = None  # category index -> (floor, cap)
+    target_mix: float = DEFAULT_TARGET_MIX  # calibrated target (1 - γ)·history + γ·prior
 
 
 def check_k(k: object, n_items: int) -> int:
@@ -50,6 +52,17 @@ def check_weight(weight: object) -> float:
     value = float(weight)
     if math.isnan(value) or not 0.0 <= value <= 1.0:
         raise RequestError(f"diversity_weight must be in [0, 1], got {weight}")
+    return value
+
+
+def check_target_mix(target_mix: object) -> float:
+    """The calibration target mix must be a number in [0, 1]."""
+    if isinstance(target_mix, bool) or not isinstance(target_mix, int | float | np.floating):
+        raise RequestError(f"target_mix must be a number in [0, 1], got {target_mix!r}")
+    value = float(target_mix)
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise RequestError(f"target_mix must be in [0, 1] (0 = the shopper's own category mix, "
+                           f"1 = the catalogue's), got {target_mix}")
     return value
 
 
