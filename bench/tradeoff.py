@@ -36,14 +36,22 @@ SHOWN = ("ndcg", "precision", "category_entropy", "category_coverage", "ild", "c
 OUT_DIR = REPO / "docs" / "benchmarks"
 
 
-def train_command(folder: Path, protocol: str, model: str, out: Path,
+def train_command(folder: Path | str, protocol: str, model: str, out: Path | str,
                   epochs: int | None) -> list[str]:
-    """`prism train` arguments for one run (the exact command recorded in the Markdown)."""
+    """`prism train` arguments for one run."""
     argv = ["train", "--data", str(folder), "--out", str(out), "--model", model,
             "--split", protocol, "--seed", str(SEED), "--quiet"]
     if epochs is not None and model == "twotower":
         argv += ["--epochs", str(epochs)]
     return argv
+
+
+def relative_train_command(run: Any, name: str, model: str) -> str:
+    """The `prism train` line that reproduces a run, from the repo root (what the docs show)."""
+    cap = (run.meta.get("train_config") or {}).get("epochs") if model == "twotower" else None
+    argv = train_command(f"../shared/data/{name}", DATASETS[name], model,
+                         f"runs/{name}-{model}", cap)
+    return "prism " + " ".join(argv)
 
 
 def obtain_run(folder: Path, protocol: str, model: str, args: argparse.Namespace) -> Any:
@@ -99,8 +107,10 @@ def sweep_one(dataset: Any, name: str, model: str, args: argparse.Namespace) -> 
                           target_mix=args.reference_mix).to_dict(orient="records")
     return {"dataset": name, "split": protocol, "model": model, "seed": SEED,
             "n_users": int(frame["n_users"].iloc[0]), "target_mix": args.target_mix,
-            "run": run_facts(run), "train_command": argv, "sweep_seconds": round(seconds, 1),
-            "sweep_command": sweep_command(run.path, name, args),
+            "run": run_facts(run), "trained_here": argv is not None,
+            "train_command": relative_train_command(run, name, model),
+            "sweep_command": sweep_command(name, model, args),
+            "bench_command": args.invocation, "sweep_seconds": round(seconds, 1),
             "points": frame.to_dict(orient="records"),
             "equal_entropy": equal_entropy_summary(grid),
             "equal_entropy_grid": grid.to_dict(orient="records"),
@@ -108,9 +118,10 @@ def sweep_one(dataset: Any, name: str, model: str, args: argparse.Namespace) -> 
             "reference_points": reference}
 
 
-def sweep_command(run_path: Path, name: str, args: argparse.Namespace) -> str:
+def sweep_command(name: str, model: str, args: argparse.Namespace) -> str:
+    """The `prism sweep` line giving the same table (the CLI runs the same `sweep`)."""
     users = f" --users {args.users}" if args.users else ""
-    return (f"prism sweep --run {run_path} --data ../shared/data/{name} --methods "
+    return (f"prism sweep --run runs/{name}-{model} --data ../shared/data/{name} --methods "
             f"{args.methods} --weights {args.weights} --k {K} --seed {SEED} --target-mix "
             f"{args.target_mix:g}{users} --json sweep-{name}.json")
 
@@ -170,13 +181,14 @@ def main(argv: list[str] | None = None) -> int:
         "PRISM_HOME", Path.home() / ".prism")) / "bench" / "tradeoff"))
     parser.add_argument("--out", default=str(OUT_DIR))
     args = parser.parse_args(argv)
+    args.invocation = " ".join(["python bench/tradeoff.py",
+                                *(sys.argv[1:] if argv is None else argv)])
     if args.reference_mix is not None and args.reference_mix < 0:
         args.reference_mix = None
     return run_benchmark(args)
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
-    from bench.tradeoff_report import render
     from engine.data import load_dataset
 
     rows = []
@@ -195,6 +207,123 @@ def run_benchmark(args: argparse.Namespace) -> int:
     (out / "tradeoff.md").write_text(render(results))
     print(f"wrote {out / 'tradeoff.json'} and {out / 'tradeoff.md'}")
     return 0
+
+
+def _cell(value: float) -> str:
+    return f"{value:.4f}" if abs(value) < 1 else f"{value:.3f}"
+
+
+def _points_table(points: list[dict[str, Any]]) -> list[str]:
+    columns = [f"{name}@{K}" for name in SHOWN]
+    lines = ["| method | weight | " + " | ".join(columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
+    for point in points:
+        lines.append(f"| {point['method']} | {point['weight']:g} | "
+                     + " | ".join(_cell(point[c]) for c in columns) + " |")
+    return lines
+
+
+def _monotone_lines(report: dict[str, dict[str, Any]], label: str = "") -> list[str]:
+    lines = []
+    for method, facts in report.items():
+        head = f"- {method}{label}: "
+        if facts["monotone"]:
+            lines.append(head + f"entropy rises monotonically, {facts['first']} → {facts['last']}.")
+            continue
+        drops = ", ".join(f"w {d['from']:g}→{d['to']:g} {d['change']:+.4f}" for d in facts["drops"])
+        lines.append(head + f"**entropy does not rise monotonically**: {facts['first']} at w=0, "
+                     f"peak {facts['peak']} at w={facts['peak_weight']:g}, {facts['last']} at "
+                     f"w=1 (falls at {drops}).")
+    return lines
+
+
+def _equal_entropy_lines(row: dict[str, Any]) -> list[str]:
+    summary = row["equal_entropy"]
+    if not summary["winner"]:
+        return ["The methods' entropy ranges do not overlap: no equal-entropy comparison.", ""]
+    low, high = summary["entropy_range"]
+    means = ", ".join(f"{m} {v:.4f}" for m, v in summary["mean_ndcg"].items())
+    wins = ", ".join(f"{m} {n}" for m, n in summary["wins"].items())
+    grid = row["equal_entropy_grid"]
+    methods = list(summary["mean_ndcg"])
+    lines = [f"**Best NDCG@{K} at equal entropy: {summary['winner']}** — wins {wins} of the "
+             f"{len(grid)} grid points over entropy {low:.3f}–{high:.3f} (the range every "
+             f"method reaches); mean NDCG@{K} over the grid: {means}.", "",
+             "| entropy | " + " | ".join(methods) + " | best |",
+             "|---|" + "---|" * (len(methods) + 1)]
+    for point in grid[::4] + ([grid[-1]] if (len(grid) - 1) % 4 else []):
+        lines.append(f"| {point['entropy']:.3f} | "
+                     + " | ".join(f"{point[m]:.4f}" for m in methods) + f" | {point['best']} |")
+    return lines + [""]
+
+
+def _section(row: dict[str, Any]) -> list[str]:
+    run = row["run"]
+    epochs = run["epochs_trained"]
+    cap = (run.get("train_config") or {}).get("epochs")
+    trained = (f"{epochs} epoch(s) trained (cap {cap}), " if epochs and row["model"] == "twotower"
+               else "")
+    lines = [f"### {row['model']}", "",
+             f"{row['n_users']} test users, {trained}fit {run['fit_seconds'] or 0:.0f} s, "
+             f"sweep {row['sweep_seconds']:.0f} s; calibrated target mix γ = "
+             f"{row['target_mix']:g}.", "", *_points_table(row["points"]), "",
+             "Does category entropy@10 rise with the weight?", "",
+             *_monotone_lines(row["monotone"])]
+    if row.get("reference_points"):
+        lines += _monotone_lines(row["reference_monotone"],
+                                 f" with γ = {row['reference_mix']:g} (target = own history)")
+    lines += ["", *_equal_entropy_lines(row),
+              f"Produced by `{row['bench_command']}`"
+              + ("" if row["trained_here"] else f" from the run at `{run['path']}`")
+              + "; the same run and table from the CLI:", "",
+              f"    {row['train_command']}", f"    {row['sweep_command']}", ""]
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    """Markdown: a summary, then per dataset and model the sweep table and its verdicts."""
+    rows = sorted(results["rows"], key=lambda r: (list(DATASETS).index(r["dataset"]),
+                                                  MODELS.index(r["model"])))
+    lines = ["# Accuracy–diversity trade-off: re-rankers × diversity weight", "",
+             f"Machine: {results['machine']}. Full ranking, seen items excluded, top-{K}, "
+             f"seed {SEED}; every re-ranker reorders the top-200 candidates. Regenerate with "
+             "`python bench/tradeoff.py` (`--datasets`, `--models`, `--run-ml100k`, "
+             "`--run-amazon`, `--users`, `--epochs` run parts).", "",
+             "| dataset | model | entropy rises with the weight | best NDCG@10 at equal entropy |",
+             "|---|---|---|---|"]
+    for row in rows:
+        flat = [m for m, f in row["monotone"].items() if not f["monotone"]]
+        verdict = "every method" if not flat else "not for " + ", ".join(flat)
+        lines.append(f"| {row['dataset']} ({row['split']}) | {row['model']} | {verdict} | "
+                     f"{row['equal_entropy']['winner'] or 'no overlap'} |")
+    lines.append("")
+    for dataset in DATASETS:
+        chosen = [r for r in rows if r["dataset"] == dataset]
+        if chosen:
+            lines += [f"## {dataset} ({chosen[0]['split']})", ""]
+            for row in chosen:
+                lines += _section(row)
+    return "\n".join(lines + NOTES)
+
+
+NOTES = [
+    "## Notes", "",
+    f"- Columns: ndcg/precision@{K} (binary gains), category entropy@{K} in nats, category "
+    f"coverage@{K} = distinct categories per list, ild@{K} = share of list pairs in different "
+    f"categories, catalog coverage@{K} = distinct recommended items / catalogue size.",
+    "- The calibrated re-ranker aims each list at (1 − γ)·h_u + γ·g: the shopper's training "
+    "category mix h_u blended with the catalogue's g (the mean item category row), the target "
+    "DESIGN.md sets for the joint loss. With γ = 0 (the shopper's own mix, Steck's original) "
+    "a short, concentrated history pulls the list back toward few categories as the weight "
+    "grows; the reference line per model shows that curve.",
+    "- quota is not swept: without per-category floors and caps it is MMR with nothing to "
+    "enforce (identical lists), and the evaluation has no per-shopper quotas to set.",
+    "- EASE has no item vectors, so MMR and DPP measure similarity on category rows; the "
+    "two-tower uses the cosine of its item vectors.",
+    "- Equal-entropy comparison: each method's NDCG-vs-entropy curve is interpolated on a "
+    "common grid over the entropy range all methods reach (`engine.sweep.best_at_equal_entropy`).",
+    "",
+]
 
 
 if __name__ == "__main__":

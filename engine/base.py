@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
@@ -70,6 +70,7 @@ class TrainData:
     category_names: list[str]
     item_popularity: np.ndarray  # (n_items,) training interaction counts
     text_embeddings: np.ndarray | None = None  # (n_items, d_text), L2-normalised
+    _category_dist: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def n_users(self) -> int:
@@ -123,14 +124,21 @@ class TrainData:
         return users, [groups[u] for u in users]
 
     def user_category_dist(self, users: np.ndarray | None = None) -> np.ndarray:
-        """(n_users or B, C) each user's training category distribution (rows sum to 1)."""
-        users = np.arange(self.n_users) if users is None else users
-        mass = np.zeros((self.n_users, self.item_categories.shape[1]), dtype=np.float64)
-        np.add.at(mass, self.train[USER_IDX].to_numpy(),
-                  self.item_categories[self.train[ITEM_IDX].to_numpy()])
-        mass = mass[users]
-        totals = mass.sum(axis=1, keepdims=True)
-        return np.divide(mass, totals, out=np.zeros_like(mass), where=totals > 0)
+        """(n_users or B, C) each user's training category distribution (rows sum to 1).
+
+        Computed once per TrainData (one sparse product) and reused: sweeps ask for it per point.
+        """
+        if self._category_dist is None:
+            from scipy import sparse
+
+            counts = sparse.csr_matrix(
+                (np.ones(len(self.train)), (self.train[USER_IDX], self.train[ITEM_IDX])),
+                shape=(self.n_users, self.n_items))
+            mass = np.asarray(counts @ self.item_categories.astype(np.float64))
+            totals = mass.sum(axis=1, keepdims=True)
+            self._category_dist = np.divide(mass, totals, out=np.zeros_like(mass),
+                                            where=totals > 0)
+        return self._category_dist if users is None else self._category_dist[users]
 
 
 class BaseModel(ABC):

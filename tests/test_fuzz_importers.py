@@ -35,7 +35,7 @@ from engine.columns import (
     WEIGHT,
 )
 from engine.data import Dataset, load_dataset
-from engine.errors import PrismError
+from engine.errors import DataError, PrismError
 
 # PRISM_FUZZ_EXAMPLES raises the budget for a deeper search than the quick default
 FUZZ = settings(max_examples=int(os.environ.get("PRISM_FUZZ_EXAMPLES", "30")), deadline=None,
@@ -188,16 +188,25 @@ def test_random_movielens_files(data: bytes, item: bytes) -> None:
         load_or_clear_error(folder)
 
 
-# Minimal inputs the fuzzer found (an xfail fails strictly until the cleaning code handles it).
+# Minimal inputs the fuzzer found, kept as regression tests.
 def test_huge_float_ids(tmp_path: Path) -> None:
     pd.DataFrame({ITEM_ID: [1e20], TITLE: ["x"]}).to_parquet(tmp_path / "items.parquet")
     pd.DataFrame({USER_ID: ["u"], ITEM_ID: ["1e20"]}).to_parquet(tmp_path / "events.parquet")
     load_or_clear_error(tmp_path)
 
 
-@pytest.mark.xfail(strict=True, raises=pd.errors.IntCastingNaNError,
-                   reason="engine/data/event_cleaning.py _clean_timestamps casts inf to int64")
-def test_infinite_timestamp(tmp_path: Path) -> None:
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e300", "1e25"])
+def test_out_of_range_timestamp_is_a_clear_error(tmp_path: Path, value: str) -> None:
     (tmp_path / "items.csv").write_text("item_id,title\na,x\n")
-    (tmp_path / "events.csv").write_text("user_id,item_id,timestamp\nu,a,inf\n")
-    load_or_clear_error(tmp_path)
+    (tmp_path / "events.csv").write_text(f"user_id,item_id,timestamp\nu,a,{value}\n")
+    with pytest.raises(DataError, match="timestamps that do not parse"):
+        load_dataset(tmp_path)
+
+
+def test_out_of_range_timestamp_is_counted_not_kept(tmp_path: Path) -> None:
+    (tmp_path / "items.csv").write_text("item_id,title\na,x\n")
+    (tmp_path / "events.csv").write_text(
+        "user_id,item_id,timestamp\nu,a,1700000000\nu,a,1700000100\nv,a,1e300\n")
+    dataset = load_dataset(tmp_path)
+    assert dataset.report.unparseable_timestamps == 1
+    assert dataset.events[TIMESTAMP].min() > 0

@@ -41,6 +41,9 @@ def _epoch_seconds(stamps: pd.Series) -> pd.Series:
     return seconds.astype(float)
 
 
+MAX_UNIX_SECONDS = 9.2e9  # about the year 2262, the limit of pandas datetimes
+
+
 def parse_timestamps(values: pd.Series) -> pd.Series:
     """Unix seconds as float (NaN where the value does not parse)."""
     if pd.api.types.is_datetime64_any_dtype(values):
@@ -57,6 +60,8 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
             numbers[rest] = _epoch_seconds(dates)
     if numbers.notna().any() and numbers.abs().median() > MILLISECONDS_ABOVE:
         numbers = numbers / 1000.0
+    # inf, and seconds beyond what int64 nanosecond times can hold, are not real times
+    numbers = numbers.where(numbers.abs() < MAX_UNIX_SECONDS)
     return np.floor(numbers)
 
 
