@@ -1,0 +1,97 @@
+"""Assemble docs/benchmarks.md from the per-topic results each benchmark writes.
+
+Every number in docs/benchmarks.md comes from a JSON file in docs/benchmarks/ written by the
+script named beside it; this file only gathers them, so rerunning one benchmark and then
+`python bench/report.py` refreshes the page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+PARTS = DOCS / "benchmarks"
+SECTIONS = (  # (file stem, benchmark script)
+    ("quality", "bench/quality.py"),
+    ("twotower", "bench/quality.py"),
+    ("tradeoff", "bench/tradeoff.py"),
+    ("rerank", "bench/rerank.py"),
+    ("serving", "bench/serve_latency.py, bench/load.py"),
+    ("dashboard", "bench/dashboard_speed.py"),
+    ("scoring", "bench/scoring.py"),
+    ("quantize", "bench/quantize.py"),
+    ("large", "bench/large_catalogue.py"),
+    ("gpu", "bench/gpu_check.sh"),
+)
+
+
+def _load(stem: str) -> dict[str, Any] | None:
+    path = PARTS / f"{stem}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _quality_rows(dataset: str) -> list[str]:
+    data = _load("quality") or {}
+    rows = [r for r in data.get("rows", []) if r.get("dataset") == dataset
+            and r.get("alpha") in (None, 0, 0.0) and r.get("seed") in (None, 2020)]
+    return [f"{r['model']} NDCG@10 {r['metrics']['ndcg@10']:.4f}" for r in rows]
+
+
+def headlines() -> list[str]:
+    """One line per measured headline, skipping benchmarks that have not been run."""
+    lines = []
+    for dataset in ("ml-100k", "amazon-scientific"):
+        rows = _quality_rows(dataset)
+        if rows:
+            lines.append(f"- {dataset}: " + "; ".join(rows))
+    rerank = _load("rerank")
+    if rerank:
+        one = rerank["one_list"]["500"]
+        lines.append("- re-ranking one list, N=500 → k=20 (median ms): "
+                     + ", ".join(f"{m} {v:.2f}" for m, v in one.items()))
+    dashboard = _load("dashboard")
+    if dashboard:
+        medians = {m: v["median_ms"] for m, v in dashboard["explorer"]["methods"].items()}
+        lines.append("- Explorer slider re-render (median ms): "
+                     + ", ".join(f"{m} {v:.0f}" for m, v in medians.items())
+                     + f"; Trade-off sweep over {dashboard['tradeoff']['n_shoppers']} shoppers "
+                     f"{dashboard['tradeoff']['sweep_first_s']:.2f} s first time")
+    serving = _load("serving")
+    if serving and "load" in serving:
+        load = serving["load"]
+        lines.append(f"- API load: {load['requests']} requests, {load['errors']} errors")
+    return lines
+
+
+def _demote(markdown: str) -> str:
+    """Shift headings one level down so each part sits under its own section."""
+    return "\n".join("#" + line if line.startswith("#") else line
+                     for line in markdown.splitlines())
+
+
+def build() -> str:
+    parts = ["# Benchmarks", "",
+             "Measured on this project's 2-core CPU machine unless a section says otherwise. "
+             "Each section is written by the script named in it; regenerate this page with "
+             "`python bench/report.py`.", "", "## Headlines", "", *headlines(), ""]
+    for stem, script in SECTIONS:
+        path = PARTS / f"{stem}.md"
+        if path.exists():
+            parts += [_demote(path.read_text().strip()), "",
+                      f"_Source: `docs/benchmarks/{stem}.md`, written by `{script}`._", ""]
+    return "\n".join(parts)
+
+
+def main() -> None:
+    target = DOCS / "benchmarks.md"
+    staging = target.with_suffix(".md.tmp")
+    staging.write_text(build())
+    os.replace(staging, target)
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()
