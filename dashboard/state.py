@@ -8,7 +8,6 @@ modification time, so a retrained run under the same name is picked up.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 from collections.abc import Mapping
@@ -22,7 +21,6 @@ import streamlit as st
 
 from dashboard.scenarios import ScenarioStore
 from engine import paths
-from engine.base import TrainData
 from engine.errors import RunError
 
 # ---- session-state keys (widget keys double as URL query parameters) -------------------
@@ -198,21 +196,6 @@ def _run_meta(run_dir: str) -> dict[str, Any]:
     return json.loads((Path(run_dir) / "run.json").read_text())
 
 
-class _MemoTrainData(TrainData):
-    """TrainData whose per-user category distributions are computed once.
-
-    Every sweep point asks for them twice (targets and miscalibration) and the base class
-    recomputes them over the whole training set each time; the studio sweeps many points.
-    """
-
-    _dist: np.ndarray | None = None
-
-    def user_category_dist(self, users: np.ndarray | None = None) -> np.ndarray:
-        if self._dist is None:
-            self._dist = TrainData.user_category_dist(self)
-        return self._dist.copy() if users is None else self._dist[users]
-
-
 def run_data_path(meta: Mapping[str, Any]) -> Path | None:
     """The data folder a run was trained on, when it still exists."""
     value = meta.get("data_path") or meta.get("data_dir")
@@ -246,8 +229,7 @@ def _evaluation_data(run_dir: str, stamp: float) -> tuple[Any, Any] | None:
         return None
     split, data = prepare_data(dataset, str(meta.get("split") or "leave-last-out"),
                                seed=int(meta.get("seed") or 0))
-    memo = _MemoTrainData(**{f.name: getattr(data, f.name) for f in dataclasses.fields(data)})
-    return split, memo
+    return split, data
 
 
 def evaluation_data(run: RunEntry) -> tuple[Any, Any] | None:

@@ -138,6 +138,7 @@ class TrainData:
             totals = mass.sum(axis=1, keepdims=True)
             self._category_dist = np.divide(mass, totals, out=np.zeros_like(mass),
                                             where=totals > 0)
+            self._category_dist.flags.writeable = False  # shared by every caller
         return self._category_dist if users is None else self._category_dist[users]
 
 

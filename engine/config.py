@@ -110,7 +110,7 @@ class ModelConfig(_ConfigMixin):
     use_text: bool = True
     use_id: bool = True
     use_category: bool = True
-    use_user_embedding: bool = True
+    use_user_embedding: bool = False  # on: memorises users, hurt next-item accuracy (docs)
     n_layers: int = 0  # self-attention layers over the history before pooling
     n_heads: int = 2
 

@@ -65,7 +65,7 @@ def test_recency_embedding_makes_order_matter() -> None:
 
 
 def test_user_embedding_separates_users_with_the_same_history() -> None:
-    net = make_net()
+    net = make_net(use_user_embedding=True)
     history = torch.tensor([[PAD, 0, 1, 2]] * 2)
     vecs = net.user_vectors(history, torch.tensor([0, 1]), net.item_vectors())
     assert not torch.allclose(vecs[0], vecs[1])

@@ -74,11 +74,11 @@ def tiny_data(n_users: int = 24, seed: int = 0) -> TrainData:
         text_embeddings=None)
 
 
-def fit(**train_changes) -> TwoTowerModel:
+def fit(callbacks: tuple = (), **train_changes) -> TwoTowerModel:
     settings = dict(epochs=3, batch_size=16, seed=0, device="cpu", history_len=4)
     config = TrainConfig(**{**settings, **train_changes})
     model = TwoTowerModel(ModelConfig(dim=8, use_text=False), config)
-    return model.fit(tiny_data(), callbacks=train_changes.pop("callbacks", ()))
+    return model.fit(tiny_data(), callbacks=callbacks)
 
 
 def make_trainer(validate, **changes) -> Trainer:
@@ -150,14 +150,16 @@ def test_same_seed_same_model_other_seed_other_model() -> None:
 def test_raising_alpha_raises_category_entropy_of_the_top_lists() -> None:
     data = tiny_data()
 
-    def entropy(alpha: float) -> float:
-        config = TrainConfig(alpha=alpha, diversity_loss="entropy", epochs=15, batch_size=16,
-                             lr=1e-2, patience=15, seed=0, device="cpu", history_len=4)
+    def entropy(alpha: float, **loss) -> float:
+        config = TrainConfig(alpha=alpha, epochs=15, batch_size=16, lr=1e-2, patience=15,
+                             seed=0, device="cpu", history_len=4, **loss)
         model = TwoTowerModel(ModelConfig(dim=8, use_text=False, dropout=0.0), config).fit(data)
         top = np.argsort(-model.score_users(np.arange(data.n_users)), axis=1)[:, :5]
         return float(category_entropy_at_k(top, data.item_categories, 5).mean())
 
-    assert entropy(5.0) > entropy(0.0) + 0.1
+    plain = entropy(0.0)
+    assert entropy(5.0, gamma=1.0, diversity_prior="uniform") > plain + 0.3  # KL to uniform
+    assert entropy(20.0, diversity_loss="entropy") > plain + 0.3
 
 
 def test_sampled_softmax_trains_when_the_catalogue_is_large() -> None:

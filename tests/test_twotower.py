@@ -16,8 +16,15 @@ from engine.twotower import TwoTowerModel, category_prior
 FAST = TrainConfig(epochs=3, batch_size=8, seed=0, device="cpu", history_len=5)
 
 
+class TestTwoTowerWithUserEmbeddingContract(ModelContract):
+    history_only = False
+
+    def make_model(self) -> TwoTowerModel:
+        return TwoTowerModel(ModelConfig(dim=8, use_user_embedding=True), FAST)
+
+
 class TestTwoTowerContract(ModelContract):
-    history_only = False  # learned user embeddings
+    history_only = True  # the default config has no user embeddings
 
     def make_model(self) -> TwoTowerModel:
         return TwoTowerModel(ModelConfig(dim=8), FAST)
