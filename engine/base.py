@@ -146,6 +146,10 @@ class BaseModel(ABC):
     """Interface shared by the two-tower model and the baselines."""
 
     name: str = "base"
+    # A sequential model reads the history up to the moment it predicts: the evaluation
+    # protocol scores its test part from training + validation items (as RecBole does for
+    # SASRec), while other models score from their training interactions.
+    sequential: bool = False
 
     @abstractmethod
     def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:

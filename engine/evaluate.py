@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
+from engine.columns import TIMESTAMP
 from engine.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -128,13 +130,20 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
     """(len(users), k) top-k item indices per user (-1 pads), optionally re-ranked."""
     seen = seen_matrix(data, split_part)
     histories = data.histories() if use_histories else None
+    latest = split_part == "test" and getattr(model, "sequential", False)
+    if latest:  # what the shopper really had before the test item: train + validation
+        histories = data.histories(
+            pd.concat([data.train, data.valid]).sort_values([USER_IDX, TIMESTAMP],
+                                                            kind="stable"))
     reranking = rerank is not None and rerank.method != "none"
     width = max(k, rerank.n_candidates) if reranking else k
     step = batch_size_for(data.n_items)
     blocks = []
     for start in range(0, len(users), step):
         batch = users[start:start + step]
-        if histories is not None:
+        if latest:
+            scores = model.score_histories([histories[u] for u in batch], user_idx=batch)
+        elif histories is not None:
             scores = model.score_histories([histories[u] for u in batch])
         else:
             scores = model.score_users(batch)

@@ -31,6 +31,11 @@ class TwoTowerModel(BaseModel):
 
     name = "twotower"
 
+    @property
+    def sequential(self) -> bool:  # type: ignore[override]
+        """Trained to predict the next item from the past ones (example_history="past")."""
+        return self.train_config.example_history == "past"
+
     def __init__(self, model_config: ModelConfig | None = None,
                  train_config: TrainConfig | None = None):
         self.model_config = model_config or ModelConfig()

@@ -227,3 +227,33 @@ def test_target_mix_is_recorded_and_validated() -> None:
         RerankSpec("calibrated", 0.5, target_mix="half")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="target_mix must be in"):
         check_target_mix(float("nan"))
+
+
+class NextAfterLast(FixedScores):
+    """A sequential toy: ranks first the item that follows the history's last item."""
+
+    name = "next"
+    sequential = True
+
+    def __init__(self, follow: dict[int, int], n_items: int) -> None:
+        super().__init__(np.zeros(n_items, dtype=np.float32))
+        self.follow = follow
+        self.users_seen: list[np.ndarray] = []
+
+    def score_histories(self, histories: list[np.ndarray], timestamps: Any = None,
+                        user_idx: np.ndarray | None = None) -> np.ndarray:
+        self.users_seen.append(np.asarray(user_idx))
+        scores = np.zeros((len(histories), len(self.item_scores)), dtype=np.float32)
+        for row, history in enumerate(histories):
+            scores[row, self.follow.get(int(history[-1]), 0)] = 1.0
+        return scores
+
+
+def test_sequential_models_see_the_validation_item_before_the_test_item() -> None:
+    data = tiny_train_data()
+    model = NextAfterLast(dict(zip(VALID_ITEMS, TEST_ITEMS, strict=True)), data.n_items)
+    result = evaluate_model(model, data, k=1)
+    assert result["metrics"]["hit@1"] == 1.0  # the last item read was the validation item
+    assert np.array_equal(np.concatenate(model.users_seen), np.arange(data.n_users))
+    model.sequential = False  # scored from training histories: the follower is not the target
+    assert evaluate_model(model, data, k=1)["metrics"]["hit@1"] < 1.0
