@@ -181,7 +181,7 @@ class Trainer:
                  validate: Callable[[], float] | None, device: torch.device):
         self.net, self.config, self.examples = net, config, examples
         self.validate, self.device = validate, device
-        self.user_dist = torch.as_tensor(user_category_dist, dtype=torch.float32, device=device)
+        self.user_dist = torch.tensor(user_category_dist, dtype=torch.float32, device=device)
         self.prior = torch.as_tensor(category_prior, dtype=torch.float32, device=device)
         counts = np.bincount(examples.items, minlength=net.n_items) + 1.0
         self.log_q = torch.as_tensor(np.log(counts / counts.sum()), dtype=torch.float32,
