@@ -112,3 +112,33 @@ def test_dataset_without_held_out_users_exits_2(tmp_path: Path,
     write_tables(items, events, tmp_path / "data")
     assert train(tmp_path / "data", tmp_path / "run", "--model", "pop") == 2
     assert "no user has held-out items" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("nonsense=1", "expected KEY=VALUE with KEY one of"),
+    ("dim", "expected KEY=VALUE"),
+    ("dim=big", "wrong type"),
+    ("temperature=0", "temperature"),
+])
+def test_bad_set_option_is_one_clear_line(tmp_path, capsys, setting: str, message: str) -> None:
+    from engine.cli import main
+
+    code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
+                 "--set", setting])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_set_and_random_split_preset_reach_the_configs() -> None:
+    import argparse
+
+    from engine.cli.model_cmds import build_model
+
+    args = argparse.Namespace(alpha="0.2", beta="1", seed="3", device="cpu", epochs="2",
+                              model="twotower", split="random",
+                              set=["dim=16", "use_text=false", "lr=0.01"])
+    model, configs = build_model(args)
+    assert configs["model_config"]["dim"] == 16 and configs["model_config"]["use_text"] is False
+    assert configs["train_config"]["example_history"] == "rest"  # random-split preset
+    assert configs["train_config"]["lr"] == 0.01  # --set wins over the preset
+    assert configs["train_config"]["alpha"] == 0.2

@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", default="0", help="random seed for the split and training")
     train.add_argument("--device", default="auto", help="auto|cpu|cuda")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="two-tower setting from ModelConfig/TrainConfig, repeatable "
+                            "(e.g. --set dim=128 --set use_text=false)")
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser("evaluate", help="evaluate a run folder on a dataset")
@@ -85,6 +88,44 @@ def _choice(value: str, option: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+# On a random split the "next" item is not later in time: the two-tower learns each item
+# from the shopper's other items instead (measured in docs/benchmarks/twotower.md).
+RANDOM_SPLIT_PRESET = {"example_history": "rest", "lr": 0.003}
+
+
+def _setting_value(text: str) -> Any:
+    """`true`/`false`, an int, a float, or the text itself."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_settings(pairs: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """--set KEY=VALUE pairs split into ModelConfig and TrainConfig changes."""
+    import dataclasses
+
+    from engine.config import ModelConfig, TrainConfig
+
+    model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
+    train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
+    model_changes: dict[str, Any] = {}
+    train_changes: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or key not in model_keys | train_keys:
+            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE with KEY one of "
+                              f"{', '.join(sorted(model_keys | train_keys))}")
+        target = model_changes if key in model_keys else train_changes
+        target[key] = _setting_value(value.strip())
+    return model_changes, train_changes
+
+
 def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """The unfitted model named by --model and the configs to record in run.json."""
     from engine.config import TrainConfig
@@ -96,6 +137,9 @@ def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
                                "device": args.device}
     if args.epochs is not None:
         changes["epochs"] = parse_number(args.epochs, "--epochs", int)
+    model_changes, train_changes = parse_settings(getattr(args, "set", []))
+    if getattr(args, "split", None) == "random":
+        train_changes = {**RANDOM_SPLIT_PRESET, **train_changes}
     try:
         train_config = TrainConfig(**changes)  # validates alpha/beta/epochs for every model
     except ConfigError as exc:
@@ -105,7 +149,11 @@ def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         return model_class(), {"seed": train_config.seed}
     from engine.config import ModelConfig
 
-    model_config = ModelConfig()
+    try:
+        train_config = train_config.replace(**train_changes)
+        model_config = ModelConfig(**model_changes)
+    except TypeError as exc:  # e.g. --set dim=big: a text where a number belongs
+        raise ConfigError(f"--set: a value has the wrong type ({exc})") from None
     return (model_class(model_config, train_config),
             {"model_config": model_config.to_dict(), "train_config": train_config.to_dict()})
 
