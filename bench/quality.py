@@ -22,11 +22,17 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
-MODELS = ("pop", "itemknn", "ease", "twotower")
+MODELS = ("pop", "itemknn", "ease", "twotower", "twotower:no-text")
+COLD_MAX_EVENTS = 5  # "cold-ish" test items: at most this many training interactions
+VARIANTS = {"no-text": ["use_text=false"]}  # model:variant -> extra --set options
+# Settings measured best per data set (docs/benchmarks/twotower.md); passed as --set options.
+DATASET_SETTINGS: dict[str, list[str]] = {"ml-100k": ["use_text=false", "temperature=0.1"]}
 SEED = 2020
 OUT_DIR = REPO / "docs" / "benchmarks"
 
@@ -73,36 +79,49 @@ COLUMNS = {
 }
 
 
-def build_model(name: str, alpha: float) -> Any:
-    """Default settings for every model; the two-tower takes the diversity weight alpha."""
-    from engine.registry import get_model_class
+def build_model(name: str, alpha: float, protocol: str, settings: list[str]) -> Any:
+    """The model `prism train` builds for the same options (split presets included)."""
+    from engine.cli.model_cmds import build_model as cli_build_model
 
-    if name != "twotower":
-        return get_model_class(name)()
-    from engine.config import ModelConfig, TrainConfig
-
-    return get_model_class(name)(ModelConfig(), TrainConfig(alpha=alpha, seed=SEED))
+    options = argparse.Namespace(model=name, alpha=str(alpha), beta="1", seed=str(SEED),
+                                 device="auto", epochs=None, split=protocol, set=settings)
+    return cli_build_model(options)[0]
 
 
-def run_one(dataset: Any, protocol: str, name: str, alpha: float,
-            seed: int = SEED) -> dict[str, Any]:
+def cold_subset(data: Any, max_events: int = COLD_MAX_EVENTS) -> np.ndarray:
+    """Test users whose held-out item had at most `max_events` training interactions."""
+    users, truth = data.truth(data.test)
+    counts = np.array([data.item_popularity[items].max() for items in truth])
+    return users[counts <= max_events]
+
+
+def run_one(dataset: Any, protocol: str, name: str, alpha: float, seed: int = SEED,
+            variant: str = "") -> dict[str, Any]:
     """Fit and evaluate one model on one dataset; the row written to quality.json."""
     from engine.encoders import encode_items
-    from engine.evaluate import fit_and_evaluate
+    from engine.evaluate import evaluate_model, fit_and_evaluate
 
+    settings = list(VARIANTS.get(variant, [])) + list(DATASET_SETTINGS.get(dataset.name, []))
     started = time.perf_counter()
     text = encode_items(dataset, progress=False) if name == "twotower" else None
     encode_seconds = time.perf_counter() - started
-    result = fit_and_evaluate(dataset, name, protocol, seed=seed, model=build_model(name, alpha),
+    model = build_model(name, alpha, protocol, settings)
+    result = fit_and_evaluate(dataset, name, protocol, seed=seed, model=model,
                               text_embeddings=text)
     evaluation = result.evaluation
+    cold_users = cold_subset(result.data)
+    cold = evaluate_model(result.model, result.data, users=cold_users)["metrics"]
     command = (f"prism train --data ../shared/data/{dataset.name} --out runs/{name} "
                f"--model {name} --split {protocol} --seed {seed}"
-               + (f" --alpha {alpha:g}" if name == "twotower" else ""))
-    return {"dataset": dataset.name, "split": protocol, "model": name, "seed": seed,
+               + (f" --alpha {alpha:g}" if name == "twotower" else "")
+               + "".join(f" --set {pair}" for pair in settings))
+    label = name + (f" ({variant})" if variant else "")
+    return {"dataset": dataset.name, "split": protocol, "model": label, "seed": seed,
             "alpha": alpha if name == "twotower" else None, "n_users": evaluation["n_users"],
             "metrics": evaluation["metrics"], "seconds": {**evaluation["seconds"],
                                                          "encode": round(encode_seconds, 2)},
+            "cold": {"max_training_events": COLD_MAX_EVENTS, "n_users": int(len(cold_users)),
+                     "ndcg@10": cold["ndcg@10"], "hit@10": cold["hit@10"]},
             "command": command}
 
 
@@ -130,6 +149,29 @@ def _fmt(value: Any) -> str:
                                      else str(value))
 
 
+def _model_order(label: str) -> int:
+    base = label.split(" (")[0]
+    variant = label[len(base):].strip(" ()")
+    name = f"{base}:{variant}" if variant else base
+    return MODELS.index(name) if name in MODELS else len(MODELS)
+
+
+def _cold_table(rows: list[dict[str, Any]]) -> list[str]:
+    """NDCG@10 / Hit@10 on test users whose item had few training interactions."""
+    rows = [r for r in rows if "cold" in r]
+    if not rows:
+        return []
+    limit = rows[0]["cold"]["max_training_events"]
+    lines = [f"Cold-ish test items (at most {limit} training interactions):", "",
+             "| model | users | ndcg@10 | hit@10 |", "|---|---|---|---|"]
+    for row in sorted(rows, key=lambda r: (_model_order(r["model"]), r["alpha"] or 0)):
+        label = row["model"] + (f" α={row['alpha']:g}" if row["alpha"] is not None else "")
+        cold = row["cold"]
+        lines.append(f"| {label} | {cold['n_users']} | {_fmt(cold['ndcg@10'])} | "
+                     f"{_fmt(cold['hit@10'])} |")
+    return lines + [""]
+
+
 def render(results: dict[str, Any]) -> str:
     """Markdown: one table per dataset, our rows then RecBole's, then the commands."""
     lines = ["# Recommendation quality: Prism beside RecBole", "",
@@ -143,7 +185,7 @@ def render(results: dict[str, Any]) -> str:
                   "|---|---|" + "---|" * (len(columns) + 1)]
         ours = [r for r in results["rows"]
                 if r["dataset"] == dataset and r.get("seed", SEED) == SEED]
-        for row in sorted(ours, key=lambda r: (MODELS.index(r["model"]), r["alpha"] or 0)):
+        for row in sorted(ours, key=lambda r: (_model_order(r["model"]), r["alpha"] or 0)):
             label = row["model"] + (f" α={row['alpha']:g}" if row["alpha"] is not None else "")
             cells = [_fmt(row["metrics"].get(c)) for c in columns]
             lines.append(f"| {label} | Prism | " + " | ".join(cells)
@@ -154,6 +196,7 @@ def render(results: dict[str, Any]) -> str:
                          + f" | {peer['fit']} |")
         lines += ["", "Commands (same harness through the CLI):", ""]
         lines += [f"    {row['command']}" for row in ours] + [""]
+        lines += _cold_table(ours)
     lines += _seed_spread(results["rows"]) + NOTES
     return "\n".join(lines)
 
@@ -209,10 +252,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         dataset = load_dataset(folder)
         for model in args.models.split(","):
+            model, _, variant = model.partition(":")
             alphas = [float(a) for a in args.alphas.split(",")] if model == "twotower" else [0.0]
             for alpha, seed in product(alphas, [int(x) for x in args.seeds.split(",")]):
-                row = run_one(dataset, DATASETS[name], model, alpha, seed)
-                print(f"{name} {model} alpha={alpha:g} seed={seed}: ndcg@10 "
+                row = run_one(dataset, DATASETS[name], model, alpha, seed, variant)
+                print(f"{name} {row['model']} alpha={alpha:g} seed={seed}: ndcg@10 "
                       f"{row['metrics']['ndcg@10']:.4f} fit {row['seconds']['fit']:.1f}s",
                       flush=True)
                 rows.append(row)
