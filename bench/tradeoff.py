@@ -46,9 +46,12 @@ def train_command(folder: Path | str, protocol: str, model: str, out: Path | str
     return argv
 
 
-def relative_train_command(run: Any, name: str, model: str) -> str:
+def relative_train_command(train_config: dict[str, Any] | None, name: str, model: str) -> str:
     """The `prism train` line that reproduces a run, from the repo root (what the docs show)."""
-    cap = (run.meta.get("train_config") or {}).get("epochs") if model == "twotower" else None
+    from engine.config import TrainConfig
+
+    cap = (train_config or {}).get("epochs") if model == "twotower" else None
+    cap = None if cap == TrainConfig().epochs else cap  # the default needs no flag
     argv = train_command(f"../shared/data/{name}", DATASETS[name], model,
                          f"runs/{name}-{model}", cap)
     return "prism " + " ".join(argv)
@@ -85,7 +88,7 @@ def run_facts(run: Any) -> dict[str, Any]:
 def sweep_one(dataset: Any, name: str, model: str, args: argparse.Namespace) -> dict[str, Any]:
     """Train/load one run, sweep it, and return the row stored in tradeoff.json."""
     from engine.cli.serve_cmds import parse_weights
-    from engine.sweep import best_at_equal_entropy, equal_entropy_summary, sweep
+    from engine.sweep import sweep
 
     protocol = DATASETS[name]
     run, argv = obtain_run(Path(args.data_root) / name, protocol, model, args)
@@ -99,7 +102,6 @@ def sweep_one(dataset: Any, name: str, model: str, args: argparse.Namespace) -> 
                   seed=SEED, target_mix=args.target_mix,
                   on_point=lambda m, w: print(f"  {name} {model} {m} w={w:g}", flush=True))
     seconds = time.perf_counter() - started
-    grid = best_at_equal_entropy(frame)
     reference = []
     if "calibrated" in methods and args.reference_mix is not None:
         reference = sweep(run, dataset, ["calibrated"], parse_weights(args.weights), k=K,
@@ -108,12 +110,10 @@ def sweep_one(dataset: Any, name: str, model: str, args: argparse.Namespace) -> 
     return {"dataset": name, "split": protocol, "model": model, "seed": SEED,
             "n_users": int(frame["n_users"].iloc[0]), "target_mix": args.target_mix,
             "run": run_facts(run), "trained_here": argv is not None,
-            "train_command": relative_train_command(run, name, model),
+            "train_command": relative_train_command(run.meta.get("train_config"), name, model),
             "sweep_command": sweep_command(name, model, args),
             "bench_command": args.invocation, "sweep_seconds": round(seconds, 1),
             "points": frame.to_dict(orient="records"),
-            "equal_entropy": equal_entropy_summary(grid),
-            "equal_entropy_grid": grid.to_dict(orient="records"),
             "reference_mix": args.reference_mix if reference else None,
             "reference_points": reference}
 
@@ -143,15 +143,30 @@ def monotone_report(points: list[dict[str, Any]], tolerance: float = 1e-9,
     return report
 
 
+def summarise(row: dict[str, Any]) -> None:
+    """(Re)compute a row's verdicts from its points (monotonicity, equal-entropy grid) and
+    its reproducing command, so `--render-only` follows the current code."""
+    import pandas as pd
+
+    from engine.sweep import best_at_equal_entropy, equal_entropy_summary
+
+    row["train_command"] = relative_train_command(row["run"].get("train_config"),
+                                                  row["dataset"], row["model"])
+    grid = best_at_equal_entropy(pd.DataFrame(row["points"]))
+    row["equal_entropy"] = equal_entropy_summary(grid)
+    row["equal_entropy_grid"] = grid.to_dict(orient="records")
+    row["monotone"] = monotone_report(row["points"])
+    if row["reference_points"]:
+        row["reference_monotone"] = monotone_report(row["reference_points"])
+
+
 def merge(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Old results with re-run (dataset, model) pairs replaced; written atomically."""
     old = json.loads(path.read_text()) if path.exists() else {"rows": []}
     fresh = {(r["dataset"], r["model"]) for r in rows}
     kept = [r for r in old["rows"] if (r["dataset"], r["model"]) not in fresh]
-    for row in rows:
-        row["monotone"] = monotone_report(row["points"])
-        if row["reference_points"]:
-            row["reference_monotone"] = monotone_report(row["reference_points"])
+    for row in kept + rows:
+        summarise(row)
     merged = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
               "k": K, "rows": kept + rows}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs-dir", default=str(Path(os.environ.get(
         "PRISM_HOME", Path.home() / ".prism")) / "bench" / "tradeoff"))
     parser.add_argument("--out", default=str(OUT_DIR))
+    parser.add_argument("--render-only", action="store_true",
+                        help="recompute the verdicts and the Markdown from tradeoff.json")
     args = parser.parse_args(argv)
     args.invocation = " ".join(["python bench/tradeoff.py",
                                 *(sys.argv[1:] if argv is None else argv)])
@@ -191,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
 def run_benchmark(args: argparse.Namespace) -> int:
     from engine.data import load_dataset
 
-    rows = []
-    for name in args.datasets.split(","):
+    rows: list[dict[str, Any]] = []
+    for name in [] if args.render_only else args.datasets.split(","):
         if name not in DATASETS:
             raise SystemExit(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
         folder = Path(args.data_root) / name
@@ -244,11 +261,13 @@ def _equal_entropy_lines(row: dict[str, Any]) -> list[str]:
     low, high = summary["entropy_range"]
     means = ", ".join(f"{m} {v:.4f}" for m, v in summary["mean_ndcg"].items())
     wins = ", ".join(f"{m} {n}" for m, n in summary["wins"].items())
+    ties = summary.get("ties", 0)
+    tied = f"; {ties} tied (where the methods still give the same lists)" if ties else ""
     grid = row["equal_entropy_grid"]
     methods = list(summary["mean_ndcg"])
     lines = [f"**Best NDCG@{K} at equal entropy: {summary['winner']}** — wins {wins} of the "
-             f"{len(grid)} grid points over entropy {low:.3f}–{high:.3f} (the range every "
-             f"method reaches); mean NDCG@{K} over the grid: {means}.", "",
+             f"{len(grid)} grid points over entropy {low:.3f}–{high:.3f}, the range every "
+             f"method reaches{tied}; mean NDCG@{K} over the grid: {means}.", "",
              "| entropy | " + " | ".join(methods) + " | best |",
              "|---|" + "---|" * (len(methods) + 1)]
     for point in grid[::4] + ([grid[-1]] if (len(grid) - 1) % 4 else []):
@@ -289,13 +308,17 @@ def render(results: dict[str, Any]) -> str:
              f"seed {SEED}; every re-ranker reorders the top-200 candidates. Regenerate with "
              "`python bench/tradeoff.py` (`--datasets`, `--models`, `--run-ml100k`, "
              "`--run-amazon`, `--users`, `--epochs` run parts).", "",
-             "| dataset | model | entropy rises with the weight | best NDCG@10 at equal entropy |",
-             "|---|---|---|---|"]
+             "| dataset | model | entropy rises with the weight | best NDCG@10 at equal entropy "
+             "| calibrated, γ = 0 (own history) |", "|---|---|---|---|---|"]
     for row in rows:
         flat = [m for m, f in row["monotone"].items() if not f["monotone"]]
-        verdict = "every method" if not flat else "not for " + ", ".join(flat)
+        verdict = "every method" if not flat else "**not for " + ", ".join(flat) + "**"
+        reference = (row.get("reference_monotone") or {}).get("calibrated")
+        old_way = "" if reference is None else "rises" if reference["monotone"] else (
+            f"falls: peak {reference['peak']} at w={reference['peak_weight']:g}, "
+            f"{reference['last']} at w=1")
         lines.append(f"| {row['dataset']} ({row['split']}) | {row['model']} | {verdict} | "
-                     f"{row['equal_entropy']['winner'] or 'no overlap'} |")
+                     f"{row['equal_entropy']['winner'] or 'no overlap'} | {old_way} |")
     lines.append("")
     for dataset in DATASETS:
         chosen = [r for r in rows if r["dataset"] == dataset]
@@ -316,6 +339,10 @@ NOTES = [
     "DESIGN.md sets for the joint loss. With γ = 0 (the shopper's own mix, Steck's original) "
     "a short, concentrated history pulls the list back toward few categories as the weight "
     "grows; the reference line per model shows that curve.",
+    "- The two-tower runs use the default ModelConfig/TrainConfig of engine/config.py at the "
+    "time of the run (early stopping on validation NDCG@10; the epochs trained are listed per "
+    "section); those defaults are still being tuned, so its rows move when they change. "
+    "Rerun with `--models twotower` after a change.",
     "- quota is not swept: without per-category floors and caps it is MMR with nothing to "
     "enforce (identical lists), and the evaluation has no per-shopper quotas to set.",
     "- EASE has no item vectors, so MMR and DPP measure similarity on category rows; the "

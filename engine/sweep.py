@@ -19,6 +19,8 @@ from engine.errors import ConfigError, RunError
 from engine.evaluate import DEFAULT_TARGET_MIX, check_target_mix
 
 SCORE_CACHE_BYTES = 1024 * 2**20  # above this, score on the fly instead of caching
+TIE = "tie"
+TIE_TOLERANCE = 1e-12  # NDCG differences below this are float noise
 
 
 class ScoreReplay(BaseModel):
@@ -152,7 +154,8 @@ def best_at_equal_entropy(frame: pd.DataFrame, n_grid: int = 21) -> pd.DataFrame
 
     The grid spans the entropy range every method reaches (the overlap of their curves), so
     no method is extrapolated. Methods with a single point ('none') are left out. Returns
-    columns `entropy`, one per method, and `best`; empty when the curves do not overlap.
+    columns `entropy`, one per method, and `best` (`"tie"` where the top NDCG is shared);
+    empty when the curves do not overlap.
     """
     quality, entropy = _metric_column(frame, "ndcg@"), _metric_column(frame, "category_entropy@")
     curves = {}
@@ -170,17 +173,22 @@ def best_at_equal_entropy(frame: pd.DataFrame, n_grid: int = 21) -> pd.DataFrame
     table = pd.DataFrame({"entropy": grid})
     for method, (x, y) in curves.items():
         table[method] = np.interp(grid, x, y)
-    table["best"] = table[list(curves)].idxmax(axis=1)
+    values = table[list(curves)]
+    # at weight 0 every method gives the same list: a shared maximum is nobody's win
+    shared = (values >= values.max(axis=1).to_numpy()[:, None] - TIE_TOLERANCE).sum(axis=1) > 1
+    table["best"] = values.idxmax(axis=1).where(~shared, TIE)
     return table
 
 
 def equal_entropy_summary(grid: pd.DataFrame) -> dict[str, Any]:
-    """Which method wins most grid points, and each method's mean NDCG over the grid."""
+    """Which method wins most grid points (ties count for nobody), and mean NDCG per method."""
     methods = [c for c in grid.columns if c not in ("entropy", "best")]
     if grid.empty or not methods:
-        return {"winner": None, "wins": {}, "mean_ndcg": {}, "entropy_range": None}
+        return {"winner": None, "wins": {}, "ties": 0, "mean_ndcg": {}, "entropy_range": None}
     wins = grid["best"].value_counts().reindex(methods, fill_value=0)
-    return {"winner": str(wins.idxmax()), "wins": {m: int(wins[m]) for m in methods},
+    return {"winner": str(wins.idxmax()) if wins.max() > 0 else None,
+            "wins": {m: int(wins[m]) for m in methods},
+            "ties": int((grid["best"] == TIE).sum()),
             "mean_ndcg": {m: round(float(grid[m].mean()), 5) for m in methods},
             "entropy_range": [round(float(grid["entropy"].min()), 4),
                               round(float(grid["entropy"].max()), 4)]}

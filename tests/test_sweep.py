@@ -97,6 +97,18 @@ def test_best_at_equal_entropy_interpolates_on_the_overlap() -> None:
     assert summary["entropy_range"] == [1.0, 2.0]
 
 
+def test_a_shared_best_is_a_tie_not_a_win() -> None:
+    # both curves start at the same point (weight 0 gives the same list for every method)
+    frame = pd.DataFrame({"method": ["A", "A", "B", "B"], "weight": [0, 1, 0, 1],
+                          "ndcg@10": [0.5, 0.3, 0.5, 0.4],
+                          "category_entropy@10": [1.0, 2.0, 1.0, 2.0]})
+    grid = best_at_equal_entropy(frame, n_grid=3)
+    assert grid["best"].tolist() == ["tie", "B", "B"]
+    summary = equal_entropy_summary(grid)
+    assert summary["winner"] == "B" and summary["wins"] == {"A": 0, "B": 2}
+    assert summary["ties"] == 1
+
+
 def test_curves_without_overlap_give_no_winner() -> None:
     frame = pd.DataFrame({"method": ["A", "A", "B", "B"], "weight": [0, 1, 0, 1],
                           "ndcg@10": [0.5, 0.4, 0.3, 0.2],
