@@ -13,6 +13,7 @@ tables in docs/benchmarks/quality.md are rebuilt from it.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -244,7 +245,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from engine.data import load_dataset
 
-    rows = []
     for name in args.datasets.split(","):
         folder = Path(args.data_root) / name
         if not folder.is_dir():
@@ -259,11 +259,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name} {row['model']} alpha={alpha:g} seed={seed}: ndcg@10 "
                       f"{row['metrics']['ndcg@10']:.4f} fit {row['seconds']['fit']:.1f}s",
                       flush=True)
-                rows.append(row)
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    results = merge(OUT_DIR / "quality.json", rows)
-    (OUT_DIR / "quality.md").write_text(render(results))
+                save([row])  # after every row, so a long run keeps what it measured
     return 0
+
+
+def save(rows: list[dict[str, Any]]) -> None:
+    """Merge rows into quality.json and re-render quality.md."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    with open(OUT_DIR / ".quality.lock", "w") as lock:  # parts may run side by side
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = merge(OUT_DIR / "quality.json", rows)
+        (OUT_DIR / "quality.md").write_text(render(results))
 
 
 if __name__ == "__main__":

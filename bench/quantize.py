@@ -23,6 +23,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import write_results  # noqa: E402
+
 from engine.base import BaseModel, TrainData  # noqa: E402
 from engine.config import TrainConfig  # noqa: E402
 from engine.data import load_dataset  # noqa: E402
@@ -129,9 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                "dim": int(vectors.shape[1]), "fit_seconds": round(fit_seconds, 1),
                "rows": rows}
     print(json.dumps(results, indent=2))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "quantize.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "quantize.md").write_text(render(results))
+    write_results(args.out, "quantize", results, render)
     return 0
 
 

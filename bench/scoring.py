@@ -32,6 +32,8 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import write_results  # noqa: E402
+
 from engine.base import ITEM_IDX, USER_IDX, TrainData  # noqa: E402
 from engine.config import ModelConfig, TrainConfig  # noqa: E402
 from engine.evaluate import batch_size_for, rank_users, seen_matrix, top_n  # noqa: E402
@@ -232,9 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
                "torch": torch.__version__, "threads": torch.get_num_threads(),
                "repeats": args.repeats, "load_average": load_average, "rows": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "scoring.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "scoring.md").write_text(render(results))
+    write_results(args.out, "scoring", results, render)
     return 0
 
 

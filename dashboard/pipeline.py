@@ -1,9 +1,10 @@
 """Train-and-save one run from a data folder, reporting through trainer callbacks (no `st.*`).
 
 Used by the first-start bootstrap and by the Training page's background thread. The stages
-are those of `prism train`: load the data folder, encode item text, split, fit, evaluate,
-save a run folder. The caller's callbacks receive `on_stage(name)`, the trainer's
-`on_batch_end(step, total)` and `on_epoch_end(epoch, logs)`; raising
+are `engine.pipeline.train_and_save`'s, the same as `prism train`: load the data folder,
+encode item text, split, fit, evaluate, save a run folder. The caller's callbacks receive
+`on_stage(name)`, the trainer's `on_batch_end(step, total)` and `on_epoch_end(epoch, logs)`;
+raising
 `engine.train.StopTraining` from a callback stops early and keeps the best weights.
 """
 
@@ -41,75 +42,31 @@ def twotower_available() -> bool:
     return importlib.util.find_spec("engine.twotower") is not None
 
 
-def _notify_stage(callbacks: Sequence[Any], stage: str) -> None:
-    for callback in callbacks:
-        if hasattr(callback, "on_stage"):
-            callback.on_stage(stage)
+def _train_config(spec: TrainSpec) -> Any:
+    """Small-model training settings for the dashboard's quick runs."""
+    from engine.config import TrainConfig
 
-
-def _build_model(spec: TrainSpec) -> Any:
-    """A small two-tower model (or EASE when the two-tower module is absent)."""
-    if not twotower_available():
-        from engine.baselines import EASE
-
-        return EASE()
-    from engine.config import ModelConfig, TrainConfig
-    from engine.twotower import TwoTowerModel
-
-    model_config = ModelConfig(dim=spec.dim, use_text=spec.use_text)
-    train_config = TrainConfig(alpha=spec.alpha, beta=spec.beta, epochs=spec.epochs,
-                               seed=spec.seed, device="cpu", patience=max(2, spec.epochs),
-                               batch_size=256, history_len=20)
-    return TwoTowerModel(model_config, train_config)
-
-
-def _configs(model: Any) -> dict[str, Any]:
-    """The model's configs for run.json (two-tower only; baselines have no settings here)."""
-    if not hasattr(model, "train_config"):
-        return {"seed": 0}
-    return {"model_config": model.model_config.to_dict(),
-            "train_config": model.train_config.to_dict()}
+    return TrainConfig(alpha=spec.alpha, beta=spec.beta, epochs=spec.epochs, seed=spec.seed,
+                       device="cpu", patience=max(2, spec.epochs), batch_size=256,
+                       history_len=20)
 
 
 def train_run(spec: TrainSpec, callbacks: Sequence[Any] = ()) -> Path:
-    """Load → encode → split → fit → evaluate → save; returns the run folder."""
-    from engine.config import EncoderConfig
-    from engine.data import load_dataset
-    from engine.evaluate import evaluate_model, prepare_data
-    from engine.runs import save_run
+    """Load → encode → split → fit → evaluate → save; returns the run folder.
 
-    _notify_stage(callbacks, "Loading the data")
-    dataset = load_dataset(spec.data_dir)
-    model = _build_model(spec)
-    encoder_config = EncoderConfig()
-    text = None
-    if spec.use_text and model.name == "twotower":
-        from engine.encoders import encode_items
+    A small two-tower model, or EASE when the two-tower module is absent.
+    """
+    from engine.config import EncoderConfig, ModelConfig
+    from engine.pipeline import train_and_save
 
-        _notify_stage(callbacks, f"Encoding {len(dataset.items):,} product texts")
-        text = encode_items(dataset, encoder_config, progress=False)
-    split, data = prepare_data(dataset, SPLIT_PROTOCOL, seed=spec.seed, text_embeddings=text)
-    _notify_stage(callbacks, f"Training {model.name}")
-    started = time.perf_counter()
-    model.fit(data, callbacks=callbacks)
-    fit_seconds = time.perf_counter() - started
-    _notify_stage(callbacks, "Evaluating")
-    evaluation = evaluate_model(model, data, k=10, protocol=SPLIT_PROTOCOL,
-                                fit_seconds=fit_seconds)
-    meta = {  # the same keys `prism train` records, so either kind of run reads alike
-        "dataset": dataset.name,
-        "data_path": str(Path(spec.data_dir).resolve()),
-        "split": SPLIT_PROTOCOL,
-        "seed": spec.seed,
-        "fit_seconds": round(fit_seconds, 3),
-        "encoder": encoder_config.to_dict() if text is not None else None,
-        "data_config": dataset.config.to_dict(),
-        "metrics": evaluation["metrics"],
-        **_configs(model),
-    }
-    _notify_stage(callbacks, "Saving the run")
-    return save_run(spec.out_dir, model=model, data=data, items=dataset.items, meta=meta,
-                    epochs=list(getattr(model, "logs_", [])), evaluation=evaluation)
+    twotower = twotower_available()
+    return train_and_save(
+        spec.data_dir, spec.out_dir, model_name="twotower" if twotower else "ease",
+        model_config=ModelConfig(dim=spec.dim, use_text=spec.use_text),
+        train_config=_train_config(spec),
+        encoder_config=EncoderConfig() if spec.use_text and twotower else None,
+        protocol=SPLIT_PROTOCOL, seed=spec.seed, k=10, callbacks=callbacks, progress=False,
+    ).path
 
 
 def ensure_synthetic_shop(n_items: int = TINY_SHOP["n_items"],

@@ -21,7 +21,7 @@ import streamlit as st
 
 from dashboard.scenarios import ScenarioStore
 from engine import paths
-from engine.errors import RunError
+from engine.errors import PrismError, RunError
 
 # ---- session-state keys (widget keys double as URL query parameters) -------------------
 USER, ALPHA, METHOD, K = "user", "alpha", "method", "k"
@@ -175,6 +175,17 @@ def recommender(run: RunEntry | None = None) -> Any:
     """The shared, read-only Recommender of the active run (loaded once per run version)."""
     run = run or active_run()
     return _load_recommender(str(run.path), run.stamp)
+
+
+def active_recommender() -> tuple[RunEntry, Any]:
+    """The active run and its Recommender; on a PrismError the page shows it and stops."""
+    try:
+        run = active_run()
+        return run, recommender(run)
+    except PrismError as exc:
+        st.error(str(exc))
+        st.stop()
+        raise  # st.stop() ends the script run; this line is never reached
 
 
 def add_cold_items(run: RunEntry, items: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,8 @@ def history_table(data: TrainData) -> pd.DataFrame:
     })
 
 
-def _write_json(path: Path, value: Any) -> None:
+def write_json(path: Path, value: Any) -> None:
+    """`value` as indented JSON (numpy scalars and paths as plain values) at `path`."""
     path.write_text(json.dumps(value, indent=2, sort_keys=False, default=_json_default) + "\n")
 
 
@@ -104,18 +105,18 @@ def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.D
     if vectors is not None:
         arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)
     save_file(arrays, str(folder / MODEL_TENSORS))
-    _write_json(folder / MODEL_JSON, model_meta)
+    write_json(folder / MODEL_JSON, model_meta)
     snapshot = items.reset_index(drop=True).copy()
     snapshot[DIV_CATEGORY] = div_category_labels(data.item_categories, data.category_names)
     snapshot.to_parquet(folder / ITEMS, index=False)
-    _write_json(folder / CATEGORIES, {"names": list(data.category_names)})
+    write_json(folder / CATEGORIES, {"names": list(data.category_names)})
     history_table(data).to_parquet(folder / HISTORIES, index=False)
     with open(folder / EPOCHS, "w") as handle:
         for record in epochs:
             handle.write(json.dumps(record, default=_json_default) + "\n")
     if evaluation is not None:
-        _write_json(folder / EVALUATION, evaluation)
-    _write_json(folder / RUN_JSON, {"format_version": FORMAT_VERSION, "model": model.name,
+        write_json(folder / EVALUATION, evaluation)
+    write_json(folder / RUN_JSON, {"format_version": FORMAT_VERSION, "model": model.name,
                                     "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **meta})
 
 
@@ -128,12 +129,26 @@ def save_run(out: str | Path, *, model: BaseModel, data: TrainData, items: pd.Da
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    return swap_folder(out, lambda staging: _write_contents(
+        staging, model, data, items, meta or {}, epochs, evaluation))
+
+
+def swap_folder(out: Path, fill: Callable[[Path], None], *, copy_existing: bool = False) -> Path:
+    """Build a folder in `<out>.tmp-<token>` with `fill`, then swap it into place at `out`.
+
+    With `copy_existing` the staging folder starts as a copy of `out` (an in-place update).
+    The old folder is set aside as `<out>.old-<token>` until the new one is in place, and put
+    back if anything fails (including Ctrl-C), so `out` is always whole: old or new.
+    """
     token = uuid.uuid4().hex[:8]
-    staging, retired = out.with_name(f"{out.name}.tmp-{token}"), out.with_name(
-        f"{out.name}.old-{token}")
-    staging.mkdir()
+    staging = out.with_name(f"{out.name}.tmp-{token}")
+    retired = out.with_name(f"{out.name}.old-{token}")
     try:
-        _write_contents(staging, model, data, items, meta or {}, epochs, evaluation)
+        if copy_existing:
+            shutil.copytree(out, staging)
+        else:
+            staging.mkdir()
+        fill(staging)
         if out.exists():
             os.replace(out, retired)
         os.replace(staging, out)
@@ -150,7 +165,7 @@ def write_evaluation(run_dir: str | Path, evaluation: dict[str, Any]) -> None:
     """Replace the run's eval.json atomically (the rest of the run is untouched)."""
     target = Path(run_dir) / EVALUATION
     staging = target.with_name(f"{EVALUATION}.tmp-{uuid.uuid4().hex[:8]}")
-    _write_json(staging, evaluation)
+    write_json(staging, evaluation)
     os.replace(staging, target)
 
 

@@ -15,11 +15,12 @@ from typing import Any, Self
 import numpy as np
 import torch
 
+from engine import distributed
 from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 from engine.config import ModelConfig, TrainConfig
 from engine.errors import DataError, RequestError, RunError
 from engine.model import TwoTowerNet
-from engine.train import Trainer, TrainingExamples, pad_histories, resolve_device, seed_everything
+from engine.train import TrainingExamples, pad_histories, resolve_device, seed_everything
 
 STATE_FORMAT = 1
 SCORE_CHUNK = 2048
@@ -61,9 +62,11 @@ class TwoTowerModel(BaseModel):
                                     config.example_history)
         self.train_histories_ = pad_histories(data.histories(), config.history_len)
         self.net_ = net
-        trainer = Trainer(net, config, examples, data.user_category_dist(),
-                          category_prior(data.item_categories, config.diversity_prior),
-                          self._validator(data), device)
+        # DistributedTrainer when torchrun started this process (engine/distributed.py)
+        trainer = distributed.trainer_class()(
+            net, config, examples, data.user_category_dist(),
+            category_prior(data.item_categories, config.diversity_prior),
+            self._validator(data), device)
         self.logs_ = trainer.fit(callbacks)
         self._finish()
         return self

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 RUN_NAME = "tiny"
@@ -36,6 +37,14 @@ def tiny_home() -> Path:
             os.environ.pop("PRISM_HOME", None)
         else:
             os.environ["PRISM_HOME"] = previous
+    return home
+
+
+def use_tiny_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point PRISM_HOME at the shared tiny home (offline encoders) for one test."""
+    home = tiny_home()
+    monkeypatch.setenv("PRISM_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home
 
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from dashboard_support import APP, RUN_NAME, TIMEOUT, concentrated_user, tiny_home
+from dashboard_support import APP, RUN_NAME, TIMEOUT, concentrated_user, use_tiny_home
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow
@@ -15,10 +15,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(autouse=True)
 def prism_home(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Overrides the per-test empty home: these tests share one tiny trained run."""
-    home = tiny_home()
-    monkeypatch.setenv("PRISM_HOME", str(home))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return home
+    return use_tiny_home(monkeypatch)
 
 
 def _app(**params: str) -> AppTest:

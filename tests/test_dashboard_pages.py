@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_support import APP, TIMEOUT, tiny_home
+from dashboard_support import APP, TIMEOUT, use_tiny_home
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow
@@ -18,10 +18,7 @@ PAGES = ("explorer", "tradeoff", "training", "catalogue", "search", "scenarios")
 @pytest.fixture(autouse=True)
 def prism_home(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Overrides the per-test empty home: these tests share one tiny trained run."""
-    home = tiny_home()
-    monkeypatch.setenv("PRISM_HOME", str(home))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return home
+    return use_tiny_home(monkeypatch)
 
 
 def _page(name: str) -> AppTest:

@@ -62,12 +62,7 @@ def cold_start(recommender, run: state.RunEntry) -> None:
 
 def main() -> None:
     st.title("Catalogue")
-    try:
-        run = state.active_run()
-        recommender = state.recommender(run)
-    except PrismError as exc:
-        st.error(str(exc))
-        st.stop()
+    run, recommender = state.active_recommender()
     summary(recommender, run)
     tree_col, report_col = st.columns([1.2, 1])
     with tree_col:

@@ -157,12 +157,7 @@ def main() -> None:
     st.caption("Drag α and watch relevance trade for variety — for one shopper, live.")
     for message in state.seed_from_url():
         st.warning(message, icon=":material/link:")
-    try:
-        run = state.active_run()
-        recommender = state.recommender(run)
-    except PrismError as exc:
-        st.error(str(exc))
-        st.stop()
+    run, recommender = state.active_recommender()
     controls(recommender, run)
     state.write_url()
     user = str(st.session_state[state.USER]).strip()

@@ -147,12 +147,7 @@ def main() -> None:
     st.title("Scenarios")
     st.caption("Snapshot a set-up (run, shopper sample, method, α, k, category targets) with "
                "its metrics; reload it later or compare two.")
-    try:
-        run = state.active_run()
-        recommender = state.recommender(run)
-    except PrismError as exc:
-        st.error(str(exc))
-        st.stop()
+    run, recommender = state.active_recommender()
     state.ensure_view_defaults(recommender.user_ids)
     save_form(run, recommender)
     export_current(recommender)

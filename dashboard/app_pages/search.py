@@ -48,12 +48,7 @@ def main() -> None:
     st.title("Search")
     st.caption("Type what a shopper would type. With a shopper picked, results lean toward "
                "their taste; α spreads them over categories.")
-    try:
-        run = state.active_run()
-        recommender = state.recommender(run)
-    except PrismError as exc:
-        st.error(str(exc))
-        st.stop()
+    run, recommender = state.active_recommender()
     query, user, alpha, method, k = search_controls(recommender)
     if not query.strip():
         st.info("Type a query to search the catalogue.")

@@ -35,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="two-tower setting from ModelConfig/TrainConfig, repeatable "
                             "(e.g. --set dim=128 --set use_text=false)")
-    train.set_defaults(func=run_train)
+    train.add_argument("--nproc", default="1",
+                       help="two-tower: train with N local processes (DDP via torchrun; gloo "
+                            "on CPU, NCCL on GPUs); several machines: see docs/scale.md")
+    train.set_defaults(func=run_train, train_parser=train)
 
     evaluate = subparsers.add_parser("evaluate", help="evaluate a run folder on a dataset")
     evaluate.add_argument("--run", required=True, help="run folder written by prism train")
@@ -168,24 +171,25 @@ def _encoder_config(args: argparse.Namespace) -> Any:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Load, split, (encode), fit, evaluate on the test part, write the run folder."""
-    from engine.data import load_dataset
-    from engine.encoders import encode_items
-    from engine.evaluate import evaluate_model, prepare_data
+    """Load, split, (encode), fit, evaluate on the test part, write the run folder.
+
+    Under torchrun every rank loads and fits; only rank 0 evaluates, writes and prints.
+    `--nproc N` re-launches this command through torchrun with N local processes.
+    """
+    from engine.evaluate import evaluate_model
     from engine.runs import save_run
 
+    nproc = _check_nproc(args)
     model, configs = build_model(args)
     _choice(args.device, "--device", ("auto", "cpu", "cuda"))
     protocol = _choice(args.split, "--split", SPLITS)
     encoder_config = _encoder_config(args) if args.model == "twotower" else None
     seed = parse_number(args.seed, "--seed", int)
-    dataset = load_dataset(args.data, fmt=args.format)
-    text = encode_items(dataset, encoder_config, progress=not args.quiet) \
-        if encoder_config is not None else None
-    _, data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
-    started = time.perf_counter()
-    model.fit(data, callbacks=_callbacks(args))
-    fit_seconds = time.perf_counter() - started
+    if nproc > 1:
+        return _relaunch(args, nproc)
+    dataset, data, fit_seconds = _load_and_fit(args, model, encoder_config, protocol, seed)
+    if dataset is None:  # a rank other than 0: rank 0 evaluates and writes the run
+        return 0
     evaluation = evaluate_model(model, data, protocol=protocol, fit_seconds=fit_seconds)
     meta = {"dataset": dataset.name, "data_path": str(Path(args.data).resolve()),
             "split": protocol, "seed": seed, "fit_seconds": round(fit_seconds, 3),
@@ -197,6 +201,78 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"trained {model.name} on {dataset.name} ({protocol}) in {fit_seconds:.1f}s: "
           f"{_summary(evaluation)} → {out}")
     return 0
+
+
+def _load_and_fit(args: argparse.Namespace, model: Any, encoder_config: Any, protocol: str,
+                  seed: int) -> tuple[Any, Any, float]:
+    """(dataset, data, fit seconds); dataset is None on torchrun ranks other than 0.
+
+    Inside a torchrun job each machine's local rank 0 encodes first (filling the encoder's
+    disk cache) while its other ranks wait, then read the cache.
+    """
+    from engine import distributed
+    from engine.data import load_dataset
+    from engine.encoders import encode_items
+    from engine.evaluate import prepare_data
+
+    with distributed.process_group(args.device):
+        main = distributed.is_main()
+        dataset = load_dataset(args.data, fmt=args.format)
+        text = distributed.local_main_first(lambda: encode_items(
+            dataset, encoder_config, progress=main and not args.quiet)) \
+            if encoder_config is not None else None
+        _, data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
+        started = time.perf_counter()
+        model.fit(data, callbacks=_callbacks(args) if main else [])
+        fit_seconds = time.perf_counter() - started
+    return (dataset if main else None), data, fit_seconds
+
+
+def _check_nproc(args: argparse.Namespace) -> int:
+    """--nproc as a positive integer; distributed training is for the two-tower only."""
+    from engine import distributed
+
+    nproc = parse_number(getattr(args, "nproc", "1"), "--nproc", int)
+    if nproc < 1:
+        raise ConfigError(f"--nproc must be >= 1, got {nproc}")
+    under_torchrun = distributed.launched_by_torchrun()
+    if nproc > 1 and under_torchrun:
+        raise ConfigError("--nproc cannot be combined with torchrun: torchrun's "
+                          "--nproc-per-node already sets the number of processes; drop --nproc.")
+    if (nproc > 1 or under_torchrun) and args.model != "twotower":
+        raise ConfigError(f"distributed training (--nproc, torchrun) applies to the two-tower "
+                          f"model only, not {args.model!r}; use --model twotower or drop it.")
+    return nproc
+
+
+def _relaunch(args: argparse.Namespace, nproc: int) -> int:
+    """Run this `prism train` as `nproc` processes through torch.distributed.run."""
+    from engine import distributed
+    from engine.errors import RunError
+
+    if not Path(args.data).exists():
+        raise DataError(f"--data {args.data}: no such file or folder; check the path.")
+    code = distributed.launch(nproc, _forwarded_argv(args))
+    if code != 0:
+        raise RunError(f"distributed training with {nproc} processes failed (exit status "
+                       f"{code}); the first error above says why.")
+    return 0
+
+
+def _forwarded_argv(args: argparse.Namespace) -> list[str]:
+    """`train` plus every option the user gave, except --nproc, as `--name=value` items."""
+    argv = ["train"]
+    for action in args.train_parser._actions:
+        if not action.option_strings or action.dest in ("help", "nproc"):
+            continue
+        value, flag = getattr(args, action.dest, None), action.option_strings[-1]
+        if action.nargs == 0:  # a store_true switch
+            argv += [flag] if value else []
+        elif isinstance(value, list):
+            argv += [f"{flag}={item}" for item in value]
+        elif value is not None:
+            argv.append(f"{flag}={value}")
+    return argv
 
 
 def _callbacks(args: argparse.Namespace) -> list[Any]:

@@ -8,10 +8,6 @@ in a staging copy and swapped into place, so a crash never leaves half an update
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,7 +134,14 @@ def persist(run_dir: Path, service: Recommender, catalogue: Catalogue) -> None:
     """Rewrite the run's tensors and item table in a staging copy, then swap it into place."""
     from safetensors.numpy import save_file
 
-    from engine.runs import ITEMS, MODEL_JSON, MODEL_PREFIX, MODEL_TENSORS
+    from engine.runs import (
+        ITEMS,
+        MODEL_JSON,
+        MODEL_PREFIX,
+        MODEL_TENSORS,
+        swap_folder,
+        write_json,
+    )
 
     tensors, model_meta = service.model.get_state()
     arrays = {MODEL_PREFIX + name: np.ascontiguousarray(v) for name, v in tensors.items()}
@@ -152,22 +155,13 @@ def persist(run_dir: Path, service: Recommender, catalogue: Catalogue) -> None:
     text = service._text.known(catalogue.n_items)
     if text is not None:
         arrays[TEXT_EMBEDDINGS] = np.ascontiguousarray(text, dtype=np.float32)
-    token = uuid.uuid4().hex[:8]
-    staging = run_dir.with_name(f"{run_dir.name}.tmp-{token}")
-    retired = run_dir.with_name(f"{run_dir.name}.old-{token}")
-    shutil.copytree(run_dir, staging)
-    try:
+
+    def fill(staging: Path) -> None:
         save_file(arrays, str(staging / MODEL_TENSORS))
-        (staging / MODEL_JSON).write_text(json.dumps(model_meta, indent=2, default=_plain) + "\n")
+        write_json(staging / MODEL_JSON, model_meta)
         catalogue.items.to_parquet(staging / ITEMS, index=False)
-        os.replace(run_dir, retired)
-        os.replace(staging, run_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if retired.exists() and not run_dir.exists():
-            os.replace(retired, run_dir)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
+
+    swap_folder(run_dir, fill, copy_existing=True)
     service.run.item_popularity = popularity
 
 
@@ -177,9 +171,3 @@ def _flag(value: object) -> bool:
         return value.strip().lower() in ("1", "true", "yes", "y", "t")
     return bool(value) if value == value else False  # NaN is not a promotion
 
-
-def _plain(value: object) -> object:
-    """JSON fallback for numpy scalars in model meta."""
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

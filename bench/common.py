@@ -1,0 +1,16 @@
+"""What the benchmark scripts share: writing a result as `<name>.json` plus its Markdown table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def write_results(out_dir: Path, name: str, results: dict[str, Any],
+                  render: Callable[[dict[str, Any]], str]) -> None:
+    """Write `results` to `<out_dir>/<name>.json` and `render(results)` to `<name>.md`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out_dir / f"{name}.md").write_text(render(results))

@@ -1,0 +1,92 @@
+"""Train a model from a data folder into a run folder: load, encode, split, fit, evaluate, save.
+
+One engine function behind both `prism train` and the dashboard, so every run folder records
+the same run.json keys whichever way it was trained. Progress goes through trainer callbacks:
+besides `on_batch_end` / `on_epoch_end`, a callback with `on_stage(name)` hears each stage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from engine.base import BaseModel
+from engine.config import EncoderConfig, ModelConfig, TrainConfig
+
+
+class SavedRun(NamedTuple):
+    """What `train_and_save` wrote: the run folder, its evaluation and its run.json meta."""
+
+    path: Path
+    evaluation: dict[str, Any]
+    meta: dict[str, Any]
+
+
+def build_model(model_name: str, model_config: ModelConfig | None = None,
+                train_config: TrainConfig | None = None,
+                seed: int = 0) -> tuple[BaseModel, dict[str, Any]]:
+    """The unfitted model and the configs to record in run.json (ConfigError for a bad name).
+
+    The two-tower records both configs; baselines have no settings, only the seed.
+    """
+    from engine.registry import get_model_class
+
+    model_class = get_model_class(model_name)
+    if model_name != "twotower":
+        return model_class(), {"seed": seed}
+    model_config = model_config or ModelConfig()
+    train_config = train_config or TrainConfig(seed=seed)
+    return (model_class(model_config, train_config),
+            {"model_config": model_config.to_dict(), "train_config": train_config.to_dict()})
+
+
+def notify_stage(callbacks: Sequence[Any], stage: str) -> None:
+    """Tell every callback that has `on_stage` which stage starts now."""
+    for callback in callbacks:
+        if hasattr(callback, "on_stage"):
+            callback.on_stage(stage)
+
+
+def train_and_save(data_path: str | Path, out: str | Path, *, model_name: str = "twotower",
+                   model_config: ModelConfig | None = None,
+                   train_config: TrainConfig | None = None,
+                   encoder_config: EncoderConfig | None = None,
+                   protocol: str = "leave-last-out", seed: int = 0, fmt: str = "auto",
+                   k: int = 10, callbacks: Sequence[Any] = (),
+                   progress: bool = False) -> SavedRun:
+    """Fit `model_name` on the data folder, evaluate it on the test part, save the run at `out`.
+
+    Item text is encoded only when `encoder_config` is given; `progress` shows the encoder's
+    progress bar. Raises DataError / ConfigError from loading, splitting or the configs.
+    """
+    from engine.data import load_dataset
+    from engine.evaluate import evaluate_model, prepare_data
+    from engine.runs import save_run
+
+    model, configs = build_model(model_name, model_config, train_config, seed)
+    notify_stage(callbacks, "Loading the data")
+    dataset = load_dataset(data_path, fmt=fmt)
+    text = None
+    if encoder_config is not None:
+        from engine.encoders import encode_items
+
+        notify_stage(callbacks, f"Encoding {len(dataset.items):,} product texts")
+        text = encode_items(dataset, encoder_config, progress=progress)
+    _, data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
+    notify_stage(callbacks, f"Training {model.name}")
+    started = time.perf_counter()
+    model.fit(data, callbacks=callbacks)
+    fit_seconds = time.perf_counter() - started
+    notify_stage(callbacks, "Evaluating")
+    evaluation = evaluate_model(model, data, k=k, protocol=protocol, fit_seconds=fit_seconds)
+    meta = {"dataset": dataset.name, "data_path": str(Path(data_path).resolve()),
+            "split": protocol, "seed": seed, "fit_seconds": round(fit_seconds, 3),
+            "encoder": encoder_config.to_dict() if encoder_config is not None else None,
+            "data_config": dataset.config.to_dict(),
+            "metrics": evaluation["metrics"], **configs}
+    notify_stage(callbacks, "Saving the run")
+    path = save_run(out, model=model, data=data, items=dataset.items, meta=meta,
+                    epochs=list(getattr(model, "logs_", [])), evaluation=evaluation)
+    return SavedRun(path, evaluation, meta)
