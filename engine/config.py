@@ -144,7 +144,9 @@ class TrainConfig(_ConfigMixin):
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     history_len: int = 50  # most recent items the user tower reads
-    example_history: str = "past"  # past: items before the target | rest: all other items
+    # past: items before the target | rest: all other items | user: one multi-target example
+    # per user (all of the user's items, Mult-DAE style; full softmax only)
+    example_history: str = "past"
     sampled_softmax_threshold: int = 50_000  # catalogues larger than this use sampled softmax
     num_negatives: int = 1024  # sampled negatives per batch (shared, popularity-sampled)
     eval_k: int = 10  # validation metric is NDCG@eval_k
@@ -172,8 +174,8 @@ class TrainConfig(_ConfigMixin):
         _check(self.device in {"auto", "cpu", "cuda"}, name, "device",
                "must be one of auto, cpu, cuda")
         _check(self.history_len >= 1, name, "history_len", "must be >= 1")
-        _check(self.example_history in {"past", "rest"}, name, "example_history",
-               "must be past or rest")
+        _check(self.example_history in {"past", "rest", "user"}, name, "example_history",
+               "must be past, rest or user")
         _check(self.sampled_softmax_threshold >= 1, name, "sampled_softmax_threshold",
                "must be >= 1")
         _check(self.num_negatives >= 1, name, "num_negatives", "must be >= 1")

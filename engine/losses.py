@@ -33,6 +33,17 @@ def relevance_loss(
     return weighted_mean(nll, weights)
 
 
+def multinomial_relevance_loss(logits: torch.Tensor, target_weights: torch.Tensor) -> torch.Tensor:
+    """Multi-target L_r: mean over users of -sum_i w_ui log p_u(i) / sum_i w_ui.
+
+    logits (B, n_items); target_weights (B, n_items) event weights of each user's items
+    (zero elsewhere). With one target per row this equals `relevance_loss`.
+    """
+    log_p = logits.float().log_softmax(dim=-1)  # (B, n_items)
+    per_user = -(log_p * target_weights).sum(-1) / target_weights.sum(-1).clamp_min(EPS)
+    return per_user.mean()
+
+
 def logq_correct(logits: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     """Subtract the log sampling probability so sampled softmax estimates the full one.
 

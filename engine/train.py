@@ -173,6 +173,46 @@ class TrainingExamples:
                 "targets": self.items[rows], "weights": self.weights[rows]}
 
 
+class UserExamples:
+    """One example per user (multinomial, as in Mult-DAE): all of the user's training items.
+
+    The input is the user's last `history_len` items (the user tower's dropout hides some of
+    them); the target is the user's whole weighted item set, so one softmax over the catalogue
+    scores every item the user chose. Rows are users; needs the full softmax.
+    """
+
+    def __init__(self, users: np.ndarray, items: np.ndarray, weights: np.ndarray,
+                 history_len: int, n_items: int):
+        self.items, self.event_weights = items, weights.astype(np.float32)
+        self.history_len, self.n_items = history_len, n_items
+        first = np.r_[True, users[1:] != users[:-1]] if len(users) else np.zeros(0, bool)
+        self.start = np.flatnonzero(first)  # (U,) first row of each user
+        self.end = np.r_[self.start[1:], len(users)]  # (U,) one past the last row
+        self.users = users[self.start]  # (U,) user index of each example
+        self.weights = np.ones(len(self.users), np.float32)  # L_r is a plain mean over users
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def batch(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        histories = [self.items[self.start[r]:self.end[r]] for r in rows]
+        targets = np.zeros((len(rows), self.n_items), dtype=np.float32)  # (B, n_items)
+        for out, r in enumerate(rows):
+            span = slice(self.start[r], self.end[r])
+            np.add.at(targets[out], self.items[span], self.event_weights[span])
+        return {"history": pad_histories(histories, self.history_len),
+                "users": self.users[rows], "target_weights": targets}
+
+
+def make_examples(users: np.ndarray, items: np.ndarray, weights: np.ndarray,
+                  history_len: int, mode: str, n_items: int
+                  ) -> TrainingExamples | UserExamples:
+    """Training examples for `TrainConfig.example_history` (past | rest | user)."""
+    if mode == "user":
+        return UserExamples(users, items, weights, history_len, n_items)
+    return TrainingExamples(users, items, weights, history_len, mode)
+
+
 class Trainer:
     """Mini-batch AdamW with early stopping on a validation score (higher is better)."""
 
@@ -187,6 +227,11 @@ class Trainer:
         self.log_q = torch.as_tensor(np.log(counts / counts.sum()), dtype=torch.float32,
                                      device=device)  # (n_items,) sampling log-probabilities
         self.sampled = net.n_items > config.sampled_softmax_threshold
+        if self.sampled and isinstance(examples, UserExamples):
+            raise ConfigError(
+                f"TrainConfig.example_history: 'user' needs the full softmax, but the catalogue "
+                f"has {net.n_items:,} items (> sampled_softmax_threshold "
+                f"{config.sampled_softmax_threshold:,}); use past or rest.")
         self.generator = torch.Generator(device=device).manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
         self.optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,
@@ -270,8 +315,11 @@ class Trainer:
                 relevance = losses.sampled_relevance_loss(logits, batch["weights"])
             else:
                 logits, _ = self.net(batch["history"], batch["users"], self._id_keep())
-                candidates, relevance = None, losses.relevance_loss(
-                    logits, batch["targets"], batch["weights"])
+                candidates = None
+                if "target_weights" in batch:
+                    relevance = losses.multinomial_relevance_loss(logits, batch["target_weights"])
+                else:
+                    relevance = losses.relevance_loss(logits, batch["targets"], batch["weights"])
         diversity = relevance.new_zeros(())
         if self.config.alpha > 0:
             diversity = self._diversity(logits, batch, candidates)

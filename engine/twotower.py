@@ -20,7 +20,7 @@ from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 from engine.config import ModelConfig, TrainConfig
 from engine.errors import DataError, RequestError, RunError
 from engine.model import TwoTowerNet
-from engine.train import TrainingExamples, pad_histories, resolve_device, seed_everything
+from engine.train import make_examples, pad_histories, resolve_device, seed_everything
 
 STATE_FORMAT = 1
 SCORE_CHUNK = 2048
@@ -57,9 +57,9 @@ class TwoTowerModel(BaseModel):
         net = _build_net(data.text_embeddings, data.item_categories, data.n_users,
                          config.history_len, self.model_config).to(device)
         train = data.train
-        examples = TrainingExamples(train[USER_IDX].to_numpy(), train[ITEM_IDX].to_numpy(),
-                                    train["weight"].to_numpy(), config.history_len,
-                                    config.example_history)
+        examples = make_examples(train[USER_IDX].to_numpy(), train[ITEM_IDX].to_numpy(),
+                                 train["weight"].to_numpy(), config.history_len,
+                                 config.example_history, data.n_items)
         self.train_histories_ = pad_histories(data.histories(), config.history_len)
         self.net_ = net
         # DistributedTrainer when torchrun started this process (engine/distributed.py)

@@ -139,6 +139,8 @@ def test_set_and_random_split_preset_reach_the_configs() -> None:
                               set=["dim=16", "use_text=false", "lr=0.01"])
     model, configs = build_model(args)
     assert configs["model_config"]["dim"] == 16 and configs["model_config"]["use_text"] is False
-    assert configs["train_config"]["example_history"] == "rest"  # random-split preset
+    assert configs["train_config"]["example_history"] == "user"  # random-split preset
+    assert configs["model_config"]["dropout"] == 0.5
     assert configs["train_config"]["lr"] == 0.01  # --set wins over the preset
+    assert configs["train_config"]["epochs"] == 2  # and so does --epochs
     assert configs["train_config"]["alpha"] == 0.2

@@ -150,12 +150,17 @@ def test_a_stop_request_ends_every_rank_after_the_epoch(
     assert [log["epoch"] for log in model.logs_] == [1]
 
 
-def test_two_gloo_processes_match_one_process(shop: Path, tmp_path: Path,
+@pytest.mark.parametrize("split", [
+    [],  # leave-last-out: one example per event
+    ["--split", "random", "--set", "batch_size=16"],  # one multi-target example per user
+])
+def test_two_gloo_processes_match_one_process(shop: Path, tmp_path: Path, split: list[str],
                                              capfd: pytest.CaptureFixture) -> None:
     runs = tmp_path / "runs"
     common = ["train", "--data", str(shop), "--epochs", "2", "--alpha", "0.5", "--device",
               "cpu", "--quiet", "--set", "dim=16", "--set", "dropout=0", "--set",
-              "batch_size=70"]  # 841 examples: the last global batch has 1 row for 2 ranks
+              "batch_size=70",  # 841 examples: the last global batch has 1 row for 2 ranks
+              *split]
     assert main([*common, "--out", str(runs / "single")]) == 0
     assert main([*common, "--out", str(runs / "ddp"), "--nproc", "2"]) == 0
     assert capfd.readouterr().out.count("trained twotower") == 2  # rank 0 alone reports

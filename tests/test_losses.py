@@ -30,6 +30,23 @@ def test_relevance_loss_weights_events() -> None:
     assert loss.item() == pytest.approx(expected, abs=1e-6)
 
 
+def test_multinomial_loss_averages_each_users_weighted_targets() -> None:
+    logits = t([[0.0, math.log(3.0), 0.0], [0.0, 0.0, 0.0]])  # p = (.2, .6, .2), uniform
+    weights = t([[1.0, 3.0, 0.0], [0.0, 0.0, 2.0]])
+    first = (-math.log(0.2) + 3 * -math.log(0.6)) / 4
+    expected = (first + -math.log(1 / 3)) / 2  # a plain mean over users
+    loss = losses.multinomial_relevance_loss(logits, weights)
+    assert loss.item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_multinomial_loss_with_one_target_per_row_is_the_relevance_loss() -> None:
+    logits = torch.randn(4, 6, generator=torch.Generator().manual_seed(0))
+    targets = torch.tensor([0, 3, 5, 1])
+    one_hot = torch.nn.functional.one_hot(targets, 6).float()
+    torch.testing.assert_close(losses.multinomial_relevance_loss(logits, one_hot),
+                               losses.relevance_loss(logits, targets))
+
+
 def test_logq_correction_subtracts_log_sampling_probability() -> None:
     corrected = losses.sampled_logits(
         pos_logits=t([2.0]), neg_logits=t([[1.0, 3.0]]),

@@ -22,6 +22,7 @@ from engine.train import (
     StopTraining,
     Trainer,
     TrainingExamples,
+    UserExamples,
     pad_histories,
     resolve_device,
     tensorboard_logger,
@@ -47,6 +48,33 @@ def test_rest_histories_are_the_users_other_items() -> None:
 def test_rest_histories_keep_the_most_recent_items_when_too_long() -> None:
     examples = TrainingExamples(np.zeros(4, int), np.array([1, 2, 3, 4]), np.ones(4), 2, "rest")
     np.testing.assert_array_equal(examples.histories(np.array([0, 2])), [[3, 4], [2, 4]])
+
+
+def test_user_examples_hold_each_users_whole_weighted_item_set() -> None:
+    examples = UserExamples(USERS, ITEMS, np.array([1.0, 2.0, 1.0, 1.0, 3.0]), history_len=2,
+                            n_items=10)
+    assert len(examples) == 2
+    batch = examples.batch(np.array([1, 0]))
+    np.testing.assert_array_equal(batch["history"], [[8, 9], [6, 7]])  # the last two items
+    np.testing.assert_array_equal(batch["users"], [1, 0])
+    expected = np.zeros((2, 10), np.float32)
+    expected[0, [8, 9]] = [1.0, 3.0]
+    expected[1, [5, 6, 7]] = [1.0, 2.0, 1.0]  # every item, not only the visible history
+    np.testing.assert_array_equal(batch["target_weights"], expected)
+
+
+def test_user_examples_train_a_model_that_prefers_the_users_main_category() -> None:
+    data = tiny_data()
+    model = fit(example_history="user", epochs=30, batch_size=8, lr=1e-2, patience=30)
+    scores = model.score_users(np.arange(data.n_users))
+    main = scores[:, :6].mean(1)  # category A, where every user buys most
+    other = scores[:, 6:].mean(1)
+    assert (main > other).mean() > 0.9
+
+
+def test_user_examples_refuse_the_sampled_softmax() -> None:
+    with pytest.raises(ConfigError, match="example_history.*full softmax"):
+        fit(example_history="user", sampled_softmax_threshold=4)
 
 
 def test_pad_histories_right_aligns_the_most_recent_items() -> None:
