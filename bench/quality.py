@@ -28,16 +28,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import DATASET_SETTINGS  # noqa: E402
+
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 MODELS = ("pop", "itemknn", "ease", "twotower", "twotower:no-text")
 COLD_MAX_EVENTS = 5  # "cold-ish" test items: at most this many training interactions
 MIN_COLD_USERS = 50  # fewer cold-ish test users than this (ML-100K has 1): no table
 VARIANTS = {"no-text": ["use_text=false"]}  # model:variant -> extra --set options
-# Settings measured best per data set (docs/benchmarks/twotower.md); passed as --set options.
-# ML-100K: titles alone carry little; films carry several genres each and the catalogue's
-# genre prior is Drama/Comedy-heavy, so the diversity target mixes in a uniform prior.
-DATASET_SETTINGS: dict[str, list[str]] = {
-    "ml-100k": ["use_text=false", "diversity_prior=uniform"]}
 SEED = 2020
 OUT_DIR = REPO / "docs" / "benchmarks"
 

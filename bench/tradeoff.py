@@ -5,8 +5,9 @@
     python bench/tradeoff.py --run-amazon RUN_DIR --users 2000  # reuse a trained run
 
 ML-100K: random 8:1:1 split, Amazon-Scientific: leave-last-out, both with seed 2020. Each run
-is trained through `prism train` (default ModelConfig/TrainConfig; `--epochs` caps the
-two-tower) or loaded, then `engine.sweep.sweep` evaluates methods × weights on the test users.
+is trained through `prism train` (default ModelConfig/TrainConfig plus the data set's
+settings in bench/common.py; `--epochs` caps the two-tower) or loaded, then
+`engine.sweep.sweep` evaluates methods × weights on the test users.
 Results merge into docs/benchmarks/tradeoff.json (re-run (dataset, model) pairs replace their
 old rows) and docs/benchmarks/tradeoff.md is rebuilt from it.
 """
@@ -24,6 +25,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from common import DATASET_SETTINGS  # noqa: E402
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 RUN_FLAGS = {"ml-100k": "run_ml100k", "amazon-scientific": "run_amazon"}
@@ -43,6 +46,9 @@ def train_command(folder: Path | str, protocol: str, model: str, out: Path | str
             "--split", protocol, "--seed", str(SEED), "--quiet"]
     if epochs is not None and model == "twotower":
         argv += ["--epochs", str(epochs)]
+    if model == "twotower":
+        for pair in DATASET_SETTINGS.get(Path(folder).name, []):
+            argv += ["--set", pair]
     return argv
 
 

@@ -1,10 +1,9 @@
 """The studio in a real Chromium: open a shared link, move the slider, see the list change.
 
 Starts `streamlit run dashboard/app.py` on a free loopback port as a direct child process and
-drives the Debian Chromium through Playwright. Screenshots go to the test's temporary folder;
-with `PRISM_SCREENSHOTS=1` they replace the README's in `assets/`. `PRISM_BROWSER_HOME` may
-point at a prepared home (e.g. the synthetic starter run) to take screenshots of a richer
-run; by default the tests' tiny run is used.
+drives the Debian Chromium through Playwright. Screenshots go to `assets/` for the README.
+`PRISM_BROWSER_HOME` may point at a prepared home (e.g. the synthetic starter run) to take
+screenshots of a richer run; by default the tests' tiny run is used.
 """
 
 from __future__ import annotations
@@ -105,11 +104,8 @@ def _slide_right(page, presses: int = 8) -> float:  # noqa: ANN001 - playwright 
     raise AssertionError("moving the slider never reached the server")
 
 
-def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path],
-                                                   tmp_path: Path) -> None:
+def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path]) -> None:
     from playwright.sync_api import sync_playwright
-
-    shots = REPO / "assets" if os.environ.get("PRISM_SCREENSHOTS") == "1" else tmp_path
 
     base, home = server
     user = concentrated_user(home) if (home / "runs" / "tiny").exists() else ""
@@ -127,11 +123,11 @@ def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path],
                                timeout=60_000)
         assert _list_text(page) != before
         page.wait_for_timeout(1500)  # let the charts finish drawing
-        page.screenshot(path=str(shots / "screenshot-explorer.png"))
+        page.screenshot(path=str(REPO / "assets" / "screenshot-explorer.png"))
         page.goto(base + "/tradeoff")
         page.wait_for_selector(".js-plotly-plot", timeout=240_000)
         page.wait_for_function(  # the sweep finished: its caption is drawn
             "() => document.body.innerText.includes('cached per run')", timeout=240_000)
         page.wait_for_timeout(2500)
-        page.screenshot(path=str(shots / "screenshot-tradeoff.png"))
+        page.screenshot(path=str(REPO / "assets" / "screenshot-tradeoff.png"))
         browser.close()
