@@ -233,6 +233,8 @@ class DistributedTrainer(Trainer):
     is broadcast, so every rank takes the same early-stopping decision.
     """
 
+    allow_sparse_embeddings = False  # all-reduce of dense gradients (gloo and NCCL alike)
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if not is_initialized():

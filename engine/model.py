@@ -69,7 +69,8 @@ class ItemTower(nn.Module):
             return
         old = self.id_emb.weight.data
         grown = torch.cat([old, old.new_zeros(n_new, old.shape[1])])  # (N + n_new, d)
-        self.id_emb = nn.Embedding.from_pretrained(grown, freeze=False)
+        self.id_emb = nn.Embedding.from_pretrained(grown, freeze=False,
+                                                   sparse=self.id_emb.sparse)
 
 
 class UserTower(nn.Module):

@@ -234,9 +234,36 @@ class Trainer:
                 f"{config.sampled_softmax_threshold:,}); use past or rest.")
         self.generator = torch.Generator(device=device).manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
-        self.optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,
-                                           weight_decay=config.weight_decay)
+        sparse = self._sparse_embeddings()
+        taken = {id(p) for p in sparse}
+        self.optimizer = torch.optim.AdamW([p for p in net.parameters() if id(p) not in taken],
+                                           lr=config.lr, weight_decay=config.weight_decay)
+        # Row-sparse Adam for the ID tables under sampled softmax: a step touches only the
+        # rows in the batch instead of the whole (n_items, d) table (docs/benchmarks/large.md).
+        self.sparse_optimizer = torch.optim.SparseAdam(sparse, lr=config.lr) if sparse else None
         self.metric = f"val_ndcg@{config.eval_k}"
+
+    allow_sparse_embeddings = True  # DistributedTrainer keeps dense gradients for all-reduce
+
+    def _sparse_embeddings(self) -> list[torch.nn.Parameter]:
+        """ID / user embedding weights switched to sparse gradients (sampled softmax only)."""
+        if not (self.sampled and self.allow_sparse_embeddings):
+            return []
+        tables = [self.net.item_tower.id_emb, self.net.user_tower.user_emb]
+        for table in tables:
+            if table is not None:
+                table.sparse = True
+        return [table.weight for table in tables if table is not None]
+
+    def _step(self, loss: torch.Tensor) -> None:
+        """Backward and one optimizer step (dense AdamW, plus SparseAdam for ID tables)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.sparse_optimizer is not None:
+            self.sparse_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        if self.sparse_optimizer is not None:
+            self.sparse_optimizer.step()
 
     def fit(self, callbacks: Sequence[Any] = ()) -> list[dict[str, float]]:
         """Train until `epochs`, patience runs out or a callback raises StopTraining.
@@ -278,9 +305,7 @@ class Trainer:
         for step, begin in enumerate(range(0, len(order), size), start=1):
             batch = self._to_device(self.examples.batch(order[begin:begin + size]))
             loss, relevance, diversity = self.batch_loss(batch)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
+            self._step(loss)
             sums += [loss.item(), relevance.item(), diversity.item()]
             notify_batch(callbacks, step, total)
         means = sums / max(total, 1)

@@ -98,3 +98,28 @@ def test_removing_the_whole_history_falls_back_to_trending(prism_home: Path) -> 
     remover.set_value(list(remover.options)).run()
     assert not at.exception and not at.error
     assert any("history is empty" in i.value for i in at.info)
+
+
+def test_simultaneous_sessions_share_the_model_without_races(prism_home: Path) -> None:
+    """Several sessions at once (one thread each) over the one cached model: every session
+    gets the list a lone session gets, and none sees an exception or "Already borrowed"."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = concentrated_user(prism_home)
+    settings = [(method, alpha) for method in ("mmr", "dpp", "calibrated") for alpha in
+                ("0.2", "0.9")]
+    expected = {setting: _diversified(_app(user=user, method=setting[0], alpha=setting[1]))
+                for setting in settings}
+
+    def session(setting: tuple[str, str]) -> tuple[tuple[str, str], str, list[str]]:
+        method, alpha = setting
+        at = _app(user=user, method=method, alpha="0")
+        at.slider(key="alpha").set_value(float(alpha)).run()
+        errors = [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
+        return setting, _diversified(at), errors
+
+    with ThreadPoolExecutor(max_workers=len(settings)) as pool:
+        results = list(pool.map(session, settings * 2))
+    for setting, shown, errors in results:
+        assert not errors, errors
+        assert shown == expected[setting], setting

@@ -195,6 +195,31 @@ def test_sampled_softmax_trains_when_the_catalogue_is_large() -> None:
     assert model.logs_ and np.isfinite(model.logs_[-1]["L"])
 
 
+def test_sampled_softmax_updates_only_the_id_rows_a_batch_touches() -> None:
+    trainer = make_trainer(None, sampled_softmax_threshold=4, num_negatives=2)
+    table = trainer.net.item_tower.id_emb
+    assert table.sparse and trainer.sparse_optimizer is not None
+    batch = trainer._to_device(trainer.examples.batch(np.arange(3)))
+    generator_state = trainer.generator.get_state()
+    candidates, _ = trainer._sampled_logits(batch)  # the items this batch will touch
+    trainer.generator.set_state(generator_state)
+    touched = torch.unique(torch.cat([candidates.flatten(),
+                                      batch["history"][batch["history"] != PAD]]))
+    before = table.weight.detach().clone()
+    loss, _, _ = trainer.batch_loss(batch)
+    trainer._step(loss)
+    changed = (table.weight.detach() != before).any(1)
+    assert changed[touched].sum() >= len(touched) // 2  # (ID dropout may hide a few)
+    untouched = torch.ones(len(before), dtype=torch.bool)
+    untouched[touched] = False
+    assert untouched.any() and not changed[untouched].any()
+
+
+def test_full_softmax_keeps_dense_gradients() -> None:
+    trainer = make_trainer(None)
+    assert not trainer.net.item_tower.id_emb.sparse and trainer.sparse_optimizer is None
+
+
 def test_json_lines_logger_writes_one_line_per_epoch(tmp_path: Path) -> None:
     fit(epochs=2, patience=5, callbacks=[JsonLinesLogger(tmp_path)])
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
