@@ -92,7 +92,7 @@ def stage_encode() -> dict[str, Any]:
             "peak_rss_gb": peak_rss_gb()}
 
 
-def stage_train() -> dict[str, Any]:
+def stage_train(train_users: int = TRAIN_USERS) -> dict[str, Any]:
     import torch
 
     from engine.base import ITEM_IDX, USER_IDX
@@ -104,7 +104,7 @@ def stage_train() -> dict[str, Any]:
     from engine.twotower import category_prior
 
     started = time.perf_counter()
-    items, events = shop_subset(TRAIN_USERS)
+    items, events = shop_subset(train_users)
     log(f"generated {len(items)} items, {len(events)} events")
     dataset = build_dataset(items, events)
     log(f"cleaned: {len(dataset.items)} items with events")
@@ -126,6 +126,7 @@ def stage_train() -> dict[str, Any]:
     per_example = logs["seconds"] / len(examples)
     return {"train_users": data.n_users, "catalogue_items": data.n_items,
             "sampled_softmax": bool(trainer.sampled), "examples": len(examples),
+            "sparse_id_gradients": trainer.sparse_optimizer is not None,
             "prepare_seconds": round(prep, 1), "epoch_seconds": round(logs["seconds"], 1),
             "loss": round(logs["L"], 4), "num_negatives": config.num_negatives,
             "extrapolated_full_epoch_hours": None, "seconds_per_example": per_example,
@@ -163,9 +164,10 @@ def stage_ann() -> dict[str, Any]:
             "peak_rss_gb": peak_rss_gb()}
 
 
-def run_stage(name: str, timeout: int) -> dict[str, Any]:
+def run_stage(name: str, timeout: int, train_users: int = TRAIN_USERS) -> dict[str, Any]:
     """One stage in a fresh, niced process; its last stdout line is the JSON result."""
-    command = ["nice", sys.executable, __file__, "--stage", name]
+    command = ["nice", sys.executable, __file__, "--stage", name,
+               "--train-users", str(train_users)]
     started = time.perf_counter()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
@@ -188,20 +190,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--timeout", type=int, default=590, help="seconds per stage")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--train-users", type=int, default=TRAIN_USERS,
+                        help=f"shoppers in the train stage ({N_USERS:,} = all)")
     args = parser.parse_args(argv)
     if args.stage:
-        print(json.dumps(globals()[f"stage_{args.stage}"]()))
+        stage = globals()[f"stage_{args.stage}"]
+        result = stage(args.train_users) if args.stage == "train" else stage()
+        print(json.dumps(result))
         return 0
     path = args.out / "large.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     for name in [s for s in args.stages.split(",") if s]:
-        results[name] = run_stage(name, args.timeout)
+        results[name] = run_stage(name, args.timeout, args.train_users)
         print(name, json.dumps(results[name]), flush=True)
     train, gen = results.get("train", {}), results.get("generate", {})
     if "seconds_per_example" in train and "n_events" in gen:
         # examples scale with interactions; the subsample's events-per-example ratio carries over
         train["extrapolated_full_epoch_hours"] = round(
-            train["seconds_per_example"] * train["examples"] * N_USERS / TRAIN_USERS / 3600, 2)
+            train["seconds_per_example"] * train["examples"] * N_USERS
+            / train["train_users"] / 3600, 2)
     results["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
