@@ -14,7 +14,8 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from engine.base import BaseModel, TrainData
+from engine.base import USER_IDX, BaseModel, TrainData
+from engine.columns import TIMESTAMP
 from engine.errors import ConfigError, RunError
 from engine.evaluate import DEFAULT_TARGET_MIX, check_target_mix
 
@@ -24,14 +25,28 @@ TIE_TOLERANCE = 1e-12  # NDCG differences below this are float noise
 
 
 class ScoreReplay(BaseModel):
-    """Wraps a fitted model: scores the given users once, then replays those rows."""
+    """Wraps a fitted model: scores the given test users once, then replays those rows.
 
-    def __init__(self, model: BaseModel, users: np.ndarray, n_users: int) -> None:
+    The rows are what the harness scores for the test part: a sequential model reads each
+    user's training + validation history (as `engine.evaluate.rank_users` does), so the
+    replay itself is not sequential and `score_users` returns those rows.
+    """
+
+    sequential = False
+
+    def __init__(self, model: BaseModel, users: np.ndarray, data: TrainData) -> None:
         self.model = model
         self.name = model.name
-        self.position = np.full(n_users, -1, dtype=np.int64)
+        self.position = np.full(data.n_users, -1, dtype=np.int64)
         self.position[users] = np.arange(len(users))
-        blocks = [model.score_users(users[s:s + 1024]) for s in range(0, len(users), 1024)]
+        if getattr(model, "sequential", False):
+            history = data.histories(pd.concat([data.train, data.valid]).sort_values(
+                [USER_IDX, TIMESTAMP], kind="stable"))
+            blocks = [model.score_histories([history[u] for u in users[s:s + 1024]],
+                                            user_idx=users[s:s + 1024])  # type: ignore[call-arg]
+                      for s in range(0, len(users), 1024)]
+        else:
+            blocks = [model.score_users(users[s:s + 1024]) for s in range(0, len(users), 1024)]
         self.scores = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
 
     def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:
@@ -40,7 +55,7 @@ class ScoreReplay(BaseModel):
     def score_users(self, user_idx: np.ndarray) -> np.ndarray:
         rows = self.position[np.asarray(user_idx, dtype=np.int64)]
         if (rows < 0).any():
-            return self.model.score_users(user_idx)
+            raise RunError("this score replay holds only the sampled test users")
         return self.scores[rows]
 
     def score_histories(self, histories: list[np.ndarray],
@@ -128,7 +143,7 @@ def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float],
     users = sample_users(data, n_users, seed)
     model = run.model
     if 4 * len(users) * data.n_items <= SCORE_CACHE_BYTES:
-        model = ScoreReplay(model, users, data.n_users)
+        model = ScoreReplay(model, users, data)
     n_candidates = safe_candidates(data, n_candidates)
     rows = []
     for method, weight in points:

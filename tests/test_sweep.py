@@ -49,13 +49,32 @@ def test_mmr_entropy_rises_with_the_weight(run_and_data) -> None:  # noqa: ANN00
 
 
 def test_score_replay_matches_the_model(run_and_data) -> None:  # noqa: ANN001
-    run, _ = run_and_data
+    run, dataset = run_and_data
+    from engine.sweep import train_data_for
+
+    data = train_data_for(run, dataset)
     users = np.array([0, 5, 9])
-    replay = ScoreReplay(run.model, users, n_users=len(run.user_ids))
+    replay = ScoreReplay(run.model, users, data)
     np.testing.assert_array_equal(replay.score_users(np.array([9, 0])),
                                   run.model.score_users(np.array([9, 0])))
-    np.testing.assert_array_equal(replay.score_users(np.array([3])),
-                                  run.model.score_users(np.array([3])))
+    with pytest.raises(RunError, match="only the sampled test users"):
+        replay.score_users(np.array([3]))
+
+
+def test_sweep_of_a_sequential_model_matches_its_evaluation(tiny_shop) -> None:  # noqa: ANN001
+    """The replay scores the test part from training + validation history, as evaluate does."""
+    from engine.data import load_dataset
+    from engine.evaluate import evaluate_model
+    from engine.runs import load_run
+    from engine.sweep import train_data_for
+
+    run = load_run(tiny_shop.twotower_run)
+    assert run.model.sequential
+    data = train_data_for(run, load_dataset(tiny_shop.data_dir))
+    frame = sweep(run, data, ["none"], [0.0])
+    expected = evaluate_model(run.model, data)["metrics"]
+    for column in ("ndcg@10", "recall@10", "category_entropy@10"):
+        assert frame[column].iloc[0] == pytest.approx(expected[column], abs=1e-9), column
 
 
 def test_bad_sweeps_are_rejected(run_and_data) -> None:  # noqa: ANN001
