@@ -20,6 +20,8 @@ from engine.columns import ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
 from engine.errors import DataError, NotFittedError, RequestError
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from engine.data import Dataset, Split
 
 USER_IDX = "user_idx"
@@ -150,6 +152,10 @@ class BaseModel(ABC):
     # protocol scores its test part from training + validation items (as RecBole does for
     # SASRec), while other models score from their training interactions.
     sequential: bool = False
+    # Users per `top_n_users` call in evaluation; None: as many as one dense float32 score block
+    # of SCORE_BLOCK_BYTES holds. Models whose top-N path bounds its own memory take more, so
+    # per-call work (a user tower pass, say) is paid once for many users.
+    top_n_batch: int | None = None
 
     @abstractmethod
     def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:
@@ -157,13 +163,41 @@ class BaseModel(ABC):
 
     @abstractmethod
     def score_users(self, user_idx: np.ndarray) -> np.ndarray:
-        """(B, n_items) float32 scores for training users, higher is better."""
+        """(B, n_items) float32 scores for training users, higher is better.
+
+        A fresh array each call: callers may modify it (top-N selection masks it in place).
+        """
 
     @abstractmethod
     def score_histories(
         self, histories: list[np.ndarray], timestamps: list[np.ndarray] | None = None
     ) -> np.ndarray:
-        """(B, n_items) float32 scores for ad-hoc histories of item indices, no retraining."""
+        """(B, n_items) float32 scores for ad-hoc histories of item indices, no retraining.
+
+        A fresh array each call, like `score_users`.
+        """
+
+    def top_n_users(
+        self, user_idx: np.ndarray, n: int, exclude: sp.csr_matrix | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each training user's n best items: (B, n') item indices and their scores.
+
+        Sorted by descending score, n' = min(n, n_items); items marked in `exclude`
+        (B, n_items) are skipped, and -1 (score -inf) pads rows with fewer items left. This
+        default scores the whole catalogue with `score_users` and selects on the host; models
+        that can select without materialising the (B, n_items) block override it.
+        """
+        return _select(self.score_users(user_idx), exclude, n)
+
+    def top_n_histories(
+        self, histories: list[np.ndarray], n: int, exclude: sp.csr_matrix | None = None,
+        user_idx: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`top_n_users` for ad-hoc histories (`user_idx`, when given, goes to
+        `score_histories` for models that take it)."""
+        scores = self.score_histories(histories) if user_idx is None \
+            else self.score_histories(histories, user_idx=user_idx)  # type: ignore[call-arg]
+        return _select(scores, exclude, n)
 
     def item_vectors(self) -> np.ndarray | None:
         """(n_items, d) L2-normalised vectors for cosine similarity, or None."""
@@ -188,3 +222,14 @@ class BaseModel(ABC):
     def _check_fitted(self, attribute: str) -> None:
         if getattr(self, attribute, None) is None:
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit() first.")
+
+
+def _select(scores: np.ndarray, exclude: sp.csr_matrix | None,
+            n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-n of a score block (float32, masked in place; read-only blocks are copied first)."""
+    from engine.evaluate import top_n_with_scores
+
+    scores = np.asarray(scores, dtype=np.float32)
+    if not scores.flags.writeable:
+        scores = scores.copy()
+    return top_n_with_scores(scores, exclude, n)

@@ -3,7 +3,9 @@
 Every model goes through the same code: score all items for a batch of users, hide what the
 user already interacted with (training items; for the test part also validation items, as
 RecBole does), keep the top K (or the top N candidates for a re-ranker), compute metrics.
-Batches are sized so the dense score block stays around `SCORE_BLOCK_BYTES`.
+Batches are sized so the dense score block stays around `SCORE_BLOCK_BYTES`. The model does
+the scoring and selection (`BaseModel.top_n_users`): by default a dense score block on the
+host and `top_n`; the two-tower model selects per block on its own device instead.
 """
 
 from __future__ import annotations
@@ -43,21 +45,39 @@ def seen_matrix(data: TrainData, split_part: str) -> sp.csr_matrix:
     return matrix
 
 
-def top_n(scores: np.ndarray, seen: sp.csr_matrix, n: int) -> np.ndarray:
+def top_n(scores: np.ndarray, seen: sp.csr_matrix | None, n: int) -> np.ndarray:
     """(B, n) item indices by descending score, seen items skipped, -1 where none is left.
 
     `scores` is modified in place (seen items set to -inf) to avoid a copy of the block.
     """
-    coo = seen.tocoo()
-    scores[coo.row, coo.col] = -np.inf
-    n = min(n, scores.shape[1])
-    top = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < scores.shape[1] else \
-        np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
-    top_scores = np.take_along_axis(scores, top, axis=1)
-    order = np.argsort(-top_scores, axis=1, kind="stable")
+    return top_n_with_scores(scores, seen, n)[0]
+
+
+def top_n_with_scores(scores: np.ndarray, seen: sp.csr_matrix | None,
+                      n: int) -> tuple[np.ndarray, np.ndarray]:
+    """`top_n` plus the (B, n) scores of the picked items (-inf where the index is -1).
+
+    The seen mask is written into `scores` in place; the selection is `torch.topk` on the same
+    memory (multi-threaded, no negated copy of the block).
+    """
+    import torch
+
+    if seen is not None and seen.nnz:
+        coo = seen.tocoo()
+        scores[coo.row, coo.col] = -np.inf
+    values, top = torch.from_numpy(scores).topk(min(n, scores.shape[1]), dim=1, sorted=False)
+    return order_top_n(top.numpy(), values.numpy())
+
+
+def order_top_n(top: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort each row of a top-n selection: descending score, equal scores by ascending item
+    index (torch.topk leaves their order open; which of several items tied at the cut-off get
+    in is still its choice); -1 replaces items whose score is -inf (hidden ones)."""
+    order = np.lexsort((top, -values), axis=-1)
     top = np.take_along_axis(top, order, axis=1)
-    top[np.isneginf(np.take_along_axis(top_scores, order, axis=1))] = -1
-    return top
+    values = np.take_along_axis(values, order, axis=1)
+    top[np.isneginf(values)] = -1
+    return top, values
 
 
 def batch_size_for(n_items: int) -> int:
@@ -137,18 +157,18 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
                                                             kind="stable"))
     reranking = rerank is not None and rerank.method != "none"
     width = max(k, rerank.n_candidates) if reranking else k
-    step = batch_size_for(data.n_items)
+    step = model.top_n_batch or batch_size_for(data.n_items)
     blocks = []
     for start in range(0, len(users), step):
         batch = users[start:start + step]
         if latest:
-            scores = model.score_histories([histories[u] for u in batch], user_idx=batch)
+            candidates, scores = model.top_n_histories([histories[u] for u in batch], width,
+                                                       seen[batch], user_idx=batch)
         elif histories is not None:
-            scores = model.score_histories([histories[u] for u in batch])
+            candidates, scores = model.top_n_histories([histories[u] for u in batch], width,
+                                                       seen[batch])
         else:
-            scores = model.score_users(batch)
-        scores = np.array(scores, dtype=np.float32, copy=True)
-        candidates = top_n(scores, seen[batch], width)
+            candidates, scores = model.top_n_users(batch, width, seen[batch])
         if reranking:
             candidates = _rerank_block(candidates, scores, model, data, batch, k, rerank)
         short = k - candidates.shape[1]  # catalogues smaller than k
@@ -159,14 +179,17 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
 
 def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
                   data: TrainData, batch: np.ndarray, k: int, rerank: RerankSpec) -> np.ndarray:
-    """(B, k) item indices re-ranked by engine.rerank; users short of candidates go one by one."""
+    """(B, k) item indices re-ranked by engine.rerank; users short of candidates go one by one.
+
+    `scores` (B, n_candidates) are the candidates' scores, aligned with `candidates`.
+    """
     from engine.rerank import rerank_batch
 
     def run(rows: np.ndarray, width: int | None = None) -> np.ndarray:
         items = candidates[rows, :width]
         targets = calibration_targets(data, batch[rows], rerank.target_mix) \
             if rerank.method == "calibrated" else None
-        return rerank_batch(rerank.method, np.take_along_axis(scores[rows], items, axis=1),
+        return rerank_batch(rerank.method, scores[rows, :width],
                             items, k, rerank.weight, item_vectors=model.item_vectors(),
                             item_categories=data.item_categories, targets=targets)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import torch
@@ -19,11 +19,15 @@ from engine import distributed
 from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 from engine.config import ModelConfig, TrainConfig
 from engine.errors import DataError, RequestError, RunError
-from engine.model import TwoTowerNet
+from engine.model import PAD, TwoTowerNet
 from engine.train import make_examples, pad_histories, resolve_device, seed_everything
 
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
 STATE_FORMAT = 1
-SCORE_CHUNK = 2048
+SCORE_CHUNK = 2048  # users per score_users block (bounds device memory on CUDA)
+TOWER_CHUNK_SLOTS = 2048 * 50  # history slots (users × columns) per pass through the user tower
 NET_PREFIX = "net."
 
 
@@ -31,6 +35,7 @@ class TwoTowerModel(BaseModel):
     """Text-aware two-tower recommender trained on relevance plus category diversity."""
 
     name = "twotower"
+    top_n_batch = 65_536  # users per top_n_* call in evaluation: score blocks are cut inside
 
     @property
     def sequential(self) -> bool:  # type: ignore[override]
@@ -45,6 +50,8 @@ class TwoTowerModel(BaseModel):
         self.item_vectors_: np.ndarray | None = None
         self.train_histories_: np.ndarray | None = None  # (n_users, history_len), -1 pads
         self.logs_: list[dict[str, float]] = []
+        # item_vectors_ and their copy on the network's device (see _item_tensor)
+        self._device_items: tuple[np.ndarray, torch.Tensor] | None = None
 
     # ---- training -------------------------------------------------------------------------
     def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:
@@ -73,7 +80,7 @@ class TwoTowerModel(BaseModel):
 
     def _validator(self, data: TrainData) -> Callable[[], float] | None:
         """Validation NDCG@K of the current weights (train items hidden), or None without data."""
-        from engine.evaluate import seen_matrix, top_n
+        from engine.evaluate import seen_matrix
         from engine.metrics import ndcg_at_k
 
         users, truth = data.truth(data.valid)
@@ -84,8 +91,8 @@ class TwoTowerModel(BaseModel):
 
         def validate() -> float:
             self._finish()
-            scores = self._score(self.train_histories_[users], users)
-            return float(np.mean(ndcg_at_k(top_n(scores, seen, k), truth, k)))
+            top, _ = self._top_n(self.train_histories_[users], users, k, seen)
+            return float(np.mean(ndcg_at_k(top, truth, k)))
 
         return validate
 
@@ -94,15 +101,12 @@ class TwoTowerModel(BaseModel):
         self.net_.eval()
         with torch.no_grad():
             self.item_vectors_ = self.net_.item_vectors().float().cpu().numpy()
+        self._device_items = None
 
     # ---- scoring --------------------------------------------------------------------------
     def score_users(self, user_idx: np.ndarray) -> np.ndarray:
         """(B, n_items) scores from each user's training history and user embedding."""
-        self._check_fitted("net_")
-        user_idx = np.asarray(user_idx, dtype=np.int64)
-        n_users = self.train_histories_.shape[0]
-        if user_idx.size and (user_idx.min() < 0 or user_idx.max() >= n_users):
-            raise RequestError(f"user index out of range: this model knows users 0..{n_users - 1}")
+        user_idx = self._known_users(user_idx)
         return self._score(self.train_histories_[user_idx], user_idx)
 
     def score_histories(self, histories: list[np.ndarray],
@@ -114,30 +118,129 @@ class TwoTowerModel(BaseModel):
         order carries recency. `user_idx` (B,), -1 for unknown, adds learned user embeddings
         (e.g. to score a known user's training + validation history).
         """
+        return self._score(*self._padded(histories, user_idx))
+
+    def top_n_users(self, user_idx: np.ndarray, n: int,
+                    exclude: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Each user's n best items and their scores, `exclude`d items skipped (see BaseModel).
+
+        Scores block by block on the model's device (CUDA when the network is there) and keeps
+        only the top n of each block: the (B, n_items) score matrix is never built on the host.
+        """
+        user_idx = self._known_users(user_idx)
+        return self._top_n(self.train_histories_[user_idx], user_idx, n, exclude)
+
+    def top_n_histories(self, histories: list[np.ndarray], n: int,
+                        exclude: sp.csr_matrix | None = None,
+                        user_idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """`top_n_users` for ad-hoc histories, as `score_histories` reads them."""
+        return self._top_n(*self._padded(histories, user_idx), n, exclude)
+
+    def _known_users(self, user_idx: np.ndarray) -> np.ndarray:
+        self._check_fitted("net_")
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        n_users = self.train_histories_.shape[0]
+        if user_idx.size and (user_idx.min() < 0 or user_idx.max() >= n_users):
+            raise RequestError(f"user index out of range: this model knows users 0..{n_users - 1}")
+        return user_idx
+
+    def _padded(self, histories: list[np.ndarray],
+                user_idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Checked, right-aligned (B, history_len) histories and their user indices."""
         self._check_fitted("net_")
         n_items = self.item_vectors_.shape[0]
-        for row, hist in enumerate(histories):
-            hist = np.asarray(hist)
-            if hist.size and (hist.min() < 0 or hist.max() >= n_items):
-                raise RequestError(f"history {row} has an item index outside 0..{n_items - 1}")
+        histories = [np.asarray(hist) for hist in histories]
+        flat = np.concatenate(histories) if histories else np.zeros(0, dtype=np.int64)
+        if flat.size and (flat.min() < 0 or flat.max() >= n_items):
+            for row, hist in enumerate(histories):
+                if hist.size and (hist.min() < 0 or hist.max() >= n_items):
+                    raise RequestError(f"history {row} has an item index outside "
+                                       f"0..{n_items - 1}")
         users = np.full(len(histories), -1, dtype=np.int64) if user_idx is None \
             else np.asarray(user_idx, dtype=np.int64)
-        return self._score(pad_histories(histories, self.train_config.history_len), users)
+        return pad_histories(histories, self.train_config.history_len), users
+
+    def _item_tensor(self) -> torch.Tensor:
+        """(n_items, d) item vectors on the network's device (no copy on the CPU)."""
+        device = next(self.net_.parameters()).device
+        source, tensor = getattr(self, "_device_items", None) or (None, None)
+        if source is not self.item_vectors_ or tensor.device != device:
+            tensor = torch.as_tensor(self.item_vectors_, device=device)
+            self._device_items = (self.item_vectors_, tensor)
+        return tensor
+
+    def _user_vectors(self, history: np.ndarray, users: np.ndarray,
+                      item_vecs: torch.Tensor) -> torch.Tensor:
+        """(B, d) user vectors divided by the temperature, so u @ v.T are the scores.
+
+        Users go through the tower shortest history first, in chunks of at most
+        `TOWER_CHUNK_SLOTS` history slots, and each chunk drops the leading columns that are
+        padding in all its rows: padded slots carry no attention weight, so they would only
+        cost time (short histories make few, wide chunks).
+        """
+        width = history.shape[1]
+        present = history != PAD
+        spans = np.where(present.any(axis=1), width - present.argmax(axis=1), 0)  # (B,)
+        order = np.argsort(spans, kind="stable")
+        spans = np.maximum(spans[order], 1)  # ascending; a chunk keeps at least one column
+        device = item_vecs.device
+        out = torch.empty((len(history), item_vecs.shape[1]), dtype=item_vecs.dtype,
+                          device=device)
+        start = 0
+        with torch.no_grad():
+            while start < len(order):
+                # rows × width grows with each added row: the rows that fit are a prefix
+                sizes = np.arange(1, len(order) - start + 1) * spans[start:]
+                stop = start + max(1, int((sizes <= TOWER_CHUNK_SLOTS).sum()))
+                rows, keep = order[start:stop], int(spans[stop - 1])
+                hist = torch.as_tensor(history[rows, width - keep:], device=device)
+                who = torch.as_tensor(users[rows], device=device)
+                vecs = self.net_.user_vectors(hist, who, item_vecs)  # (b, d)
+                out[torch.as_tensor(rows, device=device)] = vecs.to(out.dtype)
+                start = stop
+        return out / self.model_config.temperature
 
     def _score(self, history: np.ndarray, users: np.ndarray) -> np.ndarray:
-        device = next(self.net_.parameters()).device
-        item_vecs = torch.as_tensor(self.item_vectors_, device=device)
-        blocks = []
+        item_vecs = self._item_tensor()
+        out = np.empty((len(history), item_vecs.shape[0]), dtype=np.float32)
+        if not len(history):
+            return out
+        user_vecs = self._user_vectors(history, users, item_vecs)
+        on_host = item_vecs.device.type == "cpu" and item_vecs.dtype == torch.float32
         with torch.no_grad():
             for start in range(0, len(history), SCORE_CHUNK):
-                hist = torch.as_tensor(history[start:start + SCORE_CHUNK], device=device)
-                who = torch.as_tensor(users[start:start + SCORE_CHUNK], device=device)
-                user_vecs = self.net_.user_vectors(hist, who, item_vecs)  # (b, d)
-                scores = user_vecs @ item_vecs.T / self.model_config.temperature  # (b, n_items)
-                blocks.append(scores.float().cpu().numpy())
-        if not blocks:
-            return np.zeros((0, item_vecs.shape[0]), dtype=np.float32)
-        return np.concatenate(blocks).astype(np.float32, copy=False)
+                block = user_vecs[start:start + SCORE_CHUNK]
+                rows = out[start:start + len(block)]
+                if on_host:  # the product lands in `out` directly
+                    torch.mm(block, item_vecs.T, out=torch.from_numpy(rows))
+                else:
+                    rows[:] = (block @ item_vecs.T).float().cpu().numpy()
+        return out
+
+    def _top_n(self, history: np.ndarray, users: np.ndarray, n: int,
+               exclude: sp.csr_matrix | None) -> tuple[np.ndarray, np.ndarray]:
+        """User vectors once, then per block of users: scores, -inf on `exclude`, top n."""
+        from engine.evaluate import SCORE_BLOCK_BYTES, order_top_n
+
+        item_vecs = self._item_tensor()
+        device, n_items = item_vecs.device, item_vecs.shape[0]
+        n = min(n, n_items)
+        top = torch.empty((len(history), n), dtype=torch.int64, device=device)
+        values = torch.empty((len(history), n), dtype=torch.float32, device=device)
+        if len(history):
+            user_vecs = self._user_vectors(history, users, item_vecs)
+            step = max(1, SCORE_BLOCK_BYTES // (4 * max(n_items, 1)))  # users per score block
+            with torch.no_grad():
+                for start in range(0, len(history), step):
+                    stop = min(start + step, len(history))
+                    scores = user_vecs[start:stop] @ item_vecs.T  # (b, n_items)
+                    if exclude is not None:
+                        hidden = exclude[start:stop].tocoo()
+                        if hidden.nnz:
+                            scores[torch.as_tensor(hidden.row, device=device),
+                                   torch.as_tensor(hidden.col, device=device)] = -torch.inf
+                    values[start:stop], top[start:stop] = scores.topk(n, dim=1, sorted=False)
+        return order_top_n(top.cpu().numpy(), values.float().cpu().numpy())
 
     def item_vectors(self) -> np.ndarray:
         """(n_items, d) L2-normalised item-tower outputs (cosine similarity for re-ranking)."""

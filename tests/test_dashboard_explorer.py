@@ -101,25 +101,34 @@ def test_removing_the_whole_history_falls_back_to_trending(prism_home: Path) -> 
 
 
 def test_simultaneous_sessions_share_the_model_without_races(prism_home: Path) -> None:
-    """Several sessions at once (one thread each) over the one cached model: every session
-    gets the list a lone session gets, and none sees an exception or "Already borrowed"."""
+    """Several sessions at once (one thread each) go through the studio's cached model: all
+    get the one Recommender object, the list a lone session gets, and no race errors
+    ("Already borrowed" from a shared tokenizer, or anything else). AppTest itself cannot run
+    in parallel threads (each run tears down Streamlit's one Runtime), so the threads call
+    what the pages call: `state.recommender` and, for search, `state.search_lock`."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from dashboard import state
+
+    run = next(entry for entry in state.list_runs() if entry.name == RUN_NAME)
     user = concentrated_user(prism_home)
     settings = [(method, alpha) for method in ("mmr", "dpp", "calibrated") for alpha in
-                ("0.2", "0.9")]
-    expected = {setting: _diversified(_app(user=user, method=setting[0], alpha=setting[1]))
-                for setting in settings}
+                (0.2, 0.9)]
+    shared = state.recommender(run)
 
-    def session(setting: tuple[str, str]) -> tuple[tuple[str, str], str, list[str]]:
+    def session(setting: tuple[str, float]) -> tuple[object, list[str], list[str]]:
         method, alpha = setting
-        at = _app(user=user, method=method, alpha="0")
-        at.slider(key="alpha").set_value(float(alpha)).run()
-        errors = [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
-        return setting, _diversified(at), errors
+        recommender = state.recommender(run)
+        listed = recommender.recommend(user_id=user, k=10, method=method,
+                                       diversity_weight=alpha).table["item_id"].tolist()
+        with state.search_lock(str(run.path)):
+            found = recommender.search("garden", user_id=user, k=5, method=method,
+                                       diversity_weight=alpha).table["item_id"].tolist()
+        return recommender, listed, found
 
+    expected = {setting: session(setting)[1:] for setting in settings}
     with ThreadPoolExecutor(max_workers=len(settings)) as pool:
-        results = list(pool.map(session, settings * 2))
-    for setting, shown, errors in results:
-        assert not errors, errors
-        assert shown == expected[setting], setting
+        results = list(pool.map(session, settings * 3))
+    for setting, (recommender, listed, found) in zip(settings * 3, results, strict=True):
+        assert recommender is shared  # one cached model for every session
+        assert (listed, found) == expected[setting], setting

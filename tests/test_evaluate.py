@@ -22,6 +22,7 @@ from engine.evaluate import (
     rank_users,
     seen_matrix,
     top_n,
+    top_n_with_scores,
 )
 
 EXPECTED_KEYS = {"ndcg@10", "recall@10", "precision@10", "hit@10", "mrr@10",
@@ -81,6 +82,39 @@ def test_top_n_skips_seen_items_and_pads_with_minus_one() -> None:
     seen = sp.csr_matrix(np.array([[1, 0, 0, 0], [1, 1, 1, 0]], dtype=np.float32))
     top = top_n(scores, seen, 3)
     np.testing.assert_array_equal(top, [[1, 3, 2], [3, -1, -1]])
+
+
+def test_top_n_orders_equal_scores_by_item_index_and_returns_their_scores() -> None:
+    import scipy.sparse as sp
+
+    scores = np.array([[1.0, 2.0, 2.0, 0.0, 2.0, 2.0]], dtype=np.float32)
+    seen = sp.csr_matrix(np.array([[0, 0, 1, 0, 0, 0]], dtype=np.float32))
+    top, values = top_n_with_scores(scores.copy(), seen, 4)
+    np.testing.assert_array_equal(top, [[1, 4, 5, 0]])
+    np.testing.assert_array_equal(values, [[2.0, 2.0, 2.0, 1.0]])
+    top, values = top_n_with_scores(scores.copy(), seen, 10)  # longer than the catalogue
+    np.testing.assert_array_equal(top, [[1, 4, 5, 0, 3, -1]])
+    assert np.isneginf(values[0, -1])
+
+
+class ReadOnlyScores(FixedScores):
+    """Hands out a read-only view of its own scores (top-N must not write into it)."""
+
+    def score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        view = np.broadcast_to(self.item_scores, (len(user_idx), len(self.item_scores)))
+        assert not view.flags.writeable
+        return view
+
+
+def test_default_top_n_users_is_score_users_plus_top_n() -> None:
+    data = tiny_train_data()
+    seen = seen_matrix(data, "test")
+    model = ReadOnlyScores(np.arange(data.n_items, dtype=np.float32)[::-1].copy())
+    users = np.arange(data.n_users)
+    top, values = model.top_n_users(users, 3, seen)
+    np.testing.assert_array_equal(top, top_n(np.array(model.score_users(users)), seen, 3))
+    np.testing.assert_array_equal(values, model.item_scores[top])
+    np.testing.assert_array_equal(model.item_scores, np.arange(data.n_items)[::-1])
 
 
 def test_perfect_recommender_scores_one_on_relevance_metrics() -> None:
