@@ -534,7 +534,7 @@ def speedup_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     if dev and score.get("cpu"):
         add("rank_users, full catalogue", score["cpu"]["rank_users_seconds"],
             dev["rank_users_seconds"], f"s / {score['users']:,} users",
-            "top_n runs on the host on both sides")
+            "masking and top-k on the model's device")
         add("bound: user tower + matmul + topk", score["cpu"]["bound_seconds"],
             dev["bound_seconds"], f"s / {score['users']:,} users")
     rerank = stages.get("rerank", {})
@@ -591,7 +591,7 @@ def render(results: dict[str, Any]) -> str:
                         "validation" for e in dev["epochs"])
         notes.append(f"- Device epochs as run: {per}. Training seconds per epoch = median "
                      "steady seconds per batch × batches per epoch; validation (score all "
-                     "validation users, `top_n` on the host) is not in the training column.")
+                     "validation users, top-k per block) is not in the training column.")
     if "encode" in stages and "encoder" in stages["encode"]:
         enc = stages["encode"]
         notes.append(f"- Encoder: {enc['encoder']}; mean {enc.get('mean_tokens')} tokens per "
