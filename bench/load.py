@@ -153,7 +153,8 @@ def main() -> None:
     finally:
         stop_server(server)
     summary = summarise(records, wall)
-    payload = {"command": "python bench/load.py" + (f" --run {args.run}" if args.run else ""),
+    payload = {"command": f"python bench/load.py --clients {args.clients} --requests "
+                          f"{args.requests}" + (f" --run {args.run}" if args.run else ""),
                "clients": args.clients, "requests_per_client": args.requests,
                "run_model": model_name, "dataset": dataset, "machine": conditions, **summary}
     print(json.dumps({k: v for k, v in summary.items() if k != "per_endpoint"}))
