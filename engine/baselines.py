@@ -7,6 +7,7 @@ interactions, so `score_histories` on a user's own history gives exactly `score_
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -67,13 +68,13 @@ class HistoryModel(BaseModel):
         self._check_fitted("user_items_")
         return self._score_rows(histories_matrix(histories, self.user_items_.shape[1]))
 
+    @abstractmethod
     def _fit_matrix(self, user_items: sp.csr_matrix) -> None:
         """Learn item-side parameters from the binary training matrix."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _score_rows(self, rows: sp.csr_matrix) -> np.ndarray:
         """(B, n_items) float32 scores for rows of a binary user × item matrix."""
-        raise NotImplementedError
 
     def _matrix_state(self) -> dict[str, np.ndarray]:
         self._check_fitted("user_items_")
