@@ -53,12 +53,13 @@ def saved_model(run_dir: Path, dataset: Any, seed: int) -> tuple[BaseModel, Trai
     """A saved run's model with the dataset re-split the same way (leave-last-out)."""
     from engine.runs import load_run
 
-    model = load_run(run_dir).model
+    run = load_run(run_dir)
+    model = run.model
     _, data = prepare_data(dataset, "leave-last-out", seed=seed)
     if model.item_vectors() is None or len(model.item_vectors()) != data.n_items:
         raise SystemExit(f"{run_dir}: not a two-tower run over this dataset's {data.n_items} "
                          "items")
-    return model, data, 0.0
+    return model, data, float(run.meta.get("fit_seconds") or 0.0)
 
 
 def measure(model: BaseModel, data: TrainData) -> list[dict[str, Any]]:
@@ -90,7 +91,9 @@ def measure(model: BaseModel, data: TrainData) -> list[dict[str, Any]]:
 
 def render(results: dict[str, Any]) -> str:
     lines = ["# Quantised item tables (Amazon-Scientific)", "",
-             f"Command: `{results['command']}`  ",
+             f"Command: `{results['command']}`"
+             + (" (RUN: a saved two-tower run on this data, e.g. the one `bench/tradeoff.py` "
+                "trains)" if "RUN" in results["command"] else "") + "  ",
              f"Model: {results['model']} ({results['n_items']:,} items × {results['dim']} dims; "
              f"fit {results['fit_seconds']} s). Leave-last-out, full ranking, top-{K}.", "",
              "| table | bytes | memory saved | NDCG@10 | change vs fp32 | Recall@10 | "
@@ -126,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         model, data, fit_seconds = trained_model(dataset, args.epochs, args.seed)
     rows = measure(model, data)
     vectors = model.item_vectors()
-    results = {"command": "python bench/quantize.py " + " ".join(argv or sys.argv[1:]),
+    shown = [arg if not args.run or arg != str(args.run) else "RUN"
+             for arg in (argv if argv is not None else sys.argv[1:])]
+    results = {"command": "python bench/quantize.py " + " ".join(shown),
                "model": model.name, "n_items": int(vectors.shape[0]),
                "dim": int(vectors.shape[1]), "fit_seconds": round(fit_seconds, 1),
                "rows": rows}
