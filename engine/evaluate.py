@@ -144,6 +144,13 @@ class RerankSpec:
         check_target_mix(self.target_mix, "rerank target_mix")
 
 
+def histories_before_test(data: TrainData) -> list[np.ndarray]:
+    """Per user, what the shopper really had before the test item: training + validation
+    items in time order (the history a sequential model reads for the test part)."""
+    return data.histories(pd.concat([data.train, data.valid]).sort_values(
+        [USER_IDX, TIMESTAMP], kind="stable"))
+
+
 def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
                split_part: str = "test", rerank: RerankSpec | None = None,
                use_histories: bool = False) -> np.ndarray:
@@ -151,10 +158,8 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
     seen = seen_matrix(data, split_part)
     histories = data.histories() if use_histories else None
     latest = split_part == "test" and getattr(model, "sequential", False)
-    if latest:  # what the shopper really had before the test item: train + validation
-        histories = data.histories(
-            pd.concat([data.train, data.valid]).sort_values([USER_IDX, TIMESTAMP],
-                                                            kind="stable"))
+    if latest:
+        histories = histories_before_test(data)
     reranking = rerank is not None and rerank.method != "none"
     width = max(k, rerank.n_candidates) if reranking else k
     step = model.top_n_batch or batch_size_for(data.n_items)

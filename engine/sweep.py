@@ -14,10 +14,9 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from engine.base import USER_IDX, BaseModel, TrainData
-from engine.columns import TIMESTAMP
+from engine.base import BaseModel, TrainData
 from engine.errors import ConfigError, RunError
-from engine.evaluate import DEFAULT_TARGET_MIX, check_target_mix
+from engine.evaluate import DEFAULT_TARGET_MIX, check_target_mix, histories_before_test
 
 SCORE_CACHE_BYTES = 1024 * 2**20  # above this, score on the fly instead of caching
 TIE = "tie"
@@ -40,8 +39,7 @@ class ScoreReplay(BaseModel):
         self.position = np.full(data.n_users, -1, dtype=np.int64)
         self.position[users] = np.arange(len(users))
         if getattr(model, "sequential", False):
-            history = data.histories(pd.concat([data.train, data.valid]).sort_values(
-                [USER_IDX, TIMESTAMP], kind="stable"))
+            history = histories_before_test(data)
             blocks = [model.score_histories([history[u] for u in users[s:s + 1024]],
                                             user_idx=users[s:s + 1024])  # type: ignore[call-arg]
                       for s in range(0, len(users), 1024)]
