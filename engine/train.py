@@ -196,10 +196,12 @@ class UserExamples:
 
     def batch(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         histories = [self.items[self.start[r]:self.end[r]] for r in rows]
+        lengths = self.end[rows] - self.start[rows]  # (B,)
+        events = np.concatenate([np.arange(self.start[r], self.end[r]) for r in rows]) \
+            if len(rows) else np.zeros(0, dtype=np.int64)  # event rows of the batch's users
         targets = np.zeros((len(rows), self.n_items), dtype=np.float32)  # (B, n_items)
-        for out, r in enumerate(rows):
-            span = slice(self.start[r], self.end[r])
-            np.add.at(targets[out], self.items[span], self.event_weights[span])
+        np.add.at(targets, (np.repeat(np.arange(len(rows)), lengths), self.items[events]),
+                  self.event_weights[events])
         return {"history": pad_histories(histories, self.history_len),
                 "users": self.users[rows], "target_weights": targets}
 
