@@ -23,6 +23,7 @@ from engine.data.importing import (
     check_sizes,
     clean_source,
     import_source,
+    map_source,
     preview_rows,
     propose_column_map,
     sql_source,
@@ -122,28 +123,32 @@ def describe(source: Source) -> None:
                          key="imp_events_rows")
 
 
-def _map_selects(targets: tuple[str, ...], columns: list[str], proposal: dict[str, str]) -> dict:
+def _map_selects(table: str, targets: tuple[str, ...], columns: list[str],
+                 proposal: dict[str, str]) -> dict[str, str]:
     chosen = {}
+    st.caption(t(f"import.map_{table}"))
     cols = st.columns(len(targets))
     for col, target in zip(cols, targets, strict=True):
         options = [NO_COLUMN, *columns]
-        key = f"{MAP_PREFIX}{target}"
+        key = f"{MAP_PREFIX}{table}_{target}"
         if key not in st.session_state:
             st.session_state[key] = proposal.get(target, NO_COLUMN)
         col.selectbox(target, options, key=key, format_func=lambda c: c or t("import.none"))
-        chosen[target] = st.session_state[key]
+        if st.session_state[key]:
+            chosen[target] = st.session_state[key]
     return chosen
 
 
-def mapping(source: Source) -> dict[str, str]:
-    """Selectboxes per Prism column, preset with the proposal; returns {target: source}."""
+def mapping(source: Source) -> tuple[dict[str, str], dict[str, str]]:
+    """Selectboxes per Prism column and table, preset with the proposal."""
     st.subheader(t("import.mapping"))
     st.caption(t("import.mapping_help"))
-    proposal = propose_column_map(source.raw)
-    item_map = _map_selects(ITEM_TARGETS, list(map(str, source.raw.items.columns)), proposal)
-    event_map = _map_selects(EVENT_TARGETS, list(map(str, source.raw.events.columns)), proposal)
-    event_map.pop("item_id", None)  # one item_id target: the items table's column names it
-    return {k: v for k, v in {**item_map, **event_map}.items() if v}
+    items_proposal = propose_column_map(source.raw, "items")
+    events_proposal = propose_column_map(source.raw, "events")
+    return (_map_selects("items", ITEM_TARGETS, list(map(str, source.raw.items.columns)),
+                         items_proposal),
+            _map_selects("events", EVENT_TARGETS, list(map(str, source.raw.events.columns)),
+                         events_proposal))
 
 
 def report(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
@@ -161,7 +166,7 @@ def report(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
     st.dataframe(preview_rows(dataset.items), hide_index=True, key="imp_clean_rows")
 
 
-def write_and_hand_over(source: Source, column_map: dict[str, str]) -> None:
+def write_and_hand_over(source: Source) -> None:
     name_col, button_col = st.columns([3, 1])
     name = name_col.text_input(t("import.name"), key="imp_name", value="myshop",
                                help=t("import.name_help"))
@@ -169,7 +174,7 @@ def write_and_hand_over(source: Source, column_map: dict[str, str]) -> None:
                          icon=":material/download:"):
         try:
             with st.status(t("import.writing"), expanded=False) as status:
-                dataset, path = import_source(source, check_name(name), column_map)
+                dataset, path = import_source(source, check_name(name))
                 status.update(label=t("import.written", name=path.name), state="complete")
         except PrismError as exc:
             st.error(str(exc), icon=":material/error:")
@@ -192,14 +197,15 @@ def main() -> None:
         st.info(t("import.start"), icon=":material/info:")
         return
     describe(source)
-    column_map = mapping(source)
+    items_map, events_map = mapping(source)
     try:
-        dataset = clean_source(source, "preview", column_map)
+        mapped = map_source(source, items_map, events_map)
+        dataset = clean_source(mapped, "preview")
     except PrismError as exc:
         st.error(t("import.fix_mapping", error=exc), icon=":material/error:")
         return
     report(dataset)
-    write_and_hand_over(source, column_map)
+    write_and_hand_over(mapped)
 
 
 main()

@@ -58,10 +58,16 @@ def _key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
-def propose_column_map(raw: RawTables) -> dict[str, str]:
-    """A {target: source column} map guessed from the headers (identity where names match)."""
+def propose_column_map(raw: RawTables, table: str | None = None) -> dict[str, str]:
+    """A {target: source column} map guessed from the headers (identity where names match).
+
+    `table` ("items" or "events") proposes for that table only; None merges both.
+    """
     proposal: dict[str, str] = {}
-    for targets, frame in ((ITEM_TARGETS, raw.items), (EVENT_TARGETS, raw.events)):
+    tables = {"items": (ITEM_TARGETS, raw.items), "events": (EVENT_TARGETS, raw.events)}
+    for name, (targets, frame) in tables.items():
+        if table not in (None, name):
+            continue
         by_key = {_key(c): str(c) for c in frame.columns}
         taken: set[str] = set()
         for target in targets:
@@ -77,6 +83,20 @@ def propose_column_map(raw: RawTables) -> dict[str, str]:
 def effective_map(column_map: dict[str, str]) -> dict[str, str]:
     """Only the entries that rename a column (identity entries are no-ops)."""
     return {t: s for t, s in column_map.items() if s and s != t}
+
+
+def map_source(source: Source, items_map: dict[str, str],
+               events_map: dict[str, str]) -> Source:
+    """`source` with each table's columns renamed by its own {target: source column} map."""
+    from dataclasses import replace
+
+    from engine.data.schema import apply_column_map, check_column_map
+
+    items = apply_column_map({"items": source.raw.items},
+                             check_column_map(effective_map(items_map)))["items"]
+    events = apply_column_map({"events": source.raw.events},
+                              check_column_map(effective_map(events_map)))["events"]
+    return replace(source, raw=replace(source.raw, items=items, events=events))
 
 
 def sql_source(url: str, items_query: str, events_query: str) -> Source:
@@ -162,3 +182,32 @@ def import_source(source: Source, name: str, column_map: dict[str, str] | None =
 def preview_rows(frame: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     """The first rows of a raw table, for showing before anything is mapped or written."""
     return frame.head(n).reset_index(drop=True)
+
+
+def stage_uploads(files: list[tuple[str, bytes]], folder: Path, max_bytes: int) -> list[Path]:
+    """Save uploaded (name, bytes) files into `folder`, refusing empty or oversized ones."""
+    if not files:
+        raise DataError("no files uploaded; add the product and order exports")
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for name, data in files:
+        safe = Path(name).name or "upload.csv"
+        if len(data) > max_bytes:
+            raise DataError(f"{safe}: {len(data) / 2**20:.1f} MB is over the upload limit of "
+                            f"{max_bytes / 2**20:.0f} MB; import it with `prism data import` "
+                            "or from a server folder")
+        if not data.strip():
+            raise DataError(f"{safe}: the file is empty; export the table again")
+        path = folder / safe
+        path.write_bytes(data)
+        saved.append(path)
+    return saved
+
+
+def check_sizes(files: list[Path], max_bytes: int) -> None:
+    """Refuse files above the studio's limit (the CLI has none)."""
+    for path in files:
+        if path.is_file() and path.stat().st_size > max_bytes:
+            raise DataError(f"{path}: {path.stat().st_size / 2**20:.1f} MB is over the studio's "
+                            f"limit of {max_bytes / 2**20:.0f} MB; import it with "
+                            "`prism data import`")
