@@ -193,3 +193,41 @@ def write_duckdb(path: Path) -> Path:
 SQL_ITEMS = ("SELECT sku AS item_id, name AS title, category, price, stock AS availability "
              "FROM products")
 SQL_EVENTS = "SELECT customer AS user_id, sku AS item_id, ordered_at AS timestamp FROM orders"
+
+
+ZH_DEPARTMENTS = {
+    "数码": ["耳机", "键盘", "充电器", "音箱", "鼠标"],
+    "家居": ["水杯", "收纳盒", "台灯", "抱枕", "毛巾"],
+    "服装": ["上衣", "裤子", "外套", "袜子", "帽子"],
+    "美妆": ["面霜", "口红", "面膜", "洗面奶", "防晒霜"],
+    "食品": ["茶叶", "坚果", "咖啡", "饼干", "蜂蜜"],
+    "运动": ["跑鞋", "瑜伽垫", "哑铃", "水壶", "护膝"],
+}
+ZH_ADJECTIVES = ["经典", "轻薄", "加厚", "便携", "高级", "简约"]
+
+
+def write_chinese_catalogue(folder: Path, n_users: int = 60, seed: int = 0) -> list[Path]:
+    """A larger GB18030 shop (180 items, 6 departments) whose shoppers favour two departments."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    items, by_department = [], {}
+    for d, (department, leaves) in enumerate(ZH_DEPARTMENTS.items()):
+        for leaf in leaves:
+            for a, adjective in enumerate(ZH_ADJECTIVES):
+                item_id = f"zh{len(items):03d}"
+                by_department.setdefault(d, []).append(item_id)
+                items.append([item_id, f"{adjective}{leaf}", f"{department}好物",
+                              f"{department} > {leaf}", f"品牌{d}{a}", str(20 + 7 * a + d)])
+    events, departments = [], list(by_department)
+    for user in range(n_users):
+        liked = rng.choice(departments, size=2, replace=False)
+        for step in range(12):
+            pool = by_department[int(liked[step % 2])] if rng.random() < 0.85 else \
+                by_department[int(rng.choice(departments))]
+            events.append([f"顾客{user:03d}", str(rng.choice(pool)),
+                           str(1_700_000_000 + 3600 * (user * 20 + step)), "purchase"])
+    header = ["item_id", "title", "description", "category", "brand", "price"]
+    return [_write_csv(folder / "items.csv", header, items, encoding="gb18030"),
+            _write_csv(folder / "events.csv", EVENTS_HEADER, events, encoding="gb18030")]
