@@ -46,3 +46,25 @@ def test_translate_falls_back_to_english(lang, expected):
     assert i18n.translate("nav.import", lang if lang in i18n.LANGUAGES else "en") == expected
     assert i18n.translate("no.such.key", "zh") == "no.such.key"
     assert i18n.translate("metric.precision", "zh", k=10) == "精确率@10"
+
+
+@pytest.mark.slow
+def test_language_switch_and_url(monkeypatch):
+    from dashboard_support import APP, TIMEOUT, use_tiny_home
+    from streamlit.testing.v1 import AppTest
+
+    use_tiny_home(monkeypatch)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert at.title[0].value == "Explorer"
+    at.sidebar.selectbox(key="lang").set_value("zh").run()
+    assert not at.exception
+    assert at.title[0].value == "探索"
+    assert at.query_params["lang"] == ["zh"] or at.query_params["lang"] == "zh"
+    assert at.slider(key="alpha").label == "多样性 α"
+    assert {"类目熵", "类目覆盖数", "精确率@10"} <= {m.label for m in at.metric}
+    # a shared link opens in its language
+    linked = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    linked.query_params["lang"] = "zh"
+    linked.run()
+    assert linked.title[0].value == "探索"
+    assert linked.sidebar.selectbox(key="lang").value == "zh"
