@@ -38,16 +38,21 @@ def _source(args: argparse.Namespace):  # noqa: ANN202 - engine.data.sources.Sou
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
     from engine.cli.data_cmds import inspect_text
     from engine.data import parse_column_map
     from engine.data.importing import check_name, import_source
 
     check_name(args.name)
-    source = _source(args)
     config = DataConfig(category_depth=args.depth, min_user_events=args.min_user_events,
                         min_item_events=args.min_item_events)
-    dataset, path = import_source(source, args.name, parse_column_map(args.map), config,
-                                  progress=True)
+    with tqdm(total=2, desc=f"importing {args.name}", disable=None, leave=False) as bar:
+        source = _source(args)
+        bar.update(1)
+        dataset, path = import_source(source, args.name, parse_column_map(args.map), config,
+                                      progress=True)
+        bar.update(1)
     print(inspect_text(dataset))
     print(f"\nimported {source.fmt} data (encoding: {source.encoding}) from {source.label}")
     print(f"wrote {dataset.n_items:,} items and {len(dataset.events):,} events to {path}")

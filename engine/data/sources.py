@@ -17,7 +17,12 @@ import pandas as pd
 from engine.columns import EVENT_REQUIRED, ITEM_REQUIRED
 from engine.data import merchant, shopify, woocommerce
 from engine.data.importers import RawTables, detect_format, read_raw
-from engine.data.readers import detect_encoding, read_csv_text, read_parquet_table
+from engine.data.readers import (
+    detect_encoding,
+    find_table,
+    read_csv_text,
+    read_parquet_table,
+)
 from engine.errors import DataError
 
 ITEM_KINDS = ("merchant_center", "shopify_products", "woocommerce_products", "items")
@@ -172,6 +177,18 @@ def read_tables(tables: list[Table], label: str) -> Source:
     return Source(raw, raw.fmt, "+".join(encodings), tables, label)
 
 
+def _layout_encoding(folder: Path, layout: str, encoding: str) -> str:
+    """The encoding a Prism-layout folder was read with, for the report."""
+    if layout != "generic":
+        return "as the format specifies"
+    path = find_table(folder, "items")
+    if path is None:
+        return encoding
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return "parquet"
+    return detect_encoding(path) if encoding == "auto" else encoding
+
+
 def _prism_layout(folder: Path) -> str | None:
     try:
         return detect_format(folder)
@@ -190,7 +207,7 @@ def read_source(paths: list[str | Path], fmt: str = "auto", encoding: str = "aut
         layout = _prism_layout(single)
     if layout is not None and single is not None:
         raw = read_raw(single, layout, encoding=encoding if layout == "generic" else "utf-8")
-        return Source(raw, raw.fmt, encoding if layout == "generic" else "as the format says",
+        return Source(raw, raw.fmt, _layout_encoding(single, layout, encoding),
                       label=str(single))
     tables = [read_any_table(path, encoding) for path in _table_files(resolved)]
     return read_tables(tables, ", ".join(map(str, resolved)))
