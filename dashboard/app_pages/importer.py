@@ -15,7 +15,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from engine import paths
 from engine.data.importing import (
     EVENT_TARGETS,
     ITEM_TARGETS,
@@ -51,9 +50,10 @@ def read_uploads(encoding: str) -> Source | None:
                              key="imp_files", help=t("import.upload_help"))
     if not st.button(t("import.read"), key="imp_read_upload", icon=":material/upload_file:"):
         return None
-    folder = Path(tempfile.mkdtemp(prefix="uploads-", dir=paths.prism_home()))
-    saved = stage_uploads([(f.name, f.getvalue()) for f in files or []], folder, limit)
-    return read_source(saved, encoding=encoding)
+    with tempfile.TemporaryDirectory(prefix="prism-uploads-") as folder:
+        saved = stage_uploads([(f.name, f.getvalue()) for f in files or []], Path(folder),
+                              limit)
+        return read_source(saved, encoding=encoding)  # tables are read into memory here
 
 
 def read_folder(encoding: str) -> Source | None:
