@@ -1,0 +1,172 @@
+"""The impact table of a preview: policy A against policy B on the same test shoppers.
+
+For each metric: A's value, B's value, A − B and a paired bootstrap 95% interval over shoppers
+(does it exclude zero?). Relevance (NDCG/recall/precision/hit), diversity (category coverage
+and entropy, ILD), exposure (catalogue coverage, Gini, tail share, position-discounted share
+by brand and by category), how many lists changed and the mean rank displacement, and for
+pins and boosts "rule vs model": were the rule's items bought more or less often than what B
+put in those slots?
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from engine.columns import BRAND
+from engine.metrics import (
+    category_coverage_at_k,
+    category_entropy_at_k,
+    hit_at_k,
+    ild_at_k,
+    ild_category_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+    tail_share_at_k,
+)
+from engine.metrics._lists import hits_and_counts
+from engine.metrics.exposure import exposure_shares, group_exposure
+from engine.policy import stats
+
+SHOWN_GROUPS = 8
+NO_BRAND = "(no brand)"
+
+
+def _per_user(inputs: Any, lists: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    cats = inputs.catalogue.item_categories
+    out = {f"ndcg@{k}": ndcg_at_k(lists, inputs.truth), f"recall@{k}": recall_at_k(
+        lists, inputs.truth), f"precision@{k}": precision_at_k(lists, inputs.truth),
+        f"hit@{k}": hit_at_k(lists, inputs.truth),
+        f"category_coverage@{k}": category_coverage_at_k(lists, cats),
+        f"category_entropy@{k}": category_entropy_at_k(lists, cats),
+        f"ild@{k}": ild_category_at_k(lists, cats),
+        f"tail_share@{k}": tail_share_at_k(lists, inputs.data.item_popularity)}
+    if inputs.catalogue.item_vectors is not None:
+        out[f"ild_vec@{k}"] = ild_at_k(lists, inputs.catalogue.item_vectors)
+    return out
+
+
+def _slot_counts(lists: np.ndarray, n_items: int) -> sp.csr_matrix:
+    rows, slots = np.nonzero(lists >= 0)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, lists[rows, slots])),
+                         shape=(len(lists), n_items))
+
+
+def _groups(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    codes, names = pd.factorize(pd.Series(values).fillna("").astype(str).replace("", NO_BRAND))
+    return codes.astype(np.int64), [str(n) for n in names]
+
+
+def exposure_table(name: str, lists_a: np.ndarray, lists_b: np.ndarray, codes: np.ndarray,
+                   names: list[str], weights: np.ndarray,
+                   always: list[str] = ()) -> list[dict]:  # noqa: B006 - read only
+    """Position-discounted exposure share per group: the most exposed under either policy,
+    plus the groups a rule names (`always`)."""
+    mass_a = group_exposure(lists_a, codes, len(names))
+    mass_b = group_exposure(lists_b, codes, len(names))
+    share_a, share_b = exposure_shares(mass_a), exposure_shares(mass_b)
+    shown = list(dict.fromkeys(
+        [int(g) for g in np.argsort(-np.maximum(share_a, share_b), kind="stable")[:SHOWN_GROUPS]]
+        + [names.index(g) for g in always if g in names]))
+    rows = []
+    for group in shown:
+        sample_a = _share_samples(mass_a, group, weights)
+        sample_b = _share_samples(mass_b, group, weights)
+        rows.append(stats.comparison(f"exposure share {name} {names[group]}",
+                                     share_a[group], share_b[group], sample_a - sample_b,
+                                     {"group": names[group]}))
+    return rows
+
+
+def _share_samples(mass: np.ndarray, group: int, weights: np.ndarray) -> np.ndarray:
+    totals = weights @ mass.sum(axis=1)
+    return np.divide(weights @ mass[:, group], totals, out=np.zeros(len(weights)),
+                     where=totals > 0)
+
+
+def displacement(lists_a: np.ndarray, lists_b: np.ndarray, k: int) -> tuple[np.ndarray,
+                                                                           np.ndarray]:
+    """Per shopper: did the list change (any slot), and the mean |rank under A − rank under
+    B| over A's items (an item B did not show counts as rank k + 1 under B)."""
+    changed = (lists_a != lists_b).any(axis=1)
+    match = (lists_a[:, :, None] == lists_b[:, None, :]) & (lists_a[:, :, None] >= 0)
+    rank_b = np.where(match.any(axis=2), match.argmax(axis=2) + 1, k + 1)
+    rank_a = np.arange(1, lists_a.shape[1] + 1)[None, :]
+    valid = lists_a >= 0
+    moved = np.where(valid, np.abs(rank_a - rank_b), 0).sum(axis=1)
+    return changed, moved / np.maximum(valid.sum(axis=1), 1)
+
+
+def _hits(lists: np.ndarray, truth: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """(n,) bought items among the list slots selected by `mask`."""
+    hits, _ = hits_and_counts(np.where(mask, lists, -1), truth)
+    return hits.sum(axis=1).astype(np.float64)
+
+
+def rule_vs_model(inputs: Any, a: Any, b: Any, weights: np.ndarray) -> list[dict]:
+    """Pins: the pinned item vs B's item in that slot. Boosts: items the boost brought into
+    A's list vs the items of B's list they displaced. Hit rate over those slots."""
+    rows = []
+    for pin in a.policy.pins:
+        slots = a.pinned & (a.items == pin.item)
+        rows.append(stats.paired_ratio(f"{pin.label}: bought, pinned vs model", _hits(
+            a.items, inputs.truth, slots), slots.sum(1).astype(float), _hits(
+            b.items, inputs.truth, slots & (b.items >= 0)),
+            (slots & (b.items >= 0)).sum(1).astype(float), weights) | {"rule": pin.label})
+    in_b = (a.items[:, :, None] == b.items[:, None, :]).any(axis=2)
+    in_a = (b.items[:, :, None] == a.items[:, None, :]).any(axis=2)
+    for rule in a.policy.boosts:
+        entered = (a.items >= 0) & ~in_b & rule.mask[np.clip(a.items, 0, None)]
+        left = (b.items >= 0) & ~in_a & ~rule.mask[np.clip(b.items, 0, None)]
+        rows.append(stats.paired_ratio(f"{rule.label}: bought, boosted-in vs displaced", _hits(
+            a.items, inputs.truth, entered), entered.sum(1).astype(float), _hits(
+            b.items, inputs.truth, left), left.sum(1).astype(float), weights)
+            | {"rule": rule.label})
+    return rows
+
+
+def _boosted_brands(policy: Any) -> list[str]:
+    brands: list[str] = []
+    for stage in policy.policy.stages:
+        match = getattr(stage, "match", None)
+        if match is not None and match.brands:
+            brands += match.brands
+    return brands
+
+
+def impact_report(inputs: Any, a: Any, b: Any, k: int,
+                  n_resamples: int | None = None) -> dict[str, Any]:
+    """The whole comparison as a JSON-able dict (see the module docstring)."""
+    n_users = len(inputs.users)
+    weights = stats.resample_weights(n_users, n_resamples or stats.N_RESAMPLES)
+    per_a, per_b = _per_user(inputs, a.items, k), _per_user(inputs, b.items, k)
+    metrics = [stats.paired_mean(name, per_a[name], per_b[name], weights) for name in per_a]
+    n_items = inputs.catalogue.n_items
+    counts_a, counts_b = _slot_counts(a.items, n_items), _slot_counts(b.items, n_items)
+    metrics.append(stats.paired_population(f"catalog_coverage@{k}", stats.coverage_rows,
+                                           counts_a, counts_b, weights))
+    metrics.append(stats.paired_population(f"gini@{k}", stats.gini_rows, counts_a, counts_b,
+                                           weights))
+    items = inputs.catalogue.items
+    brand_codes, brand_names = _groups(items[BRAND].to_numpy() if BRAND in items else
+                                       np.full(n_items, ""))
+    label_codes, label_names = _groups(np.asarray(inputs.catalogue.columns.labels))
+    changed, moved = displacement(a.items, b.items, k)
+    return {
+        "policy": a.policy.name, "against": b.policy.name, "k": k, "n_users": n_users,
+        "n_resamples": len(weights), "interval": "paired bootstrap 95% over shoppers",
+        "metrics": metrics,
+        "exposure": {"brand": exposure_table("brand", a.items, b.items, brand_codes,
+                                             brand_names, weights, _boosted_brands(a.policy)),
+                     "category": exposure_table("category", a.items, b.items, label_codes,
+                                                label_names, weights)},
+        "lists_changed": {"share": float(changed.mean()), "n": int(changed.sum())},
+        "mean_rank_displacement": stats.paired_mean(
+            "mean rank displacement", moved, np.zeros_like(moved), weights),
+        "rules": rule_vs_model(inputs, a, b, weights),
+        "notices": {"a": dict(a.notices.most_common(10)), "b": dict(b.notices.most_common(10))},
+    }
