@@ -85,6 +85,31 @@ def _cutoff_counts(scores: np.ndarray, available: np.ndarray, n: int,
     return {label: ((~mask[safe]) & valid).sum(axis=1) for label, mask in rules}
 
 
+def _with_owed_items(policy: CompiledPolicy, boosted: np.ndarray, candidates: np.ndarray,
+                     k: int) -> np.ndarray:
+    """Candidates plus, per promotion share or quota floor, its best matching items, so a
+    share is feasible whenever enough matching items pass the filters and the floor.
+    Merged rows stay sorted by boosted relevance (ties by position), -1 at the end."""
+    from engine.policy.compile import required_slots
+
+    extras = [_top(np.where(rule.mask[None, :], boosted, -np.inf), required_slots(rule, k))
+              for rule in policy.at_least if required_slots(rule, k) > 0]
+    if not extras:
+        return candidates
+    merged = np.concatenate([candidates, *extras], axis=1)
+    rows = np.arange(len(merged))[:, None]
+    values = np.where(merged >= 0, boosted[rows, np.clip(merged, 0, None)], -np.inf)
+    order = np.lexsort((merged, -values), axis=-1)
+    merged = np.take_along_axis(merged, order, axis=1)
+    repeat = np.zeros(merged.shape, dtype=bool)
+    repeat[:, 1:] = (merged[:, 1:] == merged[:, :-1]) & (merged[:, 1:] >= 0)
+    merged[repeat] = -1
+    keep = np.argsort(merged < 0, axis=1, kind="stable")
+    merged = np.take_along_axis(merged, keep, axis=1)
+    width = int((merged >= 0).sum(axis=1).max(initial=0))
+    return merged[:, :max(width, 1)]
+
+
 def _floor_mask(policy: CompiledPolicy, scores: np.ndarray, relevance: np.ndarray,
                 allowed: np.ndarray) -> np.ndarray:
     floor = policy.floor
@@ -175,7 +200,7 @@ def apply_policy(policy: CompiledPolicy, batch: ShopperBatch, k: int, *,
     allowed[pinned_rows, pins[pinned_rows, pinned_slots]] = False
     boosted = np.where(allowed, relevance + policy.boost_vector[None, :], -np.inf)
     n_candidates = max(policy.policy.n_candidates, k)
-    candidates = _top(boosted, n_candidates)
+    candidates = _with_owed_items(policy, boosted, _top(boosted, n_candidates), k)
     outcome = constrained_greedy(policy, batch, candidates, boosted, pins, k, notices)
     items, source = _place(outcome, candidates, pins, notices)
     lists = _traced(outcome, items, source, notices)

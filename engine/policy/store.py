@@ -97,8 +97,9 @@ def migrate(conn: sqlite3.Connection) -> None:
             f"({SCHEMA_VERSION}); upgrade Prism or use another PRISM_HOME.")
     if version >= SCHEMA_VERSION:
         return
-    conn.executescript(SCENARIOS_V1)
-    conn.executescript(POLICIES_V2)
+    for statement in (SCENARIOS_V1 + POLICIES_V2).split(";"):
+        if statement.strip():  # one by one: executescript would commit the open transaction
+            conn.execute(statement)
     columns = [row[1] for row in conn.execute("PRAGMA table_info(scenarios)")]
     if "policy" not in columns:
         conn.execute("ALTER TABLE scenarios ADD COLUMN policy TEXT")
