@@ -175,6 +175,9 @@ def constrained_greedy(policy: CompiledPolicy, batch: Any, candidates: np.ndarra
             if state.matches else np.zeros((len(live), 0), dtype=np.int64)
         state.take(live, [codes[live, pick] for codes in state.cap_codes], matched)
         filled[active] += 1
+    for row in np.flatnonzero((state.need > 0).any(axis=1) & ~relaxed):
+        notices[row]["promotion share / quota floor not met (pins take the slots or the "
+                     "list ended early)"] = 1
     return GreedyOutcome(order=out["order"], n_picks=filled,
                          forced=out["forced"], relevance=out["relevance"],
                          diversity=out["diversity"],
