@@ -115,6 +115,7 @@ def main() -> None:
         st.Page(PAGES / "catalogue.py", title="Catalogue", icon=":material/category:"),
         st.Page(PAGES / "search.py", title="Search", icon=":material/search:"),
         st.Page(PAGES / "scenarios.py", title="Scenarios", icon=":material/bookmarks:"),
+        st.Page(PAGES / "policies.py", title="Policies", icon=":material/rule:"),
     ]
     navigation = st.navigation(pages)
     if sidebar_run_picker():

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, policy_view, state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.measures import DEFINITIONS, list_metrics
 from engine.errors import PrismError
@@ -179,6 +179,7 @@ def main() -> None:
     truth = None if heldout is None else heldout.get(user)
     metric_row(recommender, result, truth, k)
     lists_side_by_side(result, alpha, method)
+    policy_view.explorer_policy_panel(recommender, user, k)
     history_tab, whatif_tab, detail_tab = st.tabs(["History", "What-if session", "Slot details"])
     with history_tab:
         history_panel(recommender, user)
