@@ -187,3 +187,19 @@ def test_every_stage_keeps_its_guarantee(spec):
             assert sum(j % 4 == brand for j in free) <= max(spec["cap"] - pinned_here, 0)
         if spec["share"] and not any("not met" in n for n in lists.notices[row]):
             assert sum(j % 5 == 0 for j in items) >= int(np.ceil(spec["share"] * k - 1e-9))
+
+
+def test_preview_relevance_matches_the_metrics_module():
+    from engine.metrics import hit_at_k, ndcg_at_k, precision_at_k, recall_at_k
+    from engine.metrics._lists import hits_and_counts
+    from engine.policy.impact import relevance_from_hits
+
+    rng = np.random.default_rng(3)
+    lists = rng.integers(0, 20, size=(40, 5))
+    lists[::7, -2:] = -1
+    truth = [rng.choice(20, size=rng.integers(0, 4), replace=False) for _ in range(40)]
+    hits, n_truth = hits_and_counts(lists, truth)
+    fast = relevance_from_hits(hits.astype(float), n_truth, 5)
+    for name, reference in (("ndcg", ndcg_at_k), ("recall", recall_at_k),
+                            ("precision", precision_at_k), ("hit", hit_at_k)):
+        np.testing.assert_allclose(fast[f"{name}@5"], reference(lists, truth), atol=1e-12)

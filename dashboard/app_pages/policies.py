@@ -223,6 +223,11 @@ def main() -> None:
         st.error(f"The policy store cannot be read: {exc}")
         st.stop()
     labels = [NEW] + [f"{r['name']} (v{r['latest']}, live {r['live'] or '–'})" for r in stored]
+    wanted = st.query_params.get("policy")  # ?policy=NAME opens that policy (a shareable link)
+    if wanted and "policy_pick" not in st.session_state:
+        names = [r["name"] for r in stored]
+        if wanted in names:
+            st.session_state["policy_pick"] = labels[names.index(wanted) + 1]
     picked = st.selectbox("Edit", labels, key="policy_pick")
     if st.session_state.get("policy_loaded") != picked:
         chosen = None if picked == NEW else policy_view.store().get(

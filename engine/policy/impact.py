@@ -20,12 +20,8 @@ from engine.columns import BRAND
 from engine.metrics import (
     category_coverage_at_k,
     category_entropy_at_k,
-    hit_at_k,
     ild_at_k,
     ild_category_at_k,
-    ndcg_at_k,
-    precision_at_k,
-    recall_at_k,
     tail_share_at_k,
 )
 from engine.metrics._lists import hits_and_counts
@@ -36,15 +32,29 @@ SHOWN_GROUPS = 8
 NO_BRAND = "(no brand)"
 
 
-def _per_user(inputs: Any, lists: np.ndarray, k: int) -> dict[str, np.ndarray]:
+def relevance_from_hits(hits: np.ndarray, n_truth: np.ndarray, k: int) -> dict[str,
+                                                                          np.ndarray]:
+    """Per-user NDCG/recall/precision/hit@k from one (n, k) hit matrix — the definitions of
+    `engine.metrics.relevance`, computed once instead of once per metric."""
+    discount = 1.0 / np.log2(np.arange(2, hits.shape[1] + 2))
+    ideal = np.cumsum(discount)[np.clip(np.minimum(n_truth, hits.shape[1]).astype(int) - 1,
+                                        0, None)]
+    dcg = hits @ discount
+    count = hits.sum(axis=1)
+    return {f"ndcg@{k}": np.where(n_truth > 0, dcg / ideal, 0.0),
+            f"recall@{k}": count / np.maximum(n_truth, 1),
+            f"precision@{k}": count / max(hits.shape[1], 1),
+            f"hit@{k}": (count > 0).astype(np.float64)}
+
+
+def _per_user(inputs: Any, lists: np.ndarray, hits: np.ndarray, n_truth: np.ndarray,
+              k: int) -> dict[str, np.ndarray]:
     cats = inputs.catalogue.item_categories
-    out = {f"ndcg@{k}": ndcg_at_k(lists, inputs.truth), f"recall@{k}": recall_at_k(
-        lists, inputs.truth), f"precision@{k}": precision_at_k(lists, inputs.truth),
-        f"hit@{k}": hit_at_k(lists, inputs.truth),
-        f"category_coverage@{k}": category_coverage_at_k(lists, cats),
-        f"category_entropy@{k}": category_entropy_at_k(lists, cats),
-        f"ild@{k}": ild_category_at_k(lists, cats),
-        f"tail_share@{k}": tail_share_at_k(lists, inputs.data.item_popularity)}
+    out = relevance_from_hits(hits.astype(np.float64), n_truth, k)
+    out.update({f"category_coverage@{k}": category_coverage_at_k(lists, cats),
+                f"category_entropy@{k}": category_entropy_at_k(lists, cats),
+                f"ild@{k}": ild_category_at_k(lists, cats),
+                f"tail_share@{k}": tail_share_at_k(lists, inputs.data.item_popularity)})
     if inputs.catalogue.item_vectors is not None:
         out[f"ild_vec@{k}"] = ild_at_k(lists, inputs.catalogue.item_vectors)
     return out
@@ -72,20 +82,18 @@ def exposure_table(name: str, lists_a: np.ndarray, lists_b: np.ndarray, codes: n
     shown = list(dict.fromkeys(
         [int(g) for g in np.argsort(-np.maximum(share_a, share_b), kind="stable")[:SHOWN_GROUPS]]
         + [names.index(g) for g in always if g in names]))
-    rows = []
-    for group in shown:
-        sample_a = _share_samples(mass_a, group, weights)
-        sample_b = _share_samples(mass_b, group, weights)
-        rows.append(stats.comparison(f"exposure share {name} {names[group]}",
-                                     share_a[group], share_b[group], sample_a - sample_b,
-                                     {"group": names[group]}))
-    return rows
+    samples = _share_samples(mass_a, shown, weights) - _share_samples(mass_b, shown, weights)
+    return [stats.comparison(f"exposure share {name} {names[group]}", share_a[group],
+                             share_b[group], samples[:, j], {"group": names[group]})
+            for j, group in enumerate(shown)]
 
 
-def _share_samples(mass: np.ndarray, group: int, weights: np.ndarray) -> np.ndarray:
-    totals = weights @ mass.sum(axis=1)
-    return np.divide(weights @ mass[:, group], totals, out=np.zeros(len(weights)),
-                     where=totals > 0)
+def _share_samples(mass: np.ndarray, groups: list[int], weights: np.ndarray) -> np.ndarray:
+    """(R, len(groups)) each resample's exposure share of the groups (one matrix product)."""
+    columns = np.column_stack([mass.sum(axis=1), mass[:, groups]])  # (n, 1 + G)
+    sums = weights @ columns
+    totals = sums[:, :1]
+    return np.divide(sums[:, 1:], totals, out=np.zeros_like(sums[:, 1:]), where=totals > 0)
 
 
 def displacement(lists_a: np.ndarray, lists_b: np.ndarray, k: int) -> tuple[np.ndarray,
@@ -101,30 +109,40 @@ def displacement(lists_a: np.ndarray, lists_b: np.ndarray, k: int) -> tuple[np.n
     return changed, moved / np.maximum(valid.sum(axis=1), 1)
 
 
-def _hits(lists: np.ndarray, truth: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
-    """(n,) bought items among the list slots selected by `mask`."""
-    hits, _ = hits_and_counts(np.where(mask, lists, -1), truth)
-    return hits.sum(axis=1).astype(np.float64)
+def _eligible(inputs: Any, policy: Any, pin: Any) -> np.ndarray:
+    """(n,) shoppers a pin applies to: in its segment, item not bought, passes the filters."""
+    unseen = np.asarray(inputs.seen[:, pin.item].todense()).ravel() == 0
+    ok = unseen & bool(policy.static_allowed[pin.item])
+    if pin.segment is not None:
+        top = inputs.top_category
+        ok &= (top >= 0) & pin.segment[np.clip(top, 0, None)]
+    return ok
 
 
-def rule_vs_model(inputs: Any, a: Any, b: Any, weights: np.ndarray) -> list[dict]:
+def rule_vs_model(inputs: Any, a: Any, b: Any, weights: np.ndarray, hits_a: np.ndarray,
+                  hits_b: np.ndarray) -> list[dict]:
     """Pins: the pinned item vs B's item in that slot. Boosts: items the boost brought into
     A's list vs the items of B's list they displaced. Hit rate over those slots."""
     rows = []
     for pin in a.policy.pins:
         slots = a.pinned & (a.items == pin.item)
-        rows.append(stats.paired_ratio(f"{pin.label}: bought, pinned vs model", _hits(
-            a.items, inputs.truth, slots), slots.sum(1).astype(float), _hits(
-            b.items, inputs.truth, slots & (b.items >= 0)),
-            (slots & (b.items >= 0)).sum(1).astype(float), weights) | {"rule": pin.label})
+        model = slots & (b.items >= 0)
+        rows.append(stats.paired_ratio(
+            f"{pin.label}: bought, pinned vs model", (hits_a & slots).sum(1).astype(float),
+            slots.sum(1).astype(float), (hits_b & model).sum(1).astype(float),
+            model.sum(1).astype(float), weights) | {
+                "rule": pin.label, "slot": pin.slot, "shoppers_pinned": int(slots.any(1).sum()),
+                "pinned_at_slot": int((a.items[:, pin.slot - 1] == pin.item).sum()),
+                "eligible": int(_eligible(inputs, a.policy, pin).sum())})
     in_b = (a.items[:, :, None] == b.items[:, None, :]).any(axis=2)
     in_a = (b.items[:, :, None] == a.items[:, None, :]).any(axis=2)
     for rule in a.policy.boosts:
         entered = (a.items >= 0) & ~in_b & rule.mask[np.clip(a.items, 0, None)]
         left = (b.items >= 0) & ~in_a & ~rule.mask[np.clip(b.items, 0, None)]
-        rows.append(stats.paired_ratio(f"{rule.label}: bought, boosted-in vs displaced", _hits(
-            a.items, inputs.truth, entered), entered.sum(1).astype(float), _hits(
-            b.items, inputs.truth, left), left.sum(1).astype(float), weights)
+        rows.append(stats.paired_ratio(
+            f"{rule.label}: bought, boosted-in vs displaced",
+            (hits_a & entered).sum(1).astype(float), entered.sum(1).astype(float),
+            (hits_b & left).sum(1).astype(float), left.sum(1).astype(float), weights)
             | {"rule": rule.label})
     return rows
 
@@ -143,7 +161,10 @@ def impact_report(inputs: Any, a: Any, b: Any, k: int,
     """The whole comparison as a JSON-able dict (see the module docstring)."""
     n_users = len(inputs.users)
     weights = stats.resample_weights(n_users, n_resamples or stats.N_RESAMPLES)
-    per_a, per_b = _per_user(inputs, a.items, k), _per_user(inputs, b.items, k)
+    hits_a, n_truth = hits_and_counts(a.items, inputs.truth)
+    hits_b, _ = hits_and_counts(b.items, inputs.truth)
+    per_a = _per_user(inputs, a.items, hits_a, n_truth, k)
+    per_b = _per_user(inputs, b.items, hits_b, n_truth, k)
     metrics = [stats.paired_mean(name, per_a[name], per_b[name], weights) for name in per_a]
     n_items = inputs.catalogue.n_items
     counts_a, counts_b = _slot_counts(a.items, n_items), _slot_counts(b.items, n_items)
@@ -167,6 +188,6 @@ def impact_report(inputs: Any, a: Any, b: Any, k: int,
         "lists_changed": {"share": float(changed.mean()), "n": int(changed.sum())},
         "mean_rank_displacement": stats.paired_mean(
             "mean rank displacement", moved, np.zeros_like(moved), weights),
-        "rules": rule_vs_model(inputs, a, b, weights),
+        "rules": rule_vs_model(inputs, a, b, weights, hits_a, hits_b),
         "notices": {"a": dict(a.notices.most_common(10)), "b": dict(b.notices.most_common(10))},
     }
