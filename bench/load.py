@@ -185,7 +185,7 @@ def main() -> None:
         (" --only-recommend" if args.only_recommend else "") + \
         (f" --policy {args.policy}" if args.policy else "") + \
         (f" --workers {args.workers}" if args.workers != 1 else "") + \
-        (f" --run {args.run}" if args.run else "")
+        (" --run RUN" if args.run else "")
     payload = {"command": command, "policy": policy_name, "workers": args.workers,
                "clients": args.clients, "requests_per_client": args.requests,
                "run_model": model_name, "dataset": dataset, "machine": conditions, **summary}

@@ -73,7 +73,7 @@ def impact_frame(report: dict[str, Any]) -> pd.DataFrame:
 def exposure_chart(rows: list[dict[str, Any]], title: str) -> go.Figure:
     """Grouped bars of exposure share under both policies, with the difference's interval
     drawn on the policy's bar."""
-    groups = [str(r["group"])[-40:] for r in rows]
+    groups = [str(r["group"]).split(" > ")[-1][:32] for r in rows]  # the deepest level
     figure = go.Figure()
     figure.add_bar(name="against", x=groups, y=[r["b"] for r in rows], marker_color="#9aa5b1")
     figure.add_bar(name="policy", x=groups, y=[r["a"] for r in rows], marker_color="#3b6fd8",
