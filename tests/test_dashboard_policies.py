@@ -3,8 +3,11 @@ with intervals, save with a stale-version guard, publish; the Explorer's policy 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
-from dashboard_support import APP, TIMEOUT, use_tiny_home
+from dashboard_support import APP, RUN_NAME, TIMEOUT, use_tiny_home
 from streamlit.testing.v1 import AppTest
 
 
@@ -26,10 +29,8 @@ def _table_with(at: AppTest, column: str):  # noqa: ANN202 - a DataFrame
 
 def _private_home(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202
     """A copy of the tiny home with its own (empty) policy store."""
-    import os
     import shutil
     import tempfile
-    from pathlib import Path
 
     source = Path(os.environ["PRISM_HOME"])
     target = Path(tempfile.mkdtemp(prefix="prism_policies_")) / "home"
@@ -80,3 +81,25 @@ def test_bad_input_is_an_error_not_a_traceback(page: AppTest) -> None:
     at.text_input(key="pf_name").set_value("bad name!").run()
     assert not at.exception
     assert any("name" in e.value for e in at.error)
+
+
+def test_explorer_policy_selector_shows_attribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.policy.schema import parse_policy
+    from engine.policy.store import PolicyStore
+    from engine.serve import Recommender
+
+    use_tiny_home(monkeypatch)
+    monkeypatch.setenv("PRISM_HOME", str(_private_home(monkeypatch)))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    store = PolicyStore()
+    recommender = Recommender.load(Path(os.environ["PRISM_HOME"]) / "runs" / RUN_NAME)
+    pinned = str(recommender.catalogue.columns.ids[0])
+    store.create(parse_policy({"name": "pinone", "stages": [
+        {"kind": "pin", "item_id": pinned, "slot": 1}]}))
+    at.run()
+    at.selectbox(key="explorer_policy").set_value("pinone").run()
+    assert not at.exception, at.exception
+    table = _table_with(at, "attribution")
+    assert table["item_id"].iloc[0] == pinned or "filters win" in " ".join(
+        i.value for i in at.info)

@@ -103,3 +103,20 @@ def test_preview_report_has_intervals_and_pins_hold(tiny_shop, twotower_service)
     lists = replay(inputs, [compile_policy(policy, inputs.catalogue)], 5)[0]
     bought = inputs.seen[:, 7].toarray().ravel() > 0
     assert (lists.items[~bought, 0] == 7).all() and not (lists.items[bought] == 7).any()
+
+
+def test_cli_preview_writes_the_report(tiny_shop, tmp_path, capsys,  # noqa: ANN001
+                                       twotower_service):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(pin_policy(twotower_service.catalogue.columns.ids[3])))
+    out = tmp_path / "impact.json"
+    assert main(["policy", "preview", "--run", str(tiny_shop.twotower_run), "--policy",
+                 str(path), "--against", "none", "--users", "30", "--k", "5", "--data",
+                 str(tiny_shop.data_dir), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["n_users"] == 30 and report["against"] == "none"
+    assert all("ci_low" in row for row in report["metrics"])
+    assert "ndcg@5" in capsys.readouterr().out
+    assert main(["policy", "preview", "--run", str(tiny_shop.twotower_run), "--policy",
+                 str(path), "--against", "live", "--json", str(out)]) == 2
+    assert "no live version" in capsys.readouterr().err
