@@ -203,3 +203,20 @@ def test_preview_relevance_matches_the_metrics_module():
     for name, reference in (("ndcg", ndcg_at_k), ("recall", recall_at_k),
                             ("precision", precision_at_k), ("hit", hit_at_k)):
         np.testing.assert_allclose(fast[f"{name}@5"], reference(lists, truth), atol=1e-12)
+
+
+def test_exposure_helpers_against_a_loop():
+    from engine.metrics.exposure import exposure_shares, group_exposure, total_group_exposure
+
+    lists = np.array([[0, 1, 2], [2, -1, -1], [3, 0, 1]])
+    groups = np.array([0, 1, 1, -1])
+    expected = np.zeros((3, 2))
+    for row, items in enumerate(lists):
+        for slot, item in enumerate(items):
+            if item >= 0 and groups[item] >= 0:
+                expected[row, groups[item]] += 1 / np.log2(slot + 2)
+    np.testing.assert_allclose(group_exposure(lists, groups, 2), expected, atol=1e-12)
+    np.testing.assert_allclose(total_group_exposure(lists, groups, 2), expected.sum(0),
+                               atol=1e-12)
+    shares = exposure_shares(expected)
+    np.testing.assert_allclose(shares, expected.sum(0) / expected.sum(), atol=1e-12)

@@ -107,9 +107,22 @@ def group_exposure(topk: np.ndarray, item_groups: np.ndarray, n_groups: int) -> 
     weights = np.broadcast_to(position_weights(lists.shape[1]), lists.shape)
     keep = groups >= 0
     rows = np.broadcast_to(np.arange(len(lists))[:, None], lists.shape)
-    out = np.zeros((len(lists), n_groups), dtype=np.float64)
-    np.add.at(out, (rows[keep], groups[keep]), weights[keep])
-    return out
+    flat = np.bincount(rows[keep] * n_groups + groups[keep], weights=weights[keep],
+                       minlength=len(lists) * n_groups)
+    return flat.reshape(len(lists), n_groups)
+
+
+def total_group_exposure(topk: np.ndarray, item_groups: np.ndarray,
+                         n_groups: int) -> np.ndarray:
+    """(n_groups,) position-discounted exposure summed over all lists (`group_exposure`
+    summed over users, without the per-user matrix)."""
+    lists = np.asarray(topk)
+    codes = np.asarray(item_groups, dtype=np.int64)
+    valid = valid_mask(lists)
+    groups = np.where(valid, codes[np.where(valid, lists, 0)], -1)
+    weights = np.broadcast_to(position_weights(lists.shape[1]), lists.shape)
+    keep = groups >= 0
+    return np.bincount(groups[keep], weights=weights[keep], minlength=n_groups)
 
 
 def exposure_shares(per_user: np.ndarray, user_weights: np.ndarray | None = None) -> np.ndarray:

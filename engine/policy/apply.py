@@ -92,8 +92,12 @@ def _with_owed_items(policy: CompiledPolicy, boosted: np.ndarray, candidates: np
     Merged rows stay sorted by boosted relevance (ties by position), -1 at the end."""
     from engine.policy.compile import required_slots
 
-    extras = [_top(np.where(rule.mask[None, :], boosted, -np.inf), required_slots(rule, k))
-              for rule in policy.at_least if required_slots(rule, k) > 0]
+    extras = []
+    for rule in policy.at_least:
+        need, columns = required_slots(rule, k), np.flatnonzero(rule.mask)
+        if need > 0 and len(columns):  # top items among the matching columns only
+            best = _top(np.ascontiguousarray(boosted[:, columns]), need)
+            extras.append(np.where(best >= 0, columns[np.clip(best, 0, None)], -1))
     if not extras:
         return candidates
     merged = np.concatenate([candidates, *extras], axis=1)

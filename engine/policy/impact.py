@@ -25,7 +25,7 @@ from engine.metrics import (
     tail_share_at_k,
 )
 from engine.metrics._lists import hits_and_counts
-from engine.metrics.exposure import exposure_shares, group_exposure
+from engine.metrics.exposure import exposure_shares, group_exposure, total_group_exposure
 from engine.policy import stats
 
 SHOWN_GROUPS = 8
@@ -76,22 +76,27 @@ def exposure_table(name: str, lists_a: np.ndarray, lists_b: np.ndarray, codes: n
                    always: list[str] = ()) -> list[dict]:  # noqa: B006 - read only
     """Position-discounted exposure share per group: the most exposed under either policy,
     plus the groups a rule names (`always`)."""
-    mass_a = group_exposure(lists_a, codes, len(names))
-    mass_b = group_exposure(lists_b, codes, len(names))
-    share_a, share_b = exposure_shares(mass_a), exposure_shares(mass_b)
+    share_a = exposure_shares(total_group_exposure(lists_a, codes, len(names))[None, :])
+    share_b = exposure_shares(total_group_exposure(lists_b, codes, len(names))[None, :])
     shown = list(dict.fromkeys(
         [int(g) for g in np.argsort(-np.maximum(share_a, share_b), kind="stable")[:SHOWN_GROUPS]]
         + [names.index(g) for g in always if g in names]))
-    samples = _share_samples(mass_a, shown, weights) - _share_samples(mass_b, shown, weights)
+    samples = _share_samples(lists_a, codes, shown, weights) - \
+        _share_samples(lists_b, codes, shown, weights)
     return [stats.comparison(f"exposure share {name} {names[group]}", share_a[group],
                              share_b[group], samples[:, j], {"group": names[group]})
             for j, group in enumerate(shown)]
 
 
-def _share_samples(mass: np.ndarray, groups: list[int], weights: np.ndarray) -> np.ndarray:
-    """(R, len(groups)) each resample's exposure share of the groups (one matrix product)."""
-    columns = np.column_stack([mass.sum(axis=1), mass[:, groups]])  # (n, 1 + G)
-    sums = weights @ columns
+def _share_samples(lists: np.ndarray, codes: np.ndarray, groups: list[int],
+                   weights: np.ndarray) -> np.ndarray:
+    """(R, len(groups)) each resample's exposure share of the groups: per-shopper exposure of
+    just those groups and of all groups, then one matrix product."""
+    remap = np.full(codes.max(initial=0) + 2, -1, dtype=np.int64)
+    remap[np.asarray(groups, dtype=np.int64)] = np.arange(len(groups))
+    picked = group_exposure(lists, remap[np.where(codes >= 0, codes, -1)], len(groups))
+    total = group_exposure(lists, np.where(codes >= 0, 0, -1), 1)
+    sums = weights @ np.column_stack([total, picked])
     totals = sums[:, :1]
     return np.divide(sums[:, 1:], totals, out=np.zeros_like(sums[:, 1:]), where=totals > 0)
 

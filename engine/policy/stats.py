@@ -19,10 +19,10 @@ def resample_weights(n_users: int, n_resamples: int = N_RESAMPLES,
                      seed: int = 0) -> np.ndarray:
     """(R, n) draw counts; each row sums to n."""
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_users, size=(n_resamples, n_users))
-    offsets = (np.arange(n_resamples) * n_users)[:, None]
-    counts = np.bincount((draws + offsets).ravel(), minlength=n_resamples * n_users)
-    return counts.reshape(n_resamples, n_users).astype(np.float64)
+    out = np.empty((n_resamples, n_users), dtype=np.float64)
+    for row in range(n_resamples):  # row by row: no (R, n) index array in memory
+        out[row] = np.bincount(rng.integers(0, n_users, size=n_users), minlength=n_users)
+    return out
 
 
 def interval(samples: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
