@@ -107,12 +107,72 @@ def _constraints(policy: CompiledPolicy, safe: np.ndarray, valid: np.ndarray,
     return _Constraints(codes, counts, limits, matches, need)
 
 
+@dataclass
+class _Pass:
+    """The greedy pass's per-shopper state: taken candidates, slots to fill, picks so far."""
+
+    scaled: np.ndarray  # (B, N) scaled boosted relevance
+    blocked: np.ndarray  # (B, N) taken or invalid
+    to_fill: np.ndarray  # (B,) open slots (k minus pins; lowered when a list ends early)
+    k: int
+    filled: np.ndarray = field(init=False)
+    relaxed: np.ndarray = field(init=False)  # (B,) shares given up (caps won)
+    out: dict[str, np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        n_users = len(self.scaled)
+        self.rows = np.arange(n_users)
+        self.filled = np.zeros(n_users, dtype=np.int64)
+        self.relaxed = np.zeros(n_users, dtype=bool)
+        self.out = {name: np.full((n_users, self.k), fill, dtype=dtype) for name, fill, dtype
+                    in (("order", -1, np.int64), ("forced", False, bool),
+                        ("relevance", np.nan, float), ("diversity", 0.0, float))}
+
+    def admissible(self, state: _Constraints, caps_ok: list[np.ndarray], active: np.ndarray,
+                   notices: list[Counter]) -> tuple[np.ndarray, np.ndarray]:
+        """(B, N) candidates allowed in this slot and (B,) whether the slot is reserved for
+        owed shares; relaxes shares caps block and ends lists nothing fits."""
+        within = ~self.blocked
+        for ok in caps_ok:
+            within &= ok
+        owed = np.clip(state.need, 0, None)
+        forced = active & ~self.relaxed & (owed.sum(axis=1) >= self.to_fill - self.filled) & \
+            (owed.sum(axis=1) > 0)
+        wanted = np.zeros(within.shape, dtype=bool)
+        for j, match in enumerate(state.matches):
+            wanted |= (owed[:, j] > 0)[:, None] & match
+        admissible = within & (~forced[:, None] | wanted)
+        stuck = forced & ~admissible.any(axis=1)
+        for row in np.flatnonzero(stuck):
+            reason = ("caps win" if (wanted[row] & ~self.blocked[row]).any()
+                      else "not enough matching candidates")
+            notices[row][f"promotion share / quota floor not met ({reason})"] = 1
+        self.relaxed |= stuck
+        forced &= ~stuck
+        admissible[stuck] = within[stuck]
+        ended = active & ~admissible.any(axis=1)
+        for row in np.flatnonzero(ended & (~self.blocked).any(axis=1)):
+            notices[row]["caps leave fewer items than the list length"] = 1
+        self.to_fill[ended] = self.filled[ended]
+        return admissible, forced
+
+    def record(self, slot: int, active: np.ndarray, chosen: np.ndarray, changed: np.ndarray,
+               diversity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Write the active shoppers' picks; returns (rows, picks)."""
+        live, pick = self.rows[active], chosen[active]
+        self.out["order"][live, slot] = pick
+        self.out["forced"][live, slot] = changed[active]
+        self.out["relevance"][live, slot] = self.scaled[live, pick]
+        self.out["diversity"][live, slot] = diversity[live, pick]
+        self.blocked[live, pick] = True
+        self.filled[active] += 1
+        return live, pick
+
+
 def constrained_greedy(policy: CompiledPolicy, batch: Any, candidates: np.ndarray,
                        boosted: np.ndarray, pins: np.ndarray, k: int,
                        notices: list[Counter]) -> GreedyOutcome:
     """Fill each shopper's open slots (k minus their pins) from `candidates (B, N)`."""
-    n_users = len(candidates)
-    rows = np.arange(n_users)
     valid = candidates >= 0
     safe = np.where(valid, candidates, 0)
     scaled = _scaled(np.take_along_axis(boosted, safe, axis=1), valid)
@@ -120,68 +180,32 @@ def constrained_greedy(policy: CompiledPolicy, batch: Any, candidates: np.ndarra
     rel_part = (1.0 - weight) * scaled
     scorer = _scorer(policy, rel_part, safe, batch.targets, k)
     state = _constraints(policy, safe, valid, pins, k)
-    blocked = ~valid
-    to_fill = k - (pins >= 0).sum(axis=1)
-    filled = np.zeros(n_users, dtype=np.int64)
-    relaxed = np.zeros(n_users, dtype=bool)
+    run = _Pass(scaled=scaled, blocked=~valid, to_fill=k - (pins >= 0).sum(axis=1), k=k)
+    rows = run.rows
     capped_seen = [np.zeros(valid.shape, dtype=bool) for _ in policy.caps]
-    out = {name: np.full((n_users, k), fill, dtype=dtype) for name, fill, dtype in
-           (("order", -1, np.int64), ("forced", False, bool), ("relevance", np.nan, float),
-            ("diversity", 0.0, float))}
     for slot in range(k):
-        active = filled < to_fill
-        if not active.any():
+        if not (run.filled < run.to_fill).any():
             break
-        diversity = np.asarray(scorer.diversity(blocked))
-        objective = np.where(blocked, -np.inf, rel_part + diversity)
+        diversity = np.asarray(scorer.diversity(run.blocked))
+        objective = np.where(run.blocked, -np.inf, rel_part + diversity)
         caps_ok = state.cap_ok(rows)
-        within = ~blocked
-        for ok in caps_ok:
-            within &= ok
-        owed = np.clip(state.need, 0, None)
-        forced = active & ~relaxed & (owed.sum(axis=1) >= to_fill - filled) & \
-            (owed.sum(axis=1) > 0)
-        wanted = np.zeros(valid.shape, dtype=bool)
-        for j, match in enumerate(state.matches):
-            wanted |= (owed[:, j] > 0)[:, None] & match
-        admissible = within & (~forced[:, None] | wanted)
-        stuck = forced & ~admissible.any(axis=1)
-        for row in np.flatnonzero(stuck):
-            reason = ("caps win" if (wanted[row] & ~blocked[row]).any()
-                      else "not enough matching candidates")
-            notices[row][f"promotion share / quota floor not met ({reason})"] = 1
-        relaxed |= stuck
-        forced &= ~stuck
-        admissible[stuck] = within[stuck]
-        ended = active & ~admissible.any(axis=1)
-        for row in np.flatnonzero(ended & (~blocked).any(axis=1)):
-            notices[row]["caps leave fewer items than the list length"] = 1
-        to_fill[ended] = filled[ended]
-        active &= ~ended
+        admissible, forced = run.admissible(state, caps_ok, run.filled < run.to_fill, notices)
+        active = run.filled < run.to_fill
         chosen = np.where(admissible, objective, -np.inf).argmax(axis=1)
         best = objective.argmax(axis=1)
         for ok, seen in zip(caps_ok, capped_seen, strict=True):
-            out_by_cap = active & (best != chosen) & ~ok[rows, best] & ~blocked[rows, best]
+            out_by_cap = active & (best != chosen) & ~ok[rows, best] & ~run.blocked[rows, best]
             seen[rows[out_by_cap], best[out_by_cap]] = True
-        live = rows[active]
-        pick = chosen[active]
-        out["order"][live, slot] = pick
-        out["forced"][live, slot] = (forced & (best != chosen))[active]
-        out["relevance"][live, slot] = scaled[live, pick]
-        out["diversity"][live, slot] = diversity[live, pick]
-        blocked[live, pick] = True
+        live, pick = run.record(slot, active, chosen, forced & (best != chosen), diversity)
         scorer.update(chosen)
         matched = np.stack([m[live, pick] for m in state.matches], axis=1).astype(np.int64) \
             if state.matches else np.zeros((len(live), 0), dtype=np.int64)
         state.take(live, [codes[live, pick] for codes in state.cap_codes], matched)
-        filled[active] += 1
-    for row in np.flatnonzero((state.need > 0).any(axis=1) & ~relaxed):
+    for row in np.flatnonzero((state.need > 0).any(axis=1) & ~run.relaxed):
         notices[row]["promotion share / quota floor not met (pins take the slots or the "
                      "list ended early)"] = 1
-    return GreedyOutcome(order=out["order"], n_picks=filled,
-                         forced=out["forced"], relevance=out["relevance"],
-                         diversity=out["diversity"],
+    return GreedyOutcome(order=run.out["order"], n_picks=run.filled, forced=run.out["forced"],
+                         relevance=run.out["relevance"], diversity=run.out["diversity"],
                          capped_out={cap.label: seen.sum(axis=1)
                                      for cap, seen in zip(policy.caps, capped_seen,
                                                           strict=True)})
-
