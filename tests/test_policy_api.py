@@ -120,3 +120,20 @@ def test_cli_preview_writes_the_report(tiny_shop, tmp_path, capsys,  # noqa: ANN
     assert main(["policy", "preview", "--run", str(tiny_shop.twotower_run), "--policy",
                  str(path), "--against", "live", "--json", str(out)]) == 2
     assert "no live version" in capsys.readouterr().err
+
+
+def test_unknown_shopper_and_what_if_history_under_a_policy(twotower_service):  # noqa: ANN001
+    from engine.policy.serving import PolicyServer
+    from engine.policy.store import PolicyStore
+
+    server = PolicyServer(twotower_service, PolicyStore())
+    assert server.resolve(None) is None and not PolicyStore().path.exists()
+    ids = [str(i) for i in twotower_service.catalogue.columns.ids[:3]]
+    policy = parse_policy(pin_policy(ids[2], slot=1))
+    trending = server.recommend(policy, user_id="nobody", k=4)
+    assert "unknown shopper 'nobody'" in trending.notice
+    assert trending.items[0]["item_id"] == ids[2]
+    assert all("trending item" in row["explanation"] for row in trending.items)
+    session = server.recommend(policy, history=ids[:2], k=4)
+    assert [row["attribution"] for row in session.items][0] == ["pinned at 1"]
+    assert not {row["item_id"] for row in session.items} & set(ids[:2])

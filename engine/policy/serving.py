@@ -100,6 +100,8 @@ class PolicyServer:
 
     def live_versions(self) -> dict[str, int]:
         """{name: live version}, re-read only when the store's publish counter moved."""
+        if not self.store.path.exists():  # nothing stored: never create the file to find out
+            return {}
         counter = self.store.publish_counter()
         cached_counter, cached = self._live
         if counter != cached_counter:
