@@ -120,6 +120,7 @@ def main() -> None:
         st.Page(PAGES / "search.py", title=t("nav.search"), icon=":material/search:"),
         st.Page(PAGES / "scenarios.py", title=t("nav.scenarios"), icon=":material/bookmarks:"),
         st.Page(PAGES / "importer.py", title=t("nav.import"), icon=":material/upload_file:"),
+        st.Page(PAGES / "policies.py", title=t("nav.policies"), icon=":material/rule:"),
     ]
     navigation = st.navigation(pages)
     if sidebar_run_picker():

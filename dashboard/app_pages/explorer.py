@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, policy_view, state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
 from dashboard.measures import list_metrics
@@ -180,6 +180,7 @@ def main() -> None:
     truth = None if heldout is None else heldout.get(user)
     metric_row(recommender, result, truth, k)
     lists_side_by_side(result, alpha, method)
+    policy_view.explorer_policy_panel(recommender, user, k)
     history_tab, whatif_tab, detail_tab = st.tabs([t("explorer.history"), t("explorer.whatif"),
                                                    t("explorer.details")])
     with history_tab:
