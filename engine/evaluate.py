@@ -126,12 +126,15 @@ class RerankSpec:
     """A re-ranking step applied to the top-N candidates during evaluation.
 
     `target_mix` (γ) only affects 'calibrated': its target is (1 − γ)·h_u + γ·g.
+    `quotas` (category column -> (floor, cap)) constrain every method's lists; 'quota' needs
+    them (without them it would be MMR under another name).
     """
 
     method: str
     weight: float
     n_candidates: int = 200
     target_mix: float = DEFAULT_TARGET_MIX
+    quotas: dict[int, tuple[int | None, int | None]] | None = None
 
     def __post_init__(self) -> None:
         if self.method not in RERANK_METHODS:
@@ -142,6 +145,9 @@ class RerankSpec:
         if self.n_candidates < 1:
             raise ConfigError(f"n_candidates must be >= 1, got {self.n_candidates!r}")
         check_target_mix(self.target_mix, "rerank target_mix")
+        if self.method == "quota" and not self.quotas:
+            raise ConfigError("rerank method 'quota' needs quotas: a floor and/or cap per "
+                              "category, e.g. {category column: (1, 3)}")
 
 
 def histories_before_test(data: TrainData) -> list[np.ndarray]:
@@ -196,7 +202,8 @@ def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
             if rerank.method == "calibrated" else None
         return rerank_batch(rerank.method, scores[rows, :width],
                             items, k, rerank.weight, item_vectors=model.item_vectors(),
-                            item_categories=data.item_categories, targets=targets)
+                            item_categories=data.item_categories, targets=targets,
+                            quotas=rerank.quotas)
 
     out = np.full((len(batch), k), -1, dtype=np.int64)
     full = np.flatnonzero((candidates >= 0).all(axis=1))
@@ -209,6 +216,22 @@ def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
             ranked = run(np.array([row]), width)[0]
             out[row, :len(ranked)] = ranked
     return out
+
+
+def quotas_met_share(topk: np.ndarray, item_categories: np.ndarray,
+                     quotas: dict[int, tuple[int | None, int | None]]) -> float:
+    """Share of the lists whose per-category counts lie within every (floor, cap); an item
+    counts towards each category it has mass in (as the quota re-ranker counts it)."""
+    if len(topk) == 0:
+        return 1.0
+    member = (item_categories[np.maximum(topk, 0)] > 0) & (topk >= 0)[:, :, None]
+    counts = member.sum(axis=1)  # (users, C)
+    ok = np.ones(len(topk), dtype=bool)
+    for column, (floor, cap) in quotas.items():
+        ok &= counts[:, column] >= (floor or 0)
+        if cap is not None:
+            ok &= counts[:, column] <= cap
+    return float(ok.mean())
 
 
 def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part: str = "test",
@@ -257,6 +280,11 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
         result["rerank"] = {"method": rerank.method, "weight": rerank.weight,
                             "n_candidates": rerank.n_candidates,
                             "target_mix": rerank.target_mix}
+        if rerank.quotas:
+            names = data.category_names
+            result["rerank"]["quotas"] = {names[c]: list(b) for c, b in rerank.quotas.items()}
+            result["rerank"]["quotas_met"] = quotas_met_share(topk, data.item_categories,
+                                                              rerank.quotas)
     return result
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run the fast array-level tests (re-rankers, metrics, data) against the declared minimum
 # versions of the core dependencies (constraints/min.txt) in a separate .venv-min.
-# The tests chosen import neither torch nor the text encoder, so torch is not installed there.
+# torch is the local CPU build (the same as scripts/setup.sh: ${PRISM_TORCH_VERSION:-2.13.0}),
+# for the re-rankers' torch path; its own floor (torch>=2.4) is not tested here, because the
+# PyPI wheels of torch 2.4 are CUDA builds of several GB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -14,7 +16,8 @@ if [ ! -f "$stamp" ] || [ "$stamp" -ot constraints/min.txt ] || [ "$stamp" -ot p
   echo "installing the minimum versions from constraints/min.txt..."
   "$VPY" -m pip install --quiet --upgrade pip
   "$VPY" -m pip install --quiet -r constraints/min.txt "pytest>=8" "hypothesis>=6.100"
-  "$VPY" -m pip install --quiet --no-deps -e .
+  "$VPY" -m pip install --quiet -c constraints/min.txt "torch==${PRISM_TORCH_VERSION:-2.13.0}"
+  "$VPY" -m pip install --quiet --no-deps -e .  # only the floors above, nothing newer
   touch "$stamp"
 fi
 "$VPY" -c "import numpy, pandas, scipy, sklearn, pyarrow; print('minimum versions:', \

@@ -11,6 +11,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from engine.cli.quota_option import (
+    add_quotas_option,
+    check_quota_method,
+    parse_quotas_option,
+    quota_indices,
+)
 from engine.errors import ConfigError, DataError
 
 MODEL_CHOICES = "twotower|pop|itemknn|ease"
@@ -48,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--rerank", default="none", help="none|mmr|dpp|calibrated|quota")
     evaluate.add_argument("--weight", default="0.0", help="diversity weight in [0, 1]")
     add_target_mix_option(evaluate)
+    add_quotas_option(evaluate)
     evaluate.add_argument("--json", required=True, help="where to write the evaluation JSON")
     evaluate.set_defaults(func=run_evaluate)
 
@@ -304,9 +311,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     k = parse_number(args.k, "--k", int)
     target_mix = parse_target_mix(args.target_mix)
-    rerank = None if args.rerank == "none" else RerankSpec(
-        args.rerank, parse_number(args.weight, "--weight"), target_mix=target_mix)
+    named_quotas = parse_quotas_option(args.quotas)
+    check_quota_method(args.rerank, named_quotas, "--rerank")
+    weight = parse_number(args.weight, "--weight")
     run = load_run(args.run)
+    rerank = None if args.rerank == "none" else RerankSpec(
+        args.rerank, weight, target_mix=target_mix,
+        quotas=quota_indices(named_quotas, run.category_names))
     protocol = _choice(args.split or run.meta.get("split", "leave-last-out"), "--split", SPLITS)
     dataset = load_dataset(args.data, fmt=args.format)
     _, data = prepare_data(dataset, protocol, seed=int(run.meta.get("seed", 0)))
