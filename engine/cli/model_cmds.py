@@ -38,6 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", default="0", help="random seed for the split and training")
     train.add_argument("--device", default="auto", help="auto|cpu|cuda")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--tensorboard", default=None, metavar="DIR",
+                       help="two-tower: also write each epoch's losses and validation metrics "
+                            "as TensorBoard event files into DIR (needs the tensorboard extra: "
+                            "pip install -e '.[tensorboard]')")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="two-tower setting from ModelConfig/TrainConfig, repeatable "
                             "(e.g. --set dim=128 --set use_text=false)")
@@ -194,6 +198,7 @@ def run_train(args: argparse.Namespace) -> int:
     from engine.runs import save_run
 
     nproc = _check_nproc(args)
+    _check_tensorboard(args)
     model, configs = build_model(args)
     _choice(args.device, "--device", ("auto", "cpu", "cuda"))
     protocol = _choice(args.split, "--split", SPLITS)
@@ -289,12 +294,29 @@ def _forwarded_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def _callbacks(args: argparse.Namespace) -> list[Any]:
-    if args.model != "twotower" or args.quiet:
-        return []
-    from engine.train import ProgressBar
+def _check_tensorboard(args: argparse.Namespace) -> None:
+    """--tensorboard is for the two-tower (the only model with epochs) and needs the package."""
+    import importlib.util
 
-    return [ProgressBar()]
+    if getattr(args, "tensorboard", None) is None:
+        return
+    if args.model != "twotower":
+        raise ConfigError(f"--tensorboard logs training epochs, which only the two-tower model "
+                          f"has, not {args.model!r}; drop --tensorboard or use --model twotower")
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("--tensorboard needs the tensorboard package: pip install -e "
+                          "'.[tensorboard]' (or pip install tensorboard), then run again")
+
+
+def _callbacks(args: argparse.Namespace) -> list[Any]:
+    if args.model != "twotower":
+        return []
+    from engine.train import ProgressBar, tensorboard_logger
+
+    callbacks: list[Any] = [] if args.quiet else [ProgressBar()]
+    if getattr(args, "tensorboard", None):
+        callbacks.append(tensorboard_logger(args.tensorboard))
+    return callbacks
 
 
 def _summary(evaluation: dict[str, Any]) -> str:
