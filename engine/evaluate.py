@@ -150,6 +150,26 @@ class RerankSpec:
                               "category, e.g. {category column: (1, 3)}")
 
 
+def rerank_vectors(model: BaseModel, data: TrainData) -> np.ndarray:
+    """The item vectors the re-rankers measure similarity with: the model's own, or, for a
+    model without any (EASE, ItemKNN, Pop), graded vectors from category rows blended with
+    training co-occurrence (`engine.rerank.similarity`), computed once per TrainData."""
+    vectors = model.item_vectors()
+    if vectors is not None:
+        return vectors
+    cached = getattr(data, "_graded_vectors", None)
+    if cached is None:
+        from engine.rerank.similarity import graded_item_vectors
+
+        train = data.train
+        interactions = sp.csr_matrix(
+            (np.ones(len(train)), (train[USER_IDX].to_numpy(), train[ITEM_IDX].to_numpy())),
+            shape=(data.n_users, data.n_items))
+        cached = graded_item_vectors(data.item_categories, interactions)
+        data._graded_vectors = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def histories_before_test(data: TrainData) -> list[np.ndarray]:
     """Per user, what the shopper really had before the test item: training + validation
     items in time order (the history a sequential model reads for the test part)."""
@@ -168,6 +188,7 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
         histories = histories_before_test(data)
     reranking = rerank is not None and rerank.method != "none"
     width = max(k, rerank.n_candidates) if reranking else k
+    vectors = rerank_vectors(model, data) if reranking else None
     step = model.top_n_batch or batch_size_for(data.n_items)
     blocks = []
     for start in range(0, len(users), step):
@@ -181,18 +202,19 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
         else:
             candidates, scores = model.top_n_users(batch, width, seen[batch])
         if reranking:
-            candidates = _rerank_block(candidates, scores, model, data, batch, k, rerank)
+            candidates = _rerank_block(candidates, scores, vectors, data, batch, k, rerank)
         short = k - candidates.shape[1]  # catalogues smaller than k
         blocks.append(np.pad(candidates[:, :k], ((0, 0), (0, max(short, 0))),
                              constant_values=-1))
     return np.concatenate(blocks) if blocks else np.empty((0, k), dtype=np.int64)
 
 
-def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
+def _rerank_block(candidates: np.ndarray, scores: np.ndarray, vectors: np.ndarray,
                   data: TrainData, batch: np.ndarray, k: int, rerank: RerankSpec) -> np.ndarray:
     """(B, k) item indices re-ranked by engine.rerank; users short of candidates go one by one.
 
-    `scores` (B, n_candidates) are the candidates' scores, aligned with `candidates`.
+    `scores` (B, n_candidates) are the candidates' scores, aligned with `candidates`;
+    `vectors` the catalogue's similarity vectors (`rerank_vectors`).
     """
     from engine.rerank import rerank_batch
 
@@ -201,7 +223,7 @@ def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
         targets = calibration_targets(data, batch[rows], rerank.target_mix) \
             if rerank.method == "calibrated" else None
         return rerank_batch(rerank.method, scores[rows, :width],
-                            items, k, rerank.weight, item_vectors=model.item_vectors(),
+                            items, k, rerank.weight, item_vectors=vectors,
                             item_categories=data.item_categories, targets=targets,
                             quotas=rerank.quotas)
 

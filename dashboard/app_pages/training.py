@@ -38,7 +38,7 @@ def data_folders() -> dict[str, Path]:
 def launch_form() -> None:
     folders = data_folders()
     if not folders:
-        st.info("No data folder yet: import one with `prism data import` or restart the studio.")
+        st.info("No data folder yet: `prism data convert PATH --out <home>/data/NAME` adds one.")
         return
     job = st.session_state.get(state.TRAINING_JOB)
     busy = job is not None and job.snapshot().state == "running"

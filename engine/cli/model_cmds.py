@@ -104,7 +104,8 @@ def _choice(value: str, option: str, choices: tuple[str, ...]) -> str:
 
 # On a random split the "next" item is not later in time: the two-tower learns from one
 # multi-target example per shopper (all of their items, half of the input hidden by dropout),
-# small batches, many short epochs (measured in docs/benchmarks/twotower.md).
+# small batches, many short epochs (measured in docs/benchmarks.md, "Two-tower model: what
+# was measured").
 RANDOM_SPLIT_PRESET = {"example_history": "user", "history_len": 200, "lr": 0.003,
                        "batch_size": 64, "patience": 10}
 RANDOM_SPLIT_MODEL_PRESET = {"dropout": 0.5}
