@@ -3,25 +3,39 @@
 `create_app(run_dir)` loads the run once; every request shares that one read-only Recommender
 (sync endpoints run in FastAPI's thread pool, the text encoder guards its own tokenizer).
 Bad requests answer 422 (malformed body, with a readable `detail`) or 400/404 (a RequestError's
-message), never a traceback. OpenAPI docs are served at `/docs`.
+message), never a traceback. Every error body is `ErrorBody` (`{"detail": "..."}`), and each
+route's OpenAPI entry lists the error statuses it can answer with that schema, so a client
+generated from `/openapi.json` parses every response. OpenAPI docs are served at `/docs`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from engine import __version__
 from engine.errors import RequestError
 from engine.serve import Recommendations, Recommender
 
 Method = Literal["none", "mmr", "dpp", "calibrated", "quota"]
+ListMethod = Literal["none", "mmr", "dpp", "calibrated"]  # no quotas to give: no 'quota'
 MAX_K = 1000
+
+
+def _not_bool(value: Any) -> Any:
+    """JSON true/false is not a number: pydantic's lax mode would read it as 1/0."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+Whole = Annotated[int, BeforeValidator(_not_bool)]
 
 
 class RecommendRequest(BaseModel):
@@ -31,17 +45,17 @@ class RecommendRequest(BaseModel):
 
     user_id: str | None = Field(None, description="training shopper id; unknown → trending")
     history: list[str] | None = Field(None, description="item ids of a live session (what-if)")
-    k: int = Field(10, ge=1, le=MAX_K, description="list length")
+    k: Whole = Field(10, ge=1, le=MAX_K, description="list length")
     method: Method = "mmr"
-    diversity_weight: float = Field(0.0, ge=0.0, le=1.0)
+    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
     exclude_seen: bool = True
     categories: list[str] | None = Field(None, description="only items in these categories")
-    category_boosts: dict[str, float] | None = None
-    promo_boost: float = Field(0.0, ge=-1.0, le=1.0)
-    target: dict[str, float] | None = Field(None, description="category shares (calibrated)")
-    quotas: dict[str, tuple[int | None, int | None]] | None = Field(
+    category_boosts: dict[str, Number] | None = None
+    promo_boost: Number = Field(0.0, ge=-1.0, le=1.0)
+    target: dict[str, Number] | None = Field(None, description="category shares (calibrated)")
+    quotas: dict[str, tuple[Whole | None, Whole | None]] | None = Field(
         None, description="category → [floor, cap]; null for no bound")
-    n_candidates: int = Field(200, ge=1, le=5000)
+    n_candidates: Whole = Field(200, ge=1, le=5000)
 
 
 class SearchRequest(BaseModel):
@@ -51,9 +65,25 @@ class SearchRequest(BaseModel):
 
     query: str = Field(..., min_length=1, max_length=500)
     user_id: str | None = None
-    k: int = Field(10, ge=1, le=MAX_K)
-    method: Method = "mmr"
-    diversity_weight: float = Field(0.0, ge=0.0, le=1.0)
+    k: Whole = Field(10, ge=1, le=MAX_K)
+    method: ListMethod = "mmr"
+    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: one readable line saying what was wrong and where."""
+
+    detail: str = Field(..., description="what was wrong, e.g. 'k: Input should be greater "
+                                         "than or equal to 1'")
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the error statuses a route can answer."""
+    meaning = {400: "the request is well-formed but cannot be served (unknown id, infeasible "
+                    "quotas, k above the catalogue size, ...)",
+               404: "no such item or shopper in this run",
+               422: "the request does not match the schema (a readable line, not a list)"}
+    return {code: {"model": ErrorBody, "description": meaning[code]} for code in codes}
 
 
 class RankedItem(BaseModel):
@@ -117,29 +147,29 @@ def _add_routes(app: FastAPI, service: Recommender) -> None:
         return {"status": "ok", "model": service.model.name, "n_items": catalogue.n_items,
                 "n_users": len(catalogue.user_index), "run": str(service.run.path)}
 
-    @app.post("/recommend", response_model=RankedList)
+    @app.post("/recommend", response_model=RankedList, responses=_errors(400, 422))
     def recommend(body: RecommendRequest) -> RankedList:
         return _response(service.recommend(**body.model_dump()))
 
-    @app.post("/search", response_model=RankedList)
+    @app.post("/search", response_model=RankedList, responses=_errors(400, 422))
     def search(body: SearchRequest) -> RankedList:
         return _response(service.search(**body.model_dump()))
 
-    @app.get("/hot", response_model=RankedList)
+    @app.get("/hot", response_model=RankedList, responses=_errors(400, 422))
     def hot(k: int = Query(10, ge=1, le=MAX_K),
-            diversity_weight: float = Query(0.0, ge=0.0, le=1.0), method: Method = "mmr",
+            diversity_weight: float = Query(0.0, ge=0.0, le=1.0), method: ListMethod = "mmr",
             half_life_days: float = Query(7.0, gt=0.0, le=3650.0)) -> RankedList:
         return _response(service.hot_items(k=k, diversity_weight=diversity_weight, method=method,
                                            half_life_days=half_life_days))
 
-    @app.get("/items/{item_id}")
+    @app.get("/items/{item_id}", responses=_errors(404, 422))
     def item(item_id: str) -> dict[str, Any]:
         try:
             return service.item(item_id)
         except RequestError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
 
-    @app.get("/users/{user_id}/history")
+    @app.get("/users/{user_id}/history", responses=_errors(404, 422))
     def history(user_id: str) -> list[dict[str, Any]]:
         try:
             frame = service.history(user_id)
