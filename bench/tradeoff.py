@@ -357,10 +357,13 @@ NOTES = [
     "time of the run (early stopping on validation NDCG@10; the epochs trained are listed per "
     "section); those defaults are still being tuned, so its rows move when they change. "
     "Rerun with `--models twotower` after a change.",
-    "- quota is not swept: without per-category floors and caps it is MMR with nothing to "
-    "enforce (identical lists), and the evaluation has no per-shopper quotas to set.",
-    "- EASE has no item vectors, so MMR and DPP measure similarity on category rows; the "
-    "two-tower uses the cosine of its item vectors.",
+    "- quota is not swept: it needs per-category floors and caps (`prism sweep --methods quota "
+    "--quotas 'CATEGORY:1-3,...'`), which are a merchandiser's choice, not the benchmark's.",
+    "- EASE has no item vectors, so MMR and DPP measure graded similarity: the cosine of "
+    "category rows blended half and half with training co-occurrence (truncated SVD of the "
+    "item-shopper matrix, `engine.rerank.similarity`); category rows alone made every DPP "
+    "weight from 0.1 on give the same one-per-category lists. The two-tower uses the cosine "
+    "of its item vectors.",
     "- Equal-entropy comparison: each method's NDCG-vs-entropy curve is interpolated on a "
     "common grid over the entropy range all methods reach (`engine.sweep.best_at_equal_entropy`).",
     "",
