@@ -124,3 +124,10 @@ def test_quotas_met_share_counts_each_category_of_an_item() -> None:
     # user 0: one of each; user 1: item 2 counts for both; user 2: two of category 0
     assert quotas_met_share(topk, cats, {1: (1, None)}) == pytest.approx(2 / 3)
     assert quotas_met_share(topk, cats, {0: (None, 1)}) == pytest.approx(2 / 3)
+
+
+def test_quotas_without_a_reranker_exit_2(shop_run, tmp_path: Path, capsys) -> None:
+    data, run, ranked = shop_run
+    assert main(["evaluate", "--run", str(run), "--data", str(data), "--quotas",
+                 f"{ranked[0]}:1-", "--json", str(tmp_path / "e.json")]) == 2
+    assert "--quotas applies to a re-ranked list" in _one_error_line(capsys)

@@ -336,6 +336,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     target_mix = parse_target_mix(args.target_mix)
     named_quotas = parse_quotas_option(args.quotas)
     check_quota_method(args.rerank, named_quotas, "--rerank")
+    if named_quotas and args.rerank == "none":
+        raise ConfigError("--quotas applies to a re-ranked list: add --rerank quota (or mmr, "
+                          "dpp, calibrated with quotas as constraints)")
     weight = parse_number(args.weight, "--weight")
     run = load_run(args.run)
     rerank = None if args.rerank == "none" else RerankSpec(

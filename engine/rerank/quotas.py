@@ -86,8 +86,11 @@ class QuotaTracker:
     def __init__(self, quotas: Quotas, categories: np.ndarray, n_slots: int) -> None:
         self.columns, self.floors, self.caps = parse_quotas(quotas, categories.shape[1])
         self.member = categories[:, self.columns] > 0  # (N, q)
-        self.patterns, self.group = np.unique(self.member, axis=0, return_inverse=True)
-        self.group = self.group.reshape(-1)  # (N,) candidate -> its group of patterns
+        # group candidates by which quota categories they count towards (a bit code per row)
+        codes = self.member.astype(np.int64) @ (1 << np.arange(len(self.columns), dtype=np.int64))
+        unique, self.group = np.unique(codes, return_inverse=True)  # (N,) candidate -> group
+        self.group = self.group.reshape(-1)
+        self.patterns = (unique[:, None] >> np.arange(len(self.columns))) & 1 > 0  # (P, q)
         self.left = np.bincount(self.group, minlength=len(self.patterns)).astype(float)
         self.n_slots = n_slots
         self.counts = np.zeros(len(self.columns))
@@ -118,6 +121,8 @@ class QuotaTracker:
     def admissible(self, slot: int) -> np.ndarray:
         """(N,) bool: True where taking the candidate now keeps every quota reachable."""
         remaining = self.n_slots - slot - 1
+        if (self.patterns.sum(axis=1) <= 1).all():
+            return self._single_label_ok(remaining)[self.group]
         ok = np.zeros(len(self.patterns), dtype=bool)
         for group in np.flatnonzero(self.left > 0):
             left = self.left.copy()
@@ -125,6 +130,20 @@ class QuotaTracker:
             ok[group] = feasible(self.counts + self.patterns[group], left, self.patterns,
                                  self.floors, self.caps, remaining)
         return ok[self.group]
+
+    def _single_label_ok(self, remaining: int) -> np.ndarray:
+        """(P,) `feasible` after taking one candidate of each group, all groups at once
+        (items in at most one quota category: the closed form, broadcast over groups)."""
+        taken = self.patterns.astype(float)  # (P, q): the category a group's item adds to
+        counts = self.counts[None, :] + taken
+        in_quota = self.patterns.any(axis=1)
+        available = self.patterns[in_quota].T.astype(float) @ self.left[in_quota]  # (q,)
+        usable = np.minimum(self.caps[None, :] - counts, available[None, :] - taken)
+        need = np.maximum(self.floors[None, :] - counts, 0.0)
+        free = self.left[~in_quota].sum() - (~in_quota)
+        ok = (counts <= self.caps).all(axis=1) & (need <= usable).all(axis=1)
+        ok &= (need.sum(axis=1) <= remaining) & (remaining <= free + usable.sum(axis=1))
+        return ok & (self.left > 0)
 
     def update(self, chosen: int) -> None:
         self.counts += self.member[chosen]
