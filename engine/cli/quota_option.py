@@ -22,7 +22,7 @@ def add_quotas_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quotas", default=None,
                         help="per-category floor-cap for the list, e.g. "
                              "'Electronics:1-3,Beauty:0-2' (2- = no cap, -3 = no floor), or a "
-                             "JSON file {\"Electronics\": [1, 3]}; required by --rerank quota")
+                             "JSON file {\"Electronics\": [1, 3]}; required by the quota re-ranker")
 
 
 def _bound(text: str, name: str, which: str) -> int | None:
