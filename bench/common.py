@@ -16,9 +16,9 @@ def write_results(out_dir: Path, name: str, results: dict[str, Any],
     (out_dir / f"{name}.md").write_text(render(results))
 
 
-# Two-tower settings measured best per data set (docs/benchmarks/twotower.md), passed to
-# `prism train` as --set options. ML-100K: titles alone carry little; films carry several
-# genres each and the catalogue's genre prior is Drama/Comedy-heavy, so the diversity target
-# mixes in a uniform prior.
+# Two-tower settings measured best per data set (docs/benchmarks.md, "Two-tower model: what
+# was measured"), passed to `prism train` as --set options. ML-100K: titles alone carry
+# little; films carry several genres each and the catalogue's genre prior is
+# Drama/Comedy-heavy, so the diversity target mixes in a uniform prior.
 DATASET_SETTINGS: dict[str, list[str]] = {
     "ml-100k": ["use_text=false", "diversity_prior=uniform"]}

@@ -22,7 +22,9 @@ training cost does not depend on their values, and the CPU cannot encode 50,000 
 When the bundled encoder package is not installed, the encode stage uses a stand-in of the
 same architecture (random weights, a WordPiece vocabulary trained on the shop's text) and
 says so in the results. Results → docs/benchmarks/gpu.{json,md} (and $OUT when set); --smoke
-writes to --out or a temporary folder, never to docs/.
+writes to --out or a temporary folder, never to docs/. The smoke has no time limits: it trains
+one whole epoch per fit and re-ranks every sampled user, so its results do not depend on how
+fast or busy the machine is (`--deadline` applies to the full check only).
 """
 
 from __future__ import annotations
@@ -79,10 +81,11 @@ FULL = {"items": 50_000, "users": 20_000, "epochs": 3, "train_soft_s": 60.0,
         "cpu_train_soft_s": 40.0, "score_users": 0, "rerank_users": 8192, "candidates": 200,
         "encode_texts": 5000, "cpu_encode_texts": 400,
         "budgets": {"data": 50, "train": 140, "score": 80, "rerank": 40, "encode": 60}}
-SMOKE = {"items": 400, "users": 150, "epochs": 1, "train_soft_s": 10.0,
-         "cpu_train_soft_s": 10.0, "score_users": 0, "rerank_users": 64, "candidates": 40,
-         "encode_texts": 12, "cpu_encode_texts": 4,
-         "budgets": {"data": 30, "train": 30, "score": 20, "rerank": 20, "encode": 40}}
+# The smoke counts work, never seconds: one full epoch of batches per fit, every rerank user,
+# no stage time limits, so a busy or slow machine gives the same (complete) results, later.
+SMOKE = {"items": 400, "users": 150, "epochs": 1, "train_soft_s": None,
+         "cpu_train_soft_s": None, "score_users": 0, "rerank_users": 64, "candidates": 40,
+         "encode_texts": 12, "cpu_encode_texts": 4, "budgets": None}
 
 
 class StageTimeout(BaseException):  # noqa: N818 - raised by the alarm; not an Exception
@@ -163,16 +166,17 @@ class Check:
         key = self._device_key()
         out[key] = self._fit(self.device, self.sizes["epochs"], self.sizes["train_soft_s"],
                              validate=True)
-        cpu_soft = min(self.sizes["cpu_train_soft_s"],
-                       max((deadline - time.perf_counter() - 5) * 0.8, 1.0))
+        cpu_soft = self.sizes["cpu_train_soft_s"]
+        if cpu_soft is not None:
+            cpu_soft = min(cpu_soft, max((deadline - time.perf_counter() - 5) * 0.8, 1.0))
         out["cpu"] = self._fit(torch.device("cpu"), 1, cpu_soft, validate=False, keep=False)
         out["speedup_epoch"] = ratio(out["cpu"]["epoch_train_seconds"],
                                      out[key]["epoch_train_seconds"])
 
-    def _fit(self, device: torch.device, epochs: int, soft_s: float, *, validate: bool,
+    def _fit(self, device: torch.device, epochs: int, soft_s: float | None, *, validate: bool,
              keep: bool = True) -> dict[str, Any]:
-        """Fit the two-tower model with a per-batch clock; stops at `soft_s` (and, without
-        `validate`, at the end of the first epoch's batches, before validation runs)."""
+        """Fit the two-tower model with a per-batch clock; stops at `soft_s` when given (and,
+        without `validate`, at the end of the first epoch's batches, before validation runs)."""
         model = TwoTowerModel(ModelConfig(), TrainConfig(device=device.type, epochs=epochs,
                                                           patience=epochs + 1, seed=SEED))
         clock = BatchClock(soft_s, stop_at_epoch_end=not validate)
@@ -267,7 +271,8 @@ class Check:
                 probe_s += timed(self.device, lambda m=method, s=side, n=probe: run(m, s, n))[0]
             # users that fit this method's share of the time left (both sides together)
             share = 0.7 * (deadline - time.perf_counter()) / (len(RERANK_METHODS) - index)
-            n = int(min(len(users), max(probe, probe * share / max(probe_s, 1e-9))))
+            n = len(users) if self.args.smoke else int(
+                min(len(users), max(probe, probe * share / max(probe_s, 1e-9))))
             row: dict[str, Any] = {"users": n}
             for side, label in ((backend, "device_seconds"), ("numpy", "cpu_seconds")):
                 row[label] = round(timed(self.device,
@@ -323,9 +328,10 @@ class Check:
 
 
 class BatchClock:
-    """Callback: per-batch wall times; raises StopTraining past `soft_s` (or at epoch end)."""
+    """Callback: per-batch wall times; raises StopTraining past `soft_s` when one is given
+    (or at epoch end)."""
 
-    def __init__(self, soft_s: float, stop_at_epoch_end: bool):
+    def __init__(self, soft_s: float | None, stop_at_epoch_end: bool):
         self.soft_s, self.stop_at_epoch_end = soft_s, stop_at_epoch_end
         self.started = time.perf_counter()
         self.epochs: list[list[float]] = []  # batch end times, one list per epoch
@@ -341,7 +347,7 @@ class BatchClock:
         self.total = total
         if step == total and self.stop_at_epoch_end:
             raise StopTraining
-        if now - self.started > self.soft_s and step < total:
+        if self.soft_s is not None and now - self.started > self.soft_s and step < total:
             self.stopped_early = True
             raise StopTraining
 
@@ -648,6 +654,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def stage_budget(sizes: dict[str, Any], name: str, deadline: float, later: int,
+                 ) -> float | None:
+    """Seconds a stage may run (shrunk so the later stages keep 10 s each); None: no limit."""
+    if sizes["budgets"] is None:
+        return None
+    return min(sizes["budgets"][name], deadline - time.perf_counter() - 10 * later - 5)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
@@ -680,22 +694,22 @@ def main(argv: list[str] | None = None) -> int:
     log(f"card {env['card']}, torch {env['torch']}, CUDA {env['cuda']}, "
         f"{env['cpu_threads']} CPU threads; sizes {results['sizes']}")
     for index, name in enumerate(names):
-        later = len(names) - index - 1
-        budget = min(sizes["budgets"][name], deadline - time.perf_counter() - 10 * later - 5)
-        results["budgets"][name] = round(budget, 1)
+        budget = stage_budget(sizes, name, deadline, later=len(names) - index - 1)
+        results["budgets"][name] = None if budget is None else round(budget, 1)
         if name != "data" and check.data is None:
             results["errors"][name] = "skipped: no data (the data stage failed)"
             continue
-        if budget < 5:
+        if budget is not None and budget < 5:
             results["errors"][name] = "skipped: out of time"
             log(f"{name}: skipped, out of time")
             continue
-        log(f"{name}: start (limit {budget:.0f} s)")
+        log(f"{name}: start" + ("" if budget is None else f" (limit {budget:.0f} s)"))
         stage_started = time.perf_counter()
         try:
-            with time_limit(budget):
+            with contextlib.nullcontext() if budget is None else time_limit(budget):
                 out = results["stages"][name] = {}  # kept, as far as it got, on failure
-                getattr(check, f"stage_{name}")(out, stage_started + budget)
+                getattr(check, f"stage_{name}")(
+                    out, float("inf") if budget is None else stage_started + budget)
         except (Exception, StageTimeout) as exc:
             message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
             results["errors"][name] = message

@@ -86,7 +86,7 @@ def run_facts(run: Any) -> dict[str, Any]:
     log = run.path / "metrics.jsonl"
     if log.exists():
         epochs = sum(1 for line in log.read_text().splitlines() if line.strip())
-    return {"path": str(run.path), "seed": meta.get("seed"), "split": meta.get("split"),
+    return {"path": shown_path(str(run.path)), "seed": meta.get("seed"), "split": meta.get("split"),
             "fit_seconds": meta.get("fit_seconds"), "epochs_trained": epochs,
             "train_config": meta.get("train_config"), "model_config": meta.get("model_config")}
 
@@ -166,6 +166,12 @@ def summarise(row: dict[str, Any]) -> None:
         row["reference_monotone"] = monotone_report(row["reference_points"])
 
 
+def shown_path(text: str) -> str:
+    """An absolute run folder as the relative `runs/<name>` the reports use: reports name
+    commands and relative paths, never the folders of the machine a benchmark ran on."""
+    return f"runs/{Path(text).name}" if os.path.isabs(text) else text
+
+
 def merge(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Old results with re-run (dataset, model) pairs replaced; written atomically."""
     old = json.loads(path.read_text()) if path.exists() else {"rows": []}
@@ -173,6 +179,8 @@ def merge(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     kept = [r for r in old["rows"] if (r["dataset"], r["model"]) not in fresh]
     for row in kept + rows:
         summarise(row)
+        row["run"]["path"] = shown_path(row["run"]["path"])
+        row["bench_command"] = " ".join(map(shown_path, row["bench_command"].split(" ")))
     merged = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
               "k": K, "rows": kept + rows}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -205,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="recompute the verdicts and the Markdown from tradeoff.json")
     args = parser.parse_args(argv)
     args.invocation = " ".join(["python bench/tradeoff.py",
-                                *(sys.argv[1:] if argv is None else argv)])
+                                *map(shown_path, sys.argv[1:] if argv is None else argv)])
     if args.reference_mix is not None and args.reference_mix < 0:
         args.reference_mix = None
     return run_benchmark(args)
@@ -349,10 +357,13 @@ NOTES = [
     "time of the run (early stopping on validation NDCG@10; the epochs trained are listed per "
     "section); those defaults are still being tuned, so its rows move when they change. "
     "Rerun with `--models twotower` after a change.",
-    "- quota is not swept: without per-category floors and caps it is MMR with nothing to "
-    "enforce (identical lists), and the evaluation has no per-shopper quotas to set.",
-    "- EASE has no item vectors, so MMR and DPP measure similarity on category rows; the "
-    "two-tower uses the cosine of its item vectors.",
+    "- quota is not swept: it needs per-category floors and caps (`prism sweep --methods quota "
+    "--quotas 'CATEGORY:1-3,...'`), which are a merchandiser's choice, not the benchmark's.",
+    "- EASE has no item vectors, so MMR and DPP measure graded similarity: the cosine of "
+    "category rows blended half and half with training co-occurrence (truncated SVD of the "
+    "item-shopper matrix, `engine.rerank.similarity`); category rows alone made every DPP "
+    "weight from 0.1 on give the same one-per-category lists. The two-tower uses the cosine "
+    "of its item vectors.",
     "- Equal-entropy comparison: each method's NDCG-vs-entropy curve is interpolated on a "
     "common grid over the entropy range all methods reach (`engine.sweep.best_at_equal_entropy`).",
     "",

@@ -7,7 +7,8 @@ where keys are ModelConfig or TrainConfig fields, e.g.
 
 Besides the harness's numbers (score_users: training histories only), it reports `tv_*`:
 the test part scored from training + validation history, as RecBole does for SASRec.
-Results are written to docs/benchmarks/twotower.md by hand, not asserted anywhere.
+Results are recorded by hand in docs/benchmarks.md ("Two-tower model: what was measured"),
+not asserted anywhere.
 """
 
 from __future__ import annotations

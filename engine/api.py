@@ -3,20 +3,25 @@
 `create_app(run_dir)` loads the run once; every request shares that one read-only Recommender
 (sync endpoints run in FastAPI's thread pool, the text encoder guards its own tokenizer).
 Bad requests answer 422 (malformed body, with a readable `detail`) or 400/404 (a RequestError's
-message), never a traceback. OpenAPI docs are served at `/docs`.
+message), never a traceback. Every error body is `ErrorBody` (`{"detail": "..."}`), and each
+route's OpenAPI entry lists the error statuses it can answer with that schema, so a client
+generated from `/openapi.json` parses every response. OpenAPI docs are served at `/docs`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from engine import __version__
+from engine.api_errors import error_responses
 from engine.errors import RequestError
 from engine.policy.api import policy_recommend, policy_router
 from engine.policy.serving import PolicyServer
@@ -24,7 +29,19 @@ from engine.policy.store import PolicyStore
 from engine.serve import Recommendations, Recommender
 
 Method = Literal["none", "mmr", "dpp", "calibrated", "quota"]
+ListMethod = Literal["none", "mmr", "dpp", "calibrated"]  # no quotas to give: no 'quota'
 MAX_K = 1000
+
+
+def _not_bool(value: Any) -> Any:
+    """JSON true/false is not a number: pydantic's lax mode would read it as 1/0."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+Whole = Annotated[int, BeforeValidator(_not_bool)]
 
 
 class RecommendRequest(BaseModel):
@@ -34,17 +51,17 @@ class RecommendRequest(BaseModel):
 
     user_id: str | None = Field(None, description="training shopper id; unknown → trending")
     history: list[str] | None = Field(None, description="item ids of a live session (what-if)")
-    k: int = Field(10, ge=1, le=MAX_K, description="list length")
+    k: Whole = Field(10, ge=1, le=MAX_K, description="list length")
     method: Method = "mmr"
-    diversity_weight: float = Field(0.0, ge=0.0, le=1.0)
+    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
     exclude_seen: bool = True
     categories: list[str] | None = Field(None, description="only items in these categories")
-    category_boosts: dict[str, float] | None = None
-    promo_boost: float = Field(0.0, ge=-1.0, le=1.0)
-    target: dict[str, float] | None = Field(None, description="category shares (calibrated)")
-    quotas: dict[str, tuple[int | None, int | None]] | None = Field(
+    category_boosts: dict[str, Number] | None = None
+    promo_boost: Number = Field(0.0, ge=-1.0, le=1.0)
+    target: dict[str, Number] | None = Field(None, description="category shares (calibrated)")
+    quotas: dict[str, tuple[Whole | None, Whole | None]] | None = Field(
         None, description="category → [floor, cap]; null for no bound")
-    n_candidates: int = Field(200, ge=1, le=5000)
+    n_candidates: Whole = Field(200, ge=1, le=5000)
     policy: str | None = Field(None, description="policy name or name@version (default: the "
                                                  "live one); 'none' for no policy")
 
@@ -56,9 +73,9 @@ class SearchRequest(BaseModel):
 
     query: str = Field(..., min_length=1, max_length=500)
     user_id: str | None = None
-    k: int = Field(10, ge=1, le=MAX_K)
-    method: Method = "mmr"
-    diversity_weight: float = Field(0.0, ge=0.0, le=1.0)
+    k: Whole = Field(10, ge=1, le=MAX_K)
+    method: ListMethod = "mmr"
+    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
 
 
 class RankedItem(BaseModel):
@@ -98,6 +115,17 @@ def _readable(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every HTTP method some route of `app` answers on `path` (for a 405's Allow header)."""
+    scope = {"type": "http", "path": path, "method": ""}
+    methods: set[str] = set()
+    for route in app.routes:
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def create_app(run_dir: str | Path, recommender: Recommender | None = None,
                torch_threads: int | None = None) -> FastAPI:
     """The API app for one run folder (loaded now, once); pass `recommender` to reuse one."""
@@ -110,6 +138,14 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": _readable(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # list every method of the path, not only the first route's
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.url.path))
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+                            headers=headers)
 
     @app.exception_handler(RequestError)
     async def request_error(request: Request, exc: RequestError) -> JSONResponse:
@@ -128,32 +164,32 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> N
         return {"status": "ok", "model": service.model.name, "n_items": catalogue.n_items,
                 "n_users": len(catalogue.user_index), "run": str(service.run.path)}
 
-    @app.post("/recommend", response_model=RankedList)
+    @app.post("/recommend", response_model=RankedList, responses=error_responses(400, 404, 422))
     def recommend(body: RecommendRequest) -> Any:
         served = policy_recommend(policies, body)
         if served is not None:
             return served
         return _response(service.recommend(**body.model_dump(exclude={"policy"})))
 
-    @app.post("/search", response_model=RankedList)
+    @app.post("/search", response_model=RankedList, responses=error_responses(400, 422))
     def search(body: SearchRequest) -> RankedList:
         return _response(service.search(**body.model_dump()))
 
-    @app.get("/hot", response_model=RankedList)
+    @app.get("/hot", response_model=RankedList, responses=error_responses(400, 422))
     def hot(k: int = Query(10, ge=1, le=MAX_K),
-            diversity_weight: float = Query(0.0, ge=0.0, le=1.0), method: Method = "mmr",
+            diversity_weight: float = Query(0.0, ge=0.0, le=1.0), method: ListMethod = "mmr",
             half_life_days: float = Query(7.0, gt=0.0, le=3650.0)) -> RankedList:
         return _response(service.hot_items(k=k, diversity_weight=diversity_weight, method=method,
                                            half_life_days=half_life_days))
 
-    @app.get("/items/{item_id}")
+    @app.get("/items/{item_id}", responses=error_responses(404, 422))
     def item(item_id: str) -> dict[str, Any]:
         try:
             return service.item(item_id)
         except RequestError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
 
-    @app.get("/users/{user_id}/history")
+    @app.get("/users/{user_id}/history", responses=error_responses(404, 422))
     def history(user_id: str) -> list[dict[str, Any]]:
         try:
             frame = service.history(user_id)

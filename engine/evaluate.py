@@ -126,12 +126,15 @@ class RerankSpec:
     """A re-ranking step applied to the top-N candidates during evaluation.
 
     `target_mix` (γ) only affects 'calibrated': its target is (1 − γ)·h_u + γ·g.
+    `quotas` (category column -> (floor, cap)) constrain every method's lists; 'quota' needs
+    them (without them it would be MMR under another name).
     """
 
     method: str
     weight: float
     n_candidates: int = 200
     target_mix: float = DEFAULT_TARGET_MIX
+    quotas: dict[int, tuple[int | None, int | None]] | None = None
 
     def __post_init__(self) -> None:
         if self.method not in RERANK_METHODS:
@@ -142,6 +145,29 @@ class RerankSpec:
         if self.n_candidates < 1:
             raise ConfigError(f"n_candidates must be >= 1, got {self.n_candidates!r}")
         check_target_mix(self.target_mix, "rerank target_mix")
+        if self.method == "quota" and not self.quotas:
+            raise ConfigError("rerank method 'quota' needs quotas: a floor and/or cap per "
+                              "category, e.g. {category column: (1, 3)}")
+
+
+def rerank_vectors(model: BaseModel, data: TrainData) -> np.ndarray:
+    """The item vectors the re-rankers measure similarity with: the model's own, or, for a
+    model without any (EASE, ItemKNN, Pop), graded vectors from category rows blended with
+    training co-occurrence (`engine.rerank.similarity`), computed once per TrainData."""
+    vectors = model.item_vectors()
+    if vectors is not None:
+        return vectors
+    cached = getattr(data, "_graded_vectors", None)
+    if cached is None:
+        from engine.rerank.similarity import graded_item_vectors
+
+        train = data.train
+        interactions = sp.csr_matrix(
+            (np.ones(len(train)), (train[USER_IDX].to_numpy(), train[ITEM_IDX].to_numpy())),
+            shape=(data.n_users, data.n_items))
+        cached = graded_item_vectors(data.item_categories, interactions)
+        data._graded_vectors = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def histories_before_test(data: TrainData) -> list[np.ndarray]:
@@ -162,6 +188,7 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
         histories = histories_before_test(data)
     reranking = rerank is not None and rerank.method != "none"
     width = max(k, rerank.n_candidates) if reranking else k
+    vectors = rerank_vectors(model, data) if reranking else None
     step = model.top_n_batch or batch_size_for(data.n_items)
     blocks = []
     for start in range(0, len(users), step):
@@ -175,18 +202,19 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
         else:
             candidates, scores = model.top_n_users(batch, width, seen[batch])
         if reranking:
-            candidates = _rerank_block(candidates, scores, model, data, batch, k, rerank)
+            candidates = _rerank_block(candidates, scores, vectors, data, batch, k, rerank)
         short = k - candidates.shape[1]  # catalogues smaller than k
         blocks.append(np.pad(candidates[:, :k], ((0, 0), (0, max(short, 0))),
                              constant_values=-1))
     return np.concatenate(blocks) if blocks else np.empty((0, k), dtype=np.int64)
 
 
-def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
+def _rerank_block(candidates: np.ndarray, scores: np.ndarray, vectors: np.ndarray,
                   data: TrainData, batch: np.ndarray, k: int, rerank: RerankSpec) -> np.ndarray:
     """(B, k) item indices re-ranked by engine.rerank; users short of candidates go one by one.
 
-    `scores` (B, n_candidates) are the candidates' scores, aligned with `candidates`.
+    `scores` (B, n_candidates) are the candidates' scores, aligned with `candidates`;
+    `vectors` the catalogue's similarity vectors (`rerank_vectors`).
     """
     from engine.rerank import rerank_batch
 
@@ -195,8 +223,9 @@ def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
         targets = calibration_targets(data, batch[rows], rerank.target_mix) \
             if rerank.method == "calibrated" else None
         return rerank_batch(rerank.method, scores[rows, :width],
-                            items, k, rerank.weight, item_vectors=model.item_vectors(),
-                            item_categories=data.item_categories, targets=targets)
+                            items, k, rerank.weight, item_vectors=vectors,
+                            item_categories=data.item_categories, targets=targets,
+                            quotas=rerank.quotas)
 
     out = np.full((len(batch), k), -1, dtype=np.int64)
     full = np.flatnonzero((candidates >= 0).all(axis=1))
@@ -209,6 +238,22 @@ def _rerank_block(candidates: np.ndarray, scores: np.ndarray, model: BaseModel,
             ranked = run(np.array([row]), width)[0]
             out[row, :len(ranked)] = ranked
     return out
+
+
+def quotas_met_share(topk: np.ndarray, item_categories: np.ndarray,
+                     quotas: dict[int, tuple[int | None, int | None]]) -> float:
+    """Share of the lists whose per-category counts lie within every (floor, cap); an item
+    counts towards each category it has mass in (as the quota re-ranker counts it)."""
+    if len(topk) == 0:
+        return 1.0
+    member = (item_categories[np.maximum(topk, 0)] > 0) & (topk >= 0)[:, :, None]
+    counts = member.sum(axis=1)  # (users, C)
+    ok = np.ones(len(topk), dtype=bool)
+    for column, (floor, cap) in quotas.items():
+        ok &= counts[:, column] >= (floor or 0)
+        if cap is not None:
+            ok &= counts[:, column] <= cap
+    return float(ok.mean())
 
 
 def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part: str = "test",
@@ -257,6 +302,11 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
         result["rerank"] = {"method": rerank.method, "weight": rerank.weight,
                             "n_candidates": rerank.n_candidates,
                             "target_mix": rerank.target_mix}
+        if rerank.quotas:
+            names = data.category_names
+            result["rerank"]["quotas"] = {names[c]: list(b) for c, b in rerank.quotas.items()}
+            result["rerank"]["quotas_met"] = quotas_met_share(topk, data.item_categories,
+                                                              rerank.quotas)
     return result
 
 

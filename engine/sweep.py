@@ -111,8 +111,11 @@ def safe_candidates(data: TrainData, n_candidates: int) -> int:
     return max(1, min(n_candidates, data.n_items - most_seen))
 
 
-def sweep_points(methods: Sequence[str], weights: Sequence[float]) -> list[tuple[str, float]]:
-    """(method, weight) pairs; 'none' ignores the weight, so it is evaluated once at 0."""
+def sweep_points(methods: Sequence[str], weights: Sequence[float],
+                 quotas: dict[int, tuple[int | None, int | None]] | None = None,
+                 ) -> list[tuple[str, float]]:
+    """(method, weight) pairs; 'none' ignores the weight, so it is evaluated once at 0.
+    'quota' needs `quotas`."""
     from engine.evaluate import RerankSpec
 
     if not methods or not weights:
@@ -120,7 +123,7 @@ def sweep_points(methods: Sequence[str], weights: Sequence[float]) -> list[tuple
     points: list[tuple[str, float]] = []
     for method in dict.fromkeys(methods):
         for weight in ([0.0] if method == "none" else sorted(set(map(float, weights)))):
-            RerankSpec(method, weight)  # validates name and range
+            RerankSpec(method, weight, quotas=quotas)  # validates name, range, quotas
             points.append((method, weight))
     return points
 
@@ -128,15 +131,17 @@ def sweep_points(methods: Sequence[str], weights: Sequence[float]) -> list[tuple
 def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float], *, k: int = 10,
           n_users: int | None = None, seed: int = 0, n_candidates: int = 200,
           on_point: Callable[[str, float], None] | None = None,
-          target_mix: float = DEFAULT_TARGET_MIX) -> pd.DataFrame:
+          target_mix: float = DEFAULT_TARGET_MIX,
+          quotas: dict[int, tuple[int | None, int | None]] | None = None) -> pd.DataFrame:
     """One row per (method, weight): method, weight, then every metric of the harness.
 
-    `target_mix` (γ) sets the calibrated re-ranker's target (1 − γ)·h_u + γ·g.
+    `target_mix` (γ) sets the calibrated re-ranker's target (1 − γ)·h_u + γ·g; `quotas`
+    (category column -> (floor, cap)) constrain every method's lists ('quota' needs them).
     """
     from engine.evaluate import RerankSpec, evaluate_model
 
     target_mix = check_target_mix(target_mix)
-    points = sweep_points(methods, weights)
+    points = sweep_points(methods, weights, quotas)
     data = train_data_for(run, data)
     users = sample_users(data, n_users, seed)
     model = run.model
@@ -145,7 +150,8 @@ def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float],
     n_candidates = safe_candidates(data, n_candidates)
     rows = []
     for method, weight in points:
-        spec = RerankSpec(method, weight, n_candidates, target_mix)
+        spec = RerankSpec(method, weight, n_candidates, target_mix,
+                          quotas if method != "none" else None)
         result = evaluate_model(model, data, k=k, rerank=spec, users=users)
         rows.append({"method": method, "weight": weight, **result["metrics"],
                      "n_users": result["n_users"],

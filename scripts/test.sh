@@ -13,4 +13,9 @@ if { [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans C
     || echo "chromium could not be installed; the browser test will skip"
 fi
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false
+# The declared minimum versions (constraints/min.txt): re-rankers, metrics and data tests in
+# .venv-min (about 2 minutes the first time, 20 s after). PRISM_SKIP_MIN=1 skips it.
+if [ "${PRISM_SKIP_MIN:-0}" != 1 ]; then
+  scripts/test-min.sh
+fi
 exec .venv/bin/python -m pytest -n "${PRISM_TEST_WORKERS:-2}" "$@"

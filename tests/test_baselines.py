@@ -97,7 +97,7 @@ def test_ease_matches_per_item_ridge_regression(reg: float) -> None:
 def test_ease_ranks_same_category_items_first_for_a_category_fan() -> None:
     data = tiny_train_data()
     scores = EASE(reg_weight=1.0).fit(data).score_histories([np.array([4, 5])])[0]
-    unseen = [i for i in np.argsort(-scores) if i not in (4, 5)]
+    unseen = [i for i in np.argsort(-scores, kind="stable") if i not in (4, 5)]
     assert set(unseen[:2]) == {6, 7}
 
 

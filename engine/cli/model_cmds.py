@@ -11,6 +11,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from engine.cli.quota_option import (
+    add_quotas_option,
+    check_quota_method,
+    parse_quotas_option,
+    quota_indices,
+)
 from engine.errors import ConfigError, DataError
 
 MODEL_CHOICES = "twotower|pop|itemknn|ease"
@@ -32,6 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", default="0", help="random seed for the split and training")
     train.add_argument("--device", default="auto", help="auto|cpu|cuda")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--tensorboard", default=None, metavar="DIR",
+                       help="two-tower: also write each epoch's losses and validation metrics "
+                            "as TensorBoard event files into DIR (needs the tensorboard extra: "
+                            "pip install -e '.[tensorboard]')")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="two-tower setting from ModelConfig/TrainConfig, repeatable "
                             "(e.g. --set dim=128 --set use_text=false)")
@@ -48,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--rerank", default="none", help="none|mmr|dpp|calibrated|quota")
     evaluate.add_argument("--weight", default="0.0", help="diversity weight in [0, 1]")
     add_target_mix_option(evaluate)
+    add_quotas_option(evaluate)
     evaluate.add_argument("--json", required=True, help="where to write the evaluation JSON")
     evaluate.set_defaults(func=run_evaluate)
 
@@ -93,7 +104,8 @@ def _choice(value: str, option: str, choices: tuple[str, ...]) -> str:
 
 # On a random split the "next" item is not later in time: the two-tower learns from one
 # multi-target example per shopper (all of their items, half of the input hidden by dropout),
-# small batches, many short epochs (measured in docs/benchmarks/twotower.md).
+# small batches, many short epochs (measured in docs/benchmarks.md, "Two-tower model: what
+# was measured").
 RANDOM_SPLIT_PRESET = {"example_history": "user", "history_len": 200, "lr": 0.003,
                        "batch_size": 64, "patience": 10}
 RANDOM_SPLIT_MODEL_PRESET = {"dropout": 0.5}
@@ -187,6 +199,7 @@ def run_train(args: argparse.Namespace) -> int:
     from engine.runs import save_run
 
     nproc = _check_nproc(args)
+    _check_tensorboard(args)
     model, configs = build_model(args)
     _choice(args.device, "--device", ("auto", "cpu", "cuda"))
     protocol = _choice(args.split, "--split", SPLITS)
@@ -282,12 +295,29 @@ def _forwarded_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def _callbacks(args: argparse.Namespace) -> list[Any]:
-    if args.model != "twotower" or args.quiet:
-        return []
-    from engine.train import ProgressBar
+def _check_tensorboard(args: argparse.Namespace) -> None:
+    """--tensorboard is for the two-tower (the only model with epochs) and needs the package."""
+    import importlib.util
 
-    return [ProgressBar()]
+    if getattr(args, "tensorboard", None) is None:
+        return
+    if args.model != "twotower":
+        raise ConfigError(f"--tensorboard logs training epochs, which only the two-tower model "
+                          f"has, not {args.model!r}; drop --tensorboard or use --model twotower")
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("--tensorboard needs the tensorboard package: pip install -e "
+                          "'.[tensorboard]' (or pip install tensorboard), then run again")
+
+
+def _callbacks(args: argparse.Namespace) -> list[Any]:
+    if args.model != "twotower":
+        return []
+    from engine.train import ProgressBar, tensorboard_logger
+
+    callbacks: list[Any] = [] if args.quiet else [ProgressBar()]
+    if getattr(args, "tensorboard", None):
+        callbacks.append(tensorboard_logger(args.tensorboard))
+    return callbacks
 
 
 def _summary(evaluation: dict[str, Any]) -> str:
@@ -304,9 +334,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     k = parse_number(args.k, "--k", int)
     target_mix = parse_target_mix(args.target_mix)
-    rerank = None if args.rerank == "none" else RerankSpec(
-        args.rerank, parse_number(args.weight, "--weight"), target_mix=target_mix)
+    named_quotas = parse_quotas_option(args.quotas)
+    check_quota_method(args.rerank, named_quotas, "--rerank")
+    if named_quotas and args.rerank == "none":
+        raise ConfigError("--quotas applies to a re-ranked list: add --rerank quota (or mmr, "
+                          "dpp, calibrated with quotas as constraints)")
+    weight = parse_number(args.weight, "--weight")
     run = load_run(args.run)
+    rerank = None if args.rerank == "none" else RerankSpec(
+        args.rerank, weight, target_mix=target_mix,
+        quotas=quota_indices(named_quotas, run.category_names))
     protocol = _choice(args.split or run.meta.get("split", "leave-last-out"), "--split", SPLITS)
     dataset = load_dataset(args.data, fmt=args.format)
     _, data = prepare_data(dataset, protocol, seed=int(run.meta.get("seed", 0)))

@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.model_cmds import add_target_mix_option, parse_number, parse_target_mix
+from engine.cli.quota_option import (
+    add_quotas_option,
+    check_quota_method,
+    parse_quotas_option,
+    quota_indices,
+)
 from engine.errors import ConfigError, DataError
 
 SHOWN_COLUMNS = ["rank", "item_id", "title", "category", "relevance", "diversity_gain", "score"]
@@ -77,6 +83,7 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--seed", default="0", help="seed for the user sample")
     sweep.add_argument("--format", default="auto", help="dataset format (auto|csv|parquet|...)")
     add_target_mix_option(sweep)
+    add_quotas_option(sweep)
     sweep.set_defaults(func=run_sweep)
 
 
@@ -188,13 +195,17 @@ def run_sweep(args: argparse.Namespace) -> int:
     n_users = None if args.users is None else parse_number(args.users, "--users", int)
     k = parse_number(args.k, "--k", int)
     target_mix = parse_target_mix(args.target_mix)
-    points = sweep_points(methods, weights)  # fail on a bad method before loading anything
+    named_quotas = parse_quotas_option(args.quotas)
+    for method in methods:
+        check_quota_method(method, named_quotas, "--methods")
     run = load_run(args.run)
+    quotas = quota_indices(named_quotas, run.category_names)
+    points = sweep_points(methods, weights, quotas)  # fail on a bad method before loading data
     dataset = load_dataset(args.data, fmt=args.format)
     with tqdm(total=len(points), desc="sweep", unit="point") as bar:
         frame = sweep(run, dataset, methods, weights, k=k, n_users=n_users,
                       seed=parse_number(args.seed, "--seed", int), target_mix=target_mix,
-                      on_point=lambda method, weight: bar.update(1))
+                      quotas=quotas, on_point=lambda method, weight: bar.update(1))
     grid = best_at_equal_entropy(frame)
     summary = equal_entropy_summary(grid)
     shown = ["method", "weight", f"ndcg@{k}", f"precision@{k}", f"category_entropy@{k}",
@@ -205,7 +216,7 @@ def run_sweep(args: argparse.Namespace) -> int:
               f"(wins {summary['wins']}, entropy {summary['entropy_range']})")
     write_json_atomic(Path(args.json), {
         "run": str(run.path), "data": str(args.data), "model": run.model.name, "k": k,
-        "target_mix": target_mix,
+        "target_mix": target_mix, "quotas": named_quotas,
         "n_users": int(frame["n_users"].iloc[0]) if len(frame) else 0,
         "points": frame.to_dict(orient="records"), "equal_entropy": summary,
         "equal_entropy_grid": grid.to_dict(orient="records")})

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, Header, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.api_errors import error_responses
 from engine.errors import ConfigError
 from engine.policy.schema import Policy, parse_policy
 from engine.policy.serving import PolicyResult, PolicyServer
@@ -63,7 +64,7 @@ def policy_router(server: PolicyServer) -> APIRouter:
     def list_policies() -> list[dict[str, Any]]:
         return store.names()
 
-    @router.get("/policies/{name}")
+    @router.get("/policies/{name}", responses=error_responses(404, 422))
     def show_policy(name: str) -> dict[str, Any]:
         try:
             versions = store.versions(name)
@@ -74,7 +75,8 @@ def policy_router(server: PolicyServer) -> APIRouter:
         return {"name": name, "live_version": live, "versions": versions,
                 "policy": policy.to_json()}
 
-    @router.post("/policies", status_code=201)
+    @router.post("/policies", status_code=201,
+                 responses=error_responses(400, 401, 403, 404, 409, 422))
     def create_policy(body: dict[str, Any] = Body(...), base_version: int | None = None,
                       authorization: str | None = Header(None)) -> dict[str, Any]:
         check_admin(authorization)
@@ -86,7 +88,8 @@ def policy_router(server: PolicyServer) -> APIRouter:
             raise _not_found(exc) from exc
         return {"name": saved.name, "version": saved.version}
 
-    @router.post("/policies/{name}/publish")
+    @router.post("/policies/{name}/publish",
+                 responses=error_responses(400, 401, 403, 404, 409, 422))
     def publish_policy(name: str, body: PublishRequest | None = None,
                        authorization: str | None = Header(None)) -> dict[str, Any]:
         check_admin(authorization)
@@ -96,7 +99,8 @@ def policy_router(server: PolicyServer) -> APIRouter:
             raise _not_found(exc) from exc
         return {"name": name, "live_version": live}
 
-    @router.post("/policies/{name}/rollback")
+    @router.post("/policies/{name}/rollback",
+                 responses=error_responses(400, 401, 403, 404, 409, 422))
     def rollback_policy(name: str, authorization: str | None = Header(None)) -> dict[str, Any]:
         check_admin(authorization)
         try:

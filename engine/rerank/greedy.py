@@ -50,6 +50,14 @@ def arange_like(like: Any, n: int) -> Any:
     return torch.arange(n, device=like.device)
 
 
+def clip_below(values: Any, floor: float) -> Any:
+    """max(values, floor) elementwise; `np.clip(x, min=...)` needs numpy >= 2.1, so numpy
+    arrays go through `np.maximum` and tensors through `clamp`."""
+    if isinstance(values, np.ndarray):
+        return np.maximum(values, floor)
+    return values.clamp(min=floor)
+
+
 def similarity_rows(unit: Any, chosen: Any, rows: Any) -> Any:
     """(B, N) cosine of every candidate with each user's chosen candidate."""
     picked = unit[rows, chosen]  # (B, d)
@@ -121,7 +129,7 @@ class DPPScorer:
         if not isinstance(best_open, np.ndarray):
             best_open = best_open.values
         self.fallback = self.fallback | (best_open <= DPP_EXHAUSTED)
-        gain = self.weight * xp.log(xp.clip(self.d2, min=LOG_FLOOR))
+        gain = self.weight * xp.log(clip_below(self.d2, LOG_FLOOR))
         return xp.where(self.fallback[:, None], 0.0, gain)
 
     def kernel_rows(self, chosen: Any) -> Any:
@@ -138,7 +146,7 @@ class DPPScorer:
         if done:
             c_chosen = self.factors[self.rows, :done, chosen]  # (B, t)
             row = row - (c_chosen[:, None, :] @ self.factors[:, :done, :])[:, 0, :]
-        pivot = xp.sqrt(xp.clip(self.d2[self.rows, chosen], min=DPP_EXHAUSTED))
+        pivot = xp.sqrt(clip_below(self.d2[self.rows, chosen], DPP_EXHAUSTED))
         step = xp.where(self.fallback[:, None], 0.0, row / pivot[:, None])
         self.factors[:, done, :] = step
         self.d2 = self.d2 - step * step

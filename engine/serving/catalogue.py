@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from engine.runs import Run
 
 
+GRADED_MAX_ITEMS = 200_000  # above this, a (n_items, ~100) float table is too much to build
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """Read-only arrays for serving; item positions match the model's item indices."""
@@ -40,6 +43,22 @@ class Catalogue:
     columns: ItemColumns  # per-item display arrays, so building a result table is cheap
     # trending scores per half-life, filled on first use; a new snapshot starts empty
     trend_cache: dict[float, np.ndarray] = field(default_factory=dict, compare=False)
+    # graded similarity vectors for models without item vectors, built on first re-rank
+    similarity_cache: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+
+    def similarity_vectors(self) -> np.ndarray | None:
+        """What re-rankers measure similarity with: the model's item vectors, else (EASE,
+        ItemKNN, Pop) category rows blended with training co-occurrence, so the diversity
+        slider moves step by step (`engine.rerank.similarity`); None above GRADED_MAX_ITEMS,
+        where the category rows alone are used."""
+        if self.item_vectors is not None or self.n_items > GRADED_MAX_ITEMS:
+            return self.item_vectors
+        if "graded" not in self.similarity_cache:
+            from engine.rerank.similarity import graded_item_vectors
+
+            self.similarity_cache["graded"] = graded_item_vectors(
+                self.item_categories, self.item_users.T).astype(np.float32)
+        return self.similarity_cache["graded"]
 
     @property
     def n_items(self) -> int:

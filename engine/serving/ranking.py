@@ -137,7 +137,8 @@ def _rerank(catalogue: Catalogue, request: RankRequest, candidates: np.ndarray,
     """Call the re-ranker; its input errors become RequestError for the caller."""
     from engine.rerank import rerank
 
-    vectors = None if catalogue.item_vectors is None else catalogue.item_vectors[candidates]
+    similarity = catalogue.similarity_vectors() if request.method != "none" else None
+    vectors = None if similarity is None else similarity[candidates]
     try:
         return rerank(request.method, relevance, request.k, request.diversity_weight,
                       item_vectors=vectors, item_categories=catalogue.item_categories[candidates],

@@ -1,0 +1,33 @@
+"""The one error body every HTTP route answers with, and its OpenAPI `responses` entries.
+
+Shared by the main app (`engine/api.py`) and the routers it includes, so a client generated
+from `/openapi.json` can parse every 4xx answer of every route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+MEANING = {
+    400: "the request is well-formed but cannot be served (unknown id, infeasible quotas, "
+         "k above the catalogue size, ...)",
+    401: "a write without a bearer token",
+    403: "writes are off on this server, or the token is wrong",
+    404: "no such item, shopper or policy",
+    409: "the policy moved on since the version this save was based on",
+    422: "the request does not match the schema (a readable line, not a list)",
+}
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: one readable line saying what was wrong and where."""
+
+    detail: str = Field(..., description="what was wrong, e.g. 'k: Input should be greater "
+                                         "than or equal to 1'")
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the error statuses a route can answer."""
+    return {code: {"model": ErrorBody, "description": MEANING[code]} for code in codes}
