@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine import __version__
 from engine.errors import RequestError
+from engine.exposure.routes import router as exposure_router
 from engine.serve import Recommendations, Recommender
 
 Method = Literal["none", "mmr", "dpp", "calibrated", "quota"]
@@ -107,6 +108,7 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
         return JSONResponse(status_code=400, content={"detail": str(exc)})
 
     _add_routes(app, service)
+    app.include_router(exposure_router)
     return app
 
 
