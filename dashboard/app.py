@@ -111,6 +111,7 @@ def main() -> None:
         st.Page(PAGES / "explorer.py", title="Explorer", icon=":material/explore:",
                 default=True),
         st.Page(PAGES / "tradeoff.py", title="Trade-off", icon=":material/balance:"),
+        st.Page(PAGES / "ledger.py", title="Ledger", icon=":material/account_balance:"),
         st.Page(PAGES / "training.py", title="Training", icon=":material/model_training:"),
         st.Page(PAGES / "catalogue.py", title="Catalogue", icon=":material/category:"),
         st.Page(PAGES / "search.py", title="Search", icon=":material/search:"),

@@ -37,6 +37,7 @@ class ExposureContext:
 
     @classmethod
     def load(cls, run: Any, data_path: str | Path | None = None) -> ExposureContext:
+        from engine.config import DataConfig
         from engine.data import load_dataset
         from engine.evaluate import prepare_data
         from engine.runs import load_run
@@ -46,11 +47,17 @@ class ExposureContext:
         if not path or not Path(path).exists():
             raise DataError(f"the data run {run.path} was trained on ({path or 'unknown'}) is "
                             "not there; pass the dataset folder with --data")
-        dataset = load_dataset(path)
+        config = run.meta.get("data_config")
+        dataset = load_dataset(path, config=DataConfig.from_dict(config) if config else None)
         _, data = prepare_data(dataset, str(run.meta.get("split") or "leave-last-out"),
                                seed=int(run.meta.get("seed", 0) or 0))
+        return cls.from_data(run, data, str(path))
+
+    @classmethod
+    def from_data(cls, run: Any, data: Any, where: str = "the data") -> ExposureContext:
+        """A context over an already split TrainData (the studio keeps one per run)."""
         if list(data.item_ids) != run.item_ids:
-            raise DataError(f"dataset {path} has {data.n_items} items but run {run.path} was "
+            raise DataError(f"dataset {where} has {data.n_items} items but run {run.path} was "
                             f"trained on {len(run.item_ids)} others; use the run's own data")
         users, truth = data.truth(data.test)
         return cls(run, data, users, truth)
@@ -63,6 +70,11 @@ class ExposureContext:
             raise ConfigError(f"n_users must be >= 1, got {n_users}")
         return np.sort(np.random.default_rng(seed).choice(len(self.users), n_users,
                                                           replace=False))
+
+    def subset(self, rows: np.ndarray) -> ExposureContext:
+        """The same run restricted to some test shoppers (pools are scored anew)."""
+        return ExposureContext(self.run, self.data, self.users[rows],
+                               [self.truth[r] for r in rows])
 
     def pool(self, n_candidates: int = DEFAULT_CANDIDATES) -> Pool:
         """Every test shopper's candidate pool, scored once and kept."""
