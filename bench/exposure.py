@@ -175,9 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     fit_rows = ctx.sample(args.fit_users, seed=0)
     eval_rows = np.setdiff1d(every, fit_rows)
     ctx.pool()
-    sets = {name: evaluate_set(ctx, raw, fit_rows, eval_rows)
-            for name, raw in target_sets(ctx, every).items()}
-    for name, r in sets.items():
+    sets = {}
+    for name, raw in target_sets(ctx, every).items():
+        sets[name] = r = evaluate_set(ctx, raw, fit_rows, eval_rows)
         print(name, r["met_prices"], r["met_per_list"], r["ndcg"], r["fit_seconds"], flush=True)
     book = ctx.fit(parse_targets(sets["category_floor"]["targets"]), fit_rows, k=K).prices
     results = {"command": "python bench/exposure.py --run RUN", "run": Path(args.run).name,

@@ -21,31 +21,34 @@ BISECTION_STEPS = 12
 ROUNDS = 2
 
 
-def _fill_block(relevance: np.ndarray, member: np.ndarray, weights: np.ndarray,
+def _fill_block(relevance: np.ndarray, group: np.ndarray, n_groups: int, weights: np.ndarray,
                 floors: np.ndarray, caps: np.ndarray) -> np.ndarray:
-    """(B, k) positions into the pool; `member (B, N, T)` the candidates' group shares."""
+    """(B, k) positions into the pool; `group (B, N)` each candidate's targeted group, or
+    `n_groups` for none. All work is on (B, N) and (B, T) arrays, k vectorised steps."""
     n_users, n_cand = relevance.shape
     total = weights.sum()
     left_after = total - np.cumsum(weights)
+    floors, caps = np.r_[floors, 0.0], np.r_[caps, np.inf]  # the extra column: no group
     available = np.isfinite(relevance)
-    got = np.zeros((n_users, member.shape[2]))
-    belongs = member > 0
     rows = np.arange(n_users)
+    count = np.zeros((n_users, n_groups + 1))
+    np.add.at(count, (np.repeat(rows, n_cand), group.ravel()), available.ravel())
+    got = np.zeros((n_users, n_groups + 1))
     out = np.full((n_users, len(weights)), -1, dtype=np.int64)
     for slot, weight in enumerate(weights):
-        over = ((got[:, None, :] + weight * member) > caps * total + 1e-9) & belongs
-        allowed = available & ~over.any(axis=2)
-        deficit = floors * total - got  # (B, T)
-        has = (belongs & allowed[:, :, None]).any(axis=1)
-        forced = (deficit > left_after[slot] + 1e-9) & has & (floors > 0)
-        in_forced = (belongs & forced[:, None, :]).any(axis=2)
-        allowed &= in_forced | ~forced.any(axis=1)[:, None]
+        full = got + weight > caps * total + 1e-9  # (B, T+1): taking one more breaks the cap
+        allowed = available & ~full[rows[:, None], group]
+        forced = (floors * total - got > left_after[slot] + 1e-9) & (count > 0) & (floors > 0)
+        need = forced.any(axis=1)
+        allowed &= forced[rows[:, None], group] | ~need[:, None]
         allowed |= available & ~allowed.any(axis=1)[:, None]  # nothing fits: drop the rule
         pick = np.where(allowed, relevance, -np.inf).argmax(axis=1)  # first of equal scores
         valid = available[rows, pick]
+        chosen = group[rows[valid], pick[valid]]
         out[valid, slot] = pick[valid]
         available[rows[valid], pick[valid]] = False
-        got[valid] += weight * member[rows[valid], pick[valid]]
+        got[rows[valid], chosen] += weight
+        count[rows[valid], chosen] -= 1
     return out
 
 
@@ -53,15 +56,18 @@ def per_list_lists(pool: Pool, k: int, member: np.ndarray, weights: np.ndarray,
                    floors: np.ndarray, caps: np.ndarray) -> np.ndarray:
     """(U, k) item lists under per-list exposure floors/caps (fractions of each list's weight).
 
-    `member (n_items, T)` is the targeted groups' membership; `weights (k,)` the slot weights.
+    `member (n_items, T)` is the targeted groups' membership; an item counts for its largest
+    group here (items split over several groups are rare). `weights (k,)` the slot weights.
     """
     k = min(k, pool.items.shape[1])
+    n_groups = member.shape[1]
+    primary = np.where(member.max(axis=1) > 0, member.argmax(axis=1), n_groups)
     out = np.full((len(pool.users), k), -1, dtype=np.int64)
     for start in range(0, len(pool.users), BLOCK_USERS):
         block = slice(start, start + BLOCK_USERS)
         items = pool.items[block]
-        shares = member[np.maximum(items, 0)] * (items >= 0)[:, :, None]
-        picks = _fill_block(pool.relevance[block], shares, weights[:k], floors, caps)
+        group = np.where(items >= 0, primary[np.maximum(items, 0)], n_groups)
+        picks = _fill_block(pool.relevance[block], group, n_groups, weights[:k], floors, caps)
         out[block] = np.where(picks >= 0, np.take_along_axis(items, np.maximum(picks, 0), 1), -1)
     return out
 
