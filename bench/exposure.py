@@ -42,11 +42,15 @@ def target_sets(ctx: ExposureContext, rows: np.ndarray) -> dict[str, dict[str, A
     brand = ctx.ledger(GroupSpec(by="brand"), rows)
     top = brand.table.iloc[0]
     new_share = ctx.ledger(GroupSpec(by="new", new_days=30), rows).share("new")
+    new = ctx.grouping(GroupSpec(by="new", new_days=30))
     return {
         "brand_ceiling": {"by": "brand", "targets": [
             {"group": str(top["group"]), "max": round(float(top["exposure_share"]) / 2, 6)}]},
         "new_floor": {"by": "new", "new_days": 30, "targets": [
             {"group": "new", "min": round(2 * new_share, 8)}]},
+        "new_at_catalogue_share": {"by": "new", "new_days": 30, "targets": [
+            {"group": "new", "min": round(float(new.catalogue_share()[new.position("new")]),
+                                          6)}]},
         "category_floor": {"by": "top_category", "targets": [{"group": "*", "min": 0.03}]},
     }
 

@@ -177,3 +177,17 @@ def test_paired_bootstrap_interval_covers_a_known_shift() -> None:
     assert result["low"] == pytest.approx(0.05, abs=1e-9)  # a constant shift has no spread
     noisy = paired_bootstrap(a, rng.random(2000), resamples=500)
     assert noisy["low"] < noisy["diff"] < noisy["high"]
+
+
+def test_a_floor_out_of_the_candidates_reach_gets_the_largest_price() -> None:
+    items = shop_items().assign(tier=["rare" if i >= 295 else "common" for i in range(N_ITEMS)])
+    grouping = build_grouping(GroupSpec(by="tier"), items, pd.DataFrame(
+        {"item_id": [], "timestamp": []}), np.zeros(N_ITEMS))
+    pool = synthetic_pool(400, seed=7)
+    fitted = fit_prices(pool, grouping, parse_targets(
+        {"by": "tier", "targets": [{"group": "rare", "min": 0.5}]}), k=10)
+    assert set(fitted.unreachable) == {"rare"} and fitted.unreachable["rare"] < 0.5
+    assert fitted.prices.prices["rare"] == pytest.approx(2.0)
+    after = target_report(top_k(pool, 10, fitted.prices.item_bonus(grouping)), grouping,
+                          fitted.prices.targets, 10)[0]
+    assert after["share"] == pytest.approx(fitted.unreachable["rare"], abs=1e-9)

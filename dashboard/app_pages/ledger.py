@@ -79,6 +79,14 @@ def targets_editor(labels: list[str]) -> pd.DataFrame:
                "group. Leave a cell empty for no bound.")
     start = pd.DataFrame({"group": pd.Series(dtype="string"), "min %": pd.Series(dtype=float),
                           "max %": pd.Series(dtype=float)})
+    shared = st.query_params.get("targets")  # a link can carry targets: [["*", 3, null], ...]
+    if shared:
+        try:
+            rows = [(str(g), lo, hi) for g, lo, hi in json.loads(shared)]
+            start = pd.DataFrame(rows, columns=start.columns).astype(start.dtypes.to_dict())
+        except (ValueError, TypeError):
+            st.warning("The link's targets could not be read; expected "
+                       '[["group", min %, max %], ...].')
     return st.data_editor(start, key="ledger_targets", num_rows="dynamic", hide_index=True,
                           column_config={"group": st.column_config.SelectboxColumn(
                               "Group", options=["*", *labels], required=True),

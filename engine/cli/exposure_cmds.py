@@ -67,7 +67,7 @@ def _fit(ctx: Any, targets: Any, args: argparse.Namespace, k: int) -> Any:
             bar.update(1), bar.set_postfix(worst=f"{worst:.4f}")))
     for group, reach in fit.unreachable.items():
         print(f"prism: note: {group!r} can reach at most {reach:.2%} from the shoppers' "
-              "candidates; its floor was fitted to that", file=sys.stderr)
+              "candidates; it gets the largest price", file=sys.stderr)
     print(f"fitted {len(fit.prices.prices)} price(s) on {len(rows)} shoppers in "
           f"{fit.seconds:.1f}s ({fit.iterations} steps, largest violation "
           f"{fit.violation:.2%})")

@@ -111,9 +111,10 @@ def reachable_shares(pool: Pool, member: np.ndarray, weights: np.ndarray) -> np.
 
 
 def _reachable(problem: _Problem, pool: Pool) -> _Problem:
-    """The problem with each floor lowered to what the candidate pools can supply."""
+    """The problem without the floors the candidate pools cannot supply (set to 0 here:
+    `fit_prices` gives those groups the largest price instead)."""
     reach = reachable_shares(pool, problem.member, problem.weights)
-    floors = np.minimum(problem.floors, reach)
+    floors = np.where(problem.floors > reach + 1e-12, 0.0, problem.floors)
     return _Problem(problem.labels, problem.member, floors, problem.ceilings, problem.weights,
                     reach)
 
@@ -154,33 +155,39 @@ def fit_prices(pool: Pool, grouping: Grouping, targets: TargetSet, *, k: int = 1
     plain top-k of relevance + price), then takes a projected step: μ ← max(0, μ + η·(floor −
     E)), λ ← max(0, λ + η·(E − ceiling)), p = μ − λ, with η = step/√(1 + t/20). The iterate
     with the smallest largest violation is kept (subgradient steps oscillate around the
-    optimum); fitting stops early once every target is within `tolerance`.
+    optimum); fitting stops early once every target is within `tolerance` (and within
+    a tenth of a floor smaller than that).
     """
     if iterations < 1 or step <= 0:
         raise ConfigError(f"iterations must be >= 1 and step > 0, got {iterations}, {step}")
     started = time.perf_counter()
     problem = _reachable(target_problem(grouping, targets, k), pool)
     choose = select or (lambda bonus: top_k(pool, k, bonus))
-    floor_dual, ceiling_dual = np.zeros(len(problem.labels)), np.zeros(len(problem.labels))
-    price = np.zeros(len(problem.labels))
+    # an unreachable floor: its items go first wherever they are candidates; the other
+    # prices are fitted around that
+    fixed = target_problem(grouping, targets, k).floors > problem.reach + 1e-12
+    floor_dual = np.where(fixed, PRICE_LIMIT, 0.0)
+    ceiling_dual = np.zeros(len(problem.labels))
+    price = floor_dual.copy()
     best = (np.inf, price, None)
-    trace, before = [], None
+    before = targeted_shares(choose(np.zeros(problem.member.shape[0])), problem)
+    trace = []
     for t in range(iterations):
         shares = targeted_shares(choose(problem.member @ price), problem)
-        before = shares if before is None else before
         worst = float(_violation(shares, problem).max())
         trace.append(worst)
         if worst < best[0] - 1e-12:
             best = (worst, price.copy(), shares)
         if on_iteration is not None:
             on_iteration(t, worst)
-        if worst <= tolerance:
-            break
+        if (_violation(shares, problem) <= np.minimum(tolerance, 0.1 * problem.floors
+                                                      + (problem.floors <= 0))).all():
+            break  # within `tolerance`, and within a tenth of any small floor
         eta = step / np.sqrt(1.0 + t / 20.0)
         floor_dual = np.maximum(floor_dual + eta * (problem.floors - shares), 0.0)
         ceiling_dual = np.maximum(ceiling_dual + eta * (shares - problem.ceilings), 0.0)
-        floor_dual, ceiling_dual = (np.minimum(floor_dual, PRICE_LIMIT),
-                                    np.minimum(ceiling_dual, PRICE_LIMIT))
+        floor_dual = np.where(fixed, PRICE_LIMIT, np.minimum(floor_dual, PRICE_LIMIT))
+        ceiling_dual = np.minimum(ceiling_dual, PRICE_LIMIT)
         price = floor_dual - ceiling_dual
     worst, price, shares = best
     book = ExposurePrices(group=grouping.spec, share=targets.share, k=k,
