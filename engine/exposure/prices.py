@@ -34,6 +34,7 @@ from engine.exposure.targets import TargetSet, resolve
 PRICE_LIMIT = 2.0  # beyond ±2 candidate ranges a price cannot move an item any further
 DEFAULT_STEP = 2.0
 DEFAULT_ITERATIONS = 400
+SMALL_BOUND = 0.01
 DEFAULT_TOLERANCE = 0.001  # stop once every target is met to a tenth of a point on the sample
 Selector = Callable[[np.ndarray], np.ndarray]  # item bonus (n_items,) -> lists (U, k)
 
@@ -153,7 +154,8 @@ def fit_prices(pool: Pool, grouping: Grouping, targets: TargetSet, *, k: int = 1
 
     Each iteration ranks every sampled shopper with the current prices (`select`, default the
     plain top-k of relevance + price), then takes a projected step: μ ← max(0, μ + η·(floor −
-    E)), λ ← max(0, λ + η·(E − ceiling)), p = μ − λ, with η = step/√(1 + t/20). The iterate
+    E)), λ ← max(0, λ + η·(E − ceiling)), p = μ − λ, with η = step/√(1 + t/20) (larger for
+    bounds under 1%, in proportion). The iterate
     with the smallest largest violation is kept (subgradient steps oscillate around the
     optimum); fitting stops early once every target is within `tolerance` (and within
     a tenth of a floor smaller than that).
@@ -169,6 +171,10 @@ def fit_prices(pool: Pool, grouping: Grouping, targets: TargetSet, *, k: int = 1
     floor_dual = np.where(fixed, PRICE_LIMIT, 0.0)
     ceiling_dual = np.zeros(len(problem.labels))
     price = floor_dual.copy()
+    # bounds under 1% take proportionally larger steps, so a 0.01% floor moves as fast,
+    # relative to its size, as a 1% one
+    bound = np.where(problem.floors > 0, problem.floors, problem.ceilings)
+    boost = SMALL_BOUND / np.clip(bound, SMALL_BOUND / 100, SMALL_BOUND)
     best = (np.inf, price, None)
     before = targeted_shares(choose(np.zeros(problem.member.shape[0])), problem)
     trace = []
@@ -183,7 +189,7 @@ def fit_prices(pool: Pool, grouping: Grouping, targets: TargetSet, *, k: int = 1
         if (_violation(shares, problem) <= np.minimum(tolerance, 0.1 * problem.floors
                                                       + (problem.floors <= 0))).all():
             break  # within `tolerance`, and within a tenth of any small floor
-        eta = step / np.sqrt(1.0 + t / 20.0)
+        eta = step / np.sqrt(1.0 + t / 20.0) * boost
         floor_dual = np.maximum(floor_dual + eta * (problem.floors - shares), 0.0)
         ceiling_dual = np.maximum(ceiling_dual + eta * (shares - problem.ceilings), 0.0)
         floor_dual = np.where(fixed, PRICE_LIMIT, np.minimum(floor_dual, PRICE_LIMIT))
