@@ -83,3 +83,23 @@ def test_get_exposure_on_the_api(run: Path) -> None:
     assert sum(g["slot_share"] for g in body["groups"]) == pytest.approx(1.0)
     bad = client.get("/exposure", params={"by": "colour"})
     assert bad.status_code == 400 and "cannot group by 'colour'" in bad.json()["detail"]
+
+
+def test_priced_stage_adds_the_fitted_prices_to_a_request(run: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from engine.exposure.groups import GroupSpec, grouping_for_run
+    from engine.exposure.stage import PricedStage
+    from engine.runs import load_run
+
+    loaded = load_run(run)
+    grouping = grouping_for_run(loaded, GroupSpec(by="brand"))
+    label = grouping.labels[0]
+    book = {"group": {"by": "brand"}, "prices": {label: -0.25}, "targets": {
+        "by": "brand", "targets": [{"group": label, "max": 0.1}]}}
+    stage = PricedStage.from_json(book, loaded)
+    candidates = np.arange(5)
+    scores = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
+    member = grouping.membership[:5, 0].toarray().ravel()
+    expected = (scores - 1.0) / 4.0 - 0.25 * member
+    np.testing.assert_allclose(stage(candidates, scores), expected, atol=1e-12)
