@@ -75,8 +75,8 @@ def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
 
 def targets_editor(labels: list[str]) -> pd.DataFrame:
     st.subheader("Targets")
-    st.caption("Floors and ceilings on exposure share, in percent. Group `*` applies to every "
-               "group. Leave a cell empty for no bound.")
+    st.caption("Floors and ceilings on exposure share, in percent. Group “\\*” applies to "
+               "every group. Leave a cell empty for no bound.")
     start = pd.DataFrame({"group": pd.Series(dtype="string"), "min %": pd.Series(dtype=float),
                           "max %": pd.Series(dtype=float)})
     shared = st.query_params.get("targets")  # a link can carry targets: [["*", 3, null], ...]
@@ -128,8 +128,10 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
     report["after"] = [r["share"] for r in after]
     report["price"] = report["group"].map(fit.prices.prices)
     st.plotly_chart(ledger_charts.before_after_chart(report), key="ledger_fit_chart")
+    percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(report[["group", "min", "max", "before", "after", "price"]], hide_index=True,
-                 key="ledger_fit_table")
+                 key="ledger_fit_table", column_config={c: percent for c in
+                                                        ("min", "max", "before", "after")})
     st.download_button("Download prices (JSON)", fit.prices.model_dump_json(indent=2),
                        file_name="exposure-prices.json", mime="application/json",
                        key="ledger_download")
