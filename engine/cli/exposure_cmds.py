@@ -101,6 +101,8 @@ def run_exposure(args: argparse.Namespace) -> int:
     rows = ctx.sample(None if args.users is None else parse_number(args.users, "--users", int))
     ledger = ctx.ledger(spec, rows, k=k, method=args.method, weight=weight, prices=prices)
     print(format_table(ledger))
+    if ledger.meta.get("note"):
+        print(f"({ledger.meta['note']})")
     result = ledger.to_dict()
     if targets is not None:
         result["targets"] = target_report(ctx.lists(rows, k=k, method=args.method,
@@ -115,7 +117,10 @@ def run_exposure(args: argparse.Namespace) -> int:
 
 def _print_targets(report: list[dict[str, Any]]) -> None:
     missed = [r for r in report if r["violation"] > 0]
-    print(f"targets: {len(report) - len(missed)} of {len(report)} met exactly")
+    close = sum(1 for r in report if r["violation"] <= 0.01)
+    worst = max((r["violation"] for r in report), default=0.0)
+    print(f"targets: {len(report) - len(missed)} of {len(report)} met exactly, {close} within "
+          f"1 pp (largest miss {100 * worst:.2f} pp)")
     for row in missed[:10]:
         bound = f"≥ {row['min']:.2%}" if row["share"] < row["min"] else f"≤ {row['max']:.2%}"
         print(f"  {row['group']}: {row['share']:.2%} (target {bound})")
