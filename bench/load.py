@@ -44,6 +44,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=500, help="requests per client")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="stop sending after")
+    parser.add_argument("--only-recommend", action="store_true",
+                        help="send /recommend only (no /search)")
+    parser.add_argument("--policy", default=None,
+                        help="policy JSON to create and publish first (a private PRISM_HOME "
+                             "for the server); /recommend then serves it with attribution")
+    parser.add_argument("--workers", type=int, default=1, help="prism serve --workers")
     parser.add_argument("--no-report", action="store_true")
     return parser.parse_args()
 
@@ -54,10 +60,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(run: Path, port: int) -> subprocess.Popen:
+def start_server(run: Path, port: int, workers: int = 1,
+                 env: dict[str, str] | None = None) -> subprocess.Popen:
     """`prism serve` as a direct child; returns once /healthz answers."""
     process = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--run", str(run),
-                                "--port", str(port), "--host", "127.0.0.1"], cwd=REPO)
+                                "--port", str(port), "--host", "127.0.0.1",
+                                "--workers", str(workers)], cwd=REPO, env=env)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -82,7 +90,8 @@ def stop_server(process: subprocess.Popen) -> None:
 
 
 def client_loop(base: str, client_id: int, n_requests: int, users: list[str],
-                queries: list[str], deadline: float) -> list[tuple[str, float, bool]]:
+                queries: list[str], deadline: float,
+                only_recommend: bool = False) -> list[tuple[str, float, bool]]:
     """One client's (endpoint, ms, ok) records; alternates /recommend and /search."""
     rng = random.Random(client_id)
     records = []
@@ -92,7 +101,7 @@ def client_loop(base: str, client_id: int, n_requests: int, users: list[str],
                 break
             body = {"k": 10, "method": rng.choice(METHODS),
                     "diversity_weight": round(rng.random(), 2)}
-            if i % 2 == 0:
+            if i % 2 == 0 or only_recommend:
                 endpoint, body["user_id"] = "/recommend", rng.choice(users)
             else:
                 endpoint, body["query"] = "/search", rng.choice(queries)
@@ -104,6 +113,23 @@ def client_loop(base: str, client_id: int, n_requests: int, users: list[str],
                 ok = False
             records.append((endpoint, (time.perf_counter() - start) * 1e3, ok))
     return records
+
+
+def policy_home(policy_file: str | None) -> tuple[dict[str, str] | None, str | None]:
+    """With a policy: a private PRISM_HOME where it is stored and published, for the server."""
+    if policy_file is None:
+        return None, None
+    import os
+    import tempfile
+
+    from engine.policy.schema import parse_policy
+    from engine.policy.store import PolicyStore
+
+    home = Path(tempfile.mkdtemp(prefix="prism-load-"))
+    store = PolicyStore(home / "scenarios.sqlite")
+    saved = store.create(parse_policy(Path(policy_file).read_text(), policy_file))
+    store.publish(saved.name, saved.version)
+    return {**os.environ, "PRISM_HOME": str(home)}, f"{saved.name}@{saved.version}"
 
 
 def workload(run: Path) -> tuple[list[str], list[str], str, str]:
@@ -138,14 +164,16 @@ def main() -> None:
     users, queries, model_name, dataset = workload(run)
     port = free_port()
     conditions = machine()
-    server = start_server(run, port)
+    env, policy_name = policy_home(args.policy)
+    server = start_server(run, port, args.workers, env)
     lock, records = threading.Lock(), []
     try:
         started = time.monotonic()
         deadline = started + args.max_seconds
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
             futures = [pool.submit(client_loop, f"http://127.0.0.1:{port}", c, args.requests,
-                                   users, queries, deadline) for c in range(args.clients)]
+                                   users, queries, deadline, args.only_recommend)
+                       for c in range(args.clients)]
             for future in futures:
                 with lock:
                     records.extend(future.result())
@@ -153,13 +181,17 @@ def main() -> None:
     finally:
         stop_server(server)
     summary = summarise(records, wall)
-    payload = {"command": f"python bench/load.py --clients {args.clients} --requests "
-                          f"{args.requests}" + (f" --run {args.run}" if args.run else ""),
+    command = f"python bench/load.py --clients {args.clients} --requests {args.requests}" + \
+        (" --only-recommend" if args.only_recommend else "") + \
+        (f" --policy {args.policy}" if args.policy else "") + \
+        (f" --workers {args.workers}" if args.workers != 1 else "") + \
+        (" --run RUN" if args.run else "")
+    payload = {"command": command, "policy": policy_name, "workers": args.workers,
                "clients": args.clients, "requests_per_client": args.requests,
                "run_model": model_name, "dataset": dataset, "machine": conditions, **summary}
     print(json.dumps({k: v for k, v in summary.items() if k != "per_endpoint"}))
     if not args.no_report:
-        update_report("load", payload)
+        update_report("load_policy" if args.policy else "load", payload)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("tradeoff", "bench/tradeoff.py"),
     ("rerank", "bench/rerank.py"),
     ("serving", "bench/serve_latency.py, bench/load.py"),
+    ("policy_preview", "bench/policy_preview.py"),
     ("dashboard", "bench/dashboard_speed.py"),
     ("scoring", "bench/scoring.py"),
     ("quantize", "bench/quantize.py"),

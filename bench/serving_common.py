@@ -73,6 +73,28 @@ def _machine_text(info: dict[str, Any]) -> str:
             "(the machine is shared, so absolute numbers vary run to run)")
 
 
+def _load_lines(load: dict[str, Any] | None, title: str) -> list[str]:
+    """One load-test section: conditions, totals and per-endpoint latency."""
+    if not load:
+        return []
+    workload = (f"/recommend only, policy {load['policy']} live" if load.get("policy")
+                else "mixed /recommend and /search")
+    lines = [
+        f"## {title}", "",
+        f"Command: `{load['command']}`. {load['clients']} concurrent clients × "
+        f"{load['requests_per_client']} requests, {workload}, against "
+        f"{load['run_model']} on {load['dataset']}, {load.get('workers', 1)} server "
+        f"worker(s). Machine: {_machine_text(load['machine'])}.", "",
+        "| requests | errors | p50 ms | p99 ms | throughput req/s | wall s |",
+        "|---|---|---|---|---|---|",
+        f"| {load['requests']} | {load['errors']} | {load['p50_ms']:.1f} | "
+        f"{load['p99_ms']:.1f} | {load['throughput_rps']:.1f} | {load['wall_s']:.1f} |", "",
+        "| endpoint | requests | p50 ms | p99 ms |", "|---|---|---|---|"]
+    lines += [f"| {name} | {row['requests']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} |"
+              for name, row in load["per_endpoint"].items()]
+    return lines + [""]
+
+
 def render(report: dict[str, Any]) -> str:
     lines = ["# Serving speed", ""]
     latency = report.get("latency")
@@ -91,20 +113,7 @@ def render(report: dict[str, Any]) -> str:
                   for name, row in latency["calls"].items()]
         lines += ["", f"Target: `recommend()` median ≤ 20 ms. Worst method median: "
                       f"{latency['worst_recommend_median_ms']:.2f} ms.", ""]
-    load = report.get("load")
-    if load:
-        lines += [
-            "## HTTP API under load (`prism serve`, loopback)", "",
-            f"Command: `{load['command']}`. {load['clients']} concurrent clients × "
-            f"{load['requests_per_client']} requests, mixed /recommend and /search, against "
-            f"{load['run_model']} on {load['dataset']}. "
-            f"Machine: {_machine_text(load['machine'])}.", "",
-            "| requests | errors | p50 ms | p99 ms | throughput req/s | wall s |",
-            "|---|---|---|---|---|---|",
-            f"| {load['requests']} | {load['errors']} | {load['p50_ms']:.1f} | "
-            f"{load['p99_ms']:.1f} | {load['throughput_rps']:.1f} | {load['wall_s']:.1f} |", "",
-            "| endpoint | requests | p50 ms | p99 ms |", "|---|---|---|---|"]
-        lines += [f"| {name} | {row['requests']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} |"
-                  for name, row in load["per_endpoint"].items()]
-        lines.append("")
+    lines += _load_lines(report.get("load"), "HTTP API under load (`prism serve`, loopback)")
+    lines += _load_lines(report.get("load_policy"),
+                         "`/recommend` alone with a live policy (`prism serve`, loopback)")
     return "\n".join(lines)

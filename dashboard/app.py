@@ -20,6 +20,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard import bootstrap, state  # noqa: E402
 from dashboard.components import CSS  # noqa: E402
+from dashboard.i18n import language_switch, t  # noqa: E402
 from engine.errors import PrismError  # noqa: E402
 
 LOG = logging.getLogger("prism.dashboard")
@@ -36,24 +37,24 @@ def sidebar_run_picker() -> bool:
     """Run selectbox plus a one-line summary; False when there is no usable run."""
     runs = state.list_runs()
     if not runs:
-        st.sidebar.error("No runs found. Train one on the Training page.")
+        st.sidebar.error(t("sidebar.no_runs"))
         return False
     names = [entry.name for entry in runs]
     previous = st.session_state.get(state.RUN)
     if previous not in names:
         if previous is not None:
-            st.warning(f"Run {previous!r} is gone (deleted or renamed while the studio was "
-                       f"open); switched to {names[0]!r}.", icon=":material/folder_off:")
+            st.warning(t("sidebar.run_gone", previous=previous, now=names[0]),
+                       icon=":material/folder_off:")
         st.session_state[state.RUN] = names[0]
     by_name = {entry.name: entry for entry in runs}
-    st.sidebar.selectbox("Active run", names, key=state.RUN,
+    st.sidebar.selectbox(t("sidebar.active_run"), names, key=state.RUN,
                          format_func=lambda name: _run_label(by_name[name]),
-                         help="The trained model every page uses. Train more on Training.")
+                         help=t("sidebar.active_run_help"))
     meta = by_name[st.session_state[state.RUN]].meta
     metrics = meta.get("metrics") or {}
     ndcg = metrics.get("ndcg@10")
     st.sidebar.caption(
-        f"Data **{meta.get('dataset', '?')}** · split {meta.get('split', '?')}"
+        t("sidebar.run_summary", dataset=meta.get('dataset', '?'), split=meta.get('split', '?'))
         + (f" · NDCG@10 **{ndcg:.4f}**" if isinstance(ndcg, int | float) else "")
     )
     return True
@@ -70,23 +71,25 @@ def _targets_frame(category_names: list[str]) -> pd.DataFrame:
 
 def sidebar_targets(category_names: list[str]) -> None:
     """Editable floors/caps (quota) and target shares (calibrated) per category."""
-    with st.sidebar.expander("Category targets", icon=":material/tune:",
+    with st.sidebar.expander(t("sidebar.targets"), icon=":material/tune:",
                              expanded=bool(state.targets())):
-        st.caption("Floors/caps feed **Quotas**; shares feed **Calibrated** "
-                   "(normalised to a target mix).")
+        st.caption(t("sidebar.targets_help"))
         version = st.session_state.get(state.TARGETS_VERSION, 0)
         edited = st.data_editor(
             _targets_frame(category_names), key=f"targets_editor_{version}",
             num_rows="dynamic", hide_index=True, width="stretch",
             column_config={
                 "category": st.column_config.SelectboxColumn(
-                    "Category", options=category_names, required=True, width="medium"),
-                "floor": st.column_config.NumberColumn("Floor", min_value=0, max_value=50,
-                                                       step=1, help="at least this many slots"),
-                "cap": st.column_config.NumberColumn("Cap", min_value=0, max_value=50, step=1,
-                                                     help="at most this many slots"),
-                "share": st.column_config.NumberColumn("Share", min_value=0.0, max_value=1.0,
-                                                       step=0.05, help="target share of slots"),
+                    t("sidebar.category"), options=category_names, required=True,
+                    width="medium"),
+                "floor": st.column_config.NumberColumn(t("sidebar.floor"), min_value=0,
+                                                       max_value=50, step=1,
+                                                       help=t("sidebar.floor_help")),
+                "cap": st.column_config.NumberColumn(t("sidebar.cap"), min_value=0, max_value=50,
+                                                     step=1, help=t("sidebar.cap_help")),
+                "share": st.column_config.NumberColumn(t("sidebar.share"), min_value=0.0,
+                                                       max_value=1.0, step=0.05,
+                                                       help=t("sidebar.share_help")),
             },
         )
         rows = {}
@@ -100,22 +103,25 @@ def sidebar_targets(category_names: list[str]) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Prism studio", page_icon=str(ASSETS / "icon.svg"),
+    st.set_page_config(page_title=t("app.title"), page_icon=str(ASSETS / "icon.svg"),
                        layout="wide", initial_sidebar_state="expanded")
     st.logo(str(ASSETS / "logo.svg"), icon_image=str(ASSETS / "icon.svg"), size="large")
     st.markdown(CSS, unsafe_allow_html=True)
     state.keep_widget_state()
+    language_switch()
     if not bootstrap.ensure_starter_run():
         st.stop()
     pages = [
-        st.Page(PAGES / "explorer.py", title="Explorer", icon=":material/explore:",
+        st.Page(PAGES / "explorer.py", title=t("nav.explorer"), icon=":material/explore:",
                 default=True),
-        st.Page(PAGES / "tradeoff.py", title="Trade-off", icon=":material/balance:"),
+        st.Page(PAGES / "tradeoff.py", title=t("nav.tradeoff"), icon=":material/balance:"),
         st.Page(PAGES / "ledger.py", title="Ledger", icon=":material/account_balance:"),
-        st.Page(PAGES / "training.py", title="Training", icon=":material/model_training:"),
-        st.Page(PAGES / "catalogue.py", title="Catalogue", icon=":material/category:"),
-        st.Page(PAGES / "search.py", title="Search", icon=":material/search:"),
-        st.Page(PAGES / "scenarios.py", title="Scenarios", icon=":material/bookmarks:"),
+        st.Page(PAGES / "training.py", title=t("nav.training"), icon=":material/model_training:"),
+        st.Page(PAGES / "catalogue.py", title=t("nav.catalogue"), icon=":material/category:"),
+        st.Page(PAGES / "search.py", title=t("nav.search"), icon=":material/search:"),
+        st.Page(PAGES / "scenarios.py", title=t("nav.scenarios"), icon=":material/bookmarks:"),
+        st.Page(PAGES / "importer.py", title=t("nav.import"), icon=":material/upload_file:"),
+        st.Page(PAGES / "policies.py", title=t("nav.policies"), icon=":material/rule:"),
     ]
     navigation = st.navigation(pages)
     if sidebar_run_picker():
@@ -129,8 +135,7 @@ def main() -> None:
         st.error(str(exc))
     except Exception as exc:  # noqa: BLE001 - never show a traceback to a merchandiser
         LOG.exception("page %s failed", navigation.title)
-        st.error(f"This page hit an unexpected problem ({type(exc).__name__}: {exc}). Reload "
-                 "the page or pick another run; the details are in the server log.")
+        st.error(t("app.unexpected", kind=type(exc).__name__, error=exc))
 
 
 main()

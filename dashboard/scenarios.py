@@ -1,10 +1,12 @@
-"""Saved merchandiser scenarios in a small SQLite database (no Streamlit, no engine imports).
+"""Saved merchandiser scenarios in a small SQLite database (no Streamlit).
 
-A scenario is a named snapshot of the studio's settings (run, shopper sample, method, α, k,
-category targets) plus the metrics it produced, so two set-ups can be compared later. The
-schema version lives in `PRAGMA user_version`; every write runs in one transaction. Any
-problem with the file (corrupt, locked, newer schema) raises `ScenarioStoreError` whose
-message says what to do, so the page can show it and keep working.
+The file is the policy store's (`engine.policy.store`): its migration keeps every scenario
+and links each to a policy made from its settings. A scenario is a named snapshot of the
+studio's settings (run, shopper sample, method, α, k, category targets)
+plus the metrics it produced, so two set-ups can be compared later. The schema version lives
+in `PRAGMA user_version`; every write runs in one transaction. Any problem with the file
+(corrupt, locked, newer schema) raises `ScenarioStoreError` whose message says what to do, so
+the page can show it and keep working.
 """
 
 from __future__ import annotations
@@ -20,19 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS scenarios (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL,
-    run TEXT NOT NULL,
-    settings TEXT NOT NULL,
-    metrics TEXT NOT NULL
-);
-"""
+from engine.policy.store import SCHEMA_VERSION  # noqa: F401 - the file's schema version
 
 
 class ScenarioStoreError(Exception):
@@ -83,16 +73,13 @@ class ScenarioStore:
             conn.close()
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise ScenarioStoreError(
-                f"the scenarios database {self.path} has schema version {version}, newer than "
-                f"this Prism understands ({SCHEMA_VERSION}); upgrade Prism or use another "
-                "PRISM_HOME."
-            )
-        if version < SCHEMA_VERSION:
-            conn.executescript(_SCHEMA)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        """The store's schema is the policy store's (scenarios + policies, version 2)."""
+        from engine.policy.store import PolicyStoreError, migrate
+
+        try:
+            migrate(conn)
+        except PolicyStoreError as exc:
+            raise ScenarioStoreError(str(exc)) from exc
 
     def save(self, scenario: Scenario) -> int:
         """Insert `scenario`; returns its new id."""

@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine import __version__
 from engine.errors import RequestError
 from engine.exposure.routes import router as exposure_router
+from engine.policy.api import policy_recommend, policy_router
+from engine.policy.serving import PolicyServer
+from engine.policy.store import PolicyStore
 from engine.serve import Recommendations, Recommender
 
 Method = Literal["none", "mmr", "dpp", "calibrated", "quota"]
@@ -43,6 +46,8 @@ class RecommendRequest(BaseModel):
     quotas: dict[str, tuple[int | None, int | None]] | None = Field(
         None, description="category → [floor, cap]; null for no bound")
     n_candidates: int = Field(200, ge=1, le=5000)
+    policy: str | None = Field(None, description="policy name or name@version (default: the "
+                                                 "live one); 'none' for no policy")
 
 
 class SearchRequest(BaseModel):
@@ -67,6 +72,8 @@ class RankedItem(BaseModel):
     diversity_gain: float
     score: float
     explanation: str
+    attribution: list[str] = Field(default_factory=list, description="policy stages that "
+                                                                     "touched the item")
 
 
 class RankedList(BaseModel):
@@ -74,6 +81,8 @@ class RankedList(BaseModel):
     notice: str | None
     method: str
     diversity_weight: float
+    policy: str | None = None
+    removed: dict[str, int] | None = None
 
 
 def _response(result: Recommendations) -> RankedList:
@@ -107,12 +116,14 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     async def request_error(request: Request, exc: RequestError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"detail": str(exc)})
 
-    _add_routes(app, service)
+    policies = PolicyServer(service, PolicyStore())
+    app.include_router(policy_router(policies))
+    _add_routes(app, service, policies)
     app.include_router(exposure_router)
     return app
 
 
-def _add_routes(app: FastAPI, service: Recommender) -> None:
+def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> None:
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         catalogue = service.catalogue
@@ -120,8 +131,11 @@ def _add_routes(app: FastAPI, service: Recommender) -> None:
                 "n_users": len(catalogue.user_index), "run": str(service.run.path)}
 
     @app.post("/recommend", response_model=RankedList)
-    def recommend(body: RecommendRequest) -> RankedList:
-        return _response(service.recommend(**body.model_dump()))
+    def recommend(body: RecommendRequest) -> Any:
+        served = policy_recommend(policies, body)
+        if served is not None:
+            return served
+        return _response(service.recommend(**body.model_dump(exclude={"policy"})))
 
     @app.post("/search", response_model=RankedList)
     def search(body: SearchRequest) -> RankedList:

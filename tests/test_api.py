@@ -40,7 +40,8 @@ def test_recommend(client: TestClient, user_id: str) -> None:
     body = response.json()
     assert [row["rank"] for row in body["items"]] == [1, 2, 3, 4]
     assert set(body["items"][0]) == {"rank", "item_id", "title", "category", "price",
-                                     "relevance", "diversity_gain", "score", "explanation"}
+                                     "relevance", "diversity_gain", "score", "explanation",
+                                     "attribution"}
     assert body["notice"] is None and body["method"] == "dpp"
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
+from dashboard.i18n import t
 from dashboard.uploads import OPTIONAL, REQUIRED, read_upload
 from engine.errors import PrismError
 
@@ -15,10 +16,10 @@ def summary(recommender, run: state.RunEntry) -> None:
     catalogue = recommender.catalogue
     meta = recommender.run.meta
     cols = st.columns(4)
-    cols[0].metric("Items", f"{catalogue.n_items:,}")
-    cols[1].metric("Shoppers", f"{len(catalogue.user_index):,}")
-    cols[2].metric("Training interactions", f"{len(catalogue.events):,}")
-    cols[3].metric("Diversity categories", f"{len(catalogue.category_names):,}")
+    cols[0].metric(t("import.n_items"), f"{catalogue.n_items:,}")
+    cols[1].metric(t("import.n_users"), f"{len(catalogue.user_index):,}")
+    cols[2].metric(t("catalogue.interactions"), f"{len(catalogue.events):,}")
+    cols[3].metric(t("catalogue.categories"), f"{len(catalogue.category_names):,}")
     folder = state.run_data_path(meta)
     st.caption(f"Model **{meta.get('model', '?')}** · data **{meta.get('dataset', '?')}** from "
                f"`{folder or 'a folder that is gone'}` · split {meta.get('split', '?')} · "
@@ -28,11 +29,11 @@ def summary(recommender, run: state.RunEntry) -> None:
 def cleaning_report(run: state.RunEntry) -> None:
     prepared_report = state.cleaning_rows(run)
     if prepared_report is None:
-        st.info("The run's data folder is gone, so its cleaning report cannot be shown.")
+        st.info(t("catalogue.data_gone"))
         return
     frame = pd.DataFrame(prepared_report, columns=["rule", "count", "action"])
     total = int(frame["count"].sum())
-    st.caption(f"{total:,} fixes while loading — nothing is dropped silently.")
+    st.caption(t("catalogue.fixes", total=total))
     st.dataframe(frame, hide_index=True, width="stretch")
 
 
@@ -40,7 +41,7 @@ def cold_start(recommender, run: state.RunEntry) -> None:
     st.caption("New products with text but no sales yet: the two-tower model places them from "
                f"their text alone. CSV columns: {', '.join(REQUIRED)} (required), "
                f"{', '.join(OPTIONAL)} (optional).")
-    upload = st.file_uploader("New items (CSV)", type=["csv"], key="cold_upload")
+    upload = st.file_uploader(t("catalogue.new_items"), type=["csv"], key="cold_upload")
     if upload is None:
         return
     try:
@@ -52,16 +53,16 @@ def cold_start(recommender, run: state.RunEntry) -> None:
     if st.button(f"Add {len(frame):,} items to run {run.name}", type="primary",
                  key="cold_add", icon=":material/add_circle:"):
         try:
-            with st.spinner("Encoding and adding items…"):
+            with st.spinner(t("catalogue.adding")):
                 added = state.add_cold_items(run, frame)
         except PrismError as exc:
             st.error(str(exc))
             return
-        st.success(f"Added {len(added):,} items. They can now be recommended and searched.")
+        st.success(t("catalogue.added", n=len(added)))
 
 
 def main() -> None:
-    st.title("Catalogue")
+    st.title(t("nav.catalogue"))
     run, recommender = state.active_recommender()
     summary(recommender, run)
     tree_col, report_col = st.columns([1.2, 1])
@@ -69,10 +70,10 @@ def main() -> None:
         st.plotly_chart(charts.category_tree(recommender.catalogue.items, "category"),
                         key="category_tree")
     with report_col:
-        st.subheader("Cleaning report")
+        st.subheader(t("catalogue.report"))
         cleaning_report(run)
     st.plotly_chart(charts.item_map(state.item_map_points(run)), key="item_map")
-    st.subheader("Cold-start items")
+    st.subheader(t("catalogue.cold"))
     cold_start(recommender, run)
 
 

@@ -12,9 +12,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, policy_view, state
 from dashboard.components import rank_changes, ranked_list_html
-from dashboard.measures import DEFINITIONS, list_metrics
+from dashboard.i18n import t
+from dashboard.measures import list_metrics
 from engine.errors import PrismError
 
 ALL_SHOPPERS = "All shoppers"
@@ -30,24 +31,26 @@ def controls(recommender, run: state.RunEntry) -> None:
         segment_names = [ALL_SHOPPERS] + sorted(s for s in segments.unique() if s)
         if st.session_state.get(state.SEGMENT) not in segment_names:  # another run's segment
             st.session_state[state.SEGMENT] = ALL_SHOPPERS
-        seg_col.selectbox("Segment (top category)", segment_names, key=state.SEGMENT)
+        seg_col.selectbox(t("explorer.segment"), segment_names, key=state.SEGMENT,
+                          format_func=lambda s: t("explorer.all_shoppers") if s == ALL_SHOPPERS
+                          else s)
         chosen = st.session_state.get(state.SEGMENT, ALL_SHOPPERS)
         options = users if chosen == ALL_SHOPPERS else segments.index[segments == chosen].tolist()
         current = str(st.session_state[state.USER])
         if current not in options:
             options = [current, *options]
-        user_col.selectbox("Shopper", options, key=state.USER, accept_new_options=True,
-                           help="Type to search by id; any id can be typed.")
-        method_col.radio("Re-ranking method", list(state.METHOD_LABELS), key=state.METHOD,
+        user_col.selectbox(t("explorer.shopper"), options, key=state.USER,
+                           accept_new_options=True, help=t("explorer.shopper_help"))
+        method_col.radio(t("explorer.method"), list(state.METHOD_LABELS), key=state.METHOD,
                          format_func=state.METHOD_LABELS.get, horizontal=True)
         k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1,
                            key=state.K)
         slider_col, beta_col = st.columns([5, 1])
-        slider_col.slider("Diversity α", 0.0, 1.0, step=0.05, key=state.ALPHA,
-                          help="0 = pure relevance order; 1 = as diverse as the method allows.")
+        slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, key=state.ALPHA,
+                          help=t("explorer.alpha_help"))
         alpha = float(st.session_state[state.ALPHA])
         beta_col.metric("β = 1 − α", f"{1 - alpha:.2f}",
-                        help="Weight left for relevance.")
+                        help=t("explorer.beta_help"))
 
 
 def _quota_extras(k: int, category_names: list[str]) -> dict:
@@ -56,8 +59,7 @@ def _quota_extras(k: int, category_names: list[str]) -> dict:
     if extras:
         return extras
     cap = max(1, math.ceil(k / 4))
-    st.caption(f"No floors/caps set in **Category targets**: using a cap of {cap} slots per "
-               "category.")
+    st.caption(t("explorer.default_cap", cap=cap))
     return {"quotas": {name: [None, cap] for name in category_names}}
 
 
@@ -92,31 +94,33 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
     diversified = list_metrics(recommender.catalogue, result.table["item_id"], truth, k)
     baseline = list_metrics(recommender.catalogue, result.relevance_only["item_id"], truth, k)
     cols = st.columns(4)
-    specs = [("Category entropy", "entropy", "{:.3f}"), ("Category coverage", "coverage", "{:.0f}"),
-             (f"Precision@{k}", "precision", "{:.2f}"), ("Dissimilarity (ILD)", "ild", "{:.3f}")]
+    specs = [(t("metric.entropy"), "entropy", "{:.3f}"),
+             (t("metric.coverage"), "coverage", "{:.0f}"),
+             (t("metric.precision", k=k), "precision", "{:.2f}"),
+             (t("metric.ild"), "ild", "{:.3f}")]
     for col, (label, key, fmt) in zip(cols, specs, strict=True):
         value, before = diversified[key], baseline[key]
         if value is None:
-            why = ("no held-out items for this shopper" if key == "precision"
-                   else "this run has no item vectors")
-            col.metric(label, "—", help=f"{DEFINITIONS[key]} ({why})")
+            why = (t("explorer.no_heldout") if key == "precision"
+                   else t("explorer.no_vectors"))
+            col.metric(label, "—", help=f"{t('metric_def.' + key)} ({why})")
             continue
         delta = (None if before is None or fmt.format(value - before) == fmt.format(0)
                  else fmt.format(value - before))
-        col.metric(label, fmt.format(value), delta=delta, help=DEFINITIONS[key]
-                   + " Delta: against the relevance-only list.")
+        col.metric(label, fmt.format(value), delta=delta, help=t("metric_def." + key)
+                   + t("explorer.delta_help"))
 
 
 def lists_side_by_side(result, alpha: float, method: str) -> None:
     before, after = result.relevance_only, result.table
     moves = rank_changes(before["item_id"].tolist(), after["item_id"].tolist())
     left, right = st.columns(2)
-    left.markdown(ranked_list_html(before, "Relevance only", "α = 0", list_id="relevance-list"),
-                  unsafe_allow_html=True)
+    left.markdown(ranked_list_html(before, t("explorer.relevance_only"), "α = 0",
+                                   list_id="relevance-list"), unsafe_allow_html=True)
     # the relevance list is the shorter one (no explanations): the chart fills the space below
     left.plotly_chart(charts.coverage_bars(before["category"], after["category"]),
                       key="coverage_chart")
-    right.markdown(ranked_list_html(after, "Diversified",
+    right.markdown(ranked_list_html(after, t("explorer.diversified"),
                                     f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",
                                     moves=moves, explain=True, list_id="diversified-list"),
                    unsafe_allow_html=True)
@@ -124,14 +128,14 @@ def lists_side_by_side(result, alpha: float, method: str) -> None:
 
 def history_panel(recommender, user: str) -> None:
     if user not in recommender.catalogue.user_index:
-        st.info("No history: this shopper is not in the run's training data.")
+        st.info(t("explorer.no_history"))
         return
     history = recommender.history(user)
     left, right = st.columns([1, 1.2])
     left.dataframe(history[["title", "category", "timestamp"]].iloc[::-1], hide_index=True,
                    width="stretch", height=300,
                    column_config={"timestamp": st.column_config.DatetimeColumn(
-                       "when", format="YYYY-MM-DD")})
+                       t("explorer.when"), format="YYYY-MM-DD")})
     right.plotly_chart(charts.history_timeline(history, "category", "timestamp", "title"),
                        width="stretch", key="history_chart")
 
@@ -139,22 +143,21 @@ def history_panel(recommender, user: str) -> None:
 def whatif_panel(recommender, user: str) -> None:
     titles = recommender.catalogue.items.set_index("item_id")["title"].astype(str)
     labels = titles.to_dict()
-    st.caption("Add items to this shopper's session or drop items from the history: the "
-               "ranking above adapts at once, without retraining.")
+    st.caption(t("explorer.whatif_help"))
     add_col, remove_col = st.columns(2)
-    add_col.multiselect("Add to the session", titles.index.tolist(), key=state.WHATIF_ADD,
+    add_col.multiselect(t("explorer.add"), titles.index.tolist(), key=state.WHATIF_ADD,
                         format_func=lambda item: labels.get(item, item),
-                        placeholder="Search catalogue titles…")
+                        placeholder=t("explorer.add_placeholder"))
     history_ids = (recommender.history(user)["item_id"].tolist()
                    if user in recommender.catalogue.user_index else [])
-    remove_col.multiselect("Remove from the history", history_ids, key=state.WHATIF_REMOVE,
+    remove_col.multiselect(t("explorer.remove"), history_ids, key=state.WHATIF_REMOVE,
                            format_func=lambda item: labels.get(item, item),
-                           placeholder="Pick history items…")
+                           placeholder=t("explorer.remove_placeholder"))
 
 
 def main() -> None:
-    st.title("Explorer")
-    st.caption("Drag α and watch relevance trade for variety — for one shopper, live.")
+    st.title(t("nav.explorer"))
+    st.caption(t("explorer.caption"))
     for message in state.seed_from_url():
         st.warning(message, icon=":material/link:")
     run, recommender = state.active_recommender()
@@ -165,13 +168,11 @@ def main() -> None:
     k = int(st.session_state[state.K])
     known = user in recommender.catalogue.user_index
     if not known:
-        st.warning(f"Shopper {user!r} is not in this run's training data: showing trending "
-                   "items instead. Pick a shopper from the list or check the id.",
-                   icon=":material/person_off:")
+        st.warning(t("explorer.unknown_shopper", user=user), icon=":material/person_off:")
     try:
         result = get_recommendations(recommender, user, whatif_history(recommender, user))
     except PrismError as exc:
-        st.error(f"{exc}. Adjust the settings (or the category targets in the sidebar).")
+        st.error(t("explorer.rerank_error", error=exc))
         st.stop()
     if result.notice and known:
         st.info(result.notice)
@@ -179,7 +180,9 @@ def main() -> None:
     truth = None if heldout is None else heldout.get(user)
     metric_row(recommender, result, truth, k)
     lists_side_by_side(result, alpha, method)
-    history_tab, whatif_tab, detail_tab = st.tabs(["History", "What-if session", "Slot details"])
+    policy_view.explorer_policy_panel(recommender, user, k)
+    history_tab, whatif_tab, detail_tab = st.tabs([t("explorer.history"), t("explorer.whatif"),
+                                                   t("explorer.details")])
     with history_tab:
         history_panel(recommender, user)
     with whatif_tab:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import ranked_list_html
+from dashboard.i18n import t
 from engine.errors import PrismError
 
 ANYONE = "(not personalised)"
@@ -29,32 +30,31 @@ def search_controls(recommender) -> tuple[str, str, float, str, int]:
     """Query, shopper, α, method and k."""
     with st.container(border=True):
         query_col, user_col = st.columns([2, 1])
-        query = query_col.text_input("Query", key="search_query",
-                                     placeholder="e.g. wireless headphones")
-        query_col.pills("Try", suggestions(recommender), key="search_try",
+        query = query_col.text_input(t("search.query"), key="search_query",
+                                     placeholder=t("search.placeholder"))
+        query_col.pills(t("search.try"), suggestions(recommender), key="search_try",
                         on_change=_use_suggestion, label_visibility="collapsed")
         users = [ANYONE, *recommender.user_ids]
-        user = user_col.selectbox("Shopper", users, key="search_user")
+        user = user_col.selectbox(t("explorer.shopper"), users, key="search_user")
         alpha_col, method_col, k_col = st.columns([3, 2, 1])
         st.session_state.setdefault("search_alpha", float(state.setting(state.ALPHA)))
-        alpha = alpha_col.slider("Diversity α", 0.0, 1.0, step=0.05, key="search_alpha")
-        method = method_col.radio("Method", ["mmr", "dpp"], key="search_method",
+        alpha = alpha_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, key="search_alpha")
+        method = method_col.radio(t("search.method"), ["mmr", "dpp"], key="search_method",
                                   format_func=state.METHOD_LABELS.get, horizontal=True)
         k = k_col.number_input("k", state.K_MIN, state.K_MAX, 10, key="search_k")
     return query, user, float(alpha), method, int(k)
 
 
 def main() -> None:
-    st.title("Search")
-    st.caption("Type what a shopper would type. With a shopper picked, results lean toward "
-               "their taste; α spreads them over categories.")
+    st.title(t("nav.search"))
+    st.caption(t("search.caption"))
     run, recommender = state.active_recommender()
     query, user, alpha, method, k = search_controls(recommender)
     if not query.strip():
-        st.info("Type a query to search the catalogue.")
+        st.info(t("search.empty"))
         return
     try:
-        with state.search_lock(str(run.path)), st.spinner("Searching…"):
+        with state.search_lock(str(run.path)), st.spinner(t("search.searching")):
             result = recommender.search(query, user_id=None if user == ANYONE else user,
                                         k=k, diversity_weight=alpha, method=method)
     except PrismError as exc:
@@ -63,9 +63,9 @@ def main() -> None:
     if result.notice:
         st.info(result.notice)
     left, right = st.columns(2)
-    left.markdown(ranked_list_html(result.relevance_only, "Best text matches", "α = 0",
+    left.markdown(ranked_list_html(result.relevance_only, t("search.best"), "α = 0",
                                    list_id="search-relevance"), unsafe_allow_html=True)
-    right.markdown(ranked_list_html(result.table, "Diversified results",
+    right.markdown(ranked_list_html(result.table, t("search.diversified"),
                                     f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",
                                     explain=True, list_id="search-diversified"),
                    unsafe_allow_html=True)

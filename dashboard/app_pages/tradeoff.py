@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
+from dashboard.i18n import t
 from engine.errors import PrismError
 
 SWEEP_METHODS = ("mmr", "dpp", "calibrated")
@@ -26,12 +27,12 @@ DIVERSITY = {"Category entropy": "category_entropy@", "Category coverage": "cate
 def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> pd.DataFrame:
     """Per-method cached sweeps plus the shared α = 0 point, with a progress bar."""
     frames, failed = [], []
-    bar = st.progress(0.0, text="Evaluating the sample…")
+    bar = st.progress(0.0, text=t("tradeoff.evaluating"))
     started = time.perf_counter()
     try:  # every method at weight 0 is exactly the relevance order: evaluate it once
         base = state.sweep_cached(str(run.path), run.stamp, "none", (0.0,), n_users, k)
     except PrismError as exc:
-        st.error(f"The sample cannot be evaluated: {exc}")
+        st.error(t("tradeoff.sample_error", error=exc))
         return pd.DataFrame()
     for index, method in enumerate(methods):
         try:
@@ -39,7 +40,7 @@ def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> 
             frames.append(pd.concat([base.assign(method=method), curve], ignore_index=True))
         except PrismError as exc:
             failed.append(f"{state.METHOD_LABELS.get(method, method)}: {exc}")
-        bar.progress((index + 1) / len(methods), text=f"Evaluated {method}")
+        bar.progress((index + 1) / len(methods), text=t("tradeoff.evaluated", method=method))
     bar.empty()
     for message in failed:
         st.warning(message)
@@ -57,7 +58,7 @@ def current_point(run: state.RunEntry, method: str, alpha: float, n_users: int,
         name, weight = ("none", 0.0) if alpha == 0 else (method, round(alpha, 2))
         return state.sweep_cached(str(run.path), run.stamp, name, (weight,), n_users, k)
     except PrismError as exc:
-        st.warning(f"The current setting cannot be evaluated: {exc}")
+        st.warning(t("tradeoff.current_error", error=exc))
         return None
 
 
@@ -87,19 +88,20 @@ def sweep_controls() -> tuple[str, str, list[str]]:
     st.session_state.setdefault(state.SAMPLE_SIZE, state.DEFAULTS[state.SAMPLE_SIZE])
     with st.container(border=True):
         size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
-        size_col.number_input("Shoppers in the sample", 50, 5000, step=50, key=state.SAMPLE_SIZE)
-        accuracy = acc_col.selectbox("Accuracy", list(ACCURACY), key="tradeoff_accuracy")
-        diversity = div_col.selectbox("Diversity", list(DIVERSITY), key="tradeoff_diversity")
-        methods = method_col.multiselect("Methods", list(SWEEP_METHODS),
+        size_col.number_input(t("tradeoff.sample"), 50, 5000, step=50, key=state.SAMPLE_SIZE)
+        accuracy = acc_col.selectbox(t("tradeoff.accuracy"), list(ACCURACY),
+                                     key="tradeoff_accuracy")
+        diversity = div_col.selectbox(t("tradeoff.diversity"), list(DIVERSITY),
+                                      key="tradeoff_diversity")
+        methods = method_col.multiselect(t("tradeoff.methods"), list(SWEEP_METHODS),
                                          default=list(SWEEP_METHODS), key="tradeoff_methods",
                                          format_func=state.METHOD_LABELS.get)
     return accuracy, diversity, methods
 
 
 def main() -> None:
-    st.title("Trade-off")
-    st.caption("How much relevance each method gives up for how much variety — over a sample "
-               "of shoppers, every point a full ranking evaluation on held-out purchases.")
+    st.title(t("nav.tradeoff"))
+    st.caption(t("tradeoff.caption"))
     try:
         run = state.active_run()
         state.recommender(run)
@@ -108,14 +110,13 @@ def main() -> None:
         st.error(str(exc))
         st.stop()
     if prepared is None:
-        st.warning("This run's data folder is gone, so held-out purchases are unknown: the "
-                   "trade-off needs them. Retrain the run from its data on the Training page.")
+        st.warning(t("tradeoff.data_gone"))
         st.stop()
     accuracy, diversity, methods = sweep_controls()
     n_users, k = int(st.session_state[state.SAMPLE_SIZE]), int(state.setting(state.K))
     alpha, method = float(state.setting(state.ALPHA)), str(state.setting(state.METHOD))
     if not methods:
-        st.info("Pick at least one method.")
+        st.info(t("tradeoff.pick_method"))
         st.stop()
     table = sweep_all(run, methods, n_users, k)
     if table.empty:
@@ -128,12 +129,12 @@ def main() -> None:
              f"α = {alpha:.2f}), evaluated on the same sample." if current is not None else
              f"The Explorer's current setting ({state.METHOD_LABELS.get(method)}) is not in "
              "this sweep, so it is not ringed.")
-    st.caption(where + " Change it on the Explorer page.")
+    st.caption(where + t("tradeoff.change_on_explorer"))
     if method in SWEEP_METHODS:
         exposure_views(run, method, alpha, n_users, k)
     else:
-        st.info("Exposure views follow MMR, DPP or Calibrated; pick one on the Explorer.")
-    with st.expander("Sweep table"):
+        st.info(t("tradeoff.exposure_methods"))
+    with st.expander(t("tradeoff.table")):
         st.dataframe(table, hide_index=True)
 
 

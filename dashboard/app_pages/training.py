@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, jobs, pipeline, state
+from dashboard.i18n import t
 from engine import paths
 
 SHOWN_METRICS = ("ndcg@10", "recall@10", "precision@10", "category_entropy@10",
@@ -38,21 +39,21 @@ def data_folders() -> dict[str, Path]:
 def launch_form() -> None:
     folders = data_folders()
     if not folders:
-        st.info("No data folder yet: import one with `prism data import` or restart the studio.")
+        st.info(t("training.no_data"))
         return
     job = st.session_state.get(state.TRAINING_JOB)
     busy = job is not None and job.snapshot().state == "running"
     with st.form("train_form", border=True):
         data_col, name_col = st.columns([1, 1])
-        source = data_col.selectbox("Data", list(folders), key="train_data")
-        name = name_col.text_input("Run name", value=pipeline.new_run_name("twotower"),
+        source = data_col.selectbox(t("training.data"), list(folders), key="train_data")
+        name = name_col.text_input(t("training.run_name"), value=pipeline.new_run_name("twotower"),
                                    key="train_name")
         alpha_col, beta_col, epochs_col, dim_col = st.columns(4)
-        alpha = alpha_col.slider("α (diversity loss L_d)", 0.0, 1.0, 0.2, 0.05, key="train_alpha")
-        beta = beta_col.slider("β (relevance loss L_r)", 0.0, 1.0, 1.0, 0.05, key="train_beta")
-        epochs = epochs_col.number_input("Epochs", 1, 100, 4, key="train_epochs")
-        dim = dim_col.selectbox("Vector size", [16, 32, 64, 128], index=1, key="train_dim")
-        submitted = st.form_submit_button("Start training", type="primary", disabled=busy,
+        alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, 0.2, 0.05, key="train_alpha")
+        beta = beta_col.slider(t("training.beta"), 0.0, 1.0, 1.0, 0.05, key="train_beta")
+        epochs = epochs_col.number_input(t("training.epochs"), 1, 100, 4, key="train_epochs")
+        dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], index=1, key="train_dim")
+        submitted = st.form_submit_button(t("training.start"), type="primary", disabled=busy,
                                           icon=":material/play_arrow:")
     if submitted:
         start_job(folders[source], name, alpha, beta, int(epochs), int(dim))
@@ -61,10 +62,10 @@ def launch_form() -> None:
 def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int) -> None:
     clean = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.strip())
     if not clean:
-        st.error("Give the run a name (letters, digits, - and _).")
+        st.error(t("training.no_name"))
         return
     if alpha == 0 and beta == 0:
-        st.error("α and β cannot both be 0: there would be nothing to learn. Raise β.")
+        st.error(t("training.zero_weights"))
         return
     spec = pipeline.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
                               beta=beta, epochs=epochs, dim=dim)
@@ -87,10 +88,10 @@ def job_panel() -> None:
                 f"{current.epochs} · {current.elapsed:.0f} s"
         if current.state == "running":
             st.progress(done, text=label)
-            st.button("Stop training", on_click=job.request_stop, key="train_stop",
+            st.button(t("training.stop"), on_click=job.request_stop, key="train_stop",
                       icon=":material/stop:")
         elif current.state == "failed":
-            st.error(f"Training failed: {current.message}")
+            st.error(t("training.failed", message=current.message))
         else:
             verb = "stopped early and saved" if current.state == "stopped" else "finished"
             st.success(f"Training {verb}: run **{current.run_dir.name}** "
@@ -127,19 +128,19 @@ def _activate(name: str) -> None:
 
 
 def runs_section() -> None:
-    st.subheader("Runs")
+    st.subheader(t("training.runs"))
     table = runs_table()
     if table.empty:
-        st.info("No runs yet.")
+        st.info(t("training.no_runs"))
         return
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={m: st.column_config.NumberColumn(format="%.4f")
                                 for m in SHOWN_METRICS})
     pick_col, button_col = st.columns([3, 1])
-    pick = pick_col.selectbox("Run", table["run"].tolist(), key="train_pick")
-    button_col.button("Make active", on_click=_activate, args=(pick,), key="train_activate",
-                      icon=":material/check_circle:", width="stretch")
-    compare = st.multiselect("Compare two runs", table["run"].tolist(), max_selections=2,
+    pick = pick_col.selectbox(t("training.run"), table["run"].tolist(), key="train_pick")
+    button_col.button(t("training.activate"), on_click=_activate, args=(pick,),
+                      key="train_activate", icon=":material/check_circle:", width="stretch")
+    compare = st.multiselect(t("training.compare"), table["run"].tolist(), max_selections=2,
                              key="train_compare")
     if len(compare) == 2:
         chosen = table[table["run"].isin(compare)][["run", *SHOWN_METRICS]].fillna(0.0)
@@ -147,9 +148,8 @@ def runs_section() -> None:
 
 
 def main() -> None:
-    st.title("Training")
-    st.caption("Fit the two-tower model on L = α·L_d + β·L_r in the background; the studio "
-               "stays usable while it trains.")
+    st.title(t("nav.training"))
+    st.caption(t("training.caption"))
     launch_form()
     job_panel()
     runs_section()

@@ -1,4 +1,4 @@
-"""`prism data generate | inspect | convert`: the data layer from the command line."""
+"""`prism data generate | inspect | convert | import`: the data layer from the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.cli import import_cmd
 from engine.columns import CATEGORY, EVENT, MULTI_CATEGORY_SEP, UNKNOWN_CATEGORY
 from engine.config import DataConfig
 from engine.errors import DataError
@@ -163,3 +164,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_load_options(convert)
     convert.add_argument("--out", required=True, help="output folder (never the input)")
     convert.set_defaults(func=cmd_convert)
+    import_cmd.register(commands)

@@ -58,6 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--torch-threads", default="1",
                        help="torch threads per scoring call (default 1: requests run in "
                             "parallel instead)")
+    serve.add_argument("--workers", default="1",
+                       help="server processes, each with its own copy of the model (use the "
+                            "number of cores for throughput)")
     serve.set_defaults(func=run_serve)
 
 
@@ -240,8 +243,18 @@ def run_items_add(args: argparse.Namespace) -> int:
     return 0
 
 
+RUN_ENV, THREADS_ENV = "PRISM_SERVE_RUN", "PRISM_SERVE_TORCH_THREADS"
+
+
+def app_from_env() -> Any:
+    """The API app for the run named in $PRISM_SERVE_RUN (each uvicorn worker builds one)."""
+    from engine.api import create_app
+
+    return create_app(os.environ[RUN_ENV], torch_threads=int(os.environ.get(THREADS_ENV, "1")))
+
+
 def run_serve(args: argparse.Namespace) -> int:
-    """Load the run once, then serve the API with uvicorn until interrupted."""
+    """Load the run once per worker, then serve the API with uvicorn until interrupted."""
     import uvicorn
 
     from engine.api import create_app
@@ -249,8 +262,20 @@ def run_serve(args: argparse.Namespace) -> int:
     port = parse_number(args.port, "--port", int)
     if not 1 <= port <= 65535:
         raise ConfigError(f"--port must be in 1..65535, got {port}")
-    app = create_app(args.run, torch_threads=parse_number(args.torch_threads,
-                                                          "--torch-threads", int))
-    print(f"serving {args.run} on http://{args.host}:{port} (docs at /docs)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=port, log_level="warning")
+    threads = parse_number(args.torch_threads, "--torch-threads", int)
+    workers = parse_number(args.workers, "--workers", int)
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    print(f"serving {args.run} on http://{args.host}:{port} with {workers} worker(s) "
+          "(docs at /docs)", file=sys.stderr)
+    if workers == 1:
+        uvicorn.run(create_app(args.run, torch_threads=threads), host=args.host, port=port,
+                    log_level="warning")
+        return 0
+    from engine.runs import load_run
+
+    load_run(args.run)  # fail here, with one clear line, before starting the workers
+    os.environ[RUN_ENV], os.environ[THREADS_ENV] = str(Path(args.run).resolve()), str(threads)
+    uvicorn.run("engine.cli.serve_cmds:app_from_env", factory=True, workers=workers,
+                host=args.host, port=port, log_level="warning")
     return 0

@@ -75,15 +75,15 @@ def detect_format(folder: Path) -> str:
     )
 
 
-def read_generic(folder: Path) -> RawTables:
+def read_generic(folder: Path, encoding: str = "utf-8") -> RawTables:
     items_path, events_path = find_table(folder, "items"), find_table(folder, "events")
     for stem, path in (("items", items_path), ("events", events_path)):
         if path is None:
             raise DataError(f"{folder}: no {stem}.csv, {stem}.tsv or {stem}.parquet found; "
                             "the generic layout needs both items and events tables")
     assert items_path is not None and events_path is not None
-    return RawTables(read_table(items_path), read_table(events_path), str(items_path),
-                     str(events_path), "generic")
+    return RawTables(read_table(items_path, encoding), read_table(events_path, encoding),
+                     str(items_path), str(events_path), "generic")
 
 
 def _read_atomic(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -173,8 +173,11 @@ def read_movielens(folder: Path) -> RawTables:
 READERS = {"generic": read_generic, "recbole": read_recbole, "movielens": read_movielens}
 
 
-def read_raw(path: str | Path, fmt: str = "auto") -> RawTables:
-    """Read the folder at `path` with the importer for `fmt` ("auto" detects it)."""
+def read_raw(path: str | Path, fmt: str = "auto", encoding: str = "utf-8") -> RawTables:
+    """Read the folder at `path` with the importer for `fmt` ("auto" detects it).
+
+    `encoding` applies to generic-layout text tables ("auto": UTF-8 or GB18030).
+    """
     folder = Path(path).expanduser()
     if not folder.exists():
         raise DataError(f"{folder}: no such file or folder; check the path")
@@ -184,4 +187,6 @@ def read_raw(path: str | Path, fmt: str = "auto") -> RawTables:
         fmt = detect_format(folder)
     if fmt not in READERS:
         raise DataError(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
+    if fmt == "generic":
+        return read_generic(folder, encoding)
     return READERS[fmt](folder)

@@ -36,17 +36,45 @@ def _check_not_empty(path: Path) -> None:
         raise DataError(f"{path}: the file is empty; export the table again with a header row")
 
 
+AUTO_ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK and GB2312
+
+
+def _bad_byte_message(path: Path, data: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
+    line = data.count(b"\n", 0, exc.start) + 1
+    return (f"{path}: byte 0x{data[exc.start]:02x} on line {line} is not valid "
+            f"{encoding.upper()} text (data row {max(line - 1, 1)}); save the file as UTF-8 "
+            "(e.g. 'Save as CSV UTF-8') or pass the encoding it was saved in "
+            "(--encoding gb18030)")
+
+
 def _check_encoding(path: Path, encoding: str) -> None:
     """Find the first undecodable byte so the message can point at its line."""
     data = path.read_bytes()
     try:
         data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(
-            f"{path}: byte 0x{data[exc.start]:02x} on line {line} is not valid {encoding.upper()}"
-            f" text; save the file as {encoding.upper()} (e.g. 'Save as CSV UTF-8')"
-        ) from None
+        raise DataError(_bad_byte_message(path, data, exc, encoding)) from None
+
+
+def detect_encoding(path: Path, data: bytes | None = None) -> str:
+    """UTF-8 (with or without BOM) when the bytes decode as UTF-8, else GB18030/GBK.
+
+    Binary content (NUL bytes) and bytes that are neither raise `DataError` naming the line.
+    """
+    data = path.read_bytes() if data is None else data
+    if b"\x00" in data[:65536]:
+        raise DataError(f"{path}: looks like a binary file, not a text table (it holds NUL "
+                        "bytes); export the table as CSV or TSV")
+    first_error: UnicodeDecodeError | None = None
+    for encoding in AUTO_ENCODINGS:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+            continue
+        return encoding
+    assert first_error is not None
+    raise DataError(_bad_byte_message(path, data, first_error, "UTF-8 or GB18030"))
 
 
 def _delimiter_name(sep: str) -> str:
@@ -69,8 +97,13 @@ def _check_delimiter(path: Path, frame: pd.DataFrame, sep: str) -> None:
 
 def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
                   names: list[str] | None = None) -> pd.DataFrame:
-    """A delimited text file as a DataFrame of strings ("" for empty cells)."""
+    """A delimited text file as a DataFrame of strings ("" for empty cells).
+
+    `encoding="auto"` detects UTF-8 (BOM or not) or GB18030/GBK from the bytes.
+    """
     _check_not_empty(path)
+    if encoding == "auto":
+        encoding = detect_encoding(path)
     header = None if names else "infer"
     multi_char = len(sep) > 1
     try:
@@ -109,12 +142,13 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: not a readable Parquet file ({exc}); export it again") from None
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     """Read a generic-layout table by its suffix (.csv, .tsv, .parquet/.pq)."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         return read_parquet_table(path)
-    return read_csv_text(path, sep="\t" if suffix == ".tsv" else ",")
+    return read_csv_text(path, sep="\t" if suffix in (".tsv", ".txt") else ",",
+                         encoding=encoding)
 
 
 def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], source: str | Path) -> None:

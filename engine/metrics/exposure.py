@@ -1,4 +1,5 @@
-"""Catalogue-level exposure and popularity metrics: coverage, Gini, novelty, ARP, long tail.
+"""Catalogue-level exposure and popularity metrics: coverage, Gini, novelty, ARP, long tail,
+and position-discounted exposure by group (brand, category, ...).
 
 `item_popularity` is the `(n_items,)` count of training interactions per item.
 """
@@ -86,3 +87,52 @@ def tail_share_at_k(topk: np.ndarray, item_popularity: np.ndarray,
     lists = as_topk(topk, k)
     tail = long_tail_items(item_popularity).astype(np.float64)
     return mean_over_slots(per_slot(tail, lists), lists)
+
+
+def position_weights(k: int) -> np.ndarray:
+    """(k,) exposure weight of each slot: 1 / log2(rank + 1), rank 1..k (the NDCG discount)."""
+    return 1.0 / np.log2(np.arange(2, k + 2, dtype=np.float64))
+
+
+def group_exposure(topk: np.ndarray, item_groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """(n_users, n_groups) position-discounted exposure each group gets in each list.
+
+    `item_groups (n_items,)` holds a group code per item (-1 = no group: counted nowhere);
+    slot r of a list gives its item's group 1 / log2(r + 1). Padding (-1 items) gives nothing.
+    """
+    lists = np.asarray(topk)
+    codes = np.asarray(item_groups, dtype=np.int64)
+    valid = valid_mask(lists)
+    groups = np.where(valid, codes[np.where(valid, lists, 0)], -1)
+    weights = np.broadcast_to(position_weights(lists.shape[1]), lists.shape)
+    keep = groups >= 0
+    rows = np.broadcast_to(np.arange(len(lists))[:, None], lists.shape)
+    flat = np.bincount(rows[keep] * n_groups + groups[keep], weights=weights[keep],
+                       minlength=len(lists) * n_groups)
+    return flat.reshape(len(lists), n_groups)
+
+
+def total_group_exposure(topk: np.ndarray, item_groups: np.ndarray,
+                         n_groups: int) -> np.ndarray:
+    """(n_groups,) position-discounted exposure summed over all lists (`group_exposure`
+    summed over users, without the per-user matrix)."""
+    lists = np.asarray(topk)
+    codes = np.asarray(item_groups, dtype=np.int64)
+    valid = valid_mask(lists)
+    groups = np.where(valid, codes[np.where(valid, lists, 0)], -1)
+    weights = np.broadcast_to(position_weights(lists.shape[1]), lists.shape)
+    keep = groups >= 0
+    return np.bincount(groups[keep], weights=weights[keep], minlength=n_groups)
+
+
+def exposure_shares(per_user: np.ndarray, user_weights: np.ndarray | None = None) -> np.ndarray:
+    """(n_groups,) each group's share of all position-discounted exposure over the users.
+
+    share_g = Σ_u w_u·e_ug / Σ_u w_u·Σ_g e_ug; `user_weights` (default 1) lets a bootstrap
+    resample shoppers without copying lists. All zeros when nothing was shown.
+    """
+    mass = np.asarray(per_user, dtype=np.float64)
+    weights = np.ones(len(mass)) if user_weights is None else np.asarray(user_weights, float)
+    totals = weights @ mass
+    whole = totals.sum()
+    return totals / whole if whole > 0 else np.zeros_like(totals)

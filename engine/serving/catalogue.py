@@ -55,6 +55,11 @@ class Catalogue:
         return str(self.columns.labels[position])
 
     @cached_property
+    def user_lookup(self) -> dict[str, int]:
+        """user_id -> model user index, a dict: one lookup per request without pandas."""
+        return {str(u): i for i, u in enumerate(self.user_index)}
+
+    @cached_property
     def category_prior(self) -> np.ndarray:
         """(C,) the catalogue's category distribution (mean item row), computed once."""
         return catalogue_prior(self.item_categories)

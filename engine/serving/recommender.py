@@ -121,7 +121,7 @@ class Recommender:
 
     def _user_position(self, catalogue: Catalogue, user_id: object) -> int:
         """Model index of a training user, or -1 when unknown."""
-        return int(catalogue.user_index.get_indexer([str(user_id)])[0])
+        return catalogue.user_lookup.get(str(user_id), -1)
 
     def _scores(self, catalogue: Catalogue, *, user: int = -1,
                 history: np.ndarray | None = None) -> np.ndarray:

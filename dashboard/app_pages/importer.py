@@ -1,0 +1,211 @@
+"""Import: bring a shop's own data in — upload exports, pick a server folder or a database.
+
+The page reads the source with the engine's importers (formats recognised by their headers),
+proposes a column mapping the user can correct, shows the first rows and the cleaning report
+before anything is written, then writes the dataset and hands it to the Training page.
+Every bad input is one `st.error` saying what to fix; nothing here computes on its own.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from engine.data.importing import (
+    EVENT_TARGETS,
+    ITEM_TARGETS,
+    check_name,
+    check_sizes,
+    clean_source,
+    import_source,
+    map_source,
+    preview_rows,
+    propose_column_map,
+    sql_source,
+    stage_uploads,
+)
+from engine.data.sources import ENCODINGS, KIND_LABELS, Source, read_source
+from engine.data.sql import resolve_url
+from engine.errors import PrismError
+
+SOURCE, MAP_PREFIX, IMPORTED = "imp_source", "imp_map_", "imp_imported"
+TRAIN_DATA = "train_data"  # the Training page's data selectbox
+NO_COLUMN = ""
+TABLE_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "xml"]
+
+
+def upload_limit_bytes() -> int:
+    """The studio's upload limit (`server.maxUploadSize`, in MB)."""
+    return int(st.get_option("server.maxUploadSize")) * 2**20
+
+
+def read_uploads(encoding: str) -> Source | None:
+    limit = upload_limit_bytes()
+    st.caption(t("import.upload_limit", mb=limit // 2**20))
+    files = st.file_uploader(t("import.upload"), type=TABLE_TYPES, accept_multiple_files=True,
+                             key="imp_files", help=t("import.upload_help"))
+    if not st.button(t("import.read"), key="imp_read_upload", icon=":material/upload_file:"):
+        return None
+    with tempfile.TemporaryDirectory(prefix="prism-uploads-") as folder:
+        saved = stage_uploads([(f.name, f.getvalue()) for f in files or []], Path(folder),
+                              limit)
+        return read_source(saved, encoding=encoding)  # tables are read into memory here
+
+
+def read_folder(encoding: str) -> Source | None:
+    folder = st.text_input(t("import.folder"), key="imp_folder", help=t("import.folder_help"),
+                           placeholder="/srv/exports/myshop")
+    if not st.button(t("import.read"), key="imp_read_folder", icon=":material/folder_open:"):
+        return None
+    path = Path(folder.strip()).expanduser()
+    if not folder.strip():
+        raise PrismError(t("import.no_folder"))
+    files = sorted(path.iterdir()) if path.is_dir() else [path]
+    check_sizes(files, upload_limit_bytes())
+    return read_source([path], encoding=encoding)
+
+
+def read_database() -> Source | None:
+    st.caption(t("import.sql_help"))
+    env_col, file_col = st.columns(2)
+    env = env_col.text_input(t("import.sql_env"), key="imp_sql_env", placeholder="SHOP_DB_URL")
+    file = file_col.text_input(t("import.sql_file"), key="imp_sql_file")
+    items_query = st.text_area(t("import.items_query"), key="imp_items_query",
+                               placeholder="SELECT sku AS item_id, name AS title FROM products")
+    events_query = st.text_area(t("import.events_query"), key="imp_events_query",
+                                placeholder="SELECT customer AS user_id, sku AS item_id, "
+                                            "created_at AS timestamp FROM orders")
+    if not st.button(t("import.read"), key="imp_read_sql", icon=":material/database:"):
+        return None
+    url = resolve_url(env=env.strip() or None, file=file.strip() or None)
+    return sql_source(url, items_query, events_query)
+
+
+def source_picker() -> None:
+    """Where the data comes from; a successful read replaces the page's current source."""
+    kinds = {"upload": t("import.kind_upload"), "folder": t("import.kind_folder"),
+             "sql": t("import.kind_sql")}
+    kind_col, encoding_col = st.columns([3, 1])
+    kind = kind_col.radio(t("import.source"), list(kinds), format_func=kinds.get,
+                          horizontal=True, key="imp_kind")
+    encoding = encoding_col.selectbox(t("import.encoding"), ENCODINGS, key="imp_encoding",
+                                      help=t("import.encoding_help"))
+    readers = {"upload": lambda: read_uploads(encoding), "folder": lambda: read_folder(encoding),
+               "sql": read_database}
+    try:
+        source = readers[kind]()
+    except PrismError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    except OSError as exc:
+        st.error(t("import.os_error", error=exc.strerror or exc), icon=":material/error:")
+        return
+    if source is not None:
+        st.session_state[SOURCE] = source
+        for key in [k for k in st.session_state if str(k).startswith(MAP_PREFIX)]:
+            del st.session_state[key]  # a new source gets a fresh proposal
+
+
+def describe(source: Source) -> None:
+    tables = ", ".join(f"`{table.path.name}` ({KIND_LABELS.get(table.kind or '', '?')})"
+                       for table in source.tables)
+    st.success(t("import.detected", fmt=source.fmt, encoding=source.encoding,
+                 tables=tables or source.label), icon=":material/task_alt:")
+    items_col, events_col = st.columns(2)
+    items_col.caption(t("import.items_preview", n=len(source.raw.items)))
+    items_col.dataframe(preview_rows(source.raw.items), hide_index=True, key="imp_items_rows")
+    events_col.caption(t("import.events_preview", n=len(source.raw.events)))
+    events_col.dataframe(preview_rows(source.raw.events), hide_index=True,
+                         key="imp_events_rows")
+
+
+def _map_selects(table: str, targets: tuple[str, ...], columns: list[str],
+                 proposal: dict[str, str]) -> dict[str, str]:
+    chosen = {}
+    st.caption(t(f"import.map_{table}"))
+    cols = st.columns(len(targets))
+    for col, target in zip(cols, targets, strict=True):
+        options = [NO_COLUMN, *columns]
+        key = f"{MAP_PREFIX}{table}_{target}"
+        if key not in st.session_state:
+            st.session_state[key] = proposal.get(target, NO_COLUMN)
+        col.selectbox(target, options, key=key, format_func=lambda c: c or t("import.none"))
+        if st.session_state[key]:
+            chosen[target] = st.session_state[key]
+    return chosen
+
+
+def mapping(source: Source) -> tuple[dict[str, str], dict[str, str]]:
+    """Selectboxes per Prism column and table, preset with the proposal."""
+    st.subheader(t("import.mapping"))
+    st.caption(t("import.mapping_help"))
+    items_proposal = propose_column_map(source.raw, "items")
+    events_proposal = propose_column_map(source.raw, "events")
+    return (_map_selects("items", ITEM_TARGETS, list(map(str, source.raw.items.columns)),
+                         items_proposal),
+            _map_selects("events", EVENT_TARGETS, list(map(str, source.raw.events.columns)),
+                         events_proposal))
+
+
+def report(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
+    st.subheader(t("import.report"))
+    sizes = st.columns(4)
+    sizes[0].metric(t("import.n_items"), f"{dataset.n_items:,}")
+    sizes[1].metric(t("import.n_users"), f"{dataset.n_users:,}")
+    sizes[2].metric(t("import.n_events"), f"{len(dataset.events):,}")
+    sizes[3].metric(t("import.n_fixed"), f"{dataset.report.total:,}",
+                    help=t("import.n_fixed_help"))
+    rows = pd.DataFrame(dataset.report.rows(), columns=[t("import.rule"), t("import.count"),
+                                                        t("import.action")])
+    st.dataframe(rows, hide_index=True, key="imp_report")
+    st.caption(t("import.clean_preview"))
+    st.dataframe(preview_rows(dataset.items), hide_index=True, key="imp_clean_rows")
+
+
+def write_and_hand_over(source: Source) -> None:
+    name_col, button_col = st.columns([3, 1])
+    name = name_col.text_input(t("import.name"), key="imp_name", value="myshop",
+                               help=t("import.name_help"))
+    if button_col.button(t("import.import"), type="primary", key="imp_go",
+                         icon=":material/download:"):
+        try:
+            with st.status(t("import.writing"), expanded=False) as status:
+                dataset, path = import_source(source, check_name(name))
+                status.update(label=t("import.written", name=path.name), state="complete")
+        except PrismError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        st.session_state[IMPORTED] = path.name
+        st.success(t("import.done", name=path.name, items=dataset.n_items,
+                     events=len(dataset.events)), icon=":material/check_circle:")
+    imported = st.session_state.get(IMPORTED)
+    if imported and st.button(t("import.train"), key="imp_train", icon=":material/model_training:"):
+        st.session_state[TRAIN_DATA] = imported
+        st.switch_page("app_pages/training.py")
+
+
+def main() -> None:
+    st.title(t("import.title"))
+    st.caption(t("import.caption"))
+    source_picker()
+    source = st.session_state.get(SOURCE)
+    if source is None:
+        st.info(t("import.start"), icon=":material/info:")
+        return
+    describe(source)
+    items_map, events_map = mapping(source)
+    try:
+        mapped = map_source(source, items_map, events_map)
+        dataset = clean_source(mapped, "preview")
+    except PrismError as exc:
+        st.error(t("import.fix_mapping", error=exc), icon=":material/error:")
+        return
+    report(dataset)
+    write_and_hand_over(mapped)
+
+
+main()

@@ -1,0 +1,64 @@
+"""The studio's languages: `t(key, **values)` looks a message up in the active catalogue.
+
+Catalogues live in `dashboard/locales/<lang>.json` (English and Simplified Chinese), one flat
+{key: message} object each, messages formatted with `str.format(**values)`. The language is
+`lang` in the URL (`?lang=zh`), so a link opens in the language it was shared in; a key
+missing from a catalogue falls back to English, and a key missing everywhere shows itself so
+a gap is visible rather than fatal. Product data is shown as it is, never translated.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import streamlit as st
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+DEFAULT = "en"
+LANG = "lang"  # session-state key and URL query parameter
+
+
+@functools.cache
+def catalogue(lang: str) -> dict[str, str]:
+    """The {key: message} catalogue of one language (read once per process)."""
+    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def current() -> str:
+    """The active language: the switch's value, else the URL's `lang`, else English."""
+    lang = st.session_state.get(LANG) or st.query_params.get(LANG, DEFAULT)
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def translate(key: str, lang: str, **values: object) -> str:
+    """`key`'s message in `lang` (English when missing there), formatted with `values`."""
+    message = catalogue(lang).get(key) or catalogue(DEFAULT).get(key) or key
+    return message.format(**values) if values else message
+
+
+def t(key: str, **values: object) -> str:
+    """`key`'s message in the active language."""
+    return translate(key, current(), **values)
+
+
+def _sync_url() -> None:
+    lang = st.session_state.get(LANG, DEFAULT)
+    if lang == DEFAULT:
+        st.query_params.pop(LANG, None)
+    else:
+        st.query_params[LANG] = lang
+
+
+def language_switch() -> None:
+    """The sidebar's language picker, seeded from and written back to `?lang=`."""
+    if LANG not in st.session_state:
+        st.session_state[LANG] = current()
+    else:  # keep the value when a page without the switch drops widget state
+        st.session_state[LANG] = st.session_state[LANG]
+    st.sidebar.selectbox(t("sidebar.language"), list(LANGUAGES), key=LANG,
+                         format_func=LANGUAGES.get, on_change=_sync_url)
+    if st.session_state[LANG] != DEFAULT:
+        st.query_params[LANG] = st.session_state[LANG]

@@ -1,0 +1,86 @@
+"""Shared studio pieces for policies: the store, one shopper's list as a table, the Explorer's
+policy selector and the impact charts (Plotly builders take data, never call st.* inside)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from engine.errors import PrismError
+from engine.policy.schema import Policy
+from engine.policy.serving import PolicyServer
+from engine.policy.store import PolicyStore
+
+NO_POLICY = "none (model + slider)"
+SHOWN = ["rank", "item_id", "title", "category", "relevance", "attribution"]
+
+
+def store() -> PolicyStore:
+    return PolicyStore()
+
+
+def server(recommender: Any) -> PolicyServer:
+    return PolicyServer(recommender, store())
+
+
+def list_table(recommender: Any, policy: Policy | None, user: str, k: int) -> tuple[
+        pd.DataFrame, str | None]:
+    """One shopper's list under `policy` (None = the model alone), attribution joined."""
+    chosen = policy or Policy(name="none")
+    result = server(recommender).recommend(chosen, user_id=user or None, k=k)
+    frame = pd.DataFrame(result.items)
+    if frame.empty:
+        return pd.DataFrame(columns=SHOWN), result.notice
+    frame["attribution"] = frame["attribution"].map(lambda notes: "; ".join(notes))
+    return frame[SHOWN], result.notice
+
+
+def explorer_policy_panel(recommender: Any, user: str, k: int) -> None:
+    """The Explorer's policy selector: the shopper's list under a stored policy."""
+    try:
+        names = [row["name"] for row in store().names()]
+    except PrismError as exc:
+        st.warning(f"The policy store cannot be read: {exc}")
+        return
+    choice = st.selectbox("Policy", [NO_POLICY, *names], key="explorer_policy",
+                          help="Show this shopper's list under a stored policy (its live "
+                               "version, else the latest); compose policies on Policies.")
+    if choice == NO_POLICY:
+        return
+    try:
+        table, notice = list_table(recommender, store().resolve(choice), user, k)
+    except PrismError as exc:
+        st.error(f"{exc}")
+        return
+    if notice:
+        st.info(notice)
+    st.dataframe(table, hide_index=True, width="stretch", key="explorer_policy_table")
+
+
+def impact_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """The preview's metric rows as a table: A, B, A − B, 95% interval, excludes zero."""
+    rows = report["metrics"] + [report["mean_rank_displacement"]] + report["rules"]
+    frame = pd.DataFrame(rows)[["metric", "a", "b", "diff", "ci_low", "ci_high",
+                                "excludes_zero"]]
+    return frame.rename(columns={"a": "policy", "b": "against", "diff": "difference",
+                                 "ci_low": "95% low", "ci_high": "95% high",
+                                 "excludes_zero": "excludes 0"})
+
+
+def exposure_chart(rows: list[dict[str, Any]], title: str) -> go.Figure:
+    """Grouped bars of exposure share under both policies, with the difference's interval
+    drawn on the policy's bar."""
+    groups = [str(r["group"]).split(" > ")[-1][:32] for r in rows]  # the deepest level
+    figure = go.Figure()
+    figure.add_bar(name="against", x=groups, y=[r["b"] for r in rows], marker_color="#9aa5b1")
+    figure.add_bar(name="policy", x=groups, y=[r["a"] for r in rows], marker_color="#3b6fd8",
+                   error_y={"type": "data", "symmetric": False,
+                            "array": [r["ci_high"] - r["diff"] for r in rows],
+                            "arrayminus": [r["diff"] - r["ci_low"] for r in rows]})
+    figure.update_layout(barmode="group", title=title, yaxis_title="exposure share "
+                         "(position-discounted)", height=360, margin={"t": 50, "b": 10},
+                         legend={"orientation": "h", "y": 1.12})
+    return figure

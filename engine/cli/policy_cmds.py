@@ -1,0 +1,190 @@
+"""`prism policy list | show | create | preview | publish | rollback | export`.
+
+Policies live in the store in $PRISM_HOME (`engine.policy.store`). Bad input (an invalid
+policy file, an unknown name, a stale edit) is a PrismError: one line, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ConfigError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `prism policy ...` to the parser."""
+    policy = subparsers.add_parser("policy", help="merchandising policies: compose, preview, "
+                                                  "publish")
+    commands = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    listing = commands.add_parser("list", help="stored policies with their live versions")
+    listing.set_defaults(func=run_list)
+    show = commands.add_parser("show", help="one policy (name or name@version) as JSON")
+    show.add_argument("policy")
+    show.set_defaults(func=run_show)
+    create = commands.add_parser("create", help="store a policy from a JSON file (new version)")
+    create.add_argument("--file", required=True, help="policy JSON (see examples/policies/)")
+    create.add_argument("--base", default=None,
+                        help="the version you edited; refused if the policy moved on since")
+    create.add_argument("--note", default="", help="a note kept with the version")
+    create.set_defaults(func=run_create)
+    publish = commands.add_parser("publish", help="make a version live (default: the latest)")
+    publish.add_argument("policy", help="name or name@version")
+    publish.set_defaults(func=run_publish)
+    rollback = commands.add_parser("rollback", help="re-publish the version live before")
+    rollback.add_argument("policy", help="name")
+    rollback.set_defaults(func=run_rollback)
+    export = commands.add_parser("export", help="write a stored version to a JSON file")
+    export.add_argument("policy", help="name or name@version")
+    export.add_argument("--out", required=True)
+    export.set_defaults(func=run_export)
+    _register_preview(commands)
+
+
+def _register_preview(commands: argparse._SubParsersAction) -> None:
+    preview = commands.add_parser("preview", help="replay held-out shoppers under the policy "
+                                                  "and another; paired 95% intervals")
+    preview.add_argument("--run", required=True, help="run folder written by prism train")
+    preview.add_argument("--policy", required=True,
+                         help="stored name[@version], or a policy JSON file")
+    preview.add_argument("--against", default="none",
+                         help="'none' (the model alone), 'live' (the live version of the same "
+                              "policy) or another name[@version] / JSON file")
+    preview.add_argument("--users", default=None, help="this many random test shoppers")
+    preview.add_argument("--k", default="10", help="list length")
+    preview.add_argument("--data", default=None, help="dataset folder (default: the run's)")
+    preview.add_argument("--seed", default="0", help="seed for the shopper sample")
+    preview.add_argument("--json", required=True, help="where to write the report")
+    preview.set_defaults(func=run_preview)
+
+
+def _store() -> Any:
+    from engine.policy.store import PolicyStore
+
+    return PolicyStore()
+
+
+def run_list(args: argparse.Namespace) -> int:
+    rows = _store().names()
+    if not rows:
+        print("no policies yet; create one with: prism policy create --file POLICY.json")
+        return 0
+    print(f"{'name':<28} {'latest':>6} {'live':>5} {'stages':>6}  description")
+    for row in rows:
+        live = "-" if row["live"] is None else str(row["live"])
+        print(f"{row['name']:<28} {row['latest']:>6} {live:>5} {row['stages']:>6}  "
+              f"{row['description'][:50]}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    store = _store()
+    policy = store.resolve(args.policy)
+    live = store.live_versions().get(policy.name)
+    print(json.dumps({**policy.to_json(), "live_version": live}, indent=2, ensure_ascii=False))
+    return 0
+
+
+def read_policy_file(path: str) -> Any:
+    from engine.policy.schema import parse_policy
+
+    source = Path(path)
+    if not source.is_file():
+        raise ConfigError(f"{path}: no such file; give a policy JSON file")
+    return parse_policy(source.read_text(encoding="utf-8"), str(path))
+
+
+def run_create(args: argparse.Namespace) -> int:
+    from engine.cli.model_cmds import parse_number
+
+    policy = read_policy_file(args.file)
+    base = None if args.base is None else parse_number(args.base, "--base", int)
+    saved = _store().save(policy, base, args.note)
+    print(f"saved {saved.name}@{saved.version} ({len(saved.stages)} stages); publish it with: "
+          f"prism policy publish {saved.name}@{saved.version}")
+    return 0
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from engine.policy.schema import split_reference
+
+    name, version = split_reference(args.policy)
+    live = _store().publish(name, version)
+    print(f"{name}@{live} is live")
+    return 0
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    live = _store().rollback(args.policy)
+    print(f"rolled back: {args.policy}@{live} is live")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from engine.cli.serve_cmds import write_json_atomic
+
+    policy = _store().resolve(args.policy)
+    write_json_atomic(Path(args.out), policy.to_json())
+    print(f"wrote {policy.name}@{policy.version} to {args.out}")
+    return 0
+
+
+def _policy_arg(store: Any, text: str) -> Any:
+    """A JSON file path or a stored reference."""
+    if text.endswith(".json") or Path(text).is_file():
+        return read_policy_file(text)
+    return store.resolve(text)
+
+
+def _against(store: Any, text: str, policy: Any) -> Any:
+    if text == "none":
+        return None
+    if text == "live":
+        live = store.live_versions().get(policy.name)
+        if live is None:
+            raise ConfigError(f"--against live: policy {policy.name!r} has no live version; "
+                              "publish one or use --against none")
+        return store.get(policy.name, live)
+    return _policy_arg(store, text)
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    """Replay the run's test shoppers under both policies, print the table, write JSON."""
+    from tqdm import tqdm
+
+    from engine.cli.model_cmds import parse_number
+    from engine.cli.serve_cmds import write_json_atomic
+    from engine.policy.preview import load_inputs, preview
+
+    store = _store()
+    policy = _policy_arg(store, args.policy)
+    against = _against(store, args.against, policy)
+    k = parse_number(args.k, "--k", int)
+    n_users = None if args.users is None else parse_number(args.users, "--users", int)
+    inputs = load_inputs(args.run, args.data, n_users, parse_number(args.seed, "--seed", int))
+    with tqdm(total=len(inputs.users), desc="preview", unit="shopper") as bar:
+        report = preview(inputs, policy, against, k=k,
+                         on_progress=lambda done, total: bar.update(done - bar.n))
+    report["run"] = str(args.run)
+    write_json_atomic(Path(args.json), report)
+    print_report(report)
+    return 0
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The impact table: metric, A, B, A − B, 95% interval, a * where it excludes zero."""
+    print(f"{report['policy']} vs {report['against']} over {report['n_users']} shoppers, "
+          f"k={report['k']} ({report['interval']})")
+    rows = report["metrics"] + report["exposure"]["brand"][:4] + \
+        report["exposure"]["category"][:4] + report["rules"]
+    for row in rows:
+        star = "*" if row["excludes_zero"] else " "
+        print(f"{row['metric'][:52]:<52} {row['a']:>8.4f} {row['b']:>8.4f} "
+              f"{row['diff']:>+9.4f} [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}] {star}")
+    changed = report["lists_changed"]
+    print(f"lists changed: {changed['n']} ({changed['share']:.1%}); mean rank displacement "
+          f"{report['mean_rank_displacement']['a']:.2f}; {report['seconds']['replay']:.2f} s",
+          file=sys.stdout)

@@ -1,0 +1,213 @@
+"""`prism data import`: a source → column map → cleaned dataset in `$PRISM_HOME/data/NAME`.
+
+The dataset is written as the generic Parquet layout plus `import.json` (format, encoding,
+masked source, cleaning report) into a temporary folder beside the target and renamed into
+place, so a failed import leaves nothing half-written and an older dataset of the same name
+stays until the new one is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from engine import paths
+from engine.columns import EVENT_OPTIONAL, EVENT_REQUIRED, ITEM_OPTIONAL, ITEM_REQUIRED
+from engine.config import DataConfig
+from engine.data.importers import RawTables
+from engine.data.io import DIR_MODE, write_tables
+from engine.data.loading import build_dataset
+from engine.data.schema import Dataset
+from engine.data.sources import Source
+from engine.data.sql import SQL_FORMAT, mask_url, read_sql_tables
+from engine.errors import DataError
+
+ITEM_TARGETS = ITEM_REQUIRED + ITEM_OPTIONAL
+EVENT_TARGETS = EVENT_REQUIRED + EVENT_OPTIONAL
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# what shops call the Prism columns (lower-case, spaces and dashes as underscores)
+SYNONYMS = {
+    "item_id": ("item_id", "product_id", "sku", "id", "item", "handle", "asin", "商品id",
+                "商品编号"),
+    "title": ("title", "name", "product_name", "item_name", "product_title", "标题", "商品名称",
+              "名称"),
+    "description": ("description", "desc", "body", "body_html", "details", "描述", "商品描述"),
+    "category": ("category", "categories", "product_type", "type", "department", "类目",
+                 "分类", "类别"),
+    "brand": ("brand", "vendor", "manufacturer", "品牌"),
+    "price": ("price", "regular_price", "unit_price", "价格", "售价"),
+    "promo": ("promo", "on_sale", "promotion", "促销"),
+    "user_id": ("user_id", "customer_id", "customer", "user", "email", "shopper_id", "用户id",
+                "用户", "客户"),
+    "timestamp": ("timestamp", "time", "date", "created_at", "order_date", "event_time",
+                  "时间", "日期", "下单时间"),
+    "event": ("event", "event_type", "action", "type", "行为"),
+    "weight": ("weight", "quantity", "rating", "数量"),
+}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+def propose_column_map(raw: RawTables, table: str | None = None) -> dict[str, str]:
+    """A {target: source column} map guessed from the headers (identity where names match).
+
+    `table` ("items" or "events") proposes for that table only; None merges both.
+    """
+    proposal: dict[str, str] = {}
+    tables = {"items": (ITEM_TARGETS, raw.items), "events": (EVENT_TARGETS, raw.events)}
+    for name, (targets, frame) in tables.items():
+        if table not in (None, name):
+            continue
+        by_key = {_key(c): str(c) for c in frame.columns}
+        taken: set[str] = set()
+        for target in targets:
+            for alias in SYNONYMS.get(target, (target,)):
+                column = by_key.get(_key(alias))
+                if column is not None and column not in taken:
+                    proposal[target] = column
+                    taken.add(column)
+                    break
+    return proposal
+
+
+def effective_map(column_map: dict[str, str]) -> dict[str, str]:
+    """Only the entries that rename a column (identity entries are no-ops)."""
+    return {t: s for t, s in column_map.items() if s and s != t}
+
+
+def map_source(source: Source, items_map: dict[str, str],
+               events_map: dict[str, str]) -> Source:
+    """`source` with each table's columns renamed by its own {target: source column} map."""
+    from dataclasses import replace
+
+    from engine.data.schema import apply_column_map, check_column_map
+
+    items = apply_column_map({"items": source.raw.items},
+                             check_column_map(effective_map(items_map)))["items"]
+    events = apply_column_map({"events": source.raw.events},
+                              check_column_map(effective_map(events_map)))["events"]
+    return replace(source, raw=replace(source.raw, items=items, events=events))
+
+
+def sql_source(url: str, items_query: str, events_query: str) -> Source:
+    """Items and events from two SQL queries; the source label never shows the password."""
+    items, events = read_sql_tables(url, items_query, events_query)
+    masked = mask_url(url)
+    raw = RawTables(items, events, f"{masked} (items query)", f"{masked} (events query)",
+                    SQL_FORMAT)
+    return Source(raw, SQL_FORMAT, "database", label=masked)
+
+
+def clean_source(source: Source, name: str, column_map: dict[str, str] | None = None,
+                 config: DataConfig | None = None) -> Dataset:
+    """The cleaned dataset (and its report) before anything is written."""
+    return build_dataset(source.raw.items, source.raw.events, name=name, config=config,
+                         column_map=effective_map(column_map or {}),
+                         sources=(source.raw.items_source, source.raw.events_source),
+                         fmt=source.fmt)
+
+
+def check_name(name: str) -> str:
+    """A dataset name usable as a folder: letters, digits, `-`, `_`, `.`."""
+    name = str(name).strip()
+    if not _NAME.match(name):
+        raise DataError(f"dataset name {name!r}: use 1-64 letters, digits, '-', '_' or '.', "
+                        "starting with a letter or digit")
+    return name
+
+
+def import_meta(dataset: Dataset, source: Source, column_map: dict[str, str]) -> dict:
+    """What `import.json` records: never a password (the SQL label is already masked)."""
+    return {"name": dataset.name, "format": source.fmt, "encoding": source.encoding,
+            "source": source.label, "items_source": source.raw.items_source,
+            "events_source": source.raw.events_source, "column_map": column_map,
+            "n_items": dataset.n_items, "n_events": len(dataset.events),
+            "n_users": dataset.n_users, "report": asdict(dataset.report),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def write_dataset(dataset: Dataset, meta: dict, home: Path | None = None,
+                  progress: bool = False) -> Path:
+    """Write `data/NAME` atomically: staged beside it, then swapped in by renames."""
+    root = (home / "data") if home is not None else paths.data_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / check_name(dataset.name)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.importing-", dir=root))
+    old = root / f".{target.name}.replaced-{os.getpid()}"
+    shutil.rmtree(old, ignore_errors=True)
+    try:
+        write_tables(dataset.items, dataset.events, staging, fmt="parquet", progress=progress)
+        (staging / "import.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False),
+                                             encoding="utf-8")
+        os.chmod(staging, DIR_MODE)
+        if target.exists():
+            os.replace(target, old)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if old.exists():
+                os.replace(old, target)  # put the previous dataset back
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        return target
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def import_source(source: Source, name: str, column_map: dict[str, str] | None = None,
+                  config: DataConfig | None = None, home: Path | None = None,
+                  progress: bool = False) -> tuple[Dataset, Path]:
+    """Clean `source` and write it as dataset `name`; returns the dataset and its folder."""
+    check_name(name)
+    column_map = dict(column_map or {})
+    dataset = clean_source(source, name, column_map, config)
+    if dataset.events.empty:
+        raise DataError(f"{source.label}: no events are left after cleaning (see the report); "
+                        "check that the orders refer to the products' ids or SKUs")
+    path = write_dataset(dataset, import_meta(dataset, source, effective_map(column_map)),
+                         home, progress)
+    return dataset, path
+
+
+def preview_rows(frame: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The first rows of a raw table, for showing before anything is mapped or written."""
+    return frame.head(n).reset_index(drop=True)
+
+
+def stage_uploads(files: list[tuple[str, bytes]], folder: Path, max_bytes: int) -> list[Path]:
+    """Save uploaded (name, bytes) files into `folder`, refusing empty or oversized ones."""
+    if not files:
+        raise DataError("no files uploaded; add the product and order exports")
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for name, data in files:
+        safe = Path(name).name or "upload.csv"
+        if len(data) > max_bytes:
+            raise DataError(f"{safe}: {len(data) / 2**20:.1f} MB is over the upload limit of "
+                            f"{max_bytes / 2**20:.0f} MB; import it with `prism data import` "
+                            "or from a server folder")
+        if not data.strip():
+            raise DataError(f"{safe}: the file is empty; export the table again")
+        path = folder / safe
+        path.write_bytes(data)
+        saved.append(path)
+    return saved
+
+
+def check_sizes(files: list[Path], max_bytes: int) -> None:
+    """Refuse files above the studio's limit (the CLI has none)."""
+    for path in files:
+        if path.is_file() and path.stat().st_size > max_bytes:
+            raise DataError(f"{path}: {path.stat().st_size / 2**20:.1f} MB is over the studio's "
+                            f"limit of {max_bytes / 2**20:.0f} MB; import it with "
+                            "`prism data import`")

@@ -1,0 +1,118 @@
+"""Google Merchant Center product feeds (tab-separated or XML/RSS with the `g:` namespace).
+
+Attributes read (Merchant Center product data specification): `id`, `title`, `description`,
+`product_type` (the shop's own path, levels joined by " > ") or else
+`google_product_category`, `brand`, `price` ("15.00 USD"), `sale_price`, `availability`
+(`in_stock`, `out_of_stock`, `preorder`, `backorder`), `link`. Availability is kept as an
+`availability` column so a policy can filter on it; the currency goes to `currency`.
+A feed holds products only: the events come from another table (orders or events).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+
+from engine.columns import BRAND, CATEGORY, DESCRIPTION, ITEM_ID, PRICE, PROMO, TITLE
+from engine.data.readers import detect_encoding
+from engine.data.shop_fields import split_price
+from engine.errors import DataError
+
+G_NAMESPACE = "http://base.google.com/ns/1.0"
+FEED_REQUIRED = ("id", "title", "price")
+FEED_MARKERS = ("availability", "link", "image_link", "google_product_category", "condition")
+_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def feed_column(name: str) -> str:
+    """A feed header as its attribute name: `g:Price ` -> `price`, `Image link` -> `image_link`."""
+    text = str(name).strip().lower()
+    text = text.removeprefix("g:")
+    return text.replace(" ", "_")
+
+
+def looks_like_feed(columns: list[str]) -> bool:
+    """A Merchant Center table: id, title and price, plus one feed-only attribute."""
+    names = {feed_column(c) for c in columns}
+    return set(FEED_REQUIRED) <= names and any(m in names for m in FEED_MARKERS)
+
+
+def _element_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if "}" in tag else tag
+
+
+def _is_feed_xml(root: ET.Element) -> bool:
+    return any(el.tag.startswith(f"{{{G_NAMESPACE}}}") for el in root.iter())
+
+
+def read_feed_xml(path: Path, encoding: str = "auto") -> tuple[pd.DataFrame, str]:
+    """An RSS 2.0 or Atom feed: one row per `<item>`/`<entry>`, columns per attribute."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise DataError(f"{path}: the file is empty; download the feed again")
+    used = detect_encoding(path, data) if encoding == "auto" else encoding
+    try:
+        text = data.decode(used)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataError(f"{path}: cannot be read as {used.upper()} text ({exc}); pass the "
+                        "encoding the feed was saved in with --encoding") from None
+    try:
+        root = ET.fromstring(_DECLARATION.sub("", text.lstrip("\ufeff"), count=1))
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise DataError(f"{path}: not well-formed XML at line {line}, column {column}; "
+                        "download the feed again or fix that line") from None
+    if not _is_feed_xml(root):
+        raise DataError(f"{path}: XML without Merchant Center attributes (no elements in the "
+                        f"g: namespace {G_NAMESPACE}); Prism reads product feeds only")
+    rows = []
+    for entry in (el for el in root.iter() if _element_name(el.tag) in ("item", "entry")):
+        row: dict[str, str] = {}
+        for child in entry:
+            name = _element_name(child.tag)
+            value = (child.text or "").strip() or child.attrib.get("href", "")
+            row.setdefault(name, value)  # g:title and a plain RSS title: the first one wins
+        rows.append(row)
+    if not rows:
+        raise DataError(f"{path}: the feed has no <item> or <entry> elements; export the "
+                        "products again")
+    return pd.DataFrame(rows).fillna(""), used
+
+
+def feed_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Feed rows as raw Prism items (price parsed, availability normalised, extras kept)."""
+    feed = frame.rename(columns={c: feed_column(c) for c in frame.columns})
+    feed = feed.loc[:, ~feed.columns.duplicated()]
+    missing = [c for c in FEED_REQUIRED if c not in feed.columns]
+    if missing:
+        raise DataError(f"{source}: the product feed lacks the attribute(s) {', '.join(missing)};"
+                        " Merchant Center feeds need id, title and price")
+    amount, currency = split_price(feed["price"])
+    if amount.str.strip().eq("").all():
+        raise DataError(f"{source}: the feed has no prices (every price is empty); export it "
+                        "with the price attribute filled, e.g. '15.00 USD'")
+    items = pd.DataFrame({ITEM_ID: feed["id"], TITLE: feed["title"],
+                          DESCRIPTION: feed.get("description", ""), BRAND: feed.get("brand", ""),
+                          PRICE: amount, "currency": currency})
+    items[CATEGORY] = _feed_category(feed)
+    if "sale_price" in feed.columns:
+        sale, _ = split_price(feed["sale_price"])
+        has_sale = sale.str.strip() != ""
+        items.loc[has_sale, PRICE] = sale[has_sale]
+        items[PROMO] = has_sale.map({True: "1", False: "0"})
+    availability = feed.get("availability", pd.Series("", index=feed.index))
+    items["availability"] = availability.astype(str).str.strip().str.lower().str.replace(
+        " ", "_", regex=False)
+    extras = [c for c in ("link", "image_link", "gtin", "mpn", "condition") if c in feed.columns]
+    return pd.concat([items, feed[extras]], axis=1)
+
+
+def _feed_category(feed: pd.DataFrame) -> pd.Series:
+    """`product_type` (the shop's own path) where given, else `google_product_category`."""
+    empty = pd.Series("", index=feed.index)
+    own = feed.get("product_type", empty).astype(str).str.strip()
+    google = feed.get("google_product_category", empty).astype(str).str.strip()
+    return own.where(own != "", google)

@@ -1,0 +1,95 @@
+"""Small parsers shared by the shop-export readers: HTML to text, prices, dates, shoppers.
+
+Shop exports carry product descriptions as HTML, prices with currencies ("15.00 USD"),
+dates with offsets ("2024-03-01 10:15:00 -0500") and customers as e-mail addresses. Each
+helper turns one of those into what the Prism contract expects, column-wise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+
+AVAILABLE = "in_stock"
+UNAVAILABLE = "out_of_stock"
+_PRICE = re.compile(r"^\s*([0-9][0-9.,]*)\s*([A-Za-z]{3})?\s*$")
+_SPACES = re.compile(r"\s+")
+
+
+class _TextCollector(HTMLParser):
+    """Collects the text nodes of an HTML fragment (tags dropped, entities decoded)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """Visible text of an HTML fragment such as Shopify's `Body (HTML)`, spaces collapsed."""
+    if "<" not in fragment and "&" not in fragment:
+        return _SPACES.sub(" ", fragment).strip()
+    collector = _TextCollector()
+    collector.feed(fragment)
+    collector.close()
+    return _SPACES.sub(" ", " ".join(collector.parts)).strip()
+
+
+def html_column(values: pd.Series) -> pd.Series:
+    """`html_to_text` over a column of strings."""
+    return values.fillna("").astype(str).map(html_to_text)
+
+
+def split_price(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Merchant Center prices ("15.00 USD", "1,299.00 EUR") as (number text, currency).
+
+    Values that do not look like a price stay as they are, so cleaning counts them as bad.
+    """
+    text = values.fillna("").astype(str).str.strip()
+    parts = text.str.extract(_PRICE)
+    amount = parts[0].str.replace(",", "", regex=False)
+    amount = amount.where(parts[0].notna(), text)
+    currency = parts[1].fillna("").str.upper()
+    return amount, currency
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Shop export dates (ISO, "2024-03-01 10:15:00 -0500", "9/6/2016 6:29:00") as unix seconds.
+
+    Unparseable values become "" so event cleaning drops and counts them.
+    """
+    text = values.fillna("").astype(str).str.strip()
+    stamps = pd.to_datetime(text, format="mixed", utc=True, errors="coerce")
+    seconds = (stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    return seconds.map(lambda s: "" if pd.isna(s) else str(int(s)))
+
+
+def shopper_ids(emails: pd.Series, fallback: pd.Series, prefix: str) -> pd.Series:
+    """A stable pseudonymous id per shopper: a SHA-256 of the e-mail, never the address.
+
+    Rows without an e-mail use `prefix:` + the fallback (a customer id or an order number).
+    """
+    email = emails.fillna("").astype(str).str.strip().str.lower()
+    hashed = email.map(lambda e: "u_" + hashlib.sha256(e.encode()).hexdigest()[:16] if e else "")
+    other = prefix + ":" + fallback.fillna("").astype(str).str.strip()
+    return hashed.where(hashed != "", other)
+
+
+def availability_from_stock(quantity: pd.Series, tracked: pd.Series | None = None) -> pd.Series:
+    """`in_stock` when the quantity is positive or stock is not tracked, else `out_of_stock`."""
+    numbers = pd.to_numeric(quantity, errors="coerce")
+    in_stock = numbers.fillna(0).to_numpy() > 0
+    if tracked is not None:
+        in_stock |= tracked.fillna("").astype(str).str.strip().eq("").to_numpy()
+    return pd.Series(np.where(in_stock, AVAILABLE, UNAVAILABLE), index=quantity.index)
+
+
+def blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty strings as missing, so `groupby().first()` takes the first non-empty value."""
+    return frame.replace("", np.nan)

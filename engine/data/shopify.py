@@ -1,0 +1,126 @@
+"""Shopify exports: the products CSV and the orders CSV, as Shopify's admin writes them.
+
+Products (Shopify Help Center, "Using CSV files to import and export products"): one row per
+variant or image, grouped by `Handle`; the first row of a product carries `Title`,
+`Body (HTML)`, `Vendor`, `Product Category`, `Type`, `Tags`; every variant row carries
+`Variant SKU`, `Variant Price`, `Variant Compare At Price`, `Variant Inventory Qty`.
+An item is a product (its handle); its price is the cheapest variant; a compare-at price above
+the price marks a promotion; availability is `in_stock` when a variant has stock (or stock
+is not tracked).
+
+Orders ("Exporting orders"): one row per line item; `Name` (#1001) is the order, `Email`
+and `Created at` sit on its first row, `Lineitem sku` / `Lineitem name` / `Lineitem quantity`
+on every row. Each line becomes a purchase event by the shopper (their e-mail, hashed).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from engine.columns import (
+    BRAND,
+    CATEGORY,
+    DESCRIPTION,
+    EVENT,
+    ITEM_ID,
+    PRICE,
+    PROMO,
+    TIMESTAMP,
+    TITLE,
+    USER_ID,
+)
+from engine.data.readers import require_columns
+from engine.data.shop_fields import (
+    availability_from_stock,
+    blank_to_na,
+    html_column,
+    parse_dates,
+    shopper_ids,
+)
+
+PRODUCT_MARKERS = ("Handle", "Title", "Body (HTML)")
+ORDER_MARKERS = ("Name", "Created at", "Lineitem name")
+
+
+def looks_like_products(columns: list[str]) -> bool:
+    return set(PRODUCT_MARKERS) <= set(columns)
+
+
+def looks_like_orders(columns: list[str]) -> bool:
+    return set(ORDER_MARKERS) <= set(columns)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series("", index=frame.index)
+
+
+def products_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One raw Prism item per product handle."""
+    require_columns(frame, PRODUCT_MARKERS, source)
+    rows = frame[frame["Handle"].str.strip() != ""].copy()
+    prices = pd.to_numeric(_column(rows, "Variant Price"), errors="coerce")
+    compare = pd.to_numeric(_column(rows, "Variant Compare At Price"), errors="coerce")
+    rows["_price"] = prices
+    rows["_promo"] = (compare > prices).fillna(False)
+    rows["_stock"] = availability_from_stock(_column(rows, "Variant Inventory Qty"),
+                                             _column(rows, "Variant Inventory Tracker"))
+    first = blank_to_na(rows).groupby("Handle", sort=False).first()
+    per_product = rows.groupby("Handle", sort=False)
+    category = first.get("Product Category", pd.Series(index=first.index, dtype=object))
+    fallback_type = first.get("Type", pd.Series(index=first.index, dtype=object))
+    items = pd.DataFrame({
+        ITEM_ID: first.index.astype(str),
+        TITLE: first["Title"].fillna("").astype(str).to_numpy(),
+        DESCRIPTION: html_column(first["Body (HTML)"]).to_numpy(),
+        CATEGORY: category.fillna(fallback_type).fillna("").astype(str).to_numpy(),
+        BRAND: first.get("Vendor", pd.Series(index=first.index)).fillna("").astype(str)
+        .to_numpy(),
+        PRICE: per_product["_price"].min().map(lambda p: "" if pd.isna(p) else f"{p:.2f}")
+        .to_numpy(),
+        PROMO: per_product["_promo"].any().map({True: "1", False: "0"}).to_numpy(),
+        "availability": per_product["_stock"].agg(
+            lambda s: "in_stock" if (s == "in_stock").any() else "out_of_stock").to_numpy(),
+    })
+    for extra, column in (("tags", "Tags"), ("status", "Status")):
+        if column in first.columns:
+            items[extra] = first[column].fillna("").astype(str).to_numpy()
+    return items
+
+
+def product_lookup(frame: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """{variant SKU: handle} and {title: handle}, to find the product of an order line."""
+    rows = frame[frame["Handle"].str.strip() != ""]
+    sku = _column(rows, "Variant SKU").str.strip()
+    by_sku = dict(zip(sku[sku != ""], rows.loc[sku != "", "Handle"], strict=True))
+    titled = rows[rows["Title"].str.strip() != ""]
+    by_title = dict(zip(titled["Title"].str.strip(), titled["Handle"], strict=True))
+    return by_sku, by_title
+
+
+def _line_item_ids(orders: pd.DataFrame, by_sku: dict[str, str],
+                   by_title: dict[str, str]) -> pd.Series:
+    """The product handle of each order line: by SKU, else by name ("Title - Variant")."""
+    sku = _column(orders, "Lineitem sku").fillna("").astype(str).str.strip()
+    name = orders["Lineitem name"].fillna("").astype(str).str.strip()
+    base = name.str.rsplit(" - ", n=1).str[0]
+    found = sku.map(by_sku)
+    found = found.fillna(name.map(by_title)).fillna(base.map(by_title))
+    return found.fillna(sku.where(sku != "", name))
+
+
+def orders_events(frame: pd.DataFrame, source: str,
+                  lookup: tuple[dict[str, str], dict[str, str]]) -> pd.DataFrame:
+    """One purchase event per order line; order fields filled down from the order's first row."""
+    require_columns(frame, ORDER_MARKERS, source)
+    orders = frame.copy()
+    for column in ("Email", "Created at"):
+        if column in orders.columns:
+            filled = blank_to_na(orders[[column]])[column]
+            orders[column] = filled.groupby(orders["Name"]).transform("first").fillna("")
+    return pd.DataFrame({
+        USER_ID: shopper_ids(_column(orders, "Email"), orders["Name"], "order"),
+        ITEM_ID: _line_item_ids(orders, *lookup),
+        TIMESTAMP: parse_dates(orders["Created at"]),
+        EVENT: "purchase",
+        "quantity": _column(orders, "Lineitem quantity"),
+    })

@@ -1,0 +1,122 @@
+"""Items and events from a SQL database through SQLAlchemy (SQLite, DuckDB, PostgreSQL, ...).
+
+The database URL carries credentials, so it is read from an environment variable or a file
+rather than typed where logs and shell history keep it, and it is never shown: every message,
+report and metadata field uses `mask_url`, which replaces the password with `***`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from engine.errors import DataError
+
+SQL_FORMAT = "sql"
+
+
+def resolve_url(url: str | None = None, env: str | None = None,
+                file: str | Path | None = None) -> str:
+    """The database URL from exactly one of: the value, an environment variable, a file."""
+    given = [x for x in (url, env, file) if x]
+    if len(given) != 1:
+        raise DataError("give the database URL once: --sql URL, --sql-url-env VARIABLE or "
+                        "--sql-url-file FILE")
+    if env:
+        value = os.environ.get(env, "").strip()
+        if not value:
+            raise DataError(f"environment variable {env} is not set or empty; export it with "
+                            "the database URL (e.g. postgresql://user:password@host/db)")
+        return value
+    if file:
+        path = Path(file).expanduser()
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read the database URL file "
+                            f"({exc.strerror or exc}); check the path") from None
+        if not value:
+            raise DataError(f"{path}: the database URL file is empty")
+        return value
+    return str(url).strip()
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by `***` (unparseable URLs are hidden entirely)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<database URL hidden>"
+
+
+def _password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None
+
+
+def scrub(message: str, url: str) -> str:
+    """`message` with the URL and its password removed, for errors shown to the user."""
+    message = message.replace(url, mask_url(url))
+    password = _password(url)
+    if password:
+        message = message.replace(str(password), "***")
+    return message
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def read_sql_tables(url: str, items_query: str, events_query: str) -> tuple[pd.DataFrame,
+                                                                          pd.DataFrame]:
+    """Run both queries and return (items, events) as string tables."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    for label, query in (("--items-query", items_query), ("--events-query", events_query)):
+        if not query or not query.strip():
+            raise DataError(f"{label} is empty; give a SELECT that returns the "
+                            f"{label[2:-6]} table")
+    try:
+        engine = create_engine(url)
+    except ImportError as exc:
+        raise DataError(f"database {mask_url(url)}: the driver for this URL is not installed "
+                        f"({exc.name or exc}); install it with pip, e.g. pip install "
+                        f"{exc.name or 'the driver'}") from None
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise DataError(f"database {mask_url(url)}: cannot use this URL "
+                        f"({scrub(_first_line(exc), url)}); check the dialect and driver, e.g. "
+                        "sqlite:///shop.db or duckdb:///shop.duckdb") from None
+    tables = []
+    try:
+        with engine.connect() as connection:
+            for label, query in (("items", items_query), ("events", events_query)):
+                try:
+                    frame = pd.read_sql_query(text(query), connection)
+                except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+                    cause = exc.__cause__ if exc.__cause__ is not None else exc
+                    raise DataError(f"database {mask_url(url)}: the {label} query failed "
+                                    f"({scrub(_first_line(cause), url)}); fix the query") \
+                        from None
+                if frame.empty:
+                    raise DataError(f"database {mask_url(url)}: the {label} query returned no "
+                                    "rows; check its WHERE clause and table")
+                tables.append(frame)
+    except SQLAlchemyError as exc:
+        raise DataError(f"database {mask_url(url)}: cannot connect "
+                        f"({scrub(_first_line(exc), url)}); check the host, the credentials "
+                        "and that the database exists") from None
+    finally:
+        engine.dispose()
+    return tables[0], tables[1]

@@ -1,0 +1,165 @@
+"""WooCommerce exports: the core product CSV and an orders CSV.
+
+Products (WooCommerce "Product CSV Importer & Exporter", built in since 3.1): `ID`, `Type`,
+`SKU`, `Name`, `Short description`, `Description`, `In stock?` (1, 0 or `backorder`),
+`Sale price`, `Regular price`, `Categories` (paths with " > ", several joined by ", ", a comma
+inside a name escaped as "\\,"), `Tags`, `Parent` (variations: "id:123" or the parent SKU) and,
+from WooCommerce 9.6 with brands enabled, `Brands`. An item is a product; variations are
+folded into their parent. The sale price, where set, is the price and marks a promotion.
+
+Orders: WooCommerce core has no orders CSV; the documented format read here is the one of
+the "Import Export Suite for WooCommerce" plugin (plugin-specific): `order_id`, `order_date`,
+`customer_id` / `customer_user`, `customer_email` (or `billing_email`), and one column per
+line item, `line_item_1`, `line_item_2`, ..., each "name:Hoodie|product_id:40|sku:hd-1|
+quantity:2|total:90.00". Each line item becomes a purchase event.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from engine.columns import (
+    BRAND,
+    CATEGORY,
+    DESCRIPTION,
+    EVENT,
+    ITEM_ID,
+    MULTI_CATEGORY_SEP,
+    PRICE,
+    PROMO,
+    TIMESTAMP,
+    TITLE,
+    USER_ID,
+)
+from engine.data.readers import require_columns
+from engine.data.shop_fields import html_column, parse_dates, shopper_ids
+from engine.errors import DataError
+
+PRODUCT_MARKERS = ("ID", "Type", "SKU", "Name")
+PRODUCT_STRONG = ("Regular price", "In stock?", "Categories")
+ORDER_MARKERS = ("order_id", "order_date")
+LINE_ITEM = re.compile(r"^line_item_\d+$")
+_CATEGORY_SPLIT = re.compile(r"(?<!\\),\s*")
+_STOCK = {"1": "in_stock", "0": "out_of_stock", "backorder": "backorder"}
+
+
+def looks_like_products(columns: list[str]) -> bool:
+    names = set(columns)
+    return set(PRODUCT_MARKERS) <= names and any(c in names for c in PRODUCT_STRONG)
+
+
+def looks_like_orders(columns: list[str]) -> bool:
+    return set(ORDER_MARKERS) <= set(columns) and any(LINE_ITEM.match(str(c)) for c in columns)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series("", index=frame.index)
+
+
+def category_paths(value: str) -> str:
+    """"Clothing > Hoodies, Sale" -> "Clothing > Hoodies | Sale" (escaped commas kept)."""
+    parts = [p.replace("\\,", ",").strip() for p in _CATEGORY_SPLIT.split(value)]
+    return MULTI_CATEGORY_SEP.join(p for p in parts if p)
+
+
+def _is_variation(frame: pd.DataFrame) -> pd.Series:
+    return frame["Type"].fillna("").astype(str).str.contains("variation", regex=False)
+
+
+def products_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One raw Prism item per product (variations left out: their orders go to the parent)."""
+    require_columns(frame, PRODUCT_MARKERS, source)
+    rows = frame[~_is_variation(frame)]
+    regular = _column(rows, "Regular price").str.strip()
+    sale = _column(rows, "Sale price").str.strip()
+    described = html_column(_column(rows, "Description"))
+    short = html_column(_column(rows, "Short description"))
+    stock = _column(rows, "In stock?").fillna("").astype(str).str.strip().str.lower()
+    ids = rows["ID"].str.strip()
+    items = pd.DataFrame({
+        ITEM_ID: ids.where(ids != "", rows["SKU"].str.strip()),
+        TITLE: rows["Name"],
+        DESCRIPTION: described.where(described != "", short),
+        CATEGORY: _column(rows, "Categories").fillna("").astype(str).map(category_paths),
+        BRAND: _column(rows, "Brands").fillna("").astype(str).map(
+            lambda v: _CATEGORY_SPLIT.split(v)[0].strip()),
+        PRICE: sale.where(sale != "", regular),
+        PROMO: (sale != "").map({True: "1", False: "0"}),
+        "availability": stock.map(_STOCK).fillna(stock),
+        "sku": rows["SKU"],
+    })
+    if "Tags" in rows.columns:
+        items["tags"] = rows["Tags"]
+    items = items.reset_index(drop=True)
+    items["availability"] = _variable_availability(frame, items)
+    return items
+
+
+def _variable_availability(frame: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
+    """A variable product (no stock of its own) is in stock when one of its variations is."""
+    variations = frame[_is_variation(frame)]
+    parent = _column(variations, "Parent").fillna("").astype(str).str.strip()
+    parent = parent.map(lambda p: p[3:] if p.startswith("id:") else p)
+    stock = _column(variations, "In stock?").fillna("").astype(str).str.strip().map(_STOCK)
+    in_stock = set(parent[stock == "in_stock"])
+    known = set(parent)
+    fill = items[ITEM_ID].map(lambda i: "in_stock" if i in in_stock else
+                              ("out_of_stock" if i in known else ""))
+    return items["availability"].where(items["availability"] != "", fill)
+
+
+def product_lookup(frame: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """{product or variation ID: item id} and {SKU: item id}; variations map to their parent."""
+    ids = frame["ID"].fillna("").astype(str).str.strip()
+    skus = frame["SKU"].fillna("").astype(str).str.strip()
+    item_of = ids.where(ids != "", skus)
+    by_sku_parent = dict(zip(skus, item_of, strict=True))
+    parent = _column(frame, "Parent").fillna("").astype(str).str.strip()
+    parent_item = parent.map(lambda p: p[3:] if p.startswith("id:") else by_sku_parent.get(p, p))
+    variation = _is_variation(frame) & (parent != "")
+    item_of = item_of.where(~variation, parent_item)
+    by_id = {i: item for i, item in zip(ids, item_of, strict=True) if i}
+    by_sku = {s: item for s, item in zip(skus, item_of, strict=True) if s}
+    return by_id, by_sku
+
+
+def parse_line_item(value: str) -> dict[str, str]:
+    """"name:Hoodie|product_id:40|quantity:2" -> {"name": "Hoodie", "product_id": "40", ...}."""
+    fields: dict[str, str] = {}
+    for part in str(value).split("|"):
+        key, sep, rest = part.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), rest.strip())
+    return fields
+
+
+def orders_events(frame: pd.DataFrame, source: str,
+                  lookup: tuple[dict[str, str], dict[str, str]]) -> pd.DataFrame:
+    """One purchase event per line item of every order."""
+    require_columns(frame, ORDER_MARKERS, source)
+    by_id, by_sku = lookup
+    customer = _column(frame, "customer_id").where(
+        _column(frame, "customer_id").str.strip().ne(""), _column(frame, "customer_user"))
+    known = customer.fillna("").str.strip().replace("0", "")
+    email = _column(frame, "customer_email").where(
+        _column(frame, "customer_email").str.strip().ne(""), _column(frame, "billing_email"))
+    users = ("customer:" + known).where(known != "", shopper_ids(email, frame["order_id"],
+                                                                 "order"))
+    stamps = parse_dates(frame["order_date"])
+    rows = []
+    for column in [c for c in frame.columns if LINE_ITEM.match(str(c))]:
+        for position, value in frame[column].items():
+            if not str(value).strip():
+                continue
+            line = parse_line_item(value)
+            item = by_id.get(line.get("product_id", "")) or by_sku.get(line.get("sku", ""))
+            rows.append((users[position], item or line.get("sku") or line.get("name", ""),
+                         stamps[position], line.get("quantity", "")))
+    if not rows:
+        raise DataError(f"{source}: the orders have no line items (line_item_1, ... are empty);"
+                        " export the orders with their line items")
+    events = pd.DataFrame(rows, columns=[USER_ID, ITEM_ID, TIMESTAMP, "quantity"])
+    events.insert(3, EVENT, "purchase")
+    return events

@@ -1,0 +1,268 @@
+"""Apply a compiled policy to model scores, for one shopper or a batch, as array work.
+
+Pipeline (whatever the stage order in the list): filter → boost/bury → floor → candidates
+(top-N by boosted relevance) → one greedy pass of the diversify stage in which caps, promotion
+shares and quota floors are constraints → pins inserted at their slots.
+
+Precedence when rules cannot all hold (each case is a notice, never an exception):
+1. filters (and already-bought items) win over everything: a filtered item is never shown,
+   even when pinned;
+2. pins win over caps, promotion and the floor: a pinned item takes its slot, and counts
+   towards caps and promotion shares; a pin beyond k is skipped; an earlier pin wins a slot;
+3. caps win over promotion shares: when only capped items could fill a promoted slot, the
+   share is relaxed;
+4. the floor wins over list length: fewer than k items rather than poor ones;
+5. diversify and boosts decide the order among what is left.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from engine.evaluate import order_top_n
+from engine.policy.compile import CompiledPolicy
+from engine.policy.greedy import GreedyOutcome, constrained_greedy
+
+
+@dataclass
+class ShopperBatch:
+    """What a policy needs per shopper: scores, what they bought, their top category."""
+
+    scores: np.ndarray  # (B, n_items) model scores; -inf = not available
+    seen: sp.csr_matrix  # (B, n_items) already-bought items
+    top_category: np.ndarray  # (B,) category index of the history's main category, -1 none
+    targets: np.ndarray | None = None  # (B, C) calibrated targets
+    exclude_seen: bool = True  # the request's own setting (a filter stage can force it)
+
+
+@dataclass
+class PolicyLists:
+    """Per shopper and slot: the items and what the policy did to them (-1 / 0 pads)."""
+
+    items: np.ndarray  # (B, k) catalogue positions, -1 pads
+    pinned: np.ndarray  # (B, k) bool: the slot holds a pin
+    forced: np.ndarray  # (B, k) bool: a slot reserved for a promotion share or quota floor
+    base_rank: np.ndarray  # (B, k) 1-based rank by boosted relevance among candidates (0 pin)
+    greedy_slot: np.ndarray  # (B, k) 1-based slot the greedy pass gave it (0 pin)
+    relevance: np.ndarray  # (B, k) min-max scaled boosted relevance among the candidates
+    diversity: np.ndarray  # (B, k) the diversify term at the time of choice
+    removed: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,) count
+    notices: list[Counter] = field(default_factory=list)  # per shopper, message -> 1
+
+
+def _minmax_allowed(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Scores scaled to [0, 1] per row over the allowed items; -inf elsewhere."""
+    masked = np.where(allowed, scores, np.nan)
+    with warnings.catch_warnings():  # all-NaN rows (nothing allowed) are expected
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low = np.nanmin(masked, axis=1, keepdims=True)
+        span = np.nanmax(masked, axis=1, keepdims=True) - low
+    span = np.where(np.isfinite(span) & (span > 0), span, np.inf)
+    scaled = (masked - np.nan_to_num(low)) / span
+    return np.where(allowed, scaled, -np.inf)
+
+
+def _top(values: np.ndarray, n: int) -> np.ndarray:
+    """(B, n) positions by descending value, ties by position, -1 where -inf."""
+    import torch
+
+    n = min(n, values.shape[1])
+    top_values, top = torch.from_numpy(values).topk(n, dim=1, sorted=False)
+    return order_top_n(top.numpy(), top_values.numpy())[0]
+
+
+def _cutoff_counts(scores: np.ndarray, available: np.ndarray, n: int,
+                   rules: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per rule, how many of the top-n available items by model score it excluded."""
+    top = _top(np.where(available, scores, -np.inf), n)
+    valid = top >= 0
+    safe = np.where(valid, top, 0)
+    return {label: ((~mask[safe]) & valid).sum(axis=1) for label, mask in rules}
+
+
+def _with_owed_items(policy: CompiledPolicy, boosted: np.ndarray, candidates: np.ndarray,
+                     k: int) -> np.ndarray:
+    """Candidates plus, per promotion share or quota floor, its best matching items, so a
+    share is feasible whenever enough matching items pass the filters and the floor.
+    Merged rows stay sorted by boosted relevance (ties by position), -1 at the end."""
+    from engine.policy.compile import required_slots
+
+    extras = []
+    for rule in policy.at_least:
+        need, columns = required_slots(rule, k), np.flatnonzero(rule.mask)
+        if need > 0 and len(columns):  # top items among the matching columns only
+            best = _top(np.ascontiguousarray(boosted[:, columns]), need)
+            extras.append(np.where(best >= 0, columns[np.clip(best, 0, None)], -1))
+    if not extras:
+        return candidates
+    merged = np.concatenate([candidates, *extras], axis=1)
+    rows = np.arange(len(merged))[:, None]
+    values = np.where(merged >= 0, boosted[rows, np.clip(merged, 0, None)], -np.inf)
+    order = np.lexsort((merged, -values), axis=-1)
+    merged = np.take_along_axis(merged, order, axis=1)
+    repeat = np.zeros(merged.shape, dtype=bool)
+    repeat[:, 1:] = (merged[:, 1:] == merged[:, :-1]) & (merged[:, 1:] >= 0)
+    merged[repeat] = -1
+    keep = np.argsort(merged < 0, axis=1, kind="stable")
+    merged = np.take_along_axis(merged, keep, axis=1)
+    width = int((merged >= 0).sum(axis=1).max(initial=0))
+    return merged[:, :max(width, 1)]
+
+
+def _floor_mask(policy: CompiledPolicy, scores: np.ndarray, relevance: np.ndarray,
+                allowed: np.ndarray) -> np.ndarray:
+    floor = policy.floor
+    if floor is None:
+        return allowed
+    if floor.min_relevance is not None:
+        return allowed & (relevance >= floor.min_relevance)
+    with np.errstate(invalid="ignore"):
+        thresholds = np.nanquantile(np.where(allowed, scores, np.nan), floor.quantile, axis=1,
+                                    keepdims=True)
+    return allowed & (scores >= thresholds)
+
+
+def _assign_pins(policy: CompiledPolicy, batch: ShopperBatch, available: np.ndarray, k: int,
+                 notices: list[Counter]) -> np.ndarray:
+    """(B, k) pinned item per slot (-1 none): filters win, earlier pins win a slot."""
+    n_users = len(batch.scores)
+    pins = np.full((n_users, k), -1, dtype=np.int64)
+    for pin in policy.pins:
+        if pin.slot > k:
+            for row in range(n_users):
+                notices[row][f"{pin.label}: slot {pin.slot} is beyond the list length {k}; "
+                             "skipped"] = 1
+            continue
+        in_segment = np.ones(n_users, dtype=bool)
+        if pin.segment is not None:
+            top = batch.top_category
+            in_segment = (top >= 0) & pin.segment[np.clip(top, 0, None)]
+        applies = in_segment & available[:, pin.item]
+        for row in np.flatnonzero(in_segment & ~available[:, pin.item]):
+            notices[row][f"{pin.label}: the item is filtered out or already bought; "
+                         "not pinned (filters win)"] = 1
+        taken = pins[:, pin.slot - 1] >= 0
+        already = (pins == pin.item).any(axis=1)
+        for row in np.flatnonzero(applies & taken & ~already):
+            notices[row][f"{pin.label}: slot {pin.slot} is taken by an earlier pin; "
+                         "skipped"] = 1
+        chosen = applies & ~taken & ~already
+        pins[chosen, pin.slot - 1] = pin.item
+    return pins
+
+
+def _place(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
+           notices: list[Counter]) -> tuple[np.ndarray, np.ndarray]:
+    """(B, k) items with pins at their slots and greedy picks in the open ones, compacted;
+    also (B, k) the index into the greedy picks (-1 for pins and pads)."""
+    n_users, k = pins.shape
+    rows = np.arange(n_users)[:, None]
+    open_slot = pins < 0
+    pick_index = np.cumsum(open_slot, axis=1) - 1
+    has_pick = open_slot & (pick_index < outcome.n_picks[:, None])
+    safe = np.clip(pick_index, 0, max(outcome.order.shape[1] - 1, 0))
+    picked = candidates[rows, outcome.order[rows, safe]] if outcome.order.size else \
+        np.full((n_users, k), -1)
+    items = np.where(open_slot, np.where(has_pick, picked, -1), pins)
+    source = np.where(has_pick, pick_index, -1)
+    gaps = items < 0
+    order = np.argsort(gaps, axis=1, kind="stable")
+    compact_items = np.take_along_axis(items, order, axis=1)
+    compact_source = np.take_along_axis(source, order, axis=1)
+    moved = (~open_slot) & (np.take_along_axis(~gaps, np.argsort(order, axis=1), axis=1)) & \
+        (np.argsort(order, axis=1) != np.arange(k)[None, :])
+    for row in np.flatnonzero(moved.any(axis=1)):
+        notices[row]["the list is shorter than a pin's slot: the pinned item moved up"] = 1
+    return compact_items, compact_source
+
+
+def apply_policy(policy: CompiledPolicy, batch: ShopperBatch, k: int, *,
+                 count_removed: bool = False) -> PolicyLists:
+    """Lists of up to k items per shopper under `policy` (see the module docstring)."""
+    n_users = len(batch.scores)
+    notices = [Counter() for _ in range(n_users)]
+    scores = np.asarray(batch.scores)
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
+    available = np.isfinite(scores) & policy.static_allowed[None, :]
+    unseen = np.isfinite(scores)
+    if batch.exclude_seen or policy.exclude_seen:
+        rows, cols = batch.seen.nonzero()
+        available[rows, cols] = False
+        unseen[rows, cols] = False
+    if not policy.policy.stages:
+        return _model_top(scores, available, k, notices)
+    relevance = _minmax_allowed(scores, available)
+    allowed = _floor_mask(policy, scores, relevance, available)
+    pins = _assign_pins(policy, batch, available, k, notices)
+    pinned_rows, pinned_slots = np.nonzero(pins >= 0)
+    allowed[pinned_rows, pins[pinned_rows, pinned_slots]] = False
+    boosted = np.where(allowed, relevance + policy.boost_vector[None, :], -np.inf)
+    n_candidates = max(policy.policy.n_candidates, k)
+    candidates = _with_owed_items(policy, boosted, _top(boosted, n_candidates), k)
+    outcome = constrained_greedy(policy, batch, candidates, boosted, pins, k, notices)
+    items, source = _place(outcome, candidates, pins, notices)
+    lists = _traced(outcome, items, source, notices)
+    if count_removed:
+        lists.removed = _removed_counts(policy, scores, unseen, available, allowed, n_candidates)
+        lists.removed.update(outcome.capped_out)
+    short = (items >= 0).sum(axis=1) < k
+    for row in np.flatnonzero(short):
+        notices[row][f"only {int((items[row] >= 0).sum())} items pass the policy "
+                     f"(asked for {k})"] = 1
+    return lists
+
+
+def _model_top(scores: np.ndarray, available: np.ndarray, k: int,
+               notices: list[Counter]) -> PolicyLists:
+    """No stages: the model's own top-k of the available items."""
+    items = _top(np.where(available, scores, -np.inf), k)
+    if items.shape[1] < k:
+        items = np.pad(items, ((0, 0), (0, k - items.shape[1])), constant_values=-1)
+    ranks = np.where(items >= 0, np.arange(1, k + 1)[None, :], 0)
+    return PolicyLists(items=items, pinned=np.zeros(items.shape, dtype=bool),
+                       forced=np.zeros(items.shape, dtype=bool), base_rank=ranks,
+                       greedy_slot=ranks, relevance=np.full(items.shape, np.nan),
+                       diversity=np.zeros(items.shape), notices=notices)
+
+
+def _traced(outcome: GreedyOutcome, items: np.ndarray, source: np.ndarray,
+            notices: list[Counter]) -> PolicyLists:
+    rows = np.arange(len(items))[:, None]
+    has = source >= 0
+    safe = np.clip(source, 0, max(outcome.order.shape[1] - 1, 0))
+
+    def pick(values: np.ndarray, pad: float) -> np.ndarray:
+        if not values.size:
+            return np.full(items.shape, pad)
+        return np.where(has, values[rows, safe], pad)
+
+    return PolicyLists(
+        items=items, pinned=(items >= 0) & ~has,
+        forced=pick(outcome.forced, False).astype(bool),
+        base_rank=np.where(has, pick(outcome.order, -1) + 1, 0).astype(np.int64),
+        greedy_slot=np.where(has, safe + 1, 0).astype(np.int64),
+        relevance=pick(outcome.relevance, np.nan), diversity=pick(outcome.diversity, 0.0),
+        notices=notices)
+
+
+def _removed_counts(policy: CompiledPolicy, scores: np.ndarray, unseen: np.ndarray,
+                    available: np.ndarray, allowed: np.ndarray,
+                    n: int) -> dict[str, np.ndarray]:
+    """Per filter, how many of the top-n unseen items by model score it removed; for the
+    floor, how many of the top-n filtered items by relevance it dropped."""
+    rules = [(rule.label, rule.mask) for rule in policy.filters]
+    counts = _cutoff_counts(scores, unseen, n, rules) if rules else {}
+    if policy.floor is not None:
+        top = _top(np.where(available, scores, -np.inf), n)
+        valid = top >= 0
+        below = ~np.take_along_axis(allowed, np.where(valid, top, 0), axis=1)
+        counts[policy.floor.label or "floor"] = (below & valid).sum(axis=1)
+    return counts
+
+

@@ -1,0 +1,302 @@
+"""Turn a Policy into per-item arrays for one catalogue, once, so applying it is array work.
+
+Matches become boolean masks over the catalogue, caps become integer group codes with limits,
+pins become item positions. Anything that refers to what the catalogue does not have (a brand
+no item carries, an unknown pin item) is a notice, not an error: a policy written for one
+catalogue keeps serving on another. A column that does not exist is an error (a typo).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.columns import BRAND, CATEGORY, CATEGORY_SEP, MULTI_CATEGORY_SEP
+from engine.errors import ConfigError
+from engine.policy.schema import (
+    BoostStage,
+    CapStage,
+    DiversifyStage,
+    FilterStage,
+    FloorStage,
+    Match,
+    PinStage,
+    Policy,
+    PromoteStage,
+)
+from engine.serving.catalogue import Catalogue
+
+NO_LIMIT = np.iinfo(np.int32).max
+LABEL_COLUMN = "category"  # caps on "category" use the item's diversity category label
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A stage reduced to a mask over the catalogue and one number (strength, share, count)."""
+
+    label: str
+    mask: np.ndarray  # (n_items,) bool
+    value: float = 0.0
+
+
+@dataclass(frozen=True)
+class CapRule:
+    """At most limits[code] items per group; code -1 (no value) is never capped."""
+
+    label: str
+    codes: np.ndarray  # (n_items,) int64
+    limits: np.ndarray  # (n_groups,) int64
+
+
+@dataclass(frozen=True)
+class PinRule:
+    label: str
+    item: int
+    slot: int  # 1-based
+    segment: np.ndarray | None  # (C,) bool over category names; None = every shopper
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    """A policy's arrays for one catalogue (`n_items` long) and what did not resolve."""
+
+    policy: Policy
+    n_items: int
+    static_allowed: np.ndarray  # (n_items,) items every filter lets through
+    filters: list[Rule]  # mask = passes this filter
+    exclude_seen: bool
+    boosts: list[Rule]  # value = signed strength
+    boost_vector: np.ndarray  # (n_items,) sum of the boosts
+    floor: FloorStage | None
+    diversify: DiversifyStage | None
+    at_least: list[Rule]  # promotions (value = share of k) and quota floors (value = -count)
+    caps: list[CapRule]
+    pins: list[PinRule]
+    item_categories: np.ndarray  # (n_items, C) row-stochastic, for calibrated targets
+    unit_vectors: np.ndarray | None  # (n_items, d) unit rows: cosine similarity
+    unit_categories: np.ndarray  # (n_items, C) unit rows: similarity without vectors
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.policy.name}@{self.policy.version}" if self.policy.version else \
+            self.policy.name
+
+
+class ItemFacts:
+    """Per-item values the predicates read, taken once from a serving Catalogue."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.items = catalogue.items
+        self.index = catalogue.item_index
+        self.labels = np.asarray(catalogue.columns.labels, dtype=object)
+        self.prices = catalogue.columns.prices
+        self.promo = catalogue.promo > 0
+        self.category_names = list(catalogue.category_names)
+        self.item_categories = catalogue.item_categories
+        self.n_items = catalogue.n_items
+        self.brands = (self.items[BRAND].fillna("").astype(str).to_numpy(dtype=object)
+                       if BRAND in self.items.columns else np.full(self.n_items, "", object))
+        paths = (self.items[CATEGORY].fillna("").astype(str) if CATEGORY in self.items.columns
+                 else pd.Series([""] * self.n_items))
+        self.paths = [p.split(MULTI_CATEGORY_SEP) for p in paths]
+
+    def column(self, name: str) -> pd.Series:
+        if name in (LABEL_COLUMN,):
+            return pd.Series(self.labels)
+        if name not in self.items.columns:
+            shown = ", ".join(str(c) for c in self.items.columns[:20])
+            raise ConfigError(f"column {name!r} is not an item column; the catalogue has "
+                              f"{shown}")
+        return self.items[name].reset_index(drop=True)
+
+    def category_mask(self, prefixes: list[str]) -> np.ndarray:
+        wanted = [p.strip() for p in prefixes]
+        hits = np.isin(self.labels.astype(str), wanted)
+        for position, paths in enumerate(self.paths):
+            if not hits[position]:
+                hits[position] = any(path == p or path.startswith(p + CATEGORY_SEP)
+                                     for path in paths for p in wanted)
+        return hits
+
+    def match(self, match: Match, where: str, notices: list[str]) -> np.ndarray:
+        """(n_items,) items meeting every condition of `match`."""
+        mask = np.ones(self.n_items, dtype=bool)
+        if match.brands is not None:
+            mask &= np.isin(self.brands, match.brands)
+        if match.categories is not None:
+            mask &= self.category_mask(match.categories)
+        if match.item_ids is not None:
+            mask &= self.index.isin([str(i) for i in match.item_ids])
+        if match.promo is not None:
+            mask &= self.promo == match.promo
+        if match.price_min is not None or match.price_max is not None:
+            mask &= price_mask(self.prices, match.price_min, match.price_max, "drop")
+        if match.column is not None:
+            mask &= self.column(match.column).isin(match.values).to_numpy()
+        if not mask.any():
+            notices.append(f"{where} ({match.describe()}) matches no item in this catalogue")
+        return mask
+
+
+def price_mask(prices: np.ndarray, low: float | None, high: float | None,
+               missing: str) -> np.ndarray:
+    known = np.isfinite(prices)
+    inside = known.copy()
+    if low is not None:
+        inside &= prices >= low
+    if high is not None:
+        inside &= prices <= high
+    return inside | (~known if missing == "keep" else False)
+
+
+def _filter_rule(stage: FilterStage, label: str, facts: ItemFacts,
+                 notices: list[str]) -> Rule:
+    mask = np.ones(facts.n_items, dtype=bool)
+    if stage.price_min is not None or stage.price_max is not None:
+        mask &= price_mask(facts.prices, stage.price_min, stage.price_max, stage.missing_price)
+        if not np.isfinite(facts.prices).any():
+            notices.append(f"{label}: no item has a price, so the price range "
+                           f"{'keeps' if stage.missing_price == 'keep' else 'drops'} every item")
+    if stage.keep is not None:
+        mask &= facts.match(stage.keep, f"{label} keep", notices)
+    if stage.drop is not None:
+        mask &= ~facts.match(stage.drop, f"{label} drop", [])
+    return Rule(label=label, mask=mask)
+
+
+def _cap_rule(stage: CapStage, label: str, facts: ItemFacts) -> CapRule:
+    values = facts.column(stage.column)
+    text = values.where(values.notna(), "").astype(str)
+    codes, uniques = pd.factorize(text)
+    codes = np.where(text.to_numpy() == "", -1, codes).astype(np.int64)
+    return CapRule(label=label, codes=codes,
+                   limits=np.full(max(len(uniques), 1), stage.max_items, dtype=np.int64))
+
+
+def _quota_rules(stage: DiversifyStage, facts: ItemFacts) -> tuple[list[Rule], list[CapRule]]:
+    """Category [floor, cap] pairs as at-least rules and one cap rule on the main category."""
+    names = facts.category_names
+    unknown = [n for n in (stage.quotas or {}) if n not in names]
+    if unknown:
+        raise ConfigError(f"diversify quotas: unknown categor{'y' if len(unknown) == 1 else 'ies'}"
+                          f" {unknown}; known: {', '.join(names[:20])}")
+    primary = facts.item_categories.argmax(axis=1).astype(np.int64)
+    limits = np.full(len(names), NO_LIMIT, dtype=np.int64)
+    floors = []
+    for name, (low, high) in (stage.quotas or {}).items():
+        position = names.index(name)
+        if high is not None:
+            limits[position] = high
+        if low:
+            floors.append(Rule(label=f"quota {name} ≥ {low}",
+                               mask=facts.item_categories[:, position] > 0, value=-float(low)))
+    return floors, [CapRule(label="quota caps", codes=primary, limits=limits)]
+
+
+def _pin_rule(stage: PinStage, label: str, facts: ItemFacts,
+              notices: list[str]) -> PinRule | None:
+    position = int(facts.index.get_indexer([stage.item_id])[0])
+    if position < 0:
+        notices.append(f"{label}: item {stage.item_id!r} is not in this catalogue; pin skipped")
+        return None
+    segment = None
+    if stage.segment is not None:
+        names = facts.category_names
+        segment = np.isin(np.asarray(names, dtype=object), stage.segment.top_categories)
+        if not segment.any():
+            notices.append(f"{label}: segment categories {stage.segment.top_categories} are "
+                           "not categories of this catalogue; the pin applies to no shopper")
+    return PinRule(label=label, item=position, slot=stage.slot, segment=segment)
+
+
+def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
+    """Resolve every stage of `policy` against `catalogue` (ConfigError for unknown columns)."""
+    facts = ItemFacts(catalogue)
+    notices: list[str] = []
+    filters, boosts, at_least, caps, pins = [], [], [], [], []
+    exclude_seen, floor, diversify = False, None, None
+    for position, stage in enumerate(policy.stages):
+        label = stage.label or _default_label(stage, position)
+        where = f"stage {position + 1} ({stage.kind})"
+        try:
+            if isinstance(stage, FilterStage):
+                filters.append(_filter_rule(stage, label, facts, notices))
+                exclude_seen |= stage.exclude_seen
+            elif isinstance(stage, BoostStage):
+                sign = 1.0 if stage.kind == "boost" else -1.0
+                boosts.append(Rule(label, facts.match(stage.match, label, notices),
+                                   sign * stage.strength))
+            elif isinstance(stage, PromoteStage):
+                at_least.append(Rule(label, facts.match(stage.match, label, notices),
+                                     stage.share))
+            elif isinstance(stage, CapStage):
+                caps.append(_cap_rule(stage, label, facts))
+            elif isinstance(stage, FloorStage):
+                floor = stage
+            elif isinstance(stage, DiversifyStage):
+                diversify = stage
+                if stage.method == "quota":
+                    floors, quota_caps = _quota_rules(stage, facts)
+                    at_least += floors
+                    caps += quota_caps
+            elif isinstance(stage, PinStage):
+                pin = _pin_rule(stage, label, facts, notices)
+                if pin is not None:
+                    pins.append(pin)
+        except ConfigError as exc:
+            raise ConfigError(f"policy {policy.name!r} {where}: {exc}") from exc
+    static = np.ones(catalogue.n_items, dtype=bool)
+    for rule in filters:
+        static &= rule.mask
+    boost_vector = np.zeros(catalogue.n_items, dtype=np.float64)
+    for rule in boosts:
+        boost_vector += rule.value * rule.mask
+    return CompiledPolicy(policy=policy, n_items=catalogue.n_items, static_allowed=static,
+                          filters=filters, exclude_seen=exclude_seen, boosts=boosts,
+                          boost_vector=boost_vector, floor=floor, diversify=diversify,
+                          at_least=at_least, caps=caps, pins=pins,
+                          item_categories=_rows_normalised(catalogue.item_categories, "sum"),
+                          unit_vectors=None if catalogue.item_vectors is None else
+                          _rows_normalised(catalogue.item_vectors, "norm").astype(np.float32),
+                          unit_categories=_rows_normalised(catalogue.item_categories,
+                                                           "norm").astype(np.float32),
+                          notices=notices)
+
+
+def _rows_normalised(matrix: np.ndarray, how: str) -> np.ndarray:
+    """Rows scaled to sum 1 ("sum") or length 1 ("norm"); all-zero rows stay zero."""
+    values = np.asarray(matrix, dtype=np.float64)
+    size = values.sum(axis=1, keepdims=True) if how == "sum" else \
+        np.linalg.norm(values, axis=1, keepdims=True)
+    return np.divide(values, size, out=np.zeros_like(values), where=size > 0)
+
+
+def _default_label(stage: object, position: int) -> str:
+    """'brand Acme +0.10', 'promote brand X 20%', 'cap brand ≤ 2', 'pin i7 at 1', 'DPP 0.3'."""
+    if isinstance(stage, BoostStage):
+        sign = 1 if stage.kind == "boost" else -1
+        return f"{stage.match.describe()} {sign * stage.strength:+.2f}"
+    if isinstance(stage, PromoteStage):
+        return f"promote {stage.match.describe()} {stage.share:.0%}"
+    if isinstance(stage, CapStage):
+        return f"cap {stage.column} ≤ {stage.max_items}"
+    if isinstance(stage, PinStage):
+        return f"pin {stage.item_id} at {stage.slot}"
+    if isinstance(stage, DiversifyStage):
+        return f"{stage.method.upper() if stage.method != 'calibrated' else 'calibrated'} " \
+               f"{stage.weight:g}"
+    if isinstance(stage, FloorStage):
+        return (f"floor quantile {stage.quantile:g}" if stage.quantile is not None
+                else f"floor relevance {stage.min_relevance:g}")
+    if isinstance(stage, FilterStage):
+        return f"filter #{position + 1}"
+    return f"stage #{position + 1}"
+
+
+def required_slots(rule: Rule, k: int) -> int:
+    """Slots an at-least rule needs in a list of k: ceil(share·k) or the quota floor."""
+    return int(-rule.value) if rule.value < 0 else int(math.ceil(rule.value * k - 1e-9))

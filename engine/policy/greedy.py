@@ -1,0 +1,211 @@
+"""The constrained greedy pass: the diversify stage's scorer plus caps and at-least shares.
+
+Candidates arrive sorted by boosted relevance (best first), as the re-rankers in
+`engine.rerank` expect, and their scorers (MMR, DPP, calibrated) give the diversity term.
+Each slot takes the admissible candidate with the best (1 − w)·rel + diversity term, where
+admissible means: not taken, within every cap, and — once the open at-least requirements
+(promotion shares, quota floors) need every remaining slot — matching one of them. When no
+admissible candidate exists the share is relaxed (caps win); when nothing fits the caps the
+list ends early.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.policy.compile import CompiledPolicy, required_slots
+
+
+@dataclass
+class GreedyOutcome:
+    """Per shopper and greedy pick: candidate index, reserved-slot flag, terms."""
+
+    order: np.ndarray  # (B, k) index into the candidates, -1 pads
+    n_picks: np.ndarray  # (B,)
+    forced: np.ndarray  # (B, k) bool: a reserved slot changed the pick
+    relevance: np.ndarray  # (B, k) scaled boosted relevance of the pick
+    diversity: np.ndarray  # (B, k) diversity term of the pick
+    capped_out: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,)
+
+
+def _scaled(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Row-wise min-max over the valid candidates; 0 for invalid ones."""
+    low = np.where(valid, values, np.inf).min(axis=1, keepdims=True)
+    high = np.where(valid, values, -np.inf).max(axis=1, keepdims=True)
+    span = np.where(np.isfinite(high - low), high - low, 0.0)
+    safe = np.where(valid, values, 0.0)
+    return np.divide(safe - np.where(np.isfinite(low), low, 0.0), span,
+                     out=np.zeros_like(safe), where=(span > 0) & valid)
+
+
+def _scorer(policy: CompiledPolicy, rel_part: np.ndarray, safe: np.ndarray,
+            targets: np.ndarray | None, k: int) -> Any:
+    from engine.rerank.core import build_scorer
+
+    stage = policy.diversify
+    method = "none" if stage is None or stage.weight == 0 else stage.method
+    weight = 0.0 if method == "none" else stage.weight
+    if method == "calibrated" and targets is None:
+        method, weight = "none", 0.0
+    unit = None
+    if method in ("mmr", "dpp", "quota"):
+        source = policy.unit_vectors if policy.unit_vectors is not None else \
+            policy.unit_categories
+        unit = source[safe]  # (B, N, d)
+    return build_scorer(method, weight, rel_part, unit,
+                        policy.item_categories[safe] if method == "calibrated" else None,
+                        targets, policy.unit_vectors is not None, k)
+
+
+@dataclass
+class _Constraints:
+    """Caps (codes per candidate, counts per group) and at-least needs, per shopper."""
+
+    cap_codes: list[np.ndarray]  # per cap, (B, N) group code, -1 uncapped
+    cap_counts: list[np.ndarray]  # per cap, (B, G)
+    cap_limits: list[np.ndarray]  # per cap, (G,)
+    matches: list[np.ndarray]  # per at-least rule, (B, N) bool
+    need: np.ndarray  # (B, J) slots still owed per rule
+
+    def cap_ok(self, rows: np.ndarray) -> list[np.ndarray]:
+        out = []
+        for codes, counts, limits in zip(self.cap_codes, self.cap_counts, self.cap_limits,
+                                         strict=True):
+            clipped = np.clip(codes, 0, None)
+            out.append((codes < 0) | (counts[rows[:, None], clipped] < limits[clipped]))
+        return out
+
+    def take(self, rows: np.ndarray, codes_of: list[np.ndarray], matched: np.ndarray) -> None:
+        for codes, counts in zip(codes_of, self.cap_counts, strict=True):
+            keep = codes >= 0
+            counts[rows[keep], codes[keep]] += 1
+        self.need[rows] -= matched
+
+
+def _constraints(policy: CompiledPolicy, safe: np.ndarray, valid: np.ndarray,
+                 pins: np.ndarray, k: int) -> _Constraints:
+    pin_rows, pin_slots = np.nonzero(pins >= 0)
+    pin_items = pins[pin_rows, pin_slots]
+    codes, counts, limits = [], [], []
+    for cap in policy.caps:
+        codes.append(np.where(valid, cap.codes[safe], -1))
+        count = np.zeros((len(safe), len(cap.limits)), dtype=np.int64)
+        code = cap.codes[pin_items]
+        np.add.at(count, (pin_rows[code >= 0], code[code >= 0]), 1)
+        counts.append(count)
+        limits.append(cap.limits)
+    need = np.zeros((len(safe), len(policy.at_least)), dtype=np.int64)
+    matches = []
+    for j, rule in enumerate(policy.at_least):
+        matches.append(rule.mask[safe] & valid)
+        need[:, j] = required_slots(rule, k)
+        np.subtract.at(need[:, j], pin_rows, rule.mask[pin_items].astype(np.int64))
+    return _Constraints(codes, counts, limits, matches, need)
+
+
+@dataclass
+class _Pass:
+    """The greedy pass's per-shopper state: taken candidates, slots to fill, picks so far."""
+
+    scaled: np.ndarray  # (B, N) scaled boosted relevance
+    blocked: np.ndarray  # (B, N) taken or invalid
+    to_fill: np.ndarray  # (B,) open slots (k minus pins; lowered when a list ends early)
+    k: int
+    filled: np.ndarray = field(init=False)
+    relaxed: np.ndarray = field(init=False)  # (B,) shares given up (caps won)
+    out: dict[str, np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        n_users = len(self.scaled)
+        self.rows = np.arange(n_users)
+        self.filled = np.zeros(n_users, dtype=np.int64)
+        self.relaxed = np.zeros(n_users, dtype=bool)
+        self.out = {name: np.full((n_users, self.k), fill, dtype=dtype) for name, fill, dtype
+                    in (("order", -1, np.int64), ("forced", False, bool),
+                        ("relevance", np.nan, float), ("diversity", 0.0, float))}
+
+    def admissible(self, state: _Constraints, caps_ok: list[np.ndarray], active: np.ndarray,
+                   notices: list[Counter]) -> tuple[np.ndarray, np.ndarray]:
+        """(B, N) candidates allowed in this slot and (B,) whether the slot is reserved for
+        owed shares; relaxes shares caps block and ends lists nothing fits."""
+        within = ~self.blocked
+        for ok in caps_ok:
+            within &= ok
+        owed = np.clip(state.need, 0, None)
+        forced = active & ~self.relaxed & (owed.sum(axis=1) >= self.to_fill - self.filled) & \
+            (owed.sum(axis=1) > 0)
+        wanted = np.zeros(within.shape, dtype=bool)
+        for j, match in enumerate(state.matches):
+            wanted |= (owed[:, j] > 0)[:, None] & match
+        admissible = within & (~forced[:, None] | wanted)
+        stuck = forced & ~admissible.any(axis=1)
+        for row in np.flatnonzero(stuck):
+            reason = ("caps win" if (wanted[row] & ~self.blocked[row]).any()
+                      else "not enough matching candidates")
+            notices[row][f"promotion share / quota floor not met ({reason})"] = 1
+        self.relaxed |= stuck
+        forced &= ~stuck
+        admissible[stuck] = within[stuck]
+        ended = active & ~admissible.any(axis=1)
+        for row in np.flatnonzero(ended & (~self.blocked).any(axis=1)):
+            notices[row]["caps leave fewer items than the list length"] = 1
+        self.to_fill[ended] = self.filled[ended]
+        return admissible, forced
+
+    def record(self, slot: int, active: np.ndarray, chosen: np.ndarray, changed: np.ndarray,
+               diversity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Write the active shoppers' picks; returns (rows, picks)."""
+        live, pick = self.rows[active], chosen[active]
+        self.out["order"][live, slot] = pick
+        self.out["forced"][live, slot] = changed[active]
+        self.out["relevance"][live, slot] = self.scaled[live, pick]
+        self.out["diversity"][live, slot] = diversity[live, pick]
+        self.blocked[live, pick] = True
+        self.filled[active] += 1
+        return live, pick
+
+
+def constrained_greedy(policy: CompiledPolicy, batch: Any, candidates: np.ndarray,
+                       boosted: np.ndarray, pins: np.ndarray, k: int,
+                       notices: list[Counter]) -> GreedyOutcome:
+    """Fill each shopper's open slots (k minus their pins) from `candidates (B, N)`."""
+    valid = candidates >= 0
+    safe = np.where(valid, candidates, 0)
+    scaled = _scaled(np.take_along_axis(boosted, safe, axis=1), valid)
+    weight = 0.0 if policy.diversify is None else policy.diversify.weight
+    rel_part = (1.0 - weight) * scaled
+    scorer = _scorer(policy, rel_part, safe, batch.targets, k)
+    state = _constraints(policy, safe, valid, pins, k)
+    run = _Pass(scaled=scaled, blocked=~valid, to_fill=k - (pins >= 0).sum(axis=1), k=k)
+    rows = run.rows
+    capped_seen = [np.zeros(valid.shape, dtype=bool) for _ in policy.caps]
+    for slot in range(k):
+        if not (run.filled < run.to_fill).any():
+            break
+        diversity = np.asarray(scorer.diversity(run.blocked))
+        objective = np.where(run.blocked, -np.inf, rel_part + diversity)
+        caps_ok = state.cap_ok(rows)
+        admissible, forced = run.admissible(state, caps_ok, run.filled < run.to_fill, notices)
+        active = run.filled < run.to_fill
+        chosen = np.where(admissible, objective, -np.inf).argmax(axis=1)
+        best = objective.argmax(axis=1)
+        for ok, seen in zip(caps_ok, capped_seen, strict=True):
+            out_by_cap = active & (best != chosen) & ~ok[rows, best] & ~run.blocked[rows, best]
+            seen[rows[out_by_cap], best[out_by_cap]] = True
+        live, pick = run.record(slot, active, chosen, forced & (best != chosen), diversity)
+        scorer.update(chosen)
+        matched = np.stack([m[live, pick] for m in state.matches], axis=1).astype(np.int64) \
+            if state.matches else np.zeros((len(live), 0), dtype=np.int64)
+        state.take(live, [codes[live, pick] for codes in state.cap_codes], matched)
+    for row in np.flatnonzero((state.need > 0).any(axis=1) & ~run.relaxed):
+        notices[row]["promotion share / quota floor not met (pins take the slots or the "
+                     "list ended early)"] = 1
+    return GreedyOutcome(order=run.out["order"], n_picks=run.filled, forced=run.out["forced"],
+                         relevance=run.out["relevance"], diversity=run.out["diversity"],
+                         capped_out={cap.label: seen.sum(axis=1)
+                                     for cap, seen in zip(policy.caps, capped_seen,
+                                                          strict=True)})

@@ -1,0 +1,268 @@
+"""What a merchandising policy is: a named list of stages, validated with pydantic.
+
+A policy is data (JSON in files, the store and the API); `engine.policy.apply` gives it meaning.
+Every model forbids unknown keys, so a typo ("strenght") is an error naming the field instead
+of a rule that silently does nothing. Stages run in a fixed pipeline by kind, whatever their
+order in the list: filter → boost/bury → floor → diversify (caps, promotion shares and quotas
+are constraints of its greedy pass) → pins. Within one kind, the list order is kept (an
+earlier pin wins a contested slot).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from engine.errors import ConfigError
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+STAGE_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin")
+DIVERSIFY_METHODS = ("mmr", "dpp", "calibrated", "quota")
+MAX_CANDIDATES = 5000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Match(_Strict):
+    """Which items a rule is about. Every condition given must hold (AND); each lists
+    alternatives (OR). An empty match selects nothing, so it is rejected."""
+
+    brands: list[str] | None = Field(None, description="brand is one of these (exact)")
+    categories: list[str] | None = Field(
+        None, description="category path starts with one of these (level by level), or the "
+                          "item's diversity category is one of them")
+    item_ids: list[str] | None = None
+    promo: bool | None = Field(None, description="the catalogue's promo flag equals this")
+    price_min: float | None = Field(None, ge=0)
+    price_max: float | None = Field(None, ge=0)
+    column: str | None = Field(None, description="any item column, with `values`")
+    values: list[str | float | bool] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Match:
+        if all(v is None for v in self.model_dump().values()):
+            raise ValueError("a match needs at least one condition (brands, categories, "
+                             "item_ids, promo, price_min/price_max or column+values)")
+        if (self.column is None) != (self.values is None):
+            raise ValueError("`column` and `values` go together: name an item column and the "
+                             "values to match")
+        if self.price_min is not None and self.price_max is not None and \
+                self.price_min > self.price_max:
+            raise ValueError(f"price_min {self.price_min} is above price_max {self.price_max}")
+        return self
+
+    def describe(self) -> str:
+        """A short human label: 'brand Acme', 'category Tools', 'price 10–50'."""
+        parts = []
+        if self.brands:
+            parts.append("brand " + ", ".join(self.brands[:3]) + ("…" if len(self.brands) > 3
+                                                                   else ""))
+        if self.categories:
+            parts.append("category " + ", ".join(self.categories[:2]))
+        if self.item_ids:
+            parts.append(f"{len(self.item_ids)} listed item(s)")
+        if self.promo is not None:
+            parts.append("promo" if self.promo else "not promo")
+        if self.price_min is not None or self.price_max is not None:
+            parts.append(f"price {_bound(self.price_min)}–{_bound(self.price_max)}")
+        if self.column:
+            parts.append(f"{self.column} in {self.values}")
+        return " & ".join(parts)
+
+
+def _bound(value: float | None) -> str:
+    return "…" if value is None else f"{value:g}"
+
+
+class FilterStage(_Strict):
+    """Keep only items that pass: price range, `keep` match, not `drop` match, unseen."""
+
+    kind: Literal["filter"]
+    label: str = ""
+    price_min: float | None = Field(None, ge=0)
+    price_max: float | None = Field(None, ge=0)
+    missing_price: Literal["keep", "drop"] = Field(
+        "keep", description="items without a price pass a price filter (keep) or not (drop)")
+    keep: Match | None = Field(None, description="only items matching this")
+    drop: Match | None = Field(None, description="never items matching this")
+    exclude_seen: bool = Field(False, description="never what the shopper already bought")
+
+    @model_validator(mode="after")
+    def _does_something(self) -> FilterStage:
+        if self.price_min is None and self.price_max is None and self.keep is None and \
+                self.drop is None and not self.exclude_seen:
+            raise ValueError("a filter needs price_min/price_max, keep, drop or exclude_seen")
+        if self.price_min is not None and self.price_max is not None and \
+                self.price_min > self.price_max:
+            raise ValueError(f"price_min {self.price_min} is above price_max {self.price_max}")
+        return self
+
+
+class BoostStage(_Strict):
+    """Add `strength` (boost) or subtract it (bury) from the relevance of matching items.
+
+    Relevance is the model score min-max scaled to [0, 1] over the allowed items, so 0.1 is
+    a tenth of the range between this shopper's best and worst candidate."""
+
+    kind: Literal["boost", "bury"]
+    label: str = ""
+    match: Match
+    strength: float = Field(..., gt=0, le=1)
+
+
+class PromoteStage(_Strict):
+    """At least ceil(share · k) of the slots go to matching items, the most relevant of them,
+    placed by the greedy pass (a promoted item wins a slot on its own merit first; only the
+    last slots are reserved when the share is not yet met)."""
+
+    kind: Literal["promote"]
+    label: str = ""
+    match: Match
+    share: float = Field(..., gt=0, le=1)
+
+
+class CapStage(_Strict):
+    """At most `max_items` items per value of `column` (brand, category or any item column)."""
+
+    kind: Literal["cap"]
+    label: str = ""
+    column: str = "brand"
+    max_items: int = Field(..., ge=1)
+
+
+class FloorStage(_Strict):
+    """Drop candidates below a relevance floor: the shopper's `quantile` of model scores over
+    the allowed catalogue, or a `min_relevance` in [0, 1]. The list gets shorter instead of
+    being padded with poor items."""
+
+    kind: Literal["floor"]
+    label: str = ""
+    quantile: float | None = Field(None, ge=0, lt=1)
+    min_relevance: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> FloorStage:
+        if (self.quantile is None) == (self.min_relevance is None):
+            raise ValueError("a floor takes exactly one of quantile or min_relevance")
+        return self
+
+
+class DiversifyStage(_Strict):
+    """The re-ranker and its weight; 'quota' adds per-category [floor, cap] constraints."""
+
+    kind: Literal["diversify"]
+    label: str = ""
+    method: Literal["mmr", "dpp", "calibrated", "quota"]
+    weight: float = Field(..., ge=0, le=1)
+    quotas: dict[str, tuple[int | None, int | None]] | None = None
+    target_mix: float = Field(0.5, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _quotas(self) -> DiversifyStage:
+        if self.method == "quota" and not self.quotas:
+            raise ValueError("method 'quota' needs quotas, e.g. {\"Tools\": [1, 3]}")
+        if self.quotas and self.method != "quota":
+            raise ValueError("quotas apply to method 'quota' only")
+        for name, (low, high) in (self.quotas or {}).items():
+            if (low is not None and low < 0) or (high is not None and high < 0) or (
+                    low is not None and high is not None and low > high):
+                raise ValueError(f"quotas[{name!r}]: need 0 <= floor <= cap, got [{low}, {high}]")
+        return self
+
+
+class Segment(_Strict):
+    """Shoppers a pin is for: their history's top category is one of `top_categories`."""
+
+    top_categories: list[str] = Field(..., min_length=1)
+
+
+class PinStage(_Strict):
+    """Item `item_id` at `slot` (1 = first) for everyone, or for a segment of shoppers."""
+
+    kind: Literal["pin"]
+    label: str = ""
+    item_id: str = Field(..., min_length=1)
+    slot: int = Field(..., ge=1)
+    segment: Segment | None = None
+
+
+Stage = Annotated[FilterStage | BoostStage | PromoteStage | CapStage | FloorStage |
+                  DiversifyStage | PinStage, Field(discriminator="kind")]
+
+
+class Policy(_Strict):
+    """A named, ordered list of stages. `version` is set by the store, never by hand."""
+
+    name: str = Field(..., pattern=NAME_PATTERN)
+    description: str = ""
+    n_candidates: int = Field(200, ge=1, le=MAX_CANDIDATES,
+                              description="model top-N the stages choose from")
+    stages: list[Stage] = Field(default_factory=list)
+    version: int | None = Field(None, ge=1, description="informational; set by the store")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        kinds = [stage.kind for stage in self.stages]
+        if kinds.count("diversify") > 1:
+            raise ValueError("a policy has at most one diversify stage")
+        pins = [s for s in self.stages if isinstance(s, PinStage)]
+        seen: set[tuple[str, tuple[str, ...] | None]] = set()
+        for pin in pins:
+            key = (pin.item_id, None if pin.segment is None else
+                   tuple(pin.segment.top_categories))
+            if key in seen:
+                raise ValueError(f"item {pin.item_id!r} is pinned twice for the same shoppers")
+            seen.add(key)
+        return self
+
+    def stage_label(self, position: int) -> str:
+        """'#2 boost brand Acme' — the label shown in attribution and notices."""
+        stage = self.stages[position]
+        return stage.label or f"#{position + 1} {stage.kind}"
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def readable(exc: ValidationError) -> str:
+    """'stages.2.strength: Input should be less than or equal to 1' from pydantic's errors."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if not _is_kind_tag(p))
+        message = error.get("msg", "invalid value").removeprefix("Value error, ")
+        parts.append(f"{where or 'policy'}: {message}")
+    return "; ".join(parts[:5]) + (f" (and {len(parts) - 5} more)" if len(parts) > 5 else "")
+
+
+def _is_kind_tag(part: object) -> bool:
+    return isinstance(part, str) and part in STAGE_KINDS
+
+
+def parse_policy(value: dict[str, Any] | str, where: str = "policy") -> Policy:
+    """A Policy from a dict or JSON text; ConfigError says what is wrong and where."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") \
+                from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: a policy is a JSON object with name and stages")
+    try:
+        return Policy.model_validate(value)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {readable(exc)}") from exc
+
+
+def split_reference(reference: str) -> tuple[str, int | None]:
+    """'name' or 'name@3' → (name, version or None)."""
+    match = re.fullmatch(r"(.+?)(?:@(\d+))?", reference.strip())
+    if not match or not re.fullmatch(NAME_PATTERN, match.group(1)):
+        raise ConfigError(f"policy reference {reference!r}: write a name or name@version, "
+                          "e.g. spring-sale@2")
+    return match.group(1), None if match.group(2) is None else int(match.group(2))

@@ -1,0 +1,187 @@
+"""Serve one shopper's list under a policy, with per-item attribution, without pandas.
+
+`PolicyServer` wraps a Recommender and a PolicyStore: it resolves `name` / `name@version` /
+the live version, compiles it once per (catalogue snapshot, policy version) and answers with
+plain lists and dicts that the API turns into JSON directly. The live version is checked per
+request through the store's publish counter (one indexed read), so a newly published version
+is served without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from engine.errors import RequestError
+from engine.evaluate import blend_target
+from engine.policy.apply import PolicyLists, ShopperBatch, apply_policy
+from engine.policy.attribution import list_attribution, notices, removal_counts
+from engine.policy.compile import CompiledPolicy, compile_policy
+from engine.policy.schema import Policy, split_reference
+from engine.policy.store import PolicyStore
+from engine.serving import requests as rq
+from engine.serving.catalogue import Catalogue
+from engine.serving.explain import explain
+
+COMPILED_CACHE_SIZE = 32
+TREND_HALF_LIFE_DAYS = 7.0
+
+
+@dataclass
+class PolicyResult:
+    """A served list: JSON-ready rows (each with `attribution`), notice, removal counts."""
+
+    items: list[dict[str, Any]]
+    notice: str | None
+    policy: str
+    removed: dict[str, int] = field(default_factory=dict)
+    method: str = "none"
+    diversity_weight: float = 0.0
+
+
+def shopper_batch(catalogue: Catalogue, scores: np.ndarray, history: np.ndarray,
+                  exclude_seen: bool, policy: CompiledPolicy) -> ShopperBatch:
+    """A one-row ShopperBatch for a shopper with these scores and past item positions."""
+    n_items = catalogue.n_items
+    past = np.unique(history) if len(history) else np.empty(0, dtype=np.int64)
+    seen = sp.csr_matrix((np.ones(len(past)), (np.zeros(len(past), dtype=np.int64), past)),
+                         shape=(1, n_items))
+    top = -1
+    targets = None
+    if len(history):
+        mass = catalogue.item_categories[history].sum(axis=0)
+        top = int(np.argmax(mass))
+    stage = policy.diversify
+    if stage is not None and stage.method == "calibrated":
+        targets = blend_target(catalogue.history_distribution(history),
+                               catalogue.category_prior, stage.target_mix)[None, :]
+    return ShopperBatch(scores=scores[None, :], seen=seen, top_category=np.array([top]),
+                        targets=targets, exclude_seen=exclude_seen)
+
+
+def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists,
+                history: np.ndarray, extra: str | None = None) -> list[dict[str, Any]]:
+    """JSON-ready rows for shopper 0 of `lists` (rank, ids, terms, explanation, attribution)."""
+    items = lists.items[0]
+    n = int((items >= 0).sum())
+    positions = items[:n]
+    gains = np.nan_to_num(lists.diversity[0, :n])
+    relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
+    texts = explain(catalogue, positions, history, gains,
+                    None if extra is None else [[extra]] * n)
+    attribution = list_attribution(policy, lists, 0)
+    columns = catalogue.columns
+    prices = columns.prices[positions]
+    weight = 0.0 if policy.diversify is None else policy.diversify.weight
+    return [{"rank": slot + 1, "item_id": str(columns.ids[p]), "title": str(columns.titles[p]),
+             "category": str(columns.labels[p]),
+             "price": None if not np.isfinite(prices[slot]) else float(prices[slot]),
+             "relevance": round(float(relevance[slot]), 4),
+             "diversity_gain": round(float(gains[slot]), 4),
+             "score": round(float((1 - weight) * relevance[slot] + gains[slot]), 4),
+             "explanation": texts[slot], "attribution": attribution[slot]}
+            for slot, p in enumerate(positions.tolist())]
+
+
+class PolicyServer:
+    """Policies for one Recommender: resolve, compile (cached), apply per request."""
+
+    def __init__(self, recommender: Any, store: PolicyStore) -> None:
+        self.recommender = recommender
+        self.store = store
+        self._compiled: dict[tuple[int, str, int], CompiledPolicy] = {}
+        self._live: tuple[int, dict[str, int]] = (-1, {})
+        self._policies: dict[tuple[str, int], Policy] = {}  # versions never change
+        self._lock = threading.Lock()
+
+    def live_versions(self) -> dict[str, int]:
+        """{name: live version}, re-read only when the store's publish counter moved."""
+        if not self.store.path.exists():  # nothing stored: never create the file to find out
+            return {}
+        counter = self.store.publish_counter()
+        cached_counter, cached = self._live
+        if counter != cached_counter:
+            cached = self.store.live_versions()
+            self._live = (counter, cached)
+        return cached
+
+    def resolve(self, reference: str | None) -> Policy | None:
+        """The policy a request asks for: None → the live one (if any), 'none' → no policy."""
+        if reference is not None and reference.strip().lower() == "none":
+            return None
+        if reference is None:
+            live = self.live_versions()
+            if not live:
+                return None
+            name = self.store.default_live(live)
+            return self._version(name, live[name])
+        name, version = split_reference(reference)
+        if version is None:
+            version = self.live_versions().get(name)
+        if version is None:
+            return self.store.get(name)
+        return self._version(name, version)
+
+    def _version(self, name: str, version: int) -> Policy:
+        found = self._policies.get((name, version))
+        if found is None:
+            found = self.store.get(name, version)
+            with self._lock:
+                if len(self._policies) >= COMPILED_CACHE_SIZE:
+                    self._policies.clear()
+                self._policies[(name, version)] = found
+        return found
+
+    def compiled(self, policy: Policy) -> CompiledPolicy:
+        catalogue = self.recommender.catalogue
+        key = (id(catalogue), policy.name, int(policy.version or 0))
+        found = self._compiled.get(key)
+        if found is None:
+            found = compile_policy(policy, catalogue)
+            with self._lock:
+                if len(self._compiled) >= COMPILED_CACHE_SIZE:
+                    self._compiled.clear()
+                self._compiled[key] = found
+        return found
+
+    def recommend(self, policy: Policy, *, user_id: str | None = None,
+                  history: list[str] | None = None, k: int = 10,
+                  exclude_seen: bool = True) -> PolicyResult:
+        """Top-k under `policy` for a shopper, a what-if history, or (unknown) trending."""
+        service = self.recommender
+        catalogue = service.catalogue
+        k = rq.check_k(k, catalogue.n_items)
+        compiled = self.compiled(policy)
+        extra, notice = None, None
+        if isinstance(history, str | bytes):
+            raise RequestError("history must be a list of item ids, not one string")
+        if history:
+            past = service._item_positions(catalogue, history)
+            scores = service._scores(catalogue, history=past)
+        elif user_id is not None and service._user_position(catalogue, user_id) >= 0:
+            user = service._user_position(catalogue, user_id)
+            past = catalogue.user_items[user]
+            scores = service._scores(catalogue, user=user)
+        else:
+            from engine.serving.recommender import _fallback_notice
+
+            past = np.empty(0, dtype=np.int64)
+            trend = service._trend(catalogue, TREND_HALF_LIFE_DAYS)
+            scores = np.where(trend > 0, trend, -np.inf) if (trend > 0).sum() >= k else trend
+            notice, extra = _fallback_notice(user_id, history), "trending item"
+        batch = shopper_batch(catalogue, np.asarray(scores, dtype=np.float64), past,
+                              exclude_seen, compiled)
+        lists = apply_policy(compiled, batch, k, count_removed=True)
+        found = notices(compiled, lists, 0)
+        if notice:
+            found.insert(0, notice)
+        stage = compiled.diversify
+        return PolicyResult(items=result_rows(catalogue, compiled, lists, past, extra),
+                            notice="; ".join(found) or None, policy=compiled.name,
+                            removed=removal_counts(lists, 0),
+                            method="none" if stage is None else stage.method,
+                            diversity_weight=0.0 if stage is None else stage.weight)

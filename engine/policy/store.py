@@ -1,0 +1,318 @@
+"""Policies in the SQLite store in $PRISM_HOME: immutable versions, one live version each.
+
+The store shares the studio's scenarios database (`<home>/scenarios.sqlite`), in WAL mode so
+the studio and the API read it while the other writes. Schema version 2 adds the policy
+tables to version 1 (scenarios only); migrating keeps every scenario and links each one to a
+policy made from its settings (`scenario-<id>`), so old scenarios are readable as policies.
+
+- `save(policy, base_version)` adds version n+1; saving from a stale base is refused with
+  `PolicyConflict` (the policy moved on), never overwrites.
+- `publish(name, version)` marks a version live; `rollback(name)` re-publishes the one live
+  before; both bump a counter that servers read per request to pick up the change.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ConfigError, PrismError
+from engine.paths import prism_home
+from engine.policy.schema import Policy, parse_policy, split_reference
+
+SCHEMA_VERSION = 2
+DB_NAME = "scenarios.sqlite"
+
+SCENARIOS_V1 = """
+CREATE TABLE IF NOT EXISTS scenarios (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    run TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    metrics TEXT NOT NULL
+);
+"""
+POLICIES_V2 = """
+CREATE TABLE IF NOT EXISTS policy_versions (
+    name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created REAL NOT NULL,
+    note TEXT NOT NULL DEFAULT '', PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS policy_live (
+    name TEXT PRIMARY KEY, version INTEGER NOT NULL, published REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS policy_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, version INTEGER NOT NULL,
+    action TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS policy_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO policy_meta (key, value) VALUES ('publish_counter', 0);
+"""
+
+
+class PolicyStoreError(PrismError):
+    """The store cannot answer (unknown policy or version, unreadable file)."""
+
+
+class PolicyNotFound(PolicyStoreError):
+    """No such policy or version."""
+
+
+class PolicyConflict(PolicyStoreError):
+    """A save based on a version that is no longer the latest."""
+
+
+def default_path() -> Path:
+    return prism_home() / DB_NAME
+
+
+def scenario_policy(scenario_id: int, name: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """A scenario's settings (method, alpha, quota targets) as a policy body."""
+    stages: list[dict[str, Any]] = []
+    method, alpha = str(settings.get("method", "none")), float(settings.get("alpha", 0.0))
+    quotas = {category: [row.get("floor"), row.get("cap")]
+              for category, row in (settings.get("targets") or {}).items()
+              if isinstance(row, dict) and (row.get("floor") is not None
+                                            or row.get("cap") is not None)}
+    if method == "quota" and quotas:
+        stages.append({"kind": "diversify", "method": "quota", "weight": alpha,
+                       "quotas": quotas})
+    elif method in ("mmr", "dpp", "calibrated"):
+        stages.append({"kind": "diversify", "method": method, "weight": alpha})
+    return {"name": f"scenario-{scenario_id}",
+            "description": f"from the saved scenario {name!r} (#{scenario_id})",
+            "stages": stages}
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring a scenarios database of any older version to SCHEMA_VERSION in place."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise PolicyStoreError(
+            f"the store has schema version {version}, newer than this Prism understands "
+            f"({SCHEMA_VERSION}); upgrade Prism or use another PRISM_HOME.")
+    if version >= SCHEMA_VERSION:
+        return
+    for statement in (SCENARIOS_V1 + POLICIES_V2).split(";"):
+        if statement.strip():  # one by one: executescript would commit the open transaction
+            conn.execute(statement)
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(scenarios)")]
+    if "policy" not in columns:
+        conn.execute("ALTER TABLE scenarios ADD COLUMN policy TEXT")
+    for scenario_id, name, settings in conn.execute(
+            "SELECT id, name, settings FROM scenarios WHERE policy IS NULL").fetchall():
+        _link_scenario(conn, int(scenario_id), name, settings)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _link_scenario(conn: sqlite3.Connection, scenario_id: int, name: str, settings: str) -> None:
+    try:
+        body = scenario_policy(scenario_id, name, json.loads(settings))
+        policy = parse_policy(body, f"scenario #{scenario_id}")
+    except (ConfigError, ValueError, TypeError):
+        return  # unusual settings: the scenario stays as it is, unlinked
+    conn.execute("INSERT OR IGNORE INTO policy_versions (name, version, body, created, note) "
+                 "VALUES (?, 1, ?, ?, ?)",
+                 (policy.name, json.dumps(policy.to_json()), time.time(),
+                  f"migrated from scenario #{scenario_id}"))
+    conn.execute("UPDATE scenarios SET policy = ? WHERE id = ?",
+                 (f"{policy.name}@1", scenario_id))
+
+
+class PolicyStore:
+    """Read and write policies in the SQLite file at `path` (created on first use)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
+
+    @contextmanager
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise PolicyStoreError(f"cannot open the policy store {self.path}: {exc}; check "
+                                   "that the folder is writable") from exc
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
+                write = True
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            migrate(conn)
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise PolicyStoreError(f"the policy store {self.path} is unreadable ({exc}); "
+                                       "move the file aside to start a fresh one") from exc
+            raise
+        finally:
+            conn.close()
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        """Saved scenarios (the studio's), each with its linked or derived policy body."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT id, name, settings, policy FROM scenarios ORDER BY id"
+                                ).fetchall()
+        return [{"id": int(i), "name": n, "policy": link,
+                 "body": scenario_policy(int(i), n, json.loads(settings))}
+                for i, n, settings, link in rows]
+
+    def names(self) -> list[dict[str, Any]]:
+        """One row per policy: name, latest version, live version (or None), description."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT v.name, MAX(v.version), l.version FROM policy_versions v "
+                "LEFT JOIN policy_live l ON l.name = v.name GROUP BY v.name ORDER BY v.name"
+            ).fetchall()
+        out = []
+        for name, latest, live in rows:
+            policy = self.get(name, int(latest))
+            out.append({"name": name, "latest": int(latest),
+                        "live": None if live is None else int(live),
+                        "description": policy.description, "stages": len(policy.stages)})
+        return out
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT version, created, note FROM policy_versions "
+                                "WHERE name = ? ORDER BY version", (name,)).fetchall()
+        if not rows:
+            raise PolicyNotFound(self._unknown(name))
+        return [{"version": int(v), "created": float(c), "note": n} for v, c, n in rows]
+
+    def get(self, name: str, version: int | None = None) -> Policy:
+        """A stored version (latest when None), with its `version` set."""
+        with self._connect() as conn:
+            if version is None:
+                row = conn.execute("SELECT body, version FROM policy_versions WHERE name = ? "
+                                   "ORDER BY version DESC LIMIT 1", (name,)).fetchone()
+            else:
+                row = conn.execute("SELECT body, version FROM policy_versions WHERE name = ? "
+                                   "AND version = ?", (name, int(version))).fetchone()
+        if row is None:
+            raise PolicyNotFound(self._unknown(name) if version is None else
+                                 f"policy {name!r} has no version {version}; see "
+                                 "'prism policy show' for its versions")
+        body = json.loads(row[0])
+        body["version"] = int(row[1])
+        return parse_policy(body, f"stored policy {name}@{row[1]}")
+
+    def resolve(self, reference: str) -> Policy:
+        """'name' (its live version, else the latest) or 'name@version'."""
+        name, version = split_reference(reference)
+        if version is None:
+            version = self.live_versions().get(name)
+        return self.get(name, version)
+
+    def live_versions(self) -> dict[str, int]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT name, version FROM policy_live ORDER BY published DESC"
+                                ).fetchall()
+        return {name: int(version) for name, version in rows}
+
+    @staticmethod
+    def default_live(live: dict[str, int]) -> str:
+        """The policy served when a request names none: the most recently published one."""
+        return next(iter(live))
+
+    def publish_counter(self) -> int:
+        """Bumped by every publish and rollback: a cheap 'did anything go live?' check."""
+        with self._reader_lock:
+            try:
+                if self._reader is None:
+                    if not self.path.exists():
+                        return 0
+                    self._reader = sqlite3.connect(self.path, check_same_thread=False,
+                                                   isolation_level=None)
+                row = self._reader.execute(
+                    "SELECT value FROM policy_meta WHERE key = 'publish_counter'").fetchone()
+            except sqlite3.Error:
+                self._reader = None
+                return -2  # not migrated yet or unreadable: callers re-read and see why
+        return 0 if row is None else int(row[0])
+
+    def _unknown(self, name: str) -> str:
+        with self._connect() as conn:
+            known = [r[0] for r in conn.execute(
+                "SELECT DISTINCT name FROM policy_versions ORDER BY name LIMIT 20")]
+        hint = f"known policies: {', '.join(known)}" if known else \
+            "no policy is stored yet; create one with 'prism policy create --file'"
+        return f"unknown policy {name!r}; {hint}"
+
+    # ---- writes ---------------------------------------------------------------------------
+
+    def save(self, policy: Policy, base_version: int | None = None, note: str = "") -> Policy:
+        """Store `policy` as the next version of its name; returns it with `version` set.
+
+        `base_version` is the version the edit started from (None for a new policy, or to
+        append without a check). A stale base raises PolicyConflict.
+        """
+        with self._connect(write=True) as conn:
+            latest = conn.execute("SELECT MAX(version) FROM policy_versions WHERE name = ?",
+                                  (policy.name,)).fetchone()[0]
+            latest = int(latest or 0)
+            if base_version is not None and base_version != latest:
+                raise PolicyConflict(
+                    f"policy {policy.name!r} moved on: you edited version {base_version} but "
+                    f"the latest is version {latest}; reload it and apply your changes again")
+            body = policy.model_copy(update={"version": None}).to_json()
+            conn.execute("INSERT INTO policy_versions (name, version, body, created, note) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         (policy.name, latest + 1, json.dumps(body), time.time(), note))
+        return policy.model_copy(update={"version": latest + 1})
+
+    def create(self, policy: Policy, note: str = "") -> Policy:
+        """A new version of `policy`'s name (no base check: the import path)."""
+        return self.save(policy, None, note)
+
+    def publish(self, name: str, version: int | None = None) -> int:
+        """Make `version` (default: the latest) live; returns it."""
+        version = self.get(name, version).version
+        with self._connect(write=True) as conn:
+            self._go_live(conn, name, int(version), "publish")
+        return int(version)
+
+    def rollback(self, name: str) -> int:
+        """Re-publish the newest earlier version that was live before; returns it.
+
+        Repeated rollbacks walk back (3 → 2 → 1)."""
+        with self._connect(write=True) as conn:
+            rows = conn.execute("SELECT version FROM policy_log WHERE name = ? ORDER BY id DESC",
+                                (name,)).fetchall()
+            history = [int(r[0]) for r in rows]
+            if not history:
+                raise PolicyNotFound(f"policy {name!r} was never published; nothing to roll "
+                                     "back to")
+            earlier = [v for v in history if v < history[0]]
+            if not earlier:
+                raise PolicyStoreError(f"policy {name!r}: no version older than {history[0]} "
+                                       "was ever live; publish one instead")
+            self._go_live(conn, name, earlier[0], "rollback")
+        return earlier[0]
+
+    def unpublish(self, name: str) -> None:
+        with self._connect(write=True) as conn:
+            conn.execute("DELETE FROM policy_live WHERE name = ?", (name,))
+            conn.execute("UPDATE policy_meta SET value = value + 1 WHERE key = "
+                         "'publish_counter'")
+
+    @staticmethod
+    def _go_live(conn: sqlite3.Connection, name: str, version: int, action: str) -> None:
+        now = time.time()
+        conn.execute("INSERT INTO policy_live (name, version, published) VALUES (?, ?, ?) "
+                     "ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
+                     "published = excluded.published", (name, version, now))
+        conn.execute("INSERT INTO policy_log (name, version, action, at) VALUES (?, ?, ?, ?)",
+                     (name, version, action, now))
+        conn.execute("UPDATE policy_meta SET value = value + 1 WHERE key = 'publish_counter'")

@@ -1,0 +1,148 @@
+"""The Import page: read a source, correct the mapping, see the report, import, train on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shop_exports as shops
+from dashboard_support import APP, TIMEOUT, use_tiny_home
+from streamlit.testing.v1 import AppTest
+
+PAGE = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages" / "importer.py"
+
+
+def _page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str = "en") -> AppTest:
+    monkeypatch.setenv("PRISM_HOME", str(tmp_path / "home"))
+    at = AppTest.from_file(str(PAGE), default_timeout=30)
+    if lang != "en":
+        at.query_params["lang"] = lang
+    return at.run()
+
+
+def _read_folder(at: AppTest, folder: Path) -> AppTest:
+    at.radio(key="imp_kind").set_value("folder").run()
+    at.text_input(key="imp_folder").input(str(folder)).run()
+    return at.button(key="imp_read_folder").click().run()
+
+
+def _no_traceback(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_folder_mapping_report_and_import(tmp_path, monkeypatch):
+    shops.write_shopify(tmp_path / "shop")
+    at = _read_folder(_page(tmp_path, monkeypatch), tmp_path / "shop")
+    _no_traceback(at)
+    assert not at.error
+    assert "shopify" in at.success[0].value
+    assert at.selectbox(key="imp_map_items_item_id").value == "item_id"
+    assert at.selectbox(key="imp_map_items_category").value == "category"
+    # correct the mapping: use the tags as the category; the report follows
+    at.selectbox(key="imp_map_items_category").set_value("tags").run()
+    _no_traceback(at)
+    cleaned = at.dataframe[3].value
+    assert cleaned.loc[0, "category"] == "running, trail"
+    report = at.dataframe[2].value
+    assert len(report) == 11
+    assert not (tmp_path / "home" / "data" / "myshop").exists()  # nothing written yet
+    at.text_input(key="imp_name").input("myshop").run()
+    at.button(key="imp_go").click().run()
+    _no_traceback(at)
+    assert not at.error
+    items = pd.read_parquet(tmp_path / "home" / "data" / "myshop" / "items.parquet")
+    assert items["availability"].tolist() == ["in_stock", "out_of_stock", "in_stock"]
+    assert items.loc[0, "category"] == "running, trail"
+    assert at.button(key="imp_train")
+
+
+def test_upload_and_chinese_interface(tmp_path, monkeypatch):
+    paths = shops.write_chinese_shop(tmp_path / "zh")
+    at = _page(tmp_path, monkeypatch, lang="zh")
+    assert at.title[0].value == "导入"
+    assert at.button(key="imp_read_upload").label == "读取"
+    at.file_uploader(key="imp_files").set_value(
+        [(p.name, p.read_bytes(), "text/csv") for p in paths]).run()
+    at.button(key="imp_read_upload").click().run()
+    _no_traceback(at)
+    assert not at.error
+    assert "gb18030" in at.success[0].value
+    assert "无线蓝牙耳机" in at.dataframe[3].value["title"].tolist()
+
+
+def _bad_folder(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    events = "user_id,item_id\nu1,A\n"
+    if name == "wrong_columns":
+        (folder / "products.csv").write_text("foo,bar\n1,2\n")
+        (folder / "events.csv").write_text(events)
+    elif name == "empty":
+        (folder / "items.csv").write_text("")
+        (folder / "events.csv").write_text(events)
+    elif name == "no_prices":
+        rows = [r[:6] + [""] + r[7:] for r in shops.FEED_ROWS]
+        shops._write_csv(folder / "feed.tsv", shops.FEED_HEADER, rows, sep="\t")
+        (folder / "events.csv").write_text(events)
+    elif name == "garbage":
+        (folder / "items.csv").write_bytes(bytes(range(256)) * 40)
+        (folder / "events.csv").write_text(events)
+    return folder
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("wrong_columns", "no items table found"),
+    ("empty", "the file is empty"),
+    ("no_prices", "the feed has no prices"),
+    ("garbage", "looks like a binary file"),
+    ("missing", "no such file or folder"),
+])
+def test_bad_folders_are_errors(tmp_path, monkeypatch, case, message):
+    folder = tmp_path / case if case == "missing" else _bad_folder(tmp_path, case)
+    at = _read_folder(_page(tmp_path, monkeypatch), folder)
+    _no_traceback(at)
+    assert message in at.error[0].value
+    assert at.title[0].value == "Import"  # the page still renders
+
+
+def test_upload_over_the_limit_is_an_error(tmp_path, monkeypatch):
+    at = _page(tmp_path, monkeypatch)
+    assert "Upload limit: 20 MB" in at.caption[1].value
+    big = b"item_id,title\n" + b"x" * (21 * 2**20)
+    at.file_uploader(key="imp_files").set_value(("items.csv", big, "text/csv")).run()
+    at.button(key="imp_read_upload").click().run()
+    _no_traceback(at)
+    assert "over the upload limit of 20 MB" in at.error[0].value
+
+
+def test_failing_query_is_an_error(tmp_path, monkeypatch):
+    url = f"sqlite:///{shops.write_sqlite(tmp_path / 'shop.db')}"
+    monkeypatch.setenv("SHOP_DB_URL", url)
+    at = _page(tmp_path, monkeypatch)
+    at.radio(key="imp_kind").set_value("sql").run()
+    at.text_input(key="imp_sql_env").input("SHOP_DB_URL").run()
+    at.text_area(key="imp_items_query").input("SELECT * FROM missing_table").run()
+    at.text_area(key="imp_events_query").input(shops.SQL_EVENTS).run()
+    at.button(key="imp_read_sql").click().run()
+    _no_traceback(at)
+    assert "the items query failed" in at.error[0].value
+    at.text_area(key="imp_items_query").input(shops.SQL_ITEMS).run()
+    at.button(key="imp_read_sql").click().run()
+    assert not at.error
+    assert "sql" in at.success[0].value
+
+
+@pytest.mark.slow
+def test_train_on_it_hands_over_to_training(tmp_path, monkeypatch):
+    home = use_tiny_home(monkeypatch)
+    shops.write_woocommerce(tmp_path / "woo")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/importer.py").run()
+    at = _read_folder(at, tmp_path / "woo")
+    at.text_input(key="imp_name").input("woo-shop").run()
+    at.button(key="imp_go").click().run()
+    assert (home / "data" / "woo-shop" / "items.parquet").is_file()
+    at.button(key="imp_train").click().run()
+    _no_traceback(at)
+    assert at.selectbox(key="train_data").value == "woo-shop"

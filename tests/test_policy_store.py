@@ -1,0 +1,122 @@
+"""Policy schema messages, the SQLite store (versions, publish, rollback, conflicts) and the
+migration of a version-1 scenarios database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ConfigError
+from engine.policy.schema import parse_policy, split_reference
+from engine.policy.store import PolicyConflict, PolicyNotFound, PolicyStore, PolicyStoreError
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "policies"
+
+
+def policy(name: str = "spring", strength: float = 0.1):
+    return parse_policy({"name": name, "stages": [
+        {"kind": "boost", "match": {"brands": ["Acme"]}, "strength": strength}]})
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"name": "x", "stages": [{"kind": "boost", "match": {"brands": ["a"]}, "strenght": 1}]},
+     r"stages\.0\.strenght: Extra inputs are not permitted"),
+    ({"name": "x", "stages": [{"kind": "teleport"}]}, r"does not match any of the expected"),
+    ({"name": "x", "stages": [{"kind": "floor"}]}, r"exactly one of quantile or min_relevance"),
+    ({"name": "x", "stages": [{"kind": "promote", "match": {}, "share": 0.2}]},
+     r"match needs at least one condition"),
+    ({"name": "bad name!", "stages": []}, r"name: String should match pattern"),
+    ({"name": "x", "stages": [{"kind": "diversify", "method": "mmr", "weight": 0.1},
+                              {"kind": "diversify", "method": "dpp", "weight": 0.1}]},
+     r"at most one diversify"),
+])
+def test_invalid_policies_say_what_and_where(body, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_policy(body, "file.json")
+
+
+def test_every_example_parses_and_one_uses_every_stage_kind():
+    kinds = set()
+    for path in sorted(EXAMPLES.glob("*.json")):
+        kinds |= {stage.kind for stage in parse_policy(path.read_text(), str(path)).stages}
+    assert kinds == {"filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin"}
+
+
+def test_references():
+    assert split_reference("spring@3") == ("spring", 3)
+    assert split_reference("spring") == ("spring", None)
+    with pytest.raises(ConfigError, match="name or name@version"):
+        split_reference("@3")
+
+
+def test_versions_are_immutable_and_publish_rollback_walk_back(tmp_path: Path):
+    store = PolicyStore(tmp_path / "store.sqlite")
+    for strength in (0.1, 0.2, 0.3):
+        store.create(policy(strength=strength))
+    assert [v["version"] for v in store.versions("spring")] == [1, 2, 3]
+    assert store.get("spring", 1).stages[0].strength == 0.1
+    counter = store.publish_counter()
+    for version in (1, 2, 3):
+        store.publish("spring", version)
+    assert store.publish_counter() == counter + 3
+    assert store.live_versions() == {"spring": 3}
+    assert store.rollback("spring") == 2
+    assert store.rollback("spring") == 1
+    with pytest.raises(PolicyStoreError, match="no version older than 1"):
+        store.rollback("spring")
+    assert store.resolve("spring").version == 1  # the live one
+    assert store.resolve("spring@3").version == 3
+
+
+def test_a_stale_save_is_refused_not_overwritten(tmp_path: Path):
+    store = PolicyStore(tmp_path / "store.sqlite")
+    store.save(policy(), base_version=0)
+    first, second = store.get("spring"), store.get("spring")  # two editors open version 1
+    store.save(policy(strength=0.5), base_version=first.version)
+    with pytest.raises(PolicyConflict, match="moved on: you edited version 1 but the latest "
+                                             "is version 2"):
+        store.save(policy(strength=0.9), base_version=second.version)
+    assert store.get("spring").stages[0].strength == 0.5
+
+
+def test_unknown_names_and_versions(tmp_path: Path):
+    store = PolicyStore(tmp_path / "store.sqlite")
+    with pytest.raises(PolicyNotFound, match="no policy is stored yet"):
+        store.get("nope")
+    store.create(policy())
+    with pytest.raises(PolicyNotFound, match="known policies: spring"):
+        store.get("nope")
+    with pytest.raises(PolicyNotFound, match="has no version 7"):
+        store.get("spring", 7)
+
+
+def test_wal_mode(tmp_path: Path):
+    store = PolicyStore(tmp_path / "store.sqlite")
+    store.create(policy())
+    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_version_one_scenarios_survive_and_become_policies(tmp_path: Path):
+    path = tmp_path / "scenarios.sqlite"
+    with sqlite3.connect(path) as conn:  # the version-1 layout, as saved by older studios
+        conn.execute("CREATE TABLE scenarios (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT "
+                     "NOT NULL, note TEXT NOT NULL DEFAULT '', created REAL NOT NULL, run TEXT "
+                     "NOT NULL, settings TEXT NOT NULL, metrics TEXT NOT NULL)")
+        settings = {"user": "u1", "method": "quota", "alpha": 0.4, "k": 10,
+                    "targets": {"Tools": {"floor": 1, "cap": 3, "share": None}}}
+        conn.execute("INSERT INTO scenarios (name, created, run, settings, metrics) VALUES "
+                     "('spring', 1.0, 'tiny', ?, '{}')", (json.dumps(settings),))
+        conn.execute("PRAGMA user_version = 1")
+    store = PolicyStore(path)
+    migrated = store.get("scenario-1")
+    assert migrated.stages[0].method == "quota" and migrated.stages[0].quotas == {
+        "Tools": (1, 3)}
+    assert store.scenarios()[0]["policy"] == "scenario-1@1"
+    from dashboard.scenarios import ScenarioStore
+
+    kept = ScenarioStore(path).list()
+    assert [(s.name, s.settings["alpha"]) for s in kept] == [("spring", 0.4)]
