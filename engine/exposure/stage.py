@@ -1,4 +1,8 @@
-"""The serve-time piece a policy's `exposure_targets` stage calls: prices → adjusted relevance.
+"""The serve-time piece of a policy's `exposure_targets` stage: prices → adjusted relevance.
+
+`catalogue_bonus` turns the stage's fitted prices into a per-item vector once per compiled
+policy; `priced_relevance` adds it to a batch's candidates inside `apply_policy`, on the
+scale the prices were fitted on (min-max over each shopper's candidates). Outside policies:
 
 A policy version stores `ExposurePrices` as JSON (`prices.model_dump()`); serving builds one
 `PricedStage` per (run catalogue, policy version) and calls it per request:
@@ -15,9 +19,38 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from engine.exposure.groups import grouping_for_run
+from engine.exposure.groups import build_grouping, grouping_for_run
+from engine.exposure.pool import scale_rows
 from engine.exposure.prices import ExposurePrices, apply_prices
+
+
+def catalogue_bonus(prices: ExposurePrices, catalogue: Any) -> np.ndarray:
+    """(n_items,) price per item over a serving Catalogue (its training interactions give
+    item age and popularity, as in the run the prices were fitted on)."""
+    from engine.columns import ITEM_ID, TIMESTAMP
+
+    events = catalogue.events
+    item_ids = catalogue.items[ITEM_ID].astype(str).to_numpy()
+    seen = pd.DataFrame({ITEM_ID: item_ids[events["item_idx"].to_numpy()],
+                         TIMESTAMP: events[TIMESTAMP].to_numpy()})
+    popularity = np.bincount(events["item_idx"].to_numpy(), minlength=catalogue.n_items)
+    return prices.item_bonus(build_grouping(prices.group, catalogue.items, seen, popularity))
+
+
+def priced_relevance(boosted: np.ndarray, candidates: np.ndarray,
+                     bonus: np.ndarray) -> np.ndarray:
+    """(B, n_items) relevance where each shopper's candidates carry their prices: boosted
+    relevance min-max scaled over the candidates plus the price; other items -inf."""
+    valid = candidates >= 0
+    safe = np.where(valid, candidates, 0)
+    rows = np.arange(len(candidates))[:, None]
+    values = np.where(valid, boosted[rows, safe], -np.inf)
+    priced = scale_rows(values) + bonus[safe]
+    out = np.full(boosted.shape, -np.inf)
+    out[np.broadcast_to(rows, safe.shape)[valid], safe[valid]] = priced[valid]
+    return out
 
 
 class PricedStage:
