@@ -103,3 +103,28 @@ def test_priced_stage_adds_the_fitted_prices_to_a_request(run: Path, tmp_path: P
     member = grouping.membership[:5, 0].toarray().ravel()
     expected = (scores - 1.0) / 4.0 - 0.25 * member
     np.testing.assert_allclose(stage(candidates, scores), expected, atol=1e-12)
+
+
+def test_ledger_under_a_policy_with_an_exposure_stage(run: Path, tmp_path: Path) -> None:
+    first = tmp_path / "first.json"
+    assert main(["exposure", "--run", str(run), "--by", "brand", "--json", str(first)]) == 0
+    top = json.loads(first.read_text())["groups"][0]
+    targets = tmp_path / "targets.json"
+    targets.write_text(json.dumps({"by": "brand", "targets": [
+        {"group": top["group"], "max": top["exposure_share"] / 2}]}))
+    prices = tmp_path / "prices.json"
+    assert main(["exposure", "--run", str(run), "--targets", str(targets), "--fit", "--prices",
+                 str(prices), "--quiet"]) == 0
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"name": "fair-brands", "stages": [
+        {"kind": "exposure_targets", "prices": json.loads(prices.read_text())}]}))
+    out = tmp_path / "policy-ledger.json"
+    assert main(["exposure", "--run", str(run), "--policy", str(policy), "--by", "brand",
+                 "--json", str(out)]) == 0
+    ledger = json.loads(out.read_text())
+    assert ledger["policy"] == "fair-brands"
+    shares = {g["group"]: g["exposure_share"] for g in ledger["groups"]}
+    assert shares[top["group"]] < top["exposure_share"]
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert main(["exposure", "--run", str(run), "--policy", str(policy), "--prices",
+                 str(prices)]) == 2

@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--by", default=None, help=f"grouping: {GROUPINGS} (default: the "
                         "targets' grouping, else brand)")
     parser.add_argument("--new-days", default="30", help="'new' = first seen in the last N days")
+    parser.add_argument("--policy", default=None, help="ledger under a stored policy "
+                        "(name or name@version) or a policy JSON file, instead of --method")
     parser.add_argument("--method", default="none", help="re-ranker after prices: "
                         "none|mmr|dpp|calibrated")
     parser.add_argument("--weight", default="0.0", help="diversity weight in [0, 1]")
@@ -74,6 +76,31 @@ def _fit(ctx: Any, targets: Any, args: argparse.Namespace, k: int) -> Any:
     return fit.prices
 
 
+def _policy_ledger(args: argparse.Namespace, k: int) -> Any:
+    """The ledger of the test shoppers' lists under a policy (the policy preview's replay)."""
+    import numpy as np
+
+    from engine.exposure.groups import GroupSpec, grouping_for_run
+    from engine.exposure.ledger import exposure_ledger
+    from engine.policy.compile import compile_policy
+    from engine.policy.preview import load_inputs, replay
+    from engine.policy.schema import parse_policy
+    from engine.policy.store import PolicyStore
+
+    path = Path(args.policy)
+    policy = parse_policy(path.read_text(), str(path)) if path.suffix == ".json" else \
+        PolicyStore().resolve(args.policy)
+    users = None if args.users is None else parse_number(args.users, "--users", int)
+    inputs = load_inputs(args.run, args.data, users)
+    lists = replay(inputs, [compile_policy(policy, inputs.catalogue)], k)[0].items
+    grouping = grouping_for_run(inputs.run, GroupSpec(
+        by=args.by or "brand", new_days=parse_number(args.new_days, "--new-days", int)))
+    held_out = np.concatenate(inputs.truth) if inputs.truth else np.zeros(0, np.int64)
+    return exposure_ledger(lists, grouping, held_out, {"n_shoppers": int(len(lists)),
+                                                       "policy": policy.name,
+                                                       "policy_version": policy.version})
+
+
 def run_exposure(args: argparse.Namespace) -> int:
     """Print the ledger (and the targets' state); write JSON and fitted prices if asked."""
     from engine.exposure.context import ExposureContext
@@ -84,6 +111,16 @@ def run_exposure(args: argparse.Namespace) -> int:
 
     k = parse_number(args.k, "--k", int)
     weight = parse_number(args.weight, "--weight")
+    if args.policy is not None:
+        if args.targets or args.prices or args.method != "none":
+            raise ConfigError("--policy replays a whole policy; leave out --method, --targets "
+                              "and --prices (put an exposure_targets stage in the policy)")
+        ledger = _policy_ledger(args, k)
+        print(format_table(ledger))
+        if args.json:
+            _write_json_atomic(Path(args.json), ledger.to_dict())
+            print(f"ledger → {args.json}")
+        return 0
     targets = load_targets(args.targets) if args.targets else None
     if args.fit and (targets is None or args.prices is None):
         raise ConfigError("--fit needs --targets FILE (what to meet) and --prices FILE (where "
