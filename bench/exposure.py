@@ -30,9 +30,9 @@ from engine.exposure.groups import GroupSpec  # noqa: E402
 from engine.exposure.perlist import per_list_lists, tune_levels  # noqa: E402
 from engine.exposure.pool import scale_rows, top_k  # noqa: E402
 from engine.exposure.prices import apply_prices, target_problem, targeted_shares  # noqa: E402
-from engine.exposure.stats import paired_bootstrap  # noqa: E402
 from engine.exposure.targets import parse_targets  # noqa: E402
 from engine.metrics import ndcg_at_k  # noqa: E402
+from engine.policy.stats import paired_mean, resample_weights  # noqa: E402
 
 K, TOLERANCE_PP = 10, 1.0
 
@@ -74,6 +74,7 @@ def evaluate_set(ctx: ExposureContext, raw: dict[str, Any], fit_rows: np.ndarray
     priced = top_k(eval_pool, K, fit.prices.item_bonus(grouping))
     capped = per_list_lists(eval_pool, K, problem.member, problem.weights, floors, caps)
     truth = [ctx.truth[r] for r in eval_rows]
+    weights = resample_weights(len(eval_rows), seed=0)  # paired: same resamples for both
     ndcg = {name: ndcg_at_k(lists, truth, K) for name, lists in
             (("plain", plain), ("prices", priced), ("per_list", capped))}
     shares = {name: targeted_shares(lists, problem) for name, lists in
@@ -93,8 +94,10 @@ def evaluate_set(ctx: ExposureContext, raw: dict[str, Any], fit_rows: np.ndarray
             "met_prices": _met(groups, "share_prices"), "met_per_list": _met(groups,
                                                                              "share_per_list"),
             "ndcg": {n: float(v.mean()) for n, v in ndcg.items()},
-            "prices_minus_per_list": paired_bootstrap(ndcg["prices"], ndcg["per_list"]),
-            "prices_minus_plain": paired_bootstrap(ndcg["prices"], ndcg["plain"])}
+            "prices_minus_per_list": paired_mean("ndcg@10", ndcg["prices"], ndcg["per_list"],
+                                                 weights),
+            "prices_minus_plain": paired_mean("ndcg@10", ndcg["prices"], ndcg["plain"],
+                                              weights)}
 
 
 def _met(groups: list[dict[str, Any]], column: str) -> dict[str, Any]:
@@ -144,8 +147,8 @@ def render(results: dict[str, Any]) -> str:
                      f"{r['met_per_list']['met']}/{r['met_per_list']['checked']} "
                      f"(worst {r['met_per_list']['worst_violation_pp']} pp) | "
                      f"{r['ndcg']['plain']:.4f} | {r['ndcg']['prices']:.4f} | "
-                     f"{r['ndcg']['per_list']:.4f} | {d['diff']:+.4f} [{d['low']:+.4f}, "
-                     f"{d['high']:+.4f}] | {r['fit_seconds']} | {r['fit_iterations']} |")
+                     f"{r['ndcg']['per_list']:.4f} | {d['diff']:+.4f} [{d['ci_low']:+.4f}, "
+                     f"{d['ci_high']:+.4f}] | {r['fit_seconds']} | {r['fit_iterations']} |")
     lines += ["", "Per-group shares on the evaluation shoppers (targets set from the plain "
               "ledger of all test shoppers):", ""]
     for name, r in results["sets"].items():

@@ -19,7 +19,6 @@ from engine.exposure.prices import (
     target_report,
     targeted_shares,
 )
-from engine.exposure.stats import paired_bootstrap
 from engine.exposure.targets import parse_targets, resolve
 
 N_ITEMS, N_BRANDS = 300, 6
@@ -167,16 +166,6 @@ def test_per_list_caps_hold_in_every_list() -> None:
     assert all(len(set(row)) == 10 for row in lists.tolist())
     shares = targeted_shares(lists, problem)
     assert shares[0] <= 0.15 + 1e-9
-
-
-def test_paired_bootstrap_interval_covers_a_known_shift() -> None:
-    rng = np.random.default_rng(0)
-    a = rng.random(2000)
-    result = paired_bootstrap(a + 0.05, a, resamples=500)
-    assert result["diff"] == pytest.approx(0.05, abs=1e-12)
-    assert result["low"] == pytest.approx(0.05, abs=1e-9)  # a constant shift has no spread
-    noisy = paired_bootstrap(a, rng.random(2000), resamples=500)
-    assert noisy["low"] < noisy["diff"] < noisy["high"]
 
 
 def test_a_floor_out_of_the_candidates_reach_gets_the_largest_price() -> None:
