@@ -163,11 +163,32 @@ def fit_prices(pool: Pool, grouping: Grouping, targets: TargetSet, *, k: int = 1
     if iterations < 1 or step <= 0:
         raise ConfigError(f"iterations must be >= 1 and step > 0, got {iterations}, {step}")
     started = time.perf_counter()
-    problem = _reachable(target_problem(grouping, targets, k), pool)
+    wanted = target_problem(grouping, targets, k)
+    problem = _reachable(wanted, pool)
     choose = select or (lambda bonus: top_k(pool, k, bonus))
     # an unreachable floor: its items go first wherever they are candidates; the other
     # prices are fitted around that
-    fixed = target_problem(grouping, targets, k).floors > problem.reach + 1e-12
+    fixed = wanted.floors > problem.reach + 1e-12
+    before = targeted_shares(choose(np.zeros(problem.member.shape[0])), problem)
+    (worst, price, shares), trace = _descend(problem, choose, fixed, iterations, step,
+                                             tolerance, on_iteration)
+    book = ExposurePrices(group=grouping.spec, share=targets.share, k=k,
+                          n_candidates=int(pool.items.shape[1]), targets=targets,
+                          prices={g: round(float(p), 6) for g, p in zip(problem.labels, price,
+                                                                        strict=True)},
+                          fitted_on=int(len(pool.users)))
+    unreachable = {g: float(r) for g, r, f in zip(problem.labels, problem.reach, wanted.floors,
+                                                  strict=True) if f > r + 1e-12}
+    return PriceFit(book, dict(zip(problem.labels, map(float, before), strict=True)),
+                    dict(zip(problem.labels, map(float, shares), strict=True)), worst,
+                    len(trace), time.perf_counter() - started, trace, unreachable)
+
+
+def _descend(problem: _Problem, choose: Selector, fixed: np.ndarray, iterations: int,
+             step: float, tolerance: float,
+             on_iteration: Callable[[int, float], None] | None,
+             ) -> tuple[tuple[float, np.ndarray, np.ndarray], list[float]]:
+    """The projected dual steps; returns the best (violation, prices, shares) and the trace."""
     floor_dual = np.where(fixed, PRICE_LIMIT, 0.0)
     ceiling_dual = np.zeros(len(problem.labels))
     price = floor_dual.copy()
@@ -175,19 +196,18 @@ def fit_prices(pool: Pool, grouping: Grouping, targets: TargetSet, *, k: int = 1
     # relative to its size, as a 1% one
     bound = np.where(problem.floors > 0, problem.floors, problem.ceilings)
     boost = SMALL_BOUND / np.clip(bound, SMALL_BOUND / 100, SMALL_BOUND)
-    best = (np.inf, price, None)
-    before = targeted_shares(choose(np.zeros(problem.member.shape[0])), problem)
-    trace = []
+    enough = np.minimum(tolerance, 0.1 * problem.floors + (problem.floors <= 0))
+    best: tuple[float, np.ndarray, np.ndarray] = (np.inf, price, np.zeros(len(price)))
+    trace: list[float] = []
     for t in range(iterations):
         shares = targeted_shares(choose(problem.member @ price), problem)
-        worst = float(_violation(shares, problem).max())
-        trace.append(worst)
-        if worst < best[0] - 1e-12:
-            best = (worst, price.copy(), shares)
+        violation = _violation(shares, problem)
+        trace.append(float(violation.max()))
+        if trace[-1] < best[0] - 1e-12:
+            best = (trace[-1], price.copy(), shares)
         if on_iteration is not None:
-            on_iteration(t, worst)
-        if (_violation(shares, problem) <= np.minimum(tolerance, 0.1 * problem.floors
-                                                      + (problem.floors <= 0))).all():
+            on_iteration(t, trace[-1])
+        if (violation <= enough).all():
             break  # within `tolerance`, and within a tenth of any small floor
         eta = step / np.sqrt(1.0 + t / 20.0) * boost
         floor_dual = np.maximum(floor_dual + eta * (problem.floors - shares), 0.0)
@@ -195,18 +215,7 @@ def fit_prices(pool: Pool, grouping: Grouping, targets: TargetSet, *, k: int = 1
         floor_dual = np.where(fixed, PRICE_LIMIT, np.minimum(floor_dual, PRICE_LIMIT))
         ceiling_dual = np.minimum(ceiling_dual, PRICE_LIMIT)
         price = floor_dual - ceiling_dual
-    worst, price, shares = best
-    book = ExposurePrices(group=grouping.spec, share=targets.share, k=k,
-                          n_candidates=int(pool.items.shape[1]), targets=targets,
-                          prices={g: round(float(p), 6) for g, p in zip(problem.labels, price,
-                                                                        strict=True)},
-                          fitted_on=int(len(pool.users)))
-    wanted = target_problem(grouping, targets, k).floors
-    unreachable = {g: float(r) for g, r, f in zip(problem.labels, problem.reach, wanted,
-                                                  strict=True) if f > r + 1e-12}
-    return PriceFit(book, dict(zip(problem.labels, map(float, before), strict=True)),
-                    dict(zip(problem.labels, map(float, shares), strict=True)), worst,
-                    len(trace), time.perf_counter() - started, trace, unreachable)
+    return best, trace
 
 
 def target_report(lists: np.ndarray, grouping: Grouping, targets: TargetSet,
