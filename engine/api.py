@@ -23,6 +23,7 @@ from starlette.routing import Match
 from engine import __version__
 from engine.api_errors import error_responses
 from engine.errors import RequestError
+from engine.exposure.routes import router as exposure_router
 from engine.policy.api import policy_recommend, policy_router
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
@@ -154,6 +155,7 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     policies = PolicyServer(service, PolicyStore())
     app.include_router(policy_router(policies))
     _add_routes(app, service, policies)
+    app.include_router(exposure_router)
     return app
 
 

@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from engine import __version__
-from engine.cli import data_cmds, model_cmds, policy_cmds, serve_cmds
+from engine.cli import data_cmds, exposure_cmds, model_cmds, policy_cmds, serve_cmds
 from engine.errors import PrismError
 
 EXIT_USAGE = 2
-SUBCOMMAND_MODULES = (data_cmds, model_cmds, serve_cmds, policy_cmds)
+SUBCOMMAND_MODULES = (data_cmds, model_cmds, serve_cmds, policy_cmds, exposure_cmds)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from engine.evaluate import order_top_n
+from engine.exposure.stage import priced_relevance
 from engine.policy.compile import CompiledPolicy
 from engine.policy.greedy import GreedyOutcome, constrained_greedy
 
@@ -205,6 +206,8 @@ def apply_policy(policy: CompiledPolicy, batch: ShopperBatch, k: int, *,
     boosted = np.where(allowed, relevance + policy.boost_vector[None, :], -np.inf)
     n_candidates = max(policy.policy.n_candidates, k)
     candidates = _with_owed_items(policy, boosted, _top(boosted, n_candidates), k)
+    if policy.exposure_bonus is not None:
+        boosted = priced_relevance(boosted, candidates, policy.exposure_bonus)
     outcome = constrained_greedy(policy, batch, candidates, boosted, pins, k, notices)
     items, source = _place(outcome, candidates, pins, notices)
     lists = _traced(outcome, items, source, notices)

@@ -16,10 +16,12 @@ import pandas as pd
 
 from engine.columns import BRAND, CATEGORY, CATEGORY_SEP, MULTI_CATEGORY_SEP
 from engine.errors import ConfigError
+from engine.exposure.stage import catalogue_bonus
 from engine.policy.schema import (
     BoostStage,
     CapStage,
     DiversifyStage,
+    ExposureTargetsStage,
     FilterStage,
     FloorStage,
     Match,
@@ -79,6 +81,7 @@ class CompiledPolicy:
     unit_vectors: np.ndarray | None  # (n_items, d) unit rows: cosine similarity
     unit_categories: np.ndarray  # (n_items, C) unit rows: similarity without vectors
     notices: list[str] = field(default_factory=list)
+    exposure_bonus: np.ndarray | None = None  # (n_items,) fitted exposure prices per item
 
     @property
     def name(self) -> str:
@@ -219,6 +222,7 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
     notices: list[str] = []
     filters, boosts, at_least, caps, pins = [], [], [], [], []
     exclude_seen, floor, diversify = False, None, None
+    exposure_bonus = None
     for position, stage in enumerate(policy.stages):
         label = stage.label or _default_label(stage, position)
         where = f"stage {position + 1} ({stage.kind})"
@@ -247,6 +251,8 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
                 pin = _pin_rule(stage, label, facts, notices)
                 if pin is not None:
                     pins.append(pin)
+            elif isinstance(stage, ExposureTargetsStage):
+                exposure_bonus = catalogue_bonus(stage.prices, catalogue)
         except ConfigError as exc:
             raise ConfigError(f"policy {policy.name!r} {where}: {exc}") from exc
     static = np.ones(catalogue.n_items, dtype=bool)
@@ -264,7 +270,7 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
                           _rows_normalised(catalogue.item_vectors, "norm").astype(np.float32),
                           unit_categories=_rows_normalised(catalogue.item_categories,
                                                            "norm").astype(np.float32),
-                          notices=notices)
+                          notices=notices, exposure_bonus=exposure_bonus)
 
 
 def _rows_normalised(matrix: np.ndarray, how: str) -> np.ndarray:

@@ -17,9 +17,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import ConfigError
+from engine.exposure.prices import ExposurePrices
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-STAGE_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin")
+STAGE_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin",
+               "exposure_targets")
 DIVERSIFY_METHODS = ("mmr", "dpp", "calibrated", "quota")
 MAX_CANDIDATES = 5000
 
@@ -191,8 +193,17 @@ class PinStage(_Strict):
     segment: Segment | None = None
 
 
+class ExposureTargetsStage(_Strict):
+    """Population exposure targets, met by per-group prices fitted on a sample of shoppers
+    (`prism exposure --fit`, docs/exposure.md) and added to the candidates' relevance."""
+
+    kind: Literal["exposure_targets"]
+    label: str = ""
+    prices: ExposurePrices
+
+
 Stage = Annotated[FilterStage | BoostStage | PromoteStage | CapStage | FloorStage |
-                  DiversifyStage | PinStage, Field(discriminator="kind")]
+                  DiversifyStage | PinStage | ExposureTargetsStage, Field(discriminator="kind")]
 
 
 class Policy(_Strict):
@@ -210,6 +221,9 @@ class Policy(_Strict):
         kinds = [stage.kind for stage in self.stages]
         if kinds.count("diversify") > 1:
             raise ValueError("a policy has at most one diversify stage")
+        if kinds.count("exposure_targets") > 1:
+            raise ValueError("a policy has at most one exposure_targets stage (put every "
+                             "target in one set and fit its prices together)")
         pins = [s for s in self.stages if isinstance(s, PinStage)]
         seen: set[tuple[str, tuple[str, ...] | None]] = set()
         for pin in pins:

@@ -1,0 +1,115 @@
+"""What the CLI, API, studio and benchmark share: a run, its held-out shoppers, their pools.
+
+`ExposureContext.load(run)` reads the run and the data it was trained on (the run's own
+`data_path`, or the folder given), splits it the way the run was split, and keeps the test
+shoppers and their held-out items. `ledger` and `fit` then work on any sample of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.errors import ConfigError, DataError
+from engine.evaluate import RerankSpec
+from engine.exposure.groups import Grouping, GroupSpec, grouping_for_run
+from engine.exposure.ledger import Ledger, exposure_ledger
+from engine.exposure.pool import Pool, candidate_pool, reranked
+from engine.exposure.prices import ExposurePrices, PriceFit, fit_prices
+from engine.exposure.targets import TargetSet
+
+DEFAULT_CANDIDATES = 200
+
+
+@dataclass
+class ExposureContext:
+    """A loaded run with its test shoppers (model user indices) and held-out items."""
+
+    run: Any
+    data: Any  # engine.base.TrainData
+    users: np.ndarray  # (U,) test shoppers
+    truth: list[np.ndarray]  # held-out item indices per shopper
+    pools: dict[int, Pool] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, run: Any, data_path: str | Path | None = None) -> ExposureContext:
+        from engine.config import DataConfig
+        from engine.data import load_dataset
+        from engine.evaluate import prepare_data
+        from engine.runs import load_run
+
+        run = load_run(run) if isinstance(run, str | Path) else run
+        path = data_path or run.meta.get("data_path")
+        if not path or not Path(path).exists():
+            raise DataError(f"the data run {run.path} was trained on ({path or 'unknown'}) is "
+                            "not there; pass the dataset folder with --data")
+        config = run.meta.get("data_config")
+        dataset = load_dataset(path, config=DataConfig.from_dict(config) if config else None)
+        _, data = prepare_data(dataset, str(run.meta.get("split") or "leave-last-out"),
+                               seed=int(run.meta.get("seed", 0) or 0))
+        return cls.from_data(run, data, str(path))
+
+    @classmethod
+    def from_data(cls, run: Any, data: Any, where: str = "the data") -> ExposureContext:
+        """A context over an already split TrainData (the studio keeps one per run)."""
+        if list(data.item_ids) != run.item_ids:
+            raise DataError(f"dataset {where} has {data.n_items} items but run {run.path} was "
+                            f"trained on {len(run.item_ids)} others; use the run's own data")
+        users, truth = data.truth(data.test)
+        return cls(run, data, users, truth)
+
+    def sample(self, n_users: int | None = None, seed: int = 0) -> np.ndarray:
+        """Row positions of `n_users` test shoppers drawn reproducibly (all when None)."""
+        if n_users is None or n_users >= len(self.users):
+            return np.arange(len(self.users))
+        if n_users < 1:
+            raise ConfigError(f"n_users must be >= 1, got {n_users}")
+        return np.sort(np.random.default_rng(seed).choice(len(self.users), n_users,
+                                                          replace=False))
+
+    def subset(self, rows: np.ndarray) -> ExposureContext:
+        """The same run restricted to some test shoppers (pools are scored anew)."""
+        return ExposureContext(self.run, self.data, self.users[rows],
+                               [self.truth[r] for r in rows])
+
+    def pool(self, n_candidates: int = DEFAULT_CANDIDATES) -> Pool:
+        """Every test shopper's candidate pool, scored once and kept."""
+        if n_candidates not in self.pools:
+            self.pools[n_candidates] = candidate_pool(self.run.model, self.data, self.users,
+                                                      n_candidates)
+        return self.pools[n_candidates]
+
+    def grouping(self, spec: GroupSpec) -> Grouping:
+        return grouping_for_run(self.run, spec)
+
+    def lists(self, rows: np.ndarray, *, k: int = 10, method: str = "none",
+              weight: float = 0.0, prices: ExposurePrices | None = None,
+              n_candidates: int = DEFAULT_CANDIDATES) -> np.ndarray:
+        """(len(rows), k) lists for those shoppers: prices added, then the re-ranker."""
+        pool = self.pool(n_candidates).subset(rows)
+        bonus = None if prices is None else prices.item_bonus(self.grouping(prices.group))
+        return reranked(pool, k, RerankSpec(method, weight, n_candidates), self.run.model,
+                        self.data, bonus)
+
+    def ledger(self, spec: GroupSpec, rows: np.ndarray | None = None, **options: Any) -> Ledger:
+        """The exposure ledger of those shoppers' lists (all test shoppers by default)."""
+        rows = np.arange(len(self.users)) if rows is None else rows
+        lists = self.lists(rows, **options)
+        truth = [self.truth[r] for r in rows]
+        held_out = np.concatenate(truth) if truth else np.zeros(0, np.int64)
+        meta = {"n_shoppers": int(len(rows)), "method": options.get("method", "none"),
+                "weight": float(options.get("weight", 0.0)),
+                "prices": None if options.get("prices") is None else options["prices"].prices}
+        return exposure_ledger(lists, self.grouping(spec), held_out, meta)
+
+    def fit(self, targets: TargetSet, rows: np.ndarray, *, k: int = 10,
+            n_candidates: int = DEFAULT_CANDIDATES,
+            on_iteration: Callable[[int, float], None] | None = None, **options: Any) -> PriceFit:
+        """Fit prices for `targets` on those shoppers (plain top-k of relevance + price)."""
+        pool = self.pool(n_candidates).subset(rows)
+        return fit_prices(pool, self.grouping(targets.group_spec()), targets, k=k,
+                          on_iteration=on_iteration, **options)

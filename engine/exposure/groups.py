@@ -1,0 +1,189 @@
+"""Item groupings for exposure: brand, top category, price band, promo, item age, popularity.
+
+A grouping maps every catalogue item to one or more groups through a row-stochastic sparse
+`(n_items, G)` membership matrix (an item listed under two category paths counts half in
+each), so group exposures always add up to the total. Groupings are built from what a run
+folder holds (item table, training interactions, training popularity), so serving can
+rebuild exactly the grouping that prices were fitted on without the raw data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.columns import (
+    BRAND,
+    CATEGORY,
+    CATEGORY_SEP,
+    ITEM_ID,
+    MULTI_CATEGORY_SEP,
+    PRICE,
+    PROMO,
+    TIMESTAMP,
+)
+from engine.errors import ConfigError, DataError
+
+NAMED_GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
+NO_VALUE = "(none)"
+DAY = 86_400
+
+
+class GroupSpec(BaseModel):
+    """How to group items: a named grouping or any item column, plus its parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    by: str = Field("brand", min_length=1, description="a named grouping or an item column")
+    new_days: int = Field(30, ge=1, le=3650, description="'new' = first seen in the last N days")
+    n_bands: int = Field(5, ge=2, le=20, description="price bands (quantiles)")
+    price_edges: list[float] | None = Field(None, description="fixed band edges (from a fit)")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Which groups each item belongs to."""
+
+    spec: GroupSpec
+    labels: list[str]  # (G,)
+    membership: sp.csr_matrix  # (n_items, G), rows sum to 1
+    note: str = ""  # how the grouping was read, e.g. the shared category root skipped
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.labels)
+
+    def position(self, label: str) -> int:
+        """Column of a group label; ConfigError lists a few known labels."""
+        try:
+            return self.labels.index(label)
+        except ValueError:
+            shown = ", ".join(repr(x) for x in self.labels[:8])
+            raise ConfigError(f"group {label!r} is not a {self.spec.by} group; known groups "
+                              f"include {shown}") from None
+
+    def catalogue_share(self) -> np.ndarray:
+        """(G,) share of catalogue items in each group."""
+        mass = np.asarray(self.membership.sum(axis=0)).ravel()
+        return mass / max(mass.sum(), 1e-12)
+
+    def item_bonus(self, prices: dict[str, float]) -> np.ndarray:
+        """(n_items,) sum of the prices of each item's groups (membership-weighted)."""
+        vector = np.zeros(self.n_groups)
+        for label, price in prices.items():
+            vector[self.position(label)] = float(price)
+        return np.asarray(self.membership @ vector).ravel()
+
+
+def _from_labels(spec: GroupSpec, per_item: list[list[str]], note: str = "") -> Grouping:
+    """Membership from each item's list of labels (each label of an item gets an equal share)."""
+    labels = sorted({label for row in per_item for label in row})
+    column = {label: c for c, label in enumerate(labels)}
+    rows = np.repeat(np.arange(len(per_item)), [len(r) for r in per_item])
+    cols = np.array([column[label] for row in per_item for label in row], dtype=np.int64)
+    weights = np.concatenate([np.full(len(r), 1.0 / len(r)) for r in per_item]) \
+        if per_item else np.zeros(0)
+    matrix = sp.csr_matrix((weights, (rows, cols)), shape=(len(per_item), len(labels)))
+    return Grouping(spec, labels, matrix, note)
+
+
+def _values(items: pd.DataFrame, column: str) -> list[list[str]]:
+    values = items[column].astype("string").fillna("").str.strip()
+    return [[v] if v else [NO_VALUE] for v in values.tolist()]
+
+
+def _top_categories(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
+    """First level of each category path; below a root every item shares, the level under it."""
+    if CATEGORY not in items:
+        raise DataError("items have no category column, so there is no top category to group by")
+    paths = [[p.strip() for p in str(v).split(MULTI_CATEGORY_SEP) if p.strip()]
+             for v in items[CATEGORY].fillna("").tolist()]
+    levels = [[[x.strip() for x in p.split(CATEGORY_SEP)] for p in row] for row in paths]
+    roots = {path[0] for row in levels for path in row}
+    depth, note = 0, ""
+    if len(roots) == 1 and any(len(path) > 1 for row in levels for path in row):
+        depth, note = 1, f"every path starts with {next(iter(roots))!r}; grouped by the level below"
+    per_item = [sorted({path[min(depth, len(path) - 1)] for path in row}) or [NO_VALUE]
+                for row in levels]
+    return _from_labels(spec, per_item, note)
+
+
+def _price_bands(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
+    prices = pd.to_numeric(items[PRICE], errors="coerce") if PRICE in items else None
+    if prices is None or prices.notna().sum() < spec.n_bands:
+        raise DataError(f"items have too few prices for {spec.n_bands} price bands; group by "
+                        "another column or import prices")
+    edges = spec.price_edges or np.unique(np.quantile(prices.dropna(), np.linspace(
+        0, 1, spec.n_bands + 1))[1:-1]).tolist()
+    band = np.searchsorted(np.asarray(edges), prices.to_numpy(), side="right")
+    bounds = [-np.inf, *edges, np.inf]
+    names = [_band_name(b + 1, bounds[b], bounds[b + 1]) for b in range(len(bounds) - 1)]
+    per_item = [[NO_VALUE] if np.isnan(p) else [names[b]]
+                for p, b in zip(prices.to_numpy(), band, strict=True)]
+    fixed = spec.model_copy(update={"price_edges": [float(e) for e in edges]})
+    return _from_labels(fixed, per_item)
+
+
+def _band_name(number: int, low: float, high: float) -> str:
+    if np.isinf(low):
+        return f"P{number} < {high:g}"
+    return f"P{number} ≥ {low:g}" if np.isinf(high) else f"P{number} {low:g}–{high:g}"
+
+
+def _promo(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
+    flags = items[PROMO].fillna(False).astype(bool) if PROMO in items else \
+        pd.Series(False, index=items.index)
+    return _from_labels(spec, [["promo" if f else "regular"] for f in flags.tolist()])
+
+
+def _new_items(items: pd.DataFrame, interactions: pd.DataFrame, spec: GroupSpec) -> Grouping:
+    """'new' = first training interaction in the last `new_days` days of the data (or none)."""
+    first = interactions.groupby(ITEM_ID)[TIMESTAMP].min() if len(interactions) else pd.Series()
+    now = int(interactions[TIMESTAMP].max()) if len(interactions) else 0
+    seen = items[ITEM_ID].astype(str).map(first)
+    new = (seen.isna() | (seen >= now - spec.new_days * DAY)).to_numpy()
+    note = f"new = first seen in the {spec.new_days} days up to the last training interaction"
+    return _from_labels(spec, [["new" if n else "established"] for n in new], note)
+
+
+def _popularity(popularity: np.ndarray, spec: GroupSpec) -> Grouping:
+    """Deciles of training popularity, D10 the most popular; ties split by item order."""
+    ranks = pd.Series(np.asarray(popularity, dtype=float)).rank(method="first").to_numpy()
+    decile = np.minimum((10 * (ranks - 1) / max(len(ranks), 1)).astype(int), 9) + 1
+    return _from_labels(spec, [[f"D{d:02d}"] for d in decile],
+                        "popularity deciles of training interactions; D10 = most popular")
+
+
+def build_grouping(spec: GroupSpec, items: pd.DataFrame, interactions: pd.DataFrame,
+                   popularity: np.ndarray) -> Grouping:
+    """The grouping `spec` asks for over `items` (catalogue order).
+
+    `interactions` are training interactions with `item_id` and `timestamp` (for item age),
+    `popularity` the `(n_items,)` training counts (for deciles).
+    """
+    builders: dict[str, Any] = {
+        "top_category": lambda: _top_categories(items, spec),
+        "price_band": lambda: _price_bands(items, spec),
+        "promo": lambda: _promo(items, spec),
+        "new": lambda: _new_items(items, interactions, spec),
+        "popularity": lambda: _popularity(popularity, spec),
+    }
+    if spec.by in builders:
+        return builders[spec.by]()
+    if spec.by == BRAND and BRAND not in items:
+        raise DataError("items have no brand column; group by another column")
+    if spec.by not in items.columns:
+        known = ", ".join([*NAMED_GROUPINGS, *[c for c in items.columns if c != ITEM_ID]])
+        raise ConfigError(f"cannot group by {spec.by!r}: it is neither a named grouping nor an "
+                          f"item column; use one of {known}")
+    return _from_labels(spec, _values(items, spec.by))
+
+
+def grouping_for_run(run: Any, spec: GroupSpec) -> Grouping:
+    """`build_grouping` over a loaded run's catalogue, training interactions and popularity."""
+    return build_grouping(spec, run.items, run.histories, run.item_popularity)

@@ -1,0 +1,61 @@
+"""The Ledger page in AppTest: the ledger renders, targets fit prices, bad targets say why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard_support import APP, TIMEOUT, use_tiny_home
+
+
+@pytest.fixture(autouse=True)
+def prism_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Overrides the per-test empty home: these tests share one tiny trained run."""
+    return use_tiny_home(monkeypatch)
+
+
+def _ledger() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/ledger.py")
+    return at.run()
+
+
+def test_ledger_page_shows_shares_and_concentration() -> None:
+    at = _ledger()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Ledger"
+    labels = [m.label for m in at.metric]
+    assert "Gini over groups" in labels and "Top-10% of groups hold" in labels
+    at.selectbox(key="ledger_by").set_value("top_category").run()
+    assert not at.exception and not at.error
+
+
+def _with_targets(at: AppTest, rows: pd.DataFrame) -> AppTest:
+    """Seed the targets editor's value the way an edit would arrive, then press Fit."""
+    at.session_state["ledger_targets"] = {"edited_rows": {}, "deleted_rows": [],
+                                          "added_rows": rows.to_dict(orient="records")}
+    return at.button(key="ledger_fit").click().run()
+
+
+def test_fit_prices_shows_before_and_after() -> None:
+    at = _ledger()
+    table = at.dataframe[0].value  # the ledger table
+    top = str(table.iloc[0]["group"])
+    ceiling = 100 * float(table.iloc[0]["exposure_share"]) / 2
+    at = _with_targets(at, pd.DataFrame([{"group": top, "max %": ceiling}]))
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    report = next(d.value for d in at.dataframe if "price" in d.value.columns)
+    row = report[report["group"] == top].iloc[0]
+    assert row["price"] < 0 and row["after"] < row["before"]
+
+
+def test_infeasible_targets_show_one_error() -> None:
+    at = _ledger()
+    at = _with_targets(at, pd.DataFrame([{"group": "*", "min %": 60.0}]))
+    assert not at.exception
+    assert len(at.error) == 1 and "floors add up to" in at.error[0].value
