@@ -115,7 +115,7 @@ def main() -> None:
         st.Page(PAGES / "explorer.py", title=t("nav.explorer"), icon=":material/explore:",
                 default=True),
         st.Page(PAGES / "tradeoff.py", title=t("nav.tradeoff"), icon=":material/balance:"),
-        st.Page(PAGES / "ledger.py", title="Ledger", icon=":material/account_balance:"),
+        st.Page(PAGES / "ledger.py", title=t("nav.ledger"), icon=":material/account_balance:"),
         st.Page(PAGES / "training.py", title=t("nav.training"), icon=":material/model_training:"),
         st.Page(PAGES / "catalogue.py", title=t("nav.catalogue"), icon=":material/category:"),
         st.Page(PAGES / "search.py", title=t("nav.search"), icon=":material/search:"),

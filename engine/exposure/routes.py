@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from engine.api_errors import error_responses
 from engine.errors import PrismError
 
 Method = Literal["none", "mmr", "dpp", "calibrated"]
@@ -31,7 +32,7 @@ def _context(request: Request) -> Any:
         return ctx
 
 
-@router.get("/exposure")
+@router.get("/exposure", responses=error_responses(400, 422))
 def exposure(request: Request,
              by: str = Query("brand", min_length=1, max_length=100,
                              description="brand, top_category, price_band, promo, new, "
