@@ -140,6 +140,7 @@ class TrainConfig(_ConfigMixin):
     epochs: int = 30
     batch_size: int = 512
     lr: float = 1e-3
+    lr_schedule: str = "constant"  # constant | cosine (decay to lr / 20 over `epochs`)
     weight_decay: float = 0.0
     patience: int = 3  # epochs without validation gain before stopping
     seed: int = 0
@@ -172,6 +173,8 @@ class TrainConfig(_ConfigMixin):
         _check(self.epochs >= 1, name, "epochs", "must be >= 1")
         _check(self.batch_size >= 1, name, "batch_size", "must be >= 1")
         _check(self.lr > 0, name, "lr", "must be > 0")
+        _check(self.lr_schedule in {"constant", "cosine"}, name, "lr_schedule",
+               "must be constant or cosine")
         _check(self.weight_decay >= 0, name, "weight_decay", "must be >= 0")
         _check(self.patience >= 1, name, "patience", "must be >= 1")
         _check(self.device in {"auto", "cpu", "cuda"}, name, "device",
