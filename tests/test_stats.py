@@ -80,3 +80,18 @@ def test_seed_spread() -> None:
 def test_bad_input_is_a_clear_value_error(call, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_upper_frontier_drops_dominated_points() -> None:
+    entropy = np.array([1.0, 1.2, 1.1, 1.5, 1.4])
+    quality = np.array([0.30, 0.28, 0.25, 0.20, 0.19])  # (1.1, .25), (1.4, .19) dominated
+    xs, ys = stats.upper_frontier(entropy, quality)
+    np.testing.assert_allclose(xs, [1.0, 1.2, 1.5])
+    np.testing.assert_allclose(ys, [0.30, 0.28, 0.20])
+
+
+def test_frontier_interpolates_and_stops_at_its_reach() -> None:
+    entropy, quality = np.array([1.0, 2.0]), np.array([0.4, 0.2])
+    values = stats.frontier_at(entropy, quality, np.array([0.5, 1.5, 2.5]))
+    np.testing.assert_allclose(values, [0.4, 0.3, np.nan])
+    assert stats.frontier_area(entropy, quality, 1.0, 2.0) == pytest.approx(0.3)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_RESAMPLES = 2000
-DRAW_CHUNK = 250  # resamples drawn at once: bounds the (chunk, n) index matrix
+DRAW_CHUNK = 100  # resamples drawn at once: bounds the (chunk, n) count matrix
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ def bootstrap_means(values: np.ndarray | list, n_resamples: int = DEFAULT_RESAMP
     for start in range(0, n_resamples, DRAW_CHUNK):
         size = min(DRAW_CHUNK, n_resamples - start)
         draws = rng.integers(0, n, size=(size, n))  # (size, n) shopper indices
-        out[start:start + size] = matrix[:, draws].mean(axis=2).T
+        offsets = (draws + n * np.arange(size)[:, None]).ravel()
+        counts = np.bincount(offsets, minlength=size * n).reshape(size, n)  # times drawn
+        out[start:start + size] = counts @ matrix.T / n  # (size, m) resampled means
     return out
 
 
@@ -114,3 +116,35 @@ def seed_spread(values: np.ndarray | list) -> dict[str, float]:
         raise ValueError(f"a spread needs at least 2 seeds, got {array.size}")
     return {"mean": float(array.mean()), "std": float(array.std(ddof=1)),
             "min": float(array.min()), "max": float(array.max()), "n": int(array.size)}
+
+
+def upper_frontier(entropy: np.ndarray, quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points no other point beats on both axes, by ascending entropy (quality falls).
+
+    entropy, quality (P,): one operating point each (a model with a re-ranker at a weight).
+    """
+    order = np.lexsort((-np.asarray(quality), -np.asarray(entropy)))  # high entropy first
+    xs, ys, best = [], [], -np.inf
+    for index in order:
+        if quality[index] > best:
+            xs.append(float(entropy[index]))
+            ys.append(float(quality[index]))
+            best = quality[index]
+    return np.array(xs[::-1]), np.array(ys[::-1])
+
+
+def frontier_at(entropy: np.ndarray, quality: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Best quality reachable at (at least) each target entropy, interpolated linearly on
+    the upper frontier (a mix of two operating points over shoppers); NaN beyond its reach."""
+    xs, ys = upper_frontier(entropy, quality)
+    targets = np.asarray(targets, dtype=float)
+    values = np.interp(targets, xs, ys, left=ys[0])
+    return np.where(targets > xs[-1], np.nan, values)
+
+
+def frontier_area(entropy: np.ndarray, quality: np.ndarray, low: float, high: float,
+                  n_grid: int = 41) -> float:
+    """Mean frontier quality over the entropy range [low, high] (area / width); NaN if the
+    frontier does not reach `high`."""
+    grid = np.linspace(low, high, n_grid)
+    return float(np.mean(frontier_at(entropy, quality, grid)))
