@@ -189,8 +189,10 @@ def sampled_log_category_partition(
 def sampled_log_category_mass(*args: torch.Tensor) -> torch.Tensor:
     """Sampled log q_u(c) = log Z_c - log sum_c Z_c from `sampled_log_category_partition`.
 
-    A ratio of unbiased estimates: consistent, biased by O(1/S); the bias grows when Q is far
-    from the model's own softmax (docs/benchmarks/frontier.md gives a measurement).
+    A ratio of unbiased estimates: consistent, biased by O(1/S). Measured on a 2,000-item
+    catalogue with Pareto popularity as Q (8 categories, 200 draws): mean |bias| per category
+    .0076 / .0032 / .0012 at S = 64 / 256 / 1,024 — no larger than the softmax over the
+    logQ-corrected candidates, which weighs the positive by 1 / Q instead of exactly once.
     """
     log_z_c = sampled_log_category_partition(*args)
     return log_z_c - masked_logsumexp(log_z_c, dim=-1).unsqueeze(1)
