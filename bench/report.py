@@ -18,6 +18,8 @@ SECTIONS = (  # (file stem, benchmark script)
     ("quality", "bench/quality.py"),
     ("twotower", "bench/quality.py"),
     ("tradeoff", "bench/tradeoff.py"),
+    ("frontier", "bench/frontier.py"),
+    ("defaults", "bench/defaults.py"),
     ("rerank", "bench/rerank.py"),
     ("serving", "bench/serve_latency.py, bench/load.py"),
     ("policy_preview", "bench/policy_preview.py"),

@@ -134,11 +134,13 @@ class TrainConfig(_ConfigMixin):
     alpha: float = 0.0  # weight of the diversity loss L_d
     beta: float = 1.0  # weight of the relevance loss L_r
     gamma: float = 0.5  # target = (1 - gamma) * user's categories + gamma * prior
-    diversity_loss: str = "kl"  # kl | entropy
+    diversity_loss: str = "kl"  # kl | entropy | coverage (expected categories in eval_k draws)
+    diversity_top: int = 0  # 0: mass over the whole catalogue; M: over each user's M best items
     diversity_prior: str = "catalog"  # catalog | uniform
     epochs: int = 30
     batch_size: int = 512
     lr: float = 1e-3
+    lr_schedule: str = "constant"  # constant | cosine (decay to lr / 20 over `epochs`)
     weight_decay: float = 0.0
     patience: int = 3  # epochs without validation gain before stopping
     seed: int = 0
@@ -162,13 +164,17 @@ class TrainConfig(_ConfigMixin):
         _check(self.alpha > 0 or self.beta > 0, name, "alpha",
                "alpha and beta cannot both be 0 (nothing to learn); set beta > 0")
         _check(0.0 <= self.gamma <= 1.0, name, "gamma", "must be in [0, 1]")
-        _check(self.diversity_loss in {"kl", "entropy"}, name, "diversity_loss",
-               "must be kl or entropy")
+        _check(self.diversity_loss in {"kl", "entropy", "coverage"}, name, "diversity_loss",
+               "must be kl, entropy or coverage")
+        _check(isinstance(self.diversity_top, int) and self.diversity_top >= 0, name,
+               "diversity_top", "must be an integer >= 0")
         _check(self.diversity_prior in {"catalog", "uniform"}, name, "diversity_prior",
                "must be catalog or uniform")
         _check(self.epochs >= 1, name, "epochs", "must be >= 1")
         _check(self.batch_size >= 1, name, "batch_size", "must be >= 1")
         _check(self.lr > 0, name, "lr", "must be > 0")
+        _check(self.lr_schedule in {"constant", "cosine"}, name, "lr_schedule",
+               "must be constant or cosine")
         _check(self.weight_decay >= 0, name, "weight_decay", "must be >= 0")
         _check(self.patience >= 1, name, "patience", "must be >= 1")
         _check(self.device in {"auto", "cpu", "cuda"}, name, "device",

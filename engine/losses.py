@@ -4,10 +4,15 @@ L_r (relevance) is the event-weighted softmax cross-entropy of the held-out item
 catalogue: full softmax for catalogues that fit, sampled softmax with logQ correction above.
 L_d (diversity) compares the predicted category mass q_u(c) = sum_{i in c} p_u(i) with a
 target t_u = (1 - gamma) * h_u + gamma * g through KL(t_u || q_u), or rewards spread through
--H(q_u). Nothing here knows about models or data; every function takes and returns tensors.
+-H(q_u) or the expected category coverage of a k-item list. Category mass is computed in log
+space (a logsumexp over each category's items), so collapsed categories keep a gradient.
+Nothing here knows about models or data; every function takes and returns tensors.
 """
 
 from __future__ import annotations
+
+import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -81,12 +86,152 @@ def sampled_relevance_loss(
     return relevance_loss(corrected_logits, targets, weights)
 
 
+def _finite(values: torch.Tensor) -> torch.Tensor:
+    """-inf (an empty category's log mass) replaced by 0, so products never give NaN."""
+    return torch.where(torch.isfinite(values), values, torch.zeros_like(values))
+
+
 def category_mass(probs: torch.Tensor, item_categories: torch.Tensor) -> torch.Tensor:
     """q_u(c) = sum over items of p_u(i) * M[i, c]: (B, n_items) @ (n_items, C) -> (B, C).
 
-    M is row-stochastic, so an item with several categories splits its mass evenly.
+    M is row-stochastic, so an item with several categories splits its mass evenly. For the
+    loss use `log_category_mass`: this probability form underflows for collapsed categories.
     """
     return probs.float() @ item_categories.float()
+
+
+class CategoryIndex(NamedTuple):
+    """The non-zeros of the (n_items, C) category matrix M as flat (item, category, log M) lists.
+
+    Built once per catalogue so that log category mass is a segment logsumexp over each
+    category's items instead of a log of a sum of probabilities.
+    """
+
+    items: torch.Tensor  # (nnz,) item index of each membership
+    categories: torch.Tensor  # (nnz,) category index of each membership
+    log_weights: torch.Tensor  # (nnz,) log M[i, c] (an item's share in the category)
+    n_categories: int
+
+
+def category_index(item_categories: torch.Tensor) -> CategoryIndex:
+    """`CategoryIndex` of a (n_items, C) row-stochastic category matrix."""
+    items, cats = torch.nonzero(item_categories > 0, as_tuple=True)
+    log_w = item_categories[items, cats].float().log()
+    return CategoryIndex(items, cats, log_w, int(item_categories.shape[1]))
+
+
+def masked_logsumexp(values: torch.Tensor, dim: int) -> torch.Tensor:
+    """logsumexp over `dim` that is -inf for all -inf slices, without NaN gradients."""
+    peak = values.detach().amax(dim=dim, keepdim=True)
+    finite = torch.isfinite(peak)
+    shift = torch.where(finite, peak, torch.zeros_like(peak))
+    sums = (values - shift).exp().sum(dim=dim, keepdim=True)
+    out = torch.where(finite, torch.where(finite, sums, 1.0).log() + shift, peak)
+    return out.squeeze(dim)
+
+
+def _segment_logsumexp(values: torch.Tensor, segments: torch.Tensor,
+                       n_segments: int) -> torch.Tensor:
+    """(B, n_segments) logsumexp of `values` (B, K) grouped by `segments` (K,).
+
+    Each segment is shifted by its own (detached) maximum, so a segment whose terms are all
+    far below the row's maximum keeps a finite log and a non-zero gradient; empty segments
+    are -inf.
+    """
+    index = segments.expand_as(values)
+    low = torch.full((values.shape[0], n_segments), float("-inf"), device=values.device,
+                     dtype=values.dtype)
+    peak = low.scatter_reduce(1, index, values.detach(), reduce="amax")  # (B, n_segments)
+    finite = torch.isfinite(peak)
+    shift = torch.where(finite, peak, torch.zeros_like(peak))
+    terms = (values - shift.gather(1, index)).exp()  # (B, K), the largest of a segment is 1
+    sums = torch.zeros_like(peak).scatter_add(1, index, terms)
+    return torch.where(finite, torch.where(finite, sums, 1.0).log() + shift, peak)
+
+
+def log_category_mass(logits: torch.Tensor, index: CategoryIndex) -> torch.Tensor:
+    """log q_u(c) = logsumexp_{i in c}(s_ui + log M[i, c]) - logsumexp_i s_ui: (B, C).
+
+    logits (B, n_items). Exact in log space: a category whose mass is 1e-12 (or 1e-40, below
+    float32's range as a probability) still gets the gradient that pushes it back up.
+    """
+    logits = logits.float()
+    gathered = logits[:, index.items] + index.log_weights  # (B, nnz)
+    per_category = _segment_logsumexp(gathered, index.categories, index.n_categories)
+    return per_category - logits.logsumexp(dim=-1, keepdim=True)
+
+
+def sampled_log_category_partition(
+    pos_logits: torch.Tensor,
+    neg_logits: torch.Tensor,
+    neg_log_q: torch.Tensor,
+    pos_categories: torch.Tensor,
+    neg_categories: torch.Tensor,
+    accidental_hits: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """log of an unbiased estimate of Z_c = sum_{i in c} exp(s_ui) M[i, c]: (B, C).
+
+    The positive counts exactly (exp(s_u,pos) M[pos, c]); the rest of the catalogue through
+    the S shared negatives drawn with probability Q: exp(s_uj) M[j, c] / (S Q_j), negatives
+    equal to the positive left out (so the positive counts once). The target's category
+    always has its positive's term. pos_logits (B,), neg_logits (B, S), neg_log_q (S,),
+    pos_categories (B, C), neg_categories (S, C), accidental_hits (B, S) bool.
+    """
+    n_samples = neg_logits.shape[1]
+    neg = neg_logits.float() - neg_log_q.unsqueeze(0) - math.log(n_samples)  # (B, S)
+    if accidental_hits is not None:
+        neg = neg.masked_fill(accidental_hits, float("-inf"))
+    log_pos = pos_logits.float().unsqueeze(1) + pos_categories.float().log()  # (B, C)
+    log_neg = neg.unsqueeze(2) + neg_categories.float().log().unsqueeze(0)  # (B, S, C)
+    return masked_logsumexp(torch.cat([log_pos.unsqueeze(1), log_neg], 1), dim=1)  # (B, C)
+
+
+def sampled_log_category_mass(*args: torch.Tensor) -> torch.Tensor:
+    """Sampled log q_u(c) = log Z_c - log sum_c Z_c from `sampled_log_category_partition`.
+
+    A ratio of unbiased estimates: consistent, biased by O(1/S). Measured on a 2,000-item
+    catalogue with Pareto popularity as Q (8 categories, 200 draws): mean |bias| per category
+    .0076 / .0032 / .0012 at S = 64 / 256 / 1,024 — no larger than the softmax over the
+    logQ-corrected candidates, which weighs the positive by 1 / Q instead of exactly once.
+    """
+    log_z_c = sampled_log_category_partition(*args)
+    return log_z_c - masked_logsumexp(log_z_c, dim=-1).unsqueeze(1)
+
+
+def log_top_region_mass(logits: torch.Tensor, item_categories: torch.Tensor,
+                        index: CategoryIndex, top: int) -> torch.Tensor:
+    """log category mass of the softmax restricted to each user's top region: (B, C).
+
+    The region is the user's `top` best items plus each category's best item (so a category
+    missing from the top still has an item whose logit the gradient can lift in). The list a
+    shopper sees comes from there; the whole catalogue's mass is dominated by its long tail.
+    logits (B, n_items); item_categories (n_items, C).
+    """
+    logits = logits.float()
+    values, items = logits.topk(min(top, logits.shape[1]), dim=-1)  # (B, M)
+    gathered = logits[:, index.items]  # (B, nnz)
+    low = torch.full((len(logits), index.n_categories), float("-inf"), device=logits.device)
+    best = low.scatter_reduce(1, index.categories.expand_as(gathered), gathered,
+                              reduce="amax")  # (B, C) each category's best logit
+    best = best.masked_fill(best >= values[:, -1:], float("-inf"))  # already in the top M
+    region = torch.cat([values, best], dim=1)  # (B, M + C)
+    log_p = region - masked_logsumexp(region, dim=-1).unsqueeze(1)
+    eye = torch.eye(index.n_categories, device=logits.device)
+    log_cats = torch.cat([item_categories[items].float(),
+                          eye.expand(len(logits), -1, -1)], dim=1).log()  # (B, M + C, C)
+    return masked_logsumexp(log_p.unsqueeze(2) + log_cats, dim=1)  # (B, C)
+
+
+def expected_coverage_loss(log_mass: torch.Tensor, k: int,
+                           weights: torch.Tensor | None = None) -> torch.Tensor:
+    """L_d = -E[distinct categories in k draws from q_u] / k = -sum_c (1 - (1 - q_c)^k) / k.
+
+    A list-level spread term: it rewards each category's chance of appearing at least once in
+    a list of k, saturating once a category is likely in (unlike KL, which keeps pushing mass).
+    """
+    miss = torch.log1p(-log_mass.exp().clamp_max(1 - 1e-6)) * k  # (B, C) log (1 - q)^k
+    coverage = (1.0 - miss.exp()).sum(dim=1) / k  # (B,)
+    return -weighted_mean(coverage, weights)
 
 
 def diversity_target(
@@ -97,23 +242,30 @@ def diversity_target(
 
 
 def kl_diversity_loss(
-    target: torch.Tensor, mass: torch.Tensor, weights: torch.Tensor | None = None
+    target: torch.Tensor, log_mass: torch.Tensor, weights: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """L_d = weighted mean over users of KL(t_u || q_u) = sum_c t log(t / q); 0 log 0 = 0."""
+    """L_d = weighted mean over users of KL(t_u || q_u) = sum_c t (log t - log q); 0 log 0 = 0.
+
+    log_mass (B, C) is log q_u from `log_category_mass` (never a clamped log of a probability,
+    whose gradient vanishes exactly where a category has collapsed).
+    A category absent from a sampled estimate (log q = -inf: no positive or negative in it)
+    has no term.
+    """
     target = target.float()
-    log_ratio = torch.log(target.clamp_min(EPS)) - torch.log(mass.float().clamp_min(EPS))
-    kl = torch.where(target > 0, target * log_ratio, torch.zeros_like(target)).sum(dim=1)  # (B,)
+    present = (target > 0) & torch.isfinite(log_mass)
+    log_ratio = torch.log(target.clamp_min(EPS)) - _finite(log_mass)
+    kl = torch.where(present, target * log_ratio, torch.zeros_like(target)).sum(dim=1)  # (B,)
     return weighted_mean(kl, weights)
 
 
 def entropy_diversity_loss(
-    mass: torch.Tensor, weights: torch.Tensor | None = None
+    log_mass: torch.Tensor, weights: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """L_d = -H(q_u) = sum_c q log q, weighted mean over users (lower = more spread)."""
-    mass = mass.float()
-    neg_entropy = torch.where(
-        mass > 0, mass * torch.log(mass.clamp_min(EPS)), torch.zeros_like(mass)
-    ).sum(dim=1)  # (B,)
+    """L_d = -H(q_u) = sum_c q log q from log q (B, C), weighted mean over users."""
+    log_mass = log_mass.float()
+    mass = log_mass.exp()
+    neg_entropy = torch.where(mass > 0, mass * _finite(log_mass),
+                              torch.zeros_like(mass)).sum(dim=1)  # (B,)
     return weighted_mean(neg_entropy, weights)
 
 

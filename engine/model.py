@@ -78,6 +78,8 @@ class UserTower(nn.Module):
 
     Attention logit of history slot j: (v_j + r_pos(j)) . (q + e_u) / sqrt(d), with r a learned
     recency embedding (position 0 = most recent), q a learned query and e_u the user embedding.
+    With self-attention layers, r is added to the slots before the layers (so the layers see
+    positions) and the pooled logit reads it from there, not a second time.
     A null slot (logit learned, value 0) lets empty or uninformative histories pool to zero.
     """
 
@@ -123,7 +125,9 @@ class UserTower(nn.Module):
         user_vec = self._user_vectors(users) if self.user_emb is not None else None
         query = self.query if user_vec is None else self.query + user_vec  # (d,) or (B, d)
         query = query.expand(batch, -1)  # (B, d)
-        logits = (hist @ query.unsqueeze(-1)).squeeze(-1) + query @ recency.T  # (B, L)
+        logits = (hist @ query.unsqueeze(-1)).squeeze(-1)  # (B, L)
+        if not self.layers:  # with layers, recency is already inside hist (added once only)
+            logits = logits + query @ recency.T
         logits = logits.masked_fill(~mask, float("-inf")) / math.sqrt(hist.shape[-1])
         logits = torch.cat([self.null_logit.expand(batch, 1), logits], 1)  # (B, 1 + L)
         weights = logits.softmax(-1)[:, 1:]  # (B, L); the null slot's value is zero

@@ -13,11 +13,12 @@ import contextlib
 import copy
 import importlib.util
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import torch
@@ -229,6 +230,12 @@ class Trainer:
         self.log_q = torch.as_tensor(np.log(counts / counts.sum()), dtype=torch.float32,
                                      device=device)  # (n_items,) sampling log-probabilities
         self.sampled = net.n_items > config.sampled_softmax_threshold
+        self.category_index: losses.CategoryIndex | None = None  # built on first use
+        if self.sampled and config.diversity_top > 0:
+            raise ConfigError(
+                f"TrainConfig.diversity_top: the top region needs the full softmax, but the "
+                f"catalogue has {net.n_items:,} items (> sampled_softmax_threshold "
+                f"{config.sampled_softmax_threshold:,}); set diversity_top=0.")
         if self.sampled and isinstance(examples, UserExamples):
             raise ConfigError(
                 f"TrainConfig.example_history: 'user' needs the full softmax, but the catalogue "
@@ -244,6 +251,7 @@ class Trainer:
         # rows in the batch instead of the whole (n_items, d) table (docs/benchmarks/large.md).
         self.sparse_optimizer = torch.optim.SparseAdam(sparse, lr=config.lr) if sparse else None
         self.metric = f"val_ndcg@{config.eval_k}"
+        self.steps_done = 0
 
     allow_sparse_embeddings = True  # DistributedTrainer keeps dense gradients for all-reduce
 
@@ -266,6 +274,23 @@ class Trainer:
         self.optimizer.step()
         if self.sparse_optimizer is not None:
             self.sparse_optimizer.step()
+        self.steps_done += 1
+        self._set_lr()
+
+    def _set_lr(self) -> None:
+        """Cosine decay from lr to lr / 20 over all of `epochs` (lr_schedule=cosine).
+
+        A high rate early and a low one late reaches the constant rate's best validation
+        score in fewer epochs (docs/benchmarks/quality.md).
+        """
+        if self.config.lr_schedule != "cosine":
+            return
+        batches = (len(self.examples) + self.config.batch_size - 1) // self.config.batch_size
+        progress = min(1.0, self.steps_done / max(1, batches * self.config.epochs))
+        scale = 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress))
+        for optimizer in (self.optimizer, self.sparse_optimizer):
+            for group in optimizer.param_groups if optimizer is not None else ():
+                group["lr"] = self.config.lr * scale
 
     def fit(self, callbacks: Sequence[Any] = ()) -> list[dict[str, float]]:
         """Train until `epochs`, patience runs out or a callback raises StopTraining.
@@ -338,39 +363,51 @@ class Trainer:
         """(L, L_r, L_d) for one batch; the full or sampled softmax by catalogue size."""
         with self._autocast():
             if self.sampled:
-                candidates, logits = self._sampled_logits(batch)
-                relevance = losses.sampled_relevance_loss(logits, batch["weights"])
+                sample = self._sampled_logits(batch)
+                relevance = losses.sampled_relevance_loss(sample.corrected, batch["weights"])
+                logits = None
             else:
                 logits, _ = self.net(batch["history"], batch["users"], self._id_keep())
-                candidates = None
+                sample = None
                 if "target_weights" in batch:
                     relevance = losses.multinomial_relevance_loss(logits, batch["target_weights"])
                 else:
                     relevance = losses.relevance_loss(logits, batch["targets"], batch["weights"])
         diversity = relevance.new_zeros(())
         if self.config.alpha > 0:
-            diversity = self._diversity(logits, batch, candidates)
+            diversity = self._diversity(self._log_mass(logits, sample), batch)
         loss = losses.joint_loss(diversity, relevance, self.config.alpha, self.config.beta)
         return loss, relevance, diversity
 
-    def _diversity(self, logits: torch.Tensor, batch: dict[str, torch.Tensor],
-                   candidates: torch.Tensor | None) -> torch.Tensor:
-        """L_d from the predicted category mass (over the sampled candidates when sampling)."""
-        probs = logits.float().softmax(dim=-1)  # (B, N) or (B, 1 + S)
-        if candidates is None:
-            mass = losses.category_mass(probs, self.net.item_categories)  # (B, C)
-        else:
-            cats = self.net.item_categories[candidates]  # (B, 1 + S, C)
-            mass = (probs.unsqueeze(1) @ cats).squeeze(1)  # (B, C)
+    def _log_mass(self, logits: torch.Tensor | None, sample: SampledBatch | None
+                  ) -> torch.Tensor:
+        """(B, C) log predicted category mass: exact under the full softmax (whole catalogue or
+        each user's top region), importance-sampled under sampled softmax."""
+        cats = self.net.item_categories
+        if sample is not None:
+            return losses.sampled_log_category_mass(
+                sample.pos_logits, sample.neg_logits, self.log_q[sample.negatives],
+                cats[sample.targets], cats[sample.negatives], sample.hits)
+        if self.category_index is None:
+            self.category_index = losses.category_index(cats)
+        if self.config.diversity_top > 0:
+            return losses.log_top_region_mass(logits, cats, self.category_index,
+                                              self.config.diversity_top)
+        return losses.log_category_mass(logits, self.category_index)
+
+    def _diversity(self, log_mass: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """L_d from the log category mass, weighted per example as L_r is."""
+        weights = batch.get("weights")
         if self.config.diversity_loss == "entropy":
-            return losses.entropy_diversity_loss(mass)
+            return losses.entropy_diversity_loss(log_mass, weights)
+        if self.config.diversity_loss == "coverage":
+            return losses.expected_coverage_loss(log_mass, self.config.eval_k, weights)
         target = losses.diversity_target(self.user_dist[batch["users"]], self.prior,
                                          self.config.gamma)
-        return losses.kl_diversity_loss(target, mass)
+        return losses.kl_diversity_loss(target, log_mass, weights)
 
-    def _sampled_logits(self, batch: dict[str, torch.Tensor]
-                        ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Candidates (B, 1 + S) and their logQ-corrected logits for sampled softmax."""
+    def _sampled_logits(self, batch: dict[str, torch.Tensor]) -> SampledBatch:
+        """The positive's and shared negatives' logits, and their logQ-corrected (B, 1 + S)."""
         history, targets = batch["history"], batch["targets"]
         negatives = torch.multinomial(self.log_q.exp(), self.config.num_negatives,
                                       replacement=True, generator=self.generator)  # (S,)
@@ -385,9 +422,19 @@ class Trainer:
         pos_vecs = vecs[inverse[n_hist:n_hist + len(targets)]]  # (B, d)
         neg_vecs = vecs[inverse[n_hist + len(targets):]]  # (S, d)
         tau = self.net.config.temperature
-        logits = losses.sampled_logits(
-            (users * pos_vecs).sum(-1) / tau, users @ neg_vecs.T / tau,
-            self.log_q[targets], self.log_q[negatives],
-            accidental_hits=negatives.unsqueeze(0) == targets.unsqueeze(1))
-        candidates = torch.cat([targets.unsqueeze(1), negatives.expand(len(targets), -1)], 1)
-        return candidates, logits
+        pos_logits, neg_logits = (users * pos_vecs).sum(-1) / tau, users @ neg_vecs.T / tau
+        hits = negatives.unsqueeze(0) == targets.unsqueeze(1)  # (B, S)
+        corrected = losses.sampled_logits(pos_logits, neg_logits, self.log_q[targets],
+                                          self.log_q[negatives], accidental_hits=hits)
+        return SampledBatch(targets, negatives, pos_logits, neg_logits, hits, corrected)
+
+
+class SampledBatch(NamedTuple):
+    """One batch under sampled softmax: the positives, the shared negatives and their logits."""
+
+    targets: torch.Tensor  # (B,) item indices
+    negatives: torch.Tensor  # (S,) sampled item indices
+    pos_logits: torch.Tensor  # (B,) s(u, i+)
+    neg_logits: torch.Tensor  # (B, S) s(u, j)
+    hits: torch.Tensor  # (B, S) negatives equal to the row's positive
+    corrected: torch.Tensor  # (B, 1 + S) logQ-corrected, positive in column 0

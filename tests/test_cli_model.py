@@ -144,3 +144,26 @@ def test_set_and_random_split_preset_reach_the_configs() -> None:
     assert configs["train_config"]["lr"] == 0.01  # --set wins over the preset
     assert configs["train_config"]["epochs"] == 2  # and so does --epochs
     assert configs["train_config"]["alpha"] == 0.2
+
+
+def test_train_without_settings_chooses_on_the_validation_part(shop: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture
+                                                               ) -> None:
+    run = tmp_path / "run"
+    assert train(shop, run, "--epochs", "2", "--device", "cpu") == 0
+    meta = json.loads((run / "run.json").read_text())
+    report = meta["selection"]["candidates"]
+    assert {row["model"] for row in report} == {"itemknn", "ease", "twotower"}
+    best = max(report, key=lambda row: row["valid_ndcg"])  # ties: the first (cheaper) one
+    assert meta["selection"]["chosen"] == best["label"]
+    assert json.loads((run / "model.json").read_text()).get("model", best["model"]) \
+        == best["model"]
+    assert f"chosen on validation: {best['label']}" in capsys.readouterr().out
+
+
+def test_alpha_or_settings_make_auto_train_the_two_tower(shop: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert train(shop, run, "--epochs", "1", "--alpha", "0.5", "--device", "cpu") == 0
+    meta = json.loads((run / "run.json").read_text())
+    assert [row["model"] for row in meta["selection"]["candidates"]] == ["twotower"]
+    assert meta["train_config"]["alpha"] == 0.5

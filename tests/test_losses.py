@@ -83,19 +83,20 @@ def test_diversity_target_mixes_history_and_prior() -> None:
 
 
 def test_kl_diversity_loss_hand_computed() -> None:
-    loss = losses.kl_diversity_loss(t([[0.5, 0.5]]), t([[0.25, 0.75]]))
+    loss = losses.kl_diversity_loss(t([[0.5, 0.5]]), t([[0.25, 0.75]]).log())
     expected = 0.5 * math.log(0.5 / 0.25) + 0.5 * math.log(0.5 / 0.75)
     assert loss.item() == pytest.approx(expected, abs=1e-6)
 
 
 def test_kl_treats_zero_target_mass_as_zero() -> None:
-    loss = losses.kl_diversity_loss(t([[1.0, 0.0]]), t([[0.5, 0.5]]))
+    loss = losses.kl_diversity_loss(t([[1.0, 0.0]]), t([[0.5, 0.5]]).log())
     assert loss.item() == pytest.approx(math.log(2.0), abs=1e-6)
 
 
 def test_entropy_loss_is_negative_entropy() -> None:
-    assert losses.entropy_diversity_loss(t([[0.5, 0.5]])).item() == pytest.approx(-math.log(2))
-    assert losses.entropy_diversity_loss(t([[1.0, 0.0]])).item() == pytest.approx(0.0)
+    assert losses.entropy_diversity_loss(t([[0.5, 0.5]]).log()).item() == \
+        pytest.approx(-math.log(2))
+    assert losses.entropy_diversity_loss(t([[1.0, 0.0]]).log()).item() == pytest.approx(0.0)
 
 
 def test_joint_loss_weights_each_part() -> None:
@@ -106,8 +107,8 @@ def test_joint_loss_weights_each_part() -> None:
 def test_diversity_gradient_moves_mass_toward_the_target() -> None:
     logits = torch.zeros(1, 3, requires_grad=True)
     categories = t([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])  # q = (2/3, 1/3) at the start
-    mass = losses.category_mass(logits.softmax(-1), categories)
-    losses.kl_diversity_loss(t([[0.5, 0.5]]), mass).backward()
+    log_mass = losses.log_category_mass(logits, losses.category_index(categories))
+    losses.kl_diversity_loss(t([[0.5, 0.5]]), log_mass).backward()
     assert logits.grad[0, 2] < 0 < logits.grad[0, 0]  # descending raises the lone b item
 
 
@@ -120,13 +121,103 @@ def test_kl_is_non_negative_and_zero_at_the_target(raw: list[float], rnd) -> Non
     target = t([raw]) / sum(raw)
     other = t([[rnd.uniform(0.01, 1.0) for _ in raw]])
     other = other / other.sum()
-    assert losses.kl_diversity_loss(target, other).item() >= -1e-6
-    assert losses.kl_diversity_loss(target, target).item() == pytest.approx(0.0, abs=1e-6)
+    assert losses.kl_diversity_loss(target, other.log()).item() >= -1e-6
+    assert losses.kl_diversity_loss(target, target.log()).item() == pytest.approx(0.0, abs=1e-6)
 
 
 @settings(max_examples=50, deadline=None)
 @given(distributions)
 def test_negative_entropy_lies_between_minus_log_c_and_zero(raw: list[float]) -> None:
     mass = t([raw]) / sum(raw)
-    value = losses.entropy_diversity_loss(mass).item()
+    value = losses.entropy_diversity_loss(mass.log()).item()
     assert -math.log(len(raw)) - 1e-5 <= value <= 1e-6
+
+
+def test_log_category_mass_matches_the_probability_form() -> None:
+    categories = t([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    logits = torch.randn(5, 4, generator=torch.Generator().manual_seed(1)) * 3
+    exact = losses.category_mass(logits.softmax(-1), categories)
+    log_mass = losses.log_category_mass(logits, losses.category_index(categories))
+    np.testing.assert_allclose(log_mass.exp().numpy(), exact.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_a_collapsed_category_still_gets_a_gradient() -> None:
+    # category 1's only item has mass 1e-12: a clamped log(mass) would give it no gradient
+    categories = t([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    logits = torch.tensor([[0.0, 0.0, math.log(2e-12)]], requires_grad=True)
+    log_mass = losses.log_category_mass(logits, losses.category_index(categories))
+    assert log_mass[0, 1].item() == pytest.approx(math.log(1e-12), rel=1e-4)
+    losses.kl_diversity_loss(t([[0.5, 0.5]]), log_mass).backward()
+    assert logits.grad[0, 2].item() == pytest.approx(-0.5, abs=1e-6)  # d KL / d s = q - t
+
+
+def test_gradient_survives_masses_below_float32_range() -> None:
+    categories = t([[1.0, 0.0], [0.0, 1.0]])
+    logits = torch.tensor([[0.0, -200.0]], requires_grad=True)  # mass e^-200 underflows
+    log_mass = losses.log_category_mass(logits, losses.category_index(categories))
+    assert log_mass[0, 1].item() == pytest.approx(-200.0, rel=1e-5)
+    losses.kl_diversity_loss(t([[0.5, 0.5]]), log_mass).backward()
+    np.testing.assert_allclose(logits.grad.numpy(), [[0.5, -0.5]], atol=1e-6)
+
+
+def _sampled_estimates(logits: torch.Tensor, categories: torch.Tensor, target: int,
+                       q: torch.Tensor, n_samples: int, draws: int,
+                       seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means over `draws` of the sampled estimates of Z_c and of q_c = Z_c / Z for one user."""
+    gen = torch.Generator().manual_seed(seed)
+    partitions, masses = [], []
+    for _ in range(draws):
+        neg = torch.multinomial(q, n_samples, replacement=True, generator=gen)
+        args = (logits[[target]], logits[neg].unsqueeze(0), q[neg].log(), categories[[target]],
+                categories[neg], (neg == target).unsqueeze(0))
+        partitions.append(losses.sampled_log_category_partition(*args).exp()[0].numpy())
+        masses.append(losses.sampled_log_category_mass(*args).exp()[0].numpy())
+    return np.mean(partitions, axis=0), np.mean(masses, axis=0)
+
+
+def test_sampled_category_partition_is_unbiased() -> None:
+    gen = torch.Generator().manual_seed(0)
+    n_items, n_cats = 200, 4
+    categories = torch.nn.functional.one_hot(torch.arange(n_items) % n_cats, n_cats).float()
+    logits = torch.randn(n_items, generator=gen)
+    q = torch.rand(n_items, generator=gen) + 0.2
+    q = q / q.sum()
+    exact_z = categories.T @ logits.exp()  # (C,)
+    partition, mass = _sampled_estimates(logits, categories, 7, q, 64, 400, seed=1)
+    np.testing.assert_allclose(partition, exact_z.numpy(), rtol=0.05)
+    # q = Z_c / Z is a ratio of unbiased estimates, biased by O(1/S): 0.027 measured at S=64
+    exact = (exact_z / exact_z.sum()).numpy()
+    np.testing.assert_allclose(mass, exact, atol=0.04)
+    assert mass.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_sampled_mass_always_includes_the_targets_category() -> None:
+    categories = t([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    log_mass = losses.sampled_log_category_mass(
+        t([0.0]), t([[1.0, 1.0]]), t([math.log(0.5)] * 2), categories[[0]], categories[[1, 2]])
+    assert torch.isfinite(log_mass).all()  # category 0 has no negative but has its positive
+
+
+def test_top_region_mass_counts_only_the_best_items() -> None:
+    categories = t([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    categories = t([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    logits = t([[2.0, 2.0, -9.0, 0.0, -5.0]])  # region: items 0, 1 and category 1's best, 3
+    index = losses.category_index(categories)
+    log_mass = losses.log_top_region_mass(logits, categories, index, top=2)
+    share = 1.0 / (2 * math.exp(2.0) + 1.0)
+    np.testing.assert_allclose(log_mass.exp().numpy(), [[1 - share, share]], rtol=1e-5)
+
+
+def test_expected_coverage_rewards_spread() -> None:
+    spread = losses.expected_coverage_loss(t([[0.5, 0.5]]).log(), k=2)
+    narrow = losses.expected_coverage_loss(t([[1.0, 0.0]]).log(), k=2)
+    assert spread.item() == pytest.approx(-(2 * (1 - 0.25)) / 2, abs=1e-5)
+    assert narrow.item() == pytest.approx(-0.5, abs=1e-5)
+
+
+def test_diversity_losses_weight_examples() -> None:
+    log_mass = t([[0.5, 0.5], [0.9, 0.1]]).log()
+    target = t([[0.5, 0.5], [0.5, 0.5]])
+    per_row = [losses.kl_diversity_loss(target[[i]], log_mass[[i]]).item() for i in (0, 1)]
+    weighted = losses.kl_diversity_loss(target, log_mass, t([1.0, 3.0])).item()
+    assert weighted == pytest.approx((per_row[0] + 3 * per_row[1]) / 4, abs=1e-6)

@@ -188,6 +188,13 @@ def test_raising_alpha_raises_category_entropy_of_the_top_lists() -> None:
     plain = entropy(0.0)
     assert entropy(5.0, gamma=1.0, diversity_prior="uniform") > plain + 0.3  # KL to uniform
     assert entropy(20.0, diversity_loss="entropy") > plain + 0.3
+    # list-level: KL of the top region's category mass (top 5 + each category's best item)
+    assert entropy(5.0, gamma=1.0, diversity_prior="uniform", diversity_top=5) > plain + 0.3
+
+
+def test_top_region_needs_the_full_softmax() -> None:
+    with pytest.raises(ConfigError, match="diversity_top: the top region needs the full"):
+        make_trainer(None, sampled_softmax_threshold=4, alpha=1.0, diversity_top=5)
 
 
 def test_sampled_softmax_trains_when_the_catalogue_is_large() -> None:
@@ -201,9 +208,9 @@ def test_sampled_softmax_updates_only_the_id_rows_a_batch_touches() -> None:
     assert table.sparse and trainer.sparse_optimizer is not None
     batch = trainer._to_device(trainer.examples.batch(np.arange(3)))
     generator_state = trainer.generator.get_state()
-    candidates, _ = trainer._sampled_logits(batch)  # the items this batch will touch
+    sample = trainer._sampled_logits(batch)  # the items this batch will touch
     trainer.generator.set_state(generator_state)
-    touched = torch.unique(torch.cat([candidates.flatten(),
+    touched = torch.unique(torch.cat([sample.targets, sample.negatives,
                                       batch["history"][batch["history"] != PAD]]))
     before = table.weight.detach().clone()
     loss, _, _ = trainer.batch_loss(batch)
@@ -243,7 +250,7 @@ def test_asking_for_cuda_without_a_gpu_is_a_config_error() -> None:
     ({"alpha": 0.0, "beta": 0.0}, "cannot both be 0"),
     ({"alpha": "high"}, "alpha: must be a number"),
     ({"gamma": 1.5}, "gamma: must be in"),
-    ({"diversity_loss": "gini"}, "diversity_loss: must be kl or entropy"),
+    ({"diversity_loss": "gini"}, "diversity_loss: must be kl, entropy or coverage"),
     ({"example_history": "future"}, "example_history"),
     ({"device": "tpu"}, "device"),
 ])

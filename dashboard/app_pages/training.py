@@ -49,7 +49,8 @@ def launch_form() -> None:
         name = name_col.text_input(t("training.run_name"), value=pipeline.new_run_name("twotower"),
                                    key="train_name")
         alpha_col, beta_col, epochs_col, dim_col = st.columns(4)
-        alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, 0.2, 0.05, key="train_alpha")
+        alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, 0.2, 0.05, key="train_alpha",
+                                   help=t("training.alpha_help"))
         beta = beta_col.slider(t("training.beta"), 0.0, 1.0, 1.0, 0.05, key="train_beta")
         epochs = epochs_col.number_input(t("training.epochs"), 1, 100, 4, key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], index=1, key="train_dim")

@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.cli.quota_option import (
     add_quotas_option,
@@ -19,7 +19,7 @@ from engine.cli.quota_option import (
 )
 from engine.errors import ConfigError, DataError
 
-MODEL_CHOICES = "twotower|pop|itemknn|ease"
+MODEL_CHOICES = "auto|twotower|pop|itemknn|ease"
 SPLITS = ("leave-last-out", "random")
 
 
@@ -28,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser("train", help="fit a model on a dataset into a run folder")
     train.add_argument("--data", required=True, help="dataset folder")
     train.add_argument("--out", required=True, help="run folder to write (replaced atomically)")
-    train.add_argument("--model", default="twotower", help=f"one of {MODEL_CHOICES}")
+    train.add_argument("--model", default="auto", help=f"one of {MODEL_CHOICES} (auto: fit a "
+                       "few candidates, keep the best on the validation part; see "
+                       "engine/selection.py)")
     train.add_argument("--alpha", default="0.0", help="weight of the diversity loss L_d (>= 0)")
     train.add_argument("--beta", default="1.0", help="weight of the relevance loss L_r (>= 0)")
     train.add_argument("--epochs", default=None, help="maximum training epochs (two-tower)")
@@ -166,8 +168,9 @@ def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         train_config = TrainConfig(**changes)  # validates alpha/beta/epochs for every model
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("TrainConfig.", "--")) from None
-    model_class = get_model_class(args.model)
-    if args.model != "twotower":
+    if args.model != "auto":
+        model_class = get_model_class(args.model)
+    if args.model not in ("twotower", "auto"):
         return model_class(), {"seed": train_config.seed}
     from engine.config import ModelConfig
 
@@ -176,8 +179,34 @@ def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         model_config = ModelConfig(**model_changes)
     except TypeError as exc:  # e.g. --set dim=big: a text where a number belongs
         raise ConfigError(f"--set: a value has the wrong type ({exc})") from None
-    return (model_class(model_config, train_config),
-            {"model_config": model_config.to_dict(), "train_config": train_config.to_dict()})
+    configs = {"model_config": model_config.to_dict(), "train_config": train_config.to_dict()}
+    if args.model == "auto":
+        return AutoChoice(model_config, train_config, _twotower_only(args)), configs
+    return model_class(model_config, train_config), configs
+
+
+class AutoChoice(NamedTuple):
+    """`--model auto`: the split's two-tower settings, and whether other families may compete."""
+
+    model_config: Any
+    train_config: Any
+    twotower_only: bool  # --alpha > 0 or --set: only the two-tower reads them
+
+    name = "auto"
+
+    def select(self, data: Any, callbacks: list[Any]) -> Any:
+        from engine.selection import Candidate, default_candidates, select_model
+
+        pair = (self.model_config, self.train_config)
+        candidates = [Candidate("twotower", "twotower", model_config=pair[0],
+                                train_config=pair[1])] if self.twotower_only \
+            else default_candidates(data.n_items, pair)
+        return select_model(data, candidates, callbacks=callbacks,
+                            notify=lambda label: print(f"candidate: {label}", flush=True))
+
+
+def _twotower_only(args: argparse.Namespace) -> bool:
+    return parse_number(args.alpha, "--alpha") > 0 or bool(getattr(args, "set", []))
 
 
 def _encoder_config(args: argparse.Namespace) -> Any:
@@ -203,13 +232,16 @@ def run_train(args: argparse.Namespace) -> int:
     model, configs = build_model(args)
     _choice(args.device, "--device", ("auto", "cpu", "cuda"))
     protocol = _choice(args.split, "--split", SPLITS)
-    encoder_config = _encoder_config(args) if args.model == "twotower" else None
+    encoder_config = _encoder_config(args) if args.model in ("twotower", "auto") else None
     seed = parse_number(args.seed, "--seed", int)
     if nproc > 1:
         return _relaunch(args, nproc)
-    dataset, data, fit_seconds = _load_and_fit(args, model, encoder_config, protocol, seed)
+    dataset, data, fit_seconds, model = _load_and_fit(args, model, encoder_config, protocol,
+                                                      seed)
     if dataset is None:  # a rank other than 0: rank 0 evaluates and writes the run
         return 0
+    if hasattr(model, "selection_"):
+        configs = {**model.selection_.chosen.record(), "selection": model.selection_.meta()}
     evaluation = evaluate_model(model, data, protocol=protocol, fit_seconds=fit_seconds)
     meta = {"dataset": dataset.name, "data_path": str(Path(args.data).resolve()),
             "split": protocol, "seed": seed, "fit_seconds": round(fit_seconds, 3),
@@ -218,14 +250,19 @@ def run_train(args: argparse.Namespace) -> int:
             "metrics": evaluation["metrics"], **configs}
     out = save_run(args.out, model=model, data=data, items=dataset.items, meta=meta,
                    epochs=getattr(model, "logs_", []), evaluation=evaluation)
-    print(f"trained {model.name} on {dataset.name} ({protocol}) in {fit_seconds:.1f}s: "
+    chosen = f" (chosen on validation: {model.selection_.chosen.label})" \
+        if hasattr(model, "selection_") else ""
+    print(f"trained {model.name}{chosen} on {dataset.name} ({protocol}) in {fit_seconds:.1f}s: "
           f"{_summary(evaluation)} → {out}")
     return 0
 
 
 def _load_and_fit(args: argparse.Namespace, model: Any, encoder_config: Any, protocol: str,
-                  seed: int) -> tuple[Any, Any, float]:
-    """(dataset, data, fit seconds); dataset is None on torchrun ranks other than 0.
+                  seed: int) -> tuple[Any, Any, float, Any]:
+    """(dataset, data, fit seconds, fitted model); dataset is None on other torchrun ranks.
+
+    With `--model auto` the fitted model is the selection's winner (its `selection_` says
+    what each candidate scored); the fit seconds count every candidate.
 
     Inside a torchrun job each machine's local rank 0 encodes first (filling the encoder's
     disk cache) while its other ranks wait, then read the cache.
@@ -243,9 +280,15 @@ def _load_and_fit(args: argparse.Namespace, model: Any, encoder_config: Any, pro
             if encoder_config is not None else None
         _, data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
         started = time.perf_counter()
-        model.fit(data, callbacks=_callbacks(args) if main else [])
+        callbacks = _callbacks(args) if main else []
+        if isinstance(model, AutoChoice):
+            selection = model.select(data, callbacks)
+            model = selection.model
+            model.selection_ = selection
+        else:
+            model.fit(data, callbacks=callbacks)
         fit_seconds = time.perf_counter() - started
-    return (dataset if main else None), data, fit_seconds
+    return (dataset if main else None), data, fit_seconds, model
 
 
 def _check_nproc(args: argparse.Namespace) -> int:
@@ -256,6 +299,8 @@ def _check_nproc(args: argparse.Namespace) -> int:
     if nproc < 1:
         raise ConfigError(f"--nproc must be >= 1, got {nproc}")
     under_torchrun = distributed.launched_by_torchrun()
+    if (nproc > 1 or under_torchrun) and args.model == "auto":
+        args.model = "twotower"  # distributed training is the two-tower's: no selection
     if nproc > 1 and under_torchrun:
         raise ConfigError("--nproc cannot be combined with torchrun: torchrun's "
                           "--nproc-per-node already sets the number of processes; drop --nproc.")
@@ -301,7 +346,7 @@ def _check_tensorboard(args: argparse.Namespace) -> None:
 
     if getattr(args, "tensorboard", None) is None:
         return
-    if args.model != "twotower":
+    if args.model not in ("twotower", "auto"):
         raise ConfigError(f"--tensorboard logs training epochs, which only the two-tower model "
                           f"has, not {args.model!r}; drop --tensorboard or use --model twotower")
     if importlib.util.find_spec("tensorboard") is None:
@@ -310,7 +355,7 @@ def _check_tensorboard(args: argparse.Namespace) -> None:
 
 
 def _callbacks(args: argparse.Namespace) -> list[Any]:
-    if args.model != "twotower":
+    if args.model not in ("twotower", "auto"):
         return []
     from engine.train import ProgressBar, tensorboard_logger
 

@@ -1,0 +1,119 @@
+"""Quality with no settings: what `prism train --data D` gives, beside the best peer.
+
+    python bench/defaults.py                                   # the three data sets
+    python bench/defaults.py --run ml-100k=runs/ml-auto        # report an existing run
+
+Each data set is trained with `prism train` and no model or settings (`--model auto`: the
+candidates of engine/selection.py, chosen on the validation part only), split seed 0 (the
+CLI's default). The synthetic shop is the default generated one (`prism data generate`).
+Writes docs/benchmarks/defaults.json and .md with every candidate's validation score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from common import write_results  # noqa: E402
+
+DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out",
+            "synthetic-shop": "leave-last-out"}
+PEERS = {"ml-100k": ("RecBole EASE", 0.3295), "amazon-scientific": ("RecBole SASRec", 0.0518),
+         "synthetic-shop": (None, None)}
+TARGETS = {"ml-100k": 0.3295, "amazon-scientific": 0.0723}
+OUT_DIR = REPO / "docs" / "benchmarks"
+
+
+def data_folder(name: str, scratch: Path) -> Path:
+    """The shared data set's folder, or a freshly generated synthetic shop."""
+    if name != "synthetic-shop":
+        return REPO.parent / "shared" / "data" / name
+    from engine.cli import main as prism
+
+    folder = scratch / "shop"
+    if prism(["data", "generate", "--out", str(folder)]) != 0:
+        raise SystemExit("generating the synthetic shop failed")
+    return folder
+
+
+def train(name: str, scratch: Path) -> Path:
+    from engine.cli import main as prism
+
+    out = scratch / f"{name}-auto"
+    argv = ["train", "--data", str(data_folder(name, scratch)), "--split", DATASETS[name],
+            "--out", str(out), "--quiet"]
+    if prism(argv) != 0:
+        raise SystemExit(f"training on {name} failed")
+    return out
+
+
+def row(name: str, run: Path) -> dict[str, Any]:
+    meta = json.loads((run / "run.json").read_text())
+    data = "data generate --out shop && prism train --data shop" \
+        if name == "synthetic-shop" else f"train --data ../shared/data/{name}"
+    peer, peer_ndcg = PEERS[name]
+    return {"dataset": name, "split": meta["split"],
+            "command": f"prism {data} --split {DATASETS[name]} --out runs/{name}-auto",
+            "chosen": meta.get("selection", {}).get("chosen"),
+            "candidates": meta.get("selection", {}).get("candidates", []),
+            "ndcg@10": round(meta["metrics"]["ndcg@10"], 4),
+            "category_entropy@10": round(meta["metrics"]["category_entropy@10"], 3),
+            "fit_seconds": meta["fit_seconds"], "peer": peer, "peer_ndcg@10": peer_ndcg,
+            "target": TARGETS.get(name)}
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = ["# Quality with no settings (`prism train --data D`)", "",
+             f"Machine: {results['machine']}, shared with other jobs (fit seconds are rough "
+             "and include every candidate). Split seed 0. Candidates are fitted on the "
+             "training part and chosen by NDCG@10 on the validation part; the test part is "
+             "used only for the number reported.", "",
+             "| data set | chosen | test NDCG@10 | entropy@10 | fit s | best peer | target |",
+             "|---|---|---|---|---|---|---|"]
+    for entry in results["datasets"]:
+        peer = f"{entry['peer']} {entry['peer_ndcg@10']:.4f}" if entry["peer"] else "—"
+        target = f"{entry['target']:.4f}" if entry["target"] else "—"
+        lines.append(f"| {entry['dataset']} | {entry['chosen']} | {entry['ndcg@10']:.4f} | "
+                     f"{entry['category_entropy@10']:.3f} | {entry['fit_seconds']:.0f} | "
+                     f"{peer} | {target} |")
+    for entry in results["datasets"]:
+        lines += ["", f"## {entry['dataset']}: validation NDCG@10 per candidate", "",
+                  f"`{entry['command']}`", "", "| candidate | valid NDCG@10 | fit s |",
+                  "|---|---|---|"]
+        lines += [f"| {c['label']} | {c['valid_ndcg']:.4f} | {c['fit_seconds']:.1f} |"
+                  for c in entry["candidates"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--run", action="append", default=[], metavar="DATASET=RUN_DIR",
+                        help="report an existing run folder instead of training")
+    args = parser.parse_args(argv)
+    given = dict(pair.split("=", 1) for pair in args.run)
+    previous = OUT_DIR / "defaults.json"
+    rows = json.loads(previous.read_text())["datasets"] if previous.exists() else []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in args.datasets.split(","):
+            run = Path(given[name]) if name in given else train(name, Path(scratch))
+            rows = [r for r in rows if r["dataset"] != name] + [row(name, run)]
+    rows.sort(key=lambda r: list(DATASETS).index(r["dataset"]))
+    results = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
+               "datasets": rows}
+    write_results(OUT_DIR, "defaults", results, render)
+    print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
