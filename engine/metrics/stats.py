@@ -45,6 +45,23 @@ def _as_matrix(values: np.ndarray | list) -> np.ndarray:
     return matrix
 
 
+def resample_counts(n_users: int, n_resamples: int = DEFAULT_RESAMPLES,
+                    seed: int = 0) -> np.ndarray:
+    """(n_resamples, n_users) how often each shopper is drawn in each resample (rows sum to
+    n_users): the one draw every paired statistic applies to all the series it compares."""
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_resamples, n_users))
+    for start in range(0, n_resamples, DRAW_CHUNK):
+        size = min(DRAW_CHUNK, n_resamples - start)
+        draws = rng.integers(0, n_users, size=(size, n_users))  # (size, n) shopper indices
+        offsets = (draws + n_users * np.arange(size)[:, None]).ravel()
+        out[start:start + size] = np.bincount(offsets, minlength=size * n_users).reshape(
+            size, n_users)  # times drawn
+    return out
+
+
 def bootstrap_means(values: np.ndarray | list, n_resamples: int = DEFAULT_RESAMPLES,
                     seed: int = 0) -> np.ndarray:
     """(n_resamples, m) means of each of the m series over the same resampled shoppers.
@@ -53,26 +70,22 @@ def bootstrap_means(values: np.ndarray | list, n_resamples: int = DEFAULT_RESAMP
     every resample applies one draw of shoppers to all series (what makes differences paired).
     """
     matrix = _as_matrix(values)
-    if n_resamples < 1:
-        raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
-    n = matrix.shape[1]
-    rng = np.random.default_rng(seed)
-    out = np.empty((n_resamples, matrix.shape[0]))
-    for start in range(0, n_resamples, DRAW_CHUNK):
-        size = min(DRAW_CHUNK, n_resamples - start)
-        draws = rng.integers(0, n, size=(size, n))  # (size, n) shopper indices
-        offsets = (draws + n * np.arange(size)[:, None]).ravel()
-        counts = np.bincount(offsets, minlength=size * n).reshape(size, n)  # times drawn
-        out[start:start + size] = counts @ matrix.T / n  # (size, m) resampled means
-    return out
+    counts = resample_counts(matrix.shape[1], n_resamples, seed)
+    return counts @ matrix.T / matrix.shape[1]  # (R, m) resampled means
 
 
-def _interval(estimate: float, resampled: np.ndarray, level: float) -> Interval:
+def percentile_interval(resampled: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The central `level` percentile interval of bootstrap samples."""
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     tail = (1.0 - level) / 2.0 * 100.0
     low, high = np.percentile(resampled, [tail, 100.0 - tail])
-    return Interval(float(estimate), float(low), float(high), level)
+    return float(low), float(high)
+
+
+def _interval(estimate: float, resampled: np.ndarray, level: float) -> Interval:
+    low, high = percentile_interval(resampled, level)
+    return Interval(float(estimate), low, high, level)
 
 
 def mean_interval(values: np.ndarray | list, level: float = 0.95,

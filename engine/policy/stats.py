@@ -11,25 +11,21 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine.metrics.stats import percentile_interval, resample_counts
+
 N_RESAMPLES = 1000
 LEVEL = 0.95
 
 
 def resample_weights(n_users: int, n_resamples: int = N_RESAMPLES,
                      seed: int = 0) -> np.ndarray:
-    """(R, n) draw counts; each row sums to n."""
-    rng = np.random.default_rng(seed)
-    out = np.empty((n_resamples, n_users), dtype=np.float64)
-    for row in range(n_resamples):  # row by row: no (R, n) index array in memory
-        out[row] = np.bincount(rng.integers(0, n_users, size=n_users), minlength=n_users)
-    return out
+    """(R, n) draw counts; each row sums to n (`engine.metrics.stats.resample_counts`)."""
+    return resample_counts(n_users, n_resamples, seed)
 
 
 def interval(samples: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
     """Percentile interval of bootstrap samples."""
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(samples, [tail, 1.0 - tail])
-    return float(low), float(high)
+    return percentile_interval(samples, level)
 
 
 def comparison(name: str, value_a: float, value_b: float, samples: np.ndarray,
