@@ -94,6 +94,17 @@ def position_weights(k: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(2, k + 2, dtype=np.float64))
 
 
+def _slot_groups(lists: np.ndarray, item_groups: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per slot of `lists (n_users, k)`: its item's group code (-1 for padding or no group),
+    its position weight 1 / log2(r + 1), and whether it counts towards a group."""
+    codes = np.asarray(item_groups, dtype=np.int64)
+    valid = valid_mask(lists)
+    groups = np.where(valid, codes[np.where(valid, lists, 0)], -1)
+    weights = np.broadcast_to(position_weights(lists.shape[1]), lists.shape)
+    return groups, weights, groups >= 0
+
+
 def group_exposure(topk: np.ndarray, item_groups: np.ndarray, n_groups: int) -> np.ndarray:
     """(n_users, n_groups) position-discounted exposure each group gets in each list.
 
@@ -101,11 +112,7 @@ def group_exposure(topk: np.ndarray, item_groups: np.ndarray, n_groups: int) -> 
     slot r of a list gives its item's group 1 / log2(r + 1). Padding (-1 items) gives nothing.
     """
     lists = np.asarray(topk)
-    codes = np.asarray(item_groups, dtype=np.int64)
-    valid = valid_mask(lists)
-    groups = np.where(valid, codes[np.where(valid, lists, 0)], -1)
-    weights = np.broadcast_to(position_weights(lists.shape[1]), lists.shape)
-    keep = groups >= 0
+    groups, weights, keep = _slot_groups(lists, item_groups)
     rows = np.broadcast_to(np.arange(len(lists))[:, None], lists.shape)
     flat = np.bincount(rows[keep] * n_groups + groups[keep], weights=weights[keep],
                        minlength=len(lists) * n_groups)
@@ -116,12 +123,7 @@ def total_group_exposure(topk: np.ndarray, item_groups: np.ndarray,
                          n_groups: int) -> np.ndarray:
     """(n_groups,) position-discounted exposure summed over all lists (`group_exposure`
     summed over users, without the per-user matrix)."""
-    lists = np.asarray(topk)
-    codes = np.asarray(item_groups, dtype=np.int64)
-    valid = valid_mask(lists)
-    groups = np.where(valid, codes[np.where(valid, lists, 0)], -1)
-    weights = np.broadcast_to(position_weights(lists.shape[1]), lists.shape)
-    keep = groups >= 0
+    groups, weights, keep = _slot_groups(np.asarray(topk), item_groups)
     return np.bincount(groups[keep], weights=weights[keep], minlength=n_groups)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from engine.errors import RequestError
 from engine.evaluate import blend_target
 from engine.policy.apply import PolicyLists, ShopperBatch, apply_policy
 from engine.policy.attribution import list_attribution, notices, removal_counts
@@ -157,15 +156,9 @@ class PolicyServer:
         k = rq.check_k(k, catalogue.n_items)
         compiled = self.compiled(policy)
         extra, notice = None, None
-        if isinstance(history, str | bytes):
-            raise RequestError("history must be a list of item ids, not one string")
-        if history:
-            past = service._item_positions(catalogue, history)
-            scores = service._scores(catalogue, history=past)
-        elif user_id is not None and service._user_position(catalogue, user_id) >= 0:
-            user = service._user_position(catalogue, user_id)
-            past = catalogue.user_items[user]
-            scores = service._scores(catalogue, user=user)
+        shopper = service._shopper_scores(catalogue, user_id, history)
+        if shopper is not None:
+            past, scores = shopper
         else:
             from engine.serving.recommender import _fallback_notice
 

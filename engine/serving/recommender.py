@@ -156,19 +156,26 @@ class Recommender:
             catalogue, k=k, method=method, diversity_weight=diversity_weight,
             n_candidates=n_candidates, categories=categories, category_boosts=category_boosts,
             promo_boost=promo_boost, target=target, quotas=quotas, target_mix=target_mix)
+        shopper = self._shopper_scores(catalogue, user_id, history)
+        if shopper is None:
+            return self._hot(catalogue, request, notice=_fallback_notice(user_id, history))
+        past, scores = shopper
+        return self._finish(catalogue, scores, request, history=past,
+                            exclude=past if exclude_seen else np.empty(0, dtype=np.int64))
+
+    def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
+                        history: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(past item positions, scores) from a what-if history, else from a known shopper;
+        None when there is neither (the caller falls back to trending items)."""
         if isinstance(history, str | bytes):
             raise RequestError("history must be a list of item ids, not one string")
         if history is not None and len(history):
             past = self._item_positions(catalogue, history)
-            scores = self._scores(catalogue, history=past)
-        elif user_id is not None and self._user_position(catalogue, user_id) >= 0:
-            user = self._user_position(catalogue, user_id)
-            past = catalogue.user_items[user]
-            scores = self._scores(catalogue, user=user)
-        else:
-            return self._hot(catalogue, request, notice=_fallback_notice(user_id, history))
-        return self._finish(catalogue, scores, request, history=past,
-                            exclude=past if exclude_seen else np.empty(0, dtype=np.int64))
+            return past, self._scores(catalogue, history=past)
+        user = -1 if user_id is None else self._user_position(catalogue, user_id)
+        if user >= 0:
+            return catalogue.user_items[user], self._scores(catalogue, user=user)
+        return None
 
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
