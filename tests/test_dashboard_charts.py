@@ -17,7 +17,7 @@ from dashboard.state import parse_view_params, quotas_from_targets, shares_from_
 def test_rank_changes_hand_checked() -> None:
     before = ["a", "b", "c", "d"]
     after = ["c", "a", "x", "d"]
-    assert rank_changes(before, after) == ["↑2", "↓1", "new", "="]
+    assert rank_changes(before, after) == ["↑2", "↓1", "added", "="]
 
 
 @given(st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8))
@@ -57,7 +57,7 @@ def test_ranked_list_html_escapes_and_shows_moves() -> None:
     table = pd.DataFrame({"rank": [1, 2], "item_id": ["i1", "i2"],
                           "title": ["<b>Lamp</b>", "Desk"], "category": ["Home", "Office"],
                           "price": [9.5, np.nan], "explanation": ["because", "new category"]})
-    html = ranked_list_html(table, "Diversified", moves=["↑1", "new"], explain=True,
+    html = ranked_list_html(table, "Diversified", moves=["↑1", "added"], explain=True,
                             list_id="x")
     assert "&lt;b&gt;Lamp&lt;/b&gt;" in html and "<b>Lamp" not in html
     assert "prism-up" in html and "prism-new" in html and "$9.50" in html

@@ -14,20 +14,19 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.components import rank_changes, ranked_list_html
-from dashboard.measures import DEFINITIONS, list_metrics
+from dashboard.measures import DEFINITIONS, EXPLAINED, list_metrics
 from engine.errors import PrismError
 
 ALL_SHOPPERS = "All shoppers"
 
 
-def controls(recommender, run: state.RunEntry) -> None:
-    """Shopper picker (with a segment filter), method, k and the α slider."""
+def shopper_controls(recommender, run: state.RunEntry) -> None:
+    """Segment filter, shopper picker, method and k (a change reruns the whole page)."""
     users = recommender.user_ids
-    state.ensure_view_defaults(users)
     segments = state.segments(run)
     with st.container(border=True):
         seg_col, user_col, method_col, k_col = st.columns([1.2, 1.2, 2.7, 0.6])
-        segment_names = [ALL_SHOPPERS] + sorted(s for s in segments.unique() if s)
+        segment_names = [ALL_SHOPPERS] + state.segment_names(run)
         if st.session_state.get(state.SEGMENT) not in segment_names:  # another run's segment
             st.session_state[state.SEGMENT] = ALL_SHOPPERS
         seg_col.selectbox("Segment (top category)", segment_names, key=state.SEGMENT)
@@ -39,26 +38,28 @@ def controls(recommender, run: state.RunEntry) -> None:
         user_col.selectbox("Shopper", options, key=state.USER, accept_new_options=True,
                            help="Type to search by id; any id can be typed.")
         method_col.radio("Re-ranking method", list(state.METHOD_LABELS), key=state.METHOD,
-                         format_func=state.METHOD_LABELS.get, horizontal=True)
-        k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1,
-                           key=state.K)
-        slider_col, beta_col = st.columns([5, 1])
-        slider_col.slider("Diversity α", 0.0, 1.0, step=0.05, key=state.ALPHA,
-                          help="0 = pure relevance order; 1 = as diverse as the method allows.")
-        alpha = float(st.session_state[state.ALPHA])
-        beta_col.metric("β = 1 − α", f"{1 - alpha:.2f}",
-                        help="Weight left for relevance.")
+                         format_func=state.METHOD_LABELS.get, horizontal=True,
+                         help=METHOD_HELP)
 
 
-def _quota_extras(k: int, category_names: list[str]) -> dict:
-    """Quotas from the side panel, or a per-category cap when none are set."""
-    extras = state.rerank_extras("quota")
+METHOD_HELP = ("MMR: each pick trades relevance against resemblance to the picks above it. "
+               "DPP: picks a set that is relevant and spread out, as a whole. Calibrated: "
+               "matches the category mix of the shopper's history (or your target shares). "
+               "Quotas: MMR within your floors and caps per category; with none set, it caps "
+               "every category at a quarter of the list.")
+
+
+def default_cap(k: int) -> int:
+    """The per-category cap Quotas uses when no floors/caps are set: a quarter of the list."""
+    return max(1, math.ceil(k / 4))
+
+
+def _quota_extras(k: int, category_names: list[str], segment: str | None) -> dict:
+    """Quotas from the targets, or a per-category cap when none are set."""
+    extras = state.rerank_extras("quota", segment)
     if extras:
         return extras
-    cap = max(1, math.ceil(k / 4))
-    st.caption(f"No floors/caps set in **Category targets**: using a cap of {cap} slots per "
-               "category.")
-    return {"quotas": {name: [None, cap] for name in category_names}}
+    return {"quotas": {name: [None, default_cap(k)] for name in category_names}}
 
 
 def whatif_history(recommender, user: str) -> list[str] | None:
@@ -77,15 +78,27 @@ def whatif_history(recommender, user: str) -> list[str] | None:
     return [item for item in base if item not in removed] + list(added)
 
 
-def get_recommendations(recommender, user: str, history: list[str] | None):
+RESULTS = "_explorer_results"  # small per-session memo of recent lists
+RESULTS_KEPT = 64
+
+
+def get_recommendations(recommender, run: state.RunEntry, user: str,
+                        history: list[str] | None, segment: str | None):
+    """The shopper's lists for the current settings, memoised per session (slider revisits)."""
     method, k = st.session_state[state.METHOD], int(st.session_state[state.K])
-    extras = (_quota_extras(k, recommender.category_names) if method == "quota"
-              else state.rerank_extras(method))
-    common = dict(k=k, method=method, diversity_weight=float(st.session_state[state.ALPHA]),
-                  **extras)
-    if history is not None:
-        return recommender.recommend(history=history, **common)
-    return recommender.recommend(user_id=user, **common)
+    extras = (_quota_extras(k, recommender.category_names, segment) if method == "quota"
+              else state.rerank_extras(method, segment))
+    alpha = round(float(st.session_state[state.ALPHA]), 2)
+    key = (str(run.path), run.stamp, recommender.catalogue.n_items, user, method, k, alpha,
+           repr(sorted(extras.items())), None if history is None else tuple(history))
+    memo = st.session_state.setdefault(RESULTS, {})
+    if key not in memo:
+        common = dict(k=k, method=method, diversity_weight=alpha, **extras)
+        memo[key] = (recommender.recommend(history=history, **common) if history is not None
+                     else recommender.recommend(user_id=user, **common))
+        if len(memo) > RESULTS_KEPT:
+            memo.pop(next(iter(memo)))
+    return memo[key]
 
 
 def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
@@ -95,7 +108,7 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
     specs = [("Category entropy", "entropy", "{:.3f}"), ("Category coverage", "coverage", "{:.0f}"),
              (f"Precision@{k}", "precision", "{:.2f}"), ("Dissimilarity (ILD)", "ild", "{:.3f}")]
     for col, (label, key, fmt) in zip(cols, specs, strict=True):
-        value, before = diversified[key], baseline[key]
+        value, before = _tidy(diversified[key]), _tidy(baseline[key])
         if value is None:
             why = ("no held-out items for this shopper" if key == "precision"
                    else "this run has no item vectors")
@@ -105,6 +118,18 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
                  else fmt.format(value - before))
         col.metric(label, fmt.format(value), delta=delta, help=DEFINITIONS[key]
                    + " Delta: against the relevance-only list.")
+
+
+def _tidy(value: float | None) -> float | None:
+    """Round away floating dust so an empty-mix entropy reads 0.000, never -0.000."""
+    return None if value is None else (0.0 if abs(value) < 5e-7 else float(value))
+
+
+def metrics_explained() -> None:
+    """The "What do these numbers mean?" panel: a definition and a worked example each."""
+    with st.expander("What do these numbers mean?", icon=":material/help:"):
+        for name, (definition, example) in EXPLAINED.items():
+            st.markdown(f"**{name}** — {definition}  \n*Example:* {example}")
 
 
 def lists_side_by_side(result, alpha: float, method: str) -> None:
@@ -136,20 +161,75 @@ def history_panel(recommender, user: str) -> None:
                        width="stretch", key="history_chart")
 
 
+WHATIF_PICK = "whatif_pick"
+
+
+def _add_picked() -> None:
+    """Callback: add the one item picked in the finder to the session (never all matches)."""
+    picked = st.session_state.get(WHATIF_PICK)
+    added = list(st.session_state.get(state.WHATIF_ADD) or [])
+    if picked and picked not in added:
+        st.session_state[state.WHATIF_ADD] = [*added, picked]
+    st.session_state[WHATIF_PICK] = None
+
+
 def whatif_panel(recommender, user: str) -> None:
     titles = recommender.catalogue.items.set_index("item_id")["title"].astype(str)
     labels = titles.to_dict()
     st.caption("Add items to this shopper's session or drop items from the history: the "
                "ranking above adapts at once, without retraining.")
     add_col, remove_col = st.columns(2)
-    add_col.multiselect("Add to the session", titles.index.tolist(), key=state.WHATIF_ADD,
+    pick_col, button_col = add_col.columns([4, 1], vertical_alignment="bottom")
+    pick_col.selectbox("Find an item", titles.index.tolist(), index=None, key=WHATIF_PICK,
+                       format_func=lambda item: labels.get(item, item),
+                       placeholder="Search catalogue titles…")
+    button_col.button("Add", key="whatif_add_button", on_click=_add_picked,
+                      icon=":material/add:", width="stretch")
+    added = list(st.session_state.get(state.WHATIF_ADD) or [])
+    add_col.multiselect("Added to the session", added, key=state.WHATIF_ADD,
                         format_func=lambda item: labels.get(item, item),
-                        placeholder="Search catalogue titles…")
+                        placeholder="Nothing added yet")
     history_ids = (recommender.history(user)["item_id"].tolist()
                    if user in recommender.catalogue.user_index else [])
     remove_col.multiselect("Remove from the history", history_ids, key=state.WHATIF_REMOVE,
                            format_func=lambda item: labels.get(item, item),
                            placeholder="Pick history items…")
+
+
+def shopper_segment(run: state.RunEntry, user: str) -> str | None:
+    segments = state.segments(run)
+    return str(segments.get(user)) if user in segments.index else None
+
+
+@st.fragment
+def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
+    """The α slider and everything it changes: reruns alone when the slider moves."""
+    slider_col, beta_col, k_col = st.columns([5, 1, 0.7])
+    slider_col.slider("Diversity α", 0.0, 1.0, step=0.05, key=state.ALPHA,
+                      help="0 = pure relevance order; 1 = as diverse as the method allows.")
+    k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1, key=state.K)
+    alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
+    k = int(st.session_state[state.K])
+    beta_col.metric("β = 1 − α", f"{1 - alpha:.2f}", help="Weight left for relevance.")
+    state.write_url()
+    segment = shopper_segment(run, user)
+    if method == "quota" and not state.rerank_extras("quota", segment):
+        st.caption(f"No floors/caps set in **Category targets**: Quotas runs MMR with a cap of "
+                   f"{default_cap(k)} slots per category (a quarter of the list).")
+    try:
+        result = get_recommendations(recommender, run, user, whatif_history(recommender, user),
+                                     segment)
+    except PrismError as exc:
+        st.error(f"{exc}. Adjust the settings (or the category targets in the sidebar).")
+        return
+    if result.notice and known:
+        st.info(result.notice)
+    heldout = state.heldout(run)
+    truth = None if heldout is None else heldout.get(user)
+    metric_row(recommender, result, truth, k)
+    lists_side_by_side(result, alpha, method)
+    with st.expander("Slot details"):
+        st.dataframe(pd.DataFrame(result.table), hide_index=True, width="stretch")
 
 
 def main() -> None:
@@ -158,34 +238,25 @@ def main() -> None:
     for message in state.seed_from_url():
         st.warning(message, icon=":material/link:")
     run, recommender = state.active_recommender()
-    controls(recommender, run)
-    state.write_url()
+    if notice := state.ensure_view_defaults(recommender.user_ids, run.name):
+        st.info(notice, icon=":material/swap_horiz:")
+    shopper_controls(recommender, run)
     user = str(st.session_state[state.USER]).strip()
-    alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
-    k = int(st.session_state[state.K])
     known = user in recommender.catalogue.user_index
     if not known:
         st.warning(f"Shopper {user!r} is not in this run's training data: showing trending "
                    "items instead. Pick a shopper from the list or check the id.",
                    icon=":material/person_off:")
-    try:
-        result = get_recommendations(recommender, user, whatif_history(recommender, user))
-    except PrismError as exc:
-        st.error(f"{exc}. Adjust the settings (or the category targets in the sidebar).")
-        st.stop()
-    if result.notice and known:
-        st.info(result.notice)
-    heldout = state.heldout(run)
-    truth = None if heldout is None else heldout.get(user)
-    metric_row(recommender, result, truth, k)
-    lists_side_by_side(result, alpha, method)
-    history_tab, whatif_tab, detail_tab = st.tabs(["History", "What-if session", "Slot details"])
+    if whatif_history(recommender, user) is not None:
+        st.info("The lists use an **edited session** (what-if items added or removed below), "
+                "not the shopper's recorded history.", icon=":material/edit_note:")
+    live_view(recommender, run, user, known)
+    metrics_explained()
+    history_tab, whatif_tab = st.tabs(["History", "What-if session"])
     with history_tab:
         history_panel(recommender, user)
     with whatif_tab:
         whatif_panel(recommender, user)
-    with detail_tab:
-        st.dataframe(pd.DataFrame(result.table), hide_index=True, width="stretch")
 
 
 main()

@@ -44,6 +44,23 @@ def search_controls(recommender) -> tuple[str, str, float, str, int]:
     return query, user, float(alpha), method, int(k)
 
 
+def prepare_index(run: state.RunEntry, recommender) -> None:
+    """Encode the catalogue once, visibly, for a run saved without search vectors."""
+    if recommender.search_ready():
+        return
+    n_items = recommender.catalogue.n_items
+    with st.status(f"Encoding {n_items:,} product texts for search (once per run)…",
+                   expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"{done:,} / {total:,} items")
+
+        with state.search_lock(str(run.path)):
+            recommender.prepare_search(progress=progress)
+        status.update(label="Search is ready", state="complete", expanded=False)
+
+
 def main() -> None:
     st.title("Search")
     st.caption("Type what a shopper would type. With a shopper picked, results lean toward "
@@ -54,16 +71,20 @@ def main() -> None:
         st.info("Type a query to search the catalogue.")
         return
     try:
+        prepare_index(run, recommender)
         with state.search_lock(str(run.path)), st.spinner("Searching…"):
             result = recommender.search(query, user_id=None if user == ANYONE else user,
                                         k=k, diversity_weight=alpha, method=method)
-    except PrismError as exc:
-        st.error(str(exc))
+    except (PrismError, OSError) as exc:
+        st.error(f"Search failed: {exc}")
         return
-    if result.notice:
+    if not result.good_match:
+        st.warning(f"No good match: {result.notice}.", icon=":material/search_off:")
+    elif result.notice:
         st.info(result.notice)
     left, right = st.columns(2)
-    left.markdown(ranked_list_html(result.relevance_only, "Best text matches", "α = 0",
+    heading = "Best text matches" if result.good_match else "Closest items (no good match)"
+    left.markdown(ranked_list_html(result.relevance_only, heading, "α = 0",
                                    list_id="search-relevance"), unsafe_allow_html=True)
     right.markdown(ranked_list_html(result.table, "Diversified results",
                                     f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",
