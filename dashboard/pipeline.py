@@ -71,17 +71,11 @@ def train_run(spec: TrainSpec, callbacks: Sequence[Any] = ()) -> Path:
         encoder_config=EncoderConfig() if spec.use_text and twotower else None,
         protocol=SPLIT_PROTOCOL, seed=spec.seed, k=10, callbacks=callbacks, progress=False,
     ).path
-    if spec.search_vectors:
+    if spec.search_vectors:  # stage messages only: a stop request after the fit is moot
         notify_stage(callbacks, "Encoding item text for search")
-        ensure_search_vectors(path, progress=lambda done, total: _batch(callbacks, done, total))
+        ensure_search_vectors(path, progress=lambda done, total: notify_stage(
+            callbacks, f"Encoding item text for search ({done:,}/{total:,})"))
     return path
-
-
-def _batch(callbacks: Sequence[Any], done: int, total: int) -> None:
-    """Report encoding progress through the callbacks' `on_batch_end`, like a training batch."""
-    for callback in callbacks:
-        if hasattr(callback, "on_batch_end"):
-            callback.on_batch_end(done, total)
 
 
 def ensure_synthetic_shop(n_items: int = TINY_SHOP["n_items"],

@@ -14,19 +14,24 @@ from dashboard import state
 from dashboard import targets as tg
 
 SCOPE = "targets_scope"
+CATEGORY_WIDTH, NUMBER_WIDTH = 420, 140  # px: long category paths stay readable
+IMPORTED = "_targets_imported"
 SOURCES = "_targets_sources"  # {(scope, version): the editor's input frame}
 
 
 def _column_config(category_names: list[str]) -> dict:
     return {
         "category": st.column_config.SelectboxColumn(
-            "Category", options=category_names, required=True, width="large"),
+            "Category", options=category_names, required=True, width=CATEGORY_WIDTH),
         "floor": st.column_config.NumberColumn("Floor", min_value=0, max_value=50, step=1,
-                                               help="at least this many slots (Quotas)"),
+                                               help="at least this many slots (Quotas)",
+                                               width=NUMBER_WIDTH),
         "cap": st.column_config.NumberColumn("Cap", min_value=0, max_value=50, step=1,
-                                             help="at most this many slots (Quotas)"),
+                                             help="at most this many slots (Quotas)",
+                                             width=NUMBER_WIDTH),
         "share": st.column_config.NumberColumn("Share", min_value=0.0, max_value=1.0, step=0.05,
-                                               help="target share of slots (Calibrated)"),
+                                               help="target share of slots (Calibrated)",
+                                               width=NUMBER_WIDTH),
     }
 
 
@@ -68,8 +73,9 @@ def _import_csv(data: bytes, category_names: list[str], segment_names: list[str]
     st.session_state[state.TARGETS] = everyone
     st.session_state[state.SEGMENT_TARGETS] = per_segment
     _bump_version()
-    st.success(f"Imported {len(everyone)} targets for everyone and {len(per_segment)} "
-               "segment(s).")
+    st.session_state[IMPORTED] = (f"Imported {len(everyone)} targets for everyone and "
+                                  f"{len(per_segment)} segment(s).")
+    st.rerun(scope="fragment")  # redraw the editor from the imported rows at once
 
 
 @st.dialog("Category targets", width="large", on_dismiss="rerun")
@@ -79,12 +85,16 @@ def targets_dialog(category_names: list[str], segment_names: list[str]) -> None:
                "mix). A segment's own targets replace everyone's for its shoppers.")
     scope = st.selectbox("Targets for", [tg.EVERYONE, *segment_names], key=SCOPE,
                          help="Segments group shoppers by their top category.")
+    if message := st.session_state.pop(IMPORTED, None):
+        st.success(message)
     version = st.session_state.get(state.TARGETS_VERSION, 0)
     edited = st.data_editor(_source(scope, version, category_names),
                             key=f"targets_editor_{scope}_{version}", num_rows="dynamic",
-                            hide_index=True, width="stretch",
+                            hide_index=True, width="content",
                             column_config=_column_config(category_names))
-    _store_rows(scope, tg.frame_to_rows(edited))
+    rows = tg.frame_to_rows(edited)
+    _store_rows(scope, rows)
+    st.caption(f"In use for {scope}: {tg.describe(rows)}")
     export_col, apply_col = st.columns([1, 1])
     export_col.download_button(
         "Export targets (CSV)", tg.to_csv(state.targets(), state.segment_targets()),

@@ -92,3 +92,13 @@ def _check_names(frame: pd.DataFrame, column: str, known: set[str]) -> None:
         raise ValueError(f"the targets file names {len(unknown)} {column}(s) this run does not "
                          f"have: {', '.join(map(repr, unknown[:5]))}; use names from the "
                          "editor's list")
+
+
+def describe(rows: Mapping[str, Mapping[str, Any]]) -> str:
+    """One readable line per category: 'Lamps: floor 1 · cap 3 · share 0.20'."""
+    lines = []
+    for name, row in rows.items():
+        parts = [f"{key} {row[key]:.2f}" if key == "share" else f"{key} {row[key]}"
+                 for key in ("floor", "cap", "share") if row.get(key) is not None]
+        lines.append(f"{name}: {' · '.join(parts)}")
+    return "; ".join(lines) or "no targets set"

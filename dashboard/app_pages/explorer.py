@@ -179,12 +179,11 @@ def whatif_panel(recommender, user: str) -> None:
     st.caption("Add items to this shopper's session or drop items from the history: the "
                "ranking above adapts at once, without retraining.")
     add_col, remove_col = st.columns(2)
-    pick_col, button_col = add_col.columns([4, 1], vertical_alignment="bottom")
-    pick_col.selectbox("Find an item", titles.index.tolist(), index=None, key=WHATIF_PICK,
-                       format_func=lambda item: labels.get(item, item),
-                       placeholder="Search catalogue titles…")
-    button_col.button("Add", key="whatif_add_button", on_click=_add_picked,
-                      icon=":material/add:", width="stretch")
+    add_col.selectbox("Add to the session", titles.index.tolist(), index=None, key=WHATIF_PICK,
+                      format_func=lambda item: labels.get(item, item), on_change=_add_picked,
+                      placeholder="Search catalogue titles…",
+                      help="Type to filter; the item you pick (Enter picks the highlighted "
+                           "one) joins the session.")
     added = list(st.session_state.get(state.WHATIF_ADD) or [])
     add_col.multiselect("Added to the session", added, key=state.WHATIF_ADD,
                         format_func=lambda item: labels.get(item, item),
@@ -238,18 +237,20 @@ def main() -> None:
     for message in state.seed_from_url():
         st.warning(message, icon=":material/link:")
     run, recommender = state.active_recommender()
+    notices = st.container()  # always drawn: a notice appearing must not move the tabs below
     if notice := state.ensure_view_defaults(recommender.user_ids, run.name):
-        st.info(notice, icon=":material/swap_horiz:")
+        notices.info(notice, icon=":material/swap_horiz:")
     shopper_controls(recommender, run)
     user = str(st.session_state[state.USER]).strip()
     known = user in recommender.catalogue.user_index
+    status = st.container()
     if not known:
-        st.warning(f"Shopper {user!r} is not in this run's training data: showing trending "
-                   "items instead. Pick a shopper from the list or check the id.",
-                   icon=":material/person_off:")
+        status.warning(f"Shopper {user!r} is not in this run's training data: showing trending "
+                       "items instead. Pick a shopper from the list or check the id.",
+                       icon=":material/person_off:")
     if whatif_history(recommender, user) is not None:
-        st.info("The lists use an **edited session** (what-if items added or removed below), "
-                "not the shopper's recorded history.", icon=":material/edit_note:")
+        status.info("The lists use an **edited session** (what-if items added or removed "
+                    "below), not the shopper's recorded history.", icon=":material/edit_note:")
     live_view(recommender, run, user, known)
     metrics_explained()
     history_tab, whatif_tab = st.tabs(["History", "What-if session"])
