@@ -58,6 +58,11 @@ EXPLAINED = {
 }
 
 
+def tidy(value: float | None) -> float | None:
+    """Round away floating dust so a one-category entropy reads 0.000, never -0.000."""
+    return None if value is None else (0.0 if abs(value) < 5e-7 else float(value))
+
+
 def positions(catalogue: Any, item_ids: Sequence[str]) -> np.ndarray:
     """Catalogue positions of item ids (-1 for ids the catalogue does not hold)."""
     return catalogue.item_index.get_indexer([str(i) for i in item_ids]).astype(np.int64)

@@ -85,8 +85,6 @@ def targets_dialog(category_names: list[str], segment_names: list[str]) -> None:
                "mix). A segment's own targets replace everyone's for its shoppers.")
     scope = st.selectbox("Targets for", [tg.EVERYONE, *segment_names], key=SCOPE,
                          help="Segments group shoppers by their top category.")
-    if message := st.session_state.pop(IMPORTED, None):
-        st.success(message)
     version = st.session_state.get(state.TARGETS_VERSION, 0)
     edited = st.data_editor(_source(scope, version, category_names),
                             key=f"targets_editor_{scope}_{version}", num_rows="dynamic",
@@ -102,6 +100,8 @@ def targets_dialog(category_names: list[str], segment_names: list[str]) -> None:
     if apply_col.button("Apply and close", type="primary", key="targets_apply",
                         icon=":material/check:", width="stretch"):
         st.rerun()
+    if message := st.session_state.pop(IMPORTED, None):  # below the grid: it never moves
+        st.success(message)
     upload = st.file_uploader("Import targets (CSV with segment, category, floor, cap, share)",
                               type=["csv"], key="targets_upload")
     if upload is not None and st.button("Import", key="targets_import",

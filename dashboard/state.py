@@ -193,6 +193,16 @@ def default_run(runs: list[RunEntry]) -> str | None:
     return (finished or names or [None])[0]
 
 
+def run_stamp(folder: Path) -> float:
+    """A run's version for cache keys: run.json or the item table, whichever changed last
+    (a cold-start add rewrites the items but copies run.json with its old time)."""
+    stamp = (folder / "run.json").stat().st_mtime
+    try:
+        return max(stamp, (folder / "items.parquet").stat().st_mtime)
+    except OSError:
+        return stamp
+
+
 def list_runs() -> list[RunEntry]:
     """Complete run folders under the runs directory, newest first."""
     import json
@@ -204,7 +214,7 @@ def list_runs() -> list[RunEntry]:
             continue
         try:
             meta = json.loads(run_json.read_text())
-            stamp = run_json.stat().st_mtime
+            stamp = run_stamp(folder)
         except (OSError, ValueError):
             continue
         entries.append(RunEntry(folder.name, folder, stamp, meta if isinstance(meta, dict) else {}))
@@ -216,7 +226,7 @@ def active_run() -> RunEntry:
     name = st.session_state.get(RUN)
     folder = paths.runs_dir() / str(name)
     try:
-        stamp = (folder / "run.json").stat().st_mtime
+        stamp = run_stamp(folder)
     except OSError as exc:
         raise RunError(f"run {name!r} is gone from {paths.runs_dir()} (deleted or renamed "
                        "while the studio was open); pick another run in the sidebar or train "

@@ -26,7 +26,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 RUNNING = ('[data-testid="stStatusWidgetRunningIcon"], '
            '[data-testid="stStatusWidgetRunningManIcon"]')
-LONG = 180_000  # ms: the upper bound of any wait (a busy 2-core machine)
+LONG = int(__import__("os").environ.get("PRISM_BROWSER_WAIT_MS", 180_000))  # ms: the upper bound of any wait (a busy 2-core machine)
 
 
 def free_port() -> int:

@@ -193,11 +193,17 @@ def test_targets_editor_keeps_every_edit_and_round_trips_csv(base: str, home: Pa
     idle(page)
     dialog.get_by_role("button", name="Import", exact=True).click()
     wait_text(page, "Imported 1 targets")
+    wait_text(page, f"In use for Everyone: {category}: share 0.20")  # editor redrawn
+    idle(page)
     for column, name, value in ((1, "floor", "3"), (2, "cap", "4")):  # the second must stick
         _cell(page, 0, column)
         page.keyboard.type(value)
         page.keyboard.press("Enter")
-        wait_text(page, f"{name} {value}")  # the editor's summary line shows the edit
+        try:
+            wait_text(page, f"{name} {value}")  # the editor's summary line shows the edit
+        except Exception:
+            page.screenshot(path="/tmp/targets-fail.png")
+            raise
     wait_text(page, f"{category}: floor 3 · cap 4 · share 0.20")
     with page.expect_download() as download:
         dialog.get_by_role("button", name="Export targets (CSV)").click()
@@ -213,11 +219,12 @@ def test_cold_start_upload_then_tradeoff_and_scenarios_still_work(base: str, hom
                                                                   browser) -> None:  # noqa: ANN001
     from engine.serve import Recommender
 
-    before = Recommender.load(home / "runs" / "shop").catalogue.n_items
+    service = Recommender.load(home / "runs" / "shop")
+    before, names = service.catalogue.n_items, service.category_names
     upload = home / "new-items.csv"
     upload.write_text("item_id,title,category\n"
-                      "NEW1,Walnut desk lamp,Home & Living > Lighting\n"
-                      "NEW2,Oak side table,Home & Living > Furniture\n"
+                      f"NEW1,Walnut desk lamp,{names[0]}\n"
+                      f"NEW2,Oak side table,{names[1]}\n"
                       "NEW3,Moon rock,Space > Rocks\n")
     page = open_page(browser, f"{base}/?run=shop&user=C01")
     go_to(page, "Catalogue")
@@ -230,15 +237,15 @@ def test_cold_start_upload_then_tradeoff_and_scenarios_still_work(base: str, hom
     wait_text(page, "cached per run")
     assert "is not the run's" not in body_text(page)
     go_to(page, "Scenarios")
-    page.get_by_label("Name").fill("Spring mix")
-    page.get_by_label("Note").fill("first try")
+    page.get_by_role("textbox", name="Name").fill("Spring mix")
+    page.get_by_role("textbox", name="Note").fill("first try")
     page.get_by_role("button", name="Save scenario").click()
     wait_text(page, "Saved scenario “Spring mix”")
-    page.get_by_label("Name").fill("spring mix")
-    page.get_by_label("Note").fill("kept note")
+    page.get_by_role("textbox", name="Name").fill("spring mix")
+    page.get_by_role("textbox", name="Note").fill("kept note")
     page.get_by_role("button", name="Save scenario").click()
     wait_text(page, "exists already")  # duplicate names refused, typed text kept
-    assert page.get_by_label("Note").input_value() == "kept note"
+    assert page.get_by_role("textbox", name="Note").input_value() == "kept note"
     page.context.close()
 
 
@@ -247,13 +254,13 @@ def test_training_form_survives_a_page_switch_during_a_job(base: str,
                                                           browser) -> None:  # noqa: ANN001
     page = open_page(browser, f"{base}/?run=small")
     go_to(page, "Training")
-    page.get_by_label("Run name").fill("my run!")
-    epochs = page.get_by_label("Epochs (at most; stops early)")
+    page.get_by_role("textbox", name="Run name").fill("my run!")
+    epochs = page.locator('input[aria-label="Epochs (at most; stops early)"]')
     epochs.fill("2")
     page.get_by_role("button", name="Start training").click()
     wait_text(page, "is saved as 'my-run-'")
     go_to(page, "Explorer")
     go_to(page, "Training")
-    assert page.get_by_label("Epochs (at most; stops early)").input_value() == "2"
+    assert page.locator('input[aria-label="Epochs (at most; stops early)"]').input_value() == "2"
     wait_text(page, "Training finished")
     page.context.close()

@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.components import rank_changes, ranked_list_html
-from dashboard.measures import DEFINITIONS, EXPLAINED, list_metrics
+from dashboard.measures import DEFINITIONS, EXPLAINED, list_metrics, tidy
 from engine.errors import PrismError
 
 ALL_SHOPPERS = "All shoppers"
@@ -108,7 +108,7 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
     specs = [("Category entropy", "entropy", "{:.3f}"), ("Category coverage", "coverage", "{:.0f}"),
              (f"Precision@{k}", "precision", "{:.2f}"), ("Dissimilarity (ILD)", "ild", "{:.3f}")]
     for col, (label, key, fmt) in zip(cols, specs, strict=True):
-        value, before = _tidy(diversified[key]), _tidy(baseline[key])
+        value, before = tidy(diversified[key]), tidy(baseline[key])
         if value is None:
             why = ("no held-out items for this shopper" if key == "precision"
                    else "this run has no item vectors")
@@ -118,11 +118,6 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
                  else fmt.format(value - before))
         col.metric(label, fmt.format(value), delta=delta, help=DEFINITIONS[key]
                    + " Delta: against the relevance-only list.")
-
-
-def _tidy(value: float | None) -> float | None:
-    """Round away floating dust so an empty-mix entropy reads 0.000, never -0.000."""
-    return None if value is None else (0.0 if abs(value) < 5e-7 else float(value))
 
 
 def metrics_explained() -> None:
