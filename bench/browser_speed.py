@@ -2,7 +2,7 @@
 
 For each run folder given, starts `streamlit run dashboard/app.py` on a private PRISM_HOME
 holding only that run and measures, in the page's own clock (performance.now):
-- slider: mouse-up on the α slider → the diversified list shows the new α (median, max);
+- slider: key release on the α slider (one step) → the diversified list shows the new α;
 - page switch (warm): click in the sidebar → the target page's content is drawn;
 - first search: Enter in the query box → the result lists are drawn (first query of the
   session on a freshly started server).
@@ -32,7 +32,7 @@ TARGETS = {"slider_median_ms": 200, "page_switch_ms": 1000, "first_search_ms": 2
 
 ARM = """want => {
   window.__t0 = null; window.__t1 = null;
-  window.addEventListener('mouseup', () => { window.__t0 = performance.now(); },
+  window.addEventListener('keyup', () => { window.__t0 = performance.now(); },
                           {capture: true, once: true});
   const check = () => {
     const sub = document.querySelector('#diversified-list .prism-sub');
@@ -51,25 +51,21 @@ def _summary(ms: list[float]) -> dict[str, float]:
             "max_ms": round(ms[-1], 1), "min_ms": round(ms[0], 1)}
 
 
-def measure_slider(page, drags: int) -> dict[str, float]:  # noqa: ANN001 - playwright Page
-    """Drag the α thumb to alternating spots; time mouse-up → list drawn for the new α."""
+def measure_slider(page, moves: int) -> dict[str, float]:  # noqa: ANN001 - playwright Page
+    """Move α one step with the arrow keys; time key release → list drawn for the new α."""
     from browser_support import idle
 
     times = []
-    track = page.locator('[data-testid="stSlider"]').first.locator(
-        '[data-baseweb="slider"]').first.bounding_box()
-    spots = [0.15, 0.85, 0.35, 0.65, 0.25, 0.75, 0.45, 0.95, 0.05, 0.55]
-    for step in range(drags):
+    slider = page.get_by_role("slider").first
+    for step in range(moves):
         idle(page)
-        thumb = page.get_by_role("slider").first
-        box = thumb.bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(track["x"] + track["width"] * spots[step % len(spots)],
-                        box["y"] + box["height"] / 2, steps=4)
-        value = float(thumb.get_attribute("aria-valuenow"))
-        page.evaluate(ARM, f"α = {value:.2f}")
-        page.mouse.up()
+        current = float(slider.evaluate("e => e.value ?? e.getAttribute('aria-valuenow')"))
+        key = "ArrowRight" if (step // 5) % 2 == 0 and current < 0.95 else "ArrowLeft"
+        target = round(current + (0.05 if key == "ArrowRight" else -0.05), 2)
+        page.evaluate(ARM, f"α = {target:.2f}")
+        slider.focus()
+        page.keyboard.down(key)
+        page.keyboard.up(key)
         page.wait_for_function("() => window.__t1 !== null", timeout=60_000)
         times.append(page.evaluate("() => window.__t1 - window.__t0"))
     return _summary(times)
@@ -145,8 +141,8 @@ def write_report(result: dict) -> None:
              f"{result['machine']}; command: `{result['command']}`.",
              f"Load average before/after: {result['load_average_before']} / "
              f"{result['load_average_after']} (the cores were shared with other work).",
-             "Times in the page's clock: slider = mouse-up → the diversified list shows the "
-             "new α; page switch = sidebar click → the page's content drawn (warm); first "
+             "Times in the page's clock: slider = key release (one arrow step) → the "
+             "diversified list shows the new α; page switch = sidebar click → the page's content drawn (warm); first "
              "search = Enter → results drawn.", "",
              "| run | items | slider median | slider max | page switch median / max | "
              "first search |", "|---|---|---|---|---|---|"]
