@@ -142,7 +142,8 @@ def write_report(result: dict) -> None:
              f"Load average before/after: {result['load_average_before']} / "
              f"{result['load_average_after']} (the cores were shared with other work).",
              "Times in the page's clock: slider = key release (one arrow step) → the "
-             "diversified list shows the new α; page switch = sidebar click → the page's content drawn (warm); first "
+             "diversified list shows the new α; page switch = sidebar click → the page's "
+             "content drawn (warm); first "
              "search = Enter → results drawn.", "",
              "| run | items | slider median | slider max | page switch median / max | "
              "first search |", "|---|---|---|---|---|---|"]

@@ -26,7 +26,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 RUNNING = ('[data-testid="stStatusWidgetRunningIcon"], '
            '[data-testid="stStatusWidgetRunningManIcon"]')
-LONG = int(__import__("os").environ.get("PRISM_BROWSER_WAIT_MS", 180_000))  # ms: the upper bound of any wait (a busy 2-core machine)
+# ms: the upper bound of any wait (a busy 2-core machine); PRISM_BROWSER_WAIT_MS overrides
+LONG = int(os.environ.get("PRISM_BROWSER_WAIT_MS", 180_000))
 
 
 def free_port() -> int:

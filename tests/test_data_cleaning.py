@@ -202,7 +202,8 @@ def test_report_rows_list_every_rule() -> None:
 
 
 # ---- markup-leftover titles and a shared category root --------------------------------------
-def _markup_items(titles: list[str], descriptions: list[str], categories: list[str]) -> pd.DataFrame:
+def _markup_items(titles: list[str], descriptions: list[str],
+                  categories: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"item_id": [f"i{n}" for n in range(len(titles))], "title": titles,
                          "description": descriptions, "category": categories})
 

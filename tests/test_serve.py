@@ -272,7 +272,8 @@ def test_twotower_explanations_cite_history_titles(twotower_service: Recommender
     history_categories = set(twotower_service.history(user)["category"])
     for category, text in zip(result.table["category"], result.table["explanation"],
                               strict=True):
-        assert ("a category this shopper has not bought from" in text) == (category not in history_categories)
+        is_new = "a category this shopper has not bought from" in text
+        assert is_new == (category not in history_categories)
 
 
 # ---- trending, history, search -----------------------------------------------------------
