@@ -294,7 +294,7 @@ def test_hot_items_follow_the_trend_at_weight_zero(ease_service: Recommender) ->
     positions = catalogue.item_index.get_indexer(result.table["item_id"])
     assert np.all(np.diff(trend[positions]) <= 0)
     assert trend[positions[0]] == trend.max()
-    assert result.table["explanation"].str.contains("trending").all()
+    assert result.table["explanation"].str.contains("popular lately").all()
 
 
 def test_history_lists_the_training_events_in_time_order(ease_service: Recommender) -> None:
