@@ -27,7 +27,8 @@ from engine.metrics import hit_at_k, ndcg_at_k
 from engine.twotower import TwoTowerModel
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-CHOICES = {"kl", "entropy", "coverage", "cosine", "constant", "past", "rest", "user", "catalog", "uniform", "cpu", "cuda", "auto"}
+CHOICES = {"kl", "entropy", "coverage", "cosine", "constant", "past", "rest", "user", "catalog",
+           "uniform", "cpu", "cuda", "auto"}
 
 
 def parse_settings(args: list[str]) -> tuple[ModelConfig, TrainConfig]:

@@ -15,10 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
-import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dashboard import bootstrap, state  # noqa: E402
+from dashboard import bootstrap, sidebar, state  # noqa: E402
 from dashboard.components import CSS  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
 from engine.errors import PrismError  # noqa: E402
@@ -26,11 +25,37 @@ from engine.errors import PrismError  # noqa: E402
 LOG = logging.getLogger("prism.dashboard")
 ASSETS = ROOT / "assets"
 PAGES = Path(__file__).resolve().parent / "app_pages"
+RUN_SEEDED = "_run_seeded"
 
 
 def _run_label(entry: state.RunEntry) -> str:
     meta = entry.meta
     return f"{entry.name} · {meta.get('model', '?')}"
+
+
+def _chosen_run(names: list[str], runs: list[state.RunEntry]) -> str:
+    """The run to show: the linked one (first visit), the session's, else the default."""
+    if not st.session_state.get(RUN_SEEDED):
+        st.session_state[RUN_SEEDED] = True
+        linked = str(st.query_params.get(state.RUN) or "").strip()
+        if linked in names:
+            return linked
+        if linked:
+            st.warning(f"Run {linked!r} from the link is not here; opened "
+                       f"{state.default_run(runs)!r} instead.", icon=":material/link_off:")
+    previous = st.session_state.get(state.RUN)
+    if previous in names:
+        return previous
+    fallback = state.default_run(runs) or names[0]
+    if previous is not None:
+        st.warning(f"Run {previous!r} is gone (deleted or renamed while the studio was "
+                   f"open); switched to {fallback!r}.", icon=":material/folder_off:")
+    return fallback
+
+
+def _remember_choice() -> None:
+    """Callback: the run picked by hand becomes the default for the next visit."""
+    state.remember_run(str(st.session_state[state.RUN]))
 
 
 def sidebar_run_picker() -> bool:
@@ -40,14 +65,9 @@ def sidebar_run_picker() -> bool:
         st.sidebar.error(t("sidebar.no_runs"))
         return False
     names = [entry.name for entry in runs]
-    previous = st.session_state.get(state.RUN)
-    if previous not in names:
-        if previous is not None:
-            st.warning(t("sidebar.run_gone", previous=previous, now=names[0]),
-                       icon=":material/folder_off:")
-        st.session_state[state.RUN] = names[0]
+    st.session_state[state.RUN] = _chosen_run(names, runs)
     by_name = {entry.name: entry for entry in runs}
-    st.sidebar.selectbox(t("sidebar.active_run"), names, key=state.RUN,
+    st.sidebar.selectbox(t("sidebar.active_run"), names, key=state.RUN, on_change=_remember_choice,
                          format_func=lambda name: _run_label(by_name[name]),
                          help=t("sidebar.active_run_help"))
     meta = by_name[st.session_state[state.RUN]].meta
@@ -56,50 +76,9 @@ def sidebar_run_picker() -> bool:
     st.sidebar.caption(
         t("sidebar.run_summary", dataset=meta.get('dataset', '?'), split=meta.get('split', '?'))
         + (f" · NDCG@10 **{ndcg:.4f}**" if isinstance(ndcg, int | float) else "")
+        + (" · stopped early" if meta.get("stopped_early") else "")
     )
     return True
-
-
-def _targets_frame(category_names: list[str]) -> pd.DataFrame:
-    rows = state.targets()
-    return pd.DataFrame(
-        [{"category": name, "floor": row.get("floor"), "cap": row.get("cap"),
-          "share": row.get("share")} for name, row in rows.items() if name in category_names],
-        columns=["category", "floor", "cap", "share"],
-    ).astype({"floor": "Int64", "cap": "Int64", "share": "Float64"})
-
-
-def sidebar_targets(category_names: list[str]) -> None:
-    """Editable floors/caps (quota) and target shares (calibrated) per category."""
-    with st.sidebar.expander(t("sidebar.targets"), icon=":material/tune:",
-                             expanded=bool(state.targets())):
-        st.caption(t("sidebar.targets_help"))
-        version = st.session_state.get(state.TARGETS_VERSION, 0)
-        edited = st.data_editor(
-            _targets_frame(category_names), key=f"targets_editor_{version}",
-            num_rows="dynamic", hide_index=True, width="stretch",
-            column_config={
-                "category": st.column_config.SelectboxColumn(
-                    t("sidebar.category"), options=category_names, required=True,
-                    width="medium"),
-                "floor": st.column_config.NumberColumn(t("sidebar.floor"), min_value=0,
-                                                       max_value=50, step=1,
-                                                       help=t("sidebar.floor_help")),
-                "cap": st.column_config.NumberColumn(t("sidebar.cap"), min_value=0, max_value=50,
-                                                     step=1, help=t("sidebar.cap_help")),
-                "share": st.column_config.NumberColumn(t("sidebar.share"), min_value=0.0,
-                                                       max_value=1.0, step=0.05,
-                                                       help=t("sidebar.share_help")),
-            },
-        )
-        rows = {}
-        for row in edited.dropna(subset=["category"]).itertuples(index=False):
-            rows[str(row.category)] = {
-                "floor": None if pd.isna(row.floor) else int(row.floor),
-                "cap": None if pd.isna(row.cap) else int(row.cap),
-                "share": None if pd.isna(row.share) else float(row.share),
-            }
-        st.session_state[state.TARGETS] = rows
 
 
 def main() -> None:
@@ -126,7 +105,8 @@ def main() -> None:
     navigation = st.navigation(pages)
     if sidebar_run_picker():
         try:
-            sidebar_targets(state.recommender().category_names)
+            sidebar.targets_panel(state.recommender().category_names,
+                                  state.segment_names(state.active_run()))
         except PrismError as exc:
             st.sidebar.error(str(exc))
     try:

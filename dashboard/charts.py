@@ -227,8 +227,14 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
     for column in [c for c in history.columns if c.startswith(("val_", "ndcg", "recall"))]:
         fig.add_scatter(x=history["epoch"], y=history[column], name=column,
                         mode="lines+markers", line=dict(color="#1FA38A"), row=1, col=2)
-    fig.update_xaxes(title="epoch", dtick=1)
-    return _style(fig, height=320)
+    epochs = pd.to_numeric(history["epoch"], errors="coerce")
+    fig.update_xaxes(title="epoch", dtick=max(1, int(epochs.max()) // 10),
+                     range=[max(0.0, float(epochs.min()) - 0.5), float(epochs.max()) + 0.5])
+    _style(fig, height=360)
+    # legend under the plots: above them it covered the subplot titles
+    fig.update_layout(margin=dict(l=8, r=8, t=40, b=8),
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
+    return fig
 
 
 def category_tree(items: pd.DataFrame, path_col: str) -> go.Figure:
@@ -274,8 +280,13 @@ def metric_comparison(frame: pd.DataFrame, label_col: str) -> go.Figure:
     if frame.empty or not metrics:
         return empty_figure("Nothing to compare")
     long = frame.melt(id_vars=label_col, value_vars=metrics, var_name="metric")
-    fig = px.bar(long, x="metric", y="value", color=label_col, barmode="group",
+    wrap = min(4, len(metrics))
+    # one panel per metric, each on its own axis: coverage (~10) and NDCG (~0.1) never share one
+    fig = px.bar(long, x=label_col, y="value", color=label_col, facet_col="metric",
+                 facet_col_wrap=wrap, facet_row_spacing=0.18, facet_col_spacing=0.06,
                  color_discrete_sequence=[ACCENT, "#E0569B", "#1FA38A", "#F29B30"])
-    fig.update_xaxes(title="")
-    fig.update_yaxes(title="")
-    return _style(fig, height=360)
+    fig.update_yaxes(matches=None, showticklabels=True, title="")
+    fig.update_xaxes(title="", showticklabels=False)
+    fig.for_each_annotation(lambda note: note.update(text=note.text.split("=", 1)[-1]))
+    rows = -(-len(metrics) // wrap)
+    return _style(fig, height=120 + 200 * rows)

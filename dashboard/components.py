@@ -30,7 +30,7 @@ CSS = """
 .prism-chip {display: inline-block; padding: 0 7px; border-radius: 999px; font-size: 0.72rem;
   color: #fff; margin-right: 6px; line-height: 1.5;}
 .prism-why {font-size: 0.76rem; color: #55586A; margin-top: 3px; font-style: italic;}
-.prism-move {min-width: 38px; text-align: right; font-weight: 700; font-size: 0.8rem;}
+.prism-move {min-width: 44px; text-align: right; font-weight: 700; font-size: 0.8rem;}
 .prism-up {color: #17956F;} .prism-down {color: #D2455B;} .prism-same {color: #A0A3B1;}
 .prism-new {color: #6C4AE0;}
 .prism-head {font-weight: 700; font-size: 1rem; margin: 0 0 6px 2px; color: #1E1B2E;}
@@ -42,20 +42,25 @@ div[data-testid="stMetric"] {background: #F8F6FE; border: 1px solid #ECE9F6;
 
 
 def rank_changes(before: Sequence[str], after: Sequence[str]) -> list[str]:
-    """Per item of `after`, its move relative to `before`: '↑2', '↓1', '=' or 'new'."""
+    """Per item of `after`, its move relative to `before`: '↑2', '↓1', '=' or 'added'
+    (an item the relevance-only list does not hold)."""
     position = {item: index for index, item in enumerate(before)}
     moves = []
     for index, item in enumerate(after):
         if item not in position:
-            moves.append("new")
+            moves.append(ADDED)
             continue
         delta = position[item] - index
         moves.append(f"↑{delta}" if delta > 0 else f"↓{-delta}" if delta < 0 else "=")
     return moves
 
 
+ADDED = "added"
+MOVE_TIPS = {ADDED: "not in the relevance-only list: brought in by the re-ranker"}
+
+
 def _move_class(move: str) -> str:
-    if move == "new":
+    if move == ADDED:
         return "prism-new"
     if move.startswith("↑"):
         return "prism-up"
@@ -91,7 +96,9 @@ def ranked_list_html(table: pd.DataFrame, heading: str, subheading: str = "",
             f"{html.escape(str(row.item_id))}{_price(getattr(row, 'price', None))}</div>"
             + (f'<div class="prism-why">{html.escape(str(why))}</div>' if why else "")
             + "</div>"
-            + (f'<div class="prism-move {_move_class(move)}">{move}</div>' if move else "")
+            + (f'<div class="prism-move {_move_class(move)}" title="'
+               f'{MOVE_TIPS.get(move, "rank change against the relevance-only list")}">'
+               f"{move}</div>" if move else "")
             + "</div>"
         )
     sub = f' <span class="prism-sub">{html.escape(subheading)}</span>' if subheading else ""

@@ -99,7 +99,24 @@ def _work(job: TrainingJob, lock: threading.Lock) -> None:
         except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
             job._finish("failed", f"training stopped with an unexpected error: {exc!r}")
         else:
+            if job.stop_requested:
+                mark_stopped_early(run_dir)
             job._finish("stopped" if job.stop_requested else "done", run_dir=run_dir)
+
+
+def mark_stopped_early(run_dir: Path) -> None:
+    """Record in run.json that the fit was stopped by hand, so it never becomes the default."""
+    import json
+    import os
+
+    from engine.runs import RUN_JSON
+
+    path = Path(run_dir) / RUN_JSON
+    meta = json.loads(path.read_text())
+    meta["stopped_early"] = True
+    staging = path.with_name(f".{RUN_JSON}.tmp")
+    staging.write_text(json.dumps(meta, indent=2) + "\n")
+    os.replace(staging, path)
 
 
 def start(spec: pipeline.TrainSpec, lock: threading.Lock) -> TrainingJob:

@@ -35,6 +35,8 @@ class TrainSpec:
     dim: int = 32
     seed: int = 0
     use_text: bool = True
+    patience: int | None = None  # epochs without a better validation NDCG before stopping
+    search_vectors: bool = True  # encode item text for search right after saving
 
 
 def twotower_available() -> bool:
@@ -47,7 +49,8 @@ def _train_config(spec: TrainSpec) -> Any:
     from engine.config import TrainConfig
 
     return TrainConfig(alpha=spec.alpha, beta=spec.beta, epochs=spec.epochs, seed=spec.seed,
-                       device="cpu", patience=max(2, spec.epochs), batch_size=256,
+                       device="cpu", batch_size=256,
+                       patience=spec.patience if spec.patience is not None else max(2, spec.epochs),
                        history_len=20)
 
 
@@ -57,16 +60,22 @@ def train_run(spec: TrainSpec, callbacks: Sequence[Any] = ()) -> Path:
     A small two-tower model, or EASE when the two-tower module is absent.
     """
     from engine.config import EncoderConfig, ModelConfig
-    from engine.pipeline import train_and_save
+    from engine.pipeline import notify_stage, train_and_save
+    from engine.serving.text import ensure_search_vectors
 
     twotower = twotower_available()
-    return train_and_save(
+    path = train_and_save(
         spec.data_dir, spec.out_dir, model_name="twotower" if twotower else "ease",
         model_config=ModelConfig(dim=spec.dim, use_text=spec.use_text),
         train_config=_train_config(spec),
         encoder_config=EncoderConfig() if spec.use_text and twotower else None,
         protocol=SPLIT_PROTOCOL, seed=spec.seed, k=10, callbacks=callbacks, progress=False,
     ).path
+    if spec.search_vectors:  # stage messages only: a stop request after the fit is moot
+        notify_stage(callbacks, "Encoding item text for search")
+        ensure_search_vectors(path, progress=lambda done, total: notify_stage(
+            callbacks, f"Encoding item text for search ({done:,}/{total:,})"))
+    return path
 
 
 def ensure_synthetic_shop(n_items: int = TINY_SHOP["n_items"],

@@ -25,12 +25,14 @@ from engine.errors import PrismError, RunError
 
 # ---- session-state keys (widget keys double as URL query parameters) -------------------
 USER, ALPHA, METHOD, K = "user", "alpha", "method", "k"
-URL_KEYS = (USER, ALPHA, METHOD, K)
 RUN = "run"  # sidebar run picker
+URL_KEYS = (RUN, USER, ALPHA, METHOD, K)
+USER_RUN = "_user_run"  # the run the current shopper id was picked on
 SEGMENT = "segment"  # Explorer: filter shoppers by top category
 WHATIF_ADD, WHATIF_REMOVE = "whatif_add", "whatif_remove"
 SAMPLE_SIZE = "sample_size"
 TARGETS = "targets"  # {category: {"floor": int|None, "cap": int|None, "share": float|None}}
+SEGMENT_TARGETS = "segment_targets"  # {segment: {category: row}}: override for that segment
 TARGETS_VERSION = "targets_version"  # bumps to reset the targets editor (scenario reload)
 TRAINING_JOB = "training_job"
 URL_SEEDED = "_url_seeded"
@@ -49,12 +51,26 @@ def keep_widget_state() -> None:
             st.session_state[key] = st.session_state[key]
 
 
-def ensure_view_defaults(user_ids: list[str]) -> None:
-    """Give the shared view settings a value before any page reads them (first visit)."""
-    if not st.session_state.get(USER):
+def ensure_view_defaults(user_ids: list[str], run_name: str | None = None) -> str | None:
+    """Give the shared view settings a value before any page reads them.
+
+    After a run switch, a shopper the new run does not know is replaced by its first shopper
+    (a typed or linked id on the same run is kept: the page says it is unknown). Returns a
+    notice when the shopper was replaced.
+    """
+    notice = None
+    current = st.session_state.get(USER)
+    switched = run_name is not None and st.session_state.get(USER_RUN) not in (None, run_name)
+    if not current or (switched and current not in set(user_ids)):
         st.session_state[USER] = user_ids[0] if user_ids else ""
+        if current and switched:
+            notice = (f"Shopper {current!r} is not in run {run_name!r}; showing "
+                      f"{st.session_state[USER]!r} instead.")
+    if run_name is not None:
+        st.session_state[USER_RUN] = run_name
     for key in (ALPHA, METHOD, K, SAMPLE_SIZE):
         st.session_state.setdefault(key, DEFAULTS[key])
+    return notice
 
 
 def setting(key: str) -> Any:
@@ -67,6 +83,8 @@ def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[s
     """Validate `user/alpha/method/k` from a URL; returns clean values and warnings to show."""
     values: dict[str, Any] = {}
     warnings: list[str] = []
+    if params.get(RUN):
+        values[RUN] = str(params[RUN]).strip()
     if params.get(USER):
         values[USER] = str(params[USER]).strip()
     if ALPHA in params:
@@ -109,8 +127,11 @@ def seed_from_url() -> list[str]:
         return []
     st.session_state[URL_SEEDED] = True
     values, warnings = parse_view_params(st.query_params.to_dict())
+    values.pop(RUN, None)  # the sidebar's run picker applies the run (it knows the runs)
     for key, value in values.items():
         st.session_state[key] = value
+    if USER in values:  # a linked shopper belongs to the linked (or current) run
+        st.session_state[USER_RUN] = st.session_state.get(RUN)
     return warnings
 
 
@@ -133,6 +154,55 @@ class RunEntry:
     meta: dict[str, Any]
 
 
+STUDIO_FILE = "studio.json"  # in $PRISM_HOME: the run the merchandiser last chose
+
+
+def remembered_run() -> str | None:
+    """The run last chosen in the studio (any session), or None."""
+    import json
+
+    try:
+        value = json.loads((paths.prism_home() / STUDIO_FILE).read_text()).get("last_run")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def remember_run(name: str) -> None:
+    """Persist the chosen run so the next visit (and a link without run=) opens it."""
+    import json
+    import os
+
+    target = paths.prism_home() / STUDIO_FILE
+    staging = target.with_name(f".{STUDIO_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging.write_text(json.dumps({"last_run": name}) + "\n")
+        os.replace(staging, target)
+    except OSError:  # a read-only home only loses the convenience, never the page
+        staging.unlink(missing_ok=True)
+
+
+def default_run(runs: list[RunEntry]) -> str | None:
+    """The run a visit opens: the last one chosen, else the newest run trained to the end."""
+    names = [entry.name for entry in runs]
+    chosen = remembered_run()
+    if chosen in names:
+        return chosen
+    finished = [entry.name for entry in runs if not entry.meta.get("stopped_early")]
+    return (finished or names or [None])[0]
+
+
+def run_stamp(folder: Path) -> float:
+    """A run's version for cache keys: run.json or the item table, whichever changed last
+    (a cold-start add rewrites the items but copies run.json with its old time)."""
+    stamp = (folder / "run.json").stat().st_mtime
+    try:
+        return max(stamp, (folder / "items.parquet").stat().st_mtime)
+    except OSError:
+        return stamp
+
+
 def list_runs() -> list[RunEntry]:
     """Complete run folders under the runs directory, newest first."""
     import json
@@ -144,7 +214,7 @@ def list_runs() -> list[RunEntry]:
             continue
         try:
             meta = json.loads(run_json.read_text())
-            stamp = run_json.stat().st_mtime
+            stamp = run_stamp(folder)
         except (OSError, ValueError):
             continue
         entries.append(RunEntry(folder.name, folder, stamp, meta if isinstance(meta, dict) else {}))
@@ -156,7 +226,7 @@ def active_run() -> RunEntry:
     name = st.session_state.get(RUN)
     folder = paths.runs_dir() / str(name)
     try:
-        stamp = (folder / "run.json").stat().st_mtime
+        stamp = run_stamp(folder)
     except OSError as exc:
         raise RunError(f"run {name!r} is gone from {paths.runs_dir()} (deleted or renamed "
                        "while the studio was open); pick another run in the sidebar or train "
@@ -213,8 +283,12 @@ def run_data_path(meta: Mapping[str, Any]) -> Path | None:
     return Path(value) if isinstance(value, str) and Path(value).is_dir() else None
 
 
-def _run_dataset(meta: Mapping[str, Any]) -> Any:
-    """The run's dataset re-loaded with its data settings, or None when the folder is gone."""
+def _run_dataset(meta: Mapping[str, Any], run_dir: str | None = None) -> Any:
+    """The run's dataset re-loaded with its data settings, or None when the folder is gone.
+
+    With `run_dir`, items added to the run since training (cold start, no events yet) are
+    appended in the run's order, so the data's catalogue is the run's catalogue again.
+    """
     from engine.config import DataConfig
     from engine.data import load_dataset
 
@@ -222,7 +296,25 @@ def _run_dataset(meta: Mapping[str, Any]) -> Any:
     if folder is None:
         return None
     config = meta.get("data_config")
-    return load_dataset(folder, config=DataConfig.from_dict(config) if config else None)
+    dataset = load_dataset(folder, config=DataConfig.from_dict(config) if config else None)
+    return dataset if run_dir is None else _with_added_items(dataset, Path(run_dir))
+
+
+def _with_added_items(dataset: Any, run_dir: Path) -> Any:
+    """The dataset plus the run's items it lacks (cold-start additions), in the run's order."""
+    import dataclasses
+
+    from engine.columns import ITEM_ID
+    from engine.runs import ITEMS
+
+    run_items = pd.read_parquet(run_dir / ITEMS)
+    known = set(dataset.items[ITEM_ID].astype(str))
+    added = run_items[~run_items[ITEM_ID].astype(str).isin(known)]
+    if added.empty:
+        return dataset
+    columns = [column for column in dataset.items.columns if column in added.columns]
+    items = pd.concat([dataset.items, added[columns]], ignore_index=True)
+    return dataclasses.replace(dataset, items=items)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Re-reading the run's data split…")
@@ -235,7 +327,7 @@ def _evaluation_data(run_dir: str, stamp: float) -> tuple[Any, Any] | None:
     from engine.evaluate import prepare_data
 
     meta = _run_meta(run_dir)
-    dataset = _run_dataset(meta)
+    dataset = _run_dataset(meta, run_dir)
     if dataset is None:
         return None
     split, data = prepare_data(dataset, str(meta.get("split") or "leave-last-out"),
@@ -299,6 +391,11 @@ def segments(run: RunEntry) -> pd.Series:
     return _segments(str(run.path), run.stamp)
 
 
+def segment_names(run: RunEntry) -> list[str]:
+    """Sorted segment names (top categories) of the run's shoppers."""
+    return sorted(name for name in segments(run).unique() if name)
+
+
 @st.cache_resource(max_entries=8)
 def search_lock(run_dir: str) -> threading.Lock:
     """One lock per run: a fast tokenizer shared across session threads is not re-entrant."""
@@ -317,8 +414,18 @@ def scenario_store() -> ScenarioStore:
 
 
 # ---- category targets -------------------------------------------------------------------
-def targets() -> dict[str, dict[str, Any]]:
+def targets(segment: str | None = None) -> dict[str, dict[str, Any]]:
+    """Category targets for a segment when it has its own, else everyone's."""
+    if segment:
+        own = (st.session_state.get(SEGMENT_TARGETS) or {}).get(segment)
+        if own:
+            return dict(own)
     return dict(st.session_state.get(TARGETS) or {})
+
+
+def segment_targets() -> dict[str, dict[str, dict[str, Any]]]:
+    return {name: dict(rows) for name, rows in
+            (st.session_state.get(SEGMENT_TARGETS) or {}).items() if rows}
 
 
 def quotas_from_targets(target_rows: Mapping[str, Mapping[str, Any]]) -> dict[str, list]:
@@ -338,9 +445,9 @@ def shares_from_targets(target_rows: Mapping[str, Mapping[str, Any]]) -> dict[st
             if row.get("share") not in (None, 0) and float(row["share"]) > 0}
 
 
-def rerank_extras(method: str) -> dict[str, Any]:
+def rerank_extras(method: str, segment: str | None = None) -> dict[str, Any]:
     """The `target=` / `quotas=` arguments a method takes from the merchandiser's panel."""
-    rows = targets()
+    rows = targets(segment)
     if method == "quota" and quotas_from_targets(rows):
         return {"quotas": quotas_from_targets(rows)}
     if method == "calibrated" and shares_from_targets(rows):

@@ -280,8 +280,8 @@ class DistributedTrainer(Trainer):
     def _shard(self, rows: np.ndarray) -> tuple[np.ndarray, float, float]:
         """This rank's rows and its shares of the global batch's L_r and L_d.
 
-        L_r is an event-weighted mean, so a rank's share is its part of the batch's weight;
-        L_d is a plain mean over rows, so the share is its part of the rows. A rank left
+        L_r and L_d are both event-weighted means over the batch's examples, so a rank's share
+        of each is its part of the batch's weight (one share for both). A rank left
         without rows (last batch smaller than the world) runs one row with zero shares so it
         still joins the gradient all-reduce.
         """
@@ -289,9 +289,8 @@ class DistributedTrainer(Trainer):
         if len(mine) == 0:
             return rows[:1], 0.0, 0.0
         weights = self.examples.weights
-        relevance_share = float(weights[mine].sum(dtype=np.float64)
-                                / weights[rows].sum(dtype=np.float64))
-        return mine, relevance_share, len(mine) / len(rows)
+        share = float(weights[mine].sum(dtype=np.float64) / weights[rows].sum(dtype=np.float64))
+        return mine, share, share
 
 
 def _no_buffer_sync() -> dict[str, bool]:

@@ -17,7 +17,7 @@ from dashboard.state import parse_view_params, quotas_from_targets, shares_from_
 def test_rank_changes_hand_checked() -> None:
     before = ["a", "b", "c", "d"]
     after = ["c", "a", "x", "d"]
-    assert rank_changes(before, after) == ["↑2", "↓1", "new", "="]
+    assert rank_changes(before, after) == ["↑2", "↓1", "added", "="]
 
 
 @given(st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8))
@@ -57,7 +57,7 @@ def test_ranked_list_html_escapes_and_shows_moves() -> None:
     table = pd.DataFrame({"rank": [1, 2], "item_id": ["i1", "i2"],
                           "title": ["<b>Lamp</b>", "Desk"], "category": ["Home", "Office"],
                           "price": [9.5, np.nan], "explanation": ["because", "new category"]})
-    html = ranked_list_html(table, "Diversified", moves=["↑1", "new"], explain=True,
+    html = ranked_list_html(table, "Diversified", moves=["↑1", "added"], explain=True,
                             list_id="x")
     assert "&lt;b&gt;Lamp&lt;/b&gt;" in html and "<b>Lamp" not in html
     assert "prism-up" in html and "prism-new" in html and "$9.50" in html
@@ -109,3 +109,26 @@ def test_builders_return_figures_and_handle_empty_input() -> None:
     assert all(isinstance(f, go.Figure) and f.data for f in figures)
     empty = charts.pareto_chart(sweep.iloc[:0], "category_entropy@10", "ndcg@10")
     assert not empty.data and empty.layout.annotations[0].text == "No sweep results yet"
+
+
+def test_scenario_comparison_gives_each_metric_its_own_axis() -> None:
+    frame = pd.DataFrame({"name": ["a", "b"], "sample category_coverage@10": [9.0, 11.0],
+                          "sample ndcg@10": [0.14, 0.12]})
+    fig = charts.metric_comparison(frame, "name")
+    axes = [key for key in fig.layout.to_plotly_json() if key.startswith("yaxis")]
+    assert len(axes) == 2 and fig.layout.yaxis2.matches is None  # coverage never dwarfs NDCG
+
+
+def test_training_curves_start_at_the_first_epoch_with_the_legend_below() -> None:
+    fig = charts.training_curves(pd.DataFrame({"epoch": [1], "L_r": [2.0], "L_d": [0.1]}))
+    assert fig.layout.xaxis.range[0] >= 0 and fig.layout.legend.y < 0
+
+
+def test_starter_time_budget_stops_training_and_settings_override() -> None:
+    from dashboard import bootstrap
+    from engine.train import StopTraining
+
+    budget = bootstrap.TimeBudget(0.0)
+    with pytest.raises(StopTraining, match="time budget"):
+        budget.on_epoch_end(1, {})
+    bootstrap.TimeBudget(3600.0).on_epoch_end(1, {})  # within the budget: no stop

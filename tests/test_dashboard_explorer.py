@@ -70,9 +70,14 @@ def test_out_of_range_alpha_in_url_is_clamped_with_warning(prism_home: Path) -> 
 def test_whatif_added_items_change_the_ranking(prism_home: Path) -> None:
     at = _app(user=concentrated_user(prism_home), alpha="0")
     before = _diversified(at)
-    picker = at.multiselect(key="whatif_add")
-    picker.set_value(picker.options[-3:]).run()
+    from engine.serve import Recommender
+
+    items = Recommender.load(prism_home / "runs" / RUN_NAME).catalogue.items["item_id"]
+    for item in items.tolist()[-3:]:
+        at.selectbox(key="whatif_pick").set_value(item).run()
     assert not at.exception
+    assert len(at.multiselect(key="whatif_add").value) == 3  # one item per Add, never all
+    assert any("edited session" in i.value for i in at.info)
     assert _diversified(at) != before
 
 

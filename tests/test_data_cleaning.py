@@ -198,4 +198,60 @@ def test_column_map_in_build_dataset() -> None:
 def test_report_rows_list_every_rule() -> None:
     rows = CleaningReport(duplicate_events=2).rows()
     assert ("duplicate events", 2, "events dropped") in rows
-    assert len(rows) == 11
+    assert len(rows) == 14
+
+
+# ---- markup-leftover titles and a shared category root --------------------------------------
+def _markup_items(titles: list[str], descriptions: list[str],
+                  categories: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"item_id": [f"i{n}" for n in range(len(titles))], "title": titles,
+                         "description": descriptions, "category": categories})
+
+
+def test_markup_only_titles_take_the_description_or_are_dropped() -> None:
+    from engine.config import DataConfig
+    from engine.data.cleaning import CleaningReport, clean_items
+
+    raw = _markup_items(
+        ["Industrial & Scientific />.", "Caliper 6 inch,iGaging />.", "Plain Lamp",
+         "<br> />."],
+        ["Steel blue layout fluid. It coats metal.", "Digital caliper.", "", ""],
+        ["Industrial & Scientific > Tools"] * 4)
+    report = CleaningReport()
+    items = clean_items(raw, DataConfig(), report)
+    assert items["title"].tolist() == ["Steel blue layout fluid", "Caliper 6 inch,iGaging",
+                                       "Plain Lamp"]
+    assert report.markup_titles == 2 and report.markup_titles_dropped == 1
+    assert "markup titles dropped" in [rule for rule, _, _ in report.rows()]
+
+
+def test_long_description_titles_are_cut_at_a_word() -> None:
+    from engine.data.cleaning import _first_sentence
+
+    text = "word " * 40
+    cut = _first_sentence(text)
+    assert cut.endswith("…") and len(cut) <= 81 and " wor…" not in cut
+
+
+def test_labels_drop_a_root_every_item_shares() -> None:
+    from engine.data.cleaning import drop_shared_root
+
+    names = ["Shop > Lamps", "Shop > Tools", "unknown"]
+    assert drop_shared_root(names) == ["Lamps", "Tools", "unknown"]
+    assert drop_shared_root(["Home > Lamps", "Garden > Tools"]) == ["Home > Lamps",
+                                                                   "Garden > Tools"]
+    assert drop_shared_root(["Shop", "Shop > Tools"]) == ["Shop", "Shop > Tools"]
+
+
+def test_dataset_category_names_leave_out_the_shared_root() -> None:
+    from engine.config import DataConfig
+    from engine.data.cleaning import CleaningReport, clean_items
+    from engine.data.schema import Dataset
+
+    report = CleaningReport()
+    items = clean_items(_markup_items(["a", "b", "c"], ["", "", ""],
+                               ["Shop > Lamps > Desk", "Shop > Tools", "Shop > Lamps"]),
+                        DataConfig(), report)
+    matrix, names = Dataset("t", items, pd.DataFrame()).category_matrix()
+    assert names == ["Lamps", "Tools"] and matrix.shape == (3, 2)
+    assert report.shared_category_root == 3

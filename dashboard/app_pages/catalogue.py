@@ -37,11 +37,39 @@ def cleaning_report(run: state.RunEntry) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
 
 
+ADDED_MESSAGE = "_cold_added"
+UPLOAD_ROUND = "_cold_round"  # bumped after an add: the uploader starts empty again
+
+
+def category_check(recommender, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the upload the run cannot place, shown at once with every valid category."""
+    from engine.serving.coldstart import unplaceable_items
+
+    bad = unplaceable_items(frame, recommender.catalogue, recommender.run.meta)
+    if bad.empty:
+        return bad
+    st.error(f"{len(bad):,} of {len(frame):,} rows have a category this run does not have "
+             f"(e.g. {bad['label'].iloc[0]!r}); they are skipped unless you fix their "
+             "category path. The other rows can be added now.",
+             icon=":material/category:")
+    with st.expander(f"Rows to fix ({len(bad):,}) and the run's "
+                     f"{len(recommender.category_names):,} valid categories"):
+        left, right = st.columns(2)
+        left.dataframe(bad.rename(columns={"label": "category"})[["item_id", "category"]],
+                       hide_index=True, width="stretch")
+        right.dataframe(pd.DataFrame({"valid category": recommender.category_names}),
+                        hide_index=True, width="stretch")
+    return bad
+
+
 def cold_start(recommender, run: state.RunEntry) -> None:
     st.caption("New products with text but no sales yet: the two-tower model places them from "
                f"their text alone. CSV columns: {', '.join(REQUIRED)} (required), "
                f"{', '.join(OPTIONAL)} (optional).")
-    upload = st.file_uploader(t("catalogue.new_items"), type=["csv"], key="cold_upload")
+    if message := st.session_state.pop(ADDED_MESSAGE, None):
+        st.success(message)
+    upload = st.file_uploader(t("catalogue.new_items"), type=["csv"],
+                              key=f"cold_upload_{st.session_state.get(UPLOAD_ROUND, 0)}")
     if upload is None:
         return
     try:
@@ -50,15 +78,22 @@ def cold_start(recommender, run: state.RunEntry) -> None:
         st.error(str(exc))
         return
     st.dataframe(frame.head(20), hide_index=True, width="stretch")
-    if st.button(f"Add {len(frame):,} items to run {run.name}", type="primary",
+    bad = category_check(recommender, frame)
+    valid = frame.drop(index=frame.index[bad["row"].to_numpy()]) if len(bad) else frame
+    if valid.empty:
+        return
+    if st.button(f"Add {len(valid):,} items to run {run.name}", type="primary",
                  key="cold_add", icon=":material/add_circle:"):
         try:
             with st.spinner(t("catalogue.adding")):
-                added = state.add_cold_items(run, frame)
+                added = state.add_cold_items(run, valid)
         except PrismError as exc:
             st.error(str(exc))
             return
-        st.success(t("catalogue.added", n=len(added)))
+        st.session_state[ADDED_MESSAGE] = t("catalogue.added_run", n=f"{len(added):,}",
+                                            run=run.name)
+        st.session_state[UPLOAD_ROUND] = st.session_state.get(UPLOAD_ROUND, 0) + 1
+        st.rerun()  # every count and cache on every page now reads the grown catalogue
 
 
 def main() -> None:

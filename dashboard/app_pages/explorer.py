@@ -15,20 +15,19 @@ import streamlit as st
 from dashboard import charts, policy_view, state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
-from dashboard.measures import list_metrics
+from dashboard.measures import EXPLAINED, list_metrics, tidy
 from engine.errors import PrismError
 
 ALL_SHOPPERS = "All shoppers"
 
 
-def controls(recommender, run: state.RunEntry) -> None:
-    """Shopper picker (with a segment filter), method, k and the α slider."""
+def shopper_controls(recommender, run: state.RunEntry) -> None:
+    """Segment filter, shopper picker, method and k (a change reruns the whole page)."""
     users = recommender.user_ids
-    state.ensure_view_defaults(users)
     segments = state.segments(run)
     with st.container(border=True):
         seg_col, user_col, method_col, k_col = st.columns([1.2, 1.2, 2.7, 0.6])
-        segment_names = [ALL_SHOPPERS] + sorted(s for s in segments.unique() if s)
+        segment_names = [ALL_SHOPPERS] + state.segment_names(run)
         if st.session_state.get(state.SEGMENT) not in segment_names:  # another run's segment
             st.session_state[state.SEGMENT] = ALL_SHOPPERS
         seg_col.selectbox(t("explorer.segment"), segment_names, key=state.SEGMENT,
@@ -42,25 +41,21 @@ def controls(recommender, run: state.RunEntry) -> None:
         user_col.selectbox(t("explorer.shopper"), options, key=state.USER,
                            accept_new_options=True, help=t("explorer.shopper_help"))
         method_col.radio(t("explorer.method"), list(state.METHOD_LABELS), key=state.METHOD,
-                         format_func=state.METHOD_LABELS.get, horizontal=True)
-        k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1,
-                           key=state.K)
-        slider_col, beta_col = st.columns([5, 1])
-        slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, key=state.ALPHA,
-                          help=t("explorer.alpha_help"))
-        alpha = float(st.session_state[state.ALPHA])
-        beta_col.metric("β = 1 − α", f"{1 - alpha:.2f}",
-                        help=t("explorer.beta_help"))
+                         format_func=state.METHOD_LABELS.get, horizontal=True,
+                         help=t("explorer.method_help"))
 
 
-def _quota_extras(k: int, category_names: list[str]) -> dict:
-    """Quotas from the side panel, or a per-category cap when none are set."""
-    extras = state.rerank_extras("quota")
+def default_cap(k: int) -> int:
+    """The per-category cap Quotas uses when no floors/caps are set: a quarter of the list."""
+    return max(1, math.ceil(k / 4))
+
+
+def _quota_extras(k: int, category_names: list[str], segment: str | None) -> dict:
+    """Quotas from the targets, or a per-category cap when none are set."""
+    extras = state.rerank_extras("quota", segment)
     if extras:
         return extras
-    cap = max(1, math.ceil(k / 4))
-    st.caption(t("explorer.default_cap", cap=cap))
-    return {"quotas": {name: [None, cap] for name in category_names}}
+    return {"quotas": {name: [None, default_cap(k)] for name in category_names}}
 
 
 def whatif_history(recommender, user: str) -> list[str] | None:
@@ -79,15 +74,27 @@ def whatif_history(recommender, user: str) -> list[str] | None:
     return [item for item in base if item not in removed] + list(added)
 
 
-def get_recommendations(recommender, user: str, history: list[str] | None):
+RESULTS = "_explorer_results"  # small per-session memo of recent lists
+RESULTS_KEPT = 64
+
+
+def get_recommendations(recommender, run: state.RunEntry, user: str,
+                        history: list[str] | None, segment: str | None):
+    """The shopper's lists for the current settings, memoised per session (slider revisits)."""
     method, k = st.session_state[state.METHOD], int(st.session_state[state.K])
-    extras = (_quota_extras(k, recommender.category_names) if method == "quota"
-              else state.rerank_extras(method))
-    common = dict(k=k, method=method, diversity_weight=float(st.session_state[state.ALPHA]),
-                  **extras)
-    if history is not None:
-        return recommender.recommend(history=history, **common)
-    return recommender.recommend(user_id=user, **common)
+    extras = (_quota_extras(k, recommender.category_names, segment) if method == "quota"
+              else state.rerank_extras(method, segment))
+    alpha = round(float(st.session_state[state.ALPHA]), 2)
+    key = (str(run.path), run.stamp, recommender.catalogue.n_items, user, method, k, alpha,
+           repr(sorted(extras.items())), None if history is None else tuple(history))
+    memo = st.session_state.setdefault(RESULTS, {})
+    if key not in memo:
+        common = dict(k=k, method=method, diversity_weight=alpha, **extras)
+        memo[key] = (recommender.recommend(history=history, **common) if history is not None
+                     else recommender.recommend(user_id=user, **common))
+        if len(memo) > RESULTS_KEPT:
+            memo.pop(next(iter(memo)))
+    return memo[key]
 
 
 def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
@@ -99,7 +106,7 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
              (t("metric.precision", k=k), "precision", "{:.2f}"),
              (t("metric.ild"), "ild", "{:.3f}")]
     for col, (label, key, fmt) in zip(cols, specs, strict=True):
-        value, before = diversified[key], baseline[key]
+        value, before = tidy(diversified[key]), tidy(baseline[key])
         if value is None:
             why = (t("explorer.no_heldout") if key == "precision"
                    else t("explorer.no_vectors"))
@@ -109,6 +116,13 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
                  else fmt.format(value - before))
         col.metric(label, fmt.format(value), delta=delta, help=t("metric_def." + key)
                    + t("explorer.delta_help"))
+
+
+def metrics_explained() -> None:
+    """The "What do these numbers mean?" panel: a definition and a worked example each."""
+    with st.expander(t("explorer.explained"), icon=":material/help:"):
+        for name, (definition, example) in EXPLAINED.items():
+            st.markdown(f"**{name}** — {definition}  \n*Example:* {example}")
 
 
 def lists_side_by_side(result, alpha: float, method: str) -> None:
@@ -140,19 +154,70 @@ def history_panel(recommender, user: str) -> None:
                        width="stretch", key="history_chart")
 
 
+WHATIF_PICK = "whatif_pick"
+
+
+def _add_picked() -> None:
+    """Callback: add the one item picked in the finder to the session (never all matches)."""
+    picked = st.session_state.get(WHATIF_PICK)
+    added = list(st.session_state.get(state.WHATIF_ADD) or [])
+    if picked and picked not in added:
+        st.session_state[state.WHATIF_ADD] = [*added, picked]
+    st.session_state[WHATIF_PICK] = None
+
+
 def whatif_panel(recommender, user: str) -> None:
     titles = recommender.catalogue.items.set_index("item_id")["title"].astype(str)
     labels = titles.to_dict()
     st.caption(t("explorer.whatif_help"))
     add_col, remove_col = st.columns(2)
-    add_col.multiselect(t("explorer.add"), titles.index.tolist(), key=state.WHATIF_ADD,
+    add_col.selectbox(t("explorer.add"), titles.index.tolist(), index=None, key=WHATIF_PICK,
+                      format_func=lambda item: labels.get(item, item), on_change=_add_picked,
+                      placeholder=t("explorer.add_placeholder"), help=t("explorer.add_help"))
+    added = list(st.session_state.get(state.WHATIF_ADD) or [])
+    add_col.multiselect(t("explorer.added"), added, key=state.WHATIF_ADD,
                         format_func=lambda item: labels.get(item, item),
-                        placeholder=t("explorer.add_placeholder"))
+                        placeholder=t("explorer.added_placeholder"))
     history_ids = (recommender.history(user)["item_id"].tolist()
                    if user in recommender.catalogue.user_index else [])
     remove_col.multiselect(t("explorer.remove"), history_ids, key=state.WHATIF_REMOVE,
                            format_func=lambda item: labels.get(item, item),
                            placeholder=t("explorer.remove_placeholder"))
+
+
+def shopper_segment(run: state.RunEntry, user: str) -> str | None:
+    segments = state.segments(run)
+    return str(segments.get(user)) if user in segments.index else None
+
+
+@st.fragment
+def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
+    """The α slider and everything it changes: reruns alone when the slider moves."""
+    slider_col, beta_col, k_col = st.columns([5, 1, 0.7])
+    slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, key=state.ALPHA,
+                      help=t("explorer.alpha_help"))
+    k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1, key=state.K)
+    alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
+    k = int(st.session_state[state.K])
+    beta_col.metric("β = 1 − α", f"{1 - alpha:.2f}", help=t("explorer.beta_help"))
+    state.write_url()
+    segment = shopper_segment(run, user)
+    if method == "quota" and not state.rerank_extras("quota", segment):
+        st.caption(t("explorer.default_cap", cap=default_cap(k)))
+    try:
+        result = get_recommendations(recommender, run, user, whatif_history(recommender, user),
+                                     segment)
+    except PrismError as exc:
+        st.error(t("explorer.rerank_error", error=exc))
+        return
+    if result.notice and known:
+        st.info(result.notice)
+    heldout = state.heldout(run)
+    truth = None if heldout is None else heldout.get(user)
+    metric_row(recommender, result, truth, k)
+    lists_side_by_side(result, alpha, method)
+    with st.expander(t("explorer.details")):
+        st.dataframe(pd.DataFrame(result.table), hide_index=True, width="stretch")
 
 
 def main() -> None:
@@ -161,34 +226,25 @@ def main() -> None:
     for message in state.seed_from_url():
         st.warning(message, icon=":material/link:")
     run, recommender = state.active_recommender()
-    controls(recommender, run)
-    state.write_url()
+    notices = st.container()  # always drawn: a notice appearing must not move the tabs below
+    if notice := state.ensure_view_defaults(recommender.user_ids, run.name):
+        notices.info(notice, icon=":material/swap_horiz:")
+    shopper_controls(recommender, run)
     user = str(st.session_state[state.USER]).strip()
-    alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
-    k = int(st.session_state[state.K])
     known = user in recommender.catalogue.user_index
+    status = st.container()
     if not known:
-        st.warning(t("explorer.unknown_shopper", user=user), icon=":material/person_off:")
-    try:
-        result = get_recommendations(recommender, user, whatif_history(recommender, user))
-    except PrismError as exc:
-        st.error(t("explorer.rerank_error", error=exc))
-        st.stop()
-    if result.notice and known:
-        st.info(result.notice)
-    heldout = state.heldout(run)
-    truth = None if heldout is None else heldout.get(user)
-    metric_row(recommender, result, truth, k)
-    lists_side_by_side(result, alpha, method)
-    policy_view.explorer_policy_panel(recommender, user, k)
-    history_tab, whatif_tab, detail_tab = st.tabs([t("explorer.history"), t("explorer.whatif"),
-                                                   t("explorer.details")])
+        status.warning(t("explorer.unknown_shopper", user=user), icon=":material/person_off:")
+    if whatif_history(recommender, user) is not None:
+        status.info(t("explorer.edited_session"), icon=":material/edit_note:")
+    live_view(recommender, run, user, known)
+    policy_view.explorer_policy_panel(recommender, user, int(st.session_state[state.K]))
+    metrics_explained()
+    history_tab, whatif_tab = st.tabs([t("explorer.history"), t("explorer.whatif")])
     with history_tab:
         history_panel(recommender, user)
     with whatif_tab:
         whatif_panel(recommender, user)
-    with detail_tab:
-        st.dataframe(pd.DataFrame(result.table), hide_index=True, width="stretch")
 
 
 main()

@@ -19,12 +19,16 @@ def current_settings() -> dict:
     return {"user": str(state.setting(state.USER) or ""),
             "sample_size": int(state.setting(state.SAMPLE_SIZE)),
             "method": str(state.setting(state.METHOD)), "alpha": float(state.setting(state.ALPHA)),
-            "k": int(state.setting(state.K)), "targets": state.targets()}
+            "k": int(state.setting(state.K)), "targets": state.targets(),
+            "segment_targets": state.segment_targets()}
 
 
 def current_recommendations(recommender, settings: dict):
     method, k = settings["method"], settings["k"]
-    extras = state.rerank_extras(method)
+    segments = state.segments(state.active_run())
+    user = settings["user"]
+    segment = str(segments.get(user)) if user in segments.index else None
+    extras = state.rerank_extras(method, segment)
     if method == "quota" and not extras:
         extras = {"quotas": {name: [None, max(1, -(-k // 4))]
                              for name in recommender.category_names}}
@@ -50,9 +54,26 @@ def scenario_metrics(run: state.RunEntry, recommender, settings: dict) -> dict[s
     return out
 
 
+CLEAR_FORM = "_scenario_clear"  # set after a save: empty the name and note on the next run
+SAVED = "_scenario_saved"
+
+
+def _taken_name(name: str) -> bool:
+    try:
+        return any(s.name.strip().casefold() == name.strip().casefold()
+                   for s in state.scenario_store().list())
+    except ScenarioStoreError:
+        return False  # the save itself reports the database problem
+
+
 def save_form(run: state.RunEntry, recommender) -> None:
+    """Name + note form; a failed save keeps what was typed, a good one clears it."""
     settings = current_settings()
-    with st.form("scenario_form", clear_on_submit=True, border=True):
+    if st.session_state.pop(CLEAR_FORM, False):
+        st.session_state["scenario_name"], st.session_state["scenario_note"] = "", ""
+    if saved := st.session_state.pop(SAVED, None):
+        st.success(f"Saved scenario “{saved}”.", icon=":material/check:")
+    with st.form("scenario_form", clear_on_submit=False, border=True):
         st.markdown(f"**Current settings** · run `{run.name}` · shopper `{settings['user']}` · "
                     f"{state.METHOD_LABELS.get(settings['method'])} α={settings['alpha']:.2f} · "
                     f"k={settings['k']} · sample {settings['sample_size']} shoppers · "
@@ -66,15 +87,20 @@ def save_form(run: state.RunEntry, recommender) -> None:
     if not name.strip():
         st.error("Give the scenario a name, then save again.")
         return
+    if _taken_name(name):
+        st.error(f"A scenario named “{name.strip()}” exists already; pick another name (or "
+                 "add a version, e.g. “v2”).")
+        return
     try:
         with st.spinner("Measuring this setting over the shopper sample…"):
             metrics = scenario_metrics(run, recommender, settings)
-        state.scenario_store().save(Scenario(name=name, note=note, run=run.name,
+        state.scenario_store().save(Scenario(name=name.strip(), note=note, run=run.name,
                                              settings=settings, metrics=metrics))
     except (PrismError, ScenarioStoreError) as exc:
-        st.error(str(exc))
+        st.error(f"{exc} Your name and note are kept: fix the cause and save again.")
         return
-    st.toast(f"Saved scenario “{name.strip()}”", icon=":material/check:")
+    st.session_state[CLEAR_FORM], st.session_state[SAVED] = True, name.strip()
+    st.rerun()
 
 
 def _reload(scenario_id: int) -> None:
@@ -87,6 +113,7 @@ def _reload(scenario_id: int) -> None:
     settings = scenario.settings
     if scenario.run in [entry.name for entry in state.list_runs()]:
         st.session_state[state.RUN] = scenario.run
+        state.remember_run(scenario.run)
     else:
         st.session_state["_scenario_error"] = (f"run {scenario.run!r} no longer exists; the other "
                                                "settings were loaded on the active run.")
@@ -94,6 +121,7 @@ def _reload(scenario_id: int) -> None:
         if key in settings:
             st.session_state[key] = settings[key]
     st.session_state[state.TARGETS] = settings.get("targets") or {}
+    st.session_state[state.SEGMENT_TARGETS] = settings.get("segment_targets") or {}
     st.session_state[state.TARGETS_VERSION] = st.session_state.get(state.TARGETS_VERSION, 0) + 1
     st.session_state["_scenario_loaded"] = scenario.name
 
@@ -148,7 +176,7 @@ def main() -> None:
     st.caption("Snapshot a set-up (run, shopper sample, method, α, k, category targets) with "
                "its metrics; reload it later or compare two.")
     run, recommender = state.active_recommender()
-    state.ensure_view_defaults(recommender.user_ids)
+    state.ensure_view_defaults(recommender.user_ids, run.name)
     save_form(run, recommender)
     export_current(recommender)
     store = state.scenario_store()

@@ -45,6 +45,23 @@ def search_controls(recommender) -> tuple[str, str, float, str, int]:
     return query, user, float(alpha), method, int(k)
 
 
+def prepare_index(run: state.RunEntry, recommender) -> None:
+    """Encode the catalogue once, visibly, for a run saved without search vectors."""
+    if recommender.search_ready():
+        return
+    n_items = recommender.catalogue.n_items
+    with st.status(f"Encoding {n_items:,} product texts for search (once per run)…",
+                   expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"{done:,} / {total:,} items")
+
+        with state.search_lock(str(run.path)):
+            recommender.prepare_search(progress=progress)
+        status.update(label="Search is ready", state="complete", expanded=False)
+
+
 def main() -> None:
     st.title(t("nav.search"))
     st.caption(t("search.caption"))
@@ -54,16 +71,20 @@ def main() -> None:
         st.info(t("search.empty"))
         return
     try:
+        prepare_index(run, recommender)
         with state.search_lock(str(run.path)), st.spinner(t("search.searching")):
             result = recommender.search(query, user_id=None if user == ANYONE else user,
                                         k=k, diversity_weight=alpha, method=method)
-    except PrismError as exc:
-        st.error(str(exc))
+    except (PrismError, OSError) as exc:
+        st.error(f"Search failed: {exc}")
         return
-    if result.notice:
+    if not result.good_match:
+        st.warning(f"No good match: {result.notice}.", icon=":material/search_off:")
+    elif result.notice:
         st.info(result.notice)
     left, right = st.columns(2)
-    left.markdown(ranked_list_html(result.relevance_only, t("search.best"), "α = 0",
+    heading = t("search.best") if result.good_match else t("search.no_good_match")
+    left.markdown(ranked_list_html(result.relevance_only, heading, "α = 0",
                                    list_id="search-relevance"), unsafe_allow_html=True)
     right.markdown(ranked_list_html(result.table, t("search.diversified"),
                                     f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",

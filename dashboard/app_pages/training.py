@@ -36,6 +36,25 @@ def data_folders() -> dict[str, Path]:
     return folders
 
 
+FORM_VALUES = "_train_form_values"  # the form's last values: they outlive page switches
+FORM_DEFAULTS = {"train_alpha": 0.2, "train_beta": 1.0, "train_epochs": 30, "train_dim": 32}
+
+
+def _restore_form(folders: dict[str, Path]) -> None:
+    """Give each form widget its last submitted (or default) value before it is drawn.
+
+    Streamlit forgets the state of widgets on pages not shown, so coming back during a job
+    would otherwise reset the epochs and draw a fresh run name.
+    """
+    saved = st.session_state.setdefault(
+        FORM_VALUES, {**FORM_DEFAULTS, "train_name": pipeline.new_run_name("twotower")})
+    for key, value in saved.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+    if st.session_state.get("train_data") not in folders:
+        st.session_state["train_data"] = next(iter(folders))
+
+
 def launch_form() -> None:
     folders = data_folders()
     if not folders:
@@ -43,34 +62,53 @@ def launch_form() -> None:
         return
     job = st.session_state.get(state.TRAINING_JOB)
     busy = job is not None and job.snapshot().state == "running"
+    _restore_form(folders)
     with st.form("train_form", border=True):
         data_col, name_col = st.columns([1, 1])
         source = data_col.selectbox(t("training.data"), list(folders), key="train_data")
-        name = name_col.text_input(t("training.run_name"), value=pipeline.new_run_name("twotower"),
-                                   key="train_name")
+        name = name_col.text_input(t("training.run_name"), key="train_name",
+                                   help="Letters, digits, - _ and . (other characters become -).")
         alpha_col, beta_col, epochs_col, dim_col = st.columns(4)
-        alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, 0.2, 0.05, key="train_alpha",
+        alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, step=0.05, key="train_alpha",
                                    help=t("training.alpha_help"))
-        beta = beta_col.slider(t("training.beta"), 0.0, 1.0, 1.0, 0.05, key="train_beta")
-        epochs = epochs_col.number_input(t("training.epochs"), 1, 100, 4, key="train_epochs")
-        dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], index=1, key="train_dim")
+        beta = beta_col.slider(t("training.beta"), 0.0, 1.0, step=0.05, key="train_beta")
+        epochs = epochs_col.number_input("Epochs (at most; stops early)", 1, 200,
+                                         key="train_epochs")
+        dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
         submitted = st.form_submit_button(t("training.start"), type="primary", disabled=busy,
                                           icon=":material/play_arrow:")
     if submitted:
+        st.session_state[FORM_VALUES] = {
+            "train_data": source, "train_name": name, "train_alpha": alpha,
+            "train_beta": beta, "train_epochs": int(epochs), "train_dim": int(dim)}
         start_job(folders[source], name, alpha, beta, int(epochs), int(dim))
 
 
+def clean_run_name(name: str) -> str:
+    """A folder-safe run name: characters other than letters, digits, - _ . become -."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.strip()).strip(".")
+
+
 def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int) -> None:
-    clean = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.strip())
+    clean = clean_run_name(name)
     if not clean:
         st.error(t("training.no_name"))
         return
+    if (paths.runs_dir() / clean).exists():
+        st.error(f"A run named {clean!r} exists already; pick another name so it is not "
+                 "replaced.")
+        return
+    if clean != name.strip():
+        st.info(f"Run name {name.strip()!r} is saved as {clean!r}: only letters, digits, - _ "
+                "and . are kept in folder names.", icon=":material/edit:")
     if alpha == 0 and beta == 0:
         st.error(t("training.zero_weights"))
         return
     spec = pipeline.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
-                              beta=beta, epochs=epochs, dim=dim)
+                              beta=beta, epochs=epochs, dim=dim, patience=3)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
+    saved = st.session_state[FORM_VALUES]  # the next run gets a fresh default name
+    st.session_state[FORM_VALUES] = {**saved, "train_name": pipeline.new_run_name("twotower")}
 
 
 def job_panel() -> None:
@@ -126,6 +164,7 @@ def _eval_metrics(run_dir: Path) -> dict:
 
 def _activate(name: str) -> None:
     st.session_state[state.RUN] = name
+    state.remember_run(name)
 
 
 def runs_section() -> None:

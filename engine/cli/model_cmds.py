@@ -250,11 +250,31 @@ def run_train(args: argparse.Namespace) -> int:
             "metrics": evaluation["metrics"], **configs}
     out = save_run(args.out, model=model, data=data, items=dataset.items, meta=meta,
                    epochs=getattr(model, "logs_", []), evaluation=evaluation)
+    _search_vectors(out, quiet=args.quiet)
     chosen = f" (chosen on validation: {model.selection_.chosen.label})" \
         if hasattr(model, "selection_") else ""
     print(f"trained {model.name}{chosen} on {dataset.name} ({protocol}) in {fit_seconds:.1f}s: "
           f"{_summary(evaluation)} → {out}")
     return 0
+
+
+def _search_vectors(out: Path, quiet: bool) -> None:
+    """Encode the catalogue text once now, so the first search on the run starts warm."""
+    from tqdm import tqdm
+
+    from engine.errors import PrismError
+    from engine.serving.text import ensure_search_vectors
+
+    with tqdm(desc="search vectors", unit="item", disable=quiet or None) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            ensure_search_vectors(out, progress=progress)
+        except (PrismError, OSError) as exc:  # the run is saved; search encodes on first use
+            print(f"note: search vectors not precomputed ({exc}); the first search encodes "
+                  "the catalogue", file=sys.stderr)
 
 
 def _load_and_fit(args: argparse.Namespace, model: Any, encoder_config: Any, protocol: str,

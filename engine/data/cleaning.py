@@ -18,11 +18,13 @@ import pandas as pd
 from engine.columns import (
     BRAND,
     CATEGORY,
+    CATEGORY_SEP,
     DESCRIPTION,
     ITEM_ID,
     PRICE,
     PROMO,
     TITLE,
+    UNKNOWN_CATEGORY,
 )
 from engine.config import DataConfig
 from engine.errors import DataError
@@ -30,6 +32,10 @@ from engine.errors import DataError
 # Above this share of bad rows the file, not the rows, is wrong (e.g. events of another shop).
 MAX_BAD_SHARE = 0.5
 ITEM_TEXT_COLUMNS = (TITLE, DESCRIPTION, CATEGORY, BRAND)
+# tag fragments a scraper leaves in a title: "<br>", "</b>", a stray "/>" (with its ".")
+_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][^<>]*>|/>\s*\.?|<\s*/?\s*>")
+_WORD = re.compile(r"[^\W_]", re.UNICODE)
+TITLE_FROM_DESCRIPTION_CHARS = 80
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
@@ -42,6 +48,9 @@ class CleaningReport:
     missing_ids: int = 0  # item or event rows without an id: dropped
     duplicate_items: int = 0  # repeated item ids with the same title: first row kept
     empty_titles: int = 0  # replaced by the item id
+    markup_titles: int = 0  # markup leftovers ("Shop />.") removed or title from description
+    markup_titles_dropped: int = 0  # markup-only titles without a description: items dropped
+    shared_category_root: int = 0  # items whose labels lose a root level every item shares
     html_unescaped: int = 0  # text cells with HTML entities (&amp; ...) unescaped
     bad_prices: int = 0  # negative, absurd or non-numeric prices: set to unknown
     unparseable_timestamps: int = 0  # events dropped
@@ -65,6 +74,9 @@ _ACTIONS = {
     "missing_ids": "rows dropped",
     "duplicate_items": "first row kept",
     "empty_titles": "title set to the item id",
+    "markup_titles": "markup removed; title from the description when nothing was left",
+    "markup_titles_dropped": "items dropped (no title, no description)",
+    "shared_category_root": "root level left out of category labels",
     "html_unescaped": "cells unescaped",
     "bad_prices": "price set to unknown",
     "unparseable_timestamps": "events dropped",
@@ -107,6 +119,70 @@ def unescape_html(values: pd.Series) -> tuple[pd.Series, int]:
     changed = int((fixed != values[has_entity]).sum())
     values[has_entity] = fixed
     return values, changed
+
+
+def _first_sentence(text: str, limit: int = TITLE_FROM_DESCRIPTION_CHARS) -> str:
+    """The description's first sentence, cut at a word boundary to at most `limit` chars."""
+    sentence = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0].rstrip(". ")
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _category_levels(paths: pd.Series) -> set[str]:
+    levels = paths.fillna("").astype(str).str.split(r" \| | > ", regex=True).explode()
+    return set(levels.str.strip().dropna()) - {""}
+
+
+def repair_markup_titles(items: pd.DataFrame, report: CleaningReport) -> pd.DataFrame:
+    """Strip markup leftovers from titles; a title that was only markup (or only a category
+    name plus markup, like "Industrial & Scientific />.") takes its description's first
+    sentence, or the item is dropped when it has no description. Both are counted."""
+    titles = items[TITLE]
+    has_markup = titles.str.contains(_MARKUP, regex=True)
+    if not has_markup.any():
+        return items
+    items = items.copy()
+    stripped = titles[has_markup].str.replace(_MARKUP, " ", regex=True).str.split().str.join(" ")
+    stripped = stripped.str.strip(" .,;:-")
+    levels = _category_levels(items[CATEGORY])
+    hollow = ~stripped.str.contains(_WORD, regex=True) | stripped.isin(levels)
+    description = items.loc[stripped.index, DESCRIPTION].map(_first_sentence)
+    repaired = stripped.where(~hollow, description)
+    drop = repaired.index[hollow & (description == "")]
+    items.loc[repaired.index, TITLE] = repaired
+    report.markup_titles += int(has_markup.sum()) - len(drop)
+    report.markup_titles_dropped += len(drop)
+    return items.drop(index=drop)
+
+
+def shared_root(names: list[str]) -> str | None:
+    """The first path level every category label starts with, when each has a level below."""
+    parts = [name.split(CATEGORY_SEP, 1) for name in names if name != UNKNOWN_CATEGORY]
+    if not parts or any(len(p) < 2 for p in parts) or len({p[0] for p in parts}) != 1:
+        return None
+    return parts[0][0]
+
+
+def drop_shared_root(names: list[str]) -> list[str]:
+    """Labels without a root shared by all ("Shop > Tools" → "Tools"); unchanged otherwise.
+
+    A root every item has tells nothing apart, and repeating it crowds every label in the UI.
+    Dropping a common prefix keeps the labels' sorted order.
+    """
+    root = shared_root(names)
+    if root is None:
+        return list(names)
+    return [name if name == UNKNOWN_CATEGORY else name.split(CATEGORY_SEP, 1)[1]
+            for name in names]
+
+
+def count_shared_root(paths: pd.Series, report: CleaningReport) -> None:
+    """Count the items whose labels will lose a shared root (the paths are kept whole)."""
+    firsts = paths.fillna("").astype(str).str.split(CATEGORY_SEP, n=1, regex=False)
+    given = firsts[paths.fillna("").astype(str) != ""]
+    if len(given) and given.str.len().min() >= 2 and given.str[0].nunique() == 1:
+        report.shared_category_root += len(given)
 
 
 def _parse_promo(values: pd.Series, source: str) -> pd.Series:
@@ -157,6 +233,8 @@ def clean_items(raw: pd.DataFrame, config: DataConfig, report: CleaningReport,
         items[column], changed = unescape_html(text.fillna("").astype(str).str.strip())
         report.html_unescaped += changed
     items = _dedupe_items(items, source, report)
+    items = repair_markup_titles(items, report)
+    count_shared_root(items[CATEGORY], report)
     empty = items[TITLE] == ""
     report.empty_titles += int(empty.sum())
     items.loc[empty, TITLE] = items.loc[empty, ITEM_ID]

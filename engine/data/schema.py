@@ -26,7 +26,7 @@ from engine.columns import (
     UNKNOWN_CATEGORY,
 )
 from engine.config import DataConfig
-from engine.data.cleaning import CleaningReport
+from engine.data.cleaning import CleaningReport, drop_shared_root
 from engine.errors import DataError
 
 KNOWN_COLUMNS = tuple(
@@ -172,8 +172,10 @@ class Dataset:
         """(n_items, n_categories) float32, rows sum to 1, plus the category names.
 
         `depth=None` uses `config.category_depth`; items without a category get "unknown".
+        A root level shared by every label is left out of the names ("Shop > Tools" → "Tools").
         """
-        return category_matrix(self.items[CATEGORY], depth or self.config.category_depth)
+        matrix, names = category_matrix(self.items[CATEGORY], depth or self.config.category_depth)
+        return matrix, drop_shared_root(names)
 
     def item_text(self) -> list[str]:
         """Per item `title. category path. brand. description` — what the text encoder reads."""

@@ -8,6 +8,7 @@ in a staging copy and swapped into place, so a crash never leaves half an update
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,35 @@ def check_new_items(items: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     return frame
 
 
+def run_label(label: str, names: Sequence[str] | set[str]) -> str:
+    """An uploaded item's label as the run names it: runs leave out a root shared by every
+    category ("Shop > Tools" is "Tools"), uploads carry full paths."""
+    if label in names or CATEGORY_SEP not in label:
+        return label
+    return label.split(CATEGORY_SEP, 1)[1]
+
+
+def unplaceable_items(items: pd.DataFrame, catalogue: Catalogue,
+                      meta: dict[str, Any]) -> pd.DataFrame:
+    """Rows of `items` whose category the run cannot place: item_id, label (before any add).
+
+    Lets a caller check an upload at once, show every bad row and add the rest, instead of
+    learning at add time from the first bad row.
+    """
+    from engine.data.schema import category_labels
+
+    names = set(catalogue.category_names)
+    paths = items[CATEGORY] if CATEGORY in items.columns else pd.Series([""] * len(items))
+    labels = category_labels(paths.fillna("").astype(str).reset_index(drop=True),
+                             category_depth(meta, catalogue.category_names))
+    bad_rows = [row for row, label in zip(labels["row"], labels["label"], strict=True)
+                if run_label(label, names) not in names and UNKNOWN_CATEGORY not in names]
+    bad_rows = sorted(set(bad_rows))
+    return pd.DataFrame({ITEM_ID: items[ITEM_ID].astype(str).iloc[bad_rows].to_numpy(),
+                         "label": [labels["label"][labels["row"] == r].iloc[0] for r in bad_rows],
+                         "row": bad_rows})
+
+
 def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -> np.ndarray:
     """(n_new, C) row-stochastic matrix over the run's categories.
 
@@ -82,7 +112,7 @@ def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -
     labels = category_labels(paths.reset_index(drop=True), depth)
     matrix = np.zeros((len(frame), len(names)), dtype=np.float32)
     for row, label in zip(labels["row"], labels["label"], strict=True):
-        column = position.get(label, position.get(UNKNOWN_CATEGORY))
+        column = position.get(run_label(label, names), position.get(UNKNOWN_CATEGORY))
         if column is None:
             item = frame[ITEM_ID].iat[row]
             problem = (f"has no category and the run has no {UNKNOWN_CATEGORY!r} category"

@@ -64,11 +64,11 @@ def history_reason(catalogue: Catalogue, distinct: np.ndarray, row: np.ndarray) 
 
 def category_reason(label: str, is_new: bool | None, gain: float) -> str:
     """The category term: new to the shopper (with the diversity gain) or a known interest."""
-    gain_text = f" ({gain:+.2f} diversity)" if abs(gain) >= MIN_GAIN_SHOWN else ""
+    gain_text = f" (adds {gain:+.2f} variety)" if abs(gain) >= MIN_GAIN_SHOWN else ""
     if is_new is None:
         return f"category {label}{gain_text}"
     if is_new:
-        return f"new category for this shopper: {label}{gain_text}"
+        return f"a category this shopper has not bought from: {label}{gain_text}"
     return f"matches the shopper's interest in {label}{gain_text}"
 
 

@@ -102,11 +102,15 @@ def diversity_gains(request: RankRequest, diversity_part: np.ndarray,
                     target: np.ndarray | None) -> np.ndarray:
     """Per slot, what the item added to the list's diversity term.
 
-    MMR and DPP terms are already marginal (a similarity penalty, a log-determinant gain). The
-    calibrated term is −w·KL of the whole list so far; its gain is the change from the list
+    One scale for every method, larger = more variety added. MMR's (and Quotas') term is the
+    penalty −w·max sim; shifted by w it reads w·(1 − max sim) ≥ 0, the same greedy choice
+    (every candidate gets the same +w). DPP's term is already a marginal log-determinant gain.
+    The calibrated term is −w·KL of the whole list so far; its gain is the change from the list
     before the item (the empty list's share is all zeros).
     """
     part = np.asarray(diversity_part, dtype=np.float64)
+    if request.method in ("mmr", "quota"):
+        return part + request.diversity_weight
     if request.method != "calibrated" or target is None or len(part) == 0:
         return part
     from engine.metrics.diversity import calibration_kl

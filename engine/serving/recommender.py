@@ -7,6 +7,7 @@ the one writer: it is serialised by a lock and publishes a new snapshot when it 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -26,6 +27,9 @@ from engine.serving.text import TextIndex, encoder_config_from_meta, stored_text
 from engine.serving.trending import trending_scores
 
 SEARCH_USER_BLEND = 0.3  # share of the shopper's affinity in personalised search relevance
+# below this best cosine (MiniLM) a query matches nothing: nonsense like "zzqxj" peaks ~0.25,
+# one-word real queries ("lamp", "coffee") at 0.42+ on the synthetic shop
+SEARCH_MIN_MATCH = 0.33
 MAX_IDS_SHOWN = 10
 TREND_CACHE_SIZE = 8
 
@@ -205,8 +209,8 @@ class Recommender:
         trend = self._trend(catalogue, half_life_days)
 
         def note_for(position: int) -> str:
-            return (f"trending: {trend[position]:.1f} decayed interactions "
-                    f"(half-life {half_life_days:g} days)")
+            return (f"popular lately: {trend[position]:.1f} weighted interactions, recent "
+                    f"ones counting most (weight halves every {half_life_days:g} days)")
 
         trending = int((trend > 0).sum())
         scores = np.where(trend > 0, trend, -np.inf) if trending >= request.k else trend
@@ -257,12 +261,35 @@ class Recommender:
             notice = f"unknown shopper {user_id!r}: results are not personalised"
         scores = np.full(catalogue.n_items, -np.inf)
         scores[pool] = relevance
-        def note_for(position: int) -> str:
-            return f"matches the query ({match[position]:.2f})"
+        best = float(match[pool].max()) if len(pool) else 0.0
+        if best < SEARCH_MIN_MATCH:
+            notice = (f"no good match for {query.strip()!r}: the best text match is {best:.2f} "
+                      f"(below {SEARCH_MIN_MATCH:.2f}); these are only the closest items — "
+                      "try other words")
 
-        return self._finish(catalogue, scores, request, history=history,
-                            exclude=np.empty(0, dtype=np.int64), notice=notice,
-                            note_for=note_for)
+        def note_for(position: int) -> str:
+            return f"text match {match[position]:.2f}"
+
+        result = self._finish(catalogue, scores, request, history=history,
+                              exclude=np.empty(0, dtype=np.int64), notice=notice,
+                              note_for=note_for)
+        return dataclasses.replace(result, best_match=best, good_match=best >= SEARCH_MIN_MATCH)
+
+    def search_ready(self) -> bool:
+        """True when every catalogue item's text vector is known (search answers at once)."""
+        return self._text.known(self._catalogue.n_items) is not None
+
+    def prepare_search(self, progress: Callable[[int, int], None] | None = None,
+                       save: bool = True) -> None:
+        """Encode the catalogue text not yet known (progress per chunk) and, with `save`, keep
+        the vectors in the run folder so the next load starts warm."""
+        from engine.serving.text import write_search_vectors
+
+        if self.search_ready():
+            return
+        vectors = self._text.item_embeddings(self._catalogue.items, progress=progress)
+        if save:
+            write_search_vectors(self.run.path, vectors)
 
     def history(self, user_id: str) -> pd.DataFrame:
         """The shopper's training history: item_id, title, category, timestamp (UTC), weight."""

@@ -26,6 +26,8 @@ class Recommendations:
     method: str = "none"
     diversity_weight: float = 0.0
     n_candidates: int = 0  # items that passed the filters
+    best_match: float | None = None  # search only: the best text-match cosine
+    good_match: bool = True  # search only: False when even the best match is weak
 
     def records(self) -> list[dict]:
         """The table as JSON-able rows of plain Python values (NaN price becomes None)."""

@@ -9,6 +9,7 @@ the catalogue text is encoded once, on first use (the encoder's disk cache makes
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from engine.errors import ConfigError, RunError
 TEXT_EMBEDDINGS = "text_embeddings"
 # where a run may hold item text embeddings: its own array, or the two-tower's frozen input
 STORED_KEYS = (TEXT_EMBEDDINGS, "net.text_embeddings")
+SEARCH_VECTORS = "search_vectors.npy"  # written beside the tensors for runs without text input
+ENCODE_CHUNK = 256  # texts per progress step
 
 
 def encoder_config_from_meta(meta: dict[str, Any]) -> EncoderConfig:
@@ -39,12 +42,23 @@ def encoder_config_from_meta(meta: dict[str, Any]) -> EncoderConfig:
 
 
 def stored_text_embeddings(run_path: Path) -> np.ndarray | None:
-    """(n_items, d) text embeddings saved in the run's tensors, or None when absent."""
+    """(n_items, d) text embeddings saved with the run (search vectors or tensors), or None."""
+    side = Path(run_path) / SEARCH_VECTORS
+    in_tensors = _tensor_text_embeddings(Path(run_path))
+    if side.exists():  # written after training; a cold-start add may have longer tensors
+        vectors = np.load(side, allow_pickle=False).astype(np.float32, copy=False)
+        if vectors.ndim == 2 and vectors.shape[1] > 0 and (
+                in_tensors is None or len(vectors) >= len(in_tensors)):
+            return vectors
+    return in_tensors
+
+
+def _tensor_text_embeddings(run_path: Path) -> np.ndarray | None:
     from safetensors import safe_open
 
     from engine.runs import MODEL_PREFIX, MODEL_TENSORS
 
-    path = Path(run_path) / MODEL_TENSORS
+    path = run_path / MODEL_TENSORS
     if not path.exists():
         return None
     with safe_open(str(path), framework="numpy") as handle:
@@ -102,8 +116,12 @@ class TextIndex:
         """(d,) embedding of one search query (never cached)."""
         return self.encode([query], cached=False)[0]
 
-    def item_embeddings(self, items: pd.DataFrame) -> np.ndarray:
-        """(n_items, d) text embeddings for the catalogue, encoding only rows not yet known."""
+    def item_embeddings(self, items: pd.DataFrame,
+                        progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """(n_items, d) text embeddings for the catalogue, encoding only rows not yet known.
+
+        `progress(done, total)` hears each chunk of newly encoded items (none when all known).
+        """
         current = self._embeddings
         if current is not None and len(current) >= len(items):
             return current[: len(items)]
@@ -112,8 +130,13 @@ class TextIndex:
             if current is not None and len(current) >= len(items):
                 return current[: len(items)]
             start = 0 if current is None else len(current)
-            fresh = self.encode(item_texts(items.iloc[start:]))
-            combined = fresh if current is None else np.vstack([current, fresh])
+            texts = item_texts(items.iloc[start:])
+            parts = [] if current is None else [current]
+            for offset in range(0, len(texts), ENCODE_CHUNK):
+                parts.append(self.encode(texts[offset:offset + ENCODE_CHUNK]))
+                if progress is not None:
+                    progress(min(offset + ENCODE_CHUNK, len(texts)), len(texts))
+            combined = np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
             self._embeddings = combined
             return combined
 
@@ -127,3 +150,40 @@ class TextIndex:
         """The item embeddings if all `n_items` are encoded already, else None."""
         current = self._embeddings
         return None if current is None or len(current) < n_items else current[:n_items]
+
+
+def write_search_vectors(run_path: str | Path, vectors: np.ndarray) -> Path:
+    """Save item text vectors beside the run's tensors (atomically) so search starts warm."""
+    import os
+    import uuid
+
+    folder = Path(run_path)
+    target = folder / SEARCH_VECTORS
+    staging = folder / f".{SEARCH_VECTORS}.{uuid.uuid4().hex[:8]}.tmp"
+    with open(staging, "wb") as handle:
+        np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    os.replace(staging, target)
+    return target
+
+
+def ensure_search_vectors(run_path: str | Path,
+                          progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """The run's item text vectors, encoded and saved once when the run holds none.
+
+    Called right after training (`prism train`, the studio) so the first search of any model,
+    EASE included, reads vectors instead of encoding the whole catalogue behind a spinner.
+    """
+    import json
+
+    from engine.runs import ITEMS, RUN_JSON
+
+    folder = Path(run_path)
+    stored = stored_text_embeddings(folder)
+    items = pd.read_parquet(folder / ITEMS)
+    if stored is not None and len(stored) >= len(items):
+        return stored[: len(items)]
+    meta = json.loads((folder / RUN_JSON).read_text())
+    index = TextIndex(encoder_config_from_meta(meta), stored)
+    vectors = index.item_embeddings(items, progress=progress)
+    write_search_vectors(folder, vectors)
+    return vectors

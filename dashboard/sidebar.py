@@ -1,0 +1,121 @@
+"""The sidebar's category-targets panel and its full-width editor (a dialog).
+
+Floors/caps feed the Quotas re-ranker, shares the Calibrated one. Targets are kept for
+everyone and per segment. The editor's input table lives in session state and changes only
+when the scope, a scenario or an import replaces it: the data editor then keeps its own edit
+state across reruns, so no edit is lost (rebuilding its input from its own output reset it).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import state
+from dashboard import targets as tg
+
+SCOPE = "targets_scope"
+CATEGORY_WIDTH, NUMBER_WIDTH = 420, 140  # px: long category paths stay readable
+IMPORTED = "_targets_imported"
+SOURCES = "_targets_sources"  # {(scope, version): the editor's input frame}
+
+
+def _column_config(category_names: list[str]) -> dict:
+    return {
+        "category": st.column_config.SelectboxColumn(
+            "Category", options=category_names, required=True, width=CATEGORY_WIDTH),
+        "floor": st.column_config.NumberColumn("Floor", min_value=0, max_value=50, step=1,
+                                               help="at least this many slots (Quotas)",
+                                               width=NUMBER_WIDTH),
+        "cap": st.column_config.NumberColumn("Cap", min_value=0, max_value=50, step=1,
+                                             help="at most this many slots (Quotas)",
+                                             width=NUMBER_WIDTH),
+        "share": st.column_config.NumberColumn("Share", min_value=0.0, max_value=1.0, step=0.05,
+                                               help="target share of slots (Calibrated)",
+                                               width=NUMBER_WIDTH),
+    }
+
+
+def _scope_rows(scope: str) -> tg.Rows:
+    if scope == tg.EVERYONE:
+        return state.targets()
+    return state.segment_targets().get(scope, {})
+
+
+def _store_rows(scope: str, rows: tg.Rows) -> None:
+    if scope == tg.EVERYONE:
+        st.session_state[state.TARGETS] = rows
+        return
+    per_segment = state.segment_targets()
+    per_segment[scope] = rows
+    st.session_state[state.SEGMENT_TARGETS] = {k: v for k, v in per_segment.items() if v}
+
+
+def _source(scope: str, version: int, category_names: list[str]):  # noqa: ANN202 - DataFrame
+    """The editor's input for this scope and version, built once (then only edits apply)."""
+    sources = st.session_state.setdefault(SOURCES, {})
+    key = (scope, version)
+    if key not in sources:
+        sources[key] = tg.rows_to_frame(_scope_rows(scope), category_names)
+    return sources[key]
+
+
+def _bump_version() -> None:
+    st.session_state[state.TARGETS_VERSION] = st.session_state.get(state.TARGETS_VERSION, 0) + 1
+    st.session_state[SOURCES] = {}
+
+
+def _import_csv(data: bytes, category_names: list[str], segment_names: list[str]) -> None:
+    try:
+        everyone, per_segment = tg.from_csv(data, category_names, segment_names)
+    except ValueError as exc:
+        st.error(f"Targets not imported: {exc}.")
+        return
+    st.session_state[state.TARGETS] = everyone
+    st.session_state[state.SEGMENT_TARGETS] = per_segment
+    _bump_version()
+    st.session_state[IMPORTED] = (f"Imported {len(everyone)} targets for everyone and "
+                                  f"{len(per_segment)} segment(s).")
+    st.rerun(scope="fragment")  # redraw the editor from the imported rows at once
+
+
+@st.dialog("Category targets", width="large", on_dismiss="rerun")
+def targets_dialog(category_names: list[str], segment_names: list[str]) -> None:
+    """Full-width editor: pick a scope, edit rows, import/export CSV, apply."""
+    st.caption("Floors/caps feed **Quotas**; shares feed **Calibrated** (normalised to a target "
+               "mix). A segment's own targets replace everyone's for its shoppers.")
+    scope = st.selectbox("Targets for", [tg.EVERYONE, *segment_names], key=SCOPE,
+                         help="Segments group shoppers by their top category.")
+    version = st.session_state.get(state.TARGETS_VERSION, 0)
+    edited = st.data_editor(_source(scope, version, category_names),
+                            key=f"targets_editor_{scope}_{version}", num_rows="dynamic",
+                            hide_index=True, width="content",
+                            column_config=_column_config(category_names))
+    rows = tg.frame_to_rows(edited)
+    _store_rows(scope, rows)
+    st.caption(f"In use for {scope}: {tg.describe(rows)}")
+    export_col, apply_col = st.columns([1, 1])
+    export_col.download_button(
+        "Export targets (CSV)", tg.to_csv(state.targets(), state.segment_targets()),
+        "category-targets.csv", "text/csv", key="targets_export", icon=":material/download:")
+    if apply_col.button("Apply and close", type="primary", key="targets_apply",
+                        icon=":material/check:", width="stretch"):
+        st.rerun()
+    if message := st.session_state.pop(IMPORTED, None):  # below the grid: it never moves
+        st.success(message)
+    upload = st.file_uploader("Import targets (CSV with segment, category, floor, cap, share)",
+                              type=["csv"], key="targets_upload")
+    if upload is not None and st.button("Import", key="targets_import",
+                                        icon=":material/upload:"):
+        _import_csv(upload.getvalue(), category_names, segment_names)
+
+
+def targets_panel(category_names: list[str], segment_names: list[str]) -> None:
+    """Sidebar summary of the targets with a button that opens the full-width editor."""
+    with st.sidebar.container(border=True):
+        everyone, per_segment = state.targets(), state.segment_targets()
+        st.markdown("**Category targets**")
+        st.caption(f"{len(everyone)} for everyone · {len(per_segment)} segment(s) with their "
+                   "own. Floors/caps feed Quotas; shares feed Calibrated.")
+        if st.button("Edit targets", key="targets_open", icon=":material/tune:",
+                     width="stretch"):
+            targets_dialog(category_names, segment_names)

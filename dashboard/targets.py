@@ -1,0 +1,104 @@
+"""Category targets as tables: the editor's frame, the CSV a merchandiser imports or exports.
+
+Pure functions (no `st.*`). A target row is `{"floor": int|None, "cap": int|None,
+"share": float|None}` per category; targets exist for everyone and, optionally, per segment
+(shoppers grouped by their top category), where a segment's own rows replace everyone's.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+EVERYONE = "Everyone"
+COLUMNS = ["category", "floor", "cap", "share"]
+CSV_COLUMNS = ["segment", *COLUMNS]
+Rows = dict[str, dict[str, Any]]
+
+
+def rows_to_frame(rows: Mapping[str, Mapping[str, Any]], category_names: list[str]) -> pd.DataFrame:
+    """The editor's table: one row per category with a target (unknown categories left out)."""
+    known = set(category_names)
+    return pd.DataFrame(
+        [{"category": name, "floor": row.get("floor"), "cap": row.get("cap"),
+          "share": row.get("share")} for name, row in rows.items() if name in known],
+        columns=COLUMNS,
+    ).astype({"floor": "Int64", "cap": "Int64", "share": "Float64"})
+
+
+def _cell(value: Any, kind: type) -> Any:
+    return None if value is None or pd.isna(value) else kind(value)
+
+
+def frame_to_rows(frame: pd.DataFrame) -> Rows:
+    """Rows with a category and at least one bound; later duplicates of a category win."""
+    rows: Rows = {}
+    for row in frame.dropna(subset=["category"]).itertuples(index=False):
+        values = {"floor": _cell(row.floor, int), "cap": _cell(row.cap, int),
+                  "share": _cell(row.share, float)}
+        if str(row.category).strip() and any(v is not None for v in values.values()):
+            rows[str(row.category)] = values
+    return rows
+
+
+def to_csv(everyone: Rows, per_segment: Mapping[str, Rows]) -> str:
+    """All targets as CSV: segment (Everyone or a segment name), category, floor, cap, share."""
+    records = [{"segment": EVERYONE, "category": name, **row} for name, row in everyone.items()]
+    for segment, rows in per_segment.items():
+        records += [{"segment": segment, "category": name, **row} for name, row in rows.items()]
+    return pd.DataFrame(records, columns=CSV_COLUMNS).to_csv(index=False)
+
+
+def from_csv(data: bytes, category_names: list[str], segment_names: list[str],
+             ) -> tuple[Rows, dict[str, Rows]]:
+    """Parse an exported targets CSV; ValueError says which row or column to fix."""
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype={"segment": str, "category": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"the targets file is not a readable CSV ({exc})") from exc
+    missing = [column for column in COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(f"the targets file lacks the column(s) {', '.join(missing)}; expected "
+                         f"{', '.join(CSV_COLUMNS)} (segment optional)")
+    if "segment" not in frame.columns:
+        frame["segment"] = EVERYONE
+    frame["segment"] = frame["segment"].fillna(EVERYONE)
+    _check_names(frame, "category", set(category_names))
+    _check_names(frame, "segment", {EVERYONE, *segment_names})
+    for column, low, high in (("floor", 0, 50), ("cap", 0, 50), ("share", 0.0, 1.0)):
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = (frame[column].notna() & values.isna()) | (values < low) | (values > high)
+        if bad.any():
+            line = int(bad.to_numpy().nonzero()[0][0]) + 2  # header is line 1
+            raise ValueError(f"line {line}: {column} must be a number from {low} to {high}")
+        frame[column] = values
+    everyone: Rows = {}
+    per_segment: dict[str, Rows] = {}
+    for segment, part in frame.groupby("segment", sort=False):
+        rows = frame_to_rows(part[COLUMNS])
+        if segment == EVERYONE:
+            everyone = rows
+        elif rows:
+            per_segment[str(segment)] = rows
+    return everyone, per_segment
+
+
+def _check_names(frame: pd.DataFrame, column: str, known: set[str]) -> None:
+    unknown = sorted(set(frame[column].dropna().astype(str)) - known)
+    if unknown:
+        raise ValueError(f"the targets file names {len(unknown)} {column}(s) this run does not "
+                         f"have: {', '.join(map(repr, unknown[:5]))}; use names from the "
+                         "editor's list")
+
+
+def describe(rows: Mapping[str, Mapping[str, Any]]) -> str:
+    """One readable line per category: 'Lamps: floor 1 · cap 3 · share 0.20'."""
+    lines = []
+    for name, row in rows.items():
+        parts = [f"{key} {row[key]:.2f}" if key == "share" else f"{key} {row[key]}"
+                 for key in ("floor", "cap", "share") if row.get(key) is not None]
+        lines.append(f"{name}: {' · '.join(parts)}")
+    return "; ".join(lines) or "no targets set"

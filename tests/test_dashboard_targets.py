@@ -1,0 +1,81 @@
+"""Category targets as tables and CSV, the remembered default run, the tidy metric values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard import targets as tg
+from dashboard.measures import tidy
+
+NAMES = ["Home > Lamps", "Home > Desks", "Garden > Tools"]
+
+
+def test_editor_frame_round_trips_rows_and_drops_empty_ones() -> None:
+    rows = {"Home > Lamps": {"floor": 1, "cap": None, "share": 0.3},
+            "Gone > Old": {"floor": 2, "cap": None, "share": None}}
+    frame = tg.rows_to_frame(rows, NAMES)
+    assert frame["category"].tolist() == ["Home > Lamps"]  # unknown category left out
+    blank = pd.DataFrame([{"category": "Home > Desks", "floor": None, "cap": None,
+                           "share": None}])
+    assert tg.frame_to_rows(pd.concat([frame, blank])) == {
+        "Home > Lamps": {"floor": 1, "cap": None, "share": 0.3}}
+
+
+def test_targets_csv_round_trips_everyone_and_segments() -> None:
+    everyone = {"Home > Lamps": {"floor": 1, "cap": 3, "share": None}}
+    per_segment = {"Garden > Tools": {"Garden > Tools": {"floor": None, "cap": None,
+                                                         "share": 0.5}}}
+    text = tg.to_csv(everyone, per_segment)
+    back = tg.from_csv(text.encode(), NAMES, ["Garden > Tools"])
+    assert back == (everyone, per_segment)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("category,floor\nHome > Lamps,1\n", "lacks the column"),
+    ("category,floor,cap,share\nNowhere,1,,\n", "does not have: 'Nowhere'"),
+    ("category,floor,cap,share\nHome > Lamps,-1,,\n", "line 2: floor"),
+    ("segment,category,floor,cap,share\nMars,Home > Lamps,1,,\n", "segment"),
+])
+def test_bad_targets_csv_says_what_to_fix(body: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        tg.from_csv(body.encode(), NAMES, [])
+
+
+def test_describe_reads_like_a_sentence() -> None:
+    rows = {"Home > Lamps": {"floor": 3, "cap": 4, "share": 0.2}}
+    assert tg.describe(rows) == "Home > Lamps: floor 3 · cap 4 · share 0.20"
+    assert tg.describe({}) == "no targets set"
+
+
+def test_tidy_never_shows_negative_zero() -> None:
+    assert f"{tidy(-1e-12):.3f}" == "0.000" and tidy(None) is None and tidy(0.5) == 0.5
+
+
+def _run(folder: Path, name: str, stamp: int, **meta: object):  # noqa: ANN202
+    import os
+
+    from dashboard.state import RunEntry
+
+    path = folder / name
+    path.mkdir(parents=True)
+    (path / "run.json").write_text(json.dumps(meta))
+    os.utime(path / "run.json", (stamp, stamp))
+    return RunEntry(name, path, float(stamp), dict(meta))
+
+
+def test_default_run_is_remembered_else_newest_finished(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import state
+
+    monkeypatch.setenv("PRISM_HOME", str(tmp_path))
+    runs = [_run(tmp_path / "runs", "stopped", 300, stopped_early=True),
+            _run(tmp_path / "runs", "newer", 200), _run(tmp_path / "runs", "older", 100)]
+    assert state.default_run(runs) == "newer"  # a run stopped early is not the default
+    state.remember_run("older")
+    assert state.remembered_run() == "older" and state.default_run(runs) == "older"
+    state.remember_run("deleted-since")
+    assert state.default_run(runs) == "newer"

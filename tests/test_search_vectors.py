@@ -1,0 +1,53 @@
+"""Search vectors saved with a run (so a first search never encodes the catalogue) and the
+"no good match" answer to a nonsense query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ease_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import os
+
+    from engine.data import generate_shop, write_tables
+    from engine.pipeline import train_and_save
+
+    home = tmp_path_factory.mktemp("home")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    items, events = generate_shop(n_items=80, n_users=40, seed=3)
+    write_tables(items, events, home / "data", fmt="csv")
+    return train_and_save(home / "data", home / "run", model_name="ease").path
+
+
+def test_vectors_are_written_once_and_read_back(ease_run: Path) -> None:
+    from engine.serving.text import SEARCH_VECTORS, ensure_search_vectors, stored_text_embeddings
+
+    assert stored_text_embeddings(ease_run) is None  # EASE keeps no text of its own
+    calls: list[tuple[int, int]] = []
+    vectors = ensure_search_vectors(ease_run, progress=lambda d, t: calls.append((d, t)))
+    assert (ease_run / SEARCH_VECTORS).exists() and calls[-1] == (80, 80)
+    assert vectors.shape[0] == 80
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    again: list[tuple[int, int]] = []
+    ensure_search_vectors(ease_run, progress=lambda d, t: again.append((d, t)))
+    assert again == []  # the second call reads the file
+
+
+def test_loaded_run_is_search_ready_and_nonsense_is_no_good_match(ease_run: Path) -> None:
+    from engine.serve import Recommender
+    from engine.serving.text import ensure_search_vectors
+
+    ensure_search_vectors(ease_run)
+    service = Recommender.load(ease_run)
+    assert service.search_ready()
+    title = str(service.catalogue.items["title"].iloc[5])
+    good = service.search(title, k=5)
+    assert good.good_match and good.best_match > 0.5
+    nonsense = service.search("zzqxj", k=5)
+    assert not nonsense.good_match and "no good match" in nonsense.notice
