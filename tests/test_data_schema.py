@@ -114,5 +114,14 @@ def test_dataset_item_text_joins_parts_and_truncates_description() -> None:
 def test_dataset_category_matrix_uses_config_depth() -> None:
     dataset = _tiny()
     assert dataset.category_matrix()[1] == ["Kitchen", "unknown"]
-    assert dataset.category_matrix(depth=2)[1] == ["Kitchen > Mugs", "unknown"]
+    # every categorised item shares the root "Kitchen": labels drop it below the first level
+    assert dataset.category_matrix(depth=2)[1] == ["Mugs", "unknown"]
     assert dataset.n_users == 1 and dataset.n_items == 2
+
+
+def test_category_labels_keep_a_root_not_every_item_shares() -> None:
+    items = pd.DataFrame({"item_id": ["a", "b"], "title": ["Red Mug", "Hammer"],
+                          "category": ["Kitchen > Mugs", "Tools > Hammers"]})
+    events = pd.DataFrame({"user_id": ["u", "u"], "item_id": ["a", "b"], "timestamp": [1, 2]})
+    dataset = build_dataset(items, events, config=DataConfig(category_depth=2))
+    assert dataset.category_matrix()[1] == ["Kitchen > Mugs", "Tools > Hammers"]
