@@ -83,3 +83,15 @@ def test_pages_open_in_chinese(monkeypatch, page, title):
     at.switch_page(f"app_pages/{page}.py").run()  # opened directly, as a shared link would
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == title
+
+
+def test_metric_panel_explanations_match_the_english_source():
+    from dashboard.measures import EXPLAINED, EXPLAINED_KEYS
+
+    english = i18n.catalogue("en")
+    assert set(EXPLAINED_KEYS) == set(EXPLAINED)
+    for name, (definition, example) in EXPLAINED.items():
+        key = EXPLAINED_KEYS[name]
+        assert english[f"explained.{key}.name"] == name
+        assert english[f"explained.{key}.definition"] == definition
+        assert english[f"explained.{key}.example"] == example
