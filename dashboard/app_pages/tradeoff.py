@@ -54,8 +54,8 @@ def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> 
         st.warning(message)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     shoppers = int(table["n_users"].max()) if "n_users" in table else n_users
-    st.caption(f"{len(methods)} methods × {len(WEIGHTS) + 1} weights over {shoppers} shoppers · "
-               f"{time.perf_counter() - started:.2f} s (cached per run, method and weights)")
+    st.caption(t("tradeoff.sweep_caption", methods=len(methods), weights=len(WEIGHTS) + 1,
+                 shoppers=shoppers, seconds=time.perf_counter() - started))
     return table
 
 
