@@ -17,6 +17,7 @@ import time
 import streamlit as st
 
 from dashboard import pipeline
+from dashboard.i18n import t
 from engine import paths
 from engine.errors import PrismError
 
@@ -59,23 +60,23 @@ class StatusProgress:
 
     def __init__(self, status: st.delta_generator.DeltaGenerator, epochs: int) -> None:
         self.status, self.epochs = status, epochs
-        self.bar = status.progress(0.0, text="Starting…")
+        self.bar = status.progress(0.0, text=t("bootstrap.starting"))
         self.epoch = 0
 
     def on_stage(self, stage: str) -> None:
-        self.status.update(label=f"Setting up your studio: {stage.lower()}…")
+        self.status.update(label=t("bootstrap.stage", stage=stage.lower()))
         self.bar.progress(min(1.0, self.epoch / self.epochs), text=stage)
 
     def on_batch_end(self, step: int, total: int) -> None:
         done = (self.epoch + step / max(total, 1)) / self.epochs
-        self.bar.progress(min(1.0, done), text=f"Epoch {self.epoch + 1}/{self.epochs} · "
-                                               f"batch {step}/{total}")
+        self.bar.progress(min(1.0, done), text=t("bootstrap.batch", epoch=self.epoch + 1,
+                                                 epochs=self.epochs, step=step, total=total))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.epoch += 1  # counted here: the trainer's numbering may start at 0 or 1
         shown = ", ".join(f"{key} {value:.4f}" for key, value in logs.items()
                           if key.startswith(("L_r", "L_d", "val_")))
-        self.status.write(f"Epoch {self.epoch}: {shown}")
+        self.status.write(t("bootstrap.epoch", epoch=self.epoch, logs=shown))
 
 
 @st.cache_resource
@@ -105,21 +106,20 @@ def ensure_starter_run() -> bool:
 def _train_starter() -> bool:
     """Generate the shop and train the starter inside a status box; False on failure."""
     budget = starter_budget()
-    st.title("Welcome to Prism")
-    st.write("No model yet: generating a synthetic shop and training a two-tower model until "
-             f"it stops improving — at most {budget / 60:.0f} minutes, once.")
+    st.title(t("bootstrap.welcome"))
+    st.write(t("bootstrap.intro", minutes=budget / 60))
     spec = pipeline.TrainSpec(data_dir=paths.data_dir() / "synthetic",
                               out_dir=paths.runs_dir() / BOOTSTRAP_RUN,
                               epochs=starter_epochs(), **STARTER)
-    with st.status("Setting up your studio…", expanded=True) as status:
+    with st.status(t("bootstrap.setting_up"), expanded=True) as status:
         try:
-            status.write("Generating the synthetic shop")
+            status.write(t("bootstrap.generating"))
             pipeline.ensure_synthetic_shop(**pipeline.TINY_SHOP)
             pipeline.train_run(spec, callbacks=[StatusProgress(status, spec.epochs),
                                                 TimeBudget(budget)])
         except PrismError as exc:
-            status.update(label="Setup failed", state="error")
-            st.error(f"{exc} — fix the cause and reload the page.")
+            status.update(label=t("bootstrap.failed"), state="error")
+            st.error(t("bootstrap.fix", error=exc))
             return False
-        status.update(label="Your studio is ready", state="complete", expanded=False)
+        status.update(label=t("bootstrap.ready"), state="complete", expanded=False)
     return True

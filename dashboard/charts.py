@@ -1,4 +1,5 @@
-"""Pure Plotly figure builders: each takes DataFrames/values and returns a Figure (no `st.*`).
+"""Pure Plotly figure builders: each takes DataFrames/values and returns a Figure (no `st.*`
+widgets; titles and legend names come from `t()` in the active language).
 
 One look for the whole studio: the same template, font and margins, and a category always
 gets the same colour (`category_colors`) so charts on different pages read together.
@@ -14,6 +15,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.i18n import t
+
 ACCENT = "#6C4AE0"
 RELEVANCE_COLOR = "#9AA0B4"
 DIVERSIFIED_COLOR = ACCENT
@@ -24,8 +27,7 @@ METHOD_COLORS = {
     "quota": "#F29B30",
     "none": "#9AA0B4",
 }
-METHOD_NAMES = {"mmr": "MMR", "dpp": "DPP", "calibrated": "Calibrated", "quota": "Quotas",
-                "none": "Relevance only"}
+METHOD_NAMES = ("mmr", "dpp", "calibrated", "quota", "none")  # legend: charts.method.*
 _PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Vivid + px.colors.qualitative.Safe
 _FONT = dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13)
 
@@ -81,25 +83,26 @@ def coverage_bars(relevance_cats: pd.Series, diversified_cats: pd.Series) -> go.
 
     Drawn on every slider move, so it is built from plain dicts in one validation pass.
     """
+    relevance, diversified = t("charts.relevance_only"), t("charts.diversified")
     counts = pd.DataFrame(
         {
-            "Relevance only": relevance_cats.value_counts(),
-            "Diversified": diversified_cats.value_counts(),
+            relevance: relevance_cats.value_counts(),
+            diversified: diversified_cats.value_counts(),
         }
     ).fillna(0)
     if counts.empty:
-        return empty_figure("No recommendations to show")
-    counts = counts.sort_values(["Diversified", "Relevance only"], ascending=True)
+        return empty_figure(t("charts.no_recommendations"))
+    counts = counts.sort_values([diversified, relevance], ascending=True)
     categories = counts.index.astype(str).tolist()
     bars = [
         {"type": "bar", "orientation": "h", "y": categories, "x": counts[column].tolist(),
          "name": column, "marker": {"color": color},
-         "hovertemplate": "%{y}: %{x} slots<extra>" + column + "</extra>"}
-        for column, color in (("Relevance only", RELEVANCE_COLOR), ("Diversified", ACCENT))
+         "hovertemplate": t("charts.slots_hover") + "<extra>" + column + "</extra>"}
+        for column, color in ((relevance, RELEVANCE_COLOR), (diversified, ACCENT))
     ]
-    layout = _layout("Category coverage", max(240, 34 * len(counts) + 110),
+    layout = _layout(t("charts.coverage"), max(240, 34 * len(counts) + 110),
                      barmode="group", bargap=0.25,
-                     xaxis={"title": {"text": "slots in the list"}, "dtick": 1,
+                     xaxis={"title": {"text": t("charts.slots")}, "dtick": 1,
                             "gridcolor": "#ECECF3"},
                      yaxis={"automargin": True})
     return go.Figure({"data": bars, "layout": layout})
@@ -109,7 +112,7 @@ def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
                      title_col: str) -> go.Figure:
     """The shopper's events over time (datetimes or unix seconds), one dot per item."""
     if history.empty:
-        return empty_figure("No history for this shopper")
+        return empty_figure(t("charts.no_history"))
     times = history[time_col]
     when = (times if pd.api.types.is_datetime64_any_dtype(times)
             else pd.to_datetime(times, unit="s"))
@@ -123,7 +126,7 @@ def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
                        "hovertemplate": "%{text}<br>%{x}<extra></extra>",
                        "marker": {"size": 11, "color": colors[str(category)],
                                   "line": {"width": 1, "color": "white"}}})
-    layout = _layout("History timeline", max(200, 30 * len(traces) + 90), legend=False,
+    layout = _layout(t("charts.history"), max(200, 30 * len(traces) + 90), legend=False,
                      xaxis={"type": "date", "gridcolor": "#ECECF3"},
                      yaxis={"automargin": True, "gridcolor": "#ECECF3"})
     return go.Figure({"data": traces, "layout": layout})
@@ -136,11 +139,11 @@ def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | No
     `current` holds the evaluated current setting (`weight`, x, y); None draws no ring.
     """
     if sweep.empty:
-        return empty_figure("No sweep results yet")
+        return empty_figure(t("charts.no_sweep"))
     fig = go.Figure()
     for method, group in sweep.groupby("method", sort=False):
         group = group.sort_values("weight")
-        name = METHOD_NAMES.get(str(method), str(method))
+        name = t(f"charts.method.{method}") if method in METHOD_NAMES else str(method)
         fig.add_scatter(
             x=group[x], y=group[y], mode="lines+markers", name=name,
             line=dict(color=METHOD_COLORS.get(str(method), ACCENT), width=2.5),
@@ -151,50 +154,51 @@ def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | No
     if current is not None and not current.empty:
         alpha = float(current["weight"].iloc[0])
         fig.add_scatter(
-            x=current[x], y=current[y], mode="markers+text", name=f"current (α={alpha:.2f})",
+            x=current[x], y=current[y], mode="markers+text", name=t("charts.current", alpha=alpha),
             marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(width=3, color="#1E1B2E")),
             text=[f"α={alpha:.2f}"], textposition="top center", hoverinfo="skip",
         )
     names = labels or {}
     fig.update_xaxes(title=names.get(x, x))
     fig.update_yaxes(title=names.get(y, y))
-    fig.update_layout(title=f"{names.get(y, y)} vs {names.get(x, x)} across diversity weights")
+    fig.update_layout(title=t("charts.pareto_title", y=names.get(y, y), x=names.get(x, x)))
     return _style(fig, height=420)
 
 
 def exposure_treemap(exposure: pd.DataFrame) -> go.Figure:
     """Recommendation slots by setting → department → category (`setting, path, slots`)."""
     if exposure.empty or exposure["slots"].sum() == 0:
-        return empty_figure("No exposure to show")
+        return empty_figure(t("charts.no_exposure"))
     levels = exposure["path"].str.split(" > ", n=1, expand=True)
     frame = exposure.assign(
         department=levels[0],
         category=levels[1].fillna(levels[0]) if levels.shape[1] > 1 else levels[0],
     )
     fig = px.treemap(
-        frame, path=[px.Constant("all slots"), "setting", "department", "category"],
+        frame, path=[px.Constant(t("charts.all_slots")), "setting", "department", "category"],
         values="slots", color="department",
         color_discrete_map={"(?)": "#EEE", **category_colors(frame["department"].unique())},
     )
     fig.update_traces(root_color="#F4F2FB", textinfo="label+percent parent")
-    fig.update_layout(title="Exposure by category")
+    fig.update_layout(title=t("charts.exposure"))
     return _style(fig, height=430, legend=False)
 
 
 def long_tail_curve(curves: pd.DataFrame) -> go.Figure:
     """Cumulative slot share vs items by popularity (`setting, item_share, slot_share`)."""
     if curves.empty:
-        return empty_figure("No exposure to show")
+        return empty_figure(t("charts.no_exposure"))
     fig = go.Figure()
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="equal exposure",
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name=t("charts.equal_exposure"),
                     line=dict(color="#CCC", dash="dot"))
+    relevance = ("Relevance", t("charts.relevance_only"))
     for setting, group in curves.groupby("setting", sort=False):
-        color = RELEVANCE_COLOR if str(setting).startswith("Relevance") else ACCENT
+        color = RELEVANCE_COLOR if str(setting).startswith(relevance) else ACCENT
         fig.add_scatter(x=group["item_share"], y=group["slot_share"], mode="lines",
                         name=str(setting), line=dict(color=color, width=3))
-    fig.update_xaxes(title="share of catalogue, most popular first", tickformat=".0%")
-    fig.update_yaxes(title="share of recommendation slots", tickformat=".0%")
-    fig.update_layout(title="Long-tail curve")
+    fig.update_xaxes(title=t("charts.catalogue_share"), tickformat=".0%")
+    fig.update_yaxes(title=t("charts.slot_share"), tickformat=".0%")
+    fig.update_layout(title=t("charts.long_tail"))
     _style(fig, height=430)
     fig.update_layout(margin=dict(t=40), legend=dict(  # inside, where the curve never goes
         orientation="v", x=0.98, xanchor="right", y=0.04, yanchor="bottom",
@@ -218,8 +222,9 @@ def lorenz_points(item_slots: np.ndarray, popularity: np.ndarray, n_points: int 
 def training_curves(history: pd.DataFrame) -> go.Figure:
     """Per-epoch L_r and L_d (left) and validation NDCG@10 (right)."""
     if history.empty:
-        return empty_figure("Waiting for the first epoch…")
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Losses", "Validation"))
+        return empty_figure(t("charts.waiting"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("charts.losses"),
+                                                            t("charts.validation")))
     for column, color in (("L_r", ACCENT), ("L_d", "#E0569B"), ("loss", "#1E1B2E")):
         if column in history:
             fig.add_scatter(x=history["epoch"], y=history[column], name=column,
@@ -228,7 +233,7 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
         fig.add_scatter(x=history["epoch"], y=history[column], name=column,
                         mode="lines+markers", line=dict(color="#1FA38A"), row=1, col=2)
     epochs = pd.to_numeric(history["epoch"], errors="coerce")
-    fig.update_xaxes(title="epoch", dtick=max(1, int(epochs.max()) // 10),
+    fig.update_xaxes(title=t("charts.epoch"), dtick=max(1, int(epochs.max()) // 10),
                      range=[max(0.0, float(epochs.min()) - 0.5), float(epochs.max()) + 0.5])
     _style(fig, height=360)
     # legend under the plots: above them it covered the subplot titles
@@ -251,14 +256,14 @@ def category_tree(items: pd.DataFrame, path_col: str) -> go.Figure:
                       color="level 1",
                       color_discrete_map=category_colors(counts["level 1"].unique()))
     fig.update_traces(insidetextorientation="radial")
-    fig.update_layout(title="Category tree")
+    fig.update_layout(title=t("charts.category_tree"))
     return _style(fig, height=480, legend=False)
 
 
 def item_map(points: pd.DataFrame) -> go.Figure:
     """2-D projection of item vectors (`x, y, category, title`), coloured by department."""
     if points.empty:
-        return empty_figure("This run has no item vectors")
+        return empty_figure(t("charts.no_vectors"))
     frame = points.assign(department=points["category"].astype(str).str.split(" > ").str[0])
     fig = px.scatter(frame, x="x", y="y", color="department", hover_name="title",
                      hover_data={"category": True, "department": False, "x": False, "y": False},
@@ -267,7 +272,7 @@ def item_map(points: pd.DataFrame) -> go.Figure:
     fig.update_traces(marker=dict(size=6, opacity=0.75))
     fig.update_xaxes(title="PC 1", showticklabels=False)
     fig.update_yaxes(title="PC 2", showticklabels=False)
-    fig.update_layout(title="Item vectors (PCA), coloured by department")
+    fig.update_layout(title=t("charts.item_map"))
     _style(fig, height=520)
     fig.update_layout(legend=dict(orientation="v", x=1.01, y=1, yanchor="top"),
                       margin=dict(t=40))
@@ -278,7 +283,7 @@ def metric_comparison(frame: pd.DataFrame, label_col: str) -> go.Figure:
     """Grouped bars of metrics (columns) for two or more runs/scenarios (rows)."""
     metrics = [c for c in frame.columns if c != label_col]
     if frame.empty or not metrics:
-        return empty_figure("Nothing to compare")
+        return empty_figure(t("charts.nothing_to_compare"))
     long = frame.melt(id_vars=label_col, value_vars=metrics, var_name="metric")
     wrap = min(4, len(metrics))
     # one panel per metric, each on its own axis: coverage (~10) and NDCG (~0.1) never share one

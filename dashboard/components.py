@@ -1,7 +1,7 @@
 """Small HTML building blocks shared by pages: ranked-list cards, rank-change badges, CSS.
 
-Pure string builders (no `st.*`): a page passes the HTML to `st.markdown(...,
-unsafe_allow_html=True)`. Every value that comes from data is escaped.
+Pure string builders (no `st.*` widgets; labels from `t()`): a page passes the HTML to
+`st.markdown(..., unsafe_allow_html=True)`. Every value that comes from data is escaped.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from dashboard.charts import category_colors
+from dashboard.i18n import t
 
 CSS = """
 <style>
@@ -55,8 +56,7 @@ def rank_changes(before: Sequence[str], after: Sequence[str]) -> list[str]:
     return moves
 
 
-ADDED = "added"
-MOVE_TIPS = {ADDED: "not in the relevance-only list: brought in by the re-ranker"}
+ADDED = "added"  # the move's value; shown as `components.added` in the active language
 
 
 def _move_class(move: str) -> str:
@@ -65,6 +65,14 @@ def _move_class(move: str) -> str:
     if move.startswith("↑"):
         return "prism-up"
     return "prism-down" if move.startswith("↓") else "prism-same"
+
+
+def _move_tip(move: str) -> str:
+    return html.escape(t("components.added_tip" if move == ADDED else "components.move_tip"))
+
+
+def _move_text(move: str) -> str:
+    return html.escape(t("components.added")) if move == ADDED else move
 
 
 def _price(value: object) -> str:
@@ -96,12 +104,12 @@ def ranked_list_html(table: pd.DataFrame, heading: str, subheading: str = "",
             f"{html.escape(str(row.item_id))}{_price(getattr(row, 'price', None))}</div>"
             + (f'<div class="prism-why">{html.escape(str(why))}</div>' if why else "")
             + "</div>"
-            + (f'<div class="prism-move {_move_class(move)}" title="'
-               f'{MOVE_TIPS.get(move, "rank change against the relevance-only list")}">'
-               f"{move}</div>" if move else "")
+            + (f'<div class="prism-move {_move_class(move)}" title="{_move_tip(move)}">'
+               f"{_move_text(move)}</div>" if move else "")
             + "</div>"
         )
     sub = f' <span class="prism-sub">{html.escape(subheading)}</span>' if subheading else ""
-    body = "".join(cards) or '<div class="prism-meta">No items.</div>'
+    empty = html.escape(t("components.no_items"))
+    body = "".join(cards) or f'<div class="prism-meta">{empty}</div>'
     return (f'<div id="{html.escape(list_id)}"><div class="prism-head">{html.escape(heading)}'
             f'{sub}</div><div class="prism-list">{body}</div></div>')

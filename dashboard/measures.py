@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dashboard.i18n import t
 from engine import metrics
 
 DEFINITIONS = {
@@ -56,6 +57,19 @@ EXPLAINED = {
         "Under MMR at α = 0.5, an item unlike everything above it gets +0.50; one nearly "
         "identical to an item above gets about +0.00."),
 }
+
+
+EXPLAINED_KEYS = {"Category entropy": "entropy", "Category coverage": "coverage",
+                  "Precision@k": "precision", "Dissimilarity (ILD)": "ild", "NDCG@k": "ndcg",
+                  "Diversity α": "alpha", "Diversity in an explanation": "explanation"}
+
+
+def explained() -> dict[str, tuple[str, str]]:
+    """EXPLAINED in the active language: {name: (definition, example)} (catalogue
+    `explained.<key>.*`; the English messages equal EXPLAINED, a test keeps them so)."""
+    return {t(f"explained.{key}.name"): (t(f"explained.{key}.definition"),
+                                         t(f"explained.{key}.example"))
+            for key in EXPLAINED_KEYS.values()}
 
 
 def tidy(value: float | None) -> float | None:

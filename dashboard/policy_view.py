@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.i18n import t
 from engine.errors import PrismError
 from engine.policy.schema import Policy
 from engine.policy.serving import PolicyServer
@@ -43,11 +44,11 @@ def explorer_policy_panel(recommender: Any, user: str, k: int) -> None:
     try:
         names = [row["name"] for row in store().names()]
     except PrismError as exc:
-        st.warning(f"The policy store cannot be read: {exc}")
+        st.warning(t("policies.store_failed", error=exc))
         return
-    choice = st.selectbox("Policy", [NO_POLICY, *names], key="explorer_policy",
-                          help="Show this shopper's list under a stored policy (its live "
-                               "version, else the latest); compose policies on Policies.")
+    choice = st.selectbox(t("policy_view.policy"), [NO_POLICY, *names], key="explorer_policy",
+                          format_func=lambda name: t("policy_view.none") if name == NO_POLICY
+                          else name, help=t("policy_view.policy_help"))
     if choice == NO_POLICY:
         return
     try:
@@ -65,9 +66,13 @@ def impact_frame(report: dict[str, Any]) -> pd.DataFrame:
     rows = report["metrics"] + [report["mean_rank_displacement"]] + report["rules"]
     frame = pd.DataFrame(rows)[["metric", "a", "b", "diff", "ci_low", "ci_high",
                                 "excludes_zero"]]
-    return frame.rename(columns={"a": "policy", "b": "against", "diff": "difference",
-                                 "ci_low": "95% low", "ci_high": "95% high",
-                                 "excludes_zero": "excludes 0"})
+    return frame.rename(columns={"a": t("policy_view.col_policy"),
+                                 "b": t("policy_view.col_against"),
+                                 "diff": t("policy_view.col_difference"),
+                                 "ci_low": t("policy_view.col_low"),
+                                 "ci_high": t("policy_view.col_high"),
+                                 "excludes_zero": t("policy_view.col_excludes"),
+                                 "metric": t("policy_view.col_metric")})
 
 
 def exposure_chart(rows: list[dict[str, Any]], title: str) -> go.Figure:
@@ -75,12 +80,15 @@ def exposure_chart(rows: list[dict[str, Any]], title: str) -> go.Figure:
     drawn on the policy's bar."""
     groups = [str(r["group"]).split(" > ")[-1][:32] for r in rows]  # the deepest level
     figure = go.Figure()
-    figure.add_bar(name="against", x=groups, y=[r["b"] for r in rows], marker_color="#9aa5b1")
-    figure.add_bar(name="policy", x=groups, y=[r["a"] for r in rows], marker_color="#3b6fd8",
+    figure.add_bar(name=t("policy_view.col_against"), x=groups, y=[r["b"] for r in rows],
+                   marker_color="#9aa5b1")
+    figure.add_bar(name=t("policy_view.col_policy"), x=groups, y=[r["a"] for r in rows],
+                   marker_color="#3b6fd8",
                    error_y={"type": "data", "symmetric": False,
                             "array": [r["ci_high"] - r["diff"] for r in rows],
                             "arrayminus": [r["diff"] - r["ci_low"] for r in rows]})
-    figure.update_layout(barmode="group", title=title, yaxis_title="exposure share "
-                         "(position-discounted)", height=360, margin={"t": 50, "b": 10},
+    figure.update_layout(barmode="group", title=title,
+                         yaxis_title=t("policy_view.exposure_share"), height=360,
+                         margin={"t": 50, "b": 10},
                          legend={"orientation": "h", "y": 1.12})
     return figure

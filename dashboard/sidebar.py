@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard import targets as tg
+from dashboard.i18n import t
 
 SCOPE = "targets_scope"
 CATEGORY_WIDTH, NUMBER_WIDTH = 420, 140  # px: long category paths stay readable
@@ -22,15 +23,15 @@ SOURCES = "_targets_sources"  # {(scope, version): the editor's input frame}
 def _column_config(category_names: list[str]) -> dict:
     return {
         "category": st.column_config.SelectboxColumn(
-            "Category", options=category_names, required=True, width=CATEGORY_WIDTH),
-        "floor": st.column_config.NumberColumn("Floor", min_value=0, max_value=50, step=1,
-                                               help="at least this many slots (Quotas)",
+            t("sidebar.category"), options=category_names, required=True, width=CATEGORY_WIDTH),
+        "floor": st.column_config.NumberColumn(t("sidebar.floor"), min_value=0, max_value=50,
+                                               step=1, help=t("sidebar.floor_help_quotas"),
                                                width=NUMBER_WIDTH),
-        "cap": st.column_config.NumberColumn("Cap", min_value=0, max_value=50, step=1,
-                                             help="at most this many slots (Quotas)",
+        "cap": st.column_config.NumberColumn(t("sidebar.cap"), min_value=0, max_value=50, step=1,
+                                             help=t("sidebar.cap_help_quotas"),
                                              width=NUMBER_WIDTH),
-        "share": st.column_config.NumberColumn("Share", min_value=0.0, max_value=1.0, step=0.05,
-                                               help="target share of slots (Calibrated)",
+        "share": st.column_config.NumberColumn(t("sidebar.share"), min_value=0.0, max_value=1.0,
+                                               step=0.05, help=t("sidebar.share_help_calibrated"),
                                                width=NUMBER_WIDTH),
     }
 
@@ -68,23 +69,23 @@ def _import_csv(data: bytes, category_names: list[str], segment_names: list[str]
     try:
         everyone, per_segment = tg.from_csv(data, category_names, segment_names)
     except ValueError as exc:
-        st.error(f"Targets not imported: {exc}.")
+        st.error(t("sidebar.not_imported", error=exc))
         return
     st.session_state[state.TARGETS] = everyone
     st.session_state[state.SEGMENT_TARGETS] = per_segment
     _bump_version()
-    st.session_state[IMPORTED] = (f"Imported {len(everyone)} targets for everyone and "
-                                  f"{len(per_segment)} segment(s).")
+    st.session_state[IMPORTED] = t("sidebar.imported", n=len(everyone),
+                                   segments=len(per_segment))
     st.rerun(scope="fragment")  # redraw the editor from the imported rows at once
 
 
 @st.dialog("Category targets", width="large", on_dismiss="rerun")
 def targets_dialog(category_names: list[str], segment_names: list[str]) -> None:
     """Full-width editor: pick a scope, edit rows, import/export CSV, apply."""
-    st.caption("Floors/caps feed **Quotas**; shares feed **Calibrated** (normalised to a target "
-               "mix). A segment's own targets replace everyone's for its shoppers.")
-    scope = st.selectbox("Targets for", [tg.EVERYONE, *segment_names], key=SCOPE,
-                         help="Segments group shoppers by their top category.")
+    st.caption(t("sidebar.dialog_caption"))
+    scope = st.selectbox(t("sidebar.scope"), [tg.EVERYONE, *segment_names], key=SCOPE,
+                         format_func=lambda s: t("sidebar.everyone") if s == tg.EVERYONE else s,
+                         help=t("sidebar.scope_help"))
     version = st.session_state.get(state.TARGETS_VERSION, 0)
     edited = st.data_editor(_source(scope, version, category_names),
                             key=f"targets_editor_{scope}_{version}", num_rows="dynamic",
@@ -92,19 +93,20 @@ def targets_dialog(category_names: list[str], segment_names: list[str]) -> None:
                             column_config=_column_config(category_names))
     rows = tg.frame_to_rows(edited)
     _store_rows(scope, rows)
-    st.caption(f"In use for {scope}: {tg.describe(rows)}")
+    st.caption(t("sidebar.in_use", scope=t("sidebar.everyone") if scope == tg.EVERYONE
+                  else scope, targets=tg.describe(rows)))
     export_col, apply_col = st.columns([1, 1])
     export_col.download_button(
-        "Export targets (CSV)", tg.to_csv(state.targets(), state.segment_targets()),
+        t("sidebar.export"), tg.to_csv(state.targets(), state.segment_targets()),
         "category-targets.csv", "text/csv", key="targets_export", icon=":material/download:")
-    if apply_col.button("Apply and close", type="primary", key="targets_apply",
+    if apply_col.button(t("sidebar.apply"), type="primary", key="targets_apply",
                         icon=":material/check:", width="stretch"):
         st.rerun()
     if message := st.session_state.pop(IMPORTED, None):  # below the grid: it never moves
         st.success(message)
-    upload = st.file_uploader("Import targets (CSV with segment, category, floor, cap, share)",
+    upload = st.file_uploader(t("sidebar.upload"),
                               type=["csv"], key="targets_upload")
-    if upload is not None and st.button("Import", key="targets_import",
+    if upload is not None and st.button(t("sidebar.import"), key="targets_import",
                                         icon=":material/upload:"):
         _import_csv(upload.getvalue(), category_names, segment_names)
 
@@ -113,9 +115,8 @@ def targets_panel(category_names: list[str], segment_names: list[str]) -> None:
     """Sidebar summary of the targets with a button that opens the full-width editor."""
     with st.sidebar.container(border=True):
         everyone, per_segment = state.targets(), state.segment_targets()
-        st.markdown("**Category targets**")
-        st.caption(f"{len(everyone)} for everyone · {len(per_segment)} segment(s) with their "
-                   "own. Floors/caps feed Quotas; shares feed Calibrated.")
-        if st.button("Edit targets", key="targets_open", icon=":material/tune:",
+        st.markdown(t("sidebar.panel_title"))
+        st.caption(t("sidebar.panel_caption", n=len(everyone), segments=len(per_segment)))
+        if st.button(t("sidebar.edit"), key="targets_open", icon=":material/tune:",
                      width="stretch"):
             targets_dialog(category_names, segment_names)

@@ -1,8 +1,9 @@
 """Category targets as tables: the editor's frame, the CSV a merchandiser imports or exports.
 
-Pure functions (no `st.*`). A target row is `{"floor": int|None, "cap": int|None,
-"share": float|None}` per category; targets exist for everyone and, optionally, per segment
-(shoppers grouped by their top category), where a segment's own rows replace everyone's.
+Pure functions (no `st.*` widgets; messages come from `t()`). A target row is
+`{"floor": int|None, "cap": int|None, "share": float|None}` per category; targets exist for
+everyone and, optionally, per segment (shoppers grouped by their top category), where a
+segment's own rows replace everyone's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+
+from dashboard.i18n import t
 
 EVERYONE = "Everyone"
 COLUMNS = ["category", "floor", "cap", "share"]
@@ -58,11 +61,11 @@ def from_csv(data: bytes, category_names: list[str], segment_names: list[str],
     try:
         frame = pd.read_csv(io.BytesIO(data), dtype={"segment": str, "category": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"the targets file is not a readable CSV ({exc})") from exc
+        raise ValueError(t("targets.unreadable", error=exc)) from exc
     missing = [column for column in COLUMNS if column not in frame.columns]
     if missing:
-        raise ValueError(f"the targets file lacks the column(s) {', '.join(missing)}; expected "
-                         f"{', '.join(CSV_COLUMNS)} (segment optional)")
+        raise ValueError(t("targets.missing", missing=", ".join(missing),
+                           expected=", ".join(CSV_COLUMNS)))
     if "segment" not in frame.columns:
         frame["segment"] = EVERYONE
     frame["segment"] = frame["segment"].fillna(EVERYONE)
@@ -73,7 +76,8 @@ def from_csv(data: bytes, category_names: list[str], segment_names: list[str],
         bad = (frame[column].notna() & values.isna()) | (values < low) | (values > high)
         if bad.any():
             line = int(bad.to_numpy().nonzero()[0][0]) + 2  # header is line 1
-            raise ValueError(f"line {line}: {column} must be a number from {low} to {high}")
+            raise ValueError(t("targets.bad_number", line=line, column=column, low=low,
+                               high=high))
         frame[column] = values
     everyone: Rows = {}
     per_segment: dict[str, Rows] = {}
@@ -89,16 +93,15 @@ def from_csv(data: bytes, category_names: list[str], segment_names: list[str],
 def _check_names(frame: pd.DataFrame, column: str, known: set[str]) -> None:
     unknown = sorted(set(frame[column].dropna().astype(str)) - known)
     if unknown:
-        raise ValueError(f"the targets file names {len(unknown)} {column}(s) this run does not "
-                         f"have: {', '.join(map(repr, unknown[:5]))}; use names from the "
-                         "editor's list")
+        raise ValueError(t("targets.unknown", n=len(unknown), column=column,
+                           names=", ".join(map(repr, unknown[:5]))))
 
 
 def describe(rows: Mapping[str, Mapping[str, Any]]) -> str:
     """One readable line per category: 'Lamps: floor 1 · cap 3 · share 0.20'."""
     lines = []
     for name, row in rows.items():
-        parts = [f"{key} {row[key]:.2f}" if key == "share" else f"{key} {row[key]}"
-                 for key in ("floor", "cap", "share") if row.get(key) is not None]
+        parts = [t(f"targets.{key}", value=row[key]) for key in ("floor", "cap", "share")
+                 if row.get(key) is not None]
         lines.append(f"{name}: {' · '.join(parts)}")
-    return "; ".join(lines) or "no targets set"
+    return "; ".join(lines) or t("targets.none")

@@ -68,3 +68,30 @@ def test_language_switch_and_url(monkeypatch):
     linked.run()
     assert linked.title[0].value == "探索"
     assert linked.sidebar.selectbox(key="lang").value == "zh"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("page", "title"), [("policies", "策略"), ("ledger", "曝光账本"),
+                                             ("scenarios", "方案")])
+def test_pages_open_in_chinese(monkeypatch, page, title):
+    from dashboard_support import APP, TIMEOUT, use_tiny_home
+    from streamlit.testing.v1 import AppTest
+
+    use_tiny_home(monkeypatch)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["lang"] = "zh"
+    at.switch_page(f"app_pages/{page}.py").run()  # opened directly, as a shared link would
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == title
+
+
+def test_metric_panel_explanations_match_the_english_source():
+    from dashboard.measures import EXPLAINED, EXPLAINED_KEYS
+
+    english = i18n.catalogue("en")
+    assert set(EXPLAINED_KEYS) == set(EXPLAINED)
+    for name, (definition, example) in EXPLAINED.items():
+        key = EXPLAINED_KEYS[name]
+        assert english[f"explained.{key}.name"] == name
+        assert english[f"explained.{key}.definition"] == definition
+        assert english[f"explained.{key}.example"] == example

@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import charts, policy_view, state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
-from dashboard.measures import EXPLAINED, list_metrics, tidy
+from dashboard.measures import explained, list_metrics, tidy
 from engine.errors import PrismError
 
 ALL_SHOPPERS = "All shoppers"
@@ -121,8 +121,9 @@ def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
 def metrics_explained() -> None:
     """The "What do these numbers mean?" panel: a definition and a worked example each."""
     with st.expander(t("explorer.explained"), icon=":material/help:"):
-        for name, (definition, example) in EXPLAINED.items():
-            st.markdown(f"**{name}** — {definition}  \n*Example:* {example}")
+        for name, (definition, example) in explained().items():
+            st.markdown(t("explorer.explained_row", name=name, definition=definition,
+                          example=example))
 
 
 def lists_side_by_side(result, alpha: float, method: str) -> None:

@@ -17,11 +17,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ledger_charts, state
+from dashboard.i18n import t
 from engine.errors import PrismError
 
-GROUPINGS = {"brand": "Brand", "top_category": "Top category", "price_band": "Price band",
-             "promo": "Promotion", "new": "New items", "popularity": "Popularity decile"}
-METHODS = {"none": "Relevance only", "mmr": "MMR", "dpp": "DPP", "calibrated": "Calibrated"}
+GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
+METHODS = ("none", "mmr", "dpp", "calibrated")
 
 
 @st.cache_resource(max_entries=4, show_spinner="Scoring the shopper sample…")
@@ -43,15 +43,17 @@ def _context(run_dir: str, stamp: float, n_users: int):  # noqa: ANN202 - Exposu
 def controls() -> tuple[str, int, int, str, float]:
     with st.container(border=True):
         by_col, days_col, size_col, method_col, weight_col = st.columns([1.2, 0.8, 1, 1, 1])
-        by = by_col.selectbox("Group by", list(GROUPINGS), format_func=GROUPINGS.get,
+        by = by_col.selectbox(t("ledger.group_by"), GROUPINGS,
+                              format_func=lambda by: t(f"ledger.by.{by}"),
                               key="ledger_by")
-        days = days_col.number_input("New = first seen in last days", 1, 3650, 30,
+        days = days_col.number_input(t("ledger.new_days"), 1, 3650, 30,
                                      key="ledger_new_days", disabled=by != "new")
-        size = size_col.number_input("Shoppers in the sample", 100, 20000, 1000, step=100,
+        size = size_col.number_input(t("ledger.sample"), 100, 20000, 1000, step=100,
                                      key="ledger_sample")
-        method = method_col.selectbox("Re-ranker", list(METHODS), format_func=METHODS.get,
+        method = method_col.selectbox(t("ledger.reranker"), METHODS,
+                                      format_func=lambda m: t(f"ledger.method.{m}"),
                                       key="ledger_method")
-        weight = weight_col.slider("Diversity weight α", 0.0, 1.0, 0.0, 0.05,
+        weight = weight_col.slider(t("ledger.weight"), 0.0, 1.0, 0.0, 0.05,
                                    key="ledger_weight", disabled=method == "none")
     return by, int(days), int(size), method, float(weight)
 
@@ -59,24 +61,22 @@ def controls() -> tuple[str, int, int, str, float]:
 def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
     summary = ledger.summary
     cols = st.columns(4)
-    cols[0].metric("Gini over groups", f"{summary['group_gini']:.3f}",
-                   help="0 = every group equally exposed, → 1 = one group takes it all")
-    cols[1].metric("Top-10% of groups hold", f"{summary['group_top10_share']:.1%}")
-    cols[2].metric("Gini over items", f"{summary['item_gini']:.3f}")
-    cols[3].metric("Groups", f"{summary['n_groups']}")
+    cols[0].metric(t("ledger.gini_groups"), f"{summary['group_gini']:.3f}",
+                   help=t("ledger.gini_help"))
+    cols[1].metric(t("ledger.top10"), f"{summary['group_top10_share']:.1%}")
+    cols[2].metric(t("ledger.gini_items"), f"{summary['item_gini']:.3f}")
+    cols[3].metric(t("ledger.groups"), f"{summary['n_groups']}")
     if ledger.meta.get("note"):
         st.caption(ledger.meta["note"])
     st.plotly_chart(ledger_charts.shares_chart(ledger.table), key="ledger_chart")
-    st.caption("Exposure: each slot weighs 1/log2(rank + 1), the NDCG discount; shares sum to "
-               "100% over the groups. Held-out purchases: what the sampled shoppers bought next.")
-    with st.expander("Ledger table"):
+    st.caption(t("ledger.chart_caption"))
+    with st.expander(t("ledger.table")):
         st.dataframe(ledger.table, hide_index=True, key="ledger_table")
 
 
 def targets_editor(labels: list[str]) -> pd.DataFrame:
-    st.subheader("Targets")
-    st.caption("Floors and ceilings on exposure share, in percent. Group “\\*” applies to "
-               "every group. Leave a cell empty for no bound.")
+    st.subheader(t("ledger.targets"))
+    st.caption(t("ledger.targets_caption"))
     start = pd.DataFrame({"group": pd.Series(dtype="string"), "min %": pd.Series(dtype=float),
                           "max %": pd.Series(dtype=float)})
     shared = st.query_params.get("targets")  # a link can carry targets: [["*", 3, null], ...]
@@ -85,11 +85,10 @@ def targets_editor(labels: list[str]) -> pd.DataFrame:
             rows = [(str(g), lo, hi) for g, lo, hi in json.loads(shared)]
             start = pd.DataFrame(rows, columns=start.columns).astype(start.dtypes.to_dict())
         except (ValueError, TypeError):
-            st.warning("The link's targets could not be read; expected "
-                       '[["group", min %, max %], ...].')
+            st.warning(t("ledger.bad_link"))
     return st.data_editor(start, key="ledger_targets", num_rows="dynamic", hide_index=True,
                           column_config={"group": st.column_config.SelectboxColumn(
-                              "Group", options=["*", *labels], required=True),
+                              t("ledger.group"), options=["*", *labels], required=True),
                               "min %": st.column_config.NumberColumn(min_value=0.0,
                                                                      max_value=100.0),
                               "max %": st.column_config.NumberColumn(min_value=0.0,
@@ -113,14 +112,14 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
 
     rows = np.arange(len(ctx.users))
     fit_rows, check_rows = rows[::2], rows[1::2]
-    bar = st.progress(0.0, text="Fitting prices…")
-    fit = ctx.fit(targets, fit_rows, k=k, on_iteration=lambda t, worst: bar.progress(
-        min(1.0, (t + 1) / 400), text=f"Step {t + 1}: largest violation {worst:.2%}"))
+    bar = st.progress(0.0, text=t("ledger.fitting"))
+    fit = ctx.fit(targets, fit_rows, k=k, on_iteration=lambda step, worst: bar.progress(
+        min(1.0, (step + 1) / 400), text=t("ledger.step", step=step + 1, worst=worst)))
     bar.empty()
-    st.success(f"Fitted {len(fit.prices.prices)} price(s) on {len(fit_rows)} shoppers in "
-               f"{fit.seconds:.2f} s; shares below are on the other {len(check_rows)}.")
+    st.success(t("ledger.fitted", n=len(fit.prices.prices), fit=len(fit_rows),
+                 seconds=fit.seconds, check=len(check_rows)))
     for group, reach in fit.unreachable.items():
-        st.warning(f"{group!r} can reach at most {reach:.2%} from the shoppers' candidates.")
+        st.warning(t("ledger.unreachable", group=repr(group), reach=reach))
     grouping = ctx.grouping(targets.group_spec())
     before = target_report(ctx.lists(check_rows, k=k), grouping, targets, k)
     after = target_report(ctx.lists(check_rows, k=k, prices=fit.prices), grouping, targets, k)
@@ -132,25 +131,22 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
     st.dataframe(report[["group", "min", "max", "before", "after", "price"]], hide_index=True,
                  key="ledger_fit_table", column_config={c: percent for c in
                                                         ("min", "max", "before", "after")})
-    st.download_button("Download prices (JSON)", fit.prices.model_dump_json(indent=2),
+    st.download_button(t("ledger.download"), fit.prices.model_dump_json(indent=2),
                        file_name="exposure-prices.json", mime="application/json",
                        key="ledger_download")
     st.session_state["ledger_prices"] = json.loads(fit.prices.model_dump_json())
 
 
 def main() -> None:
-    st.title("Ledger")
-    st.caption("Which brands, categories, price bands and new products take the "
-               "recommendation slots across shoppers — against their share of the catalogue "
-               "and of what shoppers bought.")
+    st.title(t("nav.ledger"))
+    st.caption(t("ledger.caption"))
     by, days, size, method, weight = controls()
     k = int(state.setting(state.K))
     try:
         run = state.active_run()
         ctx = _context(str(run.path), run.stamp, size)
         if ctx is None:
-            st.warning("This run's data folder is gone, so held-out shoppers are unknown; "
-                       "retrain the run from its data on the Training page.")
+            st.warning(t("ledger.data_gone"))
             st.stop()
         from engine.exposure.groups import GroupSpec
 
@@ -161,11 +157,11 @@ def main() -> None:
         st.stop()
     show_ledger(ledger)
     edited = targets_editor(ledger.table["group"].astype(str).tolist())
-    if st.button("Fit prices", key="ledger_fit", type="primary"):
+    if st.button(t("ledger.fit"), key="ledger_fit", type="primary"):
         try:
             targets = target_set(edited, by, days)
             if targets is None:
-                st.info("Add at least one target row first.")
+                st.info(t("ledger.no_targets"))
             else:
                 fit_and_compare(ctx, targets, k)
         except PrismError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import policy_view, state
+from dashboard.i18n import t
 from engine.errors import PrismError
 from engine.policy.schema import Policy, parse_policy
 
@@ -72,35 +73,36 @@ def stages_form(recommender: Any) -> None:
     brands = _brands(recommender)
     ids = recommender.catalogue.columns.ids.tolist()
     titles = dict(zip(ids, recommender.catalogue.columns.titles.tolist(), strict=True))
-    st.text_input("Policy name", key="pf_name", placeholder="spring-sale")
+    st.text_input(t("policies.name"), key="pf_name", placeholder="spring-sale")
     left, right = st.columns(2)
     with left.container(border=True):
-        st.markdown("**Filter** · what may never be shown")
-        st.number_input("Highest price (0 = no limit; items without a price stay)",
+        st.markdown(t("policies.filter"))
+        st.number_input(t("policies.price_max"),
                         min_value=0.0, step=10.0, key="pf_price_max")
-        st.multiselect("Exclude brands", brands, key="pf_exclude_brands")
+        st.multiselect(t("policies.exclude"), brands, key="pf_exclude_brands")
     with right.container(border=True):
-        st.markdown("**Boost / bury** · relevance ± strength (relevance runs 0–1)")
-        st.multiselect("Boost brands", brands, key="pf_boost_brands")
-        st.slider("Boost strength", 0.01, 1.0, step=0.01, key="pf_boost")
-        st.multiselect("Bury brands", brands, key="pf_bury_brands")
-        st.slider("Bury strength", 0.01, 1.0, step=0.01, key="pf_bury")
+        st.markdown(t("policies.boost_bury"))
+        st.multiselect(t("policies.boost_brands"), brands, key="pf_boost_brands")
+        st.slider(t("policies.boost_strength"), 0.01, 1.0, step=0.01, key="pf_boost")
+        st.multiselect(t("policies.bury_brands"), brands, key="pf_bury_brands")
+        st.slider(t("policies.bury_strength"), 0.01, 1.0, step=0.01, key="pf_bury")
     left, right = st.columns(2)
     with left.container(border=True):
-        st.markdown("**Promote, cap, floor**")
-        st.multiselect("Promoted brands", brands, key="pf_promote_brands")
-        st.slider("Promotion share of the k slots", 0.0, 1.0, step=0.05, key="pf_share")
-        st.number_input("At most this many items per brand (0 = no cap)", min_value=0,
+        st.markdown(t("policies.promote_cap_floor"))
+        st.multiselect(t("policies.promoted"), brands, key="pf_promote_brands")
+        st.slider(t("policies.share"), 0.0, 1.0, step=0.05, key="pf_share")
+        st.number_input(t("policies.cap"), min_value=0,
                         step=1, key="pf_cap")
-        st.slider("Relevance floor: drop the shopper's lowest quantile (0 = off)", 0.0, 0.99,
+        st.slider(t("policies.floor"), 0.0, 0.99,
                   step=0.01, key="pf_floor")
     with right.container(border=True):
-        st.markdown("**Diversify and pin**")
-        st.radio("Method", METHODS, key="pf_method", horizontal=True)
-        st.slider("Diversity weight", 0.0, 1.0, step=0.05, key="pf_weight")
-        st.selectbox("Pin an item", ["", *ids], key="pf_pin_item",
-                     format_func=lambda i: "(no pin)" if not i else f"{i} · {titles[i][:50]}")
-        st.number_input("…at slot", min_value=1, max_value=50, step=1, key="pf_pin_slot")
+        st.markdown(t("policies.diversify_pin"))
+        st.radio(t("policies.method"), METHODS, key="pf_method", horizontal=True)
+        st.slider(t("policies.weight"), 0.0, 1.0, step=0.05, key="pf_weight")
+        st.selectbox(t("policies.pin"), ["", *ids], key="pf_pin_item",
+                     format_func=lambda i: f"{i} · {titles[i][:50]}" if i
+                     else t("policies.no_pin"))
+        st.number_input(t("policies.slot"), min_value=1, max_value=50, step=1, key="pf_pin_slot")
 
 
 def policy_from_form() -> Policy:
@@ -137,17 +139,17 @@ def policy_from_form() -> Policy:
 
 def before_after(recommender: Any, policy: Policy) -> None:
     users = recommender.user_ids
-    user = st.selectbox("Shopper", users[:500], key="policy_user")
+    user = st.selectbox(t("policies.shopper"), users[:500], key="policy_user")
     k = int(st.number_input("k", min_value=1, max_value=50, value=10, key="policy_k"))
     before, _ = policy_view.list_table(recommender, None, user, k)
     after, notice = policy_view.list_table(recommender, policy, user, k)
     if notice:
         st.info(notice)
     left, right = st.columns(2)
-    left.markdown("**The model alone**")
+    left.markdown(t("policies.model_alone"))
     left.dataframe(before.drop(columns=["attribution"]), hide_index=True, width="stretch",
                    key="policy_before")
-    right.markdown(f"**Under {policy.name}** · attribution per item")
+    right.markdown(t("policies.under", name=policy.name))
     right.dataframe(after, hide_index=True, width="stretch", key="policy_after")
 
 
@@ -159,76 +161,81 @@ def _preview_inputs(run_dir: str, stamp: float) -> Any:
 
 
 def population_preview(run: state.RunEntry, policy: Policy) -> None:
-    st.caption("Replays the run's held-out test shoppers under this policy and under the "
-               "model alone; intervals are paired bootstrap 95% over shoppers.")
-    if st.button("Run the preview", key="policy_preview_run", type="primary"):
+    st.caption(t("policies.preview_caption"))
+    if st.button(t("policies.run_preview"), key="policy_preview_run", type="primary"):
         from engine.policy.preview import preview
 
         try:
             inputs = _preview_inputs(str(run.path), run.stamp)
-            bar = st.progress(0.0, text="Replaying shoppers…")
+            bar = st.progress(0.0, text=t("policies.replaying"))
             report = preview(inputs, policy, None, k=10, on_progress=lambda done, total:
                              bar.progress(done / max(total, 1),
-                                          text=f"{done:,} of {total:,} shoppers"))
+                                          text=t("policies.progress", done=done,
+                                                         total=total)))
             bar.empty()
             st.session_state[PREVIEW] = report
         except PrismError as exc:
-            st.error(f"The preview cannot run: {exc}")
+            st.error(t("policies.preview_failed", error=exc))
     report = st.session_state.get(PREVIEW)
     if not report:
         return
-    st.markdown(f"**{report['policy']}** vs **{report['against']}** over "
-                f"{report['n_users']:,} shoppers · {report['lists_changed']['share']:.0%} of "
-                f"lists changed · {report['seconds']['replay']:.1f} s")
+    st.markdown(t("policies.report", policy=report["policy"], against=report["against"],
+                  n=report["n_users"], share=report["lists_changed"]["share"],
+                  seconds=report["seconds"]["replay"]))
     st.dataframe(policy_view.impact_frame(report).round(4), hide_index=True, width="stretch",
                  key="policy_impact")
     left, right = st.columns(2)
     left.plotly_chart(policy_view.exposure_chart(report["exposure"]["brand"],
-                                                 "Exposure by brand"), key="policy_brand_chart")
+                                                 t("policies.by_brand")), key="policy_brand_chart")
     right.plotly_chart(policy_view.exposure_chart(report["exposure"]["category"],
-                                                  "Exposure by category"),
+                                                  t("policies.by_category")),
                        key="policy_category_chart")
 
 
 def save_and_publish(policy: Policy) -> None:
     store = policy_view.store()
     save_col, publish_col, rollback_col = st.columns(3)
-    if save_col.button("Save as a new version", key="policy_save"):
+    if save_col.button(t("policies.save"), key="policy_save"):
         try:
             saved = store.save(policy, st.session_state.get(BASE) or 0)
             st.session_state[BASE] = saved.version
-            st.success(f"Saved {saved.name}@{saved.version}.")
+            st.success(t("policies.saved", name=saved.name, version=saved.version))
         except PrismError as exc:
             st.error(str(exc))
-    if publish_col.button("Publish the latest version", key="policy_publish"):
+    if publish_col.button(t("policies.publish"), key="policy_publish"):
         try:
-            st.success(f"{policy.name}@{store.publish(policy.name)} is live.")
+            st.success(t("policies.live", name=policy.name,
+                         version=store.publish(policy.name)))
         except PrismError as exc:
             st.error(str(exc))
-    if rollback_col.button("Roll back", key="policy_rollback"):
+    if rollback_col.button(t("policies.rollback"), key="policy_rollback"):
         try:
-            st.success(f"Rolled back: {policy.name}@{store.rollback(policy.name)} is live.")
+            st.success(t("policies.rolled_back", name=policy.name,
+                         version=store.rollback(policy.name)))
         except PrismError as exc:
             st.error(str(exc))
 
 
 def main() -> None:
-    st.title("Policies")
-    st.caption("Business rules after scoring: filter → boost/bury → floor → diversify with "
-               "caps and promotion shares → pins. Compose, check, measure, publish.")
+    st.title(t("nav.policies"))
+    st.caption(t("policies.caption"))
     run, recommender = state.active_recommender()
     try:
         stored = policy_view.store().names()
     except PrismError as exc:
-        st.error(f"The policy store cannot be read: {exc}")
+        st.error(t("policies.store_failed", error=exc))
         st.stop()
     labels = [NEW] + [f"{r['name']} (v{r['latest']}, live {r['live'] or '–'})" for r in stored]
+    shown = {NEW: t("policies.new")} | {label: t("policies.option", name=r["name"],
+                                                 latest=r["latest"], live=r["live"] or "–")
+                                        for label, r in zip(labels[1:], stored, strict=True)}
     wanted = st.query_params.get("policy")  # ?policy=NAME opens that policy (a shareable link)
     if wanted and "policy_pick" not in st.session_state:
         names = [r["name"] for r in stored]
         if wanted in names:
             st.session_state["policy_pick"] = labels[names.index(wanted) + 1]
-    picked = st.selectbox("Edit", labels, key="policy_pick")
+    picked = st.selectbox(t("policies.edit"), labels, key="policy_pick",
+                          format_func=shown.get)
     if st.session_state.get("policy_loaded") != picked:
         chosen = None if picked == NEW else policy_view.store().get(
             stored[labels.index(picked) - 1]["name"])
@@ -241,10 +248,10 @@ def main() -> None:
     except PrismError as exc:
         st.error(str(exc))
         st.stop()
-    with st.expander("The policy as JSON (for export)"):
+    with st.expander(t("policies.json")):
         st.json(policy.to_json())
-    compare_tab, preview_tab, publish_tab = st.tabs(["One shopper", "Population preview",
-                                                     "Save & publish"])
+    compare_tab, preview_tab, publish_tab = st.tabs(
+        [t("policies.tab_one"), t("policies.tab_preview"), t("policies.tab_publish")])
     with compare_tab:
         try:
             before_after(recommender, policy)

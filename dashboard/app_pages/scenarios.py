@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
+from dashboard.i18n import t
 from dashboard.measures import list_metrics
 from dashboard.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.errors import PrismError
@@ -72,32 +73,32 @@ def save_form(run: state.RunEntry, recommender) -> None:
     if st.session_state.pop(CLEAR_FORM, False):
         st.session_state["scenario_name"], st.session_state["scenario_note"] = "", ""
     if saved := st.session_state.pop(SAVED, None):
-        st.success(f"Saved scenario “{saved}”.", icon=":material/check:")
+        st.success(t("scenarios.saved", saved=saved), icon=":material/check:")
     with st.form("scenario_form", clear_on_submit=False, border=True):
-        st.markdown(f"**Current settings** · run `{run.name}` · shopper `{settings['user']}` · "
-                    f"{state.METHOD_LABELS.get(settings['method'])} α={settings['alpha']:.2f} · "
-                    f"k={settings['k']} · sample {settings['sample_size']} shoppers · "
-                    f"{len(settings['targets'])} category targets")
-        name = st.text_input("Name", key="scenario_name", placeholder="e.g. Spring mix, α 0.6")
-        note = st.text_area("Note", key="scenario_note", height=68)
-        submitted = st.form_submit_button("Save scenario", type="primary",
+        st.markdown(t("scenarios.current", run=run.name, user=settings["user"],
+                      method=state.METHOD_LABELS.get(settings["method"]),
+                      alpha=settings["alpha"], k=settings["k"], n=settings["sample_size"],
+                      targets=len(settings["targets"])))
+        name = st.text_input(t("scenarios.name"), key="scenario_name",
+                             placeholder=t("scenarios.name_placeholder"))
+        note = st.text_area(t("scenarios.note"), key="scenario_note", height=68)
+        submitted = st.form_submit_button(t("scenarios.save"), type="primary",
                                           icon=":material/save:")
     if not submitted:
         return
     if not name.strip():
-        st.error("Give the scenario a name, then save again.")
+        st.error(t("scenarios.no_name"))
         return
     if _taken_name(name):
-        st.error(f"A scenario named “{name.strip()}” exists already; pick another name (or "
-                 "add a version, e.g. “v2”).")
+        st.error(t("scenarios.taken", name=name.strip()))
         return
     try:
-        with st.spinner("Measuring this setting over the shopper sample…"):
+        with st.spinner(t("scenarios.measuring")):
             metrics = scenario_metrics(run, recommender, settings)
         state.scenario_store().save(Scenario(name=name.strip(), note=note, run=run.name,
                                              settings=settings, metrics=metrics))
     except (PrismError, ScenarioStoreError) as exc:
-        st.error(f"{exc} Your name and note are kept: fix the cause and save again.")
+        st.error(t("scenarios.save_failed", error=exc))
         return
     st.session_state[CLEAR_FORM], st.session_state[SAVED] = True, name.strip()
     st.rerun()
@@ -115,8 +116,7 @@ def _reload(scenario_id: int) -> None:
         st.session_state[state.RUN] = scenario.run
         state.remember_run(scenario.run)
     else:
-        st.session_state["_scenario_error"] = (f"run {scenario.run!r} no longer exists; the other "
-                                               "settings were loaded on the active run.")
+        st.session_state["_scenario_error"] = t("scenarios.run_gone", run=repr(scenario.run))
     for key in (state.USER, state.ALPHA, state.METHOD, state.K, state.SAMPLE_SIZE):
         if key in settings:
             st.session_state[key] = settings[key]
@@ -130,21 +130,21 @@ def saved_section(scenarios: list[Scenario]) -> None:
     if message := st.session_state.pop("_scenario_error", None):
         st.warning(message)
     if loaded := st.session_state.pop("_scenario_loaded", None):
-        st.success(f"Loaded “{loaded}”: its settings are active on every page.")
-        st.page_link("app_pages/explorer.py", label="Open it in the Explorer",
+        st.success(t("scenarios.loaded", name=loaded))
+        st.page_link("app_pages/explorer.py", label=t("scenarios.open_explorer"),
                      icon=":material/explore:")
     if not scenarios:
-        st.info("No scenarios saved yet.")
+        st.info(t("scenarios.none"))
         return
     frame = scenarios_frame(scenarios)
     st.dataframe(frame, hide_index=True, width="stretch")
     labels = {s.id: f"#{s.id} {s.name}" for s in scenarios}
     pick_col, load_col = st.columns([3, 1])
-    pick = pick_col.selectbox("Scenario", list(labels), format_func=labels.get,
+    pick = pick_col.selectbox(t("scenarios.pick"), list(labels), format_func=labels.get,
                               key="scenario_pick")
-    load_col.button("Reload settings", on_click=_reload, args=(pick,), key="scenario_reload",
+    load_col.button(t("scenarios.reload"), on_click=_reload, args=(pick,), key="scenario_reload",
                     icon=":material/restore:", width="stretch")
-    compare = st.multiselect("Compare two scenarios", list(labels), format_func=labels.get,
+    compare = st.multiselect(t("scenarios.compare"), list(labels), format_func=labels.get,
                              max_selections=2, key="scenario_compare")
     if len(compare) == 2:
         rows = frame[frame["id"].isin(compare)]
@@ -153,7 +153,7 @@ def saved_section(scenarios: list[Scenario]) -> None:
         st.dataframe(table, width="stretch")
         st.plotly_chart(charts.metric_comparison(rows[["name", *metric_cols]].fillna(0.0),
                                                  "name"), key="scenario_compare_chart")
-    st.download_button("Export scenarios (CSV)", frame.to_csv(index=False), "scenarios.csv",
+    st.download_button(t("scenarios.export"), frame.to_csv(index=False), "scenarios.csv",
                        "text/csv", key="scenario_export", icon=":material/download:")
 
 
@@ -162,19 +162,18 @@ def export_current(recommender) -> None:
     try:
         result = current_recommendations(recommender, settings)
     except PrismError as exc:
-        st.warning(f"Current recommendations cannot be exported: {exc}")
+        st.warning(t("scenarios.export_failed", error=exc))
         return
     table = pd.DataFrame(result.table).assign(
         user=settings["user"], method=settings["method"], alpha=settings["alpha"])
-    st.download_button("Export current recommendations (CSV)", table.to_csv(index=False),
+    st.download_button(t("scenarios.export_recs"), table.to_csv(index=False),
                        "recommendations.csv", "text/csv", key="recs_export",
                        icon=":material/download:")
 
 
 def main() -> None:
-    st.title("Scenarios")
-    st.caption("Snapshot a set-up (run, shopper sample, method, α, k, category targets) with "
-               "its metrics; reload it later or compare two.")
+    st.title(t("nav.scenarios"))
+    st.caption(t("scenarios.caption"))
     run, recommender = state.active_recommender()
     state.ensure_view_defaults(recommender.user_ids, run.name)
     save_form(run, recommender)
@@ -184,11 +183,11 @@ def main() -> None:
         scenarios = store.list()
     except ScenarioStoreError as exc:
         st.error(str(exc), icon=":material/database:")
-        if st.button("Start a fresh database (keeps the old file aside)", key="scenario_reset"):
+        if st.button(t("scenarios.reset"), key="scenario_reset"):
             aside = store.reset()
-            st.success(f"Old file moved to {aside}. Saving works again.")
+            st.success(t("scenarios.reset_done", path=aside))
         return
-    st.subheader("Saved scenarios")
+    st.subheader(t("scenarios.saved_header"))
     saved_section(scenarios)
 
 

@@ -22,6 +22,14 @@ WEIGHTS = (0.25, 0.5, 0.75, 1.0)  # weight 0 is the relevance order: evaluated o
 ACCURACY = {"NDCG": "ndcg@", "Precision": "precision@"}
 DIVERSITY = {"Category entropy": "category_entropy@", "Category coverage": "category_coverage@",
              "ILD (categories)": "ild@"}
+AXIS_KEYS = {"NDCG": "tradeoff.axis_ndcg", "Precision": "tradeoff.axis_precision",
+             "Category entropy": "tradeoff.axis_entropy",
+             "Category coverage": "tradeoff.axis_coverage", "ILD (categories)": "tradeoff.axis_ild"}
+
+
+def _axis_name(name: str) -> str:
+    """An axis option (the English name is its value) in the active language."""
+    return t(AXIS_KEYS[name])
 
 
 def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> pd.DataFrame:
@@ -46,8 +54,8 @@ def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> 
         st.warning(message)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     shoppers = int(table["n_users"].max()) if "n_users" in table else n_users
-    st.caption(f"{len(methods)} methods × {len(WEIGHTS) + 1} weights over {shoppers} shoppers · "
-               f"{time.perf_counter() - started:.2f} s (cached per run, method and weights)")
+    st.caption(t("tradeoff.sweep_caption", methods=len(methods), weights=len(WEIGHTS) + 1,
+                 shoppers=shoppers, seconds=time.perf_counter() - started))
     return table
 
 
@@ -68,7 +76,7 @@ def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
     recommender = state.recommender(run)
     catalogue = recommender.catalogue
     popularity = np.asarray(recommender.run.item_popularity, dtype=float)
-    settings = {"Relevance only": ("none", 0.0),
+    settings = {t("charts.relevance_only"): ("none", 0.0),
                 f"{state.METHOD_LABELS[method]} α={alpha:.2f}": (method, alpha)}
     exposure_rows, curves = [], []
     for label, (name, weight) in settings.items():
@@ -90,9 +98,9 @@ def sweep_controls() -> tuple[str, str, list[str]]:
         size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
         size_col.number_input(t("tradeoff.sample"), 50, 5000, step=50, key=state.SAMPLE_SIZE)
         accuracy = acc_col.selectbox(t("tradeoff.accuracy"), list(ACCURACY),
-                                     key="tradeoff_accuracy")
+                                     key="tradeoff_accuracy", format_func=_axis_name)
         diversity = div_col.selectbox(t("tradeoff.diversity"), list(DIVERSITY),
-                                      key="tradeoff_diversity")
+                                      key="tradeoff_diversity", format_func=_axis_name)
         methods = method_col.multiselect(t("tradeoff.methods"), list(SWEEP_METHODS),
                                          default=list(SWEEP_METHODS), key="tradeoff_methods",
                                          format_func=state.METHOD_LABELS.get)
@@ -122,13 +130,12 @@ def main() -> None:
     if table.empty:
         st.stop()
     x, y = f"{DIVERSITY[diversity]}{k}", f"{ACCURACY[accuracy]}{k}"
-    labels = {x: f"{diversity}@{k}", y: f"{accuracy}@{k}"}
+    labels = {x: f"{_axis_name(diversity)}@{k}", y: f"{_axis_name(accuracy)}@{k}"}
     current = current_point(run, method, alpha, n_users, k) if method in methods else None
     st.plotly_chart(charts.pareto_chart(table, x, y, current, labels), key="pareto_chart")
-    where = (f"Ring: the Explorer's current setting ({state.METHOD_LABELS.get(method)}, "
-             f"α = {alpha:.2f}), evaluated on the same sample." if current is not None else
-             f"The Explorer's current setting ({state.METHOD_LABELS.get(method)}) is not in "
-             "this sweep, so it is not ringed.")
+    label = state.METHOD_LABELS.get(method)
+    where = (t("tradeoff.ringed", method=label, alpha=alpha) if current is not None else
+             t("tradeoff.not_ringed", method=label))
     st.caption(where + t("tradeoff.change_on_explorer"))
     if method in SWEEP_METHODS:
         exposure_views(run, method, alpha, n_users, k)
