@@ -35,6 +35,7 @@ class TrainSpec:
     dim: int = 32
     seed: int = 0
     use_text: bool = True
+    tune_trials: int = 0  # > 0: choose the settings with this many trials (engine/tuning.py)
 
 
 def twotower_available() -> bool:
@@ -66,6 +67,7 @@ def train_run(spec: TrainSpec, callbacks: Sequence[Any] = ()) -> Path:
         train_config=_train_config(spec),
         encoder_config=EncoderConfig() if spec.use_text and twotower else None,
         protocol=SPLIT_PROTOCOL, seed=spec.seed, k=10, callbacks=callbacks, progress=False,
+        tune=spec.tune_trials if twotower else 0,
     ).path
 
 

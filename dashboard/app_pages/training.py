@@ -54,13 +54,18 @@ def launch_form() -> None:
         beta = beta_col.slider(t("training.beta"), 0.0, 1.0, 1.0, 0.05, key="train_beta")
         epochs = epochs_col.number_input(t("training.epochs"), 1, 100, 4, key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], index=1, key="train_dim")
+        tune_col, trials_col = st.columns([1, 1])
+        tune = tune_col.checkbox(t("training.tune"), key="train_tune", help=t("training.tune_help"))
+        trials = trials_col.number_input(t("training.trials"), 1, 200, 8, key="train_trials")
         submitted = st.form_submit_button(t("training.start"), type="primary", disabled=busy,
                                           icon=":material/play_arrow:")
     if submitted:
-        start_job(folders[source], name, alpha, beta, int(epochs), int(dim))
+        start_job(folders[source], name, alpha, beta, int(epochs), int(dim),
+                  int(trials) if tune else 0)
 
 
-def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int) -> None:
+def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int,
+              tune_trials: int = 0) -> None:
     clean = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.strip())
     if not clean:
         st.error(t("training.no_name"))
@@ -69,7 +74,7 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
         st.error(t("training.zero_weights"))
         return
     spec = pipeline.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
-                              beta=beta, epochs=epochs, dim=dim)
+                              beta=beta, epochs=epochs, dim=dim, tune_trials=tune_trials)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
 
 
@@ -87,6 +92,11 @@ def job_panel() -> None:
         done = min(1.0, (current.epoch + current.batch_fraction) / max(current.epochs, 1))
         label = f"{current.stage} · epoch {min(current.epoch + 1, current.epochs)}/" \
                 f"{current.epochs} · {current.elapsed:.0f} s"
+        trials = job.spec.tune_trials
+        if trials:  # a settings search: progress counts trials
+            done = min(1.0, current.trials_done / trials)
+            label = t("training.tune_progress", done=current.trials_done, total=trials,
+                      seconds=f"{current.elapsed:.0f}")
         if current.state == "running":
             st.progress(done, text=label)
             st.button(t("training.stop"), on_click=job.request_stop, key="train_stop",
