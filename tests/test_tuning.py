@@ -122,3 +122,27 @@ def test_cli_tune_records_the_study_in_run_json(shop: Path, tmp_path: Path) -> N
     for key, value in tuning["best_params"].items():
         recorded = meta["model_config"].get(key, meta["train_config"].get(key))
         assert recorded == pytest.approx(value)
+
+
+def test_pruner_hears_each_epoch_and_stops_a_weak_trial() -> None:
+    from engine.train import StopTraining
+    from engine.tuning import PruneOnValidation
+
+    class Trial:  # the two calls the callback makes on an Optuna trial
+        def __init__(self) -> None:
+            self.reports: list[tuple[float, int]] = []
+
+        def report(self, value: float, step: int) -> None:
+            self.reports.append((value, step))
+
+        def should_prune(self) -> bool:
+            return len(self.reports) >= 2
+
+    trial = Trial()
+    callback = PruneOnValidation(trial, "val_ndcg@10")
+    callback.on_epoch_end(1, {"val_ndcg@10": 0.1, "L_r": 3.0})
+    assert not callback.pruned
+    with pytest.raises(StopTraining):
+        callback.on_epoch_end(2, {"val_ndcg@10": 0.2})
+    assert callback.pruned and callback.epochs == 2
+    assert trial.reports == [(0.1, 1), (0.2, 2)]
