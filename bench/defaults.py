@@ -2,11 +2,14 @@
 
     python bench/defaults.py                                   # the three data sets
     python bench/defaults.py --run ml-100k=runs/ml-auto        # report an existing run
+    python bench/defaults.py --datasets ml-100k --tune 8       # the settings search's row
 
 Each data set is trained with `prism train` and no model or settings (`--model auto`: the
 candidates of engine/selection.py, chosen on the validation part only), split seed 0 (the
-CLI's default). The synthetic shop is the default generated one (`prism data generate`).
-Writes docs/benchmarks/defaults.json and .md with every candidate's validation score.
+CLI's default). The synthetic shop is `prism data generate --seed 7` (SHOP_SEED).
+`--tune N` adds the row of `prism train --tune N` (engine/tuning.py: N Optuna trials over the
+two-tower's settings, then the same validation choice). Writes docs/benchmarks/defaults.json
+and .md with every candidate's validation score and every trial's.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ PEERS = {"ml-100k": ("RecBole EASE", 0.3295), "amazon-scientific": ("RecBole SAS
          "synthetic-shop": (None, None)}
 TARGETS = {"ml-100k": 0.3295, "amazon-scientific": 0.0723}
 OUT_DIR = REPO / "docs" / "benchmarks"
+SHOP_SEED = 7
 
 
 def data_folder(name: str, scratch: Path) -> Path:
@@ -40,31 +44,38 @@ def data_folder(name: str, scratch: Path) -> Path:
     from engine.cli import main as prism
 
     folder = scratch / "shop"
-    if prism(["data", "generate", "--out", str(folder)]) != 0:
+    if prism(["data", "generate", "--out", str(folder), "--seed", str(SHOP_SEED)]) != 0:
         raise SystemExit("generating the synthetic shop failed")
     return folder
 
 
-def train(name: str, scratch: Path) -> Path:
+def settings(tune: int) -> list[str]:
+    return ["--tune", str(tune)] if tune else []
+
+
+def train(name: str, scratch: Path, tune: int = 0) -> Path:
     from engine.cli import main as prism
 
-    out = scratch / f"{name}-auto"
+    out = scratch / f"{name}-{'tuned' if tune else 'auto'}"
     argv = ["train", "--data", str(data_folder(name, scratch)), "--split", DATASETS[name],
-            "--out", str(out), "--quiet"]
+            "--out", str(out), "--quiet", *settings(tune)]
     if prism(argv) != 0:
         raise SystemExit(f"training on {name} failed")
     return out
 
 
-def row(name: str, run: Path) -> dict[str, Any]:
+def row(name: str, run: Path, tune: int = 0) -> dict[str, Any]:
     meta = json.loads((run / "run.json").read_text())
-    data = "data generate --out shop && prism train --data shop" \
+    data = f"data generate --out shop --seed {SHOP_SEED} && prism train --data shop" \
         if name == "synthetic-shop" else f"train --data ../shared/data/{name}"
     peer, peer_ndcg = PEERS[name]
-    return {"dataset": name, "split": meta["split"],
-            "command": f"prism {data} --split {DATASETS[name]} --out runs/{name}-auto",
+    extra = "".join(f" {part}" for part in settings(tune))
+    folder = f"runs/{name}-{'tuned' if tune else 'auto'}"
+    return {"dataset": name, "split": meta["split"], "settings": extra.strip() or "none",
+            "command": f"prism {data} --split {DATASETS[name]}{extra} --out {folder}",
             "chosen": meta.get("selection", {}).get("chosen"),
             "candidates": meta.get("selection", {}).get("candidates", []),
+            "tuning": meta.get("selection", {}).get("tuning"),
             "ndcg@10": round(meta["metrics"]["ndcg@10"], 4),
             "category_entropy@10": round(meta["metrics"]["category_entropy@10"], 3),
             "fit_seconds": meta["fit_seconds"], "peer": peer, "peer_ndcg@10": peer_ndcg,
@@ -77,21 +88,43 @@ def render(results: dict[str, Any]) -> str:
              "and include every candidate). Split seed 0. Candidates are fitted on the "
              "training part and chosen by NDCG@10 on the validation part; the test part is "
              "used only for the number reported.", "",
-             "| data set | chosen | test NDCG@10 | entropy@10 | fit s | best peer | target |",
-             "|---|---|---|---|---|---|---|"]
+             "| data set | settings | chosen | test NDCG@10 | entropy@10 | fit s | best peer | "
+             "target |", "|---|---|---|---|---|---|---|---|"]
     for entry in results["datasets"]:
         peer = f"{entry['peer']} {entry['peer_ndcg@10']:.4f}" if entry["peer"] else "—"
         target = f"{entry['target']:.4f}" if entry["target"] else "—"
-        lines.append(f"| {entry['dataset']} | {entry['chosen']} | {entry['ndcg@10']:.4f} | "
+        lines.append(f"| {entry['dataset']} | {entry.get('settings', 'none')} | "
+                     f"{entry['chosen']} | {entry['ndcg@10']:.4f} | "
                      f"{entry['category_entropy@10']:.3f} | {entry['fit_seconds']:.0f} | "
                      f"{peer} | {target} |")
     for entry in results["datasets"]:
-        lines += ["", f"## {entry['dataset']}: validation NDCG@10 per candidate", "",
+        lines += ["", f"## {entry['dataset']} (settings: {entry.get('settings', 'none')}): "
+                  "validation NDCG@10 per candidate", "",
                   f"`{entry['command']}`", "", "| candidate | valid NDCG@10 | fit s |",
                   "|---|---|---|"]
         lines += [f"| {c['label']} | {c['valid_ndcg']:.4f} | {c['fit_seconds']:.1f} |"
                   for c in entry["candidates"]]
+        lines += trial_lines(entry.get("tuning"))
     return "\n".join(lines) + "\n"
+
+
+def trial_lines(tuning: dict[str, Any] | None) -> list[str]:
+    """The study's trials: settings, state and validation NDCG@10 (pruned: stopped early)."""
+    if not tuning:
+        return []
+    lines = ["", f"Settings search: {tuning['trials']} trials, {tuning['sampler']} sampler "
+             f"(seed {tuning['seed']}), {tuning['pruner']} pruner; best trial "
+             f"{tuning['best_trial']} (valid NDCG@10 {tuning['best_value']:.4f}). Trial 0 is "
+             "the split's default settings.", "",
+             "| trial | state | valid NDCG@10 | epochs | fit s | settings |",
+             "|---|---|---|---|---|---|"]
+    for trial in tuning["trial_log"]:
+        value = "—" if trial["value"] is None else f"{trial['value']:.4f}"
+        shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in trial["params"].items())
+        lines.append(f"| {trial['number']} | {trial['state'].lower()} | {value} | "
+                     f"{trial['epochs']} | {trial['fit_seconds']:.0f} | {shown} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,15 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--run", action="append", default=[], metavar="DATASET=RUN_DIR",
                         help="report an existing run folder instead of training")
+    parser.add_argument("--tune", type=int, default=0, metavar="N",
+                        help="train (or report, with --run) the --tune N row instead")
     args = parser.parse_args(argv)
     given = dict(pair.split("=", 1) for pair in args.run)
     previous = OUT_DIR / "defaults.json"
     rows = json.loads(previous.read_text())["datasets"] if previous.exists() else []
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.datasets.split(","):
-            run = Path(given[name]) if name in given else train(name, Path(scratch))
-            rows = [r for r in rows if r["dataset"] != name] + [row(name, run)]
-    rows.sort(key=lambda r: list(DATASETS).index(r["dataset"]))
+            run = Path(given[name]) if name in given else train(name, Path(scratch), args.tune)
+            new = row(name, run, args.tune)
+            rows = [r for r in rows if (r["dataset"], r.get("settings", "none"))
+                    != (name, new["settings"])] + [new]
+    rows.sort(key=lambda r: (list(DATASETS).index(r["dataset"]), r.get("settings") != "none"))
     results = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
                "datasets": rows}
     write_results(OUT_DIR, "defaults", results, render)

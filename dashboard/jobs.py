@@ -30,6 +30,7 @@ class JobSnapshot:
     message: str
     run_dir: Path | None
     elapsed: float
+    trials_done: int = 0  # settings search: trials finished so far
 
 
 @dataclass
@@ -47,6 +48,7 @@ class TrainingJob:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     stop_requested: bool = False
+    trials_done: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ---- trainer callbacks (called from the worker thread) ----------------------------
@@ -67,6 +69,10 @@ class TrainingJob:
                                                      if isinstance(v, int | float)}})
         self._maybe_stop()
 
+    def on_trial(self, done: int, total: int, record: dict[str, Any]) -> None:
+        with self._lock:
+            self.trials_done = done
+
     def _maybe_stop(self) -> None:
         if self.stop_requested:
             from engine.train import StopTraining
@@ -82,7 +88,7 @@ class TrainingJob:
             end = self.finished or time.time()
             return JobSnapshot(self.state, self.stage, self.epoch, self.spec.epochs,
                                self.batch_fraction, [dict(r) for r in self.logs], self.message,
-                               self.run_dir, end - self.started)
+                               self.run_dir, end - self.started, self.trials_done)
 
     def _finish(self, state: str, message: str = "", run_dir: Path | None = None) -> None:
         with self._lock:

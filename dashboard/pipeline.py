@@ -37,6 +37,7 @@ class TrainSpec:
     use_text: bool = True
     patience: int | None = None  # epochs without a better validation NDCG before stopping
     search_vectors: bool = True  # encode item text for search right after saving
+    tune_trials: int = 0  # > 0: choose the settings with this many trials (engine/tuning.py)
 
 
 def twotower_available() -> bool:
@@ -70,6 +71,7 @@ def train_run(spec: TrainSpec, callbacks: Sequence[Any] = ()) -> Path:
         train_config=_train_config(spec),
         encoder_config=EncoderConfig() if spec.use_text and twotower else None,
         protocol=SPLIT_PROTOCOL, seed=spec.seed, k=10, callbacks=callbacks, progress=False,
+        tune=spec.tune_trials if twotower else 0,
     ).path
     if spec.search_vectors:  # stage messages only: a stop request after the fit is moot
         notify_stage(callbacks, "Encoding item text for search")

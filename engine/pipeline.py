@@ -42,6 +42,21 @@ def build_model(model_name: str, model_config: ModelConfig | None = None,
             {"model_config": model_config.to_dict(), "train_config": train_config.to_dict()})
 
 
+def _tuned(model: Any, data: Any, trials: int, callbacks: Sequence[Any]
+           ) -> tuple[BaseModel, dict[str, Any]]:
+    """The best two-tower of a `trials`-trial settings search, and its run.json configs."""
+    from engine.tuning import tuned_selection
+
+    def on_trial(done: int, total: int, record: dict[str, Any]) -> None:
+        for callback in callbacks:
+            if hasattr(callback, "on_trial"):
+                callback.on_trial(done, total, record)
+
+    selection = tuned_selection(data, model.model_config, model.train_config, trials,
+                                twotower_only=True, callbacks=callbacks, on_trial=on_trial)
+    return selection.model, {**selection.chosen.record(), "selection": selection.meta()}
+
+
 def notify_stage(callbacks: Sequence[Any], stage: str) -> None:
     """Tell every callback that has `on_stage` which stage starts now."""
     for callback in callbacks:
@@ -55,11 +70,13 @@ def train_and_save(data_path: str | Path, out: str | Path, *, model_name: str = 
                    encoder_config: EncoderConfig | None = None,
                    protocol: str = "leave-last-out", seed: int = 0, fmt: str = "auto",
                    k: int = 10, callbacks: Sequence[Any] = (),
-                   progress: bool = False) -> SavedRun:
+                   progress: bool = False, tune: int = 0) -> SavedRun:
     """Fit `model_name` on the data folder, evaluate it on the test part, save the run at `out`.
 
     Item text is encoded only when `encoder_config` is given; `progress` shows the encoder's
-    progress bar. Raises DataError / ConfigError from loading, splitting or the configs.
+    progress bar. `tune` > 0 searches the two-tower's settings with that many trials on the
+    validation part (engine/tuning.py); a callback with `on_trial(done, total, record)` hears
+    each trial. Raises DataError / ConfigError from loading, splitting or the configs.
     """
     from engine.data import load_dataset
     from engine.evaluate import evaluate_model, prepare_data
@@ -77,7 +94,10 @@ def train_and_save(data_path: str | Path, out: str | Path, *, model_name: str = 
     _, data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
     notify_stage(callbacks, f"Training {model.name}")
     started = time.perf_counter()
-    model.fit(data, callbacks=callbacks)
+    if tune and model_name == "twotower":
+        model, configs = _tuned(model, data, tune, callbacks)
+    else:
+        model.fit(data, callbacks=callbacks)
     fit_seconds = time.perf_counter() - started
     notify_stage(callbacks, "Evaluating")
     evaluation = evaluate_model(model, data, k=k, protocol=protocol, fit_seconds=fit_seconds)

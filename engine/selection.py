@@ -80,18 +80,23 @@ class Selection:
     chosen: Candidate
     report: list[dict[str, Any]]
     fit_seconds: float
+    tuning: dict[str, Any] | None = None  # the settings search's study (engine/tuning.py)
 
     def meta(self) -> dict[str, Any]:
-        return {"chosen": self.chosen.label, "metric": "valid ndcg@10",
+        meta = {"chosen": self.chosen.label, "metric": "valid ndcg@10",
                 "candidates": self.report}
+        return meta if self.tuning is None else {**meta, "tuning": self.tuning}
 
 
 def select_model(data: TrainData, candidates: Sequence[Candidate], *, k: int = 10,
                  callbacks: Sequence[Any] = (),
-                 notify: Callable[[str], None] | None = None) -> Selection:
+                 notify: Callable[[str], None] | None = None,
+                 prefit: dict[str, tuple[BaseModel, float]] | None = None) -> Selection:
     """Fit each candidate on the training part; keep the best validation NDCG@k.
 
     Ties keep the earlier (cheaper) candidate. `notify` hears each candidate's label.
+    `prefit` maps a label to an already fitted model and its fit seconds (a tuned two-tower):
+    it is scored like the others, not fitted again.
     """
     from engine.evaluate import evaluate_model
 
@@ -101,10 +106,10 @@ def select_model(data: TrainData, candidates: Sequence[Candidate], *, k: int = 1
     for candidate in candidates:
         if notify is not None:
             notify(candidate.label)
-        model = candidate.build()
-        fit_started = time.perf_counter()
-        model.fit(data, callbacks=callbacks if candidate.model_name == "twotower" else ())
-        fit_seconds = time.perf_counter() - fit_started
+        if prefit and candidate.label in prefit:
+            model, fit_seconds = prefit[candidate.label]
+        else:
+            model, fit_seconds = _fit(candidate, data, callbacks)
         score = evaluate_model(model, data, k=k, split_part="valid",
                                users=users)["metrics"][f"ndcg@{k}"]
         report.append({"label": candidate.label, "model": candidate.model_name,
@@ -113,3 +118,12 @@ def select_model(data: TrainData, candidates: Sequence[Candidate], *, k: int = 1
         if best is None or score > best[0]:
             best = (score, model, candidate)
     return Selection(best[1], best[2], report, time.perf_counter() - started)
+
+
+def _fit(candidate: Candidate, data: TrainData, callbacks: Sequence[Any]
+         ) -> tuple[BaseModel, float]:
+    """The candidate fitted on the training part, and the seconds it took."""
+    model = candidate.build()
+    started = time.perf_counter()
+    model.fit(data, callbacks=callbacks if candidate.model_name == "twotower" else ())
+    return model, time.perf_counter() - started

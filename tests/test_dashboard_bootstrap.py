@@ -74,3 +74,16 @@ def test_failed_job_reports_the_message(prism_home: Path) -> None:
     spec = pipeline.TrainSpec(data_dir=prism_home / "missing", out_dir=prism_home / "runs" / "x")
     snap = _wait(jobs.start(spec, threading.Lock()))
     assert snap.state == "failed" and "missing" in snap.message
+
+
+def test_background_job_chooses_settings_in_counted_trials(prism_home: Path) -> None:
+    import json
+    import threading
+    from dataclasses import replace
+
+    spec = replace(_spec(prism_home, "tuned", epochs=2), tune_trials=2)
+    snap = _wait(jobs.start(spec, threading.Lock()))
+    assert snap.state == "done", snap.message
+    assert snap.trials_done == 2
+    tuning = json.loads((snap.run_dir / "run.json").read_text())["selection"]["tuning"]
+    assert len(tuning["trial_log"]) == 2 and tuning["best_params"]

@@ -88,6 +88,8 @@ def test_training_page_lists_runs_and_makes_one_active() -> None:
     at = _page("training")
     table = at.dataframe[0].value
     assert "tiny" in table["run"].tolist() and "ndcg@10" in table.columns
+    assert at.checkbox(key="train_tune").label == "Choose settings automatically"
+    assert at.number_input(key="train_trials").value == 8
     at.button(key="train_activate").click().run()
     assert not at.exception and at.session_state["run"] == "tiny"
 

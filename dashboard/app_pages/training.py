@@ -37,7 +37,8 @@ def data_folders() -> dict[str, Path]:
 
 
 FORM_VALUES = "_train_form_values"  # the form's last values: they outlive page switches
-FORM_DEFAULTS = {"train_alpha": 0.2, "train_beta": 1.0, "train_epochs": 30, "train_dim": 32}
+FORM_DEFAULTS = {"train_alpha": 0.2, "train_beta": 1.0, "train_epochs": 30, "train_dim": 32,
+                 "train_tune": False, "train_trials": 8}
 
 
 def _restore_form(folders: dict[str, Path]) -> None:
@@ -75,13 +76,19 @@ def launch_form() -> None:
         epochs = epochs_col.number_input("Epochs (at most; stops early)", 1, 200,
                                          key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
+        tune_col, trials_col = st.columns([1, 1])
+        tune = tune_col.checkbox(t("training.tune"), key="train_tune",
+                                 help=t("training.tune_help"))
+        trials = trials_col.number_input(t("training.trials"), 1, 200, key="train_trials")
         submitted = st.form_submit_button(t("training.start"), type="primary", disabled=busy,
                                           icon=":material/play_arrow:")
     if submitted:
         st.session_state[FORM_VALUES] = {
             "train_data": source, "train_name": name, "train_alpha": alpha,
-            "train_beta": beta, "train_epochs": int(epochs), "train_dim": int(dim)}
-        start_job(folders[source], name, alpha, beta, int(epochs), int(dim))
+            "train_beta": beta, "train_epochs": int(epochs), "train_dim": int(dim),
+            "train_tune": bool(tune), "train_trials": int(trials)}
+        start_job(folders[source], name, alpha, beta, int(epochs), int(dim),
+                  int(trials) if tune else 0)
 
 
 def clean_run_name(name: str) -> str:
@@ -89,7 +96,8 @@ def clean_run_name(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.strip()).strip(".")
 
 
-def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int) -> None:
+def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int,
+              tune_trials: int = 0) -> None:
     clean = clean_run_name(name)
     if not clean:
         st.error(t("training.no_name"))
@@ -105,7 +113,8 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
         st.error(t("training.zero_weights"))
         return
     spec = pipeline.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
-                              beta=beta, epochs=epochs, dim=dim, patience=3)
+                              beta=beta, epochs=epochs, dim=dim, patience=3,
+                              tune_trials=tune_trials)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
     saved = st.session_state[FORM_VALUES]  # the next run gets a fresh default name
     st.session_state[FORM_VALUES] = {**saved, "train_name": pipeline.new_run_name("twotower")}
@@ -125,6 +134,11 @@ def job_panel() -> None:
         done = min(1.0, (current.epoch + current.batch_fraction) / max(current.epochs, 1))
         label = f"{current.stage} · epoch {min(current.epoch + 1, current.epochs)}/" \
                 f"{current.epochs} · {current.elapsed:.0f} s"
+        trials = job.spec.tune_trials
+        if trials:  # a settings search: progress counts trials
+            done = min(1.0, current.trials_done / trials)
+            label = t("training.tune_progress", done=current.trials_done, total=trials,
+                      seconds=f"{current.elapsed:.0f}")
         if current.state == "running":
             st.progress(done, text=label)
             st.button(t("training.stop"), on_click=job.request_stop, key="train_stop",

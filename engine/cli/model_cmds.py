@@ -47,6 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="two-tower setting from ModelConfig/TrainConfig, repeatable "
                             "(e.g. --set dim=128 --set use_text=false)")
+    train.add_argument("--tune", default=None, metavar="N",
+                       help="search the two-tower's settings with N trials (Optuna: seeded TPE, "
+                            "median pruning) on the validation part; the best then competes "
+                            "with the other candidates as in --model auto (see "
+                            "engine/tuning.py)")
     train.add_argument("--nproc", default="1",
                        help="two-tower: train with N local processes (DDP via torchrun; gloo "
                             "on CPU, NCCL on GPUs); several machines: see docs/scale.md")
@@ -159,6 +164,7 @@ def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     if args.epochs is not None:
         changes["epochs"] = parse_number(args.epochs, "--epochs", int)
     model_changes, train_changes = parse_settings(getattr(args, "set", []))
+    user_set = frozenset(model_changes) | frozenset(train_changes)  # kept out of a search
     if getattr(args, "split", None) == "random":
         train_changes = {**RANDOM_SPLIT_PRESET, **train_changes}
         model_changes = {**RANDOM_SPLIT_MODEL_PRESET, **model_changes}
@@ -168,6 +174,7 @@ def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         train_config = TrainConfig(**changes)  # validates alpha/beta/epochs for every model
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("TrainConfig.", "--")) from None
+    trials = _tune_trials(args)
     if args.model != "auto":
         model_class = get_model_class(args.model)
     if args.model not in ("twotower", "auto"):
@@ -180,29 +187,68 @@ def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     except TypeError as exc:  # e.g. --set dim=big: a text where a number belongs
         raise ConfigError(f"--set: a value has the wrong type ({exc})") from None
     configs = {"model_config": model_config.to_dict(), "train_config": train_config.to_dict()}
-    if args.model == "auto":
-        return AutoChoice(model_config, train_config, _twotower_only(args)), configs
+    if args.model == "auto" or trials:
+        return AutoChoice(model_config, train_config,
+                          args.model == "twotower" or _twotower_only(args), trials,
+                          user_set), configs
     return model_class(model_config, train_config), configs
 
 
 class AutoChoice(NamedTuple):
-    """`--model auto`: the split's two-tower settings, and whether other families may compete."""
+    """`--model auto` / `--tune N`: the two-tower's base settings, whether other families may
+    compete, and the settings search's trial budget (0: no search)."""
 
     model_config: Any
     train_config: Any
-    twotower_only: bool  # --alpha > 0 or --set: only the two-tower reads them
+    twotower_only: bool  # --alpha > 0 or --set (or --model twotower --tune)
+    tune: int = 0
+    fixed: frozenset[str] = frozenset()  # settings given with --set: not searched
 
     name = "auto"
 
-    def select(self, data: Any, callbacks: list[Any]) -> Any:
+    def select(self, data: Any, callbacks: list[Any], quiet: bool = False) -> Any:
         from engine.selection import Candidate, default_candidates, select_model
 
+        if self.tune:
+            return self._tuned(data, quiet)
         pair = (self.model_config, self.train_config)
         candidates = [Candidate("twotower", "twotower", model_config=pair[0],
                                 train_config=pair[1])] if self.twotower_only \
             else default_candidates(data.n_items, pair)
         return select_model(data, candidates, callbacks=callbacks,
                             notify=lambda label: print(f"candidate: {label}", flush=True))
+
+
+    def _tuned(self, data: Any, quiet: bool) -> Any:
+        """The settings search with one progress bar over its trials."""
+        from tqdm.auto import tqdm
+
+        from engine.tuning import tuned_selection
+
+        with tqdm(total=self.tune, desc="tuning", unit="trial", disable=quiet) as bar:
+            def on_trial(done: int, total: int, record: dict[str, Any]) -> None:
+                bar.set_postfix(last=record["value"] if record["value"] is not None
+                                else "pruned")
+                bar.update(1)
+
+            return tuned_selection(data, self.model_config, self.train_config, self.tune,
+                                   twotower_only=self.twotower_only, fixed=self.fixed,
+                                   on_trial=on_trial)
+
+
+def _tune_trials(args: argparse.Namespace) -> int:
+    """--tune N as a trial count (0 when absent); only the two-tower has settings to search."""
+    from engine.tuning import check_trials
+
+    if getattr(args, "tune", None) is None:
+        return 0
+    trials = check_trials(args.tune)
+    if args.model not in ("auto", "twotower"):
+        raise ConfigError(f"--tune searches the two-tower's settings; --model {args.model} has "
+                          "none to search: use --model auto or twotower, or drop --tune")
+    if str(getattr(args, "nproc", "1")) != "1":
+        raise ConfigError("--tune runs its trials in this process; drop --nproc (or --tune)")
+    return trials
 
 
 def _twotower_only(args: argparse.Namespace) -> bool:
@@ -302,7 +348,7 @@ def _load_and_fit(args: argparse.Namespace, model: Any, encoder_config: Any, pro
         started = time.perf_counter()
         callbacks = _callbacks(args) if main else []
         if isinstance(model, AutoChoice):
-            selection = model.select(data, callbacks)
+            selection = model.select(data, callbacks, quiet=args.quiet)
             model = selection.model
             model.selection_ = selection
         else:
