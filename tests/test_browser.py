@@ -9,44 +9,17 @@ screenshots of a richer run; by default the tests' tiny run is used.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_support import ARGS, CHROMIUM, RUNNING, VIEWPORT, free_port, wait_healthy
 from dashboard_support import concentrated_user, tiny_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-VIEWPORT = {"width": 1280, "height": 1300}
-RUNNING = ('[data-testid="stStatusWidgetRunningIcon"], '
-           '[data-testid="stStatusWidgetRunningManIcon"]')
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(port: int, process: subprocess.Popen, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not answer on port {port} within {seconds:.0f}s")
 
 
 @pytest.fixture
@@ -56,7 +29,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
         print(f"skipping browser test: no Chromium at {CHROMIUM} (apt-get install chromium)")
         pytest.skip(f"no Chromium at {CHROMIUM}")
     home = Path(os.environ.get("PRISM_BROWSER_HOME") or tiny_home())
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PRISM_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
@@ -64,7 +37,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
          "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_healthy(port, process)
+        wait_healthy(port, process)
         yield f"http://127.0.0.1:{port}", home
     finally:
         process.terminate()
