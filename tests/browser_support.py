@@ -114,6 +114,20 @@ def wait_text(page, text: str) -> None:  # noqa: ANN001 - playwright Page
     page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=LONG)
 
 
+def open_expander(page, label: str, inside: str) -> None:  # noqa: ANN001 - playwright Page
+    """Open the expander titled `label` and wait until `inside` shows. A rerun that redraws
+    the page can close an expander opened mid-run, so it is opened on an idle page and
+    opened again if the redraw closed it."""
+    summary = page.locator('[data-testid="stExpander"] summary').filter(has_text=label).first
+    for _ in range(3):
+        idle(page)
+        if inside in body_text(page):
+            return
+        summary.click()
+        idle(page)
+    wait_text(page, inside)
+
+
 def pick_option(page, label: str, option: str) -> None:  # noqa: ANN001 - playwright Page
     """Choose `option` in the Streamlit selectbox whose label is `label`."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first

@@ -19,6 +19,7 @@ from browser_support import (
     chromium,
     go_to,
     idle,
+    open_expander,
     open_page,
     pick_option,
     require_chromium,
@@ -157,8 +158,7 @@ def test_metrics_panel_explains_each_number_with_an_example(base: str,
                                                             browser) -> None:  # noqa: ANN001
     page = open_page(browser, f"{base}/?run=shop&user=C01&method=quota")
     wait_text(page, "Quotas runs MMR with a cap of")  # Quotas without targets says so
-    page.get_by_text("What do these numbers mean?").click()
-    wait_text(page, "Example:")
+    open_expander(page, "What do these numbers mean?", "Example:")
     text = body_text(page)
     for name in ("Category entropy", "Category coverage", "Precision@k", "NDCG@k"):
         assert name in text
