@@ -159,10 +159,10 @@ def test_metrics_panel_explains_each_number_with_an_example(base: str,
     page = open_page(browser, f"{base}/?run=shop&user=C01&method=quota")
     wait_text(page, "Quotas runs MMR with a cap of")  # Quotas without targets says so
     open_expander(page, "What do these numbers mean?", "Example:")
-    text = body_text(page)
     for name in ("Category entropy", "Category coverage", "Precision@k", "NDCG@k"):
-        assert name in text
-    assert "-0.000" not in text
+        wait_text(page, name)  # the panel's rows arrive one by one
+    idle(page)
+    assert "-0.000" not in body_text(page)
     page.context.close()
 
 
