@@ -9,12 +9,10 @@ screenshots of a richer run; by default the tests' tiny run is used.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, CHROMIUM, RUNNING, VIEWPORT, free_port, wait_healthy
+from browser_support import ARGS, CHROMIUM, RUNNING, VIEWPORT, studio
 from dashboard_support import concentrated_user, tiny_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -29,22 +27,8 @@ def server(monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
         print(f"skipping browser test: no Chromium at {CHROMIUM} (apt-get install chromium)")
         pytest.skip(f"no Chromium at {CHROMIUM}")
     home = Path(os.environ.get("PRISM_BROWSER_HOME") or tiny_home())
-    port = free_port()
-    env = {**os.environ, "PRISM_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
-         str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_healthy(port, process)
-        yield f"http://127.0.0.1:{port}", home
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with studio(home) as base:
+        yield base, home
 
 
 def _list_text(page) -> str:  # noqa: ANN001 - playwright Page

@@ -202,7 +202,8 @@ def test_category_prior_is_the_mean_item_row(ease_service: Recommender) -> None:
     # one category per item here: the prior is each category's share of the items
     assert (catalogue.item_categories.max(axis=1) == 1).all()
     counts = np.bincount(catalogue.primary_category, minlength=len(catalogue.category_names))
-    np.testing.assert_allclose(catalogue.category_prior, counts / catalogue.n_items, rtol=1e-6)
+    np.testing.assert_allclose(catalogue.category_prior, counts / catalogue.n_items, rtol=1e-6,
+                               atol=1e-9)
     assert catalogue.category_prior.sum() == pytest.approx(1.0)
 
 
@@ -245,14 +246,14 @@ def test_contributions_are_cosine_times_recency() -> None:
     catalogue = _hand_catalogue()
     distinct, contributions = history_contributions(catalogue, np.array([2]), np.array([0, 1]))
     assert distinct.tolist() == [0, 1]
-    np.testing.assert_allclose(contributions, [[0.6 * 2 ** -0.2, 0.8]], rtol=1e-6)
+    np.testing.assert_allclose(contributions, [[0.6 * 2 ** -0.2, 0.8]], rtol=1e-6, atol=1e-9)
 
 
 def test_repeated_history_items_count_once_at_their_latest_position() -> None:
     distinct, contributions = history_contributions(_hand_catalogue(), np.array([2]),
                                                     np.array([1, 0, 1]))
     assert distinct.tolist() == [0, 1]
-    np.testing.assert_allclose(contributions, [[0.6 * 2 ** -0.2, 0.8]], rtol=1e-6)
+    np.testing.assert_allclose(contributions, [[0.6 * 2 ** -0.2, 0.8]], rtol=1e-6, atol=1e-9)
 
 
 def test_explanation_names_the_history_and_the_category_term() -> None:
