@@ -111,7 +111,7 @@ def measure_first_search(page, query: str) -> float:  # noqa: ANN001 - playwrigh
 def bench_run(run: Path, drags: int, rounds: int, query: str) -> dict:
     from browser_support import chromium, open_page, studio
 
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     home = Path(tempfile.mkdtemp(prefix="prism_browser_bench_"))
     shutil.copytree(run, home / "runs" / run.name)

@@ -142,7 +142,7 @@ def main() -> None:
     for other in (home / "runs").iterdir():  # the studio opens the newest run: keep only ours
         if other.is_dir() and other != run:
             sys.exit(f"{home / 'runs'} holds other runs ({other.name}); use a dedicated --home")
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     recommender = Recommender.load(run)
     user = recommender.user_ids[len(recommender.user_ids) // 2]

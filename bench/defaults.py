@@ -5,9 +5,10 @@
     python bench/defaults.py --datasets ml-100k --tune 8       # the settings search's row
 
 Each data set is trained with `prism train` and no model or settings (`--model auto`: the
-candidates of engine/selection.py, chosen on the validation part only), split seed 0 (the
+candidates of engine/training/selection.py, chosen on the validation part only), split seed 0 (the
 CLI's default). The synthetic shop is `prism data generate --seed 7` (SHOP_SEED).
-`--tune N` adds the row of `prism train --tune N` (engine/tuning.py: N Optuna trials over the
+`--tune N` adds the row of `prism train --tune N` (engine/training/tuning.py:
+N Optuna trials over the
 two-tower's settings, then the same validation choice). Writes docs/benchmarks/defaults.json
 and .md with every candidate's validation score and every trial's.
 """
@@ -41,7 +42,7 @@ def data_folder(name: str, scratch: Path) -> Path:
     """The shared data set's folder, or a freshly generated synthetic shop."""
     if name != "synthetic-shop":
         return REPO.parent / "shared" / "data" / name
-    from engine.cli import main as prism
+    from engine.cli.main import main as prism
 
     folder = scratch / "shop"
     if prism(["data", "generate", "--out", str(folder), "--seed", str(SHOP_SEED)]) != 0:
@@ -54,7 +55,7 @@ def settings(tune: int) -> list[str]:
 
 
 def train(name: str, scratch: Path, tune: int = 0) -> Path:
-    from engine.cli import main as prism
+    from engine.cli.main import main as prism
 
     out = scratch / f"{name}-{'tuned' if tune else 'auto'}"
     argv = ["train", "--data", str(data_folder(name, scratch)), "--split", DATASETS[name],

@@ -62,8 +62,8 @@ def train_argv(name: str, out: Path, alpha: str, extra: list[str]) -> list[str]:
 
 def obtain(name: str, label: str, runs_dir: Path) -> tuple[Any, str]:
     """Train (or reuse, when its run.json exists) one variant; the run and its command."""
-    from engine.cli import main as prism
-    from engine.runs import load_run
+    from engine.cli.main import main as prism
+    from engine.runs.store import load_run
 
     alpha, extra = VARIANTS[label]
     out = runs_dir / f"{name}-{label.replace('=', '').replace(' ', '-')}"
@@ -78,7 +78,7 @@ def obtain(name: str, label: str, runs_dir: Path) -> tuple[Any, str]:
 
 def operating_points(run: Any, data: Any, users: np.ndarray, truth: list) -> list[dict]:
     """Per-shopper NDCG@K and entropy@K of the plain list and of each re-ranker x weight."""
-    from engine.evaluate import RerankSpec, rank_users
+    from engine.evaluation.protocol import RerankSpec, rank_users
     from engine.metrics import category_entropy_at_k, ndcg_at_k
 
     points = []
@@ -144,7 +144,7 @@ def compare(points: list[dict], labels: list[str], resamples: int) -> dict[str, 
 
 def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
-    from engine.evaluate import prepare_data
+    from engine.evaluation.protocol import prepare_data
 
     dataset = load_dataset(REPO.parent / "shared" / "data" / name)
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)

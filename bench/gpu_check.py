@@ -10,12 +10,12 @@ error and the next stage runs; results are rewritten after every stage):
 - train: `TwoTowerModel.fit` (full softmax, bf16 autocast on CUDA) on the device for a few
   epochs and on the CPU for a capped number of batches; seconds per epoch = steady seconds
   per batch × batches per epoch (the CPU figure is extrapolated when the cap stops it early);
-- score: `engine.evaluate.rank_users` (user tower + full-catalogue scores + `top_n` with
+- score: `engine.evaluation.protocol.rank_users` (user tower + full-catalogue scores + `top_n` with
   seen items hidden) for the test users on each device, and the raw matmul + `torch.topk`
   bound on the same user vectors;
 - rerank: `engine.rerank.rerank_batch` (mmr, dpp, calibrated) on each user's top candidates,
   numpy against torch on the device;
-- encode: `engine.encoders.TextEncoder` (bf16 autocast on CUDA) over item texts on the device,
+- encode: `engine.text.encoders.TextEncoder` (bf16 autocast on CUDA) over item texts on the device,
   and over a subset on the CPU (per-text rate, extrapolated to the device's text count).
 Item text features in training are random unit vectors of the default encoder's width (384):
 training cost does not depend on their values, and the CPU cannot encode 50,000 texts in time.
@@ -56,13 +56,13 @@ import torch  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.base import TrainData  # noqa: E402
-from engine.config import EncoderConfig, ModelConfig, TrainConfig  # noqa: E402
+from engine.core.config import EncoderConfig, ModelConfig, TrainConfig  # noqa: E402
 from engine.data import build_dataset, generate_shop  # noqa: E402
-from engine.evaluate import calibration_targets, prepare_data, rank_users  # noqa: E402
-from engine.model import TwoTowerNet  # noqa: E402
-from engine.train import StopTraining  # noqa: E402
-from engine.twotower import STATE_FORMAT, TwoTowerModel  # noqa: E402
+from engine.evaluation.protocol import calibration_targets, prepare_data, rank_users  # noqa: E402
+from engine.models.base import TrainData  # noqa: E402
+from engine.models.network import TwoTowerNet  # noqa: E402
+from engine.models.trainer import StopTraining  # noqa: E402
+from engine.models.twotower import STATE_FORMAT, TwoTowerModel  # noqa: E402
 
 OUT_DIR = REPO / "docs" / "benchmarks"
 NAME = "gpu"
@@ -193,7 +193,7 @@ class Check:
         """The trained model, or (when training failed) fresh weights of the same shape."""
         if self.model is not None:
             return self.model
-        from engine.train import pad_histories
+        from engine.models.trainer import pad_histories
 
         data = self.data
         torch.manual_seed(SEED)
@@ -282,7 +282,7 @@ class Check:
 
     # ---- encode ---------------------------------------------------------------------------
     def stage_encode(self, out: dict[str, Any], deadline: float) -> None:
-        from engine.encoders import TextEncoder
+        from engine.text.encoders import TextEncoder
 
         started = time.perf_counter()
         scratch = Path(tempfile.mkdtemp(prefix="prism-gpu-check-"))
@@ -440,7 +440,7 @@ def encoder_location(choice: str, texts: list[str], folder: Path,
     stand-in built in `folder`."""
     if choice == "auto":
         try:
-            from engine.encoders import bundled_model_path
+            from engine.text.encoders import bundled_model_path
 
             return bundled_model_path(), "bundled all-MiniLM-L6-v2"
         except ImportError as exc:

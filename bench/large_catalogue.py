@@ -67,9 +67,9 @@ def log(message: str) -> None:
 
 
 def stage_encode() -> dict[str, Any]:
-    from engine.columns import ITEM_ID
+    from engine.core.columns import ITEM_ID
     from engine.data import build_dataset, generate_shop
-    from engine.encoders import TextEncoder
+    from engine.text.encoders import TextEncoder
 
     items, events = generate_shop(N_ITEMS, N_USERS, seed=SEED)
     part = items.iloc[:ENCODE_SLICE]
@@ -95,13 +95,13 @@ def stage_encode() -> dict[str, Any]:
 def stage_train(train_users: int = TRAIN_USERS) -> dict[str, Any]:
     import torch
 
-    from engine.base import ITEM_IDX, USER_IDX
-    from engine.config import ModelConfig, TrainConfig
+    from engine.core.config import ModelConfig, TrainConfig
     from engine.data import build_dataset
-    from engine.evaluate import prepare_data
-    from engine.model import TwoTowerNet
-    from engine.train import Trainer, TrainingExamples
-    from engine.twotower import category_prior
+    from engine.evaluation.protocol import prepare_data
+    from engine.models.base import ITEM_IDX, USER_IDX
+    from engine.models.network import TwoTowerNet
+    from engine.models.trainer import Trainer, TrainingExamples
+    from engine.models.twotower import category_prior
 
     started = time.perf_counter()
     items, events = shop_subset(train_users)
@@ -135,7 +135,7 @@ def stage_train(train_users: int = TRAIN_USERS) -> dict[str, Any]:
 
 
 def stage_ann() -> dict[str, Any]:
-    from engine.ann import ExactIndex, build_index, recall_at_n
+    from engine.retrieval.ann import ExactIndex, build_index, recall_at_n
 
     rng = np.random.default_rng(SEED)
     dim, n_clusters = 64, 1000

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from serving_common import AMAZON, ensure_run, machine, percentile, update_report  # noqa: E402
 
-from engine.paths import prism_home  # noqa: E402
+from engine.core.paths import prism_home  # noqa: E402
 
 METHODS = ("none", "mmr", "dpp", "calibrated")
 STARTUP_SECONDS = 180
@@ -134,7 +134,7 @@ def policy_home(policy_file: str | None) -> tuple[dict[str, str] | None, str | N
 
 def workload(run: Path) -> tuple[list[str], list[str], str, str]:
     """Shoppers and queries drawn from the run itself, plus its model and dataset names."""
-    from engine.runs import load_run
+    from engine.runs.store import load_run
 
     loaded = load_run(run)
     titles = loaded.items["title"].astype(str).tolist()

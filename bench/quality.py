@@ -100,8 +100,9 @@ def cold_subset(data: Any, max_events: int = COLD_MAX_EVENTS) -> np.ndarray:
 def run_one(dataset: Any, protocol: str, name: str, alpha: float, seed: int = SEED,
             variant: str = "") -> dict[str, Any]:
     """Fit and evaluate one model on one dataset; the row written to quality.json."""
-    from engine.encoders import encode_items
-    from engine.evaluate import evaluate_model, fit_and_evaluate
+    from engine.evaluation.protocol import evaluate_model
+    from engine.text.encoders import encode_items
+    from engine.training.pipeline import fit_and_evaluate
 
     settings = list(VARIANTS.get(variant, [])) + list(DATASET_SETTINGS.get(dataset.name, []))
     started = time.perf_counter()

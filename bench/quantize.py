@@ -3,7 +3,8 @@
     nice python bench/quantize.py                        # trains a quick two-tower first
     nice python bench/quantize.py --run ~/.prism/runs/amazon-twotower
 
-Protocol: leave-last-out, full ranking, seen items hidden (engine.evaluate). A served model
+Protocol: leave-last-out, full ranking, seen items hidden (engine.evaluation.protocol).
+A served model
 keeps only the compact table, so the quantised table replaces the item vectors everywhere the
 model reads them (history pooling in the user tower and the scores); rows are widened back to
 float32 for the matmul, the same numbers `QuantizedTable.scores` gives. Results →
@@ -25,11 +26,12 @@ sys.path.insert(0, str(REPO))
 
 from common import write_results  # noqa: E402
 
-from engine.base import BaseModel, TrainData  # noqa: E402
-from engine.config import TrainConfig  # noqa: E402
+from engine.core.config import TrainConfig  # noqa: E402
 from engine.data import load_dataset  # noqa: E402
-from engine.evaluate import evaluate_model, fit_and_evaluate, prepare_data  # noqa: E402
-from engine.quantize import DTYPES, quantize, topk_overlap  # noqa: E402
+from engine.evaluation.protocol import evaluate_model, prepare_data  # noqa: E402
+from engine.models.base import BaseModel, TrainData  # noqa: E402
+from engine.retrieval.quantize import DTYPES, quantize, topk_overlap  # noqa: E402
+from engine.training.pipeline import fit_and_evaluate  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "amazon-scientific"
 OUT_DIR = REPO / "docs" / "benchmarks"
@@ -39,8 +41,8 @@ METRICS = ("ndcg@10", "recall@10", "hit@10", "category_entropy@10")
 
 def trained_model(dataset: Any, epochs: int, seed: int) -> tuple[BaseModel, TrainData, float]:
     """A quick two-tower fit through the evaluation harness (text embeddings from the cache)."""
-    from engine.encoders import encode_items
-    from engine.twotower import TwoTowerModel
+    from engine.models.twotower import TwoTowerModel
+    from engine.text.encoders import encode_items
 
     text = encode_items(dataset, progress=False)
     model = TwoTowerModel(train_config=TrainConfig(epochs=epochs, seed=seed))
@@ -51,7 +53,7 @@ def trained_model(dataset: Any, epochs: int, seed: int) -> tuple[BaseModel, Trai
 
 def saved_model(run_dir: Path, dataset: Any, seed: int) -> tuple[BaseModel, TrainData, float]:
     """A saved run's model with the dataset re-split the same way (leave-last-out)."""
-    from engine.runs import load_run
+    from engine.runs.store import load_run
 
     run = load_run(run_dir)
     model = run.model

@@ -4,7 +4,7 @@
     nice python bench/scoring.py --tables amazon --repeats 3
 
 Timings per table, all in the same process on the same model:
-- product: `engine.evaluate.rank_users` over a two-tower model, what evaluation and batch
+- product: `engine.evaluation.protocol.rank_users` over a two-tower model, what evaluation and batch
   recommendation run: the model's block path (`TwoTowerModel.top_n_histories`: user tower,
   then per user block the scores, seen items set to -inf and the top k, on the model's device;
   the (users × items) score matrix is never built on the host);
@@ -38,12 +38,18 @@ sys.path.insert(0, str(REPO))
 
 from common import write_results  # noqa: E402
 
-from engine.base import ITEM_IDX, USER_IDX, TrainData  # noqa: E402
-from engine.config import ModelConfig, TrainConfig  # noqa: E402
-from engine.evaluate import batch_size_for, rank_users, seen_matrix, top_n  # noqa: E402
-from engine.model import TwoTowerNet  # noqa: E402
-from engine.train import pad_histories  # noqa: E402
-from engine.twotower import STATE_FORMAT, TwoTowerModel  # noqa: E402
+from engine.core.config import ModelConfig, TrainConfig  # noqa: E402
+from engine.evaluation.protocol import rank_users  # noqa: E402
+from engine.models.base import (  # noqa: E402
+    ITEM_IDX,
+    USER_IDX,
+    TrainData,
+    seen_matrix,  # noqa: E402
+)
+from engine.models.network import TwoTowerNet  # noqa: E402
+from engine.models.topn import batch_size_for, top_n  # noqa: E402
+from engine.models.trainer import pad_histories  # noqa: E402
+from engine.models.twotower import STATE_FORMAT, TwoTowerModel  # noqa: E402
 
 OUT_DIR = REPO / "docs" / "benchmarks"
 K = 10
@@ -164,7 +170,8 @@ def findings(results: dict[str, Any]) -> list[str]:
         "## Where the time goes",
         "",
         "`rank_users` asks the model for the top-k of its users (`top_n_users` / "
-        "`top_n_histories`). The two-tower model (engine/twotower.py) takes up to 65,536 users "
+        "`top_n_histories`). The two-tower model (engine/models/twotower.py) "
+         "takes up to 65,536 users "
         "per call (`top_n_batch`; every table here is one call) and answers without building "
         "the score matrix on the host:",
         "",
@@ -216,7 +223,7 @@ def findings(results: dict[str, Any]) -> list[str]:
         "skip, costs as much or more, and so does that fixed work: product / bound stays above "
         "2× there however the scoring itself is written, and product / (bound + tower) is the "
         "ratio that measures the scoring code. Making the tower cheaper is a change to "
-        "`UserTower.forward` (engine/model.py); the fixed work belongs to the evaluation "
+        "`UserTower.forward` (engine/models/network.py); the fixed work belongs to the evaluation "
         "protocol (`seen_matrix`, the history frames). Short histories (Amazon: 7 items on "
         "average, padded to 50) cost the product less than the tower column, which runs the "
         "untrimmed padded matrix.",
@@ -247,7 +254,8 @@ def render(results: dict[str, Any]) -> str:
             f"{row['product_over_bound']:.2f}× | {sec['user_tower']:.3f} | "
             f"{row['product_over_bound_plus_tower']:.2f}× | {sec['score_users_block']:.3f} | "
             f"{sec['top_n_block']:.3f} |")
-    lines += ["", "product = `engine.evaluate.rank_users` over the two-tower model (its block "
+    lines += ["", "product = `engine.evaluation.protocol.rank_users` over the two-tower model "
+              "(its block "
               f"path: user tower, scores, seen items hidden, top-{K}); bound = torch `U @ V.T` + "
               "`torch.topk` on precomputed user vectors, same user blocks, no mask; user tower "
               "= the network over the padded histories the product reads. The goal is product "

@@ -22,8 +22,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from serving_common import AMAZON, ensure_run, machine, percentile, update_report  # noqa: E402
 
-from engine.paths import prism_home  # noqa: E402
-from engine.serve import Recommender  # noqa: E402
+from engine.core.paths import prism_home  # noqa: E402
+from engine.serving.recommender import Recommender  # noqa: E402
 
 METHODS = ("none", "mmr", "dpp", "calibrated")
 

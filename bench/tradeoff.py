@@ -7,7 +7,7 @@
 ML-100K: random 8:1:1 split, Amazon-Scientific: leave-last-out, both with seed 2020. Each run
 is trained through `prism train` (default ModelConfig/TrainConfig plus the data set's
 settings in bench/common.py; `--epochs` caps the two-tower) or loaded, then
-`engine.sweep.sweep` evaluates methods × weights on the test users.
+`engine.evaluation.sweep.sweep` evaluates methods × weights on the test users.
 Results merge into docs/benchmarks/tradeoff.json (re-run (dataset, model) pairs replace their
 old rows) and docs/benchmarks/tradeoff.md is rebuilt from it.
 """
@@ -54,7 +54,7 @@ def train_command(folder: Path | str, protocol: str, model: str, out: Path | str
 
 def relative_train_command(train_config: dict[str, Any] | None, name: str, model: str) -> str:
     """The `prism train` line that reproduces a run, from the repo root (what the docs show)."""
-    from engine.config import TrainConfig
+    from engine.core.config import TrainConfig
 
     cap = (train_config or {}).get("epochs") if model == "twotower" else None
     cap = None if cap == TrainConfig().epochs else cap  # the default needs no flag
@@ -65,8 +65,8 @@ def relative_train_command(train_config: dict[str, Any] | None, name: str, model
 
 def obtain_run(folder: Path, protocol: str, model: str, args: argparse.Namespace) -> Any:
     """Load the run given on the command line, else train one with the `prism train` code."""
-    from engine.cli import main as prism
-    from engine.runs import load_run
+    from engine.cli.main import main as prism
+    from engine.runs.store import load_run
 
     given = getattr(args, RUN_FLAGS[folder.name]) if model == "twotower" else None
     if given:
@@ -94,7 +94,7 @@ def run_facts(run: Any) -> dict[str, Any]:
 def sweep_one(dataset: Any, name: str, model: str, args: argparse.Namespace) -> dict[str, Any]:
     """Train/load one run, sweep it, and return the row stored in tradeoff.json."""
     from engine.cli.serve_cmds import parse_weights
-    from engine.sweep import sweep
+    from engine.evaluation.sweep import sweep
 
     protocol = DATASETS[name]
     run, argv = obtain_run(Path(args.data_root) / name, protocol, model, args)
@@ -154,7 +154,7 @@ def summarise(row: dict[str, Any]) -> None:
     its reproducing command, so `--render-only` follows the current code."""
     import pandas as pd
 
-    from engine.sweep import best_at_equal_entropy, equal_entropy_summary
+    from engine.evaluation.sweep import best_at_equal_entropy, equal_entropy_summary
 
     row["train_command"] = relative_train_command(row["run"].get("train_config"),
                                                   row["dataset"], row["model"])
@@ -353,7 +353,7 @@ NOTES = [
     "DESIGN.md sets for the joint loss. With γ = 0 (the shopper's own mix, Steck's original) "
     "a short, concentrated history pulls the list back toward few categories as the weight "
     "grows; the reference line per model shows that curve.",
-    "- The two-tower runs use the default ModelConfig/TrainConfig of engine/config.py at the "
+    "- The two-tower runs use the default ModelConfig/TrainConfig of engine/core/config.py at the "
     "time of the run (early stopping on validation NDCG@10; the epochs trained are listed per "
     "section); those defaults are still being tuned, so its rows move when they change. "
     "Rerun with `--models twotower` after a change.",
@@ -365,7 +365,8 @@ NOTES = [
     "weight from 0.1 on give the same one-per-category lists. The two-tower uses the cosine "
     "of its item vectors.",
     "- Equal-entropy comparison: each method's NDCG-vs-entropy curve is interpolated on a "
-    "common grid over the entropy range all methods reach (`engine.sweep.best_at_equal_entropy`).",
+    "common grid over the entropy range all methods reach "
+     "(`engine.evaluation.sweep.best_at_equal_entropy`).",
     "",
 ]
 

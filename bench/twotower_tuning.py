@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.config import ModelConfig, TrainConfig
-from engine.evaluate import evaluate_model, prepare_data, seen_matrix, top_n
+from engine.core.config import ModelConfig, TrainConfig
+from engine.evaluation.protocol import evaluate_model, prepare_data
 from engine.metrics import hit_at_k, ndcg_at_k
-from engine.twotower import TwoTowerModel
+from engine.models.base import seen_matrix
+from engine.models.topn import top_n
+from engine.models.twotower import TwoTowerModel
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CHOICES = {"kl", "entropy", "coverage", "cosine", "constant", "past", "rest", "user", "catalog",
@@ -54,7 +56,7 @@ def train_valid_scores(model: TwoTowerModel, data, k: int = 10) -> dict[str, flo
 
 def main(argv: list[str]) -> None:
     from engine.data import load_dataset
-    from engine.encoders import TextEncoder
+    from engine.text.encoders import TextEncoder
 
     name, protocol = argv[0], argv[1]
     model_config, train_config = parse_settings(argv[2:])

@@ -20,7 +20,7 @@ import streamlit as st  # noqa: E402
 from dashboard import bootstrap, sidebar, state  # noqa: E402
 from dashboard.components import CSS  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
-from engine.errors import PrismError  # noqa: E402
+from engine.core.errors import PrismError  # noqa: E402
 
 LOG = logging.getLogger("prism.dashboard")
 ASSETS = ROOT / "assets"

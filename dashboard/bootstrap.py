@@ -18,8 +18,8 @@ import streamlit as st
 
 from dashboard import pipeline
 from dashboard.i18n import t
-from engine import paths
-from engine.errors import PrismError
+from engine.core import paths
+from engine.core.errors import PrismError
 
 BOOTSTRAP_RUN = "synthetic-starter"
 STARTER = {"dim": 32, "use_text": True, "patience": 3}
@@ -50,7 +50,7 @@ class TimeBudget:
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if time.monotonic() - self.started > self.seconds:
-            from engine.train import StopTraining
+            from engine.models.trainer import StopTraining
 
             raise StopTraining(f"time budget of {self.seconds:.0f} s reached")
 

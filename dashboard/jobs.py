@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard import pipeline
-from engine.errors import PrismError
+from engine.core.errors import PrismError
 
 
 @dataclass
@@ -75,7 +75,7 @@ class TrainingJob:
 
     def _maybe_stop(self) -> None:
         if self.stop_requested:
-            from engine.train import StopTraining
+            from engine.models.trainer import StopTraining
 
             raise StopTraining("stopped from the Training page")
 
@@ -115,7 +115,7 @@ def mark_stopped_early(run_dir: Path) -> None:
     import json
     import os
 
-    from engine.runs import RUN_JSON
+    from engine.runs.store import RUN_JSON
 
     path = Path(run_dir) / RUN_JSON
     meta = json.loads(path.read_text())

@@ -1,11 +1,11 @@
 """Train-and-save one run from a data folder, reporting through trainer callbacks (no `st.*`).
 
 Used by the first-start bootstrap and by the Training page's background thread. The stages
-are `engine.pipeline.train_and_save`'s, the same as `prism train`: load the data folder,
+are `engine.training.pipeline.train_and_save`'s, the same as `prism train`: load the data folder,
 encode item text, split, fit, evaluate, save a run folder. The caller's callbacks receive
 `on_stage(name)`, the trainer's `on_batch_end(step, total)` and `on_epoch_end(epoch, logs)`;
 raising
-`engine.train.StopTraining` from a callback stops early and keeps the best weights.
+`engine.models.trainer.StopTraining` from a callback stops early and keeps the best weights.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import paths
+from engine.core import paths
 
 SPLIT_PROTOCOL = "leave-last-out"
 TINY_SHOP = {"n_items": 600, "n_users": 400}
@@ -37,17 +37,17 @@ class TrainSpec:
     use_text: bool = True
     patience: int | None = None  # epochs without a better validation NDCG before stopping
     search_vectors: bool = True  # encode item text for search right after saving
-    tune_trials: int = 0  # > 0: choose the settings with this many trials (engine/tuning.py)
+    tune_trials: int = 0  # > 0: settings chosen by this many trials (engine/training/tuning.py)
 
 
 def twotower_available() -> bool:
     """True when the two-tower module is installed in this engine build."""
-    return importlib.util.find_spec("engine.twotower") is not None
+    return importlib.util.find_spec("engine.models.twotower") is not None
 
 
 def _train_config(spec: TrainSpec) -> Any:
     """Small-model training settings for the dashboard's quick runs."""
-    from engine.config import TrainConfig
+    from engine.core.config import TrainConfig
 
     return TrainConfig(alpha=spec.alpha, beta=spec.beta, epochs=spec.epochs, seed=spec.seed,
                        device="cpu", batch_size=256,
@@ -60,9 +60,9 @@ def train_run(spec: TrainSpec, callbacks: Sequence[Any] = ()) -> Path:
 
     A small two-tower model, or EASE when the two-tower module is absent.
     """
-    from engine.config import EncoderConfig, ModelConfig
-    from engine.pipeline import notify_stage, train_and_save
-    from engine.serving.text import ensure_search_vectors
+    from engine.core.config import EncoderConfig, ModelConfig
+    from engine.text.search import ensure_search_vectors
+    from engine.training.pipeline import notify_stage, train_and_save
 
     twotower = twotower_available()
     path = train_and_save(

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.i18n import t
-from engine.errors import PrismError
+from engine.core.errors import PrismError
 from engine.policy.schema import Policy
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore

@@ -20,8 +20,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.scenarios import ScenarioStore
-from engine import paths
-from engine.errors import PrismError, RunError
+from engine.core import paths
+from engine.core.errors import PrismError, RunError
 
 # ---- session-state keys (widget keys double as URL query parameters) -------------------
 USER, ALPHA, METHOD, K = "user", "alpha", "method", "k"
@@ -236,7 +236,7 @@ def active_run() -> RunEntry:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def _load_recommender(run_dir: str, stamp: float) -> Any:
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     return Recommender.load(run_dir)
 
@@ -264,7 +264,7 @@ def add_cold_items(run: RunEntry, items: pd.DataFrame) -> pd.DataFrame:
     The cached instance is never mutated: the engine rewrites the run folder, which changes
     its stamp, so the next page run loads a fresh Recommender that includes the new items.
     """
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     added = Recommender.load(run.path).add_items(items)
     _load_recommender.clear()
@@ -289,7 +289,7 @@ def _run_dataset(meta: Mapping[str, Any], run_dir: str | None = None) -> Any:
     With `run_dir`, items added to the run since training (cold start, no events yet) are
     appended in the run's order, so the data's catalogue is the run's catalogue again.
     """
-    from engine.config import DataConfig
+    from engine.core.config import DataConfig
     from engine.data import load_dataset
 
     folder = run_data_path(meta)
@@ -304,8 +304,8 @@ def _with_added_items(dataset: Any, run_dir: Path) -> Any:
     """The dataset plus the run's items it lacks (cold-start additions), in the run's order."""
     import dataclasses
 
-    from engine.columns import ITEM_ID
-    from engine.runs import ITEMS
+    from engine.core.columns import ITEM_ID
+    from engine.runs.store import ITEMS
 
     run_items = pd.read_parquet(run_dir / ITEMS)
     known = set(dataset.items[ITEM_ID].astype(str))
@@ -324,7 +324,7 @@ def _evaluation_data(run_dir: str, stamp: float) -> tuple[Any, Any] | None:
     Runs store training histories only; held-out items and sweeps need the split. None when
     the data folder is gone (precision and the trade-off are then not available).
     """
-    from engine.evaluate import prepare_data
+    from engine.evaluation.protocol import prepare_data
 
     meta = _run_meta(run_dir)
     dataset = _run_dataset(meta, run_dir)
@@ -356,7 +356,7 @@ def heldout(run: RunEntry) -> dict[str, list[str]] | None:
 def sweep_cached(run_dir: str, stamp: float, method: str, weights: tuple[float, ...],
                  n_users: int, k: int) -> pd.DataFrame:
     """One method's trade-off curve over a shopper sample (cached per run, method, weights)."""
-    from engine.sweep import sweep
+    from engine.evaluation.sweep import sweep
 
     run = _load_recommender(run_dir, stamp).run
     _, data = _evaluation_data(run_dir, stamp)
@@ -367,8 +367,8 @@ def sweep_cached(run_dir: str, stamp: float, method: str, weights: tuple[float, 
 def exposure_cached(run_dir: str, stamp: float, method: str, weight: float, n_users: int,
                     k: int) -> np.ndarray:
     """(n_items,) recommendation slots per item over the sample, for one setting."""
-    from engine.evaluate import RerankSpec, rank_users
-    from engine.sweep import sample_users
+    from engine.evaluation.protocol import RerankSpec, rank_users
+    from engine.evaluation.sweep import sample_users
 
     model = _load_recommender(run_dir, stamp).model
     _, data = _evaluation_data(run_dir, stamp)

@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from engine.columns import BRAND, CATEGORY, DESCRIPTION, ITEM_ID, PRICE, PROMO, TITLE
+from engine.core.columns import BRAND, CATEGORY, DESCRIPTION, ITEM_ID, PRICE, PROMO, TITLE
 
 REQUIRED = (ITEM_ID, TITLE)
 OPTIONAL = (DESCRIPTION, CATEGORY, BRAND, PRICE, PROMO)

@@ -1,6 +1,6 @@
 """`python -m engine ...` is the same as the `prism` console script."""
 
-from engine.cli import main
+from engine.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -51,7 +51,7 @@ def use_tiny_home(monkeypatch: pytest.MonkeyPatch) -> Path:
 @functools.cache
 def concentrated_user(home: Path) -> str:
     """A shopper whose relevance-only top 10 spans few categories (so α has room to act)."""
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     recommender = Recommender.load(home / "runs" / RUN_NAME)
     best, best_count = None, np.inf

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from safetensors.numpy import load_file, save_file
 
-from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
-from engine.columns import TIMESTAMP, WEIGHT
-from engine.errors import NotFittedError
+from engine.core.columns import TIMESTAMP, WEIGHT
+from engine.core.errors import NotFittedError
+from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 
 # Items 0-3 are in category "a", 4-7 in "b". Users 0, 1, 5 like "a", 2 and 3 like "b".
 TRAIN_HISTORIES = [[0, 1, 2], [0, 1, 3], [4, 5, 6], [4, 5, 7], [0, 4], [1, 2, 3]]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from engine.columns import BRAND, CATEGORY, DIV_CATEGORY, ITEM_ID, PRICE, PROMO, TITLE
+from engine.core.columns import BRAND, CATEGORY, DIV_CATEGORY, ITEM_ID, PRICE, PROMO, TITLE
 from engine.serving.catalogue import Catalogue, item_columns
 
 

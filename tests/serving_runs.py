@@ -27,17 +27,17 @@ class TinyShop:
 
 
 def _encoder_meta() -> dict:
-    from engine.config import EncoderConfig
+    from engine.core.config import EncoderConfig
 
     return EncoderConfig().to_dict()
 
 
 def train_run(dataset, out: Path, model_name: str, text_embeddings=None) -> Path:  # noqa: ANN001
     """Fit `model_name` on a leave-last-out split of `dataset` and save it at `out`."""
-    from engine.config import ModelConfig, TrainConfig
-    from engine.evaluate import prepare_data
-    from engine.registry import get_model_class
-    from engine.runs import save_run
+    from engine.core.config import ModelConfig, TrainConfig
+    from engine.evaluation.protocol import prepare_data
+    from engine.models.registry import get_model_class
+    from engine.runs.store import save_run
 
     _, data = prepare_data(dataset, "leave-last-out", seed=0, text_embeddings=text_embeddings)
     if model_name == "twotower":
@@ -53,9 +53,9 @@ def train_run(dataset, out: Path, model_name: str, text_embeddings=None) -> Path
 
 def build_tiny_shop(root: Path) -> TinyShop:
     """Write the synthetic shop and train both runs under `root`."""
-    from engine.config import EncoderConfig
+    from engine.core.config import EncoderConfig
     from engine.data import build_dataset, generate_shop, write_tables
-    from engine.encoders import TextEncoder
+    from engine.text.encoders import TextEncoder
 
     items, events = generate_shop(n_items=N_ITEMS, n_users=N_USERS, seed=SEED)
     data_dir = root / "shop"
@@ -91,14 +91,14 @@ def private_twotower_run(tiny_shop: TinyShop, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ease_service(tiny_shop: TinyShop):  # noqa: ANN201 - engine.serve.Recommender
-    from engine.serve import Recommender
+def ease_service(tiny_shop: TinyShop):  # noqa: ANN201 - engine.serving.recommender.Recommender
+    from engine.serving.recommender import Recommender
 
     return Recommender.load(tiny_shop.ease_run)
 
 
 @pytest.fixture(scope="session")
-def twotower_service(tiny_shop: TinyShop):  # noqa: ANN201 - engine.serve.Recommender
-    from engine.serve import Recommender
+def twotower_service(tiny_shop: TinyShop):  # noqa: ANN201 - engine.serving.recommender.Recommender
+    from engine.serving.recommender import Recommender
 
     return Recommender.load(tiny_shop.twotower_run)

@@ -1,4 +1,5 @@
-"""Tests for engine.ann: exact search against brute-force numpy, FAISS recall when installed."""
+"""Tests for engine.retrieval.ann: exact search against brute-force numpy, FAISS recall
+when installed."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import ann
-from engine.ann import ExactIndex, build_index, recall_at_n
-from engine.errors import ConfigError, RequestError
+from engine.core.errors import ConfigError, RequestError
+from engine.retrieval import ann
+from engine.retrieval.ann import ExactIndex, build_index, recall_at_n
 
 
 def brute_force(items: np.ndarray, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.api import create_app
+from engine.api.app import create_app
 
 pytest_plugins = ["serving_runs"]
 

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_contract import TRAIN_HISTORIES, ModelContract, frame, tiny_train_data
 
-from engine.base import BaseModel, TrainData
-from engine.baselines import EASE, ItemKNN, MostPopular, histories_matrix
-from engine.errors import ConfigError, RequestError
-from engine.registry import MODEL_REGISTRY, get_model_class
+from engine.core.errors import ConfigError, RequestError
+from engine.models.base import BaseModel, TrainData
+from engine.models.baselines import EASE, ItemKNN, MostPopular, histories_matrix
+from engine.models.registry import MODEL_REGISTRY, get_model_class
 
 
 class TestMostPopularContract(ModelContract):

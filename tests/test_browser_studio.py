@@ -184,7 +184,7 @@ def _cell(page, row: int, column: int) -> None:  # noqa: ANN001 - playwright Pag
                    strict=False)
 def test_targets_editor_keeps_every_edit_and_round_trips_csv(base: str, home: Path,
                                                              browser) -> None:  # noqa: ANN001
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     category = Recommender.load(home / "runs" / "shop").category_names[0]
     source = home / "targets-in.csv"
@@ -216,7 +216,7 @@ def test_targets_editor_keeps_every_edit_and_round_trips_csv(base: str, home: Pa
 # ---- 2: a cold-start upload leaves every page working; scenario saves keep typed text ------
 def test_cold_start_upload_then_tradeoff_and_scenarios_still_work(base: str, home: Path,
                                                                   browser) -> None:  # noqa: ANN001
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     service = Recommender.load(home / "runs" / "shop")
     before, names = service.catalogue.n_items, service.category_names

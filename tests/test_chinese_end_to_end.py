@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import shop_exports as shops
 
-from engine.cli import main
+from engine.cli.main import main
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def chinese_run(tmp_path_factory):
         assert main(["data", "import", str(root / "export"), "--name", "zh-shop"]) == 0
         assert main(["train", "--model", "ease", "--data", str(home / "data" / "zh-shop"),
                      "--out", str(home / "runs" / "zh"), "--quiet"]) == 0
-        from engine.serve import Recommender
+        from engine.serving.recommender import Recommender
 
         yield home, Recommender.load(home / "runs" / "zh")
 
@@ -49,7 +49,7 @@ def test_chinese_queries_find_titles_sharing_known_characters(chinese_run, query
 def test_default_encoder_does_not_know_most_chinese_characters():
     from transformers import AutoTokenizer
 
-    from engine.encoders import bundled_model_path
+    from engine.text.encoders import bundled_model_path
 
     tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
     assert tokenizer.tokenize("键盘") == ["[UNK]", "[UNK]"]  # hence: use a multilingual encoder

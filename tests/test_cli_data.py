@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import shared_dataset
 
-from engine.cli import main
+from engine.cli.main import main
 
 ITEMS_CSV = "item_id,title,category\na,Mug,Kitchen > Mugs\nb,Pan,Kitchen > Pans\n"
 EVENTS_CSV = "user_id,item_id,timestamp\nu1,a,1\nu1,b,2\nu2,a,3\n"

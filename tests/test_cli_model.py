@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.data import generate_shop, write_tables
 
 METRIC_KEYS = {"ndcg@10", "recall@10", "precision@10", "hit@10", "mrr@10",
@@ -121,7 +121,7 @@ def test_dataset_without_held_out_users_exits_2(tmp_path: Path,
     ("temperature=0", "temperature"),
 ])
 def test_bad_set_option_is_one_clear_line(tmp_path, capsys, setting: str, message: str) -> None:
-    from engine.cli import main
+    from engine.cli.main import main
 
     code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
                  "--set", setting])

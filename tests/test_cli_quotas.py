@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.cli.quota_option import parse_quotas_option
+from engine.core.errors import ConfigError
 from engine.data import generate_shop, write_tables
-from engine.errors import ConfigError
-from engine.evaluate import RerankSpec, quotas_met_share
+from engine.evaluation.protocol import RerankSpec, quotas_met_share
 
 
 @pytest.fixture(scope="module")

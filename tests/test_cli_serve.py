@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.cli.serve_cmds import parse_weights
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 pytest_plugins = ["serving_runs"]
 
@@ -22,7 +22,7 @@ def _one_error_line(capsys: pytest.CaptureFixture[str], argv: list[str], fragmen
 
 
 def test_recommend_prints_a_table(tiny_shop, capsys) -> None:  # noqa: ANN001
-    from engine.runs import load_run
+    from engine.runs.store import load_run
 
     user = load_run(tiny_shop.ease_run).user_ids[0]
     assert main(["recommend", "--run", str(tiny_shop.ease_run), "--user", user, "--k", "4",
@@ -96,7 +96,7 @@ def test_sweep_records_the_target_mix(tiny_shop, tmp_path) -> None:  # noqa: ANN
 
 
 def test_recommend_target_mix_reaches_the_service(tiny_shop, capsys) -> None:  # noqa: ANN001
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     service = Recommender.load(tiny_shop.ease_run)
     user = service.user_ids[0]

@@ -126,7 +126,7 @@ def test_training_curves_start_at_the_first_epoch_with_the_legend_below() -> Non
 
 def test_starter_time_budget_stops_training_and_settings_override() -> None:
     from dashboard import bootstrap
-    from engine.train import StopTraining
+    from engine.models.trainer import StopTraining
 
     budget = bootstrap.TimeBudget(0.0)
     with pytest.raises(StopTraining, match="time budget"):

@@ -70,7 +70,7 @@ def test_out_of_range_alpha_in_url_is_clamped_with_warning(prism_home: Path) -> 
 def test_whatif_added_items_change_the_ranking(prism_home: Path) -> None:
     at = _app(user=concentrated_user(prism_home), alpha="0")
     before = _diversified(at)
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     items = Recommender.load(prism_home / "runs" / RUN_NAME).catalogue.items["item_id"]
     for item in items.tolist()[-3:]:

@@ -68,7 +68,7 @@ def test_read_upload_rejects_wrong_columns() -> None:
 
 
 def test_sidebar_caps_feed_the_quota_method(prism_home: Path) -> None:
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     names = Recommender.load(prism_home / "runs" / "tiny").category_names
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)

@@ -86,7 +86,7 @@ def test_bad_input_is_an_error_not_a_traceback(page: AppTest) -> None:
 def test_explorer_policy_selector_shows_attribution(monkeypatch: pytest.MonkeyPatch) -> None:
     from engine.policy.schema import parse_policy
     from engine.policy.store import PolicyStore
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     use_tiny_home(monkeypatch)
     monkeypatch.setenv("PRISM_HOME", str(_private_home(monkeypatch)))

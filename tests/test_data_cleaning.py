@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from engine.config import DataConfig
+from engine.core.config import DataConfig
+from engine.core.errors import DataError
 from engine.data import CleaningReport, build_dataset
 from engine.data.event_cleaning import parse_timestamps
-from engine.errors import DataError
 
 
 def _items(**extra: list) -> pd.DataFrame:
@@ -209,7 +209,7 @@ def _markup_items(titles: list[str], descriptions: list[str],
 
 
 def test_markup_only_titles_take_the_description_or_are_dropped() -> None:
-    from engine.config import DataConfig
+    from engine.core.config import DataConfig
     from engine.data.cleaning import CleaningReport, clean_items
 
     raw = _markup_items(
@@ -244,7 +244,7 @@ def test_labels_drop_a_root_every_item_shares() -> None:
 
 
 def test_dataset_category_names_leave_out_the_shared_root() -> None:
-    from engine.config import DataConfig
+    from engine.core.config import DataConfig
     from engine.data.cleaning import CleaningReport, clean_items
     from engine.data.schema import Dataset
 

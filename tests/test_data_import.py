@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 import shop_exports as shops
 
-from engine.cli import main
+from engine.cli.main import main
+from engine.core.errors import DataError
 from engine.data import importing, load_dataset
 from engine.data.importing import import_source, sql_source
 from engine.data.readers import detect_encoding
 from engine.data.sources import read_source
 from engine.data.sql import mask_url, resolve_url, scrub
-from engine.errors import DataError
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "amazon-scientific"
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import shared_dataset
 
+from engine.core.errors import DataError
 from engine.data import detect_format, load_dataset
-from engine.errors import DataError
 
 ITEMS_CSV = "item_id,title,category\na,Mug,Kitchen > Mugs\nb,Pan,Kitchen > Pans\n"
 EVENTS_CSV = "user_id,item_id,timestamp,event\nu1,a,1,view\nu1,b,2,purchase\nu2,a,3,cart\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from engine.core.errors import DataError
 from engine.data import io as data_io
 from engine.data import load_dataset, write_dataset_dir, write_tables
-from engine.errors import DataError
 
 ITEMS = pd.DataFrame({"item_id": ["a", "b"], "title": ["Mug", "Pan"]})
 EVENTS = pd.DataFrame({"user_id": ["u", "u"], "item_id": ["a", "b"], "timestamp": [1, 2]})

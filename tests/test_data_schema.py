@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.config import DataConfig
+from engine.core.config import DataConfig
+from engine.core.errors import DataError
 from engine.data import Dataset, build_dataset, parse_column_map
 from engine.data.schema import (
     apply_column_map,
@@ -16,7 +17,6 @@ from engine.data.schema import (
     category_matrix,
     path_label,
 )
-from engine.errors import DataError
 
 
 def test_parse_column_map_reads_cli_pairs() -> None:

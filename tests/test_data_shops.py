@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 import shop_exports as shops
 
+from engine.core.errors import DataError
 from engine.data.importing import clean_source, propose_column_map
 from engine.data.shop_fields import html_to_text, parse_dates, shopper_ids, split_price
 from engine.data.sources import detect_table, read_source
 from engine.data.woocommerce import category_paths, parse_line_item
-from engine.errors import DataError
 
 
 @pytest.mark.parametrize(("header", "kind"), [

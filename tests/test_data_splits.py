@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.core.errors import ConfigError, DataError
 from engine.data import interactions, split_interactions
 from engine.data.splits import ratio_counts
-from engine.errors import ConfigError, DataError
 
 
 def _events(rows: list[tuple[str, str, int, float]]) -> pd.DataFrame:

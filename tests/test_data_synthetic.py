@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine.core.errors import ConfigError
 from engine.data import build_dataset, generate_shop, write_tables
 from engine.data.synthetic_text import Vocabulary
-from engine.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

@@ -17,15 +17,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from safetensors.numpy import load_file
 
-from engine import distributed
-from engine.cli import build_parser, main
+from engine.cli.main import build_parser, main
 from engine.cli.model_cmds import _forwarded_argv
-from engine.config import ModelConfig, TrainConfig
+from engine.core.config import ModelConfig, TrainConfig
+from engine.core.errors import ConfigError
 from engine.data import generate_shop, load_dataset, write_tables
-from engine.errors import ConfigError
-from engine.evaluate import prepare_data
-from engine.train import StopTraining
-from engine.twotower import TwoTowerModel
+from engine.evaluation.protocol import prepare_data
+from engine.models import distributed
+from engine.models.trainer import StopTraining
+from engine.models.twotower import TwoTowerModel
 
 WEIGHT_TOLERANCE = 1e-5
 TORCHRUN_ENV = {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1"}

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.config import EncoderConfig
-from engine.encoders import TextEncoder, auto_pooling, bundled_model_path, resolve_model
-from engine.errors import ConfigError
+from engine.core.config import EncoderConfig
+from engine.core.errors import ConfigError
+from engine.text.encoders import TextEncoder, auto_pooling, bundled_model_path, resolve_model
 
 TEXTS = ["red running shoes for men", "blue running sneakers", "stainless steel hex screws",
          "red running shoes for men"]
@@ -59,7 +59,7 @@ def test_cache_is_keyed_by_model_settings(tmp_path: Path) -> None:
 def test_interrupted_encoding_resumes_from_persisted_chunks(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
-    monkeypatch.setattr("engine.encoders.CHUNK_TEXTS", 2)
+    monkeypatch.setattr("engine.text.encoders.CHUNK_TEXTS", 2)
     encoder = TextEncoder(progress=False, cache_dir=tmp_path)
     original, calls = encoder._load().embed, []
 

@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 from model_contract import TEST_ITEMS, VALID_ITEMS, tiny_train_data
 
-from engine.base import BaseModel, TrainData
-from engine.baselines import EASE
-from engine.errors import ConfigError
-from engine.evaluate import (
+from engine.core.errors import ConfigError
+from engine.evaluation.protocol import (
     RerankSpec,
     blend_target,
     calibration_targets,
@@ -20,10 +18,10 @@ from engine.evaluate import (
     check_target_mix,
     evaluate_model,
     rank_users,
-    seen_matrix,
-    top_n,
-    top_n_with_scores,
 )
+from engine.models.base import BaseModel, TrainData, seen_matrix
+from engine.models.baselines import EASE
+from engine.models.topn import top_n, top_n_with_scores
 
 EXPECTED_KEYS = {"ndcg@10", "recall@10", "precision@10", "hit@10", "mrr@10",
                  "category_coverage@10", "category_entropy@10", "ild@10",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from engine.exposure.groups import GroupSpec, build_grouping
 from engine.exposure.ledger import exposure_ledger, gini, item_exposure, top_share
 from engine.exposure.perlist import per_list_lists

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.data import generate_shop, write_tables
 
 
@@ -72,7 +72,7 @@ def test_bad_targets_exit_2_with_one_line(run: Path, tmp_path: Path, content: st
 def test_get_exposure_on_the_api(run: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from engine.api import create_app
+    from engine.api.app import create_app
 
     client = TestClient(create_app(run))
     answer = client.get("/exposure", params={"by": "promo", "n_users": 50})
@@ -90,7 +90,7 @@ def test_priced_stage_adds_the_fitted_prices_to_a_request(run: Path, tmp_path: P
 
     from engine.exposure.groups import GroupSpec, grouping_for_run
     from engine.exposure.stage import PricedStage
-    from engine.runs import load_run
+    from engine.runs.store import load_run
 
     loaded = load_run(run)
     grouping = grouping_for_run(loaded, GroupSpec(by="brand"))

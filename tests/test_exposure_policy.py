@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from policy_support import make_catalogue
 
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from engine.exposure.groups import GroupSpec, build_grouping
 from engine.exposure.pool import Pool, scale_rows, top_k
 from engine.exposure.prices import fit_prices

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.columns import (
+from engine.core.columns import (
     BRAND,
     CATEGORY,
     DESCRIPTION,
@@ -34,8 +34,8 @@ from engine.columns import (
     USER_ID,
     WEIGHT,
 )
+from engine.core.errors import DataError, PrismError
 from engine.data import Dataset, load_dataset
-from engine.errors import DataError, PrismError
 
 # PRISM_FUZZ_EXAMPLES raises the budget for a deeper search than the quick default
 FUZZ = settings(max_examples=int(os.environ.get("PRISM_FUZZ_EXAMPLES", "30")), deadline=None,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from engine.errors import RequestError
+from engine.core.errors import RequestError
 from engine.rerank import METHODS, rerank, rerank_batch
 
 FUZZ = settings(max_examples=int(os.environ.get("PRISM_FUZZ_EXAMPLES", "60")), deadline=None,

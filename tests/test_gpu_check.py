@@ -63,8 +63,8 @@ def test_smoke_writes_expected_json(tmp_path: Path) -> None:
 
 
 def test_stand_in_encoder_loads_through_text_encoder(tmp_path: Path) -> None:
-    from engine.config import EncoderConfig
-    from engine.encoders import TextEncoder
+    from engine.core.config import EncoderConfig
+    from engine.text.encoders import TextEncoder
 
     gpu_check = load_module()
     texts = ["Red cotton shirt. Fashion > Tops.", "Steel water bottle, 750 ml.",

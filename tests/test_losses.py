@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import losses
+from engine.models import losses
 
 
 def t(values: list) -> torch.Tensor:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.errors import ConfigError, DataError
+from engine.core.errors import ConfigError, DataError
 from engine.metrics import (
     arp_at_k,
     catalog_coverage,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from engine.config import ModelConfig
-from engine.model import PAD, TwoTowerNet
+from engine.core.config import ModelConfig
+from engine.models.network import PAD, TwoTowerNet
 
 N_ITEMS, N_USERS, TEXT_DIM, HISTORY_LEN = 6, 3, 5, 4
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.config import ModelConfig, TrainConfig
+from engine.cli.main import main
+from engine.core.config import ModelConfig, TrainConfig
+from engine.core.errors import ConfigError, DataError
 from engine.data import generate_shop, write_tables
-from engine.errors import ConfigError, DataError
-from engine.pipeline import train_and_save
-from engine.runs import load_run
+from engine.runs.store import load_run
+from engine.training.pipeline import train_and_save
 
 STAGES = ["Loading the data", "Training ease", "Evaluating", "Saving the run"]
 

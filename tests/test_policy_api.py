@@ -8,8 +8,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.api import create_app
-from engine.cli import main
+from engine.api.app import create_app
+from engine.cli.main import main
 from engine.policy.preview import load_inputs, preview
 from engine.policy.schema import parse_policy
 

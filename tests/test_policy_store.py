@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from engine.policy.schema import parse_policy, split_reference
 from engine.policy.store import PolicyConflict, PolicyNotFound, PolicyStore, PolicyStoreError
 

@@ -1,4 +1,4 @@
-"""Tests for engine.quantize: storage sizes, error bounds, and rankings close to fp32."""
+"""Tests for engine.retrieval.quantize: storage sizes, error bounds, and rankings close to fp32."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from engine.errors import ConfigError, RequestError
-from engine.quantize import quantize, topk_overlap
+from engine.core.errors import ConfigError, RequestError
+from engine.retrieval.quantize import quantize, topk_overlap
 
 
 def unit_rows(n: int, d: int, seed: int = 0) -> np.ndarray:
@@ -52,7 +52,7 @@ def test_fp16_relative_error_bound(items: np.ndarray) -> None:
 @pytest.mark.parametrize("dtype", ["fp32", "fp16", "int8"])
 def test_scores_match_dequantised_table_and_blocks(dtype: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.quantize as module
+    import engine.retrieval.quantize as module
 
     monkeypatch.setattr(module, "SCORE_BLOCK", 7)  # several blocks on a tiny table
     items, users = unit_rows(50, 8), unit_rows(5, 8, seed=1)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import RequestError
+from engine.core.errors import RequestError
 from engine.metrics import category_entropy_at_k
 from engine.rerank import METHODS, rerank, rerank_batch
 from engine.rerank.greedy import DPP_JITTER

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import RequestError
+from engine.core.errors import RequestError
 from engine.rerank import rerank
 from engine.rerank.quotas import QuotaTracker
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from engine.baselines import EASE
-from engine.evaluate import RerankSpec, prepare_data, rank_users, rerank_vectors
+from engine.evaluation.protocol import RerankSpec, prepare_data, rank_users, rerank_vectors
 from engine.metrics import category_entropy_at_k
+from engine.models.baselines import EASE
 from engine.rerank.similarity import cooccurrence_vectors, graded_item_vectors
 
 

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from model_contract import tiny_train_data
 
-from engine.baselines import EASE, MostPopular
-from engine.columns import DIV_CATEGORY, ITEM_ID, TITLE, USER_ID
-from engine.errors import RunError
-from engine.runs import FORMAT_VERSION, load_run, save_run, write_evaluation
+from engine.core.columns import DIV_CATEGORY, ITEM_ID, TITLE, USER_ID
+from engine.core.errors import RunError
+from engine.models.baselines import EASE, MostPopular
+from engine.runs.store import FORMAT_VERSION, load_run, save_run, write_evaluation
 
 TESTS = Path(__file__).resolve().parent
 
@@ -108,7 +108,7 @@ def test_overwrite_replaces_the_run(tmp_path: Path) -> None:
 KILLED_SAVE = """
 import sys, time
 from pathlib import Path
-from engine.baselines import EASE
+from engine.models.baselines import EASE
 import test_runs
 
 def slow_state(self):

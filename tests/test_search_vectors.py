@@ -16,7 +16,7 @@ def ease_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import os
 
     from engine.data import generate_shop, write_tables
-    from engine.pipeline import train_and_save
+    from engine.training.pipeline import train_and_save
 
     home = tmp_path_factory.mktemp("home")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -26,7 +26,7 @@ def ease_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_vectors_are_written_once_and_read_back(ease_run: Path) -> None:
-    from engine.serving.text import SEARCH_VECTORS, ensure_search_vectors, stored_text_embeddings
+    from engine.text.search import SEARCH_VECTORS, ensure_search_vectors, stored_text_embeddings
 
     assert stored_text_embeddings(ease_run) is None  # EASE keeps no text of its own
     calls: list[tuple[int, int]] = []
@@ -40,8 +40,8 @@ def test_vectors_are_written_once_and_read_back(ease_run: Path) -> None:
 
 
 def test_loaded_run_is_search_ready_and_nonsense_is_no_good_match(ease_run: Path) -> None:
-    from engine.serve import Recommender
-    from engine.serving.text import ensure_search_vectors
+    from engine.serving.recommender import Recommender
+    from engine.text.search import ensure_search_vectors
 
     ensure_search_vectors(ease_run)
     service = Recommender.load(ease_run)

@@ -9,10 +9,10 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import RequestError
-from engine.serve import Recommender
+from engine.core.errors import RequestError
 from engine.serving.catalogue import Catalogue, item_columns
 from engine.serving.explain import explain, history_contributions, recency_weights
+from engine.serving.recommender import Recommender
 from engine.serving.results import TABLE_COLUMNS
 from engine.serving.trending import trending_scores
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import ConfigError, RunError
-from engine.sweep import (
+from engine.core.errors import ConfigError, RunError
+from engine.evaluation.sweep import (
     ScoreReplay,
     best_at_equal_entropy,
     equal_entropy_summary,
@@ -21,7 +21,7 @@ pytest_plugins = ["serving_runs"]
 @pytest.fixture(scope="module")
 def run_and_data(tiny_shop):  # noqa: ANN001, ANN201
     from engine.data import load_dataset
-    from engine.runs import load_run
+    from engine.runs.store import load_run
 
     return load_run(tiny_shop.ease_run), load_dataset(tiny_shop.data_dir)
 
@@ -50,7 +50,7 @@ def test_mmr_entropy_rises_with_the_weight(run_and_data) -> None:  # noqa: ANN00
 
 def test_score_replay_matches_the_model(run_and_data) -> None:  # noqa: ANN001
     run, dataset = run_and_data
-    from engine.sweep import train_data_for
+    from engine.evaluation.sweep import train_data_for
 
     data = train_data_for(run, dataset)
     users = np.array([0, 5, 9])
@@ -64,9 +64,9 @@ def test_score_replay_matches_the_model(run_and_data) -> None:  # noqa: ANN001
 def test_sweep_of_a_sequential_model_matches_its_evaluation(tiny_shop) -> None:  # noqa: ANN001
     """The replay scores the test part from training + validation history, as evaluate does."""
     from engine.data import load_dataset
-    from engine.evaluate import evaluate_model
-    from engine.runs import load_run
-    from engine.sweep import train_data_for
+    from engine.evaluation.protocol import evaluate_model
+    from engine.evaluation.sweep import train_data_for
+    from engine.runs.store import load_run
 
     run = load_run(tiny_shop.twotower_run)
     assert run.model.sequential

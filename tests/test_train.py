@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 import torch
 
-from engine.base import ITEM_IDX, USER_IDX, TrainData
-from engine.columns import TIMESTAMP, WEIGHT
-from engine.config import ModelConfig, TrainConfig
-from engine.errors import ConfigError
+from engine.core.columns import TIMESTAMP, WEIGHT
+from engine.core.config import ModelConfig, TrainConfig
+from engine.core.errors import ConfigError
 from engine.metrics import category_entropy_at_k
-from engine.model import PAD
-from engine.train import (
+from engine.models.base import ITEM_IDX, USER_IDX, TrainData
+from engine.models.network import PAD
+from engine.models.trainer import (
     JsonLinesLogger,
     StopTraining,
     Trainer,
@@ -27,7 +27,7 @@ from engine.train import (
     resolve_device,
     tensorboard_logger,
 )
-from engine.twotower import TwoTowerModel, _build_net
+from engine.models.twotower import TwoTowerModel, _build_net
 
 USERS = np.array([0, 0, 0, 1, 1])
 ITEMS = np.array([5, 6, 7, 8, 9])

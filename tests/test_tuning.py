@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.config import ModelConfig, TrainConfig
+from engine.cli.main import main
+from engine.core.config import ModelConfig, TrainConfig
+from engine.core.errors import ConfigError
 from engine.data import generate_shop, load_dataset, write_tables
-from engine.errors import ConfigError
-from engine.evaluate import prepare_data
-from engine.tuning import TUNED_LABEL, check_trials, tune_twotower, tuned_selection
+from engine.evaluation.protocol import prepare_data
+from engine.training.tuning import TUNED_LABEL, check_trials, tune_twotower, tuned_selection
 
 BASE_MODEL = ModelConfig(dim=16, use_text=False)
 BASE_TRAIN = TrainConfig(epochs=3, patience=3, device="cpu", seed=5, batch_size=128,
@@ -65,16 +65,16 @@ def test_study_is_seeded_and_its_best_trial_is_the_result(data, first) -> None:
 
 def test_selection_never_reads_the_test_part(data, first,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.evaluate
+    import engine.evaluation.protocol
 
     parts: list[str] = []
-    real = engine.evaluate.evaluate_model
+    real = engine.evaluation.protocol.evaluate_model
 
     def spy(model, scored, **options):
         parts.append(options.get("split_part", "test"))
         return real(model, scored, **options)
 
-    monkeypatch.setattr(engine.evaluate, "evaluate_model", spy)
+    monkeypatch.setattr(engine.evaluation.protocol, "evaluate_model", spy)
     blind = dataclasses.replace(data, test=data.test.iloc[:0])  # scoring it would raise
     selection = tuned_selection(blind, BASE_MODEL, BASE_TRAIN, 2)
     assert parts and set(parts) == {"valid"}
@@ -125,8 +125,8 @@ def test_cli_tune_records_the_study_in_run_json(shop: Path, tmp_path: Path) -> N
 
 
 def test_pruner_hears_each_epoch_and_stops_a_weak_trial() -> None:
-    from engine.train import StopTraining
-    from engine.tuning import PruneOnValidation
+    from engine.models.trainer import StopTraining
+    from engine.training.tuning import PruneOnValidation
 
     class Trial:  # the two calls the callback makes on an Optuna trial
         def __init__(self) -> None:

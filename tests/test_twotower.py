@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from model_contract import ModelContract
 
-from engine.base import ITEM_IDX, USER_IDX, TrainData
-from engine.columns import TIMESTAMP, WEIGHT
-from engine.config import ModelConfig, TrainConfig
-from engine.errors import DataError, RequestError, RunError
-from engine.twotower import TwoTowerModel, category_prior
+from engine.core.columns import TIMESTAMP, WEIGHT
+from engine.core.config import ModelConfig, TrainConfig
+from engine.core.errors import DataError, RequestError, RunError
+from engine.models.base import ITEM_IDX, USER_IDX, TrainData
+from engine.models.twotower import TwoTowerModel, category_prior
 
 FAST = TrainConfig(epochs=3, batch_size=8, seed=0, device="cpu", history_len=5)
 

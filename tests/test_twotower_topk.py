@@ -15,14 +15,15 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-import engine.evaluate
-import engine.twotower
-from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
-from engine.config import ModelConfig, TrainConfig
-from engine.evaluate import RerankSpec, rank_users, seen_matrix, top_n
-from engine.model import TwoTowerNet
-from engine.train import pad_histories
-from engine.twotower import STATE_FORMAT, TwoTowerModel
+import engine.models.topn
+import engine.models.twotower
+from engine.core.config import ModelConfig, TrainConfig
+from engine.evaluation.protocol import RerankSpec, rank_users
+from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
+from engine.models.network import TwoTowerNet
+from engine.models.topn import top_n
+from engine.models.trainer import pad_histories
+from engine.models.twotower import STATE_FORMAT, TwoTowerModel
 
 N_USERS, N_ITEMS, HISTORY_LEN = 40, 30, 6
 
@@ -30,9 +31,9 @@ N_USERS, N_ITEMS, HISTORY_LEN = 40, 30, 6
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Several tower chunks (of different padding) and several score blocks per call."""
-    monkeypatch.setattr(engine.twotower, "SCORE_CHUNK", 7)
-    monkeypatch.setattr(engine.twotower, "TOWER_CHUNK_SLOTS", 7 * HISTORY_LEN)
-    monkeypatch.setattr(engine.evaluate, "SCORE_BLOCK_BYTES", 4 * N_ITEMS * 5)
+    monkeypatch.setattr(engine.models.twotower, "SCORE_CHUNK", 7)
+    monkeypatch.setattr(engine.models.twotower, "TOWER_CHUNK_SLOTS", 7 * HISTORY_LEN)
+    monkeypatch.setattr(engine.models.topn, "SCORE_BLOCK_BYTES", 4 * N_ITEMS * 5)
 
 
 def random_model(n_layers: int = 0, seed: int = 0) -> TwoTowerModel:

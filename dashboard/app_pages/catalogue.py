@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import charts, state
 from dashboard.i18n import t
 from dashboard.uploads import OPTIONAL, REQUIRED, read_upload
-from engine.errors import PrismError
+from engine.core.errors import PrismError
 
 
 def summary(recommender, run: state.RunEntry) -> None:

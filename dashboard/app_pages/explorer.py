@@ -16,7 +16,7 @@ from dashboard import charts, policy_view, state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
 from dashboard.measures import explained, list_metrics, tidy
-from engine.errors import PrismError
+from engine.core.errors import PrismError
 
 ALL_SHOPPERS = "All shoppers"
 

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
+from engine.core.errors import PrismError
 from engine.data.importing import (
     EVENT_TARGETS,
     ITEM_TARGETS,
@@ -30,7 +31,6 @@ from engine.data.importing import (
 )
 from engine.data.sources import ENCODINGS, KIND_LABELS, Source, read_source
 from engine.data.sql import resolve_url
-from engine.errors import PrismError
 
 SOURCE, MAP_PREFIX, IMPORTED = "imp_source", "imp_map_", "imp_imported"
 TRAIN_DATA = "train_data"  # the Training page's data selectbox

@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import ledger_charts, state
 from dashboard.i18n import t
-from engine.errors import PrismError
+from engine.core.errors import PrismError
 
 GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
 METHODS = ("none", "mmr", "dpp", "calibrated")

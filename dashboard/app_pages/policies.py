@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import policy_view, state
 from dashboard.i18n import t
-from engine.errors import PrismError
+from engine.core.errors import PrismError
 from engine.policy.schema import Policy, parse_policy
 
 NEW = "(new policy)"

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import ranked_list_html
 from dashboard.i18n import t
-from engine.errors import PrismError
+from engine.core.errors import PrismError
 
 ANYONE = "(not personalised)"
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.i18n import t
-from engine.errors import PrismError
+from engine.core.errors import PrismError
 
 SWEEP_METHODS = ("mmr", "dpp", "calibrated")
 WEIGHTS = (0.25, 0.5, 0.75, 1.0)  # weight 0 is the relevance order: evaluated once, shared

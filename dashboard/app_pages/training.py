@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import charts, jobs, pipeline, state
 from dashboard.i18n import t
-from engine import paths
+from engine.core import paths
 
 SHOWN_METRICS = ("ndcg@10", "recall@10", "precision@10", "category_entropy@10",
                  "category_coverage@10", "ild@10", "catalog_coverage@10", "tail_share@10")

@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli import import_cmd
-from engine.columns import CATEGORY, EVENT, MULTI_CATEGORY_SEP, UNKNOWN_CATEGORY
-from engine.config import DataConfig
-from engine.errors import DataError
+from engine.cli.data_report import format_table, inspect_text  # noqa: F401 - used by other commands
+from engine.core.config import DataConfig
+from engine.core.errors import DataError
 
 if TYPE_CHECKING:  # pandas-heavy imports stay inside the handlers so `prism --help` is fast
     from engine.data import Dataset
 
-MAX_DEPTH_SHOWN = 6
-MAX_NAMES_SHOWN = 30
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain aligned text table; numbers right-aligned with thousands separators."""
-    cells = [[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in r]
-             for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
-              for i, h in enumerate(headers)]
-    numeric = [bool(rows) and all(isinstance(r[i], int | float) for r in rows)
-               for i in range(len(headers))]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(r) for r in cells)])
 
 
 def _config(args: argparse.Namespace) -> DataConfig:
@@ -48,43 +28,6 @@ def _load(args: argparse.Namespace) -> Dataset:
 
     return load_dataset(args.path, fmt=args.format, column_map=parse_column_map(args.map),
                         config=_config(args), progress=True)
-
-
-def _category_section(dataset: Dataset) -> list[str]:
-    from engine.data.schema import category_counts_by_depth
-
-    categories = dataset.items[CATEGORY]
-    counts = category_counts_by_depth(categories, MAX_DEPTH_SHOWN)
-    lines = ["", "Categories per depth (distinct paths with at least that many levels)",
-             format_table(["depth", "categories", "items"], counts)]
-    n_unknown = int((categories.str.strip() == "").sum())
-    n_multi = int(categories.str.contains(MULTI_CATEGORY_SEP.strip(), regex=False).sum())
-    matrix, names = dataset.category_matrix()
-    lines.append(f"items without a category: {n_unknown:,} (counted as {UNKNOWN_CATEGORY!r}); "
-                 f"items with several categories: {n_multi:,}")
-    lines.append(f"diversity depth {dataset.config.category_depth}: {len(names)} categories "
-                 f"over {matrix.shape[0]:,} items")
-    if len(names) <= MAX_NAMES_SHOWN:
-        lines.append(textwrap.fill(", ".join(names), width=100, initial_indent="  ",
-                                   subsequent_indent="  "))
-    return lines
-
-
-def inspect_text(dataset: Dataset) -> str:
-    """Everything `prism data inspect` prints, as one string."""
-    events = dataset.events
-    n_with_events = int(dataset.items["item_id"].isin(events["item_id"]).sum())
-    sizes = [("users", dataset.n_users), ("items", dataset.n_items), ("events", len(events)),
-             ("items without events", dataset.n_items - n_with_events),
-             ("items without a description", int((dataset.items["description"] == "").sum()))]
-    per_type = events[EVENT].value_counts().reindex(["view", "click", "cart", "purchase"])
-    type_rows = [(kind, int(n)) for kind, n in per_type.dropna().items()]
-    lines = [f"Dataset {dataset.name} (format: {dataset.fmt})", format_table(["", "count"], sizes),
-             "", "Events per type", format_table(["event", "count"], type_rows)]
-    lines += _category_section(dataset)
-    lines += ["", "Cleaning report", format_table(["rule", "count", "action"],
-                                                  dataset.report.rows())]
-    return "\n".join(lines)
 
 
 @contextmanager

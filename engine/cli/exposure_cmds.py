@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.model_cmds import _write_json_atomic, parse_number
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 GROUPINGS = "brand|top_category|price_band|promo|new|popularity|COLUMN"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from engine.config import DataConfig
-from engine.errors import DataError
+from engine.core.config import DataConfig
+from engine.core.errors import DataError
 
 EPILOG = """examples:
   prism data import shop/products_export.csv shop/orders_export.csv --name myshop
@@ -40,7 +40,7 @@ def _source(args: argparse.Namespace):  # noqa: ANN202 - engine.data.sources.Sou
 def cmd_import(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from engine.cli.data_cmds import inspect_text
+    from engine.cli.data_report import inspect_text
     from engine.data import parse_column_map
     from engine.data.importing import check_name, import_source
 

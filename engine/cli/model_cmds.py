@@ -17,7 +17,7 @@ from engine.cli.quota_option import (
     parse_quotas_option,
     quota_indices,
 )
-from engine.errors import ConfigError, DataError
+from engine.core.errors import ConfigError, DataError
 
 MODEL_CHOICES = "auto|twotower|pop|itemknn|ease"
 SPLITS = ("leave-last-out", "random")
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--out", required=True, help="run folder to write (replaced atomically)")
     train.add_argument("--model", default="auto", help=f"one of {MODEL_CHOICES} (auto: fit a "
                        "few candidates, keep the best on the validation part; see "
-                       "engine/selection.py)")
+                       "engine/training/selection.py)")
     train.add_argument("--alpha", default="0.0", help="weight of the diversity loss L_d (>= 0)")
     train.add_argument("--beta", default="1.0", help="weight of the relevance loss L_r (>= 0)")
     train.add_argument("--epochs", default=None, help="maximum training epochs (two-tower)")
@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="search the two-tower's settings with N trials (Optuna: seeded TPE, "
                             "median pruning) on the validation part; the best then competes "
                             "with the other candidates as in --model auto (see "
-                            "engine/tuning.py)")
+                            "engine/training/tuning.py)")
     train.add_argument("--nproc", default="1",
                        help="two-tower: train with N local processes (DDP via torchrun; gloo "
                             "on CPU, NCCL on GPUs); several machines: see docs/scale.md")
@@ -98,7 +98,7 @@ def add_target_mix_option(parser: argparse.ArgumentParser) -> None:
 
 def parse_target_mix(value: str) -> float:
     """--target-mix as a float in [0, 1], or ConfigError naming the option."""
-    from engine.evaluate import check_target_mix
+    from engine.evaluation.protocol import check_target_mix
 
     return check_target_mix(parse_number(value, "--target-mix"), "--target-mix")
 
@@ -135,7 +135,7 @@ def parse_settings(pairs: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """--set KEY=VALUE pairs split into ModelConfig and TrainConfig changes."""
     import dataclasses
 
-    from engine.config import ModelConfig, TrainConfig
+    from engine.core.config import ModelConfig, TrainConfig
 
     model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
     train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -154,8 +154,8 @@ def parse_settings(pairs: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """The unfitted model named by --model and the configs to record in run.json."""
-    from engine.config import TrainConfig
-    from engine.registry import get_model_class
+    from engine.core.config import TrainConfig
+    from engine.models.registry import get_model_class
 
     changes: dict[str, Any] = {"alpha": parse_number(args.alpha, "--alpha"),
                                "beta": parse_number(args.beta, "--beta"),
@@ -179,7 +179,7 @@ def build_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         model_class = get_model_class(args.model)
     if args.model not in ("twotower", "auto"):
         return model_class(), {"seed": train_config.seed}
-    from engine.config import ModelConfig
+    from engine.core.config import ModelConfig
 
     try:
         train_config = train_config.replace(**train_changes)
@@ -207,7 +207,7 @@ class AutoChoice(NamedTuple):
     name = "auto"
 
     def select(self, data: Any, callbacks: list[Any], quiet: bool = False) -> Any:
-        from engine.selection import Candidate, default_candidates, select_model
+        from engine.training.selection import Candidate, default_candidates, select_model
 
         if self.tune:
             return self._tuned(data, quiet)
@@ -223,7 +223,7 @@ class AutoChoice(NamedTuple):
         """The settings search with one progress bar over its trials."""
         from tqdm.auto import tqdm
 
-        from engine.tuning import tuned_selection
+        from engine.training.tuning import tuned_selection
 
         with tqdm(total=self.tune, desc="tuning", unit="trial", disable=quiet) as bar:
             def on_trial(done: int, total: int, record: dict[str, Any]) -> None:
@@ -238,7 +238,7 @@ class AutoChoice(NamedTuple):
 
 def _tune_trials(args: argparse.Namespace) -> int:
     """--tune N as a trial count (0 when absent); only the two-tower has settings to search."""
-    from engine.tuning import check_trials
+    from engine.training.tuning import check_trials
 
     if getattr(args, "tune", None) is None:
         return 0
@@ -256,8 +256,8 @@ def _twotower_only(args: argparse.Namespace) -> bool:
 
 
 def _encoder_config(args: argparse.Namespace) -> Any:
-    from engine.config import EncoderConfig
-    from engine.encoders import resolve_model
+    from engine.core.config import EncoderConfig
+    from engine.text.encoders import resolve_model
 
     config = EncoderConfig(model_name_or_path=args.encoder, device=args.device)
     resolve_model(config.model_name_or_path)  # fail before loading any data
@@ -270,8 +270,8 @@ def run_train(args: argparse.Namespace) -> int:
     Under torchrun every rank loads and fits; only rank 0 evaluates, writes and prints.
     `--nproc N` re-launches this command through torchrun with N local processes.
     """
-    from engine.evaluate import evaluate_model
-    from engine.runs import save_run
+    from engine.evaluation.protocol import evaluate_model
+    from engine.runs.store import save_run
 
     nproc = _check_nproc(args)
     _check_tensorboard(args)
@@ -308,8 +308,8 @@ def _search_vectors(out: Path, quiet: bool) -> None:
     """Encode the catalogue text once now, so the first search on the run starts warm."""
     from tqdm import tqdm
 
-    from engine.errors import PrismError
-    from engine.serving.text import ensure_search_vectors
+    from engine.core.errors import PrismError
+    from engine.text.search import ensure_search_vectors
 
     with tqdm(desc="search vectors", unit="item", disable=quiet or None) as bar:
         def progress(done: int, total: int) -> None:
@@ -333,10 +333,10 @@ def _load_and_fit(args: argparse.Namespace, model: Any, encoder_config: Any, pro
     Inside a torchrun job each machine's local rank 0 encodes first (filling the encoder's
     disk cache) while its other ranks wait, then read the cache.
     """
-    from engine import distributed
     from engine.data import load_dataset
-    from engine.encoders import encode_items
-    from engine.evaluate import prepare_data
+    from engine.evaluation.protocol import prepare_data
+    from engine.models import distributed
+    from engine.text.encoders import encode_items
 
     with distributed.process_group(args.device):
         main = distributed.is_main()
@@ -359,7 +359,7 @@ def _load_and_fit(args: argparse.Namespace, model: Any, encoder_config: Any, pro
 
 def _check_nproc(args: argparse.Namespace) -> int:
     """--nproc as a positive integer; distributed training is for the two-tower only."""
-    from engine import distributed
+    from engine.models import distributed
 
     nproc = parse_number(getattr(args, "nproc", "1"), "--nproc", int)
     if nproc < 1:
@@ -378,8 +378,8 @@ def _check_nproc(args: argparse.Namespace) -> int:
 
 def _relaunch(args: argparse.Namespace, nproc: int) -> int:
     """Run this `prism train` as `nproc` processes through torch.distributed.run."""
-    from engine import distributed
-    from engine.errors import RunError
+    from engine.core.errors import RunError
+    from engine.models import distributed
 
     if not Path(args.data).exists():
         raise DataError(f"--data {args.data}: no such file or folder; check the path.")
@@ -423,7 +423,7 @@ def _check_tensorboard(args: argparse.Namespace) -> None:
 def _callbacks(args: argparse.Namespace) -> list[Any]:
     if args.model not in ("twotower", "auto"):
         return []
-    from engine.train import ProgressBar, tensorboard_logger
+    from engine.models.trainer import ProgressBar, tensorboard_logger
 
     callbacks: list[Any] = [] if args.quiet else [ProgressBar()]
     if getattr(args, "tensorboard", None):
@@ -440,8 +440,8 @@ def _summary(evaluation: dict[str, Any]) -> str:
 def run_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a saved run on the dataset's split (the run's own split unless --split)."""
     from engine.data import load_dataset
-    from engine.evaluate import RerankSpec, evaluate_model, prepare_data
-    from engine.runs import load_run, write_evaluation
+    from engine.evaluation.protocol import RerankSpec, evaluate_model, prepare_data
+    from engine.runs.store import load_run, write_evaluation
 
     k = parse_number(args.k, "--k", int)
     target_mix = parse_target_mix(args.target_mix)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 Bounds = tuple[int | None, int | None]
 EXAMPLE = '"Electronics:1-3,Beauty:0-2" or a JSON file {"Electronics": [1, 3]}'

@@ -21,7 +21,7 @@ from engine.cli.quota_option import (
     parse_quotas_option,
     quota_indices,
 )
-from engine.errors import ConfigError, DataError
+from engine.core.errors import ConfigError, DataError
 
 SHOWN_COLUMNS = ["rank", "item_id", "title", "category", "relevance", "diversity_gain", "score"]
 TITLE_CHARS = 42
@@ -110,7 +110,7 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(run: str) -> Any:
-    from engine.serve import Recommender
+    from engine.serving.recommender import Recommender
 
     return Recommender.load(run)
 
@@ -188,8 +188,13 @@ def run_sweep(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from engine.data import load_dataset
-    from engine.runs import load_run
-    from engine.sweep import best_at_equal_entropy, equal_entropy_summary, sweep, sweep_points
+    from engine.evaluation.sweep import (
+        best_at_equal_entropy,
+        equal_entropy_summary,
+        sweep,
+        sweep_points,
+    )
+    from engine.runs.store import load_run
 
     methods, weights = _ids(args.methods) or [], parse_weights(args.weights)
     n_users = None if args.users is None else parse_number(args.users, "--users", int)
@@ -259,7 +264,7 @@ RUN_ENV, THREADS_ENV = "PRISM_SERVE_RUN", "PRISM_SERVE_TORCH_THREADS"
 
 def app_from_env() -> Any:
     """The API app for the run named in $PRISM_SERVE_RUN (each uvicorn worker builds one)."""
-    from engine.api import create_app
+    from engine.api.app import create_app
 
     return create_app(os.environ[RUN_ENV], torch_threads=int(os.environ.get(THREADS_ENV, "1")))
 
@@ -268,7 +273,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """Load the run once per worker, then serve the API with uvicorn until interrupted."""
     import uvicorn
 
-    from engine.api import create_app
+    from engine.api.app import create_app
 
     port = parse_number(args.port, "--port", int)
     if not 1 <= port <= 65535:
@@ -283,7 +288,7 @@ def run_serve(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(args.run, torch_threads=threads), host=args.host, port=port,
                     log_level="warning")
         return 0
-    from engine.runs import load_run
+    from engine.runs.store import load_run
 
     load_run(args.run)  # fail here, with one clear line, before starting the workers
     os.environ[RUN_ENV], os.environ[THREADS_ENV] = str(Path(args.run).resolve()), str(threads)

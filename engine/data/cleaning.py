@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from engine.columns import (
+from engine.core.columns import (
     BRAND,
     CATEGORY,
     CATEGORY_SEP,
@@ -26,8 +26,8 @@ from engine.columns import (
     TITLE,
     UNKNOWN_CATEGORY,
 )
-from engine.config import DataConfig
-from engine.errors import DataError
+from engine.core.config import DataConfig
+from engine.core.errors import DataError
 
 # Above this share of bad rows the file, not the rows, is wrong (e.g. events of another shop).
 MAX_BAD_SHARE = 0.5

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.columns import EVENT, EVENT_TYPES, ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
-from engine.config import DataConfig
+from engine.core.columns import EVENT, EVENT_TYPES, ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
+from engine.core.config import DataConfig
+from engine.core.errors import DataError
 from engine.data.cleaning import MAX_BAD_SHARE, CleaningReport, _drop_missing_ids
-from engine.errors import DataError
 
 DEFAULT_EVENT = "purchase"
 MILLISECONDS_ABOVE = 1e11  # unix seconds reach 1e11 only in the year 5138

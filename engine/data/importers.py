@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.columns import (
+from engine.core.columns import (
     BRAND,
     CATEGORY,
     DESCRIPTION,
@@ -27,8 +27,8 @@ from engine.columns import (
     TITLE,
     USER_ID,
 )
+from engine.core.errors import DataError
 from engine.data.readers import find_table, read_csv_text, read_table
-from engine.errors import DataError
 
 FORMATS = ("generic", "recbole", "movielens")
 ML100K_GENRES = (

@@ -19,16 +19,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine import paths
-from engine.columns import EVENT_OPTIONAL, EVENT_REQUIRED, ITEM_OPTIONAL, ITEM_REQUIRED
-from engine.config import DataConfig
+from engine.core import paths
+from engine.core.columns import EVENT_OPTIONAL, EVENT_REQUIRED, ITEM_OPTIONAL, ITEM_REQUIRED
+from engine.core.config import DataConfig
+from engine.core.errors import DataError
 from engine.data.importers import RawTables
 from engine.data.io import DIR_MODE, write_tables
 from engine.data.loading import build_dataset
 from engine.data.schema import Dataset
 from engine.data.sources import Source
 from engine.data.sql import SQL_FORMAT, mask_url, read_sql_tables
-from engine.errors import DataError
 
 ITEM_TARGETS = ITEM_REQUIRED + ITEM_OPTIONAL
 EVENT_TARGETS = EVENT_REQUIRED + EVENT_OPTIONAL

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 FORMATS = ("csv", "parquet")
 CHUNK_ROWS = 500_000

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from engine.columns import EVENT_REQUIRED, ITEM_ID, ITEM_REQUIRED
-from engine.config import DataConfig
+from engine.core.columns import EVENT_REQUIRED, ITEM_ID, ITEM_REQUIRED
+from engine.core.config import DataConfig
 from engine.data.cleaning import CleaningReport, clean_items
 from engine.data.event_cleaning import clean_events
 from engine.data.importers import RawTables, read_raw

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.columns import BRAND, CATEGORY, DESCRIPTION, ITEM_ID, PRICE, PROMO, TITLE
+from engine.core.columns import BRAND, CATEGORY, DESCRIPTION, ITEM_ID, PRICE, PROMO, TITLE
+from engine.core.errors import DataError
 from engine.data.readers import detect_encoding
 from engine.data.shop_fields import split_price
-from engine.errors import DataError
 
 G_NAMESPACE = "http://base.google.com/ns/1.0"
 FEED_REQUIRED = ("id", "title", "price")

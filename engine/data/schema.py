@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.columns import (
+from engine.core.columns import (
     BRAND,
     CATEGORY,
     CATEGORY_SEP,
@@ -25,9 +25,9 @@ from engine.columns import (
     TITLE,
     UNKNOWN_CATEGORY,
 )
-from engine.config import DataConfig
+from engine.core.config import DataConfig
+from engine.core.errors import DataError
 from engine.data.cleaning import CleaningReport, drop_shared_root
-from engine.errors import DataError
 
 KNOWN_COLUMNS = tuple(
     dict.fromkeys(ITEM_REQUIRED + ITEM_OPTIONAL + EVENT_REQUIRED + EVENT_OPTIONAL)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.columns import (
+from engine.core.columns import (
     BRAND,
     CATEGORY,
     DESCRIPTION,

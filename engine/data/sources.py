@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.columns import EVENT_REQUIRED, ITEM_REQUIRED
+from engine.core.columns import EVENT_REQUIRED, ITEM_REQUIRED
+from engine.core.errors import DataError
 from engine.data import merchant, shopify, woocommerce
 from engine.data.importers import RawTables, detect_format, read_raw
 from engine.data.readers import (
@@ -23,7 +24,6 @@ from engine.data.readers import (
     read_csv_text,
     read_parquet_table,
 )
-from engine.errors import DataError
 
 ITEM_KINDS = ("merchant_center", "shopify_products", "woocommerce_products", "items")
 EVENT_KINDS = ("shopify_orders", "woocommerce_orders", "events")

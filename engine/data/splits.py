@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.columns import ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
-from engine.errors import ConfigError, DataError
+from engine.core.columns import ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
+from engine.core.errors import ConfigError, DataError
 
 COUNT = "count"
 PROTOCOLS = ("leave-last-out", "random")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 SQL_FORMAT = "sql"
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.columns import (
+from engine.core.columns import (
     BRAND,
     CATEGORY,
-        DESCRIPTION,
+    DESCRIPTION,
     EVENT,
     EVENT_TYPES,
     ITEM_ID,
@@ -26,8 +26,8 @@ from engine.columns import (
     TITLE,
     USER_ID,
 )
+from engine.core.errors import ConfigError
 from engine.data.synthetic_text import HTML_MESS_RATE, Vocabulary, describe, make_titles
-from engine.errors import ConfigError
 
 START = 1_704_067_200  # 2024-01-01T00:00:00Z
 DAYS = 90

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.columns import CATEGORY_SEP
+from engine.core.columns import CATEGORY_SEP
 from engine.data.synthetic_vocab import COLOURS, DEPARTMENTS
 
 HTML_MESS_RATE = 0.3  # share of "&" brand names left HTML-escaped in titles

@@ -20,7 +20,7 @@ import re
 
 import pandas as pd
 
-from engine.columns import (
+from engine.core.columns import (
     BRAND,
     CATEGORY,
     DESCRIPTION,
@@ -33,9 +33,9 @@ from engine.columns import (
     TITLE,
     USER_ID,
 )
+from engine.core.errors import DataError
 from engine.data.readers import require_columns
 from engine.data.shop_fields import html_column, parse_dates, shopper_ids
-from engine.errors import DataError
 
 PRODUCT_MARKERS = ("ID", "Type", "SKU", "Name")
 PRODUCT_STRONG = ("Regular price", "In stock?", "Categories")

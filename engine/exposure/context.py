@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import ConfigError, DataError
-from engine.evaluate import RerankSpec
+from engine.core.errors import ConfigError, DataError
+from engine.evaluation.protocol import RerankSpec
 from engine.exposure.groups import Grouping, GroupSpec, grouping_for_run
 from engine.exposure.ledger import Ledger, exposure_ledger
 from engine.exposure.pool import Pool, candidate_pool, reranked
@@ -30,17 +30,17 @@ class ExposureContext:
     """A loaded run with its test shoppers (model user indices) and held-out items."""
 
     run: Any
-    data: Any  # engine.base.TrainData
+    data: Any  # engine.models.base.TrainData
     users: np.ndarray  # (U,) test shoppers
     truth: list[np.ndarray]  # held-out item indices per shopper
     pools: dict[int, Pool] = field(default_factory=dict)
 
     @classmethod
     def load(cls, run: Any, data_path: str | Path | None = None) -> ExposureContext:
-        from engine.config import DataConfig
+        from engine.core.config import DataConfig
         from engine.data import load_dataset
-        from engine.evaluate import prepare_data
-        from engine.runs import load_run
+        from engine.evaluation.protocol import prepare_data
+        from engine.runs.store import load_run
 
         run = load_run(run) if isinstance(run, str | Path) else run
         path = data_path or run.meta.get("data_path")

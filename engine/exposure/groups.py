@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.columns import (
+from engine.core.columns import (
     BRAND,
     CATEGORY,
     CATEGORY_SEP,
@@ -27,7 +27,7 @@ from engine.columns import (
     PROMO,
     TIMESTAMP,
 )
-from engine.errors import ConfigError, DataError
+from engine.core.errors import ConfigError, DataError
 
 NAMED_GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
 NO_VALUE = "(none)"

@@ -12,14 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.base import BaseModel, TrainData
-from engine.evaluate import (
-    RerankSpec,
-    batch_size_for,
-    calibration_targets,
-    histories_before_test,
-    seen_matrix,
-)
+from engine.evaluation.protocol import RerankSpec, calibration_targets, histories_before_test
+from engine.models.base import BaseModel, TrainData, seen_matrix
+from engine.models.topn import batch_size_for
 
 DISCOUNT_BASE = 2.0
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from engine.exposure.groups import Grouping, GroupSpec
 from engine.exposure.pool import Pool, slot_weights, top_k
 from engine.exposure.targets import TargetSet, resolve

@@ -29,7 +29,7 @@ from engine.exposure.prices import ExposurePrices, apply_prices
 def catalogue_bonus(prices: ExposurePrices, catalogue: Any) -> np.ndarray:
     """(n_items,) price per item over a serving Catalogue (its training interactions give
     item age and popularity, as in the run the prices were fitted on)."""
-    from engine.columns import ITEM_ID, TIMESTAMP
+    from engine.core.columns import ITEM_ID, TIMESTAMP
 
     events = catalogue.events
     item_ids = catalogue.items[ITEM_ID].astype(str).to_numpy()

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from engine.exposure.groups import Grouping, GroupSpec
 
 EVERY = "*"

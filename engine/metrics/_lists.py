@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import ConfigError, DataError
+from engine.core.errors import ConfigError, DataError
 
 
 def as_topk(topk: np.ndarray, k: int | None) -> np.ndarray:

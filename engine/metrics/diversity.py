@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 from engine.metrics._lists import as_topk, category_mass, check_items, list_lengths
 
 CALIBRATION_MIX = 0.01  # q̃ = (1 - 0.01)·q + 0.01·p keeps KL finite (Steck 2018)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 from engine.metrics._lists import as_topk, check_items, mean_over_slots, per_slot, valid_mask
 
 HEAD_SHARE = 0.2  # the most popular 20% of items are the head; the other 80% the long tail

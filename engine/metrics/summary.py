@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 from engine.metrics._lists import as_topk, category_mass, hits_and_counts
 from engine.metrics.diversity import (
     category_coverage_at_k,

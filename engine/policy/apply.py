@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from engine.evaluate import order_top_n
 from engine.exposure.stage import priced_relevance
+from engine.models.topn import order_top_n
 from engine.policy.compile import CompiledPolicy
 from engine.policy.greedy import GreedyOutcome, constrained_greedy
 

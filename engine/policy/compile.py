@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.columns import BRAND, CATEGORY, CATEGORY_SEP, MULTI_CATEGORY_SEP
-from engine.errors import ConfigError
+from engine.core.columns import BRAND, CATEGORY, CATEGORY_SEP, MULTI_CATEGORY_SEP
+from engine.core.errors import ConfigError
 from engine.exposure.stage import catalogue_bonus
 from engine.policy.schema import (
     BoostStage,

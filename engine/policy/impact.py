@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from engine.columns import BRAND
+from engine.core.columns import BRAND
 from engine.metrics import (
     category_coverage_at_k,
     category_entropy_at_k,

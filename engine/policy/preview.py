@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from engine.errors import ConfigError, RunError
+from engine.core.errors import ConfigError, RunError
 from engine.policy.apply import ShopperBatch, apply_policy
 from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.schema import Policy
@@ -53,7 +53,7 @@ class PreviewInputs:
         if getattr(model, "sequential", False):
             # what the harness scores for the test part: train + validation history
             if self._histories is None:
-                from engine.evaluate import histories_before_test
+                from engine.evaluation.protocol import histories_before_test
 
                 self._histories = histories_before_test(self.data)
             return np.asarray(model.score_histories([self._histories[u] for u in users],
@@ -65,10 +65,10 @@ def load_inputs(run_dir: str | Path, data_path: str | Path | None = None,
                 n_users: int | None = None, seed: int = 0) -> PreviewInputs:
     """Load the run and re-split its dataset (from run.json's data_path unless given)."""
     from engine.data import load_dataset
-    from engine.evaluate import seen_matrix
-    from engine.runs import load_run
+    from engine.evaluation.sweep import sample_users, train_data_for
+    from engine.models.base import seen_matrix
+    from engine.runs.store import load_run
     from engine.serving.catalogue import catalogue_from_run
-    from engine.sweep import sample_users, train_data_for
 
     started = time.perf_counter()
     run = load_run(run_dir)
@@ -103,7 +103,7 @@ def _targets(inputs: PreviewInputs, policy: CompiledPolicy, rows: slice) -> np.n
     stage = policy.diversify
     if stage is None or stage.method != "calibrated":
         return None
-    from engine.evaluate import calibration_targets
+    from engine.evaluation.protocol import calibration_targets
 
     return calibration_targets(inputs.data, inputs.users[rows], stage.target_mix)
 

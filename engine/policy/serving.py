@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from engine.evaluate import blend_target
+from engine.evaluation.protocol import blend_target
 from engine.policy.apply import PolicyLists, ShopperBatch, apply_policy
 from engine.policy.attribution import list_attribution, notices, removal_counts
 from engine.policy.compile import CompiledPolicy, compile_policy

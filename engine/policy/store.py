@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ConfigError, PrismError
-from engine.paths import prism_home
+from engine.core.errors import ConfigError, PrismError
+from engine.core.paths import prism_home
 from engine.policy.schema import Policy, parse_policy, split_reference
 
 SCHEMA_VERSION = 2

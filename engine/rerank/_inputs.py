@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import RequestError
+from engine.core.errors import RequestError
 
 METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
 NEEDS_SIMILARITY = ("mmr", "dpp", "quota")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import RequestError
+from engine.core.errors import RequestError
 from engine.rerank._inputs import check_relevance, minmax_rows, unit_rows
 from engine.rerank.core import _checked, build_scorer, rerank
 from engine.rerank.greedy import run_greedy

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import RequestError
+from engine.core.errors import RequestError
 from engine.rerank._inputs import (
     check_categories,
     check_k,

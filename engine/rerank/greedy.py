@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.errors import RequestError
+from engine.core.errors import RequestError
 from engine.metrics.diversity import CALIBRATION_MIX
 from engine.rerank.quotas import QuotaTracker
 

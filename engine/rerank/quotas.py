@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import RequestError
+from engine.core.errors import RequestError
 
 Quotas = dict[int, tuple[int | None, int | None]]
 

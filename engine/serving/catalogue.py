@@ -14,11 +14,20 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from engine.columns import DIV_CATEGORY, ITEM_ID, PRICE, PROMO, TIMESTAMP, TITLE, USER_ID, WEIGHT
-from engine.evaluate import category_prior as catalogue_prior
+from engine.core.columns import (
+    DIV_CATEGORY,
+    ITEM_ID,
+    PRICE,
+    PROMO,
+    TIMESTAMP,
+    TITLE,
+    USER_ID,
+    WEIGHT,
+)
+from engine.evaluation.protocol import category_prior as catalogue_prior
 
 if TYPE_CHECKING:
-    from engine.runs import Run
+    from engine.runs.store import Run
 
 
 GRADED_MAX_ITEMS = 200_000  # above this, a (n_items, ~100) float table is too much to build

@@ -9,14 +9,12 @@ in a staging copy and swapped into place, so a crash never leaves half an update
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from engine.base import BaseModel
-from engine.columns import (
+from engine.core.columns import (
     CATEGORY,
     CATEGORY_SEP,
     DIV_CATEGORY,
@@ -26,12 +24,11 @@ from engine.columns import (
     TITLE,
     UNKNOWN_CATEGORY,
 )
-from engine.errors import RequestError
+from engine.core.errors import RequestError
+from engine.models.base import BaseModel
+from engine.runs.store import Run, div_category_labels, update_run_items
 from engine.serving.catalogue import Catalogue
-from engine.serving.text import TEXT_EMBEDDINGS, item_texts
-
-if TYPE_CHECKING:
-    from engine.serving.recommender import Recommender
+from engine.text.search import TextIndex, item_texts
 
 
 def category_depth(meta: dict[str, Any], category_names: list[str]) -> int:
@@ -127,8 +124,6 @@ def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -
 def catalogue_rows(frame: pd.DataFrame, catalogue: Catalogue,
                    categories: np.ndarray) -> pd.DataFrame:
     """New items with the run's item columns (missing ones empty) and their div_category."""
-    from engine.runs import div_category_labels
-
     rows = frame.copy()
     for column in catalogue.items.columns:
         if column not in rows.columns:
@@ -141,58 +136,30 @@ def catalogue_rows(frame: pd.DataFrame, catalogue: Catalogue,
     return rows[list(catalogue.items.columns)]
 
 
-def add_items(service: Recommender, catalogue: Catalogue,
+def add_items(run: Run, model: BaseModel, text: TextIndex, catalogue: Catalogue,
               items: pd.DataFrame) -> tuple[Catalogue, pd.DataFrame]:
-    """Encode, append to the model, persist; returns the new snapshot and the added rows."""
-    if type(service.model).add_items is BaseModel.add_items:
-        service.model.add_items(np.empty((0, 0)), np.empty((0, 0)))  # raises: no text tower
+    """Encode, append to the model and the search index, persist; returns the new snapshot
+    and the added rows. The caller holds the serving write lock."""
+    if type(model).add_items is BaseModel.add_items:
+        model.add_items(np.empty((0, 0)), np.empty((0, 0)))  # raises: no text tower
     frame = check_new_items(items, catalogue)
     categories = new_item_categories(frame, catalogue,
-                                     category_depth(service.run.meta, catalogue.category_names))
+                                     category_depth(run.meta, catalogue.category_names))
     rows = catalogue_rows(frame, catalogue, categories)
-    embeddings = service._text.encode(item_texts(rows))
-    service.model.add_items(embeddings, categories)  # baselines raise RequestError
-    vectors = service.model.item_vectors()
+    embeddings = text.encode(item_texts(rows))
+    model.add_items(embeddings, categories)  # baselines raise RequestError
+    vectors = model.item_vectors()
     new_catalogue = catalogue.with_items(
         rows, categories, None if vectors is None else vectors[catalogue.n_items:])
-    service._extend_text(embeddings, catalogue.n_items)
-    persist(Path(service.run.path), service, new_catalogue)
-    return new_catalogue, rows.reset_index(drop=True)
-
-
-def persist(run_dir: Path, service: Recommender, catalogue: Catalogue) -> None:
-    """Rewrite the run's tensors and item table in a staging copy, then swap it into place."""
-    from safetensors.numpy import save_file
-
-    from engine.runs import (
-        ITEMS,
-        MODEL_JSON,
-        MODEL_PREFIX,
-        MODEL_TENSORS,
-        swap_folder,
-        write_json,
-    )
-
-    tensors, model_meta = service.model.get_state()
-    arrays = {MODEL_PREFIX + name: np.ascontiguousarray(v) for name, v in tensors.items()}
-    popularity = np.zeros(catalogue.n_items, dtype=np.float64)
-    known = np.asarray(service.run.item_popularity, dtype=np.float64)
+    text.extend(embeddings, catalogue.n_items)
+    popularity = np.zeros(new_catalogue.n_items, dtype=np.float64)
+    known = np.asarray(run.item_popularity, dtype=np.float64)
     popularity[: len(known)] = known
-    arrays["item_categories"] = np.ascontiguousarray(catalogue.item_categories, dtype=np.float32)
-    arrays["item_popularity"] = popularity
-    if catalogue.item_vectors is not None:
-        arrays["item_vectors"] = np.ascontiguousarray(catalogue.item_vectors, dtype=np.float32)
-    text = service._text.known(catalogue.n_items)
-    if text is not None:
-        arrays[TEXT_EMBEDDINGS] = np.ascontiguousarray(text, dtype=np.float32)
-
-    def fill(staging: Path) -> None:
-        save_file(arrays, str(staging / MODEL_TENSORS))
-        write_json(staging / MODEL_JSON, model_meta)
-        catalogue.items.to_parquet(staging / ITEMS, index=False)
-
-    swap_folder(run_dir, fill, copy_existing=True)
-    service.run.item_popularity = popularity
+    update_run_items(run.path, model, new_catalogue.items, new_catalogue.item_categories,
+                     popularity, item_vectors=new_catalogue.item_vectors,
+                     text_embeddings=text.known(new_catalogue.n_items))
+    run.item_popularity = popularity
+    return new_catalogue, rows.reset_index(drop=True)
 
 
 def _flag(value: object) -> bool:

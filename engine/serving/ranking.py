@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.errors import RequestError
+from engine.core.errors import RequestError
 from engine.serving.catalogue import Catalogue
 from engine.serving.requests import RankRequest
 

@@ -15,16 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.columns import CATEGORY, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
-from engine.errors import RequestError
-from engine.evaluate import DEFAULT_TARGET_MIX, blend_target
+from engine.core.columns import CATEGORY, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
+from engine.core.errors import RequestError
+from engine.evaluation.protocol import DEFAULT_TARGET_MIX, blend_target
 from engine.serving import requests as rq
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.explain import explain
 from engine.serving.ranking import min_max, rank, top_by
 from engine.serving.results import Recommendations, ranked_table, relevance_table
-from engine.serving.text import TextIndex, encoder_config_from_meta, stored_text_embeddings
 from engine.serving.trending import trending_scores
+from engine.text.search import TextIndex, encoder_config_from_meta, stored_text_embeddings
 
 SEARCH_USER_BLEND = 0.3  # share of the shopper's affinity in personalised search relevance
 # below this best cosine (MiniLM) a query matches nothing: nonsense like "zzqxj" peaks ~0.25,
@@ -37,7 +37,7 @@ TREND_CACHE_SIZE = 8
 class Recommender:
     """Serve one run: `recommend`, `search`, `hot_items`, `history`, `add_items`."""
 
-    def __init__(self, run) -> None:  # noqa: ANN001 - engine.runs.Run, imported lazily
+    def __init__(self, run) -> None:  # noqa: ANN001 - engine.runs.store.Run, imported lazily
         self.run = run
         self.model = run.model
         self._catalogue = catalogue_from_run(run)
@@ -53,7 +53,7 @@ class Recommender:
         fastest for scoring one shopper at a time (a server gets its parallelism from
         concurrent requests); None leaves torch's setting alone.
         """
-        from engine.runs import load_run
+        from engine.runs.store import load_run
 
         if torch_threads is not None:
             if isinstance(torch_threads, bool) or not isinstance(torch_threads, int) or \
@@ -283,7 +283,7 @@ class Recommender:
                        save: bool = True) -> None:
         """Encode the catalogue text not yet known (progress per chunk) and, with `save`, keep
         the vectors in the run folder so the next load starts warm."""
-        from engine.serving.text import write_search_vectors
+        from engine.text.search import write_search_vectors
 
         if self.search_ready():
             return
@@ -325,13 +325,9 @@ class Recommender:
         from engine.serving.coldstart import add_items
 
         with self._write_lock:
-            catalogue, added = add_items(self, self._catalogue, items)
+            catalogue, added = add_items(self.run, self.model, self._text, self._catalogue, items)
             self._catalogue = catalogue
         return added
-
-    def _extend_text(self, embeddings: np.ndarray, old_n_items: int) -> None:
-        """Keep the search index in step with a cold-start add (called under the write lock)."""
-        self._text.extend(embeddings, old_n_items)
 
 
 def _user_rows(catalogue: Catalogue, user: int) -> np.ndarray:

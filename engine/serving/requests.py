@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.errors import RequestError
-from engine.evaluate import DEFAULT_TARGET_MIX
+from engine.core.errors import RequestError
+from engine.evaluation.protocol import DEFAULT_TARGET_MIX
 
 METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
 MAX_CANDIDATES = 5000

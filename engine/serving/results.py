@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.columns import CATEGORY, ITEM_ID, PRICE, TITLE
+from engine.core.columns import CATEGORY, ITEM_ID, PRICE, TITLE
 from engine.serving.catalogue import Catalogue
 from engine.serving.ranking import RankedList
 

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from engine.columns import TIMESTAMP, WEIGHT
-from engine.errors import RequestError
+from engine.core.columns import TIMESTAMP, WEIGHT
+from engine.core.errors import RequestError
 
 SECONDS_PER_DAY = 86_400
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from engine.base import BaseModel
-from engine.baselines import EASE, ItemKNN, MostPopular
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
+from engine.models.base import BaseModel
+from engine.models.baselines import EASE, ItemKNN, MostPopular
 
 MODEL_NAMES = ("twotower", "pop", "itemknn", "ease")
 
@@ -14,7 +14,7 @@ MODEL_NAMES = ("twotower", "pop", "itemknn", "ease")
 def get_model_class(name: str) -> type[BaseModel]:
     """The model class registered under `name`; ConfigError listing the valid names otherwise."""
     if name == "twotower":
-        from engine.twotower import TwoTowerModel
+        from engine.models.twotower import TwoTowerModel
 
         return TwoTowerModel
     baselines: dict[str, type[BaseModel]] = {"pop": MostPopular, "itemknn": ItemKNN, "ease": EASE}

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from engine.base import BaseModel
-from engine.config import EncoderConfig, ModelConfig, TrainConfig
+import numpy as np
+
+from engine.core.config import EncoderConfig, ModelConfig, TrainConfig
+from engine.models.base import BaseModel
+
+if TYPE_CHECKING:
+    from engine.data import Dataset, Split
+    from engine.models.base import TrainData
 
 
 class SavedRun(NamedTuple):
@@ -31,7 +38,7 @@ def build_model(model_name: str, model_config: ModelConfig | None = None,
 
     The two-tower records both configs; baselines have no settings, only the seed.
     """
-    from engine.registry import get_model_class
+    from engine.models.registry import get_model_class
 
     model_class = get_model_class(model_name)
     if model_name != "twotower":
@@ -45,7 +52,7 @@ def build_model(model_name: str, model_config: ModelConfig | None = None,
 def _tuned(model: Any, data: Any, trials: int, callbacks: Sequence[Any]
            ) -> tuple[BaseModel, dict[str, Any]]:
     """The best two-tower of a `trials`-trial settings search, and its run.json configs."""
-    from engine.tuning import tuned_selection
+    from engine.training.tuning import tuned_selection
 
     def on_trial(done: int, total: int, record: dict[str, Any]) -> None:
         for callback in callbacks:
@@ -71,23 +78,25 @@ def train_and_save(data_path: str | Path, out: str | Path, *, model_name: str = 
                    protocol: str = "leave-last-out", seed: int = 0, fmt: str = "auto",
                    k: int = 10, callbacks: Sequence[Any] = (),
                    progress: bool = False, tune: int = 0) -> SavedRun:
-    """Fit `model_name` on the data folder, evaluate it on the test part, save the run at `out`.
+    """Fit `model_name` on the data folder, evaluate it on the test part, save the run at
+    `out`.
 
     Item text is encoded only when `encoder_config` is given; `progress` shows the encoder's
     progress bar. `tune` > 0 searches the two-tower's settings with that many trials on the
-    validation part (engine/tuning.py); a callback with `on_trial(done, total, record)` hears
+    validation part (engine/training/tuning.py); a callback with
+    `on_trial(done, total, record)` hears
     each trial. Raises DataError / ConfigError from loading, splitting or the configs.
     """
     from engine.data import load_dataset
-    from engine.evaluate import evaluate_model, prepare_data
-    from engine.runs import save_run
+    from engine.evaluation.protocol import evaluate_model, prepare_data
+    from engine.runs.store import save_run
 
     model, configs = build_model(model_name, model_config, train_config, seed)
     notify_stage(callbacks, "Loading the data")
     dataset = load_dataset(data_path, fmt=fmt)
     text = None
     if encoder_config is not None:
-        from engine.encoders import encode_items
+        from engine.text.encoders import encode_items
 
         notify_stage(callbacks, f"Encoding {len(dataset.items):,} product texts")
         text = encode_items(dataset, encoder_config, progress=progress)
@@ -110,3 +119,32 @@ def train_and_save(data_path: str | Path, out: str | Path, *, model_name: str = 
     path = save_run(out, model=model, data=data, items=dataset.items, meta=meta,
                     epochs=list(getattr(model, "logs_", [])), evaluation=evaluation)
     return SavedRun(path, evaluation, meta)
+
+
+@dataclass
+class FitResult:
+    """What `fit_and_evaluate` produced: the fitted model, its data and the evaluation."""
+
+    model: BaseModel
+    data: TrainData
+    split: Split
+    evaluation: dict[str, Any]
+    fit_seconds: float
+
+
+def fit_and_evaluate(dataset: Dataset, model_name: str, split: str = "leave-last-out", *,
+                     seed: int = 0, k: int = 10, model: BaseModel | None = None,
+                     text_embeddings: np.ndarray | None = None, callbacks: Sequence[Any] = (),
+                     rerank: tuple[str, float] | None = None) -> FitResult:
+    """Split, fit `model` (default: the registry's `model_name` with default settings), evaluate."""
+    from engine.evaluation.protocol import evaluate_model, prepare_data
+    from engine.models.registry import get_model_class
+
+    model = model if model is not None else get_model_class(model_name)()
+    split_frames, data = prepare_data(dataset, split, seed=seed, text_embeddings=text_embeddings)
+    started = time.perf_counter()
+    model.fit(data, callbacks=callbacks)
+    fit_seconds = time.perf_counter() - started
+    evaluation = evaluate_model(model, data, k=k, rerank=rerank, protocol=split,
+                                fit_seconds=fit_seconds)
+    return FitResult(model, data, split_frames, evaluation, fit_seconds)

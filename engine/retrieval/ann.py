@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from engine.errors import ConfigError, RequestError
+from engine.core.errors import ConfigError, RequestError
 
 KINDS = ("auto", "exact", "faiss")
 AUTO_FAISS_MIN_ITEMS = 100_000

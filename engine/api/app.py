@@ -21,13 +21,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from engine import __version__
-from engine.api_errors import error_responses
-from engine.errors import RequestError
-from engine.exposure.routes import router as exposure_router
-from engine.policy.api import policy_recommend, policy_router
+from engine.api.errors import error_responses
+from engine.api.exposure import router as exposure_router
+from engine.api.policies import policy_recommend, policy_router
+from engine.core.errors import RequestError
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
-from engine.serve import Recommendations, Recommender
+from engine.serving.recommender import Recommender
+from engine.serving.results import Recommendations
 
 Method = Literal["none", "mmr", "dpp", "calibrated", "quota"]
 ListMethod = Literal["none", "mmr", "dpp", "calibrated"]  # no quotas to give: no 'quota'

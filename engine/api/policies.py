@@ -17,8 +17,8 @@ from fastapi import APIRouter, Body, Header, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.api_errors import error_responses
-from engine.errors import ConfigError
+from engine.api.errors import error_responses
+from engine.core.errors import ConfigError
 from engine.policy.schema import Policy, parse_policy
 from engine.policy.serving import PolicyResult, PolicyServer
 from engine.policy.store import PolicyConflict, PolicyNotFound, PolicyStoreError

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.base import BaseModel, TrainData
-from engine.config import ModelConfig, TrainConfig
+from engine.core.config import ModelConfig, TrainConfig
+from engine.models.base import BaseModel, TrainData
 
 EASE_STRENGTHS = (100.0, 250.0, 500.0, 1000.0)
 MAX_EASE_ITEMS = 20_000  # EASE inverts an (n_items, n_items) Gram matrix: skip it above this
@@ -34,7 +34,7 @@ class Candidate:
 
     def build(self) -> BaseModel:
         """The unfitted model."""
-        from engine.registry import get_model_class
+        from engine.models.registry import get_model_class
 
         model_class = get_model_class(self.model_name)
         if self.model_name == "twotower":
@@ -80,7 +80,7 @@ class Selection:
     chosen: Candidate
     report: list[dict[str, Any]]
     fit_seconds: float
-    tuning: dict[str, Any] | None = None  # the settings search's study (engine/tuning.py)
+    tuning: dict[str, Any] | None = None  # the settings search's study (engine/training/tuning.py)
 
     def meta(self) -> dict[str, Any]:
         meta = {"chosen": self.chosen.label, "metric": "valid ndcg@10",
@@ -98,7 +98,7 @@ def select_model(data: TrainData, candidates: Sequence[Candidate], *, k: int = 1
     `prefit` maps a label to an already fitted model and its fit seconds (a tuned two-tower):
     it is scored like the others, not fitted again.
     """
-    from engine.evaluate import evaluate_model
+    from engine.evaluation.protocol import evaluate_model
 
     users = validation_users(data)
     best: tuple[float, BaseModel, Candidate] | None = None

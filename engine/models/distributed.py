@@ -32,9 +32,9 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from engine import losses
-from engine.errors import ConfigError
-from engine.train import StopTraining, Trainer, notify_batch, notify_epoch, resolve_device
+from engine.core.errors import ConfigError
+from engine.models import losses
+from engine.models.trainer import StopTraining, Trainer, notify_batch, notify_epoch, resolve_device
 
 ENV_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 # Ranks wait at a barrier while local rank 0 encodes the catalogue's text; large catalogues

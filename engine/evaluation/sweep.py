@@ -14,9 +14,9 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from engine.base import BaseModel, TrainData
-from engine.errors import ConfigError, RunError
-from engine.evaluate import DEFAULT_TARGET_MIX, check_target_mix, histories_before_test
+from engine.core.errors import ConfigError, RunError
+from engine.evaluation.protocol import DEFAULT_TARGET_MIX, check_target_mix, histories_before_test
+from engine.models.base import BaseModel, TrainData
 
 SCORE_CACHE_BYTES = 1024 * 2**20  # above this, score on the fly instead of caching
 TIE = "tie"
@@ -27,7 +27,7 @@ class ScoreReplay(BaseModel):
     """Wraps a fitted model: scores the given test users once, then replays those rows.
 
     The rows are what the harness scores for the test part: a sequential model reads each
-    user's training + validation history (as `engine.evaluate.rank_users` does), so the
+    user's training + validation history (as `engine.evaluation.protocol.rank_users` does), so the
     replay itself is not sequential and `score_users` returns those rows.
     """
 
@@ -74,7 +74,7 @@ class ScoreReplay(BaseModel):
 def train_data_for(run: Any, data: Any) -> TrainData:
     """TrainData for a run: given as is, or split from a Dataset the way the run was."""
     from engine.data import Dataset
-    from engine.evaluate import prepare_data
+    from engine.evaluation.protocol import prepare_data
 
     if isinstance(data, Dataset):
         protocol = str(run.meta.get("split") or "leave-last-out")
@@ -105,7 +105,7 @@ def safe_candidates(data: TrainData, n_candidates: int) -> int:
     The harness pads short candidate lists with -1 and -inf relevance, which the re-rankers
     reject; a pool every user can fill avoids the padding on small catalogues.
     """
-    from engine.evaluate import seen_matrix
+    from engine.models.base import seen_matrix
 
     most_seen = int(np.diff(seen_matrix(data, "test").indptr).max(initial=0))
     return max(1, min(n_candidates, data.n_items - most_seen))
@@ -116,7 +116,7 @@ def sweep_points(methods: Sequence[str], weights: Sequence[float],
                  ) -> list[tuple[str, float]]:
     """(method, weight) pairs; 'none' ignores the weight, so it is evaluated once at 0.
     'quota' needs `quotas`."""
-    from engine.evaluate import RerankSpec
+    from engine.evaluation.protocol import RerankSpec
 
     if not methods or not weights:
         raise ConfigError("sweep needs at least one method and one weight")
@@ -138,7 +138,7 @@ def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float],
     `target_mix` (γ) sets the calibrated re-ranker's target (1 − γ)·h_u + γ·g; `quotas`
     (category column -> (floor, cap)) constrain every method's lists ('quota' needs them).
     """
-    from engine.evaluate import RerankSpec, evaluate_model
+    from engine.evaluation.protocol import RerankSpec, evaluate_model
 
     target_mix = check_target_mix(target_mix)
     points = sweep_points(methods, weights, quotas)

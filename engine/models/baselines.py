@@ -14,8 +14,8 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 
-from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
-from engine.errors import ConfigError, RequestError
+from engine.core.errors import ConfigError, RequestError
+from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 
 ITEMKNN_BLOCK = 1024  # item columns per similarity block: bounds memory to n_items × block
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.errors import ConfigError, RequestError
+from engine.core.errors import ConfigError, RequestError
 
 DTYPES = ("fp32", "fp16", "int8")
 INT8_MAX = 127

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from engine.api_errors import error_responses
-from engine.errors import PrismError
+from engine.api.errors import error_responses
+from engine.core.errors import PrismError
 
 Method = Literal["none", "mmr", "dpp", "calibrated"]
 router = APIRouter(tags=["exposure"])

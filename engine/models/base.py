@@ -15,17 +15,19 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from engine.columns import ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
-from engine.errors import DataError, NotFittedError, RequestError
+from engine.core.columns import ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
+from engine.core.errors import ConfigError, DataError, NotFittedError, RequestError
+from engine.models.topn import top_n_with_scores
 
 if TYPE_CHECKING:
-    import scipy.sparse as sp
 
     from engine.data import Dataset, Split
 
 USER_IDX = "user_idx"
 ITEM_IDX = "item_idx"
+SPLIT_PARTS = ("valid", "test")
 
 
 def _index_frame(frame: pd.DataFrame, user_pos: pd.Index, item_pos: pd.Index) -> pd.DataFrame:
@@ -227,9 +229,21 @@ class BaseModel(ABC):
 def _select(scores: np.ndarray, exclude: sp.csr_matrix | None,
             n: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-n of a score block (float32, masked in place; read-only blocks are copied first)."""
-    from engine.evaluate import top_n_with_scores
 
     scores = np.asarray(scores, dtype=np.float32)
     if not scores.flags.writeable:
         scores = scores.copy()
     return top_n_with_scores(scores, exclude, n)
+
+
+def seen_matrix(data: TrainData, split_part: str) -> sp.csr_matrix:
+    """Binary (n_users, n_items) matrix of items hidden from each user's ranking."""
+    if split_part not in SPLIT_PARTS:
+        raise ConfigError(f"split part must be one of {SPLIT_PARTS}, got {split_part!r}")
+    frames = [data.train] + ([data.valid] if split_part == "test" else [])
+    users = np.concatenate([f[USER_IDX].to_numpy() for f in frames])
+    items = np.concatenate([f[ITEM_IDX].to_numpy() for f in frames])
+    matrix = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)),
+                           shape=(data.n_users, data.n_items))
+    matrix.sum_duplicates()
+    return matrix

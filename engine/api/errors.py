@@ -1,6 +1,6 @@
 """The one error body every HTTP route answers with, and its OpenAPI `responses` entries.
 
-Shared by the main app (`engine/api.py`) and the routers it includes, so a client generated
+Shared by the main app (`engine/api/app.py`) and the routers it includes, so a client generated
 from `/openapi.json` can parse every 4xx answer of every route.
 """
 

@@ -10,8 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from engine.columns import DEFAULT_EVENT_WEIGHTS
-from engine.errors import ConfigError
+from engine.core.columns import DEFAULT_EVENT_WEIGHTS
+from engine.core.errors import ConfigError
 
 
 def _check(condition: bool, cls_name: str, field_name: str, message: str) -> None:

@@ -21,9 +21,16 @@ import numpy as np
 import pandas as pd
 from safetensors.numpy import load_file, save_file
 
-from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
-from engine.columns import DIV_CATEGORY, ITEM_ID, MULTI_CATEGORY_SEP, TIMESTAMP, USER_ID, WEIGHT
-from engine.errors import RunError
+from engine.core.columns import (
+    DIV_CATEGORY,
+    ITEM_ID,
+    MULTI_CATEGORY_SEP,
+    TIMESTAMP,
+    USER_ID,
+    WEIGHT,
+)
+from engine.core.errors import RunError
+from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 
 FORMAT_VERSION = 1
 RUN_JSON, MODEL_TENSORS, MODEL_JSON = "run.json", "model.safetensors", "model.json"
@@ -161,6 +168,32 @@ def swap_folder(out: Path, fill: Callable[[Path], None], *, copy_existing: bool 
     return out
 
 
+def update_run_items(run_dir: str | Path, model: BaseModel, items: pd.DataFrame,
+                     item_categories: np.ndarray, item_popularity: np.ndarray, *,
+                     item_vectors: np.ndarray | None = None,
+                     text_embeddings: np.ndarray | None = None) -> None:
+    """Rewrite a run's model tensors and item table after items were added (cold start).
+
+    The new folder is built from a copy of the old one and swapped into place, so a crash
+    never leaves half an update.
+    """
+    tensors, model_meta = model.get_state()
+    arrays = {MODEL_PREFIX + name: np.ascontiguousarray(v) for name, v in tensors.items()}
+    arrays["item_categories"] = np.ascontiguousarray(item_categories, dtype=np.float32)
+    arrays["item_popularity"] = np.ascontiguousarray(item_popularity, dtype=np.float64)
+    if item_vectors is not None:
+        arrays["item_vectors"] = np.ascontiguousarray(item_vectors, dtype=np.float32)
+    if text_embeddings is not None:
+        arrays["text_embeddings"] = np.ascontiguousarray(text_embeddings, dtype=np.float32)
+
+    def fill(staging: Path) -> None:
+        save_file(arrays, str(staging / MODEL_TENSORS))
+        write_json(staging / MODEL_JSON, model_meta)
+        items.to_parquet(staging / ITEMS, index=False)
+
+    swap_folder(Path(run_dir), fill, copy_existing=True)
+
+
 def write_evaluation(run_dir: str | Path, evaluation: dict[str, Any]) -> None:
     """Replace the run's eval.json atomically (the rest of the run is untouched)."""
     target = Path(run_dir) / EVALUATION
@@ -203,7 +236,7 @@ def _check_folder(path: Path) -> dict[str, Any]:
 
 def load_run(path: str | Path) -> Run:
     """Load a run folder written by `save_run`; RunError says what is missing or incompatible."""
-    from engine.registry import get_model_class
+    from engine.models.registry import get_model_class
 
     folder = _resolve(Path(path))
     meta = _check_folder(folder)

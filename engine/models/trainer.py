@@ -23,10 +23,10 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import torch
 
-from engine import losses
-from engine.config import TrainConfig
-from engine.errors import ConfigError
-from engine.model import PAD, TwoTowerNet
+from engine.core.config import TrainConfig
+from engine.core.errors import ConfigError
+from engine.models import losses
+from engine.models.network import PAD, TwoTowerNet
 
 
 class StopTraining(Exception):  # noqa: N818 - a signal, not an error

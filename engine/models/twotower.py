@@ -1,6 +1,7 @@
 """TwoTowerModel: the scikit-learn-style estimator around the two-tower network.
 
-`fit` trains with the joint loss L = alpha * L_d + beta * L_r (see engine/losses.py) and early
+`fit` trains with the joint loss L = alpha * L_d + beta * L_r (see
+engine/models/losses.py) and early
 stopping on validation NDCG@K; scoring reads the user's most recent `history_len` items (their
 order gives recency; timestamps are not needed). Cold-start items join through `add_items`
 with vectors from their text and category alone.
@@ -15,12 +16,12 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 import torch
 
-from engine import distributed
-from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
-from engine.config import ModelConfig, TrainConfig
-from engine.errors import DataError, RequestError, RunError
-from engine.model import PAD, TwoTowerNet
-from engine.train import make_examples, pad_histories, resolve_device, seed_everything
+from engine.core.config import ModelConfig, TrainConfig
+from engine.core.errors import DataError, RequestError, RunError
+from engine.models import distributed
+from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
+from engine.models.network import PAD, TwoTowerNet
+from engine.models.trainer import make_examples, pad_histories, resolve_device, seed_everything
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -69,7 +70,7 @@ class TwoTowerModel(BaseModel):
                                  config.example_history, data.n_items)
         self.train_histories_ = pad_histories(data.histories(), config.history_len)
         self.net_ = net
-        # DistributedTrainer when torchrun started this process (engine/distributed.py)
+        # DistributedTrainer when torchrun started this process (engine/models/distributed.py)
         trainer = distributed.trainer_class()(
             net, config, examples, data.user_category_dist(),
             category_prior(data.item_categories, config.diversity_prior),
@@ -80,8 +81,8 @@ class TwoTowerModel(BaseModel):
 
     def _validator(self, data: TrainData) -> Callable[[], float] | None:
         """Validation NDCG@K of the current weights (train items hidden), or None without data."""
-        from engine.evaluate import seen_matrix
         from engine.metrics import ndcg_at_k
+        from engine.models.base import seen_matrix
 
         users, truth = data.truth(data.valid)
         if len(users) == 0:
@@ -220,7 +221,7 @@ class TwoTowerModel(BaseModel):
     def _top_n(self, history: np.ndarray, users: np.ndarray, n: int,
                exclude: sp.csr_matrix | None) -> tuple[np.ndarray, np.ndarray]:
         """User vectors once, then per block of users: scores, -inf on `exclude`, top n."""
-        from engine.evaluate import SCORE_BLOCK_BYTES, order_top_n
+        from engine.models.topn import SCORE_BLOCK_BYTES, order_top_n
 
         item_vecs = self._item_tensor()
         device, n_items = item_vecs.device, item_vecs.shape[0]
@@ -329,7 +330,7 @@ def _effective_model_config(config: ModelConfig, data: TrainData) -> ModelConfig
             raise DataError("ModelConfig.use_text is the only item feature but the training data "
                             "has no text embeddings; encode item text first or enable use_id.")
         warnings.warn("training data has no text embeddings; the two-tower model trains without "
-                      "text (encode item text with engine.encoders to use it)", stacklevel=3)
+                      "text (encode item text with engine.text.encoders to use it)", stacklevel=3)
         return config.replace(use_text=False)
     return config
 

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.columns import BRAND, CATEGORY, DESCRIPTION, TITLE
-from engine.config import EncoderConfig
-from engine.errors import ConfigError, RunError
+from engine.core.columns import BRAND, CATEGORY, DESCRIPTION, TITLE
+from engine.core.config import EncoderConfig
+from engine.core.errors import ConfigError, RunError
 
 TEXT_EMBEDDINGS = "text_embeddings"
 # where a run may hold item text embeddings: its own array, or the two-tower's frozen input
@@ -56,7 +56,7 @@ def stored_text_embeddings(run_path: Path) -> np.ndarray | None:
 def _tensor_text_embeddings(run_path: Path) -> np.ndarray | None:
     from safetensors import safe_open
 
-    from engine.runs import MODEL_PREFIX, MODEL_TENSORS
+    from engine.runs.store import MODEL_PREFIX, MODEL_TENSORS
 
     path = run_path / MODEL_TENSORS
     if not path.exists():
@@ -101,7 +101,7 @@ class TextIndex:
     def _get_encoder(self, cached: bool) -> Any:
         with self._lock:  # build each encoder once; the encoder guards its own tokenizer
             if cached not in self._encoders:
-                from engine.encoders import TextEncoder
+                from engine.text.encoders import TextEncoder
 
                 self._encoders[cached] = TextEncoder(self.config, progress=False, cache=cached)
             return self._encoders[cached]
@@ -175,7 +175,7 @@ def ensure_search_vectors(run_path: str | Path,
     """
     import json
 
-    from engine.runs import ITEMS, RUN_JSON
+    from engine.runs.store import ITEMS, RUN_JSON
 
     folder = Path(run_path)
     stored = stored_text_embeddings(folder)

@@ -19,70 +19,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from engine.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
-from engine.columns import TIMESTAMP
-from engine.errors import ConfigError, DataError
+from engine.core.columns import TIMESTAMP
+from engine.core.errors import ConfigError, DataError
+from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
+from engine.models.topn import batch_size_for
 
 if TYPE_CHECKING:
     from engine.data import Dataset, Split
 
-SCORE_BLOCK_BYTES = 256 * 2**20
-SPLIT_PARTS = ("valid", "test")
 RERANK_METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
 DEFAULT_TARGET_MIX = 0.5  # gamma: share of the catalogue prior in a calibration target
-
-
-def seen_matrix(data: TrainData, split_part: str) -> sp.csr_matrix:
-    """Binary (n_users, n_items) matrix of items hidden from each user's ranking."""
-    if split_part not in SPLIT_PARTS:
-        raise ConfigError(f"split part must be one of {SPLIT_PARTS}, got {split_part!r}")
-    frames = [data.train] + ([data.valid] if split_part == "test" else [])
-    users = np.concatenate([f[USER_IDX].to_numpy() for f in frames])
-    items = np.concatenate([f[ITEM_IDX].to_numpy() for f in frames])
-    matrix = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)),
-                           shape=(data.n_users, data.n_items))
-    matrix.sum_duplicates()
-    return matrix
-
-
-def top_n(scores: np.ndarray, seen: sp.csr_matrix | None, n: int) -> np.ndarray:
-    """(B, n) item indices by descending score, seen items skipped, -1 where none is left.
-
-    `scores` is modified in place (seen items set to -inf) to avoid a copy of the block.
-    """
-    return top_n_with_scores(scores, seen, n)[0]
-
-
-def top_n_with_scores(scores: np.ndarray, seen: sp.csr_matrix | None,
-                      n: int) -> tuple[np.ndarray, np.ndarray]:
-    """`top_n` plus the (B, n) scores of the picked items (-inf where the index is -1).
-
-    The seen mask is written into `scores` in place; the selection is `torch.topk` on the same
-    memory (multi-threaded, no negated copy of the block).
-    """
-    import torch
-
-    if seen is not None and seen.nnz:
-        coo = seen.tocoo()
-        scores[coo.row, coo.col] = -np.inf
-    values, top = torch.from_numpy(scores).topk(min(n, scores.shape[1]), dim=1, sorted=False)
-    return order_top_n(top.numpy(), values.numpy())
-
-
-def order_top_n(top: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort each row of a top-n selection: descending score, equal scores by ascending item
-    index (torch.topk leaves their order open; which of several items tied at the cut-off get
-    in is still its choice); -1 replaces items whose score is -inf (hidden ones)."""
-    order = np.lexsort((top, -values), axis=-1)
-    top = np.take_along_axis(top, order, axis=1)
-    values = np.take_along_axis(values, order, axis=1)
-    top[np.isneginf(values)] = -1
-    return top, values
-
-
-def batch_size_for(n_items: int) -> int:
-    """Users per batch so one float32 score block stays within SCORE_BLOCK_BYTES."""
-    return max(1, SCORE_BLOCK_BYTES // (4 * max(n_items, 1)))
 
 
 def category_prior(item_categories: np.ndarray) -> np.ndarray:
@@ -310,17 +256,6 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
     return result
 
 
-@dataclass
-class FitResult:
-    """What `fit_and_evaluate` produced: the fitted model, its data and the evaluation."""
-
-    model: BaseModel
-    data: TrainData
-    split: Split
-    evaluation: dict[str, Any]
-    fit_seconds: float
-
-
 def prepare_data(dataset: Dataset, protocol: str, *, seed: int = 0,
                  text_embeddings: np.ndarray | None = None) -> tuple[Split, TrainData]:
     """Collapse events to interactions, split them by `protocol`, index them for models."""
@@ -328,20 +263,3 @@ def prepare_data(dataset: Dataset, protocol: str, *, seed: int = 0,
 
     split = split_interactions(interactions(dataset.events), protocol=protocol, seed=seed)
     return split, TrainData.from_split(dataset, split, text_embeddings=text_embeddings)
-
-
-def fit_and_evaluate(dataset: Dataset, model_name: str, split: str = "leave-last-out", *,
-                     seed: int = 0, k: int = 10, model: BaseModel | None = None,
-                     text_embeddings: np.ndarray | None = None, callbacks: Sequence[Any] = (),
-                     rerank: tuple[str, float] | None = None) -> FitResult:
-    """Split, fit `model` (default: the registry's `model_name` with default settings), evaluate."""
-    from engine.registry import get_model_class
-
-    model = model if model is not None else get_model_class(model_name)()
-    split_frames, data = prepare_data(dataset, split, seed=seed, text_embeddings=text_embeddings)
-    started = time.perf_counter()
-    model.fit(data, callbacks=callbacks)
-    fit_seconds = time.perf_counter() - started
-    evaluation = evaluate_model(model, data, k=k, rerank=rerank, protocol=split,
-                                fit_seconds=fit_seconds)
-    return FitResult(model, data, split_frames, evaluation, fit_seconds)

@@ -25,9 +25,9 @@ from safetensors import safe_open
 from safetensors.numpy import save_file
 from tqdm.auto import tqdm
 
-from engine.config import EncoderConfig
-from engine.errors import ConfigError
-from engine.paths import encoder_cache_dir
+from engine.core.config import EncoderConfig
+from engine.core.errors import ConfigError
+from engine.core.paths import encoder_cache_dir
 
 if TYPE_CHECKING:
     from engine.data import Dataset

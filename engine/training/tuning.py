@@ -3,7 +3,7 @@
 `prism train --tune N` (and the studio's "Choose settings automatically") runs an Optuna study
 of N trials: a seeded TPE sampler proposes the settings that move the two-tower's quality
 (learning rate, width, dropout, temperature, history length, batch size, and whether to read
-item text), each trial fits through `engine.selection.select_model` (the same path `--model
+item text), each trial fits through `engine.training.selection.select_model` (the same path `--model
 auto` uses), reports its validation NDCG@K after every epoch to a median pruner, and is scored
 by validation NDCG@K. The first trial is the split's own default settings, so the search
 never ends below them on validation. The best trial's fitted model is kept (no refit: the
@@ -18,10 +18,10 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.base import BaseModel, TrainData
-from engine.config import ModelConfig, TrainConfig
-from engine.errors import ConfigError
-from engine.selection import Candidate, Selection, default_candidates, select_model
+from engine.core.config import ModelConfig, TrainConfig
+from engine.core.errors import ConfigError
+from engine.models.base import BaseModel, TrainData
+from engine.training.selection import Candidate, Selection, default_candidates, select_model
 
 MAX_TRIALS = 1_000
 TUNED_LABEL = "twotower (tuned)"
@@ -66,7 +66,7 @@ class PruneOnValidation:
         self.trial, self.metric, self.pruned, self.epochs = trial, metric, False, 0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        from engine.train import StopTraining
+        from engine.models.trainer import StopTraining
 
         self.epochs = epoch
         if self.metric not in logs:

@@ -1,0 +1,1 @@
+"""The HTTP API: the FastAPI app, its error bodies and the policy and exposure routers."""

@@ -1,0 +1,51 @@
+"""The `prism` entry point: one parser, every subcommand, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from engine import __version__
+from engine.cli import data_cmds, exposure_cmds, model_cmds, policy_cmds, serve_cmds
+from engine.core.errors import PrismError
+
+EXIT_USAGE = 2
+SUBCOMMAND_MODULES = (data_cmds, model_cmds, serve_cmds, policy_cmds, exposure_cmds)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prism", description="Prism: diversity-aware recommendation studio."
+    )
+    parser.add_argument("--version", action="version", version=f"prism {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in SUBCOMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def fail(message: str) -> int:
+    """Print one clear line and return the usage exit code."""
+    print(f"prism: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except PrismError as exc:
+        return fail(str(exc))
+    except FileNotFoundError as exc:
+        return fail(f"{exc.filename or exc}: no such file or folder; check the path.")
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return fail(f"{exc.strerror or exc}{where}; check the path and its permissions.")
+    except KeyboardInterrupt:
+        print("prism: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Core pieces every layer uses: errors, paths, column names, configs, files, devices."""

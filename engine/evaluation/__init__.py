@@ -1,0 +1,1 @@
+"""Offline evaluation: the ranking protocol and the diversity-weight sweep."""

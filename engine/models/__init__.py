@@ -1,0 +1,1 @@
+"""Recommenders: the model interface, baselines, the two-tower network, its losses and trainer."""

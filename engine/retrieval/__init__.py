@@ -1,0 +1,1 @@
+"""Candidate retrieval at scale: exact and FAISS indexes, quantised item tables."""

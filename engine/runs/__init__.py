@@ -1,0 +1,1 @@
+"""Run folders: saving, loading and listing trained runs."""

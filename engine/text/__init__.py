@@ -1,0 +1,1 @@
+"""Product text: the transformer encoder and the search vectors built from it."""

@@ -1,0 +1,1 @@
+"""Training a run: the one entry point, model selection on validation, settings search."""
