@@ -13,19 +13,18 @@ import torch
 
 from engine.core.columns import TIMESTAMP, WEIGHT
 from engine.core.config import ModelConfig, TrainConfig
+from engine.core.device import resolve_device
 from engine.core.errors import ConfigError
 from engine.metrics import category_entropy_at_k
 from engine.models.base import ITEM_IDX, USER_IDX, TrainData
+from engine.models.callbacks import JsonLinesLogger, tensorboard_logger
 from engine.models.network import PAD
 from engine.models.trainer import (
-    JsonLinesLogger,
     StopTraining,
     Trainer,
     TrainingExamples,
     UserExamples,
     pad_histories,
-    resolve_device,
-    tensorboard_logger,
 )
 from engine.models.twotower import TwoTowerModel, _build_net
 
@@ -239,9 +238,12 @@ def test_tensorboard_logger_only_when_installed(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
 def test_asking_for_cuda_without_a_gpu_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="TrainConfig.device"):
-        resolve_device("cuda")
+        resolve_device("cuda", "TrainConfig.device")
+    with pytest.raises(ConfigError, match="must be one of auto, cpu, cuda"):
+        resolve_device("gpu0")
 
 
 @pytest.mark.parametrize(("changes", "message"), [

@@ -423,7 +423,7 @@ def _check_tensorboard(args: argparse.Namespace) -> None:
 def _callbacks(args: argparse.Namespace) -> list[Any]:
     if args.model not in ("twotower", "auto"):
         return []
-    from engine.models.trainer import ProgressBar, tensorboard_logger
+    from engine.models.callbacks import ProgressBar, tensorboard_logger
 
     callbacks: list[Any] = [] if args.quiet else [ProgressBar()]
     if getattr(args, "tensorboard", None):

@@ -32,9 +32,11 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from engine.core.device import resolve_device
 from engine.core.errors import ConfigError
 from engine.models import losses
-from engine.models.trainer import StopTraining, Trainer, notify_batch, notify_epoch, resolve_device
+from engine.models.callbacks import notify_batch, notify_epoch
+from engine.models.trainer import StopTraining, Trainer
 
 ENV_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 # Ranks wait at a barrier while local rank 0 encodes the catalogue's text; large catalogues
@@ -95,7 +97,7 @@ def process_group(device_name: str = "auto") -> Iterator[World | None]:
     if world is None or dist.is_initialized():
         yield world
         return
-    device = resolve_device(device_name)
+    device = resolve_device(device_name, "TrainConfig.device")
     if device.type == "cuda":
         if world.local_rank >= torch.cuda.device_count():
             raise ConfigError(f"LOCAL_RANK {world.local_rank} has no GPU: this machine has "

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib.util
-import json
 import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -26,101 +23,12 @@ import torch
 from engine.core.config import TrainConfig
 from engine.core.errors import ConfigError
 from engine.models import losses
+from engine.models.callbacks import notify_batch, notify_epoch
 from engine.models.network import PAD, TwoTowerNet
 
 
 class StopTraining(Exception):  # noqa: N818 - a signal, not an error
     """Raise from a callback to end training now; the best weights so far are kept."""
-
-
-class Callback(Protocol):
-    """What the trainer calls; a callback may define either method (or both).
-
-    `on_epoch_end(epoch, logs)` gets `L`, `L_r`, `L_d` (epoch means), `val_ndcg@K`, `best`,
-    `epoch` and `seconds`; `on_batch_end(step, total)` counts batches within an epoch.
-    """
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
-
-    def on_batch_end(self, step: int, total: int) -> None: ...
-
-
-def notify_epoch(callbacks: Sequence[Any], epoch: int, logs: dict[str, float]) -> None:
-    for callback in callbacks:
-        if hasattr(callback, "on_epoch_end"):
-            callback.on_epoch_end(epoch, dict(logs))
-
-
-def notify_batch(callbacks: Sequence[Any], step: int, total: int) -> None:
-    for callback in callbacks:
-        if hasattr(callback, "on_batch_end"):
-            callback.on_batch_end(step, total)
-
-
-class JsonLinesLogger:
-    """Appends one JSON line per epoch to `<folder>/metrics.jsonl` (flushed each epoch)."""
-
-    def __init__(self, folder: str | Path, filename: str = "metrics.jsonl"):
-        self.path = Path(folder) / filename
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"epoch": epoch, **logs}, sort_keys=True) + "\n")
-
-
-class TensorBoardLogger:
-    """Writes epoch scalars as TensorBoard event files; build it with `tensorboard_logger`."""
-
-    def __init__(self, folder: str | Path):
-        from torch.utils.tensorboard import SummaryWriter
-
-        self.writer = SummaryWriter(log_dir=str(folder))
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        for key, value in logs.items():
-            if key != "epoch":
-                self.writer.add_scalar(key, value, epoch)
-        self.writer.flush()
-
-
-def tensorboard_logger(folder: str | Path) -> TensorBoardLogger | None:
-    """A TensorBoard callback when the tensorboard package is installed, else None."""
-    if importlib.util.find_spec("tensorboard") is None:
-        return None
-    return TensorBoardLogger(folder)
-
-
-class ProgressBar:
-    """tqdm bar over the batches of each epoch, with the epoch's losses in its postfix."""
-
-    def __init__(self, disable: bool = False):
-        self.disable, self.bar = disable, None
-
-    def on_batch_end(self, step: int, total: int) -> None:
-        from tqdm.auto import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=total, disable=self.disable, leave=False, unit="batch")
-        self.bar.update(1)
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-        if not self.disable:
-            shown = {k: round(v, 4) for k, v in logs.items() if k not in ("epoch", "best")}
-            print(f"epoch {epoch}: {shown}", flush=True)
-
-
-def resolve_device(name: str) -> torch.device:
-    """`auto` picks CUDA when present; asking for CUDA without it is a ConfigError."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("TrainConfig.device: 'cuda' requested but no CUDA GPU is available; "
-                          "use --device cpu or auto.")
-    return torch.device(name)
 
 
 def seed_everything(seed: int) -> None:

@@ -17,11 +17,12 @@ import numpy as np
 import torch
 
 from engine.core.config import ModelConfig, TrainConfig
+from engine.core.device import resolve_device
 from engine.core.errors import DataError, RequestError, RunError
 from engine.models import distributed
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 from engine.models.network import PAD, TwoTowerNet
-from engine.models.trainer import make_examples, pad_histories, resolve_device, seed_everything
+from engine.models.trainer import make_examples, pad_histories, seed_everything
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -61,7 +62,7 @@ class TwoTowerModel(BaseModel):
         config = self.train_config
         self.model_config = _effective_model_config(self.model_config, data)
         seed_everything(config.seed)
-        device = resolve_device(config.device)
+        device = resolve_device(config.device, "TrainConfig.device")
         net = _build_net(data.text_embeddings, data.item_categories, data.n_users,
                          config.history_len, self.model_config).to(device)
         train = data.train

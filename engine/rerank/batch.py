@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.core.errors import RequestError
+from engine.core.errors import ConfigError, RequestError
 from engine.rerank._inputs import check_relevance, minmax_rows, unit_rows
 from engine.rerank.core import _checked, build_scorer, rerank
 from engine.rerank.greedy import run_greedy
@@ -44,10 +44,12 @@ def _backend(device: str) -> Any:
         raise RequestError(f"device {device!r} needs torch, which is not installed") from None
     if device == "auto":
         return torch.device("cuda") if torch.cuda.is_available() else None
+    from engine.core.device import resolve_device
+
     try:
-        return torch.device(device)
-    except RuntimeError:
-        raise RequestError(f"device {device!r} is not 'auto', 'numpy' or a torch device") from None
+        return resolve_device(device, "re-rank device")
+    except ConfigError as exc:
+        raise RequestError(f"{exc} ('numpy' runs without torch)") from None
 
 
 def _block(method: str, weight: float, rel_part: np.ndarray, unit: np.ndarray | None,

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from engine.core.device import resolve_device
 from engine.core.errors import ConfigError, RequestError
 
 KINDS = ("auto", "exact", "faiss")
@@ -64,14 +65,7 @@ def _check_n(n: int) -> int:
 
 
 def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("ann device: 'cuda' requested but no CUDA GPU is available; "
-                          "use 'cpu' or 'auto'.")
-    if name not in ("cpu", "cuda"):
-        raise ConfigError(f"ann device must be one of auto, cpu, cuda, got {name!r}")
-    return torch.device(name)
+    return resolve_device(name, "ann device")
 
 
 def _pad(scores: np.ndarray, indices: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

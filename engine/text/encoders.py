@@ -26,6 +26,7 @@ from safetensors.numpy import save_file
 from tqdm.auto import tqdm
 
 from engine.core.config import EncoderConfig
+from engine.core.device import resolve_device
 from engine.core.errors import ConfigError
 from engine.core.paths import encoder_cache_dir
 
@@ -149,7 +150,6 @@ class TransformerBackend:
 
     def __init__(self, location: str, config: EncoderConfig, lock: threading.RLock,
                  progress: bool = True):
-        import torch
         from transformers import AutoConfig
         from transformers.utils import logging as hf_logging
 
@@ -167,12 +167,7 @@ class TransformerBackend:
         self.tokenizer = _load_tokenizer(location)
         self.network = _load_network(location, model_config)
         self.hidden_size = int(model_config.hidden_size)
-        want_cuda = config.device == "cuda" or (config.device == "auto"
-                                                and torch.cuda.is_available())
-        if config.device == "cuda" and not torch.cuda.is_available():
-            raise ConfigError("EncoderConfig.device is 'cuda' but no CUDA device is available; "
-                              "use device 'auto' or 'cpu'.")
-        self.device = torch.device("cuda" if want_cuda else "cpu")
+        self.device = resolve_device(config.device, "EncoderConfig.device")
         self.network.to(self.device).eval()
         accepted = inspect.signature(self.network.forward).parameters
         self.inputs = [name for name in _MODEL_INPUTS if name in accepted]
