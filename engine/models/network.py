@@ -115,7 +115,10 @@ class UserTower(nn.Module):
         mask = history != PAD  # (B, L)
         if self.training and self.dropout_rate > 0:  # hide whole history items (denoising)
             mask = mask & (torch.rand(mask.shape, device=mask.device) >= self.dropout_rate)
-        hist = item_vecs[history.clamp_min(0)]  # (B, L, d)
+        # index_select: its backward (index_add_) is about twice as fast on the CPU as the
+        # scatter that advanced indexing's backward runs (the largest cost of a step)
+        hist = item_vecs.index_select(0, history.clamp_min(0).reshape(-1)).view(
+            batch, length, -1)  # (B, L, d)
         positions = torch.arange(length - 1, -1, -1, device=history.device)
         recency = self.pos_emb(positions.clamp_max(self.history_len - 1))  # (L, d)
         if self.layers:
