@@ -273,6 +273,8 @@ class DistributedTrainer(Trainer):
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
+            self.steps_done += 1
+            self._set_lr()  # the same learning-rate schedule as a single process
             sums += [relevance_share * relevance.item(), diversity_share * diversity.item()]
             notify_batch(callbacks, step, total)
         relevance_mean, diversity_mean = all_reduce_sum(sums) / max(total, 1)
