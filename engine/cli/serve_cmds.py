@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from engine.cli.model_cmds import add_target_mix_option, parse_number, parse_target_mix
+from engine.cli.options import add_target_mix_option, parse_number, parse_target_mix
 from engine.cli.quota_option import (
     add_quotas_option,
     check_quota_method,
