@@ -20,6 +20,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("tradeoff", "bench/tradeoff.py"),
     ("frontier", "bench/frontier.py"),
     ("defaults", "bench/defaults.py"),
+    ("schedule", "bench/schedule.py"),
     ("rerank", "bench/rerank.py"),
     ("serving", "bench/serve_latency.py, bench/load.py"),
     ("policy_preview", "bench/policy_preview.py"),
