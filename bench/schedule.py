@@ -75,7 +75,12 @@ def render(results: dict[str, Any]) -> str:
              "Test shoppers, full ranking, top-10. Intervals: percentile bootstrap over "
              f"shoppers, {RESAMPLES} resamples, 95%; the difference is paired (one draw of "
              "shoppers for both runs) and called a win only when its interval excludes 0.",
-             "", "Regenerate: `python bench/schedule.py --pair NAME=OLD_RUN,NEW_RUN`.", "",
+             "", "Regenerate: `python bench/schedule.py --pair NAME=OLD_RUN,NEW_RUN`. The runs: "
+             "old `prism train --data D --model twotower --set epochs=30 --set lr=0.001 --set "
+             "lr_schedule=constant --out runs/old`, new `prism train --data D --model twotower "
+             "--out runs/new` (Amazon-Scientific: old is the stored run trained with the "
+             "previous defaults, new the no-settings `prism train` run of \"Quality with no "
+             "settings\", which chose the two-tower).", "",
              "| data set | shoppers | old: 30 × 1e-3 constant | new: 15 × 3e-3 cosine | "
              "new − old [95% CI] | verdict | fit s old / new |",
              "|---|---|---|---|---|---|---|"]
