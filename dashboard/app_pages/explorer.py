@@ -15,8 +15,9 @@ import streamlit as st
 from dashboard import charts, policy_view, state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
-from dashboard.measures import explained, list_metrics, tidy
+from dashboard.measures import explained, tidy
 from engine.core.errors import PrismError
+from engine.serving.listmetrics import list_metrics
 
 ALL_SHOPPERS = "All shoppers"
 

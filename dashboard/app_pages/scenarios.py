@@ -8,9 +8,9 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.i18n import t
-from dashboard.measures import list_metrics
 from dashboard.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.core.errors import PrismError
+from engine.serving.listmetrics import list_metrics
 
 SAMPLE_METRICS = ("ndcg@{k}", "precision@{k}", "category_entropy@{k}", "category_coverage@{k}",
                   "ild@{k}", "tail_share@{k}")

@@ -439,8 +439,8 @@ def _summary(evaluation: dict[str, Any]) -> str:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a saved run on the dataset's split (the run's own split unless --split)."""
-    from engine.data import load_dataset
-    from engine.evaluation.protocol import RerankSpec, evaluate_model, prepare_data
+    from engine.evaluation.protocol import RerankSpec, evaluate_model
+    from engine.runs.data import load_run_split
     from engine.runs.store import load_run, write_evaluation
 
     k = parse_number(args.k, "--k", int)
@@ -456,8 +456,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.rerank, weight, target_mix=target_mix,
         quotas=quota_indices(named_quotas, run.category_names))
     protocol = _choice(args.split or run.meta.get("split", "leave-last-out"), "--split", SPLITS)
-    dataset = load_dataset(args.data, fmt=args.format)
-    _, data = prepare_data(dataset, protocol, seed=int(run.meta.get("seed", 0)))
+    _, data = load_run_split(run.meta, run.path, data_path=args.data,  # type: ignore[misc]
+                             fmt=args.format, protocol=protocol)  # --data given: never None
     if data.item_ids != run.item_ids:
         raise DataError(f"dataset {args.data} has {data.n_items} items but run {args.run} was "
                         f"trained on {len(run.item_ids)} different ones; evaluate on the data "
@@ -472,7 +472,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                 fit_seconds=float(run.meta.get("fit_seconds", 0.0)))
     _write_json_atomic(Path(args.json), evaluation)
     write_evaluation(run.path, evaluation)
-    print(f"evaluated {run.model.name} on {dataset.name} ({protocol}, "
+    print(f"evaluated {run.model.name} on {Path(args.data).resolve().name} ({protocol}, "
           f"{evaluation['n_users']} users): {_summary(evaluation)} → {args.json}")
     return 0
 

@@ -263,3 +263,11 @@ def prepare_data(dataset: Dataset, protocol: str, *, seed: int = 0,
 
     split = split_interactions(interactions(dataset.events), protocol=protocol, seed=seed)
     return split, TrainData.from_split(dataset, split, text_embeddings=text_embeddings)
+
+
+def split_like_run(dataset: Dataset, meta: dict[str, Any], protocol: str | None = None
+                   ) -> tuple[Split, TrainData]:
+    """`dataset` split the way a run was (run.json's `split` and `seed`), so the held-out part
+    is the one the run never trained on; `protocol` overrides the run's split."""
+    chosen = protocol or str(meta.get("split") or "leave-last-out")
+    return prepare_data(dataset, chosen, seed=int(meta.get("seed", 0) or 0))

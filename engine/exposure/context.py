@@ -37,9 +37,7 @@ class ExposureContext:
 
     @classmethod
     def load(cls, run: Any, data_path: str | Path | None = None) -> ExposureContext:
-        from engine.core.config import DataConfig
-        from engine.data import load_dataset
-        from engine.evaluation.protocol import prepare_data
+        from engine.runs.data import load_run_split
         from engine.runs.store import load_run
 
         run = load_run(run) if isinstance(run, str | Path) else run
@@ -47,10 +45,7 @@ class ExposureContext:
         if not path or not Path(path).exists():
             raise DataError(f"the data run {run.path} was trained on ({path or 'unknown'}) is "
                             "not there; pass the dataset folder with --data")
-        config = run.meta.get("data_config")
-        dataset = load_dataset(path, config=DataConfig.from_dict(config) if config else None)
-        _, data = prepare_data(dataset, str(run.meta.get("split") or "leave-last-out"),
-                               seed=int(run.meta.get("seed", 0) or 0))
+        _, data = load_run_split(run.meta, run.path, data_path=path)  # type: ignore[misc]
         return cls.from_data(run, data, str(path))
 
     @classmethod

@@ -2,9 +2,14 @@
 
 An item counts towards every category in which it has mass (one category for single-label
 items). `quotas` maps a category column to `(floor, cap)`; either may be None.
+Category targets by name (floor, cap, share per category) become the `quotas=` and
+`target=` arguments of a request at the end of this file.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -149,3 +154,34 @@ class QuotaTracker:
     def update(self, chosen: int) -> None:
         self.counts += self.member[chosen]
         self.left[self.group[chosen]] -= 1
+
+
+# ---- category targets by name (the studio's panel, a scenario's settings) ----------------
+TargetRows = Mapping[str, Mapping[str, Any]]  # {category: {"floor", "cap", "share"}}
+
+
+def quotas_from_targets(target_rows: TargetRows) -> dict[str, list[int | None]]:
+    """{category: [floor, cap]} for the quota re-ranker: the categories with a bound only."""
+    quotas: dict[str, list[int | None]] = {}
+    for category, row in target_rows.items():
+        floor, cap = row.get("floor"), row.get("cap")
+        if floor is not None or cap is not None:
+            quotas[category] = [None if floor is None else int(floor),
+                                None if cap is None else int(cap)]
+    return quotas
+
+
+def shares_from_targets(target_rows: TargetRows) -> dict[str, float]:
+    """{category: share} for the calibrated re-ranker: the categories with a positive share."""
+    return {category: float(row["share"]) for category, row in target_rows.items()
+            if row.get("share") is not None and float(row["share"]) > 0}
+
+
+def target_arguments(method: str, target_rows: TargetRows) -> dict[str, Any]:
+    """The `quotas=` (method 'quota') or `target=` (method 'calibrated') argument a re-rank
+    request takes from category targets; empty when the method uses none or none are set."""
+    if method == "quota" and (quotas := quotas_from_targets(target_rows)):
+        return {"quotas": quotas}
+    if method == "calibrated" and (shares := shares_from_targets(target_rows)):
+        return {"target": shares}
+    return {}
