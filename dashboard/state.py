@@ -33,9 +33,13 @@ from engine.runs.listing import (  # noqa: F401 - the sidebar and pages read run
 )
 
 # ---- session-state keys (widget keys double as URL query parameters) -------------------
-USER, ALPHA, METHOD, K = "user", "alpha", "method", "k"
+USER, ALPHA, METHOD, K = "user", "alpha", "method", "k"  # ALPHA: the serve-time weight
 RUN = "run"  # sidebar run picker
 URL_KEYS = (RUN, USER, ALPHA, METHOD, K)
+# URL names that differ from the widget key: the serve-time weight is `diversity_weight=`
+# (as in the engine, CLI and API); links made before still say `alpha=` and still open.
+URL_NAMES = {ALPHA: "diversity_weight"}
+OLD_URL_NAMES = {ALPHA: "alpha"}
 USER_RUN = "_user_run"  # the run the current shopper id was picked on
 SEGMENT = "segment"  # Explorer: filter shoppers by top category
 WHATIF_ADD, WHATIF_REMOVE = "whatif_add", "whatif_remove"
@@ -89,25 +93,28 @@ def setting(key: str) -> Any:
 
 # ---- URL <-> widgets --------------------------------------------------------------------
 def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Validate `user/alpha/method/k` from a URL; returns clean values and warnings to show."""
+    """Validate `run/user/diversity_weight/method/k` from a URL (`alpha=` read as the
+    diversity weight, for older links); returns clean values by widget key and warnings."""
     values: dict[str, Any] = {}
     warnings: list[str] = []
     if params.get(RUN):
         values[RUN] = str(params[RUN]).strip()
     if params.get(USER):
         values[USER] = str(params[USER]).strip()
-    if ALPHA in params:
+    name = next((n for n in (URL_NAMES[ALPHA], OLD_URL_NAMES[ALPHA]) if n in params), None)
+    if name is not None:
         try:
-            alpha = float(params[ALPHA])
+            alpha = float(params[name])
             if math.isnan(alpha):
                 raise ValueError
         except ValueError:
-            warnings.append(f"α={params[ALPHA]!r} in the link is not a number; using "
+            warnings.append(f"{name}={params[name]!r} in the link is not a number; using "
                             f"{DEFAULTS[ALPHA]}.")
         else:
             clamped = min(1.0, max(0.0, alpha))
             if clamped != alpha:
-                warnings.append(f"α={alpha:g} in the link is outside [0, 1]; using {clamped:g}.")
+                warnings.append(f"{name}={alpha:g} in the link is outside [0, 1]; using "
+                                f"{clamped:g}.")
             values[ALPHA] = round(clamped, 2)
     if METHOD in params:
         if params[METHOD] in METHOD_LABELS:
@@ -146,8 +153,11 @@ def seed_from_url() -> list[str]:
 
 def write_url() -> None:
     """Mirror the current view into the URL so it can be shared as a link."""
-    wanted = {key: str(st.session_state[key]) for key in URL_KEYS
+    wanted = {URL_NAMES.get(key, key): str(st.session_state[key]) for key in URL_KEYS
               if st.session_state.get(key) not in (None, "")}
+    for old in OLD_URL_NAMES.values():  # an old link's alpha= gives way to diversity_weight=
+        if old in st.query_params:
+            del st.query_params[old]
     if any(st.query_params.get(key) != value for key, value in wanted.items()):
         st.query_params.update(wanted)
 

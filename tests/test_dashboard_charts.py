@@ -27,6 +27,9 @@ def test_rank_changes_of_a_list_against_itself_are_all_equal(items: list[str]) -
 
 @pytest.mark.parametrize(("params", "values", "warning"), [
     ({"alpha": "0.6"}, {"alpha": 0.6}, None),
+    ({"diversity_weight": "0.4"}, {"alpha": 0.4}, None),
+    ({"diversity_weight": "0.4", "alpha": "0.9"}, {"alpha": 0.4}, None),
+    ({"diversity_weight": "2"}, {"alpha": 1.0}, "diversity_weight=2 in the link is outside"),
     ({"alpha": "1.7"}, {"alpha": 1.0}, "outside [0, 1]"),
     ({"alpha": "-2"}, {"alpha": 0.0}, "outside [0, 1]"),
     ({"alpha": "nan"}, {}, "not a number"),

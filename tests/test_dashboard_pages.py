@@ -90,6 +90,7 @@ def test_training_page_lists_runs_and_makes_one_active() -> None:
     assert "tiny" in table["run"].tolist() and "ndcg@10" in table.columns
     assert at.checkbox(key="train_tune").label == "Choose settings automatically"
     assert at.number_input(key="train_trials").value == 8
+    assert any("In training: shapes the model" in c.value for c in at.caption)  # α/β's stage
     at.button(key="train_activate").click().run()
     assert not at.exception and at.session_state["run"] == "tiny"
 

@@ -88,3 +88,14 @@ def test_remember_run_that_cannot_write_only_loses_the_convenience(prism_home: P
     assert remember_run("shop") is False
     assert remembered_run() is None
     assert [path.name for path in prism_home.iterdir() if path.name.endswith(".tmp")] == []
+
+
+def test_trained_loss_weights_come_from_the_train_config() -> None:
+    from engine.runs.listing import trained_loss_weights
+
+    assert trained_loss_weights({"train_config": {"alpha": 0.3, "beta": 1, "epochs": 5}}) == (
+        0.3, 1.0)
+    assert trained_loss_weights({"model": "ease"}) is None  # a baseline: not recorded
+    assert trained_loss_weights({"train_config": {"alpha": 0.3}}) is None
+    assert trained_loss_weights({"train_config": {"alpha": True, "beta": 1.0}}) is None
+    assert trained_loss_weights({"train_config": "alpha=0.3"}) is None

@@ -17,6 +17,7 @@ from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
 from dashboard.measures import explained, tidy
 from engine.core.errors import PrismError
+from engine.runs.listing import trained_loss_weights
 from engine.serving.listmetrics import list_metrics
 
 ALL_SHOPPERS = "All shoppers"
@@ -192,12 +193,22 @@ def shopper_segment(run: state.RunEntry, user: str) -> str | None:
     return str(segments.get(user)) if user in segments.index else None
 
 
+def stage_captions(column, recommender) -> None:
+    """Where each weight acts: the slider at serving; the model's own α/β in training."""
+    column.caption(t("explorer.alpha_stage"))
+    weights = trained_loss_weights(recommender.run.meta)
+    column.caption(t("explorer.trained_not_recorded", model=recommender.run.meta.get("model"))
+                   if weights is None else
+                   t("explorer.trained_with", alpha=weights[0], beta=weights[1]))
+
+
 @st.fragment
 def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
     """The α slider and everything it changes: reruns alone when the slider moves."""
     slider_col, beta_col, k_col = st.columns([5, 1, 0.7])
     slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, key=state.ALPHA,
                       help=t("explorer.alpha_help"))
+    stage_captions(slider_col, recommender)
     k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1, key=state.K)
     alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
     k = int(st.session_state[state.K])

@@ -117,3 +117,20 @@ def default_run(runs: Sequence[RunEntry]) -> str | None:
         return chosen
     finished = [entry.name for entry in runs if not entry.meta.get("stopped_early")]
     return (finished or names or [None])[0]
+
+
+def trained_loss_weights(meta: dict[str, Any]) -> tuple[float, float] | None:
+    """(α, β) of the joint loss L = α·L_d + β·L_r the run's model was trained with, from
+    run.json's `train_config`; None when not recorded (baselines have no such loss).
+
+    These act in training (they shaped the model); the serve-time diversity weight that
+    re-ranks a list is a request setting, not part of the run.
+    """
+    train = meta.get("train_config")
+    if not isinstance(train, dict):
+        return None
+    alpha, beta = train.get("alpha"), train.get("beta")
+    if not all(isinstance(value, int | float) and not isinstance(value, bool)
+               for value in (alpha, beta)):
+        return None
+    return float(alpha), float(beta)
