@@ -21,7 +21,7 @@ from engine.cli.quota_option import (
     parse_quotas_option,
     quota_indices,
 )
-from engine.core.errors import ConfigError, DataError
+from engine.core.errors import ConfigError
 
 SHOWN_COLUMNS = ["rank", "item_id", "title", "category", "relevance", "diversity_gain", "score"]
 TITLE_CHARS = 42
@@ -236,23 +236,10 @@ def write_json_atomic(path: Path, value: Any) -> None:
     os.replace(staging, path)
 
 
-def read_items_table(path: str) -> Any:
-    """New items from CSV or Parquet, ids kept as text."""
-    import pandas as pd
-
-    source = Path(path)
-    if not source.is_file():
-        raise DataError(f"{path}: no such file; give a CSV or Parquet table of new items")
-    try:
-        if source.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(source)
-        return pd.read_csv(source, dtype=str, keep_default_na=False)
-    except (ValueError, OSError) as exc:
-        raise DataError(f"{path}: cannot be read as a table ({exc})") from exc
-
-
 def run_items_add(args: argparse.Namespace) -> int:
-    added = _load(args.run).add_items(read_items_table(args.path))
+    from engine.serving.coldstart import read_new_items
+
+    added = _load(args.run).add_items(read_new_items(args.path))
     print(f"added {len(added)} item(s) to {args.run}: "
           f"{', '.join(added['item_id'].astype(str).head(10))}"
           f"{' ...' if len(added) > 10 else ''}")
