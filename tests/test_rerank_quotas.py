@@ -106,3 +106,11 @@ def test_target_arguments_per_method() -> None:
     assert target_arguments("mmr", rows) == {} and target_arguments("dpp", rows) == {}
     assert target_arguments("quota", {"Desks": {"share": 0.5}}) == {}  # no bound: no quotas
     assert target_arguments("calibrated", {}) == {}
+
+
+@pytest.mark.parametrize(("k", "cap"), [(1, 1), (3, 1), (4, 1), (5, 2), (10, 3), (12, 3)])
+def test_default_quotas_cap_each_category_at_a_quarter_of_the_list(k: int, cap: int) -> None:
+    from engine.rerank.quotas import default_cap, default_quotas
+
+    assert default_cap(k) == cap
+    assert default_quotas(["Lamps", "Desks"], k) == {"Lamps": [None, cap], "Desks": [None, cap]}

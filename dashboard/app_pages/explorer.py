@@ -7,8 +7,6 @@ Widget keys `user`, `alpha`, `method`, `k` mirror the URL so a view can be share
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +15,7 @@ from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
 from dashboard.measures import explained, tidy
 from engine.core.errors import PrismError
+from engine.rerank.quotas import default_cap, default_quotas
 from engine.runs.listing import trained_loss_weights
 from engine.serving.listmetrics import list_metrics
 
@@ -47,17 +46,12 @@ def shopper_controls(recommender, run: state.RunEntry) -> None:
                          help=t("explorer.method_help"))
 
 
-def default_cap(k: int) -> int:
-    """The per-category cap Quotas uses when no floors/caps are set: a quarter of the list."""
-    return max(1, math.ceil(k / 4))
-
-
 def _quota_extras(k: int, category_names: list[str], segment: str | None) -> dict:
     """Quotas from the targets, or a per-category cap when none are set."""
     extras = state.rerank_extras("quota", segment)
     if extras:
         return extras
-    return {"quotas": {name: [None, default_cap(k)] for name in category_names}}
+    return {"quotas": default_quotas(category_names, k)}
 
 
 def whatif_history(recommender, user: str) -> list[str] | None:

@@ -8,7 +8,8 @@ Category targets by name (floor, cap, share per category) become the `quotas=` a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -185,3 +186,16 @@ def target_arguments(method: str, target_rows: TargetRows) -> dict[str, Any]:
     if method == "calibrated" and (shares := shares_from_targets(target_rows)):
         return {"target": shares}
     return {}
+
+
+DEFAULT_CAP_SHARE = 0.25  # with no targets set, 'quota' caps each category at a quarter
+
+
+def default_cap(k: int) -> int:
+    """The per-category cap the quota re-ranker uses when no floors or caps are set."""
+    return max(1, math.ceil(k * DEFAULT_CAP_SHARE))
+
+
+def default_quotas(category_names: Sequence[str], k: int) -> dict[str, list[int | None]]:
+    """{category: [None, default_cap(k)]} for every category: no category fills the list."""
+    return {name: [None, default_cap(k)] for name in category_names}
