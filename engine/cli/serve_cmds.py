@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from engine.cli.model_cmds import add_target_mix_option, parse_number, parse_target_mix
+from engine.cli.options import add_target_mix_option, parse_number, parse_target_mix
 from engine.cli.quota_option import (
     add_quotas_option,
     check_quota_method,
@@ -187,13 +187,13 @@ def run_sweep(args: argparse.Namespace) -> int:
     """Evaluate every (method, weight), print the table, write JSON atomically."""
     from tqdm import tqdm
 
-    from engine.data import load_dataset
     from engine.evaluation.sweep import (
         best_at_equal_entropy,
         equal_entropy_summary,
         sweep,
         sweep_points,
     )
+    from engine.runs.data import load_run_dataset
     from engine.runs.store import load_run
 
     methods, weights = _ids(args.methods) or [], parse_weights(args.weights)
@@ -206,7 +206,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     run = load_run(args.run)
     quotas = quota_indices(named_quotas, run.category_names)
     points = sweep_points(methods, weights, quotas)  # fail on a bad method before loading data
-    dataset = load_dataset(args.data, fmt=args.format)
+    dataset = load_run_dataset(run.meta, run.path, data_path=args.data, fmt=args.format)
     with tqdm(total=len(points), desc="sweep", unit="point") as bar:
         frame = sweep(run, dataset, methods, weights, k=k, n_users=n_users,
                       seed=parse_number(args.seed, "--seed", int), target_mix=target_mix,
