@@ -8,6 +8,7 @@ modification time, so a retrained run under the same name is picked up.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections.abc import Mapping
@@ -170,17 +171,10 @@ def remembered_run() -> str | None:
 
 def remember_run(name: str) -> None:
     """Persist the chosen run so the next visit (and a link without run=) opens it."""
-    import json
-    import os
+    from engine.core.files import write_json_atomic
 
-    target = paths.prism_home() / STUDIO_FILE
-    staging = target.with_name(f".{STUDIO_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging.write_text(json.dumps({"last_run": name}) + "\n")
-        os.replace(staging, target)
-    except OSError:  # a read-only home only loses the convenience, never the page
-        staging.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # a read-only home loses the convenience, not the page
+        write_json_atomic(paths.prism_home() / STUDIO_FILE, {"last_run": name}, indent=None)
 
 
 def default_run(runs: list[RunEntry]) -> str | None:

@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.model_cmds import _write_json_atomic, parse_number
+from engine.cli.model_cmds import parse_number
 from engine.core.errors import ConfigError
+from engine.core.files import write_json_atomic
 
 GROUPINGS = "brand|top_category|price_band|promo|new|popularity|COLUMN"
 
@@ -118,7 +119,7 @@ def run_exposure(args: argparse.Namespace) -> int:
         ledger = _policy_ledger(args, k)
         print(format_table(ledger))
         if args.json:
-            _write_json_atomic(Path(args.json), ledger.to_dict())
+            write_json_atomic(Path(args.json), ledger.to_dict())
             print(f"ledger → {args.json}")
         return 0
     targets = load_targets(args.targets) if args.targets else None
@@ -131,7 +132,7 @@ def run_exposure(args: argparse.Namespace) -> int:
         ctx.grouping(targets.group_spec())  # unknown groups fail before any scoring
     if args.fit:
         prices = _fit(ctx, targets, args, k)
-        _write_json_atomic(Path(args.prices), json.loads(prices.model_dump_json()))
+        write_json_atomic(Path(args.prices), json.loads(prices.model_dump_json()))
         print(f"prices → {args.prices}")
     spec = targets.group_spec() if targets is not None and args.by is None else GroupSpec(
         by=args.by or "brand", new_days=parse_number(args.new_days, "--new-days", int))
@@ -147,7 +148,7 @@ def run_exposure(args: argparse.Namespace) -> int:
                                           ctx.grouping(targets.group_spec()), targets, k)
         _print_targets(result["targets"])
     if args.json:
-        _write_json_atomic(Path(args.json), result)
+        write_json_atomic(Path(args.json), result)
         print(f"ledger → {args.json}")
     return 0
 

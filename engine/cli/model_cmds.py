@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,6 +15,7 @@ from engine.cli.quota_option import (
     quota_indices,
 )
 from engine.core.errors import ConfigError, DataError
+from engine.core.files import write_json_atomic
 
 MODEL_CHOICES = "auto|twotower|pop|itemknn|ease"
 SPLITS = ("leave-last-out", "random")
@@ -470,15 +468,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     evaluation = evaluate_model(run.model, data, k=k, rerank=rerank, protocol=protocol,
                                 use_histories=not same_split,
                                 fit_seconds=float(run.meta.get("fit_seconds", 0.0)))
-    _write_json_atomic(Path(args.json), evaluation)
+    write_json_atomic(Path(args.json), evaluation)
     write_evaluation(run.path, evaluation)
     print(f"evaluated {run.model.name} on {dataset.name} ({protocol}, "
           f"{evaluation['n_users']} users): {_summary(evaluation)} → {args.json}")
     return 0
 
-
-def _write_json_atomic(path: Path, value: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    staging.write_text(json.dumps(value, indent=2) + "\n")
-    os.replace(staging, path)

@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from engine.cli.quota_option import (
     quota_indices,
 )
 from engine.core.errors import ConfigError, DataError
+from engine.core.files import write_json_atomic
 
 SHOWN_COLUMNS = ["rank", "item_id", "title", "category", "relevance", "diversity_gain", "score"]
 TITLE_CHARS = 42
@@ -227,13 +227,6 @@ def run_sweep(args: argparse.Namespace) -> int:
         "equal_entropy_grid": grid.to_dict(orient="records")})
     return 0
 
-
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Write JSON next to `path` and rename it into place (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    staging.write_text(json.dumps(value, indent=2, default=float) + "\n")
-    os.replace(staging, path)
 
 
 def read_items_table(path: str) -> Any:
