@@ -11,7 +11,7 @@ generated from `/openapi.json` parses every response. OpenAPI docs are served at
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,11 +27,11 @@ from engine.api.policies import policy_recommend, policy_router
 from engine.core.errors import RequestError
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
+from engine.rerank.methods import Method, QuotaFreeMethod
 from engine.serving.recommender import Recommender
 from engine.serving.results import Recommendations
 
-Method = Literal["none", "mmr", "dpp", "calibrated", "quota"]
-ListMethod = Literal["none", "mmr", "dpp", "calibrated"]  # no quotas to give: no 'quota'
+ListMethod = QuotaFreeMethod  # no quotas to give: no 'quota'
 MAX_K = 1000
 
 

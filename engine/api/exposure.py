@@ -8,14 +8,14 @@ only re-rank. Bad parameters answer 400 with the reason.
 from __future__ import annotations
 
 import threading
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from engine.api.errors import error_responses
 from engine.core.errors import PrismError
+from engine.rerank.methods import QuotaFreeMethod as Method
 
-Method = Literal["none", "mmr", "dpp", "calibrated"]
 router = APIRouter(tags=["exposure"])
 _lock = threading.Lock()
 

@@ -16,6 +16,7 @@ from engine.cli.quota_option import (
 )
 from engine.core.errors import ConfigError, DataError
 from engine.core.files import write_json_atomic
+from engine.rerank.methods import METHODS
 
 MODEL_CHOICES = "auto|twotower|pop|itemknn|ease"
 SPLITS = ("leave-last-out", "random")
@@ -60,8 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--data", required=True, help="dataset folder")
     _add_data_options(evaluate, split_default=None)
     evaluate.add_argument("--k", default="10", help="list length K")
-    evaluate.add_argument("--rerank", default="none", help="none|mmr|dpp|calibrated|quota")
-    evaluate.add_argument("--weight", default="0.0", help="diversity weight in [0, 1]")
+    evaluate.add_argument("--rerank", default="none", help="|".join(METHODS))
+    add_diversity_weight_option(evaluate)
     add_target_mix_option(evaluate)
     add_quotas_option(evaluate)
     evaluate.add_argument("--json", required=True, help="where to write the evaluation JSON")
@@ -85,6 +86,17 @@ def parse_number(value: str, option: str, kind: type = float) -> Any:
     if number != number or number in (float("inf"), float("-inf")):
         raise ConfigError(f"{option} must be a finite number, got {value!r}")
     return number
+
+
+def add_diversity_weight_option(parser: argparse.ArgumentParser) -> None:
+    """`--diversity-weight w` (the old `--weight` still works): the serve-time re-rank weight.
+
+    Not the training loss weights `--alpha`/`--beta`: this one only re-orders a list.
+    """
+    parser.add_argument("--diversity-weight", dest="diversity_weight", default="0.0",
+                        help="serve-time re-rank weight in [0, 1] (0 = relevance order)")
+    parser.add_argument("--weight", dest="diversity_weight", default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
 
 
 def add_target_mix_option(parser: argparse.ArgumentParser) -> None:
@@ -448,7 +460,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if named_quotas and args.rerank == "none":
         raise ConfigError("--quotas applies to a re-ranked list: add --rerank quota (or mmr, "
                           "dpp, calibrated with quotas as constraints)")
-    weight = parse_number(args.weight, "--weight")
+    weight = parse_number(args.diversity_weight, "--diversity-weight")
     run = load_run(args.run)
     rerank = None if args.rerank == "none" else RerankSpec(
         args.rerank, weight, target_mix=target_mix,

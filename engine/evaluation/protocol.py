@@ -23,11 +23,11 @@ from engine.core.columns import TIMESTAMP
 from engine.core.errors import ConfigError, DataError
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.topn import batch_size_for
+from engine.rerank.methods import METHODS
 
 if TYPE_CHECKING:
     from engine.data import Dataset, Split
 
-RERANK_METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
 DEFAULT_TARGET_MIX = 0.5  # gamma: share of the catalogue prior in a calibration target
 
 
@@ -83,8 +83,8 @@ class RerankSpec:
     quotas: dict[int, tuple[int | None, int | None]] | None = None
 
     def __post_init__(self) -> None:
-        if self.method not in RERANK_METHODS:
-            raise ConfigError(f"rerank method must be one of {', '.join(RERANK_METHODS)}, "
+        if self.method not in METHODS:
+            raise ConfigError(f"rerank method must be one of {', '.join(METHODS)}, "
                               f"got {self.method!r}")
         if not 0.0 <= self.weight <= 1.0:
             raise ConfigError(f"rerank weight must be in [0, 1], got {self.weight!r}")

@@ -8,14 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.core.errors import RequestError
-
-METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
-NEEDS_SIMILARITY = ("mmr", "dpp", "quota")
-
-
-def check_method(method: str) -> None:
-    if method not in METHODS:
-        raise RequestError(f"method {method!r} is not one of {', '.join(METHODS)}")
+from engine.rerank.methods import NEEDS_SIMILARITY
 
 
 def check_k(k: int) -> None:

@@ -24,7 +24,6 @@ from engine.rerank._inputs import (
     check_categories,
     check_k,
     check_matrix,
-    check_method,
     check_method_inputs,
     check_relevance,
     check_target,
@@ -40,6 +39,7 @@ from engine.rerank.greedy import (
     Scorer,
     run_greedy,
 )
+from engine.rerank.methods import check_method
 from engine.rerank.quotas import Quotas, QuotaTracker
 
 
