@@ -80,26 +80,6 @@ class EncoderConfig(_ConfigMixin):
 
 
 @dataclass(frozen=True)
-class RerankConfig(_ConfigMixin):
-    """Serve-time re-ranking: what the diversity slider drives."""
-
-    method: str = "mmr"  # none | mmr | dpp | calibrated | quota
-    diversity_weight: float = 0.0
-    n_candidates: int = 200
-    similarity: str = "cosine"  # cosine | category
-
-    def __post_init__(self) -> None:
-        name = type(self).__name__
-        _check(self.method in {"none", "mmr", "dpp", "calibrated", "quota"}, name, "method",
-               "must be one of none, mmr, dpp, calibrated, quota")
-        _check(0.0 <= self.diversity_weight <= 1.0, name, "diversity_weight",
-               "must be in [0, 1]")
-        _check(self.n_candidates >= 1, name, "n_candidates", "must be >= 1")
-        _check(self.similarity in {"cosine", "category"}, name, "similarity",
-               "must be cosine or category")
-
-
-@dataclass(frozen=True)
 class ModelConfig(_ConfigMixin):
     """Shape of the two-tower network: which item features it reads and how big it is."""
 
