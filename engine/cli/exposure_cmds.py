@@ -138,14 +138,15 @@ def run_exposure(args: argparse.Namespace) -> int:
     spec = targets.group_spec() if targets is not None and args.by is None else GroupSpec(
         by=args.by or "brand", new_days=parse_number(args.new_days, "--new-days", int))
     rows = ctx.sample(None if args.users is None else parse_number(args.users, "--users", int))
-    ledger = ctx.ledger(spec, rows, k=k, method=args.method, weight=weight, prices=prices)
+    ledger = ctx.ledger(spec, rows, k=k, method=args.method, diversity_weight=weight,
+                        prices=prices)
     print(format_table(ledger))
     if ledger.meta.get("note"):
         print(f"({ledger.meta['note']})")
     result = ledger.to_dict()
     if targets is not None:
         result["targets"] = target_report(ctx.lists(rows, k=k, method=args.method,
-                                                    weight=weight, prices=prices),
+                                                    diversity_weight=weight, prices=prices),
                                           ctx.grouping(targets.group_spec()), targets, k)
         _print_targets(result["targets"])
     if args.json:
