@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dashboard import pipeline
 from engine.core.errors import PrismError
+from engine.training.presets import TrainSpec
 
 
 @dataclass
@@ -35,9 +35,9 @@ class JobSnapshot:
 
 @dataclass
 class TrainingJob:
-    """Progress of one `pipeline.train_run` in a worker thread."""
+    """Progress of one `engine.training.pipeline.train` run in a worker thread."""
 
-    spec: pipeline.TrainSpec
+    spec: TrainSpec
     state: str = "running"
     stage: str = "Starting"
     epoch: int = 0
@@ -99,7 +99,9 @@ class TrainingJob:
 def _work(job: TrainingJob, lock: threading.Lock) -> None:
     with lock:
         try:
-            run_dir = pipeline.train_run(job.spec, callbacks=[job])
+            from engine.training.pipeline import train
+
+            run_dir = train(**job.spec.train_args(), callbacks=[job]).path
         except PrismError as exc:
             job._finish("failed", str(exc))
         except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
@@ -123,7 +125,7 @@ def mark_stopped_early(run_dir: Path) -> None:
     write_json_atomic(path, meta)
 
 
-def start(spec: pipeline.TrainSpec, lock: threading.Lock) -> TrainingJob:
+def start(spec: TrainSpec, lock: threading.Lock) -> TrainingJob:
     """Start training in a daemon thread; `lock` keeps one training per server at a time."""
     job = TrainingJob(spec)
     threading.Thread(target=_work, args=(job, lock), name="prism-training", daemon=True).start()

@@ -152,7 +152,7 @@ def main() -> None:
         from engine.exposure.groups import GroupSpec
 
         ledger = ctx.ledger(GroupSpec(by=by, new_days=days), k=k, method=method,
-                            weight=weight)
+                            diversity_weight=weight)
     except PrismError as exc:
         st.error(str(exc))
         st.stop()

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.model_cmds import add_diversity_weight_option, parse_number
+from engine.cli.options import add_diversity_weight_option, parse_number
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
 from engine.rerank.methods import QUOTA_FREE_METHODS

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.model_cmds import (
+from engine.cli.options import (
     add_diversity_weight_option,
     add_target_mix_option,
     parse_number,
