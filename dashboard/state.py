@@ -21,6 +21,8 @@ import streamlit as st
 from dashboard.scenarios import ScenarioStore
 from engine.core import paths
 from engine.core.errors import PrismError
+from engine.rerank.methods import DIVERSIFY_METHODS
+from engine.rerank.methods import METHOD_LABELS as ENGINE_METHOD_LABELS
 from engine.rerank.quotas import target_arguments
 from engine.runs.data import load_run_dataset, load_run_split, run_data_path  # noqa: F401
 from engine.runs.listing import (  # noqa: F401 - the sidebar and pages read runs through state
@@ -52,7 +54,7 @@ URL_SEEDED = "_url_seeded"
 # widget values that must survive a page switch (Streamlit drops state of unrendered widgets)
 PERSISTENT = (USER, ALPHA, METHOD, K, SAMPLE_SIZE, SEGMENT)
 
-METHOD_LABELS = {"mmr": "MMR", "dpp": "DPP", "calibrated": "Calibrated", "quota": "Quotas"}
+METHOD_LABELS = {m: ENGINE_METHOD_LABELS[m] for m in DIVERSIFY_METHODS}  # the Explorer's choices
 DEFAULTS: dict[str, Any] = {ALPHA: 0.5, METHOD: "mmr", K: 10, SAMPLE_SIZE: 500}
 K_MIN, K_MAX = 3, 30
 

@@ -87,7 +87,7 @@ def test_remember_run_that_cannot_write_only_loses_the_convenience(prism_home: P
     (prism_home / STUDIO_FILE).mkdir()  # in the way of the file (as a read-only home would be)
     assert remember_run("shop") is False
     assert remembered_run() is None
-    assert [path.name for path in prism_home.iterdir() if path.name.endswith(".tmp")] == []
+    assert [path.name for path in prism_home.iterdir() if path.name.startswith(".")] == []
 
 
 def test_trained_loss_weights_come_from_the_train_config() -> None:

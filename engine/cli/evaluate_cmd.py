@@ -9,11 +9,10 @@ from pathlib import Path
 from engine.cli.options import (
     SPLITS,
     add_data_options,
+    add_diversity_weight_option,
     add_target_mix_option,
     positive_integer,
     rerank_method,
-    unit_interval,
-    write_json_atomic,
 )
 from engine.cli.quota_option import (
     add_quotas_option,
@@ -22,6 +21,7 @@ from engine.cli.quota_option import (
     quota_indices,
 )
 from engine.core.errors import ConfigError, DataError
+from engine.core.files import write_json_atomic
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,8 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--k", default=10, type=positive_integer, help="list length K")
     evaluate.add_argument("--rerank", default="none", type=rerank_method,
                           help="none, mmr, dpp, calibrated or quota")
-    evaluate.add_argument("--weight", default=0.0, type=unit_interval,
-                          help="at serving: diversity weight of the re-ranker, in [0, 1]")
+    add_diversity_weight_option(evaluate, typed=True)
     add_target_mix_option(evaluate, typed=True)
     add_quotas_option(evaluate)
     evaluate.add_argument("--json", required=True, help="where to write the evaluation JSON")
@@ -55,7 +54,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
                           "dpp, calibrated with quotas as constraints)")
     run = load_run(args.run)
     rerank = None if args.rerank == "none" else RerankSpec(
-        args.rerank, args.weight, target_mix=args.target_mix,
+        args.rerank, args.diversity_weight, target_mix=args.target_mix,
         quotas=quota_indices(named_quotas, run.category_names))
     protocol = args.split or run.meta.get("split", "leave-last-out")
     if protocol not in SPLITS:

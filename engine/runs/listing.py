@@ -2,7 +2,7 @@
 
 A run folder is listed once it is complete (its `run.json` is readable); the staging and
 retired folders a save leaves while it swaps (`<name>.tmp-*`, `<name>.old-*`, see
-`engine.runs.store.swap_folder`) are never listed. `run_stamp` is a run's version for caches:
+`engine.core.files.swap_folder`) are never listed. `run_stamp` is a run's version for caches:
 it changes whenever the run is retrained or gains cold-start items. The studio remembers the
 run a merchandiser last chose in `$PRISM_HOME/studio.json`, so the next visit opens it.
 """
@@ -10,8 +10,6 @@ run a merchandiser last chose in `$PRISM_HOME/studio.json`, so the next visit op
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +17,11 @@ from typing import Any
 
 from engine.core import paths
 from engine.core.errors import RunError
+from engine.core.files import RETIRED_MARK, STAGING_MARK, write_json_atomic
 from engine.runs.store import ITEMS, RUN_JSON
 
 STUDIO_FILE = "studio.json"  # in $PRISM_HOME: the run the merchandiser last chose
-SWAP_MARKERS = (".tmp-", ".old-")  # folders a save is writing or retiring
+SWAP_MARKERS = (STAGING_MARK, RETIRED_MARK)  # folders a save is writing or retiring
 
 
 @dataclass(frozen=True)
@@ -92,18 +91,12 @@ def remembered_run() -> str | None:
 def remember_run(name: str) -> bool:
     """Persist the chosen run so the next visit (and a link without run=) opens it.
 
-    Written to a private staging file and swapped in, so a reader never sees half a file and
-    two sessions never collide. Returns False when the home is read-only: that only loses the
-    convenience, never the page.
+    Written atomically (a reader never sees half a file, two sessions never collide).
+    Returns False when the home is read-only: that only loses the convenience, never the page.
     """
-    target = paths.prism_home() / STUDIO_FILE
-    staging = target.with_name(f".{STUDIO_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging.write_text(json.dumps({"last_run": name}) + "\n")
-        os.replace(staging, target)
+        write_json_atomic(paths.prism_home() / STUDIO_FILE, {"last_run": name}, indent=None)
     except OSError:
-        staging.unlink(missing_ok=True)
         return False
     return True
 
