@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.i18n import t
+from engine.rerank.methods import METHODS
 
 ACCENT = "#6C4AE0"
 RELEVANCE_COLOR = "#9AA0B4"
@@ -27,7 +27,7 @@ METHOD_COLORS = {
     "quota": "#F29B30",
     "none": "#9AA0B4",
 }
-METHOD_NAMES = ("mmr", "dpp", "calibrated", "quota", "none")  # legend: charts.method.*
+METHOD_NAMES = METHODS  # legend: charts.method.*
 _PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Vivid + px.colors.qualitative.Safe
 _FONT = dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13)
 
@@ -204,19 +204,6 @@ def long_tail_curve(curves: pd.DataFrame) -> go.Figure:
         orientation="v", x=0.98, xanchor="right", y=0.04, yanchor="bottom",
         bgcolor="rgba(255,255,255,0.85)"))
     return fig
-
-
-def lorenz_points(item_slots: np.ndarray, popularity: np.ndarray, n_points: int = 200
-                  ) -> pd.DataFrame:
-    """Cumulative slot share over items sorted by training popularity (most popular first)."""
-    order = np.argsort(-popularity, kind="stable")
-    cumulative = np.cumsum(item_slots[order].astype(float))
-    total = cumulative[-1] if len(cumulative) and cumulative[-1] > 0 else 1.0
-    positions = np.unique(np.linspace(0, len(order) - 1, n_points).astype(int))
-    return pd.DataFrame({
-        "item_share": np.concatenate([[0.0], (positions + 1) / len(order)]),
-        "slot_share": np.concatenate([[0.0], cumulative[positions] / total]),
-    })
 
 
 def training_curves(history: pd.DataFrame) -> go.Figure:

@@ -115,16 +115,14 @@ def _work(job: TrainingJob, lock: threading.Lock) -> None:
 def mark_stopped_early(run_dir: Path) -> None:
     """Record in run.json that the fit was stopped by hand, so it never becomes the default."""
     import json
-    import os
 
+    from engine.core.files import write_json_atomic
     from engine.runs.store import RUN_JSON
 
     path = Path(run_dir) / RUN_JSON
     meta = json.loads(path.read_text())
     meta["stopped_early"] = True
-    staging = path.with_name(f".{RUN_JSON}.tmp")
-    staging.write_text(json.dumps(meta, indent=2) + "\n")
-    os.replace(staging, path)
+    write_json_atomic(path, meta)
 
 
 def start(spec: TrainSpec, lock: threading.Lock) -> TrainingJob:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,28 @@ import streamlit as st
 
 from dashboard.scenarios import ScenarioStore
 from engine.core import paths
-from engine.core.errors import PrismError, RunError
+from engine.core.errors import PrismError
+from engine.rerank.methods import DIVERSIFY_METHODS
+from engine.rerank.methods import METHOD_LABELS as ENGINE_METHOD_LABELS
+from engine.rerank.quotas import target_arguments
+from engine.runs.data import load_run_dataset, load_run_split, run_data_path  # noqa: F401
+from engine.runs.listing import (  # noqa: F401 - the sidebar and pages read runs through state
+    RunEntry,
+    default_run,
+    list_runs,
+    remember_run,
+    remembered_run,
+    run_entry,
+)
 
 # ---- session-state keys (widget keys double as URL query parameters) -------------------
-USER, ALPHA, METHOD, K = "user", "alpha", "method", "k"
+USER, ALPHA, METHOD, K = "user", "alpha", "method", "k"  # ALPHA: the serve-time weight
 RUN = "run"  # sidebar run picker
 URL_KEYS = (RUN, USER, ALPHA, METHOD, K)
+# URL names that differ from the widget key: the serve-time weight is `diversity_weight=`
+# (as in the engine, CLI and API); links made before still say `alpha=` and still open.
+URL_NAMES = {ALPHA: "diversity_weight"}
+OLD_URL_NAMES = {ALPHA: "alpha"}
 USER_RUN = "_user_run"  # the run the current shopper id was picked on
 SEGMENT = "segment"  # Explorer: filter shoppers by top category
 WHATIF_ADD, WHATIF_REMOVE = "whatif_add", "whatif_remove"
@@ -39,7 +54,7 @@ URL_SEEDED = "_url_seeded"
 # widget values that must survive a page switch (Streamlit drops state of unrendered widgets)
 PERSISTENT = (USER, ALPHA, METHOD, K, SAMPLE_SIZE, SEGMENT)
 
-METHOD_LABELS = {"mmr": "MMR", "dpp": "DPP", "calibrated": "Calibrated", "quota": "Quotas"}
+METHOD_LABELS = {m: ENGINE_METHOD_LABELS[m] for m in DIVERSIFY_METHODS}  # the Explorer's choices
 DEFAULTS: dict[str, Any] = {ALPHA: 0.5, METHOD: "mmr", K: 10, SAMPLE_SIZE: 500}
 K_MIN, K_MAX = 3, 30
 
@@ -80,25 +95,28 @@ def setting(key: str) -> Any:
 
 # ---- URL <-> widgets --------------------------------------------------------------------
 def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Validate `user/alpha/method/k` from a URL; returns clean values and warnings to show."""
+    """Validate `run/user/diversity_weight/method/k` from a URL (`alpha=` read as the
+    diversity weight, for older links); returns clean values by widget key and warnings."""
     values: dict[str, Any] = {}
     warnings: list[str] = []
     if params.get(RUN):
         values[RUN] = str(params[RUN]).strip()
     if params.get(USER):
         values[USER] = str(params[USER]).strip()
-    if ALPHA in params:
+    name = next((n for n in (URL_NAMES[ALPHA], OLD_URL_NAMES[ALPHA]) if n in params), None)
+    if name is not None:
         try:
-            alpha = float(params[ALPHA])
+            alpha = float(params[name])
             if math.isnan(alpha):
                 raise ValueError
         except ValueError:
-            warnings.append(f"α={params[ALPHA]!r} in the link is not a number; using "
+            warnings.append(f"{name}={params[name]!r} in the link is not a number; using "
                             f"{DEFAULTS[ALPHA]}.")
         else:
             clamped = min(1.0, max(0.0, alpha))
             if clamped != alpha:
-                warnings.append(f"α={alpha:g} in the link is outside [0, 1]; using {clamped:g}.")
+                warnings.append(f"{name}={alpha:g} in the link is outside [0, 1]; using "
+                                f"{clamped:g}.")
             values[ALPHA] = round(clamped, 2)
     if METHOD in params:
         if params[METHOD] in METHOD_LABELS:
@@ -137,101 +155,19 @@ def seed_from_url() -> list[str]:
 
 def write_url() -> None:
     """Mirror the current view into the URL so it can be shared as a link."""
-    wanted = {key: str(st.session_state[key]) for key in URL_KEYS
+    wanted = {URL_NAMES.get(key, key): str(st.session_state[key]) for key in URL_KEYS
               if st.session_state.get(key) not in (None, "")}
+    for old in OLD_URL_NAMES.values():  # an old link's alpha= gives way to diversity_weight=
+        if old in st.query_params:
+            del st.query_params[old]
     if any(st.query_params.get(key) != value for key, value in wanted.items()):
         st.query_params.update(wanted)
 
 
-# ---- runs -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RunEntry:
-    """A run folder as listed in the sidebar (read from run.json only, cheap)."""
-
-    name: str
-    path: Path
-    stamp: float  # run.json mtime: part of every cache key
-    meta: dict[str, Any]
-
-
-STUDIO_FILE = "studio.json"  # in $PRISM_HOME: the run the merchandiser last chose
-
-
-def remembered_run() -> str | None:
-    """The run last chosen in the studio (any session), or None."""
-    import json
-
-    try:
-        value = json.loads((paths.prism_home() / STUDIO_FILE).read_text()).get("last_run")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
-
-
-def remember_run(name: str) -> None:
-    """Persist the chosen run so the next visit (and a link without run=) opens it."""
-    import json
-    import os
-
-    target = paths.prism_home() / STUDIO_FILE
-    staging = target.with_name(f".{STUDIO_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging.write_text(json.dumps({"last_run": name}) + "\n")
-        os.replace(staging, target)
-    except OSError:  # a read-only home only loses the convenience, never the page
-        staging.unlink(missing_ok=True)
-
-
-def default_run(runs: list[RunEntry]) -> str | None:
-    """The run a visit opens: the last one chosen, else the newest run trained to the end."""
-    names = [entry.name for entry in runs]
-    chosen = remembered_run()
-    if chosen in names:
-        return chosen
-    finished = [entry.name for entry in runs if not entry.meta.get("stopped_early")]
-    return (finished or names or [None])[0]
-
-
-def run_stamp(folder: Path) -> float:
-    """A run's version for cache keys: run.json or the item table, whichever changed last
-    (a cold-start add rewrites the items but copies run.json with its old time)."""
-    stamp = (folder / "run.json").stat().st_mtime
-    try:
-        return max(stamp, (folder / "items.parquet").stat().st_mtime)
-    except OSError:
-        return stamp
-
-
-def list_runs() -> list[RunEntry]:
-    """Complete run folders under the runs directory, newest first."""
-    import json
-
-    entries = []
-    for folder in paths.runs_dir().iterdir():
-        run_json = folder / "run.json"
-        if not folder.is_dir() or ".tmp-" in folder.name or ".old-" in folder.name:
-            continue
-        try:
-            meta = json.loads(run_json.read_text())
-            stamp = run_stamp(folder)
-        except (OSError, ValueError):
-            continue
-        entries.append(RunEntry(folder.name, folder, stamp, meta if isinstance(meta, dict) else {}))
-    return sorted(entries, key=lambda entry: entry.stamp, reverse=True)
-
-
+# ---- runs (listing, stamps and the remembered choice live in engine.runs.listing) --------
 def active_run() -> RunEntry:
     """The run picked in the sidebar; RunError (shown by the page) when it vanished."""
-    name = st.session_state.get(RUN)
-    folder = paths.runs_dir() / str(name)
-    try:
-        stamp = run_stamp(folder)
-    except OSError as exc:
-        raise RunError(f"run {name!r} is gone from {paths.runs_dir()} (deleted or renamed "
-                       "while the studio was open); pick another run in the sidebar or train "
-                       "one on the Training page.") from exc
-    return RunEntry(str(name), folder, stamp, {})
+    return run_entry(str(st.session_state.get(RUN)))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
@@ -277,74 +213,22 @@ def _run_meta(run_dir: str) -> dict[str, Any]:
     return json.loads((Path(run_dir) / "run.json").read_text())
 
 
-def run_data_path(meta: Mapping[str, Any]) -> Path | None:
-    """The data folder a run was trained on, when it still exists."""
-    value = meta.get("data_path") or meta.get("data_dir")
-    return Path(value) if isinstance(value, str) and Path(value).is_dir() else None
-
-
-def _run_dataset(meta: Mapping[str, Any], run_dir: str | None = None) -> Any:
-    """The run's dataset re-loaded with its data settings, or None when the folder is gone.
-
-    With `run_dir`, items added to the run since training (cold start, no events yet) are
-    appended in the run's order, so the data's catalogue is the run's catalogue again.
-    """
-    from engine.core.config import DataConfig
-    from engine.data import load_dataset
-
-    folder = run_data_path(meta)
-    if folder is None:
-        return None
-    config = meta.get("data_config")
-    dataset = load_dataset(folder, config=DataConfig.from_dict(config) if config else None)
-    return dataset if run_dir is None else _with_added_items(dataset, Path(run_dir))
-
-
-def _with_added_items(dataset: Any, run_dir: Path) -> Any:
-    """The dataset plus the run's items it lacks (cold-start additions), in the run's order."""
-    import dataclasses
-
-    from engine.core.columns import ITEM_ID
-    from engine.runs.store import ITEMS
-
-    run_items = pd.read_parquet(run_dir / ITEMS)
-    known = set(dataset.items[ITEM_ID].astype(str))
-    added = run_items[~run_items[ITEM_ID].astype(str).isin(known)]
-    if added.empty:
-        return dataset
-    columns = [column for column in dataset.items.columns if column in added.columns]
-    items = pd.concat([dataset.items, added[columns]], ignore_index=True)
-    return dataclasses.replace(dataset, items=items)
-
-
 @st.cache_resource(max_entries=2, show_spinner="Re-reading the run's data split…")
 def _evaluation_data(run_dir: str, stamp: float) -> tuple[Any, Any] | None:
-    """(Split, TrainData) recomputed from the run's data folder with the run's split settings.
-
-    Runs store training histories only; held-out items and sweeps need the split. None when
-    the data folder is gone (precision and the trade-off are then not available).
-    """
-    from engine.evaluation.protocol import prepare_data
-
-    meta = _run_meta(run_dir)
-    dataset = _run_dataset(meta, run_dir)
-    if dataset is None:
-        return None
-    split, data = prepare_data(dataset, str(meta.get("split") or "leave-last-out"),
-                               seed=int(meta.get("seed") or 0))
-    return split, data
+    """(Split, TrainData) of the run's data with its split settings (engine.runs.data);
+    None when the data folder is gone (precision and the trade-off are then not available)."""
+    return load_run_split(_run_meta(run_dir), run_dir)
 
 
 def evaluation_data(run: RunEntry) -> tuple[Any, Any] | None:
+    """The active run's (Split, TrainData), read once per run version."""
     return _evaluation_data(str(run.path), run.stamp)
 
 
 @st.cache_resource(max_entries=4)
 def _heldout(run_dir: str, stamp: float) -> dict[str, list[str]] | None:
-    from dashboard.measures import heldout_by_user
-
     prepared = _evaluation_data(run_dir, stamp)
-    return None if prepared is None else heldout_by_user(prepared[0])
+    return None if prepared is None else prepared[0].heldout_by_user()
 
 
 def heldout(run: RunEntry) -> dict[str, list[str]] | None:
@@ -367,24 +251,19 @@ def sweep_cached(run_dir: str, stamp: float, method: str, weights: tuple[float, 
 def exposure_cached(run_dir: str, stamp: float, method: str, weight: float, n_users: int,
                     k: int) -> np.ndarray:
     """(n_items,) recommendation slots per item over the sample, for one setting."""
-    from engine.evaluation.protocol import RerankSpec, rank_users
-    from engine.evaluation.sweep import sample_users
+    from engine.exposure.slots import sample_slots
 
     model = _load_recommender(run_dir, stamp).model
     _, data = _evaluation_data(run_dir, stamp)
-    users = sample_users(data, n_users, seed=0)
-    rerank = None if method == "none" or weight == 0 else RerankSpec(method, weight)
-    topk = rank_users(model, data, users, k=k, rerank=rerank)
-    return np.bincount(topk[topk >= 0].ravel(), minlength=data.n_items)
+    return sample_slots(model, data, method, weight, n_users=n_users, k=k, seed=0)
 
 
 @st.cache_resource(max_entries=4)
 def _segments(run_dir: str, stamp: float) -> pd.Series:
     """Each training shopper's top category (for the Explorer's segment filter)."""
-    from dashboard.measures import top_category
+    from engine.serving.listmetrics import top_categories
 
-    catalogue = _load_recommender(run_dir, stamp).catalogue
-    return pd.Series(top_category(catalogue), index=catalogue.user_index.astype(str))
+    return top_categories(_load_recommender(run_dir, stamp).catalogue)
 
 
 def segments(run: RunEntry) -> pd.Series:
@@ -428,61 +307,27 @@ def segment_targets() -> dict[str, dict[str, dict[str, Any]]]:
             (st.session_state.get(SEGMENT_TARGETS) or {}).items() if rows}
 
 
-def quotas_from_targets(target_rows: Mapping[str, Mapping[str, Any]]) -> dict[str, list]:
-    """{category: [floor, cap]} for the quota re-ranker (categories with a bound only)."""
-    quotas = {}
-    for category, row in target_rows.items():
-        floor, cap = row.get("floor"), row.get("cap")
-        if floor is not None or cap is not None:
-            quotas[category] = [None if floor is None else int(floor),
-                                None if cap is None else int(cap)]
-    return quotas
-
-
-def shares_from_targets(target_rows: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
-    """{category: share} for the calibrated re-ranker (categories with a positive share)."""
-    return {category: float(row["share"]) for category, row in target_rows.items()
-            if row.get("share") not in (None, 0) and float(row["share"]) > 0}
-
-
 def rerank_extras(method: str, segment: str | None = None) -> dict[str, Any]:
     """The `target=` / `quotas=` arguments a method takes from the merchandiser's panel."""
-    rows = targets(segment)
-    if method == "quota" and quotas_from_targets(rows):
-        return {"quotas": quotas_from_targets(rows)}
-    if method == "calibrated" and shares_from_targets(rows):
-        return {"target": shares_from_targets(rows)}
-    return {}
+    return target_arguments(method, targets(segment))
 
 
 # ---- catalogue views ----------------------------------------------------------------------
-MAP_POINTS = 4000
-
-
 @st.cache_data(max_entries=4, show_spinner="Projecting item vectors…")
 def _item_map_points(run_dir: str, stamp: float) -> pd.DataFrame:
-    """PCA of the run's item vectors to 2-D (a seeded sample of at most MAP_POINTS items)."""
-    from sklearn.decomposition import PCA
+    from engine.serving.itemmap import item_map_points as project
 
-    catalogue = _load_recommender(run_dir, stamp).catalogue
-    vectors = catalogue.item_vectors
-    if vectors is None or len(vectors) < 3:
-        return pd.DataFrame(columns=["x", "y", "category", "title"])
-    items = catalogue.items
-    sample = items.sample(min(MAP_POINTS, len(items)), random_state=0).index.to_numpy()
-    xy = PCA(n_components=2, random_state=0).fit_transform(vectors[sample])
-    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1],
-                         "category": [catalogue.category_label(int(i)) for i in sample],
-                         "title": items["title"].astype(str).to_numpy()[sample]})
+    return project(_load_recommender(run_dir, stamp).catalogue)
 
 
 def item_map_points(run: RunEntry) -> pd.DataFrame:
+    """The run's item vectors in 2-D (engine.serving.itemmap), once per run version."""
     return _item_map_points(str(run.path), run.stamp)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _cleaning_rows(run_dir: str, stamp: float) -> list[tuple[str, int, str]] | None:
-    dataset = _run_dataset(_run_meta(run_dir))
+    dataset = load_run_dataset(_run_meta(run_dir))
     return None if dataset is None else dataset.report.rows()
 
 

@@ -76,7 +76,7 @@ def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path]) -> 
         before = _list_text(page)
         assert "0.60" in page.locator('[data-testid="stSlider"]').inner_text()
         alpha = _slide_right(page)
-        page.wait_for_function(f"() => location.search.includes('alpha={alpha}')",
+        page.wait_for_function(f"() => location.search.includes('diversity_weight={alpha}')",
                                timeout=60_000)
         assert _list_text(page) != before
         page.wait_for_timeout(1500)  # let the charts finish drawing

@@ -118,7 +118,7 @@ def test_dataset_without_held_out_users_exits_2(tmp_path: Path,
 @pytest.mark.parametrize("setting, message", [
     ("nonsense=1", "expected KEY=VALUE with KEY one of"),
     ("dim", "expected KEY=VALUE"),
-    ("dim=big", "wrong type"),
+    ("dim=big", "dim: must be an integer, got 'big'"),
     ("temperature=0", "temperature"),
 ])
 def test_bad_set_option_is_one_clear_line(tmp_path, capsys, setting: str, message: str) -> None:

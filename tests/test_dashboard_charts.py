@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dashboard import charts
 from dashboard.components import rank_changes, ranked_list_html
-from dashboard.state import parse_view_params, quotas_from_targets, shares_from_targets
+from dashboard.state import parse_view_params
 
 
 def test_rank_changes_hand_checked() -> None:
@@ -27,6 +27,9 @@ def test_rank_changes_of_a_list_against_itself_are_all_equal(items: list[str]) -
 
 @pytest.mark.parametrize(("params", "values", "warning"), [
     ({"alpha": "0.6"}, {"alpha": 0.6}, None),
+    ({"diversity_weight": "0.4"}, {"alpha": 0.4}, None),
+    ({"diversity_weight": "0.4", "alpha": "0.9"}, {"alpha": 0.4}, None),
+    ({"diversity_weight": "2"}, {"alpha": 1.0}, "diversity_weight=2 in the link is outside"),
     ({"alpha": "1.7"}, {"alpha": 1.0}, "outside [0, 1]"),
     ({"alpha": "-2"}, {"alpha": 0.0}, "outside [0, 1]"),
     ({"alpha": "nan"}, {}, "not a number"),
@@ -43,14 +46,6 @@ def test_parse_view_params(params: dict, values: dict, warning: str | None) -> N
         assert warnings == []
     else:
         assert len(warnings) == 1 and warning in warnings[0]
-
-
-def test_targets_split_into_quotas_and_shares() -> None:
-    rows = {"Lamps": {"floor": 1, "cap": None, "share": 0.5},
-            "Desks": {"floor": None, "cap": 2, "share": None},
-            "Rugs": {"floor": None, "cap": None, "share": 0.0}}
-    assert quotas_from_targets(rows) == {"Lamps": [1, None], "Desks": [None, 2]}
-    assert shares_from_targets(rows) == {"Lamps": 0.5}
 
 
 def test_ranked_list_html_escapes_and_shows_moves() -> None:
@@ -76,16 +71,6 @@ def test_history_timeline_reads_datetimes_and_unix_seconds() -> None:
     for frame in (seconds, aware):
         fig = charts.history_timeline(frame, "category", "ts", "title")
         assert [trace.x[0][:10] for trace in fig.data] == ["2023-11-14", "2023-11-15"]
-
-
-def test_lorenz_points_start_at_zero_and_end_at_one() -> None:
-    slots = np.array([5, 0, 3, 2])
-    popularity = np.array([10.0, 1.0, 5.0, 0.0])
-    curve = charts.lorenz_points(slots, popularity)
-    assert curve.iloc[0].tolist() == [0.0, 0.0]
-    assert curve.iloc[-1].tolist() == [1.0, 1.0]
-    # most popular item first: 5 of 10 slots after a quarter of the catalogue
-    assert curve.loc[curve["item_share"] == 0.25, "slot_share"].item() == 0.5
 
 
 def test_builders_return_figures_and_handle_empty_input() -> None:

@@ -48,7 +48,24 @@ def test_alpha_from_0_to_08_changes_list_and_raises_entropy(prism_home: Path) ->
     assert not at.exception
     assert _diversified(at) != before_list
     assert _entropy(at) > before_entropy
-    assert at.query_params["alpha"] == ["0.8"] or at.query_params["alpha"] == "0.8"
+    # the serve-time weight's URL name is diversity_weight (an old link's alpha= gives way)
+    assert (at.query_params["diversity_weight"] == ["0.8"]
+            or at.query_params["diversity_weight"] == "0.8")
+    assert "alpha" not in at.query_params
+
+
+def test_diversity_weight_link_sets_the_slider_and_each_weight_says_where_it_acts(
+        prism_home: Path) -> None:
+    import json
+
+    at = _app(diversity_weight="0.35", alpha="0.9")  # the new name wins over an old one
+    assert not at.exception
+    assert at.slider(key="alpha").value == 0.35
+    captions = " ".join(c.value for c in at.caption)
+    assert "At serving: re-ranks this list" in captions
+    train = json.loads((prism_home / "runs" / RUN_NAME / "run.json").read_text())["train_config"]
+    assert (f"In training: this model was trained with α = {train['alpha']:.2f} "
+            f"(diversity loss L_d) and β = {train['beta']:.2f}") in captions
 
 
 def test_unknown_user_shows_warning_not_error(prism_home: Path) -> None:

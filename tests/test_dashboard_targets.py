@@ -1,9 +1,7 @@
-"""Category targets as tables and CSV, the remembered default run, the tidy metric values."""
+"""Category targets as tables and CSV, the tidy metric values (the remembered default run:
+tests/test_runs_listing.py)."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -53,29 +51,3 @@ def test_describe_reads_like_a_sentence() -> None:
 
 def test_tidy_never_shows_negative_zero() -> None:
     assert f"{tidy(-1e-12):.3f}" == "0.000" and tidy(None) is None and tidy(0.5) == 0.5
-
-
-def _run(folder: Path, name: str, stamp: int, **meta: object):  # noqa: ANN202
-    import os
-
-    from dashboard.state import RunEntry
-
-    path = folder / name
-    path.mkdir(parents=True)
-    (path / "run.json").write_text(json.dumps(meta))
-    os.utime(path / "run.json", (stamp, stamp))
-    return RunEntry(name, path, float(stamp), dict(meta))
-
-
-def test_default_run_is_remembered_else_newest_finished(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard import state
-
-    monkeypatch.setenv("PRISM_HOME", str(tmp_path))
-    runs = [_run(tmp_path / "runs", "stopped", 300, stopped_early=True),
-            _run(tmp_path / "runs", "newer", 200), _run(tmp_path / "runs", "older", 100)]
-    assert state.default_run(runs) == "newer"  # a run stopped early is not the default
-    state.remember_run("older")
-    assert state.remembered_run() == "older" and state.default_run(runs) == "older"
-    state.remember_run("deleted-since")
-    assert state.default_run(runs) == "newer"

@@ -90,7 +90,6 @@ def test_engine_never_imports_the_studio_or_the_ui_packages() -> None:
     assert {module: mods for module, mods in offenders.items() if mods} == {}
 
 
-@pytest.mark.xfail(strict=True, reason="three files still over the limit: splitting them")
 def test_no_file_is_longer_than_a_reader_can_hold() -> None:
     lengths = {module: len(path.read_text(encoding="utf-8").splitlines())
                for module, path in source_files().items()}

@@ -85,3 +85,32 @@ def test_infeasible_multi_label_quotas_are_refused_up_front() -> None:
     cats = np.array([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1], [0, 0, 1]])
     with pytest.raises(RequestError, match="no list of 2 of these candidates meets"):
         QuotaTracker({0: (None, 1), 1: (2, None)}, cats, 2)
+
+
+def test_targets_split_into_quotas_and_shares() -> None:
+    from engine.rerank.quotas import quotas_from_targets, shares_from_targets
+
+    rows = {"Lamps": {"floor": 1, "cap": None, "share": 0.5},
+            "Desks": {"floor": None, "cap": 2, "share": None},
+            "Rugs": {"floor": None, "cap": None, "share": 0.0}}
+    assert quotas_from_targets(rows) == {"Lamps": [1, None], "Desks": [None, 2]}
+    assert shares_from_targets(rows) == {"Lamps": 0.5}
+
+
+def test_target_arguments_per_method() -> None:
+    from engine.rerank.quotas import target_arguments
+
+    rows = {"Lamps": {"floor": 1, "cap": 3, "share": 0.25}, "Desks": {"share": None}}
+    assert target_arguments("quota", rows) == {"quotas": {"Lamps": [1, 3]}}
+    assert target_arguments("calibrated", rows) == {"target": {"Lamps": 0.25}}
+    assert target_arguments("mmr", rows) == {} and target_arguments("dpp", rows) == {}
+    assert target_arguments("quota", {"Desks": {"share": 0.5}}) == {}  # no bound: no quotas
+    assert target_arguments("calibrated", {}) == {}
+
+
+@pytest.mark.parametrize(("k", "cap"), [(1, 1), (3, 1), (4, 1), (5, 2), (10, 3), (12, 3)])
+def test_default_quotas_cap_each_category_at_a_quarter_of_the_list(k: int, cap: int) -> None:
+    from engine.rerank.quotas import default_cap, default_quotas
+
+    assert default_cap(k) == cap
+    assert default_quotas(["Lamps", "Desks"], k) == {"Lamps": [None, cap], "Desks": [None, cap]}

@@ -8,8 +8,8 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.i18n import t
-from dashboard.uploads import OPTIONAL, REQUIRED, read_upload
 from engine.core.errors import PrismError
+from engine.serving.coldstart import NEW_ITEM_OPTIONAL, NEW_ITEM_REQUIRED, read_new_items
 
 
 def summary(recommender, run: state.RunEntry) -> None:
@@ -64,8 +64,8 @@ def category_check(recommender, frame: pd.DataFrame) -> pd.DataFrame:
 
 def cold_start(recommender, run: state.RunEntry) -> None:
     st.caption("New products with text but no sales yet: the two-tower model places them from "
-               f"their text alone. CSV columns: {', '.join(REQUIRED)} (required), "
-               f"{', '.join(OPTIONAL)} (optional).")
+               f"their text alone. CSV columns: {', '.join(NEW_ITEM_REQUIRED)} (required), "
+               f"{', '.join(NEW_ITEM_OPTIONAL)} (optional).")
     if message := st.session_state.pop(ADDED_MESSAGE, None):
         st.success(message)
     upload = st.file_uploader(t("catalogue.new_items"), type=["csv"],
@@ -73,7 +73,7 @@ def cold_start(recommender, run: state.RunEntry) -> None:
     if upload is None:
         return
     try:
-        frame = read_upload(upload.getvalue(), upload.name)
+        frame = read_new_items(upload.getvalue(), upload.name)
     except ValueError as exc:
         st.error(str(exc))
         return

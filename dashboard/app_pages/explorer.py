@@ -7,16 +7,17 @@ Widget keys `user`, `alpha`, `method`, `k` mirror the URL so a view can be share
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import charts, policy_view, state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
-from dashboard.measures import explained, list_metrics, tidy
+from dashboard.measures import explained, tidy
 from engine.core.errors import PrismError
+from engine.rerank.quotas import default_cap, default_quotas
+from engine.runs.listing import trained_loss_weights
+from engine.serving.listmetrics import list_metrics
 
 ALL_SHOPPERS = "All shoppers"
 
@@ -45,17 +46,12 @@ def shopper_controls(recommender, run: state.RunEntry) -> None:
                          help=t("explorer.method_help"))
 
 
-def default_cap(k: int) -> int:
-    """The per-category cap Quotas uses when no floors/caps are set: a quarter of the list."""
-    return max(1, math.ceil(k / 4))
-
-
 def _quota_extras(k: int, category_names: list[str], segment: str | None) -> dict:
     """Quotas from the targets, or a per-category cap when none are set."""
     extras = state.rerank_extras("quota", segment)
     if extras:
         return extras
-    return {"quotas": {name: [None, default_cap(k)] for name in category_names}}
+    return {"quotas": default_quotas(category_names, k)}
 
 
 def whatif_history(recommender, user: str) -> list[str] | None:
@@ -191,12 +187,22 @@ def shopper_segment(run: state.RunEntry, user: str) -> str | None:
     return str(segments.get(user)) if user in segments.index else None
 
 
+def stage_captions(column, recommender) -> None:
+    """Where each weight acts: the slider at serving; the model's own α/β in training."""
+    column.caption(t("explorer.alpha_stage"))
+    weights = trained_loss_weights(recommender.run.meta)
+    column.caption(t("explorer.trained_not_recorded", model=recommender.run.meta.get("model"))
+                   if weights is None else
+                   t("explorer.trained_with", alpha=weights[0], beta=weights[1]))
+
+
 @st.fragment
 def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
     """The α slider and everything it changes: reruns alone when the slider moves."""
     slider_col, beta_col, k_col = st.columns([5, 1, 0.7])
     slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, key=state.ALPHA,
                       help=t("explorer.alpha_help"))
+    stage_captions(slider_col, recommender)
     k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1, key=state.K)
     alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
     k = int(st.session_state[state.K])

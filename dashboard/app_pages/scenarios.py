@@ -8,9 +8,10 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.i18n import t
-from dashboard.measures import list_metrics
 from dashboard.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.core.errors import PrismError
+from engine.rerank.quotas import default_quotas
+from engine.serving.listmetrics import list_metrics
 
 SAMPLE_METRICS = ("ndcg@{k}", "precision@{k}", "category_entropy@{k}", "category_coverage@{k}",
                   "ild@{k}", "tail_share@{k}")
@@ -31,8 +32,7 @@ def current_recommendations(recommender, settings: dict):
     segment = str(segments.get(user)) if user in segments.index else None
     extras = state.rerank_extras(method, segment)
     if method == "quota" and not extras:
-        extras = {"quotas": {name: [None, max(1, -(-k // 4))]
-                             for name in recommender.category_names}}
+        extras = {"quotas": default_quotas(recommender.category_names, k)}
     return recommender.recommend(user_id=settings["user"] or None, k=k, method=method,
                                  diversity_weight=settings["alpha"], **extras)
 

@@ -16,8 +16,9 @@ import streamlit as st
 from dashboard import charts, state
 from dashboard.i18n import t
 from engine.core.errors import PrismError
+from engine.exposure.slots import category_slots, popularity_lorenz
+from engine.rerank.methods import SWEEP_METHODS
 
-SWEEP_METHODS = ("mmr", "dpp", "calibrated")
 WEIGHTS = (0.25, 0.5, 0.75, 1.0)  # weight 0 is the relevance order: evaluated once, shared
 ACCURACY = {"NDCG": "ndcg@", "Precision": "precision@"}
 DIVERSITY = {"Category entropy": "category_entropy@", "Category coverage": "category_coverage@",
@@ -81,11 +82,10 @@ def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
     exposure_rows, curves = [], []
     for label, (name, weight) in settings.items():
         slots = state.exposure_cached(str(run.path), run.stamp, name, weight, n_users, k)
-        per_category = slots[: catalogue.n_items] @ catalogue.item_categories[: len(slots)]
+        per_category = category_slots(slots, catalogue.item_categories)
         exposure_rows.append(pd.DataFrame({"setting": label, "path": catalogue.category_names,
                                            "slots": per_category}))
-        curves.append(charts.lorenz_points(slots, popularity[: len(slots)]).assign(
-            setting=label))
+        curves.append(popularity_lorenz(slots, popularity[: len(slots)]).assign(setting=label))
     left, right = st.columns([1.25, 1])
     left.plotly_chart(charts.exposure_treemap(pd.concat(exposure_rows)), key="exposure_chart")
     right.plotly_chart(charts.long_tail_curve(pd.concat(curves)), key="longtail_chart")

@@ -77,6 +77,7 @@ def launch_form() -> None:
         epochs = epochs_col.number_input("Epochs (at most; stops early)", 1, 200,
                                          key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
+        st.caption(t("training.stage"))  # α and β: loss weights, not the serving slider
         tune_col, trials_col = st.columns([1, 1])
         tune = tune_col.checkbox(t("training.tune"), key="train_tune",
                                  help=t("training.tune_help"))

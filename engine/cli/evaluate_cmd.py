@@ -9,11 +9,10 @@ from pathlib import Path
 from engine.cli.options import (
     SPLITS,
     add_data_options,
+    add_diversity_weight_option,
     add_target_mix_option,
     positive_integer,
     rerank_method,
-    unit_interval,
-    write_json_atomic,
 )
 from engine.cli.quota_option import (
     add_quotas_option,
@@ -22,6 +21,7 @@ from engine.cli.quota_option import (
     quota_indices,
 )
 from engine.core.errors import ConfigError, DataError
+from engine.core.files import write_json_atomic
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,8 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--k", default=10, type=positive_integer, help="list length K")
     evaluate.add_argument("--rerank", default="none", type=rerank_method,
                           help="none, mmr, dpp, calibrated or quota")
-    evaluate.add_argument("--weight", default=0.0, type=unit_interval,
-                          help="at serving: diversity weight of the re-ranker, in [0, 1]")
+    add_diversity_weight_option(evaluate, typed=True)
     add_target_mix_option(evaluate, typed=True)
     add_quotas_option(evaluate)
     evaluate.add_argument("--json", required=True, help="where to write the evaluation JSON")
@@ -44,8 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def evaluate_command(args: argparse.Namespace) -> int:
     """Evaluate a saved run on the dataset's split (the run's own split unless --split)."""
     from engine.cli.progress import summary
-    from engine.data import load_dataset
-    from engine.evaluation.protocol import RerankSpec, evaluate_model, prepare_data
+    from engine.evaluation.protocol import RerankSpec, evaluate_model
+    from engine.runs.data import load_run_split
     from engine.runs.store import load_run, write_evaluation
 
     named_quotas = parse_quotas_option(args.quotas)
@@ -55,14 +54,14 @@ def evaluate_command(args: argparse.Namespace) -> int:
                           "dpp, calibrated with quotas as constraints)")
     run = load_run(args.run)
     rerank = None if args.rerank == "none" else RerankSpec(
-        args.rerank, args.weight, target_mix=args.target_mix,
+        args.rerank, args.diversity_weight, target_mix=args.target_mix,
         quotas=quota_indices(named_quotas, run.category_names))
     protocol = args.split or run.meta.get("split", "leave-last-out")
     if protocol not in SPLITS:
         raise DataError(f"run {args.run} records an unknown split {protocol!r}; pass --split "
                         f"({' or '.join(SPLITS)})")
-    dataset = load_dataset(args.data, fmt=args.format)
-    _, data = prepare_data(dataset, protocol, seed=int(run.meta.get("seed", 0)))
+    _, data = load_run_split(run.meta, run.path, data_path=args.data,  # type: ignore[misc]
+                             fmt=args.format, protocol=protocol)  # --data given: never None
     if data.item_ids != run.item_ids:
         raise DataError(f"dataset {args.data} has {data.n_items} items but run {args.run} was "
                         f"trained on {len(run.item_ids)} different ones; evaluate on the data "
@@ -77,6 +76,6 @@ def evaluate_command(args: argparse.Namespace) -> int:
                                 fit_seconds=float(run.meta.get("fit_seconds", 0.0)))
     write_json_atomic(Path(args.json), evaluation)
     write_evaluation(run.path, evaluation)
-    print(f"evaluated {run.model.name} on {dataset.name} ({protocol}, "
+    print(f"evaluated {run.model.name} on {Path(args.data).resolve().name} ({protocol}, "
           f"{evaluation['n_users']} users): {summary(evaluation)} → {args.json}")
     return 0

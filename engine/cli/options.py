@@ -8,11 +8,7 @@ Each type function turns one command-line string into a value or raises
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import uuid
-from pathlib import Path
 from typing import Any
 
 from engine.core.errors import ConfigError
@@ -87,13 +83,26 @@ def data_format(value: str) -> str:
 
 
 def rerank_method(value: str) -> str:
-    """`none` or a re-ranking method (the evaluation protocol's list)."""
-    from engine.evaluation.protocol import RERANK_METHODS
+    """`none` or a re-ranking method (engine/rerank/methods.py's list)."""
+    from engine.rerank.methods import METHODS
 
-    if value not in RERANK_METHODS:
+    if value not in METHODS:
         raise argparse.ArgumentTypeError(f"unknown method {value!r}; choose one of "
-                                         f"{', '.join(RERANK_METHODS)}")
+                                         f"{', '.join(METHODS)}")
     return value
+
+
+def add_diversity_weight_option(parser: argparse.ArgumentParser, typed: bool = False) -> None:
+    """`--diversity-weight w` (the old `--weight` still works): the serve-time re-rank weight.
+
+    Not the training loss weights `--alpha`/`--beta`: this one only re-orders a list.
+    `typed`: argparse checks the value (a number in [0, 1]); otherwise the command does.
+    """
+    parser.add_argument("--diversity-weight", dest="diversity_weight",
+                        default=0.0 if typed else "0.0", type=unit_interval if typed else str,
+                        help="at serving: re-rank weight in [0, 1] (0 = relevance order)")
+    parser.add_argument("--weight", dest="diversity_weight", default=argparse.SUPPRESS,
+                        type=unit_interval if typed else str, help=argparse.SUPPRESS)
 
 
 def parse_number(value: str, option: str, kind: type = float) -> Any:
@@ -136,9 +145,3 @@ def add_data_options(parser: argparse.ArgumentParser,
                         help="auto (detected from the files), generic, recbole or movielens")
 
 
-def write_json_atomic(path: Path, value: dict[str, Any]) -> None:
-    """Write JSON through a uniquely named staging file, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    staging.write_text(json.dumps(value, indent=2) + "\n")
-    os.replace(staging, path)

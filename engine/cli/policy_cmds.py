@@ -124,7 +124,7 @@ def run_rollback(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from engine.cli.serve_cmds import write_json_atomic
+    from engine.core.files import write_json_atomic
 
     policy = _store().resolve(args.policy)
     write_json_atomic(Path(args.out), policy.to_json())
@@ -156,7 +156,7 @@ def run_preview(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from engine.cli.options import parse_number
-    from engine.cli.serve_cmds import write_json_atomic
+    from engine.core.files import write_json_atomic
     from engine.policy.preview import load_inputs, preview
 
     store = _store()

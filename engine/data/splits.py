@@ -27,6 +27,14 @@ class Split:
     valid: pd.DataFrame
     test: pd.DataFrame
 
+    def heldout_by_user(self) -> dict[str, list[str]]:
+        """user_id -> held-out item ids (validation, then test), for per-shopper precision."""
+        frame = pd.concat([self.valid, self.test], ignore_index=True)
+        if frame.empty:
+            return {}
+        grouped = frame.groupby(USER_ID, sort=False)[ITEM_ID]
+        return {str(user): [str(item) for item in items] for user, items in grouped}
+
 
 def interactions(events: pd.DataFrame) -> pd.DataFrame:
     """Collapse events to one row per (user, item).

@@ -74,11 +74,10 @@ class ScoreReplay(BaseModel):
 def train_data_for(run: Any, data: Any) -> TrainData:
     """TrainData for a run: given as is, or split from a Dataset the way the run was."""
     from engine.data import Dataset
-    from engine.evaluation.protocol import prepare_data
+    from engine.evaluation.protocol import split_like_run
 
     if isinstance(data, Dataset):
-        protocol = str(run.meta.get("split") or "leave-last-out")
-        _, data = prepare_data(data, protocol, seed=int(run.meta.get("seed", 0) or 0))
+        _, data = split_like_run(data, run.meta)
     if not isinstance(data, TrainData):
         raise ConfigError(f"sweep needs a Dataset or TrainData, got {type(data).__name__}")
     if list(data.item_ids) != run.item_ids:

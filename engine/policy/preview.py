@@ -64,9 +64,9 @@ class PreviewInputs:
 def load_inputs(run_dir: str | Path, data_path: str | Path | None = None,
                 n_users: int | None = None, seed: int = 0) -> PreviewInputs:
     """Load the run and re-split its dataset (from run.json's data_path unless given)."""
-    from engine.data import load_dataset
     from engine.evaluation.sweep import sample_users, train_data_for
     from engine.models.base import seen_matrix
+    from engine.runs.data import load_run_dataset
     from engine.runs.store import load_run
     from engine.serving.catalogue import catalogue_from_run
 
@@ -77,7 +77,7 @@ def load_inputs(run_dir: str | Path, data_path: str | Path | None = None,
         raise ConfigError(f"run {run_dir} does not record its dataset; pass --data")
     if not Path(source).exists():
         raise RunError(f"the run's dataset {source} is not there; pass --data with its folder")
-    data = train_data_for(run, load_dataset(source))
+    data = train_data_for(run, load_run_dataset(run.meta, run.path, data_path=source))
     users = sample_users(data, n_users, seed)
     _, groups = data.truth(data.test)
     by_user = dict(zip(data.truth(data.test)[0].tolist(), groups, strict=True))

@@ -2,9 +2,15 @@
 
 An item counts towards every category in which it has mass (one category for single-label
 items). `quotas` maps a category column to `(floor, cap)`; either may be None.
+Category targets by name (floor, cap, share per category) become the `quotas=` and
+`target=` arguments of a request at the end of this file.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -149,3 +155,47 @@ class QuotaTracker:
     def update(self, chosen: int) -> None:
         self.counts += self.member[chosen]
         self.left[self.group[chosen]] -= 1
+
+
+# ---- category targets by name (the studio's panel, a scenario's settings) ----------------
+TargetRows = Mapping[str, Mapping[str, Any]]  # {category: {"floor", "cap", "share"}}
+
+
+def quotas_from_targets(target_rows: TargetRows) -> dict[str, list[int | None]]:
+    """{category: [floor, cap]} for the quota re-ranker: the categories with a bound only."""
+    quotas: dict[str, list[int | None]] = {}
+    for category, row in target_rows.items():
+        floor, cap = row.get("floor"), row.get("cap")
+        if floor is not None or cap is not None:
+            quotas[category] = [None if floor is None else int(floor),
+                                None if cap is None else int(cap)]
+    return quotas
+
+
+def shares_from_targets(target_rows: TargetRows) -> dict[str, float]:
+    """{category: share} for the calibrated re-ranker: the categories with a positive share."""
+    return {category: float(row["share"]) for category, row in target_rows.items()
+            if row.get("share") is not None and float(row["share"]) > 0}
+
+
+def target_arguments(method: str, target_rows: TargetRows) -> dict[str, Any]:
+    """The `quotas=` (method 'quota') or `target=` (method 'calibrated') argument a re-rank
+    request takes from category targets; empty when the method uses none or none are set."""
+    if method == "quota" and (quotas := quotas_from_targets(target_rows)):
+        return {"quotas": quotas}
+    if method == "calibrated" and (shares := shares_from_targets(target_rows)):
+        return {"target": shares}
+    return {}
+
+
+DEFAULT_CAP_SHARE = 0.25  # with no targets set, 'quota' caps each category at a quarter
+
+
+def default_cap(k: int) -> int:
+    """The per-category cap the quota re-ranker uses when no floors or caps are set."""
+    return max(1, math.ceil(k * DEFAULT_CAP_SHARE))
+
+
+def default_quotas(category_names: Sequence[str], k: int) -> dict[str, list[int | None]]:
+    """{category: [None, default_cap(k)]} for every category: no category fills the list."""
+    return {name: [None, default_cap(k)] for name in category_names}

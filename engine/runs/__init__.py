@@ -1,1 +1,2 @@
-"""Run folders: saving, loading and listing trained runs."""
+"""Run folders: saving and loading them (`store`), listing them (`listing`), and reading a
+run's dataset and split back (`data`)."""

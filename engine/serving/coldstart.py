@@ -8,15 +8,19 @@ in a staging copy and swapped into place, so a crash never leaves half an update
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from engine.core.columns import (
+    BRAND,
     CATEGORY,
     CATEGORY_SEP,
+    DESCRIPTION,
     DIV_CATEGORY,
     ITEM_ID,
     PRICE,
@@ -24,11 +28,47 @@ from engine.core.columns import (
     TITLE,
     UNKNOWN_CATEGORY,
 )
-from engine.core.errors import RequestError
+from engine.core.errors import DataError, RequestError
 from engine.models.base import BaseModel
 from engine.runs.store import Run, div_category_labels, update_run_items
 from engine.serving.catalogue import Catalogue
 from engine.text.search import TextIndex, item_texts
+
+NEW_ITEM_REQUIRED = (ITEM_ID, TITLE)
+NEW_ITEM_OPTIONAL = (DESCRIPTION, CATEGORY, BRAND, PRICE, PROMO)
+PARQUET_MAGIC = b"PAR1"
+
+
+def read_new_items(source: bytes | str | Path, name: str | None = None) -> pd.DataFrame:
+    """A table of new items from a CSV or Parquet file: a path (`prism items add`) or an
+    upload's bytes (the studio). CSV cells are read as text (an empty cell is ""; prices and
+    promo flags are parsed when the items join, `catalogue_rows`). DataError says what to
+    fix: a missing or unreadable file, missing columns (those found and expected), no rows."""
+    if isinstance(source, bytes):
+        data, name = source, name or "the upload"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"{source}: no such file; give a CSV or Parquet table of new items")
+        data, name = path.read_bytes(), name or str(source)
+    parquet = data[:4] == PARQUET_MAGIC
+    try:
+        frame = (pd.read_parquet(io.BytesIO(data)) if parquet
+                 else pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False))
+    except (ValueError, OSError, UnicodeDecodeError) as exc:  # parser errors are ValueErrors
+        kind = "Parquet" if parquet else "CSV"
+        raise DataError(f"{name} is not a readable {kind} file ({exc}).") from exc
+    missing = [column for column in NEW_ITEM_REQUIRED if column not in frame.columns]
+    if missing:
+        raise DataError(f"{name} lacks the column(s) {', '.join(missing)}. Found: "
+                        f"{', '.join(map(str, frame.columns)) or 'none'}. Expected "
+                        f"{', '.join(NEW_ITEM_REQUIRED)} and optionally "
+                        f"{', '.join(NEW_ITEM_OPTIONAL)}.")
+    if frame.empty:
+        raise DataError(f"{name} has a header but no rows.")
+    if parquet:
+        frame[ITEM_ID] = frame[ITEM_ID].astype(str)
+    return frame
 
 
 def category_depth(meta: dict[str, Any], category_names: list[str]) -> int:

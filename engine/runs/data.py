@@ -1,0 +1,77 @@
+"""A run's data, read back: the dataset it was trained on and its train/held-out split.
+
+Run folders keep training histories only, so anything that needs held-out items (precision,
+sweeps, exposure ledgers, policy previews, `prism evaluate`) re-reads the dataset the run
+recorded (`data_path` in run.json) with the run's data settings (`data_config`), appends the
+items added to the run since training (cold start: no events yet, so the catalogue is the
+run's again, in the run's order), and splits it with the run's split protocol and seed
+(`engine.evaluation.protocol.split_like_run`). This is the one loader every caller uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from engine.core.columns import ITEM_ID
+from engine.runs.store import ITEMS
+
+if TYPE_CHECKING:
+    from engine.data import Dataset, Split
+    from engine.models.base import TrainData
+
+
+def run_data_path(meta: Mapping[str, Any]) -> Path | None:
+    """The data folder a run was trained on (run.json `data_path`), when it still exists."""
+    value = meta.get("data_path") or meta.get("data_dir")
+    return Path(value) if isinstance(value, str) and Path(value).is_dir() else None
+
+
+def with_added_items(dataset: Dataset, run_items: pd.DataFrame) -> Dataset:
+    """The dataset plus the run's items it lacks (cold-start additions), in the run's order.
+
+    Only the dataset's own columns are kept; an added item has no events.
+    """
+    known = set(dataset.items[ITEM_ID].astype(str))
+    added = run_items[~run_items[ITEM_ID].astype(str).isin(known)]
+    if added.empty:
+        return dataset
+    columns = [column for column in dataset.items.columns if column in added.columns]
+    items = pd.concat([dataset.items, added[columns]], ignore_index=True)
+    return dataclasses.replace(dataset, items=items)
+
+
+def load_run_dataset(meta: Mapping[str, Any], run_dir: str | Path | None = None, *,
+                     data_path: str | Path | None = None, fmt: str = "auto") -> Dataset | None:
+    """The run's dataset re-loaded with its data settings; None when the folder is gone.
+
+    `data_path` reads another folder instead of run.json's (the CLI's --data; a missing one
+    raises DataError from the loader). With `run_dir`, the run's cold-start items are added.
+    """
+    from engine.core.config import DataConfig
+    from engine.data import load_dataset
+
+    folder = Path(data_path) if data_path is not None else run_data_path(meta)
+    if folder is None:
+        return None
+    config = meta.get("data_config")
+    dataset = load_dataset(folder, fmt=fmt,
+                           config=DataConfig.from_dict(dict(config)) if config else None)
+    if run_dir is None:
+        return dataset
+    return with_added_items(dataset, pd.read_parquet(Path(run_dir) / ITEMS))
+
+
+def load_run_split(meta: Mapping[str, Any], run_dir: str | Path | None = None, *,
+                   data_path: str | Path | None = None, fmt: str = "auto",
+                   protocol: str | None = None) -> tuple[Split, TrainData] | None:
+    """(Split, TrainData) of the run's data with the run's split and seed (`protocol`
+    overrides the split); None when the data folder is gone."""
+    from engine.evaluation.protocol import split_like_run
+
+    dataset = load_run_dataset(meta, run_dir, data_path=data_path, fmt=fmt)
+    return None if dataset is None else split_like_run(dataset, dict(meta), protocol)

@@ -1,0 +1,33 @@
+"""The catalogue's item map: the model's item vectors projected to two dimensions.
+
+PCA (scikit-learn, seeded) of a seeded sample of at most `MAX_POINTS` items, so the map of a
+large catalogue stays quick to draw; items near each other are ones the model finds alike.
+Baselines without item vectors have no map (an empty table).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from engine.core.columns import TITLE
+from engine.serving.catalogue import Catalogue
+
+MAX_POINTS = 4000
+COLUMNS = ["x", "y", "category", "title"]
+
+
+def item_map_points(catalogue: Catalogue, max_points: int = MAX_POINTS,
+                    seed: int = 0) -> pd.DataFrame:
+    """`x, y, category, title` per sampled item (empty without item vectors or with fewer
+    than three items, where a 2-D projection means nothing)."""
+    from sklearn.decomposition import PCA
+
+    vectors = catalogue.item_vectors
+    if vectors is None or len(vectors) < 3:
+        return pd.DataFrame(columns=COLUMNS)
+    items = catalogue.items
+    sample = items.sample(min(max_points, len(items)), random_state=seed).index.to_numpy()
+    xy = PCA(n_components=2, random_state=seed).fit_transform(vectors[sample])
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1],
+                         "category": [catalogue.category_label(int(i)) for i in sample],
+                         "title": items[TITLE].astype(str).to_numpy()[sample]})

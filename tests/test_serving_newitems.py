@@ -1,0 +1,42 @@
+"""Reading a table of new items (cold start) from a path or an upload, one clear message each."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.core.errors import DataError
+from engine.serving.coldstart import read_new_items
+
+
+def test_read_upload_rejects_wrong_columns() -> None:
+    bad = pd.DataFrame({"sku": ["a"], "name": ["x"]}).to_csv(index=False).encode()
+    with pytest.raises(ValueError, match="lacks the column.*item_id, title.*Found: sku, name"):
+        read_new_items(bad, "new.csv")
+    good = read_new_items(io.BytesIO(b"item_id,title\n7,Lamp\n").getvalue(), "new.csv")
+    assert good["item_id"].tolist() == ["7"]
+
+
+def test_a_path_csv_or_parquet_reads_the_same(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"item_id": ["007", "8"], "title": ["Lamp", "Desk"],
+                          "category": ["Home > Lamps", ""]})
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    frame.assign(item_id=[7, 8]).to_parquet(tmp_path / "new.parquet")
+    from_csv = read_new_items(tmp_path / "new.csv")
+    assert from_csv["item_id"].tolist() == ["007", "8"]  # ids are text, leading zeros kept
+    assert from_csv["category"].tolist() == ["Home > Lamps", ""]  # an empty cell stays ""
+    assert read_new_items(str(tmp_path / "new.parquet"))["item_id"].tolist() == ["7", "8"]
+
+
+def test_each_problem_is_one_message(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="missing.csv: no such file; give a CSV or Parquet"):
+        read_new_items(tmp_path / "missing.csv")
+    with pytest.raises(DataError, match="new.csv has a header but no rows"):
+        read_new_items(b"item_id,title\n", "new.csv")
+    with pytest.raises(DataError, match="the upload is not a readable CSV file"):
+        read_new_items(b"")
+    with pytest.raises(DataError, match="is not a readable Parquet file"):
+        read_new_items(b"PAR1 broken", "new.parquet")

@@ -1,0 +1,63 @@
+"""What the studio shows about a list and a catalogue: list metrics, segments, the item map."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine.serving.itemmap import item_map_points
+from engine.serving.listmetrics import list_metrics, positions, top_categories
+
+pytest_plugins = ["serving_runs"]
+
+
+def _one_of_each(catalogue, n: int) -> list[str]:  # noqa: ANN001
+    """Item ids of the first item of each of the first n categories."""
+    primary = catalogue.primary_category
+    picks = [int(np.flatnonzero(primary == c)[0]) for c in np.unique(primary)[:n]]
+    return catalogue.items["item_id"].astype(str).iloc[picks].tolist()
+
+
+def test_list_metrics_hand_checked(twotower_service) -> None:  # noqa: ANN001
+    catalogue = twotower_service.catalogue
+    ids = _one_of_each(catalogue, 4)
+    out = list_metrics(catalogue, ids, truth_ids=[ids[1], "not-an-item"], k=4)
+    assert out["coverage"] == 4.0
+    assert out["entropy"] == pytest.approx(math.log(4), abs=1e-6)
+    assert out["precision"] == pytest.approx(0.25, abs=1e-12)
+    vectors = catalogue.item_vectors[positions(catalogue, ids)]
+    sims = vectors @ vectors.T
+    expected = float(np.mean([1 - sims[i, j] for i in range(4) for j in range(i + 1, 4)]))
+    assert out["ild"] == pytest.approx(expected, abs=1e-5)
+
+
+def test_list_metrics_of_a_short_list_and_without_vectors(ease_service) -> None:  # noqa: ANN001
+    catalogue = ease_service.catalogue
+    same = catalogue.items["item_id"].astype(str).iloc[:1].tolist()
+    out = list_metrics(catalogue, same, truth_ids=None, k=5)
+    assert out == {"entropy": pytest.approx(0.0, abs=1e-9), "coverage": 1.0, "ild": None,
+                   "precision": None}
+    assert positions(catalogue, ["nope", same[0]]).tolist() == [-1, 0]
+
+
+def test_top_categories_name_each_shoppers_main_category(ease_service) -> None:  # noqa: ANN001
+    catalogue = ease_service.catalogue
+    tops = top_categories(catalogue)
+    assert tops.index.tolist() == catalogue.user_index.astype(str).tolist()
+    user = 0
+    counts = catalogue.item_categories[catalogue.user_items[user]].sum(axis=0)
+    assert tops.iloc[user] == catalogue.category_names[int(counts.argmax())]
+    assert set(tops) <= set(catalogue.category_names) | {""}
+
+
+def test_item_map_is_seeded_and_sampled(twotower_service, ease_service) -> None:  # noqa: ANN001
+    catalogue = twotower_service.catalogue
+    points = item_map_points(catalogue, max_points=50)
+    assert list(points.columns) == ["x", "y", "category", "title"] and len(points) == 50
+    assert points.equals(item_map_points(catalogue, max_points=50))
+    full = item_map_points(catalogue)
+    assert len(full) == catalogue.n_items
+    assert full["x"].var() >= full["y"].var() - 1e-9  # the first component spreads most
+    assert item_map_points(ease_service.catalogue).empty  # no item vectors, no map
