@@ -29,13 +29,14 @@ TARGET_SLIDER_MS, TARGET_SWEEP_S = 150.0, 5.0
 
 def ensure_run(home: Path, data: Path, name: str, epochs: int) -> Path:
     """The run folder `<home>/runs/<name>`, trained from `data` when absent."""
-    from dashboard import pipeline
+    from engine.training.pipeline import train
+    from engine.training.presets import TrainSpec
 
     run = home / "runs" / name
     if not (run / "run.json").exists():
         print(f"training {name} from {data} (once)…", flush=True)
-        pipeline.train_run(pipeline.TrainSpec(data_dir=data, out_dir=run, epochs=epochs, dim=64,
-                                              alpha=0.2))
+        train(**TrainSpec(data_dir=data, out_dir=run, epochs=epochs, dim=64,
+                          alpha=0.2).train_args())
     return run
 
 

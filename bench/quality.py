@@ -81,13 +81,15 @@ COLUMNS = {
 }
 
 
-def build_model(name: str, alpha: float, protocol: str, settings: list[str]) -> Any:
+def cli_model(name: str, alpha: float, protocol: str, settings: list[str]) -> Any:
     """The model `prism train` builds for the same options (split presets included)."""
-    from engine.cli.model_cmds import build_model as cli_build_model
+    from engine.cli.main import build_parser
+    from engine.cli.train_cmd import model_from_options
 
-    options = argparse.Namespace(model=name, alpha=str(alpha), beta="1", seed=str(SEED),
-                                 device="auto", epochs=None, split=protocol, set=settings)
-    return cli_build_model(options)[0]
+    options = build_parser().parse_args(
+        ["train", "--data", "-", "--out", "-", "--model", name, "--alpha", str(alpha),
+         "--seed", str(SEED), "--split", protocol, *(f"--set={pair}" for pair in settings)])
+    return model_from_options(options)[0]
 
 
 def cold_subset(data: Any, max_events: int = COLD_MAX_EVENTS) -> np.ndarray:
@@ -102,15 +104,14 @@ def run_one(dataset: Any, protocol: str, name: str, alpha: float, seed: int = SE
     """Fit and evaluate one model on one dataset; the row written to quality.json."""
     from engine.evaluation.protocol import evaluate_model
     from engine.text.encoders import encode_items
-    from engine.training.pipeline import fit_and_evaluate
+    from engine.training.pipeline import train
 
     settings = list(VARIANTS.get(variant, [])) + list(DATASET_SETTINGS.get(dataset.name, []))
     started = time.perf_counter()
     text = encode_items(dataset, progress=False) if name == "twotower" else None
     encode_seconds = time.perf_counter() - started
-    model = build_model(name, alpha, protocol, settings)
-    result = fit_and_evaluate(dataset, name, protocol, seed=seed, model=model,
-                              text_embeddings=text)
+    model = cli_model(name, alpha, protocol, settings)
+    result = train(dataset, model=model, protocol=protocol, seed=seed, text_embeddings=text)
     evaluation = result.evaluation
     cold_users = cold_subset(result.data)
     cold = (evaluate_model(result.model, result.data, users=cold_users)["metrics"]

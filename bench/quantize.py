@@ -31,7 +31,7 @@ from engine.data import load_dataset  # noqa: E402
 from engine.evaluation.protocol import evaluate_model, prepare_data  # noqa: E402
 from engine.models.base import BaseModel, TrainData  # noqa: E402
 from engine.retrieval.quantize import DTYPES, quantize, topk_overlap  # noqa: E402
-from engine.training.pipeline import fit_and_evaluate  # noqa: E402
+from engine.training.pipeline import train  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "amazon-scientific"
 OUT_DIR = REPO / "docs" / "benchmarks"
@@ -46,8 +46,8 @@ def trained_model(dataset: Any, epochs: int, seed: int) -> tuple[BaseModel, Trai
 
     text = encode_items(dataset, progress=False)
     model = TwoTowerModel(train_config=TrainConfig(epochs=epochs, seed=seed))
-    result = fit_and_evaluate(dataset, "twotower", "leave-last-out", seed=seed, model=model,
-                              text_embeddings=text)
+    result = train(dataset, model=model, protocol="leave-last-out", seed=seed,
+                   text_embeddings=text)
     return result.model, result.data, result.fit_seconds
 
 

@@ -16,10 +16,10 @@ import time
 
 import streamlit as st
 
-from dashboard import pipeline
 from dashboard.i18n import t
 from engine.core import paths
 from engine.core.errors import PrismError
+from engine.training import presets
 
 BOOTSTRAP_RUN = "synthetic-starter"
 STARTER = {"dim": 32, "use_text": True, "patience": 3}
@@ -108,15 +108,17 @@ def _train_starter() -> bool:
     budget = starter_budget()
     st.title(t("bootstrap.welcome"))
     st.write(t("bootstrap.intro", minutes=budget / 60))
-    spec = pipeline.TrainSpec(data_dir=paths.data_dir() / "synthetic",
-                              out_dir=paths.runs_dir() / BOOTSTRAP_RUN,
-                              epochs=starter_epochs(), **STARTER)
+    spec = presets.TrainSpec(data_dir=paths.data_dir() / "synthetic",
+                             out_dir=paths.runs_dir() / BOOTSTRAP_RUN,
+                             epochs=starter_epochs(), **STARTER)
     with st.status(t("bootstrap.setting_up"), expanded=True) as status:
         try:
             status.write(t("bootstrap.generating"))
-            pipeline.ensure_synthetic_shop(**pipeline.TINY_SHOP)
-            pipeline.train_run(spec, callbacks=[StatusProgress(status, spec.epochs),
-                                                TimeBudget(budget)])
+            from engine.training.pipeline import train
+
+            presets.ensure_synthetic_shop(**presets.TINY_SHOP)
+            train(**spec.train_args(),
+                  callbacks=[StatusProgress(status, spec.epochs), TimeBudget(budget)])
         except PrismError as exc:
             status.update(label=t("bootstrap.failed"), state="error")
             st.error(t("bootstrap.fix", error=exc))

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.i18n import t
+from engine.rerank.methods import METHODS
 
 ACCENT = "#6C4AE0"
 RELEVANCE_COLOR = "#9AA0B4"
@@ -27,7 +28,7 @@ METHOD_COLORS = {
     "quota": "#F29B30",
     "none": "#9AA0B4",
 }
-METHOD_NAMES = ("mmr", "dpp", "calibrated", "quota", "none")  # legend: charts.method.*
+METHOD_NAMES = METHODS  # legend: charts.method.*
 _PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Vivid + px.colors.qualitative.Safe
 _FONT = dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dashboard import pipeline
 from engine.core.errors import PrismError
+from engine.training.presets import TrainSpec
 
 
 @dataclass
@@ -35,9 +35,9 @@ class JobSnapshot:
 
 @dataclass
 class TrainingJob:
-    """Progress of one `pipeline.train_run` in a worker thread."""
+    """Progress of one `engine.training.pipeline.train` run in a worker thread."""
 
-    spec: pipeline.TrainSpec
+    spec: TrainSpec
     state: str = "running"
     stage: str = "Starting"
     epoch: int = 0
@@ -99,7 +99,9 @@ class TrainingJob:
 def _work(job: TrainingJob, lock: threading.Lock) -> None:
     with lock:
         try:
-            run_dir = pipeline.train_run(job.spec, callbacks=[job])
+            from engine.training.pipeline import train
+
+            run_dir = train(**job.spec.train_args(), callbacks=[job]).path
         except PrismError as exc:
             job._finish("failed", str(exc))
         except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
@@ -113,19 +115,17 @@ def _work(job: TrainingJob, lock: threading.Lock) -> None:
 def mark_stopped_early(run_dir: Path) -> None:
     """Record in run.json that the fit was stopped by hand, so it never becomes the default."""
     import json
-    import os
 
+    from engine.core.files import write_json_atomic
     from engine.runs.store import RUN_JSON
 
     path = Path(run_dir) / RUN_JSON
     meta = json.loads(path.read_text())
     meta["stopped_early"] = True
-    staging = path.with_name(f".{RUN_JSON}.tmp")
-    staging.write_text(json.dumps(meta, indent=2) + "\n")
-    os.replace(staging, path)
+    write_json_atomic(path, meta)
 
 
-def start(spec: pipeline.TrainSpec, lock: threading.Lock) -> TrainingJob:
+def start(spec: TrainSpec, lock: threading.Lock) -> TrainingJob:
     """Start training in a daemon thread; `lock` keeps one training per server at a time."""
     job = TrainingJob(spec)
     threading.Thread(target=_work, args=(job, lock), name="prism-training", daemon=True).start()

@@ -8,6 +8,7 @@ modification time, so a retrained run under the same name is picked up.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections.abc import Mapping
@@ -22,6 +23,8 @@ import streamlit as st
 from dashboard.scenarios import ScenarioStore
 from engine.core import paths
 from engine.core.errors import PrismError, RunError
+from engine.rerank.methods import DIVERSIFY_METHODS
+from engine.rerank.methods import METHOD_LABELS as ENGINE_METHOD_LABELS
 
 # ---- session-state keys (widget keys double as URL query parameters) -------------------
 USER, ALPHA, METHOD, K = "user", "alpha", "method", "k"
@@ -39,7 +42,7 @@ URL_SEEDED = "_url_seeded"
 # widget values that must survive a page switch (Streamlit drops state of unrendered widgets)
 PERSISTENT = (USER, ALPHA, METHOD, K, SAMPLE_SIZE, SEGMENT)
 
-METHOD_LABELS = {"mmr": "MMR", "dpp": "DPP", "calibrated": "Calibrated", "quota": "Quotas"}
+METHOD_LABELS = {m: ENGINE_METHOD_LABELS[m] for m in DIVERSIFY_METHODS}  # the Explorer's choices
 DEFAULTS: dict[str, Any] = {ALPHA: 0.5, METHOD: "mmr", K: 10, SAMPLE_SIZE: 500}
 K_MIN, K_MAX = 3, 30
 
@@ -170,17 +173,10 @@ def remembered_run() -> str | None:
 
 def remember_run(name: str) -> None:
     """Persist the chosen run so the next visit (and a link without run=) opens it."""
-    import json
-    import os
+    from engine.core.files import write_json_atomic
 
-    target = paths.prism_home() / STUDIO_FILE
-    staging = target.with_name(f".{STUDIO_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging.write_text(json.dumps({"last_run": name}) + "\n")
-        os.replace(staging, target)
-    except OSError:  # a read-only home only loses the convenience, never the page
-        staging.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # a read-only home loses the convenience, not the page
+        write_json_atomic(paths.prism_home() / STUDIO_FILE, {"last_run": name}, indent=None)
 
 
 def default_run(runs: list[RunEntry]) -> str | None:

@@ -22,16 +22,17 @@ TIMEOUT = 120  # seconds per AppTest run: the first one loads the model
 @functools.cache
 def tiny_home() -> Path:
     """PRISM_HOME holding `runs/tiny` (trained on `data/synthetic`)."""
-    from dashboard import pipeline
+    from engine.training.pipeline import train
+    from engine.training.presets import TrainSpec, ensure_synthetic_shop
 
     home = Path(tempfile.mkdtemp(prefix="prism_dashboard_"))
     previous = os.environ.get("PRISM_HOME")
     os.environ["PRISM_HOME"] = str(home)
     try:
-        data_dir = pipeline.ensure_synthetic_shop(n_items=150, n_users=90, seed=1)
-        spec = pipeline.TrainSpec(data_dir=data_dir, out_dir=home / "runs" / RUN_NAME,
-                                  epochs=1, dim=16, use_text=False)
-        pipeline.train_run(spec)
+        data_dir = ensure_synthetic_shop(n_items=150, n_users=90, seed=1)
+        spec = TrainSpec(data_dir=data_dir, out_dir=home / "runs" / RUN_NAME,
+                         epochs=1, dim=16, use_text=False)
+        train(**spec.train_args())
     finally:
         if previous is None:
             os.environ.pop("PRISM_HOME", None)

@@ -32,7 +32,7 @@ def _encoder_meta() -> dict:
     return EncoderConfig().to_dict()
 
 
-def train_run(dataset, out: Path, model_name: str, text_embeddings=None) -> Path:  # noqa: ANN001
+def save_tiny_run(dataset, out: Path, model_name: str, text_embeddings=None) -> Path:  # noqa: ANN001
     """Fit `model_name` on a leave-last-out split of `dataset` and save it at `out`."""
     from engine.core.config import ModelConfig, TrainConfig
     from engine.evaluation.protocol import prepare_data
@@ -64,8 +64,8 @@ def build_tiny_shop(root: Path) -> TinyShop:
     cache = root / "encoder-cache"
     text = TextEncoder(EncoderConfig(), progress=False, cache_dir=cache).encode(
         dataset.item_text())
-    ease = train_run(dataset, root / "runs" / "ease", "ease")
-    twotower = train_run(dataset, root / "runs" / "twotower", "twotower", text_embeddings=text)
+    ease = save_tiny_run(dataset, root / "runs" / "ease", "ease")
+    twotower = save_tiny_run(dataset, root / "runs" / "twotower", "twotower", text_embeddings=text)
     return TinyShop(data_dir=data_dir, ease_run=ease, twotower_run=twotower, encoder_cache=cache)
 
 

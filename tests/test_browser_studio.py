@@ -36,14 +36,15 @@ LAST_SHOPPER = "C85"  # in `shop`, not in `small`
 
 def _train(home: Path, name: str, n_items: int, n_users: int, seed: int,
            use_text: bool) -> None:
-    from dashboard import pipeline
     from engine.data import generate_shop, write_tables
+    from engine.training.pipeline import train
+    from engine.training.presets import TrainSpec
 
     folder = home / "data" / name
     items, events = generate_shop(n_items=n_items, n_users=n_users, seed=seed)
     write_tables(items, events, folder, fmt="csv")
-    pipeline.train_run(pipeline.TrainSpec(data_dir=folder, out_dir=home / "runs" / name,
-                                          epochs=1, dim=16, use_text=use_text))
+    train(**TrainSpec(data_dir=folder, out_dir=home / "runs" / name, epochs=1, dim=16,
+                      use_text=use_text).train_args())
 
 
 @pytest.fixture(scope="module")

@@ -54,8 +54,8 @@ def test_evaluate_calibrated_with_a_target_mix(shop: Path, tmp_path: Path,
     assert main([*base, "--target-mix", "0.25"]) == 0
     assert json.loads(out.read_text())["rerank"]["target_mix"] == 0.25
     capsys.readouterr()
-    for value, message in (("1.5", "--target-mix must be in [0, 1]"),
-                           ("lots", "--target-mix must be a number, got 'lots'")):
+    for value, message in (("1.5", "--target-mix: must be in [0, 1]"),
+                           ("lots", "--target-mix: must be a number, got 'lots'")):
         assert main([*base, "--target-mix", value]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0]
@@ -74,12 +74,13 @@ def test_evaluate_on_another_split_scores_from_histories(shop: Path, tmp_path: P
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--alpha", "-1"], "--alpha: must be >= 0"),
-    (["--beta", "lots"], "--beta must be a number, got 'lots'"),
+    (["--beta", "lots"], "--beta: must be a number, got 'lots'"),
     (["--alpha", "0", "--beta", "0"], "cannot both be 0"),
-    (["--model", "bpr"], "unknown model 'bpr'; choose one of twotower, pop, itemknn, ease"),
+    (["--model", "bpr"], "unknown model 'bpr'; choose one of auto, twotower, pop, itemknn, ease"),
     (["--model", "twotower", "--encoder", "/no/such/model"], "encoder path '/no/such/model'"),
-    (["--split", "sideways"], "--split must be one of leave-last-out, random"),
-    (["--epochs", "many"], "--epochs must be an integer"),
+    (["--split", "sideways"],
+     "--split: invalid choice: 'sideways' (choose from 'leave-last-out', 'random')"),
+    (["--epochs", "many"], "--epochs: must be an integer"),
 ])
 def test_bad_training_input_is_one_line_and_exit_2(shop: Path, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture,
@@ -117,7 +118,7 @@ def test_dataset_without_held_out_users_exits_2(tmp_path: Path,
 @pytest.mark.parametrize("setting, message", [
     ("nonsense=1", "expected KEY=VALUE with KEY one of"),
     ("dim", "expected KEY=VALUE"),
-    ("dim=big", "wrong type"),
+    ("dim=big", "dim: must be an integer, got 'big'"),
     ("temperature=0", "temperature"),
 ])
 def test_bad_set_option_is_one_clear_line(tmp_path, capsys, setting: str, message: str) -> None:
@@ -130,14 +131,14 @@ def test_bad_set_option_is_one_clear_line(tmp_path, capsys, setting: str, messag
 
 
 def test_set_and_random_split_preset_reach_the_configs() -> None:
-    import argparse
+    from engine.cli.main import build_parser
+    from engine.cli.train_cmd import model_from_options
 
-    from engine.cli.model_cmds import build_model
-
-    args = argparse.Namespace(alpha="0.2", beta="1", seed="3", device="cpu", epochs="2",
-                              model="twotower", split="random",
-                              set=["dim=16", "use_text=false", "lr=0.01"])
-    model, configs = build_model(args)
+    args = build_parser().parse_args([
+        "train", "--data", "shop", "--out", "run", "--alpha", "0.2", "--beta", "1", "--seed",
+        "3", "--device", "cpu", "--epochs", "2", "--model", "twotower", "--split", "random",
+        "--set", "dim=16", "--set", "use_text=false", "--set", "lr=0.01"])
+    model, configs = model_from_options(args)
     assert configs["model_config"]["dim"] == 16 and configs["model_config"]["use_text"] is False
     assert configs["train_config"]["example_history"] == "user"  # random-split preset
     assert configs["model_config"]["dropout"] == 0.5

@@ -26,7 +26,7 @@ def test_recommend_prints_a_table(tiny_shop, capsys) -> None:  # noqa: ANN001
 
     user = load_run(tiny_shop.ease_run).user_ids[0]
     assert main(["recommend", "--run", str(tiny_shop.ease_run), "--user", user, "--k", "4",
-                 "--method", "dpp", "--weight", "0.5"]) == 0
+                 "--method", "dpp", "--diversity-weight", "0.5"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[:4] == ["rank", "item_id", "title", "category"]
     assert [line.split()[0] for line in out[1:5]] == ["1", "2", "3", "4"]
@@ -54,7 +54,8 @@ def test_search_and_hot(tiny_shop, capsys, encoder_cache) -> None:  # noqa: ANN0
     (["--k", "0"], "k must be between 1 and the catalogue size"),
     (["--k", "ten"], "--k must be an integer, got 'ten'"),
     (["--weight", "2"], "diversity_weight must be in [0, 1], got 2.0"),
-    (["--weight", "lots"], "--weight must be a number, got 'lots'"),
+    (["--diversity-weight", "lots"], "--diversity-weight must be a number, got 'lots'"),
+    (["--weight", "lots"], "--diversity-weight must be a number, got 'lots'"),
     (["--method", "magic"], "unknown method 'magic'"),
     (["--history", "P000,nope"], "unknown item id(s): 'nope'"),
     (["--history", ","], "expected comma-separated ids"),
@@ -110,7 +111,8 @@ def test_recommend_target_mix_reaches_the_service(tiny_shop, capsys) -> None:  #
 
 @pytest.mark.parametrize("extra, fragment", [
     (["--methods", "mmr,best"], "rerank method must be one of"),
-    (["--weights", "0,...,1"], "--weights '0,...,1': give numbers like"),
+    (["--diversity-weights", "0,...,1"], "--diversity-weights '0,...,1': give numbers like"),
+    (["--weights", "0,...,1"], "--diversity-weights '0,...,1': give numbers like"),
     (["--weights", "0,1.5"], "rerank weight must be in [0, 1]"),
     (["--users", "many"], "--users must be an integer"),
     (["--target-mix", "-0.5"], "--target-mix must be in [0, 1]"),

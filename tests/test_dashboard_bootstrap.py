@@ -9,7 +9,8 @@ import pytest
 from dashboard_support import APP, TIMEOUT
 from streamlit.testing.v1 import AppTest
 
-from dashboard import bootstrap, jobs, pipeline
+from dashboard import bootstrap, jobs
+from engine.training import presets
 
 pytestmark = pytest.mark.slow
 SMALL_SHOP = {"n_items": 100, "n_users": 60}
@@ -18,7 +19,7 @@ SMALL_SHOP = {"n_items": 100, "n_users": 60}
 @pytest.fixture
 def small_starter(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink the starter shop and model so first start takes seconds in tests."""
-    monkeypatch.setattr(pipeline, "TINY_SHOP", SMALL_SHOP)
+    monkeypatch.setattr(presets, "TINY_SHOP", SMALL_SHOP)
     monkeypatch.setattr(bootstrap, "STARTER", {"dim": 8, "use_text": False, "patience": 1})
     monkeypatch.setenv("PRISM_STARTER_EPOCHS", "1")
 
@@ -41,10 +42,10 @@ def _wait(job: jobs.TrainingJob, seconds: float = 120.0) -> jobs.JobSnapshot:
     return job.snapshot()
 
 
-def _spec(home: Path, name: str, epochs: int) -> pipeline.TrainSpec:
-    data_dir = pipeline.ensure_synthetic_shop(**SMALL_SHOP)
-    return pipeline.TrainSpec(data_dir=data_dir, out_dir=home / "runs" / name, epochs=epochs,
-                              dim=8, use_text=False)
+def _spec(home: Path, name: str, epochs: int) -> presets.TrainSpec:
+    data_dir = presets.ensure_synthetic_shop(**SMALL_SHOP)
+    return presets.TrainSpec(data_dir=data_dir, out_dir=home / "runs" / name, epochs=epochs,
+                             dim=8, use_text=False)
 
 
 def test_background_job_reports_epochs_and_saves_a_run(prism_home: Path) -> None:
@@ -71,7 +72,7 @@ def test_background_job_stops_on_request_and_keeps_best_weights(prism_home: Path
 def test_failed_job_reports_the_message(prism_home: Path) -> None:
     import threading
 
-    spec = pipeline.TrainSpec(data_dir=prism_home / "missing", out_dir=prism_home / "runs" / "x")
+    spec = presets.TrainSpec(data_dir=prism_home / "missing", out_dir=prism_home / "runs" / "x")
     snap = _wait(jobs.start(spec, threading.Lock()))
     assert snap.state == "failed" and "missing" in snap.message
 

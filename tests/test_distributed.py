@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from safetensors.numpy import load_file
 
 from engine.cli.main import build_parser, main
-from engine.cli.model_cmds import _forwarded_argv
+from engine.cli.train_cmd import forwarded_argv
 from engine.core.config import ModelConfig, TrainConfig
 from engine.core.errors import ConfigError
 from engine.data import generate_shop, load_dataset, write_tables
@@ -71,8 +71,8 @@ def test_relaunch_forwards_every_option_but_nproc() -> None:
     argv = ["train", "--data", "shop dir", "--out", "run", "--alpha", "-0.5", "--quiet",
             "--set", "dim=8", "--set", "dropout=0", "--nproc", "2"]
     args = build_parser().parse_args(argv)
-    forwarded = build_parser().parse_args(_forwarded_argv(args))
-    assert forwarded.nproc == "1"
+    forwarded = build_parser().parse_args(forwarded_argv(args))
+    assert forwarded.nproc == 1
     skip = {"nproc", "func", "train_parser"}
     assert {k: v for k, v in vars(forwarded).items() if k not in skip} == \
         {k: v for k, v in vars(args).items() if k not in skip}
@@ -89,8 +89,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(("extra", "message"), [
-    (["--nproc", "0"], "--nproc must be >= 1, got 0"),
-    (["--nproc", "two"], "--nproc must be an integer, got 'two'"),
+    (["--nproc", "0"], "--nproc: must be >= 1, got 0"),
+    (["--nproc", "two"], "--nproc: must be an integer, got 'two'"),
     (["--nproc", "2", "--model", "pop"], "applies to the two-tower model only, not 'pop'"),
 ])
 def test_bad_nproc_is_one_line_and_exit_2(shop: Path, tmp_path: Path, extra: list[str],

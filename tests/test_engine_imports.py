@@ -108,3 +108,11 @@ def test_the_check_sees_lazy_dotted_and_relative_imports() -> None:
 def test_the_check_finds_a_cycle() -> None:
     with pytest.raises(graphlib.CycleError):
         graphlib.TopologicalSorter({"a": {"b"}, "b": {"c"}, "c": {"a"}}).prepare()
+
+
+def test_the_architecture_doc_maps_every_engine_package() -> None:
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    packages = sorted(p.parent.name for p in (ROOT / "engine").glob("*/__init__.py"))
+    assert len(packages) >= 10
+    assert [p for p in packages if f"`engine/{p}/`" not in doc] == []
+    assert doc.count("```mermaid") >= 2

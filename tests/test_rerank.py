@@ -256,7 +256,7 @@ def test_batch_with_quotas_goes_user_by_user() -> None:
     ({"k": 0}, "k must be a positive integer"),
     ({"diversity_weight": 1.5}, r"diversity_weight must be in \[0, 1\]"),
     ({"diversity_weight": float("nan")}, "diversity_weight"),
-    ({"method": "random"}, "method 'random' is not one of"),
+    ({"method": "random"}, "unknown method 'random'; choose one of"),
     ({"item_vectors": np.ones((3, 2))}, r"item_vectors must have shape \(4, ...\)"),
     ({"relevance": np.array([1.0, np.nan, 0, 0])}, "relevance holds NaN"),
     ({"method": "calibrated", "target": None}, "needs a target"),

@@ -16,13 +16,13 @@ def ease_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import os
 
     from engine.data import generate_shop, write_tables
-    from engine.training.pipeline import train_and_save
+    from engine.training.pipeline import train
 
     home = tmp_path_factory.mktemp("home")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     items, events = generate_shop(n_items=80, n_users=40, seed=3)
     write_tables(items, events, home / "data", fmt="csv")
-    return train_and_save(home / "data", home / "run", model_name="ease").path
+    return train(home / "data", out=home / "run", model="ease").path
 
 
 def test_vectors_are_written_once_and_read_back(ease_run: Path) -> None:

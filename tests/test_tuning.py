@@ -98,8 +98,8 @@ def test_a_bad_trial_budget_is_refused(value: str) -> None:
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--tune", "0"], "--tune must be between 1 and"),
-    (["--tune", "soon"], "--tune must be a whole number of trials"),
+    (["--tune", "0"], "--tune: must be between 1 and"),
+    (["--tune", "soon"], "--tune: must be a whole number of trials"),
     (["--tune", "2", "--model", "ease"], "--tune searches the two-tower's settings"),
 ])
 def test_cli_refuses_a_bad_tune_in_one_line(shop: Path, tmp_path: Path, extra: list[str],

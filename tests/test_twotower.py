@@ -10,8 +10,9 @@ from model_contract import ModelContract
 from engine.core.columns import TIMESTAMP, WEIGHT
 from engine.core.config import ModelConfig, TrainConfig
 from engine.core.errors import DataError, RequestError, RunError
+from engine.metrics.diversity import category_prior
 from engine.models.base import ITEM_IDX, USER_IDX, TrainData
-from engine.models.twotower import TwoTowerModel, category_prior
+from engine.models.twotower import TwoTowerModel
 
 FAST = TrainConfig(epochs=3, batch_size=8, seed=0, device="cpu", history_len=5)
 

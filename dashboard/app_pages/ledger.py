@@ -19,9 +19,10 @@ import streamlit as st
 from dashboard import ledger_charts, state
 from dashboard.i18n import t
 from engine.core.errors import PrismError
+from engine.rerank.methods import QUOTA_FREE_METHODS
 
 GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
-METHODS = ("none", "mmr", "dpp", "calibrated")
+METHODS = QUOTA_FREE_METHODS  # the ledger sets no quotas
 
 
 @st.cache_resource(max_entries=4, show_spinner="Scoring the shopper sample…")
@@ -151,7 +152,7 @@ def main() -> None:
         from engine.exposure.groups import GroupSpec
 
         ledger = ctx.ledger(GroupSpec(by=by, new_days=days), k=k, method=method,
-                            weight=weight)
+                            diversity_weight=weight)
     except PrismError as exc:
         st.error(str(exc))
         st.stop()

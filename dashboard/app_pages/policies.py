@@ -16,11 +16,12 @@ from dashboard import policy_view, state
 from dashboard.i18n import t
 from engine.core.errors import PrismError
 from engine.policy.schema import Policy, parse_policy
+from engine.rerank.methods import QUOTA_FREE_METHODS
 
 NEW = "(new policy)"
 BASE = "policy_base_version"
 PREVIEW = "policy_preview_report"
-METHODS = ["none", "mmr", "dpp", "calibrated"]
+METHODS = list(QUOTA_FREE_METHODS)  # quotas are set in a policy file, not this form
 
 
 def _brands(recommender: Any) -> list[str]:

@@ -16,8 +16,8 @@ import streamlit as st
 from dashboard import charts, state
 from dashboard.i18n import t
 from engine.core.errors import PrismError
+from engine.rerank.methods import SWEEP_METHODS
 
-SWEEP_METHODS = ("mmr", "dpp", "calibrated")
 WEIGHTS = (0.25, 0.5, 0.75, 1.0)  # weight 0 is the relevance order: evaluated once, shared
 ACCURACY = {"NDCG": "ndcg@", "Precision": "precision@"}
 DIVERSITY = {"Category entropy": "category_entropy@", "Category coverage": "category_coverage@",

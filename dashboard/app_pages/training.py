@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, jobs, pipeline, state
+from dashboard import charts, jobs, state
 from dashboard.i18n import t
 from engine.core import paths
+from engine.training import presets
 
 SHOWN_METRICS = ("ndcg@10", "recall@10", "precision@10", "category_entropy@10",
                  "category_coverage@10", "ild@10", "catalog_coverage@10", "tail_share@10")
@@ -48,7 +49,7 @@ def _restore_form(folders: dict[str, Path]) -> None:
     would otherwise reset the epochs and draw a fresh run name.
     """
     saved = st.session_state.setdefault(
-        FORM_VALUES, {**FORM_DEFAULTS, "train_name": pipeline.new_run_name("twotower")})
+        FORM_VALUES, {**FORM_DEFAULTS, "train_name": presets.new_run_name("twotower")})
     for key, value in saved.items():
         if key not in st.session_state:
             st.session_state[key] = value
@@ -112,12 +113,12 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
     if alpha == 0 and beta == 0:
         st.error(t("training.zero_weights"))
         return
-    spec = pipeline.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
-                              beta=beta, epochs=epochs, dim=dim, patience=3,
-                              tune_trials=tune_trials)
+    spec = presets.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
+                             beta=beta, epochs=epochs, dim=dim, patience=3,
+                             tune_trials=tune_trials)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
     saved = st.session_state[FORM_VALUES]  # the next run gets a fresh default name
-    st.session_state[FORM_VALUES] = {**saved, "train_name": pipeline.new_run_name("twotower")}
+    st.session_state[FORM_VALUES] = {**saved, "train_name": presets.new_run_name("twotower")}
 
 
 def job_panel() -> None:

@@ -11,12 +11,12 @@ generated from `/openapi.json` parses every response. OpenAPI docs are served at
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -24,14 +24,21 @@ from engine import __version__
 from engine.api.errors import error_responses
 from engine.api.exposure import router as exposure_router
 from engine.api.policies import policy_recommend, policy_router
+from engine.api.weights import (
+    ALIAS_HELP,
+    DEPRECATED_WEIGHT,
+    WEIGHT_FIELD,
+    pick_diversity_weight,
+    query_weight,
+)
 from engine.core.errors import RequestError
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
+from engine.rerank.methods import Method, QuotaFreeMethod
 from engine.serving.recommender import Recommender
 from engine.serving.results import Recommendations
 
-Method = Literal["none", "mmr", "dpp", "calibrated", "quota"]
-ListMethod = Literal["none", "mmr", "dpp", "calibrated"]  # no quotas to give: no 'quota'
+ListMethod = QuotaFreeMethod  # no quotas to give: no 'quota'
 MAX_K = 1000
 
 
@@ -46,10 +53,27 @@ Number = Annotated[float, BeforeValidator(_not_bool)]
 Whole = Annotated[int, BeforeValidator(_not_bool)]
 
 
-class RecommendRequest(BaseModel):
-    """A shopper (`user_id`) or a what-if session (`history` of item ids), and the knobs."""
+class _DiversityWeightAlias(BaseModel):
+    """Reads the deprecated `alpha` as `diversity_weight` (old clients and saved links).
+
+    `diversity_weight` is the serve-time re-rank weight; training's loss weights keep the
+    names alpha/beta, so the serving side no longer uses that name.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_weight_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and DEPRECATED_WEIGHT in data:
+            data = dict(data)
+            data[WEIGHT_FIELD] = pick_diversity_weight(data.get(WEIGHT_FIELD),
+                                                       data.pop(DEPRECATED_WEIGHT))
+        return data
+
+
+class RecommendRequest(_DiversityWeightAlias):
+    """A shopper (`user_id`) or a what-if session (`history` of item ids), and the knobs."""
 
     user_id: str | None = Field(None, description="training shopper id; unknown → trending")
     history: list[str] | None = Field(None, description="item ids of a live session (what-if)")
@@ -68,10 +92,8 @@ class RecommendRequest(BaseModel):
                                                  "live one); 'none' for no policy")
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(_DiversityWeightAlias):
     """A text query, optionally personalised for a shopper."""
-
-    model_config = ConfigDict(extra="forbid")
 
     query: str = Field(..., min_length=1, max_length=500)
     user_id: str | None = None
@@ -180,9 +202,14 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> N
 
     @app.get("/hot", response_model=RankedList, responses=error_responses(400, 422))
     def hot(k: int = Query(10, ge=1, le=MAX_K),
-            diversity_weight: float = Query(0.0, ge=0.0, le=1.0), method: ListMethod = "mmr",
-            half_life_days: float = Query(7.0, gt=0.0, le=3650.0)) -> RankedList:
-        return _response(service.hot_items(k=k, diversity_weight=diversity_weight, method=method,
+            diversity_weight: float | None = Query(None, ge=0.0, le=1.0,
+                                                   description="serve-time re-rank weight"),
+            method: ListMethod = "mmr",
+            half_life_days: float = Query(7.0, gt=0.0, le=3650.0),
+            alpha: float | None = Query(None, ge=0.0, le=1.0, deprecated=True,
+                                        description=ALIAS_HELP)) -> RankedList:
+        weight = query_weight(diversity_weight, alpha)
+        return _response(service.hot_items(k=k, diversity_weight=weight, method=method,
                                            half_life_days=half_life_days))
 
     @app.get("/items/{item_id}", responses=error_responses(404, 422))

@@ -8,14 +8,15 @@ only re-rank. Bad parameters answer 400 with the reason.
 from __future__ import annotations
 
 import threading
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from engine.api.errors import error_responses
+from engine.api.weights import ALIAS_HELP, query_weight
 from engine.core.errors import PrismError
+from engine.rerank.methods import QuotaFreeMethod as Method
 
-Method = Literal["none", "mmr", "dpp", "calibrated"]
 router = APIRouter(tags=["exposure"])
 _lock = threading.Lock()
 
@@ -38,9 +39,13 @@ def exposure(request: Request,
                              description="brand, top_category, price_band, promo, new, "
                                          "popularity or an item column"),
              new_days: int = Query(30, ge=1, le=3650), k: int = Query(10, ge=1, le=100),
-             method: Method = "none", diversity_weight: float = Query(0.0, ge=0.0, le=1.0),
+             method: Method = "none",
+             diversity_weight: float | None = Query(None, ge=0.0, le=1.0,
+                                                    description="serve-time re-rank weight"),
              n_users: int | None = Query(None, ge=1, description="sample of test shoppers"),
-             seed: int = Query(0, ge=0)) -> dict[str, Any]:
+             seed: int = Query(0, ge=0),
+             alpha: float | None = Query(None, ge=0.0, le=1.0, deprecated=True,
+                                         description=ALIAS_HELP)) -> dict[str, Any]:
     """Exposure share, slot share, catalogue share and held-out share per group."""
     from engine.exposure.groups import GroupSpec
 
@@ -48,7 +53,7 @@ def exposure(request: Request,
         ctx = _context(request)
         rows = ctx.sample(n_users, seed)
         ledger = ctx.ledger(GroupSpec(by=by, new_days=new_days), rows, k=k, method=method,
-                            weight=diversity_weight)
+                            diversity_weight=query_weight(diversity_weight, alpha))
     except PrismError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     return ledger.to_dict()

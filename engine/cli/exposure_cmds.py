@@ -15,8 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.model_cmds import _write_json_atomic, parse_number
+from engine.cli.options import add_diversity_weight_option, parse_number
 from engine.core.errors import ConfigError
+from engine.core.files import write_json_atomic
+from engine.rerank.methods import QUOTA_FREE_METHODS
 
 GROUPINGS = "brand|top_category|price_band|promo|new|popularity|COLUMN"
 
@@ -33,8 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy", default=None, help="ledger under a stored policy "
                         "(name or name@version) or a policy JSON file, instead of --method")
     parser.add_argument("--method", default="none", help="re-ranker after prices: "
-                        "none|mmr|dpp|calibrated")
-    parser.add_argument("--weight", default="0.0", help="diversity weight in [0, 1]")
+                        + "|".join(QUOTA_FREE_METHODS))
+    add_diversity_weight_option(parser)
     parser.add_argument("--k", default="10", help="list length")
     parser.add_argument("--users", default=None, help="test shoppers to sample (default all)")
     parser.add_argument("--targets", default=None, help="JSON target set (docs/exposure.md)")
@@ -110,7 +112,7 @@ def run_exposure(args: argparse.Namespace) -> int:
     from engine.exposure.targets import load_targets
 
     k = parse_number(args.k, "--k", int)
-    weight = parse_number(args.weight, "--weight")
+    weight = parse_number(args.diversity_weight, "--diversity-weight")
     if args.policy is not None:
         if args.targets or args.prices or args.method != "none":
             raise ConfigError("--policy replays a whole policy; leave out --method, --targets "
@@ -118,7 +120,7 @@ def run_exposure(args: argparse.Namespace) -> int:
         ledger = _policy_ledger(args, k)
         print(format_table(ledger))
         if args.json:
-            _write_json_atomic(Path(args.json), ledger.to_dict())
+            write_json_atomic(Path(args.json), ledger.to_dict())
             print(f"ledger → {args.json}")
         return 0
     targets = load_targets(args.targets) if args.targets else None
@@ -131,23 +133,24 @@ def run_exposure(args: argparse.Namespace) -> int:
         ctx.grouping(targets.group_spec())  # unknown groups fail before any scoring
     if args.fit:
         prices = _fit(ctx, targets, args, k)
-        _write_json_atomic(Path(args.prices), json.loads(prices.model_dump_json()))
+        write_json_atomic(Path(args.prices), json.loads(prices.model_dump_json()))
         print(f"prices → {args.prices}")
     spec = targets.group_spec() if targets is not None and args.by is None else GroupSpec(
         by=args.by or "brand", new_days=parse_number(args.new_days, "--new-days", int))
     rows = ctx.sample(None if args.users is None else parse_number(args.users, "--users", int))
-    ledger = ctx.ledger(spec, rows, k=k, method=args.method, weight=weight, prices=prices)
+    ledger = ctx.ledger(spec, rows, k=k, method=args.method, diversity_weight=weight,
+                        prices=prices)
     print(format_table(ledger))
     if ledger.meta.get("note"):
         print(f"({ledger.meta['note']})")
     result = ledger.to_dict()
     if targets is not None:
         result["targets"] = target_report(ctx.lists(rows, k=k, method=args.method,
-                                                    weight=weight, prices=prices),
+                                                    diversity_weight=weight, prices=prices),
                                           ctx.grouping(targets.group_spec()), targets, k)
         _print_targets(result["targets"])
     if args.json:
-        _write_json_atomic(Path(args.json), result)
+        write_json_atomic(Path(args.json), result)
         print(f"ledger → {args.json}")
     return 0
 

@@ -5,17 +5,41 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from engine import __version__
-from engine.cli import data_cmds, exposure_cmds, model_cmds, policy_cmds, serve_cmds
+from engine.cli import (
+    data_cmds,
+    evaluate_cmd,
+    exposure_cmds,
+    policy_cmds,
+    serve_cmds,
+    train_cmd,
+)
 from engine.core.errors import PrismError
 
 EXIT_USAGE = 2
-SUBCOMMAND_MODULES = (data_cmds, model_cmds, serve_cmds, policy_cmds, exposure_cmds)
+SUBCOMMAND_MODULES = (data_cmds, train_cmd, evaluate_cmd, serve_cmds, policy_cmds,
+                      exposure_cmds)
+
+
+class UsageError(Exception):
+    """A command line argparse rejected: `prog` is the (sub)command, `message` says why."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog, self.message = prog, message
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block), shown by `main`."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self.prog, message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="prism", description="Prism: diversity-aware recommendation studio."
     )
     parser.add_argument("--version", action="version", version=f"prism {__version__}")
@@ -33,7 +57,11 @@ def fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"{exc.prog}: error: {exc.message} (see {exc.prog} --help)", file=sys.stderr)
+        return EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE

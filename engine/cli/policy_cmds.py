@@ -98,7 +98,7 @@ def read_policy_file(path: str) -> Any:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    from engine.cli.model_cmds import parse_number
+    from engine.cli.options import parse_number
 
     policy = read_policy_file(args.file)
     base = None if args.base is None else parse_number(args.base, "--base", int)
@@ -124,7 +124,7 @@ def run_rollback(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from engine.cli.serve_cmds import write_json_atomic
+    from engine.core.files import write_json_atomic
 
     policy = _store().resolve(args.policy)
     write_json_atomic(Path(args.out), policy.to_json())
@@ -155,8 +155,8 @@ def run_preview(args: argparse.Namespace) -> int:
     """Replay the run's test shoppers under both policies, print the table, write JSON."""
     from tqdm import tqdm
 
-    from engine.cli.model_cmds import parse_number
-    from engine.cli.serve_cmds import write_json_atomic
+    from engine.cli.options import parse_number
+    from engine.core.files import write_json_atomic
     from engine.policy.preview import load_inputs, preview
 
     store = _store()

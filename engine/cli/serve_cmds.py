@@ -10,11 +10,15 @@ import argparse
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
-from engine.cli.model_cmds import add_target_mix_option, parse_number, parse_target_mix
+from engine.cli.options import (
+    add_diversity_weight_option,
+    add_target_mix_option,
+    parse_number,
+    parse_target_mix,
+)
 from engine.cli.quota_option import (
     add_quotas_option,
     check_quota_method,
@@ -22,6 +26,8 @@ from engine.cli.quota_option import (
     quota_indices,
 )
 from engine.core.errors import ConfigError, DataError
+from engine.core.files import write_json_atomic
+from engine.rerank.methods import METHODS, SWEEP_METHODS
 
 SHOWN_COLUMNS = ["rank", "item_id", "title", "category", "relevance", "diversity_gain", "score"]
 TITLE_CHARS = 42
@@ -74,9 +80,13 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     sweep = subparsers.add_parser("sweep", help="accuracy vs diversity for re-rankers × weights")
     _run_option(sweep)
     sweep.add_argument("--data", required=True, help="the dataset folder the run was trained on")
-    sweep.add_argument("--methods", default="mmr,dpp,calibrated", help="comma-separated")
-    sweep.add_argument("--weights", default=DEFAULT_WEIGHTS,
-                       help="comma-separated; 'a,b,...,c' means a to c in steps of b-a")
+    sweep.add_argument("--methods", default=",".join(SWEEP_METHODS),
+                       help=f"comma-separated, from {'|'.join(METHODS)}")
+    sweep.add_argument("--diversity-weights", dest="diversity_weights", default=DEFAULT_WEIGHTS,
+                       help="serve-time re-rank weights, comma-separated; 'a,b,...,c' means a "
+                            "to c in steps of b-a")
+    sweep.add_argument("--weights", dest="diversity_weights", default=argparse.SUPPRESS,
+                       help=argparse.SUPPRESS)
     sweep.add_argument("--json", required=True, help="where to write the sweep JSON")
     sweep.add_argument("--users", default=None, help="evaluate this many random test users")
     sweep.add_argument("--k", default="10", help="list length K")
@@ -103,8 +113,8 @@ def _run_option(parser: argparse.ArgumentParser) -> None:
 
 def _list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", default="10", help="list length")
-    parser.add_argument("--method", default="mmr", help="none|mmr|dpp|calibrated|quota")
-    parser.add_argument("--weight", default="0.0", help="diversity weight in [0, 1]")
+    parser.add_argument("--method", default="mmr", help="|".join(METHODS))
+    add_diversity_weight_option(parser)
     parser.add_argument("--json", dest="json_out", action="store_true",
                         help="print JSON rows instead of a table")
 
@@ -142,7 +152,8 @@ def print_result(result: Any, as_json: bool = False) -> None:
 def run_recommend(args: argparse.Namespace) -> int:
     result = _load(args.run).recommend(
         user_id=args.user, history=_ids(args.history), k=parse_number(args.k, "--k", int),
-        method=args.method, diversity_weight=parse_number(args.weight, "--weight"),
+        method=args.method,
+        diversity_weight=parse_number(args.diversity_weight, "--diversity-weight"),
         exclude_seen=not args.include_seen, categories=_ids(args.categories),
         target_mix=parse_target_mix(args.target_mix))
     print_result(result, args.json_out)
@@ -152,7 +163,7 @@ def run_recommend(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     result = _load(args.run).search(
         args.query, user_id=args.user, k=parse_number(args.k, "--k", int), method=args.method,
-        diversity_weight=parse_number(args.weight, "--weight"),
+        diversity_weight=parse_number(args.diversity_weight, "--diversity-weight"),
         target_mix=parse_target_mix(args.target_mix))
     print_result(result, args.json_out)
     return 0
@@ -161,7 +172,7 @@ def run_search(args: argparse.Namespace) -> int:
 def run_hot(args: argparse.Namespace) -> int:
     result = _load(args.run).hot_items(
         k=parse_number(args.k, "--k", int), method=args.method,
-        diversity_weight=parse_number(args.weight, "--weight"),
+        diversity_weight=parse_number(args.diversity_weight, "--diversity-weight"),
         half_life_days=parse_number(args.half_life, "--half-life"))
     print_result(result, args.json_out)
     return 0
@@ -169,18 +180,18 @@ def run_hot(args: argparse.Namespace) -> int:
 
 def parse_weights(text: str) -> list[float]:
     """'0,0.25,0.5' or '0,0.1,...,1' (a to c in steps of b − a) → sorted weights."""
+    option = "--diversity-weights"
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if len(parts) == 4 and parts[2] == "...":
-        first, second, last = (parse_number(p, "--weights") for p in (parts[0], parts[1],
-                                                                      parts[3]))
+        first, second, last = (parse_number(p, option) for p in (parts[0], parts[1], parts[3]))
         step = second - first
         if step <= 0 or last < first:
-            raise ConfigError(f"--weights {text!r}: write 'a,b,...,c' with a < b and a <= c")
+            raise ConfigError(f"{option} {text!r}: write 'a,b,...,c' with a < b and a <= c")
         count = int(round((last - first) / step)) + 1
         return [round(first + i * step, 10) for i in range(count)]
     if not parts or "..." in parts:
-        raise ConfigError(f"--weights {text!r}: give numbers like 0,0.5,1 or 0,0.1,...,1")
-    return [parse_number(p, "--weights") for p in parts]
+        raise ConfigError(f"{option} {text!r}: give numbers like 0,0.5,1 or 0,0.1,...,1")
+    return [parse_number(p, option) for p in parts]
 
 
 def run_sweep(args: argparse.Namespace) -> int:
@@ -196,7 +207,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     )
     from engine.runs.store import load_run
 
-    methods, weights = _ids(args.methods) or [], parse_weights(args.weights)
+    methods, weights = _ids(args.methods) or [], parse_weights(args.diversity_weights)
     n_users = None if args.users is None else parse_number(args.users, "--users", int)
     k = parse_number(args.k, "--k", int)
     target_mix = parse_target_mix(args.target_mix)
@@ -227,13 +238,6 @@ def run_sweep(args: argparse.Namespace) -> int:
         "equal_entropy_grid": grid.to_dict(orient="records")})
     return 0
 
-
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Write JSON next to `path` and rename it into place (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    staging.write_text(json.dumps(value, indent=2, default=float) + "\n")
-    os.replace(staging, path)
 
 
 def read_items_table(path: str) -> Any:

@@ -1,26 +1,110 @@
 """Frozen, validated configuration dataclasses: one per component, defaults in one place.
 
-Each config validates itself on creation and names the offending field in its message.
-`from_dict` rejects unknown keys so a typo in a saved config never passes silently.
+Each field's type and range is declared on the field (`Annotated[float, Field(ge=0)]`,
+`Literal[...]` for choices) and checked by pydantic when the config is created; the few rules
+that tie fields together are checked after. A problem raises `ConfigError` with one message
+naming the field and the rule (`TrainConfig.alpha: must be >= 0`). `from_dict` rejects unknown
+keys so a typo in a saved config never passes silently.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import typing
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Annotated, Any, Literal, Self
+
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from engine.core.columns import DEFAULT_EVENT_WEIGHTS
 from engine.core.errors import ConfigError
 
+Device = Literal["auto", "cpu", "cuda"]
+Positive = Annotated[int, Field(ge=1)]
+NonNegative = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+_OPERATORS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
+              "less_than_equal": "<="}
+_TYPE_WORDS = {"float": "a number", "int": "an integer", "bool": "true or false",
+               "string": "text", "dict": "a mapping", "finite": "a number"}
+
 
 def _check(condition: bool, cls_name: str, field_name: str, message: str) -> None:
+    """A rule that ties fields together (the per-field rules live on the fields)."""
     if not condition:
         raise ConfigError(f"{cls_name}.{field_name}: {message}")
 
 
+@functools.cache
+def _schema(cls: type) -> type[BaseModel]:
+    """A strict pydantic model with the dataclass's annotated fields (built once per class)."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields = {f.name: (hints[f.name], ...) for f in dataclasses.fields(cls)}
+    config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+    return create_model(f"{cls.__name__}Schema", __config__=config, **fields)
+
+
+def _bounds_rule(cls: type, name: str) -> str | None:
+    """'must be >= 1', 'must be in [0, 1)'... from the field's declared bounds."""
+    hint = typing.get_type_hints(cls, include_extras=True)[name]
+    marks = {type(m).__name__: m for m in getattr(hint, "__metadata__", ())
+             for m in (m.metadata if hasattr(m, "metadata") else [m])}
+    low = marks.get("Ge") or marks.get("Gt")
+    high = marks.get("Le") or marks.get("Lt")
+    if low is not None and high is not None:
+        left, right = ("[" if "Ge" in marks else "("), ("]" if "Le" in marks else ")")
+        return f"must be in {left}{_bound(low)}, {_bound(high)}{right}"
+    if low is not None:
+        return f"must be {'>=' if 'Ge' in marks else '>'} {_bound(low)}"
+    if high is not None:
+        return f"must be {'<=' if 'Le' in marks else '<'} {_bound(high)}"
+    return None
+
+
+def _bound(mark: annotated_types.BaseMetadata) -> Any:
+    return getattr(mark, dataclasses.fields(mark)[0].name)  # Ge(ge=1).ge
+
+
+def _choices(expected: str) -> str:
+    names = [part.strip().strip("'") for part in expected.replace(" or ", ", ").split(",")]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _message(cls: type, exc: ValidationError) -> str:
+    """One line for the first problem: `Class.field: rule, got value`."""
+    error = exc.errors()[0]
+    name, *inner = (str(part) for part in error["loc"])
+    where = f"{cls.__name__}.{name}" + "".join(f"[{part!r}]" for part in inner)
+    kind, got = error["type"], error.get("input")
+    if kind in _OPERATORS:
+        rule = (_bounds_rule(cls, name) if not inner else None) or \
+            f"must be {_OPERATORS[kind]} {next(iter(error['ctx'].values()))}"
+        rule = f"{rule}, got {got!r}"
+    elif kind == "literal_error":
+        rule = f"must be {_choices(error['ctx']['expected'])}, got {got!r}"
+    elif kind.endswith("_type") or kind.endswith("_parsing") or kind == "finite_number":
+        word = next((w for k, w in _TYPE_WORDS.items() if kind.startswith(k)), "valid")
+        rule = f"must be {word}, got {got!r}"
+    else:
+        rule = f"{error['msg']}, got {got!r}"
+    return f"{where}: {rule}"
+
+
 class _ConfigMixin:
-    """Shared helpers: dict round-trip with unknown-key rejection."""
+    """Shared behaviour: validation on creation, dict round-trip with unknown-key rejection."""
+
+    def __post_init__(self) -> None:
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        try:
+            _schema(type(self)).model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(_message(type(self), exc)) from None
+        self._check_rules()
+
+    def _check_rules(self) -> None:
+        """Rules between fields; none by default."""
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Self:
@@ -43,20 +127,12 @@ class _ConfigMixin:
 class DataConfig(_ConfigMixin):
     """How raw tables become a clean dataset."""
 
-    category_depth: int = 2  # level of the category path used for diversity (else the deepest)
-    event_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
-    min_user_events: int = 1
-    min_item_events: int = 1
-    max_price: float = 100_000.0  # prices above this (or below 0) are absurd
-
-    def __post_init__(self) -> None:
-        name = type(self).__name__
-        _check(self.category_depth >= 1, name, "category_depth", "must be >= 1")
-        _check(self.min_user_events >= 1, name, "min_user_events", "must be >= 1")
-        _check(self.min_item_events >= 1, name, "min_item_events", "must be >= 1")
-        _check(self.max_price > 0, name, "max_price", "must be > 0")
-        for event, weight in self.event_weights.items():
-            _check(weight > 0, name, "event_weights", f"weight of {event!r} must be > 0")
+    category_depth: Positive = 2  # level of the category path used for diversity (else deepest)
+    event_weights: dict[str, Annotated[float, Field(gt=0)]] = field(
+        default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
+    min_user_events: Positive = 1
+    min_item_events: Positive = 1
+    max_price: Annotated[float, Field(gt=0)] = 100_000.0  # prices above this (or < 0) are absurd
 
 
 @dataclass(frozen=True)
@@ -64,125 +140,64 @@ class EncoderConfig(_ConfigMixin):
     """Which pretrained text model encodes item text, and how."""
 
     model_name_or_path: str = ""  # "" means the bundled all-MiniLM-L6-v2
-    max_length: int = 128
-    batch_size: int = 64
-    pooling: str = "auto"  # auto | mean | cls | last
-    device: str = "auto"  # auto | cpu | cuda
-
-    def __post_init__(self) -> None:
-        name = type(self).__name__
-        _check(self.max_length >= 8, name, "max_length", "must be >= 8")
-        _check(self.batch_size >= 1, name, "batch_size", "must be >= 1")
-        _check(self.pooling in {"auto", "mean", "cls", "last"}, name, "pooling",
-               "must be one of auto, mean, cls, last")
-        _check(self.device in {"auto", "cpu", "cuda"}, name, "device",
-               "must be one of auto, cpu, cuda")
-
-
-@dataclass(frozen=True)
-class RerankConfig(_ConfigMixin):
-    """Serve-time re-ranking: what the diversity slider drives."""
-
-    method: str = "mmr"  # none | mmr | dpp | calibrated | quota
-    diversity_weight: float = 0.0
-    n_candidates: int = 200
-    similarity: str = "cosine"  # cosine | category
-
-    def __post_init__(self) -> None:
-        name = type(self).__name__
-        _check(self.method in {"none", "mmr", "dpp", "calibrated", "quota"}, name, "method",
-               "must be one of none, mmr, dpp, calibrated, quota")
-        _check(0.0 <= self.diversity_weight <= 1.0, name, "diversity_weight",
-               "must be in [0, 1]")
-        _check(self.n_candidates >= 1, name, "n_candidates", "must be >= 1")
-        _check(self.similarity in {"cosine", "category"}, name, "similarity",
-               "must be cosine or category")
+    max_length: Annotated[int, Field(ge=8)] = 128
+    batch_size: Positive = 64
+    pooling: Literal["auto", "mean", "cls", "last"] = "auto"
+    device: Device = "auto"
 
 
 @dataclass(frozen=True)
 class ModelConfig(_ConfigMixin):
     """Shape of the two-tower network: which item features it reads and how big it is."""
 
-    dim: int = 64  # width of item and user vectors
-    temperature: float = 0.07  # score = cosine / temperature
-    dropout: float = 0.1
-    id_dropout: float = 0.1  # chance an item's ID embedding is hidden in a batch (leans on text)
+    dim: Annotated[int, Field(ge=2)] = 64  # width of item and user vectors
+    temperature: Annotated[float, Field(gt=0, le=10)] = 0.07  # score = cosine / temperature
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    id_dropout: Share = 0.1  # chance an item's ID embedding is hidden in a batch (leans on text)
     use_text: bool = True
     use_id: bool = True
     use_category: bool = True
     use_user_embedding: bool = False  # on: memorises users, hurt next-item accuracy (docs)
-    n_layers: int = 0  # self-attention layers over the history before pooling
-    n_heads: int = 2
+    n_layers: Annotated[int, Field(ge=0)] = 0  # self-attention layers over the history
+    n_heads: Positive = 2
 
-    def __post_init__(self) -> None:
+    def _check_rules(self) -> None:
         name = type(self).__name__
-        _check(self.dim >= 2, name, "dim", "must be >= 2")
-        _check(0.0 < self.temperature <= 10.0, name, "temperature", "must be in (0, 10]")
-        _check(0.0 <= self.dropout < 1.0, name, "dropout", "must be in [0, 1)")
-        _check(0.0 <= self.id_dropout <= 1.0, name, "id_dropout", "must be in [0, 1]")
         _check(self.use_text or self.use_id or self.use_category, name, "use_text",
                "at least one item feature (use_text, use_id, use_category) must be on")
-        _check(self.n_layers >= 0, name, "n_layers", "must be >= 0")
-        _check(self.n_heads >= 1 and self.dim % self.n_heads == 0, name, "n_heads",
-               "must be >= 1 and divide dim")
+        _check(self.dim % self.n_heads == 0, name, "n_heads", "must be >= 1 and divide dim")
 
 
 @dataclass(frozen=True)
 class TrainConfig(_ConfigMixin):
-    """How the two-tower model learns: joint loss L = alpha * L_d + beta * L_r, and the loop."""
+    """How the two-tower model learns: joint loss L = alpha * L_d + beta * L_r, and the loop.
 
-    alpha: float = 0.0  # weight of the diversity loss L_d
-    beta: float = 1.0  # weight of the relevance loss L_r
-    gamma: float = 0.5  # target = (1 - gamma) * user's categories + gamma * prior
-    diversity_loss: str = "kl"  # kl | entropy | coverage (expected categories in eval_k draws)
-    diversity_top: int = 0  # 0: mass over the whole catalogue; M: over each user's M best items
-    diversity_prior: str = "catalog"  # catalog | uniform
-    epochs: int = 30
-    batch_size: int = 512
-    lr: float = 1e-3
-    lr_schedule: str = "constant"  # constant | cosine (decay to lr / 20 over `epochs`)
-    weight_decay: float = 0.0
-    patience: int = 3  # epochs without validation gain before stopping
+    alpha and beta are training loss weights: they shape the model. The serve-time re-rank
+    weight is a different knob, `diversity_weight` (engine.rerank), and never retrains.
+    """
+
+    alpha: NonNegative = 0.0  # weight of the diversity loss L_d
+    beta: NonNegative = 1.0  # weight of the relevance loss L_r
+    gamma: Share = 0.5  # target = (1 - gamma) * user's categories + gamma * prior
+    diversity_loss: Literal["kl", "entropy", "coverage"] = "kl"  # coverage: expected categories
+    diversity_top: Annotated[int, Field(ge=0)] = 0  # 0: whole catalogue; M: each user's M best
+    diversity_prior: Literal["catalog", "uniform"] = "catalog"
+    epochs: Positive = 30
+    batch_size: Positive = 512
+    lr: Annotated[float, Field(gt=0)] = 1e-3
+    lr_schedule: Literal["constant", "cosine"] = "constant"  # cosine: decay to lr / 20
+    weight_decay: NonNegative = 0.0
+    patience: Positive = 3  # epochs without validation gain before stopping
     seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda
-    history_len: int = 50  # most recent items the user tower reads
+    device: Device = "auto"
+    history_len: Positive = 50  # most recent items the user tower reads
     # past: items before the target | rest: all other items | user: one multi-target example
     # per user (all of the user's items, Mult-DAE style; full softmax only)
-    example_history: str = "past"
-    sampled_softmax_threshold: int = 50_000  # catalogues larger than this use sampled softmax
-    num_negatives: int = 1024  # sampled negatives per batch (shared, popularity-sampled)
-    eval_k: int = 10  # validation metric is NDCG@eval_k
+    example_history: Literal["past", "rest", "user"] = "past"
+    sampled_softmax_threshold: Positive = 50_000  # larger catalogues use sampled softmax
+    num_negatives: Positive = 1024  # sampled negatives per batch (shared, popularity-sampled)
+    eval_k: Positive = 10  # validation metric is NDCG@eval_k
 
-    def __post_init__(self) -> None:
-        name = type(self).__name__
-        for field_name in ("alpha", "beta", "gamma", "lr", "weight_decay"):
-            value = getattr(self, field_name)
-            _check(isinstance(value, int | float) and not isinstance(value, bool)
-                   and value == value, name, field_name, f"must be a number, got {value!r}")
-        _check(self.alpha >= 0, name, "alpha", "must be >= 0")
-        _check(self.beta >= 0, name, "beta", "must be >= 0")
-        _check(self.alpha > 0 or self.beta > 0, name, "alpha",
+    def _check_rules(self) -> None:
+        _check(self.alpha > 0 or self.beta > 0, type(self).__name__, "alpha",
                "alpha and beta cannot both be 0 (nothing to learn); set beta > 0")
-        _check(0.0 <= self.gamma <= 1.0, name, "gamma", "must be in [0, 1]")
-        _check(self.diversity_loss in {"kl", "entropy", "coverage"}, name, "diversity_loss",
-               "must be kl, entropy or coverage")
-        _check(isinstance(self.diversity_top, int) and self.diversity_top >= 0, name,
-               "diversity_top", "must be an integer >= 0")
-        _check(self.diversity_prior in {"catalog", "uniform"}, name, "diversity_prior",
-               "must be catalog or uniform")
-        _check(self.epochs >= 1, name, "epochs", "must be >= 1")
-        _check(self.batch_size >= 1, name, "batch_size", "must be >= 1")
-        _check(self.lr > 0, name, "lr", "must be > 0")
-        _check(self.lr_schedule in {"constant", "cosine"}, name, "lr_schedule",
-               "must be constant or cosine")
-        _check(self.weight_decay >= 0, name, "weight_decay", "must be >= 0")
-        _check(self.patience >= 1, name, "patience", "must be >= 1")
-        _check(self.device in {"auto", "cpu", "cuda"}, name, "device",
-               "must be one of auto, cpu, cuda")
-        _check(self.history_len >= 1, name, "history_len", "must be >= 1")
-        _check(self.example_history in {"past", "rest", "user"}, name, "example_history",
-               "must be past, rest or user")
-        _check(self.sampled_softmax_threshold >= 1, name, "sampled_softmax_threshold",
-               "must be >= 1")
-        _check(self.num_negatives >= 1, name, "num_negatives", "must be >= 1")
-        _check(self.eval_k >= 1, name, "eval_k", "must be >= 1")

@@ -8,11 +8,7 @@ stays until the new one is complete.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -23,8 +19,9 @@ from engine.core import paths
 from engine.core.columns import EVENT_OPTIONAL, EVENT_REQUIRED, ITEM_OPTIONAL, ITEM_REQUIRED
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
+from engine.core.files import swap_folder, write_bytes_atomic, write_json_atomic
 from engine.data.importers import RawTables
-from engine.data.io import DIR_MODE, write_tables
+from engine.data.io import write_tables
 from engine.data.loading import build_dataset
 from engine.data.schema import Dataset
 from engine.data.sources import Source
@@ -138,30 +135,16 @@ def import_meta(dataset: Dataset, source: Source, column_map: dict[str, str]) ->
 
 def write_dataset(dataset: Dataset, meta: dict, home: Path | None = None,
                   progress: bool = False) -> Path:
-    """Write `data/NAME` atomically: staged beside it, then swapped in by renames."""
+    """Write `data/NAME` atomically: staged beside it (hidden), then swapped in by renames."""
     root = (home / "data") if home is not None else paths.data_dir()
     root.mkdir(parents=True, exist_ok=True)
     target = root / check_name(dataset.name)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.importing-", dir=root))
-    old = root / f".{target.name}.replaced-{os.getpid()}"
-    shutil.rmtree(old, ignore_errors=True)
-    try:
+
+    def fill(staging: Path) -> None:
         write_tables(dataset.items, dataset.events, staging, fmt="parquet", progress=progress)
-        (staging / "import.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False),
-                                             encoding="utf-8")
-        os.chmod(staging, DIR_MODE)
-        if target.exists():
-            os.replace(target, old)
-        try:
-            os.replace(staging, target)
-        except OSError:
-            if old.exists():
-                os.replace(old, target)  # put the previous dataset back
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-        return target
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        write_json_atomic(staging / "import.json", meta, ensure_ascii=False)
+
+    return swap_folder(target, fill, hidden=True)
 
 
 def import_source(source: Source, name: str, column_map: dict[str, str] | None = None,
@@ -199,7 +182,7 @@ def stage_uploads(files: list[tuple[str, bytes]], folder: Path, max_bytes: int) 
         if not data.strip():
             raise DataError(f"{safe}: the file is empty; export the table again")
         path = folder / safe
-        path.write_bytes(data)
+        write_bytes_atomic(path, data)
         saved.append(path)
     return saved
 

@@ -1,14 +1,11 @@
 """Atomic writes of the generic layout: a reader never sees a half-written table.
 
-Each file is written to a temporary name in the target folder and renamed into place;
-large tables are written in chunks with a progress bar.
+Each file is written through `engine.core.files` (a temporary name in the target folder,
+then a rename); large tables are written in chunks with a progress bar.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -17,10 +14,10 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from engine.core.errors import DataError
+from engine.core.files import replace_files, staged_file, staging_folder, swap_folder
 
 FORMATS = ("csv", "parquet")
 CHUNK_ROWS = 500_000
-FILE_MODE, DIR_MODE = 0o644, 0o755
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, progress: bool) -> None:
@@ -46,19 +43,11 @@ def _write_parquet(frame: pd.DataFrame, path: Path, progress: bool) -> None:
 
 def write_frame(frame: pd.DataFrame, path: Path, progress: bool = False) -> None:
     """Write one table (format from the suffix) atomically: temp file, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
+    with staged_file(path) as staging:
         if path.suffix == ".parquet":
-            _write_parquet(frame, tmp, progress)
+            _write_parquet(frame, staging, progress)
         else:
-            _write_csv(frame, tmp, progress)
-        os.chmod(tmp, FILE_MODE)  # mkstemp makes owner-only files; tables are ordinary files
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+            _write_csv(frame, staging, progress)
 
 
 def write_tables(items: pd.DataFrame, events: pd.DataFrame, out_dir: str | Path,
@@ -82,18 +71,12 @@ def write_dataset_dir(items: pd.DataFrame, events: pd.DataFrame, out_dir: str | 
     An existing `out_dir` keeps its other files; its items/events tables are replaced.
     """
     out = Path(out_dir).expanduser().resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        write_tables(items, events, staging, fmt, progress)
-        if not out.exists():
-            os.chmod(staging, DIR_MODE)
-            os.replace(staging, out)
-            return out
-        if not out.is_dir():
-            raise DataError(f"{out}: exists and is not a folder; choose another --out")
-        for name in (f"items.{fmt}", f"events.{fmt}"):
-            os.replace(staging / name, out / name)
-        return out
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    if not out.exists():
+        return swap_folder(out, lambda staging: write_tables(items, events, staging, fmt,
+                                                             progress), hidden=True)
+    if not out.is_dir():
+        raise DataError(f"{out}: exists and is not a folder; choose another --out")
+    with staging_folder(out) as staging:  # both tables complete before either is replaced
+        staged = write_tables(items, events, staging, fmt, progress)
+        replace_files((path, out / path.name) for path in staged)
+    return out

@@ -21,21 +21,15 @@ import scipy.sparse as sp
 
 from engine.core.columns import TIMESTAMP
 from engine.core.errors import ConfigError, DataError
+from engine.metrics.diversity import category_prior
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.topn import batch_size_for
+from engine.rerank.methods import METHODS
 
 if TYPE_CHECKING:
     from engine.data import Dataset, Split
 
-RERANK_METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
 DEFAULT_TARGET_MIX = 0.5  # gamma: share of the catalogue prior in a calibration target
-
-
-def category_prior(item_categories: np.ndarray) -> np.ndarray:
-    """(C,) the catalogue's category distribution g: the mean of the item category rows."""
-    mass = np.asarray(item_categories, dtype=np.float64).mean(axis=0)
-    total = mass.sum()
-    return mass / total if total > 0 else np.full(len(mass), 1.0 / max(len(mass), 1))
 
 
 def blend_target(history_dist: np.ndarray, prior: np.ndarray, target_mix: float) -> np.ndarray:
@@ -83,8 +77,8 @@ class RerankSpec:
     quotas: dict[int, tuple[int | None, int | None]] | None = None
 
     def __post_init__(self) -> None:
-        if self.method not in RERANK_METHODS:
-            raise ConfigError(f"rerank method must be one of {', '.join(RERANK_METHODS)}, "
+        if self.method not in METHODS:
+            raise ConfigError(f"rerank method must be one of {', '.join(METHODS)}, "
                               f"got {self.method!r}")
         if not 0.0 <= self.weight <= 1.0:
             raise ConfigError(f"rerank weight must be in [0, 1], got {self.weight!r}")

@@ -87,12 +87,15 @@ class ExposureContext:
         return grouping_for_run(self.run, spec)
 
     def lists(self, rows: np.ndarray, *, k: int = 10, method: str = "none",
-              weight: float = 0.0, prices: ExposurePrices | None = None,
+              diversity_weight: float = 0.0, prices: ExposurePrices | None = None,
               n_candidates: int = DEFAULT_CANDIDATES) -> np.ndarray:
-        """(len(rows), k) lists for those shoppers: prices added, then the re-ranker."""
+        """(len(rows), k) lists for those shoppers: prices added, then the re-ranker.
+
+        `diversity_weight` is the serve-time re-rank weight in [0, 1] (0 = relevance order).
+        """
         pool = self.pool(n_candidates).subset(rows)
         bonus = None if prices is None else prices.item_bonus(self.grouping(prices.group))
-        return reranked(pool, k, RerankSpec(method, weight, n_candidates), self.run.model,
+        return reranked(pool, k, RerankSpec(method, diversity_weight, n_candidates), self.run.model,
                         self.data, bonus)
 
     def ledger(self, spec: GroupSpec, rows: np.ndarray | None = None, **options: Any) -> Ledger:
@@ -102,7 +105,7 @@ class ExposureContext:
         truth = [self.truth[r] for r in rows]
         held_out = np.concatenate(truth) if truth else np.zeros(0, np.int64)
         meta = {"n_shoppers": int(len(rows)), "method": options.get("method", "none"),
-                "weight": float(options.get("weight", 0.0)),
+                "diversity_weight": float(options.get("diversity_weight", 0.0)),
                 "prices": None if options.get("prices") is None else options["prices"].prices}
         return exposure_ledger(lists, self.grouping(spec), held_out, meta)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.core.errors import DataError
+from engine.core.errors import ConfigError, DataError
 from engine.metrics._lists import as_topk, category_mass, check_items, list_lengths
 
 CALIBRATION_MIX = 0.01  # q̃ = (1 - 0.01)·q + 0.01·p keeps KL finite (Steck 2018)
@@ -116,3 +116,22 @@ def miscalibration_at_k(topk: np.ndarray, item_categories: np.ndarray,
     total = mass.sum(axis=1, keepdims=True)
     q = np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
     return calibration_kl(p, q)
+
+
+def category_prior(item_categories: np.ndarray, kind: str = "catalog") -> np.ndarray:
+    """(C,) the category prior g: the catalogue's category shares, or uniform.
+
+    `kind="catalog"` gives the mean of the item category rows, normalised (uniform when the
+    catalogue is empty or carries no category mass); `kind="uniform"` gives 1/C each. The
+    calibration target blends it with a shopper's history; training's diversity loss aims at it.
+    """
+    if kind not in ("catalog", "uniform"):
+        raise ConfigError(f"category prior must be 'catalog' or 'uniform', got {kind!r}")
+    rows = np.asarray(item_categories, dtype=np.float64)
+    n_categories = rows.shape[-1]
+    uniform = np.full(n_categories, 1.0 / max(n_categories, 1))
+    if kind == "uniform" or len(rows) == 0:
+        return uniform
+    mass = rows.sum(axis=0)
+    total = mass.sum()
+    return mass / total if total > 0 else uniform

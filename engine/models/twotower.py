@@ -19,6 +19,7 @@ import torch
 from engine.core.config import ModelConfig, TrainConfig
 from engine.core.device import resolve_device
 from engine.core.errors import DataError, RequestError, RunError
+from engine.metrics.diversity import category_prior
 from engine.models import distributed
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 from engine.models.network import PAD, TwoTowerNet
@@ -74,7 +75,7 @@ class TwoTowerModel(BaseModel):
         # DistributedTrainer when torchrun started this process (engine/models/distributed.py)
         trainer = distributed.trainer_class()(
             net, config, examples, data.user_category_dist(),
-            category_prior(data.item_categories, config.diversity_prior),
+            category_prior(data.item_categories, config.diversity_prior).astype(np.float32),
             self._validator(data), device)
         self.logs_ = trainer.fit(callbacks)
         self._finish()
@@ -304,15 +305,6 @@ class TwoTowerModel(BaseModel):
         model.net_, model.logs_ = net, list(meta.get("logs", []))
         model._finish()
         return model
-
-
-def category_prior(item_categories: np.ndarray, kind: str) -> np.ndarray:
-    """(C,) the diversity target's prior g: the catalogue's category shares, or uniform."""
-    n_categories = item_categories.shape[1]
-    if kind == "uniform" or len(item_categories) == 0:
-        return np.full(n_categories, 1.0 / n_categories, dtype=np.float32)
-    shares = item_categories.sum(axis=0)
-    return (shares / shares.sum()).astype(np.float32)
 
 
 def _build_net(text: np.ndarray | None, categories: np.ndarray, n_users: int,

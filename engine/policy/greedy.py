@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.policy.compile import CompiledPolicy, required_slots
+from engine.rerank.methods import NEEDS_SIMILARITY
 
 
 @dataclass
@@ -52,7 +53,7 @@ def _scorer(policy: CompiledPolicy, rel_part: np.ndarray, safe: np.ndarray,
     if method == "calibrated" and targets is None:
         method, weight = "none", 0.0
     unit = None
-    if method in ("mmr", "dpp", "quota"):
+    if method in NEEDS_SIMILARITY:
         source = policy.unit_vectors if policy.unit_vectors is not None else \
             policy.unit_categories
         unit = source[safe]  # (B, N, d)

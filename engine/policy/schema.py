@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from engine.core.errors import ConfigError
 from engine.exposure.prices import ExposurePrices
+from engine.rerank.methods import DiversifyMethod
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 STAGE_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin",
                "exposure_targets")
-DIVERSIFY_METHODS = ("mmr", "dpp", "calibrated", "quota")
 MAX_CANDIDATES = 5000
 
 
@@ -159,7 +159,7 @@ class DiversifyStage(_Strict):
 
     kind: Literal["diversify"]
     label: str = ""
-    method: Literal["mmr", "dpp", "calibrated", "quota"]
+    method: DiversifyMethod
     weight: float = Field(..., ge=0, le=1)
     quotas: dict[str, tuple[int | None, int | None]] | None = None
     target_mix: float = Field(0.5, ge=0, le=1)

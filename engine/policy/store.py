@@ -25,6 +25,7 @@ from typing import Any
 from engine.core.errors import ConfigError, PrismError
 from engine.core.paths import prism_home
 from engine.policy.schema import Policy, parse_policy, split_reference
+from engine.rerank.methods import SWEEP_METHODS
 
 SCHEMA_VERSION = 2
 DB_NAME = "scenarios.sqlite"
@@ -81,7 +82,7 @@ def scenario_policy(scenario_id: int, name: str, settings: dict[str, Any]) -> di
     if method == "quota" and quotas:
         stages.append({"kind": "diversify", "method": "quota", "weight": alpha,
                        "quotas": quotas})
-    elif method in ("mmr", "dpp", "calibrated"):
+    elif method in SWEEP_METHODS:  # a weighted method that needs no quotas
         stages.append({"kind": "diversify", "method": method, "weight": alpha})
     return {"name": f"scenario-{scenario_id}",
             "description": f"from the saved scenario {name!r} (#{scenario_id})",

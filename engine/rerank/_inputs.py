@@ -8,14 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.core.errors import RequestError
-
-METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
-NEEDS_SIMILARITY = ("mmr", "dpp", "quota")
-
-
-def check_method(method: str) -> None:
-    if method not in METHODS:
-        raise RequestError(f"method {method!r} is not one of {', '.join(METHODS)}")
+from engine.rerank.methods import NEEDS_SIMILARITY
 
 
 def check_k(k: int) -> None:
@@ -109,12 +102,3 @@ def check_relevance(relevance: np.ndarray, ndim: int) -> np.ndarray:
     if not np.all(np.isfinite(scores)):
         raise RequestError("relevance holds NaN or infinite scores")
     return scores
-
-
-def minmax_rows(scores: np.ndarray) -> np.ndarray:
-    """Scores min-max scaled to [0, 1] along the last axis; a constant row becomes all 0."""
-    if scores.shape[-1] == 0:
-        return scores.copy()
-    low = scores.min(axis=-1, keepdims=True)
-    span = scores.max(axis=-1, keepdims=True) - low
-    return np.divide(scores - low, span, out=np.zeros_like(scores), where=span > 0)

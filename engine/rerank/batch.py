@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 
 from engine.core.errors import ConfigError, RequestError
-from engine.rerank._inputs import check_relevance, minmax_rows, unit_rows
+from engine.rerank._inputs import check_relevance, unit_rows
 from engine.rerank.core import _checked, build_scorer, rerank
 from engine.rerank.greedy import run_greedy
 from engine.rerank.quotas import Quotas
+from engine.rerank.scaling import min_max
 
 BLOCK_ELEMENTS = 4_000_000  # (users × candidates × features) per block
 
@@ -112,7 +113,7 @@ def _blocked(method: str, scores: np.ndarray, items: np.ndarray, k: int, weight:
     n_slots = min(k, n_cand)
     perm = np.argsort(-scores, axis=1, kind="stable")
     sorted_items = np.take_along_axis(items, perm, axis=1)
-    rel_part = (1.0 - weight) * np.take_along_axis(minmax_rows(scores), perm, axis=1)
+    rel_part = (1.0 - weight) * np.take_along_axis(min_max(scores), perm, axis=1)
     source = vectors if vectors is not None else categories
     unit = None if source is None else unit_rows(source, "item_vectors" if vectors is not None
                                                  else "item_categories")

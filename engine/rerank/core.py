@@ -24,12 +24,10 @@ from engine.rerank._inputs import (
     check_categories,
     check_k,
     check_matrix,
-    check_method,
     check_method_inputs,
     check_relevance,
     check_target,
     check_weight,
-    minmax_rows,
     unit_rows,
 )
 from engine.rerank.greedy import (
@@ -40,7 +38,9 @@ from engine.rerank.greedy import (
     Scorer,
     run_greedy,
 )
+from engine.rerank.methods import check_method
 from engine.rerank.quotas import Quotas, QuotaTracker
+from engine.rerank.scaling import min_max
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def rerank(method: str, relevance: np.ndarray, k: int, diversity_weight: float, 
         quotas = {}
     perm = np.argsort(-scores, kind="stable")
     n_slots = min(k, len(scores))
-    rel_part = (1.0 - weight) * minmax_rows(scores)[perm][None, :]
+    rel_part = (1.0 - weight) * min_max(scores)[perm][None, :]
     unit = _similarity_rows(vectors, categories)
     sorted_cats = None if categories is None else categories[perm]
     scorer = build_scorer(method, weight, rel_part,

@@ -8,11 +8,8 @@ interrupted save (Ctrl-C, a crash, a kill) leaves the previous run loadable.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ from engine.core.columns import (
     WEIGHT,
 )
 from engine.core.errors import RunError
+from engine.core.files import json_default, swap_folder, write_json_atomic, write_lines_atomic
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 
 FORMAT_VERSION = 1
@@ -86,19 +84,6 @@ def history_table(data: TrainData) -> pd.DataFrame:
     })
 
 
-def write_json(path: Path, value: Any) -> None:
-    """`value` as indented JSON (numpy scalars and paths as plain values) at `path`."""
-    path.write_text(json.dumps(value, indent=2, sort_keys=False, default=_json_default) + "\n")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.DataFrame,
                     meta: dict[str, Any], epochs: Sequence[dict[str, Any]],
                     evaluation: dict[str, Any] | None) -> None:
@@ -112,18 +97,17 @@ def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.D
     if vectors is not None:
         arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)
     save_file(arrays, str(folder / MODEL_TENSORS))
-    write_json(folder / MODEL_JSON, model_meta)
+    write_json_atomic(folder / MODEL_JSON, model_meta)
     snapshot = items.reset_index(drop=True).copy()
     snapshot[DIV_CATEGORY] = div_category_labels(data.item_categories, data.category_names)
     snapshot.to_parquet(folder / ITEMS, index=False)
-    write_json(folder / CATEGORIES, {"names": list(data.category_names)})
+    write_json_atomic(folder / CATEGORIES, {"names": list(data.category_names)})
     history_table(data).to_parquet(folder / HISTORIES, index=False)
-    with open(folder / EPOCHS, "w") as handle:
-        for record in epochs:
-            handle.write(json.dumps(record, default=_json_default) + "\n")
+    write_lines_atomic(folder / EPOCHS,
+                       (json.dumps(record, default=json_default) for record in epochs))
     if evaluation is not None:
-        write_json(folder / EVALUATION, evaluation)
-    write_json(folder / RUN_JSON, {"format_version": FORMAT_VERSION, "model": model.name,
+        write_json_atomic(folder / EVALUATION, evaluation)
+    write_json_atomic(folder / RUN_JSON, {"format_version": FORMAT_VERSION, "model": model.name,
                                     "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **meta})
 
 
@@ -138,34 +122,6 @@ def save_run(out: str | Path, *, model: BaseModel, data: TrainData, items: pd.Da
     out.parent.mkdir(parents=True, exist_ok=True)
     return swap_folder(out, lambda staging: _write_contents(
         staging, model, data, items, meta or {}, epochs, evaluation))
-
-
-def swap_folder(out: Path, fill: Callable[[Path], None], *, copy_existing: bool = False) -> Path:
-    """Build a folder in `<out>.tmp-<token>` with `fill`, then swap it into place at `out`.
-
-    With `copy_existing` the staging folder starts as a copy of `out` (an in-place update).
-    The old folder is set aside as `<out>.old-<token>` until the new one is in place, and put
-    back if anything fails (including Ctrl-C), so `out` is always whole: old or new.
-    """
-    token = uuid.uuid4().hex[:8]
-    staging = out.with_name(f"{out.name}.tmp-{token}")
-    retired = out.with_name(f"{out.name}.old-{token}")
-    try:
-        if copy_existing:
-            shutil.copytree(out, staging)
-        else:
-            staging.mkdir()
-        fill(staging)
-        if out.exists():
-            os.replace(out, retired)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if retired.exists() and not out.exists():
-            os.replace(retired, out)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
-    return out
 
 
 def update_run_items(run_dir: str | Path, model: BaseModel, items: pd.DataFrame,
@@ -188,7 +144,7 @@ def update_run_items(run_dir: str | Path, model: BaseModel, items: pd.DataFrame,
 
     def fill(staging: Path) -> None:
         save_file(arrays, str(staging / MODEL_TENSORS))
-        write_json(staging / MODEL_JSON, model_meta)
+        write_json_atomic(staging / MODEL_JSON, model_meta)
         items.to_parquet(staging / ITEMS, index=False)
 
     swap_folder(Path(run_dir), fill, copy_existing=True)
@@ -196,10 +152,7 @@ def update_run_items(run_dir: str | Path, model: BaseModel, items: pd.DataFrame,
 
 def write_evaluation(run_dir: str | Path, evaluation: dict[str, Any]) -> None:
     """Replace the run's eval.json atomically (the rest of the run is untouched)."""
-    target = Path(run_dir) / EVALUATION
-    staging = target.with_name(f"{EVALUATION}.tmp-{uuid.uuid4().hex[:8]}")
-    write_json(staging, evaluation)
-    os.replace(staging, target)
+    write_json_atomic(Path(run_dir) / EVALUATION, evaluation)
 
 
 def _resolve(path: Path) -> Path:

@@ -24,7 +24,7 @@ from engine.core.columns import (
     USER_ID,
     WEIGHT,
 )
-from engine.evaluation.protocol import category_prior as catalogue_prior
+from engine.metrics.diversity import category_prior as catalogue_prior
 
 if TYPE_CHECKING:
     from engine.runs.store import Run

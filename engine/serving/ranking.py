@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.core.errors import RequestError
+from engine.rerank.scaling import min_max
 from engine.serving.catalogue import Catalogue
 from engine.serving.requests import RankRequest
 
@@ -28,18 +29,6 @@ class RankedList:
     relevance_only_scores: np.ndarray  # (k',) their candidate-scaled relevance
     boosts: np.ndarray  # (k',) category + promo boost each final item received
     n_allowed: int  # items that passed the filters
-
-
-def min_max(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """Scale to [0, 1] over `mask` (all entries when None); constant input gives ones."""
-    shown = values if mask is None else values[mask]
-    finite = shown[np.isfinite(shown)]
-    if len(finite) == 0:
-        return np.zeros_like(values, dtype=np.float64)
-    low, high = float(finite.min()), float(finite.max())
-    if high - low <= 1e-12:
-        return np.where(np.isfinite(values), 1.0, 0.0)
-    return (np.asarray(values, dtype=np.float64) - low) / (high - low)
 
 
 def allowed_mask(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,

@@ -18,10 +18,12 @@ import pandas as pd
 from engine.core.columns import CATEGORY, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
 from engine.core.errors import RequestError
 from engine.evaluation.protocol import DEFAULT_TARGET_MIX, blend_target
+from engine.rerank.methods import check_method
+from engine.rerank.scaling import min_max
 from engine.serving import requests as rq
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.explain import explain
-from engine.serving.ranking import min_max, rank, top_by
+from engine.serving.ranking import rank, top_by
 from engine.serving.results import Recommendations, ranked_table, relevance_table
 from engine.serving.trending import trending_scores
 from engine.text.search import TextIndex, encoder_config_from_meta, stored_text_embeddings
@@ -89,7 +91,7 @@ class Recommender:
         """Validate every request field against this catalogue."""
         names = catalogue.category_names
         k = rq.check_k(k, catalogue.n_items)
-        method = rq.check_method(method)
+        method = check_method(method)
         allowed = None
         if categories:
             allowed = np.zeros(len(names), dtype=bool)

@@ -15,7 +15,6 @@ import numpy as np
 from engine.core.errors import RequestError
 from engine.evaluation.protocol import DEFAULT_TARGET_MIX
 
-METHODS = ("none", "mmr", "dpp", "calibrated", "quota")
 MAX_CANDIDATES = 5000
 Quota = tuple[int | None, int | None]
 
@@ -64,13 +63,6 @@ def check_target_mix(target_mix: object) -> float:
         raise RequestError(f"target_mix must be in [0, 1] (0 = the shopper's own category mix, "
                            f"1 = the catalogue's), got {target_mix}")
     return value
-
-
-def check_method(method: object) -> str:
-    """The re-ranking method must be one the engine knows."""
-    if method not in METHODS:
-        raise RequestError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    return str(method)
 
 
 def check_candidates(n_candidates: object, k: int) -> int:

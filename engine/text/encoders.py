@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
 import threading
 import uuid
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from tqdm.auto import tqdm
 from engine.core.config import EncoderConfig
 from engine.core.device import resolve_device
 from engine.core.errors import ConfigError
+from engine.core.files import staged_file
 from engine.core.paths import encoder_cache_dir
 
 if TYPE_CHECKING:
@@ -138,11 +138,10 @@ class EmbeddingCache:
     def store(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         """Persist one chunk atomically (write a temporary file, then rename)."""
         name = f"shard-{uuid.uuid4().hex}.safetensors"
-        staging = self.folder / f".{name}.tmp"
         key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 20)
-        save_file({"keys": key_array, "vectors": np.ascontiguousarray(vectors, np.float32)},
-                  str(staging))
-        os.replace(staging, self.folder / name)
+        with staged_file(self.folder / name) as staging:
+            save_file({"keys": key_array, "vectors": np.ascontiguousarray(vectors, np.float32)},
+                      str(staging))
 
 
 class TransformerBackend:

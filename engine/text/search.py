@@ -20,6 +20,7 @@ import pandas as pd
 from engine.core.columns import BRAND, CATEGORY, DESCRIPTION, TITLE
 from engine.core.config import EncoderConfig
 from engine.core.errors import ConfigError, PrismError, RunError
+from engine.core.files import staged_file
 
 TEXT_EMBEDDINGS = "text_embeddings"
 # where a run may hold item text embeddings: its own array, or the two-tower's frozen input
@@ -171,15 +172,9 @@ class TextIndex:
 
 def write_search_vectors(run_path: str | Path, vectors: np.ndarray) -> Path:
     """Save item text vectors beside the run's tensors (atomically) so search starts warm."""
-    import os
-    import uuid
-
-    folder = Path(run_path)
-    target = folder / SEARCH_VECTORS
-    staging = folder / f".{SEARCH_VECTORS}.{uuid.uuid4().hex[:8]}.tmp"
-    with open(staging, "wb") as handle:
+    target = Path(run_path) / SEARCH_VECTORS
+    with staged_file(target) as staging, open(staging, "wb") as handle:
         np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
-    os.replace(staging, target)
     return target
 
 

@@ -1,150 +1,254 @@
-"""Train a model from a data folder into a run folder: load, encode, split, fit, evaluate, save.
+"""The one training entry point: load, encode, split, fit, evaluate, and save a run folder.
 
-One engine function behind both `prism train` and the dashboard, so every run folder records
-the same run.json keys whichever way it was trained. Progress goes through trainer callbacks:
-besides `on_batch_end` / `on_epoch_end`, a callback with `on_stage(name)` hears each stage.
+`prism train` (also under `torchrun -m engine train`), the studio's Training page and starter
+model, and the benchmarks all call `train`, so every run folder records the same run.json
+keys whichever way it was trained. `build_model` is the one model builder: a registry name
+and its configs → the unfitted model, or a `ModelSearch` (`auto`, or a settings search).
+
+Progress goes through trainer callbacks: besides `on_batch_end` / `on_epoch_end`, a callback
+with `on_stage(name)` hears each stage, `on_candidate(label)` each model tried by a search,
+`on_trial(done, total, record)` each settings-search trial and `on_progress(stage, done,
+total)` counted work such as encoding search vectors.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.core.config import EncoderConfig, ModelConfig, TrainConfig
+from engine.core.errors import PrismError
 from engine.models.base import BaseModel
 
 if TYPE_CHECKING:
     from engine.data import Dataset, Split
     from engine.models.base import TrainData
+    from engine.training.selection import Selection
 
 
-class SavedRun(NamedTuple):
-    """What `train_and_save` wrote: the run folder, its evaluation and its run.json meta."""
+@dataclass(frozen=True)
+class ModelSearch:
+    """A model chosen on the validation part: `auto` (the candidates of
+    engine/training/selection.py) and/or a `tune`-trial search of the two-tower's settings."""
 
-    path: Path
-    evaluation: dict[str, Any]
-    meta: dict[str, Any]
+    model_config: ModelConfig
+    train_config: TrainConfig
+    twotower_only: bool = False  # only the two-tower competes (e.g. a diversity loss asked for)
+    tune: int = 0  # settings-search trials (0: no search)
+    fixed: frozenset[str] = frozenset()  # settings the user chose: never searched
+
+    name = "auto"
+
+    def select(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Selection:
+        """Fit the candidates, keep the best on validation (its `selection_` is set)."""
+        from engine.training.selection import Candidate, default_candidates, select_model
+        from engine.training.tuning import tuned_selection
+
+        def notify(label: str) -> None:
+            _tell(callbacks, "on_candidate", label)
+
+        if self.tune:
+            selection = tuned_selection(
+                data, self.model_config, self.train_config, self.tune,
+                twotower_only=self.twotower_only, fixed=self.fixed, callbacks=callbacks,
+                on_trial=lambda *trial: _tell(callbacks, "on_trial", *trial), notify=notify)
+        else:
+            pair = (self.model_config, self.train_config)
+            candidates = [Candidate("twotower", "twotower", model_config=pair[0],
+                                    train_config=pair[1])] if self.twotower_only \
+                else default_candidates(data.n_items, pair)
+            selection = select_model(data, candidates, callbacks=callbacks, notify=notify)
+        selection.model.selection_ = selection
+        return selection
 
 
-def build_model(model_name: str, model_config: ModelConfig | None = None,
-                train_config: TrainConfig | None = None,
-                seed: int = 0) -> tuple[BaseModel, dict[str, Any]]:
-    """The unfitted model and the configs to record in run.json (ConfigError for a bad name).
+def build_model(model_name: str = "twotower", model_config: ModelConfig | None = None,
+                train_config: TrainConfig | None = None, seed: int = 0, *, tune: int = 0,
+                twotower_only: bool = False, fixed: Collection[str] = ()
+                ) -> tuple[BaseModel | ModelSearch, dict[str, Any]]:
+    """The unfitted model (or model search) and the configs to record in run.json.
 
-    The two-tower records both configs; baselines have no settings, only the seed.
+    `model_name` is a registry name or `auto`; ConfigError for an unknown one. The two-tower
+    records both configs; baselines have no settings, only the seed. `tune` > 0 searches the
+    two-tower's settings (only `auto` and `twotower` have settings to search).
     """
     from engine.models.registry import get_model_class
 
-    model_class = get_model_class(model_name)
-    if model_name != "twotower":
+    model_class = get_model_class(model_name) if model_name != "auto" else None
+    if model_name not in ("twotower", "auto"):
         return model_class(), {"seed": seed}
     model_config = model_config or ModelConfig()
     train_config = train_config or TrainConfig(seed=seed)
-    return (model_class(model_config, train_config),
-            {"model_config": model_config.to_dict(), "train_config": train_config.to_dict()})
+    configs = {"model_config": model_config.to_dict(), "train_config": train_config.to_dict()}
+    if model_name == "auto" or tune:
+        return ModelSearch(model_config, train_config, twotower_only or model_name == "twotower",
+                           tune, frozenset(fixed)), configs
+    return model_class(model_config, train_config), configs
 
 
-def _tuned(model: Any, data: Any, trials: int, callbacks: Sequence[Any]
-           ) -> tuple[BaseModel, dict[str, Any]]:
-    """The best two-tower of a `trials`-trial settings search, and its run.json configs."""
-    from engine.training.tuning import tuned_selection
+@dataclass
+class TrainResult:
+    """What `train` produced. On a torchrun rank other than 0, only `data` and `dataset` are
+    set: rank 0 evaluates and writes the run."""
 
-    def on_trial(done: int, total: int, record: dict[str, Any]) -> None:
-        for callback in callbacks:
-            if hasattr(callback, "on_trial"):
-                callback.on_trial(done, total, record)
+    dataset: Dataset
+    data: TrainData
+    split: Split
+    model: BaseModel | None = None
+    evaluation: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    fit_seconds: float = 0.0
+    path: Path | None = None  # the run folder, when `out` was given
+    notes: list[str] = field(default_factory=list)  # survivable problems worth telling
 
-    selection = tuned_selection(data, model.model_config, model.train_config, trials,
-                                twotower_only=True, callbacks=callbacks, on_trial=on_trial)
-    return selection.model, {**selection.chosen.record(), "selection": selection.meta()}
+    @property
+    def is_main(self) -> bool:
+        return self.model is not None
+
+
+def train(data: str | Path | Dataset, *, out: str | Path | None = None,
+          model: str | BaseModel | ModelSearch = "twotower",
+          model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
+          encoder_config: EncoderConfig | None = None, text_embeddings: np.ndarray | None = None,
+          protocol: str = "leave-last-out", seed: int = 0, fmt: str = "auto", k: int = 10,
+          rerank: Any = None, tune: int = 0, callbacks: Sequence[Any] = (),
+          progress: bool = False, search_vectors: bool = False) -> TrainResult:
+    """Fit a model on a data folder (or loaded Dataset), evaluate it on the test part, and save
+    the run at `out` when given.
+
+    `model` is a registry name or `auto` (built by `build_model` with the configs and `tune`),
+    or an already built model or `ModelSearch`. Item text is encoded with `encoder_config`
+    (`progress`: the encoder's bar) unless `text_embeddings` are given. `search_vectors`
+    encodes the catalogue for search right after saving. Under torchrun every rank loads and
+    fits; rank 0 alone evaluates and saves. Raises DataError / ConfigError from loading,
+    splitting or the configs.
+    """
+    from engine.models import distributed
+
+    built, configs = _built(model, model_config, train_config, seed, tune)
+    device = built.train_config.device if hasattr(built, "train_config") else "auto"
+    with distributed.process_group(device):
+        main = distributed.is_main()
+        result = _load_and_fit(data, built, fmt, encoder_config, text_embeddings, protocol,
+                               seed, callbacks if main else (), progress and main)
+    if not main:
+        return result
+    if hasattr(result.model, "selection_"):
+        selection = result.model.selection_
+        configs = {**selection.chosen.record(), "selection": selection.meta()}
+    _evaluate(result, data, encoder_config, protocol, seed, k, rerank, configs, callbacks)
+    if out is not None:
+        _save(result, out, callbacks, search_vectors)
+    return result
+
+
+def _built(model: str | BaseModel | ModelSearch, model_config: ModelConfig | None,
+           train_config: TrainConfig | None, seed: int, tune: int
+           ) -> tuple[BaseModel | ModelSearch, dict[str, Any]]:
+    """`build_model` for a name; an already built model with the configs it records."""
+    if isinstance(model, str):
+        return build_model(model, model_config, train_config, seed, tune=tune)
+    if hasattr(model, "model_config") and hasattr(model, "train_config"):
+        return model, {"model_config": model.model_config.to_dict(),
+                       "train_config": model.train_config.to_dict()}
+    return model, {"seed": seed}
+
+
+def _load_and_fit(data: str | Path | Dataset, model: BaseModel | ModelSearch, fmt: str,
+                  encoder_config: EncoderConfig | None, text: np.ndarray | None,
+                  protocol: str, seed: int, callbacks: Sequence[Any],
+                  progress: bool) -> TrainResult:
+    """Load, encode, split and fit; the fit seconds count every candidate of a search.
+
+    Inside a torchrun job each machine's local rank 0 encodes first (filling the encoder's
+    disk cache) while its other ranks wait, then read the cache.
+    """
+    from engine.data import Dataset, load_dataset
+    from engine.evaluation.protocol import prepare_data
+    from engine.models import distributed
+
+    notify_stage(callbacks, "Loading the data")
+    dataset = data if isinstance(data, Dataset) else load_dataset(data, fmt=fmt)
+    if text is None and encoder_config is not None:
+        from engine.text.encoders import encode_items
+
+        notify_stage(callbacks, f"Encoding {len(dataset.items):,} product texts")
+        text = distributed.local_main_first(
+            lambda: encode_items(dataset, encoder_config, progress=progress))
+    split, train_data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
+    notify_stage(callbacks, f"Training {model.name}")
+    started = time.perf_counter()
+    if isinstance(model, ModelSearch):
+        fitted = model.select(train_data, callbacks).model
+    else:
+        fitted = model.fit(train_data, callbacks=callbacks)
+    result = TrainResult(dataset, train_data, split, fit_seconds=time.perf_counter() - started)
+    if distributed.is_main():
+        result.model = fitted
+    return result
+
+
+def _evaluate(result: TrainResult, data: str | Path | Dataset,
+              encoder_config: EncoderConfig | None, protocol: str, seed: int, k: int,
+              rerank: Any, configs: dict[str, Any], callbacks: Sequence[Any]) -> None:
+    """Evaluate on the test part and fill the run.json meta (the same keys for every caller)."""
+    from engine.evaluation.protocol import evaluate_model
+
+    notify_stage(callbacks, "Evaluating")
+    result.evaluation = evaluate_model(result.model, result.data, k=k, rerank=rerank,
+                                       protocol=protocol, fit_seconds=result.fit_seconds)
+    from_folder = isinstance(data, str | Path)  # a loaded Dataset has no folder to record
+    result.meta = {"dataset": result.dataset.name,
+                   "data_path": str(Path(data).resolve()) if from_folder else None,
+                   "split": protocol, "seed": seed, "fit_seconds": round(result.fit_seconds, 3),
+                   "encoder": encoder_config.to_dict() if encoder_config is not None else None,
+                   "data_config": result.dataset.config.to_dict(),
+                   "metrics": result.evaluation["metrics"], **configs}
+
+
+def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
+          search_vectors: bool) -> None:
+    """Write the run folder; then, if asked, encode the catalogue once for search."""
+    from engine.runs.store import save_run
+    from engine.text.search import ensure_search_vectors
+
+    notify_stage(callbacks, "Saving the run")
+    result.path = save_run(out, model=result.model, data=result.data,
+                           items=result.dataset.items, meta=result.meta,
+                           epochs=list(getattr(result.model, "logs_", [])),
+                           evaluation=result.evaluation)
+    if not search_vectors:
+        return
+    stage = "Encoding item text for search"
+    notify_stage(callbacks, stage)
+    try:
+        ensure_search_vectors(result.path, progress=lambda done, total: notify_progress(
+            callbacks, stage, done, total))
+    except (PrismError, OSError) as exc:  # the run is saved; search encodes on first use
+        result.notes.append(f"search vectors not precomputed ({exc}); the first search "
+                            "encodes the catalogue")
+
+
+def _tell(callbacks: Sequence[Any], hook: str, *args: Any) -> None:
+    for callback in callbacks:
+        if hasattr(callback, hook):
+            getattr(callback, hook)(*args)
 
 
 def notify_stage(callbacks: Sequence[Any], stage: str) -> None:
     """Tell every callback that has `on_stage` which stage starts now."""
+    _tell(callbacks, "on_stage", stage)
+
+
+def notify_progress(callbacks: Sequence[Any], stage: str, done: int, total: int) -> None:
+    """Counted progress of a stage: `on_progress`, or else `on_stage` with the count."""
     for callback in callbacks:
-        if hasattr(callback, "on_stage"):
-            callback.on_stage(stage)
-
-
-def train_and_save(data_path: str | Path, out: str | Path, *, model_name: str = "twotower",
-                   model_config: ModelConfig | None = None,
-                   train_config: TrainConfig | None = None,
-                   encoder_config: EncoderConfig | None = None,
-                   protocol: str = "leave-last-out", seed: int = 0, fmt: str = "auto",
-                   k: int = 10, callbacks: Sequence[Any] = (),
-                   progress: bool = False, tune: int = 0) -> SavedRun:
-    """Fit `model_name` on the data folder, evaluate it on the test part, save the run at
-    `out`.
-
-    Item text is encoded only when `encoder_config` is given; `progress` shows the encoder's
-    progress bar. `tune` > 0 searches the two-tower's settings with that many trials on the
-    validation part (engine/training/tuning.py); a callback with
-    `on_trial(done, total, record)` hears
-    each trial. Raises DataError / ConfigError from loading, splitting or the configs.
-    """
-    from engine.data import load_dataset
-    from engine.evaluation.protocol import evaluate_model, prepare_data
-    from engine.runs.store import save_run
-
-    model, configs = build_model(model_name, model_config, train_config, seed)
-    notify_stage(callbacks, "Loading the data")
-    dataset = load_dataset(data_path, fmt=fmt)
-    text = None
-    if encoder_config is not None:
-        from engine.text.encoders import encode_items
-
-        notify_stage(callbacks, f"Encoding {len(dataset.items):,} product texts")
-        text = encode_items(dataset, encoder_config, progress=progress)
-    _, data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
-    notify_stage(callbacks, f"Training {model.name}")
-    started = time.perf_counter()
-    if tune and model_name == "twotower":
-        model, configs = _tuned(model, data, tune, callbacks)
-    else:
-        model.fit(data, callbacks=callbacks)
-    fit_seconds = time.perf_counter() - started
-    notify_stage(callbacks, "Evaluating")
-    evaluation = evaluate_model(model, data, k=k, protocol=protocol, fit_seconds=fit_seconds)
-    meta = {"dataset": dataset.name, "data_path": str(Path(data_path).resolve()),
-            "split": protocol, "seed": seed, "fit_seconds": round(fit_seconds, 3),
-            "encoder": encoder_config.to_dict() if encoder_config is not None else None,
-            "data_config": dataset.config.to_dict(),
-            "metrics": evaluation["metrics"], **configs}
-    notify_stage(callbacks, "Saving the run")
-    path = save_run(out, model=model, data=data, items=dataset.items, meta=meta,
-                    epochs=list(getattr(model, "logs_", [])), evaluation=evaluation)
-    return SavedRun(path, evaluation, meta)
-
-
-@dataclass
-class FitResult:
-    """What `fit_and_evaluate` produced: the fitted model, its data and the evaluation."""
-
-    model: BaseModel
-    data: TrainData
-    split: Split
-    evaluation: dict[str, Any]
-    fit_seconds: float
-
-
-def fit_and_evaluate(dataset: Dataset, model_name: str, split: str = "leave-last-out", *,
-                     seed: int = 0, k: int = 10, model: BaseModel | None = None,
-                     text_embeddings: np.ndarray | None = None, callbacks: Sequence[Any] = (),
-                     rerank: tuple[str, float] | None = None) -> FitResult:
-    """Split, fit `model` (default: the registry's `model_name` with default settings), evaluate."""
-    from engine.evaluation.protocol import evaluate_model, prepare_data
-    from engine.models.registry import get_model_class
-
-    model = model if model is not None else get_model_class(model_name)()
-    split_frames, data = prepare_data(dataset, split, seed=seed, text_embeddings=text_embeddings)
-    started = time.perf_counter()
-    model.fit(data, callbacks=callbacks)
-    fit_seconds = time.perf_counter() - started
-    evaluation = evaluate_model(model, data, k=k, rerank=rerank, protocol=split,
-                                fit_seconds=fit_seconds)
-    return FitResult(model, data, split_frames, evaluation, fit_seconds)
+        if hasattr(callback, "on_progress"):
+            callback.on_progress(stage, done, total)
+        elif hasattr(callback, "on_stage"):
+            callback.on_stage(f"{stage} ({done:,}/{total:,})")

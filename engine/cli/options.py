@@ -1,0 +1,147 @@
+"""Option types for the `prism` parser, and small helpers the subcommands share.
+
+Each type function turns one command-line string into a value or raises
+`argparse.ArgumentTypeError` with one clear message; argparse then prints
+`prism <command>: error: argument --name: <message>` on one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+from engine.core.errors import ConfigError
+
+SPLITS = ("leave-last-out", "random")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def number(value: str) -> float:
+    """A finite float."""
+    try:
+        parsed = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {value!r}") from None
+    if not math.isfinite(parsed):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {value!r}")
+    return parsed
+
+
+def integer(value: str) -> int:
+    """A whole number."""
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {value!r}") from None
+
+
+def positive_integer(value: str) -> int:
+    """A whole number ≥ 1."""
+    parsed = integer(value)
+    if parsed < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {parsed}")
+    return parsed
+
+
+def unit_interval(value: str) -> float:
+    """A number in [0, 1]."""
+    parsed = number(value)
+    if not 0.0 <= parsed <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {parsed:g}")
+    return parsed
+
+
+def trial_count(value: str) -> int:
+    """A settings-search trial budget (engine/training/tuning.py's bounds)."""
+    from engine.training.tuning import check_trials
+
+    try:
+        return check_trials(value, option="--tune")
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--tune ")) from None
+
+
+def model_name(value: str) -> str:
+    """`auto` or a registry model name (checked when parsed: the registry imports pandas)."""
+    from engine.models.registry import MODEL_NAMES
+
+    if value not in ("auto", *MODEL_NAMES):
+        raise argparse.ArgumentTypeError(f"unknown model {value!r}; choose one of auto, "
+                                         f"{', '.join(MODEL_NAMES)}")
+    return value
+
+
+def data_format(value: str) -> str:
+    """`auto` or a dataset format the importers read."""
+    from engine.data.importers import FORMATS
+
+    if value not in ("auto", *FORMATS):
+        raise argparse.ArgumentTypeError(f"unknown format {value!r}; choose one of auto, "
+                                         f"{', '.join(FORMATS)}")
+    return value
+
+
+def rerank_method(value: str) -> str:
+    """`none` or a re-ranking method (engine/rerank/methods.py's list)."""
+    from engine.rerank.methods import METHODS
+
+    if value not in METHODS:
+        raise argparse.ArgumentTypeError(f"unknown method {value!r}; choose one of "
+                                         f"{', '.join(METHODS)}")
+    return value
+
+
+def add_diversity_weight_option(parser: argparse.ArgumentParser, typed: bool = False) -> None:
+    """`--diversity-weight w` (the old `--weight` still works): the serve-time re-rank weight.
+
+    Not the training loss weights `--alpha`/`--beta`: this one only re-orders a list.
+    `typed`: argparse checks the value (a number in [0, 1]); otherwise the command does.
+    """
+    parser.add_argument("--diversity-weight", dest="diversity_weight",
+                        default=0.0 if typed else "0.0", type=unit_interval if typed else str,
+                        help="at serving: re-rank weight in [0, 1] (0 = relevance order)")
+    parser.add_argument("--weight", dest="diversity_weight", default=argparse.SUPPRESS,
+                        type=unit_interval if typed else str, help=argparse.SUPPRESS)
+
+
+def parse_number(value: str, option: str, kind: type = float) -> Any:
+    """A number from a string option read without `type=`, or ConfigError naming the option."""
+    try:
+        parsed = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{option} must be a{'n integer' if kind is int else ' number'}, "
+                          f"got {value!r}") from None
+    if parsed != parsed or parsed in (float("inf"), float("-inf")):
+        raise ConfigError(f"{option} must be a finite number, got {value!r}")
+    return parsed
+
+
+def add_target_mix_option(parser: argparse.ArgumentParser, typed: bool = False) -> None:
+    """`--target-mix γ`: the calibrated re-ranker's target (1 − γ)·history + γ·catalogue.
+
+    `typed`: argparse checks the value (a number in [0, 1]); otherwise `parse_target_mix` does.
+    """
+    parser.add_argument("--target-mix", default=0.5 if typed else "0.5",
+                        type=unit_interval if typed else str,
+                        help="calibrated only: share of the catalogue's category mix in the "
+                             "target, in [0, 1] (0 = the shopper's own mix; default 0.5)")
+
+
+def parse_target_mix(value: str | float) -> float:
+    """--target-mix as a float in [0, 1], or ConfigError naming the option."""
+    from engine.evaluation.protocol import check_target_mix
+
+    return check_target_mix(parse_number(value, "--target-mix"), "--target-mix")
+
+
+def add_data_options(parser: argparse.ArgumentParser,
+                     split_default: str | None = "leave-last-out") -> None:
+    """`--split` and `--format`: how a dataset folder is read and split."""
+    parser.add_argument("--split", default=split_default, choices=SPLITS,
+                        help=" or ".join(SPLITS) + (
+                            "" if split_default else " (default: the run's own split)"))
+    parser.add_argument("--format", default="auto", type=data_format,
+                        help="auto (detected from the files), generic, recbole or movielens")
+
+

@@ -1,0 +1,255 @@
+"""`prism train`: fit a model on a dataset into a run folder (also under torchrun).
+
+The options become configs here; `engine.training.pipeline.train` does the work, the same
+function the studio and the benchmarks call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.cli.options import (
+    DEVICES,
+    add_data_options,
+    integer,
+    model_name,
+    number,
+    positive_integer,
+    trial_count,
+)
+from engine.core.errors import ConfigError, DataError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `train` to the `prism` parser."""
+    train = subparsers.add_parser("train", help="fit a model on a dataset into a run folder")
+    train.add_argument("--data", required=True, help="dataset folder")
+    train.add_argument("--out", required=True, help="run folder to write (replaced atomically)")
+    train.add_argument("--model", default="auto", type=model_name,
+                       help="auto, twotower, pop, itemknn or ease (auto: fit a few "
+                            "candidates, keep the best on the validation part; see "
+                            "engine/training/selection.py)")
+    train.add_argument("--alpha", default=0.0, type=number,
+                       help="in training: weight of the diversity loss L_d (>= 0)")
+    train.add_argument("--beta", default=1.0, type=number,
+                       help="in training: weight of the relevance loss L_r (>= 0)")
+    train.add_argument("--epochs", default=None, type=positive_integer,
+                       help="maximum training epochs (two-tower)")
+    train.add_argument("--encoder", default="", help="text model name or folder "
+                       "(default: bundled all-MiniLM-L6-v2)")
+    add_data_options(train)
+    train.add_argument("--seed", default=0, type=integer,
+                       help="random seed for the split and training")
+    train.add_argument("--device", default="auto", choices=DEVICES, help="|".join(DEVICES))
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--tensorboard", default=None, metavar="DIR",
+                       help="two-tower: also write each epoch's losses and validation metrics "
+                            "as TensorBoard event files into DIR (needs the tensorboard extra: "
+                            "pip install -e '.[tensorboard]')")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="two-tower setting from ModelConfig/TrainConfig, repeatable "
+                            "(e.g. --set dim=128 --set use_text=false)")
+    train.add_argument("--tune", default=None, type=trial_count, metavar="N",
+                       help="search the two-tower's settings with N trials (Optuna: seeded TPE, "
+                            "median pruning) on the validation part; the best then competes "
+                            "with the other candidates as in --model auto (see "
+                            "engine/training/tuning.py)")
+    train.add_argument("--nproc", default=1, type=positive_integer,
+                       help="two-tower: train with N local processes (DDP via torchrun; gloo "
+                            "on CPU, NCCL on GPUs); several machines: see docs/scale.md")
+    train.set_defaults(func=train_command, train_parser=train)
+
+
+def _setting_value(text: str) -> Any:
+    """`true`/`false`, an int, a float, or the text itself."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_settings(pairs: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """--set KEY=VALUE pairs split into ModelConfig and TrainConfig changes."""
+    import dataclasses
+
+    from engine.core.config import ModelConfig, TrainConfig
+
+    model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
+    train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
+    model_changes: dict[str, Any] = {}
+    train_changes: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or key not in model_keys | train_keys:
+            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE with KEY one of "
+                              f"{', '.join(sorted(model_keys | train_keys))}")
+        target = model_changes if key in model_keys else train_changes
+        target[key] = _setting_value(value.strip())
+    return model_changes, train_changes
+
+
+def model_from_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The unfitted model (or model search) the options ask for, and its run.json configs.
+
+    The split's preset (engine/training/presets.py) applies under --epochs and --set.
+    """
+    from engine.core.config import ModelConfig, TrainConfig
+    from engine.training.pipeline import build_model
+    from engine.training.presets import split_presets
+
+    changes: dict[str, Any] = {"alpha": args.alpha, "beta": args.beta, "seed": args.seed,
+                               "device": args.device}
+    if args.epochs is not None:
+        changes["epochs"] = args.epochs
+    model_changes, train_changes = parse_settings(args.set)
+    try:
+        train_config = TrainConfig(**changes)  # validates alpha/beta/epochs for every model
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("TrainConfig.", "--")) from None
+    trials = _tune_trials(args)
+    if args.model not in ("twotower", "auto"):
+        return build_model(args.model, seed=train_config.seed)
+    preset_model, preset_train = split_presets(args.split, args.epochs is not None)
+    try:
+        train_config = train_config.replace(**{**preset_train, **train_changes})
+        model_config = ModelConfig(**{**preset_model, **model_changes})
+    except TypeError as exc:  # e.g. --set dim=big: a text where a number belongs
+        raise ConfigError(f"--set: a value has the wrong type ({exc})") from None
+    twotower_only = args.model == "twotower" or args.alpha > 0 or bool(args.set)
+    return build_model(args.model, model_config, train_config, train_config.seed, tune=trials,
+                       twotower_only=twotower_only,
+                       fixed=frozenset(model_changes) | frozenset(train_changes))
+
+
+def _tune_trials(args: argparse.Namespace) -> int:
+    """--tune N as a trial count (0 when absent); only the two-tower has settings to search."""
+    if args.tune is None:
+        return 0
+    if args.model not in ("auto", "twotower"):
+        raise ConfigError(f"--tune searches the two-tower's settings; --model {args.model} has "
+                          "none to search: use --model auto or twotower, or drop --tune")
+    if args.nproc != 1:
+        raise ConfigError("--tune runs its trials in this process; drop --nproc (or --tune)")
+    return args.tune
+
+
+def _encoder_config(args: argparse.Namespace) -> Any:
+    from engine.core.config import EncoderConfig
+    from engine.text.encoders import resolve_model
+
+    config = EncoderConfig(model_name_or_path=args.encoder, device=args.device)
+    resolve_model(config.model_name_or_path)  # fail before loading any data
+    return config
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """Load, split, (encode), fit, evaluate on the test part, write the run folder.
+
+    Under torchrun every rank loads and fits; only rank 0 evaluates, writes and prints.
+    `--nproc N` re-launches this command through torchrun with N local processes.
+    """
+    from engine.cli.progress import CliProgress, summary
+    from engine.training.pipeline import train
+
+    nproc = _check_nproc(args)
+    _check_tensorboard(args)
+    model, _ = model_from_options(args)
+    encoder_config = _encoder_config(args) if args.model in ("twotower", "auto") else None
+    if nproc > 1:
+        return _relaunch(args, nproc)
+    progress = CliProgress(args.quiet)
+    with progress:
+        result = train(args.data, out=args.out, model=model, encoder_config=encoder_config,
+                       protocol=args.split, seed=args.seed, fmt=args.format,
+                       callbacks=[progress, *_callbacks(args)], progress=not args.quiet,
+                       search_vectors=True)
+    if not result.is_main:  # a rank other than 0: rank 0 evaluates and writes the run
+        return 0
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    selection = getattr(result.model, "selection_", None)
+    chosen = f" (chosen on validation: {selection.chosen.label})" if selection else ""
+    print(f"trained {result.model.name}{chosen} on {result.dataset.name} ({args.split}) in "
+          f"{result.fit_seconds:.1f}s: {summary(result.evaluation)} → {result.path}")
+    return 0
+
+
+def _check_nproc(args: argparse.Namespace) -> int:
+    """Distributed training (--nproc, torchrun) is for the two-tower only."""
+    from engine.models import distributed
+
+    nproc = args.nproc
+    under_torchrun = distributed.launched_by_torchrun()
+    if (nproc > 1 or under_torchrun) and args.model == "auto":
+        args.model = "twotower"  # distributed training is the two-tower's: no selection
+    if nproc > 1 and under_torchrun:
+        raise ConfigError("--nproc cannot be combined with torchrun: torchrun's "
+                          "--nproc-per-node already sets the number of processes; drop --nproc.")
+    if (nproc > 1 or under_torchrun) and args.model != "twotower":
+        raise ConfigError(f"distributed training (--nproc, torchrun) applies to the two-tower "
+                          f"model only, not {args.model!r}; use --model twotower or drop it.")
+    return nproc
+
+
+def _relaunch(args: argparse.Namespace, nproc: int) -> int:
+    """Run this `prism train` as `nproc` processes through torch.distributed.run."""
+    from engine.core.errors import RunError
+    from engine.models import distributed
+
+    if not Path(args.data).exists():
+        raise DataError(f"--data {args.data}: no such file or folder; check the path.")
+    code = distributed.launch(nproc, forwarded_argv(args))
+    if code != 0:
+        raise RunError(f"distributed training with {nproc} processes failed (exit status "
+                       f"{code}); the first error above says why.")
+    return 0
+
+
+def forwarded_argv(args: argparse.Namespace) -> list[str]:
+    """`train` plus every option the user gave, except --nproc, as `--name=value` items."""
+    argv = ["train"]
+    for action in args.train_parser._actions:
+        if not action.option_strings or action.dest in ("help", "nproc"):
+            continue
+        value, flag = getattr(args, action.dest, None), action.option_strings[-1]
+        if action.nargs == 0:  # a store_true switch
+            argv += [flag] if value else []
+        elif isinstance(value, list):
+            argv += [f"{flag}={item}" for item in value]
+        elif value is not None:
+            argv.append(f"{flag}={value}")
+    return argv
+
+
+def _check_tensorboard(args: argparse.Namespace) -> None:
+    """--tensorboard is for the two-tower (the only model with epochs) and needs the package."""
+    import importlib.util
+
+    if args.tensorboard is None:
+        return
+    if args.model not in ("twotower", "auto"):
+        raise ConfigError(f"--tensorboard logs training epochs, which only the two-tower model "
+                          f"has, not {args.model!r}; drop --tensorboard or use --model twotower")
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("--tensorboard needs the tensorboard package: pip install -e "
+                          "'.[tensorboard]' (or pip install tensorboard), then run again")
+
+
+def _callbacks(args: argparse.Namespace) -> list[Any]:
+    """The trainer's epoch bar and the TensorBoard logger, for models that have epochs."""
+    if args.model not in ("twotower", "auto"):
+        return []
+    from engine.models.callbacks import ProgressBar, tensorboard_logger
+
+    callbacks: list[Any] = [] if args.quiet else [ProgressBar()]
+    if args.tensorboard:
+        callbacks.append(tensorboard_logger(args.tensorboard))
+    return callbacks

@@ -1,0 +1,145 @@
+"""Atomic writes: a reader sees a file's old content or its new content, never half of it.
+
+Every file Prism writes (run folders, exports, studio settings, embedding caches, datasets)
+goes through here. A file is written under a unique hidden name in its own folder (so two
+processes never share a temporary file and the rename never crosses file systems), flushed
+to disk, then renamed onto the target with `os.replace`, which is atomic on POSIX and Windows.
+If writing fails, the temporary file is removed and the old file stays as it was.
+
+Folders are swapped the same way (`swap_folder`): built beside the target, then renamed in,
+with the old folder set aside until the new one is in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+FILE_MODE = 0o644  # what `open(..., "w")` gives under the usual umask; tables are ordinary files
+STAGING_MARK, RETIRED_MARK = ".tmp-", ".old-"  # run and dataset listings skip these names
+
+
+def _token() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def staging_name(path: Path) -> Path:
+    """A unique hidden temporary path beside `path` (`.<name>.tmp-<token>`)."""
+    return path.with_name(f".{path.name}{STAGING_MARK}{_token()}")
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+@contextmanager
+def staged_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path to write; on a clean exit it replaces `path` atomically.
+
+    For writers that take a file name (safetensors, Parquet, numpy). The parent folder is
+    created if needed. On any error (including Ctrl-C) the temporary file is removed and
+    `path` is left untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_name(target)
+    try:
+        yield staging
+        _fsync(staging)
+        os.chmod(staging, FILE_MODE)
+        os.replace(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` atomically; returns `path`."""
+    with staged_file(path) as staging:
+        staging.write_bytes(data)
+    return Path(path)
+
+
+def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write `text` to `path` atomically; returns `path`."""
+    return write_bytes_atomic(path, text.encode(encoding))
+
+
+def json_default(value: Any) -> Any:
+    """JSON for the values numpy and pathlib hand us: numpy scalars/arrays, paths."""
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return value.item()  # numpy scalar
+    if hasattr(value, "tolist"):
+        return value.tolist()  # numpy array
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def write_json_atomic(path: str | Path, value: Any, *, indent: int | None = 2,
+                      ensure_ascii: bool = True) -> Path:
+    """Write `value` as JSON (plus a final newline) to `path` atomically; returns `path`."""
+    text = json.dumps(value, indent=indent, ensure_ascii=ensure_ascii, default=json_default)
+    return write_text_atomic(path, text + "\n")
+
+
+def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> Path:
+    """Write `lines` (one record each, newline added) to `path` atomically; returns `path`."""
+    return write_text_atomic(path, "".join(f"{line}\n" for line in lines))
+
+
+def replace_files(moves: Iterable[tuple[Path, Path]]) -> None:
+    """Rename complete staged files onto their targets (each rename atomic), in order."""
+    for staged, target in moves:
+        os.replace(staged, target)
+
+
+def swap_folder(out: str | Path, fill: Callable[[Path], None], *, copy_existing: bool = False,
+                hidden: bool = False) -> Path:
+    """Build a folder beside `out` with `fill`, then swap it into place at `out`.
+
+    The staging folder is `<out>.tmp-<token>` (`.<out>.tmp-<token>` with `hidden`). With
+    `copy_existing` it starts as a copy of `out` (an in-place update). The old folder is set
+    aside as `<out>.old-<token>` until the new one is in place, and put back if anything fails
+    (including Ctrl-C), so `out` is always whole: old or new.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    prefix, token = ("." if hidden else ""), _token()
+    staging = out.with_name(f"{prefix}{out.name}{STAGING_MARK}{token}")
+    retired = out.with_name(f"{prefix}{out.name}{RETIRED_MARK}{token}")
+    try:
+        if copy_existing:
+            shutil.copytree(out, staging)
+        else:
+            staging.mkdir()
+        fill(staging)
+        if out.exists():
+            os.replace(out, retired)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if retired.exists() and not out.exists():
+            os.replace(retired, out)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+    return out
+
+
+@contextmanager
+def staging_folder(beside: str | Path) -> Iterator[Path]:
+    """Yield an empty hidden folder beside `beside` (same file system), removed on exit."""
+    target = Path(beside)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = staging_name(target)
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,35 @@
+"""Min–max scaling of relevance scores: the one definition the re-rankers and serving share.
+
+Re-rankers mix relevance with a diversity term on a fixed [0, 1] scale, so raw model scores
+(dot products, EASE weights, popularity counts) are scaled first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CONSTANT_SPAN = 1e-12  # a spread at or below this counts as constant input
+
+
+def min_max(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """`values` scaled to [0, 1] along the last axis, each row on its own.
+
+    The low and high ends come from the finite entries (only those inside `mask`, when given);
+    entries outside the mask are scaled with the same ends. Constant input (every usable entry
+    equal, or a single one) scales to 1.0: each item is as relevant as the best, so relevance
+    cannot reorder the list and the diversity term decides. Non-finite entries, and rows with
+    no usable entry, become 0.0. Floating input keeps its dtype; other input becomes float64.
+    """
+    x = np.asarray(values)
+    x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    if x.shape[-1] == 0:
+        return x.copy()
+    finite = np.isfinite(x)
+    usable = finite if mask is None else finite & np.broadcast_to(mask, x.shape)
+    low = np.where(usable, x, np.inf).min(axis=-1, keepdims=True)
+    high = np.where(usable, x, -np.inf).max(axis=-1, keepdims=True)
+    has_usable = usable.any(axis=-1, keepdims=True)
+    span = np.where(has_usable, high - low, 0.0)
+    shifted = np.where(finite & has_usable, x - np.where(has_usable, low, 0.0), 0.0)
+    scaled = np.divide(shifted, span, out=np.ones_like(x), where=span > CONSTANT_SPAN)
+    return np.where(finite & has_usable, scaled, 0.0).astype(x.dtype, copy=False)

@@ -1,0 +1,87 @@
+"""Each shared job has one definition, found by scanning the source of engine/ and dashboard/:
+the atomic writer, the list of re-rank methods, the device resolver, min–max scaling and the
+category prior. A second copy would drift (as the old ones did: a fixed temp name two
+processes shared, two scalings that disagreed on constant input)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from pathlib import Path
+
+from engine.rerank.methods import METHODS
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES_MODULE = "engine/core/files.py"
+METHODS_MODULE = "engine/rerank/methods.py"
+
+
+def sources() -> dict[str, ast.Module]:
+    return {str(p.relative_to(ROOT)): ast.parse(p.read_text(encoding="utf-8"))
+            for top in ("engine", "dashboard") for p in sorted((ROOT / top).rglob("*.py"))}
+
+
+def definitions(match: Callable[[str], bool]) -> list[str]:
+    """`file:function` for every function whose name `match` accepts."""
+    return [f"{path}:{node.name}" for path, tree in sources().items() for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and match(node.name)]
+
+
+def named(*names: str) -> Callable[[str], bool]:
+    return lambda name: name in names
+
+
+def calls(module: str, functions: set[str]) -> list[str]:
+    """`file:line` for every call `module.f(...)` with f in `functions`."""
+    return [f"{path}:{node.lineno}" for path, tree in sources().items() for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in functions and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == module]
+
+
+def method_lists(trees: dict[str, ast.Module]) -> list[str]:
+    """`file:line` of every tuple/list/set literal (or Literal[...]) of 3+ method names."""
+    found = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Tuple | ast.List | ast.Set):
+                values = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+                if len(values) == len(node.elts) >= 3 and set(values) <= set(METHODS):
+                    found.append(f"{path}:{node.lineno}")
+    return found
+
+
+def test_one_atomic_writer() -> None:
+    writers = definitions(lambda name: name.startswith("write") and name.endswith("_atomic"))
+    assert writers == [f"{FILES_MODULE}:write_{kind}_atomic"
+                       for kind in ("bytes", "text", "json", "lines")]
+    assert definitions(named("swap_folder")) == [f"{FILES_MODULE}:swap_folder"]
+    renames = calls("os", {"replace", "rename"})
+    assert renames and all(place.startswith(f"{FILES_MODULE}:") for place in renames), renames
+    assert calls("tempfile", {"mkstemp", "mkdtemp", "NamedTemporaryFile"}) == []
+
+
+def test_one_list_of_methods() -> None:
+    assert method_lists(sources()) == [f"{METHODS_MODULE}:{line}" for line in _methods_lines()]
+    assert definitions(named("check_method")) == [f"{METHODS_MODULE}:check_method"]
+
+
+def _methods_lines() -> list[int]:
+    tree = ast.parse((ROOT / METHODS_MODULE).read_text(encoding="utf-8"))
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Tuple)
+            and len(node.elts) >= 3 and all(isinstance(e, ast.Constant) for e in node.elts)]
+
+
+def test_one_device_resolver_scaling_and_prior() -> None:
+    assert definitions(named("resolve_device")) == ["engine/core/device.py:resolve_device"]
+    scalings = named("min_max", "minmax", "minmax_rows", "min_max_rows", "min_max_scale")
+    assert definitions(scalings) == ["engine/rerank/scaling.py:min_max"]
+    assert definitions(named("category_prior")) == ["engine/metrics/diversity.py:category_prior",
+                                             "engine/serving/catalogue.py:category_prior"]
+
+
+def test_scan_finds_a_second_copy() -> None:
+    """The scan is not vacuous: stray method lists are reported, other lists are not."""
+    tree = ast.parse('A = ("none", "mmr", "dpp")\nB: Literal["mmr", "dpp", "quota"]\n'
+                     'C = ["mmr", "dpp"]\nD = ("mmr", "dpp", "fast")\n')
+    assert method_lists({"x.py": tree}) == ["x.py:1", "x.py:2"]

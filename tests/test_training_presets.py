@@ -1,0 +1,52 @@
+"""Training presets: the random split's two-tower preset and the studio's quick runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engine.core.config import TrainConfig
+from engine.training import presets
+from engine.training.presets import TrainSpec, ensure_synthetic_shop, new_run_name, split_presets
+
+
+def test_leave_last_out_has_no_preset() -> None:
+    assert split_presets("leave-last-out", epochs_given=False) == ({}, {})
+
+
+def test_random_split_preset_and_its_long_schedule_unless_epochs_are_given() -> None:
+    model, train = split_presets("random", epochs_given=False)
+    assert model == {"dropout": 0.5}
+    assert train["example_history"] == "user" and train["epochs"] == presets.RANDOM_SPLIT_EPOCHS
+    _, train = split_presets("random", epochs_given=True)
+    assert "epochs" not in train
+    TrainConfig(**train)  # every preset key is a real setting
+
+
+def test_studio_spec_builds_small_cpu_settings_and_train_arguments(tmp_path: Path) -> None:
+    spec = TrainSpec(data_dir=tmp_path / "d", out_dir=tmp_path / "r", alpha=0.3, epochs=1,
+                     dim=16, use_text=False, tune_trials=2)
+    config = spec.train_config()
+    assert (config.alpha, config.epochs, config.device, config.batch_size) == (0.3, 1, "cpu", 256)
+    assert config.patience == 2  # at least two epochs of patience
+    assert TrainSpec(tmp_path, tmp_path, epochs=9, patience=3).train_config().patience == 3
+    args = spec.train_args()
+    assert args["data"] == tmp_path / "d" and args["out"] == tmp_path / "r"
+    assert args["model"] == "twotower" and args["tune"] == 2
+    assert args["encoder_config"] is None and args["model_config"].dim == 16
+    assert TrainSpec(tmp_path, tmp_path).train_args()["encoder_config"] is not None
+
+
+def test_synthetic_shop_is_generated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRISM_HOME", str(tmp_path))
+    folder = ensure_synthetic_shop(n_items=40, n_users=20, seed=1)
+    assert folder == tmp_path / "data" / "synthetic"
+    written = (folder / "events.csv").stat().st_mtime_ns
+    assert ensure_synthetic_shop(n_items=40, n_users=20, seed=1) == folder
+    assert (folder / "events.csv").stat().st_mtime_ns == written
+
+
+def test_run_names_carry_the_prefix_and_a_time_stamp() -> None:
+    assert re.fullmatch(r"twotower-\d{4}-\d{6}", new_run_name("twotower"))
