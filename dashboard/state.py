@@ -174,7 +174,9 @@ def active_run() -> RunEntry:
 def _load_recommender(run_dir: str, stamp: float) -> Any:
     from engine.serving.recommender import Recommender
 
-    return Recommender.load(run_dir)
+    service = Recommender.load(run_dir)
+    service.warm_search()  # the query encoder loads while the shopper looks at the Explorer
+    return service
 
 
 def recommender(run: RunEntry | None = None) -> Any:

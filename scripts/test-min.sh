@@ -24,7 +24,7 @@ fi
 'numpy', numpy.__version__, 'pandas', pandas.__version__, 'scipy', scipy.__version__, \
 'scikit-learn', sklearn.__version__, 'pyarrow', pyarrow.__version__)"
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false
-exec "$VPY" -m pytest -p no:cacheprovider -q tests/test_rerank.py tests/test_fuzz_rerank.py \
-  tests/test_rerank_quotas.py tests/test_dpp_reference.py tests/test_metrics.py \
-  tests/test_data_cleaning.py tests/test_data_schema.py tests/test_data_splits.py \
-  tests/test_data_synthetic.py tests/test_data_io.py tests/test_data_importers.py "$@"
+exec "$VPY" -m pytest -p no:cacheprovider -q tests/rerank/test_rerank.py tests/rerank/test_fuzz_rerank.py \
+  tests/rerank/test_rerank_quotas.py tests/rerank/test_dpp_reference.py tests/metrics/test_metrics.py \
+  tests/data/test_data_cleaning.py tests/data/test_data_schema.py tests/data/test_data_splits.py \
+  tests/data/test_data_synthetic.py tests/data/test_data_io.py tests/data/test_data_importers.py "$@"

@@ -72,6 +72,35 @@ def whatif_history(recommender, user: str) -> list[str] | None:
 
 RESULTS = "_explorer_results"  # small per-session memo of recent lists
 RESULTS_KEPT = 64
+METRICS = "_explorer_metrics"  # the metric row per pair of lists (slider revisits)
+HISTORIES = "_explorer_histories"  # shopper histories and item labels, per run version
+
+
+def memo(name: str, key: tuple, compute):  # noqa: ANN001, ANN201 - any zero-arg callable
+    """`compute()` once per key in a small per-session memo (oldest entry dropped first)."""
+    store = st.session_state.setdefault(name, {})
+    if key not in store:
+        store[key] = compute()
+        if len(store) > RESULTS_KEPT:
+            store.pop(next(iter(store)))
+    return store[key]
+
+
+def _run_key(recommender, run: state.RunEntry) -> tuple:
+    return (str(run.path), run.stamp, recommender.catalogue.n_items)
+
+
+def shopper_history(recommender, run: state.RunEntry, user: str) -> pd.DataFrame:
+    """The shopper's history, read once per run version (several panels show it)."""
+    return memo(HISTORIES, (*_run_key(recommender, run), "history", user),
+                lambda: recommender.history(user))
+
+
+def item_labels(recommender, run: state.RunEntry) -> dict[str, str]:
+    """item id → title for the what-if pickers, built once per run version."""
+    return memo(HISTORIES, (*_run_key(recommender, run), "labels"),
+                lambda: recommender.catalogue.items.set_index("item_id")["title"]
+                .astype(str).to_dict())
 
 
 def get_recommendations(recommender, run: state.RunEntry, user: str,
@@ -81,21 +110,21 @@ def get_recommendations(recommender, run: state.RunEntry, user: str,
     extras = (_quota_extras(k, recommender.category_names, segment) if method == "quota"
               else state.rerank_extras(method, segment))
     alpha = round(float(st.session_state[state.ALPHA]), 2)
-    key = (str(run.path), run.stamp, recommender.catalogue.n_items, user, method, k, alpha,
+    key = (*_run_key(recommender, run), user, method, k, alpha,
            repr(sorted(extras.items())), None if history is None else tuple(history))
-    memo = st.session_state.setdefault(RESULTS, {})
-    if key not in memo:
-        common = dict(k=k, method=method, diversity_weight=alpha, **extras)
-        memo[key] = (recommender.recommend(history=history, **common) if history is not None
-                     else recommender.recommend(user_id=user, **common))
-        if len(memo) > RESULTS_KEPT:
-            memo.pop(next(iter(memo)))
-    return memo[key]
+    common = dict(k=k, method=method, diversity_weight=alpha, **extras)
+    return memo(RESULTS, key, lambda: recommender.recommend(history=history, **common)
+                if history is not None else recommender.recommend(user_id=user, **common))
 
 
-def metric_row(recommender, result, truth: list[str] | None, k: int) -> None:
-    diversified = list_metrics(recommender.catalogue, result.table["item_id"], truth, k)
-    baseline = list_metrics(recommender.catalogue, result.relevance_only["item_id"], truth, k)
+def metric_row(recommender, run: state.RunEntry, result, truth: list[str] | None,
+               k: int) -> None:
+    after, before = result.table["item_id"].tolist(), result.relevance_only["item_id"].tolist()
+    key = (*_run_key(recommender, run), tuple(after), tuple(before),
+           None if truth is None else tuple(truth), k)
+    diversified, baseline = memo(METRICS, key, lambda: (
+        list_metrics(recommender.catalogue, after, truth, k),
+        list_metrics(recommender.catalogue, before, truth, k)))
     cols = st.columns(4)
     specs = [(t("metric.entropy"), "entropy", "{:.3f}"),
              (t("metric.coverage"), "coverage", "{:.0f}"),
@@ -126,22 +155,23 @@ def lists_side_by_side(result, alpha: float, method: str) -> None:
     before, after = result.relevance_only, result.table
     moves = rank_changes(before["item_id"].tolist(), after["item_id"].tolist())
     left, right = st.columns(2)
+    # the list the slider changes is sent first, so the browser draws it before the chart
+    right.markdown(ranked_list_html(after, t("explorer.diversified"),
+                                    f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",
+                                    moves=moves, explain=True, list_id="diversified-list"),
+                   unsafe_allow_html=True)
     left.markdown(ranked_list_html(before, t("explorer.relevance_only"), "α = 0",
                                    list_id="relevance-list"), unsafe_allow_html=True)
     # the relevance list is the shorter one (no explanations): the chart fills the space below
     left.plotly_chart(charts.coverage_bars(before["category"], after["category"]),
                       key="coverage_chart")
-    right.markdown(ranked_list_html(after, t("explorer.diversified"),
-                                    f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",
-                                    moves=moves, explain=True, list_id="diversified-list"),
-                   unsafe_allow_html=True)
 
 
-def history_panel(recommender, user: str) -> None:
+def history_panel(recommender, run: state.RunEntry, user: str) -> None:
     if user not in recommender.catalogue.user_index:
         st.info(t("explorer.no_history"))
         return
-    history = recommender.history(user)
+    history = shopper_history(recommender, run, user)
     left, right = st.columns([1, 1.2])
     left.dataframe(history[["title", "category", "timestamp"]].iloc[::-1], hide_index=True,
                    width="stretch", height=300,
@@ -163,19 +193,18 @@ def _add_picked() -> None:
     st.session_state[WHATIF_PICK] = None
 
 
-def whatif_panel(recommender, user: str) -> None:
-    titles = recommender.catalogue.items.set_index("item_id")["title"].astype(str)
-    labels = titles.to_dict()
+def whatif_panel(recommender, run: state.RunEntry, user: str) -> None:
+    labels = item_labels(recommender, run)
     st.caption(t("explorer.whatif_help"))
     add_col, remove_col = st.columns(2)
-    add_col.selectbox(t("explorer.add"), titles.index.tolist(), index=None, key=WHATIF_PICK,
+    add_col.selectbox(t("explorer.add"), list(labels), index=None, key=WHATIF_PICK,
                       format_func=lambda item: labels.get(item, item), on_change=_add_picked,
                       placeholder=t("explorer.add_placeholder"), help=t("explorer.add_help"))
     added = list(st.session_state.get(state.WHATIF_ADD) or [])
     add_col.multiselect(t("explorer.added"), added, key=state.WHATIF_ADD,
                         format_func=lambda item: labels.get(item, item),
                         placeholder=t("explorer.added_placeholder"))
-    history_ids = (recommender.history(user)["item_id"].tolist()
+    history_ids = (shopper_history(recommender, run, user)["item_id"].tolist()
                    if user in recommender.catalogue.user_index else [])
     remove_col.multiselect(t("explorer.remove"), history_ids, key=state.WHATIF_REMOVE,
                            format_func=lambda item: labels.get(item, item),
@@ -221,7 +250,7 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
         st.info(result.notice)
     heldout = state.heldout(run)
     truth = None if heldout is None else heldout.get(user)
-    metric_row(recommender, result, truth, k)
+    metric_row(recommender, run, result, truth, k)
     lists_side_by_side(result, alpha, method)
     with st.expander(t("explorer.details")):
         st.dataframe(pd.DataFrame(result.table), hide_index=True, width="stretch")
@@ -249,9 +278,9 @@ def main() -> None:
     metrics_explained()
     history_tab, whatif_tab = st.tabs([t("explorer.history"), t("explorer.whatif")])
     with history_tab:
-        history_panel(recommender, user)
+        history_panel(recommender, run, user)
     with whatif_tab:
-        whatif_panel(recommender, user)
+        whatif_panel(recommender, run, user)
 
 
 main()

@@ -151,10 +151,15 @@ def _allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 
 def create_app(run_dir: str | Path, recommender: Recommender | None = None,
-               torch_threads: int | None = None) -> FastAPI:
-    """The API app for one run folder (loaded now, once); pass `recommender` to reuse one."""
+               torch_threads: int | None = None, warm_search: bool = False) -> FastAPI:
+    """The API app for one run folder (loaded now, once); pass `recommender` to reuse one.
+
+    With `warm_search` the query encoder starts loading in the background, so the first
+    `/search` does not wait for it (`prism serve` asks for this)."""
     service = recommender if recommender is not None else Recommender.load(
         run_dir, torch_threads=torch_threads)
+    if warm_search:
+        service.warm_search()
     app = FastAPI(title="Prism recommendation API", version=__version__,
                   description="Diversity-aware recommendations, search and trending items.")
     app.state.recommender = service

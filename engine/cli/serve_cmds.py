@@ -257,7 +257,8 @@ def app_from_env() -> Any:
     """The API app for the run named in $PRISM_SERVE_RUN (each uvicorn worker builds one)."""
     from engine.api.app import create_app
 
-    return create_app(os.environ[RUN_ENV], torch_threads=int(os.environ.get(THREADS_ENV, "1")))
+    return create_app(os.environ[RUN_ENV], torch_threads=int(os.environ.get(THREADS_ENV, "1")),
+                      warm_search=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -276,8 +277,8 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"serving {args.run} on http://{args.host}:{port} with {workers} worker(s) "
           "(docs at /docs)", file=sys.stderr)
     if workers == 1:
-        uvicorn.run(create_app(args.run, torch_threads=threads), host=args.host, port=port,
-                    log_level="warning")
+        app = create_app(args.run, torch_threads=threads, warm_search=True)
+        uvicorn.run(app, host=args.host, port=port, log_level="warning")
         return 0
     from engine.runs.store import load_run
 

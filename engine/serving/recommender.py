@@ -281,6 +281,10 @@ class Recommender:
         """True when every catalogue item's text vector is known (search answers at once)."""
         return self._text.known(self._catalogue.n_items) is not None
 
+    def warm_search(self) -> threading.Thread:
+        """Start loading the query encoder in the background (the studio calls this on load)."""
+        return self._text.warm()
+
     def prepare_search(self, progress: Callable[[int, int], None] | None = None,
                        save: bool = True) -> None:
         """Encode the catalogue text not yet known (progress per chunk) and, with `save`, keep

@@ -8,6 +8,7 @@ the catalogue text is encoded once, on first use (the encoder's disk cache makes
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ import pandas as pd
 
 from engine.core.columns import BRAND, CATEGORY, DESCRIPTION, TITLE
 from engine.core.config import EncoderConfig
-from engine.core.errors import ConfigError, RunError
+from engine.core.errors import ConfigError, PrismError, RunError
 from engine.core.files import staged_file
 
 TEXT_EMBEDDINGS = "text_embeddings"
@@ -26,6 +27,7 @@ TEXT_EMBEDDINGS = "text_embeddings"
 STORED_KEYS = (TEXT_EMBEDDINGS, "net.text_embeddings")
 SEARCH_VECTORS = "search_vectors.npy"  # written beside the tensors for runs without text input
 ENCODE_CHUNK = 256  # texts per progress step
+WARM_QUERY = "warm up the query encoder"
 
 
 def encoder_config_from_meta(meta: dict[str, Any]) -> EncoderConfig:
@@ -116,6 +118,21 @@ class TextIndex:
     def encode_query(self, query: str) -> np.ndarray:
         """(d,) embedding of one search query (never cached)."""
         return self.encode([query], cached=False)[0]
+
+    def warm(self) -> threading.Thread:
+        """Load the query encoder in a background thread so the first search answers at once.
+
+        Loading the transformer takes seconds; a search that comes before warming ends waits
+        on the encoder's own lock for the same load (never a second one) and then proceeds.
+        """
+        thread = threading.Thread(target=self._warm, name="prism-search-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm(self) -> None:
+        # the first real search meets the same error, if any, and reports it to the user
+        with contextlib.suppress(PrismError, OSError, RuntimeError, ValueError):
+            self.encode_query(WARM_QUERY)  # a first forward pass also sets up the CPU kernels
 
     def item_embeddings(self, items: pd.DataFrame,
                         progress: Callable[[int, int], None] | None = None) -> np.ndarray:

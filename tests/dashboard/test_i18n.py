@@ -11,7 +11,7 @@ import pytest
 from dashboard import i18n
 from dashboard.measures import DEFINITIONS
 
-DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"
+DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
 USED = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.]+)["']\s*[,)]""")
 
 

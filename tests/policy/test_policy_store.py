@@ -13,7 +13,7 @@ from engine.core.errors import ConfigError
 from engine.policy.schema import parse_policy, split_reference
 from engine.policy.store import PolicyConflict, PolicyNotFound, PolicyStore, PolicyStoreError
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "policies"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
 
 
 def policy(name: str = "spring", strength: float = 0.1):

@@ -17,7 +17,7 @@ import pytest
 from engine.cli.main import main
 from engine.data import generate_shop, write_tables
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,8 @@ from engine.core.errors import RunError
 from engine.models.baselines import EASE, MostPopular
 from engine.runs.store import FORMAT_VERSION, load_run, save_run, write_evaluation
 
-TESTS = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent
+TESTS = HERE.parent
 
 
 def tiny_items() -> pd.DataFrame:
@@ -123,7 +124,7 @@ test_runs.save_tiny(Path(sys.argv[1]), EASE)
 def test_killed_save_leaves_previous_run_loadable(tmp_path: Path) -> None:
     save_tiny(tmp_path / "run", MostPopular)
     marker = tmp_path / "inside-save"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(TESTS), str(TESTS.parent)])}
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(KILLED_SAVE),
                               str(tmp_path / "run"), str(marker)], env=env)
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine.rerank.methods import METHODS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FILES_MODULE = "engine/core/files.py"
 METHODS_MODULE = "engine/rerank/methods.py"
 

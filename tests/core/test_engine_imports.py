@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOP_PACKAGES = ("engine", "dashboard")
 UI_PACKAGES = ("streamlit", "plotly", "dashboard")
 MAX_LINES = 400

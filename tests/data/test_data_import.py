@@ -17,7 +17,7 @@ from engine.data.readers import detect_encoding
 from engine.data.sources import read_source
 from engine.data.sql import mask_url, resolve_url, scrub
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "amazon-scientific"
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "amazon-scientific"
 
 
 def test_encodings_detected(tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import (
+    LONG,
     body_text,
     chromium,
     go_to,
@@ -140,6 +141,7 @@ def test_whatif_enter_adds_one_item_and_says_the_session_is_edited(base: str,
                                                                    browser) -> None:  # noqa: ANN001
     page = open_page(browser, f"{base}/?run=shop&user=C01")
     page.get_by_role("tab", name="What-if session").click()
+    idle(page)  # a rerun still drawing the page would reset the text typed into the finder
     finder = page.get_by_role("combobox", name="Add to the session")
     finder.fill("a")  # matches many titles
     finder.press("ArrowDown")
@@ -168,20 +170,58 @@ def test_metrics_panel_explains_each_number_with_an_example(base: str,
 
 
 # ---- 1: category targets keep every edit; full-width editor; CSV import/export -------------
-def _cell(page, row: int, column: int) -> None:  # noqa: ANN001 - playwright Page
-    """Click a data-editor cell (the grid is a canvas): columns have fixed pixel widths."""
+def _grid_cell(page, row: int, column: int):  # noqa: ANN001, ANN202 - playwright objects
+    """The editor's accessible copy of one cell (the grid draws on a canvas; this table inside
+    it follows every redraw): column 1 is Category, then Floor, Cap, Share."""
+    return page.locator(f'[role="dialog"] [data-testid="glide-cell-{column}-{row}"]').first
+
+
+def _wait_cell(page, row: int, column: int, text: str) -> None:  # noqa: ANN001
+    """Wait until the grid itself shows `text` in the cell (not only the caption below it)."""
+    page.wait_for_function(
+        "([sel, want]) => { const c = document.querySelector(sel);"
+        " return !!c && c.textContent.trim() === want; }",
+        arg=[f'[role="dialog"] [data-testid="glide-cell-{column}-{row}"]', text], timeout=LONG)
+
+
+def _wait_overlay(page, value: str) -> None:  # noqa: ANN001 - playwright Page
+    """Wait until the grid's cell editor is open, focused and holds the typed text."""
+    page.wait_for_function(
+        "want => { const e = document.activeElement;"
+        " return !!e && ['INPUT', 'TEXTAREA'].includes(e.tagName) && e.value === want; }",
+        arg=value, timeout=LONG)
+
+
+CLICK_TRIES, SELECT_WAIT = 5, 15_000  # ms per try: generous for a loaded machine
+
+
+def _select_cell(page, row: int, column: int) -> None:  # noqa: ANN001 - playwright Page
+    """Click a data-editor cell (columns have fixed pixel widths) until the grid reports it
+    selected: a click that lands while the grid redraws is simply repeated."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     from dashboard.sidebar import CATEGORY_WIDTH, NUMBER_WIDTH
 
-    grid = page.locator('[role="dialog"] [data-testid="stDataFrame"]').first
-    grid.wait_for()
-    box = grid.bounding_box()
+    canvas = page.locator('[role="dialog"] [data-testid="data-grid-canvas"]').first
     marker = 32  # the row-selection column
-    x = marker + CATEGORY_WIDTH + NUMBER_WIDTH * (column - 1) + NUMBER_WIDTH / 2
-    page.mouse.click(box["x"] + x, box["y"] + 35 + 35 * row + 17)
+    x = marker + CATEGORY_WIDTH + NUMBER_WIDTH * (column - 2) + NUMBER_WIDTH / 2
+    selector = f'[role="dialog"] [data-testid="glide-cell-{column}-{row}"]'
+    for _ in range(CLICK_TRIES):
+        idle(page)
+        box = canvas.bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + 35 + 35 * row + 17)
+        try:
+            page.wait_for_function(
+                "sel => document.querySelector(sel)?.getAttribute('aria-selected') === 'true'",
+                arg=selector, timeout=SELECT_WAIT)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the editor never selected cell ({row}, {column})")
 
 
-@pytest.mark.xfail(reason="typing into the canvas grid by coordinates right after an import "
-                          "sometimes lands before the editor is redrawn on a loaded machine",
+@pytest.mark.xfail(reason="under heavy load the Export button can still serve the file of the "
+                          "run before the last edit (the edits themselves are checked first)",
                    strict=False)
 def test_targets_editor_keeps_every_edit_and_round_trips_csv(base: str, home: Path,
                                                              browser) -> None:  # noqa: ANN001
@@ -197,14 +237,18 @@ def test_targets_editor_keeps_every_edit_and_round_trips_csv(base: str, home: Pa
     idle(page)
     dialog.get_by_role("button", name="Import", exact=True).click()
     wait_text(page, "Imported 1 targets")
-    wait_text(page, f"In use for Everyone: {category}: share 0.20")  # editor redrawn
-    idle(page)
-    for column, name, value in ((1, "floor", "3"), (2, "cap", "4")):  # the second must stick
-        _cell(page, 0, column)
+    wait_text(page, f"In use for Everyone: {category}: share 0.20")
+    _wait_cell(page, 0, 1, category)  # the grid itself shows the imported row
+    _wait_cell(page, 0, 4, "0.2")
+    for column, name, value in ((2, "floor", "3"), (3, "cap", "4")):  # the second must stick
+        _select_cell(page, 0, column)
         page.keyboard.type(value)
+        _wait_overlay(page, value)  # Enter before the cell's editor opens would be lost
         page.keyboard.press("Enter")
+        _wait_cell(page, 0, column, value)
         wait_text(page, f"{name} {value}")  # the editor's summary line shows the edit
     wait_text(page, f"{category}: floor 3 · cap 4 · share 0.20")
+    idle(page)  # the export button below the caption is redrawn by the same run
     with page.expect_download() as download:
         dialog.get_by_role("button", name="Export targets (CSV)").click()
     exported = Path(download.value.path()).read_text()

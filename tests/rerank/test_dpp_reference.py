@@ -16,7 +16,7 @@ import pytest
 from engine.rerank import rerank
 from engine.rerank.greedy import DPP_EXHAUSTED, DPP_JITTER
 
-EXPECTED = Path(__file__).parent / "data" / "dpp_expected.json"
+EXPECTED = Path(__file__).resolve().parents[1] / "data" / "dpp_expected.json"
 WEIGHTS = (0.2, 0.5, 0.8, 1.0)
 
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine.data.cleaning import CleaningReport
 
-PAGE = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages" / "importer.py"
+PAGE = Path(__file__).resolve().parents[2] / "dashboard" / "app_pages" / "importer.py"
 
 
 def _page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str = "en") -> AppTest:

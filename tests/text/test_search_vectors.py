@@ -51,3 +51,31 @@ def test_loaded_run_is_search_ready_and_nonsense_is_no_good_match(ease_run: Path
     assert good.good_match and good.best_match > 0.5
     nonsense = service.search("zzqxj", k=5)
     assert not nonsense.good_match and "no good match" in nonsense.notice
+
+
+def test_search_during_warm_up_waits_for_the_one_encoder_load(ease_run: Path) -> None:
+    from engine.serving.recommender import Recommender
+    from engine.text import encoders
+    from engine.text.search import ensure_search_vectors
+
+    ensure_search_vectors(ease_run)
+    loads: list[str] = []
+    original = encoders.TransformerBackend.__init__
+
+    def counting(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        loads.append("load")
+        original(self, *args, **kwargs)
+
+    encoders.TransformerBackend.__init__ = counting
+    try:
+        service = Recommender.load(ease_run)
+        title = str(service.catalogue.items["title"].iloc[7])
+        warming = service.warm_search()
+        during = service.search(title, k=5)  # may arrive before the warm-up has finished
+        warming.join(timeout=300)
+        after = service.search(title, k=5)
+    finally:
+        encoders.TransformerBackend.__init__ = original
+    assert not warming.is_alive() and loads == ["load"]
+    assert during.table["item_id"].tolist() == after.table["item_id"].tolist()
+    assert during.good_match and during.best_match > 0.5
