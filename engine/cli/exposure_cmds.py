@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.options import add_diversity_weight_option, parse_number
+from engine.cli.options import add_diversity_weight_option, integer
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
 from engine.rerank.methods import QUOTA_FREE_METHODS
@@ -31,17 +31,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", default=None, help="dataset folder (default: the run's)")
     parser.add_argument("--by", default=None, help=f"grouping: {GROUPINGS} (default: the "
                         "targets' grouping, else brand)")
-    parser.add_argument("--new-days", default="30", help="'new' = first seen in the last N days")
+    parser.add_argument("--new-days", type=integer, default=30,
+                        help="'new' = first seen in the last N days")
     parser.add_argument("--policy", default=None, help="ledger under a stored policy "
                         "(name or name@version) or a policy JSON file, instead of --method")
     parser.add_argument("--method", default="none", help="re-ranker after prices: "
                         + "|".join(QUOTA_FREE_METHODS))
-    add_diversity_weight_option(parser)
-    parser.add_argument("--k", default="10", help="list length")
-    parser.add_argument("--users", default=None, help="test shoppers to sample (default all)")
+    add_diversity_weight_option(parser, typed=True)
+    parser.add_argument("--k", type=integer, default=10, help="list length")
+    parser.add_argument("--users", type=integer, default=None,
+                        help="test shoppers to sample (default all)")
     parser.add_argument("--targets", default=None, help="JSON target set (docs/exposure.md)")
     parser.add_argument("--fit", action="store_true", help="fit prices for --targets")
-    parser.add_argument("--fit-users", default="2000", help="shoppers to fit prices on")
+    parser.add_argument("--fit-users", type=integer, default=2000, help="shoppers to fit prices on")
     parser.add_argument("--prices", default=None, help="prices JSON: written by --fit, else read")
     parser.add_argument("--json", default=None, help="where to write the ledger JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -64,7 +66,7 @@ def _load_prices(path: str) -> Any:
 def _fit(ctx: Any, targets: Any, args: argparse.Namespace, k: int) -> Any:
     from tqdm import tqdm
 
-    rows = ctx.sample(parse_number(args.fit_users, "--fit-users", int), seed=0)
+    rows = ctx.sample(args.fit_users, seed=0)
     with tqdm(total=None, desc="fitting prices", unit="step", disable=args.quiet,
               file=sys.stderr) as bar:
         fit = ctx.fit(targets, rows, k=k, on_iteration=lambda t, worst: (
@@ -92,11 +94,11 @@ def _policy_ledger(args: argparse.Namespace, k: int) -> Any:
     path = Path(args.policy)
     policy = parse_policy(path.read_text(), str(path)) if path.suffix == ".json" else \
         PolicyStore().resolve(args.policy)
-    users = None if args.users is None else parse_number(args.users, "--users", int)
+    users = args.users
     inputs = load_inputs(args.run, args.data, users)
     lists = replay(inputs, [compile_policy(policy, inputs.catalogue)], k)[0].items
     grouping = grouping_for_run(inputs.run, GroupSpec(
-        by=args.by or "brand", new_days=parse_number(args.new_days, "--new-days", int)))
+        by=args.by or "brand", new_days=args.new_days))
     held_out = np.concatenate(inputs.truth) if inputs.truth else np.zeros(0, np.int64)
     return exposure_ledger(lists, grouping, held_out, {"n_shoppers": int(len(lists)),
                                                        "policy": policy.name,
@@ -111,8 +113,8 @@ def run_exposure(args: argparse.Namespace) -> int:
     from engine.exposure.prices import target_report
     from engine.exposure.targets import load_targets
 
-    k = parse_number(args.k, "--k", int)
-    weight = parse_number(args.diversity_weight, "--diversity-weight")
+    k = args.k
+    weight = args.diversity_weight
     if args.policy is not None:
         if args.targets or args.prices or args.method != "none":
             raise ConfigError("--policy replays a whole policy; leave out --method, --targets "
@@ -136,8 +138,8 @@ def run_exposure(args: argparse.Namespace) -> int:
         write_json_atomic(Path(args.prices), json.loads(prices.model_dump_json()))
         print(f"prices → {args.prices}")
     spec = targets.group_spec() if targets is not None and args.by is None else GroupSpec(
-        by=args.by or "brand", new_days=parse_number(args.new_days, "--new-days", int))
-    rows = ctx.sample(None if args.users is None else parse_number(args.users, "--users", int))
+        by=args.by or "brand", new_days=args.new_days)
+    rows = ctx.sample(args.users)
     ledger = ctx.ledger(spec, rows, k=k, method=args.method, diversity_weight=weight,
                         prices=prices)
     print(format_table(ledger))

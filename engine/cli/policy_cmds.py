@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.cli.options import integer
 from engine.core.errors import ConfigError
 
 
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.set_defaults(func=run_show)
     create = commands.add_parser("create", help="store a policy from a JSON file (new version)")
     create.add_argument("--file", required=True, help="policy JSON (see examples/policies/)")
-    create.add_argument("--base", default=None,
+    create.add_argument("--base", type=integer, default=None,
                         help="the version you edited; refused if the policy moved on since")
     create.add_argument("--note", default="", help="a note kept with the version")
     create.set_defaults(func=run_create)
@@ -53,10 +54,11 @@ def _register_preview(commands: argparse._SubParsersAction) -> None:
     preview.add_argument("--against", default="none",
                          help="'none' (the model alone), 'live' (the live version of the same "
                               "policy) or another name[@version] / JSON file")
-    preview.add_argument("--users", default=None, help="this many random test shoppers")
-    preview.add_argument("--k", default="10", help="list length")
+    preview.add_argument("--users", type=integer, default=None,
+                         help="this many random test shoppers")
+    preview.add_argument("--k", type=integer, default=10, help="list length")
     preview.add_argument("--data", default=None, help="dataset folder (default: the run's)")
-    preview.add_argument("--seed", default="0", help="seed for the shopper sample")
+    preview.add_argument("--seed", type=integer, default=0, help="seed for the shopper sample")
     preview.add_argument("--json", required=True, help="where to write the report")
     preview.set_defaults(func=run_preview)
 
@@ -98,10 +100,8 @@ def read_policy_file(path: str) -> Any:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    from engine.cli.options import parse_number
-
     policy = read_policy_file(args.file)
-    base = None if args.base is None else parse_number(args.base, "--base", int)
+    base = args.base
     saved = _store().save(policy, base, args.note)
     print(f"saved {saved.name}@{saved.version} ({len(saved.stages)} stages); publish it with: "
           f"prism policy publish {saved.name}@{saved.version}")
@@ -155,16 +155,15 @@ def run_preview(args: argparse.Namespace) -> int:
     """Replay the run's test shoppers under both policies, print the table, write JSON."""
     from tqdm import tqdm
 
-    from engine.cli.options import parse_number
     from engine.core.files import write_json_atomic
     from engine.policy.preview import load_inputs, preview
 
     store = _store()
     policy = _policy_arg(store, args.policy)
     against = _against(store, args.against, policy)
-    k = parse_number(args.k, "--k", int)
-    n_users = None if args.users is None else parse_number(args.users, "--users", int)
-    inputs = load_inputs(args.run, args.data, n_users, parse_number(args.seed, "--seed", int))
+    k = args.k
+    n_users = args.users
+    inputs = load_inputs(args.run, args.data, n_users, args.seed)
     with tqdm(total=len(inputs.users), desc="preview", unit="shopper") as bar:
         report = preview(inputs, policy, against, k=k,
                          on_progress=lambda done, total: bar.update(done - bar.n))

@@ -16,6 +16,8 @@ from typing import Any
 from engine.cli.options import (
     add_diversity_weight_option,
     add_target_mix_option,
+    integer,
+    number,
     parse_number,
     parse_target_mix,
 )
@@ -56,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     hot = subparsers.add_parser("hot", help="trending items (time-decayed popularity)")
     _run_option(hot)
-    hot.add_argument("--half-life", default="7", help="days for a past interaction to halve")
+    hot.add_argument("--half-life", type=number, default=7.0,
+                     help="days for a past interaction to halve")
     _list_options(hot)
     hot.set_defaults(func=run_hot)
 
@@ -65,12 +68,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     serve = subparsers.add_parser("serve", help="HTTP API (FastAPI + uvicorn) over a run")
     _run_option(serve)
-    serve.add_argument("--port", default="8000", help="TCP port (default 8000)")
+    serve.add_argument("--port", type=integer, default=8000, help="TCP port (default 8000)")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    serve.add_argument("--torch-threads", default="1",
+    serve.add_argument("--torch-threads", type=integer, default=1,
                        help="torch threads per scoring call (default 1: requests run in "
                             "parallel instead)")
-    serve.add_argument("--workers", default="1",
+    serve.add_argument("--workers", type=integer, default=1,
                        help="server processes, each with its own copy of the model (use the "
                             "number of cores for throughput)")
     serve.set_defaults(func=run_serve)
@@ -88,9 +91,10 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--weights", dest="diversity_weights", default=argparse.SUPPRESS,
                        help=argparse.SUPPRESS)
     sweep.add_argument("--json", required=True, help="where to write the sweep JSON")
-    sweep.add_argument("--users", default=None, help="evaluate this many random test users")
-    sweep.add_argument("--k", default="10", help="list length K")
-    sweep.add_argument("--seed", default="0", help="seed for the user sample")
+    sweep.add_argument("--users", type=integer, default=None,
+                       help="evaluate this many random test users")
+    sweep.add_argument("--k", type=integer, default=10, help="list length K")
+    sweep.add_argument("--seed", type=integer, default=0, help="seed for the user sample")
     sweep.add_argument("--format", default="auto", help="dataset format (auto|csv|parquet|...)")
     add_target_mix_option(sweep)
     add_quotas_option(sweep)
@@ -112,9 +116,9 @@ def _run_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _list_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--k", default="10", help="list length")
+    parser.add_argument("--k", type=integer, default=10, help="list length")
     parser.add_argument("--method", default="mmr", help="|".join(METHODS))
-    add_diversity_weight_option(parser)
+    add_diversity_weight_option(parser, typed=True)
     parser.add_argument("--json", dest="json_out", action="store_true",
                         help="print JSON rows instead of a table")
 
@@ -151,9 +155,9 @@ def print_result(result: Any, as_json: bool = False) -> None:
 
 def run_recommend(args: argparse.Namespace) -> int:
     result = _load(args.run).recommend(
-        user_id=args.user, history=_ids(args.history), k=parse_number(args.k, "--k", int),
+        user_id=args.user, history=_ids(args.history), k=args.k,
         method=args.method,
-        diversity_weight=parse_number(args.diversity_weight, "--diversity-weight"),
+        diversity_weight=args.diversity_weight,
         exclude_seen=not args.include_seen, categories=_ids(args.categories),
         target_mix=parse_target_mix(args.target_mix))
     print_result(result, args.json_out)
@@ -162,8 +166,8 @@ def run_recommend(args: argparse.Namespace) -> int:
 
 def run_search(args: argparse.Namespace) -> int:
     result = _load(args.run).search(
-        args.query, user_id=args.user, k=parse_number(args.k, "--k", int), method=args.method,
-        diversity_weight=parse_number(args.diversity_weight, "--diversity-weight"),
+        args.query, user_id=args.user, k=args.k, method=args.method,
+        diversity_weight=args.diversity_weight,
         target_mix=parse_target_mix(args.target_mix))
     print_result(result, args.json_out)
     return 0
@@ -171,9 +175,9 @@ def run_search(args: argparse.Namespace) -> int:
 
 def run_hot(args: argparse.Namespace) -> int:
     result = _load(args.run).hot_items(
-        k=parse_number(args.k, "--k", int), method=args.method,
-        diversity_weight=parse_number(args.diversity_weight, "--diversity-weight"),
-        half_life_days=parse_number(args.half_life, "--half-life"))
+        k=args.k, method=args.method,
+        diversity_weight=args.diversity_weight,
+        half_life_days=args.half_life)
     print_result(result, args.json_out)
     return 0
 
@@ -208,8 +212,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     from engine.runs.store import load_run
 
     methods, weights = _ids(args.methods) or [], parse_weights(args.diversity_weights)
-    n_users = None if args.users is None else parse_number(args.users, "--users", int)
-    k = parse_number(args.k, "--k", int)
+    n_users = args.users
+    k = args.k
     target_mix = parse_target_mix(args.target_mix)
     named_quotas = parse_quotas_option(args.quotas)
     for method in methods:
@@ -220,7 +224,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     dataset = load_run_dataset(run.meta, run.path, data_path=args.data, fmt=args.format)
     with tqdm(total=len(points), desc="sweep", unit="point") as bar:
         frame = sweep(run, dataset, methods, weights, k=k, n_users=n_users,
-                      seed=parse_number(args.seed, "--seed", int), target_mix=target_mix,
+                      seed=args.seed, target_mix=target_mix,
                       quotas=quotas, on_point=lambda method, weight: bar.update(1))
     grid = best_at_equal_entropy(frame)
     summary = equal_entropy_summary(grid)
@@ -267,11 +271,11 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from engine.api.app import create_app
 
-    port = parse_number(args.port, "--port", int)
+    port = args.port
     if not 1 <= port <= 65535:
         raise ConfigError(f"--port must be in 1..65535, got {port}")
-    threads = parse_number(args.torch_threads, "--torch-threads", int)
-    workers = parse_number(args.workers, "--workers", int)
+    threads = args.torch_threads
+    workers = args.workers
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     print(f"serving {args.run} on http://{args.host}:{port} with {workers} worker(s) "
