@@ -20,11 +20,12 @@ if [ ! -f "$stamp" ] || [ "$stamp" -ot constraints/min.txt ] || [ "$stamp" -ot p
   "$VPY" -m pip install --quiet --no-deps -e .  # only the floors above, nothing newer
   touch "$stamp"
 fi
-"$VPY" -c "import numpy, pandas, scipy, sklearn, pyarrow; print('minimum versions:', \
+"$VPY" -c "import numpy, pandas, scipy, sklearn, pyarrow, pydantic; print('minimum versions:', \
 'numpy', numpy.__version__, 'pandas', pandas.__version__, 'scipy', scipy.__version__, \
-'scikit-learn', sklearn.__version__, 'pyarrow', pyarrow.__version__)"
+'scikit-learn', sklearn.__version__, 'pyarrow', pyarrow.__version__, 'pydantic', pydantic.VERSION)"
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false
 exec "$VPY" -m pytest -p no:cacheprovider -q tests/rerank/test_rerank.py tests/rerank/test_fuzz_rerank.py \
   tests/rerank/test_rerank_quotas.py tests/rerank/test_dpp_reference.py tests/metrics/test_metrics.py \
   tests/data/test_data_cleaning.py tests/data/test_data_schema.py tests/data/test_data_splits.py \
-  tests/data/test_data_synthetic.py tests/data/test_data_io.py tests/data/test_data_importers.py "$@"
+  tests/data/test_data_synthetic.py tests/data/test_data_io.py tests/data/test_data_importers.py \
+  tests/core/test_core_config.py "$@"
