@@ -18,7 +18,6 @@ SCOPE = "targets_scope"
 CATEGORY_WIDTH, NUMBER_WIDTH = 420, 140  # px: long category paths stay readable
 IMPORTED = "_targets_imported"
 SOURCES = "_targets_sources"  # {(scope, version): the editor's input frame}
-EXPORT_HOLDER = "_targets_export"  # {"csv": the targets as the last rerun stored them}
 
 
 def _column_config(category_names: list[str]) -> dict:
@@ -97,13 +96,9 @@ def targets_dialog(category_names: list[str], segment_names: list[str]) -> None:
     st.caption(t("sidebar.in_use", scope=t("sidebar.everyone") if scope == tg.EVERYONE
                   else scope, targets=tg.describe(rows)))
     export_col, apply_col = st.columns([1, 1])
-    export = st.session_state.setdefault(EXPORT_HOLDER, {})
-    export["csv"] = tg.to_csv(state.targets(), state.segment_targets())
-    # the file is made when the button is clicked, from the holder the latest rerun filled,
-    # so a click that races the rerun of the last edit still exports that edit
     export_col.download_button(
-        t("sidebar.export"), lambda: export["csv"], "category-targets.csv", "text/csv",
-        key="targets_export", icon=":material/download:")
+        t("sidebar.export"), tg.to_csv(state.targets(), state.segment_targets()),
+        "category-targets.csv", "text/csv", key="targets_export", icon=":material/download:")
     if apply_col.button(t("sidebar.apply"), type="primary", key="targets_apply",
                         icon=":material/check:", width="stretch"):
         st.rerun()
