@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,3 +24,8 @@ def write_results(out_dir: Path, name: str, results: dict[str, Any],
 # Drama/Comedy-heavy, so the diversity target mixes in a uniform prior.
 DATASET_SETTINGS: dict[str, list[str]] = {
     "ml-100k": ["use_text=false", "diversity_prior=uniform"]}
+
+
+def machine() -> str:
+    """The machine line every report starts with: architecture, CPU count, system."""
+    return f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}"

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from common import write_results  # noqa: E402
+from common import machine, write_results  # noqa: E402
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out",
             "synthetic-shop": "leave-last-out"}
@@ -225,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = [r for r in rows if (r["dataset"], r.get("settings", "none"))
                     != (name, new["settings"])] + [new]
     rows.sort(key=lambda r: (list(DATASETS).index(r["dataset"]), r.get("settings") != "none"))
-    results = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
+    results = {"machine": machine(),
                "datasets": rows}
     write_results(OUT_DIR, "defaults", results, render)
     print(render(results))

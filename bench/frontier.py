@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -29,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from common import DATASET_SETTINGS, write_results  # noqa: E402
+from common import DATASET_SETTINGS, machine, write_results  # noqa: E402
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 SEED = 2020
@@ -234,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
     parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args(argv)
-    results = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
+    results = {"machine": machine(),
                "resamples": args.resamples, "datasets": []}
     previous = OUT_DIR / "frontier.json"
     if previous.exists():  # data sets not re-run keep their rows

@@ -16,7 +16,6 @@ import argparse
 import fcntl
 import json
 import os
-import platform
 import sys
 import time
 from itertools import product
@@ -28,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from common import DATASET_SETTINGS  # noqa: E402
+from common import DATASET_SETTINGS, machine  # noqa: E402
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 MODELS = ("pop", "itemknn", "ease", "twotower", "twotower:no-text")
@@ -139,7 +138,7 @@ def merge(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     old = json.loads(path.read_text()) if path.exists() else {"rows": []}
     fresh = {row_key(r) for r in rows}
     kept = [r for r in old["rows"] if row_key(r) not in fresh]
-    merged = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
+    merged = {"machine": machine(),
               "protocol": "full ranking over all items, training (and validation) items "
                           "excluded, top-10, seed 2020", "rows": kept + rows}
     staging = path.with_suffix(".json.tmp")

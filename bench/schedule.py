@@ -13,8 +13,6 @@ when its interval excludes zero. Writes docs/benchmarks/schedule.json and .md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from common import write_results  # noqa: E402
+from common import machine, write_results  # noqa: E402
 
 OUT_DIR = REPO / "docs" / "benchmarks"
 K = 10
@@ -108,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (name and old and new):
             raise SystemExit(f"--pair {spec!r}: expected NAME=OLD_RUN,NEW_RUN")
         pairs.append(compare(name, Path(old), Path(new)))
-    results = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
+    results = {"machine": machine(),
                "pairs": pairs}
     write_results(OUT_DIR, "schedule", results, render)
     print(render(results))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from common import DATASET_SETTINGS  # noqa: E402
+from common import DATASET_SETTINGS, machine  # noqa: E402
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 RUN_FLAGS = {"ml-100k": "run_ml100k", "amazon-scientific": "run_amazon"}
@@ -181,7 +180,7 @@ def merge(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
         summarise(row)
         row["run"]["path"] = shown_path(row["run"]["path"])
         row["bench_command"] = " ".join(map(shown_path, row["bench_command"].split(" ")))
-    merged = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}",
+    merged = {"machine": machine(),
               "k": K, "rows": kept + rows}
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.tmp")

@@ -8,6 +8,7 @@ save is refused with a message instead of overwriting their work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -204,17 +205,18 @@ def save_and_publish(policy: Policy) -> None:
         except PrismError as exc:
             st.error(str(exc))
     if publish_col.button(t("policies.publish"), key="policy_publish"):
-        try:
-            st.success(t("policies.live", name=policy.name,
-                         version=store.publish(policy.name)))
-        except PrismError as exc:
-            st.error(str(exc))
+        _report(lambda: t("policies.live", name=policy.name, version=store.publish(policy.name)))
     if rollback_col.button(t("policies.rollback"), key="policy_rollback"):
-        try:
-            st.success(t("policies.rolled_back", name=policy.name,
-                         version=store.rollback(policy.name)))
-        except PrismError as exc:
-            st.error(str(exc))
+        _report(lambda: t("policies.rolled_back", name=policy.name,
+                          version=store.rollback(policy.name)))
+
+
+def _report(action: Callable[[], str]) -> None:
+    """Run a store action; its message as a success, or the store's refusal as an error."""
+    try:
+        st.success(action())
+    except PrismError as exc:
+        st.error(str(exc))
 
 
 def main() -> None:

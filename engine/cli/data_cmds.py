@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli import import_cmd
-from engine.cli.data_report import format_table, inspect_text  # noqa: F401 - used by other commands
+from engine.cli.data_report import inspect_text
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
 

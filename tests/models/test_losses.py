@@ -52,7 +52,7 @@ def test_logq_correction_subtracts_log_sampling_probability() -> None:
         pos_logits=t([2.0]), neg_logits=t([[1.0, 3.0]]),
         pos_log_q=t([math.log(0.5)]), neg_log_q=t([math.log(0.25), math.log(0.25)]))
     expected = [2 - math.log(0.5), 1 - math.log(0.25), 3 - math.log(0.25)]
-    np.testing.assert_allclose(corrected.numpy(), [expected], rtol=1e-6)
+    np.testing.assert_allclose(corrected.numpy(), [expected], rtol=1e-6, atol=1e-6)
 
 
 def test_accidental_hits_are_masked_out() -> None:
@@ -184,7 +184,8 @@ def test_sampled_category_partition_is_unbiased() -> None:
     q = q / q.sum()
     exact_z = categories.T @ logits.exp()  # (C,)
     partition, mass = _sampled_estimates(logits, categories, 7, q, 64, 400, seed=1)
-    np.testing.assert_allclose(partition, exact_z.numpy(), rtol=0.05)
+    np.testing.assert_allclose(partition, exact_z.numpy(), rtol=0.05,
+                               atol=1e-6 * float(exact_z.abs().max()))
     # q = Z_c / Z is a ratio of unbiased estimates, biased by O(1/S): 0.027 measured at S=64
     exact = (exact_z / exact_z.sum()).numpy()
     np.testing.assert_allclose(mass, exact, atol=0.04)
