@@ -238,7 +238,6 @@ def test_tensorboard_logger_only_when_installed(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
 def test_asking_for_cuda_without_a_gpu_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="TrainConfig.device"):
         resolve_device("cuda", "TrainConfig.device")
