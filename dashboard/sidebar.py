@@ -17,6 +17,7 @@ from dashboard.i18n import t
 SCOPE = "targets_scope"
 CATEGORY_WIDTH, NUMBER_WIDTH = 420, 140  # px: long category paths stay readable
 IMPORTED = "_targets_imported"
+EXPORT = "_targets_export"  # {"csv": the targets file as of the latest run}
 SOURCES = "_targets_sources"  # {(scope, version): the editor's input frame}
 
 
@@ -93,12 +94,18 @@ def targets_dialog(category_names: list[str], segment_names: list[str]) -> None:
                             column_config=_column_config(category_names))
     rows = tg.frame_to_rows(edited)
     _store_rows(scope, rows)
+    # Export builds its file when clicked, from what the latest run stored (before anything
+    # below is drawn): a click that lands while an edit's rerun is still drawing the button
+    # exports that edit too. The callable reads a plain dict: it runs outside the script,
+    # where session state is not reachable.
+    latest = st.session_state.setdefault(EXPORT, {})
+    latest["csv"] = tg.to_csv(state.targets(), state.segment_targets())
     st.caption(t("sidebar.in_use", scope=t("sidebar.everyone") if scope == tg.EVERYONE
                   else scope, targets=tg.describe(rows)))
     export_col, apply_col = st.columns([1, 1])
     export_col.download_button(
-        t("sidebar.export"), tg.to_csv(state.targets(), state.segment_targets()),
-        "category-targets.csv", "text/csv", key="targets_export", icon=":material/download:")
+        t("sidebar.export"), lambda: latest["csv"], "category-targets.csv", "text/csv",
+        key="targets_export", icon=":material/download:", on_click="ignore")
     if apply_col.button(t("sidebar.apply"), type="primary", key="targets_apply",
                         icon=":material/check:", width="stretch"):
         st.rerun()

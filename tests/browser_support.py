@@ -26,6 +26,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 RUNNING = ('[data-testid="stStatusWidgetRunningIcon"], '
            '[data-testid="stStatusWidgetRunningManIcon"]')
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # ms: the upper bound of any wait (a busy 2-core machine); PRISM_BROWSER_WAIT_MS overrides
 LONG = int(os.environ.get("PRISM_BROWSER_WAIT_MS", 180_000))
 
@@ -91,7 +92,12 @@ def chromium() -> Iterator[object]:
 
 
 def idle(page) -> None:  # noqa: ANN001 - playwright Page
-    """Wait until the app has finished its script run (the running indicator is gone)."""
+    """Wait until the app has finished its script run and drawn all of it.
+
+    The app root carries the script's run state; the running indicator alone is not enough,
+    because it only appears once a run is 500 ms old: a test that saw the first element of a
+    run could otherwise act on the rest of the page before that run has redrawn it."""
+    page.wait_for_selector(IDLE_APP, state="attached", timeout=LONG)
     page.wait_for_selector(RUNNING, state="detached", timeout=LONG)
 
 
