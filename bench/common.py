@@ -26,6 +26,22 @@ DATASET_SETTINGS: dict[str, list[str]] = {
     "ml-100k": ["use_text=false", "diversity_prior=uniform"]}
 
 
+RESAMPLES = 2000  # bootstrap resamples of every shopper-level interval in the reports
+
+
+def test_ndcg_interval(model: Any, data: Any, k: int = 10) -> dict[str, Any]:
+    """Test NDCG@k of a fitted model per shopper: its 95% bootstrap interval over shoppers."""
+    from engine.evaluation.protocol import rank_users
+    from engine.metrics import ndcg_at_k
+    from engine.metrics.stats import mean_interval
+
+    users, truth = data.truth(data.test)
+    interval = mean_interval(ndcg_at_k(rank_users(model, data, users, k=k), truth, k),
+                             n_resamples=RESAMPLES)
+    return {"low": round(interval.low, 4), "high": round(interval.high, 4),
+            "n_shoppers": int(len(users)), "resamples": RESAMPLES}
+
+
 def machine() -> str:
     """The machine line every report starts with: architecture, CPU count, system."""
     return f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}"

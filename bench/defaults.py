@@ -29,7 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from common import machine, write_results  # noqa: E402
+from common import RESAMPLES, machine, test_ndcg_interval, write_results  # noqa: E402
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out",
             "synthetic-shop": "leave-last-out"}
@@ -38,7 +38,6 @@ PEERS = {"ml-100k": ("RecBole EASE", 0.3295), "amazon-scientific": ("RecBole SAS
 TARGETS = {"ml-100k": 0.3295, "amazon-scientific": 0.0723}
 OUT_DIR = REPO / "docs" / "benchmarks"
 SHOP_SEED = 7
-RESAMPLES = 2000  # bootstrap resamples of the test shoppers
 
 
 def data_folder(name: str, scratch: Path) -> Path:
@@ -73,19 +72,13 @@ def train(name: str, scratch: Path, tune: int = 0, seed: int = 0) -> Path:
 def shopper_interval(name: str, run: Path) -> dict[str, Any]:
     """Test NDCG@10 per shopper of a run, as its mean with a 95% bootstrap interval."""
     from engine.data import load_dataset
-    from engine.evaluation.protocol import prepare_data, rank_users
-    from engine.metrics import ndcg_at_k
-    from engine.metrics.stats import mean_interval
+    from engine.evaluation.protocol import prepare_data
     from engine.runs.store import load_run
 
     loaded = load_run(run)
     dataset = load_dataset(loaded.meta["data_path"])  # the folder the run was trained on
     _, data = prepare_data(dataset, DATASETS[name], seed=int(loaded.meta.get("seed", 0)))
-    users, truth = data.truth(data.test)
-    top = rank_users(loaded.model, data, users, k=10)
-    interval = mean_interval(ndcg_at_k(top, truth, 10), n_resamples=RESAMPLES)
-    return {"low": round(interval.low, 4), "high": round(interval.high, 4),
-            "n_shoppers": int(len(users)), "resamples": RESAMPLES}
+    return test_ndcg_interval(loaded.model, data)
 
 
 def seed_rows(name: str, runs: dict[int, Path], tune: int) -> dict[str, Any]:

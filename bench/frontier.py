@@ -1,7 +1,7 @@
 """Does training-time diversity beat re-ranking? NDCG@10 against category entropy@10.
 
-    python bench/frontier.py                                   # both data sets
-    python bench/frontier.py --datasets ml-100k --resamples 500
+    python bench/frontier.py                                   # both data sets, 3 seeds
+    python bench/frontier.py --datasets ml-100k --seeds 0 --resamples 500
 
 For each data set it trains two-tower models that differ only in the diversity term (alpha = 0
 and a few alpha > 0 variants, including the list-level top-region term), evaluates each on
@@ -10,7 +10,10 @@ of operating points: (a) re-ranking alone (the alpha = 0 model with each re-rank
 joint loss (every alpha > 0 model, alone or re-ranked). Per family the upper frontier of
 (entropy, NDCG) points gives NDCG at equal entropy (interpolated) and its mean over a common
 entropy range (area / width); a paired bootstrap over shoppers gives 95% intervals of the
-family differences. Writes docs/benchmarks/frontier.json and .md.
+family differences. Every model is trained once per training seed on the same split: the
+pooled comparison averages each shopper's NDCG and entropy over the seeds (the expected result
+of one training run), and the same comparison per seed gives the spread over seeds. Writes
+docs/benchmarks/frontier.json and .md.
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ sys.path.insert(0, str(REPO))
 from common import DATASET_SETTINGS, machine, write_results  # noqa: E402
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
-SEED = 2020
+SEED = 2020  # the split; the training seeds are --seeds
 K = 10
 METHODS = ("mmr", "dpp", "calibrated")
 WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.7)
-# Per data set: shorter Amazon fits (cosine schedule) so every variant trains the same way.
-RECIPES = {"amazon-scientific": ["lr=0.003", "lr_schedule=cosine", "epochs=10", "patience=10"]}
+# Every variant trains with the product's defaults (the split's preset included); only the
+# diversity term differs.
+RECIPES: dict[str, list[str]] = {}
 VARIANTS = {  # label -> alpha and --set pairs of the diversity term
     "α=0": ("0", []),
     "α=0.3": ("0.3", []),
@@ -44,28 +48,28 @@ VARIANTS = {  # label -> alpha and --set pairs of the diversity term
 }
 # Fits cost minutes each on the shared 2-core machine: the list-level term and the KL at α=0.3.
 DATASET_VARIANTS = {"amazon-scientific": ("α=0", "α=1 top-50", "α=0.3"),
-                    "ml-100k": ("α=0", "α=1 top-50", "α=0.3", "α=1")}
+                    "ml-100k": ("α=0", "α=1 top-50", "α=0.3")}
 ENTROPY_GAINS = (1.1, 1.2, 1.3)  # equal-entropy targets: these multiples of the alpha=0 entropy
 OUT_DIR = REPO / "docs" / "benchmarks"
 
 
-def train_argv(name: str, out: Path, alpha: str, extra: list[str]) -> list[str]:
-    """The `prism train` arguments of one variant."""
-    settings = DATASET_SETTINGS.get(name, []) + RECIPES.get(name, []) + extra
+def train_argv(name: str, out: Path, alpha: str, extra: list[str], seed: int) -> list[str]:
+    """The `prism train` arguments of one variant and training seed (the split stays SEED)."""
+    settings = DATASET_SETTINGS.get(name, []) + RECIPES.get(name, []) + extra + [f"seed={seed}"]
     argv = ["train", "--data", f"../shared/data/{name}", "--out", str(out), "--model",
             "twotower", "--split", DATASETS[name], "--seed", str(SEED), "--alpha", alpha,
             "--quiet"]
     return argv + [item for pair in settings for item in ("--set", pair)]
 
 
-def obtain(name: str, label: str, runs_dir: Path) -> tuple[Any, str]:
+def obtain(name: str, label: str, seed: int, runs_dir: Path) -> tuple[Any, str]:
     """Train (or reuse, when its run.json exists) one variant; the run and its command."""
     from engine.cli.main import main as prism
     from engine.runs.store import load_run
 
     alpha, extra = VARIANTS[label]
-    out = runs_dir / f"{name}-{label.replace('=', '').replace(' ', '-')}"
-    argv = train_argv(name, out, alpha, extra)
+    out = runs_dir / f"{name}-{label.replace('=', '').replace(' ', '-')}-seed{seed}"
+    argv = train_argv(name, out, alpha, extra, seed)
     command = "prism " + " ".join(argv).replace(str(out), "runs/" + out.name)
     if not (out / "run.json").exists():
         print(command, flush=True)
@@ -106,14 +110,32 @@ def family_stats(means: np.ndarray, families: dict[str, np.ndarray], targets: np
     return np.array(out)
 
 
+def _families(labels: list[str]) -> dict[str, np.ndarray]:
+    owner = np.array(labels)
+    return {"re-rank alone": np.flatnonzero(owner == "α=0"),
+            "joint loss": np.flatnonzero(owner != "α=0")}
+
+
+def _matrix(points: list[dict]) -> np.ndarray:
+    return np.vstack([p["ndcg"] for p in points] + [p["entropy"] for p in points])
+
+
+def seed_differences(points: list[dict], labels: list[str], targets: list[float],
+                     span: list[float]) -> list[float]:
+    """joint − re-rank at each target entropy and over the area span, for one seed's models."""
+    families = _families(labels)
+    stats = family_stats(_matrix(points).mean(axis=1)[None, :], families, np.array(targets),
+                         (span[0], span[1]))[0]
+    width = len(targets) + 1
+    return [round(float(v), 5) for v in stats[width:] - stats[:width]]
+
+
 def compare(points: list[dict], labels: list[str], resamples: int) -> dict[str, Any]:
     """Frontiers of the two families, equal-entropy NDCG and areas with paired intervals."""
     from engine.metrics.stats import bootstrap_means
 
-    matrix = np.vstack([p["ndcg"] for p in points] + [p["entropy"] for p in points])
-    owner = np.array(labels)
-    families = {"re-rank alone": np.flatnonzero(owner == "α=0"),
-                "joint loss": np.flatnonzero(owner != "α=0")}
+    matrix = _matrix(points)
+    families = _families(labels)
     means = matrix.mean(axis=1)
     n_points = len(points)
     base = means[n_points + int(families["re-rank alone"][0])]  # alpha=0 plain entropy
@@ -150,27 +172,43 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     if args.users and args.users < len(users):
         pick = np.sort(np.random.default_rng(0).choice(len(users), args.users, replace=False))
         users, truth = users[pick], [truth[i] for i in pick]
-    all_points, labels, models = [], [], []
+    seeds = [int(s) for s in args.seeds.split(",")]
+    pooled, labels, models, rows = [], [], [], []
+    per_seed: dict[int, list[dict]] = {seed: [] for seed in seeds}
     for label in DATASET_VARIANTS.get(name, tuple(VARIANTS)):
-        run, command = obtain(name, label, Path(args.runs_dir))
-        started = time.perf_counter()
-        points = operating_points(run, data, users, truth)
-        print(f"{name} {label}: {len(points)} points in {time.perf_counter() - started:.0f}s",
-              flush=True)
-        all_points += points
-        labels += [label] * len(points)
-        logs = list(getattr(run.model, "logs_", []))
+        fits, epochs, command = [], [], ""
+        for seed in seeds:
+            run, command = obtain(name, label, seed, Path(args.runs_dir))
+            started = time.perf_counter()
+            per_seed[seed] += operating_points(run, data, users, truth)
+            print(f"{name} {label} seed {seed}: points in {time.perf_counter() - started:.0f}s",
+                  flush=True)
+            fits.append(float(run.meta.get("fit_seconds") or 0.0))
+            epochs.append(len(getattr(run.model, "logs_", [])))
+        count = len(per_seed[seeds[0]]) - len(pooled)
+        for index in range(len(pooled), len(pooled) + count):
+            runs = [per_seed[seed][index] for seed in seeds]
+            pooled.append({"method": runs[0]["method"], "weight": runs[0]["weight"],
+                           "ndcg": np.mean([r["ndcg"] for r in runs], axis=0),
+                           "entropy": np.mean([r["entropy"] for r in runs], axis=0)})
+            seed_ndcg = [float(r["ndcg"].mean()) for r in runs]
+            rows.append({"model": label, "method": runs[0]["method"],
+                         "weight": runs[0]["weight"], "ndcg": round(float(np.mean(seed_ndcg)), 5),
+                         "ndcg_seed_sd": round(float(np.std(seed_ndcg, ddof=1)), 5)
+                         if len(seeds) > 1 else None,
+                         "entropy": round(float(pooled[-1]["entropy"].mean()), 4)})
+        labels += [label] * count
+        command = command.replace(f"seed={seeds[-1]}", "seed=S").replace(
+            f"-seed{seeds[-1]} ", "-seedS ")
         models.append({"label": label, "command": command,
-                       "fit_seconds": run.meta.get("fit_seconds"), "epochs": len(logs),
-                       "epoch_seconds": round(float(np.median([r["seconds"] for r in logs])), 2)
-                       if logs else None})
-    rows = [{"model": lab, "method": p["method"], "weight": p["weight"],
-             "ndcg": round(float(p["ndcg"].mean()), 5),
-             "entropy": round(float(p["entropy"].mean()), 4)}
-            for lab, p in zip(labels, all_points, strict=True)]
+                       "seeds": seeds, "fit_seconds": [round(f, 1) for f in fits],
+                       "epochs": epochs})
+    comparison = compare(pooled, labels, args.resamples)
+    comparison["per_seed"] = {str(seed): seed_differences(
+        per_seed[seed], labels, [t for t in comparison["targets"]], comparison["area_span"])
+        for seed in seeds}
     return {"dataset": name, "split": DATASETS[name], "n_users": int(len(users)),
-            "models": models, "points": rows,
-            "comparison": compare(all_points, labels, args.resamples)}
+            "seeds": seeds, "models": models, "points": rows, "comparison": comparison}
 
 
 def _verdict(comparison: dict[str, Any]) -> str:
@@ -192,31 +230,42 @@ def render(results: dict[str, Any]) -> str:
              "alone** = the α=0 model with MMR, DPP, calibrated at weights "
              f"{', '.join(map(str, WEIGHTS))}; **joint loss** = every α>0 model, alone or "
              "with the same re-rankers. Frontier = the upper envelope of (entropy, NDCG) "
-             "points, linearly interpolated. Intervals: paired bootstrap over shoppers, "
-             f"{results['resamples']} resamples, 95%; a win only when the interval excludes 0.",
-             "", "Regenerate: `python bench/frontier.py`.", ""]
+             "points, linearly interpolated. Each model is trained once per training seed on "
+             "the same split; **pooled** averages each shopper's NDCG and entropy over the "
+             "seeds. Intervals: paired bootstrap over shoppers of the pooled numbers, "
+             f"{results['resamples']} resamples, 95%; a win only when the interval excludes 0. "
+             "**Per seed**: the same difference with each seed's models alone (mean ± "
+             "standard deviation over seeds).",
+             "", "Regenerate: `python bench/frontier.py` (`--seeds 0,1,2` by default).", ""]
     for row in results["datasets"]:
         comp = row["comparison"]
-        lines += [f"## {row['dataset']} ({row['split']}, {row['n_users']} test users)", "",
+        seeds = row.get("seeds", [0])
+        lines += [f"## {row['dataset']} ({row['split']}, {row['n_users']} test users, "
+                  f"training seeds {', '.join(map(str, seeds))})", "",
                   "| at entropy | re-rank alone NDCG@10 | joint loss NDCG@10 | joint − re-rank "
-                  "[95% CI] | verdict |", "|---|---|---|---|---|"]
+                  "pooled [95% CI] | per seed | verdict |", "|---|---|---|---|---|---|"]
+        per_seed = list(comp.get("per_seed", {}).values())
         rerank, joint = comp["families"]["re-rank alone"], comp["families"]["joint loss"]
         for index, diff in enumerate(comp["difference"]):
             at = (f"area / width over {comp['area_span'][0]:.3f}–{comp['area_span'][1]:.3f}"
                   if diff["at"] == "area" else f"{diff['at']:.3f}")
             call = "joint wins" if diff["win"] else "re-rank wins" if diff["loss"] else "tie"
-            lines.append(f"| {at} | {_num(rerank[index])} | {_num(joint[index])} | "
-                         f"{diff['joint_minus_rerank']:+.4f} [{diff['low']:+.4f}, "
-                         f"{diff['high']:+.4f}] | {call} |")
-        lines += ["", f"Verdict: {_verdict(comp)}.", "", "Models (same recipe, only the "
-                  "diversity term differs):", "",
-                  "| model | fit s | epochs | s / epoch | command |", "|---|---|---|---|---|"]
-        lines += [f"| {m['label']} | {m['fit_seconds']} | {m['epochs']} | {m['epoch_seconds']} "
+            gap = (f"{diff['joint_minus_rerank']:+.4f} [{diff['low']:+.4f}, "
+                   f"{diff['high']:+.4f}]")
+            if diff["joint_minus_rerank"] != diff["joint_minus_rerank"]:  # NaN: out of reach
+                gap, call = "—", _reach(rerank[index], joint[index])
+            lines.append(f"| {at} | {_num(rerank[index])} | {_num(joint[index])} | {gap} | "
+                         f"{_spread([d[index] for d in per_seed])} | {call} |")
+        lines += ["", f"Verdict: {_verdict(comp)}.", "", "Models (the product's defaults, "
+                  "only the diversity term differs; S = each training seed):", "",
+                  "| model | fit s per seed | epochs per seed | command |", "|---|---|---|---|"]
+        lines += [f"| {m['label']} | {_listed(m['fit_seconds'])} | {_listed(m['epochs'])} "
                   f"| `{m['command']}` |" for m in row["models"]]
-        lines += ["", "| model | re-ranker | weight | NDCG@10 | entropy@10 |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {p['model']} | {p['method']} | {p['weight']} | {p['ndcg']:.4f} | "
-                  f"{p['entropy']:.3f} |" for p in row["points"]]
+        lines += ["", "| model | re-ranker | weight | NDCG@10 (mean ± sd over seeds) | "
+                  "entropy@10 |", "|---|---|---|---|---|"]
+        lines += [f"| {p['model']} | {p['method']} | {p['weight']} | {p['ndcg']:.4f}"
+                  + (f" ± {p['ndcg_seed_sd']:.4f}" if p.get("ndcg_seed_sd") is not None else "")
+                  + f" | {p['entropy']:.3f} |" for p in row["points"]]
         lines.append("")
     return "\n".join(lines)
 
@@ -225,12 +274,36 @@ def _num(value: float) -> str:
     return "—" if value != value else f"{value:.4f}"
 
 
+def _reach(rerank: float, joint: float) -> str:
+    """The verdict of an entropy that one family's frontier (or neither) does not reach."""
+    if joint == joint:
+        return "only the joint loss reaches it"
+    if rerank == rerank:
+        return "only re-ranking reaches it"
+    return "neither reaches it"
+
+
+def _spread(values: list[float]) -> str:
+    """Per-seed differences as mean ± sd, or — when no seed reached that entropy."""
+    values = [v for v in values if v == v]
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{values[0]:+.4f}"
+    return f"{np.mean(values):+.4f} ± {np.std(values, ddof=1):.4f} (n={len(values)})"
+
+
+def _listed(values: Any) -> str:
+    return " / ".join(str(v) for v in values) if isinstance(values, list) else str(values)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--runs-dir", default=str(REPO / "runs" / "frontier"))
     parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
     parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated")
     args = parser.parse_args(argv)
     results = {"machine": machine(),
                "resamples": args.resamples, "datasets": []}

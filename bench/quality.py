@@ -27,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from common import DATASET_SETTINGS, machine  # noqa: E402
+from common import DATASET_SETTINGS, RESAMPLES, machine, test_ndcg_interval  # noqa: E402
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 MODELS = ("pop", "itemknn", "ease", "twotower", "twotower:no-text")
@@ -120,10 +120,11 @@ def run_one(dataset: Any, protocol: str, name: str, alpha: float, seed: int = SE
                + (f" --alpha {alpha:g}" if name == "twotower" else "")
                + "".join(f" --set {pair}" for pair in settings))
     label = name + (f" ({variant})" if variant else "")
+    interval = test_ndcg_interval(result.model, result.data)
     return {"dataset": dataset.name, "split": protocol, "model": label, "seed": seed,
             "alpha": alpha if name == "twotower" else None, "n_users": evaluation["n_users"],
-            "metrics": evaluation["metrics"], "seconds": {**evaluation["seconds"],
-                                                         "encode": round(encode_seconds, 2)},
+            "metrics": evaluation["metrics"], "ndcg_interval": interval,
+            "seconds": {**evaluation["seconds"], "encode": round(encode_seconds, 2)},
             "cold": {"max_training_events": COLD_MAX_EVENTS, "n_users": int(len(cold_users)),
                      "ndcg@10": cold["ndcg@10"], "hit@10": cold["hit@10"]},
             "command": command}
@@ -181,7 +182,9 @@ def render(results: dict[str, Any]) -> str:
     lines = ["# Recommendation quality: Prism beside RecBole", "",
              f"Machine: {results['machine']}. Protocol: {results['protocol']}. Peer numbers: "
              "RecBole 1.2.1, `shared/benchmarks/peers.md`. Regenerate with "
-             "`python bench/quality.py` (`--models`, `--datasets`, `--alphas` rerun parts).", ""]
+             "`python bench/quality.py` (`--models`, `--datasets`, `--alphas` rerun parts). "
+             f"Brackets: 95% bootstrap interval over the test shoppers ({RESAMPLES} resamples); "
+             "RecBole publishes one number per metric, so its rows have none.", ""]
     for dataset, protocol in DATASETS.items():
         columns = COLUMNS[dataset]
         lines += [f"## {dataset} ({protocol})", "",
@@ -191,7 +194,7 @@ def render(results: dict[str, Any]) -> str:
                 if r["dataset"] == dataset and r.get("seed", SEED) == SEED]
         for row in sorted(ours, key=lambda r: (_model_order(r["model"]), r["alpha"] or 0)):
             label = row["model"] + (f" α={row['alpha']:g}" if row["alpha"] is not None else "")
-            cells = [_fmt(row["metrics"].get(c)) for c in columns]
+            cells = [_fmt(row["metrics"].get(c)) + _interval(row, c) for c in columns]
             lines.append(f"| {label} | Prism | " + " | ".join(cells)
                          + f" | {row['seconds']['fit']:.1f} |")
         for peer in PEERS[dataset]:
@@ -203,6 +206,14 @@ def render(results: dict[str, Any]) -> str:
         lines += _cold_table(ours)
     lines += _seed_spread(results["rows"]) + NOTES
     return "\n".join(lines)
+
+
+def _interval(row: dict[str, Any], column: str) -> str:
+    """ " [low, high]" after the NDCG@10 cell of a row measured with its interval."""
+    interval = row.get("ndcg_interval")
+    if column != "ndcg@10" or not interval:
+        return ""
+    return f" [{interval['low']:.4f}, {interval['high']:.4f}]"
 
 
 NOTES = [

@@ -25,7 +25,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from common import DATASET_SETTINGS, machine  # noqa: E402
+from common import DATASET_SETTINGS, RESAMPLES, machine  # noqa: E402
 
 DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 RUN_FLAGS = {"ml-100k": "run_ml100k", "amazon-scientific": "run_amazon"}
@@ -104,7 +104,7 @@ def sweep_one(dataset: Any, name: str, model: str, args: argparse.Namespace) -> 
     methods = args.methods.split(",")
     started = time.perf_counter()
     frame = sweep(run, dataset, methods, parse_weights(args.weights), k=K, n_users=args.users,
-                  seed=SEED, target_mix=args.target_mix,
+                  seed=SEED, target_mix=args.target_mix, intervals=RESAMPLES,
                   on_point=lambda m, w: print(f"  {name} {model} {m} w={w:g}", flush=True))
     seconds = time.perf_counter() - started
     reference = []
@@ -243,13 +243,21 @@ def _cell(value: float) -> str:
     return f"{value:.4f}" if abs(value) < 1 else f"{value:.3f}"
 
 
+def _bracket(point: dict[str, Any], column: str) -> str:
+    """ " [low, high]": the 95% interval over shoppers of NDCG and entropy, when measured."""
+    low, high = point.get(f"{column} low"), point.get(f"{column} high")
+    if column not in (f"ndcg@{K}", f"category_entropy@{K}") or low is None or high is None:
+        return ""
+    return f" [{_cell(low)}, {_cell(high)}]"
+
+
 def _points_table(points: list[dict[str, Any]]) -> list[str]:
     columns = [f"{name}@{K}" for name in SHOWN]
     lines = ["| method | weight | " + " | ".join(columns) + " |",
              "|---|---|" + "---|" * len(columns)]
     for point in points:
         lines.append(f"| {point['method']} | {point['weight']:g} | "
-                     + " | ".join(_cell(point[c]) for c in columns) + " |")
+                     + " | ".join(_cell(point[c]) + _bracket(point, c) for c in columns) + " |")
     return lines
 
 
@@ -320,7 +328,10 @@ def render(results: dict[str, Any]) -> str:
              f"Machine: {results['machine']}. Full ranking, seen items excluded, top-{K}, "
              f"seed {SEED}; every re-ranker reorders the top-200 candidates. Regenerate with "
              "`python bench/tradeoff.py` (`--datasets`, `--models`, `--run-ml100k`, "
-             "`--run-amazon`, `--users`, `--epochs` run parts).", "",
+             "`--run-amazon`, `--users`, `--epochs` run parts). In the per-weight tables, "
+             f"brackets after NDCG@{K} and category entropy@{K} are 95% bootstrap intervals over "
+             f"the test shoppers ({RESAMPLES} resamples); two points whose intervals overlap may "
+             "still differ, which a paired comparison (bench/frontier.py) decides.", "",
              "| dataset | model | entropy rises with the weight | best NDCG@10 at equal entropy "
              "| calibrated, γ = 0 (own history) |", "|---|---|---|---|---|"]
     for row in rows:

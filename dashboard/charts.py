@@ -132,6 +132,15 @@ def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
     return go.Figure({"data": traces, "layout": layout})
 
 
+def _error_bars(frame: pd.DataFrame, column: str, color: str) -> dict | None:
+    """Plotly error bars from `<column> low`/`high` (a 95% interval over shoppers), if any."""
+    low, high = f"{column} low", f"{column} high"
+    if low not in frame or high not in frame:
+        return None
+    return dict(type="data", symmetric=False, array=frame[high] - frame[column],
+                arrayminus=frame[column] - frame[low], color=color, thickness=1, width=3)
+
+
 def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | None = None,
                  labels: dict[str, str] | None = None) -> go.Figure:
     """Accuracy (y) against diversity (x) per method across weights; `current` ringed.
@@ -144,10 +153,12 @@ def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | No
     for method, group in sweep.groupby("method", sort=False):
         group = group.sort_values("weight")
         name = t(f"charts.method.{method}") if method in METHOD_NAMES else str(method)
+        color = METHOD_COLORS.get(str(method), ACCENT)
         fig.add_scatter(
             x=group[x], y=group[y], mode="lines+markers", name=name,
-            line=dict(color=METHOD_COLORS.get(str(method), ACCENT), width=2.5),
-            marker=dict(size=7), customdata=group["weight"],
+            line=dict(color=color, width=2.5), marker=dict(size=7),
+            error_x=_error_bars(group, x, color), error_y=_error_bars(group, y, color),
+            customdata=group["weight"],
             hovertemplate=f"{name} α=%{{customdata:.2f}}<br>{x}=%{{x:.3f}}<br>"
                           f"{y}=%{{y:.4f}}<extra></extra>",
         )

@@ -238,6 +238,19 @@ def heldout(run: RunEntry) -> dict[str, list[str]] | None:
     return _heldout(str(run.path), run.stamp)
 
 
+SWEEP_RESAMPLES = 1000  # bootstrap resamples of the Trade-off points' 95% intervals
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def compare_cached(dir_a: str, stamp_a: float, dir_b: str, stamp_b: float,
+                   k: int) -> list[dict[str, Any]]:
+    """Two runs on their shared test shoppers: paired differences with 95% intervals."""
+    from engine.evaluation.compare import compare_runs
+
+    return compare_runs(_load_recommender(dir_a, stamp_a).run,
+                        _load_recommender(dir_b, stamp_b).run, k=k)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def sweep_cached(run_dir: str, stamp: float, method: str, weights: tuple[float, ...],
                  n_users: int, k: int) -> pd.DataFrame:
@@ -246,7 +259,8 @@ def sweep_cached(run_dir: str, stamp: float, method: str, weights: tuple[float, 
 
     run = _load_recommender(run_dir, stamp).run
     _, data = _evaluation_data(run_dir, stamp)
-    return sweep(run, data, [method], list(weights), k=k, n_users=n_users, seed=0)
+    return sweep(run, data, [method], list(weights), k=k, n_users=n_users, seed=0,
+                 intervals=SWEEP_RESAMPLES)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

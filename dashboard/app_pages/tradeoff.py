@@ -137,6 +137,7 @@ def main() -> None:
     where = (t("tradeoff.ringed", method=label, alpha=alpha) if current is not None else
              t("tradeoff.not_ringed", method=label))
     st.caption(where + t("tradeoff.change_on_explorer"))
+    st.caption(t("tradeoff.intervals", shoppers=n_users))
     if method in SWEEP_METHODS:
         exposure_views(run, method, alpha, n_users, k)
     else:

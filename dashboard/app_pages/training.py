@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import charts, jobs, state
 from dashboard.i18n import t
 from engine.core import paths
+from engine.core.errors import PrismError
 from engine.training import presets
 
 SHOWN_METRICS = ("ndcg@10", "recall@10", "precision@10", "category_entropy@10",
@@ -201,6 +202,31 @@ def runs_section() -> None:
     if len(compare) == 2:
         chosen = table[table["run"].isin(compare)][["run", *SHOWN_METRICS]].fillna(0.0)
         st.plotly_chart(charts.metric_comparison(chosen, "run"), key="train_compare_chart")
+        paired_comparison(*compare)
+
+
+def paired_comparison(name_a: str, name_b: str) -> None:
+    """A − B per metric on the shoppers both runs held out, with its paired 95% interval."""
+    entries = {entry.name: entry for entry in state.list_runs()}
+    a, b = entries.get(name_a), entries.get(name_b)
+    if a is None or b is None:
+        return
+    try:
+        with st.spinner(t("training.pairing")):
+            rows = state.compare_cached(str(a.path), a.stamp, str(b.path), b.stamp, 10)
+    except PrismError as exc:
+        st.info(t("training.no_pairing", reason=exc))
+        return
+    frame = pd.DataFrame(rows)
+    frame["verdict"] = [t("training.a_better", run=name_a) if r["ci_low"] > 0 else
+                        t("training.b_better", run=name_b) if r["ci_high"] < 0 else
+                        t("training.no_clear") for r in rows]
+    st.dataframe(frame[["metric", "a", "b", "diff", "ci_low", "ci_high", "verdict"]].rename(
+        columns={"a": name_a, "b": name_b, "diff": t("training.col_diff", a=name_a, b=name_b),
+                 "ci_low": t("training.col_low"), "ci_high": t("training.col_high"),
+                 "metric": t("training.col_metric"), "verdict": t("training.col_verdict")}),
+        hide_index=True, width="stretch", key="train_paired_table")
+    st.caption(t("training.paired_caption", shoppers=rows[0]["n_shoppers"]))
 
 
 def main() -> None:

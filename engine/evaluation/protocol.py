@@ -201,8 +201,12 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
                    n_candidates: int = 200, users: Sequence[int] | None = None,
                    use_histories: bool = False, protocol: str = "",
                    fit_seconds: float = 0.0,
-                   target_mix: float = DEFAULT_TARGET_MIX) -> dict[str, Any]:
+                   target_mix: float = DEFAULT_TARGET_MIX,
+                   intervals: int = 0) -> dict[str, Any]:
     """Full-ranking evaluation of a fitted model; returns the evaluate JSON structure.
+
+    `intervals` > 0: each per-shopper metric also gets `<metric> low`/`high`, its 95%
+    bootstrap interval over the evaluated shoppers (`compute_metrics`).
 
     A `(method, weight)` tuple becomes a RerankSpec with `n_candidates` and `target_mix`; a
     RerankSpec is used as given (its own fields win).
@@ -228,7 +232,7 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
     metrics = compute_metrics(
         topk, truth, k=k, item_categories=data.item_categories,
         item_popularity=data.item_popularity, item_vectors=model.item_vectors(),
-        user_category_dist=data.user_category_dist(eval_users),
+        user_category_dist=data.user_category_dist(eval_users), intervals=intervals,
     )
     result: dict[str, Any] = {
         "metrics": {name: float(value) for name, value in metrics.items()},

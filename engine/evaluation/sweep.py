@@ -131,8 +131,12 @@ def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float],
           n_users: int | None = None, seed: int = 0, n_candidates: int = 200,
           on_point: Callable[[str, float], None] | None = None,
           target_mix: float = DEFAULT_TARGET_MIX,
-          quotas: dict[int, tuple[int | None, int | None]] | None = None) -> pd.DataFrame:
+          quotas: dict[int, tuple[int | None, int | None]] | None = None,
+          intervals: int = 0) -> pd.DataFrame:
     """One row per (method, weight): method, weight, then every metric of the harness.
+
+    `intervals` > 0 adds `<metric> low`/`high` columns: 95% bootstrap intervals over the
+    sampled shoppers with that many resamples.
 
     `target_mix` (γ) sets the calibrated re-ranker's target (1 − γ)·h_u + γ·g; `quotas`
     (category column -> (floor, cap)) constrain every method's lists ('quota' needs them).
@@ -151,7 +155,8 @@ def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float],
     for method, weight in points:
         spec = RerankSpec(method, weight, n_candidates, target_mix,
                           quotas if method != "none" else None)
-        result = evaluate_model(model, data, k=k, rerank=spec, users=users)
+        result = evaluate_model(model, data, k=k, rerank=spec, users=users,
+                                intervals=intervals)
         rows.append({"method": method, "weight": weight, **result["metrics"],
                      "n_users": result["n_users"],
                      "seconds": result["seconds"]["evaluate"]})

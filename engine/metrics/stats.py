@@ -98,6 +98,23 @@ def mean_interval(values: np.ndarray | list, level: float = 0.95,
     return _interval(matrix.mean(), resampled, level)
 
 
+def mean_intervals(series: dict[str, np.ndarray], level: float = 0.95,
+                   n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict[str, Interval]:
+    """`mean_interval` of several per-shopper series at once: series over the same number of
+    shoppers share one draw (one resample matrix for all of them, so many metrics cost about
+    as much as one)."""
+    by_length: dict[int, list[str]] = {}
+    for name, values in series.items():
+        by_length.setdefault(len(np.atleast_1d(values)), []).append(name)
+    out: dict[str, Interval] = {}
+    for names in by_length.values():
+        matrix = _as_matrix([np.asarray(series[name], dtype=np.float64) for name in names])
+        resampled = bootstrap_means(matrix, n_resamples, seed)
+        for column, name in enumerate(names):
+            out[name] = _interval(matrix[column].mean(), resampled[:, column], level)
+    return {name: out[name] for name in series}
+
+
 def paired_difference(first: np.ndarray | list, second: np.ndarray | list,
                       level: float = 0.95, n_resamples: int = DEFAULT_RESAMPLES,
                       seed: int = 0) -> Interval:

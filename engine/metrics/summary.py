@@ -49,14 +49,14 @@ def _check_shapes(lists: np.ndarray, truth: list[np.ndarray], item_categories: n
                         f"{n_items}; both must cover the whole catalogue")
 
 
-def compute_metrics(topk: np.ndarray, truth: list[np.ndarray], *, k: int,
-                    item_categories: np.ndarray, item_popularity: np.ndarray,
-                    item_vectors: np.ndarray | None = None,
-                    user_category_dist: np.ndarray | None = None) -> dict[str, float]:
-    """All list metrics at K, means over users.
+def per_user_metrics(topk: np.ndarray, truth: list[np.ndarray], *, k: int,
+                     item_categories: np.ndarray, item_popularity: np.ndarray,
+                     item_vectors: np.ndarray | None = None,
+                     user_category_dist: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Every list metric at K that is a mean over shoppers, one value per shopper.
 
-    Relevance metrics average over users with at least one held-out item; the others over all
-    lists. `ild@K` is the category variant; `ild_vec@K` (1 − cosine of item vectors) is added
+    Relevance metrics keep only users with at least one held-out item; the others keep every
+    list. `ild@K` is the category variant; `ild_vec@K` (1 − cosine of item vectors) is added
     when `item_vectors` is given. Without `user_category_dist`, miscalibration is measured
     against the training interactions' category distribution (the same p for every user).
     """
@@ -69,20 +69,49 @@ def compute_metrics(topk: np.ndarray, truth: list[np.ndarray], *, k: int,
     if not judged.any():
         raise DataError("no user has a held-out item; relevance metrics need a test set that "
                         "overlaps the users being evaluated")
-    out = {f"{name}@{k}": float(fn(lists, truth)[judged].mean()) for name, fn in RELEVANCE.items()}
+    out = {f"{name}@{k}": fn(lists, truth)[judged] for name, fn in RELEVANCE.items()}
     if user_category_dist is None:
         user_category_dist = popularity_category_dist(cats, item_popularity, len(lists))
     out.update({
-        f"category_coverage@{k}": float(category_coverage_at_k(lists, cats).mean()),
-        f"category_entropy@{k}": float(category_entropy_at_k(lists, cats).mean()),
-        f"ild@{k}": float(ild_category_at_k(lists, cats).mean()),
-        f"catalog_coverage@{k}": catalog_coverage(lists, len(cats)),
-        f"gini@{k}": gini_index(lists, len(cats)),
-        f"novelty@{k}": float(novelty_at_k(lists, item_popularity).mean()),
-        f"arp@{k}": float(arp_at_k(lists, item_popularity).mean()),
-        f"tail_share@{k}": float(tail_share_at_k(lists, item_popularity).mean()),
-        f"miscalibration@{k}": float(miscalibration_at_k(lists, cats, user_category_dist).mean()),
+        f"category_coverage@{k}": category_coverage_at_k(lists, cats),
+        f"category_entropy@{k}": category_entropy_at_k(lists, cats),
+        f"ild@{k}": ild_category_at_k(lists, cats),
+        f"novelty@{k}": novelty_at_k(lists, item_popularity),
+        f"arp@{k}": arp_at_k(lists, item_popularity),
+        f"tail_share@{k}": tail_share_at_k(lists, item_popularity),
+        f"miscalibration@{k}": miscalibration_at_k(lists, cats, user_category_dist),
     })
     if item_vectors is not None:
-        out[f"ild_vec@{k}"] = float(ild_at_k(lists, item_vectors).mean())
+        out[f"ild_vec@{k}"] = ild_at_k(lists, item_vectors)
+    return {name: np.asarray(values, dtype=np.float64) for name, values in out.items()}
+
+
+def compute_metrics(topk: np.ndarray, truth: list[np.ndarray], *, k: int,
+                    item_categories: np.ndarray, item_popularity: np.ndarray,
+                    item_vectors: np.ndarray | None = None,
+                    user_category_dist: np.ndarray | None = None,
+                    intervals: int = 0) -> dict[str, float]:
+    """All list metrics at K: the per-shopper ones (`per_user_metrics`) as means, plus the
+    catalogue-level catalog coverage and Gini.
+
+    `intervals` > 0 adds `<metric> low` and `<metric> high` for every per-shopper metric: its
+    95% percentile bootstrap interval over shoppers with that many resamples
+    (engine/metrics/stats.py).
+    """
+    from engine.metrics.stats import mean_intervals
+
+    per_user = per_user_metrics(topk, truth, k=k, item_categories=item_categories,
+                                item_popularity=item_popularity, item_vectors=item_vectors,
+                                user_category_dist=user_category_dist)
+    lists = as_topk(topk, k)
+    n_items = len(item_categories)
+    out: dict[str, float] = {}
+    for name, values in per_user.items():
+        out[name] = float(values.mean())
+        if name == f"ild@{k}":  # the catalogue-level pair sits after the list diversity
+            out[f"catalog_coverage@{k}"] = catalog_coverage(lists, n_items)
+            out[f"gini@{k}"] = gini_index(lists, n_items)
+    if intervals > 0:
+        for name, interval in mean_intervals(per_user, n_resamples=intervals).items():
+            out[f"{name} low"], out[f"{name} high"] = interval.low, interval.high
     return out

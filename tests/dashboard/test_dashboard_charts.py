@@ -80,6 +80,12 @@ def test_builders_return_figures_and_handle_empty_input() -> None:
     pareto = charts.pareto_chart(sweep, "category_entropy@10", "ndcg@10", current)
     assert [t.name for t in pareto.data] == ["MMR", "DPP", "current (α=0.60)"]
     assert pareto.data[-1].x[0] == 1.6
+    assert pareto.data[0].error_y.array is None  # no interval columns, no bars
+    framed = sweep.assign(**{"ndcg@10 low": sweep["ndcg@10"] - 0.02,
+                             "ndcg@10 high": sweep["ndcg@10"] + 0.01})
+    bars = charts.pareto_chart(framed, "category_entropy@10", "ndcg@10").data[0].error_y
+    assert list(bars.array) == pytest.approx([0.01, 0.01], abs=1e-12)  # high − value
+    assert list(bars.arrayminus) == pytest.approx([0.02, 0.02], abs=1e-12)  # value − low
     exposure = pd.DataFrame({"setting": ["A", "A"], "path": ["Home > Lamps", "Office"],
                              "slots": [3.0, 1.0]})
     figures = [

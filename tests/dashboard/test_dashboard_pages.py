@@ -83,6 +83,33 @@ def test_training_page_lists_runs_and_makes_one_active() -> None:
     assert not at.exception and at.session_state["run"] == "tiny"
 
 
+def test_training_compares_two_runs_with_paired_intervals(
+        prism_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import shutil
+
+    from engine.training.pipeline import train
+
+    home = tmp_path / "home"  # a copy: the shared tiny home stays as other tests expect it
+    shutil.copytree(prism_home, home)
+    monkeypatch.setenv("PRISM_HOME", str(home))
+    tiny = json.loads((home / "runs" / "tiny" / "run.json").read_text())
+    train(tiny["data_path"], out=home / "runs" / "ease", model="ease", seed=tiny["seed"])
+    train(tiny["data_path"], out=home / "runs" / "other-split", model="ease",
+          seed=tiny["seed"] + 1)
+    at = _page("training")
+    at.multiselect(key="train_compare").set_value(["tiny", "ease"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "Verdict" in d.value.columns)
+    assert table["Metric"].tolist()[:2] == ["ndcg@10", "precision@10"]
+    assert (table["95% low"] <= table["tiny − ease"] + 1e-12).all()
+    assert (table["95% high"] >= table["tiny − ease"] - 1e-12).all()
+    assert set(table["Verdict"]) <= {"tiny better", "ease better", "no clear difference"}
+    assert any("paired bootstrap" in c.value for c in at.caption)
+    at.multiselect(key="train_compare").set_value(["tiny", "other-split"]).run()
+    assert any("split seed" in i.value for i in at.info)  # other shoppers: said, not paired
+
+
 def test_search_suggestion_fills_the_query() -> None:
     at = _page("search")
     pills = at.button_group(key="search_try")

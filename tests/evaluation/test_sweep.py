@@ -40,6 +40,19 @@ def test_sweep_rows_and_columns(run_and_data) -> None:  # noqa: ANN001
     assert at_zero["category_entropy@10"].nunique() == 1
 
 
+def test_sweep_intervals_bracket_every_point(run_and_data) -> None:  # noqa: ANN001
+    run, dataset = run_and_data
+    plain = sweep(run, dataset, ["mmr"], [0.0, 0.5])
+    framed = sweep(run, dataset, ["mmr"], [0.0, 0.5], intervals=200)
+    pd.testing.assert_frame_equal(framed[plain.columns.drop("seconds")],
+                                  plain[plain.columns.drop("seconds")], atol=1e-12)
+    for metric in ("ndcg@10", "category_entropy@10", "precision@10"):
+        assert (framed[f"{metric} low"] <= framed[metric] + 1e-12).all()
+        assert (framed[f"{metric} high"] >= framed[metric] - 1e-12).all()
+    assert (framed["ndcg@10 high"] > framed["ndcg@10 low"]).all()  # shoppers differ
+    assert "catalog_coverage@10 low" not in framed
+
+
 def test_mmr_entropy_rises_with_the_weight(run_and_data) -> None:  # noqa: ANN001
     run, dataset = run_and_data
     frame = sweep(run, dataset, ["mmr"], [0.0, 0.5, 1.0], n_users=40, seed=3)

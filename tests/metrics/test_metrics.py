@@ -202,3 +202,23 @@ def test_bad_input_is_named() -> None:
                         item_popularity=np.ones(6))
     with pytest.raises(DataError, match="row 0 has no category mass"):
         miscalibration_at_k(TOPK, CATS, np.zeros((2, 3)))
+
+
+def test_compute_metrics_intervals_bracket_each_shopper_mean() -> None:
+    rng = np.random.default_rng(3)
+    n_users, n_items = 60, 6
+    topk = np.array([rng.permutation(n_items)[:4] for _ in range(n_users)])
+    truth = [np.array([rng.integers(n_items)]) for _ in range(n_users)]
+    pop = np.array([5, 4, 3, 2, 1, 1.0])
+    out = compute_metrics(topk, truth, k=4, item_categories=CATS, item_popularity=pop,
+                          intervals=300)
+    plain = compute_metrics(topk, truth, k=4, item_categories=CATS, item_popularity=pop)
+    assert [key for key in out if not key.endswith((" low", " high"))] == list(plain)
+    for name in ("ndcg@4", "hit@4", "category_entropy@4"):
+        assert out[f"{name} low"] < out[name] < out[f"{name} high"]
+        assert out[name] == pytest.approx(plain[name], abs=1e-12)
+    assert "catalog_coverage@4 low" not in out  # one number for the whole catalogue
+    same = compute_metrics(np.tile(topk[:1], (n_users, 1)), [truth[0]] * n_users, k=4,
+                           item_categories=CATS, item_popularity=pop, intervals=300)
+    assert same["ndcg@4 low"] == pytest.approx(same["ndcg@4"], abs=1e-12)  # no spread
+    assert same["ndcg@4 high"] == pytest.approx(same["ndcg@4"], abs=1e-12)

@@ -95,3 +95,15 @@ def test_frontier_interpolates_and_stops_at_its_reach() -> None:
     values = stats.frontier_at(entropy, quality, np.array([0.5, 1.5, 2.5]))
     np.testing.assert_allclose(values, [0.4, 0.3, np.nan])
     assert stats.frontier_area(entropy, quality, 1.0, 2.0) == pytest.approx(0.3)
+
+
+def test_mean_intervals_equal_one_series_at_a_time() -> None:
+    rng = np.random.default_rng(5)
+    series = {"a": rng.random(40), "b": rng.random(40) * 3, "short": rng.random(25)}
+    together = stats.mean_intervals(series, n_resamples=400, seed=2)
+    assert list(together) == ["a", "b", "short"]
+    for name, values in series.items():
+        alone = stats.mean_interval(values, n_resamples=400, seed=2)
+        assert together[name].low == pytest.approx(alone.low, abs=1e-12)
+        assert together[name].high == pytest.approx(alone.high, abs=1e-12)
+        assert together[name].estimate == pytest.approx(float(values.mean()), abs=1e-12)

@@ -1,0 +1,83 @@
+"""Two trained runs on the same held-out shoppers: paired differences with 95% intervals.
+
+A comparison of two runs' mean metrics says nothing about noise; this one ranks the test
+shoppers both runs hold out (same data, split and split seed), computes each list metric per
+shopper for both, and bootstraps the per-shopper differences with one draw of shoppers for
+every metric (a paired bootstrap, engine/metrics/stats.py). A difference is called a win only
+when its interval excludes zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.core.errors import ConfigError, DataError
+
+METRICS = ("ndcg", "precision", "hit", "category_entropy", "category_coverage")
+DEFAULT_RESAMPLES = 2000
+
+
+def same_shoppers(meta_a: dict[str, Any], meta_b: dict[str, Any]) -> str | None:
+    """Why two runs do not hold out the same shoppers (None when they do)."""
+    for key, what in (("data_path", "data folder"), ("split", "split"), ("seed", "split seed")):
+        if meta_a.get(key) != meta_b.get(key):
+            return (f"the runs differ in their {what} ({meta_a.get(key)!r} against "
+                    f"{meta_b.get(key)!r}), so they were tested on different shoppers")
+    return None
+
+
+def _per_shopper(run: Any, k: int) -> tuple[list[str], dict[str, np.ndarray]]:
+    """(test shopper ids, metric -> per-shopper values) of one run on its own split."""
+    from engine.evaluation.protocol import rank_users
+    from engine.metrics.summary import per_user_metrics
+    from engine.runs.data import load_run_split
+
+    loaded = load_run_split(run.meta, run.path)
+    if loaded is None:
+        raise DataError(f"run {run.path.name}: its data folder {run.meta.get('data_path')!r} "
+                        "is gone, so its test shoppers cannot be ranked again; bring the data "
+                        "back or compare runs whose data is present")
+    _, data = loaded
+    users, truth = data.truth(data.test)
+    if len(users) == 0:
+        raise DataError(f"run {run.path.name} has no test shoppers to compare on")
+    top = rank_users(run.model, data, users, k=k)
+    values = per_user_metrics(top, truth, k=k, item_categories=data.item_categories,
+                              item_popularity=data.item_popularity)
+    return [data.user_ids[u] for u in users], values
+
+
+def compare_runs(run_a: Any, run_b: Any, *, k: int = 10,
+                 n_resamples: int = DEFAULT_RESAMPLES) -> list[dict[str, Any]]:
+    """One row per metric: A, B, A − B and its paired 95% interval over the shared shoppers.
+
+    Rows: metric, a, b, diff, ci_low, ci_high, excludes_zero, n_shoppers. ConfigError when
+    the runs were not tested on the same shoppers.
+    """
+    from engine.metrics.stats import bootstrap_means, percentile_interval
+
+    if (reason := same_shoppers(run_a.meta, run_b.meta)) is not None:
+        raise ConfigError(f"cannot compare {run_a.path.name} with {run_b.path.name}: {reason}; "
+                          "compare runs trained on the same data with the same split")
+    users_a, values_a = _per_shopper(run_a, k)
+    users_b, values_b = _per_shopper(run_b, k)
+    position_b = {user: index for index, user in enumerate(users_b)}
+    shared = [(index, position_b[user]) for index, user in enumerate(users_a)
+              if user in position_b]
+    if not shared:
+        raise DataError(f"runs {run_a.path.name} and {run_b.path.name} share no test shopper")
+    rows_a, rows_b = (np.array(side) for side in zip(*shared, strict=True))
+    names = [f"{metric}@{k}" for metric in METRICS]
+    a = np.vstack([values_a[name][rows_a] for name in names])
+    b = np.vstack([values_b[name][rows_b] for name in names])
+    resampled = bootstrap_means(a - b, n_resamples, seed=0)  # one draw for every metric
+    rows = []
+    for index, name in enumerate(names):
+        low, high = percentile_interval(resampled[:, index])
+        rows.append({"metric": name, "a": float(a[index].mean()), "b": float(b[index].mean()),
+                     "diff": float(a[index].mean() - b[index].mean()), "ci_low": low,
+                     "ci_high": high, "excludes_zero": bool(low > 0 or high < 0),
+                     "n_shoppers": len(shared)})
+    return rows
