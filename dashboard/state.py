@@ -245,7 +245,7 @@ SWEEP_RESAMPLES = 1000  # bootstrap resamples of the Trade-off points' 95% inter
 def compare_cached(dir_a: str, stamp_a: float, dir_b: str, stamp_b: float,
                    k: int) -> list[dict[str, Any]]:
     """Two runs on their shared test shoppers: paired differences with 95% intervals."""
-    from engine.evaluation.compare import compare_runs
+    from engine.runs.compare import compare_runs
 
     return compare_runs(_load_recommender(dir_a, stamp_a).run,
                         _load_recommender(dir_b, stamp_b).run, k=k)
