@@ -237,6 +237,8 @@ def render(results: dict[str, Any]) -> str:
              "**Per seed**: the same difference with each seed's models alone (mean ± "
              "standard deviation over seeds).",
              "", "Regenerate: `python bench/frontier.py` (`--seeds 0,1,2` by default).", ""]
+    lines += [f"- **{row['dataset']}**: {_verdict(row['comparison'])}." for row in
+              results["datasets"]] + [""]
     for row in results["datasets"]:
         comp = row["comparison"]
         seeds = row.get("seeds", [0])

@@ -44,6 +44,21 @@ def _quality_rows(dataset: str) -> list[str]:
     return [f"{r['model']} NDCG@10 {r['metrics']['ndcg@10']:.4f}" for r in rows]
 
 
+def _frontier_lines() -> list[str]:
+    """Joint loss against re-ranking alone at the first equal-entropy target, per data set."""
+    lines = []
+    for row in (_load("frontier") or {}).get("datasets", []):
+        first = row["comparison"]["difference"][0]
+        call = ("joint loss wins" if first["win"] else "re-ranking wins" if first["loss"]
+                else "tie")
+        seeds = len(row.get("seeds", [0]))
+        lines.append(f"- {row['dataset']}, training-time diversity against re-ranking at equal "
+                     f"entropy {first['at']:.3f}: {call}, joint − re-rank NDCG@10 "
+                     f"{first['joint_minus_rerank']:+.4f} [{first['low']:+.4f}, "
+                     f"{first['high']:+.4f}] ({seeds} training seeds)")
+    return lines
+
+
 def headlines() -> list[str]:
     """One line per measured headline, skipping benchmarks that have not been run."""
     lines = []
@@ -51,6 +66,7 @@ def headlines() -> list[str]:
         rows = _quality_rows(dataset)
         if rows:
             lines.append(f"- {dataset}: " + "; ".join(rows))
+    lines += _frontier_lines()
     rerank = _load("rerank")
     if rerank:
         one = rerank["one_list"]["500"]

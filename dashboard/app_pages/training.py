@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import charts, jobs, state
 from dashboard.i18n import t
+from dashboard.measures import MEASURED_FRONTIER, RECOMMENDED_ALPHA
 from engine.core import paths
 from engine.core.errors import PrismError
 from engine.training import presets
@@ -39,8 +40,8 @@ def data_folders() -> dict[str, Path]:
 
 
 FORM_VALUES = "_train_form_values"  # the form's last values: they outlive page switches
-FORM_DEFAULTS = {"train_alpha": 0.2, "train_beta": 1.0, "train_epochs": 30, "train_dim": 32,
-                 "train_tune": False, "train_trials": 8}
+FORM_DEFAULTS = {"train_alpha": RECOMMENDED_ALPHA, "train_beta": 1.0, "train_epochs": 30,
+                 "train_dim": 32, "train_tune": False, "train_trials": 8}
 
 
 def _restore_form(folders: dict[str, Path]) -> None:
@@ -79,6 +80,7 @@ def launch_form() -> None:
                                          key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
         st.caption(t("training.stage"))  # α and β: loss weights, not the serving slider
+        st.caption(t("training.recommendation", alpha=RECOMMENDED_ALPHA, **MEASURED_FRONTIER))
         tune_col, trials_col = st.columns([1, 1])
         tune = tune_col.checkbox(t("training.tune"), key="train_tune",
                                  help=t("training.tune_help"))

@@ -95,3 +95,22 @@ def test_metric_panel_explanations_match_the_english_source():
         assert english[f"explained.{key}.name"] == name
         assert english[f"explained.{key}.definition"] == definition
         assert english[f"explained.{key}.example"] == example
+
+
+def test_training_recommendation_quotes_the_measured_frontier() -> None:
+    """The Training page's α advice quotes bench/frontier.py's numbers, not remembered ones."""
+    import json
+
+    from dashboard.measures import MEASURED_FRONTIER, RECOMMENDED_ALPHA
+
+    report = Path(__file__).resolve().parents[2] / "docs" / "benchmarks" / "frontier.json"
+    rows = {row["dataset"]: row for row in json.loads(report.read_text())["datasets"]}
+    for prefix, name in (("ml", "ml-100k"), ("amz", "amazon-scientific")):
+        first = rows[name]["comparison"]["difference"][0]
+        assert len(rows[name]["seeds"]) >= 3
+        for key, field in (("diff", "joint_minus_rerank"), ("low", "low"), ("high", "high")):
+            assert MEASURED_FRONTIER[f"{prefix}_{key}"] == pytest.approx(first[field], abs=5e-5)
+    assert rows["ml-100k"]["comparison"]["difference"][0]["win"]  # the advice's premise
+    assert not any(d["loss"] for row in rows.values() for d in row["comparison"]["difference"])
+    assert RECOMMENDED_ALPHA == 0.3 and any(
+        m["label"] == "α=0.3" for m in rows["amazon-scientific"]["models"])
