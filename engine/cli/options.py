@@ -44,6 +44,14 @@ def positive_integer(value: str) -> int:
     return parsed
 
 
+def non_negative_integer(value: str) -> int:
+    """A whole number ≥ 0."""
+    parsed = integer(value)
+    if parsed < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {parsed}")
+    return parsed
+
+
 def unit_interval(value: str) -> float:
     """A number in [0, 1]."""
     parsed = number(value)

@@ -17,6 +17,7 @@ from engine.cli.options import (
     add_diversity_weight_option,
     add_target_mix_option,
     integer,
+    non_negative_integer,
     number,
     parse_number,
     parse_target_mix,
@@ -96,6 +97,9 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--k", type=integer, default=10, help="list length K")
     sweep.add_argument("--seed", type=integer, default=0, help="seed for the user sample")
     sweep.add_argument("--format", default="auto", help="dataset format (auto|csv|parquet|...)")
+    sweep.add_argument("--intervals", type=non_negative_integer, default=1000, metavar="RESAMPLES",
+                       help="bootstrap resamples of the 95%% intervals over shoppers printed "
+                            "beside NDCG and entropy (0: none)")
     add_target_mix_option(sweep)
     add_quotas_option(sweep)
     sweep.set_defaults(func=run_sweep)
@@ -225,12 +229,18 @@ def run_sweep(args: argparse.Namespace) -> int:
     with tqdm(total=len(points), desc="sweep", unit="point") as bar:
         frame = sweep(run, dataset, methods, weights, k=k, n_users=n_users,
                       seed=args.seed, target_mix=target_mix,
-                      quotas=quotas, on_point=lambda method, weight: bar.update(1))
+                      quotas=quotas, on_point=lambda method, weight: bar.update(1),
+                      intervals=args.intervals)
     grid = best_at_equal_entropy(frame)
     summary = equal_entropy_summary(grid)
     shown = ["method", "weight", f"ndcg@{k}", f"precision@{k}", f"category_entropy@{k}",
              f"category_coverage@{k}", f"ild@{k}", f"catalog_coverage@{k}"]
-    print(frame[shown].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    table = frame[shown].copy()
+    for column in (f"ndcg@{k}", f"category_entropy@{k}"):
+        if f"{column} low" in frame:  # the 95% interval beside the mean
+            table[column] = [f"{v:.4f} [{lo:.4f}, {hi:.4f}]" for v, lo, hi in zip(
+                frame[column], frame[f"{column} low"], frame[f"{column} high"], strict=True)]
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if summary["winner"]:
         print(f"best NDCG@{k} at equal entropy: {summary['winner']} "
               f"(wins {summary['wins']}, entropy {summary['entropy_range']})")

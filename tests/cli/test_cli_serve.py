@@ -86,7 +86,16 @@ def test_sweep_writes_json(tiny_shop, capsys, tmp_path) -> None:  # noqa: ANN001
     assert [(p["method"], p["weight"]) for p in body["points"]] == [
         ("mmr", 0.0), ("mmr", 0.5), ("mmr", 1.0), ("dpp", 0.0), ("dpp", 0.5), ("dpp", 1.0)]
     assert body["n_users"] == 30 and "equal_entropy" in body
-    assert "ndcg@10" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "ndcg@10" in printed
+    for point in body["points"]:  # 95% intervals over shoppers, by default
+        assert point["ndcg@10 low"] <= point["ndcg@10"] + 1e-12 <= point["ndcg@10 high"] + 2e-12
+    first = body["points"][0]
+    assert f"{first['ndcg@10']:.4f} [{first['ndcg@10 low']:.4f}, " in printed
+    assert main(["sweep", "--run", str(tiny_shop.ease_run), "--data", str(tiny_shop.data_dir),
+                 "--methods", "mmr", "--weights", "0", "--json", str(out), "--users", "30",
+                 "--intervals", "0"]) == 0
+    assert "ndcg@10 low" not in json.loads(out.read_text())["points"][0]
     assert [p.name for p in out.parent.iterdir()] == ["points.json"]  # no staging file left
 
 
