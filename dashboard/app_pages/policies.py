@@ -155,20 +155,13 @@ def before_after(recommender: Any, policy: Policy) -> None:
     right.dataframe(after, hide_index=True, width="stretch", key="policy_after")
 
 
-@st.cache_resource(max_entries=2, show_spinner="Re-reading the run's test shoppers…")
-def _preview_inputs(run_dir: str, stamp: float) -> Any:
-    from engine.policy.preview import load_inputs
-
-    return load_inputs(run_dir)
-
-
 def population_preview(run: state.RunEntry, policy: Policy) -> None:
     st.caption(t("policies.preview_caption"))
     if st.button(t("policies.run_preview"), key="policy_preview_run", type="primary"):
         from engine.policy.preview import preview
 
         try:
-            inputs = _preview_inputs(str(run.path), run.stamp)
+            inputs = policy_view.preview_inputs(str(run.path), run.stamp)
             bar = st.progress(0.0, text=t("policies.replaying"))
             report = preview(inputs, policy, None, k=10, on_progress=lambda done, total:
                              bar.progress(done / max(total, 1),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, policy_view, state
 from dashboard.i18n import t
 from dashboard.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.core.errors import PrismError
@@ -153,8 +153,53 @@ def saved_section(scenarios: list[Scenario]) -> None:
         st.dataframe(table, width="stretch")
         st.plotly_chart(charts.metric_comparison(rows[["name", *metric_cols]].fillna(0.0),
                                                  "name"), key="scenario_compare_chart")
+        by_id = {s.id: s for s in scenarios}
+        paired_scenarios(by_id[compare[0]], by_id[compare[1]])
     st.download_button(t("scenarios.export"), frame.to_csv(index=False), "scenarios.csv",
                        "text/csv", key="scenario_export", icon=":material/download:")
+
+
+PAIRED = "_scenario_paired"  # {(id a, id b): the preview report of A against B}
+
+
+def paired_scenarios(a: Scenario, b: Scenario) -> None:
+    """A against B on every test shopper of their run, with paired 95% intervals (the policy
+    preview of the policies the two scenarios' settings make)."""
+    from engine.policy.preview import preview
+    from engine.policy.schema import parse_policy
+    from engine.policy.store import scenario_policy
+
+    if a.run != b.run:
+        st.info(t("scenarios.paired_other_runs"))
+        return
+    entry = {e.name: e for e in state.list_runs()}.get(a.run)
+    if entry is None:
+        st.info(t("scenarios.paired_no_run", run=a.run))
+        return
+    reports = st.session_state.setdefault(PAIRED, {})
+    key = (a.id, b.id, entry.stamp)
+    if st.button(t("scenarios.paired_run"), key="scenario_paired_run",
+                 icon=":material/balance:"):
+        try:
+            policies = [parse_policy(scenario_policy(int(s.id or 0), s.name, s.settings),
+                                     f"scenario {s.name!r}") for s in (a, b)]
+            inputs = policy_view.preview_inputs(str(entry.path), entry.stamp)
+            bar = st.progress(0.0, text=t("policies.replaying"))
+            reports[key] = preview(inputs, *policies, k=int(a.settings.get("k", 10)),
+                                   on_progress=lambda done, total: bar.progress(
+                                       done / max(total, 1), text=t("policies.progress",
+                                                                    done=done, total=total)))
+            bar.empty()
+        except PrismError as exc:
+            st.error(t("scenarios.paired_failed", error=exc))
+            return
+    report = reports.get(key)
+    if report is None:
+        st.caption(t("scenarios.paired_caption"))
+        return
+    st.markdown(t("scenarios.paired_report", a=a.name, b=b.name, n=report["n_users"]))
+    st.dataframe(policy_view.impact_frame(report).round(4), hide_index=True, width="stretch",
+                 key="scenario_paired_table")
 
 
 def export_current(recommender) -> None:

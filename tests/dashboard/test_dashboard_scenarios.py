@@ -131,3 +131,20 @@ def test_corrupted_database_shows_error_and_page_keeps_working(shared_run_home: 
     assert at.text_input(key="scenario_name")  # the rest of the page still works
     at.button(key="scenario_reset").click().run()
     assert not at.exception and any("moved to" in s.value for s in at.success)
+
+
+@pytest.mark.slow
+def test_two_scenarios_are_tested_on_the_same_shoppers(shared_run_home: Path) -> None:
+    store = ScenarioStore(shared_run_home / "scenarios.sqlite")
+    ids = [store.save(Scenario(name=name, run="tiny", settings={
+        "method": method, "alpha": alpha, "k": 10}, metrics={"sample ndcg@10": 0.1}))
+        for name, method, alpha in (("plain", "mmr", 0.0), ("wide", "dpp", 0.9))]
+    at = _scenarios_page()
+    at.multiselect(key="scenario_compare").set_value(ids).run()
+    assert any("paired 95% interval" in c.value for c in at.caption)
+    at.button(key="scenario_paired_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "excludes 0" in d.value.columns)
+    ndcg = table[table["metric"].astype(str).str.startswith("ndcg")].iloc[0]
+    assert ndcg["95% low"] <= ndcg["difference"] + 1e-9 <= ndcg["95% high"] + 2e-9
+    assert any("on the same" in m.value for m in at.markdown)
