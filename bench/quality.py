@@ -105,7 +105,8 @@ def run_one(dataset: Any, protocol: str, name: str, alpha: float, seed: int = SE
     from engine.text.encoders import encode_items
     from engine.training.pipeline import train
 
-    settings = list(VARIANTS.get(variant, [])) + list(DATASET_SETTINGS.get(dataset.name, []))
+    settings = (list(VARIANTS.get(variant, [])) + list(DATASET_SETTINGS.get(dataset.name, []))
+                if name == "twotower" else [])  # baselines have no settings to pass
     started = time.perf_counter()
     text = encode_items(dataset, progress=False) if name == "twotower" else None
     encode_seconds = time.perf_counter() - started
