@@ -115,6 +115,17 @@ class UserExamples:
                 "users": self.users[rows], "target_weights": targets}
 
 
+AUTO_DIVERSITY_TOP = 50  # the top region "auto" gives L_d under the full softmax
+
+
+def resolve_diversity_top(value: int | str, sampled: bool) -> int:
+    """TrainConfig.diversity_top as an item count: "auto" is AUTO_DIVERSITY_TOP under the full
+    softmax and 0 (the whole catalogue, importance-sampled) under sampled softmax."""
+    if value == "auto":
+        return 0 if sampled else AUTO_DIVERSITY_TOP
+    return int(value)
+
+
 def make_examples(users: np.ndarray, items: np.ndarray, weights: np.ndarray,
                   history_len: int, mode: str, n_items: int
                   ) -> TrainingExamples | UserExamples:
@@ -139,7 +150,8 @@ class Trainer:
                                      device=device)  # (n_items,) sampling log-probabilities
         self.sampled = net.n_items > config.sampled_softmax_threshold
         self.category_index: losses.CategoryIndex | None = None  # built on first use
-        if self.sampled and config.diversity_top > 0:
+        self.diversity_top = resolve_diversity_top(config.diversity_top, self.sampled)
+        if self.sampled and self.diversity_top > 0:
             raise ConfigError(
                 f"TrainConfig.diversity_top: the top region needs the full softmax, but the "
                 f"catalogue has {net.n_items:,} items (> sampled_softmax_threshold "
@@ -298,9 +310,9 @@ class Trainer:
                 cats[sample.targets], cats[sample.negatives], sample.hits)
         if self.category_index is None:
             self.category_index = losses.category_index(cats)
-        if self.config.diversity_top > 0:
+        if self.diversity_top > 0:
             return losses.log_top_region_mass(logits, cats, self.category_index,
-                                              self.config.diversity_top)
+                                              self.diversity_top)
         return losses.log_category_mass(logits, self.category_index)
 
     def _diversity(self, log_mass: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -185,7 +185,8 @@ def test_raising_alpha_raises_category_entropy_of_the_top_lists() -> None:
         return float(category_entropy_at_k(top, data.item_categories, 5).mean())
 
     plain = entropy(0.0)
-    assert entropy(5.0, gamma=1.0, diversity_prior="uniform") > plain + 0.3  # KL to uniform
+    assert entropy(5.0, gamma=1.0, diversity_prior="uniform",
+                   diversity_top=0) > plain + 0.3  # KL to uniform, whole catalogue
     assert entropy(20.0, diversity_loss="entropy") > plain + 0.3
     # list-level: KL of the top region's category mass (top 5 + each category's best item)
     assert entropy(5.0, gamma=1.0, diversity_prior="uniform", diversity_top=5) > plain + 0.3
@@ -194,6 +195,16 @@ def test_raising_alpha_raises_category_entropy_of_the_top_lists() -> None:
 def test_top_region_needs_the_full_softmax() -> None:
     with pytest.raises(ConfigError, match="diversity_top: the top region needs the full"):
         make_trainer(None, sampled_softmax_threshold=4, alpha=1.0, diversity_top=5)
+
+
+def test_auto_top_region_is_the_best_50_under_full_softmax_only() -> None:
+    from engine.models.trainer import AUTO_DIVERSITY_TOP
+
+    assert TrainConfig().diversity_top == "auto"
+    assert make_trainer(None, alpha=1.0).diversity_top == AUTO_DIVERSITY_TOP == 50
+    sampled = make_trainer(None, sampled_softmax_threshold=4, alpha=1.0)  # no error
+    assert sampled.diversity_top == 0  # sampled softmax reads the whole catalogue's mass
+    assert make_trainer(None, alpha=1.0, diversity_top=0).diversity_top == 0
 
 
 def test_sampled_softmax_trains_when_the_catalogue_is_large() -> None:
