@@ -16,7 +16,6 @@ import numpy as np
 from engine.core.errors import ConfigError, DataError
 
 METRICS = ("ndcg", "precision", "hit", "category_entropy", "category_coverage")
-DEFAULT_RESAMPLES = 2000
 
 
 def same_shoppers(meta_a: dict[str, Any], meta_b: dict[str, Any]) -> str | None:
@@ -50,13 +49,13 @@ def _per_shopper(run: Any, k: int) -> tuple[list[str], dict[str, np.ndarray]]:
 
 
 def compare_runs(run_a: Any, run_b: Any, *, k: int = 10,
-                 n_resamples: int = DEFAULT_RESAMPLES) -> list[dict[str, Any]]:
+                 n_resamples: int | None = None) -> list[dict[str, Any]]:
     """One row per metric: A, B, A − B and its paired 95% interval over the shared shoppers.
 
     Rows: metric, a, b, diff, ci_low, ci_high, excludes_zero, n_shoppers. ConfigError when
     the runs were not tested on the same shoppers.
     """
-    from engine.metrics.stats import bootstrap_means, percentile_interval
+    from engine.metrics.stats import DEFAULT_RESAMPLES, bootstrap_means, percentile_interval
 
     if (reason := same_shoppers(run_a.meta, run_b.meta)) is not None:
         raise ConfigError(f"cannot compare {run_a.path.name} with {run_b.path.name}: {reason}; "
@@ -72,7 +71,8 @@ def compare_runs(run_a: Any, run_b: Any, *, k: int = 10,
     names = [f"{metric}@{k}" for metric in METRICS]
     a = np.vstack([values_a[name][rows_a] for name in names])
     b = np.vstack([values_b[name][rows_b] for name in names])
-    resampled = bootstrap_means(a - b, n_resamples, seed=0)  # one draw for every metric
+    # one draw of shoppers for every metric
+    resampled = bootstrap_means(a - b, n_resamples or DEFAULT_RESAMPLES, seed=0)
     rows = []
     for index, name in enumerate(names):
         low, high = percentile_interval(resampled[:, index])
