@@ -126,6 +126,15 @@ def resolve_diversity_top(value: int | str, sampled: bool) -> int:
     return int(value)
 
 
+def resolve_diversity_loss(value: str, top: int) -> str:
+    """TrainConfig.diversity_loss as a loss name: "auto" is the expected category coverage of
+    a list drawn from a top region (list-level, it stops pushing once a category is likely in
+    the list) and KL to the shopper's target on the whole catalogue's mass."""
+    if value == "auto":
+        return "coverage" if top > 0 else "kl"
+    return value
+
+
 def make_examples(users: np.ndarray, items: np.ndarray, weights: np.ndarray,
                   history_len: int, mode: str, n_items: int
                   ) -> TrainingExamples | UserExamples:
@@ -151,6 +160,7 @@ class Trainer:
         self.sampled = net.n_items > config.sampled_softmax_threshold
         self.category_index: losses.CategoryIndex | None = None  # built on first use
         self.diversity_top = resolve_diversity_top(config.diversity_top, self.sampled)
+        self.diversity_loss = resolve_diversity_loss(config.diversity_loss, self.diversity_top)
         if self.sampled and self.diversity_top > 0:
             raise ConfigError(
                 f"TrainConfig.diversity_top: the top region needs the full softmax, but the "
@@ -318,9 +328,9 @@ class Trainer:
     def _diversity(self, log_mass: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """L_d from the log category mass, weighted per example as L_r is."""
         weights = batch.get("weights")
-        if self.config.diversity_loss == "entropy":
+        if self.diversity_loss == "entropy":
             return losses.entropy_diversity_loss(log_mass, weights)
-        if self.config.diversity_loss == "coverage":
+        if self.diversity_loss == "coverage":
             return losses.expected_coverage_loss(log_mass, self.config.eval_k, weights)
         target = losses.diversity_target(self.user_dist[batch["users"]], self.prior,
                                          self.config.gamma)

@@ -217,6 +217,23 @@ def test_expected_coverage_rewards_spread() -> None:
     assert narrow.item() == pytest.approx(-0.5, abs=1e-5)
 
 
+def test_expected_coverage_lifts_a_rare_category_and_saturates() -> None:
+    cats = torch.zeros(6, 2)
+    cats[torch.arange(6), torch.tensor([0, 0, 0, 0, 1, 1])] = 1.0
+    index = losses.category_index(cats)
+
+    def gradient(raw: list[float]) -> torch.Tensor:
+        logits = t([raw]).requires_grad_(True)
+        mass = losses.log_top_region_mass(logits, cats, index, top=4)
+        losses.expected_coverage_loss(mass, k=5).backward()
+        return logits.grad[0]
+
+    rare = gradient([3.0, 3.0, 2.0, 2.0, 1.0, 0.0])  # category 1 holds ~6% of the region
+    assert rare[4] < 0 < rare[0]  # descent lifts the rare category's best item, lowers the top
+    even = gradient([3.0, 2.0, 1.0, 0.0, 3.0, 2.0])  # both categories likely in a 5-item list
+    assert even.abs().max() < rare.abs().max() / 4  # no push once a category is likely in
+
+
 def test_diversity_losses_weight_examples() -> None:
     log_mass = t([[0.5, 0.5], [0.9, 0.1]]).log()
     target = t([[0.5, 0.5], [0.5, 0.5]])

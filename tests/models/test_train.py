@@ -189,7 +189,8 @@ def test_raising_alpha_raises_category_entropy_of_the_top_lists() -> None:
                    diversity_top=0) > plain + 0.3  # KL to uniform, whole catalogue
     assert entropy(20.0, diversity_loss="entropy") > plain + 0.3
     # list-level: KL of the top region's category mass (top 5 + each category's best item)
-    assert entropy(5.0, gamma=1.0, diversity_prior="uniform", diversity_top=5) > plain + 0.3
+    assert entropy(5.0, gamma=1.0, diversity_prior="uniform", diversity_top=5,
+                   diversity_loss="kl") > plain + 0.3
 
 
 def test_top_region_needs_the_full_softmax() -> None:
@@ -205,6 +206,14 @@ def test_auto_top_region_is_the_best_50_under_full_softmax_only() -> None:
     sampled = make_trainer(None, sampled_softmax_threshold=4, alpha=1.0)  # no error
     assert sampled.diversity_top == 0  # sampled softmax reads the whole catalogue's mass
     assert make_trainer(None, alpha=1.0, diversity_top=0).diversity_top == 0
+
+
+def test_auto_diversity_loss_is_coverage_on_a_top_region_and_kl_on_the_catalogue() -> None:
+    assert TrainConfig().diversity_loss == "auto"
+    assert make_trainer(None, alpha=1.0).diversity_loss == "coverage"
+    assert make_trainer(None, alpha=1.0, diversity_top=0).diversity_loss == "kl"
+    assert make_trainer(None, sampled_softmax_threshold=4, alpha=1.0).diversity_loss == "kl"
+    assert make_trainer(None, alpha=1.0, diversity_loss="entropy").diversity_loss == "entropy"
 
 
 def test_sampled_softmax_trains_when_the_catalogue_is_large() -> None:
@@ -262,7 +271,7 @@ def test_asking_for_cuda_without_a_gpu_is_a_config_error() -> None:
     ({"alpha": 0.0, "beta": 0.0}, "cannot both be 0"),
     ({"alpha": "high"}, "alpha: must be a number"),
     ({"gamma": 1.5}, "gamma: must be in"),
-    ({"diversity_loss": "gini"}, "diversity_loss: must be kl, entropy or coverage"),
+    ({"diversity_loss": "gini"}, "diversity_loss: must be auto, kl, entropy or coverage"),
     ({"example_history": "future"}, "example_history"),
     ({"device": "tpu"}, "device"),
 ])
