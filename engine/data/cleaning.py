@@ -230,7 +230,8 @@ def clean_items(raw: pd.DataFrame, config: DataConfig, report: CleaningReport,
     items = _drop_missing_ids(raw, (ITEM_ID,), report)
     for column in ITEM_TEXT_COLUMNS:
         text = items[column] if column in items else pd.Series("", index=items.index)
-        items[column], changed = unescape_html(text.fillna("").astype(str).str.strip())
+        text = text.astype(object).where(text.notna(), "")  # a numeric column never holds ""
+        items[column], changed = unescape_html(text.astype(str).str.strip())
         report.html_unescaped += changed
     items = _dedupe_items(items, source, report)
     items = repair_markup_titles(items, report)
