@@ -103,6 +103,9 @@ def test_default_run_is_the_last_one_chosen_not_the_newest(base: str, home: Path
                                                            browser) -> None:  # noqa: ANN001
     page = open_page(browser, base + "/")
     pick_option(page, "Active run", "shop")
+    # the choice is saved by the selectbox callback at the start of the rerun, which also
+    # writes the link: closing the tab before that rerun ran would drop the choice
+    page.wait_for_function("() => location.search.includes('run=shop')")
     page.context.close()
     stopped = home / "runs" / "stopped-newest"  # newer, stopped early
     shutil.copytree(home / "runs" / "small", stopped)
