@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from model_contract import TRAIN_HISTORIES, ModelContract, frame, tiny_train_data
+from model_contract import TRAIN_HISTORIES, HistoryOnlyContract, frame, tiny_train_data
 
 from engine.core.errors import ConfigError, RequestError
 from engine.models.base import BaseModel, TrainData
@@ -14,17 +14,17 @@ from engine.models.baselines import EASE, ItemKNN, MostPopular, histories_matrix
 from engine.models.registry import MODEL_REGISTRY, get_model_class
 
 
-class TestMostPopularContract(ModelContract):
+class TestMostPopularContract(HistoryOnlyContract):
     def make_model(self) -> BaseModel:
         return MostPopular()
 
 
-class TestItemKNNContract(ModelContract):
+class TestItemKNNContract(HistoryOnlyContract):
     def make_model(self) -> BaseModel:
         return ItemKNN(k=3)
 
 
-class TestEASEContract(ModelContract):
+class TestEASEContract(HistoryOnlyContract):
     def make_model(self) -> BaseModel:
         return EASE(reg_weight=1.0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from model_contract import ModelContract
+from model_contract import HistoryOnlyContract, ModelContract
 
 from engine.core.columns import TIMESTAMP, WEIGHT
 from engine.core.config import ModelConfig, TrainConfig
@@ -18,14 +18,11 @@ FAST = TrainConfig(epochs=3, batch_size=8, seed=0, device="cpu", history_len=5)
 
 
 class TestTwoTowerWithUserEmbeddingContract(ModelContract):
-    history_only = False
-
     def make_model(self) -> TwoTowerModel:
         return TwoTowerModel(ModelConfig(dim=8, use_user_embedding=True), FAST)
 
 
-class TestTwoTowerContract(ModelContract):
-    history_only = True  # the default config has no user embeddings
+class TestTwoTowerContract(HistoryOnlyContract):  # the default config has no user embeddings
 
     def make_model(self) -> TwoTowerModel:
         return TwoTowerModel(ModelConfig(dim=8), FAST)
