@@ -17,11 +17,12 @@ SCRIPT = REPO / "bench" / "gpu_check.py"
 STAGES = {"data", "train", "score", "rerank", "encode"}
 
 
-def load_module():
+def load_module(name: str):
+    """One of the script's gpu_* modules, imported once the script has set the offline
+    environment and put them on the path."""
     spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    return importlib.import_module(name)
 
 
 @pytest.mark.slow
@@ -66,21 +67,21 @@ def test_stand_in_encoder_loads_through_text_encoder(tmp_path: Path) -> None:
     from engine.core.config import EncoderConfig
     from engine.text.encoders import TextEncoder
 
-    gpu_check = load_module()
+    encoders = load_module("gpu_encoders")
     texts = ["Red cotton shirt. Fashion > Tops.", "Steel water bottle, 750 ml.",
              "Board game for two to six players.", "Fragrance-free face serum."]
-    location, kind = gpu_check.encoder_location("stand-in", texts, tmp_path / "model",
-                                                tiny=True)
+    location, kind = encoders.encoder_location("stand-in", texts, tmp_path / "model",
+                                               tiny=True)
     assert kind.startswith("stand-in")
     encoder = TextEncoder(EncoderConfig(model_name_or_path=location, device="cpu"),
                           progress=False, cache=False, cache_dir=tmp_path / "cache")
     vectors = encoder.encode(texts)
-    assert vectors.shape == (4, gpu_check.TINY_BERT["hidden_size"])
+    assert vectors.shape == (4, encoders.TINY_BERT["hidden_size"])
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
 def test_render_reports_a_failed_stage() -> None:
-    gpu_check = load_module()
+    report = load_module("gpu_report")
     results = {"command": "python bench/gpu_check.py", "smoke": False, "device": "cuda",
                "environment": {"card": "X", "torch": "2", "cuda": "13", "python": "3.12",
                                "cpu_count": 16, "cpu_threads": 16},
@@ -88,8 +89,8 @@ def test_render_reports_a_failed_stage() -> None:
                "stages": {"rerank": {"users": 4, "candidates": 3, "k": 2,
                                      "mmr": {"users": 4, "cpu_seconds": 2.0,
                                              "device_seconds": 0.5, "speedup": 4.0}}}}
-    results["speedups"] = gpu_check.speedup_rows(results)
+    results["speedups"] = report.speedup_rows(results)
     assert [row["speedup"] for row in results["speedups"]] == [4.0]
-    text = gpu_check.render(results)
+    text = report.render(results)
     assert "rerank_batch mmr" in text and "4.00×" in text
     assert "Stage `score` did not finish: StageTimeout: late" in text
