@@ -123,7 +123,10 @@ def targets_panel(category_names: list[str], segment_names: list[str]) -> None:
     with st.sidebar.container(border=True):
         everyone, per_segment = state.targets(), state.segment_targets()
         st.markdown(t("sidebar.panel_title"))
-        st.caption(t("sidebar.panel_caption", n=len(everyone), segments=len(per_segment)))
+        if everyone or per_segment:
+            st.caption(t("sidebar.panel_caption", n=len(everyone), segments=len(per_segment)))
+        else:
+            st.caption(t("sidebar.panel_caption_empty"))
         if st.button(t("sidebar.edit"), key="targets_open", icon=":material/tune:",
                      width="stretch"):
             targets_dialog(category_names, segment_names)

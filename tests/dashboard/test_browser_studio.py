@@ -260,7 +260,7 @@ def test_targets_editor_keeps_every_edit_and_round_trips_csv(base: str, home: Pa
     exported = Path(download.value.path()).read_text()
     assert f"Everyone,{category},3,4,0.2" in exported, exported
     dialog.get_by_role("button", name="Apply and close").click()
-    wait_text(page, "1 for everyone")
+    wait_text(page, "1 category target(s) for everyone")
     page.context.close()
 
 
