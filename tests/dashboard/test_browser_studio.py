@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from browser_support import (
+    IDLE_APP,
     LONG,
+    RUNNING,
     body_text,
     chromium,
     go_to,
@@ -102,18 +104,21 @@ def test_link_opens_its_run_and_a_run_switch_picks_a_valid_shopper(base: str,
 def test_default_run_is_the_last_one_chosen_not_the_newest(base: str, home: Path,
                                                            browser) -> None:  # noqa: ANN001
     page = open_page(browser, base + "/")
-    pick_option(page, "Active run", "shop")
+    # `small` is the older run, so choosing it is a real choice whatever ran before: `shop`
+    # may already be the default (the newest), and choosing the default saves nothing
+    pick_option(page, "Active run", "small")
     # the choice is saved by the selectbox callback at the start of the rerun, which also
     # writes the link: closing the tab before that rerun ran would drop the choice
-    page.wait_for_function("() => location.search.includes('run=shop')")
+    page.wait_for_function("() => location.search.includes('run=small')")
     page.context.close()
+    assert (home / "studio.json").exists()
     stopped = home / "runs" / "stopped-newest"  # newer, stopped early
     shutil.copytree(home / "runs" / "small", stopped)
     meta = json.loads((stopped / "run.json").read_text())
     (stopped / "run.json").write_text(json.dumps({**meta, "stopped_early": True}))
     try:
         page = open_page(browser, base + "/")
-        assert "shop" in _active_run(page)  # the remembered choice, not the newest file
+        assert "small" in _active_run(page)  # the remembered choice, not the newest file
         page.context.close()
         (home / "studio.json").unlink()
         page = open_page(browser, base + "/")
@@ -140,10 +145,22 @@ def test_first_search_is_warm_and_nonsense_finds_no_good_match(base: str, home: 
 
 
 # ---- 6: what-if Enter adds one item, and the page says the session is edited --------------
-def test_whatif_enter_adds_one_item_and_says_the_session_is_edited(base: str,
-                                                                   browser) -> None:  # noqa: ANN001
-    page = open_page(browser, f"{base}/?run=shop&user=C01")
-    page.get_by_role("tab", name="What-if session").click()
+_FINDER = ("[...document.querySelectorAll('[data-testid=\"stSelectbox\"]')]"
+           ".find(e => e.innerText.includes('Add to the session'))?.querySelector('input')")
+# "added": the page says the session is edited. "lost": the app is idle, the finder's list is
+# closed and it holds no picked title, so the Enter never picked anything (a rerun already on
+# its way when the keys were typed redrew the finder under them); after a real pick the finder
+# shows the title until the rerun that adds it, and that rerun draws "edited session" first.
+_OUTCOME = f"""() => {{
+  if (document.body.innerText.includes('edited session')) return 'added';
+  const input = {_FINDER};
+  const idle = !!document.querySelector('{IDLE_APP}') && !document.querySelector('{RUNNING}');
+  const lost = idle && !!input && input.getAttribute('aria-expanded') !== 'true'
+    && ['', 'a'].includes(input.value);
+  return lost ? 'lost' : false; }}"""
+
+
+def _press_enter_on_first_match(page) -> None:  # noqa: ANN001 - playwright Page
     idle(page)  # a rerun still drawing the page would reset the text typed into the finder
     finder = page.get_by_role("combobox", name="Add to the session")
     finder.click()
@@ -151,11 +168,23 @@ def test_whatif_enter_adds_one_item_and_says_the_session_is_edited(base: str,
     # ArrowDown opens the list if typing did not (a busy browser can drop the input's own
     # open) and points at the first match; Enter then picks the option pointed at
     finder.press("ArrowDown")
-    page.wait_for_function("e => e.getAttribute('aria-expanded') === 'true' && "
-                           "!!e.getAttribute('aria-activedescendant')",
-                           arg=finder.element_handle(), timeout=LONG)
+    page.wait_for_function(f"() => {{ const e = {_FINDER}; return !!e && "
+                           "e.getAttribute('aria-expanded') === 'true' && "
+                           "!!e.getAttribute('aria-activedescendant'); }", timeout=LONG)
     finder.press("Enter")
-    wait_text(page, "edited session")
+
+
+def test_whatif_enter_adds_one_item_and_says_the_session_is_edited(base: str,
+                                                                   browser) -> None:  # noqa: ANN001
+    page = open_page(browser, f"{base}/?run=shop&user=C01")
+    page.get_by_role("tab", name="What-if session").click()
+    outcomes = []
+    for _ in range(3):  # again only when the Enter demonstrably picked nothing
+        _press_enter_on_first_match(page)
+        outcomes.append(page.wait_for_function(_OUTCOME, timeout=LONG).json_value())
+        if outcomes[-1] == "added":
+            break
+    assert outcomes[-1] == "added", (outcomes, body_text(page)[:2000])
     added = page.locator('[data-testid="stMultiSelect"]').filter(
         has_text="Added to the session")
     tags = added.locator(".react-aria-ComboBox [data-tag]")
