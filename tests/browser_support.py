@@ -50,6 +50,15 @@ def wait_healthy(port: int, process: subprocess.Popen, seconds: float = 90.0) ->
     raise TimeoutError(f"streamlit did not answer on port {port} within {seconds:.0f}s")
 
 
+def screenshot_path(name: str, scratch: Path) -> Path:
+    """Where a test saves screenshot `name`: `scratch` (a test's own temporary folder), or the
+    folder PRISM_SCREENSHOTS names when the README's pictures are being refreshed
+    (`PRISM_SCREENSHOTS=assets`), so a test run never rewrites files in the repository."""
+    folder = Path(os.environ.get("PRISM_SCREENSHOTS") or scratch)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
 def require_chromium() -> None:
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")

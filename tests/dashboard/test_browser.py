@@ -1,7 +1,8 @@
 """The studio in a real Chromium: open a shared link, move the slider, see the list change.
 
 Starts `streamlit run dashboard/app.py` on a free loopback port as a direct child process and
-drives the Debian Chromium through Playwright. Screenshots go to `assets/` for the README.
+drives the Debian Chromium through Playwright. Screenshots go to the test's temporary folder,
+or to the folder `PRISM_SCREENSHOTS` names (`PRISM_SCREENSHOTS=assets` refreshes the README's).
 `PRISM_BROWSER_HOME` may point at a prepared home (e.g. the synthetic starter run) to take
 screenshots of a richer run; by default the tests' tiny run is used.
 """
@@ -12,13 +13,10 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, CHROMIUM, RUNNING, VIEWPORT, studio
+from browser_support import ARGS, CHROMIUM, RUNNING, VIEWPORT, screenshot_path, studio
 from dashboard_support import concentrated_user, tiny_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
@@ -61,7 +59,8 @@ def _slide_right(page, presses: int = 8) -> float:  # noqa: ANN001 - playwright 
     raise AssertionError("moving the slider never reached the server")
 
 
-def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path]) -> None:
+def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path],
+                                                    tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     base, home = server
@@ -80,11 +79,11 @@ def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path]) -> 
                                timeout=60_000)
         assert _list_text(page) != before
         page.wait_for_timeout(1500)  # let the charts finish drawing
-        page.screenshot(path=str(REPO / "assets" / "screenshot-explorer.png"))
+        page.screenshot(path=str(screenshot_path("screenshot-explorer.png", tmp_path)))
         page.goto(base + "/tradeoff")
         page.wait_for_selector(".js-plotly-plot", timeout=240_000)
         page.wait_for_function(  # the sweep finished: its caption is drawn
             "() => document.body.innerText.includes('cached per run')", timeout=240_000)
         page.wait_for_timeout(2500)
-        page.screenshot(path=str(REPO / "assets" / "screenshot-tradeoff.png"))
+        page.screenshot(path=str(screenshot_path("screenshot-tradeoff.png", tmp_path)))
         browser.close()
