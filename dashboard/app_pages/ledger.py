@@ -78,8 +78,11 @@ def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
 def targets_editor(labels: list[str]) -> pd.DataFrame:
     st.subheader(t("ledger.targets"))
     st.caption(t("ledger.targets_caption"))
-    start = pd.DataFrame({"group": pd.Series(dtype="string"), "min %": pd.Series(dtype=float),
-                          "max %": pd.Series(dtype=float)})
+    # nullable floats: a row added with only a floor or only a cap holds <NA> in the other
+    # column, which a float64 column cannot (pandas would widen it, later refuse the row)
+    start = pd.DataFrame({"group": pd.Series(dtype="string"),
+                          "min %": pd.Series(dtype="Float64"),
+                          "max %": pd.Series(dtype="Float64")})
     shared = st.query_params.get("targets")  # a link can carry targets: [["*", 3, null], ...]
     if shared:
         try:

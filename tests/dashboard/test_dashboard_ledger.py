@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +42,11 @@ def _with_targets(at: AppTest, rows: pd.DataFrame) -> AppTest:
     return at.button(key="ledger_fit").click().run()
 
 
+# a row added with one bound must fit the editor's columns as they are, not widen them
+KEEPS_DTYPES = pytest.mark.filterwarnings("error:Setting an item of incompatible dtype")
+
+
+@KEEPS_DTYPES
 def test_fit_prices_shows_before_and_after() -> None:
     at = _ledger()
     table = at.dataframe[0].value  # the ledger table
@@ -54,8 +60,31 @@ def test_fit_prices_shows_before_and_after() -> None:
     assert row["price"] < 0 and row["after"] < row["before"]
 
 
+@KEEPS_DTYPES
 def test_infeasible_targets_show_one_error() -> None:
     at = _ledger()
     at = _with_targets(at, pd.DataFrame([{"group": "*", "min %": 60.0}]))
     assert not at.exception
     assert len(at.error) == 1 and "floors add up to" in at.error[0].value
+
+
+@KEEPS_DTYPES
+def test_targets_in_a_link_fill_the_editor_and_fit() -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["targets"] = json.dumps([["*", None, 10.0]])  # a cap only: floor <NA>
+    at.run()
+    at.switch_page("app_pages/ledger.py")
+    at = at.run()
+    top = at.dataframe[0].value.iloc[0]  # the ledger's most exposed group, above the cap
+    assert float(top["exposure_share"]) > 0.10
+    editor = next(d.value for d in at.dataframe if "max %" in d.value.columns)
+    assert editor["group"].tolist() == ["*"] and pd.isna(editor["min %"].iloc[0])
+    assert abs(float(editor["max %"].iloc[0]) - 10.0) < 1e-9
+    at = at.button(key="ledger_fit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert not at.warning, [w.value for w in at.warning]  # the link was read, not refused
+    report = next(d.value for d in at.dataframe if "price" in d.value.columns)
+    assert (abs(report["max"] - 0.10) < 1e-9).all()  # the cap reached every group
+    row = report[report["group"] == str(top["group"])].iloc[0]
+    assert row["price"] < 0 and row["after"] < row["before"]
