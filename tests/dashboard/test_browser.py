@@ -13,17 +13,23 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, CHROMIUM, RUNNING, VIEWPORT, screenshot_path, studio
+from browser_support import (
+    RUNNING,
+    VIEWPORT,
+    chromium,
+    require_chromium,
+    screenshot_path,
+    studio,
+)
 from dashboard_support import concentrated_user, tiny_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
+
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
     """Base URL of a studio serving a prepared home; stopped by its own pid afterwards."""
-    if not CHROMIUM.exists():
-        print(f"skipping browser test: no Chromium at {CHROMIUM} (apt-get install chromium)")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    require_chromium()
     home = Path(os.environ.get("PRISM_BROWSER_HOME") or tiny_home())
     with studio(home) as base:
         yield base, home
@@ -61,14 +67,10 @@ def _slide_right(page, presses: int = 8) -> float:  # noqa: ANN001 - playwright 
 
 def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path],
                                                     tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     base, home = server
     user = concentrated_user(home) if (home / "runs" / "tiny").exists() else ""
     query = f"?user={user}&alpha=0.6" if user else "?alpha=0.6"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(base + "/" + query)
         page.wait_for_selector('[data-testid="stSlider"]', timeout=180_000)
@@ -86,4 +88,3 @@ def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path],
             "() => document.body.innerText.includes('cached per run')", timeout=240_000)
         page.wait_for_timeout(2500)
         page.screenshot(path=str(screenshot_path("screenshot-tradeoff.png", tmp_path)))
-        browser.close()
