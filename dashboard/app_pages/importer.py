@@ -162,8 +162,21 @@ def report(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
     rows = pd.DataFrame(dataset.report.rows(), columns=[t("import.rule"), t("import.count"),
                                                         t("import.action")])
     st.dataframe(rows, hide_index=True, key="imp_report")
+    reconciliation(dataset)
     st.caption(t("import.clean_preview"))
     st.dataframe(preview_rows(dataset.items), hide_index=True, key="imp_clean_rows")
+
+
+def reconciliation(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
+    """Rows read = rows kept + rows dropped per named reason, one row per table."""
+    st.caption(t("import.reconcile"))
+    rows = pd.DataFrame(
+        [(count.table, count.source, count.read, count.kept,
+          "; ".join(f"{reason}: {n:,}" for reason, n in count.dropped.items()) or "—",
+          "✓" if count.balanced else "✗") for count in dataset.reconciliation],
+        columns=[t("import.table"), t("import.file"), t("import.rows_read"),
+                 t("import.rows_kept"), t("import.rows_dropped"), t("import.balanced")])
+    st.dataframe(rows, hide_index=True, key="imp_reconcile")
 
 
 def write_and_hand_over(source: Source) -> None:

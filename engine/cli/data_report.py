@@ -66,4 +66,16 @@ def inspect_text(dataset: Dataset) -> str:
     lines += _category_section(dataset)
     lines += ["", "Cleaning report", format_table(["rule", "count", "action"],
                                                   dataset.report.rows())]
+    lines += reconciliation_lines(dataset)
     return "\n".join(lines)
+
+
+def reconciliation_lines(dataset: Dataset) -> list[str]:
+    """Rows read = rows kept + rows dropped per reason, one line per table."""
+    if not dataset.reconciliation:
+        return []
+    lines = ["", "Rows read, kept and dropped"]
+    for count in dataset.reconciliation:
+        mark = "" if count.balanced else "  (does not add up: please report this)"
+        lines.append(f"  {count.line()}{mark}")
+    return lines

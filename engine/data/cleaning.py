@@ -1,14 +1,13 @@
 """Cleaning rules for raw items and events. Nothing is dropped silently.
 
 Every rule counts what it changed in a `CleaningReport`, shown by `prism data inspect`.
-Survivable mess (a duplicate event, an absurd price, an HTML entity) is fixed and counted;
+Survivable mess (a duplicate event, an absurd price, HTML in a description) is fixed and counted;
 input that cannot be right (conflicting duplicate items, a file whose timestamps or item ids
 mostly fail) raises `DataError` saying what, where and what to do.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, fields
 
@@ -28,6 +27,7 @@ from engine.core.columns import (
 )
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
+from engine.data.html_text import strip_html
 
 # Above this share of bad rows the file, not the rows, is wrong (e.g. events of another shop).
 MAX_BAD_SHARE = 0.5
@@ -36,7 +36,6 @@ ITEM_TEXT_COLUMNS = (TITLE, DESCRIPTION, CATEGORY, BRAND)
 _MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][^<>]*>|/>\s*\.?|<\s*/?\s*>")
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
 TITLE_FROM_DESCRIPTION_CHARS = 80
-_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
 
@@ -51,7 +50,7 @@ class CleaningReport:
     markup_titles: int = 0  # markup leftovers ("Shop />.") removed or title from description
     markup_titles_dropped: int = 0  # markup-only titles without a description: items dropped
     shared_category_root: int = 0  # items whose labels lose a root level every item shares
-    html_unescaped: int = 0  # text cells with HTML entities (&amp; ...) unescaped
+    html_removed: int = 0  # text cells with HTML tags, comments or entities: plain text kept
     bad_prices: int = 0  # negative, absurd or non-numeric prices: set to unknown
     unparseable_timestamps: int = 0  # events dropped
     duplicate_events: int = 0  # same user, item, timestamp, event: dropped
@@ -77,7 +76,7 @@ _ACTIONS = {
     "markup_titles": "markup removed; title from the description when nothing was left",
     "markup_titles_dropped": "items dropped (no title, no description)",
     "shared_category_root": "root level left out of category labels",
-    "html_unescaped": "cells unescaped",
+    "html_removed": "tags, comments and entities removed",
     "bad_prices": "price set to unknown",
     "unparseable_timestamps": "events dropped",
     "duplicate_events": "events dropped",
@@ -107,18 +106,6 @@ def _drop_missing_ids(frame: pd.DataFrame, columns: tuple[str, ...],
         missing |= (frame[column] == "").to_numpy()
     report.missing_ids += int(missing.sum())
     return frame[~missing]
-
-
-def unescape_html(values: pd.Series) -> tuple[pd.Series, int]:
-    """Unescape `&amp;`-style entities (with their `;`) and count the cells changed."""
-    has_entity = values.str.contains(_ENTITY, regex=True)
-    if not has_entity.any():
-        return values, 0
-    values = values.copy()
-    fixed = values[has_entity].map(lambda s: _ENTITY.sub(lambda m: html.unescape(m[0]), s))
-    changed = int((fixed != values[has_entity]).sum())
-    values[has_entity] = fixed
-    return values, changed
 
 
 def _first_sentence(text: str, limit: int = TITLE_FROM_DESCRIPTION_CHARS) -> str:
@@ -231,8 +218,8 @@ def clean_items(raw: pd.DataFrame, config: DataConfig, report: CleaningReport,
     for column in ITEM_TEXT_COLUMNS:
         text = items[column] if column in items else pd.Series("", index=items.index)
         text = text.astype(object).where(text.notna(), "")  # a numeric column never holds ""
-        items[column], changed = unescape_html(text.astype(str).str.strip())
-        report.html_unescaped += changed
+        items[column], changed = strip_html(text.astype(str))
+        report.html_removed += changed
     items = _dedupe_items(items, source, report)
     items = repair_markup_titles(items, report)
     count_shared_root(items[CATEGORY], report)

@@ -10,7 +10,7 @@ Each returns raw tables with Prism column names; cleaning happens afterwards.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from engine.core.columns import (
 )
 from engine.core.errors import DataError
 from engine.data.readers import find_table, read_csv_text, read_table
+from engine.data.reconcile import TableCount
 
 FORMATS = ("generic", "recbole", "movielens")
 ML100K_GENRES = (
@@ -49,13 +50,19 @@ RECBOLE_ALIASES = {
 
 @dataclass
 class RawTables:
-    """Raw items and events with Prism column names, plus where they came from."""
+    """Raw items and events with Prism column names, plus where they came from.
+
+    `items_count`/`events_count` hold the rows a shop-export reader read and dropped before
+    cleaning (None: the table is the file's rows as they are).
+    """
 
     items: pd.DataFrame
     events: pd.DataFrame
     items_source: str
     events_source: str
     fmt: str
+    items_count: TableCount | None = field(default=None)
+    events_count: TableCount | None = field(default=None)
 
 
 def detect_format(folder: Path) -> str:

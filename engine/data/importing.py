@@ -111,7 +111,8 @@ def clean_source(source: Source, name: str, column_map: dict[str, str] | None = 
     return build_dataset(source.raw.items, source.raw.events, name=name, config=config,
                          column_map=effective_map(column_map or {}),
                          sources=(source.raw.items_source, source.raw.events_source),
-                         fmt=source.fmt)
+                         fmt=source.fmt,
+                         counts=(source.raw.items_count, source.raw.events_count))
 
 
 def check_name(name: str) -> str:
@@ -130,6 +131,7 @@ def import_meta(dataset: Dataset, source: Source, column_map: dict[str, str]) ->
             "events_source": source.raw.events_source, "column_map": column_map,
             "n_items": dataset.n_items, "n_events": len(dataset.events),
             "n_users": dataset.n_users, "report": asdict(dataset.report),
+            "reconciliation": [count.as_dict() for count in dataset.reconciliation],
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 

@@ -28,6 +28,7 @@ from engine.core.columns import (
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
 from engine.data.cleaning import CleaningReport, drop_shared_root
+from engine.data.reconcile import TableCount
 
 KNOWN_COLUMNS = tuple(
     dict.fromkeys(ITEM_REQUIRED + ITEM_OPTIONAL + EVENT_REQUIRED + EVENT_OPTIONAL)
@@ -159,6 +160,7 @@ class Dataset:
     report: CleaningReport = field(default_factory=CleaningReport)
     config: DataConfig = field(default_factory=DataConfig)
     fmt: str = "generic"
+    reconciliation: list[TableCount] = field(default_factory=list)  # rows read/kept/dropped
 
     @property
     def n_items(self) -> int:

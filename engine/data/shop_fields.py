@@ -9,41 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
 
+from engine.data.html_text import html_column, html_to_text  # noqa: F401 - for the readers
+
 AVAILABLE = "in_stock"
 UNAVAILABLE = "out_of_stock"
 _PRICE = re.compile(r"^\s*([0-9][0-9.,]*)\s*([A-Za-z]{3})?\s*$")
-_SPACES = re.compile(r"\s+")
-
-
-class _TextCollector(HTMLParser):
-    """Collects the text nodes of an HTML fragment (tags dropped, entities decoded)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_to_text(fragment: str) -> str:
-    """Visible text of an HTML fragment such as Shopify's `Body (HTML)`, spaces collapsed."""
-    if "<" not in fragment and "&" not in fragment:
-        return _SPACES.sub(" ", fragment).strip()
-    collector = _TextCollector()
-    collector.feed(fragment)
-    collector.close()
-    return _SPACES.sub(" ", " ".join(collector.parts)).strip()
-
-
-def html_column(values: pd.Series) -> pd.Series:
-    """`html_to_text` over a column of strings."""
-    return values.fillna("").astype(str).map(html_to_text)
 
 
 def split_price(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -24,6 +24,7 @@ from engine.data.readers import (
     read_csv_text,
     read_parquet_table,
 )
+from engine.data.reconcile import TableCount
 
 ITEM_KINDS = ("merchant_center", "shopify_products", "woocommerce_products", "items")
 EVENT_KINDS = ("shopify_orders", "woocommerce_orders", "events")
@@ -134,18 +135,26 @@ def _pick(tables: list[Table], kinds: tuple[str, ...], role: str) -> Table:
                     "events with user_id, item_id); rename the columns or pass --map")
 
 
-def items_from(table: Table) -> pd.DataFrame:
+# rows a shop-export reader folds into another row (not lost: merged into their product)
+FOLDED = {"shopify_products": "variant and image rows folded into their product",
+          "woocommerce_products": "variations folded into their product"}
+
+
+def items_from(table: Table, count: TableCount) -> pd.DataFrame:
     source = str(table.path)
     if table.kind == "merchant_center":
-        return merchant.feed_items(table.frame, source)
-    if table.kind == "shopify_products":
-        return shopify.products_items(table.frame, source)
-    if table.kind == "woocommerce_products":
-        return woocommerce.products_items(table.frame, source)
-    return table.frame
+        items = merchant.feed_items(table.frame, source)
+    elif table.kind == "shopify_products":
+        items = shopify.products_items(table.frame, source)
+    elif table.kind == "woocommerce_products":
+        items = woocommerce.products_items(table.frame, source)
+    else:
+        items = table.frame
+    count.drop(FOLDED.get(table.kind or "", "rows folded"), count.remaining - len(items))
+    return items
 
 
-def events_from(table: Table, items_table: Table) -> pd.DataFrame:
+def events_from(table: Table, items_table: Table, count: TableCount) -> pd.DataFrame:
     source = str(table.path)
     if table.kind == "shopify_orders":
         lookup = (shopify.product_lookup(items_table.frame)
@@ -154,7 +163,9 @@ def events_from(table: Table, items_table: Table) -> pd.DataFrame:
     if table.kind == "woocommerce_orders":
         lookup = (woocommerce.product_lookup(items_table.frame)
                   if items_table.kind == "woocommerce_products" else ({}, {}))
-        return woocommerce.orders_events(table.frame, source, lookup)
+        events = woocommerce.orders_events(table.frame, source, lookup)
+        count.read = len(events)  # one line item per event: the rows read are the line items
+        return events
     return table.frame
 
 
@@ -170,9 +181,12 @@ def read_tables(tables: list[Table], label: str) -> Source:
     """Assemble recognised tables (one items, one events) into raw Prism tables."""
     items_table = _pick(tables, ITEM_KINDS, "items")
     events_table = _pick([t for t in tables if t is not items_table], EVENT_KINDS, "events")
-    raw = RawTables(items_from(items_table), events_from(events_table, items_table),
+    item_count = TableCount("items", items_table.path.name, read=len(items_table.frame))
+    event_count = TableCount("events", events_table.path.name, read=len(events_table.frame))
+    raw = RawTables(items_from(items_table, item_count),
+                    events_from(events_table, items_table, event_count),
                     str(items_table.path), str(events_table.path),
-                    _format_name(items_table, events_table))
+                    _format_name(items_table, events_table), item_count, event_count)
     encodings = sorted({items_table.encoding, events_table.encoding})
     return Source(raw, raw.fmt, "+".join(encodings), tables, label)
 

@@ -146,7 +146,7 @@ def test_inspect_amazon_scientific(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for expected in (r"^users\s+8,317$", r"^items\s+4,344$", r"^events\s+58,492$",
                      r"^\s+2\s+25\s", r"^\s+3\s+192\s", r"^\s+4\s+435\s",
-                     r"^items without a category: 131 ", r"^html unescaped\s+3\s"):
+                     r"^items without a category: 131 ", r"^html removed\s+10\s"):
         assert re.search(expected, out, re.M), expected
 
 

@@ -44,10 +44,14 @@ def test_folder_mapping_report_and_import(tmp_path, monkeypatch):
     # correct the mapping: use the tags as the category; the report follows
     at.selectbox(key="imp_map_items_category").set_value("tags").run()
     _no_traceback(at)
-    cleaned = at.dataframe[3].value
+    cleaned = at.dataframe[4].value
     assert cleaned.loc[0, "category"] == "running, trail"
     report = at.dataframe[2].value
     assert len(report) == len(CleaningReport().rows())  # every cleaning rule has its row
+    counts = at.dataframe[3].value  # rows read = kept + dropped, per table
+    assert counts.iloc[:, 2].tolist() == [4, 4] and counts.iloc[:, 3].tolist() == [3, 4]
+    assert counts.iloc[0, 4] == "variant and image rows folded into their product: 1"
+    assert counts.iloc[:, 5].tolist() == ["✓", "✓"]
     assert not (tmp_path / "home" / "data" / "myshop").exists()  # nothing written yet
     at.text_input(key="imp_name").input("myshop").run()
     at.button(key="imp_go").click().run()
@@ -70,7 +74,7 @@ def test_upload_and_chinese_interface(tmp_path, monkeypatch):
     _no_traceback(at)
     assert not at.error
     assert "gb18030" in at.success[0].value
-    assert "无线蓝牙耳机" in at.dataframe[3].value["title"].tolist()
+    assert "无线蓝牙耳机" in at.dataframe[4].value["title"].tolist()
 
 
 def _bad_folder(tmp_path: Path, name: str) -> Path:

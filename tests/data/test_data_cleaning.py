@@ -109,7 +109,7 @@ def test_html_entities_unescaped_and_counted() -> None:
     ds = build_dataset(items, _events(["u"], ["a"], [1]))
     assert ds.items["title"].tolist() == ["Tom & Jerry", "AT&T phone", "B"]
     assert ds.items["brand"].tolist() == ["Q&A", "", "© Co"]
-    assert ds.report.html_unescaped == 4
+    assert ds.report.html_removed == 4
 
 
 def test_bad_prices_become_unknown_and_are_counted() -> None:

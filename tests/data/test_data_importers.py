@@ -183,7 +183,7 @@ def test_corrupt_parquet(tmp_path: Path) -> None:
 def test_real_amazon_scientific() -> None:
     ds = load_dataset(shared_dataset("amazon-scientific"))
     assert (ds.n_users, ds.n_items, len(ds.events)) == (8317, 4344, 58492)
-    assert ds.report.html_unescaped > 0
+    assert ds.report.html_removed > 0
     assert not ds.items["title"].str.contains("&amp;").any()
     assert ds.category_matrix(2)[0].shape == (4344, 26)  # 25 + "unknown" (131 items)
     assert ds.category_matrix(2)[1].count("unknown") == 1

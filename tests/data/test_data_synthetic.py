@@ -72,7 +72,7 @@ def test_deliberate_mess_shows_in_cleaning_report(shop: tuple[pd.DataFrame, pd.D
     report = build_dataset(items, events, name="synthetic").report
     assert report.duplicate_events >= 3
     assert report.bad_prices >= 2
-    assert report.html_unescaped >= 1
+    assert report.html_removed >= 1
     assert report.unknown_item_events == 0 and report.missing_ids == 0
 
 
