@@ -16,7 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from engine.core import paths
-from engine.core.columns import EVENT_OPTIONAL, EVENT_REQUIRED, ITEM_OPTIONAL, ITEM_REQUIRED
+from engine.core.columns import (
+    EVENT_OPTIONAL,
+    EVENT_REQUIRED,
+    ITEM_ID,
+    ITEM_OPTIONAL,
+    ITEM_REQUIRED,
+)
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
 from engine.core.files import swap_folder, write_bytes_atomic, write_json_atomic
@@ -105,10 +111,22 @@ def sql_source(url: str, items_query: str, events_query: str) -> Source:
     return Source(raw, SQL_FORMAT, "database", label=masked)
 
 
+def with_item_aliases(events: pd.DataFrame, aliases: dict[str, str],
+                      column_map: dict[str, str]) -> pd.DataFrame:
+    """Events naming a variant id (a Merchant Center `id`) count for its product."""
+    column = column_map.get(ITEM_ID, ITEM_ID)
+    if not aliases or column not in events.columns:
+        return events
+    ids = events[column].astype(str).str.strip()
+    return events.assign(**{column: ids.map(aliases).fillna(ids)})
+
+
 def clean_source(source: Source, name: str, column_map: dict[str, str] | None = None,
                  config: DataConfig | None = None) -> Dataset:
     """The cleaned dataset (and its report) before anything is written."""
-    return build_dataset(source.raw.items, source.raw.events, name=name, config=config,
+    events = with_item_aliases(source.raw.events, source.item_aliases,
+                               effective_map(column_map or {}))
+    return build_dataset(source.raw.items, events, name=name, config=config,
                          column_map=effective_map(column_map or {}),
                          sources=(source.raw.items_source, source.raw.events_source),
                          fmt=source.fmt,

@@ -6,6 +6,9 @@ Attributes read (Merchant Center product data specification): `id`, `title`, `de
 (`in_stock`, `out_of_stock`, `preorder`, `backorder`), `link`. Availability is kept as an
 `availability` column so a policy can filter on it; the currency goes to `currency`.
 A feed holds products only: the events come from another table (orders or events).
+Variants of one product (a shirt in five sizes) share an `item_group_id`: they become one
+item whose id is the group id, listing its variants' ids in a `variants` column; events
+naming a variant id count for its product.
 """
 
 from __future__ import annotations
@@ -106,8 +109,60 @@ def feed_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     availability = feed.get("availability", pd.Series("", index=feed.index))
     items["availability"] = availability.astype(str).str.strip().str.lower().str.replace(
         " ", "_", regex=False)
-    extras = [c for c in ("link", "image_link", "gtin", "mpn", "condition") if c in feed.columns]
+    extras = [c for c in ("link", "image_link", "gtin", "mpn", "condition", "item_group_id")
+              if c in feed.columns]
     return pd.concat([items, feed[extras]], axis=1)
+
+
+# a product with variants is as available as its most available variant
+_AVAILABILITY_RANK = {"in_stock": 0, "preorder": 1, "backorder": 2, "out_of_stock": 3}
+
+
+def _common_title(titles: pd.Series) -> str:
+    """The words every variant title starts with ("Tee - Blue - S", "Tee - Blue - M" -> "Tee -
+    Blue"), trailing separators trimmed; the first title when they share no word."""
+    words = [str(t).split() for t in titles]
+    common: list[str] = []
+    for column in zip(*words, strict=False):
+        if len(set(column)) > 1:
+            break
+        common.append(column[0])
+    text = " ".join(common).rstrip(" -,/|:")
+    return text or str(titles.iloc[0])
+
+
+def group_variants(items: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Variants sharing an `item_group_id` as one item (id: the group id), in feed order, and
+    {variant id: group id} for the events. The product lists its variants' ids in `variants`
+    and takes the lowest price, a promotion when a variant has one, and its most available
+    variant's availability. Rows without a group id stay as they are."""
+    group = items.get("item_group_id", pd.Series("", index=items.index)).fillna("").astype(str)
+    group = group.str.strip()
+    if (group == "").all():
+        return items, {}
+    rows = items.assign(_key=group.where(group != "", "\0" + items[ITEM_ID].astype(str)),
+                        _rank=items["availability"].map(_AVAILABILITY_RANK).fillna(4),
+                        _price=pd.to_numeric(items[PRICE], errors="coerce"))
+    by_key = rows.groupby("_key", sort=False)
+    first = by_key.first()
+    keys = first.index.astype(str)
+    products = first.reset_index(drop=True)
+    variant_rows = group != ""
+    products[ITEM_ID] = [key.removeprefix("\0") for key in keys]
+    products[TITLE] = by_key[TITLE].agg(_common_title).to_numpy()
+    cheapest = by_key["_price"].min().to_numpy()
+    products[PRICE] = [p if pd.isna(c) else f"{c:.2f}" for p, c in
+                       zip(products[PRICE], cheapest, strict=True)]
+    if PROMO in rows.columns:
+        products[PROMO] = by_key[PROMO].agg(lambda v: "1" if (v == "1").any() else "0")\
+            .to_numpy()
+    products["availability"] = rows.loc[by_key["_rank"].idxmin(), "availability"].to_numpy()
+    listed = by_key[ITEM_ID].agg(lambda v: ", ".join(map(str, v))).to_numpy()
+    products["variants"] = [ids if not key.startswith("\0") else ""
+                            for key, ids in zip(keys, listed, strict=True)]
+    mapping = dict(zip(items.loc[variant_rows, ITEM_ID].astype(str), group[variant_rows],
+                       strict=True))
+    return products.drop(columns=["_rank", "_price"]), mapping
 
 
 def _feed_category(feed: pd.DataFrame) -> pd.Series:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -67,3 +68,31 @@ def availability_from_stock(quantity: pd.Series, tracked: pd.Series | None = Non
 def blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
     """Empty strings as missing, so `groupby().first()` takes the first non-empty value."""
     return frame.replace("", np.nan)
+
+
+def fill_down(frame: pd.DataFrame, columns: tuple[str, ...], key: pd.Series) -> pd.DataFrame:
+    """Order fields written on an order's first row only, copied onto its other rows."""
+    frame = frame.copy()
+    for column in columns:
+        if column in frame.columns:
+            filled = blank_to_na(frame[[column]])[column]
+            frame[column] = filled.groupby(key).transform("first").fillna("")
+    return frame
+
+
+def drop_by_reason(frame: pd.DataFrame, reasons: pd.Series) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rows whose reason is "" kept; the others dropped and counted per reason."""
+    dropped = reasons[reasons != ""]
+    counts = {str(r): int(n) for r, n in dropped.value_counts(sort=False).items()}
+    return frame[reasons == ""], counts
+
+
+_DASHES = re.compile(r"-{2,}")
+
+
+def handle_from_title(title: str) -> str:
+    """A Shopify-style handle: "Trail Shoe (Men's)" -> "trail-shoe-men-s"; letters, their
+    marks (the vowel signs of Bengali or Hindi) and digits are kept in every script."""
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else "-"
+                   for c in str(title).strip().lower())
+    return _DASHES.sub("-", kept).strip("-")

@@ -11,6 +11,10 @@ is not tracked).
 Orders ("Exporting orders"): one row per line item; `Name` (#1001) is the order, `Email`
 and `Created at` sit on its first row, `Lineitem sku` / `Lineitem name` / `Lineitem quantity`
 on every row. Each line becomes a purchase event by the shopper (their e-mail, hashed).
+Orders that were cancelled (`Cancelled at` set), voided or refunded (`Financial Status`) are
+no purchases: their lines are dropped and counted per reason. Without a products export the
+items come from the order lines: one per product title (the part of `Lineitem name` before
+" - Variant"), with its vendor, lowest line price and the variants seen.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from engine.data.readers import require_columns
 from engine.data.shop_fields import (
     availability_from_stock,
     blank_to_na,
+    drop_by_reason,
+    fill_down,
+    handle_from_title,
     html_column,
     parse_dates,
     shopper_ids,
@@ -108,19 +115,87 @@ def _line_item_ids(orders: pd.DataFrame, by_sku: dict[str, str],
     return found.fillna(sku.where(sku != "", name))
 
 
+ORDER_FIELDS = ("Email", "Created at", "Financial Status", "Cancelled at")
+# Financial Status values of orders that are no purchase (partially_refunded stays: it sold)
+NOT_PURCHASES = {"voided": "voided orders", "refunded": "refunded orders"}
+
+
+def order_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Order lines with the order's fields (written on its first row) on every row."""
+    return fill_down(frame, ORDER_FIELDS, frame["Name"])
+
+
+def not_purchased(orders: pd.DataFrame) -> pd.Series:
+    """Per order line, why it is not a purchase ("cancelled orders", ...) or ""."""
+    status = _column(orders, "Financial Status").fillna("").astype(str).str.strip().str.lower()
+    reason = status.map(NOT_PURCHASES).fillna("")
+    cancelled = _column(orders, "Cancelled at").fillna("").astype(str).str.strip() != ""
+    return reason.where(~cancelled, "cancelled orders")
+
+
 def orders_events(frame: pd.DataFrame, source: str,
-                  lookup: tuple[dict[str, str], dict[str, str]]) -> pd.DataFrame:
-    """One purchase event per order line; order fields filled down from the order's first row."""
+                  lookup: tuple[dict[str, str], dict[str, str]],
+                  ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One purchase event per order line; cancelled, voided and refunded orders are dropped
+    and counted per reason."""
     require_columns(frame, ORDER_MARKERS, source)
-    orders = frame.copy()
-    for column in ("Email", "Created at"):
-        if column in orders.columns:
-            filled = blank_to_na(orders[[column]])[column]
-            orders[column] = filled.groupby(orders["Name"]).transform("first").fillna("")
-    return pd.DataFrame({
+    orders, dropped = drop_by_reason(*_with_reasons(frame))
+    events = pd.DataFrame({
         USER_ID: shopper_ids(_column(orders, "Email"), orders["Name"], "order"),
         ITEM_ID: _line_item_ids(orders, *lookup),
         TIMESTAMP: parse_dates(orders["Created at"]),
         EVENT: "purchase",
         "quantity": _column(orders, "Lineitem quantity"),
+    })
+    return events, dropped
+
+
+def _with_reasons(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    orders = order_rows(frame)
+    return orders, not_purchased(orders)
+
+
+def _product_names(orders: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(product title, variant) of each line. Shopify names a line "Title - Variant" ("Trail
+    Shoe - 42"), or just "Title" for a product without variants."""
+    name = orders["Lineitem name"].fillna("").astype(str).str.strip()
+    parts = name.str.rsplit(" - ", n=1)
+    base = parts.str[0]
+    variant = parts.str[1].fillna("")
+    return base.where(variant != "", name), variant
+
+
+def line_item_lookup(orders: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """Without a products export: {SKU: handle}, {line name: handle}, handles made from the
+    product titles, so every variant of a product is one item."""
+    base, _ = _product_names(orders)
+    handles = base.map(handle_from_title)
+    sku = _column(orders, "Lineitem sku").fillna("").astype(str).str.strip()
+    names = orders["Lineitem name"].fillna("").astype(str).str.strip()
+    by_sku = dict(zip(sku[sku != ""], handles[sku != ""], strict=True))
+    return by_sku, dict(zip(names, handles, strict=True))
+
+
+def orders_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Without a products export: one item per product named on the order lines (title,
+    vendor, lowest line price, the variants seen), from every line, kept or not."""
+    require_columns(frame, ORDER_MARKERS, source)
+    orders = order_rows(frame)
+    base, variant = _product_names(orders)
+    lines = pd.DataFrame({
+        ITEM_ID: base.map(handle_from_title), TITLE: base,
+        BRAND: _column(orders, "Vendor").fillna("").astype(str).str.strip(),
+        "_price": pd.to_numeric(_column(orders, "Lineitem price"), errors="coerce"),
+        "_variant": variant,
+    })
+    lines = lines[lines[ITEM_ID] != ""]
+    grouped = lines.groupby(ITEM_ID, sort=False)
+    first = grouped.first()
+    return pd.DataFrame({
+        ITEM_ID: first.index.astype(str), TITLE: first[TITLE].to_numpy(),
+        BRAND: first[BRAND].fillna("").to_numpy(),
+        PRICE: grouped["_price"].min().map(lambda p: "" if pd.isna(p) else f"{p:.2f}")
+        .to_numpy(),
+        "variants": grouped["_variant"].agg(
+            lambda v: ", ".join(dict.fromkeys(x for x in v if x))).to_numpy(),
     })

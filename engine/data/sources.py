@@ -3,8 +3,9 @@
 A source is a folder or a list of files. A folder in a layout Prism reads already (generic,
 RecBole, MovieLens) goes through those importers; otherwise every table file is read and
 recognised by its header (`detect_table`): a Merchant Center feed, Shopify or WooCommerce
-products and orders, or generic items/events tables. One items table and one events table
-make a source.
+products and orders, or generic items/events tables. One items table and the events make a
+source: several order exports of one shop are joined, and Shopify orders alone bring their
+own items (see `engine.data.order_exports`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from engine.core.columns import EVENT_REQUIRED, ITEM_REQUIRED
 from engine.core.errors import DataError
-from engine.data import merchant, shopify, woocommerce
+from engine.data import merchant, order_exports, shopify, woocommerce
 from engine.data.importers import RawTables, detect_format, read_raw
 from engine.data.readers import (
     detect_encoding,
@@ -75,6 +76,7 @@ class Source:
     encoding: str
     tables: list[Table] = field(default_factory=list)
     label: str = ""
+    item_aliases: dict[str, str] = field(default_factory=dict)  # variant id -> product id
 
 
 def _sniff_sep(path: Path, encoding: str) -> str:
@@ -120,30 +122,46 @@ def _table_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _pick(tables: list[Table], kinds: tuple[str, ...], role: str) -> Table:
-    found = [t for t in tables if t.kind in kinds]
+def _found(tables: list[Table]) -> str:
+    """"orders_export.csv (Shopify orders); notes.csv (not recognised: columns a, b)"."""
+    return "; ".join(f"{t.path.name} ({KIND_LABELS[t.kind]})" if t.kind else
+                     f"{t.path.name} (not recognised: columns "
+                     f"{', '.join(map(str, t.frame.columns[:6]))})" for t in tables)
+
+
+def _pick_items(tables: list[Table]) -> Table | None:
+    found = [t for t in tables if t.kind in ITEM_KINDS]
     if len(found) > 1:
         names = ", ".join(f"{t.path.name} ({KIND_LABELS[t.kind or '']})" for t in found)
-        raise DataError(f"several {role} tables ({names}); give one {role} table per import")
-    if found:
-        return found[0]
-    shown = "; ".join(f"{t.path.name}: {KIND_LABELS.get(t.kind or '', 'not recognised')} "
-                      f"(columns {', '.join(map(str, t.frame.columns[:6]))})" for t in tables)
-    raise DataError(f"no {role} table found ({shown}). Expected a product table (Merchant "
-                    "Center feed, Shopify or WooCommerce products, or items with item_id, "
-                    "title) and an orders/events table (Shopify or WooCommerce orders, or "
-                    "events with user_id, item_id); rename the columns or pass --map")
+        raise DataError(f"several items tables ({names}); give one items table per import")
+    return found[0] if found else None
+
+
+def _missing(role: str, tables: list[Table]) -> DataError:
+    """What was found, and what to add, when the items or the events table is missing."""
+    if role == "events":
+        return DataError(
+            f"no orders or events table: found only {_found(tables)}. Add the shop's orders "
+            "export (Shopify or WooCommerce orders) or an events table with user_id, item_id "
+            "to the same import")
+    return DataError(
+        f"no items table: found only {_found(tables)}. Add the products export (Merchant "
+        "Center feed, Shopify or WooCommerce products) or an items table with item_id, "
+        "title; rename the columns or pass --map")
 
 
 # rows a shop-export reader folds into another row (not lost: merged into their product)
 FOLDED = {"shopify_products": "variant and image rows folded into their product",
-          "woocommerce_products": "variations folded into their product"}
+          "woocommerce_products": "variations folded into their product",
+          "merchant_center": "variants grouped into their product (item_group_id)",
+          "shopify_orders": "order lines of a product already listed"}
 
 
-def items_from(table: Table, count: TableCount) -> pd.DataFrame:
-    source = str(table.path)
+def items_from(table: Table, count: TableCount) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Raw items of a products table, and {variant id: product id} for grouped variants."""
+    source, aliases = str(table.path), {}
     if table.kind == "merchant_center":
-        items = merchant.feed_items(table.frame, source)
+        items, aliases = merchant.group_variants(merchant.feed_items(table.frame, source))
     elif table.kind == "shopify_products":
         items = shopify.products_items(table.frame, source)
     elif table.kind == "woocommerce_products":
@@ -151,44 +169,53 @@ def items_from(table: Table, count: TableCount) -> pd.DataFrame:
     else:
         items = table.frame
     count.drop(FOLDED.get(table.kind or "", "rows folded"), count.remaining - len(items))
-    return items
+    return items, aliases
 
 
-def events_from(table: Table, items_table: Table, count: TableCount) -> pd.DataFrame:
-    source = str(table.path)
-    if table.kind == "shopify_orders":
-        lookup = (shopify.product_lookup(items_table.frame)
-                  if items_table.kind == "shopify_products" else ({}, {}))
-        return shopify.orders_events(table.frame, source, lookup)
-    if table.kind == "woocommerce_orders":
-        lookup = (woocommerce.product_lookup(items_table.frame)
-                  if items_table.kind == "woocommerce_products" else ({}, {}))
-        events = woocommerce.orders_events(table.frame, source, lookup)
-        count.read = len(events)  # one line item per event: the rows read are the line items
-        return events
-    return table.frame
-
-
-def _format_name(items: Table, events: Table) -> str:
-    kinds = {items.kind, events.kind}
+def _format_name(items: Table | None, events: Table) -> str:
+    kinds = {None if items is None else items.kind, events.kind}
     for shop in ("shopify", "woocommerce"):
         if any(str(k).startswith(shop) for k in kinds):
             return shop
-    return "merchant-center" if items.kind == "merchant_center" else "generic"
+    return "merchant-center" if items is not None and items.kind == "merchant_center" \
+        else "generic"
+
+
+def _item_side(items_table: Table | None, orders: Table, tables: list[Table], names: str,
+               ) -> tuple[pd.DataFrame, str, dict[str, str], TableCount]:
+    """(raw items, their source, variant aliases, their row count); `names`: the order files
+    the items come from when there is no items table."""
+    if items_table is None:
+        built = order_exports.items_from_orders(orders)
+        if built is None:
+            raise _missing("items", tables)
+        count = TableCount("items", f"{names} (order lines)", read=len(orders.frame))
+        count.drop(FOLDED["shopify_orders"], count.remaining - len(built))
+        return built, f"{orders.path} (items from the order lines)", {}, count
+    count = TableCount("items", items_table.path.name, read=len(items_table.frame))
+    items, aliases = items_from(items_table, count)
+    return items, str(items_table.path), aliases, count
 
 
 def read_tables(tables: list[Table], label: str) -> Source:
-    """Assemble recognised tables (one items, one events) into raw Prism tables."""
-    items_table = _pick(tables, ITEM_KINDS, "items")
-    events_table = _pick([t for t in tables if t is not items_table], EVENT_KINDS, "events")
-    item_count = TableCount("items", items_table.path.name, read=len(items_table.frame))
-    event_count = TableCount("events", events_table.path.name, read=len(events_table.frame))
-    raw = RawTables(items_from(items_table, item_count),
-                    events_from(events_table, items_table, event_count),
-                    str(items_table.path), str(events_table.path),
-                    _format_name(items_table, events_table), item_count, event_count)
-    encodings = sorted({items_table.encoding, events_table.encoding})
-    return Source(raw, raw.fmt, "+".join(encodings), tables, label)
+    """Assemble recognised tables into raw Prism tables: one items table (or, for Shopify,
+    the items named by the order lines) and the events (several order exports joined)."""
+    items_table = _pick_items(tables)
+    events_tables = [t for t in tables if t.kind in EVENT_KINDS]
+    if not events_tables:
+        raise _missing("events", tables)
+    names = " + ".join(t.path.name for t in events_tables)
+    event_count = TableCount("events", names,
+                             read=sum(order_exports.rows_read(t) for t in events_tables))
+    orders = order_exports.join_orders(events_tables, KIND_LABELS, event_count)
+    items, items_source, aliases, item_count = _item_side(items_table, orders, tables, names)
+    events = (order_exports.events_from_orders(orders, items_table, event_count)
+              if orders.kind in order_exports.ORDER_KEYS else orders.frame)
+    raw = RawTables(items, events, items_source, " + ".join(str(t.path) for t in events_tables),
+                    _format_name(items_table, orders), item_count, event_count)
+    used = [t for t in (items_table, *events_tables) if t is not None]
+    encodings = sorted({t.encoding for t in used})
+    return Source(raw, raw.fmt, "+".join(encodings), tables, label, item_aliases=aliases)
 
 
 def _layout_encoding(folder: Path, layout: str, encoding: str) -> str:

@@ -11,7 +11,13 @@ Orders: WooCommerce core has no orders CSV; the documented format read here is t
 the "Import Export Suite for WooCommerce" plugin (plugin-specific): `order_id`, `order_date`,
 `customer_id` / `customer_user`, `customer_email` (or `billing_email`), and one column per
 line item, `line_item_1`, `line_item_2`, ..., each "name:Hoodie|product_id:40|sku:hd-1|
-quantity:2|total:90.00". Each line item becomes a purchase event.
+quantity:2|total:90.00". Each line item becomes a purchase event; orders whose `status` is
+cancelled, refunded or failed are dropped and counted per reason.
+
+WooCommerce's own sample data (`sample-data/sample_products.csv`) is a product export too;
+where a layout has no `ID` column the SKU is the item id. `Published` (1, 0, -1) is kept as
+`status` (published, private, draft). A variable product has no price of its own: it costs
+its cheapest variation.
 """
 
 from __future__ import annotations
@@ -37,12 +43,16 @@ from engine.core.errors import DataError
 from engine.data.readers import require_columns
 from engine.data.shop_fields import html_column, parse_dates, shopper_ids
 
-PRODUCT_MARKERS = ("ID", "Type", "SKU", "Name")
+PRODUCT_MARKERS = ("Type", "SKU", "Name")  # `ID` too in exports; the sample data has none
 PRODUCT_STRONG = ("Regular price", "In stock?", "Categories")
 ORDER_MARKERS = ("order_id", "order_date")
 LINE_ITEM = re.compile(r"^line_item_\d+$")
 _CATEGORY_SPLIT = re.compile(r"(?<!\\),\s*")
 _STOCK = {"1": "in_stock", "0": "out_of_stock", "backorder": "backorder"}
+_PUBLISHED = {"1": "published", "0": "private", "-1": "draft"}
+# order statuses that are no purchase ("wc-" prefixed in some exports)
+NOT_PURCHASES = {"cancelled": "cancelled orders", "refunded": "refunded orders",
+                 "failed": "failed orders"}
 
 
 def looks_like_products(columns: list[str]) -> bool:
@@ -77,9 +87,8 @@ def products_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     described = html_column(_column(rows, "Description"))
     short = html_column(_column(rows, "Short description"))
     stock = _column(rows, "In stock?").fillna("").astype(str).str.strip().str.lower()
-    ids = rows["ID"].str.strip()
     items = pd.DataFrame({
-        ITEM_ID: ids.where(ids != "", rows["SKU"].str.strip()),
+        ITEM_ID: _item_ids(rows),
         TITLE: rows["Name"],
         DESCRIPTION: described.where(described != "", short),
         CATEGORY: _column(rows, "Categories").fillna("").astype(str).map(category_paths),
@@ -92,16 +101,53 @@ def products_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     })
     if "Tags" in rows.columns:
         items["tags"] = rows["Tags"]
+    if "Published" in rows.columns:
+        published = rows["Published"].fillna("").astype(str).str.strip()
+        items["status"] = published.map(_PUBLISHED).fillna(published)
     items = items.reset_index(drop=True)
     items["availability"] = _variable_availability(frame, items)
+    return _variable_prices(frame, items)
+
+
+def _item_ids(rows: pd.DataFrame) -> pd.Series:
+    """The product's `ID`, else (no ID column, as in WooCommerce's sample data) its SKU."""
+    ids = _column(rows, "ID").fillna("").astype(str).str.strip()
+    return ids.where(ids != "", rows["SKU"].fillna("").astype(str).str.strip())
+
+
+def _parents(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The variation rows and the item id of each one's parent ("id:44" or the parent SKU)."""
+    variations = frame[_is_variation(frame)]
+    parent = _column(variations, "Parent").fillna("").astype(str).str.strip()
+    by_sku = dict(zip(frame["SKU"].fillna("").astype(str).str.strip(), _item_ids(frame),
+                      strict=True))
+    return variations, parent.map(lambda p: p[3:] if p.startswith("id:") else by_sku.get(p, p))
+
+
+def _variable_prices(frame: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """A variable product without a price of its own costs its cheapest variation (sale price
+    where set); it is on promotion when one of its variations is."""
+    variations, parent = _parents(frame)
+    if variations.empty:
+        return items
+    regular = pd.to_numeric(_column(variations, "Regular price").str.strip(), errors="coerce")
+    sale = pd.to_numeric(_column(variations, "Sale price").str.strip(), errors="coerce")
+    prices = pd.DataFrame({"parent": parent, "price": sale.fillna(regular),
+                           "promo": sale.notna()})
+    cheapest = prices.groupby("parent")["price"].min().dropna()
+    on_sale = prices.groupby("parent")["promo"].any()
+    unpriced = (items[PRICE].fillna("").astype(str).str.strip() == "") & \
+        items[ITEM_ID].isin(cheapest.index)
+    items = items.copy()
+    items.loc[unpriced, PRICE] = items.loc[unpriced, ITEM_ID].map(cheapest).map("{:.2f}".format)
+    items.loc[unpriced, PROMO] = items.loc[unpriced, ITEM_ID].map(on_sale).map(
+        {True: "1", False: "0"})
     return items
 
 
 def _variable_availability(frame: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
     """A variable product (no stock of its own) is in stock when one of its variations is."""
-    variations = frame[_is_variation(frame)]
-    parent = _column(variations, "Parent").fillna("").astype(str).str.strip()
-    parent = parent.map(lambda p: p[3:] if p.startswith("id:") else p)
+    variations, parent = _parents(frame)
     stock = _column(variations, "In stock?").fillna("").astype(str).str.strip().map(_STOCK)
     in_stock = set(parent[stock == "in_stock"])
     known = set(parent)
@@ -112,14 +158,12 @@ def _variable_availability(frame: pd.DataFrame, items: pd.DataFrame) -> pd.Serie
 
 def product_lookup(frame: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     """{product or variation ID: item id} and {SKU: item id}; variations map to their parent."""
-    ids = frame["ID"].fillna("").astype(str).str.strip()
+    ids = _column(frame, "ID").fillna("").astype(str).str.strip()
     skus = frame["SKU"].fillna("").astype(str).str.strip()
-    item_of = ids.where(ids != "", skus)
-    by_sku_parent = dict(zip(skus, item_of, strict=True))
-    parent = _column(frame, "Parent").fillna("").astype(str).str.strip()
-    parent_item = parent.map(lambda p: p[3:] if p.startswith("id:") else by_sku_parent.get(p, p))
-    variation = _is_variation(frame) & (parent != "")
-    item_of = item_of.where(~variation, parent_item)
+    item_of = _item_ids(frame)
+    _, parent_item = _parents(frame)
+    variation = _is_variation(frame) & (_column(frame, "Parent").fillna("").str.strip() != "")
+    item_of = item_of.where(~variation, parent_item.reindex(frame.index))
     by_id = {i: item for i, item in zip(ids, item_of, strict=True) if i}
     by_sku = {s: item for s, item in zip(skus, item_of, strict=True) if s}
     return by_id, by_sku
@@ -135,10 +179,30 @@ def parse_line_item(value: str) -> dict[str, str]:
     return fields
 
 
+def line_items_per_order(frame: pd.DataFrame) -> pd.Series:
+    """How many line items each order row holds (its non-empty `line_item_N` cells)."""
+    columns = [c for c in frame.columns if LINE_ITEM.match(str(c))]
+    filled = frame[columns].fillna("").astype(str).apply(lambda c: c.str.strip() != "")
+    return filled.sum(axis=1).astype(int)
+
+
+def not_purchased(frame: pd.DataFrame) -> pd.Series:
+    """Per order row, why it is no purchase ("cancelled orders", ...) or ""."""
+    status = _column(frame, "status").fillna("").astype(str).str.strip().str.lower()
+    return status.str.removeprefix("wc-").map(NOT_PURCHASES).fillna("")
+
+
 def orders_events(frame: pd.DataFrame, source: str,
-                  lookup: tuple[dict[str, str], dict[str, str]]) -> pd.DataFrame:
-    """One purchase event per line item of every order."""
+                  lookup: tuple[dict[str, str], dict[str, str]],
+                  ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One purchase event per line item of every order; the line items of cancelled, refunded
+    and failed orders are dropped and counted per reason."""
     require_columns(frame, ORDER_MARKERS, source)
+    reasons = not_purchased(frame)
+    lines = line_items_per_order(frame)
+    dropped = {str(r): int(n) for r, n in lines[reasons != ""].groupby(
+        reasons[reasons != ""], sort=False).sum().items()}
+    frame = frame[reasons == ""]
     by_id, by_sku = lookup
     customer = _column(frame, "customer_id").where(
         _column(frame, "customer_id").str.strip().ne(""), _column(frame, "customer_user"))
@@ -157,9 +221,9 @@ def orders_events(frame: pd.DataFrame, source: str,
             item = by_id.get(line.get("product_id", "")) or by_sku.get(line.get("sku", ""))
             rows.append((users[position], item or line.get("sku") or line.get("name", ""),
                          stamps[position], line.get("quantity", "")))
-    if not rows:
+    if not rows and not dropped:
         raise DataError(f"{source}: the orders have no line items (line_item_1, ... are empty);"
                         " export the orders with their line items")
     events = pd.DataFrame(rows, columns=[USER_ID, ITEM_ID, TIMESTAMP, "quantity"])
     events.insert(3, EVENT, "purchase")
-    return events
+    return events, dropped

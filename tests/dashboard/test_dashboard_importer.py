@@ -98,7 +98,7 @@ def _bad_folder(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.mark.parametrize(("case", "message"), [
-    ("wrong_columns", "no items table found"),
+    ("wrong_columns", "no items table: found only"),
     ("empty", "the file is empty"),
     ("no_prices", "the feed has no prices"),
     ("garbage", "looks like a binary file"),

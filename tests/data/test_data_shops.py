@@ -123,10 +123,14 @@ def test_woocommerce_pair(tmp_path):
         pd.Series(["dan@example.com"]), pd.Series(["502"]), "order")[0]}
 
 
-def test_orders_without_products_is_an_error(tmp_path):
+def test_products_alone_names_what_was_found(tmp_path):
     shops.write_shopify(tmp_path)
-    with pytest.raises(DataError, match=r"no items table found .*orders_export.csv: Shopify"):
-        read_source([tmp_path / "orders_export.csv"])
+    with pytest.raises(DataError) as raised:
+        read_source([tmp_path / "products_export.csv"])
+    message = str(raised.value)
+    assert "()" not in message and "\n" not in message
+    assert "products_export.csv (Shopify products)" in message
+    assert "Add the shop's orders export" in message
 
 
 def test_two_product_tables_is_an_error(tmp_path):
