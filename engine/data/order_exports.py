@@ -11,7 +11,8 @@ order lines name enough of each product (title, SKU, vendor, price) to build the
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -19,8 +20,14 @@ from engine.core.errors import DataError
 from engine.data import shopify, woocommerce
 from engine.data.reconcile import TableCount
 
-if TYPE_CHECKING:
-    from engine.data.sources import Table
+
+class Table(Protocol):
+    """What this module reads of `engine.data.sources.Table` (a dataclass)."""
+
+    path: Path
+    frame: pd.DataFrame
+    kind: str | None
+    encoding: str
 
 ORDER_KEYS = {"shopify_orders": "Name", "woocommerce_orders": "order_id"}
 REPEATED = "orders repeated in another export"
