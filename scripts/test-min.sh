@@ -2,8 +2,8 @@
 # Run the fast array-level tests (re-rankers, metrics, data) against the declared minimum
 # versions of the core dependencies (constraints/min.txt) in a separate .venv-min.
 # torch is the local CPU build (the same as scripts/setup.sh: ${PRISM_TORCH_VERSION:-2.13.0}),
-# for the re-rankers' torch path; its own floor (torch>=2.4) is not tested here, because the
-# PyPI wheels of torch 2.4 are CUDA builds of several GB.
+# for the re-rankers' torch path; its own floor (torch>=2.10) is not tested here, because the
+# PyPI wheels of torch are CUDA builds of several GB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}

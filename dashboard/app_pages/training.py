@@ -33,8 +33,8 @@ def data_folders() -> dict[str, Path]:
     folder = None if active is None else state.run_data_path(active.meta)
     if folder is not None:
         folders[f"{folder.name} (active run's data)"] = folder
-    for folder in sorted(paths.data_dir().iterdir()):
-        if folder.is_dir() and folder not in folders.values():
+    for folder in paths.dataset_folders():
+        if folder not in folders.values():
             folders[folder.name] = folder
     return folders
 

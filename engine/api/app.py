@@ -192,7 +192,7 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> N
     def healthz() -> dict[str, Any]:
         catalogue = service.catalogue
         return {"status": "ok", "model": service.model.name, "n_items": catalogue.n_items,
-                "n_users": len(catalogue.user_index), "run": str(service.run.path)}
+                "n_users": len(catalogue.user_index), "run": service.run.path.name}
 
     @app.post("/recommend", response_model=RankedList, responses=error_responses(400, 404, 422))
     def recommend(body: RecommendRequest) -> Any:

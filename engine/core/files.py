@@ -7,14 +7,21 @@ to disk, then renamed onto the target with `os.replace`, which is atomic on POSI
 If writing fails, the temporary file is removed and the old file stays as it was.
 
 Folders are swapped the same way (`swap_folder`): built beside the target, then renamed in,
-with the old folder set aside until the new one is in place.
+with the old folder set aside until the new one is in place. Every file of a swapped-in
+folder gets the same mode (`FILE_MODE`), whichever library wrote it.
+
+Temporary names carry the writer's host and process id (`<name>.tmp-<host>-<pid>-<token>`),
+so `clean_stale` can remove what a killed writer left behind without touching the files of
+a writer still at work.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -22,11 +29,77 @@ from pathlib import Path
 from typing import Any
 
 FILE_MODE = 0o644  # what `open(..., "w")` gives under the usual umask; tables are ordinary files
+FOLDER_MODE = 0o755
 STAGING_MARK, RETIRED_MARK = ".tmp-", ".old-"  # run and dataset listings skip these names
+_OWNER = re.compile(r"\.(tmp|old)-(?:([A-Za-z0-9]+)-(\d+)-)?[0-9a-f]+$")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:16] or "host"
 
 
 def _token() -> str:
-    return uuid.uuid4().hex[:12]
+    return f"{_host()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def is_swap_name(name: str) -> bool:
+    """True for the temporary and retired names writers use (never a dataset or a run)."""
+    return STAGING_MARK in name or RETIRED_MARK in name
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def _stale(entry: Path) -> bool:
+    """A staging name whose writer is gone (this host, dead pid, or no owner recorded); a
+    retired folder only once its replacement is in place (else it is the only copy)."""
+    match = _OWNER.search(entry.name)
+    if match is None:
+        return False
+    kind, host, pid = match.groups()
+    if host is not None and (host != _host() or _alive(int(pid))):
+        return False
+    if kind == "old":
+        original = entry.name[:match.start()].removeprefix(".")
+        return (entry.parent / original).exists()
+    return True
+
+
+def clean_stale(folder: str | Path) -> list[str]:
+    """Remove what killed writers left in `folder` (one level); returns the names removed."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not is_swap_name(entry.name) or not _stale(entry):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry.name)
+    return removed
+
+
+def _same_modes(folder: Path) -> None:
+    """Every file FILE_MODE and every folder FOLDER_MODE (libraries pick their own modes)."""
+    os.chmod(folder, FOLDER_MODE)
+    for root, dirs, names in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), FOLDER_MODE)
+        for name in names:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, FILE_MODE)
 
 
 def staging_name(path: Path) -> Path:
@@ -120,6 +193,7 @@ def swap_folder(out: str | Path, fill: Callable[[Path], None], *, copy_existing:
         else:
             staging.mkdir()
         fill(staging)
+        _same_modes(staging)
         if out.exists():
             os.replace(out, retired)
         os.replace(staging, out)

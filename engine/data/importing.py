@@ -25,7 +25,7 @@ from engine.core.columns import (
 )
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
-from engine.core.files import swap_folder, write_bytes_atomic, write_json_atomic
+from engine.core.files import is_swap_name, swap_folder, write_bytes_atomic, write_json_atomic
 from engine.data.importers import RawTables
 from engine.data.io import write_tables
 from engine.data.loading import build_dataset
@@ -136,9 +136,9 @@ def clean_source(source: Source, name: str, column_map: dict[str, str] | None = 
 def check_name(name: str) -> str:
     """A dataset name usable as a folder: letters, digits, `-`, `_`, `.`."""
     name = str(name).strip()
-    if not _NAME.match(name):
+    if not _NAME.match(name) or is_swap_name(name):
         raise DataError(f"dataset name {name!r}: use 1-64 letters, digits, '-', '_' or '.', "
-                        "starting with a letter or digit")
+                        "starting with a letter or digit (without '.tmp-' or '.old-')")
     return name
 
 

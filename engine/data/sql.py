@@ -1,4 +1,7 @@
-"""Items and events from a SQL database through SQLAlchemy (SQLite, DuckDB, PostgreSQL, ...).
+"""Items and events from a SQL database through SQLAlchemy (SQLite, DuckDB, PostgreSQL, MySQL).
+
+Only reading: each query must be one SELECT, and the connection is opened read-only
+(`engine.data.sql_guard`).
 
 The database URL carries credentials, so it is read from an environment variable or a file
 rather than typed where logs and shell history keep it, and it is never shown: every message,
@@ -13,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine.core.errors import DataError
+from engine.data.sql_guard import backend, check_read_only, read_only_engine
 
 SQL_FORMAT = "sql"
 
@@ -81,15 +85,18 @@ def _first_line(exc: BaseException) -> str:
 def read_sql_tables(url: str, items_query: str, events_query: str) -> tuple[pd.DataFrame,
                                                                           pd.DataFrame]:
     """Run both queries and return (items, events) as string tables."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
     for label, query in (("--items-query", items_query), ("--events-query", events_query)):
         if not query or not query.strip():
             raise DataError(f"{label} is empty; give a SELECT that returns the "
                             f"{label[2:-6]} table")
+        check_read_only(query, backend(url), label[2:-6])
     try:
-        engine = create_engine(url)
+        engine = read_only_engine(url)
+    except DataError:
+        raise
     except ImportError as exc:
         raise DataError(f"database {mask_url(url)}: the driver for this URL is not installed "
                         f"({exc.name or exc}); install it with pip, e.g. pip install "
@@ -99,7 +106,7 @@ def read_sql_tables(url: str, items_query: str, events_query: str) -> tuple[pd.D
                         f"({scrub(_first_line(exc), url)}); check the dialect and driver, e.g. "
                         "sqlite:///shop.db or duckdb:///shop.duckdb") from None
     tables = []
-    try:
+    try:  # one transaction for both queries, never committed
         with engine.connect() as connection:
             for label, query in (("items", items_query), ("events", events_query)):
                 try:

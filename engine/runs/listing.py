@@ -2,7 +2,8 @@
 
 A run folder is listed once it is complete (its `run.json` is readable); the staging and
 retired folders a save leaves while it swaps (`<name>.tmp-*`, `<name>.old-*`, see
-`engine.core.files.swap_folder`) are never listed. `run_stamp` is a run's version for caches:
+`engine.core.files.swap_folder`) are never listed, and those a killed save left are removed
+when the process first opens the runs folder. `run_stamp` is a run's version for caches:
 it changes whenever the run is retrained or gains cold-start items. The studio remembers the
 run a merchandiser last chose in `$PRISM_HOME/studio.json`, so the next visit opens it.
 """
@@ -17,11 +18,10 @@ from typing import Any
 
 from engine.core import paths
 from engine.core.errors import RunError
-from engine.core.files import RETIRED_MARK, STAGING_MARK, write_json_atomic
+from engine.core.files import is_swap_name, write_json_atomic
 from engine.runs.store import ITEMS, RUN_JSON
 
 STUDIO_FILE = "studio.json"  # in $PRISM_HOME: the run the merchandiser last chose
-SWAP_MARKERS = (STAGING_MARK, RETIRED_MARK)  # folders a save is writing or retiring
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,12 @@ def run_stamp(folder: Path) -> float:
         return stamp
 
 
-def is_swap_folder(name: str) -> bool:
-    """True for the staging/retired folders a run save leaves while it swaps."""
-    return any(marker in name for marker in SWAP_MARKERS)
-
-
 def list_runs(runs_dir: Path | None = None) -> list[RunEntry]:
     """Complete run folders under `runs_dir` (default `$PRISM_HOME/runs`), newest first."""
     folder_root = paths.runs_dir() if runs_dir is None else Path(runs_dir)
     entries = []
     for folder in folder_root.iterdir():
-        if not folder.is_dir() or is_swap_folder(folder.name):
+        if not folder.is_dir() or is_swap_name(folder.name):
             continue
         try:
             meta = json.loads((folder / RUN_JSON).read_text())

@@ -26,6 +26,7 @@ def test_healthz(client: TestClient) -> None:
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["model"] == "twotower"
     assert body["n_items"] == 200 and body["n_users"] > 0
+    assert body["run"] and not any(sep in str(body) for sep in "/\\")  # no server folder
 
 
 def test_create_app_loads_the_run_itself(tiny_shop) -> None:  # noqa: ANN001

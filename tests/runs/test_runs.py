@@ -62,6 +62,12 @@ def test_no_pickle_only_safe_formats(tmp_path: Path) -> None:
     assert suffixes <= {".json", ".jsonl", ".parquet", ".safetensors"}
 
 
+def test_run_files_share_one_mode(tmp_path: Path) -> None:
+    folder = save_tiny(tmp_path / "run")
+    modes = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    assert set(modes.values()) == {0o644}, modes  # model.safetensors included
+
+
 def test_missing_files_are_named(tmp_path: Path) -> None:
     folder = save_tiny(tmp_path / "run")
     (folder / "model.safetensors").unlink()
