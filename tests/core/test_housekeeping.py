@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import stat
@@ -33,10 +34,8 @@ def _wait_for(path: Path, process: subprocess.Popen) -> None:
     """Block until the child wrote `path` (no fixed sleep: each wait ends on a condition)."""
     while not path.exists():
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        try:
-            process.wait(timeout=0.05)
-        except subprocess.TimeoutExpired:
-            pass
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=0.05)  # returns early if the child dies
 
 
 def test_staging_from_a_killed_import_is_cleaned_and_never_listed(tmp_path, prism_home):

@@ -89,9 +89,8 @@ def test_duckdb_connection_is_read_only(tmp_path):
     from engine.data.sql_guard import read_only_engine
 
     engine = read_only_engine(f"duckdb:///{shops.write_duckdb(tmp_path / 'shop.duckdb')}")
-    with engine.connect() as connection:
-        with pytest.raises(SQLAlchemyError, match="read-only"):
-            connection.execute(text("DELETE FROM orders"))
+    with engine.connect() as connection, pytest.raises(SQLAlchemyError, match="read-only"):
+        connection.execute(text("DELETE FROM orders"))
     engine.dispose()
     sql_source(f"duckdb:///{tmp_path / 'shop.duckdb'}", shops.SQL_ITEMS, shops.SQL_EVENTS)
 
