@@ -1,6 +1,7 @@
 """Prism studio entry point: page config, logo, navigation and the shared sidebar.
 
-Run with `streamlit run dashboard/app.py`. The sidebar picks the active run and holds the
+Run with `streamlit run dashboard/app.py` (this computer only, unless sign-in is configured:
+see dashboard/access.py and docs/deploy.md). The sidebar picks the active run and holds the
 merchandiser's category targets (floors, caps, shares) that the calibrated and quota
 re-rankers read. On an empty machine the first visit builds a starter run, visibly.
 """
@@ -17,7 +18,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 
 import streamlit as st  # noqa: E402
 
-from dashboard import bootstrap, sidebar, state  # noqa: E402
+from dashboard import access, bootstrap, sidebar, state  # noqa: E402
 from dashboard.components import CSS  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
 from engine.core.errors import PrismError  # noqa: E402
@@ -88,6 +89,7 @@ def main() -> None:
     st.markdown(CSS, unsafe_allow_html=True)
     state.keep_widget_state()
     language_switch()
+    access.sidebar_badge(access.identify())  # stops here for anyone who may not look
     if not bootstrap.ensure_starter_run():
         st.stop()
     pages = [

@@ -69,6 +69,20 @@ def explorer_policy_panel(recommender: Any, user: str, k: int) -> None:
     st.dataframe(table, hide_index=True, width="stretch", key="explorer_policy_table")
 
 
+def log_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The audit log as a table: when (UTC), policy, version, action, who, role, from."""
+    frame = pd.DataFrame(rows)
+    frame["at"] = pd.to_datetime(frame["at"], unit="s", utc=True).dt.strftime("%Y-%m-%d %H:%M:%S")
+    frame["actor"] = frame["actor"].replace("", t("policy_view.not_recorded"))
+    return frame.rename(columns={"at": t("policy_view.log_when"),
+                                 "policy": t("policy_view.log_policy"),
+                                 "version": t("policy_view.log_version"),
+                                 "action": t("policy_view.log_action"),
+                                 "actor": t("policy_view.log_who"),
+                                 "role": t("policy_view.log_role"),
+                                 "source": t("policy_view.log_source")})
+
+
 def impact_frame(report: dict[str, Any]) -> pd.DataFrame:
     """The preview's metric rows as a table: A, B, A − B, 95% interval, excludes zero."""
     rows = report["metrics"] + [report["mean_rank_displacement"]] + report["rules"]

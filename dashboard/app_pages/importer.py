@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dashboard import access
 from dashboard.i18n import t
 from engine.core.errors import PrismError
 from engine.data.importing import (
@@ -186,6 +187,7 @@ def write_and_hand_over(source: Source) -> None:
     if button_col.button(t("import.import"), type="primary", key="imp_go",
                          icon=":material/download:"):
         try:
+            access.gate().require(access.actor(), "import")
             with st.status(t("import.writing"), expanded=False) as status:
                 dataset, path = import_source(source, check_name(name))
                 status.update(label=t("import.written", name=path.name), state="complete")
@@ -204,6 +206,9 @@ def write_and_hand_over(source: Source) -> None:
 def main() -> None:
     st.title(t("import.title"))
     st.caption(t("import.caption"))
+    if not access.may("import"):  # reading server folders or databases is an editor's too
+        st.info(t("import.read_only", role=t(f"access.role.{access.actor().role}")))
+        return
     source_picker()
     source = st.session_state.get(SOURCE)
     if source is None:

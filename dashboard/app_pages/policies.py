@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import policy_view, state
+from dashboard import access, policy_view, state
 from dashboard.i18n import t
 from engine.core.errors import PrismError
 from engine.policy.schema import Policy, parse_policy
@@ -188,28 +188,51 @@ def population_preview(run: state.RunEntry, policy: Policy) -> None:
 
 
 def save_and_publish(policy: Policy) -> None:
-    store = policy_view.store()
+    """Save / publish / roll back through the gate; only the buttons the role allows."""
+    gate, who = access.gate(), access.actor()
+    if not access.may("save_draft"):
+        st.info(t("policies.read_only", name=who.name, role=t(f"access.role.{who.role}")))
+        return
     save_col, publish_col, rollback_col = st.columns(3)
     if save_col.button(t("policies.save"), key="policy_save"):
         try:
-            saved = store.save(policy, st.session_state.get(BASE) or 0)
+            saved = gate.save_draft(who, policy, st.session_state.get(BASE) or 0)
             st.session_state[BASE] = saved.version
             st.success(t("policies.saved", name=saved.name, version=saved.version))
         except PrismError as exc:
             st.error(str(exc))
+    if not access.may("publish"):
+        publish_col.caption(t("policies.no_publish", role=t(f"access.role.{who.role}")))
+        return
     if publish_col.button(t("policies.publish"), key="policy_publish"):
-        _report(lambda: t("policies.live", name=policy.name, version=store.publish(policy.name)))
+        _report(lambda: t("policies.live", name=policy.name,
+                          version=gate.publish(who, policy.name)))
     if rollback_col.button(t("policies.rollback"), key="policy_rollback"):
         _report(lambda: t("policies.rolled_back", name=policy.name,
-                          version=store.rollback(policy.name)))
+                          version=gate.rollback(who, policy.name)))
 
 
 def _report(action: Callable[[], str]) -> None:
-    """Run a store action; its message as a success, or the store's refusal as an error."""
+    """Run a gate action; its message as a success, or the refusal as an error."""
     try:
         st.success(action())
     except PrismError as exc:
         st.error(str(exc))
+
+
+def audit_log() -> None:
+    """Who published, rolled back or changed targets: when, which version, from where."""
+    st.markdown(t("policies.log"))
+    try:
+        rows = access.gate().log(limit=200)
+    except PrismError as exc:
+        st.error(t("policies.store_failed", error=exc))
+        return
+    if not rows:
+        st.caption(t("policies.log_empty"))
+        return
+    st.dataframe(policy_view.log_frame(rows), hide_index=True, width="stretch",
+                 key="policy_log")
 
 
 def main() -> None:
@@ -257,6 +280,7 @@ def main() -> None:
         population_preview(run, policy)
     with publish_tab:
         save_and_publish(policy)
+        audit_log()
 
 
 main()

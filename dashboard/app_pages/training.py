@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, jobs, state
+from dashboard import access, charts, jobs, state
 from dashboard.i18n import t
 from dashboard.measures import MEASURED_FRONTIER, RECOMMENDED_ALPHA
 from engine.core import paths
@@ -116,6 +116,11 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
                 "and . are kept in folder names.", icon=":material/edit:")
     if alpha == 0 and beta == 0:
         st.error(t("training.zero_weights"))
+        return
+    try:
+        access.gate().require(access.actor(), "train")
+    except PrismError as exc:
+        st.error(str(exc))
         return
     spec = presets.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
                              beta=beta, epochs=epochs, dim=dim, patience=3,
@@ -234,7 +239,10 @@ def paired_comparison(name_a: str, name_b: str) -> None:
 def main() -> None:
     st.title(t("nav.training"))
     st.caption(t("training.caption"))
-    launch_form()
+    if access.may("train"):
+        launch_form()
+    else:
+        st.info(t("training.read_only", role=t(f"access.role.{access.actor().role}")))
     job_panel()
     runs_section()
 

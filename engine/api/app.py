@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from engine import __version__
+from engine.api.auth import authorize
 from engine.api.errors import error_responses
 from engine.api.exposure import router as exposure_router
 from engine.api.policies import policy_recommend, policy_router
@@ -224,8 +225,11 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> N
         except RequestError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
 
-    @app.get("/users/{user_id}/history", responses=error_responses(404, 422))
-    def history(user_id: str) -> list[dict[str, Any]]:
+    @app.get("/users/{user_id}/history", responses=error_responses(401, 403, 404, 422))
+    def history(user_id: str, authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+        """A shopper's past events: needs a token whose role may read them (viewer or above);
+        the token is checked before the id, so outsiders cannot tell who is a customer."""
+        authorize(authorization, "read_history")
         try:
             frame = service.history(user_id)
         except RequestError as exc:

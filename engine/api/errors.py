@@ -13,8 +13,9 @@ from pydantic import BaseModel, Field
 MEANING = {
     400: "the request is well-formed but cannot be served (unknown id, infeasible quotas, "
          "k above the catalogue size, ...)",
-    401: "a write without a bearer token",
-    403: "writes are off on this server, or the token is wrong",
+    401: "no bearer token where one is needed (writes, a shopper's history, the audit log)",
+    403: "this is off on the server (no token set), the token is wrong, or its role may not "
+         "do this",
     404: "no such item, shopper or policy",
     409: "the policy moved on since the version this save was based on",
     422: "the request does not match the schema (a readable line, not a list)",

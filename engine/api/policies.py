@@ -1,29 +1,31 @@
 """HTTP routes for policies: read them, and (with an admin token) create and publish them.
 
-`GET /policies`, `GET /policies/{name}` are open. Writes — `POST /policies`,
-`POST /policies/{name}/publish`, `POST /policies/{name}/rollback` — are off unless
-`PRISM_ADMIN_TOKEN` is set, and then need `Authorization: Bearer <token>` (401 without it,
-403 with a wrong one). `policy_recommend` is what `POST /recommend` calls: it answers from the
-requested or live policy, or returns None to let the plain path answer.
+`GET /policies`, `GET /policies/{name}` are open. Writes — `POST /policies` (editor),
+`POST /policies/{name}/publish` and `/rollback` (publisher) — are off unless a token is set
+(`PRISM_ADMIN_TOKEN`, or `[[tokens]]` in roles.toml), and then need
+`Authorization: Bearer <token>` whose role allows them (401 without it, 403 with a wrong one
+or too small a role); they go through `engine.access.Gate`, which records who published.
+`GET /policies/log` is the audit log (viewer). `policy_recommend` is what `POST /recommend`
+calls: it answers from the requested or live policy, or returns None to let the plain path
+answer.
 """
 
 from __future__ import annotations
 
-import hmac
-import os
 from typing import Any
 
-from fastapi import APIRouter, Body, Header, HTTPException
+from fastapi import APIRouter, Body, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.access.gate import Gate
+from engine.api.auth import authorize
 from engine.api.errors import error_responses
 from engine.core.errors import ConfigError
 from engine.policy.schema import Policy, parse_policy
 from engine.policy.serving import PolicyResult, PolicyServer
 from engine.policy.store import PolicyConflict, PolicyNotFound, PolicyStoreError
 
-ADMIN_TOKEN_ENV = "PRISM_ADMIN_TOKEN"
 PLAIN_KNOBS = ("categories", "category_boosts", "target", "quotas")
 
 
@@ -31,22 +33,6 @@ class PublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(None, ge=1, description="default: the latest version")
-
-
-def check_admin(authorization: str | None) -> None:
-    """401 without a bearer token, 403 with a wrong one or when writes are off."""
-    expected = os.environ.get(ADMIN_TOKEN_ENV, "")
-    if not expected:
-        raise HTTPException(status_code=403, detail=f"policy writes over HTTP are off; set "
-                                                    f"{ADMIN_TOKEN_ENV} on the server to allow "
-                                                    "them")
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise HTTPException(status_code=401, detail="missing bearer token: send "
-                                                    "'Authorization: Bearer <admin token>'",
-                            headers={"WWW-Authenticate": "Bearer"})
-    given = authorization.split(" ", 1)[1].strip()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(status_code=403, detail="wrong admin token")
 
 
 def _not_found(exc: PolicyStoreError) -> HTTPException:
@@ -59,6 +45,14 @@ def policy_router(server: PolicyServer) -> APIRouter:
     """The /policies routes over one PolicyServer."""
     router = APIRouter(tags=["policies"])
     store = server.store
+    gate = Gate(store)
+
+    @router.get("/policies/log", responses=error_responses(401, 403, 422))
+    def policy_log(name: str | None = None, limit: int = Query(100, ge=1, le=10_000),
+                   authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+        """Publishes, rollbacks and target changes, newest first: who, when, what, where."""
+        authorize(authorization, "view")
+        return gate.log(name, limit)
 
     @router.get("/policies")
     def list_policies() -> list[dict[str, Any]]:
@@ -79,9 +73,9 @@ def policy_router(server: PolicyServer) -> APIRouter:
                  responses=error_responses(400, 401, 403, 404, 409, 422))
     def create_policy(body: dict[str, Any] = Body(...), base_version: int | None = None,
                       authorization: str | None = Header(None)) -> dict[str, Any]:
-        check_admin(authorization)
+        actor = authorize(authorization, "save_draft")
         try:
-            saved = store.save(parse_policy(body, "body"), base_version)
+            saved = gate.save_draft(actor, parse_policy(body, "body"), base_version)
         except ConfigError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         except PolicyStoreError as exc:
@@ -92,9 +86,9 @@ def policy_router(server: PolicyServer) -> APIRouter:
                  responses=error_responses(400, 401, 403, 404, 409, 422))
     def publish_policy(name: str, body: PublishRequest | None = None,
                        authorization: str | None = Header(None)) -> dict[str, Any]:
-        check_admin(authorization)
+        actor = authorize(authorization, "publish")
         try:
-            live = store.publish(name, None if body is None else body.version)
+            live = gate.publish(actor, name, None if body is None else body.version)
         except PolicyStoreError as exc:
             raise _not_found(exc) from exc
         return {"name": name, "live_version": live}
@@ -102,9 +96,9 @@ def policy_router(server: PolicyServer) -> APIRouter:
     @router.post("/policies/{name}/rollback",
                  responses=error_responses(400, 401, 403, 404, 409, 422))
     def rollback_policy(name: str, authorization: str | None = Header(None)) -> dict[str, Any]:
-        check_admin(authorization)
+        actor = authorize(authorization, "rollback")
         try:
-            live = store.rollback(name)
+            live = gate.rollback(actor, name)
         except PolicyStoreError as exc:
             raise _not_found(exc) from exc
         return {"name": name, "live_version": live}

@@ -1,7 +1,9 @@
-"""`prism policy list | show | create | preview | publish | rollback | export`.
+"""`prism policy list | show | create | preview | publish | rollback | export | log`.
 
-Policies live in the store in $PRISM_HOME (`engine.policy.store`). Bad input (an invalid
-policy file, an unknown name, a stale edit) is a PrismError: one line, exit code 2.
+Policies live in the store in $PRISM_HOME (`engine.policy.store`). Writes go through
+`engine.access.Gate` as the local user with the publisher role and source "cli" (whoever can
+run the CLI can write the store's file anyway); `log` prints the audit log. Bad input (an
+invalid policy file, an unknown name, a stale edit) is a PrismError: one line, exit code 2.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.options import integer
+from engine.cli.options import integer, positive_integer
 from engine.core.errors import ConfigError
 
 
@@ -42,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("policy", help="name or name@version")
     export.add_argument("--out", required=True)
     export.set_defaults(func=run_export)
+    log = commands.add_parser("log", help="who published, rolled back or changed targets, "
+                                          "when, which version, from where")
+    log.add_argument("policy", nargs="?", default=None, help="only this policy (name)")
+    log.add_argument("--limit", type=positive_integer, default=None, help="the newest N entries")
+    log.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    log.set_defaults(func=run_log)
     _register_preview(commands)
 
 
@@ -67,6 +75,25 @@ def _store() -> Any:
     from engine.policy.store import PolicyStore
 
     return PolicyStore()
+
+
+def _gate() -> Any:
+    from engine.access.gate import Gate
+
+    return Gate()
+
+
+def cli_actor() -> Any:
+    """The person at the shell: the local user, as a publisher, from the CLI."""
+    import getpass
+
+    from engine.access.roles import Actor
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "local user"
+    return Actor(name, "publisher", "cli")
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -102,7 +129,7 @@ def read_policy_file(path: str) -> Any:
 def run_create(args: argparse.Namespace) -> int:
     policy = read_policy_file(args.file)
     base = args.base
-    saved = _store().save(policy, base, args.note)
+    saved = _gate().save_draft(cli_actor(), policy, base, args.note)
     print(f"saved {saved.name}@{saved.version} ({len(saved.stages)} stages); publish it with: "
           f"prism policy publish {saved.name}@{saved.version}")
     return 0
@@ -112,13 +139,13 @@ def run_publish(args: argparse.Namespace) -> int:
     from engine.policy.schema import split_reference
 
     name, version = split_reference(args.policy)
-    live = _store().publish(name, version)
+    live = _gate().publish(cli_actor(), name, version)
     print(f"{name}@{live} is live")
     return 0
 
 
 def run_rollback(args: argparse.Namespace) -> int:
-    live = _store().rollback(args.policy)
+    live = _gate().rollback(cli_actor(), args.policy)
     print(f"rolled back: {args.policy}@{live} is live")
     return 0
 
@@ -129,6 +156,28 @@ def run_export(args: argparse.Namespace) -> int:
     policy = _store().resolve(args.policy)
     write_json_atomic(Path(args.out), policy.to_json())
     print(f"wrote {policy.name}@{policy.version} to {args.out}")
+    return 0
+
+
+def run_log(args: argparse.Namespace) -> int:
+    """The audit log, newest first, as a table or (with --json) a JSON list."""
+    import datetime as dt
+
+    rows = _gate().log(args.policy, args.limit)
+    for row in rows:
+        row["at"] = dt.datetime.fromtimestamp(row["at"], dt.UTC).isoformat(timespec="seconds")
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("the audit log is empty: nothing was published, rolled back or targeted yet")
+        return 0
+    print(f"{'when (UTC)':<25} {'policy':<24} {'version':>7}  {'action':<9} {'who':<28} "
+          f"{'role':<9} from")
+    for row in rows:
+        print(f"{row['at']:<25} {row['policy'][:24]:<24} {row['version']:>7}  "
+              f"{row['action']:<9} {(row['actor'] or '(not recorded)')[:28]:<28} "
+              f"{row['role'] or '-':<9} {row['source'] or '-'}")
     return 0
 
 

@@ -9,6 +9,9 @@ policy made from its settings (`scenario-<id>`), so old scenarios are readable a
   `PolicyConflict` (the policy moved on), never overwrites.
 - `publish(name, version)` marks a version live; `rollback(name)` re-publishes the one live
   before; both bump a counter that servers read per request to pick up the change.
+- Schema version 3 adds who did it to the audit log (`policy_log`): every publish, rollback,
+  target change and unpublish with the actor's name, role and source (studio, api, cli).
+  Callers write through `engine.access.Gate`, which checks the actor's role first.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine.core.errors import ConfigError, PrismError
 from engine.core.paths import prism_home
 from engine.policy.schema import Policy, parse_policy, split_reference
 from engine.rerank.methods import SWEEP_METHODS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "scenarios.sqlite"
 
 SCENARIOS_V1 = """
@@ -53,6 +56,16 @@ CREATE TABLE IF NOT EXISTS policy_log (
 CREATE TABLE IF NOT EXISTS policy_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO policy_meta (key, value) VALUES ('publish_counter', 0);
 """
+AUDIT_V3 = ("actor", "role", "source")  # columns added to policy_log: who, as what, from where
+GO_LIVE = ("publish", "rollback", "targets")  # the log actions that made a version live
+
+
+class Author(Protocol):
+    """Who a write is recorded for (engine.access.Actor is one)."""
+
+    name: str
+    role: str
+    source: str
 
 
 class PolicyStoreError(PrismError):
@@ -104,6 +117,10 @@ def migrate(conn: sqlite3.Connection) -> None:
     columns = [row[1] for row in conn.execute("PRAGMA table_info(scenarios)")]
     if "policy" not in columns:
         conn.execute("ALTER TABLE scenarios ADD COLUMN policy TEXT")
+    logged = [row[1] for row in conn.execute("PRAGMA table_info(policy_log)")]
+    for column in AUDIT_V3:  # entries from before version 3 keep '' (not recorded)
+        if column not in logged:
+            conn.execute(f"ALTER TABLE policy_log ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     for scenario_id, name, settings in conn.execute(
             "SELECT id, name, settings FROM scenarios WHERE policy IS NULL").fetchall():
         _link_scenario(conn, int(scenario_id), name, settings)
@@ -277,20 +294,24 @@ class PolicyStore:
         """A new version of `policy`'s name (no base check: the import path)."""
         return self.save(policy, None, note)
 
-    def publish(self, name: str, version: int | None = None) -> int:
-        """Make `version` (default: the latest) live; returns it."""
+    def publish(self, name: str, version: int | None = None, *, by: Author | None = None,
+                action: str = "publish") -> int:
+        """Make `version` (default: the latest) live; returns it. `by` is recorded in the
+        audit log with `action` ('publish', or 'targets' for a target change)."""
         version = self.get(name, version).version
         with self._connect(write=True) as conn:
-            self._go_live(conn, name, int(version), "publish")
+            self._go_live(conn, name, int(version), action, by)
         return int(version)
 
-    def rollback(self, name: str) -> int:
+    def rollback(self, name: str, *, by: Author | None = None) -> int:
         """Re-publish the newest earlier version that was live before; returns it.
 
         Repeated rollbacks walk back (3 → 2 → 1)."""
         with self._connect(write=True) as conn:
-            rows = conn.execute("SELECT version FROM policy_log WHERE name = ? ORDER BY id DESC",
-                                (name,)).fetchall()
+            rows = conn.execute(
+                f"SELECT version FROM policy_log WHERE name = ? AND action IN "
+                f"({', '.join('?' * len(GO_LIVE))}) ORDER BY id DESC", (name, *GO_LIVE)
+            ).fetchall()
             history = [int(r[0]) for r in rows]
             if not history:
                 raise PolicyNotFound(f"policy {name!r} was never published; nothing to roll "
@@ -299,21 +320,45 @@ class PolicyStore:
             if not earlier:
                 raise PolicyStoreError(f"policy {name!r}: no version older than {history[0]} "
                                        "was ever live; publish one instead")
-            self._go_live(conn, name, earlier[0], "rollback")
+            self._go_live(conn, name, earlier[0], "rollback", by)
         return earlier[0]
 
-    def unpublish(self, name: str) -> None:
+    def unpublish(self, name: str, *, by: Author | None = None) -> None:
         with self._connect(write=True) as conn:
+            row = conn.execute("SELECT version FROM policy_live WHERE name = ?",
+                               (name,)).fetchone()
             conn.execute("DELETE FROM policy_live WHERE name = ?", (name,))
             conn.execute("UPDATE policy_meta SET value = value + 1 WHERE key = "
                          "'publish_counter'")
+            if row is not None:
+                self._record(conn, name, int(row[0]), "unpublish", time.time(), by)
+
+    def log(self, name: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """The audit log, newest first: when, policy, version, action, actor, role, source."""
+        query = "SELECT at, name, version, action, actor, role, source FROM policy_log"
+        params: list[Any] = []
+        if name is not None:
+            query, params = query + " WHERE name = ?", [name]
+        query += " ORDER BY id DESC" + (" LIMIT ?" if limit is not None else "")
+        params += [] if limit is None else [int(limit)]
+        with self._connect() as conn:
+            rows = conn.execute(query, params).fetchall()
+        keys = ("at", "policy", "version", "action", "actor", "role", "source")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     @staticmethod
-    def _go_live(conn: sqlite3.Connection, name: str, version: int, action: str) -> None:
+    def _go_live(conn: sqlite3.Connection, name: str, version: int, action: str,
+                 by: Author | None) -> None:
         now = time.time()
         conn.execute("INSERT INTO policy_live (name, version, published) VALUES (?, ?, ?) "
                      "ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
                      "published = excluded.published", (name, version, now))
-        conn.execute("INSERT INTO policy_log (name, version, action, at) VALUES (?, ?, ?, ?)",
-                     (name, version, action, now))
+        PolicyStore._record(conn, name, version, action, now, by)
         conn.execute("UPDATE policy_meta SET value = value + 1 WHERE key = 'publish_counter'")
+
+    @staticmethod
+    def _record(conn: sqlite3.Connection, name: str, version: int, action: str, at: float,
+                by: Author | None) -> None:
+        who = ("", "", "") if by is None else (by.name, by.role, by.source)
+        conn.execute("INSERT INTO policy_log (name, version, action, at, actor, role, source) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", (name, version, action, at, *who))

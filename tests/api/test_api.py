@@ -104,10 +104,13 @@ def test_hot_items_and_item_lookup(client: TestClient, twotower_service) -> None
     assert missing.status_code == 404 and missing.json() == {"detail": "unknown item id 'nope'"}
 
 
-def test_user_history(client: TestClient, user_id: str) -> None:
-    rows = client.get(f"/users/{user_id}/history").json()
+def test_user_history(client: TestClient, user_id: str,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRISM_ADMIN_TOKEN", "s3cret")
+    auth = {"Authorization": "Bearer s3cret"}
+    rows = client.get(f"/users/{user_id}/history", headers=auth).json()
     assert rows and {"item_id", "title", "timestamp"} <= set(rows[0])
-    assert client.get("/users/ghost/history").status_code == 404
+    assert client.get("/users/ghost/history", headers=auth).status_code == 404
 
 
 def test_openapi_docs(client: TestClient) -> None:

@@ -1,0 +1,65 @@
+"""Roles, the actions each allows, and the actor who asks (name, role, where from).
+
+    viewer     look at lists, metrics and previews; what-if; read a shopper's history (API)
+    editor     everything a viewer does, plus import data, train runs, save policy drafts
+    publisher  everything an editor does, plus publish, roll back, put exposure targets live
+
+Roles are ordered: each includes the ones below it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.core.errors import PrismError
+
+ROLES = ("viewer", "editor", "publisher")
+SOURCES = ("studio", "api", "cli")
+ACTIONS: dict[str, str] = {
+    "view": "viewer",
+    "read_history": "viewer",
+    "import": "editor",
+    "train": "editor",
+    "save_draft": "editor",
+    "publish": "publisher",
+    "rollback": "publisher",
+    "set_targets": "publisher",
+}
+WHAT = {"view": "look at the studio", "read_history": "read a shopper's history",
+        "import": "import data", "train": "train a run", "save_draft": "save a policy draft",
+        "publish": "publish a policy", "rollback": "roll a policy back",
+        "set_targets": "put exposure targets live"}
+
+
+class AccessDenied(PrismError):
+    """The actor's role does not allow the action (the message names both)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a name (an e-mail, a token's name, a local user), a role and a source."""
+
+    name: str
+    role: str
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; roles: {', '.join(ROLES)}")
+        if self.source not in SOURCES:
+            raise ValueError(f"unknown source {self.source!r}; sources: {', '.join(SOURCES)}")
+
+
+def allows(role: str, action: str) -> bool:
+    """Whether `role` may do `action` (an unknown action is allowed to nobody)."""
+    needed = ACTIONS.get(action)
+    return needed is not None and role in ROLES and ROLES.index(role) >= ROLES.index(needed)
+
+
+def require(actor: Actor, action: str) -> None:
+    """Raise AccessDenied unless `actor` may do `action`."""
+    if not allows(actor.role, action):
+        needed = ACTIONS.get(action, "an unknown role")
+        raise AccessDenied(f"{actor.name} ({actor.role}) may not {WHAT.get(action, action)}: "
+                           f"that needs the {needed} role; ask a publisher to change "
+                           "roles.toml")

@@ -1,0 +1,127 @@
+"""Sign-in and roles in the studio (AppTest): without sign-in the studio is this computer's
+only and its user a publisher; with sign-in a viewer sees no save or publish button, an
+editor saves but does not publish, a publisher publishes, and the log names them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from dashboard_support import APP, TIMEOUT, use_tiny_home
+from streamlit.testing.v1 import AppTest
+
+AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,
+        "client_id": "prism", "client_secret": "prism-secret",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+ROLES = """[users]
+"vera@shop.test" = "viewer"
+"ed@shop.test" = "editor"
+"pia@shop.test" = "publisher"
+"""
+
+
+@pytest.fixture
+def home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the tiny home with its own empty policy store and a roles file."""
+    source = use_tiny_home(monkeypatch)
+    target = Path(tempfile.mkdtemp(prefix="prism_access_")) / "home"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.sqlite*"))
+    (target / "roles.toml").write_text(ROLES)
+    monkeypatch.setenv("PRISM_HOME", str(target))
+    monkeypatch.delenv("PRISM_ROLES", raising=False)
+    return target
+
+
+def policies_page(email: str | None) -> AppTest:
+    """The Policies page as `email` signed in (None: no sign-in configured)."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if email is not None:
+        at.secrets["auth"] = AUTH
+        at.user = {"is_logged_in": True, "email": email, "sub": email}
+    at.run()
+    at.switch_page("app_pages/policies.py").run()
+    assert not at.exception, at.exception
+    at.text_input(key="pf_name").set_value("spring").run()
+    at.number_input(key="pf_cap").set_value(2).run()
+    return at
+
+
+def buttons(at: AppTest) -> set[str]:
+    return {b.key for b in at.button}
+
+
+def test_without_sign_in_the_local_user_publishes_and_is_told_so(home: Path) -> None:
+    at = policies_page(None)
+    assert any("Local studio: no sign-in is configured" in c.value for c in at.sidebar.caption)
+    at.button(key="policy_save").click().run()
+    at.button(key="policy_publish").click().run()
+    assert any("spring@1 is live" in s.value for s in at.success)
+    from engine.access import Gate
+
+    entry = Gate().log()[0]
+    assert (entry["action"], entry["version"], entry["role"], entry["source"]) == (
+        "publish", 1, "publisher", "studio")
+    assert entry["actor"].endswith("(this computer)")
+
+
+def test_a_signed_in_viewer_gets_no_write_button(home: Path) -> None:
+    at = policies_page("vera@shop.test")
+    assert any("vera@shop.test" in c.value and "viewer" in c.value for c in at.sidebar.caption)
+    assert {"policy_save", "policy_publish", "policy_rollback"}.isdisjoint(buttons(at))
+    assert any("not save or publish" in i.value for i in at.info)
+
+
+def test_an_editor_saves_but_does_not_publish(home: Path) -> None:
+    at = policies_page("ed@shop.test")
+    assert "policy_save" in buttons(at) and "policy_publish" not in buttons(at)
+    at.button(key="policy_save").click().run()
+    assert any("Saved spring@1" in s.value for s in at.success)
+    from engine.policy.store import PolicyStore
+
+    assert PolicyStore().live_versions() == {}
+
+
+def test_a_publisher_publishes_and_the_log_on_the_page_names_them(home: Path) -> None:
+    at = policies_page("pia@shop.test")
+    at.button(key="policy_save").click().run()
+    at.button(key="policy_publish").click().run()
+    assert any("spring@1 is live" in s.value for s in at.success)
+    log = next(d.value for d in at.dataframe if "who" in d.value.columns)
+    assert log[["policy", "version", "action", "who", "role", "from"]].values.tolist() == [
+        ["spring", 1, "publish", "pia@shop.test", "publisher", "studio"]]
+
+
+def test_someone_without_a_role_sees_nothing(home: Path) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": "stranger@else.test"}
+    at.run()
+    assert any("no role is given to you" in e.value for e in at.error)
+    assert not at.dataframe and not at.get("plotly_chart")
+
+
+def test_signed_out_visitors_only_see_the_sign_in_button(home: Path) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert buttons(at) == {"access_sign_in"} and not at.dataframe
+
+
+def test_without_sign_in_the_studio_refuses_to_serve_other_interfaces(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit import config
+
+    monkeypatch.setitem(os.environ, "PRISM_HOME", str(home))
+    previous = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.run()
+    finally:
+        config.set_option("server.address", previous)
+    assert any("listening on 0.0.0.0 with no sign-in" in e.value for e in at.error)
+    assert not at.dataframe
