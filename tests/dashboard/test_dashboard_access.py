@@ -69,8 +69,8 @@ def test_without_sign_in_the_local_user_publishes_and_is_told_so(home: Path) -> 
 
 def test_a_signed_in_viewer_gets_no_write_button(home: Path) -> None:
     at = policies_page("vera@shop.test")
-    assert any("vera@shop.test" in c.value and "viewer" in c.value for c in at.sidebar.caption)
     assert {"policy_save", "policy_publish", "policy_rollback"}.isdisjoint(buttons(at))
+    assert any("vera@shop.test" in c.value and "viewer" in c.value for c in at.sidebar.caption)
     assert any("not save or publish" in i.value for i in at.info)
 
 
