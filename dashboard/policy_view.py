@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.i18n import t
+from dashboard.measures import column_label
 from engine.core.errors import PrismError
 from engine.policy.schema import Policy
 from engine.policy.serving import PolicyServer
@@ -88,6 +89,7 @@ def impact_frame(report: dict[str, Any]) -> pd.DataFrame:
     rows = report["metrics"] + [report["mean_rank_displacement"]] + report["rules"]
     frame = pd.DataFrame(rows)[["metric", "a", "b", "diff", "ci_low", "ci_high",
                                 "excludes_zero"]]
+    frame["metric"] = frame["metric"].map(column_label)
     return frame.rename(columns={"a": t("policy_view.col_policy"),
                                  "b": t("policy_view.col_against"),
                                  "diff": t("policy_view.col_difference"),

@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import charts, policy_view, state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
-from dashboard.measures import explained, tidy
+from dashboard.measures import explained, metric_help, metric_name, tidy
 from engine.core.errors import PrismError
 from engine.rerank.quotas import default_cap, default_quotas
 from engine.runs.listing import trained_loss_weights
@@ -126,20 +126,19 @@ def metric_row(recommender, run: state.RunEntry, result, truth: list[str] | None
         list_metrics(recommender.catalogue, after, truth, k),
         list_metrics(recommender.catalogue, before, truth, k)))
     cols = st.columns(4)
-    specs = [(t("metric.entropy"), "entropy", "{:.3f}"),
-             (t("metric.coverage"), "coverage", "{:.0f}"),
-             (t("metric.precision", k=k), "precision", "{:.2f}"),
-             (t("metric.ild"), "ild", "{:.3f}")]
-    for col, (label, key, fmt) in zip(cols, specs, strict=True):
+    specs = [("category_entropy", "{:.3f}"), ("category_coverage", "{:.0f}"),
+             ("precision", "{:.2f}"), ("ild_vec", "{:.3f}")]
+    for col, (key, fmt) in zip(cols, specs, strict=True):
+        label = metric_name(key, k)
         value, before = tidy(diversified[key]), tidy(baseline[key])
         if value is None:
             why = (t("explorer.no_heldout") if key == "precision"
                    else t("explorer.no_vectors"))
-            col.metric(label, "—", help=f"{t('metric_def.' + key)} ({why})")
+            col.metric(label, "—", help=f"{metric_help(key)} ({why})")
             continue
         delta = (None if before is None or fmt.format(value - before) == fmt.format(0)
                  else fmt.format(value - before))
-        col.metric(label, fmt.format(value), delta=delta, help=t("metric_def." + key)
+        col.metric(label, fmt.format(value), delta=delta, help=metric_help(key)
                    + t("explorer.delta_help"))
 
 
@@ -157,10 +156,10 @@ def lists_side_by_side(result, alpha: float, method: str) -> None:
     left, right = st.columns(2)
     # the list the slider changes is sent first, so the browser draws it before the chart
     right.markdown(ranked_list_html(after, t("explorer.diversified"),
-                                    f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",
+                                    f"{state.METHOD_LABELS[method]} · w = {alpha:.2f}",
                                     moves=moves, explain=True, list_id="diversified-list"),
                    unsafe_allow_html=True)
-    left.markdown(ranked_list_html(before, t("explorer.relevance_only"), "α = 0",
+    left.markdown(ranked_list_html(before, t("explorer.relevance_only"), "w = 0",
                                    list_id="relevance-list"), unsafe_allow_html=True)
     # the relevance list is the shorter one (no explanations): the chart fills the space below
     left.plotly_chart(charts.coverage_bars(before["category"], after["category"]),
@@ -235,11 +234,13 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
     k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1, key=state.K)
     alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
     k = int(st.session_state[state.K])
-    beta_col.metric("β = 1 − α", f"{1 - alpha:.2f}", help=t("explorer.beta_help"))
+    beta_col.metric(t("explorer.relevance_weight"), f"{1 - alpha:.2f}",
+                    help=t("explorer.beta_help"))
     state.write_url()
     segment = shopper_segment(run, user)
     if method == "quota" and not state.rerank_extras("quota", segment):
-        st.caption(t("explorer.default_cap", cap=default_cap(k)))
+        st.caption(t("explorer.default_cap", cap=default_cap(k), k=k,
+                     share=default_cap(k) / k))
     try:
         result = get_recommendations(recommender, run, user, whatif_history(recommender, user),
                                      segment)

@@ -111,6 +111,26 @@ def target_set(edited: pd.DataFrame, by: str, days: int):  # noqa: ANN201 - Targ
     return parse_targets({"by": by, "new_days": days, "targets": rows}) if rows else None
 
 
+def fit_outcome(fit, n_fit: int, n_check: int, after: list[dict]) -> None:  # noqa: ANN001
+    """What the fit achieved on the check half: every target met, or which were missed
+    (`target_summary`, the CLI's words)."""
+    from engine.exposure.prices import target_summary
+
+    summary = target_summary(after)
+    fitted = t("ledger.fitted", n=len(fit.prices.prices), fit=n_fit, seconds=fit.seconds,
+               check=n_check)
+    if not summary["missed"]:
+        st.success(f"{fitted} {t('ledger.all_met', n=summary['n'])}")
+        return
+    lines = [t("ledger.missed_row", group=row["group"], share=row["share"],
+               bound="≥" if row["bound"] == "min" else "≤", target=row["target"])
+             for row in summary["missed"]]
+    missed = t("ledger.some_missed", met=summary["met"], n=summary["n"],
+               close=summary["close"], worst=summary["worst"])
+    st.warning(f"{fitted} {missed}\n\n" + "\n".join(f"- {line}" for line in lines),
+               icon=":material/target:")
+
+
 def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
     from engine.exposure.prices import target_report
 
@@ -120,13 +140,12 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
     fit = ctx.fit(targets, fit_rows, k=k, on_iteration=lambda step, worst: bar.progress(
         min(1.0, (step + 1) / 400), text=t("ledger.step", step=step + 1, worst=worst)))
     bar.empty()
-    st.success(t("ledger.fitted", n=len(fit.prices.prices), fit=len(fit_rows),
-                 seconds=fit.seconds, check=len(check_rows)))
     for group, reach in fit.unreachable.items():
         st.warning(t("ledger.unreachable", group=repr(group), reach=reach))
     grouping = ctx.grouping(targets.group_spec())
     before = target_report(ctx.lists(check_rows, k=k), grouping, targets, k)
     after = target_report(ctx.lists(check_rows, k=k, prices=fit.prices), grouping, targets, k)
+    fit_outcome(fit, len(fit_rows), len(check_rows), after)
     report = pd.DataFrame(before).rename(columns={"share": "before"})
     report["after"] = [r["share"] for r in after]
     report["price"] = report["group"].map(fit.prices.prices)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import charts, policy_view, state
 from dashboard.i18n import t
+from dashboard.measures import column_label
 from dashboard.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.core.errors import PrismError
 from engine.rerank.quotas import default_quotas
@@ -44,7 +45,7 @@ def scenario_metrics(run: state.RunEntry, recommender, settings: dict) -> dict[s
     heldout = state.heldout(run) or {}
     shopper = list_metrics(recommender.catalogue, result.table["item_id"],
                            heldout.get(settings["user"]), k)
-    out = {f"shopper {name}": value for name, value in shopper.items() if value is not None}
+    out = {f"shopper {name}@{k}": value for name, value in shopper.items() if value is not None}
     if settings["method"] != "quota" and state.evaluation_data(run) is not None:
         row = state.sweep_cached(str(run.path), run.stamp, settings["method"],
                                  (settings["alpha"],), settings["sample_size"], k).iloc[0]
@@ -147,16 +148,25 @@ def saved_section(scenarios: list[Scenario]) -> None:
     compare = st.multiselect(t("scenarios.compare"), list(labels), format_func=labels.get,
                              max_selections=2, key="scenario_compare")
     if len(compare) == 2:
-        rows = frame[frame["id"].isin(compare)]
-        metric_cols = [c for c in rows.columns if c.startswith(("sample ", "shopper "))]
-        table = rows[["name", *metric_cols]].set_index("name").T
-        st.dataframe(table, width="stretch")
-        st.plotly_chart(charts.metric_comparison(rows[["name", *metric_cols]].fillna(0.0),
-                                                 "name"), key="scenario_compare_chart")
+        compare_measured(frame[frame["id"].isin(compare)])
         by_id = {s.id: s for s in scenarios}
         paired_scenarios(by_id[compare[0]], by_id[compare[1]])
     st.download_button(t("scenarios.export"), frame.to_csv(index=False), "scenarios.csv",
                        "text/csv", key="scenario_export", icon=":material/download:")
+
+
+def compare_measured(rows: pd.DataFrame) -> None:
+    """Two scenarios' metrics side by side: a metric one of them did not measure reads "not
+    measured" in the table and has no bar (never a drawn zero)."""
+    metric_cols = [c for c in rows.columns if c.startswith(("sample ", "shopper "))]
+    values = rows[["name", *metric_cols]].set_index("name")
+    table = values.T.map(lambda v: t("scenarios.not_measured") if pd.isna(v) else f"{v:.4f}")
+    st.dataframe(table.rename(index=column_label), width="stretch", key="scenario_compare_table")
+    missing = [c for c in metric_cols if values[c].isna().any()]
+    if missing:
+        st.caption(t("scenarios.not_measured_note", metrics=", ".join(map(column_label, missing))))
+    shown = values.drop(columns=missing).rename(columns=column_label).reset_index()
+    st.plotly_chart(charts.metric_comparison(shown, "name"), key="scenario_compare_chart")
 
 
 PAIRED = "_scenario_paired"  # {(id a, id b): the preview report of A against B}
@@ -181,9 +191,10 @@ def paired_scenarios(a: Scenario, b: Scenario) -> None:
     if st.button(t("scenarios.paired_run"), key="scenario_paired_run",
                  icon=":material/balance:"):
         try:
-            policies = [parse_policy(scenario_policy(int(s.id or 0), s.name, s.settings),
-                                     f"scenario {s.name!r}") for s in (a, b)]
             inputs = policy_view.preview_inputs(str(entry.path), entry.stamp)
+            names = inputs.catalogue.category_names  # Quotas without targets: default caps
+            policies = [parse_policy(scenario_policy(int(s.id or 0), s.name, s.settings, names),
+                                     f"scenario {s.name!r}") for s in (a, b)]
             bar = st.progress(0.0, text=t("policies.replaying"))
             reports[key] = preview(inputs, *policies, k=int(a.settings.get("k", 10)),
                                    on_progress=lambda done, total: bar.progress(

@@ -84,10 +84,10 @@ def main() -> None:
         st.info(result.notice)
     left, right = st.columns(2)
     heading = t("search.best") if result.good_match else t("search.no_good_match")
-    left.markdown(ranked_list_html(result.relevance_only, heading, "α = 0",
+    left.markdown(ranked_list_html(result.relevance_only, heading, "w = 0",
                                    list_id="search-relevance"), unsafe_allow_html=True)
     right.markdown(ranked_list_html(result.table, t("search.diversified"),
-                                    f"{state.METHOD_LABELS[method]} · α = {alpha:.2f}",
+                                    f"{state.METHOD_LABELS[method]} · w = {alpha:.2f}",
                                     explain=True, list_id="search-diversified"),
                    unsafe_allow_html=True)
 

@@ -195,6 +195,13 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> N
         return {"status": "ok", "model": service.model.name, "n_items": catalogue.n_items,
                 "n_users": len(catalogue.user_index), "run": service.run.path.name}
 
+    @app.get("/metrics")
+    def metrics() -> list[dict[str, str]]:
+        """The metric vocabulary: each metric column's name, definition and meaning."""
+        from engine.metrics.registry import as_json
+
+        return as_json()
+
     @app.post("/recommend", response_model=RankedList, responses=error_responses(400, 404, 422))
     def recommend(body: RecommendRequest) -> Any:
         served = policy_recommend(policies, body)

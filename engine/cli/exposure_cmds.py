@@ -158,11 +158,11 @@ def run_exposure(args: argparse.Namespace) -> int:
 
 
 def _print_targets(report: list[dict[str, Any]]) -> None:
-    missed = [r for r in report if r["violation"] > 0]
-    close = sum(1 for r in report if r["violation"] <= 0.01)
-    worst = max((r["violation"] for r in report), default=0.0)
-    print(f"targets: {len(report) - len(missed)} of {len(report)} met exactly, {close} within "
-          f"1 pp (largest miss {100 * worst:.2f} pp)")
-    for row in missed[:10]:
-        bound = f"≥ {row['min']:.2%}" if row["share"] < row["min"] else f"≤ {row['max']:.2%}"
-        print(f"  {row['group']}: {row['share']:.2%} (target {bound})")
+    from engine.exposure.prices import target_summary
+
+    summary = target_summary(report)
+    print(f"targets: {summary['met']} of {summary['n']} met exactly, {summary['close']} within "
+          f"1 pp (largest miss {100 * summary['worst']:.2f} pp)")
+    for row in summary["missed"][:10]:
+        sign = "≥" if row["bound"] == "min" else "≤"
+        print(f"  {row['group']}: {row['share']:.2%} (target {sign} {row['target']:.2%})")

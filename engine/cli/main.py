@@ -12,6 +12,7 @@ from engine.cli import (
     data_cmds,
     evaluate_cmd,
     exposure_cmds,
+    metrics_cmd,
     policy_cmds,
     serve_cmds,
     train_cmd,
@@ -20,7 +21,7 @@ from engine.core.errors import PrismError
 
 EXIT_USAGE = 2
 SUBCOMMAND_MODULES = (data_cmds, train_cmd, evaluate_cmd, serve_cmds, policy_cmds,
-                      exposure_cmds)
+                      exposure_cmds, metrics_cmd)
 
 
 class UsageError(Exception):

@@ -233,6 +233,7 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
         topk, truth, k=k, item_categories=data.item_categories,
         item_popularity=data.item_popularity, item_vectors=model.item_vectors(),
         user_category_dist=data.user_category_dist(eval_users), intervals=intervals,
+        category_names=data.category_names,
     )
     result: dict[str, Any] = {
         "metrics": {name: float(value) for name, value in metrics.items()},

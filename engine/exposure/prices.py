@@ -227,3 +227,20 @@ def target_report(lists: np.ndarray, grouping: Grouping, targets: TargetSet,
              "violation": float(v)}
             for g, lo, hi, s, v in zip(problem.labels, problem.floors, problem.ceilings, shares,
                                        _violation(shares, problem), strict=True)]
+
+
+CLOSE_ENOUGH = 0.01  # a miss within one percentage point is reported as close
+
+
+def target_summary(report: list[dict[str, Any]]) -> dict[str, Any]:
+    """What `target_report` says in short, as the CLI and the studio both tell it: how many
+    targets are met exactly and within 1 pp, the largest miss, and each missed target (its
+    share, which bound it misses and that bound), largest miss first."""
+    missed = sorted((r for r in report if r["violation"] > 0), key=lambda r: -r["violation"])
+    return {"n": len(report), "met": len(report) - len(missed),
+            "close": sum(1 for r in report if r["violation"] <= CLOSE_ENOUGH),
+            "worst": max((r["violation"] for r in report), default=0.0),
+            "missed": [{"group": r["group"], "share": r["share"],
+                        "bound": "min" if r["share"] < r["min"] else "max",
+                        "target": r["min"] if r["share"] < r["min"] else r["max"]}
+                       for r in missed]}

@@ -6,12 +6,27 @@ category, spread evenly over several paths or genres). Every function returns `(
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from engine.core.columns import UNKNOWN_CATEGORY
 from engine.core.errors import ConfigError, DataError
 from engine.metrics._lists import as_topk, category_mass, check_items, list_lengths
 
 CALIBRATION_MIX = 0.01  # q̃ = (1 - 0.01)·q + 0.01·p keeps KL finite (Steck 2018)
+
+
+def counted_categories(item_categories: np.ndarray,
+                       category_names: Sequence[str] | None) -> np.ndarray:
+    """The category matrix coverage and entropy count: the "unknown" column (items without a
+    category) zeroed, so a missing category is never counted as one more category."""
+    cats = np.asarray(item_categories, dtype=np.float64)
+    if not category_names or UNKNOWN_CATEGORY not in category_names:
+        return cats
+    counted = cats.copy()
+    counted[:, list(category_names).index(UNKNOWN_CATEGORY)] = 0.0
+    return counted
 
 
 def category_coverage_at_k(topk: np.ndarray, item_categories: np.ndarray,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from engine.core.errors import DataError
@@ -9,6 +11,7 @@ from engine.metrics._lists import as_topk, category_mass, hits_and_counts
 from engine.metrics.diversity import (
     category_coverage_at_k,
     category_entropy_at_k,
+    counted_categories,
     ild_at_k,
     ild_category_at_k,
     miscalibration_at_k,
@@ -52,13 +55,16 @@ def _check_shapes(lists: np.ndarray, truth: list[np.ndarray], item_categories: n
 def per_user_metrics(topk: np.ndarray, truth: list[np.ndarray], *, k: int,
                      item_categories: np.ndarray, item_popularity: np.ndarray,
                      item_vectors: np.ndarray | None = None,
-                     user_category_dist: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                     user_category_dist: np.ndarray | None = None,
+                     category_names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """Every list metric at K that is a mean over shoppers, one value per shopper.
 
     Relevance metrics keep only users with at least one held-out item; the others keep every
     list. `ild@K` is the category variant; `ild_vec@K` (1 − cosine of item vectors) is added
     when `item_vectors` is given. Without `user_category_dist`, miscalibration is measured
     against the training interactions' category distribution (the same p for every user).
+    With `category_names`, items in the "unknown" category count toward no category's
+    coverage or entropy (`counted_categories`).
     """
     lists = as_topk(topk, k)
     cats = np.asarray(item_categories, dtype=np.float64)
@@ -72,9 +78,10 @@ def per_user_metrics(topk: np.ndarray, truth: list[np.ndarray], *, k: int,
     out = {f"{name}@{k}": fn(lists, truth)[judged] for name, fn in RELEVANCE.items()}
     if user_category_dist is None:
         user_category_dist = popularity_category_dist(cats, item_popularity, len(lists))
+    counted = counted_categories(cats, category_names)
     out.update({
-        f"category_coverage@{k}": category_coverage_at_k(lists, cats),
-        f"category_entropy@{k}": category_entropy_at_k(lists, cats),
+        f"category_coverage@{k}": category_coverage_at_k(lists, counted),
+        f"category_entropy@{k}": category_entropy_at_k(lists, counted),
         f"ild@{k}": ild_category_at_k(lists, cats),
         f"novelty@{k}": novelty_at_k(lists, item_popularity),
         f"arp@{k}": arp_at_k(lists, item_popularity),
@@ -90,7 +97,8 @@ def compute_metrics(topk: np.ndarray, truth: list[np.ndarray], *, k: int,
                     item_categories: np.ndarray, item_popularity: np.ndarray,
                     item_vectors: np.ndarray | None = None,
                     user_category_dist: np.ndarray | None = None,
-                    intervals: int = 0) -> dict[str, float]:
+                    intervals: int = 0,
+                    category_names: Sequence[str] | None = None) -> dict[str, float]:
     """All list metrics at K: the per-shopper ones (`per_user_metrics`) as means, plus the
     catalogue-level catalog coverage and Gini.
 
@@ -102,7 +110,8 @@ def compute_metrics(topk: np.ndarray, truth: list[np.ndarray], *, k: int,
 
     per_user = per_user_metrics(topk, truth, k=k, item_categories=item_categories,
                                 item_popularity=item_popularity, item_vectors=item_vectors,
-                                user_category_dist=user_category_dist)
+                                user_category_dist=user_category_dist,
+                                category_names=category_names)
     lists = as_topk(topk, k)
     n_items = len(item_categories)
     out: dict[str, float] = {}

@@ -20,6 +20,7 @@ from engine.core.columns import BRAND
 from engine.metrics import (
     category_coverage_at_k,
     category_entropy_at_k,
+    counted_categories,
     ild_at_k,
     ild_category_at_k,
     tail_share_at_k,
@@ -50,9 +51,10 @@ def relevance_from_hits(hits: np.ndarray, n_truth: np.ndarray, k: int) -> dict[s
 def _per_user(inputs: Any, lists: np.ndarray, hits: np.ndarray, n_truth: np.ndarray,
               k: int) -> dict[str, np.ndarray]:
     cats = inputs.catalogue.item_categories
+    counted = counted_categories(cats, inputs.catalogue.category_names)
     out = relevance_from_hits(hits.astype(np.float64), n_truth, k)
-    out.update({f"category_coverage@{k}": category_coverage_at_k(lists, cats),
-                f"category_entropy@{k}": category_entropy_at_k(lists, cats),
+    out.update({f"category_coverage@{k}": category_coverage_at_k(lists, counted),
+                f"category_entropy@{k}": category_entropy_at_k(lists, counted),
                 f"ild@{k}": ild_category_at_k(lists, cats),
                 f"tail_share@{k}": tail_share_at_k(lists, inputs.data.item_popularity)})
     if inputs.catalogue.item_vectors is not None:

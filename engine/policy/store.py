@@ -20,7 +20,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +29,7 @@ from engine.core.errors import ConfigError, PrismError
 from engine.core.paths import prism_home
 from engine.policy.schema import Policy, parse_policy, split_reference
 from engine.rerank.methods import SWEEP_METHODS
+from engine.rerank.quotas import default_quotas
 
 SCHEMA_VERSION = 3
 DB_NAME = "scenarios.sqlite"
@@ -84,14 +85,21 @@ def default_path() -> Path:
     return prism_home() / DB_NAME
 
 
-def scenario_policy(scenario_id: int, name: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """A scenario's settings (method, alpha, quota targets) as a policy body."""
+def scenario_policy(scenario_id: int, name: str, settings: dict[str, Any],
+                    category_names: Sequence[str] | None = None) -> dict[str, Any]:
+    """A scenario's settings (method, alpha, quota targets) as a policy body.
+
+    Quotas without floors or caps set rank as the studio showed them: every category capped
+    at `default_cap(k)` — which needs the run's `category_names`.
+    """
     stages: list[dict[str, Any]] = []
     method, alpha = str(settings.get("method", "none")), float(settings.get("alpha", 0.0))
     quotas = {category: [row.get("floor"), row.get("cap")]
               for category, row in (settings.get("targets") or {}).items()
               if isinstance(row, dict) and (row.get("floor") is not None
                                             or row.get("cap") is not None)}
+    if method == "quota" and not quotas and category_names:
+        quotas = default_quotas(category_names, int(settings.get("k", 10)))
     if method == "quota" and quotas:
         stages.append({"kind": "diversify", "method": "quota", "weight": alpha,
                        "quotas": quotas})

@@ -44,7 +44,8 @@ def _per_shopper(run: Any, k: int) -> tuple[list[str], dict[str, np.ndarray]]:
         raise DataError(f"run {run.path.name} has no test shoppers to compare on")
     top = rank_users(run.model, data, users, k=k)
     values = per_user_metrics(top, truth, k=k, item_categories=data.item_categories,
-                              item_popularity=data.item_popularity)
+                              item_popularity=data.item_popularity,
+                              category_names=data.category_names)
     return [data.user_ids[u] for u in users], values
 
 

@@ -1,9 +1,10 @@
 """Numbers about one shown list and about the run's shoppers, for the studio's panels.
 
-`list_metrics` gives a single list's category entropy, category coverage, dissimilarity
-(ILD over the model's item vectors) and, when the shopper's held-out items are known,
-precision — computed by the `engine.metrics` functions on catalogue positions.
-`top_categories` names each training shopper's main category (the segment filter).
+`list_metrics` gives a single list's category entropy, category coverage, vector
+dissimilarity (ILD over the model's item vectors) and, when the shopper's held-out items are
+known, precision — computed by the `engine.metrics` functions on catalogue positions, named by
+their keys in `engine.metrics.registry`. `top_categories` names each training shopper's main
+category (the segment filter). Items without a category count toward no category.
 """
 
 from __future__ import annotations
@@ -31,17 +32,18 @@ def _topk(catalogue: Catalogue, item_ids: Sequence[str], k: int) -> np.ndarray:
 
 def list_metrics(catalogue: Catalogue, item_ids: Sequence[str],
                  truth_ids: Sequence[str] | None, k: int) -> dict[str, float | None]:
-    """`entropy`, `coverage`, `ild` (None without item vectors or with one item) and
-    `precision` (None without held-out items) of the first k items of one list."""
+    """`category_entropy`, `category_coverage`, `ild_vec` (None without item vectors or with
+    one item) and `precision` (None without held-out items) of the first k items of one list."""
     topk = _topk(catalogue, item_ids, k)
+    counted = metrics.counted_categories(catalogue.item_categories, catalogue.category_names)
     out: dict[str, float | None] = {
-        "entropy": float(metrics.category_entropy_at_k(topk, catalogue.item_categories, k)[0]),
-        "coverage": float(metrics.category_coverage_at_k(topk, catalogue.item_categories, k)[0]),
-        "ild": None,
+        "category_entropy": float(metrics.category_entropy_at_k(topk, counted, k)[0]),
+        "category_coverage": float(metrics.category_coverage_at_k(topk, counted, k)[0]),
+        "ild_vec": None,
         "precision": None,
     }
     if catalogue.item_vectors is not None and (topk >= 0).sum() > 1:
-        out["ild"] = float(metrics.ild_at_k(topk, catalogue.item_vectors, k)[0])
+        out["ild_vec"] = float(metrics.ild_at_k(topk, catalogue.item_vectors, k)[0])
     if truth_ids:
         truth = positions(catalogue, truth_ids)
         out["precision"] = float(metrics.precision_at_k(topk, [truth[truth >= 0]], k)[0])
@@ -50,9 +52,12 @@ def list_metrics(catalogue: Catalogue, item_ids: Sequence[str],
 
 def top_categories(catalogue: Catalogue) -> pd.Series:
     """Per training shopper (indexed by user_id, model order), the category most of their
-    history falls in ("" for an empty history); ties go to the first category."""
+    history falls in ("" for an empty history or one of items without a category); ties go
+    to the first category."""
     names = catalogue.category_names
-    labels = ["" if len(items) == 0 else
-              names[int(catalogue.item_categories[items].sum(axis=0).argmax())]
-              for items in catalogue.user_items]
+    counted = metrics.counted_categories(catalogue.item_categories, names)
+    labels = []
+    for items in catalogue.user_items:
+        mass = counted[items].sum(axis=0)
+        labels.append(names[int(mass.argmax())] if len(items) and mass.max() > 0 else "")
     return pd.Series(labels, index=catalogue.user_index.astype(str))

@@ -29,6 +29,14 @@ def test_healthz(client: TestClient) -> None:
     assert body["run"] and not any(sep in str(body) for sep in "/\\")  # no server folder
 
 
+def test_metrics_vocabulary(client: TestClient) -> None:
+    from engine.metrics.registry import METRICS
+
+    rows = {row["key"]: row for row in client.get("/metrics").json()}
+    assert set(rows) == set(METRICS)
+    assert rows["ild"]["name"] != rows["ild_vec"]["name"]
+
+
 def test_create_app_loads_the_run_itself(tiny_shop) -> None:  # noqa: ANN001
     with TestClient(create_app(tiny_shop.ease_run)) as fresh:
         assert fresh.get("/healthz").json()["model"] == "ease"

@@ -30,14 +30,14 @@ def _diversified(at: AppTest) -> str:
 
 
 def _entropy(at: AppTest) -> float:
-    return float(next(m.value for m in at.metric if m.label == "Category entropy"))
+    return float(next(m.value for m in at.metric if m.label == "Category entropy@10"))
 
 
 def test_explorer_renders_without_exception(prism_home: Path) -> None:
     at = _app()
     assert not at.exception
     assert at.slider(key="alpha").value == 0.5
-    assert [m.label for m in at.metric][:2] == ["β = 1 − α", "Category entropy"]
+    assert [m.label for m in at.metric][:2] == ["Relevance 1 − w", "Category entropy@10"]
 
 
 def test_alpha_from_0_to_08_changes_list_and_raises_entropy(prism_home: Path) -> None:

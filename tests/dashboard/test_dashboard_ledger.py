@@ -83,8 +83,27 @@ def test_targets_in_a_link_fill_the_editor_and_fit() -> None:
     at = at.button(key="ledger_fit").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    assert not at.warning, [w.value for w in at.warning]  # the link was read, not refused
+    refused = [w.value for w in at.warning if "Missed there" not in w.value]
+    assert not refused, refused  # the link was read, not refused
     report = next(d.value for d in at.dataframe if "price" in d.value.columns)
     assert (abs(report["max"] - 0.10) < 1e-9).all()  # the cap reached every group
     row = report[report["group"] == str(top["group"])].iloc[0]
     assert row["price"] < 0 and row["after"] < row["before"]
+
+
+@KEEPS_DTYPES
+def test_fit_names_every_target_missed_on_the_check_half() -> None:
+    """A floor for every group: the message counts the targets met on the check half and
+    names each group whose share there stays below its floor (the table's own numbers)."""
+    at = _ledger()
+    at = _with_targets(at, pd.DataFrame([{"group": "*", "min %": 2.0}]))
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    report = next(d.value for d in at.dataframe if "price" in d.value.columns)
+    below = report[report["after"] < report["min"] - 1e-12]
+    if below.empty:
+        assert any(f"all {len(report)} target(s) are met" in s.value for s in at.success)
+        return
+    message = next(w.value for w in at.warning if "Missed there" in w.value)
+    assert f"{len(report) - len(below)} of {len(report)} target(s) are met" in message
+    for group in below["group"]:
+        assert f"- {group}: " in message

@@ -145,6 +145,42 @@ def test_two_scenarios_are_tested_on_the_same_shoppers(shared_run_home: Path) ->
     at.button(key="scenario_paired_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.exception]
     table = next(d.value for d in at.dataframe if "excludes 0" in d.value.columns)
-    ndcg = table[table["metric"].astype(str).str.startswith("ndcg")].iloc[0]
+    ndcg = table[table["metric"].astype(str).str.startswith("NDCG")].iloc[0]
     assert ndcg["95% low"] <= ndcg["difference"] + 1e-9 <= ndcg["95% high"] + 2e-9
     assert any("on the same" in m.value for m in at.markdown)
+
+
+def test_quota_scenario_without_targets_ranks_with_the_default_caps() -> None:
+    from engine.policy.store import scenario_policy
+    from engine.rerank.quotas import default_cap
+
+    settings = {"method": "quota", "alpha": 0.5, "k": 10, "targets": {}}
+    body = scenario_policy(4, "capped", settings, ["Lamps", "Desks"])
+    assert body["stages"] == [{"kind": "diversify", "method": "quota", "weight": 0.5,
+                               "quotas": {"Lamps": [None, default_cap(10)],
+                                          "Desks": [None, default_cap(10)]}}]
+
+
+@pytest.mark.slow
+def test_quota_scenario_is_replayed_with_its_caps_and_unmeasured_is_not_zero(
+        shared_run_home: Path) -> None:
+    """Quotas with no targets re-ranks in the paired test as on the Explorer (lists change);
+    metrics a scenario did not measure read "not measured" and get no bar."""
+    store = ScenarioStore(shared_run_home / "scenarios.sqlite")
+    ids = [store.save(Scenario(name=name, run="tiny", settings={
+        "method": method, "alpha": alpha, "k": 10}, metrics=metrics))
+        for name, method, alpha, metrics in (
+            ("plain", "mmr", 0.0, {"sample ndcg@10": 0.1, "shopper precision@10": 0.1}),
+            ("capped", "quota", 0.0, {"shopper precision@10": 0.2}))]
+    at = _scenarios_page()
+    at.multiselect(key="scenario_compare").set_value(ids).run()
+    table = next(d.value for d in at.dataframe if "Sample · NDCG@10" in d.value.index)
+    assert table.loc["Sample · NDCG@10", "capped"] == "not measured"
+    assert table.loc["Shopper · Precision@10", "capped"] == "0.2000"
+    assert any("not drawn: Sample · NDCG@10" in c.value for c in at.caption)
+    chart = at.get("plotly_chart")[0].proto.spec
+    assert "NDCG" not in chart and "Precision@10" in chart
+    at.button(key="scenario_paired_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    report = next(iter(at.session_state["_scenario_paired"].values()))
+    assert report["lists_changed"]["n"] > 0  # capped lists differ from relevance-only ones

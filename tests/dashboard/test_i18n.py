@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from dashboard import i18n
-from dashboard.measures import DEFINITIONS
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
 USED = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.]+)["']\s*[,)]""")
@@ -34,10 +33,26 @@ def test_every_key_used_by_the_studio_exists():
     assert used <= set(i18n.catalogue("en")), sorted(used - set(i18n.catalogue("en")))
 
 
-def test_metric_explanations_match_the_definitions():
-    english = i18n.catalogue("en")
-    for key, text in DEFINITIONS.items():
-        assert english[f"metric_def.{key}"] == text
+def test_metric_texts_are_the_engine_vocabulary():
+    """The studio's metric names, definitions and explanations are the registry's, in
+    English; every metric has them in Chinese too."""
+    from engine.metrics.registry import METRICS
+
+    english, chinese = i18n.catalogue("en"), i18n.catalogue("zh")
+    for key, metric in METRICS.items():
+        for field in ("name", "definition", "explanation", "example"):
+            assert english[f"metrics.{key}.{field}"] == getattr(metric, field), (key, field)
+            assert chinese[f"metrics.{key}.{field}"] != getattr(metric, field) or \
+                field in ("name",) and metric.name.isascii() and "@" in metric.name
+
+
+def test_metric_columns_are_named_in_the_active_language():
+    from dashboard.measures import column_label
+
+    assert column_label("sample ild@10") == "Sample · Category dissimilarity@10"
+    assert column_label("shopper ild_vec@10") == "Shopper · Vector dissimilarity@10"
+    assert column_label("ndcg@10 low") == "NDCG@10 (95% low)"
+    assert column_label("note") == "note"
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("en", "Import"), ("zh", "导入"),
@@ -45,7 +60,7 @@ def test_metric_explanations_match_the_definitions():
 def test_translate_falls_back_to_english(lang, expected):
     assert i18n.translate("nav.import", lang if lang in i18n.LANGUAGES else "en") == expected
     assert i18n.translate("no.such.key", "zh") == "no.such.key"
-    assert i18n.translate("metric.precision", "zh", k=10) == "精确率@10"
+    assert i18n.translate("metrics.precision.name", "zh", k=10) == "精确率@10"
 
 
 @pytest.mark.slow
@@ -60,8 +75,9 @@ def test_language_switch_and_url(monkeypatch):
     assert not at.exception
     assert at.title[0].value == "探索"
     assert at.query_params["lang"] == ["zh"] or at.query_params["lang"] == "zh"
-    assert at.slider(key="alpha").label == "多样性 α"
-    assert {"类目熵", "类目覆盖数", "精确率@10"} <= {m.label for m in at.metric}
+    assert at.slider(key="alpha").label == "重排权重 w"
+    labels = {m.label for m in at.metric}
+    assert {"类目熵@10", "类目覆盖数@10", "精确率@10", "向量相异度@10"} <= labels
     # a shared link opens in its language
     linked = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     linked.query_params["lang"] = "zh"
@@ -83,18 +99,6 @@ def test_pages_open_in_chinese(monkeypatch, page, title):
     at.switch_page(f"app_pages/{page}.py").run()  # opened directly, as a shared link would
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == title
-
-
-def test_metric_panel_explanations_match_the_english_source():
-    from dashboard.measures import EXPLAINED, EXPLAINED_KEYS
-
-    english = i18n.catalogue("en")
-    assert set(EXPLAINED_KEYS) == set(EXPLAINED)
-    for name, (definition, example) in EXPLAINED.items():
-        key = EXPLAINED_KEYS[name]
-        assert english[f"explained.{key}.name"] == name
-        assert english[f"explained.{key}.definition"] == definition
-        assert english[f"explained.{key}.example"] == example
 
 
 def test_training_recommendation_quotes_the_measured_frontier() -> None:

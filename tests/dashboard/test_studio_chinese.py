@@ -62,7 +62,7 @@ def test_explorer_in_chinese(tmp_path: Path) -> None:
         page.wait_for_selector(".js-plotly-plot", timeout=180_000)
         page.wait_for_timeout(2500)  # let the charts finish drawing
         body = page.locator("body").inner_text()
-        assert "多样性 α" in body and "仅相关性" in body and "类目熵" in body
+        assert "重排权重 w" in body and "仅相关性" in body and "类目熵" in body
         labels = page.eval_on_selector_all(".js-plotly-plot text",
                                            "els => els.map(e => e.textContent || '')")
         chinese = [label for label in labels if any("\u4e00" <= ch <= "\u9fff"

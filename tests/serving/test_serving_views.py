@@ -24,21 +24,21 @@ def test_list_metrics_hand_checked(twotower_service) -> None:  # noqa: ANN001
     catalogue = twotower_service.catalogue
     ids = _one_of_each(catalogue, 4)
     out = list_metrics(catalogue, ids, truth_ids=[ids[1], "not-an-item"], k=4)
-    assert out["coverage"] == 4.0
-    assert out["entropy"] == pytest.approx(math.log(4), abs=1e-6)
+    assert out["category_coverage"] == 4.0
+    assert out["category_entropy"] == pytest.approx(math.log(4), abs=1e-6)
     assert out["precision"] == pytest.approx(0.25, abs=1e-12)
     vectors = catalogue.item_vectors[positions(catalogue, ids)]
     sims = vectors @ vectors.T
     expected = float(np.mean([1 - sims[i, j] for i in range(4) for j in range(i + 1, 4)]))
-    assert out["ild"] == pytest.approx(expected, abs=1e-5)
+    assert out["ild_vec"] == pytest.approx(expected, abs=1e-5)
 
 
 def test_list_metrics_of_a_short_list_and_without_vectors(ease_service) -> None:  # noqa: ANN001
     catalogue = ease_service.catalogue
     same = catalogue.items["item_id"].astype(str).iloc[:1].tolist()
     out = list_metrics(catalogue, same, truth_ids=None, k=5)
-    assert out == {"entropy": pytest.approx(0.0, abs=1e-9), "coverage": 1.0, "ild": None,
-                   "precision": None}
+    assert out == {"category_entropy": pytest.approx(0.0, abs=1e-9), "category_coverage": 1.0,
+                   "ild_vec": None, "precision": None}
     assert positions(catalogue, ["nope", same[0]]).tolist() == [-1, 0]
 
 
@@ -50,6 +50,28 @@ def test_top_categories_name_each_shoppers_main_category(ease_service) -> None: 
     counts = catalogue.item_categories[catalogue.user_items[user]].sum(axis=0)
     assert tops.iloc[user] == catalogue.category_names[int(counts.argmax())]
     assert set(tops) <= set(catalogue.category_names) | {""}
+
+
+def test_items_without_a_category_count_toward_no_category(ease_service) -> None:  # noqa: ANN001
+    """Coverage, entropy and segments ignore the "unknown" category (items without one)."""
+    import dataclasses
+
+    from engine.core.columns import UNKNOWN_CATEGORY
+
+    catalogue = ease_service.catalogue
+    names = [*catalogue.category_names[:-1], UNKNOWN_CATEGORY]  # the last column: no category
+    unknown = np.flatnonzero(catalogue.item_categories[:, -1] > 0)
+    known = np.flatnonzero(catalogue.item_categories[:, 0] == 1)
+    assert len(unknown) >= 2 and len(known) >= 1
+    relabelled = dataclasses.replace(catalogue, category_names=names)
+    ids = catalogue.items["item_id"].astype(str).to_numpy()
+    out = list_metrics(relabelled, [ids[known[0]], *ids[unknown[:2]]], None, k=3)
+    assert out["category_coverage"] == 1.0  # one real category; "unknown" is not a second
+    assert out["category_entropy"] == pytest.approx(0.0, abs=1e-12)
+    only_unknown = list_metrics(relabelled, list(ids[unknown[:2]]), None, k=2)
+    assert only_unknown["category_coverage"] == 0.0
+    tops = top_categories(relabelled)
+    assert UNKNOWN_CATEGORY not in set(tops)
 
 
 def test_item_map_is_seeded_and_sampled(twotower_service, ease_service) -> None:  # noqa: ANN001
