@@ -16,7 +16,9 @@ import streamlit as st
 
 from dashboard import access
 from dashboard.i18n import t
+from engine.core.config import DataConfig
 from engine.core.errors import PrismError
+from engine.data.depth import DEEPEST, depth_advice
 from engine.data.importing import (
     EVENT_TARGETS,
     ITEM_TARGETS,
@@ -163,6 +165,9 @@ def report(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
     rows = pd.DataFrame(dataset.report.rows(), columns=[t("import.rule"), t("import.count"),
                                                         t("import.action")])
     st.dataframe(rows, hide_index=True, key="imp_report")
+    advice = depth_advice(dataset)
+    if advice:
+        st.warning(advice, icon=":material/category:")
     reconciliation(dataset)
     st.caption(t("import.clean_preview"))
     st.dataframe(preview_rows(dataset.items), hide_index=True, key="imp_clean_rows")
@@ -180,7 +185,15 @@ def reconciliation(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
     st.dataframe(rows, hide_index=True, key="imp_reconcile")
 
 
-def write_and_hand_over(source: Source) -> None:
+def category_depth() -> DataConfig:
+    """The category depth diversity is measured at (the report says when it is too shallow)."""
+    depth = st.number_input(t("import.depth"), min_value=1, max_value=DEEPEST,
+                            value=DataConfig.category_depth, step=1, key="imp_depth",
+                            help=t("import.depth_help"))
+    return DataConfig(category_depth=int(depth))
+
+
+def write_and_hand_over(source: Source, config: DataConfig) -> None:
     name_col, button_col = st.columns([3, 1])
     name = name_col.text_input(t("import.name"), key="imp_name", value="myshop",
                                help=t("import.name_help"))
@@ -189,7 +202,7 @@ def write_and_hand_over(source: Source) -> None:
         try:
             access.gate().require(access.actor(), "import")
             with st.status(t("import.writing"), expanded=False) as status:
-                dataset, path = import_source(source, check_name(name))
+                dataset, path = import_source(source, check_name(name), config=config)
                 status.update(label=t("import.written", name=path.name), state="complete")
         except PrismError as exc:
             st.error(str(exc), icon=":material/error:")
@@ -217,13 +230,14 @@ def main() -> None:
     describe(source)
     items_map, events_map = mapping(source)
     try:
+        config = category_depth()
         mapped = map_source(source, items_map, events_map)
-        dataset = clean_source(mapped, "preview")
+        dataset = clean_source(mapped, "preview", config=config)
     except PrismError as exc:
         st.error(t("import.fix_mapping", error=exc), icon=":material/error:")
         return
     report(dataset)
-    write_and_hand_over(mapped)
+    write_and_hand_over(mapped, config)
 
 
 main()

@@ -16,7 +16,14 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -41,6 +48,8 @@ from engine.serving.results import Recommendations
 
 ListMethod = QuotaFreeMethod  # no quotas to give: no 'quota'
 MAX_K = 1000
+INCLUDE_HELP = ("also return items that cannot be bought now (out of stock, draft, archived); "
+                "they are left out by default")
 
 
 def _not_bool(value: Any) -> Any:
@@ -89,6 +98,7 @@ class RecommendRequest(_DiversityWeightAlias):
     quotas: dict[str, tuple[Whole | None, Whole | None]] | None = Field(
         None, description="category → [floor, cap]; null for no bound")
     n_candidates: Whole = Field(200, ge=1, le=5000)
+    include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
     policy: str | None = Field(None, description="policy name or name@version (default: the "
                                                  "live one); 'none' for no policy")
 
@@ -101,6 +111,7 @@ class SearchRequest(_DiversityWeightAlias):
     k: Whole = Field(10, ge=1, le=MAX_K)
     method: ListMethod = "mmr"
     diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
+    include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
 
 
 class RankedItem(BaseModel):
@@ -124,11 +135,14 @@ class RankedList(BaseModel):
     diversity_weight: float
     policy: str | None = None
     removed: dict[str, int] | None = None
+    unavailable_left_out: int = Field(0, description="items left out because they cannot be "
+                                                     "bought now (out of stock, draft, archived)")
 
 
 def _response(result: Recommendations) -> RankedList:
     return RankedList(items=[RankedItem(**row) for row in result.records()], notice=result.notice,
-                      method=result.method, diversity_weight=result.diversity_weight)
+                      method=result.method, diversity_weight=result.diversity_weight,
+                      unavailable_left_out=result.unavailable_left_out)
 
 
 def _readable(exc: RequestValidationError) -> str:
@@ -220,10 +234,12 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> N
             method: ListMethod = "mmr",
             half_life_days: float = Query(7.0, gt=0.0, le=3650.0),
             alpha: float | None = Query(None, ge=0.0, le=1.0, deprecated=True,
-                                        description=ALIAS_HELP)) -> RankedList:
+                                        description=ALIAS_HELP),
+            include_unavailable: bool = Query(False, description=INCLUDE_HELP)) -> RankedList:
         weight = query_weight(diversity_weight, alpha)
         return _response(service.hot_items(k=k, diversity_weight=weight, method=method,
-                                           half_life_days=half_life_days))
+                                           half_life_days=half_life_days,
+                                           include_unavailable=include_unavailable))
 
     @app.get("/items/{item_id}", responses=error_responses(404, 422))
     def item(item_id: str) -> dict[str, Any]:

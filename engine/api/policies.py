@@ -113,7 +113,8 @@ def _response(result: PolicyResult, ignored: list[str]) -> JSONResponse:
         notice = f"{notice}; {extra}" if notice else extra
     return JSONResponse({"items": result.items, "notice": notice, "method": result.method,
                          "diversity_weight": result.diversity_weight, "policy": result.policy,
-                         "removed": result.removed})
+                         "removed": result.removed,
+                         "unavailable_left_out": result.unavailable_left_out})
 
 
 def policy_recommend(server: PolicyServer, body: Any) -> JSONResponse | None:
@@ -128,5 +129,6 @@ def policy_recommend(server: PolicyServer, body: Any) -> JSONResponse | None:
         return None
     ignored = [name for name in PLAIN_KNOBS if getattr(body, name, None)]
     result = server.recommend(policy, user_id=body.user_id, history=body.history, k=body.k,
-                              exclude_seen=body.exclude_seen)
+                              exclude_seen=body.exclude_seen,
+                              include_unavailable=body.include_unavailable)
     return _response(result, ignored)

@@ -49,6 +49,11 @@ def _category_section(dataset: Dataset) -> list[str]:
     if len(names) <= MAX_NAMES_SHOWN:
         lines.append(textwrap.fill(", ".join(names), width=100, initial_indent="  ",
                                    subsequent_indent="  "))
+    from engine.data.depth import depth_advice
+
+    advice = depth_advice(dataset)
+    if advice:
+        lines.append(textwrap.fill(f"note: {advice}", width=100, subsequent_indent="  "))
     return lines
 
 

@@ -125,6 +125,9 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
     add_diversity_weight_option(parser, typed=True)
     parser.add_argument("--json", dest="json_out", action="store_true",
                         help="print JSON rows instead of a table")
+    parser.add_argument("--include-unavailable", action="store_true",
+                        help="also list items that cannot be bought now (out of stock, draft, "
+                             "archived; left out by default)")
 
 
 def _load(run: str) -> Any:
@@ -146,6 +149,10 @@ def print_result(result: Any, as_json: bool = False) -> None:
     """A ranked list as an aligned table (explanations below) or JSON rows."""
     if result.notice:
         print(f"prism: note: {result.notice}", file=sys.stderr)
+    if result.unavailable_left_out:
+        from engine.serving.availability import left_out_note
+
+        print(f"prism: note: {left_out_note(result.unavailable_left_out)}", file=sys.stderr)
     if as_json:
         print(json.dumps(result.records(), indent=2, ensure_ascii=False))
         return
@@ -163,7 +170,8 @@ def run_recommend(args: argparse.Namespace) -> int:
         method=args.method,
         diversity_weight=args.diversity_weight,
         exclude_seen=not args.include_seen, categories=_ids(args.categories),
-        target_mix=parse_target_mix(args.target_mix))
+        target_mix=parse_target_mix(args.target_mix),
+        include_unavailable=args.include_unavailable)
     print_result(result, args.json_out)
     return 0
 
@@ -172,7 +180,8 @@ def run_search(args: argparse.Namespace) -> int:
     result = _load(args.run).search(
         args.query, user_id=args.user, k=args.k, method=args.method,
         diversity_weight=args.diversity_weight,
-        target_mix=parse_target_mix(args.target_mix))
+        target_mix=parse_target_mix(args.target_mix),
+        include_unavailable=args.include_unavailable)
     print_result(result, args.json_out)
     return 0
 
@@ -181,7 +190,7 @@ def run_hot(args: argparse.Namespace) -> int:
     result = _load(args.run).hot_items(
         k=args.k, method=args.method,
         diversity_weight=args.diversity_weight,
-        half_life_days=args.half_life)
+        half_life_days=args.half_life, include_unavailable=args.include_unavailable)
     print_result(result, args.json_out)
     return 0
 

@@ -26,6 +26,7 @@ from engine.core.columns import (
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
 from engine.core.files import is_swap_name, swap_folder, write_bytes_atomic, write_json_atomic
+from engine.data.depth import depth_advice
 from engine.data.importers import RawTables
 from engine.data.io import write_tables
 from engine.data.loading import build_dataset
@@ -150,6 +151,8 @@ def import_meta(dataset: Dataset, source: Source, column_map: dict[str, str]) ->
             "n_items": dataset.n_items, "n_events": len(dataset.events),
             "n_users": dataset.n_users, "report": asdict(dataset.report),
             "reconciliation": [count.as_dict() for count in dataset.reconciliation],
+            "category_depth": dataset.config.category_depth,
+            "category_advice": depth_advice(dataset),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -76,6 +77,16 @@ def build_dataset(
                    config=config, fmt=fmt, reconciliation=reconciliation)
 
 
+def imported_config(folder: Path) -> DataConfig | None:
+    """The category depth `prism data import --depth` (or the Import page) recorded."""
+    try:
+        meta = json.loads((folder / "import.json").read_text(encoding="utf-8"))
+        depth = int(meta["category_depth"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return DataConfig(category_depth=depth) if depth >= 1 else None
+
+
 def load_dataset(
     path: str | Path,
     fmt: str = "auto",
@@ -86,10 +97,12 @@ def load_dataset(
     """Detect the format of the folder at `path`, read, validate and clean it.
 
     Raises `DataError` naming the file, the column and the fix when the input is unusable.
+    Without a `config`, an imported dataset keeps the category depth it was imported with.
     """
     folder = Path(path).expanduser()
     folder = folder.parent if folder.is_file() else folder
     check_column_map(column_map)
+    config = config or imported_config(folder)
     with tqdm(total=2, desc=f"loading {folder.name}", disable=not progress or None,
               leave=False) as bar:
         raw: RawTables = read_raw(folder, fmt)

@@ -214,6 +214,9 @@ class Policy(_Strict):
     n_candidates: int = Field(200, ge=1, le=MAX_CANDIDATES,
                               description="model top-N the stages choose from")
     stages: list[Stage] = Field(default_factory=list)
+    include_unavailable: bool = Field(
+        False, description="also serve items that cannot be bought now (out of stock, draft, "
+                           "archived), which are left out by default")
     version: int | None = Field(None, ge=1, description="informational; set by the store")
 
     @model_validator(mode="after")

@@ -23,6 +23,7 @@ from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.schema import Policy, split_reference
 from engine.policy.store import PolicyStore
 from engine.serving import requests as rq
+from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
 from engine.serving.explain import explain
 
@@ -40,6 +41,7 @@ class PolicyResult:
     removed: dict[str, int] = field(default_factory=dict)
     method: str = "none"
     diversity_weight: float = 0.0
+    unavailable_left_out: int = 0  # items left out because they cannot be bought now
 
 
 def shopper_batch(catalogue: Catalogue, scores: np.ndarray, history: np.ndarray,
@@ -149,8 +151,10 @@ class PolicyServer:
 
     def recommend(self, policy: Policy, *, user_id: str | None = None,
                   history: list[str] | None = None, k: int = 10,
-                  exclude_seen: bool = True) -> PolicyResult:
-        """Top-k under `policy` for a shopper, a what-if history, or (unknown) trending."""
+                  exclude_seen: bool = True, include_unavailable: bool = False) -> PolicyResult:
+        """Top-k under `policy` for a shopper, a what-if history, or (unknown) trending.
+        Items that cannot be bought now are left out unless the policy or the request
+        includes them."""
         service = self.recommender
         catalogue = service.catalogue
         k = rq.check_k(k, catalogue.n_items)
@@ -166,8 +170,11 @@ class PolicyServer:
             trend = service._trend(catalogue, TREND_HALF_LIFE_DAYS)
             scores = np.where(trend > 0, trend, -np.inf) if (trend > 0).sum() >= k else trend
             notice, extra = _fallback_notice(user_id, history), "trending item"
-        batch = shopper_batch(catalogue, np.asarray(scores, dtype=np.float64), past,
-                              exclude_seen, compiled)
+        left_out = left_out_positions(catalogue.unavailable,
+                                      include_unavailable or policy.include_unavailable)
+        scores = np.array(scores, dtype=np.float64)
+        scores[left_out] = -np.inf
+        batch = shopper_batch(catalogue, scores, past, exclude_seen, compiled)
         lists = apply_policy(compiled, batch, k, count_removed=True)
         found = notices(compiled, lists, 0)
         if notice:
@@ -177,4 +184,5 @@ class PolicyServer:
                             notice="; ".join(found) or None, policy=compiled.name,
                             removed=removal_counts(lists, 0),
                             method="none" if stage is None else stage.method,
-                            diversity_weight=0.0 if stage is None else stage.weight)
+                            diversity_weight=0.0 if stage is None else stage.weight,
+                            unavailable_left_out=len(left_out))

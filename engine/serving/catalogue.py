@@ -25,6 +25,7 @@ from engine.core.columns import (
     WEIGHT,
 )
 from engine.metrics.diversity import category_prior as catalogue_prior
+from engine.serving.availability import unavailable_mask
 
 if TYPE_CHECKING:
     from engine.runs.store import Run
@@ -86,6 +87,11 @@ class Catalogue:
     def user_lookup(self) -> dict[str, int]:
         """user_id -> model user index, a dict: one lookup per request without pandas."""
         return {str(u): i for i, u in enumerate(self.user_index)}
+
+    @cached_property
+    def unavailable(self) -> np.ndarray:
+        """Positions of the items that cannot be bought now (`engine.serving.availability`)."""
+        return np.flatnonzero(unavailable_mask(self.items)).astype(np.int64)
 
     @cached_property
     def category_prior(self) -> np.ndarray:

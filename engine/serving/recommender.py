@@ -21,6 +21,7 @@ from engine.evaluation.protocol import DEFAULT_TARGET_MIX, blend_target
 from engine.rerank.methods import check_method
 from engine.rerank.scaling import min_max
 from engine.serving import requests as rq
+from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.explain import explain
 from engine.serving.ranking import rank, top_by
@@ -150,10 +151,13 @@ class Recommender:
                   target: Mapping[str, float] | None = None,
                   quotas: Mapping[str, Sequence[int | None]] | None = None,
                   n_candidates: int = 200,
-                  target_mix: float = DEFAULT_TARGET_MIX) -> Recommendations:
+                  target_mix: float = DEFAULT_TARGET_MIX,
+                  include_unavailable: bool = False) -> Recommendations:
         """Top-k for a shopper (`user_id`) or a what-if session (`history` of item ids).
 
         An unknown shopper, or no shopper at all, gets trending items and a `notice` saying so.
+        Items that cannot be bought now are left out (and counted) unless
+        `include_unavailable`.
         'calibrated' aims at `target` when given, else at (1 − γ)·h + γ·g: the shopper's
         category mix h blended with the catalogue's g by γ = `target_mix`.
         """
@@ -163,11 +167,14 @@ class Recommender:
             n_candidates=n_candidates, categories=categories, category_boosts=category_boosts,
             promo_boost=promo_boost, target=target, quotas=quotas, target_mix=target_mix)
         shopper = self._shopper_scores(catalogue, user_id, history)
+        left_out = left_out_positions(catalogue.unavailable, include_unavailable)
         if shopper is None:
-            return self._hot(catalogue, request, notice=_fallback_notice(user_id, history))
+            return self._hot(catalogue, request, notice=_fallback_notice(user_id, history),
+                             left_out=left_out)
         past, scores = shopper
         return self._finish(catalogue, scores, request, history=past,
-                            exclude=past if exclude_seen else np.empty(0, dtype=np.int64))
+                            exclude=past if exclude_seen else np.empty(0, dtype=np.int64),
+                            left_out=left_out)
 
     def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
                         history: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -185,8 +192,12 @@ class Recommender:
 
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
-                note_for: Callable[[int], str] | None = None) -> Recommendations:
-        """Rank, explain and package; `note_for(position)` adds a note to an item's reason."""
+                note_for: Callable[[int], str] | None = None,
+                left_out: np.ndarray | None = None) -> Recommendations:
+        """Rank, explain and package; `note_for(position)` adds a note to an item's reason;
+        `left_out`: positions of unavailable items kept out of the list (and counted)."""
+        if left_out is not None and len(left_out):
+            exclude = np.union1d(exclude, left_out)
         target = request.target
         if request.method == "calibrated" and target is None:
             target = blend_target(catalogue.history_distribution(history),
@@ -204,10 +215,12 @@ class Recommender:
             relevance_only=relevance_table(catalogue, ranked.relevance_only,
                                            ranked.relevance_only_scores),
             method=request.method, diversity_weight=request.diversity_weight,
-            n_candidates=ranked.n_allowed)
+            n_candidates=ranked.n_allowed,
+            unavailable_left_out=0 if left_out is None else len(left_out))
 
     def _hot(self, catalogue: Catalogue, request: rq.RankRequest, *, notice: str | None = None,
-             half_life_days: float = 7.0) -> Recommendations:
+             half_life_days: float = 7.0,
+             left_out: np.ndarray | None = None) -> Recommendations:
         trend = self._trend(catalogue, half_life_days)
 
         def note_for(position: int) -> str:
@@ -218,7 +231,7 @@ class Recommender:
         scores = np.where(trend > 0, trend, -np.inf) if trending >= request.k else trend
         return self._finish(catalogue, scores, request, history=np.empty(0, dtype=np.int64),
                             exclude=np.empty(0, dtype=np.int64), notice=notice,
-                            note_for=note_for)
+                            note_for=note_for, left_out=left_out)
 
     def _trend(self, catalogue: Catalogue, half_life_days: float) -> np.ndarray:
         """Trending scores, memoised on the snapshot per half-life (a few entries at most)."""
@@ -232,18 +245,22 @@ class Recommender:
         return cached
 
     def hot_items(self, k: int = 10, diversity_weight: float = 0.0, method: str = "mmr",
-                  half_life_days: float = 7.0, n_candidates: int = 200) -> Recommendations:
+                  half_life_days: float = 7.0, n_candidates: int = 200,
+                  include_unavailable: bool = False) -> Recommendations:
         """Trending items (time-decayed popularity), diversified like any list."""
         catalogue = self._catalogue
         request = self._request(catalogue, k=k, method=method, diversity_weight=diversity_weight,
                                 n_candidates=n_candidates)
-        return self._hot(catalogue, request, half_life_days=half_life_days)
+        return self._hot(catalogue, request, half_life_days=half_life_days,
+                         left_out=left_out_positions(catalogue.unavailable, include_unavailable))
 
     def search(self, query: str, user_id: str | None = None, k: int = 10,
                diversity_weight: float = 0.0, method: str = "mmr",
                n_candidates: int = 200,
-               target_mix: float = DEFAULT_TARGET_MIX) -> Recommendations:
-        """Items matching a text query, blended with the shopper's affinity, diversified."""
+               target_mix: float = DEFAULT_TARGET_MIX,
+               include_unavailable: bool = False) -> Recommendations:
+        """Items matching a text query, blended with the shopper's affinity, diversified;
+        items that cannot be bought now are left out unless `include_unavailable`."""
         if not isinstance(query, str) or not query.strip():
             raise RequestError("query is empty; type a few words to search for")
         catalogue = self._catalogue
@@ -251,7 +268,10 @@ class Recommender:
                                 n_candidates=n_candidates, target_mix=target_mix)
         embeddings = self._text.item_embeddings(catalogue.items)
         match = embeddings @ self._text.encode_query(query.strip())  # (n_items,)
-        pool = top_by(match, np.ones(catalogue.n_items, dtype=bool), request.n_candidates)
+        left_out = left_out_positions(catalogue.unavailable, include_unavailable)
+        searchable = np.ones(catalogue.n_items, dtype=bool)
+        searchable[left_out] = False
+        pool = top_by(match, searchable, request.n_candidates)
         relevance = min_max(match[pool])
         user = -1 if user_id is None else self._user_position(catalogue, user_id)
         notice, history = None, np.empty(0, dtype=np.int64)
@@ -274,7 +294,7 @@ class Recommender:
 
         result = self._finish(catalogue, scores, request, history=history,
                               exclude=np.empty(0, dtype=np.int64), notice=notice,
-                              note_for=note_for)
+                              note_for=note_for, left_out=left_out)
         return dataclasses.replace(result, best_match=best, good_match=best >= SEARCH_MIN_MATCH)
 
     def search_ready(self) -> bool:

@@ -152,3 +152,21 @@ def test_train_on_it_hands_over_to_training(tmp_path, monkeypatch):
     at.button(key="imp_train").click().run()
     _no_traceback(at)
     assert at.selectbox(key="train_data").value == "woo-shop"
+
+
+def test_a_shallow_category_depth_is_named_with_a_better_one(tmp_path, monkeypatch):
+    import json
+
+    exports = Path(__file__).resolve().parents[2] / "examples" / "exports" / "shopify"
+    at = _read_folder(_page(tmp_path, monkeypatch), exports)
+    _no_traceback(at)
+    assert "only 4 diversity categories" in at.warning[0].value
+    assert "depth 3 gives 6" in at.warning[0].value
+    at.number_input(key="imp_depth").set_value(3).run()
+    _no_traceback(at)
+    assert not [w for w in at.warning if "diversity categor" in w.value]
+    at.text_input(key="imp_name").input("deeper").run()
+    at.button(key="imp_go").click().run()
+    _no_traceback(at)
+    meta = json.loads((tmp_path / "home" / "data" / "deeper" / "import.json").read_text())
+    assert meta["category_depth"] == 3
