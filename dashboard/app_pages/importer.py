@@ -23,7 +23,6 @@ from engine.data.importing import (
     EVENT_TARGETS,
     ITEM_TARGETS,
     check_name,
-    check_sizes,
     clean_source,
     import_source,
     map_source,
@@ -32,8 +31,14 @@ from engine.data.importing import (
     sql_source,
     stage_uploads,
 )
+from engine.data.source_rules import (
+    check_limits,
+    database_url,
+    folder_files,
+    load_rules,
+    server_path,
+)
 from engine.data.sources import ENCODINGS, KIND_LABELS, Source, read_source
-from engine.data.sql import resolve_url
 
 SOURCE, MAP_PREFIX, IMPORTED = "imp_source", "imp_map_", "imp_imported"
 TRAIN_DATA = "train_data"  # the Training page's data selectbox
@@ -53,30 +58,37 @@ def read_uploads(encoding: str) -> Source | None:
                              key="imp_files", help=t("import.upload_help"))
     if not st.button(t("import.read"), key="imp_read_upload", icon=":material/upload_file:"):
         return None
+    rules = load_rules()
     with tempfile.TemporaryDirectory(prefix="prism-uploads-") as folder:
         saved = stage_uploads([(f.name, f.getvalue()) for f in files or []], Path(folder),
                               limit)
+        check_limits(saved, rules.max_bytes or limit, rules.max_rows)  # unpacked size, rows
         return read_source(saved, encoding=encoding)  # tables are read into memory here
 
 
 def read_folder(encoding: str) -> Source | None:
-    folder = st.text_input(t("import.folder"), key="imp_folder", help=t("import.folder_help"),
-                           placeholder="/srv/exports/myshop")
+    rules = load_rules()
+    roots = ", ".join(f"`{root}`" for root in rules.roots)
+    folder = st.text_input(t("import.folder"), key="imp_folder",
+                           help=t("import.folder_help", roots=roots),
+                           placeholder=str(rules.roots[0] / "myshop"))
+    st.caption(t("import.folder_roots", roots=roots))
     if not st.button(t("import.read"), key="imp_read_folder", icon=":material/folder_open:"):
         return None
-    path = Path(folder.strip()).expanduser()
     if not folder.strip():
         raise PrismError(t("import.no_folder"))
-    files = sorted(path.iterdir()) if path.is_dir() else [path]
-    check_sizes(files, upload_limit_bytes())
+    path = server_path(folder, rules)
+    check_limits(folder_files(path), rules.max_bytes or upload_limit_bytes(), rules.max_rows)
     return read_source([path], encoding=encoding)
 
 
 def read_database() -> Source | None:
+    rules = load_rules()
     st.caption(t("import.sql_help"))
-    env_col, file_col = st.columns(2)
-    env = env_col.text_input(t("import.sql_env"), key="imp_sql_env", placeholder="SHOP_DB_URL")
-    file = file_col.text_input(t("import.sql_file"), key="imp_sql_file")
+    if not rules.databases:
+        st.info(t("import.sql_none"), icon=":material/info:")
+        return None
+    name = st.selectbox(t("import.sql_db"), list(rules.databases), key="imp_sql_db")
     items_query = st.text_area(t("import.items_query"), key="imp_items_query",
                                placeholder="SELECT sku AS item_id, name AS title FROM products")
     events_query = st.text_area(t("import.events_query"), key="imp_events_query",
@@ -84,8 +96,7 @@ def read_database() -> Source | None:
                                             "created_at AS timestamp FROM orders")
     if not st.button(t("import.read"), key="imp_read_sql", icon=":material/database:"):
         return None
-    url = resolve_url(env=env.strip() or None, file=file.strip() or None)
-    return sql_source(url, items_query, events_query)
+    return sql_source(database_url(name, rules), items_query, events_query)
 
 
 def source_picker() -> None:

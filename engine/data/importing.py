@@ -208,12 +208,3 @@ def stage_uploads(files: list[tuple[str, bytes]], folder: Path, max_bytes: int) 
         write_bytes_atomic(path, data)
         saved.append(path)
     return saved
-
-
-def check_sizes(files: list[Path], max_bytes: int) -> None:
-    """Refuse files above the studio's limit (the CLI has none)."""
-    for path in files:
-        if path.is_file() and path.stat().st_size > max_bytes:
-            raise DataError(f"{path}: {path.stat().st_size / 2**20:.1f} MB is over the studio's "
-                            f"limit of {max_bytes / 2**20:.0f} MB; import it with "
-                            "`prism data import`")

@@ -114,6 +114,10 @@ def _table_files(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             files += sorted(p for p in path.iterdir()
                             if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
+        elif path.suffix.lower() not in TABLE_SUFFIXES:
+            raise DataError(f"{path.name}: not a table file ({', '.join(TABLE_SUFFIXES)}); "
+                            "export the table as CSV, TSV, Parquet or a Merchant Center XML "
+                            "feed")
         else:
             files.append(path)
     if not files:
@@ -122,11 +126,18 @@ def _table_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+def _unrecognised(table: Table) -> str:
+    """Why a table was not recognised: its columns when it is a table at all (two or more
+    columns); a file that is not a table keeps its content to itself."""
+    if len(table.frame.columns) < 2:
+        return "not recognised: not a table with named columns"
+    return f"not recognised: columns {', '.join(map(str, table.frame.columns[:6]))}"
+
+
 def _found(tables: list[Table]) -> str:
     """"orders_export.csv (Shopify orders); notes.csv (not recognised: columns a, b)"."""
     return "; ".join(f"{t.path.name} ({KIND_LABELS[t.kind]})" if t.kind else
-                     f"{t.path.name} (not recognised: columns "
-                     f"{', '.join(map(str, t.frame.columns[:6]))})" for t in tables)
+                     f"{t.path.name} ({_unrecognised(t)})" for t in tables)
 
 
 def _pick_items(tables: list[Table]) -> Table | None:

@@ -16,7 +16,13 @@ PAGE = Path(__file__).resolve().parents[2] / "dashboard" / "app_pages" / "import
 
 
 def _page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str = "en") -> AppTest:
+    """The page with a Prism home whose sources.toml allows folders below `tmp_path` and
+    the database whose URL is in SHOP_DB_URL."""
     monkeypatch.setenv("PRISM_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    (tmp_path / "home" / "sources.toml").write_text(
+        f'[folders]\nroots = ["{tmp_path.as_posix()}"]\n\n'
+        '[databases.shop]\nurl_env = "SHOP_DB_URL"\n')
     at = AppTest.from_file(str(PAGE), default_timeout=30)
     if lang != "en":
         at.query_params["lang"] = lang
@@ -127,7 +133,7 @@ def test_failing_query_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("SHOP_DB_URL", url)
     at = _page(tmp_path, monkeypatch)
     at.radio(key="imp_kind").set_value("sql").run()
-    at.text_input(key="imp_sql_env").input("SHOP_DB_URL").run()
+    assert at.selectbox(key="imp_sql_db").options == ["shop"]  # only what the operator named
     at.text_area(key="imp_items_query").input("SELECT * FROM missing_table").run()
     at.text_area(key="imp_events_query").input(shops.SQL_EVENTS).run()
     at.button(key="imp_read_sql").click().run()
@@ -142,10 +148,12 @@ def test_failing_query_is_an_error(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_train_on_it_hands_over_to_training(tmp_path, monkeypatch):
     home = use_tiny_home(monkeypatch)
-    shops.write_woocommerce(tmp_path / "woo")
+    exports = home / "imports" / tmp_path.name  # the default root: no sources.toml needed
+    exports.mkdir(parents=True)
+    shops.write_woocommerce(exports)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page("app_pages/importer.py").run()
-    at = _read_folder(at, tmp_path / "woo")
+    at = _read_folder(at, exports)
     at.text_input(key="imp_name").input("woo-shop").run()
     at.button(key="imp_go").click().run()
     assert (home / "data" / "woo-shop" / "items.parquet").is_file()
