@@ -249,6 +249,8 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
         return
     if result.notice and known:
         st.info(result.notice)
+    if result.unavailable_left_out:
+        st.caption(t("common.unavailable_left_out", n=result.unavailable_left_out))
     heldout = state.heldout(run)
     truth = None if heldout is None else heldout.get(user)
     metric_row(recommender, run, result, truth, k)

@@ -82,6 +82,8 @@ def main() -> None:
         st.warning(f"No good match: {result.notice}.", icon=":material/search_off:")
     elif result.notice:
         st.info(result.notice)
+    if result.unavailable_left_out:
+        st.caption(t("common.unavailable_left_out", n=result.unavailable_left_out))
     left, right = st.columns(2)
     heading = t("search.best") if result.good_match else t("search.no_good_match")
     left.markdown(ranked_list_html(result.relevance_only, heading, "w = 0",
