@@ -164,8 +164,11 @@ def test_train_on_it_hands_over_to_training(tmp_path, monkeypatch):
 
 def test_a_shallow_category_depth_is_named_with_a_better_one(tmp_path, monkeypatch):
     import json
+    import shutil
 
-    exports = Path(__file__).resolve().parents[2] / "examples" / "exports" / "shopify"
+    exports = tmp_path / "shopify"  # below the page's root (see _page)
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "exports" / "shopify",
+                    exports)
     at = _read_folder(_page(tmp_path, monkeypatch), exports)
     _no_traceback(at)
     assert "only 4 diversity categories" in at.warning[0].value
