@@ -60,10 +60,13 @@ def read_uploads(encoding: str) -> Source | None:
         return None
     rules = load_rules()
     with tempfile.TemporaryDirectory(prefix="prism-uploads-") as folder:
-        saved = stage_uploads([(f.name, f.getvalue()) for f in files or []], Path(folder),
-                              limit)
-        check_limits(saved, rules.max_bytes or limit, rules.max_rows)  # unpacked size, rows
-        return read_source(saved, encoding=encoding)  # tables are read into memory here
+        try:
+            saved = stage_uploads([(f.name, f.getvalue()) for f in files or []], Path(folder),
+                                  limit)
+            check_limits(saved, rules.max_bytes or limit, rules.max_rows)  # unpacked size, rows
+            return read_source(saved, encoding=encoding)  # tables are read into memory here
+        except PrismError as exc:  # name the uploaded file, never the staging folder
+            raise PrismError(str(exc).replace(f"{folder}/", "").replace(folder, "")) from None
 
 
 def read_folder(encoding: str) -> Source | None:

@@ -55,6 +55,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         bar.update(1)
     print(inspect_text(dataset))
     print(f"\nimported {source.fmt} data (encoding: {source.encoding}) from {source.label}")
+    for name, evidence in source.evidence.items():
+        print(f"  encoding of {name}: {evidence}")
     print(f"wrote {dataset.n_items:,} items and {len(dataset.events):,} events to {path}")
     return 0
 
@@ -70,8 +72,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="auto (default: recognised by the headers), generic, recbole, "
                              "movielens")
     parser.add_argument("--encoding", default="auto",
-                        help="auto (UTF-8 with or without BOM, else GB18030/GBK), utf-8, "
-                             "gb18030 or gbk")
+                        help="auto (detected from the bytes, refused with the candidates when "
+                             "unclear), or utf-8, utf-16, cp1252, latin-1, gb18030, ... (any "
+                             "Python codec name)")
     parser.add_argument("--map", action="append", default=[], metavar="TARGET=SOURCE,...",
                         help="column map, e.g. item_id=sku,title=name")
     parser.add_argument("--sql", help="database URL (prefer --sql-url-env: a URL typed here "

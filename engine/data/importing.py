@@ -146,6 +146,7 @@ def check_name(name: str) -> str:
 def import_meta(dataset: Dataset, source: Source, column_map: dict[str, str]) -> dict:
     """What `import.json` records: never a password (the SQL label is already masked)."""
     return {"name": dataset.name, "format": source.fmt, "encoding": source.encoding,
+            "encoding_evidence": source.evidence,
             "source": source.label, "items_source": source.raw.items_source,
             "events_source": source.raw.events_source, "column_map": column_map,
             "n_items": dataset.n_items, "n_events": len(dataset.events),

@@ -36,45 +36,41 @@ def _check_not_empty(path: Path) -> None:
         raise DataError(f"{path}: the file is empty; export the table again with a header row")
 
 
-AUTO_ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK and GB2312
-
-
 def _bad_byte_message(path: Path, data: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
+    from engine.data.encodings import candidates_for
+
     line = data.count(b"\n", 0, exc.start) + 1
-    return (f"{path}: byte 0x{data[exc.start]:02x} on line {line} is not valid "
+    others = candidates_for(data, encoding)
+    options = " or ".join(f"--encoding {e}" for e in others[:3])
+    fix = (f"or pass the encoding it was saved in ({options})" if others
+           else "or pass the encoding it was saved in with --encoding")
+    return (f"{path.name}: byte 0x{data[exc.start]:02x} on line {line} is not valid "
             f"{encoding.upper()} text (data row {max(line - 1, 1)}); save the file as UTF-8 "
-            "(e.g. 'Save as CSV UTF-8') or pass the encoding it was saved in "
-            "(--encoding gb18030)")
+            f"(e.g. 'Save as CSV UTF-8') {fix}")
 
 
-def _check_encoding(path: Path, encoding: str) -> None:
+def check_encoding(path: Path, encoding: str, data: bytes | None = None) -> None:
     """Find the first undecodable byte so the message can point at its line."""
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     try:
         data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise DataError(_bad_byte_message(path, data, exc, encoding)) from None
+    except LookupError:
+        raise DataError(f"unknown encoding {encoding!r}; use auto or a name such as utf-8, "
+                        "utf-16, cp1252, latin-1 or gb18030") from None
 
 
 def detect_encoding(path: Path, data: bytes | None = None) -> str:
-    """UTF-8 (with or without BOM) when the bytes decode as UTF-8, else GB18030/GBK.
+    """The encoding `path` was saved in (see `engine.data.encodings`), or a `DataError`."""
+    return detect_with_evidence(path, data).encoding
 
-    Binary content (NUL bytes) and bytes that are neither raise `DataError` naming the line.
-    """
-    data = path.read_bytes() if data is None else data
-    if b"\x00" in data[:65536]:
-        raise DataError(f"{path}: looks like a binary file, not a text table (it holds NUL "
-                        "bytes); export the table as CSV or TSV")
-    first_error: UnicodeDecodeError | None = None
-    for encoding in AUTO_ENCODINGS:
-        try:
-            data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            first_error = first_error or exc
-            continue
-        return encoding
-    assert first_error is not None
-    raise DataError(_bad_byte_message(path, data, first_error, "UTF-8 or GB18030"))
+
+def detect_with_evidence(path: Path, data: bytes | None = None):  # noqa: ANN201 - Detected
+    """The encoding of `path` and the evidence for it (`engine.data.encodings.Detected`)."""
+    from engine.data.encodings import detect
+
+    return detect(Path(path.name), path.read_bytes() if data is None else data)
 
 
 def _delimiter_name(sep: str) -> str:
@@ -99,7 +95,7 @@ def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
                   names: list[str] | None = None) -> pd.DataFrame:
     """A delimited text file as a DataFrame of strings ("" for empty cells).
 
-    `encoding="auto"` detects UTF-8 (BOM or not) or GB18030/GBK from the bytes.
+    `encoding="auto"` detects the encoding from the bytes (`detect_encoding`).
     """
     _check_not_empty(path)
     if encoding == "auto":
@@ -117,7 +113,7 @@ def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
                 quoting=csv.QUOTE_NONE if multi_char else csv.QUOTE_MINIMAL,
             )
     except UnicodeDecodeError:
-        _check_encoding(path, encoding)
+        check_encoding(path, encoding)
         raise
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file has no header or rows; export it again") from None

@@ -10,6 +10,7 @@ own items (see `engine.data.order_exports`).
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from engine.core.errors import DataError
 from engine.data import merchant, order_exports, shopify, woocommerce
 from engine.data.importers import RawTables, detect_format, read_raw
 from engine.data.readers import (
-    detect_encoding,
+    detect_with_evidence,
     find_table,
     read_csv_text,
     read_parquet_table,
@@ -36,7 +37,8 @@ KIND_LABELS = {
     "Export Suite)", "events": "events table",
 }
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xml")
-ENCODINGS = ("auto", "utf-8", "gb18030", "gbk")
+ENCODINGS = ("auto", "utf-8", "utf-16", "cp1252", "latin-1", "cp1250", "cp1251", "cp1254",
+             "gb18030", "gbk", "big5", "shift_jis", "euc_kr")
 
 
 def detect_table(columns: list[str]) -> str | None:
@@ -65,6 +67,7 @@ class Table:
     frame: pd.DataFrame
     kind: str | None
     encoding: str
+    evidence: str = ""  # why this encoding (see `engine.data.encodings`)
 
 
 @dataclass
@@ -77,33 +80,54 @@ class Source:
     tables: list[Table] = field(default_factory=list)
     label: str = ""
     item_aliases: dict[str, str] = field(default_factory=dict)  # variant id -> product id
+    evidence: dict[str, str] = field(default_factory=dict)  # file name: why its encoding
 
 
 def _sniff_sep(path: Path, encoding: str) -> str:
+    """Tab for .tsv/.txt; else whichever of comma, semicolon or tab the header holds most."""
     if path.suffix.lower() in (".tsv", ".txt"):
         return "\t"
     with path.open("r", encoding="utf-8-sig" if encoding == "utf-8" else encoding,
                    errors="replace") as handle:
         header = handle.readline()
-    return "\t" if header.count("\t") > header.count(",") else ","
+    return max((",", ";", "\t"), key=header.count)  # ties: the comma (the first)
+
+
+def _check_encoding_name(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)} "
+                        "(or another Python codec name)") from None
+
+
+def _encoding(path: Path, encoding: str) -> tuple[str, str]:
+    """(encoding, evidence): detected for "auto", else the one given."""
+    if encoding != "auto":
+        from engine.data.encodings import check_given
+
+        return encoding, check_given(Path(path.name), path.read_bytes(), encoding)
+    detected = detect_with_evidence(path)
+    return detected.encoding, detected.evidence
 
 
 def read_any_table(path: Path, encoding: str = "auto") -> Table:
     """A CSV/TSV/Parquet/XML file as a string table, recognised by its header."""
-    if encoding not in ENCODINGS:
-        raise DataError(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
+    if encoding != "auto":
+        _check_encoding_name(encoding)
     suffix = path.suffix.lower()
     if suffix == ".xml":
         frame, used = merchant.read_feed_xml(path, encoding)
-        return Table(path, frame, "merchant_center", used)
+        evidence = _encoding(path, encoding)[1] if path.stat().st_size else ""
+        return Table(path, frame, "merchant_center", used, evidence)
     if suffix in (".parquet", ".pq"):
         frame = read_parquet_table(path).astype("string").fillna("").astype(str)
         return Table(path, frame, detect_table(list(frame.columns)), "parquet")
     if not path.is_file() or path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty; export the table again with a header row")
-    used = detect_encoding(path) if encoding == "auto" else encoding
+    used, evidence = _encoding(path, encoding)
     frame = read_csv_text(path, sep=_sniff_sep(path, used), encoding=used)
-    return Table(path, frame, detect_table(list(frame.columns)), used)
+    return Table(path, frame, detect_table(list(frame.columns)), used, evidence)
 
 
 def _table_files(paths: list[Path]) -> list[Path]:
@@ -226,19 +250,22 @@ def read_tables(tables: list[Table], label: str) -> Source:
                     _format_name(items_table, orders), item_count, event_count)
     used = [t for t in (items_table, *events_tables) if t is not None]
     encodings = sorted({t.encoding for t in used})
-    return Source(raw, raw.fmt, "+".join(encodings), tables, label, item_aliases=aliases)
+    evidence = {t.path.name: f"{t.encoding}: {t.evidence}" for t in used if t.evidence}
+    return Source(raw, raw.fmt, "+".join(encodings), tables, label, item_aliases=aliases,
+                  evidence=evidence)
 
 
-def _layout_encoding(folder: Path, layout: str, encoding: str) -> str:
-    """The encoding a Prism-layout folder was read with, for the report."""
+def _layout_encoding(folder: Path, layout: str, encoding: str) -> tuple[str, dict[str, str]]:
+    """The encoding a Prism-layout folder was read with and its evidence, for the report."""
     if layout != "generic":
-        return "as the format specifies"
-    path = find_table(folder, "items")
-    if path is None:
-        return encoding
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return "parquet"
-    return detect_encoding(path) if encoding == "auto" else encoding
+        return "as the format specifies", {}
+    paths = [p for p in (find_table(folder, "items"), find_table(folder, "events"))
+             if p is not None and p.suffix.lower() not in (".parquet", ".pq")]
+    if not paths:
+        return "parquet", {}
+    found = {p.name: _encoding(p, encoding) for p in paths}
+    used = "+".join(sorted({e for e, _ in found.values()}))
+    return used, {name: f"{e}: {why}" for name, (e, why) in found.items()}
 
 
 def _prism_layout(folder: Path) -> str | None:
@@ -259,7 +286,7 @@ def read_source(paths: list[str | Path], fmt: str = "auto", encoding: str = "aut
         layout = _prism_layout(single)
     if layout is not None and single is not None:
         raw = read_raw(single, layout, encoding=encoding if layout == "generic" else "utf-8")
-        return Source(raw, raw.fmt, _layout_encoding(single, layout, encoding),
-                      label=str(single))
+        used, evidence = _layout_encoding(single, layout, encoding)
+        return Source(raw, raw.fmt, used, label=str(single), evidence=evidence)
     tables = [read_any_table(path, encoding) for path in _table_files(resolved)]
     return read_tables(tables, ", ".join(map(str, resolved)))

@@ -55,11 +55,13 @@ def test_binary_garbage_is_an_error(tmp_path):
         read_source([path, _events(tmp_path)])
 
 
-def test_undecodable_in_both_encodings(tmp_path):
+def test_windows_1252_is_not_read_as_gb18030(tmp_path):
     path = tmp_path / "items.csv"
-    path.write_bytes(b"item_id,title\nc1,caf\xe9,\n")
-    with pytest.raises(DataError, match=r"line 2 is not valid UTF-8 OR GB18030"):
-        read_source([path, _events(tmp_path)])
+    path.write_bytes("item_id,title\nc1,Crème brûlée\n".encode("cp1252"))
+    source = read_source([path, _events(tmp_path)])
+    assert source.raw.items["title"].tolist() == ["Crème brûlée"]
+    assert source.encoding == "cp1252+utf-8"
+    assert "Windows-1252" in source.evidence["items.csv"]
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
