@@ -65,15 +65,18 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def studio(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Base URL of a studio serving `home`; the server is stopped by its own pid after."""
-    port = free_port()
+def studio(home: Path, extra_env: dict[str, str] | None = None,
+           extra_args: tuple[str, ...] = (), port: int | None = None) -> Iterator[str]:
+    """Base URL of a studio serving `home` (on `port`, else a free one; `extra_args` go to
+    `streamlit run`); the server is stopped by its own pid after."""
+    port = port or free_port()
     env = {**os.environ, "PRISM_HOME": str(home), "HF_HUB_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", **(extra_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
          str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         *extra_args],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_healthy(port, process)

@@ -220,19 +220,19 @@ def _report(action: Callable[[], str]) -> None:
         st.error(str(exc))
 
 
-def audit_log() -> None:
-    """Who published, rolled back or changed targets: when, which version, from where."""
+def audit_log(shown: int = 50) -> None:
+    """Who published, rolled back or changed targets (or tried to): the newest entries."""
     st.markdown(t("policies.log"))
     try:
-        rows = access.gate().log(limit=200)
+        rows = access.gate().log(limit=shown)
     except PrismError as exc:
         st.error(t("policies.store_failed", error=exc))
         return
     if not rows:
         st.caption(t("policies.log_empty"))
         return
-    st.dataframe(policy_view.log_frame(rows), hide_index=True, width="stretch",
-                 key="policy_log")
+    st.table(policy_view.log_frame(rows).set_index(t("policy_view.log_when")))
+    st.caption(t("policies.log_more", shown=shown))
 
 
 def main() -> None:

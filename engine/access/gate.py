@@ -9,7 +9,8 @@
 
 Each method checks the actor's role before touching anything (AccessDenied names who, what
 and the role needed); publishes, rollbacks and target changes land in the store's audit log
-with the actor's name, role and source.
+with the actor's name, role and source, and so does every refused attempt at one of them
+('publish refused', 'rollback refused', 'targets refused').
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.access.roles import Actor, require
+from engine.access.roles import AccessDenied, Actor, require
 from engine.policy.schema import ExposureTargetsStage, Policy, parse_policy
 from engine.policy.store import PolicyNotFound, PolicyStore
+
+LOGGED = {"set_targets": "targets"}  # the log's word for an action, where it differs
 
 
 class Gate:
@@ -41,20 +44,29 @@ class Gate:
 
     def publish(self, actor: Actor, name: str, version: int | None = None) -> int:
         """Make `version` (default: the latest) live; returns the live version."""
-        require(actor, "publish")
+        self._require_logged(actor, "publish", name, version)
         return self.store.publish(name, version, by=actor)
 
     def rollback(self, actor: Actor, name: str) -> int:
         """Re-publish the version that was live before; returns it."""
-        require(actor, "rollback")
+        self._require_logged(actor, "rollback", name, None)
         return self.store.rollback(name, by=actor)
+
+    def _require_logged(self, actor: Actor, action: str, name: str,
+                        version: int | None) -> None:
+        """require(), and a refused attempt to change what is live lands in the log too."""
+        try:
+            require(actor, action)
+        except AccessDenied:
+            self.store.record_refusal(name, version, LOGGED.get(action, action), actor)
+            raise
 
     def set_targets(self, actor: Actor, name: str, prices: Any, note: str = "") -> int:
         """Put fitted exposure prices live in policy `name`: a new version of its live one (the
         latest when none is live; a new policy when `name` has none) with its
         exposure_targets stage replaced or added, published at once. An unpublished draft
         never goes live this way. Returns the live version."""
-        require(actor, "set_targets")
+        self._require_logged(actor, "set_targets", name, None)
         try:
             base: int | None = self.store.get(name).version
             source = self.store.get(name, self.store.live_versions().get(name))

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.access.gate import Gate
+from engine.access.roles import AccessDenied
 from engine.api.auth import authorize
 from engine.api.errors import error_responses
 from engine.core.errors import ConfigError
@@ -35,9 +36,9 @@ class PublishRequest(BaseModel):
     version: int | None = Field(None, ge=1, description="default: the latest version")
 
 
-def _not_found(exc: PolicyStoreError) -> HTTPException:
-    code = 404 if isinstance(exc, PolicyNotFound) else 409 if isinstance(exc, PolicyConflict) \
-        else 400
+def _not_found(exc: PolicyStoreError | AccessDenied) -> HTTPException:
+    code = 403 if isinstance(exc, AccessDenied) else 404 if isinstance(exc, PolicyNotFound) \
+        else 409 if isinstance(exc, PolicyConflict) else 400
     return HTTPException(status_code=code, detail=str(exc))
 
 
@@ -73,12 +74,12 @@ def policy_router(server: PolicyServer) -> APIRouter:
                  responses=error_responses(400, 401, 403, 404, 409, 422))
     def create_policy(body: dict[str, Any] = Body(...), base_version: int | None = None,
                       authorization: str | None = Header(None)) -> dict[str, Any]:
-        actor = authorize(authorization, "save_draft")
+        actor = authorize(authorization, "view")  # the gate checks the role (and logs)
         try:
             saved = gate.save_draft(actor, parse_policy(body, "body"), base_version)
         except ConfigError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
-        except PolicyStoreError as exc:
+        except (PolicyStoreError, AccessDenied) as exc:
             raise _not_found(exc) from exc
         return {"name": saved.name, "version": saved.version}
 
@@ -86,20 +87,20 @@ def policy_router(server: PolicyServer) -> APIRouter:
                  responses=error_responses(400, 401, 403, 404, 409, 422))
     def publish_policy(name: str, body: PublishRequest | None = None,
                        authorization: str | None = Header(None)) -> dict[str, Any]:
-        actor = authorize(authorization, "publish")
+        actor = authorize(authorization, "view")
         try:
             live = gate.publish(actor, name, None if body is None else body.version)
-        except PolicyStoreError as exc:
+        except (PolicyStoreError, AccessDenied) as exc:
             raise _not_found(exc) from exc
         return {"name": name, "live_version": live}
 
     @router.post("/policies/{name}/rollback",
                  responses=error_responses(400, 401, 403, 404, 409, 422))
     def rollback_policy(name: str, authorization: str | None = Header(None)) -> dict[str, Any]:
-        actor = authorize(authorization, "rollback")
+        actor = authorize(authorization, "view")
         try:
             live = gate.rollback(actor, name)
-        except PolicyStoreError as exc:
+        except (PolicyStoreError, AccessDenied) as exc:
             raise _not_found(exc) from exc
         return {"name": name, "live_version": live}
 

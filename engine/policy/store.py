@@ -10,7 +10,8 @@ policy made from its settings (`scenario-<id>`), so old scenarios are readable a
 - `publish(name, version)` marks a version live; `rollback(name)` re-publishes the one live
   before; both bump a counter that servers read per request to pick up the change.
 - Schema version 3 adds who did it to the audit log (`policy_log`): every publish, rollback,
-  target change and unpublish with the actor's name, role and source (studio, api, cli).
+  target change and unpublish with the actor's name, role and source (studio, api, cli), and
+  every such attempt the gate refused ('publish refused', ...).
   Callers write through `engine.access.Gate`, which checks the actor's role first.
 """
 
@@ -340,6 +341,15 @@ class PolicyStore:
                          "'publish_counter'")
             if row is not None:
                 self._record(conn, name, int(row[0]), "unpublish", time.time(), by)
+
+    def record_refusal(self, name: str, version: int | None, action: str, by: Author) -> None:
+        """Log an attempt the gate refused ('<action> refused'); nothing else changes."""
+        with self._connect(write=True) as conn:
+            if version is None:
+                row = conn.execute("SELECT MAX(version) FROM policy_versions WHERE name = ?",
+                                   (name,)).fetchone()
+                version = int(row[0] or 0)
+            self._record(conn, name, int(version), f"{action} refused", time.time(), by)
 
     def log(self, name: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """The audit log, newest first: when, policy, version, action, actor, role, source."""

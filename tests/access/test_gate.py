@@ -60,7 +60,9 @@ def test_a_viewer_changes_nothing_and_is_told_why(tmp_path: Path):
                                                r"the (editor|publisher) role"):
             write()
     assert gate.store.live_versions() == {} and len(gate.store.versions("spring")) == 1
-    assert gate.log() == []
+    assert [(e["action"], e["version"], e["actor"], e["role"]) for e in gate.log()] == [
+        ("rollback refused", 1, "vera@shop.test", "viewer"),
+        ("publish refused", 1, "vera@shop.test", "viewer")]  # a draft save is not logged
 
 
 def test_an_editor_drafts_but_does_not_publish(tmp_path: Path):
@@ -71,6 +73,10 @@ def test_an_editor_drafts_but_does_not_publish(tmp_path: Path):
     with pytest.raises(AccessDenied, match="put exposure targets live"):
         gate.set_targets(EDITOR, "spring", prices())
     assert gate.store.live_versions() == {}
+    assert [e["action"] for e in gate.log()] == ["targets refused", "publish refused"]
+    # refusals never count as versions that were live:
+    with pytest.raises(Exception, match="never published"):
+        gate.rollback(PUBLISHER, "spring")
 
 
 def test_publishes_rollbacks_and_targets_are_logged_with_who_and_where(tmp_path: Path):

@@ -56,6 +56,9 @@ def test_a_viewer_token_reads_but_cannot_write(client: TestClient, tokens,  # no
     refused = client.post("/policies/spring/publish", headers=tokens["editor"])
     assert refused.status_code == 403 and "needs the publisher role" in refused.json()["detail"]
     assert client.get("/policies/spring").json()["live_version"] is None
+    log = client.get("/policies/log", headers=tokens["viewer"]).json()
+    assert [(e["action"], e["actor"], e["role"], e["source"]) for e in log] == [
+        ("publish refused", "editor", "editor", "api")]
 
 
 def test_api_publishes_are_in_the_audit_log(client: TestClient, tokens) -> None:  # noqa: ANN001
