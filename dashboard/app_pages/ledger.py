@@ -4,7 +4,8 @@ Over a sample of held-out shoppers the page shows each group's share of position
 exposure beside its share of the catalogue and of held-out purchases, with the Gini and the
 top-10% share. Targets (floors and ceilings per group) are edited in a table; "Fit prices"
 fits one price per group on half the sample and shows the shares before and after on the
-other half.
+other half; a publisher can then put those prices live in a policy (through the write gate,
+recorded in the audit log as a target change).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import ledger_charts, state
+from dashboard import access, ledger_charts, state
 from dashboard.i18n import t
 from engine.core.errors import PrismError
 from engine.rerank.methods import QUOTA_FREE_METHODS
 
 GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
 METHODS = QUOTA_FREE_METHODS  # the ledger sets no quotas
+PRICES = "ledger_prices"  # the last fitted prices (JSON), until they are put live or refitted
 
 
 @st.cache_resource(max_entries=4, show_spinner="Scoring the shopper sample…")
@@ -157,7 +159,30 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
     st.download_button(t("ledger.download"), fit.prices.model_dump_json(indent=2),
                        file_name="exposure-prices.json", mime="application/json",
                        key="ledger_download")
-    st.session_state["ledger_prices"] = json.loads(fit.prices.model_dump_json())
+    st.session_state[PRICES] = json.loads(fit.prices.model_dump_json())
+
+
+def targets_live() -> None:
+    """Put the last fitted prices live in a policy: publishers only, through the gate."""
+    prices = st.session_state.get(PRICES)
+    if not prices:
+        return
+    if not access.may("set_targets"):
+        st.caption(t("ledger.live_needs_publisher"))
+        return
+    with st.container(border=True):
+        name_col, button_col = st.columns([3, 1])
+        name = name_col.text_input(t("ledger.live_policy"), value="exposure-targets",
+                                   key="ledger_live_policy", help=t("ledger.live_help"))
+        if button_col.button(t("ledger.go_live"), key="ledger_go_live", type="primary"):
+            from engine.exposure.prices import ExposurePrices
+
+            try:
+                version = access.gate().set_targets(access.actor(), name.strip(),
+                                                    ExposurePrices.model_validate(prices))
+                st.success(t("ledger.targets_live", name=name.strip(), version=version))
+            except PrismError as exc:
+                st.error(str(exc))
 
 
 def main() -> None:
@@ -189,6 +214,7 @@ def main() -> None:
                 fit_and_compare(ctx, targets, k)
         except PrismError as exc:
             st.error(str(exc))
+    targets_live()
 
 
 main()

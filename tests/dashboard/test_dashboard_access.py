@@ -125,3 +125,43 @@ def test_without_sign_in_the_studio_refuses_to_serve_other_interfaces(
         config.set_option("server.address", previous)
     assert any("listening on 0.0.0.0 with no sign-in" in e.value for e in at.error)
     assert not at.dataframe
+
+
+def fitted_ledger(email: str | None) -> AppTest:
+    """The Ledger page with prices fitted for a ceiling on the most exposed brand."""
+    import pandas as pd
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if email is not None:
+        at.secrets["auth"] = AUTH
+        at.user = {"is_logged_in": True, "email": email, "sub": email}
+    at.run()
+    at.switch_page("app_pages/ledger.py").run()
+    table = at.dataframe[0].value
+    ceiling = 100 * float(table.iloc[0]["exposure_share"]) / 2
+    rows = pd.DataFrame([{"group": str(table.iloc[0]["group"]), "max %": ceiling}])
+    at.session_state["ledger_targets"] = {"edited_rows": {}, "deleted_rows": [],
+                                          "added_rows": rows.to_dict(orient="records")}
+    at.button(key="ledger_fit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_a_publisher_puts_exposure_targets_live_and_it_is_logged(home: Path) -> None:
+    at = fitted_ledger("pia@shop.test")
+    at.text_input(key="ledger_live_policy").set_value("fair-brands").run()
+    at.button(key="ledger_go_live").click().run()
+    assert any("Exposure targets are live: fair-brands@1" in s.value for s in at.success)
+    from engine.access import Gate
+
+    gate = Gate()
+    assert gate.store.live_versions() == {"fair-brands": 1}
+    assert [s.kind for s in gate.store.get("fair-brands", 1).stages] == ["exposure_targets"]
+    assert [(e["action"], e["actor"], e["source"]) for e in gate.log()] == [
+        ("targets", "pia@shop.test", "studio")]
+
+
+def test_an_editor_fits_prices_but_cannot_put_them_live(home: Path) -> None:
+    at = fitted_ledger("ed@shop.test")
+    assert "ledger_go_live" not in buttons(at)
+    assert any("needs the publisher role" in c.value for c in at.caption)
