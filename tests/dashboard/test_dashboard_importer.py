@@ -181,3 +181,23 @@ def test_a_shallow_category_depth_is_named_with_a_better_one(tmp_path, monkeypat
     _no_traceback(at)
     meta = json.loads((tmp_path / "home" / "data" / "deeper" / "import.json").read_text())
     assert meta["category_depth"] == 3
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "exports"
+
+
+@pytest.mark.parametrize(("files", "counts"), [
+    (["shopify/orders_export_1.csv", "shopify/orders_export_2.csv"], [(15, 5), (17, 11)]),
+    (["woocommerce/sample_products.csv", "woocommerce/wc-order-export.csv"], [(14, 9), (11, 7)]),
+    (["merchant-tr/feed.xml", "merchant-tr/events.csv"], [(6, 3), (6, 6)]),
+])
+def test_uploaded_platform_exports_reconcile(tmp_path, monkeypatch, files, counts):
+    at = _page(tmp_path, monkeypatch)
+    at.file_uploader(key="imp_files").set_value(
+        [(Path(f).name, (EXAMPLES / f).read_bytes(), "text/csv") for f in files]).run()
+    at.button(key="imp_read_upload").click().run()
+    _no_traceback(at)
+    assert not at.error
+    table = next(d.value for d in at.dataframe if "adds up" in d.value.columns)
+    assert list(zip(table["read"], table["kept"], strict=True)) == counts
+    assert table["adds up"].tolist() == ["✓", "✓"]
