@@ -45,7 +45,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from engine.data.importing import check_name, import_source
 
     check_name(args.name)
-    config = DataConfig(category_depth=args.depth, min_user_events=args.min_user_events,
+    config = DataConfig(category_depth=args.depth, decimal_mark=args.decimal_mark,
+                        min_user_events=args.min_user_events,
                         min_item_events=args.min_item_events)
     with tqdm(total=2, desc=f"importing {args.name}", disable=None, leave=False) as bar:
         source = _source(args)
@@ -75,6 +76,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="auto (detected from the bytes, refused with the candidates when "
                              "unclear), or utf-8, utf-16, cp1252, latin-1, gb18030, ... (any "
                              "Python codec name)")
+    parser.add_argument("--decimal-mark", choices=("auto", ".", ","), default="auto",
+                        help="the decimal mark of prices and quantities, for values that read "
+                             "two ways such as 1,299 (auto: such values are counted and left "
+                             "unknown)")
     parser.add_argument("--map", action="append", default=[], metavar="TARGET=SOURCE,...",
                         help="column map, e.g. item_id=sku,title=name")
     parser.add_argument("--sql", help="database URL (prefer --sql-url-env: a URL typed here "

@@ -133,6 +133,7 @@ class DataConfig(_ConfigMixin):
     min_user_events: Positive = 1
     min_item_events: Positive = 1
     max_price: Annotated[float, Field(gt=0)] = 100_000.0  # prices above this (or < 0) are absurd
+    decimal_mark: Literal["auto", ".", ","] = "auto"  # decides values like 1,299 (else unknown)
 
 
 @dataclass(frozen=True)

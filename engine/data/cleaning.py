@@ -28,6 +28,7 @@ from engine.core.columns import (
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
 from engine.data.html_text import strip_html
+from engine.data.numbers import AMBIGUOUS, BAD, parse_amounts
 
 # Above this share of bad rows the file, not the rows, is wrong (e.g. events of another shop).
 MAX_BAD_SHARE = 0.5
@@ -52,6 +53,7 @@ class CleaningReport:
     shared_category_root: int = 0  # items whose labels lose a root level every item shares
     html_removed: int = 0  # text cells with HTML tags, comments or entities: plain text kept
     bad_prices: int = 0  # negative, absurd or non-numeric prices: set to unknown
+    ambiguous_numbers: int = 0  # prices like 1,299 that read two ways: set to unknown
     unparseable_timestamps: int = 0  # events dropped
     duplicate_events: int = 0  # same user, item, timestamp, event: dropped
     unknown_item_events: int = 0  # events whose item is not in the catalogue: dropped
@@ -78,6 +80,7 @@ _ACTIONS = {
     "shared_category_root": "root level left out of category labels",
     "html_removed": "tags, comments and entities removed",
     "bad_prices": "price set to unknown",
+    "ambiguous_numbers": "price set to unknown; --decimal-mark decides them",
     "unparseable_timestamps": "events dropped",
     "duplicate_events": "events dropped",
     "unknown_item_events": "events dropped",
@@ -183,13 +186,16 @@ def _parse_promo(values: pd.Series, source: str) -> pd.Series:
     return text.isin(_TRUE)
 
 
-def _clean_prices(values: pd.Series, config: DataConfig, report: CleaningReport) -> pd.Series:
-    text = values.astype("string").str.strip()
-    numbers = pd.to_numeric(text, errors="coerce").astype(float)
-    given = text.notna() & (text != "")
-    bad = given & (numbers.isna() | (numbers < 0) | (numbers > config.max_price))
+def _clean_prices(values: pd.Series, config: DataConfig,
+                  report: CleaningReport) -> tuple[pd.Series, pd.Series]:
+    """Prices as numbers (decimal commas, thousands separators, currencies read) and the
+    currency each names ("" when none)."""
+    numbers, currency, status = parse_amounts(values, config.decimal_mark)
+    ambiguous = status == AMBIGUOUS
+    bad = (status == BAD) | (numbers < 0) | (numbers > config.max_price)
+    report.ambiguous_numbers += int(ambiguous.sum())
     report.bad_prices += int(bad.sum())
-    return numbers.mask(bad)
+    return numbers.mask(bad | ambiguous), currency
 
 
 def _dedupe_items(items: pd.DataFrame, source: str, report: CleaningReport) -> pd.DataFrame:
@@ -227,7 +233,9 @@ def clean_items(raw: pd.DataFrame, config: DataConfig, report: CleaningReport,
     report.empty_titles += int(empty.sum())
     items.loc[empty, TITLE] = items.loc[empty, ITEM_ID]
     price = items[PRICE] if PRICE in items else pd.Series(np.nan, index=items.index)
-    items[PRICE] = _clean_prices(price, config, report)
+    items[PRICE], currency = _clean_prices(price, config, report)
+    if "currency" not in items and currency.ne("").any():
+        items["currency"] = currency
     promo = items[PROMO] if PROMO in items else pd.Series("", index=items.index)
     items[PROMO] = _parse_promo(promo, source)
     first = [ITEM_ID, TITLE, DESCRIPTION, CATEGORY, BRAND, PRICE, PROMO]

@@ -15,6 +15,7 @@ from engine.core.columns import EVENT, EVENT_TYPES, ITEM_ID, TIMESTAMP, USER_ID,
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
 from engine.data.cleaning import MAX_BAD_SHARE, CleaningReport, _drop_missing_ids
+from engine.data.numbers import AMBIGUOUS, parse_amounts
 
 DEFAULT_EVENT = "purchase"
 MILLISECONDS_ABOVE = 1e11  # unix seconds reach 1e11 only in the year 5138
@@ -93,7 +94,12 @@ def _clean_event_types(events: pd.DataFrame, config: DataConfig, source: str) ->
         )
     events[EVENT] = kinds
     if WEIGHT in events:
-        weights = pd.to_numeric(events[WEIGHT], errors="coerce")
+        weights, _, status = parse_amounts(events[WEIGHT], config.decimal_mark)
+        if (status == AMBIGUOUS).any():
+            raise DataError(
+                f"{source}: column 'weight' has values that read two ways (e.g. "
+                f"{_examples(events[WEIGHT][status == AMBIGUOUS])}); pass --decimal-mark . "
+                "or --decimal-mark , to say which mark is the decimal one")
         if weights.isna().any() or (weights <= 0).any():
             bad = events[WEIGHT][weights.isna() | (weights <= 0)]
             raise DataError(

@@ -15,23 +15,20 @@ import numpy as np
 import pandas as pd
 
 from engine.data.html_text import html_column, html_to_text  # noqa: F401 - for the readers
+from engine.data.numbers import parse_amounts
 
 AVAILABLE = "in_stock"
 UNAVAILABLE = "out_of_stock"
-_PRICE = re.compile(r"^\s*([0-9][0-9.,]*)\s*([A-Za-z]{3})?\s*$")
 
 
 def split_price(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Merchant Center prices ("15.00 USD", "1,299.00 EUR") as (number text, currency).
+    """Merchant Center prices ("15.00 USD", "15,90 EUR") as (price text, currency code).
 
-    Values that do not look like a price stay as they are, so cleaning counts them as bad.
+    The text is kept as written: cleaning reads its decimal mark, thousands separators and
+    currency (`engine.data.numbers`), and counts what it cannot read unambiguously.
     """
     text = values.fillna("").astype(str).str.strip()
-    parts = text.str.extract(_PRICE)
-    amount = parts[0].str.replace(",", "", regex=False)
-    amount = amount.where(parts[0].notna(), text)
-    currency = parts[1].fillna("").str.upper()
-    return amount, currency
+    return text, parse_amounts(text)[1]
 
 
 def parse_dates(values: pd.Series) -> pd.Series:

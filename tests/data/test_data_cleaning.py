@@ -198,7 +198,7 @@ def test_column_map_in_build_dataset() -> None:
 def test_report_rows_list_every_rule() -> None:
     rows = CleaningReport(duplicate_events=2).rows()
     assert ("duplicate events", 2, "events dropped") in rows
-    assert len(rows) == 14
+    assert len(rows) == 15
 
 
 # ---- markup-leftover titles and a shared category root --------------------------------------

