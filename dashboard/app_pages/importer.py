@@ -197,6 +197,10 @@ def reconciliation(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
         columns=[t("import.table"), t("import.file"), t("import.rows_read"),
                  t("import.rows_kept"), t("import.rows_dropped"), t("import.balanced")])
     st.dataframe(rows, hide_index=True, key="imp_reconcile")
+    identifying = "; ".join(f"{count.table}: {column} ({what})" for count in
+                            dataset.reconciliation for column, what in count.identifying.items())
+    if identifying:
+        st.info(t("import.identifying", columns=identifying), icon=":material/shield_person:")
 
 
 def category_depth() -> DataConfig:

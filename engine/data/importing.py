@@ -30,6 +30,7 @@ from engine.data.depth import depth_advice
 from engine.data.importers import RawTables
 from engine.data.io import write_tables
 from engine.data.loading import build_dataset
+from engine.data.privacy import protect
 from engine.data.schema import Dataset
 from engine.data.sources import Source
 from engine.data.sql import SQL_FORMAT, mask_url, read_sql_tables
@@ -124,14 +125,19 @@ def with_item_aliases(events: pd.DataFrame, aliases: dict[str, str],
 
 def clean_source(source: Source, name: str, column_map: dict[str, str] | None = None,
                  config: DataConfig | None = None) -> Dataset:
-    """The cleaned dataset (and its report) before anything is written."""
-    events = with_item_aliases(source.raw.events, source.item_aliases,
-                               effective_map(column_map or {}))
-    return build_dataset(source.raw.items, events, name=name, config=config,
-                         column_map=effective_map(column_map or {}),
-                         sources=(source.raw.items_source, source.raw.events_source),
-                         fmt=source.fmt,
-                         counts=(source.raw.items_count, source.raw.events_count))
+    """The cleaned dataset (and its report) before anything is written; identifying columns
+    are dropped and e-mail shopper ids keyed first (`engine.data.privacy`)."""
+    items, events, identifying = protect(source.raw.items, source.raw.events,
+                                         effective_map(column_map or {}))
+    events = with_item_aliases(events, source.item_aliases, effective_map(column_map or {}))
+    dataset = build_dataset(items, events, name=name, config=config,
+                            column_map=effective_map(column_map or {}),
+                            sources=(source.raw.items_source, source.raw.events_source),
+                            fmt=source.fmt,
+                            counts=(source.raw.items_count, source.raw.events_count))
+    for count in dataset.reconciliation:
+        count.identifying = dict(identifying.get(count.table, {}))
+    return dataset
 
 
 def check_name(name: str) -> str:

@@ -28,6 +28,7 @@ class TableCount:
     read: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     kept: int = 0
+    identifying: dict[str, str] = field(default_factory=dict)  # column -> dropped/keyed, why
 
     def drop(self, reason: str, rows: int) -> None:
         """Count `rows` dropped for `reason` (zero counts are not listed)."""
@@ -56,13 +57,17 @@ class TableCount:
         return self
 
     def copy(self) -> TableCount:
-        return TableCount(self.table, self.source, self.read, dict(self.dropped), self.kept)
+        return TableCount(self.table, self.source, self.read, dict(self.dropped), self.kept,
+                          dict(self.identifying))
 
     def line(self) -> str:
         """"events (orders.csv): 1,200 read = 1,100 kept + 80 cancelled orders + 20 ..."."""
         drops = "".join(f" + {n:,} {reason}" for reason, n in self.dropped.items())
-        return f"{self.table} ({self.source}): {self.read:,} read = {self.kept:,} kept{drops}"
+        columns = "; ".join(f"{c} {what}" for c, what in self.identifying.items())
+        return (f"{self.table} ({self.source}): {self.read:,} read = {self.kept:,} kept{drops}"
+                + (f"; identifying columns: {columns}" if columns else ""))
 
     def as_dict(self) -> dict:
         return {"table": self.table, "source": self.source, "read": self.read,
-                "kept": self.kept, "dropped": dict(self.dropped), "balanced": self.balanced}
+                "kept": self.kept, "dropped": dict(self.dropped), "balanced": self.balanced,
+                "identifying_columns": dict(self.identifying)}

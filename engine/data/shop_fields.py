@@ -7,13 +7,13 @@ helper turns one of those into what the Prism contract expects, column-wise.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 
 import numpy as np
 import pandas as pd
 
+from engine.core.keys import keyed_shopper_id, shopper_key
 from engine.data.html_text import html_column, html_to_text  # noqa: F401 - for the readers
 from engine.data.numbers import parse_amounts
 
@@ -43,12 +43,15 @@ def parse_dates(values: pd.Series) -> pd.Series:
 
 
 def shopper_ids(emails: pd.Series, fallback: pd.Series, prefix: str) -> pd.Series:
-    """A stable pseudonymous id per shopper: a SHA-256 of the e-mail, never the address.
+    """A stable pseudonymous id per shopper: a keyed hash (HMAC-SHA256 with the Prism home's
+    own key, `engine.core.keys`) of the e-mail, never the address and never computable from
+    it without the key.
 
     Rows without an e-mail use `prefix:` + the fallback (a customer id or an order number).
     """
     email = emails.fillna("").astype(str).str.strip().str.lower()
-    hashed = email.map(lambda e: "u_" + hashlib.sha256(e.encode()).hexdigest()[:16] if e else "")
+    key = shopper_key() if email.ne("").any() else b""
+    hashed = email.map(lambda e: keyed_shopper_id(e, key) if e else "")
     other = prefix + ":" + fallback.fillna("").astype(str).str.strip()
     return hashed.where(hashed != "", other)
 
