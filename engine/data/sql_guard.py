@@ -110,5 +110,6 @@ def read_only_engine(url: str) -> Any:
             cursor.execute(statement)
         finally:
             cursor.close()
+        dbapi_connection.commit()  # a SET inside a transaction rolled back would not last
 
     return engine
