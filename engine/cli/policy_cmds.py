@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _register_preview(commands: argparse._SubParsersAction) -> None:
     preview = commands.add_parser("preview", help="replay held-out shoppers under the policy "
-                                                  "and another; paired 95% intervals")
+                                                  "and another; paired 95%% intervals")
     preview.add_argument("--run", required=True, help="run folder written by prism train")
     preview.add_argument("--policy", required=True,
                          help="stored name[@version], or a policy JSON file")
