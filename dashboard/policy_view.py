@@ -11,10 +11,10 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.measures import column_label
-from engine.core.errors import PrismError
+from engine.core.errors import ConfigError, PrismError
 from engine.policy.schema import Policy
 from engine.policy.serving import PolicyServer
-from engine.policy.store import PolicyStore
+from engine.policy.store import PolicyNotFound, PolicyStore
 
 NO_POLICY = "none (model + slider)"
 SHOWN = ["rank", "item_id", "title", "category", "relevance", "attribution"]
@@ -46,6 +46,35 @@ def list_table(recommender: Any, policy: Policy | None, user: str, k: int) -> tu
         return pd.DataFrame(columns=SHOWN), result.notice
     frame["attribution"] = frame["attribution"].map(lambda notes: "; ".join(notes))
     return frame[SHOWN], result.notice
+
+
+def publish_shown(gate: Any, who: Any, recommender: Any, policy: Policy,
+                  base: int | None) -> int:
+    """Publish the version on screen (`base`) through the gate, checked on this run first;
+    refused when the form was never saved, has unsaved edits, or a newer version was saved
+    since."""
+    from engine.policy.checks import require_servable
+
+    store = gate.store
+    if base is None:
+        raise ConfigError(t("policies.publish_save_first"))
+    try:
+        stored = store.get(policy.name, base)
+    except PolicyNotFound as exc:  # renamed in the form since it was saved
+        raise ConfigError(t("policies.publish_save_first")) from exc
+    if policy_body(stored) != policy_body(policy):
+        raise ConfigError(t("policies.publish_unsaved", name=policy.name, version=base))
+    latest = store.versions(policy.name)[-1]["version"]
+    if latest != base:
+        raise ConfigError(t("policies.publish_stale", name=policy.name, version=base,
+                            latest=latest))
+    return gate.publish(who, policy.name, base, check=lambda shown: require_servable(
+        shown, [recommender], store))
+
+
+def policy_body(policy: Policy) -> dict[str, Any]:
+    """A policy's JSON without its version: what a saved version and the form share."""
+    return policy.model_copy(update={"version": None}).to_json()
 
 
 def explorer_policy_panel(recommender: Any, user: str, k: int) -> None:

@@ -102,3 +102,12 @@ def twotower_service(tiny_shop: TinyShop):  # noqa: ANN201 - engine.serving.reco
     from engine.serving.recommender import Recommender
 
     return Recommender.load(tiny_shop.twotower_run)
+
+
+def app_with_own_home(run: Path, recommender, home: Path):  # noqa: ANN001, ANN201
+    """The API app for `run` whose policy store lives in `home` (not the user's Prism home)."""
+    from engine.api.app import create_app
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PRISM_HOME", str(home))
+        return create_app(run, recommender=recommender)

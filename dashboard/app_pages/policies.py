@@ -15,128 +15,13 @@ import streamlit as st
 
 from dashboard import access, policy_view, state
 from dashboard.i18n import t
+from dashboard.policy_form import load_into_form, policy_from_form, stages_form
 from engine.core.errors import PrismError
-from engine.policy.schema import Policy, parse_policy
-from engine.rerank.methods import QUOTA_FREE_METHODS
+from engine.policy.schema import Policy
 
 NEW = "(new policy)"
 BASE = "policy_base_version"
 PREVIEW = "policy_preview_report"
-METHODS = list(QUOTA_FREE_METHODS)  # quotas are set in a policy file, not this form
-
-
-def _brands(recommender: Any) -> list[str]:
-    items = recommender.catalogue.items
-    if "brand" not in items:
-        return []
-    counts = items["brand"].fillna("").astype(str).value_counts()
-    return [b for b in counts.index.tolist() if b][:300]
-
-
-def load_into_form(policy: Policy | None) -> None:
-    """Seed the widgets from a stored policy (once per selection)."""
-    values: dict[str, Any] = {"pf_name": "", "pf_price_max": 0.0, "pf_exclude_brands": [],
-                              "pf_boost_brands": [], "pf_boost": 0.1, "pf_bury_brands": [],
-                              "pf_bury": 0.1, "pf_promote_brands": [], "pf_share": 0.0,
-                              "pf_cap": 0, "pf_floor": 0.0, "pf_method": "none",
-                              "pf_weight": 0.3, "pf_pin_item": "", "pf_pin_slot": 1}
-    if policy is not None:
-        values["pf_name"] = policy.name
-        for stage in policy.stages:
-            _stage_into(values, stage)
-    for key, value in values.items():
-        st.session_state[key] = value
-    st.session_state[BASE] = None if policy is None else policy.version
-
-
-def _stage_into(values: dict[str, Any], stage: Any) -> None:
-    kind = stage.kind
-    if kind == "filter":
-        values["pf_price_max"] = float(stage.price_max or 0.0)
-        values["pf_exclude_brands"] = list(stage.drop.brands or []) if stage.drop else []
-    elif kind in ("boost", "bury"):
-        values[f"pf_{kind}_brands"] = list(stage.match.brands or [])
-        values[f"pf_{kind}"] = float(stage.strength)
-    elif kind == "promote":
-        values["pf_promote_brands"] = list(stage.match.brands or [])
-        values["pf_share"] = float(stage.share)
-    elif kind == "cap":
-        values["pf_cap"] = int(stage.max_items)
-    elif kind == "floor":
-        values["pf_floor"] = float(stage.quantile or 0.0)
-    elif kind == "diversify" and stage.method in METHODS:
-        values["pf_method"], values["pf_weight"] = stage.method, float(stage.weight)
-    elif kind == "pin":
-        values["pf_pin_item"], values["pf_pin_slot"] = stage.item_id, int(stage.slot)
-
-
-def stages_form(recommender: Any) -> None:
-    """One bordered box per stage kind; zero or empty means the stage is off."""
-    brands = _brands(recommender)
-    ids = recommender.catalogue.columns.ids.tolist()
-    titles = dict(zip(ids, recommender.catalogue.columns.titles.tolist(), strict=True))
-    st.text_input(t("policies.name"), key="pf_name", placeholder="spring-sale")
-    left, right = st.columns(2)
-    with left.container(border=True):
-        st.markdown(t("policies.filter"))
-        st.number_input(t("policies.price_max"),
-                        min_value=0.0, step=10.0, key="pf_price_max")
-        st.multiselect(t("policies.exclude"), brands, key="pf_exclude_brands")
-    with right.container(border=True):
-        st.markdown(t("policies.boost_bury"))
-        st.multiselect(t("policies.boost_brands"), brands, key="pf_boost_brands")
-        st.slider(t("policies.boost_strength"), 0.01, 1.0, step=0.01, key="pf_boost")
-        st.multiselect(t("policies.bury_brands"), brands, key="pf_bury_brands")
-        st.slider(t("policies.bury_strength"), 0.01, 1.0, step=0.01, key="pf_bury")
-    left, right = st.columns(2)
-    with left.container(border=True):
-        st.markdown(t("policies.promote_cap_floor"))
-        st.multiselect(t("policies.promoted"), brands, key="pf_promote_brands")
-        st.slider(t("policies.share"), 0.0, 1.0, step=0.05, key="pf_share")
-        st.number_input(t("policies.cap"), min_value=0,
-                        step=1, key="pf_cap")
-        st.slider(t("policies.floor"), 0.0, 0.99,
-                  step=0.01, key="pf_floor")
-    with right.container(border=True):
-        st.markdown(t("policies.diversify_pin"))
-        st.radio(t("policies.method"), METHODS, key="pf_method", horizontal=True)
-        st.slider(t("policies.weight"), 0.0, 1.0, step=0.05, key="pf_weight")
-        st.selectbox(t("policies.pin"), ["", *ids], key="pf_pin_item",
-                     format_func=lambda i: f"{i} · {titles[i][:50]}" if i
-                     else t("policies.no_pin"))
-        st.number_input(t("policies.slot"), min_value=1, max_value=50, step=1, key="pf_pin_slot")
-
-
-def policy_from_form() -> Policy:
-    """The widgets as a validated Policy (ConfigError names the problem)."""
-    get = st.session_state.get
-    stages: list[dict[str, Any]] = []
-    if get("pf_price_max") or get("pf_exclude_brands"):
-        stage: dict[str, Any] = {"kind": "filter"}
-        if get("pf_price_max"):
-            stage["price_max"] = float(get("pf_price_max"))
-        if get("pf_exclude_brands"):
-            stage["drop"] = {"brands": list(get("pf_exclude_brands"))}
-        stages.append(stage)
-    for kind in ("boost", "bury"):
-        if get(f"pf_{kind}_brands"):
-            stages.append({"kind": kind, "match": {"brands": list(get(f"pf_{kind}_brands"))},
-                           "strength": float(get(f"pf_{kind}"))})
-    if get("pf_promote_brands") and get("pf_share"):
-        stages.append({"kind": "promote", "match": {"brands": list(get("pf_promote_brands"))},
-                       "share": float(get("pf_share"))})
-    if get("pf_cap"):
-        stages.append({"kind": "cap", "column": "brand", "max_items": int(get("pf_cap"))})
-    if get("pf_floor"):
-        stages.append({"kind": "floor", "quantile": float(get("pf_floor"))})
-    if get("pf_method", "none") != "none":
-        stages.append({"kind": "diversify", "method": get("pf_method"),
-                       "weight": float(get("pf_weight"))})
-    if get("pf_pin_item"):
-        stages.append({"kind": "pin", "item_id": get("pf_pin_item"),
-                       "slot": int(get("pf_pin_slot"))})
-    return parse_policy({"name": (get("pf_name") or "").strip() or "untitled",
-                         "stages": stages}, "this policy")
 
 
 def before_after(recommender: Any, policy: Policy) -> None:
@@ -187,7 +72,7 @@ def population_preview(run: state.RunEntry, policy: Policy) -> None:
                        key="policy_category_chart")
 
 
-def save_and_publish(policy: Policy) -> None:
+def save_and_publish(recommender: Any, policy: Policy) -> None:
     """Save / publish / roll back through the gate; only the buttons the role allows."""
     gate, who = access.gate(), access.actor()
     if not access.may("save_draft"):
@@ -204,9 +89,11 @@ def save_and_publish(policy: Policy) -> None:
     if not access.may("publish"):
         publish_col.caption(t("policies.no_publish", role=t(f"access.role.{who.role}")))
         return
-    if publish_col.button(t("policies.publish"), key="policy_publish"):
-        _report(lambda: t("policies.live", name=policy.name,
-                          version=gate.publish(who, policy.name)))
+    base = st.session_state.get(BASE)
+    label = t("policies.publish_version", version=base) if base else t("policies.publish")
+    if publish_col.button(label, key="policy_publish"):
+        _report(lambda: t("policies.live", name=policy.name, version=policy_view.publish_shown(
+            gate, who, recommender, policy, base)))
     if rollback_col.button(t("policies.rollback"), key="policy_rollback"):
         _report(lambda: t("policies.rolled_back", name=policy.name,
                           version=gate.rollback(who, policy.name)))
@@ -244,21 +131,19 @@ def main() -> None:
     except PrismError as exc:
         st.error(t("policies.store_failed", error=exc))
         st.stop()
-    labels = [NEW] + [f"{r['name']} (v{r['latest']}, live {r['live'] or '–'})" for r in stored]
-    shown = {NEW: t("policies.new")} | {label: t("policies.option", name=r["name"],
-                                                 latest=r["latest"], live=r["live"] or "–")
-                                        for label, r in zip(labels[1:], stored, strict=True)}
+    rows = {r["name"]: r for r in stored}  # options are names: a new version keeps the pick
+    shown = {NEW: t("policies.new")} | {name: t("policies.option", name=name,
+                                                latest=r["latest"], live=r["live"] or "–")
+                                        for name, r in rows.items()}
     wanted = st.query_params.get("policy")  # ?policy=NAME opens that policy (a shareable link)
-    if wanted and "policy_pick" not in st.session_state:
-        names = [r["name"] for r in stored]
-        if wanted in names:
-            st.session_state["policy_pick"] = labels[names.index(wanted) + 1]
-    picked = st.selectbox(t("policies.edit"), labels, key="policy_pick",
-                          format_func=shown.get)
+    if wanted in rows and "policy_pick" not in st.session_state:
+        st.session_state["policy_pick"] = wanted
+    picked = st.selectbox(t("policies.edit"), [NEW, *rows], key="policy_pick",
+                          format_func=lambda name: shown.get(name, name))
     if st.session_state.get("policy_loaded") != picked:
-        chosen = None if picked == NEW else policy_view.store().get(
-            stored[labels.index(picked) - 1]["name"])
+        chosen = None if picked == NEW else policy_view.store().get(picked)
         load_into_form(chosen)
+        st.session_state[BASE] = None if chosen is None else chosen.version
         st.session_state["policy_loaded"] = picked
         st.session_state.pop(PREVIEW, None)
     stages_form(recommender)
@@ -279,7 +164,7 @@ def main() -> None:
     with preview_tab:
         population_preview(run, policy)
     with publish_tab:
-        save_and_publish(policy)
+        save_and_publish(recommender, policy)
         audit_log()
 
 

@@ -15,6 +15,7 @@ with the actor's name, role and source, and so does every refused attempt at one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,12 @@ class Gate:
         require(actor, "save_draft")
         return self.store.save(policy, base_version, note)
 
-    def publish(self, actor: Actor, name: str, version: int | None = None) -> int:
-        """Make `version` (default: the latest) live; returns the live version."""
+    def publish(self, actor: Actor, name: str, version: int | None = None,
+                check: Callable[[Policy], None] | None = None) -> int:
+        """Make `version` (default: the latest) live; returns the live version. `check`
+        refuses a policy that cannot serve its runs (engine.policy.checks.require_servable)."""
         self._require_logged(actor, "publish", name, version)
-        return self.store.publish(name, version, by=actor)
+        return self.store.publish(name, version, by=actor, check=check)
 
     def rollback(self, actor: Actor, name: str) -> int:
         """Re-publish the version that was live before; returns it."""

@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import (
@@ -31,7 +32,9 @@ from engine import __version__
 from engine.api.auth import authorize
 from engine.api.errors import error_responses
 from engine.api.exposure import router as exposure_router
-from engine.api.policies import policy_recommend, policy_router
+from engine.api.limits import BodyLimit
+from engine.api.metrics import ServingMetrics
+from engine.api.policies import FALLBACK_HEADER, PolicyFallback, policy_recommend, policy_router
 from engine.api.weights import (
     ALIAS_HELP,
     DEPRECATED_WEIGHT,
@@ -40,6 +43,15 @@ from engine.api.weights import (
     query_weight,
 )
 from engine.core.errors import RequestError
+from engine.core.limits import (
+    MAX_BODY_BYTES,
+    MAX_CANDIDATES,
+    MAX_HISTORY,
+    MAX_ID_CHARS,
+    MAX_K,
+    MAX_MATCH_VALUES,
+    check_unicode,
+)
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
 from engine.rerank.methods import Method, QuotaFreeMethod
@@ -47,9 +59,9 @@ from engine.serving.recommender import Recommender
 from engine.serving.results import Recommendations
 
 ListMethod = QuotaFreeMethod  # no quotas to give: no 'quota'
-MAX_K = 1000
 INCLUDE_HELP = ("also return items that cannot be bought now (out of stock, draft, archived); "
                 "they are left out by default")
+ItemId = Annotated[str, Field(max_length=MAX_ID_CHARS)]
 
 
 def _not_bool(value: Any) -> Any:
@@ -75,6 +87,7 @@ class _DiversityWeightAlias(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _old_weight_name(cls, data: Any) -> Any:
+        check_unicode(data)  # a lone surrogate can be neither looked up nor answered
         if isinstance(data, dict) and DEPRECATED_WEIGHT in data:
             data = dict(data)
             data[WEIGHT_FIELD] = pick_diversity_weight(data.get(WEIGHT_FIELD),
@@ -85,29 +98,35 @@ class _DiversityWeightAlias(BaseModel):
 class RecommendRequest(_DiversityWeightAlias):
     """A shopper (`user_id`) or a what-if session (`history` of item ids), and the knobs."""
 
-    user_id: str | None = Field(None, description="training shopper id; unknown → trending")
-    history: list[str] | None = Field(None, description="item ids of a live session (what-if)")
+    user_id: str | None = Field(None, max_length=MAX_ID_CHARS,
+                                description="training shopper id; unknown → trending")
+    history: list[ItemId] | None = Field(None, max_length=MAX_HISTORY,
+                                         description="item ids of a live session (what-if)")
     k: Whole = Field(10, ge=1, le=MAX_K, description="list length")
     method: Method = "mmr"
     diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
     exclude_seen: bool = True
-    categories: list[str] | None = Field(None, description="only items in these categories")
-    category_boosts: dict[str, Number] | None = None
+    categories: list[str] | None = Field(None, max_length=MAX_MATCH_VALUES,
+                                         description="only items in these categories")
+    category_boosts: dict[str, Number] | None = Field(None, max_length=MAX_MATCH_VALUES)
     promo_boost: Number = Field(0.0, ge=-1.0, le=1.0)
-    target: dict[str, Number] | None = Field(None, description="category shares (calibrated)")
+    target: dict[str, Number] | None = Field(None, max_length=MAX_MATCH_VALUES,
+                                             description="category shares (calibrated)")
     quotas: dict[str, tuple[Whole | None, Whole | None]] | None = Field(
-        None, description="category → [floor, cap]; null for no bound")
-    n_candidates: Whole = Field(200, ge=1, le=5000)
+        None, max_length=MAX_MATCH_VALUES, description="category → [floor, cap]; null for no "
+                                                       "bound")
+    n_candidates: Whole = Field(200, ge=1, le=MAX_CANDIDATES)
     include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
-    policy: str | None = Field(None, description="policy name or name@version (default: the "
-                                                 "live one); 'none' for no policy")
+    policy: str | None = Field(None, max_length=MAX_ID_CHARS,
+                               description="policy name or name@version (default: the live "
+                                           "one); 'none' for no policy")
 
 
 class SearchRequest(_DiversityWeightAlias):
     """A text query, optionally personalised for a shopper."""
 
     query: str = Field(..., min_length=1, max_length=500)
-    user_id: str | None = None
+    user_id: str | None = Field(None, max_length=MAX_ID_CHARS)
     k: Whole = Field(10, ge=1, le=MAX_K)
     method: ListMethod = "mmr"
     diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
@@ -137,6 +156,10 @@ class RankedList(BaseModel):
     removed: dict[str, int] | None = None
     unavailable_left_out: int = Field(0, description="items left out because they cannot be "
                                                      "bought now (out of stock, draft, archived)")
+    policy_fallback: str | None = Field(
+        None, description="set when the policy failed on this request: name@version and why; "
+                          "the list is then the plain ranking (also in the "
+                          f"{FALLBACK_HEADER} header)")
 
 
 def _response(result: Recommendations) -> RankedList:
@@ -150,7 +173,8 @@ def _readable(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {error.get('msg', 'invalid value')}")
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
     return "; ".join(parts)
 
 
@@ -178,6 +202,7 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     app = FastAPI(title="Prism recommendation API", version=__version__,
                   description="Diversity-aware recommendations, search and trending items.")
     app.state.recommender = service
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -196,13 +221,17 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
         return JSONResponse(status_code=400, content={"detail": str(exc)})
 
     policies = PolicyServer(service, PolicyStore())
+    counters = ServingMetrics()
+    app.state.counters = counters
     app.include_router(policy_router(policies))
-    _add_routes(app, service, policies)
+    app.include_router(counters.router())
+    _add_routes(app, service, policies, counters)
     app.include_router(exposure_router)
     return app
 
 
-def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> None:
+def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
+                counters: ServingMetrics) -> None:
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         catalogue = service.catalogue
@@ -216,14 +245,20 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> N
 
         return as_json()
 
-    @app.post("/recommend", response_model=RankedList, responses=error_responses(400, 404, 422))
-    def recommend(body: RecommendRequest) -> Any:
+    @app.post("/recommend", response_model=RankedList,
+              responses=error_responses(400, 404, 413, 422))
+    def recommend(body: RecommendRequest, response: Response) -> Any:
         served = policy_recommend(policies, body)
-        if served is not None:
+        if served is not None and not isinstance(served, PolicyFallback):
             return served
-        return _response(service.recommend(**body.model_dump(exclude={"policy"})))
+        plain = _response(service.recommend(**body.model_dump(exclude={"policy"})))
+        if isinstance(served, PolicyFallback):
+            counters.policy_fallbacks.labels(policy=served.reference).inc()
+            plain.policy_fallback = f"{served.reference}: {served.reason}"
+            response.headers[FALLBACK_HEADER] = served.reference
+        return plain
 
-    @app.post("/search", response_model=RankedList, responses=error_responses(400, 422))
+    @app.post("/search", response_model=RankedList, responses=error_responses(400, 413, 422))
     def search(body: SearchRequest) -> RankedList:
         return _response(service.search(**body.model_dump()))
 
@@ -242,14 +277,15 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer) -> N
                                            include_unavailable=include_unavailable))
 
     @app.get("/items/{item_id}", responses=error_responses(404, 422))
-    def item(item_id: str) -> dict[str, Any]:
+    def item(item_id: str = PathParam(..., max_length=MAX_ID_CHARS)) -> dict[str, Any]:
         try:
             return service.item(item_id)
         except RequestError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
 
     @app.get("/users/{user_id}/history", responses=error_responses(401, 403, 404, 422))
-    def history(user_id: str, authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+    def history(user_id: str = PathParam(..., max_length=MAX_ID_CHARS),
+                authorization: str | None = Header(None)) -> list[dict[str, Any]]:
         """A shopper's past events: needs a token whose role may read them (viewer or above);
         the token is checked before the id, so outsiders cannot tell who is a customer."""
         authorize(authorization, "read_history")

@@ -18,6 +18,7 @@ MEANING = {
          "do this",
     404: "no such item, shopper or policy",
     409: "the policy moved on since the version this save was based on",
+    413: "the request body is larger than the limit (engine.core.limits.MAX_BODY_BYTES)",
     422: "the request does not match the schema (a readable line, not a list)",
 }
 

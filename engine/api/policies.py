@@ -4,14 +4,18 @@
 `POST /policies/{name}/publish` and `/rollback` (publisher) — are off unless a token is set
 (`PRISM_ADMIN_TOKEN`, or `[[tokens]]` in roles.toml), and then need
 `Authorization: Bearer <token>` whose role allows them (401 without it, 403 with a wrong one
-or too small a role); they go through `engine.access.Gate`, which records who published.
+or too small a role); they go through `engine.access.Gate`, which records who published, and a
+publish is refused (422) when the policy cannot serve this server's run.
 `GET /policies/log` is the audit log (viewer). `policy_recommend` is what `POST /recommend`
 calls: it answers from the requested or live policy, or returns None to let the plain path
-answer.
+answer — also when the policy fails while it is applied: then it returns the
+`PolicyFallback` to report and count, and the plain ranking answers that request.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Query
@@ -23,17 +27,22 @@ from engine.access.roles import AccessDenied
 from engine.api.auth import authorize
 from engine.api.errors import error_responses
 from engine.core.errors import ConfigError
+from engine.core.limits import MAX_VERSION
+from engine.policy.checks import require_servable
 from engine.policy.schema import Policy, parse_policy
-from engine.policy.serving import PolicyResult, PolicyServer
+from engine.policy.serving import PolicyFailed, PolicyResult, PolicyServer
 from engine.policy.store import PolicyConflict, PolicyNotFound, PolicyStoreError
 
+LOG = logging.getLogger(__name__)
+FALLBACK_HEADER = "X-Prism-Policy-Fallback"
 PLAIN_KNOBS = ("categories", "category_boosts", "target", "quotas")
 
 
 class PublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = Field(None, ge=1, description="default: the latest version")
+    version: int | None = Field(None, ge=1, le=MAX_VERSION,
+                                description="default: the latest version")
 
 
 def _not_found(exc: PolicyStoreError | AccessDenied) -> HTTPException:
@@ -89,7 +98,11 @@ def policy_router(server: PolicyServer) -> APIRouter:
                        authorization: str | None = Header(None)) -> dict[str, Any]:
         actor = authorize(authorization, "view")
         try:
-            live = gate.publish(actor, name, None if body is None else body.version)
+            live = gate.publish(actor, name, None if body is None else body.version,
+                                check=lambda policy: require_servable(
+                                    policy, [server.recommender], store))
+        except ConfigError as exc:  # the policy cannot serve this run
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
         except (PolicyStoreError, AccessDenied) as exc:
             raise _not_found(exc) from exc
         return {"name": name, "live_version": live}
@@ -118,8 +131,17 @@ def _response(result: PolicyResult, ignored: list[str]) -> JSONResponse:
                          "unavailable_left_out": result.unavailable_left_out})
 
 
-def policy_recommend(server: PolicyServer, body: Any) -> JSONResponse | None:
-    """Answer /recommend under the requested (or live) policy; None when there is none."""
+@dataclass(frozen=True)
+class PolicyFallback:
+    """A policy that failed on this request: the plain ranking answers instead."""
+
+    reference: str
+    reason: str
+
+
+def policy_recommend(server: PolicyServer, body: Any) -> JSONResponse | PolicyFallback | None:
+    """Answer /recommend under the requested (or live) policy; None when there is none, a
+    PolicyFallback when it failed (the caller serves the plain ranking and says so)."""
     try:
         policy: Policy | None = server.resolve(body.policy)
     except PolicyNotFound as exc:
@@ -129,7 +151,12 @@ def policy_recommend(server: PolicyServer, body: Any) -> JSONResponse | None:
     if policy is None:
         return None
     ignored = [name for name in PLAIN_KNOBS if getattr(body, name, None)]
-    result = server.recommend(policy, user_id=body.user_id, history=body.history, k=body.k,
-                              exclude_seen=body.exclude_seen,
-                              include_unavailable=body.include_unavailable)
+    try:
+        result = server.recommend(policy, user_id=body.user_id, history=body.history, k=body.k,
+                                  exclude_seen=body.exclude_seen,
+                                  include_unavailable=body.include_unavailable)
+    except PolicyFailed as exc:
+        LOG.warning("policy %s failed; serving the plain ranking: %s", exc.reference,
+                    exc.reason)
+        return PolicyFallback(exc.reference, exc.reason)
     return _response(result, ignored)

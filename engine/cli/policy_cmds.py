@@ -34,8 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the version you edited; refused if the policy moved on since")
     create.add_argument("--note", default="", help="a note kept with the version")
     create.set_defaults(func=run_create)
-    publish = commands.add_parser("publish", help="make a version live (default: the latest)")
+    publish = commands.add_parser("publish", help="check a version against the runs it will "
+                                                  "serve, then make it live (default: the "
+                                                  "latest)")
     publish.add_argument("policy", help="name or name@version")
+    publish.add_argument("--run", action="append", default=None,
+                         help="a run folder it will serve, checked first (repeatable; default: "
+                              "every run in the Prism home its scope covers)")
     publish.set_defaults(func=run_publish)
     rollback = commands.add_parser("rollback", help="re-publish the version live before")
     rollback.add_argument("policy", help="name")
@@ -135,11 +140,36 @@ def run_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def runs_to_check(policy: Any, given: list[str] | None) -> list[Path]:
+    """The run folders `policy` will serve: those given, else the home's runs it covers."""
+    from engine.core.paths import runs_dir
+    from engine.runs.listing import list_runs
+
+    if given:
+        return [Path(run) for run in given]
+    home_runs = list_runs() if runs_dir().is_dir() else []
+    covered = [entry.path for entry in home_runs if policy.scope is None or
+               policy.scope.covers(entry.name, entry.meta.get("dataset"))]
+    if not covered:
+        raise ConfigError(f"no run in the Prism home serves policy {policy.name!r} to check it "
+                          "against; pass --run RUN (a run folder) or train a run first")
+    return covered
+
+
 def run_publish(args: argparse.Namespace) -> int:
+    from engine.policy.checks import require_servable
     from engine.policy.schema import split_reference
+    from engine.serving.recommender import Recommender
 
     name, version = split_reference(args.policy)
-    live = _gate().publish(cli_actor(), name, version)
+    gate = _gate()
+
+    def check(policy: Any) -> None:
+        folders = runs_to_check(policy, args.run)
+        print(f"checking {name}@{policy.version} on {len(folders)} run(s) …", file=sys.stderr)
+        require_servable(policy, (Recommender.load(folder) for folder in folders), gate.store)
+
+    live = gate.publish(cli_actor(), name, version, check=check)
     print(f"{name}@{live} is live")
     return 0
 

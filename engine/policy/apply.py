@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,6 +52,8 @@ class PolicyLists:
     greedy_slot: np.ndarray  # (B, k) 1-based slot the greedy pass gave it (0 pin)
     relevance: np.ndarray  # (B, k) min-max scaled boosted relevance among the candidates
     diversity: np.ndarray  # (B, k) the diversify term at the time of choice
+    alone_slot: np.ndarray | None = None  # (B, k) slot under the diversify stage without caps
+    # and shares (0: not in that list); set for attribution when both act
     removed: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,) count
     notices: list[Counter] = field(default_factory=list)  # per shopper, message -> 1
 
@@ -214,11 +216,27 @@ def apply_policy(policy: CompiledPolicy, batch: ShopperBatch, k: int, *,
     if count_removed:
         lists.removed = _removed_counts(policy, scores, unseen, available, allowed, n_candidates)
         lists.removed.update(outcome.capped_out)
+        stage = policy.diversify
+        if stage is not None and stage.weight > 0 and (policy.caps or policy.at_least):
+            alone = constrained_greedy(replace(policy, caps=[], at_least=[]), batch, candidates,
+                                       boosted, pins, k, [Counter() for _ in range(n_users)])
+            lists.alone_slot = _alone_slots(outcome, alone, source)
     short = (items >= 0).sum(axis=1) < k
     for row in np.flatnonzero(short):
         notices[row][f"only {int((items[row] >= 0).sum())} items pass the policy "
                      f"(asked for {k})"] = 1
     return lists
+
+
+def _alone_slots(outcome: GreedyOutcome, alone: GreedyOutcome,
+                 source: np.ndarray) -> np.ndarray:
+    """Per served slot, the slot the diversify stage alone gave the same candidate (0: none)."""
+    slots = np.zeros(source.shape, dtype=np.int64)
+    for row in range(len(source)):
+        slot_of = {int(c): j + 1 for j, c in enumerate(alone.order[row].tolist()) if c >= 0}
+        for slot in np.flatnonzero(source[row] >= 0).tolist():
+            slots[row, slot] = slot_of.get(int(outcome.order[row, source[row, slot]]), 0)
+    return slots
 
 
 def _model_top(scores: np.ndarray, available: np.ndarray, k: int,

@@ -3,7 +3,8 @@
 Per item: "pinned at 1", "brand Acme +0.10", "promoted slot" (a slot reserved for a promotion
 share or quota floor), "promoted item" (it matched a promotion and won its slot on relevance),
 "moved from 3 to 7 by DPP 0.3" (its rank by boosted relevance among the candidates versus the
-slot the greedy pass gave it), "shifted to 4 by pins". Per list: how many items each filter,
+slot the greedy pass gave it; "by cap brand ≤ 2" when the caps and shares moved it, traced by
+the same pass without them), "shifted to 4 by pins". Per list: how many items each filter,
 the floor and each cap kept out.
 """
 
@@ -15,15 +16,34 @@ from engine.policy.apply import PolicyLists
 from engine.policy.compile import CompiledPolicy
 
 
-def _moved_by(policy: CompiledPolicy) -> str:
+def _diversify_label(policy: CompiledPolicy) -> str | None:
     stage = policy.diversify
-    if stage is not None and stage.weight > 0:
-        name = stage.label or ("calibrated" if stage.method == "calibrated"
-                               else stage.method.upper())
-        return name if stage.label else f"{name} {stage.weight:g}"
-    if policy.caps or policy.at_least:
-        return "caps and shares"
-    return "the policy"
+    if stage is None or stage.weight <= 0:
+        return None
+    if stage.label:
+        return stage.label
+    name = "calibrated" if stage.method == "calibrated" else stage.method.upper()
+    return f"{name} {stage.weight:g}"
+
+
+def _constraints_label(policy: CompiledPolicy) -> str | None:
+    labels = [cap.label for cap in policy.caps] + [rule.label for rule in policy.at_least]
+    return ", ".join(dict.fromkeys(labels)) or None
+
+
+def move_notes(policy: CompiledPolicy, base: int, greedy: int, alone: int | None) -> list[str]:
+    """Who moved an item from rank `base` to slot `greedy`: the diversify stage, the caps and
+    shares, or each in turn — `alone` is its slot under the diversify stage by itself (0 when
+    that list would not hold it; None when not traced)."""
+    diversify, constraints = _diversify_label(policy), _constraints_label(policy)
+    if alone is None or diversify is None or constraints is None:
+        return [f"moved from {base} to {greedy} by {diversify or constraints or 'the policy'}"]
+    if alone == greedy:
+        return [f"moved from {base} to {greedy} by {diversify}"]
+    if alone in (0, base):
+        return [f"moved from {base} to {greedy} by {constraints}"]
+    return [f"moved from {base} to {alone} by {diversify}",
+            f"then to {greedy} by {constraints}"]
 
 
 def item_attribution(policy: CompiledPolicy, lists: PolicyLists, row: int,
@@ -45,7 +65,8 @@ def item_attribution(policy: CompiledPolicy, lists: PolicyLists, row: int,
         notes.append(f"promoted item ({promoted[0].label}), placed by relevance")
     base, greedy = int(lists.base_rank[row, slot]), int(lists.greedy_slot[row, slot])
     if base and greedy and base != greedy:
-        notes.append(f"moved from {base} to {greedy} by {_moved_by(policy)}")
+        alone = None if lists.alone_slot is None else int(lists.alone_slot[row, slot])
+        notes += move_notes(policy, base, greedy, alone)
     if greedy and greedy != slot + 1:
         notes.append(f"shifted to {slot + 1} by pins")
     return notes

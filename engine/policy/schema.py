@@ -17,33 +17,53 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.core.errors import ConfigError
+from engine.core.limits import (
+    MAX_CANDIDATES,
+    MAX_ID_CHARS,
+    MAX_MATCH_VALUES,
+    MAX_SLOT,
+    MAX_STAGES,
+    MAX_TEXT_CHARS,
+    MAX_VERSION,
+    MAX_VERSION_DIGITS,
+    check_unicode,
+)
 from engine.exposure.prices import ExposurePrices
 from engine.rerank.methods import DiversifyMethod
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 STAGE_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin",
                "exposure_targets")
-MAX_CANDIDATES = 5000
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_text(cls, data: Any) -> Any:
+        return check_unicode(data)
+
+
+Values = Annotated[list[str], Field(max_length=MAX_MATCH_VALUES)]
+Label = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 
 
 class Match(_Strict):
     """Which items a rule is about. Every condition given must hold (AND); each lists
     alternatives (OR). An empty match selects nothing, so it is rejected."""
 
-    brands: list[str] | None = Field(None, description="brand is one of these (exact)")
-    categories: list[str] | None = Field(
+    brands: Values | None = Field(None, description="brand is one of these (exact)")
+    categories: Values | None = Field(
         None, description="category path starts with one of these (level by level), or the "
                           "item's diversity category is one of them")
-    item_ids: list[str] | None = None
+    item_ids: Values | None = None
     promo: bool | None = Field(None, description="the catalogue's promo flag equals this")
     price_min: float | None = Field(None, ge=0)
     price_max: float | None = Field(None, ge=0)
-    column: str | None = Field(None, description="any item column, with `values`")
-    values: list[str | float | bool] | None = None
+    column: str | None = Field(None, max_length=MAX_TEXT_CHARS,
+                               description="any item column, with `values`")
+    values: list[str | float | bool] | None = Field(None, max_length=MAX_MATCH_VALUES)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Match:
@@ -85,7 +105,7 @@ class FilterStage(_Strict):
     """Keep only items that pass: price range, `keep` match, not `drop` match, unseen."""
 
     kind: Literal["filter"]
-    label: str = ""
+    label: Label = ""
     price_min: float | None = Field(None, ge=0)
     price_max: float | None = Field(None, ge=0)
     missing_price: Literal["keep", "drop"] = Field(
@@ -112,7 +132,7 @@ class BoostStage(_Strict):
     a tenth of the range between this shopper's best and worst candidate."""
 
     kind: Literal["boost", "bury"]
-    label: str = ""
+    label: Label = ""
     match: Match
     strength: float = Field(..., gt=0, le=1)
 
@@ -123,7 +143,7 @@ class PromoteStage(_Strict):
     last slots are reserved when the share is not yet met)."""
 
     kind: Literal["promote"]
-    label: str = ""
+    label: Label = ""
     match: Match
     share: float = Field(..., gt=0, le=1)
 
@@ -132,9 +152,9 @@ class CapStage(_Strict):
     """At most `max_items` items per value of `column` (brand, category or any item column)."""
 
     kind: Literal["cap"]
-    label: str = ""
-    column: str = "brand"
-    max_items: int = Field(..., ge=1)
+    label: Label = ""
+    column: str = Field("brand", max_length=MAX_TEXT_CHARS)
+    max_items: int = Field(..., ge=1, le=MAX_SLOT)
 
 
 class FloorStage(_Strict):
@@ -143,7 +163,7 @@ class FloorStage(_Strict):
     being padded with poor items."""
 
     kind: Literal["floor"]
-    label: str = ""
+    label: Label = ""
     quantile: float | None = Field(None, ge=0, lt=1)
     min_relevance: float | None = Field(None, ge=0, le=1)
 
@@ -158,10 +178,11 @@ class DiversifyStage(_Strict):
     """The re-ranker and its weight; 'quota' adds per-category [floor, cap] constraints."""
 
     kind: Literal["diversify"]
-    label: str = ""
+    label: Label = ""
     method: DiversifyMethod
     weight: float = Field(..., ge=0, le=1)
-    quotas: dict[str, tuple[int | None, int | None]] | None = None
+    quotas: dict[str, tuple[int | None, int | None]] | None = Field(
+        None, max_length=MAX_MATCH_VALUES)
     target_mix: float = Field(0.5, ge=0, le=1)
 
     @model_validator(mode="after")
@@ -180,16 +201,16 @@ class DiversifyStage(_Strict):
 class Segment(_Strict):
     """Shoppers a pin is for: their history's top category is one of `top_categories`."""
 
-    top_categories: list[str] = Field(..., min_length=1)
+    top_categories: list[str] = Field(..., min_length=1, max_length=MAX_MATCH_VALUES)
 
 
 class PinStage(_Strict):
     """Item `item_id` at `slot` (1 = first) for everyone, or for a segment of shoppers."""
 
     kind: Literal["pin"]
-    label: str = ""
-    item_id: str = Field(..., min_length=1)
-    slot: int = Field(..., ge=1)
+    label: Label = ""
+    item_id: str = Field(..., min_length=1, max_length=MAX_ID_CHARS)
+    slot: int = Field(..., ge=1, le=MAX_SLOT, description=f"1..{MAX_SLOT}")
     segment: Segment | None = None
 
 
@@ -198,7 +219,7 @@ class ExposureTargetsStage(_Strict):
     (`prism exposure --fit`, docs/exposure.md) and added to the candidates' relevance."""
 
     kind: Literal["exposure_targets"]
-    label: str = ""
+    label: Label = ""
     prices: ExposurePrices
 
 
@@ -206,18 +227,41 @@ Stage = Annotated[FilterStage | BoostStage | PromoteStage | CapStage | FloorStag
                   DiversifyStage | PinStage | ExposureTargetsStage, Field(discriminator="kind")]
 
 
+class Scope(_Strict):
+    """Where a policy may serve: one run (its folder name) or every run of one data set. The
+    store is shared by every run in the Prism home; a policy without a scope serves them all."""
+
+    run: str | None = Field(None, min_length=1, max_length=MAX_ID_CHARS)
+    dataset: str | None = Field(None, min_length=1, max_length=MAX_ID_CHARS)
+
+    @model_validator(mode="after")
+    def _one(self) -> Scope:
+        if (self.run is None) == (self.dataset is None):
+            raise ValueError("a scope names exactly one of run or dataset")
+        return self
+
+    def covers(self, run: str, dataset: str | None) -> bool:
+        return self.run == run if self.run is not None else self.dataset == dataset
+
+    def describe(self) -> str:
+        return f"run {self.run!r}" if self.run is not None else f"data set {self.dataset!r}"
+
+
 class Policy(_Strict):
     """A named, ordered list of stages. `version` is set by the store, never by hand."""
 
     name: str = Field(..., pattern=NAME_PATTERN)
-    description: str = ""
+    description: str = Field("", max_length=MAX_TEXT_CHARS)
+    scope: Scope | None = Field(None, description="the run or data set it serves (default: "
+                                                  "every run in the Prism home)")
     n_candidates: int = Field(200, ge=1, le=MAX_CANDIDATES,
                               description="model top-N the stages choose from")
-    stages: list[Stage] = Field(default_factory=list)
+    stages: list[Stage] = Field(default_factory=list, max_length=MAX_STAGES)
     include_unavailable: bool = Field(
         False, description="also serve items that cannot be bought now (out of stock, draft, "
                            "archived), which are left out by default")
-    version: int | None = Field(None, ge=1, description="informational; set by the store")
+    version: int | None = Field(None, ge=1, le=MAX_VERSION,
+                                description="informational; set by the store")
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
@@ -277,9 +321,16 @@ def parse_policy(value: dict[str, Any] | str, where: str = "policy") -> Policy:
 
 
 def split_reference(reference: str) -> tuple[str, int | None]:
-    """'name' or 'name@3' → (name, version or None)."""
+    """'name' or 'name@3' → (name, version or None); a version is 1..MAX_VERSION."""
     match = re.fullmatch(r"(.+?)(?:@(\d+))?", reference.strip())
     if not match or not re.fullmatch(NAME_PATTERN, match.group(1)):
-        raise ConfigError(f"policy reference {reference!r}: write a name or name@version, "
+        raise ConfigError(f"policy reference {reference[:80]!r}: write a name or name@version, "
                           "e.g. spring-sale@2")
-    return match.group(1), None if match.group(2) is None else int(match.group(2))
+    digits = match.group(2)
+    if digits is None:
+        return match.group(1), None
+    if len(digits) > MAX_VERSION_DIGITS or not 1 <= int(digits) <= MAX_VERSION:
+        raise ConfigError(f"policy reference {match.group(1)}@{digits[:12]}"
+                          f"{'…' if len(digits) > 12 else ''}: a version is a whole number "
+                          f"from 1 to {MAX_VERSION:,}")
+    return match.group(1), int(digits)

@@ -5,6 +5,10 @@ the live version, compiles it once per (catalogue snapshot, policy version) and 
 plain lists and dicts that the API turns into JSON directly. The live version is checked per
 request through the store's publish counter (one indexed read), so a newly published version
 is served without a restart.
+
+Only policies whose scope covers the served run go live on it. A policy that fails while it is
+applied (a bug, data it did not expect) raises `PolicyFailed`; the caller serves the plain
+ranking for that request and says so, so one bad policy never takes serving down.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from engine.core.errors import PrismError, RequestError
 from engine.evaluation.protocol import blend_target
 from engine.policy.apply import PolicyLists, ShopperBatch, apply_policy
 from engine.policy.attribution import list_attribution, notices, removal_counts
 from engine.policy.compile import CompiledPolicy, compile_policy
-from engine.policy.schema import Policy, split_reference
+from engine.policy.schema import DiversifyStage, Policy, split_reference
 from engine.policy.store import PolicyStore
 from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
@@ -29,6 +34,23 @@ from engine.serving.explain import explain
 
 COMPILED_CACHE_SIZE = 32
 TREND_HALF_LIFE_DAYS = 7.0
+
+
+class PolicyFailed(PrismError):
+    """Applying a policy failed; `reference` is name@version, the message says why."""
+
+    def __init__(self, reference: str, reason: str) -> None:
+        super().__init__(f"policy {reference} failed ({reason}); serving the plain ranking")
+        self.reference, self.reason = reference, reason
+
+
+def reference_of(policy: Policy) -> str:
+    return f"{policy.name}@{policy.version}" if policy.version else policy.name
+
+
+def diversify_method(policy: Policy) -> str:
+    stage = next((s for s in policy.stages if isinstance(s, DiversifyStage)), None)
+    return "none" if stage is None else stage.method
 
 
 @dataclass
@@ -99,6 +121,18 @@ class PolicyServer:
         self._policies: dict[tuple[str, int], Policy] = {}  # versions never change
         self._lock = threading.Lock()
 
+    @property
+    def run_name(self) -> str:
+        return self.recommender.run.path.name
+
+    @property
+    def dataset(self) -> str | None:
+        return self.recommender.run.meta.get("dataset")
+
+    def serves(self, policy: Policy) -> bool:
+        """Whether `policy`'s scope covers the served run (no scope: every run)."""
+        return policy.scope is None or policy.scope.covers(self.run_name, self.dataset)
+
     def live_versions(self) -> dict[str, int]:
         """{name: live version}, re-read only when the store's publish counter moved."""
         if not self.store.path.exists():  # nothing stored: never create the file to find out
@@ -114,18 +148,19 @@ class PolicyServer:
         """The policy a request asks for: None → the live one (if any), 'none' → no policy."""
         if reference is not None and reference.strip().lower() == "none":
             return None
-        if reference is None:
+        if reference is None:  # the most recently published one that covers this run
             live = self.live_versions()
-            if not live:
-                return None
-            name = self.store.default_live(live)
-            return self._version(name, live[name])
+            return next((p for p in (self._version(n, v) for n, v in live.items())
+                         if self.serves(p)), None)
         name, version = split_reference(reference)
         if version is None:
             version = self.live_versions().get(name)
-        if version is None:
-            return self.store.get(name)
-        return self._version(name, version)
+        found = self.store.get(name) if version is None else self._version(name, version)
+        if not self.serves(found):
+            raise RequestError(f"policy {reference_of(found)} is scoped to "
+                               f"{found.scope.describe()}; this server serves run "
+                               f"{self.run_name!r}")
+        return found
 
     def _version(self, name: str, version: int) -> Policy:
         found = self._policies.get((name, version))
@@ -158,7 +193,7 @@ class PolicyServer:
         service = self.recommender
         catalogue = service.catalogue
         k = rq.check_k(k, catalogue.n_items)
-        compiled = self.compiled(policy)
+        rq.check_cost(k, policy.n_candidates, diversify_method(policy))
         extra, notice = None, None
         shopper = service._shopper_scores(catalogue, user_id, history)
         if shopper is not None:
@@ -174,6 +209,19 @@ class PolicyServer:
                                       include_unavailable or policy.include_unavailable)
         scores = np.array(scores, dtype=np.float64)
         scores[left_out] = -np.inf
+        try:
+            return self._apply(policy, catalogue, scores, past, k, exclude_seen,
+                               (notice, extra), len(left_out))
+        except Exception as exc:  # any failure of a policy must not take serving down:
+            # the caller serves the plain ranking for this request and counts it
+            raise PolicyFailed(reference_of(policy), f"{type(exc).__name__}: {exc}"[:300]) \
+                from exc
+
+    def _apply(self, policy: Policy, catalogue: Catalogue, scores: np.ndarray,
+               past: np.ndarray, k: int, exclude_seen: bool,
+               notes: tuple[str | None, str | None], left_out: int) -> PolicyResult:
+        notice, extra = notes
+        compiled = self.compiled(policy)
         batch = shopper_batch(catalogue, scores, past, exclude_seen, compiled)
         lists = apply_policy(compiled, batch, k, count_removed=True)
         found = notices(compiled, lists, 0)
@@ -185,4 +233,4 @@ class PolicyServer:
                             removed=removal_counts(lists, 0),
                             method="none" if stage is None else stage.method,
                             diversity_weight=0.0 if stage is None else stage.weight,
-                            unavailable_left_out=len(left_out))
+                            unavailable_left_out=left_out)

@@ -21,7 +21,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -304,10 +304,14 @@ class PolicyStore:
         return self.save(policy, None, note)
 
     def publish(self, name: str, version: int | None = None, *, by: Author | None = None,
-                action: str = "publish") -> int:
+                action: str = "publish", check: Callable[[Policy], None] | None = None) -> int:
         """Make `version` (default: the latest) live; returns it. `by` is recorded in the
-        audit log with `action` ('publish', or 'targets' for a target change)."""
-        version = self.get(name, version).version
+        audit log with `action` ('publish', or 'targets' for a target change). `check(policy)`
+        runs first and raises to refuse it (engine.policy.checks: the runs it will serve)."""
+        policy = self.get(name, version)
+        if check is not None:
+            check(policy)
+        version = policy.version
         with self._connect(write=True) as conn:
             self._go_live(conn, name, int(version), action, by)
         return int(version)

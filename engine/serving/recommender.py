@@ -102,9 +102,11 @@ class Recommender:
         if method == "quota" and not quotas:
             raise RequestError("method 'quota' needs quotas, e.g. {\"Tools\": [1, 3]}")
         available = (catalogue.item_categories > 0).sum(axis=0)
+        pool = rq.check_candidates(n_candidates, k)
+        rq.check_cost(k, pool, method)
         return rq.RankRequest(
             k=k, method=method, diversity_weight=rq.check_weight(diversity_weight),
-            n_candidates=rq.check_candidates(n_candidates, k), allowed_categories=allowed,
+            n_candidates=pool, allowed_categories=allowed,
             category_boosts=(rq.category_vector(category_boosts, names, "category_boosts")
                              if category_boosts else None),
             promo_boost=_check_boost(promo_boost),

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.core.errors import RequestError
+from engine.core.limits import MAX_CANDIDATES, check_work
 from engine.evaluation.protocol import DEFAULT_TARGET_MIX
 
-MAX_CANDIDATES = 5000
 Quota = tuple[int | None, int | None]
 
 
@@ -73,6 +73,11 @@ def check_candidates(n_candidates: object, k: int) -> int:
         raise RequestError(f"n_candidates must be between 1 and {MAX_CANDIDATES}, "
                            f"got {n_candidates}")
     return max(int(n_candidates), k)
+
+
+def check_cost(k: int, n_candidates: int, method: str) -> None:
+    """A re-ranked list must stay within the cost limits (engine.core.limits)."""
+    check_work(k, n_candidates, method)
 
 
 def category_positions(names: Sequence[str], category_names: Sequence[str],

@@ -13,8 +13,11 @@ pytest_plugins = ["serving_runs"]
 
 
 @pytest.fixture(scope="module")
-def client(tiny_shop, twotower_service) -> TestClient:  # noqa: ANN001
-    return TestClient(create_app(tiny_shop.twotower_run, recommender=twotower_service))
+def client(tiny_shop, twotower_service, tmp_path_factory) -> TestClient:  # noqa: ANN001
+    from serving_runs import app_with_own_home
+
+    return TestClient(app_with_own_home(tiny_shop.twotower_run, twotower_service,
+                                        tmp_path_factory.mktemp("home")))
 
 
 @pytest.fixture(scope="module")

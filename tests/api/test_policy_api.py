@@ -69,11 +69,14 @@ def test_published_policy_is_served_without_restart(client, monkeypatch,  # noqa
         "policy"] is None
 
 
-def test_cli_create_publish_show_export(tmp_path, capsys, twotower_service):  # noqa: ANN001
+def test_cli_create_publish_show_export(tmp_path, capsys, tiny_shop,  # noqa: ANN001
+                                        twotower_service):  # noqa: ANN001
     path = tmp_path / "p.json"
     path.write_text(json.dumps(pin_policy(twotower_service.catalogue.columns.ids[3])))
     assert main(["policy", "create", "--file", str(path)]) == 0
-    assert main(["policy", "publish", "pins"]) == 0
+    assert main(["policy", "publish", "pins"]) == 2  # no run in this home to check it on
+    assert "pass --run RUN" in capsys.readouterr().err
+    assert main(["policy", "publish", "pins", "--run", str(tiny_shop.twotower_run)]) == 0
     assert main(["policy", "list"]) == 0
     assert "pins" in capsys.readouterr().out
     out = tmp_path / "out.json"
