@@ -129,6 +129,7 @@ def test_merchant_variants_are_one_product(folder, groups):
             "variants grouped into their product (item_group_id)": folded}
     # events naming a variant count for its product
     assert dataset.report.unknown_item_events == 0
+    assert not dataset.items["description"].str.contains("<|StartFragment", regex=True).any()
     assert set(groups) <= set(dataset.events["item_id"])
 
 
