@@ -231,3 +231,38 @@ def write_chinese_catalogue(folder: Path, n_users: int = 60, seed: int = 0) -> l
     header = ["item_id", "title", "description", "category", "brand", "price"]
     return [_write_csv(folder / "items.csv", header, items, encoding="gb18030"),
             _write_csv(folder / "events.csv", EVENTS_HEADER, events, encoding="gb18030")]
+
+
+ORDER_LINES_HEADER = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate",
+                      "UnitPrice", "CustomerID", "Country"]
+# written for the tests in the UCI "Online Retail" layout: one row per product of an invoice
+ORDER_LINES_ROWS = [
+    ["581001", "84029G", "KNITTED FLAG HOT WATER BOTTLE", "6", "12/1/2011 8:26", "3.39",
+     "17850.0", "United Kingdom"],
+    ["581001", "71053", "WHITE METAL LANTERN", "6", "12/1/2011 8:26", "3.39", "17850.0",
+     "United Kingdom"],
+    ["581001", "71053", "WHITE METAL LANTERN", "2", "12/1/2011 8:26", "3.39", "17850.0",
+     "United Kingdom"],  # the same product again in its invoice: quantities added
+    ["581001", "POST", "POSTAGE", "1", "12/1/2011 8:26", "18.00", "17850.0", "United Kingdom"],
+    ["581002", "22633", "HAND WARMER UNION JACK", "12", "12/1/2011 9:02", "1.85", "13047.0",
+     "France"],
+    ["581002", "D", "Discount", "1", "12/1/2011 9:02", "-5.00", "13047.0", "France"],
+    ["C581003", "22633", "HAND WARMER UNION JACK", "-2", "12/2/2011 10:00", "1.85", "13047.0",
+     "France"],
+    ["581004", "71053", "WHITE METAL LANTERN", "-1", "12/2/2011 11:00", "3.39", "12583.0",
+     "Germany"],  # a return without a credit-note number
+    ["581005", "84029G", "KNITTED FLAG HOT WATER BOTTLE", "3", "12/3/2011 12:00", "3.39", "",
+     "United Kingdom"],
+    ["581006", "AMAZONFEE", "AMAZON FEE", "1", "12/3/2011 13:00", "1.00", "", "United Kingdom"],
+    ["581007", "85123A", "WHITE HANGING HEART T-LIGHT HOLDER", "4", "12/4/2011 14:00", "2.55",
+     "12583.0", "Germany"],
+    ["581008", "BANK CHARGES", "Bank Charges", "1", "12/4/2011 15:00", "15.00", "12583.0",
+     "Germany"],
+]
+
+
+def write_order_lines(folder: Path, header: list[str] | None = None) -> list[Path]:
+    """One flat order-lines file in the Online Retail layout (or with another header)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [_write_csv(folder / "order_lines.csv", header or ORDER_LINES_HEADER,
+                       ORDER_LINES_ROWS)]

@@ -21,7 +21,7 @@ EPILOG = """examples:
 """
 
 
-def _source(args: argparse.Namespace):  # noqa: ANN202 - engine.data.sources.Source
+def _source(args: argparse.Namespace, column_map: dict[str, str]):  # noqa: ANN202 - Source
     from engine.data.importing import sql_source
     from engine.data.sources import read_source
     from engine.data.sql import resolve_url
@@ -34,7 +34,8 @@ def _source(args: argparse.Namespace):  # noqa: ANN202 - engine.data.sources.Sou
     if not args.source:
         raise DataError("nothing to import: pass a folder or the exported files, or a database "
                         "with --sql-url-env VARIABLE --items-query ... --events-query ...")
-    return read_source(args.source, fmt=args.format, encoding=args.encoding)
+    return read_source(args.source, fmt=args.format, encoding=args.encoding,
+                       column_map=column_map)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -49,10 +50,10 @@ def cmd_import(args: argparse.Namespace) -> int:
                         min_user_events=args.min_user_events,
                         min_item_events=args.min_item_events)
     with tqdm(total=2, desc=f"importing {args.name}", disable=None, leave=False) as bar:
-        source = _source(args)
+        column_map = parse_column_map(args.map)  # applied before the files are recognised
+        source = _source(args, column_map)
         bar.update(1)
-        dataset, path = import_source(source, args.name, parse_column_map(args.map), config,
-                                      progress=True)
+        dataset, path = import_source(source, args.name, column_map, config, progress=True)
         bar.update(1)
     print(inspect_text(dataset))
     print(f"\nimported {source.fmt} data (encoding: {source.encoding}) from {source.label}")
@@ -81,7 +82,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "two ways such as 1,299 (auto: such values are counted and left "
                              "unknown)")
     parser.add_argument("--map", action="append", default=[], metavar="TARGET=SOURCE,...",
-                        help="column map, e.g. item_id=sku,title=name")
+                        help="column map, e.g. item_id=sku,title=name; applied before the "
+                             "files are recognised, so a table named anyhow can be read")
     parser.add_argument("--sql", help="database URL (prefer --sql-url-env: a URL typed here "
                                       "stays in the shell history)")
     parser.add_argument("--sql-url-env", metavar="VARIABLE",

@@ -91,13 +91,18 @@ _ACTIONS = {
 
 
 def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Ids as stripped strings; whole floats (ints with gaps, from Parquet) lose their ".0"."""
+    """Ids as stripped strings; whole floats (ints with gaps, from Parquet, or a column of
+    "17850.0" text) lose their ".0"."""
     values = frame[column]
     if pd.api.types.is_float_dtype(values):
         given = values.dropna()
         if ((given.abs() < 2**53) & (given % 1 == 0)).all():  # exactly representable ints
             values = values.astype("Int64")
-    return values.astype("string").fillna("").astype(str).str.strip()
+    text = values.astype("string").fillna("").astype(str).str.strip()
+    given = text[text != ""]
+    if len(given) and given.str.fullmatch(r"-?\d+\.0+").all():  # "17850.0": ints as floats
+        text = text.str.replace(r"\.0+$", "", regex=True)
+    return text
 
 
 def _drop_missing_ids(frame: pd.DataFrame, columns: tuple[str, ...],

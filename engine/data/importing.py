@@ -123,15 +123,22 @@ def with_item_aliases(events: pd.DataFrame, aliases: dict[str, str],
     return events.assign(**{column: ids.map(aliases).fillna(ids)})
 
 
+def pending_map(source: Source, column_map: dict[str, str] | None) -> dict[str, str]:
+    """The renaming entries of `column_map` still to apply (those applied before recognition,
+    whose columns carry the Prism names already, are left out)."""
+    columns = set(source.raw.items.columns) | set(source.raw.events.columns)
+    return {t: s for t, s in effective_map(column_map or {}).items()
+            if s in columns or t not in columns}
+
+
 def clean_source(source: Source, name: str, column_map: dict[str, str] | None = None,
                  config: DataConfig | None = None) -> Dataset:
     """The cleaned dataset (and its report) before anything is written; identifying columns
     are dropped and e-mail shopper ids keyed first (`engine.data.privacy`)."""
-    items, events, identifying = protect(source.raw.items, source.raw.events,
-                                         effective_map(column_map or {}))
-    events = with_item_aliases(events, source.item_aliases, effective_map(column_map or {}))
-    dataset = build_dataset(items, events, name=name, config=config,
-                            column_map=effective_map(column_map or {}),
+    pending = pending_map(source, column_map)
+    items, events, identifying = protect(source.raw.items, source.raw.events, pending)
+    events = with_item_aliases(events, source.item_aliases, pending)
+    dataset = build_dataset(items, events, name=name, config=config, column_map=pending,
                             sources=(source.raw.items_source, source.raw.events_source),
                             fmt=source.fmt,
                             counts=(source.raw.items_count, source.raw.events_count))

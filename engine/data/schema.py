@@ -31,8 +31,8 @@ from engine.data.cleaning import CleaningReport, drop_shared_root
 from engine.data.reconcile import TableCount
 
 KNOWN_COLUMNS = tuple(
-    dict.fromkeys(ITEM_REQUIRED + ITEM_OPTIONAL + EVENT_REQUIRED + EVENT_OPTIONAL)
-)
+    dict.fromkeys(ITEM_REQUIRED + ITEM_OPTIONAL + EVENT_REQUIRED + EVENT_OPTIONAL + ("order_id",))
+)  # order_id: the order of a line in an order-lines table
 TEXT_DESCRIPTION_CHARS = 400  # the encoder reads ~128 tokens; longer text only costs time
 
 

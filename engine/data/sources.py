@@ -11,14 +11,14 @@ own items (see `engine.data.order_exports`).
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from engine.core.columns import EVENT_REQUIRED, ITEM_REQUIRED
 from engine.core.errors import DataError
-from engine.data import merchant, order_exports, shopify, woocommerce
+from engine.data import merchant, order_exports, order_lines, shopify, woocommerce
 from engine.data.importers import RawTables, detect_format, read_raw
 from engine.data.readers import (
     detect_with_evidence,
@@ -29,12 +29,13 @@ from engine.data.readers import (
 from engine.data.reconcile import TableCount
 
 ITEM_KINDS = ("merchant_center", "shopify_products", "woocommerce_products", "items")
-EVENT_KINDS = ("shopify_orders", "woocommerce_orders", "events")
+EVENT_KINDS = ("shopify_orders", "woocommerce_orders", "order_lines", "events")
 KIND_LABELS = {
     "merchant_center": "Google Merchant Center feed", "shopify_products": "Shopify products",
     "woocommerce_products": "WooCommerce products", "items": "items table",
     "shopify_orders": "Shopify orders", "woocommerce_orders": "WooCommerce orders (Import "
     "Export Suite)", "events": "events table",
+    "order_lines": "order lines (one row per product of an order)",
 }
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xml")
 ENCODINGS = ("auto", "utf-8", "utf-16", "cp1252", "latin-1", "cp1250", "cp1251", "cp1254",
@@ -48,7 +49,8 @@ def detect_table(columns: list[str]) -> str | None:
               ("shopify_orders", shopify.looks_like_orders),
               ("woocommerce_products", woocommerce.looks_like_products),
               ("woocommerce_orders", woocommerce.looks_like_orders),
-              ("merchant_center", merchant.looks_like_feed))
+              ("merchant_center", merchant.looks_like_feed),
+              ("order_lines", order_lines.looks_like_order_lines))
     for kind, check in checks:
         if check(names):
             return kind
@@ -209,6 +211,8 @@ def items_from(table: Table, count: TableCount) -> tuple[pd.DataFrame, dict[str,
 
 def _format_name(items: Table | None, events: Table) -> str:
     kinds = {None if items is None else items.kind, events.kind}
+    if events.kind == "order_lines":
+        return "order-lines"
     for shop in ("shopify", "woocommerce"):
         if any(str(k).startswith(shop) for k in kinds):
             return shop
@@ -220,6 +224,14 @@ def _item_side(items_table: Table | None, orders: Table, tables: list[Table], na
                ) -> tuple[pd.DataFrame, str, dict[str, str], TableCount]:
     """(raw items, their source, variant aliases, their row count); `names`: the order files
     the items come from when there is no items table."""
+    if items_table is None and orders.kind == "order_lines":
+        built, _, dropped = order_lines.split_lines(orders.frame)
+        count = TableCount("items", f"{names} (order lines)", read=len(orders.frame))
+        for reason, rows in dropped.items():
+            if reason != order_lines.REPEATED:
+                count.drop(reason, rows)
+        count.drop("lines of a product already listed", count.remaining - len(built))
+        return built, f"{orders.path} (items from the order lines)", {}, count
     if items_table is None:
         built = order_exports.items_from_orders(orders)
         if built is None:
@@ -230,6 +242,18 @@ def _item_side(items_table: Table | None, orders: Table, tables: list[Table], na
     count = TableCount("items", items_table.path.name, read=len(items_table.frame))
     items, aliases = items_from(items_table, count)
     return items, str(items_table.path), aliases, count
+
+
+def _events_side(orders: Table, items_table: Table | None, count: TableCount) -> pd.DataFrame:
+    """Raw events of the (joined) orders or events table; dropped lines recorded on `count`."""
+    if orders.kind in order_exports.ORDER_KEYS:
+        return order_exports.events_from_orders(orders, items_table, count)
+    if orders.kind == "order_lines":
+        _, events, dropped = order_lines.split_lines(orders.frame)
+        for reason, rows in dropped.items():
+            count.drop(reason, rows)
+        return events
+    return orders.frame
 
 
 def read_tables(tables: list[Table], label: str) -> Source:
@@ -244,8 +268,7 @@ def read_tables(tables: list[Table], label: str) -> Source:
                              read=sum(order_exports.rows_read(t) for t in events_tables))
     orders = order_exports.join_orders(events_tables, KIND_LABELS, event_count)
     items, items_source, aliases, item_count = _item_side(items_table, orders, tables, names)
-    events = (order_exports.events_from_orders(orders, items_table, event_count)
-              if orders.kind in order_exports.ORDER_KEYS else orders.frame)
+    events = _events_side(orders, items_table, event_count)
     raw = RawTables(items, events, items_source, " + ".join(str(t.path) for t in events_tables),
                     _format_name(items_table, orders), item_count, event_count)
     used = [t for t in (items_table, *events_tables) if t is not None]
@@ -268,6 +291,32 @@ def _layout_encoding(folder: Path, layout: str, encoding: str) -> tuple[str, dic
     return used, {name: f"{e}: {why}" for name, (e, why) in found.items()}
 
 
+def premap(tables: list[Table], column_map: dict[str, str] | None) -> list[Table]:
+    """The tables with a column map ({Prism name: column}) applied *before* recognition, each
+    recognised again: a flat table named anyhow becomes what its mapped names say."""
+    renames = {source: target for target, source in (column_map or {}).items()
+               if source and source != target}
+    if not renames:
+        return tables
+    missing = [s for s in renames if not any(s in t.frame.columns for t in tables)]
+    if missing:
+        columns = sorted({str(c) for t in tables for c in t.frame.columns})
+        raise DataError(f"column map {renames[missing[0]]}={missing[0]}: no column "
+                        f"{missing[0]!r} in the files (columns found: {', '.join(columns)}); "
+                        "fix the --map entry")
+    mapped = []
+    for table in tables:
+        here = {s: t for s, t in renames.items() if s in table.frame.columns}
+        if not here:
+            mapped.append(table)
+            continue
+        frame = table.frame.drop(columns=[t for t in here.values() if t in table.frame.columns
+                                          and t not in here]).rename(columns=here)
+        mapped.append(replace(table, frame=frame, kind=detect_table(list(frame.columns))
+                              if table.kind != "merchant_center" else table.kind))
+    return mapped
+
+
 def _prism_layout(folder: Path) -> str | None:
     try:
         return detect_format(folder)
@@ -275,8 +324,13 @@ def _prism_layout(folder: Path) -> str | None:
         return None
 
 
-def read_source(paths: list[str | Path], fmt: str = "auto", encoding: str = "auto") -> Source:
-    """Read a folder or files (any supported layout or shop export) into a `Source`."""
+def read_source(paths: list[str | Path], fmt: str = "auto", encoding: str = "auto",
+                column_map: dict[str, str] | None = None) -> Source:
+    """Read a folder or files (any supported layout or shop export) into a `Source`.
+
+    `column_map` ({Prism name: column}) renames the files' columns before they are recognised
+    (a Prism-layout folder is mapped later, when it is cleaned).
+    """
     resolved = [Path(p).expanduser() for p in paths]
     if not resolved:
         raise DataError("no source given; pass a folder or the exported files")
@@ -289,4 +343,4 @@ def read_source(paths: list[str | Path], fmt: str = "auto", encoding: str = "aut
         used, evidence = _layout_encoding(single, layout, encoding)
         return Source(raw, raw.fmt, used, label=str(single), evidence=evidence)
     tables = [read_any_table(path, encoding) for path in _table_files(resolved)]
-    return read_tables(tables, ", ".join(map(str, resolved)))
+    return read_tables(premap(tables, column_map), ", ".join(map(str, resolved)))

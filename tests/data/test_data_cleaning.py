@@ -255,3 +255,14 @@ def test_dataset_category_names_leave_out_the_shared_root() -> None:
     matrix, names = Dataset("t", items, pd.DataFrame()).category_matrix()
     assert names == ["Lamps", "Tools"] and matrix.shape == (3, 2)
     assert report.shared_category_root == 3
+
+
+def test_integer_ids_written_as_floats_are_normalised() -> None:
+    items = pd.DataFrame({"item_id": ["1.0", "2.0"], "title": ["A", "B"]})
+    events = pd.DataFrame({"user_id": ["17850.0", "13047.0"], "item_id": ["1.0", "2.0"]})
+    ds = build_dataset(items, events)
+    assert ds.items["item_id"].tolist() == ["1", "2"]
+    assert sorted(ds.events["user_id"]) == ["13047", "17850"]
+    mixed = build_dataset(pd.DataFrame({"item_id": ["1.0", "1.5"], "title": ["A", "B"]}),
+                          pd.DataFrame({"user_id": ["u"], "item_id": ["1.5"]}))
+    assert mixed.items["item_id"].tolist() == ["1.0", "1.5"]  # not all whole: kept as written

@@ -93,9 +93,15 @@ def _gb18030(tmp_path: Path) -> tuple[list[Path], dict[str, int]]:
     return [items, events], {"items": _gb_rows(items), "events": _gb_rows(events)}
 
 
+def _order_lines(tmp_path: Path) -> tuple[list[Path], dict[str, int]]:
+    files = shops.write_order_lines(tmp_path / "lines")
+    return files, {"items": _csv_rows(files[0]), "events": _csv_rows(files[0])}
+
+
 FORMATS = {"generic": _generic, "recbole": _recbole, "movielens": _movielens,
            "merchant-tsv": _feed_tsv, "merchant-xml": _feed_xml, "shopify": _shopify,
-           "woocommerce": _woocommerce, "generic-gb18030": _gb18030}
+           "woocommerce": _woocommerce, "generic-gb18030": _gb18030,
+           "order-lines": _order_lines}
 
 
 def _check(reconciliation: list[TableCount], expected_read: dict[str, int],
