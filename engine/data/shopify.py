@@ -6,7 +6,9 @@ variant or image, grouped by `Handle`; the first row of a product carries `Title
 `Variant SKU`, `Variant Price`, `Variant Compare At Price`, `Variant Inventory Qty`.
 An item is a product (its handle); its price is the cheapest variant; a compare-at price above
 the price marks a promotion; availability is `in_stock` when a variant has stock (or stock
-is not tracked).
+is not tracked), `backorder` when a variant sells at zero stock (inventory policy
+`continue`); image-only rows say nothing about stock. `Status` is kept as `status`
+(`unpublished` for an active product with `Published` FALSE).
 
 Orders ("Exporting orders"): one row per line item; `Name` (#1001) is the order, `Email`
 and `Created at` sit on its first row, `Lineitem sku` / `Lineitem name` / `Lineitem quantity`
@@ -19,6 +21,7 @@ items come from the order lines: one per product title (the part of `Lineitem na
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from engine.core.columns import (
@@ -69,8 +72,7 @@ def products_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     compare = pd.to_numeric(_column(rows, "Variant Compare At Price"), errors="coerce")
     rows["_price"] = prices
     rows["_promo"] = (compare > prices).fillna(False)
-    rows["_stock"] = availability_from_stock(_column(rows, "Variant Inventory Qty"),
-                                             _column(rows, "Variant Inventory Tracker"))
+    rows["_stock"] = _variant_stock(rows)
     first = blank_to_na(rows).groupby("Handle", sort=False).first()
     per_product = rows.groupby("Handle", sort=False)
     category = first.get("Product Category", pd.Series(index=first.index, dtype=object))
@@ -85,13 +87,45 @@ def products_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         PRICE: per_product["_price"].min().map(lambda p: "" if pd.isna(p) else f"{p:.2f}")
         .to_numpy(),
         PROMO: per_product["_promo"].any().map({True: "1", False: "0"}).to_numpy(),
-        "availability": per_product["_stock"].agg(
-            lambda s: "in_stock" if (s == "in_stock").any() else "out_of_stock").to_numpy(),
+        "availability": per_product["_stock"].agg(_best_stock).to_numpy(),
     })
-    for extra, column in (("tags", "Tags"), ("status", "Status")):
-        if column in first.columns:
-            items[extra] = first[column].fillna("").astype(str).to_numpy()
+    if "Tags" in first.columns:
+        items["tags"] = first["Tags"].fillna("").astype(str).to_numpy()
+    if "Status" in first.columns or "Published" in first.columns:
+        items["status"] = _status(first)
     return items
+
+
+def _variant_stock(rows: pd.DataFrame) -> pd.Series:
+    """Per variant row: in_stock, backorder (sold at zero stock: inventory policy
+    `continue`) or out_of_stock; "" on image-only rows, which say nothing about stock."""
+    stock = availability_from_stock(_column(rows, "Variant Inventory Qty"),
+                                    _column(rows, "Variant Inventory Tracker"))
+    sells_anyway = _column(rows, "Variant Inventory Policy").fillna("").astype(str)\
+        .str.strip().str.lower() == "continue"
+    stock = stock.where(~(sells_anyway & (stock == "out_of_stock")), "backorder")
+    variant = pd.Series(False, index=rows.index)
+    for column in ("Variant SKU", "Variant Price", "Option1 Value"):
+        variant |= _column(rows, column).fillna("").astype(str).str.strip() != ""
+    return stock.where(variant, "")
+
+
+def _best_stock(stock: pd.Series) -> str:
+    """A product is as available as its most available variant ("" without variant rows)."""
+    for value in ("in_stock", "backorder", "out_of_stock"):
+        if (stock == value).any():
+            return value
+    return ""
+
+
+def _status(first: pd.DataFrame) -> np.ndarray:
+    """`Status` (active, draft, archived); an active product not published on the online
+    store (`Published` FALSE) is `unpublished`."""
+    status = first.get("Status", pd.Series("", index=first.index)).fillna("").astype(str)
+    published = first.get("Published", pd.Series("", index=first.index)).fillna("")\
+        .astype(str).str.strip().str.lower()
+    hidden = (published == "false") & status.str.strip().str.lower().isin(["", "active"])
+    return status.where(~hidden, "unpublished").to_numpy()
 
 
 def product_lookup(frame: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:

@@ -149,3 +149,27 @@ def test_variant_aliases_follow_the_column_map():
     dataset = clean_source(mapped, "es", {"item_id": "sku"})
     assert dataset.report.unknown_item_events == 0
     assert (dataset.events["item_id"] == "ZAP").sum() == 3
+
+
+def test_shopify_stock_from_variant_rows_only(tmp_path):
+    header = shops.SHOPIFY_PRODUCTS_HEADER
+    blank = dict.fromkeys(header, "")
+    rows = [dict(zip(header, r, strict=True)) for r in shops.SHOPIFY_PRODUCTS_ROWS]
+    rows[2]["Variant Inventory Policy"] = "continue"  # rain jacket: sold at zero stock
+    rows.append({**blank, "Handle": "wool-socks", "Image Src": "https://cdn.example/2.jpg"})
+    rows.append({**blank, "Handle": "beanie", "Title": "Beanie", "Published": "FALSE",
+                 "Option1 Value": "Default Title", "Variant SKU": "BN-1",
+                 "Variant Inventory Tracker": "shopify", "Variant Inventory Qty": "0",
+                 "Variant Price": "12.00", "Status": "active"})
+    rows.append({**blank, "Handle": "beanie", "Image Src": "https://cdn.example/3.jpg"})
+    shops._write_csv(tmp_path / "products_export.csv", header,
+                     [[r[c] for c in header] for r in rows])
+    shops._write_csv(tmp_path / "orders_export.csv", shops.SHOPIFY_ORDERS_HEADER,
+                     shops.SHOPIFY_ORDERS_ROWS)
+    _, dataset = _import([tmp_path])
+    items = dataset.items.set_index("item_id")
+    assert items["availability"].to_dict() == {
+        "trail-shoe": "in_stock", "rain-jacket": "backorder", "wool-socks": "in_stock",
+        "beanie": "out_of_stock"}  # its image row (no stock tracker) does not make it in stock
+    assert items.loc["beanie", "status"] == "unpublished"  # active but not on the store
+    assert items.loc["trail-shoe", "status"] == "active"
