@@ -22,7 +22,7 @@ import pandas as pd
 from engine.core.columns import BRAND, CATEGORY, DESCRIPTION, ITEM_ID, PRICE, PROMO, TITLE
 from engine.core.errors import DataError
 from engine.data.readers import detect_encoding
-from engine.data.shop_fields import split_price
+from engine.data.shop_fields import cheapest, split_price
 
 G_NAMESPACE = "http://base.google.com/ns/1.0"
 FEED_REQUIRED = ("id", "title", "price")
@@ -141,8 +141,7 @@ def group_variants(items: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     if (group == "").all():
         return items, {}
     rows = items.assign(_key=group.where(group != "", "\0" + items[ITEM_ID].astype(str)),
-                        _rank=items["availability"].map(_AVAILABILITY_RANK).fillna(4),
-                        _price=pd.to_numeric(items[PRICE], errors="coerce"))
+                        _rank=items["availability"].map(_AVAILABILITY_RANK).fillna(4))
     by_key = rows.groupby("_key", sort=False)
     first = by_key.first()
     keys = first.index.astype(str)
@@ -150,9 +149,8 @@ def group_variants(items: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     variant_rows = group != ""
     products[ITEM_ID] = [key.removeprefix("\0") for key in keys]
     products[TITLE] = by_key[TITLE].agg(_common_title).to_numpy()
-    cheapest = by_key["_price"].min().to_numpy()
-    products[PRICE] = [p if pd.isna(c) else f"{c:.2f}" for p, c in
-                       zip(products[PRICE], cheapest, strict=True)]
+    products[PRICE] = cheapest(rows[PRICE], rows["_key"]).reindex(first.index).fillna("")\
+        .to_numpy()
     if PROMO in rows.columns:
         products[PROMO] = by_key[PROMO].agg(lambda v: "1" if (v == "1").any() else "0")\
             .to_numpy()
@@ -162,7 +160,7 @@ def group_variants(items: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
                             for key, ids in zip(keys, listed, strict=True)]
     mapping = dict(zip(items.loc[variant_rows, ITEM_ID].astype(str), group[variant_rows],
                        strict=True))
-    return products.drop(columns=["_rank", "_price"]), mapping
+    return products.drop(columns=["_rank"]), mapping
 
 
 def _feed_category(feed: pd.DataFrame) -> pd.Series:

@@ -31,6 +31,22 @@ def split_price(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text, parse_amounts(text)[1]
 
 
+def cheapest(prices: pd.Series, groups: pd.Series) -> pd.Series:
+    """Per group, the price text (as written) of its lowest price: "15,90 EUR" beats
+    "19,90 EUR". A group none of whose prices reads as a number keeps its first non-empty
+    text, so cleaning counts it."""
+    text = prices.fillna("").astype(str).str.strip()
+    frame = pd.DataFrame({"group": groups.to_numpy(), "text": text.to_numpy(),
+                          "number": parse_amounts(text)[0].to_numpy()})
+    frame = frame[frame["text"] != ""]
+    read = frame.dropna(subset=["number"])
+    best = read.loc[read.groupby("group", sort=False)["number"].idxmin()]
+    chosen = dict(zip(best["group"], best["text"], strict=True))
+    for group, first in frame.groupby("group", sort=False)["text"].first().items():
+        chosen.setdefault(group, first)
+    return pd.Series(chosen, dtype=object)
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
     """Shop export dates (ISO, "2024-03-01 10:15:00 -0500", "9/6/2016 6:29:00") as unix seconds.
 

@@ -36,6 +36,7 @@ from engine.core.columns import (
     TITLE,
     USER_ID,
 )
+from engine.data.numbers import parse_amounts
 from engine.data.readers import require_columns
 from engine.data.shop_fields import (
     availability_from_stock,
@@ -68,8 +69,8 @@ def products_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """One raw Prism item per product handle."""
     require_columns(frame, PRODUCT_MARKERS, source)
     rows = frame[frame["Handle"].str.strip() != ""].copy()
-    prices = pd.to_numeric(_column(rows, "Variant Price"), errors="coerce")
-    compare = pd.to_numeric(_column(rows, "Variant Compare At Price"), errors="coerce")
+    prices = parse_amounts(_column(rows, "Variant Price"))[0]
+    compare = parse_amounts(_column(rows, "Variant Compare At Price"))[0]
     rows["_price"] = prices
     rows["_promo"] = (compare > prices).fillna(False)
     rows["_stock"] = _variant_stock(rows)
@@ -219,7 +220,7 @@ def orders_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     lines = pd.DataFrame({
         ITEM_ID: base.map(handle_from_title), TITLE: base,
         BRAND: _column(orders, "Vendor").fillna("").astype(str).str.strip(),
-        "_price": pd.to_numeric(_column(orders, "Lineitem price"), errors="coerce"),
+        "_price": parse_amounts(_column(orders, "Lineitem price"))[0],
         "_variant": variant,
     })
     lines = lines[lines[ITEM_ID] != ""]

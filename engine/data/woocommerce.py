@@ -41,7 +41,7 @@ from engine.core.columns import (
 )
 from engine.core.errors import DataError
 from engine.data.readers import require_columns
-from engine.data.shop_fields import html_column, parse_dates, shopper_ids
+from engine.data.shop_fields import cheapest, html_column, parse_dates, shopper_ids
 
 PRODUCT_MARKERS = ("Type", "SKU", "Name")  # `ID` too in exports; the sample data has none
 PRODUCT_STRONG = ("Regular price", "In stock?", "Categories")
@@ -130,16 +130,14 @@ def _variable_prices(frame: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     variations, parent = _parents(frame)
     if variations.empty:
         return items
-    regular = pd.to_numeric(_column(variations, "Regular price").str.strip(), errors="coerce")
-    sale = pd.to_numeric(_column(variations, "Sale price").str.strip(), errors="coerce")
-    prices = pd.DataFrame({"parent": parent, "price": sale.fillna(regular),
-                           "promo": sale.notna()})
-    cheapest = prices.groupby("parent")["price"].min().dropna()
-    on_sale = prices.groupby("parent")["promo"].any()
+    regular = _column(variations, "Regular price").fillna("").astype(str).str.strip()
+    sale = _column(variations, "Sale price").fillna("").astype(str).str.strip()
+    lowest = cheapest(sale.where(sale != "", regular), parent)
+    on_sale = (sale != "").groupby(parent).any()
     unpriced = (items[PRICE].fillna("").astype(str).str.strip() == "") & \
-        items[ITEM_ID].isin(cheapest.index)
+        items[ITEM_ID].isin(lowest.index)
     items = items.copy()
-    items.loc[unpriced, PRICE] = items.loc[unpriced, ITEM_ID].map(cheapest).map("{:.2f}".format)
+    items.loc[unpriced, PRICE] = items.loc[unpriced, ITEM_ID].map(lowest)
     items.loc[unpriced, PROMO] = items.loc[unpriced, ITEM_ID].map(on_sale).map(
         {True: "1", False: "0"})
     return items

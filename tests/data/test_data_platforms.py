@@ -173,3 +173,17 @@ def test_shopify_stock_from_variant_rows_only(tmp_path):
         "beanie": "out_of_stock"}  # its image row (no stock tracker) does not make it in stock
     assert items.loc["beanie", "status"] == "unpublished"  # active but not on the store
     assert items.loc["trail-shoe", "status"] == "active"
+
+
+def test_variant_prices_are_compared_as_numbers_whatever_their_decimal_mark(tmp_path):
+    header = ["id", "item_group_id", "title", "price", "availability", "link"]
+    rows = [["V-S", "V", "Vesta S", "1.099,00 CZK", "in_stock", "https://x/s"],
+            ["V-M", "V", "Vesta M", "999,00 CZK", "in_stock", "https://x/m"],
+            ["V-L", "V", "Vesta L", "1.199,00 CZK", "out_of_stock", "https://x/l"]]
+    shops._write_csv(tmp_path / "feed.tsv", header, rows, sep="\t")
+    shops._write_csv(tmp_path / "events.csv", shops.EVENTS_HEADER,
+                     [["u1", "V-L", "1700000000", "purchase"]])
+    _, dataset = _import([tmp_path])
+    vest = dataset.items.set_index("item_id").loc["V"]
+    assert vest["price"] == pytest.approx(999.0) and vest["currency"] == "CZK"
+    assert list(dataset.events["item_id"]) == ["V"]
