@@ -151,6 +151,8 @@ def test_train_on_it_hands_over_to_training(tmp_path, monkeypatch):
     exports = home / "imports" / tmp_path.name  # the default root: no sources.toml needed
     exports.mkdir(parents=True)
     shops.write_woocommerce(exports)
+    left = home / "data" / f".woo-shop.tmp-{tmp_path.name[-12:]}"  # a killed import's staging
+    left.mkdir(parents=True, exist_ok=True)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page("app_pages/importer.py").run()
     at = _read_folder(at, exports)
@@ -160,6 +162,8 @@ def test_train_on_it_hands_over_to_training(tmp_path, monkeypatch):
     at.button(key="imp_train").click().run()
     _no_traceback(at)
     assert at.selectbox(key="train_data").value == "woo-shop"
+    assert not [o for o in at.selectbox(key="train_data").options if ".tmp-" in o]
+    left.rmdir()
 
 
 def test_a_shallow_category_depth_is_named_with_a_better_one(tmp_path, monkeypatch):
