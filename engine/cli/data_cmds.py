@@ -19,7 +19,15 @@ if TYPE_CHECKING:  # pandas-heavy imports stay inside the handlers so `prism --h
 
 
 def _config(args: argparse.Namespace) -> DataConfig:
-    return DataConfig(category_depth=args.depth, min_user_events=args.min_user_events,
+    """The options as a DataConfig; without --depth, the depth the dataset was imported with
+    (else the default)."""
+    depth = args.depth
+    if depth is None:
+        from engine.data.loading import imported_config
+
+        imported = imported_config(Path(args.path).expanduser())
+        depth = imported.category_depth if imported else DataConfig.category_depth
+    return DataConfig(category_depth=depth, min_user_events=args.min_user_events,
                       min_item_events=args.min_item_events)
 
 
@@ -83,8 +91,9 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
                         help="auto (default), generic, recbole or movielens")
     parser.add_argument("--map", action="append", default=[], metavar="TARGET=SOURCE,...",
                         help="column map, e.g. item_id=sku,title=name")
-    parser.add_argument("--depth", type=int, default=DataConfig.category_depth,
-                        help="category depth used for diversity (default 2)")
+    parser.add_argument("--depth", type=int, default=None,
+                        help="category depth used for diversity (default: the depth the "
+                             f"dataset was imported with, else {DataConfig.category_depth})")
     parser.add_argument("--min-user-events", type=int, default=1)
     parser.add_argument("--min-item-events", type=int, default=1)
 

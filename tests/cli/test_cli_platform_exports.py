@@ -37,3 +37,16 @@ def test_documented_import_gives_the_documented_counts(row, monkeypatch, capsys)
         (items, lines)
     assert any(line.startswith("events (") and line.endswith(f": {events}") for line in lines), \
         (events, lines)
+
+
+def test_inspect_uses_the_depth_the_dataset_was_imported_with(monkeypatch, capsys, prism_home):  # noqa: ANN001
+    monkeypatch.chdir(REPO)
+    assert main(["data", "import", "examples/exports/shopify", "--name", "deep",
+                 "--depth", "3"]) == 0
+    assert "note: At category depth" not in capsys.readouterr().out
+    folder = str(prism_home / "data" / "deep")
+    assert main(["data", "inspect", folder]) == 0
+    assert "diversity depth 3: 6 categories" in capsys.readouterr().out
+    assert main(["data", "inspect", folder, "--depth", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "diversity depth 2: 4 categories" in out and "--depth 3" in out
