@@ -28,6 +28,14 @@ def number(value: str) -> float:
     return parsed
 
 
+def alpha_setting(value: str) -> tuple[float, float | None]:
+    """`--alpha A` (one loss weight) or `--alpha LOW:HIGH` (a loss-conditioned range)."""
+    low, sep, high = value.partition(":")
+    if not sep:
+        return number(value), None
+    return number(low), number(high)
+
+
 def integer(value: str) -> int:
     """A whole number."""
     try:

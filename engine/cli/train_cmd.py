@@ -14,6 +14,7 @@ from typing import Any
 from engine.cli.options import (
     DEVICES,
     add_data_options,
+    alpha_setting,
     integer,
     model_name,
     number,
@@ -32,8 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="auto, twotower, pop, itemknn or ease (auto: fit a few "
                             "candidates, keep the best on the validation part; see "
                             "engine/training/selection.py)")
-    train.add_argument("--alpha", default=0.0, type=number,
-                       help="in training: weight of the diversity loss L_d (>= 0)")
+    train.add_argument("--alpha", default=(0.0, None), type=alpha_setting, metavar="A|LOW:HIGH",
+                       help="in training: weight of the diversity loss L_d (>= 0); a range "
+                            "LOW:HIGH (e.g. 0:1) trains one two-tower over every alpha in it, "
+                            "chosen when serving (prism recommend --alpha)")
     train.add_argument("--beta", default=1.0, type=number,
                        help="in training: weight of the relevance loss L_r (>= 0)")
     train.add_argument("--epochs", default=None, type=positive_integer,
@@ -105,8 +108,9 @@ def model_from_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     from engine.training.pipeline import build_model
     from engine.training.presets import split_presets
 
-    changes: dict[str, Any] = {"alpha": args.alpha, "beta": args.beta, "seed": args.seed,
-                               "device": args.device}
+    alpha, alpha_max = args.alpha
+    changes: dict[str, Any] = {"alpha": alpha, "alpha_max": alpha_max, "beta": args.beta,
+                               "seed": args.seed, "device": args.device}
     if args.epochs is not None:
         changes["epochs"] = args.epochs
     model_changes, train_changes = parse_settings(args.set)
@@ -123,7 +127,8 @@ def model_from_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         model_config = ModelConfig(**{**preset_model, **model_changes})
     except TypeError as exc:  # e.g. --set dim=big: a text where a number belongs
         raise ConfigError(f"--set: a value has the wrong type ({exc})") from None
-    twotower_only = args.model == "twotower" or args.alpha > 0 or bool(args.set)
+    twotower_only = args.model == "twotower" or alpha > 0 or alpha_max is not None \
+        or bool(args.set)
     return build_model(args.model, model_config, train_config, train_config.seed, tune=trials,
                        twotower_only=twotower_only,
                        fixed=frozenset(model_changes) | frozenset(train_changes))

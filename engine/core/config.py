@@ -161,6 +161,8 @@ class ModelConfig(_ConfigMixin):
     use_user_embedding: bool = False  # on: memorises users, hurt next-item accuracy (docs)
     n_layers: Annotated[int, Field(ge=0)] = 0  # self-attention layers over the history
     n_heads: Positive = 2
+    # alpha enters the user tower (FiLM): set by training when TrainConfig.alpha_max is given
+    alpha_film: bool = False
 
     def _check_rules(self) -> None:
         name = type(self).__name__
@@ -177,8 +179,13 @@ class TrainConfig(_ConfigMixin):
     weight is a different knob, `diversity_weight` (engine.rerank), and never retrains.
     """
 
-    alpha: NonNegative = 0.0  # weight of the diversity loss L_d
+    alpha: NonNegative = 0.0  # weight of the diversity loss L_d (the low end of a range)
     beta: NonNegative = 1.0  # weight of the relevance loss L_r
+    # Set: one loss-conditioned model over alpha in [alpha, alpha_max]. Each example draws its
+    # own alpha (uniform over the range: the slider is linear in alpha and every setting is
+    # equally likely to be asked for), the user tower reads it, and serving takes any alpha in
+    # the range with one user-tower pass (docs/architecture.md, "One model for every alpha").
+    alpha_max: NonNegative | None = None
     gamma: Share = 0.5  # target = (1 - gamma) * user's categories + gamma * prior
     # L_d: "kl" (KL(t_u || q_u), gamma and diversity_prior set t_u), "entropy" (-H(q_u)),
     # "coverage" (-expected distinct categories in a list of eval_k drawn from q_u), or "auto":
@@ -210,5 +217,15 @@ class TrainConfig(_ConfigMixin):
     eval_k: Positive = 10  # validation metric is NDCG@eval_k
 
     def _check_rules(self) -> None:
-        _check(self.alpha > 0 or self.beta > 0, type(self).__name__, "alpha",
+        _check(self.alpha > 0 or self.beta > 0 or self.alpha_max is not None,
+               type(self).__name__, "alpha",
                "alpha and beta cannot both be 0 (nothing to learn); set beta > 0")
+        _check(self.alpha_max is None or self.alpha_max > self.alpha, type(self).__name__,
+               "alpha_max", "must be greater than alpha (the range is alpha..alpha_max)")
+        _check(self.alpha_max is None or self.beta > 0, type(self).__name__, "beta",
+               "must be > 0 for a model trained over a range of alpha")
+
+    @property
+    def alpha_range(self) -> tuple[float, float] | None:
+        """(low, high) of a loss-conditioned model's alpha, or None for one fixed alpha."""
+        return None if self.alpha_max is None else (self.alpha, self.alpha_max)

@@ -34,7 +34,6 @@ from torch.nn.parallel import DistributedDataParallel
 
 from engine.core.device import resolve_device
 from engine.core.errors import ConfigError
-from engine.models import losses
 from engine.models.callbacks import notify_batch, notify_epoch
 from engine.models.trainer import StopTraining, Trainer
 
@@ -187,20 +186,22 @@ def shard_rows(rows: np.ndarray, rank: int, world_size: int) -> np.ndarray:
 
 
 class _ScaledLoss(nn.Module):
-    """The trainer's batch loss as a module, so DDP's forward wraps it and syncs gradients."""
+    """The trainer's batch loss as a module, so DDP's forward wraps it and syncs gradients.
+
+    The loss is the trainer's own (`Trainer.batch_loss`, one joint-loss function for every
+    trainer) times this rank's share of the global batch, so summed gradients are the global
+    batch's.
+    """
 
     def __init__(self, trainer: Trainer):
         super().__init__()
         self.net = trainer.net
         self._batch_loss = trainer.batch_loss
-        self._alpha, self._beta = trainer.config.alpha, trainer.config.beta
 
-    def forward(self, batch: dict[str, torch.Tensor], relevance_scale: float,
-                diversity_scale: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        _, relevance, diversity = self._batch_loss(batch)
-        loss = losses.joint_loss(diversity * diversity_scale, relevance * relevance_scale,
-                                 self._alpha, self._beta)
-        return loss, relevance, diversity
+    def forward(self, batch: dict[str, torch.Tensor], scale: float
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        loss, relevance, diversity = self._batch_loss(batch)
+        return loss * scale, relevance, diversity
 
 
 class _StopTogether:
@@ -263,38 +264,38 @@ class DistributedTrainer(Trainer):
         order = self.rng.permutation(len(self.examples))
         size = self.config.batch_size
         total = (len(order) + size - 1) // size
-        sums = np.zeros(2)  # global-batch L_r and L_d, summed over steps
+        sums = np.zeros(3)  # global-batch L, L_r and L_d, summed over steps
         for step, begin in enumerate(range(0, len(order), size), start=1):
             rows = order[begin:begin + size]
-            mine, relevance_share, diversity_share = self._shard(rows)
+            mine, share = self._shard(rows)
             batch = self._to_device(self.examples.batch(mine))
-            loss, relevance, diversity = self.ddp(batch, relevance_share * self.world_size,
-                                                  diversity_share * self.world_size)
+            loss, relevance, diversity = self.ddp(batch, share * self.world_size)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
             self.steps_done += 1
             self._set_lr()  # the same learning-rate schedule as a single process
-            sums += [relevance_share * relevance.item(), diversity_share * diversity.item()]
+            sums += [loss.item() / self.world_size, share * relevance.item(),
+                     share * diversity.item()]
             notify_batch(callbacks, step, total)
-        relevance_mean, diversity_mean = all_reduce_sum(sums) / max(total, 1)
-        return {"L": float(self.config.alpha * diversity_mean + self.config.beta * relevance_mean),
-                "L_r": float(relevance_mean), "L_d": float(diversity_mean)}
+        loss_mean, relevance_mean, diversity_mean = all_reduce_sum(sums) / max(total, 1)
+        return {"L": float(loss_mean), "L_r": float(relevance_mean),
+                "L_d": float(diversity_mean)}
 
-    def _shard(self, rows: np.ndarray) -> tuple[np.ndarray, float, float]:
-        """This rank's rows and its shares of the global batch's L_r and L_d.
+    def _shard(self, rows: np.ndarray) -> tuple[np.ndarray, float]:
+        """This rank's rows and its share of the global batch's loss.
 
-        L_r and L_d are both event-weighted means over the batch's examples, so a rank's share
-        of each is its part of the batch's weight (one share for both). A rank left
-        without rows (last batch smaller than the world) runs one row with zero shares so it
-        still joins the gradient all-reduce.
+        L, L_r and L_d are event-weighted means over the batch's examples, so a rank's share
+        of each is its part of the batch's weight. A rank left without rows (last batch
+        smaller than the world) runs one row with a zero share so it still joins the gradient
+        all-reduce.
         """
         mine = shard_rows(rows, self.rank, self.world_size)
         if len(mine) == 0:
-            return rows[:1], 0.0, 0.0
+            return rows[:1], 0.0
         weights = self.examples.weights
-        share = float(weights[mine].sum(dtype=np.float64) / weights[rows].sum(dtype=np.float64))
-        return mine, share, share
+        return mine, float(weights[mine].sum(dtype=np.float64)
+                           / weights[rows].sum(dtype=np.float64))
 
 
 def _no_buffer_sync() -> dict[str, bool]:

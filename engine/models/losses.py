@@ -27,6 +27,11 @@ def weighted_mean(values: torch.Tensor, weights: torch.Tensor | None) -> torch.T
     return (values * weights).sum() / weights.sum().clamp_min(EPS)
 
 
+def relevance_per_example(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(B,) -log p_u(i+): logits (B, n_items) scores s(u, i); targets (B,) item indices."""
+    return F.cross_entropy(logits.float(), targets, reduction="none")
+
+
 def relevance_loss(
     logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -34,8 +39,14 @@ def relevance_loss(
 
     logits (B, n_items) scores s(u, i); targets (B,) item indices; weights (B,) event weights.
     """
-    nll = F.cross_entropy(logits.float(), targets, reduction="none")  # (B,)
-    return weighted_mean(nll, weights)
+    return weighted_mean(relevance_per_example(logits, targets), weights)
+
+
+def multinomial_relevance_per_example(logits: torch.Tensor,
+                                      target_weights: torch.Tensor) -> torch.Tensor:
+    """(B,) -sum_i w_ui log p_u(i) / sum_i w_ui for each user of the batch."""
+    log_p = logits.float().log_softmax(dim=-1)  # (B, n_items)
+    return -(log_p * target_weights).sum(-1) / target_weights.sum(-1).clamp_min(EPS)
 
 
 def multinomial_relevance_loss(logits: torch.Tensor, target_weights: torch.Tensor) -> torch.Tensor:
@@ -44,9 +55,7 @@ def multinomial_relevance_loss(logits: torch.Tensor, target_weights: torch.Tenso
     logits (B, n_items); target_weights (B, n_items) event weights of each user's items
     (zero elsewhere). With one target per row this equals `relevance_loss`.
     """
-    log_p = logits.float().log_softmax(dim=-1)  # (B, n_items)
-    per_user = -(log_p * target_weights).sum(-1) / target_weights.sum(-1).clamp_min(EPS)
-    return per_user.mean()
+    return multinomial_relevance_per_example(logits, target_weights).mean()
 
 
 def logq_correct(logits: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
@@ -77,13 +86,18 @@ def sampled_logits(
     return torch.cat([pos, neg], dim=1)  # (B, 1 + S)
 
 
+def sampled_relevance_per_example(corrected_logits: torch.Tensor) -> torch.Tensor:
+    """(B,) sampled-softmax -log p_u(i+) over logits from `sampled_logits` (positive first)."""
+    targets = torch.zeros(corrected_logits.shape[0], dtype=torch.long,
+                          device=corrected_logits.device)
+    return relevance_per_example(corrected_logits, targets)
+
+
 def sampled_relevance_loss(
     corrected_logits: torch.Tensor, weights: torch.Tensor | None = None
 ) -> torch.Tensor:
     """Sampled-softmax L_r over logits from `sampled_logits` (positive in column 0)."""
-    targets = torch.zeros(corrected_logits.shape[0], dtype=torch.long,
-                          device=corrected_logits.device)
-    return relevance_loss(corrected_logits, targets, weights)
+    return weighted_mean(sampled_relevance_per_example(corrected_logits), weights)
 
 
 def _finite(values: torch.Tensor) -> torch.Tensor:
@@ -222,6 +236,12 @@ def log_top_region_mass(logits: torch.Tensor, item_categories: torch.Tensor,
     return masked_logsumexp(log_p.unsqueeze(2) + log_cats, dim=1)  # (B, C)
 
 
+def expected_coverage_per_example(log_mass: torch.Tensor, k: int) -> torch.Tensor:
+    """(B,) -E[distinct categories in k draws from q_u] / k = -sum_c (1 - (1 - q_c)^k) / k."""
+    miss = torch.log1p(-log_mass.float().exp().clamp_max(1 - 1e-6)) * k  # (B, C) log (1-q)^k
+    return -(1.0 - miss.exp()).sum(dim=1) / k  # (B,)
+
+
 def expected_coverage_loss(log_mass: torch.Tensor, k: int,
                            weights: torch.Tensor | None = None) -> torch.Tensor:
     """L_d = -E[distinct categories in k draws from q_u] / k = -sum_c (1 - (1 - q_c)^k) / k.
@@ -229,9 +249,7 @@ def expected_coverage_loss(log_mass: torch.Tensor, k: int,
     A list-level spread term: it rewards each category's chance of appearing at least once in
     a list of k, saturating once a category is likely in (unlike KL, which keeps pushing mass).
     """
-    miss = torch.log1p(-log_mass.exp().clamp_max(1 - 1e-6)) * k  # (B, C) log (1 - q)^k
-    coverage = (1.0 - miss.exp()).sum(dim=1) / k  # (B,)
-    return -weighted_mean(coverage, weights)
+    return weighted_mean(expected_coverage_per_example(log_mass, k), weights)
 
 
 def diversity_target(
@@ -239,6 +257,14 @@ def diversity_target(
 ) -> torch.Tensor:
     """t_u = (1 - gamma) * h_u + gamma * g: (B, C) history mix pulled toward the prior (C,)."""
     return (1.0 - gamma) * history_dist + gamma * prior.unsqueeze(0)
+
+
+def kl_per_example(target: torch.Tensor, log_mass: torch.Tensor) -> torch.Tensor:
+    """(B,) KL(t_u || q_u) = sum_c t (log t - log q); 0 log 0 = 0 (see `kl_diversity_loss`)."""
+    target = target.float()
+    present = (target > 0) & torch.isfinite(log_mass)
+    log_ratio = torch.log(target.clamp_min(EPS)) - _finite(log_mass.float())
+    return torch.where(present, target * log_ratio, torch.zeros_like(target)).sum(dim=1)
 
 
 def kl_diversity_loss(
@@ -251,26 +277,32 @@ def kl_diversity_loss(
     A category absent from a sampled estimate (log q = -inf: no positive or negative in it)
     has no term.
     """
-    target = target.float()
-    present = (target > 0) & torch.isfinite(log_mass)
-    log_ratio = torch.log(target.clamp_min(EPS)) - _finite(log_mass)
-    kl = torch.where(present, target * log_ratio, torch.zeros_like(target)).sum(dim=1)  # (B,)
-    return weighted_mean(kl, weights)
+    return weighted_mean(kl_per_example(target, log_mass), weights)
+
+
+def neg_entropy_per_example(log_mass: torch.Tensor) -> torch.Tensor:
+    """(B,) -H(q_u) = sum_c q log q from log q (B, C)."""
+    log_mass = log_mass.float()
+    mass = log_mass.exp()
+    return torch.where(mass > 0, mass * _finite(log_mass), torch.zeros_like(mass)).sum(dim=1)
 
 
 def entropy_diversity_loss(
     log_mass: torch.Tensor, weights: torch.Tensor | None = None
 ) -> torch.Tensor:
     """L_d = -H(q_u) = sum_c q log q from log q (B, C), weighted mean over users."""
-    log_mass = log_mass.float()
-    mass = log_mass.exp()
-    neg_entropy = torch.where(mass > 0, mass * _finite(log_mass),
-                              torch.zeros_like(mass)).sum(dim=1)  # (B,)
-    return weighted_mean(neg_entropy, weights)
+    return weighted_mean(neg_entropy_per_example(log_mass), weights)
 
 
 def joint_loss(
-    diversity: torch.Tensor, relevance: torch.Tensor, alpha: float, beta: float
+    diversity: torch.Tensor, relevance: torch.Tensor, alpha: float | torch.Tensor, beta: float,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """L = alpha * L_d + beta * L_r."""
-    return alpha * diversity + beta * relevance
+    """L = alpha * L_d + beta * L_r.
+
+    With scalar losses and weights this is the plain sum. With per-example losses (B,), an
+    alpha per example (B,) (a loss-conditioned model samples one for each example) and event
+    weights (B,), it is the weighted mean over examples of alpha_b * L_d,b + beta * L_r,b.
+    """
+    combined = alpha * diversity + beta * relevance
+    return combined if combined.dim() == 0 else weighted_mean(combined, weights)

@@ -7,6 +7,12 @@ Score s(u, i) = cos(u, v_i) / temperature.
 
 Histories are right-aligned (B, L) item-index matrices: the last column is the most recent
 item and -1 pads the left. User index -1 means "not seen in training" (no user embedding).
+
+A loss-conditioned network (ModelConfig.alpha_film) also reads the diversity weight alpha of
+the loss it should answer for: a small MLP of alpha gives a per-dimension scale and shift of
+the pooled history (FiLM, Perez et al. 2018) and a shift of the attention query, so one network
+trained over a range of alpha serves any alpha in it with one user-tower pass ("You Only Train
+Once", Dosovitskiy & Djolonga 2020). Item vectors do not depend on alpha.
 """
 
 from __future__ import annotations
@@ -73,6 +79,26 @@ class ItemTower(nn.Module):
                                                    sparse=self.id_emb.sparse)
 
 
+class AlphaFiLM(nn.Module):
+    """alpha (B,) -> scale, shift (B, d) of the pooled history and a query shift (B, d).
+
+    The last layer starts at zero, so an untrained FiLM is the identity and the conditioned
+    network starts where the plain one does.
+    """
+
+    def __init__(self, dim: int, hidden: int = 32):
+        super().__init__()
+        self.dim = dim
+        self.mlp = nn.Sequential(nn.Linear(2, hidden), nn.GELU(), nn.Linear(hidden, 3 * dim))
+        nn.init.zeros_(self.mlp[-1].weight)
+        nn.init.zeros_(self.mlp[-1].bias)
+
+    def forward(self, alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        features = torch.stack([alpha, alpha.sqrt()], dim=-1).float()  # (B, 2)
+        scale, shift, query = self.mlp(features).split(self.dim, dim=-1)  # 3 x (B, d)
+        return scale, shift, query
+
+
 class UserTower(nn.Module):
     """Recency-aware attention pooling over history item vectors, plus a user embedding.
 
@@ -99,18 +125,22 @@ class UserTower(nn.Module):
         self.out = nn.Linear(dim, dim)
         self.dropout = nn.Dropout(config.dropout)
         self.user_emb = nn.Embedding(n_users, dim) if config.use_user_embedding else None
+        self.film = AlphaFiLM(dim) if config.alpha_film else None
         if self.user_emb is not None:
             nn.init.normal_(self.user_emb.weight, std=0.1)
         nn.init.normal_(self.pos_emb.weight, std=0.02)
 
     def forward(
-        self, history: torch.Tensor, item_vecs: torch.Tensor, users: torch.Tensor
+        self, history: torch.Tensor, item_vecs: torch.Tensor, users: torch.Tensor,
+        alpha: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """(B, d) L2-normalised user vectors.
 
         history (B, L) item indices, right-aligned, PAD on the left; item_vecs (n_items, d);
-        users (B,) user indices, -1 for users without an embedding.
+        users (B,) user indices, -1 for users without an embedding; alpha (B,) the diversity
+        weight each row answers for (required by a loss-conditioned tower, ignored otherwise).
         """
+        film = self._film(alpha, history.shape[0])
         batch, length = history.shape
         mask = history != PAD  # (B, L)
         if self.training and self.dropout_rate > 0:  # hide whole history items (denoising)
@@ -128,16 +158,30 @@ class UserTower(nn.Module):
         user_vec = self._user_vectors(users) if self.user_emb is not None else None
         query = self.query if user_vec is None else self.query + user_vec  # (d,) or (B, d)
         query = query.expand(batch, -1)  # (B, d)
+        if film is not None:
+            query = query + film[2]
         logits = (hist @ query.unsqueeze(-1)).squeeze(-1)  # (B, L)
         if not self.layers:  # with layers, recency is already inside hist (added once only)
             logits = logits + query @ recency.T
         logits = logits.masked_fill(~mask, float("-inf")) / math.sqrt(hist.shape[-1])
         logits = torch.cat([self.null_logit.expand(batch, 1), logits], 1)  # (B, 1 + L)
         weights = logits.softmax(-1)[:, 1:]  # (B, L); the null slot's value is zero
-        pooled = self.out((weights.unsqueeze(1) @ hist).squeeze(1))  # (B, d)
+        pooled = (weights.unsqueeze(1) @ hist).squeeze(1)  # (B, d)
+        if film is not None:
+            pooled = pooled * (1.0 + film[0]) + film[1]
+        pooled = self.out(pooled)  # (B, d)
         if user_vec is not None:
             pooled = pooled + user_vec
         return F.normalize(self.dropout(pooled), dim=-1)
+
+    def _film(self, alpha: torch.Tensor | None, batch: int
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        """FiLM terms for alpha (B,), or None for a tower that is not loss-conditioned."""
+        if self.film is None:
+            return None
+        if alpha is None:
+            raise ValueError("a loss-conditioned user tower needs alpha for every row")
+        return self.film(alpha.reshape(-1).expand(batch))
 
     def _user_vectors(self, users: torch.Tensor) -> torch.Tensor:
         """(B, d) user embeddings, zero for unseen users (index -1)."""
@@ -181,17 +225,19 @@ class TwoTowerNet(nn.Module):
             self.text_embeddings[items], self.item_categories[items], items, id_keep)
 
     def user_vectors(
-        self, history: torch.Tensor, users: torch.Tensor, item_vecs: torch.Tensor
+        self, history: torch.Tensor, users: torch.Tensor, item_vecs: torch.Tensor,
+        alpha: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(B, d) normalised user vectors for right-aligned histories (B, L)."""
-        return self.user_tower(history, item_vecs, users)
+        """(B, d) normalised user vectors for right-aligned histories (B, L) at alpha (B,)."""
+        return self.user_tower(history, item_vecs, users, alpha)
 
     def forward(
-        self, history: torch.Tensor, users: torch.Tensor, id_keep: torch.Tensor | None = None
+        self, history: torch.Tensor, users: torch.Tensor, id_keep: torch.Tensor | None = None,
+        alpha: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Full-catalogue logits (B, n_items) = cosine / temperature, and item vectors."""
         item_vecs = self.item_vectors(None, id_keep)  # (n_items, d)
-        user_vecs = self.user_vectors(history, users, item_vecs)  # (B, d)
+        user_vecs = self.user_vectors(history, users, item_vecs, alpha)  # (B, d)
         return user_vecs @ item_vecs.T / self.config.temperature, item_vecs
 
     def add_items(self, text_embeddings: torch.Tensor, item_categories: torch.Tensor) -> None:

@@ -290,24 +290,43 @@ class Trainer:
 
     def batch_loss(self, batch: dict[str, torch.Tensor]
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(L, L_r, L_d) for one batch; the full or sampled softmax by catalogue size."""
+        """(L, L_r, L_d) for one batch; the full or sampled softmax by catalogue size.
+
+        Losses are per example, then joined by `losses.joint_loss` with the batch's event
+        weights; a loss-conditioned network draws each example's own alpha.
+        """
+        alpha = self._draw_alphas(len(batch["users"]))
+        net_alpha = alpha if isinstance(alpha, torch.Tensor) else None
         with self._autocast():
             if self.sampled:
-                sample = self._sampled_logits(batch)
-                relevance = losses.sampled_relevance_loss(sample.corrected, batch["weights"])
+                sample = self._sampled_logits(batch, net_alpha)
+                relevance = losses.sampled_relevance_per_example(sample.corrected)
                 logits = None
             else:
-                logits, _ = self.net(batch["history"], batch["users"], self._id_keep())
+                logits, _ = self.net(batch["history"], batch["users"], self._id_keep(),
+                                     net_alpha)
                 sample = None
                 if "target_weights" in batch:
-                    relevance = losses.multinomial_relevance_loss(logits, batch["target_weights"])
+                    relevance = losses.multinomial_relevance_per_example(
+                        logits, batch["target_weights"])
                 else:
-                    relevance = losses.relevance_loss(logits, batch["targets"], batch["weights"])
-        diversity = relevance.new_zeros(())
-        if self.config.alpha > 0:
+                    relevance = losses.relevance_per_example(logits, batch["targets"])
+        diversity = torch.zeros_like(relevance)
+        if net_alpha is not None or self.config.alpha > 0:
             diversity = self._diversity(self._log_mass(logits, sample), batch)
-        loss = losses.joint_loss(diversity, relevance, self.config.alpha, self.config.beta)
-        return loss, relevance, diversity
+        weights = batch.get("weights")
+        loss = losses.joint_loss(diversity, relevance, alpha, self.config.beta, weights)
+        return (loss, losses.weighted_mean(relevance, weights),
+                losses.weighted_mean(diversity, weights))
+
+    def _draw_alphas(self, n: int) -> float | torch.Tensor:
+        """The fixed alpha, or (n,) alphas drawn uniformly over a conditioned model's range."""
+        span = self.config.alpha_range
+        if span is None:
+            return self.config.alpha
+        low, high = span
+        draw = torch.rand(n, generator=self.generator, device=self.device)
+        return low + (high - low) * draw  # (n,)
 
     def _log_mass(self, logits: torch.Tensor | None, sample: SampledBatch | None
                   ) -> torch.Tensor:
@@ -326,17 +345,17 @@ class Trainer:
         return losses.log_category_mass(logits, self.category_index)
 
     def _diversity(self, log_mass: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """L_d from the log category mass, weighted per example as L_r is."""
-        weights = batch.get("weights")
+        """(B,) L_d of each example from the log category mass."""
         if self.diversity_loss == "entropy":
-            return losses.entropy_diversity_loss(log_mass, weights)
+            return losses.neg_entropy_per_example(log_mass)
         if self.diversity_loss == "coverage":
-            return losses.expected_coverage_loss(log_mass, self.config.eval_k, weights)
+            return losses.expected_coverage_per_example(log_mass, self.config.eval_k)
         target = losses.diversity_target(self.user_dist[batch["users"]], self.prior,
                                          self.config.gamma)
-        return losses.kl_diversity_loss(target, log_mass, weights)
+        return losses.kl_per_example(target, log_mass)
 
-    def _sampled_logits(self, batch: dict[str, torch.Tensor]) -> SampledBatch:
+    def _sampled_logits(self, batch: dict[str, torch.Tensor],
+                        alpha: torch.Tensor | None = None) -> SampledBatch:
         """The positive's and shared negatives' logits, and their logQ-corrected (B, 1 + S)."""
         history, targets = batch["history"], batch["targets"]
         negatives = torch.multinomial(self.log_q.exp(), self.config.num_negatives,
@@ -348,7 +367,7 @@ class Trainer:
         local = torch.full_like(history, PAD)
         n_hist = int((history != PAD).sum())
         local[history != PAD] = inverse[:n_hist]
-        users = self.net.user_vectors(local, batch["users"], vecs)  # (B, d)
+        users = self.net.user_vectors(local, batch["users"], vecs, alpha)  # (B, d)
         pos_vecs = vecs[inverse[n_hist:n_hist + len(targets)]]  # (B, d)
         neg_vecs = vecs[inverse[n_hist + len(targets):]]  # (S, d)
         tau = self.net.config.temperature

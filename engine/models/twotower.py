@@ -9,6 +9,7 @@ with vectors from their text and category alone.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Self
@@ -32,6 +33,7 @@ STATE_FORMAT = 1
 SCORE_CHUNK = 2048  # users per score_users block (bounds device memory on CUDA)
 TOWER_CHUNK_SLOTS = 2048 * 50  # history slots (users × columns) per pass through the user tower
 NET_PREFIX = "net."
+ALPHA_TOLERANCE = 1e-9  # alphas this close to a range end count as inside it
 
 
 class TwoTowerModel(BaseModel):
@@ -53,15 +55,48 @@ class TwoTowerModel(BaseModel):
         self.item_vectors_: np.ndarray | None = None
         self.train_histories_: np.ndarray | None = None  # (n_users, history_len), -1 pads
         self.logs_: list[dict[str, float]] = []
+        # the alpha a loss-conditioned model scores at (see at_alpha); None for a fixed alpha
+        self.alpha_: float | None = self.train_config.alpha if self.train_config.alpha_range \
+            else None
         # item_vectors_ and their copy on the network's device (see _item_tensor)
         self._device_items: tuple[np.ndarray, torch.Tensor] | None = None
+
+    # ---- the loss weight alpha --------------------------------------------------------------
+    @property
+    def alpha_range(self) -> tuple[float, float] | None:
+        """(low, high) alpha a loss-conditioned model answers for; None for a fixed alpha."""
+        return self.train_config.alpha_range
+
+    def at_alpha(self, alpha: float) -> Self:
+        """This model scoring for diversity weight `alpha`: a view sharing the weights and item
+        vectors (cheap, thread-safe), for any alpha in the trained range.
+
+        A model trained at one alpha answers only for that alpha.
+        """
+        alpha = float(alpha)
+        span = self.alpha_range
+        if span is None:
+            if abs(alpha - self.train_config.alpha) <= ALPHA_TOLERANCE:
+                return self
+            raise RequestError(
+                f"alpha {alpha:g}: this model was trained at alpha {self.train_config.alpha:g} "
+                "only; train a model over a range (prism train --alpha 0:1) to choose alpha "
+                "when serving.")
+        low, high = span
+        if not low - ALPHA_TOLERANCE <= alpha <= high + ALPHA_TOLERANCE:
+            raise RequestError(f"alpha {alpha:g} is outside the range this model was trained "
+                               f"on ({low:g} to {high:g}); choose a value in it.")
+        view = copy.copy(self)
+        view.alpha_ = min(max(alpha, low), high)
+        return view
 
     # ---- training -------------------------------------------------------------------------
     def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:
         """Train on `data.train`, early-stop on `data.valid`; returns self."""
         _check_data(data)
         config = self.train_config
-        self.model_config = _effective_model_config(self.model_config, data)
+        self.model_config = _effective_model_config(self.model_config, data).replace(
+            alpha_film=config.alpha_range is not None)
         seed_everything(config.seed)
         device = resolve_device(config.device, "TrainConfig.device")
         net = _build_net(data.text_embeddings, data.item_categories, data.n_users,
@@ -92,10 +127,18 @@ class TwoTowerModel(BaseModel):
         seen = seen_matrix(data, "valid")[users]
         k = self.train_config.eval_k
 
+        # a loss-conditioned model is judged at both ends of its range (mean NDCG@K)
+        span = self.train_config.alpha_range
+        ends = [None] if span is None else list(span)
+
         def validate() -> float:
             self._finish()
-            top, _ = self._top_n(self.train_histories_[users], users, k, seen)
-            return float(np.mean(ndcg_at_k(top, truth, k)))
+            scores = []
+            for alpha in ends:
+                model = self if alpha is None else self.at_alpha(alpha)
+                top, _ = model._top_n(self.train_histories_[users], users, k, seen)
+                scores.append(float(np.mean(ndcg_at_k(top, truth, k))))
+            return float(np.mean(scores))
 
         return validate
 
@@ -198,7 +241,9 @@ class TwoTowerModel(BaseModel):
                 rows, keep = order[start:stop], int(spans[stop - 1])
                 hist = torch.as_tensor(history[rows, width - keep:], device=device)
                 who = torch.as_tensor(users[rows], device=device)
-                vecs = self.net_.user_vectors(hist, who, item_vecs)  # (b, d)
+                alpha = None if self.alpha_ is None else torch.full(
+                    (len(rows),), self.alpha_, device=device)
+                vecs = self.net_.user_vectors(hist, who, item_vecs, alpha)  # (b, d)
                 out[torch.as_tensor(rows, device=device)] = vecs.to(out.dtype)
                 start = stop
         return out / self.model_config.temperature
