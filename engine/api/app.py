@@ -35,13 +35,7 @@ from engine.api.exposure import router as exposure_router
 from engine.api.limits import BodyLimit
 from engine.api.metrics import ServingMetrics
 from engine.api.policies import FALLBACK_HEADER, PolicyFallback, policy_recommend, policy_router
-from engine.api.weights import (
-    ALIAS_HELP,
-    DEPRECATED_WEIGHT,
-    WEIGHT_FIELD,
-    pick_diversity_weight,
-    query_weight,
-)
+from engine.api.weights import ALPHA_HELP, DEFAULT_WEIGHT
 from engine.core.errors import RequestError
 from engine.core.limits import (
     MAX_BODY_BYTES,
@@ -75,27 +69,19 @@ Number = Annotated[float, BeforeValidator(_not_bool)]
 Whole = Annotated[int, BeforeValidator(_not_bool)]
 
 
-class _DiversityWeightAlias(BaseModel):
-    """Reads the deprecated `alpha` as `diversity_weight` (old clients and saved links).
-
-    `diversity_weight` is the serve-time re-rank weight; training's loss weights keep the
-    names alpha/beta, so the serving side no longer uses that name.
-    """
+class _Request(BaseModel):
+    """A request body: no unknown fields, and no text that cannot be looked up or answered."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
-    def _old_weight_name(cls, data: Any) -> Any:
+    def _plain_text(cls, data: Any) -> Any:
         check_unicode(data)  # a lone surrogate can be neither looked up nor answered
-        if isinstance(data, dict) and DEPRECATED_WEIGHT in data:
-            data = dict(data)
-            data[WEIGHT_FIELD] = pick_diversity_weight(data.get(WEIGHT_FIELD),
-                                                       data.pop(DEPRECATED_WEIGHT))
         return data
 
 
-class RecommendRequest(_DiversityWeightAlias):
+class RecommendRequest(_Request):
     """A shopper (`user_id`) or a what-if session (`history` of item ids), and the knobs."""
 
     user_id: str | None = Field(None, max_length=MAX_ID_CHARS,
@@ -104,7 +90,9 @@ class RecommendRequest(_DiversityWeightAlias):
                                          description="item ids of a live session (what-if)")
     k: Whole = Field(10, ge=1, le=MAX_K, description="list length")
     method: Method = "mmr"
-    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
+    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0,
+                                     description="serve-time re-rank weight")
+    alpha: Number | None = Field(None, ge=0.0, description=ALPHA_HELP)
     exclude_seen: bool = True
     categories: list[str] | None = Field(None, max_length=MAX_MATCH_VALUES,
                                          description="only items in these categories")
@@ -122,7 +110,7 @@ class RecommendRequest(_DiversityWeightAlias):
                                            "one); 'none' for no policy")
 
 
-class SearchRequest(_DiversityWeightAlias):
+class SearchRequest(_Request):
     """A text query, optionally personalised for a shopper."""
 
     query: str = Field(..., min_length=1, max_length=500)
@@ -152,6 +140,8 @@ class RankedList(BaseModel):
     notice: str | None
     method: str
     diversity_weight: float
+    alpha: float | None = Field(None, description="the model's loss weight alpha the list was "
+                                                  "scored at (loss-conditioned runs only)")
     policy: str | None = None
     removed: dict[str, int] | None = None
     unavailable_left_out: int = Field(0, description="items left out because they cannot be "
@@ -165,7 +155,7 @@ class RankedList(BaseModel):
 def _response(result: Recommendations) -> RankedList:
     return RankedList(items=[RankedItem(**row) for row in result.records()], notice=result.notice,
                       method=result.method, diversity_weight=result.diversity_weight,
-                      unavailable_left_out=result.unavailable_left_out)
+                      alpha=result.alpha, unavailable_left_out=result.unavailable_left_out)
 
 
 def _readable(exc: RequestValidationError) -> str:
@@ -268,10 +258,8 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
                                                    description="serve-time re-rank weight"),
             method: ListMethod = "mmr",
             half_life_days: float = Query(7.0, gt=0.0, le=3650.0),
-            alpha: float | None = Query(None, ge=0.0, le=1.0, deprecated=True,
-                                        description=ALIAS_HELP),
             include_unavailable: bool = Query(False, description=INCLUDE_HELP)) -> RankedList:
-        weight = query_weight(diversity_weight, alpha)
+        weight = DEFAULT_WEIGHT if diversity_weight is None else diversity_weight
         return _response(service.hot_items(k=k, diversity_weight=weight, method=method,
                                            half_life_days=half_life_days,
                                            include_unavailable=include_unavailable))

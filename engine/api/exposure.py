@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from engine.api.errors import error_responses
-from engine.api.weights import ALIAS_HELP, query_weight
+from engine.api.weights import DEFAULT_WEIGHT
 from engine.core.errors import PrismError
 from engine.rerank.methods import QuotaFreeMethod as Method
 
@@ -43,9 +43,7 @@ def exposure(request: Request,
              diversity_weight: float | None = Query(None, ge=0.0, le=1.0,
                                                     description="serve-time re-rank weight"),
              n_users: int | None = Query(None, ge=1, description="sample of test shoppers"),
-             seed: int = Query(0, ge=0),
-             alpha: float | None = Query(None, ge=0.0, le=1.0, deprecated=True,
-                                         description=ALIAS_HELP)) -> dict[str, Any]:
+             seed: int = Query(0, ge=0)) -> dict[str, Any]:
     """Exposure share, slot share, catalogue share and held-out share per group."""
     from engine.exposure.groups import GroupSpec
 
@@ -53,7 +51,8 @@ def exposure(request: Request,
         ctx = _context(request)
         rows = ctx.sample(n_users, seed)
         ledger = ctx.ledger(GroupSpec(by=by, new_days=new_days), rows, k=k, method=method,
-                            diversity_weight=query_weight(diversity_weight, alpha))
+                            diversity_weight=DEFAULT_WEIGHT if diversity_weight is None
+                            else diversity_weight)
     except PrismError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     return ledger.to_dict()

@@ -127,7 +127,7 @@ def _response(result: PolicyResult, ignored: list[str]) -> JSONResponse:
         notice = f"{notice}; {extra}" if notice else extra
     return JSONResponse({"items": result.items, "notice": notice, "method": result.method,
                          "diversity_weight": result.diversity_weight, "policy": result.policy,
-                         "removed": result.removed,
+                         "removed": result.removed, "alpha": result.alpha,
                          "unavailable_left_out": result.unavailable_left_out})
 
 
@@ -154,7 +154,8 @@ def policy_recommend(server: PolicyServer, body: Any) -> JSONResponse | PolicyFa
     try:
         result = server.recommend(policy, user_id=body.user_id, history=body.history, k=body.k,
                                   exclude_seen=body.exclude_seen,
-                                  include_unavailable=body.include_unavailable)
+                                  include_unavailable=body.include_unavailable,
+                                  alpha=getattr(body, "alpha", None))
     except PolicyFailed as exc:
         LOG.warning("policy %s failed; serving the plain ranking: %s", exc.reference,
                     exc.reason)

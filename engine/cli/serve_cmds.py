@@ -45,6 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("--history", default=None, help="what-if session: item ids, comma-separated")
     rec.add_argument("--categories", default=None, help="only these categories (comma-separated)")
     rec.add_argument("--include-seen", action="store_true", help="keep already-bought items")
+    rec.add_argument("--alpha", type=number, default=None,
+                     help="the model's loss weight alpha, for a run trained over a range "
+                          "(prism train --alpha 0:1); default: the run's own. The re-rank "
+                          "weight is --diversity-weight")
     _list_options(rec)
     add_target_mix_option(rec)
     rec.set_defaults(func=run_recommend)
@@ -91,6 +95,9 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
                             "to c in steps of b-a")
     sweep.add_argument("--weights", dest="diversity_weights", default=argparse.SUPPRESS,
                        help=argparse.SUPPRESS)
+    sweep.add_argument("--alphas", default=None,
+                       help="also score a loss-conditioned run's model at these alphas "
+                            "(e.g. 0,0.25,...,1), without re-ranking: rows of method 'alpha'")
     sweep.add_argument("--json", required=True, help="where to write the sweep JSON")
     sweep.add_argument("--users", type=integer, default=None,
                        help="evaluate this many random test users")
@@ -149,6 +156,8 @@ def print_result(result: Any, as_json: bool = False) -> None:
     """A ranked list as an aligned table (explanations below) or JSON rows."""
     if result.notice:
         print(f"prism: note: {result.notice}", file=sys.stderr)
+    if getattr(result, "alpha", None) is not None:
+        print(f"prism: note: scored by the model at alpha {result.alpha:g}", file=sys.stderr)
     if result.unavailable_left_out:
         from engine.serving.availability import left_out_note
 
@@ -171,7 +180,7 @@ def run_recommend(args: argparse.Namespace) -> int:
         diversity_weight=args.diversity_weight,
         exclude_seen=not args.include_seen, categories=_ids(args.categories),
         target_mix=parse_target_mix(args.target_mix),
-        include_unavailable=args.include_unavailable)
+        include_unavailable=args.include_unavailable, alpha=args.alpha)
     print_result(result, args.json_out)
     return 0
 
@@ -195,9 +204,8 @@ def run_hot(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_weights(text: str) -> list[float]:
+def parse_weights(text: str, option: str = "--diversity-weights") -> list[float]:
     """'0,0.25,0.5' or '0,0.1,...,1' (a to c in steps of b − a) → sorted weights."""
-    option = "--diversity-weights"
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if len(parts) == 4 and parts[2] == "...":
         first, second, last = (parse_number(p, option) for p in (parts[0], parts[1], parts[3]))
@@ -234,12 +242,15 @@ def run_sweep(args: argparse.Namespace) -> int:
     run = load_run(args.run)
     quotas = quota_indices(named_quotas, run.category_names)
     points = sweep_points(methods, weights, quotas)  # fail on a bad method before loading data
+    alphas = [] if args.alphas is None else parse_weights(args.alphas, "--alphas")
+    for alpha in alphas:  # fail on an alpha the run cannot take before loading data
+        run.model.at_alpha(alpha)
     dataset = load_run_dataset(run.meta, run.path, data_path=args.data, fmt=args.format)
-    with tqdm(total=len(points), desc="sweep", unit="point") as bar:
+    with tqdm(total=len(points) + len(set(alphas)), desc="sweep", unit="point") as bar:
         frame = sweep(run, dataset, methods, weights, k=k, n_users=n_users,
                       seed=args.seed, target_mix=target_mix,
                       quotas=quotas, on_point=lambda method, weight: bar.update(1),
-                      intervals=args.intervals)
+                      intervals=args.intervals, alphas=alphas)
     grid = best_at_equal_entropy(frame)
     summary = equal_entropy_summary(grid)
     shown = ["method", "weight", f"ndcg@{k}", f"precision@{k}", f"category_entropy@{k}",

@@ -21,6 +21,7 @@ from engine.models.base import BaseModel, TrainData
 SCORE_CACHE_BYTES = 1024 * 2**20  # above this, score on the fly instead of caching
 TIE = "tie"
 TIE_TOLERANCE = 1e-12  # NDCG differences below this are float noise
+ALPHA_METHOD = "alpha"  # sweep rows of a loss-conditioned model at its own alpha (weight = alpha)
 
 
 class ScoreReplay(BaseModel):
@@ -132,8 +133,12 @@ def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float],
           on_point: Callable[[str, float], None] | None = None,
           target_mix: float = DEFAULT_TARGET_MIX,
           quotas: dict[int, tuple[int | None, int | None]] | None = None,
-          intervals: int = 0) -> pd.DataFrame:
+          intervals: int = 0, alphas: Sequence[float] = ()) -> pd.DataFrame:
     """One row per (method, weight): method, weight, then every metric of the harness.
+
+    `alphas`: rows of method ALPHA_METHOD, the run's loss-conditioned model scored at each
+    alpha with no re-ranking (weight = alpha): the model's own trade-off curve beside the
+    re-rankers'. A run that cannot take an alpha raises RequestError before any work.
 
     `intervals` > 0 adds `<metric> low`/`high` columns: 95% bootstrap intervals over the
     sampled shoppers with that many resamples.
@@ -144,25 +149,37 @@ def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float],
     from engine.evaluation.protocol import RerankSpec, evaluate_model
 
     target_mix = check_target_mix(target_mix)
-    points = sweep_points(methods, weights, quotas)
+    points = sweep_points(methods, weights, quotas) if methods else []
+    alpha_models = [(float(a), run.model.at_alpha(float(a))) for a in sorted(set(alphas))]
+    if not points and not alpha_models:
+        raise ConfigError("sweep needs at least one method and one weight, or alphas")
     data = train_data_for(run, data)
     users = sample_users(data, n_users, seed)
-    model = run.model
-    if 4 * len(users) * data.n_items <= SCORE_CACHE_BYTES:
-        model = ScoreReplay(model, users, data)
     n_candidates = safe_candidates(data, n_candidates)
+    model = _replayed(run.model, users, data)
     rows = []
-    for method, weight in points:
-        spec = RerankSpec(method, weight, n_candidates, target_mix,
-                          quotas if method != "none" else None)
-        result = evaluate_model(model, data, k=k, rerank=spec, users=users,
+
+    def add(method: str, weight: float, scorer: BaseModel, spec: Any) -> None:
+        result = evaluate_model(scorer, data, k=k, rerank=spec, users=users,
                                 intervals=intervals)
         rows.append({"method": method, "weight": weight, **result["metrics"],
-                     "n_users": result["n_users"],
-                     "seconds": result["seconds"]["evaluate"]})
+                     "n_users": result["n_users"], "seconds": result["seconds"]["evaluate"]})
         if on_point is not None:
             on_point(method, weight)
+
+    for method, weight in points:
+        add(method, weight, model, RerankSpec(method, weight, n_candidates, target_mix,
+                                              quotas if method != "none" else None))
+    for alpha, at_alpha in alpha_models:
+        add(ALPHA_METHOD, alpha, _replayed(at_alpha, users, data), None)
     return pd.DataFrame(rows)
+
+
+def _replayed(model: BaseModel, users: np.ndarray, data: TrainData) -> BaseModel:
+    """The model, or its scores for `users` cached once when they fit in SCORE_CACHE_BYTES."""
+    if 4 * len(users) * data.n_items <= SCORE_CACHE_BYTES:
+        return ScoreReplay(model, users, data)
+    return model
 
 
 def _metric_column(frame: pd.DataFrame, prefix: str) -> str:

@@ -205,6 +205,19 @@ class BaseModel(ABC):
         """(n_items, d) L2-normalised vectors for cosine similarity, or None."""
         return None
 
+    @property
+    def alpha_range(self) -> tuple[float, float] | None:
+        """(low, high) of the loss weight alpha a loss-conditioned model takes when serving;
+        None for models trained at one alpha or without one."""
+        return None
+
+    def at_alpha(self, alpha: float) -> Self:
+        """This model scoring for loss weight `alpha`; only loss-conditioned models can."""
+        raise RequestError(
+            f"alpha {alpha:g}: model {self.name!r} has no loss weight to choose when serving; "
+            "use diversity_weight (the re-rank weight), or train a two-tower over a range of "
+            "alpha (prism train --alpha 0:1).")
+
     @abstractmethod
     def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Tensors (saved as safetensors) and JSON-able meta that rebuild the fitted model."""

@@ -184,6 +184,10 @@ class DiversifyStage(_Strict):
     quotas: dict[str, tuple[int | None, int | None]] | None = Field(
         None, max_length=MAX_MATCH_VALUES)
     target_mix: float = Field(0.5, ge=0, le=1)
+    alpha: float | None = Field(
+        None, ge=0, description="the model's loss weight alpha, for a run trained over a "
+                                "range of alpha (the model itself diversifies before the "
+                                "re-ranker); default: the run's own")
 
     @model_validator(mode="after")
     def _quotas(self) -> DiversifyStage:

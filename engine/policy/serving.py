@@ -13,6 +13,7 @@ ranking for that request and says so, so one bad policy never takes serving down
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,7 @@ class PolicyResult:
     method: str = "none"
     diversity_weight: float = 0.0
     unavailable_left_out: int = 0  # items left out because they cannot be bought now
+    alpha: float | None = None  # the model's loss weight (loss-conditioned runs only)
 
 
 def shopper_batch(catalogue: Catalogue, scores: np.ndarray, history: np.ndarray,
@@ -186,16 +188,21 @@ class PolicyServer:
 
     def recommend(self, policy: Policy, *, user_id: str | None = None,
                   history: list[str] | None = None, k: int = 10,
-                  exclude_seen: bool = True, include_unavailable: bool = False) -> PolicyResult:
+                  exclude_seen: bool = True, include_unavailable: bool = False,
+                  alpha: float | None = None) -> PolicyResult:
         """Top-k under `policy` for a shopper, a what-if history, or (unknown) trending.
         Items that cannot be bought now are left out unless the policy or the request
-        includes them."""
+        includes them. The model scores at the request's `alpha`, else the diversify
+        stage's, else the run's own (loss-conditioned runs)."""
         service = self.recommender
         catalogue = service.catalogue
         k = rq.check_k(k, catalogue.n_items)
         rq.check_cost(k, policy.n_candidates, diversify_method(policy))
         extra, notice = None, None
-        shopper = service._shopper_scores(catalogue, user_id, history)
+        stage = next((s for s in policy.stages if s.kind == "diversify"), None)
+        alpha = stage.alpha if alpha is None and stage is not None else alpha
+        served_alpha = service.served_alpha(alpha)
+        shopper = service._shopper_scores(catalogue, user_id, history, alpha)
         if shopper is not None:
             past, scores = shopper
         else:
@@ -210,12 +217,13 @@ class PolicyServer:
         scores = np.array(scores, dtype=np.float64)
         scores[left_out] = -np.inf
         try:
-            return self._apply(policy, catalogue, scores, past, k, exclude_seen,
-                               (notice, extra), len(left_out))
+            result = self._apply(policy, catalogue, scores, past, k, exclude_seen,
+                                 (notice, extra), len(left_out))
         except Exception as exc:  # any failure of a policy must not take serving down:
             # the caller serves the plain ranking for this request and counts it
             raise PolicyFailed(reference_of(policy), f"{type(exc).__name__}: {exc}"[:300]) \
                 from exc
+        return dataclasses.replace(result, alpha=served_alpha)
 
     def _apply(self, policy: Policy, catalogue: Catalogue, scores: np.ndarray,
                past: np.ndarray, k: int, exclude_seen: bool,

@@ -132,13 +132,30 @@ class Recommender:
         """Model index of a training user, or -1 when unknown."""
         return catalogue.user_lookup.get(str(user_id), -1)
 
+    def model_at(self, alpha: float | None):  # noqa: ANN201 - a BaseModel
+        """The model scoring at loss weight `alpha` (None: the run's default).
+
+        RequestError when the run's model cannot take it (not loss-conditioned, or `alpha`
+        outside the trained range)."""
+        if alpha is None:
+            return self.model
+        if isinstance(alpha, bool) or not isinstance(alpha, int | float) \
+                or not np.isfinite(alpha):
+            raise RequestError(f"alpha must be a finite number, got {alpha!r}")
+        return self.model.at_alpha(float(alpha))
+
+    def served_alpha(self, alpha: float | None) -> float | None:
+        """The loss weight a list is served at: `alpha`, else the run's default, or None."""
+        return getattr(self.model_at(alpha), "alpha_", None)
+
     def _scores(self, catalogue: Catalogue, *, user: int = -1,
-                history: np.ndarray | None = None) -> np.ndarray:
-        """(n_items,) model scores for a training user or an ad-hoc history."""
+                history: np.ndarray | None = None, alpha: float | None = None) -> np.ndarray:
+        """(n_items,) model scores for a training user or an ad-hoc history, at `alpha`."""
+        model = self.model_at(alpha)
         if history is not None:
-            raw = self.model.score_histories([history])[0]
+            raw = model.score_histories([history])[0]
         else:
-            raw = self.model.score_users(np.array([user], dtype=np.int64))[0]
+            raw = model.score_users(np.array([user], dtype=np.int64))[0]
         scores = np.full(catalogue.n_items, -np.inf, dtype=np.float64)
         n = min(len(raw), catalogue.n_items)  # a cold-start add may be half-published
         scores[:n] = raw[:n]
@@ -154,8 +171,12 @@ class Recommender:
                   quotas: Mapping[str, Sequence[int | None]] | None = None,
                   n_candidates: int = 200,
                   target_mix: float = DEFAULT_TARGET_MIX,
-                  include_unavailable: bool = False) -> Recommendations:
+                  include_unavailable: bool = False,
+                  alpha: float | None = None) -> Recommendations:
         """Top-k for a shopper (`user_id`) or a what-if session (`history` of item ids).
+
+        `alpha` is the model's loss weight for a loss-conditioned run (one user-tower pass at
+        that alpha; RequestError outside the trained range); `diversity_weight` the re-ranker's.
 
         An unknown shopper, or no shopper at all, gets trending items and a `notice` saying so.
         Items that cannot be bought now are left out (and counted) unless
@@ -168,28 +189,32 @@ class Recommender:
             catalogue, k=k, method=method, diversity_weight=diversity_weight,
             n_candidates=n_candidates, categories=categories, category_boosts=category_boosts,
             promo_boost=promo_boost, target=target, quotas=quotas, target_mix=target_mix)
-        shopper = self._shopper_scores(catalogue, user_id, history)
+        served_alpha = self.served_alpha(alpha)
+        shopper = self._shopper_scores(catalogue, user_id, history, alpha)
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
         if shopper is None:
-            return self._hot(catalogue, request, notice=_fallback_notice(user_id, history),
-                             left_out=left_out)
-        past, scores = shopper
-        return self._finish(catalogue, scores, request, history=past,
-                            exclude=past if exclude_seen else np.empty(0, dtype=np.int64),
-                            left_out=left_out)
+            result = self._hot(catalogue, request, notice=_fallback_notice(user_id, history),
+                               left_out=left_out)
+        else:
+            past, scores = shopper
+            result = self._finish(catalogue, scores, request, history=past,
+                                  exclude=past if exclude_seen else np.empty(0, dtype=np.int64),
+                                  left_out=left_out)
+        return dataclasses.replace(result, alpha=served_alpha)
 
     def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
-                        history: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray] | None:
-        """(past item positions, scores) from a what-if history, else from a known shopper;
-        None when there is neither (the caller falls back to trending items)."""
+                        history: Sequence[str] | None, alpha: float | None = None
+                        ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(past item positions, scores at `alpha`) from a what-if history, else from a known
+        shopper; None when there is neither (the caller falls back to trending items)."""
         if isinstance(history, str | bytes):
             raise RequestError("history must be a list of item ids, not one string")
         if history is not None and len(history):
             past = self._item_positions(catalogue, history)
-            return past, self._scores(catalogue, history=past)
+            return past, self._scores(catalogue, history=past, alpha=alpha)
         user = -1 if user_id is None else self._user_position(catalogue, user_id)
         if user >= 0:
-            return catalogue.user_items[user], self._scores(catalogue, user=user)
+            return catalogue.user_items[user], self._scores(catalogue, user=user, alpha=alpha)
         return None
 
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,

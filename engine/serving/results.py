@@ -29,6 +29,7 @@ class Recommendations:
     best_match: float | None = None  # search only: the best text-match cosine
     good_match: bool = True  # search only: False when even the best match is weak
     unavailable_left_out: int = 0  # items left out because they cannot be bought now
+    alpha: float | None = None  # the model's loss weight alpha (loss-conditioned runs only)
 
     def records(self) -> list[dict]:
         """The table as JSON-able rows of plain Python values (NaN price becomes None)."""
