@@ -31,7 +31,7 @@ from engine.policy.store import PolicyStore
 from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
-from engine.serving.explain import explain
+from engine.serving.explain import explain, fallback_notice
 
 COMPILED_CACHE_SIZE = 32
 TREND_HALF_LIFE_DAYS = 7.0
@@ -206,12 +206,10 @@ class PolicyServer:
         if shopper is not None:
             past, scores = shopper
         else:
-            from engine.serving.recommender import _fallback_notice
-
             past = np.empty(0, dtype=np.int64)
             trend = service._trend(catalogue, TREND_HALF_LIFE_DAYS)
             scores = np.where(trend > 0, trend, -np.inf) if (trend > 0).sum() >= k else trend
-            notice, extra = _fallback_notice(user_id, history), "trending item"
+            notice, extra = fallback_notice(user_id, history), "trending item"
         left_out = left_out_positions(catalogue.unavailable,
                                       include_unavailable or policy.include_unavailable)
         scores = np.array(scores, dtype=np.float64)

@@ -93,3 +93,19 @@ def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
             parts.extend(extras[slot])
         out.append("; ".join(parts))
     return out
+
+
+def fallback_notice(user_id: object, history: object) -> str:
+    """Why a list shows trending items instead of a shopper's own."""
+    if history is not None and not isinstance(history, str | bytes) and not len(history):
+        return "the history is empty: showing trending items instead"
+    if user_id is None:
+        return "no shopper or history given: showing trending items instead"
+    return f"unknown shopper {user_id!r}: showing trending items instead"
+
+
+def with_boost_notes(per_slot: list[list[str]] | None, boosts: np.ndarray) -> list[list[str]]:
+    """Each slot's notes plus "boosted +0.10" where a boost moved its relevance."""
+    notes = per_slot or [[] for _ in boosts]
+    return [list(n) + ([f"boosted {b:+.2f}"] if abs(b) > 1e-9 else [])
+            for n, b in zip(notes, boosts, strict=True)]

@@ -23,9 +23,14 @@ from engine.rerank.scaling import min_max
 from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
-from engine.serving.explain import explain
+from engine.serving.explain import explain, fallback_notice, with_boost_notes
 from engine.serving.ranking import rank, top_by
-from engine.serving.results import Recommendations, ranked_table, relevance_table
+from engine.serving.results import (
+    Recommendations,
+    plain_value,
+    ranked_table,
+    relevance_table,
+)
 from engine.serving.trending import trending_scores
 from engine.text.search import TextIndex, encoder_config_from_meta, stored_text_embeddings
 
@@ -193,7 +198,7 @@ class Recommender:
         shopper = self._shopper_scores(catalogue, user_id, history, alpha)
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
         if shopper is None:
-            result = self._hot(catalogue, request, notice=_fallback_notice(user_id, history),
+            result = self._hot(catalogue, request, notice=fallback_notice(user_id, history),
                                left_out=left_out)
         else:
             past, scores = shopper
@@ -232,7 +237,7 @@ class Recommender:
         ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
         per_slot = None
         per_slot = None if note_for is None else [[note_for(int(p))] for p in ranked.items]
-        per_slot = _with_boost_notes(per_slot, ranked.boosts)
+        per_slot = with_boost_notes(per_slot, ranked.boosts)
         texts = explain(catalogue, ranked.items, history, ranked.diversity_gain, per_slot)
         if len(ranked.items) < request.k and notice is None:
             notice = (f"only {len(ranked.items)} items match the filters "
@@ -368,7 +373,7 @@ class Recommender:
         if position < 0:
             raise RequestError(f"unknown item id {item_id!r}")
         row = catalogue.items.iloc[position]
-        out = {key: (None if _is_missing(value) else _plain(value)) for key, value in row.items()}
+        out = {key: plain_value(value) for key, value in row.items()}
         out["diversity_category"] = catalogue.category_label(position)
         out["popularity"] = int(catalogue.item_users[position].nnz)
         return out
@@ -390,29 +395,7 @@ def _user_rows(catalogue: Catalogue, user: int) -> np.ndarray:
     return np.arange(start, end)
 
 
-def _fallback_notice(user_id: object, history: object) -> str:
-    if history is not None and not isinstance(history, str | bytes) and not len(history):
-        return "the history is empty: showing trending items instead"
-    if user_id is None:
-        return "no shopper or history given: showing trending items instead"
-    return f"unknown shopper {user_id!r}: showing trending items instead"
-
-
-def _with_boost_notes(per_slot: list[list[str]] | None, boosts: np.ndarray) -> list[list[str]]:
-    notes = per_slot or [[] for _ in boosts]
-    return [list(n) + ([f"boosted {b:+.2f}"] if abs(b) > 1e-9 else [])
-            for n, b in zip(notes, boosts, strict=True)]
-
-
 def _check_boost(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
         raise RequestError(f"promo_boost must be a finite number, got {value!r}")
     return float(value)
-
-
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
-
-
-def _plain(value: object) -> object:
-    return value.item() if isinstance(value, np.generic) else value

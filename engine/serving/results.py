@@ -64,3 +64,10 @@ def relevance_table(catalogue: Catalogue, positions: np.ndarray,
     frame = item_frame(catalogue, positions)
     frame["relevance"] = np.round(relevance, 4)
     return frame
+
+
+def plain_value(value: object) -> object:
+    """A table cell as a plain JSON-able Python value (NaN and None become None)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
