@@ -92,7 +92,8 @@ class RecommendRequest(_Request):
     method: Method = "mmr"
     diversity_weight: Number = Field(0.0, ge=0.0, le=1.0,
                                      description="serve-time re-rank weight")
-    alpha: Number | None = Field(None, ge=0.0, description=ALPHA_HELP)
+    alpha: Annotated[float, Field(ge=0.0), BeforeValidator(_not_bool)] | None = Field(
+        None, description=ALPHA_HELP)
     exclude_seen: bool = True
     categories: list[str] | None = Field(None, max_length=MAX_MATCH_VALUES,
                                          description="only items in these categories")

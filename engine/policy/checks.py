@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.core.errors import ConfigError
+from engine.core.errors import ConfigError, RequestError
 from engine.policy.compile import compile_policy
-from engine.policy.schema import PinStage, Policy
+from engine.policy.schema import DiversifyStage, PinStage, Policy
 from engine.policy.serving import PolicyFailed, PolicyServer, reference_of
 
 SAMPLE_SHOPPERS = 20
@@ -48,6 +48,11 @@ def _static_problems(policy: Policy, recommender: Any) -> list[str]:
         if isinstance(stage, PinStage) and stage.slot > largest:
             problems.append(f"{policy.stage_label(position)}: slot {stage.slot} is beyond the "
                             f"{largest} candidates a list is chosen from")
+        if isinstance(stage, DiversifyStage) and stage.alpha is not None:
+            try:
+                recommender.model_at(stage.alpha)
+            except RequestError as exc:
+                problems.append(f"{policy.stage_label(position)}: {exc}")
     return problems
 
 

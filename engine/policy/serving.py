@@ -49,8 +49,13 @@ def reference_of(policy: Policy) -> str:
     return f"{policy.name}@{policy.version}" if policy.version else policy.name
 
 
+def diversify_stage(policy: Policy) -> DiversifyStage | None:
+    """The policy's diversify stage, if it has one."""
+    return next((s for s in policy.stages if isinstance(s, DiversifyStage)), None)
+
+
 def diversify_method(policy: Policy) -> str:
-    stage = next((s for s in policy.stages if isinstance(s, DiversifyStage)), None)
+    stage = diversify_stage(policy)
     return "none" if stage is None else stage.method
 
 
@@ -199,8 +204,13 @@ class PolicyServer:
         k = rq.check_k(k, catalogue.n_items)
         rq.check_cost(k, policy.n_candidates, diversify_method(policy))
         extra, notice = None, None
-        stage = next((s for s in policy.stages if s.kind == "diversify"), None)
-        alpha = stage.alpha if alpha is None and stage is not None else alpha
+        stage = diversify_stage(policy)
+        if alpha is None and stage is not None and stage.alpha is not None:
+            try:  # the stage's alpha is the policy's: one the run cannot take fails the policy
+                service.model_at(stage.alpha)
+            except RequestError as exc:
+                raise PolicyFailed(reference_of(policy), str(exc)) from exc
+            alpha = stage.alpha
         served_alpha = service.served_alpha(alpha)
         shopper = service._shopper_scores(catalogue, user_id, history, alpha)
         if shopper is not None:

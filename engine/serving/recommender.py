@@ -138,14 +138,11 @@ class Recommender:
         return catalogue.user_lookup.get(str(user_id), -1)
 
     def model_at(self, alpha: float | None):  # noqa: ANN201 - a BaseModel
-        """The model scoring at loss weight `alpha` (None: the run's default).
-
-        RequestError when the run's model cannot take it (not loss-conditioned, or `alpha`
-        outside the trained range)."""
+        """The model scoring at loss weight `alpha` (None: the run's own); RequestError when
+        it cannot take it (not loss-conditioned, or outside the trained range)."""
         if alpha is None:
             return self.model
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) \
-                or not np.isfinite(alpha):
+        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not np.isfinite(alpha):
             raise RequestError(f"alpha must be a finite number, got {alpha!r}")
         return self.model.at_alpha(float(alpha))
 

@@ -122,3 +122,18 @@ def test_sweep_draws_the_alpha_curve(conditioned_run, tiny_shop) -> None:  # noq
     with pytest.raises(RequestError, match="outside the range"):
         sweep(load_run(conditioned_run), load_dataset(tiny_shop.data_dir), ["mmr"], [0.0],
               alphas=[2.0])
+
+
+def test_a_policy_alpha_the_run_cannot_take_is_caught(service) -> None:  # noqa: ANN001
+    from engine.policy.checks import servable_problems
+    from engine.policy.schema import Policy
+    from engine.policy.serving import PolicyFailed, PolicyServer
+    from engine.policy.store import PolicyStore
+
+    policy = Policy.model_validate({"name": "too-wide", "stages": [
+        {"kind": "diversify", "method": "mmr", "weight": 0.2, "alpha": 3.0}]})
+    store = PolicyStore()
+    problems = servable_problems(policy, service, store)
+    assert any("alpha 3 is outside the range" in p for p in problems)
+    with pytest.raises(PolicyFailed, match="outside the range"):
+        PolicyServer(service, store).recommend(policy, user_id=service.user_ids[0], k=5)
