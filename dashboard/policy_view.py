@@ -17,7 +17,8 @@ from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyNotFound, PolicyStore
 
 NO_POLICY = "none (model + slider)"
-SHOWN = ["rank", "item_id", "title", "category", "relevance", "attribution"]
+SHOWN = ["rank", "title", "attribution", "category", "relevance", "item_id"]  # what each
+# stage did sits beside the title, in view without scrolling
 
 
 def store() -> PolicyStore:

@@ -32,12 +32,14 @@ def before_after(recommender: Any, policy: Policy) -> None:
     after, notice = policy_view.list_table(recommender, policy, user, k)
     if notice:
         st.info(notice)
-    left, right = st.columns(2)
+    left, right = st.columns([2, 3])  # the policy's side is wider: it has the attribution
     left.markdown(t("policies.model_alone"))
-    left.dataframe(before.drop(columns=["attribution"]), hide_index=True, width="stretch",
-                   key="policy_before")
+    left.dataframe(before.drop(columns=["attribution", "item_id"]), hide_index=True,
+                   width="stretch", key="policy_before")
     right.markdown(t("policies.under", name=policy.name))
-    right.dataframe(after, hide_index=True, width="stretch", key="policy_after")
+    right.dataframe(after, hide_index=True, width="stretch", key="policy_after",
+                    column_config={"title": st.column_config.TextColumn(width="medium"),
+                                   "attribution": st.column_config.TextColumn(width="large")})
 
 
 def population_preview(run: state.RunEntry, policy: Policy) -> None:

@@ -104,3 +104,27 @@ def test_methods_are_shown_by_name(home: Path) -> None:
     at.switch_page("app_pages/policies.py").run()
     shown = at.radio(key="pf_method").options
     assert shown == ["No re-ranking", "MMR", "DPP", "Calibrated"]
+
+
+def test_attribution_sits_beside_the_title(home: Path) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/policies.py").run()
+    at.number_input(key="pf_cap").set_value(1).run()
+    after = next(d.value for d in at.dataframe if "attribution" in d.value.columns)
+    assert list(after.columns[:3]) == ["rank", "title", "attribution"]
+
+
+def test_scope_candidates_availability_and_repeated_stages_round_trip(home: Path) -> None:
+    store = PolicyStore()
+    original = store.create(parse_policy({"name": "everything", "include_unavailable": True,
+                                          "scope": {"dataset": "shop"}, "n_candidates": 300,
+                                          "description": "all of it", "stages": [
+        {"kind": "diversify", "method": "calibrated", "weight": 0.4, "target_mix": 0.3},
+        {"kind": "cap", "column": "category", "max_items": 4},
+        {"kind": "cap", "column": "brand", "max_items": 2, "label": "second cap"},
+        {"kind": "filter", "keep": {"promo": True}}]}))
+    at = _open("everything")
+    at.button(key="policy_save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert policy_body(store.get("everything")) == policy_body(original)

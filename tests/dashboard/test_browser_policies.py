@@ -1,0 +1,59 @@
+"""The Policies page in a real Chromium: typing a brand and pressing Enter picks that brand
+alone — not "Select 4 matches" with every brand the letters also fit ("3M Littmann",
+"3M Dual Lock", "3D CAM")."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import LONG, chromium, go_to, idle, open_page, require_chromium, studio
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+LOOKALIKES = ["3M Littmann", "3M Littmann", "3M Dual Lock", "3D CAM", "3M"]
+
+
+@pytest.fixture(scope="module")
+def home() -> Iterator[Path]:
+    from engine.data import generate_shop, write_tables
+    from engine.training.pipeline import train
+    from engine.training.presets import TrainSpec
+
+    require_chromium()
+    folder = Path(tempfile.mkdtemp(prefix="prism_browser_policies_"))
+    items, events = generate_shop(n_items=120, n_users=60, seed=3)
+    items.loc[items.index[:len(LOOKALIKES)], "brand"] = LOOKALIKES
+    write_tables(items, events, folder / "data" / "shop", fmt="csv")
+    train(**TrainSpec(data_dir=folder / "data" / "shop", out_dir=folder / "runs" / "shop",
+                      epochs=1, dim=16, use_text=False).train_args())
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(home: Path) -> Iterator[object]:
+    with studio(home) as url, chromium() as browser:
+        tab = open_page(browser, f"{url}/?run=shop")
+        go_to(tab, "Policies")
+        yield tab
+        tab.context.close()
+
+
+def _tags(box) -> list[str]:  # noqa: ANN001 - playwright Locator
+    return [tag.inner_text().strip() for tag in box.locator("[data-tag]").all()]
+
+
+def test_enter_after_typing_a_brand_picks_that_brand_alone(page) -> None:  # noqa: ANN001
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Boost brands").first
+    finder = box.get_by_role("combobox")
+    finder.click()
+    finder.press_sequentially("3M")
+    page.get_by_role("option", name="3M Dual Lock").wait_for(timeout=LONG)  # the list is open
+    finder.press("Enter")
+    box.locator("[data-tag]").first.wait_for(timeout=LONG)
+    idle(page)
+    assert _tags(box) == ["3M"], _tags(box)
