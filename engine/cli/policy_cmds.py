@@ -148,12 +148,8 @@ def runs_to_check(policy: Any, given: list[str] | None) -> list[Path]:
     if given:
         return [Path(run) for run in given]
     home_runs = list_runs() if runs_dir().is_dir() else []
-    covered = [entry.path for entry in home_runs if policy.scope is None or
-               policy.scope.covers(entry.name, entry.meta.get("dataset"))]
-    if not covered:
-        raise ConfigError(f"no run in the Prism home serves policy {policy.name!r} to check it "
-                          "against; pass --run RUN (a run folder) or train a run first")
-    return covered
+    return [entry.path for entry in home_runs if policy.scope is None or
+            policy.scope.covers(entry.name, entry.meta.get("dataset"))]
 
 
 def run_publish(args: argparse.Namespace) -> int:
@@ -166,6 +162,11 @@ def run_publish(args: argparse.Namespace) -> int:
 
     def check(policy: Any) -> None:
         folders = runs_to_check(policy, args.run)
+        if not folders:
+            print(f"warning: no run in the Prism home is covered by {name}@{policy.version}, so "
+                  "it was not checked; pass --run RUN to check it on the run that will serve "
+                  "it (a server falls back to the plain ranking if it fails)", file=sys.stderr)
+            return
         print(f"checking {name}@{policy.version} on {len(folders)} run(s) …", file=sys.stderr)
         require_servable(policy, (Recommender.load(folder) for folder in folders), gate.store)
 

@@ -74,9 +74,15 @@ def test_cli_create_publish_show_export(tmp_path, capsys, tiny_shop,  # noqa: AN
     path = tmp_path / "p.json"
     path.write_text(json.dumps(pin_policy(twotower_service.catalogue.columns.ids[3])))
     assert main(["policy", "create", "--file", str(path)]) == 0
-    assert main(["policy", "publish", "pins"]) == 2  # no run in this home to check it on
-    assert "pass --run RUN" in capsys.readouterr().err
-    assert main(["policy", "publish", "pins", "--run", str(tiny_shop.twotower_run)]) == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "pins", "stages": [
+        {"kind": "cap", "column": "colour", "max_items": 1}]}))
+    assert main(["policy", "create", "--file", str(bad)]) == 0
+    assert main(["policy", "publish", "pins@2", "--run", str(tiny_shop.twotower_run)]) == 2
+    assert "'colour' is not an item column" in capsys.readouterr().err
+    assert main(["policy", "publish", "pins@1"]) == 0  # no run in this home: not checked
+    assert "was not checked; pass --run RUN" in capsys.readouterr().err
+    assert main(["policy", "publish", "pins@1", "--run", str(tiny_shop.twotower_run)]) == 0
     assert main(["policy", "list"]) == 0
     assert "pins" in capsys.readouterr().out
     out = tmp_path / "out.json"
