@@ -38,9 +38,18 @@ from engine.data.source_rules import (
     load_rules,
     server_path,
 )
-from engine.data.sources import ENCODINGS, KIND_LABELS, Source, read_source
+from engine.data.sources import (
+    ENCODINGS,
+    KIND_LABELS,
+    Source,
+    UnrecognisedTables,
+    assemble,
+    read_source,
+)
 
 SOURCE, MAP_PREFIX, IMPORTED = "imp_source", "imp_map_", "imp_imported"
+PENDING, PREMAP_PREFIX = "imp_pending", "imp_pre_"  # files read but not all recognised
+PREMAP_TARGETS = tuple(dict.fromkeys((*ITEM_TARGETS, *EVENT_TARGETS, "order_id")))
 TRAIN_DATA = "train_data"  # the Training page's data selectbox
 NO_COLUMN = ""
 TABLE_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "xml"]
@@ -65,6 +74,8 @@ def read_uploads(encoding: str) -> Source | None:
                                   limit)
             check_limits(saved, rules.max_bytes or limit, rules.max_rows)  # unpacked size, rows
             return read_source(saved, encoding=encoding)  # tables are read into memory here
+        except UnrecognisedTables:
+            raise  # the page offers a mapping; it shows file names only
         except PrismError as exc:  # name the uploaded file, never the staging folder
             raise PrismError(str(exc).replace(f"{folder}/", "").replace(folder, "")) from None
 
@@ -115,16 +126,55 @@ def source_picker() -> None:
                "sql": read_database}
     try:
         source = readers[kind]()
+    except UnrecognisedTables as exc:
+        forget()
+        st.session_state[PENDING] = (exc.tables, exc.label, exc.found)
+        return
     except PrismError as exc:
+        forget()
         st.error(str(exc), icon=":material/error:")
         return
     except OSError as exc:
+        forget()
         st.error(t("import.os_error", error=exc.strerror or exc), icon=":material/error:")
         return
     if source is not None:
+        forget()
         st.session_state[SOURCE] = source
-        for key in [k for k in st.session_state if str(k).startswith(MAP_PREFIX)]:
-            del st.session_state[key]  # a new source gets a fresh proposal
+
+
+def forget() -> None:
+    """Drop the page's source, its mapping, its pending files and what it imported: after a
+    failed read nothing of the previous source stays under the error, and a new source is
+    imported before it can be trained on."""
+    for key in [k for k in st.session_state if str(k).startswith((MAP_PREFIX, PREMAP_PREFIX))
+                or k in (SOURCE, PENDING, IMPORTED)]:
+        del st.session_state[key]
+
+
+def map_unrecognised(tables: list, label: str, found: str) -> None:
+    """Files read but not recognised: which column holds each Prism field, then read again."""
+    st.warning(t("import.unrecognised", found=found), icon=":material/help:")
+    columns = sorted({str(c) for table in tables for c in table.frame.columns})
+    cells = st.columns(4)
+    for position, target in enumerate(PREMAP_TARGETS):
+        cells[position % 4].selectbox(target, [NO_COLUMN, *columns], key=PREMAP_PREFIX + target,
+                                      format_func=lambda c: c or t("import.none"))
+    if not st.button(t("import.map_read"), key="imp_premap_read", icon=":material/join:"):
+        return
+    chosen = {target: st.session_state[PREMAP_PREFIX + target] for target in PREMAP_TARGETS
+              if st.session_state.get(PREMAP_PREFIX + target)}
+    try:
+        source = assemble(tables, label, chosen)
+    except UnrecognisedTables as exc:
+        st.error(t("import.unrecognised_still", found=exc.found), icon=":material/error:")
+        return
+    except PrismError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    forget()
+    st.session_state[SOURCE] = source
+    st.rerun()
 
 
 def describe(source: Source) -> None:
@@ -223,6 +273,7 @@ def write_and_hand_over(source: Source, config: DataConfig) -> None:
                 dataset, path = import_source(source, check_name(name), config=config)
                 status.update(label=t("import.written", name=path.name), state="complete")
         except PrismError as exc:
+            st.session_state.pop(IMPORTED, None)  # "Train on it" only for what was imported
             st.error(str(exc), icon=":material/error:")
             return
         st.session_state[IMPORTED] = path.name
@@ -241,6 +292,9 @@ def main() -> None:
         st.info(t("import.read_only", role=t(f"access.role.{access.actor().role}")))
         return
     source_picker()
+    if st.session_state.get(PENDING) is not None:
+        map_unrecognised(*st.session_state[PENDING])
+        return
     source = st.session_state.get(SOURCE)
     if source is None:
         st.info(t("import.start"), icon=":material/info:")

@@ -327,7 +327,8 @@ def check_given(path: Path, data: bytes, encoding: str) -> str:
 
 def candidates_for(data: bytes, tried: str) -> list[str]:
     """Encodings that read `data` as real text, other than the one that failed."""
-    names = [r.encoding for r in _readings(data) if r.problem is None]
+    found = [r.encoding for r in _readings(data) if r.problem is None]
+    names = [e for e in ALWAYS if e in found] + [e for e in found if e not in ALWAYS]
     if _decode(data, "utf-8") is not None:
         names.insert(0, "utf-8")
     same = codecs.lookup(tried).name

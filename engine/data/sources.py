@@ -174,17 +174,27 @@ def _pick_items(tables: list[Table]) -> Table | None:
     return found[0] if found else None
 
 
-def _missing(role: str, tables: list[Table]) -> DataError:
+class UnrecognisedTables(DataError):
+    """No items or no events table among the files: `tables` (as read, before any column
+    map) and `found` (what each file was recognised as) let the studio offer a mapping."""
+
+    def __init__(self, message: str, tables: list[Table]) -> None:
+        super().__init__(message)
+        self.tables, self.found, self.label = tables, _found(tables), ""
+
+
+def _missing(role: str, tables: list[Table]) -> UnrecognisedTables:
     """What was found, and what to add, when the items or the events table is missing."""
     if role == "events":
-        return DataError(
+        return UnrecognisedTables(
             f"no orders or events table: found only {_found(tables)}. Add the shop's orders "
             "export (Shopify or WooCommerce orders) or an events table with user_id, item_id "
-            "to the same import")
-    return DataError(
+            "to the same import, or name the columns of an order-lines table with --map "
+            "(order_id, item_id, title, weight, user_id)", tables)
+    return UnrecognisedTables(
         f"no items table: found only {_found(tables)}. Add the products export (Merchant "
         "Center feed, Shopify or WooCommerce products) or an items table with item_id, "
-        "title; rename the columns or pass --map")
+        "title; rename the columns or pass --map", tables)
 
 
 # rows a shop-export reader folds into another row (not lost: merged into their product)
@@ -343,4 +353,15 @@ def read_source(paths: list[str | Path], fmt: str = "auto", encoding: str = "aut
         used, evidence = _layout_encoding(single, layout, encoding)
         return Source(raw, raw.fmt, used, label=str(single), evidence=evidence)
     tables = [read_any_table(path, encoding) for path in _table_files(resolved)]
-    return read_tables(premap(tables, column_map), ", ".join(map(str, resolved)))
+    return assemble(tables, ", ".join(map(str, resolved)), column_map)
+
+
+def assemble(tables: list[Table], label: str,
+             column_map: dict[str, str] | None = None) -> Source:
+    """Tables read already, mapped ({Prism name: column}), recognised and assembled; when
+    no items or events table is found the error keeps the tables as read, for a new map."""
+    try:
+        return read_tables(premap(tables, column_map), label)
+    except UnrecognisedTables as exc:
+        exc.tables, exc.label = tables, label
+        raise
