@@ -89,6 +89,23 @@ def test_unrecognised_headers_get_a_mapping_step(tmp_path, monkeypatch):
     assert counts.iloc[:, 5].tolist() == ["✓", "✓"]
 
 
+def test_a_products_table_named_otherwise_is_mapped(tmp_path, monkeypatch):
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "products.csv").write_text("foo,bar\nA,Lamp\n")
+    (folder / "events.csv").write_text("user_id,item_id\nu1,A\n")
+    at = _read_folder(_page(tmp_path, monkeypatch), folder)
+    assert not at.error and "products.csv (not recognised: columns foo, bar)" in \
+        at.warning[0].value
+    at.selectbox(key="imp_pre_item_id").set_value("foo").run()
+    at.button(key="imp_premap_read").click().run()
+    assert "Still not recognised" in at.error[0].value  # a title is needed too
+    at.selectbox(key="imp_pre_title").set_value("bar").run()
+    at.button(key="imp_premap_read").click().run()
+    assert not at.exception and not at.error and "generic" in at.success[0].value
+    assert _table(at, "title")["title"].tolist() == ["Lamp"]
+
+
 def test_windows_1252_uploads(tmp_path, monkeypatch):
     folder = tmp_path / "fr"
     folder.mkdir()

@@ -87,10 +87,7 @@ def _bad_folder(tmp_path: Path, name: str) -> Path:
     folder = tmp_path / name
     folder.mkdir()
     events = "user_id,item_id\nu1,A\n"
-    if name == "wrong_columns":
-        (folder / "products.csv").write_text("foo,bar\n1,2\n")
-        (folder / "events.csv").write_text(events)
-    elif name == "empty":
+    if name == "empty":
         (folder / "items.csv").write_text("")
         (folder / "events.csv").write_text(events)
     elif name == "no_prices":
@@ -104,7 +101,6 @@ def _bad_folder(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.mark.parametrize(("case", "message"), [
-    ("wrong_columns", "no items table: found only"),
     ("empty", "the file is empty"),
     ("no_prices", "the feed has no prices"),
     ("garbage", "looks like a binary file"),
