@@ -5,7 +5,8 @@ export month by month, with overlaps). Exports of the same platform are joined; 
 found in more than one export is kept once (the last export's version by file name, unless
 an earlier one says the order was cancelled or refunded: that is never undone), and its
 repeated rows are counted. Without a products export, Shopify
-order lines name enough of each product (title, SKU, vendor, price) to build the items.
+and WooCommerce order lines name enough of each product (title, SKU, price) to build the
+items.
 """
 
 from __future__ import annotations
@@ -100,9 +101,12 @@ def events_from_orders(table: Table, items_table: Table | None,
             lookup = ({}, {})
         events, dropped = shopify.orders_events(table.frame, source, lookup)
     else:
-        lookup = (woocommerce.product_lookup(items_table.frame)
-                  if items_table is not None and items_table.kind == "woocommerce_products"
-                  else ({}, {}))
+        if items_table is None:
+            lookup = woocommerce.line_item_lookup(table.frame)
+        elif items_table.kind == "woocommerce_products":
+            lookup = woocommerce.product_lookup(items_table.frame)
+        else:
+            lookup = ({}, {})
         events, dropped = woocommerce.orders_events(table.frame, source, lookup)
     for reason, rows in dropped.items():
         count.drop(reason, rows)
@@ -113,4 +117,6 @@ def items_from_orders(table: Table) -> pd.DataFrame | None:
     """Items built from the order lines, for the platforms whose lines name the product."""
     if table.kind == "shopify_orders":
         return shopify.orders_items(table.frame, str(table.path))
+    if table.kind == "woocommerce_orders":
+        return woocommerce.orders_items(table.frame, str(table.path))
     return None

@@ -201,7 +201,8 @@ def _missing(role: str, tables: list[Table]) -> UnrecognisedTables:
 FOLDED = {"shopify_products": "variant and image rows folded into their product",
           "woocommerce_products": "variations folded into their product",
           "merchant_center": "variants grouped into their product (item_group_id)",
-          "shopify_orders": "order lines of a product already listed"}
+          "shopify_orders": "order lines of a product already listed",
+          "woocommerce_orders": "order lines of a product already listed"}
 
 
 def items_from(table: Table, count: TableCount) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -246,8 +247,9 @@ def _item_side(items_table: Table | None, orders: Table, tables: list[Table], na
         built = order_exports.items_from_orders(orders)
         if built is None:
             raise _missing("items", tables)
-        count = TableCount("items", f"{names} (order lines)", read=len(orders.frame))
-        count.drop(FOLDED["shopify_orders"], count.remaining - len(built))
+        count = TableCount("items", f"{names} (order lines)",
+                           read=order_exports.rows_read(orders))
+        count.drop(FOLDED[orders.kind or ""], count.remaining - len(built))
         return built, f"{orders.path} (items from the order lines)", {}, count
     count = TableCount("items", items_table.path.name, read=len(items_table.frame))
     items, aliases = items_from(items_table, count)
@@ -267,8 +269,8 @@ def _events_side(orders: Table, items_table: Table | None, count: TableCount) ->
 
 
 def read_tables(tables: list[Table], label: str) -> Source:
-    """Assemble recognised tables into raw Prism tables: one items table (or, for Shopify,
-    the items named by the order lines) and the events (several order exports joined)."""
+    """Assemble recognised tables into raw Prism tables: one items table (or, for Shopify
+    and WooCommerce orders alone, the items named by the order lines) and the events (several order exports joined)."""
     items_table = _pick_items(tables)
     events_tables = [t for t in tables if t.kind in EVENT_KINDS]
     if not events_tables:

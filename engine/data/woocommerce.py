@@ -40,8 +40,15 @@ from engine.core.columns import (
     USER_ID,
 )
 from engine.core.errors import DataError
+from engine.data.numbers import parse_amounts
 from engine.data.readers import require_columns
-from engine.data.shop_fields import cheapest, html_column, parse_dates, shopper_ids
+from engine.data.shop_fields import (
+    cheapest,
+    handle_from_title,
+    html_column,
+    parse_dates,
+    shopper_ids,
+)
 
 PRODUCT_MARKERS = ("Type", "SKU", "Name")  # `ID` too in exports; the sample data has none
 PRODUCT_STRONG = ("Regular price", "In stock?", "Categories")
@@ -190,18 +197,72 @@ def not_purchased(frame: pd.DataFrame) -> pd.Series:
     return status.str.removeprefix("wc-").map(NOT_PURCHASES).fillna("")
 
 
-def orders_events(frame: pd.DataFrame, source: str,
-                  lookup: tuple[dict[str, str], dict[str, str]],
+LINE_FIELDS = ("name", "product_id", "sku", "quantity", "total")
+
+
+def _line_items(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every line item of every order row (`position`: the row's index), column by column."""
+    records = []
+    for column in [c for c in frame.columns if LINE_ITEM.match(str(c))]:
+        for position, value in frame[column].items():
+            if str(value).strip():
+                line = parse_line_item(value)
+                records.append((position, *(line.get(k, "") for k in LINE_FIELDS)))
+    return pd.DataFrame(records, columns=["position", *LINE_FIELDS])
+
+
+def _product_names(lines: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(product, variation) of each line: WooCommerce names a variation "Hoodie - Blue, No"."""
+    name = lines["name"].astype(str).str.strip()
+    parts = name.str.rsplit(" - ", n=1)
+    variant = parts.str[1].fillna("")
+    return parts.str[0].where(variant != "", name), variant
+
+
+def line_item_lookup(frame: pd.DataFrame) -> tuple[dict[str, str], ...]:
+    """Without a products export: {product id}, {SKU} and {line name} to the item made from
+    the product's name, so every variation of a product is one item."""
+    lines = _line_items(frame)
+    handles = _product_names(lines)[0].map(handle_from_title)
+    lookups = []
+    for field in ("product_id", "sku", "name"):
+        keys = lines[field].astype(str).str.strip()
+        lookups.append(dict(zip(keys[keys != ""], handles[keys != ""], strict=True)))
+    return tuple(lookups)
+
+
+def orders_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Without a products export: one item per product named on the line items (the lowest
+    price paid per unit, the variations seen), from every order, kept or not."""
+    require_columns(frame, ORDER_MARKERS, source)
+    lines = _line_items(frame)
+    base, variant = _product_names(lines)
+    quantity = parse_amounts(lines["quantity"])[0].replace(0, float("nan"))
+    unit = parse_amounts(lines["total"])[0] / quantity.fillna(1.0)
+    table = pd.DataFrame({ITEM_ID: base.map(handle_from_title), TITLE: base,
+                          "_unit": unit, "_variant": variant})
+    grouped = table[table[ITEM_ID] != ""].groupby(ITEM_ID, sort=False)
+    return pd.DataFrame({
+        ITEM_ID: grouped[TITLE].first().index.astype(str),
+        TITLE: grouped[TITLE].first().to_numpy(),
+        PRICE: grouped["_unit"].min().map(lambda p: "" if pd.isna(p) else f"{p:.2f}").to_numpy(),
+        "variants": grouped["_variant"].agg(
+            lambda v: ", ".join(dict.fromkeys(x for x in v if x))).to_numpy(),
+    })
+
+
+def orders_events(frame: pd.DataFrame, source: str, lookup: tuple[dict[str, str], ...],
                   ) -> tuple[pd.DataFrame, dict[str, int]]:
     """One purchase event per line item of every order; the line items of cancelled, refunded
-    and failed orders are dropped and counted per reason."""
+    and failed orders are dropped and counted per reason. `lookup`: {product id}, {SKU} and
+    optionally {line name} to item id."""
     require_columns(frame, ORDER_MARKERS, source)
     reasons = not_purchased(frame)
-    lines = line_items_per_order(frame)
-    dropped = {str(r): int(n) for r, n in lines[reasons != ""].groupby(
+    counts = line_items_per_order(frame)
+    dropped = {str(r): int(n) for r, n in counts[reasons != ""].groupby(
         reasons[reasons != ""], sort=False).sum().items()}
     frame = frame[reasons == ""]
-    by_id, by_sku = lookup
+    by_id, by_sku, by_name = (*lookup, {})[:3]
     customer = _column(frame, "customer_id").where(
         _column(frame, "customer_id").str.strip().ne(""), _column(frame, "customer_user"))
     known = customer.fillna("").str.strip().replace("0", "")
@@ -210,18 +271,15 @@ def orders_events(frame: pd.DataFrame, source: str,
     users = ("customer:" + known).where(known != "", shopper_ids(email, frame["order_id"],
                                                                  "order"))
     stamps = parse_dates(frame["order_date"])
-    rows = []
-    for column in [c for c in frame.columns if LINE_ITEM.match(str(c))]:
-        for position, value in frame[column].items():
-            if not str(value).strip():
-                continue
-            line = parse_line_item(value)
-            item = by_id.get(line.get("product_id", "")) or by_sku.get(line.get("sku", ""))
-            rows.append((users[position], item or line.get("sku") or line.get("name", ""),
-                         stamps[position], line.get("quantity", "")))
-    if not rows and not dropped:
+    lines = _line_items(frame)
+    if lines.empty and not dropped:
         raise DataError(f"{source}: the orders have no line items (line_item_1, ... are empty);"
                         " export the orders with their line items")
-    events = pd.DataFrame(rows, columns=[USER_ID, ITEM_ID, TIMESTAMP, "quantity"])
+    items = [by_id.get(pid) or by_sku.get(sku) or by_name.get(name) or sku or name
+             for pid, sku, name in zip(lines["product_id"], lines["sku"], lines["name"],
+                                       strict=True)]
+    events = pd.DataFrame({USER_ID: users.loc[lines["position"]].to_numpy(), ITEM_ID: items,
+                           TIMESTAMP: stamps.loc[lines["position"]].to_numpy(),
+                           "quantity": lines["quantity"].to_numpy()})
     events.insert(3, EVENT, "purchase")
     return events, dropped

@@ -20,7 +20,7 @@ def _rows() -> list[dict[str, str]]:
     text = (REPO / "docs" / "importing.md").read_text(encoding="utf-8")
     section = text[text.index(SECTION):].split("\n## ", 1)[0]
     rows = [m.groupdict() for m in map(ROW.match, section.splitlines()) if m]
-    assert len(rows) == 6
+    assert len(rows) == 7
     return rows
 
 

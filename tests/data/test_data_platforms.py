@@ -100,6 +100,16 @@ def test_woocommerce_sample_layout_without_ids():
     assert {"woo-vneck-tee", "woo-hoodie"} <= set(events["item_id"])  # variations' parents
 
 
+def test_woocommerce_orders_alone_make_the_items():
+    _, dataset = _import([EXPORTS / "woocommerce" / "wc-order-export.csv"])
+    items = dataset.items.set_index("item_id")
+    assert items.loc["v-neck-t-shirt", "variants"] == "Red, Blue"
+    assert items.loc["wordpress-pennant", "price"] == pytest.approx(11.05)  # 22.10 for two
+    assert len(items) == 7 and len(dataset.events) == 7
+    assert dataset.report.unknown_item_events == 0
+    assert dataset.reconciliation[0].dropped == {"order lines of a product already listed": 4}
+
+
 def test_woocommerce_export_with_ids_prices_variable_products(tmp_path):
     rows = [r[:] for r in shops.WOO_PRODUCTS_ROWS]
     rows[1][12] = ""  # the variable hoodie has no price of its own
