@@ -270,7 +270,8 @@ def _events_side(orders: Table, items_table: Table | None, count: TableCount) ->
 
 def read_tables(tables: list[Table], label: str) -> Source:
     """Assemble recognised tables into raw Prism tables: one items table (or, for Shopify
-    and WooCommerce orders alone, the items named by the order lines) and the events (several order exports joined)."""
+    and WooCommerce orders alone, the items named by the order lines) and the events
+    (several order exports joined)."""
     items_table = _pick_items(tables)
     events_tables = [t for t in tables if t.kind in EVENT_KINDS]
     if not events_tables:
