@@ -52,24 +52,6 @@ def _lines(values: list[str] | None) -> str:
     return "\n".join(values or [])
 
 
-def _match_fits(match: Any) -> bool:
-    """Only brands and categories: what the boxes show."""
-    return match is not None and all(getattr(match, name) is None for name in
-                                     ("item_ids", "promo", "price_min", "price_max", "column"))
-
-
-def _fits(stage: Any) -> bool:
-    """Whether the boxes can show `stage` exactly."""
-    kind = stage.kind
-    if kind == "filter":
-        return stage.keep is None and (stage.drop is None or _match_fits(stage.drop))
-    if kind in ("boost", "bury", "promote"):
-        return _match_fits(stage.match)
-    if kind == "diversify":
-        return stage.method in METHODS
-    return kind in FORM_KINDS
-
-
 def _stage_into(values: dict[str, Any], stage: Any) -> None:
     kind = stage.kind
     values[f"pf_{kind}_label"] = stage.label
@@ -98,6 +80,19 @@ def _stage_into(values: dict[str, Any], stage: Any) -> None:
         values.update(pf_pin_item=stage.item_id, pf_pin_slot=int(stage.slot),
                       pf_pin_segment=list(stage.segment.top_categories) if stage.segment
                       else [])
+
+
+def _fits(stage: Any) -> bool:
+    """Whether the boxes show `stage` exactly: read into them and back, it is the same."""
+    if stage.kind not in FORM_KINDS:
+        return False
+    values = defaults()
+    _stage_into(values, stage)
+    rebuilt = form_stages(lambda key, default=None: values.get(key, default)).get(stage.kind)
+    try:
+        return rebuilt is not None and type(stage).model_validate(rebuilt) == stage
+    except ValueError:  # pydantic's ValidationError: a value the boxes cannot hold
+        return False
 
 
 def load_into_form(policy: Policy | None) -> None:
@@ -250,22 +245,22 @@ def stages_form(recommender: Any) -> None:
         st.text_area(t("policies.kept_json"), key=KEPT, height=160)
 
 
-def _listed(key: str) -> list[str]:
-    value = st.session_state.get(key)
+def _listed(get: Any, key: str) -> list[str]:
+    value = get(key)
     if isinstance(value, str):
         return [line.strip() for line in value.splitlines() if line.strip()]
     return list(value or [])
 
 
-def _match(kind: str) -> dict[str, Any] | None:
-    match = {name: values for name, values in (("brands", _listed(f"pf_{kind}_brands")),
-                                               ("categories", _listed(f"pf_{kind}_categories")))
-             if values}
+def _match(get: Any, kind: str) -> dict[str, Any] | None:
+    match = {name: values for name, values in (
+        ("brands", _listed(get, f"pf_{kind}_brands")),
+        ("categories", _listed(get, f"pf_{kind}_categories"))) if values}
     return match or None
 
 
 def _filter_stage(get: Any) -> dict[str, Any] | None:
-    drop = _match("exclude")
+    drop = _match(get, "exclude")
     low, high = get("pf_price_min"), get("pf_price_max")
     if low is None and high is None and drop is None and not get("pf_exclude_seen"):
         return None
@@ -279,15 +274,14 @@ def _filter_stage(get: Any) -> dict[str, Any] | None:
     return stage
 
 
-def _form_stages() -> dict[str, dict[str, Any]]:
-    """{kind: stage} for every box that is on."""
-    get = st.session_state.get
+def form_stages(get: Any) -> dict[str, dict[str, Any]]:
+    """{kind: stage} for every box that is on; `get(key, default)` reads the widgets."""
     stages: dict[str, dict[str, Any] | None] = {"filter": _filter_stage(get)}
     for kind in ("boost", "bury"):
-        match = _match(kind)
+        match = _match(get, kind)
         stages[kind] = match and {"kind": kind, "match": match,
                                   "strength": float(get(f"pf_{kind}"))}
-    match = _match("promote")
+    match = _match(get, "promote")
     stages["promote"] = match and get("pf_share") and {"kind": "promote", "match": match,
                                                         "share": float(get("pf_share"))}
     stages["cap"] = get("pf_cap") and {"kind": "cap", "column": get("pf_cap_column", "brand"),
@@ -338,7 +332,7 @@ def policy_from_form() -> Policy:
         "description": get("pf_description") or "",
         "n_candidates": int(get("pf_candidates") or 200),
         "include_unavailable": bool(get("pf_include_unavailable")),
-        "stages": ordered_stages(_form_stages(), _kept(), list(get(ORDER) or []))}
+        "stages": ordered_stages(form_stages(get), _kept(), list(get(ORDER) or []))}
     if get("pf_scope", "all") != "all":
         body["scope"] = {get("pf_scope"): (get("pf_scope_value") or "").strip()}
     return parse_policy(body, t("policies.this_policy"))
