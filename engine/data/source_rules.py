@@ -75,19 +75,40 @@ def _databases(section: object) -> dict[str, Database]:
     return found
 
 
+def _section(config: dict, name: str) -> dict:
+    section = config.get(name) or {}
+    if not isinstance(section, dict):
+        raise DataError(f"{RULES_FILE}: [{name}] must be a table of settings")
+    return section
+
+
+def _number(section: dict, name: str, default: float | None) -> float | None:
+    value = section.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise DataError(f"{RULES_FILE}: [uploads] {name} must be a positive number, not "
+                        f"{value!r}")
+    return float(value)
+
+
 def load_rules(home: Path | None = None) -> SourceRules:
     """The rules in `home` (default the Prism home); safe defaults when there is no file."""
     home = paths.prism_home() if home is None else Path(home)
     config = _read(home / RULES_FILE)
-    named = (config.get("folders") or {}).get("roots") or []
-    roots = [home / DEFAULT_ROOT] if not named else [
-        (home / Path(str(root)).expanduser()) for root in named]  # absolute roots stay as named
-    uploads = config.get("uploads") or {}
-    max_mb = uploads.get("max_mb")
+    named = _section(config, "folders").get("roots") or []
+    if isinstance(named, str):
+        named = [named]
+    if not isinstance(named, list) or not all(isinstance(r, str) and r for r in named):
+        raise DataError(f"{RULES_FILE}: [folders] roots must be a list of folder paths")
+    # absolute roots stay as named; relative ones are below the Prism home
+    roots = [home / Path(root).expanduser() for root in named] or [home / DEFAULT_ROOT]
+    uploads = _section(config, "uploads")
+    max_mb = _number(uploads, "max_mb", None)
     return SourceRules(tuple(root.resolve() for root in roots),
                        _databases(config.get("databases")),
-                       None if max_mb is None else int(float(max_mb) * 2**20),
-                       int(uploads.get("max_rows", DEFAULT_MAX_ROWS)))
+                       None if max_mb is None else int(max_mb * 2**20),
+                       int(_number(uploads, "max_rows", DEFAULT_MAX_ROWS) or DEFAULT_MAX_ROWS))
 
 
 def _inside(path: Path, rules: SourceRules) -> bool:

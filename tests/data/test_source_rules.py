@@ -100,6 +100,15 @@ def test_a_rules_file_that_cannot_be_read_is_one_clear_error(tmp_path):
     (tmp_path / "sources.toml").write_text('[databases.x]\nurl_env = "A"\nurl_file = "b"\n')
     with pytest.raises(DataError, match="exactly one of url_env or url_file"):
         load_rules(tmp_path)
+    for text, message in (('[folders]\nroots = 3\n', "roots must be a list"),
+                          ('folders = 1\n', r"\[folders\] must be a table"),
+                          ('[uploads]\nmax_mb = "big"\n', "max_mb must be a positive number"),
+                          ('[uploads]\nmax_rows = -1\n', "max_rows must be a positive")):
+        (tmp_path / "sources.toml").write_text(text)
+        with pytest.raises(DataError, match=message):
+            load_rules(tmp_path)
+    (tmp_path / "sources.toml").write_text('[folders]\nroots = "exports"\n')
+    assert load_rules(tmp_path).roots == ((tmp_path / "exports").resolve(),)
 
 
 def _parquet_bomb(path: Path, rows: int) -> Path:
