@@ -31,6 +31,7 @@ from engine.data.importing import (
     sql_source,
     stage_uploads,
 )
+from engine.data.numbers import DECIMAL_MARKS
 from engine.data.source_rules import (
     check_limits,
     database_url,
@@ -182,6 +183,8 @@ def describe(source: Source) -> None:
                        for table in source.tables)
     st.success(t("import.detected", fmt=source.fmt, encoding=source.encoding,
                  tables=tables or source.label), icon=":material/task_alt:")
+    for name, evidence in source.evidence.items():
+        st.caption(t("import.evidence", name=name, evidence=evidence))
     items_col, events_col = st.columns(2)
     items_col.caption(t("import.items_preview", n=len(source.raw.items)))
     items_col.dataframe(preview_rows(source.raw.items), hide_index=True, key="imp_items_rows")
@@ -254,11 +257,15 @@ def reconciliation(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
 
 
 def category_depth() -> DataConfig:
-    """The category depth diversity is measured at (the report says when it is too shallow)."""
-    depth = st.number_input(t("import.depth"), min_value=1, max_value=DEEPEST,
-                            value=DataConfig.category_depth, step=1, key="imp_depth",
-                            help=t("import.depth_help"))
-    return DataConfig(category_depth=int(depth))
+    """The category depth diversity is measured at (the report says when it is too shallow)
+    and the decimal mark that decides prices like 1,299."""
+    depth_col, mark_col = st.columns([3, 1])
+    depth = depth_col.number_input(t("import.depth"), min_value=1, max_value=DEEPEST,
+                                   value=DataConfig.category_depth, step=1, key="imp_depth",
+                                   help=t("import.depth_help"))
+    mark = mark_col.selectbox(t("import.decimal_mark"), DECIMAL_MARKS, key="imp_decimal",
+                              help=t("import.decimal_mark_help"))
+    return DataConfig(category_depth=int(depth), decimal_mark=mark)
 
 
 def write_and_hand_over(source: Source, config: DataConfig) -> None:

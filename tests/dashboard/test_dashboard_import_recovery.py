@@ -4,6 +4,7 @@ column-mapping step, and encoding errors name the uploaded file and the right en
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,20 @@ def test_windows_1252_uploads(tmp_path, monkeypatch):
     message = at.error[0].value
     assert message.startswith("items.csv: ") and "prism-uploads" not in message
     assert "(--encoding cp1252" in message and "--encoding gb18030" not in message
+
+
+def test_decimal_mark_and_encoding_evidence_on_the_page(tmp_path, monkeypatch):
+    shop = Path(__file__).resolve().parents[2] / "examples" / "exports" / "windows-1252"
+    at = _upload(_page(tmp_path, monkeypatch), sorted(shop.glob("*.csv")))
+    assert not at.exception and not at.error
+    assert any("produits.csv" in c.value and "Windows-1252" in c.value for c in at.caption)
+    report = _table(at, "action").set_index(_table(at, "action").columns[0])
+    assert report.iloc[:, 0]["ambiguous numbers"] == 1
+
+    def price() -> float:  # in the cleaned products, the last table with prices
+        cleaned = [d.value for d in at.dataframe if "price" in d.value.columns][-1]
+        return float(cleaned.set_index("item_id")["price"]["FR-04"])
+
+    assert math.isnan(price())
+    at.selectbox(key="imp_decimal").set_value(",").run()
+    assert price() == pytest.approx(1.299, abs=1e-9)
