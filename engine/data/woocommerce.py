@@ -17,7 +17,7 @@ cancelled, refunded or failed are dropped and counted per reason.
 WooCommerce's own sample data (`sample-data/sample_products.csv`) is a product export too;
 where a layout has no `ID` column the SKU is the item id. `Published` (1, 0, -1) is kept as
 `status` (published, private, draft). A variable product has no price of its own: it costs
-its cheapest variation.
+its cheapest variation; a grouped product costs its cheapest member.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def products_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         items["status"] = published.map(_PUBLISHED).fillna(published)
     items = items.reset_index(drop=True)
     items["availability"] = _variable_availability(frame, items)
-    return _variable_prices(frame, items)
+    return _grouped_prices(frame, _variable_prices(frame, items))
 
 
 def _item_ids(rows: pd.DataFrame) -> pd.Series:
@@ -147,6 +147,28 @@ def _variable_prices(frame: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     items.loc[unpriced, PRICE] = items.loc[unpriced, ITEM_ID].map(lowest)
     items.loc[unpriced, PROMO] = items.loc[unpriced, ITEM_ID].map(on_sale).map(
         {True: "1", False: "0"})
+    return items
+
+
+def _grouped_prices(frame: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """A grouped product (a set of other products, `Grouped products`: their SKUs or
+    "id:NN") without a price of its own costs its cheapest member."""
+    kinds = _column(frame, "Type").fillna("").astype(str)
+    groups = frame[kinds.str.contains("grouped", regex=False)]
+    if groups.empty:
+        return items
+    by_key = {**dict(zip(items["sku"].astype(str).str.strip(), items[PRICE], strict=True)),
+              **{f"id:{i}": p for i, p in zip(items[ITEM_ID], items[PRICE], strict=True)}}
+    members = _column(groups, "Grouped products").fillna("").astype(str).str.split(",")
+    pairs = [(item, by_key.get(m.strip(), "")) for item, listed in
+             zip(_item_ids(groups), members, strict=True) for m in listed if m.strip()]
+    if not pairs:
+        return items
+    lowest = cheapest(pd.Series([p for _, p in pairs]), pd.Series([i for i, _ in pairs]))
+    unpriced = (items[PRICE].fillna("").astype(str).str.strip() == "") & \
+        items[ITEM_ID].isin(lowest.index)
+    items = items.copy()
+    items.loc[unpriced, PRICE] = items.loc[unpriced, ITEM_ID].map(lowest)
     return items
 
 

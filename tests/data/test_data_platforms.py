@@ -91,6 +91,8 @@ def test_woocommerce_sample_layout_without_ids():
     assert items.loc["woo-hoodie", "price"] == pytest.approx(42.0)
     assert bool(items.loc["woo-hoodie", "promo"])
     assert items.loc["woo-scarf", "status"] == "draft"  # Published -1
+    # a grouped product costs its cheapest member (beanie 18 on sale, belt 55, cap 16)
+    assert items.loc["logo-collection", "price"] == pytest.approx(16.0)
     assert items.loc["woo-cap", "availability"] == "out_of_stock"
     # in line items: #504 had one, #505 two, #506 one
     assert _dropped(dataset, "events") == {"cancelled orders": 1, "refunded orders": 2,
