@@ -39,8 +39,9 @@ def allowed_mask(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,
     if request.allowed_categories is not None:
         allowed &= catalogue.item_categories[:, request.allowed_categories].sum(axis=1) > 0
     if not allowed.any():
-        raise RequestError("no item is left after the category filter and the already-seen "
-                           "items are removed; widen the categories or set exclude_seen=false")
+        raise RequestError("no item is left after the category filter, the already-seen "
+                           "items and the items that cannot be bought now are removed; widen "
+                           "the categories, set exclude_seen=false or include_unavailable=true")
     return allowed
 
 

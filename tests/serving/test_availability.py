@@ -110,3 +110,17 @@ def test_the_cli_says_how_many_were_left_out(marked_run, capsys):  # noqa: ANN00
                  "--include-unavailable"]) == 0
     captured = capsys.readouterr()
     assert "left out" not in captured.err and top[0] in captured.out
+
+
+def test_nothing_to_buy_is_one_clear_message(tiny_shop, tmp_path):  # noqa: ANN001
+    from engine.core.errors import RequestError
+
+    run = tmp_path / "ease"
+    shutil.copytree(tiny_shop.ease_run, run)
+    items = pd.read_parquet(run / "items.parquet")
+    items["availability"] = "out_of_stock"
+    items.to_parquet(run / "items.parquet", index=False)
+    service = Recommender.load(run)
+    with pytest.raises(RequestError, match="cannot be bought now.*include_unavailable=true"):
+        service.recommend(user_id=service.user_ids[0])
+    assert len(service.recommend(user_id=service.user_ids[0], include_unavailable=True).table)
