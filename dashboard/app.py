@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 
 import streamlit as st  # noqa: E402
 
-from dashboard import access, bootstrap, sidebar, state  # noqa: E402
+from dashboard import access, bootstrap, sidebar, state, view_state  # noqa: E402
 from dashboard.components import CSS  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
 from engine.core.errors import PrismError  # noqa: E402
@@ -68,7 +68,8 @@ def sidebar_run_picker() -> bool:
     names = [entry.name for entry in runs]
     st.session_state[state.RUN] = _chosen_run(names, runs)
     by_name = {entry.name: entry for entry in runs}
-    st.sidebar.selectbox(t("sidebar.active_run"), names, key=state.RUN, on_change=_remember_choice,
+    st.sidebar.selectbox(t("sidebar.active_run"), names,
+                         **view_state.widget(state.RUN, then=_remember_choice),
                          format_func=lambda name: _run_label(by_name[name]),
                          help=t("sidebar.active_run_help"))
     meta = by_name[st.session_state[state.RUN]].meta
@@ -87,7 +88,6 @@ def main() -> None:
                        layout="wide", initial_sidebar_state="expanded")
     st.logo(str(ASSETS / "logo.svg"), icon_image=str(ASSETS / "icon.svg"), size="large")
     st.markdown(CSS, unsafe_allow_html=True)
-    state.keep_widget_state()
     language_switch()
     access.sidebar_badge(access.identify())  # stops here for anyone who may not look
     if not bootstrap.ensure_starter_run():
@@ -105,12 +105,15 @@ def main() -> None:
         st.Page(PAGES / "policies.py", title=t("nav.policies"), icon=":material/rule:"),
     ]
     navigation = st.navigation(pages)
+    for message in view_state.seed_from_url():
+        st.warning(message, icon=":material/link:")
     if sidebar_run_picker():
         try:
             sidebar.targets_panel(state.recommender().category_names,
                                   state.segment_names(state.active_run()))
         except PrismError as exc:
             st.sidebar.error(str(exc))
+    view_state.write_url()  # every page's link holds the whole view
     try:
         navigation.run()
     except PrismError as exc:  # a page forgot to catch it: still one clear line

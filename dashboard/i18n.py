@@ -15,10 +15,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import view_state
+
 LOCALES = Path(__file__).resolve().parent / "locales"
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT = "en"
-LANG = "lang"  # session-state key and URL query parameter
+LANG = view_state.LANG  # the control's key and URL query parameter
 
 
 @functools.cache
@@ -56,9 +58,7 @@ def language_switch() -> None:
     """The sidebar's language picker, seeded from and written back to `?lang=`."""
     if LANG not in st.session_state:
         st.session_state[LANG] = current()
-    else:  # keep the value when a page without the switch drops widget state
-        st.session_state[LANG] = st.session_state[LANG]
-    st.sidebar.selectbox(t("sidebar.language"), list(LANGUAGES), key=LANG,
-                         format_func=LANGUAGES.get, on_change=_sync_url)
+    st.sidebar.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get,
+                         **view_state.widget(LANG, then=_sync_url))
     if st.session_state[LANG] != DEFAULT:
         st.query_params[LANG] = st.session_state[LANG]

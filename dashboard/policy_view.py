@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import view_state
 from dashboard.i18n import t
 from dashboard.measures import column_label
 from engine.core.errors import ConfigError, PrismError
@@ -16,7 +17,7 @@ from engine.policy.schema import Policy
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyNotFound, PolicyStore
 
-NO_POLICY = "none (model + slider)"
+NO_POLICY = view_state.NO_POLICY
 SHOWN = ["rank", "title", "attribution", "category", "relevance", "item_id"]  # what each
 # stage did sits beside the title, in view without scrolling
 
@@ -85,7 +86,10 @@ def explorer_policy_panel(recommender: Any, user: str, k: int) -> None:
     except PrismError as exc:
         st.warning(t("policies.store_failed", error=exc))
         return
-    choice = st.selectbox(t("policy_view.policy"), [NO_POLICY, *names], key="explorer_policy",
+    if view_state.value(view_state.POLICY) not in names:  # deleted, or another home's link
+        view_state.set_value(view_state.POLICY, NO_POLICY)
+    choice = st.selectbox(t("policy_view.policy"), [NO_POLICY, *names],
+                          **view_state.widget(view_state.POLICY),
                           format_func=lambda name: t("policy_view.none") if name == NO_POLICY
                           else name, help=t("policy_view.policy_help"))
     if choice == NO_POLICY:

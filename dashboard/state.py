@@ -1,4 +1,5 @@
-"""Session-state keys, URL query parameters and every cache of the studio (one place).
+"""Session-state keys and every cache of the studio (one place); the view's controls and
+the URL live in dashboard.view_state.
 
 Caching rules: `st.cache_resource` only for shared read-only objects (a loaded Recommender,
 held-out items, locks), never mutated after creation; `st.cache_data` with `max_entries` for
@@ -8,9 +9,7 @@ modification time, so a retrained run under the same name is picked up.
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,29 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import view_state
 from dashboard.scenarios import ScenarioStore
+from dashboard.view_state import (  # noqa: F401 - the pages read the view's keys through state
+    ALPHA,
+    DEFAULTS,
+    K_MAX,
+    K_MIN,
+    METHOD,
+    METHOD_LABELS,
+    POLICY,
+    RUN,
+    SAMPLE_SIZE,
+    SEGMENT,
+    USER,
+    USER_RUN,
+    K,
+    parse_view_params,
+    seed_from_url,
+    write_url,
+)
+from dashboard.view_state import value as setting  # noqa: F401
 from engine.core import paths
 from engine.core.errors import PrismError
-from engine.rerank.methods import DIVERSIFY_METHODS
-from engine.rerank.methods import METHOD_LABELS as ENGINE_METHOD_LABELS
 from engine.rerank.quotas import target_arguments
 from engine.runs.data import load_run_dataset, load_run_split, run_data_path  # noqa: F401
 from engine.runs.listing import (  # noqa: F401 - the sidebar and pages read runs through state
@@ -34,36 +51,11 @@ from engine.runs.listing import (  # noqa: F401 - the sidebar and pages read run
     run_entry,
 )
 
-# ---- session-state keys (widget keys double as URL query parameters) -------------------
-USER, ALPHA, METHOD, K = "user", "alpha", "method", "k"  # ALPHA: the serve-time weight
-RUN = "run"  # sidebar run picker
-URL_KEYS = (RUN, USER, ALPHA, METHOD, K)
-# URL names that differ from the widget key: the serve-time weight is `diversity_weight=`
-# (as in the engine, CLI and API); links made before still say `alpha=` and still open.
-URL_NAMES = {ALPHA: "diversity_weight"}
-OLD_URL_NAMES = {ALPHA: "alpha"}
-USER_RUN = "_user_run"  # the run the current shopper id was picked on
-SEGMENT = "segment"  # Explorer: filter shoppers by top category
 WHATIF_ADD, WHATIF_REMOVE = "whatif_add", "whatif_remove"
-SAMPLE_SIZE = "sample_size"
 TARGETS = "targets"  # {category: {"floor": int|None, "cap": int|None, "share": float|None}}
 SEGMENT_TARGETS = "segment_targets"  # {segment: {category: row}}: override for that segment
 TARGETS_VERSION = "targets_version"  # bumps to reset the targets editor (scenario reload)
 TRAINING_JOB = "training_job"
-URL_SEEDED = "_url_seeded"
-# widget values that must survive a page switch (Streamlit drops state of unrendered widgets)
-PERSISTENT = (USER, ALPHA, METHOD, K, SAMPLE_SIZE, SEGMENT)
-
-METHOD_LABELS = {m: ENGINE_METHOD_LABELS[m] for m in DIVERSIFY_METHODS}  # the Explorer's choices
-DEFAULTS: dict[str, Any] = {ALPHA: 0.5, METHOD: "mmr", K: 10, SAMPLE_SIZE: 500}
-K_MIN, K_MAX = 3, 30
-
-
-def keep_widget_state() -> None:
-    """Re-assign persistent widget values so they outlive pages where the widget is absent."""
-    for key in PERSISTENT:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
 
 
 def ensure_view_defaults(user_ids: list[str], run_name: str | None = None) -> str | None:
@@ -83,85 +75,8 @@ def ensure_view_defaults(user_ids: list[str], run_name: str | None = None) -> st
                       f"{st.session_state[USER]!r} instead.")
     if run_name is not None:
         st.session_state[USER_RUN] = run_name
-    for key in (ALPHA, METHOD, K, SAMPLE_SIZE):
-        st.session_state.setdefault(key, DEFAULTS[key])
+    view_state.ensure_defaults()
     return notice
-
-
-def setting(key: str) -> Any:
-    """Current value of a shared setting (widget value, else its default)."""
-    return st.session_state.get(key, DEFAULTS.get(key))
-
-
-# ---- URL <-> widgets --------------------------------------------------------------------
-def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Validate `run/user/diversity_weight/method/k` from a URL (`alpha=` read as the
-    diversity weight, for older links); returns clean values by widget key and warnings."""
-    values: dict[str, Any] = {}
-    warnings: list[str] = []
-    if params.get(RUN):
-        values[RUN] = str(params[RUN]).strip()
-    if params.get(USER):
-        values[USER] = str(params[USER]).strip()
-    name = next((n for n in (URL_NAMES[ALPHA], OLD_URL_NAMES[ALPHA]) if n in params), None)
-    if name is not None:
-        try:
-            alpha = float(params[name])
-            if math.isnan(alpha):
-                raise ValueError
-        except ValueError:
-            warnings.append(f"{name}={params[name]!r} in the link is not a number; using "
-                            f"{DEFAULTS[ALPHA]}.")
-        else:
-            clamped = min(1.0, max(0.0, alpha))
-            if clamped != alpha:
-                warnings.append(f"{name}={alpha:g} in the link is outside [0, 1]; using "
-                                f"{clamped:g}.")
-            values[ALPHA] = round(clamped, 2)
-    if METHOD in params:
-        if params[METHOD] in METHOD_LABELS:
-            values[METHOD] = params[METHOD]
-        else:
-            warnings.append(f"method {params[METHOD]!r} in the link is unknown; choose one of "
-                            f"{', '.join(METHOD_LABELS)}. Using {DEFAULTS[METHOD]}.")
-    if K in params:
-        try:
-            k = int(params[K])
-        except ValueError:
-            warnings.append(f"k={params[K]!r} in the link is not a whole number; using "
-                            f"{DEFAULTS[K]}.")
-        else:
-            clamped_k = min(K_MAX, max(K_MIN, k))
-            if clamped_k != k:
-                warnings.append(f"k={k} in the link is outside {K_MIN}..{K_MAX}; using "
-                                f"{clamped_k}.")
-            values[K] = clamped_k
-    return values, warnings
-
-
-def seed_from_url() -> list[str]:
-    """Once per session, copy valid URL parameters into the widgets; returns warnings."""
-    if st.session_state.get(URL_SEEDED):
-        return []
-    st.session_state[URL_SEEDED] = True
-    values, warnings = parse_view_params(st.query_params.to_dict())
-    values.pop(RUN, None)  # the sidebar's run picker applies the run (it knows the runs)
-    for key, value in values.items():
-        st.session_state[key] = value
-    if USER in values:  # a linked shopper belongs to the linked (or current) run
-        st.session_state[USER_RUN] = st.session_state.get(RUN)
-    return warnings
-
-
-def write_url() -> None:
-    """Mirror the current view into the URL so it can be shared as a link."""
-    wanted = {URL_NAMES.get(key, key): str(st.session_state[key]) for key in URL_KEYS
-              if st.session_state.get(key) not in (None, "")}
-    for old in OLD_URL_NAMES.values():  # an old link's alpha= gives way to diversity_weight=
-        if old in st.query_params:
-            del st.query_params[old]
-    if any(st.query_params.get(key) != value for key, value in wanted.items()):
-        st.query_params.update(wanted)
 
 
 # ---- runs (listing, stamps and the remembered choice live in engine.runs.listing) --------

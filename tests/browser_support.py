@@ -147,11 +147,24 @@ def open_expander(page, label: str, inside: str) -> None:  # noqa: ANN001 - play
 
 
 def pick_option(page, label: str, option: str) -> None:  # noqa: ANN001 - playwright Page
-    """Choose `option` in the Streamlit selectbox whose label is `label`."""
+    """Choose `option` in the Streamlit selectbox whose label is `label` (opened again when a
+    rerun that was still drawing the page closed its list)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.get_by_role("button", name="Open").click()
-    page.get_by_role("option", name=option, exact=False).first.click()
-    idle(page)
+    choice = page.get_by_role("option", name=option, exact=False).first
+    for _ in range(3):
+        idle(page)
+        box.get_by_role("button", name="Open").click()
+        try:
+            choice.wait_for(state="visible", timeout=LONG // 6)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            continue
+        choice.click()
+        idle(page)
+        return
+    raise AssertionError(f"option {option!r} never showed in the {label!r} list")
 
 
 def selected(page, label: str) -> str:  # noqa: ANN001 - playwright Page

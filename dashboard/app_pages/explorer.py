@@ -2,7 +2,7 @@
 
 Relevance-only and diversified lists side by side with rank moves, category coverage,
 entropy/precision for this shopper, per-slot explanations, the history and a what-if session.
-Widget keys `user`, `alpha`, `method`, `k` mirror the URL so a view can be shared as a link.
+Its controls live in dashboard.view_state, which mirrors them into the URL (a shareable link).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, policy_view, state
+from dashboard import charts, policy_view, state, view_state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import t
 from dashboard.measures import explained, metric_help, metric_name, tidy
@@ -19,7 +19,7 @@ from engine.rerank.quotas import default_cap, default_quotas
 from engine.runs.listing import trained_loss_weights
 from engine.serving.listmetrics import list_metrics
 
-ALL_SHOPPERS = "All shoppers"
+ALL_SHOPPERS = view_state.ALL_SHOPPERS
 
 
 def shopper_controls(recommender, run: state.RunEntry) -> None:
@@ -31,7 +31,7 @@ def shopper_controls(recommender, run: state.RunEntry) -> None:
         segment_names = [ALL_SHOPPERS] + state.segment_names(run)
         if st.session_state.get(state.SEGMENT) not in segment_names:  # another run's segment
             st.session_state[state.SEGMENT] = ALL_SHOPPERS
-        seg_col.selectbox(t("explorer.segment"), segment_names, key=state.SEGMENT,
+        seg_col.selectbox(t("explorer.segment"), segment_names, **view_state.widget(state.SEGMENT),
                           format_func=lambda s: t("explorer.all_shoppers") if s == ALL_SHOPPERS
                           else s)
         chosen = st.session_state.get(state.SEGMENT, ALL_SHOPPERS)
@@ -39,9 +39,10 @@ def shopper_controls(recommender, run: state.RunEntry) -> None:
         current = str(st.session_state[state.USER])
         if current not in options:
             options = [current, *options]
-        user_col.selectbox(t("explorer.shopper"), options, key=state.USER,
+        user_col.selectbox(t("explorer.shopper"), options, **view_state.widget(state.USER),
                            accept_new_options=True, help=t("explorer.shopper_help"))
-        method_col.radio(t("explorer.method"), list(state.METHOD_LABELS), key=state.METHOD,
+        method_col.radio(t("explorer.method"), list(state.METHOD_LABELS),
+                         **view_state.widget(state.METHOD),
                          format_func=state.METHOD_LABELS.get, horizontal=True,
                          help=t("explorer.method_help"))
 
@@ -228,10 +229,11 @@ def stage_captions(column, recommender) -> None:
 def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
     """The α slider and everything it changes: reruns alone when the slider moves."""
     slider_col, beta_col, k_col = st.columns([5, 1, 0.7])
-    slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, key=state.ALPHA,
+    slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, **view_state.widget(state.ALPHA),
                       help=t("explorer.alpha_help"))
     stage_captions(slider_col, recommender)
-    k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1, key=state.K)
+    k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1,
+                       **view_state.widget(state.K))
     alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
     k = int(st.session_state[state.K])
     beta_col.metric(t("explorer.relevance_weight"), f"{1 - alpha:.2f}",
@@ -262,8 +264,6 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
 def main() -> None:
     st.title(t("nav.explorer"))
     st.caption(t("explorer.caption"))
-    for message in state.seed_from_url():
-        st.warning(message, icon=":material/link:")
     run, recommender = state.active_recommender()
     notices = st.container()  # always drawn: a notice appearing must not move the tabs below
     if notice := state.ensure_view_defaults(recommender.user_ids, run.name):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, state, view_state
 from dashboard.i18n import t
 from engine.core.errors import PrismError
 from engine.exposure.slots import category_slots, popularity_lorenz
@@ -93,16 +93,18 @@ def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
 
 def sweep_controls() -> tuple[str, str, list[str]]:
     """Sample size, the two axes and the methods to sweep."""
-    st.session_state.setdefault(state.SAMPLE_SIZE, state.DEFAULTS[state.SAMPLE_SIZE])
     with st.container(border=True):
         size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
-        size_col.number_input(t("tradeoff.sample"), 50, 5000, step=50, key=state.SAMPLE_SIZE)
+        size_col.number_input(t("tradeoff.sample"), view_state.SAMPLE_MIN, view_state.SAMPLE_MAX,
+                              step=50, **view_state.widget(state.SAMPLE_SIZE))
         accuracy = acc_col.selectbox(t("tradeoff.accuracy"), list(ACCURACY),
-                                     key="tradeoff_accuracy", format_func=_axis_name)
+                                     **view_state.widget(view_state.AXIS_ACCURACY),
+                                     format_func=_axis_name)
         diversity = div_col.selectbox(t("tradeoff.diversity"), list(DIVERSITY),
-                                      key="tradeoff_diversity", format_func=_axis_name)
+                                      **view_state.widget(view_state.AXIS_DIVERSITY),
+                                      format_func=_axis_name)
         methods = method_col.multiselect(t("tradeoff.methods"), list(SWEEP_METHODS),
-                                         default=list(SWEEP_METHODS), key="tradeoff_methods",
+                                         **view_state.widget(view_state.SWEPT),
                                          format_func=state.METHOD_LABELS.get)
     return accuracy, diversity, methods
 
@@ -121,7 +123,7 @@ def main() -> None:
         st.warning(t("tradeoff.data_gone"))
         st.stop()
     accuracy, diversity, methods = sweep_controls()
-    n_users, k = int(st.session_state[state.SAMPLE_SIZE]), int(state.setting(state.K))
+    n_users, k = int(state.setting(state.SAMPLE_SIZE)), int(state.setting(state.K))
     alpha, method = float(state.setting(state.ALPHA)), str(state.setting(state.METHOD))
     if not methods:
         st.info(t("tradeoff.pick_method"))

@@ -32,7 +32,7 @@ def test_first_start_builds_a_run_then_shows_the_explorer(prism_home: Path,
     assert (prism_home / "runs" / bootstrap.BOOTSTRAP_RUN / "run.json").exists()
     assert (prism_home / "data" / "synthetic" / "items.csv").exists()
     assert "Welcome to Prism" not in [title.value for title in at.title]  # banner is gone
-    assert at.slider(key="alpha")  # the Explorer is drawn in the same visit
+    assert at.slider(key="w_alpha")  # the Explorer is drawn in the same visit
 
 
 def _wait(job: jobs.TrainingJob, seconds: float = 120.0) -> jobs.JobSnapshot:

@@ -36,15 +36,15 @@ def _entropy(at: AppTest) -> float:
 def test_explorer_renders_without_exception(prism_home: Path) -> None:
     at = _app()
     assert not at.exception
-    assert at.slider(key="alpha").value == 0.5
+    assert at.slider(key="w_alpha").value == 0.5
     assert [m.label for m in at.metric][:2] == ["Relevance 1 − w", "Category entropy@10"]
 
 
 def test_alpha_from_0_to_08_changes_list_and_raises_entropy(prism_home: Path) -> None:
     at = _app(user=concentrated_user(prism_home), alpha="0", method="mmr")
-    assert at.slider(key="alpha").value == 0.0
+    assert at.slider(key="w_alpha").value == 0.0
     before_list, before_entropy = _diversified(at), _entropy(at)
-    at.slider(key="alpha").set_value(0.8).run()
+    at.slider(key="w_alpha").set_value(0.8).run()
     assert not at.exception
     assert _diversified(at) != before_list
     assert _entropy(at) > before_entropy
@@ -60,7 +60,7 @@ def test_diversity_weight_link_sets_the_slider_and_each_weight_says_where_it_act
 
     at = _app(diversity_weight="0.35", alpha="0.9")  # the new name wins over an old one
     assert not at.exception
-    assert at.slider(key="alpha").value == 0.35
+    assert at.slider(key="w_alpha").value == 0.35
     captions = " ".join(c.value for c in at.caption)
     assert "At serving: re-ranks this list" in captions
     train = json.loads((prism_home / "runs" / RUN_NAME / "run.json").read_text())["train_config"]
@@ -79,7 +79,7 @@ def test_unknown_user_shows_warning_not_error(prism_home: Path) -> None:
 def test_out_of_range_alpha_in_url_is_clamped_with_warning(prism_home: Path) -> None:
     at = _app(alpha="3.5", k="abc")
     assert not at.exception
-    assert at.slider(key="alpha").value == 1.0
+    assert at.slider(key="w_alpha").value == 1.0
     warnings = " ".join(w.value for w in at.warning)
     assert "outside [0, 1]" in warnings and "not a whole number" in warnings
 
@@ -103,13 +103,13 @@ def test_deleted_run_switches_with_warning_not_traceback(prism_home: Path) -> No
     shutil.copytree(prism_home / "runs" / RUN_NAME, copy)
     try:
         at = _app()
-        at.selectbox(key="run").set_value("doomed").run()
-        assert not at.exception and at.selectbox(key="run").value == "doomed"
+        at.selectbox(key="w_run").set_value("doomed").run()
+        assert not at.exception and at.selectbox(key="w_run").value == "doomed"
         shutil.rmtree(copy)
-        at.slider(key="alpha").set_value(0.3).run()
+        at.slider(key="w_alpha").set_value(0.3).run()
         assert not at.exception
         assert any("'doomed' is gone" in w.value for w in at.warning)
-        assert at.selectbox(key="run").value == RUN_NAME
+        assert at.selectbox(key="w_run").value == RUN_NAME
     finally:
         shutil.rmtree(copy, ignore_errors=True)
 

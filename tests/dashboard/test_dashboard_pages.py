@@ -36,7 +36,7 @@ def test_page_renders_without_exception(name: str) -> None:
 def test_tradeoff_marks_current_alpha_and_lists_every_method() -> None:
     at = _page("tradeoff")
     assert any("current setting" in c.value for c in at.caption)
-    assert set(at.multiselect(key="tradeoff_methods").value) == {"mmr", "dpp", "calibrated"}
+    assert set(at.multiselect(key="w_tradeoff_methods").value) == {"mmr", "dpp", "calibrated"}
 
 
 def test_search_with_query_shows_both_lists() -> None:

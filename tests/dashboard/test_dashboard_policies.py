@@ -98,7 +98,7 @@ def test_explorer_policy_selector_shows_attribution(monkeypatch: pytest.MonkeyPa
     store.create(parse_policy({"name": "pinone", "stages": [
         {"kind": "pin", "item_id": pinned, "slot": 1}]}))
     at.run()
-    at.selectbox(key="explorer_policy").set_value("pinone").run()
+    at.selectbox(key="w_policy").set_value("pinone").run()
     assert not at.exception, at.exception
     table = _table_with(at, "attribution")
     assert table["item_id"].iloc[0] == pinned or "filters win" in " ".join(

@@ -71,11 +71,11 @@ def test_language_switch_and_url(monkeypatch):
     use_tiny_home(monkeypatch)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     assert at.title[0].value == "Explorer"
-    at.sidebar.selectbox(key="lang").set_value("zh").run()
+    at.sidebar.selectbox(key="w_lang").set_value("zh").run()
     assert not at.exception
     assert at.title[0].value == "探索"
     assert at.query_params["lang"] == ["zh"] or at.query_params["lang"] == "zh"
-    assert at.slider(key="alpha").label == "重排权重 w"
+    assert at.slider(key="w_alpha").label == "重排权重 w"
     labels = {m.label for m in at.metric}
     assert {"类目熵@10", "类目覆盖数@10", "精确率@10", "向量相异度@10"} <= labels
     # a shared link opens in its language
@@ -83,7 +83,7 @@ def test_language_switch_and_url(monkeypatch):
     linked.query_params["lang"] = "zh"
     linked.run()
     assert linked.title[0].value == "探索"
-    assert linked.sidebar.selectbox(key="lang").value == "zh"
+    assert linked.sidebar.selectbox(key="w_lang").value == "zh"
 
 
 @pytest.mark.slow

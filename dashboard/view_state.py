@@ -1,0 +1,170 @@
+"""The merchandiser's view: every control of the studio, kept in one place and in the URL.
+
+Each control (run, shopper, segment, method, diversity weight α, k, sample size, policy,
+language, the Trade-off axes and methods) has one canonical value under its plain key in
+session state (`alpha`, `k`, …). No widget owns that key, so Streamlit never drops it when a
+page without the widget is shown, nor after a fragment rerun. The widget that edits a control
+has its own key (`w_alpha`), is seeded from the canonical value just before it is drawn, and
+writes back on change (`widget(...)`); pages read `value(...)`. `write_url()` mirrors the
+shareable controls into the link, `seed_from_url()` reads a link once per session.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import streamlit as st
+
+from engine.rerank.methods import DIVERSIFY_METHODS, SWEEP_METHODS
+from engine.rerank.methods import METHOD_LABELS as ENGINE_METHOD_LABELS
+
+RUN, USER, SEGMENT, METHOD, ALPHA, K = "run", "user", "segment", "method", "alpha", "k"
+SAMPLE_SIZE, POLICY, LANG = "sample_size", "policy", "lang"
+AXIS_ACCURACY, AXIS_DIVERSITY, SWEPT = "tradeoff_accuracy", "tradeoff_diversity", \
+    "tradeoff_methods"
+ALL_SHOPPERS = "All shoppers"  # the segment that filters nobody out
+NO_POLICY = "none (model + slider)"  # the policy choice that applies none
+WIDGET_PREFIX = "w_"
+
+METHOD_LABELS = {m: ENGINE_METHOD_LABELS[m] for m in DIVERSIFY_METHODS}  # the Explorer's choices
+K_MIN, K_MAX = 3, 30
+SAMPLE_MIN, SAMPLE_MAX = 50, 5000
+DEFAULTS: dict[str, Any] = {
+    SEGMENT: ALL_SHOPPERS, METHOD: "mmr", ALPHA: 0.5, K: 10, SAMPLE_SIZE: 500,
+    POLICY: NO_POLICY, AXIS_ACCURACY: "NDCG", AXIS_DIVERSITY: "Category entropy",
+    SWEPT: list(SWEEP_METHODS)}
+# what a link holds, in this order; a control at its "nothing chosen" value leaves the link
+URL_KEYS = (RUN, USER, SEGMENT, ALPHA, METHOD, K, SAMPLE_SIZE, POLICY)
+URL_OMITTED = {SEGMENT: ALL_SHOPPERS, POLICY: NO_POLICY}
+# URL names that differ from the key: the serve-time weight is `diversity_weight=` (as in the
+# engine, CLI and API); links made before still say `alpha=` and still open.
+URL_NAMES = {ALPHA: "diversity_weight"}
+OLD_URL_NAMES = {ALPHA: "alpha"}
+USER_RUN = "_user_run"  # the run the current shopper id was picked on
+URL_SEEDED = "_url_seeded"
+
+
+def widget_key(key: str) -> str:
+    """The key of the widget that edits control `key` (never the control's own key)."""
+    return WIDGET_PREFIX + key
+
+
+def value(key: str) -> Any:
+    """The control's current value (its default when never set)."""
+    return st.session_state.get(key, DEFAULTS.get(key))
+
+
+def set_value(key: str, new: Any) -> None:
+    """Set a control; its widget shows the value the next time it is drawn."""
+    st.session_state[key] = new
+
+
+def ensure_defaults() -> None:
+    """Give every control with a default its value before any page reads it."""
+    for key, default in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = list(default) if isinstance(default, list) else default
+
+
+def _commit(key: str, then: Callable[[], None] | None) -> None:
+    """Widget callback: the widget's new value becomes the control's value."""
+    st.session_state[key] = st.session_state[widget_key(key)]
+    if then is not None:
+        then()
+
+
+def widget(key: str, then: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Keyword arguments binding a widget to control `key`: call it right before the widget.
+
+    Seeds the widget from the control (after a page switch Streamlit has forgotten the
+    widget; after a scenario reload or a link the control holds a new value)."""
+    ensure_defaults()
+    name = widget_key(key)
+    if key in st.session_state and st.session_state.get(name) != st.session_state[key]:
+        st.session_state[name] = st.session_state[key]
+    return {"key": name, "on_change": _commit, "args": (key, then)}
+
+
+# ---- URL <-> controls -------------------------------------------------------------------
+def _number(params: Mapping[str, str], name: str, key: str, low: float, high: float,
+            cast: type, warnings: list[str]) -> Any:
+    """A number from the link clamped to [low, high]; None (with a warning) when unreadable."""
+    try:
+        number = cast(params[name])
+        if isinstance(number, float) and math.isnan(number):
+            raise ValueError
+    except ValueError:
+        kind = "a number" if cast is float else "a whole number"
+        warnings.append(f"{name}={params[name]!r} in the link is not {kind}; using "
+                        f"{DEFAULTS[key]}.")
+        return None
+    clamped = min(high, max(low, number))
+    if clamped != number:
+        allowed = f"[{low:g}, {high:g}]" if cast is float else f"{low}..{high}"
+        warnings.append(f"{name}={number:g} in the link is outside {allowed}; using "
+                        f"{clamped:g}.")
+    return clamped
+
+
+def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Validate a link's controls (`alpha=` read as the diversity weight, for older links);
+    returns clean values by control key and one warning per value that could not be used."""
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key in (RUN, USER, SEGMENT, POLICY):
+        if str(params.get(key) or "").strip():
+            values[key] = str(params[key]).strip()
+    name = next((n for n in (URL_NAMES[ALPHA], OLD_URL_NAMES[ALPHA]) if n in params), None)
+    if name is not None and (alpha := _number(params, name, ALPHA, 0.0, 1.0, float,
+                                              warnings)) is not None:
+        values[ALPHA] = round(alpha, 2)
+    if METHOD in params:
+        if params[METHOD] in METHOD_LABELS:
+            values[METHOD] = params[METHOD]
+        else:
+            warnings.append(f"method {params[METHOD]!r} in the link is unknown; choose one of "
+                            f"{', '.join(METHOD_LABELS)}. Using {DEFAULTS[METHOD]}.")
+    for key, low, high in ((K, K_MIN, K_MAX), (SAMPLE_SIZE, SAMPLE_MIN, SAMPLE_MAX)):
+        if key in params and (number := _number(params, key, key, low, high, int,
+                                                warnings)) is not None:
+            values[key] = number
+    return values, warnings
+
+
+def seed_from_url() -> list[str]:
+    """Once per session, copy a link's valid controls into the view; returns warnings."""
+    if st.session_state.get(URL_SEEDED):
+        return []
+    st.session_state[URL_SEEDED] = True
+    values, warnings = parse_view_params(st.query_params.to_dict())
+    values.pop(RUN, None)  # the sidebar's run picker applies the run (it knows the runs)
+    for key, new in values.items():
+        st.session_state[key] = new
+    if USER in values:  # a linked shopper belongs to the linked (or current) run
+        st.session_state[USER_RUN] = st.session_state.get(RUN)
+    return warnings
+
+
+def url_values() -> dict[str, str]:
+    """The link's parameters for the current view (controls at "nothing chosen" left out)."""
+    wanted = {}
+    for key in URL_KEYS:
+        current = st.session_state.get(key)
+        if current not in (None, "") and current != URL_OMITTED.get(key):
+            text = f"{round(current, 4):g}" if isinstance(current, float) else str(current)
+            wanted[URL_NAMES.get(key, key)] = text
+    return wanted
+
+
+def write_url() -> None:
+    """Mirror the current view into the URL so it can be shared as a link."""
+    wanted = url_values()
+    stale = [name for name in (*OLD_URL_NAMES.values(),
+                               *(URL_NAMES.get(key, key) for key in URL_KEYS))
+             if name in st.query_params and name not in wanted]
+    for name in stale:  # an old link's alpha=, a segment or policy set back to none
+        del st.query_params[name]
+    if any(st.query_params.get(name) != text for name, text in wanted.items()):
+        st.query_params.update(wanted)
