@@ -153,7 +153,7 @@ def url_values() -> dict[str, str]:
     for key in URL_KEYS:
         current = st.session_state.get(key)
         if current not in (None, "") and current != URL_OMITTED.get(key):
-            text = f"{round(current, 4):g}" if isinstance(current, float) else str(current)
+            text = str(round(current, 4)) if isinstance(current, float) else str(current)
             wanted[URL_NAMES.get(key, key)] = text
     return wanted
 

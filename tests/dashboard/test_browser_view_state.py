@@ -105,7 +105,7 @@ def _set_alpha(page) -> str:  # noqa: ANN001 - playwright Page
             slider.press("ArrowRight")
         shown = slider.input_value()
         if shown and float(shown) > 0.5:
-            value = f"{round(float(shown), 4):g}"
+            value = str(round(float(shown), 4))
             try:
                 _wait_url(page, {"diversity_weight": value})
                 return value
