@@ -57,3 +57,43 @@ def test_runs_on_other_shoppers_are_refused(runs, tmp_path: Path) -> None:  # no
     (other / "run.json").write_text(json.dumps(meta))
     with pytest.raises(ConfigError, match="differ in their split seed"):
         compare_runs(ease, load_run(other))
+
+
+def test_an_imported_copy_of_the_data_compares_with_the_original(runs, tiny_shop,  # noqa: ANN001
+                                                                  tmp_path: Path) -> None:
+    """The studio's import rewrites a data folder elsewhere (cleaned, as Parquet): a run
+    trained on that copy is compared with a run on the original, shopper by shopper."""
+    from engine.data.importing import import_source
+    from engine.data.sources import read_source
+    from engine.runs.store import load_run
+    from engine.training.pipeline import train
+
+    ease, _ = runs
+    _, copy = import_source(read_source([tiny_shop.data_dir]), "copy", home=tmp_path)
+    assert copy != tiny_shop.data_dir
+    train(copy, out=tmp_path / "ease-copy", model="ease", seed=0)
+    rows = compare_runs(ease, load_run(tmp_path / "ease-copy"), n_resamples=100)
+    assert {row["n_shoppers"] for row in rows} == {ease.evaluation["n_users"]}
+    for row in rows:  # the same model on the same data: no difference at all
+        assert row["diff"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_other_events_in_a_folder_are_refused(runs, tiny_shop, tmp_path: Path) -> None:  # noqa: ANN001
+    import pandas as pd
+
+    from engine.runs.store import load_run
+    from engine.training.pipeline import train
+
+    ease, _ = runs
+    copy = tmp_path / "fewer"
+    shutil.copytree(tiny_shop.data_dir, copy)
+    events = next(path for path in copy.iterdir() if path.name.startswith("events"))
+    frame = pd.read_csv(events) if events.suffix == ".csv" else pd.read_parquet(events)
+    trimmed = frame.iloc[: len(frame) - 40]
+    if events.suffix == ".csv":
+        trimmed.to_csv(events, index=False)
+    else:
+        trimmed.to_parquet(events, index=False)
+    train(copy, out=tmp_path / "ease-fewer", model="ease", seed=0)
+    with pytest.raises(ConfigError, match="their data differ"):
+        compare_runs(ease, load_run(tmp_path / "ease-fewer"))
