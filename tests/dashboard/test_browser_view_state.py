@@ -151,7 +151,8 @@ def _check_explorer(page, view: dict[str, str]) -> None:  # noqa: ANN001 - playw
     assert float(slider.input_value()) == pytest.approx(
         float(view["diversity_weight"]), abs=1e-9)
     assert page.locator('input[aria-label="k"]').input_value() == "7"
-    wait_text(page, f"DPP · α = {float(view['diversity_weight']):.2f}")
+    heading = page.locator("#diversified-list").inner_text()
+    assert "DPP" in heading and f"{float(view['diversity_weight']):.2f}" in heading
 
 
 def test_every_control_survives_every_page(browser) -> None:  # noqa: ANN001
@@ -164,7 +165,8 @@ def test_every_control_survives_every_page(browser) -> None:  # noqa: ANN001
     _check_explorer(page, view)
     go_to(page, _en("nav.tradeoff"))
     assert page.locator(f'input[aria-label="{_en("tradeoff.sample")}"]').input_value() == "100"
-    wait_text(page, f"(DPP, α = {float(view['diversity_weight']):.2f})")
+    wait_text(page, translate("tradeoff.ringed", "en", method="DPP",
+                              alpha=float(view["diversity_weight"])))
     page.context.close()
 
 
