@@ -52,10 +52,20 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 @dataclass(frozen=True)
 class Detected:
-    """The encoding a file is read with and why."""
+    """The encoding a file is read with and why (`decisive`: evidence of its own, not only
+    ASCII that every encoding reads alike)."""
 
     encoding: str
     evidence: str
+    decisive: bool = True
+
+
+class AmbiguousEncoding(DataError):
+    """Several encodings read the file as real text; `candidates` names them, best first."""
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
 
 
 def _script(char: str) -> str:
@@ -232,14 +242,14 @@ def _beats(rival: list[_Reading], usual: list[_Reading]) -> bool:
     return chaos or coherence
 
 
-def _ambiguous(path: Path, groups: dict[str, list[_Reading]]) -> DataError:
+def _ambiguous(path: Path, groups: dict[str, list[_Reading]]) -> AmbiguousEncoding:
     texts = list(groups)
     shown = "; ".join(
         f"{NAMES[_name(groups[t])]} reads {_first_difference(t, texts[1 if i == 0 else 0])!r}"
         for i, t in enumerate(texts[:4]))
     codes = " or ".join(f"--encoding {_name(groups[t])}" for t in texts[:4])
-    return DataError(f"{path}: the encoding is ambiguous ({shown}); pass the one it was saved "
-                     f"in: {codes}")
+    return AmbiguousEncoding(f"{path}: the encoding is ambiguous ({shown}); pass the one it "
+                             f"was saved in: {codes}", [_name(groups[t]) for t in texts])
 
 
 def _choose(path: Path, data: bytes) -> Detected:
@@ -289,7 +299,8 @@ def detect(path: Path, data: bytes) -> Detected:
     if text is None:
         return _choose(path, data)
     if text.isascii():
-        return Detected("utf-8", "ASCII only (reads the same in every common encoding)")
+        return Detected("utf-8", "ASCII only (reads the same in every common encoding)",
+                        decisive=False)
     twice = _decode(text.encode("cp1252", errors="ignore"), "utf-8")
     if twice is not None and twice != text and not twice.isascii():
         raise DataError(f"{path}: valid UTF-8, but its text was already decoded wrongly before "
@@ -306,6 +317,25 @@ def detect(path: Path, data: bytes) -> Detected:
             groups.setdefault(reading.text, []).append(reading)
         raise _ambiguous(path, groups)
     return Detected("utf-8", f"valid UTF-8 ({problem}, but no other encoding reads it better)")
+
+
+def settle_together(found: dict[str, Detected | AmbiguousEncoding]) -> dict[str, Detected]:
+    """Encodings of the files of one import: a file ambiguous on its own takes the encoding
+    another file was decided in on its own evidence, when that is one of its candidates (an
+    export's files share an encoding); otherwise its error is raised."""
+    decided = {name: d for name, d in found.items() if isinstance(d, Detected)}
+    for name, result in found.items():
+        if isinstance(result, Detected):
+            continue
+        sibling = next((n for n, d in decided.items() if d.decisive
+                        and d.encoding in result.candidates), None)
+        if sibling is None:
+            raise result
+        encoding = decided[sibling].encoding
+        alone = ", ".join(result.candidates)
+        decided[name] = Detected(encoding, f"ambiguous on its own ({alone}); {NAMES[encoding]} "
+                                           f"like {Path(sibling).name} of the same import")
+    return decided
 
 
 def check_given(path: Path, data: bytes, encoding: str) -> str:

@@ -113,8 +113,29 @@ def _encoding(path: Path, encoding: str) -> tuple[str, str]:
     return detected.encoding, detected.evidence
 
 
-def read_any_table(path: Path, encoding: str = "auto") -> Table:
-    """A CSV/TSV/Parquet/XML file as a string table, recognised by its header."""
+def _text_encodings(files: list[Path], encoding: str) -> dict[str, tuple[str, str]]:
+    """{file path: (encoding, evidence)} of the text tables of one import, detected together
+    (`engine.data.encodings.settle_together`); empty when the encoding is given."""
+    from engine.data.encodings import AmbiguousEncoding, settle_together
+
+    if encoding != "auto":
+        return {}
+    found: dict = {}
+    for path in files:
+        if path.suffix.lower() in (".parquet", ".pq", ".xml") or not path.is_file() \
+                or path.stat().st_size == 0:
+            continue
+        try:
+            found[str(path)] = detect_with_evidence(path)
+        except AmbiguousEncoding as exc:
+            found[str(path)] = exc
+    return {name: (d.encoding, d.evidence) for name, d in settle_together(found).items()}
+
+
+def read_any_table(path: Path, encoding: str = "auto",
+                   known: tuple[str, str] | None = None) -> Table:
+    """A CSV/TSV/Parquet/XML file as a string table, recognised by its header; `known`:
+    its (encoding, evidence) when already detected."""
     if encoding != "auto":
         _check_encoding_name(encoding)
     suffix = path.suffix.lower()
@@ -127,7 +148,7 @@ def read_any_table(path: Path, encoding: str = "auto") -> Table:
         return Table(path, frame, detect_table(list(frame.columns)), "parquet")
     if not path.is_file() or path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty; export the table again with a header row")
-    used, evidence = _encoding(path, encoding)
+    used, evidence = known or _encoding(path, encoding)
     frame = read_csv_text(path, sep=_sniff_sep(path, used), encoding=used)
     return Table(path, frame, detect_table(list(frame.columns)), used, evidence)
 
@@ -355,7 +376,9 @@ def read_source(paths: list[str | Path], fmt: str = "auto", encoding: str = "aut
         raw = read_raw(single, layout, encoding=encoding if layout == "generic" else "utf-8")
         used, evidence = _layout_encoding(single, layout, encoding)
         return Source(raw, raw.fmt, used, label=str(single), evidence=evidence)
-    tables = [read_any_table(path, encoding) for path in _table_files(resolved)]
+    files = _table_files(resolved)
+    known = _text_encodings(files, encoding)
+    tables = [read_any_table(path, encoding, known.get(str(path))) for path in files]
     return assemble(tables, ", ".join(map(str, resolved)), column_map)
 
 

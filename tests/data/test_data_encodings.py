@@ -129,3 +129,22 @@ def test_double_encoded_utf8_is_refused():
 def test_mojibake_checks(text, problem):
     found = mojibake(text)
     assert (found is None) if problem is None else (problem in found)
+
+
+def test_a_file_ambiguous_alone_takes_the_encoding_of_its_siblings(tmp_path):
+    items = tmp_path / "items.csv"
+    items.write_bytes("item_id,title\nc1,无线蓝牙耳机\nc2,不锈钢保温杯\n".encode("gb18030"))
+    events = tmp_path / "events.csv"
+    events.write_bytes("user_id,item_id\n顾客1,c1\n顾客2,c2\n".encode("gb18030"))
+    with pytest.raises(DataError, match="ambiguous"):
+        read_source([events, _ascii_items(tmp_path)])  # alone: no sibling with evidence
+    source = read_source([items, events])
+    assert source.raw.events["user_id"].tolist() == ["顾客1", "顾客2"]
+    assert "like items.csv of the same import" in source.evidence["events.csv"]
+
+
+def _ascii_items(folder: Path) -> Path:
+    path = folder / "ascii" / "items.csv"
+    path.parent.mkdir()
+    path.write_text("item_id,title\nc1,Lamp\n", encoding="utf-8")
+    return path
