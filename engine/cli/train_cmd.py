@@ -60,6 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "median pruning) on the validation part; the best then competes "
                             "with the other candidates as in --model auto (see "
                             "engine/training/tuning.py)")
+    train.add_argument("--no-refit", action="store_true",
+                       help="serve the model fitted on the split's training part instead of "
+                            "refitting it on every event after the evaluation (the refit "
+                            "is the default: the served model knows each shopper's latest "
+                            "events; metrics always come from the first fit)")
     train.add_argument("--nproc", default=1, type=positive_integer,
                        help="two-tower: train with N local processes (DDP via torchrun; gloo "
                             "on CPU, NCCL on GPUs); several machines: see docs/scale.md")
@@ -175,7 +180,7 @@ def train_command(args: argparse.Namespace) -> int:
         result = train(args.data, out=args.out, model=model, encoder_config=encoder_config,
                        protocol=args.split, seed=args.seed, fmt=args.format,
                        callbacks=[progress, *_callbacks(args)], progress=not args.quiet,
-                       search_vectors=True)
+                       search_vectors=True, refit=not args.no_refit)
     if not result.is_main:  # a rank other than 0: rank 0 evaluates and writes the run
         return 0
     for note in result.notes:
@@ -184,7 +189,19 @@ def train_command(args: argparse.Namespace) -> int:
     chosen = f" (chosen on validation: {selection.chosen.label})" if selection else ""
     print(f"trained {result.model.name}{chosen} on {result.dataset.name} ({args.split}) in "
           f"{result.fit_seconds:.1f}s: {summary(result.evaluation)} → {result.path}")
+    print(serving_line(result.meta["models"].get("serving")))
     return 0
+
+
+def serving_line(record: dict[str, Any] | None) -> str:
+    """What the run serves: the refit model (its epochs and events), or the first fit."""
+    if not record or not record.get("refit"):
+        return ("serving: the model above (fitted on the training part; --no-refit), with "
+                "every event as the shoppers' history")
+    epochs = f", {record['epochs']} epochs" if record.get("epochs") else ""
+    return (f"serving: {record['model']} refit on every event ({record['interactions']:,} "
+            f"interactions{epochs}) in {record['fit_seconds']:.1f}s; the metrics above are "
+            "the first fit's")
 
 
 def _check_nproc(args: argparse.Namespace) -> int:

@@ -37,6 +37,27 @@ def notify_batch(callbacks: Sequence[Any], step: int, total: int) -> None:
             callback.on_batch_end(step, total)
 
 
+def tell(callbacks: Sequence[Any], hook: str, *args: Any) -> None:
+    """Call `hook(*args)` on every callback that has it."""
+    for callback in callbacks:
+        if hasattr(callback, hook):
+            getattr(callback, hook)(*args)
+
+
+def notify_stage(callbacks: Sequence[Any], stage: str) -> None:
+    """Tell every callback that has `on_stage` which stage starts now."""
+    tell(callbacks, "on_stage", stage)
+
+
+def notify_progress(callbacks: Sequence[Any], stage: str, done: int, total: int) -> None:
+    """Counted progress of a stage: `on_progress`, or else `on_stage` with the count."""
+    for callback in callbacks:
+        if hasattr(callback, "on_progress"):
+            callback.on_progress(stage, done, total)
+        elif hasattr(callback, "on_stage"):
+            callback.on_stage(f"{stage} ({done:,}/{total:,})")
+
+
 class JsonLinesLogger:
     """Appends one JSON line per epoch to `<folder>/metrics.jsonl` (flushed each epoch)."""
 

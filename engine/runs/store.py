@@ -1,5 +1,13 @@
 """Run folders: everything needed to serve or re-evaluate a fitted model, without the raw data.
 
+A run holds two models. The *evaluation* model (the folder's top level) was fitted on the
+training part of the split only: every held-out comparison (metrics, sweeps, previews,
+exposure checks, `prism evaluate`) reads it. The *serving* model (`serving/`) is the same
+model refit on every event, with every event as each shopper's history: recommendations,
+search and the API read it. A run trained without a refit (`--no-refit`) keeps only every
+event's history in `serving/` and serves the evaluation model; a run written before refits
+existed serves the evaluation model and its training histories.
+
 Only safe formats: safetensors for arrays, JSON for meta, Parquet for tables (no pickle).
 A run is written into `<out>.tmp-<random>` and swapped into place only once complete, so an
 interrupted save (Ctrl-C, a crash, a kill) leaves the previous run loadable.
@@ -36,6 +44,9 @@ ITEMS, CATEGORIES, HISTORIES = "items.parquet", "categories.json", "histories.pa
 EPOCHS, EVALUATION = "metrics.jsonl", "eval.json"
 REQUIRED_FILES = (RUN_JSON, MODEL_TENSORS, MODEL_JSON, ITEMS, CATEGORIES, HISTORIES)
 MODEL_PREFIX = "model."  # model tensors live beside the run's own arrays in one file
+SERVING = "serving"  # sub-folder: the model refit on every event, every event as history
+EVALUATION_MODEL, SERVING_MODEL = "evaluation", "serving"
+MODEL_ROLES = (EVALUATION_MODEL, SERVING_MODEL)
 
 
 @dataclass
@@ -53,6 +64,8 @@ class Run:
     item_vectors: np.ndarray | None = None
     evaluation: dict[str, Any] | None = None
     epochs: list[dict[str, Any]] = field(default_factory=list)
+    role: str = EVALUATION_MODEL  # which model was asked for: evaluation | serving
+    part: str = EVALUATION_MODEL  # whose files `model` came from (serving/ only after a refit)
 
     @property
     def item_ids(self) -> list[str]:
@@ -84,20 +97,52 @@ def history_table(data: TrainData) -> pd.DataFrame:
     })
 
 
-def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.DataFrame,
-                    meta: dict[str, Any], epochs: Sequence[dict[str, Any]],
-                    evaluation: dict[str, Any] | None) -> None:
-    tensors, model_meta = model.get_state()
+@dataclass
+class ServingPart:
+    """What serving reads besides the evaluation model: `data` indexes every event (each
+    shopper's whole history); `model` is the model refit on them, None to serve the
+    evaluation model (a run trained without a refit); `epochs` the refit's epoch logs."""
+
+    data: TrainData
+    model: BaseModel | None = None
+    epochs: Sequence[dict[str, Any]] = ()
+
+
+def _model_arrays(model: BaseModel, popularity: np.ndarray) -> dict[str, np.ndarray]:
+    """One model's tensors, its item vectors and the item popularity it was fitted on."""
+    tensors, _ = model.get_state()
     arrays = {MODEL_PREFIX + name: np.ascontiguousarray(value) for name, value in tensors.items()}
-    arrays["item_categories"] = np.ascontiguousarray(data.item_categories, dtype=np.float32)
-    arrays["item_popularity"] = np.ascontiguousarray(data.item_popularity, dtype=np.float64)
-    if data.text_embeddings is not None:  # serving reuses them for search and cold start
-        arrays["text_embeddings"] = np.ascontiguousarray(data.text_embeddings, dtype=np.float32)
+    arrays["item_popularity"] = np.ascontiguousarray(popularity, dtype=np.float64)
     vectors = model.item_vectors()
     if vectors is not None:
         arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)
+    return arrays
+
+
+def _write_serving(folder: Path, serving: ServingPart) -> None:
+    target = folder / SERVING
+    target.mkdir()
+    history_table(serving.data).to_parquet(target / HISTORIES, index=False)
+    if serving.model is None:
+        return
+    save_file(_model_arrays(serving.model, serving.data.item_popularity),
+              str(target / MODEL_TENSORS))
+    write_json_atomic(target / MODEL_JSON, serving.model.get_state()[1])
+    write_lines_atomic(target / EPOCHS, (json.dumps(record, default=json_default)
+                                         for record in serving.epochs))
+
+
+def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.DataFrame,
+                    meta: dict[str, Any], epochs: Sequence[dict[str, Any]],
+                    evaluation: dict[str, Any] | None, serving: ServingPart | None) -> None:
+    arrays = _model_arrays(model, data.item_popularity)
+    arrays["item_categories"] = np.ascontiguousarray(data.item_categories, dtype=np.float32)
+    if data.text_embeddings is not None:  # serving reuses them for search and cold start
+        arrays["text_embeddings"] = np.ascontiguousarray(data.text_embeddings, dtype=np.float32)
     save_file(arrays, str(folder / MODEL_TENSORS))
-    write_json_atomic(folder / MODEL_JSON, model_meta)
+    write_json_atomic(folder / MODEL_JSON, model.get_state()[1])
+    if serving is not None:
+        _write_serving(folder, serving)
     snapshot = items.reset_index(drop=True).copy()
     snapshot[DIV_CATEGORY] = div_category_labels(data.item_categories, data.category_names)
     snapshot.to_parquet(folder / ITEMS, index=False)
@@ -113,38 +158,41 @@ def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.D
 
 def save_run(out: str | Path, *, model: BaseModel, data: TrainData, items: pd.DataFrame,
              meta: dict[str, Any] | None = None, epochs: Sequence[dict[str, Any]] = (),
-             evaluation: dict[str, Any] | None = None) -> Path:
+             evaluation: dict[str, Any] | None = None,
+             serving: ServingPart | None = None) -> Path:
     """Write a complete run folder at `out`, replacing an older run only once the new one is whole.
 
-    `meta` (configs, dataset name, split, seed, metrics summary...) goes into run.json.
+    `model` and `data` are the evaluation model and its split; `serving` what serving reads
+    instead (every event, and the refit model). `meta` (configs, dataset name, split, seed,
+    metrics summary...) goes into run.json.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     return swap_folder(out, lambda staging: _write_contents(
-        staging, model, data, items, meta or {}, epochs, evaluation))
+        staging, model, data, items, meta or {}, epochs, evaluation, serving))
 
 
-def update_run_items(run_dir: str | Path, model: BaseModel, items: pd.DataFrame,
-                     item_categories: np.ndarray, item_popularity: np.ndarray, *,
-                     item_vectors: np.ndarray | None = None,
+def update_run_items(run_dir: str | Path, models: dict[str, BaseModel], items: pd.DataFrame,
+                     item_categories: np.ndarray, popularity: dict[str, np.ndarray], *,
                      text_embeddings: np.ndarray | None = None) -> None:
     """Rewrite a run's model tensors and item table after items were added (cold start).
 
-    The new folder is built from a copy of the old one and swapped into place, so a crash
-    never leaves half an update.
+    `models` and `popularity` are keyed by part (`evaluation`, and `serving` when the run has
+    a refit model): every model of the run must know the new items. The new folder is built
+    from a copy of the old one and swapped into place, so a crash never leaves half an update.
     """
-    tensors, model_meta = model.get_state()
-    arrays = {MODEL_PREFIX + name: np.ascontiguousarray(v) for name, v in tensors.items()}
-    arrays["item_categories"] = np.ascontiguousarray(item_categories, dtype=np.float32)
-    arrays["item_popularity"] = np.ascontiguousarray(item_popularity, dtype=np.float64)
-    if item_vectors is not None:
-        arrays["item_vectors"] = np.ascontiguousarray(item_vectors, dtype=np.float32)
-    if text_embeddings is not None:
-        arrays["text_embeddings"] = np.ascontiguousarray(text_embeddings, dtype=np.float32)
-
     def fill(staging: Path) -> None:
-        save_file(arrays, str(staging / MODEL_TENSORS))
-        write_json_atomic(staging / MODEL_JSON, model_meta)
+        for part, model in models.items():
+            folder = staging / SERVING if part == SERVING_MODEL else staging
+            arrays = _model_arrays(model, popularity[part])
+            if part == EVALUATION_MODEL:
+                arrays["item_categories"] = np.ascontiguousarray(item_categories,
+                                                                 dtype=np.float32)
+                if text_embeddings is not None:
+                    arrays["text_embeddings"] = np.ascontiguousarray(text_embeddings,
+                                                                     dtype=np.float32)
+            save_file(arrays, str(folder / MODEL_TENSORS))
+            write_json_atomic(folder / MODEL_JSON, model.get_state()[1])
         items.to_parquet(staging / ITEMS, index=False)
 
     swap_folder(Path(run_dir), fill, copy_existing=True)
@@ -187,27 +235,75 @@ def _check_folder(path: Path) -> dict[str, Any]:
     return meta
 
 
-def load_run(path: str | Path) -> Run:
-    """Load a run folder written by `save_run`; RunError says what is missing or incompatible."""
+def _read_part(folder: Path, meta: dict[str, Any], tables: Sequence[str] = ()
+               ) -> tuple[dict[str, np.ndarray], BaseModel, list[pd.DataFrame]]:
+    """One part's arrays, its model and the Parquet `tables` asked for (RunError if corrupt)."""
     from engine.models.registry import get_model_class
 
-    folder = _resolve(Path(path))
-    meta = _check_folder(folder)
     try:
         arrays = load_file(str(folder / MODEL_TENSORS))
-        items = pd.read_parquet(folder / ITEMS)
-        histories = pd.read_parquet(folder / HISTORIES)
+        frames = [pd.read_parquet(folder / name) for name in tables]
     except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt run
         raise RunError(f"run folder {folder} has an unreadable file ({exc}); retrain it.") from exc
     tensors = {name[len(MODEL_PREFIX):]: value for name, value in arrays.items()
                if name.startswith(MODEL_PREFIX)}
     model = get_model_class(meta["model"]).from_state(tensors, _read_json(folder / MODEL_JSON))
+    return arrays, model, frames
+
+
+def _read_epochs(path: Path) -> list[dict[str, Any]]:
+    return ([json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            if path.exists() else [])
+
+
+def has_refit(path: str | Path) -> bool:
+    """True when the run folder holds a serving model refit on every event."""
+    return (Path(path) / SERVING / MODEL_TENSORS).exists()
+
+
+def load_part_model(run: Run, part: str) -> tuple[BaseModel, np.ndarray]:
+    """The model and item popularity of one part of a loaded run (cold start updates both)."""
+    arrays, model, _ = _read_part(run.path / SERVING if part == SERVING_MODEL else run.path,
+                                  run.meta)
+    return model, arrays["item_popularity"]
+
+
+def load_run(path: str | Path, model: str = EVALUATION_MODEL) -> Run:
+    """Load a run folder written by `save_run`; RunError says what is missing or incompatible.
+
+    `model="evaluation"` (the default, for every held-out comparison) gives the model fitted
+    on the training part and the training histories; `model="serving"` the model refit on
+    every event (when the run has one) and every event as history.
+    """
+    if model not in MODEL_ROLES:
+        raise RunError(f"model must be one of {', '.join(MODEL_ROLES)}, got {model!r}")
+    folder = _resolve(Path(path))
+    meta = _check_folder(folder)
+    arrays, fitted, (items, histories) = _read_part(folder, meta, (ITEMS, HISTORIES))
     evaluation = _read_json(folder / EVALUATION) if (folder / EVALUATION).exists() else None
-    epochs_path = folder / EPOCHS
-    epochs = ([json.loads(line) for line in epochs_path.read_text().splitlines() if line.strip()]
-              if epochs_path.exists() else [])
-    return Run(path=folder, meta=meta, model=model, items=items, histories=histories,
-               category_names=list(_read_json(folder / CATEGORIES)["names"]),
-               item_categories=arrays["item_categories"],
-               item_popularity=arrays["item_popularity"],
-               item_vectors=arrays.get("item_vectors"), evaluation=evaluation, epochs=epochs)
+    run = Run(path=folder, meta=meta, model=fitted, items=items, histories=histories,
+              category_names=list(_read_json(folder / CATEGORIES)["names"]),
+              item_categories=arrays["item_categories"],
+              item_popularity=arrays["item_popularity"], item_vectors=arrays.get("item_vectors"),
+              evaluation=evaluation, epochs=_read_epochs(folder / EPOCHS), role=model)
+    return _as_serving(run) if model == SERVING_MODEL else run
+
+
+def _as_serving(run: Run) -> Run:
+    """Swap in what serving reads: every event's histories, and the refit model if any."""
+    serving = run.path / SERVING
+    if (serving / HISTORIES).exists():
+        run.histories = _read_part_table(serving / HISTORIES)
+    if has_refit(run.path):
+        arrays, run.model, _ = _read_part(serving, run.meta)
+        run.item_popularity, run.item_vectors = arrays["item_popularity"], \
+            arrays.get("item_vectors")
+        run.epochs, run.part = _read_epochs(serving / EPOCHS), SERVING_MODEL
+    return run
+
+
+def _read_part_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt run
+        raise RunError(f"{path} cannot be read ({exc}); the run is corrupt, retrain it.") from exc

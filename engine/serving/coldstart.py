@@ -30,7 +30,15 @@ from engine.core.columns import (
 )
 from engine.core.errors import DataError, RequestError
 from engine.models.base import BaseModel
-from engine.runs.store import Run, div_category_labels, update_run_items
+from engine.runs.store import (
+    EVALUATION_MODEL,
+    SERVING_MODEL,
+    Run,
+    div_category_labels,
+    has_refit,
+    load_part_model,
+    update_run_items,
+)
 from engine.serving.catalogue import Catalogue
 from engine.text.search import TextIndex, item_texts
 
@@ -192,14 +200,29 @@ def add_items(run: Run, model: BaseModel, text: TextIndex, catalogue: Catalogue,
     new_catalogue = catalogue.with_items(
         rows, categories, None if vectors is None else vectors[catalogue.n_items:])
     text.extend(embeddings, catalogue.n_items)
-    popularity = np.zeros(new_catalogue.n_items, dtype=np.float64)
-    known = np.asarray(run.item_popularity, dtype=np.float64)
-    popularity[: len(known)] = known
-    update_run_items(run.path, model, new_catalogue.items, new_catalogue.item_categories,
-                     popularity, item_vectors=new_catalogue.item_vectors,
-                     text_embeddings=text.known(new_catalogue.n_items))
-    run.item_popularity = popularity
+    models, popularity = {run.part: model}, {run.part: run.item_popularity}
+    for part in _other_parts(run):  # every model of the run must know the new items
+        models[part], popularity[part] = load_part_model(run, part)
+        models[part].add_items(embeddings, categories)
+    popularity = {part: _padded(known, new_catalogue.n_items) for part, known in popularity.items()}
+    update_run_items(run.path, models, new_catalogue.items, new_catalogue.item_categories,
+                     popularity, text_embeddings=text.known(new_catalogue.n_items))
+    run.item_popularity = popularity[run.part]
     return new_catalogue, rows.reset_index(drop=True)
+
+
+def _other_parts(run: Run) -> list[str]:
+    """The run's parts with a model of their own besides the one `run` holds."""
+    parts = [EVALUATION_MODEL] + ([SERVING_MODEL] if has_refit(run.path) else [])
+    return [part for part in parts if part != run.part]
+
+
+def _padded(known: np.ndarray, n_items: int) -> np.ndarray:
+    """Item popularity extended with zeros for the added items (no events yet)."""
+    popularity = np.zeros(n_items, dtype=np.float64)
+    known = np.asarray(known, dtype=np.float64)
+    popularity[: len(known)] = known
+    return popularity
 
 
 def _flag(value: object) -> bool:

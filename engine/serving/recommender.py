@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import engine.serving.requests as rq
 from engine.core.columns import CATEGORY, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
 from engine.core.errors import RequestError
 from engine.evaluation.protocol import DEFAULT_TARGET_MIX, blend_target
 from engine.rerank.methods import check_method
 from engine.rerank.scaling import min_max
-from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.explain import explain, fallback_notice, with_boost_notes
@@ -54,8 +54,12 @@ class Recommender:
         self._write_lock = threading.Lock()
 
     @classmethod
-    def load(cls, run_dir: str | Path, torch_threads: int | None = None) -> Recommender:
+    def load(cls, run_dir: str | Path, torch_threads: int | None = None,
+             model: str = "serving") -> Recommender:
         """Load a run folder once (RunError says what is missing).
+
+        `model="serving"`: the model refit on every event, every event as history;
+        `model="evaluation"`: the one that never saw the held-out events (engine/runs/store.py).
 
         `torch_threads` sets torch's intra-op threads for the whole process. One thread is
         fastest for scoring one shopper at a time (a server gets its parallelism from
@@ -71,7 +75,7 @@ class Recommender:
             import torch
 
             torch.set_num_threads(torch_threads)
-        return cls(load_run(run_dir))
+        return cls(load_run(run_dir, model=model))
 
     @property
     def catalogue(self) -> Catalogue:
@@ -347,11 +351,13 @@ class Recommender:
             write_search_vectors(self.run.path, vectors)
 
     def history(self, user_id: str) -> pd.DataFrame:
-        """The shopper's training history: item_id, title, category, timestamp (UTC), weight."""
+        """The shopper's history as this Recommender serves it (every event for the serving
+        model, the training part for the evaluation one): item_id, title, category,
+        timestamp (UTC), weight."""
         catalogue = self._catalogue
         user = self._user_position(catalogue, user_id)
         if user < 0:
-            raise RequestError(f"unknown shopper {user_id!r}: not in this run's training data")
+            raise RequestError(f"unknown shopper {user_id!r}: not in this run's data")
         rows = catalogue.events.iloc[_user_rows(catalogue, user)]
         positions = rows["item_idx"].to_numpy()
         columns = catalogue.columns

@@ -2,8 +2,11 @@
 
 `prism train` (also under `torchrun -m engine train`), the studio's Training page and starter
 model, and the benchmarks all call `train`, so every run folder records the same run.json
-keys whichever way it was trained. `build_model` is the one model builder: a registry name
-and its configs → the unfitted model, or a `ModelSearch` (`auto`, or a settings search).
+keys whichever way it was trained. After the fit on the split, the chosen model is refit on
+every event for serving (engine/training/refit.py; `refit=False` keeps only every event as
+the shoppers' serving history); the evaluation uses the first fit only. `build_model` is the
+one model builder: a registry name and its configs → the unfitted model, or a `ModelSearch`
+(`auto`, or a settings search).
 
 Progress goes through trainer callbacks: besides `on_batch_end` / `on_epoch_end`, a callback
 with `on_stage(name)` hears each stage, `on_candidate(label)` each model tried by a search,
@@ -24,10 +27,12 @@ import numpy as np
 from engine.core.config import EncoderConfig, ModelConfig, TrainConfig
 from engine.core.errors import PrismError
 from engine.models.base import BaseModel
+from engine.models.callbacks import notify_progress, notify_stage, tell
 
 if TYPE_CHECKING:
     from engine.data import Dataset, Split
     from engine.models.base import TrainData
+    from engine.training.refit import Refit
     from engine.training.selection import Selection
 
 
@@ -50,13 +55,13 @@ class ModelSearch:
         from engine.training.tuning import tuned_selection
 
         def notify(label: str) -> None:
-            _tell(callbacks, "on_candidate", label)
+            tell(callbacks, "on_candidate", label)
 
         if self.tune:
             selection = tuned_selection(
                 data, self.model_config, self.train_config, self.tune,
                 twotower_only=self.twotower_only, fixed=self.fixed, callbacks=callbacks,
-                on_trial=lambda *trial: _tell(callbacks, "on_trial", *trial), notify=notify)
+                on_trial=lambda *trial: tell(callbacks, "on_trial", *trial), notify=notify)
         else:
             pair = (self.model_config, self.train_config)
             candidates = [Candidate("twotower", "twotower", model_config=pair[0],
@@ -105,6 +110,7 @@ class TrainResult:
     fit_seconds: float = 0.0
     path: Path | None = None  # the run folder, when `out` was given
     notes: list[str] = field(default_factory=list)  # survivable problems worth telling
+    serving: Refit | None = None  # every event, and the model refit on it for serving
 
     @property
     def is_main(self) -> bool:
@@ -117,9 +123,13 @@ def train(data: str | Path | Dataset, *, out: str | Path | None = None,
           encoder_config: EncoderConfig | None = None, text_embeddings: np.ndarray | None = None,
           protocol: str = "leave-last-out", seed: int = 0, fmt: str = "auto", k: int = 10,
           rerank: Any = None, tune: int = 0, callbacks: Sequence[Any] = (),
-          progress: bool = False, search_vectors: bool = False) -> TrainResult:
+          progress: bool = False, search_vectors: bool = False,
+          refit: bool = True) -> TrainResult:
     """Fit a model on a data folder (or loaded Dataset), evaluate it on the test part, and save
     the run at `out` when given.
+
+    `refit` (default on) then fits the chosen model again on every event for serving; the
+    evaluation and every held-out comparison keep the first fit.
 
     `model` is a registry name or `auto` (built by `build_model` with the configs and `tune`),
     or an already built model or `ModelSearch`. Item text is encoded with `encoder_config`
@@ -135,7 +145,7 @@ def train(data: str | Path | Dataset, *, out: str | Path | None = None,
     with distributed.process_group(device):
         main = distributed.is_main()
         result = _load_and_fit(data, built, fmt, encoder_config, text_embeddings, protocol,
-                               seed, callbacks if main else (), progress and main)
+                               seed, callbacks if main else (), progress and main, refit)
     if not main:
         return result
     if hasattr(result.model, "selection_"):
@@ -162,8 +172,9 @@ def _built(model: str | BaseModel | ModelSearch, model_config: ModelConfig | Non
 def _load_and_fit(data: str | Path | Dataset, model: BaseModel | ModelSearch, fmt: str,
                   encoder_config: EncoderConfig | None, text: np.ndarray | None,
                   protocol: str, seed: int, callbacks: Sequence[Any],
-                  progress: bool) -> TrainResult:
-    """Load, encode, split and fit; the fit seconds count every candidate of a search.
+                  progress: bool, refit: bool = True) -> TrainResult:
+    """Load, encode, split and fit; the fit seconds count every candidate of a search. Then
+    every rank refits the chosen model on every event (`refit`) for serving.
 
     Inside a torchrun job each machine's local rank 0 encodes first (filling the encoder's
     disk cache) while its other ranks wait, then read the cache.
@@ -171,6 +182,7 @@ def _load_and_fit(data: str | Path | Dataset, model: BaseModel | ModelSearch, fm
     from engine.data import Dataset, load_dataset
     from engine.evaluation.protocol import prepare_data
     from engine.models import distributed
+    from engine.training.refit import refit as refit_model
 
     notify_stage(callbacks, "Loading the data")
     dataset = data if isinstance(data, Dataset) else load_dataset(data, fmt=fmt)
@@ -188,6 +200,7 @@ def _load_and_fit(data: str | Path | Dataset, model: BaseModel | ModelSearch, fm
     else:
         fitted = model.fit(train_data, callbacks=callbacks)
     result = TrainResult(dataset, train_data, split, fit_seconds=time.perf_counter() - started)
+    result.serving = refit_model(fitted, dataset, text, callbacks, enabled=refit)
     if distributed.is_main():
         result.model = fitted
     return result
@@ -198,6 +211,7 @@ def _evaluate(result: TrainResult, data: str | Path | Dataset,
               rerank: Any, configs: dict[str, Any], callbacks: Sequence[Any]) -> None:
     """Evaluate on the test part and fill the run.json meta (the same keys for every caller)."""
     from engine.evaluation.protocol import evaluate_model
+    from engine.training.refit import evaluation_record
 
     notify_stage(callbacks, "Evaluating")
     result.evaluation = evaluate_model(result.model, result.data, k=k, rerank=rerank,
@@ -209,6 +223,11 @@ def _evaluate(result: TrainResult, data: str | Path | Dataset,
                    "encoder": encoder_config.to_dict() if encoder_config is not None else None,
                    "data_config": result.dataset.config.to_dict(),
                    "metrics": result.evaluation["metrics"], **configs}
+    models = {"evaluation": evaluation_record(result.model, result.data, protocol,
+                                              result.fit_seconds)}
+    if result.serving is not None:
+        models["serving"] = result.serving.record
+    result.meta["models"] = models
 
 
 def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
@@ -221,7 +240,7 @@ def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
     result.path = save_run(out, model=result.model, data=result.data,
                            items=result.dataset.items, meta=result.meta,
                            epochs=list(getattr(result.model, "logs_", [])),
-                           evaluation=result.evaluation)
+                           evaluation=result.evaluation, serving=_serving_part(result))
     if not search_vectors:
         return
     stage = "Encoding item text for search"
@@ -234,21 +253,21 @@ def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
                             "encodes the catalogue")
 
 
-def _tell(callbacks: Sequence[Any], hook: str, *args: Any) -> None:
-    for callback in callbacks:
-        if hasattr(callback, hook):
-            getattr(callback, hook)(*args)
+def _serving_part(result: TrainResult) -> Any:
+    """What the run serves from besides the evaluation model (engine.runs.store.ServingPart).
 
+    Without a refit, the evaluation model serves and every event is only its shoppers'
+    history, which needs the same shoppers in the same order as its training part (the
+    built-in splits keep at least one event of every shopper in training).
+    """
+    from engine.runs.store import ServingPart
 
-def notify_stage(callbacks: Sequence[Any], stage: str) -> None:
-    """Tell every callback that has `on_stage` which stage starts now."""
-    _tell(callbacks, "on_stage", stage)
-
-
-def notify_progress(callbacks: Sequence[Any], stage: str, done: int, total: int) -> None:
-    """Counted progress of a stage: `on_progress`, or else `on_stage` with the count."""
-    for callback in callbacks:
-        if hasattr(callback, "on_progress"):
-            callback.on_progress(stage, done, total)
-        elif hasattr(callback, "on_stage"):
-            callback.on_stage(f"{stage} ({done:,}/{total:,})")
+    serving = result.serving
+    if serving is None:
+        return None
+    if serving.model is None and serving.data.user_ids != result.data.user_ids:
+        result.notes.append("the shoppers of the training part differ from those of every "
+                            "event, so this run serves from the training part only")
+        return None
+    return ServingPart(serving.data, serving.model,
+                       list(getattr(serving.model, "logs_", None) or []))

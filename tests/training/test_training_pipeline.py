@@ -15,7 +15,8 @@ from engine.runs.store import load_run
 from engine.training.pipeline import ModelSearch, build_model, notify_progress, train
 from engine.training.presets import TrainSpec
 
-STAGES = ["Loading the data", "Training ease", "Evaluating", "Saving the run"]
+STAGES = ["Loading the data", "Training ease", "Refitting ease on every event for serving",
+          "Evaluating", "Saving the run"]
 
 
 @pytest.fixture(scope="module")
