@@ -86,18 +86,32 @@ def active_run() -> RunEntry:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
-def _load_recommender(run_dir: str, stamp: float) -> Any:
+def _load_recommender(run_dir: str, stamp: float, model: str = "serving") -> Any:
     from engine.serving.recommender import Recommender
 
-    service = Recommender.load(run_dir)
-    service.warm_search()  # the query encoder loads while the shopper looks at the Explorer
+    service = Recommender.load(run_dir, model=model)
+    if model == "serving":
+        service.warm_search()  # the query encoder loads while the shopper looks at the Explorer
     return service
 
 
 def recommender(run: RunEntry | None = None) -> Any:
-    """The shared, read-only Recommender of the active run (loaded once per run version)."""
+    """The shared, read-only Recommender of the active run (loaded once per run version):
+    what shoppers are served (the model refit on every event, every event as history)."""
     run = run or active_run()
     return _load_recommender(str(run.path), run.stamp)
+
+
+def evaluation_recommender(run: RunEntry | None = None) -> Any:
+    """The run's evaluation model as a Recommender: the one that never saw the held-out
+    events, for every held-out number (precision, sweeps, exposure, comparisons). The
+    serving one itself for a run without a separate serving part."""
+    from engine.runs.store import has_serving_part
+
+    run = run or active_run()
+    if not has_serving_part(run.path):
+        return recommender(run)
+    return _load_recommender(str(run.path), run.stamp, "evaluation")
 
 
 def active_recommender() -> tuple[RunEntry, Any]:
@@ -153,6 +167,11 @@ def heldout(run: RunEntry) -> dict[str, list[str]] | None:
     return _heldout(str(run.path), run.stamp)
 
 
+def _evaluation_run(run_dir: str, stamp: float) -> Any:
+    """The loaded run with its evaluation model (engine.runs.store), for held-out numbers."""
+    return evaluation_recommender(RunEntry(Path(run_dir).name, Path(run_dir), stamp, {})).run
+
+
 SWEEP_RESAMPLES = 1000  # bootstrap resamples of the Trade-off points' 95% intervals
 
 
@@ -162,8 +181,7 @@ def compare_cached(dir_a: str, stamp_a: float, dir_b: str, stamp_b: float,
     """Two runs on their shared test shoppers: paired differences with 95% intervals."""
     from engine.runs.compare import compare_runs
 
-    return compare_runs(_load_recommender(dir_a, stamp_a).run,
-                        _load_recommender(dir_b, stamp_b).run, k=k)
+    return compare_runs(_evaluation_run(dir_a, stamp_a), _evaluation_run(dir_b, stamp_b), k=k)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -172,7 +190,7 @@ def sweep_cached(run_dir: str, stamp: float, method: str, weights: tuple[float, 
     """One method's trade-off curve over a shopper sample (cached per run, method, weights)."""
     from engine.evaluation.sweep import sweep
 
-    run = _load_recommender(run_dir, stamp).run
+    run = _evaluation_run(run_dir, stamp)
     _, data = _evaluation_data(run_dir, stamp)
     return sweep(run, data, [method], list(weights), k=k, n_users=n_users, seed=0,
                  intervals=SWEEP_RESAMPLES)
@@ -184,7 +202,7 @@ def exposure_cached(run_dir: str, stamp: float, method: str, weight: float, n_us
     """(n_items,) recommendation slots per item over the sample, for one setting."""
     from engine.exposure.slots import sample_slots
 
-    model = _load_recommender(run_dir, stamp).model
+    model = _evaluation_run(run_dir, stamp).model
     _, data = _evaluation_data(run_dir, stamp)
     return sample_slots(model, data, method, weight, n_users=n_users, k=k, seed=0)
 

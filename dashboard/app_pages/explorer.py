@@ -88,7 +88,7 @@ def memo(name: str, key: tuple, compute):  # noqa: ANN001, ANN201 - any zero-arg
 
 
 def _run_key(recommender, run: state.RunEntry) -> tuple:
-    return (str(run.path), run.stamp, recommender.catalogue.n_items)
+    return (str(run.path), run.stamp, recommender.catalogue.n_items, recommender.run.role)
 
 
 def shopper_history(recommender, run: state.RunEntry, user: str) -> pd.DataFrame:
@@ -118,14 +118,26 @@ def get_recommendations(recommender, run: state.RunEntry, user: str,
                 if history is not None else recommender.recommend(user_id=user, **common))
 
 
-def metric_row(recommender, run: state.RunEntry, result, truth: list[str] | None,
-               k: int) -> None:
+def _list_metrics(recommender, run: state.RunEntry, result, truth: list[str] | None,
+                  k: int) -> tuple[dict, dict]:
+    """Metrics of the diversified and relevance-only lists, memoised per session."""
     after, before = result.table["item_id"].tolist(), result.relevance_only["item_id"].tolist()
     key = (*_run_key(recommender, run), tuple(after), tuple(before),
            None if truth is None else tuple(truth), k)
-    diversified, baseline = memo(METRICS, key, lambda: (
-        list_metrics(recommender.catalogue, after, truth, k),
-        list_metrics(recommender.catalogue, before, truth, k)))
+    return memo(METRICS, key, lambda: (list_metrics(recommender.catalogue, after, truth, k),
+                                       list_metrics(recommender.catalogue, before, truth, k)))
+
+
+def metric_row(recommender, run: state.RunEntry, result, truth: list[str] | None, k: int,
+               held_out: tuple | None = None) -> None:
+    """The shown lists' metrics; precision from `held_out` (the evaluation model's recommender
+    and result for the same settings) when the serving model saw the held-out purchases."""
+    diversified, baseline = _list_metrics(recommender, run, result, truth, k)
+    if held_out is not None:
+        evaluator, evaluated = held_out
+        checked = _list_metrics(evaluator, run, evaluated, truth, k)
+        diversified = {**diversified, "precision": checked[0]["precision"]}
+        baseline = {**baseline, "precision": checked[1]["precision"]}
     cols = st.columns(4)
     specs = [("category_entropy", "{:.3f}"), ("category_coverage", "{:.0f}"),
              ("precision", "{:.2f}"), ("ild_vec", "{:.3f}")]
@@ -141,6 +153,18 @@ def metric_row(recommender, run: state.RunEntry, result, truth: list[str] | None
                  else fmt.format(value - before))
         col.metric(label, fmt.format(value), delta=delta, help=metric_help(key)
                    + t("explorer.delta_help"))
+
+
+def held_out_view(run: state.RunEntry, user: str, segment: str | None) -> tuple | None:
+    """(evaluation Recommender, its lists) for precision, when serving uses another model."""
+    evaluator = state.evaluation_recommender(run)
+    if evaluator is state.recommender(run):
+        return None
+    try:
+        return evaluator, get_recommendations(evaluator, run, user,
+                                              whatif_history(evaluator, user), segment)
+    except PrismError:
+        return None
 
 
 def metrics_explained() -> None:
@@ -255,7 +279,7 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
         st.caption(t("common.unavailable_left_out", n=result.unavailable_left_out))
     heldout = state.heldout(run)
     truth = None if heldout is None else heldout.get(user)
-    metric_row(recommender, run, result, truth, k)
+    metric_row(recommender, run, result, truth, k, held_out_view(run, user, segment))
     lists_side_by_side(result, alpha, method)
     with st.expander(t("explorer.details")):
         st.dataframe(pd.DataFrame(result.table), hide_index=True, width="stretch")

@@ -33,7 +33,7 @@ def _context(run_dir: str, stamp: float, n_users: int):  # noqa: ANN202 - Exposu
     from engine.exposure.context import ExposureContext
 
     entry = state.RunEntry(Path(run_dir).name, Path(run_dir), stamp, {})
-    run = state.recommender(entry).run
+    run = state.evaluation_recommender(entry).run
     prepared = state.evaluation_data(entry)
     if prepared is None:
         return None

@@ -38,9 +38,11 @@ def current_recommendations(recommender, settings: dict):
                                  diversity_weight=settings["alpha"], **extras)
 
 
-def scenario_metrics(run: state.RunEntry, recommender, settings: dict) -> dict[str, float]:
-    """The shopper's list metrics plus sample metrics for (method, α) over the shopper sample."""
+def scenario_metrics(run: state.RunEntry, settings: dict) -> dict[str, float]:
+    """The shopper's list metrics plus sample metrics for (method, α) over the shopper sample,
+    all from the run's evaluation model (the one that never saw the held-out purchases)."""
     k = settings["k"]
+    recommender = state.evaluation_recommender(run)
     result = current_recommendations(recommender, settings)
     heldout = state.heldout(run) or {}
     shopper = list_metrics(recommender.catalogue, result.table["item_id"],
@@ -95,7 +97,7 @@ def save_form(run: state.RunEntry, recommender) -> None:
         return
     try:
         with st.spinner(t("scenarios.measuring")):
-            metrics = scenario_metrics(run, recommender, settings)
+            metrics = scenario_metrics(run, settings)
         state.scenario_store().save(Scenario(name=name.strip(), note=note, run=run.name,
                                              settings=settings, metrics=metrics))
     except (PrismError, ScenarioStoreError) as exc:

@@ -74,7 +74,7 @@ def current_point(run: state.RunEntry, method: str, alpha: float, n_users: int,
 def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
                    k: int) -> None:
     """Exposure treemap and long-tail curve: current setting vs relevance-only."""
-    recommender = state.recommender(run)
+    recommender = state.evaluation_recommender(run)  # the model the slots were counted with
     catalogue = recommender.catalogue
     popularity = np.asarray(recommender.run.item_popularity, dtype=float)
     settings = {t("charts.relevance_only"): ("none", 0.0),

@@ -256,6 +256,11 @@ def _read_epochs(path: Path) -> list[dict[str, Any]]:
             if path.exists() else [])
 
 
+def has_serving_part(path: str | Path) -> bool:
+    """True when serving reads other histories (and maybe another model) than evaluation."""
+    return (Path(path) / SERVING / HISTORIES).exists()
+
+
 def has_refit(path: str | Path) -> bool:
     """True when the run folder holds a serving model refit on every event."""
     return (Path(path) / SERVING / MODEL_TENSORS).exists()

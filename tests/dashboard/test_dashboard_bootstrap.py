@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -29,8 +30,11 @@ def test_first_start_builds_a_run_then_shows_the_explorer(prism_home: Path,
     assert not bootstrap.has_runs()
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert (prism_home / "runs" / bootstrap.BOOTSTRAP_RUN / "run.json").exists()
+    run = prism_home / "runs" / bootstrap.BOOTSTRAP_RUN
     assert (prism_home / "data" / "synthetic" / "items.csv").exists()
+    serving = json.loads((run / "run.json").read_text())["models"]["serving"]
+    assert serving["refit"] is True and serving["trained_on"] == "every event"
+    assert (run / "serving" / "model.safetensors").exists()  # the starter serves a refit
     assert "Welcome to Prism" not in [title.value for title in at.title]  # banner is gone
     assert at.slider(key="w_alpha")  # the Explorer is drawn in the same visit
 

@@ -154,3 +154,30 @@ def test_simultaneous_sessions_share_the_model_without_races(prism_home: Path) -
     for setting, (recommender, listed, found) in zip(settings * 3, results, strict=True):
         assert recommender is shared  # one cached model for every session
         assert (listed, found) == expected[setting], setting
+
+
+def test_precision_is_scored_on_the_evaluation_models_list(prism_home: Path) -> None:
+    """The list shown is served from every event (held-out purchases are history there, so
+    never listed); precision is the evaluation model's, which never saw them."""
+    from engine.runs.data import load_run_split
+    from engine.runs.store import load_run
+    from engine.serving.listmetrics import list_metrics
+    from engine.serving.recommender import Recommender
+
+    run = prism_home / "runs" / RUN_NAME
+    split, _ = load_run_split(load_run(run).meta, run)
+    heldout = split.heldout_by_user()
+    evaluator, served = Recommender.load(run, model="evaluation"), Recommender.load(run)
+    settings = {"k": 10, "method": "mmr", "diversity_weight": 0.5}
+    precision = {}
+    for user, truth in heldout.items():
+        shown = served.recommend(user, **settings).table["item_id"].tolist()
+        assert not set(shown) & set(truth)  # the shopper's own purchases are never offered
+        listed = evaluator.recommend(user, **settings).table["item_id"]
+        precision[user] = list_metrics(evaluator.catalogue, listed, truth, 10)["precision"]
+    user = max(precision, key=lambda u: (precision[u], u))
+    assert precision[user] > 0
+    at = _app(user=user, diversity_weight="0.5", method="mmr", k="10")
+    assert not at.exception
+    shown = next(m.value for m in at.metric if m.label == "Precision@10")
+    assert float(shown) == pytest.approx(precision[user], abs=0.005)
