@@ -22,13 +22,14 @@ _lock = threading.Lock()
 
 
 def _context(request: Request) -> Any:
-    """The app's ExposureContext, built on first use from the served run."""
+    """The app's ExposureContext, built on first use from the served run's folder with its
+    evaluation model (the one that never saw the held-out shoppers' events)."""
     from engine.exposure.context import ExposureContext
 
     with _lock:
         ctx = getattr(request.app.state, "exposure", None)
         if ctx is None:
-            ctx = ExposureContext.load(request.app.state.recommender.run)
+            ctx = ExposureContext.load(request.app.state.recommender.run.path)
             request.app.state.exposure = ctx
         return ctx
 

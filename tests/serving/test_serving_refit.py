@@ -74,9 +74,14 @@ def test_cli_recommend_and_api_serve_the_refit(shop: Path, tmp_path: Path,
     assert main(["recommend", "--run", str(run), "--user", SHOPPER, "--k", "5", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows and LATEST not in [row["item_id"] for row in rows]
-    client = TestClient(create_app(run_dir=run))
+    app = create_app(run_dir=run)
+    client = TestClient(app)
     body = client.post("/recommend", json={"user_id": SHOPPER, "k": 5}).json()
     assert LATEST not in [item["item_id"] for item in body["items"]]
+    history = client.get(f"/users/{SHOPPER}/history").json()
+    assert LATEST in str(history)
+    assert client.get("/exposure", params={"by": "brand"}).status_code == 200
+    assert app.state.exposure.run.part == "evaluation"  # a held-out check: the first fit
 
 
 def test_cold_start_items_join_both_models(shop: Path, tmp_path: Path) -> None:
