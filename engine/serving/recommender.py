@@ -56,10 +56,8 @@ class Recommender:
     @classmethod
     def load(cls, run_dir: str | Path, torch_threads: int | None = None,
              model: str = "serving") -> Recommender:
-        """Load a run folder once (RunError says what is missing).
-
-        `model="serving"`: the model refit on every event, every event as history;
-        `model="evaluation"`: the one that never saw the held-out events (engine/runs/store.py).
+        """Load a run folder once (RunError says what is missing); `model`: "serving" (refit on
+        every event, every event as history) or "evaluation" (never saw the held-out events).
 
         `torch_threads` sets torch's intra-op threads for the whole process. One thread is
         fastest for scoring one shopper at a time (a server gets its parallelism from
@@ -351,9 +349,7 @@ class Recommender:
             write_search_vectors(self.run.path, vectors)
 
     def history(self, user_id: str) -> pd.DataFrame:
-        """The shopper's history as this Recommender serves it (every event for the serving
-        model, the training part for the evaluation one): item_id, title, category,
-        timestamp (UTC), weight."""
+        """The shopper's history as served: item_id, title, category, timestamp (UTC), weight."""
         catalogue = self._catalogue
         user = self._user_position(catalogue, user_id)
         if user < 0:
