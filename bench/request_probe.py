@@ -64,11 +64,15 @@ def edge_requests(user: str, items: list[str], n_items: int) -> list[tuple[str, 
                (f"what-if session of {MAX_HISTORY} items, mmr", "/recommend",
                 {"history": (items * MAX_HISTORY)[:MAX_HISTORY], "k": 100, "method": "mmr",
                  "diversity_weight": 0.5, "n_candidates": 2000}),
+               (f"search, k={top_k}, mmr", "/search",
+                {"query": "safety glasses for the lab", "k": top_k, "method": "mmr",
+                 "diversity_weight": 0.5}),
                (f"trending, k={top_k}, mmr", f"/hot?k={top_k}&method=mmr&diversity_weight=0.5",
                 {}),
                ("policy amazon-spring (DPP 0.3, caps, pin), k=200", "/recommend",
                 {"user_id": user, "k": min(200, n_items), "policy": "amazon-spring"})]
-    return [(label, path, {**body, "policy": body.get("policy", "none")} if body else body)
+    return [(label, path, {**body, "policy": body.get("policy", "none")}
+             if path == "/recommend" else body)
             for label, path, body in probes]  # the plain ranking unless a policy is named
 
 
@@ -137,7 +141,8 @@ def main() -> int:
         service = client.app.state.recommender
         probes = edge_requests(service.user_ids[0], service.catalogue.columns.ids[:50].tolist(),
                                service.catalogue.n_items)
-        client.post("/recommend", json={"user_id": service.user_ids[0]})  # warm caches
+        client.post("/recommend", json={"user_id": service.user_ids[0]})  # warm caches and
+        client.post("/search", json={"query": "glue"})  # load the text model
         from engine.policy.store import PolicyStore
 
         PolicyStore().publish("amazon-spring")

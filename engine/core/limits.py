@@ -26,7 +26,7 @@ MAX_HISTORY = 500
 MAX_K = 1000
 MAX_CANDIDATES = 5000
 MAX_RERANK_WORK = 1_000_000
-MAX_DPP_WORK = 200_000_000
+MAX_DPP_WORK = 50_000_000  # k=100 × 5,000: its Cholesky rows outgrow the CPU caches above
 MAX_STAGES = 50
 MAX_MATCH_VALUES = 2000
 MAX_TEXT_CHARS = 500
@@ -50,7 +50,7 @@ def check_work(k: int, n_candidates: int, method: str) -> None:
         raise RequestError(
             f"k² × n_candidates = {k}² × {pool} = {k * work:,} is above the limit of "
             f"{MAX_DPP_WORK:,} for method 'dpp'; ask for a shorter list or fewer candidates "
-            f"(e.g. k=200 with up to {MAX_DPP_WORK // 40_000:,} candidates), or use 'mmr'")
+            f"(e.g. k=100 with up to {MAX_DPP_WORK // 10_000:,} candidates), or use 'mmr'")
 
 
 def lone_surrogate(value: Any, where: str = "") -> str | None:

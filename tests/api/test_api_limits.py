@@ -94,8 +94,9 @@ def test_costly_reranks_are_refused_with_the_limit(tiny_shop) -> None:  # noqa: 
     from engine.core.limits import check_work
 
     check_work(1000, 5000, "none")  # no re-rank: no cost limit
-    check_work(200, 5000, "dpp")  # exactly at both limits
+    check_work(200, 5000, "mmr")  # exactly at the limit
+    check_work(100, 5000, "dpp")  # exactly at the DPP limit
     with pytest.raises(RequestError, match=f"{MAX_RERANK_WORK:,}"):
         check_work(1000, 5000, "mmr")
     with pytest.raises(RequestError, match=f"{MAX_DPP_WORK:,}"):
-        check_work(300, 3000, "dpp")
+        check_work(150, 3000, "dpp")
