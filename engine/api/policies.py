@@ -85,6 +85,7 @@ def policy_router(server: PolicyServer) -> APIRouter:
                       authorization: str | None = Header(None)) -> dict[str, Any]:
         actor = authorize(authorization, "view")  # the gate checks the role (and logs)
         try:
+            gate.require(actor, "save_draft")  # the role before the body: 403, not 422
             saved = gate.save_draft(actor, parse_policy(body, "body"), base_version)
         except ConfigError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc

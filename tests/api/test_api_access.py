@@ -52,6 +52,8 @@ def test_a_viewer_token_reads_but_cannot_write(client: TestClient, tokens,  # no
     body = {"name": "spring", "stages": []}
     refused = client.post("/policies", json=body, headers=tokens["viewer"])
     assert refused.status_code == 403 and "needs the editor role" in refused.json()["detail"]
+    malformed = client.post("/policies", json={"stages": 3}, headers=tokens["viewer"])
+    assert malformed.status_code == 403  # the role is checked before the body is read
     assert client.post("/policies", json=body, headers=tokens["editor"]).status_code == 201
     refused = client.post("/policies/spring/publish", headers=tokens["editor"])
     assert refused.status_code == 403 and "needs the publisher role" in refused.json()["detail"]
