@@ -82,7 +82,7 @@ def detect_format(folder: Path) -> str:
     )
 
 
-def read_generic(folder: Path, encoding: str = "utf-8") -> RawTables:
+def read_generic(folder: Path, encoding: str = "auto") -> RawTables:
     items_path, events_path = find_table(folder, "items"), find_table(folder, "events")
     for stem, path in (("items", items_path), ("events", events_path)):
         if path is None:
@@ -180,10 +180,10 @@ def read_movielens(folder: Path) -> RawTables:
 READERS = {"generic": read_generic, "recbole": read_recbole, "movielens": read_movielens}
 
 
-def read_raw(path: str | Path, fmt: str = "auto", encoding: str = "utf-8") -> RawTables:
+def read_raw(path: str | Path, fmt: str = "auto", encoding: str = "auto") -> RawTables:
     """Read the folder at `path` with the importer for `fmt` ("auto" detects it).
 
-    `encoding` applies to generic-layout text tables ("auto": UTF-8 or GB18030).
+    `encoding` applies to generic-layout text tables ("auto": detected, `encodings.py`).
     """
     folder = Path(path).expanduser()
     if not folder.exists():

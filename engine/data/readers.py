@@ -138,7 +138,7 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: not a readable Parquet file ({exc}); export it again") from None
 
 
-def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
+def read_table(path: Path, encoding: str = "auto") -> pd.DataFrame:
     """Read a generic-layout table by its suffix (.csv, .tsv, .parquet/.pq)."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):

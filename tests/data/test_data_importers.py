@@ -154,7 +154,10 @@ def test_wrong_delimiter(tmp_path: Path) -> None:
 def test_non_utf8_bytes(tmp_path: Path) -> None:
     folder = _write(tmp_path / "b", {"items.csv": "item_id,title\na,Caf\xe9\n".encode("latin-1"),
                                      "events.csv": EVENTS_CSV})
-    with pytest.raises(DataError, match=r"byte 0xe9 on line 2 is not valid UTF-8"):
+    assert load_dataset(folder).items["title"].tolist()[0] == "Café"  # read as Windows-1252
+    turkish = "item_id,title\na,Erkek gömlek şık\n".encode("cp1254")
+    folder = _write(tmp_path / "t", {"items.csv": turkish, "events.csv": EVENTS_CSV})
+    with pytest.raises(DataError, match=r"items.csv: the encoding is ambiguous .*cp1254"):
         load_dataset(folder)
 
 
