@@ -28,7 +28,7 @@ from engine.core.columns import (
     USER_ID,
 )
 from engine.core.errors import DataError
-from engine.data.readers import find_table, read_csv_text, read_table
+from engine.data.readers import detect_together, find_table, read_csv_text, read_table
 from engine.data.reconcile import TableCount
 
 FORMATS = ("generic", "recbole", "movielens")
@@ -89,7 +89,11 @@ def read_generic(folder: Path, encoding: str = "auto") -> RawTables:
             raise DataError(f"{folder}: no {stem}.csv, {stem}.tsv or {stem}.parquet found; "
                             "the generic layout needs both items and events tables")
     assert items_path is not None and events_path is not None
-    return RawTables(read_table(items_path, encoding), read_table(events_path, encoding),
+    known = detect_together([items_path, events_path]) if encoding == "auto" else {}
+    items_encoding = known.get(str(items_path), (encoding, ""))[0]
+    events_encoding = known.get(str(events_path), (encoding, ""))[0]
+    return RawTables(read_table(items_path, items_encoding),
+                     read_table(events_path, events_encoding),
                      str(items_path), str(events_path), "generic")
 
 

@@ -66,6 +66,23 @@ def detect_encoding(path: Path, data: bytes | None = None) -> str:
     return detect_with_evidence(path, data).encoding
 
 
+def detect_together(paths: list[Path]) -> dict[str, tuple[str, str]]:
+    """{path: (encoding, evidence)} of the text tables of one import, detected together: a
+    file ambiguous on its own takes a sibling's encoding (`encodings.settle_together`)."""
+    from engine.data.encodings import AmbiguousEncoding, settle_together
+
+    found: dict = {}
+    for path in paths:
+        if path.suffix.lower() in (".parquet", ".pq", ".xml") or not path.is_file() \
+                or path.stat().st_size == 0:
+            continue
+        try:
+            found[str(path)] = detect_with_evidence(path)
+        except AmbiguousEncoding as exc:
+            found[str(path)] = exc
+    return {name: (d.encoding, d.evidence) for name, d in settle_together(found).items()}
+
+
 def detect_with_evidence(path: Path, data: bytes | None = None):  # noqa: ANN201 - Detected
     """The encoding of `path` and the evidence for it (`engine.data.encodings.Detected`)."""
     from engine.data.encodings import detect

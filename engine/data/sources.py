@@ -21,6 +21,7 @@ from engine.core.errors import DataError
 from engine.data import merchant, order_exports, order_lines, shopify, woocommerce
 from engine.data.importers import RawTables, detect_format, read_raw
 from engine.data.readers import (
+    detect_together,
     detect_with_evidence,
     find_table,
     read_csv_text,
@@ -111,25 +112,6 @@ def _encoding(path: Path, encoding: str) -> tuple[str, str]:
         return encoding, check_given(Path(path.name), path.read_bytes(), encoding)
     detected = detect_with_evidence(path)
     return detected.encoding, detected.evidence
-
-
-def _text_encodings(files: list[Path], encoding: str) -> dict[str, tuple[str, str]]:
-    """{file path: (encoding, evidence)} of the text tables of one import, detected together
-    (`engine.data.encodings.settle_together`); empty when the encoding is given."""
-    from engine.data.encodings import AmbiguousEncoding, settle_together
-
-    if encoding != "auto":
-        return {}
-    found: dict = {}
-    for path in files:
-        if path.suffix.lower() in (".parquet", ".pq", ".xml") or not path.is_file() \
-                or path.stat().st_size == 0:
-            continue
-        try:
-            found[str(path)] = detect_with_evidence(path)
-        except AmbiguousEncoding as exc:
-            found[str(path)] = exc
-    return {name: (d.encoding, d.evidence) for name, d in settle_together(found).items()}
 
 
 def read_any_table(path: Path, encoding: str = "auto",
@@ -320,7 +302,8 @@ def _layout_encoding(folder: Path, layout: str, encoding: str) -> tuple[str, dic
              if p is not None and p.suffix.lower() not in (".parquet", ".pq")]
     if not paths:
         return "parquet", {}
-    found = {p.name: _encoding(p, encoding) for p in paths}
+    together = detect_together(paths) if encoding == "auto" else {}
+    found = {p.name: together.get(str(p)) or _encoding(p, encoding) for p in paths}
     used = "+".join(sorted({e for e, _ in found.values()}))
     return used, {name: f"{e}: {why}" for name, (e, why) in found.items()}
 
@@ -377,7 +360,7 @@ def read_source(paths: list[str | Path], fmt: str = "auto", encoding: str = "aut
         used, evidence = _layout_encoding(single, layout, encoding)
         return Source(raw, raw.fmt, used, label=str(single), evidence=evidence)
     files = _table_files(resolved)
-    known = _text_encodings(files, encoding)
+    known = detect_together(files) if encoding == "auto" else {}
     tables = [read_any_table(path, encoding, known.get(str(path))) for path in files]
     return assemble(tables, ", ".join(map(str, resolved)), column_map)
 

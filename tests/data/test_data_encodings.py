@@ -148,3 +148,15 @@ def _ascii_items(folder: Path) -> Path:
     path.parent.mkdir()
     path.write_text("item_id,title\nc1,Lamp\n", encoding="utf-8")
     return path
+
+
+def test_a_generic_folder_settles_its_encodings_together(tmp_path):
+    from engine.data import load_dataset
+
+    (tmp_path / "items.csv").write_bytes(
+        "item_id,title\nc1,无线蓝牙耳机\nc2,不锈钢保温杯\n".encode("gb18030"))
+    (tmp_path / "events.csv").write_bytes(
+        "user_id,item_id\n顾客1,c1\n顾客2,c2\n".encode("gb18030"))
+    assert sorted(load_dataset(tmp_path).events["user_id"]) == ["顾客1", "顾客2"]
+    source = read_source([tmp_path])
+    assert "like items.csv" in source.evidence["events.csv"]
