@@ -12,14 +12,12 @@ draw (the gate checks again).
 
 from __future__ import annotations
 
-import getpass
-
 import streamlit as st
 
 from dashboard.i18n import t
 from engine.access.config import role_for_claims
 from engine.access.gate import Gate
-from engine.access.roles import Actor, allows
+from engine.access.roles import Actor, allows, local_actor
 from engine.core.errors import ConfigError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -38,11 +36,8 @@ def _local_actor() -> Actor:
     if address not in LOOPBACK:
         st.error(t("access.exposed", address=address or t("access.every_interface")))
         st.stop()
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "local user"
-    return Actor(t("access.local_name", user=user), "publisher", "studio")
+    local = local_actor("studio")
+    return Actor(t("access.local_name", user=local.name), local.role, local.source)
 
 
 def _signed_in_actor() -> Actor:

@@ -9,6 +9,7 @@ Roles are ordered: each includes the ones below it.
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 
 from engine.core.errors import PrismError
@@ -63,3 +64,17 @@ def require(actor: Actor, action: str) -> None:
         raise AccessDenied(f"{actor.name} ({actor.role}) may not {WHAT.get(action, action)}: "
                            f"that needs the {needed} role; ask a publisher to change "
                            "roles.toml")
+
+
+def local_user() -> str:
+    """The account running this process: who a local studio or the CLI acts as."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local user"
+
+
+def local_actor(source: str) -> Actor:
+    """Whoever runs Prism on this computer (the CLI, a studio without sign-in): a publisher,
+    since they can write $PRISM_HOME's files anyway."""
+    return Actor(local_user(), "publisher", source)

@@ -41,10 +41,13 @@ def _source(args: argparse.Namespace, column_map: dict[str, str]):  # noqa: ANN2
 def cmd_import(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    from engine.access.gate import Gate
+    from engine.access.roles import local_actor
     from engine.cli.data_report import inspect_text
     from engine.data import parse_column_map
     from engine.data.importing import check_name, import_source
 
+    Gate.require(local_actor("cli"), "import")  # the one gate, as the studio's Import page
     check_name(args.name)
     config = DataConfig(category_depth=args.depth, decimal_mark=args.decimal_mark,
                         min_user_events=args.min_user_events,

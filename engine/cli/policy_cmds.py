@@ -90,15 +90,9 @@ def _gate() -> Any:
 
 def cli_actor() -> Any:
     """The person at the shell: the local user, as a publisher, from the CLI."""
-    import getpass
+    from engine.access.roles import local_actor
 
-    from engine.access.roles import Actor
-
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "local user"
-    return Actor(name, "publisher", "cli")
+    return local_actor("cli")
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -166,9 +166,12 @@ def train_command(args: argparse.Namespace) -> int:
     Under torchrun every rank loads and fits; only rank 0 evaluates, writes and prints.
     `--nproc N` re-launches this command through torchrun with N local processes.
     """
+    from engine.access.gate import Gate
+    from engine.access.roles import local_actor
     from engine.cli.progress import CliProgress, summary
     from engine.training.pipeline import train
 
+    Gate.require(local_actor("cli"), "train")  # the one gate, as the studio's Training page
     nproc = _check_nproc(args)
     _check_tensorboard(args)
     model, _ = model_from_options(args)
