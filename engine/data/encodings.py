@@ -148,12 +148,11 @@ def mojibake(text: str) -> str | None:
             0 <= j < len(text) and text[j].isascii() and text[j].isalpha() for j in (i - 1, i + 1)))
         if wedged > 0.5 * len(cjk):
             return "rare CJK characters wedged between Latin letters (a European text)"
-    mixed = 0
-    for word in _WORD.findall(text):
-        scripts = {_script(c) for c in word}
-        mixed += len(scripts - {"CJK"}) > 1 or {"CJK", "HANGUL"} <= scripts
-    if mixed:
-        return f"{mixed} word(s) mixing Latin letters with another script"
+    words = [w for w in _WORD.findall(text) if not w.isascii()]
+    mixed = sum(1 for word in words if len({_script(c) for c in word} - {"CJK"}) > 1
+                or {"CJK", "HANGUL"} <= {_script(c) for c in word})
+    if mixed > 0.5 * len(words):  # a misreading mixes scripts in most words; "500μg" is one
+        return f"{mixed} of {len(words)} words mix Latin letters with another script"
     return None
 
 

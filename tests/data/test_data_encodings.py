@@ -81,6 +81,7 @@ def _detect(text: str, encoding: str) -> str:
     ("Größe Müsli", "latin-1", "cp1252"),  # Latin-1 text reads the same in Windows-1252
     ("无线蓝牙耳机", "gbk", "gb18030"),
     ("Crème brûlée", "utf-8", "utf-8"),
+    ("Vitamin B12 500μg für Kinder, Fischöl", "utf-8", "utf-8"),  # a Greek μ in a Latin word
     ("Crème brûlée", "utf-8-sig", "utf-8"),
     ("Crème 无线", "utf-16", "utf-16"),
     ("Привет мир, хорошая куртка", "cp1251", "cp1251"),
