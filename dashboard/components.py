@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from dashboard.charts import category_colors
-from dashboard.i18n import t
+from dashboard.i18n import say, t
 
 CSS = """
 <style>
@@ -92,7 +92,7 @@ def ranked_list_html(table: pd.DataFrame, heading: str, subheading: str = "",
     for row_number, row in enumerate(table.itertuples(index=False)):
         category = str(row.category)
         move = moves[row_number] if moves is not None else ""
-        why = getattr(row, "explanation", "") if explain else ""
+        why = say(getattr(row, "explanation", "")) if explain else ""
         cards.append(
             '<div class="prism-card">'
             f'<div class="prism-rank">{int(row.rank)}</div>'

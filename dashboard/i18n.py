@@ -62,3 +62,15 @@ def language_switch() -> None:
                          **view_state.widget(LANG, then=_sync_url))
     if st.session_state[LANG] != DEFAULT:
         st.query_params[LANG] = st.session_state[LANG]
+
+
+def say(text: object) -> str:
+    """Engine words in the active language: a `Message` through `engine.<code>`, an
+    `Explanation` part by part; anything else (data, plain text) as it is."""
+    from engine.core.messages import Explanation, Message
+
+    if isinstance(text, Explanation):
+        return t("engine.separator").join(say(part) for part in text.parts)
+    if isinstance(text, Message):
+        return t(f"engine.{text.code}", **text.values)
+    return "" if text is None else str(text)

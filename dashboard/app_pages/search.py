@@ -6,8 +6,9 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import ranked_list_html
-from dashboard.i18n import t
+from dashboard.i18n import say, t
 from engine.core.errors import PrismError
+from engine.text.lexical import suggested_queries
 
 ANYONE = "(not personalised)"
 
@@ -18,21 +19,14 @@ def _use_suggestion() -> None:
         st.session_state["search_query"] = st.session_state["search_try"].lower()
 
 
-def suggestions(recommender) -> list[str]:
-    """A few of the catalogue's largest leaf categories, as example queries."""
-    items = recommender.catalogue.items
-    paths = items["div_category"] if "div_category" in items else items["category"]
-    labels = paths.astype(str).str.split(" | ").str[0].str.split(" > ").str[-1]
-    return labels[labels.str.len() > 0].value_counts().index[:6].tolist()
-
-
 def search_controls(recommender) -> tuple[str, str, float, str, int]:
     """Query, shopper, α, method and k."""
     with st.container(border=True):
         query_col, user_col = st.columns([2, 1])
         query = query_col.text_input(t("search.query"), key="search_query",
                                      placeholder=t("search.placeholder"))
-        query_col.pills(t("search.try"), suggestions(recommender), key="search_try",
+        query_col.pills(t("search.try"), suggested_queries(recommender.catalogue.items),
+                        key="search_try",
                         on_change=_use_suggestion, label_visibility="collapsed")
         users = [ANYONE, *recommender.user_ids]
         user = user_col.selectbox(t("explorer.shopper"), users, key="search_user")
@@ -50,16 +44,15 @@ def prepare_index(run: state.RunEntry, recommender) -> None:
     if recommender.search_ready():
         return
     n_items = recommender.catalogue.n_items
-    with st.status(f"Encoding {n_items:,} product texts for search (once per run)…",
-                   expanded=True) as status:
+    with st.status(t("search.encoding", n=n_items), expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=f"{done:,} / {total:,} items")
+            bar.progress(done / max(total, 1), text=t("search.encoded", done=done, total=total))
 
         with state.search_lock(str(run.path)):
             recommender.prepare_search(progress=progress)
-        status.update(label="Search is ready", state="complete", expanded=False)
+        status.update(label=t("search.ready"), state="complete", expanded=False)
 
 
 def main() -> None:
@@ -76,12 +69,12 @@ def main() -> None:
             result = recommender.search(query, user_id=None if user == ANYONE else user,
                                         k=k, diversity_weight=alpha, method=method)
     except (PrismError, OSError) as exc:
-        st.error(f"Search failed: {exc}")
+        st.error(t("search.failed", error=exc))
         return
     if not result.good_match:
-        st.warning(f"No good match: {result.notice}.", icon=":material/search_off:")
+        st.warning(say(result.notice), icon=":material/search_off:")
     elif result.notice:
-        st.info(result.notice)
+        st.info(say(result.notice))
     if result.unavailable_left_out:
         st.caption(t("common.unavailable_left_out", n=result.unavailable_left_out))
     left, right = st.columns(2)

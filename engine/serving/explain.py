@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.core.columns import UNKNOWN_CATEGORY
+from engine.core.messages import Explanation, Message
+from engine.metrics.diversity import counted_categories
 from engine.serving.catalogue import Catalogue
 
 RECENCY_HALF_LIFE_STEPS = 5.0
@@ -59,25 +62,30 @@ def history_reason(catalogue: Catalogue, distinct: np.ndarray, row: np.ndarray) 
         return None
     titles = catalogue.columns.titles
     parts = [f"\"{_short(titles[int(distinct[j])])}\" ({row[j]:.2f})" for j in top]
-    return "similar to " + ", ".join(parts)
+    return Message("similar_to", items=", ".join(parts))
 
 
-def category_reason(label: str, is_new: bool | None, gain: float) -> str:
-    """The category term: new to the shopper (with the diversity gain) or a known interest."""
-    gain_text = f" (adds {gain:+.2f} variety)" if abs(gain) >= MIN_GAIN_SHOWN else ""
-    if is_new is None:
-        return f"category {label}{gain_text}"
-    if is_new:
-        return f"a category this shopper has not bought from: {label}{gain_text}"
-    return f"matches the shopper's interest in {label}{gain_text}"
+def category_reason(label: str, is_new: bool | None, gain: float,
+                    has_category: bool = True) -> Message:
+    """The category term: new to the shopper or a known interest, with the diversity gain
+    when it is visible; an item without a category says so (it is no category of its own)."""
+    code = ("no_category" if not has_category or label == UNKNOWN_CATEGORY
+            else "category" if is_new is None else "category_new" if is_new
+            else "category_known")
+    values: dict[str, object] = {} if code == "no_category" else {"label": label}
+    if abs(gain) >= MIN_GAIN_SHOWN:
+        return Message(f"{code}_gain", gain=gain, **values)
+    return Message(code, **values)
 
 
 def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
             diversity_gain: np.ndarray, extras: list[list[str]] | None = None) -> list[str]:
-    """One explanation string per recommended item (positions into the catalogue)."""
+    """One explanation per recommended item (positions into the catalogue): an
+    `Explanation`, the reasons joined with "; " that keeps each as a `Message`."""
+    counted = counted_categories(catalogue.item_categories, catalogue.category_names)
     if len(history):
         distinct, contributions = history_contributions(catalogue, items, history)
-        history_mass = catalogue.item_categories[history].sum(axis=0)
+        history_mass = counted[history].sum(axis=0)
     out = []
     for slot, item in enumerate(items):
         parts: list[str] = []
@@ -86,26 +94,27 @@ def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
             reason = history_reason(catalogue, distinct, contributions[slot])
             if reason:
                 parts.append(reason)
-            is_new = float(catalogue.item_categories[item] @ history_mass) == 0.0
+            is_new = float(counted[item] @ history_mass) == 0.0
         label = catalogue.category_label(int(item))
-        parts.append(category_reason(label, is_new, float(diversity_gain[slot])))
+        parts.append(category_reason(label, is_new, float(diversity_gain[slot]),
+                                     has_category=bool(counted[item].sum() > 0)))
         if extras:
             parts.extend(extras[slot])
-        out.append("; ".join(parts))
+        out.append(Explanation(parts))
     return out
 
 
 def fallback_notice(user_id: object, history: object) -> str:
     """Why a list shows trending items instead of a shopper's own."""
     if history is not None and not isinstance(history, str | bytes) and not len(history):
-        return "the history is empty: showing trending items instead"
+        return Message("empty_history")
     if user_id is None:
-        return "no shopper or history given: showing trending items instead"
-    return f"unknown shopper {user_id!r}: showing trending items instead"
+        return Message("no_shopper")
+    return Message("unknown_shopper_trending", user=repr(user_id))
 
 
 def with_boost_notes(per_slot: list[list[str]] | None, boosts: np.ndarray) -> list[list[str]]:
     """Each slot's notes plus "boosted +0.10" where a boost moved its relevance."""
     notes = per_slot or [[] for _ in boosts]
-    return [list(n) + ([f"boosted {b:+.2f}"] if abs(b) > 1e-9 else [])
+    return [list(n) + ([Message("boosted", boost=b)] if abs(b) > 1e-9 else [])
             for n, b in zip(notes, boosts, strict=True)]

@@ -18,6 +18,7 @@ import pandas as pd
 import engine.serving.requests as rq
 from engine.core.columns import CATEGORY, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
 from engine.core.errors import RequestError
+from engine.core.messages import Message
 from engine.evaluation.protocol import DEFAULT_TARGET_MIX, blend_target
 from engine.rerank.methods import check_method
 from engine.rerank.scaling import min_max
@@ -32,12 +33,10 @@ from engine.serving.results import (
     relevance_table,
 )
 from engine.serving.trending import trending_scores
+from engine.text.matching import SearchIndex, TitleIndex, stored_title_embeddings
 from engine.text.search import TextIndex, encoder_config_from_meta, stored_text_embeddings
 
 SEARCH_USER_BLEND = 0.3  # share of the shopper's affinity in personalised search relevance
-# below this best cosine (MiniLM) a query matches nothing: nonsense like "zzqxj" peaks ~0.25,
-# one-word real queries ("lamp", "coffee") at 0.42+ on the synthetic shop
-SEARCH_MIN_MATCH = 0.33
 MAX_IDS_SHOWN = 10
 TREND_CACHE_SIZE = 8
 
@@ -49,8 +48,10 @@ class Recommender:
         self.run = run
         self.model = run.model
         self._catalogue = catalogue_from_run(run)
-        self._text = TextIndex(encoder_config_from_meta(run.meta),
-                               stored_text_embeddings(run.path))
+        config = encoder_config_from_meta(run.meta)
+        self._text = TextIndex(config, stored_text_embeddings(run.path))
+        self._search = SearchIndex(self._text, TitleIndex(
+            config, stored_title_embeddings(run.path), share=self._text))
         self._write_lock = threading.Lock()
 
     @classmethod
@@ -239,8 +240,7 @@ class Recommender:
         per_slot = with_boost_notes(per_slot, ranked.boosts)
         texts = explain(catalogue, ranked.items, history, ranked.diversity_gain, per_slot)
         if len(ranked.items) < request.k and notice is None:
-            notice = (f"only {len(ranked.items)} items match the filters "
-                      f"(asked for {request.k})")
+            notice = Message("only_n_match", n=len(ranked.items), k=request.k)
         return Recommendations(
             table=ranked_table(catalogue, ranked, texts), notice=notice,
             relevance_only=relevance_table(catalogue, ranked.relevance_only,
@@ -255,8 +255,7 @@ class Recommender:
         trend = self._trend(catalogue, half_life_days)
 
         def note_for(position: int) -> str:
-            return (f"popular lately: {trend[position]:.1f} weighted interactions, recent "
-                    f"ones counting most (weight halves every {half_life_days:g} days)")
+            return Message("popular_lately", score=trend[position], days=half_life_days)
 
         trending = int((trend > 0).sum())
         scores = np.where(trend > 0, trend, -np.inf) if trending >= request.k else trend
@@ -297,8 +296,8 @@ class Recommender:
         catalogue = self._catalogue
         request = self._request(catalogue, k=k, method=method, diversity_weight=diversity_weight,
                                 n_candidates=n_candidates, target_mix=target_mix)
-        embeddings = self._text.item_embeddings(catalogue.items)
-        match = embeddings @ self._text.encode_query(query.strip())  # (n_items,)
+        found = self._search.match(catalogue.items, query.strip())
+        match = found.similarity  # (n_items,)
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
         searchable = np.ones(catalogue.n_items, dtype=bool)
         searchable[left_out] = False
@@ -311,26 +310,24 @@ class Recommender:
             relevance = (1 - SEARCH_USER_BLEND) * relevance + SEARCH_USER_BLEND * affinity
             history = catalogue.user_items[user]
         elif user_id is not None:
-            notice = f"unknown shopper {user_id!r}: results are not personalised"
+            notice = Message("unknown_shopper_search", user=repr(user_id))
         scores = np.full(catalogue.n_items, -np.inf)
         scores[pool] = relevance
-        best = float(match[pool].max()) if len(pool) else 0.0
-        if best < SEARCH_MIN_MATCH:
-            notice = (f"no good match for {query.strip()!r}: the best text match is {best:.2f} "
-                      f"(below {SEARCH_MIN_MATCH:.2f}); these are only the closest items — "
-                      "try other words")
+        if not found.good:
+            notice = Message("no_good_match", query=repr(query.strip()), best=found.best,
+                             ceiling=found.ceiling)
 
         def note_for(position: int) -> str:
-            return f"text match {match[position]:.2f}"
+            return Message("text_match", score=match[position])
 
         result = self._finish(catalogue, scores, request, history=history,
                               exclude=np.empty(0, dtype=np.int64), notice=notice,
                               note_for=note_for, left_out=left_out)
-        return dataclasses.replace(result, best_match=best, good_match=best >= SEARCH_MIN_MATCH)
+        return dataclasses.replace(result, best_match=found.best, good_match=found.good)
 
     def search_ready(self) -> bool:
         """True when every catalogue item's text vector is known (search answers at once)."""
-        return self._text.known(self._catalogue.n_items) is not None
+        return self._search.ready(self._catalogue.n_items)
 
     def warm_search(self) -> threading.Thread:
         """Start loading the query encoder in the background (the studio calls this on load)."""
@@ -340,13 +337,15 @@ class Recommender:
                        save: bool = True) -> None:
         """Encode the catalogue text not yet known (progress per chunk) and, with `save`, keep
         the vectors in the run folder so the next load starts warm."""
+        from engine.text.matching import SEARCH_TITLES
         from engine.text.search import write_search_vectors
 
         if self.search_ready():
             return
-        vectors = self._text.item_embeddings(self._catalogue.items, progress=progress)
+        text, titles = self._search.prepare(self._catalogue.items, progress=progress)
         if save:
-            write_search_vectors(self.run.path, vectors)
+            write_search_vectors(self.run.path, text)
+            write_search_vectors(self.run.path, titles, SEARCH_TITLES)
 
     def history(self, user_id: str) -> pd.DataFrame:
         """The shopper's history as served: item_id, title, category, timestamp (UTC), weight."""

@@ -109,6 +109,10 @@ class TextIndex:
                 self._encoders[cached] = TextEncoder(self.config, progress=False, cache=cached)
             return self._encoders[cached]
 
+    def texts(self, items: pd.DataFrame) -> list[str]:
+        """What is encoded per item (the data layer's item text)."""
+        return item_texts(items)
+
     def encode(self, texts: list[str], cached: bool = True) -> np.ndarray:
         """(len(texts), d) L2-normalised embeddings; safe from several threads at once."""
         vectors = np.asarray(self._get_encoder(cached).encode(texts), dtype=np.float32)
@@ -148,7 +152,7 @@ class TextIndex:
             if current is not None and len(current) >= len(items):
                 return current[: len(items)]
             start = 0 if current is None else len(current)
-            texts = item_texts(items.iloc[start:])
+            texts = self.texts(items.iloc[start:])
             parts = [] if current is None else [current]
             for offset in range(0, len(texts), ENCODE_CHUNK):
                 parts.append(self.encode(texts[offset:offset + ENCODE_CHUNK]))
@@ -164,15 +168,21 @@ class TextIndex:
         if current is not None and len(current) == old_n_items:
             self._embeddings = np.vstack([current, embeddings])
 
+    def n_known(self) -> int:
+        """How many items' embeddings are known (encoded or stored)."""
+        current = self._embeddings
+        return 0 if current is None else len(current)
+
     def known(self, n_items: int) -> np.ndarray | None:
         """The item embeddings if all `n_items` are encoded already, else None."""
         current = self._embeddings
         return None if current is None or len(current) < n_items else current[:n_items]
 
 
-def write_search_vectors(run_path: str | Path, vectors: np.ndarray) -> Path:
+def write_search_vectors(run_path: str | Path, vectors: np.ndarray,
+                         name: str = SEARCH_VECTORS) -> Path:
     """Save item text vectors beside the run's tensors (atomically) so search starts warm."""
-    target = Path(run_path) / SEARCH_VECTORS
+    target = Path(run_path) / name
     with staged_file(target) as staging, open(staging, "wb") as handle:
         np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
     return target
@@ -199,3 +209,4 @@ def ensure_search_vectors(run_path: str | Path,
     vectors = index.item_embeddings(items, progress=progress)
     write_search_vectors(folder, vectors)
     return vectors
+

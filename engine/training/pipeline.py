@@ -234,6 +234,7 @@ def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
           search_vectors: bool) -> None:
     """Write the run folder; then, if asked, encode the catalogue once for search."""
     from engine.runs.store import save_run
+    from engine.text.matching import ensure_title_vectors
     from engine.text.search import ensure_search_vectors
 
     notify_stage(callbacks, "Saving the run")
@@ -248,6 +249,9 @@ def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
     try:
         ensure_search_vectors(result.path, progress=lambda done, total: notify_progress(
             callbacks, stage, done, total))
+        notify_stage(callbacks, "Encoding item titles for search")
+        ensure_title_vectors(result.path, progress=lambda done, total: notify_progress(
+            callbacks, "Encoding item titles for search", done, total))
     except (PrismError, OSError) as exc:  # the run is saved; search encodes on first use
         result.notes.append(f"search vectors not precomputed ({exc}); the first search "
                             "encodes the catalogue")

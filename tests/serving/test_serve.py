@@ -263,6 +263,28 @@ def test_explanation_names_the_history_and_the_category_term() -> None:
     assert texts[1] == "a category this shopper has not bought from: X (adds +0.25 variety)"
 
 
+def test_explanations_carry_codes_and_an_item_without_a_category_says_so() -> None:
+    """Each reason is a Message (code + values) the studio translates; an item in "unknown"
+    is never "a category this shopper has not bought from"."""
+    import pickle
+
+    from engine.core.messages import Explanation, Message
+
+    catalogue = _hand_catalogue()
+    catalogue = Catalogue(**{**catalogue.__dict__, "category_names": ["X", "unknown"],
+                             "columns": item_columns(catalogue.items, catalogue.item_categories,
+                                                     ["X", "unknown"])})
+    texts = explain(catalogue, np.array([2, 3]), np.array([0]), np.array([0.0, 0.0]))
+    assert isinstance(texts[0], Explanation)
+    assert [p.code for p in texts[0].parts if isinstance(p, Message)] == ["similar_to",
+                                                                           "no_category"]
+    assert texts[0].endswith("no category given for this item")
+    assert "unknown" not in texts[0]
+    assert texts[1] == "matches the shopper's interest in X"
+    again = pickle.loads(pickle.dumps(texts[0]))
+    assert again == texts[0] and [p.code for p in again.parts] == ["similar_to", "no_category"]
+
+
 def test_twotower_explanations_cite_history_titles(twotower_service: Recommender) -> None:
     user = _first_user(twotower_service)
     titles = twotower_service.history(user)["title"].tolist()

@@ -41,9 +41,11 @@ def test_vectors_are_written_once_and_read_back(ease_run: Path) -> None:
 
 def test_loaded_run_is_search_ready_and_nonsense_is_no_good_match(ease_run: Path) -> None:
     from engine.serving.recommender import Recommender
+    from engine.text.matching import ensure_title_vectors
     from engine.text.search import ensure_search_vectors
 
     ensure_search_vectors(ease_run)
+    ensure_title_vectors(ease_run)
     service = Recommender.load(ease_run)
     assert service.search_ready()
     title = str(service.catalogue.items["title"].iloc[5])
@@ -56,9 +58,11 @@ def test_loaded_run_is_search_ready_and_nonsense_is_no_good_match(ease_run: Path
 def test_search_during_warm_up_waits_for_the_one_encoder_load(ease_run: Path) -> None:
     from engine.serving.recommender import Recommender
     from engine.text import encoders
+    from engine.text.matching import ensure_title_vectors
     from engine.text.search import ensure_search_vectors
 
     ensure_search_vectors(ease_run)
+    ensure_title_vectors(ease_run)
     loads: list[str] = []
     original = encoders.TransformerBackend.__init__
 

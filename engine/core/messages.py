@@ -1,0 +1,72 @@
+"""Words the engine says to people — explanations and notices — with a code and values.
+
+A `Message` is a `str` (its English text, so the API, the CLI and CSV exports use it as
+before) that also carries a stable `code` and the `values` in it; the studio shows
+`code` through its translation table (`engine.<code>`, whose English text equals the
+template here — a test keeps them equal). An `Explanation` joins an item's messages with
+"; " and keeps them as `parts`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEMPLATES = {
+    "similar_to": "similar to {items}",
+    "category": "category {label}",
+    "category_gain": "category {label} (adds {gain:+.2f} variety)",
+    "category_new": "a category this shopper has not bought from: {label}",
+    "category_new_gain": "a category this shopper has not bought from: {label} "
+                         "(adds {gain:+.2f} variety)",
+    "category_known": "matches the shopper's interest in {label}",
+    "category_known_gain": "matches the shopper's interest in {label} (adds {gain:+.2f} variety)",
+    "no_category": "no category given for this item",
+    "no_category_gain": "no category given for this item (adds {gain:+.2f} variety)",
+    "text_match": "text match {score:.2f}",
+    "popular_lately": "popular lately: {score:.1f} weighted interactions, recent ones counting "
+                      "most (weight halves every {days:g} days)",
+    "boosted": "boosted {boost:+.2f}",
+    "only_n_match": "only {n} items match the filters (asked for {k})",
+    "empty_history": "the history is empty: showing trending items instead",
+    "no_shopper": "no shopper or history given: showing trending items instead",
+    "unknown_shopper_trending": "unknown shopper {user}: showing trending items instead",
+    "unknown_shopper_search": "unknown shopper {user}: results are not personalised",
+    "no_good_match": "no good match for {query}: none of its words is in the catalogue's "
+                     "titles, categories or brands, and its best text match ({best:.2f}) is no "
+                     "closer than nonsense words get here ({ceiling:.2f}); these are only the "
+                     "closest items — try other words",
+}
+
+
+class Message(str):
+    """English text that remembers its `code` and `values` (see the module docstring)."""
+
+    code: str
+    values: dict[str, Any]
+
+    def __new__(cls, code: str, **values: Any) -> Message:
+        text = TEMPLATES[code].format(**values)
+        message = super().__new__(cls, text)
+        message.code, message.values = code, dict(values)
+        return message
+
+    def __reduce__(self) -> tuple:
+        return _message, (self.code, self.values)
+
+
+def _message(code: str, values: dict[str, Any]) -> Message:
+    return Message(code, **values)
+
+
+class Explanation(str):
+    """An item's reasons joined with "; ", each kept in `parts` (Messages or plain text)."""
+
+    parts: tuple[str, ...]
+
+    def __new__(cls, parts: list[str] | tuple[str, ...]) -> Explanation:
+        explanation = super().__new__(cls, "; ".join(parts))
+        explanation.parts = tuple(parts)
+        return explanation
+
+    def __reduce__(self) -> tuple:
+        return Explanation, (self.parts,)
