@@ -7,8 +7,6 @@ gets the same colour (`category_colors`) so charts on different pages read toget
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -28,17 +26,24 @@ METHOD_COLORS = {
     "none": "#9AA0B4",
 }
 METHOD_NAMES = METHODS  # legend: charts.method.*
-_PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Vivid + px.colors.qualitative.Safe
+_PALETTE = list(dict.fromkeys(px.colors.qualitative.Bold + px.colors.qualitative.Vivid
+                              + px.colors.qualitative.Safe))  # distinct colours only
 _FONT = dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13)
 
 
-def category_colors(names: list[str] | pd.Index) -> dict[str, str]:
-    """A stable colour per category name (hash-based, so it never depends on order)."""
-    colors = {}
-    for name in names:
-        digest = int(hashlib.md5(str(name).encode()).hexdigest(), 16)
-        colors[str(name)] = _PALETTE[digest % len(_PALETTE)]
-    return colors
+def category_colors(names: list[str] | pd.Index,
+                    universe: list[str] | pd.Index | None = None) -> dict[str, str]:
+    """A distinct colour per category name: its rank among `universe` (all the categories a
+    view can show, e.g. the run's), so every chart given the same universe colours a category
+    alike whatever subset it draws, and two categories never share a colour."""
+    known = sorted({str(name) for name in (universe if universe is not None else names)}
+                   | {str(name) for name in names})
+    if len(known) <= len(_PALETTE):
+        palette = _PALETTE
+    else:  # more categories than named colours: evenly spaced hues, still all distinct
+        palette = px.colors.sample_colorscale("HSV", [i / len(known) for i in range(len(known))])
+    rank = {name: index for index, name in enumerate(known)}
+    return {str(name): palette[rank[str(name)]] for name in names}
 
 
 def _style(fig: go.Figure, height: int = 320, legend: bool = True) -> go.Figure:
@@ -109,14 +114,15 @@ def coverage_bars(relevance_cats: pd.Series, diversified_cats: pd.Series) -> go.
 
 
 def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
-                     title_col: str) -> go.Figure:
-    """The shopper's events over time (datetimes or unix seconds), one dot per item."""
+                     title_col: str, categories: list[str] | None = None) -> go.Figure:
+    """The shopper's events over time (datetimes or unix seconds), one dot per item;
+    coloured as the lists are when given the same `categories`."""
     if history.empty:
         return empty_figure(t("charts.no_history"))
     times = history[time_col]
     when = (times if pd.api.types.is_datetime64_any_dtype(times)
             else pd.to_datetime(times, unit="s"))
-    colors = category_colors(history[category_col].astype(str).unique())
+    colors = category_colors(history[category_col].astype(str).unique(), categories)
     traces = []
     for category, rows in history.groupby(category_col, sort=True):
         traces.append({"type": "scatter", "mode": "markers", "name": str(category),
@@ -139,6 +145,19 @@ def _error_bars(frame: pd.DataFrame, column: str, color: str) -> dict | None:
         return None
     return dict(type="data", symmetric=False, array=frame[high] - frame[column],
                 arrayminus=frame[column] - frame[low], color=color, thickness=1, width=3)
+
+
+def _span(frames: list[pd.DataFrame], column: str, pad: float = 0.06) -> list[float] | None:
+    """An axis range holding every point and its whole interval (`<column> low/high`), with a
+    margin, so no error bar is cut at the edge; None when there is nothing to hold."""
+    values = pd.concat([frame[name] for frame in frames for name in
+                        (column, f"{column} low", f"{column} high") if name in frame])
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if values.empty:
+        return None
+    low, high = float(values.min()), float(values.max())
+    margin = (high - low) * pad or max(abs(high) * pad, 1e-3)
+    return [low - margin, high + margin]
 
 
 def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | None = None,
@@ -170,27 +189,45 @@ def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | No
             text=[f"α={alpha:.2f}"], textposition="top center", hoverinfo="skip",
         )
     names = labels or {}
-    fig.update_xaxes(title=names.get(x, x))
-    fig.update_yaxes(title=names.get(y, y))
+    frames = [sweep] if current is None else [sweep, current]
+    fig.update_xaxes(title=names.get(x, x), range=_span(frames, x))
+    fig.update_yaxes(title=names.get(y, y), range=_span(frames, y))
     fig.update_layout(title=t("charts.pareto_title", y=names.get(y, y), x=names.get(x, x)))
     return _style(fig, height=420)
 
 
 def exposure_treemap(exposure: pd.DataFrame) -> go.Figure:
-    """Recommendation slots by setting → department → category (`setting, path, slots`)."""
+    """Recommendation slots by setting → department → category (`setting, path, slots`).
+
+    Each box says its share of its setting's slots (a setting is 100% once, in its own box,
+    never repeated down a chain of single children)."""
     if exposure.empty or exposure["slots"].sum() == 0:
         return empty_figure(t("charts.no_exposure"))
-    levels = exposure["path"].str.split(" > ", n=1, expand=True)
-    frame = exposure.assign(
-        department=levels[0],
-        category=levels[1].fillna(levels[0]) if levels.shape[1] > 1 else levels[0],
-    )
-    fig = px.treemap(
-        frame, path=[px.Constant(t("charts.all_slots")), "setting", "department", "category"],
-        values="slots", color="department",
-        color_discrete_map={"(?)": "#EEE", **category_colors(frame["department"].unique())},
-    )
-    fig.update_traces(root_color="#F4F2FB", textinfo="label+percent parent")
+    levels = exposure["path"].astype(str).str.split(" > ", n=1, expand=True)
+    frame = exposure.assign(department=levels[0],
+                            category=levels[1] if levels.shape[1] > 1 else None)
+    colors = category_colors(frame["department"].unique())
+    root = t("charts.all_slots")
+    nodes = {root: ("", root, float(frame["slots"].sum()), "", "#F4F2FB")}
+    for setting, rows in frame.groupby("setting", sort=False):
+        total = float(rows["slots"].sum())
+        nodes[setting] = (root, str(setting), total, t("charts.slots_total", n=f"{total:,.0f}"),
+                          "#E4E0F5")
+        for department, group in rows.groupby("department", sort=True):
+            key, value = f"{setting}/{department}", float(group["slots"].sum())
+            nodes[key] = (setting, department, value, f"{value / total:.1%}",
+                          colors[department])
+            for category, part in group.dropna(subset=["category"]).groupby("category"):
+                share = float(part["slots"].sum())
+                nodes[f"{key}/{category}"] = (key, category, share, f"{share / total:.1%}",
+                                              colors[department])
+    ids = list(nodes)
+    parents, labels, values, text, fills = (list(column) for column in zip(*nodes.values(),
+                                                                             strict=True))
+    fig = go.Figure(go.Treemap(ids=ids, parents=parents, labels=labels, values=values,
+                               text=text, branchvalues="total", marker={"colors": fills},
+                               texttemplate="%{label}<br>%{text}",
+                               hovertemplate="%{label}<br>%{text}<extra></extra>"))
     fig.update_layout(title=t("charts.exposure"))
     return _style(fig, height=430, legend=False)
 
@@ -278,7 +315,9 @@ def item_map(points: pd.DataFrame) -> go.Figure:
 
 
 def metric_comparison(frame: pd.DataFrame, label_col: str) -> go.Figure:
-    """Grouped bars of metrics (columns) for two or more runs/scenarios (rows)."""
+    """Grouped bars of metrics (columns, in their order) for two or more runs/scenarios (rows,
+    in their order, as in the table beside it); the legend sits under the panels, where it
+    covers no panel title."""
     metrics = [c for c in frame.columns if c != label_col]
     if frame.empty or not metrics:
         return empty_figure(t("charts.nothing_to_compare"))
@@ -287,9 +326,22 @@ def metric_comparison(frame: pd.DataFrame, label_col: str) -> go.Figure:
     # one panel per metric, each on its own axis: coverage (~10) and NDCG (~0.1) never share one
     fig = px.bar(long, x=label_col, y="value", color=label_col, facet_col="metric",
                  facet_col_wrap=wrap, facet_row_spacing=0.18, facet_col_spacing=0.06,
+                 category_orders={label_col: frame[label_col].astype(str).tolist(),
+                                  "metric": metrics},
                  color_discrete_sequence=[ACCENT, "#E0569B", "#1FA38A", "#F29B30"])
     fig.update_yaxes(matches=None, showticklabels=True, title="")
     fig.update_xaxes(title="", showticklabels=False)
     fig.for_each_annotation(lambda note: note.update(text=note.text.split("=", 1)[-1]))
     rows = -(-len(metrics) // wrap)
-    return _style(fig, height=120 + 200 * rows)
+    _style(fig, height=120 + 200 * rows)
+    fig.update_layout(margin=dict(l=8, r=8, t=40, b=8),
+                      legend=dict(orientation="h", yanchor="top", y=-0.06, x=0))
+    return fig
+
+
+def paired_runs_chart(rows: list[dict], name_a: str, name_b: str) -> go.Figure:
+    """The paired comparison's own numbers (`metric, a, b` rows) as bars: run A first, as in
+    the table's columns, and each metric under the table's name, in the table's order."""
+    frame = pd.DataFrame({"run": [name_a, name_b],
+                          **{str(row["metric"]): [row["a"], row["b"]] for row in rows}})
+    return metric_comparison(frame, "run")

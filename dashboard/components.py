@@ -85,9 +85,13 @@ def _price(value: object) -> str:
 
 def ranked_list_html(table: pd.DataFrame, heading: str, subheading: str = "",
                      moves: Sequence[str] | None = None, explain: bool = False,
-                     list_id: str = "") -> str:
-    """A ranked list as cards: rank, title, category chip, price, move badge, explanation."""
-    colors = category_colors(table["category"].astype(str).unique()) if len(table) else {}
+                     list_id: str = "", categories: Sequence[str] | None = None) -> str:
+    """A ranked list as cards: rank, title, category chip, price, move badge, explanation.
+
+    `categories` (all the run's categories) keeps a category's chip colour the same in every
+    list, and different from every other category's."""
+    colors = (category_colors(table["category"].astype(str).unique(), categories)
+              if len(table) else {})
     cards = []
     for row_number, row in enumerate(table.itertuples(index=False)):
         category = str(row.category)

@@ -175,17 +175,19 @@ def metrics_explained() -> None:
                           example=example))
 
 
-def lists_side_by_side(result, alpha: float, method: str) -> None:
+def lists_side_by_side(result, alpha: float, method: str, categories: list[str]) -> None:
     before, after = result.relevance_only, result.table
     moves = rank_changes(before["item_id"].tolist(), after["item_id"].tolist())
     left, right = st.columns(2)
     # the list the slider changes is sent first, so the browser draws it before the chart
     right.markdown(ranked_list_html(after, t("explorer.diversified"),
                                     f"{state.METHOD_LABELS[method]} · w = {alpha:.2f}",
-                                    moves=moves, explain=True, list_id="diversified-list"),
+                                    moves=moves, explain=True, list_id="diversified-list",
+                                    categories=categories),
                    unsafe_allow_html=True)
     left.markdown(ranked_list_html(before, t("explorer.relevance_only"), "w = 0",
-                                   list_id="relevance-list"), unsafe_allow_html=True)
+                                   list_id="relevance-list", categories=categories),
+                  unsafe_allow_html=True)
     # the relevance list is the shorter one (no explanations): the chart fills the space below
     left.plotly_chart(charts.coverage_bars(before["category"], after["category"]),
                       key="coverage_chart")
@@ -201,7 +203,8 @@ def history_panel(recommender, run: state.RunEntry, user: str) -> None:
                    width="stretch", height=300,
                    column_config={"timestamp": st.column_config.DatetimeColumn(
                        t("explorer.when"), format="YYYY-MM-DD")})
-    right.plotly_chart(charts.history_timeline(history, "category", "timestamp", "title"),
+    right.plotly_chart(charts.history_timeline(history, "category", "timestamp", "title",
+                                               recommender.category_names),
                        width="stretch", key="history_chart")
 
 
@@ -280,7 +283,7 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
     heldout = state.heldout(run)
     truth = None if heldout is None else heldout.get(user)
     metric_row(recommender, run, result, truth, k, held_out_view(run, user, segment))
-    lists_side_by_side(result, alpha, method)
+    lists_side_by_side(result, alpha, method, recommender.category_names)
     with st.expander(t("explorer.details")):
         st.dataframe(pd.DataFrame(result.table), hide_index=True, width="stretch")
 

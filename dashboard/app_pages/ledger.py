@@ -11,6 +11,7 @@ recorded in the audit log as a target change).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ import streamlit as st
 from dashboard import access, ledger_charts, state
 from dashboard.i18n import t
 from engine.core.errors import PrismError
+from engine.exposure.ledger import TOP_SHARE
 from engine.rerank.methods import QUOTA_FREE_METHODS
 
 GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
@@ -66,7 +68,12 @@ def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
     cols = st.columns(4)
     cols[0].metric(t("ledger.gini_groups"), f"{summary['group_gini']:.3f}",
                    help=t("ledger.gini_help"))
-    cols[1].metric(t("ledger.top10"), f"{summary['group_top10_share']:.1%}")
+    n_groups = int(summary["n_groups"])
+    top = max(1, math.ceil(TOP_SHARE * n_groups))
+    exposed = int((ledger.table["exposure_share"] > 0).sum())
+    cols[1].metric(t("ledger.top10_count", top=top, n=n_groups),
+                   f"{summary['group_top10_share']:.1%}",
+                   help=t("ledger.top10_help", exposed=exposed, n=n_groups, top=top))
     cols[2].metric(t("ledger.gini_items"), f"{summary['item_gini']:.3f}")
     cols[3].metric(t("ledger.groups"), f"{summary['n_groups']}")
     if ledger.meta.get("note"):
@@ -74,7 +81,10 @@ def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
     st.plotly_chart(ledger_charts.shares_chart(ledger.table), key="ledger_chart")
     st.caption(t("ledger.chart_caption"))
     with st.expander(t("ledger.table")):
-        st.dataframe(ledger.table, hide_index=True, key="ledger_table")
+        percent = st.column_config.NumberColumn(format="percent")
+        st.dataframe(ledger.table, hide_index=True, key="ledger_table",
+                     column_config={c: percent for c in ledger.table.columns if
+                                    c.endswith("_share")})
 
 
 def targets_editor(labels: list[str]) -> pd.DataFrame:

@@ -54,10 +54,15 @@ def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> 
     for message in failed:
         st.warning(message)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    shoppers = int(table["n_users"].max()) if "n_users" in table else n_users
     st.caption(t("tradeoff.sweep_caption", methods=len(methods), weights=len(WEIGHTS) + 1,
-                 shoppers=shoppers, seconds=time.perf_counter() - started))
+                 shoppers=sampled(table, n_users), seconds=time.perf_counter() - started))
     return table
+
+
+def sampled(table: pd.DataFrame, asked: int) -> int:
+    """How many shoppers the sweep really evaluated: the sample asked for, or every test
+    shopper when the run has fewer."""
+    return int(table["n_users"].max()) if "n_users" in table and len(table) else asked
 
 
 def current_point(run: state.RunEntry, method: str, alpha: float, n_users: int,
@@ -139,7 +144,7 @@ def main() -> None:
     where = (t("tradeoff.ringed", method=label, alpha=alpha) if current is not None else
              t("tradeoff.not_ringed", method=label))
     st.caption(where + t("tradeoff.change_on_explorer"))
-    st.caption(t("tradeoff.intervals", shoppers=n_users))
+    st.caption(t("tradeoff.intervals", shoppers=sampled(table, n_users)))
     if method in SWEEP_METHODS:
         exposure_views(run, method, alpha, n_users, k)
     else:

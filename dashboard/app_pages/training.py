@@ -40,6 +40,17 @@ def data_folders() -> dict[str, Path]:
 
 
 FORM_VALUES = "_train_form_values"  # the form's last values: they outlive page switches
+FRESH_NAME = "_train_fresh_name"  # the name the form proposes once a job took its name
+NOTICE = "_train_notice"  # said once, above the form, after the rerun that started a job
+
+
+def fresh_run_name() -> str:
+    """A run name no run folder has yet (the time of day, with a counter if need be)."""
+    name, number = presets.new_run_name("twotower"), 1
+    while (paths.runs_dir() / name).exists():
+        number += 1
+        name = f"{presets.new_run_name('twotower')}-{number}"
+    return name
 FORM_DEFAULTS = {"train_alpha": RECOMMENDED_ALPHA, "train_beta": 1.0, "train_epochs": 30,
                  "train_dim": 32, "train_tune": False, "train_trials": 8}
 
@@ -50,11 +61,13 @@ def _restore_form(folders: dict[str, Path]) -> None:
     Streamlit forgets the state of widgets on pages not shown, so coming back during a job
     would otherwise reset the epochs and draw a fresh run name.
     """
-    saved = st.session_state.setdefault(
-        FORM_VALUES, {**FORM_DEFAULTS, "train_name": presets.new_run_name("twotower")})
+    saved = st.session_state.setdefault(FORM_VALUES,
+                                        {**FORM_DEFAULTS, "train_name": fresh_run_name()})
     for key, value in saved.items():
         if key not in st.session_state:
             st.session_state[key] = value
+    if fresh := st.session_state.pop(FRESH_NAME, None):  # a job just took the last name
+        st.session_state["train_name"] = fresh
     if st.session_state.get("train_data") not in folders:
         st.session_state["train_data"] = next(iter(folders))
 
@@ -66,6 +79,8 @@ def launch_form() -> None:
         return
     job = st.session_state.get(state.TRAINING_JOB)
     busy = job is not None and job.snapshot().state == "running"
+    if notice := st.session_state.pop(NOTICE, None):
+        st.info(notice, icon=":material/edit:")
     _restore_form(folders)
     with st.form("train_form", border=True):
         data_col, name_col = st.columns([1, 1])
@@ -111,9 +126,8 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
         st.error(f"A run named {clean!r} exists already; pick another name so it is not "
                  "replaced.")
         return
-    if clean != name.strip():
-        st.info(f"Run name {name.strip()!r} is saved as {clean!r}: only letters, digits, - _ "
-                "and . are kept in folder names.", icon=":material/edit:")
+    renamed = (f"Run name {name.strip()!r} is saved as {clean!r}: only letters, digits, - _ "
+               "and . are kept in folder names.") if clean != name.strip() else None
     if alpha == 0 and beta == 0:
         st.error(t("training.zero_weights"))
         return
@@ -126,8 +140,10 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
                              beta=beta, epochs=epochs, dim=dim, patience=3,
                              tune_trials=tune_trials)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
-    saved = st.session_state[FORM_VALUES]  # the next run gets a fresh default name
-    st.session_state[FORM_VALUES] = {**saved, "train_name": presets.new_run_name("twotower")}
+    fresh = fresh_run_name()  # the next job gets a name of its own, not the one just used
+    st.session_state[FORM_VALUES] = {**st.session_state[FORM_VALUES], "train_name": fresh}
+    st.session_state[FRESH_NAME], st.session_state[NOTICE] = fresh, renamed
+    st.rerun()  # redraw the form at once: Start disabled while the job runs, the new name in
 
 
 def job_panel() -> None:
@@ -176,7 +192,11 @@ def runs_table() -> pd.DataFrame:
                      "data": entry.meta.get("dataset"), "created": entry.meta.get("created"),
                      "α": train.get("alpha"), "β": train.get("beta"),
                      **{m: metrics.get(m) for m in SHOWN_METRICS}})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if not table.empty:  # a date, not the raw ISO stamp (unreadable stamps stay empty)
+        table["created"] = pd.to_datetime(table["created"], errors="coerce", utc=True,
+                                          format="ISO8601")
+    return table
 
 
 def _eval_metrics(run_dir: Path) -> dict:
@@ -198,8 +218,9 @@ def runs_section() -> None:
         st.info(t("training.no_runs"))
         return
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={m: st.column_config.NumberColumn(format="%.4f")
-                                for m in SHOWN_METRICS})
+                 column_config={"created": st.column_config.DatetimeColumn(
+                     format="YYYY-MM-DD HH:mm"),
+                     **{m: st.column_config.NumberColumn(format="%.4f") for m in SHOWN_METRICS}})
     pick_col, button_col = st.columns([3, 1])
     pick = pick_col.selectbox(t("training.run"), table["run"].tolist(), key="train_pick")
     button_col.button(t("training.activate"), on_click=_activate, args=(pick,),
@@ -207,13 +228,13 @@ def runs_section() -> None:
     compare = st.multiselect(t("training.compare"), table["run"].tolist(), max_selections=2,
                              key="train_compare")
     if len(compare) == 2:
-        chosen = table[table["run"].isin(compare)][["run", *SHOWN_METRICS]].fillna(0.0)
-        st.plotly_chart(charts.metric_comparison(chosen, "run"), key="train_compare_chart")
-        paired_comparison(*compare)
+        paired_comparison(table, *compare)
 
 
-def paired_comparison(name_a: str, name_b: str) -> None:
-    """A − B per metric on the shoppers both runs held out, with its paired 95% interval."""
+def paired_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> None:
+    """A − B per metric on the shoppers both runs held out, with its paired 95% interval;
+    the chart draws exactly the table's numbers. Runs tested on other shoppers are charted
+    from their own evaluations, with the reason they cannot be paired."""
     entries = {entry.name: entry for entry in state.list_runs()}
     a, b = entries.get(name_a), entries.get(name_b)
     if a is None or b is None:
@@ -222,8 +243,12 @@ def paired_comparison(name_a: str, name_b: str) -> None:
         with st.spinner(t("training.pairing")):
             rows = state.compare_cached(str(a.path), a.stamp, str(b.path), b.stamp, 10)
     except PrismError as exc:
+        own = table.set_index("run").loc[[name_a, name_b], list(SHOWN_METRICS)]
+        st.plotly_chart(charts.metric_comparison(own.fillna(0.0).reset_index(), "run"),
+                        key="train_compare_chart")
         st.info(t("training.no_pairing", reason=exc))
         return
+    st.plotly_chart(charts.paired_runs_chart(rows, name_a, name_b), key="train_compare_chart")
     frame = pd.DataFrame(rows)
     frame["verdict"] = [t("training.a_better", run=name_a) if r["ci_low"] > 0 else
                         t("training.b_better", run=name_b) if r["ci_high"] < 0 else

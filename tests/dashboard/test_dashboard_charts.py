@@ -123,3 +123,58 @@ def test_starter_time_budget_stops_training_and_settings_override() -> None:
     with pytest.raises(StopTraining, match="time budget"):
         budget.on_epoch_end(1, {})
     bootstrap.TimeBudget(3600.0).on_epoch_end(1, {})  # within the budget: no stop
+
+
+def test_category_colors_are_distinct_and_the_same_in_every_subset() -> None:
+    names = [f"Department {i} > Shelf" for i in range(40)]
+    every = charts.category_colors(names)
+    assert len(set(every.values())) == len(names)  # no two categories share a colour
+    few = charts.category_colors(names[5:9], universe=names)
+    assert few == {name: every[name] for name in names[5:9]}  # same colour on every chart
+    palette = charts.category_colors(names[:12])
+    assert len(set(palette.values())) == 12
+
+
+def test_pareto_axes_hold_every_error_bar() -> None:
+    sweep = pd.DataFrame({"method": ["mmr", "mmr"], "weight": [0.0, 0.5],
+                          "ndcg@10": [0.30, 0.25], "ndcg@10 low": [0.20, 0.10],
+                          "ndcg@10 high": [0.41, 0.33], "category_entropy@10": [1.0, 1.5],
+                          "category_entropy@10 low": [0.6, 1.2],
+                          "category_entropy@10 high": [1.3, 2.4]})
+    fig = charts.pareto_chart(sweep, "category_entropy@10", "ndcg@10")
+    assert fig.layout.xaxis.range[0] < 0.6 and fig.layout.xaxis.range[1] > 2.4
+    assert fig.layout.yaxis.range[0] < 0.10 and fig.layout.yaxis.range[1] > 0.41
+
+
+def test_treemap_says_each_share_of_its_setting_once() -> None:
+    exposure = pd.DataFrame({"setting": ["A", "A", "A", "B", "B"],
+                             "path": ["Home > Lamps", "Home > Rugs", "Office", "Home > Lamps",
+                                      "Office"],
+                             "slots": [3.0, 1.0, 4.0, 2.0, 6.0]})
+    trace = charts.exposure_treemap(exposure).data[0]
+    text = dict(zip(trace.ids, trace.text, strict=True))
+    assert text["A/Home"] == "50.0%" and text["A/Home/Lamps"] == "37.5%"
+    assert text["A/Office"] == "50.0%" and text["B/Office"] == "75.0%"
+    assert "100.0%" not in trace.text  # no chain of single children repeating 100%
+    assert "A/Office/Office" not in trace.ids  # a one-level path is not repeated as its child
+
+
+def test_run_comparison_keeps_the_tables_order_and_its_legend_off_the_titles() -> None:
+    frame = pd.DataFrame({"run": ["second", "first"], "ndcg@10": [0.2, 0.1],
+                          "hit@10": [0.5, 0.4], "category_entropy@10": [1.0, 2.0]})
+    fig = charts.metric_comparison(frame, "run")
+    assert list(dict.fromkeys(trace.name for trace in fig.data)) == ["second", "first"]
+    assert list(fig.layout.xaxis.categoryarray) == ["second", "first"]  # bars as the rows
+    titles = sorted(fig.layout.annotations, key=lambda note: (-note.y, note.x))
+    assert [note.text for note in titles] == ["ndcg@10", "hit@10", "category_entropy@10"]
+    assert fig.layout.legend.y < 0  # under the panels, never over the first title
+
+
+def test_paired_runs_chart_draws_the_tables_metrics_in_its_order() -> None:
+    rows = [{"metric": "ndcg@10", "a": 0.2, "b": 0.1}, {"metric": "hit@10", "a": 0.5, "b": 0.4}]
+    fig = charts.paired_runs_chart(rows, "new", "old")
+    assert list(dict.fromkeys(trace.name for trace in fig.data)) == ["new", "old"]
+    titles = sorted(fig.layout.annotations, key=lambda note: (-note.y, note.x))
+    assert [note.text for note in titles] == ["ndcg@10", "hit@10"]  # not recall@10
+    bars = {trace.name: list(trace.y) for trace in fig.data if trace.xaxis == "x2"}
+    assert bars == {"new": [0.5], "old": [0.4]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from dashboard_support import APP, TIMEOUT, use_tiny_home
 from streamlit.testing.v1 import AppTest
@@ -118,3 +119,27 @@ def test_search_suggestion_fills_the_query() -> None:
     assert not at.exception
     assert at.text_input(key="search_query").value == pills.options[0].lower()
     assert any('id="search-diversified"' in m.value for m in at.markdown)
+
+
+def test_tradeoff_intervals_name_the_shoppers_really_sampled(prism_home: Path) -> None:
+    import json
+
+    from engine.evaluation.sweep import sample_users
+    from engine.runs.data import load_run_split
+
+    run_dir = prism_home / "runs" / "tiny"
+    _, data = load_run_split(json.loads((run_dir / "run.json").read_text()), run_dir)
+    real = len(sample_users(data, 500, seed=0))
+    assert real < 500  # the tiny run has fewer test shoppers than the default sample
+    at = _page("tradeoff")
+    captions = " ".join(c.value for c in at.caption)
+    assert f"over the {real} sampled shoppers" in captions
+    assert "over the 500 sampled" not in captions
+
+
+def test_training_runs_table_shows_dates_not_raw_stamps() -> None:
+    at = _page("training")
+    table = next(d.value for d in at.dataframe if "created" in d.value.columns)
+    assert pd.api.types.is_datetime64_any_dtype(table["created"])
+    assert table["created"].notna().all()
+
