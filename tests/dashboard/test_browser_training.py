@@ -1,0 +1,128 @@
+"""The Training page in a real Chromium: one job at a time with a fresh name each time, and two
+runs on the same data compared whatever folder each read it from.
+
+The home holds the tiny run (trained on `data/synthetic`) and a run trained on a copy of
+those data imported as the Import page imports (cleaned, rewritten as Parquet elsewhere).
+Waits follow the app's own run state and the page's elements, never a fixed time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    LONG,
+    body_text,
+    chromium,
+    go_to,
+    idle,
+    open_page,
+    require_chromium,
+    studio,
+    wait_text,
+)
+from dashboard_support import RUN_NAME, tiny_home
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+COPY_RUN = "on-imported-copy"
+START = '[data-testid="stFormSubmitButton"] button'
+NAME = 'input[aria-label="Run name"]'
+EPOCHS = 'input[aria-label="Epochs (at most; stops early)"]'
+
+
+@pytest.fixture(scope="module")
+def home() -> Iterator[Path]:
+    import json
+    import os
+
+    require_chromium()
+    folder = Path(tempfile.mkdtemp(prefix="prism_training_")) / "home"
+    shutil.copytree(tiny_home(), folder, ignore=shutil.ignore_patterns("*.sqlite*"))
+    previous = os.environ.get("PRISM_HOME")
+    os.environ["PRISM_HOME"] = str(folder)
+    try:
+        from engine.data.importing import import_source
+        from engine.data.sources import read_source
+        from engine.training.pipeline import train
+        from engine.training.presets import TrainSpec
+
+        meta = json.loads((folder / "runs" / RUN_NAME / "run.json").read_text())
+        _, copy = import_source(read_source([meta["data_path"]]), "imported-copy")
+        train(**TrainSpec(data_dir=copy, out_dir=folder / "runs" / COPY_RUN, epochs=1, dim=16,
+                          use_text=False).train_args())
+    finally:
+        if previous is None:
+            os.environ.pop("PRISM_HOME", None)
+        else:
+            os.environ["PRISM_HOME"] = previous
+    yield folder
+    shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(home: Path) -> Iterator[tuple[str, object]]:
+    with studio(home) as base, chromium() as instance:
+        yield base, instance
+
+
+def _wait_start(page, enabled: bool) -> None:  # noqa: ANN001 - playwright Page
+    state = "enabled" if enabled else "disabled"
+    page.wait_for_function(
+        "want => { const b = document.querySelector('" + START + "');"
+        " return b && (want === 'enabled') === !b.disabled; }", arg=state, timeout=LONG)
+
+
+def test_start_is_disabled_during_a_job_and_the_next_name_is_fresh(browser) -> None:  # noqa: ANN001
+    base, instance = browser
+    page = open_page(instance, base + "/")
+    go_to(page, "Training")
+    first = page.locator(NAME).input_value()
+    page.locator(EPOCHS).fill("1")
+    page.locator(START).click()
+    _wait_start(page, enabled=False)  # no second click can land while the job runs
+    proposed = page.locator(NAME).input_value()
+    assert proposed and proposed != first
+    wait_text(page, f"Training finished: run {first}")
+    _wait_start(page, enabled=True)
+    idle(page)
+    assert page.locator(NAME).input_value() == proposed
+    page.locator(EPOCHS).fill("1")
+    page.locator(START).click()  # the proposed name is free: this job starts too
+    _wait_start(page, enabled=False)
+    assert "exists already" not in body_text(page)
+    wait_text(page, f"Training finished: run {proposed}")
+    page.context.close()
+
+
+PLOT = """() => { const p = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(e => (e.layout?.annotations || []).some(a => String(a.text).includes('@10')));
+  if (!p) return null;
+  const names = [...new Set(p.data.map(d => d.name))];
+  const titles = [...p.layout.annotations].sort((a, b) => b.y - a.y || a.x - b.x)
+    .map(a => a.text);
+  return {names, titles, legendY: p.layout.legend.y}; }"""
+
+
+def test_runs_on_an_imported_copy_and_the_original_compare(browser) -> None:  # noqa: ANN001
+    base, instance = browser
+    page = open_page(instance, base + "/")
+    go_to(page, "Training")
+    picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Compare").first
+    for name in (COPY_RUN, RUN_NAME):
+        picker.locator("input").click()
+        page.get_by_role("option", name=name, exact=True).click()
+        idle(page)
+    wait_text(page, "ranked again for the same")
+    text = body_text(page)
+    assert "cannot compare" not in text and "differ in their data folder" not in text
+    chart = page.wait_for_function(PLOT, timeout=LONG).json_value()
+    assert chart["names"] == [COPY_RUN, RUN_NAME]  # A then B, as the table's columns
+    assert "hit@10" in chart["titles"]  # the paired table's metric, under its name
+    assert "recall@10" not in chart["titles"]
+    assert chart["legendY"] < 0  # under the panels: no title hidden
+    page.context.close()
