@@ -19,6 +19,7 @@ import re
 import pandas as pd
 
 from engine.core.columns import EVENT, ITEM_ID, PRICE, TIMESTAMP, TITLE, USER_ID, WEIGHT
+from engine.core.errors import DataError
 from engine.data.numbers import OK, parse_amounts
 from engine.data.shop_fields import drop_by_reason, parse_dates
 
@@ -57,6 +58,8 @@ SERVICE = "postage, fees, discounts and vouchers"
 NO_CUSTOMER = "lines without a customer"
 NO_QUANTITY = "quantity zero or unreadable"
 REPEATED = "repeated lines of a product in one order (quantities added)"
+IN_ANOTHER_FILE = "lines repeated in another file"
+REPEAT_MARK = "_in_another_file"
 
 
 def _key(name: object) -> str:
@@ -95,8 +98,9 @@ def _reasons(lines: pd.DataFrame, found: dict[str, str]) -> pd.Series:
     service = lines["_product"].str.upper().isin(SERVICE_CODES) | lines["_title"].str.contains(
         _SERVICE_TEXT)
     quantity = lines["_quantity"]
-    checks = [(ended, CANCELLED), (quantity < 0, RETURNS), (service, SERVICE),
-              (lines["_customer"] == "", NO_CUSTOMER),
+    again = lines[REPEAT_MARK] if REPEAT_MARK in lines else pd.Series(False, index=lines.index)
+    checks = [(again, IN_ANOTHER_FILE), (ended, CANCELLED), (quantity < 0, RETURNS),
+              (service, SERVICE), (lines["_customer"] == "", NO_CUSTOMER),
               ((lines["_status"] != OK) | (quantity == 0), NO_QUANTITY)]
     reason = pd.Series("", index=lines.index, dtype=object)
     for mask, name in reversed(checks):  # the first check wins
@@ -107,6 +111,23 @@ def _reasons(lines: pd.DataFrame, found: dict[str, str]) -> pd.Series:
 def _mode(values: pd.Series) -> str:
     given = values[values != ""]
     return str(given.mode().iloc[0]) if len(given) else ""
+
+
+def join_files(frames: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """Order-lines files of one shop (exported day by day or month by month) as one table,
+    in file-name order; a line identical to one of an earlier file (overlapping exports) is
+    marked, and dropped and counted as repeated. Files with other columns are refused."""
+    ordered = sorted(frames, key=lambda named: named[0])
+    columns = list(ordered[0][1].columns)
+    for name, frame in ordered[1:]:
+        if sorted(map(str, frame.columns)) != sorted(map(str, columns)):
+            raise DataError(f"{name}: its columns differ from those of {ordered[0][0]}; join "
+                            "order-lines files of one layout only")
+    joined = pd.concat([frame[columns].assign(_file=position)
+                        for position, (_, frame) in enumerate(ordered)], ignore_index=True)
+    first_file = joined.groupby(columns, sort=False, dropna=False)["_file"].transform("min")
+    joined[REPEAT_MARK] = joined["_file"] != first_file
+    return joined.drop(columns=["_file"])
 
 
 def _lines(frame: pd.DataFrame, found: dict[str, str]) -> pd.DataFrame:
@@ -151,7 +172,7 @@ def split_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
     lines = _lines(frame, found)
     kept, counted = drop_by_reason(lines, _reasons(lines, found))
     events = _events(kept, found)
-    dropped = {r: counted.get(r, 0) for r in (CANCELLED, RETURNS, SERVICE, NO_CUSTOMER,
-                                              NO_QUANTITY)}
+    dropped = {r: counted.get(r, 0) for r in (IN_ANOTHER_FILE, CANCELLED, RETURNS, SERVICE,
+                                              NO_CUSTOMER, NO_QUANTITY)}
     dropped[REPEATED] = len(kept) - len(events)
     return _items(kept), events, {k: v for k, v in dropped.items() if v}

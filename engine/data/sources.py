@@ -282,7 +282,11 @@ def read_tables(tables: list[Table], label: str) -> Source:
     names = " + ".join(t.path.name for t in events_tables)
     event_count = TableCount("events", names,
                              read=sum(order_exports.rows_read(t) for t in events_tables))
-    orders = order_exports.join_orders(events_tables, KIND_LABELS, event_count)
+    if len(events_tables) > 1 and all(t.kind == "order_lines" for t in events_tables):
+        frame = order_lines.join_files([(t.path.name, t.frame) for t in events_tables])
+        orders = replace(events_tables[0], frame=frame)
+    else:
+        orders = order_exports.join_orders(events_tables, KIND_LABELS, event_count)
     items, items_source, aliases, item_count = _item_side(items_table, orders, tables, names)
     events = _events_side(orders, items_table, event_count)
     raw = RawTables(items, events, items_source, " + ".join(str(t.path) for t in events_tables),

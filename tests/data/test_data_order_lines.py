@@ -75,3 +75,25 @@ def test_a_map_naming_a_missing_column_is_one_clear_error(tmp_path):
     files = shops.write_order_lines(tmp_path / "r")
     with pytest.raises(DataError, match=r"column map item_id=Artikel: no column 'Artikel'"):
         read_source(files, column_map={"item_id": "Artikel"})
+
+
+def test_several_order_lines_files_are_joined_and_overlaps_counted(tmp_path):
+    first = shops.write_order_lines(tmp_path / "a")[0]
+    second = tmp_path / "b" / "order_lines_2.csv"
+    second.parent.mkdir()
+    extra = ["581009", "22633", "HAND WARMER UNION JACK", "3", "12/5/2011 9:00", "1.85",
+             "17850.0", "United Kingdom"]
+    shops._write_csv(second, shops.ORDER_LINES_HEADER, shops.ORDER_LINES_ROWS[:2] + [extra])
+    source = read_source([first, second])
+    events = source.raw.events_count
+    assert events is not None and events.read == 15
+    assert events.dropped["lines repeated in another file"] == 2
+    dataset = build_dataset(source.raw.items, source.raw.events,
+                            counts=(source.raw.items_count, source.raw.events_count))
+    assert len(dataset.events) == 5 and all(c.balanced for c in dataset.reconciliation)
+    other = tmp_path / "c" / "other.csv"
+    other.parent.mkdir()
+    shops._write_csv(other, [*shops.ORDER_LINES_HEADER, "Note"],
+                     [[*shops.ORDER_LINES_ROWS[0], "x"]])
+    with pytest.raises(DataError, match="columns differ"):
+        read_source([first, other])
