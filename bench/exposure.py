@@ -28,11 +28,12 @@ from bench.common import write_results  # noqa: E402
 from engine.exposure.context import ExposureContext  # noqa: E402
 from engine.exposure.groups import GroupSpec  # noqa: E402
 from engine.exposure.perlist import per_list_lists, tune_levels  # noqa: E402
-from engine.exposure.pool import scale_rows, top_k  # noqa: E402
+from engine.exposure.pool import top_k  # noqa: E402
 from engine.exposure.prices import apply_prices, target_problem, targeted_shares  # noqa: E402
 from engine.exposure.targets import parse_targets  # noqa: E402
 from engine.metrics import ndcg_at_k  # noqa: E402
 from engine.policy.stats import paired_mean, resample_weights  # noqa: E402
+from engine.rerank.scaling import min_max  # noqa: E402
 
 K, TOLERANCE_PP = 10, 1.0
 
@@ -124,7 +125,7 @@ def serving_overhead(ctx: ExposureContext, rows: np.ndarray, prices_book: Any,
         np.argsort(-adjusted, kind="stable")[:K]
         with_prices.append(time.perf_counter() - start)
         start = time.perf_counter()
-        np.argsort(-scale_rows(scores[None, :])[0], kind="stable")[:K]
+        np.argsort(-min_max(scores, fill=-np.inf), kind="stable")[:K]
         without.append(time.perf_counter() - start)
     price_us, plain_us = 1e6 * statistics.median(with_prices), 1e6 * statistics.median(without)
     return {"with_prices_us": round(price_us, 1), "plain_us": round(plain_us, 1),

@@ -15,6 +15,7 @@ import numpy as np
 from engine.evaluation.protocol import RerankSpec, calibration_targets, histories_before_test
 from engine.models.base import BaseModel, TrainData, seen_matrix
 from engine.models.topn import batch_size_for
+from engine.rerank.scaling import min_max
 
 DISCOUNT_BASE = 2.0
 
@@ -34,17 +35,6 @@ class Pool:
 def slot_weights(k: int) -> np.ndarray:
     """(k,) position discount 1/log2(rank + 1), rank 1..k (the exposure weight of a slot)."""
     return 1.0 / np.log2(np.arange(1, k + 1) + 1.0)
-
-
-def scale_rows(scores: np.ndarray) -> np.ndarray:
-    """Min-max per row over the finite entries; constant rows give ones, -inf stays -inf."""
-    values = np.asarray(scores, dtype=np.float64)
-    finite = np.isfinite(values)
-    low = np.where(finite, values, np.inf).min(axis=1, keepdims=True)
-    high = np.where(finite, values, -np.inf).max(axis=1, keepdims=True)
-    span = high - low
-    scaled = np.where(span > 1e-12, (values - low) / np.where(span > 1e-12, span, 1.0), 1.0)
-    return np.where(finite, scaled, -np.inf)
 
 
 def candidate_pool(model: BaseModel, data: TrainData, users: np.ndarray,
@@ -73,7 +63,7 @@ def candidate_pool(model: BaseModel, data: TrainData, users: np.ndarray,
                                -np.inf))
     if not items:
         return Pool(users, np.zeros((0, width), np.int64), np.zeros((0, width)))
-    return Pool(users, np.concatenate(items), scale_rows(np.concatenate(scores)))
+    return Pool(users, np.concatenate(items), min_max(np.concatenate(scores), fill=-np.inf))
 
 
 def top_k(pool: Pool, k: int, bonus: np.ndarray | None = None) -> np.ndarray:

@@ -30,6 +30,7 @@ from engine.core.errors import ConfigError
 from engine.exposure.groups import Grouping, GroupSpec
 from engine.exposure.pool import Pool, slot_weights, top_k
 from engine.exposure.targets import TargetSet, resolve
+from engine.rerank.scaling import min_max
 
 PRICE_LIMIT = 2.0  # beyond ±2 candidate ranges a price cannot move an item any further
 DEFAULT_STEP = 2.0
@@ -66,9 +67,7 @@ def apply_prices(relevance: np.ndarray, candidates: np.ndarray,
 
     `relevance (N,)` and `candidates (N,)` catalogue positions of one request; O(N).
     """
-    from engine.exposure.pool import scale_rows
-
-    scaled = scale_rows(np.asarray(relevance, dtype=np.float64)[None, :])[0]
+    scaled = min_max(np.asarray(relevance, dtype=np.float64), fill=-np.inf)
     return scaled + item_bonus[np.asarray(candidates, dtype=np.int64)]
 
 

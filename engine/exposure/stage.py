@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from engine.exposure.groups import build_grouping, grouping_for_run
-from engine.exposure.pool import scale_rows
 from engine.exposure.prices import ExposurePrices, apply_prices
+from engine.rerank.scaling import min_max
 
 
 def catalogue_bonus(prices: ExposurePrices, catalogue: Any) -> np.ndarray:
@@ -47,7 +47,7 @@ def priced_relevance(boosted: np.ndarray, candidates: np.ndarray,
     safe = np.where(valid, candidates, 0)
     rows = np.arange(len(candidates))[:, None]
     values = np.where(valid, boosted[rows, safe], -np.inf)
-    priced = scale_rows(values) + bonus[safe]
+    priced = min_max(values, fill=-np.inf) + bonus[safe]
     out = np.full(boosted.shape, -np.inf)
     out[np.broadcast_to(rows, safe.shape)[valid], safe[valid]] = priced[valid]
     return out

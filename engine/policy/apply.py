@@ -17,7 +17,6 @@ Precedence when rules cannot all hold (each case is a notice, never an exception
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -28,6 +27,7 @@ from engine.exposure.stage import priced_relevance
 from engine.models.topn import order_top_n
 from engine.policy.compile import CompiledPolicy
 from engine.policy.greedy import GreedyOutcome, constrained_greedy
+from engine.rerank.scaling import min_max
 
 
 @dataclass
@@ -56,18 +56,6 @@ class PolicyLists:
     # and shares (0: not in that list); set for attribution when both act
     removed: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,) count
     notices: list[Counter] = field(default_factory=list)  # per shopper, message -> 1
-
-
-def _minmax_allowed(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Scores scaled to [0, 1] per row over the allowed items; -inf elsewhere."""
-    masked = np.where(allowed, scores, np.nan)
-    with warnings.catch_warnings():  # all-NaN rows (nothing allowed) are expected
-        warnings.simplefilter("ignore", RuntimeWarning)
-        low = np.nanmin(masked, axis=1, keepdims=True)
-        span = np.nanmax(masked, axis=1, keepdims=True) - low
-    span = np.where(np.isfinite(span) & (span > 0), span, np.inf)
-    scaled = (masked - np.nan_to_num(low)) / span
-    return np.where(allowed, scaled, -np.inf)
 
 
 def _top(values: np.ndarray, n: int) -> np.ndarray:
@@ -200,7 +188,7 @@ def apply_policy(policy: CompiledPolicy, batch: ShopperBatch, k: int, *,
         unseen[rows, cols] = False
     if not policy.policy.stages:
         return _model_top(scores, available, k, notices)
-    relevance = _minmax_allowed(scores, available)
+    relevance = np.where(available, min_max(scores, available), -np.inf)
     allowed = _floor_mask(policy, scores, relevance, available)
     pins = _assign_pins(policy, batch, available, k, notices)
     pinned_rows, pinned_slots = np.nonzero(pins >= 0)

@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.policy.compile import CompiledPolicy, required_slots
 from engine.rerank.methods import NEEDS_SIMILARITY
+from engine.rerank.scaling import min_max
 
 
 @dataclass
@@ -31,16 +32,6 @@ class GreedyOutcome:
     relevance: np.ndarray  # (B, k) scaled boosted relevance of the pick
     diversity: np.ndarray  # (B, k) diversity term of the pick
     capped_out: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,)
-
-
-def _scaled(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Row-wise min-max over the valid candidates; 0 for invalid ones."""
-    low = np.where(valid, values, np.inf).min(axis=1, keepdims=True)
-    high = np.where(valid, values, -np.inf).max(axis=1, keepdims=True)
-    span = np.where(np.isfinite(high - low), high - low, 0.0)
-    safe = np.where(valid, values, 0.0)
-    return np.divide(safe - np.where(np.isfinite(low), low, 0.0), span,
-                     out=np.zeros_like(safe), where=(span > 0) & valid)
 
 
 def _scorer(policy: CompiledPolicy, rel_part: np.ndarray, safe: np.ndarray,
@@ -176,7 +167,7 @@ def constrained_greedy(policy: CompiledPolicy, batch: Any, candidates: np.ndarra
     """Fill each shopper's open slots (k minus their pins) from `candidates (B, N)`."""
     valid = candidates >= 0
     safe = np.where(valid, candidates, 0)
-    scaled = _scaled(np.take_along_axis(boosted, safe, axis=1), valid)
+    scaled = np.where(valid, min_max(np.take_along_axis(boosted, safe, axis=1), valid), 0.0)
     weight = 0.0 if policy.diversify is None else policy.diversify.weight
     rel_part = (1.0 - weight) * scaled
     scorer = _scorer(policy, rel_part, safe, batch.targets, k)

@@ -74,7 +74,8 @@ def _methods_lines() -> list[int]:
 
 def test_one_device_resolver_scaling_and_prior() -> None:
     assert definitions(named("resolve_device")) == ["engine/core/device.py:resolve_device"]
-    scalings = named("min_max", "minmax", "minmax_rows", "min_max_rows", "min_max_scale")
+    scalings = named("min_max", "minmax", "minmax_rows", "min_max_rows", "min_max_scale",
+                     "scale_rows", "_scaled", "_minmax_allowed", "scaled_rows")
     assert definitions(scalings) == ["engine/rerank/scaling.py:min_max"]
     assert definitions(named("category_prior")) == ["engine/metrics/diversity.py:category_prior",
                                              "engine/serving/catalogue.py:category_prior"]

@@ -9,12 +9,13 @@ from policy_support import make_catalogue
 
 from engine.core.errors import ConfigError
 from engine.exposure.groups import GroupSpec, build_grouping
-from engine.exposure.pool import Pool, scale_rows, top_k
+from engine.exposure.pool import Pool, top_k
 from engine.exposure.prices import fit_prices
 from engine.exposure.targets import parse_targets
 from engine.policy.apply import ShopperBatch, apply_policy
 from engine.policy.compile import compile_policy
 from engine.policy.schema import parse_policy
+from engine.rerank.scaling import min_max
 
 N_ITEMS, N_CANDIDATES, K = 120, 40, 5
 
@@ -33,7 +34,7 @@ def pool_of(block: np.ndarray) -> Pool:
     """The candidate pool the stage sees: top-N by score, relevance min-max over it."""
     items = np.argsort(-block, axis=1, kind="stable")[:, :N_CANDIDATES]
     values = np.take_along_axis(block, items, axis=1)
-    return Pool(np.arange(len(block)), items, scale_rows(values))
+    return Pool(np.arange(len(block)), items, min_max(values, fill=-np.inf))
 
 
 def lists_under(stage_prices: dict, block: np.ndarray) -> np.ndarray:

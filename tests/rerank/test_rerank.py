@@ -14,11 +14,13 @@ from engine.core.errors import RequestError
 from engine.metrics import category_entropy_at_k
 from engine.rerank import METHODS, rerank, rerank_batch
 from engine.rerank.greedy import DPP_JITTER
+from engine.rerank.scaling import min_max
 
 
 def _scaled(rel: np.ndarray) -> np.ndarray:
-    span = rel.max() - rel.min()
-    return (rel - rel.min()) / span if span > 0 else np.zeros_like(rel)
+    """The references scale relevance with the engine's one scaler (its own tests pin it,
+    constant rows included), so a constant row means the same here as in serving."""
+    return min_max(np.asarray(rel, dtype=np.float64))
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:
