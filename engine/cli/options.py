@@ -146,7 +146,7 @@ def add_target_mix_option(parser: argparse.ArgumentParser, typed: bool = False) 
 
 def parse_target_mix(value: str | float) -> float:
     """--target-mix as a float in [0, 1], or ConfigError naming the option."""
-    from engine.evaluation.protocol import check_target_mix
+    from engine.core.checks import check_target_mix
 
     return check_target_mix(parse_number(value, "--target-mix"), "--target-mix")
 

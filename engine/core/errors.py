@@ -23,3 +23,9 @@ class RunError(PrismError):
 
 class RequestError(PrismError, ValueError):
     """A serving request that cannot be answered (unknown user, bad k, empty query, ...)."""
+
+
+class ValueCheckError(RequestError, ConfigError):
+    """One value of the wrong type or out of range (k, a weight, a mix), whether it came in a
+    request or a setting. It is both a RequestError and a ConfigError, so the API answers 400
+    and every command's handler shows the same message wherever the value was checked."""

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from engine.core.checks import check_k, check_target_mix
 from engine.core.columns import TIMESTAMP
 from engine.core.errors import ConfigError, DataError
 from engine.metrics.diversity import category_prior
@@ -49,16 +50,6 @@ def calibration_targets(data: TrainData, users: np.ndarray, target_mix: float) -
     """(B, C) calibration targets of `users`: their training category mix blended with g."""
     return blend_target(data.user_category_dist(users), category_prior(data.item_categories),
                         target_mix)
-
-
-def check_target_mix(value: object, field: str = "target_mix") -> float:
-    """γ must be a number in [0, 1] (0: the shopper's own mix, 1: the catalogue's)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise ConfigError(f"{field} must be a number in [0, 1], got {value!r}")
-    if not 0.0 <= float(value) <= 1.0:  # also rejects NaN
-        raise ConfigError(f"{field} must be in [0, 1] (0 = the shopper's own category mix, "
-                          f"1 = the catalogue's), got {value!r}")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -213,8 +204,7 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
     """
     from engine.metrics import compute_metrics
 
-    if not isinstance(k, int) or k < 1:
-        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    check_k(k)
     if isinstance(rerank, tuple):
         rerank = RerankSpec(rerank[0], float(rerank[1]), n_candidates, target_mix)
     started = time.perf_counter()

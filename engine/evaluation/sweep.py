@@ -14,8 +14,9 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
+from engine.core.checks import check_target_mix
 from engine.core.errors import ConfigError, RunError
-from engine.evaluation.protocol import DEFAULT_TARGET_MIX, check_target_mix, histories_before_test
+from engine.evaluation.protocol import DEFAULT_TARGET_MIX, histories_before_test
 from engine.models.base import BaseModel, TrainData
 
 SCORE_CACHE_BYTES = 1024 * 2**20  # above this, score on the fly instead of caching

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.core.errors import ConfigError, DataError
+from engine.core.checks import check_k
+from engine.core.errors import DataError
 
 
 def as_topk(topk: np.ndarray, k: int | None) -> np.ndarray:
@@ -20,8 +21,7 @@ def as_topk(topk: np.ndarray, k: int | None) -> np.ndarray:
     if lists.size and not np.issubdtype(lists.dtype, np.integer):
         raise DataError(f"topk must hold integer item indices, got dtype {lists.dtype}")
     if k is not None:
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-            raise ConfigError(f"k must be a positive integer, got {k!r}")
+        check_k(k)
         lists = lists[:, :k]
     if lists.size and lists.min() < -1:
         raise DataError("topk holds negative item indices other than the -1 padding")

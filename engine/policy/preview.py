@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from engine.core.checks import check_k
 from engine.core.errors import ConfigError, RunError
 from engine.policy.apply import ShopperBatch, apply_policy
 from engine.policy.compile import CompiledPolicy, compile_policy
@@ -138,8 +139,7 @@ def preview(inputs: PreviewInputs, policy_a: Policy, policy_b: Policy | None = N
     """The impact report of A against B (None = no policy) on `inputs`' shoppers."""
     from engine.policy.impact import impact_report
 
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ConfigError(f"k must be a whole number >= 1, got {k!r}")
+    check_k(k)
     started = time.perf_counter()
     compiled = [compile_policy(p, inputs.catalogue) for p in (policy_a, policy_b or NO_POLICY)]
     lists_a, lists_b = replay(inputs, compiled, k, on_progress)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from engine.core.checks import check_k
 from engine.core.errors import PrismError, RequestError
 from engine.evaluation.protocol import blend_target
 from engine.policy.apply import PolicyLists, ShopperBatch, apply_policy
@@ -201,7 +202,7 @@ class PolicyServer:
         stage's, else the run's own (loss-conditioned runs)."""
         service = self.recommender
         catalogue = service.catalogue
-        k = rq.check_k(k, catalogue.n_items)
+        k = check_k(k, catalogue.n_items)
         rq.check_cost(k, policy.n_candidates, diversify_method(policy))
         extra, notice = None, None
         stage = diversify_stage(policy)

@@ -11,22 +11,6 @@ from engine.core.errors import RequestError
 from engine.rerank.methods import NEEDS_SIMILARITY
 
 
-def check_k(k: int) -> None:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise RequestError(f"k must be a positive integer, got {k!r}")
-
-
-def check_weight(diversity_weight: float) -> float:
-    try:
-        weight = float(diversity_weight)
-    except (TypeError, ValueError):
-        raise RequestError(f"diversity_weight must be a number in [0, 1], "
-                           f"got {diversity_weight!r}") from None
-    if not 0.0 <= weight <= 1.0:  # also rejects NaN
-        raise RequestError(f"diversity_weight must be in [0, 1], got {diversity_weight!r}")
-    return weight
-
-
 def check_matrix(values: np.ndarray | None, name: str, n_rows: int,
                  rows_named: str = "candidates") -> np.ndarray | None:
     """A finite float64 2-D array with `n_rows` rows, or None."""

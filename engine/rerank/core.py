@@ -19,15 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from engine.core.checks import check_k, check_weight
 from engine.core.errors import RequestError
 from engine.rerank._inputs import (
     check_categories,
-    check_k,
     check_matrix,
     check_method_inputs,
     check_relevance,
     check_target,
-    check_weight,
     unit_rows,
 )
 from engine.rerank.greedy import (

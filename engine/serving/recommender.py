@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 import engine.serving.requests as rq
+from engine.core.checks import check_k, check_target_mix, check_weight
 from engine.core.columns import CATEGORY, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
 from engine.core.errors import RequestError
 from engine.core.messages import Message
@@ -26,12 +27,7 @@ from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.explain import explain, fallback_notice, with_boost_notes
 from engine.serving.ranking import rank, top_by
-from engine.serving.results import (
-    Recommendations,
-    plain_value,
-    ranked_table,
-    relevance_table,
-)
+from engine.serving.results import Recommendations, plain_value, ranked_table, relevance_table
 from engine.serving.trending import trending_scores
 from engine.text.matching import SearchIndex, TitleIndex, stored_title_embeddings
 from engine.text.search import TextIndex, encoder_config_from_meta, stored_text_embeddings
@@ -99,7 +95,7 @@ class Recommender:
                  target_mix: float = DEFAULT_TARGET_MIX) -> rq.RankRequest:
         """Validate every request field against this catalogue."""
         names = catalogue.category_names
-        k = rq.check_k(k, catalogue.n_items)
+        k = check_k(k, catalogue.n_items)
         method = check_method(method)
         allowed = None
         if categories:
@@ -113,14 +109,14 @@ class Recommender:
         pool = rq.check_candidates(n_candidates, k)
         rq.check_cost(k, pool, method)
         return rq.RankRequest(
-            k=k, method=method, diversity_weight=rq.check_weight(diversity_weight),
+            k=k, method=method, diversity_weight=check_weight(diversity_weight),
             n_candidates=pool, allowed_categories=allowed,
             category_boosts=(rq.category_vector(category_boosts, names, "category_boosts")
                              if category_boosts else None),
             promo_boost=_check_boost(promo_boost),
             target=None if target is None else rq.target_vector(target, names),
             quotas=rq.quota_map(quotas, names, k, available) if quotas else None,
-            target_mix=rq.check_target_mix(target_mix),
+            target_mix=check_target_mix(target_mix),
         )
 
     def _item_positions(self, catalogue: Catalogue, item_ids: Sequence[str]) -> np.ndarray:

@@ -35,36 +35,6 @@ class RankRequest:
     target_mix: float = DEFAULT_TARGET_MIX  # calibrated target (1 - γ)·history + γ·prior
 
 
-def check_k(k: object, n_items: int) -> int:
-    """`k` must be a whole number in 1..n_items."""
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise RequestError(f"k must be a whole number, got {k!r}")
-    if not 1 <= int(k) <= n_items:
-        raise RequestError(f"k must be between 1 and the catalogue size {n_items}, got {k}")
-    return int(k)
-
-
-def check_weight(weight: object) -> float:
-    """The diversity weight must be a number in [0, 1]."""
-    if isinstance(weight, bool) or not isinstance(weight, int | float | np.floating):
-        raise RequestError(f"diversity_weight must be a number in [0, 1], got {weight!r}")
-    value = float(weight)
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise RequestError(f"diversity_weight must be in [0, 1], got {weight}")
-    return value
-
-
-def check_target_mix(target_mix: object) -> float:
-    """The calibration target mix must be a number in [0, 1]."""
-    if isinstance(target_mix, bool) or not isinstance(target_mix, int | float | np.floating):
-        raise RequestError(f"target_mix must be a number in [0, 1], got {target_mix!r}")
-    value = float(target_mix)
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise RequestError(f"target_mix must be in [0, 1] (0 = the shopper's own category mix, "
-                           f"1 = the catalogue's), got {target_mix}")
-    return value
-
-
 def check_candidates(n_candidates: object, k: int) -> int:
     """The candidate pool must hold at least k items and stay small enough to re-rank."""
     if isinstance(n_candidates, bool) or not isinstance(n_candidates, int | np.integer):

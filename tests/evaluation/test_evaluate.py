@@ -173,7 +173,7 @@ def test_bad_rerank_and_k_are_config_errors() -> None:
     with pytest.raises(ConfigError, match=r"rerank weight must be in \[0, 1\]"):
         RerankSpec("mmr", 1.5)
     data = tiny_train_data()
-    with pytest.raises(ConfigError, match="k must be a positive integer"):
+    with pytest.raises(ConfigError, match="k must be a whole number >= 1"):
         evaluate_model(EASE().fit(data), data, k=0)
 
 

@@ -187,7 +187,7 @@ def test_compute_metrics_keys_and_means() -> None:
 
 
 def test_bad_input_is_named() -> None:
-    with pytest.raises(ConfigError, match="k must be a positive integer"):
+    with pytest.raises(ConfigError, match="k must be a whole number >= 1"):
         ndcg_at_k(TOPK, TRUTH, 0)
     with pytest.raises(DataError, match="truth has 1 users but topk has 2 rows"):
         ndcg_at_k(TOPK, TRUTH[:1])

@@ -255,7 +255,7 @@ def test_batch_with_quotas_goes_user_by_user() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"k": 0}, "k must be a positive integer"),
+    ({"k": 0}, "k must be a whole number >= 1"),
     ({"diversity_weight": 1.5}, r"diversity_weight must be in \[0, 1\]"),
     ({"diversity_weight": float("nan")}, "diversity_weight"),
     ({"method": "random"}, "unknown method 'random'; choose one of"),
