@@ -71,13 +71,15 @@ def train_argv(name: str, out: Path, alpha: str, extra: list[str], seed: int) ->
     return argv + [item for pair in settings for item in ("--set", pair)]
 
 
-def obtain(name: str, label: str, seed: int, runs_dir: Path) -> tuple[Any, str]:
+def obtain(name: str, label: str, seed: int, runs_dir: Path,
+           variants: dict[str, tuple[str, list[str]]] | None = None) -> tuple[Any, str]:
     """Train (or reuse, when its run.json exists) one variant; the run and its command."""
     from engine.cli.main import main as prism
     from engine.runs.store import load_run
 
-    alpha, extra = VARIANTS[label]
-    out = runs_dir / f"{name}-{label.replace('=', '').replace(' ', '-')}-seed{seed}"
+    alpha, extra = (variants or VARIANTS)[label]
+    slug = label.replace('=', '').replace(' ', '-').replace(':', '-')
+    out = runs_dir / f"{name}-{slug}-seed{seed}"
     argv = train_argv(name, out, alpha, extra, seed)
     command = "prism " + " ".join(argv).replace(str(out), "runs/" + out.name)
     if not (out / "run.json").exists():
