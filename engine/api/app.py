@@ -1,4 +1,4 @@
-"""HTTP API over the Recommender (FastAPI): recommend, search, hot items, item lookup.
+"""HTTP API over the Recommender (FastAPI): recommend, search, ask, hot items, item lookup.
 
 `create_app(run_dir)` loads the run once; every request shares that one read-only Recommender
 (sync endpoints run in FastAPI's thread pool, the text encoder guards its own tokenizer).
@@ -44,11 +44,13 @@ from engine.core.limits import (
     MAX_ID_CHARS,
     MAX_K,
     MAX_MATCH_VALUES,
+    MAX_QUESTION_CHARS,
     check_unicode,
 )
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
 from engine.rerank.methods import Method, QuotaFreeMethod
+from engine.serving.ask import Asker
 from engine.serving.recommender import Recommender
 from engine.serving.results import Recommendations
 
@@ -153,6 +155,39 @@ class RankedList(BaseModel):
                           f"{FALLBACK_HEADER} header)")
 
 
+class AskRequest(_Request):
+    """A shopper's question, optionally personalised for a shopper."""
+
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
+    user_id: str | None = Field(None, max_length=MAX_ID_CHARS)
+    k: Whole = Field(10, ge=1, le=MAX_K, description="products to return")
+    n_faq: Whole = Field(3, ge=1, le=MAX_K, description="FAQ entries to return")
+    method: ListMethod = "mmr"
+    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
+    include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
+
+
+class FaqEntry(BaseModel):
+    rank: int
+    faq_id: str
+    question: str
+    answer: str
+    relevance: float
+    text_match: float
+    affinity: float = Field(description="share of the shopper's purchases among the entry's "
+                                        "linked products and categories (0 when unknown)")
+    item_ids: list[str]
+    categories: list[str]
+    explanation: str
+
+
+class AskAnswer(BaseModel):
+    faq: list[FaqEntry]
+    products: RankedList
+    notice: str | None = Field(None, description="why the FAQ part is weak or missing")
+    good_faq_match: bool
+
+
 def _response(result: Recommendations) -> RankedList:
     return RankedList(items=[RankedItem(**row) for row in result.records()], notice=result.notice,
                       method=result.method, diversity_weight=result.diversity_weight,
@@ -218,6 +253,7 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     app.include_router(counters.router())
     _add_routes(app, service, policies, counters)
     app.include_router(exposure_router)
+    _add_ask_route(app, Asker(service))
     return app
 
 
@@ -284,3 +320,13 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
             raise HTTPException(status_code=404, detail=str(exc)) from exc
         frame["timestamp"] = frame["timestamp"].map(lambda t: t.isoformat())
         return frame.to_dict(orient="records")
+
+
+def _add_ask_route(app: FastAPI, asker: Asker) -> None:
+    @app.post("/ask", response_model=AskAnswer, responses=error_responses(400, 413, 422))
+    def ask(body: AskRequest) -> AskAnswer:
+        """The FAQ entries and products answering a shopper's question, each with why."""
+        answer = asker.ask(**body.model_dump())
+        return AskAnswer(faq=[FaqEntry(**row) for row in answer.records()["faq"]],
+                         products=_response(answer.products), notice=answer.notice,
+                         good_faq_match=answer.good_faq_match)

@@ -52,6 +52,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     config = DataConfig(category_depth=args.depth, decimal_mark=args.decimal_mark,
                         min_user_events=args.min_user_events,
                         min_item_events=args.min_item_events)
+    faq_path = _take_faq(args)
     with tqdm(total=2, desc=f"importing {args.name}", disable=None, leave=False) as bar:
         column_map = parse_column_map(args.map)  # applied before the files are recognised
         source = _source(args, column_map)
@@ -63,7 +64,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     for name, evidence in source.evidence.items():
         print(f"  encoding of {name}: {evidence}")
     print(f"wrote {dataset.n_items:,} items and {len(dataset.events):,} events to {path}")
+    if faq_path is not None:
+        from engine.data.faq import import_faq
+
+        count = import_faq(faq_path, path, encoding=args.encoding)
+        print(f"FAQ: {count.line()}")
     return 0
+
+
+def _take_faq(args: argparse.Namespace):  # noqa: ANN202 - Path | None
+    """The FAQ file among the sources (taken out of them), or the faq.csv of a source folder."""
+    from pathlib import Path
+
+    from engine.data.faq import find_faq, is_faq_file
+
+    paths = [Path(p).expanduser() for p in args.source]
+    faqs = [p for p in paths if is_faq_file(p)]
+    if len(faqs) > 1:
+        raise DataError(f"several FAQ files given ({', '.join(map(str, faqs))}); give one")
+    args.source = [str(p) for p in paths if p not in faqs]
+    if faqs:
+        return faqs[0]
+    return find_faq(paths[0]) if len(paths) == 1 else None
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from engine import __version__
 from engine.cli import (
+    ask_cmd,
     data_cmds,
     evaluate_cmd,
     exposure_cmds,
@@ -21,7 +22,7 @@ from engine.core.errors import PrismError
 
 EXIT_USAGE = 2
 SUBCOMMAND_MODULES = (data_cmds, train_cmd, evaluate_cmd, serve_cmds, policy_cmds,
-                      exposure_cmds, metrics_cmd)
+                      exposure_cmds, metrics_cmd, ask_cmd)
 
 
 class UsageError(Exception):

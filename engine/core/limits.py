@@ -11,6 +11,7 @@ message that names the limit, never served slowly or echoed back whole.
 - `MAX_RERANK_WORK`: k × candidates for a re-ranking method (MMR, DPP, calibrated, quota),
   whose greedy passes cost about k × candidates steps; `MAX_DPP_WORK`: k² × candidates for
   DPP, whose incremental Cholesky costs that. A long list comes from a smaller pool.
+- `MAX_QUESTION_CHARS`: a shopper's question to `ask`.
 - `MAX_STAGES`, `MAX_MATCH_VALUES`, `MAX_TEXT_CHARS`, `MAX_SLOT`, `MAX_VERSION`: a policy.
 """
 
@@ -30,6 +31,7 @@ MAX_DPP_WORK = 50_000_000  # k=100 × 5,000: its Cholesky rows outgrow the CPU c
 MAX_STAGES = 50
 MAX_MATCH_VALUES = 2000
 MAX_TEXT_CHARS = 500
+MAX_QUESTION_CHARS = 500  # one shopper's question (prism ask, POST /ask)
 MAX_SLOT = MAX_K
 MAX_VERSION = 999_999_999
 MAX_VERSION_DIGITS = len(str(MAX_VERSION))

@@ -35,6 +35,16 @@ TEMPLATES = {
                      "titles, categories or brands, and its best text match ({best:.2f}) is no "
                      "closer than nonsense words get here ({ceiling:.2f}); these are only the "
                      "closest items — try other words",
+    "faq_products": "its answer is about {items}",
+    "faq_categories": "its answer covers {labels}",
+    "faq_affinity": "{share:.0%} of the shopper's purchases are among its products or "
+                    "categories",
+    "faq_links": "named in FAQ answer {faq}",
+    "no_faq": "this run's data has no FAQ: only products are shown (import a faq.csv with the "
+              "data and train again)",
+    "no_good_faq": "no FAQ entry answers {query} well: its best text match ({best:.2f}) is no "
+                   "closer than nonsense words get in this FAQ ({ceiling:.2f}) and none of its "
+                   "words is in the FAQ; these are only the closest entries",
 }
 
 
