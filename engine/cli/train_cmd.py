@@ -249,6 +249,8 @@ def forwarded_argv(args: argparse.Namespace) -> list[str]:
             argv += [flag] if value else []
         elif isinstance(value, list):
             argv += [f"{flag}={item}" for item in value]
+        elif isinstance(value, tuple):  # a parsed range such as --alpha LOW:HIGH
+            argv.append(f"{flag}={':'.join(str(part) for part in value if part is not None)}")
         elif value is not None:
             argv.append(f"{flag}={value}")
     return argv

@@ -67,9 +67,10 @@ def test_backend_is_gloo_on_the_cpu_and_nccl_on_gpus() -> None:
     assert distributed.backend_for(torch.device("cuda", 0)) == "nccl"
 
 
-def test_relaunch_forwards_every_option_but_nproc() -> None:
-    argv = ["train", "--data", "shop dir", "--out", "run", "--alpha", "-0.5", "--quiet",
-            "--set", "dim=8", "--set", "dropout=0", "--nproc", "2"]
+@pytest.mark.parametrize("alpha", ["-0.5", "0:1"])
+def test_relaunch_forwards_every_option_but_nproc(alpha: str) -> None:
+    argv = ["train", "--data", "shop dir", "--out", "run", "--alpha", alpha, "--quiet",
+            "--set", "dim=8", "--set", "dropout=0", "--no-refit", "--nproc", "2"]
     args = build_parser().parse_args(argv)
     forwarded = build_parser().parse_args(forwarded_argv(args))
     assert forwarded.nproc == 1
