@@ -166,10 +166,12 @@ def test_two_gloo_processes_match_one_process(shop: Path, tmp_path: Path, split:
     assert main([*common, "--out", str(runs / "ddp"), "--nproc", "2"]) == 0
     assert capfd.readouterr().out.count("trained twotower") == 2  # rank 0 alone reports
     assert sorted(path.name for path in runs.iterdir()) == ["ddp", "single"]
-    single, ddp = (load_file(str(runs / name / "model.safetensors")) for name in ("single", "ddp"))
-    for key, value in single.items():
-        if value.dtype.kind == "f":
-            np.testing.assert_allclose(ddp[key], value, atol=WEIGHT_TOLERANCE, err_msg=key)
+    for model in ("model.safetensors", "serving/model.safetensors"):  # first fit and refit
+        single, ddp = (load_file(str(runs / name / model)) for name in ("single", "ddp"))
+        for key, value in single.items():
+            if value.dtype.kind == "f":
+                np.testing.assert_allclose(ddp[key], value, atol=WEIGHT_TOLERANCE,
+                                           err_msg=f"{model}: {key}")
     metrics = [json.loads((runs / name / "run.json").read_text())["metrics"]
                for name in ("single", "ddp")]
     assert metrics[1]["ndcg@10"] == pytest.approx(metrics[0]["ndcg@10"], abs=1e-6)
