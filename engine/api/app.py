@@ -31,6 +31,7 @@ from starlette.routing import Match
 from engine import __version__
 from engine.api.auth import authorize
 from engine.api.errors import error_responses
+from engine.api.events import events_router, log_served, replay, with_request_id
 from engine.api.exposure import router as exposure_router
 from engine.api.limits import BodyLimit
 from engine.api.metrics import ServingMetrics
@@ -47,6 +48,7 @@ from engine.core.limits import (
     MAX_QUESTION_CHARS,
     check_unicode,
 )
+from engine.events.store import EventStore
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
 from engine.rerank.methods import Method, QuotaFreeMethod
@@ -149,6 +151,8 @@ class RankedList(BaseModel):
     removed: dict[str, int] | None = None
     unavailable_left_out: int = Field(0, description="items left out because they cannot be "
                                                      "bought now (out of stock, draft, archived)")
+    request_id: str | None = Field(None, description="this list's id: send it as list_id "
+                                                     "with the events it leads to")
     policy_fallback: str | None = Field(
         None, description="set when the policy failed on this request: name@version and why; "
                           "the list is then the plain ranking (also in the "
@@ -249,16 +253,19 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     policies = PolicyServer(service, PolicyStore())
     counters = ServingMetrics()
     app.state.counters = counters
+    app.state.events = events = EventStore()
+    replay(events, service)
     app.include_router(policy_router(policies))
     app.include_router(counters.router())
-    _add_routes(app, service, policies, counters)
+    app.include_router(events_router(events, service))
+    _add_routes(app, service, policies, counters, events)
     app.include_router(exposure_router)
     _add_ask_route(app, Asker(service))
     return app
 
 
 def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
-                counters: ServingMetrics) -> None:
+                counters: ServingMetrics, events: EventStore) -> None:
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         catalogue = service.catalogue
@@ -277,12 +284,13 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
     def recommend(body: RecommendRequest, response: Response) -> Any:
         served = policy_recommend(policies, body)
         if served is not None and not isinstance(served, PolicyFallback):
-            return served
+            return with_request_id(events, body.user_id, served)
         plain = _response(service.recommend(**body.model_dump(exclude={"policy"})))
         if isinstance(served, PolicyFallback):
             counters.policy_fallbacks.labels(policy=served.reference).inc()
             plain.policy_fallback = f"{served.reference}: {served.reason}"
             response.headers[FALLBACK_HEADER] = served.reference
+        plain.request_id = log_served(events, body.user_id, plain.model_dump())
         return plain
 
     @app.post("/search", response_model=RankedList, responses=error_responses(400, 413, 422))

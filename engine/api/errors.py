@@ -16,10 +16,12 @@ MEANING = {
     401: "no bearer token where one is needed (writes, a shopper's history, the audit log)",
     403: "this is off on the server (no token set), the token is wrong, or its role may not "
          "do this",
-    404: "no such item, shopper or policy",
-    409: "the policy moved on since the version this save was based on",
+    404: "no such item, shopper, policy or served list",
+    409: "the policy moved on since the version this save was based on, or an event's list "
+         "was served to another shopper or does not hold the item",
     413: "the request body is larger than the limit (engine.core.limits.MAX_BODY_BYTES)",
     422: "the request does not match the schema (a readable line, not a list)",
+    503: "the event store cannot be reached; the event was not stored, send it again",
 }
 
 

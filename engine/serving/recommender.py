@@ -17,7 +17,6 @@ import pandas as pd
 
 import engine.serving.requests as rq
 from engine.core.checks import check_k, check_target_mix, check_weight
-from engine.core.columns import CATEGORY, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
 from engine.core.errors import RequestError
 from engine.core.messages import Message
 from engine.evaluation.protocol import DEFAULT_TARGET_MIX, blend_target
@@ -26,6 +25,7 @@ from engine.rerank.scaling import min_max
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.explain import explain, fallback_notice, with_boost_notes
+from engine.serving.live import LiveHistory, history_frame, score_with_new_events
 from engine.serving.ranking import rank, top_by
 from engine.serving.results import Recommendations, plain_value, ranked_table, relevance_table
 from engine.serving.trending import trending_scores
@@ -49,6 +49,7 @@ class Recommender:
         self._search = SearchIndex(self._text, TitleIndex(
             config, stored_title_embeddings(run.path), share=self._text))
         self._write_lock = threading.Lock()
+        self.live = LiveHistory()  # events since the run, per shopper
 
     @classmethod
     def load(cls, run_dir: str | Path, torch_threads: int | None = None,
@@ -214,9 +215,20 @@ class Recommender:
             past = self._item_positions(catalogue, history)
             return past, self._scores(catalogue, history=past, alpha=alpha)
         user = -1 if user_id is None else self._user_position(catalogue, user_id)
+        new = self.live.positions(user_id)
+        if len(new):  # events since the run: score the whole history as it is now
+            past = np.concatenate([catalogue.user_items[user] if user >= 0 else new[:0], new])
+            return past, score_with_new_events(self.model_at(alpha), past, user,
+                                               catalogue.n_items)
         if user >= 0:
             return catalogue.user_items[user], self._scores(catalogue, user=user, alpha=alpha)
         return None
+
+    def record_event(self, user_id: str, item_id: str, event: str, timestamp: float) -> None:
+        """Add a stored event to the shopper's history for their next request (RequestError
+        for an item this run does not know)."""
+        position = self._item_positions(self._catalogue, [item_id])[0]
+        self.live.add(user_id, int(position), timestamp, event)
 
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
@@ -346,19 +358,11 @@ class Recommender:
     def history(self, user_id: str) -> pd.DataFrame:
         """The shopper's history as served: item_id, title, category, timestamp (UTC), weight."""
         catalogue = self._catalogue
-        user = self._user_position(catalogue, user_id)
-        if user < 0:
+        user, new = self._user_position(catalogue, user_id), self.live.events(user_id)
+        if user < 0 and not new:
             raise RequestError(f"unknown shopper {user_id!r}: not in this run's data")
-        rows = catalogue.events.iloc[_user_rows(catalogue, user)]
-        positions = rows["item_idx"].to_numpy()
-        columns = catalogue.columns
-        return pd.DataFrame({
-            ITEM_ID: columns.ids[positions],
-            TITLE: columns.titles[positions],
-            CATEGORY: columns.labels[positions],
-            TIMESTAMP: pd.to_datetime(rows[TIMESTAMP].to_numpy(), unit="s", utc=True),
-            WEIGHT: rows[WEIGHT].to_numpy(),
-        })
+        rows = catalogue.events.iloc[_user_rows(catalogue, user) if user >= 0 else []]
+        return history_frame(catalogue.columns, rows, new)
 
     def item(self, item_id: str) -> dict:
         """One catalogue item as a JSON-able dict (RequestError when unknown)."""

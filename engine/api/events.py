@@ -1,0 +1,154 @@
+"""`POST /events`: shopper events in, stored, and in the shopper's next list at once.
+
+An event is stored first and acknowledged (201) only once it is committed; then it joins the
+shopper's live history (`Recommender.record_event`), so their very next `/recommend` is scored
+with it. Events are shopper behaviour, not merchandising writes: they need no role.
+
+Every list `/recommend` serves carries a `request_id` and is logged with it (shopper, policy
+name@version, method, weights, alpha, items in order). An event's `list_id` must name such a
+list, served to the same shopper and holding the item — otherwise 404/409 — so a client cannot
+silently tie a click to a list that was never shown, or shown to someone else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from engine.api.errors import error_responses
+from engine.core.errors import RequestError
+from engine.core.limits import MAX_ID_CHARS, check_unicode
+from engine.events.store import EventStore, EventStoreError, ServedList
+
+LOG = logging.getLogger(__name__)
+LIST_ID_CHARS = 64
+
+
+class EventRequest(BaseModel):
+    """One shopper event; `timestamp` is now when omitted, UTC when it names no zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(..., min_length=1, max_length=MAX_ID_CHARS)
+    item_id: str = Field(..., min_length=1, max_length=MAX_ID_CHARS)
+    event: Literal["view", "click", "cart", "purchase"]
+    timestamp: datetime | None = Field(None, description="ISO 8601 or seconds since the epoch; "
+                                                         "default: when it arrives")
+    list_id: str | None = Field(None, min_length=1, max_length=LIST_ID_CHARS,
+                                description="the request_id of the /recommend list that "
+                                            "showed the item")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        return check_unicode(data)
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _not_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a date and time, not true/false")
+        return value
+
+    def seconds(self) -> float:
+        if self.timestamp is None:
+            return datetime.now(UTC).timestamp()
+        stamp = self.timestamp
+        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+
+
+def _unavailable(exc: EventStoreError) -> HTTPException:
+    LOG.warning("event store unavailable: %s", exc)
+    return HTTPException(status_code=503, detail=str(exc))
+
+
+def _check_list(store: EventStore, body: EventRequest) -> None:
+    if body.list_id is None:
+        return
+    try:
+        shown = store.served_list(body.list_id)
+    except EventStoreError as exc:
+        raise _unavailable(exc) from exc
+    if shown is None:
+        raise HTTPException(status_code=404, detail=f"list_id {body.list_id!r} names no list "
+                            "this shop served; send the request_id of a /recommend answer, "
+                            "or leave list_id out")
+    if shown.user_id is not None and shown.user_id != body.user_id:
+        raise HTTPException(status_code=409, detail=f"list {body.list_id!r} was served to "
+                            "another shopper; send the user_id the list was served to")
+    if body.item_id not in shown.items:
+        raise HTTPException(status_code=409, detail=f"item {body.item_id!r} is not in list "
+                            f"{body.list_id!r}; send the list that showed the item")
+
+
+def events_router(store: EventStore, service: Any) -> APIRouter:
+    """The /events route over one store and the Recommender whose histories it updates."""
+    router = APIRouter(tags=["events"])
+
+    @router.post("/events", status_code=201, responses=error_responses(404, 409, 413, 422, 503))
+    def add_event(body: EventRequest) -> dict[str, Any]:
+        """Store a shopper event; the shopper's next list already reflects it."""
+        if service.catalogue.item_index.get_indexer([body.item_id])[0] < 0:
+            raise HTTPException(status_code=404, detail=f"unknown item id {body.item_id!r}; "
+                                "use ids from the run's catalogue")
+        _check_list(store, body)
+        seconds = body.seconds()
+        try:
+            store.add_event(body.user_id, body.item_id, body.event, seconds, body.list_id)
+        except EventStoreError as exc:
+            raise _unavailable(exc) from exc
+        service.record_event(body.user_id, body.item_id, body.event, seconds)
+        return {"stored": True, "user_id": body.user_id, "item_id": body.item_id,
+                "event": body.event, "list_id": body.list_id,
+                "timestamp": datetime.fromtimestamp(seconds, UTC).isoformat()}
+
+    return router
+
+
+def replay(store: EventStore, service: Any) -> tuple[int, int]:
+    """Load the stored events into the shopper histories (at start); (loaded, skipped): an
+    event on an item this run does not know is skipped and counted."""
+    loaded = skipped = 0
+    for chunk in store.iter_events():
+        for row in chunk:
+            try:
+                service.record_event(row["user_id"], row["item_id"], row["event"],
+                                     row["timestamp"])
+                loaded += 1
+            except RequestError:
+                skipped += 1
+    if skipped:
+        LOG.warning("%d stored event(s) name items this run does not know; left out of "
+                    "histories", skipped)
+    return loaded, skipped
+
+
+def log_served(store: EventStore, user_id: str | None, payload: dict[str, Any]) -> str:
+    """Give a served list its request id and record it; returns the id. A store failure is
+    logged and the list is still served (its events then cannot name it)."""
+    request_id = uuid.uuid4().hex
+    payload["request_id"] = request_id
+    served = ServedList(request_id=request_id, user_id=user_id, policy=payload.get("policy"),
+                        method=str(payload.get("method")),
+                        diversity_weight=float(payload.get("diversity_weight") or 0.0),
+                        alpha=payload.get("alpha"),
+                        items=tuple(str(row["item_id"]) for row in payload.get("items", ())))
+    try:
+        store.log_list(served)
+    except EventStoreError as exc:
+        LOG.warning("served list not logged: %s", exc)
+    return request_id
+
+
+def with_request_id(store: EventStore, user_id: str | None, response: Any) -> Any:
+    """A policy answer (a JSONResponse) with its list logged and `request_id` added."""
+    payload = json.loads(bytes(response.body))
+    log_served(store, user_id, payload)
+    return JSONResponse(payload, status_code=response.status_code)

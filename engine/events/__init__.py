@@ -1,0 +1,1 @@
+"""Shopper events: the store they are written to, and their import and export."""

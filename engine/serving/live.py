@@ -1,0 +1,86 @@
+"""Events that arrived after the run was trained: each shopper's history as of now.
+
+The Recommender keeps one `LiveHistory`; `POST /events` adds to it after the event is stored,
+and the shopper's very next request is scored from their run history plus these events
+(`model.score_histories`, no retraining), so a purchase leaves the list and similar items
+rise. Shoppers the run never saw get a personal list from their first event on.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.core.columns import CATEGORY, DEFAULT_EVENT_WEIGHTS, ITEM_ID, TIMESTAMP, TITLE, WEIGHT
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """One event since the run: catalogue position, seconds since the epoch, event type."""
+
+    position: int
+    timestamp: float
+    event: str
+
+
+class LiveHistory:
+    """Per shopper, the events added since the run, in arrival order (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, list[LiveEvent]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, user_id: str, position: int, timestamp: float, event: str) -> None:
+        with self._lock:
+            self._events.setdefault(str(user_id), []).append(
+                LiveEvent(int(position), float(timestamp), str(event)))
+
+    def events(self, user_id: str | None) -> list[LiveEvent]:
+        if user_id is None:
+            return []
+        with self._lock:
+            return list(self._events.get(str(user_id), ()))
+
+    def positions(self, user_id: str | None) -> np.ndarray:
+        """(n,) catalogue positions of the shopper's new events, oldest first."""
+        return np.array([e.position for e in self.events(user_id)], dtype=np.int64)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(rows) for rows in self._events.values())
+
+
+def score_with_new_events(model, past: np.ndarray, user: int, n_items: int  # noqa: ANN001
+                          ) -> np.ndarray:
+    """(n_items,) scores of one shopper's whole history (`past`, oldest first); a known
+    shopper's learned vector is kept where the model takes one (`user_idx`)."""
+    takes_user = "user_idx" in inspect.signature(model.score_histories).parameters
+    if takes_user and user >= 0:
+        raw = model.score_histories([past], user_idx=np.array([user], dtype=np.int64))[0]
+    else:
+        raw = model.score_histories([past])[0]
+    scores = np.full(n_items, -np.inf, dtype=np.float64)
+    n = min(len(raw), n_items)  # a cold-start add may be half-published
+    scores[:n] = raw[:n]
+    return scores
+
+
+def history_frame(columns, trained: pd.DataFrame, new: list[LiveEvent]  # noqa: ANN001
+                  ) -> pd.DataFrame:
+    """A shopper's history as served: their run events (`trained`: item_idx, timestamp,
+    weight) then their new ones (weighted by event type): item_id, title, category,
+    timestamp (UTC), weight."""
+    positions = np.concatenate([trained["item_idx"].to_numpy(),
+                                [row.position for row in new]]).astype(np.int64)
+    seconds = np.concatenate([trained[TIMESTAMP].to_numpy(), [row.timestamp for row in new]])
+    weights = np.concatenate([trained[WEIGHT].to_numpy(),
+                              [DEFAULT_EVENT_WEIGHTS.get(row.event, 1.0) for row in new]])
+    return pd.DataFrame({
+        ITEM_ID: columns.ids[positions], TITLE: columns.titles[positions],
+        CATEGORY: columns.labels[positions],
+        TIMESTAMP: pd.to_datetime(seconds, unit="s", utc=True), WEIGHT: weights,
+    })
