@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import shop_exports as shops
+from postgres_support import needs_postgres, running_postgres
 
 from engine.core.errors import DataError
 from engine.data.importing import import_source, sql_source
 from engine.data.sql_guard import read_only_engine
 
-BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not BINARIES, reason="PostgreSQL server binaries not found "
-                                 "(Debian: apt-get install postgresql)")]
+pytestmark = [pytest.mark.slow, needs_postgres]
 psycopg = pytest.importorskip("psycopg", reason="needs the psycopg driver (pip install psycopg)")
-
-
-def _run_as_server_user(command: list[str]) -> list[str]:
-    """initdb and postgres refuse to run as root: run them as the `postgres` user then."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_ready(bin_dir: Path, port: int, server: subprocess.Popen) -> None:
-    """Poll pg_isready until the server accepts connections (or stops)."""
-    while subprocess.run([str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port),
-                          "-t", "1"], capture_output=True).returncode != 0:
-        assert server.poll() is None, server.stderr.read() if server.stderr else "stopped"
 
 
 SETUP = """
@@ -59,32 +31,8 @@ CREATE SEQUENCE counter;
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:
-    bin_dir = BINARIES[-1].parent
-    base = Path(tempfile.mkdtemp(prefix="prism-pg-"))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-    data, port = base / "data", _free_port()
-    subprocess.run(_run_as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-A",
-                                        "trust", "-U", "shop", "-E", "UTF8"]),
-                   check=True, capture_output=True)
-    server = subprocess.Popen(_run_as_server_user(
-        [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(base),
-         "-h", "127.0.0.1", "-c", "fsync=off"]), stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_ready(bin_dir, port, server)
-        with psycopg.connect(f"host=127.0.0.1 port={port} user=shop dbname=postgres",
-                             autocommit=True) as connection:
-            connection.execute(SETUP)
-        yield f"postgresql+psycopg://shop:s3cret@127.0.0.1:{port}/postgres"
-    finally:
-        server.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(timeout=60)
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        shutil.rmtree(base, ignore_errors=True)
+    with running_postgres(SETUP) as url:
+        yield url
 
 
 def _orders(url: str) -> int:
