@@ -272,8 +272,8 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
         return {"status": "ok", "model": service.model.name, "n_items": catalogue.n_items,
                 "n_users": len(catalogue.user_index), "run": service.run.path.name}
 
-    @app.get("/metrics")
-    def metrics() -> list[dict[str, str]]:
+    @app.get("/metrics/vocabulary")
+    def metric_vocabulary() -> list[dict[str, str]]:
         """The metric vocabulary: each metric column's name, definition and meaning."""
         from engine.metrics.registry import as_json
 

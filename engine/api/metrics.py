@@ -1,5 +1,6 @@
-"""`GET /metrics/prometheus`: the server's counters in the Prometheus text format
-(prometheus_client); `GET /metrics` is the metric vocabulary (engine.metrics.registry).
+"""`GET /metrics`: the server's counters in the Prometheus text format (prometheus_client),
+where scrapers look for them; the metric vocabulary (engine.metrics.registry) is
+`GET /metrics/vocabulary`.
 
 Each app has its own registry, so several apps in one process (tests) count apart. With
 `prism serve --workers N` each worker process counts its own requests.
@@ -11,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
-PATH = "/metrics/prometheus"
+PATH = "/metrics"
 
 
 class ServingMetrics:

@@ -1,10 +1,10 @@
 """The metric vocabulary: one name, one definition and one explanation per metric.
 
 Every number Prism reports under a metric column (`ndcg@10`, `ild_vec@10`, `gini@10 low`)
-is described here, and the CLI (`prism metrics`), the API (`GET /metrics`), the studio (its
-translation table mirrors these English texts; a test keeps them equal) and docs/metrics.md
-(written from this table by `python -m engine.metrics.registry`) all read it, so two
-different measures never share a name. Items without a category belong to no category:
+is described here, and the CLI (`prism metrics`), the API (`GET /metrics/vocabulary`), the
+studio (its translation table mirrors these English texts; a test keeps them equal) and
+docs/metrics.md (written from this table by `python -m engine.metrics.registry`) all read it,
+so two different measures never share a name. Items without a category belong to no category:
 they count toward no coverage, entropy or explanation.
 """
 
@@ -138,7 +138,7 @@ def legend(columns: list[str]) -> list[str]:
 
 
 def as_json() -> list[dict[str, str]]:
-    """The vocabulary as JSON-able rows (the API's `GET /metrics`)."""
+    """The vocabulary as JSON-able rows (the API's `GET /metrics/vocabulary`)."""
     return [{"key": m.key, "column": f"{m.key}@{{k}}", "name": m.name,
              "definition": m.definition, "explanation": m.explanation, "example": m.example}
             for m in METRICS.values()]
@@ -148,7 +148,8 @@ def markdown() -> str:
     """docs/metrics.md: the vocabulary as a table, written from METRICS."""
     lines = ["# Metrics", "",
              "Written by `python -m engine.metrics.registry` from `engine/metrics/registry.py`, "
-             "the one table the CLI (`prism metrics`), the API (`GET /metrics`) and the studio "
+             "the one table the CLI (`prism metrics`), the API (`GET /metrics/vocabulary`) "
+             "and the studio "
              "read. Items without a category belong to no category: they count toward no "
              "category coverage, entropy or explanation.", "",
              "| Column | Name | Definition | In plain words | Example |",

@@ -35,7 +35,7 @@ def test_healthz(client: TestClient) -> None:
 def test_metrics_vocabulary(client: TestClient) -> None:
     from engine.metrics.registry import METRICS
 
-    rows = {row["key"]: row for row in client.get("/metrics").json()}
+    rows = {row["key"]: row for row in client.get("/metrics/vocabulary").json()}
     assert set(rows) == set(METRICS)
     assert rows["ild"]["name"] != rows["ild_vec"]["name"]
 

@@ -1,6 +1,6 @@
 """A bad policy never reaches shoppers: publishing checks it against the served run and tries
 it on a sample of shoppers; a live policy that fails anyway falls back to the plain ranking
-for that request (a field, a header and a /metrics/prometheus counter say so); scopes keep a
+for that request (a field, a header and a /metrics counter say so); scopes keep a
 policy to its run or data set."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def test_a_failing_live_policy_falls_back_to_the_plain_ranking(client: TestClien
         body = served.json()
         assert body["policy_fallback"].startswith("bad@1: ConfigError")
         assert body["items"] == plain["items"] and body["policy"] is None
-    metrics = client.get("/metrics/prometheus")
+    metrics = client.get("/metrics")
     assert metrics.status_code == 200
     assert 'prism_policy_fallbacks_total{policy="bad@1"} 2.0' in metrics.text
     assert "X-Prism-Policy-Fallback" not in client.post(
