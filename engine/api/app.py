@@ -37,6 +37,7 @@ from engine.api.limits import BodyLimit
 from engine.api.metrics import ServingMetrics
 from engine.api.policies import FALLBACK_HEADER, PolicyFallback, policy_recommend, policy_router
 from engine.api.weights import ALPHA_HELP, DEFAULT_WEIGHT
+from engine.core.checks import check_weight
 from engine.core.errors import RequestError
 from engine.core.limits import (
     MAX_BODY_BYTES,
@@ -71,6 +72,8 @@ def _not_bool(value: Any) -> Any:
 
 Number = Annotated[float, BeforeValidator(_not_bool)]
 Whole = Annotated[int, BeforeValidator(_not_bool)]
+# the engine's own check, so a text weight ("0.5") is refused with the engine's message
+Weight = Annotated[float, BeforeValidator(check_weight)]
 
 
 class _Request(BaseModel):
@@ -94,7 +97,7 @@ class RecommendRequest(_Request):
                                          description="item ids of a live session (what-if)")
     k: Whole = Field(10, ge=1, le=MAX_K, description="list length")
     method: Method = "mmr"
-    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0,
+    diversity_weight: Weight = Field(0.0, ge=0.0, le=1.0,
                                      description="serve-time re-rank weight")
     alpha: Annotated[float, Field(ge=0.0), BeforeValidator(_not_bool)] | None = Field(
         None, description=ALPHA_HELP)
@@ -122,7 +125,7 @@ class SearchRequest(_Request):
     user_id: str | None = Field(None, max_length=MAX_ID_CHARS)
     k: Whole = Field(10, ge=1, le=MAX_K)
     method: ListMethod = "mmr"
-    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
+    diversity_weight: Weight = Field(0.0, ge=0.0, le=1.0)
     include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
 
 

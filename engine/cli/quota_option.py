@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.core.errors import ConfigError
+from engine.rerank.quotas import check_bounds
 
 Bounds = tuple[int | None, int | None]
 EXAMPLE = '"Electronics:1-3,Beauty:0-2" or a JSON file {"Electronics": [1, 3]}'
@@ -54,15 +55,7 @@ def _from_json(path: Path) -> dict[str, Bounds]:
         raise ConfigError(f"--quotas {path}: not valid JSON ({exc}); write {EXAMPLE}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"--quotas {path}: expected an object {{category: [floor, cap]}}")
-    quotas: dict[str, Bounds] = {}
-    for name, bounds in raw.items():
-        if not isinstance(bounds, list) or len(bounds) != 2 or not all(
-                b is None or (isinstance(b, int) and not isinstance(b, bool) and b >= 0)
-                for b in bounds):
-            raise ConfigError(f"--quotas {path}: {name!r} must be [floor, cap], whole numbers "
-                              f">= 0 or null, got {bounds!r}")
-        quotas[str(name)] = (bounds[0], bounds[1])
-    return quotas
+    return {str(name): bounds for name, bounds in raw.items()}
 
 
 def parse_quotas_option(text: str | None) -> dict[str, Bounds] | None:
@@ -74,10 +67,10 @@ def parse_quotas_option(text: str | None) -> dict[str, Bounds] | None:
         else _inline(text)
     if not quotas:
         raise ConfigError(f"--quotas is empty; write {EXAMPLE}")
-    for name, (floor, cap) in quotas.items():
-        if floor is not None and cap is not None and floor > cap:
-            raise ConfigError(f"--quotas {name}: floor {floor} is above cap {cap}")
-    return quotas
+    try:
+        return {name: check_bounds(name, bounds) for name, bounds in quotas.items()}
+    except ConfigError as exc:
+        raise ConfigError(f"--quotas: {exc}") from None
 
 
 def quota_indices(quotas: dict[str, Bounds] | None, category_names: Sequence[str],

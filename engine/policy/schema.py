@@ -14,8 +14,16 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
+from engine.core.checks import check_weight
 from engine.core.errors import ConfigError
 from engine.core.limits import (
     MAX_CANDIDATES,
@@ -30,6 +38,7 @@ from engine.core.limits import (
 )
 from engine.exposure.prices import ExposurePrices
 from engine.rerank.methods import DiversifyMethod
+from engine.rerank.quotas import check_bounds
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 STAGE_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin",
@@ -180,7 +189,7 @@ class DiversifyStage(_Strict):
     kind: Literal["diversify"]
     label: Label = ""
     method: DiversifyMethod
-    weight: float = Field(..., ge=0, le=1)
+    weight: Annotated[float, BeforeValidator(check_weight)] = Field(..., ge=0, le=1)
     quotas: dict[str, tuple[int | None, int | None]] | None = Field(
         None, max_length=MAX_MATCH_VALUES)
     target_mix: float = Field(0.5, ge=0, le=1)
@@ -195,10 +204,8 @@ class DiversifyStage(_Strict):
             raise ValueError("method 'quota' needs quotas, e.g. {\"Tools\": [1, 3]}")
         if self.quotas and self.method != "quota":
             raise ValueError("quotas apply to method 'quota' only")
-        for name, (low, high) in (self.quotas or {}).items():
-            if (low is not None and low < 0) or (high is not None and high < 0) or (
-                    low is not None and high is not None and low > high):
-                raise ValueError(f"quotas[{name!r}]: need 0 <= floor <= cap, got [{low}, {high}]")
+        for name, bounds in (self.quotas or {}).items():
+            check_bounds(name, bounds)  # a ValueError: pydantic reports it with the field
         return self
 
 

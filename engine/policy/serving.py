@@ -206,6 +206,10 @@ class PolicyServer:
         rq.check_cost(k, policy.n_candidates, diversify_method(policy))
         extra, notice = None, None
         stage = diversify_stage(policy)
+        if stage is not None and stage.quotas and set(stage.quotas) <= set(
+                catalogue.category_names):  # quotas no list of k can meet: as a plain request
+            rq.quota_map(stage.quotas, catalogue.category_names, k,
+                         (catalogue.item_categories > 0).sum(axis=0))
         if alpha is None and stage is not None and stage.alpha is not None:
             try:  # the stage's alpha is the policy's: one the run cannot take fails the policy
                 service.model_at(stage.alpha)

@@ -14,18 +14,42 @@ from typing import Any
 
 import numpy as np
 
-from engine.core.errors import RequestError
+from engine.core.errors import RequestError, ValueCheckError
 
 Quotas = dict[int, tuple[int | None, int | None]]
 
 
-def _bound(value: object, category: int, which: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise RequestError(f"quotas[{category}] {which} must be a non-negative integer or "
-                           f"None, got {value!r}")
-    return int(value)
+def check_bounds(name: object, bounds: object) -> tuple[int | None, int | None]:
+    """One category's (floor, cap): a pair of whole numbers >= 0 or None, floor <= cap. The one
+    check of a quota's shape, for requests, policies, the CLI's --quotas and the re-rankers."""
+    if isinstance(bounds, str | bytes) or not isinstance(bounds, Sequence) or len(bounds) != 2:
+        raise ValueCheckError(f"quotas[{name!r}] must be a pair [floor, cap] (null for no "
+                              f"bound), got {bounds!r}")
+    for label, value in zip(("floor", "cap"), bounds, strict=True):
+        if value is not None and (isinstance(value, bool) or not isinstance(
+                value, int | np.integer) or value < 0):
+            raise ValueCheckError(f"quotas[{name!r}]: {label} must be a whole number >= 0 or "
+                                  f"null, got {value!r}")
+    floor, cap = (None if v is None else int(v) for v in bounds)
+    if floor is not None and cap is not None and floor > cap:
+        raise ValueCheckError(f"quotas[{name!r}]: floor {floor} is above cap {cap}")
+    return floor, cap
+
+
+def check_supply(quotas: Mapping[Any, tuple[int | None, int | None]],
+                 available: Mapping[Any, int], k: int | None, pool: str,
+                 fix: str = "lower the floor") -> None:
+    """Quotas a list of `k` drawn from `pool` can meet: each floor within what `pool` holds of
+    its category (`available[name]`), the floors together within k (items in one category
+    each; pass k=None when an item may count towards several)."""
+    for name, (floor, _) in quotas.items():
+        if floor is not None and floor > available[name]:
+            raise ValueCheckError(f"quotas[{name!r}]: floor {floor} but only "
+                                  f"{int(available[name])} {pool} are in that category; {fix}")
+    floors = sum(floor or 0 for floor, _ in quotas.values())
+    if k is not None and floors > k:
+        raise ValueCheckError(f"quotas: floors add up to {floors}, more than the list length "
+                              f"k={k}; lower the floors or raise k")
 
 
 def parse_quotas(quotas: Quotas, n_categories: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,9 +64,7 @@ def parse_quotas(quotas: Quotas, n_categories: int) -> tuple[np.ndarray, np.ndar
                                f"columns 0..{n_categories - 1}")
         if not isinstance(bounds, tuple | list) or len(bounds) != 2:
             raise RequestError(f"quotas[{category}] must be a (floor, cap) pair, got {bounds!r}")
-        floor, cap = _bound(bounds[0], category, "floor"), _bound(bounds[1], category, "cap")
-        if floor is not None and cap is not None and floor > cap:
-            raise RequestError(f"quotas[{category}]: floor {floor} is above cap {cap}")
+        floor, cap = check_bounds(int(category), bounds)
         columns.append(int(category))
         floors.append(floor or 0)
         caps.append(np.inf if cap is None else cap)
@@ -103,16 +125,13 @@ class QuotaTracker:
         self._check_feasible()
 
     def _check_feasible(self) -> None:
-        wanted = self.floors.sum()
         single_label = bool((self.patterns.sum(axis=1) <= 1).all())
-        if single_label and wanted > self.n_slots:  # an item in several categories fills several
-            raise RequestError(f"quotas cannot be met together: the floors ask for {wanted:.0f} "
-                               f"items but the list has {self.n_slots} slots; lower the floors")
         available = self.member.sum(axis=0)
-        for col, floor, n in zip(self.columns, self.floors, available, strict=True):
-            if floor > n:
-                raise RequestError(f"quota floor {floor:.0f} for category {col} cannot be met: "
-                                   f"only {n} candidates are in that category")
+        columns = [int(c) for c in self.columns]
+        check_supply({c: (int(f), None) for c, f in zip(columns, self.floors, strict=True)},
+                     dict(zip(columns, available, strict=True)),
+                     self.n_slots if single_label else None,  # an item may fill several
+                     "candidates")
         capped = np.isfinite(self.caps)
         free = int((~self.member[:, capped].any(axis=1)).sum())
         room = free + np.minimum(self.caps[capped], available[capped]).sum()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.core.errors import RequestError
+from engine.rerank.quotas import check_supply
 from engine.rerank.scaling import min_max
 from engine.serving.catalogue import Catalogue
 from engine.serving.requests import RankRequest
@@ -116,12 +117,11 @@ def _candidate_quotas(catalogue: Catalogue, request: RankRequest, candidates: np
     if request.quotas is None:
         return None
     available = (catalogue.item_categories[candidates] > 0).sum(axis=0)
-    for position, (floor, _) in request.quotas.items():
-        if floor is not None and floor > available[position]:
-            raise RequestError(
-                f"quotas[{catalogue.category_names[position]!r}]: floor {floor} but only "
-                f"{int(available[position])} of the {len(candidates)} candidates are in that "
-                "category; lower the floor or raise n_candidates")
+    names = catalogue.category_names
+    check_supply({names[p]: bounds for p, bounds in request.quotas.items()},
+                 {names[p]: available[p] for p in request.quotas}, None,
+                 f"of the {len(candidates)} candidates",
+                 "lower the floor or raise n_candidates")
     return request.quotas
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from engine.core.errors import RequestError
 from engine.core.limits import MAX_CANDIDATES, check_work
 from engine.evaluation.protocol import DEFAULT_TARGET_MIX
+from engine.rerank.quotas import check_bounds, check_supply
 
 Quota = tuple[int | None, int | None]
 
@@ -88,36 +89,14 @@ def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequen
               k: int, available: np.ndarray) -> dict[int, Quota]:
     """Category index -> (floor, cap), rejecting quotas no list of length k can satisfy.
 
-    `available[c]` is how many candidate items carry category c.
+    `available[c]` is how many catalogue items carry category c.
     """
     positions = category_positions(list(quotas), category_names, "quotas")
-    out: dict[int, Quota] = {}
-    for position, (name, bounds) in zip(positions, quotas.items(), strict=True):
-        floor, cap = _quota_bounds(name, bounds)
-        if floor is not None and floor > available[position]:
-            raise RequestError(f"quotas[{name!r}]: floor {floor} but only "
-                               f"{int(available[position])} candidate items in that category")
-        out[position] = (floor, cap)
-    floors = sum(f or 0 for f, _ in out.values())
-    if floors > k:
-        raise RequestError(f"quotas: floors add up to {floors}, more than the list length k={k}; "
-                           "lower the floors or raise k")
+    named = {name: check_bounds(name, bounds) for name, bounds in quotas.items()}
+    check_supply(named, {name: available[p] for name, p in zip(named, positions, strict=True)},
+                 k, "catalogue items")
+    out = dict(zip(positions, named.values(), strict=True))
     capped_all = len(out) == len(category_names) and all(c is not None for _, c in out.values())
     if capped_all and sum(c or 0 for _, c in out.values()) < k:
         raise RequestError(f"quotas: caps add up to fewer than k={k} slots; raise the caps")
     return out
-
-
-def _quota_bounds(name: str, bounds: Sequence[int | None]) -> Quota:
-    """Check one (floor, cap) pair: whole numbers >= 0 with floor <= cap."""
-    if isinstance(bounds, str | bytes) or len(bounds) != 2:
-        raise RequestError(f"quotas[{name!r}] must be a pair [floor, cap] (null for no bound)")
-    floor, cap = bounds
-    for label, value in (("floor", floor), ("cap", cap)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 0):
-            raise RequestError(f"quotas[{name!r}]: {label} must be a whole number >= 0 or null, "
-                               f"got {value!r}")
-    if floor is not None and cap is not None and floor > cap:
-        raise RequestError(f"quotas[{name!r}]: floor {floor} is above cap {cap}")
-    return floor, cap

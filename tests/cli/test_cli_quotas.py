@@ -108,7 +108,7 @@ def test_parse_quotas_option_forms(tmp_path: Path) -> None:
         parse_quotas_option(" , ")
     bad = tmp_path / "q.json"
     bad.write_text('{"A": [1, "x"]}')
-    with pytest.raises(ConfigError, match="must be \\[floor, cap\\]"):
+    with pytest.raises(ConfigError, match="cap must be a whole number >= 0 or null"):
         parse_quotas_option(str(bad))
 
 

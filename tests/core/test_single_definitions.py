@@ -1,7 +1,9 @@
 """Each shared job has one definition, found by scanning the source of engine/ and dashboard/:
-the atomic writer, the list of re-rank methods, the device resolver, min–max scaling and the
-category prior. A second copy would drift (as the old ones did: a fixed temp name two
-processes shared, two scalings that disagreed on constant input)."""
+the atomic writer, the list of re-rank methods, the device resolver, min–max scaling, the
+value checks (k, weight, target mix, quota bounds) and the category prior. A second copy would
+drift (as the old ones did: a fixed temp name two processes shared, two scalings that disagreed
+on constant input, a weight check that read the text "0.5" as a number). The behaviour tests in
+test_one_answer.py send the same input through every door and expect one answer."""
 
 from __future__ import annotations
 
@@ -77,6 +79,13 @@ def test_one_device_resolver_scaling_and_prior() -> None:
     scalings = named("min_max", "minmax", "minmax_rows", "min_max_rows", "min_max_scale",
                      "scale_rows", "_scaled", "_minmax_allowed", "scaled_rows")
     assert definitions(scalings) == ["engine/rerank/scaling.py:min_max"]
+    checks = {"check_k": "engine/core/checks.py", "check_weight": "engine/core/checks.py",
+              "check_target_mix": "engine/core/checks.py",
+              "check_bounds": "engine/rerank/quotas.py", "check_supply": "engine/rerank/quotas.py"}
+    for name, module in checks.items():
+        assert definitions(named(name)) == [f"{module}:{name}"]
+    assert definitions(named("_quota_bounds", "_bound", "_minmax_allowed")) == [
+        "engine/cli/quota_option.py:_bound"]  # the CLI's text parser only; checks are shared
     assert definitions(named("category_prior")) == ["engine/metrics/diversity.py:category_prior",
                                              "engine/serving/catalogue.py:category_prior"]
 
