@@ -32,7 +32,7 @@ from engine.exposure.pool import top_k  # noqa: E402
 from engine.exposure.prices import apply_prices, target_problem, targeted_shares  # noqa: E402
 from engine.exposure.targets import parse_targets  # noqa: E402
 from engine.metrics import ndcg_at_k  # noqa: E402
-from engine.policy.stats import paired_mean, resample_weights  # noqa: E402
+from engine.metrics.stats import paired_mean, resample_counts  # noqa: E402
 from engine.rerank.scaling import min_max  # noqa: E402
 
 K, TOLERANCE_PP = 10, 1.0
@@ -75,7 +75,7 @@ def evaluate_set(ctx: ExposureContext, raw: dict[str, Any], fit_rows: np.ndarray
     priced = top_k(eval_pool, K, fit.prices.item_bonus(grouping))
     capped = per_list_lists(eval_pool, K, problem.member, problem.weights, floors, caps)
     truth = [ctx.truth[r] for r in eval_rows]
-    weights = resample_weights(len(eval_rows), seed=0)  # paired: same resamples for both
+    weights = resample_counts(len(eval_rows), seed=0)  # paired: same resamples for both
     ndcg = {name: ndcg_at_k(lists, truth, K) for name, lists in
             (("plain", plain), ("prices", priced), ("per_list", capped))}
     shares = {name: targeted_shares(lists, problem) for name, lists in

@@ -21,6 +21,7 @@ import pandas as pd
 from engine.exposure.groups import Grouping
 from engine.exposure.pool import slot_weights
 from engine.metrics._lists import as_topk, check_items
+from engine.metrics.exposure import gini
 
 TOP_SHARE = 0.1  # the top-10% share: exposure taken by the most exposed tenth
 
@@ -33,16 +34,6 @@ def item_exposure(topk: np.ndarray, n_items: int, discounted: bool = True) -> np
                               np.ones(lists.shape[1]), lists.shape)
     valid = lists >= 0
     return np.bincount(lists[valid], weights=weights[valid], minlength=n_items)
-
-
-def gini(values: np.ndarray) -> float:
-    """Gini of non-negative amounts: 0 = all equal, → 1 = one holder takes everything."""
-    x = np.sort(np.asarray(values, dtype=np.float64))
-    n, total = len(x), x.sum()
-    if n == 0 or total <= 0:
-        return 0.0
-    ranks = np.arange(1, n + 1)
-    return float(((2 * ranks - n - 1) * x).sum() / (n * total))
 
 
 def top_share(values: np.ndarray, fraction: float = TOP_SHARE) -> float:
@@ -95,8 +86,9 @@ def exposure_ledger(topk: np.ndarray, grouping: Grouping, truth_items: np.ndarra
         "purchase_share": group_shares(grouping, bought),
     }).sort_values(["exposure_share", "group"], ascending=[False, True], kind="stable")
     group_exposure = table["exposure_share"].to_numpy()
-    summary = {"group_gini": gini(group_exposure), "group_top10_share": top_share(group_exposure),
-               "item_gini": gini(exposure), "item_top10_share": top_share(exposure),
+    summary = {"group_gini": float(gini(group_exposure)),
+               "group_top10_share": top_share(group_exposure),
+               "item_gini": float(gini(exposure)), "item_top10_share": top_share(exposure),
                "n_groups": grouping.n_groups, "n_lists": int(len(topk)),
                "k": int(np.asarray(topk).shape[1])}
     info = {"by": grouping.spec.by, "note": grouping.note, **(meta or {})}

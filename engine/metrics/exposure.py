@@ -27,17 +27,24 @@ def catalog_coverage(topk: np.ndarray, n_items: int, k: int | None = None) -> fl
     return float((counts > 0).sum() / max(n_items, 1))
 
 
-def gini_index(topk: np.ndarray, n_items: int, k: int | None = None) -> float:
-    """Gini of recommendation counts over all items: 0 = equal exposure, → 1 = one item gets all.
-
-    With counts x sorted ascending, G = Σ_{i=1..n} (2i − n − 1)·x_(i) / (n·Σ x).
+def gini(amounts: np.ndarray) -> np.ndarray:
+    """Gini of non-negative amounts along the last axis: 0 = all equal, → 1 = one holder takes
+    everything; 0 for an empty or all-zero row. With x sorted ascending,
+    G = Σ_{i=1..n} (2i − n − 1)·x_(i) / (n·Σ x). (n,) input gives a 0-d array, (R, n) gives (R,).
     """
-    counts = np.sort(_recommendation_counts(as_topk(topk, k), n_items))
-    total = counts.sum()
-    if total == 0:
-        return 0.0
-    ranks = np.arange(1, n_items + 1)
-    return float(((2 * ranks - n_items - 1) * counts).sum() / (n_items * total))
+    x = np.sort(np.asarray(amounts, dtype=np.float64), axis=-1)
+    n = x.shape[-1]
+    if n == 0:
+        return np.zeros(x.shape[:-1])
+    totals = x.sum(axis=-1)
+    top = ((2 * np.arange(1, n + 1) - n - 1) * x).sum(axis=-1)
+    return np.divide(top, n * totals, out=np.zeros_like(totals), where=totals > 0)
+
+
+def gini_index(topk: np.ndarray, n_items: int, k: int | None = None) -> float:
+    """Gini of recommendation counts over all items: 0 = equal exposure, → 1 = one item gets
+    all (`gini`)."""
+    return float(gini(_recommendation_counts(as_topk(topk, k), n_items)))
 
 
 def _popularity(item_popularity: np.ndarray) -> np.ndarray:

@@ -23,11 +23,11 @@ from engine.metrics import (
     counted_categories,
     ild_at_k,
     ild_category_at_k,
+    stats,
     tail_share_at_k,
 )
 from engine.metrics._lists import hits_and_counts
-from engine.metrics.exposure import exposure_shares, group_exposure, total_group_exposure
-from engine.policy import stats
+from engine.metrics.exposure import exposure_shares, gini, group_exposure, total_group_exposure
 
 SHOWN_GROUPS = 8
 NO_BRAND = "(no brand)"
@@ -167,7 +167,7 @@ def impact_report(inputs: Any, a: Any, b: Any, k: int,
                   n_resamples: int | None = None) -> dict[str, Any]:
     """The whole comparison as a JSON-able dict (see the module docstring)."""
     n_users = len(inputs.users)
-    weights = stats.resample_weights(n_users, n_resamples or stats.N_RESAMPLES)
+    weights = stats.resample_counts(n_users, n_resamples or stats.DEFAULT_RESAMPLES)
     hits_a, n_truth = hits_and_counts(a.items, inputs.truth)
     hits_b, _ = hits_and_counts(b.items, inputs.truth)
     per_a = _per_user(inputs, a.items, hits_a, n_truth, k)
@@ -177,7 +177,7 @@ def impact_report(inputs: Any, a: Any, b: Any, k: int,
     counts_a, counts_b = _slot_counts(a.items, n_items), _slot_counts(b.items, n_items)
     metrics.append(stats.paired_population(f"catalog_coverage@{k}", stats.coverage_rows,
                                            counts_a, counts_b, weights))
-    metrics.append(stats.paired_population(f"gini@{k}", stats.gini_rows, counts_a, counts_b,
+    metrics.append(stats.paired_population(f"gini@{k}", gini, counts_a, counts_b,
                                            weights))
     items = inputs.catalogue.items
     brand_codes, brand_names = _groups(items[BRAND].to_numpy() if BRAND in items else

@@ -81,7 +81,7 @@ def compare_runs(run_a: Any, run_b: Any, *, k: int = 10,
     Rows: metric, a, b, diff, ci_low, ci_high, excludes_zero, n_shoppers. ConfigError when
     the runs were not tested on the same shoppers.
     """
-    from engine.metrics.stats import DEFAULT_RESAMPLES, bootstrap_means, percentile_interval
+    from engine.metrics.stats import DEFAULT_RESAMPLES, bootstrap_means, comparison
 
     if (reason := same_shoppers(run_a.meta, run_b.meta)) is not None:
         raise ConfigError(f"cannot compare {run_a.path.name} with {run_b.path.name}: {reason}; "
@@ -103,13 +103,7 @@ def compare_runs(run_a: Any, run_b: Any, *, k: int = 10,
     names = [f"{metric}@{k}" for metric in METRICS]
     a = np.vstack([values_a[name][rows_a] for name in names])
     b = np.vstack([values_b[name][rows_b] for name in names])
-    # one draw of shoppers for every metric
+    # one draw of shoppers for every metric: column i is `paired_difference(a[i], b[i])`
     resampled = bootstrap_means(a - b, n_resamples or DEFAULT_RESAMPLES, seed=0)
-    rows = []
-    for index, name in enumerate(names):
-        low, high = percentile_interval(resampled[:, index])
-        rows.append({"metric": name, "a": float(a[index].mean()), "b": float(b[index].mean()),
-                     "diff": float(a[index].mean() - b[index].mean()), "ci_low": low,
-                     "ci_high": high, "excludes_zero": bool(low > 0 or high < 0),
-                     "n_shoppers": len(shared)})
-    return rows
+    return [comparison(name, a[index].mean(), b[index].mean(), resampled[:, index],
+                       {"n_shoppers": len(shared)}) for index, name in enumerate(names)]

@@ -84,8 +84,12 @@ def test_one_device_resolver_scaling_and_prior() -> None:
               "check_bounds": "engine/rerank/quotas.py", "check_supply": "engine/rerank/quotas.py"}
     for name, module in checks.items():
         assert definitions(named(name)) == [f"{module}:{name}"]
-    assert definitions(named("_quota_bounds", "_bound", "_minmax_allowed")) == [
-        "engine/cli/quota_option.py:_bound"]  # the CLI's text parser only; checks are shared
+    assert definitions(named("_quota_bounds", "_candidate_quota_check", "quota_bounds")) == []
+    assert definitions(named("gini", "gini_rows")) == ["engine/metrics/exposure.py:gini"]
+    assert definitions(named("paired_difference", "comparison", "resample_counts")) == [
+        f"engine/metrics/stats.py:{name}"
+        for name in ("resample_counts", "paired_difference", "comparison")]
+    assert not (ROOT / "engine/policy/stats.py").exists()
     assert definitions(named("category_prior")) == ["engine/metrics/diversity.py:category_prior",
                                              "engine/serving/catalogue.py:category_prior"]
 

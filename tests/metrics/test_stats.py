@@ -52,7 +52,7 @@ def test_bootstrap_means_applies_one_draw_to_every_series() -> None:
     values = np.vstack([np.arange(10.0), np.arange(10.0) * 2])
     means = stats.bootstrap_means(values, n_resamples=40, seed=0)
     assert means.shape == (40, 2)
-    np.testing.assert_allclose(means[:, 1], 2 * means[:, 0])
+    np.testing.assert_allclose(means[:, 1], 2 * means[:, 0], atol=1e-12)
 
 
 def test_statistic_interval_of_a_difference_matches_paired_difference() -> None:
@@ -86,14 +86,14 @@ def test_upper_frontier_drops_dominated_points() -> None:
     entropy = np.array([1.0, 1.2, 1.1, 1.5, 1.4])
     quality = np.array([0.30, 0.28, 0.25, 0.20, 0.19])  # (1.1, .25), (1.4, .19) dominated
     xs, ys = stats.upper_frontier(entropy, quality)
-    np.testing.assert_allclose(xs, [1.0, 1.2, 1.5])
-    np.testing.assert_allclose(ys, [0.30, 0.28, 0.20])
+    np.testing.assert_allclose(xs, [1.0, 1.2, 1.5], atol=1e-12)
+    np.testing.assert_allclose(ys, [0.30, 0.28, 0.20], atol=1e-12)
 
 
 def test_frontier_interpolates_and_stops_at_its_reach() -> None:
     entropy, quality = np.array([1.0, 2.0]), np.array([0.4, 0.2])
     values = stats.frontier_at(entropy, quality, np.array([0.5, 1.5, 2.5]))
-    np.testing.assert_allclose(values, [0.4, 0.3, np.nan])
+    np.testing.assert_allclose(values, [0.4, 0.3, np.nan], atol=1e-12)
     assert stats.frontier_area(entropy, quality, 1.0, 2.0) == pytest.approx(0.3)
 
 
@@ -107,3 +107,29 @@ def test_mean_intervals_equal_one_series_at_a_time() -> None:
         assert together[name].low == pytest.approx(alone.low, abs=1e-12)
         assert together[name].high == pytest.approx(alone.high, abs=1e-12)
         assert together[name].estimate == pytest.approx(float(values.mean()), abs=1e-12)
+
+
+def test_paired_rows_match_paired_difference_on_the_same_draw() -> None:
+    """The policy impact rows and the run comparison use the one paired bootstrap: with the
+    same draw of shoppers their interval is `paired_difference`'s."""
+    from engine.metrics.stats import (
+        DEFAULT_RESAMPLES,
+        paired_difference,
+        paired_mean,
+        resample_counts,
+    )
+
+    rng = np.random.default_rng(3)
+    a, b = rng.random(40), rng.random(40)
+    row = paired_mean("m", a, b, resample_counts(40, DEFAULT_RESAMPLES, seed=0))
+    expected = paired_difference(a, b, seed=0)
+    np.testing.assert_allclose([row["diff"], row["ci_low"], row["ci_high"]],
+                               [expected.estimate, expected.low, expected.high], atol=1e-12)
+
+
+def test_gini_rows_match_gini_index() -> None:
+    from engine.metrics.exposure import gini, gini_index
+
+    lists = np.array([[0, 1], [0, 2], [0, -1]])
+    counts = np.array([[3.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(gini(counts), [gini_index(lists, 4), 0.0], atol=1e-12)
