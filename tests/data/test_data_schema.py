@@ -67,14 +67,14 @@ def test_category_matrix_one_hot_multi_label_and_unknown() -> None:
     assert names == ["A > X", "A > Y", "B", "unknown"]
     expected = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1],
                          [0.5, 0, 0.5, 0]], dtype=np.float32)
-    np.testing.assert_allclose(matrix, expected)
+    np.testing.assert_allclose(matrix, expected, atol=1e-12)
     assert matrix.dtype == np.float32
 
 
 def test_category_matrix_repeated_label_counts_once() -> None:
     matrix, names = category_matrix(pd.Series(["A > X | A > Y"]), depth=1)
     assert names == ["A"]
-    np.testing.assert_allclose(matrix, [[1.0]])
+    np.testing.assert_allclose(matrix, [[1.0]], atol=1e-12)
 
 
 @settings(max_examples=50, deadline=None)
@@ -86,7 +86,7 @@ def test_category_matrix_rows_always_sum_to_one(paths: list[list[list[str]]],
     categories = pd.Series([" | ".join(" > ".join(p) for p in item) for item in paths])
     matrix, names = category_matrix(categories, depth)
     assert matrix.shape == (len(categories), len(names))
-    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-6, atol=1e-12)
     assert names == sorted(set(names))
 
 

@@ -87,7 +87,7 @@ def check_valid(dataset: Dataset) -> None:
     assert (events[WEIGHT].to_numpy(dtype=float) > 0).all()
     matrix, names = dataset.category_matrix()
     assert matrix.shape == (len(items), len(names))
-    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-5, atol=1e-6)
 
 
 def load_or_clear_error(folder: Path) -> None:

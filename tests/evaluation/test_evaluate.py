@@ -214,22 +214,26 @@ def test_lists_longer_than_the_catalogue_are_padded() -> None:
 def test_blend_target_by_hand() -> None:
     history = np.array([[1.0, 0.0], [0.0, 0.0]])  # second row: no history
     prior = np.array([0.5, 0.5])
-    np.testing.assert_allclose(blend_target(history, prior, 0.5), [[0.75, 0.25], [0.5, 0.5]])
-    np.testing.assert_allclose(blend_target(history, prior, 0.0), [[1.0, 0.0], [0.5, 0.5]])
-    np.testing.assert_allclose(blend_target(history, prior, 1.0), [[0.5, 0.5], [0.5, 0.5]])
+    np.testing.assert_allclose(blend_target(history, prior, 0.5), [[0.75, 0.25], [0.5, 0.5]],
+                               atol=1e-12)
+    np.testing.assert_allclose(blend_target(history, prior, 0.0), [[1.0, 0.0], [0.5, 0.5]],
+                               atol=1e-12)
+    np.testing.assert_allclose(blend_target(history, prior, 1.0), [[0.5, 0.5], [0.5, 0.5]],
+                               atol=1e-12)
 
 
 def test_category_prior_is_the_mean_item_row() -> None:
     categories = np.array([[1, 0, 0], [1, 0, 0], [0, 0.5, 0.5], [0, 1, 0]], dtype=np.float32)
-    np.testing.assert_allclose(category_prior(categories), [0.5, 0.375, 0.125])
+    np.testing.assert_allclose(category_prior(categories), [0.5, 0.375, 0.125], atol=1e-12)
 
 
 def test_calibration_targets_on_the_tiny_catalogue() -> None:
     data = tiny_train_data()  # four items in a, four in b: the prior is (0.5, 0.5)
     # user 0 bought only a-items, user 4 one of each
     np.testing.assert_allclose(calibration_targets(data, np.array([0, 4]), 0.5),
-                               [[0.75, 0.25], [0.5, 0.5]])
-    np.testing.assert_allclose(calibration_targets(data, np.array([0]), 0.0), [[1.0, 0.0]])
+                               [[0.75, 0.25], [0.5, 0.5]], atol=1e-12)
+    np.testing.assert_allclose(calibration_targets(data, np.array([0]), 0.0), [[1.0, 0.0]],
+                               atol=1e-12)
 
 
 @pytest.mark.parametrize(("target_mix", "expected"), [(0.0, 2), (0.5, 2), (1.0, 4)])

@@ -119,9 +119,9 @@ def _curves() -> pd.DataFrame:
 
 def test_best_at_equal_entropy_interpolates_on_the_overlap() -> None:
     grid = best_at_equal_entropy(_curves(), n_grid=5)
-    np.testing.assert_allclose(grid["entropy"], [1.0, 1.25, 1.5, 1.75, 2.0])
-    np.testing.assert_allclose(grid["A"], [0.5, 0.45, 0.4, 0.35, 0.3])
-    np.testing.assert_allclose(grid["B"], [0.4, 0.3875, 0.375, 0.3625, 0.35])
+    np.testing.assert_allclose(grid["entropy"], [1.0, 1.25, 1.5, 1.75, 2.0], atol=1e-12)
+    np.testing.assert_allclose(grid["A"], [0.5, 0.45, 0.4, 0.35, 0.3], atol=1e-12)
+    np.testing.assert_allclose(grid["B"], [0.4, 0.3875, 0.375, 0.3625, 0.35], atol=1e-12)
     assert grid["best"].tolist() == ["A", "A", "A", "B", "B"]
     assert "none" not in grid.columns
     summary = equal_entropy_summary(grid)

@@ -39,29 +39,30 @@ def test_relevance_metrics_by_hand() -> None:
     # user 0 hits at ranks 2 and 4 out of 3 held-out items; user 1 misses
     dcg = 1 / L2(3) + 1 / L2(5)
     idcg = 1 + 1 / L2(3) + 1 / L2(4)
-    np.testing.assert_allclose(ndcg_at_k(TOPK, TRUTH, 4), [dcg / idcg, 0])
-    np.testing.assert_allclose(precision_at_k(TOPK, TRUTH, 4), [0.5, 0])
-    np.testing.assert_allclose(recall_at_k(TOPK, TRUTH, 4), [2 / 3, 0])
-    np.testing.assert_allclose(hit_at_k(TOPK, TRUTH, 4), [1, 0])
-    np.testing.assert_allclose(mrr_at_k(TOPK, TRUTH, 4), [0.5, 0])
+    np.testing.assert_allclose(ndcg_at_k(TOPK, TRUTH, 4), [dcg / idcg, 0], atol=1e-12)
+    np.testing.assert_allclose(precision_at_k(TOPK, TRUTH, 4), [0.5, 0], atol=1e-12)
+    np.testing.assert_allclose(recall_at_k(TOPK, TRUTH, 4), [2 / 3, 0], atol=1e-12)
+    np.testing.assert_allclose(hit_at_k(TOPK, TRUTH, 4), [1, 0], atol=1e-12)
+    np.testing.assert_allclose(mrr_at_k(TOPK, TRUTH, 4), [0.5, 0], atol=1e-12)
 
 
 def test_relevance_metrics_truncate_to_k() -> None:
     # at k = 2 only the hit at rank 2 counts; IDCG covers min(|T|, K) = 2 slots
-    np.testing.assert_allclose(ndcg_at_k(TOPK, TRUTH, 2)[0], (1 / L2(3)) / (1 + 1 / L2(3)))
-    np.testing.assert_allclose(precision_at_k(TOPK, TRUTH, 2)[0], 0.5)
-    np.testing.assert_allclose(recall_at_k(TOPK, TRUTH, 2)[0], 1 / 3)
+    np.testing.assert_allclose(ndcg_at_k(TOPK, TRUTH, 2)[0], (1 / L2(3)) / (1 + 1 / L2(3)),
+                               atol=1e-12)
+    np.testing.assert_allclose(precision_at_k(TOPK, TRUTH, 2)[0], 0.5, atol=1e-12)
+    np.testing.assert_allclose(recall_at_k(TOPK, TRUTH, 2)[0], 1 / 3, atol=1e-12)
 
 
 def test_ndcg_is_one_for_a_perfect_list_and_padding_never_hits() -> None:
     topk = np.array([[7, 8, -1]])
-    np.testing.assert_allclose(ndcg_at_k(topk, [np.array([8, 7])]), [1.0])
+    np.testing.assert_allclose(ndcg_at_k(topk, [np.array([8, 7])]), [1.0], atol=1e-12)
     assert hit_at_k(np.array([[-1, -1]]), [np.array([0])])[0] == 0
 
 
 def test_category_coverage_and_entropy_by_hand() -> None:
     # user 0 mass = [2, 1.5, 0.5] over 4 items; user 1 is all category 2
-    np.testing.assert_allclose(category_coverage_at_k(TOPK, CATS), [3, 1])
+    np.testing.assert_allclose(category_coverage_at_k(TOPK, CATS), [3, 1], atol=1e-12)
     share = np.array([0.5, 0.375, 0.125])
     entropy = -(share * np.log(share)).sum()
     np.testing.assert_allclose(category_entropy_at_k(TOPK, CATS), [entropy, 0], atol=1e-12)
@@ -72,14 +73,14 @@ def test_category_coverage_and_entropy_by_hand() -> None:
 def test_ild_category_by_hand() -> None:
     # pairs of user 0: (0,1) same, four pairs disjoint, (2,3) cosine 1/√2
     expected = (0 + 4 * 1 + (1 - 1 / math.sqrt(2))) / 6
-    np.testing.assert_allclose(ild_category_at_k(TOPK, CATS), [expected, 0])
+    np.testing.assert_allclose(ild_category_at_k(TOPK, CATS), [expected, 0], atol=1e-12)
 
 
 def test_ild_vectors_by_hand() -> None:
     vectors = np.array([[1.0, 0], [0, 1], [2, 2]])
     expected = (1 + 2 * (1 - 1 / math.sqrt(2))) / 3
     np.testing.assert_allclose(ild_at_k(np.array([[0, 1, 2], [0, -1, -1]]), vectors),
-                               [expected, 0])
+                               [expected, 0], atol=1e-12)
 
 
 def test_catalog_coverage_and_gini_by_hand() -> None:
@@ -93,14 +94,15 @@ def test_catalog_coverage_and_gini_by_hand() -> None:
 def test_popularity_metrics_by_hand() -> None:
     pop = np.array([6, 2, 0, 0])  # total 8; unseen items count as seen once
     topk = np.array([[0, 1], [2, -1]])
-    np.testing.assert_allclose(novelty_at_k(topk, pop), [(-L2(6 / 8) - L2(2 / 8)) / 2, 3])
-    np.testing.assert_allclose(arp_at_k(topk, pop), [4, 0])
+    np.testing.assert_allclose(novelty_at_k(topk, pop), [(-L2(6 / 8) - L2(2 / 8)) / 2, 3],
+                               atol=1e-12)
+    np.testing.assert_allclose(arp_at_k(topk, pop), [4, 0], atol=1e-12)
 
 
 def test_long_tail_by_hand() -> None:
     pop = np.array([5, 1, 9, 0, 3, 3, 2, 0, 0, 1])  # head = the 2 most popular: items 2, 0
     assert np.flatnonzero(~long_tail_items(pop)).tolist() == [0, 2]
-    np.testing.assert_allclose(tail_share_at_k(np.array([[0, 2, 4, 5]]), pop), [0.5])
+    np.testing.assert_allclose(tail_share_at_k(np.array([[0, 2, 4, 5]]), pop), [0.5], atol=1e-12)
     assert np.flatnonzero(~long_tail_items(np.ones(5))).tolist() == [0]  # ties: lower index
 
 
@@ -108,7 +110,8 @@ def test_miscalibration_by_hand() -> None:
     p = np.array([[0.5, 0.5, 0.0]])
     # list [2, 3]: q = [0, .75, .25], q̃ = .99 q + .01 p = [.005, .7475, .2475]
     expected = 0.5 * math.log(0.5 / 0.005) + 0.5 * math.log(0.5 / 0.7475)
-    np.testing.assert_allclose(miscalibration_at_k(np.array([[2, 3]]), CATS, p), [expected])
+    np.testing.assert_allclose(miscalibration_at_k(np.array([[2, 3]]), CATS, p), [expected],
+                               atol=1e-12)
     assert miscalibration_at_k(np.array([[0, 1]]), CATS, [[1, 0, 0]])[0] == pytest.approx(0)
 
 

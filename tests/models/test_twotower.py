@@ -98,7 +98,8 @@ def test_cold_item_lands_near_its_category_from_text(camps_model) -> None:
 
 def test_item_vectors_are_unit_length(camps_model) -> None:
     model, _ = camps_model
-    np.testing.assert_allclose(np.linalg.norm(model.item_vectors(), axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(model.item_vectors(), axis=1), 1.0, rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_out_of_range_requests_are_refused(camps_model) -> None:
@@ -154,5 +155,5 @@ def test_mismatched_text_embeddings_are_a_data_error() -> None:
 
 def test_category_prior_is_catalogue_share_or_uniform() -> None:
     categories = np.array([[1, 0], [1, 0], [1, 0], [0, 1]], dtype=np.float32)
-    np.testing.assert_allclose(category_prior(categories, "catalog"), [0.75, 0.25])
-    np.testing.assert_allclose(category_prior(categories, "uniform"), [0.5, 0.5])
+    np.testing.assert_allclose(category_prior(categories, "catalog"), [0.75, 0.25], atol=1e-6)
+    np.testing.assert_allclose(category_prior(categories, "uniform"), [0.5, 0.5], atol=1e-6)

@@ -37,7 +37,7 @@ def test_exact_matches_hand_computed_example() -> None:
     items = np.array([[1, 0], [0, 1], [1, 1], [-1, 0]], dtype=np.float32)
     scores, indices = ExactIndex(items, device="cpu").search(np.array([[2.0, 1.0]]), 3)
     assert indices.tolist() == [[2, 0, 1]]
-    np.testing.assert_allclose(scores, [[3.0, 2.0, 1.0]])
+    np.testing.assert_allclose(scores, [[3.0, 2.0, 1.0]], atol=1e-6)
 
 
 @settings(max_examples=25, deadline=None)

@@ -239,7 +239,7 @@ def _hand_catalogue() -> Catalogue:
 
 def test_recency_weights_halve_every_five_steps() -> None:
     np.testing.assert_allclose(recency_weights(6), [0.5, 2 ** -0.8, 2 ** -0.6, 2 ** -0.4,
-                                                    2 ** -0.2, 1.0])
+                                                    2 ** -0.2, 1.0], atol=1e-6)
 
 
 def test_contributions_are_cosine_times_recency() -> None:
@@ -305,7 +305,8 @@ def test_trending_decays_by_half_life() -> None:
     day = 86_400
     events = pd.DataFrame({"item_idx": [0, 1, 1], "timestamp": [10 * day, 3 * day, 10 * day],
                            "weight": [1.0, 2.0, 0.5]})
-    np.testing.assert_allclose(trending_scores(events, 3, half_life_days=7), [1.0, 1.5, 0.0])
+    np.testing.assert_allclose(trending_scores(events, 3, half_life_days=7), [1.0, 1.5, 0.0],
+                               atol=1e-6)
     with pytest.raises(RequestError, match="half_life_days must be a number > 0"):
         trending_scores(events, 3, half_life_days=0)
 
