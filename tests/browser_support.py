@@ -113,6 +113,18 @@ def idle(page) -> None:  # noqa: ANN001 - playwright Page
     page.wait_for_selector(RUNNING, state="detached", timeout=LONG)
 
 
+CHARTS_DRAWN = """() => {
+  const charts = [...document.querySelectorAll('.js-plotly-plot')];
+  return charts.length > 0 && charts.every(c => c._fullLayout && c.querySelector('.main-svg'));
+}"""
+
+
+def charts_drawn(page) -> None:  # noqa: ANN001 - playwright Page
+    """Wait until the app's run is over and Plotly has laid out and drawn every chart."""
+    idle(page)
+    page.wait_for_function(CHARTS_DRAWN, timeout=LONG)
+
+
 def open_page(browser, url: str):  # noqa: ANN001, ANN201 - playwright objects
     """A fresh context (no shared session) at `url`, once the app has drawn its title."""
     page = browser.new_context(viewport=VIEWPORT, accept_downloads=True).new_page()

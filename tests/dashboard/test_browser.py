@@ -16,6 +16,7 @@ import pytest
 from browser_support import (
     RUNNING,
     VIEWPORT,
+    charts_drawn,
     chromium,
     require_chromium,
     screenshot_path,
@@ -80,11 +81,11 @@ def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path],
         page.wait_for_function(f"() => location.search.includes('diversity_weight={alpha}')",
                                timeout=60_000)
         assert _list_text(page) != before
-        page.wait_for_timeout(1500)  # let the charts finish drawing
+        charts_drawn(page)
         page.screenshot(path=str(screenshot_path("screenshot-explorer.png", tmp_path)))
         page.goto(base + "/tradeoff")
         page.wait_for_selector(".js-plotly-plot", timeout=240_000)
         page.wait_for_function(  # the sweep finished: its caption is drawn
             "() => document.body.innerText.includes('cached per run')", timeout=240_000)
-        page.wait_for_timeout(2500)
+        charts_drawn(page)
         page.screenshot(path=str(screenshot_path("screenshot-tradeoff.png", tmp_path)))

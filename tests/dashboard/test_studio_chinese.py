@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 import shop_exports as shops
-from browser_support import VIEWPORT, chromium, require_chromium, screenshot_path, studio
+from browser_support import (
+    VIEWPORT,
+    charts_drawn,
+    chromium,
+    require_chromium,
+    screenshot_path,
+    studio,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -60,7 +67,7 @@ def test_explorer_in_chinese(tmp_path: Path) -> None:
         page.goto(f"{base}/?lang=zh&user=顾客001&alpha=0.6")
         page.wait_for_selector('[data-testid="stSlider"]', timeout=180_000)
         page.wait_for_selector(".js-plotly-plot", timeout=180_000)
-        page.wait_for_timeout(2500)  # let the charts finish drawing
+        charts_drawn(page)
         body = page.locator("body").inner_text()
         assert "重排权重 w" in body and "仅相关性" in body and "类目熵" in body
         labels = page.eval_on_selector_all(".js-plotly-plot text",
