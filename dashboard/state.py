@@ -102,6 +102,18 @@ def recommender(run: RunEntry | None = None) -> Any:
     return _load_recommender(str(run.path), run.stamp)
 
 
+@st.cache_resource(max_entries=4)
+def _load_asker(run_dir: str, stamp: float) -> Any:
+    from engine.serving.ask import Asker
+
+    return Asker(_load_recommender(run_dir, stamp))
+
+
+def asker(run: RunEntry) -> Any:
+    """The shared Asker of the active run: its serving Recommender and its data's FAQ."""
+    return _load_asker(str(run.path), run.stamp)
+
+
 def evaluation_recommender(run: RunEntry | None = None) -> Any:
     """The run's evaluation model as a Recommender: the one that never saw the held-out
     events, for every held-out number (precision, sweeps, exposure, comparisons). The

@@ -1,6 +1,9 @@
-"""Search: a text query, optionally personalised for a shopper, with diversified results."""
+"""Search: a text query, optionally personalised for a shopper, with diversified results; in
+Ask mode, a shopper's question answered by FAQ entries and products side by side."""
 
 from __future__ import annotations
+
+import html
 
 import streamlit as st
 
@@ -11,6 +14,7 @@ from engine.core.errors import PrismError
 from engine.text.lexical import suggested_queries
 
 ANYONE = "(not personalised)"
+MODES = ("search", "ask")
 
 
 def _use_suggestion() -> None:
@@ -19,15 +23,19 @@ def _use_suggestion() -> None:
         st.session_state["search_query"] = st.session_state["search_try"].lower()
 
 
-def search_controls(recommender) -> tuple[str, str, float, str, int]:
-    """Query, shopper, α, method and k."""
+def search_controls(recommender, mode: str) -> tuple[str, str, float, str, int]:
+    """Query (or question), shopper, α, method and k."""
     with st.container(border=True):
         query_col, user_col = st.columns([2, 1])
-        query = query_col.text_input(t("search.query"), key="search_query",
-                                     placeholder=t("search.placeholder"))
-        query_col.pills(t("search.try"), suggested_queries(recommender.catalogue.items),
-                        key="search_try",
-                        on_change=_use_suggestion, label_visibility="collapsed")
+        if mode == "ask":
+            query = query_col.text_input(t("search.question"), key="ask_question",
+                                         placeholder=t("search.ask_placeholder"))
+        else:
+            query = query_col.text_input(t("search.query"), key="search_query",
+                                         placeholder=t("search.placeholder"))
+            query_col.pills(t("search.try"), suggested_queries(recommender.catalogue.items),
+                            key="search_try",
+                            on_change=_use_suggestion, label_visibility="collapsed")
         users = [ANYONE, *recommender.user_ids]
         user = user_col.selectbox(t("explorer.shopper"), users, key="search_user")
         alpha_col, method_col, k_col = st.columns([3, 2, 1])
@@ -55,22 +63,7 @@ def prepare_index(run: state.RunEntry, recommender) -> None:
         status.update(label=t("search.ready"), state="complete", expanded=False)
 
 
-def main() -> None:
-    st.title(t("nav.search"))
-    st.caption(t("search.caption"))
-    run, recommender = state.active_recommender()
-    query, user, alpha, method, k = search_controls(recommender)
-    if not query.strip():
-        st.info(t("search.empty"))
-        return
-    try:
-        prepare_index(run, recommender)
-        with state.search_lock(str(run.path)), st.spinner(t("search.searching")):
-            result = recommender.search(query, user_id=None if user == ANYONE else user,
-                                        k=k, diversity_weight=alpha, method=method)
-    except (PrismError, OSError) as exc:
-        st.error(t("search.failed", error=exc))
-        return
+def show_search(result, method: str, alpha: float) -> None:
     if not result.good_match:
         st.warning(say(result.notice), icon=":material/search_off:")
     elif result.notice:
@@ -85,6 +78,62 @@ def main() -> None:
                                     f"{state.METHOD_LABELS[method]} · w = {alpha:.2f}",
                                     explain=True, list_id="search-diversified"),
                    unsafe_allow_html=True)
+
+
+def faq_html(faq) -> str:  # noqa: ANN001 - the Answer's FAQ table
+    """FAQ entries as cards: rank, question, answer, why it matched."""
+    cards = [
+        '<div class="prism-card">'
+        f'<div class="prism-rank">{int(row.rank)}</div><div class="prism-body">'
+        f'<div class="prism-title">{html.escape(str(row.question))}</div>'
+        f'<div class="prism-meta">{html.escape(str(row.faq_id))}</div>'
+        f"<div>{html.escape(str(row.answer))}</div>"
+        f'<div class="prism-why">{html.escape(say(row.explanation))}</div></div></div>'
+        for row in faq.itertuples(index=False)]
+    return f'<div id="ask-faq">{"".join(cards)}</div>'
+
+
+def show_answer(answer, method: str, alpha: float) -> None:
+    if answer.notice:
+        st.warning(say(answer.notice), icon=":material/help:")
+    if answer.products.unavailable_left_out:
+        st.caption(t("common.unavailable_left_out", n=answer.products.unavailable_left_out))
+    left, right = st.columns(2)
+    left.subheader(t("search.faq"))
+    if answer.faq.empty:
+        left.caption(t("search.faq_none"))
+    else:
+        left.markdown(faq_html(answer.faq), unsafe_allow_html=True)
+    right.markdown(ranked_list_html(answer.products.table, t("search.products"),
+                                    f"{state.METHOD_LABELS[method]} · w = {alpha:.2f}",
+                                    explain=True, list_id="ask-products"),
+                   unsafe_allow_html=True)
+
+
+def main() -> None:
+    st.title(t("nav.search"))
+    mode = st.segmented_control(t("search.mode"), MODES, key="search_mode", default="search",
+                                format_func=lambda m: t(f"search.mode_{m}")) or "search"
+    st.caption(t("search.caption" if mode == "search" else "search.ask_caption"))
+    run, recommender = state.active_recommender()
+    query, user, alpha, method, k = search_controls(recommender, mode)
+    if not query.strip():
+        st.info(t("search.empty" if mode == "search" else "search.ask_empty"))
+        return
+    shopper = None if user == ANYONE else user
+    try:
+        prepare_index(run, recommender)
+        with state.search_lock(str(run.path)), st.spinner(t("search.searching")):
+            if mode == "ask":
+                result = state.asker(run).ask(query, user_id=shopper, k=k,
+                                              diversity_weight=alpha, method=method)
+            else:
+                result = recommender.search(query, user_id=shopper, k=k,
+                                            diversity_weight=alpha, method=method)
+    except (PrismError, OSError) as exc:
+        st.error(t("search.failed", error=exc))
+        return
+    (show_answer if mode == "ask" else show_search)(result, method, alpha)
 
 
 main()
