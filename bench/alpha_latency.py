@@ -53,7 +53,8 @@ def measure(run_dir: Path, repeats: int) -> dict[str, Any]:
         service.recommend(ids[int(users[i])], k=10, method="mmr", diversity_weight=0.0,
                           alpha=float(alphas[i]))
 
-    return {"run": run_dir.name, "n_items": int(service.catalogue.n_items),
+    return {"run": run_dir.name, "dataset": str(service.run.meta.get("dataset", "")),
+            "alpha_range": list(model.alpha_range), "n_items": int(service.catalogue.n_items),
             "n_users": len(ids), "dim": int(model.model_config.dim),
             "model_only": timed(model_only, repeats), "recommend": timed(whole, repeats),
             "repeats": repeats}
@@ -67,11 +68,14 @@ def render(results: dict[str, Any]) -> str:
              "Amazon-Scientific size). **recommend()**: the whole in-process call (re-ranking, "
              "explanations, response table).", "",
              "Regenerate: `python bench/alpha_latency.py --run RUN` for a run trained with "
-             "`prism train --alpha 0:1`.", "",
-             "| run | items | shoppers | d | model alone median / p90 ms | recommend() median / "
-             "p90 ms | calls |", "|---|---|---|---|---|---|---|"]
+             "`prism train --alpha 0:1`.", "", *([results["note"], ""] if results.get("note")
+                                                else []),
+             "| run (data set, α range) | items | shoppers | d | model alone median / p90 ms | "
+             "recommend() median / p90 ms | calls |", "|---|---|---|---|---|---|---|"]
     for row in results["runs"]:
-        lines.append(f"| {row['run']} | {row['n_items']:,} | {row['n_users']:,} | {row['dim']} "
+        span = "–".join(f"{a:g}" for a in row["alpha_range"])
+        lines.append(f"| {row['run']} ({row['dataset']}, {span}) | {row['n_items']:,} | "
+                     f"{row['n_users']:,} | {row['dim']} "
                      f"| {row['model_only']['median_ms']:.2f} / {row['model_only']['p90_ms']:.2f}"
                      f" | {row['recommend']['median_ms']:.2f} / {row['recommend']['p90_ms']:.2f}"
                      f" | {row['repeats']} |")
@@ -83,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", action="append", required=True,
                         help="a loss-conditioned run folder (repeatable)")
     parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--note", default="", help="how the runs were made, for the report")
     args = parser.parse_args(argv)
-    results = {"machine": machine(),
+    results = {"machine": machine(), "note": args.note,
                "runs": [measure(Path(run), args.repeats) for run in args.run]}
     write_results(OUT_DIR, "alpha_latency", results, render)
     print(render(results))

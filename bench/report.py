@@ -19,6 +19,8 @@ SECTIONS = (  # (file stem, benchmark script)
     ("twotower", "bench/quality.py"),
     ("tradeoff", "bench/tradeoff.py"),
     ("frontier", "bench/frontier.py"),
+    ("frontier_alpha", "bench/frontier_alpha.py"),
+    ("alpha_latency", "bench/alpha_latency.py"),
     ("defaults", "bench/defaults.py"),
     ("schedule", "bench/schedule.py"),
     ("rerank", "bench/rerank.py"),
