@@ -64,8 +64,15 @@ class StatusProgress:
         self.epoch = 0
 
     def on_stage(self, stage: str) -> None:
-        self.status.update(label=t("bootstrap.stage", stage=stage.lower()))
+        # `expanded` every time: an update without it folds the box shut in the browser
+        self.status.update(label=t("bootstrap.stage", stage=stage.lower()), expanded=True)
         self.bar.progress(min(1.0, self.epoch / self.epochs), text=stage)
+
+    def on_progress(self, stage: str, done: int, total: int) -> None:
+        """A counted stage (encoding the product texts): the bar moves with its count."""
+        self.status.update(label=t("bootstrap.stage", stage=stage.lower()), expanded=True)
+        self.bar.progress(min(1.0, done / max(total, 1)),
+                          text=f"{stage}: {done:,} / {total:,}")
 
     def on_batch_end(self, step: int, total: int) -> None:
         done = (self.epoch + step / max(total, 1)) / self.epochs

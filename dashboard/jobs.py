@@ -31,6 +31,7 @@ class JobSnapshot:
     run_dir: Path | None
     elapsed: float
     trials_done: int = 0  # settings search: trials finished so far
+    counted: tuple[int, int] | None = None  # (done, total) of a counted stage (encoding)
 
 
 @dataclass
@@ -49,16 +50,21 @@ class TrainingJob:
     finished: float | None = None
     stop_requested: bool = False
     trials_done: int = 0
+    counted: tuple[int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ---- trainer callbacks (called from the worker thread) ----------------------------
     def on_stage(self, stage: str) -> None:
         with self._lock:
-            self.stage = stage
+            self.stage, self.counted = stage, None
+
+    def on_progress(self, stage: str, done: int, total: int) -> None:
+        with self._lock:
+            self.stage, self.counted = stage, (done, total)
 
     def on_batch_end(self, step: int, total: int) -> None:
         with self._lock:
-            self.batch_fraction = step / max(total, 1)
+            self.batch_fraction, self.counted = step / max(total, 1), None
         self._maybe_stop()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
@@ -88,7 +94,8 @@ class TrainingJob:
             end = self.finished or time.time()
             return JobSnapshot(self.state, self.stage, self.epoch, self.spec.epochs,
                                self.batch_fraction, [dict(r) for r in self.logs], self.message,
-                               self.run_dir, end - self.started, self.trials_done)
+                               self.run_dir, end - self.started, self.trials_done,
+                               self.counted)
 
     def _finish(self, state: str, message: str = "", run_dir: Path | None = None) -> None:
         with self._lock:

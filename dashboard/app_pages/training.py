@@ -160,6 +160,10 @@ def job_panel() -> None:
         done = min(1.0, (current.epoch + current.batch_fraction) / max(current.epochs, 1))
         label = f"{current.stage} · epoch {min(current.epoch + 1, current.epochs)}/" \
                 f"{current.epochs} · {current.elapsed:.0f} s"
+        if current.counted is not None:  # a counted stage before the epochs (encoding)
+            counted, of = current.counted
+            done = min(1.0, counted / max(of, 1))
+            label = f"{current.stage}: {counted:,} / {of:,} · {current.elapsed:.0f} s"
         trials = job.spec.tune_trials
         if trials:  # a settings search: progress counts trials
             done = min(1.0, current.trials_done / trials)

@@ -15,7 +15,7 @@ import inspect
 import json
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -264,6 +264,19 @@ def _load_network(location: str, model_config: Any) -> Any:
     return network
 
 
+class _CountedBar:
+    """The terminal bar, also telling `report(encoded so far)` after every batch."""
+
+    def __init__(self, bar: Any, report: Callable[[int], None] | None) -> None:
+        self.bar, self.report, self.done = bar, report, 0
+
+    def update(self, n: int) -> None:
+        self.bar.update(n)
+        self.done += n
+        if self.report is not None:
+            self.report(self.done)
+
+
 class TextEncoder:
     """Encode texts into L2-normalised vectors with a pretrained transformer, cached on disk."""
 
@@ -284,26 +297,40 @@ class TextEncoder:
         """Width of the output vectors (hidden size of the model)."""
         return int(self._load().hidden_size)
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), dim) float32 unit vectors; cached texts are not re-encoded."""
+    def encode(self, texts: Sequence[str],
+               on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """(len(texts), dim) float32 unit vectors; cached texts are not re-encoded.
+
+        `on_progress(done, total)` hears the distinct texts ready after every batch (cached
+        ones count as ready at once), so a long encoding shows a count, not a still bar."""
         texts = [str(text) for text in texts]
         keys = [text_key(text) for text in texts]
         known = self.cache.lookup(keys) if self.cache is not None else {}
         missing = list(dict.fromkeys(k for k in keys if k not in known))
+        report = None
+        if on_progress is not None:
+            total = len(set(keys))
+            ready = total - len(missing)
+            on_progress(ready, total)
+            report = lambda encoded: on_progress(ready + encoded, total)  # noqa: E731
         if missing:
             first_text = dict(zip(keys, texts, strict=True))
-            known.update(self._encode_missing([first_text[k] for k in missing], missing))
+            known.update(self._encode_missing([first_text[k] for k in missing], missing,
+                                              report))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)
 
-    def _encode_missing(self, texts: list[str], keys: list[bytes]) -> dict[bytes, np.ndarray]:
+    def _encode_missing(self, texts: list[str], keys: list[bytes],
+                        report: Callable[[int], None] | None = None,
+                        ) -> dict[bytes, np.ndarray]:
         """Encode in length-sorted chunks, persisting each chunk before the next one starts."""
         backend = self._load()
         order = np.argsort([len(text) for text in texts], kind="stable")
         out: dict[bytes, np.ndarray] = {}
         with tqdm(total=len(texts), desc="encoding item text", unit="text",
-                  disable=not self.progress or None) as bar:
+                  disable=not self.progress or None) as tqdm_bar:
+            bar = _CountedBar(tqdm_bar, report)
             for start in range(0, len(texts), CHUNK_TEXTS):
                 chunk = order[start:start + CHUNK_TEXTS]
                 vectors = backend.embed([texts[i] for i in chunk], self.config.batch_size, bar)
@@ -323,6 +350,8 @@ class TextEncoder:
 
 
 def encode_items(dataset: Dataset, config: EncoderConfig | None = None, *,
-                 progress: bool = True) -> np.ndarray:
-    """(n_items, dim) text embeddings of a dataset's items, in `dataset.items` order."""
-    return TextEncoder(config, progress=progress).encode(dataset.item_text())
+                 progress: bool = True,
+                 on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """(n_items, dim) text embeddings of a dataset's items, in `dataset.items` order;
+    `on_progress(done, total)` hears the count after every batch."""
+    return TextEncoder(config, progress=progress).encode(dataset.item_text(), on_progress)

@@ -189,9 +189,11 @@ def _load_and_fit(data: str | Path | Dataset, model: BaseModel | ModelSearch, fm
     if text is None and encoder_config is not None:
         from engine.text.encoders import encode_items
 
-        notify_stage(callbacks, f"Encoding {len(dataset.items):,} product texts")
-        text = distributed.local_main_first(
-            lambda: encode_items(dataset, encoder_config, progress=progress))
+        stage = f"Encoding {len(dataset.items):,} product texts"
+        notify_stage(callbacks, stage)
+        text = distributed.local_main_first(lambda: encode_items(
+            dataset, encoder_config, progress=progress,
+            on_progress=lambda done, total: notify_progress(callbacks, stage, done, total)))
     split, train_data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
     notify_stage(callbacks, f"Training {model.name}")
     started = time.perf_counter()

@@ -126,3 +126,24 @@ def test_runs_on_an_imported_copy_and_the_original_compare(browser) -> None:  # 
     assert "recall@10" not in chart["titles"]
     assert chart["legendY"] < 0  # under the panels: no title hidden
     page.context.close()
+
+
+OPEN_COUNTED = """() => { const box = document.querySelector('[data-testid="stExpander"] details');
+  const text = box ? box.innerText : '';
+  return !!box && box.open && /encoding/i.test(text) && /\\d[\\d,]* \\/ \\d[\\d,]*/.test(text); }"""
+OPEN_TRAINING = """() => { const box = document.querySelector('[data-testid="stExpander"] details');
+  return !!box && box.open && /training/i.test(box.querySelector('summary')?.innerText || ''); }"""
+
+
+def test_first_start_box_stays_open_and_counts_the_texts_it_encodes(tmp_path: Path) -> None:
+    require_chromium()
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    with studio(home, {"PRISM_STARTER_EPOCHS": "1"}) as base, chromium() as instance:
+        page = instance.new_page()
+        page.set_default_timeout(LONG)
+        page.goto(base + "/")
+        page.wait_for_function(OPEN_COUNTED, timeout=LONG)  # a count, in a box still open
+        page.wait_for_function(OPEN_TRAINING, timeout=LONG)  # open through the next stage
+        page.wait_for_selector('h1:has-text("Explorer")', timeout=LONG)
+        page.close()

@@ -92,3 +92,14 @@ def test_background_job_chooses_settings_in_counted_trials(prism_home: Path) -> 
     assert snap.trials_done == 2
     tuning = json.loads((snap.run_dir / "run.json").read_text())["selection"]["tuning"]
     assert len(tuning["trial_log"]) == 2 and tuning["best_params"]
+
+
+def test_a_counted_stage_reaches_the_training_page_and_ends_with_the_stage() -> None:
+    job = jobs.TrainingJob(presets.TrainSpec(data_dir=Path("."), out_dir=Path("."), epochs=2))
+    job.on_stage("Encoding 4,344 product texts")
+    assert job.snapshot().counted is None
+    job.on_progress("Encoding 4,344 product texts", 1024, 4344)
+    snapshot = job.snapshot()
+    assert snapshot.counted == (1024, 4344) and snapshot.stage.startswith("Encoding")
+    job.on_stage("Training twotower")
+    assert job.snapshot().counted is None

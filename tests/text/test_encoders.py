@@ -157,3 +157,17 @@ def test_tokenizer_is_safe_to_share_across_threads(bundled: TextEncoder) -> None
         thread.join()
     assert not errors
     np.testing.assert_allclose(results[0][0], results[3][0], atol=1e-5)
+
+
+def test_encoding_reports_a_count_after_every_batch(tmp_path: Path) -> None:
+    texts = [f"product number {i} in a long catalogue" for i in range(10)]
+    encoder = TextEncoder(EncoderConfig(batch_size=3), progress=False, cache_dir=tmp_path)
+    heard: list[tuple[int, int]] = []
+    encoder.encode(texts + texts[:2], on_progress=lambda done, total: heard.append((done, total)))
+    assert heard[0] == (0, 10) and heard[-1] == (10, 10)  # distinct texts, from none to all
+    assert len(heard) == 1 + 4  # once before the network, then after each batch of 3
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+    again: list[tuple[int, int]] = []
+    encoder.encode(texts[:4] + ["one text not seen yet"],
+                   on_progress=lambda done, total: again.append((done, total)))
+    assert again == [(4, 5), (5, 5)]  # the cached ones count as ready at once
