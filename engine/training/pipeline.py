@@ -191,8 +191,9 @@ def _load_and_fit(data: str | Path | Dataset, model: BaseModel | ModelSearch, fm
 
         stage = f"Encoding {len(dataset.items):,} product texts"
         notify_stage(callbacks, stage)
-        text = distributed.local_main_first(lambda: encode_items(
-            dataset, encoder_config, progress=progress,
+        counted = any(hasattr(callback, "on_progress") for callback in callbacks)
+        text = distributed.local_main_first(lambda: encode_items(  # one bar: the caller's
+            dataset, encoder_config, progress=progress and not counted,
             on_progress=lambda done, total: notify_progress(callbacks, stage, done, total)))
     split, train_data = prepare_data(dataset, protocol, seed=seed, text_embeddings=text)
     notify_stage(callbacks, f"Training {model.name}")
