@@ -65,9 +65,16 @@ def home() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def browser(home: Path) -> Iterator[tuple[str, object]]:
-    with studio(home) as base, chromium() as instance:
-        yield base, instance
+def chrome() -> Iterator[object]:
+    require_chromium()
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def browser(home: Path, chrome) -> Iterator[tuple[str, object]]:  # noqa: ANN001
+    with studio(home) as base:
+        yield base, chrome
 
 
 def _wait_start(page, enabled: bool) -> None:  # noqa: ANN001 - playwright Page
@@ -135,12 +142,12 @@ OPEN_TRAINING = """() => { const box = document.querySelector('[data-testid="stE
   return !!box && box.open && /training/i.test(box.querySelector('summary')?.innerText || ''); }"""
 
 
-def test_first_start_box_stays_open_and_counts_the_texts_it_encodes(tmp_path: Path) -> None:
-    require_chromium()
+def test_first_start_box_stays_open_and_counts_the_texts_it_encodes(chrome,  # noqa: ANN001
+                                                                    tmp_path: Path) -> None:
     home = tmp_path / "empty-home"
     home.mkdir()
-    with studio(home, {"PRISM_STARTER_EPOCHS": "1"}) as base, chromium() as instance:
-        page = instance.new_page()
+    with studio(home, {"PRISM_STARTER_EPOCHS": "1"}) as base:
+        page = chrome.new_page()
         page.set_default_timeout(LONG)
         page.goto(base + "/")
         page.wait_for_function(OPEN_COUNTED, timeout=LONG)  # a count, in a box still open
