@@ -19,6 +19,7 @@ from dashboard.i18n import t
 from engine.core.config import DataConfig
 from engine.core.errors import PrismError
 from engine.data.depth import DEEPEST, depth_advice
+from engine.data.faq import find_faq, is_faq_file, read_faq, write_faq
 from engine.data.importing import (
     EVENT_TARGETS,
     ITEM_TARGETS,
@@ -50,6 +51,7 @@ from engine.data.sources import (
 
 SOURCE, MAP_PREFIX, IMPORTED = "imp_source", "imp_map_", "imp_imported"
 PENDING, PREMAP_PREFIX = "imp_pending", "imp_pre_"  # files read but not all recognised
+FAQ, FAQ_READ = "imp_faq", "imp_faq_read"  # the source's FAQ (table, count), if it has one
 PREMAP_TARGETS = tuple(dict.fromkeys((*ITEM_TARGETS, *EVENT_TARGETS, "order_id")))
 TRAIN_DATA = "train_data"  # the Training page's data selectbox
 NO_COLUMN = ""
@@ -74,7 +76,10 @@ def read_uploads(encoding: str) -> Source | None:
             saved = stage_uploads([(f.name, f.getvalue()) for f in files or []], Path(folder),
                                   limit)
             check_limits(saved, rules.max_bytes or limit, rules.max_rows)  # unpacked size, rows
-            return read_source(saved, encoding=encoding)  # tables are read into memory here
+            faqs = [path for path in saved if is_faq_file(path)]
+            read_faq_beside(faqs[0] if faqs else None, encoding)
+            tables = [path for path in saved if path not in faqs]
+            return read_source(tables, encoding=encoding)  # tables are read into memory here
         except UnrecognisedTables:
             raise  # the page offers a mapping; it shows file names only
         except PrismError as exc:  # name the uploaded file, never the staging folder
@@ -94,7 +99,17 @@ def read_folder(encoding: str) -> Source | None:
         raise PrismError(t("import.no_folder"))
     path = server_path(folder, rules)
     check_limits(folder_files(path), rules.max_bytes or upload_limit_bytes(), rules.max_rows)
+    read_faq_beside(find_faq(path), encoding)
     return read_source([path], encoding=encoding)
+
+
+def read_faq_beside(path: Path | None, encoding: str) -> None:
+    """Read the FAQ that came with the tables (kept once the whole source reads well)."""
+    st.session_state.pop(FAQ_READ, None)
+    if path is not None:
+        faq, count = read_faq(path, encoding)
+        count.source = path.name  # never the staging folder
+        st.session_state[FAQ_READ] = (faq, count)
 
 
 def read_database() -> Source | None:
@@ -142,6 +157,7 @@ def source_picker() -> None:
     if source is not None:
         forget()
         st.session_state[SOURCE] = source
+        st.session_state[FAQ] = st.session_state.pop(FAQ_READ, None)
 
 
 def forget() -> None:
@@ -149,7 +165,7 @@ def forget() -> None:
     failed read nothing of the previous source stays under the error, and a new source is
     imported before it can be trained on."""
     for key in [k for k in st.session_state if str(k).startswith((MAP_PREFIX, PREMAP_PREFIX))
-                or k in (SOURCE, PENDING, IMPORTED)]:
+                or k in (SOURCE, PENDING, IMPORTED, FAQ)]:
         del st.session_state[key]
 
 
@@ -243,10 +259,12 @@ def report(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
 def reconciliation(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
     """Rows read = rows kept + rows dropped per named reason, one row per table."""
     st.caption(t("import.reconcile"))
+    faq = st.session_state.get(FAQ)
+    counts = [*dataset.reconciliation, *([faq[1]] if faq else [])]
     rows = pd.DataFrame(
         [(count.table, count.source, count.read, count.kept,
           "; ".join(f"{reason}: {n:,}" for reason, n in count.dropped.items()) or "—",
-          "✓" if count.balanced else "✗") for count in dataset.reconciliation],
+          "✓" if count.balanced else "✗") for count in counts],
         columns=[t("import.table"), t("import.file"), t("import.rows_read"),
                  t("import.rows_kept"), t("import.rows_dropped"), t("import.balanced")])
     st.dataframe(rows, hide_index=True, key="imp_reconcile")
@@ -278,6 +296,8 @@ def write_and_hand_over(source: Source, config: DataConfig) -> None:
             access.gate().require(access.actor(), "import")
             with st.status(t("import.writing"), expanded=False) as status:
                 dataset, path = import_source(source, check_name(name), config=config)
+                if st.session_state.get(FAQ):
+                    write_faq(path, *st.session_state[FAQ])
                 status.update(label=t("import.written", name=path.name), state="complete")
         except PrismError as exc:
             st.session_state.pop(IMPORTED, None)  # "Train on it" only for what was imported
