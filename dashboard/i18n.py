@@ -74,3 +74,8 @@ def say(text: object) -> str:
     if isinstance(text, Message):
         return t(f"engine.{text.code}", **text.values)
     return "" if text is None else str(text)
+
+
+def method_label(method: str) -> str:
+    """A re-rank method's name in the active language (`method.<id>`)."""
+    return t(f"method.{method}")

@@ -13,11 +13,11 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.i18n import t
+from dashboard.i18n import method_label, t
 from engine.core.errors import ConfigError
 from engine.core.limits import MAX_SLOT
 from engine.policy.schema import Policy, parse_policy
-from engine.rerank.methods import METHOD_LABELS, QUOTA_FREE_METHODS
+from engine.rerank.methods import QUOTA_FREE_METHODS
 
 ORDER = "pf_order"  # [(kind, "form" | "kept"), ...] of the loaded policy
 KEPT = "pf_kept"
@@ -27,7 +27,7 @@ SCOPES = ["all", "run", "dataset"]
 
 
 def method_name(method: str) -> str:
-    return t("policies.method_none") if method == "none" else METHOD_LABELS.get(method, method)
+    return t("policies.method_none") if method == "none" else method_label(method)
 
 
 def defaults() -> dict[str, Any]:

@@ -80,8 +80,14 @@ def _import_csv(data: bytes, category_names: list[str], segment_names: list[str]
     st.rerun(scope="fragment")  # redraw the editor from the imported rows at once
 
 
-@st.dialog("Category targets", width="large", on_dismiss="rerun")
 def targets_dialog(category_names: list[str], segment_names: list[str]) -> None:
+    """The editor in a dialog titled in the active language (a decorator's title would be
+    fixed when the module is first imported)."""
+    st.dialog(t("sidebar.dialog_title"), width="large", on_dismiss="rerun")(targets_editor)(
+        category_names, segment_names)
+
+
+def targets_editor(category_names: list[str], segment_names: list[str]) -> None:
     """Full-width editor: pick a scope, edit rows, import/export CSV, apply."""
     st.caption(t("sidebar.dialog_caption"))
     scope = st.selectbox(t("sidebar.scope"), [tg.EVERYONE, *segment_names], key=SCOPE,

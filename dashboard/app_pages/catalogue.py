@@ -21,9 +21,10 @@ def summary(recommender, run: state.RunEntry) -> None:
     cols[2].metric(t("catalogue.interactions"), f"{len(catalogue.events):,}")
     cols[3].metric(t("catalogue.categories"), f"{len(catalogue.category_names):,}")
     folder = state.run_data_path(meta)
-    st.caption(f"Model **{meta.get('model', '?')}** · data **{meta.get('dataset', '?')}** from "
-               f"`{folder or 'a folder that is gone'}` · split {meta.get('split', '?')} · "
-               f"run folder `{run.path}`")
+    st.caption(t("catalogue.summary", model=meta.get("model", "?"),
+                 dataset=meta.get("dataset", "?"),
+                 folder=f"`{folder}`" if folder else t("catalogue.folder_gone"),
+                 split=meta.get("split", "?"), run=f"`{run.path}`"))
 
 
 def cleaning_report(run: state.RunEntry) -> None:
@@ -31,10 +32,22 @@ def cleaning_report(run: state.RunEntry) -> None:
     if prepared_report is None:
         st.info(t("catalogue.data_gone"))
         return
-    frame = pd.DataFrame(prepared_report, columns=["rule", "count", "action"])
-    total = int(frame["count"].sum())
+    frame = pd.DataFrame([(_cleaning_text(rule, "rule", rule), count,
+                           _cleaning_text(rule, "action", action))
+                          for rule, count, action in prepared_report],
+                         columns=[t("catalogue.col_rule"), t("catalogue.col_count"),
+                                  t("catalogue.col_action")])
+    total = int(frame.iloc[:, 1].sum())
     st.caption(t("catalogue.fixes", total=total))
     st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _cleaning_text(rule: str, part: str, english: str) -> str:
+    """A cleaning rule's name or action in the active language (`cleaning.<rule>.<part>`);
+    a rule the catalogue does not know yet shows the engine's English words."""
+    key = f"cleaning.{rule.replace(' ', '_')}.{part}"
+    message = t(key)
+    return english if message == key else message
 
 
 ADDED_MESSAGE = "_cold_added"
@@ -48,24 +61,22 @@ def category_check(recommender, frame: pd.DataFrame) -> pd.DataFrame:
     bad = unplaceable_items(frame, recommender.catalogue, recommender.run.meta)
     if bad.empty:
         return bad
-    st.error(f"{len(bad):,} of {len(frame):,} rows have a category this run does not have "
-             f"(e.g. {bad['label'].iloc[0]!r}); they are skipped unless you fix their "
-             "category path. The other rows can be added now.",
-             icon=":material/category:")
-    with st.expander(f"Rows to fix ({len(bad):,}) and the run's "
-                     f"{len(recommender.category_names):,} valid categories"):
+    st.error(t("catalogue.bad_categories", bad=f"{len(bad):,}", n=f"{len(frame):,}",
+               example=repr(bad["label"].iloc[0])), icon=":material/category:")
+    with st.expander(t("catalogue.rows_to_fix", bad=f"{len(bad):,}",
+                       n=f"{len(recommender.category_names):,}")):
         left, right = st.columns(2)
         left.dataframe(bad.rename(columns={"label": "category"})[["item_id", "category"]],
                        hide_index=True, width="stretch")
-        right.dataframe(pd.DataFrame({"valid category": recommender.category_names}),
+        right.dataframe(pd.DataFrame({t("catalogue.valid_category"):
+                                      recommender.category_names}),
                         hide_index=True, width="stretch")
     return bad
 
 
 def cold_start(recommender, run: state.RunEntry) -> None:
-    st.caption("New products with text but no sales yet: the two-tower model places them from "
-               f"their text alone. CSV columns: {', '.join(NEW_ITEM_REQUIRED)} (required), "
-               f"{', '.join(NEW_ITEM_OPTIONAL)} (optional).")
+    st.caption(t("catalogue.cold_caption", required=", ".join(f"`{c}`" for c in NEW_ITEM_REQUIRED),
+                 optional=", ".join(f"`{c}`" for c in NEW_ITEM_OPTIONAL)))
     if message := st.session_state.pop(ADDED_MESSAGE, None):
         st.success(message)
     upload = st.file_uploader(t("catalogue.new_items"), type=["csv"],
@@ -82,7 +93,7 @@ def cold_start(recommender, run: state.RunEntry) -> None:
     valid = frame.drop(index=frame.index[bad["row"].to_numpy()]) if len(bad) else frame
     if valid.empty:
         return
-    if st.button(f"Add {len(valid):,} items to run {run.name}", type="primary",
+    if st.button(t("catalogue.add_button", n=f"{len(valid):,}", run=run.name), type="primary",
                  key="cold_add", icon=":material/add_circle:"):
         try:
             with st.spinner(t("catalogue.adding")):

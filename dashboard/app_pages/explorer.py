@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import charts, policy_view, state, view_state
 from dashboard.components import rank_changes, ranked_list_html
-from dashboard.i18n import t
+from dashboard.i18n import method_label, t
 from dashboard.measures import explained, metric_help, metric_name, tidy
 from engine.core.errors import PrismError
 from engine.rerank.quotas import default_cap, default_quotas
@@ -43,7 +43,7 @@ def shopper_controls(recommender, run: state.RunEntry) -> None:
                            accept_new_options=True, help=t("explorer.shopper_help"))
         method_col.radio(t("explorer.method"), list(state.METHOD_LABELS),
                          **view_state.widget(state.METHOD),
-                         format_func=state.METHOD_LABELS.get, horizontal=True,
+                         format_func=method_label, horizontal=True,
                          help=t("explorer.method_help"))
 
 
@@ -181,7 +181,7 @@ def lists_side_by_side(result, alpha: float, method: str, categories: list[str])
     left, right = st.columns(2)
     # the list the slider changes is sent first, so the browser draws it before the chart
     right.markdown(ranked_list_html(after, t("explorer.diversified"),
-                                    f"{state.METHOD_LABELS[method]} · w = {alpha:.2f}",
+                                    f"{method_label(method)} · w = {alpha:.2f}",
                                     moves=moves, explain=True, list_id="diversified-list",
                                     categories=categories),
                    unsafe_allow_html=True)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, policy_view, state
-from dashboard.i18n import t
+from dashboard.i18n import method_label, t
 from dashboard.measures import column_label
 from dashboard.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.core.errors import PrismError
@@ -79,7 +79,7 @@ def save_form(run: state.RunEntry, recommender) -> None:
         st.success(t("scenarios.saved", saved=saved), icon=":material/check:")
     with st.form("scenario_form", clear_on_submit=False, border=True):
         st.markdown(t("scenarios.current", run=run.name, user=settings["user"],
-                      method=state.METHOD_LABELS.get(settings["method"]),
+                      method=method_label(settings["method"]),
                       alpha=settings["alpha"], k=settings["k"], n=settings["sample_size"],
                       targets=len(settings["targets"])))
         name = st.text_input(t("scenarios.name"), key="scenario_name",

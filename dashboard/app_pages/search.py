@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import ranked_list_html
-from dashboard.i18n import say, t
+from dashboard.i18n import method_label, say, t
 from engine.core.errors import PrismError
 from engine.text.lexical import suggested_queries
 
@@ -37,12 +37,13 @@ def search_controls(recommender, mode: str) -> tuple[str, str, float, str, int]:
                             key="search_try",
                             on_change=_use_suggestion, label_visibility="collapsed")
         users = [ANYONE, *recommender.user_ids]
-        user = user_col.selectbox(t("explorer.shopper"), users, key="search_user")
+        user = user_col.selectbox(t("explorer.shopper"), users, key="search_user",
+                                  format_func=lambda u: t("search.anyone") if u == ANYONE else u)
         alpha_col, method_col, k_col = st.columns([3, 2, 1])
         st.session_state.setdefault("search_alpha", float(state.setting(state.ALPHA)))
         alpha = alpha_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, key="search_alpha")
         method = method_col.radio(t("search.method"), ["mmr", "dpp"], key="search_method",
-                                  format_func=state.METHOD_LABELS.get, horizontal=True)
+                                  format_func=method_label, horizontal=True)
         k = k_col.number_input("k", state.K_MIN, state.K_MAX, 10, key="search_k")
     return query, user, float(alpha), method, int(k)
 
@@ -75,7 +76,7 @@ def show_search(result, method: str, alpha: float) -> None:
     left.markdown(ranked_list_html(result.relevance_only, heading, "w = 0",
                                    list_id="search-relevance"), unsafe_allow_html=True)
     right.markdown(ranked_list_html(result.table, t("search.diversified"),
-                                    f"{state.METHOD_LABELS[method]} · w = {alpha:.2f}",
+                                    f"{method_label(method)} · w = {alpha:.2f}",
                                     explain=True, list_id="search-diversified"),
                    unsafe_allow_html=True)
 

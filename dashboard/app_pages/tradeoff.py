@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state, view_state
-from dashboard.i18n import t
+from dashboard.i18n import method_label, t
 from engine.core.errors import PrismError
 from engine.exposure.slots import category_slots, popularity_lorenz
 from engine.rerank.methods import SWEEP_METHODS
@@ -48,7 +48,7 @@ def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> 
             curve = state.sweep_cached(str(run.path), run.stamp, method, WEIGHTS, n_users, k)
             frames.append(pd.concat([base.assign(method=method), curve], ignore_index=True))
         except PrismError as exc:
-            failed.append(f"{state.METHOD_LABELS.get(method, method)}: {exc}")
+            failed.append(f"{method_label(method)}: {exc}")
         bar.progress((index + 1) / len(methods), text=t("tradeoff.evaluated", method=method))
     bar.empty()
     for message in failed:
@@ -83,7 +83,7 @@ def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
     catalogue = recommender.catalogue
     popularity = np.asarray(recommender.run.item_popularity, dtype=float)
     settings = {t("charts.relevance_only"): ("none", 0.0),
-                f"{state.METHOD_LABELS[method]} α={alpha:.2f}": (method, alpha)}
+                f"{method_label(method)} α={alpha:.2f}": (method, alpha)}
     exposure_rows, curves = [], []
     for label, (name, weight) in settings.items():
         slots = state.exposure_cached(str(run.path), run.stamp, name, weight, n_users, k)
@@ -110,7 +110,7 @@ def sweep_controls() -> tuple[str, str, list[str]]:
                                       format_func=_axis_name)
         methods = method_col.multiselect(t("tradeoff.methods"), list(SWEEP_METHODS),
                                          **view_state.widget(view_state.SWEPT),
-                                         format_func=state.METHOD_LABELS.get)
+                                         format_func=method_label)
     return accuracy, diversity, methods
 
 
@@ -140,7 +140,7 @@ def main() -> None:
     labels = {x: f"{_axis_name(diversity)}@{k}", y: f"{_axis_name(accuracy)}@{k}"}
     current = current_point(run, method, alpha, n_users, k) if method in methods else None
     st.plotly_chart(charts.pareto_chart(table, x, y, current, labels), key="pareto_chart")
-    label = state.METHOD_LABELS.get(method)
+    label = method_label(method)
     where = (t("tradeoff.ringed", method=label, alpha=alpha) if current is not None else
              t("tradeoff.not_ringed", method=label))
     st.caption(where + t("tradeoff.change_on_explorer"))

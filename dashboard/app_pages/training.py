@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import access, charts, jobs, state
 from dashboard.i18n import t
-from dashboard.measures import MEASURED_FRONTIER, RECOMMENDED_ALPHA
+from dashboard.measures import MEASURED_FRONTIER, RECOMMENDED_ALPHA, column_label
 from engine.core import paths
 from engine.core.errors import PrismError
 from engine.training import presets
@@ -32,7 +32,7 @@ def data_folders() -> dict[str, Path]:
                   None)
     folder = None if active is None else state.run_data_path(active.meta)
     if folder is not None:
-        folders[f"{folder.name} (active run's data)"] = folder
+        folders[t("training.active_data", name=folder.name)] = folder
     for folder in paths.dataset_folders():
         if folder not in folders.values():
             folders[folder.name] = folder
@@ -86,12 +86,12 @@ def launch_form() -> None:
         data_col, name_col = st.columns([1, 1])
         source = data_col.selectbox(t("training.data"), list(folders), key="train_data")
         name = name_col.text_input(t("training.run_name"), key="train_name",
-                                   help="Letters, digits, - _ and . (other characters become -).")
+                                   help=t("training.run_name_help"))
         alpha_col, beta_col, epochs_col, dim_col = st.columns(4)
         alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, step=0.05, key="train_alpha",
                                    help=t("training.alpha_help"))
         beta = beta_col.slider(t("training.beta"), 0.0, 1.0, step=0.05, key="train_beta")
-        epochs = epochs_col.number_input("Epochs (at most; stops early)", 1, 200,
+        epochs = epochs_col.number_input(t("training.epochs"), 1, 200,
                                          key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
         st.caption(t("training.stage"))  # α and β: loss weights, not the serving slider
@@ -123,11 +123,10 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
         st.error(t("training.no_name"))
         return
     if (paths.runs_dir() / clean).exists():
-        st.error(f"A run named {clean!r} exists already; pick another name so it is not "
-                 "replaced.")
+        st.error(t("training.exists", name=repr(clean)))
         return
-    renamed = (f"Run name {name.strip()!r} is saved as {clean!r}: only letters, digits, - _ "
-               "and . are kept in folder names.") if clean != name.strip() else None
+    renamed = t("training.name_cleaned", name=repr(name.strip()), clean=repr(clean)) \
+        if clean != name.strip() else None
     if alpha == 0 and beta == 0:
         st.error(t("training.zero_weights"))
         return
@@ -176,9 +175,8 @@ def job_panel() -> None:
         elif current.state == "failed":
             st.error(t("training.failed", message=current.message))
         else:
-            verb = "stopped early and saved" if current.state == "stopped" else "finished"
-            st.success(f"Training {verb}: run **{current.run_dir.name}** "
-                       f"({current.elapsed:.0f} s).")
+            done = "training.done_stopped" if current.state == "stopped" else "training.done"
+            st.success(t(done, run=current.run_dir.name, seconds=current.elapsed))
         st.plotly_chart(charts.training_curves(pd.DataFrame(current.logs)),
                         key="train_curves")
         if current.state != snap.state:  # finished since the page was drawn: refresh the runs
@@ -203,6 +201,13 @@ def runs_table() -> pd.DataFrame:
     return table
 
 
+def run_table_headers() -> dict[str, str]:
+    """The run table's column names in the active language (metrics by the vocabulary)."""
+    return {"run": t("training.col_run"), "model": t("training.col_model"),
+            "data": t("training.col_data"), "created": t("training.col_created"),
+            "α": "α", "β": "β", **{m: column_label(m) for m in SHOWN_METRICS}}
+
+
 def _eval_metrics(run_dir: Path) -> dict:
     try:
         return json.loads((run_dir / "eval.json").read_text()).get("metrics", {})
@@ -221,10 +226,12 @@ def runs_section() -> None:
     if table.empty:
         st.info(t("training.no_runs"))
         return
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"created": st.column_config.DatetimeColumn(
+    headers = run_table_headers()
+    st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch",
+                 column_config={headers["created"]: st.column_config.DatetimeColumn(
                      format="YYYY-MM-DD HH:mm"),
-                     **{m: st.column_config.NumberColumn(format="%.4f") for m in SHOWN_METRICS}})
+                     **{headers[m]: st.column_config.NumberColumn(format="%.4f")
+                        for m in SHOWN_METRICS}})
     pick_col, button_col = st.columns([3, 1])
     pick = pick_col.selectbox(t("training.run"), table["run"].tolist(), key="train_pick")
     button_col.button(t("training.activate"), on_click=_activate, args=(pick,),

@@ -54,7 +54,8 @@ def ranked_table(catalogue: Catalogue, ranked: RankedList, explanations: list[st
     frame["relevance"] = np.round(ranked.relevance, 4)
     frame["diversity_gain"] = np.round(ranked.diversity_gain, 4)
     frame["score"] = np.round(ranked.score, 4)
-    frame["explanation"] = explanations
+    # object, not pandas' string dtype: each Explanation keeps its coded parts for the studio
+    frame["explanation"] = pd.Series(explanations, dtype=object, index=frame.index)
     return frame[list(TABLE_COLUMNS)]
 
 
