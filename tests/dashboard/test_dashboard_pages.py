@@ -76,7 +76,7 @@ def test_sidebar_caps_feed_the_quota_method(prism_home: Path) -> None:
 def test_training_page_lists_runs_and_makes_one_active() -> None:
     at = _page("training")
     table = at.dataframe[0].value
-    assert "tiny" in table["run"].tolist() and "ndcg@10" in table.columns
+    assert "tiny" in table["run"].tolist() and "NDCG@10" in table.columns  # named by the vocabulary
     assert at.checkbox(key="train_tune").label == "Choose settings automatically"
     assert at.number_input(key="train_trials").value == 8
     assert any("In training: shapes the model" in c.value for c in at.caption)  # α/β's stage
