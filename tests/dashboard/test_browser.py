@@ -44,7 +44,7 @@ SETTLED = """() => {
     const slider = document.querySelector('[data-testid="stSlider"] input[type="range"]');
     const value = Number(slider?.value);
     const heading = document.querySelector('#diversified-list')?.innerText || '';
-    return value > 0.6 && heading.includes('α = ' + value.toFixed(2)) ? value : false;
+    return value > 0.6 && heading.includes('w = ' + value.toFixed(2)) ? value : false;
 }"""
 
 

@@ -90,7 +90,7 @@ def test_link_opens_its_run_and_a_run_switch_picks_a_valid_shopper(base: str,
                                                                    browser) -> None:  # noqa: ANN001
     page = open_page(browser, f"{base}/?run=shop&user={LAST_SHOPPER}&alpha=0.3&method=dpp")
     assert "shop" in _active_run(page) and "small" not in _active_run(page)
-    wait_text(page, "DPP · α = 0.30")
+    wait_text(page, "DPP · w = 0.30")
     assert "not in this run" not in body_text(page)
     page.wait_for_function("() => location.search.includes('run=shop')")
     pick_option(page, "Active run", "small")
