@@ -148,7 +148,8 @@ def saved_section(scenarios: list[Scenario]) -> None:
     load_col.button(t("scenarios.reload"), on_click=_reload, args=(pick,), key="scenario_reload",
                     icon=":material/restore:", width="stretch")
     compare = st.multiselect(t("scenarios.compare"), list(labels), format_func=labels.get,
-                             max_selections=2, key="scenario_compare")
+                             max_selections=2, key="scenario_compare",
+                             placeholder=t("common.choose"))
     if len(compare) == 2:
         compare_measured(frame[frame["id"].isin(compare)])
         by_id = {s.id: s for s in scenarios}

@@ -110,7 +110,8 @@ def sweep_controls() -> tuple[str, str, list[str]]:
                                       format_func=_axis_name)
         methods = method_col.multiselect(t("tradeoff.methods"), list(SWEEP_METHODS),
                                          **view_state.widget(view_state.SWEPT),
-                                         format_func=method_label)
+                                         format_func=method_label,
+                                         placeholder=t("common.choose"))
     return accuracy, diversity, methods
 
 

@@ -237,7 +237,7 @@ def runs_section() -> None:
     button_col.button(t("training.activate"), on_click=_activate, args=(pick,),
                       key="train_activate", icon=":material/check_circle:", width="stretch")
     compare = st.multiselect(t("training.compare"), table["run"].tolist(), max_selections=2,
-                             key="train_compare")
+                             key="train_compare", placeholder=t("common.choose"))
     if len(compare) == 2:
         paired_comparison(table, *compare)
 

@@ -74,3 +74,10 @@ def test_page_shows_no_english_outside_data(page: str, prism_home: Path,
     assert not at.exception, [e.value for e in at.exception]
     english = english_words(visible_texts(at), data)
     assert not english, english
+
+
+def test_choice_boxes_offer_their_choices_in_chinese(prism_home: Path) -> None:
+    """Multiselects name their empty state through the catalogue, not Streamlit's English."""
+    at = _open_in_chinese("training", "")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="train_compare").placeholder == "请选择"
