@@ -82,6 +82,8 @@ def test_every_acknowledged_event_survives_a_kill(tiny_shop, tmp_path: Path) -> 
         thread.join()
     stored = {(row["user_id"], row["item_id"]) for row in
               EventStore(tmp_path / "events.sqlite").events()}
+    print(f"acknowledged {len(acked)}, stored {len(stored)} (in flight when killed: "
+          f"{len(stored) - len(acked)})")
     assert len(acked) >= ACKED_BEFORE_KILL
     assert set(acked) <= stored  # in flight when killed: stored or not, never acknowledged
     restarted = _serve(run, tmp_path, port)
