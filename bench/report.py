@@ -30,6 +30,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("scoring", "bench/scoring.py"),
     ("quantize", "bench/quantize.py"),
     ("large", "bench/large_catalogue.py"),
+    ("ask", "bench/ask_quality.py"),
     ("gpu", "bench/gpu_check.sh"),
 )
 
