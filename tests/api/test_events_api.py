@@ -110,3 +110,26 @@ def test_a_restarted_api_reads_the_stored_events_back(tiny_shop, client, home) -
     app_with_own_home(tiny_shop.twotower_run, fresh, home)
     stored = EventStore(home / "events.sqlite").events()
     assert stored and len(fresh.live) == len(stored)
+
+
+def test_a_list_served_under_a_policy_is_logged_with_its_version(tiny_shop, service,  # noqa: ANN001
+                                                                  tmp_path, monkeypatch) -> None:
+    from serving_runs import app_with_own_home
+
+    monkeypatch.setenv("PRISM_ADMIN_TOKEN", "s3cret")
+    auth = {"Authorization": "Bearer s3cret"}
+    policy = {"name": "lively", "stages": [{"kind": "diversify", "method": "mmr",
+                                            "weight": 0.3}]}
+    with TestClient(app_with_own_home(tiny_shop.twotower_run, service, tmp_path)) as client:
+        assert client.post("/policies", json=policy, headers=auth).status_code == 201
+        assert client.post("/policies/lively/publish", headers=auth).status_code == 200
+        user = service.user_ids[8]
+        shown = _list(client, user_id=user)
+        assert shown["policy"] == "lively@1" and shown["request_id"]
+        served = EventStore(tmp_path / "events.sqlite").served_list(shown["request_id"])
+        assert served.policy == "lively@1" and served.user_id == user
+        assert list(served.items) == [row["item_id"] for row in shown["items"]]
+        click = client.post("/events", json={"user_id": user, "event": "click",
+                                             "item_id": shown["items"][1]["item_id"],
+                                             "list_id": shown["request_id"]})
+        assert click.status_code == 201
