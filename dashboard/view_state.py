@@ -22,6 +22,7 @@ from engine.rerank.methods import METHOD_LABELS as ENGINE_METHOD_LABELS
 
 RUN, USER, SEGMENT, METHOD, ALPHA, K = "run", "user", "segment", "method", "alpha", "k"
 SAMPLE_SIZE, POLICY, LANG = "sample_size", "policy", "lang"
+MODEL_ALPHA = "model_alpha"  # a loss-conditioned model's own α (None: the run's default)
 AXIS_ACCURACY, AXIS_DIVERSITY, SWEPT = "tradeoff_accuracy", "tradeoff_diversity", \
     "tradeoff_methods"
 ALL_SHOPPERS = "All shoppers"  # the segment that filters nobody out
@@ -36,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     POLICY: NO_POLICY, AXIS_ACCURACY: "NDCG", AXIS_DIVERSITY: "Category entropy",
     SWEPT: list(SWEEP_METHODS)}
 # what a link holds, in this order; a control at its "nothing chosen" value leaves the link
-URL_KEYS = (RUN, USER, SEGMENT, ALPHA, METHOD, K, SAMPLE_SIZE, POLICY)
+URL_KEYS = (RUN, USER, SEGMENT, MODEL_ALPHA, ALPHA, METHOD, K, SAMPLE_SIZE, POLICY)
 URL_OMITTED = {SEGMENT: ALL_SHOPPERS, POLICY: NO_POLICY}
 # URL names that differ from the key: the serve-time weight is `diversity_weight=` (as in the
 # engine, CLI and API); links made before still say `alpha=` and still open.
@@ -120,6 +121,16 @@ def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[s
     if name is not None and (alpha := _number(params, name, ALPHA, 0.0, 1.0, float,
                                               warnings)) is not None:
         values[ALPHA] = round(alpha, 2)
+    if MODEL_ALPHA in params:  # any α ≥ 0 here; the Explorer fits it to the run's range
+        try:
+            model_alpha = float(params[MODEL_ALPHA])
+            if not math.isfinite(model_alpha) or model_alpha < 0:
+                raise ValueError
+        except ValueError:
+            warnings.append(f"{MODEL_ALPHA}={params[MODEL_ALPHA]!r} in the link is not a "
+                            "number ≥ 0; using the run's own α.")
+        else:
+            values[MODEL_ALPHA] = model_alpha
     if METHOD in params:
         if params[METHOD] in METHOD_LABELS:
             values[METHOD] = params[METHOD]

@@ -17,6 +17,7 @@ import pytest
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 RUN_NAME = "tiny"
 TIMEOUT = 120  # seconds per AppTest run: the first one loads the model
+CONDITIONED_EPOCHS = 1
 
 
 @functools.cache
@@ -41,6 +42,40 @@ def tiny_home() -> Path:
     return home
 
 
+CONDITIONED_RUN = "tiny-alpha"
+
+
+@functools.cache
+def conditioned_home() -> Path:
+    """PRISM_HOME holding `runs/tiny-alpha`: one two-tower trained over α ∈ [0, 1] (the
+    Training page's one-model button), on a synthetic shop of 200 items and 100 shoppers."""
+    from engine.training.pipeline import train
+    from engine.training.presets import TrainSpec, ensure_synthetic_shop
+
+    home = Path(tempfile.mkdtemp(prefix="prism_conditioned_"))
+    previous = os.environ.get("PRISM_HOME")
+    os.environ["PRISM_HOME"] = str(home)
+    try:
+        data_dir = ensure_synthetic_shop(n_items=200, n_users=100, seed=0)
+        spec = TrainSpec(data_dir=data_dir, out_dir=home / "runs" / CONDITIONED_RUN,
+                         alpha=0.0, alpha_max=1.0, epochs=CONDITIONED_EPOCHS, dim=16,
+                         use_text=False)
+        train(**spec.train_args())
+    finally:
+        if previous is None:
+            os.environ.pop("PRISM_HOME", None)
+        else:
+            os.environ["PRISM_HOME"] = previous
+    return home
+
+
+def use_home(monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
+    """Point PRISM_HOME at `home` (offline encoders) for one test."""
+    monkeypatch.setenv("PRISM_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
 def use_tiny_home(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point PRISM_HOME at the shared tiny home (offline encoders) for one test."""
     home = tiny_home()
@@ -62,3 +97,18 @@ def concentrated_user(home: Path) -> str:
         if count < best_count:
             best, best_count = user, count
     return str(best)
+
+
+@functools.cache
+def alpha_moved_user(home: Path) -> str:
+    """A shopper of the conditioned run whose top 10 (no re-ranking) differs at α 0 and 1."""
+    from engine.serving.recommender import Recommender
+
+    recommender = Recommender.load(home / "runs" / CONDITIONED_RUN)
+    for user in recommender.user_ids:
+        lists = [recommender.recommend(user_id=user, k=10, diversity_weight=0.0,
+                                       alpha=alpha).table["item_id"].tolist()
+                 for alpha in (0.0, 1.0)]
+        if lists[0] != lists[1]:
+            return str(user)
+    raise AssertionError("no shopper's list moves with α: the conditioned model is inert")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, policy_view, state, view_state
+from dashboard import alpha_controls, charts, policy_view, state, view_state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import method_label, t
 from dashboard.measures import explained, metric_help, metric_name, tidy
@@ -105,15 +105,17 @@ def item_labels(recommender, run: state.RunEntry) -> dict[str, str]:
 
 
 def get_recommendations(recommender, run: state.RunEntry, user: str,
-                        history: list[str] | None, segment: str | None):
-    """The shopper's lists for the current settings, memoised per session (slider revisits)."""
+                        history: list[str] | None, segment: str | None,
+                        model_alpha: float | None = None):
+    """The shopper's lists for the current settings, memoised per session (slider revisits);
+    `model_alpha`: a loss-conditioned model's own α (one user-tower pass per new value)."""
     method, k = st.session_state[state.METHOD], int(st.session_state[state.K])
     extras = (_quota_extras(k, recommender.category_names, segment) if method == "quota"
               else state.rerank_extras(method, segment))
     alpha = round(float(st.session_state[state.ALPHA]), 2)
-    key = (*_run_key(recommender, run), user, method, k, alpha,
+    key = (*_run_key(recommender, run), user, method, k, alpha, model_alpha,
            repr(sorted(extras.items())), None if history is None else tuple(history))
-    common = dict(k=k, method=method, diversity_weight=alpha, **extras)
+    common = dict(k=k, method=method, diversity_weight=alpha, alpha=model_alpha, **extras)
     return memo(RESULTS, key, lambda: recommender.recommend(history=history, **common)
                 if history is not None else recommender.recommend(user_id=user, **common))
 
@@ -179,13 +181,14 @@ def lists_side_by_side(result, alpha: float, method: str, categories: list[str])
     before, after = result.relevance_only, result.table
     moves = rank_changes(before["item_id"].tolist(), after["item_id"].tolist())
     left, right = st.columns(2)
+    at_alpha = "" if result.alpha is None else f" · α = {result.alpha:.2f}"
     # the list the slider changes is sent first, so the browser draws it before the chart
     right.markdown(ranked_list_html(after, t("explorer.diversified"),
-                                    f"{method_label(method)} · w = {alpha:.2f}",
+                                    f"{method_label(method)} · w = {alpha:.2f}{at_alpha}",
                                     moves=moves, explain=True, list_id="diversified-list",
                                     categories=categories),
                    unsafe_allow_html=True)
-    left.markdown(ranked_list_html(before, t("explorer.relevance_only"), "w = 0",
+    left.markdown(ranked_list_html(before, t("explorer.relevance_only"), f"w = 0{at_alpha}",
                                    list_id="relevance-list", categories=categories),
                   unsafe_allow_html=True)
     # the relevance list is the shorter one (no explanations): the chart fills the space below
@@ -252,19 +255,40 @@ def stage_captions(column, recommender) -> None:
                    t("explorer.trained_with", alpha=weights[0], beta=weights[1]))
 
 
-@st.fragment
-def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
-    """The α slider and everything it changes: reruns alone when the slider moves."""
+def weight_controls(recommender) -> float | None:
+    """The sliders: a conditioned run's own α first and the re-rank weight second; else the
+    re-rank weight alone, saying so. Returns the model α to serve at (None: the run's)."""
+    span = alpha_controls.model_range(recommender)
+    _, moved = alpha_controls.fit_model_alpha(recommender)
+    if moved:
+        st.info(moved, icon=":material/tune:")
     slider_col, beta_col, k_col = st.columns([5, 1, 0.7])
-    slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, **view_state.widget(state.ALPHA),
-                      help=t("explorer.alpha_help"))
-    stage_captions(slider_col, recommender)
     k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1,
                        **view_state.widget(state.K))
+    if span is None:
+        slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05,
+                          **view_state.widget(state.ALPHA), help=t("explorer.alpha_help"))
+        stage_captions(slider_col, recommender)
+        slider_col.caption(t("explorer.rerank_only"))
+        beta_col.metric(t("explorer.relevance_weight"),
+                        f"{1 - float(st.session_state[state.ALPHA]):.2f}",
+                        help=t("explorer.beta_help"))
+        return None
+    model_alpha = alpha_controls.model_alpha_slider(slider_col, recommender, span)
+    beta_col.metric(t("explorer.model_alpha_metric"), f"{model_alpha:.2f}",
+                    help=t("explorer.model_alpha_help"))
+    rerank_col, _ = st.columns([5, 1.7])
+    alpha_controls.rerank_weight_slider(
+        rerank_col, method_label(st.session_state[state.METHOD]))
+    return model_alpha
+
+
+@st.fragment
+def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
+    """The sliders and everything they change: reruns alone when a slider moves."""
+    model_alpha = weight_controls(recommender)
     alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
     k = int(st.session_state[state.K])
-    beta_col.metric(t("explorer.relevance_weight"), f"{1 - alpha:.2f}",
-                    help=t("explorer.beta_help"))
     state.write_url()
     segment = shopper_segment(run, user)
     if method == "quota" and not state.rerank_extras("quota", segment):
@@ -272,7 +296,7 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
                      share=default_cap(k) / k))
     try:
         result = get_recommendations(recommender, run, user, whatif_history(recommender, user),
-                                     segment)
+                                     segment, model_alpha)
     except PrismError as exc:
         st.error(t("explorer.rerank_error", error=exc))
         return

@@ -49,6 +49,7 @@ class TrainSpec:
     out_dir: Path
     alpha: float = 0.2
     beta: float = 1.0
+    alpha_max: float | None = None  # set: one model over alpha..alpha_max (TrainConfig)
     epochs: int = 4
     dim: int = 32
     seed: int = 0
@@ -60,8 +61,9 @@ class TrainSpec:
     def train_config(self) -> TrainConfig:
         """Small-model settings: CPU, large batches, short histories, patience ≥ 2 epochs."""
         patience = self.patience if self.patience is not None else max(2, self.epochs)
-        return TrainConfig(alpha=self.alpha, beta=self.beta, epochs=self.epochs, seed=self.seed,
-                           device="cpu", batch_size=256, patience=patience, history_len=20)
+        return TrainConfig(alpha=self.alpha, beta=self.beta, alpha_max=self.alpha_max,
+                           epochs=self.epochs, seed=self.seed, device="cpu", batch_size=256,
+                           patience=patience, history_len=20)
 
     def train_args(self) -> dict[str, Any]:
         """Keyword arguments of `engine.training.pipeline.train` for this run."""
