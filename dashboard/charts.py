@@ -24,6 +24,7 @@ METHOD_COLORS = {
     "calibrated": "#1FA38A",
     "quota": "#F29B30",
     "none": "#9AA0B4",
+    "alpha": "#1E1B2E",  # a loss-conditioned model's own curve (engine ALPHA_METHOD)
 }
 METHOD_NAMES = METHODS  # legend: charts.method.*
 _PALETTE = list(dict.fromkeys(px.colors.qualitative.Bold + px.colors.qualitative.Vivid
@@ -171,11 +172,14 @@ def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | No
     fig = go.Figure()
     for method, group in sweep.groupby("method", sort=False):
         group = group.sort_values("weight")
-        name = t(f"charts.method.{method}") if method in METHOD_NAMES else str(method)
+        own = method == "alpha"  # the model at its own α, not a re-ranker
+        name = (t("charts.model_alpha_curve") if own else t(f"charts.method.{method}")
+                if method in METHOD_NAMES else str(method))
         color = METHOD_COLORS.get(str(method), ACCENT)
         fig.add_scatter(
             x=group[x], y=group[y], mode="lines+markers", name=name,
-            line=dict(color=color, width=2.5), marker=dict(size=7),
+            line=dict(color=color, width=3 if own else 2.5, dash="dash" if own else None),
+            marker=dict(size=9 if own else 7, symbol="diamond" if own else "circle"),
             error_x=_error_bars(group, x, color), error_y=_error_bars(group, y, color),
             customdata=group["weight"],
             hovertemplate=f"{name} α=%{{customdata:.2f}}<br>{x}=%{{x:.3f}}<br>"

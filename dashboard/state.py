@@ -198,12 +198,22 @@ def compare_cached(dir_a: str, stamp_a: float, dir_b: str, stamp_b: float,
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def sweep_cached(run_dir: str, stamp: float, method: str, weights: tuple[float, ...],
-                 n_users: int, k: int) -> pd.DataFrame:
-    """One method's trade-off curve over a shopper sample (cached per run, method, weights)."""
-    from engine.evaluation.sweep import sweep
+                 n_users: int, k: int, model_alpha: float | None = None) -> pd.DataFrame:
+    """One method's trade-off curve over a shopper sample (cached per run, method, weights).
+
+    Method ALPHA_METHOD: `weights` are alphas of a loss-conditioned model, its own curve with
+    no re-ranking. `model_alpha`: the re-ranker works on the model scored at that alpha."""
+    import dataclasses
+
+    from engine.evaluation.sweep import ALPHA_METHOD, sweep
 
     run = _evaluation_run(run_dir, stamp)
+    if model_alpha is not None:
+        run = dataclasses.replace(run, model=run.model.at_alpha(model_alpha))
     _, data = _evaluation_data(run_dir, stamp)
+    if method == ALPHA_METHOD:
+        return sweep(run, data, [], [], k=k, n_users=n_users, seed=0,
+                     intervals=SWEEP_RESAMPLES, alphas=list(weights))
     return sweep(run, data, [method], list(weights), k=k, n_users=n_users, seed=0,
                  intervals=SWEEP_RESAMPLES)
 

@@ -13,13 +13,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state, view_state
+from dashboard import alpha_controls, charts, state, view_state
 from dashboard.i18n import method_label, t
 from engine.core.errors import PrismError
+from engine.evaluation.sweep import ALPHA_METHOD
 from engine.exposure.slots import category_slots, popularity_lorenz
 from engine.rerank.methods import SWEEP_METHODS
 
 WEIGHTS = (0.25, 0.5, 0.75, 1.0)  # weight 0 is the relevance order: evaluated once, shared
+ALPHA_POINTS = 5  # a conditioned run's own curve: α evenly over its trained range
 ACCURACY = {"NDCG": "ndcg@", "Precision": "precision@"}
 DIVERSITY = {"Category entropy": "category_entropy@", "Category coverage": "category_coverage@",
              "ILD (categories)": "ild@"}
@@ -65,12 +67,33 @@ def sampled(table: pd.DataFrame, asked: int) -> int:
     return int(table["n_users"].max()) if "n_users" in table and len(table) else asked
 
 
+def model_alphas(run: state.RunEntry) -> tuple[float, ...]:
+    """Where a loss-conditioned run's own curve is evaluated (evenly over its trained range);
+    empty for a run with one α."""
+    span = alpha_controls.model_range(state.evaluation_recommender(run))
+    return () if span is None else tuple(round(float(a), 4) for a in
+                                         np.linspace(span[0], span[1], ALPHA_POINTS))
+
+
+def alpha_curve(run: state.RunEntry, alphas: tuple[float, ...], n_users: int,
+                k: int) -> pd.DataFrame:
+    """The one model's own trade-off curve: no re-ranking, its α moved (method "alpha")."""
+    with st.spinner(t("tradeoff.alpha_evaluating", n=len(alphas))):
+        try:
+            return state.sweep_cached(str(run.path), run.stamp, ALPHA_METHOD, alphas, n_users, k)
+        except PrismError as exc:
+            st.warning(t("tradeoff.sample_error", error=exc))
+            return pd.DataFrame()
+
+
 def current_point(run: state.RunEntry, method: str, alpha: float, n_users: int,
-                  k: int) -> pd.DataFrame | None:
-    """The Explorer's exact setting evaluated on the same sample (cached like the curves)."""
+                  k: int, model_alpha: float | None = None) -> pd.DataFrame | None:
+    """The Explorer's exact setting evaluated on the same sample (cached like the curves);
+    `model_alpha`: a conditioned run's own α as chosen on the Explorer."""
     try:
         name, weight = ("none", 0.0) if alpha == 0 else (method, round(alpha, 2))
-        return state.sweep_cached(str(run.path), run.stamp, name, (weight,), n_users, k)
+        return state.sweep_cached(str(run.path), run.stamp, name, (weight,), n_users, k,
+                                  model_alpha)
     except PrismError as exc:
         st.warning(t("tradeoff.current_error", error=exc))
         return None
@@ -137,14 +160,23 @@ def main() -> None:
     table = sweep_all(run, methods, n_users, k)
     if table.empty:
         st.stop()
+    alphas = model_alphas(run)
+    model_alpha = None
+    if alphas:  # one model for every α: its own curve beside the re-rankers'
+        table = pd.concat([table, alpha_curve(run, alphas, n_users, k)], ignore_index=True)
+        model_alpha = alpha_controls.fit_model_alpha(state.evaluation_recommender(run))[0]
     x, y = f"{DIVERSITY[diversity]}{k}", f"{ACCURACY[accuracy]}{k}"
     labels = {x: f"{_axis_name(diversity)}@{k}", y: f"{_axis_name(accuracy)}@{k}"}
-    current = current_point(run, method, alpha, n_users, k) if method in methods else None
+    current = (current_point(run, method, alpha, n_users, k, model_alpha)
+               if method in methods else None)
     st.plotly_chart(charts.pareto_chart(table, x, y, current, labels), key="pareto_chart")
     label = method_label(method)
     where = (t("tradeoff.ringed", method=label, alpha=alpha) if current is not None else
              t("tradeoff.not_ringed", method=label))
     st.caption(where + t("tradeoff.change_on_explorer"))
+    if alphas:
+        st.caption(t("tradeoff.alpha_curve", n=len(alphas), low=alphas[0], high=alphas[-1],
+                     model_alpha=model_alpha))
     st.caption(t("tradeoff.intervals", shoppers=sampled(table, n_users)))
     if method in SWEEP_METHODS:
         exposure_views(run, method, alpha, n_users, k)

@@ -39,6 +39,7 @@ def data_folders() -> dict[str, Path]:
     return folders
 
 
+EVERY_ALPHA = (0.0, 1.0)  # the one-model button: trained over this range of α
 FORM_VALUES = "_train_form_values"  # the form's last values: they outlive page switches
 FRESH_NAME = "_train_fresh_name"  # the name the form proposes once a job took its name
 NOTICE = "_train_notice"  # said once, above the form, after the rerun that started a job
@@ -100,15 +101,23 @@ def launch_form() -> None:
         tune = tune_col.checkbox(t("training.tune"), key="train_tune",
                                  help=t("training.tune_help"))
         trials = trials_col.number_input(t("training.trials"), 1, 200, key="train_trials")
-        submitted = st.form_submit_button(t("training.start"), type="primary", disabled=busy,
-                                          icon=":material/play_arrow:")
-    if submitted:
+        start_col, every_col = st.columns([1, 2])
+        submitted = start_col.form_submit_button(t("training.start"), type="primary",
+                                                 disabled=busy, icon=":material/play_arrow:")
+        every = every_col.form_submit_button(
+            t("training.start_every_alpha", low=EVERY_ALPHA[0], high=EVERY_ALPHA[1]),
+            disabled=busy, icon=":material/linear_scale:", help=t("training.every_alpha_help"))
+    if submitted or every:
         st.session_state[FORM_VALUES] = {
             "train_data": source, "train_name": name, "train_alpha": alpha,
             "train_beta": beta, "train_epochs": int(epochs), "train_dim": int(dim),
             "train_tune": bool(tune), "train_trials": int(trials)}
-        start_job(folders[source], name, alpha, beta, int(epochs), int(dim),
-                  int(trials) if tune else 0)
+        if every:  # one model over the whole range: the Explorer moves its α live
+            start_job(folders[source], name, EVERY_ALPHA[0], beta, int(epochs), int(dim),
+                      alpha_max=EVERY_ALPHA[1])
+        else:
+            start_job(folders[source], name, alpha, beta, int(epochs), int(dim),
+                      int(trials) if tune else 0)
 
 
 def clean_run_name(name: str) -> str:
@@ -117,7 +126,8 @@ def clean_run_name(name: str) -> str:
 
 
 def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int,
-              tune_trials: int = 0) -> None:
+              tune_trials: int = 0, alpha_max: float | None = None) -> None:
+    """Check the form and start a fit; `alpha_max`: one model over α in alpha..alpha_max."""
     clean = clean_run_name(name)
     if not clean:
         st.error(t("training.no_name"))
@@ -127,7 +137,7 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
         return
     renamed = t("training.name_cleaned", name=repr(name.strip()), clean=repr(clean)) \
         if clean != name.strip() else None
-    if alpha == 0 and beta == 0:
+    if beta == 0 and (alpha == 0 or alpha_max is not None):
         st.error(t("training.zero_weights"))
         return
     try:
@@ -136,8 +146,8 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
         st.error(str(exc))
         return
     spec = presets.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
-                             beta=beta, epochs=epochs, dim=dim, patience=3,
-                             tune_trials=tune_trials)
+                             beta=beta, alpha_max=alpha_max, epochs=epochs, dim=dim,
+                             patience=3, tune_trials=tune_trials)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
     fresh = fresh_run_name()  # the next job gets a name of its own, not the one just used
     st.session_state[FORM_VALUES] = {**st.session_state[FORM_VALUES], "train_name": fresh}
@@ -193,6 +203,7 @@ def runs_table() -> pd.DataFrame:
         rows.append({"run": entry.name, "model": entry.meta.get("model"),
                      "data": entry.meta.get("dataset"), "created": entry.meta.get("created"),
                      "α": train.get("alpha"), "β": train.get("beta"),
+                     "alpha_range": _alpha_range(train),
                      **{m: metrics.get(m) for m in SHOWN_METRICS}})
     table = pd.DataFrame(rows)
     if not table.empty:  # a date, not the raw ISO stamp (unreadable stamps stay empty)
@@ -205,7 +216,14 @@ def run_table_headers() -> dict[str, str]:
     """The run table's column names in the active language (metrics by the vocabulary)."""
     return {"run": t("training.col_run"), "model": t("training.col_model"),
             "data": t("training.col_data"), "created": t("training.col_created"),
-            "α": "α", "β": "β", **{m: column_label(m) for m in SHOWN_METRICS}}
+            "α": "α", "β": "β", "alpha_range": t("training.alpha_range"),
+            **{m: column_label(m) for m in SHOWN_METRICS}}
+
+
+def _alpha_range(train: dict) -> str | None:
+    """"low–high" for a run trained over a range of α (None for one α)."""
+    high = train.get("alpha_max")
+    return None if high is None else f"{train.get('alpha', 0):g}–{high:g}"
 
 
 def _eval_metrics(run_dir: Path) -> dict:

@@ -1,0 +1,107 @@
+"""Trade-off and Training on one model for every α: the model's own curve with intervals
+beside the re-rankers', and one button that trains such a model with progress."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dashboard_support import APP, TIMEOUT, conditioned_home, use_home, use_tiny_home
+from streamlit.testing.v1 import AppTest
+
+from dashboard import jobs
+
+pytestmark = pytest.mark.slow
+CURVE = "One model, its own α (no re-ranking)"
+
+
+def _page(name: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(f"app_pages/{name}.py")
+    return at.run()
+
+
+def _traces(at: AppTest, key: str) -> dict[str, dict]:
+    """name → trace (a dict) of the page's chart `key`."""
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id)
+    return {trace.get("name"): trace for trace in json.loads(chart.proto.spec)["data"]}
+
+
+def _array(value: dict | list) -> np.ndarray:
+    """A figure's array: Plotly sends numbers packed as {dtype, bdata (base64)}."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value, dtype=float)
+
+
+def test_tradeoff_draws_the_models_own_alpha_curve_with_intervals(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    use_home(monkeypatch, conditioned_home())
+    at = _page("tradeoff", sample_size="50", model_alpha="0.5", diversity_weight="0.5")
+    assert not at.exception, [e.value for e in at.exception]
+    traces = _traces(at, "pareto_chart")
+    curve = traces[CURVE]
+    assert _array(curve["customdata"]).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]  # trained range
+    above, below = _array(curve["error_y"]["array"]), _array(curve["error_y"]["arrayminus"])
+    assert len(above) == 5 and len(_array(curve["error_x"]["array"])) == 5
+    assert (above >= 0).all() and (below >= 0).all() and (above + below > 0).any()
+    assert "MMR" in traces  # the re-rankers' curves are drawn beside it
+    ring = next(trace for name, trace in traces.items() if name.startswith("current"))
+    assert len(_array(ring["x"])) == 1
+    captions = " ".join(c.value for c in at.caption)
+    assert "trained over α ∈ [0, 1], scored at 5 values of α" in captions
+    assert "model α = 0.50" in captions
+
+
+def test_tradeoff_of_a_run_with_one_alpha_has_no_alpha_curve(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    use_tiny_home(monkeypatch)
+    at = _page("tradeoff", sample_size="50")
+    assert not at.exception
+    assert CURVE not in _traces(at, "pareto_chart")
+
+
+def test_one_button_trains_a_model_for_every_alpha_with_progress(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    home = tmp_path / "home"  # a copy: the new run must not join the shared home's runs
+    shutil.copytree(conditioned_home(), home)
+    use_home(monkeypatch, home)
+    started: list[jobs.TrainingJob] = []
+    real_start = jobs.start
+
+    def small_start(spec, lock):  # noqa: ANN001, ANN202 - the page's spec, made tiny
+        job = real_start(dataclasses.replace(spec, use_text=False, epochs=1, dim=8,
+                                             search_vectors=False), lock)
+        started.append(job)
+        return job
+
+    monkeypatch.setattr(jobs, "start", small_start)
+    at = _page("training")
+    assert not at.exception
+    at.text_input(key="train_name").set_value("every-alpha")
+    button = next(b for b in at.button if "Train one model for every α (0 – 1)" in b.label)
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(started) == 1 and started[0].spec.alpha == 0.0
+    assert started[0].spec.alpha_max == 1.0
+    job = started[0]
+    deadline = time.monotonic() + 600  # a hang guard only: the worker reports its end
+    while job.snapshot().state == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert job.snapshot().state == "done", job.snapshot().message
+    assert job.snapshot().epoch == 1  # progress counted per epoch
+    train = json.loads((home / "runs" / "every-alpha" / "run.json").read_text())["train_config"]
+    assert (train["alpha"], train["alpha_max"]) == (0.0, 1.0)
+    at.run()
+    assert any("every-alpha" in s.value for s in at.success)
+    table = next(d.value for d in at.dataframe if "α range" in d.value.columns)
+    assert table.set_index("run").loc["every-alpha", "α range"] == "0–1"
