@@ -66,14 +66,16 @@ def require_chromium() -> None:
 
 @contextmanager
 def studio(home: Path, extra_env: dict[str, str] | None = None,
-           extra_args: tuple[str, ...] = (), port: int | None = None) -> Iterator[str]:
+           extra_args: tuple[str, ...] = (), port: int | None = None,
+           app: str = "dashboard/app.py") -> Iterator[str]:
     """Base URL of a studio serving `home` (on `port`, else a free one; `extra_args` go to
-    `streamlit run`); the server is stopped by its own pid after."""
+    `streamlit run`; `app`: another script, e.g. a benchmark's bare app); the server is
+    stopped by its own pid after."""
     port = port or free_port()
     env = {**os.environ, "PRISM_HOME": str(home), "HF_HUB_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", **(extra_env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
+        [sys.executable, "-m", "streamlit", "run", app, "--server.port",
          str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
          *extra_args],
