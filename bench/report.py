@@ -31,6 +31,8 @@ SECTIONS = (  # (file stem, benchmark script)
     ("quantize", "bench/quantize.py"),
     ("large", "bench/large_catalogue.py"),
     ("ask", "bench/ask_quality.py"),
+    ("events", "bench/events.py"),
+    ("request_probe", "bench/request_probe.py"),
     ("gpu", "bench/gpu_check.sh"),
 )
 
