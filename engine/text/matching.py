@@ -28,8 +28,7 @@ from engine.core.config import EncoderConfig
 from engine.text.lexical import LexicalIndex
 from engine.text.search import (
     TextIndex,
-    encoder_config_from_meta,
-    write_search_vectors,
+    ensure_run_vectors,
 )
 
 SEARCH_TITLES = "search_titles.npy"  # title vectors beside the run's tensors
@@ -144,17 +143,5 @@ class SearchIndex:
 def ensure_title_vectors(run_path: str | Path,
                          progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """The run's item title vectors (search's second text view), encoded and saved once."""
-    import json
-
-    from engine.runs.store import ITEMS, RUN_JSON
-
-    folder = Path(run_path)
-    stored = stored_title_embeddings(folder)
-    items = pd.read_parquet(folder / ITEMS)
-    if stored is not None and len(stored) >= len(items):
-        return stored[: len(items)]
-    meta = json.loads((folder / RUN_JSON).read_text())
-    vectors = TitleIndex(encoder_config_from_meta(meta), stored).item_embeddings(
-        items, progress=progress)
-    write_search_vectors(folder, vectors, SEARCH_TITLES)
-    return vectors
+    return ensure_run_vectors(run_path, stored_title_embeddings(Path(run_path)), TitleIndex,
+                              SEARCH_TITLES, progress)

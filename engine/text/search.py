@@ -195,18 +195,26 @@ def ensure_search_vectors(run_path: str | Path,
     Called right after training (`prism train`, the studio) so the first search of any model,
     EASE included, reads vectors instead of encoding the whole catalogue behind a spinner.
     """
+    return ensure_run_vectors(run_path, stored_text_embeddings(Path(run_path)), TextIndex,
+                              SEARCH_VECTORS, progress)
+
+
+def ensure_run_vectors(run_path: str | Path, stored: np.ndarray | None,
+                       index_class: type[TextIndex], name: str,
+                       progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """One text view's item vectors of a run: `stored` when it covers every item, else
+    encoded by `index_class` (what is stored is reused) and saved as `name` in the run."""
     import json
 
     from engine.runs.store import ITEMS, RUN_JSON
 
     folder = Path(run_path)
-    stored = stored_text_embeddings(folder)
     items = pd.read_parquet(folder / ITEMS)
     if stored is not None and len(stored) >= len(items):
         return stored[: len(items)]
     meta = json.loads((folder / RUN_JSON).read_text())
-    index = TextIndex(encoder_config_from_meta(meta), stored)
-    vectors = index.item_embeddings(items, progress=progress)
-    write_search_vectors(folder, vectors)
+    vectors = index_class(encoder_config_from_meta(meta), stored).item_embeddings(
+        items, progress=progress)
+    write_search_vectors(folder, vectors, name)
     return vectors
 

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import shlex
-from pathlib import Path
 
 import pytest
+from docs_tables import REPO, import_rows
 
 from engine.cli.main import main
 
-REPO = Path(__file__).resolve().parents[2]
-SECTION = "## Platform exports"
-ROW = re.compile(r"^\| (?P<what>[^|]+) \| `(?P<command>prism data import [^`]+)` \| "
-                 r"(?P<items>[^|]+) \| (?P<events>[^|]+) \|$")
 
-
-def _rows() -> list[dict[str, str]]:
-    text = (REPO / "docs" / "importing.md").read_text(encoding="utf-8")
-    section = text[text.index(SECTION):].split("\n## ", 1)[0]
-    rows = [m.groupdict() for m in map(ROW.match, section.splitlines()) if m]
-    assert len(rows) == 7
-    return rows
-
-
-@pytest.mark.parametrize("row", _rows(), ids=lambda r: r["what"].strip())
+@pytest.mark.parametrize("row", import_rows("## Platform exports", 7),
+                         ids=lambda r: r["what"].strip())
 def test_documented_import_gives_the_documented_counts(row, monkeypatch, capsys):  # noqa: ANN001
     monkeypatch.chdir(REPO)
     argv = shlex.split(row["command"])[1:]
