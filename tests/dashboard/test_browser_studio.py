@@ -138,7 +138,7 @@ def test_first_search_is_warm_and_nonsense_finds_no_good_match(base: str, home: 
     box = page.get_by_label("Query")
     box.fill("zzqxj")
     box.press("Enter")
-    wait_text(page, "No good match")
+    wait_text(page, "no good match for")  # the engine's notice, as the studio words it
     wait_text(page, "Closest items (no good match)")  # the lists arrive after the warning
     assert "Encoding" not in body_text(page)  # the vectors were ready: no encoding step
     page.context.close()

@@ -30,7 +30,7 @@ from dashboard_support import RUN_NAME, tiny_home
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 COPY_RUN = "on-imported-copy"
-START = '[data-testid="stFormSubmitButton"] button'
+START = '[data-testid="stBaseButton-primaryFormSubmit"]'  # Start (the one primary submit)
 NAME = 'input[aria-label="Run name"]'
 EPOCHS = 'input[aria-label="Epochs (at most; stops early)"]'
 
@@ -92,6 +92,9 @@ def test_start_is_disabled_during_a_job_and_the_next_name_is_fresh(browser) -> N
     page.locator(EPOCHS).fill("1")
     page.locator(START).click()
     _wait_start(page, enabled=False)  # no second click can land while the job runs
+    page.wait_for_function(  # the field proposes a fresh name (on a rerun of its own)
+        "([sel, old]) => { const e = document.querySelector(sel);"
+        " return !!e && !!e.value && e.value !== old; }", arg=[NAME, first], timeout=LONG)
     proposed = page.locator(NAME).input_value()
     assert proposed and proposed != first
     wait_text(page, f"Training finished: run {first}")
