@@ -118,15 +118,20 @@ class RecommendRequest(_Request):
                                            "one); 'none' for no policy")
 
 
-class SearchRequest(_Request):
-    """A text query, optionally personalised for a shopper."""
+class _ListRequest(_Request):
+    """What every text-driven list takes besides its text: shopper, length, re-ranking."""
 
-    query: str = Field(..., min_length=1, max_length=500)
     user_id: str | None = Field(None, max_length=MAX_ID_CHARS)
     k: Whole = Field(10, ge=1, le=MAX_K)
     method: ListMethod = "mmr"
     diversity_weight: Weight = Field(0.0, ge=0.0, le=1.0)
     include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
+
+
+class SearchRequest(_ListRequest):
+    """A text query, optionally personalised for a shopper."""
+
+    query: str = Field(..., min_length=1, max_length=500)
 
 
 class RankedItem(BaseModel):
@@ -162,16 +167,11 @@ class RankedList(BaseModel):
                           f"{FALLBACK_HEADER} header)")
 
 
-class AskRequest(_Request):
-    """A shopper's question, optionally personalised for a shopper."""
+class AskRequest(_ListRequest):
+    """A shopper's question, optionally personalised for a shopper (k: products to return)."""
 
     question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
-    user_id: str | None = Field(None, max_length=MAX_ID_CHARS)
-    k: Whole = Field(10, ge=1, le=MAX_K, description="products to return")
     n_faq: Whole = Field(3, ge=1, le=MAX_K, description="FAQ entries to return")
-    method: ListMethod = "mmr"
-    diversity_weight: Number = Field(0.0, ge=0.0, le=1.0)
-    include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
 
 
 class FaqEntry(BaseModel):

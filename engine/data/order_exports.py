@@ -92,22 +92,15 @@ def events_from_orders(table: Table, items_table: Table | None,
     """Purchase events of a Shopify or WooCommerce orders table; the lines of orders that
     were no purchase are recorded on `count` per reason."""
     source = str(table.path)
-    if table.kind == "shopify_orders":
-        if items_table is None:
-            lookup = shopify.line_item_lookup(table.frame)
-        elif items_table.kind == "shopify_products":
-            lookup = shopify.product_lookup(items_table.frame)
-        else:
-            lookup = ({}, {})
-        events, dropped = shopify.orders_events(table.frame, source, lookup)
+    platform, products = ((shopify, "shopify_products") if table.kind == "shopify_orders"
+                          else (woocommerce, "woocommerce_products"))
+    if items_table is None:
+        lookup = platform.line_item_lookup(table.frame)
+    elif items_table.kind == products:
+        lookup = platform.product_lookup(items_table.frame)
     else:
-        if items_table is None:
-            lookup = woocommerce.line_item_lookup(table.frame)
-        elif items_table.kind == "woocommerce_products":
-            lookup = woocommerce.product_lookup(items_table.frame)
-        else:
-            lookup = ({}, {})
-        events, dropped = woocommerce.orders_events(table.frame, source, lookup)
+        lookup = ({}, {})
+    events, dropped = platform.orders_events(table.frame, source, lookup)
     for reason, rows in dropped.items():
         count.drop(reason, rows)
     return events

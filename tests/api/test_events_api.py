@@ -106,6 +106,9 @@ def test_a_restarted_api_reads_the_stored_events_back(tiny_shop, client, home) -
 
     assert client.post("/events", json={"user_id": "walk-in-2", "item_id": "missing",
                                         "event": "cart"}).status_code == 404
+    item = _list(client, user_id="walk-in-2")["items"][0]["item_id"]  # this test's own event:
+    assert client.post("/events", json={"user_id": "walk-in-2", "item_id": item,  # it may run
+                                        "event": "view"}).status_code == 201  # alone
     fresh = Recommender.load(tiny_shop.twotower_run)
     app_with_own_home(tiny_shop.twotower_run, fresh, home)
     stored = EventStore(home / "events.sqlite").events()
