@@ -6,6 +6,11 @@ a child process on a free 127.0.0.1 port, runs `--clients` threads × `--request
 (alternating /recommend and /search, random shoppers, methods and weights), bounded by
 `--max-seconds`, stops the server by its pid, and writes the `load` section of
 docs/benchmarks/serving.json (+ serving.md). The last line printed is JSON.
+
+Before the server starts, the same kind of /recommend body is timed in this process with
+`Recommender.recommend()` (`--in-process` calls, one at a time), so the report gives the HTTP
+figures as ratios to the in-process call as well: on a busy machine the ratios hold better
+than the absolute times.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ def parse_args() -> argparse.Namespace:
                         help="policy JSON to create and publish first (a private PRISM_HOME "
                              "for the server); /recommend then serves it with attribution")
     parser.add_argument("--workers", type=int, default=1, help="prism serve --workers")
+    parser.add_argument("--in-process", type=int, default=200,
+                        help="recommend() calls timed in process before the server starts")
     parser.add_argument("--no-report", action="store_true")
     return parser.parse_args()
 
@@ -89,6 +96,30 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
 
 
+def recommend_body(rng: random.Random, users: list[str]) -> dict:
+    """One /recommend body as the clients send it: a random shopper, method and weight."""
+    return {"k": 10, "method": rng.choice(METHODS), "diversity_weight": round(rng.random(), 2),
+            "user_id": rng.choice(users)}
+
+
+def in_process_ms(run: Path, users: list[str], n_calls: int) -> dict:
+    """Per-call time of `Recommender.recommend()` in this process over `n_calls` bodies."""
+    from engine.serving.recommender import Recommender
+
+    service = Recommender.load(run, torch_threads=1)
+    rng = random.Random(12345)
+    bodies = [recommend_body(rng, users) for _ in range(n_calls + 10)]
+    for body in bodies[:10]:  # warm-up: first calls build caches
+        service.recommend(**body)
+    times = []
+    for body in bodies[10:]:
+        start = time.perf_counter()
+        service.recommend(**body)
+        times.append((time.perf_counter() - start) * 1e3)
+    return {"calls": n_calls, "mean_ms": round(sum(times) / len(times), 3),
+            "p50_ms": round(percentile(times, 50), 3), "p99_ms": round(percentile(times, 99), 3)}
+
+
 def client_loop(base: str, client_id: int, n_requests: int, users: list[str],
                 queries: list[str], deadline: float,
                 only_recommend: bool = False) -> list[tuple[str, float, bool]]:
@@ -99,11 +130,9 @@ def client_loop(base: str, client_id: int, n_requests: int, users: list[str],
         for i in range(n_requests):
             if time.monotonic() > deadline:
                 break
-            body = {"k": 10, "method": rng.choice(METHODS),
-                    "diversity_weight": round(rng.random(), 2)}
-            if i % 2 == 0 or only_recommend:
-                endpoint, body["user_id"] = "/recommend", rng.choice(users)
-            else:
+            body = recommend_body(rng, users)
+            endpoint = "/recommend"
+            if i % 2 == 1 and not only_recommend:
                 endpoint, body["query"] = "/search", rng.choice(queries)
                 body["user_id"] = rng.choice(users) if rng.random() < 0.5 else None
             start = time.perf_counter()
@@ -157,6 +186,16 @@ def summarise(records: list[tuple[str, float, bool]], wall: float) -> dict:
             "per_endpoint": per_endpoint}
 
 
+def with_ratios(summary: dict, local: dict) -> dict:
+    """The HTTP figures over the in-process call: how many in-process calls one HTTP request
+    costs (latency) and what share of the in-process call rate the server reaches."""
+    return {"in_process": local,
+            "ratio": {"p50_over_in_process": round(summary["p50_ms"] / local["mean_ms"], 2),
+                      "p99_over_in_process": round(summary["p99_ms"] / local["mean_ms"], 2),
+                      "throughput_over_in_process_rate": round(
+                          summary["throughput_rps"] * local["mean_ms"] / 1e3, 3)}}
+
+
 def main() -> None:
     args = parse_args()
     run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"amazon-{args.model}",
@@ -164,6 +203,7 @@ def main() -> None:
     users, queries, model_name, dataset = workload(run)
     port = free_port()
     conditions = machine()
+    local = in_process_ms(run, users, args.in_process)
     env, policy_name = policy_home(args.policy)
     server = start_server(run, port, args.workers, env)
     lock, records = threading.Lock(), []
@@ -181,6 +221,7 @@ def main() -> None:
     finally:
         stop_server(server)
     summary = summarise(records, wall)
+    summary.update(with_ratios(summary, local))
     command = f"python bench/load.py --clients {args.clients} --requests {args.requests}" + \
         (" --only-recommend" if args.only_recommend else "") + \
         (f" --policy {args.policy}" if args.policy else "") + \
@@ -191,7 +232,14 @@ def main() -> None:
                "run_model": model_name, "dataset": dataset, "machine": conditions, **summary}
     print(json.dumps({k: v for k, v in summary.items() if k != "per_endpoint"}))
     if not args.no_report:
-        update_report("load_policy" if args.policy else "load", payload)
+        update_report(report_section(args), payload)
+
+
+def report_section(args: argparse.Namespace) -> str:
+    """Which serving.json section a run fills: mixed, /recommend alone, or with a policy."""
+    if args.policy:
+        return "load_policy"
+    return "load_recommend" if args.only_recommend else "load"
 
 
 if __name__ == "__main__":

@@ -92,6 +92,15 @@ def _load_lines(load: dict[str, Any] | None, title: str) -> list[str]:
         "| endpoint | requests | p50 ms | p99 ms |", "|---|---|---|---|"]
     lines += [f"| {name} | {row['requests']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} |"
               for name, row in load["per_endpoint"].items()]
+    if load.get("in_process"):
+        local, ratio = load["in_process"], load["ratio"]
+        lines += ["", f"Same run, `Recommender.recommend()` in process ({local['calls']} calls "
+                      f"one at a time): mean {local['mean_ms']:.2f} ms, p50 "
+                      f"{local['p50_ms']:.2f} ms, p99 {local['p99_ms']:.2f} ms. HTTP p50 = "
+                      f"{ratio['p50_over_in_process']:.1f}× and p99 = "
+                      f"{ratio['p99_over_in_process']:.1f}× the in-process call; throughput = "
+                      f"{ratio['throughput_over_in_process_rate']:.2f}× the in-process call "
+                      "rate (1 = the server adds nothing)."]
     return lines + [""]
 
 
@@ -114,6 +123,8 @@ def render(report: dict[str, Any]) -> str:
         lines += ["", f"Target: `recommend()` median ≤ 20 ms. Worst method median: "
                       f"{latency['worst_recommend_median_ms']:.2f} ms.", ""]
     lines += _load_lines(report.get("load"), "HTTP API under load (`prism serve`, loopback)")
+    lines += _load_lines(report.get("load_recommend"),
+                         "`/recommend` alone (`prism serve`, loopback)")
     lines += _load_lines(report.get("load_policy"),
                          "`/recommend` alone with a live policy (`prism serve`, loopback)")
     return "\n".join(lines)
