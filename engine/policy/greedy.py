@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.policy.compile import CompiledPolicy, required_slots
+from engine.rerank.greedy import run_greedy
 from engine.rerank.methods import NEEDS_SIMILARITY
 from engine.rerank.scaling import min_max
 
@@ -99,31 +100,31 @@ def _constraints(policy: CompiledPolicy, safe: np.ndarray, valid: np.ndarray,
     return _Constraints(codes, counts, limits, matches, need)
 
 
-@dataclass
-class _Pass:
-    """The greedy pass's per-shopper state: taken candidates, slots to fill, picks so far."""
+class _PolicyRules:
+    """Caps and at-least shares as rules of the one greedy loop (`engine.rerank.greedy`),
+    per shopper: admissible candidates per slot, picks written as -1-padded rows, lists that
+    end early when nothing fits the caps."""
 
-    scaled: np.ndarray  # (B, N) scaled boosted relevance
-    blocked: np.ndarray  # (B, N) taken or invalid
-    to_fill: np.ndarray  # (B,) open slots (k minus pins; lowered when a list ends early)
-    k: int
-    filled: np.ndarray = field(init=False)
-    relaxed: np.ndarray = field(init=False)  # (B,) shares given up (caps won)
-    out: dict[str, np.ndarray] = field(init=False)
-
-    def __post_init__(self) -> None:
-        n_users = len(self.scaled)
+    def __init__(self, state: _Constraints, blocked: np.ndarray, to_fill: np.ndarray, k: int,
+                 n_caps: int, notices: list[Counter]) -> None:
+        n_users = len(blocked)
+        self.state, self.blocked, self.to_fill, self.notices = state, blocked, to_fill, notices
         self.rows = np.arange(n_users)
         self.filled = np.zeros(n_users, dtype=np.int64)
-        self.relaxed = np.zeros(n_users, dtype=bool)
-        self.out = {name: np.full((n_users, self.k), fill, dtype=dtype) for name, fill, dtype
-                    in (("order", -1, np.int64), ("forced", False, bool),
-                        ("relevance", np.nan, float), ("diversity", 0.0, float))}
+        self.relaxed = np.zeros(n_users, dtype=bool)  # shares given up (caps won)
+        self.order = np.full((n_users, k), -1, dtype=np.int64)
+        self.forced = np.zeros((n_users, k), dtype=bool)
+        self.capped_seen = [np.zeros(blocked.shape, dtype=bool) for _ in range(n_caps)]
+        self.live = self.rows
 
-    def admissible(self, state: _Constraints, caps_ok: list[np.ndarray], active: np.ndarray,
-                   notices: list[Counter]) -> tuple[np.ndarray, np.ndarray]:
+    def finished(self) -> bool:
+        return not (self.filled < self.to_fill).any()
+
+    def admissible(self, caps_ok: list[np.ndarray], active: np.ndarray,
+                   ) -> tuple[np.ndarray, np.ndarray]:
         """(B, N) candidates allowed in this slot and (B,) whether the slot is reserved for
         owed shares; relaxes shares caps block and ends lists nothing fits."""
+        state, notices = self.state, self.notices
         within = ~self.blocked
         for ok in caps_ok:
             within &= ok
@@ -148,17 +149,28 @@ class _Pass:
         self.to_fill[ended] = self.filled[ended]
         return admissible, forced
 
-    def record(self, slot: int, active: np.ndarray, chosen: np.ndarray, changed: np.ndarray,
-               diversity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Write the active shoppers' picks; returns (rows, picks)."""
-        live, pick = self.rows[active], chosen[active]
-        self.out["order"][live, slot] = pick
-        self.out["forced"][live, slot] = changed[active]
-        self.out["relevance"][live, slot] = self.scaled[live, pick]
-        self.out["diversity"][live, slot] = diversity[live, pick]
-        self.blocked[live, pick] = True
+    def choose(self, slot: int, objective: np.ndarray) -> np.ndarray:
+        rows = self.rows
+        caps_ok = self.state.cap_ok(rows)
+        admissible, forced = self.admissible(caps_ok, self.filled < self.to_fill)
+        active = self.filled < self.to_fill
+        chosen = np.where(admissible, objective, -np.inf).argmax(axis=1)
+        best = objective.argmax(axis=1)
+        for ok, seen in zip(caps_ok, self.capped_seen, strict=True):
+            out_by_cap = active & (best != chosen) & ~ok[rows, best] & ~self.blocked[rows, best]
+            seen[rows[out_by_cap], best[out_by_cap]] = True
+        self.live = rows[active]
+        self.order[self.live, slot] = chosen[active]
+        self.forced[self.live, slot] = (forced & (best != chosen))[active]
         self.filled[active] += 1
-        return live, pick
+        return chosen
+
+    def update(self, chosen: np.ndarray) -> None:
+        live, pick = self.live, chosen[self.live]
+        state = self.state
+        matched = np.stack([m[live, pick] for m in state.matches], axis=1).astype(np.int64) \
+            if state.matches else np.zeros((len(live), 0), dtype=np.int64)
+        state.take(live, [codes[live, pick] for codes in state.cap_codes], matched)
 
 
 def constrained_greedy(policy: CompiledPolicy, batch: Any, candidates: np.ndarray,
@@ -172,32 +184,22 @@ def constrained_greedy(policy: CompiledPolicy, batch: Any, candidates: np.ndarra
     rel_part = (1.0 - weight) * scaled
     scorer = _scorer(policy, rel_part, safe, batch.targets, k)
     state = _constraints(policy, safe, valid, pins, k)
-    run = _Pass(scaled=scaled, blocked=~valid, to_fill=k - (pins >= 0).sum(axis=1), k=k)
-    rows = run.rows
-    capped_seen = [np.zeros(valid.shape, dtype=bool) for _ in policy.caps]
-    for slot in range(k):
-        if not (run.filled < run.to_fill).any():
-            break
-        diversity = np.asarray(scorer.diversity(run.blocked))
-        objective = np.where(run.blocked, -np.inf, rel_part + diversity)
-        caps_ok = state.cap_ok(rows)
-        admissible, forced = run.admissible(state, caps_ok, run.filled < run.to_fill, notices)
-        active = run.filled < run.to_fill
-        chosen = np.where(admissible, objective, -np.inf).argmax(axis=1)
-        best = objective.argmax(axis=1)
-        for ok, seen in zip(caps_ok, capped_seen, strict=True):
-            out_by_cap = active & (best != chosen) & ~ok[rows, best] & ~run.blocked[rows, best]
-            seen[rows[out_by_cap], best[out_by_cap]] = True
-        live, pick = run.record(slot, active, chosen, forced & (best != chosen), diversity)
-        scorer.update(chosen)
-        matched = np.stack([m[live, pick] for m in state.matches], axis=1).astype(np.int64) \
-            if state.matches else np.zeros((len(live), 0), dtype=np.int64)
-        state.take(live, [codes[live, pick] for codes in state.cap_codes], matched)
-    for row in np.flatnonzero((state.need > 0).any(axis=1) & ~run.relaxed):
+    rules = _PolicyRules(state, ~valid, k - (pins >= 0).sum(axis=1), k, len(policy.caps),
+                         notices)
+    picks = run_greedy(rel_part, scorer, k, rules, blocked=rules.blocked)
+    for row in np.flatnonzero((state.need > 0).any(axis=1) & ~rules.relaxed):
         notices[row]["promotion share / quota floor not met (pins take the slots or the "
                      "list ended early)"] = 1
-    return GreedyOutcome(order=run.out["order"], n_picks=run.filled, forced=run.out["forced"],
-                         relevance=run.out["relevance"], diversity=run.out["diversity"],
+    order = rules.order
+    taken = order >= 0
+    rows = np.arange(len(order))[:, None]
+    diversity = np.zeros(order.shape)
+    n_run = picks["diversity_part"].shape[1]
+    diversity[:, :n_run] = np.where(taken[:, :n_run], picks["diversity_part"], 0.0)
+    return GreedyOutcome(order=order, n_picks=rules.filled, forced=rules.forced,
+                         relevance=np.where(taken, scaled[rows, np.clip(order, 0, None)],
+                                            np.nan),
+                         diversity=diversity,
                          capped_out={cap.label: seen.sum(axis=1)
-                                     for cap, seen in zip(policy.caps, capped_seen,
+                                     for cap, seen in zip(policy.caps, rules.capped_seen,
                                                           strict=True)})

@@ -34,6 +34,7 @@ from engine.rerank.greedy import (
     DPPScorer,
     MMRScorer,
     NoDiversity,
+    QuotaRules,
     Scorer,
     run_greedy,
 )
@@ -121,8 +122,8 @@ def rerank(method: str, relevance: np.ndarray, k: int, diversity_weight: float, 
                           None if unit is None else unit[perm][None],
                           None if sorted_cats is None else sorted_cats[None],
                           None if dist is None else dist[None], vectors is not None, n_slots)
-    tracker = QuotaTracker(quotas, sorted_cats, n_slots) if quotas else None
-    picks = run_greedy(rel_part, scorer, n_slots, tracker)
+    rules = QuotaRules(QuotaTracker(quotas, sorted_cats, n_slots)) if quotas else None
+    picks = run_greedy(rel_part, scorer, n_slots, rules)
     rel, div = picks["relevance_part"][0], picks["diversity_part"][0]
     return RerankResult(order=perm[picks["order"][0].astype(np.int64)], relevance_part=rel,
                         diversity_part=div, objective=rel + div,

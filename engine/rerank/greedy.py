@@ -185,30 +185,61 @@ class CalibratedScorer:
         self.slot += 1
 
 
-def run_greedy(rel_part: Any, scorer: Scorer, n_slots: int,
-               tracker: QuotaTracker | None = None) -> dict[str, Any]:
-    """Fill `n_slots` per user; returns (B, n_slots) `order`, `relevance_part`,
-    `diversity_part`, `fallback` (the tracker, for quotas, needs B = 1 numpy input)."""
+class Rules(Protocol):
+    """Constraints on the one greedy loop (category quotas, a policy's caps and shares)."""
+
+    def finished(self) -> bool: ...
+
+    def choose(self, slot: int, objective: Any) -> Any: ...
+
+    def update(self, chosen: Any) -> None: ...
+
+
+class QuotaRules:
+    """Category quotas for one list (B = 1): a slot takes only candidates that keep every
+    floor and cap reachable; RequestError when none can."""
+
+    def __init__(self, tracker: QuotaTracker) -> None:
+        self.tracker = tracker
+
+    def finished(self) -> bool:
+        return False
+
+    def choose(self, slot: int, objective: np.ndarray) -> np.ndarray:
+        objective[0, ~self.tracker.admissible(slot)] = -np.inf
+        if not np.isfinite(objective[0]).any():
+            raise RequestError(f"quotas cannot be met together: no candidate fits slot "
+                               f"{slot + 1} without breaking a floor or a cap")
+        return objective.argmax(axis=1)
+
+    def update(self, chosen: np.ndarray) -> None:
+        self.tracker.update(int(chosen[0]))
+
+
+def run_greedy(rel_part: Any, scorer: Scorer, n_slots: int, rules: Rules | None = None,
+               blocked: Any | None = None) -> dict[str, Any]:
+    """The one greedy loop of the engine: each slot takes, per user, the candidate with the
+    best relevance part + diversity term that is not `blocked` (taken or invalid) and that
+    `rules` admit. Returns (B, slots) `order`, `relevance_part`, `diversity_part` and
+    `fallback`; the loop stops early once `rules` say every list is finished."""
     xp, rows = namespace(rel_part), arange_like(rel_part, rel_part.shape[0])
-    blocked = zeros(rel_part, tuple(rel_part.shape), boolean=True)
+    if blocked is None:
+        blocked = zeros(rel_part, tuple(rel_part.shape), boolean=True)
     picks: dict[str, list[Any]] = {"order": [], "relevance_part": [], "diversity_part": [],
                                    "fallback": []}
     for slot in range(n_slots):
+        if rules is not None and rules.finished():
+            break
         div = scorer.diversity(blocked)
         objective = rel_part + div
         objective[blocked] = -np.inf
-        if tracker is not None:
-            objective[0, ~tracker.admissible(slot)] = -np.inf
-            if not np.isfinite(objective[0]).any():
-                raise RequestError(f"quotas cannot be met together: no candidate fits slot "
-                                   f"{slot + 1} without breaking a floor or a cap")
-        chosen = objective.argmax(axis=1)
+        chosen = objective.argmax(axis=1) if rules is None else rules.choose(slot, objective)
         for key, value in (("order", chosen), ("relevance_part", rel_part[rows, chosen]),
                            ("diversity_part", div[rows, chosen]), ("fallback", scorer.fallback)):
             picks[key].append(value)
         blocked[rows, chosen] = True
         scorer.update(chosen)
-        if tracker is not None:
-            tracker.update(int(chosen[0]))
+        if rules is not None:
+            rules.update(chosen)
     return {key: xp.stack(values, 1) if values else rel_part[:, :0]
             for key, values in picks.items()}
