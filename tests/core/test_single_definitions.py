@@ -1,6 +1,7 @@
 """Each shared job has one definition, found by scanning the source of engine/ and dashboard/:
 the atomic writer, the list of re-rank methods, the device resolver, min–max scaling, the
-value checks (k, weight, target mix, quota bounds) and the category prior. A second copy would
+value checks (k, weight, target mix, quota bounds), the category prior and the greedy loop
+every re-ranker and policy fills its slots with. A second copy would
 drift (as the old ones did: a fixed temp name two processes shared, two scalings that disagreed
 on constant input, a weight check that read the text "0.5" as a number). The behaviour tests in
 test_one_answer.py send the same input through every door and expect one answer."""
@@ -53,6 +54,28 @@ def method_lists(trees: dict[str, ast.Module]) -> list[str]:
     return found
 
 
+def greedy_loops(trees: dict[str, ast.Module]) -> list[str]:
+    """`file:function` of every function with a `for` loop that asks a scorer for its
+    diversity term and takes an argmax: a slot-by-slot greedy fill."""
+    found = []
+    for path, tree in trees.items():
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            called = {node.func.attr for loop in ast.walk(function) if isinstance(loop, ast.For)
+                      for node in ast.walk(loop)
+                      if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+            if {"diversity", "argmax"} <= called:
+                found.append(f"{path}:{function.name}")
+    return found
+
+
+def test_one_greedy_loop() -> None:
+    assert greedy_loops(sources()) == ["engine/rerank/greedy.py:run_greedy"]
+    assert definitions(named("constrained_greedy", "run_greedy", "greedy_fill")) == [
+        "engine/policy/greedy.py:constrained_greedy", "engine/rerank/greedy.py:run_greedy"]
+
+
 def test_one_atomic_writer() -> None:
     writers = definitions(lambda name: name.startswith("write") and name.endswith("_atomic"))
     assert writers == [f"{FILES_MODULE}:write_{kind}_atomic"
@@ -99,3 +122,6 @@ def test_scan_finds_a_second_copy() -> None:
     tree = ast.parse('A = ("none", "mmr", "dpp")\nB: Literal["mmr", "dpp", "quota"]\n'
                      'C = ["mmr", "dpp"]\nD = ("mmr", "dpp", "fast")\n')
     assert method_lists({"x.py": tree}) == ["x.py:1", "x.py:2"]
+    loop = ast.parse("def fill(s, n):\n    for _ in range(n):\n        s.diversity(0).argmax()\n"
+                     "def other(s):\n    return s.diversity(0).argmax()\n")
+    assert greedy_loops({"x.py": loop}) == ["x.py:fill"]
