@@ -67,7 +67,7 @@ def train_argv(name: str, out: Path, alpha: str, extra: list[str], seed: int) ->
     settings = DATASET_SETTINGS.get(name, []) + RECIPES.get(name, []) + extra + [f"seed={seed}"]
     argv = ["train", "--data", f"../shared/data/{name}", "--out", str(out), "--model",
             "twotower", "--split", DATASETS[name], "--seed", str(SEED), "--alpha", alpha,
-            "--quiet"]
+            "--quiet", "--no-refit"]  # the benchmark reads the evaluation fit only
     return argv + [item for pair in settings for item in ("--set", pair)]
 
 
