@@ -10,10 +10,15 @@ of operating points: (a) re-ranking alone (the alpha = 0 model with each re-rank
 joint loss (every alpha > 0 model, alone or re-ranked). Per family the upper frontier of
 (entropy, NDCG) points gives NDCG at equal entropy (interpolated) and its mean over a common
 entropy range (area / width); a paired bootstrap over shoppers gives 95% intervals of the
-family differences. Every model is trained once per training seed on the same split: the
-pooled comparison averages each shopper's NDCG and entropy over the seeds (the expected result
-of one training run), and the same comparison per seed gives the spread over seeds. Writes
-docs/benchmarks/frontier.json and .md.
+family differences. The conditioned family (one model trained over alpha in [0, 1], scored
+at each alpha, against separately trained fixed-alpha models and against re-ranking alone) is
+measured by bench/frontier_alpha.py's functions in the same run and written to
+docs/benchmarks/frontier_alpha.json; frontier.md carries both (`--families` picks, and
+`--report-only` rewrites the pages from the JSON files without measuring). Every model is
+trained once per training seed on the same split (a run folder under runs/frontier with its
+run.json is reused, not trained again): the pooled comparison averages each shopper's NDCG and
+entropy over the seeds (the expected result of one training run), and the same comparison per
+seed gives the spread over seeds. Writes docs/benchmarks/frontier.json and .md.
 """
 
 from __future__ import annotations
@@ -173,16 +178,22 @@ def compare(points: list[dict], labels: list[str], resamples: int) -> dict[str, 
     return result
 
 
+def test_users(data: Any, limit: int = 0) -> tuple[np.ndarray, list]:
+    """The test shoppers and their held-out items; a fixed sample of `limit` when given."""
+    users, truth = data.truth(data.test)
+    if limit and limit < len(users):
+        pick = np.sort(np.random.default_rng(0).choice(len(users), limit, replace=False))
+        users, truth = users[pick], [truth[i] for i in pick]
+    return users, truth
+
+
 def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
     from engine.evaluation.protocol import prepare_data
 
     dataset = load_dataset(REPO.parent / "shared" / "data" / name)
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
-    users, truth = data.truth(data.test)
-    if args.users and args.users < len(users):
-        pick = np.sort(np.random.default_rng(0).choice(len(users), args.users, replace=False))
-        users, truth = users[pick], [truth[i] for i in pick]
+    users, truth = test_users(data, args.users)
     seeds = [int(s) for s in args.seeds.split(",")]
     pooled, labels, models, rows = [], [], [], []
     per_seed: dict[int, list[dict]] = {seed: [] for seed in seeds}
@@ -234,7 +245,8 @@ def _verdict(comparison: dict[str, Any]) -> str:
     return "mixed: each side wins somewhere (see the rows)"
 
 
-def render(results: dict[str, Any]) -> str:
+def render(results: dict[str, Any], conditioned: list[str] | None = None) -> str:
+    """The page: the fixed-α families, then `conditioned` (the conditioned family's lines)."""
     lines = ["# Training-time diversity against re-ranking: the NDCG@10 / entropy@10 frontier",
              "", f"Machine: {results['machine']} (shared with other jobs; fit seconds are "
              "rough). Split seed 2020, test users, full ranking, top-10. Families: **re-rank "
@@ -252,9 +264,12 @@ def render(results: dict[str, Any]) -> str:
              "shopper's target. Region: \"top-50\" reads the category mass of each shopper's "
              "50 best items (the default, `diversity_top=auto`); the others the whole "
              "catalogue's (`diversity_top=0`).",
-             "", "Regenerate: `python bench/frontier.py` (`--seeds 0,1,2` by default).", ""]
+             "", "Regenerate: `python bench/frontier.py` (`--seeds 0,1,2` by default; trained "
+             "runs under runs/frontier are reused); `python bench/frontier.py --report-only` "
+             "rewrites this page from docs/benchmarks/frontier.json and frontier_alpha.json "
+             "without measuring.", ""]
     lines += [f"- **{row['dataset']}**: {_verdict(row['comparison'])}." for row in
-              results["datasets"]] + [""]
+              results["datasets"]] + [""] + (conditioned or [])
     for row in results["datasets"]:
         comp = row["comparison"]
         seeds = row.get("seeds", [0])
@@ -315,25 +330,50 @@ def _listed(values: Any) -> str:
     return " / ".join(str(v) for v in values) if isinstance(values, list) else str(values)
 
 
+def write_report(results: dict[str, Any]) -> None:
+    """frontier.json, and frontier.md with the conditioned family from frontier_alpha.json."""
+    import frontier_alpha
+
+    conditioned = frontier_alpha.load()
+    lines = frontier_alpha.family_lines(conditioned) if conditioned else None
+    write_results(OUT_DIR, "frontier", results, lambda r: render(r, lines))
+
+
 def main(argv: list[str] | None = None) -> int:
+    import frontier_alpha
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--families", default="fixed,conditioned",
+                        help="fixed (re-ranking alone against the fixed-α joint loss), "
+                             "conditioned (one model for every α: bench/frontier_alpha.py)")
     parser.add_argument("--runs-dir", default=str(REPO / "runs" / "frontier"))
     parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the pages from the JSON files; measure nothing")
     args = parser.parse_args(argv)
-    results = {"machine": machine(),
-               "resamples": args.resamples, "datasets": []}
     previous = OUT_DIR / "frontier.json"
-    if previous.exists():  # data sets not re-run keep their rows
-        results["datasets"] = json.loads(previous.read_text()).get("datasets", [])
+    results = json.loads(previous.read_text()) if previous.exists() else {"datasets": []}
+    if args.report_only:
+        if conditioned := frontier_alpha.load():
+            frontier_alpha.write(conditioned)
+        write_report(results)
+        print((OUT_DIR / "frontier.md").read_text())
+        return 0
+    families = set(args.families.split(","))
+    results.update(machine=machine(), resamples=args.resamples)  # data sets not re-run stay
     for name in args.datasets.split(","):
-        row = run_dataset(name, args)
-        results["datasets"] = [r for r in results["datasets"] if r["dataset"] != name] + [row]
-        results["datasets"].sort(key=lambda r: list(DATASETS).index(r["dataset"]))
-        write_results(OUT_DIR, "frontier", results, render)  # partial results survive
-    print(render(results))
+        if "fixed" in families:
+            row = run_dataset(name, args)
+            results["datasets"] = [r for r in results["datasets"] if r["dataset"] != name]
+            results["datasets"] = sorted(results["datasets"] + [row],
+                                         key=lambda r: list(DATASETS).index(r["dataset"]))
+        if "conditioned" in families:
+            frontier_alpha.store(frontier_alpha.run_dataset(name, args), args.resamples)
+        write_report(results)  # partial results survive
+    print((OUT_DIR / "frontier.md").read_text())
     return 0
 
 

@@ -17,6 +17,7 @@ Writes docs/benchmarks/frontier_alpha.json and .md.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from common import machine, write_results  # noqa: E402
-from frontier import DATASETS, SEED, K, compare, obtain, operating_points  # noqa: E402
+from frontier import (  # noqa: E402
+    DATASETS,
+    SEED,
+    K,
+    compare,
+    obtain,
+    operating_points,
+    test_users,
+)
 
 ALPHAS = (0.0, 0.1, 0.3, 0.5, 1.0)
 GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # the conditioned model's frontier points
@@ -81,7 +90,7 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
     dataset = load_dataset(REPO.parent / "shared" / "data" / name)
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
-    users, truth = data.truth(data.test)
+    users, truth = test_users(data, getattr(args, "users", 0))
     seeds = [int(s) for s in args.seeds.split(",")]
     runs_dir = Path(args.runs_dir)
     fixed: dict[float, list[dict]] = {a: [] for a in ALPHAS}
@@ -132,55 +141,126 @@ class _AtAlpha:
         self.meta, self.model = run.meta, model
 
 
+INTRO = ("Split seed 2020, test users, full ranking, top-10, the default diversity term "
+         "(expected category coverage of the top-50 region). **Conditioned**: one model "
+         "trained over α ∈ [0, 1] (`prism train --alpha 0:1`), scored at each α; **fixed**: "
+         "a model trained at that α alone. Per α, NDCG@10 and entropy@10 pooled over the "
+         "training seeds (each shopper's value averaged over seeds), conditioned − fixed "
+         "with a paired bootstrap 95% interval over shoppers ({resamples} resamples). The "
+         "goal holds on a data set when at every α the conditioned NDCG@10 ≥ the fixed "
+         "model's lower interval bound, and no row of the frontier comparison (each equal "
+         "entropy and the area over the entropy range both reach) has re-ranking alone "
+         "significantly higher.")
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """Whether the conditioned model holds the goal on one data set, and where it does not."""
+    missed = [alpha for alpha, cell in row["per_alpha"].items() if not cell["goal_met"]]
+    behind = [d for d in row["frontier"]["difference"] if d["loss"]]
+    if not missed and not behind:
+        return "holds the goal (every α within the fixed models' interval, frontier no lower)"
+    parts = []
+    if missed:
+        parts.append("NDCG@10 below the fixed model's lower bound at α = " + ", ".join(missed))
+    if behind:
+        parts.append("re-ranking alone higher at " + ", ".join(
+            "the area" if d["at"] == "area" else f"entropy {d['at']:.3f}" for d in behind))
+    return "misses the goal: " + "; ".join(parts)
+
+
+def holds_goal(results: dict[str, Any]) -> bool:
+    """True when the conditioned model holds the goal on every data set measured."""
+    return bool(results["datasets"]) and all(verdict(row).startswith("holds")
+                                             for row in results["datasets"])
+
+
+def section(row: dict[str, Any], level: str = "##") -> list[str]:
+    """One data set's tables: quality per α, the frontier against re-ranking, fit time, commands."""
+    seeds = ", ".join(map(str, row["seeds"]))
+    lines = [f"{level} {row['dataset']} ({row['split']}, {row['n_users']} test users, "
+             f"training seeds {seeds})", "", f"Verdict: the conditioned model {verdict(row)}.",
+             "", "| α | conditioned NDCG@10 | fixed NDCG@10 [low] | cond − fixed [95% CI] | "
+             "conditioned entropy@10 | fixed entropy@10 | goal |",
+             "|---|---|---|---|---|---|---|"]
+    for alpha, cell in row["per_alpha"].items():
+        gap = cell["ndcg_difference"]
+        lines.append(f"| {alpha} | {cell['conditioned_ndcg']:.4f} | {cell['fixed_ndcg']:.4f}"
+                     f" [{cell['fixed_ndcg_low']:.4f}] | {gap[0]:+.4f} [{gap[1]:+.4f}, "
+                     f"{gap[2]:+.4f}] | {cell['conditioned_entropy']:.3f} | "
+                     f"{cell['fixed_entropy']:.3f} | {'met' if cell['goal_met'] else 'missed'} |")
+    comp = row["frontier"]
+    lines += ["", "Frontier of the conditioned model (α grid "
+              f"{', '.join(f'{a:g}' for a in GRID)}, alone and re-ranked) against re-ranking "
+              "alone (the α = 0 model with MMR, DPP, calibrated):", "",
+              "| at entropy | re-rank alone | conditioned | cond − re-rank [95% CI] | "
+              "verdict |", "|---|---|---|---|---|"]
+    rerank, joint = comp["families"]["re-rank alone"], comp["families"]["joint loss"]
+    for index, diff in enumerate(comp["difference"]):
+        at = (f"area / width over {comp['area_span'][0]:.3f}–{comp['area_span'][1]:.3f}"
+              if diff["at"] == "area" else f"{diff['at']:.3f}")
+        call = "conditioned wins" if diff["win"] else "re-rank wins" if diff["loss"] else "tie"
+        gap = (f"{diff['joint_minus_rerank']:+.4f} [{diff['low']:+.4f}, {diff['high']:+.4f}]"
+               if diff["joint_minus_rerank"] == diff["joint_minus_rerank"] else "—")
+        call = call if gap != "—" else "out of one family's reach"
+        lines.append(f"| {at} | {_num(rerank[index])} | {_num(joint[index])} | {gap} | {call} |")
+    fits = row["fit_seconds"]
+    lines += ["", f"Fit time: the conditioned model {_secs(fits[CONDITIONED])} s against "
+              f"one fixed-α fit {_secs(fits['α=0'])} s (α = 0), per training seed: ratio of "
+              f"the means **{row['fit_ratio']:.2f}×** (goal ≤ 1.5×).", "",
+              "Commands (S = each training seed):", ""]
+    lines += [f"- {label}: `{command}`" for label, command in row["commands"].items()]
+    return lines + [""]
+
+
+def family_lines(results: dict[str, Any]) -> list[str]:
+    """The conditioned family as a section of docs/benchmarks/frontier.md."""
+    lines = ["## One model for every α: the conditioned family", "",
+             INTRO.format(resamples=results["resamples"]), "",
+             "Measured by `python bench/frontier.py` (or `python bench/frontier_alpha.py` "
+             "alone); numbers from docs/benchmarks/frontier_alpha.json.", ""]
+    lines += [f"- **{row['dataset']}**: the conditioned model {verdict(row)}; fit time "
+              f"{row['fit_ratio']:.2f}× one fixed-α fit." for row in results["datasets"]]
+    lines.append("")
+    for row in results["datasets"]:
+        lines += section(row, "###")
+    return lines
+
+
+def load() -> dict[str, Any] | None:
+    """The measured results (docs/benchmarks/frontier_alpha.json), or None."""
+    path = OUT_DIR / "frontier_alpha.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write(results: dict[str, Any]) -> None:
+    write_results(OUT_DIR, "frontier_alpha", results, render)
+
+
+def store(row: dict[str, Any], resamples: int) -> dict[str, Any]:
+    """Write one data set's results beside those of the data sets not measured again."""
+    results = load() or {"datasets": []}
+    results.update(machine=machine(), resamples=resamples)
+    kept = [r for r in results["datasets"] if r["dataset"] != row["dataset"]]
+    results["datasets"] = sorted(kept + [row], key=lambda r: list(DATASETS).index(r["dataset"]))
+    write(results)
+    return results
+
+
 def render(results: dict[str, Any]) -> str:
     lines = ["# One model for every alpha: the loss-conditioned two-tower", "",
              f"Machine: {results['machine']} (shared with other jobs; fit seconds are rough). "
-             "Split seed 2020, test users, full ranking, top-10, the default diversity term "
-             "(expected category coverage of the top-50 region). **Conditioned**: one model "
-             "trained over α ∈ [0, 1] (`prism train --alpha 0:1`), scored at each α; **fixed**: "
-             "a model trained at that α alone. Per α, NDCG@10 and entropy@10 pooled over the "
-             "training seeds (each shopper's value averaged over seeds), conditioned − fixed "
-             f"with a paired bootstrap 95% interval over shoppers ({results['resamples']} "
-             "resamples). Goal: conditioned NDCG@10 ≥ the fixed model's lower interval bound.",
-             "", "Regenerate: `python bench/frontier_alpha.py` (`--seeds 0,1,2` by default).",
-             ""]
+             + INTRO.format(resamples=results["resamples"]), "",
+             "Regenerate: `python bench/frontier_alpha.py` (`--seeds 0,1,2` by default; "
+             "`python bench/frontier.py` measures it too, beside the fixed-α families).", ""]
+    lines += [f"- **{row['dataset']}**: the conditioned model {verdict(row)}."
+              for row in results["datasets"]] + [""]
     for row in results["datasets"]:
-        seeds = ", ".join(map(str, row["seeds"]))
-        lines += [f"## {row['dataset']} ({row['split']}, {row['n_users']} test users, "
-                  f"training seeds {seeds})", "",
-                  "| α | conditioned NDCG@10 | fixed NDCG@10 [low] | cond − fixed [95% CI] | "
-                  "conditioned entropy@10 | fixed entropy@10 | goal |",
-                  "|---|---|---|---|---|---|---|"]
-        for alpha, cell in row["per_alpha"].items():
-            gap = cell["ndcg_difference"]
-            lines.append(f"| {alpha} | {cell['conditioned_ndcg']:.4f} | {cell['fixed_ndcg']:.4f}"
-                         f" [{cell['fixed_ndcg_low']:.4f}] | {gap[0]:+.4f} [{gap[1]:+.4f}, "
-                         f"{gap[2]:+.4f}] | {cell['conditioned_entropy']:.3f} | "
-                         f"{cell['fixed_entropy']:.3f} | "
-                         f"{'met' if cell['goal_met'] else 'missed'} |")
-        comp = row["frontier"]
-        lines += ["", "Frontier of the conditioned model (α grid "
-                  f"{', '.join(f'{a:g}' for a in GRID)}, alone and re-ranked) against re-ranking "
-                  "alone (the α = 0 model with MMR, DPP, calibrated):", "",
-                  "| at entropy | re-rank alone | conditioned | cond − re-rank [95% CI] | "
-                  "verdict |", "|---|---|---|---|---|"]
-        rerank, joint = comp["families"]["re-rank alone"], comp["families"]["joint loss"]
-        for index, diff in enumerate(comp["difference"]):
-            at = (f"area / width over {comp['area_span'][0]:.3f}–{comp['area_span'][1]:.3f}"
-                  if diff["at"] == "area" else f"{diff['at']:.3f}")
-            call = ("conditioned wins" if diff["win"] else "re-rank wins" if diff["loss"]
-                    else "tie")
-            lines.append(f"| {at} | {rerank[index]:.4f} | {joint[index]:.4f} | "
-                         f"{diff['joint_minus_rerank']:+.4f} [{diff['low']:+.4f}, "
-                         f"{diff['high']:+.4f}] | {call} |")
-        fits = row["fit_seconds"]
-        lines += ["", f"Fit time: the conditioned model {_secs(fits[CONDITIONED])} s against "
-                  f"one fixed-α fit {_secs(fits['α=0'])} s (α = 0): ratio "
-                  f"**{row['fit_ratio']:.2f}×** (goal ≤ 1.5×).", "", "Commands (S = each "
-                  "training seed):", ""]
-        lines += [f"- {label}: `{command}`" for label, command in row["commands"].items()]
-        lines.append("")
+        lines += section(row)
     return "\n".join(lines)
+
+
+def _num(value: float) -> str:
+    return "—" if value != value else f"{value:.4f}"
 
 
 def _secs(values: list[float]) -> str:
@@ -188,17 +268,20 @@ def _secs(values: list[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import frontier
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--runs-dir", default=str(REPO / "runs" / "frontier"))
+    parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated")
     args = parser.parse_args(argv)
-    results: dict[str, Any] = {"machine": machine(), "resamples": args.resamples,
-                               "datasets": []}
     for name in args.datasets.split(","):
-        results["datasets"].append(run_dataset(name, args))
-        write_results(OUT_DIR, "frontier_alpha", results, render)  # partial results survive
+        results = store(run_dataset(name, args), args.resamples)  # partial results survive
+    fixed = OUT_DIR / "frontier.json"
+    if fixed.exists():  # the frontier page carries this family too
+        frontier.write_report(json.loads(fixed.read_text()))
     print(render(results))
     return 0
 

@@ -1,0 +1,71 @@
+"""The frontier page's conditioned family: its verdict follows the goal's two rules, and the
+page rendered from the results carries both families' tables and commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture(scope="module")
+def modules():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import frontier
+        import frontier_alpha
+
+        yield frontier, frontier_alpha
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _diff(at, estimate: float, low: float, high: float) -> dict:
+    return {"at": at, "joint_minus_rerank": estimate, "low": low, "high": high,
+            "win": low > 0, "loss": high < 0}
+
+
+def _row(met_at_half: bool, frontier_loss: bool) -> dict:
+    cell = {"conditioned_ndcg": 0.07, "fixed_ndcg": 0.071, "fixed_ndcg_low": 0.069,
+            "ndcg_difference": [-0.001, -0.002, 0.0], "conditioned_entropy": 1.1,
+            "fixed_entropy": 1.09, "goal_met": True}
+    per_alpha = {"0": dict(cell), "0.5": {**cell, "goal_met": met_at_half}}
+    gap = (-0.003, -0.004, -0.001) if frontier_loss else (0.001, -0.001, 0.002)
+    return {"dataset": "shop", "split": "random", "n_users": 5, "seeds": [0, 1],
+            "per_alpha": per_alpha,
+            "frontier": {"targets": [1.2], "area_span": [1.0, 1.5],
+                         "families": {"re-rank alone": [0.07, 0.068],
+                                      "joint loss": [0.071, float("nan")]},
+                         "difference": [_diff(1.2, *gap),
+                                        _diff("area", float("nan"), float("nan"),
+                                              float("nan"))]},
+            "fit_seconds": {"α=0": [10.0, 12.0], "α=0:1": [13.0, 14.0]}, "fit_ratio": 1.23,
+            "commands": {"α=0:1": "prism train --alpha 0:1 --set seed=S"}}
+
+
+def test_verdict_needs_every_alpha_and_no_lower_frontier(modules) -> None:
+    _, family = modules
+    assert family.verdict(_row(True, False)).startswith("holds")
+    missed = family.verdict(_row(False, False))
+    assert missed.startswith("misses") and "α = 0.5" in missed and "entropy" not in missed
+    behind = family.verdict(_row(True, True))
+    assert behind.startswith("misses") and "entropy 1.200" in behind
+    assert family.holds_goal({"datasets": [_row(True, False)]})
+    assert not family.holds_goal({"datasets": [_row(True, False), _row(False, False)]})
+    assert not family.holds_goal({"datasets": []})
+
+
+def test_frontier_page_carries_the_conditioned_family(modules) -> None:
+    frontier, family = modules
+    results = {"machine": "test", "resamples": 10, "datasets": [_row(False, True)]}
+    page = frontier.render({"machine": "test", "resamples": 10, "datasets": []},
+                           family.family_lines(results))
+    assert "## One model for every α: the conditioned family" in page
+    assert "### shop (random, 5 test users, training seeds 0, 1)" in page
+    assert "| 0.5 | 0.0700 | 0.0710 [0.0690] |" in page and "missed |" in page
+    assert "`prism train --alpha 0:1 --set seed=S`" in page
+    assert "**1.23×**" in page and "out of one family's reach" in page
+    assert "python bench/frontier.py --report-only" in page
