@@ -27,6 +27,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("serving", "bench/serve_latency.py, bench/load.py"),
     ("policy_preview", "bench/policy_preview.py"),
     ("dashboard", "bench/dashboard_speed.py"),
+    ("browser", "bench/browser_speed.py"),
     ("scoring", "bench/scoring.py"),
     ("quantize", "bench/quantize.py"),
     ("large", "bench/large_catalogue.py"),
@@ -90,6 +91,13 @@ def headlines() -> list[str]:
                      + ", ".join(f"{m} {v:.0f}" for m, v in medians.items())
                      + f"; Trade-off sweep over {dashboard['tradeoff']['n_shoppers']} shoppers "
                      f"{dashboard['tradeoff']['sweep_first_s']:.2f} s first time")
+    browser = _load("browser")
+    if browser and "floor" in browser:
+        floor = browser["floor"]["median_ms"]
+        lines += [f"- Explorer in Chromium, {row['run']}: {row['slider_kind']} slider → new list "
+                  f"median {row['slider']['median_ms']:.0f} ms, "
+                  f"{row['slider']['median_ms'] / floor:.2f}× a bare Streamlit app "
+                  f"({floor:.0f} ms, same run)" for row in browser["runs"]]
     serving = _load("serving")
     if serving and "load" in serving:
         load = serving["load"]

@@ -17,7 +17,8 @@ from engine.metrics.registry import parse_column
 # over 3 training seeds. The Training page quotes it beside the α it recommends.
 MEASURED_FRONTIER = {"ml_diff": 0.0392, "ml_low": 0.03272, "ml_high": 0.04342,
                      "amz_diff": 0.00471, "amz_low": 0.00386, "amz_high": 0.0055}
-# The form's starting α: with the default term it reaches +30% category entropy on
+# The α the Training page recommends for training diversity in (the form itself starts at
+# engine.core.config.DEFAULT_ALPHA): with the default term it reaches +30% category entropy on
 # Amazon-Scientific for about 2% of NDCG@10 (docs/benchmarks/frontier.md)
 RECOMMENDED_ALPHA = 0.5
 

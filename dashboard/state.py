@@ -220,11 +220,14 @@ def sweep_cached(run_dir: str, stamp: float, method: str, weights: tuple[float, 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def exposure_cached(run_dir: str, stamp: float, method: str, weight: float, n_users: int,
-                    k: int) -> np.ndarray:
-    """(n_items,) recommendation slots per item over the sample, for one setting."""
+                    k: int, model_alpha: float | None = None) -> np.ndarray:
+    """(n_items,) recommendation slots per item over the sample, for one setting (a
+    conditioned run's model scored at `model_alpha` when given)."""
     from engine.exposure.slots import sample_slots
 
     model = _evaluation_run(run_dir, stamp).model
+    if model_alpha is not None:
+        model = model.at_alpha(model_alpha)
     _, data = _evaluation_data(run_dir, stamp)
     return sample_slots(model, data, method, weight, n_users=n_users, k=k, seed=0)
 

@@ -19,6 +19,7 @@ from engine.core.errors import PrismError
 from engine.evaluation.sweep import ALPHA_METHOD
 from engine.exposure.slots import category_slots, popularity_lorenz
 from engine.rerank.methods import SWEEP_METHODS
+from engine.runs.listing import trained_loss_weights
 
 WEIGHTS = (0.25, 0.5, 0.75, 1.0)  # weight 0 is the relevance order: evaluated once, shared
 ALPHA_POINTS = 5  # a conditioned run's own curve: α evenly over its trained range
@@ -35,19 +36,23 @@ def _axis_name(name: str) -> str:
     return t(AXIS_KEYS[name])
 
 
-def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int) -> pd.DataFrame:
-    """Per-method cached sweeps plus the shared α = 0 point, with a progress bar."""
+def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int,
+              model_alpha: float | None = None) -> pd.DataFrame:
+    """Per-method cached sweeps plus the shared weight-0 point, with a progress bar;
+    `model_alpha`: a conditioned run's model is scored at that α before re-ranking."""
     frames, failed = [], []
     bar = st.progress(0.0, text=t("tradeoff.evaluating"))
     started = time.perf_counter()
     try:  # every method at weight 0 is exactly the relevance order: evaluate it once
-        base = state.sweep_cached(str(run.path), run.stamp, "none", (0.0,), n_users, k)
+        base = state.sweep_cached(str(run.path), run.stamp, "none", (0.0,), n_users, k,
+                                  model_alpha)
     except PrismError as exc:
         st.error(t("tradeoff.sample_error", error=exc))
         return pd.DataFrame()
     for index, method in enumerate(methods):
         try:
-            curve = state.sweep_cached(str(run.path), run.stamp, method, WEIGHTS, n_users, k)
+            curve = state.sweep_cached(str(run.path), run.stamp, method, WEIGHTS, n_users, k,
+                                       model_alpha)
             frames.append(pd.concat([base.assign(method=method), curve], ignore_index=True))
         except PrismError as exc:
             failed.append(f"{method_label(method)}: {exc}")
@@ -100,8 +105,9 @@ def current_point(run: state.RunEntry, method: str, alpha: float, n_users: int,
 
 
 def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
-                   k: int) -> None:
-    """Exposure treemap and long-tail curve: current setting vs relevance-only."""
+                   k: int, model_alpha: float | None = None) -> None:
+    """Exposure treemap and long-tail curve: current setting vs relevance-only (a conditioned
+    run's model at `model_alpha`, as the curves)."""
     recommender = state.evaluation_recommender(run)  # the model the slots were counted with
     catalogue = recommender.catalogue
     popularity = np.asarray(recommender.run.item_popularity, dtype=float)
@@ -109,7 +115,8 @@ def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
                 f"{method_label(method)} α={alpha:.2f}": (method, alpha)}
     exposure_rows, curves = [], []
     for label, (name, weight) in settings.items():
-        slots = state.exposure_cached(str(run.path), run.stamp, name, weight, n_users, k)
+        slots = state.exposure_cached(str(run.path), run.stamp, name, weight, n_users, k,
+                                      model_alpha)
         per_category = category_slots(slots, catalogue.item_categories)
         exposure_rows.append(pd.DataFrame({"setting": label, "path": catalogue.category_names,
                                            "slots": per_category}))
@@ -117,6 +124,20 @@ def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
     left, right = st.columns([1.25, 1])
     left.plotly_chart(charts.exposure_treemap(pd.concat(exposure_rows)), key="exposure_chart")
     right.plotly_chart(charts.long_tail_curve(pd.concat(curves)), key="longtail_chart")
+
+
+def rerank_caption(run: state.RunEntry, alphas: tuple[float, ...],
+                   model_alpha: float | None) -> str:
+    """Which model α the re-rankers' curves work on: the Explorer's (a conditioned run's own
+    curve is drawn too), the one α the run was trained at, or none (a baseline)."""
+    if alphas:
+        return t("tradeoff.alpha_curve", n=len(alphas), low=alphas[0], high=alphas[-1],
+                 model_alpha=model_alpha)
+    meta = state.evaluation_recommender(run).run.meta  # the model the curves re-rank
+    weights = trained_loss_weights(meta)
+    if weights is None:
+        return t("tradeoff.rerank_at_baseline", model=meta.get("model", "?"))
+    return t("tradeoff.rerank_at_trained", alpha=weights[0], beta=weights[1])
 
 
 def sweep_controls() -> tuple[str, str, list[str]]:
@@ -157,14 +178,14 @@ def main() -> None:
     if not methods:
         st.info(t("tradeoff.pick_method"))
         st.stop()
-    table = sweep_all(run, methods, n_users, k)
+    alphas = model_alphas(run)
+    model_alpha = (alpha_controls.fit_model_alpha(state.evaluation_recommender(run))[0]
+                   if alphas else None)  # the re-rankers work on the model at this α
+    table = sweep_all(run, methods, n_users, k, model_alpha)
     if table.empty:
         st.stop()
-    alphas = model_alphas(run)
-    model_alpha = None
     if alphas:  # one model for every α: its own curve beside the re-rankers'
         table = pd.concat([table, alpha_curve(run, alphas, n_users, k)], ignore_index=True)
-        model_alpha = alpha_controls.fit_model_alpha(state.evaluation_recommender(run))[0]
     x, y = f"{DIVERSITY[diversity]}{k}", f"{ACCURACY[accuracy]}{k}"
     labels = {x: f"{_axis_name(diversity)}@{k}", y: f"{_axis_name(accuracy)}@{k}"}
     current = (current_point(run, method, alpha, n_users, k, model_alpha)
@@ -174,12 +195,10 @@ def main() -> None:
     where = (t("tradeoff.ringed", method=label, alpha=alpha) if current is not None else
              t("tradeoff.not_ringed", method=label))
     st.caption(where + t("tradeoff.change_on_explorer"))
-    if alphas:
-        st.caption(t("tradeoff.alpha_curve", n=len(alphas), low=alphas[0], high=alphas[-1],
-                     model_alpha=model_alpha))
+    st.caption(rerank_caption(run, alphas, model_alpha))
     st.caption(t("tradeoff.intervals", shoppers=sampled(table, n_users)))
     if method in SWEEP_METHODS:
-        exposure_views(run, method, alpha, n_users, k)
+        exposure_views(run, method, alpha, n_users, k, model_alpha)
     else:
         st.info(t("tradeoff.exposure_methods"))
     with st.expander(t("tradeoff.table")):

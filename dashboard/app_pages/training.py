@@ -17,6 +17,7 @@ from dashboard import access, charts, jobs, state
 from dashboard.i18n import t
 from dashboard.measures import MEASURED_FRONTIER, RECOMMENDED_ALPHA, column_label
 from engine.core import paths
+from engine.core.config import DEFAULT_ALPHA
 from engine.core.errors import PrismError
 from engine.training import presets
 
@@ -52,7 +53,7 @@ def fresh_run_name() -> str:
         number += 1
         name = f"{presets.new_run_name('twotower')}-{number}"
     return name
-FORM_DEFAULTS = {"train_alpha": RECOMMENDED_ALPHA, "train_beta": 1.0, "train_epochs": 30,
+FORM_DEFAULTS = {"train_alpha": DEFAULT_ALPHA, "train_beta": 1.0, "train_epochs": 30,
                  "train_dim": 32, "train_tune": False, "train_trials": 8}
 
 
@@ -96,7 +97,8 @@ def launch_form() -> None:
                                          key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
         st.caption(t("training.stage"))  # α and β: loss weights, not the serving slider
-        st.caption(t("training.recommendation", alpha=RECOMMENDED_ALPHA, **MEASURED_FRONTIER))
+        st.caption(t("training.recommendation", alpha=RECOMMENDED_ALPHA, default=DEFAULT_ALPHA,
+                     **MEASURED_FRONTIER))
         tune_col, trials_col = st.columns([1, 1])
         tune = tune_col.checkbox(t("training.tune"), key="train_tune",
                                  help=t("training.tune_help"))

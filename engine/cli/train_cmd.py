@@ -21,6 +21,7 @@ from engine.cli.options import (
     positive_integer,
     trial_count,
 )
+from engine.core.config import DEFAULT_ALPHA
 from engine.core.errors import ConfigError, DataError
 
 
@@ -33,8 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="auto, twotower, pop, itemknn or ease (auto: fit a few "
                             "candidates, keep the best on the validation part; see "
                             "engine/training/selection.py)")
-    train.add_argument("--alpha", default=(0.0, None), type=alpha_setting, metavar="A|LOW:HIGH",
-                       help="in training: weight of the diversity loss L_d (>= 0); a range "
+    train.add_argument("--alpha", default=(DEFAULT_ALPHA, None), type=alpha_setting,
+                       metavar="A|LOW:HIGH",
+                       help=f"in training: weight of the diversity loss L_d (>= 0; default "
+                            f"{DEFAULT_ALPHA:g}, Prism's one default α); a range "
                             "LOW:HIGH (e.g. 0:1) trains one two-tower over every alpha in it, "
                             "chosen when serving (prism recommend --alpha)")
     train.add_argument("--beta", default=1.0, type=number,

@@ -171,6 +171,15 @@ class ModelConfig(_ConfigMixin):
         _check(self.dim % self.n_heads == 0, name, "n_heads", "must be >= 1 and divide dim")
 
 
+# The diversity-loss weight α a two-tower trains at when nobody chose one: `prism train`, the
+# studio's starter model and the Training page's form all start here. 0 (no diversity term)
+# keeps the default model the most accurate one and every measured default
+# (docs/benchmarks/defaults.md) reproducible; diversity is a choice: a trained α (the Training
+# page quotes what α = 0.5 buys, docs/benchmarks/frontier.md) or the Explorer's re-rank weight.
+# Why the default is not a model trained over a range of α: docs/architecture.md, "Defaults".
+DEFAULT_ALPHA = 0.0
+
+
 @dataclass(frozen=True)
 class TrainConfig(_ConfigMixin):
     """How the two-tower model learns: joint loss L = alpha * L_d + beta * L_r, and the loop.
@@ -179,7 +188,7 @@ class TrainConfig(_ConfigMixin):
     weight is a different knob, `diversity_weight` (engine.rerank), and never retrains.
     """
 
-    alpha: NonNegative = 0.0  # weight of the diversity loss L_d (the low end of a range)
+    alpha: NonNegative = DEFAULT_ALPHA  # weight of the diversity loss L_d (a range's low end)
     beta: NonNegative = 1.0  # weight of the relevance loss L_r
     # Set: one loss-conditioned model over alpha in [alpha, alpha_max]. Each example draws its
     # own alpha (uniform over the range: the slider is linear in alpha and every setting is

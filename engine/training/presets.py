@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import paths
-from engine.core.config import EncoderConfig, ModelConfig, TrainConfig
+from engine.core.config import DEFAULT_ALPHA, EncoderConfig, ModelConfig, TrainConfig
 
 # On a random split the "next" item is not later in time: the two-tower learns from one
 # multi-target example per shopper (all of their items, half of the input hidden by dropout),
@@ -47,7 +47,7 @@ class TrainSpec:
 
     data_dir: Path
     out_dir: Path
-    alpha: float = 0.2
+    alpha: float = DEFAULT_ALPHA  # the starter model and the Training page start here
     beta: float = 1.0
     alpha_max: float | None = None  # set: one model over alpha..alpha_max (TrainConfig)
     epochs: int = 4

@@ -16,6 +16,7 @@ from dashboard_support import APP, TIMEOUT, conditioned_home, use_home, use_tiny
 from streamlit.testing.v1 import AppTest
 
 from dashboard import jobs
+from engine.core.config import DEFAULT_ALPHA
 
 pytestmark = pytest.mark.slow
 CURVE = "One model, its own α (no re-ranking)"
@@ -60,6 +61,19 @@ def test_tradeoff_draws_the_models_own_alpha_curve_with_intervals(
     captions = " ".join(c.value for c in at.caption)
     assert "trained over α ∈ [0, 1], scored at 5 values of α" in captions
     assert "model α = 0.50" in captions
+    assert "re-rank the model at the Explorer's model α = 0.50" in captions
+
+
+def test_tradeoff_re_ranks_a_conditioned_model_at_the_chosen_alpha(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    use_home(monkeypatch, conditioned_home())
+    curves = []
+    for model_alpha in ("0", "1"):
+        at = _page("tradeoff", sample_size="50", model_alpha=model_alpha)
+        assert not at.exception, [e.value for e in at.exception]
+        curves.append(_array(_traces(at, "pareto_chart")["MMR"]["x"]))
+    assert len(curves[0]) == len(curves[1])
+    assert not np.allclose(curves[0], curves[1], atol=1e-9)  # the re-ranked model moved
 
 
 def test_tradeoff_of_a_run_with_one_alpha_has_no_alpha_curve(
@@ -68,6 +82,20 @@ def test_tradeoff_of_a_run_with_one_alpha_has_no_alpha_curve(
     at = _page("tradeoff", sample_size="50")
     assert not at.exception
     assert CURVE not in _traces(at, "pareto_chart")
+    captions = " ".join(c.value for c in at.caption)
+    assert f"as it was trained: α = {DEFAULT_ALPHA:g}, β = 1" in captions, captions
+
+
+def test_the_starter_and_the_training_form_start_at_the_one_default_alpha(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.bootstrap import STARTER
+    from engine.training.presets import TrainSpec
+
+    assert "alpha" not in STARTER and TrainSpec(Path("d"), Path("r")).alpha == DEFAULT_ALPHA
+    use_tiny_home(monkeypatch)
+    at = _page("training")
+    assert not at.exception
+    assert at.slider(key="train_alpha").value == DEFAULT_ALPHA
 
 
 def test_one_button_trains_a_model_for_every_alpha_with_progress(

@@ -25,6 +25,15 @@ def test_random_split_preset_and_its_long_schedule_unless_epochs_are_given() -> 
     TrainConfig(**train)  # every preset key is a real setting
 
 
+def test_cli_and_studio_train_at_the_one_default_alpha() -> None:
+    from engine.cli.main import build_parser
+    from engine.core.config import DEFAULT_ALPHA
+
+    args = build_parser().parse_args(["train", "--data", "d", "--out", "r"])
+    assert args.alpha == (DEFAULT_ALPHA, None)
+    assert TrainSpec(Path("d"), Path("r")).alpha == DEFAULT_ALPHA == TrainConfig().alpha
+
+
 def test_studio_spec_builds_small_cpu_settings_and_train_arguments(tmp_path: Path) -> None:
     spec = TrainSpec(data_dir=tmp_path / "d", out_dir=tmp_path / "r", alpha=0.3, epochs=1,
                      dim=16, use_text=False, tune_trials=2)
