@@ -6,11 +6,14 @@
     gate.rollback(actor, "spring")              # publisher: the version live before
     gate.set_targets(actor, "spring", prices)   # publisher: exposure targets live
     gate.require(actor, "import")               # editor: before an import or a training job
+    gate.start_experiment(actor, experiment, experiments)  # publisher: split traffic now
+    gate.stop_experiment(actor, "spring-test", experiments) # publisher: everyone back to live
 
 Each method checks the actor's role before touching anything (AccessDenied names who, what
 and the role needed); publishes, rollbacks and target changes land in the store's audit log
 with the actor's name, role and source, and so does every refused attempt at one of them
-('publish refused', 'rollback refused', 'targets refused').
+('publish refused', 'rollback refused', 'targets refused'; a refused experiment start or stop
+is logged under 'experiment NAME'). An experiment records who started and stopped it.
 """
 
 from __future__ import annotations
@@ -20,10 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.access.roles import AccessDenied, Actor, require
+from engine.experiments.assign import Experiment
+from engine.experiments.pinning import pin_arms
+from engine.experiments.store import ExperimentStore
 from engine.policy.schema import ExposureTargetsStage, Policy, parse_policy
 from engine.policy.store import PolicyNotFound, PolicyStore
 
-LOGGED = {"set_targets": "targets"}  # the log's word for an action, where it differs
+LOGGED = {"set_targets": "targets", "start_experiment": "experiment start",
+          "stop_experiment": "experiment stop"}  # the log's word for an action, where it differs
 
 
 class Gate:
@@ -84,6 +91,24 @@ class Gate:
         saved = self.store.save(policy, base, note or "exposure targets")
         return self.store.publish(name, saved.version, by=actor, action="targets")
 
+    def start_experiment(self, actor: Actor, experiment: Experiment,
+                         experiments: ExperimentStore) -> Experiment:
+        """Start splitting shoppers between the experiment's arms, each arm's policy pinned
+        to a version (a name alone: its live version)."""
+        self._require_logged(actor, "start_experiment", f"experiment {experiment.name}", None)
+        pinned = pin_arms(experiment, self.store)
+        return experiments.create(pinned, by=_who(actor))
+
+    def stop_experiment(self, actor: Actor, name: str,
+                        experiments: ExperimentStore) -> Experiment:
+        """Stop experiment `name`: every shopper is served the live policy again."""
+        self._require_logged(actor, "stop_experiment", f"experiment {name}", None)
+        return experiments.stop(name, by=_who(actor))
+
     def log(self, name: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """The audit log, newest first (see PolicyStore.log)."""
         return self.store.log(name, limit)
+
+
+def _who(actor: Actor) -> str:
+    return f"{actor.name} ({actor.role}, {actor.source})"

@@ -2,7 +2,8 @@
 
     viewer     look at lists, metrics and previews; what-if; read a shopper's history (API)
     editor     everything a viewer does, plus import data, train runs, save policy drafts
-    publisher  everything an editor does, plus publish, roll back, put exposure targets live
+    publisher  everything an editor does, plus publish, roll back, put exposure targets live,
+               start and stop experiments
 
 Roles are ordered: each includes the ones below it.
 """
@@ -25,11 +26,14 @@ ACTIONS: dict[str, str] = {
     "publish": "publisher",
     "rollback": "publisher",
     "set_targets": "publisher",
+    "start_experiment": "publisher",
+    "stop_experiment": "publisher",
 }
 WHAT = {"view": "look at the studio", "read_history": "read a shopper's history",
         "import": "import data", "train": "train a run", "save_draft": "save a policy draft",
         "publish": "publish a policy", "rollback": "roll a policy back",
-        "set_targets": "put exposure targets live"}
+        "set_targets": "put exposure targets live", "start_experiment": "start an experiment",
+        "stop_experiment": "stop an experiment"}
 
 
 class AccessDenied(PrismError):

@@ -31,7 +31,8 @@ from starlette.routing import Match
 from engine import __version__
 from engine.api.auth import authorize
 from engine.api.errors import error_responses
-from engine.api.events import events_router, log_served, replay, with_request_id
+from engine.api.events import events_router, log_served, replay
+from engine.api.experiments import experiment_answer
 from engine.api.exposure import router as exposure_router
 from engine.api.limits import BodyLimit
 from engine.api.metrics import ServingMetrics
@@ -50,6 +51,8 @@ from engine.core.limits import (
     check_unicode,
 )
 from engine.events.store import EventStore
+from engine.experiments.serving import ExperimentServing
+from engine.experiments.store import ExperimentStore
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
 from engine.rerank.methods import Method, QuotaFreeMethod
@@ -165,6 +168,9 @@ class RankedList(BaseModel):
         None, description="set when the policy failed on this request: name@version and why; "
                           "the list is then the plain ranking (also in the "
                           f"{FALLBACK_HEADER} header)")
+    experiment: str | None = Field(None, description="the running experiment that chose "
+                                                     "this list's policy")
+    arm: str | None = Field(None, description="the shopper's arm of that experiment")
 
 
 class AskRequest(_ListRequest):
@@ -261,14 +267,16 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     app.include_router(policy_router(policies))
     app.include_router(counters.router())
     app.include_router(events_router(events, service))
-    _add_routes(app, service, policies, counters, events)
+    experiments = ExperimentServing(ExperimentStore(events))
+    _add_routes(app, service, policies, counters, events, experiments)
     app.include_router(exposure_router)
     _add_ask_route(app, Asker(service))
     return app
 
 
 def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
-                counters: ServingMetrics, events: EventStore) -> None:
+                counters: ServingMetrics, events: EventStore,
+                experiments: ExperimentServing) -> None:
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         catalogue = service.catalogue
@@ -285,14 +293,19 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
     @app.post("/recommend", response_model=RankedList,
               responses=error_responses(400, 404, 413, 422))
     def recommend(body: RecommendRequest, response: Response) -> Any:
+        plan = experiments.plan(body.user_id, body.policy, body.k)
+        if plan is not None:  # the shopper's arm decides the policy (and the pool size)
+            body = body.model_copy(update={"policy": plan.arm.policy, "k": plan.k_request})
         served = policy_recommend(policies, body)
         if served is not None and not isinstance(served, PolicyFallback):
-            return with_request_id(events, body.user_id, served)
+            return experiment_answer(events, experiments, plan, body.user_id, served)
         plain = _response(service.recommend(**body.model_dump(exclude={"policy"})))
         if isinstance(served, PolicyFallback):
             counters.policy_fallbacks.labels(policy=served.reference).inc()
             plain.policy_fallback = f"{served.reference}: {served.reason}"
             response.headers[FALLBACK_HEADER] = served.reference
+        if plan is not None:
+            return experiment_answer(events, experiments, plan, body.user_id, plain)
         plain.request_id = log_served(events, body.user_id, plain.model_dump())
         return plain
 

@@ -12,14 +12,12 @@ silently tie a click to a list that was never shown, or shown to someone else.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engine.api.errors import error_responses
@@ -145,10 +143,3 @@ def log_served(store: EventStore, user_id: str | None, payload: dict[str, Any]) 
     except EventStoreError as exc:
         LOG.warning("served list not logged: %s", exc)
     return request_id
-
-
-def with_request_id(store: EventStore, user_id: str | None, response: Any) -> Any:
-    """A policy answer (a JSONResponse) with its list logged and `request_id` added."""
-    payload = json.loads(bytes(response.body))
-    log_served(store, user_id, payload)
-    return JSONResponse(payload, status_code=response.status_code)

@@ -13,6 +13,7 @@ from engine.cli import (
     data_cmds,
     evaluate_cmd,
     events_cmds,
+    experiment_cmds,
     exposure_cmds,
     metrics_cmd,
     policy_cmds,
@@ -23,7 +24,8 @@ from engine.core.errors import PrismError
 
 EXIT_USAGE = 2
 SUBCOMMAND_MODULES = (data_cmds, train_cmd, evaluate_cmd, serve_cmds, policy_cmds,
-                      exposure_cmds, events_cmds, metrics_cmd, ask_cmd)
+                      exposure_cmds, events_cmds, experiment_cmds, metrics_cmd,
+                      ask_cmd)
 
 
 class UsageError(Exception):

@@ -141,6 +141,11 @@ class EventStore:
                                   f"{type(exc).__name__}; try again, or check the database"
                                   ) from exc
 
+    def transaction(self, work: Any) -> Any:
+        """`work(connection)` in one transaction, for tables other modules keep in this
+        database (engine.experiments.store)."""
+        return self._run(work)
+
     def close(self) -> None:
         with self._lock:
             if self._engine is not None:

@@ -1,0 +1,31 @@
+"""Answer `/recommend` inside the running experiment: the arm's list, sampled when exploring,
+logged with its request id, arm and propensities (see engine.experiments.serving)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from engine.api.events import log_served
+from engine.events.store import EventStore
+from engine.experiments.serving import ExperimentServing, Plan
+
+
+def experiment_answer(events: EventStore, experiments: ExperimentServing, plan: Plan | None,
+                      user_id: str | None, answer: JSONResponse | BaseModel) -> Any:
+    """The answer (a policy's JSONResponse, or the plain RankedList) tagged, sampled and
+    logged: a JSONResponse stays one (same status), a model becomes its dict."""
+    if isinstance(answer, JSONResponse):
+        payload = json.loads(bytes(answer.body))
+    else:
+        payload = answer.model_dump()
+    propensities = experiments.finish(plan, payload) if plan is not None else None
+    request_id = log_served(events, user_id, payload)
+    if plan is not None:
+        experiments.log(plan, request_id, propensities)
+    if isinstance(answer, JSONResponse):
+        return JSONResponse(payload, status_code=answer.status_code)
+    return payload
