@@ -13,6 +13,8 @@ from typing import Any
 
 TEMPLATES = {
     "similar_to": "similar to {items}",
+    "carried_by": "carried by {items} ({method})",
+    "score_parts": "score parts: {parts} (cosine {total:.2f})",
     "category": "category {label}",
     "category_gain": "category {label} (adds {gain:+.2f} variety)",
     "category_new": "a category this shopper has not bought from: {label}",

@@ -69,6 +69,30 @@ class ItemTower(nn.Module):
             parts.append(self.cat_proj(categories))  # (N, d)
         return F.normalize(self.norm(torch.stack(parts).sum(0)), dim=-1)
 
+    def parts(self, text: torch.Tensor, categories: torch.Tensor,
+              items: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The item vector split exactly into its inputs: {"text", "id", "category",
+        "offset"} -> (N, d), summing to `forward`'s output.
+
+        LayerNorm(x) = γ·(x − mean x)/σ(x) + β is linear in the parts of x = Σ p once σ(x)
+        is fixed, so part p gives γ·(p − mean p)/σ(x) and β is the shared offset; each is
+        divided by the same norm as the whole vector.
+        """
+        raw = {}
+        if self.text_proj is not None:
+            raw["text"] = self.text_proj(text)
+        if self.id_emb is not None:
+            raw["id"] = self.id_emb(items)
+        if self.cat_proj is not None:
+            raw["category"] = self.cat_proj(categories)
+        total = torch.stack(list(raw.values())).sum(0)  # (N, d)
+        sigma = (total.var(-1, unbiased=False, keepdim=True) + self.norm.eps).sqrt()
+        length = self.norm(total).norm(dim=-1, keepdim=True).clamp_min(1e-12)  # (N, 1)
+        out = {name: self.norm.weight * (part - part.mean(-1, keepdim=True)) / sigma / length
+               for name, part in raw.items()}
+        out["offset"] = self.norm.bias.expand_as(total) / length
+        return out
+
     def extend(self, n_new: int) -> None:
         """Append zero ID embeddings for cold-start items (they rely on text and category)."""
         if self.id_emb is None or n_new <= 0:
@@ -140,6 +164,31 @@ class UserTower(nn.Module):
         users (B,) user indices, -1 for users without an embedding; alpha (B,) the diversity
         weight each row answers for (required by a loss-conditioned tower, ignored otherwise).
         """
+        weights, hist, user_vec, film = self._attend(history, item_vecs, users, alpha)
+        pooled = (weights.unsqueeze(1) @ hist).squeeze(1)  # (B, d)
+        if film is not None:
+            pooled = pooled * (1.0 + film[0]) + film[1]
+        pooled = self.out(pooled)  # (B, d)
+        if user_vec is not None:
+            pooled = pooled + user_vec
+        return F.normalize(self.dropout(pooled), dim=-1)
+
+    def attention(self, history: torch.Tensor, item_vecs: torch.Tensor, users: torch.Tensor,
+                  alpha: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pooling weight of each history slot (B, L) (padding 0; the rest of 1 is the
+        null slot's), as `forward` uses them, and each slot's value as the user vector
+        receives it (B, L, d): the attended slot through FiLM's scale and the output layer
+        (no bias), so Σ_j weight_j · value_j is the pooled history's part of the user vector
+        before normalisation."""
+        weights, hist, _, film = self._attend(history, item_vecs, users, alpha)
+        if film is not None:
+            hist = hist * (1.0 + film[0]).unsqueeze(1)
+        return weights, hist @ self.out.weight.T
+
+    def _attend(self, history: torch.Tensor, item_vecs: torch.Tensor, users: torch.Tensor,
+                alpha: torch.Tensor | None):  # noqa: ANN202 - (weights, slots, user, film)
+        """Attention weights (B, L), the attended slots (B, L, d), user embeddings (or None)
+        and the FiLM terms (or None)."""
         film = self._film(alpha, history.shape[0])
         batch, length = history.shape
         mask = history != PAD  # (B, L)
@@ -166,13 +215,7 @@ class UserTower(nn.Module):
         logits = logits.masked_fill(~mask, float("-inf")) / math.sqrt(hist.shape[-1])
         logits = torch.cat([self.null_logit.expand(batch, 1), logits], 1)  # (B, 1 + L)
         weights = logits.softmax(-1)[:, 1:]  # (B, L); the null slot's value is zero
-        pooled = (weights.unsqueeze(1) @ hist).squeeze(1)  # (B, d)
-        if film is not None:
-            pooled = pooled * (1.0 + film[0]) + film[1]
-        pooled = self.out(pooled)  # (B, d)
-        if user_vec is not None:
-            pooled = pooled + user_vec
-        return F.normalize(self.dropout(pooled), dim=-1)
+        return weights, hist, user_vec, film
 
     def _film(self, alpha: torch.Tensor | None, batch: int
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
@@ -223,6 +266,11 @@ class TwoTowerNet(nn.Module):
             items = torch.arange(self.n_items, device=self.item_categories.device)
         return self.item_tower(
             self.text_embeddings[items], self.item_categories[items], items, id_keep)
+
+    def item_parts(self, items: torch.Tensor) -> dict[str, torch.Tensor]:
+        """`ItemTower.parts` of `items` (N,): exact per-input shares of their vectors."""
+        return self.item_tower.parts(
+            self.text_embeddings[items], self.item_categories[items], items)
 
     def user_vectors(
         self, history: torch.Tensor, users: torch.Tensor, item_vecs: torch.Tensor,

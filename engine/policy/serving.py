@@ -95,15 +95,18 @@ def shopper_batch(catalogue: Catalogue, scores: np.ndarray, history: np.ndarray,
 
 
 def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists,
-                history: np.ndarray, extra: str | None = None) -> list[dict[str, Any]]:
-    """JSON-ready rows for shopper 0 of `lists` (rank, ids, terms, explanation, attribution)."""
+                history: np.ndarray, extra: str | None = None,
+                scorer: tuple[Any, int] | None = None) -> list[dict[str, Any]]:
+    """JSON-ready rows for shopper 0 of `lists` (rank, ids, terms, explanation, attribution);
+    `scorer`: (model, shopper index) that scored the list, for the model's own reasons."""
     items = lists.items[0]
     n = int((items >= 0).sum())
     positions = items[:n]
     gains = np.nan_to_num(lists.diversity[0, :n])
     relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
+    model, user = scorer or (None, -1)
     texts = explain(catalogue, positions, history, gains,
-                    None if extra is None else [[extra]] * n)
+                    None if extra is None else [[extra]] * n, model=model, user=user)
     attribution = list_attribution(policy, lists, 0)
     columns = catalogue.columns
     prices = columns.prices[positions]
@@ -231,7 +234,8 @@ class PolicyServer:
         scores[left_out] = -np.inf
         try:
             result = self._apply(policy, catalogue, scores, past, k, exclude_seen,
-                                 (notice, extra), len(left_out))
+                                 (notice, extra), len(left_out),
+                                 service.scorer(catalogue, user_id, history, alpha))
         except Exception as exc:  # any failure of a policy must not take serving down:
             # the caller serves the plain ranking for this request and counts it
             raise PolicyFailed(reference_of(policy), f"{type(exc).__name__}: {exc}"[:300]) \
@@ -240,7 +244,8 @@ class PolicyServer:
 
     def _apply(self, policy: Policy, catalogue: Catalogue, scores: np.ndarray,
                past: np.ndarray, k: int, exclude_seen: bool,
-               notes: tuple[str | None, str | None], left_out: int) -> PolicyResult:
+               notes: tuple[str | None, str | None], left_out: int,
+               scorer: tuple[Any, int] | None = None) -> PolicyResult:
         notice, extra = notes
         compiled = self.compiled(policy)
         batch = shopper_batch(catalogue, scores, past, exclude_seen, compiled)
@@ -249,7 +254,7 @@ class PolicyServer:
         if notice:
             found.insert(0, notice)
         stage = compiled.diversify
-        return PolicyResult(items=result_rows(catalogue, compiled, lists, past, extra),
+        return PolicyResult(items=result_rows(catalogue, compiled, lists, past, extra, scorer),
                             notice="; ".join(found) or None, policy=compiled.name,
                             removed=removal_counts(lists, 0),
                             method="none" if stage is None else stage.method,

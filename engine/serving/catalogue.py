@@ -83,6 +83,12 @@ class Catalogue:
         """The diversity category of one item, as shown to merchandisers."""
         return str(self.columns.labels[position])
 
+    def user_rows(self, user: int) -> np.ndarray:
+        """Row numbers of one user's events in `events` (sorted by user, then time)."""
+        start = int(np.searchsorted(self.event_users, user, side="left"))
+        end = int(np.searchsorted(self.event_users, user, side="right"))
+        return np.arange(start, end)
+
     @cached_property
     def user_lookup(self) -> dict[str, int]:
         """user_id -> model user index, a dict: one lookup per request without pandas."""

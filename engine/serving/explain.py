@@ -1,9 +1,13 @@
-"""Why an item was recommended: the history items that pulled it up, and its category's effect.
+"""Why an item was recommended: the history items that carried it, and its category's effect.
 
-History contribution of past item h to recommended item i = sim(i, h) · recency(h), where
-sim is the cosine of the model's item vectors (two-tower) or, for models without vectors, the
-cosine of the items' co-purchase columns (who bought both), and recency halves every
-`RECENCY_HALF_LIFE_STEPS` steps back in the history, like the user tower's recency prior.
+With the model that scored the list, the history items named are the model's own credit
+(`engine.models.credit`: attention × tower similarity for the two-tower, with its score split
+into text, ID and category parts; item-item weights for EASE and item-kNN). Without it (most
+popular), the history contribution of past item h to recommended item i = sim(i, h) ·
+recency(h), where sim is the cosine of the model's item vectors or, for models without
+vectors, the cosine of the items' co-purchase columns (who bought both), and recency halves
+every `RECENCY_HALF_LIFE_STEPS` steps back in the history, like the user tower's recency
+prior.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import numpy as np
 from engine.core.columns import UNKNOWN_CATEGORY
 from engine.core.messages import Explanation, Message
 from engine.metrics.diversity import counted_categories
+from engine.models.credit import PART_NAMES, model_reasons
 from engine.serving.catalogue import Catalogue
 
 RECENCY_HALF_LIFE_STEPS = 5.0
 N_REASONS = 2
+N_CARRIERS = 3  # history items named per item from the model's own credit
+MIN_CREDIT = 1e-4
 MIN_CONTRIBUTION = 0.01
 MIN_GAIN_SHOWN = 0.005
 TITLE_CHARS = 32
@@ -78,23 +85,53 @@ def category_reason(label: str, is_new: bool | None, gain: float,
     return Message(code, **values)
 
 
+def carried_reason(catalogue: Catalogue, distinct: np.ndarray, row: np.ndarray,
+                   method: str) -> str | None:
+    """'carried by "A" (0.31), "B" (0.12), "C" (0.05) (attention × similarity)': the history
+    items with the largest positive credit in the model's own arithmetic."""
+    top = [j for j in np.argsort(-row, kind="stable")[:N_CARRIERS] if row[j] > MIN_CREDIT]
+    if not top:
+        return None
+    titles = catalogue.columns.titles
+    shown = ", ".join(f"\"{_short(titles[int(distinct[j])])}\" ({row[j]:.2f})" for j in top)
+    return Message("carried_by", items=shown, method=method)
+
+
+def parts_reason(parts: dict[str, np.ndarray], slot: int) -> str:
+    """'score parts: text +0.41, ID +0.12, category +0.05, shared offset +0.01 (cosine 0.59)'."""
+    values = {name: float(value[slot]) for name, value in parts.items()}
+    shown = ", ".join(f"{PART_NAMES[name]} {value:+.2f}" for name, value in values.items())
+    return Message("score_parts", parts=shown, total=sum(values.values()))
+
+
 def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
-            diversity_gain: np.ndarray, extras: list[list[str]] | None = None) -> list[str]:
+            diversity_gain: np.ndarray, extras: list[list[str]] | None = None,
+            model: object | None = None, user: int = -1) -> list[str]:
     """One explanation per recommended item (positions into the catalogue): an
-    `Explanation`, the reasons joined with "; " that keeps each as a `Message`."""
+    `Explanation`, the reasons joined with "; " that keeps each as a `Message`.
+
+    With the `model` that scored the list (and the shopper's model index `user`, -1 when
+    unknown), the history reason is the model's own credit (`engine.models.credit`) and a
+    two-tower adds its score parts; otherwise similarity × recency stands in."""
     counted = counted_categories(catalogue.item_categories, catalogue.category_names)
+    reasons = None if model is None else model_reasons(model, items, history, user)
     if len(history):
-        distinct, contributions = history_contributions(catalogue, items, history)
+        distinct, contributions = (history_contributions(catalogue, items, history)
+                                   if reasons is None else (reasons.history, reasons.credit))
         history_mass = counted[history].sum(axis=0)
     out = []
     for slot, item in enumerate(items):
         parts: list[str] = []
         is_new = None
         if len(history):
-            reason = history_reason(catalogue, distinct, contributions[slot])
+            reason = (history_reason(catalogue, distinct, contributions[slot]) if reasons is None
+                      else carried_reason(catalogue, distinct, contributions[slot],
+                                          reasons.method))
             if reason:
                 parts.append(reason)
             is_new = float(counted[item] @ history_mass) == 0.0
+        if reasons is not None and reasons.parts is not None:
+            parts.append(parts_reason(reasons.parts, slot))
         label = catalogue.category_label(int(item))
         parts.append(category_reason(label, is_new, float(diversity_gain[slot]),
                                      has_category=bool(counted[item].sum() > 0)))

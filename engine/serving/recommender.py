@@ -114,7 +114,7 @@ class Recommender:
             n_candidates=pool, allowed_categories=allowed,
             category_boosts=(rq.category_vector(category_boosts, names, "category_boosts")
                              if category_boosts else None),
-            promo_boost=_check_boost(promo_boost),
+            promo_boost=rq.check_boost(promo_boost),
             target=None if target is None else rq.target_vector(target, names),
             quotas=rq.quota_map(quotas, names, k, available) if quotas else None,
             target_mix=check_target_mix(target_mix),
@@ -201,7 +201,8 @@ class Recommender:
             past, scores = shopper
             result = self._finish(catalogue, scores, request, history=past,
                                   exclude=past if exclude_seen else np.empty(0, dtype=np.int64),
-                                  left_out=left_out)
+                                  left_out=left_out,
+                                  scorer=self.scorer(catalogue, user_id, history, alpha))
         return dataclasses.replace(result, alpha=served_alpha)
 
     def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
@@ -224,6 +225,14 @@ class Recommender:
             return catalogue.user_items[user], self._scores(catalogue, user=user, alpha=alpha)
         return None
 
+    def scorer(self, catalogue: Catalogue, user_id: str | None,
+               history: Sequence[str] | None, alpha: float | None) -> tuple[object, int]:
+        """(model at `alpha`, the shopper's model index or -1): what scored a shopper's list,
+        so its explanation is the model's own (a what-if history has no shopper)."""
+        known = history is None or not len(history)
+        user = self._user_position(catalogue, user_id) if known and user_id is not None else -1
+        return self.model_at(alpha), user
+
     def record_event(self, user_id: str, item_id: str, event: str, timestamp: float) -> None:
         """Add a stored event to the shopper's history for their next request (RequestError
         for an item this run does not know)."""
@@ -233,9 +242,11 @@ class Recommender:
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
                 note_for: Callable[[int], str] | None = None,
-                left_out: np.ndarray | None = None) -> Recommendations:
+                left_out: np.ndarray | None = None,
+                scorer: tuple[object, int] | None = None) -> Recommendations:
         """Rank, explain and package; `note_for(position)` adds a note to an item's reason;
-        `left_out`: positions of unavailable items kept out of the list (and counted)."""
+        `left_out`: positions of unavailable items kept out of the list (and counted);
+        `scorer`: (model, shopper index) that scored the list, for the model's own reasons."""
         if left_out is not None and len(left_out):
             exclude = np.union1d(exclude, left_out)
         target = request.target
@@ -243,10 +254,11 @@ class Recommender:
             target = blend_target(catalogue.history_distribution(history),
                                   catalogue.category_prior, request.target_mix)
         ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
-        per_slot = None
         per_slot = None if note_for is None else [[note_for(int(p))] for p in ranked.items]
         per_slot = with_boost_notes(per_slot, ranked.boosts)
-        texts = explain(catalogue, ranked.items, history, ranked.diversity_gain, per_slot)
+        model, user = scorer or (None, -1)
+        texts = explain(catalogue, ranked.items, history, ranked.diversity_gain, per_slot,
+                        model=model, user=user)
         if len(ranked.items) < request.k and notice is None:
             notice = Message("only_n_match", n=len(ranked.items), k=request.k)
         return Recommendations(
@@ -361,7 +373,7 @@ class Recommender:
         user, new = self._user_position(catalogue, user_id), self.live.events(user_id)
         if user < 0 and not new:
             raise RequestError(f"unknown shopper {user_id!r}: not in this run's data")
-        rows = catalogue.events.iloc[_user_rows(catalogue, user) if user >= 0 else []]
+        rows = catalogue.events.iloc[catalogue.user_rows(user) if user >= 0 else []]
         return history_frame(catalogue.columns, rows, new)
 
     def item(self, item_id: str) -> dict:
@@ -384,16 +396,3 @@ class Recommender:
             catalogue, added = add_items(self.run, self.model, self._text, self._catalogue, items)
             self._catalogue = catalogue
         return added
-
-
-def _user_rows(catalogue: Catalogue, user: int) -> np.ndarray:
-    """Row numbers of one user's events in `catalogue.events` (sorted by user, then time)."""
-    start = int(np.searchsorted(catalogue.event_users, user, side="left"))
-    end = int(np.searchsorted(catalogue.event_users, user, side="right"))
-    return np.arange(start, end)
-
-
-def _check_boost(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        raise RequestError(f"promo_boost must be a finite number, got {value!r}")
-    return float(value)

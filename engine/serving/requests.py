@@ -100,3 +100,10 @@ def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequen
     if capped_all and sum(c or 0 for _, c in out.values()) < k:
         raise RequestError(f"quotas: caps add up to fewer than k={k} slots; raise the caps")
     return out
+
+
+def check_boost(value: object) -> float:
+    """A finite promo boost, else RequestError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise RequestError(f"promo_boost must be a finite number, got {value!r}")
+    return float(value)

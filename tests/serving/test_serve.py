@@ -290,7 +290,7 @@ def test_twotower_explanations_cite_history_titles(twotower_service: Recommender
     titles = twotower_service.history(user)["title"].tolist()
     result = twotower_service.recommend(user_id=user, k=5, method="mmr", diversity_weight=0.5)
     first = result.table["explanation"].iloc[0]
-    assert first.startswith("similar to \"")
+    assert first.startswith("carried by \"")
     assert any(title[:20] in first for title in titles)
     history_categories = set(twotower_service.history(user)["category"])
     for category, text in zip(result.table["category"], result.table["explanation"],

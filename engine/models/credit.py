@@ -1,0 +1,94 @@
+"""Why a model scored an item: credit to each history item, and the item vector's parts.
+
+Each model explains through its own arithmetic (docs/explanations.md):
+
+- two-tower: history item h gets Σ_slots a_s · (W ĥ_s) · v_i, a_s the user tower's attention
+  weight of a slot holding h (the weights the served score pooled with), W ĥ_s that slot as
+  the user vector receives it (attended slot, FiLM scale, output layer without its bias) and
+  v_i the listed item's vector: the slot's exact term in the user vector before its bias,
+  user embedding and normalisation are added. The score cos(u, v_i) splits exactly into the
+  text, ID and category parts of v_i plus the LayerNorm offset (`ItemTower.parts`);
+- EASE: h gets B[h, i], its term in the score Σ_h B[h, i] (removing h lowers it by exactly that);
+- item-kNN: h gets sim(h, i) when h is among i's neighbours, its term in the score.
+
+Other models (most-popular) have no per-history credit: `model_reasons` returns None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ATTENTION = "attention × similarity"
+EASE_WEIGHT = "EASE item-item weight"
+KNN_SIMILARITY = "item-kNN similarity"
+PART_NAMES = {"text": "text", "id": "ID", "category": "category", "offset": "shared offset"}
+
+
+@dataclass(frozen=True)
+class ModelReasons:
+    """Per listed item: credit of each distinct history item and (two-tower) score parts."""
+
+    history: np.ndarray  # (H,) distinct history item positions, in order of last occurrence
+    credit: np.ndarray  # (k, H) credit of history item j for listed item i
+    method: str  # how credit was computed (one of the constants above)
+    parts: dict[str, np.ndarray] | None = None  # name -> (k,) share of cos(u, v_i)
+
+
+def distinct_history(history: np.ndarray) -> np.ndarray:
+    """Distinct items of a history, ordered by their last occurrence."""
+    history = np.asarray(history, dtype=np.int64)
+    reversed_first = np.unique(history[::-1], return_index=True)[1]
+    return history[np.sort(len(history) - 1 - reversed_first)]
+
+
+def model_reasons(model: object, items: np.ndarray, history: np.ndarray,
+                  user: int = -1, similarity: str = "tower") -> ModelReasons | None:
+    """The model's own reasons for `items` (positions) given a shopper's `history`, or None
+    for a model without per-history credit or an empty history. `similarity` (two-tower):
+    "tower" measures a history slot as the user vector receives it, "cosine" uses the cosine
+    of the two item vectors (a weaker stand-in, kept for the faithfulness comparison)."""
+    items = np.asarray(items, dtype=np.int64)
+    history = np.asarray(history, dtype=np.int64)
+    if not len(history) or not len(items):
+        return None
+    name = getattr(model, "name", "")
+    if name == "twotower":
+        return _twotower_reasons(model, items, history, user, similarity == "cosine")
+    distinct = distinct_history(history)
+    if name == "ease":
+        return ModelReasons(distinct, model.weights_[np.ix_(distinct, items)].T.astype(
+            np.float64), EASE_WEIGHT)
+    if name == "itemknn":
+        block = model.similarity_[distinct][:, items].toarray()  # (H, k)
+        return ModelReasons(distinct, block.T.astype(np.float64), KNN_SIMILARITY)
+    return None
+
+
+def _twotower_reasons(model, items: np.ndarray, history: np.ndarray,  # noqa: ANN001
+                      user: int, cosine: bool) -> ModelReasons:
+    import torch
+
+    padded, users = model._padded([history], np.array([user], dtype=np.int64))
+    net = model.net_
+    vectors = model._item_tensor()
+    device = vectors.device
+    with torch.no_grad():
+        hist = torch.as_tensor(padded, device=device)
+        who = torch.as_tensor(users, device=device)
+        alpha = None if model.alpha_ is None else torch.full((1,), model.alpha_, device=device)
+        weights, values = net.user_tower.attention(hist, vectors, who, alpha)
+        user_vec = net.user_vectors(hist, who, vectors, alpha)[0]  # (d,)
+        parts = {key: (value @ user_vec).float().cpu().numpy().astype(np.float64)
+                 for key, value in net.item_parts(torch.as_tensor(items, device=device)).items()}
+        # (L, k): each slot's value as the user vector receives it, against each listed item
+        listed = vectors[torch.as_tensor(items, device=device)]  # (k, d)
+        slot_vecs = vectors[hist[0].clamp_min(0)] if cosine else values[0]  # (L, d)
+        similarity = slot_vecs @ listed.T
+        per_slot = (weights[0, :, None] * similarity).double().cpu().numpy()
+    slots = padded[0]
+    distinct = distinct_history(slots[slots >= 0])
+    # per distinct item, the summed credit of the slots holding it
+    credit = np.stack([per_slot[slots == h].sum(axis=0) for h in distinct], axis=1)  # (k, H)
+    return ModelReasons(distinct, credit, ATTENTION, parts)
