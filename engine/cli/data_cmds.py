@@ -75,7 +75,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from engine.data import generate_shop, write_tables
 
     with tqdm(total=2, desc="synthetic shop", disable=None, leave=False) as bar:
-        items, events = generate_shop(n_items=args.items, n_users=args.users, seed=args.seed)
+        items, events = generate_shop(n_items=args.items, n_users=args.users, seed=args.seed,
+                                      consumables=args.consumables)
         bar.update(1)
         with _writing(Path(args.out)):
             paths = write_tables(items, events, args.out, fmt=args.out_format, progress=True)
@@ -107,6 +108,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gen.add_argument("--items", type=int, default=2000)
     gen.add_argument("--users", type=int, default=1000)
     gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--consumables", type=float, default=0.0, metavar="SHARE",
+                     help="share of items bought again on a purchase cycle (0 to 1, default "
+                          "0: none)")
     gen.add_argument("--format", dest="out_format", choices=("csv", "parquet"), default="csv")
     gen.set_defaults(func=cmd_generate)
     inspect = commands.add_parser("inspect", help="sizes, categories, events, cleaning report")

@@ -27,6 +27,7 @@ from engine.core.columns import (
     USER_ID,
 )
 from engine.core.errors import ConfigError
+from engine.data.synthetic_repeat import add_repeats, check_share, consumable_cycles
 from engine.data.synthetic_text import HTML_MESS_RATE, Vocabulary, describe, make_titles
 
 START = 1_704_067_200  # 2024-01-01T00:00:00Z
@@ -182,19 +183,25 @@ def _add_mess(rng: np.random.Generator, items: pd.DataFrame,
     return items, pd.concat([events, duplicates], ignore_index=True)
 
 
-def generate_shop(n_items: int = 2000, n_users: int = 1000,
-                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generate_shop(n_items: int = 2000, n_users: int = 1000, seed: int = 0,
+                  consumables: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Raw synthetic items and events (with deliberate mess), identical for the same seed.
 
     About 50 events per shopper; 1,000,000 items and 200,000 shoppers take well under 24 GB.
+    `consumables`: the share of items bought again on a purchase cycle
+    (`engine.data.synthetic_repeat`); 0 leaves the shop exactly as without it.
     """
     if n_items < 1 or n_users < 1:
         raise ConfigError(f"synthetic shop: n_items and n_users must be >= 1 "
                           f"(got {n_items}, {n_users})")
+    share = check_share(consumables)
     rng = np.random.default_rng(seed)
     vocab = Vocabulary.build()
     items = _make_items(rng, vocab, n_items)
     raw = _events(rng, items, n_users)
+    if share > 0:
+        cycles = consumable_cycles(seed, n_items, share)
+        raw = add_repeats(raw, cycles, START + DAYS * 86_400, seed)
     items, raw = _add_mess(rng, items, raw)
     raw = raw.iloc[np.lexsort((raw["kind"].to_numpy(), raw[TIMESTAMP].to_numpy(),
                                raw["user"].to_numpy()))]
