@@ -36,10 +36,10 @@ FIXED = ((1, 0.0), (3, 0.0))
 
 def repeat_pairs(events: Any) -> int:
     """Repeated (shopper, item) purchase pairs in a data set's events."""
-    from engine.core.columns import EVENT, ITEM_ID, USER_ID
+    from engine.core.columns import ITEM_ID, USER_ID
+    from engine.models.repeat import purchase_events
 
-    bought = events[events[EVENT].astype(str) == "purchase"] if EVENT in events else events
-    return int((bought.groupby([USER_ID, ITEM_ID]).size() > 1).sum())
+    return int((purchase_events(events).groupby([USER_ID, ITEM_ID]).size() > 1).sum())
 
 
 def build_model(name: str) -> Any:
@@ -152,19 +152,19 @@ def main(argv: list[str] | None = None) -> int:
                            "again cannot change its lists; skipped")
             continue
         datasets.append(dataset)
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for dataset in datasets:
-        runs = []
+        runs: list[dict[str, Any]] = []
+        blocks.append({"dataset": dataset.name, "repeat_pairs": repeat_pairs(dataset.events),
+                       "models": runs})
         for name in args.models.split(","):
             run = run_model(dataset, name)
             print(f"{dataset.name} {name}: " + ", ".join(
                 f"{r['setting']} {r['ndcg@10']:.4f}" for r in run["rows"]), flush=True)
-            runs.append(run)
-        blocks.append({"dataset": dataset.name, "repeat_pairs": repeat_pairs(dataset.events),
-                       "models": runs})
-    write_results(OUT_DIR, "buy_again", {"machine": machine(), "command": COMMAND, "k": K,
-                                         "seed": SEED, "skipped": skipped,
-                                         "datasets": blocks}, render)
+            runs.append(run)  # written after each model, so a long run keeps what it has
+            write_results(OUT_DIR, "buy_again", {
+                "machine": machine(), "command": COMMAND, "k": K, "seed": SEED,
+                "skipped": skipped, "datasets": blocks}, render)
     return 0
 
 

@@ -122,10 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         datasets.append(load_dataset(folder))
     else:
         print(f"skipping amazon-scientific: {folder} not found", file=sys.stderr)
-    rows = [row for dataset in datasets for row in check_dataset(dataset, args.shoppers)]
-    write_results(OUT_DIR, "explain_faithfulness",
-                  {"machine": machine(), "command": COMMAND, "k": K, "seed": SEED,
-                   "shoppers_per_dataset": args.shoppers, "rows": rows}, render)
+    rows: list[dict[str, Any]] = []
+    for dataset in datasets:  # written after each data set, so a long run keeps what it has
+        rows += check_dataset(dataset, args.shoppers)
+        write_results(OUT_DIR, "explain_faithfulness",
+                      {"machine": machine(), "command": COMMAND, "k": K, "seed": SEED,
+                       "shoppers_per_dataset": args.shoppers, "rows": rows}, render)
     return 0
 
 

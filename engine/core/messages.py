@@ -24,6 +24,8 @@ TEMPLATES = {
     "category_known_gain": "matches the shopper's interest in {label} (adds {gain:+.2f} variety)",
     "no_category": "no category given for this item",
     "no_category_gain": "no category given for this item (adds {gain:+.2f} variety)",
+    "buy_again": "bought before, {days:.0f} days ago; usually bought again every "
+                 "{interval:.0f} days (due {due:.2f})",
     "text_match": "text match {score:.2f}",
     "popular_lately": "popular lately: {score:.1f} weighted interactions, recent ones counting "
                       "most (weight halves every {days:g} days)",

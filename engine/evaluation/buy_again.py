@@ -21,12 +21,16 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from engine.core.columns import EVENT, ITEM_ID, TIMESTAMP, USER_ID
+from engine.core.columns import ITEM_ID, TIMESTAMP, USER_ID
 from engine.data.splits import Split, interactions
 from engine.metrics import ndcg_at_k
-from engine.models.repeat import RepeatModel, buy_again_candidates, merge_buy_again
+from engine.models.repeat import (
+    RepeatModel,
+    buy_again_candidates,
+    merge_buy_again,
+    purchase_events,
+)
 
-PURCHASE = "purchase"
 SLOT_GRID = tuple(range(0, 6))
 DUE_GRID = (0.0, 0.05, 0.1, 0.2, 0.3)
 
@@ -42,9 +46,7 @@ class RepeatSplit:
 
 def repeat_split(events: pd.DataFrame) -> RepeatSplit:
     """Hold out each shopper's last two purchase events (see the module docstring)."""
-    kinds = events[EVENT].astype(str) if EVENT in events else pd.Series(PURCHASE, events.index)
-    purchases = events.loc[kinds == PURCHASE, [USER_ID, ITEM_ID, TIMESTAMP]]
-    purchases = purchases.sort_values([USER_ID, TIMESTAMP, ITEM_ID], kind="stable")
+    purchases = purchase_events(events)
     position = purchases.groupby(USER_ID, sort=False).cumcount(ascending=False)
     size = purchases.groupby(USER_ID, sort=False)[ITEM_ID].transform("size")
     eligible = size >= 3
@@ -52,7 +54,7 @@ def repeat_split(events: pd.DataFrame) -> RepeatSplit:
     valid = purchases[eligible & (position == 1)]
     cut = valid.rename(columns={TIMESTAMP: "valid_time", ITEM_ID: "valid_item"}).merge(
         test.rename(columns={TIMESTAMP: "test_time", ITEM_ID: "test_item"}), on=USER_ID)
-    limit = events[USER_ID].map(cut.set_index(USER_ID)["valid_time"])
+    limit = events[USER_ID].astype(str).map(cut.set_index(USER_ID)["valid_time"])
     before = events[limit.isna() | (events[TIMESTAMP] < limit)]
     train = interactions(before)
     held = [frame.assign(weight=1.0, count=1)[[USER_ID, ITEM_ID, TIMESTAMP, "weight", "count"]]

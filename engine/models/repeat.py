@@ -20,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+
+from engine.core.columns import EVENT, ITEM_ID, TIMESTAMP, USER_ID
 
 PRIOR_BUYERS = 2.0
 MIN_GAP_SECONDS = 3_600
@@ -115,3 +118,12 @@ def merge_buy_again(base: np.ndarray, again: np.ndarray, slots: int,
     marked = np.zeros(k, dtype=bool)
     marked[:min(len(chosen), k)] = True
     return out, marked
+
+
+def purchase_events(events: pd.DataFrame) -> pd.DataFrame:
+    """user_id, item_id, timestamp of the purchase events (every event where the data has no
+    event column), sorted by shopper and time."""
+    bought = events[events[EVENT].astype(str) == "purchase"] if EVENT in events else events
+    bought = bought[[USER_ID, ITEM_ID, TIMESTAMP]].astype(
+        {USER_ID: str, ITEM_ID: str, TIMESTAMP: np.int64})
+    return bought.sort_values([USER_ID, TIMESTAMP, ITEM_ID], kind="stable").reset_index(drop=True)

@@ -19,6 +19,7 @@ from engine.core.errors import ConfigError
 from engine.exposure.stage import catalogue_bonus
 from engine.policy.schema import (
     BoostStage,
+    BuyAgainStage,
     CapStage,
     DiversifyStage,
     ExposureTargetsStage,
@@ -82,6 +83,7 @@ class CompiledPolicy:
     unit_categories: np.ndarray  # (n_items, C) unit rows: similarity without vectors
     notices: list[str] = field(default_factory=list)
     exposure_bonus: np.ndarray | None = None  # (n_items,) fitted exposure prices per item
+    buy_again: BuyAgainStage | None = None  # applied after the list (engine.policy.buy_again)
 
     @property
     def name(self) -> str:
@@ -222,7 +224,7 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
     notices: list[str] = []
     filters, boosts, at_least, caps, pins = [], [], [], [], []
     exclude_seen, floor, diversify = False, None, None
-    exposure_bonus = None
+    exposure_bonus = buy_again = None
     for position, stage in enumerate(policy.stages):
         label = stage.label or _default_label(stage, position)
         where = f"stage {position + 1} ({stage.kind})"
@@ -253,6 +255,11 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
                     pins.append(pin)
             elif isinstance(stage, ExposureTargetsStage):
                 exposure_bonus = catalogue_bonus(stage.prices, catalogue)
+            elif isinstance(stage, BuyAgainStage):
+                buy_again = stage
+                if catalogue.purchases is None:
+                    notices.append(f"{label}: this run has no purchase table, so nothing "
+                                   "comes back (train the run again to keep its purchases)")
         except ConfigError as exc:
             raise ConfigError(f"policy {policy.name!r} {where}: {exc}") from exc
     static = np.ones(catalogue.n_items, dtype=bool)
@@ -270,7 +277,8 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
                           _rows_normalised(catalogue.item_vectors, "norm").astype(np.float32),
                           unit_categories=_rows_normalised(catalogue.item_categories,
                                                            "norm").astype(np.float32),
-                          notices=notices, exposure_bonus=exposure_bonus)
+                          notices=notices, exposure_bonus=exposure_bonus,
+                          buy_again=buy_again)
 
 
 def _rows_normalised(matrix: np.ndarray, how: str) -> np.ndarray:

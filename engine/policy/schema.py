@@ -4,7 +4,7 @@ A policy is data (JSON in files, the store and the API); `engine.policy.apply` g
 Every model forbids unknown keys, so a typo ("strenght") is an error naming the field instead
 of a rule that silently does nothing. Stages run in a fixed pipeline by kind, whatever their
 order in the list: filter → boost/bury → floor → diversify (caps, promotion shares and quotas
-are constraints of its greedy pass) → pins. Within one kind, the list order is kept (an
+are constraints of its greedy pass) → pins → buy again. Within one kind, the list order is kept (an
 earlier pin wins a contested slot).
 """
 
@@ -42,7 +42,7 @@ from engine.rerank.quotas import check_bounds
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 STAGE_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin",
-               "exposure_targets")
+               "exposure_targets", "buy_again")
 
 
 class _Strict(BaseModel):
@@ -234,8 +234,22 @@ class ExposureTargetsStage(_Strict):
     prices: ExposurePrices
 
 
+class BuyAgainStage(_Strict):
+    """Up to `slots` of the shopper's due past purchases at the top of the list, those whose
+    due score (`engine.models.repeat`) is above `min_due`; items never bought again by anyone
+    stay out. Mode "fixed": the merchandiser's numbers; "learned": numbers chosen on
+    validation (docs/buy-again.md); "none": the stage is kept but does nothing."""
+
+    kind: Literal["buy_again"]
+    label: Label = ""
+    mode: Literal["none", "fixed", "learned"] = "fixed"
+    slots: int = Field(1, ge=0, le=MAX_SLOT)
+    min_due: float = Field(0.0, ge=0, le=1)
+
+
 Stage = Annotated[FilterStage | BoostStage | PromoteStage | CapStage | FloorStage |
-                  DiversifyStage | PinStage | ExposureTargetsStage, Field(discriminator="kind")]
+                  DiversifyStage | PinStage | ExposureTargetsStage | BuyAgainStage,
+                  Field(discriminator="kind")]
 
 
 class Scope(_Strict):
@@ -279,6 +293,8 @@ class Policy(_Strict):
         kinds = [stage.kind for stage in self.stages]
         if kinds.count("diversify") > 1:
             raise ValueError("a policy has at most one diversify stage")
+        if kinds.count("buy_again") > 1:
+            raise ValueError("a policy has at most one buy_again stage")
         if kinds.count("exposure_targets") > 1:
             raise ValueError("a policy has at most one exposure_targets stage (put every "
                              "target in one set and fit its prices together)")

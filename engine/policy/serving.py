@@ -26,6 +26,7 @@ from engine.core.errors import PrismError, RequestError
 from engine.evaluation.protocol import blend_target
 from engine.policy.apply import PolicyLists, ShopperBatch, apply_policy
 from engine.policy.attribution import list_attribution, notices, removal_counts
+from engine.policy.buy_again import with_buy_again
 from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.schema import DiversifyStage, Policy, split_reference
 from engine.policy.store import PolicyStore
@@ -254,7 +255,12 @@ class PolicyServer:
         if notice:
             found.insert(0, notice)
         stage = compiled.diversify
-        return PolicyResult(items=result_rows(catalogue, compiled, lists, past, extra, scorer),
+        rows = result_rows(catalogue, compiled, lists, past, extra, scorer)
+        user = -1 if scorer is None else scorer[1]
+        rows = with_buy_again(compiled.buy_again, catalogue,
+                              None if user < 0 else str(catalogue.user_index[user]), rows,
+                              compiled.static_allowed & np.isfinite(scores), k)
+        return PolicyResult(items=rows,
                             notice="; ".join(found) or None, policy=compiled.name,
                             removed=removal_counts(lists, 0),
                             method="none" if stage is None else stage.method,

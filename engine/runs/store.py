@@ -42,6 +42,7 @@ FORMAT_VERSION = 1
 RUN_JSON, MODEL_TENSORS, MODEL_JSON = "run.json", "model.safetensors", "model.json"
 ITEMS, CATEGORIES, HISTORIES = "items.parquet", "categories.json", "histories.parquet"
 EPOCHS, EVALUATION = "metrics.jsonl", "eval.json"
+PURCHASES = "purchases.parquet"  # optional: every purchase event, for buy again
 REQUIRED_FILES = (RUN_JSON, MODEL_TENSORS, MODEL_JSON, ITEMS, CATEGORIES, HISTORIES)
 MODEL_PREFIX = "model."  # model tensors live beside the run's own arrays in one file
 SERVING = "serving"  # sub-folder: the model refit on every event, every event as history
@@ -64,6 +65,7 @@ class Run:
     item_vectors: np.ndarray | None = None
     evaluation: dict[str, Any] | None = None
     epochs: list[dict[str, Any]] = field(default_factory=list)
+    purchases: pd.DataFrame | None = None  # user_id, item_id, timestamp of every purchase
     role: str = EVALUATION_MODEL  # which model was asked for: evaluation | serving
     part: str = EVALUATION_MODEL  # whose files `model` came from (serving/ only after a refit)
 
@@ -134,7 +136,8 @@ def _write_serving(folder: Path, serving: ServingPart) -> None:
 
 def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.DataFrame,
                     meta: dict[str, Any], epochs: Sequence[dict[str, Any]],
-                    evaluation: dict[str, Any] | None, serving: ServingPart | None) -> None:
+                    evaluation: dict[str, Any] | None, serving: ServingPart | None,
+                    purchases: pd.DataFrame | None = None) -> None:
     arrays = _model_arrays(model, data.item_popularity)
     arrays["item_categories"] = np.ascontiguousarray(data.item_categories, dtype=np.float32)
     if data.text_embeddings is not None:  # serving reuses them for search and cold start
@@ -148,6 +151,8 @@ def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.D
     snapshot.to_parquet(folder / ITEMS, index=False)
     write_json_atomic(folder / CATEGORIES, {"names": list(data.category_names)})
     history_table(data).to_parquet(folder / HISTORIES, index=False)
+    if purchases is not None and len(purchases):
+        purchases.to_parquet(folder / PURCHASES, index=False)
     write_lines_atomic(folder / EPOCHS,
                        (json.dumps(record, default=json_default) for record in epochs))
     if evaluation is not None:
@@ -159,17 +164,19 @@ def _write_contents(folder: Path, model: BaseModel, data: TrainData, items: pd.D
 def save_run(out: str | Path, *, model: BaseModel, data: TrainData, items: pd.DataFrame,
              meta: dict[str, Any] | None = None, epochs: Sequence[dict[str, Any]] = (),
              evaluation: dict[str, Any] | None = None,
-             serving: ServingPart | None = None) -> Path:
+             serving: ServingPart | None = None,
+             purchases: pd.DataFrame | None = None) -> Path:
     """Write a complete run folder at `out`, replacing an older run only once the new one is whole.
 
     `model` and `data` are the evaluation model and its split; `serving` what serving reads
     instead (every event, and the refit model). `meta` (configs, dataset name, split, seed,
-    metrics summary...) goes into run.json.
+    metrics summary...) goes into run.json. `purchases` (user_id, item_id, timestamp of every
+    purchase event) lets serving bring due purchases back (docs/buy-again.md).
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     return swap_folder(out, lambda staging: _write_contents(
-        staging, model, data, items, meta or {}, epochs, evaluation, serving))
+        staging, model, data, items, meta or {}, epochs, evaluation, serving, purchases))
 
 
 def update_run_items(run_dir: str | Path, models: dict[str, BaseModel], items: pd.DataFrame,
@@ -290,7 +297,9 @@ def load_run(path: str | Path, model: str = EVALUATION_MODEL) -> Run:
               category_names=list(_read_json(folder / CATEGORIES)["names"]),
               item_categories=arrays["item_categories"],
               item_popularity=arrays["item_popularity"], item_vectors=arrays.get("item_vectors"),
-              evaluation=evaluation, epochs=_read_epochs(folder / EPOCHS), role=model)
+              evaluation=evaluation, epochs=_read_epochs(folder / EPOCHS), role=model,
+              purchases=_read_part_table(folder / PURCHASES) if (folder / PURCHASES).exists()
+              else None)
     return _as_serving(run) if model == SERVING_MODEL else run
 
 

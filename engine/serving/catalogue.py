@@ -26,6 +26,7 @@ from engine.core.columns import (
 )
 from engine.metrics.diversity import category_prior as catalogue_prior
 from engine.serving.availability import unavailable_mask
+from engine.serving.repurchase import Repurchases, repurchases
 
 if TYPE_CHECKING:
     from engine.runs.store import Run
@@ -55,6 +56,14 @@ class Catalogue:
     trend_cache: dict[float, np.ndarray] = field(default_factory=dict, compare=False)
     # graded similarity vectors for models without item vectors, built on first re-rank
     similarity_cache: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    # every purchase event of the run (user_id, item_id, timestamp), for buy again
+    purchases: pd.DataFrame | None = field(default=None, compare=False)
+
+    @cached_property
+    def repurchases(self) -> Repurchases | None:
+        """The repeat model and each shopper's purchases, built on first use; None when the
+        run has no purchase table."""
+        return repurchases(self.purchases, self.item_index)
 
     def similarity_vectors(self) -> np.ndarray | None:
         """What re-rankers measure similarity with: the model's item vectors, else (EASE,
@@ -196,6 +205,7 @@ def catalogue_from_run(run: Run) -> Catalogue:
         events=events[["item_idx", TIMESTAMP, WEIGHT]],
         event_users=events["user_idx"].to_numpy(),
         columns=item_columns(items, np.asarray(run.item_categories), list(run.category_names)),
+        purchases=getattr(run, "purchases", None),
     )
 
 

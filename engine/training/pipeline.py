@@ -236,6 +236,7 @@ def _evaluate(result: TrainResult, data: str | Path | Dataset,
 def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
           search_vectors: bool) -> None:
     """Write the run folder; then, if asked, encode the catalogue once for search."""
+    from engine.models.repeat import purchase_events
     from engine.runs.store import save_run
     from engine.text.matching import ensure_title_vectors
     from engine.text.search import ensure_search_vectors
@@ -244,7 +245,8 @@ def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
     result.path = save_run(out, model=result.model, data=result.data,
                            items=result.dataset.items, meta=result.meta,
                            epochs=list(getattr(result.model, "logs_", [])),
-                           evaluation=result.evaluation, serving=_serving_part(result))
+                           evaluation=result.evaluation, serving=_serving_part(result),
+                           purchases=purchase_events(result.dataset.events))
     if not search_vectors:
         return
     stage = "Encoding item text for search"

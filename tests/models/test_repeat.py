@@ -7,6 +7,7 @@ import pytest
 
 from engine.core.errors import ConfigError
 from engine.models.repeat import RepeatModel, buy_again_candidates, merge_buy_again
+from engine.policy.schema import parse_policy
 
 DAY = 86_400
 
@@ -59,6 +60,17 @@ def test_synthetic_consumables_are_an_option_that_leaves_the_default_alone() -> 
                                 .groupby(["user_id", "item_id"]).size() > 1).sum()
     with pytest.raises(ConfigError, match="consumables"):
         generate_shop(n_items=10, n_users=5, consumables=1.5)
+
+
+def test_buy_again_stage_is_validated() -> None:
+    policy = parse_policy({"name": "again", "stages": [
+        {"kind": "buy_again", "mode": "learned", "slots": 2, "min_due": 0.1}]})
+    assert policy.stages[0].slots == 2
+    with pytest.raises(ConfigError, match="at most one buy_again"):
+        parse_policy({"name": "twice", "stages": [{"kind": "buy_again"},
+                                                  {"kind": "buy_again"}]})
+    with pytest.raises(ConfigError, match="mode"):
+        parse_policy({"name": "bad", "stages": [{"kind": "buy_again", "mode": "always"}]})
 
 
 def test_repeat_purchases_count_as_hits_only_when_brought_back() -> None:

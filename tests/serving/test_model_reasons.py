@@ -9,6 +9,8 @@ from engine.evaluation.faithfulness import faithfulness
 from engine.models.credit import model_reasons
 from engine.serving.recommender import Recommender
 
+pytest_plugins = ["serving_runs"]
+
 
 def _shoppers(service: Recommender, n: int = 60) -> tuple[list[np.ndarray], np.ndarray]:
     users = np.arange(min(n, len(service.catalogue.user_items)))
