@@ -32,6 +32,8 @@ SECTIONS = (  # (file stem, benchmark script)
     ("quantize", "bench/quantize.py"),
     ("large", "bench/large_catalogue.py"),
     ("ask", "bench/ask_quality.py"),
+    ("explain_faithfulness", "bench/explain_faithfulness.py"),
+    ("buy_again", "bench/buy_again.py"),
     ("events", "bench/events.py"),
     ("request_probe", "bench/request_probe.py"),
     ("gpu", "bench/gpu_check.sh"),
