@@ -35,6 +35,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("explain_faithfulness", "bench/explain_faithfulness.py"),
     ("buy_again", "bench/buy_again.py"),
     ("events", "bench/events.py"),
+    ("experiments", "bench/experiments.py"),
     ("request_probe", "bench/request_probe.py"),
     ("gpu", "bench/gpu_check.sh"),
 )

@@ -103,6 +103,7 @@ def main() -> None:
         st.Page(PAGES / "scenarios.py", title=t("nav.scenarios"), icon=":material/bookmarks:"),
         st.Page(PAGES / "importer.py", title=t("nav.import"), icon=":material/upload_file:"),
         st.Page(PAGES / "policies.py", title=t("nav.policies"), icon=":material/rule:"),
+        st.Page(PAGES / "experiments.py", title=t("nav.experiments"), icon=":material/science:"),
     ]
     navigation = st.navigation(pages)
     for message in view_state.seed_from_url():
