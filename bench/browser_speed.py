@@ -2,10 +2,11 @@
 
 For each run folder given, starts `streamlit run dashboard/app.py` on a private PRISM_HOME
 holding only that run and measures, in the page's own clock (performance.now):
-- slider: key release on the Explorer's main slider (one step) → the diversified list shows
-  the new value. On a run trained over a range of α the main slider is the model's own α
-  (each step scores the shopper again at that α); the re-rank weight, its second control, is
-  timed too. On other runs the main slider is the re-rank weight;
+- slider: arrow key pressed on the Explorer's main slider (one step; Streamlit's slider sends
+  the new value on the key press) → the diversified list shows the new value. On a run
+  trained over a range of α the main slider is the model's own α (each step scores the
+  shopper again at that α); the re-rank weight, its second control, is timed too. On other
+  runs the main slider is the re-rank weight;
 - page switch (warm): click in the sidebar → the target page's content is drawn;
 - first search: Enter in the query box → the result lists are drawn (first query of the
   session on a freshly started server).
@@ -44,7 +45,7 @@ BARE_TABLE = '[data-testid="stTable"]'  # the bare app's table: a "v = …" colu
 
 ARM = """([where, want]) => {
   window.__t0 = null; window.__t1 = null;
-  window.addEventListener('keyup', () => { window.__t0 = performance.now(); },
+  window.addEventListener('keydown', () => { window.__t0 = performance.now(); },
                           {capture: true, once: true});
   const check = () => {
     const shown = document.querySelector(where);
@@ -67,7 +68,8 @@ def _summary(ms: list[float]) -> dict[str, float]:
 def measure_slider(page, moves: int, index: int = 0, where: str = LIST_SUB,  # noqa: ANN001
                    says: str = "w = ") -> list[float]:
     """Move slider `index` one step with the arrow keys, `moves` times; each time the
-    milliseconds from key release until the element `where` shows `says` + the new value."""
+    milliseconds from the key press (which sends the value) until the element `where` shows
+    `says` + the new value."""
     from browser_support import idle
 
     times = []
@@ -183,30 +185,34 @@ def _ratio(ms: float, floor: dict) -> float:
 def write_report(result: dict) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "browser.json").write_text(json.dumps(result, indent=2) + "\n")
-    floor = result["floor"]
+    floor = result["floor"]  # every run's floor steps together
     lines = ["# Studio speed in Chromium", "",
              f"{result['machine']}; command: `{result['command']}`.",
              f"Load average before/after: {result['load_average_before']} / "
              f"{result['load_average_after']} (the cores were shared with other work).",
-             "Times in the page's clock: slider = key release (one arrow step) → the "
+             "Times in the page's clock: slider = arrow key pressed (one step; the slider "
+             "sends its value on the press) → the "
              "diversified list shows the new value (on a run trained over a range of α the "
              "main slider is the model's own α, each step one user-tower pass; elsewhere the "
              "re-rank weight); page switch = sidebar click → the page's content drawn (warm); "
              "first search = Enter → results drawn. Floor: the same step on a bare Streamlit "
-             f"app (`{BARE_APP}`: one slider, one 10-row table), {floor['n']} steps split "
-             f"before the first run and after the last: median **{floor['median_ms']} ms** "
-             f"(max {floor['max_ms']} ms); × floor = slider median / floor median.", "",
-             "| run | items | main slider | median | max | × floor | re-rank weight median "
-             "(× floor) | page switch median / max | first search |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"app (`{BARE_APP}`: one slider, one 10-row `st.table`), measured for each run "
+             "on a fresh server, half its steps just before the run and half just after, so "
+             "the ratio compares times taken under the same load; × floor = slider median / "
+             f"that run's floor median. All floor steps together: median {floor['median_ms']} "
+             f"ms over {floor['n']} steps.", "",
+             "| run | items | main slider | median | max | floor median | × floor | re-rank "
+             "weight median (× floor) | page switch median / max | first search |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in result["runs"]:
-        slider, switch = row["slider"], row["page_switch"]
+        slider, switch, floor = row["slider"], row["page_switch"], row["floor"]
         second = row.get("rerank_slider")
         rerank = "—" if second is None else \
             f"{second['median_ms']} ms ({_ratio(second['median_ms'], floor)}×)"
         lines.append(f"| {row['run']} ({row['model']}) | {row['n_items']:,} | "
                      f"{row['slider_kind']} | {slider['median_ms']} ms | {slider['max_ms']} ms"
-                     f" | {_ratio(slider['median_ms'], floor)}× | {rerank} | "
+                     f" | {floor['median_ms']} ms | {_ratio(slider['median_ms'], floor)}× | "
+                     f"{rerank} | "
                      f"{switch['median_ms']} / {switch['max_ms']} ms | "
                      f"{row['first_search_ms']} ms |")
     lines += ["", f"Targets: slider median ≤ {TARGETS['slider_median_ms']} ms on a quiet machine "
@@ -231,12 +237,15 @@ def main() -> None:
               + f" --drags {args.drags} --rounds {args.rounds}"
               + ("" if args.query == QUERY else f" --query '{args.query}'"),
               "load_average_before": [round(x, 2) for x in os.getloadavg()], "runs": []}
-    floor = measure_floor(args.drags - args.drags // 2)
-    for run in args.run:
+    floors: list[float] = []
+    for run in args.run:  # each run's floor: half its steps just before the run, half after
+        floor = measure_floor(args.drags - args.drags // 2)
         row = bench_run(Path(run), args.drags, args.rounds, args.query)
+        floor += measure_floor(args.drags // 2 or 1)
+        row["floor"], floors = _summary(floor), floors + floor
         print(json.dumps(row), flush=True)
         result["runs"].append(row)
-    result["floor"] = _summary(floor + measure_floor(args.drags // 2 or 1))
+    result["floor"] = _summary(floors)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     write_report(result)
     print((OUT / "browser.md").read_text())

@@ -82,6 +82,12 @@ def headlines() -> list[str]:
         if rows:
             lines.append(f"- {dataset}: " + "; ".join(rows))
     lines += _frontier_lines()
+    conditioned = _load("frontier_alpha")
+    if conditioned:
+        from frontier_alpha import verdict  # the page's own verdict rule
+
+        lines += [f"- {row['dataset']}, one model trained over α ∈ [0, 1]: {verdict(row)}; "
+                  f"fit {row['fit_ratio']:.2f}× one fixed-α fit" for row in conditioned["datasets"]]
     rerank = _load("rerank")
     if rerank:
         one = rerank["one_list"]["500"]
@@ -95,12 +101,12 @@ def headlines() -> list[str]:
                      + f"; Trade-off sweep over {dashboard['tradeoff']['n_shoppers']} shoppers "
                      f"{dashboard['tradeoff']['sweep_first_s']:.2f} s first time")
     browser = _load("browser")
-    if browser and "floor" in browser:
-        floor = browser["floor"]["median_ms"]
+    if browser:
         lines += [f"- Explorer in Chromium, {row['run']}: {row['slider_kind']} slider → new list "
                   f"median {row['slider']['median_ms']:.0f} ms, "
-                  f"{row['slider']['median_ms'] / floor:.2f}× a bare Streamlit app "
-                  f"({floor:.0f} ms, same run)" for row in browser["runs"]]
+                  f"{row['slider']['median_ms'] / row['floor']['median_ms']:.2f}× a bare "
+                  f"Streamlit app ({row['floor']['median_ms']:.0f} ms, same run)"
+                  for row in browser["runs"] if "floor" in row]
     serving = _load("serving")
     if serving and "load" in serving:
         load = serving["load"]
