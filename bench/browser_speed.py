@@ -44,6 +44,7 @@ LIST_SUB = "#diversified-list .prism-sub"  # the Explorer's list heading: "mmr Â
 BARE_TABLE = '[data-testid="stTable"]'  # the bare app's table: a "v = â€¦" column
 
 ARM = """([where, want]) => {
+  if (window.__observer) window.__observer.disconnect();  // one step's watcher at a time
   window.__t0 = null; window.__t1 = null;
   window.addEventListener('keydown', () => { window.__t0 = performance.now(); },
                           {capture: true, once: true});
@@ -54,8 +55,8 @@ ARM = """([where, want]) => {
       window.__t1 = performance.now();
     }
   };
-  new MutationObserver(check).observe(document.body,
-      {childList: true, subtree: true, characterData: true});
+  window.__observer = new MutationObserver(check);
+  window.__observer.observe(document.body, {childList: true, subtree: true, characterData: true});
 }"""
 
 
