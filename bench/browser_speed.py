@@ -41,7 +41,7 @@ TARGETS = {"slider_median_ms": 200, "slider_floor_ratio": 1.3, "page_switch_ms":
 BARE_APP = "bench/bare_slider_app.py"
 QUERY = "digital caliper"
 LIST_SUB = "#diversified-list .prism-sub"  # the Explorer's list heading: "mmr · w = … · α = …"
-BARE_TABLE = '[data-testid="stTable"]'  # the bare app's table: a "v = …" column
+BARE_TABLE = "#bare-table"  # the bare app's table: a "v = …" column
 
 ARM = """([where, want]) => {
   if (window.__observer) window.__observer.disconnect();  // one step's watcher at a time
@@ -197,7 +197,8 @@ def write_report(result: dict) -> None:
              "main slider is the model's own α, each step one user-tower pass; elsewhere the "
              "re-rank weight); page switch = sidebar click → the page's content drawn (warm); "
              "first search = Enter → results drawn. Floor: the same step on a bare Streamlit "
-             f"app (`{BARE_APP}`: one slider, one 10-row `st.table`), measured for each run "
+             f"app (`{BARE_APP}`: one slider, one 10-row HTML table drawn with "
+             "`st.markdown` as the Explorer draws its lists), measured for each run "
              "on a fresh server, half its steps just before the run and half just after, so "
              "the ratio compares times taken under the same load; × floor = slider median / "
              f"that run's floor median. All floor steps together: median {floor['median_ms']} "

@@ -220,6 +220,9 @@ def family_lines(results: dict[str, Any]) -> list[str]:
              "alone); numbers from docs/benchmarks/frontier_alpha.json.", ""]
     lines += [f"- **{row['dataset']}**: the conditioned model {verdict(row)}; fit time "
               f"{row['fit_ratio']:.2f}× one fixed-α fit." for row in results["datasets"]]
+    measured = {row["dataset"] for row in results["datasets"]}
+    lines += [f"- **{name}**: not measured yet (`python bench/frontier.py --datasets {name} "
+              "--families conditioned`)." for name in DATASETS if name not in measured]
     lines.append("")
     for row in results["datasets"]:
         lines += section(row, "###")
