@@ -202,7 +202,8 @@ def write_report(result: dict) -> None:
              "on a fresh server, half its steps just before the run and half just after, so "
              "the ratio compares times taken under the same load; × floor = slider median / "
              f"that run's floor median. All floor steps together: median {floor['median_ms']} "
-             f"ms over {floor['n']} steps.", "",
+             f"ms over {floor['n']} steps. A run under runs/frontier/ is one that `python "
+             "bench/frontier.py` trains (docs/benchmarks/frontier.md lists its command).", "",
              "| run | items | main slider | median | max | floor median | × floor | re-rank "
              "weight median (× floor) | page switch median / max | first search |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -224,18 +225,33 @@ def write_report(result: dict) -> None:
     (OUT / "browser.md").write_text("\n".join(lines))
 
 
+def _shown(run: Path) -> str:
+    """A run folder as the report names it: relative to the repository when inside it."""
+    try:
+        return str(run.resolve().relative_to(REPO))
+    except ValueError:
+        return f"runs/{run.name}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", action="append", required=True, help="a run folder")
+    parser.add_argument("--run", action="append", default=[], help="a run folder")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite browser.md from browser.json; measure nothing")
     parser.add_argument("--drags", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--query", default=QUERY, help="the first search's words")
     args = parser.parse_args()
+    if args.report_only:
+        write_report(json.loads((OUT / "browser.json").read_text()))
+        return
+    if not args.run:
+        parser.error("give at least one --run folder (or --report-only)")
     os.environ.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     result = {"machine": f"{platform.processor() or platform.machine()}, "
                          f"{os.cpu_count()} CPU cores (shared)",
               "command": "python bench/browser_speed.py " + " ".join(
-                  f"--run runs/{Path(r).name}" for r in args.run)
+                  f"--run {_shown(Path(r))}" for r in args.run)
               + f" --drags {args.drags} --rounds {args.rounds}"
               + ("" if args.query == QUERY else f" --query '{args.query}'"),
               "load_average_before": [round(x, 2) for x in os.getloadavg()], "runs": []}

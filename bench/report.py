@@ -18,8 +18,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("quality", "bench/quality.py"),
     ("twotower", "bench/quality.py"),
     ("tradeoff", "bench/tradeoff.py"),
-    ("frontier", "bench/frontier.py"),
-    ("frontier_alpha", "bench/frontier_alpha.py"),
+    ("frontier", "bench/frontier.py"),  # carries frontier_alpha.md's conditioned family
     ("alpha_latency", "bench/alpha_latency.py"),
     ("defaults", "bench/defaults.py"),
     ("schedule", "bench/schedule.py"),
