@@ -229,13 +229,14 @@ def _allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 
 def create_app(run_dir: str | Path, recommender: Recommender | None = None,
-               torch_threads: int | None = None, warm_search: bool = False) -> FastAPI:
+               torch_threads: int | None = None, warm_search: bool = False,
+               retrieval: str = "auto", candidates: int | None = None) -> FastAPI:
     """The API app for one run folder (loaded now, once); pass `recommender` to reuse one.
 
     With `warm_search` the query encoder starts loading in the background, so the first
     `/search` does not wait for it (`prism serve` asks for this)."""
     service = recommender if recommender is not None else Recommender.load(
-        run_dir, torch_threads=torch_threads)
+        run_dir, torch_threads=torch_threads, retrieval=retrieval, candidates=candidates)
     if warm_search:
         service.warm_search()
     app = FastAPI(title="Prism recommendation API", version=__version__,
@@ -281,7 +282,8 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
     def healthz() -> dict[str, Any]:
         catalogue = service.catalogue
         return {"status": "ok", "model": service.model.name, "n_items": catalogue.n_items,
-                "n_users": len(catalogue.user_index), "run": service.run.path.name}
+                "n_users": len(catalogue.user_index), "run": service.run.path.name,
+                **service.retrieval.describe()}
 
     @app.get("/metrics/vocabulary")
     def metric_vocabulary() -> list[dict[str, str]]:

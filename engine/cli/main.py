@@ -15,6 +15,7 @@ from engine.cli import (
     events_cmds,
     experiment_cmds,
     exposure_cmds,
+    index_cmd,
     metrics_cmd,
     policy_cmds,
     serve_cmds,
@@ -25,7 +26,7 @@ from engine.core.errors import PrismError
 EXIT_USAGE = 2
 SUBCOMMAND_MODULES = (data_cmds, train_cmd, evaluate_cmd, serve_cmds, policy_cmds,
                       exposure_cmds, events_cmds, experiment_cmds, metrics_cmd,
-                      ask_cmd)
+                      ask_cmd, index_cmd)
 
 
 class UsageError(Exception):

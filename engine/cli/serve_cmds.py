@@ -21,6 +21,7 @@ from engine.cli.options import (
     number,
     parse_number,
     parse_target_mix,
+    positive_integer,
 )
 from engine.cli.quota_option import (
     add_quotas_option,
@@ -50,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "(prism train --alpha 0:1); default: the run's own. The re-rank "
                           "weight is --diversity-weight")
     _list_options(rec)
+    _retrieval_options(rec)
     add_target_mix_option(rec)
     rec.set_defaults(func=run_recommend)
 
@@ -58,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--query", required=True, help="what to look for")
     search.add_argument("--user", default=None, help="shopper id to personalise for")
     _list_options(search)
+    _retrieval_options(search)
     add_target_mix_option(search)
     search.set_defaults(func=run_search)
 
@@ -81,6 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--workers", type=integer, default=1,
                        help="server processes, each with its own copy of the model (use the "
                             "number of cores for throughput)")
+    _retrieval_options(serve)
     serve.set_defaults(func=run_serve)
 
 
@@ -126,6 +130,14 @@ def _run_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", required=True, help="run folder written by prism train")
 
 
+def _retrieval_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--retrieval", default="auto", choices=("auto", "exact"),
+                        help="auto: score shoppers through the run's candidate index when it "
+                             "has one (prism index build); exact: score every item")
+    parser.add_argument("--candidates", type=positive_integer, default=None, metavar="N",
+                        help="index candidates per shopper, re-ranked exactly (default 1000)")
+
+
 def _list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=integer, default=10, help="list length")
     parser.add_argument("--method", default="mmr", help="|".join(METHODS))
@@ -137,10 +149,11 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
                              "archived; left out by default)")
 
 
-def _load(run: str) -> Any:
+def _load(args: argparse.Namespace) -> Any:
     from engine.serving.recommender import Recommender
 
-    return Recommender.load(run)
+    return Recommender.load(args.run, retrieval=getattr(args, "retrieval", "auto"),
+                            candidates=getattr(args, "candidates", None))
 
 
 def _ids(text: str | None) -> list[str] | None:
@@ -174,7 +187,7 @@ def print_result(result: Any, as_json: bool = False) -> None:
 
 
 def run_recommend(args: argparse.Namespace) -> int:
-    result = _load(args.run).recommend(
+    result = _load(args).recommend(
         user_id=args.user, history=_ids(args.history), k=args.k,
         method=args.method,
         diversity_weight=args.diversity_weight,
@@ -186,7 +199,7 @@ def run_recommend(args: argparse.Namespace) -> int:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    result = _load(args.run).search(
+    result = _load(args).search(
         args.query, user_id=args.user, k=args.k, method=args.method,
         diversity_weight=args.diversity_weight,
         target_mix=parse_target_mix(args.target_mix),
@@ -196,7 +209,7 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_hot(args: argparse.Namespace) -> int:
-    result = _load(args.run).hot_items(
+    result = _load(args).hot_items(
         k=args.k, method=args.method,
         diversity_weight=args.diversity_weight,
         half_life_days=args.half_life, include_unavailable=args.include_unavailable)
@@ -277,7 +290,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 def run_items_add(args: argparse.Namespace) -> int:
     from engine.serving.coldstart import read_new_items
 
-    added = _load(args.run).add_items(read_new_items(args.path))
+    added = _load(args).add_items(read_new_items(args.path))
     print(f"added {len(added)} item(s) to {args.run}: "
           f"{', '.join(added['item_id'].astype(str).head(10))}"
           f"{' ...' if len(added) > 10 else ''}")
@@ -285,14 +298,17 @@ def run_items_add(args: argparse.Namespace) -> int:
 
 
 RUN_ENV, THREADS_ENV = "PRISM_SERVE_RUN", "PRISM_SERVE_TORCH_THREADS"
+RETRIEVAL_ENV, CANDIDATES_ENV = "PRISM_SERVE_RETRIEVAL", "PRISM_SERVE_CANDIDATES"
 
 
 def app_from_env() -> Any:
     """The API app for the run named in $PRISM_SERVE_RUN (each uvicorn worker builds one)."""
     from engine.api.app import create_app
 
+    candidates = os.environ.get(CANDIDATES_ENV, "")
     return create_app(os.environ[RUN_ENV], torch_threads=int(os.environ.get(THREADS_ENV, "1")),
-                      warm_search=True)
+                      warm_search=True, retrieval=os.environ.get(RETRIEVAL_ENV, "auto"),
+                      candidates=int(candidates) if candidates else None)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -311,13 +327,16 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"serving {args.run} on http://{args.host}:{port} with {workers} worker(s) "
           "(docs at /docs)", file=sys.stderr)
     if workers == 1:
-        app = create_app(args.run, torch_threads=threads, warm_search=True)
+        app = create_app(args.run, torch_threads=threads, warm_search=True,
+                         retrieval=args.retrieval, candidates=args.candidates)
         uvicorn.run(app, host=args.host, port=port, log_level="warning")
         return 0
     from engine.runs.store import load_run
 
     load_run(args.run)  # fail here, with one clear line, before starting the workers
     os.environ[RUN_ENV], os.environ[THREADS_ENV] = str(Path(args.run).resolve()), str(threads)
+    os.environ[RETRIEVAL_ENV] = args.retrieval
+    os.environ[CANDIDATES_ENV] = str(args.candidates or "")
     uvicorn.run("engine.cli.serve_cmds:app_from_env", factory=True, workers=workers,
                 host=args.host, port=port, log_level="warning")
     return 0

@@ -68,6 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "refitting it on every event after the evaluation (the refit "
                             "is the default: the served model knows each shopper's latest "
                             "events; metrics always come from the first fit)")
+    train.add_argument("--ann", action="store_true", default=None,
+                       help="also build a candidate index for serving (FAISS; automatic from "
+                            "100,000 items; see prism index build)")
     train.add_argument("--nproc", default=1, type=positive_integer,
                        help="two-tower: train with N local processes (DDP via torchrun; gloo "
                             "on CPU, NCCL on GPUs); several machines: see docs/scale.md")
@@ -186,7 +189,7 @@ def train_command(args: argparse.Namespace) -> int:
         result = train(args.data, out=args.out, model=model, encoder_config=encoder_config,
                        protocol=args.split, seed=args.seed, fmt=args.format,
                        callbacks=[progress, *_callbacks(args)], progress=not args.quiet,
-                       search_vectors=True, refit=not args.no_refit)
+                       search_vectors=True, refit=not args.no_refit, ann=args.ann)
     if not result.is_main:  # a rank other than 0: rank 0 evaluates and writes the run
         return 0
     for note in result.notes:

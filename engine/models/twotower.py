@@ -182,6 +182,17 @@ class TwoTowerModel(BaseModel):
         """`top_n_users` for ad-hoc histories, as `score_histories` reads them."""
         return self._top_n(*self._padded(histories, user_idx), n, exclude)
 
+    def query_vectors(self, user_idx: np.ndarray,
+                      histories: list[np.ndarray] | None = None) -> np.ndarray:
+        """(B, d) q with q · item_vectors() = the scores: training users, or ad-hoc
+        `histories` (as `score_histories` reads them, `user_idx` -1 for unknown)."""
+        if histories is None:
+            user_idx = self._known_users(user_idx)
+            history = self.train_histories_[user_idx]
+        else:
+            history, user_idx = self._padded(histories, user_idx)
+        return self._user_vectors(history, user_idx, self._item_tensor()).float().cpu().numpy()
+
     def _known_users(self, user_idx: np.ndarray) -> np.ndarray:
         self._check_fitted("net_")
         user_idx = np.asarray(user_idx, dtype=np.int64)

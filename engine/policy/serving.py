@@ -34,6 +34,7 @@ from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
 from engine.serving.explain import explain, fallback_notice
+from engine.serving.retrieve import Focus
 
 COMPILED_CACHE_SIZE = 32
 TREND_HALF_LIFE_DAYS = 7.0
@@ -120,6 +121,17 @@ def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists
              "score": round(float((1 - weight) * relevance[slot] + gains[slot]), 4),
              "explanation": texts[slot], "attribution": attribution[slot]}
             for slot, p in enumerate(positions.tolist())]
+
+
+def policy_focus(policy: CompiledPolicy, left_out: np.ndarray) -> Focus:
+    """Index candidates for a policy: its pins, boosted and promoted items are always scored;
+    its filters and the unavailable items decide which candidates count."""
+    must = [np.array([pin.item for pin in policy.pins], dtype=np.int64),
+            np.flatnonzero(policy.boost_vector > 0)]
+    must += [np.flatnonzero(rule.mask) for rule in policy.at_least]
+    allowed = policy.static_allowed.copy()
+    allowed[left_out] = False
+    return Focus(must=np.concatenate(must), allowed=allowed, need=policy.policy.n_candidates)
 
 
 class PolicyServer:
@@ -221,7 +233,11 @@ class PolicyServer:
                 raise PolicyFailed(reference_of(policy), str(exc)) from exc
             alpha = stage.alpha
         served_alpha = service.served_alpha(alpha)
-        shopper = service._shopper_scores(catalogue, user_id, history, alpha)
+        left_out = left_out_positions(catalogue.unavailable,
+                                      include_unavailable or policy.include_unavailable)
+        focus = policy_focus(self.compiled(policy), left_out) \
+            if service.retrieval.active else None
+        shopper = service._shopper_scores(catalogue, user_id, history, alpha, focus)
         if shopper is not None:
             past, scores = shopper
         else:
@@ -229,8 +245,6 @@ class PolicyServer:
             trend = service._trend(catalogue, TREND_HALF_LIFE_DAYS)
             scores = np.where(trend > 0, trend, -np.inf) if (trend > 0).sum() >= k else trend
             notice, extra = fallback_notice(user_id, history), "trending item"
-        left_out = left_out_positions(catalogue.unavailable,
-                                      include_unavailable or policy.include_unavailable)
         scores = np.array(scores, dtype=np.float64)
         scores[left_out] = -np.inf
         try:

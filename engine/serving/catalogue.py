@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from engine.runs.store import Run
 
 
+MAX_IDS_SHOWN = 10  # unknown ids named in an error
 GRADED_MAX_ITEMS = 200_000  # above this, a (n_items, ~100) float table is too much to build
 
 
@@ -118,6 +119,21 @@ class Catalogue:
         rows = self.item_categories[history] if len(history) else self.item_categories
         mass = rows.sum(axis=0).astype(np.float64)
         return mass / mass.sum() if mass.sum() > 0 else np.full(len(mass), 1.0 / len(mass))
+
+    def positions_of(self, item_ids) -> np.ndarray:  # noqa: ANN001 - a sequence of ids
+        """Catalogue positions of item ids; RequestError lists the unknown ones."""
+        from engine.core.errors import RequestError
+
+        ids = [str(i) for i in item_ids]
+        positions = self.item_index.get_indexer(ids)
+        unknown = [i for i, p in zip(ids, positions, strict=True) if p < 0]
+        if unknown:
+            shown = ", ".join(repr(i) for i in unknown[:MAX_IDS_SHOWN])
+            more = f" (and {len(unknown) - MAX_IDS_SHOWN} more)" if len(unknown) > MAX_IDS_SHOWN \
+                else ""
+            raise RequestError(f"history holds {len(unknown)} unknown item id(s): {shown}{more}; "
+                               "use ids from the run's catalogue")
+        return positions.astype(np.int64)
 
     def with_items(self, new_items: pd.DataFrame, new_categories: np.ndarray,
                    new_vectors: np.ndarray | None) -> Catalogue:

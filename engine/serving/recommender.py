@@ -28,22 +28,24 @@ from engine.serving.explain import explain, fallback_notice, with_boost_notes
 from engine.serving.live import LiveHistory, history_frame, score_with_new_events
 from engine.serving.ranking import rank, top_by
 from engine.serving.results import Recommendations, plain_value, ranked_table, relevance_table
+from engine.serving.retrieve import Focus, Retrieval, request_focus
 from engine.serving.trending import trending_scores
 from engine.text.matching import SearchIndex, TitleIndex, stored_title_embeddings
 from engine.text.search import TextIndex, encoder_config_from_meta, stored_text_embeddings
 
 SEARCH_USER_BLEND = 0.3  # share of the shopper's affinity in personalised search relevance
-MAX_IDS_SHOWN = 10
 TREND_CACHE_SIZE = 8
 
 
 class Recommender:
     """Serve one run: `recommend`, `search`, `hot_items`, `history`, `add_items`."""
 
-    def __init__(self, run) -> None:  # noqa: ANN001 - engine.runs.store.Run, imported lazily
+    def __init__(self, run, retrieval: str = "auto",  # noqa: ANN001 - a Run
+                 candidates: int | None = None) -> None:
         self.run = run
         self.model = run.model
         self._catalogue = catalogue_from_run(run)
+        self.retrieval = Retrieval.for_run(run, self._catalogue.n_items, retrieval, candidates)
         config = encoder_config_from_meta(run.meta)
         self._text = TextIndex(config, stored_text_embeddings(run.path))
         self._search = SearchIndex(self._text, TitleIndex(
@@ -53,9 +55,11 @@ class Recommender:
 
     @classmethod
     def load(cls, run_dir: str | Path, torch_threads: int | None = None,
-             model: str = "serving") -> Recommender:
+             model: str = "serving", retrieval: str = "auto",
+             candidates: int | None = None) -> Recommender:
         """Load a run folder once (RunError says what is missing); `model`: "serving" (refit on
         every event, every event as history) or "evaluation" (never saw the held-out events).
+        `retrieval` ("auto": the run's candidate index if any; "exact"), `candidates`: retrieve.py.
 
         `torch_threads` sets torch's intra-op threads for the whole process. One thread is
         fastest for scoring one shopper at a time (a server gets its parallelism from
@@ -71,7 +75,7 @@ class Recommender:
             import torch
 
             torch.set_num_threads(torch_threads)
-        return cls(load_run(run_dir, model=model))
+        return cls(load_run(run_dir, model=model), retrieval, candidates)
 
     @property
     def catalogue(self) -> Catalogue:
@@ -120,19 +124,6 @@ class Recommender:
             target_mix=check_target_mix(target_mix),
         )
 
-    def _item_positions(self, catalogue: Catalogue, item_ids: Sequence[str]) -> np.ndarray:
-        """Catalogue positions of item ids; RequestError lists the unknown ones."""
-        ids = [str(i) for i in item_ids]
-        positions = catalogue.item_index.get_indexer(ids)
-        unknown = [i for i, p in zip(ids, positions, strict=True) if p < 0]
-        if unknown:
-            shown = ", ".join(repr(i) for i in unknown[:MAX_IDS_SHOWN])
-            more = f" (and {len(unknown) - MAX_IDS_SHOWN} more)" if len(unknown) > MAX_IDS_SHOWN \
-                else ""
-            raise RequestError(f"history holds {len(unknown)} unknown item id(s): {shown}{more}; "
-                               "use ids from the run's catalogue")
-        return positions.astype(np.int64)
-
     def _user_position(self, catalogue: Catalogue, user_id: object) -> int:
         """Model index of a training user, or -1 when unknown."""
         return catalogue.user_lookup.get(str(user_id), -1)
@@ -151,9 +142,15 @@ class Recommender:
         return getattr(self.model_at(alpha), "alpha_", None)
 
     def _scores(self, catalogue: Catalogue, *, user: int = -1,
-                history: np.ndarray | None = None, alpha: float | None = None) -> np.ndarray:
-        """(n_items,) model scores for a training user or an ad-hoc history, at `alpha`."""
+                history: np.ndarray | None = None, alpha: float | None = None,
+                focus: Focus | None = None) -> np.ndarray:
+        """(n_items,) model scores for a training user or an ad-hoc history, at `alpha`;
+        through the candidate index when the run has one (-inf outside the candidates)."""
         model = self.model_at(alpha)
+        found = self.retrieval.scores(model, catalogue.item_vectors, catalogue.n_items,
+                                      user=user, history=history, focus=focus)
+        if found is not None:
+            return found
         if history is not None:
             raw = model.score_histories([history])[0]
         else:
@@ -192,8 +189,9 @@ class Recommender:
             n_candidates=n_candidates, categories=categories, category_boosts=category_boosts,
             promo_boost=promo_boost, target=target, quotas=quotas, target_mix=target_mix)
         served_alpha = self.served_alpha(alpha)
-        shopper = self._shopper_scores(catalogue, user_id, history, alpha)
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
+        focus = request_focus(catalogue, request, left_out) if self.retrieval.active else None
+        shopper = self._shopper_scores(catalogue, user_id, history, alpha, focus)
         if shopper is None:
             result = self._hot(catalogue, request, notice=fallback_notice(user_id, history),
                                left_out=left_out)
@@ -206,23 +204,26 @@ class Recommender:
         return dataclasses.replace(result, alpha=served_alpha)
 
     def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
-                        history: Sequence[str] | None, alpha: float | None = None
-                        ) -> tuple[np.ndarray, np.ndarray] | None:
+                        history: Sequence[str] | None, alpha: float | None = None,
+                        focus: Focus | None = None) -> tuple[np.ndarray, np.ndarray] | None:
         """(past item positions, scores at `alpha`) from a what-if history, else from a known
         shopper; None when there is neither (the caller falls back to trending items)."""
         if isinstance(history, str | bytes):
             raise RequestError("history must be a list of item ids, not one string")
         if history is not None and len(history):
-            past = self._item_positions(catalogue, history)
-            return past, self._scores(catalogue, history=past, alpha=alpha)
+            past = catalogue.positions_of(history)
+            return past, self._scores(catalogue, history=past, alpha=alpha, focus=focus)
         user = -1 if user_id is None else self._user_position(catalogue, user_id)
         new = self.live.positions(user_id)
         if len(new):  # events since the run: score the whole history as it is now
             past = np.concatenate([catalogue.user_items[user] if user >= 0 else new[:0], new])
-            return past, score_with_new_events(self.model_at(alpha), past, user,
-                                               catalogue.n_items)
+            found = self.retrieval.scores(self.model_at(alpha), catalogue.item_vectors,
+                                          catalogue.n_items, user=user, history=past, focus=focus)
+            return past, found if found is not None else score_with_new_events(
+                self.model_at(alpha), past, user, catalogue.n_items)
         if user >= 0:
-            return catalogue.user_items[user], self._scores(catalogue, user=user, alpha=alpha)
+            return catalogue.user_items[user], self._scores(catalogue, user=user, alpha=alpha,
+                                                            focus=focus)
         return None
 
     def scorer(self, catalogue: Catalogue, user_id: str | None,
@@ -236,7 +237,7 @@ class Recommender:
     def record_event(self, user_id: str, item_id: str, event: str, timestamp: float) -> None:
         """Add a stored event to the shopper's history for their next request (RequestError
         for an item this run does not know)."""
-        position = self._item_positions(self._catalogue, [item_id])[0]
+        position = self._catalogue.positions_of([item_id])[0]
         self.live.add(user_id, int(position), timestamp, event)
 
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
@@ -326,7 +327,8 @@ class Recommender:
         user = -1 if user_id is None else self._user_position(catalogue, user_id)
         notice, history = None, np.empty(0, dtype=np.int64)
         if user >= 0:
-            affinity = min_max(self._scores(catalogue, user=user)[pool])
+            affinity = min_max(self._scores(catalogue, user=user,
+                                            focus=Focus(must=pool, search=False))[pool])
             relevance = (1 - SEARCH_USER_BLEND) * relevance + SEARCH_USER_BLEND * affinity
             history = catalogue.user_items[user]
         elif user_id is not None:

@@ -124,12 +124,14 @@ def train(data: str | Path | Dataset, *, out: str | Path | None = None,
           protocol: str = "leave-last-out", seed: int = 0, fmt: str = "auto", k: int = 10,
           rerank: Any = None, tune: int = 0, callbacks: Sequence[Any] = (),
           progress: bool = False, search_vectors: bool = False,
-          refit: bool = True) -> TrainResult:
+          refit: bool = True, ann: bool | None = None) -> TrainResult:
     """Fit a model on a data folder (or loaded Dataset), evaluate it on the test part, and save
     the run at `out` when given.
 
     `refit` (default on) then fits the chosen model again on every event for serving; the
-    evaluation and every held-out comparison keep the first fit.
+    evaluation and every held-out comparison keep the first fit. `ann` builds the run's
+    candidate index after saving (engine/retrieval/runindex.py); None: only for catalogues of
+    at least AUTO_MIN_ITEMS items.
 
     `model` is a registry name or `auto` (built by `build_model` with the configs and `tune`),
     or an already built model or `ModelSearch`. Item text is encoded with `encoder_config`
@@ -154,7 +156,22 @@ def train(data: str | Path | Dataset, *, out: str | Path | None = None,
     _evaluate(result, data, encoder_config, protocol, seed, k, rerank, configs, callbacks)
     if out is not None:
         _save(result, out, callbacks, search_vectors)
+        _index(result, callbacks, ann)
     return result
+
+
+def _index(result: TrainResult, callbacks: Sequence[Any], ann: bool | None) -> None:
+    """Build the saved run's candidate index when asked, or by catalogue size."""
+    from engine.retrieval.runindex import build_run_index, wants_index
+
+    served = result.serving.model if result.serving and result.serving.model else result.model
+    if ann is False or (ann is None and not wants_index(result.data.n_items, served)):
+        return
+    notify_stage(callbacks, "Building the candidate index")
+    info = build_run_index(result.path)
+    result.notes.append(f"candidate index {info.kind} over {info.n_items:,} items: "
+                        f"recall@{info.tune_n} {info.recall:.3f} on {info.tune_queries} "
+                        f"shoppers, built in {info.build_seconds:.1f}s")
 
 
 def _built(model: str | BaseModel | ModelSearch, model_config: ModelConfig | None,
