@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import pickers
 from dashboard.i18n import method_label, t
 from engine.core.errors import ConfigError
 from engine.core.limits import MAX_SLOT
@@ -201,8 +202,6 @@ def _cap_floor_box(recommender: Any) -> None:
 
 def _diversify_pin_box(recommender: Any) -> None:
     catalogue = recommender.catalogue
-    ids = catalogue.columns.ids.tolist()
-    titles = dict(zip(ids, catalogue.columns.titles.tolist(), strict=True))
     st.markdown(t("policies.diversify_pin"))
     st.text_input(t("policies.label"), key="pf_diversify_label")
     st.radio(t("policies.method"), METHODS, key="pf_method", horizontal=True,
@@ -212,6 +211,10 @@ def _diversify_pin_box(recommender: Any) -> None:
     mix.number_input(t("policies.target_mix"), 0.0, 1.0, step=0.05, key="pf_target_mix",
                      disabled=st.session_state.get("pf_method") != "calibrated")
     st.text_input(t("policies.label"), key="pf_pin_label")
+    ids = pickers.matching(catalogue.columns.ids, "pf_find_pin", what="item",
+                           titles=catalogue.columns.titles)
+    titles = {i: str(catalogue.columns.titles[p]) for i, p in zip(
+        ids, catalogue.item_index.get_indexer(ids), strict=True)}
     st.selectbox(t("policies.pin"), _with(["", *ids], st.session_state.get("pf_pin_item")),
                  key="pf_pin_item", format_func=lambda i: f"{i} · {titles[i][:50]}"
                  if i in titles else i or t("policies.no_pin"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import alpha_controls, charts, policy_view, state, view_state
+from dashboard import alpha_controls, charts, pickers, policy_view, state, view_state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import method_label, t
 from dashboard.measures import explained, metric_help, metric_name, tidy
@@ -35,10 +35,9 @@ def shopper_controls(recommender, run: state.RunEntry) -> None:
                           format_func=lambda s: t("explorer.all_shoppers") if s == ALL_SHOPPERS
                           else s)
         chosen = st.session_state.get(state.SEGMENT, ALL_SHOPPERS)
-        options = users if chosen == ALL_SHOPPERS else segments.index[segments == chosen].tolist()
+        pool = users if chosen == ALL_SHOPPERS else segments.index[segments == chosen]
         current = str(st.session_state[state.USER])
-        if current not in options:
-            options = [current, *options]
+        options = pickers.matching(pool, "explorer_find_shopper", user_col, keep=[current])
         user_col.selectbox(t("explorer.shopper"), options, **view_state.widget(state.USER),
                            accept_new_options=True, help=t("explorer.shopper_help"))
         method_col.radio(t("explorer.method"), list(state.METHOD_LABELS),
@@ -227,7 +226,10 @@ def whatif_panel(recommender, run: state.RunEntry, user: str) -> None:
     labels = item_labels(recommender, run)
     st.caption(t("explorer.whatif_help"))
     add_col, remove_col = st.columns(2)
-    add_col.selectbox(t("explorer.add"), list(labels), index=None, key=WHATIF_PICK,
+    ids = recommender.catalogue.columns.ids
+    found = pickers.matching(ids, "explorer_find_item", add_col, "item",
+                             titles=recommender.catalogue.columns.titles)
+    add_col.selectbox(t("explorer.add"), found, index=None, key=WHATIF_PICK,
                       format_func=lambda item: labels.get(item, item), on_change=_add_picked,
                       placeholder=t("explorer.add_placeholder"), help=t("explorer.add_help"))
     added = list(st.session_state.get(state.WHATIF_ADD) or [])

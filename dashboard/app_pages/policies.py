@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import access, policy_view, state
+from dashboard import access, pickers, policy_view, state
 from dashboard.i18n import t
 from dashboard.policy_form import load_into_form, policy_from_form, stages_form
 from engine.core.errors import PrismError
@@ -25,8 +25,9 @@ PREVIEW = "policy_preview_report"
 
 
 def before_after(recommender: Any, policy: Policy) -> None:
-    users = recommender.user_ids
-    user = st.selectbox(t("policies.shopper"), users[:500], key="policy_user")
+    users = pickers.matching(recommender.user_ids, "policy_find_shopper",
+                             keep=[st.session_state.get("policy_user")])
+    user = st.selectbox(t("policies.shopper"), users, key="policy_user")
     k = int(st.number_input("k", min_value=1, max_value=50, value=10, key="policy_k"))
     before, _ = policy_view.list_table(recommender, None, user, k)
     after, notice = policy_view.list_table(recommender, policy, user, k)

@@ -7,7 +7,7 @@ import html
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import pickers, state
 from dashboard.components import ranked_list_html
 from dashboard.i18n import method_label, say, t
 from engine.core.errors import PrismError
@@ -36,7 +36,8 @@ def search_controls(recommender, mode: str) -> tuple[str, str, float, str, int]:
             query_col.pills(t("search.try"), suggested_queries(recommender.catalogue.items),
                             key="search_try",
                             on_change=_use_suggestion, label_visibility="collapsed")
-        users = [ANYONE, *recommender.user_ids]
+        users = [ANYONE, *pickers.matching(recommender.user_ids, "search_find_shopper",
+                                           user_col, keep=[st.session_state.get("search_user")])]
         user = user_col.selectbox(t("explorer.shopper"), users, key="search_user",
                                   format_func=lambda u: t("search.anyone") if u == ANYONE else u)
         alpha_col, method_col, k_col = st.columns([3, 2, 1])

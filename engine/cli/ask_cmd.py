@@ -41,7 +41,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
     check_question(args.question)  # before the run is loaded
     faq = read_faq(args.faq)[0] if args.faq else None
-    answer = Asker(_load(args.run), faq).ask(
+    answer = Asker(_load(args), faq).ask(
         args.question, user_id=args.user, k=args.k, n_faq=args.n_faq, method=args.method,
         diversity_weight=args.diversity_weight, include_unavailable=args.include_unavailable)
     if args.json_out:

@@ -277,6 +277,14 @@ class _CountedBar:
             self.report(self.done)
 
 
+class _Silent:
+    def update(self, n: int) -> None:
+        """No bar: the caller counts batches itself."""
+
+
+_NO_BAR = _Silent()
+
+
 class TextEncoder:
     """Encode texts into L2-normalised vectors with a pretrained transformer, cached on disk."""
 
@@ -332,14 +340,29 @@ class TextEncoder:
                   disable=not self.progress or None) as tqdm_bar:
             bar = _CountedBar(tqdm_bar, report)
             for start in range(0, len(texts), CHUNK_TEXTS):
-                chunk = order[start:start + CHUNK_TEXTS]
-                vectors = backend.embed([texts[i] for i in chunk], self.config.batch_size, bar)
-                chunk_keys = [keys[i] for i in chunk]
-                if self.cache is not None:
-                    self.cache.store(chunk_keys, vectors)
-                out.update(zip(chunk_keys, vectors, strict=True))
-                self.texts_encoded += len(chunk)
+                self._encode_chunk(backend, [(keys[i], texts[i]) for i in
+                                             order[start:start + CHUNK_TEXTS]], bar, out)
         return out
+
+    def _encode_chunk(self, backend: Any, chunk: list[tuple[bytes, str]], bar: _CountedBar,
+                      out: dict[bytes, np.ndarray]) -> None:
+        """Encode one chunk batch by batch and persist what was encoded, even when stopped
+        part-way (Ctrl-C, or an exception from the progress callback): a rerun encodes only
+        the texts that were never persisted."""
+        step, done, blocks = self.config.batch_size, [], []
+        try:
+            for begin in range(0, len(chunk), step):
+                part = chunk[begin:begin + step]
+                blocks.append(backend.embed([text for _, text in part], step, _NO_BAR))
+                done += [key for key, _ in part]
+                bar.update(len(part))
+        finally:
+            if blocks:
+                vectors = np.concatenate(blocks)
+                if self.cache is not None:
+                    self.cache.store(done, vectors)
+                out.update(zip(done, vectors, strict=True))
+                self.texts_encoded += len(done)
 
     def _load(self) -> Any:
         with self._lock:

@@ -59,22 +59,27 @@ def test_cache_is_keyed_by_model_settings(tmp_path: Path) -> None:
 def test_interrupted_encoding_resumes_from_persisted_chunks(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
-    monkeypatch.setattr("engine.text.encoders.CHUNK_TEXTS", 2)
-    encoder = TextEncoder(progress=False, cache_dir=tmp_path)
-    original, calls = encoder._load().embed, []
+    """Stopped from the progress callback after three batches (a chunk and a half): the rerun
+    encodes only the texts no batch had finished."""
+    monkeypatch.setattr("engine.text.encoders.CHUNK_TEXTS", 4)
+    texts = [f"product number {i} with a description" for i in range(10)]
+    encoder = TextEncoder(EncoderConfig(batch_size=2), progress=False, cache_dir=tmp_path)
+    seen: list[int] = []
 
-    def fail_on_second_chunk(texts: list[str], batch_size: int, bar: object) -> np.ndarray:
-        calls.append(len(texts))
-        if len(calls) == 2:
+    def stop_after_three_batches(done: int, total: int) -> None:
+        seen.append(done)
+        if len(seen) == 4:  # the first call reports what the cache already held (0)
             raise KeyboardInterrupt
-        return original(texts, batch_size, bar)
 
-    monkeypatch.setattr(encoder._backend, "embed", fail_on_second_chunk)
     with pytest.raises(KeyboardInterrupt):
-        encoder.encode(TEXTS[:3] + ["fourth text"])
-    resumed = TextEncoder(progress=False, cache_dir=tmp_path)
-    resumed.encode(TEXTS[:3] + ["fourth text"])
-    assert resumed.texts_encoded == 2  # the first chunk came from the cache
+        encoder.encode(texts, stop_after_three_batches)
+    assert seen == [0, 2, 4, 6] and encoder.texts_encoded == 6
+    resumed = TextEncoder(EncoderConfig(batch_size=2), progress=False, cache_dir=tmp_path)
+    counts: list[int] = []
+    vectors = resumed.encode(texts, lambda done, total: counts.append(done))
+    assert resumed.texts_encoded == 4 and counts[0] == 6 and counts[-1] == 10
+    fresh = TextEncoder(EncoderConfig(batch_size=2), progress=False, cache=False)
+    np.testing.assert_allclose(vectors, fresh.encode(texts), atol=1e-5)
 
 
 def tiny_model_folder(tmp_path: Path, kind: str) -> Path:

@@ -1,0 +1,34 @@
+"""Pickers over many shoppers or items: a find box, then only the best matches go to the browser.
+
+A selectbox sends every option to the browser on each rerun; a large run has hundreds of
+thousands of shoppers or items. These pickers send the current choice plus up to
+`engine.serving.lookup.PICK_LIMIT` matches of what was typed in the find box, searched here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from dashboard.i18n import t
+from engine.serving.lookup import find_ids
+
+
+def find_box(container: Any, key: str, what: str) -> str:
+    """The find box above a picker; `what` is "shopper" or "item"."""
+    return container.text_input(t(f"pickers.find_{what}"), key=key,
+                                placeholder=t("pickers.placeholder"))
+
+
+def options(ids: Sequence[str], query: str, keep: Sequence[str] = (),
+            titles: Sequence[str] | None = None) -> list[str]:
+    """`keep` (the current choice) first, then the matches of `query`."""
+    return list(dict.fromkeys([*(str(k) for k in keep if k), *find_ids(ids, query, titles)]))
+
+
+def matching(ids: Sequence[str], key: str, container: Any = st, what: str = "shopper",
+             keep: Sequence[str] = (), titles: Sequence[str] | None = None) -> list[str]:
+    """A find box in `container` and the options it leaves."""
+    return options(ids, find_box(container, key, what), keep, titles)
