@@ -30,6 +30,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("scoring", "bench/scoring.py"),
     ("quantize", "bench/quantize.py"),
     ("large", "bench/large_catalogue.py"),
+    ("ann_serving", "bench/ann_serving.py"),
     ("ask", "bench/ask_quality.py"),
     ("explain_faithfulness", "bench/explain_faithfulness.py"),
     ("buy_again", "bench/buy_again.py"),

@@ -237,7 +237,7 @@ class PolicyServer:
                                       include_unavailable or policy.include_unavailable)
         focus = policy_focus(self.compiled(policy), left_out) \
             if service.retrieval.active else None
-        shopper = service._shopper_scores(catalogue, user_id, history, alpha, focus)
+        shopper = service._shopper_scores(catalogue, user_id, history, alpha, focus=focus)
         if shopper is not None:
             past, scores = shopper
         else:

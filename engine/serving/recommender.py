@@ -191,7 +191,7 @@ class Recommender:
         served_alpha = self.served_alpha(alpha)
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
         focus = request_focus(catalogue, request, left_out) if self.retrieval.active else None
-        shopper = self._shopper_scores(catalogue, user_id, history, alpha, focus)
+        shopper = self._shopper_scores(catalogue, user_id, history, alpha, focus=focus)
         if shopper is None:
             result = self._hot(catalogue, request, notice=fallback_notice(user_id, history),
                                left_out=left_out)

@@ -53,8 +53,14 @@ class Retrieval:
         if mode not in RETRIEVAL_MODES:
             raise ConfigError(f"retrieval must be one of {', '.join(RETRIEVAL_MODES)}, "
                               f"got {mode!r}")
+        from engine.retrieval.ann import FAISS_INSTALL_HINT, faiss_available
+
         count = DEFAULT_CANDIDATES if candidates is None else candidates
         info = read_index_info(run.path) if mode == "auto" else None
+        if info is not None and not faiss_available():
+            raise ConfigError(f"run {run.path.name} has a candidate index, which needs the "
+                              f"optional faiss package: {FAISS_INSTALL_HINT}; or serve it "
+                              "exactly (--retrieval exact)")
         usable = (info is not None and info.part == run.part and info.n_items <= n_items
                   and hasattr(run.model, "query_vectors"))
         return cls(load_item_index(run.path) if usable else None, count)

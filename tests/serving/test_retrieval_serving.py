@@ -80,3 +80,15 @@ def test_a_policy_holds_when_candidates_come_from_the_index(indexed_run):  # noq
     shown = [str(labels[catalogue.item_index.get_loc(i)]) for i in ids]
     assert dropped not in shown
     assert max(shown.count(label) for label in set(shown)) <= 3
+
+
+def test_train_with_ann_indexes_the_served_model(tiny_shop, tmp_path, encoder_cache):  # noqa: ANN001
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tiny_shop.data_dir), "--out", str(out), "--model",
+                 "twotower", "--epochs", "1", "--set", "use_text=false", "--quiet",
+                 "--ann"]) == 0
+    info = read_index_info(out)
+    assert info.part == "serving" and info.n_items == 200  # the refit model's vectors
+    service = Recommender.load(out)
+    assert service.retrieval.active and len(service.recommend(user_id=service.user_ids[0],
+                                                                k=5).table) == 5
