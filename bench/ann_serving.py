@@ -148,7 +148,8 @@ def list_quality(run: Path, data: Any, users: np.ndarray) -> dict:
 
 
 def probe(run: str, retrieval: str, n_users: int) -> dict:
-    """In this process: load the run, then `/recommend` one shopper at a time."""
+    """In this process: load the run, then `/recommend` one shopper at a time; wall and CPU
+    (process time, which the machine's other work barely moves) per request."""
     from fastapi.testclient import TestClient
 
     from engine.api.app import create_app
@@ -164,24 +165,43 @@ def probe(run: str, retrieval: str, n_users: int) -> dict:
                                                      replace=False)]
     for user in users[:5]:  # warm up
         assert client.post("/recommend", json={"user_id": user, **BODY}).status_code == 200
-    times = []
+    wall, cpu = [], []
     for user in users:
-        started = time.perf_counter()
+        started, ticks = time.perf_counter(), time.process_time()
         response = client.post("/recommend", json={"user_id": user, **BODY})
-        times.append(1000 * (time.perf_counter() - started))
+        wall.append(1000 * (time.perf_counter() - started))
+        cpu.append(1000 * (time.process_time() - ticks))
         assert response.status_code == 200, response.text[:200]
-    return {"retrieval": service.retrieval.describe().get("retrieval"),
-            "requests": len(times), "p50_ms": round(float(np.percentile(times, 50)), 2),
-            "p99_ms": round(float(np.percentile(times, 99)), 2),
+    return {"retrieval": service.retrieval.describe().get("retrieval"), "requests": len(wall),
+            **percentiles(wall, "ms"), **percentiles(cpu, "cpu_ms"),
             "load_seconds": round(load_s, 1), "peak_rss_gb": peak_rss_gb()}
 
 
-def probe_in_subprocess(run: Path, retrieval: str) -> dict:
-    command = ["nice", sys.executable, __file__, "--probe", str(run), "--retrieval", retrieval]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def percentiles(values: list[float], name: str) -> dict:
+    return {f"p50_{name}": round(float(np.percentile(values, 50)), 2),
+            f"p99_{name}": round(float(np.percentile(values, 99)), 2)}
+
+
+def probes(run: Path) -> dict:
+    """`probe` with the index and exactly, in two processes started together (each its own
+    memory; both under the same machine load)."""
+    running = {name: subprocess.Popen(
+        [sys.executable, __file__, "--probe", str(run), "--retrieval", name],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("auto", "exact")}
+    out = {}
+    for name, process in running.items():
+        stdout, stderr = process.communicate()
+        out[name] = json.loads(stdout.strip().splitlines()[-1]) if process.returncode == 0 \
+            else {"error": (stderr.strip().splitlines() or ["failed"])[-1]}
+    return out
+
+
+def with_probes(result: dict, run: Path) -> dict:
+    result["recommend"] = found = probes(run)
+    if all("p99_ms" in found[name] for name in found):
+        result["ratios"] = {key: round(found["auto"][key] / found["exact"][key], 3) for key in (
+            "p50_ms", "p99_ms", "p50_cpu_ms", "p99_cpu_ms", "peak_rss_gb", "load_seconds")}
+    return result
 
 
 def serve_part(run: Path, model: Any, data: Any, users: np.ndarray, kinds: list[str]) -> dict:
@@ -196,12 +216,7 @@ def serve_part(run: Path, model: Any, data: Any, users: np.ndarray, kinds: list[
     log(f"served index built: {result['served_index']}")
     result["lists"] = list_quality(run, data, users)
     log(f"lists: {result['lists']}")
-    probes = {name: probe_in_subprocess(run, name) for name in ("auto", "exact")}
-    result["recommend"] = probes
-    if "p99_ms" in probes["auto"] and "p99_ms" in probes["exact"]:
-        result["ratios"] = {key: round(probes["auto"][key] / probes["exact"][key], 3)
-                            for key in ("p50_ms", "p99_ms", "peak_rss_gb", "load_seconds")}
-    return result
+    return with_probes(result, run)
 
 
 def held_out_users(data: Any, n: int, seed: int) -> np.ndarray:
@@ -241,15 +256,17 @@ def part_shop(args: argparse.Namespace, work: Path) -> dict:
 
 def render(results: dict) -> str:
     lines = ["# Serving through the candidate index", "",
-             f"Command: `{results['command']}` ({results['machine']}; load average "
-             f"{results['load_average']}). Lists: DPP at weight 0.3 over 500 candidates, k = 10; "
-             "the index gives 1000 candidates per shopper, re-scored exactly.", ""]
+             f"{results['machine']}, shared with other work (load average at the end of each "
+             "part below: timings are noisy, compare the ratios). Lists: DPP at weight 0.3 "
+             "over 500 candidates, k = 10; the index gives 1000 candidates per shopper, "
+             "re-scored exactly. Written by `bench/ann_serving.py`.", ""]
     for key, part in results["parts"].items():
         if "skipped" in part or "error" in part:
             lines += [f"## {key}", "", f"Not measured: {part.get('skipped', part.get('error'))}",
                       ""]
             continue
-        lines += [f"## {part['dataset']}", "", f"Command: `{part['command']}`.", "",
+        lines += [f"## {part['dataset']}", "", f"Command: `{part['command']}` (load average "
+                  f"{part.get('load_average', '?')}).", "",
                   f"{part['items']:,} items, {part['shoppers']:,} shoppers; two-tower trained "
                   f"{part['epochs']} epoch(s) in {part['fit_seconds']} s.", "",
                   "| index | build s | MiB | setting | recall@100 (tuning) | recall@100 "
@@ -270,17 +287,20 @@ def render(results: dict) -> str:
                          f"[{e['low']}, {e['high']}] |")
         lines += ["", f"{q['shoppers']} held-out shoppers; share of the same items in both "
                   f"lists: {q['same_items_share']}.", "",
-                  "| /recommend | p50 ms | p99 ms | load s | peak memory GB |",
-                  "|---|---|---|---|---|"]
+                  "| /recommend | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms | load s | "
+                  "peak memory GB |", "|---|---|---|---|---|---|---|"]
         for name, row in part["recommend"].items():
             if "p50_ms" in row:
                 lines.append(f"| {name} ({row['retrieval']}) | {row['p50_ms']} | {row['p99_ms']} "
-                             f"| {row['load_seconds']} | {row['peak_rss_gb']} |")
+                             f"| {row.get('p50_cpu_ms', '—')} | {row.get('p99_cpu_ms', '—')} | "
+                             f"{row['load_seconds']} | {row['peak_rss_gb']} |")
             else:
-                lines.append(f"| {name} | failed: {row.get('error')} | | | |")
+                lines.append(f"| {name} | failed: {row.get('error')} | | | | | |")
         if "ratios" in part:
             r = part["ratios"]
-            lines += ["", f"Index / exact: p50 ×{r['p50_ms']}, p99 ×{r['p99_ms']}, memory "
+            cpu = (f", CPU p50 ×{r['p50_cpu_ms']}, CPU p99 ×{r['p99_cpu_ms']}"
+                   if "p50_cpu_ms" in r else "")
+            lines += ["", f"Index / exact: p50 ×{r['p50_ms']}, p99 ×{r['p99_ms']}{cpu}, memory "
                       f"×{r['peak_rss_gb']}, load ×{r['load_seconds']}. Served index build: "
                       f"{part['served_index']['build_seconds']} s."]
         lines.append("")
@@ -300,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--probe", help=argparse.SUPPRESS)
+    parser.add_argument("--remeasure", nargs=2, metavar=("PART", "RUN"),
+                        help="only re-time /recommend for PART on a kept run folder RUN")
     parser.add_argument("--retrieval", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe:
@@ -307,12 +329,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     path = args.out / "ann_serving.json"
     results = json.loads(path.read_text()) if path.exists() else {"parts": {}}
-    shown = " ".join(argv if argv is not None else sys.argv[1:])
-    command = f"nice python bench/ann_serving.py {shown}".strip()
+    if args.remeasure:
+        name, run = args.remeasure
+        results["parts"][name] = with_probes(results["parts"][name], Path(run))
+        write_results(args.out, "ann_serving", results, render)
+        return 0
+    given = list(argv if argv is not None else sys.argv[1:])
+    if "--out" in given:  # the report names the command, not this machine's folders
+        del given[given.index("--out"):given.index("--out") + 2]
+    command = " ".join(["nice python bench/ann_serving.py", *given])
     with tempfile.TemporaryDirectory() as work:
         for name in [p for p in args.parts.split(",") if p]:
             part = {"amazon": part_amazon, "shop": part_shop}[name]
-            results["parts"][name] = {**part(args, Path(work)), "command": command}
+            results["parts"][name] = {**part(args, Path(work)), "command": command,
+                                      "load_average": [round(x, 1) for x in os.getloadavg()]}
             log(f"{name} done")
     results.update(command=command,
                    machine=machine(), load_average=[round(x, 1) for x in os.getloadavg()])
