@@ -30,13 +30,13 @@ TARGET_SLIDER_MS, TARGET_SWEEP_S = 150.0, 5.0
 def ensure_run(home: Path, data: Path, name: str, epochs: int) -> Path:
     """The run folder `<home>/runs/<name>`, trained from `data` when absent."""
     from engine.training.pipeline import train
-    from engine.training.presets import TrainSpec
+    from engine.training.presets import quick_run
 
     run = home / "runs" / name
     if not (run / "run.json").exists():
         print(f"training {name} from {data} (once)…", flush=True)
-        train(**TrainSpec(data_dir=data, out_dir=run, epochs=epochs, dim=64,
-                          alpha=0.2).train_args())
+        train(quick_run(data_dir=data, out_dir=run, epochs=epochs, dim=64,
+                          alpha=0.2))
     return run
 
 

@@ -80,15 +80,15 @@ COLUMNS = {
 }
 
 
-def cli_model(name: str, alpha: float, protocol: str, settings: list[str]) -> Any:
-    """The model `prism train` builds for the same options (split presets included)."""
+def cli_spec(name: str, alpha: float, protocol: str, settings: list[str]) -> Any:
+    """The TrainSpec `prism train` builds for the same options (split presets included)."""
     from engine.cli.main import build_parser
-    from engine.cli.train_cmd import model_from_options
+    from engine.cli.train_cmd import spec_from_options
 
     options = build_parser().parse_args(
         ["train", "--data", "-", "--out", "-", "--model", name, "--alpha", str(alpha),
          "--seed", str(SEED), "--split", protocol, *(f"--set={pair}" for pair in settings)])
-    return model_from_options(options)[0]
+    return spec_from_options(options)
 
 
 def cold_subset(data: Any, max_events: int = COLD_MAX_EVENTS) -> np.ndarray:
@@ -110,8 +110,9 @@ def run_one(dataset: Any, protocol: str, name: str, alpha: float, seed: int = SE
     started = time.perf_counter()
     text = encode_items(dataset, progress=False) if name == "twotower" else None
     encode_seconds = time.perf_counter() - started
-    model = cli_model(name, alpha, protocol, settings)
-    result = train(dataset, model=model, protocol=protocol, seed=seed, text_embeddings=text)
+    spec = cli_spec(name, alpha, protocol, settings)
+    result = train(spec.replace(data=dataset, out=None, text_embeddings=text, encoder_config=None,
+                                search_vectors=False, progress=False))
     evaluation = result.evaluation
     cold_users = cold_subset(result.data)
     cold = (evaluate_model(result.model, result.data, users=cold_users)["metrics"]

@@ -32,6 +32,7 @@ from engine.evaluation.protocol import evaluate_model, prepare_data  # noqa: E40
 from engine.models.base import BaseModel, TrainData  # noqa: E402
 from engine.retrieval.quantize import DTYPES, quantize, topk_overlap  # noqa: E402
 from engine.training.pipeline import train  # noqa: E402
+from engine.training.spec import TrainSpec  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "amazon-scientific"
 OUT_DIR = REPO / "docs" / "benchmarks"
@@ -41,13 +42,12 @@ METRICS = ("ndcg@10", "recall@10", "hit@10", "category_entropy@10")
 
 def trained_model(dataset: Any, epochs: int, seed: int) -> tuple[BaseModel, TrainData, float]:
     """A quick two-tower fit through the evaluation harness (text embeddings from the cache)."""
-    from engine.models.twotower import TwoTowerModel
     from engine.text.encoders import encode_items
 
     text = encode_items(dataset, progress=False)
-    model = TwoTowerModel(train_config=TrainConfig(epochs=epochs, seed=seed))
-    result = train(dataset, model=model, protocol="leave-last-out", seed=seed,
-                   text_embeddings=text)
+    result = train(TrainSpec(dataset, model="twotower", protocol="leave-last-out", seed=seed,
+                             train_config=TrainConfig(epochs=epochs, seed=seed),
+                             text_embeddings=text))
     return result.model, result.data, result.fit_seconds
 
 

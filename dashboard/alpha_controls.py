@@ -20,7 +20,7 @@ STEPS = 20  # slider positions across the trained range (0.05 apart on 0..1)
 
 def model_range(recommender) -> tuple[float, float] | None:  # noqa: ANN001 - a Recommender
     """(low, high) α the run's model answers for; None when it has one α or none."""
-    span = getattr(recommender.model, "alpha_range", None)
+    span = recommender.model.alpha_range
     return None if span is None else (float(span[0]), float(span[1]))
 
 

@@ -115,7 +115,7 @@ def _train_starter() -> bool:
     budget = starter_budget()
     st.title(t("bootstrap.welcome"))
     st.write(t("bootstrap.intro", minutes=budget / 60))
-    spec = presets.TrainSpec(data_dir=paths.data_dir() / "synthetic",
+    spec = presets.quick_run(data_dir=paths.data_dir() / "synthetic",
                              out_dir=paths.runs_dir() / BOOTSTRAP_RUN,
                              epochs=starter_epochs(), **STARTER)
     with st.status(t("bootstrap.setting_up"), expanded=True) as status:
@@ -124,7 +124,7 @@ def _train_starter() -> bool:
             from engine.training.pipeline import train
 
             presets.ensure_synthetic_shop(**presets.TINY_SHOP)
-            train(**spec.train_args(),
+            train(spec,
                   callbacks=[StatusProgress(status, spec.epochs), TimeBudget(budget)])
         except PrismError as exc:
             status.update(label=t("bootstrap.failed"), state="error")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import PrismError
-from engine.training.presets import TrainSpec
+from engine.training.spec import TrainSpec
 
 
 @dataclass
@@ -108,7 +108,7 @@ def _work(job: TrainingJob, lock: threading.Lock) -> None:
         try:
             from engine.training.pipeline import train
 
-            run_dir = train(**job.spec.train_args(), callbacks=[job]).path
+            run_dir = train(job.spec, callbacks=[job]).path
         except PrismError as exc:
             job._finish("failed", str(exc))
         except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently

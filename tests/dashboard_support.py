@@ -24,16 +24,16 @@ CONDITIONED_EPOCHS = 1
 def tiny_home() -> Path:
     """PRISM_HOME holding `runs/tiny` (trained on `data/synthetic`)."""
     from engine.training.pipeline import train
-    from engine.training.presets import TrainSpec, ensure_synthetic_shop
+    from engine.training.presets import quick_run, ensure_synthetic_shop
 
     home = Path(tempfile.mkdtemp(prefix="prism_dashboard_"))
     previous = os.environ.get("PRISM_HOME")
     os.environ["PRISM_HOME"] = str(home)
     try:
         data_dir = ensure_synthetic_shop(n_items=150, n_users=90, seed=1)
-        spec = TrainSpec(data_dir=data_dir, out_dir=home / "runs" / RUN_NAME,
+        spec = quick_run(data_dir=data_dir, out_dir=home / "runs" / RUN_NAME,
                          epochs=1, dim=16, use_text=False)
-        train(**spec.train_args())
+        train(spec)
     finally:
         if previous is None:
             os.environ.pop("PRISM_HOME", None)
@@ -50,17 +50,17 @@ def conditioned_home() -> Path:
     """PRISM_HOME holding `runs/tiny-alpha`: one two-tower trained over α ∈ [0, 1] (the
     Training page's one-model button), on a synthetic shop of 200 items and 100 shoppers."""
     from engine.training.pipeline import train
-    from engine.training.presets import TrainSpec, ensure_synthetic_shop
+    from engine.training.presets import quick_run, ensure_synthetic_shop
 
     home = Path(tempfile.mkdtemp(prefix="prism_conditioned_"))
     previous = os.environ.get("PRISM_HOME")
     os.environ["PRISM_HOME"] = str(home)
     try:
         data_dir = ensure_synthetic_shop(n_items=200, n_users=100, seed=0)
-        spec = TrainSpec(data_dir=data_dir, out_dir=home / "runs" / CONDITIONED_RUN,
+        spec = quick_run(data_dir=data_dir, out_dir=home / "runs" / CONDITIONED_RUN,
                          alpha=0.0, alpha_max=1.0, epochs=CONDITIONED_EPOCHS, dim=16,
                          use_text=False)
-        train(**spec.train_args())
+        train(spec)
     finally:
         if previous is None:
             os.environ.pop("PRISM_HOME", None)

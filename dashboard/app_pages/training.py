@@ -147,7 +147,7 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
     except PrismError as exc:
         st.error(str(exc))
         return
-    spec = presets.TrainSpec(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
+    spec = presets.quick_run(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
                              beta=beta, alpha_max=alpha_max, epochs=epochs, dim=dim,
                              patience=3, tune_trials=tune_trials)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())

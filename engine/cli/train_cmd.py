@@ -7,10 +7,14 @@ function the studio and the benchmarks call.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
+from engine.access.gate import Gate
+from engine.access.roles import local_actor
 from engine.cli.options import (
     DEVICES,
     add_data_options,
@@ -21,8 +25,16 @@ from engine.cli.options import (
     positive_integer,
     trial_count,
 )
-from engine.core.config import DEFAULT_ALPHA
-from engine.core.errors import ConfigError, DataError
+from engine.cli.progress import CliProgress, summary
+from engine.core.config import DEFAULT_ALPHA, EncoderConfig, ModelConfig, TrainConfig
+from engine.core.errors import ConfigError, DataError, RunError
+from engine.models import distributed
+from engine.models.callbacks import ProgressBar, tensorboard_logger
+from engine.models.registry import CONFIGURED_MODEL, get_model_class
+from engine.text.encoders import resolve_model
+from engine.training.pipeline import train
+from engine.training.presets import split_presets
+from engine.training.spec import AUTO, TrainSpec
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -91,10 +103,6 @@ def _setting_value(text: str) -> Any:
 
 def parse_settings(pairs: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """--set KEY=VALUE pairs split into ModelConfig and TrainConfig changes."""
-    import dataclasses
-
-    from engine.core.config import ModelConfig, TrainConfig
-
     model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
     train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
     model_changes: dict[str, Any] = {}
@@ -110,15 +118,11 @@ def parse_settings(pairs: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     return model_changes, train_changes
 
 
-def model_from_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The unfitted model (or model search) the options ask for, and its run.json configs.
+def spec_from_options(args: argparse.Namespace) -> TrainSpec:
+    """The one TrainSpec the options ask for (validated: ConfigError names the option).
 
     The split's preset (engine/training/presets.py) applies under --epochs and --set.
     """
-    from engine.core.config import ModelConfig, TrainConfig
-    from engine.training.pipeline import build_model
-    from engine.training.presets import split_presets
-
     alpha, alpha_max = args.alpha
     changes: dict[str, Any] = {"alpha": alpha, "alpha_max": alpha_max, "beta": args.beta,
                                "seed": args.seed, "device": args.device}
@@ -129,38 +133,38 @@ def model_from_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         train_config = TrainConfig(**changes)  # validates alpha/beta/epochs for every model
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("TrainConfig.", "--")) from None
-    trials = _tune_trials(args)
-    if args.model not in ("twotower", "auto"):
-        return build_model(args.model, seed=train_config.seed)
     preset_model, preset_train = split_presets(args.split, args.epochs is not None)
     try:
         train_config = train_config.replace(**{**preset_train, **train_changes})
         model_config = ModelConfig(**{**preset_model, **model_changes})
     except TypeError as exc:  # e.g. --set dim=big: a text where a number belongs
         raise ConfigError(f"--set: a value has the wrong type ({exc})") from None
-    twotower_only = args.model == "twotower" or alpha > 0 or alpha_max is not None \
-        or bool(args.set)
-    return build_model(args.model, model_config, train_config, train_config.seed, tune=trials,
-                       twotower_only=twotower_only,
-                       fixed=frozenset(model_changes) | frozenset(train_changes))
+    configured_only = alpha > 0 or alpha_max is not None or bool(args.set)
+    reads_text = args.model == AUTO or get_model_class(args.model).reads_text
+    return TrainSpec(args.data, out=args.out, model=args.model, model_config=model_config,
+                     train_config=train_config, protocol=args.split, seed=args.seed,
+                     fmt=args.format, tune=_tune_trials(args), configured_only=configured_only,
+                     fixed=frozenset(model_changes) | frozenset(train_changes),
+                     encoder_config=_encoder_config(args) if reads_text else None,
+                     progress=not args.quiet, search_vectors=True, refit=not args.no_refit,
+                     ann=args.ann)
 
 
 def _tune_trials(args: argparse.Namespace) -> int:
-    """--tune N as a trial count (0 when absent); only the two-tower has settings to search."""
+    """--tune N as a trial count (0 when absent); only the configured model has settings to
+    search."""
     if args.tune is None:
         return 0
-    if args.model not in ("auto", "twotower"):
-        raise ConfigError(f"--tune searches the two-tower's settings; --model {args.model} has "
-                          "none to search: use --model auto or twotower, or drop --tune")
+    if args.model != AUTO and not get_model_class(args.model).configurable:
+        raise ConfigError(f"--tune searches the training settings; --model {args.model} has "
+                          f"none to search: use --model auto or {CONFIGURED_MODEL}, or drop "
+                          "--tune")
     if args.nproc != 1:
         raise ConfigError("--tune runs its trials in this process; drop --nproc (or --tune)")
     return args.tune
 
 
-def _encoder_config(args: argparse.Namespace) -> Any:
-    from engine.core.config import EncoderConfig
-    from engine.text.encoders import resolve_model
-
+def _encoder_config(args: argparse.Namespace) -> EncoderConfig:
     config = EncoderConfig(model_name_or_path=args.encoder, device=args.device)
     resolve_model(config.model_name_or_path)  # fail before loading any data
     return config
@@ -172,29 +176,20 @@ def train_command(args: argparse.Namespace) -> int:
     Under torchrun every rank loads and fits; only rank 0 evaluates, writes and prints.
     `--nproc N` re-launches this command through torchrun with N local processes.
     """
-    from engine.access.gate import Gate
-    from engine.access.roles import local_actor
-    from engine.cli.progress import CliProgress, summary
-    from engine.training.pipeline import train
-
     Gate.require(local_actor("cli"), "train")  # the one gate, as the studio's Training page
     nproc = _check_nproc(args)
     _check_tensorboard(args)
-    model, _ = model_from_options(args)
-    encoder_config = _encoder_config(args) if args.model in ("twotower", "auto") else None
+    spec = spec_from_options(args)
     if nproc > 1:
         return _relaunch(args, nproc)
     progress = CliProgress(args.quiet)
     with progress:
-        result = train(args.data, out=args.out, model=model, encoder_config=encoder_config,
-                       protocol=args.split, seed=args.seed, fmt=args.format,
-                       callbacks=[progress, *_callbacks(args)], progress=not args.quiet,
-                       search_vectors=True, refit=not args.no_refit, ann=args.ann)
+        result = train(spec, callbacks=[progress, *_callbacks(args, spec)])
     if not result.is_main:  # a rank other than 0: rank 0 evaluates and writes the run
         return 0
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    selection = getattr(result.model, "selection_", None)
+    selection = result.model.selection_
     chosen = f" (chosen on validation: {selection.chosen.label})" if selection else ""
     print(f"trained {result.model.name}{chosen} on {result.dataset.name} ({args.split}) in "
           f"{result.fit_seconds:.1f}s: {summary(result.evaluation)} → {result.path}")
@@ -214,27 +209,23 @@ def serving_line(record: dict[str, Any] | None) -> str:
 
 
 def _check_nproc(args: argparse.Namespace) -> int:
-    """Distributed training (--nproc, torchrun) is for the two-tower only."""
-    from engine.models import distributed
-
+    """Distributed training (--nproc, torchrun) is for models that train in epochs."""
     nproc = args.nproc
     under_torchrun = distributed.launched_by_torchrun()
-    if (nproc > 1 or under_torchrun) and args.model == "auto":
-        args.model = "twotower"  # distributed training is the two-tower's: no selection
+    if (nproc > 1 or under_torchrun) and args.model == AUTO:
+        args.model = CONFIGURED_MODEL  # distributed training has no model selection
     if nproc > 1 and under_torchrun:
         raise ConfigError("--nproc cannot be combined with torchrun: torchrun's "
                           "--nproc-per-node already sets the number of processes; drop --nproc.")
-    if (nproc > 1 or under_torchrun) and args.model != "twotower":
-        raise ConfigError(f"distributed training (--nproc, torchrun) applies to the two-tower "
-                          f"model only, not {args.model!r}; use --model twotower or drop it.")
+    if (nproc > 1 or under_torchrun) and not get_model_class(args.model).trains_in_epochs:
+        raise ConfigError(f"distributed training (--nproc, torchrun) applies to models that "
+                          f"train in epochs, not {args.model!r}; use --model "
+                          f"{CONFIGURED_MODEL} or drop it.")
     return nproc
 
 
 def _relaunch(args: argparse.Namespace, nproc: int) -> int:
     """Run this `prism train` as `nproc` processes through torch.distributed.run."""
-    from engine.core.errors import RunError
-    from engine.models import distributed
-
     if not Path(args.data).exists():
         raise DataError(f"--data {args.data}: no such file or folder; check the path.")
     code = distributed.launch(nproc, forwarded_argv(args))
@@ -263,25 +254,21 @@ def forwarded_argv(args: argparse.Namespace) -> list[str]:
 
 
 def _check_tensorboard(args: argparse.Namespace) -> None:
-    """--tensorboard is for the two-tower (the only model with epochs) and needs the package."""
-    import importlib.util
-
+    """--tensorboard is for models that train in epochs, and needs the package."""
     if args.tensorboard is None:
         return
-    if args.model not in ("twotower", "auto"):
-        raise ConfigError(f"--tensorboard logs training epochs, which only the two-tower model "
-                          f"has, not {args.model!r}; drop --tensorboard or use --model twotower")
+    if args.model != AUTO and not get_model_class(args.model).trains_in_epochs:
+        raise ConfigError(f"--tensorboard logs training epochs, which model {args.model!r} "
+                          f"does not have; drop --tensorboard or use --model {CONFIGURED_MODEL}")
     if importlib.util.find_spec("tensorboard") is None:
         raise ConfigError("--tensorboard needs the tensorboard package: pip install -e "
                           "'.[tensorboard]' (or pip install tensorboard), then run again")
 
 
-def _callbacks(args: argparse.Namespace) -> list[Any]:
+def _callbacks(args: argparse.Namespace, spec: TrainSpec) -> list[Any]:
     """The trainer's epoch bar and the TensorBoard logger, for models that have epochs."""
-    if args.model not in ("twotower", "auto"):
+    if not spec.model_class.trains_in_epochs:
         return []
-    from engine.models.callbacks import ProgressBar, tensorboard_logger
-
     callbacks: list[Any] = [] if args.quiet else [ProgressBar()]
     if args.tensorboard:
         callbacks.append(tensorboard_logger(args.tensorboard))

@@ -114,7 +114,7 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
     """(len(users), k) top-k item indices per user (-1 pads), optionally re-ranked."""
     seen = seen_matrix(data, split_part)
     histories = data.histories() if use_histories else None
-    latest = split_part == "test" and getattr(model, "sequential", False)
+    latest = split_part == "test" and model.sequential
     if latest:
         histories = histories_before_test(data)
     reranking = rerank is not None and rerank.method != "none"

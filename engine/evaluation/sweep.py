@@ -40,7 +40,7 @@ class ScoreReplay(BaseModel):
         self.name = model.name
         self.position = np.full(data.n_users, -1, dtype=np.int64)
         self.position[users] = np.arange(len(users))
-        if getattr(model, "sequential", False):
+        if model.sequential:
             history = histories_before_test(data)
             blocks = [model.score_histories([history[u] for u in users[s:s + 1024]],
                                             user_idx=users[s:s + 1024])  # type: ignore[call-arg]

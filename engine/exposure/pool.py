@@ -46,7 +46,7 @@ def candidate_pool(model: BaseModel, data: TrainData, users: np.ndarray,
     """
     users = np.asarray(users, dtype=np.int64)
     seen = seen_matrix(data, "test")
-    latest = getattr(model, "sequential", False)
+    latest = model.sequential
     histories = histories_before_test(data) if latest else None
     width = min(n_candidates, data.n_items)
     step = model.top_n_batch or batch_size_for(data.n_items)

@@ -8,8 +8,9 @@ histories (what-if sessions, unknown shoppers) without retraining.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
@@ -133,9 +134,7 @@ class TrainData:
         Computed once per TrainData (one sparse product) and reused: sweeps ask for it per point.
         """
         if self._category_dist is None:
-            from scipy import sparse
-
-            counts = sparse.csr_matrix(
+            counts = sp.csr_matrix(
                 (np.ones(len(self.train)), (self.train[USER_IDX], self.train[ITEM_IDX])),
                 shape=(self.n_users, self.n_items))
             mass = np.asarray(counts @ self.item_categories.astype(np.float64))
@@ -147,9 +146,31 @@ class TrainData:
 
 
 class BaseModel(ABC):
-    """Interface shared by the two-tower model and the baselines."""
+    """Interface shared by the two-tower model and the baselines.
+
+    Every model is built from its config (`from_config`, the registry's `build`) and reports
+    that config back (`config`, run.json form), so a fitted model's unfitted twin, a search
+    candidate and a saved run's record all go through the same two methods. What a model can
+    do beyond scoring is said by the capability attributes below, never by its name.
+    """
 
     name: str = "base"
+    # Built from the training configs (ModelConfig, TrainConfig: `--set`, `--tune`, the
+    # studio's form and the settings search set them); other models take their own settings.
+    configurable: bool = False
+    # Trains in epochs: hears trainer callbacks (bars, TensorBoard, stop buttons), early-stops
+    # on the validation part and can train across processes (torchrun).
+    trains_in_epochs: bool = False
+    # Reads the items' text embeddings (the encoder runs before it is fitted).
+    reads_text: bool = False
+    # Setting name -> config class whose dict form run.json keeps (`from_config` rebuilds it).
+    config_types: Mapping[str, Any] = {}
+    # The model search that chose this model, when one did (engine/training/selection.py).
+    selection_: Any = None
+    # One record per training epoch (models that train in epochs); empty otherwise.
+    logs_: Sequence[dict[str, float]] = ()
+    # The loss weight alpha the model scores at (a loss-conditioned model); None otherwise.
+    alpha_: float | None = None
     # A sequential model reads the history up to the moment it predicts: the evaluation
     # protocol scores its test part from training + validation items (as RecBole does for
     # SASRec), while other models score from their training interactions.
@@ -158,6 +179,36 @@ class BaseModel(ABC):
     # of SCORE_BLOCK_BYTES holds. Models whose top-N path bounds its own memory take more, so
     # per-call work (a user tower pass, say) is paid once for many users.
     top_n_batch: int | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        """The unfitted model with these settings (run.json form: configs as dicts or objects).
+
+        ConfigError naming the setting for one the model does not take."""
+        known = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        unknown = sorted(set(config) - set(known))
+        if unknown:
+            raise ConfigError(f"model {cls.name!r}: unknown setting(s) {unknown}; it takes "
+                              f"{known or 'no settings'}")
+        values = {key: cls.config_types[key].from_dict(value)
+                  if key in cls.config_types and isinstance(value, dict) else value
+                  for key, value in config.items()}
+        return cls(**values)
+
+    def config(self) -> dict[str, Any]:
+        """The settings that rebuild this model unfitted (`from_config`), JSON-able."""
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: _plain(getattr(self, name)) for name in names}
+
+    def unfitted(self, epochs: int | None = None) -> Self:
+        """A new, unfitted model with these settings; `epochs` caps the training epochs of a
+        model that has them (a refit trains for the epoch count early stopping chose)."""
+        return type(self).from_config(self.config())
+
+    @property
+    def device(self) -> str:
+        """The device the model trains on (`auto` for models that do not choose one)."""
+        return "auto"
 
     @abstractmethod
     def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:
@@ -237,6 +288,11 @@ class BaseModel(ABC):
     def _check_fitted(self, attribute: str) -> None:
         if getattr(self, attribute, None) is None:
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit() first.")
+
+
+def _plain(value: Any) -> Any:
+    """A setting in run.json form (a config object as its dict)."""
+    return value.to_dict() if callable(getattr(value, "to_dict", None)) else value
 
 
 def _select(scores: np.ndarray, exclude: sp.csr_matrix | None,

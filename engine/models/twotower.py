@@ -41,6 +41,8 @@ class TwoTowerModel(BaseModel):
 
     name = "twotower"
     top_n_batch = 65_536  # users per top_n_* call in evaluation: score blocks are cut inside
+    configurable = trains_in_epochs = reads_text = True
+    config_types = {"model_config": ModelConfig, "train_config": TrainConfig}
 
     @property
     def sequential(self) -> bool:  # type: ignore[override]
@@ -60,6 +62,16 @@ class TwoTowerModel(BaseModel):
             else None
         # item_vectors_ and their copy on the network's device (see _item_tensor)
         self._device_items: tuple[np.ndarray, torch.Tensor] | None = None
+
+    @property
+    def device(self) -> str:
+        return self.train_config.device
+
+    def unfitted(self, epochs: int | None = None) -> Self:
+        fresh = type(self)(self.model_config, self.train_config)
+        if epochs is not None:
+            fresh.train_config = self.train_config.replace(epochs=epochs)
+        return fresh
 
     # ---- the loss weight alpha --------------------------------------------------------------
     @property

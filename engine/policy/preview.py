@@ -51,7 +51,7 @@ class PreviewInputs:
         if self._scores is not None:
             return self._scores[rows]
         model, users = self.run.model, self.users[rows]
-        if getattr(model, "sequential", False):
+        if model.sequential:
             # what the harness scores for the test part: train + validation history
             if self._histories is None:
                 from engine.evaluation.protocol import histories_before_test

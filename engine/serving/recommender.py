@@ -139,7 +139,7 @@ class Recommender:
 
     def served_alpha(self, alpha: float | None) -> float | None:
         """The loss weight a list is served at: `alpha`, else the run's default, or None."""
-        return getattr(self.model_at(alpha), "alpha_", None)
+        return self.model_at(alpha).alpha_
 
     def _scores(self, catalogue: Catalogue, *, user: int = -1,
                 history: np.ndarray | None = None, alpha: float | None = None,

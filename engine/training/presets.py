@@ -1,19 +1,22 @@
 """Training settings chosen for the user: the random split's two-tower preset and the studio's
 quick runs (a small two-tower on a data folder, the synthetic starter shop, run names).
 
-Both feed `engine.training.pipeline.train`, the one training entry point, so a run trained
-from `prism train` or from the studio records the same run.json keys.
+Both are `TrainSpec`s (engine/training/spec.py) for `engine.training.pipeline.train`, the one
+training entry point, so a run trained from `prism train` or from the studio records the same
+run.json keys.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.core import paths
 from engine.core.config import DEFAULT_ALPHA, EncoderConfig, ModelConfig, TrainConfig
+from engine.data import generate_shop, write_tables
+from engine.models.registry import CONFIGURED_MODEL
+from engine.training.spec import TrainSpec
 
 # On a random split the "next" item is not later in time: the two-tower learns from one
 # multi-target example per shopper (all of their items, half of the input hidden by dropout),
@@ -41,45 +44,29 @@ def split_presets(protocol: str, epochs_given: bool) -> tuple[dict[str, Any], di
     return dict(RANDOM_SPLIT_MODEL_PRESET), train_changes
 
 
-@dataclass(frozen=True)
-class TrainSpec:
-    """A studio quick run: the data folder, the joint-loss weights and the model size."""
-
-    data_dir: Path
-    out_dir: Path
-    alpha: float = DEFAULT_ALPHA  # the starter model and the Training page start here
-    beta: float = 1.0
-    alpha_max: float | None = None  # set: one model over alpha..alpha_max (TrainConfig)
-    epochs: int = 4
-    dim: int = 32
-    seed: int = 0
-    use_text: bool = True
-    patience: int | None = None  # epochs without a better validation NDCG before stopping
-    search_vectors: bool = True  # encode item text for search right after saving
-    tune_trials: int = 0  # > 0: settings chosen by this many trials (engine/training/tuning.py)
-
-    def train_config(self) -> TrainConfig:
-        """Small-model settings: CPU, large batches, short histories, patience ≥ 2 epochs."""
-        patience = self.patience if self.patience is not None else max(2, self.epochs)
-        return TrainConfig(alpha=self.alpha, beta=self.beta, alpha_max=self.alpha_max,
-                           epochs=self.epochs, seed=self.seed, device="cpu", batch_size=256,
-                           patience=patience, history_len=20)
-
-    def train_args(self) -> dict[str, Any]:
-        """Keyword arguments of `engine.training.pipeline.train` for this run."""
-        return {"data": self.data_dir, "out": self.out_dir, "model": "twotower",
-                "model_config": ModelConfig(dim=self.dim, use_text=self.use_text),
-                "train_config": self.train_config(),
-                "encoder_config": EncoderConfig() if self.use_text else None,
-                "protocol": STUDIO_PROTOCOL, "seed": self.seed, "tune": self.tune_trials,
-                "search_vectors": self.search_vectors}
+def quick_run(data_dir: Path, out_dir: Path, *, alpha: float = DEFAULT_ALPHA, beta: float = 1.0,
+              alpha_max: float | None = None, epochs: int = 4, dim: int = 32, seed: int = 0,
+              use_text: bool = True, patience: int | None = None, search_vectors: bool = True,
+              tune_trials: int = 0) -> TrainSpec:
+    """A studio quick run: a small two-tower on a data folder with the joint-loss weights
+    (`alpha_max` set: one model over alpha..alpha_max), on the CPU with large batches, short
+    histories and a patience of at least 2 epochs; `tune_trials` > 0 chooses the settings by
+    that many trials (engine/training/tuning.py)."""
+    patience = patience if patience is not None else max(2, epochs)
+    train_config = TrainConfig(alpha=alpha, beta=beta, alpha_max=alpha_max, epochs=epochs,
+                               seed=seed, device="cpu", batch_size=256, patience=patience,
+                               history_len=20)
+    return TrainSpec(data=data_dir, out=out_dir, model=CONFIGURED_MODEL,
+                     model_config=ModelConfig(dim=dim, use_text=use_text),
+                     train_config=train_config,
+                     encoder_config=EncoderConfig() if use_text else None,
+                     protocol=STUDIO_PROTOCOL, seed=seed, tune=tune_trials,
+                     search_vectors=search_vectors)
 
 
 def ensure_synthetic_shop(n_items: int = TINY_SHOP["n_items"],
                           n_users: int = TINY_SHOP["n_users"], seed: int = 0) -> Path:
     """The synthetic shop folder under `<prism_home>/data/synthetic`, generated if absent."""
-    from engine.data import generate_shop, write_tables
-
     folder = paths.data_dir() / "synthetic"
     if not (folder / "items.csv").exists() or not (folder / "events.csv").exists():
         items, events = generate_shop(n_items=n_items, n_users=n_users, seed=seed)

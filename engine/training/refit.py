@@ -11,19 +11,17 @@ epochs: their refit is a plain fit on every event.
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from engine.data import Dataset, interactions
+from engine.data.splits import Split
 from engine.models.base import BaseModel, TrainData
 from engine.models.callbacks import notify_progress, notify_stage
-
-if TYPE_CHECKING:
-    from engine.data import Dataset
 
 EVERY_EVENT = "every event"
 
@@ -41,9 +39,6 @@ class Refit:
 
 def every_event_data(dataset: Dataset, text_embeddings: np.ndarray | None = None) -> TrainData:
     """All of the dataset's interactions as training data, nothing held out."""
-    from engine.data import interactions
-    from engine.data.splits import Split
-
     every = interactions(dataset.events)
     empty = every.iloc[0:0]
     return TrainData.from_split(dataset, Split(train=every, valid=empty, test=empty),
@@ -53,7 +48,7 @@ def every_event_data(dataset: Dataset, text_embeddings: np.ndarray | None = None
 def chosen_epochs(model: BaseModel) -> int | None:
     """The epoch whose weights the fitted model kept (its best validation score), or None for
     a model without epochs. Without validation scores, every epoch it ran."""
-    logs = list(getattr(model, "logs_", None) or [])
+    logs = list(model.logs_)
     if not logs:
         return None
     metric = next((key for key in logs[0] if key.startswith("val_")), None)
@@ -61,27 +56,6 @@ def chosen_epochs(model: BaseModel) -> int | None:
         return len(logs)
     scores = [float(log[metric]) for log in logs]
     return int(logs[int(np.argmax(scores))].get("epoch", int(np.argmax(scores)) + 1))
-
-
-def unfitted_copy(model: BaseModel) -> BaseModel:
-    """A new, unfitted model with the fitted one's settings (its constructor arguments); the
-    two-tower's epoch count becomes the one early stopping chose."""
-    names = [name for name in inspect.signature(type(model).__init__).parameters
-             if name != "self"]
-    settings = {name: getattr(model, name) for name in names if hasattr(model, name)}
-    epochs = chosen_epochs(model)
-    if epochs is not None and "train_config" in settings:
-        settings["train_config"] = settings["train_config"].replace(epochs=epochs)
-    return type(model)(**settings)
-
-
-def settings_record(model: BaseModel) -> dict[str, Any]:
-    """A model's settings in run.json form (configs as dicts)."""
-    names = [name for name in inspect.signature(type(model).__init__).parameters
-             if name != "self" and hasattr(model, name)]
-    values = {name: getattr(model, name) for name in names}
-    return {name: value.to_dict() if hasattr(value, "to_dict") else value
-            for name, value in values.items()}
 
 
 class _RefitProgress:
@@ -103,8 +77,8 @@ def refit(model: BaseModel, dataset: Dataset, text_embeddings: np.ndarray | None
     if not enabled:
         return Refit(data, record={"refit": False, "model": model.name,
                                    "history": EVERY_EVENT})
-    fresh = unfitted_copy(model)
     epochs = chosen_epochs(model)
+    fresh = model.unfitted(epochs)
     stage = f"Refitting {model.name} on every event for serving"
     notify_stage(callbacks, stage if epochs is None else f"{stage} ({epochs} epochs)")
     started = time.perf_counter()
@@ -113,7 +87,7 @@ def refit(model: BaseModel, dataset: Dataset, text_embeddings: np.ndarray | None
     seconds = time.perf_counter() - started
     record = {"refit": True, "model": fresh.name, "trained_on": EVERY_EVENT,
               "history": EVERY_EVENT, "interactions": int(len(data.train)),
-              "fit_seconds": round(seconds, 3), **settings_record(fresh)}
+              "fit_seconds": round(seconds, 3), **fresh.config()}
     if epochs is not None:
         record["epochs"] = epochs
     return Refit(data, fresh, seconds, record)
@@ -124,8 +98,8 @@ def evaluation_record(model: BaseModel, data: TrainData, protocol: str,
     """run.json `models.evaluation`: the model every held-out comparison reads."""
     record = {"model": model.name, "trained_on": f"the training part of the {protocol} split",
               "history": "the training part", "interactions": int(len(data.train)),
-              "fit_seconds": round(fit_seconds, 3), **settings_record(model)}
-    logs = list(getattr(model, "logs_", None) or [])
+              "fit_seconds": round(fit_seconds, 3), **model.config()}
+    logs = list(model.logs_)
     if logs:
         record["epochs_run"], record["best_epoch"] = len(logs), chosen_epochs(model)
     return record

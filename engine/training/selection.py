@@ -11,61 +11,62 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from engine.core.config import ModelConfig, TrainConfig
+from engine.evaluation.protocol import evaluate_model
 from engine.models.base import BaseModel, TrainData
+from engine.models.registry import CONFIGURED_MODEL, ModelSpec, build
 
 EASE_STRENGTHS = (100.0, 250.0, 500.0, 1000.0)
 MAX_EASE_ITEMS = 20_000  # EASE inverts an (n_items, n_items) Gram matrix: skip it above this
 VALIDATION_USERS = 5_000  # users scored per candidate on the validation part (a fixed sample)
 
 
+def configured(model_config: ModelConfig, train_config: TrainConfig) -> ModelSpec:
+    """The model the training configs build (the registry's CONFIGURED_MODEL)."""
+    return ModelSpec(CONFIGURED_MODEL, {"model_config": model_config,
+                                        "train_config": train_config})
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """One model to try: a registry name and its settings (as `prism train` records them)."""
+    """One model to try: a label and the registry spec it is built from."""
 
     label: str
-    model_name: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    model_config: ModelConfig | None = None
-    train_config: TrainConfig | None = None
+    spec: ModelSpec
+
+    @property
+    def model_name(self) -> str:
+        return self.spec.name
 
     def build(self) -> BaseModel:
-        """The unfitted model."""
-        from engine.models.registry import get_model_class
-
-        model_class = get_model_class(self.model_name)
-        if self.model_name == "twotower":
-            return model_class(self.model_config, self.train_config)
-        return model_class(**self.settings)
+        """The unfitted model (the registry's one `build`)."""
+        return build(self.spec)
 
     def record(self) -> dict[str, Any]:
         """The candidate's settings in run.json form."""
-        if self.model_name == "twotower":
-            return {"model_config": self.model_config.to_dict(),
-                    "train_config": self.train_config.to_dict()}
-        return dict(self.settings)
+        return self.build().config()
 
 
 def default_candidates(n_items: int, twotower: tuple[ModelConfig, TrainConfig] | None
                        ) -> list[Candidate]:
-    """The fixed candidate set, cheapest first; `twotower` is the split's two-tower settings."""
-    found: list[Candidate] = [Candidate("itemknn", "itemknn")]
+    """The fixed candidate set, cheapest first; `twotower` is the split's configured-model
+    settings (None: leave it out)."""
+    found: list[Candidate] = [Candidate("itemknn", ModelSpec("itemknn"))]
     if n_items <= MAX_EASE_ITEMS:
-        found += [Candidate(f"ease λ={strength:g}", "ease", {"reg_weight": strength})
+        found += [Candidate(f"ease λ={strength:g}", ModelSpec("ease", {"reg_weight": strength}))
                   for strength in EASE_STRENGTHS]
     if twotower is not None:
-        found.append(Candidate("twotower", "twotower", model_config=twotower[0],
-                               train_config=twotower[1]))
+        found.append(Candidate(CONFIGURED_MODEL, configured(*twotower)))
     return found
 
 
 def validation_users(data: TrainData, limit: int = VALIDATION_USERS, seed: int = 0) -> Any:
     """A fixed, seeded sample of validation users (all of them when there are few)."""
-    import numpy as np
-
     users, _ = data.truth(data.valid)
     if len(users) <= limit:
         return users
@@ -98,8 +99,6 @@ def select_model(data: TrainData, candidates: Sequence[Candidate], *, k: int = 1
     `prefit` maps a label to an already fitted model and its fit seconds (a tuned two-tower):
     it is scored like the others, not fitted again.
     """
-    from engine.evaluation.protocol import evaluate_model
-
     users = validation_users(data)
     best: tuple[float, BaseModel, Candidate] | None = None
     report, started = [], time.perf_counter()
@@ -125,5 +124,5 @@ def _fit(candidate: Candidate, data: TrainData, callbacks: Sequence[Any]
     """The candidate fitted on the training part, and the seconds it took."""
     model = candidate.build()
     started = time.perf_counter()
-    model.fit(data, callbacks=callbacks if candidate.model_name == "twotower" else ())
+    model.fit(data, callbacks=callbacks if model.trains_in_epochs else ())
     return model, time.perf_counter() - started

@@ -21,7 +21,13 @@ from typing import Any
 from engine.core.config import ModelConfig, TrainConfig
 from engine.core.errors import ConfigError
 from engine.models.base import BaseModel, TrainData
-from engine.training.selection import Candidate, Selection, default_candidates, select_model
+from engine.training.selection import (
+    Candidate,
+    Selection,
+    configured,
+    default_candidates,
+    select_model,
+)
 
 MAX_TRIALS = 1_000
 TUNED_LABEL = "twotower (tuned)"
@@ -114,11 +120,9 @@ def defaults_in_space(model_config: ModelConfig, train_config: TrainConfig,
 def candidate_for(params: dict[str, Any], model_config: ModelConfig,
                   train_config: TrainConfig) -> Candidate:
     """The two-tower candidate with `params` applied over the base settings."""
-    return Candidate(TUNED_LABEL, "twotower",
-                     model_config=model_config.replace(
-                         **{k: v for k, v in params.items() if k in MODEL_KEYS}),
-                     train_config=train_config.replace(
-                         **{k: v for k, v in params.items() if k in TRAIN_KEYS}))
+    return Candidate(TUNED_LABEL, configured(
+        model_config.replace(**{k: v for k, v in params.items() if k in MODEL_KEYS}),
+        train_config.replace(**{k: v for k, v in params.items() if k in TRAIN_KEYS})))
 
 
 def tune_twotower(data: TrainData, model_config: ModelConfig, train_config: TrainConfig,
@@ -171,7 +175,7 @@ def tune_twotower(data: TrainData, model_config: ModelConfig, train_config: Trai
 
 
 def tuned_selection(data: TrainData, model_config: ModelConfig, train_config: TrainConfig,
-                    n_trials: int, *, twotower_only: bool = False, fixed: Collection[str] = (),
+                    n_trials: int, *, configured_only: bool = False, fixed: Collection[str] = (),
                     k: int = 10, callbacks: Sequence[Any] = (),
                     on_trial: TrialHook | None = None,
                     notify: Callable[[str], None] | None = None) -> Selection:
@@ -181,7 +185,7 @@ def tuned_selection(data: TrainData, model_config: ModelConfig, train_config: Tr
     """
     result = tune_twotower(data, model_config, train_config, n_trials, fixed=fixed, k=k,
                            callbacks=callbacks, on_trial=on_trial)
-    others = [] if twotower_only else default_candidates(data.n_items, None)
+    others = [] if configured_only else default_candidates(data.n_items, None)
     selection = select_model(data, [*others, result.candidate], k=k, notify=notify,
                              prefit={TUNED_LABEL: (result.model, result.fit_seconds)})
     selection.tuning = result.study

@@ -132,13 +132,13 @@ def test_bad_set_option_is_one_clear_line(tmp_path, capsys, setting: str, messag
 
 def test_set_and_random_split_preset_reach_the_configs() -> None:
     from engine.cli.main import build_parser
-    from engine.cli.train_cmd import model_from_options
+    from engine.cli.train_cmd import spec_from_options
 
     args = build_parser().parse_args([
         "train", "--data", "shop", "--out", "run", "--alpha", "0.2", "--beta", "1", "--seed",
         "3", "--device", "cpu", "--epochs", "2", "--model", "twotower", "--split", "random",
         "--set", "dim=16", "--set", "use_text=false", "--set", "lr=0.01"])
-    model, configs = model_from_options(args)
+    _, configs = spec_from_options(args).build()
     assert configs["model_config"]["dim"] == 16 and configs["model_config"]["use_text"] is False
     assert configs["train_config"]["example_history"] == "user"  # random-split preset
     assert configs["model_config"]["dropout"] == 0.5

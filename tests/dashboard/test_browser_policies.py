@@ -21,15 +21,15 @@ LOOKALIKES = ["3M Littmann", "3M Littmann", "3M Dual Lock", "3D CAM", "3M"]
 def home() -> Iterator[Path]:
     from engine.data import generate_shop, write_tables
     from engine.training.pipeline import train
-    from engine.training.presets import TrainSpec
+    from engine.training.presets import quick_run
 
     require_chromium()
     folder = Path(tempfile.mkdtemp(prefix="prism_browser_policies_"))
     items, events = generate_shop(n_items=120, n_users=60, seed=3)
     items.loc[items.index[:len(LOOKALIKES)], "brand"] = LOOKALIKES
     write_tables(items, events, folder / "data" / "shop", fmt="csv")
-    train(**TrainSpec(data_dir=folder / "data" / "shop", out_dir=folder / "runs" / "shop",
-                      epochs=1, dim=16, use_text=False).train_args())
+    train(quick_run(data_dir=folder / "data" / "shop", out_dir=folder / "runs" / "shop",
+                      epochs=1, dim=16, use_text=False))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 

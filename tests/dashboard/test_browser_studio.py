@@ -40,13 +40,13 @@ def _train(home: Path, name: str, n_items: int, n_users: int, seed: int,
            use_text: bool) -> None:
     from engine.data import generate_shop, write_tables
     from engine.training.pipeline import train
-    from engine.training.presets import TrainSpec
+    from engine.training.presets import quick_run
 
     folder = home / "data" / name
     items, events = generate_shop(n_items=n_items, n_users=n_users, seed=seed)
     write_tables(items, events, folder, fmt="csv")
-    train(**TrainSpec(data_dir=folder, out_dir=home / "runs" / name, epochs=1, dim=16,
-                      use_text=use_text).train_args())
+    train(quick_run(data_dir=folder, out_dir=home / "runs" / name, epochs=1, dim=16,
+                      use_text=use_text))
 
 
 @pytest.fixture(scope="module")

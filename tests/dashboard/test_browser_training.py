@@ -49,12 +49,12 @@ def home() -> Iterator[Path]:
         from engine.data.importing import import_source
         from engine.data.sources import read_source
         from engine.training.pipeline import train
-        from engine.training.presets import TrainSpec
+        from engine.training.presets import quick_run
 
         meta = json.loads((folder / "runs" / RUN_NAME / "run.json").read_text())
         _, copy = import_source(read_source([meta["data_path"]]), "imported-copy")
-        train(**TrainSpec(data_dir=copy, out_dir=folder / "runs" / COPY_RUN, epochs=1, dim=16,
-                          use_text=False).train_args())
+        train(quick_run(data_dir=copy, out_dir=folder / "runs" / COPY_RUN, epochs=1, dim=16,
+                          use_text=False))
     finally:
         if previous is None:
             os.environ.pop("PRISM_HOME", None)

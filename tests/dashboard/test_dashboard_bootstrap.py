@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import bootstrap, jobs
 from engine.training import presets
+from engine.training.spec import TrainSpec
 
 pytestmark = pytest.mark.slow
 SMALL_SHOP = {"n_items": 100, "n_users": 60}
@@ -46,9 +47,9 @@ def _wait(job: jobs.TrainingJob, seconds: float = 120.0) -> jobs.JobSnapshot:
     return job.snapshot()
 
 
-def _spec(home: Path, name: str, epochs: int) -> presets.TrainSpec:
+def _spec(home: Path, name: str, epochs: int) -> TrainSpec:
     data_dir = presets.ensure_synthetic_shop(**SMALL_SHOP)
-    return presets.TrainSpec(data_dir=data_dir, out_dir=home / "runs" / name, epochs=epochs,
+    return presets.quick_run(data_dir=data_dir, out_dir=home / "runs" / name, epochs=epochs,
                              dim=8, use_text=False)
 
 
@@ -76,7 +77,7 @@ def test_background_job_stops_on_request_and_keeps_best_weights(prism_home: Path
 def test_failed_job_reports_the_message(prism_home: Path) -> None:
     import threading
 
-    spec = presets.TrainSpec(data_dir=prism_home / "missing", out_dir=prism_home / "runs" / "x")
+    spec = presets.quick_run(data_dir=prism_home / "missing", out_dir=prism_home / "runs" / "x")
     snap = _wait(jobs.start(spec, threading.Lock()))
     assert snap.state == "failed" and "missing" in snap.message
 
@@ -95,7 +96,7 @@ def test_background_job_chooses_settings_in_counted_trials(prism_home: Path) -> 
 
 
 def test_a_counted_stage_reaches_the_training_page_and_ends_with_the_stage() -> None:
-    job = jobs.TrainingJob(presets.TrainSpec(data_dir=Path("."), out_dir=Path("."), epochs=2))
+    job = jobs.TrainingJob(presets.quick_run(data_dir=Path("."), out_dir=Path("."), epochs=2))
     job.on_stage("Encoding 4,344 product texts")
     assert job.snapshot().counted is None
     job.on_progress("Encoding 4,344 product texts", 1024, 4344)

@@ -90,14 +90,15 @@ def test_training_compares_two_runs_with_paired_intervals(
     import shutil
 
     from engine.training.pipeline import train
+    from engine.training.spec import TrainSpec
 
     home = tmp_path / "home"  # a copy: the shared tiny home stays as other tests expect it
     shutil.copytree(prism_home, home)
     monkeypatch.setenv("PRISM_HOME", str(home))
     tiny = json.loads((home / "runs" / "tiny" / "run.json").read_text())
-    train(tiny["data_path"], out=home / "runs" / "ease", model="ease", seed=tiny["seed"])
-    train(tiny["data_path"], out=home / "runs" / "other-split", model="ease",
-          seed=tiny["seed"] + 1)
+    train(TrainSpec(tiny["data_path"], out=home / "runs" / "ease", model="ease", seed=tiny["seed"]))
+    train(TrainSpec(tiny["data_path"], out=home / "runs" / "other-split", model="ease",
+                    seed=tiny["seed"] + 1))
     at = _page("training")
     at.multiselect(key="train_compare").set_value(["tiny", "ease"]).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -42,7 +42,7 @@ def _chinese_home(root: Path) -> Path:
     from engine.data.importing import import_source
     from engine.data.sources import read_source
     from engine.training.pipeline import train
-    from engine.training.presets import TrainSpec
+    from engine.training.presets import quick_run
 
     home = root / "home"
     shops.write_chinese_catalogue(root / "export")
@@ -50,8 +50,8 @@ def _chinese_home(root: Path) -> Path:
     previous = os.environ.get("PRISM_HOME")
     os.environ["PRISM_HOME"] = str(home)
     try:
-        train(**TrainSpec(data_dir=data, out_dir=home / "runs" / "zh", epochs=2, dim=16,
-                          use_text=False).train_args())
+        train(quick_run(data_dir=data, out_dir=home / "runs" / "zh", epochs=2, dim=16,
+                          use_text=False))
     finally:
         if previous is None:
             os.environ.pop("PRISM_HOME", None)

@@ -19,10 +19,11 @@ def runs(tiny_shop, tmp_path_factory):  # noqa: ANN001, ANN201
     """EASE and item-kNN trained from the same data folder, split and seed."""
     from engine.runs.store import load_run
     from engine.training.pipeline import train
+    from engine.training.spec import TrainSpec
 
     root = tmp_path_factory.mktemp("compare")
     for name in ("ease", "itemknn"):
-        train(tiny_shop.data_dir, out=root / name, model=name, seed=0)
+        train(TrainSpec(tiny_shop.data_dir, out=root / name, model=name, seed=0))
     return load_run(root / "ease"), load_run(root / "itemknn")
 
 
@@ -67,11 +68,12 @@ def test_an_imported_copy_of_the_data_compares_with_the_original(runs, tiny_shop
     from engine.data.sources import read_source
     from engine.runs.store import load_run
     from engine.training.pipeline import train
+    from engine.training.spec import TrainSpec
 
     ease, _ = runs
     _, copy = import_source(read_source([tiny_shop.data_dir]), "copy", home=tmp_path)
     assert copy != tiny_shop.data_dir
-    train(copy, out=tmp_path / "ease-copy", model="ease", seed=0)
+    train(TrainSpec(copy, out=tmp_path / "ease-copy", model="ease", seed=0))
     rows = compare_runs(ease, load_run(tmp_path / "ease-copy"), n_resamples=100)
     assert {row["n_shoppers"] for row in rows} == {ease.evaluation["n_users"]}
     for row in rows:  # the same model on the same data: no difference at all
@@ -83,6 +85,7 @@ def test_other_events_in_a_folder_are_refused(runs, tiny_shop, tmp_path: Path) -
 
     from engine.runs.store import load_run
     from engine.training.pipeline import train
+    from engine.training.spec import TrainSpec
 
     ease, _ = runs
     copy = tmp_path / "fewer"
@@ -94,6 +97,6 @@ def test_other_events_in_a_folder_are_refused(runs, tiny_shop, tmp_path: Path) -
         trimmed.to_csv(events, index=False)
     else:
         trimmed.to_parquet(events, index=False)
-    train(copy, out=tmp_path / "ease-fewer", model="ease", seed=0)
+    train(TrainSpec(copy, out=tmp_path / "ease-fewer", model="ease", seed=0))
     with pytest.raises(ConfigError, match="their data differ"):
         compare_runs(ease, load_run(tmp_path / "ease-fewer"))

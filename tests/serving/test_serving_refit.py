@@ -14,6 +14,7 @@ from engine.core.config import EncoderConfig, ModelConfig, TrainConfig
 from engine.runs.store import SERVING, load_run
 from engine.serving import Recommender
 from engine.training.pipeline import train
+from engine.training.spec import TrainSpec
 
 SHOPPER, LATEST = "s01", "hit"  # the hit everyone else bought first, this shopper last
 DAY = 86_400
@@ -45,7 +46,7 @@ def _listed(service: Recommender) -> list[str]:
 
 
 def test_the_same_shopper_before_and_after_the_refit(shop: Path, tmp_path: Path) -> None:
-    run = train(shop, out=tmp_path / "pop", model="pop").path
+    run = train(TrainSpec(shop, out=tmp_path / "pop", model="pop")).path
     before = Recommender.load(run, model="evaluation")  # what serving read before refits
     assert LATEST not in before.history(SHOPPER)["item_id"].tolist()
     assert _listed(before)[0] == LATEST  # the best seller offered back to its buyer
@@ -57,7 +58,7 @@ def test_the_same_shopper_before_and_after_the_refit(shop: Path, tmp_path: Path)
 
 
 def test_without_a_refit_every_event_is_still_the_history(shop: Path, tmp_path: Path) -> None:
-    run = train(shop, out=tmp_path / "pop", model="pop", refit=False).path
+    run = train(TrainSpec(shop, out=tmp_path / "pop", model="pop", refit=False)).path
     service = Recommender.load(run)
     assert service.run.part == "evaluation"  # the first fit serves
     assert service.history(SHOPPER)["item_id"].tolist()[-1] == LATEST
@@ -70,7 +71,7 @@ def test_cli_recommend_and_api_serve_the_refit(shop: Path, tmp_path: Path,
 
     from engine.api.app import create_app
 
-    run = train(shop, out=tmp_path / "ease", model="ease").path
+    run = train(TrainSpec(shop, out=tmp_path / "ease", model="ease")).path
     assert main(["recommend", "--run", str(run), "--user", SHOPPER, "--k", "5", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows and LATEST not in [row["item_id"] for row in rows]
@@ -83,9 +84,9 @@ def test_cli_recommend_and_api_serve_the_refit(shop: Path, tmp_path: Path,
 
 
 def test_cold_start_items_join_both_models(shop: Path, tmp_path: Path) -> None:
-    run = train(shop, out=tmp_path / "tt", model_config=ModelConfig(dim=8),
-                train_config=TrainConfig(epochs=2, device="cpu", batch_size=64),
-                encoder_config=EncoderConfig()).path
+    run = train(TrainSpec(shop, out=tmp_path / "tt", model_config=ModelConfig(dim=8),
+                          train_config=TrainConfig(epochs=2, device="cpu", batch_size=64),
+                          encoder_config=EncoderConfig())).path
     assert (run / SERVING / "model.safetensors").exists()
     new = pd.DataFrame({"item_id": ["new1"], "title": ["Product new"],
                         "category": ["Home > Kitchen"]})

@@ -17,12 +17,13 @@ def ease_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     from engine.data import generate_shop, write_tables
     from engine.training.pipeline import train
+    from engine.training.spec import TrainSpec
 
     home = tmp_path_factory.mktemp("home")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     items, events = generate_shop(n_items=80, n_users=40, seed=3)
     write_tables(items, events, home / "data", fmt="csv")
-    return train(home / "data", out=home / "run", model="ease").path
+    return train(TrainSpec(home / "data", out=home / "run", model="ease")).path
 
 
 def test_vectors_are_written_once_and_read_back(ease_run: Path) -> None:

@@ -16,6 +16,7 @@ from engine.runs.store import SERVING, load_run
 from engine.serving import Recommender
 from engine.training.pipeline import train
 from engine.training.refit import chosen_epochs
+from engine.training.spec import TrainSpec
 
 ATOL = 1e-9
 
@@ -34,8 +35,8 @@ def twotower_runs(shop: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
     root = tmp_path_factory.mktemp("runs")
     config = {"model_config": ModelConfig(dim=8, use_text=False),
               "train_config": TrainConfig(epochs=6, patience=2, device="cpu", batch_size=128)}
-    refit = train(shop, out=root / "refit", **config).path
-    plain = train(shop, out=root / "plain", refit=False, **config).path
+    refit = train(TrainSpec(shop, out=root / "refit", **config)).path
+    plain = train(TrainSpec(shop, out=root / "plain", refit=False, **config)).path
     return refit, plain
 
 
@@ -104,7 +105,7 @@ def test_chosen_epochs_is_the_best_validation_epoch() -> None:
 
 @pytest.mark.parametrize("name", ["pop", "itemknn", "ease"])
 def test_baselines_refit_with_their_settings(shop: Path, tmp_path: Path, name: str) -> None:
-    result = train(shop, out=tmp_path / name, model=name)
+    result = train(TrainSpec(shop, out=tmp_path / name, model=name))
     serving = result.meta["models"]["serving"]
     assert serving["refit"] is True and serving["model"] == name
     assert "epochs" not in serving

@@ -11,9 +11,12 @@ from engine.cli.main import main
 from engine.core.config import ModelConfig, TrainConfig
 from engine.core.errors import ConfigError, DataError
 from engine.data import generate_shop, write_tables
+from engine.models.callbacks import notify_progress
 from engine.runs.store import load_run
-from engine.training.pipeline import ModelSearch, build_model, notify_progress, train
-from engine.training.presets import TrainSpec
+from engine.training.pipeline import train
+from engine.training.presets import quick_run
+from engine.training.search import ModelSearch
+from engine.training.spec import TrainSpec
 
 STAGES = ["Loading the data", "Training ease", "Refitting ease on every event for serving",
           "Evaluating", "Saving the run"]
@@ -39,7 +42,8 @@ class Stages:
 
 def test_baseline_run_matches_prism_train(shop: Path, tmp_path: Path) -> None:
     stages = Stages()
-    saved = train(shop, out=tmp_path / "engine", model="ease", seed=2, callbacks=[stages])
+    saved = train(TrainSpec(shop, out=tmp_path / "engine", model="ease", seed=2),
+                  callbacks=[stages])
     assert main(["train", "--data", str(shop), "--out", str(tmp_path / "cli"), "--quiet",
                  "--model", "ease", "--seed", "2"]) == 0
     ours = json.loads((saved.path / "run.json").read_text())
@@ -55,8 +59,8 @@ def test_baseline_run_matches_prism_train(shop: Path, tmp_path: Path) -> None:
 
 def test_twotower_records_both_configs(shop: Path, tmp_path: Path) -> None:
     train_config = TrainConfig(epochs=1, seed=1, device="cpu", batch_size=128)
-    saved = train(shop, out=tmp_path / "tt", model_config=ModelConfig(dim=8, use_text=False),
-                  train_config=train_config, seed=1)
+    saved = train(TrainSpec(shop, out=tmp_path / "tt", train_config=train_config, seed=1,
+                            model_config=ModelConfig(dim=8, use_text=False)))
     meta = json.loads((saved.path / "run.json").read_text())
     assert meta["model"] == "twotower"
     assert meta["model_config"]["dim"] == 8 and meta["train_config"]["epochs"] == 1
@@ -65,16 +69,16 @@ def test_twotower_records_both_configs(shop: Path, tmp_path: Path) -> None:
 
 def test_bad_input_raises_prism_errors(shop: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown model 'svd'"):
-        train(shop, out=tmp_path / "x", model="svd")
+        train(TrainSpec(shop, out=tmp_path / "x", model="svd"))
     with pytest.raises(DataError):
-        train(tmp_path / "missing", out=tmp_path / "x", model="pop")
+        train(TrainSpec(tmp_path / "missing", out=tmp_path / "x", model="pop"))
     assert not (tmp_path / "x").exists()
 
 
 def test_studio_and_cli_runs_record_the_same_keys(shop: Path, tmp_path: Path) -> None:
-    spec = TrainSpec(data_dir=shop, out_dir=tmp_path / "studio", epochs=1, dim=8,
+    spec = quick_run(data_dir=shop, out_dir=tmp_path / "studio", epochs=1, dim=8,
                      use_text=False, search_vectors=False)
-    studio = train(**spec.train_args())
+    studio = train(spec)
     assert main(["train", "--data", str(shop), "--out", str(tmp_path / "cli"), "--quiet",
                  "--model", "twotower", "--epochs", "1", "--device", "cpu",
                  "--set", "dim=8", "--set", "use_text=false"]) == 0
@@ -91,7 +95,7 @@ def test_without_out_nothing_is_saved_and_a_dataset_can_be_passed(shop: Path,
     from engine.data import load_dataset
 
     dataset = load_dataset(shop)
-    result = train(dataset, model="pop", seed=0, k=5)
+    result = train(TrainSpec(dataset, model="pop", seed=0, k=5))
     assert result.path is None and result.is_main
     assert result.model.name == "pop" and "ndcg@5" in result.evaluation["metrics"]
     assert result.meta["data_path"] is None and result.meta["dataset"] == dataset.name
@@ -99,17 +103,21 @@ def test_without_out_nothing_is_saved_and_a_dataset_can_be_passed(shop: Path,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_auto_and_tune_build_a_model_search() -> None:
-    search, configs = build_model("auto", seed=4)
-    assert isinstance(search, ModelSearch) and not search.twotower_only and search.tune == 0
+def test_auto_and_tune_build_a_model_search(shop: Path) -> None:
+    search, configs = TrainSpec(shop, model="auto", seed=4).build()
+    assert isinstance(search, ModelSearch) and not search.configured_only and search.tune == 0
     assert configs["train_config"]["seed"] == 4
-    tuned, _ = build_model("twotower", tune=3, fixed={"dim"})
-    assert isinstance(tuned, ModelSearch) and tuned.twotower_only and tuned.tune == 3
+    tuned, _ = TrainSpec(shop, model="twotower", tune=3, fixed=frozenset({"dim"})).build()
+    assert isinstance(tuned, ModelSearch) and tuned.configured_only and tuned.tune == 3
     assert tuned.fixed == frozenset({"dim"})
-    baseline, configs = build_model("itemknn", seed=7)
-    assert baseline.name == "itemknn" and configs == {"seed": 7}
+    baseline, configs = TrainSpec(shop, model="itemknn", model_settings={"k": 5}).build()
+    assert baseline.name == "itemknn" and configs == {"k": 5, "shrink": 0.0}
     with pytest.raises(ConfigError, match="unknown model 'svd'"):
-        build_model("svd")
+        TrainSpec(shop, model="svd")
+    with pytest.raises(ConfigError, match="none to search"):
+        TrainSpec(shop, model="ease", tune=2)
+    with pytest.raises(ConfigError, match="unknown setting"):
+        TrainSpec(shop, model="ease", model_settings={"dim": 8}).build()
 
 
 def test_auto_reports_each_candidate_and_records_the_selection(shop: Path,
@@ -122,9 +130,10 @@ def test_auto_reports_each_candidate_and_records_the_selection(shop: Path,
             self.labels.append(label)
 
     heard = Candidates()
-    search = ModelSearch(ModelConfig(dim=8, use_text=False),
-                         TrainConfig(epochs=1, device="cpu", batch_size=128))
-    result = train(shop, out=tmp_path / "auto", model=search, callbacks=[heard])
+    spec = TrainSpec(shop, out=tmp_path / "auto", model="auto",
+                     model_config=ModelConfig(dim=8, use_text=False),
+                     train_config=TrainConfig(epochs=1, device="cpu", batch_size=128))
+    result = train(spec, callbacks=[heard])
     report = result.meta["selection"]["candidates"]
     assert heard.labels == [row["label"] for row in report]
     assert result.meta["selection"]["chosen"] == result.model.selection_.chosen.label

@@ -9,7 +9,7 @@ import pytest
 
 from engine.core.config import TrainConfig
 from engine.training import presets
-from engine.training.presets import TrainSpec, ensure_synthetic_shop, new_run_name, split_presets
+from engine.training.presets import ensure_synthetic_shop, new_run_name, quick_run, split_presets
 
 
 def test_leave_last_out_has_no_preset() -> None:
@@ -35,17 +35,16 @@ def test_cli_and_studio_train_at_the_one_default_alpha() -> None:
 
 
 def test_studio_spec_builds_small_cpu_settings_and_train_arguments(tmp_path: Path) -> None:
-    spec = TrainSpec(data_dir=tmp_path / "d", out_dir=tmp_path / "r", alpha=0.3, epochs=1,
+    spec = quick_run(data_dir=tmp_path / "d", out_dir=tmp_path / "r", alpha=0.3, epochs=1,
                      dim=16, use_text=False, tune_trials=2)
-    config = spec.train_config()
+    config = spec.train_config
     assert (config.alpha, config.epochs, config.device, config.batch_size) == (0.3, 1, "cpu", 256)
     assert config.patience == 2  # at least two epochs of patience
-    assert TrainSpec(tmp_path, tmp_path, epochs=9, patience=3).train_config().patience == 3
-    args = spec.train_args()
-    assert args["data"] == tmp_path / "d" and args["out"] == tmp_path / "r"
-    assert args["model"] == "twotower" and args["tune"] == 2
-    assert args["encoder_config"] is None and args["model_config"].dim == 16
-    assert TrainSpec(tmp_path, tmp_path).train_args()["encoder_config"] is not None
+    assert quick_run(tmp_path, tmp_path, epochs=9, patience=3).train_config.patience == 3
+    assert spec.data == tmp_path / "d" and spec.out == tmp_path / "r" and spec.epochs == 1
+    assert spec.model == "twotower" and spec.tune == 2
+    assert spec.encoder_config is None and spec.model_config.dim == 16
+    assert quick_run(tmp_path, tmp_path).encoder_config is not None
 
 
 def test_synthetic_shop_is_generated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

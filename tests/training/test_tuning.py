@@ -58,7 +58,8 @@ def test_study_is_seeded_and_its_best_trial_is_the_result(data, first) -> None:
     best = max(done, key=lambda r: r["value"])
     assert first.study["best_params"] == best["params"]
     assert first.study["best_value"] == pytest.approx(best["value"], abs=1e-9)
-    picked = {**first.candidate.model_config.to_dict(), **first.candidate.train_config.to_dict()}
+    record = first.candidate.record()
+    picked = {**record["model_config"], **record["train_config"]}
     assert {key: picked[key] for key in best["params"]} == best["params"]
     assert picked["epochs"] == 3 and picked["seed"] == 5  # unsearched settings stay the base
 
@@ -88,7 +89,7 @@ def test_selection_never_reads_the_test_part(data, first,
 def test_hand_set_settings_are_not_searched(data) -> None:
     result = tune_twotower(data, BASE_MODEL, BASE_TRAIN, 1, fixed={"lr", "dim"})
     assert {"lr", "dim"}.isdisjoint(result.study["searched"])
-    assert result.candidate.train_config.lr == BASE_TRAIN.lr
+    assert result.candidate.record()["train_config"]["lr"] == BASE_TRAIN.lr
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "many", "2.5", "1001"])
