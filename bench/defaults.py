@@ -72,7 +72,7 @@ def train(name: str, scratch: Path, tune: int = 0, seed: int = 0) -> Path:
 def shopper_interval(name: str, run: Path) -> dict[str, Any]:
     """Test NDCG@10 per shopper of a run, as its mean with a 95% bootstrap interval."""
     from engine.data import load_dataset
-    from engine.evaluation.protocol import prepare_data
+    from engine.runs.data import prepare_data
     from engine.runs.store import load_run
 
     loaded = load_run(run)

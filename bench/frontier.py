@@ -189,7 +189,7 @@ def test_users(data: Any, limit: int = 0) -> tuple[np.ndarray, list]:
 
 def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
-    from engine.evaluation.protocol import prepare_data
+    from engine.runs.data import prepare_data
 
     dataset = load_dataset(REPO.parent / "shared" / "data" / name)
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)

@@ -86,7 +86,7 @@ def _pool(per_seed: list[dict]) -> dict[str, np.ndarray]:
 
 def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
-    from engine.evaluation.protocol import prepare_data
+    from engine.runs.data import prepare_data
 
     dataset = load_dataset(REPO.parent / "shared" / "data" / name)
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)

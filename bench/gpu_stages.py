@@ -17,10 +17,11 @@ from gpu_timing import BatchClock, ratio, timed
 
 from engine.core.config import EncoderConfig, ModelConfig, TrainConfig
 from engine.data import build_dataset, generate_shop
-from engine.evaluation.protocol import calibration_targets, prepare_data, rank_users
+from engine.evaluation.protocol import calibration_targets, rank_users
 from engine.models.base import TrainData
 from engine.models.network import TwoTowerNet
 from engine.models.twotower import STATE_FORMAT, TwoTowerModel
+from engine.runs.data import prepare_data
 
 STAGES = ("data", "train", "score", "rerank", "encode")
 RERANK_METHODS = ("mmr", "dpp", "calibrated")

@@ -97,11 +97,11 @@ def stage_train(train_users: int = TRAIN_USERS) -> dict[str, Any]:
 
     from engine.core.config import ModelConfig, TrainConfig
     from engine.data import build_dataset
-    from engine.evaluation.protocol import prepare_data
     from engine.models.base import ITEM_IDX, USER_IDX
     from engine.models.network import TwoTowerNet
     from engine.models.trainer import Trainer, TrainingExamples
     from engine.models.twotower import category_prior
+    from engine.runs.data import prepare_data
 
     started = time.perf_counter()
     items, events = shop_subset(train_users)

@@ -28,9 +28,10 @@ from common import write_results  # noqa: E402
 
 from engine.core.config import TrainConfig  # noqa: E402
 from engine.data import load_dataset  # noqa: E402
-from engine.evaluation.protocol import evaluate_model, prepare_data  # noqa: E402
+from engine.evaluation.protocol import evaluate_model  # noqa: E402
 from engine.models.base import BaseModel, TrainData  # noqa: E402
 from engine.retrieval.quantize import DTYPES, quantize, topk_overlap  # noqa: E402
+from engine.runs.data import prepare_data  # noqa: E402
 from engine.training.pipeline import train  # noqa: E402
 from engine.training.spec import TrainSpec  # noqa: E402
 

@@ -32,8 +32,9 @@ RESAMPLES = 2000
 def shopper_ndcg(folder: Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Test users, their NDCG@K and the run's meta, scored as `prism evaluate` does."""
     from engine.data import load_dataset
-    from engine.evaluation.protocol import prepare_data, rank_users
+    from engine.evaluation.protocol import rank_users
     from engine.metrics import ndcg_at_k
+    from engine.runs.data import prepare_data
     from engine.runs.store import load_run
 
     run = load_run(folder)

@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.config import ModelConfig, TrainConfig
-from engine.evaluation.protocol import evaluate_model, prepare_data
+from engine.evaluation.protocol import evaluate_model
 from engine.metrics import hit_at_k, ndcg_at_k
 from engine.models.base import seen_matrix
 from engine.models.topn import top_n
 from engine.models.twotower import TwoTowerModel
+from engine.runs.data import prepare_data
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CHOICES = {"kl", "entropy", "coverage", "cosine", "constant", "past", "rest", "user", "catalog",

@@ -191,7 +191,7 @@ SWEEP_RESAMPLES = 1000  # bootstrap resamples of the Trade-off points' 95% inter
 def compare_cached(dir_a: str, stamp_a: float, dir_b: str, stamp_b: float,
                    k: int) -> list[dict[str, Any]]:
     """Two runs on their shared test shoppers: paired differences with 95% intervals."""
-    from engine.runs.compare import compare_runs
+    from engine.evaluation.compare import compare_runs
 
     return compare_runs(_evaluation_run(dir_a, stamp_a), _evaluation_run(dir_b, stamp_b), k=k)
 

@@ -24,7 +24,7 @@ CONDITIONED_EPOCHS = 1
 def tiny_home() -> Path:
     """PRISM_HOME holding `runs/tiny` (trained on `data/synthetic`)."""
     from engine.training.pipeline import train
-    from engine.training.presets import quick_run, ensure_synthetic_shop
+    from engine.training.presets import ensure_synthetic_shop, quick_run
 
     home = Path(tempfile.mkdtemp(prefix="prism_dashboard_"))
     previous = os.environ.get("PRISM_HOME")
@@ -50,7 +50,7 @@ def conditioned_home() -> Path:
     """PRISM_HOME holding `runs/tiny-alpha`: one two-tower trained over α ∈ [0, 1] (the
     Training page's one-model button), on a synthetic shop of 200 items and 100 shoppers."""
     from engine.training.pipeline import train
-    from engine.training.presets import quick_run, ensure_synthetic_shop
+    from engine.training.presets import ensure_synthetic_shop, quick_run
 
     home = Path(tempfile.mkdtemp(prefix="prism_conditioned_"))
     previous = os.environ.get("PRISM_HOME")

@@ -35,8 +35,8 @@ def _encoder_meta() -> dict:
 def save_tiny_run(dataset, out: Path, model_name: str, text_embeddings=None) -> Path:  # noqa: ANN001
     """Fit `model_name` on a leave-last-out split of `dataset` and save it at `out`."""
     from engine.core.config import ModelConfig, TrainConfig
-    from engine.evaluation.protocol import prepare_data
     from engine.models.registry import get_model_class
+    from engine.runs.data import prepare_data
     from engine.runs.store import save_run
 
     _, data = prepare_data(dataset, "leave-last-out", seed=0, text_embeddings=text_embeddings)

@@ -53,6 +53,7 @@ from engine.core.limits import (
 from engine.events.store import EventStore
 from engine.experiments.serving import ExperimentServing
 from engine.experiments.store import ExperimentStore
+from engine.metrics.registry import as_json
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
 from engine.rerank.methods import Method, QuotaFreeMethod
@@ -288,8 +289,6 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
     @app.get("/metrics/vocabulary")
     def metric_vocabulary() -> list[dict[str, str]]:
         """The metric vocabulary: each metric column's name, definition and meaning."""
-        from engine.metrics.registry import as_json
-
         return as_json()
 
     @app.post("/recommend", response_model=RankedList,

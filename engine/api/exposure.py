@@ -15,6 +15,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from engine.api.errors import error_responses
 from engine.api.weights import DEFAULT_WEIGHT
 from engine.core.errors import PrismError
+from engine.exposure.context import ExposureContext
+from engine.exposure.groups import GroupSpec
 from engine.rerank.methods import QuotaFreeMethod as Method
 
 router = APIRouter(tags=["exposure"])
@@ -24,8 +26,6 @@ _lock = threading.Lock()
 def _context(request: Request) -> Any:
     """The app's ExposureContext, built on first use from the served run's folder with its
     evaluation model (the one that never saw the held-out shoppers' events)."""
-    from engine.exposure.context import ExposureContext
-
     with _lock:
         ctx = getattr(request.app.state, "exposure", None)
         if ctx is None:
@@ -46,8 +46,6 @@ def exposure(request: Request,
              n_users: int | None = Query(None, ge=1, description="sample of test shoppers"),
              seed: int = Query(0, ge=0)) -> dict[str, Any]:
     """Exposure share, slot share, catalogue share and held-out share per group."""
-    from engine.exposure.groups import GroupSpec
-
     try:
         ctx = _context(request)
         rows = ctx.sample(n_users, seed)

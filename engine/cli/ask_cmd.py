@@ -14,14 +14,15 @@ import sys
 import textwrap
 
 from engine.cli.options import integer
+from engine.cli.serve_cmds import _list_options, _load, _run_option, print_result
+from engine.data.faq import read_faq
+from engine.serving.ask import Asker, check_question
 
 ANSWER_CHARS = 160
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `prism ask` to the parser."""
-    from engine.cli.serve_cmds import _list_options, _run_option
-
     ask = subparsers.add_parser("ask", help="answer a shopper's question from the FAQ and the "
                                             "catalogue")
     _run_option(ask)
@@ -35,10 +36,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from engine.cli.serve_cmds import _load, print_result
-    from engine.data.faq import read_faq
-    from engine.serving.ask import Asker, check_question
-
     check_question(args.question)  # before the run is loaded
     faq = read_faq(args.faq)[0] if args.faq else None
     answer = Asker(_load(args), faq).ask(

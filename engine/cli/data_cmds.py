@@ -8,10 +8,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tqdm.auto import tqdm
+
 from engine.cli import import_cmd
 from engine.cli.data_report import inspect_text
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
+from engine.data import (
+    generate_shop,
+    load_dataset,
+    parse_column_map,
+    write_dataset_dir,
+    write_tables,
+)
+from engine.data.loading import imported_config
 
 if TYPE_CHECKING:  # pandas-heavy imports stay inside the handlers so `prism --help` is fast
     from engine.data import Dataset
@@ -23,8 +33,6 @@ def _config(args: argparse.Namespace) -> DataConfig:
     (else the default)."""
     depth = args.depth
     if depth is None:
-        from engine.data.loading import imported_config
-
         imported = imported_config(Path(args.path).expanduser())
         depth = imported.category_depth if imported else DataConfig.category_depth
     return DataConfig(category_depth=depth, min_user_events=args.min_user_events,
@@ -32,8 +40,6 @@ def _config(args: argparse.Namespace) -> DataConfig:
 
 
 def _load(args: argparse.Namespace) -> Dataset:
-    from engine.data import load_dataset, parse_column_map
-
     return load_dataset(args.path, fmt=args.format, column_map=parse_column_map(args.map),
                         config=_config(args), progress=True)
 
@@ -54,8 +60,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from engine.data import write_dataset_dir
-
     source, target = Path(args.path).expanduser().resolve(), Path(args.out).expanduser().resolve()
     if target == source or source in target.parents:
         raise DataError(f"--out {target} is inside the input folder {source}; Prism never "
@@ -70,10 +74,6 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
-    from engine.data import generate_shop, write_tables
-
     with tqdm(total=2, desc="synthetic shop", disable=None, leave=False) as bar:
         items, events = generate_shop(n_items=args.items, n_users=args.users, seed=args.seed,
                                       consumables=args.consumables)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from engine.core.columns import CATEGORY, EVENT, MULTI_CATEGORY_SEP, UNKNOWN_CATEGORY
+from engine.data.depth import depth_advice
+from engine.data.schema import category_counts_by_depth
 
 if TYPE_CHECKING:  # pandas-heavy imports stay inside the handlers so `prism --help` is fast
     from engine.data import Dataset
@@ -33,8 +35,6 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
 
 def _category_section(dataset: Dataset) -> list[str]:
-    from engine.data.schema import category_counts_by_depth
-
     categories = dataset.items[CATEGORY]
     counts = category_counts_by_depth(categories, MAX_DEPTH_SHOWN)
     lines = ["", "Categories per depth (distinct paths with at least that many levels)",
@@ -49,7 +49,6 @@ def _category_section(dataset: Dataset) -> list[str]:
     if len(names) <= MAX_NAMES_SHOWN:
         lines.append(textwrap.fill(", ".join(names), width=100, initial_indent="  ",
                                    subsequent_indent="  "))
-    from engine.data.depth import depth_advice
 
     advice = depth_advice(dataset)
     if advice:

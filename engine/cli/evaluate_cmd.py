@@ -14,6 +14,7 @@ from engine.cli.options import (
     positive_integer,
     rerank_method,
 )
+from engine.cli.progress import summary
 from engine.cli.quota_option import (
     add_quotas_option,
     check_quota_method,
@@ -22,6 +23,9 @@ from engine.cli.quota_option import (
 )
 from engine.core.errors import ConfigError, DataError
 from engine.core.files import write_json_atomic
+from engine.evaluation.protocol import RerankSpec, evaluate_model
+from engine.runs.data import load_run_split
+from engine.runs.store import load_run, write_evaluation
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,11 +46,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """Evaluate a saved run on the dataset's split (the run's own split unless --split)."""
-    from engine.cli.progress import summary
-    from engine.evaluation.protocol import RerankSpec, evaluate_model
-    from engine.runs.data import load_run_split
-    from engine.runs.store import load_run, write_evaluation
-
     named_quotas = parse_quotas_option(args.quotas)
     check_quota_method(args.rerank, named_quotas, "--rerank")
     if named_quotas and args.rerank == "none":

@@ -15,9 +15,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from pydantic import ValidationError
+from tqdm import tqdm
+
 from engine.cli.options import add_diversity_weight_option, integer
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
+from engine.exposure.context import ExposureContext
+from engine.exposure.groups import GroupSpec, grouping_for_run
+from engine.exposure.ledger import exposure_ledger, format_table
+from engine.exposure.prices import ExposurePrices, target_report, target_summary
+from engine.exposure.targets import load_targets
+from engine.policy.compile import compile_policy
+from engine.policy.preview import load_inputs, replay
+from engine.policy.schema import parse_policy
+from engine.policy.store import PolicyStore
 from engine.rerank.methods import QUOTA_FREE_METHODS
 
 GROUPINGS = "brand|top_category|price_band|promo|new|popularity|COLUMN"
@@ -51,10 +64,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _load_prices(path: str) -> Any:
-    from pydantic import ValidationError
-
-    from engine.exposure.prices import ExposurePrices
-
     try:
         return ExposurePrices.model_validate_json(Path(path).read_text())
     except ValidationError as exc:
@@ -64,8 +73,6 @@ def _load_prices(path: str) -> Any:
 
 
 def _fit(ctx: Any, targets: Any, args: argparse.Namespace, k: int) -> Any:
-    from tqdm import tqdm
-
     rows = ctx.sample(args.fit_users, seed=0)
     with tqdm(total=None, desc="fitting prices", unit="step", disable=args.quiet,
               file=sys.stderr) as bar:
@@ -82,15 +89,6 @@ def _fit(ctx: Any, targets: Any, args: argparse.Namespace, k: int) -> Any:
 
 def _policy_ledger(args: argparse.Namespace, k: int) -> Any:
     """The ledger of the test shoppers' lists under a policy (the policy preview's replay)."""
-    import numpy as np
-
-    from engine.exposure.groups import GroupSpec, grouping_for_run
-    from engine.exposure.ledger import exposure_ledger
-    from engine.policy.compile import compile_policy
-    from engine.policy.preview import load_inputs, replay
-    from engine.policy.schema import parse_policy
-    from engine.policy.store import PolicyStore
-
     path = Path(args.policy)
     policy = parse_policy(path.read_text(), str(path)) if path.suffix == ".json" else \
         PolicyStore().resolve(args.policy)
@@ -107,12 +105,6 @@ def _policy_ledger(args: argparse.Namespace, k: int) -> Any:
 
 def run_exposure(args: argparse.Namespace) -> int:
     """Print the ledger (and the targets' state); write JSON and fitted prices if asked."""
-    from engine.exposure.context import ExposureContext
-    from engine.exposure.groups import GroupSpec
-    from engine.exposure.ledger import format_table
-    from engine.exposure.prices import target_report
-    from engine.exposure.targets import load_targets
-
     k = args.k
     weight = args.diversity_weight
     if args.policy is not None:
@@ -158,8 +150,6 @@ def run_exposure(args: argparse.Namespace) -> int:
 
 
 def _print_targets(report: list[dict[str, Any]]) -> None:
-    from engine.exposure.prices import target_summary
-
     summary = target_summary(report)
     print(f"targets: {summary['met']} of {summary['n']} met exactly, {summary['close']} within "
           f"1 pp (largest miss {100 * summary['worst']:.2f} pp)")

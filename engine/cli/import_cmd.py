@@ -9,9 +9,20 @@ variable or a file and are never printed.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from tqdm.auto import tqdm
+
+from engine.access.gate import Gate
+from engine.access.roles import local_actor
+from engine.cli.data_report import inspect_text
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
+from engine.data import parse_column_map
+from engine.data.faq import find_faq, import_faq, is_faq_file
+from engine.data.importing import check_name, import_source, sql_source
+from engine.data.sources import read_source
+from engine.data.sql import resolve_url
 
 EPILOG = """examples:
   prism data import shop/products_export.csv shop/orders_export.csv --name myshop
@@ -22,9 +33,6 @@ EPILOG = """examples:
 
 
 def _source(args: argparse.Namespace, column_map: dict[str, str]):  # noqa: ANN202 - Source
-    from engine.data.importing import sql_source
-    from engine.data.sources import read_source
-    from engine.data.sql import resolve_url
 
     if args.sql or args.sql_url_env or args.sql_url_file:
         if args.source:
@@ -39,14 +47,6 @@ def _source(args: argparse.Namespace, column_map: dict[str, str]):  # noqa: ANN2
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
-    from engine.access.gate import Gate
-    from engine.access.roles import local_actor
-    from engine.cli.data_report import inspect_text
-    from engine.data import parse_column_map
-    from engine.data.importing import check_name, import_source
-
     Gate.require(local_actor("cli"), "import")  # the one gate, as the studio's Import page
     check_name(args.name)
     config = DataConfig(category_depth=args.depth, decimal_mark=args.decimal_mark,
@@ -65,8 +65,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"  encoding of {name}: {evidence}")
     print(f"wrote {dataset.n_items:,} items and {len(dataset.events):,} events to {path}")
     if faq_path is not None:
-        from engine.data.faq import import_faq
-
         count = import_faq(faq_path, path, encoding=args.encoding)
         print(f"FAQ: {count.line()}")
     return 0
@@ -74,10 +72,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _take_faq(args: argparse.Namespace):  # noqa: ANN202 - Path | None
     """The FAQ file among the sources (taken out of them), or the faq.csv of a source folder."""
-    from pathlib import Path
-
-    from engine.data.faq import find_faq, is_faq_file
-
     paths = [Path(p).expanduser() for p in args.source]
     faqs = [p for p in paths if is_faq_file(p)]
     if len(faqs) > 1:

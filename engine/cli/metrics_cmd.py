@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from engine.metrics.registry import METRICS, as_json
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `metrics` to the `prism` parser."""
@@ -16,8 +18,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def metrics_command(args: argparse.Namespace) -> int:
     """Print every metric of `engine.metrics.registry`, one block each (or JSON)."""
-    from engine.metrics.registry import METRICS, as_json
-
     if args.json:
         print(json.dumps(as_json(), ensure_ascii=False, indent=1))
         return 0

@@ -11,7 +11,12 @@ import argparse
 import math
 from typing import Any
 
+from engine.core.checks import check_target_mix
 from engine.core.errors import ConfigError
+from engine.data.importers import FORMATS
+from engine.models.registry import MODEL_NAMES
+from engine.rerank.methods import METHODS
+from engine.training.tuning import check_trials
 
 SPLITS = ("leave-last-out", "random")
 DEVICES = ("auto", "cpu", "cuda")
@@ -70,8 +75,6 @@ def unit_interval(value: str) -> float:
 
 def trial_count(value: str) -> int:
     """A settings-search trial budget (engine/training/tuning.py's bounds)."""
-    from engine.training.tuning import check_trials
-
     try:
         return check_trials(value, option="--tune")
     except ConfigError as exc:
@@ -80,8 +83,6 @@ def trial_count(value: str) -> int:
 
 def model_name(value: str) -> str:
     """`auto` or a registry model name (checked when parsed: the registry imports pandas)."""
-    from engine.models.registry import MODEL_NAMES
-
     if value not in ("auto", *MODEL_NAMES):
         raise argparse.ArgumentTypeError(f"unknown model {value!r}; choose one of auto, "
                                          f"{', '.join(MODEL_NAMES)}")
@@ -90,8 +91,6 @@ def model_name(value: str) -> str:
 
 def data_format(value: str) -> str:
     """`auto` or a dataset format the importers read."""
-    from engine.data.importers import FORMATS
-
     if value not in ("auto", *FORMATS):
         raise argparse.ArgumentTypeError(f"unknown format {value!r}; choose one of auto, "
                                          f"{', '.join(FORMATS)}")
@@ -100,8 +99,6 @@ def data_format(value: str) -> str:
 
 def rerank_method(value: str) -> str:
     """`none` or a re-ranking method (engine/rerank/methods.py's list)."""
-    from engine.rerank.methods import METHODS
-
     if value not in METHODS:
         raise argparse.ArgumentTypeError(f"unknown method {value!r}; choose one of "
                                          f"{', '.join(METHODS)}")
@@ -146,8 +143,6 @@ def add_target_mix_option(parser: argparse.ArgumentParser, typed: bool = False) 
 
 def parse_target_mix(value: str | float) -> float:
     """--target-mix as a float in [0, 1], or ConfigError naming the option."""
-    from engine.core.checks import check_target_mix
-
     return check_target_mix(parse_number(value, "--target-mix"), "--target-mix")
 
 

@@ -9,13 +9,26 @@ invalid policy file, an unknown name, a stale edit) is a PrismError: one line, e
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
+from engine.access.gate import Gate
+from engine.access.roles import local_actor
 from engine.cli.options import integer, positive_integer
 from engine.core.errors import ConfigError
+from engine.core.files import write_json_atomic
+from engine.core.paths import runs_dir
+from engine.policy.checks import require_servable
+from engine.policy.preview import load_inputs, preview
+from engine.policy.schema import parse_policy, split_reference
+from engine.policy.store import PolicyStore
+from engine.runs.listing import list_runs
+from engine.serving.recommender import Recommender
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,21 +90,15 @@ def _register_preview(commands: argparse._SubParsersAction) -> None:
 
 
 def _store() -> Any:
-    from engine.policy.store import PolicyStore
-
     return PolicyStore()
 
 
 def _gate() -> Any:
-    from engine.access.gate import Gate
-
     return Gate()
 
 
 def cli_actor() -> Any:
     """The person at the shell: the local user, as a publisher, from the CLI."""
-    from engine.access.roles import local_actor
-
     return local_actor("cli")
 
 
@@ -117,8 +124,6 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def read_policy_file(path: str) -> Any:
-    from engine.policy.schema import parse_policy
-
     source = Path(path)
     if not source.is_file():
         raise ConfigError(f"{path}: no such file; give a policy JSON file")
@@ -136,9 +141,6 @@ def run_create(args: argparse.Namespace) -> int:
 
 def runs_to_check(policy: Any, given: list[str] | None) -> list[Path]:
     """The run folders `policy` will serve: those given, else the home's runs it covers."""
-    from engine.core.paths import runs_dir
-    from engine.runs.listing import list_runs
-
     if given:
         return [Path(run) for run in given]
     home_runs = list_runs() if runs_dir().is_dir() else []
@@ -147,10 +149,6 @@ def runs_to_check(policy: Any, given: list[str] | None) -> list[Path]:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from engine.policy.checks import require_servable
-    from engine.policy.schema import split_reference
-    from engine.serving.recommender import Recommender
-
     name, version = split_reference(args.policy)
     gate = _gate()
 
@@ -176,8 +174,6 @@ def run_rollback(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from engine.core.files import write_json_atomic
-
     policy = _store().resolve(args.policy)
     write_json_atomic(Path(args.out), policy.to_json())
     print(f"wrote {policy.name}@{policy.version} to {args.out}")
@@ -186,8 +182,6 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_log(args: argparse.Namespace) -> int:
     """The audit log, newest first, as a table or (with --json) a JSON list."""
-    import datetime as dt
-
     rows = _gate().log(args.policy, args.limit)
     for row in rows:
         row["at"] = dt.datetime.fromtimestamp(row["at"], dt.UTC).isoformat(timespec="seconds")
@@ -227,11 +221,6 @@ def _against(store: Any, text: str, policy: Any) -> Any:
 
 def run_preview(args: argparse.Namespace) -> int:
     """Replay the run's test shoppers under both policies, print the table, write JSON."""
-    from tqdm import tqdm
-
-    from engine.core.files import write_json_atomic
-    from engine.policy.preview import load_inputs, preview
-
     store = _store()
     policy = _policy_arg(store, args.policy)
     against = _against(store, args.against, policy)

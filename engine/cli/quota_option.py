@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.core.errors import ConfigError
 from engine.rerank.quotas import check_bounds
+from engine.serving.requests import category_positions
 
 Bounds = tuple[int | None, int | None]
 EXAMPLE = '"Electronics:1-3,Beauty:0-2" or a JSON file {"Electronics": [1, 3]}'
@@ -78,7 +79,6 @@ def quota_indices(quotas: dict[str, Bounds] | None, category_names: Sequence[str
     """Category column -> (floor, cap) for the run's categories."""
     if quotas is None:
         return None
-    from engine.serving.requests import category_positions
 
     positions = category_positions(list(quotas), category_names, "--quotas")
     return dict(zip(positions, quotas.values(), strict=True))

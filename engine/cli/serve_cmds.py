@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+from tqdm import tqdm
+
 from engine.cli.options import (
     add_diversity_weight_option,
     add_target_mix_option,
@@ -31,7 +34,18 @@ from engine.cli.quota_option import (
 )
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
+from engine.evaluation.sweep import (
+    best_at_equal_entropy,
+    equal_entropy_summary,
+    sweep,
+    sweep_points,
+)
 from engine.rerank.methods import METHODS, SWEEP_METHODS
+from engine.runs.data import load_run_dataset
+from engine.runs.store import load_run
+from engine.serving.availability import left_out_note
+from engine.serving.coldstart import read_new_items
+from engine.serving.recommender import Recommender
 
 SHOWN_COLUMNS = ["rank", "item_id", "title", "category", "relevance", "diversity_gain", "score"]
 TITLE_CHARS = 42
@@ -150,7 +164,6 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> Any:
-    from engine.serving.recommender import Recommender
 
     return Recommender.load(args.run, retrieval=getattr(args, "retrieval", "auto"),
                             candidates=getattr(args, "candidates", None))
@@ -172,8 +185,6 @@ def print_result(result: Any, as_json: bool = False) -> None:
     if getattr(result, "alpha", None) is not None:
         print(f"prism: note: scored by the model at alpha {result.alpha:g}", file=sys.stderr)
     if result.unavailable_left_out:
-        from engine.serving.availability import left_out_note
-
         print(f"prism: note: {left_out_note(result.unavailable_left_out)}", file=sys.stderr)
     if as_json:
         print(json.dumps(result.records(), indent=2, ensure_ascii=False))
@@ -234,17 +245,6 @@ def parse_weights(text: str, option: str = "--diversity-weights") -> list[float]
 
 def run_sweep(args: argparse.Namespace) -> int:
     """Evaluate every (method, weight), print the table, write JSON atomically."""
-    from tqdm import tqdm
-
-    from engine.evaluation.sweep import (
-        best_at_equal_entropy,
-        equal_entropy_summary,
-        sweep,
-        sweep_points,
-    )
-    from engine.runs.data import load_run_dataset
-    from engine.runs.store import load_run
-
     methods, weights = _ids(args.methods) or [], parse_weights(args.diversity_weights)
     n_users = args.users
     k = args.k
@@ -288,7 +288,6 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 def run_items_add(args: argparse.Namespace) -> int:
-    from engine.serving.coldstart import read_new_items
 
     added = _load(args).add_items(read_new_items(args.path))
     print(f"added {len(added)} item(s) to {args.run}: "
@@ -313,8 +312,6 @@ def app_from_env() -> Any:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Load the run once per worker, then serve the API with uvicorn until interrupted."""
-    import uvicorn
-
     from engine.api.app import create_app
 
     port = args.port
@@ -331,7 +328,6 @@ def run_serve(args: argparse.Namespace) -> int:
                          retrieval=args.retrieval, candidates=args.candidates)
         uvicorn.run(app, host=args.host, port=port, log_level="warning")
         return 0
-    from engine.runs.store import load_run
 
     load_run(args.run)  # fail here, with one clear line, before starting the workers
     os.environ[RUN_ENV], os.environ[THREADS_ENV] = str(Path(args.run).resolve()), str(threads)

@@ -28,11 +28,9 @@ from engine.cli.options import (
 from engine.cli.progress import CliProgress, summary
 from engine.core.config import DEFAULT_ALPHA, EncoderConfig, ModelConfig, TrainConfig
 from engine.core.errors import ConfigError, DataError, RunError
-from engine.models import distributed
 from engine.models.callbacks import ProgressBar, tensorboard_logger
 from engine.models.registry import CONFIGURED_MODEL, get_model_class
 from engine.text.encoders import resolve_model
-from engine.training.pipeline import train
 from engine.training.presets import split_presets
 from engine.training.spec import AUTO, TrainSpec
 
@@ -176,6 +174,8 @@ def train_command(args: argparse.Namespace) -> int:
     Under torchrun every rank loads and fits; only rank 0 evaluates, writes and prints.
     `--nproc N` re-launches this command through torchrun with N local processes.
     """
+    from engine.training.pipeline import train  # loads torch: only when training
+
     Gate.require(local_actor("cli"), "train")  # the one gate, as the studio's Training page
     nproc = _check_nproc(args)
     _check_tensorboard(args)
@@ -210,6 +210,8 @@ def serving_line(record: dict[str, Any] | None) -> str:
 
 def _check_nproc(args: argparse.Namespace) -> int:
     """Distributed training (--nproc, torchrun) is for models that train in epochs."""
+    from engine.models import distributed  # loads torch
+
     nproc = args.nproc
     under_torchrun = distributed.launched_by_torchrun()
     if (nproc > 1 or under_torchrun) and args.model == AUTO:
@@ -226,6 +228,8 @@ def _check_nproc(args: argparse.Namespace) -> int:
 
 def _relaunch(args: argparse.Namespace, nproc: int) -> int:
     """Run this `prism train` as `nproc` processes through torch.distributed.run."""
+    from engine.models import distributed  # loads torch
+
     if not Path(args.data).exists():
         raise DataError(f"--data {args.data}: no such file or folder; check the path.")
     code = distributed.launch(nproc, forwarded_argv(args))

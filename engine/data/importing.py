@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +31,7 @@ from engine.data.importers import RawTables
 from engine.data.io import write_tables
 from engine.data.loading import build_dataset
 from engine.data.privacy import protect
-from engine.data.schema import Dataset
+from engine.data.schema import Dataset, apply_column_map, check_column_map
 from engine.data.sources import Source
 from engine.data.sql import SQL_FORMAT, mask_url, read_sql_tables
 
@@ -93,10 +93,6 @@ def effective_map(column_map: dict[str, str]) -> dict[str, str]:
 def map_source(source: Source, items_map: dict[str, str],
                events_map: dict[str, str]) -> Source:
     """`source` with each table's columns renamed by its own {target: source column} map."""
-    from dataclasses import replace
-
-    from engine.data.schema import apply_column_map, check_column_map
-
     items = apply_column_map({"items": source.raw.items},
                              check_column_map(effective_map(items_map)))["items"]
     events = apply_column_map({"events": source.raw.events},

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine.core.errors import DataError
+from engine.data.encodings import AmbiguousEncoding, candidates_for, detect, settle_together
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -37,8 +38,6 @@ def _check_not_empty(path: Path) -> None:
 
 
 def _bad_byte_message(path: Path, data: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
-    from engine.data.encodings import candidates_for
-
     line = data.count(b"\n", 0, exc.start) + 1
     others = candidates_for(data, encoding)
     options = " or ".join(f"--encoding {e}" for e in others[:3])
@@ -69,8 +68,6 @@ def detect_encoding(path: Path, data: bytes | None = None) -> str:
 def detect_together(paths: list[Path]) -> dict[str, tuple[str, str]]:
     """{path: (encoding, evidence)} of the text tables of one import, detected together: a
     file ambiguous on its own takes a sibling's encoding (`encodings.settle_together`)."""
-    from engine.data.encodings import AmbiguousEncoding, settle_together
-
     found: dict = {}
     for path in paths:
         if path.suffix.lower() in (".parquet", ".pq", ".xml") or not path.is_file() \
@@ -85,8 +82,6 @@ def detect_together(paths: list[Path]) -> dict[str, tuple[str, str]]:
 
 def detect_with_evidence(path: Path, data: bytes | None = None):  # noqa: ANN201 - Detected
     """The encoding of `path` and the evidence for it (`engine.data.encodings.Detected`)."""
-    from engine.data.encodings import detect
-
     return detect(Path(path.name), path.read_bytes() if data is None else data)
 
 

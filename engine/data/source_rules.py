@@ -25,8 +25,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from engine.core import paths
 from engine.core.errors import DataError
+from engine.data.sql import resolve_url
 
 RULES_FILE = "sources.toml"
 DEFAULT_ROOT = "imports"  # $PRISM_HOME/imports when no roots are named
@@ -146,8 +149,6 @@ def server_path(text: str, rules: SourceRules) -> Path:
 
 def database_url(name: str, rules: SourceRules) -> str:
     """The URL of the named database (never shown), from its environment variable or file."""
-    from engine.data.sql import resolve_url
-
     database = rules.databases.get(str(name))
     if database is None:
         offered = ", ".join(rules.databases) or "none"
@@ -159,8 +160,6 @@ def database_url(name: str, rules: SourceRules) -> str:
 def _parquet_size(path: Path, max_bytes: int, max_rows: int) -> tuple[int, int]:
     """(bytes unpacked, rows) of a Parquet file: from its footer first, then by streaming
     its batches (a footer may understate), stopping as soon as a limit is passed."""
-    import pyarrow.parquet as pq
-
     try:
         parquet = pq.ParquetFile(path)
         meta = parquet.metadata

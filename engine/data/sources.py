@@ -19,6 +19,7 @@ import pandas as pd
 from engine.core.columns import EVENT_REQUIRED, ITEM_REQUIRED
 from engine.core.errors import DataError
 from engine.data import merchant, order_exports, order_lines, shopify, woocommerce
+from engine.data.encodings import check_given
 from engine.data.importers import RawTables, detect_format, read_raw
 from engine.data.readers import (
     detect_together,
@@ -107,8 +108,6 @@ def _check_encoding_name(encoding: str) -> None:
 def _encoding(path: Path, encoding: str) -> tuple[str, str]:
     """(encoding, evidence): detected for "auto", else the one given."""
     if encoding != "auto":
-        from engine.data.encodings import check_given
-
         return encoding, check_given(Path(path.name), path.read_bytes(), encoding)
     detected = detect_with_evidence(path)
     return detected.encoding, detected.evidence

@@ -22,29 +22,17 @@ import scipy.sparse as sp
 from engine.core.checks import check_k, check_target_mix
 from engine.core.columns import TIMESTAMP
 from engine.core.errors import ConfigError, DataError
+from engine.metrics import compute_metrics
 from engine.metrics.diversity import category_prior
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.topn import batch_size_for
+from engine.rerank import rerank_batch
 from engine.rerank.methods import METHODS
+from engine.rerank.similarity import graded_item_vectors
+from engine.rerank.targets import DEFAULT_TARGET_MIX, blend_target
 
 if TYPE_CHECKING:
-    from engine.data import Dataset, Split
-
-DEFAULT_TARGET_MIX = 0.5  # gamma: share of the catalogue prior in a calibration target
-
-
-def blend_target(history_dist: np.ndarray, prior: np.ndarray, target_mix: float) -> np.ndarray:
-    """Calibration target t = (1 − γ)·h + γ·g, rows of `history_dist` (…, C), γ = target_mix.
-
-    A short, concentrated history makes h a poor goal for a diverse list (calibrating to it
-    narrows the list); mixing in the catalogue prior g is the target DESIGN.md sets for the
-    joint loss. Rows with no history mass use g alone.
-    """
-    history = np.asarray(history_dist, dtype=np.float64)
-    empty = history.sum(axis=-1, keepdims=True) <= 0
-    history = np.where(empty, prior, history)
-    return (1.0 - target_mix) * history + target_mix * prior
-
+    pass
 
 def calibration_targets(data: TrainData, users: np.ndarray, target_mix: float) -> np.ndarray:
     """(B, C) calibration targets of `users`: their training category mix blended with g."""
@@ -90,8 +78,6 @@ def rerank_vectors(model: BaseModel, data: TrainData) -> np.ndarray:
         return vectors
     cached = getattr(data, "_graded_vectors", None)
     if cached is None:
-        from engine.rerank.similarity import graded_item_vectors
-
         train = data.train
         interactions = sp.csr_matrix(
             (np.ones(len(train)), (train[USER_IDX].to_numpy(), train[ITEM_IDX].to_numpy())),
@@ -147,8 +133,6 @@ def _rerank_block(candidates: np.ndarray, scores: np.ndarray, vectors: np.ndarra
     `scores` (B, n_candidates) are the candidates' scores, aligned with `candidates`;
     `vectors` the catalogue's similarity vectors (`rerank_vectors`).
     """
-    from engine.rerank import rerank_batch
-
     def run(rows: np.ndarray, width: int | None = None) -> np.ndarray:
         items = candidates[rows, :width]
         targets = calibration_targets(data, batch[rows], rerank.target_mix) \
@@ -202,8 +186,6 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
     A `(method, weight)` tuple becomes a RerankSpec with `n_candidates` and `target_mix`; a
     RerankSpec is used as given (its own fields win).
     """
-    from engine.metrics import compute_metrics
-
     check_k(k)
     if isinstance(rerank, tuple):
         rerank = RerankSpec(rerank[0], float(rerank[1]), n_candidates, target_mix)
@@ -243,20 +225,3 @@ def evaluate_model(model: BaseModel, data: TrainData, *, k: int = 10, split_part
             result["rerank"]["quotas_met"] = quotas_met_share(topk, data.item_categories,
                                                               rerank.quotas)
     return result
-
-
-def prepare_data(dataset: Dataset, protocol: str, *, seed: int = 0,
-                 text_embeddings: np.ndarray | None = None) -> tuple[Split, TrainData]:
-    """Collapse events to interactions, split them by `protocol`, index them for models."""
-    from engine.data import interactions, split_interactions
-
-    split = split_interactions(interactions(dataset.events), protocol=protocol, seed=seed)
-    return split, TrainData.from_split(dataset, split, text_embeddings=text_embeddings)
-
-
-def split_like_run(dataset: Dataset, meta: dict[str, Any], protocol: str | None = None
-                   ) -> tuple[Split, TrainData]:
-    """`dataset` split the way a run was (run.json's `split` and `seed`), so the held-out part
-    is the one the run never trained on; `protocol` overrides the run's split."""
-    chosen = protocol or str(meta.get("split") or "leave-last-out")
-    return prepare_data(dataset, chosen, seed=int(meta.get("seed", 0) or 0))

@@ -16,8 +16,11 @@ import pandas as pd
 
 from engine.core.checks import check_target_mix
 from engine.core.errors import ConfigError, RunError
-from engine.evaluation.protocol import DEFAULT_TARGET_MIX, histories_before_test
-from engine.models.base import BaseModel, TrainData
+from engine.data import Dataset
+from engine.evaluation.protocol import RerankSpec, evaluate_model, histories_before_test
+from engine.models.base import BaseModel, TrainData, seen_matrix
+from engine.rerank.targets import DEFAULT_TARGET_MIX
+from engine.runs.data import split_like_run
 
 SCORE_CACHE_BYTES = 1024 * 2**20  # above this, score on the fly instead of caching
 TIE = "tie"
@@ -75,9 +78,6 @@ class ScoreReplay(BaseModel):
 
 def train_data_for(run: Any, data: Any) -> TrainData:
     """TrainData for a run: given as is, or split from a Dataset the way the run was."""
-    from engine.data import Dataset
-    from engine.evaluation.protocol import split_like_run
-
     if isinstance(data, Dataset):
         _, data = split_like_run(data, run.meta)
     if not isinstance(data, TrainData):
@@ -106,8 +106,6 @@ def safe_candidates(data: TrainData, n_candidates: int) -> int:
     The harness pads short candidate lists with -1 and -inf relevance, which the re-rankers
     reject; a pool every user can fill avoids the padding on small catalogues.
     """
-    from engine.models.base import seen_matrix
-
     most_seen = int(np.diff(seen_matrix(data, "test").indptr).max(initial=0))
     return max(1, min(n_candidates, data.n_items - most_seen))
 
@@ -117,8 +115,6 @@ def sweep_points(methods: Sequence[str], weights: Sequence[float],
                  ) -> list[tuple[str, float]]:
     """(method, weight) pairs; 'none' ignores the weight, so it is evaluated once at 0.
     'quota' needs `quotas`."""
-    from engine.evaluation.protocol import RerankSpec
-
     if not methods or not weights:
         raise ConfigError("sweep needs at least one method and one weight")
     points: list[tuple[str, float]] = []
@@ -147,8 +143,6 @@ def sweep(run: Any, data: Any, methods: Sequence[str], weights: Sequence[float],
     `target_mix` (γ) sets the calibrated re-ranker's target (1 − γ)·h_u + γ·g; `quotas`
     (category column -> (floor, cap)) constrain every method's lists ('quota' needs them).
     """
-    from engine.evaluation.protocol import RerankSpec, evaluate_model
-
     target_mix = check_target_mix(target_mix)
     points = sweep_points(methods, weights, quotas) if methods else []
     alpha_models = [(float(a), run.model.at_alpha(float(a))) for a in sorted(set(alphas))]

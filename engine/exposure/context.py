@@ -21,6 +21,8 @@ from engine.exposure.ledger import Ledger, exposure_ledger
 from engine.exposure.pool import Pool, candidate_pool, reranked
 from engine.exposure.prices import ExposurePrices, PriceFit, fit_prices
 from engine.exposure.targets import TargetSet
+from engine.runs.data import load_run_split
+from engine.runs.store import load_run
 
 DEFAULT_CANDIDATES = 200
 
@@ -37,9 +39,6 @@ class ExposureContext:
 
     @classmethod
     def load(cls, run: Any, data_path: str | Path | None = None) -> ExposureContext:
-        from engine.runs.data import load_run_split
-        from engine.runs.store import load_run
-
         run = load_run(run) if isinstance(run, str | Path) else run
         path = data_path or run.meta.get("data_path")
         if not path or not Path(path).exists():

@@ -15,6 +15,7 @@ import numpy as np
 from engine.evaluation.protocol import RerankSpec, calibration_targets, histories_before_test
 from engine.models.base import BaseModel, TrainData, seen_matrix
 from engine.models.topn import batch_size_for
+from engine.rerank import rerank_batch
 from engine.rerank.scaling import min_max
 
 DISCOUNT_BASE = 2.0
@@ -86,8 +87,6 @@ def top_k(pool: Pool, k: int, bonus: np.ndarray | None = None) -> np.ndarray:
 def reranked(pool: Pool, k: int, spec: RerankSpec, model: BaseModel, data: TrainData,
              bonus: np.ndarray | None = None) -> np.ndarray:
     """(U, k) lists from a diversity re-ranker over the pool (relevance + bonus as its input)."""
-    from engine.rerank import rerank_batch
-
     if spec.method == "none":
         return top_k(pool, k, bonus)
     adjusted = pool.relevance if bonus is None else pool.relevance + np.where(

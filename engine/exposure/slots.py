@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engine.evaluation.protocol import RerankSpec, rank_users
+from engine.evaluation.sweep import sample_users
 from engine.exposure.ledger import item_exposure
 from engine.models.base import BaseModel, TrainData
 
@@ -25,9 +27,6 @@ def sample_slots(model: BaseModel, data: TrainData, method: str, weight: float, 
     `method` 'none' (or weight 0) is the model's own order; otherwise the re-ranker at
     `weight`, exactly as the sweep evaluates it.
     """
-    from engine.evaluation.protocol import RerankSpec, rank_users
-    from engine.evaluation.sweep import sample_users
-
     users = sample_users(data, n_users, seed=seed)
     rerank = None if method == "none" or weight == 0 else RerankSpec(method, weight)
     topk = rank_users(model, data, users, k=k, rerank=rerank)

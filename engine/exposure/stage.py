@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.core.columns import ITEM_ID, TIMESTAMP
 from engine.exposure.groups import build_grouping, grouping_for_run
 from engine.exposure.prices import ExposurePrices, apply_prices
 from engine.rerank.scaling import min_max
@@ -29,8 +30,6 @@ from engine.rerank.scaling import min_max
 def catalogue_bonus(prices: ExposurePrices, catalogue: Any) -> np.ndarray:
     """(n_items,) price per item over a serving Catalogue (its training interactions give
     item age and popularity, as in the run the prices were fitted on)."""
-    from engine.core.columns import ITEM_ID, TIMESTAMP
-
     events = catalogue.events
     item_ids = catalogue.items[ITEM_ID].astype(str).to_numpy()
     seen = pd.DataFrame({ITEM_ID: item_ids[events["item_idx"].to_numpy()],

@@ -24,6 +24,7 @@ from engine.metrics.exposure import (
     tail_share_at_k,
 )
 from engine.metrics.relevance import hit_at_k, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k
+from engine.metrics.stats import mean_intervals
 
 RELEVANCE = {"ndcg": ndcg_at_k, "recall": recall_at_k, "precision": precision_at_k,
              "hit": hit_at_k, "mrr": mrr_at_k}
@@ -106,8 +107,6 @@ def compute_metrics(topk: np.ndarray, truth: list[np.ndarray], *, k: int,
     95% percentile bootstrap interval over shoppers with that many resamples
     (engine/metrics/stats.py).
     """
-    from engine.metrics.stats import mean_intervals
-
     per_user = per_user_metrics(topk, truth, k=k, item_categories=item_categories,
                                 item_popularity=item_popularity, item_vectors=item_vectors,
                                 user_category_dist=user_category_dist,

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from tqdm.auto import tqdm
+
 
 class Callback(Protocol):
     """What the trainer calls; a callback may define either method (or both).
@@ -99,8 +101,6 @@ class ProgressBar:
         self.disable, self.bar = disable, None
 
     def on_batch_end(self, step: int, total: int) -> None:
-        from tqdm.auto import tqdm
-
         if self.bar is None:
             self.bar = tqdm(total=total, disable=self.disable, leave=False, unit="batch")
         self.bar.update(1)

@@ -20,10 +20,12 @@ import torch
 from engine.core.config import ModelConfig, TrainConfig
 from engine.core.device import resolve_device
 from engine.core.errors import DataError, RequestError, RunError
+from engine.metrics import ndcg_at_k
 from engine.metrics.diversity import category_prior
 from engine.models import distributed
-from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
+from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.network import PAD, TwoTowerNet
+from engine.models.topn import SCORE_BLOCK_BYTES, order_top_n
 from engine.models.trainer import make_examples, pad_histories, seed_everything
 
 if TYPE_CHECKING:
@@ -130,9 +132,6 @@ class TwoTowerModel(BaseModel):
 
     def _validator(self, data: TrainData) -> Callable[[], float] | None:
         """Validation NDCG@K of the current weights (train items hidden), or None without data."""
-        from engine.metrics import ndcg_at_k
-        from engine.models.base import seen_matrix
-
         users, truth = data.truth(data.valid)
         if len(users) == 0:
             return None
@@ -291,8 +290,6 @@ class TwoTowerModel(BaseModel):
     def _top_n(self, history: np.ndarray, users: np.ndarray, n: int,
                exclude: sp.csr_matrix | None) -> tuple[np.ndarray, np.ndarray]:
         """User vectors once, then per block of users: scores, -inf on `exclude`, top n."""
-        from engine.models.topn import SCORE_BLOCK_BYTES, order_top_n
-
         item_vecs = self._item_tensor()
         device, n_items = item_vecs.device, item_vecs.shape[0]
         n = min(n, n_items)

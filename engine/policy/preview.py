@@ -21,9 +21,16 @@ import scipy.sparse as sp
 
 from engine.core.checks import check_k
 from engine.core.errors import ConfigError, RunError
+from engine.evaluation.protocol import calibration_targets, histories_before_test
+from engine.evaluation.sweep import sample_users, train_data_for
+from engine.models.base import seen_matrix
 from engine.policy.apply import ShopperBatch, apply_policy
 from engine.policy.compile import CompiledPolicy, compile_policy
+from engine.policy.impact import impact_report
 from engine.policy.schema import Policy
+from engine.runs.data import load_run_dataset
+from engine.runs.store import load_run
+from engine.serving.catalogue import catalogue_from_run
 
 BLOCK_USERS = 512
 NO_POLICY = Policy(name="none", description="the model's own top-k")
@@ -54,8 +61,6 @@ class PreviewInputs:
         if model.sequential:
             # what the harness scores for the test part: train + validation history
             if self._histories is None:
-                from engine.evaluation.protocol import histories_before_test
-
                 self._histories = histories_before_test(self.data)
             return np.asarray(model.score_histories([self._histories[u] for u in users],
                                                     user_idx=users))
@@ -65,12 +70,6 @@ class PreviewInputs:
 def load_inputs(run_dir: str | Path, data_path: str | Path | None = None,
                 n_users: int | None = None, seed: int = 0) -> PreviewInputs:
     """Load the run and re-split its dataset (from run.json's data_path unless given)."""
-    from engine.evaluation.sweep import sample_users, train_data_for
-    from engine.models.base import seen_matrix
-    from engine.runs.data import load_run_dataset
-    from engine.runs.store import load_run
-    from engine.serving.catalogue import catalogue_from_run
-
     started = time.perf_counter()
     run = load_run(run_dir)
     source = data_path or run.meta.get("data_path")
@@ -104,7 +103,6 @@ def _targets(inputs: PreviewInputs, policy: CompiledPolicy, rows: slice) -> np.n
     stage = policy.diversify
     if stage is None or stage.method != "calibrated":
         return None
-    from engine.evaluation.protocol import calibration_targets
 
     return calibration_targets(inputs.data, inputs.users[rows], stage.target_mix)
 
@@ -137,8 +135,6 @@ def preview(inputs: PreviewInputs, policy_a: Policy, policy_b: Policy | None = N
             k: int = 10, on_progress: Progress | None = None,
             n_resamples: int | None = None) -> dict[str, Any]:
     """The impact report of A against B (None = no policy) on `inputs`' shoppers."""
-    from engine.policy.impact import impact_report
-
     check_k(k)
     started = time.perf_counter()
     compiled = [compile_policy(p, inputs.catalogue) for p in (policy_a, policy_b or NO_POLICY)]

@@ -23,13 +23,13 @@ import scipy.sparse as sp
 
 from engine.core.checks import check_k
 from engine.core.errors import PrismError, RequestError
-from engine.evaluation.protocol import blend_target
 from engine.policy.apply import PolicyLists, ShopperBatch, apply_policy
 from engine.policy.attribution import list_attribution, notices, removal_counts
 from engine.policy.buy_again import with_buy_again
 from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.schema import DiversifyStage, Policy, split_reference
 from engine.policy.store import PolicyStore
+from engine.rerank.targets import blend_target
 from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.core.device import resolve_device
 from engine.core.errors import ConfigError, RequestError
 from engine.rerank._inputs import check_relevance, unit_rows
 from engine.rerank.core import _checked, build_scorer, rerank
@@ -45,7 +46,6 @@ def _backend(device: str) -> Any:
         raise RequestError(f"device {device!r} needs torch, which is not installed") from None
     if device == "auto":
         return torch.device("cuda") if torch.cuda.is_available() else None
-    from engine.core.device import resolve_device
 
     try:
         return resolve_device(device, "re-rank device")

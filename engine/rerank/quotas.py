@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from engine.core.errors import RequestError, ValueCheckError
 
@@ -96,8 +97,6 @@ def feasible(counts: np.ndarray, left: np.ndarray, patterns: np.ndarray, floors:
 
 def _feasible_by_milp(left: np.ndarray, patterns: np.ndarray, low: np.ndarray,
                       high: np.ndarray, remaining: int) -> bool:
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     n_groups = len(left)
     constraints = [LinearConstraint(np.ones((1, n_groups)), remaining, remaining),
                    LinearConstraint(patterns.T.astype(float), low, high)]

@@ -5,7 +5,8 @@ sweeps, exposure ledgers, policy previews, `prism evaluate`) re-reads the datase
 recorded (`data_path` in run.json) with the run's data settings (`data_config`), appends the
 items added to the run since training (cold start: no events yet, so the catalogue is the
 run's again, in the run's order), and splits it with the run's split protocol and seed
-(`engine.evaluation.protocol.split_like_run`). This is the one loader every caller uses.
+(`split_like_run`). This is the one loader every caller uses; `prepare_data` is the split
+and the model indexing of a dataset every training and evaluation starts from.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from engine.core.columns import ITEM_ID
+from engine.core.config import DataConfig
+from engine.data import Dataset, Split, interactions, load_dataset, split_interactions
+from engine.models.base import TrainData
 from engine.runs.store import ITEMS
-
-if TYPE_CHECKING:
-    from engine.data import Dataset, Split
-    from engine.models.base import TrainData
 
 
 def run_data_path(meta: Mapping[str, Any]) -> Path | None:
@@ -52,9 +53,6 @@ def load_run_dataset(meta: Mapping[str, Any], run_dir: str | Path | None = None,
     `data_path` reads another folder instead of run.json's (the CLI's --data; a missing one
     raises DataError from the loader). With `run_dir`, the run's cold-start items are added.
     """
-    from engine.core.config import DataConfig
-    from engine.data import load_dataset
-
     folder = Path(data_path) if data_path is not None else run_data_path(meta)
     if folder is None:
         return None
@@ -71,7 +69,20 @@ def load_run_split(meta: Mapping[str, Any], run_dir: str | Path | None = None, *
                    protocol: str | None = None) -> tuple[Split, TrainData] | None:
     """(Split, TrainData) of the run's data with the run's split and seed (`protocol`
     overrides the split); None when the data folder is gone."""
-    from engine.evaluation.protocol import split_like_run
-
     dataset = load_run_dataset(meta, run_dir, data_path=data_path, fmt=fmt)
     return None if dataset is None else split_like_run(dataset, dict(meta), protocol)
+
+
+def prepare_data(dataset: Dataset, protocol: str, *, seed: int = 0,
+                 text_embeddings: np.ndarray | None = None) -> tuple[Split, TrainData]:
+    """Collapse events to interactions, split them by `protocol`, index them for models."""
+    split = split_interactions(interactions(dataset.events), protocol=protocol, seed=seed)
+    return split, TrainData.from_split(dataset, split, text_embeddings=text_embeddings)
+
+
+def split_like_run(dataset: Dataset, meta: dict[str, Any], protocol: str | None = None
+                   ) -> tuple[Split, TrainData]:
+    """`dataset` split the way a run was (run.json's `split` and `seed`), so the held-out part
+    is the one the run never trained on; `protocol` overrides the run's split."""
+    chosen = protocol or str(meta.get("split") or "leave-last-out")
+    return prepare_data(dataset, chosen, seed=int(meta.get("seed", 0) or 0))

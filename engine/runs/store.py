@@ -37,6 +37,7 @@ from engine.core.columns import (
 from engine.core.errors import RunError
 from engine.core.files import json_default, swap_folder, write_json_atomic, write_lines_atomic
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
+from engine.models.registry import get_model_class
 
 FORMAT_VERSION = 1
 RUN_JSON, MODEL_TENSORS, MODEL_JSON = "run.json", "model.safetensors", "model.json"
@@ -245,8 +246,6 @@ def _check_folder(path: Path) -> dict[str, Any]:
 def _read_part(folder: Path, meta: dict[str, Any], tables: Sequence[str] = ()
                ) -> tuple[dict[str, np.ndarray], BaseModel, list[pd.DataFrame]]:
     """One part's arrays, its model and the Parquet `tables` asked for (RunError if corrupt)."""
-    from engine.models.registry import get_model_class
-
     try:
         arrays = load_file(str(folder / MODEL_TENSORS))
         frames = [pd.read_parquet(folder / name) for name in tables]

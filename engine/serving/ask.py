@@ -31,6 +31,7 @@ from engine.data.faq import (
     split_list,
 )
 from engine.rerank.scaling import min_max
+from engine.runs.data import run_data_path
 from engine.serving.recommender import SEARCH_USER_BLEND, Recommender
 from engine.serving.results import Recommendations
 from engine.text.faq_match import FaqIndex
@@ -174,7 +175,5 @@ def _check_n(n: object) -> int:
 
 def run_faq(recommender: Recommender) -> pd.DataFrame | None:
     """The FAQ imported with the data the run was trained on, if any."""
-    from engine.runs.data import run_data_path
-
     folder = run_data_path(recommender.run.meta)
     return None if folder is None else load_faq(folder)

@@ -25,6 +25,7 @@ from engine.core.columns import (
     WEIGHT,
 )
 from engine.metrics.diversity import category_prior as catalogue_prior
+from engine.rerank.similarity import graded_item_vectors
 from engine.serving.availability import unavailable_mask
 from engine.serving.repurchase import Repurchases, repurchases
 
@@ -74,8 +75,6 @@ class Catalogue:
         if self.item_vectors is not None or self.n_items > GRADED_MAX_ITEMS:
             return self.item_vectors
         if "graded" not in self.similarity_cache:
-            from engine.rerank.similarity import graded_item_vectors
-
             self.similarity_cache["graded"] = graded_item_vectors(
                 self.item_categories, self.item_users.T).astype(np.float32)
         return self.similarity_cache["graded"]

@@ -29,6 +29,7 @@ from engine.core.columns import (
     UNKNOWN_CATEGORY,
 )
 from engine.core.errors import DataError, RequestError
+from engine.data.schema import category_labels
 from engine.models.base import BaseModel
 from engine.runs.store import (
     EVALUATION_MODEL,
@@ -129,8 +130,6 @@ def unplaceable_items(items: pd.DataFrame, catalogue: Catalogue,
     Lets a caller check an upload at once, show every bad row and add the rest, instead of
     learning at add time from the first bad row.
     """
-    from engine.data.schema import category_labels
-
     names = set(catalogue.category_names)
     paths = items[CATEGORY] if CATEGORY in items.columns else pd.Series([""] * len(items))
     labels = category_labels(paths.fillna("").astype(str).reset_index(drop=True),
@@ -149,8 +148,6 @@ def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -
     A label the run never saw maps to "unknown" when the run has that category; otherwise the
     request fails naming the label, since the model has no embedding for it.
     """
-    from engine.data.schema import category_labels
-
     names = catalogue.category_names
     position = {name: i for i, name in enumerate(names)}
     paths = frame[CATEGORY] if CATEGORY in frame.columns else pd.Series([""] * len(frame))

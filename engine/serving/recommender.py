@@ -19,19 +19,26 @@ import engine.serving.requests as rq
 from engine.core.checks import check_k, check_target_mix, check_weight
 from engine.core.errors import RequestError
 from engine.core.messages import Message
-from engine.evaluation.protocol import DEFAULT_TARGET_MIX, blend_target
 from engine.rerank.methods import check_method
 from engine.rerank.scaling import min_max
+from engine.rerank.targets import DEFAULT_TARGET_MIX, blend_target
+from engine.runs.store import load_run
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
+from engine.serving.coldstart import add_items
 from engine.serving.explain import explain, fallback_notice, with_boost_notes
 from engine.serving.live import LiveHistory, history_frame, score_with_new_events
 from engine.serving.ranking import rank, top_by
 from engine.serving.results import Recommendations, plain_value, ranked_table, relevance_table
 from engine.serving.retrieve import Focus, Retrieval, request_focus
 from engine.serving.trending import trending_scores
-from engine.text.matching import SearchIndex, TitleIndex, stored_title_embeddings
-from engine.text.search import TextIndex, encoder_config_from_meta, stored_text_embeddings
+from engine.text.matching import SEARCH_TITLES, SearchIndex, TitleIndex, stored_title_embeddings
+from engine.text.search import (
+    TextIndex,
+    encoder_config_from_meta,
+    stored_text_embeddings,
+    write_search_vectors,
+)
 
 SEARCH_USER_BLEND = 0.3  # share of the shopper's affinity in personalised search relevance
 TREND_CACHE_SIZE = 8
@@ -65,8 +72,6 @@ class Recommender:
         fastest for scoring one shopper at a time (a server gets its parallelism from
         concurrent requests); None leaves torch's setting alone.
         """
-        from engine.runs.store import load_run
-
         if torch_threads is not None:
             if isinstance(torch_threads, bool) or not isinstance(torch_threads, int) or \
                     torch_threads < 1:
@@ -359,9 +364,6 @@ class Recommender:
                        save: bool = True) -> None:
         """Encode the catalogue text not yet known (progress per chunk) and, with `save`, keep
         the vectors in the run folder so the next load starts warm."""
-        from engine.text.matching import SEARCH_TITLES
-        from engine.text.search import write_search_vectors
-
         if self.search_ready():
             return
         text, titles = self._search.prepare(self._catalogue.items, progress=progress)
@@ -392,8 +394,6 @@ class Recommender:
 
     def add_items(self, items: pd.DataFrame) -> pd.DataFrame:
         """Cold start: encode new items' text, append them to the model and the run folder."""
-        from engine.serving.coldstart import add_items
-
         with self._write_lock:
             catalogue, added = add_items(self.run, self.model, self._text, self._catalogue, items)
             self._catalogue = catalogue

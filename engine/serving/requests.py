@@ -14,8 +14,8 @@ import numpy as np
 
 from engine.core.errors import RequestError
 from engine.core.limits import MAX_CANDIDATES, check_work
-from engine.evaluation.protocol import DEFAULT_TARGET_MIX
 from engine.rerank.quotas import check_bounds, check_supply
+from engine.rerank.targets import DEFAULT_TARGET_MIX
 
 Quota = tuple[int | None, int | None]
 

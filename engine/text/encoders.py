@@ -10,6 +10,7 @@ interrupted large run resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
@@ -211,8 +212,6 @@ def pool(hidden: Any, mask: Any, pooling: str) -> Any:
 
 def _autocast(device: Any) -> Any:
     """bf16 (or fp16) autocast on CUDA; a no-op context on the CPU."""
-    import contextlib
-
     import torch
 
     if device.type != "cuda":

@@ -15,9 +15,11 @@ import hashlib
 import threading
 from pathlib import Path
 
+import bm25s
 import numpy as np
 import pandas as pd
 
+from engine.text.lexical import _stopwords, words
 from engine.text.matching import QueryMatch, nonsense_probes
 from engine.text.search import TextIndex, write_search_vectors
 
@@ -42,10 +44,6 @@ class FaqBM25:
     """BM25 over each entry's question and answer words (the word evidence, and a baseline)."""
 
     def __init__(self, faq: pd.DataFrame) -> None:
-        import bm25s
-
-        from engine.text.lexical import _stopwords, words
-
         self._words, self._stop = words, _stopwords()
         self.n = len(faq)
         self._bm25 = bm25s.BM25()

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 
+import bm25s
 import numpy as np
 import pandas as pd
+from bm25s.stopwords import STOPWORDS_EN
 
 from engine.core.columns import (
     BRAND,
@@ -29,8 +31,6 @@ CJK = re.compile(r"[\u3400-\u9fff]+")
 
 
 def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
     return frozenset(STOPWORDS_EN)
 
 
@@ -54,8 +54,6 @@ class LexicalIndex:
     """BM25 over the catalogue's title, category and brand words."""
 
     def __init__(self, items: pd.DataFrame) -> None:
-        import bm25s
-
         self.n_items = len(items)
         corpus = [words(text) for text in field_text(items)]
         self._stop = _stopwords()

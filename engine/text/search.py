@@ -9,6 +9,7 @@ the catalogue text is encoded once, on first use (the encoder's disk cache makes
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,11 +17,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from safetensors import safe_open
 
 from engine.core.columns import BRAND, CATEGORY, DESCRIPTION, TITLE
 from engine.core.config import EncoderConfig
 from engine.core.errors import ConfigError, PrismError, RunError
 from engine.core.files import staged_file
+from engine.data.schema import Dataset
+from engine.runs.store import ITEMS, MODEL_PREFIX, MODEL_TENSORS, RUN_JSON
+from engine.text.encoders import TextEncoder
 
 TEXT_EMBEDDINGS = "text_embeddings"
 # where a run may hold item text embeddings: its own array, or the two-tower's frozen input
@@ -57,10 +62,6 @@ def stored_text_embeddings(run_path: Path) -> np.ndarray | None:
 
 
 def _tensor_text_embeddings(run_path: Path) -> np.ndarray | None:
-    from safetensors import safe_open
-
-    from engine.runs.store import MODEL_PREFIX, MODEL_TENSORS
-
     path = run_path / MODEL_TENSORS
     if not path.exists():
         return None
@@ -77,8 +78,6 @@ def _tensor_text_embeddings(run_path: Path) -> np.ndarray | None:
 
 def item_texts(items: pd.DataFrame) -> list[str]:
     """What the encoder reads per item, built exactly as the data layer builds it."""
-    from engine.data.schema import Dataset
-
     frame = items.copy()
     for column in (TITLE, DESCRIPTION, CATEGORY, BRAND):
         if column not in frame.columns:
@@ -104,8 +103,6 @@ class TextIndex:
     def _get_encoder(self, cached: bool) -> Any:
         with self._lock:  # build each encoder once; the encoder guards its own tokenizer
             if cached not in self._encoders:
-                from engine.text.encoders import TextEncoder
-
                 self._encoders[cached] = TextEncoder(self.config, progress=False, cache=cached)
             return self._encoders[cached]
 
@@ -204,10 +201,6 @@ def ensure_run_vectors(run_path: str | Path, stored: np.ndarray | None,
                        progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """One text view's item vectors of a run: `stored` when it covers every item, else
     encoded by `index_class` (what is stored is reused) and saved as `name` in the run."""
-    import json
-
-    from engine.runs.store import ITEMS, RUN_JSON
-
     folder = Path(run_path)
     items = pd.read_parquet(folder / ITEMS)
     if stored is not None and len(stored) >= len(items):

@@ -23,11 +23,12 @@ from typing import Any
 
 from engine.core.errors import PrismError
 from engine.data import Dataset, Split, load_dataset
-from engine.evaluation.protocol import evaluate_model, prepare_data
+from engine.evaluation.protocol import evaluate_model
 from engine.models import distributed
 from engine.models.base import BaseModel, TrainData
 from engine.models.callbacks import notify_progress, notify_stage
 from engine.models.repeat import purchase_events
+from engine.runs.data import prepare_data
 from engine.runs.store import ServingPart, save_run
 from engine.text.encoders import encode_items
 from engine.text.matching import ensure_title_vectors

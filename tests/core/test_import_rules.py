@@ -87,7 +87,8 @@ def lazy_offenders(files: dict[str, Path]) -> list[str]:
                      and (_project(n, files) or n) not in heavy]
             if light and not any(n.split(".")[0] in HEAVY or _project(n, files) in heavy
                                  for n in names):
-                found.append(f"{path.relative_to(ROOT)}:{line} {light[0]}")
+                where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+                found.append(f"{where}:{line} {light[0]}")
     return found
 
 

@@ -12,7 +12,6 @@ from model_contract import TEST_ITEMS, VALID_ITEMS, tiny_train_data
 from engine.core.errors import ConfigError
 from engine.evaluation.protocol import (
     RerankSpec,
-    blend_target,
     calibration_targets,
     category_prior,
     check_target_mix,
@@ -22,6 +21,7 @@ from engine.evaluation.protocol import (
 from engine.models.base import BaseModel, TrainData, seen_matrix
 from engine.models.baselines import EASE
 from engine.models.topn import top_n, top_n_with_scores
+from engine.rerank.targets import blend_target
 
 EXPECTED_KEYS = {"ndcg@10", "recall@10", "precision@10", "hit@10", "mrr@10",
                  "category_coverage@10", "category_entropy@10", "ild@10",

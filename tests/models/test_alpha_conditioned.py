@@ -13,7 +13,7 @@ from engine.models.twotower import TwoTowerModel
 @pytest.fixture(scope="module")
 def shop_data():  # noqa: ANN201 - TrainData
     from engine.data import build_dataset, generate_shop
-    from engine.evaluation.protocol import prepare_data
+    from engine.runs.data import prepare_data
 
     items, events = generate_shop(n_items=300, n_users=300, seed=3)
     _, data = prepare_data(build_dataset(items, events, name="shop"), "leave-last-out", seed=0)

@@ -22,10 +22,10 @@ from engine.cli.train_cmd import forwarded_argv
 from engine.core.config import ModelConfig, TrainConfig
 from engine.core.errors import ConfigError
 from engine.data import generate_shop, load_dataset, write_tables
-from engine.evaluation.protocol import prepare_data
 from engine.models import distributed
 from engine.models.trainer import StopTraining
 from engine.models.twotower import TwoTowerModel
+from engine.runs.data import prepare_data
 
 WEIGHT_TOLERANCE = 1e-5
 TORCHRUN_ENV = {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1"}

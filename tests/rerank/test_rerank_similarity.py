@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from engine.evaluation.protocol import RerankSpec, prepare_data, rank_users, rerank_vectors
+from engine.evaluation.protocol import RerankSpec, rank_users, rerank_vectors
 from engine.metrics import category_entropy_at_k
 from engine.models.baselines import EASE
 from engine.rerank.similarity import cooccurrence_vectors, graded_item_vectors
+from engine.runs.data import prepare_data
 
 
 def test_blend_is_the_weighted_cosine_of_its_parts() -> None:

@@ -23,8 +23,8 @@ def shop_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     its run.json naming its data folder and data settings as `prism train` writes them."""
     from engine.core.config import DataConfig
     from engine.data import build_dataset, generate_shop, write_tables
-    from engine.evaluation.protocol import prepare_data
     from engine.models.registry import get_model_class
+    from engine.runs.data import prepare_data
     from engine.runs.store import save_run
 
     root = tmp_path_factory.mktemp("run_data")
@@ -46,7 +46,7 @@ def _meta(run: Path) -> dict:
 
 def test_the_split_is_the_one_the_run_was_trained_on(shop_run: tuple[Path, Path]) -> None:
     from engine.data import load_dataset
-    from engine.evaluation.protocol import prepare_data
+    from engine.runs.data import prepare_data
     from engine.runs.store import load_run
 
     run_dir, shop = shop_run

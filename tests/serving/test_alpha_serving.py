@@ -18,8 +18,8 @@ pytest_plugins = ["serving_runs"]
 def conditioned_run(tiny_shop, tmp_path_factory) -> Path:  # noqa: ANN001
     from engine.core.config import ModelConfig, TrainConfig
     from engine.data import load_dataset
-    from engine.evaluation.protocol import prepare_data
     from engine.models.twotower import TwoTowerModel
+    from engine.runs.data import prepare_data
     from engine.runs.store import save_run
 
     dataset = load_dataset(tiny_shop.data_dir)

@@ -12,7 +12,7 @@ import pytest
 from engine.cli.main import main
 from engine.core.config import EncoderConfig, ModelConfig, TrainConfig
 from engine.runs.store import SERVING, load_run
-from engine.serving import Recommender
+from engine.serving.recommender import Recommender
 from engine.training.pipeline import train
 from engine.training.spec import TrainSpec
 

@@ -13,7 +13,7 @@ from engine.cli.main import main
 from engine.core.config import ModelConfig, TrainConfig
 from engine.data import generate_shop, interactions, load_dataset, write_tables
 from engine.runs.store import SERVING, load_run
-from engine.serving import Recommender
+from engine.serving.recommender import Recommender
 from engine.training.pipeline import train
 from engine.training.refit import chosen_epochs
 from engine.training.spec import TrainSpec

@@ -12,7 +12,7 @@ from engine.cli.main import main
 from engine.core.config import ModelConfig, TrainConfig
 from engine.core.errors import ConfigError
 from engine.data import generate_shop, load_dataset, write_tables
-from engine.evaluation.protocol import prepare_data
+from engine.runs.data import prepare_data
 from engine.training.tuning import TUNED_LABEL, check_trials, tune_twotower, tuned_selection
 
 BASE_MODEL = ModelConfig(dim=16, use_text=False)
@@ -66,16 +66,16 @@ def test_study_is_seeded_and_its_best_trial_is_the_result(data, first) -> None:
 
 def test_selection_never_reads_the_test_part(data, first,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.evaluation.protocol
+    import engine.training.selection
 
     parts: list[str] = []
-    real = engine.evaluation.protocol.evaluate_model
+    real = engine.training.selection.evaluate_model
 
     def spy(model, scored, **options):
         parts.append(options.get("split_part", "test"))
         return real(model, scored, **options)
 
-    monkeypatch.setattr(engine.evaluation.protocol, "evaluate_model", spy)
+    monkeypatch.setattr(engine.training.selection, "evaluate_model", spy)
     blind = dataclasses.replace(data, test=data.test.iloc[:0])  # scoring it would raise
     selection = tuned_selection(blind, BASE_MODEL, BASE_TRAIN, 2)
     assert parts and set(parts) == {"valid"}
@@ -101,7 +101,7 @@ def test_a_bad_trial_budget_is_refused(value: str) -> None:
 @pytest.mark.parametrize("extra, message", [
     (["--tune", "0"], "--tune: must be between 1 and"),
     (["--tune", "soon"], "--tune: must be a whole number of trials"),
-    (["--tune", "2", "--model", "ease"], "--tune searches the two-tower's settings"),
+    (["--tune", "2", "--model", "ease"], "--model ease has none to search"),
 ])
 def test_cli_refuses_a_bad_tune_in_one_line(shop: Path, tmp_path: Path, extra: list[str],
                                             message: str, capsys: pytest.CaptureFixture) -> None:

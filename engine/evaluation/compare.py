@@ -17,6 +17,10 @@ import numpy as np
 import pandas as pd
 
 from engine.core.errors import ConfigError, DataError
+from engine.evaluation.protocol import rank_users
+from engine.metrics.stats import DEFAULT_RESAMPLES, bootstrap_means, comparison
+from engine.metrics.summary import per_user_metrics
+from engine.runs.data import load_run_split
 
 METRICS = ("ndcg", "precision", "hit", "category_entropy", "category_coverage")
 
@@ -49,8 +53,6 @@ def data_fingerprint(data: Any) -> str:
 
 def _load(run: Any) -> Any:
     """The run's TrainData re-read from its data folder (DataError when it is gone)."""
-    from engine.runs.data import load_run_split
-
     loaded = load_run_split(run.meta, run.path)
     if loaded is None:
         raise DataError(f"run {run.path.name}: its data folder {run.meta.get('data_path')!r} "
@@ -61,9 +63,6 @@ def _load(run: Any) -> Any:
 
 def _per_shopper(run: Any, data: Any, k: int) -> tuple[list[str], dict[str, np.ndarray]]:
     """(test shopper ids, metric -> per-shopper values) of one run on its own split."""
-    from engine.evaluation.protocol import rank_users
-    from engine.metrics.summary import per_user_metrics
-
     users, truth = data.truth(data.test)
     if len(users) == 0:
         raise DataError(f"run {run.path.name} has no test shoppers to compare on")
@@ -81,8 +80,6 @@ def compare_runs(run_a: Any, run_b: Any, *, k: int = 10,
     Rows: metric, a, b, diff, ci_low, ci_high, excludes_zero, n_shoppers. ConfigError when
     the runs were not tested on the same shoppers.
     """
-    from engine.metrics.stats import DEFAULT_RESAMPLES, bootstrap_means, comparison
-
     if (reason := same_shoppers(run_a.meta, run_b.meta)) is not None:
         raise ConfigError(f"cannot compare {run_a.path.name} with {run_b.path.name}: {reason}; "
                           "compare runs trained on the same data with the same split")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.core.errors import ConfigError
-from engine.runs.compare import compare_runs
+from engine.evaluation.compare import compare_runs
 
 pytest_plugins = ["serving_runs"]
 
