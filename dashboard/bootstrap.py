@@ -11,11 +11,11 @@ use a tiny epoch count). One server-wide lock makes two tabs opened at once trai
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import streamlit as st
 
+from dashboard import state
 from dashboard.i18n import t
 from engine.core import paths
 from engine.core.errors import PrismError
@@ -86,11 +86,6 @@ class StatusProgress:
         self.status.write(t("bootstrap.epoch", epoch=self.epoch, logs=shown))
 
 
-@st.cache_resource
-def _bootstrap_lock() -> threading.Lock:
-    return threading.Lock()
-
-
 def has_runs() -> bool:
     return any((folder / "run.json").exists() for folder in paths.runs_dir().iterdir())
 
@@ -99,7 +94,7 @@ def ensure_starter_run() -> bool:
     """Make sure at least one run exists; True when the studio can continue."""
     if has_runs():
         return True
-    with _bootstrap_lock():
+    with state.bootstrap_lock():
         if has_runs():  # another tab finished it while we waited
             return True
         welcome = st.empty()

@@ -9,13 +9,11 @@ a gap is visible rather than fatal. Product data is shown as it is, never transl
 
 from __future__ import annotations
 
-import functools
-import json
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard import view_state
+from dashboard import state, view_state
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 LANGUAGES = {"en": "English", "zh": "简体中文"}
@@ -23,10 +21,9 @@ DEFAULT = "en"
 LANG = view_state.LANG  # the control's key and URL query parameter
 
 
-@functools.cache
 def catalogue(lang: str) -> dict[str, str]:
-    """The {key: message} catalogue of one language (read once per process)."""
-    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    """The {key: message} catalogue of one language (read once per process: `state`)."""
+    return state.static_json(str(LOCALES / f"{lang}.json"))
 
 
 def current() -> str:

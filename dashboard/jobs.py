@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import PrismError
+from engine.models.trainer import StopTraining
+from engine.runs.store import mark_stopped_early
+from engine.training.pipeline import train
 from engine.training.spec import TrainSpec
 
 
@@ -81,8 +84,6 @@ class TrainingJob:
 
     def _maybe_stop(self) -> None:
         if self.stop_requested:
-            from engine.models.trainer import StopTraining
-
             raise StopTraining("stopped from the Training page")
 
     # ---- control (called from the page) ---------------------------------------------------
@@ -106,8 +107,6 @@ class TrainingJob:
 def _work(job: TrainingJob, lock: threading.Lock) -> None:
     with lock:
         try:
-            from engine.training.pipeline import train
-
             run_dir = train(job.spec, callbacks=[job]).path
         except PrismError as exc:
             job._finish("failed", str(exc))
@@ -117,19 +116,6 @@ def _work(job: TrainingJob, lock: threading.Lock) -> None:
             if job.stop_requested:
                 mark_stopped_early(run_dir)
             job._finish("stopped" if job.stop_requested else "done", run_dir=run_dir)
-
-
-def mark_stopped_early(run_dir: Path) -> None:
-    """Record in run.json that the fit was stopped by hand, so it never becomes the default."""
-    import json
-
-    from engine.core.files import write_json_atomic
-    from engine.runs.store import RUN_JSON
-
-    path = Path(run_dir) / RUN_JSON
-    meta = json.loads(path.read_text())
-    meta["stopped_early"] = True
-    write_json_atomic(path, meta)
 
 
 def start(spec: TrainSpec, lock: threading.Lock) -> TrainingJob:

@@ -8,15 +8,16 @@ the rounding that keeps a displayed zero from reading -0.000.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from dashboard import state
 from dashboard.i18n import t
 from engine.metrics.registry import parse_column
 
-# The joint loss against re-ranking alone over the entropy range both families reach (the
-# frontier's area / width), as measured by bench/frontier.py (docs/benchmarks/frontier.json;
-# a test keeps the two equal): joint − re-rank NDCG@10 with its paired 95% interval, pooled
-# over 3 training seeds. The Training page quotes it beside the α it recommends.
-MEASURED_FRONTIER = {"ml_diff": 0.0392, "ml_low": 0.03272, "ml_high": 0.04342,
-                     "amz_diff": 0.00471, "amz_low": 0.00386, "amz_high": 0.0055}
+BENCHMARKS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+# The data sets the Training page's advice quotes, by the prefix its message uses
+FRONTIER_DATASETS = {"ml": "ml-100k", "amz": "amazon-scientific"}
 # The α the Training page recommends for training diversity in (the form itself starts at
 # engine.core.config.DEFAULT_ALPHA): with the default term it reaches +30% category entropy on
 # Amazon-Scientific for about 2% of NDCG@10 (docs/benchmarks/frontier.md)
@@ -68,3 +69,23 @@ def explained() -> dict[str, tuple[str, str]]:
 def tidy(value: float | None) -> float | None:
     """Round away floating dust so a one-category entropy reads 0.000, never -0.000."""
     return None if value is None else (0.0 if abs(value) < 5e-7 else float(value))
+
+
+def measured_frontier(report: Path = BENCHMARKS / "frontier.json") -> dict[str, float] | None:
+    """The joint loss against re-ranking alone over the entropy range both reach (the
+    frontier's area), as bench/frontier.py wrote it: joint − re-rank NDCG@10 and its paired
+    95% interval per quoted data set (`ml_diff`, `ml_low`, `ml_high`, `amz_…`). None when the
+    report is missing, unreadable or lacks a data set: the page then quotes nothing."""
+    try:
+        rows = {row["dataset"]: row for row in state.static_json(str(report))["datasets"]}
+        quoted: dict[str, float] = {}
+        for prefix, name in FRONTIER_DATASETS.items():
+            area = rows[name]["comparison"]["difference"][-1]
+            if area.get("at") != "area":
+                return None
+            quoted.update({f"{prefix}_diff": float(area["joint_minus_rerank"]),
+                           f"{prefix}_low": float(area["low"]),
+                           f"{prefix}_high": float(area["high"])})
+    except (OSError, ValueError, KeyError, IndexError, TypeError, json.JSONDecodeError):
+        return None
+    return quoted

@@ -26,14 +26,6 @@ def store() -> PolicyStore:
     return PolicyStore()
 
 
-@st.cache_resource(max_entries=2, show_spinner="Re-reading the run's test shoppers…")
-def preview_inputs(run_dir: str, stamp: float) -> Any:
-    """The run and its held-out shoppers, loaded once per run version for previews."""
-    from engine.policy.preview import load_inputs
-
-    return load_inputs(run_dir)
-
-
 def server(recommender: Any) -> PolicyServer:
     return PolicyServer(recommender, store())
 

@@ -9,6 +9,7 @@ modification time, so a retrained run under the same name is picked up.
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import view_state
-from dashboard.scenarios import ScenarioStore
 from dashboard.view_state import (  # noqa: F401 - the pages read the view's keys through state
     ALPHA,
     DEFAULTS,
@@ -40,6 +40,9 @@ from dashboard.view_state import (  # noqa: F401 - the pages read the view's key
 from dashboard.view_state import value as setting  # noqa: F401
 from engine.core import paths
 from engine.core.errors import PrismError
+from engine.exposure.context import ExposureContext
+from engine.policy.preview import load_inputs
+from engine.policy.scenarios import ScenarioStore
 from engine.rerank.quotas import target_arguments
 from engine.runs.data import load_run_dataset, load_run_split, run_data_path  # noqa: F401
 from engine.runs.listing import (  # noqa: F401 - the sidebar and pages read runs through state
@@ -259,6 +262,40 @@ def search_lock(run_dir: str) -> threading.Lock:
 def training_lock() -> threading.Lock:
     """Only one training at a time per server: the machine has few cores."""
     return threading.Lock()
+
+
+@st.cache_resource
+def static_json(path: str) -> Any:
+    """A JSON file that does not change while the studio runs (a language's messages, a
+    benchmark report), read once per process; never mutated by callers."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@st.cache_resource
+def bootstrap_lock() -> threading.Lock:
+    """One starter run at a time, whichever tab asks first."""
+    return threading.Lock()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Re-reading the run's test shoppers…")
+def preview_inputs(run_dir: str, stamp: float) -> Any:
+    """The run and its held-out shoppers, loaded once per run version for policy previews."""
+    return load_inputs(run_dir)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Scoring the shopper sample…")
+def exposure_context(run_dir: str, stamp: float, n_users: int) -> Any:
+    """The run with a fixed shopper sample, its candidate pools scored once (read-only after);
+    None when the run's data is gone."""
+    entry = RunEntry(Path(run_dir).name, Path(run_dir), stamp, {})
+    run = evaluation_recommender(entry).run
+    prepared = evaluation_data(entry)
+    if prepared is None:
+        return None
+    full = ExposureContext.from_data(run, prepared[1])
+    ctx = full.subset(full.sample(n_users, seed=0))
+    ctx.pool()
+    return ctx
 
 
 # ---- scenarios --------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,22 +26,6 @@ from engine.rerank.methods import QUOTA_FREE_METHODS
 GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
 METHODS = QUOTA_FREE_METHODS  # the ledger sets no quotas
 PRICES = "ledger_prices"  # the last fitted prices (JSON), until they are put live or refitted
-
-
-@st.cache_resource(max_entries=4, show_spinner="Scoring the shopper sample…")
-def _context(run_dir: str, stamp: float, n_users: int):  # noqa: ANN202 - ExposureContext
-    """The run with a fixed shopper sample, its candidate pools scored once (read-only after)."""
-    from engine.exposure.context import ExposureContext
-
-    entry = state.RunEntry(Path(run_dir).name, Path(run_dir), stamp, {})
-    run = state.evaluation_recommender(entry).run
-    prepared = state.evaluation_data(entry)
-    if prepared is None:
-        return None
-    full = ExposureContext.from_data(run, prepared[1])
-    ctx = full.subset(full.sample(n_users, seed=0))
-    ctx.pool()
-    return ctx
 
 
 def controls() -> tuple[str, int, int, str, float]:
@@ -144,20 +127,16 @@ def fit_outcome(fit, n_fit: int, n_check: int, after: list[dict]) -> None:  # no
 
 
 def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
-    from engine.exposure.prices import target_report
-
-    rows = np.arange(len(ctx.users))
-    fit_rows, check_rows = rows[::2], rows[1::2]
     bar = st.progress(0.0, text=t("ledger.fitting"))
-    fit = ctx.fit(targets, fit_rows, k=k, on_iteration=lambda step, worst: bar.progress(
-        min(1.0, (step + 1) / 400), text=t("ledger.step", step=step + 1, worst=worst)))
+    checked = ctx.fit_and_check(targets, np.arange(len(ctx.users)), k=k,
+                                on_iteration=lambda step, worst: bar.progress(
+                                    min(1.0, (step + 1) / 400),
+                                    text=t("ledger.step", step=step + 1, worst=worst)))
     bar.empty()
+    fit, before, after = checked.fit, checked.before, checked.after
     for group, reach in fit.unreachable.items():
         st.warning(t("ledger.unreachable", group=repr(group), reach=reach))
-    grouping = ctx.grouping(targets.group_spec())
-    before = target_report(ctx.lists(check_rows, k=k), grouping, targets, k)
-    after = target_report(ctx.lists(check_rows, k=k, prices=fit.prices), grouping, targets, k)
-    fit_outcome(fit, len(fit_rows), len(check_rows), after)
+    fit_outcome(fit, len(checked.fit_rows), len(checked.check_rows), after)
     report = pd.DataFrame(before).rename(columns={"share": "before"})
     report["after"] = [r["share"] for r in after]
     report["price"] = report["group"].map(fit.prices.prices)
@@ -202,7 +181,7 @@ def main() -> None:
     k = int(state.setting(state.K))
     try:
         run = state.active_run()
-        ctx = _context(str(run.path), run.stamp, size)
+        ctx = state.exposure_context(str(run.path), run.stamp, size)
         if ctx is None:
             st.warning(t("ledger.data_gone"))
             st.stop()

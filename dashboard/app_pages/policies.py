@@ -49,7 +49,7 @@ def population_preview(run: state.RunEntry, policy: Policy) -> None:
         from engine.policy.preview import preview
 
         try:
-            inputs = policy_view.preview_inputs(str(run.path), run.stamp)
+            inputs = state.preview_inputs(str(run.path), run.stamp)
             bar = st.progress(0.0, text=t("policies.replaying"))
             report = preview(inputs, policy, None, k=10, on_progress=lambda done, total:
                              bar.progress(done / max(total, 1),

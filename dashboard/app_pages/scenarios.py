@@ -9,8 +9,8 @@ import streamlit as st
 from dashboard import charts, policy_view, state
 from dashboard.i18n import method_label, t
 from dashboard.measures import column_label
-from dashboard.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.core.errors import PrismError
+from engine.policy.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.rerank.quotas import default_quotas
 from engine.serving.listmetrics import list_metrics
 
@@ -194,7 +194,7 @@ def paired_scenarios(a: Scenario, b: Scenario) -> None:
     if st.button(t("scenarios.paired_run"), key="scenario_paired_run",
                  icon=":material/balance:"):
         try:
-            inputs = policy_view.preview_inputs(str(entry.path), entry.stamp)
+            inputs = state.preview_inputs(str(entry.path), entry.stamp)
             names = inputs.catalogue.category_names  # Quotas without targets: default caps
             policies = [parse_policy(scenario_policy(int(s.id or 0), s.name, s.settings, names),
                                      f"scenario {s.name!r}") for s in (a, b)]

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import access, charts, jobs, state
 from dashboard.i18n import t
-from dashboard.measures import MEASURED_FRONTIER, RECOMMENDED_ALPHA, column_label
+from dashboard.measures import RECOMMENDED_ALPHA, column_label, measured_frontier
 from engine.core import paths
 from engine.core.config import DEFAULT_ALPHA
 from engine.core.errors import PrismError
@@ -97,8 +97,10 @@ def launch_form() -> None:
                                          key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
         st.caption(t("training.stage"))  # α and β: loss weights, not the serving slider
-        st.caption(t("training.recommendation", alpha=RECOMMENDED_ALPHA, default=DEFAULT_ALPHA,
-                     **MEASURED_FRONTIER))
+        measured = measured_frontier()
+        if measured is not None:
+            st.caption(t("training.recommendation", alpha=RECOMMENDED_ALPHA,
+                         default=DEFAULT_ALPHA, **measured))
         tune_col, trials_col = st.columns([1, 1])
         tune = tune_col.checkbox(t("training.tune"), key="train_tune",
                                  help=t("training.tune_help"))

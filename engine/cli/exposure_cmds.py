@@ -73,17 +73,23 @@ def _load_prices(path: str) -> Any:
 
 
 def _fit(ctx: Any, targets: Any, args: argparse.Namespace, k: int) -> Any:
+    """Fit on half of the --fit-users sample, report the targets on the other half."""
     rows = ctx.sample(args.fit_users, seed=0)
     with tqdm(total=None, desc="fitting prices", unit="step", disable=args.quiet,
               file=sys.stderr) as bar:
-        fit = ctx.fit(targets, rows, k=k, on_iteration=lambda t, worst: (
+        checked = ctx.fit_and_check(targets, rows, k=k, on_iteration=lambda t, worst: (
             bar.update(1), bar.set_postfix(worst=f"{worst:.4f}")))
+    fit = checked.fit
     for group, reach in fit.unreachable.items():
         print(f"prism: note: {group!r} can reach at most {reach:.2%} from the shoppers' "
               "candidates; it gets the largest price", file=sys.stderr)
-    print(f"fitted {len(fit.prices.prices)} price(s) on {len(rows)} shoppers in "
+    print(f"fitted {len(fit.prices.prices)} price(s) on {len(checked.fit_rows)} shoppers in "
           f"{fit.seconds:.1f}s ({fit.iterations} steps, largest violation "
-          f"{fit.violation:.2%})")
+          f"{fit.violation:.2%}); on the {len(checked.check_rows)} other shoppers:")
+    for label, report in (("before", checked.before), ("after", checked.after)):
+        summary = target_summary(report)
+        print(f"  {label}: {summary['met']} of {summary['n']} targets met exactly "
+              f"(largest miss {100 * summary['worst']:.2f} pp)")
     return fit.prices
 
 

@@ -2,7 +2,10 @@
 
 `ExposureContext.load(run)` reads the run and the data it was trained on (the run's own
 `data_path`, or the folder given), splits it the way the run was split, and keeps the test
-shoppers and their held-out items. `ledger` and `fit` then work on any sample of them.
+shoppers and their held-out items. `ledger` and `fit` then work on any sample of them;
+`fit_and_check` is the one protocol that judges fitted prices: fit on every other shopper of a
+sample, report the targets on the shoppers the prices never saw (the studio's Ledger page and
+`prism exposure --fit` both use it).
 """
 
 from __future__ import annotations
@@ -19,12 +22,23 @@ from engine.evaluation.protocol import RerankSpec
 from engine.exposure.groups import Grouping, GroupSpec, grouping_for_run
 from engine.exposure.ledger import Ledger, exposure_ledger
 from engine.exposure.pool import Pool, candidate_pool, reranked
-from engine.exposure.prices import ExposurePrices, PriceFit, fit_prices
+from engine.exposure.prices import ExposurePrices, PriceFit, fit_prices, target_report
 from engine.exposure.targets import TargetSet
 from engine.runs.data import load_run_split
 from engine.runs.store import load_run
 
 DEFAULT_CANDIDATES = 200
+
+
+@dataclass
+class CheckedFit:
+    """Prices fitted on one half of a sample and the targets' state on the other half."""
+
+    fit: PriceFit
+    fit_rows: np.ndarray  # context rows the prices were fitted on
+    check_rows: np.ndarray  # the held-out half they are judged on
+    before: list[dict[str, Any]]  # target report on the check half without the prices
+    after: list[dict[str, Any]]  # ... and with them
 
 
 @dataclass
@@ -110,3 +124,16 @@ class ExposureContext:
         pool = self.pool(n_candidates).subset(rows)
         return fit_prices(pool, self.grouping(targets.group_spec()), targets, k=k,
                           on_iteration=on_iteration, **options)
+
+    def fit_and_check(self, targets: TargetSet, rows: np.ndarray, *, k: int = 10,
+                      on_iteration: Callable[[int, float], None] | None = None) -> CheckedFit:
+        """Fit prices on every other shopper of `rows` and report the targets before and
+        after on the rest: the shares new shoppers would see, not those the prices fitted."""
+        rows = np.asarray(rows)
+        fit_rows, check_rows = rows[::2], rows[1::2]
+        fit = self.fit(targets, fit_rows, k=k, on_iteration=on_iteration)
+        grouping = self.grouping(targets.group_spec())
+        before = target_report(self.lists(check_rows, k=k), grouping, targets, k)
+        after = target_report(self.lists(check_rows, k=k, prices=fit.prices), grouping,
+                              targets, k)
+        return CheckedFit(fit, fit_rows, check_rows, before, after)

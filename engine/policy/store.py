@@ -132,11 +132,13 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE policy_log ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     for scenario_id, name, settings in conn.execute(
             "SELECT id, name, settings FROM scenarios WHERE policy IS NULL").fetchall():
-        _link_scenario(conn, int(scenario_id), name, settings)
+        link_scenario(conn, int(scenario_id), name, settings)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-def _link_scenario(conn: sqlite3.Connection, scenario_id: int, name: str, settings: str) -> None:
+def link_scenario(conn: sqlite3.Connection, scenario_id: int, name: str, settings: str,
+                  note: str = "migrated from scenario") -> None:
+    """Store the scenario's settings as version 1 of policy `scenario-<id>` and link it."""
     try:
         body = scenario_policy(scenario_id, name, json.loads(settings))
         policy = parse_policy(body, f"scenario #{scenario_id}")
@@ -145,7 +147,7 @@ def _link_scenario(conn: sqlite3.Connection, scenario_id: int, name: str, settin
     conn.execute("INSERT OR IGNORE INTO policy_versions (name, version, body, created, note) "
                  "VALUES (?, 1, ?, ?, ?)",
                  (policy.name, json.dumps(policy.to_json()), time.time(),
-                  f"migrated from scenario #{scenario_id}"))
+                  f"{note} #{scenario_id}"))
     conn.execute("UPDATE scenarios SET policy = ? WHERE id = ?",
                  (f"{policy.name}@1", scenario_id))
 

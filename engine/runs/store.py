@@ -211,6 +211,15 @@ def write_evaluation(run_dir: str | Path, evaluation: dict[str, Any]) -> None:
     write_json_atomic(Path(run_dir) / EVALUATION, evaluation)
 
 
+def mark_stopped_early(run_dir: str | Path) -> None:
+    """Record in run.json that the fit was stopped by hand, so it never becomes the default
+    run (engine/runs/listing.py)."""
+    path = Path(run_dir) / RUN_JSON
+    meta = _read_json(path)
+    meta["stopped_early"] = True
+    write_json_atomic(path, meta)
+
+
 def _resolve(path: Path) -> Path:
     """The run folder to read: `path`, or the previous run an interrupted swap set aside."""
     if path.is_dir():

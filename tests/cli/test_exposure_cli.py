@@ -128,3 +128,40 @@ def test_ledger_under_a_policy_with_an_exposure_stage(run: Path, tmp_path: Path)
     assert sum(shares.values()) == pytest.approx(1.0)
     assert main(["exposure", "--run", str(run), "--policy", str(policy), "--prices",
                  str(prices)]) == 2
+
+
+def test_prices_are_judged_on_shoppers_they_were_not_fitted_on(
+        run: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """One protocol for the CLI and the studio's Ledger page: fit on every other shopper of
+    the sample, report the targets before and after on the rest."""
+    import numpy as np
+
+    from engine.exposure.context import ExposureContext
+    from engine.exposure.groups import GroupSpec
+    from engine.exposure.prices import target_report
+    from engine.exposure.targets import parse_targets
+
+    ctx = ExposureContext.load(str(run))
+    ledger = ctx.ledger(GroupSpec(by="brand"), k=10)
+    top = ledger.table.iloc[0]
+    targets = parse_targets({"by": "brand", "targets": [
+        {"group": str(top["group"]), "max": float(top["exposure_share"]) / 2}]})
+    rows = ctx.sample(60, seed=0)
+    checked = ctx.fit_and_check(targets, rows, k=10)
+    assert sorted([*checked.fit_rows, *checked.check_rows]) == sorted(rows)
+    assert not set(checked.fit_rows) & set(checked.check_rows)
+    grouping = ctx.grouping(targets.group_spec())
+    again = target_report(ctx.lists(checked.check_rows, k=10, prices=checked.fit.prices),
+                          grouping, targets, 10)
+    assert [r["share"] for r in again] == pytest.approx(
+        [r["share"] for r in checked.after], abs=1e-12)
+    assert checked.after[0]["share"] < checked.before[0]["share"]
+    assert np.isfinite(checked.fit.violation)
+    (tmp_path / "t.json").write_text(json.dumps({"by": "brand", "targets": [
+        {"group": str(top["group"]), "max": float(top["exposure_share"]) / 2}]}))
+    assert main(["exposure", "--run", str(run), "--targets", str(tmp_path / "t.json"),
+                 "--fit", "--prices", str(tmp_path / "p.json"), "--fit-users", "60",
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "on 30 shoppers" in out and "on the 30 other shoppers:" in out
+    assert "  before: " in out and "  after: " in out

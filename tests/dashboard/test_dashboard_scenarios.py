@@ -9,13 +9,8 @@ import pytest
 from dashboard_support import APP, TIMEOUT, tiny_home
 from streamlit.testing.v1 import AppTest
 
-from dashboard.scenarios import (
-    SCHEMA_VERSION,
-    Scenario,
-    ScenarioStore,
-    ScenarioStoreError,
-    scenarios_frame,
-)
+from engine.policy.scenarios import Scenario, ScenarioStore, ScenarioStoreError, scenarios_frame
+from engine.policy.store import SCHEMA_VERSION, PolicyStore
 
 
 def _scenario(name: str = "spring", alpha: float = 0.6) -> Scenario:
@@ -35,6 +30,16 @@ def test_save_get_round_trip_and_schema_version(tmp_path: Path) -> None:
     assert loaded.settings["targets"]["Home > Lamps"] == {"floor": 1, "cap": 3, "share": None}
     with sqlite3.connect(tmp_path / "scenarios.sqlite") as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_saved_scenario_is_a_policy_in_the_engine_store(tmp_path: Path) -> None:
+    path = tmp_path / "scenarios.sqlite"
+    scenario_id = ScenarioStore(path).save(_scenario(alpha=0.4))
+    policy = PolicyStore(path).get(f"scenario-{scenario_id}")
+    assert policy.version == 1
+    assert [(s.kind, s.method, s.weight) for s in policy.stages] == [("diversify", "mmr", 0.4)]
+    listed = {row["id"]: row for row in PolicyStore(path).scenarios()}
+    assert listed[scenario_id]["policy"] == f"scenario-{scenario_id}@1"
 
 
 def test_list_is_newest_first_and_delete_removes(tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def test_version_one_scenarios_survive_and_become_policies(tmp_path: Path):
     assert migrated.stages[0].method == "quota" and migrated.stages[0].quotas == {
         "Tools": (1, 3)}
     assert store.scenarios()[0]["policy"] == "scenario-1@1"
-    from dashboard.scenarios import ScenarioStore
+    from engine.policy.scenarios import ScenarioStore
 
     kept = ScenarioStore(path).list()
     assert [(s.name, s.settings["alpha"]) for s in kept] == [("spring", 0.4)]

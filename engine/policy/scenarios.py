@@ -1,8 +1,9 @@
-"""Saved merchandiser scenarios in a small SQLite database (no Streamlit).
+"""Saved merchandiser scenarios, kept in the policy store's database as policies.
 
-The file is the policy store's (`engine.policy.store`): its migration keeps every scenario
-and links each to a policy made from its settings. A scenario is a named snapshot of the
-studio's settings (run, shopper sample, method, α, k, category targets)
+The file is the policy store's (`engine.policy.store`): saving a scenario also stores its
+settings as policy `scenario-<id>` (the migration does the same for older files), so every
+scenario can be previewed, published or served like any policy. A scenario is a named
+snapshot of the studio's settings (run, shopper sample, method, α, k, category targets)
 plus the metrics it produced, so two set-ups can be compared later. The schema version lives
 in `PRAGMA user_version`; every write runs in one transaction. Any problem with the file
 (corrupt, locked, newer schema) raises `ScenarioStoreError` whose message says what to do, so
@@ -22,10 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from engine.policy.store import SCHEMA_VERSION  # noqa: F401 - the file's schema version
+from engine.policy.store import PolicyStoreError, link_scenario, migrate
 
 
-class ScenarioStoreError(Exception):
+class ScenarioStoreError(PolicyStoreError):
     """The scenarios database cannot be used; the message says why and what to do."""
 
 
@@ -73,9 +74,7 @@ class ScenarioStore:
             conn.close()
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        """The store's schema is the policy store's (scenarios + policies, version 2)."""
-        from engine.policy.store import PolicyStoreError, migrate
-
+        """The store's schema is the policy store's (scenarios + policies)."""
         try:
             migrate(conn)
         except PolicyStoreError as exc:
@@ -98,7 +97,10 @@ class ScenarioStore:
                     json.dumps(scenario.metrics, sort_keys=True),
                 ),
             )
-            return int(cursor.lastrowid or 0)
+            scenario_id = int(cursor.lastrowid or 0)
+            link_scenario(conn, scenario_id, scenario.name.strip(),
+                          json.dumps(scenario.settings, sort_keys=True), "saved as scenario")
+            return scenario_id
 
     def get(self, scenario_id: int) -> Scenario:
         """The scenario with this id; `ScenarioStoreError` when it does not exist."""
