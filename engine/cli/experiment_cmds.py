@@ -17,8 +17,19 @@ import argparse
 import json
 from typing import Any
 
+from engine.access.roles import local_actor
 from engine.cli.options import integer, number
 from engine.core.errors import ConfigError
+from engine.experiments.assign import (
+    METRICS,
+    Arm,
+    Experiment,
+    check_arms,
+    check_exploration,
+    check_name,
+)
+from engine.runs.store import load_run
+from engine.serving.catalogue import catalogue_from_run
 
 STORE_HELP = ("SQLAlchemy URL or SQLite file (default: $PRISM_EVENT_STORE, else events.sqlite "
               "in the Prism home)")
@@ -59,8 +70,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def parse_arms(values: list[str]) -> list[Any]:
     """'NAME=POLICY[:SHARE]' → Arms; missing shares split the rest evenly."""
-    from engine.experiments.assign import Arm, check_arms
-
     parsed = []
     for value in values:
         name, sep, rest = value.partition("=")
@@ -87,8 +96,6 @@ def _stores(url: str | None) -> Any:
 
 def run_create(args: argparse.Namespace) -> int:
     from engine.access.gate import Gate
-    from engine.access.roles import local_actor
-    from engine.experiments.assign import METRICS, Experiment, check_exploration, check_name
 
     if args.metric not in METRICS:
         raise ConfigError(f"--metric {args.metric!r}: choose one of {', '.join(METRICS)}")
@@ -104,7 +111,6 @@ def run_create(args: argparse.Namespace) -> int:
 
 def run_stop(args: argparse.Namespace) -> int:
     from engine.access.gate import Gate
-    from engine.access.roles import local_actor
 
     stopped = Gate().stop_experiment(local_actor("cli"), args.name, _stores(args.store))
     print(f"experiment {stopped.name} stopped; every shopper gets the live policy again")
@@ -132,9 +138,6 @@ def run_status(args: argparse.Namespace) -> int:
     store = _stores(args.store)
     catalogue = None
     if args.run is not None:
-        from engine.runs.store import load_run
-        from engine.serving.catalogue import catalogue_from_run
-
         catalogue = catalogue_from_run(load_run(args.run))
     report = experiment_report(store, _pick(store, args.name), catalogue)
     if args.json_out:

@@ -29,7 +29,7 @@ def shop_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFra
     from serving_runs import save_tiny_run
 
     from engine.data import build_dataset, generate_shop
-    from engine.evaluation.protocol import split_like_run
+    from engine.runs.data import split_like_run
 
     items, events = generate_shop(n_items=120, n_users=150, seed=3)
     dataset = build_dataset(items, events, name="shop")
