@@ -47,10 +47,11 @@ def every_event_data(dataset: Dataset, text_embeddings: np.ndarray | None = None
 
 def chosen_epochs(model: BaseModel) -> int | None:
     """The epoch whose weights the fitted model kept (its best validation score), or None for
-    a model without epochs. Without validation scores, every epoch it ran."""
+    a model without epochs. Without validation scores, every epoch it ran; a fit stopped by
+    hand before its first epoch ended counts one."""
     logs = list(model.logs_)
     if not logs:
-        return None
+        return 1 if model.trains_in_epochs else None
     metric = next((key for key in logs[0] if key.startswith("val_")), None)
     if metric is None:
         return len(logs)

@@ -93,6 +93,7 @@ def test_run_json_records_both_models_and_the_chosen_epochs(
 
 def test_chosen_epochs_is_the_best_validation_epoch() -> None:
     class Fitted:
+        trains_in_epochs = True
         logs_ = [{"epoch": 1, "val_ndcg@10": 0.1}, {"epoch": 2, "val_ndcg@10": 0.3},
                  {"epoch": 3, "val_ndcg@10": 0.2}, {"epoch": 4, "val_ndcg@10": 0.3}]
 
@@ -100,7 +101,9 @@ def test_chosen_epochs_is_the_best_validation_epoch() -> None:
     Fitted.logs_ = [{"epoch": 1}, {"epoch": 2}]
     assert chosen_epochs(Fitted()) == 2  # without validation: every epoch ran counts
     Fitted.logs_ = []
-    assert chosen_epochs(Fitted()) is None
+    assert chosen_epochs(Fitted()) == 1  # stopped by hand before the first epoch ended
+    Fitted.trains_in_epochs = False
+    assert chosen_epochs(Fitted()) is None  # a model without epochs
 
 
 @pytest.mark.parametrize("name", ["pop", "itemknn", "ease"])
