@@ -177,7 +177,7 @@ def job_panel() -> None:
             counted, of = current.counted
             done = min(1.0, counted / max(of, 1))
             label = f"{current.stage}: {counted:,} / {of:,} · {current.elapsed:.0f} s"
-        trials = job.spec.tune_trials
+        trials = job.spec.tune
         if trials:  # a settings search: progress counts trials
             done = min(1.0, current.trials_done / trials)
             label = t("training.tune_progress", done=current.trials_done, total=trials,

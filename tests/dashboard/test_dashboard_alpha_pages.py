@@ -4,7 +4,6 @@ beside the re-rankers', and one button that trains such a model with progress.""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import shutil
 import time
@@ -89,9 +88,10 @@ def test_tradeoff_of_a_run_with_one_alpha_has_no_alpha_curve(
 def test_the_starter_and_the_training_form_start_at_the_one_default_alpha(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from dashboard.bootstrap import STARTER
-    from engine.training.presets import TrainSpec
+    from engine.training.presets import quick_run
 
-    assert "alpha" not in STARTER and TrainSpec(Path("d"), Path("r")).alpha == DEFAULT_ALPHA
+    assert "alpha" not in STARTER
+    assert quick_run(Path("d"), Path("r")).train_config.alpha == DEFAULT_ALPHA
     use_tiny_home(monkeypatch)
     at = _page("training")
     assert not at.exception
@@ -107,8 +107,10 @@ def test_one_button_trains_a_model_for_every_alpha_with_progress(
     real_start = jobs.start
 
     def small_start(spec, lock):  # noqa: ANN001, ANN202 - the page's spec, made tiny
-        job = real_start(dataclasses.replace(spec, use_text=False, epochs=1, dim=8,
-                                             search_vectors=False), lock)
+        job = real_start(spec.replace(
+            model_config=spec.model_config.replace(use_text=False, dim=8),
+            train_config=spec.train_config.replace(epochs=1), encoder_config=None,
+            search_vectors=False), lock)
         started.append(job)
         return job
 
@@ -119,8 +121,8 @@ def test_one_button_trains_a_model_for_every_alpha_with_progress(
     button = next(b for b in at.button if "Train one model for every α (0 – 1)" in b.label)
     button.click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert len(started) == 1 and started[0].spec.alpha == 0.0
-    assert started[0].spec.alpha_max == 1.0
+    assert len(started) == 1 and started[0].spec.train_config.alpha == 0.0
+    assert started[0].spec.train_config.alpha_max == 1.0
     job = started[0]
     deadline = time.monotonic() + 600  # a hang guard only: the worker reports its end
     while job.snapshot().state == "running" and time.monotonic() < deadline:

@@ -31,7 +31,8 @@ def test_cli_and_studio_train_at_the_one_default_alpha() -> None:
 
     args = build_parser().parse_args(["train", "--data", "d", "--out", "r"])
     assert args.alpha == (DEFAULT_ALPHA, None)
-    assert TrainSpec(Path("d"), Path("r")).alpha == DEFAULT_ALPHA == TrainConfig().alpha
+    assert quick_run(Path("d"), Path("r")).train_config.alpha == DEFAULT_ALPHA
+    assert TrainConfig().alpha == DEFAULT_ALPHA
 
 
 def test_studio_spec_builds_small_cpu_settings_and_train_arguments(tmp_path: Path) -> None:
