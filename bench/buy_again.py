@@ -44,11 +44,11 @@ def repeat_pairs(events: Any) -> int:
 
 def build_model(name: str) -> Any:
     from engine.cli.main import build_parser
-    from engine.cli.train_cmd import model_from_options
+    from engine.cli.train_cmd import spec_from_options
 
     options = build_parser().parse_args(
         ["train", "--data", "-", "--out", "-", "--model", name, "--seed", str(SEED)])
-    return model_from_options(options)[0]
+    return spec_from_options(options).build()[0]
 
 
 def run_model(dataset: Any, name: str) -> dict[str, Any]:
