@@ -42,7 +42,7 @@ class Faithfulness:
 def _scores(model: object, histories: list[np.ndarray], user: int) -> np.ndarray:
     """(len(histories), n_items) scores of ad-hoc histories, with the shopper's embedding
     where the model has one."""
-    if getattr(model, "name", "") == "twotower":
+    if model.scores_with_user:
         return model.score_histories(histories, user_idx=np.full(len(histories), user))
     return model.score_histories(histories)
 

@@ -171,6 +171,11 @@ class BaseModel(ABC):
     logs_: Sequence[dict[str, float]] = ()
     # The loss weight alpha the model scores at (a loss-conditioned model); None otherwise.
     alpha_: float | None = None
+    # `score_histories` also takes `user_idx=` (a known shopper's learned embedding).
+    scores_with_user: bool = False
+    # How the model credits a shopper's history items for a listed item (engine/models/credit
+    # .py names the methods); None: it gives no per-history credit.
+    credit_method: str | None = None
     # A sequential model reads the history up to the moment it predicts: the evaluation
     # protocol scores its test part from training + validation items (as RecBole does for
     # SASRec), while other models score from their training interactions.
@@ -251,6 +256,11 @@ class BaseModel(ABC):
         scores = self.score_histories(histories) if user_idx is None \
             else self.score_histories(histories, user_idx=user_idx)  # type: ignore[call-arg]
         return _select(scores, exclude, n)
+
+    def history_credit(self, history: np.ndarray, items: np.ndarray) -> np.ndarray | None:
+        """(H, k) each history item's exact term in each listed item's score, for a model
+        whose score is a sum over the history; None otherwise."""
+        return None
 
     def item_vectors(self) -> np.ndarray | None:
         """(n_items, d) L2-normalised vectors for cosine similarity, or None."""

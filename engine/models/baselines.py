@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from engine.core.errors import ConfigError, RequestError
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
+from engine.models.credit import EASE_WEIGHT, KNN_SIMILARITY
 
 ITEMKNN_BLOCK = 1024  # item columns per similarity block: bounds memory to n_items × block
 
@@ -128,6 +129,7 @@ class ItemKNN(HistoryModel):
     """
 
     name = "itemknn"
+    credit_method = KNN_SIMILARITY
 
     def __init__(self, k: int = 100, shrink: float = 0.0) -> None:
         if not isinstance(k, int) or k < 1:
@@ -163,6 +165,10 @@ class ItemKNN(HistoryModel):
     def _score_rows(self, rows: sp.csr_matrix) -> np.ndarray:
         return np.asarray((rows @ self.similarity_).toarray(), dtype=np.float32)
 
+    def history_credit(self, history: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """sim(h, i) where h is among i's neighbours: h's term in the score."""
+        return self.similarity_[history][:, items].toarray().astype(np.float64)
+
     def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         tensors = self._matrix_state()
         tensors.update(similarity_indptr=self.similarity_.indptr.astype(np.int64),
@@ -185,6 +191,7 @@ class EASE(HistoryModel):
     """EASE: B = I − P·diag(1/diag(P)) with P = (XᵀX + λI)⁻¹, zero diagonal; scores = X·B."""
 
     name = "ease"
+    credit_method = EASE_WEIGHT
 
     def __init__(self, reg_weight: float = 250.0) -> None:
         if not reg_weight > 0:
@@ -202,6 +209,10 @@ class EASE(HistoryModel):
 
     def _score_rows(self, rows: sp.csr_matrix) -> np.ndarray:
         return np.asarray(rows @ self.weights_, dtype=np.float32)
+
+    def history_credit(self, history: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """B[h, i]: h's term in the score (removing h lowers it by exactly that)."""
+        return self.weights_[np.ix_(history, items)].astype(np.float64)
 
     def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         tensors = self._matrix_state()

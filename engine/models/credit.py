@@ -53,17 +53,11 @@ def model_reasons(model: object, items: np.ndarray, history: np.ndarray,
     history = np.asarray(history, dtype=np.int64)
     if not len(history) or not len(items):
         return None
-    name = getattr(model, "name", "")
-    if name == "twotower":
+    if model.credit_method == ATTENTION:
         return _twotower_reasons(model, items, history, user, similarity == "cosine")
     distinct = distinct_history(history)
-    if name == "ease":
-        return ModelReasons(distinct, model.weights_[np.ix_(distinct, items)].T.astype(
-            np.float64), EASE_WEIGHT)
-    if name == "itemknn":
-        block = model.similarity_[distinct][:, items].toarray()  # (H, k)
-        return ModelReasons(distinct, block.T.astype(np.float64), KNN_SIMILARITY)
-    return None
+    block = model.history_credit(distinct, items)  # (H, k) or None
+    return None if block is None else ModelReasons(distinct, block.T, model.credit_method)
 
 
 def _twotower_reasons(model, items: np.ndarray, history: np.ndarray,  # noqa: ANN001

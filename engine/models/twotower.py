@@ -24,6 +24,7 @@ from engine.metrics import ndcg_at_k
 from engine.metrics.diversity import category_prior
 from engine.models import distributed
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
+from engine.models.credit import ATTENTION
 from engine.models.network import PAD, TwoTowerNet
 from engine.models.topn import SCORE_BLOCK_BYTES, order_top_n
 from engine.models.trainer import make_examples, pad_histories, seed_everything
@@ -43,7 +44,8 @@ class TwoTowerModel(BaseModel):
 
     name = "twotower"
     top_n_batch = 65_536  # users per top_n_* call in evaluation: score blocks are cut inside
-    configurable = trains_in_epochs = reads_text = True
+    configurable = trains_in_epochs = reads_text = scores_with_user = True
+    credit_method = ATTENTION
     config_types = {"model_config": ModelConfig, "train_config": TrainConfig}
 
     @property
