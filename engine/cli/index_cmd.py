@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from engine.access.roles import local_actor
 from engine.cli.options import number
+from engine.core.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,8 +28,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_index_build(args: argparse.Namespace) -> int:
     from engine.access.gate import Gate
-    from engine.access.roles import local_actor
-    from engine.core.errors import ConfigError
     from engine.retrieval.runindex import build_run_index
 
     Gate.require(local_actor("cli"), "train")  # the index changes what shoppers are shown

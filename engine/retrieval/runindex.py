@@ -32,6 +32,7 @@ from engine.retrieval.ann import (
     default_n_lists,
     recall_at_n,
 )
+from engine.runs.store import load_run
 
 INDEX_FOLDER, INDEX_FILE, INDEX_JSON = "retrieval", "index.faiss", "index.json"
 INDEX_KINDS = ("ivf-sq8", "ivf", "hnsw")
@@ -185,8 +186,6 @@ def build_run_index(run_dir: str | Path, *, kind: str = DEFAULT_KIND,
                     target_recall: float = 0.95, seed: int = 0) -> IndexInfo:
     """Build and save the candidate index of a run's served model (RunError / ConfigError
     when the run's model scores without item vectors)."""
-    from engine.runs.store import load_run
-
     factory_string(kind, 1)  # an unknown kind fails before the run loads
     run = load_run(run_dir, model="serving")
     model = run.model

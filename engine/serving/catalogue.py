@@ -24,6 +24,7 @@ from engine.core.columns import (
     USER_ID,
     WEIGHT,
 )
+from engine.core.errors import RequestError
 from engine.metrics.diversity import category_prior as catalogue_prior
 from engine.rerank.similarity import graded_item_vectors
 from engine.serving.availability import unavailable_mask
@@ -121,8 +122,6 @@ class Catalogue:
 
     def positions_of(self, item_ids) -> np.ndarray:  # noqa: ANN001 - a sequence of ids
         """Catalogue positions of item ids; RequestError lists the unknown ones."""
-        from engine.core.errors import RequestError
-
         ids = [str(i) for i in item_ids]
         positions = self.item_index.get_indexer(ids)
         unknown = [i for i, p in zip(ids, positions, strict=True) if p < 0]
