@@ -18,12 +18,15 @@ Once", Dosovitskiy & Djolonga 2020). Item vectors do not depend on alpha.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from engine.core.config import ModelConfig
+from engine.core.errors import DataError
+from engine.models.base import TrainData
 
 PAD = -1
 
@@ -295,3 +298,28 @@ class TwoTowerNet(nn.Module):
         self.item_categories = torch.cat(
             [self.item_categories, item_categories.to(self.item_categories)])
         self.item_tower.extend(item_categories.shape[0])
+
+
+def effective_model_config(config: ModelConfig, data: TrainData) -> ModelConfig:
+    """Drop the text feature (with a warning) when the data carries no text embeddings."""
+    if config.use_text and data.text_embeddings is None:
+        if not (config.use_id or config.use_category):
+            raise DataError("ModelConfig.use_text is the only item feature but the training data "
+                            "has no text embeddings; encode item text first or enable use_id.")
+        warnings.warn("training data has no text embeddings; the two-tower model trains without "
+                      "text (encode item text with engine.text.encoders to use it)", stacklevel=3)
+        return config.replace(use_text=False)
+    return config
+
+
+def check_training_data(data: TrainData) -> None:
+    """Fail early, naming the problem, on data the model cannot learn from."""
+    if len(data.train) == 0:
+        raise DataError("training data has no interactions; check the dataset and the split.")
+    if data.item_categories.shape[0] != data.n_items:
+        raise DataError(f"item_categories has {data.item_categories.shape[0]} rows for "
+                        f"{data.n_items} items; rebuild TrainData from the dataset.")
+    text = data.text_embeddings
+    if text is not None and (text.ndim != 2 or text.shape[0] != data.n_items):
+        raise DataError(f"text_embeddings must have shape ({data.n_items}, d), got {text.shape}; "
+                        "encode the same item table the data was built from.")

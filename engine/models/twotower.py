@@ -10,7 +10,6 @@ with vectors from their text and category alone.
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
@@ -19,13 +18,18 @@ import torch
 
 from engine.core.config import ModelConfig, TrainConfig
 from engine.core.device import resolve_device
-from engine.core.errors import DataError, RequestError, RunError
+from engine.core.errors import RequestError, RunError
 from engine.metrics import ndcg_at_k
 from engine.metrics.diversity import category_prior
 from engine.models import distributed
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.credit import ATTENTION
-from engine.models.network import PAD, TwoTowerNet
+from engine.models.network import (
+    PAD,
+    TwoTowerNet,
+    check_training_data,
+    effective_model_config,
+)
 from engine.models.topn import SCORE_BLOCK_BYTES, order_top_n
 from engine.models.trainer import make_examples, pad_histories, seed_everything
 
@@ -109,9 +113,9 @@ class TwoTowerModel(BaseModel):
     # ---- training -------------------------------------------------------------------------
     def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:
         """Train on `data.train`, early-stop on `data.valid`; returns self."""
-        _check_data(data)
+        check_training_data(data)
         config = self.train_config
-        self.model_config = _effective_model_config(self.model_config, data).replace(
+        self.model_config = effective_model_config(self.model_config, data).replace(
             alpha_film=config.alpha_range is not None)
         seed_everything(config.seed)
         device = resolve_device(config.device, "TrainConfig.device")
@@ -381,28 +385,3 @@ def _build_net(text: np.ndarray | None, categories: np.ndarray, n_users: int,
     return TwoTowerNet(torch.as_tensor(np.asarray(text, dtype=np.float32)),
                        torch.as_tensor(np.asarray(categories, dtype=np.float32)),
                        n_users, history_len, config)
-
-
-def _effective_model_config(config: ModelConfig, data: TrainData) -> ModelConfig:
-    """Drop the text feature (with a warning) when the data carries no text embeddings."""
-    if config.use_text and data.text_embeddings is None:
-        if not (config.use_id or config.use_category):
-            raise DataError("ModelConfig.use_text is the only item feature but the training data "
-                            "has no text embeddings; encode item text first or enable use_id.")
-        warnings.warn("training data has no text embeddings; the two-tower model trains without "
-                      "text (encode item text with engine.text.encoders to use it)", stacklevel=3)
-        return config.replace(use_text=False)
-    return config
-
-
-def _check_data(data: TrainData) -> None:
-    """Fail early, naming the problem, on data the model cannot learn from."""
-    if len(data.train) == 0:
-        raise DataError("training data has no interactions; check the dataset and the split.")
-    if data.item_categories.shape[0] != data.n_items:
-        raise DataError(f"item_categories has {data.item_categories.shape[0]} rows for "
-                        f"{data.n_items} items; rebuild TrainData from the dataset.")
-    text = data.text_embeddings
-    if text is not None and (text.ndim != 2 or text.shape[0] != data.n_items):
-        raise DataError(f"text_embeddings must have shape ({data.n_items}, d), got {text.shape}; "
-                        "encode the same item table the data was built from.")
