@@ -110,6 +110,11 @@ class Catalogue:
         return np.flatnonzero(unavailable_mask(self.items)).astype(np.int64)
 
     @cached_property
+    def category_supply(self) -> np.ndarray:
+        """(C,) how many items carry each category, counted once per snapshot."""
+        return (self.item_categories > 0).sum(axis=0)
+
+    @cached_property
     def category_prior(self) -> np.ndarray:
         """(C,) the catalogue's category distribution (mean item row), computed once."""
         return catalogue_prior(self.item_categories)

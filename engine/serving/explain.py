@@ -113,12 +113,15 @@ def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
     With the `model` that scored the list (and the shopper's model index `user`, -1 when
     unknown), the history reason is the model's own credit (`engine.models.credit`) and a
     two-tower adds its score parts; otherwise similarity × recency stands in."""
-    counted = counted_categories(catalogue.item_categories, catalogue.category_names)
+    items, history = np.asarray(items, dtype=np.int64), np.asarray(history, dtype=np.int64)
+    rows = counted_categories(catalogue.item_categories[np.r_[items, history]],
+                              catalogue.category_names)  # only the rows read: O(k + history)
+    counted, history_rows = rows[:len(items)], rows[len(items):]
     reasons = None if model is None else model_reasons(model, items, history, user)
     if len(history):
         distinct, contributions = (history_contributions(catalogue, items, history)
                                    if reasons is None else (reasons.history, reasons.credit))
-        history_mass = counted[history].sum(axis=0)
+        history_mass = history_rows.sum(axis=0)
     out = []
     for slot, item in enumerate(items):
         parts: list[str] = []
@@ -129,12 +132,12 @@ def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
                                           reasons.method))
             if reason:
                 parts.append(reason)
-            is_new = float(counted[item] @ history_mass) == 0.0
+            is_new = float(counted[slot] @ history_mass) == 0.0
         if reasons is not None and reasons.parts is not None:
             parts.append(parts_reason(reasons.parts, slot))
         label = catalogue.category_label(int(item))
         parts.append(category_reason(label, is_new, float(diversity_gain[slot]),
-                                     has_category=bool(counted[item].sum() > 0)))
+                                     has_category=bool(counted[slot].sum() > 0)))
         if extras:
             parts.extend(extras[slot])
         out.append(Explanation(parts))

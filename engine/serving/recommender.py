@@ -115,7 +115,7 @@ class Recommender:
             raise RequestError(f"target applies to method 'calibrated' only, not {method!r}")
         if method == "quota" and not quotas:
             raise RequestError("method 'quota' needs quotas, e.g. {\"Tools\": [1, 3]}")
-        available = (catalogue.item_categories > 0).sum(axis=0)
+        available = catalogue.category_supply
         pool = rq.check_candidates(n_candidates, k)
         rq.check_cost(k, pool, method)
         return rq.RankRequest(
