@@ -266,7 +266,7 @@ def render(results: dict) -> str:
                       ""]
             continue
         lines += [f"## {part['dataset']}", "", f"Command: `{part['command']}` (load average "
-                  f"{part.get('load_average', '?')}).", "",
+                  f"{part.get('load_average') or 'not recorded'}).", "",
                   f"{part['items']:,} items, {part['shoppers']:,} shoppers; two-tower trained "
                   f"{part['epochs']} epoch(s) in {part['fit_seconds']} s.", "",
                   "| index | build s | MiB | setting | recall@100 (tuning) | recall@100 "
@@ -305,6 +305,8 @@ def render(results: dict) -> str:
             lines += ["", f"Index / exact: p50 ×{r['p50_ms']}, p99 ×{r['p99_ms']}{cpu}, memory "
                       f"×{r['peak_rss_gb']}, load ×{r['load_seconds']}. Served index build: "
                       f"{part['served_index']['build_seconds']} s."]
+        if part.get("note"):
+            lines += ["", f"Note: {part['note']}"]
         lines.append("")
     return "\n".join(lines) + "\n"
 
