@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 pytestmark = pytest.mark.slow
 
 PAGES = ("explorer", "tradeoff", "training", "catalogue", "search", "scenarios", "ledger",
-         "policies", "importer")
+         "policies", "importer", "experiments")
 POLICY = "spring-sale"
 QUERY = "zzqxj"
 
