@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -72,11 +73,13 @@ def slot_matches(shown: list[list[str]], candidate: list[list[str]]) -> np.ndarr
     return out
 
 
-def from_logs(store, name: str, candidate: Callable[[str], Sequence[str]]  # noqa: ANN001
+def from_logs(store, name: str, candidate: Callable[[Any], Sequence[str]]  # noqa: ANN001
               ) -> tuple[OffPolicyEstimate, int]:
-    """The estimate for `candidate(user_id)` (the candidate policy's list for a shopper)
-    from experiment `name`'s randomised lists in `store` (an ExperimentStore); also how many
-    lists were left out because they carry no propensities (served without exploration)."""
+    """The estimate for `candidate(served)` — the candidate policy's list for the shopper of
+    a served list (an engine.experiments.store.ServedArm) as it would have been when that
+    list was served — from experiment `name`'s randomised lists in `store` (an
+    ExperimentStore); also how many lists were left out because they carry no propensities
+    (served without exploration)."""
     lists = [served for served in store.served(name) if served.user_id is not None]
     logged = [served for served in lists if served.propensities is not None]
     if not logged:
@@ -94,5 +97,5 @@ def from_logs(store, name: str, candidate: Callable[[str], Sequence[str]]  # noq
     for n, served in enumerate(logged):
         propensity[n, :len(served.propensities)] = served.propensities
     matches = slot_matches([list(s.items) for s in logged],
-                           [list(candidate(s.user_id)) for s in logged])
+                           [list(candidate(s)) for s in logged])
     return estimate(clicks, propensity, matches), len(lists) - len(logged)

@@ -32,16 +32,23 @@ def _post(client: Any, path: str, body: dict[str, Any], expected: int) -> dict[s
 
 def drive(client: Any, shop: Shop, item_index: Any, *, visits: int, k: int = 10,
           lifts: dict[str, float] | None = None, seed: int = 0,
+          candidate_policy: str | None = None,
           progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Run `visits` shopper visits through the API; counts of lists, clicks and purchases
-    sent per arm."""
+    sent per arm, and with `candidate_policy` ('none': the plain ranking) that policy's list
+    for the same shopper at the same moment, by request id (`"candidates"`), for off-policy
+    estimates."""
     rng = np.random.default_rng(seed)
     lifts = lifts or {}
-    sent: dict[str, dict[str, int]] = {}
+    sent: dict[str, Any] = {"candidates": {}}
     for visit in range(visits):
         row = int(rng.integers(len(shop.users)))
         user = shop.users[row]
         shown = _post(client, "/recommend", {"user_id": user, "k": k}, 200)
+        if candidate_policy is not None:
+            other = _post(client, "/recommend", {"user_id": user, "k": k,
+                                                 "policy": candidate_policy}, 200)
+            sent["candidates"][shown["request_id"]] = [i["item_id"] for i in other["items"]]
         arm = shown.get("arm") or "-"
         ids = [item["item_id"] for item in shown["items"]]
         positions = np.asarray(item_index.get_indexer(ids), dtype=np.int64)[None, :]

@@ -67,7 +67,9 @@ def test_the_cli_starts_an_experiment_the_api_serves_and_the_report_reads(served
     assert main(["experiment", "create", "trial", "--arm", "control=none",
                  "--arm", "test=diverse", "--explore-temperature", "1.5"]) == 0
     assert "test=diverse@1 (50%)" in capsys.readouterr().out
-    sent = drive(client, shop, service.catalogue.item_index, visits=120, lifts={"test": 0.5})
+    sent = drive(client, shop, service.catalogue.item_index, visits=120, lifts={"test": 0.5},
+                 candidate_policy="none")
+    candidates = sent.pop("candidates")
     store = ExperimentStore(EventStore())
     report = experiment_report(store, "trial", service.catalogue)
     rows = {row["arm"]: row for row in report["arms"]}
@@ -84,9 +86,9 @@ def test_the_cli_starts_an_experiment_the_api_serves_and_the_report_reads(served
         assert row.propensities is not None and len(row.propensities) == len(row.items)
     assert main(["experiment", "status", "trial", "--run", str(service.run.path)]) == 0
     assert "verdict:" in capsys.readouterr().out
-    ips, left_out = from_logs(store, "trial", lambda user: service.recommend(
-        user, k=10).table["item_id"].tolist())
+    ips, left_out = from_logs(store, "trial", lambda served: candidates[served.request_id])
     assert left_out == 0 and ips.lists == len(lists) and np.isfinite(ips.ips.estimate)
+    assert 0 < ips.matched_slots < 1
     assert main(["experiment", "stop", "trial"]) == 0
     after = client.post("/recommend", json={"user_id": shop.users[0], "k": 10}).json()
     assert after.get("arm") is None and len(after["items"]) == 10
