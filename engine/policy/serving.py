@@ -34,6 +34,7 @@ from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
 from engine.serving.explain import explain, fallback_notice
+from engine.serving.results import json_rows, list_columns
 from engine.serving.retrieve import Focus
 
 COMPILED_CACHE_SIZE = 32
@@ -110,17 +111,12 @@ def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists
     texts = explain(catalogue, positions, history, gains,
                     None if extra is None else [[extra]] * n, model=model, user=user)
     attribution = list_attribution(policy, lists, 0)
-    columns = catalogue.columns
-    prices = columns.prices[positions]
     weight = 0.0 if policy.diversify is None else policy.diversify.weight
-    return [{"rank": slot + 1, "item_id": str(columns.ids[p]), "title": str(columns.titles[p]),
-             "category": str(columns.labels[p]),
-             "price": None if not np.isfinite(prices[slot]) else float(prices[slot]),
-             "relevance": round(float(relevance[slot]), 4),
-             "diversity_gain": round(float(gains[slot]), 4),
-             "score": round(float((1 - weight) * relevance[slot] + gains[slot]), 4),
-             "explanation": texts[slot], "attribution": attribution[slot]}
-            for slot, p in enumerate(positions.tolist())]
+    rows = json_rows(list_columns(catalogue, positions, relevance, gains,
+                                  (1 - weight) * relevance + gains, texts))
+    for row, touched in zip(rows, attribution, strict=True):
+        row["attribution"] = touched
+    return rows
 
 
 def policy_focus(policy: CompiledPolicy, left_out: np.ndarray) -> Focus:

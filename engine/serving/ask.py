@@ -156,15 +156,15 @@ def _with_faq_links(products: Recommendations, faq: pd.DataFrame) -> Recommendat
     for faq_id, items in zip(faq[FAQ_ID], faq[FAQ_ITEMS], strict=True):
         for item in split_list(items):
             links.setdefault(item, str(faq_id))
-    table = products.table
-    if not links or table.empty:
+    columns = products.columns
+    if not links or not len(columns[ITEM_ID]):
         return products
-    table = table.copy()
-    table["explanation"] = [
+    texts = np.empty(len(columns[ITEM_ID]), dtype=object)
+    texts[:] = [
         Explanation([*getattr(text, "parts", [text]), Message("faq_links", faq=links[item])])
         if item in links else text
-        for item, text in zip(table[ITEM_ID].astype(str), table["explanation"], strict=True)]
-    return dataclasses.replace(products, table=table)
+        for item, text in zip(columns[ITEM_ID].astype(str), columns["explanation"], strict=True)]
+    return dataclasses.replace(products, columns={**columns, "explanation": texts})
 
 
 def _check_n(n: object) -> int:

@@ -29,7 +29,7 @@ from engine.serving.coldstart import add_items
 from engine.serving.explain import explain, fallback_notice, with_boost_notes
 from engine.serving.live import LiveHistory, history_frame, score_with_new_events
 from engine.serving.ranking import rank, top_by
-from engine.serving.results import Recommendations, plain_value, ranked_table, relevance_table
+from engine.serving.results import Recommendations, list_columns, plain_value, relevance_columns
 from engine.serving.retrieve import Focus, Retrieval, request_focus
 from engine.serving.trending import trending_scores
 from engine.text.matching import SEARCH_TITLES, SearchIndex, TitleIndex, stored_title_embeddings
@@ -268,9 +268,10 @@ class Recommender:
         if len(ranked.items) < request.k and notice is None:
             notice = Message("only_n_match", n=len(ranked.items), k=request.k)
         return Recommendations(
-            table=ranked_table(catalogue, ranked, texts), notice=notice,
-            relevance_only=relevance_table(catalogue, ranked.relevance_only,
-                                           ranked.relevance_only_scores),
+            columns=list_columns(catalogue, ranked.items, ranked.relevance,
+                                 ranked.diversity_gain, ranked.score, texts), notice=notice,
+            relevance_columns=relevance_columns(catalogue, ranked.relevance_only,
+                                                ranked.relevance_only_scores),
             method=request.method, diversity_weight=request.diversity_weight,
             n_candidates=ranked.n_allowed,
             unavailable_left_out=0 if left_out is None else len(left_out))

@@ -1,28 +1,34 @@
-"""What a serving call returns: the ranked table, a notice for fallbacks, the plain top-k."""
+"""What a serving call returns: the ranked list, a notice for fallbacks, the plain top-k."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from engine.core.columns import CATEGORY, ITEM_ID, PRICE, TITLE
 from engine.serving.catalogue import Catalogue
-from engine.serving.ranking import RankedList
 
 TABLE_COLUMNS = ("rank", ITEM_ID, TITLE, CATEGORY, PRICE, "relevance", "diversity_gain", "score",
                  "explanation")
 
 
+Columns = dict[str, np.ndarray]  # one array per table column, one entry per slot
+
+
 @dataclass(frozen=True)
 class Recommendations:
-    """A ranked list (`table`), why a fallback happened (`notice`) and the un-diversified top-k."""
+    """A ranked list, why a fallback happened (`notice`) and the un-diversified top-k.
 
-    table: pd.DataFrame
+    The list is kept as `columns` (arrays in TABLE_COLUMNS order), built once per request;
+    `records()` (the API, the CLI's JSON) reads them directly, and the pandas `table` (the
+    studio, the CLI's table) is only built when it is asked for."""
+
+    columns: Columns
     notice: str | None = None
-    relevance_only: pd.DataFrame | None = None
+    relevance_columns: Columns | None = None
     method: str = "none"
     diversity_weight: float = 0.0
     n_candidates: int = 0  # items that passed the filters
@@ -31,39 +37,67 @@ class Recommendations:
     unavailable_left_out: int = 0  # items left out because they cannot be bought now
     alpha: float | None = None  # the model's loss weight alpha (loss-conditioned runs only)
 
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The list as a table in TABLE_COLUMNS order (explanations keep their parts)."""
+        return _frame(self.columns)
+
+    @cached_property
+    def relevance_only(self) -> pd.DataFrame | None:
+        """The plain top-k by relevance, for a side-by-side with the diversified list."""
+        return None if self.relevance_columns is None else _frame(self.relevance_columns)
+
     def records(self) -> list[dict]:
-        """The table as JSON-able rows of plain Python values (NaN price becomes None)."""
-        return json.loads(self.table.to_json(orient="records", force_ascii=False))
+        """The list as JSON-able rows of plain Python values (a missing price is None)."""
+        return json_rows(self.columns)
 
 
-def item_frame(catalogue: Catalogue, positions: np.ndarray) -> pd.DataFrame:
+def item_columns(catalogue: Catalogue, positions: np.ndarray) -> Columns:
     """rank, item_id, title, category (diversity label), price for catalogue positions."""
     columns = catalogue.columns
-    return pd.DataFrame({
-        "rank": np.arange(1, len(positions) + 1),
-        ITEM_ID: columns.ids[positions],
-        TITLE: columns.titles[positions],
-        CATEGORY: columns.labels[positions],
-        PRICE: columns.prices[positions],
-    })
+    return {"rank": np.arange(1, len(positions) + 1), ITEM_ID: columns.ids[positions],
+            TITLE: columns.titles[positions], CATEGORY: columns.labels[positions],
+            PRICE: columns.prices[positions]}
 
 
-def ranked_table(catalogue: Catalogue, ranked: RankedList, explanations: list[str]) -> pd.DataFrame:
-    """The full serving table in TABLE_COLUMNS order."""
-    frame = item_frame(catalogue, ranked.items)
-    frame["relevance"] = np.round(ranked.relevance, 4)
-    frame["diversity_gain"] = np.round(ranked.diversity_gain, 4)
-    frame["score"] = np.round(ranked.score, 4)
-    # object, not pandas' string dtype: each Explanation keeps its coded parts for the studio
-    frame["explanation"] = pd.Series(explanations, dtype=object, index=frame.index)
-    return frame[list(TABLE_COLUMNS)]
+def list_columns(catalogue: Catalogue, positions: np.ndarray, relevance: np.ndarray,
+                 diversity_gain: np.ndarray, score: np.ndarray,
+                 explanations: list[str]) -> Columns:
+    """Every TABLE_COLUMNS column of a served list, terms rounded to 4 decimals."""
+    texts = np.empty(len(explanations), dtype=object)
+    texts[:] = explanations
+    out = item_columns(catalogue, positions)
+    out.update(relevance=np.round(relevance, 4), diversity_gain=np.round(diversity_gain, 4),
+               score=np.round(score, 4), explanation=texts)
+    return out
 
 
-def relevance_table(catalogue: Catalogue, positions: np.ndarray,
-                    relevance: np.ndarray) -> pd.DataFrame:
-    """The plain top-k by relevance, for a side-by-side with the diversified list."""
-    frame = item_frame(catalogue, positions)
-    frame["relevance"] = np.round(relevance, 4)
+def relevance_columns(catalogue: Catalogue, positions: np.ndarray,
+                      relevance: np.ndarray) -> Columns:
+    """The plain top-k's columns: the item columns and its relevance."""
+    return {**item_columns(catalogue, positions), "relevance": np.round(relevance, 4)}
+
+
+def json_rows(columns: Columns) -> list[dict]:
+    """One dict of plain Python values per slot (NaN becomes None, explanations plain text)."""
+    names = list(columns)
+    values = [columns[name].tolist() for name in names]
+    rows = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+    for row in rows:
+        for name, value in row.items():
+            if isinstance(value, float) and value != value:
+                row[name] = None
+        if "explanation" in row:
+            row["explanation"] = str.__str__(row["explanation"])
+    return rows
+
+
+def _frame(columns: Columns) -> pd.DataFrame:
+    frame = pd.DataFrame({name: values for name, values in columns.items()
+                          if name != "explanation"})
+    if "explanation" in columns:  # object, not pandas' string dtype: the coded parts stay
+        frame["explanation"] = pd.Series(columns["explanation"], dtype=object,
+                                         index=frame.index)
     return frame
 
 
