@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.policy.apply import PolicyLists
 from engine.policy.compile import CompiledPolicy
+from engine.serving.pipeline import PolicyLists
 
 
 def _diversify_label(policy: CompiledPolicy) -> str | None:

@@ -8,8 +8,7 @@ catalogue keeps serving on another. A column that does not exist is an error (a 
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,58 +30,23 @@ from engine.policy.schema import (
     PromoteStage,
 )
 from engine.serving.catalogue import Catalogue
+from engine.serving.plan import (
+    CapRule,
+    PinRule,
+    RankPlan,
+    Rule,
+    item_arrays,
+    quota_rules,
+)
 
-NO_LIMIT = np.iinfo(np.int32).max
 LABEL_COLUMN = "category"  # caps on "category" use the item's diversity category label
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A stage reduced to a mask over the catalogue and one number (strength, share, count)."""
-
-    label: str
-    mask: np.ndarray  # (n_items,) bool
-    value: float = 0.0
-
-
-@dataclass(frozen=True)
-class CapRule:
-    """At most limits[code] items per group; code -1 (no value) is never capped."""
-
-    label: str
-    codes: np.ndarray  # (n_items,) int64
-    limits: np.ndarray  # (n_groups,) int64
-
-
-@dataclass(frozen=True)
-class PinRule:
-    label: str
-    item: int
-    slot: int  # 1-based
-    segment: np.ndarray | None  # (C,) bool over category names; None = every shopper
-
-
-@dataclass(frozen=True)
-class CompiledPolicy:
-    """A policy's arrays for one catalogue (`n_items` long) and what did not resolve."""
+@dataclass(frozen=True, kw_only=True)
+class CompiledPolicy(RankPlan):
+    """A policy's plan for one catalogue, with the policy it came from."""
 
     policy: Policy
-    n_items: int
-    static_allowed: np.ndarray  # (n_items,) items every filter lets through
-    filters: list[Rule]  # mask = passes this filter
-    exclude_seen: bool
-    boosts: list[Rule]  # value = signed strength
-    boost_vector: np.ndarray  # (n_items,) sum of the boosts
-    floor: FloorStage | None
-    diversify: DiversifyStage | None
-    at_least: list[Rule]  # promotions (value = share of k) and quota floors (value = -count)
-    caps: list[CapRule]
-    pins: list[PinRule]
-    item_categories: np.ndarray  # (n_items, C) row-stochastic, for calibrated targets
-    unit_vectors: np.ndarray | None  # (n_items, d) unit rows: cosine similarity
-    unit_categories: np.ndarray  # (n_items, C) unit rows: similarity without vectors
-    notices: list[str] = field(default_factory=list)
-    exposure_bonus: np.ndarray | None = None  # (n_items,) fitted exposure prices per item
     buy_again: BuyAgainStage | None = None  # applied after the list (engine.policy.buy_again)
 
     @property
@@ -189,17 +153,9 @@ def _quota_rules(stage: DiversifyStage, facts: ItemFacts) -> tuple[list[Rule], l
     if unknown:
         raise ConfigError(f"diversify quotas: unknown categor{'y' if len(unknown) == 1 else 'ies'}"
                           f" {unknown}; known: {', '.join(names[:20])}")
-    primary = facts.item_categories.argmax(axis=1).astype(np.int64)
-    limits = np.full(len(names), NO_LIMIT, dtype=np.int64)
-    floors = []
-    for name, (low, high) in (stage.quotas or {}).items():
-        position = names.index(name)
-        if high is not None:
-            limits[position] = high
-        if low:
-            floors.append(Rule(label=f"quota {name} ≥ {low}",
-                               mask=facts.item_categories[:, position] > 0, value=-float(low)))
-    return floors, [CapRule(label="quota caps", codes=primary, limits=limits)]
+    return quota_rules({names.index(name): tuple(bounds)
+                        for name, bounds in (stage.quotas or {}).items()},
+                       names, facts.item_categories)
 
 
 def _pin_rule(stage: PinStage, label: str, facts: ItemFacts,
@@ -268,25 +224,13 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
     boost_vector = np.zeros(catalogue.n_items, dtype=np.float64)
     for rule in boosts:
         boost_vector += rule.value * rule.mask
-    return CompiledPolicy(policy=policy, n_items=catalogue.n_items, static_allowed=static,
-                          filters=filters, exclude_seen=exclude_seen, boosts=boosts,
-                          boost_vector=boost_vector, floor=floor, diversify=diversify,
-                          at_least=at_least, caps=caps, pins=pins,
-                          item_categories=_rows_normalised(catalogue.item_categories, "sum"),
-                          unit_vectors=None if catalogue.item_vectors is None else
-                          _rows_normalised(catalogue.item_vectors, "norm").astype(np.float32),
-                          unit_categories=_rows_normalised(catalogue.item_categories,
-                                                           "norm").astype(np.float32),
+    return CompiledPolicy(policy=policy, n_items=catalogue.n_items,
+                          n_candidates=policy.n_candidates, has_steps=bool(policy.stages),
+                          static_allowed=static, filters=filters, exclude_seen=exclude_seen,
+                          boosts=boosts, boost_vector=boost_vector, floor=floor,
+                          diversify=diversify, at_least=at_least, caps=caps, pins=pins,
                           notices=notices, exposure_bonus=exposure_bonus,
-                          buy_again=buy_again)
-
-
-def _rows_normalised(matrix: np.ndarray, how: str) -> np.ndarray:
-    """Rows scaled to sum 1 ("sum") or length 1 ("norm"); all-zero rows stay zero."""
-    values = np.asarray(matrix, dtype=np.float64)
-    size = values.sum(axis=1, keepdims=True) if how == "sum" else \
-        np.linalg.norm(values, axis=1, keepdims=True)
-    return np.divide(values, size, out=np.zeros_like(values), where=size > 0)
+                          buy_again=buy_again, **item_arrays(catalogue))
 
 
 def _default_label(stage: object, position: int) -> str:
@@ -309,8 +253,3 @@ def _default_label(stage: object, position: int) -> str:
     if isinstance(stage, FilterStage):
         return f"filter #{position + 1}"
     return f"stage #{position + 1}"
-
-
-def required_slots(rule: Rule, k: int) -> int:
-    """Slots an at-least rule needs in a list of k: ceil(share·k) or the quota floor."""
-    return int(-rule.value) if rule.value < 0 else int(math.ceil(rule.value * k - 1e-9))

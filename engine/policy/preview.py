@@ -24,13 +24,13 @@ from engine.core.errors import ConfigError, RunError
 from engine.evaluation.protocol import calibration_targets, histories_before_test
 from engine.evaluation.sweep import sample_users, train_data_for
 from engine.models.base import seen_matrix
-from engine.policy.apply import ShopperBatch, apply_policy
 from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.impact import impact_report
 from engine.policy.schema import Policy
 from engine.runs.data import load_run_dataset
 from engine.runs.store import load_run
 from engine.serving.catalogue import catalogue_from_run
+from engine.serving.pipeline import ShopperBatch, apply_policy
 
 BLOCK_USERS = 512
 NO_POLICY = Policy(name="none", description="the model's own top-k")

@@ -23,7 +23,6 @@ import scipy.sparse as sp
 
 from engine.core.checks import check_k
 from engine.core.errors import PrismError, RequestError
-from engine.policy.apply import PolicyLists, ShopperBatch, apply_policy
 from engine.policy.attribution import list_attribution, notices, removal_counts
 from engine.policy.buy_again import with_buy_again
 from engine.policy.compile import CompiledPolicy, compile_policy
@@ -34,6 +33,7 @@ from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
 from engine.serving.explain import explain, fallback_notice
+from engine.serving.pipeline import PolicyLists, ShopperBatch, apply_policy
 from engine.serving.results import json_rows, list_columns
 from engine.serving.retrieve import Focus
 

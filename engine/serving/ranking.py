@@ -1,8 +1,9 @@
-"""From catalogue scores to a re-ranked list: filter, boost, take candidates, re-rank.
+"""A plain request's list: its plan through the one pipeline (`engine.serving.pipeline`).
 
 relevance = min-max scaled model score over the allowed items (so boosts are in units of the
 score range: a boost of 0.1 moves an item by a tenth of the range), plus category and promo
-boosts; the top `n_candidates` by that relevance go to the re-ranker.
+boosts; the top `n_candidates` by that relevance go to the one greedy loop, with quota floors
+and caps as its rules.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from engine.core.errors import RequestError
-from engine.rerank.quotas import check_supply
-from engine.rerank.scaling import min_max
 from engine.serving.catalogue import Catalogue
+from engine.serving.pipeline import ShopperBatch, apply_policy
+from engine.serving.plan import request_plan
 from engine.serving.requests import RankRequest
 
 
@@ -46,16 +48,6 @@ def allowed_mask(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,
     return allowed
 
 
-def boost_vector(catalogue: Catalogue, request: RankRequest) -> np.ndarray:
-    """(n_items,) additive relevance boost from category boosts and the promo boost."""
-    boosts = np.zeros(catalogue.n_items, dtype=np.float64)
-    if request.category_boosts is not None:
-        boosts += catalogue.item_categories @ request.category_boosts
-    if request.promo_boost:
-        boosts += request.promo_boost * catalogue.promo
-    return boosts
-
-
 def top_by(values: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
     """Up to n allowed positions by descending value (ties by position)."""
     positions = np.flatnonzero(allowed)
@@ -70,23 +62,43 @@ def top_by(values: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
 
 def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
          exclude: np.ndarray, target: np.ndarray | None) -> RankedList:
-    """Filter, boost, take the candidates and re-rank them with `engine.rerank`."""
+    """A plain request through the one pipeline: its plan (one diversify step) applied to
+    this shopper's scores, with `exclude` (positions) left out."""
     allowed = allowed_mask(catalogue, request, scores, exclude)
-    boosts = boost_vector(catalogue, request)
-    relevance = min_max(scores, allowed) + boosts
-    candidates = top_by(relevance, allowed, request.n_candidates)
-    quotas = _candidate_quotas(catalogue, request, candidates)
-    result = _rerank(catalogue, request, candidates, relevance[candidates], target, quotas)
-    order = np.asarray(result.order, dtype=np.int64)
-    scaled = min_max(relevance[candidates])
+    plan = request_plan(catalogue, request)
+    if target is not None:  # one target, one list: however it was spelled, it sums to 1
+        target = np.asarray(target, dtype=np.float64) / float(np.sum(target))
+    shown = np.where(allowed, scores, -np.inf)
+    batch = ShopperBatch(scores=shown[None, :], seen=_NO_HISTORY[(1, catalogue.n_items)],
+                         top_category=np.array([-1]),
+                         targets=None if target is None else target[None, :],
+                         exclude_seen=False)
+    lists = apply_policy(plan, batch, request.k)
+    n = int((lists.items[0] >= 0).sum())
+    items = lists.items[0, :n]
+    relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
+    diversity = lists.diversity[0, :n]
+    rel_part = (1.0 - request.diversity_weight) * relevance
+    pool = lists.candidates[0]
+    top = pool[: request.k][pool[: request.k] >= 0]
     return RankedList(
-        items=candidates[order], relevance=scaled[order],
-        diversity_gain=diversity_gains(request, result.diversity_part, target),
-        score=np.asarray(result.objective, dtype=np.float64),
-        relevance_only=candidates[: request.k], relevance_only_scores=scaled[: request.k],
-        boosts=boosts[candidates[order]],
-        n_allowed=int(allowed.sum()),
+        items=items, relevance=relevance,
+        diversity_gain=diversity_gains(request, diversity, target),
+        score=rel_part + diversity,
+        relevance_only=top, relevance_only_scores=lists.candidate_relevance[0, :len(top)],
+        boosts=plan.boost_vector[items], n_allowed=int(allowed.sum()),
     )
+
+
+class _EmptyHistories(dict):
+    """An all-zero (1, n_items) seen matrix per catalogue size, made once."""
+
+    def __missing__(self, shape: tuple[int, int]) -> sp.csr_matrix:
+        self[shape] = sp.csr_matrix(shape, dtype=np.float64)
+        return self[shape]
+
+
+_NO_HISTORY = _EmptyHistories()
 
 
 def diversity_gains(request: RankRequest, diversity_part: np.ndarray,
@@ -109,35 +121,3 @@ def diversity_gains(request: RankRequest, diversity_part: np.ndarray,
     empty = -request.diversity_weight * float(
         calibration_kl(target[None, :], np.zeros((1, len(target))))[0])
     return np.diff(np.r_[empty, part])
-
-
-def _candidate_quotas(catalogue: Catalogue, request: RankRequest, candidates: np.ndarray,
-                      ) -> dict[int, tuple[int | None, int | None]] | None:
-    """Quotas checked against what the candidate pool can actually supply."""
-    if request.quotas is None:
-        return None
-    available = (catalogue.item_categories[candidates] > 0).sum(axis=0)
-    names = catalogue.category_names
-    check_supply({names[p]: bounds for p, bounds in request.quotas.items()},
-                 {names[p]: available[p] for p in request.quotas}, None,
-                 f"of the {len(candidates)} candidates",
-                 "lower the floor or raise n_candidates")
-    return request.quotas
-
-
-def _rerank(catalogue: Catalogue, request: RankRequest, candidates: np.ndarray,
-            relevance: np.ndarray, target: np.ndarray | None,
-            quotas: dict[int, tuple[int | None, int | None]] | None):  # noqa: ANN202
-    """Call the re-ranker; its input errors become RequestError for the caller."""
-    from engine.rerank import rerank
-
-    similarity = catalogue.similarity_vectors() if request.method != "none" else None
-    vectors = None if similarity is None else similarity[candidates]
-    try:
-        return rerank(request.method, relevance, request.k, request.diversity_weight,
-                      item_vectors=vectors, item_categories=catalogue.item_categories[candidates],
-                      target=target, quotas=quotas)
-    except RequestError:
-        raise
-    except ValueError as exc:
-        raise RequestError(f"cannot re-rank with method {request.method!r}: {exc}") from exc

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.policy.compile import CompiledPolicy, required_slots
 from engine.rerank.greedy import run_greedy
 from engine.rerank.methods import NEEDS_SIMILARITY
 from engine.rerank.scaling import min_max
+from engine.serving.plan import RankPlan, required_slots
 
 
 @dataclass
@@ -32,26 +32,27 @@ class GreedyOutcome:
     forced: np.ndarray  # (B, k) bool: a reserved slot changed the pick
     relevance: np.ndarray  # (B, k) scaled boosted relevance of the pick
     diversity: np.ndarray  # (B, k) diversity term of the pick
+    scaled: np.ndarray | None = None  # (B, N) scaled boosted relevance of every candidate
     capped_out: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,)
 
 
-def _scorer(policy: CompiledPolicy, rel_part: np.ndarray, safe: np.ndarray,
+def _scorer(plan: RankPlan, rel_part: np.ndarray, safe: np.ndarray,
             targets: np.ndarray | None, k: int) -> Any:
     from engine.rerank.core import build_scorer
 
-    stage = policy.diversify
+    stage = plan.diversify
     method = "none" if stage is None or stage.weight == 0 else stage.method
     weight = 0.0 if method == "none" else stage.weight
     if method == "calibrated" and targets is None:
         method, weight = "none", 0.0
     unit = None
     if method in NEEDS_SIMILARITY:
-        source = policy.unit_vectors if policy.unit_vectors is not None else \
-            policy.unit_categories
+        source = plan.unit_vectors if plan.unit_vectors is not None else \
+            plan.unit_categories
         unit = source[safe]  # (B, N, d)
     return build_scorer(method, weight, rel_part, unit,
-                        policy.item_categories[safe] if method == "calibrated" else None,
-                        targets, policy.unit_vectors is not None, k)
+                        plan.item_categories[safe] if method == "calibrated" else None,
+                        targets, plan.unit_vectors is not None, k)
 
 
 @dataclass
@@ -79,21 +80,21 @@ class _Constraints:
         self.need[rows] -= matched
 
 
-def _constraints(policy: CompiledPolicy, safe: np.ndarray, valid: np.ndarray,
+def _constraints(plan: RankPlan, safe: np.ndarray, valid: np.ndarray,
                  pins: np.ndarray, k: int) -> _Constraints:
     pin_rows, pin_slots = np.nonzero(pins >= 0)
     pin_items = pins[pin_rows, pin_slots]
     codes, counts, limits = [], [], []
-    for cap in policy.caps:
+    for cap in plan.caps:
         codes.append(np.where(valid, cap.codes[safe], -1))
         count = np.zeros((len(safe), len(cap.limits)), dtype=np.int64)
         code = cap.codes[pin_items]
         np.add.at(count, (pin_rows[code >= 0], code[code >= 0]), 1)
         counts.append(count)
         limits.append(cap.limits)
-    need = np.zeros((len(safe), len(policy.at_least)), dtype=np.int64)
+    need = np.zeros((len(safe), len(plan.at_least)), dtype=np.int64)
     matches = []
-    for j, rule in enumerate(policy.at_least):
+    for j, rule in enumerate(plan.at_least):
         matches.append(rule.mask[safe] & valid)
         need[:, j] = required_slots(rule, k)
         np.subtract.at(need[:, j], pin_rows, rule.mask[pin_items].astype(np.int64))
@@ -173,18 +174,18 @@ class _PolicyRules:
         state.take(live, [codes[live, pick] for codes in state.cap_codes], matched)
 
 
-def constrained_greedy(policy: CompiledPolicy, batch: Any, candidates: np.ndarray,
+def constrained_greedy(plan: RankPlan, batch: Any, candidates: np.ndarray,
                        boosted: np.ndarray, pins: np.ndarray, k: int,
                        notices: list[Counter]) -> GreedyOutcome:
     """Fill each shopper's open slots (k minus their pins) from `candidates (B, N)`."""
     valid = candidates >= 0
     safe = np.where(valid, candidates, 0)
     scaled = np.where(valid, min_max(np.take_along_axis(boosted, safe, axis=1), valid), 0.0)
-    weight = 0.0 if policy.diversify is None else policy.diversify.weight
+    weight = 0.0 if plan.diversify is None else plan.diversify.weight
     rel_part = (1.0 - weight) * scaled
-    scorer = _scorer(policy, rel_part, safe, batch.targets, k)
-    state = _constraints(policy, safe, valid, pins, k)
-    rules = _PolicyRules(state, ~valid, k - (pins >= 0).sum(axis=1), k, len(policy.caps),
+    scorer = _scorer(plan, rel_part, safe, batch.targets, k)
+    state = _constraints(plan, safe, valid, pins, k)
+    rules = _PolicyRules(state, ~valid, k - (pins >= 0).sum(axis=1), k, len(plan.caps),
                          notices)
     picks = run_greedy(rel_part, scorer, k, rules, blocked=rules.blocked)
     for row in np.flatnonzero((state.need > 0).any(axis=1) & ~rules.relaxed):
@@ -199,7 +200,7 @@ def constrained_greedy(policy: CompiledPolicy, batch: Any, candidates: np.ndarra
     return GreedyOutcome(order=order, n_picks=rules.filled, forced=rules.forced,
                          relevance=np.where(taken, scaled[rows, np.clip(order, 0, None)],
                                             np.nan),
-                         diversity=diversity,
+                         diversity=diversity, scaled=scaled,
                          capped_out={cap.label: seen.sum(axis=1)
-                                     for cap, seen in zip(policy.caps, rules.capped_seen,
+                                     for cap, seen in zip(plan.caps, rules.capped_seen,
                                                           strict=True)})

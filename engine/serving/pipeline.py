@@ -1,4 +1,5 @@
-"""Apply a compiled policy to model scores, for one shopper or a batch, as array work.
+"""The one ranking pipeline: apply a plan (a compiled policy or a plain request) to model
+scores, for one shopper or a batch, as array work.
 
 Pipeline (whatever the stage order in the list): filter → boost/bury → floor → candidates
 (top-N by boosted relevance) → one greedy pass of the diversify stage in which caps, promotion
@@ -25,9 +26,9 @@ import scipy.sparse as sp
 
 from engine.exposure.stage import priced_relevance
 from engine.models.topn import order_top_n
-from engine.policy.compile import CompiledPolicy
-from engine.policy.greedy import GreedyOutcome, constrained_greedy
 from engine.rerank.scaling import min_max
+from engine.serving.constrained import GreedyOutcome, constrained_greedy
+from engine.serving.plan import RankPlan, required_slots
 
 
 @dataclass
@@ -54,6 +55,8 @@ class PolicyLists:
     diversity: np.ndarray  # (B, k) the diversify term at the time of choice
     alone_slot: np.ndarray | None = None  # (B, k) slot under the diversify stage without caps
     # and shares (0: not in that list); set for attribution when both act
+    candidates: np.ndarray | None = None  # (B, N) the candidates by boosted relevance, -1 pads
+    candidate_relevance: np.ndarray | None = None  # (B, N) their scaled boosted relevance
     removed: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,) count
     notices: list[Counter] = field(default_factory=list)  # per shopper, message -> 1
 
@@ -76,15 +79,13 @@ def _cutoff_counts(scores: np.ndarray, available: np.ndarray, n: int,
     return {label: ((~mask[safe]) & valid).sum(axis=1) for label, mask in rules}
 
 
-def _with_owed_items(policy: CompiledPolicy, boosted: np.ndarray, candidates: np.ndarray,
+def _with_owed_items(plan: RankPlan, boosted: np.ndarray, candidates: np.ndarray,
                      k: int) -> np.ndarray:
     """Candidates plus, per promotion share or quota floor, its best matching items, so a
     share is feasible whenever enough matching items pass the filters and the floor.
     Merged rows stay sorted by boosted relevance (ties by position), -1 at the end."""
-    from engine.policy.compile import required_slots
-
     extras = []
-    for rule in policy.at_least:
+    for rule in plan.at_least:
         need, columns = required_slots(rule, k), np.flatnonzero(rule.mask)
         if need > 0 and len(columns):  # top items among the matching columns only
             best = _top(np.ascontiguousarray(boosted[:, columns]), need)
@@ -105,9 +106,9 @@ def _with_owed_items(policy: CompiledPolicy, boosted: np.ndarray, candidates: np
     return merged[:, :max(width, 1)]
 
 
-def _floor_mask(policy: CompiledPolicy, scores: np.ndarray, relevance: np.ndarray,
+def _floor_mask(plan: RankPlan, scores: np.ndarray, relevance: np.ndarray,
                 allowed: np.ndarray) -> np.ndarray:
-    floor = policy.floor
+    floor = plan.floor
     if floor is None:
         return allowed
     if floor.min_relevance is not None:
@@ -118,12 +119,12 @@ def _floor_mask(policy: CompiledPolicy, scores: np.ndarray, relevance: np.ndarra
     return allowed & (scores >= thresholds)
 
 
-def _assign_pins(policy: CompiledPolicy, batch: ShopperBatch, available: np.ndarray, k: int,
+def _assign_pins(plan: RankPlan, batch: ShopperBatch, available: np.ndarray, k: int,
                  notices: list[Counter]) -> np.ndarray:
     """(B, k) pinned item per slot (-1 none): filters win, earlier pins win a slot."""
     n_users = len(batch.scores)
     pins = np.full((n_users, k), -1, dtype=np.int64)
-    for pin in policy.pins:
+    for pin in plan.pins:
         if pin.slot > k:
             for row in range(n_users):
                 notices[row][f"{pin.label}: slot {pin.slot} is beyond the list length {k}; "
@@ -172,41 +173,42 @@ def _place(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
     return compact_items, compact_source
 
 
-def apply_policy(policy: CompiledPolicy, batch: ShopperBatch, k: int, *,
+def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
                  count_removed: bool = False) -> PolicyLists:
-    """Lists of up to k items per shopper under `policy` (see the module docstring)."""
+    """Lists of up to k items per shopper under `plan` (see the module docstring)."""
     n_users = len(batch.scores)
     notices = [Counter() for _ in range(n_users)]
     scores = np.asarray(batch.scores)
     if scores.dtype not in (np.float32, np.float64):
         scores = scores.astype(np.float64)
-    available = np.isfinite(scores) & policy.static_allowed[None, :]
+    available = np.isfinite(scores) & plan.static_allowed[None, :]
     unseen = np.isfinite(scores)
-    if batch.exclude_seen or policy.exclude_seen:
+    if batch.exclude_seen or plan.exclude_seen:
         rows, cols = batch.seen.nonzero()
         available[rows, cols] = False
         unseen[rows, cols] = False
-    if not policy.policy.stages:
+    if not plan.has_steps:
         return _model_top(scores, available, k, notices)
     relevance = np.where(available, min_max(scores, available), -np.inf)
-    allowed = _floor_mask(policy, scores, relevance, available)
-    pins = _assign_pins(policy, batch, available, k, notices)
+    allowed = _floor_mask(plan, scores, relevance, available)
+    pins = _assign_pins(plan, batch, available, k, notices)
     pinned_rows, pinned_slots = np.nonzero(pins >= 0)
     allowed[pinned_rows, pins[pinned_rows, pinned_slots]] = False
-    boosted = np.where(allowed, relevance + policy.boost_vector[None, :], -np.inf)
-    n_candidates = max(policy.policy.n_candidates, k)
-    candidates = _with_owed_items(policy, boosted, _top(boosted, n_candidates), k)
-    if policy.exposure_bonus is not None:
-        boosted = priced_relevance(boosted, candidates, policy.exposure_bonus)
-    outcome = constrained_greedy(policy, batch, candidates, boosted, pins, k, notices)
+    boosted = np.where(allowed, relevance + plan.boost_vector[None, :], -np.inf)
+    n_candidates = max(plan.n_candidates, k)
+    candidates = _with_owed_items(plan, boosted, _top(boosted, n_candidates), k)
+    if plan.exposure_bonus is not None:
+        boosted = priced_relevance(boosted, candidates, plan.exposure_bonus)
+    outcome = constrained_greedy(plan, batch, candidates, boosted, pins, k, notices)
     items, source = _place(outcome, candidates, pins, notices)
     lists = _traced(outcome, items, source, notices)
+    lists.candidates, lists.candidate_relevance = candidates, outcome.scaled
     if count_removed:
-        lists.removed = _removed_counts(policy, scores, unseen, available, allowed, n_candidates)
+        lists.removed = _removed_counts(plan, scores, unseen, available, allowed, n_candidates)
         lists.removed.update(outcome.capped_out)
-        stage = policy.diversify
-        if stage is not None and stage.weight > 0 and (policy.caps or policy.at_least):
-            alone = constrained_greedy(replace(policy, caps=[], at_least=[]), batch, candidates,
+        stage = plan.diversify
+        if stage is not None and stage.weight > 0 and (plan.caps or plan.at_least):
+            alone = constrained_greedy(replace(plan, caps=[], at_least=[]), batch, candidates,
                                        boosted, pins, k, [Counter() for _ in range(n_users)])
             lists.alone_slot = _alone_slots(outcome, alone, source)
     short = (items >= 0).sum(axis=1) < k
@@ -260,18 +262,18 @@ def _traced(outcome: GreedyOutcome, items: np.ndarray, source: np.ndarray,
         notices=notices)
 
 
-def _removed_counts(policy: CompiledPolicy, scores: np.ndarray, unseen: np.ndarray,
+def _removed_counts(plan: RankPlan, scores: np.ndarray, unseen: np.ndarray,
                     available: np.ndarray, allowed: np.ndarray,
                     n: int) -> dict[str, np.ndarray]:
     """Per filter, how many of the top-n unseen items by model score it removed; for the
     floor, how many of the top-n filtered items by relevance it dropped."""
-    rules = [(rule.label, rule.mask) for rule in policy.filters]
+    rules = [(rule.label, rule.mask) for rule in plan.filters]
     counts = _cutoff_counts(scores, unseen, n, rules) if rules else {}
-    if policy.floor is not None:
+    if plan.floor is not None:
         top = _top(np.where(available, scores, -np.inf), n)
         valid = top >= 0
         below = ~np.take_along_axis(allowed, np.where(valid, top, 0), axis=1)
-        counts[policy.floor.label or "floor"] = (below & valid).sum(axis=1)
+        counts[plan.floor.label or "floor"] = (below & valid).sum(axis=1)
     return counts
 
 
