@@ -153,7 +153,7 @@ class Catalogue:
             self, items=items, item_index=pd.Index(items[ITEM_ID].astype(str)),
             item_categories=categories, item_vectors=vectors, promo=_promo_flags(items),
             item_users=item_users, columns=item_columns(items, categories, self.category_names),
-            trend_cache={},
+            trend_cache={}, similarity_cache={},  # arrays of the old size are stale
         )
 
 

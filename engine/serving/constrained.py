@@ -184,23 +184,30 @@ def constrained_greedy(plan: RankPlan, batch: Any, candidates: np.ndarray,
     weight = 0.0 if plan.diversify is None else plan.diversify.weight
     rel_part = (1.0 - weight) * scaled
     scorer = _scorer(plan, rel_part, safe, batch.targets, k)
-    state = _constraints(plan, safe, valid, pins, k)
-    rules = _PolicyRules(state, ~valid, k - (pins >= 0).sum(axis=1), k, len(plan.caps),
-                         notices)
-    picks = run_greedy(rel_part, scorer, k, rules, blocked=rules.blocked)
-    for row in np.flatnonzero((state.need > 0).any(axis=1) & ~rules.relaxed):
-        notices[row]["promotion share / quota floor not met (pins take the slots or the "
-                     "list ended early)"] = 1
-    order = rules.order
+    if not (plan.caps or plan.at_least or (pins >= 0).any()) and \
+            bool((valid.sum(axis=1) >= k).all()):  # nothing to constrain, every list fills
+        picks = run_greedy(rel_part, scorer, k, blocked=~valid)
+        order, n_picks, forced = picks["order"], np.full(len(valid), k), None
+        rules = None
+    else:
+        state = _constraints(plan, safe, valid, pins, k)
+        rules = _PolicyRules(state, ~valid, k - (pins >= 0).sum(axis=1), k, len(plan.caps),
+                             notices)
+        picks = run_greedy(rel_part, scorer, k, rules, blocked=rules.blocked)
+        for row in np.flatnonzero((state.need > 0).any(axis=1) & ~rules.relaxed):
+            notices[row]["promotion share / quota floor not met (pins take the slots or the "
+                         "list ended early)"] = 1
+        order, n_picks, forced = rules.order, rules.filled, rules.forced
     taken = order >= 0
     rows = np.arange(len(order))[:, None]
     diversity = np.zeros(order.shape)
     n_run = picks["diversity_part"].shape[1]
     diversity[:, :n_run] = np.where(taken[:, :n_run], picks["diversity_part"], 0.0)
-    return GreedyOutcome(order=order, n_picks=rules.filled, forced=rules.forced,
+    return GreedyOutcome(order=order, n_picks=n_picks,
+                         forced=np.zeros(order.shape, dtype=bool) if forced is None else forced,
                          relevance=np.where(taken, scaled[rows, np.clip(order, 0, None)],
                                             np.nan),
                          diversity=diversity, scaled=scaled,
-                         capped_out={cap.label: seen.sum(axis=1)
-                                     for cap, seen in zip(plan.caps, rules.capped_seen,
-                                                          strict=True)})
+                         capped_out={} if rules is None else {
+                             cap.label: seen.sum(axis=1)
+                             for cap, seen in zip(plan.caps, rules.capped_seen, strict=True)})
