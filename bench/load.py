@@ -228,6 +228,7 @@ def main() -> None:
         (f" --workers {args.workers}" if args.workers != 1 else "") + \
         (" --run RUN" if args.run else "")
     payload = {"command": command, "policy": policy_name, "workers": args.workers,
+               "only_recommend": args.only_recommend,
                "clients": args.clients, "requests_per_client": args.requests,
                "run_model": model_name, "dataset": dataset, "machine": conditions, **summary}
     print(json.dumps({k: v for k, v in summary.items() if k != "per_endpoint"}))

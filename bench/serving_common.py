@@ -78,6 +78,7 @@ def _load_lines(load: dict[str, Any] | None, title: str) -> list[str]:
     if not load:
         return []
     workload = (f"/recommend only, policy {load['policy']} live" if load.get("policy")
+                else "/recommend only" if load.get("only_recommend")
                 else "mixed /recommend and /search")
     lines = [
         f"## {title}", "",
@@ -99,8 +100,8 @@ def _load_lines(load: dict[str, Any] | None, title: str) -> list[str]:
                       f"{local['p50_ms']:.2f} ms, p99 {local['p99_ms']:.2f} ms. HTTP p50 = "
                       f"{ratio['p50_over_in_process']:.1f}× and p99 = "
                       f"{ratio['p99_over_in_process']:.1f}× the in-process call; throughput = "
-                      f"{ratio['throughput_over_in_process_rate']:.2f}× the in-process call "
-                      "rate (1 = the server adds nothing)."]
+                      f"{ratio['throughput_over_in_process_rate']:.2f}× the rate of in-process "
+                      "calls made one at a time."]
     return lines + [""]
 
 
