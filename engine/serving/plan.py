@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.evaluation.protocol import DEFAULT_TARGET_MIX
+from engine.rerank.targets import DEFAULT_TARGET_MIX
 from engine.serving.catalogue import Catalogue
 from engine.serving.requests import RankRequest
 

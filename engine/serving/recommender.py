@@ -247,8 +247,7 @@ class Recommender:
 
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
-                note_for: Callable[[int], str] | None = None,
-                left_out: np.ndarray | None = None,
+                note_for: Callable[[int], str] | None = None, left_out: np.ndarray | None = None,
                 scorer: tuple[object, int] | None = None) -> Recommendations:
         """Rank, explain and package; `note_for(position)` adds a note to an item's reason;
         `left_out`: positions of unavailable items kept out of the list (and counted);
