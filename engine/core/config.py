@@ -224,8 +224,17 @@ class TrainConfig(_ConfigMixin):
     sampled_softmax_threshold: Positive = 50_000  # larger catalogues use sampled softmax
     num_negatives: Positive = 1024  # sampled negatives per batch (shared, popularity-sampled)
     eval_k: Positive = 10  # validation metric is NDCG@eval_k
+    # Differential privacy (engine/models/private.py): set, the two-tower trains with DP-SGD
+    # (Opacus) at this epsilon over shoppers: one Poisson-sampled example per shopper, each
+    # shopper's gradient clipped to dp_clip, Gaussian noise calibrated by the accountant.
+    # dp_delta None: 1 / shoppers^1.1 (below 1 / shoppers, see docs/privacy.md).
+    dp_epsilon: Annotated[float, Field(gt=0)] | None = None
+    dp_delta: Annotated[float, Field(gt=0, lt=1)] | None = None
+    dp_clip: Annotated[float, Field(gt=0)] = 1.0  # per-shopper gradient norm bound
 
     def _check_rules(self) -> None:
+        _check(self.dp_delta is None or self.dp_epsilon is not None, type(self).__name__,
+               "dp_delta", "applies to private training only; set dp_epsilon too")
         _check(self.alpha > 0 or self.beta > 0 or self.alpha_max is not None,
                type(self).__name__, "alpha",
                "alpha and beta cannot both be 0 (nothing to learn); set beta > 0")

@@ -54,19 +54,21 @@ class ItemTower(nn.Module):
         self,
         text: torch.Tensor,
         categories: torch.Tensor,
-        items: torch.Tensor,
+        items: torch.Tensor | None,
         id_keep: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """(N, d) L2-normalised item vectors.
 
-        text (N, d_text), categories (N, C), items (N,) item indices for the ID embedding,
+        text (N, d_text), categories (N, C), items (N,) item indices for the ID embedding
+        (None: the whole catalogue in order),
         id_keep (N,) float 0/1 mask hiding ID embeddings (ID dropout in training; None keeps all).
         """
         parts = []
         if self.text_proj is not None:
             parts.append(self.text_proj(text))  # (N, d)
         if self.id_emb is not None:
-            ids = self.id_emb(items)  # (N, d)
+            # the whole catalogue reads the table itself (a cheaper backward than a lookup)
+            ids = self.id_emb.weight if items is None else self.id_emb(items)  # (N, d)
             parts.append(ids if id_keep is None else ids * id_keep.unsqueeze(1))
         if self.cat_proj is not None:
             parts.append(self.cat_proj(categories))  # (N, d)
@@ -266,7 +268,7 @@ class TwoTowerNet(nn.Module):
         id_keep (N,) float 0/1 hides ID embeddings of some items (ID dropout).
         """
         if items is None:
-            items = torch.arange(self.n_items, device=self.item_categories.device)
+            return self.item_tower(self.text_embeddings, self.item_categories, None, id_keep)
         return self.item_tower(
             self.text_embeddings[items], self.item_categories[items], items, id_keep)
 

@@ -292,28 +292,39 @@ class Trainer:
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(L, L_r, L_d) for one batch; the full or sampled softmax by catalogue size.
 
-        Losses are per example, then joined by `losses.joint_loss` with the batch's event
-        weights; a loss-conditioned network draws each example's own alpha.
-        """
+        Per-example losses are joined by `losses.joint_loss` with the batch's event weights;
+        a loss-conditioned network draws each example's own alpha."""
         alpha = self._draw_alphas(len(batch["users"]))
         net_alpha = alpha if isinstance(alpha, torch.Tensor) else None
-        with self._autocast():
-            if self.sampled:
-                sample = self._sampled_logits(batch, net_alpha)
-                relevance = losses.sampled_relevance_per_example(sample.corrected)
-                logits = None
-            else:
+        if not self.sampled:
+            with self._autocast():
                 logits, _ = self.net(batch["history"], batch["users"], self._id_keep(),
                                      net_alpha)
-                sample = None
-                if "target_weights" in batch:
-                    relevance = losses.multinomial_relevance_per_example(
-                        logits, batch["target_weights"])
-                else:
-                    relevance = losses.relevance_per_example(logits, batch["targets"])
+            return self.full_softmax_losses(logits, batch, alpha)
+        with self._autocast():
+            sample = self._sampled_logits(batch, net_alpha)
+            relevance = losses.sampled_relevance_per_example(sample.corrected)
         diversity = torch.zeros_like(relevance)
         if net_alpha is not None or self.config.alpha > 0:
-            diversity = self._diversity(self._log_mass(logits, sample), batch)
+            diversity = self._diversity(self._log_mass(None, sample), batch)
+        weights = batch.get("weights")
+        loss = losses.joint_loss(diversity, relevance, alpha, self.config.beta, weights)
+        return (loss, losses.weighted_mean(relevance, weights),
+                losses.weighted_mean(diversity, weights))
+
+    def full_softmax_losses(self, logits: torch.Tensor, batch: dict[str, torch.Tensor],
+                            alpha: float | torch.Tensor
+                            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(L, L_r, L_d) of a batch from its full-catalogue logits (B, n_items)."""
+        with self._autocast():
+            if "target_weights" in batch:
+                relevance = losses.multinomial_relevance_per_example(logits,
+                                                                     batch["target_weights"])
+            else:
+                relevance = losses.relevance_per_example(logits, batch["targets"])
+        diversity = torch.zeros_like(relevance)
+        if isinstance(alpha, torch.Tensor) or self.config.alpha > 0:
+            diversity = self._diversity(self._log_mass(logits, None), batch)
         weights = batch.get("weights")
         loss = losses.joint_loss(diversity, relevance, alpha, self.config.beta, weights)
         return (loss, losses.weighted_mean(relevance, weights),

@@ -65,6 +65,7 @@ class TwoTowerModel(BaseModel):
         self.item_vectors_: np.ndarray | None = None
         self.train_histories_: np.ndarray | None = None  # (n_users, history_len), -1 pads
         self.logs_: list[dict[str, float]] = []
+        self.privacy_: dict[str, Any] | None = None
         # the alpha a loss-conditioned model scores at (see at_alpha); None for a fixed alpha
         self.alpha_: float | None = self.train_config.alpha if self.train_config.alpha_range \
             else None
@@ -128,11 +129,12 @@ class TwoTowerModel(BaseModel):
         self.train_histories_ = pad_histories(data.histories(), config.history_len)
         self.net_ = net
         # DistributedTrainer when torchrun started this process (engine/models/distributed.py)
-        trainer = distributed.trainer_class()(
+        trainer = _trainer_class(config)(
             net, config, examples, data.user_category_dist(),
             category_prior(data.item_categories, config.diversity_prior).astype(np.float32),
             self._validator(data), device)
         self.logs_ = trainer.fit(callbacks)
+        self.privacy_ = getattr(trainer, "privacy", None)  # DP-SGD's guarantee, when private
         self._finish()
         return self
 
@@ -352,7 +354,7 @@ class TwoTowerModel(BaseModel):
                 "model_config": self.model_config.to_dict(),
                 "train_config": self.train_config.to_dict(),
                 "n_users": int(self.train_histories_.shape[0]),
-                "logs": self.logs_}
+                "logs": self.logs_, "privacy": self.privacy_}
         return tensors, meta
 
     @classmethod
@@ -374,8 +376,18 @@ class TwoTowerModel(BaseModel):
         except (KeyError, RuntimeError) as exc:
             raise RunError(f"two-tower weights do not match their config: {exc}") from exc
         model.net_, model.logs_ = net, list(meta.get("logs", []))
+        model.privacy_ = meta.get("privacy")
         model._finish()
         return model
+
+
+def _trainer_class(config: TrainConfig) -> type:
+    """PrivateTrainer (DP-SGD) when dp_epsilon is set, else the plain or distributed one."""
+    if config.dp_epsilon is None:
+        return distributed.trainer_class()
+    from engine.models.private import PrivateTrainer
+
+    return PrivateTrainer
 
 
 def _build_net(text: np.ndarray | None, categories: np.ndarray, n_users: int,
