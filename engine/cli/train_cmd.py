@@ -81,6 +81,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--ann", action="store_true", default=None,
                        help="also build a candidate index for serving (FAISS; automatic from "
                             "100,000 items; see prism index build)")
+    train.add_argument("--dp-epsilon", default=None, type=number, metavar="E",
+                       help="two-tower: train with differential privacy over shoppers (DP-SGD, "
+                            "Opacus) at this epsilon > 0 (smaller: more private, less "
+                            "accurate; e.g. 1, 4 or 8); needs the privacy extra (see "
+                            "docs/privacy.md)")
+    train.add_argument("--dp-delta", default=None, type=number, metavar="D",
+                       help="with --dp-epsilon: delta in (0, 1) (default 1 / shoppers^1.1)")
     train.add_argument("--nproc", default=1, type=positive_integer,
                        help="two-tower: train with N local processes (DDP via torchrun; gloo "
                             "on CPU, NCCL on GPUs); several machines: see docs/scale.md")
@@ -123,10 +130,12 @@ def spec_from_options(args: argparse.Namespace) -> TrainSpec:
     """
     alpha, alpha_max = args.alpha
     changes: dict[str, Any] = {"alpha": alpha, "alpha_max": alpha_max, "beta": args.beta,
-                               "seed": args.seed, "device": args.device}
+                               "seed": args.seed, "device": args.device, **_private(args)}
     if args.epochs is not None:
         changes["epochs"] = args.epochs
     model_changes, train_changes = parse_settings(args.set)
+    if "dp_epsilon" in changes:  # ID embeddings: n_items free rows, all noised (privacy.md)
+        model_changes = {"use_id": False, **model_changes}
     try:
         train_config = TrainConfig(**changes)  # validates alpha/beta/epochs for every model
     except ConfigError as exc:
@@ -144,8 +153,38 @@ def spec_from_options(args: argparse.Namespace) -> TrainSpec:
                      fmt=args.format, tune=_tune_trials(args), configured_only=configured_only,
                      fixed=frozenset(model_changes) | frozenset(train_changes),
                      encoder_config=_encoder_config(args) if reads_text else None,
-                     progress=not args.quiet, search_vectors=True, refit=not args.no_refit,
-                     ann=args.ann)
+                     progress=not args.quiet, search_vectors=True, ann=args.ann,
+                     refit=not args.no_refit and args.dp_epsilon is None)
+
+
+def _private(args: argparse.Namespace) -> dict[str, Any]:
+    """--dp-epsilon / --dp-delta as TrainConfig changes; checked against the other options."""
+    if args.dp_epsilon is None:
+        if args.dp_delta is not None:
+            raise ConfigError("--dp-delta applies to private training only: add --dp-epsilon "
+                              "or drop --dp-delta")
+        return {}
+    if args.model == "auto":
+        args.model = "twotower"  # private training is the two-tower's: no selection
+    if args.model != "twotower":
+        raise ConfigError(f"--dp-epsilon trains the two-tower model with differential "
+                          f"privacy; --model {args.model} has no private training: use "
+                          "--model twotower or drop --dp-epsilon")
+    for flag, value in (("--tune", args.tune is not None), ("--nproc", args.nproc != 1)):
+        if value:
+            raise ConfigError(f"--dp-epsilon cannot be combined with {flag} (each trial or "
+                              f"process would spend the budget again); drop {flag}")
+    import importlib.util
+
+    from engine.models.private import private_settings
+
+    if importlib.util.find_spec("opacus") is None:
+        raise ConfigError("--dp-epsilon needs the privacy extra: pip install -e "
+                          "'.[privacy]' (or pip install opacus), then run again")
+    try:
+        return private_settings(args.dp_epsilon, args.dp_delta)
+    except ConfigError as exc:
+        raise ConfigError(f"--dp-{exc}") from None
 
 
 def _tune_trials(args: argparse.Namespace) -> int:
@@ -187,6 +226,8 @@ def train_command(args: argparse.Namespace) -> int:
         result = train(spec, callbacks=[progress, *_callbacks(args, spec)])
     if not result.is_main:  # a rank other than 0: rank 0 evaluates and writes the run
         return 0
+    if args.dp_epsilon is not None:
+        result.notes.append(private_note(result.model))
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     selection = result.model.selection_
@@ -195,6 +236,18 @@ def train_command(args: argparse.Namespace) -> int:
           f"{result.fit_seconds:.1f}s: {summary(result.evaluation)} → {result.path}")
     print(serving_line(result.meta["models"].get("serving")))
     return 0
+
+
+def private_note(model: Any) -> str:
+    """What a private run's guarantee is, in one line."""
+    privacy = getattr(model, "privacy_", None) or {}
+    if not privacy:
+        return "trained without differential privacy"
+    return (f"differential privacy over shoppers: epsilon {privacy['epsilon_spent']:.3g} spent "
+            f"of {privacy['epsilon']:g} at delta {privacy['delta']:.2g} (noise multiplier "
+            f"{privacy['noise_multiplier']:.3g}, clip {privacy['clip']:g}, sampling rate "
+            f"{privacy['sample_rate']:.3g}, {privacy['steps_done']} steps); the model is not "
+            "refit, so no second fit spends the budget again")
 
 
 def serving_line(record: dict[str, Any] | None) -> str:

@@ -149,7 +149,9 @@ def _evaluate(result: TrainResult, spec: TrainSpec, configs: dict[str, Any],
                    "fit_seconds": round(result.fit_seconds, 3),
                    "encoder": encoder.to_dict() if encoder is not None else None,
                    "data_config": result.dataset.config.to_dict(),
-                   "metrics": result.evaluation["metrics"], **configs}
+                   "metrics": result.evaluation["metrics"], **configs,
+                   # DP-SGD's guarantee over shoppers (engine/models/private.py), or None
+                   "privacy": getattr(result.model, "privacy_", None)}
     models = {"evaluation": evaluation_record(result.model, result.data, spec.protocol,
                                               result.fit_seconds)}
     if result.serving is not None:
