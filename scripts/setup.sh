@@ -19,7 +19,8 @@ if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
   "$VPY" -m pip install --quiet "torch==${PRISM_TORCH_VERSION:-2.13.0}" numpy
 fi
 echo "installing Prism and its dependencies..."
-# the studio (streamlit, plotly, Authlib), dev tools, the FAISS index (so the ANN tests run)
-# and TensorBoard (prism train --tensorboard); a serving host needs only `pip install .`
-"$VPY" -m pip install --quiet -e ".[studio,dev,ann,tensorboard]"
+# the studio (streamlit, plotly, Authlib), dev tools, the FAISS index (so the ANN tests run),
+# TensorBoard (prism train --tensorboard) and Opacus (prism train --dp-epsilon); a serving
+# host needs only `pip install .`
+"$VPY" -m pip install --quiet -e ".[studio,dev,ann,tensorboard,privacy]"
 touch "$stamp"

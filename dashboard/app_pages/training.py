@@ -54,7 +54,8 @@ def fresh_run_name() -> str:
         name = f"{presets.new_run_name('twotower')}-{number}"
     return name
 FORM_DEFAULTS = {"train_alpha": DEFAULT_ALPHA, "train_beta": 1.0, "train_epochs": 30,
-                 "train_dim": 32, "train_tune": False, "train_trials": 8}
+                 "train_dim": 32, "train_tune": False, "train_trials": 8,
+                 "train_private": False, "train_epsilon": 4.0}
 
 
 def _restore_form(folders: dict[str, Path]) -> None:
@@ -105,6 +106,12 @@ def launch_form() -> None:
         tune = tune_col.checkbox(t("training.tune"), key="train_tune",
                                  help=t("training.tune_help"))
         trials = trials_col.number_input(t("training.trials"), 1, 200, key="train_trials")
+        private_col, epsilon_col = st.columns([1, 1])
+        private = private_col.checkbox(t("training.private"), key="train_private",
+                                       help=t("training.private_help"))
+        epsilon = epsilon_col.number_input(t("training.epsilon"), min_value=0.1,
+                                           max_value=100.0, step=0.5, key="train_epsilon",
+                                           help=t("training.epsilon_help"))
         start_col, every_col = st.columns([1, 2])
         submitted = start_col.form_submit_button(t("training.start"), type="primary",
                                                  disabled=busy, icon=":material/play_arrow:")
@@ -115,13 +122,15 @@ def launch_form() -> None:
         st.session_state[FORM_VALUES] = {
             "train_data": source, "train_name": name, "train_alpha": alpha,
             "train_beta": beta, "train_epochs": int(epochs), "train_dim": int(dim),
-            "train_tune": bool(tune), "train_trials": int(trials)}
+            "train_tune": bool(tune), "train_trials": int(trials),
+            "train_private": bool(private), "train_epsilon": float(epsilon)}
+        dp_epsilon = float(epsilon) if private else None
         if every:  # one model over the whole range: the Explorer moves its α live
             start_job(folders[source], name, EVERY_ALPHA[0], beta, int(epochs), int(dim),
-                      alpha_max=EVERY_ALPHA[1])
+                      alpha_max=EVERY_ALPHA[1], dp_epsilon=dp_epsilon)
         else:
             start_job(folders[source], name, alpha, beta, int(epochs), int(dim),
-                      int(trials) if tune else 0)
+                      int(trials) if tune else 0, dp_epsilon=dp_epsilon)
 
 
 def clean_run_name(name: str) -> str:
@@ -130,8 +139,10 @@ def clean_run_name(name: str) -> str:
 
 
 def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int,
-              tune_trials: int = 0, alpha_max: float | None = None) -> None:
-    """Check the form and start a fit; `alpha_max`: one model over α in alpha..alpha_max."""
+              tune_trials: int = 0, alpha_max: float | None = None,
+              dp_epsilon: float | None = None) -> None:
+    """Check the form and start a fit; `alpha_max`: one model over α in alpha..alpha_max;
+    `dp_epsilon`: differentially private over shoppers (engine/models/private.py)."""
     clean = clean_run_name(name)
     if not clean:
         st.error(t("training.no_name"))
@@ -144,6 +155,9 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
     if beta == 0 and (alpha == 0 or alpha_max is not None):
         st.error(t("training.zero_weights"))
         return
+    if dp_epsilon is not None and (problem := _private_problem(dp_epsilon, tune_trials)):
+        st.error(problem)
+        return
     try:
         access.gate().require(access.actor(), "train")
     except PrismError as exc:
@@ -151,12 +165,25 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
         return
     spec = presets.quick_run(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
                              beta=beta, alpha_max=alpha_max, epochs=epochs, dim=dim,
-                             patience=3, tune_trials=tune_trials)
+                             patience=3, tune_trials=tune_trials, dp_epsilon=dp_epsilon)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
     fresh = fresh_run_name()  # the next job gets a name of its own, not the one just used
     st.session_state[FORM_VALUES] = {**st.session_state[FORM_VALUES], "train_name": fresh}
     st.session_state[FRESH_NAME], st.session_state[NOTICE] = fresh, renamed
     st.rerun()  # redraw the form at once: Start disabled while the job runs, the new name in
+
+
+def _private_problem(epsilon: float, tune_trials: int) -> str | None:
+    """Why a private fit cannot start as asked (None when it can)."""
+    import importlib.util
+
+    if not epsilon > 0:
+        return t("training.private_epsilon", epsilon=epsilon)
+    if tune_trials:
+        return t("training.private_tune")
+    if importlib.util.find_spec("opacus") is None:
+        return t("training.private_missing")
+    return None
 
 
 def job_panel() -> None:
@@ -208,6 +235,7 @@ def runs_table() -> pd.DataFrame:
                      "data": entry.meta.get("dataset"), "created": entry.meta.get("created"),
                      "α": train.get("alpha"), "β": train.get("beta"),
                      "alpha_range": _alpha_range(train),
+                     "privacy": privacy_cell(entry.meta.get("privacy")),
                      **{m: metrics.get(m) for m in SHOWN_METRICS}})
     table = pd.DataFrame(rows)
     if not table.empty:  # a date, not the raw ISO stamp (unreadable stamps stay empty)
@@ -221,7 +249,23 @@ def run_table_headers() -> dict[str, str]:
     return {"run": t("training.col_run"), "model": t("training.col_model"),
             "data": t("training.col_data"), "created": t("training.col_created"),
             "α": "α", "β": "β", "alpha_range": t("training.alpha_range"),
+            "privacy": t("training.col_privacy"),
             **{m: column_label(m) for m in SHOWN_METRICS}}
+
+
+def privacy_cell(privacy: dict | None) -> str:
+    """A run's differential-privacy guarantee in one cell: ε, δ, noise, clip, rate, epochs."""
+    return t("training.privacy_cell", **privacy_values(privacy)) if privacy \
+        else t("training.not_private")
+
+
+def privacy_values(privacy: dict) -> dict[str, str | int]:
+    """run.json's privacy record as the cell's numbers, rounded for reading."""
+    return {"epsilon": f"{privacy['epsilon']:g}",
+            "spent": f"{privacy.get('epsilon_spent', privacy['epsilon']):.3g}",
+            "delta": f"{privacy['delta']:.2g}", "noise": f"{privacy['noise_multiplier']:.3g}",
+            "clip": f"{privacy['clip']:g}", "rate": f"{privacy['sample_rate']:.3g}",
+            "epochs": int(privacy["epochs"])}
 
 
 def _alpha_range(train: dict) -> str | None:

@@ -47,21 +47,29 @@ def split_presets(protocol: str, epochs_given: bool) -> tuple[dict[str, Any], di
 def quick_run(data_dir: Path, out_dir: Path, *, alpha: float = DEFAULT_ALPHA, beta: float = 1.0,
               alpha_max: float | None = None, epochs: int = 4, dim: int = 32, seed: int = 0,
               use_text: bool = True, patience: int | None = None, search_vectors: bool = True,
-              tune_trials: int = 0) -> TrainSpec:
+              tune_trials: int = 0, dp_epsilon: float | None = None) -> TrainSpec:
     """A studio quick run: a small two-tower on a data folder with the joint-loss weights
     (`alpha_max` set: one model over alpha..alpha_max), on the CPU with large batches, short
     histories and a patience of at least 2 epochs; `tune_trials` > 0 chooses the settings by
-    that many trials (engine/training/tuning.py)."""
+    that many trials (engine/training/tuning.py); `dp_epsilon` set: DP-SGD over shoppers at
+    that epsilon, without ID embeddings and without a refit (docs/privacy.md)."""
     patience = patience if patience is not None else max(2, epochs)
+    private: dict[str, Any] = {}
+    if dp_epsilon is not None:
+        from engine.models.private import private_settings
+
+        private = private_settings(dp_epsilon)
     train_config = TrainConfig(alpha=alpha, beta=beta, alpha_max=alpha_max, epochs=epochs,
                                seed=seed, device="cpu", batch_size=256, patience=patience,
-                               history_len=20)
+                               history_len=20, **private)
     return TrainSpec(data=data_dir, out=out_dir, model=CONFIGURED_MODEL,
-                     model_config=ModelConfig(dim=dim, use_text=use_text),
+                     model_config=ModelConfig(dim=dim, use_text=use_text,
+                                              use_id=dp_epsilon is None),
                      train_config=train_config,
                      encoder_config=EncoderConfig() if use_text else None,
                      protocol=STUDIO_PROTOCOL, seed=seed, tune=tune_trials,
-                     search_vectors=search_vectors)
+                     search_vectors=search_vectors,
+                     refit=dp_epsilon is None)  # a refit would spend the budget again
 
 
 def ensure_synthetic_shop(n_items: int = TINY_SHOP["n_items"],
