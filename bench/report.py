@@ -34,6 +34,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("ask", "bench/ask_quality.py"),
     ("explain_faithfulness", "bench/explain_faithfulness.py"),
     ("buy_again", "bench/buy_again.py"),
+    ("privacy", "bench/privacy.py"),
     ("events", "bench/events.py"),
     ("experiments", "bench/experiments.py"),
     ("request_probe", "bench/request_probe.py"),
