@@ -53,8 +53,13 @@ def plan(n_shoppers: int, batch_size: int, epochs: int, epsilon: float,
     delta = default_delta(n_shoppers) if delta is None else float(delta)
     with warnings.catch_warnings():  # the RDP bracket's note on its order range
         warnings.simplefilter("ignore", UserWarning)
-        noise = get_noise_multiplier(target_epsilon=float(epsilon), target_delta=delta,
-                                     sample_rate=rate, steps=steps, accountant=ACCOUNTANT)
+        try:
+            noise = get_noise_multiplier(target_epsilon=float(epsilon), target_delta=delta,
+                                         sample_rate=rate, steps=steps, accountant=ACCOUNTANT)
+        except ValueError as exc:  # no noise level reaches a budget this small
+            raise ConfigError(f"dp_epsilon {epsilon:g}: no noise level meets this budget for "
+                              f"{n_shoppers:,} shoppers over {steps:,} steps ({exc}); allow a "
+                              "larger epsilon or train fewer epochs") from None
     return {"epsilon": float(epsilon), "delta": delta, "noise_multiplier": float(noise),
             "sample_rate": rate, "steps": steps, "steps_per_epoch": steps_per_epoch,
             "epochs": epochs, "shoppers": int(n_shoppers), "unit": "shopper",
