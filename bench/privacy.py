@@ -151,7 +151,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1,
                         help="models trained at once, one process each (one thread each)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the pages from docs/benchmarks/privacy.json, no training")
     args = parser.parse_args()
+    if args.report_only:
+        return write_pages(json.loads((REPO / "docs" / "benchmarks" / "privacy.json").read_text()))
     if not DATA.exists():
         sys.exit(f"{DATA} is missing: this benchmark needs the shared Amazon-Scientific data")
     from engine.data import load_dataset
@@ -172,6 +176,11 @@ def main() -> None:
                          + ", ".join(f"{k}={v}" for k, v in TRAIN.items()),
                          "clip": 1.0, "seed": args.seed, "machine": machine(),
                          "command": command}, "rows": rows}
+    write_pages(results)
+
+
+def write_pages(results: dict[str, Any]) -> None:
+    """docs/benchmarks/privacy.{json,md} and the table of docs/privacy.md."""
     write_results(REPO / "docs" / "benchmarks", "privacy", results, lambda found: (
         "# Differential privacy: Amazon-Scientific\n\n" + render(found)))
     write_doc(render(results))
