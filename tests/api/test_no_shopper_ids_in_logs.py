@@ -1,8 +1,9 @@
 """No shopper's id is written where it does not belong: train, serve and log requests for
 shoppers with real-looking ids, then grep every log line, every printed line and every file of
 the run folder. Only the run's history stores (histories.parquet, of the evaluation model and
-of serving: each shopper's own history, read to serve that shopper) may hold them, and the event
-store outside the run (it keeps each shopper's events)."""
+of serving, and purchases.parquet for buy again: each shopper's own events, read to serve that
+shopper) may hold them, and the event store outside the run (it keeps each shopper's
+events)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 from engine.cli.main import main
 from engine.data import generate_shop, write_tables
 
-ID_STORES = {"histories.parquet"}
+ID_STORES = {"histories.parquet", "purchases.parquet"}
 
 
 def real_looking(index: int) -> str:
