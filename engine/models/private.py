@@ -207,6 +207,15 @@ class PrivateTrainer(Trainer):
         return grads, parts.sum(0).double().cpu().numpy()
 
 
+def trainer_for(config: Any) -> type[Trainer]:
+    """PrivateTrainer (DP-SGD) when dp_epsilon is set, else the plain or distributed one."""
+    if config.dp_epsilon is None:
+        from engine.models import distributed
+
+        return distributed.trainer_class()
+    return PrivateTrainer
+
+
 def private_settings(epsilon: float, delta: float | None = None) -> dict[str, Any]:
     """TrainConfig changes for private training at (epsilon, delta): one example per shopper."""
     if not (isinstance(epsilon, int | float) and math.isfinite(epsilon) and epsilon > 0):

@@ -21,7 +21,6 @@ from engine.core.device import resolve_device
 from engine.core.errors import RequestError, RunError
 from engine.metrics import ndcg_at_k
 from engine.metrics.diversity import category_prior
-from engine.models import distributed
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.credit import ATTENTION
 from engine.models.network import (
@@ -30,6 +29,7 @@ from engine.models.network import (
     check_training_data,
     effective_model_config,
 )
+from engine.models.private import trainer_for
 from engine.models.topn import SCORE_BLOCK_BYTES, order_top_n
 from engine.models.trainer import make_examples, pad_histories, seed_everything
 
@@ -128,8 +128,8 @@ class TwoTowerModel(BaseModel):
                                  config.example_history, data.n_items)
         self.train_histories_ = pad_histories(data.histories(), config.history_len)
         self.net_ = net
-        # DistributedTrainer when torchrun started this process (engine/models/distributed.py)
-        trainer = _trainer_class(config)(
+        # DistributedTrainer under torchrun, PrivateTrainer for dp_epsilon (models/private.py)
+        trainer = trainer_for(config)(
             net, config, examples, data.user_category_dist(),
             category_prior(data.item_categories, config.diversity_prior).astype(np.float32),
             self._validator(data), device)
@@ -379,15 +379,6 @@ class TwoTowerModel(BaseModel):
         model.privacy_ = meta.get("privacy")
         model._finish()
         return model
-
-
-def _trainer_class(config: TrainConfig) -> type:
-    """PrivateTrainer (DP-SGD) when dp_epsilon is set, else the plain or distributed one."""
-    if config.dp_epsilon is None:
-        return distributed.trainer_class()
-    from engine.models.private import PrivateTrainer
-
-    return PrivateTrainer
 
 
 def _build_net(text: np.ndarray | None, categories: np.ndarray, n_users: int,
