@@ -174,8 +174,6 @@ def _private(args: argparse.Namespace) -> dict[str, Any]:
         if value:
             raise ConfigError(f"--dp-epsilon cannot be combined with {flag} (each trial or "
                               f"process would spend the budget again); drop {flag}")
-    import importlib.util
-
     from engine.models.private import private_settings
 
     if importlib.util.find_spec("opacus") is None:
