@@ -19,11 +19,12 @@ pytest_plugins = ["serving_runs"]
 def consumables_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from engine.data import build_dataset, generate_shop
     from engine.training.pipeline import train
+    from engine.training.spec import TrainSpec
 
     items, events = generate_shop(n_items=150, n_users=120, seed=5, consumables=0.4)
     out = tmp_path_factory.mktemp("buy_again") / "run"
-    train(build_dataset(items, events, name="consumables"), out=out, model="ease",
-          refit=False)
+    train(TrainSpec(build_dataset(items, events, name="consumables"), out=out, model="ease",
+                    refit=False))
     return out
 
 
