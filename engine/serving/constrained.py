@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.rerank.core import build_scorer
 from engine.rerank.greedy import run_greedy
 from engine.rerank.methods import NEEDS_SIMILARITY
 from engine.rerank.scaling import min_max
@@ -38,8 +39,6 @@ class GreedyOutcome:
 
 def _scorer(plan: RankPlan, rel_part: np.ndarray, safe: np.ndarray,
             targets: np.ndarray | None, k: int) -> Any:
-    from engine.rerank.core import build_scorer
-
     stage = plan.diversify
     method = "none" if stage is None or stage.weight == 0 else stage.method
     weight = 0.0 if method == "none" else stage.weight
