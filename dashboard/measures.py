@@ -89,3 +89,12 @@ def measured_frontier(report: Path = BENCHMARKS / "frontier.json") -> dict[str, 
     except (OSError, ValueError, KeyError, IndexError, TypeError, json.JSONDecodeError):
         return None
     return quoted
+
+
+def privacy_values(privacy: dict) -> dict[str, str | int]:
+    """run.json's privacy record as the cell's numbers, rounded for reading."""
+    return {"epsilon": f"{privacy['epsilon']:g}",
+            "spent": f"{privacy.get('epsilon_spent', privacy['epsilon']):.3g}",
+            "delta": f"{privacy['delta']:.2g}", "noise": f"{privacy['noise_multiplier']:.3g}",
+            "clip": f"{privacy['clip']:g}", "rate": f"{privacy['sample_rate']:.3g}",
+            "epochs": int(privacy["epochs"])}

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import access, charts, jobs, state
 from dashboard.i18n import t
-from dashboard.measures import RECOMMENDED_ALPHA, column_label, measured_frontier
+from dashboard.measures import RECOMMENDED_ALPHA, column_label, measured_frontier, privacy_values
 from engine.core import paths
 from engine.core.config import DEFAULT_ALPHA
 from engine.core.errors import PrismError
@@ -257,15 +257,6 @@ def privacy_cell(privacy: dict | None) -> str:
     """A run's differential-privacy guarantee in one cell: ε, δ, noise, clip, rate, epochs."""
     return t("training.privacy_cell", **privacy_values(privacy)) if privacy \
         else t("training.not_private")
-
-
-def privacy_values(privacy: dict) -> dict[str, str | int]:
-    """run.json's privacy record as the cell's numbers, rounded for reading."""
-    return {"epsilon": f"{privacy['epsilon']:g}",
-            "spent": f"{privacy.get('epsilon_spent', privacy['epsilon']):.3g}",
-            "delta": f"{privacy['delta']:.2g}", "noise": f"{privacy['noise_multiplier']:.3g}",
-            "clip": f"{privacy['clip']:g}", "rate": f"{privacy['sample_rate']:.3g}",
-            "epochs": int(privacy["epochs"])}
 
 
 def _alpha_range(train: dict) -> str | None:

@@ -55,7 +55,7 @@ def test_the_runs_table_says_which_runs_are_private() -> None:
 ])
 def test_a_private_runs_cell_names_epsilon_delta_noise_and_clip(lang: str,
                                                                 words: list[str]) -> None:
-    from dashboard.app_pages.training import privacy_values
+    from dashboard.measures import privacy_values
 
     cell = translate("training.privacy_cell", lang, **privacy_values(PRIVACY))
     assert all(word in cell for word in words), cell
