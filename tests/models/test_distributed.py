@@ -92,7 +92,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(("extra", "message"), [
     (["--nproc", "0"], "--nproc: must be >= 1, got 0"),
     (["--nproc", "two"], "--nproc: must be an integer, got 'two'"),
-    (["--nproc", "2", "--model", "pop"], "applies to the two-tower model only, not 'pop'"),
+    (["--nproc", "2", "--model", "pop"], "applies to models that train in epochs, not 'pop'"),
 ])
 def test_bad_nproc_is_one_line_and_exit_2(shop: Path, tmp_path: Path, extra: list[str],
                                          message: str, capsys: pytest.CaptureFixture) -> None:
