@@ -106,8 +106,8 @@ def main() -> None:
         st.Page(PAGES / "experiments.py", title=t("nav.experiments"), icon=":material/science:"),
     ]
     navigation = st.navigation(pages)
-    for message in view_state.seed_from_url():
-        st.warning(message, icon=":material/link:")
+    for warning in view_state.seed_from_url():
+        st.warning(t(warning.key, **warning.values), icon=":material/link:")
     if sidebar_run_picker():
         try:
             sidebar.targets_panel(state.recommender().category_names,

@@ -40,6 +40,30 @@ div[data-testid="stMetric"] {background: #F8F6FE; border: 1px solid #ECE9F6;
   border-radius: 12px; padding: 10px 14px;}
 </style>
 """
+# Streamlit draws its file uploader's own words (the "Upload" button, "200MB per file • CSV…",
+# "Drag and drop files here") in English and has no setting for them: the studio writes its
+# words over them with CSS, keyed on the uploader's test ids (the drop overlay is the
+# dropzone's one child div without one). The limit and the formats are in the page's caption
+# and the label's help, so the instructions line is hidden.
+UPLOADER_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{
+  font-size: 0;}}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: {button}; font-size: 0.875rem;}}
+[data-testid="stFileUploaderDropzoneInstructions"] {{display: none;}}
+[data-testid="stFileUploaderDropzone"] > div:not([data-testid]) > span {{font-size: 0;}}
+[data-testid="stFileUploaderDropzone"] > div:not([data-testid]) > span::after {{
+  content: {drop}; font-size: 0.875rem;}}
+</style>"""
+
+
+def uploader_css() -> str:
+    """The CSS that gives Streamlit's file uploader the studio's words (see UPLOADER_CSS)."""
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return UPLOADER_CSS.format(button=quoted(t("import.browse")),
+                               drop=quoted(t("import.drop_here")))
 
 
 def rank_changes(before: Sequence[str], after: Sequence[str]) -> list[str]:

@@ -38,6 +38,11 @@ def translate(key: str, lang: str, **values: object) -> str:
     return message.format(**values) if values else message
 
 
+def translatable(key: str) -> bool:
+    """Whether the catalogues have a message for `key`."""
+    return key in catalogue(DEFAULT)
+
+
 def t(key: str, **values: object) -> str:
     """`key`'s message in the active language."""
     return translate(key, current(), **values)
@@ -62,15 +67,26 @@ def language_switch() -> None:
 
 
 def say(text: object) -> str:
-    """Engine words in the active language: a `Message` through `engine.<code>`, an
-    `Explanation` part by part; anything else (data, plain text) as it is."""
-    from engine.core.messages import Explanation, Message
+    """Engine words in the active language: a `Message` through `engine.<code>` (its values
+    that are engine words translated too), an `Explanation` or `Listing` part by part;
+    anything else (data, plain text) as it is."""
+    from engine.core.messages import Explanation, Listing, Message
 
     if isinstance(text, Explanation):
         return t("engine.separator").join(say(part) for part in text.parts)
+    if isinstance(text, Listing):
+        return text.joiner.join(say(part) for part in text.parts)
     if isinstance(text, Message):
-        return t(f"engine.{text.code}", **text.values)
+        values = {name: say(value) if isinstance(value, Message | Listing | Explanation)
+                  else value for name, value in text.values.items()}
+        return t(f"engine.{text.code}", **values)
     return "" if text is None else str(text)
+
+
+def say_error(exc: BaseException) -> str:
+    """An engine error's message in the active language (one raised with a `Message`),
+    else its text as it is."""
+    return say(exc.args[0]) if len(exc.args) == 1 else str(exc)
 
 
 def method_label(method: str) -> str:

@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import view_state
-from dashboard.i18n import t
+from dashboard import tables, view_state
+from dashboard.i18n import say, t
 from dashboard.measures import column_label
 from engine.core.errors import ConfigError, PrismError
 from engine.policy.schema import Policy
@@ -38,7 +38,8 @@ def list_table(recommender: Any, policy: Policy | None, user: str, k: int) -> tu
     frame = pd.DataFrame(result.items)
     if frame.empty:
         return pd.DataFrame(columns=SHOWN), result.notice
-    frame["attribution"] = frame["attribution"].map(lambda notes: "; ".join(notes))
+    frame["attribution"] = frame["attribution"].map(
+        lambda notes: t("engine.separator").join(say(note) for note in notes))
     return frame[SHOWN], result.notice
 
 
@@ -92,8 +93,8 @@ def explorer_policy_panel(recommender: Any, user: str, k: int) -> None:
         st.error(f"{exc}")
         return
     if notice:
-        st.info(notice)
-    st.dataframe(table, hide_index=True, width="stretch", key="explorer_policy_table")
+        st.info(say(notice))
+    tables.show(st, table, hide_index=True, width="stretch", key="explorer_policy_table")
 
 
 def log_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

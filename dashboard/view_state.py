@@ -97,19 +97,45 @@ def _number(params: Mapping[str, str], name: str, key: str, low: float, high: fl
         if isinstance(number, float) and math.isnan(number):
             raise ValueError
     except ValueError:
-        kind = "a number" if cast is float else "a whole number"
-        warnings.append(f"{name}={params[name]!r} in the link is not {kind}; using "
-                        f"{DEFAULTS[key]}.")
+        warnings.append(LinkWarning("not_number" if cast is float else "not_whole",
+                                    name=name, value=repr(params[name]),
+                                    default=DEFAULTS[key]))
         return None
     clamped = min(high, max(low, number))
     if clamped != number:
         allowed = f"[{low:g}, {high:g}]" if cast is float else f"{low}..{high}"
-        warnings.append(f"{name}={number:g} in the link is outside {allowed}; using "
-                        f"{clamped:g}.")
+        warnings.append(LinkWarning("outside", name=name, value=f"{number:g}",
+                                    allowed=allowed, used=f"{clamped:g}"))
     return clamped
 
 
-def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+class LinkWarning(str):
+    """A link value that could not be used: its English text (for logs and tests) that
+    remembers its catalogue key (`link.<code>`) and values, so the studio shows it in the
+    active language."""
+
+    key: str
+    values: dict[str, Any]
+
+    def __new__(cls, code: str, **values: Any) -> LinkWarning:
+        key = f"link.{code}"
+        text = super().__new__(cls, LINK_WARNINGS[code].format(**values))
+        text.key, text.values = key, values
+        return text
+
+
+LINK_WARNINGS = {  # the English texts; dashboard/locales/*.json `link.<code>` (a test keeps
+    # them equal)
+    "not_number": "{name}={value} in the link is not a number; using {default}.",
+    "not_whole": "{name}={value} in the link is not a whole number; using {default}.",
+    "outside": "{name}={value} in the link is outside {allowed}; using {used}.",
+    "model_alpha": "{name}={value} in the link is not a number ≥ 0; using the run's own α.",
+    "method": "method {value} in the link is unknown; choose one of {choices}. Using "
+              "{default}.",
+}
+
+
+def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[LinkWarning]]:
     """Validate a link's controls (`alpha=` read as the diversity weight, for older links);
     returns clean values by control key and one warning per value that could not be used."""
     values: dict[str, Any] = {}
@@ -127,16 +153,17 @@ def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[s
             if not math.isfinite(model_alpha) or model_alpha < 0:
                 raise ValueError
         except ValueError:
-            warnings.append(f"{MODEL_ALPHA}={params[MODEL_ALPHA]!r} in the link is not a "
-                            "number ≥ 0; using the run's own α.")
+            warnings.append(LinkWarning("model_alpha", name=MODEL_ALPHA,
+                                        value=repr(params[MODEL_ALPHA])))
         else:
             values[MODEL_ALPHA] = model_alpha
     if METHOD in params:
         if params[METHOD] in METHOD_LABELS:
             values[METHOD] = params[METHOD]
         else:
-            warnings.append(f"method {params[METHOD]!r} in the link is unknown; choose one of "
-                            f"{', '.join(METHOD_LABELS)}. Using {DEFAULTS[METHOD]}.")
+            warnings.append(LinkWarning("method", value=repr(params[METHOD]),
+                                        choices=", ".join(METHOD_LABELS),
+                                        default=DEFAULTS[METHOD]))
     for key, low, high in ((K, K_MIN, K_MAX), (SAMPLE_SIZE, SAMPLE_MIN, SAMPLE_MAX)):
         if key in params and (number := _number(params, key, key, low, high, int,
                                                 warnings)) is not None:
@@ -144,7 +171,7 @@ def parse_view_params(params: Mapping[str, str]) -> tuple[dict[str, Any], list[s
     return values, warnings
 
 
-def seed_from_url() -> list[str]:
+def seed_from_url() -> list[LinkWarning]:
     """Once per session, copy a link's valid controls into the view; returns warnings."""
     if st.session_state.get(URL_SEEDED):
         return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import alpha_controls, charts, pickers, policy_view, state, view_state
+from dashboard import alpha_controls, charts, pickers, policy_view, state, tables, view_state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import method_label, t
 from dashboard.measures import explained, metric_help, metric_name, tidy
@@ -201,7 +201,7 @@ def history_panel(recommender, run: state.RunEntry, user: str) -> None:
         return
     history = shopper_history(recommender, run, user)
     left, right = st.columns([1, 1.2])
-    left.dataframe(history[["title", "category", "timestamp"]].iloc[::-1], hide_index=True,
+    tables.show(left, history[["title", "category", "timestamp"]].iloc[::-1], hide_index=True,
                    width="stretch", height=300,
                    column_config={"timestamp": st.column_config.DatetimeColumn(
                        t("explorer.when"), format="YYYY-MM-DD")})
@@ -311,7 +311,7 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
     metric_row(recommender, run, result, truth, k, held_out_view(run, user, segment))
     lists_side_by_side(result, alpha, method, recommender.category_names)
     with st.expander(t("explorer.details")):
-        st.dataframe(pd.DataFrame(result.table), hide_index=True, width="stretch")
+        tables.show(st, pd.DataFrame(result.table), hide_index=True, width="stretch")
 
 
 def main() -> None:

@@ -14,10 +14,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import access
-from dashboard.i18n import t
+from dashboard import access, tables
+from dashboard.components import uploader_css
+from dashboard.i18n import say_error, t
 from engine.core.config import DataConfig
 from engine.core.errors import PrismError
+from engine.core.messages import Message
 from engine.data.depth import DEEPEST, depth_advice
 from engine.data.faq import find_faq, is_faq_file, read_faq, write_faq
 from engine.data.importing import (
@@ -66,6 +68,7 @@ def upload_limit_bytes() -> int:
 def read_uploads(encoding: str) -> Source | None:
     limit = upload_limit_bytes()
     st.caption(t("import.upload_limit", mb=limit // 2**20))
+    st.markdown(uploader_css(), unsafe_allow_html=True)
     files = st.file_uploader(t("import.upload"), type=TABLE_TYPES, accept_multiple_files=True,
                              key="imp_files", help=t("import.upload_help"))
     if not st.button(t("import.read"), key="imp_read_upload", icon=":material/upload_file:"):
@@ -83,6 +86,8 @@ def read_uploads(encoding: str) -> Source | None:
         except UnrecognisedTables:
             raise  # the page offers a mapping; it shows file names only
         except PrismError as exc:  # name the uploaded file, never the staging folder
+            if isinstance(exc.args[0] if exc.args else None, Message):
+                raise  # worded with the uploaded file's own name
             raise PrismError(str(exc).replace(f"{folder}/", "").replace(folder, "")) from None
 
 
@@ -148,7 +153,7 @@ def source_picker() -> None:
         return
     except PrismError as exc:
         forget()
-        st.error(str(exc), icon=":material/error:")
+        st.error(say_error(exc), icon=":material/error:")
         return
     except OSError as exc:
         forget()
@@ -253,7 +258,7 @@ def report(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
         st.warning(advice, icon=":material/category:")
     reconciliation(dataset)
     st.caption(t("import.clean_preview"))
-    st.dataframe(preview_rows(dataset.items), hide_index=True, key="imp_clean_rows")
+    tables.show(st, preview_rows(dataset.items), hide_index=True, key="imp_clean_rows")
 
 
 def reconciliation(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset

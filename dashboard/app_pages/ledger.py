@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import access, ledger_charts, state
+from dashboard import access, ledger_charts, state, tables
 from dashboard.i18n import t
 from engine.core.errors import PrismError
 from engine.exposure.ledger import TOP_SHARE
@@ -65,7 +65,7 @@ def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
     st.caption(t("ledger.chart_caption"))
     with st.expander(t("ledger.table")):
         percent = st.column_config.NumberColumn(format="percent")
-        st.dataframe(ledger.table, hide_index=True, key="ledger_table",
+        tables.show(st, ledger.table, hide_index=True, key="ledger_table",
                      column_config={c: percent for c in ledger.table.columns if
                                     c.endswith("_share")})
 
@@ -88,9 +88,11 @@ def targets_editor(labels: list[str]) -> pd.DataFrame:
     return st.data_editor(start, key="ledger_targets", num_rows="dynamic", hide_index=True,
                           column_config={"group": st.column_config.SelectboxColumn(
                               t("ledger.group"), options=["*", *labels], required=True),
-                              "min %": st.column_config.NumberColumn(min_value=0.0,
+                              "min %": st.column_config.NumberColumn(t("column.min %"),
+                                                                     min_value=0.0,
                                                                      max_value=100.0),
-                              "max %": st.column_config.NumberColumn(min_value=0.0,
+                              "max %": st.column_config.NumberColumn(t("column.max %"),
+                                                                     min_value=0.0,
                                                                      max_value=100.0)})
 
 
@@ -142,7 +144,7 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
     report["price"] = report["group"].map(fit.prices.prices)
     st.plotly_chart(ledger_charts.before_after_chart(report), key="ledger_fit_chart")
     percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(report[["group", "min", "max", "before", "after", "price"]], hide_index=True,
+    tables.show(st, report[["group", "min", "max", "before", "after", "price"]], hide_index=True,
                  key="ledger_fit_table", column_config={c: percent for c in
                                                         ("min", "max", "before", "after")})
     st.download_button(t("ledger.download"), fit.prices.model_dump_json(indent=2),

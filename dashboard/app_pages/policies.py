@@ -13,8 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import access, pickers, policy_view, state
-from dashboard.i18n import t
+from dashboard import access, pickers, policy_view, state, tables
+from dashboard.i18n import say, t
 from dashboard.policy_form import load_into_form, policy_from_form, stages_form
 from engine.core.errors import PrismError
 from engine.policy.schema import Policy
@@ -32,13 +32,13 @@ def before_after(recommender: Any, policy: Policy) -> None:
     before, _ = policy_view.list_table(recommender, None, user, k)
     after, notice = policy_view.list_table(recommender, policy, user, k)
     if notice:
-        st.info(notice)
+        st.info(say(notice))
     left, right = st.columns([2, 3])  # the policy's side is wider: it has the attribution
     left.markdown(t("policies.model_alone"))
-    left.dataframe(before.drop(columns=["attribution", "item_id"]), hide_index=True,
+    tables.show(left, before.drop(columns=["attribution", "item_id"]), hide_index=True,
                    width="stretch", key="policy_before")
     right.markdown(t("policies.under", name=policy.name))
-    right.dataframe(after, hide_index=True, width="stretch", key="policy_after",
+    tables.show(right, after, hide_index=True, width="stretch", key="policy_after",
                     column_config={"title": st.column_config.TextColumn(width="medium"),
                                    "attribution": st.column_config.TextColumn(width="large")})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, policy_view, state
+from dashboard import charts, policy_view, state, tables
 from dashboard.i18n import method_label, t
 from dashboard.measures import column_label
 from engine.core.errors import PrismError
@@ -140,7 +140,7 @@ def saved_section(scenarios: list[Scenario]) -> None:
         st.info(t("scenarios.none"))
         return
     frame = scenarios_frame(scenarios)
-    st.dataframe(frame, hide_index=True, width="stretch")
+    tables.show(st, frame, hide_index=True, width="stretch")
     labels = {s.id: f"#{s.id} {s.name}" for s in scenarios}
     pick_col, load_col = st.columns([3, 1])
     pick = pick_col.selectbox(t("scenarios.pick"), list(labels), format_func=labels.get,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import alpha_controls, charts, state, view_state
+from dashboard import alpha_controls, charts, state, tables, view_state
 from dashboard.i18n import method_label, t
 from engine.core.errors import PrismError
 from engine.evaluation.sweep import ALPHA_METHOD
@@ -202,7 +202,7 @@ def main() -> None:
     else:
         st.info(t("tradeoff.exposure_methods"))
     with st.expander(t("tradeoff.table")):
-        st.dataframe(table, hide_index=True)
+        tables.show(st, table, hide_index=True)
 
 
 main()

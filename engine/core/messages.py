@@ -49,6 +49,39 @@ TEMPLATES = {
     "no_good_faq": "no FAQ entry answers {query} well: its best text match ({best:.2f}) is no "
                    "closer than nonsense words get in this FAQ ({ceiling:.2f}) and none of its "
                    "words is in the FAQ; these are only the closest entries",
+    # uploads the studio refuses (engine.data.importing.stage_uploads)
+    "no_uploads": "no files uploaded; add the product and order exports",
+    "upload_too_big": "{file}: {mb:.1f} MB is over the upload limit of {limit:.0f} MB; import "
+                      "it with `prism data import` or from a server folder",
+    "empty_upload": "{file}: the file is empty; export the table again",
+    # what a policy's stages did to an item (engine.policy.attribution) and the stages' labels
+    "pinned_at": "pinned at {slot}",
+    "promoted_slot": "promoted slot",
+    "promoted_item": "promoted item ({rule}), placed by relevance",
+    "moved_by": "moved from {base} to {slot} by {by}",
+    "then_moved_by": "then to {slot} by {by}",
+    "shifted_by_pins": "shifted to {slot} by pins",
+    "the_policy": "the policy",
+    "label_boost": "{match} {strength:+.2f}",
+    "label_promote": "promote {match} {share:.0%}",
+    "label_cap": "cap {column} ≤ {n}",
+    "label_pin": "pin {item} at {slot}",
+    "label_diversify": "{method} {weight:g}",
+    "label_floor_quantile": "floor quantile {value:g}",
+    "label_floor_relevance": "floor relevance {value:g}",
+    "label_quota": "quota {name} ≥ {low}",
+    "label_quota_caps": "quota caps",
+    "method_calibrated": "calibrated",
+    "method_quota": "QUOTA",
+    "label_filter": "filter #{n}",
+    "label_stage": "stage #{n}",
+    "match_brand": "brand {names}",
+    "match_category": "category {names}",
+    "match_items": "{n} listed item(s)",
+    "match_promo": "promo",
+    "match_not_promo": "not promo",
+    "match_price": "price {low}–{high}",
+    "match_column": "{column} in {values}",
 }
 
 
@@ -84,3 +117,19 @@ class Explanation(str):
 
     def __reduce__(self) -> tuple:
         return Explanation, (self.parts,)
+
+
+class Listing(str):
+    """Labels joined with `joiner` (", " or " & "), each kept in `parts` (Messages or plain
+    text), so the studio can join their translations."""
+
+    parts: tuple[str, ...]
+    joiner: str
+
+    def __new__(cls, parts: list[str] | tuple[str, ...], joiner: str = ", ") -> Listing:
+        listing = super().__new__(cls, joiner.join(parts))
+        listing.parts, listing.joiner = tuple(parts), joiner
+        return listing
+
+    def __reduce__(self) -> tuple:
+        return Listing, (self.parts, self.joiner)

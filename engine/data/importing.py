@@ -26,6 +26,7 @@ from engine.core.columns import (
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
 from engine.core.files import is_swap_name, swap_folder, write_bytes_atomic, write_json_atomic
+from engine.core.messages import Message
 from engine.data.depth import depth_advice
 from engine.data.importers import RawTables
 from engine.data.io import write_tables
@@ -203,17 +204,16 @@ def preview_rows(frame: pd.DataFrame, n: int = 5) -> pd.DataFrame:
 def stage_uploads(files: list[tuple[str, bytes]], folder: Path, max_bytes: int) -> list[Path]:
     """Save uploaded (name, bytes) files into `folder`, refusing empty or oversized ones."""
     if not files:
-        raise DataError("no files uploaded; add the product and order exports")
+        raise DataError(Message("no_uploads"))
     folder.mkdir(parents=True, exist_ok=True)
     saved = []
     for name, data in files:
         safe = Path(name).name or "upload.csv"
         if len(data) > max_bytes:
-            raise DataError(f"{safe}: {len(data) / 2**20:.1f} MB is over the upload limit of "
-                            f"{max_bytes / 2**20:.0f} MB; import it with `prism data import` "
-                            "or from a server folder")
+            raise DataError(Message("upload_too_big", file=safe, mb=len(data) / 2**20,
+                                    limit=max_bytes / 2**20))
         if not data.strip():
-            raise DataError(f"{safe}: the file is empty; export the table again")
+            raise DataError(Message("empty_upload", file=safe))
         path = folder / safe
         write_bytes_atomic(path, data)
         saved.append(path)

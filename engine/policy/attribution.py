@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.policy.compile import CompiledPolicy
+from engine.core.messages import Listing, Message
+from engine.policy.compile import CompiledPolicy, diversify_label
 from engine.serving.pipeline import PolicyLists
 
 
@@ -20,15 +21,12 @@ def _diversify_label(policy: CompiledPolicy) -> str | None:
     stage = policy.diversify
     if stage is None or stage.weight <= 0:
         return None
-    if stage.label:
-        return stage.label
-    name = "calibrated" if stage.method == "calibrated" else stage.method.upper()
-    return f"{name} {stage.weight:g}"
+    return stage.label or diversify_label(stage.method, stage.weight)
 
 
 def _constraints_label(policy: CompiledPolicy) -> str | None:
     labels = [cap.label for cap in policy.caps] + [rule.label for rule in policy.at_least]
-    return ", ".join(dict.fromkeys(labels)) or None
+    return Listing(list(dict.fromkeys(labels))) if labels else None
 
 
 def move_notes(policy: CompiledPolicy, base: int, greedy: int, alone: int | None) -> list[str]:
@@ -37,13 +35,14 @@ def move_notes(policy: CompiledPolicy, base: int, greedy: int, alone: int | None
     that list would not hold it; None when not traced)."""
     diversify, constraints = _diversify_label(policy), _constraints_label(policy)
     if alone is None or diversify is None or constraints is None:
-        return [f"moved from {base} to {greedy} by {diversify or constraints or 'the policy'}"]
+        return [Message("moved_by", base=base, slot=greedy,
+                        by=diversify or constraints or Message("the_policy"))]
     if alone == greedy:
-        return [f"moved from {base} to {greedy} by {diversify}"]
+        return [Message("moved_by", base=base, slot=greedy, by=diversify)]
     if alone in (0, base):
-        return [f"moved from {base} to {greedy} by {constraints}"]
-    return [f"moved from {base} to {alone} by {diversify}",
-            f"then to {greedy} by {constraints}"]
+        return [Message("moved_by", base=base, slot=greedy, by=constraints)]
+    return [Message("moved_by", base=base, slot=alone, by=diversify),
+            Message("then_moved_by", slot=greedy, by=constraints)]
 
 
 def item_attribution(policy: CompiledPolicy, lists: PolicyLists, row: int,
@@ -54,21 +53,21 @@ def item_attribution(policy: CompiledPolicy, lists: PolicyLists, row: int,
         return []
     notes: list[str] = []
     if lists.pinned[row, slot]:
-        notes.append(f"pinned at {slot + 1}")
+        notes.append(Message("pinned_at", slot=slot + 1))
     for rule in policy.boosts:
         if rule.mask[item]:
             notes.append(rule.label)
     promoted = [rule for rule in policy.at_least if rule.mask[item]]
     if lists.forced[row, slot]:
-        notes.append("promoted slot")
+        notes.append(Message("promoted_slot"))
     elif promoted and not lists.pinned[row, slot]:
-        notes.append(f"promoted item ({promoted[0].label}), placed by relevance")
+        notes.append(Message("promoted_item", rule=promoted[0].label))
     base, greedy = int(lists.base_rank[row, slot]), int(lists.greedy_slot[row, slot])
     if base and greedy and base != greedy:
         alone = None if lists.alone_slot is None else int(lists.alone_slot[row, slot])
         notes += move_notes(policy, base, greedy, alone)
     if greedy and greedy != slot + 1:
-        notes.append(f"shifted to {slot + 1} by pins")
+        notes.append(Message("shifted_by_pins", slot=slot + 1))
     return notes
 
 

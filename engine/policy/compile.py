@@ -15,6 +15,7 @@ import pandas as pd
 
 from engine.core.columns import BRAND, CATEGORY, CATEGORY_SEP, MULTI_CATEGORY_SEP
 from engine.core.errors import ConfigError
+from engine.core.messages import Message
 from engine.exposure.stage import catalogue_bonus
 from engine.policy.schema import (
     BoostStage,
@@ -233,23 +234,32 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
                           buy_again=buy_again, **item_arrays(catalogue))
 
 
+def diversify_label(method: str, weight: float) -> Message:
+    """'DPP 0.3', 'calibrated 0.4': a diversify stage's default label."""
+    name = Message(f"method_{method}") if method in ("calibrated", "quota") else method.upper()
+    return Message("label_diversify", method=name, weight=weight)
+
+
 def _default_label(stage: object, position: int) -> str:
-    """'brand Acme +0.10', 'promote brand X 20%', 'cap brand ≤ 2', 'pin i7 at 1', 'DPP 0.3'."""
+    """'brand Acme +0.10', 'promote brand X 20%', 'cap brand ≤ 2', 'pin i7 at 1', 'DPP 0.3'
+    (Messages, so the studio shows them in its language)."""
     if isinstance(stage, BoostStage):
         sign = 1 if stage.kind == "boost" else -1
-        return f"{stage.match.describe()} {sign * stage.strength:+.2f}"
+        return Message("label_boost", match=stage.match.describe(),
+                       strength=sign * stage.strength)
     if isinstance(stage, PromoteStage):
-        return f"promote {stage.match.describe()} {stage.share:.0%}"
+        return Message("label_promote", match=stage.match.describe(), share=stage.share)
     if isinstance(stage, CapStage):
-        return f"cap {stage.column} ≤ {stage.max_items}"
+        return Message("label_cap", column=stage.column, n=stage.max_items)
     if isinstance(stage, PinStage):
-        return f"pin {stage.item_id} at {stage.slot}"
+        return Message("label_pin", item=stage.item_id, slot=stage.slot)
     if isinstance(stage, DiversifyStage):
-        return f"{stage.method.upper() if stage.method != 'calibrated' else 'calibrated'} " \
-               f"{stage.weight:g}"
+        return diversify_label(stage.method, stage.weight)
     if isinstance(stage, FloorStage):
-        return (f"floor quantile {stage.quantile:g}" if stage.quantile is not None
-                else f"floor relevance {stage.min_relevance:g}")
+        return (Message("label_floor_quantile", value=stage.quantile)
+                if stage.quantile is not None
+                else Message("label_floor_relevance", value=stage.min_relevance))
     if isinstance(stage, FilterStage):
-        return f"filter #{position + 1}"
-    return f"stage #{position + 1}"
+        return Message("label_filter", n=position + 1)
+    return Message("label_stage", n=position + 1)
+

@@ -36,6 +36,7 @@ from engine.core.limits import (
     MAX_VERSION_DIGITS,
     check_unicode,
 )
+from engine.core.messages import Listing, Message
 from engine.exposure.prices import ExposurePrices
 from engine.rerank.methods import DiversifyMethod
 from engine.rerank.quotas import check_bounds
@@ -88,22 +89,24 @@ class Match(_Strict):
         return self
 
     def describe(self) -> str:
-        """A short human label: 'brand Acme', 'category Tools', 'price 10–50'."""
+        """A short human label: 'brand Acme', 'category Tools', 'price 10–50' (a `Listing`
+        of Messages joined with " & ")."""
         parts = []
         if self.brands:
-            parts.append("brand " + ", ".join(self.brands[:3]) + ("…" if len(self.brands) > 3
-                                                                   else ""))
+            parts.append(Message("match_brand", names=", ".join(self.brands[:3])
+                                 + ("…" if len(self.brands) > 3 else "")))
         if self.categories:
-            parts.append("category " + ", ".join(self.categories[:2]))
+            parts.append(Message("match_category", names=", ".join(self.categories[:2])))
         if self.item_ids:
-            parts.append(f"{len(self.item_ids)} listed item(s)")
+            parts.append(Message("match_items", n=len(self.item_ids)))
         if self.promo is not None:
-            parts.append("promo" if self.promo else "not promo")
+            parts.append(Message("match_promo" if self.promo else "match_not_promo"))
         if self.price_min is not None or self.price_max is not None:
-            parts.append(f"price {_bound(self.price_min)}–{_bound(self.price_max)}")
+            parts.append(Message("match_price", low=_bound(self.price_min),
+                                 high=_bound(self.price_max)))
         if self.column:
-            parts.append(f"{self.column} in {self.values}")
-        return " & ".join(parts)
+            parts.append(Message("match_column", column=self.column, values=self.values))
+        return Listing(parts, " & ")
 
 
 def _bound(value: float | None) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.core.messages import Message
 from engine.rerank.targets import DEFAULT_TARGET_MIX
 from engine.serving.catalogue import Catalogue
 from engine.serving.requests import RankRequest
@@ -102,9 +103,9 @@ def quota_rules(quotas: dict[int, tuple[int | None, int | None]], names: list[st
         if high is not None:
             limits[position] = high
         if low:
-            floors.append(Rule(label=f"quota {names[position]} ≥ {low}",
+            floors.append(Rule(label=Message("label_quota", name=names[position], low=low),
                                mask=item_categories[:, position] > 0, value=-float(low)))
-    return floors, [CapRule(label="quota caps", codes=primary, limits=limits)]
+    return floors, [CapRule(label=Message("label_quota_caps"), codes=primary, limits=limits)]
 
 
 def rows_normalised(matrix: np.ndarray, how: str) -> np.ndarray:

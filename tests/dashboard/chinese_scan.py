@@ -1,7 +1,8 @@
 """What a studio page shows in words, and which of those words are English.
 
 `visible_texts(at)` gathers the text of every element AppTest can see (titles, captions,
-markdown, alerts, widget labels and the options shown, metric labels, tabs, expanders);
+markdown, alerts, widget labels and the options shown, metric labels, tabs, expanders, and
+every table's column headers — as its column configuration labels them — and text cells);
 `english_words(texts, data_words)` returns the Latin-letter words in them that are neither
 data (titles, categories, brands, ids of the run) nor the few names every language writes in
 Latin letters (NDCG, MMR, CSV, …).
@@ -10,6 +11,7 @@ Latin letters (NDCG, MMR, CSV, …).
 from __future__ import annotations
 
 import html
+import json
 import re
 
 LATIN_NAMES = {
@@ -20,7 +22,7 @@ LATIN_NAMES = {
     "ok", "fps", "na", "nan", "none", "null", "true", "false", "jsonl", "xlsx", "tsv", "sql",
     "duckdb", "postgresql", "oidc", "mb", "kb", "ms", "gb18030", "cp1252", "latin", "utf8",
     "english", "auto", "ml", "amazon-scientific", "leave-last-out", "random", "feed",
-    "windows", "dropout", "w",
+    "windows", "dropout", "w", "xml",
 }
 IDENTIFIER = re.compile(r"[a-z]+[a-z0-9]*(?:[_-][a-z0-9]+)*\d[a-z0-9_-]*|[a-z0-9]+(?:_[a-z0-9]+)+")
 CHOICE_WIDGETS = {"selectbox", "multiselect", "radio", "button_group", "select_slider"}
@@ -62,7 +64,22 @@ def visible_texts(at) -> list[str]:  # noqa: ANN001 - an AppTest after run()
     for element in at.get("status") + at.get("expandable"):
         label = getattr(element.proto, "label", "")
         texts.append(str(label))
+    for element in [*at.dataframe, *at.table]:
+        texts += table_texts(element)
     return texts
+
+
+def table_texts(element) -> list[str]:  # noqa: ANN001 - an AppTest dataframe or table
+    """A table's headers as shown (a column configuration's label wins) and its text cells."""
+    frame = element.value
+    config = json.loads(getattr(element.proto, "columns", "") or "{}")
+    headers = [str((config.get(str(c)) or {}).get("label") or c) for c in frame.columns]
+    if frame.index.name:
+        headers.append(str(frame.index.name))
+    cells = [str(v) for column in frame.columns if frame[column].dtype == object
+             for v in frame[column].dropna().tolist()]
+    cells += [str(v) for v in frame.index if isinstance(v, str)]
+    return headers + cells
 
 
 def english_words(texts: list[str], data_words: set[str]) -> dict[str, str]:
@@ -70,7 +87,8 @@ def english_words(texts: list[str], data_words: set[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for text in texts:
         plain = html.unescape(TAG.sub(" ", STYLE.sub(" ", text)))
-        plain = re.sub(r"`[^`]*`|\bhttps?://\S+|:material/[a-z_]+:|\S*/\S*|\S+\.(?:md|toml)\b",
+        plain = re.sub(r"`[^`]*`|\bhttps?://\S+|:material/[a-z_]+:|\S*/\S*"
+                       r"|[\w.-]+\.(?:md|toml|csv|tsv|txt|parquet|pq|xml|json|jsonl|xlsx)\b",
                        " ", plain)
         for word in WORD.findall(plain):
             lowered = word.lower().strip("'’-")

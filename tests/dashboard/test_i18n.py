@@ -121,3 +121,31 @@ def test_training_recommendation_quotes_the_measured_frontier() -> None:
         assert any(m["label"] == f"coverage α={RECOMMENDED_ALPHA:g} top-50"
                    for m in rows[name]["models"])
     assert not any(d["loss"] for row in rows.values() for d in row["comparison"]["difference"])
+
+
+def test_engine_words_and_link_warnings_are_in_both_catalogues():
+    """The English catalogue holds the engine's own message templates and the link warnings
+    word for word, and Chinese has each in its own words: attribution, stage labels and
+    explanations reach the studio through their codes."""
+    from dashboard.view_state import LINK_WARNINGS
+    from engine.core.messages import TEMPLATES
+
+    english, chinese = i18n.catalogue("en"), i18n.catalogue("zh")
+    for prefix, texts in (("engine", TEMPLATES), ("link", LINK_WARNINGS)):
+        for code, template in texts.items():
+            assert english[f"{prefix}.{code}"] == template, code
+            assert _fields(chinese[f"{prefix}.{code}"]) == _fields(template), code
+
+
+def test_attribution_is_said_in_chinese(monkeypatch):
+    """A brand cap's move, named through the codes of its note and of the stage's label."""
+    from engine.core.messages import Listing, Message
+
+    label = Message("label_boost", match=Listing([Message("match_brand", names="3M")], " & "),
+                    strength=0.1)
+    note = Message("moved_by", base=10, slot=3, by=Listing([Message("label_cap",
+                                                                    column="brand", n=2)]))
+    assert str(note) == "moved from 10 to 3 by cap brand ≤ 2" and str(label) == "brand 3M +0.10"
+    monkeypatch.setattr(i18n, "current", lambda: "zh")
+    assert i18n.say(note) == "由 每个brand最多 2 个 从第 10 位移到第 3 位"
+    assert i18n.say(label) == "品牌 3M +0.10"

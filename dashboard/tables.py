@@ -1,0 +1,46 @@
+"""Tables in the active language: every column header through the translation table.
+
+`st.dataframe` shows a frame's own column names; the studio's frames keep the engine's
+names (`relevance`, `exposure_share`, `ndcg@10`) so code and tests can address columns, and
+this module gives each header its label in the active language through the column
+configuration: a metric column by its registry name (`column_label`), any other column by
+the catalogue's `column.<name>`. A column the catalogue does not name (a shop's own header
+in an import preview) is data and keeps its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from dashboard.i18n import t, translatable
+from dashboard.measures import column_label
+
+
+def header(column: object) -> str:
+    """`column`'s header in the active language (its own name when it is data)."""
+    name = str(column)
+    if translatable(f"column.{name}"):
+        return t(f"column.{name}")
+    return column_label(name)
+
+
+def labelled(columns: Iterable[object], config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A column configuration naming every column of a table (the given settings kept)."""
+    config = dict(config or {})
+    for column in columns:
+        name = str(column)
+        label = header(name)
+        if label != name:
+            setting = config.get(name)
+            config[name] = {**(setting if isinstance(setting, dict) else {}), "label": label}
+    return config
+
+
+def show(container: Any, frame: pd.DataFrame, **options: Any) -> Any:
+    """`container.dataframe(frame, ...)` with translated headers (`container`: `st`, a
+    column or a sidebar)."""
+    options["column_config"] = labelled(frame.columns, options.get("column_config"))
+    return container.dataframe(frame, **options)
