@@ -49,6 +49,15 @@ TEMPLATES = {
     "no_good_faq": "no FAQ entry answers {query} well: its best text match ({best:.2f}) is no "
                    "closer than nonsense words get in this FAQ ({ceiling:.2f}) and none of its "
                    "words is in the FAQ; these are only the closest entries",
+    # how a model credits history items, and the parts of a two-tower score
+    "credit_attention": "attention × similarity",
+    "credit_ease": "EASE item-item weight",
+    "credit_knn": "item-kNN similarity",
+    "part_text": "text",
+    "part_id": "ID",
+    "part_category": "category",
+    "part_offset": "shared offset",
+    "score_part": "{name} {value:+.2f}",
     # uploads the studio refuses (engine.data.importing.stage_uploads)
     "no_uploads": "no files uploaded; add the product and order exports",
     "upload_too_big": "{file}: {mb:.1f} MB is over the upload limit of {limit:.0f} MB; import "

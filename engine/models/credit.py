@@ -20,10 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ATTENTION = "attention × similarity"
-EASE_WEIGHT = "EASE item-item weight"
-KNN_SIMILARITY = "item-kNN similarity"
-PART_NAMES = {"text": "text", "id": "ID", "category": "category", "offset": "shared offset"}
+from engine.core.messages import Message
+
+# how credit was computed and the score parts' names: Messages, so the studio says them in
+# its language (their English text is what the API and CLI show)
+ATTENTION = Message("credit_attention")
+EASE_WEIGHT = Message("credit_ease")
+KNN_SIMILARITY = Message("credit_knn")
+PART_NAMES = {name: Message(f"part_{name}") for name in ("text", "id", "category", "offset")}
 
 
 @dataclass(frozen=True)

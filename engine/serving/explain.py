@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.core.columns import UNKNOWN_CATEGORY
-from engine.core.messages import Explanation, Message
+from engine.core.messages import Explanation, Listing, Message
 from engine.metrics.diversity import counted_categories
 from engine.models.credit import PART_NAMES, model_reasons
 from engine.serving.catalogue import Catalogue
@@ -100,7 +100,8 @@ def carried_reason(catalogue: Catalogue, distinct: np.ndarray, row: np.ndarray,
 def parts_reason(parts: dict[str, np.ndarray], slot: int) -> str:
     """'score parts: text +0.41, ID +0.12, category +0.05, shared offset +0.01 (cosine 0.59)'."""
     values = {name: float(value[slot]) for name, value in parts.items()}
-    shown = ", ".join(f"{PART_NAMES[name]} {value:+.2f}" for name, value in values.items())
+    shown = Listing([Message("score_part", name=PART_NAMES[name], value=value)
+                     for name, value in values.items()])
     return Message("score_parts", parts=shown, total=sum(values.values()))
 
 
