@@ -15,8 +15,15 @@ from pathlib import Path
 
 import pytest
 import shop_exports as shops
-from browser_support import body_text, chromium, idle, open_page, require_chromium, studio, \
-    wait_text
+from browser_support import (
+    body_text,
+    chromium,
+    idle,
+    open_page,
+    require_chromium,
+    studio,
+    wait_text,
+)
 from dashboard_support import tiny_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

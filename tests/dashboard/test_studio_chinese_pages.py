@@ -33,7 +33,6 @@ def prism_home(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Overrides the per-test empty home: the tiny run, with one saved policy."""
     from engine.policy.schema import parse_policy
     from engine.policy.store import PolicyStore
-
     from engine.serving.recommender import Recommender
 
     path = use_tiny_home(monkeypatch)
