@@ -22,7 +22,7 @@ LATIN_NAMES = {
     "ok", "fps", "na", "nan", "none", "null", "true", "false", "jsonl", "xlsx", "tsv", "sql",
     "duckdb", "postgresql", "oidc", "mb", "kb", "ms", "gb18030", "cp1252", "latin", "utf8",
     "english", "auto", "ml", "amazon-scientific", "leave-last-out", "random", "feed",
-    "windows", "dropout", "w", "xml",
+    "windows", "dropout", "w", "xml", "dp-sgd", "opacus",
 }
 IDENTIFIER = re.compile(r"[a-z]+[a-z0-9]*(?:[_-][a-z0-9]+)*\d[a-z0-9_-]*|[a-z0-9]+(?:_[a-z0-9]+)+")
 CHOICE_WIDGETS = {"selectbox", "multiselect", "radio", "button_group", "select_slider"}

@@ -89,10 +89,10 @@ def _open_in_chinese(page: str, category: str) -> AppTest:
 def _finished_job():  # noqa: ANN202 - a dashboard.jobs.TrainingJob
     """A training job of this session that has finished, as the Training page shows it."""
     from dashboard.jobs import TrainingJob
-    from engine.training.presets import TrainSpec
+    from engine.training.presets import quick_run
 
     home = tiny_home()
-    job = TrainingJob(TrainSpec(data_dir=home / "data" / "synthetic",
+    job = TrainingJob(quick_run(data_dir=home / "data" / "synthetic",
                                 out_dir=home / "runs" / "tiny", epochs=1, use_text=False))
     job.epoch, job.logs = 1, [{"epoch": 1, "loss": 0.5}]
     job._finish("done", run_dir=home / "runs" / "tiny")
