@@ -164,12 +164,12 @@ def _private(args: argparse.Namespace) -> dict[str, Any]:
             raise ConfigError("--dp-delta applies to private training only: add --dp-epsilon "
                               "or drop --dp-delta")
         return {}
-    if args.model == "auto":
-        args.model = "twotower"  # private training is the two-tower's: no selection
-    if args.model != "twotower":
+    if args.model == AUTO:
+        args.model = CONFIGURED_MODEL  # private training is the two-tower's: no selection
+    if not get_model_class(args.model).configurable:
         raise ConfigError(f"--dp-epsilon trains the two-tower model with differential "
                           f"privacy; --model {args.model} has no private training: use "
-                          "--model twotower or drop --dp-epsilon")
+                          f"--model {CONFIGURED_MODEL} or drop --dp-epsilon")
     for flag, value in (("--tune", args.tune is not None), ("--nproc", args.nproc != 1)):
         if value:
             raise ConfigError(f"--dp-epsilon cannot be combined with {flag} (each trial or "

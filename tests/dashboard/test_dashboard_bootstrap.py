@@ -87,7 +87,7 @@ def test_background_job_chooses_settings_in_counted_trials(prism_home: Path) -> 
     import threading
     from dataclasses import replace
 
-    spec = replace(_spec(prism_home, "tuned", epochs=2), tune_trials=2)
+    spec = replace(_spec(prism_home, "tuned", epochs=2), tune=2)
     snap = _wait(jobs.start(spec, threading.Lock()))
     assert snap.state == "done", snap.message
     assert snap.trials_done == 2
