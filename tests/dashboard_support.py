@@ -6,9 +6,11 @@ under a private PRISM_HOME; the dashboard tests point PRISM_HOME there.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,20 @@ TIMEOUT = 120  # seconds per AppTest run: the first one loads the model
 CONDITIONED_EPOCHS = 1
 
 
+@contextlib.contextmanager
+def prism_home(home: Path) -> Iterator[None]:
+    """PRISM_HOME set to `home` inside the block, and restored after it."""
+    previous = os.environ.get("PRISM_HOME")
+    os.environ["PRISM_HOME"] = str(home)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PRISM_HOME", None)
+        else:
+            os.environ["PRISM_HOME"] = previous
+
+
 @functools.cache
 def tiny_home() -> Path:
     """PRISM_HOME holding `runs/tiny` (trained on `data/synthetic`)."""
@@ -27,18 +43,11 @@ def tiny_home() -> Path:
     from engine.training.presets import ensure_synthetic_shop, quick_run
 
     home = Path(tempfile.mkdtemp(prefix="prism_dashboard_"))
-    previous = os.environ.get("PRISM_HOME")
-    os.environ["PRISM_HOME"] = str(home)
-    try:
+    with prism_home(home):
         data_dir = ensure_synthetic_shop(n_items=150, n_users=90, seed=1)
         spec = quick_run(data_dir=data_dir, out_dir=home / "runs" / RUN_NAME,
                          epochs=1, dim=16, use_text=False)
         train(spec)
-    finally:
-        if previous is None:
-            os.environ.pop("PRISM_HOME", None)
-        else:
-            os.environ["PRISM_HOME"] = previous
     return home
 
 
@@ -53,19 +62,12 @@ def conditioned_home() -> Path:
     from engine.training.presets import ensure_synthetic_shop, quick_run
 
     home = Path(tempfile.mkdtemp(prefix="prism_conditioned_"))
-    previous = os.environ.get("PRISM_HOME")
-    os.environ["PRISM_HOME"] = str(home)
-    try:
+    with prism_home(home):
         data_dir = ensure_synthetic_shop(n_items=200, n_users=100, seed=0)
         spec = quick_run(data_dir=data_dir, out_dir=home / "runs" / CONDITIONED_RUN,
                          alpha=0.0, alpha_max=1.0, epochs=CONDITIONED_EPOCHS, dim=16,
                          use_text=False)
         train(spec)
-    finally:
-        if previous is None:
-            os.environ.pop("PRISM_HOME", None)
-        else:
-            os.environ["PRISM_HOME"] = previous
     return home
 
 

@@ -30,6 +30,7 @@ from browser_support import (
     studio,
     wait_text,
 )
+from dashboard_support import prism_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -51,20 +52,11 @@ def _train(home: Path, name: str, n_items: int, n_users: int, seed: int,
 
 @pytest.fixture(scope="module")
 def home() -> Iterator[Path]:
-    import os
-
     require_chromium()
     folder = Path(tempfile.mkdtemp(prefix="prism_browser_"))
-    previous = os.environ.get("PRISM_HOME")
-    os.environ["PRISM_HOME"] = str(folder)
-    try:
+    with prism_home(folder):
         _train(folder, "small", 100, 40, seed=2, use_text=False)
         _train(folder, "shop", 150, 90, seed=1, use_text=True)
-    finally:
-        if previous is None:
-            os.environ.pop("PRISM_HOME", None)
-        else:
-            os.environ["PRISM_HOME"] = previous
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 

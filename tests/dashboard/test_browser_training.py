@@ -25,7 +25,7 @@ from browser_support import (
     studio,
     wait_text,
 )
-from dashboard_support import RUN_NAME, tiny_home
+from dashboard_support import RUN_NAME, prism_home, tiny_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -38,14 +38,11 @@ EPOCHS = 'input[aria-label="Epochs (at most; stops early)"]'
 @pytest.fixture(scope="module")
 def home() -> Iterator[Path]:
     import json
-    import os
 
     require_chromium()
     folder = Path(tempfile.mkdtemp(prefix="prism_training_")) / "home"
     shutil.copytree(tiny_home(), folder, ignore=shutil.ignore_patterns("*.sqlite*"))
-    previous = os.environ.get("PRISM_HOME")
-    os.environ["PRISM_HOME"] = str(folder)
-    try:
+    with prism_home(folder):
         from engine.data.importing import import_source
         from engine.data.sources import read_source
         from engine.training.pipeline import train
@@ -55,11 +52,6 @@ def home() -> Iterator[Path]:
         _, copy = import_source(read_source([meta["data_path"]]), "imported-copy")
         train(quick_run(data_dir=copy, out_dir=folder / "runs" / COPY_RUN, epochs=1, dim=16,
                           use_text=False))
-    finally:
-        if previous is None:
-            os.environ.pop("PRISM_HOME", None)
-        else:
-            os.environ["PRISM_HOME"] = previous
     yield folder
     shutil.rmtree(folder.parent, ignore_errors=True)
 

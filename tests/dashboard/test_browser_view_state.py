@@ -26,7 +26,7 @@ from browser_support import (
     studio,
     wait_text,
 )
-from dashboard_support import RUN_NAME, tiny_home
+from dashboard_support import RUN_NAME, prism_home, tiny_home
 
 from dashboard.i18n import translate
 
@@ -41,15 +41,12 @@ PAGES = ("tradeoff", "ledger", "training", "catalogue", "search", "scenarios", "
 @pytest.fixture(scope="module")
 def home() -> Iterator[Path]:
     """A copy of the tiny home with a second run and one stored policy."""
-    import os
 
     require_chromium()
     folder = Path(tempfile.mkdtemp(prefix="prism_view_")) / "home"
     shutil.copytree(tiny_home(), folder, ignore=shutil.ignore_patterns("*.sqlite*"))
     shutil.copytree(folder / "runs" / RUN_NAME, folder / "runs" / OTHER_RUN)
-    previous = os.environ.get("PRISM_HOME")
-    os.environ["PRISM_HOME"] = str(folder)
-    try:
+    with prism_home(folder):
         from engine.policy.schema import parse_policy
         from engine.policy.store import PolicyStore
         from engine.serving.recommender import Recommender
@@ -57,11 +54,6 @@ def home() -> Iterator[Path]:
         first = str(Recommender.load(folder / "runs" / OTHER_RUN).catalogue.columns.ids[0])
         PolicyStore().create(parse_policy({"name": POLICY, "stages": [
             {"kind": "pin", "item_id": first, "slot": 1}]}))
-    finally:
-        if previous is None:
-            os.environ.pop("PRISM_HOME", None)
-        else:
-            os.environ["PRISM_HOME"] = previous
     (folder / "studio.json").unlink(missing_ok=True)
     yield folder
     shutil.rmtree(folder.parent, ignore_errors=True)

@@ -8,7 +8,6 @@ saves a screenshot (`PRISM_SCREENSHOTS=assets` refreshes the README's).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from browser_support import (
     screenshot_path,
     studio,
 )
+from dashboard_support import prism_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -47,16 +47,9 @@ def _chinese_home(root: Path) -> Path:
     home = root / "home"
     shops.write_chinese_catalogue(root / "export")
     _, data = import_source(read_source([root / "export"]), "zh-shop", home=home)
-    previous = os.environ.get("PRISM_HOME")
-    os.environ["PRISM_HOME"] = str(home)
-    try:
+    with prism_home(home):
         train(quick_run(data_dir=data, out_dir=home / "runs" / "zh", epochs=2, dim=16,
                           use_text=False))
-    finally:
-        if previous is None:
-            os.environ.pop("PRISM_HOME", None)
-        else:
-            os.environ["PRISM_HOME"] = previous
     return home
 
 
