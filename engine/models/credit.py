@@ -76,8 +76,8 @@ def _twotower_reasons(model, items: np.ndarray, history: np.ndarray,  # noqa: AN
         hist = torch.as_tensor(padded, device=device)
         who = torch.as_tensor(users, device=device)
         alpha = None if model.alpha_ is None else torch.full((1,), model.alpha_, device=device)
-        weights, values = net.user_tower.attention(hist, vectors, who, alpha)
-        user_vec = net.user_vectors(hist, who, vectors, alpha)[0]  # (d,)
+        weights, values, user_vecs = net.user_tower.attention(hist, vectors, who, alpha)
+        user_vec = user_vecs[0]  # (d,)
         parts = {key: (value @ user_vec).float().cpu().numpy().astype(np.float64)
                  for key, value in net.item_parts(torch.as_tensor(items, device=device)).items()}
         # (L, k): each slot's value as the user vector receives it, against each listed item

@@ -169,7 +169,11 @@ class UserTower(nn.Module):
         users (B,) user indices, -1 for users without an embedding; alpha (B,) the diversity
         weight each row answers for (required by a loss-conditioned tower, ignored otherwise).
         """
-        weights, hist, user_vec, film = self._attend(history, item_vecs, users, alpha)
+        return self._pool(*self._attend(history, item_vecs, users, alpha))
+
+    def _pool(self, weights: torch.Tensor, hist: torch.Tensor, user_vec: torch.Tensor | None,
+              film: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+        """`forward`'s user vectors from one attention pass (`_attend`'s four parts)."""
         pooled = (weights.unsqueeze(1) @ hist).squeeze(1)  # (B, d)
         if film is not None:
             pooled = pooled * (1.0 + film[0]) + film[1]
@@ -179,16 +183,19 @@ class UserTower(nn.Module):
         return F.normalize(self.dropout(pooled), dim=-1)
 
     def attention(self, history: torch.Tensor, item_vecs: torch.Tensor, users: torch.Tensor,
-                  alpha: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                  alpha: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The pooling weight of each history slot (B, L) (padding 0; the rest of 1 is the
-        null slot's), as `forward` uses them, and each slot's value as the user vector
+        null slot's), as `forward` uses them; each slot's value as the user vector
         receives it (B, L, d): the attended slot through FiLM's scale and the output layer
         (no bias), so Σ_j weight_j · value_j is the pooled history's part of the user vector
-        before normalisation."""
-        weights, hist, _, film = self._attend(history, item_vecs, users, alpha)
+        before normalisation; and the user vectors (B, d) `forward` returns, from the same
+        attention pass."""
+        attended = self._attend(history, item_vecs, users, alpha)
+        weights, hist, _, film = attended
         if film is not None:
             hist = hist * (1.0 + film[0]).unsqueeze(1)
-        return weights, hist @ self.out.weight.T
+        return weights, hist @ self.out.weight.T, self._pool(*attended)
 
     def _attend(self, history: torch.Tensor, item_vecs: torch.Tensor, users: torch.Tensor,
                 alpha: torch.Tensor | None):  # noqa: ANN202 - (weights, slots, user, film)

@@ -34,10 +34,11 @@ def test_slot_credit_rebuilds_the_pooled_user_vector(twotower_service: Recommend
     vectors = model._item_tensor()
     hist, who = torch.as_tensor(padded), torch.as_tensor(users)
     with torch.no_grad():
-        weights, values = model.net_.user_tower.attention(hist, vectors, who)
+        weights, values, from_attention = model.net_.user_tower.attention(hist, vectors, who)
         pooled = (weights[0, :, None] * values[0]).sum(0) + model.net_.user_tower.out.bias
         served = model.net_.user_vectors(hist, who, vectors)[0]
     np.testing.assert_allclose((pooled / pooled.norm()).numpy(), served.numpy(), atol=1e-5)
+    np.testing.assert_allclose(from_attention[0].numpy(), served.numpy(), atol=1e-6)
 
 
 def test_score_parts_add_up_to_the_cosine(twotower_service: Recommender) -> None:
