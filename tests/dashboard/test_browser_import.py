@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import shop_exports as shops
 from browser_support import (
+    LONG,
     body_text,
     chromium,
     idle,
@@ -101,8 +102,11 @@ def test_unrecognised_headers_get_the_mapping_step(base: str, tmp_path: Path,
     page = open_page(browser, f"{base}/importer")
     _upload(page, files)
     wait_text(page, "not recognised: columns Beleg")
+    idle(page)  # the mapping step renders in the same run, after the message
+    mapping = page.get_by_role("button", name="Read with this mapping")
+    mapping.wait_for(timeout=LONG)
     assert "--map" not in body_text(page)
-    assert page.get_by_role("button", name="Read with this mapping").count() == 1
+    assert mapping.count() == 1
     assert page.locator('[data-testid="stSelectbox"]').filter(has_text="item_id").count() >= 1
     page.context.close()
 
