@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import shop_exports as shops
 from browser_support import (
-    LONG,
     body_text,
     chromium,
     idle,
@@ -30,7 +29,6 @@ from dashboard_support import tiny_home
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
-ERP_HEADER = ["Beleg", "Artikel", "Bezeichnung", "Stueck", "Datum", "Preis", "Kunde", "Land"]
 
 
 @pytest.fixture(scope="module")
@@ -93,21 +91,6 @@ def test_a_failed_upload_leaves_nothing_of_the_previous_source(base: str, tmp_pa
     assert page.locator('[data-testid="stDataFrame"]').count() == 0  # no stale preview
     assert {"Import", "Train on it"}.isdisjoint(_buttons(page))
     assert "Recognised" not in body_text(page)
-    page.context.close()
-
-
-def test_unrecognised_headers_get_the_mapping_step(base: str, tmp_path: Path,
-                                                   browser) -> None:  # noqa: ANN001
-    files = shops.write_order_lines(tmp_path / "erp", ERP_HEADER)
-    page = open_page(browser, f"{base}/importer")
-    _upload(page, files)
-    wait_text(page, "not recognised: columns Beleg")
-    idle(page)  # the mapping step renders in the same run, after the message
-    mapping = page.get_by_role("button", name="Read with this mapping")
-    mapping.wait_for(timeout=LONG)
-    assert "--map" not in body_text(page)
-    assert mapping.count() == 1
-    assert page.locator('[data-testid="stSelectbox"]').filter(has_text="item_id").count() >= 1
     page.context.close()
 
 
