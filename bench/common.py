@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def write_results(out_dir: Path, name: str, results: dict[str, Any],
                   render: Callable[[dict[str, Any]], str]) -> None:

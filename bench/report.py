@@ -2,7 +2,7 @@
 
 Every number in docs/benchmarks.md comes from a JSON file in docs/benchmarks/ written by the
 script named beside it; this file only gathers them, so rerunning one benchmark and then
-`python bench/report.py` refreshes the page.
+`python -m bench.report` refreshes the page.
 """
 
 from __future__ import annotations
@@ -15,30 +15,30 @@ from typing import Any
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PARTS = DOCS / "benchmarks"
 SECTIONS = (  # (file stem, benchmark script)
-    ("quality", "bench/quality.py"),
-    ("twotower", "bench/quality.py"),
-    ("tradeoff", "bench/tradeoff.py"),
-    ("frontier", "bench/frontier.py"),  # carries frontier_alpha.md's conditioned family
-    ("alpha_latency", "bench/alpha_latency.py"),
-    ("defaults", "bench/defaults.py"),
-    ("schedule", "bench/schedule.py"),
-    ("rerank", "bench/rerank.py"),
-    ("serving", "bench/serve_latency.py, bench/load.py"),
-    ("policy_preview", "bench/policy_preview.py"),
-    ("dashboard", "bench/dashboard_speed.py"),
-    ("browser", "bench/browser_speed.py"),
-    ("scoring", "bench/scoring.py"),
-    ("quantize", "bench/quantize.py"),
-    ("large", "bench/large_catalogue.py"),
-    ("ann_serving", "bench/ann_serving.py"),
-    ("ask", "bench/ask_quality.py"),
-    ("explain_faithfulness", "bench/explain_faithfulness.py"),
-    ("buy_again", "bench/buy_again.py"),
-    ("privacy", "bench/privacy.py"),
-    ("events", "bench/events.py"),
-    ("experiments", "bench/experiments.py"),
-    ("request_probe", "bench/request_probe.py"),
-    ("gpu", "bench/gpu_check.sh"),
+    ("quality", "bench/quality/quality.py"),
+    ("twotower", "bench/quality/quality.py"),
+    ("tradeoff", "bench/quality/tradeoff.py"),
+    ("frontier", "bench/quality/frontier.py"),  # carries frontier_alpha.md's conditioned family
+    ("alpha_latency", "bench/speed/alpha_latency.py"),
+    ("defaults", "bench/quality/defaults.py"),
+    ("schedule", "bench/quality/schedule.py"),
+    ("rerank", "bench/speed/rerank.py"),
+    ("serving", "bench/speed/serve_latency.py, bench/speed/load.py"),
+    ("policy_preview", "bench/speed/policy_preview.py"),
+    ("dashboard", "bench/studio/dashboard_speed.py"),
+    ("browser", "bench/studio/browser_speed.py"),
+    ("scoring", "bench/speed/scoring.py"),
+    ("quantize", "bench/scale/quantize.py"),
+    ("large", "bench/scale/large_catalogue.py"),
+    ("ann_serving", "bench/scale/ann_serving.py"),
+    ("ask", "bench/quality/ask_quality.py"),
+    ("explain_faithfulness", "bench/quality/explain_faithfulness.py"),
+    ("buy_again", "bench/quality/buy_again.py"),
+    ("privacy", "bench/quality/privacy.py"),
+    ("events", "bench/speed/events.py"),
+    ("experiments", "bench/quality/experiments.py"),
+    ("request_probe", "bench/speed/request_probe.py"),
+    ("gpu", "bench/gpu/check.sh"),
 )
 
 
@@ -85,7 +85,7 @@ def headlines() -> list[str]:
     lines += _frontier_lines()
     conditioned = _load("frontier_alpha")
     if conditioned:
-        from frontier_alpha import verdict  # the page's own verdict rule
+        from bench.quality.frontier_alpha import verdict  # the page's own verdict rule
 
         lines += [f"- {row['dataset']}, one model trained over α ∈ [0, 1]: {verdict(row)}; "
                   f"fit {row['fit_ratio']:.2f}× one fixed-α fit" for row in conditioned["datasets"]]
@@ -125,7 +125,7 @@ def build() -> str:
     parts = ["# Benchmarks", "",
              "Measured on this project's 2-core CPU machine unless a section says otherwise. "
              "Each section is written by the script named in it; regenerate this page with "
-             "`python bench/report.py`.", "", "## Headlines", "", *headlines(), ""]
+             "`python -m bench.report`.", "", "## Headlines", "", *headlines(), ""]
     for stem, script in SECTIONS:
         path = PARTS / f"{stem}.md"
         if path.exists():

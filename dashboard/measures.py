@@ -73,7 +73,7 @@ def tidy(value: float | None) -> float | None:
 
 def measured_frontier(report: Path = BENCHMARKS / "frontier.json") -> dict[str, float] | None:
     """The joint loss against re-ranking alone over the entropy range both reach (the
-    frontier's area), as bench/frontier.py wrote it: joint − re-rank NDCG@10 and its paired
+    frontier's area), as bench/quality/frontier.py wrote it: joint − re-rank NDCG@10 and its paired
     95% interval per quoted data set (`ml_diff`, `ml_low`, `ml_high`, `amz_…`). None when the
     report is missing, unreadable or lacks a data set: the page then quotes nothing."""
     try:

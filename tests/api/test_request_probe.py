@@ -1,6 +1,6 @@
-"""The slow-request probe's requests (bench/request_probe.py: the costliest ones the limits
-allow) are all answered, on the tiny shop: no 500, nothing refused. The probe's timings are
-a benchmark (docs/benchmarks/request_probe.md), never asserted here."""
+"""The slow-request probe's requests (bench/speed/request_probe.py: the costliest ones the
+limits allow) are all answered, on the tiny shop: no 500, nothing refused. The probe's timings
+are a benchmark (docs/benchmarks/request_probe.md), never asserted here."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 pytest_plugins = ["serving_runs"]
-BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def test_every_edge_request_is_answered(tiny_shop, twotower_service,  # noqa: ANN001
                                         tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.syspath_prepend(str(BENCH))
-    from request_probe import POLICY, edge_requests, run_probes
     from serving_runs import app_with_own_home
 
+    from bench.speed.request_probe import POLICY, edge_requests, run_probes
     from engine.policy.schema import parse_policy
     from engine.policy.store import PolicyStore
 

@@ -3,24 +3,14 @@ page rendered from the results carries both families' tables and commands."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 @pytest.fixture(scope="module")
 def modules():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import frontier
-        import frontier_alpha
+    from bench.quality import frontier, frontier_alpha
 
-        yield frontier, frontier_alpha
-    finally:
-        sys.path.remove(str(BENCH))
+    return frontier, frontier_alpha
 
 
 def _diff(at, estimate: float, low: float, high: float) -> dict:
@@ -68,4 +58,4 @@ def test_frontier_page_carries_the_conditioned_family(modules) -> None:
     assert "| 0.5 | 0.0700 | 0.0710 [0.0690] |" in page and "missed |" in page
     assert "`prism train --alpha 0:1 --set seed=S`" in page
     assert "**1.23×**" in page and "out of one family's reach" in page
-    assert "python bench/frontier.py --report-only" in page
+    assert "python -m bench.quality.frontier --report-only" in page

@@ -1,8 +1,8 @@
-"""bench/gpu_check.py: the CPU-only smoke runs every stage and writes the expected results."""
+"""bench/gpu/check.py: the CPU-only smoke runs every stage and writes the expected results."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
@@ -13,16 +13,13 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "bench" / "gpu_check.py"
 STAGES = {"data", "train", "score", "rerank", "encode"}
 
 
 def load_module(name: str):
-    """One of the script's gpu_* modules, imported once the script has set the offline
-    environment and put them on the path."""
-    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
-    spec.loader.exec_module(importlib.util.module_from_spec(spec))
-    return importlib.import_module(name)
+    """One of the check's modules, imported once the check has set the offline environment."""
+    importlib.import_module("bench.gpu.check")
+    return importlib.import_module(f"bench.gpu.{name}")
 
 
 @pytest.mark.slow
@@ -30,7 +27,7 @@ def test_smoke_writes_expected_json(tmp_path: Path) -> None:
     docs = REPO / "docs" / "benchmarks"
     before = {p.name: p.stat().st_mtime_ns for p in docs.glob("gpu.*")}
     env = {key: value for key, value in os.environ.items() if key != "OUT"}
-    done = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--device", "cpu",
+    done = subprocess.run([sys.executable, "-m", "bench.gpu.check", "--smoke", "--device", "cpu",
                            "--out", str(tmp_path)], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=900)  # an upper bound for a busy machine
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -67,7 +64,7 @@ def test_stand_in_encoder_loads_through_text_encoder(tmp_path: Path) -> None:
     from engine.core.config import EncoderConfig
     from engine.text.encoders import TextEncoder
 
-    encoders = load_module("gpu_encoders")
+    encoders = load_module("encoders")
     texts = ["Red cotton shirt. Fashion > Tops.", "Steel water bottle, 750 ml.",
              "Board game for two to six players.", "Fragrance-free face serum."]
     location, kind = encoders.encoder_location("stand-in", texts, tmp_path / "model",
@@ -81,8 +78,8 @@ def test_stand_in_encoder_loads_through_text_encoder(tmp_path: Path) -> None:
 
 
 def test_render_reports_a_failed_stage() -> None:
-    report = load_module("gpu_report")
-    results = {"command": "python bench/gpu_check.py", "smoke": False, "device": "cuda",
+    report = load_module("report")
+    results = {"command": "python -m bench.gpu.check", "smoke": False, "device": "cuda",
                "environment": {"card": "X", "torch": "2", "cuda": "13", "python": "3.12",
                                "cpu_count": 16, "cpu_threads": 16},
                "sizes": {"items": 10, "users": 5}, "errors": {"score": "StageTimeout: late"},

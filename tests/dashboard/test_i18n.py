@@ -102,7 +102,8 @@ def test_pages_open_in_chinese(monkeypatch, page, title):
 
 
 def test_training_recommendation_quotes_the_measured_frontier() -> None:
-    """The Training page's α advice quotes bench/frontier.py's numbers, not remembered ones."""
+    """The Training page's α advice quotes bench/quality/frontier.py's numbers, not remembered
+    ones."""
     import json
 
     from dashboard.measures import RECOMMENDED_ALPHA, measured_frontier

@@ -1,0 +1,1 @@
+"""Quality benchmarks: ranking accuracy, diversity and the paired comparisons behind defaults."""

@@ -1,0 +1,292 @@
+"""One model for every alpha: the loss-conditioned two-tower against separately trained models.
+
+    python -m bench.quality.frontier_alpha                                 # both data sets, 3 seeds
+    python -m bench.quality.frontier_alpha --datasets ml-100k --seeds 0 --resamples 500
+
+For each data set it trains, per training seed, the fixed-alpha two-towers of the default
+diversity term (coverage of the top-50 region) at alpha in ALPHAS and one model trained over
+alpha in [0, 1] (`prism train --alpha 0:1`). At each alpha it compares the conditioned model's
+NDCG@10 and entropy@10 with the fixed model's (pooled over seeds, paired bootstrap 95%
+intervals over shoppers); the goal is NDCG@10 no lower than the fixed model's lower interval
+bound. Then the conditioned model's frontier (every alpha on a grid, alone and re-ranked)
+against re-ranking alone (the alpha = 0 model with every re-ranker), as bench/quality/frontier.py
+compares families, and the fit time of the conditioned model against one fixed-alpha fit.
+Writes docs/benchmarks/frontier_alpha.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import REPO, machine, write_results
+from bench.quality.frontier import (
+    DATASETS,
+    SEED,
+    K,
+    compare,
+    obtain,
+    operating_points,
+    test_users,
+)
+
+ALPHAS = (0.0, 0.1, 0.3, 0.5, 1.0)
+GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # the conditioned model's frontier points
+CONDITIONED = "α=0:1"
+VARIANTS = {("α=0" if a == 0 else f"coverage α={a:g} top-50"): (f"{a:g}", [
+    "diversity_loss=coverage", "diversity_top=50"]) for a in ALPHAS}
+VARIANTS[CONDITIONED] = ("0:1", ["diversity_loss=coverage", "diversity_top=50"])
+OUT_DIR = REPO / "docs" / "benchmarks"
+
+
+def fixed_label(alpha: float) -> str:
+    return "α=0" if alpha == 0 else f"coverage α={alpha:g} top-50"
+
+
+def plain_point(model: Any, data: Any, users: np.ndarray, truth: list) -> dict[str, Any]:
+    """Per-shopper NDCG@K and entropy@K of a model's plain top-K."""
+    from engine.evaluation.protocol import rank_users
+    from engine.metrics import category_entropy_at_k, ndcg_at_k
+
+    top = rank_users(model, data, users, k=K)
+    return {"ndcg": ndcg_at_k(top, truth, K),
+            "entropy": category_entropy_at_k(top, data.item_categories, K)}
+
+
+def compare_at_alpha(cond: dict, fixed: dict, resamples: int) -> dict[str, Any]:
+    """Conditioned − fixed NDCG and entropy with paired intervals; the fixed NDCG interval."""
+    from engine.metrics.stats import mean_interval, paired_difference
+
+    gap = paired_difference(cond["ndcg"], fixed["ndcg"], n_resamples=resamples)
+    spread = paired_difference(cond["entropy"], fixed["entropy"], n_resamples=resamples)
+    fixed_ci = mean_interval(fixed["ndcg"], n_resamples=resamples)
+    cond_ndcg = float(np.mean(cond["ndcg"]))
+    return {"conditioned_ndcg": round(cond_ndcg, 5),
+            "fixed_ndcg": round(float(np.mean(fixed["ndcg"])), 5),
+            "fixed_ndcg_low": round(fixed_ci.low, 5),
+            "ndcg_difference": [round(gap.estimate, 5), round(gap.low, 5), round(gap.high, 5)],
+            "conditioned_entropy": round(float(np.mean(cond["entropy"])), 4),
+            "fixed_entropy": round(float(np.mean(fixed["entropy"])), 4),
+            "entropy_difference": [round(spread.estimate, 4), round(spread.low, 4),
+                                   round(spread.high, 4)],
+            "goal_met": bool(cond_ndcg >= fixed_ci.low)}
+
+
+def _pool(per_seed: list[dict]) -> dict[str, np.ndarray]:
+    return {key: np.mean([p[key] for p in per_seed], axis=0) for key in ("ndcg", "entropy")}
+
+
+def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    from engine.data import load_dataset
+    from engine.runs.data import prepare_data
+
+    dataset = load_dataset(REPO.parent / "shared" / "data" / name)
+    _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
+    users, truth = test_users(data, getattr(args, "users", 0))
+    seeds = [int(s) for s in args.seeds.split(",")]
+    runs_dir = Path(args.runs_dir)
+    fixed: dict[float, list[dict]] = {a: [] for a in ALPHAS}
+    cond: dict[float, list[dict]] = {a: [] for a in set(ALPHAS) | set(GRID)}
+    rerank_points: dict[int, list[dict]] = {}
+    cond_points: dict[int, list[dict]] = {}
+    fits: dict[str, list[float]] = {}
+    commands: dict[str, str] = {}
+    for seed in seeds:
+        for alpha in ALPHAS:
+            run, commands[fixed_label(alpha)] = obtain(name, fixed_label(alpha), seed,
+                                                       runs_dir, VARIANTS)
+            fits.setdefault(fixed_label(alpha), []).append(float(run.meta.get("fit_seconds", 0)))
+            fixed[alpha].append(plain_point(run.model, data, users, truth))
+            if alpha == 0:
+                rerank_points[seed] = operating_points(run, data, users, truth)
+        run, commands[CONDITIONED] = obtain(name, CONDITIONED, seed, runs_dir, VARIANTS)
+        fits.setdefault(CONDITIONED, []).append(float(run.meta.get("fit_seconds", 0)))
+        cond_points[seed] = []
+        for alpha in sorted(cond):
+            view = run.model.at_alpha(alpha)
+            cond[alpha].append(plain_point(view, data, users, truth))
+            if alpha in GRID:
+                points = operating_points(_AtAlpha(run, view), data, users, truth)
+                cond_points[seed] += points
+        print(f"{name} seed {seed}: done", flush=True)
+    per_alpha = {f"{a:g}": compare_at_alpha(_pool(cond[a]), _pool(fixed[a]), args.resamples)
+                 for a in ALPHAS}
+    pooled_rerank = [_pool([rerank_points[s][i] for s in seeds])
+                     for i in range(len(rerank_points[seeds[0]]))]
+    pooled_cond = [_pool([cond_points[s][i] for s in seeds])
+                   for i in range(len(cond_points[seeds[0]]))]
+    labels = ["α=0"] * len(pooled_rerank) + ["conditioned"] * len(pooled_cond)
+    frontier = compare(pooled_rerank + pooled_cond, labels, args.resamples)
+    one_fit = np.mean(fits["α=0"])
+    return {"dataset": name, "split": DATASETS[name], "n_users": int(len(users)),
+            "seeds": seeds, "per_alpha": per_alpha, "frontier": frontier,
+            "fit_seconds": {k: [round(v, 1) for v in vals] for k, vals in fits.items()},
+            "fit_ratio": round(float(np.mean(fits[CONDITIONED]) / max(one_fit, 1e-9)), 2),
+            "commands": {k: v.replace(f"seed={seeds[-1]}", "seed=S").replace(
+                f"-seed{seeds[-1]} ", "-seedS ") for k, v in commands.items()}}
+
+
+class _AtAlpha:
+    """A run whose model scores at one alpha (what `operating_points` reads: `.model`)."""
+
+    def __init__(self, run: Any, model: Any):
+        self.meta, self.model = run.meta, model
+
+
+INTRO = ("Split seed 2020, test users, full ranking, top-10, the default diversity term "
+         "(expected category coverage of the top-50 region). **Conditioned**: one model "
+         "trained over α ∈ [0, 1] (`prism train --alpha 0:1`), scored at each α; **fixed**: "
+         "a model trained at that α alone. Per α, NDCG@10 and entropy@10 pooled over the "
+         "training seeds (each shopper's value averaged over seeds), conditioned − fixed "
+         "with a paired bootstrap 95% interval over shoppers ({resamples} resamples). The "
+         "goal holds on a data set when at every α the conditioned NDCG@10 ≥ the fixed "
+         "model's lower interval bound, and no row of the frontier comparison (each equal "
+         "entropy and the area over the entropy range both reach) has re-ranking alone "
+         "significantly higher.")
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """Whether the conditioned model holds the goal on one data set, and where it does not."""
+    missed = [alpha for alpha, cell in row["per_alpha"].items() if not cell["goal_met"]]
+    behind = [d for d in row["frontier"]["difference"] if d["loss"]]
+    if not missed and not behind:
+        return "holds the goal (every α within the fixed models' interval, frontier no lower)"
+    parts = []
+    if missed:
+        parts.append("NDCG@10 below the fixed model's lower bound at α = " + ", ".join(missed))
+    if behind:
+        parts.append("re-ranking alone higher at " + ", ".join(
+            "the area" if d["at"] == "area" else f"entropy {d['at']:.3f}" for d in behind))
+    return "misses the goal: " + "; ".join(parts)
+
+
+def holds_goal(results: dict[str, Any]) -> bool:
+    """True when the conditioned model holds the goal on every data set measured."""
+    return bool(results["datasets"]) and all(verdict(row).startswith("holds")
+                                             for row in results["datasets"])
+
+
+def section(row: dict[str, Any], level: str = "##") -> list[str]:
+    """One data set's tables: quality per α, the frontier against re-ranking, fit time, commands."""
+    seeds = ", ".join(map(str, row["seeds"]))
+    lines = [f"{level} {row['dataset']} ({row['split']}, {row['n_users']} test users, "
+             f"training seeds {seeds})", "", f"Verdict: the conditioned model {verdict(row)}.",
+             "", "| α | conditioned NDCG@10 | fixed NDCG@10 [low] | cond − fixed [95% CI] | "
+             "conditioned entropy@10 | fixed entropy@10 | goal |",
+             "|---|---|---|---|---|---|---|"]
+    for alpha, cell in row["per_alpha"].items():
+        gap = cell["ndcg_difference"]
+        lines.append(f"| {alpha} | {cell['conditioned_ndcg']:.4f} | {cell['fixed_ndcg']:.4f}"
+                     f" [{cell['fixed_ndcg_low']:.4f}] | {gap[0]:+.4f} [{gap[1]:+.4f}, "
+                     f"{gap[2]:+.4f}] | {cell['conditioned_entropy']:.3f} | "
+                     f"{cell['fixed_entropy']:.3f} | {'met' if cell['goal_met'] else 'missed'} |")
+    comp = row["frontier"]
+    lines += ["", "Frontier of the conditioned model (α grid "
+              f"{', '.join(f'{a:g}' for a in GRID)}, alone and re-ranked) against re-ranking "
+              "alone (the α = 0 model with MMR, DPP, calibrated):", "",
+              "| at entropy | re-rank alone | conditioned | cond − re-rank [95% CI] | "
+              "verdict |", "|---|---|---|---|---|"]
+    rerank, joint = comp["families"]["re-rank alone"], comp["families"]["joint loss"]
+    for index, diff in enumerate(comp["difference"]):
+        at = (f"area / width over {comp['area_span'][0]:.3f}–{comp['area_span'][1]:.3f}"
+              if diff["at"] == "area" else f"{diff['at']:.3f}")
+        call = "conditioned wins" if diff["win"] else "re-rank wins" if diff["loss"] else "tie"
+        gap = (f"{diff['joint_minus_rerank']:+.4f} [{diff['low']:+.4f}, {diff['high']:+.4f}]"
+               if diff["joint_minus_rerank"] == diff["joint_minus_rerank"] else "—")
+        call = call if gap != "—" else "out of one family's reach"
+        lines.append(f"| {at} | {_num(rerank[index])} | {_num(joint[index])} | {gap} | {call} |")
+    fits = row["fit_seconds"]
+    lines += ["", f"Fit time: the conditioned model {_secs(fits[CONDITIONED])} s against "
+              f"one fixed-α fit {_secs(fits['α=0'])} s (α = 0), per training seed: ratio of "
+              f"the means **{row['fit_ratio']:.2f}×** (goal ≤ 1.5×).", "",
+              "Commands (S = each training seed):", ""]
+    lines += [f"- {label}: `{command}`" for label, command in row["commands"].items()]
+    return lines + [""]
+
+
+def family_lines(results: dict[str, Any]) -> list[str]:
+    """The conditioned family as a section of docs/benchmarks/frontier.md."""
+    lines = ["## One model for every α: the conditioned family", "",
+             INTRO.format(resamples=results["resamples"]), "",
+             "Measured by `python -m bench.quality.frontier` (or "
+             "`python -m bench.quality.frontier_alpha` "
+             "alone); numbers from docs/benchmarks/frontier_alpha.json.", ""]
+    lines += [f"- **{row['dataset']}**: the conditioned model {verdict(row)}; fit time "
+              f"{row['fit_ratio']:.2f}× one fixed-α fit." for row in results["datasets"]]
+    measured = {row["dataset"] for row in results["datasets"]}
+    lines += [f"- **{name}**: not measured yet (`python -m bench.quality.frontier "
+              f"--datasets {name} "
+              "--families conditioned`)." for name in DATASETS if name not in measured]
+    lines.append("")
+    for row in results["datasets"]:
+        lines += section(row, "###")
+    return lines
+
+
+def load() -> dict[str, Any] | None:
+    """The measured results (docs/benchmarks/frontier_alpha.json), or None."""
+    path = OUT_DIR / "frontier_alpha.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write(results: dict[str, Any]) -> None:
+    write_results(OUT_DIR, "frontier_alpha", results, render)
+
+
+def store(row: dict[str, Any], resamples: int) -> dict[str, Any]:
+    """Write one data set's results beside those of the data sets not measured again."""
+    results = load() or {"datasets": []}
+    results.update(machine=machine(), resamples=resamples)
+    kept = [r for r in results["datasets"] if r["dataset"] != row["dataset"]]
+    results["datasets"] = sorted(kept + [row], key=lambda r: list(DATASETS).index(r["dataset"]))
+    write(results)
+    return results
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = ["# One model for every alpha: the loss-conditioned two-tower", "",
+             f"Machine: {results['machine']} (shared with other jobs; fit seconds are rough). "
+             + INTRO.format(resamples=results["resamples"]), "",
+             "Regenerate: `python -m bench.quality.frontier_alpha` (`--seeds 0,1,2` by default; "
+             "`python -m bench.quality.frontier` measures it too, beside the fixed-α "
+             "families).", ""]
+    lines += [f"- **{row['dataset']}**: the conditioned model {verdict(row)}."
+              for row in results["datasets"]] + [""]
+    for row in results["datasets"]:
+        lines += section(row)
+    return "\n".join(lines)
+
+
+def _num(value: float) -> str:
+    return "—" if value != value else f"{value:.4f}"
+
+
+def _secs(values: list[float]) -> str:
+    return " / ".join(f"{v:.1f}" for v in values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bench.quality import frontier
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--runs-dir", default=str(REPO / "runs" / "frontier"))
+    parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated")
+    args = parser.parse_args(argv)
+    for name in args.datasets.split(","):
+        results = store(run_dataset(name, args), args.resamples)  # partial results survive
+    fixed = OUT_DIR / "frontier.json"
+    if fixed.exists():  # the frontier page carries this family too
+        frontier.write_report(json.loads(fixed.read_text()))
+    print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

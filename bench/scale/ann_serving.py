@@ -1,0 +1,356 @@
+"""Serving through the candidate index against exact scoring: recall, list quality, speed, memory.
+
+    nice python -m bench.scale.ann_serving                       # Amazon-Scientific, then 1 M items
+    nice python -m bench.scale.ann_serving --parts amazon --users 1000
+
+Per part, one two-tower model is trained on a leave-last-out split (no text; Amazon-Scientific:
+`--epochs` epochs; the 1,000,000-item synthetic shop: one epoch over the events of
+`--shop-users` shoppers, so every item vector comes from the trained item tower) and saved as a
+run; then, each in this process unless said otherwise:
+- index kinds (ivf-sq8, ivf, hnsw): build seconds, bytes, search setting, recall@100 of the
+  index against exact top-100 on held-out shoppers' query vectors;
+- the served lists (the run's default index, 1000 candidates, exact re-scoring, DPP at weight
+  0.3 over 500 candidates, k = 10) against exact scoring on the same shoppers: NDCG@10 of the
+  held-out item and category entropy@10, each with a 95 % bootstrap interval;
+- `/recommend` for one shopper at a time through the HTTP app (FastAPI TestClient), with the
+  index and with `retrieval="exact"`, each in its own process: p50/p99 ms, load seconds and
+  peak memory of the process; ratios index/exact.
+Results → docs/benchmarks/ann_serving.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import REPO, RESAMPLES, machine, write_results
+
+DATA = REPO.parent / "shared" / "data" / "amazon-scientific"
+OUT_DIR = REPO / "docs" / "benchmarks"
+KINDS = ("ivf-sq8", "ivf", "hnsw")
+BODY = {"k": 10, "method": "dpp", "diversity_weight": 0.3, "n_candidates": 500}
+PROBE_REQUESTS = 200
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def peak_rss_gb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)
+
+
+def train_run(dataset: Any, out: Path, epochs: int, seed: int) -> tuple[Any, Any, float]:
+    """Fit a two-tower (no text) on a leave-last-out split and save it as a run at `out`."""
+    from engine.core.config import ModelConfig, TrainConfig
+    from engine.evaluation.protocol import prepare_data
+    from engine.models.twotower import TwoTowerModel
+    from engine.runs.store import save_run
+
+    _, data = prepare_data(dataset, "leave-last-out", seed=seed)
+    model = TwoTowerModel(ModelConfig(use_text=False),
+                          TrainConfig(epochs=epochs, seed=seed, device="cpu"))
+    started = time.perf_counter()
+    model.fit(data)
+    seconds = time.perf_counter() - started
+    log(f"trained on {data.n_items:,} items, {data.n_users:,} shoppers in {seconds:.0f}s")
+    save_run(out, model=model, data=data, items=dataset.items,
+             meta={"dataset": dataset.name, "split": "leave-last-out", "seed": seed})
+    return model, data, seconds
+
+
+def compare_kinds(model: Any, data: Any, users: np.ndarray, kinds: list[str],
+                  run: Path) -> dict:
+    """Per index kind: build seconds, bytes, setting, recall@100 on held-out shoppers; the
+    default kind is saved as the run's index (what `prism index build` would write)."""
+    from engine.retrieval.ann import ExactIndex, recall_at_n
+    from engine.retrieval.runindex import (
+        DEFAULT_KIND,
+        TUNE_SHOPPERS,
+        build_item_index,
+        save_item_index,
+    )
+
+    vectors = model.item_vectors()
+    rng = np.random.default_rng(1)
+    tune = np.sort(rng.choice(data.n_users, min(TUNE_SHOPPERS, data.n_users), replace=False))
+    tune_q, test_q = model.query_vectors(tune), model.query_vectors(users)
+    started = time.perf_counter()
+    _, truth = ExactIndex(vectors, device="cpu").search(test_q, 100)
+    exact_s = time.perf_counter() - started
+    out = {"exact_top100_ms_per_shopper": round(1000 * exact_s / len(users), 3)}
+    for kind in kinds:
+        built = build_item_index(vectors, tune_q, kind=kind, part="evaluation")
+        started = time.perf_counter()
+        found = built.search(test_q, 100)[1]
+        search_s = time.perf_counter() - started
+        info = built.info
+        out[kind] = {"build_seconds": info.build_seconds, "index_mib": round(
+            info.index_bytes / 2**20, 1), "setting": info.setting,
+            "recall_at_100_tuning": info.recall,
+            "recall_at_100_heldout": round(recall_at_n(found, truth), 4),
+            "search_ms_per_shopper": round(1000 * search_s / len(users), 3)}
+        log(f"{kind}: {out[kind]}")
+        if kind == DEFAULT_KIND:
+            save_item_index(run, built)
+        del built
+    return out
+
+
+def list_quality(run: Path, data: Any, users: np.ndarray) -> dict:
+    """NDCG@10 / entropy@10 of served lists through the index and exactly, same shoppers."""
+    from engine.metrics import ndcg_at_k
+    from engine.metrics.diversity import category_entropy_at_k
+    from engine.metrics.stats import mean_intervals
+    from engine.serving.recommender import Recommender
+    from engine.serving.retrieve import Retrieval
+
+    service = Recommender.load(run, model="evaluation")
+    index = service.retrieval
+    catalogue = service.catalogue
+    truth_users, truth = data.truth(data.test)
+    held = dict(zip(truth_users.tolist(), truth, strict=True))
+    users = [u for u in users.tolist() if u in held]
+    lists: dict[str, list] = {"index": [], "exact": []}
+    for name, retrieval in (("index", index), ("exact", Retrieval(None))):
+        service.retrieval = retrieval
+        for user in users:
+            user_id = catalogue.user_index[user]
+            table = service.recommend(user_id=user_id, **BODY).table
+            positions = catalogue.item_index.get_indexer(table["item_id"].astype(str))
+            lists[name].append(np.pad(positions, (0, 10 - len(positions)),
+                                      constant_values=-1))
+    truth_rows = [held[u] for u in users]
+    series = {}
+    for name, rows in lists.items():
+        topk = np.vstack(rows)
+        series[f"ndcg@10 {name}"] = ndcg_at_k(topk, truth_rows, 10)
+        series[f"entropy@10 {name}"] = category_entropy_at_k(topk, catalogue.item_categories,
+                                                             10)
+    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(
+        lists["index"], lists["exact"], strict=True)])
+    intervals = mean_intervals(series, n_resamples=RESAMPLES)
+    return {"shoppers": len(users), "same_items_share": round(float(overlap), 4),
+            **{name: {"mean": round(i.estimate, 4), "low": round(i.low, 4),
+                      "high": round(i.high, 4)} for name, i in intervals.items()}}
+
+
+def probe(run: str, retrieval: str, n_users: int) -> dict:
+    """In this process: load the run, then `/recommend` one shopper at a time; wall and CPU
+    (process time, which the machine's other work barely moves) per request."""
+    from fastapi.testclient import TestClient
+
+    from engine.api.app import create_app
+    from engine.serving.recommender import Recommender
+
+    started = time.perf_counter()
+    service = Recommender.load(run, torch_threads=1, retrieval=retrieval)
+    load_s = time.perf_counter() - started
+    client = TestClient(create_app(run, recommender=service))
+    rng = np.random.default_rng(2)
+    users = [service.user_ids[i] for i in rng.choice(len(service.user_ids),
+                                                     min(n_users, len(service.user_ids)),
+                                                     replace=False)]
+    for user in users[:5]:  # warm up
+        assert client.post("/recommend", json={"user_id": user, **BODY}).status_code == 200
+    wall, cpu = [], []
+    for user in users:
+        started, ticks = time.perf_counter(), time.process_time()
+        response = client.post("/recommend", json={"user_id": user, **BODY})
+        wall.append(1000 * (time.perf_counter() - started))
+        cpu.append(1000 * (time.process_time() - ticks))
+        assert response.status_code == 200, response.text[:200]
+    return {"retrieval": service.retrieval.describe().get("retrieval"), "requests": len(wall),
+            **percentiles(wall, "ms"), **percentiles(cpu, "cpu_ms"),
+            "load_seconds": round(load_s, 1), "peak_rss_gb": peak_rss_gb()}
+
+
+def percentiles(values: list[float], name: str) -> dict:
+    return {f"p50_{name}": round(float(np.percentile(values, 50)), 2),
+            f"p99_{name}": round(float(np.percentile(values, 99)), 2)}
+
+
+def probes(run: Path) -> dict:
+    """`probe` with the index and exactly, in two processes started together (each its own
+    memory; both under the same machine load)."""
+    command = [sys.executable, "-m", "bench.scale.ann_serving", "--probe", str(run)]
+    running = {name: subprocess.Popen(
+        [*command, "--retrieval", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd=REPO) for name in ("auto", "exact")}
+    out = {}
+    for name, process in running.items():
+        stdout, stderr = process.communicate()
+        out[name] = json.loads(stdout.strip().splitlines()[-1]) if process.returncode == 0 \
+            else {"error": (stderr.strip().splitlines() or ["failed"])[-1]}
+    return out
+
+
+def with_probes(result: dict, run: Path) -> dict:
+    result["recommend"] = found = probes(run)
+    if all("p99_ms" in found[name] for name in found):
+        result["ratios"] = {key: round(found["auto"][key] / found["exact"][key], 3) for key in (
+            "p50_ms", "p99_ms", "p50_cpu_ms", "p99_cpu_ms", "peak_rss_gb", "load_seconds")}
+    return result
+
+
+def serve_part(run: Path, model: Any, data: Any, users: np.ndarray, kinds: list[str]) -> dict:
+    from engine.retrieval.runindex import DEFAULT_KIND, read_index_info
+
+    result = {"items": int(data.n_items), "shoppers": int(data.n_users),
+              "kinds": compare_kinds(model, data, users, [DEFAULT_KIND, *(
+                  k for k in kinds if k != DEFAULT_KIND)], run)}
+    info = read_index_info(run)
+    result["served_index"] = {"kind": info.kind, "build_seconds": info.build_seconds,
+                              "setting": info.setting, "recall_at_100_tuning": info.recall}
+    log(f"served index built: {result['served_index']}")
+    result["lists"] = list_quality(run, data, users)
+    log(f"lists: {result['lists']}")
+    return with_probes(result, run)
+
+
+def held_out_users(data: Any, n: int, seed: int) -> np.ndarray:
+    users = np.unique(data.truth(data.test)[0])
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(users, min(n, len(users)), replace=False))
+
+
+def part_amazon(args: argparse.Namespace, work: Path) -> dict:
+    from engine.data import load_dataset
+
+    if not DATA.exists():
+        return {"skipped": f"{DATA.name} not found beside the repository (../shared/data)"}
+    dataset = load_dataset(DATA)
+    model, data, fit_s = train_run(dataset, work / "amazon", args.epochs, args.seed)
+    result = serve_part(work / "amazon", model, data, held_out_users(data, args.users, 0),
+                        list(KINDS))
+    return {"dataset": "amazon-scientific", "epochs": args.epochs,
+            "fit_seconds": round(fit_s, 1), **result}
+
+
+def part_shop(args: argparse.Namespace, work: Path) -> dict:
+    from engine.data import build_dataset, generate_shop
+
+    started = time.perf_counter()
+    items, events = generate_shop(1_000_000, args.shop_users, seed=args.seed)
+    dataset = build_dataset(items, events, name="shop-1m")
+    log(f"generated {len(dataset.items):,} items in {time.perf_counter() - started:.0f}s")
+    del items, events
+    model, data, fit_s = train_run(dataset, work / "shop", 1, args.seed)
+    result = serve_part(work / "shop", model, data,
+                        held_out_users(data, min(args.users, 500), 0), args.kinds.split(","))
+    return {"dataset": "synthetic shop, 1,000,000 items", "epochs": 1,
+            "shop_users": args.shop_users, "fit_seconds": round(fit_s, 1),
+            "peak_rss_gb_bench_process": peak_rss_gb(), **result}
+
+
+def render(results: dict) -> str:
+    lines = ["# Serving through the candidate index", "",
+             f"{results['machine']}, shared with other work (load average at the end of each "
+             "part below: timings are noisy, compare the ratios). Lists: DPP at weight 0.3 "
+             "over 500 candidates, k = 10; the index gives 1000 candidates per shopper, "
+             "re-scored exactly. Written by `bench/scale/ann_serving.py`.", ""]
+    for key, part in results["parts"].items():
+        if "skipped" in part or "error" in part:
+            lines += [f"## {key}", "", f"Not measured: {part.get('skipped', part.get('error'))}",
+                      ""]
+            continue
+        lines += [f"## {part['dataset']}", "", f"Command: `{part['command']}` (load average "
+                  f"{part.get('load_average') or 'not recorded'}).", "",
+                  f"{part['items']:,} items, {part['shoppers']:,} shoppers; two-tower trained "
+                  f"{part['epochs']} epoch(s) in {part['fit_seconds']} s.", "",
+                  "| index | build s | MiB | setting | recall@100 (tuning) | recall@100 "
+                  "(held-out) | search ms/shopper |", "|---|---|---|---|---|---|---|"]
+        for kind in KINDS:
+            row = part["kinds"].get(kind)
+            if row:
+                lines.append(f"| {kind} | {row['build_seconds']} | {row['index_mib']} | "
+                             f"{row['setting']} | {row['recall_at_100_tuning']} | "
+                             f"{row['recall_at_100_heldout']} | {row['search_ms_per_shopper']} |")
+        exact_ms = part["kinds"].get("exact_top100_ms_per_shopper")
+        lines += ["", f"Exact top-100: {exact_ms} ms per shopper." if exact_ms else
+                  "Exact top-100 not timed in this part.", "",
+                  "| lists | NDCG@10 [95% interval] | entropy@10 [95% interval] |",
+                  "|---|---|---|"]
+        q = part["lists"]
+        for name in ("index", "exact"):
+            n, e = q[f"ndcg@10 {name}"], q[f"entropy@10 {name}"]
+            lines.append(f"| {name} | {n['mean']} [{n['low']}, {n['high']}] | {e['mean']} "
+                         f"[{e['low']}, {e['high']}] |")
+        lines += ["", f"{q['shoppers']} held-out shoppers; share of the same items in both "
+                  f"lists: {q['same_items_share']}.", "",
+                  "| /recommend | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms | load s | "
+                  "peak memory GB |", "|---|---|---|---|---|---|---|"]
+        for name, row in part["recommend"].items():
+            if "p50_ms" in row:
+                lines.append(f"| {name} ({row['retrieval']}) | {row['p50_ms']} | {row['p99_ms']} "
+                             f"| {row.get('p50_cpu_ms', '—')} | {row.get('p99_cpu_ms', '—')} | "
+                             f"{row['load_seconds']} | {row['peak_rss_gb']} |")
+            else:
+                lines.append(f"| {name} | failed: {row.get('error')} | | | | | |")
+        if "ratios" in part:
+            r = part["ratios"]
+            cpu = (f", CPU p50 ×{r['p50_cpu_ms']}, CPU p99 ×{r['p99_cpu_ms']}"
+                   if "p50_cpu_ms" in r else "")
+            lines += ["", f"Index / exact: p50 ×{r['p50_ms']}, p99 ×{r['p99_ms']}{cpu}, memory "
+                      f"×{r['peak_rss_gb']}, load ×{r['load_seconds']}. Served index build: "
+                      f"{part['served_index']['build_seconds']} s."]
+        if part.get("note"):
+            lines += ["", f"Note: {part['note']}"]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import os
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", default="amazon,shop", help="amazon and/or shop (1 M items)")
+    parser.add_argument("--users", type=int, default=1000, help="held-out shoppers measured")
+    parser.add_argument("--epochs", type=int, default=5, help="Amazon-Scientific epochs")
+    parser.add_argument("--shop-users", type=int, default=10_000,
+                        help="shoppers generated for the 1 M-item shop")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="index kinds at 1 M items")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--probe", help=argparse.SUPPRESS)
+    parser.add_argument("--remeasure", nargs=2, metavar=("PART", "RUN"),
+                        help="only re-time /recommend for PART on a kept run folder RUN")
+    parser.add_argument("--retrieval", default="auto", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.probe:
+        print(json.dumps(probe(args.probe, args.retrieval, PROBE_REQUESTS)))
+        return 0
+    path = args.out / "ann_serving.json"
+    results = json.loads(path.read_text()) if path.exists() else {"parts": {}}
+    if args.remeasure:
+        name, run = args.remeasure
+        results["parts"][name] = with_probes(results["parts"][name], Path(run))
+        write_results(args.out, "ann_serving", results, render)
+        return 0
+    given = list(argv if argv is not None else sys.argv[1:])
+    if "--out" in given:  # the report names the command, not this machine's folders
+        del given[given.index("--out"):given.index("--out") + 2]
+    command = " ".join(["nice python -m bench.scale.ann_serving", *given])
+    with tempfile.TemporaryDirectory() as work:
+        for name in [p for p in args.parts.split(",") if p]:
+            part = {"amazon": part_amazon, "shop": part_shop}[name]
+            results["parts"][name] = {**part(args, Path(work)), "command": command,
+                                      "load_average": [round(x, 1) for x in os.getloadavg()]}
+            log(f"{name} done")
+    results.update(command=command,
+                   machine=machine(), load_average=[round(x, 1) for x in os.getloadavg()])
+    write_results(args.out, "ann_serving", results, render)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Speed benchmarks: serving latency and load, scoring, re-ranking and previews."""

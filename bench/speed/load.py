@@ -1,0 +1,243 @@
+"""Load test of the HTTP API: `prism serve` on loopback, concurrent clients, mixed requests.
+
+Run from the repo root: `python -m bench.speed.load [--run RUN]`. Without --run it uses (or trains)
+the same quick Amazon-Scientific two-tower run as bench/speed/serve_latency.py. Starts the server as
+a child process on a free 127.0.0.1 port, runs `--clients` threads × `--requests` calls
+(alternating /recommend and /search, random shoppers, methods and weights), bounded by
+`--max-seconds`, stops the server by its pid, and writes the `load` section of
+docs/benchmarks/serving.json (+ serving.md). The last line printed is JSON.
+
+Before the server starts, the same kind of /recommend body is timed in this process with
+`Recommender.recommend()` (`--in-process` calls, one at a time), so the report gives the HTTP
+figures as ratios to the in-process call as well: on a busy machine the ratios hold better
+than the absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.common import REPO
+from bench.speed.serving_report import AMAZON, ensure_run, machine, percentile, update_report
+from engine.core.paths import prism_home
+
+METHODS = ("none", "mmr", "dpp", "calibrated")
+STARTUP_SECONDS = 180
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", default=None, help="run folder (default: the quick Amazon run)")
+    parser.add_argument("--data", default=str(AMAZON), help="dataset for the quick run")
+    parser.add_argument("--model", default="twotower")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=500, help="requests per client")
+    parser.add_argument("--max-seconds", type=float, default=900.0, help="stop sending after")
+    parser.add_argument("--only-recommend", action="store_true",
+                        help="send /recommend only (no /search)")
+    parser.add_argument("--policy", default=None,
+                        help="policy JSON to create and publish first (a private PRISM_HOME "
+                             "for the server); /recommend then serves it with attribution")
+    parser.add_argument("--workers", type=int, default=1, help="prism serve --workers")
+    parser.add_argument("--in-process", type=int, default=200,
+                        help="recommend() calls timed in process before the server starts")
+    parser.add_argument("--no-report", action="store_true")
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(run: Path, port: int, workers: int = 1,
+                 env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`prism serve` as a direct child; returns once /healthz answers."""
+    process = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--run", str(run),
+                                "--port", str(port), "--host", "127.0.0.1",
+                                "--workers", str(workers)], cwd=REPO, env=env)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"bench: prism serve exited with code {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_server(process)
+    sys.exit(f"bench: prism serve did not answer /healthz within {STARTUP_SECONDS} s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
+def recommend_body(rng: random.Random, users: list[str]) -> dict:
+    """One /recommend body as the clients send it: a random shopper, method and weight."""
+    return {"k": 10, "method": rng.choice(METHODS), "diversity_weight": round(rng.random(), 2),
+            "user_id": rng.choice(users)}
+
+
+def in_process_ms(run: Path, users: list[str], n_calls: int) -> dict:
+    """Per-call time of `Recommender.recommend()` in this process over `n_calls` bodies."""
+    from engine.serving.recommender import Recommender
+
+    service = Recommender.load(run, torch_threads=1)
+    rng = random.Random(12345)
+    bodies = [recommend_body(rng, users) for _ in range(n_calls + 10)]
+    for body in bodies[:10]:  # warm-up: first calls build caches
+        service.recommend(**body)
+    times = []
+    for body in bodies[10:]:
+        start = time.perf_counter()
+        service.recommend(**body)
+        times.append((time.perf_counter() - start) * 1e3)
+    return {"calls": n_calls, "mean_ms": round(sum(times) / len(times), 3),
+            "p50_ms": round(percentile(times, 50), 3), "p99_ms": round(percentile(times, 99), 3)}
+
+
+def client_loop(base: str, client_id: int, n_requests: int, users: list[str],
+                queries: list[str], deadline: float,
+                only_recommend: bool = False) -> list[tuple[str, float, bool]]:
+    """One client's (endpoint, ms, ok) records; alternates /recommend and /search."""
+    rng = random.Random(client_id)
+    records = []
+    with httpx.Client(base_url=base, timeout=30.0) as http:
+        for i in range(n_requests):
+            if time.monotonic() > deadline:
+                break
+            body = recommend_body(rng, users)
+            endpoint = "/recommend"
+            if i % 2 == 1 and not only_recommend:
+                endpoint, body["query"] = "/search", rng.choice(queries)
+                body["user_id"] = rng.choice(users) if rng.random() < 0.5 else None
+            start = time.perf_counter()
+            try:
+                ok = http.post(endpoint, json=body).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            records.append((endpoint, (time.perf_counter() - start) * 1e3, ok))
+    return records
+
+
+def policy_home(policy_file: str | None) -> tuple[dict[str, str] | None, str | None]:
+    """With a policy: a private PRISM_HOME where it is stored and published, for the server."""
+    if policy_file is None:
+        return None, None
+    import os
+    import tempfile
+
+    from engine.policy.schema import parse_policy
+    from engine.policy.store import PolicyStore
+
+    home = Path(tempfile.mkdtemp(prefix="prism-load-"))
+    store = PolicyStore(home / "scenarios.sqlite")
+    saved = store.create(parse_policy(Path(policy_file).read_text(), policy_file))
+    store.publish(saved.name, saved.version)
+    return {**os.environ, "PRISM_HOME": str(home)}, f"{saved.name}@{saved.version}"
+
+
+def workload(run: Path) -> tuple[list[str], list[str], str, str]:
+    """Shoppers and queries drawn from the run itself, plus its model and dataset names."""
+    from engine.runs.store import load_run
+
+    loaded = load_run(run)
+    titles = loaded.items["title"].astype(str).tolist()
+    queries = [" ".join(titles[j * 53 % len(titles)].split()[:3]) for j in range(200)]
+    return (loaded.user_ids[:2000], queries, loaded.model.name,
+            str(loaded.meta.get("dataset", "?")))
+
+
+def summarise(records: list[tuple[str, float, bool]], wall: float) -> dict:
+    times = [ms for _, ms, _ in records]
+    per_endpoint = {}
+    for endpoint in sorted({e for e, _, _ in records}):
+        chosen = [ms for e, ms, _ in records if e == endpoint]
+        per_endpoint[endpoint] = {"requests": len(chosen),
+                                  "p50_ms": round(percentile(chosen, 50), 2),
+                                  "p99_ms": round(percentile(chosen, 99), 2)}
+    return {"requests": len(records), "errors": sum(not ok for _, _, ok in records),
+            "p50_ms": round(percentile(times, 50), 2), "p99_ms": round(percentile(times, 99), 2),
+            "throughput_rps": round(len(records) / wall, 1), "wall_s": round(wall, 1),
+            "per_endpoint": per_endpoint}
+
+
+def with_ratios(summary: dict, local: dict) -> dict:
+    """The HTTP figures over the in-process call: how many in-process calls one HTTP request
+    costs (latency) and what share of the in-process call rate the server reaches."""
+    return {"in_process": local,
+            "ratio": {"p50_over_in_process": round(summary["p50_ms"] / local["mean_ms"], 2),
+                      "p99_over_in_process": round(summary["p99_ms"] / local["mean_ms"], 2),
+                      "throughput_over_in_process_rate": round(
+                          summary["throughput_rps"] * local["mean_ms"] / 1e3, 3)}}
+
+
+def main() -> None:
+    args = parse_args()
+    run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"amazon-{args.model}",
+                     args.model, args.epochs)
+    users, queries, model_name, dataset = workload(run)
+    port = free_port()
+    conditions = machine()
+    local = in_process_ms(run, users, args.in_process)
+    env, policy_name = policy_home(args.policy)
+    server = start_server(run, port, args.workers, env)
+    lock, records = threading.Lock(), []
+    try:
+        started = time.monotonic()
+        deadline = started + args.max_seconds
+        with ThreadPoolExecutor(max_workers=args.clients) as pool:
+            futures = [pool.submit(client_loop, f"http://127.0.0.1:{port}", c, args.requests,
+                                   users, queries, deadline, args.only_recommend)
+                       for c in range(args.clients)]
+            for future in futures:
+                with lock:
+                    records.extend(future.result())
+        wall = time.monotonic() - started
+    finally:
+        stop_server(server)
+    summary = summarise(records, wall)
+    summary.update(with_ratios(summary, local))
+    command = f"python -m bench.speed.load --clients {args.clients} --requests {args.requests}" + \
+        (" --only-recommend" if args.only_recommend else "") + \
+        (f" --policy {args.policy}" if args.policy else "") + \
+        (f" --workers {args.workers}" if args.workers != 1 else "") + \
+        (" --run RUN" if args.run else "")
+    payload = {"command": command, "policy": policy_name, "workers": args.workers,
+               "only_recommend": args.only_recommend,
+               "clients": args.clients, "requests_per_client": args.requests,
+               "run_model": model_name, "dataset": dataset, "machine": conditions, **summary}
+    print(json.dumps({k: v for k, v in summary.items() if k != "per_endpoint"}))
+    if not args.no_report:
+        update_report(report_section(args), payload)
+
+
+def report_section(args: argparse.Namespace) -> str:
+    """Which serving.json section a run fills: mixed, /recommend alone, or with a policy."""
+    if args.policy:
+        return "load_policy"
+    return "load_recommend" if args.only_recommend else "load"
+
+
+if __name__ == "__main__":
+    main()

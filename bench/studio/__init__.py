@@ -1,0 +1,1 @@
+"""Studio benchmarks: the studio's speed, server-side and in a real Chromium."""

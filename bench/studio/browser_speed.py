@@ -1,0 +1,271 @@
+"""Studio speed as a merchandiser feels it, in a real Chromium (Playwright + Debian Chromium).
+
+For each run folder given, starts `streamlit run dashboard/app.py` on a private PRISM_HOME
+holding only that run and measures, in the page's own clock (performance.now):
+- slider: arrow key pressed on the Explorer's main slider (one step; Streamlit's slider sends
+  the new value on the key press) → the diversified list shows the new value. On a run
+  trained over a range of α the main slider is the model's own α (each step scores the
+  shopper again at that α); the re-rank weight, its second control, is timed too. On other
+  runs the main slider is the re-rank weight;
+- page switch (warm): click in the sidebar → the target page's content is drawn;
+- first search: Enter in the query box → the result lists are drawn (first query of the
+  session on a freshly started server).
+The floor: the same slider step on a bare Streamlit app (bench/studio/bare_slider_app.py: one
+slider, one 10-row table), timed before the first run and after the last in the same invocation;
+every slider median is reported as a ratio to it, since absolute times on a shared machine
+swing several-fold.
+
+    .venv/bin/python -m bench.studio.browser_speed --run /path/to/run [--run ...] [--drags 15]
+
+Writes docs/benchmarks/browser.json and docs/benchmarks/browser.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+
+from bench.common import REPO
+
+OUT = REPO / "docs" / "benchmarks"
+TARGETS = {"slider_median_ms": 200, "slider_floor_ratio": 1.3, "page_switch_ms": 1000,
+           "first_search_ms": 2000}
+BARE_APP = "bench/studio/bare_slider_app.py"
+QUERY = "digital caliper"
+LIST_SUB = "#diversified-list .prism-sub"  # the Explorer's list heading: "mmr · w = … · α = …"
+BARE_TABLE = "#bare-table"  # the bare app's table: a "v = …" column
+
+ARM = """([where, want]) => {
+  if (window.__observer) window.__observer.disconnect();  // one step's watcher at a time
+  window.__t0 = null; window.__t1 = null;
+  window.addEventListener('keydown', () => { window.__t0 = performance.now(); },
+                          {capture: true, once: true});
+  const check = () => {
+    const shown = document.querySelector(where);
+    if (window.__t0 !== null && window.__t1 === null && shown &&
+        shown.innerText.includes(want)) {
+      window.__t1 = performance.now();
+    }
+  };
+  window.__observer = new MutationObserver(check);
+  window.__observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def _summary(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    return {"n": len(ms), "median_ms": round(statistics.median(ms), 1),
+            "max_ms": round(ms[-1], 1), "min_ms": round(ms[0], 1)}
+
+
+def measure_slider(page, moves: int, index: int = 0, where: str = LIST_SUB,  # noqa: ANN001
+                   says: str = "w = ") -> list[float]:
+    """Move slider `index` one step with the arrow keys, `moves` times; each time the
+    milliseconds from the key press (which sends the value) until the element `where` shows
+    `says` + the new value."""
+    from tests.browser_support import idle
+
+    times = []
+    slider = page.get_by_role("slider").nth(index)
+    for step in range(moves):
+        idle(page)
+        current = float(slider.evaluate("e => e.value ?? e.getAttribute('aria-valuenow')"))
+        key = "ArrowRight" if (step // 5) % 2 == 0 and current < 0.95 else "ArrowLeft"
+        target = round(current + (0.05 if key == "ArrowRight" else -0.05), 2)
+        page.evaluate(ARM, [where, f"{says}{target:.2f}"])
+        slider.focus()
+        page.keyboard.down(key)
+        page.keyboard.up(key)
+        page.wait_for_function("() => window.__t1 !== null", timeout=60_000)
+        times.append(page.evaluate("() => window.__t1 - window.__t0"))
+    return times
+
+
+def measure_floor(moves: int) -> list[float]:
+    """Slider step → table redrawn on the bare app, on a fresh server and browser."""
+    from tests.browser_support import VIEWPORT, chromium, idle, studio
+
+    home = Path(tempfile.mkdtemp(prefix="prism_browser_floor_"))
+    try:
+        with studio(home, app=BARE_APP) as base, chromium() as browser:
+            page = browser.new_context(viewport=VIEWPORT).new_page()  # no title to wait for
+            page.goto(base)
+            page.wait_for_selector(BARE_TABLE, timeout=600_000)
+            idle(page)
+            return measure_slider(page, moves, where=BARE_TABLE, says="v = ")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+DRAWN = {"Explorer": "() => !!document.querySelector('#diversified-list')",
+         "Trade-off": "() => document.body.innerText.includes('cached per run') && "
+                      "!!document.querySelector('.js-plotly-plot')"}
+
+
+def measure_switches(page, rounds: int) -> dict[str, float]:  # noqa: ANN001 - playwright Page
+    """Explorer ⇄ Trade-off, after one visit of each (warm caches); click → content drawn."""
+    from tests.browser_support import go_to
+
+    go_to(page, "Trade-off")
+    page.wait_for_function(DRAWN["Trade-off"], timeout=600_000)
+    go_to(page, "Explorer")
+    times = []
+    for _ in range(rounds):
+        for title in ("Trade-off", "Explorer"):
+            page.evaluate("() => { window.__s0 = performance.now(); }")
+            page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+            page.wait_for_function(
+                f"() => [...document.querySelectorAll('h1')].some(h => h.innerText.includes("
+                f"'{title}')) && ({DRAWN[title]})()", timeout=120_000)
+            times.append(page.evaluate("() => performance.now() - window.__s0"))
+    return _summary(times)
+
+
+def measure_first_search(page, query: str) -> float:  # noqa: ANN001 - playwright Page
+    from tests.browser_support import go_to
+
+    go_to(page, "Search")
+    box = page.get_by_label("Query")
+    box.fill(query)
+    page.evaluate("() => { window.__q0 = performance.now(); }")
+    box.press("Enter")
+    page.wait_for_function("() => !!document.querySelector('#search-relevance')",
+                           timeout=600_000)
+    return round(page.evaluate("() => performance.now() - window.__q0"), 1)
+
+
+def bench_run(run: Path, drags: int, rounds: int, query: str) -> dict:
+    from engine.serving.recommender import Recommender
+    from tests.browser_support import chromium, open_page, studio
+
+    home = Path(tempfile.mkdtemp(prefix="prism_browser_bench_"))
+    shutil.copytree(run, home / "runs" / run.name)
+    recommender = Recommender.load(home / "runs" / run.name)
+    user = recommender.user_ids[len(recommender.user_ids) // 2]
+    span = getattr(recommender.model, "alpha_range", None)
+    row = {"run": run.name, "model": recommender.run.meta.get("model"),
+           "n_items": recommender.catalogue.n_items, "n_users": len(recommender.user_ids),
+           "alpha_range": None if span is None else [float(v) for v in span],
+           "slider_kind": "re-rank weight" if span is None else "model α"}
+    url = f"{base_query(run.name, user)}" + ("" if span is None else "&model_alpha=0.5")
+    try:
+        with studio(home) as base, chromium() as browser:
+            page = open_page(browser, base + url)
+            page.wait_for_selector("#diversified-list", timeout=600_000)
+            row["first_search_ms"] = measure_first_search(page, query)
+            page.close()
+            page = open_page(browser, base + url)
+            page.wait_for_selector("#diversified-list", timeout=600_000)
+            row["slider"] = _summary(measure_slider(
+                page, drags, says="w = " if span is None else "α = "))
+            if span is not None:  # the re-rank weight: the second control
+                row["rerank_slider"] = _summary(measure_slider(page, drags, index=1))
+            row["page_switch"] = measure_switches(page, rounds)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return row
+
+
+def base_query(run: str, user: str) -> str:
+    return f"/?run={run}&user={user}&diversity_weight=0.5"
+
+
+def _ratio(ms: float, floor: dict) -> float:
+    return round(ms / max(floor["median_ms"], 1e-9), 2)
+
+
+def write_report(result: dict) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "browser.json").write_text(json.dumps(result, indent=2) + "\n")
+    floor = result["floor"]  # every run's floor steps together
+    lines = ["# Studio speed in Chromium", "",
+             f"{result['machine']}; command: `{result['command']}`.",
+             f"Load average before/after: {result['load_average_before']} / "
+             f"{result['load_average_after']} (the cores were shared with other work).",
+             "Times in the page's clock: slider = arrow key pressed (one step; the slider "
+             "sends its value on the press) → the "
+             "diversified list shows the new value (on a run trained over a range of α the "
+             "main slider is the model's own α, each step one user-tower pass; elsewhere the "
+             "re-rank weight); page switch = sidebar click → the page's content drawn (warm); "
+             "first search = Enter → results drawn. Floor: the same step on a bare Streamlit "
+             f"app (`{BARE_APP}`: one slider, one 10-row HTML table drawn with "
+             "`st.markdown` as the Explorer draws its lists), measured for each run "
+             "on a fresh server, half its steps just before the run and half just after, so "
+             "the ratio compares times taken under the same load; × floor = slider median / "
+             f"that run's floor median. All floor steps together: median {floor['median_ms']} "
+             f"ms over {floor['n']} steps. A run under runs/frontier/ is one that "
+             "`python -m bench.quality.frontier` trains (docs/benchmarks/frontier.md lists its "
+             "command).", "",
+             "| run | items | main slider | median | max | floor median | × floor | re-rank "
+             "weight median (× floor) | page switch median / max | first search |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in result["runs"]:
+        slider, switch, floor = row["slider"], row["page_switch"], row["floor"]
+        second = row.get("rerank_slider")
+        rerank = "—" if second is None else \
+            f"{second['median_ms']} ms ({_ratio(second['median_ms'], floor)}×)"
+        lines.append(f"| {row['run']} ({row['model']}) | {row['n_items']:,} | "
+                     f"{row['slider_kind']} | {slider['median_ms']} ms | {slider['max_ms']} ms"
+                     f" | {floor['median_ms']} ms | {_ratio(slider['median_ms'], floor)}× | "
+                     f"{rerank} | "
+                     f"{switch['median_ms']} / {switch['max_ms']} ms | "
+                     f"{row['first_search_ms']} ms |")
+    lines += ["", f"Targets: slider median ≤ {TARGETS['slider_median_ms']} ms on a quiet machine "
+              f"and ≤ {TARGETS['slider_floor_ratio']}× the floor measured in the same run, "
+              f"warm page switch ≤ {TARGETS['page_switch_ms']} ms, first search ≤ "
+              f"{TARGETS['first_search_ms']} ms.", ""]
+    (OUT / "browser.md").write_text("\n".join(lines))
+
+
+def _shown(run: Path) -> str:
+    """A run folder as the report names it: relative to the repository when inside it."""
+    try:
+        return str(run.resolve().relative_to(REPO))
+    except ValueError:
+        return f"runs/{run.name}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", action="append", default=[], help="a run folder")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite browser.md from browser.json; measure nothing")
+    parser.add_argument("--drags", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--query", default=QUERY, help="the first search's words")
+    args = parser.parse_args()
+    if args.report_only:
+        write_report(json.loads((OUT / "browser.json").read_text()))
+        return
+    if not args.run:
+        parser.error("give at least one --run folder (or --report-only)")
+    os.environ.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    result = {"machine": f"{platform.processor() or platform.machine()}, "
+                         f"{os.cpu_count()} CPU cores (shared)",
+              "command": "python -m bench.studio.browser_speed " + " ".join(
+                  f"--run {_shown(Path(r))}" for r in args.run)
+              + f" --drags {args.drags} --rounds {args.rounds}"
+              + ("" if args.query == QUERY else f" --query '{args.query}'"),
+              "load_average_before": [round(x, 2) for x in os.getloadavg()], "runs": []}
+    floors: list[float] = []
+    for run in args.run:  # each run's floor: half its steps just before the run, half after
+        floor = measure_floor(args.drags - args.drags // 2)
+        row = bench_run(Path(run), args.drags, args.rounds, args.query)
+        floor += measure_floor(args.drags // 2 or 1)
+        row["floor"], floors = _summary(floor), floors + floor
+        print(json.dumps(row), flush=True)
+        result["runs"].append(row)
+    result["floor"] = _summary(floors)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    write_report(result)
+    print((OUT / "browser.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
