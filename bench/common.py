@@ -1,24 +1,39 @@
-"""What the benchmark scripts share: writing a result as `<name>.json` plus its Markdown table."""
+"""What the benchmarks share: where reports go and how they are written, the machine line, the
+data sets and re-rank methods measured, finding (or training) a run, and percentiles.
+
+Every benchmark is run from the repository root as `python -m bench.<concern>.<script>` and
+writes `<name>.json` plus its Markdown table to `--out` (docs/benchmarks/ by default).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.rerank.methods import DIVERSIFY_METHODS, METHODS, SWEEP_METHODS
+
 REPO = Path(__file__).resolve().parents[1]
+OUT_DIR = REPO / "docs" / "benchmarks"
+SHARED_DATA = REPO.parent / "shared" / "data"
+AMAZON = SHARED_DATA / "amazon-scientific"
 
+# The public data sets measured, each with its split: ML-100K as RecBole splits it (random
+# 8:1:1 per user), Amazon-Scientific by time (leave-last-out).
+DATASETS: dict[str, str] = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 
-def write_results(out_dir: Path, name: str, results: dict[str, Any],
-                  render: Callable[[dict[str, Any]], str]) -> None:
-    """Write `results` to `<out_dir>/<name>.json` and `render(results)` to `<name>.md`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out_dir / f"{name}.md").write_text(render(results))
-
+# The engine's re-rank methods (engine.rerank.methods), never listed again here: those that
+# diversify, those a weight sweep covers (quota needs per-category floors and caps, so sweeps
+# leave it out), and those the serving benchmarks request (the sweep's and `none`).
+DIVERSIFY = DIVERSIFY_METHODS
+SWEEP = SWEEP_METHODS
+SERVE_METHODS: tuple[str, ...] = tuple(m for m in METHODS if m == "none" or m in SWEEP)
 
 # Two-tower settings measured best per data set (docs/benchmarks.md, "Two-tower model: what
 # was measured"), passed to `prism train` as --set options. ML-100K: titles alone carry
@@ -27,8 +42,88 @@ def write_results(out_dir: Path, name: str, results: dict[str, Any],
 DATASET_SETTINGS: dict[str, list[str]] = {
     "ml-100k": ["use_text=false", "diversity_prior=uniform"]}
 
-
 RESAMPLES = 2000  # bootstrap resamples of every shopper-level interval in the reports
+
+
+def add_out(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The `--out` option every benchmark takes: the folder its reports are written to."""
+    parser.add_argument("--out", type=Path, default=OUT_DIR,
+                        help="folder for the JSON and Markdown reports (default docs/benchmarks)")
+    return parser
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a staging file, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    staging.write_text(text)
+    os.replace(staging, path)
+
+
+def write_json(path: Path, results: dict[str, Any]) -> None:
+    write_atomic(path, json.dumps(results, indent=2, default=float) + "\n")
+
+
+def write_results(out_dir: Path, name: str, results: dict[str, Any],
+                  render: Callable[[dict[str, Any]], str]) -> None:
+    """Write `results` to `<out_dir>/<name>.json` and `render(results)` to `<name>.md`."""
+    write_json(Path(out_dir) / f"{name}.json", results)
+    write_atomic(Path(out_dir) / f"{name}.md", render(results))
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A report written before (to merge a rerun part into), or {} when there is none."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def load_average() -> list[float]:
+    """The 1-, 5- and 15-minute load averages: how busy the shared machine was."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def machine() -> dict[str, Any]:
+    """Where the numbers come from, including how busy the machine was when they were taken."""
+    return {"machine": platform.machine(), "cpu_cores": os.cpu_count(),
+            "system": platform.system(), "python": platform.python_version(),
+            "load_average_1min": load_average()[0]}
+
+
+def machine_line(info: dict[str, Any] | str) -> str:
+    """`machine()` as the sentence a report prints (a report written before it: as written)."""
+    if isinstance(info, str):
+        return info
+    return (f"{info['machine']}, {info['cpu_cores']} CPU cores, Python {info['python']}, "
+            f"1-minute load average {info.get('load_average_1min', '?')} when measured "
+            "(the machine is shared, so absolute numbers vary run to run)")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, int(round(q / 100.0 * len(ordered) + 0.5)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def ensure_run(run: str | None, data: Path, out: Path, model: str, epochs: int) -> Path:
+    """`run` when given; else train `model` on `data` into `out` (reused when already there)."""
+    if run:
+        return Path(run)
+    if not data.is_dir():
+        sys.exit(f"bench: data folder {data} not found; pass --run RUN or --data DIR")
+    if (out / "run.json").exists():
+        return out
+    from engine.core.config import EncoderConfig, TrainConfig
+    from engine.models.registry import get_model_class
+    from engine.training.pipeline import train
+    from engine.training.spec import TrainSpec
+
+    print(f"bench: training a quick {model} run on {data.name} into {out}", file=sys.stderr)
+    model_class = get_model_class(model)  # as `prism train --data D --model M --epochs E`
+    train(TrainSpec(data, out=out, model=model, search_vectors=True,
+                    train_config=TrainConfig(epochs=epochs) if model_class.trains_in_epochs
+                    else None,
+                    encoder_config=EncoderConfig() if model_class.reads_text else None))
+    return out
 
 
 def test_ndcg_interval(model: Any, data: Any, k: int = 10) -> dict[str, Any]:
@@ -42,8 +137,3 @@ def test_ndcg_interval(model: Any, data: Any, k: int = 10) -> dict[str, Any]:
                              n_resamples=RESAMPLES)
     return {"low": round(interval.low, 4), "high": round(interval.high, 4),
             "n_shoppers": int(len(users)), "resamples": RESAMPLES}
-
-
-def machine() -> str:
-    """The machine line every report starts with: architecture, CPU count, system."""
-    return f"{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}"

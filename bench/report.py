@@ -8,12 +8,12 @@ script named beside it; this file only gathers them, so rerunning one benchmark 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-PARTS = DOCS / "benchmarks"
+from bench.common import OUT_DIR, REPO, write_atomic
+
+DOCS = REPO / "docs"
+PARTS = OUT_DIR
 SECTIONS = (  # (file stem, benchmark script)
     ("quality", "bench/quality/quality.py"),
     ("twotower", "bench/quality/quality.py"),
@@ -136,9 +136,7 @@ def build() -> str:
 
 def main() -> None:
     target = DOCS / "benchmarks.md"
-    staging = target.with_suffix(".md.tmp")
-    staging.write_text(build())
-    os.replace(staging, target)
+    write_atomic(target, build())
     print(f"wrote {target}")
 
 

@@ -50,12 +50,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import torch
 
-from bench.common import REPO
+from bench.common import OUT_DIR
 from bench.gpu.report import NAME, environment, print_table, write
 from bench.gpu.stages import STAGES, Check
 from bench.gpu.timing import StageTimeout, log, time_limit
 
-OUT_DIR = REPO / "docs" / "benchmarks"
 FULL = {"items": 50_000, "users": 20_000, "epochs": 3, "train_soft_s": 60.0,
         "cpu_train_soft_s": 40.0, "score_users": 0, "rerank_users": 8192, "candidates": 200,
         "encode_texts": 5000, "cpu_encode_texts": 400,

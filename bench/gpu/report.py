@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from bench.common import write_atomic
 from bench.gpu.stages import RERANK_METHODS, SEED
 from bench.gpu.timing import ratio
 
@@ -129,9 +130,8 @@ def write(results: dict[str, Any], folders: list[Path]) -> None:
     text_json = json.dumps(results, indent=2, default=str) + "\n"
     text_md = render(results)
     for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{NAME}.json").write_text(text_json)
-        (folder / f"{NAME}.md").write_text(text_md)
+        write_atomic(folder / f"{NAME}.json", text_json)
+        write_atomic(folder / f"{NAME}.md", text_md)
 
 
 def print_table(results: dict[str, Any]) -> None:

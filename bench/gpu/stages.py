@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bench.common import SWEEP
 from bench.gpu.encoders import autocast_name, encoder_location, mean_tokens, spread
 from bench.gpu.timing import BatchClock, ratio, timed
 from engine.core.config import EncoderConfig, ModelConfig, TrainConfig
@@ -24,7 +25,7 @@ from engine.models.twotower import STATE_FORMAT, TwoTowerModel
 from engine.runs.data import prepare_data
 
 STAGES = ("data", "train", "score", "rerank", "encode")
-RERANK_METHODS = ("mmr", "dpp", "calibrated")
+RERANK_METHODS = SWEEP  # the engine's, as every benchmark reads them
 K = 10
 SEED = 0  # the shop, the split and the model
 TEXT_DIM = 384  # width of the default encoder (all-MiniLM-L6-v2)

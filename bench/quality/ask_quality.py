@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import REPO, machine, write_results
+from bench.common import REPO, add_out, machine, machine_line, write_results
 from engine.core.config import EncoderConfig
 from engine.data.faq import FAQ_ID, read_faq
 from engine.text.faq_match import FaqIndex, faq_views
@@ -34,7 +34,6 @@ from engine.text.search import TextIndex
 
 FAQ = Path("examples/faq/amazon-scientific-faq.csv")
 QUESTIONS = Path("examples/faq/amazon-scientific-questions.csv")
-OUT_DIR = REPO / "docs" / "benchmarks"
 KS = (1, 3, 5)
 COMMAND = "nice python -m bench.quality.ask_quality"
 
@@ -96,7 +95,7 @@ def render(results: dict) -> str:
     lines = [
         "# Answers for shoppers' questions: FAQ hit@k",
         "",
-        f"Command: `{results['command']}` ({results['machine']}).",
+        f"Command: `{results['command']}` ({machine_line(results['machine'])}).",
         "",
         f"{results['n_questions']} paraphrased questions over the {results['n_entries']}-entry "
         f"FAQ `{results['faq']}` (questions: `{results['questions']}`); encoder: "
@@ -113,10 +112,10 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0])).parse_args(argv)
     results = measure()
-    write_results(OUT_DIR, "ask", results, render)
+    write_results(args.out, "ask", results, render)
     print(render(results))
 
 

@@ -21,9 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, RESAMPLES, machine, write_results
+from bench.common import (
+    RESAMPLES,
+    SHARED_DATA,
+    add_out,
+    machine,
+    machine_line,
+    write_results,
+)
 
-OUT_DIR = REPO / "docs" / "benchmarks"
 COMMAND = "nice python -m bench.quality.buy_again"
 SEED, K, CONSUMABLES = 0, 10, 0.2
 MODELS = ("ease", "twotower")
@@ -105,7 +111,8 @@ def _is_repeat(rsplit: Any) -> list[bool]:
 
 
 def render(results: dict[str, Any]) -> str:
-    lines = ["# Buy again", "", f"Command: `{results['command']}` ({results['machine']}). "
+    lines = ["# Buy again", "",
+             f"Command: `{results['command']}` ({machine_line(results['machine'])}). "
              f"NDCG@{K} on each shopper's last purchase (a repeat counts when the item is "
              f"brought back); 95% bootstrap intervals over shoppers ({RESAMPLES} resamples), "
              "paired for the difference from none. Method: docs/buy-again.md.", ""]
@@ -130,9 +137,9 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", default=str(SHARED_DATA))
     args = parser.parse_args(argv)
     from engine.data import build_dataset, generate_shop, load_dataset
 
@@ -158,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{dataset.name} {name}: " + ", ".join(
                 f"{r['setting']} {r['ndcg@10']:.4f}" for r in run["rows"]), flush=True)
             runs.append(run)  # written after each model, so a long run keeps what it has
-            write_results(OUT_DIR, "buy_again", {
+            write_results(args.out, "buy_again", {
                 "machine": machine(), "command": COMMAND, "k": K, "seed": SEED,
                 "skipped": skipped, "datasets": blocks}, render)
     return 0

@@ -25,21 +25,29 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, RESAMPLES, machine, test_ndcg_interval, write_results
+from bench.common import DATASETS as PUBLIC_DATASETS
+from bench.common import (
+    RESAMPLES,
+    SHARED_DATA,
+    add_out,
+    machine,
+    machine_line,
+    read_json,
+    test_ndcg_interval,
+    write_results,
+)
 
-DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out",
-            "synthetic-shop": "leave-last-out"}
+DATASETS = {**PUBLIC_DATASETS, "synthetic-shop": "leave-last-out"}
 PEERS = {"ml-100k": ("RecBole EASE", 0.3295), "amazon-scientific": ("RecBole SASRec", 0.0518),
          "synthetic-shop": (None, None)}
 TARGETS = {"ml-100k": 0.3295, "amazon-scientific": 0.0723}
-OUT_DIR = REPO / "docs" / "benchmarks"
 SHOP_SEED = 7
 
 
 def data_folder(name: str, scratch: Path) -> Path:
     """The shared data set's folder, or a freshly generated synthetic shop."""
     if name != "synthetic-shop":
-        return REPO.parent / "shared" / "data" / name
+        return SHARED_DATA / name
     from engine.cli.main import main as prism
 
     folder = scratch / "shop"
@@ -125,7 +133,8 @@ def row(name: str, run: Path, tune: int = 0) -> dict[str, Any]:
 
 def render(results: dict[str, Any]) -> str:
     lines = ["# Quality with no settings (`prism train --data D`)", "",
-             f"Machine: {results['machine']}, shared with other jobs (fit seconds are rough "
+             f"Machine: {machine_line(results['machine'])}"
+             f", shared with other jobs (fit seconds are rough "
              "and include every candidate). Split seed 0. Candidates are fitted on the "
              "training part and chosen by NDCG@10 on the validation part; the test part is "
              "used only for the number reported. **95% CI**: percentile bootstrap over the "
@@ -190,7 +199,7 @@ def trial_lines(tuning: dict[str, Any] | None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--run", action="append", default=[], metavar="DATASET=RUN_DIR",
                         help="report an existing run folder (for its seed) instead of training it")
@@ -199,8 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0", help="comma-separated seeds, one run each")
     args = parser.parse_args(argv)
     given = dict(pair.split("=", 1) for pair in args.run)
-    previous = OUT_DIR / "defaults.json"
-    rows = json.loads(previous.read_text())["datasets"] if previous.exists() else []
+    rows = read_json(args.out / "defaults.json").get("datasets", [])
     with tempfile.TemporaryDirectory() as scratch:
         seeds = [int(seed) for seed in args.seeds.split(",")]
         for name in args.datasets.split(","):
@@ -214,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.sort(key=lambda r: (list(DATASETS).index(r["dataset"]), r.get("settings") != "none"))
     results = {"machine": machine(),
                "datasets": rows}
-    write_results(OUT_DIR, "defaults", results, render)
+    write_results(args.out, "defaults", results, render)
     print(render(results))
     return 0
 

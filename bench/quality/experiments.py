@@ -27,10 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, write_results
-from bench.speed.serving_report import AMAZON, _machine_text, ensure_run, machine
+from bench.common import AMAZON, add_out, ensure_run, machine, machine_line, write_results
 
-OUT_DIR = REPO / "docs" / "benchmarks"
 K, POOL, KEY = 10, 20, b"bench-experiments-key-0123456789"
 API_LIFT = 0.3
 
@@ -242,12 +240,12 @@ def render(results: dict[str, Any]) -> str:
                      f"{row['verdict']} | {row['plain_top_k_truth']:.4f} | "
                      f"{_cell(row['plain_top_k_ips'])} | {_cell(row['plain_top_k_snips'])} | "
                      f"{row['seconds']} |")
-    lines += ["", f"Command: `{results['command']}`. {_machine_text(results['machine'])}", ""]
+    lines += ["", f"Command: `{results['command']}`. {machine_line(results['machine'])}", ""]
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", default=None, help="run folder (default: train a quick one)")
     parser.add_argument("--data", default=str(AMAZON), help="the data set the run is of")
     parser.add_argument("--shoppers", type=int, default=2000)
@@ -256,7 +254,7 @@ def main() -> None:
     parser.add_argument("--looks", type=int, default=14)
     parser.add_argument("--api-runs", type=int, default=2)
     parser.add_argument("--api-visits", type=int, default=300)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     from engine.core.paths import prism_home
 
     data = Path(args.data)
@@ -271,7 +269,7 @@ def main() -> None:
     results["api"] = through_api(run, shop, args.api_runs, args.api_visits)
     results["command"] = "python -m bench.quality.experiments " + " ".join(sys.argv[1:])
     results["machine"] = machine()
-    write_results(OUT_DIR, "experiments", results, render)
+    write_results(args.out, "experiments", results, render)
     print(render(results))
 
 

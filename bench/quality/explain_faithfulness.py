@@ -16,7 +16,6 @@ docs/benchmarks/explain_faithfulness.{json,md}; method in docs/explanations.md.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,9 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, machine, write_results
+from bench.common import (
+    OUT_DIR,
+    SHARED_DATA,
+    add_out,
+    machine,
+    machine_line,
+    read_json,
+    write_results,
+)
 
-OUT_DIR = REPO / "docs" / "benchmarks"
 COMMAND = "nice python -m bench.quality.explain_faithfulness"
 SEED = 0
 K = 10
@@ -91,7 +97,8 @@ def check_dataset(dataset: Any, n_shoppers: int) -> list[dict[str, Any]]:
 
 def render(results: dict[str, Any]) -> str:
     lines = ["# Faithfulness of explanations", "",
-             f"Command: `{results['command']}` ({results['machine']}). Leave-last-out "
+             f"Command: `{results['command']}` ({machine_line(results['machine'])}"
+             f"). Leave-last-out "
              f"split, top-{K} lists, already-bought items left out; method in "
              "docs/explanations.md.", "",
              "A pass: removing the history item the explanation credits most lowers the "
@@ -108,12 +115,12 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--shoppers", type=int, default=1000,
                         help="shoppers checked per data set (a seeded sample)")
     parser.add_argument("--datasets", default="synthetic,amazon-scientific",
                         help="which to check; rows of others already in the report are kept")
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", default=str(SHARED_DATA))
     args = parser.parse_args(argv)
     from engine.data import load_dataset
 
@@ -124,17 +131,16 @@ def main(argv: list[str] | None = None) -> int:
             continue
         dataset = synthetic_dataset() if name == "synthetic" else load_dataset(folder)
         rows = check_dataset(dataset, args.shoppers)
-        save(rows, args.shoppers)  # after each data set, so a long run keeps what it has
+        save(rows, args.shoppers, args.out)  # after each data set, so a long run keeps what it has
     return 0
 
 
-def save(rows: list[dict[str, Any]], shoppers: int) -> None:
+def save(rows: list[dict[str, Any]], shoppers: int, out: Path = OUT_DIR) -> None:
     """Merge `rows` into the report (replacing their data set's rows) and re-render it."""
-    path = OUT_DIR / "explain_faithfulness.json"
     done = {row["dataset"] for row in rows}
-    kept = [row for row in (json.loads(path.read_text())["rows"] if path.exists() else [])
+    kept = [row for row in read_json(out / "explain_faithfulness.json").get("rows", [])
             if row["dataset"] not in done]
-    write_results(OUT_DIR, "explain_faithfulness",
+    write_results(out, "explain_faithfulness",
                   {"machine": machine(), "command": COMMAND, "k": K, "seed": SEED,
                    "shoppers_per_dataset": shoppers, "rows": kept + rows}, render)
 

@@ -11,8 +11,6 @@ shoppers. Writes docs/benchmarks/exposure.json and .md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, write_results
+from bench.common import add_out, machine, machine_line, write_results
 from engine.exposure.context import ExposureContext
 from engine.exposure.groups import GroupSpec
 from engine.exposure.perlist import per_list_lists, tune_levels
@@ -133,7 +131,7 @@ def render(results: dict[str, Any]) -> str:
              f"Command: `{results['command']}`. Run `{results['run']}`, "
              f"{results['n_fit']} shoppers to fit, {results['n_eval']} others to evaluate, "
              f"k = {K}, {results['n_candidates']} candidates, exposure weight 1/log2(rank+1). "
-             f"{results['machine']}.", "",
+             f"{machine_line(results['machine'])}.", "",
              "| target set | targets met ±1 pp (prices) | (per-list) | NDCG@10 plain | prices "
              "| per-list | prices − per-list [95% CI] | fit s | fit iters |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -168,11 +166,10 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", required=True, help="run folder")
     parser.add_argument("--data", default=None, help="dataset folder (default: the run's)")
     parser.add_argument("--fit-users", type=int, default=2000)
-    parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks"))
     args = parser.parse_args(argv)
     ctx = ExposureContext.load(args.run, args.data)
     every = np.arange(len(ctx.users))
@@ -186,10 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     book = ctx.fit(parse_targets(sets["category_floor"]["targets"]), fit_rows, k=K).prices
     results = {"command": "python -m bench.quality.exposure --run RUN", "run": Path(args.run).name,
                "n_fit": int(len(fit_rows)), "n_eval": int(len(eval_rows)), "n_candidates": 200,
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared while measured)",
+               "machine": machine(),
                "sets": sets, "serving": serving_overhead(ctx, eval_rows, book),
                "serving_requests": int(min(2000, len(eval_rows)))}
-    write_results(Path(args.out), "exposure", results, render)
+    write_results(args.out, "exposure", results, render)
     print(render(results))
     return 0
 

@@ -24,19 +24,29 @@ seed gives the spread over seeds. Writes docs/benchmarks/frontier.json and .md.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import DATASET_SETTINGS, REPO, machine, write_results
+from bench.common import (
+    DATASET_SETTINGS,
+    DATASETS,
+    OUT_DIR,
+    REPO,
+    SHARED_DATA,
+    SWEEP,
+    add_out,
+    machine,
+    machine_line,
+    read_json,
+    write_results,
+)
 
-DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 SEED = 2020  # the split; the training seeds are --seeds
 K = 10
-METHODS = ("mmr", "dpp", "calibrated")
+METHODS = SWEEP
 WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.7)
 # Every variant trains with the product's defaults (the split's preset included); only the
 # diversity term differs.
@@ -60,7 +70,6 @@ _JOINT = ("α=1 top-50", "α=0.3", "α=0.3 top-50", "α=0.2 top-50", "α=0.3 top
           "coverage α=0.3 top-50", "coverage α=0.5 top-50", "coverage α=1 top-50")
 DATASET_VARIANTS = {"amazon-scientific": ("α=0",) + _JOINT, "ml-100k": ("α=0",) + _JOINT}
 ENTROPY_GAINS = (1.1, 1.2, 1.3)  # equal-entropy targets: these multiples of the alpha=0 entropy
-OUT_DIR = REPO / "docs" / "benchmarks"
 
 
 def train_argv(name: str, out: Path, alpha: str, extra: list[str], seed: int) -> list[str]:
@@ -187,7 +196,7 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
     from engine.runs.data import prepare_data
 
-    dataset = load_dataset(REPO.parent / "shared" / "data" / name)
+    dataset = load_dataset(SHARED_DATA / name)
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
     users, truth = test_users(data, args.users)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -244,7 +253,8 @@ def _verdict(comparison: dict[str, Any]) -> str:
 def render(results: dict[str, Any], conditioned: list[str] | None = None) -> str:
     """The page: the fixed-α families, then `conditioned` (the conditioned family's lines)."""
     lines = ["# Training-time diversity against re-ranking: the NDCG@10 / entropy@10 frontier",
-             "", f"Machine: {results['machine']} (shared with other jobs; fit seconds are "
+             "", f"Machine: {machine_line(results['machine'])}"
+                 f" (shared with other jobs; fit seconds are "
              "rough). Split seed 2020, test users, full ranking, top-10. Families: **re-rank "
              "alone** = the α=0 model with MMR, DPP, calibrated at weights "
              f"{', '.join(map(str, WEIGHTS))}; **joint loss** = every α>0 model, alone or "
@@ -327,19 +337,19 @@ def _listed(values: Any) -> str:
     return " / ".join(str(v) for v in values) if isinstance(values, list) else str(values)
 
 
-def write_report(results: dict[str, Any]) -> None:
+def write_report(results: dict[str, Any], out: Path = OUT_DIR) -> None:
     """frontier.json, and frontier.md with the conditioned family from frontier_alpha.json."""
     from bench.quality import frontier_alpha
 
-    conditioned = frontier_alpha.load()
+    conditioned = frontier_alpha.load(out)
     lines = frontier_alpha.family_lines(conditioned) if conditioned else None
-    write_results(OUT_DIR, "frontier", results, lambda r: render(r, lines))
+    write_results(out, "frontier", results, lambda r: render(r, lines))
 
 
 def main(argv: list[str] | None = None) -> int:
     from bench.quality import frontier_alpha
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--families", default="fixed,conditioned",
                         help="fixed (re-ranking alone against the fixed-α joint loss), "
@@ -351,13 +361,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the pages from the JSON files; measure nothing")
     args = parser.parse_args(argv)
-    previous = OUT_DIR / "frontier.json"
-    results = json.loads(previous.read_text()) if previous.exists() else {"datasets": []}
+    results = read_json(args.out / "frontier.json") or {"datasets": []}
     if args.report_only:
-        if conditioned := frontier_alpha.load():
-            frontier_alpha.write(conditioned)
-        write_report(results)
-        print((OUT_DIR / "frontier.md").read_text())
+        if conditioned := frontier_alpha.load(args.out):
+            frontier_alpha.write(conditioned, args.out)
+        write_report(results, args.out)
+        print((args.out / "frontier.md").read_text())
         return 0
     families = set(args.families.split(","))
     results.update(machine=machine(), resamples=args.resamples)  # data sets not re-run stay
@@ -368,9 +377,10 @@ def main(argv: list[str] | None = None) -> int:
             results["datasets"] = sorted(results["datasets"] + [row],
                                          key=lambda r: list(DATASETS).index(r["dataset"]))
         if "conditioned" in families:
-            frontier_alpha.store(frontier_alpha.run_dataset(name, args), args.resamples)
-        write_report(results)  # partial results survive
-    print((OUT_DIR / "frontier.md").read_text())
+            frontier_alpha.store(frontier_alpha.run_dataset(name, args), args.resamples,
+                                 args.out)
+        write_report(results, args.out)  # partial results survive
+    print((args.out / "frontier.md").read_text())
     return 0
 
 

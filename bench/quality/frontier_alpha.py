@@ -17,13 +17,21 @@ Writes docs/benchmarks/frontier_alpha.json and .md.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, machine, write_results
+from bench.common import (
+    OUT_DIR,
+    REPO,
+    SHARED_DATA,
+    add_out,
+    machine,
+    machine_line,
+    read_json,
+    write_results,
+)
 from bench.quality.frontier import (
     DATASETS,
     SEED,
@@ -40,7 +48,6 @@ CONDITIONED = "α=0:1"
 VARIANTS = {("α=0" if a == 0 else f"coverage α={a:g} top-50"): (f"{a:g}", [
     "diversity_loss=coverage", "diversity_top=50"]) for a in ALPHAS}
 VARIANTS[CONDITIONED] = ("0:1", ["diversity_loss=coverage", "diversity_top=50"])
-OUT_DIR = REPO / "docs" / "benchmarks"
 
 
 def fixed_label(alpha: float) -> str:
@@ -84,7 +91,7 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
     from engine.runs.data import prepare_data
 
-    dataset = load_dataset(REPO.parent / "shared" / "data" / name)
+    dataset = load_dataset(SHARED_DATA / name)
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
     users, truth = test_users(data, getattr(args, "users", 0))
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -227,29 +234,29 @@ def family_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def load() -> dict[str, Any] | None:
+def load(out: Path = OUT_DIR) -> dict[str, Any] | None:
     """The measured results (docs/benchmarks/frontier_alpha.json), or None."""
-    path = OUT_DIR / "frontier_alpha.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json(out / "frontier_alpha.json") or None
 
 
-def write(results: dict[str, Any]) -> None:
-    write_results(OUT_DIR, "frontier_alpha", results, render)
+def write(results: dict[str, Any], out: Path = OUT_DIR) -> None:
+    write_results(out, "frontier_alpha", results, render)
 
 
-def store(row: dict[str, Any], resamples: int) -> dict[str, Any]:
+def store(row: dict[str, Any], resamples: int, out: Path = OUT_DIR) -> dict[str, Any]:
     """Write one data set's results beside those of the data sets not measured again."""
-    results = load() or {"datasets": []}
+    results = load(out) or {"datasets": []}
     results.update(machine=machine(), resamples=resamples)
     kept = [r for r in results["datasets"] if r["dataset"] != row["dataset"]]
     results["datasets"] = sorted(kept + [row], key=lambda r: list(DATASETS).index(r["dataset"]))
-    write(results)
+    write(results, out)
     return results
 
 
 def render(results: dict[str, Any]) -> str:
     lines = ["# One model for every alpha: the loss-conditioned two-tower", "",
-             f"Machine: {results['machine']} (shared with other jobs; fit seconds are rough). "
+             f"Machine: {machine_line(results['machine'])}"
+             f" (shared with other jobs; fit seconds are rough). "
              + INTRO.format(resamples=results["resamples"]), "",
              "Regenerate: `python -m bench.quality.frontier_alpha` (`--seeds 0,1,2` by default; "
              "`python -m bench.quality.frontier` measures it too, beside the fixed-α "
@@ -272,7 +279,7 @@ def _secs(values: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     from bench.quality import frontier
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--runs-dir", default=str(REPO / "runs" / "frontier"))
     parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
@@ -280,10 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated")
     args = parser.parse_args(argv)
     for name in args.datasets.split(","):
-        results = store(run_dataset(name, args), args.resamples)  # partial results survive
-    fixed = OUT_DIR / "frontier.json"
-    if fixed.exists():  # the frontier page carries this family too
-        frontier.write_report(json.loads(fixed.read_text()))
+        results = store(run_dataset(name, args), args.resamples, args.out)  # partial results
+    if fixed := read_json(args.out / "frontier.json"):  # the frontier page carries it too
+        frontier.write_report(fixed, args.out)
     print(render(results))
     return 0
 

@@ -20,13 +20,23 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, RESAMPLES, machine, write_results
+from bench.common import (
+    AMAZON,
+    OUT_DIR,
+    REPO,
+    RESAMPLES,
+    add_out,
+    machine,
+    machine_line,
+    read_json,
+    write_results,
+)
 
-DATA = REPO.parent / "shared" / "data" / "amazon-scientific"
 EPSILONS = (math.inf, 8.0, 4.0, 1.0)
 TEXT_DIMS = 64
 MODEL = {"dim": 32, "use_id": False}
@@ -129,7 +139,7 @@ def render(results: dict[str, Any]) -> str:
     setup = results["setup"]
     return ("\n".join(rows) + f"\n\n{setup['data']}, {setup['shoppers']:,} shoppers, "
             f"{setup['epochs']} epochs per model, settings {setup['model']}, clip "
-            f"{setup['clip']}, seed {setup['seed']}; {setup['machine']}. Command: "
+            f"{setup['clip']}, seed {setup['seed']}; {machine_line(setup['machine'])}. Command: "
             f"`{setup['command']}`.\n")
 
 
@@ -141,24 +151,25 @@ def write_doc(table: str) -> None:
     DOC.write_text(f"{head}{START}\n{table}{END}{tail}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    parser.add_argument("--data", type=Path, default=AMAZON, help="data folder")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1,
                         help="models trained at once, one process each (one thread each)")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the pages from docs/benchmarks/privacy.json, no training")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.report_only:
-        return write_pages(json.loads((REPO / "docs" / "benchmarks" / "privacy.json").read_text()))
-    if not DATA.exists():
-        sys.exit(f"{DATA} is missing: this benchmark needs the shared Amazon-Scientific data")
+        return write_pages(read_json(args.out / "privacy.json"), args.out)
+    if not args.data.exists():
+        sys.exit(f"{args.data} is missing: this benchmark needs the shared Amazon-Scientific data")
     from engine.data import load_dataset
     from engine.evaluation.protocol import prepare_data
     from engine.text.encoders import encode_items
 
-    dataset = load_dataset(DATA)
+    dataset = load_dataset(args.data)
     _, data = prepare_data(dataset, "leave-last-out", seed=args.seed,
                            text_embeddings=principal(encode_items(dataset, progress=False)))
     rows = fit_all(data, args.epochs, args.seed, args.jobs)
@@ -172,14 +183,16 @@ def main() -> None:
                          + ", ".join(f"{k}={v}" for k, v in TRAIN.items()),
                          "clip": 1.0, "seed": args.seed, "machine": machine(),
                          "command": command}, "rows": rows}
-    write_pages(results)
+    write_pages(results, args.out)
 
 
-def write_pages(results: dict[str, Any]) -> None:
-    """docs/benchmarks/privacy.{json,md} and the table of docs/privacy.md."""
-    write_results(REPO / "docs" / "benchmarks", "privacy", results, lambda found: (
+def write_pages(results: dict[str, Any], out: Path = OUT_DIR) -> None:
+    """docs/benchmarks/privacy.{json,md}, and the table of docs/privacy.md when the report
+    goes to docs/benchmarks."""
+    write_results(out, "privacy", results, lambda found: (
         "# Differential privacy: Amazon-Scientific\n\n" + render(found)))
-    write_doc(render(results))
+    if Path(out).resolve() == OUT_DIR.resolve():
+        write_doc(render(results))
     print(render(results))
 
 

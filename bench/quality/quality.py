@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
-import os
 import sys
 import time
 from itertools import product
@@ -24,15 +23,25 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import DATASET_SETTINGS, REPO, RESAMPLES, machine, test_ndcg_interval
+from bench.common import (
+    DATASET_SETTINGS,
+    DATASETS,
+    OUT_DIR,
+    RESAMPLES,
+    SHARED_DATA,
+    add_out,
+    machine,
+    machine_line,
+    test_ndcg_interval,
+    write_atomic,
+    write_json,
+)
 
-DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 MODELS = ("pop", "itemknn", "ease", "twotower", "twotower:no-text")
 COLD_MAX_EVENTS = 5  # "cold-ish" test items: at most this many training interactions
 MIN_COLD_USERS = 50  # fewer cold-ish test users than this (ML-100K has 1): no table
 VARIANTS = {"no-text": ["use_text=false"]}  # model:variant -> extra --set options
 SEED = 2020
-OUT_DIR = REPO / "docs" / "benchmarks"
 
 # RecBole 1.2.1 on the same data (shared/benchmarks/peers.md).
 PEERS: dict[str, list[dict[str, Any]]] = {
@@ -141,9 +150,7 @@ def merge(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     merged = {"machine": machine(),
               "protocol": "full ranking over all items, training (and validation) items "
                           "excluded, top-10, seed 2020", "rows": kept + rows}
-    staging = path.with_suffix(".json.tmp")
-    staging.write_text(json.dumps(merged, indent=2) + "\n")
-    os.replace(staging, path)
+    write_json(path, merged)
     return merged
 
 
@@ -179,7 +186,8 @@ def _cold_table(rows: list[dict[str, Any]]) -> list[str]:
 def render(results: dict[str, Any]) -> str:
     """Markdown: one table per dataset, our rows then RecBole's, then the commands."""
     lines = ["# Recommendation quality: Prism beside RecBole", "",
-             f"Machine: {results['machine']}. Protocol: {results['protocol']}. Peer numbers: "
+             f"Machine: {machine_line(results['machine'])}"
+             f". Protocol: {results['protocol']}. Peer numbers: "
              "RecBole 1.2.1, `shared/benchmarks/peers.md`. Regenerate with "
              "`python -m bench.quality.quality` (`--models`, `--datasets`, `--alphas` rerun "
              "parts). "
@@ -250,12 +258,12 @@ def _seed_spread(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--alphas", default="0", help="two-tower diversity weights")
     parser.add_argument("--seeds", default=str(SEED), help="split seeds (first = main table)")
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", default=str(SHARED_DATA))
     args = parser.parse_args(argv)
     from engine.data import load_dataset
 
@@ -273,17 +281,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name} {row['model']} alpha={alpha:g} seed={seed}: ndcg@10 "
                       f"{row['metrics']['ndcg@10']:.4f} fit {row['seconds']['fit']:.1f}s",
                       flush=True)
-                save([row])  # after every row, so a long run keeps what it measured
+                save([row], args.out)  # after every row, so a long run keeps what it measured
     return 0
 
 
-def save(rows: list[dict[str, Any]]) -> None:
+def save(rows: list[dict[str, Any]], out: Path = OUT_DIR) -> None:
     """Merge rows into quality.json and re-render quality.md."""
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    with open(OUT_DIR / ".quality.lock", "w") as lock:  # parts may run side by side
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".quality.lock", "w") as lock:  # parts may run side by side
         fcntl.flock(lock, fcntl.LOCK_EX)
-        results = merge(OUT_DIR / "quality.json", rows)
-        (OUT_DIR / "quality.md").write_text(render(results))
+        results = merge(out / "quality.json", rows)
+        write_atomic(out / "quality.md", render(results))
 
 
 if __name__ == "__main__":

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, machine, write_results
+from bench.common import add_out, machine, machine_line, write_results
 
-OUT_DIR = REPO / "docs" / "benchmarks"
 K = 10
 RESAMPLES = 2000
 
@@ -66,7 +65,8 @@ def compare(name: str, old: Path, new: Path) -> dict[str, Any]:
 
 def render(results: dict[str, Any]) -> str:
     lines = ["# Two-tower schedule: 15 epochs at 3e-3 with cosine decay against 30 at 1e-3", "",
-             f"Machine: {results['machine']}, shared with other jobs (fit seconds are rough). "
+             f"Machine: {machine_line(results['machine'])}"
+             f", shared with other jobs (fit seconds are rough). "
              "Test shoppers, full ranking, top-10. Intervals: percentile bootstrap over "
              f"shoppers, {RESAMPLES} resamples, 95%; the difference is paired (one draw of "
              "shoppers for both runs) and called a win only when its interval excludes 0.",
@@ -93,7 +93,7 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--pair", action="append", required=True,
                         metavar="NAME=OLD_RUN,NEW_RUN")
     args = parser.parse_args(argv)
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         pairs.append(compare(name, Path(old), Path(new)))
     results = {"machine": machine(),
                "pairs": pairs}
-    write_results(OUT_DIR, "schedule", results, render)
+    write_results(args.out, "schedule", results, render)
     print(render(results))
     return 0
 

@@ -15,24 +15,33 @@ old rows) and docs/benchmarks/tradeoff.md is rebuilt from it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import DATASET_SETTINGS, REPO, RESAMPLES, machine
+from bench.common import (
+    DATASET_SETTINGS,
+    DATASETS,
+    RESAMPLES,
+    SHARED_DATA,
+    SWEEP,
+    add_out,
+    machine,
+    machine_line,
+    read_json,
+    write_atomic,
+    write_json,
+)
 
-DATASETS = {"ml-100k": "random", "amazon-scientific": "leave-last-out"}
 RUN_FLAGS = {"ml-100k": "run_ml100k", "amazon-scientific": "run_amazon"}
 MODELS = ("twotower", "ease")
-METHODS = ("mmr", "dpp", "calibrated")  # quota needs per-category floors/caps: see NOTES
+METHODS = SWEEP  # quota needs per-category floors/caps: see NOTES
 WEIGHTS = "0,0.1,...,1"
 SEED = 2020
 K = 10
 SHOWN = ("ndcg", "precision", "category_entropy", "category_coverage", "ild", "catalog_coverage")
-OUT_DIR = REPO / "docs" / "benchmarks"
 
 
 def train_command(folder: Path | str, protocol: str, model: str, out: Path | str,
@@ -170,24 +179,20 @@ def shown_path(text: str) -> str:
 
 def merge(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Old results with re-run (dataset, model) pairs replaced; written atomically."""
-    old = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    old = read_json(path) or {"rows": []}
     fresh = {(r["dataset"], r["model"]) for r in rows}
     kept = [r for r in old["rows"] if (r["dataset"], r["model"]) not in fresh]
     for row in kept + rows:
         summarise(row)
         row["run"]["path"] = shown_path(row["run"]["path"])
         row["bench_command"] = " ".join(map(shown_path, row["bench_command"].split(" ")))
-    merged = {"machine": machine(),
-              "k": K, "rows": kept + rows}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp")
-    staging.write_text(json.dumps(merged, indent=2, default=float) + "\n")
-    os.replace(staging, path)
+    merged = {"machine": machine(), "k": K, "rows": kept + rows}
+    write_json(path, merged)
     return merged
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--run-ml100k", default=None, help="two-tower run to load for ML-100K")
@@ -201,10 +206,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="calibrated target (1 − γ)·history + γ·catalogue")
     parser.add_argument("--reference-mix", type=float, default=0.0,
                         help="also sweep calibrated at this γ for comparison (-1: skip)")
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", default=str(SHARED_DATA))
     parser.add_argument("--runs-dir", default=str(Path(os.environ.get(
         "PRISM_HOME", Path.home() / ".prism")) / "bench" / "tradeoff"))
-    parser.add_argument("--out", default=str(OUT_DIR))
     parser.add_argument("--render-only", action="store_true",
                         help="recompute the verdicts and the Markdown from tradeoff.json")
     args = parser.parse_args(argv)
@@ -231,7 +235,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
             rows.append(sweep_one(dataset, name, model, args))
     out = Path(args.out)
     results = merge(out / "tradeoff.json", rows)
-    (out / "tradeoff.md").write_text(render(results))
+    write_atomic(out / "tradeoff.md", render(results))
     print(f"wrote {out / 'tradeoff.json'} and {out / 'tradeoff.md'}")
     return 0
 
@@ -322,7 +326,8 @@ def render(results: dict[str, Any]) -> str:
     rows = sorted(results["rows"], key=lambda r: (list(DATASETS).index(r["dataset"]),
                                                   MODELS.index(r["model"])))
     lines = ["# Accuracy–diversity trade-off: re-rankers × diversity weight", "",
-             f"Machine: {results['machine']}. Full ranking, seen items excluded, top-{K}, "
+             f"Machine: {machine_line(results['machine'])}"
+             f". Full ranking, seen items excluded, top-{K}, "
              f"seed {SEED}; every re-ranker reorders the top-200 candidates. Regenerate with "
              "`python -m bench.quality.tradeoff` (`--datasets`, `--models`, `--run-ml100k`, "
              "`--run-amazon`, `--users`, `--epochs` run parts). In the per-weight tables, "

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from bench.common import REPO
+from bench.common import SHARED_DATA
 from engine.core.config import ModelConfig, TrainConfig
 from engine.evaluation.protocol import evaluate_model
 from engine.metrics import hit_at_k, ndcg_at_k
@@ -29,7 +29,7 @@ from engine.models.topn import top_n
 from engine.models.twotower import TwoTowerModel
 from engine.runs.data import prepare_data
 
-SHARED = REPO.parent / "shared" / "data"
+SHARED = SHARED_DATA
 CHOICES = {"kl", "entropy", "coverage", "cosine", "constant", "past", "rest", "user", "catalog",
            "uniform", "cpu", "cuda", "auto"}
 

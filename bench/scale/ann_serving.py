@@ -32,10 +32,19 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, RESAMPLES, machine, write_results
+from bench.common import (
+    AMAZON,
+    REPO,
+    RESAMPLES,
+    add_out,
+    load_average,
+    machine,
+    machine_line,
+    read_json,
+    write_results,
+)
 
-DATA = REPO.parent / "shared" / "data" / "amazon-scientific"
-OUT_DIR = REPO / "docs" / "benchmarks"
+DATA = AMAZON
 KINDS = ("ivf-sq8", "ivf", "hnsw")
 BODY = {"k": 10, "method": "dpp", "diversity_weight": 0.3, "n_candidates": 500}
 PROBE_REQUESTS = 200
@@ -254,7 +263,8 @@ def part_shop(args: argparse.Namespace, work: Path) -> dict:
 
 def render(results: dict) -> str:
     lines = ["# Serving through the candidate index", "",
-             f"{results['machine']}, shared with other work (load average at the end of each "
+             f"{machine_line(results['machine'])}"
+             f", shared with other work (load average at the end of each "
              "part below: timings are noisy, compare the ratios). Lists: DPP at weight 0.3 "
              "over 500 candidates, k = 10; the index gives 1000 candidates per shopper, "
              "re-scored exactly. Written by `bench/scale/ann_serving.py`.", ""]
@@ -310,9 +320,7 @@ def render(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--parts", default="amazon,shop", help="amazon and/or shop (1 M items)")
     parser.add_argument("--users", type=int, default=1000, help="held-out shoppers measured")
     parser.add_argument("--epochs", type=int, default=5, help="Amazon-Scientific epochs")
@@ -320,7 +328,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="shoppers generated for the 1 M-item shop")
     parser.add_argument("--kinds", default=",".join(KINDS), help="index kinds at 1 M items")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--remeasure", nargs=2, metavar=("PART", "RUN"),
                         help="only re-time /recommend for PART on a kept run folder RUN")
@@ -330,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(probe(args.probe, args.retrieval, PROBE_REQUESTS)))
         return 0
     path = args.out / "ann_serving.json"
-    results = json.loads(path.read_text()) if path.exists() else {"parts": {}}
+    results = read_json(path) or {"parts": {}}
     if args.remeasure:
         name, run = args.remeasure
         results["parts"][name] = with_probes(results["parts"][name], Path(run))
@@ -344,10 +351,10 @@ def main(argv: list[str] | None = None) -> int:
         for name in [p for p in args.parts.split(",") if p]:
             part = {"amazon": part_amazon, "shop": part_shop}[name]
             results["parts"][name] = {**part(args, Path(work)), "command": command,
-                                      "load_average": [round(x, 1) for x in os.getloadavg()]}
+                                      "load_average": load_average()}
             log(f"{name} done")
     results.update(command=command,
-                   machine=machine(), load_average=[round(x, 1) for x in os.getloadavg()])
+                   machine=machine(), load_average=load_average())
     write_results(args.out, "ann_serving", results, render)
     return 0
 

@@ -25,14 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import REPO
+from bench.common import REPO, add_out, load_average, read_json, write_json
 
-OUT_DIR = REPO / "docs" / "benchmarks"
 N_ITEMS, N_USERS, SEED = 1_000_000, 200_000, 0
 ENCODE_SLICE = 20_000
 TRAIN_USERS = 10_000
@@ -184,11 +182,10 @@ def run_stage(name: str, timeout: int, train_users: int = TRAIN_USERS) -> dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--stage", choices=STAGES, help="run one stage in this process")
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--timeout", type=int, default=590, help="seconds per stage")
-    parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--train-users", type=int, default=TRAIN_USERS,
                         help=f"shoppers in the train stage ({N_USERS:,} = all)")
     args = parser.parse_args(argv)
@@ -198,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     path = args.out / "large.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
+    results = read_json(path)
     for name in [s for s in args.stages.split(",") if s]:
         results[name] = run_stage(name, args.timeout, args.train_users)
         print(name, json.dumps(results[name]), flush=True)
@@ -208,9 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         train["extrapolated_full_epoch_hours"] = round(
             train["seconds_per_example"] * train["examples"] * N_USERS
             / train["train_users"] / 3600, 2)
-    results["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
-    args.out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    results["load_average_at_end"] = load_average()
+    write_json(path, results)
     return 0
 
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, write_results
+from bench.common import AMAZON, add_out, write_results
 from engine.core.config import TrainConfig
 from engine.data import load_dataset
 from engine.evaluation.protocol import evaluate_model
@@ -31,8 +31,7 @@ from engine.runs.data import prepare_data
 from engine.training.pipeline import train
 from engine.training.spec import TrainSpec
 
-DATA = REPO.parent / "shared" / "data" / "amazon-scientific"
-OUT_DIR = REPO / "docs" / "benchmarks"
+DATA = AMAZON
 K = 10
 METRICS = ("ndcg@10", "recall@10", "hit@10", "category_entropy@10")
 
@@ -111,12 +110,11 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", type=Path, help="a saved two-tower run over Amazon-Scientific")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found (the shared real data is absent)")

@@ -20,10 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, machine, write_results
+from bench.common import add_out, machine, machine_line, write_results
 from bench.speed.serve_latency import timed
-
-OUT_DIR = REPO / "docs" / "benchmarks"
 
 
 def measure(run_dir: Path, repeats: int) -> dict[str, Any]:
@@ -58,7 +56,8 @@ def measure(run_dir: Path, repeats: int) -> dict[str, Any]:
 
 def render(results: dict[str, Any]) -> str:
     lines = ["# Serving a new alpha: latency", "",
-             f"Machine: {results['machine']} (shared; one torch thread). Each call draws a "
+             f"Machine: {machine_line(results['machine'])}"
+             f" (shared; one torch thread). Each call draws a "
              "shopper and a new α in the trained range. **Model alone**: the user-tower pass at "
              "that α, scores over the catalogue and the top 10 (goal ≤ 5 ms at the "
              "Amazon-Scientific size). **recommend()**: the whole in-process call (re-ranking, "
@@ -79,7 +78,7 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", action="append", required=True,
                         help="a loss-conditioned run folder (repeatable)")
     parser.add_argument("--repeats", type=int, default=200)
@@ -87,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = {"machine": machine(), "note": args.note,
                "runs": [measure(Path(run), args.repeats) for run in args.run]}
-    write_results(OUT_DIR, "alpha_latency", results, render)
+    write_results(args.out, "alpha_latency", results, render)
     print(render(results))
     return 0
 

@@ -29,10 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, write_results
-from bench.speed.serving_report import AMAZON, _machine_text, ensure_run, machine, percentile
+from bench.common import (
+    AMAZON,
+    REPO,
+    add_out,
+    ensure_run,
+    machine,
+    machine_line,
+    percentile,
+    write_results,
+)
 
-OUT_DIR = REPO / "docs" / "benchmarks"
 K = 10
 
 
@@ -133,17 +140,17 @@ def render(results: dict[str, Any]) -> str:
         f"similarity to the bought item went from "
         f"{local['similarity_to_bought_before']} to {local['similarity_to_bought_after']}; it "
         f"rose for {local['share_similarity_rose']:.0%} of shoppers.", "",
-        f"Machine: {_machine_text(results['machine'])}.", ""])
+        f"Machine: {machine_line(results['machine'])}.", ""])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", default=None, help="run folder (default: train a quick one)")
     parser.add_argument("--data", default=str(AMAZON), help="data set to train on")
     parser.add_argument("--model", default="ease", help="model of the quick run")
     parser.add_argument("--shoppers", type=int, default=200)
     parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     from engine.core.paths import prism_home
 
     run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"events-{args.model}",
@@ -161,7 +168,7 @@ def main() -> None:
     print("bench: the same shoppers through the API", file=sys.stderr)
     results["api"] = through_api(run, users, args.port)
     results["machine"] = machine()
-    write_results(OUT_DIR, "events", results, render)
+    write_results(args.out, "events", results, render)
     print(render(results))
 
 

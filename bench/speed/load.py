@@ -28,16 +28,16 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import REPO
-from bench.speed.serving_report import AMAZON, ensure_run, machine, percentile, update_report
+from bench.common import AMAZON, REPO, SERVE_METHODS, add_out, ensure_run, machine, percentile
+from bench.speed.serving_report import update_report
 from engine.core.paths import prism_home
 
-METHODS = ("none", "mmr", "dpp", "calibrated")
+METHODS = SERVE_METHODS
 STARTUP_SECONDS = 180
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", default=None, help="run folder (default: the quick Amazon run)")
     parser.add_argument("--data", default=str(AMAZON), help="dataset for the quick run")
     parser.add_argument("--model", default="twotower")
@@ -54,7 +54,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--in-process", type=int, default=200,
                         help="recommend() calls timed in process before the server starts")
     parser.add_argument("--no-report", action="store_true")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def free_port() -> int:
@@ -192,8 +192,8 @@ def with_ratios(summary: dict, local: dict) -> dict:
                           summary["throughput_rps"] * local["mean_ms"] / 1e3, 3)}}
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"amazon-{args.model}",
                      args.model, args.epochs)
     users, queries, model_name, dataset = workload(run)
@@ -229,7 +229,7 @@ def main() -> None:
                "run_model": model_name, "dataset": dataset, "machine": conditions, **summary}
     print(json.dumps({k: v for k, v in summary.items() if k != "per_endpoint"}))
     if not args.no_report:
-        update_report(report_section(args), payload)
+        update_report(report_section(args), payload, args.out)
 
 
 def report_section(args: argparse.Namespace) -> str:

@@ -11,22 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
-from bench.common import REPO
+from bench.common import REPO, add_out, machine, machine_line, write_results
 from engine.policy.preview import load_inputs, preview
 from engine.policy.schema import parse_policy
 
-OUT_JSON = REPO / "docs" / "benchmarks" / "policy_preview.json"
-OUT_MD = REPO / "docs" / "benchmarks" / "policy_preview.md"
 
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", required=True, help="run folder (its run.json names the data)")
     parser.add_argument("--data", default=None, help="dataset folder (default: the run's)")
     parser.add_argument("--policy", default="examples/policies/amazon-spring.json")
@@ -34,7 +29,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--no-report", action="store_true")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def read(path: str):  # noqa: ANN201 - a Policy
@@ -52,7 +47,7 @@ def render(payload: dict) -> str:
         ("of which replay: scoring + both policies (s, fastest)", payload["seconds_replay"]),
         ("process CPU time of one preview (s, fastest; both cores count)",
          payload["cpu_seconds_fastest"]),
-        ("goal (s)", payload["goal_s"]), ("machine", payload["machine"])))
+        ("goal (s)", payload["goal_s"]), ("machine", machine_line(payload["machine"]))))
     return ("# Policy preview speed\n\n"
             f"Command: `{payload['command']}`. One preview = one scoring pass over every "
             "test shopper, both policies applied in blocks of 512, and the impact report with "
@@ -61,8 +56,8 @@ def render(payload: dict) -> str:
             f"| measure | value |\n|---|---|\n{rows}\n")
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     inputs = load_inputs(args.run, args.data)
     policy = read(args.policy)
     against = None if args.against == "none" else read(args.against)
@@ -83,13 +78,11 @@ def main() -> None:
         "seconds_median": round(statistics.median(times), 2),
         "seconds_replay": round(min(replays), 2), "cpu_seconds_fastest": round(min(cpu), 2),
         "goal_s": 5.0,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, load average "
-                   f"{os.getloadavg()[0]:.1f} (shared)",
+        "machine": machine(),
     }
     print(json.dumps(payload))
     if not args.no_report:
-        OUT_JSON.write_text(json.dumps(payload, indent=2) + "\n")
-        OUT_MD.write_text(render(payload))
+        write_results(args.out, "policy_preview", payload, render)
 
 
 if __name__ == "__main__":

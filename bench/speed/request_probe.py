@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO
-from bench.speed.serving_report import AMAZON, ensure_run, machine
+from bench.common import AMAZON, REPO, add_out, ensure_run, machine, write_results
 from engine.core.limits import (
     MAX_CANDIDATES,
     MAX_DPP_WORK,
@@ -29,8 +28,6 @@ from engine.core.limits import (
     MAX_RERANK_WORK,
 )
 
-OUT_JSON = REPO / "docs" / "benchmarks" / "request_probe.json"
-OUT_MD = REPO / "docs" / "benchmarks" / "request_probe.md"
 POLICY = REPO / "examples" / "policies" / "amazon-spring.json"
 
 
@@ -118,8 +115,8 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", default=None, help="run folder (default: the quick Amazon run)")
     parser.add_argument("--data", default=str(AMAZON))
     parser.add_argument("--model", default="twotower")
@@ -127,7 +124,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per request")
     parser.add_argument("--no-report", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     from engine.core.paths import prism_home
 
     run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"amazon-{args.model}",
@@ -144,15 +141,15 @@ def main() -> int:
         PolicyStore().publish("amazon-spring")
         rows = run_probes(client, probes, args.repeats)
     slowest = max(r["max_seconds"] for r in rows)
-    report = {"command": "python -m bench.speed.request_probe" + (" --run RUN" if args.run else ""),
+    report = {"command": "python -m bench.speed.request_probe"
+              + (" --run RUN" if args.run else ""),
               "run": run.name, "n_items": int(service.catalogue.n_items),
               "repeats": args.repeats, "budget_seconds": args.budget,
               "slowest_seconds": slowest, "within_budget": slowest <= args.budget,
               "all_answered": all(r["status"] < 500 for r in rows), "probes": rows,
               "machine": machine()}
     if not args.no_report:
-        OUT_JSON.write_text(json.dumps(report, indent=2) + "\n")
-        OUT_MD.write_text(render(report))
+        write_results(args.out, "request_probe", report, render)
     print(json.dumps({k: report[k] for k in ("run", "slowest_seconds", "within_budget",
                                              "all_answered")}))
     return 0

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
-from bench.common import REPO
+from bench.common import DIVERSIFY, OUT_DIR, add_out, machine, machine_line, write_results
 from engine.rerank import rerank, rerank_batch
 
-METHODS = ("mmr", "dpp", "calibrated", "quota")
+METHODS = DIVERSIFY
 N_CATEGORIES, DIM, K, WEIGHT = 25, 64, 20, 0.5
 QUOTAS = {0: (2, 5), 1: (2, 5), 2: (None, 3)}
 
@@ -79,10 +76,10 @@ def batch_devices() -> list[str]:
     return devices
 
 
-def write_markdown(results: dict, path: Path) -> None:
+def render(results: dict) -> str:
     lines = ["# Re-ranker speed", "",
              f"Command: `{results['command']}` (from the repo root). Machine: "
-             f"{results['machine']}. Seeded random candidates: d = {DIM} vectors, "
+             f"{machine_line(results['machine'])}. Seeded random candidates: d = {DIM} vectors, "
              f"{N_CATEGORIES} one-hot categories, k = {K}, diversity weight {WEIGHT}; quota "
              f"uses floors/caps {QUOTAS}.", "",
              "## One list (median ms per call)", "",
@@ -99,13 +96,15 @@ def write_markdown(results: dict, path: Path) -> None:
         lines += ["", "No CUDA device was present for this run; with one, `rerank_batch` "
                   "(device 'auto') runs the same greedy steps in torch on the GPU and a "
                   "`cuda` row is added here."]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few repeats, no files written")
-    opts = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    parser.add_argument("--quick", action="store_true",
+                        help="few repeats; reports are written only to an --out folder other "
+                             "than docs/benchmarks")
+    opts = parser.parse_args(argv)
     repeats = {500: 7, 2000: 3} if opts.quick else {500: 60, 2000: 20}
     one_list = {str(n): {m: time_one_list(m, n, reps) for m in METHODS}
                 for n, reps in repeats.items()}
@@ -113,19 +112,15 @@ def main() -> None:
     batch = [{"device": device, "users": n_users, "candidates": 200,
               **{m: time_batch(m, n_users, 200, device) for m in ("mmr", "dpp", "calibrated")}}
              for device in batch_devices()]
-    results = {"command": ".venv/bin/python -m bench.speed.rerank", "machine":
-               f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores",
+    results = {"command": "python -m bench.speed.rerank", "machine": machine(),
                "k": K, "diversity_weight": WEIGHT, "one_list": one_list, "batch": batch}
     for n, row in one_list.items():
         print(f"N={n}: " + ", ".join(f"{m} {row[m]:.2f} ms" for m in METHODS))
     for row in batch:
         print(f"batch {row['device']} {row['users']}x{row['candidates']}: "
               + ", ".join(f"{m} {row[m]:.3f} ms/user" for m in ("mmr", "dpp", "calibrated")))
-    if not opts.quick:
-        out = REPO / "docs" / "benchmarks"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "rerank.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        write_markdown(results, out / "rerank.md")
+    if not opts.quick or opts.out.resolve() != OUT_DIR.resolve():
+        write_results(opts.out, "rerank", results, render)
     print(json.dumps({m: round(one_list["500"][m], 3) for m in METHODS}))
 
 

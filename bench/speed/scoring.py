@@ -22,18 +22,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from bench.common import REPO, write_results
+from bench.common import (
+    add_out,
+    load_average,
+    machine,
+    machine_line,
+    read_json,
+    write_results,
+)
 from engine.core.config import ModelConfig, TrainConfig
 from engine.evaluation.protocol import rank_users
 from engine.models.base import (
@@ -47,7 +51,6 @@ from engine.models.topn import batch_size_for, top_n
 from engine.models.trainer import pad_histories
 from engine.models.twotower import STATE_FORMAT, TwoTowerModel
 
-OUT_DIR = REPO / "docs" / "benchmarks"
 K = 10
 TABLES = {  # name: (n_users, n_items, interactions per user, text dim, categories)
     "ml-100k": (943, 1682, 106, 0, 19),
@@ -235,7 +238,7 @@ def findings(results: dict[str, Any]) -> list[str]:
 def render(results: dict[str, Any]) -> str:
     lines = ["# Full-catalogue scoring throughput", "",
              f"Command: `{results['command']}`  ",
-             f"Machine: {results['machine']}, torch {results['torch']}, "
+             f"Machine: {machine_line(results['machine'])}, torch {results['torch']}, "
              f"{results['threads']} threads, load average {results['load_average']} at the "
              f"start (a shared machine: timings are best of {results['repeats']} runs).", "",
              "| table | users × items | product (s) | bound (s) | product / bound | "
@@ -261,31 +264,29 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--tables", default=",".join(TABLES),
                         help=f"comma-separated subset of {', '.join(TABLES)}")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--render-only", action="store_true",
                         help="rebuild scoring.md from the existing scoring.json")
     args = parser.parse_args(argv)
     if args.render_only:
-        results = json.loads((args.out / "scoring.json").read_text())
-        (args.out / "scoring.md").write_text(render(results))
+        write_results(args.out, "scoring", read_json(args.out / "scoring.json"), render)
         return 0
     names = [n for n in args.tables.split(",") if n]
     unknown = sorted(set(names) - set(TABLES))
     if unknown:
         parser.error(f"unknown table(s) {unknown}; choose from {', '.join(TABLES)}")
-    load_average = [round(x, 1) for x in os.getloadavg()]
+    load_before = load_average()
     rows = []
     for name in names:
         rows.append(measure(name, args.repeats))
         print(json.dumps(rows[-1]), flush=True)
     results = {"command": "python -m bench.speed.scoring " + " ".join(argv or sys.argv[1:]),
-               "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+               "machine": machine(),
                "torch": torch.__version__, "threads": torch.get_num_threads(),
-               "repeats": args.repeats, "load_average": load_average, "rows": rows}
+               "repeats": args.repeats, "load_average": load_before, "rows": rows}
     write_results(args.out, "scoring", results, render)
     return 0
 

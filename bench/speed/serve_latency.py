@@ -15,15 +15,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.speed.serving_report import AMAZON, ensure_run, machine, percentile, update_report
+from bench.common import AMAZON, SERVE_METHODS, add_out, ensure_run, machine, percentile
+from bench.speed.serving_report import update_report
 from engine.core.paths import prism_home
 from engine.serving.recommender import Recommender
 
-METHODS = ("none", "mmr", "dpp", "calibrated")
+METHODS = SERVE_METHODS
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", default=None, help="run folder (default: train a quick one)")
     parser.add_argument("--data", default=str(AMAZON), help="dataset for the quick run")
     parser.add_argument("--model", default="twotower", help="model of the quick run")
@@ -34,7 +35,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="torch intra-op threads (prism serve's default is 1)")
     parser.add_argument("--no-report", action="store_true", help="print only, write no docs")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def timed(call: Callable[[int], object], repeats: int, warmup: int = 5) -> dict[str, float]:
@@ -71,8 +72,8 @@ def measure(service: Recommender, users: list[str], args: argparse.Namespace) ->
     return calls
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"amazon-{args.model}",
                      args.model, args.epochs)
     service = Recommender.load(run, torch_threads=args.torch_threads)
@@ -81,7 +82,7 @@ def main() -> None:
     worst = max(calls[f"recommend {m}"]["median_ms"] for m in METHODS)
     payload = {
         "command": "python -m bench.speed.serve_latency"
-                   + (f" --run {args.run}" if args.run else ""),
+                   + (" --run RUN" if args.run else ""),
         "run_model": service.model.name, "dataset": str(service.run.meta.get("dataset", "?")),
         "n_items": service.catalogue.n_items, "n_users": len(service.user_ids), "k": args.k,
         "n_candidates": 200, "weight": args.weight, "repeats": args.repeats,
@@ -92,7 +93,7 @@ def main() -> None:
     for name, row in calls.items():
         print(f"{name:<34} median {row['median_ms']:7.2f} ms   p90 {row['p90_ms']:7.2f} ms")
     if not args.no_report:
-        update_report("latency", payload)
+        update_report("latency", payload, args.out)
     print(json.dumps({"recommend_median_ms": {m: calls[f"recommend {m}"]["median_ms"]
                                               for m in METHODS}}))
 

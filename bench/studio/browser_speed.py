@@ -25,15 +25,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import tempfile
 from pathlib import Path
 
-from bench.common import REPO
+from bench.common import (
+    OUT_DIR,
+    REPO,
+    add_out,
+    load_average,
+    machine,
+    machine_line,
+    read_json,
+    write_atomic,
+    write_json,
+)
 
-OUT = REPO / "docs" / "benchmarks"
 TARGETS = {"slider_median_ms": 200, "slider_floor_ratio": 1.3, "page_switch_ms": 1000,
            "first_search_ms": 2000}
 BARE_APP = "bench/studio/bare_slider_app.py"
@@ -180,12 +188,11 @@ def _ratio(ms: float, floor: dict) -> float:
     return round(ms / max(floor["median_ms"], 1e-9), 2)
 
 
-def write_report(result: dict) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "browser.json").write_text(json.dumps(result, indent=2) + "\n")
+def write_report(result: dict, out: Path = OUT_DIR) -> None:
+    write_json(out / "browser.json", result)
     floor = result["floor"]  # every run's floor steps together
     lines = ["# Studio speed in Chromium", "",
-             f"{result['machine']}; command: `{result['command']}`.",
+             f"{machine_line(result['machine'])}; command: `{result['command']}`.",
              f"Load average before/after: {result['load_average_before']} / "
              f"{result['load_average_after']} (the cores were shared with other work).",
              "Times in the page's clock: slider = arrow key pressed (one step; the slider "
@@ -220,7 +227,7 @@ def write_report(result: dict) -> None:
               f"and ≤ {TARGETS['slider_floor_ratio']}× the floor measured in the same run, "
               f"warm page switch ≤ {TARGETS['page_switch_ms']} ms, first search ≤ "
               f"{TARGETS['first_search_ms']} ms.", ""]
-    (OUT / "browser.md").write_text("\n".join(lines))
+    write_atomic(out / "browser.md", "\n".join(lines))
 
 
 def _shown(run: Path) -> str:
@@ -231,28 +238,27 @@ def _shown(run: Path) -> str:
         return f"runs/{run.name}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", action="append", default=[], help="a run folder")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite browser.md from browser.json; measure nothing")
     parser.add_argument("--drags", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--query", default=QUERY, help="the first search's words")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.report_only:
-        write_report(json.loads((OUT / "browser.json").read_text()))
+        write_report(read_json(args.out / "browser.json"), args.out)
         return
     if not args.run:
         parser.error("give at least one --run folder (or --report-only)")
     os.environ.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    result = {"machine": f"{platform.processor() or platform.machine()}, "
-                         f"{os.cpu_count()} CPU cores (shared)",
+    result = {"machine": machine(),
               "command": "python -m bench.studio.browser_speed " + " ".join(
                   f"--run {_shown(Path(r))}" for r in args.run)
               + f" --drags {args.drags} --rounds {args.rounds}"
               + ("" if args.query == QUERY else f" --query '{args.query}'"),
-              "load_average_before": [round(x, 2) for x in os.getloadavg()], "runs": []}
+              "load_average_before": load_average(), "runs": []}
     floors: list[float] = []
     for run in args.run:  # each run's floor: half its steps just before the run, half after
         floor = measure_floor(args.drags - args.drags // 2)
@@ -262,9 +268,9 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         result["runs"].append(row)
     result["floor"] = _summary(floors)
-    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    write_report(result)
-    print((OUT / "browser.md").read_text())
+    result["load_average_after"] = load_average()
+    write_report(result, args.out)
+    print((args.out / "browser.md").read_text())
 
 
 if __name__ == "__main__":

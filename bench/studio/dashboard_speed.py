@@ -14,16 +14,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from bench.common import REPO
+from bench.common import (
+    AMAZON,
+    OUT_DIR,
+    REPO,
+    add_out,
+    load_average,
+    machine,
+    machine_line,
+    write_atomic,
+    write_json,
+)
 
 APP = REPO / "dashboard" / "app.py"
-OUT = REPO / "docs" / "benchmarks"
 TARGET_SLIDER_MS, TARGET_SWEEP_S = 150.0, 5.0
 
 
@@ -93,15 +101,14 @@ def bench_tradeoff(user: str) -> dict:
             "caption": caption}
 
 
-def write_report(result: dict) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "dashboard.json").write_text(json.dumps(result, indent=2) + "\n")
+def write_report(result: dict, out: Path = OUT_DIR) -> None:
+    write_json(out / "dashboard.json", result)
     explorer, tradeoff = result["explorer"], result["tradeoff"]
     lines = [
         "# Dashboard speed",
         "",
         f"Run `{result['run']}` ({result['n_items']:,} items, {result['n_users']:,} shoppers), "
-        f"{result['machine']}. Command: `{result['command']}`.",
+        f"{machine_line(result['machine'])}. Command: `{result['command']}`.",
         f"Load average before/after: {result['load_average_before']} / "
         f"{result['load_average_after']} (other jobs shared the cores).",
         "AppTest wall time of one script run after a widget change (server work, no browser).",
@@ -123,18 +130,17 @@ def write_report(result: dict) -> None:
         f"| whole page, cached | {tradeoff['page_cached_s']} | |",
         "",
     ]
-    (OUT / "dashboard.md").write_text("\n".join(lines))
+    write_atomic(out / "dashboard.md", "\n".join(lines))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--home", default=str(Path.home() / ".prism-bench"))
-    parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" /
-                                             "amazon-scientific"))
+    parser.add_argument("--data", default=str(AMAZON))
     parser.add_argument("--name", default="amazon-scientific")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--moves", type=int, default=20)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     home, data = Path(args.home), Path(args.data)
     if not data.is_dir():
         sys.exit(f"data folder {data} not found; pass --data")
@@ -149,14 +155,13 @@ def main() -> None:
     user = recommender.user_ids[len(recommender.user_ids) // 2]
     result = {"run": args.name, "n_items": recommender.catalogue.n_items,
               "n_users": len(recommender.user_ids), "user": user,
-              "machine": f"{platform.processor() or platform.machine()}, "
-                         f"{os.cpu_count()} CPU cores (shared)",
+              "machine": machine(),
               "command": "python -m bench.studio.dashboard_speed " + " ".join(sys.argv[1:]),
-              "load_average_before": [round(x, 2) for x in os.getloadavg()],
+              "load_average_before": load_average(),
               "explorer": bench_explorer(user, args.moves),
               "tradeoff": bench_tradeoff(user)}
-    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    write_report(result)
+    result["load_average_after"] = load_average()
+    write_report(result, args.out)
     print(json.dumps(result, indent=2))
 
 
