@@ -3,7 +3,7 @@
     viewer     look at lists, metrics and previews; what-if; read a shopper's history (API)
     editor     everything a viewer does, plus import data, train runs, save policy drafts
     publisher  everything an editor does, plus publish, roll back, put exposure targets live,
-               start and stop experiments
+               start and stop experiments, refresh the served model
 
 Roles are ordered: each includes the ones below it.
 """
@@ -28,12 +28,13 @@ ACTIONS: dict[str, str] = {
     "set_targets": "publisher",
     "start_experiment": "publisher",
     "stop_experiment": "publisher",
+    "refresh": "publisher",
 }
 WHAT = {"view": "look at the studio", "read_history": "read a shopper's history",
         "import": "import data", "train": "train a run", "save_draft": "save a policy draft",
         "publish": "publish a policy", "rollback": "roll a policy back",
         "set_targets": "put exposure targets live", "start_experiment": "start an experiment",
-        "stop_experiment": "stop an experiment"}
+        "stop_experiment": "stop an experiment", "refresh": "refresh the served model"}
 
 
 class AccessDenied(PrismError):

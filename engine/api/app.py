@@ -37,6 +37,7 @@ from engine.api.exposure import router as exposure_router
 from engine.api.limits import BodyLimit
 from engine.api.metrics import ServingMetrics
 from engine.api.policies import FALLBACK_HEADER, PolicyFallback, policy_recommend, policy_router
+from engine.api.reload import PinServing, reload_interval, reload_router, watching
 from engine.api.weights import ALPHA_HELP, DEFAULT_WEIGHT
 from engine.core.checks import check_weight
 from engine.core.errors import RequestError
@@ -60,6 +61,7 @@ from engine.rerank.methods import Method, QuotaFreeMethod
 from engine.serving.ask import Asker
 from engine.serving.recommender import Recommender
 from engine.serving.results import Recommendations
+from engine.serving.swap import ServingSwap
 
 ListMethod = QuotaFreeMethod  # no quotas to give: no 'quota'
 INCLUDE_HELP = ("also return items that cannot be bought now (out of stock, draft, archived); "
@@ -235,15 +237,25 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     """The API app for one run folder (loaded now, once); pass `recommender` to reuse one.
 
     With `warm_search` the query encoder starts loading in the background, so the first
-    `/search` does not wait for it (`prism serve` asks for this)."""
-    service = recommender if recommender is not None else Recommender.load(
+    `/search` does not wait for it (`prism serve` asks for this). A new version of the run
+    (`prism refresh`) is swapped in while serving (engine/api/reload.py)."""
+    def load() -> Recommender:
+        loaded = Recommender.load(run_dir, retrieval=retrieval, candidates=candidates)
+        if warm_search:
+            loaded.warm_search()
+        return loaded
+
+    first = recommender if recommender is not None else Recommender.load(
         run_dir, torch_threads=torch_threads, retrieval=retrieval, candidates=candidates)
     if warm_search:
-        service.warm_search()
+        first.warm_search()
+    service = ServingSwap(first, run_dir, load)
     app = FastAPI(title="Prism recommendation API", version=__version__,
-                  description="Diversity-aware recommendations, search and trending items.")
+                  description="Diversity-aware recommendations, search and trending items.",
+                  lifespan=watching(service, reload_interval()))
     app.state.recommender = service
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(PinServing, swap=service)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -272,6 +284,7 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     experiments = ExperimentServing(ExperimentStore(events))
     _add_routes(app, service, policies, counters, events, experiments)
     app.include_router(exposure_router)
+    app.include_router(reload_router(service))
     _add_ask_route(app, Asker(service))
     return app
 
@@ -284,6 +297,7 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
         catalogue = service.catalogue
         return {"status": "ok", "model": service.model.name, "n_items": catalogue.n_items,
                 "n_users": len(catalogue.user_index), "run": service.run.path.name,
+                "version": int(service.run.meta.get("version") or 1),
                 **service.retrieval.describe()}
 
     @app.get("/metrics/vocabulary")

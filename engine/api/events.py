@@ -99,10 +99,11 @@ def events_router(store: EventStore, service: Any) -> APIRouter:
         _check_list(store, body)
         seconds = body.seconds()
         try:
-            store.add_event(body.user_id, body.item_id, body.event, seconds, body.list_id)
+            event_id = store.add_event(body.user_id, body.item_id, body.event, seconds,
+                                       body.list_id)
         except EventStoreError as exc:
             raise _unavailable(exc) from exc
-        service.record_event(body.user_id, body.item_id, body.event, seconds)
+        service.record_event(body.user_id, body.item_id, body.event, seconds, event_id)
         return {"stored": True, "user_id": body.user_id, "item_id": body.item_id,
                 "event": body.event, "list_id": body.list_id,
                 "timestamp": datetime.fromtimestamp(seconds, UTC).isoformat()}
@@ -111,14 +112,15 @@ def events_router(store: EventStore, service: Any) -> APIRouter:
 
 
 def replay(store: EventStore, service: Any) -> tuple[int, int]:
-    """Load the stored events into the shopper histories (at start); (loaded, skipped): an
-    event on an item this run does not know is skipped and counted."""
+    """Load the stored events the run has not folded in (after its `events_through`) into the
+    shopper histories (at start); (loaded, skipped): an event on an item this run does not
+    know is skipped and counted."""
     loaded = skipped = 0
-    for chunk in store.iter_events():
+    for chunk in store.iter_events(after=service.events_through):
         for row in chunk:
             try:
                 service.record_event(row["user_id"], row["item_id"], row["event"],
-                                     row["timestamp"])
+                                     row["timestamp"], row["id"])
                 loaded += 1
             except RequestError:
                 skipped += 1

@@ -18,6 +18,7 @@ from engine.cli import (
     index_cmd,
     metrics_cmd,
     policy_cmds,
+    refresh_cmd,
     serve_cmds,
     train_cmd,
 )
@@ -25,7 +26,7 @@ from engine.core.errors import PrismError
 
 EXIT_USAGE = 2
 SUBCOMMAND_MODULES = (data_cmds, train_cmd, evaluate_cmd, serve_cmds, policy_cmds,
-                      exposure_cmds, events_cmds, experiment_cmds, metrics_cmd,
+                      exposure_cmds, events_cmds, experiment_cmds, refresh_cmd, metrics_cmd,
                       ask_cmd, index_cmd)
 
 

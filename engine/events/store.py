@@ -164,10 +164,12 @@ class EventStore:
         return len(values)
 
     def add_event(self, user_id: str, item_id: str, event: str, timestamp: float,
-                  list_id: str | None = None) -> None:
-        """Append one event; returns once it is committed."""
-        self.add_events([{"user_id": user_id, "item_id": item_id, "event": event,
-                          "timestamp": float(timestamp), "list_id": list_id}])
+                  list_id: str | None = None) -> int:
+        """Append one event; returns its id once it is committed."""
+        row = {"user_id": user_id, "item_id": item_id, "event": event,
+               "timestamp": float(timestamp), "list_id": list_id, "received": time.time()}
+        return int(self._run(lambda connection: connection.execute(
+            sa.insert(EVENTS), row).inserted_primary_key[0]))
 
     def log_list(self, served: ServedList) -> None:
         """Record a served list under its request id."""
@@ -198,10 +200,17 @@ class EventStore:
         """Events in the order they were stored (one shopper's when `user_id` is given)."""
         return [row for chunk in self.iter_events(user_id=user_id) for row in chunk]
 
-    def iter_events(self, chunk: int = 10_000, user_id: str | None = None
+    def last_id(self) -> int:
+        """The id of the newest stored event (0 when there is none): ids grow with each
+        event, so `iter_events(after=...)` reads what came since."""
+        query = sa.select(sa.func.max(EVENTS.c.id))
+        return int(self._run(lambda connection: connection.execute(query).scalar()) or 0)
+
+    def iter_events(self, chunk: int = 10_000, user_id: str | None = None, after: int = 0
                     ) -> Iterator[list[dict[str, Any]]]:
-        """Events in stored order, `chunk` rows at a time (exports stream through this)."""
-        last = 0
+        """Events in stored order, `chunk` rows at a time (exports stream through this); each
+        row also carries its `id`; `after` skips the events up to that id."""
+        last = int(after)
         while True:
             query = sa.select(EVENTS.c.id, *(EVENTS.c[c] for c in EVENT_COLUMNS)).where(
                 EVENTS.c.id > last).order_by(EVENTS.c.id).limit(chunk)
@@ -211,4 +220,4 @@ class EventStore:
             if not rows:
                 return
             last = int(rows[-1]["id"])
-            yield [{c: row[c] for c in EVENT_COLUMNS} for row in rows]
+            yield [{"id": int(row["id"]), **{c: row[c] for c in EVENT_COLUMNS}} for row in rows]

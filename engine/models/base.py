@@ -118,6 +118,22 @@ class TrainData:
             text_embeddings=text_embeddings,
         )
 
+    @classmethod
+    def from_interactions(cls, every: pd.DataFrame, item_ids: list[str],
+                          item_categories: np.ndarray, category_names: list[str]) -> Self:
+        """Every interaction (user_id, item_id, timestamp, weight) as training data, nothing
+        held out, over a given catalogue (a run's, in its order); rows on other items drop."""
+        user_ids = sorted(every[USER_ID].astype(str).unique().tolist())
+        train = _index_frame(every.assign(**{USER_ID: every[USER_ID].astype(str),
+                                             ITEM_ID: every[ITEM_ID].astype(str)}),
+                             pd.Index(user_ids), pd.Index(item_ids))
+        popularity = np.bincount(train[ITEM_IDX].to_numpy(), minlength=len(item_ids))
+        return cls(user_ids=user_ids, item_ids=list(item_ids), train=train,
+                   valid=train.iloc[0:0], test=train.iloc[0:0],
+                   item_categories=np.asarray(item_categories, dtype=np.float32),
+                   category_names=list(category_names),
+                   item_popularity=popularity.astype(np.float64))
+
     def histories(self, frame: pd.DataFrame | None = None) -> list[np.ndarray]:
         """Item indices per user in time order (training history by default)."""
         return group_by_user(self.train if frame is None else frame, self.n_users)

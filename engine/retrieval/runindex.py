@@ -32,9 +32,9 @@ from engine.retrieval.ann import (
     default_n_lists,
     recall_at_n,
 )
-from engine.runs.store import load_run
+from engine.runs.store import RETRIEVAL, load_run
 
-INDEX_FOLDER, INDEX_FILE, INDEX_JSON = "retrieval", "index.faiss", "index.json"
+INDEX_FOLDER, INDEX_FILE, INDEX_JSON = RETRIEVAL, "index.faiss", "index.json"
 INDEX_KINDS = ("ivf-sq8", "ivf", "hnsw")
 DEFAULT_KIND = "ivf-sq8"
 AUTO_MIN_ITEMS = 100_000  # runs with at least this many items get an index after training

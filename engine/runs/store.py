@@ -16,6 +16,7 @@ interrupted save (Ctrl-C, a crash, a kill) leaves the previous run loadable.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ RUN_JSON, MODEL_TENSORS, MODEL_JSON = "run.json", "model.safetensors", "model.js
 ITEMS, CATEGORIES, HISTORIES = "items.parquet", "categories.json", "histories.parquet"
 EPOCHS, EVALUATION = "metrics.jsonl", "eval.json"
 PURCHASES = "purchases.parquet"  # optional: every purchase event, for buy again
+RETRIEVAL = "retrieval"  # optional sub-folder: the candidate index (engine/retrieval/runindex.py)
 REQUIRED_FILES = (RUN_JSON, MODEL_TENSORS, MODEL_JSON, ITEMS, CATEGORIES, HISTORIES)
 MODEL_PREFIX = "model."  # model tensors live beside the run's own arrays in one file
 SERVING = "serving"  # sub-folder: the model refit on every event, every event as history
@@ -204,6 +206,32 @@ def update_run_items(run_dir: str | Path, models: dict[str, BaseModel], items: p
         items.to_parquet(staging / ITEMS, index=False)
 
     swap_folder(Path(run_dir), fill, copy_existing=True)
+
+
+def save_refreshed(run: Run, out: str | Path, *, model: BaseModel, data: TrainData,
+                   meta: dict[str, Any], epochs: Sequence[dict[str, Any]] = (),
+                   purchases: pd.DataFrame | None = None) -> list[str]:
+    """Write `run` again at `out` (its own folder: swapped in whole) with a new serving part,
+    `model` over every interaction in `data`, and run.json `meta`; the evaluation model and
+    its files are copied as they are. Returns notes: a candidate index, built from the old
+    item vectors, is left out (`prism index build` rebuilds it)."""
+    out, notes = Path(out), []
+
+    def fill(staging: Path) -> None:
+        if out.resolve() != run.path.resolve():
+            shutil.copytree(run.path, staging, dirs_exist_ok=True)
+        shutil.rmtree(staging / SERVING, ignore_errors=True)
+        if (staging / RETRIEVAL).is_dir():
+            shutil.rmtree(staging / RETRIEVAL)
+            notes.append(f"the candidate index was built from the old item vectors and is "
+                         f"left out; rebuild it with `prism index build --run {out}`")
+        _write_serving(staging, ServingPart(data, model, epochs))
+        if purchases is not None and len(purchases):
+            purchases.to_parquet(staging / PURCHASES, index=False)
+        write_json_atomic(staging / RUN_JSON, {**meta, "format_version": FORMAT_VERSION})
+
+    swap_folder(out, fill, copy_existing=out.resolve() == run.path.resolve())
+    return notes
 
 
 def write_evaluation(run_dir: str | Path, evaluation: dict[str, Any]) -> None:

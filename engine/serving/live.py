@@ -4,6 +4,11 @@ The Recommender keeps one `LiveHistory`; `POST /events` adds to it after the eve
 and the shopper's very next request is scored from their run history plus these events
 (`model.score_histories`, no retraining), so a purchase leaves the list and similar items
 rise. Shoppers the run never saw get a personal list from their first event on.
+
+Each event keeps its id in the event store. A run folded in by `prism refresh` records the last
+event id it learned from (`events_through` in run.json), so a Recommender over it reads only
+the events after that id: one LiveHistory can be shared by the old and the refreshed model
+while the API swaps them, and no event is counted twice or lost in between.
 """
 
 from __future__ import annotations
@@ -20,11 +25,17 @@ from engine.core.columns import CATEGORY, DEFAULT_EVENT_WEIGHTS, ITEM_ID, TIMEST
 
 @dataclass(frozen=True)
 class LiveEvent:
-    """One event since the run: catalogue position, seconds since the epoch, event type."""
+    """One event since the run: catalogue position, seconds since the epoch, event type, and
+    its id in the event store (None for an event that was not stored)."""
 
     position: int
     timestamp: float
     event: str
+    event_id: int | None = None
+
+    def after(self, through: int) -> bool:
+        """Whether a run that folded in the events up to id `through` has not seen this one."""
+        return self.event_id is None or self.event_id > through
 
 
 class LiveHistory:
@@ -34,20 +45,37 @@ class LiveHistory:
         self._events: dict[str, list[LiveEvent]] = {}
         self._lock = threading.Lock()
 
-    def add(self, user_id: str, position: int, timestamp: float, event: str) -> None:
+    def add(self, user_id: str, position: int, timestamp: float, event: str,
+            event_id: int | None = None) -> None:
         with self._lock:
-            self._events.setdefault(str(user_id), []).append(
-                LiveEvent(int(position), float(timestamp), str(event)))
+            self._events.setdefault(str(user_id), []).append(LiveEvent(
+                int(position), float(timestamp), str(event),
+                None if event_id is None else int(event_id)))
 
-    def events(self, user_id: str | None) -> list[LiveEvent]:
+    def events(self, user_id: str | None, through: int = 0) -> list[LiveEvent]:
+        """The shopper's events after id `through` (what a run folded in up to it lacks)."""
         if user_id is None:
             return []
         with self._lock:
-            return list(self._events.get(str(user_id), ()))
+            return [e for e in self._events.get(str(user_id), ()) if e.after(through)]
 
-    def positions(self, user_id: str | None) -> np.ndarray:
+    def positions(self, user_id: str | None, through: int = 0) -> np.ndarray:
         """(n,) catalogue positions of the shopper's new events, oldest first."""
-        return np.array([e.position for e in self.events(user_id)], dtype=np.int64)
+        return np.array([e.position for e in self.events(user_id, through)], dtype=np.int64)
+
+    def forget_through(self, through: int) -> int:
+        """Drop the events up to id `through` (a refreshed model has learned them); returns
+        how many were dropped."""
+        dropped = 0
+        with self._lock:
+            for user in list(self._events):
+                kept = [e for e in self._events[user] if e.after(through)]
+                dropped += len(self._events[user]) - len(kept)
+                if kept:
+                    self._events[user] = kept
+                else:
+                    del self._events[user]
+        return dropped
 
     def __len__(self) -> int:
         with self._lock:

@@ -58,7 +58,8 @@ class Recommender:
         self._search = SearchIndex(self._text, TitleIndex(
             config, stored_title_embeddings(run.path), share=self._text))
         self._write_lock = threading.Lock()
-        self.live = LiveHistory()  # events since the run, per shopper
+        self.live = LiveHistory()  # events since the run, per shopper (shared across a swap)
+        self.events_through = int(run.meta.get("events_through") or 0)  # folded in by refresh
 
     @classmethod
     def load(cls, run_dir: str | Path, torch_threads: int | None = None,
@@ -67,11 +68,8 @@ class Recommender:
         """Load a run folder once (RunError says what is missing); `model`: "serving" (refit on
         every event, every event as history) or "evaluation" (never saw the held-out events).
         `retrieval` ("auto": the run's candidate index if any; "exact"), `candidates`: retrieve.py.
-
-        `torch_threads` sets torch's intra-op threads for the whole process. One thread is
-        fastest for scoring one shopper at a time (a server gets its parallelism from
-        concurrent requests); None leaves torch's setting alone.
-        """
+        `torch_threads` sets torch's intra-op threads for the whole process (one is fastest for
+        one shopper at a time: a server gets its parallelism from concurrent requests)."""
         if torch_threads is not None:
             if isinstance(torch_threads, bool) or not isinstance(torch_threads, int) or \
                     torch_threads < 1:
@@ -219,7 +217,7 @@ class Recommender:
             past = catalogue.positions_of(history)
             return past, self._scores(catalogue, history=past, alpha=alpha, focus=focus)
         user = -1 if user_id is None else self._user_position(catalogue, user_id)
-        new = self.live.positions(user_id)
+        new = self.live.positions(user_id, self.events_through)
         if len(new):  # events since the run: score the whole history as it is now
             past = np.concatenate([catalogue.user_items[user] if user >= 0 else new[:0], new])
             found = self.retrieval.scores(self.model_at(alpha), catalogue.item_vectors,
@@ -239,11 +237,12 @@ class Recommender:
         user = self._user_position(catalogue, user_id) if known and user_id is not None else -1
         return self.model_at(alpha), user
 
-    def record_event(self, user_id: str, item_id: str, event: str, timestamp: float) -> None:
-        """Add a stored event to the shopper's history for their next request (RequestError
-        for an item this run does not know)."""
+    def record_event(self, user_id: str, item_id: str, event: str, timestamp: float,
+                     event_id: int | None = None) -> None:
+        """Add a stored event (`event_id` in the store) to the shopper's history for their next
+        request (RequestError for an item this run does not know)."""
         position = self._catalogue.positions_of([item_id])[0]
-        self.live.add(user_id, int(position), timestamp, event)
+        self.live.add(user_id, int(position), timestamp, event, event_id)
 
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
@@ -374,7 +373,8 @@ class Recommender:
     def history(self, user_id: str) -> pd.DataFrame:
         """The shopper's history as served: item_id, title, category, timestamp (UTC), weight."""
         catalogue = self._catalogue
-        user, new = self._user_position(catalogue, user_id), self.live.events(user_id)
+        user = self._user_position(catalogue, user_id)
+        new = self.live.events(user_id, self.events_through)
         if user < 0 and not new:
             raise RequestError(f"unknown shopper {user_id!r}: not in this run's data")
         rows = catalogue.events.iloc[catalogue.user_rows(user) if user >= 0 else []]

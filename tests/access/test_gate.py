@@ -34,7 +34,8 @@ def boost(name: str = "spring", strength: float = 0.1):
     ("viewer", {"view", "read_history"}),
     ("editor", {"view", "read_history", "import", "train", "save_draft"}),
     ("publisher", {"view", "read_history", "import", "train", "save_draft", "publish",
-                   "rollback", "set_targets", "start_experiment", "stop_experiment"}),
+                   "rollback", "set_targets", "start_experiment", "stop_experiment",
+                   "refresh"}),
 ])
 def test_each_role_allows_its_own_actions_and_those_below(role: str, allowed: set[str]):
     from engine.access import ACTIONS

@@ -49,11 +49,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore
 
 def test_events_and_served_lists_read_back_as_written(store: EventStore) -> None:
     store.log_list(ServedList("r1", "ann", "summer@3", "mmr", 0.4, 0.5, ("A", "B", "C")))
-    store.add_event("ann", "B", "click", 1_700_000_000.5, "r1")
-    store.add_event("bob", "A", "purchase", 1_700_000_100.0)
-    assert store.count() == 2
-    assert store.events("ann") == [{"user_id": "ann", "item_id": "B", "event": "click",
-                                    "timestamp": 1_700_000_000.5, "list_id": "r1"}]
+    first = store.add_event("ann", "B", "click", 1_700_000_000.5, "r1")
+    second = store.add_event("bob", "A", "purchase", 1_700_000_100.0)
+    assert store.count() == 2 and second > first and store.last_id() == second
+    assert store.events("ann") == [{"id": first, "user_id": "ann", "item_id": "B",
+                                    "event": "click", "timestamp": 1_700_000_000.5,
+                                    "list_id": "r1"}]
+    assert [row["id"] for chunk in store.iter_events(after=first) for row in chunk] == [second]
     assert store.served_list("r1") == ServedList("r1", "ann", "summer@3", "mmr", 0.4, 0.5,
                                                  ("A", "B", "C"))
     assert store.served_list("r2") is None
