@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,13 +26,12 @@ from engine.metrics import compute_metrics
 from engine.metrics.diversity import category_prior
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.topn import batch_size_for
-from engine.rerank import rerank_batch
+from engine.rerank.core import rank_pools, rerank_device
 from engine.rerank.methods import METHODS
+from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
 from engine.rerank.similarity import graded_item_vectors
 from engine.rerank.targets import DEFAULT_TARGET_MIX, blend_target
 
-if TYPE_CHECKING:
-    pass
 
 def calibration_targets(data: TrainData, users: np.ndarray, target_mix: float) -> np.ndarray:
     """(B, C) calibration targets of `users`: their training category mix blended with g."""
@@ -87,6 +86,25 @@ def rerank_vectors(model: BaseModel, data: TrainData) -> np.ndarray:
     return cached
 
 
+def rerank_plan(spec: RerankSpec, model: BaseModel, data: TrainData) -> RankPlan:
+    """The spec as the plan serving ranks a plain request with: one diversify step over the
+    model's similarity vectors (`rerank_vectors`) and the quotas."""
+    return diversify_plan(Diversify(spec.method, spec.weight, spec.target_mix),
+                          spec.n_candidates,
+                          plan_arrays(data.item_categories, rerank_vectors(model, data)),
+                          category_names=list(data.category_names), quotas=spec.quotas)
+
+
+def reranked_pools(plan: RankPlan, spec: RerankSpec, data: TrainData, users: np.ndarray,
+                   candidates: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """(B, k) lists from each user's retrieved `candidates (B, N)` (-1 pads) and `values`,
+    through the one pipeline (`engine.rerank.core.rank_pools`)."""
+    targets = calibration_targets(data, users, spec.target_mix) \
+        if spec.method == "calibrated" else None
+    return rank_pools(plan, np.asarray(candidates, dtype=np.int64),
+                      np.asarray(values, dtype=np.float64), k, targets, rerank_device("auto"))
+
+
 def histories_before_test(data: TrainData) -> list[np.ndarray]:
     """Per user, what the shopper really had before the test item: training + validation
     items in time order (the history a sequential model reads for the test part)."""
@@ -105,7 +123,7 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
         histories = histories_before_test(data)
     reranking = rerank is not None and rerank.method != "none"
     width = max(k, rerank.n_candidates) if reranking else k
-    vectors = rerank_vectors(model, data) if reranking else None
+    plan = rerank_plan(rerank, model, data) if reranking else None
     step = model.top_n_batch or batch_size_for(data.n_items)
     blocks = []
     for start in range(0, len(users), step):
@@ -118,41 +136,12 @@ def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
                                                        seen[batch])
         else:
             candidates, scores = model.top_n_users(batch, width, seen[batch])
-        if reranking:
-            candidates = _rerank_block(candidates, scores, vectors, data, batch, k, rerank)
+        if plan is not None:
+            candidates = reranked_pools(plan, rerank, data, batch, candidates, scores, k)
         short = k - candidates.shape[1]  # catalogues smaller than k
         blocks.append(np.pad(candidates[:, :k], ((0, 0), (0, max(short, 0))),
                              constant_values=-1))
     return np.concatenate(blocks) if blocks else np.empty((0, k), dtype=np.int64)
-
-
-def _rerank_block(candidates: np.ndarray, scores: np.ndarray, vectors: np.ndarray,
-                  data: TrainData, batch: np.ndarray, k: int, rerank: RerankSpec) -> np.ndarray:
-    """(B, k) item indices re-ranked by engine.rerank; users short of candidates go one by one.
-
-    `scores` (B, n_candidates) are the candidates' scores, aligned with `candidates`;
-    `vectors` the catalogue's similarity vectors (`rerank_vectors`).
-    """
-    def run(rows: np.ndarray, width: int | None = None) -> np.ndarray:
-        items = candidates[rows, :width]
-        targets = calibration_targets(data, batch[rows], rerank.target_mix) \
-            if rerank.method == "calibrated" else None
-        return rerank_batch(rerank.method, scores[rows, :width],
-                            items, k, rerank.weight, item_vectors=vectors,
-                            item_categories=data.item_categories, targets=targets,
-                            quotas=rerank.quotas)
-
-    out = np.full((len(batch), k), -1, dtype=np.int64)
-    full = np.flatnonzero((candidates >= 0).all(axis=1))
-    if len(full):
-        ranked = run(full)
-        out[full, :ranked.shape[1]] = ranked
-    for row in np.flatnonzero((candidates < 0).any(axis=1)):
-        width = int((candidates[row] >= 0).sum())
-        if width:
-            ranked = run(np.array([row]), width)[0]
-            out[row, :len(ranked)] = ranked
-    return out
 
 
 def quotas_met_share(topk: np.ndarray, item_categories: np.ndarray,

@@ -12,10 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.evaluation.protocol import RerankSpec, calibration_targets, histories_before_test
+from engine.evaluation.protocol import (
+    RerankSpec,
+    histories_before_test,
+    rerank_plan,
+    reranked_pools,
+)
 from engine.models.base import BaseModel, TrainData, seen_matrix
 from engine.models.topn import batch_size_for
-from engine.rerank import rerank_batch
 from engine.rerank.scaling import min_max
 
 DISCOUNT_BASE = 2.0
@@ -86,17 +90,11 @@ def top_k(pool: Pool, k: int, bonus: np.ndarray | None = None) -> np.ndarray:
 
 def reranked(pool: Pool, k: int, spec: RerankSpec, model: BaseModel, data: TrainData,
              bonus: np.ndarray | None = None) -> np.ndarray:
-    """(U, k) lists from a diversity re-ranker over the pool (relevance + bonus as its input)."""
+    """(U, k) lists from a diversity re-ranker over the pool (relevance + bonus as its input),
+    through the one pipeline."""
     if spec.method == "none":
         return top_k(pool, k, bonus)
     adjusted = pool.relevance if bonus is None else pool.relevance + np.where(
         pool.items >= 0, bonus[np.maximum(pool.items, 0)], 0.0)
-    full = (pool.items >= 0).all(axis=1)
-    out = top_k(pool, k, bonus)  # short pools (tiny catalogues) keep the plain order
-    if full.any():
-        targets = calibration_targets(data, pool.users[full], spec.target_mix) \
-            if spec.method == "calibrated" else None
-        out[full] = rerank_batch(spec.method, adjusted[full], pool.items[full], k, spec.weight,
-                                 item_vectors=model.item_vectors(),
-                                 item_categories=data.item_categories, targets=targets)
-    return out
+    return reranked_pools(rerank_plan(spec, model, data), spec, data, pool.users, pool.items,
+                          adjusted, k)

@@ -1,7 +1,7 @@
 """The serve-time piece of a policy's `exposure_targets` stage: prices → adjusted relevance.
 
 `catalogue_bonus` turns the stage's fitted prices into a per-item vector once per compiled
-policy; `priced_relevance` adds it to a batch's candidates inside `apply_policy`, on the
+policy; `apply_policy` (`engine.rerank.pipeline`) adds it to a batch's candidates, on the
 scale the prices were fitted on (min-max over each shopper's candidates). Outside policies:
 
 A policy version stores `ExposurePrices` as JSON (`prices.model_dump()`); serving builds one
@@ -24,7 +24,6 @@ import pandas as pd
 from engine.core.columns import ITEM_ID, TIMESTAMP
 from engine.exposure.groups import build_grouping, grouping_for_run
 from engine.exposure.prices import ExposurePrices, apply_prices
-from engine.rerank.scaling import min_max
 
 
 def catalogue_bonus(prices: ExposurePrices, catalogue: Any) -> np.ndarray:
@@ -36,20 +35,6 @@ def catalogue_bonus(prices: ExposurePrices, catalogue: Any) -> np.ndarray:
                          TIMESTAMP: events[TIMESTAMP].to_numpy()})
     popularity = np.bincount(events["item_idx"].to_numpy(), minlength=catalogue.n_items)
     return prices.item_bonus(build_grouping(prices.group, catalogue.items, seen, popularity))
-
-
-def priced_relevance(boosted: np.ndarray, candidates: np.ndarray,
-                     bonus: np.ndarray) -> np.ndarray:
-    """(B, n_items) relevance where each shopper's candidates carry their prices: boosted
-    relevance min-max scaled over the candidates plus the price; other items -inf."""
-    valid = candidates >= 0
-    safe = np.where(valid, candidates, 0)
-    rows = np.arange(len(candidates))[:, None]
-    values = np.where(valid, boosted[rows, safe], -np.inf)
-    priced = min_max(values, fill=-np.inf) + bonus[safe]
-    out = np.full(boosted.shape, -np.inf)
-    out[np.broadcast_to(rows, safe.shape)[valid], safe[valid]] = priced[valid]
-    return out
 
 
 class PricedStage:

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.core.messages import Listing, Message
 from engine.policy.compile import CompiledPolicy, diversify_label
-from engine.serving.pipeline import PolicyLists
+from engine.rerank.pipeline import PolicyLists
 
 
 def _diversify_label(policy: CompiledPolicy) -> str | None:

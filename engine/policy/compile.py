@@ -30,15 +30,9 @@ from engine.policy.schema import (
     Policy,
     PromoteStage,
 )
+from engine.rerank.plan import CapRule, PinRule, RankPlan, Rule, quota_rules
 from engine.serving.catalogue import Catalogue
-from engine.serving.plan import (
-    CapRule,
-    PinRule,
-    RankPlan,
-    Rule,
-    item_arrays,
-    quota_rules,
-)
+from engine.serving.ranking import item_arrays
 
 LABEL_COLUMN = "category"  # caps on "category" use the item's diversity category label
 

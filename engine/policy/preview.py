@@ -27,10 +27,10 @@ from engine.models.base import seen_matrix
 from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.impact import impact_report
 from engine.policy.schema import Policy
+from engine.rerank.pipeline import ShopperBatch, apply_policy
 from engine.runs.data import load_run_dataset
 from engine.runs.store import load_run
 from engine.serving.catalogue import catalogue_from_run
-from engine.serving.pipeline import ShopperBatch, apply_policy
 
 BLOCK_USERS = 512
 NO_POLICY = Policy(name="none", description="the model's own top-k")

@@ -1,6 +1,6 @@
 """What a merchandising policy is: a named list of stages, validated with pydantic.
 
-A policy is data (JSON in files, the store and the API); `engine.serving.pipeline` gives it meaning.
+A policy is data (JSON in files, the store and the API); `engine.rerank.pipeline` gives it meaning.
 Every model forbids unknown keys, so a typo ("strenght") is an error naming the field instead
 of a rule that silently does nothing. Stages run in a fixed pipeline by kind, whatever their
 order in the list: filter → boost/bury → floor → diversify (caps, promotion shares and quotas

@@ -28,12 +28,12 @@ from engine.policy.buy_again import with_buy_again
 from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.schema import DiversifyStage, Policy, split_reference
 from engine.policy.store import PolicyStore
+from engine.rerank.pipeline import PolicyLists, ShopperBatch, apply_policy
 from engine.rerank.targets import blend_target
 from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
 from engine.serving.explain import explain, fallback_notice
-from engine.serving.pipeline import PolicyLists, ShopperBatch, apply_policy
 from engine.serving.results import json_rows, list_columns
 from engine.serving.retrieve import Focus
 

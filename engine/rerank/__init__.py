@@ -1,7 +1,7 @@
-"""Serve-time re-rankers (none, MMR, DPP, calibrated, category quotas) over candidate arrays."""
+"""Serve-time re-rankers (none, MMR, DPP, calibrated, category quotas) and the one ranking
+pipeline they, policies, serving and evaluation share."""
 
-from engine.rerank.batch import rerank_batch
-from engine.rerank.core import RerankResult, rerank
+from engine.rerank.core import RerankResult, rerank, rerank_batch
 from engine.rerank.methods import METHODS
 from engine.rerank.quotas import Quotas
 

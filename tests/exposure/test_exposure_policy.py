@@ -14,8 +14,8 @@ from engine.exposure.prices import fit_prices
 from engine.exposure.targets import parse_targets
 from engine.policy.compile import compile_policy
 from engine.policy.schema import parse_policy
+from engine.rerank.pipeline import ShopperBatch, apply_policy
 from engine.rerank.scaling import min_max
-from engine.serving.pipeline import ShopperBatch, apply_policy
 
 N_ITEMS, N_CANDIDATES, K = 120, 40, 5
 

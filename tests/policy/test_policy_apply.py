@@ -12,7 +12,7 @@ from policy_support import make_catalogue
 from engine.policy.attribution import list_attribution, removal_counts
 from engine.policy.compile import compile_policy
 from engine.policy.schema import parse_policy
-from engine.serving.pipeline import ShopperBatch, apply_policy
+from engine.rerank.pipeline import ShopperBatch, apply_policy
 
 N_ITEMS = 30
 

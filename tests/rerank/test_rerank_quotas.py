@@ -1,4 +1,6 @@
-"""Quotas: every feasible floor/cap request is met, never refused (one- and multi-label)."""
+"""Quotas through the one pipeline: every feasible floor/cap request over single-label items is
+met, never refused; an item counts towards the floor of each category it has mass in and the
+cap of its main category (as serving counts them); what no list can meet is refused up front."""
 
 from __future__ import annotations
 
@@ -9,13 +11,12 @@ from hypothesis import strategies as st
 
 from engine.core.errors import RequestError
 from engine.rerank import rerank
-from engine.rerank.quotas import QuotaTracker
 
 N_CATS = 4
 
 
 @st.composite
-def feasible_requests(draw: st.DrawFn, multi_label: bool) -> dict:
+def feasible_requests(draw: st.DrawFn) -> dict:
     """Candidates, k, and quotas that a hidden witness list satisfies (so they are feasible):
     each quota's floor is at most, and its cap at least, the witness's count."""
     n = draw(st.integers(1, 18))
@@ -23,8 +24,6 @@ def feasible_requests(draw: st.DrawFn, multi_label: bool) -> dict:
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     member = np.eye(N_CATS, dtype=bool)[rng.integers(0, N_CATS, n)]
-    if multi_label:
-        member |= rng.random((n, N_CATS)) < 0.25
     witness = rng.permutation(n)[:min(k, n)]
     counts = member[witness].sum(axis=0)
     quotas = {}
@@ -46,45 +45,47 @@ def assert_meets(order: np.ndarray, member: np.ndarray, quotas: dict, n_slots: i
         assert cap is None or counts[cat] <= cap, (cat, counts, quotas)
 
 
-@pytest.mark.parametrize("multi_label", [False, True])
-def test_feasible_quotas_are_always_met(multi_label: bool) -> None:
-    @settings(max_examples=120 if not multi_label else 60, deadline=None)
-    @given(request=feasible_requests(multi_label))
+def test_feasible_quotas_are_always_met() -> None:
+    @settings(max_examples=120, deadline=None)
+    @given(request=feasible_requests())
     def check(request: dict) -> None:
         member, quotas = request["member"], request["quotas"]
-        categories = member / member.sum(axis=1, keepdims=True)
         vectors = request["vectors"] if request["method"] != "quota" else None
         result = rerank(request["method"], request["relevance"], request["k"],
-                        request["weight"], item_vectors=vectors, item_categories=categories,
+                        request["weight"], item_vectors=vectors,
+                        item_categories=member.astype(float),
                         quotas=quotas or {0: (None, None)})
         assert_meets(result.order, member, quotas, min(request["k"], len(member)))
 
     check()
 
 
-def test_an_early_pick_must_not_use_up_the_only_way_to_a_floor() -> None:
-    """Item 0 (most relevant) is in A only; item 1 is the only B item, and it is also in A.
-    With A capped at 1 and B's floor at 1, taking item 0 first would strand B's floor."""
-    cats = np.array([[1, 0, 0], [0.5, 0.5, 0], [0, 0, 1], [0, 0, 1]])
-    quotas = {0: (None, 1), 1: (1, None)}
+def test_floors_count_every_category_caps_the_main_one() -> None:
+    """Item 1 is in A and B, mostly A: it fills B's floor and counts towards A's cap."""
+    cats = np.array([[1, 0, 0], [0.6, 0.4, 0], [0, 0, 1], [0, 0, 1]])
     order = rerank("quota", np.array([0.9, 0.1, 0.5, 0.4]), 3, 0.0, item_categories=cats,
-                   quotas=quotas).order
-    assert sorted(order.tolist()) == [1, 2, 3]
+                   quotas={0: (None, 2), 1: (1, None)}).order
+    assert order.tolist() == [0, 2, 1]  # B's floor takes the last slot
+    capped = rerank("quota", np.array([0.9, 0.8, 0.5, 0.4]), 3, 0.0, item_categories=cats,
+                    quotas={0: (None, 1)}).order
+    assert capped.tolist() == [0, 2, 3]  # item 1 counts as an A item
 
 
-def test_caps_leave_room_for_the_rest_of_the_list() -> None:
-    """Two of three B items are also in capped A: one list of 3 exists, and it is found."""
-    cats = np.array([[1, 0], [0.5, 0.5], [0.5, 0.5], [0, 1]])
-    order = rerank("quota", np.array([0.9, 0.8, 0.7, 0.1]), 3, 0.2, item_categories=cats,
-                   quotas={0: (None, 2), 1: (2, None)}).order
-    assert_meets(order, cats > 0, {0: (None, 2), 1: (2, None)}, 3)
+def test_when_caps_block_a_floor_the_list_keeps_the_caps() -> None:
+    """B's only item is mostly A, and A is full: the cap wins and the floor is given up."""
+    cats = np.array([[1, 0, 0], [0.6, 0.4, 0], [0, 0, 1], [0, 0, 1]])
+    order = rerank("quota", np.array([0.9, 0.1, 0.5, 0.4]), 3, 0.0, item_categories=cats,
+                   quotas={0: (None, 1), 1: (1, None)}).order
+    assert order.tolist() == [0, 2, 3]
 
 
-def test_infeasible_multi_label_quotas_are_refused_up_front() -> None:
-    # each floor and cap alone can be met, but both B items are also A items
-    cats = np.array([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1], [0, 0, 1]])
-    with pytest.raises(RequestError, match="no list of 2 of these candidates meets"):
-        QuotaTracker({0: (None, 1), 1: (2, None)}, cats, 2)
+def test_infeasible_quotas_are_refused_up_front() -> None:
+    cats = np.eye(3)[[0, 0, 1, 2]]
+    with pytest.raises(RequestError, match=r"quotas\[1\]: floor 2 but only 1 candidates"):
+        rerank("quota", np.arange(4.0), 3, 0.5, item_categories=cats, quotas={1: (2, None)})
+    with pytest.raises(RequestError, match="caps leave only 2 eligible candidates"):
+        rerank("quota", np.arange(4.0), 3, 0.5, item_categories=cats,
+               quotas={0: (None, 0), 1: (None, 1), 2: (None, 1)})
 
 
 def test_targets_split_into_quotas_and_shares() -> None:

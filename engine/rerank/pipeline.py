@@ -24,11 +24,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
-from engine.exposure.stage import priced_relevance
 from engine.models.topn import order_top_n
+from engine.rerank.constrained import GreedyOutcome, constrained_greedy
+from engine.rerank.plan import RankPlan, required_slots
 from engine.rerank.scaling import min_max
-from engine.serving.constrained import GreedyOutcome, constrained_greedy
-from engine.serving.plan import RankPlan, required_slots
 
 
 @dataclass
@@ -197,9 +196,11 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
     boosted = np.where(allowed, relevance + plan.boost_vector[None, :], -np.inf)
     n_candidates = max(plan.n_candidates, k)
     candidates = _with_owed_items(plan, boosted, _top(boosted, n_candidates), k)
-    if plan.exposure_bonus is not None:
-        boosted = priced_relevance(boosted, candidates, plan.exposure_bonus)
-    outcome = constrained_greedy(plan, batch, candidates, boosted, pins, k, notices)
+    safe = np.clip(candidates, 0, None)
+    values = np.where(candidates >= 0, np.take_along_axis(boosted, safe, axis=1), -np.inf)
+    if plan.exposure_bonus is not None:  # prices are fitted on relevance scaled over the pool
+        values = min_max(values, fill=-np.inf) + plan.exposure_bonus[safe]
+    outcome = constrained_greedy(plan, batch.targets, candidates, values, pins, k, notices)
     items, source = _place(outcome, candidates, pins, notices)
     lists = _traced(outcome, items, source, notices)
     lists.candidates, lists.candidate_relevance = candidates, outcome.scaled
@@ -208,8 +209,9 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
         lists.removed.update(outcome.capped_out)
         stage = plan.diversify
         if stage is not None and stage.weight > 0 and (plan.caps or plan.at_least):
-            alone = constrained_greedy(replace(plan, caps=[], at_least=[]), batch, candidates,
-                                       boosted, pins, k, [Counter() for _ in range(n_users)])
+            alone = constrained_greedy(replace(plan, caps=[], at_least=[]), batch.targets,
+                                       candidates, values, pins, k,
+                                       [Counter() for _ in range(n_users)])
             lists.alone_slot = _alone_slots(outcome, alone, source)
     short = (items >= 0).sum(axis=1) < k
     for row in np.flatnonzero(short):
@@ -277,3 +279,19 @@ def _removed_counts(plan: RankPlan, scores: np.ndarray, unseen: np.ndarray,
     return counts
 
 
+def rank_candidates(plan: RankPlan, candidates: np.ndarray, values: np.ndarray, k: int,
+                    targets: np.ndarray | None = None, device: object = None) -> GreedyOutcome:
+    """The plan's diversify step, quotas and caps over candidates already retrieved (an
+    evaluation's or a sweep's top-N): `candidates (B, N)` item positions (-1 pads) with
+    `values (B, N)`. The outcome's `order` indexes the given columns (-1 pads); ties keep
+    the column order. `device`: a torch device for lists with nothing to constrain."""
+    valid = np.asarray(candidates) >= 0
+    values = np.where(valid, values, -np.inf)
+    perm = np.argsort(-values, axis=1, kind="stable")
+    ranked = np.take_along_axis(np.where(valid, candidates, -1), perm, axis=1)
+    pins = np.full((len(ranked), k), -1, dtype=np.int64)
+    outcome = constrained_greedy(plan, targets, ranked, np.take_along_axis(values, perm, axis=1),
+                                 pins, k, [Counter() for _ in range(len(ranked))], device)
+    taken = outcome.order >= 0
+    columns = np.take_along_axis(perm, np.where(taken, outcome.order, 0), axis=1)
+    return replace(outcome, order=np.where(taken, columns, -1))

@@ -17,11 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.rerank.core import build_scorer
-from engine.rerank.greedy import run_greedy
+from engine.rerank.greedy import build_scorer, run_greedy
 from engine.rerank.methods import NEEDS_SIMILARITY
+from engine.rerank.plan import RankPlan, required_slots
 from engine.rerank.scaling import min_max
-from engine.serving.plan import RankPlan, required_slots
 
 
 @dataclass
@@ -33,12 +32,15 @@ class GreedyOutcome:
     forced: np.ndarray  # (B, k) bool: a reserved slot changed the pick
     relevance: np.ndarray  # (B, k) scaled boosted relevance of the pick
     diversity: np.ndarray  # (B, k) diversity term of the pick
+    fallback: np.ndarray  # (B, k) bool: DPP had no diversity gain left for the slot
     scaled: np.ndarray | None = None  # (B, N) scaled boosted relevance of every candidate
     capped_out: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,)
 
 
-def _scorer(plan: RankPlan, rel_part: np.ndarray, safe: np.ndarray,
-            targets: np.ndarray | None, k: int) -> Any:
+def _scorer(plan: RankPlan, rel_part: Any, safe: np.ndarray, targets: np.ndarray | None,
+            k: int, move: Any = None) -> Any:
+    """The diversify step's scorer over the candidates; `move` puts each array on the device
+    the loop runs on (None: numpy)."""
     stage = plan.diversify
     method = "none" if stage is None or stage.weight == 0 else stage.method
     weight = 0.0 if method == "none" else stage.weight
@@ -49,9 +51,10 @@ def _scorer(plan: RankPlan, rel_part: np.ndarray, safe: np.ndarray,
         source = plan.unit_vectors if plan.unit_vectors is not None else \
             plan.unit_categories
         unit = source[safe]  # (B, N, d)
-    return build_scorer(method, weight, rel_part, unit,
-                        plan.item_categories[safe] if method == "calibrated" else None,
-                        targets, plan.unit_vectors is not None, k)
+    move = move or (lambda array: array)
+    return build_scorer(method, weight, rel_part, move(unit),
+                        move(plan.item_categories[safe]) if method == "calibrated" else None,
+                        move(targets), plan.unit_vectors is not None, k)
 
 
 @dataclass
@@ -173,22 +176,38 @@ class _PolicyRules:
         state.take(live, [codes[live, pick] for codes in state.cap_codes], matched)
 
 
-def constrained_greedy(plan: RankPlan, batch: Any, candidates: np.ndarray,
-                       boosted: np.ndarray, pins: np.ndarray, k: int,
-                       notices: list[Counter]) -> GreedyOutcome:
-    """Fill each shopper's open slots (k minus their pins) from `candidates (B, N)`."""
+def _on_device(device: Any) -> Any:
+    """numpy arrays -> torch tensors on `device` (None when the loop runs on numpy)."""
+    if device is None:
+        return None
+    import torch
+
+    return lambda array: None if array is None else torch.as_tensor(array, device=device)
+
+
+def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: np.ndarray,
+                       values: np.ndarray, pins: np.ndarray, k: int, notices: list[Counter],
+                       device: Any = None) -> GreedyOutcome:
+    """Fill each shopper's open slots (k minus their pins) from `candidates (B, N)`, sorted
+    by `values (B, N)` (boosted relevance, -inf pads) best first. A batch with no caps, shares
+    or pins whose lists all fill runs on the torch `device` when one is given."""
     valid = candidates >= 0
     safe = np.where(valid, candidates, 0)
-    scaled = np.where(valid, min_max(np.take_along_axis(boosted, safe, axis=1), valid), 0.0)
+    scaled = np.where(valid, min_max(values, valid), 0.0)
     weight = 0.0 if plan.diversify is None else plan.diversify.weight
     rel_part = (1.0 - weight) * scaled
-    scorer = _scorer(plan, rel_part, safe, batch.targets, k)
     if not (plan.caps or plan.at_least or (pins >= 0).any()) and \
             bool((valid.sum(axis=1) >= k).all()):  # nothing to constrain, every list fills
-        picks = run_greedy(rel_part, scorer, k, blocked=~valid)
-        order, n_picks, forced = picks["order"], np.full(len(valid), k), None
+        move = _on_device(device)
+        on = move or (lambda array: array)
+        picks = run_greedy(on(rel_part), _scorer(plan, on(rel_part), safe, targets, k, move), k,
+                           blocked=on(~valid))
+        if move is not None:
+            picks = {key: value.cpu().numpy() for key, value in picks.items()}
+        order, n_picks, forced = picks["order"].astype(np.int64), np.full(len(valid), k), None
         rules = None
     else:
+        scorer = _scorer(plan, rel_part, safe, targets, k)
         state = _constraints(plan, safe, valid, pins, k)
         rules = _PolicyRules(state, ~valid, k - (pins >= 0).sum(axis=1), k, len(plan.caps),
                              notices)
@@ -199,14 +218,15 @@ def constrained_greedy(plan: RankPlan, batch: Any, candidates: np.ndarray,
         order, n_picks, forced = rules.order, rules.filled, rules.forced
     taken = order >= 0
     rows = np.arange(len(order))[:, None]
-    diversity = np.zeros(order.shape)
     n_run = picks["diversity_part"].shape[1]
+    diversity, fallback = np.zeros(order.shape), np.zeros(order.shape, dtype=bool)
     diversity[:, :n_run] = np.where(taken[:, :n_run], picks["diversity_part"], 0.0)
+    fallback[:, :n_run] = taken[:, :n_run] & picks["fallback"].astype(bool)
     return GreedyOutcome(order=order, n_picks=n_picks,
                          forced=np.zeros(order.shape, dtype=bool) if forced is None else forced,
                          relevance=np.where(taken, scaled[rows, np.clip(order, 0, None)],
                                             np.nan),
-                         diversity=diversity, scaled=scaled,
+                         diversity=diversity, fallback=fallback, scaled=scaled,
                          capped_out={} if rules is None else {
                              cap.label: seen.sum(axis=1)
                              for cap, seen in zip(plan.caps, rules.capped_seen, strict=True)})

@@ -1,9 +1,9 @@
 """What the one ranking pipeline reads: a plan of per-item arrays for one catalogue.
 
-A policy compiles to a plan (`engine.policy.compile`), and so does a plain request: its
-method, weight, quotas and target mix become one diversify step, its categories a filter, its
-category and promo boosts a boost vector (`request_plan`). `engine.serving.pipeline` applies a
-plan to model scores, for one shopper or a batch.
+A policy compiles to a plan (`engine.policy.compile`), and so does a plain request
+(`engine.serving.ranking.request_plan`) and an evaluation or sweep setting
+(`diversify_plan`): method, weight, quotas and target mix become one diversify step.
+`engine.rerank.pipeline` applies a plan to model scores, for one shopper or a batch.
 
 Matches are boolean masks over the catalogue, caps integer group codes with limits, pins item
 positions; quota floors are at-least rules and quota caps one cap rule on each item's main
@@ -20,8 +20,6 @@ import numpy as np
 
 from engine.core.messages import Message
 from engine.rerank.targets import DEFAULT_TARGET_MIX
-from engine.serving.catalogue import Catalogue
-from engine.serving.requests import RankRequest
 
 NO_LIMIT = np.iinfo(np.int32).max
 
@@ -116,37 +114,29 @@ def rows_normalised(matrix: np.ndarray, how: str) -> np.ndarray:
     return np.divide(values, size, out=np.zeros_like(values), where=size > 0)
 
 
-def item_arrays(catalogue: Catalogue) -> dict[str, np.ndarray | None]:
-    """The catalogue's category and similarity rows as the pipeline reads them, made once per
-    snapshot: `item_categories` (sum 1), `unit_vectors` (the re-rankers' similarity vectors,
-    length 1) and `unit_categories` (length 1)."""
-    cached = catalogue.similarity_cache.get("plan")
-    if cached is None:
-        vectors = catalogue.similarity_vectors()
-        cached = {"item_categories": rows_normalised(catalogue.item_categories, "sum"),
-                  "unit_vectors": None if vectors is None else
-                  rows_normalised(vectors, "norm").astype(np.float32),
-                  "unit_categories": rows_normalised(catalogue.item_categories,
-                                                     "norm").astype(np.float32)}
-        catalogue.similarity_cache["plan"] = cached
-    return cached
+def plan_arrays(item_categories: np.ndarray, vectors: np.ndarray | None,
+                dtype: type = np.float32) -> dict[str, np.ndarray | None]:
+    """The category and similarity rows the pipeline reads: `item_categories` (sum 1),
+    `unit_vectors` (the re-rankers' similarity vectors, length 1; None without vectors) and
+    `unit_categories` (length 1, the similarity when there are no vectors); similarity rows
+    in `dtype` (float32 is enough to rank; the array entry points keep float64)."""
+    return {"item_categories": rows_normalised(item_categories, "sum"),
+            "unit_vectors": None if vectors is None else
+            rows_normalised(vectors, "norm").astype(dtype),
+            "unit_categories": rows_normalised(item_categories, "norm").astype(dtype)}
 
 
-def request_plan(catalogue: Catalogue, request: RankRequest) -> RankPlan:
-    """A validated plain request as a plan with one diversify step."""
-    allowed = np.ones(catalogue.n_items, dtype=bool)
-    if request.allowed_categories is not None:
-        allowed = catalogue.item_categories[:, request.allowed_categories].sum(axis=1) > 0
-    boosts = np.zeros(catalogue.n_items, dtype=np.float64)
-    if request.category_boosts is not None:
-        boosts += catalogue.item_categories @ request.category_boosts
-    if request.promo_boost:
-        boosts += request.promo_boost * catalogue.promo
-    at_least, caps = quota_rules(request.quotas, list(catalogue.category_names),
-                                 catalogue.item_categories) if request.quotas else ([], [])
-    return RankPlan(n_items=catalogue.n_items, n_candidates=request.n_candidates,
-                    static_allowed=allowed, filters=[], exclude_seen=False, boosts=[],
-                    boost_vector=boosts, floor=None,
-                    diversify=Diversify(request.method, request.diversity_weight,
-                                        request.target_mix),
-                    at_least=at_least, caps=caps, pins=[], **item_arrays(catalogue))
+def diversify_plan(diversify: Diversify, n_candidates: int, arrays: dict[str, Any], *,
+                   category_names: list[str], quotas: dict[int, tuple[int | None, int | None]]
+                   | None = None, allowed: np.ndarray | None = None,
+                   boosts: np.ndarray | None = None) -> RankPlan:
+    """A plan with one diversify step (and the request's quotas, category filter and boosts):
+    what a plain request, an evaluation and a sweep rank with. `arrays`: `plan_arrays`."""
+    categories = arrays["item_categories"]
+    n_items = len(categories)
+    at_least, caps = quota_rules(quotas, category_names, categories) if quotas else ([], [])
+    return RankPlan(n_items=n_items, n_candidates=n_candidates,
+                    static_allowed=np.ones(n_items, dtype=bool) if allowed is None else allowed,
+                    filters=[], exclude_seen=False, boosts=[],
+                    boost_vector=np.zeros(n_items) if boosts is None else boosts, floor=None,
+                    diversify=diversify, at_least=at_least, caps=caps, pins=[], **arrays)
