@@ -44,8 +44,8 @@ def build_shop(run: Path, data: Path, shoppers: int) -> tuple[Any, Any]:
     import pandas as pd
 
     from engine.data.loading import load_dataset
-    from engine.evaluation.protocol import split_like_run
     from engine.experiments.simulate import Shop
+    from engine.runs.data import split_like_run
     from engine.serving.recommender import Recommender
 
     service = Recommender.load(run, torch_threads=1)
@@ -267,7 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     results["off_policy"] = off_policy(shop, lists, args.runs, args.visits)
     results["exploration_cost"] = exploration_cost(shop, lists)
     results["api"] = through_api(run, shop, args.api_runs, args.api_visits)
-    results["command"] = "python -m bench.quality.experiments " + " ".join(sys.argv[1:])
+    results["command"] = "python -m bench.quality.experiments " + " ".join(
+        sys.argv[1:] if argv is None else argv)
     results["machine"] = machine()
     write_results(args.out, "experiments", results, render)
     print(render(results))

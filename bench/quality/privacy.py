@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.data.exists():
         sys.exit(f"{args.data} is missing: this benchmark needs the shared Amazon-Scientific data")
     from engine.data import load_dataset
-    from engine.evaluation.protocol import prepare_data
+    from engine.runs.data import prepare_data
     from engine.text.encoders import encode_items
 
     dataset = load_dataset(args.data)

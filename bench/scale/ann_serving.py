@@ -44,7 +44,6 @@ from bench.common import (
     write_results,
 )
 
-DATA = AMAZON
 KINDS = ("ivf-sq8", "ivf", "hnsw")
 BODY = {"k": 10, "method": "dpp", "diversity_weight": 0.3, "n_candidates": 500}
 PROBE_REQUESTS = 200
@@ -61,8 +60,8 @@ def peak_rss_gb() -> float:
 def train_run(dataset: Any, out: Path, epochs: int, seed: int) -> tuple[Any, Any, float]:
     """Fit a two-tower (no text) on a leave-last-out split and save it as a run at `out`."""
     from engine.core.config import ModelConfig, TrainConfig
-    from engine.evaluation.protocol import prepare_data
     from engine.models.twotower import TwoTowerModel
+    from engine.runs.data import prepare_data
     from engine.runs.store import save_run
 
     _, data = prepare_data(dataset, "leave-last-out", seed=seed)
@@ -235,9 +234,10 @@ def held_out_users(data: Any, n: int, seed: int) -> np.ndarray:
 def part_amazon(args: argparse.Namespace, work: Path) -> dict:
     from engine.data import load_dataset
 
-    if not DATA.exists():
-        return {"skipped": f"{DATA.name} not found beside the repository (../shared/data)"}
-    dataset = load_dataset(DATA)
+    if not args.data.exists():
+        return {"skipped": f"{args.data.name} not found (default: ../shared/data beside the "
+                           "repository)"}
+    dataset = load_dataset(args.data)
     model, data, fit_s = train_run(dataset, work / "amazon", args.epochs, args.seed)
     result = serve_part(work / "amazon", model, data, held_out_users(data, args.users, 0),
                         list(KINDS))
@@ -322,6 +322,7 @@ def render(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--parts", default="amazon,shop", help="amazon and/or shop (1 M items)")
+    parser.add_argument("--data", type=Path, default=AMAZON, help="the amazon part's data folder")
     parser.add_argument("--users", type=int, default=1000, help="held-out shoppers measured")
     parser.add_argument("--epochs", type=int, default=5, help="Amazon-Scientific epochs")
     parser.add_argument("--shop-users", type=int, default=10_000,

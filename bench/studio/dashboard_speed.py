@@ -64,18 +64,20 @@ def bench_explorer(user: str, moves: int) -> dict:
     """Cold first render, then slider moves per method (warm caches)."""
     from streamlit.testing.v1 import AppTest
 
+    from dashboard.view_state import ALPHA, METHOD, widget_key
+
     at = AppTest.from_file(str(APP), default_timeout=600)
     at.query_params["user"] = user
     first = _timed(at.run)
     assert not at.exception, [e.value for e in at.exception]
     results = {"first_render_s": round(first, 2), "methods": {}}
     for method in ("mmr", "dpp", "calibrated"):
-        at.radio(key="method").set_value(method).run()
-        at.slider(key="alpha").set_value(0.0).run()  # warm-up for this method
+        at.radio(key=widget_key(METHOD)).set_value(method).run()
+        at.slider(key=widget_key(ALPHA)).set_value(0.0).run()  # warm-up for this method
         times = []
         for step in range(moves):
             value = round(0.05 * (1 + step % 19), 2)
-            times.append(_timed(at.slider(key="alpha").set_value(value).run))
+            times.append(_timed(at.slider(key=widget_key(ALPHA)).set_value(value).run))
             assert not at.exception, [e.value for e in at.exception]
         results["methods"][method] = _summary(times)
     return results
@@ -156,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     result = {"run": args.name, "n_items": recommender.catalogue.n_items,
               "n_users": len(recommender.user_ids), "user": user,
               "machine": machine(),
-              "command": "python -m bench.studio.dashboard_speed " + " ".join(sys.argv[1:]),
+              "command": "python -m bench.studio.dashboard_speed " + " ".join(
+                  sys.argv[1:] if argv is None else argv),
               "load_average_before": load_average(),
               "explorer": bench_explorer(user, args.moves),
               "tradeoff": bench_tradeoff(user)}

@@ -1,0 +1,50 @@
+"""Smoke: the scale and studio benchmarks run on the tiny shop and write their reports to --out.
+
+The 1,000,000-item stages (bench/scale/large_catalogue.py, the shop part of ann_serving) are
+the benchmarks' own size and are not run here; test_bench_imports.py checks they load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bench_shop import BenchShop, report
+
+
+def test_quantize(bench_shop: BenchShop, tmp_path: Path) -> None:
+    from bench.scale import quantize
+
+    quantize.main(["--run", str(bench_shop.twotower), "--data", str(bench_shop.data), "--out",
+                   str(tmp_path)])
+    report(tmp_path, "quantize", "command")
+
+
+@pytest.mark.slow
+def test_ann_serving(bench_shop: BenchShop, tmp_path: Path) -> None:
+    from bench.scale import ann_serving
+
+    ann_serving.main(["--parts", "amazon", "--data", str(bench_shop.data), "--users", "10",
+                      "--epochs", "1", "--out", str(tmp_path)])
+    part = report(tmp_path, "ann_serving", "command", "machine", "parts")["parts"]["amazon"]
+    assert "--out" not in part["command"]  # the report never names this machine's folders
+    assert {"kinds", "lists", "recommend"} <= set(part)
+
+
+@pytest.mark.slow
+def test_dashboard_speed(bench_shop: BenchShop, tmp_path: Path) -> None:
+    from bench.studio import dashboard_speed
+
+    dashboard_speed.main(["--home", str(tmp_path / "home"), "--data", str(bench_shop.data),
+                          "--epochs", "1", "--moves", "2", "--out", str(tmp_path)])
+    results = report(tmp_path, "dashboard", "machine", "command", "explorer", "tradeoff")
+    assert results["explorer"]["methods"]
+
+
+@pytest.mark.browser
+def test_browser_speed(bench_shop: BenchShop, tmp_path: Path) -> None:
+    from bench.studio import browser_speed
+
+    browser_speed.main(["--run", str(bench_shop.twotower), "--drags", "2", "--rounds", "1",
+                        "--out", str(tmp_path)])
+    results = report(tmp_path, "browser", "machine", "command", "runs", "floor")
+    assert results["runs"][0]["floor"]["n"] >= 2
