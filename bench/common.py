@@ -12,11 +12,13 @@ import json
 import os
 import platform
 import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# Reports are written through the engine's one atomic writer: a reader never sees half a file.
+from engine.core.files import write_json_atomic as write_json
+from engine.core.files import write_text_atomic as write_atomic
 from engine.rerank.methods import DIVERSIFY_METHODS, METHODS, SWEEP_METHODS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,18 +52,6 @@ def add_out(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=OUT_DIR,
                         help="folder for the JSON and Markdown reports (default docs/benchmarks)")
     return parser
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a staging file, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    staging.write_text(text)
-    os.replace(staging, path)
-
-
-def write_json(path: Path, results: dict[str, Any]) -> None:
-    write_atomic(path, json.dumps(results, indent=2, default=float) + "\n")
 
 
 def write_results(out_dir: Path, name: str, results: dict[str, Any],

@@ -10,9 +10,9 @@ from typing import Any
 
 import torch
 
-from bench.common import write_atomic
 from bench.gpu.stages import RERANK_METHODS, SEED
 from bench.gpu.timing import ratio
+from engine.core.files import write_text_atomic
 
 NAME = "gpu"
 
@@ -130,8 +130,8 @@ def write(results: dict[str, Any], folders: list[Path]) -> None:
     text_json = json.dumps(results, indent=2, default=str) + "\n"
     text_md = render(results)
     for folder in folders:
-        write_atomic(folder / f"{NAME}.json", text_json)
-        write_atomic(folder / f"{NAME}.md", text_md)
+        write_text_atomic(folder / f"{NAME}.json", text_json)
+        write_text_atomic(folder / f"{NAME}.md", text_md)
 
 
 def print_table(results: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ from bench.common import (
     machine,
     machine_line,
     read_json,
+    write_atomic,
     write_results,
 )
 
@@ -148,7 +149,7 @@ def write_doc(table: str) -> None:
     text = DOC.read_text()
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
-    DOC.write_text(f"{head}{START}\n{table}{END}{tail}")
+    write_atomic(DOC, f"{head}{START}\n{table}{END}{tail}")
 
 
 def main(argv: list[str] | None = None) -> None:
