@@ -186,6 +186,27 @@ def selected(page, label: str) -> str:  # noqa: ANN001 - playwright Page
     return page.get_by_role("combobox", name=label).first.input_value()
 
 
+UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
+# the Import page's caption that names the uploaded files (as `code`), drawn by a script run
+# that saw the uploader's value: exactly `names`, so a caption left from earlier files is no match
+TAKEN = """names => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+  .some(c => { const shown = [...c.querySelectorAll('code')].map(e => e.innerText).sort();
+               return shown.length > 0 && JSON.stringify(shown) === JSON.stringify(names); })"""
+
+
+def upload(page, paths: list[Path], read: str = "Read") -> None:  # noqa: ANN001 - playwright Page
+    """Send `paths` through the Import page's uploader, wait until the app holds every one of
+    them, then press `read` (the Read button's words in the page's language).
+
+    The uploader shows a file's name while its bytes are still on their way; pressing Read
+    then would read what the server had before. The page's own caption naming exactly these
+    files is drawn only by a run that received them."""
+    page.locator(UPLOAD_INPUT).set_input_files([str(p) for p in paths])
+    page.wait_for_function(TAKEN, arg=sorted(p.name for p in paths), timeout=LONG)
+    idle(page)
+    page.get_by_role("button", name=read, exact=True).click()
+
+
 def go_to(page, title: str) -> None:  # noqa: ANN001 - playwright Page
     """Switch page through the sidebar navigation and wait for its title."""
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()

@@ -71,6 +71,8 @@ def read_uploads(encoding: str) -> Source | None:
     st.markdown(uploader_css(), unsafe_allow_html=True)
     files = st.file_uploader(t("import.upload"), type=TABLE_TYPES, accept_multiple_files=True,
                              key="imp_files", help=t("import.upload_help"))
+    if files:  # what the server holds: Read reads exactly these
+        st.caption(t("import.ready", names=", ".join(f"`{f.name}`" for f in files)))
     if not st.button(t("import.read"), key="imp_read_upload", icon=":material/upload_file:"):
         return None
     rules = load_rules()

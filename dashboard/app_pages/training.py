@@ -55,7 +55,7 @@ def fresh_run_name() -> str:
     return name
 FORM_DEFAULTS = {"train_alpha": DEFAULT_ALPHA, "train_beta": 1.0, "train_epochs": 30,
                  "train_dim": 32, "train_tune": False, "train_trials": 8,
-                 "train_private": False, "train_epsilon": 4.0}
+                 "train_private": False, "train_epsilon": 4.0, "train_text": True}
 
 
 def _restore_form(folders: dict[str, Path]) -> None:
@@ -97,6 +97,7 @@ def launch_form() -> None:
         epochs = epochs_col.number_input(t("training.epochs"), 1, 200,
                                          key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
+        text = st.toggle(t("training.text"), key="train_text", help=t("training.text_help"))
         st.caption(t("training.stage"))  # α and β: loss weights, not the serving slider
         measured = measured_frontier()
         if measured is not None:
@@ -123,14 +124,15 @@ def launch_form() -> None:
             "train_data": source, "train_name": name, "train_alpha": alpha,
             "train_beta": beta, "train_epochs": int(epochs), "train_dim": int(dim),
             "train_tune": bool(tune), "train_trials": int(trials),
-            "train_private": bool(private), "train_epsilon": float(epsilon)}
+            "train_private": bool(private), "train_epsilon": float(epsilon),
+            "train_text": bool(text)}
         dp_epsilon = float(epsilon) if private else None
         if every:  # one model over the whole range: the Explorer moves its α live
             start_job(folders[source], name, EVERY_ALPHA[0], beta, int(epochs), int(dim),
-                      alpha_max=EVERY_ALPHA[1], dp_epsilon=dp_epsilon)
+                      alpha_max=EVERY_ALPHA[1], dp_epsilon=dp_epsilon, use_text=bool(text))
         else:
             start_job(folders[source], name, alpha, beta, int(epochs), int(dim),
-                      int(trials) if tune else 0, dp_epsilon=dp_epsilon)
+                      int(trials) if tune else 0, dp_epsilon=dp_epsilon, use_text=bool(text))
 
 
 def clean_run_name(name: str) -> str:
@@ -140,9 +142,11 @@ def clean_run_name(name: str) -> str:
 
 def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int,
               tune_trials: int = 0, alpha_max: float | None = None,
-              dp_epsilon: float | None = None) -> None:
+              dp_epsilon: float | None = None, use_text: bool = True) -> None:
     """Check the form and start a fit; `alpha_max`: one model over α in alpha..alpha_max;
-    `dp_epsilon`: differentially private over shoppers (engine/models/private.py)."""
+    `dp_epsilon`: differentially private over shoppers (engine/models/private.py);
+    `use_text` False: the model reads no product text, and the catalogue is encoded for
+    Search when Search is first used on the run rather than right after training."""
     clean = clean_run_name(name)
     if not clean:
         st.error(t("training.no_name"))
@@ -165,7 +169,8 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
         return
     spec = presets.quick_run(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
                              beta=beta, alpha_max=alpha_max, epochs=epochs, dim=dim,
-                             patience=3, tune_trials=tune_trials, dp_epsilon=dp_epsilon)
+                             patience=3, tune_trials=tune_trials, dp_epsilon=dp_epsilon,
+                             use_text=use_text, search_vectors=use_text)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
     fresh = fresh_run_name()  # the next job gets a name of its own, not the one just used
     st.session_state[FORM_VALUES] = {**st.session_state[FORM_VALUES], "train_name": fresh}

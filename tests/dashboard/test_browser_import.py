@@ -16,19 +16,21 @@ from pathlib import Path
 import pytest
 import shop_exports as shops
 from browser_support import (
+    LONG,
     body_text,
     chromium,
     idle,
     open_page,
     require_chromium,
     studio,
+    upload,
     wait_text,
 )
 from dashboard_support import tiny_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
+ERP_HEADER = ["Beleg", "Artikel", "Bezeichnung", "Stueck", "Datum", "Preis", "Kunde", "Land"]
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +54,6 @@ def browser() -> Iterator[object]:
         yield instance
 
 
-def _upload(page, paths: list[Path]) -> None:  # noqa: ANN001 - playwright Page
-    """Send `paths` through the uploader and press Read once the app has taken them."""
-    page.locator(UPLOAD_INPUT).set_input_files([str(p) for p in paths])
-    for path in paths:
-        wait_text(page, path.name)
-    idle(page)
-    page.get_by_role("button", name="Read", exact=True).click()
-    idle(page)
-
-
 def _buttons(page) -> set[str]:  # noqa: ANN001 - playwright Page
     """The buttons' words (an icon's name, drawn as a glyph, comes first)."""
     return {text.strip().splitlines()[-1] for text in page.locator("button").all_inner_texts()
@@ -75,7 +67,7 @@ def test_a_failed_upload_leaves_nothing_of_the_previous_source(base: str, tmp_pa
     empty.parent.mkdir()
     empty.write_text("  \n")
     page = open_page(browser, f"{base}/importer")
-    _upload(page, sorted((tmp_path / "shop").glob("*.csv")))
+    upload(page, sorted((tmp_path / "shop").glob("*.csv")))
     wait_text(page, "Recognised")
     assert "Train on it" not in _buttons(page)  # nothing imported yet: nothing to train on
     page.get_by_role("textbox", name="Dataset name").fill("shop-upload")
@@ -86,11 +78,26 @@ def test_a_failed_upload_leaves_nothing_of_the_previous_source(base: str, tmp_pa
     for path in (tmp_path / "shop").glob("*.csv"):  # take the good files out again
         page.get_by_role("button", name=f"Remove {path.name}").click()
         idle(page)
-    _upload(page, [empty])
+    upload(page, [empty])
     wait_text(page, "products_export.csv: the file is empty")
     assert page.locator('[data-testid="stDataFrame"]').count() == 0  # no stale preview
     assert {"Import", "Train on it"}.isdisjoint(_buttons(page))
     assert "Recognised" not in body_text(page)
+    page.context.close()
+
+
+def test_unrecognised_headers_get_the_mapping_step(base: str, tmp_path: Path,
+                                                   browser) -> None:  # noqa: ANN001
+    files = shops.write_order_lines(tmp_path / "erp", ERP_HEADER)
+    page = open_page(browser, f"{base}/importer")
+    upload(page, files)
+    mapping = page.get_by_role("button", name="Read with this mapping")
+    mapping.wait_for(timeout=LONG)  # drawn by the run that read the files, after the message
+    idle(page)
+    assert "not recognised: columns Beleg" in body_text(page)
+    assert "--map" not in body_text(page)
+    assert mapping.count() == 1
+    assert page.locator('[data-testid="stSelectbox"]').filter(has_text="item_id").count() >= 1
     page.context.close()
 
 
@@ -104,7 +111,7 @@ def test_windows_1252_read_as_gb18030_names_the_file_and_the_right_encoding(
     events.write_text("user_id,item_id\nu1,c1\nu2,c2\n", encoding="utf-8")
     page = open_page(browser, f"{base}/importer")
     pick_option(page, "Text encoding", "gb18030")
-    _upload(page, [items, events])
+    upload(page, [items, events])
     wait_text(page, "items.csv: ")
     error = page.locator('[data-testid="stAlertContentError"]').first.inner_text()
     assert "prism-uploads" not in error and "/tmp" not in error, error
