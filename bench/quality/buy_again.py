@@ -44,13 +44,11 @@ def repeat_pairs(events: Any) -> int:
     return int((purchase_events(events).groupby([USER_ID, ITEM_ID]).size() > 1).sum())
 
 
-def build_model(name: str) -> Any:
-    from engine.cli.main import build_parser
-    from engine.cli.train_cmd import spec_from_options
+def build_model(name: str, dataset: Any) -> Any:
+    """The unfitted model `prism train --model name` builds."""
+    from engine.training.options import train_spec
 
-    options = build_parser().parse_args(
-        ["train", "--data", "-", "--out", "-", "--model", name, "--seed", str(SEED)])
-    return spec_from_options(options).build()[0]
+    return train_spec(dataset, model=name, seed=SEED).build()[0]
 
 
 def run_model(dataset: Any, name: str) -> dict[str, Any]:
@@ -69,7 +67,7 @@ def run_model(dataset: Any, name: str) -> dict[str, Any]:
     rsplit = repeat_split(dataset.events)
     text = encode_items(dataset, progress=False) if name == "twotower" else None
     data = TrainData.from_split(dataset, rsplit.split, text_embeddings=text)
-    model = build_model(name).fit(data)
+    model = build_model(name, dataset).fit(data)
     repeat = fit_repeat_model(rsplit, data.item_ids)
     valid = shoppers_at(model, data, rsplit, repeat, "valid", K)
     test = shoppers_at(model, data, rsplit, repeat, "test", K)

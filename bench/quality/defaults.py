@@ -48,13 +48,12 @@ def data_folder(name: str, scratch: Path) -> Path:
     """The shared data set's folder, or a freshly generated synthetic shop."""
     if name != "synthetic-shop":
         return SHARED_DATA / name
-    from engine.cli.main import main as prism
+    from engine.data import generate_shop, write_tables
 
     folder = scratch / "shop"
     if (folder / "events.csv").exists():  # generated for an earlier seed
         return folder
-    if prism(["data", "generate", "--out", str(folder), "--seed", str(SHOP_SEED)]) != 0:
-        raise SystemExit("generating the synthetic shop failed")
+    write_tables(*generate_shop(seed=SHOP_SEED), folder)  # `prism data generate --seed 7`
     return folder
 
 
@@ -63,13 +62,13 @@ def settings(tune: int) -> list[str]:
 
 
 def train(name: str, scratch: Path, tune: int = 0, seed: int = 0) -> Path:
-    from engine.cli.main import main as prism
+    from engine.training.options import train_spec
+    from engine.training.pipeline import train as fit
 
     out = scratch / f"{name}-{'tuned' if tune else 'auto'}-seed{seed}"
-    argv = ["train", "--data", str(data_folder(name, scratch)), "--split", DATASETS[name],
-            "--out", str(out), "--quiet", "--seed", str(seed), *settings(tune)]
-    if prism(argv) != 0:
-        raise SystemExit(f"training on {name} failed")
+    # `prism train --data D --split S --out O --seed N [--tune T]`: the model search, no settings
+    fit(train_spec(data_folder(name, scratch), out=out, protocol=DATASETS[name], seed=seed,
+                   tune=tune))
     return out
 
 

@@ -53,17 +53,13 @@ def synthetic_dataset() -> Any:
 
 def fit(dataset: Any, name: str) -> Any:
     """A model as `prism train --model name --split leave-last-out` builds and fits it."""
-    from engine.cli.main import build_parser
-    from engine.cli.train_cmd import spec_from_options
     from engine.text.encoders import encode_items
+    from engine.training.options import train_spec
     from engine.training.pipeline import train
 
-    options = build_parser().parse_args(
-        ["train", "--data", "-", "--out", "-", "--model", name, "--seed", str(SEED),
-         "--split", "leave-last-out"])
-    spec = spec_from_options(options)
+    spec = train_spec(dataset, model=name, seed=SEED, protocol="leave-last-out")
     text = encode_items(dataset, progress=False) if spec.encoder_config is not None else None
-    return train(spec.replace(data=dataset, out=None, text_embeddings=text, encoder_config=None,
+    return train(spec.replace(text_embeddings=text, encoder_config=None,
                               search_vectors=False, progress=False,
                               refit=False))  # the check reads the evaluation model
 

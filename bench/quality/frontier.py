@@ -72,9 +72,14 @@ DATASET_VARIANTS = {"amazon-scientific": ("α=0",) + _JOINT, "ml-100k": ("α=0",
 ENTROPY_GAINS = (1.1, 1.2, 1.3)  # equal-entropy targets: these multiples of the alpha=0 entropy
 
 
+def train_settings(name: str, extra: list[str], seed: int) -> list[str]:
+    """The KEY=VALUE settings of one variant and training seed (the split stays SEED)."""
+    return DATASET_SETTINGS.get(name, []) + RECIPES.get(name, []) + extra + [f"seed={seed}"]
+
+
 def train_argv(name: str, out: Path, alpha: str, extra: list[str], seed: int) -> list[str]:
-    """The `prism train` arguments of one variant and training seed (the split stays SEED)."""
-    settings = DATASET_SETTINGS.get(name, []) + RECIPES.get(name, []) + extra + [f"seed={seed}"]
+    """The `prism train` arguments of one variant and training seed."""
+    settings = train_settings(name, extra, seed)
     argv = ["train", "--data", f"../shared/data/{name}", "--out", str(out), "--model",
             "twotower", "--split", DATASETS[name], "--seed", str(SEED), "--alpha", alpha,
             "--quiet", "--no-refit"]  # the benchmark reads the evaluation fit only
@@ -83,9 +88,11 @@ def train_argv(name: str, out: Path, alpha: str, extra: list[str], seed: int) ->
 
 def obtain(name: str, label: str, seed: int, runs_dir: Path,
            variants: dict[str, tuple[str, list[str]]] | None = None) -> tuple[Any, str]:
-    """Train (or reuse, when its run.json exists) one variant; the run and its command."""
-    from engine.cli.main import main as prism
+    """Train (or reuse, when its run.json exists) one variant; the run and the `prism train`
+    command that trains it the same way."""
     from engine.runs.store import load_run
+    from engine.training.options import train_spec
+    from engine.training.pipeline import train
 
     alpha, extra = (variants or VARIANTS)[label]
     slug = label.replace('=', '').replace(' ', '-').replace(':', '-')
@@ -94,8 +101,10 @@ def obtain(name: str, label: str, seed: int, runs_dir: Path,
     command = "prism " + " ".join(argv).replace(str(out), "runs/" + out.name)
     if not (out / "run.json").exists():
         print(command, flush=True)
-        if prism(argv) != 0:
-            raise SystemExit(f"training {label} on {name} failed")
+        low, _, high = alpha.partition(":")
+        train(train_spec(SHARED_DATA / name, out=out, model="twotower", protocol=DATASETS[name],
+                         seed=SEED, alpha=float(low), alpha_max=float(high) if high else None,
+                         settings=train_settings(name, extra, seed), refit=False))
     return load_run(out), command
 
 

@@ -86,17 +86,6 @@ COLUMNS = {
 }
 
 
-def cli_spec(name: str, alpha: float, protocol: str, settings: list[str]) -> Any:
-    """The TrainSpec `prism train` builds for the same options (split presets included)."""
-    from engine.cli.main import build_parser
-    from engine.cli.train_cmd import spec_from_options
-
-    options = build_parser().parse_args(
-        ["train", "--data", "-", "--out", "-", "--model", name, "--alpha", str(alpha),
-         "--seed", str(SEED), "--split", protocol, *(f"--set={pair}" for pair in settings)])
-    return spec_from_options(options)
-
-
 def cold_subset(data: Any, max_events: int = COLD_MAX_EVENTS) -> np.ndarray:
     """Test users whose held-out item had at most `max_events` training interactions."""
     users, truth = data.truth(data.test)
@@ -109,6 +98,7 @@ def run_one(dataset: Any, protocol: str, name: str, alpha: float, seed: int = SE
     """Fit and evaluate one model on one dataset; the row written to quality.json."""
     from engine.evaluation.protocol import evaluate_model
     from engine.text.encoders import encode_items
+    from engine.training.options import train_spec
     from engine.training.pipeline import train
 
     settings = (list(VARIANTS.get(variant, [])) + list(DATASET_SETTINGS.get(dataset.name, []))
@@ -116,8 +106,9 @@ def run_one(dataset: Any, protocol: str, name: str, alpha: float, seed: int = SE
     started = time.perf_counter()
     text = encode_items(dataset, progress=False) if name == "twotower" else None
     encode_seconds = time.perf_counter() - started
-    spec = cli_spec(name, alpha, protocol, settings)
-    result = train(spec.replace(data=dataset, out=None, text_embeddings=text, encoder_config=None,
+    spec = train_spec(dataset, model=name, alpha=alpha, seed=SEED, protocol=protocol,
+                      settings=settings)  # as `prism train` with the same options
+    result = train(spec.replace(text_embeddings=text, encoder_config=None,
                                 search_vectors=False, progress=False))
     evaluation = result.evaluation
     cold_users = cold_subset(result.data)

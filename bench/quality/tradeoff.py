@@ -69,9 +69,10 @@ def relative_train_command(train_config: dict[str, Any] | None, name: str, model
 
 
 def obtain_run(folder: Path, protocol: str, model: str, args: argparse.Namespace) -> Any:
-    """Load the run given on the command line, else train one with the `prism train` code."""
-    from engine.cli.main import main as prism
+    """Load the run given on the command line, else train one as `prism train` would."""
     from engine.runs.store import load_run
+    from engine.training.options import train_spec
+    from engine.training.pipeline import train
 
     given = getattr(args, RUN_FLAGS[folder.name]) if model == "twotower" else None
     if given:
@@ -79,8 +80,9 @@ def obtain_run(folder: Path, protocol: str, model: str, args: argparse.Namespace
     out = Path(args.runs_dir) / f"{folder.name}-{model}"
     argv = train_command(folder, protocol, model, out, args.epochs)
     print("prism " + " ".join(argv), flush=True)
-    if prism(argv) != 0:
-        raise SystemExit(f"training {model} on {folder.name} failed (see the message above)")
+    settings = DATASET_SETTINGS.get(folder.name, []) if model == "twotower" else []
+    train(train_spec(folder, out=out, model=model, protocol=protocol, seed=SEED,
+                     epochs=args.epochs if model == "twotower" else None, settings=settings))
     return load_run(out), argv
 
 
@@ -98,8 +100,7 @@ def run_facts(run: Any) -> dict[str, Any]:
 
 def sweep_one(dataset: Any, name: str, model: str, args: argparse.Namespace) -> dict[str, Any]:
     """Train/load one run, sweep it, and return the row stored in tradeoff.json."""
-    from engine.cli.serve_cmds import parse_weights
-    from engine.evaluation.sweep import sweep
+    from engine.evaluation.sweep import parse_weights, sweep
 
     protocol = DATASETS[name]
     run, argv = obtain_run(Path(args.data_root) / name, protocol, model, args)

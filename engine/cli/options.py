@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
 
-from engine.core.checks import check_target_mix
+from engine.core.checks import check_target_mix, parse_number
 from engine.core.errors import ConfigError
 from engine.data.importers import FORMATS
 from engine.models.registry import MODEL_NAMES
@@ -116,18 +115,6 @@ def add_diversity_weight_option(parser: argparse.ArgumentParser, typed: bool = F
                         help="at serving: re-rank weight in [0, 1] (0 = relevance order)")
     parser.add_argument("--weight", dest="diversity_weight", default=argparse.SUPPRESS,
                         type=unit_interval if typed else str, help=argparse.SUPPRESS)
-
-
-def parse_number(value: str, option: str, kind: type = float) -> Any:
-    """A number from a string option read without `type=`, or ConfigError naming the option."""
-    try:
-        parsed = kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{option} must be a{'n integer' if kind is int else ' number'}, "
-                          f"got {value!r}") from None
-    if parsed != parsed or parsed in (float("inf"), float("-inf")):
-        raise ConfigError(f"{option} must be a finite number, got {value!r}")
-    return parsed
 
 
 def add_target_mix_option(parser: argparse.ArgumentParser, typed: bool = False) -> None:

@@ -22,7 +22,6 @@ from engine.cli.options import (
     integer,
     non_negative_integer,
     number,
-    parse_number,
     parse_target_mix,
     positive_integer,
 )
@@ -37,6 +36,7 @@ from engine.core.files import write_json_atomic
 from engine.evaluation.sweep import (
     best_at_equal_entropy,
     equal_entropy_summary,
+    parse_weights,
     sweep,
     sweep_points,
 )
@@ -226,21 +226,6 @@ def run_hot(args: argparse.Namespace) -> int:
         half_life_days=args.half_life, include_unavailable=args.include_unavailable)
     print_result(result, args.json_out)
     return 0
-
-
-def parse_weights(text: str, option: str = "--diversity-weights") -> list[float]:
-    """'0,0.25,0.5' or '0,0.1,...,1' (a to c in steps of b − a) → sorted weights."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if len(parts) == 4 and parts[2] == "...":
-        first, second, last = (parse_number(p, option) for p in (parts[0], parts[1], parts[3]))
-        step = second - first
-        if step <= 0 or last < first:
-            raise ConfigError(f"{option} {text!r}: write 'a,b,...,c' with a < b and a <= c")
-        count = int(round((last - first) / step)) + 1
-        return [round(first + i * step, 10) for i in range(count)]
-    if not parts or "..." in parts:
-        raise ConfigError(f"{option} {text!r}: give numbers like 0,0.5,1 or 0,0.1,...,1")
-    return [parse_number(p, option) for p in parts]
 
 
 def run_sweep(args: argparse.Namespace) -> int:

@@ -7,7 +7,6 @@ function the studio and the benchmarks call.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -26,12 +25,12 @@ from engine.cli.options import (
     trial_count,
 )
 from engine.cli.progress import CliProgress, summary
-from engine.core.config import DEFAULT_ALPHA, EncoderConfig, ModelConfig, TrainConfig
+from engine.core.config import DEFAULT_ALPHA, EncoderConfig
 from engine.core.errors import ConfigError, DataError, RunError
 from engine.models.callbacks import ProgressBar, tensorboard_logger
 from engine.models.registry import CONFIGURED_MODEL, get_model_class
 from engine.text.encoders import resolve_model
-from engine.training.presets import split_presets
+from engine.training.options import train_spec
 from engine.training.spec import AUTO, TrainSpec
 
 
@@ -94,33 +93,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.set_defaults(func=train_command, train_parser=train)
 
 
-def _setting_value(text: str) -> Any:
-    """`true`/`false`, an int, a float, or the text itself."""
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+OPTION_FIELDS = ("alpha", "alpha_max", "beta", "seed", "device", "epochs")  # set by options
 
 
-def parse_settings(pairs: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """--set KEY=VALUE pairs split into ModelConfig and TrainConfig changes."""
-    model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
-    train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
-    model_changes: dict[str, Any] = {}
-    train_changes: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or key not in model_keys | train_keys:
-            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE with KEY one of "
-                              f"{', '.join(sorted(model_keys | train_keys))}")
-        target = model_changes if key in model_keys else train_changes
-        target[key] = _setting_value(value.strip())
-    return model_changes, train_changes
+def _as_options(message: str) -> str:
+    """An engine message about a setting or an option's config field, in the CLI's words."""
+    if message.startswith("setting"):
+        return "--set" + message[len("setting"):]
+    for name in OPTION_FIELDS:
+        if message.startswith(f"TrainConfig.{name}:"):
+            return "--" + message[len("TrainConfig."):]
+    return message
 
 
 def spec_from_options(args: argparse.Namespace) -> TrainSpec:
@@ -129,32 +112,18 @@ def spec_from_options(args: argparse.Namespace) -> TrainSpec:
     The split's preset (engine/training/presets.py) applies under --epochs and --set.
     """
     alpha, alpha_max = args.alpha
-    changes: dict[str, Any] = {"alpha": alpha, "alpha_max": alpha_max, "beta": args.beta,
-                               "seed": args.seed, "device": args.device, **_private(args)}
-    if args.epochs is not None:
-        changes["epochs"] = args.epochs
-    model_changes, train_changes = parse_settings(args.set)
-    if "dp_epsilon" in changes:  # ID embeddings: n_items free rows, all noised (privacy.md)
-        model_changes = {"use_id": False, **model_changes}
-    try:
-        train_config = TrainConfig(**changes)  # validates alpha/beta/epochs for every model
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("TrainConfig.", "--")) from None
-    preset_model, preset_train = split_presets(args.split, args.epochs is not None)
-    try:
-        train_config = train_config.replace(**{**preset_train, **train_changes})
-        model_config = ModelConfig(**{**preset_model, **model_changes})
-    except TypeError as exc:  # e.g. --set dim=big: a text where a number belongs
-        raise ConfigError(f"--set: a value has the wrong type ({exc})") from None
-    configured_only = alpha > 0 or alpha_max is not None or bool(args.set)
+    private = _private(args)
     reads_text = args.model == AUTO or get_model_class(args.model).reads_text
-    return TrainSpec(args.data, out=args.out, model=args.model, model_config=model_config,
-                     train_config=train_config, protocol=args.split, seed=args.seed,
-                     fmt=args.format, tune=_tune_trials(args), configured_only=configured_only,
-                     fixed=frozenset(model_changes) | frozenset(train_changes),
-                     encoder_config=_encoder_config(args) if reads_text else None,
-                     progress=not args.quiet, search_vectors=True, ann=args.ann,
-                     refit=not args.no_refit and args.dp_epsilon is None)
+    try:
+        return train_spec(args.data, out=args.out, model=args.model, protocol=args.split,
+                          seed=args.seed, alpha=alpha, alpha_max=alpha_max, beta=args.beta,
+                          epochs=args.epochs, settings=args.set, device=args.device,
+                          private=private, fmt=args.format, tune=_tune_trials(args),
+                          encoder=_encoder_config(args) if reads_text else None,
+                          progress=not args.quiet, ann=args.ann,
+                          refit=not args.no_refit and args.dp_epsilon is None)
+    except ConfigError as exc:
+        raise ConfigError(_as_options(str(exc))) from None
 
 
 def _private(args: argparse.Namespace) -> dict[str, Any]:

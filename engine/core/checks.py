@@ -2,16 +2,18 @@
 diversity weight and the calibration target mix. Serving, the re-rankers, policies, the
 evaluation protocol, metrics, the API and the CLI all call these, so the same value gets the
 same answer and message everywhere (a string such as "0.5" is refused everywhere: parsing text
-is the job of the CLI's and the API's own parsers, which say where the text came from).
+is the job of the CLI's and the API's own parsers, which say where the text came from; they
+and the sweep's weight grid read a number from text with `parse_number`).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from engine.core.errors import ValueCheckError
+from engine.core.errors import ConfigError, ValueCheckError
 
 
 def check_k(k: object, n_items: int | None = None, field: str = "k") -> int:
@@ -44,3 +46,15 @@ def check_target_mix(value: object, field: str = "target_mix") -> float:
     """γ, the calibrated target's share of the catalogue mix: a number in [0, 1]."""
     return _unit_number(value, field, " (0 = the shopper's own category mix, "
                                       "1 = the catalogue's)")
+
+
+def parse_number(value: str, option: str, kind: type = float) -> Any:
+    """A number from a string option read without `type=`, or ConfigError naming the option."""
+    try:
+        parsed = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{option} must be a{'n integer' if kind is int else ' number'}, "
+                          f"got {value!r}") from None
+    if parsed != parsed or parsed in (float("inf"), float("-inf")):
+        raise ConfigError(f"{option} must be a finite number, got {value!r}")
+    return parsed

@@ -14,7 +14,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from engine.core.checks import check_target_mix
+from engine.core.checks import check_target_mix, parse_number
 from engine.core.errors import ConfigError, RunError
 from engine.data import Dataset
 from engine.evaluation.protocol import RerankSpec, evaluate_model, histories_before_test
@@ -227,3 +227,18 @@ def equal_entropy_summary(grid: pd.DataFrame) -> dict[str, Any]:
             "mean_ndcg": {m: round(float(grid[m].mean()), 5) for m in methods},
             "entropy_range": [round(float(grid["entropy"].min()), 4),
                               round(float(grid["entropy"].max()), 4)]}
+
+
+def parse_weights(text: str, option: str = "--diversity-weights") -> list[float]:
+    """'0,0.25,0.5' or '0,0.1,...,1' (a to c in steps of b − a) → sorted weights."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) == 4 and parts[2] == "...":
+        first, second, last = (parse_number(p, option) for p in (parts[0], parts[1], parts[3]))
+        step = second - first
+        if step <= 0 or last < first:
+            raise ConfigError(f"{option} {text!r}: write 'a,b,...,c' with a < b and a <= c")
+        count = int(round((last - first) / step)) + 1
+        return [round(first + i * step, 10) for i in range(count)]
+    if not parts or "..." in parts:
+        raise ConfigError(f"{option} {text!r}: give numbers like 0,0.5,1 or 0,0.1,...,1")
+    return [parse_number(p, option) for p in parts]

@@ -40,3 +40,11 @@ def _exists(module: str, name: str) -> bool:
         return False
     return True
 
+
+
+def test_no_benchmark_reaches_into_the_cli() -> None:
+    """Benchmarks train and measure through engine functions, never the CLI's internals."""
+    reaching = sorted({f"{path.relative_to(BENCH.parent)}: {module}"
+                       for path in BENCH.rglob("*.py") for module, _ in _imported(path)
+                       if module.startswith("engine.cli")})
+    assert reaching == []
