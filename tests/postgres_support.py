@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pwd
 import shutil
@@ -71,3 +72,28 @@ def running_postgres(setup_sql: str | None = None) -> Iterator[str]:
             server.kill()
             server.wait()
         shutil.rmtree(base, ignore_errors=True)
+
+
+_DATABASES = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[str]:
+    """One server per test module (skipped with the reason when it cannot be started)."""
+    if not BINARIES:
+        pytest.skip("PostgreSQL server binaries not found (Debian: apt-get install postgresql)")
+    pytest.importorskip("psycopg", reason="needs the psycopg driver (pip install psycopg)")
+    with running_postgres() as url:
+        yield url
+
+
+def fresh_database(server: str, prefix: str) -> str:
+    """A new empty database on `server` (a URL from running_postgres); returns its URL."""
+    import psycopg
+
+    name = f"{prefix}_{next(_DATABASES)}"
+    port = server.rsplit(":", 1)[1].split("/")[0]
+    with psycopg.connect(f"host=127.0.0.1 port={port} user=shop dbname=postgres",
+                         autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + f"/{name}"

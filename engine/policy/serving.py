@@ -155,7 +155,7 @@ class PolicyServer:
 
     def live_versions(self) -> dict[str, int]:
         """{name: live version}, re-read only when the store's publish counter moved."""
-        if not self.store.path.exists():  # nothing stored: never create the file to find out
+        if not self.store.exists():  # nothing stored: never create the file to find out
             return {}
         counter = self.store.publish_counter()
         cached_counter, cached = self._live

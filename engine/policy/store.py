@@ -13,6 +13,8 @@ policy made from its settings (`scenario-<id>`), so old scenarios are readable a
   target change and unpublish with the actor's name, role and source (studio, api, cli), and
   every such attempt the gate refused ('publish refused', ...).
   Callers write through `engine.access.Gate`, which checks the actor's role first.
+- `PRISM_POLICY_STORE` (or `url=`) keeps the policy tables in a shared server instead
+  (PostgreSQL, `engine.policy.sqlstore`), so several API workers publish and serve as one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, Protocol
 from engine.core.errors import ConfigError, PrismError
 from engine.core.paths import prism_home
 from engine.policy.schema import Policy, parse_policy, split_reference
+from engine.policy.sqlstore import SqlPolicyTables, server_url
 from engine.rerank.methods import SWEEP_METHODS
 from engine.rerank.quotas import default_quotas
 
@@ -153,15 +156,24 @@ def link_scenario(conn: sqlite3.Connection, scenario_id: int, name: str, setting
 
 
 class PolicyStore:
-    """Read and write policies in the SQLite file at `path` (created on first use)."""
+    """Policies in the SQLite file at `path`, or the server at `url` / $PRISM_POLICY_STORE."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, url: str | None = None) -> None:
+        path, url = server_url(path, url)
+        self.shared = SqlPolicyTables(url) if url else None
         self.path = Path(path) if path is not None else default_path()
         self._reader: sqlite3.Connection | None = None
         self._reader_lock = threading.Lock()
 
+    def exists(self) -> bool:  # a server always; a file once created
+        return self.shared is not None or self.path.exists()
+
     @contextmanager
-    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+    def _connect(self, write: bool = False) -> Iterator[Any]:
+        if self.shared is not None:
+            with self.shared.connect(write, (PolicyStoreError, PolicyConflict)) as conn:
+                yield conn
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
@@ -250,13 +262,10 @@ class PolicyStore:
                                 ).fetchall()
         return {name: int(version) for name, version in rows}
 
-    @staticmethod
-    def default_live(live: dict[str, int]) -> str:
-        """The policy served when a request names none: the most recently published one."""
-        return next(iter(live))
-
     def publish_counter(self) -> int:
         """Bumped by every publish and rollback: a cheap 'did anything go live?' check."""
+        if self.shared is not None:
+            return self.shared.publish_counter()
         with self._reader_lock:
             try:
                 if self._reader is None:

@@ -3,29 +3,17 @@ server (started here on 127.0.0.1, stopped after)."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from postgres_support import BINARIES, running_postgres
+from postgres_support import fresh_database, postgres_server  # noqa: F401 (fixture)
 
 from engine.cli.main import main
 from engine.events.store import EventStore, EventStoreError, ServedList
 from engine.events.transfer import export_events, import_events
-
-_NAMES = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[str]:
-    if not BINARIES:
-        pytest.skip("PostgreSQL server binaries not found (Debian: apt-get install postgresql)")
-    pytest.importorskip("psycopg", reason="needs the psycopg driver (pip install psycopg)")
-    with running_postgres() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -34,15 +22,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore
     if request.param == "sqlite":
         opened = EventStore(tmp_path / "events.sqlite")
     else:
-        import psycopg
-
-        server = request.getfixturevalue("postgres_server")
-        name = f"events_{next(_NAMES)}"
-        port = server.rsplit(":", 1)[1].split("/")[0]
-        with psycopg.connect(f"host=127.0.0.1 port={port} user=shop dbname=postgres",
-                             autocommit=True) as connection:
-            connection.execute(f"CREATE DATABASE {name}")
-        opened = EventStore(server.rsplit("/", 1)[0] + f"/{name}")
+        opened = EventStore(fresh_database(request.getfixturevalue("postgres_server"),
+                                           "events"))
     yield opened
     opened.close()
 

@@ -1,19 +1,33 @@
-"""Policy schema messages, the SQLite store (versions, publish, rollback, conflicts) and the
-migration of a version-1 scenarios database."""
+"""Policy schema messages, the store (versions, publish, rollback, conflicts) on the embedded
+SQLite default and on a real PostgreSQL server (started here on 127.0.0.1, stopped after), and
+the migration of a version-1 scenarios database."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from postgres_support import fresh_database, postgres_server  # noqa: F401 (fixture)
 
 from engine.core.errors import ConfigError
 from engine.policy.schema import parse_policy, split_reference
 from engine.policy.store import PolicyConflict, PolicyNotFound, PolicyStore, PolicyStoreError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PolicyStore]:
+    """An empty store: a SQLite file, or a fresh database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield PolicyStore(tmp_path / "store.sqlite")
+        return
+    opened = PolicyStore(url=fresh_database(request.getfixturevalue("postgres_server"),
+                                            "policies"))
+    yield opened
+    opened.shared.close()
 
 
 def policy(name: str = "spring", strength: float = 0.1):
@@ -52,8 +66,7 @@ def test_references():
         split_reference("@3")
 
 
-def test_versions_are_immutable_and_publish_rollback_walk_back(tmp_path: Path):
-    store = PolicyStore(tmp_path / "store.sqlite")
+def test_versions_are_immutable_and_publish_rollback_walk_back(store: PolicyStore):
     for strength in (0.1, 0.2, 0.3):
         store.create(policy(strength=strength))
     assert [v["version"] for v in store.versions("spring")] == [1, 2, 3]
@@ -71,8 +84,7 @@ def test_versions_are_immutable_and_publish_rollback_walk_back(tmp_path: Path):
     assert store.resolve("spring@3").version == 3
 
 
-def test_a_stale_save_is_refused_not_overwritten(tmp_path: Path):
-    store = PolicyStore(tmp_path / "store.sqlite")
+def test_a_stale_save_is_refused_not_overwritten(store: PolicyStore):
     store.save(policy(), base_version=0)
     first, second = store.get("spring"), store.get("spring")  # two editors open version 1
     store.save(policy(strength=0.5), base_version=first.version)
@@ -82,8 +94,7 @@ def test_a_stale_save_is_refused_not_overwritten(tmp_path: Path):
     assert store.get("spring").stages[0].strength == 0.5
 
 
-def test_unknown_names_and_versions(tmp_path: Path):
-    store = PolicyStore(tmp_path / "store.sqlite")
+def test_unknown_names_and_versions(store: PolicyStore):
     with pytest.raises(PolicyNotFound, match="no policy is stored yet"):
         store.get("nope")
     store.create(policy())
@@ -91,6 +102,33 @@ def test_unknown_names_and_versions(tmp_path: Path):
         store.get("nope")
     with pytest.raises(PolicyNotFound, match="has no version 7"):
         store.get("spring", 7)
+
+
+def test_concurrent_saves_and_publishes_keep_one_history(store: PolicyStore):
+    """Eight writers at once (as several API workers would be): every save gets its own
+    version, every publish counts, and the log holds each one once."""
+    store.create(policy())
+
+    def write(n: int) -> None:
+        saved = store.create(policy(strength=(n + 1) / 100))
+        store.publish("spring", saved.version)
+
+    counter = store.publish_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, range(24)))
+    assert [v["version"] for v in store.versions("spring")] == list(range(1, 26))
+    assert store.publish_counter() == counter + 24
+    assert sorted(row["version"] for row in store.log("spring")) == list(range(2, 26))
+    assert store.live_versions()["spring"] in range(2, 26)
+
+
+def test_an_unreachable_server_says_where_without_the_password():
+    store = PolicyStore(url="postgresql+psycopg://shop:s3cret@127.0.0.1:1/none")
+    with pytest.raises(PolicyStoreError, match=r"policy store postgresql\+psycopg://shop:\*\*\*@"
+                                               r"127.0.0.1:1/none failed") as caught:
+        store.get("spring")
+    assert "s3cret" not in str(caught.value)
+    assert store.publish_counter() == -2
 
 
 def test_wal_mode(tmp_path: Path):

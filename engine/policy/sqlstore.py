@@ -1,0 +1,119 @@
+"""The policy tables in a shared database server (PostgreSQL through SQLAlchemy), so every API
+worker — on one host or several — reads and publishes the same policies.
+
+`PRISM_POLICY_STORE` (or `PolicyStore(url=...)`) names the server, e.g.
+`postgresql+psycopg://shop@127.0.0.1/shop`. The tables and the statements are the SQLite
+store's (`engine.policy.store`); this module gives them a connection that speaks the same
+`execute(sql, params)` with `?` placeholders, creates the tables once (under an advisory lock,
+so workers starting together do not race), and makes every write transaction take the
+publish-counter row first — the server-side equivalent of SQLite's `BEGIN IMMEDIATE`, so two
+saves or publishes never interleave. Studio scenarios stay in the local SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+URL_ENV = "PRISM_POLICY_STORE"
+SCHEMA_LOCK = 7_331_101  # pg_advisory_xact_lock key while the tables are created
+TABLES = """
+CREATE TABLE IF NOT EXISTS policy_versions (
+    name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL, note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS policy_live (
+    name TEXT PRIMARY KEY, version INTEGER NOT NULL, published DOUBLE PRECISION NOT NULL);
+CREATE TABLE IF NOT EXISTS policy_log (
+    id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL,
+    action TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL DEFAULT '',
+    role TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS policy_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO policy_meta (key, value) VALUES ('publish_counter', 0) ON CONFLICT DO NOTHING
+"""
+
+
+def server_url(path: Any, url: str | None) -> tuple[Any, str | None]:
+    """(SQLite path or None, server URL or None) from a store's `path`/`url` arguments and
+    $PRISM_POLICY_STORE (read only when neither is given); `sqlite:///file` is a path."""
+    given = url or (str(path) if path is not None and "://" in str(path) else None)
+    if given is None and path is None:
+        given = os.environ.get(URL_ENV) or None
+    if given is not None and given.startswith("sqlite:///"):
+        return given.removeprefix("sqlite:///"), None
+    return (None, given) if given else (path, None)
+
+
+class SqlConnection:
+    """A SQLAlchemy connection answering the SQLite store's `execute(sql, params)` calls."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._connection.exec_driver_sql(sql.replace("?", "%s"), tuple(params))
+
+
+class SqlPolicyTables:
+    """The policy tables at one SQLAlchemy URL (created on first use)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: sa.Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def where(self) -> str:
+        """The server without its password, for messages."""
+        return sa.make_url(self.url).render_as_string(hide_password=True)
+
+    def _open(self) -> sa.Engine:
+        with self._lock:
+            if self._engine is None:
+                engine = sa.create_engine(self.url, pool_pre_ping=True)
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+                    for statement in TABLES.split(";"):
+                        connection.exec_driver_sql(statement)
+                self._engine = engine
+            return self._engine
+
+    @contextmanager
+    def connect(self, write: bool, errors: tuple[type[Exception], type[Exception]]
+                ) -> Iterator[SqlConnection]:
+        """One transaction; `errors` = (store error, conflict error) to raise on failure."""
+        failed, conflict = errors
+        try:
+            engine = self._open()
+            with engine.begin() as connection:
+                if write:  # writers queue on this row, like SQLite's BEGIN IMMEDIATE
+                    connection.exec_driver_sql("SELECT value FROM policy_meta WHERE key = "
+                                               "'publish_counter' FOR UPDATE")
+                yield SqlConnection(connection)
+        except IntegrityError as exc:
+            raise conflict(f"the policy store {self.where} refused a write that another "
+                           "writer made first; reload and try again") from exc
+        except (SQLAlchemyError, OSError) as exc:
+            raise failed(f"the policy store {self.where} failed ({type(exc).__name__}); "
+                         f"check {URL_ENV} and that the server is up") from exc
+
+    def publish_counter(self) -> int:
+        try:
+            with self._open().connect() as connection:
+                row = connection.exec_driver_sql(
+                    "SELECT value FROM policy_meta WHERE key = 'publish_counter'").fetchone()
+        except (SQLAlchemyError, OSError):
+            return -2  # unreachable: callers re-read and see why
+        return 0 if row is None else int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
