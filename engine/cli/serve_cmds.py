@@ -283,6 +283,9 @@ def run_items_add(args: argparse.Namespace) -> int:
 
 RUN_ENV, THREADS_ENV = "PRISM_SERVE_RUN", "PRISM_SERVE_TORCH_THREADS"
 RETRIEVAL_ENV, CANDIDATES_ENV = "PRISM_SERVE_RETRIEVAL", "PRISM_SERVE_CANDIDATES"
+# uvicorn kills a worker whose health ping goes unanswered this long; its default (5 s) kills
+# busy workers on a loaded host and drops their in-flight requests
+WORKER_HEALTHCHECK_S = 120
 
 
 def app_from_env() -> Any:
@@ -319,5 +322,6 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ[RETRIEVAL_ENV] = args.retrieval
     os.environ[CANDIDATES_ENV] = str(args.candidates or "")
     uvicorn.run("engine.cli.serve_cmds:app_from_env", factory=True, workers=workers,
-                host=args.host, port=port, log_level="warning")
+                host=args.host, port=port, log_level="warning",
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
     return 0
