@@ -7,6 +7,12 @@ a child process on a free 127.0.0.1 port, runs `--clients` threads × `--request
 `--max-seconds`, stops the server by its pid, and writes the `load` section of
 docs/benchmarks/serving.json (+ serving.md). The last line printed is JSON.
 
+With `--events` the clients alternate /recommend and /events instead (a click, cart, view or
+purchase on an item of the list just served, naming its request id), and after the server
+has stopped the events stored in its private event store are counted: `lost_events` =
+acknowledged (201) − stored. `--workers 1,2` measures each worker count in turn in the same
+run (a fresh server and store each time) and reports the throughput ratio to the first.
+
 Before the server starts, the same kind of /recommend body is timed in this process with
 `Recommender.recommend()` (`--in-process` calls, one at a time), so the report gives the HTTP
 figures as ratios to the in-process call as well: on a busy machine the ratios hold better
@@ -17,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -50,7 +58,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--policy", default=None,
                         help="policy JSON to create and publish first (a private PRISM_HOME "
                              "for the server); /recommend then serves it with attribution")
-    parser.add_argument("--workers", type=int, default=1, help="prism serve --workers")
+    parser.add_argument("--events", action="store_true",
+                        help="alternate /recommend and /events (and count lost events)")
+    parser.add_argument("--workers", default="1",
+                        help="prism serve --workers; a comma list (1,2) measures each in turn")
     parser.add_argument("--in-process", type=int, default=200,
                         help="recommend() calls timed in process before the server starts")
     parser.add_argument("--no-report", action="store_true")
@@ -116,45 +127,70 @@ def in_process_ms(run: Path, users: list[str], n_calls: int) -> dict:
             "p50_ms": round(percentile(times, 50), 3), "p99_ms": round(percentile(times, 99), 3)}
 
 
+EVENT_KINDS = ("view", "click", "cart", "purchase")
+
+
+def event_body(rng: random.Random, shown: dict) -> dict | None:
+    """An event on an item of the list just served (None when it showed nothing)."""
+    if not shown.get("items"):
+        return None
+    return {"user_id": shown["user_id"], "item_id": rng.choice(shown["items"])["item_id"],
+            "event": rng.choice(EVENT_KINDS), "list_id": shown["request_id"]}
+
+
 def client_loop(base: str, client_id: int, n_requests: int, users: list[str],
-                queries: list[str], deadline: float,
-                only_recommend: bool = False) -> list[tuple[str, float, bool]]:
-    """One client's (endpoint, ms, ok) records; alternates /recommend and /search."""
+                queries: list[str], deadline: float, mode: str = "search"
+                ) -> list[tuple[str, float, bool]]:
+    """One client's (endpoint, ms, ok) records; /recommend alternates with /search or
+    /events (mode), or runs alone (mode 'recommend'). An event answered 201 is ok."""
     rng = random.Random(client_id)
-    records = []
+    records, shown = [], {}
     with httpx.Client(base_url=base, timeout=30.0) as http:
         for i in range(n_requests):
             if time.monotonic() > deadline:
                 break
-            body = recommend_body(rng, users)
-            endpoint = "/recommend"
-            if i % 2 == 1 and not only_recommend:
+            body, endpoint = recommend_body(rng, users), "/recommend"
+            event = event_body(rng, shown) if i % 2 == 1 and mode == "events" else None
+            if i % 2 == 1 and mode == "search":
                 endpoint, body["query"] = "/search", rng.choice(queries)
                 body["user_id"] = rng.choice(users) if rng.random() < 0.5 else None
+            elif event is not None:
+                endpoint, body = "/events", event
             start = time.perf_counter()
             try:
-                ok = http.post(endpoint, json=body).status_code == 200
+                answer = http.post(endpoint, json=body)
+                ok = answer.status_code == (201 if endpoint == "/events" else 200)
             except httpx.HTTPError:
                 ok = False
             records.append((endpoint, (time.perf_counter() - start) * 1e3, ok))
+            if endpoint == "/recommend":
+                shown = {**answer.json(), "user_id": body["user_id"]} if ok else {}
     return records
 
 
-def policy_home(policy_file: str | None) -> tuple[dict[str, str] | None, str | None]:
-    """With a policy: a private PRISM_HOME where it is stored and published, for the server."""
+def server_home(policy_file: str | None) -> tuple[Path, str | None]:
+    """A private PRISM_HOME for one server (its own event and policy stores), with the policy
+    stored and published there when one is given."""
+    home = Path(tempfile.mkdtemp(prefix="prism-load-"))
     if policy_file is None:
-        return None, None
-    import os
-    import tempfile
-
+        return home, None
     from engine.policy.schema import parse_policy
     from engine.policy.store import PolicyStore
 
-    home = Path(tempfile.mkdtemp(prefix="prism-load-"))
     store = PolicyStore(home / "scenarios.sqlite")
     saved = store.create(parse_policy(Path(policy_file).read_text(), policy_file))
     store.publish(saved.name, saved.version)
-    return {**os.environ, "PRISM_HOME": str(home)}, f"{saved.name}@{saved.version}"
+    return home, f"{saved.name}@{saved.version}"
+
+
+def stored_events(home: Path) -> int:
+    from engine.events.store import EventStore
+
+    store = EventStore(home / "events.sqlite")
+    try:
+        return store.count()
+    finally:
+        store.close()
 
 
 def workload(run: Path) -> tuple[list[str], list[str], str, str]:
@@ -169,7 +205,7 @@ def workload(run: Path) -> tuple[list[str], list[str], str, str]:
 
 
 def summarise(records: list[tuple[str, float, bool]], wall: float) -> dict:
-    times = [ms for _, ms, _ in records]
+    times = [ms for _, ms, _ in records] or [0.0]
     per_endpoint = {}
     for endpoint in sorted({e for e, _, _ in records}):
         chosen = [ms for e, ms, _ in records if e == endpoint]
@@ -192,41 +228,70 @@ def with_ratios(summary: dict, local: dict) -> dict:
                           summary["throughput_rps"] * local["mean_ms"] / 1e3, 3)}}
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"amazon-{args.model}",
-                     args.model, args.epochs)
-    users, queries, model_name, dataset = workload(run)
+def measure(run: Path, workers: int, args: argparse.Namespace, users: list[str],
+            queries: list[str]) -> tuple[dict, str | None]:
+    """One server with `workers` workers and a fresh home: the clients' summary (with the
+    acknowledged and stored event counts) and the live policy's name."""
+    home, policy_name = server_home(args.policy)
     port = free_port()
-    conditions = machine()
-    local = in_process_ms(run, users, args.in_process)
-    env, policy_name = policy_home(args.policy)
-    server = start_server(run, port, args.workers, env)
-    lock, records = threading.Lock(), []
+    server = start_server(run, port, workers, {**os.environ, "PRISM_HOME": str(home)})
+    mode = "recommend" if args.only_recommend else "events" if args.events else "search"
+    records: list[tuple[str, float, bool]] = []
     try:
         started = time.monotonic()
         deadline = started + args.max_seconds
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
             futures = [pool.submit(client_loop, f"http://127.0.0.1:{port}", c, args.requests,
-                                   users, queries, deadline, args.only_recommend)
+                                   users, queries, deadline, mode)
                        for c in range(args.clients)]
             for future in futures:
-                with lock:
-                    records.extend(future.result())
+                records.extend(future.result())
         wall = time.monotonic() - started
     finally:
         stop_server(server)
     summary = summarise(records, wall)
+    if args.events:
+        acked = sum(ok for endpoint, _, ok in records if endpoint == "/events")
+        stored = stored_events(home)
+        summary.update(events_acknowledged=acked, events_stored=stored,
+                       lost_events=acked - stored)
+    shutil.rmtree(home, ignore_errors=True)
+    return summary, policy_name
+
+
+def compare_workers(first: dict, others: dict[int, dict]) -> dict:
+    """Each further worker count's figures and its throughput over the first's."""
+    keep = ("requests", "errors", "p50_ms", "p99_ms", "throughput_rps", "lost_events")
+    return {str(n): {**{k: row[k] for k in keep if k in row},
+                     "throughput_over_first": round(row["throughput_rps"]
+                                                    / first["throughput_rps"], 2)}
+            for n, row in others.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    counts = [int(n) for n in args.workers.split(",")]
+    run = ensure_run(args.run, Path(args.data), prism_home() / "bench" / f"amazon-{args.model}",
+                     args.model, args.epochs)
+    users, queries, model_name, dataset = workload(run)
+    conditions = machine()
+    local = in_process_ms(run, users, args.in_process)
+    summary, policy_name = measure(run, counts[0], args, users, queries)
     summary.update(with_ratios(summary, local))
+    if counts[1:]:
+        summary["more_workers"] = compare_workers(
+            summary, {n: measure(run, n, args, users, queries)[0] for n in counts[1:]})
     command = f"python -m bench.speed.load --clients {args.clients} --requests {args.requests}" + \
         (" --only-recommend" if args.only_recommend else "") + \
+        (" --events" if args.events else "") + \
         (f" --policy {args.policy}" if args.policy else "") + \
-        (f" --workers {args.workers}" if args.workers != 1 else "") + \
+        (f" --workers {args.workers}" if args.workers != "1" else "") + \
         (" --run RUN" if args.run else "")
-    payload = {"command": command, "policy": policy_name, "workers": args.workers,
-               "only_recommend": args.only_recommend,
+    payload = {"command": command, "policy": policy_name, "workers": counts[0],
+               "only_recommend": args.only_recommend, "events": args.events,
                "clients": args.clients, "requests_per_client": args.requests,
-               "run_model": model_name, "dataset": dataset, "machine": conditions, **summary}
+               "run_model": model_name, "dataset": dataset, "machine": conditions,
+               "load_average_after": round(os.getloadavg()[0], 2), **summary}
     print(json.dumps({k: v for k, v in summary.items() if k != "per_endpoint"}))
     if not args.no_report:
         update_report(report_section(args), payload, args.out)
@@ -236,6 +301,8 @@ def report_section(args: argparse.Namespace) -> str:
     """Which serving.json section a run fills: mixed, /recommend alone, or with a policy."""
     if args.policy:
         return "load_policy"
+    if args.events:
+        return "load_events"
     return "load_recommend" if args.only_recommend else "load"
 
 

@@ -23,6 +23,7 @@ def _load_lines(load: dict[str, Any] | None, title: str) -> list[str]:
         return []
     workload = (f"/recommend only, policy {load['policy']} live" if load.get("policy")
                 else "/recommend only" if load.get("only_recommend")
+                else "/recommend and /events alternating" if load.get("events")
                 else "mixed /recommend and /search")
     lines = [
         f"## {title}", "",
@@ -46,7 +47,29 @@ def _load_lines(load: dict[str, Any] | None, title: str) -> list[str]:
                       f"{ratio['p99_over_in_process']:.1f}× the in-process call; throughput = "
                       f"{ratio['throughput_over_in_process_rate']:.2f}× the rate of in-process "
                       "calls made one at a time."]
-    return lines + [""]
+    return lines + _events_and_workers(load) + [""]
+
+
+def _events_and_workers(load: dict[str, Any]) -> list[str]:
+    """Events acknowledged vs stored, and the same load on more workers (when measured)."""
+    lines = []
+    if "lost_events" in load:
+        lines += ["", f"Events: {load['events_acknowledged']} acknowledged (201), "
+                      f"{load['events_stored']} in the store after the server stopped: "
+                      f"{load['lost_events']} lost."]
+    if load.get("more_workers"):
+        lines += ["", "| workers | requests | errors | p50 ms | p99 ms | req/s | × first | "
+                      "lost events |", "|---|---|---|---|---|---|---|---|",
+                  f"| {load.get('workers', 1)} | {load['requests']} | {load['errors']} | "
+                  f"{load['p50_ms']:.1f} | {load['p99_ms']:.1f} | {load['throughput_rps']:.1f} "
+                  f"| 1.00 | {load.get('lost_events', '–')} |"]
+        lines += [f"| {n} | {row['requests']} | {row['errors']} | {row['p50_ms']:.1f} | "
+                  f"{row['p99_ms']:.1f} | {row['throughput_rps']:.1f} | "
+                  f"{row['throughput_over_first']:.2f} | {row.get('lost_events', '–')} |"
+                  for n, row in load["more_workers"].items()]
+    if "load_average_after" in load:
+        lines += ["", f"1-minute load average after the run: {load['load_average_after']}."]
+    return lines
 
 
 def render(report: dict[str, Any]) -> str:
@@ -70,6 +93,8 @@ def render(report: dict[str, Any]) -> str:
     lines += _load_lines(report.get("load"), "HTTP API under load (`prism serve`, loopback)")
     lines += _load_lines(report.get("load_recommend"),
                          "`/recommend` alone (`prism serve`, loopback)")
+    lines += _load_lines(report.get("load_events"),
+                         "`/recommend` and `/events` mixed (`prism serve`, loopback)")
     lines += _load_lines(report.get("load_policy"),
                          "`/recommend` alone with a live policy (`prism serve`, loopback)")
     return "\n".join(lines)
