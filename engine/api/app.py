@@ -10,6 +10,8 @@ generated from `/openapi.json` parses every response. OpenAPI docs are served at
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,6 +54,7 @@ from engine.core.limits import (
     check_unicode,
 )
 from engine.events.store import EventStore
+from engine.events.writer import StoreWriter
 from engine.experiments.serving import ExperimentServing
 from engine.experiments.store import ExperimentStore
 from engine.metrics.registry import as_json
@@ -210,6 +213,12 @@ def _response(result: Recommendations) -> RankedList:
                       alpha=result.alpha, unavailable_left_out=result.unavailable_left_out)
 
 
+def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    """A response model as the JSON FastAPI would send, serialised once: built from the
+    engine's values here, it is not validated a second time on the way out."""
+    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
+
+
 def _readable(exc: RequestValidationError) -> str:
     """'body.k: Input should be greater than or equal to 1; ...' from pydantic's errors."""
     parts = []
@@ -252,7 +261,7 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     service = ServingSwap(first, run_dir, load)
     app = FastAPI(title="Prism recommendation API", version=__version__,
                   description="Diversity-aware recommendations, search and trending items.",
-                  lifespan=watching(service, reload_interval()))
+                  lifespan=_closing_writes(watching(service, reload_interval())))
     app.state.recommender = service
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(PinServing, swap=service)
@@ -277,20 +286,35 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     counters = ServingMetrics()
     app.state.counters = counters
     app.state.events = events = EventStore()
+    app.state.writer = writer = StoreWriter(events)  # lists and events: group commits
     replay(events, service)
     app.include_router(policy_router(policies))
     app.include_router(counters.router())
-    app.include_router(events_router(events, service))
+    app.include_router(events_router(writer, service))
     experiments = ExperimentServing(ExperimentStore(events))
-    _add_routes(app, service, policies, counters, events, experiments)
+    _add_routes(app, service, policies, counters, writer, experiments)
     app.include_router(exposure_router)
     app.include_router(reload_router(service))
     _add_ask_route(app, Asker(service))
     return app
 
 
+def _closing_writes(inner: Any) -> Any:
+    """`inner` lifespan, then the event writer closed: what is queued is committed before the
+    process ends."""
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with inner(app):
+                yield
+        finally:
+            app.state.writer.close()
+
+    return lifespan
+
+
 def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
-                counters: ServingMetrics, events: EventStore,
+                counters: ServingMetrics, events: StoreWriter,
                 experiments: ExperimentServing) -> None:
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
@@ -307,7 +331,7 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
 
     @app.post("/recommend", response_model=RankedList,
               responses=error_responses(400, 404, 413, 422))
-    def recommend(body: RecommendRequest, response: Response) -> Any:
+    def recommend(body: RecommendRequest) -> Any:
         plan = experiments.plan(body.user_id, body.policy, body.k)
         if plan is not None:  # the shopper's arm decides the policy (and the pool size)
             body = body.model_copy(update={"policy": plan.arm.policy, "k": plan.k_request})
@@ -315,14 +339,15 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
         if served is not None and not isinstance(served, PolicyFallback):
             return experiment_answer(events, experiments, plan, body.user_id, served)
         plain = _response(service.recommend(**body.model_dump(exclude={"policy"})))
+        headers = {}
         if isinstance(served, PolicyFallback):
             counters.policy_fallbacks.labels(policy=served.reference).inc()
             plain.policy_fallback = f"{served.reference}: {served.reason}"
-            response.headers[FALLBACK_HEADER] = served.reference
+            headers[FALLBACK_HEADER] = served.reference
         if plan is not None:
-            return experiment_answer(events, experiments, plan, body.user_id, plain)
+            return experiment_answer(events, experiments, plan, body.user_id, plain, headers)
         plain.request_id = log_served(events, body.user_id, plain.model_dump())
-        return plain
+        return _json(plain, headers)
 
     @app.post("/search", response_model=RankedList, responses=error_responses(400, 413, 422))
     def search(body: SearchRequest) -> RankedList:

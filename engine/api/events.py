@@ -24,6 +24,7 @@ from engine.api.errors import error_responses
 from engine.core.errors import RequestError
 from engine.core.limits import MAX_ID_CHARS, check_unicode
 from engine.events.store import EventStore, EventStoreError, ServedList
+from engine.events.writer import StoreWriter
 
 LOG = logging.getLogger(__name__)
 LIST_ID_CHARS = 64
@@ -67,7 +68,7 @@ def _unavailable(exc: EventStoreError) -> HTTPException:
     return HTTPException(status_code=503, detail=str(exc))
 
 
-def _check_list(store: EventStore, body: EventRequest) -> None:
+def _check_list(store: StoreWriter, body: EventRequest) -> None:
     if body.list_id is None:
         return
     try:
@@ -86,14 +87,15 @@ def _check_list(store: EventStore, body: EventRequest) -> None:
                             f"{body.list_id!r}; send the list that showed the item")
 
 
-def events_router(store: EventStore, service: Any) -> APIRouter:
-    """The /events route over one store and the Recommender whose histories it updates."""
+def events_router(store: StoreWriter, service: Any) -> APIRouter:
+    """The /events route over one store's writer and the Recommender whose histories it
+    updates."""
     router = APIRouter(tags=["events"])
 
     @router.post("/events", status_code=201, responses=error_responses(404, 409, 413, 422, 503))
     def add_event(body: EventRequest) -> dict[str, Any]:
         """Store a shopper event; the shopper's next list already reflects it."""
-        if service.catalogue.item_index.get_indexer([body.item_id])[0] < 0:
+        if body.item_id not in service.catalogue.item_index:
             raise HTTPException(status_code=404, detail=f"unknown item id {body.item_id!r}; "
                                 "use ids from the run's catalogue")
         _check_list(store, body)
@@ -130,7 +132,7 @@ def replay(store: EventStore, service: Any) -> tuple[int, int]:
     return loaded, skipped
 
 
-def log_served(store: EventStore, user_id: str | None, payload: dict[str, Any]) -> str:
+def log_served(store: StoreWriter, user_id: str | None, payload: dict[str, Any]) -> str:
     """Give a served list its request id and record it; returns the id. A store failure is
     logged and the list is still served (its events then cannot name it)."""
     request_id = uuid.uuid4().hex

@@ -4,20 +4,20 @@ logged with its request id, arm and propensities (see engine.experiments.serving
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from engine.api.events import log_served
-from engine.events.store import EventStore
+from engine.events.writer import StoreWriter
 from engine.experiments.serving import ExperimentServing, Plan
 
 
-def experiment_answer(events: EventStore, experiments: ExperimentServing, plan: Plan | None,
-                      user_id: str | None, answer: JSONResponse | BaseModel) -> Any:
+def experiment_answer(events: StoreWriter, experiments: ExperimentServing, plan: Plan | None,
+                      user_id: str | None, answer: JSONResponse | BaseModel,
+                      headers: dict[str, str] | None = None) -> JSONResponse:
     """The answer (a policy's JSONResponse, or the plain RankedList) tagged, sampled and
-    logged: a JSONResponse stays one (same status), a model becomes its dict."""
+    logged, as a JSONResponse (a policy's keeps its status) with `headers`."""
     if isinstance(answer, JSONResponse):
         payload = json.loads(bytes(answer.body))
     else:
@@ -26,6 +26,5 @@ def experiment_answer(events: EventStore, experiments: ExperimentServing, plan: 
     request_id = log_served(events, user_id, payload)
     if plan is not None:
         experiments.log(plan, request_id, propensities)
-    if isinstance(answer, JSONResponse):
-        return JSONResponse(payload, status_code=answer.status_code)
-    return payload
+    status = answer.status_code if isinstance(answer, JSONResponse) else 200
+    return JSONResponse(payload, status_code=status, headers=headers)

@@ -156,12 +156,9 @@ class EventStore:
 
     def add_events(self, rows: Sequence[dict[str, Any]]) -> int:
         """Append events (dicts with EVENT_COLUMNS; list_id may be None); returns the count."""
-        if not rows:
-            return 0
-        now = time.time()
-        values = [{**{c: row.get(c) for c in EVENT_COLUMNS}, "received": now} for row in rows]
-        self._run(lambda connection: connection.execute(sa.insert(EVENTS), values))
-        return len(values)
+        if rows:
+            self.write([], rows)
+        return len(rows)
 
     def add_event(self, user_id: str, item_id: str, event: str, timestamp: float,
                   list_id: str | None = None) -> int:
@@ -173,12 +170,25 @@ class EventStore:
 
     def log_list(self, served: ServedList) -> None:
         """Record a served list under its request id."""
-        row = {"request_id": served.request_id, "served": time.time(),
-               "user_id": served.user_id, "policy": served.policy, "method": served.method,
-               "diversity_weight": float(served.diversity_weight),
-               "alpha": None if served.alpha is None else float(served.alpha),
-               "items": json.dumps(list(served.items))}
-        self._run(lambda connection: connection.execute(sa.insert(SERVED_LISTS), row))
+        self.write([served], [])
+
+    def write(self, lists: Sequence[ServedList], events: Sequence[dict[str, Any]]) -> None:
+        """Served lists, then events (dicts with EVENT_COLUMNS), in one transaction."""
+        now = time.time()
+        rows = [{"request_id": served.request_id, "served": now, "user_id": served.user_id,
+                 "policy": served.policy, "method": served.method,
+                 "diversity_weight": float(served.diversity_weight),
+                 "alpha": None if served.alpha is None else float(served.alpha),
+                 "items": json.dumps(list(served.items))} for served in lists]
+        values = [{**{c: row.get(c) for c in EVENT_COLUMNS}, "received": now} for row in events]
+
+        def work(connection: Any) -> None:
+            if rows:
+                connection.execute(sa.insert(SERVED_LISTS), rows)
+            if values:
+                connection.execute(sa.insert(EVENTS), values)
+
+        self._run(work)
 
     # ---- reads ----------------------------------------------------------------------------
 

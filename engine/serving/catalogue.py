@@ -128,6 +128,8 @@ class Catalogue:
     def positions_of(self, item_ids) -> np.ndarray:  # noqa: ANN001 - a sequence of ids
         """Catalogue positions of item ids; RequestError lists the unknown ones."""
         ids = [str(i) for i in item_ids]
+        if len(ids) == 1 and self.item_index.is_unique and ids[0] in self.item_index:  # one id
+            return np.array([self.item_index.get_loc(ids[0])], dtype=np.int64)
         positions = self.item_index.get_indexer(ids)
         unknown = [i for i, p in zip(ids, positions, strict=True) if p < 0]
         if unknown:

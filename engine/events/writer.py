@@ -1,0 +1,98 @@
+"""Group commit for the API's writes: every served list and event is committed before it is
+answered, but concurrent requests share one transaction instead of each taking its own.
+
+Request threads hand their row to one writer thread and wait; the writer takes everything
+queued, writes it in one transaction (lists first, so an event that names a list is never
+stored before it) and wakes each waiter with the outcome. Under load this turns many small
+commits — and, on SQLite, many threads queueing on the file's write lock — into a few larger
+ones, while a request is still acknowledged only once its row is committed: a kill −9 loses
+no acknowledged event. If a batch fails, its rows are written one by one, so one bad row
+fails only its own request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from engine.events.store import EventStore, EventStoreError, ServedList
+
+LOG = logging.getLogger(__name__)
+Row = tuple[str, Any, Future]  # ("list", ServedList, done) or ("event", dict, done)
+
+
+class StoreWriter:
+    """`log_list` / `add_event` like EventStore's, through one writer thread per process."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._queue: list[Row] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def served_list(self, request_id: str) -> ServedList | None:
+        return self.store.served_list(request_id)
+
+    def log_list(self, served: ServedList) -> None:
+        """Record a served list; returns once it is committed (EventStoreError if not)."""
+        self._submit("list", served)
+
+    def add_event(self, user_id: str, item_id: str, event: str, timestamp: float,
+                  list_id: str | None = None) -> None:
+        """Append one event; returns once it is committed (EventStoreError if not)."""
+        self._submit("event", {"user_id": user_id, "item_id": item_id, "event": event,
+                               "timestamp": float(timestamp), "list_id": list_id})
+
+    def _submit(self, kind: str, row: Any) -> None:
+        done: Future = Future()
+        with self._wake:
+            if self._closed:
+                raise EventStoreError("the event store is closing; try again")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="event-writer",
+                                                daemon=True)
+                self._thread.start()
+            self._queue.append((kind, row, done))
+            self._wake.notify()
+        done.result()
+
+    def close(self) -> None:
+        """Write what is queued, then stop the writer thread."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                self._wake.wait_for(lambda: self._queue or self._closed)
+                batch, self._queue = self._queue, []
+                if not batch and self._closed:
+                    return
+            self._write(batch)
+
+    def _write(self, batch: list[Row]) -> None:
+        error: EventStoreError | None = None
+        try:
+            self.store.write([row for kind, row, _ in batch if kind == "list"],
+                             [row for kind, row, _ in batch if kind == "event"])
+        except EventStoreError as exc:
+            if len(batch) > 1:  # find the row that failed: only its request hears of it
+                for row in batch:
+                    self._write([row])
+                return
+            error = exc
+        except Exception as exc:  # never leave a request waiting forever
+            LOG.exception("event writer failed")
+            error = EventStoreError(f"the event store failed ({type(exc).__name__}); try again")
+        for _, _, done in batch:
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
