@@ -33,7 +33,7 @@ from starlette.routing import Match
 from engine import __version__
 from engine.api.auth import authorize
 from engine.api.errors import error_responses
-from engine.api.events import events_router, log_served, replay
+from engine.api.events import catch_up, events_router, load_histories, log_served
 from engine.api.experiments import experiment_answer
 from engine.api.exposure import router as exposure_router
 from engine.api.limits import BodyLimit
@@ -242,8 +242,11 @@ def _allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 def create_app(run_dir: str | Path, recommender: Recommender | None = None,
                torch_threads: int | None = None, warm_search: bool = False,
-               retrieval: str = "auto", candidates: int | None = None) -> FastAPI:
+               retrieval: str = "auto", candidates: int | None = None,
+               follow_store: bool = False) -> FastAPI:
     """The API app for one run folder (loaded now, once); pass `recommender` to reuse one.
+    `follow_store` (several workers): events any worker stored join this one's histories
+    before each list (engine.events.tail).
 
     With `warm_search` the query encoder starts loading in the background, so the first
     `/search` does not wait for it (`prism serve` asks for this). A new version of the run
@@ -287,10 +290,10 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     app.state.counters = counters
     app.state.events = events = EventStore()
     app.state.writer = writer = StoreWriter(events)  # lists and events: group commits
-    replay(events, service)
+    app.state.tail = tail = load_histories(events, service, follow_store)
     app.include_router(policy_router(policies))
     app.include_router(counters.router())
-    app.include_router(events_router(writer, service))
+    app.include_router(events_router(writer, service, tail))
     experiments = ExperimentServing(ExperimentStore(events))
     _add_routes(app, service, policies, counters, writer, experiments)
     app.include_router(exposure_router)
@@ -332,6 +335,7 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
     @app.post("/recommend", response_model=RankedList,
               responses=error_responses(400, 404, 413, 422))
     def recommend(body: RecommendRequest) -> Any:
+        catch_up(app.state.tail)
         plan = experiments.plan(body.user_id, body.policy, body.k)
         if plan is not None:  # the shopper's arm decides the policy (and the pool size)
             body = body.model_copy(update={"policy": plan.arm.policy, "k": plan.k_request})
@@ -378,6 +382,7 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
         """A shopper's past events: needs a token whose role may read them (viewer or above);
         the token is checked before the id, so outsiders cannot tell who is a customer."""
         authorize(authorization, "read_history")
+        catch_up(app.state.tail)
         try:
             frame = service.history(user_id)
         except RequestError as exc:

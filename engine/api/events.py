@@ -24,6 +24,7 @@ from engine.api.errors import error_responses
 from engine.core.errors import RequestError
 from engine.core.limits import MAX_ID_CHARS, check_unicode
 from engine.events.store import EventStore, EventStoreError, ServedList
+from engine.events.tail import EventTail
 from engine.events.writer import StoreWriter
 
 LOG = logging.getLogger(__name__)
@@ -87,9 +88,10 @@ def _check_list(store: StoreWriter, body: EventRequest) -> None:
                             f"{body.list_id!r}; send the list that showed the item")
 
 
-def events_router(store: StoreWriter, service: Any) -> APIRouter:
+def events_router(store: StoreWriter, service: Any, tail: EventTail | None = None
+                  ) -> APIRouter:
     """The /events route over one store's writer and the Recommender whose histories it
-    updates."""
+    updates (through `tail` when several workers share the store)."""
     router = APIRouter(tags=["events"])
 
     @router.post("/events", status_code=201, responses=error_responses(404, 409, 413, 422, 503))
@@ -105,7 +107,10 @@ def events_router(store: StoreWriter, service: Any) -> APIRouter:
                                        body.list_id)
         except EventStoreError as exc:
             raise _unavailable(exc) from exc
-        service.record_event(body.user_id, body.item_id, body.event, seconds, event_id)
+        if tail is None:
+            service.record_event(body.user_id, body.item_id, body.event, seconds, event_id)
+        else:  # the tail takes this event in (with any other worker's), each one once
+            catch_up(tail)
         return {"stored": True, "user_id": body.user_id, "item_id": body.item_id,
                 "event": body.event, "list_id": body.list_id,
                 "timestamp": datetime.fromtimestamp(seconds, UTC).isoformat()}
@@ -113,12 +118,34 @@ def events_router(store: StoreWriter, service: Any) -> APIRouter:
     return router
 
 
-def replay(store: EventStore, service: Any) -> tuple[int, int]:
-    """Load the stored events the run has not folded in (after its `events_through`) into the
-    shopper histories (at start); (loaded, skipped): an event on an item this run does not
-    know is skipped and counted."""
+def load_histories(store: EventStore, service: Any, follow: bool) -> EventTail | None:
+    """Replay the stored events into the shopper histories (at start). With `follow` (several
+    workers write the store) also an EventTail that takes in what any worker stores later."""
+    upto = store.last_id() if follow else None
+    replay(store, service, upto)
+    if upto is None:
+        return None
+    return EventTail(store, lambda row: service.record_event(
+        row["user_id"], row["item_id"], row["event"], row["timestamp"], row["id"]), upto)
+
+
+def catch_up(tail: EventTail | None) -> None:
+    """Take in the events other workers stored since the last look (before a list is made);
+    a store that cannot be read delays them to the next request, it never fails this one."""
+    if tail is None:
+        return
+    try:
+        tail.poll()
+    except EventStoreError as exc:
+        LOG.warning("events stored by other workers not read yet: %s", exc)
+
+
+def replay(store: EventStore, service: Any, upto: int | None = None) -> tuple[int, int]:
+    """Load the stored events the run has not folded in (after its `events_through`; up to id
+    `upto` when given) into the shopper histories (at start); (loaded, skipped): an event on
+    an item this run does not know is skipped and counted."""
     loaded = skipped = 0
-    for chunk in store.iter_events(after=service.events_through):
+    for chunk in store.iter_events(after=service.events_through, upto=upto):
         for row in chunk:
             try:
                 service.record_event(row["user_id"], row["item_id"], row["event"],

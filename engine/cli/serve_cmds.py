@@ -289,13 +289,14 @@ WORKER_HEALTHCHECK_S = 120
 
 
 def app_from_env() -> Any:
-    """The API app for the run named in $PRISM_SERVE_RUN (each uvicorn worker builds one)."""
+    """The API app for the run named in $PRISM_SERVE_RUN (each uvicorn worker builds one; the
+    workers share the stores, so each follows the events the others store)."""
     from engine.api.app import create_app
 
     candidates = os.environ.get(CANDIDATES_ENV, "")
     return create_app(os.environ[RUN_ENV], torch_threads=int(os.environ.get(THREADS_ENV, "1")),
                       warm_search=True, retrieval=os.environ.get(RETRIEVAL_ENV, "auto"),
-                      candidates=int(candidates) if candidates else None)
+                      candidates=int(candidates) if candidates else None, follow_store=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:

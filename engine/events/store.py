@@ -163,17 +163,17 @@ class EventStore:
     def add_event(self, user_id: str, item_id: str, event: str, timestamp: float,
                   list_id: str | None = None) -> int:
         """Append one event; returns its id once it is committed."""
-        row = {"user_id": user_id, "item_id": item_id, "event": event,
-               "timestamp": float(timestamp), "list_id": list_id, "received": time.time()}
-        return int(self._run(lambda connection: connection.execute(
-            sa.insert(EVENTS), row).inserted_primary_key[0]))
+        return self.write([], [{"user_id": user_id, "item_id": item_id, "event": event,
+                                "timestamp": float(timestamp), "list_id": list_id}])[0]
 
     def log_list(self, served: ServedList) -> None:
         """Record a served list under its request id."""
         self.write([served], [])
 
-    def write(self, lists: Sequence[ServedList], events: Sequence[dict[str, Any]]) -> None:
-        """Served lists, then events (dicts with EVENT_COLUMNS), in one transaction."""
+    def write(self, lists: Sequence[ServedList], events: Sequence[dict[str, Any]]
+              ) -> list[int]:
+        """Served lists, then events (dicts with EVENT_COLUMNS), in one transaction; returns
+        the events' ids in the order given."""
         now = time.time()
         rows = [{"request_id": served.request_id, "served": now, "user_id": served.user_id,
                  "policy": served.policy, "method": served.method,
@@ -182,13 +182,15 @@ class EventStore:
                  "items": json.dumps(list(served.items))} for served in lists]
         values = [{**{c: row.get(c) for c in EVENT_COLUMNS}, "received": now} for row in events]
 
-        def work(connection: Any) -> None:
+        def work(connection: Any) -> list[int]:
             if rows:
                 connection.execute(sa.insert(SERVED_LISTS), rows)
-            if values:
-                connection.execute(sa.insert(EVENTS), values)
+            if not values:
+                return []
+            inserted = sa.insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+            return [int(i) for i in connection.execute(inserted, values).scalars()]
 
-        self._run(work)
+        return self._run(work)
 
     # ---- reads ----------------------------------------------------------------------------
 
@@ -216,14 +218,17 @@ class EventStore:
         query = sa.select(sa.func.max(EVENTS.c.id))
         return int(self._run(lambda connection: connection.execute(query).scalar()) or 0)
 
-    def iter_events(self, chunk: int = 10_000, user_id: str | None = None, after: int = 0
-                    ) -> Iterator[list[dict[str, Any]]]:
+    def iter_events(self, chunk: int = 10_000, user_id: str | None = None, after: int = 0,
+                    upto: int | None = None) -> Iterator[list[dict[str, Any]]]:
         """Events in stored order, `chunk` rows at a time (exports stream through this); each
-        row also carries its `id`; `after` skips the events up to that id."""
+        row also carries its `id`; `after` skips the events up to that id, `upto` (when
+        given) those above it."""
         last = int(after)
         while True:
             query = sa.select(EVENTS.c.id, *(EVENTS.c[c] for c in EVENT_COLUMNS)).where(
                 EVENTS.c.id > last).order_by(EVENTS.c.id).limit(chunk)
+            if upto is not None:
+                query = query.where(EVENTS.c.id <= upto)
             if user_id is not None:
                 query = query.where(EVENTS.c.user_id == user_id)
             rows = self._run(lambda connection, q=query: connection.execute(q).mappings().all())

@@ -41,12 +41,12 @@ class StoreWriter:
         self._submit("list", served)
 
     def add_event(self, user_id: str, item_id: str, event: str, timestamp: float,
-                  list_id: str | None = None) -> None:
-        """Append one event; returns once it is committed (EventStoreError if not)."""
-        self._submit("event", {"user_id": user_id, "item_id": item_id, "event": event,
+                  list_id: str | None = None) -> int:
+        """Append one event; returns its id once it is committed (EventStoreError if not)."""
+        return self._submit("event", {"user_id": user_id, "item_id": item_id, "event": event,
                                "timestamp": float(timestamp), "list_id": list_id})
 
-    def _submit(self, kind: str, row: Any) -> None:
+    def _submit(self, kind: str, row: Any) -> Any:
         done: Future = Future()
         with self._wake:
             if self._closed:
@@ -57,7 +57,7 @@ class StoreWriter:
                 self._thread.start()
             self._queue.append((kind, row, done))
             self._wake.notify()
-        done.result()
+        return done.result()
 
     def close(self) -> None:
         """Write what is queued, then stop the writer thread."""
@@ -80,8 +80,8 @@ class StoreWriter:
     def _write(self, batch: list[Row]) -> None:
         error: EventStoreError | None = None
         try:
-            self.store.write([row for kind, row, _ in batch if kind == "list"],
-                             [row for kind, row, _ in batch if kind == "event"])
+            ids = iter(self.store.write([row for kind, row, _ in batch if kind == "list"],
+                                        [row for kind, row, _ in batch if kind == "event"]))
         except EventStoreError as exc:
             if len(batch) > 1:  # find the row that failed: only its request hears of it
                 for row in batch:
@@ -91,8 +91,8 @@ class StoreWriter:
         except Exception as exc:  # never leave a request waiting forever
             LOG.exception("event writer failed")
             error = EventStoreError(f"the event store failed ({type(exc).__name__}); try again")
-        for _, _, done in batch:
-            if error is None:
-                done.set_result(None)
-            else:
+        for kind, _, done in batch:
+            if error is not None:
                 done.set_exception(error)
+            else:  # an event learns its id (in the order given), a list None
+                done.set_result(next(ids) if kind == "event" else None)

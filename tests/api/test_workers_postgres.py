@@ -1,6 +1,7 @@
 """Two `prism serve` workers sharing one PostgreSQL server (started here on 127.0.0.1): a
-policy published while eight clients send lists and events loses no request and no event, and
-both the old and the new version answer the clients (no restart)."""
+policy published while eight clients send lists and events loses no request and no event,
+both the old and the new version answer the clients (no restart), and a purchase taken by
+one worker has left the shopper's list on both."""
 
 from __future__ import annotations
 
@@ -118,6 +119,7 @@ def test_publishing_under_load_on_two_workers_loses_nothing(tiny_shop, tmp_path:
         clients.stop.set()
         for thread in threads:
             thread.join()
+        later = _lists_after_a_purchase(base)
     finally:
         server.send_signal(signal.SIGTERM)  # a graceful stop: the workers finish their writes
         _, errors = server.communicate(timeout=120)
@@ -125,11 +127,26 @@ def test_publishing_under_load_on_two_workers_loses_nothing(tiny_shop, tmp_path:
     assert published.status_code == 200, published.text
     assert set(clients.statuses) == {200, 201}, (clients.statuses, errors[-2000:])
     assert {"spring@1", "spring@2"} <= set(clients.policies)
+    bought, lists = later  # whichever worker answers, the purchase has left the list
+    assert lists and all(bought not in items for items in lists), (bought, lists)
     stored = EventStore(url)
     print(f"answers {dict(clients.statuses)}, lists by policy {dict(clients.policies)}, "
-          f"events acknowledged {clients.acked}, stored {stored.count()}")
-    assert stored.count() == clients.acked > 0
+          f"events acknowledged {clients.acked} + 1 purchase, stored {stored.count()}")
+    assert stored.count() == clients.acked + 1 and clients.acked > 0
     stored.close()
+
+
+def _lists_after_a_purchase(base: str) -> tuple[str, list[list[str]]]:
+    """A new shopper buys the first item of their list, then asks for twelve more lists
+    (the two workers share them out)."""
+    with httpx.Client(base_url=base, timeout=120) as http:
+        shown = http.post("/recommend", json={"user_id": "walk-in", "k": 5}).json()
+        bought = shown["items"][0]["item_id"]
+        assert http.post("/events", json={"user_id": "walk-in", "item_id": bought,
+                                          "event": "purchase"}).status_code == 201
+        lists = [[row["item_id"] for row in http.post("/recommend", json={
+            "user_id": "walk-in", "k": 5}).json()["items"]] for _ in range(12)]
+    return bought, lists
 
 
 def _free_port() -> int:
