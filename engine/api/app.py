@@ -10,8 +10,6 @@ generated from `/openapi.json` parses every response. OpenAPI docs are served at
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,7 +31,13 @@ from starlette.routing import Match
 from engine import __version__
 from engine.api.auth import authorize
 from engine.api.errors import error_responses
-from engine.api.events import catch_up, events_router, load_histories, log_served
+from engine.api.events import (
+    catch_up,
+    closing_writes,
+    events_router,
+    load_histories,
+    log_served,
+)
 from engine.api.experiments import experiment_answer
 from engine.api.exposure import router as exposure_router
 from engine.api.limits import BodyLimit
@@ -264,7 +268,7 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     service = ServingSwap(first, run_dir, load)
     app = FastAPI(title="Prism recommendation API", version=__version__,
                   description="Diversity-aware recommendations, search and trending items.",
-                  lifespan=_closing_writes(watching(service, reload_interval())))
+                  lifespan=closing_writes(watching(service, reload_interval())))
     app.state.recommender = service
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(PinServing, swap=service)
@@ -300,20 +304,6 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     app.include_router(reload_router(service))
     _add_ask_route(app, Asker(service))
     return app
-
-
-def _closing_writes(inner: Any) -> Any:
-    """`inner` lifespan, then the event writer closed: what is queued is committed before the
-    process ends."""
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            async with inner(app):
-                yield
-        finally:
-            app.state.writer.close()
-
-    return lifespan
 
 
 def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,

@@ -12,12 +12,14 @@ silently tie a click to a list that was never shown, or shown to someone else.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engine.api.errors import error_responses
@@ -116,6 +118,20 @@ def events_router(store: StoreWriter, service: Any, tail: EventTail | None = Non
                 "timestamp": datetime.fromtimestamp(seconds, UTC).isoformat()}
 
     return router
+
+
+def closing_writes(inner: Any) -> Any:
+    """`inner` lifespan, then the event writer closed: what is queued is committed before the
+    process ends."""
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with inner(app):
+                yield
+        finally:
+            app.state.writer.close()
+
+    return lifespan
 
 
 def load_histories(store: EventStore, service: Any, follow: bool) -> EventTail | None:
