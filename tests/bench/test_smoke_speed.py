@@ -101,3 +101,15 @@ def test_load(bench_shop: BenchShop, tmp_path: Path) -> None:
     section = report(tmp_path, "serving", "load_recommend")["load_recommend"]
     assert section["requests"] == 6 and section["errors"] == 0
     assert {"p50_ms", "p99_ms", "throughput_rps", "in_process", "ratio"} <= set(section)
+
+
+@pytest.mark.slow
+def test_load_with_events(bench_shop: BenchShop, tmp_path: Path) -> None:
+    from bench.speed import load
+
+    load.main(["--run", str(bench_shop.twotower), "--clients", "2", "--requests", "4",
+               "--in-process", "3", "--events", "--out", str(tmp_path)])
+    section = report(tmp_path, "serving", "load_events")["load_events"]
+    assert section["errors"] == 0 and section["per_endpoint"]["/events"]["requests"] == 4
+    assert section["events_acknowledged"] == section["events_stored"] == 4
+    assert section["lost_events"] == 0
