@@ -69,6 +69,7 @@ VARIANTS = {  # label -> alpha and --set pairs of the diversity term
 _JOINT = ("α=1 top-50", "α=0.3", "α=0.3 top-50", "α=0.2 top-50", "α=0.3 top-100",
           "coverage α=0.3 top-50", "coverage α=0.5 top-50", "coverage α=1 top-50")
 DATASET_VARIANTS = {"amazon-scientific": ("α=0",) + _JOINT, "ml-100k": ("α=0",) + _JOINT}
+SMOKE_SETTINGS = ["epochs=1", "use_text=false"]  # --smoke: one short epoch, no text
 ENTROPY_GAINS = (1.1, 1.2, 1.3)  # equal-entropy targets: these multiples of the alpha=0 entropy
 
 
@@ -77,32 +78,50 @@ def train_settings(name: str, extra: list[str], seed: int) -> list[str]:
     return DATASET_SETTINGS.get(name, []) + RECIPES.get(name, []) + extra + [f"seed={seed}"]
 
 
-def train_argv(name: str, out: Path, alpha: str, extra: list[str], seed: int) -> list[str]:
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    """Where the data sets are read, and --smoke: a run that checks the script, not a result."""
+    parser.add_argument("--data-root", type=Path, default=SHARED_DATA,
+                        help="folder holding the data sets by name (default ../shared/data)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="one epoch without text and the first two variants: checks that "
+                             "the benchmark runs; its numbers mean nothing")
+
+
+def smoke_settings(args: argparse.Namespace) -> list[str]:
+    return SMOKE_SETTINGS if getattr(args, "smoke", False) else []
+
+
+def train_argv(name: str, out: Path, alpha: str, extra: list[str], seed: int,
+               data: str = "") -> list[str]:
     """The `prism train` arguments of one variant and training seed."""
     settings = train_settings(name, extra, seed)
-    argv = ["train", "--data", f"../shared/data/{name}", "--out", str(out), "--model",
+    argv = ["train", "--data", data or f"../shared/data/{name}", "--out", str(out), "--model",
             "twotower", "--split", DATASETS[name], "--seed", str(SEED), "--alpha", alpha,
             "--quiet", "--no-refit"]  # the benchmark reads the evaluation fit only
     return argv + [item for pair in settings for item in ("--set", pair)]
 
 
 def obtain(name: str, label: str, seed: int, runs_dir: Path,
-           variants: dict[str, tuple[str, list[str]]] | None = None) -> tuple[Any, str]:
+           variants: dict[str, tuple[str, list[str]]] | None = None,
+           args: argparse.Namespace | None = None) -> tuple[Any, str]:
     """Train (or reuse, when its run.json exists) one variant; the run and the `prism train`
-    command that trains it the same way."""
+    command that trains it the same way (`args`: --data-root and --smoke)."""
     from engine.runs.store import load_run
     from engine.training.options import train_spec
     from engine.training.pipeline import train
 
     alpha, extra = (variants or VARIANTS)[label]
+    extra = extra + smoke_settings(args)
+    root = Path(getattr(args, "data_root", SHARED_DATA))
     slug = label.replace('=', '').replace(' ', '-').replace(':', '-')
     out = runs_dir / f"{name}-{slug}-seed{seed}"
-    argv = train_argv(name, out, alpha, extra, seed)
+    shown = "" if root == SHARED_DATA else str(root / name)
+    argv = train_argv(name, out, alpha, extra, seed, shown)
     command = "prism " + " ".join(argv).replace(str(out), "runs/" + out.name)
     if not (out / "run.json").exists():
         print(command, flush=True)
         low, _, high = alpha.partition(":")
-        train(train_spec(SHARED_DATA / name, out=out, model="twotower", protocol=DATASETS[name],
+        train(train_spec(root / name, out=out, model="twotower", protocol=DATASETS[name],
                          seed=SEED, alpha=float(low), alpha_max=float(high) if high else None,
                          settings=train_settings(name, extra, seed), refit=False))
     return load_run(out), command
@@ -205,16 +224,17 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
     from engine.runs.data import prepare_data
 
-    dataset = load_dataset(SHARED_DATA / name)
+    dataset = load_dataset(Path(args.data_root) / name)
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
     users, truth = test_users(data, args.users)
     seeds = [int(s) for s in args.seeds.split(",")]
     pooled, labels, models, rows = [], [], [], []
     per_seed: dict[int, list[dict]] = {seed: [] for seed in seeds}
-    for label in DATASET_VARIANTS.get(name, tuple(VARIANTS)):
+    labels_measured = DATASET_VARIANTS.get(name, tuple(VARIANTS))
+    for label in labels_measured[:2] if args.smoke else labels_measured:
         fits, epochs, command = [], [], ""
         for seed in seeds:
-            run, command = obtain(name, label, seed, Path(args.runs_dir))
+            run, command = obtain(name, label, seed, Path(args.runs_dir), args=args)
             started = time.perf_counter()
             per_seed[seed] += operating_points(run, data, users, truth)
             print(f"{name} {label} seed {seed}: points in {time.perf_counter() - started:.0f}s",
@@ -364,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="fixed (re-ranking alone against the fixed-α joint loss), "
                              "conditioned (one model for every α: bench/quality/frontier_alpha.py)")
     parser.add_argument("--runs-dir", default=str(REPO / "runs" / "frontier"))
+    add_source_options(parser)
     parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated")

@@ -25,7 +25,6 @@ import numpy as np
 from bench.common import (
     OUT_DIR,
     REPO,
-    SHARED_DATA,
     add_out,
     machine,
     machine_line,
@@ -36,6 +35,7 @@ from bench.quality.frontier import (
     DATASETS,
     SEED,
     K,
+    add_source_options,
     compare,
     obtain,
     operating_points,
@@ -91,7 +91,7 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
     from engine.runs.data import prepare_data
 
-    dataset = load_dataset(SHARED_DATA / name)
+    dataset = load_dataset(Path(args.data_root) / name)
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
     users, truth = test_users(data, getattr(args, "users", 0))
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -105,12 +105,12 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     for seed in seeds:
         for alpha in ALPHAS:
             run, commands[fixed_label(alpha)] = obtain(name, fixed_label(alpha), seed,
-                                                       runs_dir, VARIANTS)
+                                                       runs_dir, VARIANTS, args)
             fits.setdefault(fixed_label(alpha), []).append(float(run.meta.get("fit_seconds", 0)))
             fixed[alpha].append(plain_point(run.model, data, users, truth))
             if alpha == 0:
                 rerank_points[seed] = operating_points(run, data, users, truth)
-        run, commands[CONDITIONED] = obtain(name, CONDITIONED, seed, runs_dir, VARIANTS)
+        run, commands[CONDITIONED] = obtain(name, CONDITIONED, seed, runs_dir, VARIANTS, args)
         fits.setdefault(CONDITIONED, []).append(float(run.meta.get("fit_seconds", 0)))
         cond_points[seed] = []
         for alpha in sorted(cond):
@@ -282,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--runs-dir", default=str(REPO / "runs" / "frontier"))
+    add_source_options(parser)
     parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated")

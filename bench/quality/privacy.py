@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     command = "nice -n 10 python -m bench.quality.privacy" + (
         f" --epochs {args.epochs}" if args.epochs != 2 else "") + (
         f" --jobs {args.jobs}" if args.jobs != 1 else "")
-    results = {"setup": {"data": "Amazon-Scientific (leave-last-out)",
+    shown = "Amazon-Scientific" if args.data == AMAZON else args.data.name
+    results = {"setup": {"data": f"{shown} (leave-last-out)",
                          "shoppers": int(data.n_users), "epochs": args.epochs,
                          "model": ", ".join(f"{k}={v}" for k, v in MODEL.items())
                          + f", text on {TEXT_DIMS} principal components, "

@@ -68,6 +68,23 @@ def test_experiments(bench_shop: BenchShop, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_frontier_both_families(bench_shop: BenchShop, tmp_path: Path) -> None:
+    """--smoke: one epoch, two fixed-α variants and the conditioned family (frontier_alpha)."""
+    from bench.quality import frontier
+
+    frontier.main(["--smoke", "--data-root", str(bench_shop.root), "--datasets", DATASET,
+                   "--seeds", "0", "--resamples", "20", "--users", "40", "--runs-dir",
+                   str(tmp_path / "runs"), "--out", str(tmp_path)])
+    row = report(tmp_path, "frontier", "machine", "resamples", "datasets")["datasets"][0]
+    assert [model["label"] for model in row["models"]] == list(
+        frontier.DATASET_VARIANTS[DATASET][:2])
+    assert all("--set epochs=1" in model["command"] for model in row["models"])
+    conditioned = report(tmp_path, "frontier_alpha", "datasets")["datasets"][0]
+    assert {"per_alpha", "frontier", "fit_ratio"} <= set(conditioned)
+    assert "One model for every α" in (tmp_path / "frontier.md").read_text()
+
+
+@pytest.mark.slow
 def test_explain_faithfulness(bench_shop: BenchShop, tmp_path: Path) -> None:
     from bench.quality import explain_faithfulness
 
@@ -75,6 +92,17 @@ def test_explain_faithfulness(bench_shop: BenchShop, tmp_path: Path) -> None:
                                "--shoppers", "10", "--out", str(tmp_path)])
     rows = report(tmp_path, "explain_faithfulness", "machine", "command", "rows")["rows"]
     assert {row["dataset"] for row in rows} == {DATASET}
+
+
+@pytest.mark.slow
+def test_privacy(bench_shop: BenchShop, tmp_path: Path) -> None:
+    pytest.importorskip("opacus", reason="private training needs the privacy extra")
+    from bench.quality import privacy
+
+    privacy.main(["--data", str(bench_shop.data), "--epochs", "1", "--out", str(tmp_path)])
+    results = report(tmp_path, "privacy", "setup", "rows")
+    assert results["setup"]["data"] == f"{DATASET} (leave-last-out)"
+    assert len(results["rows"]) == len(privacy.EPSILONS)
 
 
 @pytest.mark.slow
