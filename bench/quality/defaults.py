@@ -44,10 +44,10 @@ TARGETS = {"ml-100k": 0.3295, "amazon-scientific": 0.0723}
 SHOP_SEED = 7
 
 
-def data_folder(name: str, scratch: Path) -> Path:
-    """The shared data set's folder, or a freshly generated synthetic shop."""
+def data_folder(name: str, scratch: Path, root: Path = SHARED_DATA) -> Path:
+    """The data set's folder under `root`, or a freshly generated synthetic shop."""
     if name != "synthetic-shop":
-        return SHARED_DATA / name
+        return root / name
     from engine.data import generate_shop, write_tables
 
     folder = scratch / "shop"
@@ -61,13 +61,14 @@ def settings(tune: int) -> list[str]:
     return ["--tune", str(tune)] if tune else []
 
 
-def train(name: str, scratch: Path, tune: int = 0, seed: int = 0) -> Path:
+def train(name: str, scratch: Path, tune: int = 0, seed: int = 0,
+          root: Path = SHARED_DATA) -> Path:
     from engine.training.options import train_spec
     from engine.training.pipeline import train as fit
 
     out = scratch / f"{name}-{'tuned' if tune else 'auto'}-seed{seed}"
     # `prism train --data D --split S --out O --seed N [--tune T]`: the model search, no settings
-    fit(train_spec(data_folder(name, scratch), out=out, protocol=DATASETS[name], seed=seed,
+    fit(train_spec(data_folder(name, scratch, root), out=out, protocol=DATASETS[name], seed=seed,
                    tune=tune))
     return out
 
@@ -205,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tune", type=int, default=0, metavar="N",
                         help="train (or report, with --run) the --tune N row instead")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds, one run each")
+    parser.add_argument("--data-root", type=Path, default=SHARED_DATA,
+                        help="folder holding the public data sets by name (../shared/data)")
     args = parser.parse_args(argv)
     given = dict(pair.split("=", 1) for pair in args.run)
     rows = read_json(args.out / "defaults.json").get("datasets", [])
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         seeds = [int(seed) for seed in args.seeds.split(",")]
         for name in args.datasets.split(","):
             runs = existing_run(given.get(name))  # a given run stands for its own seed
-            runs.update({seed: train(name, Path(scratch), args.tune, seed)
+            runs.update({seed: train(name, Path(scratch), args.tune, seed, args.data_root)
                          for seed in seeds if seed not in runs and (name not in given
                                                                     or len(seeds) > 1)})
             new = seed_rows(name, runs, args.tune)

@@ -85,6 +85,17 @@ def test_frontier_both_families(bench_shop: BenchShop, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_defaults(bench_shop: BenchShop, tmp_path: Path) -> None:
+    """`prism train` with no model or settings (the model search) on the tiny shop."""
+    from bench.quality import defaults
+
+    defaults.main(["--data-root", str(bench_shop.root), "--datasets", DATASET, "--out",
+                   str(tmp_path)])
+    row = report(tmp_path, "defaults", "machine", "datasets")["datasets"][0]
+    assert row["dataset"] == DATASET and row["chosen"] and row["candidates"]
+
+
+@pytest.mark.slow
 def test_explain_faithfulness(bench_shop: BenchShop, tmp_path: Path) -> None:
     from bench.quality import explain_faithfulness
 
