@@ -10,7 +10,8 @@ model built from that held-out behaviour (engine/experiments/simulate.py). Measu
   the A/A false-winner rate; the detection rate of a planted lift on clicks (+10%, +20%);
   and an A/B of the plain ranking against a diversity re-rank (true effect from the model);
 - off-policy: clicks per list of two candidate re-ranks estimated from Plackett–Luce
-  randomised logs of the plain ranking (IPS, self-normalised IPS), against the model's truth;
+  randomised logs of the plain ranking (IPS, self-normalised IPS, doubly robust), against the
+  model's truth (`--only off-policy` reruns this part alone into the existing report);
 - end to end through the API (FastAPI TestClient, SQLite event store): `--api-runs`
   experiments of `--api-visits` visits each, lists out and events in, the report read back.
 Writes docs/benchmarks/experiments.json and .md.
@@ -27,7 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import AMAZON, add_out, ensure_run, machine, machine_line, write_results
+from bench.common import (
+    AMAZON,
+    add_out,
+    ensure_run,
+    machine,
+    machine_line,
+    read_json,
+    write_results,
+)
 
 K, POOL, KEY = 10, 20, b"bench-experiments-key-0123456789"
 API_LIFT = 0.3
@@ -105,6 +114,7 @@ def off_policy(shop: Any, lists: dict[str, np.ndarray], runs: int, visits: int
                                  temperature=temperature, runs=runs, visits=visits,
                                  progress=_progress(f"off-policy {label} T={temperature:g}"))
             row.pop("last_run")
+            row["dr_width_over_ips"] = round(row["dr_mean_width"] / row["ips_mean_width"], 4)
             rows.append({"candidate": f"re-rank of the top {POOL}, {label}", **row})
     return rows
 
@@ -192,6 +202,10 @@ def through_api(run: Path, shop: Any, runs: int, visits: int) -> dict[str, Any]:
     return {"runs": rows, "planted_lift_on_B": API_LIFT, "exploration_temperature": 3.0}
 
 
+def _or_dash(row: dict[str, Any], key: str, spec: str) -> str:
+    return "-" if row.get(key) is None else format(row[key], spec)
+
+
 def _cell(interval: dict[str, Any]) -> str:
     return f"{interval['estimate']:.4f} [{interval['low']:.4f}, {interval['high']:.4f}]"
 
@@ -215,14 +229,20 @@ def render(results: dict[str, Any]) -> str:
               "Off-policy: clicks per list of a candidate estimated from randomised logs of "
               f"the plain ranking (Plackett–Luce over its top {POOL}), against the truth.", "",
               "| candidate | temperature | truth | mean IPS | IPS interval holds truth | mean "
-              "SNIPS | SNIPS interval holds truth | runs × lists |",
-              "|---|---|---|---|---|---|---|---|"]
+              "SNIPS | SNIPS interval holds truth | mean DR | DR interval holds truth | DR "
+              "interval width / IPS | runs × lists |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in results["off_policy"]:
         lines.append(f"| {row['candidate']} | {row['temperature']:g} | "
                      f"{row['truth_clicks_per_list']:.4f} | {row['ips_mean_estimate']:.4f} | "
                      f"{row['ips_interval_covers_truth']:.1%} | {row['snips_mean_estimate']:.4f} "
-                     f"| {row['snips_interval_covers_truth']:.1%} | {row['runs']} × "
+                     f"| {row['snips_interval_covers_truth']:.1%} | "
+                     f"{_or_dash(row, 'dr_mean_estimate', '.4f')} | "
+                     f"{_or_dash(row, 'dr_interval_covers_truth', '.1%')} | "
+                     f"{_or_dash(row, 'dr_width_over_ips', '.3f')} | {row['runs']} × "
                      f"{row['lists_per_run']:,} |")
+    if results.get("off_policy_command"):
+        lines += ["", f"The off-policy rows were rerun with `{results['off_policy_command']}`."]
     cost = results["exploration_cost"]
     lines += ["", "True clicks per list of the plain ranking shown as is "
               f"{cost['deterministic']:.4f}; randomised at temperature 1 "
@@ -254,6 +274,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--looks", type=int, default=14)
     parser.add_argument("--api-runs", type=int, default=2)
     parser.add_argument("--api-visits", type=int, default=300)
+    parser.add_argument("--only", choices=["off-policy"], default=None,
+                        help="rerun this part alone and merge it into the existing report")
     args = parser.parse_args(argv)
     from engine.core.paths import prism_home
 
@@ -261,14 +283,24 @@ def main(argv: list[str] | None = None) -> None:
     run = ensure_run(args.run, data, prism_home() / "bench" / "events-ease", "ease", 3)
     service, shop = build_shop(run, data, args.shoppers)
     lists = grids(service, shop)
+    given = sys.argv[1:] if argv is None else list(argv)
+    shown = [a for n, a in enumerate(given) if a != "--out" and
+             (n == 0 or given[n - 1] != "--out")]  # the report names no folder of this machine
+    command = "python -m bench.quality.experiments " + " ".join(shown)
+    if args.only == "off-policy":
+        results = read_json(args.out / "experiments.json")
+        results["off_policy"] = off_policy(shop, lists, args.runs, args.visits)
+        results["off_policy_command"] = command
+        write_results(args.out, "experiments", results, render)
+        print(render(results))
+        return
     results: dict[str, Any] = {"data": data.name, "n_items": int(service.catalogue.n_items),
                                "shoppers": len(shop.users)}
     results["in_process"] = in_process(shop, lists, args.runs, args.visits, args.looks)
     results["off_policy"] = off_policy(shop, lists, args.runs, args.visits)
     results["exploration_cost"] = exploration_cost(shop, lists)
     results["api"] = through_api(run, shop, args.api_runs, args.api_visits)
-    results["command"] = "python -m bench.quality.experiments " + " ".join(
-        sys.argv[1:] if argv is None else argv)
+    results["command"] = command
     results["machine"] = machine()
     write_results(args.out, "experiments", results, render)
     print(render(results))

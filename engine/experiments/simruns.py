@@ -99,19 +99,22 @@ def offpolicy_runs(shop: Shop, pool: np.ndarray, candidate: np.ndarray, *, k: in
     logging_truth = float(shop.expected_clicks(everyone, pool[:, :k]).mean())
     inside = float(np.mean([np.isin(candidate[u][candidate[u] >= 0], pool[u]).mean()
                             for u in everyone]))
-    cover = {"ips": 0, "snips": 0}
-    estimates = {"ips": [], "snips": []}
+    cover = {"ips": 0, "snips": 0, "dr": 0}
+    estimates: dict[str, list[float]] = {"ips": [], "snips": [], "dr": []}
+    widths: dict[str, list[float]] = {name: [] for name in cover}
     for run in range(runs):
         users = rng.integers(len(shop.users), size=visits)
         ranks = sample_ranks(m, k, temperature, rng, size=visits)
         shown = np.take_along_axis(pool[users], ranks, axis=1)
         propensity = table[ranks, np.arange(ranks.shape[1])[None, :]]
         clicks, _ = shop.draw(rng, users, shown)
-        result = estimate(clicks, propensity, candidate[users] == shown)
+        result = estimate(clicks, propensity, candidate[users] == shown, shown,
+                          candidate[users])
         for name in cover:
             interval = getattr(result, name)
             cover[name] += interval.low <= truth <= interval.high
             estimates[name].append(interval.estimate)
+            widths[name].append(interval.high - interval.low)
         if progress is not None:
             progress(run + 1, runs)
     return {"runs": runs, "lists_per_run": visits, "temperature": temperature, "pool": m,
@@ -121,4 +124,6 @@ def offpolicy_runs(shop: Shop, pool: np.ndarray, candidate: np.ndarray, *, k: in
             **{f"{name}_mean_estimate": round(float(np.mean(values)), 5)
                for name, values in estimates.items()},
             **{f"{name}_interval_covers_truth": round(cover[name] / runs, 4) for name in cover},
+            **{f"{name}_mean_width": round(float(np.mean(values)), 5)
+               for name, values in widths.items()},
             "last_run": result.to_dict()}
