@@ -36,6 +36,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("buy_again", "bench/quality/buy_again.py"),
     ("privacy", "bench/quality/privacy.py"),
     ("events", "bench/speed/events.py"),
+    ("refresh", "bench/speed/refresh.py"),
     ("experiments", "bench/quality/experiments.py"),
     ("request_probe", "bench/speed/request_probe.py"),
     ("gpu", "bench/gpu/check.sh"),
@@ -108,6 +109,12 @@ def headlines() -> list[str]:
                   f"{row['slider']['median_ms'] / row['floor']['median_ms']:.2f}× a bare "
                   f"Streamlit app ({row['floor']['median_ms']:.0f} ms, same run)"
                   for row in browser["runs"] if "floor" in row]
+    refresh = _load("refresh")
+    if refresh:
+        lines.append("- `prism refresh` against a full fit (two-tower, same process): " + "; ".join(
+            f"{row['dataset']} {row['refresh_over_full_fit']:.3f}× "
+            f"({row['refresh']['refresh_seconds']:.1f} s against {row['full_fit_seconds']:.1f} s)"
+            for row in refresh["datasets"]))
     serving = _load("serving")
     if serving and "load" in serving:
         load = serving["load"]

@@ -107,8 +107,12 @@ class ServingSwap:
         """One watcher tick: `check`, quietly skipping a version that already failed to load
         and a run.json caught mid-write."""
         try:
-            if self._failed is not None and read_identity(self.run_dir) == self._failed:
-                return
+            on_disk = read_identity(self.run_dir)
+        except RunError:
+            return  # mid-swap or mid-write: the next tick reads it whole
+        if on_disk == self._failed:
+            return
+        try:
             self.check()
         except RunError as exc:
             LOG.warning("%s", exc)

@@ -109,3 +109,16 @@ def test_the_watcher_swaps_a_new_version_in_by_itself(private_twotower_run: Path
             assert time.monotonic() < deadline, "the new version was never swapped in"
             time.sleep(0.02)
         assert app.state.recommender.swaps == 1
+
+
+def test_a_version_that_cannot_load_leaves_the_old_one_serving(served) -> None:  # noqa: ANN001
+    import json
+
+    _, client, run = served
+    meta = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**meta, "version": 7}))
+    (run / "model.safetensors").write_bytes(b"not a model")
+    answer = client.post("/model/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 409 and "still serving version 1" in answer.json()["detail"]
+    assert client.get("/healthz").json()["version"] == 1
+    assert client.post("/recommend", json={"k": 3}).status_code == 200
