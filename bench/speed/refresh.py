@@ -44,14 +44,16 @@ K = 10
 DATASETS = ("synthetic", "amazon-scientific")
 
 
-def load(name: str) -> Any:
+def load(name: str, root: Path, shop: tuple[int, int]) -> Any:
+    """The synthetic shop (`shop`: items, shoppers) or a data set under `root`."""
     from engine.data import build_dataset, generate_shop, load_dataset
 
     if name == "synthetic":
-        return build_dataset(*generate_shop(n_items=2000, n_users=1000, seed=0), name="synthetic")
-    if not AMAZON.is_dir():
-        sys.exit(f"bench: {AMAZON} not found (../shared/data is absent); use --datasets synthetic")
-    return load_dataset(AMAZON)
+        return build_dataset(*generate_shop(n_items=shop[0], n_users=shop[1], seed=0),
+                             name="synthetic")
+    if not (root / name).is_dir():
+        sys.exit(f"bench: {root / name} not found; use --datasets synthetic or --data-root")
+    return load_dataset(root / name)
 
 
 def split_new(dataset: Any, share: float) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
@@ -186,15 +188,15 @@ def drift(stale: Any, new: Any, data: Any, first: pd.DataFrame, n: int = 300) ->
                                                                           strict=True)])), 4)
 
 
-def measure(name: str, share: float, epochs: int, refresh_epochs: int, root: Path
-            ) -> dict[str, Any]:
+def measure(name: str, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     from engine.core.config import TrainConfig
     from engine.runs.store import load_run
     from engine.training.pipeline import train
     from engine.training.refresh import fold_events
     from engine.training.spec import TrainSpec
 
-    dataset = load(name)
+    share, epochs, refresh_epochs = args.new_share, args.epochs, args.refresh_epochs
+    dataset = load(name, Path(args.data_root), (args.shop_items, args.shop_users))
     old, first, future = split_new(dataset, share)
     run = root / name
     print(f"bench: {name}: training on {len(old.events):,} events; {len(first):,} new + "
@@ -263,11 +265,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--new-share", type=float, default=0.04)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--refresh-epochs", type=int, default=3)
+    parser.add_argument("--data-root", default=str(AMAZON.parent),
+                        help="folder holding the named data sets (default ../shared/data)")
+    parser.add_argument("--shop-items", type=int, default=2000)
+    parser.add_argument("--shop-users", type=int, default=1000)
     args = parser.parse_args(argv)
     names = [name for name in args.datasets.split(",") if name]
     with tempfile.TemporaryDirectory() as root:
-        found = [measure(name, args.new_share, args.epochs, args.refresh_epochs, Path(root))
-                 for name in names]
+        found = [measure(name, args, Path(root)) for name in names]
     results = {"datasets": found, "new_share": args.new_share, "epochs": args.epochs,
                "refresh_epochs": args.refresh_epochs, "machine": machine()}
     write_results(args.out, "refresh", results, render)

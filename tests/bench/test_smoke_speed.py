@@ -113,3 +113,15 @@ def test_load_with_events(bench_shop: BenchShop, tmp_path: Path) -> None:
     assert section["errors"] == 0 and section["per_endpoint"]["/events"]["requests"] == 4
     assert section["events_acknowledged"] == section["events_stored"] == 4
     assert section["lost_events"] == 0
+
+
+@pytest.mark.slow
+def test_refresh(bench_shop: BenchShop, tmp_path: Path) -> None:
+    from bench.speed import refresh
+
+    refresh.main(["--datasets", "amazon-scientific", "--data-root", str(bench_shop.root),
+                  "--new-share", "0.2", "--epochs", "1", "--refresh-epochs", "1",
+                  "--out", str(tmp_path)])
+    results = report(tmp_path, "refresh", "datasets", "machine")
+    row = results["datasets"][0]
+    assert row["refresh"]["events"] > 0 and row["full_fit_seconds"] > 0
