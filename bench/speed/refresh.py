@@ -118,8 +118,8 @@ def immediate(run: Path, first: pd.DataFrame) -> dict[str, Any]:
 
 def refreshed(run: Path, first: pd.DataFrame, epochs: int) -> dict[str, Any]:
     """Stored events → refreshed version swapped in → the next list (seconds, in process)."""
-    from engine.cli.refresh_cmd import read_new_events
     from engine.events.store import EventStore
+    from engine.events.transfer import events_after
     from engine.models.finetune import FineTune
     from engine.serving.recommender import Recommender
     from engine.serving.swap import ServingSwap
@@ -132,7 +132,7 @@ def refreshed(run: Path, first: pd.DataFrame, epochs: int) -> dict[str, Any]:
                            lambda: Recommender.load(run))
         user = str(first["user_id"].iloc[0])
         start = time.perf_counter()
-        done = refresh_run(run, lambda after: read_new_events(store, after),
+        done = refresh_run(run, lambda after: events_after(store, after),
                            settings=FineTune(epochs=epochs))
         saved = time.perf_counter()
         swap.check()

@@ -51,18 +51,9 @@ class _Epochs:
         print(f"epoch {epoch}/{self.epochs}: loss {logs['L']:.4f}", file=sys.stderr, flush=True)
 
 
-def read_new_events(store, after: int):  # noqa: ANN001, ANN201 - EventStore -> DataFrame
-    """The store's events after id `after`, printing the count as chunks arrive."""
-    chunks = []
-    for chunk in store.iter_events(after=after):
-        chunks.append(pd.DataFrame(chunk))
-        print(f"read {sum(len(c) for c in chunks):,} new events", file=sys.stderr, flush=True)
-    columns = ["id", "user_id", "item_id", "event", "timestamp", "list_id"]
-    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=columns)
-
-
 def run_refresh(args: argparse.Namespace) -> int:
     from engine.events.store import EventStore
+    from engine.events.transfer import events_after
     from engine.models.finetune import FineTune
     from engine.training.refresh import refresh_run
 
@@ -70,7 +61,11 @@ def run_refresh(args: argparse.Namespace) -> int:
         raise ConfigError(f"--replay must be a number >= 0, got {args.replay}")
     Gate.require(local_actor("cli"), "refresh")  # the new version goes live on its server
     store = EventStore(args.store)
-    done = refresh_run(args.run, lambda after: read_new_events(store, after), out=args.out,
+    def read(after: int) -> pd.DataFrame:
+        return events_after(store, after, lambda n: print(f"read {n:,} new events",
+                                                          file=sys.stderr, flush=True))
+
+    done = refresh_run(args.run, read, out=args.out,
                        settings=FineTune(epochs=args.epochs, replay=args.replay),
                        callbacks=[_Epochs(args.epochs)])
     tuned = done.tuned

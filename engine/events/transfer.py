@@ -123,3 +123,16 @@ def export_events(store: EventStore, path: str | Path,
         else:
             frame.to_parquet(staging, index=False)
     return len(frame)
+
+
+def events_after(store: EventStore, after: int,
+                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """The stored events after id `after` as a table (id and EVENT_COLUMNS), oldest first;
+    `progress` hears the count read so far after each chunk."""
+    chunks = []
+    for chunk in store.iter_events(after=after):
+        chunks.append(pd.DataFrame(chunk, columns=["id", *EVENT_COLUMNS]))
+        if progress is not None:
+            progress(sum(len(c) for c in chunks))
+    return pd.concat(chunks, ignore_index=True) if chunks else \
+        pd.DataFrame(columns=["id", *EVENT_COLUMNS])

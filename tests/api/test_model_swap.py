@@ -26,12 +26,12 @@ def served(private_twotower_run: Path, monkeypatch: pytest.MonkeyPatch):  # noqa
 
 
 def _refresh(run: Path) -> None:
-    from engine.cli.refresh_cmd import read_new_events
     from engine.events.store import EventStore
+    from engine.events.transfer import events_after
     from engine.models.finetune import FineTune
     from engine.training.refresh import refresh_run
 
-    refresh_run(run, lambda after: read_new_events(EventStore(), after), settings=FineTune(1))
+    refresh_run(run, lambda after: events_after(EventStore(), after), settings=FineTune(1))
 
 
 def _hammer(client: TestClient, users: list[str], stop: threading.Event,
