@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated PRISM_HOME per test and the location of ../shared/data."""
+"""Shared fixtures: an isolated PRISM_HOME per test (real data sets: tests/real_data.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,6 @@ settings.register_profile("ci", derandomize=True, deadline=None)
 settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("PRISM_HYPOTHESIS_PROFILE", "ci"))
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-
 
 @pytest.fixture(autouse=True)
 def prism_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -26,11 +23,3 @@ def prism_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
     return home
-
-
-def shared_dataset(name: str) -> Path:
-    """Path of a shared real data set, or skip the test saying why."""
-    path = SHARED_DATA / name
-    if not path.is_dir():
-        pytest.skip(f"real data set {name!r} not found at {path} (../shared/data is absent)")
-    return path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import shared_dataset
+from real_data import shared_dataset
 
 from engine.cli.main import main
 

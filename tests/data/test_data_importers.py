@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import shared_dataset
+from real_data import shared_dataset
 
 from engine.core.errors import DataError
 from engine.data import detect_format, load_dataset
