@@ -119,7 +119,19 @@ def headlines() -> list[str]:
     if serving and "load" in serving:
         load = serving["load"]
         lines.append(f"- API load: {load['requests']} requests, {load['errors']} errors")
+    if serving and "load_events" in serving:
+        lines.append(_events_headline(serving["load_events"]))
     return lines
+
+
+def _events_headline(load: dict[str, Any]) -> str:
+    """One line: lists and events mixed, one worker, the ratio for more, events lost."""
+    more = "".join(f"; {n} workers {row['throughput_over_first']:.2f}× the throughput"
+                   for n, row in (load.get("more_workers") or {}).items())
+    return (f"- API, /recommend and /events mixed, {load['clients']} clients, one worker: "
+            f"{load['throughput_rps']:.0f} req/s, p50 {load['p50_ms']:.0f} ms, p99 "
+            f"{load['p99_ms']:.0f} ms at load average {load['machine']['load_average_1min']}"
+            f"{more}; {load.get('lost_events', '?')} events lost")
 
 
 def _demote(markdown: str) -> str:

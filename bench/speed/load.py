@@ -225,7 +225,27 @@ def with_ratios(summary: dict, local: dict) -> dict:
             "ratio": {"p50_over_in_process": round(summary["p50_ms"] / local["mean_ms"], 2),
                       "p99_over_in_process": round(summary["p99_ms"] / local["mean_ms"], 2),
                       "throughput_over_in_process_rate": round(
-                          summary["throughput_rps"] * local["mean_ms"] / 1e3, 3)}}
+                          summary["throughput_rps"] * local["mean_ms"] / 1e3, 3),
+                      "server_cpu_over_in_process": round(
+                          summary["server_cpu_ms_per_request"] / local["mean_ms"], 3)}}
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds used so far by process `root` and its live descendants (the
+    server and its workers; Linux /proc): unlike wall time, hardly moved by other work on a
+    shared machine."""
+    procs: dict[int, tuple[int, int]] = {}  # pid -> (parent, clock ticks)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        procs[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, grown = {root}, True
+    while grown:
+        found = {pid for pid, (parent, _) in procs.items() if parent in tree} - tree
+        tree, grown = tree | found, bool(found)
+    return sum(procs[pid][1] for pid in tree if pid in procs) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(run: Path, workers: int, args: argparse.Namespace, users: list[str],
@@ -238,7 +258,7 @@ def measure(run: Path, workers: int, args: argparse.Namespace, users: list[str],
     mode = "recommend" if args.only_recommend else "events" if args.events else "search"
     records: list[tuple[str, float, bool]] = []
     try:
-        started = time.monotonic()
+        started, cpu = time.monotonic(), tree_cpu_seconds(server.pid)
         deadline = started + args.max_seconds
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
             futures = [pool.submit(client_loop, f"http://127.0.0.1:{port}", c, args.requests,
@@ -246,10 +266,11 @@ def measure(run: Path, workers: int, args: argparse.Namespace, users: list[str],
                        for c in range(args.clients)]
             for future in futures:
                 records.extend(future.result())
-        wall = time.monotonic() - started
+        wall, cpu = time.monotonic() - started, tree_cpu_seconds(server.pid) - cpu
     finally:
         stop_server(server)
     summary = summarise(records, wall)
+    summary["server_cpu_ms_per_request"] = round(cpu * 1e3 / max(len(records), 1), 3)
     if args.events:
         acked = sum(ok for endpoint, _, ok in records if endpoint == "/events")
         stored = stored_events(home)
@@ -261,7 +282,8 @@ def measure(run: Path, workers: int, args: argparse.Namespace, users: list[str],
 
 def compare_workers(first: dict, others: dict[int, dict]) -> dict:
     """Each further worker count's figures and its throughput over the first's."""
-    keep = ("requests", "errors", "p50_ms", "p99_ms", "throughput_rps", "lost_events")
+    keep = ("requests", "errors", "p50_ms", "p99_ms", "throughput_rps", "lost_events",
+            "server_cpu_ms_per_request")
     return {str(n): {**{k: row[k] for k in keep if k in row},
                      "throughput_over_first": round(row["throughput_rps"]
                                                     / first["throughput_rps"], 2)}

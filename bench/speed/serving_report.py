@@ -53,20 +53,30 @@ def _load_lines(load: dict[str, Any] | None, title: str) -> list[str]:
 def _events_and_workers(load: dict[str, Any]) -> list[str]:
     """Events acknowledged vs stored, and the same load on more workers (when measured)."""
     lines = []
+    if "server_cpu_ms_per_request" in load:
+        lines += ["", f"Server CPU per request (user + system time of the server's processes "
+                      f"over the load, divided by the requests): "
+                      f"{load['server_cpu_ms_per_request']:.2f} ms = "
+                      f"{load['ratio']['server_cpu_over_in_process']:.2f}× the in-process "
+                      "call; unlike wall times this hardly moves with other work on the "
+                      "machine."]
     if "lost_events" in load:
         lines += ["", f"Events: {load['events_acknowledged']} acknowledged (201), "
                       f"{load['events_stored']} in the store after the server stopped: "
                       f"{load['lost_events']} lost."]
     if load.get("more_workers"):
         lines += ["", "| workers | requests | errors | p50 ms | p99 ms | req/s | × first | "
-                      "lost events |", "|---|---|---|---|---|---|---|---|",
+                      "server CPU ms/request | lost events |",
+                  "|---|---|---|---|---|---|---|---|---|",
                   f"| {load.get('workers', 1)} | {load['requests']} | {load['errors']} | "
                   f"{load['p50_ms']:.1f} | {load['p99_ms']:.1f} | {load['throughput_rps']:.1f} "
-                  f"| 1.00 | {load.get('lost_events', '–')} |"]
+                  f"| 1.00 | {load.get('server_cpu_ms_per_request', '–')} | "
+                  f"{load.get('lost_events', '–')} |"]
         lines += [f"| {n} | {row['requests']} | {row['errors']} | {row['p50_ms']:.1f} | "
                   f"{row['p99_ms']:.1f} | {row['throughput_rps']:.1f} | "
-                  f"{row['throughput_over_first']:.2f} | {row.get('lost_events', '–')} |"
-                  for n, row in load["more_workers"].items()]
+                  f"{row['throughput_over_first']:.2f} | "
+                  f"{row.get('server_cpu_ms_per_request', '–')} | "
+                  f"{row.get('lost_events', '–')} |" for n, row in load["more_workers"].items()]
     if "load_average_after" in load:
         lines += ["", f"1-minute load average after the run: {load['load_average_after']}."]
     return lines
