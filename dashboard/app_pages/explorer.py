@@ -18,6 +18,7 @@ from engine.core.errors import PrismError
 from engine.rerank.quotas import default_cap, default_quotas
 from engine.runs.listing import trained_loss_weights
 from engine.serving.listmetrics import list_metrics
+from engine.serving.requests import RecommendRequest
 
 ALL_SHOPPERS = view_state.ALL_SHOPPERS
 
@@ -114,9 +115,10 @@ def get_recommendations(recommender, run: state.RunEntry, user: str,
     alpha = round(float(st.session_state[state.ALPHA]), 2)
     key = (*_run_key(recommender, run), user, method, k, alpha, model_alpha,
            repr(sorted(extras.items())), None if history is None else tuple(history))
-    common = dict(k=k, method=method, diversity_weight=alpha, alpha=model_alpha, **extras)
-    return memo(RESULTS, key, lambda: recommender.recommend(history=history, **common)
-                if history is not None else recommender.recommend(user_id=user, **common))
+    request = RecommendRequest.of(  # the controls as the one request model
+        user_id=None if history is not None else user, history=history, k=k, method=method,
+        diversity_weight=alpha, alpha=model_alpha, **extras)
+    return memo(RESULTS, key, lambda: recommender.serve(request))
 
 
 def _list_metrics(recommender, run: state.RunEntry, result, truth: list[str] | None,

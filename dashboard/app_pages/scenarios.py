@@ -13,6 +13,7 @@ from engine.core.errors import PrismError
 from engine.policy.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.rerank.quotas import default_quotas
 from engine.serving.listmetrics import list_metrics
+from engine.serving.requests import RecommendRequest
 
 SAMPLE_METRICS = ("ndcg@{k}", "precision@{k}", "category_entropy@{k}", "category_coverage@{k}",
                   "ild@{k}", "tail_share@{k}")
@@ -34,8 +35,9 @@ def current_recommendations(recommender, settings: dict):
     extras = state.rerank_extras(method, segment)
     if method == "quota" and not extras:
         extras = {"quotas": default_quotas(recommender.category_names, k)}
-    return recommender.recommend(user_id=settings["user"] or None, k=k, method=method,
-                                 diversity_weight=settings["alpha"], **extras)
+    return recommender.serve(RecommendRequest.of(
+        user_id=settings["user"] or None, k=k, method=method,
+        diversity_weight=settings["alpha"], **extras))
 
 
 def scenario_metrics(run: state.RunEntry, settings: dict) -> dict[str, float]:

@@ -11,7 +11,7 @@ generated from `/openapi.json` parses every response. OpenAPI docs are served at
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
@@ -19,11 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import (
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     StrictBool,
-    model_validator,
 )
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -44,18 +41,13 @@ from engine.api.limits import BodyLimit
 from engine.api.metrics import ServingMetrics
 from engine.api.policies import FALLBACK_HEADER, PolicyFallback, policy_recommend, policy_router
 from engine.api.reload import PinServing, reload_interval, reload_router, watching
-from engine.api.weights import ALPHA_HELP, DEFAULT_WEIGHT
-from engine.core.checks import check_weight
+from engine.api.weights import DEFAULT_WEIGHT
 from engine.core.errors import RequestError
 from engine.core.limits import (
     MAX_BODY_BYTES,
-    MAX_CANDIDATES,
-    MAX_HISTORY,
     MAX_ID_CHARS,
     MAX_K,
-    MAX_MATCH_VALUES,
     MAX_QUESTION_CHARS,
-    check_unicode,
 )
 from engine.events.store import EventStore
 from engine.events.writer import StoreWriter
@@ -64,74 +56,25 @@ from engine.experiments.store import ExperimentStore
 from engine.metrics.registry import as_json
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
-from engine.rerank.methods import Method, QuotaFreeMethod
+from engine.rerank.methods import QuotaFreeMethod
 from engine.serving.ask import Asker
 from engine.serving.recommender import Recommender
+from engine.serving.requests import (
+    INCLUDE_HELP,
+    UNSERVABLE,
+    PlainRequest,
+    RecommendRequest,
+    Weight,
+    Whole,
+    describe,
+)
 from engine.serving.results import Recommendations
 from engine.serving.swap import ServingSwap
 
 ListMethod = QuotaFreeMethod  # no quotas to give: no 'quota'
-INCLUDE_HELP = ("also return items that cannot be bought now (out of stock, draft, archived); "
-                "they are left out by default")
-ItemId = Annotated[str, Field(max_length=MAX_ID_CHARS)]
 
 
-def _not_bool(value: Any) -> Any:
-    """JSON true/false is not a number: pydantic's lax mode would read it as 1/0."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not true/false")
-    return value
-
-
-Number = Annotated[float, BeforeValidator(_not_bool)]
-Whole = Annotated[int, BeforeValidator(_not_bool)]
-# the engine's own check, so a text weight ("0.5") is refused with the engine's message
-Weight = Annotated[float, BeforeValidator(check_weight)]
-
-
-class _Request(BaseModel):
-    """A request body: no unknown fields, and no text that cannot be looked up or answered."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _plain_text(cls, data: Any) -> Any:
-        check_unicode(data)  # a lone surrogate can be neither looked up nor answered
-        return data
-
-
-class RecommendRequest(_Request):
-    """A shopper (`user_id`) or a what-if session (`history` of item ids), and the knobs."""
-
-    user_id: str | None = Field(None, max_length=MAX_ID_CHARS,
-                                description="training shopper id; unknown → trending")
-    history: list[ItemId] | None = Field(None, max_length=MAX_HISTORY,
-                                         description="item ids of a live session (what-if)")
-    k: Whole = Field(10, ge=1, le=MAX_K, description="list length")
-    method: Method = "mmr"
-    diversity_weight: Weight = Field(0.0, ge=0.0, le=1.0,
-                                     description="serve-time re-rank weight")
-    alpha: Annotated[float, Field(ge=0.0), BeforeValidator(_not_bool)] | None = Field(
-        None, description=ALPHA_HELP)
-    exclude_seen: bool = True
-    categories: list[str] | None = Field(None, max_length=MAX_MATCH_VALUES,
-                                         description="only items in these categories")
-    category_boosts: dict[str, Number] | None = Field(None, max_length=MAX_MATCH_VALUES)
-    promo_boost: Number = Field(0.0, ge=-1.0, le=1.0)
-    target: dict[str, Number] | None = Field(None, max_length=MAX_MATCH_VALUES,
-                                             description="category shares (calibrated)")
-    quotas: dict[str, tuple[Whole | None, Whole | None]] | None = Field(
-        None, max_length=MAX_MATCH_VALUES, description="category → [floor, cap]; null for no "
-                                                       "bound")
-    n_candidates: Whole = Field(200, ge=1, le=MAX_CANDIDATES)
-    include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
-    policy: str | None = Field(None, max_length=MAX_ID_CHARS,
-                               description="policy name or name@version (default: the live "
-                                           "one); 'none' for no policy")
-
-
-class _ListRequest(_Request):
+class _ListRequest(PlainRequest):
     """What every text-driven list takes besides its text: shopper, length, re-ranking."""
 
     user_id: str | None = Field(None, max_length=MAX_ID_CHARS)
@@ -223,16 +166,6 @@ def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
     return Response(model.model_dump_json(), media_type="application/json", headers=headers)
 
 
-def _readable(exc: RequestValidationError) -> str:
-    """'body.k: Input should be greater than or equal to 1; ...' from pydantic's errors."""
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
-
-
 def _allowed_methods(app: FastAPI, path: str) -> list[str]:
     """Every HTTP method some route of `app` answers on `path` (for a 405's Allow header)."""
     scope = {"type": "http", "path": path, "method": ""}
@@ -275,7 +208,10 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": _readable(exc)})
+        errors = exc.errors()  # 400: the fields are valid, their combination cannot be served
+        whole = all(error.get("type") == UNSERVABLE for error in errors)
+        return JSONResponse(status_code=400 if whole else 422,
+                            content={"detail": describe(errors)})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -332,7 +268,7 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
         served = policy_recommend(policies, body)
         if served is not None and not isinstance(served, PolicyFallback):
             return experiment_answer(events, experiments, plan, body.user_id, served)
-        plain = _response(service.recommend(**body.model_dump(exclude={"policy"})))
+        plain = _response(service.serve(body))
         headers = {}
         if isinstance(served, PolicyFallback):
             counters.policy_fallbacks.labels(policy=served.reference).inc()

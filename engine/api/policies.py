@@ -153,10 +153,7 @@ def policy_recommend(server: PolicyServer, body: Any) -> JSONResponse | PolicyFa
         return None
     ignored = [name for name in PLAIN_KNOBS if getattr(body, name, None)]
     try:
-        result = server.recommend(policy, user_id=body.user_id, history=body.history, k=body.k,
-                                  exclude_seen=body.exclude_seen,
-                                  include_unavailable=body.include_unavailable,
-                                  alpha=getattr(body, "alpha", None))
+        result = server.serve(policy, body)
     except PolicyFailed as exc:
         LOG.warning("policy %s failed; serving the plain ranking: %s", exc.reference,
                     exc.reason)

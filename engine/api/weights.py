@@ -1,4 +1,5 @@
-"""The API's two diversity knobs and their names.
+"""The API's two diversity knobs and their names (`alpha`'s help text is the request
+model's, `engine.serving.requests.ALPHA_HELP`).
 
 `diversity_weight` is the serve-time re-rank weight (MMR, DPP, calibrated, quotas).
 `alpha` is the model's loss weight: a loss-conditioned run (prism train --alpha LOW:HIGH)
@@ -8,5 +9,3 @@ scores any alpha in its trained range with one user-tower pass; other runs refus
 from __future__ import annotations
 
 DEFAULT_WEIGHT = 0.0
-ALPHA_HELP = ("the model's loss weight alpha (L = alpha * L_diversity + beta * L_relevance) "
-              "for a loss-conditioned run, within its trained range; default: the run's own")

@@ -1,4 +1,4 @@
-"""`--quotas`: per-category floors and caps for `prism evaluate` and `prism sweep`.
+"""`--quotas`: per-category floors and caps for `prism recommend`, `evaluate` and `sweep`.
 
 Written inline as `"Electronics:1-3,Beauty:0-2"` (floor-cap; `2-` no cap, `-3` no floor) or
 as a JSON file `{"Electronics": [1, 3], "Beauty": [0, null]}`. Category names are the run's

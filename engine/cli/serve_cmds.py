@@ -46,6 +46,7 @@ from engine.runs.store import load_run
 from engine.serving.availability import left_out_note
 from engine.serving.coldstart import read_new_items
 from engine.serving.recommender import Recommender
+from engine.serving.requests import RecommendRequest
 
 SHOWN_COLUMNS = ["rank", "item_id", "title", "category", "relevance", "diversity_gain", "score"]
 TITLE_CHARS = 42
@@ -67,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _list_options(rec)
     _retrieval_options(rec)
     add_target_mix_option(rec)
+    add_quotas_option(rec)
     rec.set_defaults(func=run_recommend)
 
     search = subparsers.add_parser("search", help="text search, personalised with --user")
@@ -198,14 +200,14 @@ def print_result(result: Any, as_json: bool = False) -> None:
 
 
 def run_recommend(args: argparse.Namespace) -> int:
-    result = _load(args).recommend(
-        user_id=args.user, history=_ids(args.history), k=args.k,
-        method=args.method,
-        diversity_weight=args.diversity_weight,
-        exclude_seen=not args.include_seen, categories=_ids(args.categories),
-        target_mix=parse_target_mix(args.target_mix),
-        include_unavailable=args.include_unavailable, alpha=args.alpha)
-    print_result(result, args.json_out)
+    """The flags as the one request model (checked before the run is loaded), then served."""
+    request = RecommendRequest.of(
+        user_id=args.user, history=_ids(args.history), k=args.k, method=args.method,
+        diversity_weight=args.diversity_weight, exclude_seen=not args.include_seen,
+        categories=_ids(args.categories), target_mix=parse_target_mix(args.target_mix),
+        quotas=parse_quotas_option(args.quotas), include_unavailable=args.include_unavailable,
+        alpha=args.alpha)
+    print_result(_load(args).serve(request), args.json_out)
     return 0
 
 

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from engine.core.checks import check_k
 from engine.core.errors import PrismError, RequestError
+from engine.core.limits import check_work
 from engine.policy.attribution import list_attribution, notices, removal_counts
 from engine.policy.buy_again import with_buy_again
 from engine.policy.compile import CompiledPolicy, compile_policy
@@ -204,18 +205,23 @@ class PolicyServer:
                 self._compiled[key] = found
         return found
 
-    def recommend(self, policy: Policy, *, user_id: str | None = None,
-                  history: list[str] | None = None, k: int = 10,
-                  exclude_seen: bool = True, include_unavailable: bool = False,
-                  alpha: float | None = None) -> PolicyResult:
+    def recommend(self, policy: Policy, **fields: Any) -> PolicyResult:
+        """`serve` for a request given as fields of `RecommendRequest` (user_id, history, k,
+        exclude_seen, include_unavailable, alpha), checked by it."""
+        return self.serve(policy, rq.RecommendRequest.of(**fields))
+
+    def serve(self, policy: Policy, request: rq.RecommendRequest) -> PolicyResult:
         """Top-k under `policy` for a shopper, a what-if history, or (unknown) trending.
         Items that cannot be bought now are left out unless the policy or the request
         includes them. The model scores at the request's `alpha`, else the diversify
-        stage's, else the run's own (loss-conditioned runs)."""
+        stage's, else the run's own (loss-conditioned runs). The request's own ranking
+        knobs (method, weight, quotas, ...) give way to the policy's."""
         service = self.recommender
         catalogue = service.catalogue
-        k = check_k(k, catalogue.n_items)
-        rq.check_cost(k, policy.n_candidates, diversify_method(policy))
+        user_id, history, alpha = request.user_id, request.history, request.alpha
+        exclude_seen, include_unavailable = request.exclude_seen, request.include_unavailable
+        k = check_k(request.k, catalogue.n_items)
+        check_work(k, policy.n_candidates, diversify_method(policy))
         extra, notice = None, None
         stage = diversify_stage(policy)
         if stage is not None and stage.quotas and set(stage.quotas) <= set(

@@ -38,13 +38,13 @@ def check_bounds(name: object, bounds: object) -> tuple[int | None, int | None]:
 
 
 def check_supply(quotas: Mapping[Any, tuple[int | None, int | None]],
-                 available: Mapping[Any, int], k: int | None, pool: str,
+                 available: Mapping[Any, int] | None, k: int | None, pool: str,
                  fix: str = "lower the floor") -> None:
     """Quotas a list of `k` drawn from `pool` can meet: each floor within what `pool` holds of
-    its category (`available[name]`), the floors together within k (items in one category
-    each; pass k=None when an item may count towards several)."""
+    its category (`available[name]`; None: not known yet), the floors together within k
+    (items in one category each; pass k=None when an item may count towards several)."""
     for name, (floor, _) in quotas.items():
-        if floor is not None and floor > available[name]:
+        if available is not None and floor is not None and floor > available[name]:
             raise ValueCheckError(f"quotas[{name!r}]: floor {floor} but only "
                                   f"{int(available[name])} {pool} are in that category; {fix}")
     floors = sum(floor or 0 for floor, _ in quotas.values())

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 import engine.serving.requests as rq
-from engine.core.checks import check_k, check_target_mix, check_weight
+from engine.core.checks import check_k
 from engine.core.errors import RequestError
 from engine.core.messages import Message
-from engine.rerank.methods import check_method
 from engine.rerank.scaling import min_max
 from engine.rerank.targets import DEFAULT_TARGET_MIX, blend_target
 from engine.runs.store import load_run
@@ -95,37 +95,25 @@ class Recommender:
 
     # ---- requests -------------------------------------------------------------------------
 
-    def _request(self, catalogue: Catalogue, *, k: int, method: str, diversity_weight: float,
-                 n_candidates: int, categories: Sequence[str] | None = None,
-                 category_boosts: Mapping[str, float] | None = None, promo_boost: float = 0.0,
-                 target: Mapping[str, float] | None = None,
-                 quotas: Mapping[str, Sequence[int | None]] | None = None,
-                 target_mix: float = DEFAULT_TARGET_MIX) -> rq.RankRequest:
-        """Validate every request field against this catalogue."""
+    def _request(self, catalogue: Catalogue, request: rq.ListRequest) -> rq.RankRequest:
+        """A valid request (`engine.serving.requests`) checked against this catalogue:
+        k within it, category names known, quota floors within each category's supply."""
         names = catalogue.category_names
-        k = check_k(k, catalogue.n_items)
-        method = check_method(method)
+        k = check_k(request.k, catalogue.n_items)
+        categories, boosts, target, quotas = (getattr(request, name, None) for name in (
+            "categories", "category_boosts", "target", "quotas"))  # a list request has none
         allowed = None
         if categories:
             allowed = np.zeros(len(names), dtype=bool)
-            allowed[rq.category_positions(list(categories), names, "categories")] = True
-        if target is not None and method != "calibrated":
-            raise RequestError(f"target applies to method 'calibrated' only, not {method!r}")
-        if method == "quota" and not quotas:
-            raise RequestError("method 'quota' needs quotas, e.g. {\"Tools\": [1, 3]}")
-        available = catalogue.category_supply
-        pool = rq.check_candidates(n_candidates, k)
-        rq.check_cost(k, pool, method)
+            allowed[rq.category_positions(categories, names, "categories")] = True
         return rq.RankRequest(
-            k=k, method=method, diversity_weight=check_weight(diversity_weight),
-            n_candidates=pool, allowed_categories=allowed,
-            category_boosts=(rq.category_vector(category_boosts, names, "category_boosts")
-                             if category_boosts else None),
-            promo_boost=rq.check_boost(promo_boost),
+            k=k, method=request.method, diversity_weight=request.diversity_weight,
+            n_candidates=max(request.n_candidates, k), allowed_categories=allowed,
+            category_boosts=rq.category_vector(boosts, names, "category_boosts")
+            if boosts else None, promo_boost=getattr(request, "promo_boost", 0.0),
             target=None if target is None else rq.target_vector(target, names),
-            quotas=rq.quota_map(quotas, names, k, available) if quotas else None,
-            target_mix=check_target_mix(target_mix),
-        )
+            quotas=rq.quota_map(quotas, names, k, catalogue.category_supply) if quotas else None,
+            target_mix=request.target_mix)
 
     def _user_position(self, catalogue: Catalogue, user_id: object) -> int:
         """Model index of a training user, or -1 when unknown."""
@@ -166,42 +154,37 @@ class Recommender:
     # ---- public API -----------------------------------------------------------------------
 
     def recommend(self, user_id: str | None = None, history: Sequence[str] | None = None,
-                  k: int = 10, method: str = "mmr", diversity_weight: float = 0.0,
-                  exclude_seen: bool = True, categories: Sequence[str] | None = None,
-                  category_boosts: Mapping[str, float] | None = None, promo_boost: float = 0.0,
-                  target: Mapping[str, float] | None = None,
-                  quotas: Mapping[str, Sequence[int | None]] | None = None,
-                  n_candidates: int = 200,
-                  target_mix: float = DEFAULT_TARGET_MIX,
-                  include_unavailable: bool = False,
-                  alpha: float | None = None) -> Recommendations:
-        """Top-k for a shopper (`user_id`) or a what-if session (`history` of item ids).
+                  **fields: Any) -> Recommendations:
+        """Top-k for a shopper (`user_id`) or a what-if session (`history` of item ids); the
+        other fields (k, method, diversity_weight, quotas, ...) are `RecommendRequest`'s,
+        checked by it (RequestError with its one-line message)."""
+        return self.serve(rq.RecommendRequest.of(user_id=user_id, history=history, **fields))
+
+    def serve(self, request: rq.RecommendRequest) -> Recommendations:
+        """Top-k for a valid request (the API's body, the CLI's and the studio's request).
 
         `alpha` is the model's loss weight for a loss-conditioned run (one user-tower pass at
         that alpha; RequestError outside the trained range); `diversity_weight` the re-ranker's.
-
         An unknown shopper, or no shopper at all, gets trending items and a `notice` saying so.
         Items that cannot be bought now are left out (and counted) unless
-        `include_unavailable`.
-        'calibrated' aims at `target` when given, else at (1 − γ)·h + γ·g: the shopper's
-        category mix h blended with the catalogue's g by γ = `target_mix`.
+        `include_unavailable`. 'calibrated' aims at `target` when given, else at
+        (1 − γ)·h + γ·g: the shopper's category mix h blended with the catalogue's g by
+        γ = `target_mix`.
         """
         catalogue = self._catalogue
-        request = self._request(
-            catalogue, k=k, method=method, diversity_weight=diversity_weight,
-            n_candidates=n_candidates, categories=categories, category_boosts=category_boosts,
-            promo_boost=promo_boost, target=target, quotas=quotas, target_mix=target_mix)
+        ranking = self._request(catalogue, request)
+        user_id, history, alpha = request.user_id, request.history, request.alpha
         served_alpha = self.served_alpha(alpha)
-        left_out = left_out_positions(catalogue.unavailable, include_unavailable)
-        focus = request_focus(catalogue, request, left_out) if self.retrieval.active else None
+        left_out = left_out_positions(catalogue.unavailable, request.include_unavailable)
+        focus = request_focus(catalogue, ranking, left_out) if self.retrieval.active else None
         shopper = self._shopper_scores(catalogue, user_id, history, alpha, focus=focus)
         if shopper is None:
-            result = self._hot(catalogue, request, notice=fallback_notice(user_id, history),
+            result = self._hot(catalogue, ranking, notice=fallback_notice(user_id, history),
                                left_out=left_out)
         else:
             past, scores = shopper
-            result = self._finish(catalogue, scores, request, history=past,
-                                  exclude=past if exclude_seen else np.empty(0, dtype=np.int64),
+            exclude = past if request.exclude_seen else np.empty(0, dtype=np.int64)
+            result = self._finish(catalogue, scores, ranking, history=past, exclude=exclude,
                                   left_out=left_out,
                                   scorer=self.scorer(catalogue, user_id, history, alpha))
         return dataclasses.replace(result, alpha=served_alpha)
@@ -304,8 +287,8 @@ class Recommender:
                   include_unavailable: bool = False) -> Recommendations:
         """Trending items (time-decayed popularity), diversified like any list."""
         catalogue = self._catalogue
-        request = self._request(catalogue, k=k, method=method, diversity_weight=diversity_weight,
-                                n_candidates=n_candidates)
+        request = self._request(catalogue, rq.ListRequest.of(
+            k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates))
         return self._hot(catalogue, request, half_life_days=half_life_days,
                          left_out=left_out_positions(catalogue.unavailable, include_unavailable))
 
@@ -319,8 +302,9 @@ class Recommender:
         if not isinstance(query, str) or not query.strip():
             raise RequestError("query is empty; type a few words to search for")
         catalogue = self._catalogue
-        request = self._request(catalogue, k=k, method=method, diversity_weight=diversity_weight,
-                                n_candidates=n_candidates, target_mix=target_mix)
+        request = self._request(catalogue, rq.ListRequest.of(
+            k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates,
+            target_mix=target_mix))
         found = self._search.match(catalogue.items, query.strip())
         match = found.similarity  # (n_items,)
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)

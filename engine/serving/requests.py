@@ -1,23 +1,179 @@
-"""Validate serving requests and turn category names into the arrays the re-rankers read.
+"""The one request model every list request is validated by, at the boundary, and the
+catalogue look-ups that turn a valid request into the arrays the pipeline reads.
 
-Every check raises `RequestError` with what is wrong, which field, and what to do, so the CLI
-prints one line and the API answers 400 instead of a traceback or a silently wrong list.
+`RecommendRequest` (pydantic) is the body of the API's `POST /recommend`, what `prism
+recommend` builds from its flags, what the studio builds from its controls and what
+`Recommender.recommend(**fields)` builds from its arguments. Its field checks are the engine's
+own (`engine.core.checks`, `engine.rerank.quotas`), so a value gets one answer and one message
+everywhere: a 422 in the API, one line and exit 2 in the CLI, an `st.error` in the studio
+(`RecommendRequest.of` turns a failed check into a `RequestError` with that message; the API
+answers 422 for a field the schema refuses and 400 for a combination it cannot serve). What
+needs the run's catalogue (category names, k within the catalogue, floors within each
+category's supply) is checked when the request is served and raises `RequestError` (400).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from engine.core.checks import check_target_mix, check_weight
 from engine.core.errors import RequestError
-from engine.core.limits import MAX_CANDIDATES, check_work
+from engine.core.limits import (
+    MAX_CANDIDATES,
+    MAX_HISTORY,
+    MAX_ID_CHARS,
+    MAX_K,
+    MAX_MATCH_VALUES,
+    check_unicode,
+    check_work,
+)
+from engine.rerank.methods import Method
 from engine.rerank.quotas import check_bounds, check_supply
 from engine.rerank.targets import DEFAULT_TARGET_MIX
 
 Quota = tuple[int | None, int | None]
+INCLUDE_HELP = ("also return items that cannot be bought now (out of stock, draft, archived); "
+                "they are left out by default")
+ALPHA_HELP = ("the model's loss weight alpha (L = alpha * L_diversity + beta * L_relevance) "
+              "for a loss-conditioned run, within its trained range; default: the run's own")
+
+
+def _not_bool(value: Any) -> Any:
+    """JSON true/false is not a number: pydantic's lax mode would read it as 1/0; nor is text
+    such as "5" (the CLI's and the API's parsers read text, and say where it came from)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    if isinstance(value, str | bytes):
+        raise ValueError(f"must be a number, not text, got {value!r}")
+    return value.item() if isinstance(value, np.generic) else value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
+Whole = Annotated[int, BeforeValidator(_not_bool)]
+Bound = Annotated[int, Field(ge=0), BeforeValidator(_not_bool)] | None
+UNIT = {"minimum": 0.0, "maximum": 1.0}  # in the schema; checked by the engine's own check
+Weight = Annotated[float, BeforeValidator(check_weight)]  # text such as "0.5" is refused
+TargetMix = Annotated[float, BeforeValidator(check_target_mix)]
+ItemId = Annotated[str, Field(max_length=MAX_ID_CHARS)]
+
+
+UNSERVABLE = "unservable"  # pydantic error type: valid fields whose combination cannot be served
+
+
+@contextmanager
+def _combination() -> Iterator[None]:
+    """A check across fields fails as an UNSERVABLE error (the API answers it with 400)."""
+    try:
+        yield
+    except ValueError as exc:
+        raise PydanticCustomError(UNSERVABLE, "{reason}", {"reason": str(exc)}) from None
+
+
+def describe(errors: Sequence[Mapping[str, Any]]) -> str:
+    """One line from pydantic's errors: 'k: Input should be greater than or equal to 1; ...'
+    (the API's `body` prefix left out; a check of the whole request has no field)."""
+    parts = []
+    for error in errors:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+class PlainRequest(BaseModel):
+    """A request: no unknown fields, no text that cannot be looked up or answered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        check_unicode(data)  # a lone surrogate can be neither looked up nor answered
+        return data
+
+    @classmethod
+    def of(cls, **fields: Any) -> Any:
+        """The request from Python values; RequestError with `describe`'s one line."""
+        try:
+            return cls(**fields)
+        except ValidationError as exc:
+            raise RequestError(describe(exc.errors())) from None
+
+
+class ListRequest(PlainRequest):
+    """What every list takes: shopper, length and re-ranking."""
+
+    user_id: str | None = Field(None, max_length=MAX_ID_CHARS,
+                                description="training shopper id; unknown → trending")
+    k: Whole = Field(10, ge=1, le=MAX_K, description="list length")
+    method: Method = "mmr"
+    diversity_weight: Weight = Field(0.0, description="serve-time re-rank weight in [0, 1]",
+                                     json_schema_extra=UNIT)
+    n_candidates: Whole = Field(200, ge=1, le=MAX_CANDIDATES)
+    target_mix: TargetMix = Field(DEFAULT_TARGET_MIX, json_schema_extra=UNIT,
+                                  description="calibrated target: (1 - target_mix)·the "
+                                  "shopper's mix + target_mix·the catalogue's")
+    include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
+
+    @model_validator(mode="after")
+    def _affordable(self) -> ListRequest:
+        with _combination():
+            if self.method == "quota" and not getattr(self, "quotas", None):
+                raise ValueError("method 'quota' needs quotas, e.g. {\"Tools\": [1, 3]}")
+            check_work(self.k, self.n_candidates, self.method)
+        return self
+
+
+class RecommendRequest(ListRequest):
+    """A shopper (`user_id`) or a what-if session (`history` of item ids), and the knobs."""
+
+    history: list[ItemId] | None = Field(None, max_length=MAX_HISTORY,
+                                         description="item ids of a live session (what-if)")
+    alpha: Annotated[float, Field(ge=0.0), BeforeValidator(_not_bool)] | None = Field(
+        None, description=ALPHA_HELP)
+    exclude_seen: StrictBool = True
+    categories: list[str] | None = Field(None, max_length=MAX_MATCH_VALUES,
+                                         description="only items in these categories")
+    category_boosts: dict[str, Number] | None = Field(None, max_length=MAX_MATCH_VALUES)
+    promo_boost: Number = Field(0.0, description="added to the relevance (0..1 over the "
+                                "candidates) of items flagged promo")
+    target: dict[str, Annotated[float, Field(ge=0.0), BeforeValidator(_not_bool)]] | None = \
+        Field(None, max_length=MAX_MATCH_VALUES, description="category shares (calibrated)")
+    quotas: dict[str, tuple[Bound, Bound]] | None = Field(
+        None, max_length=MAX_MATCH_VALUES, description="category → [floor, cap]; null for no "
+                                                       "bound")
+    policy: str | None = Field(None, max_length=MAX_ID_CHARS,
+                               description="policy name or name@version (default: the live "
+                                           "one); 'none' for no policy")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RecommendRequest:
+        with _combination():
+            if self.target is not None and self.method != "calibrated":
+                raise ValueError(f"target applies to method 'calibrated' only, not "
+                                 f"{self.method!r}")
+            if self.target is not None and sum(self.target.values()) <= 0:
+                raise ValueError("target: shares must be >= 0 and at least one must be > 0")
+            for name, bounds in (self.quotas or {}).items():
+                check_bounds(name, bounds)  # floor <= cap
+            if self.quotas:
+                check_supply(self.quotas, None, self.k, "catalogue items")
+        return self
 
 
 @dataclass(frozen=True)
@@ -36,21 +192,6 @@ class RankRequest:
     target_mix: float = DEFAULT_TARGET_MIX  # calibrated target (1 - γ)·history + γ·prior
 
 
-def check_candidates(n_candidates: object, k: int) -> int:
-    """The candidate pool must hold at least k items and stay small enough to re-rank."""
-    if isinstance(n_candidates, bool) or not isinstance(n_candidates, int | np.integer):
-        raise RequestError(f"n_candidates must be a whole number, got {n_candidates!r}")
-    if not 1 <= int(n_candidates) <= MAX_CANDIDATES:
-        raise RequestError(f"n_candidates must be between 1 and {MAX_CANDIDATES}, "
-                           f"got {n_candidates}")
-    return max(int(n_candidates), k)
-
-
-def check_cost(k: int, n_candidates: int, method: str) -> None:
-    """A re-ranked list must stay within the cost limits (engine.core.limits)."""
-    check_work(k, n_candidates, method)
-
-
 def category_positions(names: Sequence[str], category_names: Sequence[str],
                        field: str) -> list[int]:
     """Indices of `names` among the run's categories; unknown names are listed in the error."""
@@ -66,33 +207,26 @@ def category_positions(names: Sequence[str], category_names: Sequence[str],
 
 def category_vector(values: Mapping[str, float], category_names: Sequence[str],
                     field: str) -> np.ndarray:
-    """(C,) float vector from a {category name: value} mapping; values must be finite."""
+    """(C,) float vector from a {category name: number} mapping (numbers checked by the
+    request model); unknown names raise RequestError."""
     vector = np.zeros(len(category_names), dtype=np.float64)
-    positions = category_positions(list(values), category_names, field)
-    for position, (name, value) in zip(positions, values.items(), strict=True):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-                value):
-            raise RequestError(f"{field}[{name!r}] must be a finite number, got {value!r}")
-        vector[position] = float(value)
+    vector[category_positions(list(values), category_names, field)] = list(values.values())
     return vector
 
 
 def target_vector(target: Mapping[str, float], category_names: Sequence[str]) -> np.ndarray:
-    """A merchandiser's target category distribution, normalised to sum to 1."""
+    """A merchandiser's target category distribution (shares checked by the request model),
+    normalised to sum to 1."""
     vector = category_vector(target, category_names, "target")
-    if (vector < 0).any() or vector.sum() <= 0:
-        raise RequestError("target: shares must be >= 0 and at least one must be > 0")
     return vector / vector.sum()
 
 
 def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequence[str],
               k: int, available: np.ndarray) -> dict[int, Quota]:
-    """Category index -> (floor, cap), rejecting quotas no list of length k can satisfy.
-
-    `available[c]` is how many catalogue items carry category c.
-    """
+    """Category index -> (floor, cap), rejecting quotas no list of length k drawn from this
+    catalogue can satisfy (`available[c]`: how many catalogue items carry category c)."""
     positions = category_positions(list(quotas), category_names, "quotas")
-    named = {name: check_bounds(name, bounds) for name, bounds in quotas.items()}
+    named = {name: (floor, cap) for name, (floor, cap) in quotas.items()}  # checked bounds
     check_supply(named, {name: available[p] for name, p in zip(named, positions, strict=True)},
                  k, "catalogue items")
     out = dict(zip(positions, named.values(), strict=True))
@@ -102,8 +236,3 @@ def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequen
     return out
 
 
-def check_boost(value: object) -> float:
-    """A finite promo boost, else RequestError."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        raise RequestError(f"promo_boost must be a finite number, got {value!r}")
-    return float(value)

@@ -53,12 +53,13 @@ def test_search_and_hot(tiny_shop, capsys, encoder_cache) -> None:  # noqa: ANN0
 
 
 @pytest.mark.parametrize("extra, fragment", [
-    (["--k", "0"], "k must be between 1 and the catalogue size"),
+    (["--k", "0"], "k: Input should be greater than or equal to 1"),
+    (["--k", "900"], "k must be between 1 and the catalogue size"),
     (["--k", "ten"], "argument --k: must be an integer, got 'ten'"),
     (["--weight", "2"], "argument --weight: must be in [0, 1], got 2"),
     (["--diversity-weight", "lots"], "argument --diversity-weight: must be a number, got 'lots'"),
     (["--weight", "lots"], "argument --weight: must be a number, got 'lots'"),
-    (["--method", "magic"], "unknown method 'magic'"),
+    (["--method", "magic"], "method: Input should be 'none', 'mmr', 'dpp', 'calibrated' or"),
     (["--history", "P000,nope"], "unknown item id(s): 'nope'"),
     (["--history", ","], "expected comma-separated ids"),
     (["--categories", "Nowhere"], "unknown category ['Nowhere']"),

@@ -4,8 +4,9 @@ value checks (k, weight, target mix, quota bounds), the category prior and the g
 every re-ranker and policy fills its slots with. A second copy would drift (as the old ones
 did: a fixed temp name two processes shared, two scalings that disagreed on constant input, a
 weight check that read the text "0.5" as a number). The behaviour tests at the end send the
-same input (a constant score row, a text weight, quotas no list can meet) through
-`Recommender`, the HTTP API, the CLI and a policy, and expect one answer."""
+same input (a constant score row, a text weight, a list length out of range, quotas no list
+can meet) through `Recommender`, the HTTP API, the CLI and a policy, and expect one answer:
+every request is checked once, by the one request model (`engine.serving.requests`)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ from fastapi.testclient import TestClient
 
 from engine.cli.main import main
 from engine.core.errors import ConfigError, RequestError
+from engine.core.limits import MAX_K
 from engine.policy.schema import parse_policy
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
 from engine.rerank import rerank
 from engine.rerank.methods import METHODS
 from engine.serving.recommender import Recommender
+from engine.serving.requests import RecommendRequest
 
 pytest_plugins = ["serving_runs"]
 
@@ -199,7 +202,10 @@ def test_a_text_weight_is_refused_everywhere(ease_service, client, tiny_shop, ca
     with pytest.raises(RequestError, match=expected):
         rerank("mmr", np.arange(6.0), 3, "0.5", item_vectors=np.eye(6))
     response = client.post("/recommend", json={"user_id": user, "diversity_weight": "0.5"})
-    assert response.status_code == 422 and WEIGHT_MESSAGE in response.json()["detail"]
+    assert response.status_code == 422
+    assert response.json()["detail"] == f"diversity_weight: {WEIGHT_MESSAGE}"
+    with pytest.raises(RequestError, match=re.escape(f"diversity_weight: {WEIGHT_MESSAGE}")):
+        RecommendRequest.of(user_id=user, diversity_weight="0.5")  # what the studio builds
     with pytest.raises(ConfigError, match=expected):
         parse_policy({"name": "p", "stages": [
             {"kind": "diversify", "method": "mmr", "weight": "0.5"}]})
@@ -228,6 +234,9 @@ def test_impossible_quotas_are_refused_everywhere(ease_service, client, policies
                  "--methods", "quota", "--weights", "0.5", "--quotas", f"{first}:3-1",
                  "--json", str(tmp_path / "sweep.json")]) == 2
     assert above in capsys.readouterr().err
+    assert main(["recommend", "--run", str(tiny_shop.ease_run), "--user", user, "--method",
+                 "quota", "--quotas", f"{first}:3-1"]) == 2
+    assert above in capsys.readouterr().err
     # floors no list of k can hold: the plain request, the API and a policy say the same
     too_many = {first: [3, None], second: [3, None]}
     over = f"quotas: floors add up to 6, more than the list length k={K}"
@@ -236,7 +245,42 @@ def test_impossible_quotas_are_refused_everywhere(ease_service, client, policies
     response = client.post("/recommend", json={"user_id": user, "k": K, "method": "quota",
                                                "quotas": too_many, "policy": "none"})
     assert response.status_code == 400 and over in response.json()["detail"]
+    assert main(["recommend", "--run", str(tiny_shop.ease_run), "--user", user, "--k", str(K),
+                 "--method", "quota", "--quotas", f"{first}:3-,{second}:3-"]) == 2
+    assert over in capsys.readouterr().err
     policy = parse_policy({"name": "q", "stages": [
         {"kind": "diversify", "method": "quota", "weight": 0.5, "quotas": too_many}]})
     with pytest.raises(RequestError, match=re.escape(over)):
         policies.recommend(policy, user_id=user, k=K)
+
+
+@pytest.mark.parametrize("k", [0, MAX_K + 1])
+def test_a_list_length_out_of_range_is_refused_alike(k, ease_service, client, policies,
+                                                     tiny_shop, capsys) -> None:  # noqa: ANN001
+    """One request model checks k for the Python call, the API, the CLI and a policy."""
+    user = ease_service.user_ids[0]
+    message = f"k: Input should be {'greater' if k < 1 else 'less'} than or equal to " \
+              f"{1 if k < 1 else MAX_K}"
+    with pytest.raises(RequestError, match=re.escape(message)):
+        ease_service.recommend(user, k=k)
+    response = client.post("/recommend", json={"user_id": user, "k": k, "policy": "none"})
+    assert response.status_code == 422 and response.json()["detail"] == message
+    assert main(["recommend", "--run", str(tiny_shop.ease_run), "--user", user,
+                 "--k", str(k)]) == 2
+    assert capsys.readouterr().err.strip() == f"prism: error: {message}"
+    policy = parse_policy({"name": "p", "stages": [
+        {"kind": "diversify", "method": "mmr", "weight": 0.3}]})
+    with pytest.raises(RequestError, match=re.escape(message)):
+        policies.recommend(policy, user_id=user, k=k)
+
+
+def test_the_studio_and_the_cli_build_the_api_body() -> None:
+    """The API's /recommend body is the engine's request model that the CLI and the studio
+    build: one class, one set of checks."""
+    from engine.api import app as api
+
+    assert api.RecommendRequest is RecommendRequest
+    for page in ("dashboard/app_pages/explorer.py", "dashboard/app_pages/scenarios.py",
+                 "engine/cli/serve_cmds.py"):
+        text = (ROOT / page).read_text(encoding="utf-8")
+        assert "RecommendRequest.of(" in text and ".recommend(" not in text, page

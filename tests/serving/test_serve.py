@@ -95,19 +95,20 @@ def test_unknown_or_missing_shopper_falls_back_to_trending(
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"k": 0}, "k must be between 1 and the catalogue size 200"),
+    ({"k": 0}, "k: Input should be greater than or equal to 1"),
     ({"k": 201}, "k must be between 1 and the catalogue size 200"),
-    ({"k": 2.5}, "k must be a whole number"),
+    ({"k": 2.5}, "k: Input should be a valid integer"),
+    ({"k": "5"}, "k: must be a number, not text, got '5'"),
     ({"diversity_weight": 1.5}, r"diversity_weight must be in \[0, 1\]"),
     ({"diversity_weight": float("nan")}, r"diversity_weight must be in \[0, 1\]"),
-    ({"method": "random"}, "unknown method 'random'; choose one of none, mmr"),
+    ({"method": "random"}, "method: Input should be 'none', 'mmr'"),
     ({"method": "quota"}, "method 'quota' needs quotas"),
     ({"categories": ["Nope"]}, r"categories: unknown category \['Nope'\]"),
     ({"target": {"Nope": 1.0}, "method": "calibrated"}, "target: unknown category"),
     ({"target": {}, "method": "mmr"}, "target applies to method 'calibrated' only"),
-    ({"n_candidates": 0}, "n_candidates must be between 1 and"),
-    ({"promo_boost": float("inf")}, "promo_boost must be a finite number"),
-    ({"history": "P001"}, "history must be a list of item ids"),
+    ({"n_candidates": 0}, "n_candidates: Input should be greater than or equal to 1"),
+    ({"promo_boost": float("inf")}, "promo_boost: Input should be a finite number"),
+    ({"history": "P001"}, "history: Input should be a valid list"),
     ({"target_mix": 1.5}, r"target_mix must be in \[0, 1\]"),
     ({"target_mix": float("nan")}, r"target_mix must be in \[0, 1\]"),
     ({"target_mix": "half"}, r"target_mix must be a number in \[0, 1\]"),
@@ -128,8 +129,10 @@ def test_impossible_quotas_are_rejected(ease_service: Recommender) -> None:
                                quotas={big[0]: [3, None], big[1]: [3, None]})
     with pytest.raises(RequestError, match="floor 3 is above cap 1"):
         ease_service.recommend(user_id=user, method="quota", quotas={names[0]: [3, 1]})
-    with pytest.raises(RequestError, match="floor 500 but only"):
-        ease_service.recommend(user_id=user, k=10, method="quota", quotas={names[0]: [500, None]})
+    scarce = int(np.argmin(counts))  # a floor above what the catalogue holds of a category
+    with pytest.raises(RequestError, match=f"floor {counts[scarce] + 1} but only"):
+        ease_service.recommend(user_id=user, k=int(counts[scarce]) + 1, method="quota",
+                               quotas={names[scarce]: [int(counts[scarce]) + 1, None]})
 
 
 def test_quota_floors_and_caps_hold(ease_service: Recommender) -> None:
