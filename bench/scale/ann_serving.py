@@ -2,20 +2,25 @@
 
     nice python -m bench.scale.ann_serving                       # Amazon-Scientific, then 1 M items
     nice python -m bench.scale.ann_serving --parts amazon --users 1000
+    OMP_NUM_THREADS=1 nice -n -5 python -m bench.scale.ann_serving --parts shop --users 150 \
+        --shop-users 5000 --keep ../million-runs     # keeps the 1 M-item run for the studio
 
 Per part, one two-tower model is trained on a leave-last-out split (no text; Amazon-Scientific:
 `--epochs` epochs; the 1,000,000-item synthetic shop: one epoch over the events of
 `--shop-users` shoppers, so every item vector comes from the trained item tower) and saved as a
-run; then, each in this process unless said otherwise:
-- index kinds (ivf-sq8, ivf, hnsw): build seconds, bytes, search setting, recall@100 of the
-  index against exact top-100 on held-out shoppers' query vectors;
+run; then, each in this process unless said otherwise, in this order:
+- the default index kind (ivf-sq8), saved as the run's index: build seconds, bytes, search
+  setting, recall@100 against exact top-100 on held-out shoppers' query vectors;
 - the served lists (the run's default index, 1000 candidates, exact re-scoring, DPP at weight
   0.3 over 500 candidates, k = 10) against exact scoring on the same shoppers: NDCG@10 of the
   held-out item and category entropy@10, each with a 95 % bootstrap interval;
 - `/recommend` for one shopper at a time through the HTTP app (FastAPI TestClient), with the
   index and with `retrieval="exact"`, each in its own process: p50/p99 ms, load seconds and
-  peak memory of the process; ratios index/exact.
-Results → docs/benchmarks/ann_serving.{json,md}.
+  peak memory of the process; ratios index/exact;
+- the other index kinds (ivf, hnsw, `--kinds`), measured as the first (not saved).
+Results → docs/benchmarks/ann_serving.{json,md}, rewritten after each stage of a part (a part
+that stops early keeps what it measured). With `--keep DIR` each part's run folder is kept as
+DIR/<part> (with its index), ready for `prism dashboard` and `bench/browser_speed.py --run`.
 """
 
 from __future__ import annotations
@@ -210,19 +215,27 @@ def with_probes(result: dict, run: Path) -> dict:
     return result
 
 
-def serve_part(run: Path, model: Any, data: Any, users: np.ndarray, kinds: list[str]) -> dict:
+def serve_part(run: Path, model: Any, data: Any, users: np.ndarray, kinds: list[str],
+               progress: Any) -> dict:
+    """The run's default index kind, the served lists, `/recommend`, then the other index
+    kinds; `progress(result)` after each stage."""
     from engine.retrieval.runindex import DEFAULT_KIND, read_index_info
 
     result = {"items": int(data.n_items), "shoppers": int(data.n_users),
-              "kinds": compare_kinds(model, data, users, [DEFAULT_KIND, *(
-                  k for k in kinds if k != DEFAULT_KIND)], run)}
+              "kinds": compare_kinds(model, data, users, [DEFAULT_KIND], run)}
     info = read_index_info(run)
     result["served_index"] = {"kind": info.kind, "build_seconds": info.build_seconds,
                               "setting": info.setting, "recall_at_100_tuning": info.recall}
     log(f"served index built: {result['served_index']}")
+    progress(result)
     result["lists"] = list_quality(run, data, users)
     log(f"lists: {result['lists']}")
-    return with_probes(result, run)
+    progress(result)
+    with_probes(result, run)
+    for kind in (k for k in kinds if k != DEFAULT_KIND):
+        progress(result)
+        result["kinds"].update(compare_kinds(model, data, users, [kind], run))
+    return result
 
 
 def held_out_users(data: Any, n: int, seed: int) -> np.ndarray:
@@ -239,10 +252,11 @@ def part_amazon(args: argparse.Namespace, work: Path) -> dict:
                            "repository)"}
     dataset = load_dataset(args.data)
     model, data, fit_s = train_run(dataset, work / "amazon", args.epochs, args.seed)
+    head = {"dataset": "amazon-scientific", "epochs": args.epochs,
+            "fit_seconds": round(fit_s, 1)}
     result = serve_part(work / "amazon", model, data, held_out_users(data, args.users, 0),
-                        list(KINDS))
-    return {"dataset": "amazon-scientific", "epochs": args.epochs,
-            "fit_seconds": round(fit_s, 1), **result}
+                        list(KINDS), lambda partial: args.progress({**head, **partial}))
+    return {**head, **result}
 
 
 def part_shop(args: argparse.Namespace, work: Path) -> dict:
@@ -254,11 +268,12 @@ def part_shop(args: argparse.Namespace, work: Path) -> dict:
     log(f"generated {len(dataset.items):,} items in {time.perf_counter() - started:.0f}s")
     del items, events
     model, data, fit_s = train_run(dataset, work / "shop", 1, args.seed)
+    head = {"dataset": "synthetic shop, 1,000,000 items", "epochs": 1,
+            "shop_users": args.shop_users, "fit_seconds": round(fit_s, 1)}
     result = serve_part(work / "shop", model, data,
-                        held_out_users(data, min(args.users, 500), 0), args.kinds.split(","))
-    return {"dataset": "synthetic shop, 1,000,000 items", "epochs": 1,
-            "shop_users": args.shop_users, "fit_seconds": round(fit_s, 1),
-            "peak_rss_gb_bench_process": peak_rss_gb(), **result}
+                        held_out_users(data, min(args.users, 500), 0), args.kinds.split(","),
+                        lambda partial: args.progress({**head, **partial}))
+    return {**head, "peak_rss_gb_bench_process": peak_rss_gb(), **result}
 
 
 def render(results: dict) -> str:
@@ -287,36 +302,45 @@ def render(results: dict) -> str:
                              f"{row['recall_at_100_heldout']} | {row['search_ms_per_shopper']} |")
         exact_ms = part["kinds"].get("exact_top100_ms_per_shopper")
         lines += ["", f"Exact top-100: {exact_ms} ms per shopper." if exact_ms else
-                  "Exact top-100 not timed in this part.", "",
-                  "| lists | NDCG@10 [95% interval] | entropy@10 [95% interval] |",
-                  "|---|---|---|"]
-        q = part["lists"]
-        for name in ("index", "exact"):
-            n, e = q[f"ndcg@10 {name}"], q[f"entropy@10 {name}"]
-            lines.append(f"| {name} | {n['mean']} [{n['low']}, {n['high']}] | {e['mean']} "
-                         f"[{e['low']}, {e['high']}] |")
-        lines += ["", f"{q['shoppers']} held-out shoppers; share of the same items in both "
-                  f"lists: {q['same_items_share']}.", "",
-                  "| /recommend | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms | load s | "
-                  "peak memory GB |", "|---|---|---|---|---|---|---|"]
-        for name, row in part["recommend"].items():
-            if "p50_ms" in row:
-                lines.append(f"| {name} ({row['retrieval']}) | {row['p50_ms']} | {row['p99_ms']} "
-                             f"| {row.get('p50_cpu_ms', '—')} | {row.get('p99_cpu_ms', '—')} | "
-                             f"{row['load_seconds']} | {row['peak_rss_gb']} |")
-            else:
-                lines.append(f"| {name} | failed: {row.get('error')} | | | | | |")
-        if "ratios" in part:
-            r = part["ratios"]
-            cpu = (f", CPU p50 ×{r['p50_cpu_ms']}, CPU p99 ×{r['p99_cpu_ms']}"
-                   if "p50_cpu_ms" in r else "")
-            lines += ["", f"Index / exact: p50 ×{r['p50_ms']}, p99 ×{r['p99_ms']}{cpu}, memory "
-                      f"×{r['peak_rss_gb']}, load ×{r['load_seconds']}. Served index build: "
-                      f"{part['served_index']['build_seconds']} s."]
+                  "Exact top-100 not timed in this part.", ""]
+        lines += render_serving(part)
         if part.get("note"):
             lines += ["", f"Note: {part['note']}"]
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def render_serving(part: dict) -> list[str]:
+    """The lists and /recommend tables of a part, as far as it got."""
+    if "lists" not in part:
+        return []
+    lines = ["| lists | NDCG@10 [95% interval] | entropy@10 [95% interval] |", "|---|---|---|"]
+    q = part["lists"]
+    for name in ("index", "exact"):
+        n, e = q[f"ndcg@10 {name}"], q[f"entropy@10 {name}"]
+        lines.append(f"| {name} | {n['mean']} [{n['low']}, {n['high']}] | {e['mean']} "
+                     f"[{e['low']}, {e['high']}] |")
+    lines += ["", f"{q['shoppers']} held-out shoppers; share of the same items in both "
+              f"lists: {q['same_items_share']}."]
+    if "recommend" not in part:
+        return lines
+    lines += ["", "| /recommend | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms | load s | "
+              "peak memory GB |", "|---|---|---|---|---|---|---|"]
+    for name, row in part["recommend"].items():
+        if "p50_ms" in row:
+            lines.append(f"| {name} ({row['retrieval']}) | {row['p50_ms']} | {row['p99_ms']} "
+                         f"| {row.get('p50_cpu_ms', '—')} | {row.get('p99_cpu_ms', '—')} | "
+                         f"{row['load_seconds']} | {row['peak_rss_gb']} |")
+        else:
+            lines.append(f"| {name} | failed: {row.get('error')} | | | | | |")
+    if "ratios" in part:
+        r = part["ratios"]
+        cpu = (f", CPU p50 ×{r['p50_cpu_ms']}, CPU p99 ×{r['p99_cpu_ms']}"
+               if "p50_cpu_ms" in r else "")
+        lines += ["", f"Index / exact: p50 ×{r['p50_ms']}, p99 ×{r['p99_ms']}{cpu}, memory "
+                  f"×{r['peak_rss_gb']}, load ×{r['load_seconds']}. Served index build: "
+                  f"{part['served_index']['build_seconds']} s."]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="shoppers generated for the 1 M-item shop")
     parser.add_argument("--kinds", default=",".join(KINDS), help="index kinds at 1 M items")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", type=Path,
+                        help="keep each part's run folder as KEEP/<part> (default: discarded)")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--remeasure", nargs=2, metavar=("PART", "RUN"),
                         help="only re-time /recommend for PART on a kept run folder RUN")
@@ -345,14 +371,21 @@ def main(argv: list[str] | None = None) -> int:
         write_results(args.out, "ann_serving", results, render)
         return 0
     given = list(argv if argv is not None else sys.argv[1:])
-    if "--out" in given:  # the report names the command, not this machine's folders
-        del given[given.index("--out"):given.index("--out") + 2]
+    for option in ("--out", "--keep"):  # the report names the command, not this machine's folders
+        if option in given:
+            del given[given.index(option):given.index(option) + 2]
     command = " ".join(["nice python -m bench.scale.ann_serving", *given])
-    with tempfile.TemporaryDirectory() as work:
+    results.update(command=command, machine=machine())
+    with tempfile.TemporaryDirectory() as scratch:
+        work = args.keep or Path(scratch)
         for name in [p for p in args.parts.split(",") if p]:
-            part = {"amazon": part_amazon, "shop": part_shop}[name]
-            results["parts"][name] = {**part(args, Path(work)), "command": command,
-                                      "load_average": load_average()}
+            def record(part: dict, name: str = name) -> None:
+                results["parts"][name] = {**part, "command": command,
+                                          "load_average": load_average()}
+                write_results(args.out, "ann_serving", results, render)
+            args.progress = lambda partial, record=record: record({**partial, "note": (
+                "stopped before the remaining stages; figures so far")})
+            record({"amazon": part_amazon, "shop": part_shop}[name](args, work))
             log(f"{name} done")
     results.update(command=command,
                    machine=machine(), load_average=load_average())
