@@ -50,6 +50,7 @@ class ExposureContext:
     users: np.ndarray  # (U,) test shoppers
     truth: list[np.ndarray]  # held-out item indices per shopper
     pools: dict[int, Pool] = field(default_factory=dict)
+    groupings: dict[str, Grouping] = field(default_factory=dict)  # per GroupSpec (as JSON)
 
     @classmethod
     def load(cls, run: Any, data_path: str | Path | None = None) -> ExposureContext:
@@ -82,7 +83,7 @@ class ExposureContext:
     def subset(self, rows: np.ndarray) -> ExposureContext:
         """The same run restricted to some test shoppers (pools are scored anew)."""
         return ExposureContext(self.run, self.data, self.users[rows],
-                               [self.truth[r] for r in rows])
+                               [self.truth[r] for r in rows], groupings=self.groupings)
 
     def pool(self, n_candidates: int = DEFAULT_CANDIDATES) -> Pool:
         """Every test shopper's candidate pool, scored once and kept."""
@@ -92,7 +93,12 @@ class ExposureContext:
         return self.pools[n_candidates]
 
     def grouping(self, spec: GroupSpec) -> Grouping:
-        return grouping_for_run(self.run, spec)
+        """The run's items grouped by `spec`, built once per spec and kept (the grouping reads
+        every item: a million-item catalogue must not pay that on every ledger)."""
+        key = spec.model_dump_json()
+        if key not in self.groupings:
+            self.groupings[key] = grouping_for_run(self.run, spec)
+        return self.groupings[key]
 
     def lists(self, rows: np.ndarray, *, k: int = 10, method: str = "none",
               diversity_weight: float = 0.0, prices: ExposurePrices | None = None,

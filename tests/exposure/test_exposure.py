@@ -181,3 +181,35 @@ def test_a_floor_out_of_the_candidates_reach_gets_the_largest_price() -> None:
     after = target_report(top_k(pool, 10, fitted.prices.item_bonus(grouping)), grouping,
                           fitted.prices.targets, 10)[0]
     assert after["share"] == pytest.approx(fitted.unreachable["rare"], abs=1e-9)
+
+
+def test_a_context_groups_the_catalogue_once_per_grouping(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """The studio redraws the ledger on every control change: the grouping reads every item
+    of the catalogue, so it is built once per grouping and run, not once per ledger."""
+    from types import SimpleNamespace
+
+    import engine.exposure.context as context_module
+    from engine.exposure.context import DEFAULT_CANDIDATES, ExposureContext
+
+    built = []
+
+    def counting(run, spec):  # noqa: ANN001, ANN202
+        built.append(spec.by)
+        return build_grouping(spec, run.items, run.histories, run.item_popularity)
+
+    monkeypatch.setattr(context_module, "grouping_for_run", counting)
+    run = SimpleNamespace(items=shop_items(), histories=pd.DataFrame(
+        {"item_id": [], "timestamp": []}), item_popularity=np.zeros(N_ITEMS), model=None)
+    pool = synthetic_pool(40, seed=3)
+    full = ExposureContext(run, None, np.arange(40), [np.array([i]) for i in range(40)],
+                           pools={DEFAULT_CANDIDATES: pool})
+    sample = full.subset(np.arange(20))
+    sample.pools[DEFAULT_CANDIDATES] = pool.subset(np.arange(20))
+    first = sample.ledger(GroupSpec(by="brand"), k=5)
+    for context in (sample, full, sample):
+        again = context.ledger(GroupSpec(by="brand"), k=5)
+    context.ledger(GroupSpec(by="price_band"), k=5)
+    assert built == ["brand", "price_band"]
+    assert first.table.equals(sample.ledger(GroupSpec(by="brand"), k=5).table)
+    assert again.summary["n_groups"] == N_BRANDS
