@@ -32,3 +32,10 @@ def matching(ids: Sequence[str], key: str, container: Any = st, what: str = "sho
              keep: Sequence[str] = (), titles: Sequence[str] | None = None) -> list[str]:
     """A find box in `container` and the options it leaves."""
     return options(ids, find_box(container, key, what), keep, titles)
+
+
+def titles_of(catalogue: Any, ids: Sequence[str]) -> dict[str, str]:
+    """id → title for just these item ids (those shown), never for the whole catalogue."""
+    ids = [str(i) for i in ids]
+    return {i: str(catalogue.columns.titles[p]) for i, p in zip(
+        ids, catalogue.item_index.get_indexer(ids), strict=True) if p >= 0}

@@ -213,8 +213,7 @@ def _diversify_pin_box(recommender: Any) -> None:
     st.text_input(t("policies.label"), key="pf_pin_label")
     ids = pickers.matching(catalogue.columns.ids, "pf_find_pin", what="item",
                            titles=catalogue.columns.titles)
-    titles = {i: str(catalogue.columns.titles[p]) for i, p in zip(
-        ids, catalogue.item_index.get_indexer(ids), strict=True)}
+    titles = pickers.titles_of(catalogue, ids)
     st.selectbox(t("policies.pin"), _with(["", *ids], st.session_state.get("pf_pin_item")),
                  key="pf_pin_item", format_func=lambda i: f"{i} · {titles[i][:50]}"
                  if i in titles else i or t("policies.no_pin"))

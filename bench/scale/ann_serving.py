@@ -20,7 +20,9 @@ run; then, each in this process unless said otherwise, in this order:
 - the other index kinds (ivf, hnsw, `--kinds`), measured as the first (not saved).
 Results → docs/benchmarks/ann_serving.{json,md}, rewritten after each stage of a part (a part
 that stops early keeps what it measured). With `--keep DIR` each part's run folder is kept as
-DIR/<part> (with its index), ready for `prism dashboard` and `bench/browser_speed.py --run`.
+DIR/<part> (with its index), ready for `prism dashboard` and `bench/browser_speed.py --run`;
+the 1 M-item shop's data is then written to DIR/shop-1m and the run records it (the studio's
+Ledger and held-out shoppers re-split it).
 """
 
 from __future__ import annotations
@@ -62,8 +64,10 @@ def peak_rss_gb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)
 
 
-def train_run(dataset: Any, out: Path, epochs: int, seed: int) -> tuple[Any, Any, float]:
-    """Fit a two-tower (no text) on a leave-last-out split and save it as a run at `out`."""
+def train_run(dataset: Any, out: Path, epochs: int, seed: int,
+              data_path: Path | None = None) -> tuple[Any, Any, float]:
+    """Fit a two-tower (no text) on a leave-last-out split and save it as a run at `out`
+    (recording `data_path`, the folder the dataset was read from, when given)."""
     from engine.core.config import ModelConfig, TrainConfig
     from engine.models.twotower import TwoTowerModel
     from engine.runs.data import prepare_data
@@ -77,7 +81,8 @@ def train_run(dataset: Any, out: Path, epochs: int, seed: int) -> tuple[Any, Any
     seconds = time.perf_counter() - started
     log(f"trained on {data.n_items:,} items, {data.n_users:,} shoppers in {seconds:.0f}s")
     save_run(out, model=model, data=data, items=dataset.items,
-             meta={"dataset": dataset.name, "split": "leave-last-out", "seed": seed})
+             meta={"dataset": dataset.name, "split": "leave-last-out", "seed": seed,
+                   **({} if data_path is None else {"data_path": str(data_path.resolve())})})
     return model, data, seconds
 
 
@@ -260,14 +265,20 @@ def part_amazon(args: argparse.Namespace, work: Path) -> dict:
 
 
 def part_shop(args: argparse.Namespace, work: Path) -> dict:
-    from engine.data import build_dataset, generate_shop
+    from engine.data import build_dataset, generate_shop, load_dataset, write_tables
 
     started = time.perf_counter()
     items, events = generate_shop(1_000_000, args.shop_users, seed=args.seed)
-    dataset = build_dataset(items, events, name="shop-1m")
+    folder = None
+    if args.keep:  # the studio re-splits a run's data (Ledger, held-out shoppers): keep it
+        folder = work / "shop-1m"
+        write_tables(items, events, folder, fmt="parquet")
+        dataset = load_dataset(folder)
+    else:
+        dataset = build_dataset(items, events, name="shop-1m")
     log(f"generated {len(dataset.items):,} items in {time.perf_counter() - started:.0f}s")
     del items, events
-    model, data, fit_s = train_run(dataset, work / "shop", 1, args.seed)
+    model, data, fit_s = train_run(dataset, work / "shop", 1, args.seed, folder)
     head = {"dataset": "synthetic shop, 1,000,000 items", "epochs": 1,
             "shop_users": args.shop_users, "fit_seconds": round(fit_s, 1)}
     result = serve_part(work / "shop", model, data,

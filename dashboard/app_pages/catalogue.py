@@ -113,7 +113,7 @@ def main() -> None:
     summary(recommender, run)
     tree_col, report_col = st.columns([1.2, 1])
     with tree_col:
-        st.plotly_chart(charts.category_tree(recommender.catalogue.items, "category"),
+        st.plotly_chart(charts.category_tree(state.category_counts(run, recommender)),
                         key="category_tree")
     with report_col:
         st.subheader(t("catalogue.report"))

@@ -74,7 +74,7 @@ def whatif_history(recommender, user: str) -> list[str] | None:
 RESULTS = "_explorer_results"  # small per-session memo of recent lists
 RESULTS_KEPT = 64
 METRICS = "_explorer_metrics"  # the metric row per pair of lists (slider revisits)
-HISTORIES = "_explorer_histories"  # shopper histories and item labels, per run version
+HISTORIES = "_explorer_histories"  # shopper histories, per run version
 
 
 def memo(name: str, key: tuple, compute):  # noqa: ANN001, ANN201 - any zero-arg callable
@@ -95,13 +95,6 @@ def shopper_history(recommender, run: state.RunEntry, user: str) -> pd.DataFrame
     """The shopper's history, read once per run version (several panels show it)."""
     return memo(HISTORIES, (*_run_key(recommender, run), "history", user),
                 lambda: recommender.history(user))
-
-
-def item_labels(recommender, run: state.RunEntry) -> dict[str, str]:
-    """item id → title for the what-if pickers, built once per run version."""
-    return memo(HISTORIES, (*_run_key(recommender, run), "labels"),
-                lambda: recommender.catalogue.items.set_index("item_id")["title"]
-                .astype(str).to_dict())
 
 
 def get_recommendations(recommender, run: state.RunEntry, user: str,
@@ -225,21 +218,21 @@ def _add_picked() -> None:
 
 
 def whatif_panel(recommender, run: state.RunEntry, user: str) -> None:
-    labels = item_labels(recommender, run)
     st.caption(t("explorer.whatif_help"))
     add_col, remove_col = st.columns(2)
-    ids = recommender.catalogue.columns.ids
-    found = pickers.matching(ids, "explorer_find_item", add_col, "item",
-                             titles=recommender.catalogue.columns.titles)
+    catalogue = recommender.catalogue
+    found = pickers.matching(catalogue.columns.ids, "explorer_find_item", add_col, "item",
+                             titles=catalogue.columns.titles)
+    added = list(st.session_state.get(state.WHATIF_ADD) or [])
+    history_ids = (shopper_history(recommender, run, user)["item_id"].tolist()
+                   if user in catalogue.user_index else [])
+    labels = pickers.titles_of(catalogue, [*found, *added, *history_ids])
     add_col.selectbox(t("explorer.add"), found, index=None, key=WHATIF_PICK,
                       format_func=lambda item: labels.get(item, item), on_change=_add_picked,
                       placeholder=t("explorer.add_placeholder"), help=t("explorer.add_help"))
-    added = list(st.session_state.get(state.WHATIF_ADD) or [])
     add_col.multiselect(t("explorer.added"), added, key=state.WHATIF_ADD,
                         format_func=lambda item: labels.get(item, item),
                         placeholder=t("explorer.added_placeholder"))
-    history_ids = (shopper_history(recommender, run, user)["item_id"].tolist()
-                   if user in recommender.catalogue.user_index else [])
     remove_col.multiselect(t("explorer.remove"), history_ids, key=state.WHATIF_REMOVE,
                            format_func=lambda item: labels.get(item, item),
                            placeholder=t("explorer.remove_placeholder"))

@@ -18,10 +18,10 @@ PICK_LIMIT = 50
 def find_ids(ids: Sequence[str] | pd.Index, query: str, titles: Sequence[str] | None = None,
              limit: int = PICK_LIMIT) -> list[str]:
     """Up to `limit` ids matching `query` (see the module docstring)."""
-    values = pd.Index(ids).astype(str)
     text = str(query or "").strip().lower()
-    if not text:
-        return values[:limit].tolist()
+    if not text:  # the first ids only: nothing else of a large catalogue is read
+        return [str(i) for i in ids[:limit]]
+    values = pd.Index(ids).astype(str)
     lowered = values.str.lower()
     hit = np.asarray(lowered.str.contains(text, regex=False), dtype=bool)
     if titles is not None:

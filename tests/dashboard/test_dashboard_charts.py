@@ -93,8 +93,8 @@ def test_builders_return_figures_and_handle_empty_input() -> None:
         charts.exposure_treemap(exposure),
         charts.training_curves(pd.DataFrame({"epoch": [1, 2], "L_r": [2.0, 1.5],
                                              "L_d": [0.5, 0.4], "val_ndcg@10": [0.1, 0.2]})),
-        charts.category_tree(pd.DataFrame({"category": ["A > B", "A > C", "", "D"]}),
-                             "category"),
+        charts.category_tree(charts.category_counts(
+            pd.DataFrame({"category": ["A > B", "A > C", "", "D"]}), "category")),
         charts.metric_comparison(pd.DataFrame({"run": ["x", "y"], "ndcg": [0.1, 0.2]}), "run"),
     ]
     assert all(isinstance(f, go.Figure) and f.data for f in figures)

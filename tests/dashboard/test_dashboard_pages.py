@@ -144,3 +144,24 @@ def test_training_runs_table_shows_dates_not_raw_stamps() -> None:
     assert pd.api.types.is_datetime64_any_dtype(table["created"])
     assert table["created"].notna().all()
 
+
+
+def test_catalogue_counts_categories_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The category tree reads every item: once per run version, not on every rerun (a
+    million-item catalogue would pay seconds on each click)."""
+    from dashboard import charts, state
+
+    calls = []
+    real = charts.category_counts
+
+    def counting(items: pd.DataFrame, column: str) -> pd.DataFrame:
+        calls.append(len(items))
+        return real(items, column)
+
+    monkeypatch.setattr(charts, "category_counts", counting)
+    state._category_counts.clear()
+    at = _page("catalogue")
+    at.run()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(calls) == 1 and at.get("plotly_chart")
