@@ -16,8 +16,11 @@ every slider median is reported as a ratio to it, since absolute times on a shar
 swing several-fold.
 
     .venv/bin/python -m bench.studio.browser_speed --run /path/to/run [--run ...] [--drags 15]
+    .venv/bin/python -m bench.studio.browser_speed --run ../million-runs/shop --skip-search \
+        --report browser_1m      # the 1 M-item run kept by bench.scale.ann_serving --keep
 
-Writes docs/benchmarks/browser.json and docs/benchmarks/browser.md.
+Also the opening of the Catalogue, Ledger and Explorer pages (first and warm), whose work must
+not grow with the catalogue. Writes docs/benchmarks/browser.json and .md (or `--report`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import os
 import shutil
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from bench.common import (
@@ -68,8 +72,9 @@ ARM = """([where, want]) => {
 
 def _summary(ms: list[float]) -> dict[str, float]:
     ms = sorted(ms)
+    p90 = statistics.quantiles(ms, n=10, method="inclusive")[-1] if len(ms) > 1 else ms[0]
     return {"n": len(ms), "median_ms": round(statistics.median(ms), 1),
-            "max_ms": round(ms[-1], 1), "min_ms": round(ms[0], 1)}
+            "p90_ms": round(p90, 1), "max_ms": round(ms[-1], 1), "min_ms": round(ms[0], 1)}
 
 
 def measure_slider(page, moves: int, index: int = 0, where: str = LIST_SUB,  # noqa: ANN001
@@ -135,6 +140,33 @@ def measure_switches(page, rounds: int) -> dict[str, float]:  # noqa: ANN001 - p
     return _summary(times)
 
 
+PAGES = ("Catalogue", "Ledger", "Explorer")  # the pages whose work could grow with the catalogue
+
+
+def open_page_ms(page, title: str) -> float:  # noqa: ANN001 - playwright Page
+    """Sidebar click → the page's title, its script run finished and every chart drawn."""
+    from tests.browser_support import CHARTS_DRAWN, LONG, idle
+
+    page.evaluate("() => { window.__p0 = performance.now(); }")
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+    page.wait_for_selector(f'h1:has-text("{title}")', timeout=LONG * 4)
+    idle(page)
+    page.wait_for_function(CHARTS_DRAWN, timeout=LONG)
+    return round(page.evaluate("() => performance.now() - window.__p0"), 1)
+
+
+def measure_pages(page, rounds: int) -> dict[str, dict]:  # noqa: ANN001 - playwright Page
+    """Per page: the first open of the session (its per-run caches filled on the way) and
+    `rounds` later opens (warm), each from another page."""
+    first = {title: open_page_ms(page, title) for title in PAGES}
+    warm: dict[str, list[float]] = {title: [] for title in PAGES}
+    for _ in range(rounds):
+        for title in PAGES:
+            warm[title].append(open_page_ms(page, title))
+    return {title: {"first_ms": first[title], "warm": _summary(warm[title])}
+            for title in PAGES}
+
+
 def measure_first_search(page, query: str) -> float:  # noqa: ANN001 - playwright Page
     from tests.browser_support import go_to
 
@@ -148,33 +180,55 @@ def measure_first_search(page, query: str) -> float:  # noqa: ANN001 - playwrigh
     return round(page.evaluate("() => performance.now() - window.__q0"), 1)
 
 
-def bench_run(run: Path, drags: int, rounds: int, query: str) -> dict:
-    from engine.serving.recommender import Recommender
-    from tests.browser_support import chromium, open_page, studio
+def describe_run(folder: Path) -> tuple[dict, str]:
+    """The report's row head for a run and a shopper in the middle of its list."""
+    import gc
 
-    home = Path(tempfile.mkdtemp(prefix="prism_browser_bench_"))
-    shutil.copytree(run, home / "runs" / run.name)
-    recommender = Recommender.load(home / "runs" / run.name)
+    from engine.serving.recommender import Recommender
+
+    recommender = Recommender.load(folder)
     user = recommender.user_ids[len(recommender.user_ids) // 2]
     span = getattr(recommender.model, "alpha_range", None)
-    row = {"run": run.name, "model": recommender.run.meta.get("model"),
+    row = {"run": folder.name, "model": recommender.run.meta.get("model"),
            "n_items": recommender.catalogue.n_items, "n_users": len(recommender.user_ids),
            "alpha_range": None if span is None else [float(v) for v in span],
            "slider_kind": "re-rank weight" if span is None else "model α"}
-    url = f"{base_query(run.name, user)}" + ("" if span is None else "&model_alpha=0.5")
+    del recommender  # a large run's model must not stay in this process beside the studio's
+    gc.collect()
+    return row, user
+
+
+def open_explorer(browser, url: str) -> tuple:  # noqa: ANN001 - playwright Browser
+    """A fresh session at the Explorer; (page, seconds until its lists are drawn)."""
+    from tests.browser_support import open_page
+
+    started = time.perf_counter()
+    page = open_page(browser, url)
+    page.wait_for_selector("#diversified-list", timeout=1_800_000)
+    return page, round(time.perf_counter() - started, 1)
+
+
+def bench_run(run: Path, drags: int, rounds: int, query: str | None) -> dict:
+    from tests.browser_support import chromium, studio
+
+    home = Path(tempfile.mkdtemp(prefix="prism_browser_bench_"))
+    shutil.copytree(run, home / "runs" / run.name)
+    row, user = describe_run(home / "runs" / run.name)
+    url = f"{base_query(run.name, user)}" + ("" if row["alpha_range"] is None
+                                              else "&model_alpha=0.5")
     try:
         with studio(home) as base, chromium() as browser:
-            page = open_page(browser, base + url)
-            page.wait_for_selector("#diversified-list", timeout=600_000)
-            row["first_search_ms"] = measure_first_search(page, query)
+            page, row["first_open_s"] = open_explorer(browser, base + url)
+            if query is not None:
+                row["first_search_ms"] = measure_first_search(page, query)
             page.close()
-            page = open_page(browser, base + url)
-            page.wait_for_selector("#diversified-list", timeout=600_000)
+            page, row["second_open_s"] = open_explorer(browser, base + url)
             row["slider"] = _summary(measure_slider(
-                page, drags, says="w = " if span is None else "α = "))
-            if span is not None:  # the re-rank weight: the second control
+                page, drags, says="w = " if row["alpha_range"] is None else "α = "))
+            if row["alpha_range"] is not None:  # the re-rank weight: the second control
                 row["rerank_slider"] = _summary(measure_slider(page, drags, index=1))
             row["page_switch"] = measure_switches(page, rounds)
+            row["pages"] = measure_pages(page, rounds)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return row
@@ -188,8 +242,8 @@ def _ratio(ms: float, floor: dict) -> float:
     return round(ms / max(floor["median_ms"], 1e-9), 2)
 
 
-def write_report(result: dict, out: Path = OUT_DIR) -> None:
-    write_json(out / "browser.json", result)
+def write_report(result: dict, out: Path = OUT_DIR, name: str = "browser") -> None:
+    write_json(out / f"{name}.json", result)
     floor = result["floor"]  # every run's floor steps together
     lines = ["# Studio speed in Chromium", "",
              f"{machine_line(result['machine'])}; command: `{result['command']}`.",
@@ -209,29 +263,55 @@ def write_report(result: dict, out: Path = OUT_DIR) -> None:
              f"ms over {floor['n']} steps. A run under runs/frontier/ is one that "
              "`python -m bench.quality.frontier` trains (docs/benchmarks/frontier.md lists its "
              "command).", "",
-             "| run | items | main slider | median | max | floor median | × floor | re-rank "
-             "weight median (× floor) | page switch median / max | first search |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| run | items | main slider | median | p90 | max | floor median | × floor | "
+             "re-rank weight median (× floor) | page switch median / max | first search |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in result["runs"]:
         slider, switch, floor = row["slider"], row["page_switch"], row["floor"]
         second = row.get("rerank_slider")
         rerank = "—" if second is None else \
             f"{second['median_ms']} ms ({_ratio(second['median_ms'], floor)}×)"
         lines.append(f"| {row['run']} ({row['model']}) | {row['n_items']:,} | "
-                     f"{row['slider_kind']} | {slider['median_ms']} ms | {slider['max_ms']} ms"
+                     f"{row['slider_kind']} | {slider['median_ms']} ms | "
+                     f"{slider.get('p90_ms', '—')} ms | {slider['max_ms']} ms"
                      f" | {floor['median_ms']} ms | {_ratio(slider['median_ms'], floor)}× | "
                      f"{rerank} | "
                      f"{switch['median_ms']} / {switch['max_ms']} ms | "
-                     f"{row['first_search_ms']} ms |")
+                     + (f"{row['first_search_ms']} ms |" if "first_search_ms" in row
+                        else "not measured (--skip-search) |"))
     lines += ["", f"Targets: slider median ≤ {TARGETS['slider_median_ms']} ms on a quiet machine "
               f"and ≤ {TARGETS['slider_floor_ratio']}× the floor measured in the same run, "
               f"warm page switch ≤ {TARGETS['page_switch_ms']} ms, first search ≤ "
-              f"{TARGETS['first_search_ms']} ms.", ""]
-    write_atomic(out / "browser.md", "\n".join(lines))
+              f"{TARGETS['first_search_ms']} ms.", "", *page_lines(result["runs"])]
+    write_atomic(out / f"{name}.md", "\n".join(lines))
+
+
+def page_lines(rows: list[dict]) -> list[str]:
+    """Page opens per run (sidebar click → title, script run over, charts drawn)."""
+    rows = [row for row in rows if "pages" in row]
+    if not rows:
+        return []
+    lines = ["Opening pages (sidebar click → the page's script run finished and every chart "
+             "drawn; first = first open of the session, which fills the page's per-run "
+             "caches; warm = later opens). Explorer from a new browser session: first = "
+             "the server's first (loads the run), second = a second session.", "",
+             "| run | Explorer new session first / second | "
+             + " | ".join(f"{title} first | {title} warm median / p90" for title in PAGES)
+             + " |", "|---|---|" + "---|---|" * len(PAGES)]
+    for row in rows:
+        cells = [f"{row['pages'][title]['first_ms']} ms | "
+                 f"{row['pages'][title]['warm']['median_ms']} / "
+                 f"{row['pages'][title]['warm']['p90_ms']} ms" for title in PAGES]
+        lines.append(f"| {row['run']} | {row['first_open_s']} s / {row['second_open_s']} s | "
+                     + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _shown(run: Path) -> str:
-    """A run folder as the report names it: relative to the repository when inside it."""
+    """A run folder as the report names it: as given when relative, relative to the
+    repository when inside it, else under runs/."""
+    if not run.is_absolute():
+        return str(run)
     try:
         return str(run.resolve().relative_to(REPO))
     except ValueError:
@@ -246,9 +326,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drags", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--query", default=QUERY, help="the first search's words")
+    parser.add_argument("--skip-search", action="store_true",
+                        help="no first search (a large catalogue's text is not encoded yet)")
+    parser.add_argument("--report", default="browser",
+                        help="report name: OUT/REPORT.json and .md")
     args = parser.parse_args(argv)
     if args.report_only:
-        write_report(read_json(args.out / "browser.json"), args.out)
+        write_report(read_json(args.out / f"{args.report}.json"), args.out, args.report)
         return
     if not args.run:
         parser.error("give at least one --run folder (or --report-only)")
@@ -257,20 +341,23 @@ def main(argv: list[str] | None = None) -> None:
               "command": "python -m bench.studio.browser_speed " + " ".join(
                   f"--run {_shown(Path(r))}" for r in args.run)
               + f" --drags {args.drags} --rounds {args.rounds}"
-              + ("" if args.query == QUERY else f" --query '{args.query}'"),
+              + ("" if args.query == QUERY else f" --query '{args.query}'")
+              + (" --skip-search" if args.skip_search else "")
+              + ("" if args.report == "browser" else f" --report {args.report}"),
               "load_average_before": load_average(), "runs": []}
     floors: list[float] = []
     for run in args.run:  # each run's floor: half its steps just before the run, half after
         floor = measure_floor(args.drags - args.drags // 2)
-        row = bench_run(Path(run), args.drags, args.rounds, args.query)
+        row = bench_run(Path(run), args.drags, args.rounds,
+                        None if args.skip_search else args.query)
         floor += measure_floor(args.drags // 2 or 1)
         row["floor"], floors = _summary(floor), floors + floor
         print(json.dumps(row), flush=True)
         result["runs"].append(row)
     result["floor"] = _summary(floors)
     result["load_average_after"] = load_average()
-    write_report(result, args.out)
-    print((args.out / "browser.md").read_text())
+    write_report(result, args.out, args.report)
+    print((args.out / f"{args.report}.md").read_text())
 
 
 if __name__ == "__main__":
