@@ -46,12 +46,11 @@ from bench.common import (
     add_out,
     load_average,
     machine,
-    machine_line,
     read_json,
     write_results,
 )
+from bench.scale.ann_report import KINDS, render
 
-KINDS = ("ivf-sq8", "ivf", "hnsw")
 BODY = {"k": 10, "method": "dpp", "diversity_weight": 0.3, "n_candidates": 500}
 PROBE_REQUESTS = 200
 
@@ -287,73 +286,6 @@ def part_shop(args: argparse.Namespace, work: Path) -> dict:
     return {**head, "peak_rss_gb_bench_process": peak_rss_gb(), **result}
 
 
-def render(results: dict) -> str:
-    lines = ["# Serving through the candidate index", "",
-             f"{machine_line(results['machine'])}"
-             f", shared with other work (load average at the end of each "
-             "part below: timings are noisy, compare the ratios). Lists: DPP at weight 0.3 "
-             "over 500 candidates, k = 10; the index gives 1000 candidates per shopper, "
-             "re-scored exactly. Written by `bench/scale/ann_serving.py`.", ""]
-    for key, part in results["parts"].items():
-        if "skipped" in part or "error" in part:
-            lines += [f"## {key}", "", f"Not measured: {part.get('skipped', part.get('error'))}",
-                      ""]
-            continue
-        lines += [f"## {part['dataset']}", "", f"Command: `{part['command']}` (load average "
-                  f"{part.get('load_average') or 'not recorded'}).", "",
-                  f"{part['items']:,} items, {part['shoppers']:,} shoppers; two-tower trained "
-                  f"{part['epochs']} epoch(s) in {part['fit_seconds']} s.", "",
-                  "| index | build s | MiB | setting | recall@100 (tuning) | recall@100 "
-                  "(held-out) | search ms/shopper |", "|---|---|---|---|---|---|---|"]
-        for kind in KINDS:
-            row = part["kinds"].get(kind)
-            if row:
-                lines.append(f"| {kind} | {row['build_seconds']} | {row['index_mib']} | "
-                             f"{row['setting']} | {row['recall_at_100_tuning']} | "
-                             f"{row['recall_at_100_heldout']} | {row['search_ms_per_shopper']} |")
-        exact_ms = part["kinds"].get("exact_top100_ms_per_shopper")
-        lines += ["", f"Exact top-100: {exact_ms} ms per shopper." if exact_ms else
-                  "Exact top-100 not timed in this part.", ""]
-        lines += render_serving(part)
-        if part.get("note"):
-            lines += ["", f"Note: {part['note']}"]
-        lines.append("")
-    return "\n".join(lines) + "\n"
-
-
-def render_serving(part: dict) -> list[str]:
-    """The lists and /recommend tables of a part, as far as it got."""
-    if "lists" not in part:
-        return []
-    lines = ["| lists | NDCG@10 [95% interval] | entropy@10 [95% interval] |", "|---|---|---|"]
-    q = part["lists"]
-    for name in ("index", "exact"):
-        n, e = q[f"ndcg@10 {name}"], q[f"entropy@10 {name}"]
-        lines.append(f"| {name} | {n['mean']} [{n['low']}, {n['high']}] | {e['mean']} "
-                     f"[{e['low']}, {e['high']}] |")
-    lines += ["", f"{q['shoppers']} held-out shoppers; share of the same items in both "
-              f"lists: {q['same_items_share']}."]
-    if "recommend" not in part:
-        return lines
-    lines += ["", "| /recommend | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms | load s | "
-              "peak memory GB |", "|---|---|---|---|---|---|---|"]
-    for name, row in part["recommend"].items():
-        if "p50_ms" in row:
-            lines.append(f"| {name} ({row['retrieval']}) | {row['p50_ms']} | {row['p99_ms']} "
-                         f"| {row.get('p50_cpu_ms', '—')} | {row.get('p99_cpu_ms', '—')} | "
-                         f"{row['load_seconds']} | {row['peak_rss_gb']} |")
-        else:
-            lines.append(f"| {name} | failed: {row.get('error')} | | | | | |")
-    if "ratios" in part:
-        r = part["ratios"]
-        cpu = (f", CPU p50 ×{r['p50_cpu_ms']}, CPU p99 ×{r['p99_cpu_ms']}"
-               if "p50_cpu_ms" in r else "")
-        lines += ["", f"Index / exact: p50 ×{r['p50_ms']}, p99 ×{r['p99_ms']}{cpu}, memory "
-                  f"×{r['peak_rss_gb']}, load ×{r['load_seconds']}. Served index build: "
-                  f"{part['served_index']['build_seconds']} s."]
-    return lines
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--parts", default="amazon,shop", help="amazon and/or shop (1 M items)")
@@ -370,12 +302,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--remeasure", nargs=2, metavar=("PART", "RUN"),
                         help="only re-time /recommend for PART on a kept run folder RUN")
     parser.add_argument("--retrieval", default="auto", help=argparse.SUPPRESS)
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite ann_serving.md from ann_serving.json; measure nothing")
     args = parser.parse_args(argv)
     if args.probe:
         print(json.dumps(probe(args.probe, args.retrieval, PROBE_REQUESTS)))
         return 0
     path = args.out / "ann_serving.json"
     results = read_json(path) or {"parts": {}}
+    if args.report_only:
+        write_results(args.out, "ann_serving", results, render)
+        return 0
     if args.remeasure:
         name, run = args.remeasure
         results["parts"][name] = with_probes(results["parts"][name], Path(run))
