@@ -27,6 +27,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("policy_preview", "bench/speed/policy_preview.py"),
     ("dashboard", "bench/studio/dashboard_speed.py"),
     ("browser", "bench/studio/browser_speed.py"),
+    ("browser_1m", "bench/studio/browser_speed.py"),
     ("scoring", "bench/speed/scoring.py"),
     ("quantize", "bench/scale/quantize.py"),
     ("large", "bench/scale/large_catalogue.py"),
@@ -102,13 +103,14 @@ def headlines() -> list[str]:
                      + ", ".join(f"{m} {v:.0f}" for m, v in medians.items())
                      + f"; Trade-off sweep over {dashboard['tradeoff']['n_shoppers']} shoppers "
                      f"{dashboard['tradeoff']['sweep_first_s']:.2f} s first time")
-    browser = _load("browser")
-    if browser:
-        lines += [f"- Explorer in Chromium, {row['run']}: {row['slider_kind']} slider → new list "
-                  f"median {row['slider']['median_ms']:.0f} ms, "
+    for browser in (_load("browser"), _load("browser_1m")):
+        rows = browser["runs"] if browser else []
+        lines += [f"- Explorer in Chromium, {row['run']} ({row['n_items']:,} items): "
+                  f"{row['slider_kind']} slider → new list median "
+                  f"{row['slider']['median_ms']:.0f} ms, "
                   f"{row['slider']['median_ms'] / row['floor']['median_ms']:.2f}× a bare "
                   f"Streamlit app ({row['floor']['median_ms']:.0f} ms, same run)"
-                  for row in browser["runs"] if "floor" in row]
+                  for row in rows if "floor" in row]
     refresh = _load("refresh")
     if refresh:
         lines.append("- `prism refresh` against a full fit (two-tower, same process): " + "; ".join(
