@@ -48,3 +48,6 @@ def test_browser_speed(bench_shop: BenchShop, tmp_path: Path) -> None:
                         "--out", str(tmp_path)])
     results = report(tmp_path, "browser", "machine", "command", "runs", "floor")
     assert results["runs"][0]["floor"]["n"] >= 2
+    pages = results["runs"][0]["pages"]
+    assert set(pages) == {"Catalogue", "Ledger", "Explorer"}
+    assert all(page["warm"]["n"] == 1 for page in pages.values())
