@@ -281,21 +281,9 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def category_counts(items: pd.DataFrame, path_col: str) -> pd.DataFrame:
-    """Item count per category path (first three levels, `level 1..3, items`): reads every
-    item, so the studio keeps it per run (dashboard.state.category_counts)."""
-    paths = items[path_col].fillna("").astype(str).str.split(" | ", regex=False).str[0]
-    levels = paths.replace("", "unknown").str.split(" > ", expand=True).iloc[:, :3]
-    levels.columns = [f"level {i + 1}" for i in range(levels.shape[1])]
-    counts = levels.fillna("").value_counts().reset_index(name="items")
-    # sunburst needs leaves: a missing deeper level repeats nothing, so give it a label
-    for column in levels.columns[1:]:
-        counts[column] = counts[column].replace("", None)
-    return counts.fillna("(all)")
-
-
 def category_tree(counts: pd.DataFrame) -> go.Figure:
-    """Sunburst of the catalogue's category paths, sized by item count (`category_counts`)."""
+    """Sunburst of the catalogue's category paths, sized by item count
+    (`engine.serving.itemmap.category_counts`)."""
     levels = [c for c in counts.columns if c.startswith("level ")]
     fig = px.sunburst(counts, path=levels, values="items", color="level 1",
                       color_discrete_map=category_colors(counts["level 1"].unique()))

@@ -338,13 +338,13 @@ def item_map_points(run: RunEntry) -> pd.DataFrame:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _category_counts(run_dir: str, stamp: float, n_items: int) -> pd.DataFrame:
-    from dashboard.charts import category_counts as count
+    from engine.serving import itemmap
 
-    return count(_load_recommender(run_dir, stamp).catalogue.items, "category")
+    return itemmap.category_counts(_load_recommender(run_dir, stamp).catalogue.items, "category")
 
 
 def category_counts(run: RunEntry, recommender: Any) -> pd.DataFrame:
-    """Items per category path of the served catalogue (dashboard.charts.category_counts),
+    """Items per category path of the served catalogue (engine.serving.itemmap.category_counts),
     once per run version and catalogue size (cold-start items grow it)."""
     return _category_counts(str(run.path), run.stamp, recommender.catalogue.n_items)
 

@@ -2,7 +2,8 @@
 
 PCA (scikit-learn, seeded) of a seeded sample of at most `MAX_POINTS` items, so the map of a
 large catalogue stays quick to draw; items near each other are ones the model finds alike.
-Baselines without item vectors have no map (an empty table).
+Baselines without item vectors have no map (an empty table). `category_counts` gives the
+catalogue's category tree (items per path) that the studio draws beside it.
 """
 
 from __future__ import annotations
@@ -31,3 +32,16 @@ def item_map_points(catalogue: Catalogue, max_points: int = MAX_POINTS,
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1],
                          "category": [catalogue.category_label(int(i)) for i in sample],
                          "title": items[TITLE].astype(str).to_numpy()[sample]})
+
+
+def category_counts(items: pd.DataFrame, path_col: str) -> pd.DataFrame:
+    """Item count per category path (first three levels, `level 1..3, items`): reads every
+    item, so the studio keeps it per run version."""
+    paths = items[path_col].fillna("").astype(str).str.split(" | ", regex=False).str[0]
+    levels = paths.replace("", "unknown").str.split(" > ", expand=True).iloc[:, :3]
+    levels.columns = [f"level {i + 1}" for i in range(levels.shape[1])]
+    counts = levels.fillna("").value_counts().reset_index(name="items")
+    # sunburst needs leaves: a missing deeper level repeats nothing, so give it a label
+    for column in levels.columns[1:]:
+        counts[column] = counts[column].replace("", None)
+    return counts.fillna("(all)")

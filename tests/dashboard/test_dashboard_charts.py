@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dashboard import charts
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.state import parse_view_params
+from engine.serving.itemmap import category_counts
 
 
 def test_rank_changes_hand_checked() -> None:
@@ -93,7 +94,7 @@ def test_builders_return_figures_and_handle_empty_input() -> None:
         charts.exposure_treemap(exposure),
         charts.training_curves(pd.DataFrame({"epoch": [1, 2], "L_r": [2.0, 1.5],
                                              "L_d": [0.5, 0.4], "val_ndcg@10": [0.1, 0.2]})),
-        charts.category_tree(charts.category_counts(
+        charts.category_tree(category_counts(
             pd.DataFrame({"category": ["A > B", "A > C", "", "D"]}), "category")),
         charts.metric_comparison(pd.DataFrame({"run": ["x", "y"], "ndcg": [0.1, 0.2]}), "run"),
     ]

@@ -149,16 +149,17 @@ def test_training_runs_table_shows_dates_not_raw_stamps() -> None:
 def test_catalogue_counts_categories_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """The category tree reads every item: once per run version, not on every rerun (a
     million-item catalogue would pay seconds on each click)."""
-    from dashboard import charts, state
+    from dashboard import state
+    from engine.serving import itemmap
 
     calls = []
-    real = charts.category_counts
+    real = itemmap.category_counts
 
     def counting(items: pd.DataFrame, column: str) -> pd.DataFrame:
         calls.append(len(items))
         return real(items, column)
 
-    monkeypatch.setattr(charts, "category_counts", counting)
+    monkeypatch.setattr(itemmap, "category_counts", counting)
     state._category_counts.clear()
     at = _page("catalogue")
     at.run()
