@@ -83,3 +83,34 @@ def test_item_map_is_seeded_and_sampled(twotower_service, ease_service) -> None:
     assert len(full) == catalogue.n_items
     assert full["x"].var() >= full["y"].var() - 1e-9  # the first component spreads most
     assert item_map_points(ease_service.catalogue).empty  # no item vectors, no map
+
+
+class RowsOnly:
+    """A catalogue table that fails the test when read whole: only row lookups are allowed."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        assert isinstance(rows, np.ndarray) and len(rows) <= 10, f"read {rows!r}"
+        return self.values[rows]
+
+    def __array__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204
+        raise AssertionError("the whole table was read")
+
+
+def test_list_metrics_read_only_the_listed_rows(twotower_service) -> None:  # noqa: ANN001
+    """A slider step on a million-item catalogue must not touch every item's row."""
+    from types import SimpleNamespace
+
+    catalogue = twotower_service.catalogue
+    ids = _one_of_each(catalogue, 4)
+    whole = list_metrics(catalogue, ids, truth_ids=[ids[1]], k=4)
+    guarded = SimpleNamespace(item_index=catalogue.item_index,
+                              category_names=catalogue.category_names,
+                              item_categories=RowsOnly(np.asarray(catalogue.item_categories)),
+                              item_vectors=RowsOnly(catalogue.item_vectors))
+    assert list_metrics(guarded, ids, truth_ids=[ids[1]], k=4) == pytest.approx(whole, abs=1e-9)
