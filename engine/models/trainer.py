@@ -331,13 +331,11 @@ class Trainer:
                 losses.weighted_mean(diversity, weights))
 
     def _draw_alphas(self, n: int) -> float | torch.Tensor:
-        """The fixed alpha, or (n,) alphas drawn uniformly over a conditioned model's range."""
+        """The fixed alpha, or (n,) alphas of a conditioned model (`losses.draw_alphas`)."""
         span = self.config.alpha_range
         if span is None:
             return self.config.alpha
-        low, high = span
-        draw = torch.rand(n, generator=self.generator, device=self.device)
-        return low + (high - low) * draw  # (n,)
+        return losses.draw_alphas(n, *span, self.generator, self.device)  # (n,)
 
     def _log_mass(self, logits: torch.Tensor | None, sample: SampledBatch | None
                   ) -> torch.Tensor:
