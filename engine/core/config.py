@@ -191,9 +191,9 @@ class TrainConfig(_ConfigMixin):
     alpha: NonNegative = DEFAULT_ALPHA  # weight of the diversity loss L_d (a range's low end)
     beta: NonNegative = 1.0  # weight of the relevance loss L_r
     # Set: one loss-conditioned model over alpha in [alpha, alpha_max]. Each example draws its
-    # own alpha (uniform over the range: the slider is linear in alpha and every setting is
-    # equally likely to be asked for), the user tower reads it, and serving takes any alpha in
-    # the range with one user-tower pass (docs/architecture.md, "One model for every alpha").
+    # own alpha (half at the low end, the rest uniform: engine.models.losses.draw_alphas), the
+    # user tower reads it, and serving takes any alpha in the range with one user-tower pass
+    # (docs/architecture.md, "One model for every alpha").
     alpha_max: NonNegative | None = None
     gamma: Share = 0.5  # target = (1 - gamma) * user's categories + gamma * prior
     # L_d: "kl" (KL(t_u || q_u), gamma and diversity_prior set t_u), "entropy" (-H(q_u)),

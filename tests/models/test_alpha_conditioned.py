@@ -36,7 +36,7 @@ def _entropy(model: TwoTowerModel, data) -> float:  # noqa: ANN001
 def test_lists_grow_more_diverse_as_alpha_rises(conditioned, shop_data) -> None:  # noqa: ANN001
     low, mid, high = (_entropy(conditioned.at_alpha(a), shop_data) for a in (0.0, 0.5, 1.0))
     assert low <= mid + 1e-9 and mid <= high + 1e-9
-    assert high - low > 0.03  # measured +0.054 (2.022 -> 2.077) on this shop
+    assert high - low > 0.03  # measured +0.040 (1.960 -> 2.001) on this shop
 
 
 def test_item_vectors_do_not_depend_on_alpha(conditioned) -> None:  # noqa: ANN001
