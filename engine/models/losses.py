@@ -324,8 +324,10 @@ def draw_alphas(n: int, low: float, high: float, generator: torch.Generator,
     0.2902 for the model trained at 0 alone, with entropy@10 almost flat over alpha. Half the
     examples at the low end keep the item vectors near the most accurate model, where the
     goal is strictest (its NDCG), and the uniform half teaches the user tower every other
-    alpha (docs/benchmarks/frontier.md, "One model for every α"; ends-heavy draws such as
-    Beta(0.5, 0.5) or a quarter at each end kept the low end below the fixed model's).
+    alpha; ends-heavy draws such as Beta(0.5, 0.5) or a quarter at each end kept the low end
+    below the fixed model's. The price: alpha moves the lists less than separately trained
+    models do (docs/benchmarks/frontier.md, "One model for every α", entropy@10 row), since
+    the user tower alone can only pick a different cap of the same item geometry.
     """
     draw = torch.rand(n, generator=generator, device=device)
     at_low = torch.rand(n, generator=generator, device=device) < ALPHA_LOW_END_SHARE
