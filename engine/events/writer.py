@@ -7,13 +7,15 @@ stored before it) and wakes each waiter with the outcome. Under load this turns 
 commits — and, on SQLite, many threads queueing on the file's write lock — into a few larger
 ones, while a request is still acknowledged only once its row is committed: a kill −9 loses
 no acknowledged event. If a batch fails, its rows are written one by one, so one bad row
-fails only its own request.
+fails only its own request. The lists it committed lately stay in memory, so the check of an
+event that names one of them needs no read.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from concurrent.futures import Future
 from typing import Any
 
@@ -21,6 +23,7 @@ from engine.events.store import EventStore, EventStoreError, ServedList
 
 LOG = logging.getLogger(__name__)
 Row = tuple[str, Any, Future]  # ("list", ServedList, done) or ("event", dict, done)
+RECENT_LISTS = 20_000  # served lists kept in memory for the checks of the events naming them
 
 
 class StoreWriter:
@@ -32,9 +35,13 @@ class StoreWriter:
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._recent: OrderedDict[str, ServedList] = OrderedDict()  # committed, newest last
 
     def served_list(self, request_id: str) -> ServedList | None:
-        return self.store.served_list(request_id)
+        """A served list: one this process logged lately from memory, else from the store."""
+        with self._wake:
+            found = self._recent.get(request_id)
+        return found if found is not None else self.store.served_list(request_id)
 
     def log_list(self, served: ServedList) -> None:
         """Record a served list; returns once it is committed (EventStoreError if not)."""
@@ -91,8 +98,19 @@ class StoreWriter:
         except Exception as exc:  # never leave a request waiting forever
             LOG.exception("event writer failed")
             error = EventStoreError(f"the event store failed ({type(exc).__name__}); try again")
+        if error is None:
+            self._remember([row for kind, row, _ in batch if kind == "list"])
         for kind, _, done in batch:
             if error is not None:
                 done.set_exception(error)
             else:  # an event learns its id (in the order given), a list None
                 done.set_result(next(ids) if kind == "event" else None)
+
+    def _remember(self, lists: list[ServedList]) -> None:
+        """Keep the newest RECENT_LISTS committed lists, so an event naming one is checked
+        without a read."""
+        with self._wake:
+            for served in lists:
+                self._recent[served.request_id] = served
+            while len(self._recent) > RECENT_LISTS:
+                self._recent.popitem(last=False)

@@ -1,0 +1,52 @@
+"""The API's group-commit writer: every write returns only once committed, concurrent writes
+share transactions, and a row the store refuses fails only its own request."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from engine.events.store import EventStore, EventStoreError, ServedList
+from engine.events.writer import StoreWriter
+
+
+def test_concurrent_writes_are_all_committed_with_their_ids(tmp_path: Path) -> None:
+    store = EventStore(tmp_path / "events.sqlite")
+    writer = StoreWriter(store)
+
+    def post(n: int) -> int:
+        writer.log_list(ServedList(f"r{n}", f"u{n}", None, "mmr", 0.2, None, (f"i{n}",)))
+        return writer.add_event(f"u{n}", f"i{n}", "click", 1_700_000_000.0 + n, f"r{n}")
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(post, range(100)))
+    assert len(set(ids)) == 100 and store.count() == 100  # committed before answering
+    by_id = {row["id"]: row for row in store.events()}
+    assert all(by_id[i]["item_id"] == f"i{n}" for n, i in enumerate(ids))
+    assert store.served_list("r7").items == ("i7",) == writer.served_list("r7").items
+    writer.close()
+    store.close()
+
+
+def test_a_refused_row_fails_its_own_request_only(tmp_path: Path) -> None:
+    store = EventStore(tmp_path / "events.sqlite")
+    writer = StoreWriter(store)
+
+    def post(n: int) -> str:
+        try:  # n == 3 has no shopper: the store's NOT NULL refuses that row
+            writer.add_event(None if n == 3 else f"u{n}", f"i{n}", "view", 1.0)
+        except EventStoreError:
+            return "refused"
+        return "stored"
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, range(16)))
+    assert answers.count("refused") == 1 and answers[3] == "refused"
+    assert sorted(row["item_id"] for row in store.events()) == sorted(
+        f"i{n}" for n in range(16) if n != 3)
+    writer.close()
+    with pytest.raises(EventStoreError, match="closing"):
+        writer.add_event("u", "i", "view", 1.0)
+    store.close()
