@@ -42,15 +42,15 @@ def _chosen_run(names: list[str], runs: list[state.RunEntry]) -> str:
         if linked in names:
             return linked
         if linked:
-            st.warning(f"Run {linked!r} from the link is not here; opened "
-                       f"{state.default_run(runs)!r} instead.", icon=":material/link_off:")
+            st.warning(t("app.run_not_here", run=repr(linked),
+                         opened=repr(state.default_run(runs))), icon=":material/link_off:")
     previous = st.session_state.get(state.RUN)
     if previous in names:
         return previous
     fallback = state.default_run(runs) or names[0]
     if previous is not None:
-        st.warning(f"Run {previous!r} is gone (deleted or renamed while the studio was "
-                   f"open); switched to {fallback!r}.", icon=":material/folder_off:")
+        st.warning(t("app.run_gone", run=repr(previous), opened=repr(fallback)),
+                   icon=":material/folder_off:")
     return fallback
 
 
@@ -78,7 +78,7 @@ def sidebar_run_picker() -> bool:
     st.sidebar.caption(
         t("sidebar.run_summary", dataset=meta.get('dataset', '?'), split=meta.get('split', '?'))
         + (f" · NDCG@10 **{ndcg:.4f}**" if isinstance(ndcg, int | float) else "")
-        + (" · stopped early" if meta.get("stopped_early") else "")
+        + (f" · {t('sidebar.stopped_early')}" if meta.get("stopped_early") else "")
     )
     return True
 

@@ -35,6 +35,7 @@ class JobSnapshot:
     elapsed: float
     trials_done: int = 0  # settings search: trials finished so far
     counted: tuple[int, int] | None = None  # (done, total) of a counted stage (encoding)
+    batches: tuple[int, int] = (0, 0)  # (done, total) batches of the current epoch
 
 
 @dataclass
@@ -54,6 +55,7 @@ class TrainingJob:
     stop_requested: bool = False
     trials_done: int = 0
     counted: tuple[int, int] | None = None
+    batches: tuple[int, int] = (0, 0)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ---- trainer callbacks (called from the worker thread) ----------------------------
@@ -68,12 +70,13 @@ class TrainingJob:
     def on_batch_end(self, step: int, total: int) -> None:
         with self._lock:
             self.batch_fraction, self.counted = step / max(total, 1), None
+            self.batches = (step, total)
         self._maybe_stop()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         with self._lock:
             self.epoch += 1
-            self.batch_fraction = 0.0
+            self.batch_fraction, self.batches = 0.0, (0, self.batches[1])
             self.logs.append({"epoch": self.epoch, **{k: float(v) for k, v in logs.items()
                                                      if isinstance(v, int | float)}})
         self._maybe_stop()
@@ -96,7 +99,7 @@ class TrainingJob:
             return JobSnapshot(self.state, self.stage, self.epoch, self.spec.epochs,
                                self.batch_fraction, [dict(r) for r in self.logs], self.message,
                                self.run_dir, end - self.started, self.trials_done,
-                               self.counted)
+                               self.counted, self.batches)
 
     def _finish(self, state: str, message: str = "", run_dir: Path | None = None) -> None:
         with self._lock:

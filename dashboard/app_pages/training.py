@@ -191,6 +191,17 @@ def _private_problem(epsilon: float, tune_trials: int) -> str | None:
     return None
 
 
+def progress_line(current: jobs.JobSnapshot) -> str:
+    """What the job is doing, with counts: texts encoded of all, or epoch and batch."""
+    seconds = f"{current.elapsed:.0f}"
+    if current.counted is not None:
+        return t("training.progress_counted", stage=current.stage, done=current.counted[0],
+                 total=current.counted[1], seconds=seconds)
+    return t("training.progress", stage=current.stage,
+             epoch=min(current.epoch + 1, current.epochs), epochs=current.epochs,
+             batch=current.batches[0], batches=current.batches[1], seconds=seconds)
+
+
 def job_panel() -> None:
     """Progress and live curves of this session's training job (polled while it runs)."""
     job = st.session_state.get(state.TRAINING_JOB)
@@ -203,12 +214,9 @@ def job_panel() -> None:
     def live() -> None:
         current = job.snapshot()
         done = min(1.0, (current.epoch + current.batch_fraction) / max(current.epochs, 1))
-        label = f"{current.stage} · epoch {min(current.epoch + 1, current.epochs)}/" \
-                f"{current.epochs} · {current.elapsed:.0f} s"
+        label = progress_line(current)
         if current.counted is not None:  # a counted stage before the epochs (encoding)
-            counted, of = current.counted
-            done = min(1.0, counted / max(of, 1))
-            label = f"{current.stage}: {counted:,} / {of:,} · {current.elapsed:.0f} s"
+            done = min(1.0, current.counted[0] / max(current.counted[1], 1))
         trials = job.spec.tune
         if trials:  # a settings search: progress counts trials
             done = min(1.0, current.trials_done / trials)

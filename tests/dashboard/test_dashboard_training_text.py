@@ -1,6 +1,7 @@
 """The Training page's "Read product texts" switch: off, the job's spec reads no product text
 (no text encoder, no catalogue encoding for Search after the fit) and the saved run says so;
-on (the default), the spec reads them."""
+on (the default), the spec reads them. A running job's progress line counts epochs and
+batches, in the studio's language."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dashboard_support import APP, TIMEOUT, tiny_home, use_home
 from streamlit.testing.v1 import AppTest
 
 from dashboard import jobs
+from dashboard.state import TRAINING_JOB
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +79,25 @@ def test_training_with_product_texts_asks_for_them(monkeypatch: pytest.MonkeyPat
     spec = _start(monkeypatch, at, "with-texts", read_texts=True, run=False).spec
     assert spec.model_config.use_text is True
     assert spec.encoder_config is not None and spec.search_vectors is True
+
+
+@pytest.mark.parametrize(("lang", "line"), [
+    ("en", "Training twotower · epoch 2/3 · batch 1,200/2,300 · "),
+    ("zh", "Training twotower · 第 2/3 轮 · 第 1,200/2,300 批 · ")])
+def test_a_running_job_counts_epochs_and_batches(monkeypatch: pytest.MonkeyPatch, lang: str,
+                                                line: str) -> None:
+    from engine.training.presets import quick_run
+
+    home = use_home(monkeypatch, tiny_home())
+    job = jobs.TrainingJob(quick_run(data_dir=home / "data" / "synthetic",
+                                     out_dir=home / "runs" / "never", epochs=3, use_text=False))
+    job.on_stage("Training twotower")
+    job.on_epoch_end(0, {"loss": 0.5})
+    job.on_batch_end(1200, 2300)  # a job observed mid-epoch (no worker thread runs it)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["lang"] = lang
+    at.session_state[TRAINING_JOB] = job
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [bar.proto.text for bar in at.get("progress")]
+    assert any(text.startswith(line) for text in texts), texts
