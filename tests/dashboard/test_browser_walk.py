@@ -34,7 +34,7 @@ from browser_support import (
     upload,
     wait_text,
 )
-from conftest import shared_dataset
+from real_data import shared_dataset
 from dashboard_support import tiny_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
