@@ -34,8 +34,8 @@ from browser_support import (
     upload,
     wait_text,
 )
-from real_data import shared_dataset
 from dashboard_support import tiny_home
+from real_data import shared_dataset
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
