@@ -42,7 +42,8 @@ def _schema(cls: type) -> type[BaseModel]:
     """A strict pydantic model with the dataclass's annotated fields (built once per class)."""
     hints = typing.get_type_hints(cls, include_extras=True)
     fields = {f.name: (hints[f.name], ...) for f in dataclasses.fields(cls)}
-    config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+    config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False,
+                        protected_namespaces=())  # fields such as model_name_or_path
     return create_model(f"{cls.__name__}Schema", __config__=config, **fields)
 
 
