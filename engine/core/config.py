@@ -164,6 +164,8 @@ class ModelConfig(_ConfigMixin):
     n_heads: Positive = 2
     # alpha enters the user tower (FiLM): set by training when TrainConfig.alpha_max is given
     alpha_film: bool = False
+    # alpha reaches the item side too: score u·v_i + alpha·u·d_i with a learned table d
+    alpha_items: bool = False
 
     def _check_rules(self) -> None:
         name = type(self).__name__

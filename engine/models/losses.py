@@ -325,9 +325,10 @@ def draw_alphas(n: int, low: float, high: float, generator: torch.Generator,
     examples at the low end keep the item vectors near the most accurate model, where the
     goal is strictest (its NDCG), and the uniform half teaches the user tower every other
     alpha; ends-heavy draws such as Beta(0.5, 0.5) or a quarter at each end kept the low end
-    below the fixed model's. The price: alpha moves the lists less than separately trained
-    models do (docs/benchmarks/frontier.md, "One model for every α", entropy@10 row), since
-    the user tower alone can only pick a different cap of the same item geometry.
+    below the fixed model's. What lets a high alpha still spread the lists is the item
+    side's own diversity direction, which only examples with alpha > 0 train (the score's
+    alpha·u·d_i term; engine/models/network.py, docs/benchmarks/frontier.md, "One model for
+    every α", entropy@10 row).
     """
     draw = torch.rand(n, generator=generator, device=device)
     at_low = torch.rand(n, generator=generator, device=device) < ALPHA_LOW_END_SHARE

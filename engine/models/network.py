@@ -12,7 +12,10 @@ A loss-conditioned network (ModelConfig.alpha_film) also reads the diversity wei
 the loss it should answer for: a small MLP of alpha gives a per-dimension scale and shift of
 the pooled history (FiLM, Perez et al. 2018) and a shift of the attention query, so one network
 trained over a range of alpha serves any alpha in it with one user-tower pass ("You Only Train
-Once", Dosovitskiy & Djolonga 2020). Item vectors do not depend on alpha.
+Once", Dosovitskiy & Djolonga 2020). Alpha reaches the item side through a second learned
+table (ModelConfig.alpha_items), a diversity direction d_i per item: s(u, i, alpha) =
+(u·v_i + alpha·u·d_i) / temperature, one product of [u, alpha·u] with [v; d]. Neither table
+depends on alpha, so both are computed once.
 """
 
 from __future__ import annotations
@@ -262,6 +265,11 @@ class TwoTowerNet(nn.Module):
         n_items, n_categories = item_categories.shape
         self.item_tower = ItemTower(n_items, n_categories, text_embeddings.shape[1], config)
         self.user_tower = UserTower(n_users, history_len, config)
+        # the item side's diversity direction d_i (alpha_items): zero at the start, so the
+        # conditioned network starts where the plain one does
+        self.item_offset = nn.Embedding(n_items, config.dim) if config.alpha_items else None
+        if self.item_offset is not None:
+            nn.init.zeros_(self.item_offset.weight)
 
     @property
     def n_items(self) -> int:
@@ -298,7 +306,27 @@ class TwoTowerNet(nn.Module):
         """Full-catalogue logits (B, n_items) = cosine / temperature, and item vectors."""
         item_vecs = self.item_vectors(None, id_keep)  # (n_items, d)
         user_vecs = self.user_vectors(history, users, item_vecs, alpha)  # (B, d)
-        return user_vecs @ item_vecs.T / self.config.temperature, item_vecs
+        table = self.scoring_items(item_vecs)
+        query = self.scoring_users(user_vecs, alpha)
+        return query @ table.T / self.config.temperature, item_vecs
+
+    def scoring_items(self, item_vecs: torch.Tensor,
+                      items: torch.Tensor | None = None) -> torch.Tensor:
+        """The table scores are read from: item vectors (N, d), or [v_i, d_i] (N, 2d) with the
+        item side's diversity direction (alpha_items); items (N,) or None for the catalogue."""
+        if self.item_offset is None:
+            return item_vecs
+        offset = self.item_offset.weight if items is None else self.item_offset(items)
+        return torch.cat([item_vecs, offset.to(item_vecs.dtype)], dim=-1)
+
+    def scoring_users(self, user_vecs: torch.Tensor,
+                      alpha: torch.Tensor | None) -> torch.Tensor:
+        """Queries against `scoring_items`: u (B, d), or [u, alpha·u] (B, 2d), so the score
+        is u·v_i + alpha·u·d_i (one product against the table computed once)."""
+        if self.item_offset is None:
+            return user_vecs
+        scale = alpha.reshape(-1, 1).to(user_vecs.dtype).expand(len(user_vecs), 1)
+        return torch.cat([user_vecs, scale * user_vecs], dim=-1)
 
     def add_items(self, text_embeddings: torch.Tensor, item_categories: torch.Tensor) -> None:
         """Append cold-start items: their vectors come from text and category only."""
@@ -307,6 +335,10 @@ class TwoTowerNet(nn.Module):
         self.item_categories = torch.cat(
             [self.item_categories, item_categories.to(self.item_categories)])
         self.item_tower.extend(item_categories.shape[0])
+        if self.item_offset is not None:  # new items: no diversity direction of their own
+            old = self.item_offset.weight.data
+            grown = torch.cat([old, old.new_zeros(item_categories.shape[0], old.shape[1])])
+            self.item_offset = nn.Embedding.from_pretrained(grown, freeze=False)
 
 
 def effective_model_config(config: ModelConfig, data: TrainData) -> ModelConfig:

@@ -377,6 +377,8 @@ class Trainer:
         n_hist = int((history != PAD).sum())
         local[history != PAD] = inverse[:n_hist]
         users = self.net.user_vectors(local, batch["users"], vecs, alpha)  # (B, d)
+        users = self.net.scoring_users(users, alpha)
+        vecs = self.net.scoring_items(vecs, items)
         pos_vecs = vecs[inverse[n_hist:n_hist + len(targets)]]  # (B, d)
         neg_vecs = vecs[inverse[n_hist + len(targets):]]  # (S, d)
         tau = self.net.config.temperature

@@ -1,8 +1,7 @@
 """TwoTowerModel: the scikit-learn-style estimator around the two-tower network.
 
-`fit` trains with the joint loss L = alpha * L_d + beta * L_r (see
-engine/models/losses.py) and early
-stopping on validation NDCG@K; scoring reads the user's most recent `history_len` items (their
+`fit` trains with the joint loss L = alpha * L_d + beta * L_r (engine/models/losses.py) and
+early stopping on validation NDCG@K; scoring reads the user's most recent `history_len` items (their
 order gives recency; timestamps are not needed). Cold-start items join through `add_items`
 with vectors from their text and category alone.
 """
@@ -21,6 +20,7 @@ from engine.core.device import resolve_device
 from engine.core.errors import RequestError, RunError
 from engine.metrics import ndcg_at_k
 from engine.metrics.diversity import category_prior
+from engine.models.alpha import checked_alpha
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.credit import ATTENTION
 from engine.models.network import (
@@ -40,7 +40,6 @@ STATE_FORMAT = 1
 SCORE_CHUNK = 2048  # users per score_users block (bounds device memory on CUDA)
 TOWER_CHUNK_SLOTS = 2048 * 50  # history slots (users × columns) per pass through the user tower
 NET_PREFIX = "net."
-ALPHA_TOLERANCE = 1e-9  # alphas this close to a range end count as inside it
 
 
 class TwoTowerModel(BaseModel):
@@ -63,14 +62,15 @@ class TwoTowerModel(BaseModel):
         self.train_config = train_config or TrainConfig()
         self.net_: TwoTowerNet | None = None
         self.item_vectors_: np.ndarray | None = None
+        self.score_vectors_: np.ndarray | None = None  # see scoring_vectors
         self.train_histories_: np.ndarray | None = None  # (n_users, history_len), -1 pads
         self.logs_: list[dict[str, float]] = []
         self.privacy_: dict[str, Any] | None = None
         # the alpha a loss-conditioned model scores at (see at_alpha); None for a fixed alpha
         self.alpha_: float | None = self.train_config.alpha if self.train_config.alpha_range \
             else None
-        # item_vectors_ and their copy on the network's device (see _item_tensor)
-        self._device_items: tuple[np.ndarray, torch.Tensor] | None = None
+        # item_vectors_ / score_vectors_ and their copies on the network's device (_on_device)
+        self._device_items = self._device_scores = None
 
     @property
     def device(self) -> str:
@@ -90,25 +90,13 @@ class TwoTowerModel(BaseModel):
 
     def at_alpha(self, alpha: float) -> Self:
         """This model scoring for diversity weight `alpha`: a view sharing the weights and item
-        vectors (cheap, thread-safe), for any alpha in the trained range.
-
-        A model trained at one alpha answers only for that alpha.
-        """
-        alpha = float(alpha)
-        span = self.alpha_range
-        if span is None:
-            if abs(alpha - self.train_config.alpha) <= ALPHA_TOLERANCE:
-                return self
-            raise RequestError(
-                f"alpha {alpha:g}: this model was trained at alpha {self.train_config.alpha:g} "
-                "only; train a model over a range (prism train --alpha 0:1) to choose alpha "
-                "when serving.")
-        low, high = span
-        if not low - ALPHA_TOLERANCE <= alpha <= high + ALPHA_TOLERANCE:
-            raise RequestError(f"alpha {alpha:g} is outside the range this model was trained "
-                               f"on ({low:g} to {high:g}); choose a value in it.")
+        vectors (cheap, thread-safe), for any alpha in the trained range (a fixed-alpha model
+        answers only for its own)."""
+        alpha = checked_alpha(alpha, self.train_config.alpha, self.alpha_range)
+        if self.alpha_range is None:
+            return self
         view = copy.copy(self)
-        view.alpha_ = min(max(alpha, low), high)
+        view.alpha_ = alpha
         return view
 
     # ---- training -------------------------------------------------------------------------
@@ -117,7 +105,8 @@ class TwoTowerModel(BaseModel):
         check_training_data(data)
         config = self.train_config
         self.model_config = effective_model_config(self.model_config, data).replace(
-            alpha_film=config.alpha_range is not None)
+            alpha_film=config.alpha_range is not None,
+            alpha_items=config.alpha_range is not None)
         seed_everything(config.seed)
         device = resolve_device(config.device, "TrainConfig.device")
         net = _build_net(data.text_embeddings, data.item_categories, data.n_users,
@@ -167,8 +156,11 @@ class TwoTowerModel(BaseModel):
         """Switch to inference and cache the catalogue's item vectors."""
         self.net_.eval()
         with torch.no_grad():
-            self.item_vectors_ = self.net_.item_vectors().float().cpu().numpy()
-        self._device_items = None
+            vectors = self.net_.item_vectors()
+            self.item_vectors_ = vectors.float().cpu().numpy()
+            self.score_vectors_ = self.item_vectors_ if self.net_.item_offset is None \
+                else self.net_.scoring_items(vectors).float().cpu().numpy()
+        self._device_items = self._device_scores = None
 
     # ---- scoring --------------------------------------------------------------------------
     def score_users(self, user_idx: np.ndarray) -> np.ndarray:
@@ -205,7 +197,7 @@ class TwoTowerModel(BaseModel):
 
     def query_vectors(self, user_idx: np.ndarray,
                       histories: list[np.ndarray] | None = None) -> np.ndarray:
-        """(B, d) q with q · item_vectors() = the scores: training users, or ad-hoc
+        """(B, d') q with q · scoring_vectors() = the scores: training users, or ad-hoc
         `histories` (as `score_histories` reads them, `user_idx` -1 for unknown)."""
         if histories is None:
             user_idx = self._known_users(user_idx)
@@ -238,13 +230,20 @@ class TwoTowerModel(BaseModel):
             else np.asarray(user_idx, dtype=np.int64)
         return pad_histories(histories, self.train_config.history_len), users
 
-    def _item_tensor(self) -> torch.Tensor:
-        """(n_items, d) item vectors on the network's device (no copy on the CPU)."""
+    def _item_tensor(self) -> torch.Tensor:  # (n_items, d) item vectors on the device
+        return self._on_device(self.item_vectors_, "_device_items")
+
+    def _score_tensor(self) -> torch.Tensor:  # (n_items, d') scoring_vectors on the device
+        same = self.score_vectors_ is self.item_vectors_
+        return self._on_device(self.score_vectors_, "_device_items" if same else "_device_scores")
+
+    def _on_device(self, table: np.ndarray, cache: str) -> torch.Tensor:
+        """`table` on the network's device, cached in attribute `cache` (no copy on the CPU)."""
         device = next(self.net_.parameters()).device
-        source, tensor = getattr(self, "_device_items", None) or (None, None)
-        if source is not self.item_vectors_ or tensor.device != device:
-            tensor = torch.as_tensor(self.item_vectors_, device=device)
-            self._device_items = (self.item_vectors_, tensor)
+        source, tensor = getattr(self, cache, None) or (None, None)
+        if source is not table or tensor.device != device:
+            tensor = torch.as_tensor(table, device=device)
+            setattr(self, cache, (table, tensor))
         return tensor
 
     def _user_vectors(self, history: np.ndarray, users: np.ndarray,
@@ -262,7 +261,7 @@ class TwoTowerModel(BaseModel):
         order = np.argsort(spans, kind="stable")
         spans = np.maximum(spans[order], 1)  # ascending; a chunk keeps at least one column
         device = item_vecs.device
-        out = torch.empty((len(history), item_vecs.shape[1]), dtype=item_vecs.dtype,
+        out = torch.empty((len(history), self.score_vectors_.shape[1]), dtype=item_vecs.dtype,
                           device=device)
         start = 0
         with torch.no_grad():
@@ -275,7 +274,8 @@ class TwoTowerModel(BaseModel):
                 who = torch.as_tensor(users[rows], device=device)
                 alpha = None if self.alpha_ is None else torch.full(
                     (len(rows),), self.alpha_, device=device)
-                vecs = self.net_.user_vectors(hist, who, item_vecs, alpha)  # (b, d)
+                vecs = self.net_.scoring_users(
+                    self.net_.user_vectors(hist, who, item_vecs, alpha), alpha)  # (b, d)
                 out[torch.as_tensor(rows, device=device)] = vecs.to(out.dtype)
                 start = stop
         return out / self.model_config.temperature
@@ -286,6 +286,7 @@ class TwoTowerModel(BaseModel):
         if not len(history):
             return out
         user_vecs = self._user_vectors(history, users, item_vecs)
+        item_vecs = self._score_tensor()
         on_host = item_vecs.device.type == "cpu" and item_vecs.dtype == torch.float32
         with torch.no_grad():
             for start in range(0, len(history), SCORE_CHUNK):
@@ -307,6 +308,7 @@ class TwoTowerModel(BaseModel):
         values = torch.empty((len(history), n), dtype=torch.float32, device=device)
         if len(history):
             user_vecs = self._user_vectors(history, users, item_vecs)
+            item_vecs = self._score_tensor()
             step = max(1, SCORE_BLOCK_BYTES // (4 * max(n_items, 1)))  # users per score block
             with torch.no_grad():
                 for start in range(0, len(history), step):
@@ -324,6 +326,12 @@ class TwoTowerModel(BaseModel):
         """(n_items, d) L2-normalised item-tower outputs (cosine similarity for re-ranking)."""
         self._check_fitted("net_")
         return self.item_vectors_
+
+    def scoring_vectors(self) -> np.ndarray:
+        """(n_items, d') the table `query_vectors` score against, one for every alpha: the item
+        vectors, or a loss-conditioned model's [v_i, d_i] (score u·v_i + alpha·u·d_i)."""
+        self._check_fitted("net_")
+        return self.score_vectors_
 
     # ---- cold start -----------------------------------------------------------------------
     def add_items(self, text_embeddings: np.ndarray, item_categories: np.ndarray) -> None:

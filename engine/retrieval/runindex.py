@@ -197,6 +197,7 @@ def build_run_index(run_dir: str | Path, *, kind: str = DEFAULT_KIND,
     rng = np.random.default_rng(seed)
     users = np.sort(rng.choice(n_users, min(n_users, TUNE_SHOPPERS), replace=False))
     queries = model.query_vectors(users)
+    vectors = getattr(model, "scoring_vectors", model.item_vectors)()
     built = build_item_index(vectors, queries, kind=kind, part=run.part,
                              target_recall=target_recall, seed=seed)
     save_item_index(run.path, built)

@@ -95,7 +95,8 @@ class Retrieval:
         if positions is None:
             return None
         out = np.full(n_items, -np.inf, dtype=np.float64)
-        out[positions] = vectors[positions] @ query
+        table = getattr(model, "scoring_vectors", lambda: vectors)()
+        out[positions] = table[positions] @ query
         return out
 
     def positions(self, query: np.ndarray, n_items: int, focus: Focus,

@@ -1,4 +1,5 @@
-"""One two-tower for every alpha: the user tower reads alpha, the item table does not."""
+"""One two-tower for every alpha: the user tower reads alpha; the item side is one table
+[v_i, d_i] computed once, whose diversity direction d_i alpha weighs in the score."""
 
 from __future__ import annotations
 
@@ -45,6 +46,20 @@ def test_item_vectors_do_not_depend_on_alpha(conditioned) -> None:  # noqa: ANN0
     users = np.arange(5)
     assert not np.allclose(conditioned.at_alpha(0.0).score_users(users),
                            conditioned.at_alpha(1.0).score_users(users), atol=1e-6)
+
+
+def test_alpha_reaches_the_item_side_through_one_table(conditioned) -> None:  # noqa: ANN001
+    """Scores are u·v_i + α·u·d_i: one product of [u, α·u] with the table [v; d]."""
+    table = conditioned.scoring_vectors()
+    assert table.shape == (300, 64)
+    np.testing.assert_array_equal(table[:, :32], conditioned.item_vectors())
+    assert np.abs(table[:, 32:]).max() > 1e-3  # the item side's diversity direction learned
+    users = np.arange(6)
+    for alpha in (0.0, 0.6, 1.0):
+        view = conditioned.at_alpha(alpha)
+        queries = view.query_vectors(users)
+        np.testing.assert_allclose(queries[:, 32:], alpha * queries[:, :32], atol=1e-6)
+        np.testing.assert_allclose(queries @ table.T, view.score_users(users), atol=1e-4)
 
 
 def test_alpha_outside_the_trained_range_is_refused(conditioned) -> None:  # noqa: ANN001

@@ -137,3 +137,25 @@ def test_a_policy_alpha_the_run_cannot_take_is_caught(service) -> None:  # noqa:
     assert any("alpha 3 is outside the range" in p for p in problems)
     with pytest.raises(PolicyFailed, match="outside the range"):
         PolicyServer(service, store).recommend(policy, user_id=service.user_ids[0], k=5)
+
+
+def test_a_candidate_index_serves_every_alpha(conditioned_run, tmp_path) -> None:  # noqa: ANN001
+    """The index holds the one table [v_i, d_i]: lists through it equal exact lists at any α."""
+    pytest.importorskip("faiss")
+    import shutil
+
+    from engine.retrieval.runindex import read_index_info
+    from engine.serving.recommender import Recommender
+
+    run = tmp_path / "run"
+    shutil.copytree(conditioned_run, run)
+    assert main(["index", "build", "--run", str(run), "--kind", "ivf"]) == 0
+    exact = Recommender.load(run, retrieval="exact")
+    model = exact.model_at(None)
+    assert read_index_info(run).dim == model.scoring_vectors().shape[1] == 32
+    fast = Recommender.load(run, candidates=exact.catalogue.n_items)
+    assert fast.retrieval.active
+    user = exact.user_ids[2]
+    for alpha in (0.0, 0.5, 1.0):
+        assert fast.recommend(user, k=10, alpha=alpha).table["item_id"].tolist() == \
+            exact.recommend(user, k=10, alpha=alpha).table["item_id"].tolist()
