@@ -97,7 +97,7 @@ def compare_kinds(model: Any, data: Any, users: np.ndarray, kinds: list[str],
         save_item_index,
     )
 
-    vectors = model.item_vectors()
+    vectors = model.scoring_vectors()  # the table query_vectors score against
     rng = np.random.default_rng(1)
     tune = np.sort(rng.choice(data.n_users, min(TUNE_SHOPPERS, data.n_users), replace=False))
     tune_q, test_q = model.query_vectors(tune), model.query_vectors(users)

@@ -54,9 +54,10 @@ def saved_model(run_dir: Path, dataset: Any, seed: int) -> tuple[BaseModel, Trai
     run = load_run(run_dir)
     model = run.model
     _, data = prepare_data(dataset, "leave-last-out", seed=seed)
-    if model.item_vectors() is None or len(model.item_vectors()) != data.n_items:
-        raise SystemExit(f"{run_dir}: not a two-tower run over this dataset's {data.n_items} "
-                         "items")
+    if model.item_vectors() is None or len(model.item_vectors()) != data.n_items \
+            or model.scoring_vectors() is not model.item_vectors():
+        raise SystemExit(f"{run_dir}: not a fixed-alpha two-tower run over this dataset's "
+                         f"{data.n_items} items")
     return model, data, float(run.meta.get("fit_seconds") or 0.0)
 
 
@@ -69,7 +70,7 @@ def measure(model: BaseModel, data: TrainData) -> list[dict[str, Any]]:
     try:
         for dtype in DTYPES:
             table = quantize(full, dtype)
-            model.item_vectors_ = table.dequantize()
+            model.item_vectors_ = model.score_vectors_ = table.dequantize()
             started = time.perf_counter()
             result = evaluate_model(model, data, k=K, protocol="leave-last-out")
             rows.append({"dtype": dtype, "table_bytes": table.nbytes,
@@ -78,7 +79,7 @@ def measure(model: BaseModel, data: TrainData) -> list[dict[str, Any]]:
                              reference, model.score_users(users[:2000]), K),
                          "evaluate_seconds": round(time.perf_counter() - started, 2)})
     finally:
-        model.item_vectors_ = full
+        model.item_vectors_ = model.score_vectors_ = full
     base = rows[0]
     for row in rows:
         row["ndcg_change_pct"] = round(100 * (row["metrics"]["ndcg@10"]

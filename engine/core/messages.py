@@ -57,6 +57,7 @@ TEMPLATES = {
     "part_id": "ID",
     "part_category": "category",
     "part_offset": "shared offset",
+    "part_diversity": "diversity direction (α)",
     "score_part": "{name} {value:+.2f}",
     # uploads the studio refuses (engine.data.importing.stage_uploads)
     "no_uploads": "no files uploaded; add the product and order exports",

@@ -7,7 +7,8 @@ Each model explains through its own arithmetic (docs/explanations.md):
   the user vector receives it (attended slot, FiLM scale, output layer without its bias) and
   v_i the listed item's vector: the slot's exact term in the user vector before its bias,
   user embedding and normalisation are added. The score cos(u, v_i) splits exactly into the
-  text, ID and category parts of v_i plus the LayerNorm offset (`ItemTower.parts`);
+  text, ID and category parts of v_i plus the LayerNorm offset (`ItemTower.parts`), and for
+  a loss-conditioned model the alpha·u·d_i term of the item's diversity direction;
 - EASE: h gets B[h, i], its term in the score Σ_h B[h, i] (removing h lowers it by exactly that);
 - item-kNN: h gets sim(h, i) when h is among i's neighbours, its term in the score.
 
@@ -27,7 +28,8 @@ from engine.core.messages import Message
 ATTENTION = Message("credit_attention")
 EASE_WEIGHT = Message("credit_ease")
 KNN_SIMILARITY = Message("credit_knn")
-PART_NAMES = {name: Message(f"part_{name}") for name in ("text", "id", "category", "offset")}
+PART_NAMES = {name: Message(f"part_{name}") for name in ("text", "id", "category", "offset",
+                                                        "diversity")}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class ModelReasons:
     history: np.ndarray  # (H,) distinct history item positions, in order of last occurrence
     credit: np.ndarray  # (k, H) credit of history item j for listed item i
     method: str  # how credit was computed (one of the constants above)
-    parts: dict[str, np.ndarray] | None = None  # name -> (k,) share of cos(u, v_i)
+    parts: dict[str, np.ndarray] | None = None  # name -> (k,) share of the score
 
 
 def distinct_history(history: np.ndarray) -> np.ndarray:
@@ -80,6 +82,9 @@ def _twotower_reasons(model, items: np.ndarray, history: np.ndarray,  # noqa: AN
         user_vec = user_vecs[0]  # (d,)
         parts = {key: (value @ user_vec).float().cpu().numpy().astype(np.float64)
                  for key, value in net.item_parts(torch.as_tensor(items, device=device)).items()}
+        if net.item_offset is not None:  # the score's alpha·u·d_i term
+            offsets = net.item_offset(torch.as_tensor(items, device=device)) @ user_vec
+            parts["diversity"] = (model.alpha_ * offsets).double().cpu().numpy()
         # (L, k): each slot's value as the user vector receives it, against each listed item
         listed = vectors[torch.as_tensor(items, device=device)]  # (k, d)
         slot_vecs = vectors[hist[0].clamp_min(0)] if cosine else values[0]  # (L, d)

@@ -159,3 +159,18 @@ def test_a_candidate_index_serves_every_alpha(conditioned_run, tmp_path) -> None
     for alpha in (0.0, 0.5, 1.0):
         assert fast.recommend(user, k=10, alpha=alpha).table["item_id"].tolist() == \
             exact.recommend(user, k=10, alpha=alpha).table["item_id"].tolist()
+
+
+def test_score_parts_of_a_conditioned_run_add_up_at_its_alpha(service) -> None:  # noqa: ANN001
+    """The explanation's parts include the α·u·d_i term, so they sum to the served score."""
+    import numpy as np
+
+    from engine.models.credit import model_reasons
+
+    history, items = service.catalogue.user_items[0], np.arange(5)
+    for alpha in (0.0, 1.0):
+        model = service.model_at(alpha)
+        reasons = model_reasons(model, items, history)
+        assert "diversity" in reasons.parts
+        score = model.score_histories([history])[0][items] * model.model_config.temperature
+        np.testing.assert_allclose(sum(reasons.parts.values()), score, atol=1e-4)
