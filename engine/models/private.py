@@ -181,21 +181,28 @@ class PrivateTrainer(Trainer):
         local = torch.where(present, slots, PAD)  # each shopper's slots index their own rows
         users = {name: p.detach() for name, p in net.user_tower.named_parameters()}
         per_alpha = alpha if isinstance(alpha, torch.Tensor) else None
+        # a conditioned network's item diversity directions d: score u·v + alpha·u·d
+        offset = None if net.item_offset is None else net.item_offset.weight.detach()
 
-        def loss_of(weights, own, catalogue, slot, user, target, one_alpha):
+        def loss_of(weights, own, catalogue, offset, slot, user, target, one_alpha):
             one = None if one_alpha is None else one_alpha.reshape(1)
             vec = functional_call(net.user_tower, weights, (slot[None], own, user[None], one))
-            logits = vec @ catalogue.T / net.config.temperature  # (1, n_items)
+            logits = vec @ catalogue.T  # (1, n_items)
+            if offset is not None:
+                logits = logits + one * (vec @ offset.T)
             parts = torch.stack(self.full_softmax_losses(
-                logits, {"target_weights": target[None], "users": user[None]},
+                logits / net.config.temperature,
+                {"target_weights": target[None], "users": user[None]},
                 alpha if one is None else one))
             return parts[0], parts.detach()
 
-        dims = (None, 0, None, 0, 0, 0, None if per_alpha is None else 0)
-        (user_grads, own_grads, item_grads), parts = vmap(
-            grad(loss_of, argnums=(0, 1, 2), has_aux=True), in_dims=dims,
-            randomness="different")(users, catalogue[history.clamp_min(0)], catalogue, local,
-                                    batch["users"], batch["target_weights"], per_alpha)
+        dims = (None, 0, None, None, 0, 0, 0, None if per_alpha is None else 0)
+        argnums = (0, 1, 2) if offset is None else (0, 1, 2, 3)
+        found, parts = vmap(
+            grad(loss_of, argnums=argnums, has_aux=True), in_dims=dims,
+            randomness="different")(users, catalogue[history.clamp_min(0)], catalogue, offset,
+                                    local, batch["users"], batch["target_weights"], per_alpha)
+        user_grads, own_grads, item_grads = found[:3]
         # a history slot's gradient belongs to its item's row (B, n_items, d)
         item_grads = item_grads.contiguous()
         flat = item_grads.view(-1, item_grads.shape[-1])
@@ -204,6 +211,8 @@ class PrivateTrainer(Trainer):
         (tower_grads,) = vmap(pull)(item_grads)
         grads = {f"item_tower.{k}": v for k, v in tower_grads.items()}
         grads.update({f"user_tower.{k}": v for k, v in user_grads.items()})
+        if offset is not None:
+            grads["item_offset.weight"] = found[3]
         return grads, parts.sum(0).double().cpu().numpy()
 
 

@@ -40,7 +40,8 @@ def make_trainer(model_config: ModelConfig, config: TrainConfig) -> PrivateTrain
 def test_each_shoppers_gradient_is_the_gradient_of_their_own_loss(alpha_max: float | None
                                                                   ) -> None:
     model_config = ModelConfig(dim=8, dropout=0.0, id_dropout=0.0, n_layers=1,
-                               alpha_film=alpha_max is not None)
+                               alpha_film=alpha_max is not None,
+                               alpha_items=alpha_max is not None)
     trainer = make_trainer(model_config, private_config(alpha=0.5 if alpha_max is None else 0.0,
                                                         alpha_max=alpha_max))
     rows = np.array([0, 3, 5])
