@@ -16,7 +16,7 @@ import time
 import streamlit as st
 
 from dashboard import state
-from dashboard.i18n import t
+from dashboard.i18n import say, t
 from engine.core import paths
 from engine.core.errors import PrismError
 from engine.training import presets
@@ -65,14 +65,14 @@ class StatusProgress:
 
     def on_stage(self, stage: str) -> None:
         # `expanded` every time: an update without it folds the box shut in the browser
-        self.status.update(label=t("bootstrap.stage", stage=stage.lower()), expanded=True)
-        self.bar.progress(min(1.0, self.epoch / self.epochs), text=stage)
+        self.status.update(label=t("bootstrap.stage", stage=say(stage).lower()), expanded=True)
+        self.bar.progress(min(1.0, self.epoch / self.epochs), text=say(stage))
 
     def on_progress(self, stage: str, done: int, total: int) -> None:
         """A counted stage (encoding the product texts): the bar moves with its count."""
-        self.status.update(label=t("bootstrap.stage", stage=stage.lower()), expanded=True)
+        self.status.update(label=t("bootstrap.stage", stage=say(stage).lower()), expanded=True)
         self.bar.progress(min(1.0, done / max(total, 1)),
-                          text=f"{stage}: {done:,} / {total:,}")
+                          text=f"{say(stage)}: {done:,} / {total:,}")
 
     def on_batch_end(self, step: int, total: int) -> None:
         done = (self.epoch + step / max(total, 1)) / self.epochs

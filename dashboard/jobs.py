@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import PrismError
+from engine.core.messages import Message
 from engine.models.trainer import StopTraining
 from engine.runs.store import mark_stopped_early
 from engine.training.pipeline import train
@@ -44,7 +45,7 @@ class TrainingJob:
 
     spec: TrainSpec
     state: str = "running"
-    stage: str = "Starting"
+    stage: str = Message("stage_starting")
     epoch: int = 0
     batch_fraction: float = 0.0
     logs: list[dict[str, float]] = field(default_factory=list)

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, charts, jobs, state
-from dashboard.i18n import t
+from dashboard.i18n import say, t
 from dashboard.measures import RECOMMENDED_ALPHA, column_label, measured_frontier, privacy_values
 from engine.core import paths
 from engine.core.config import DEFAULT_ALPHA
@@ -195,9 +195,9 @@ def progress_line(current: jobs.JobSnapshot) -> str:
     """What the job is doing, with counts: texts encoded of all, or epoch and batch."""
     seconds = f"{current.elapsed:.0f}"
     if current.counted is not None:
-        return t("training.progress_counted", stage=current.stage, done=current.counted[0],
+        return t("training.progress_counted", stage=say(current.stage), done=current.counted[0],
                  total=current.counted[1], seconds=seconds)
-    return t("training.progress", stage=current.stage,
+    return t("training.progress", stage=say(current.stage),
              epoch=min(current.epoch + 1, current.epochs), epochs=current.epochs,
              batch=current.batches[0], batches=current.batches[1], seconds=seconds)
 

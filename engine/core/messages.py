@@ -12,6 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 TEMPLATES = {
+    # stages of training, refitting and refreshing, as progress reports name them
+    "stage_starting": "Starting",
+    "stage_index": "Building the candidate index",
+    "stage_loading": "Loading the data",
+    "stage_encoding": "Encoding {n:,} product texts",
+    "stage_training": "Training {model}",
+    "stage_evaluating": "Evaluating",
+    "stage_saving": "Saving the run",
+    "stage_search_texts": "Encoding item text for search",
+    "stage_search_titles": "Encoding item titles for search",
+    "stage_refit": "Refitting {model} on every event for serving",
+    "stage_refit_epochs": "Refitting {model} on every event for serving ({epochs} epochs)",
+    "stage_finetune": "Fine-tuning {model} on {interactions:,} new interaction(s) from "
+                      "{events:,} event(s)",
+    "stage_saving_version": "Saving version {version}",
     "similar_to": "similar to {items}",
     "carried_by": "carried by {items} ({method})",
     "score_parts": "score parts: {parts} (cosine {total:.2f})",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import PrismError
+from engine.core.messages import Message
 from engine.data import Dataset, Split, load_dataset
 from engine.evaluation.protocol import evaluate_model
 from engine.models import distributed
@@ -95,7 +96,7 @@ def _index(result: TrainResult, callbacks: Sequence[Any], ann: bool | None) -> N
     served = result.serving.model if result.serving and result.serving.model else result.model
     if ann is False or (ann is None and not wants_index(result.data.n_items, served)):
         return
-    notify_stage(callbacks, "Building the candidate index")
+    notify_stage(callbacks, Message("stage_index"))
     info = build_run_index(result.path)
     result.notes.append(f"candidate index {info.kind} over {info.n_items:,} items: "
                         f"recall@{info.tune_n} {info.recall:.3f} on {info.tune_queries} "
@@ -111,10 +112,10 @@ def _load_and_fit(spec: TrainSpec, model: BaseModel | ModelSearch,
     disk cache) while its other ranks wait, then read the cache.
     """
     data, text, progress = spec.data, spec.text_embeddings, spec.progress and main
-    notify_stage(callbacks, "Loading the data")
+    notify_stage(callbacks, Message("stage_loading"))
     dataset = data if isinstance(data, Dataset) else load_dataset(data, fmt=spec.fmt)
     if text is None and spec.encoder_config is not None:
-        stage = f"Encoding {len(dataset.items):,} product texts"
+        stage = Message("stage_encoding", n=len(dataset.items))
         notify_stage(callbacks, stage)
         counted = any(hasattr(callback, "on_progress") for callback in callbacks)
         text = distributed.local_main_first(lambda: encode_items(  # one bar: the caller's
@@ -122,7 +123,7 @@ def _load_and_fit(spec: TrainSpec, model: BaseModel | ModelSearch,
             on_progress=lambda done, total: notify_progress(callbacks, stage, done, total)))
     split, train_data = prepare_data(dataset, spec.protocol, seed=spec.seed,
                                      text_embeddings=text)
-    notify_stage(callbacks, f"Training {model.name}")
+    notify_stage(callbacks, Message("stage_training", model=model.name))
     started = time.perf_counter()
     if isinstance(model, ModelSearch):
         fitted = model.select(train_data, callbacks).model
@@ -138,7 +139,7 @@ def _load_and_fit(spec: TrainSpec, model: BaseModel | ModelSearch,
 def _evaluate(result: TrainResult, spec: TrainSpec, configs: dict[str, Any],
               callbacks: Sequence[Any]) -> None:
     """Evaluate on the test part and fill the run.json meta (the same keys for every caller)."""
-    notify_stage(callbacks, "Evaluating")
+    notify_stage(callbacks, Message("stage_evaluating"))
     result.evaluation = evaluate_model(result.model, result.data, k=spec.k, rerank=spec.rerank,
                                        protocol=spec.protocol, fit_seconds=result.fit_seconds)
     from_folder = isinstance(spec.data, str | Path)  # a loaded Dataset has no folder to record
@@ -162,7 +163,7 @@ def _evaluate(result: TrainResult, spec: TrainSpec, configs: dict[str, Any],
 def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
           search_vectors: bool) -> None:
     """Write the run folder; then, if asked, encode the catalogue once for search."""
-    notify_stage(callbacks, "Saving the run")
+    notify_stage(callbacks, Message("stage_saving"))
     result.path = save_run(out, model=result.model, data=result.data,
                            items=result.dataset.items, meta=result.meta,
                            epochs=list(result.model.logs_),
@@ -170,14 +171,15 @@ def _save(result: TrainResult, out: str | Path, callbacks: Sequence[Any],
                            purchases=purchase_events(result.dataset.events))
     if not search_vectors:
         return
-    stage = "Encoding item text for search"
+    stage = Message("stage_search_texts")
     notify_stage(callbacks, stage)
     try:
         ensure_search_vectors(result.path, progress=lambda done, total: notify_progress(
             callbacks, stage, done, total))
-        notify_stage(callbacks, "Encoding item titles for search")
+        titles = Message("stage_search_titles")
+        notify_stage(callbacks, titles)
         ensure_title_vectors(result.path, progress=lambda done, total: notify_progress(
-            callbacks, "Encoding item titles for search", done, total))
+            callbacks, titles, done, total))
     except (PrismError, OSError) as exc:  # the run is saved; search encodes on first use
         result.notes.append(f"search vectors not precomputed ({exc}); the first search "
                             "encodes the catalogue")

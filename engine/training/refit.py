@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.core.messages import Message
 from engine.data import Dataset, interactions
 from engine.data.splits import Split
 from engine.models.base import BaseModel, TrainData
@@ -80,8 +81,9 @@ def refit(model: BaseModel, dataset: Dataset, text_embeddings: np.ndarray | None
                                    "history": EVERY_EVENT})
     epochs = chosen_epochs(model)
     fresh = model.unfitted(epochs)
-    stage = f"Refitting {model.name} on every event for serving"
-    notify_stage(callbacks, stage if epochs is None else f"{stage} ({epochs} epochs)")
+    stage = Message("stage_refit", model=model.name)
+    notify_stage(callbacks, stage if epochs is None else Message("stage_refit_epochs",
+                                                                 model=model.name, epochs=epochs))
     started = time.perf_counter()
     fresh.fit(data, callbacks=[] if epochs is None else [_RefitProgress(callbacks, stage,
                                                                            epochs)])

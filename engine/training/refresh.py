@@ -24,6 +24,7 @@ import pandas as pd
 
 from engine.core.columns import DEFAULT_EVENT_WEIGHTS, ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
 from engine.core.errors import RunError
+from engine.core.messages import Message
 from engine.data import interactions
 from engine.models.base import ITEM_IDX, USER_IDX, TrainData
 from engine.models.callbacks import notify_stage
@@ -113,14 +114,14 @@ def refresh_run(run_dir: str | Path, new_events: Callable[[int], pd.DataFrame], 
     if not fresh.any():
         raise RunError(f"the {len(events):,} new event(s) all name items run {run.path} does "
                        "not know; add the items (prism items add) or retrain the run.")
-    notify_stage(callbacks, f"Fine-tuning {run.model.name} on {int(fresh.sum()):,} new "
-                            f"interaction(s) from {len(events):,} event(s)")
+    notify_stage(callbacks, Message("stage_finetune", model=run.model.name,
+                                    interactions=int(fresh.sum()), events=len(events)))
     tuned = fine_tune(run.model, data, run.user_ids, fresh, settings, callbacks)
     version = int(run.meta.get("version") or 1) + 1
     result = Refreshed(path=Path(out) if out is not None else run.path, version=version,
                        events=len(events), skipped=skipped, interactions=int(fresh.sum()),
                        events_through=int(events["id"].max()), tuned=tuned, seconds=0.0)
-    notify_stage(callbacks, f"Saving version {version}")
+    notify_stage(callbacks, Message("stage_saving_version", version=version))
     result.seconds = time.perf_counter() - started
     meta = {**run.meta, "version": version, "events_through": result.events_through,
             "refreshes": [*run.meta.get("refreshes", []), result.record()]}

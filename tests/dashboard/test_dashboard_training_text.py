@@ -83,15 +83,16 @@ def test_training_with_product_texts_asks_for_them(monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.parametrize(("lang", "line"), [
     ("en", "Training twotower · epoch 2/3 · batch 1,200/2,300 · "),
-    ("zh", "Training twotower · 第 2/3 轮 · 第 1,200/2,300 批 · ")])
+    ("zh", "正在训练 twotower · 第 2/3 轮 · 第 1,200/2,300 批 · ")])
 def test_a_running_job_counts_epochs_and_batches(monkeypatch: pytest.MonkeyPatch, lang: str,
                                                 line: str) -> None:
+    from engine.core.messages import Message
     from engine.training.presets import quick_run
 
     home = use_home(monkeypatch, tiny_home())
     job = jobs.TrainingJob(quick_run(data_dir=home / "data" / "synthetic",
                                      out_dir=home / "runs" / "never", epochs=3, use_text=False))
-    job.on_stage("Training twotower")
+    job.on_stage(Message("stage_training", model="twotower"))  # as the engine names it
     job.on_epoch_end(0, {"loss": 0.5})
     job.on_batch_end(1200, 2300)  # a job observed mid-epoch (no worker thread runs it)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
