@@ -142,8 +142,13 @@ def body_text(page) -> str:  # noqa: ANN001 - playwright Page
 
 
 def wait_text(page, text: str) -> None:  # noqa: ANN001 - playwright Page
-    """Wait until `text` is somewhere on the page."""
+    """Wait until `text` is somewhere on the page and the run that drew it is over.
+
+    Streamlit draws a run's elements one by one and removes what the run no longer draws
+    only when it ends, so a check made as soon as the text shows could still see elements of
+    the run before."""
     page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=LONG)
+    idle(page)
 
 
 def open_expander(page, label: str, inside: str) -> None:  # noqa: ANN001 - playwright Page
