@@ -42,7 +42,15 @@ def data_folders() -> dict[str, Path]:
 
 EVERY_ALPHA = (0.0, 1.0)  # the one-model button: trained over this range of α
 FORM_VALUES = "_train_form_values"  # the form's last values: they outlive page switches
-FRESH_NAME = "_train_fresh_name"  # the name the form proposes once a job took its name
+NAME_GENERATION = "_train_name_generation"  # how many jobs this session started
+
+
+def name_key() -> str:
+    """The run-name field's widget key. Each started job gives the field a new key, so the
+    fresh name it proposes is a new widget's first value: no value the browser still holds for
+    the field (the name just used) can come back over it, whichever rerun draws it first."""
+    generation = st.session_state.get(NAME_GENERATION, 0)
+    return "train_name" if generation == 0 else f"train_name-{generation}"
 NOTICE = "_train_notice"  # said once, above the form, after the rerun that started a job
 
 
@@ -67,10 +75,9 @@ def _restore_form(folders: dict[str, Path]) -> None:
     saved = st.session_state.setdefault(FORM_VALUES,
                                         {**FORM_DEFAULTS, "train_name": fresh_run_name()})
     for key, value in saved.items():
+        key = name_key() if key == "train_name" else key
         if key not in st.session_state:
             st.session_state[key] = value
-    if fresh := st.session_state.pop(FRESH_NAME, None):  # a job just took the last name
-        st.session_state["train_name"] = fresh
     if st.session_state.get("train_data") not in folders:
         st.session_state["train_data"] = next(iter(folders))
 
@@ -88,7 +95,7 @@ def launch_form() -> None:
     with st.form("train_form", border=True):
         data_col, name_col = st.columns([1, 1])
         source = data_col.selectbox(t("training.data"), list(folders), key="train_data")
-        name = name_col.text_input(t("training.run_name"), key="train_name",
+        name = name_col.text_input(t("training.run_name"), key=name_key(),
                                    help=t("training.run_name_help"))
         alpha_col, beta_col, epochs_col, dim_col = st.columns(4)
         alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, step=0.05, key="train_alpha",
@@ -174,7 +181,8 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
     fresh = fresh_run_name()  # the next job gets a name of its own, not the one just used
     st.session_state[FORM_VALUES] = {**st.session_state[FORM_VALUES], "train_name": fresh}
-    st.session_state[FRESH_NAME], st.session_state[NOTICE] = fresh, renamed
+    st.session_state[NAME_GENERATION] = st.session_state.get(NAME_GENERATION, 0) + 1
+    st.session_state[NOTICE] = renamed
     st.rerun()  # redraw the form at once: Start disabled while the job runs, the new name in
 
 
