@@ -12,7 +12,9 @@ queries serve both.
 - `events`: one row per shopper event (view, click, cart, purchase), with the list id it came
   from when the client gave one. `add_event` returns only after the row is committed: an
   acknowledged event survives the process being killed (SQLite's WAL with synchronous=NORMAL
-  is durable across a process crash; only an operating-system crash can lose the last commits).
+  is durable across a process crash; only an operating-system crash can lose the last commits;
+  PostgreSQL sessions commit with `synchronous_commit = on`, so a commit is on the server's
+  disk before it returns even where the server's default is off).
 """
 
 from __future__ import annotations
@@ -84,6 +86,16 @@ def default_url() -> str:
     return os.environ.get(URL_ENV) or f"sqlite:///{prism_home() / DB_NAME}"
 
 
+def _durable_commits(connection: Any, _record: Any) -> None:
+    """A PostgreSQL session whose COMMIT returns only once the commit is on disk, whatever the
+    server's or database's default (`synchronous_commit = off` is a common tuning that lets a
+    server crash lose commits already acknowledged to shoppers' clients)."""
+    cursor = connection.cursor()
+    cursor.execute("SET synchronous_commit TO on")
+    cursor.close()
+    connection.commit()  # a session setting, not undone when the pool rolls back
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -127,6 +139,8 @@ class EventStore:
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = sa.create_engine(parsed, pool_pre_ping=True)
+            if parsed.get_backend_name() == "postgresql":
+                sa.event.listen(engine, "connect", _durable_commits)
         METADATA.create_all(engine)
         return engine
 

@@ -6,9 +6,12 @@ queued, writes it in one transaction (lists first, so an event that names a list
 stored before it) and wakes each waiter with the outcome. Under load this turns many small
 commits — and, on SQLite, many threads queueing on the file's write lock — into a few larger
 ones, while a request is still acknowledged only once its row is committed: a kill −9 loses
-no acknowledged event. If a batch fails, its rows are written one by one, so one bad row
-fails only its own request. The lists it committed lately stay in memory, so the check of an
-event that names one of them needs no read.
+no acknowledged event. If the store refuses a row of a batch (a constraint or a value: the
+statement failed, nothing was committed), its rows are written one by one, so one bad row
+fails only its own request; any other failure (a lost connection, perhaps after the commit
+went through) fails the whole batch, never writing it again: the clients resend what was
+not acknowledged, and no row is stored twice behind their backs. The lists it committed
+lately stay in memory, so the check of an event that names one of them needs no read.
 """
 
 from __future__ import annotations
@@ -19,11 +22,19 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from typing import Any
 
+from sqlalchemy.exc import DataError, IntegrityError
+
 from engine.events.store import EventStore, EventStoreError, ServedList
 
 LOG = logging.getLogger(__name__)
 Row = tuple[str, Any, Future]  # ("list", ServedList, done) or ("event", dict, done)
 RECENT_LISTS = 20_000  # served lists kept in memory for the checks of the events naming them
+
+
+def _refused_row(exc: EventStoreError) -> bool:
+    """Whether the store refused a row's values (nothing of the batch was committed) rather
+    than failing itself, which may happen after the commit went through."""
+    return isinstance(exc.__cause__, IntegrityError | DataError)
 
 
 class StoreWriter:
@@ -90,7 +101,7 @@ class StoreWriter:
             ids = iter(self.store.write([row for kind, row, _ in batch if kind == "list"],
                                         [row for kind, row, _ in batch if kind == "event"]))
         except EventStoreError as exc:
-            if len(batch) > 1:  # find the row that failed: only its request hears of it
+            if len(batch) > 1 and _refused_row(exc):  # only that row's request hears of it
                 for row in batch:
                     self._write([row])
                 return

@@ -98,3 +98,24 @@ def test_a_store_that_cannot_be_opened_says_where(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
     with pytest.raises(EventStoreError, match="cannot open the event store"):
         EventStore(tmp_path / "file" / "events.sqlite").count()
+
+
+def test_postgresql_commits_are_on_disk_before_they_return(postgres_server: str  # noqa: F811
+                                                           ) -> None:
+    """A database whose default lets COMMIT return before the commit is on disk (a common
+    tuning) still gets durable event commits: an acknowledged event survives a server crash."""
+    import sqlalchemy as sa
+
+    url = fresh_database(postgres_server, "lazy")
+    name = sa.make_url(url).database
+    with sa.create_engine(url).connect() as admin:
+        admin.execute(sa.text(f"ALTER DATABASE {name} SET synchronous_commit TO off"))
+        admin.commit()
+        assert admin.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"  # older session
+    with sa.create_engine(url).connect() as plain:  # what any new session gets there
+        assert plain.execute(sa.text("SHOW synchronous_commit")).scalar() == "off"
+    store = EventStore(url)
+    store.add_event("ann", "A", "purchase", 1_700_000_000.0)
+    shown = store.transaction(lambda c: c.execute(sa.text("SHOW synchronous_commit")).scalar())
+    assert shown == "on"
+    store.close()

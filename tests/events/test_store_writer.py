@@ -3,10 +3,13 @@ share transactions, and a row the store refuses fails only its own request."""
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from engine.events.store import EventStore, EventStoreError, ServedList
 from engine.events.writer import StoreWriter
@@ -49,4 +52,49 @@ def test_a_refused_row_fails_its_own_request_only(tmp_path: Path) -> None:
     writer.close()
     with pytest.raises(EventStoreError, match="closing"):
         writer.add_event("u", "i", "view", 1.0)
+    store.close()
+
+
+class LostAnswers(EventStore):
+    """A store whose batches of several events commit and then fail as if the connection
+    dropped before COMMIT's answer came back; the first write waits until `release`."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.release, self.writes = threading.Event(), 0
+
+    def write(self, lists, events):  # noqa: ANN001, ANN201
+        self.writes += 1
+        if self.writes == 1:
+            self.release.wait()
+        ids = super().write(lists, events)
+        if len(events) > 1:
+            lost = sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
+            raise EventStoreError("the event store failed: OperationalError") from lost
+        return ids
+
+
+def test_a_batch_whose_commit_answer_was_lost_is_not_written_again(tmp_path: Path) -> None:
+    store = LostAnswers(tmp_path / "events.sqlite")
+    writer = StoreWriter(store)
+
+    def post(n: int) -> str:
+        try:
+            writer.add_event(f"u{n}", f"i{n}", "view", 1.0)
+        except EventStoreError:
+            return "unanswered"
+        return "stored"
+
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(post, 0)  # holds the writer, so the next three queue as one batch
+        while store.writes == 0:
+            time.sleep(0.01)
+        rest = [pool.submit(post, n) for n in (1, 2, 3)]
+        while len(writer._queue) < 3:  # noqa: SLF001 (the batch is queued)
+            time.sleep(0.01)
+        store.release.set()
+        answers = [first.result()] + [future.result() for future in rest]
+    assert answers == ["stored"] + ["unanswered"] * 3  # the clients will send those again
+    assert sorted(row["user_id"] for row in store.events()) == ["u0", "u1", "u2", "u3"]
+    writer.close()
     store.close()
