@@ -32,7 +32,7 @@ from engine.retrieval.ann import (
     default_n_lists,
     recall_at_n,
 )
-from engine.runs.store import RETRIEVAL, load_run
+from engine.runs.store import RETRIEVAL, SERVING_MODEL, load_run
 
 INDEX_FOLDER, INDEX_FILE, INDEX_JSON = RETRIEVAL, "index.faiss", "index.json"
 INDEX_KINDS = ("ivf-sq8", "ivf", "hnsw")
@@ -57,6 +57,7 @@ class IndexInfo:
     tune_queries: int
     build_seconds: float
     index_bytes: int
+    target_recall: float = 0.95  # what the setting was tuned to reach (a rebuild aims the same)
 
 
 class ItemIndex:
@@ -119,7 +120,7 @@ def build_item_index(item_vectors: np.ndarray, tune_queries: np.ndarray, *,
     setting, recall = _tune(built, queries, truth, target_recall)
     info = IndexInfo(kind, len(items), items.shape[1], part, setting, round(recall, 4), tune_n,
                      len(queries), round(time.perf_counter() - started, 2),
-                     int(faiss.serialize_index(index).nbytes))
+                     int(faiss.serialize_index(index).nbytes), target_recall)
     return ItemIndex(index, info)
 
 
@@ -188,20 +189,37 @@ def build_run_index(run_dir: str | Path, *, kind: str = DEFAULT_KIND,
     when the run's model scores without item vectors)."""
     factory_string(kind, 1)  # an unknown kind fails before the run loads
     run = load_run(run_dir, model="serving")
-    model = run.model
-    vectors = model.item_vectors()
-    if vectors is None or not hasattr(model, "query_vectors"):
-        raise ConfigError(f"run {run.path.name} serves a {model.name} model, which scores "
+    built = model_index(run.model, len(run.user_ids), part=run.part, kind=kind,
+                        target_recall=target_recall, seed=seed, name=run.path.name)
+    save_item_index(run.path, built)
+    return built.info
+
+
+def model_index(model, n_users: int, *, part: str, kind: str = DEFAULT_KIND,  # noqa: ANN001
+                target_recall: float = 0.95, seed: int = 0, name: str = "") -> ItemIndex:
+    """An index over `model`'s item vectors (a BaseModel with query vectors), its search
+    setting tuned on up to TUNE_SHOPPERS of its `n_users` shoppers; not saved."""
+    if model.item_vectors() is None or not hasattr(model, "query_vectors"):
+        raise ConfigError(f"run {name} serves a {model.name} model, which scores "
                           "without item vectors; a candidate index needs a two-tower run")
-    n_users = len(run.user_ids)
     rng = np.random.default_rng(seed)
     users = np.sort(rng.choice(n_users, min(n_users, TUNE_SHOPPERS), replace=False))
     queries = model.query_vectors(users)
     vectors = getattr(model, "scoring_vectors", model.item_vectors)()
-    built = build_item_index(vectors, queries, kind=kind, part=run.part,
-                             target_recall=target_recall, seed=seed)
-    save_item_index(run.path, built)
-    return built.info
+    return build_item_index(vectors, queries, kind=kind, part=part,
+                            target_recall=target_recall, seed=seed)
+
+
+def rebuilt_index(run_dir: str | Path, model, n_users: int,  # noqa: ANN001 - a BaseModel
+                  part: str = SERVING_MODEL) -> ItemIndex | None:
+    """The run's candidate index built again over `model` — the run `part`'s model after a
+    refresh, with `n_users` shoppers — with the saved index's kind and recall target; None
+    when the run has no index."""
+    info = read_index_info(run_dir)
+    if info is None:
+        return None
+    return model_index(model, n_users, part=part, kind=info.kind,
+                       target_recall=info.target_recall, name=Path(run_dir).name)
 
 
 def wants_index(n_items: int, model) -> bool:  # noqa: ANN001 - a BaseModel

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,11 +210,14 @@ def update_run_items(run_dir: str | Path, models: dict[str, BaseModel], items: p
 
 def save_refreshed(run: Run, out: str | Path, *, model: BaseModel, data: TrainData,
                    meta: dict[str, Any], epochs: Sequence[dict[str, Any]] = (),
-                   purchases: pd.DataFrame | None = None) -> list[str]:
+                   purchases: pd.DataFrame | None = None,
+                   index: Callable[[Path], Any] | None = None) -> list[str]:
     """Write `run` again at `out` (its own folder: swapped in whole) with a new serving part,
     `model` over every interaction in `data`, and run.json `meta`; the evaluation model and
-    its files are copied as they are. Returns notes: a candidate index, built from the old
-    item vectors, is left out (`prism index build` rebuilds it)."""
+    its files are copied as they are. The old candidate index, built from the old item
+    vectors, never comes along: `index(folder)` writes the rebuilt one into the new version
+    (so a server that swaps the version in gets its index with it); without it the version
+    has none, and the returned notes say so (`prism index build` rebuilds it)."""
     out, notes = Path(out), []
 
     def fill(staging: Path) -> None:
@@ -223,8 +226,11 @@ def save_refreshed(run: Run, out: str | Path, *, model: BaseModel, data: TrainDa
         shutil.rmtree(staging / SERVING, ignore_errors=True)
         if (staging / RETRIEVAL).is_dir():
             shutil.rmtree(staging / RETRIEVAL)
-            notes.append(f"the candidate index was built from the old item vectors and is "
-                         f"left out; rebuild it with `prism index build --run {out}`")
+            if index is None:
+                notes.append(f"the candidate index was built from the old item vectors and is "
+                             f"left out; rebuild it with `prism index build --run {out}`")
+        if index is not None:
+            index(staging)
         _write_serving(staging, ServingPart(data, model, epochs))
         if purchases is not None and len(purchases):
             purchases.to_parquet(staging / PURCHASES, index=False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from engine.data import interactions
 from engine.models.base import ITEM_IDX, USER_IDX, TrainData
 from engine.models.callbacks import notify_stage
 from engine.models.finetune import FineTune, FineTuned, check_refreshable, fine_tune
+from engine.retrieval.runindex import read_index_info, rebuilt_index, save_item_index
 from engine.runs.store import Run, load_run, save_refreshed
 
 EVENT_COLUMNS = ("id", USER_ID, ITEM_ID, "event", TIMESTAMP)
@@ -47,12 +49,16 @@ class Refreshed:
     tuned: FineTuned
     seconds: float
     notes: tuple[str, ...] = ()
+    index: Any = None  # the rebuilt candidate index's IndexInfo, when the run has an index
 
     def record(self) -> dict[str, Any]:
+        index = {} if self.index is None else {"index": {
+            "kind": self.index.kind, "recall": self.index.recall, "tune_n": self.index.tune_n,
+            "seconds": self.index.build_seconds}}
         return {"version": self.version, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "events": self.events, "skipped": self.skipped,
                 "interactions": self.interactions, "events_through": self.events_through,
-                **self.tuned.record(), "seconds": round(self.seconds, 3)}
+                **self.tuned.record(), **index, "seconds": round(self.seconds, 3)}
 
 
 def events_through(meta: dict[str, Any]) -> int:
@@ -121,15 +127,34 @@ def refresh_run(run_dir: str | Path, new_events: Callable[[int], pd.DataFrame], 
     result = Refreshed(path=Path(out) if out is not None else run.path, version=version,
                        events=len(events), skipped=skipped, interactions=int(fresh.sum()),
                        events_through=int(events["id"].max()), tuned=tuned, seconds=0.0)
+    index = _rebuild_index(run, len(data.user_ids), callbacks)
+    result.index = None if index is None else index.info
     notify_stage(callbacks, Message("stage_saving_version", version=version))
     result.seconds = time.perf_counter() - started
     meta = {**run.meta, "version": version, "events_through": result.events_through,
             "refreshes": [*run.meta.get("refreshes", []), result.record()]}
     notes = save_refreshed(run, result.path, model=run.model, data=data, meta=meta,
                            epochs=[*run.epochs, *tuned.logs],
-                           purchases=_purchases(run, events))
+                           purchases=_purchases(run, events),
+                           index=None if index is None else partial(save_item_index,
+                                                                    built=index))
+    if index is not None:
+        info = index.info
+        notes.append(f"candidate index {info.kind} rebuilt over the fine-tuned item vectors: "
+                     f"recall@{info.tune_n} {info.recall:.3f} on {info.tune_queries} shoppers, "
+                     f"built in {info.build_seconds:.1f}s")
     result.notes = tuple(notes)
     return result
+
+
+def _rebuild_index(run: Run, n_users: int, callbacks: Sequence[Any]) -> Any:
+    """The run's candidate index built again over the fine-tuned item vectors (its kind and
+    recall target kept), or None when the run has none: the new version is served through an
+    index as the old one was, never through one that ranks by the old vectors."""
+    if read_index_info(run.path) is None:
+        return None
+    notify_stage(callbacks, Message("stage_index"))
+    return rebuilt_index(run.path, run.model, n_users)
 
 
 def _purchases(run: Run, events: pd.DataFrame) -> pd.DataFrame | None:

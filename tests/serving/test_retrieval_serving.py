@@ -92,3 +92,55 @@ def test_train_with_ann_indexes_the_served_model(tiny_shop, tmp_path, encoder_ca
     service = Recommender.load(out)
     assert service.retrieval.active and len(service.recommend(user_id=service.user_ids[0],
                                                                 k=5).table) == 5
+
+
+def _index_scores(run, model, user: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """(what the run's index scores every item for `model`'s shopper `user`, probing every
+    list; what `model` scores them): equal when the index holds the model's item vectors."""
+    index = load_item_index(run)
+    index.apply_setting(index.index.nlist)
+    query = model.query_vectors(np.array([user]))
+    scores, positions = index.search(query, index.n_items)
+    stored = np.empty(index.n_items)
+    stored[positions[0]] = scores[0]
+    return stored, model.scoring_vectors() @ query[0]
+
+
+def test_a_refresh_rebuilds_the_index_and_the_swapped_in_version_serves_through_it(
+        indexed_run, tmp_path, monkeypatch, capsys):  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    from engine.api.app import create_app
+    from engine.events.store import EventStore
+    from engine.retrieval.ann import ExactIndex, recall_at_n
+
+    run = tmp_path / "twotower"
+    shutil.copytree(indexed_run, run)
+    monkeypatch.setenv("PRISM_ADMIN_TOKEN", "s3cret")
+    client = TestClient(create_app(run, candidates=CANDIDATES))
+    old = Recommender.load(run)
+    buyer = old.catalogue.user_lookup[old.user_ids[3]]
+    bought = old.recommend(user_id=old.user_ids[3], k=3).table["item_id"].tolist()
+    EventStore().add_events([{"user_id": old.user_ids[3], "item_id": item, "event": "purchase",
+                              "timestamp": 1_900_000_000.0, "list_id": None} for item in bought])
+    assert main(["refresh", "--run", str(run), "--epochs", "1"]) == 0
+    assert "candidate index ivf rebuilt over the fine-tuned item vectors" in capsys.readouterr().out
+    before, info = read_index_info(indexed_run), read_index_info(run)
+    assert (info.kind, info.part, info.n_items, info.target_recall) == \
+        ("ivf", "serving", 200, before.target_recall) and info.recall >= info.target_recall
+    answer = client.post("/model/reload", headers={"Authorization": "Bearer s3cret"}).json()
+    assert answer["swapped"] is True
+    health = client.get("/healthz").json()
+    assert (health["version"], health["retrieval"], health["candidates"]) == (2, "ivf", CANDIDATES)
+    new = Recommender.load(run, candidates=CANDIDATES)
+    changed = np.flatnonzero(np.isin(new.catalogue.columns.ids, bought))
+    stored, exact = _index_scores(run, new.model, buyer)
+    np.testing.assert_allclose(stored, exact, atol=1e-4)  # the index holds the new vectors
+    stale, _ = _index_scores(indexed_run, new.model, buyer)
+    assert not np.allclose(stale[changed], exact[changed], atol=1e-4)  # the old one does not
+    for service, folder in ((old, indexed_run), (new, run)):  # recall against exact, all shoppers
+        queries = service.model.query_vectors(np.arange(len(service.user_ids)))
+        found = load_item_index(folder).search(queries, info.tune_n)[1]
+        truth = ExactIndex(service.model.scoring_vectors(), device="cpu").search(
+            queries, info.tune_n)[1]
+        assert recall_at_n(found, truth) >= info.target_recall
