@@ -125,3 +125,6 @@ def test_refresh(bench_shop: BenchShop, tmp_path: Path) -> None:
     results = report(tmp_path, "refresh", "datasets", "machine")
     row = results["datasets"][0]
     assert row["refresh"]["events"] > 0 and row["full_fit_seconds"] > 0
+    indexed = row["refresh_with_index"]
+    if indexed is not None:  # FAISS installed: the refreshed run has a tuned index again
+        assert indexed["tune_n"] > 0 and 0 < indexed["recall_after"] <= 1
