@@ -129,6 +129,10 @@ def headlines() -> list[str]:
 def _events_headline(load: dict[str, Any]) -> str:
     """One line: lists and events mixed, one worker, the ratio for more, events lost."""
     more = "".join(f"; {n} workers {row['throughput_over_first']:.2f}× the throughput"
+                   + (f" (server CPU {row['server_cpu_ms_per_request']:.2f} against "
+                      f"{load['server_cpu_ms_per_request']:.2f} ms per request, "
+                      f"{row['cores_busy']} against {load['cores_busy']} cores busy)"
+                      if "cores_busy" in row else "")
                    for n, row in (load.get("more_workers") or {}).items())
     return (f"- API, /recommend and /events mixed, {load['clients']} clients, one worker: "
             f"{load['throughput_rps']:.0f} req/s, p50 {load['p50_ms']:.0f} ms, p99 "

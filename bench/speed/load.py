@@ -13,6 +13,12 @@ has stopped the events stored in its private event store are counted: `lost_even
 acknowledged (201) − stored. `--workers 1,2` measures each worker count in turn in the same
 run (a fresh server and store each time) and reports the throughput ratio to the first.
 
+Each server is measured warm: after /healthz answers, the load waits until the server's
+processes go quiet (every worker loads the search encoder in the background; that warm-up's
+CPU seconds are reported apart). CPU per request is reported for the server's processes and
+for the clients (this process), with the cores both kept busy: on a machine with no spare
+core, a second worker cannot raise throughput, only the CPU each request costs can.
+
 Before the server starts, the same kind of /recommend body is timed in this process with
 `Recommender.recommend()` (`--in-process` calls, one at a time), so the report gives the HTTP
 figures as ratios to the in-process call as well: on a busy machine the ratios hold better
@@ -25,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -42,6 +49,7 @@ from engine.core.paths import prism_home
 
 METHODS = SERVE_METHODS
 STARTUP_SECONDS = 180
+QUIET_WINDOW_S, QUIET_CPU_S, WARM_LIMIT_S = 1.0, 0.05, 180.0  # warm: < 5% of a core for 1 s
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -248,6 +256,27 @@ def tree_cpu_seconds(root: int) -> float:
     return sum(procs[pid][1] for pid in tree if pid in procs) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_warm(pid: int) -> float:
+    """Wait until the server's processes go quiet after /healthz first answers — every worker
+    loads the search encoder in the background, which would otherwise be counted against
+    the load (and compete with it) — and return the CPU seconds that warm-up took."""
+    start = last = tree_cpu_seconds(pid)
+    deadline = time.monotonic() + WARM_LIMIT_S
+    while time.monotonic() < deadline:
+        time.sleep(QUIET_WINDOW_S)
+        now = tree_cpu_seconds(pid)
+        if now - last < QUIET_CPU_S:
+            break
+        last = now
+    return round(last - start, 2)
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU seconds of this process (the client threads, during the load)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(run: Path, workers: int, args: argparse.Namespace, users: list[str],
             queries: list[str]) -> tuple[dict, str | None]:
     """One server with `workers` workers and a fresh home: the clients' summary (with the
@@ -258,7 +287,8 @@ def measure(run: Path, workers: int, args: argparse.Namespace, users: list[str],
     mode = "recommend" if args.only_recommend else "events" if args.events else "search"
     records: list[tuple[str, float, bool]] = []
     try:
-        started, cpu = time.monotonic(), tree_cpu_seconds(server.pid)
+        warmup = wait_warm(server.pid)
+        started, cpu, own = time.monotonic(), tree_cpu_seconds(server.pid), own_cpu_seconds()
         deadline = started + args.max_seconds
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
             futures = [pool.submit(client_loop, f"http://127.0.0.1:{port}", c, args.requests,
@@ -267,10 +297,11 @@ def measure(run: Path, workers: int, args: argparse.Namespace, users: list[str],
             for future in futures:
                 records.extend(future.result())
         wall, cpu = time.monotonic() - started, tree_cpu_seconds(server.pid) - cpu
+        own = own_cpu_seconds() - own
     finally:
         stop_server(server)
     summary = summarise(records, wall)
-    summary["server_cpu_ms_per_request"] = round(cpu * 1e3 / max(len(records), 1), 3)
+    summary.update(cpu_summary(cpu, own, len(records), wall), warmup_cpu_s=warmup)
     if args.events:
         acked = sum(ok for endpoint, _, ok in records if endpoint == "/events")
         stored = stored_events(home)
@@ -280,10 +311,20 @@ def measure(run: Path, workers: int, args: argparse.Namespace, users: list[str],
     return summary, policy_name
 
 
+def cpu_summary(server: float, clients: float, requests: int, wall: float) -> dict:
+    """CPU per request of the server's processes and of the clients (this process), and the
+    cores both kept busy together: throughput is the cores a load gets over its CPU per
+    request, so more workers pay only where they bring more cores than they cost."""
+    return {"server_cpu_ms_per_request": round(server * 1e3 / max(requests, 1), 3),
+            "client_cpu_ms_per_request": round(clients * 1e3 / max(requests, 1), 3),
+            "cores_busy": round((server + clients) / max(wall, 1e-9), 2)}
+
+
 def compare_workers(first: dict, others: dict[int, dict]) -> dict:
     """Each further worker count's figures and its throughput over the first's."""
     keep = ("requests", "errors", "p50_ms", "p99_ms", "throughput_rps", "lost_events",
-            "server_cpu_ms_per_request")
+            "server_cpu_ms_per_request", "client_cpu_ms_per_request", "cores_busy",
+            "warmup_cpu_s")
     return {str(n): {**{k: row[k] for k in keep if k in row},
                      "throughput_over_first": round(row["throughput_rps"]
                                                     / first["throughput_rps"], 2)}

@@ -65,20 +65,38 @@ def _events_and_workers(load: dict[str, Any]) -> list[str]:
                       f"{load['events_stored']} in the store after the server stopped: "
                       f"{load['lost_events']} lost."]
     if load.get("more_workers"):
-        lines += ["", "| workers | requests | errors | p50 ms | p99 ms | req/s | × first | "
-                      "server CPU ms/request | lost events |",
-                  "|---|---|---|---|---|---|---|---|---|",
-                  f"| {load.get('workers', 1)} | {load['requests']} | {load['errors']} | "
-                  f"{load['p50_ms']:.1f} | {load['p99_ms']:.1f} | {load['throughput_rps']:.1f} "
-                  f"| 1.00 | {load.get('server_cpu_ms_per_request', '–')} | "
-                  f"{load.get('lost_events', '–')} |"]
-        lines += [f"| {n} | {row['requests']} | {row['errors']} | {row['p50_ms']:.1f} | "
-                  f"{row['p99_ms']:.1f} | {row['throughput_rps']:.1f} | "
-                  f"{row['throughput_over_first']:.2f} | "
-                  f"{row.get('server_cpu_ms_per_request', '–')} | "
-                  f"{row.get('lost_events', '–')} |" for n, row in load["more_workers"].items()]
+        lines += _workers_table(load)
     if "load_average_after" in load:
         lines += ["", f"1-minute load average after the run: {load['load_average_after']}."]
+    return lines
+
+
+def _workers_table(load: dict[str, Any]) -> list[str]:
+    """The same load on each worker count, with where the CPU went."""
+    rows = [(str(load.get("workers", 1)), {**load, "throughput_over_first": 1.0}),
+            *load["more_workers"].items()]
+    lines = ["", "| workers | requests | errors | p50 ms | p99 ms | req/s | × first | "
+                 "server CPU ms/request | client CPU ms/request | cores busy | warm-up CPU s "
+                 "(before the load) | lost events |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {n} | {row['requests']} | {row['errors']} | {row['p50_ms']:.1f} | "
+              f"{row['p99_ms']:.1f} | {row['throughput_rps']:.1f} | "
+              f"{row['throughput_over_first']:.2f} | "
+              f"{row.get('server_cpu_ms_per_request', '–')} | "
+              f"{row.get('client_cpu_ms_per_request', '–')} | {row.get('cores_busy', '–')} | "
+              f"{row.get('warmup_cpu_s', '–')} | {row.get('lost_events', '–')} |"
+              for n, row in rows]
+    if "cores_busy" in load:
+        lines += ["", "Throughput = cores busy ÷ CPU per request (server + clients): " + "; ".join(
+            f"{n} worker(s) {row['cores_busy']} cores ÷ "
+            f"{row['server_cpu_ms_per_request'] + row['client_cpu_ms_per_request']:.2f} ms"
+            for n, row in rows) + ". The clients share the server's cores, so a further "
+            "worker raises throughput only as far as the machine has a core to give it (the "
+            "cores-busy column, which swings with other work on a shared machine); what it "
+            "costs is the server CPU per request it adds (the workers' event tail and shared "
+            "store). Servers are measured warm: the warm-up column is the CPU each spent "
+            "loading the search encoder after /healthz first answered, which a load started "
+            "at once would be timed against."]
     return lines
 
 

@@ -113,6 +113,14 @@ def test_load_with_events(bench_shop: BenchShop, tmp_path: Path) -> None:
     assert section["errors"] == 0 and section["per_endpoint"]["/events"]["requests"] == 4
     assert section["events_acknowledged"] == section["events_stored"] == 4
     assert section["lost_events"] == 0
+    assert section["server_cpu_ms_per_request"] > 0 and section["cores_busy"] > 0
+    assert section["client_cpu_ms_per_request"] > 0 and section["warmup_cpu_s"] >= 0
+    from bench.speed.serving_report import render
+
+    same = {key: section[key] for key in section if key not in ("in_process", "ratio")}
+    page = render({"load_events": {**section, "more_workers": {
+        "2": {**same, "throughput_over_first": 1.0}}}})
+    assert "| 2 | 8 | 0 |" in page and "Throughput = cores busy ÷ CPU per request" in page
 
 
 @pytest.mark.slow
