@@ -70,16 +70,15 @@ def _twotower_reasons(model, items: np.ndarray, history: np.ndarray,  # noqa: AN
                       user: int, cosine: bool) -> ModelReasons:
     import torch
 
-    padded, users = model._padded([history], np.array([user], dtype=np.int64))
+    from engine.models.tower_pass import shopper_pass
+
+    padded, _ = model._padded([history], np.array([user], dtype=np.int64))
     net = model.net_
     vectors = model._item_tensor()
     device = vectors.device
-    with torch.no_grad():
-        hist = torch.as_tensor(padded, device=device)
-        who = torch.as_tensor(users, device=device)
-        alpha = None if model.alpha_ is None else torch.full((1,), model.alpha_, device=device)
-        weights, values, user_vecs = net.user_tower.attention(hist, vectors, who, alpha)
-        user_vec = user_vecs[0]  # (d,)
+    with torch.no_grad():  # the attention pass that scored this shopper, when it did
+        found = shopper_pass(net, padded, user, vectors, model.alpha_)
+        user_vec, slots = found.user_vec, found.slots  # (d,), (L,)
         parts = {key: (value @ user_vec).float().cpu().numpy().astype(np.float64)
                  for key, value in net.item_parts(torch.as_tensor(items, device=device)).items()}
         if net.item_offset is not None:  # the score's alpha·u·d_i term
@@ -87,10 +86,10 @@ def _twotower_reasons(model, items: np.ndarray, history: np.ndarray,  # noqa: AN
             parts["diversity"] = (model.alpha_ * offsets).double().cpu().numpy()
         # (L, k): each slot's value as the user vector receives it, against each listed item
         listed = vectors[torch.as_tensor(items, device=device)]  # (k, d)
-        slot_vecs = vectors[hist[0].clamp_min(0)] if cosine else values[0]  # (L, d)
+        slot_vecs = vectors[torch.as_tensor(slots, device=device).clamp_min(0)] if cosine \
+            else found.values  # (L, d)
         similarity = slot_vecs @ listed.T
-        per_slot = (weights[0, :, None] * similarity).double().cpu().numpy()
-    slots = padded[0]
+        per_slot = (found.weights[:, None] * similarity).double().cpu().numpy()
     distinct = distinct_history(slots[slots >= 0])
     # per distinct item, the summed credit of the slots holding it
     credit = np.stack([per_slot[slots == h].sum(axis=0) for h in distinct], axis=1)  # (k, H)

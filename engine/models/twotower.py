@@ -20,6 +20,7 @@ from engine.core.device import resolve_device
 from engine.core.errors import RequestError, RunError
 from engine.metrics import ndcg_at_k
 from engine.metrics.diversity import category_prior
+from engine.models import tower_pass
 from engine.models.alpha import checked_alpha
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.credit import ATTENTION
@@ -67,8 +68,7 @@ class TwoTowerModel(BaseModel):
         self.logs_: list[dict[str, float]] = []
         self.privacy_: dict[str, Any] | None = None
         # the alpha a loss-conditioned model scores at (see at_alpha); None for a fixed alpha
-        self.alpha_: float | None = self.train_config.alpha if self.train_config.alpha_range \
-            else None
+        self.alpha_: float | None = self.train_config.alpha if self.alpha_range else None
         # item_vectors_ / score_vectors_ and their copies on the network's device (_on_device)
         self._device_items = self._device_scores = None
 
@@ -253,8 +253,8 @@ class TwoTowerModel(BaseModel):
         Users go through the tower shortest history first, in chunks of at most
         `TOWER_CHUNK_SLOTS` history slots, and each chunk drops the leading columns that are
         padding in all its rows: padded slots carry no attention weight, so they would only
-        cost time (short histories make few, wide chunks).
-        """
+        cost time (short histories make few, wide chunks). One shopper's pass is kept for the
+        explanation of their list (engine/models/tower_pass.py)."""
         width = history.shape[1]
         present = history != PAD
         spans = np.where(present.any(axis=1), width - present.argmax(axis=1), 0)  # (B,)
@@ -262,8 +262,8 @@ class TwoTowerModel(BaseModel):
         spans = np.maximum(spans[order], 1)  # ascending; a chunk keeps at least one column
         device = item_vecs.device
         out = torch.empty((len(history), self.score_vectors_.shape[1]), dtype=item_vecs.dtype,
-                          device=device)
-        start = 0
+                          device=device)  # (B, d)
+        start, keep_pass = 0, len(history) == 1
         with torch.no_grad():
             while start < len(order):
                 # rows × width grows with each added row: the rows that fit are a prefix
@@ -274,8 +274,8 @@ class TwoTowerModel(BaseModel):
                 who = torch.as_tensor(users[rows], device=device)
                 alpha = None if self.alpha_ is None else torch.full(
                     (len(rows),), self.alpha_, device=device)
-                vecs = self.net_.scoring_users(
-                    self.net_.user_vectors(hist, who, item_vecs, alpha), alpha)  # (b, d)
+                vecs = self.net_.scoring_users(tower_pass.user_vectors(
+                    self.net_, hist, who, item_vecs, alpha, self.alpha_, keep_pass), alpha)
                 out[torch.as_tensor(rows, device=device)] = vecs.to(out.dtype)
                 start = stop
         return out / self.model_config.temperature

@@ -72,3 +72,30 @@ def test_served_lists_explain_with_the_model(twotower_service: Recommender,
     ease_text = ease_service.recommend(user_id=ease_service.user_ids[0], k=5).table
     first = ease_text["explanation"].iloc[0]
     assert first.startswith("carried by \"") and "EASE item-item weight" in first
+
+
+def test_the_explanation_reads_the_attention_pass_that_scored_the_shopper(
+        twotower_service: Recommender) -> None:
+    """One shopper scored on this thread: the explanation reuses that pass (the same
+    tensors), and its credit equals a pass made afresh; a batch keeps no pass."""
+    from engine.models import tower_pass
+
+    model = twotower_service.model
+    history = twotower_service.catalogue.user_items[2]
+    items = np.arange(6)
+    padded, _ = model._padded([history], np.array([-1]))
+    model.score_histories([history])
+    kept = tower_pass._LAST.value
+    assert tower_pass.shopper_pass(model.net_, padded, -1, model._item_tensor(),
+                                   model.alpha_) is kept
+    reused = model_reasons(model, items, history)
+    tower_pass._LAST.value = None
+    fresh = model_reasons(model, items, history)
+    np.testing.assert_allclose(reused.credit, fresh.credit, atol=1e-6)
+    np.testing.assert_array_equal(reused.history, fresh.history)
+    for name, value in fresh.parts.items():
+        np.testing.assert_allclose(reused.parts[name], value, atol=1e-6)
+    model.score_histories([history, twotower_service.catalogue.user_items[3]])
+    assert tower_pass._LAST.value is None
+    other = tower_pass.shopper_pass(model.net_, padded, 0, model._item_tensor(), model.alpha_)
+    assert other.user == 0 and other is not kept  # another shopper: a pass of its own
