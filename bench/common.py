@@ -71,6 +71,21 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def process_memory_gb() -> dict[str, float]:
+    """This process's resident memory now and its peak, GiB. Read from /proc/self/status
+    (VmRSS, VmHWM): `getrusage`'s ru_maxrss would report the peak of the process that started
+    this one when that was larger, since Linux carries it across fork and exec."""
+    try:
+        fields = dict(line.split(":", 1) for line in
+                      Path("/proc/self/status").read_text().splitlines() if ":" in line)
+        now, peak = (int(fields[name].split()[0]) for name in ("VmRSS", "VmHWM"))
+    except (OSError, KeyError, ValueError):  # no /proc: the peak is the best known
+        import resource
+
+        now = peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"rss_gb": round(now / 2**20, 3), "peak_rss_gb": round(peak / 2**20, 3)}  # KiB
+
+
 def machine() -> dict[str, Any]:
     """Where the numbers come from, including how busy the machine was when they were taken."""
     return {"machine": platform.machine(), "cpu_cores": os.cpu_count(),

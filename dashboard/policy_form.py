@@ -128,11 +128,8 @@ def _with(options: list[str], chosen: Any) -> list[str]:
 
 
 def _brands(recommender: Any) -> list[str]:
-    items = recommender.catalogue.items
-    if "brand" not in items:
-        return []
-    counts = items["brand"].fillna("").astype(str).value_counts()
-    return [b for b in counts.index.tolist() if b][:300]
+    """The 300 brands most items carry (counted once per catalogue snapshot)."""
+    return recommender.catalogue.brands[:300]
 
 
 def brand_picker(label: str, key: str, brands: list[str]) -> None:

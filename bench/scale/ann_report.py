@@ -59,14 +59,20 @@ def render_serving(part: dict) -> list[str]:
     if "recommend" not in part:
         return lines
     lines += ["", "| /recommend | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms | load s | "
-              "peak memory GB |", "|---|---|---|---|---|---|---|"]
+              "memory GB after load | after requests | peak |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for name, row in part["recommend"].items():
         if "p50_ms" in row:
             lines.append(f"| {name} ({row['retrieval']}) | {row['p50_ms']} | {row['p99_ms']} "
                          f"| {row.get('p50_cpu_ms', '—')} | {row.get('p99_cpu_ms', '—')} | "
-                         f"{row['load_seconds']} | {row['peak_rss_gb']} |")
+                         f"{row['load_seconds']} | {row.get('rss_after_load_gb', '—')} | "
+                         f"{row.get('rss_gb', '—')} | {row['peak_rss_gb']} |")
         else:
-            lines.append(f"| {name} | failed: {row.get('error')} | | | | | |")
+            lines.append(f"| {name} | failed: {row.get('error')} | | | | | | | |")
+    if "recommend_timed" in part:
+        timed = part["recommend_timed"]
+        lines += ["", f"/recommend timed again on the kept run folder: `{timed['command']}` "
+                      f"(load average {timed['load_average']})."]
     if "ratios" in part:
         r = part["ratios"]
         cpu = (f", CPU p50 ×{r['p50_cpu_ms']}, CPU p99 ×{r['p99_cpu_ms']}"

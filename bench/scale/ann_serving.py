@@ -15,8 +15,10 @@ run; then, each in this process unless said otherwise, in this order:
   0.3 over 500 candidates, k = 10) against exact scoring on the same shoppers: NDCG@10 of the
   held-out item and category entropy@10, each with a 95 % bootstrap interval;
 - `/recommend` for one shopper at a time through the HTTP app (FastAPI TestClient), with the
-  index and with `retrieval="exact"`, each in its own process: p50/p99 ms, load seconds and
-  peak memory of the process; ratios index/exact;
+  index and with `retrieval="exact"`, each in its own process: p50/p99 ms, load seconds,
+  resident memory of that process after loading, after the requests and at its peak
+  (/proc/self/status: not the peak of this parent process, which ru_maxrss would report);
+  ratios index/exact;
 - the other index kinds (ivf, hnsw, `--kinds`), measured as the first (not saved).
 Results → docs/benchmarks/ann_serving.{json,md}, rewritten after each stage of a part (a part
 that stops early keeps what it measured). With `--keep DIR` each part's run folder is kept as
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,7 @@ from bench.common import (
     add_out,
     load_average,
     machine,
+    process_memory_gb,
     read_json,
     write_results,
 )
@@ -60,7 +62,7 @@ def log(message: str) -> None:
 
 
 def peak_rss_gb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)
+    return process_memory_gb()["peak_rss_gb"]
 
 
 def train_run(dataset: Any, out: Path, epochs: int, seed: int,
@@ -172,6 +174,7 @@ def probe(run: str, retrieval: str, n_users: int) -> dict:
     started = time.perf_counter()
     service = Recommender.load(run, torch_threads=1, retrieval=retrieval)
     load_s = time.perf_counter() - started
+    loaded = process_memory_gb()
     client = TestClient(create_app(run, recommender=service))
     rng = np.random.default_rng(2)
     users = [service.user_ids[i] for i in rng.choice(len(service.user_ids),
@@ -188,7 +191,8 @@ def probe(run: str, retrieval: str, n_users: int) -> dict:
         assert response.status_code == 200, response.text[:200]
     return {"retrieval": service.retrieval.describe().get("retrieval"), "requests": len(wall),
             **percentiles(wall, "ms"), **percentiles(cpu, "cpu_ms"),
-            "load_seconds": round(load_s, 1), "peak_rss_gb": peak_rss_gb()}
+            "load_seconds": round(load_s, 1), "rss_after_load_gb": loaded["rss_gb"],
+            **process_memory_gb()}
 
 
 def percentiles(values: list[float], name: str) -> dict:
@@ -215,7 +219,8 @@ def with_probes(result: dict, run: Path) -> dict:
     result["recommend"] = found = probes(run)
     if all("p99_ms" in found[name] for name in found):
         result["ratios"] = {key: round(found["auto"][key] / found["exact"][key], 3) for key in (
-            "p50_ms", "p99_ms", "p50_cpu_ms", "p99_cpu_ms", "peak_rss_gb", "load_seconds")}
+            "p50_ms", "p99_ms", "p50_cpu_ms", "p99_cpu_ms", "peak_rss_gb", "load_seconds")
+            if key in found["auto"] and key in found["exact"]}
     return result
 
 
@@ -315,7 +320,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.remeasure:
         name, run = args.remeasure
-        results["parts"][name] = with_probes(results["parts"][name], Path(run))
+        shown = run if not Path(run).is_absolute() else "RUN"  # never this machine's folders
+        part = with_probes(results["parts"][name], Path(run))
+        part["recommend_timed"] = {
+            "command": f"nice python -m bench.scale.ann_serving --remeasure {name} {shown}",
+            "load_average": load_average()}
+        results["parts"][name] = part
         write_results(args.out, "ann_serving", results, render)
         return 0
     given = list(argv if argv is not None else sys.argv[1:])

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, add_out, load_average, read_json, write_json
+from bench.common import (
+    REPO,
+    add_out,
+    load_average,
+    process_memory_gb,
+    read_json,
+    write_json,
+)
 
 N_ITEMS, N_USERS, SEED = 1_000_000, 200_000, 0
 ENCODE_SLICE = 20_000
@@ -38,7 +44,7 @@ STAGES = ("generate", "encode", "train", "ann")
 
 
 def peak_rss_gb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)  # KiB → GiB
+    return round(process_memory_gb()["peak_rss_gb"], 2)
 
 
 def stage_generate() -> dict[str, Any]:

@@ -32,6 +32,7 @@ from engine.core.errors import DataError
 from engine.models.base import TrainData
 
 PAD = -1
+ITEM_CHUNK = 65_536  # items per pass of the item tower over a large catalogue
 
 
 class ItemTower(nn.Module):
@@ -286,6 +287,20 @@ class TwoTowerNet(nn.Module):
             return self.item_tower(self.text_embeddings, self.item_categories, None, id_keep)
         return self.item_tower(
             self.text_embeddings[items], self.item_categories[items], items, id_keep)
+
+    def catalogue_vectors(self) -> torch.Tensor:
+        """`item_vectors()` of the whole catalogue, `ITEM_CHUNK` items per pass above that
+        size, so the tower's intermediate tables stay small beside the (n_items, d) result."""
+        if self.n_items <= ITEM_CHUNK:
+            return self.item_vectors()
+        device, out = self.item_categories.device, None
+        for start in range(0, self.n_items, ITEM_CHUNK):
+            part = self.item_vectors(torch.arange(start, min(start + ITEM_CHUNK, self.n_items),
+                                                  device=device))
+            if out is None:
+                out = part.new_empty((self.n_items, part.shape[1]))
+            out[start:start + len(part)] = part
+        return out
 
     def item_parts(self, items: torch.Tensor) -> dict[str, torch.Tensor]:
         """`ItemTower.parts` of `items` (N,): exact per-input shares of their vectors."""

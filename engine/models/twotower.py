@@ -156,7 +156,7 @@ class TwoTowerModel(BaseModel):
         """Switch to inference and cache the catalogue's item vectors."""
         self.net_.eval()
         with torch.no_grad():
-            vectors = self.net_.item_vectors()
+            vectors = self.net_.catalogue_vectors()
             self.item_vectors_ = vectors.float().cpu().numpy()
             self.score_vectors_ = self.item_vectors_ if self.net_.item_offset is None \
                 else self.net_.scoring_items(vectors).float().cpu().numpy()

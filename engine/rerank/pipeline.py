@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from engine.models.topn import order_top_n
 from engine.rerank.constrained import GreedyOutcome, constrained_greedy
+from engine.rerank.narrow import narrow_columns, narrowed, widened
 from engine.rerank.plan import RankPlan, required_slots
 from engine.rerank.scaling import min_max
 
@@ -174,7 +175,12 @@ def _place(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
 
 def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
                  count_removed: bool = False) -> PolicyLists:
-    """Lists of up to k items per shopper under `plan` (see the module docstring)."""
+    """Lists of up to k items per shopper under `plan` (see the module docstring); over the
+    items that can be shown when those are few (`engine.rerank.narrow`)."""
+    columns = narrow_columns(plan, batch)
+    if columns is not None:
+        lists = apply_policy(*narrowed(plan, batch, columns), k, count_removed=count_removed)
+        return widened(lists, columns)
     n_users = len(batch.scores)
     notices = [Counter() for _ in range(n_users)]
     scores = np.asarray(batch.scores)

@@ -22,6 +22,7 @@ from engine.core.messages import Message
 from engine.rerank.targets import DEFAULT_TARGET_MIX
 
 NO_LIMIT = np.iinfo(np.int32).max
+NORMALISED_TOL = 1e-6  # a row sum or length this close to 1 is taken as normalised
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,28 @@ def quota_rules(quotas: dict[int, tuple[int | None, int | None]], names: list[st
     return floors, [CapRule(label=Message("label_quota_caps"), codes=primary, limits=limits)]
 
 
-def rows_normalised(matrix: np.ndarray, how: str) -> np.ndarray:
-    """Rows scaled to sum 1 ("sum") or length 1 ("norm"); all-zero rows stay zero."""
-    values = np.asarray(matrix, dtype=np.float64)
-    size = values.sum(axis=1, keepdims=True) if how == "sum" else \
-        np.linalg.norm(values, axis=1, keepdims=True)
-    return np.divide(values, size, out=np.zeros_like(values), where=size > 0)
+def _row_sizes(values: np.ndarray, how: str) -> np.ndarray:
+    return values.sum(axis=1, keepdims=True, dtype=np.float64) if how == "sum" else \
+        np.linalg.norm(values, axis=1, keepdims=True).astype(np.float64)
+
+
+def is_normalised(matrix: np.ndarray, how: str) -> bool:
+    """Whether every row already sums to 1 ("sum") or has length 1 ("norm"), or is all zero,
+    within float32 rounding."""
+    size = _row_sizes(np.asarray(matrix), how)
+    return bool(np.all((size == 0) | (np.abs(size - 1.0) <= NORMALISED_TOL)))
+
+
+def rows_normalised(matrix: np.ndarray, how: str, dtype: type = np.float64) -> np.ndarray:
+    """Rows scaled to sum 1 ("sum") or length 1 ("norm"), in `dtype`; all-zero rows stay
+    zero. A table of `dtype` whose rows already are comes back as it is (not copied)."""
+    values = np.asarray(matrix)
+    if values.dtype == dtype and is_normalised(values, how):
+        return values
+    values = values.astype(np.float64)
+    size = _row_sizes(values, how)
+    scaled = np.divide(values, size, out=np.zeros_like(values), where=size > 0)
+    return scaled.astype(dtype, copy=False)
 
 
 def plan_arrays(item_categories: np.ndarray, vectors: np.ndarray | None,
@@ -119,11 +136,14 @@ def plan_arrays(item_categories: np.ndarray, vectors: np.ndarray | None,
     """The category and similarity rows the pipeline reads: `item_categories` (sum 1),
     `unit_vectors` (the re-rankers' similarity vectors, length 1; None without vectors) and
     `unit_categories` (length 1, the similarity when there are no vectors); similarity rows
-    in `dtype` (float32 is enough to rank; the array entry points keep float64)."""
-    return {"item_categories": rows_normalised(item_categories, "sum"),
-            "unit_vectors": None if vectors is None else
-            rows_normalised(vectors, "norm").astype(dtype),
-            "unit_categories": rows_normalised(item_categories, "norm").astype(dtype)}
+    in `dtype` (float32 is enough to rank; the array entry points keep float64). Tables that
+    are normalised already are shared, not copied: at a million items each copy is hundreds
+    of MB (one-category items: the category rows serve as all three)."""
+    categories = np.asarray(item_categories)
+    shared = categories.dtype in (np.float32, np.float64) and is_normalised(categories, "sum")
+    return {"item_categories": categories if shared else rows_normalised(categories, "sum"),
+            "unit_vectors": None if vectors is None else rows_normalised(vectors, "norm", dtype),
+            "unit_categories": rows_normalised(categories, "norm", dtype)}
 
 
 def diversify_plan(diversify: Diversify, n_candidates: int, arrays: dict[str, Any], *,

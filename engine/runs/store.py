@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from safetensors.numpy import load_file, save_file
+from safetensors import safe_open
+from safetensors.numpy import save_file
 
 from engine.core.columns import (
     DIV_CATEGORY,
@@ -286,15 +287,29 @@ def _check_folder(path: Path) -> dict[str, Any]:
     return meta
 
 
+# arrays a loaded run never reads back: the item vectors are the model's own (it rebuilds them
+# from its weights), the text vectors are read by search (engine.text.search) when it needs them
+UNREAD_ARRAYS = ("item_vectors", "text_embeddings")
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a model file that loading uses, one at a time (never the whole file
+    in memory beside them)."""
+    with safe_open(str(path), framework="numpy") as tensors:
+        return {name: tensors.get_tensor(name) for name in tensors.keys()  # noqa: SIM118
+                if name not in UNREAD_ARRAYS}
+
+
 def _read_part(folder: Path, meta: dict[str, Any], tables: Sequence[str] = ()
                ) -> tuple[dict[str, np.ndarray], BaseModel, list[pd.DataFrame]]:
-    """One part's arrays, its model and the Parquet `tables` asked for (RunError if corrupt)."""
+    """One part's arrays, its model and the Parquet `tables` asked for (RunError if corrupt).
+    The model's tensors are handed over, not kept in the arrays returned."""
     try:
-        arrays = load_file(str(folder / MODEL_TENSORS))
+        arrays = _read_arrays(folder / MODEL_TENSORS)
         frames = [pd.read_parquet(folder / name) for name in tables]
     except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt run
         raise RunError(f"run folder {folder} has an unreadable file ({exc}); retrain it.") from exc
-    tensors = {name[len(MODEL_PREFIX):]: value for name, value in arrays.items()
+    tensors = {name[len(MODEL_PREFIX):]: arrays.pop(name) for name in list(arrays)
                if name.startswith(MODEL_PREFIX)}
     model = get_model_class(meta["model"]).from_state(tensors, _read_json(folder / MODEL_JSON))
     return arrays, model, frames
@@ -338,7 +353,7 @@ def load_run(path: str | Path, model: str = EVALUATION_MODEL) -> Run:
     run = Run(path=folder, meta=meta, model=fitted, items=items, histories=histories,
               category_names=list(_read_json(folder / CATEGORIES)["names"]),
               item_categories=arrays["item_categories"],
-              item_popularity=arrays["item_popularity"], item_vectors=arrays.get("item_vectors"),
+              item_popularity=arrays["item_popularity"], item_vectors=fitted.item_vectors(),
               evaluation=evaluation, epochs=_read_epochs(folder / EPOCHS), role=model,
               purchases=_read_part_table(folder / PURCHASES) if (folder / PURCHASES).exists()
               else None)
@@ -353,7 +368,7 @@ def _as_serving(run: Run) -> Run:
     if has_refit(run.path):
         arrays, run.model, _ = _read_part(serving, run.meta)
         run.item_popularity, run.item_vectors = arrays["item_popularity"], \
-            arrays.get("item_vectors")
+            run.model.item_vectors()
         run.epochs, run.part = _read_epochs(serving / EPOCHS), SERVING_MODEL
     return run
 

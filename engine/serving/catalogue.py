@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from engine.core.columns import (
+    BRAND,
     DIV_CATEGORY,
     ITEM_ID,
     PRICE,
@@ -103,6 +104,18 @@ class Catalogue:
     def user_lookup(self) -> dict[str, int]:
         """user_id -> model user index, a dict: one lookup per request without pandas."""
         return {str(u): i for i, u in enumerate(self.user_index)}
+
+    @cached_property
+    def brands(self) -> list[str]:
+        """Brand names by how many items carry them, most first (ties by name), counted once
+        per snapshot: the pickers that list brands read this, not the whole item table."""
+        if BRAND not in self.items.columns:
+            return []
+        counts = self.items[BRAND].dropna().astype(str).value_counts()
+        counts = counts[counts.index != ""]
+        order = sorted(zip(counts.index.tolist(), counts.tolist(), strict=True),
+                       key=lambda pair: (-pair[1], pair[0]))
+        return [name for name, _ in order]
 
     @cached_property
     def unavailable(self) -> np.ndarray:

@@ -63,3 +63,26 @@ def test_ease_lists_change_step_by_step_with_the_weight(ease_and_data, method: s
     entropy = [category_entropy_at_k(top, data.item_categories).mean() for top in lists]
     assert all(b >= a - 1e-9 for a, b in zip(entropy, entropy[1:], strict=False)), entropy
     assert entropy[-1] > entropy[0] + 0.3
+
+
+def test_plan_arrays_share_tables_that_are_normalised_already() -> None:
+    """A million-item catalogue's one-category rows and unit item vectors are read as they
+    are: no normalised copy of either is kept beside them."""
+    from engine.rerank.plan import plan_arrays
+
+    rng = np.random.default_rng(0)
+    categories = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 50)]
+    vectors = rng.normal(size=(50, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    arrays = plan_arrays(categories, vectors)
+    assert arrays["item_categories"] is categories
+    assert arrays["unit_categories"] is categories
+    assert arrays["unit_vectors"] is vectors
+    mixed = categories.copy()
+    mixed[0] = [0.5, 0.5, 0.0, 0.0]
+    scaled = plan_arrays(mixed, 3 * vectors)
+    assert scaled["item_categories"] is mixed  # rows still sum to one
+    np.testing.assert_allclose(scaled["unit_categories"][0], [2 ** -0.5] * 2 + [0, 0],
+                               atol=1e-6)
+    assert not np.shares_memory(scaled["unit_vectors"], vectors)
+    np.testing.assert_allclose(scaled["unit_vectors"], vectors, atol=1e-6)

@@ -144,3 +144,20 @@ def test_a_refresh_rebuilds_the_index_and_the_swapped_in_version_serves_through_
         truth = ExactIndex(service.model.scoring_vectors(), device="cpu").search(
             queries, info.tune_n)[1]
         assert recall_at_n(found, truth) >= info.target_recall
+
+
+def test_serving_keeps_one_item_table(indexed_run):  # noqa: ANN001
+    """The run, the model, the catalogue and the re-ranker read the same item vectors and
+    category rows: a million-item run holds each once."""
+    from engine.serving.ranking import item_arrays
+
+    service = Recommender.load(indexed_run, candidates=CANDIDATES)
+    vectors = service.model.item_vectors()
+    assert service.run.item_vectors is vectors
+    assert np.shares_memory(service.catalogue.item_vectors, vectors)
+    arrays = item_arrays(service.catalogue)
+    assert np.shares_memory(arrays["unit_vectors"], vectors)
+    assert arrays["item_categories"] is service.catalogue.item_categories
+    listed = service.recommend(user_id=service.user_ids[3], k=10, method="dpp",
+                               diversity_weight=0.3, n_candidates=50)
+    assert len(listed.table) == 10

@@ -114,3 +114,15 @@ def test_list_metrics_read_only_the_listed_rows(twotower_service) -> None:  # no
                               item_categories=RowsOnly(np.asarray(catalogue.item_categories)),
                               item_vectors=RowsOnly(catalogue.item_vectors))
     assert list_metrics(guarded, ids, truth_ids=[ids[1]], k=4) == pytest.approx(whole, abs=1e-9)
+
+
+def test_brands_are_counted_once_per_catalogue_snapshot(ease_service) -> None:  # noqa: ANN001
+    """The Policies page's brand pickers read the snapshot's count, never recount a
+    million items on each rerun."""
+    catalogue = ease_service.catalogue
+    brands = catalogue.brands
+    counts = catalogue.items["brand"].dropna().astype(str).value_counts()
+    assert brands is catalogue.brands  # the same list: counted once
+    assert sorted(brands) == sorted(b for b in counts.index if b)
+    shown = [int(counts[b]) for b in brands]
+    assert shown == sorted(shown, reverse=True)
