@@ -14,6 +14,7 @@ import pandas as pd
 from engine.core.columns import EVENT, EVENT_TYPES, ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
+from engine.core.ids import ids_in
 from engine.data.cleaning import MAX_BAD_SHARE, CleaningReport, _drop_missing_ids
 from engine.data.numbers import AMBIGUOUS, parse_amounts
 
@@ -115,7 +116,7 @@ def _clean_event_types(events: pd.DataFrame, config: DataConfig, source: str) ->
 
 def _drop_unknown_items(events: pd.DataFrame, item_ids: pd.Series, report: CleaningReport,
                         source: str) -> pd.DataFrame:
-    unknown = ~events[ITEM_ID].isin(item_ids)
+    unknown = pd.Series(~ids_in(events[ITEM_ID], item_ids), index=events.index)
     _check_share(unknown, len(events), "item ids that are not in the items table", source,
                  "check that the items and events files belong together and that item_id "
                  "means the same column in both (--map item_id=...)", events[ITEM_ID][unknown])

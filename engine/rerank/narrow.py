@@ -11,19 +11,18 @@ proportion to the candidates rather than to a million-item catalogue.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 if TYPE_CHECKING:
-    from engine.rerank.pipeline import PolicyLists, ShopperBatch
     from engine.rerank.plan import RankPlan
 
 NARROW_SHARE = 0.25  # narrow when at most this share of the catalogue can be shown
 
 
-def narrow_columns(plan: RankPlan, batch: ShopperBatch,
+def narrow_columns(plan: RankPlan, batch: Any,  # a pipeline.ShopperBatch
                    share: float = NARROW_SHARE) -> np.ndarray | None:
     """Sorted catalogue positions worth ranking (finite in some row, or pinned), or None when
     they are more than `share` of the catalogue (ranking everything is as cheap)."""
@@ -36,8 +35,8 @@ def narrow_columns(plan: RankPlan, batch: ShopperBatch,
     return None if len(columns) == plan.n_items else columns
 
 
-def narrowed(plan: RankPlan, batch: ShopperBatch,
-             columns: np.ndarray) -> tuple[RankPlan, ShopperBatch]:
+def narrowed(plan: RankPlan, batch: Any,  # a pipeline.ShopperBatch
+             columns: np.ndarray) -> tuple[RankPlan, Any]:
     """The plan and batch restricted to `columns` (their per-item arrays sliced, pins
     renumbered)."""
     slot = {int(item): i for i, item in enumerate(columns)}
@@ -72,7 +71,7 @@ def _seen_columns(seen: sp.spmatrix, columns: np.ndarray) -> sp.csr_matrix:
                          shape=(seen.shape[0], len(columns)))
 
 
-def widened(lists: PolicyLists, columns: np.ndarray) -> PolicyLists:
+def widened(lists: Any, columns: np.ndarray) -> Any:  # pipeline.PolicyLists
     """Lists over narrowed columns with catalogue positions again (-1 pads stay)."""
     def back(positions: np.ndarray | None) -> np.ndarray | None:
         if positions is None:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from engine.core.columns import ITEM_ID
 from engine.core.config import DataConfig
+from engine.core.ids import ids_in
 from engine.data import Dataset, Split, interactions, load_dataset, split_interactions
 from engine.models.base import TrainData
 from engine.runs.store import ITEMS
@@ -37,8 +38,8 @@ def with_added_items(dataset: Dataset, run_items: pd.DataFrame) -> Dataset:
 
     Only the dataset's own columns are kept; an added item has no events.
     """
-    known = set(dataset.items[ITEM_ID].astype(str))
-    added = run_items[~run_items[ITEM_ID].astype(str).isin(known)]
+    added = run_items[~ids_in(run_items[ITEM_ID].astype(str),
+                              dataset.items[ITEM_ID].astype(str))]
     if added.empty:
         return dataset
     columns = [column for column in dataset.items.columns if column in added.columns]
