@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.i18n import t
+from dashboard.i18n import show_error, t
 from engine.access.config import role_for_claims
 from engine.access.gate import Gate
 from engine.access.roles import Actor, allows, local_actor
@@ -51,7 +51,7 @@ def _signed_in_actor() -> Actor:
     try:
         role = role_for_claims(claims)
     except ConfigError as exc:
-        st.error(t("access.roles_invalid", error=exc))
+        show_error(exc, "access.roles_invalid")
         st.stop()
     if role is None:
         st.error(t("access.no_role", name=name))

@@ -20,7 +20,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard import access, bootstrap, sidebar, state, view_state  # noqa: E402
 from dashboard.components import CSS  # noqa: E402
-from dashboard.i18n import language_switch, t  # noqa: E402
+from dashboard.i18n import language_switch, show_error, t  # noqa: E402
 from engine.core.errors import PrismError  # noqa: E402
 
 LOG = logging.getLogger("prism.dashboard")
@@ -113,12 +113,12 @@ def main() -> None:
             sidebar.targets_panel(state.recommender().category_names,
                                   state.segment_names(state.active_run()))
         except PrismError as exc:
-            st.sidebar.error(str(exc))
+            show_error(exc, area=st.sidebar)
     view_state.write_url()  # every page's link holds the whole view
     try:
         navigation.run()
     except PrismError as exc:  # a page forgot to catch it: still one clear line
-        st.error(str(exc))
+        show_error(exc)
     except Exception as exc:  # noqa: BLE001 - never show a traceback to a merchandiser
         LOG.exception("page %s failed", navigation.title)
         st.error(t("app.unexpected", kind=type(exc).__name__, error=exc))

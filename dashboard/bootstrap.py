@@ -16,7 +16,7 @@ import time
 import streamlit as st
 
 from dashboard import state
-from dashboard.i18n import say, t
+from dashboard.i18n import say, show_error, t
 from engine.core import paths
 from engine.core.errors import PrismError
 from engine.training import presets
@@ -123,7 +123,7 @@ def _train_starter() -> bool:
                   callbacks=[StatusProgress(status, spec.epochs), TimeBudget(budget)])
         except PrismError as exc:
             status.update(label=t("bootstrap.failed"), state="error")
-            st.error(t("bootstrap.fix", error=exc))
+            show_error(exc, "bootstrap.fix")
             return False
         status.update(label=t("bootstrap.ready"), state="complete", expanded=False)
     return True

@@ -9,11 +9,13 @@ a gap is visible rather than fatal. Product data is shown as it is, never transl
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
-from dashboard import state, view_state
+from dashboard import view_state
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 LANGUAGES = {"en": "English", "zh": "简体中文"}
@@ -21,9 +23,11 @@ DEFAULT = "en"
 LANG = view_state.LANG  # the control's key and URL query parameter
 
 
+@st.cache_resource
 def catalogue(lang: str) -> dict[str, str]:
-    """The {key: message} catalogue of one language (read once per process: `state`)."""
-    return state.static_json(str(LOCALES / f"{lang}.json"))
+    """The {key: message} catalogue of one language, read once per process (never mutated
+    by callers)."""
+    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
 
 
 def current() -> str:
@@ -87,6 +91,16 @@ def say_error(exc: BaseException) -> str:
     """An engine error's message in the active language (one raised with a `Message`),
     else its text as it is."""
     return say(exc.args[0]) if len(exc.args) == 1 else str(exc)
+
+
+def show_error(exc: BaseException, key: str | None = None, *, area: Any = None,
+               warn: bool = False, icon: str | None = None, **values: object) -> None:
+    """The one way a page shows an engine error: an `st.error` (a warning with `warn`) in
+    `area` (the page by default) holding `key`'s message with the error as `{error}`, or the
+    error alone — said in the active language when it was raised with a `Message`."""
+    text = t(key, error=say_error(exc), **values) if key else say_error(exc)
+    alert = (area or st).warning if warn else (area or st).error
+    alert(text, icon=icon)
 
 
 def method_label(method: str) -> str:

@@ -113,7 +113,7 @@ def _work(job: TrainingJob, lock: threading.Lock) -> None:
         try:
             run_dir = train(job.spec, callbacks=[job]).path
         except PrismError as exc:
-            job._finish("failed", str(exc))
+            job._finish("failed", exc.message or str(exc))  # said in the page's language
         except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
             job._finish("failed", f"training stopped with an unexpected error: {exc!r}")
         else:

@@ -327,7 +327,7 @@ def policy_from_form() -> Policy:
     """The widgets as a validated Policy (ConfigError names the problem)."""
     get = st.session_state.get
     body: dict[str, Any] = {
-        "name": (get("pf_name") or "").strip() or "untitled",
+        "name": (get("pf_name") or "").strip() or t("policies.untitled"),
         "description": get("pf_description") or "",
         "n_candidates": int(get("pf_candidates") or 200),
         "include_unavailable": bool(get("pf_include_unavailable")),

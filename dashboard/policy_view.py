@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import tables, view_state
-from dashboard.i18n import say, t
+from dashboard.i18n import say, show_error, t
 from dashboard.measures import column_label
 from engine.core.errors import ConfigError, PrismError
 from engine.policy.schema import Policy
@@ -77,7 +77,7 @@ def explorer_policy_panel(recommender: Any, user: str, k: int) -> None:
     try:
         names = [row["name"] for row in store().names()]
     except PrismError as exc:
-        st.warning(t("policies.store_failed", error=exc))
+        show_error(exc, "policies.store_failed", warn=True)
         return
     if view_state.value(view_state.POLICY) not in names:  # deleted, or another home's link
         view_state.set_value(view_state.POLICY, NO_POLICY)
@@ -90,7 +90,7 @@ def explorer_policy_panel(recommender: Any, user: str, k: int) -> None:
     try:
         table, notice = list_table(recommender, store().resolve(choice), user, k)
     except PrismError as exc:
-        st.error(f"{exc}")
+        show_error(exc)
         return
     if notice:
         st.info(say(notice))

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard import targets as tg
-from dashboard.i18n import t
+from dashboard.i18n import show_error, t
 
 SCOPE = "targets_scope"
 CATEGORY_WIDTH, NUMBER_WIDTH = 420, 140  # px: long category paths stay readable
@@ -70,7 +70,7 @@ def _import_csv(data: bytes, category_names: list[str], segment_names: list[str]
     try:
         everyone, per_segment = tg.from_csv(data, category_names, segment_names)
     except ValueError as exc:
-        st.error(t("sidebar.not_imported", error=exc))
+        show_error(exc, "sidebar.not_imported")
         return
     st.session_state[state.TARGETS] = everyone
     st.session_state[state.SEGMENT_TARGETS] = per_segment

@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import view_state
+from dashboard.i18n import show_error
 from dashboard.view_state import (  # noqa: F401 - the pages read the view's keys through state
     ALPHA,
     DEFAULTS,
@@ -135,7 +136,7 @@ def active_recommender() -> tuple[RunEntry, Any]:
         run = active_run()
         return run, recommender(run)
     except PrismError as exc:
-        st.error(str(exc))
+        show_error(exc)
         st.stop()
         raise  # st.stop() ends the script run; this line is never reached
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
-from dashboard.i18n import t
+from dashboard.i18n import show_error, t
 from engine.core.errors import PrismError
 from engine.serving.coldstart import NEW_ITEM_OPTIONAL, NEW_ITEM_REQUIRED, read_new_items
 
@@ -86,7 +86,7 @@ def cold_start(recommender, run: state.RunEntry) -> None:
     try:
         frame = read_new_items(upload.getvalue(), upload.name)
     except ValueError as exc:
-        st.error(str(exc))
+        show_error(exc)
         return
     st.dataframe(frame.head(20), hide_index=True, width="stretch")
     bad = category_check(recommender, frame)
@@ -99,7 +99,7 @@ def cold_start(recommender, run: state.RunEntry) -> None:
             with st.spinner(t("catalogue.adding")):
                 added = state.add_cold_items(run, valid)
         except PrismError as exc:
-            st.error(str(exc))
+            show_error(exc)
             return
         st.session_state[ADDED_MESSAGE] = t("catalogue.added_run", n=f"{len(added):,}",
                                             run=run.name)

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, experiment_charts, state
-from dashboard.i18n import t
+from dashboard.i18n import show_error, t
 from engine.core.errors import PrismError
 
 ORDER = ("clicks_per_list", "conversion", "revenue_per_list", "category_entropy",
@@ -102,7 +102,7 @@ def _start(name: str, arms: pd.DataFrame, metric: str, temperature: float) -> No
         access.gate().start_experiment(access.actor(), experiment, _store())
         st.success(t("experiments.started", name=experiment.name))
     except PrismError as exc:
-        st.error(str(exc))
+        show_error(exc)
 
 
 def start_form() -> None:
@@ -136,7 +136,7 @@ def stop_button(store, name: str) -> None:  # noqa: ANN001 - ExperimentStore
             access.gate().stop_experiment(access.actor(), name, store)
             st.rerun()
         except PrismError as exc:
-            st.error(str(exc))
+            show_error(exc)
 
 
 def main() -> None:
@@ -146,7 +146,7 @@ def main() -> None:
         store = _store()
         experiments = store.list()
     except PrismError as exc:
-        st.error(str(exc))
+        show_error(exc)
         st.stop()
     if not experiments:
         st.info(t("experiments.none"))
@@ -160,7 +160,7 @@ def main() -> None:
 
             report = experiment_report(store, name, catalogue)
         except PrismError as exc:
-            st.error(str(exc))
+            show_error(exc)
             st.stop()
         show_report(report)
         if report["experiment"]["status"] == "running":

@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import access, tables
 from dashboard.components import uploader_css
-from dashboard.i18n import say_error, t
+from dashboard.i18n import show_error, t
 from engine.core.config import DataConfig
 from engine.core.errors import PrismError
 from engine.core.messages import Message
@@ -155,7 +155,7 @@ def source_picker() -> None:
         return
     except PrismError as exc:
         forget()
-        st.error(say_error(exc), icon=":material/error:")
+        show_error(exc, icon=":material/error:")
         return
     except OSError as exc:
         forget()
@@ -194,7 +194,7 @@ def map_unrecognised(tables: list, label: str, found: str) -> None:
         st.error(t("import.unrecognised_still", found=exc.found), icon=":material/error:")
         return
     except PrismError as exc:
-        st.error(str(exc), icon=":material/error:")
+        show_error(exc, icon=":material/error:")
         return
     forget()
     st.session_state[SOURCE] = source
@@ -308,7 +308,7 @@ def write_and_hand_over(source: Source, config: DataConfig) -> None:
                 status.update(label=t("import.written", name=path.name), state="complete")
         except PrismError as exc:
             st.session_state.pop(IMPORTED, None)  # "Train on it" only for what was imported
-            st.error(str(exc), icon=":material/error:")
+            show_error(exc, icon=":material/error:")
             return
         st.session_state[IMPORTED] = path.name
         st.success(t("import.done", name=path.name, items=dataset.n_items,
@@ -340,7 +340,7 @@ def main() -> None:
         mapped = map_source(source, items_map, events_map)
         dataset = clean_source(mapped, "preview", config=config)
     except PrismError as exc:
-        st.error(t("import.fix_mapping", error=exc), icon=":material/error:")
+        show_error(exc, "import.fix_mapping", icon=":material/error:")
         return
     report(dataset)
     write_and_hand_over(mapped, config)

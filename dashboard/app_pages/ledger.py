@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, ledger_charts, state, tables
-from dashboard.i18n import t
+from dashboard.i18n import show_error, t
 from engine.core.errors import PrismError
 from engine.exposure.ledger import TOP_SHARE
 from engine.rerank.methods import QUOTA_FREE_METHODS
@@ -173,7 +173,7 @@ def targets_live() -> None:
                                                     ExposurePrices.model_validate(prices))
                 st.success(t("ledger.targets_live", name=name.strip(), version=version))
             except PrismError as exc:
-                st.error(str(exc))
+                show_error(exc)
 
 
 def main() -> None:
@@ -192,7 +192,7 @@ def main() -> None:
         ledger = ctx.ledger(GroupSpec(by=by, new_days=days), k=k, method=method,
                             diversity_weight=weight)
     except PrismError as exc:
-        st.error(str(exc))
+        show_error(exc)
         st.stop()
     show_ledger(ledger)
     edited = targets_editor(ledger.table["group"].astype(str).tolist())
@@ -204,7 +204,7 @@ def main() -> None:
             else:
                 fit_and_compare(ctx, targets, k)
         except PrismError as exc:
-            st.error(str(exc))
+            show_error(exc)
     targets_live()
 
 

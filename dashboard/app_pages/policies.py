@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import access, pickers, policy_view, state, tables
-from dashboard.i18n import say, t
+from dashboard.i18n import say, show_error, t
 from dashboard.policy_form import load_into_form, policy_from_form, stages_form
 from engine.core.errors import PrismError
 from engine.policy.schema import Policy
@@ -58,7 +58,7 @@ def population_preview(run: state.RunEntry, policy: Policy) -> None:
             bar.empty()
             st.session_state[PREVIEW] = report
         except PrismError as exc:
-            st.error(t("policies.preview_failed", error=exc))
+            show_error(exc, "policies.preview_failed")
     report = st.session_state.get(PREVIEW)
     if not report:
         return
@@ -88,7 +88,7 @@ def save_and_publish(recommender: Any, policy: Policy) -> None:
             st.session_state[BASE] = saved.version
             st.success(t("policies.saved", name=saved.name, version=saved.version))
         except PrismError as exc:
-            st.error(str(exc))
+            show_error(exc)
     if not access.may("publish"):
         publish_col.caption(t("policies.no_publish", role=t(f"access.role.{who.role}")))
         return
@@ -107,7 +107,7 @@ def _report(action: Callable[[], str]) -> None:
     try:
         st.success(action())
     except PrismError as exc:
-        st.error(str(exc))
+        show_error(exc)
 
 
 def audit_log(shown: int = 50) -> None:
@@ -116,7 +116,7 @@ def audit_log(shown: int = 50) -> None:
     try:
         rows = access.gate().log(limit=shown)
     except PrismError as exc:
-        st.error(t("policies.store_failed", error=exc))
+        show_error(exc, "policies.store_failed")
         return
     if not rows:
         st.caption(t("policies.log_empty"))
@@ -132,7 +132,7 @@ def main() -> None:
     try:
         stored = policy_view.store().names()
     except PrismError as exc:
-        st.error(t("policies.store_failed", error=exc))
+        show_error(exc, "policies.store_failed")
         st.stop()
     rows = {r["name"]: r for r in stored}  # options are names: a new version keeps the pick
     shown = {NEW: t("policies.new")} | {name: t("policies.option", name=name,
@@ -153,7 +153,7 @@ def main() -> None:
     try:
         policy = policy_from_form()
     except PrismError as exc:
-        st.error(str(exc))
+        show_error(exc)
         st.stop()
     with st.expander(t("policies.json")):
         st.json(policy.to_json())
@@ -163,7 +163,7 @@ def main() -> None:
         try:
             before_after(recommender, policy)
         except PrismError as exc:
-            st.error(str(exc))
+            show_error(exc)
     with preview_tab:
         population_preview(run, policy)
     with publish_tab:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, policy_view, state, tables
-from dashboard.i18n import method_label, t
+from dashboard.i18n import method_label, say_error, show_error, t
 from dashboard.measures import column_label
 from engine.core.errors import PrismError
 from engine.policy.scenarios import Scenario, ScenarioStoreError, scenarios_frame
@@ -103,7 +103,7 @@ def save_form(run: state.RunEntry, recommender) -> None:
         state.scenario_store().save(Scenario(name=name.strip(), note=note, run=run.name,
                                              settings=settings, metrics=metrics))
     except (PrismError, ScenarioStoreError) as exc:
-        st.error(t("scenarios.save_failed", error=exc))
+        show_error(exc, "scenarios.save_failed")
         return
     st.session_state[CLEAR_FORM], st.session_state[SAVED] = True, name.strip()
     st.rerun()
@@ -114,7 +114,7 @@ def _reload(scenario_id: int) -> None:
     try:
         scenario = state.scenario_store().get(scenario_id)
     except ScenarioStoreError as exc:
-        st.session_state["_scenario_error"] = str(exc)
+        st.session_state["_scenario_error"] = say_error(exc)
         return
     settings = scenario.settings
     if scenario.run in [entry.name for entry in state.list_runs()]:
@@ -207,7 +207,7 @@ def paired_scenarios(a: Scenario, b: Scenario) -> None:
                                                                     done=done, total=total)))
             bar.empty()
         except PrismError as exc:
-            st.error(t("scenarios.paired_failed", error=exc))
+            show_error(exc, "scenarios.paired_failed")
             return
     report = reports.get(key)
     if report is None:
@@ -223,7 +223,7 @@ def export_current(recommender) -> None:
     try:
         result = current_recommendations(recommender, settings)
     except PrismError as exc:
-        st.warning(t("scenarios.export_failed", error=exc))
+        show_error(exc, "scenarios.export_failed", warn=True)
         return
     table = pd.DataFrame(result.table).assign(
         user=settings["user"], method=settings["method"], alpha=settings["alpha"])
@@ -243,7 +243,7 @@ def main() -> None:
     try:
         scenarios = store.list()
     except ScenarioStoreError as exc:
-        st.error(str(exc), icon=":material/database:")
+        show_error(exc, icon=":material/database:")
         if st.button(t("scenarios.reset"), key="scenario_reset"):
             aside = store.reset()
             st.success(t("scenarios.reset_done", path=aside))

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import pickers, state
 from dashboard.components import ranked_list_html
-from dashboard.i18n import method_label, say, t
+from dashboard.i18n import method_label, say, show_error, t
 from engine.core.errors import PrismError
 from engine.text.lexical import suggested_queries
 
@@ -133,7 +133,7 @@ def main() -> None:
                 result = recommender.search(query, user_id=shopper, k=k,
                                             diversity_weight=alpha, method=method)
     except (PrismError, OSError) as exc:
-        st.error(t("search.failed", error=exc))
+        show_error(exc, "search.failed")
         return
     (show_answer if mode == "ask" else show_search)(result, method, alpha)
 

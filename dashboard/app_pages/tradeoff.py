@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import alpha_controls, charts, state, tables, view_state
-from dashboard.i18n import method_label, t
+from dashboard.i18n import method_label, say_error, show_error, t
 from engine.core.errors import PrismError
 from engine.evaluation.sweep import ALPHA_METHOD
 from engine.exposure.slots import category_slots, popularity_lorenz
@@ -47,7 +47,7 @@ def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int,
         base = state.sweep_cached(str(run.path), run.stamp, "none", (0.0,), n_users, k,
                                   model_alpha)
     except PrismError as exc:
-        st.error(t("tradeoff.sample_error", error=exc))
+        show_error(exc, "tradeoff.sample_error")
         return pd.DataFrame()
     for index, method in enumerate(methods):
         try:
@@ -55,7 +55,7 @@ def sweep_all(run: state.RunEntry, methods: list[str], n_users: int, k: int,
                                        model_alpha)
             frames.append(pd.concat([base.assign(method=method), curve], ignore_index=True))
         except PrismError as exc:
-            failed.append(f"{method_label(method)}: {exc}")
+            failed.append(f"{method_label(method)}: {say_error(exc)}")
         bar.progress((index + 1) / len(methods), text=t("tradeoff.evaluated", method=method))
     bar.empty()
     for message in failed:
@@ -87,7 +87,7 @@ def alpha_curve(run: state.RunEntry, alphas: tuple[float, ...], n_users: int,
         try:
             return state.sweep_cached(str(run.path), run.stamp, ALPHA_METHOD, alphas, n_users, k)
         except PrismError as exc:
-            st.warning(t("tradeoff.sample_error", error=exc))
+            show_error(exc, "tradeoff.sample_error", warn=True)
             return pd.DataFrame()
 
 
@@ -100,7 +100,7 @@ def current_point(run: state.RunEntry, method: str, alpha: float, n_users: int,
         return state.sweep_cached(str(run.path), run.stamp, name, (weight,), n_users, k,
                                   model_alpha)
     except PrismError as exc:
-        st.warning(t("tradeoff.current_error", error=exc))
+        show_error(exc, "tradeoff.current_error", warn=True)
         return None
 
 
@@ -167,7 +167,7 @@ def main() -> None:
         state.recommender(run)
         prepared = state.evaluation_data(run)
     except PrismError as exc:
-        st.error(str(exc))
+        show_error(exc)
         st.stop()
     if prepared is None:
         st.warning(t("tradeoff.data_gone"))

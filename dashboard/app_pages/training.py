@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, charts, jobs, state
-from dashboard.i18n import say, t
+from dashboard.i18n import say, show_error, t
 from dashboard.measures import RECOMMENDED_ALPHA, column_label, measured_frontier, privacy_values
 from engine.core import paths
 from engine.core.config import DEFAULT_ALPHA
@@ -172,7 +172,7 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
     try:
         access.gate().require(access.actor(), "train")
     except PrismError as exc:
-        st.error(str(exc))
+        show_error(exc)
         return
     spec = presets.quick_run(data_dir=folder, out_dir=paths.runs_dir() / clean, alpha=alpha,
                              beta=beta, alpha_max=alpha_max, epochs=epochs, dim=dim,
@@ -235,7 +235,7 @@ def job_panel() -> None:
             st.button(t("training.stop"), on_click=job.request_stop, key="train_stop",
                       icon=":material/stop:")
         elif current.state == "failed":
-            st.error(t("training.failed", message=current.message))
+            st.error(t("training.failed", message=say(current.message)))
         else:
             done = "training.done_stopped" if current.state == "stopped" else "training.done"
             st.success(t(done, run=current.run_dir.name, seconds=current.elapsed))

@@ -14,6 +14,7 @@ import getpass
 from dataclasses import dataclass
 
 from engine.core.errors import PrismError
+from engine.core.messages import Message
 
 ROLES = ("viewer", "editor", "publisher")
 SOURCES = ("studio", "api", "cli")
@@ -65,10 +66,11 @@ def allows(role: str, action: str) -> bool:
 def require(actor: Actor, action: str) -> None:
     """Raise AccessDenied unless `actor` may do `action`."""
     if not allows(actor.role, action):
-        needed = ACTIONS.get(action, "an unknown role")
-        raise AccessDenied(f"{actor.name} ({actor.role}) may not {WHAT.get(action, action)}: "
-                           f"that needs the {needed} role; ask a publisher to change "
-                           "roles.toml")
+        needed = ACTIONS.get(action)
+        raise AccessDenied(Message(
+            "may_not", name=actor.name, role=Message(f"role_{actor.role}"),
+            what=Message(f"action_{action}") if action in WHAT else action,
+            needed=Message(f"role_{needed}") if needed else Message("role_unknown")))
 
 
 def local_user() -> str:

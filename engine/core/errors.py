@@ -1,8 +1,23 @@
-"""Errors raised by the engine; user-facing ones say what is wrong, where, and what to do."""
+"""Errors raised by the engine; user-facing ones say what is wrong, where, and what to do.
+
+An error raised with a `Message` (`raise RunError(Message("run_missing", path=...))`) prints
+its English text as before (`str(exc)`, what the CLI and the API show) and keeps its code
+and values in `message`, so the studio can say it in its own language.
+"""
+
+from __future__ import annotations
+
+from engine.core.messages import Message
 
 
 class PrismError(Exception):
     """Base class for every error the engine raises on purpose."""
+
+    @property
+    def message(self) -> Message | None:
+        """The coded message the error was raised with, if it was raised with one."""
+        first = self.args[0] if len(self.args) == 1 else None
+        return first if isinstance(first, Message) else None
 
 
 class DataError(PrismError, ValueError):

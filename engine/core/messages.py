@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core.error_texts import ERRORS
+
 TEMPLATES = {
     # stages of training, refitting and refreshing, as progress reports name them
     "stage_starting": "Starting",
@@ -107,6 +109,7 @@ TEMPLATES = {
     "match_not_promo": "not promo",
     "match_price": "price {low}–{high}",
     "match_column": "{column} in {values}",
+    **ERRORS,
 }
 
 

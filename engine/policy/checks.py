@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine.core.errors import ConfigError, RequestError
+from engine.core.messages import Listing, Message
 from engine.policy.compile import compile_policy
 from engine.policy.schema import DiversifyStage, PinStage, Policy
 from engine.policy.serving import PolicyFailed, PolicyServer, reference_of
@@ -46,13 +47,14 @@ def _static_problems(policy: Policy, recommender: Any) -> list[str]:
     largest = min(policy.n_candidates, catalogue.n_items)
     for position, stage in enumerate(policy.stages):
         if isinstance(stage, PinStage) and stage.slot > largest:
-            problems.append(f"{policy.stage_label(position)}: slot {stage.slot} is beyond the "
-                            f"{largest} candidates a list is chosen from")
+            problems.append(Message("slot_beyond", stage=policy.stage_label(position),
+                                    slot=stage.slot, largest=largest))
         if isinstance(stage, DiversifyStage) and stage.alpha is not None:
             try:
                 recommender.model_at(stage.alpha)
             except RequestError as exc:
-                problems.append(f"{policy.stage_label(position)}: {exc}")
+                problems.append(Message("stage_problem", stage=policy.stage_label(position),
+                                        problem=exc.message or str(exc)))
     return problems
 
 
@@ -61,7 +63,7 @@ def servable_problems(policy: Policy, recommender: Any, store: Any,
     """What stops `policy` from serving the run `recommender` serves (empty: nothing)."""
     server = PolicyServer(recommender, store)
     if not server.serves(policy):
-        return [f"it is scoped to {policy.scope.describe()}, not run {server.run_name!r}"]
+        return [Message("scoped_elsewhere", scope=policy.scope.describe(), run=server.run_name)]
     problems = _static_problems(policy, recommender)
     if problems:
         return problems
@@ -73,8 +75,8 @@ def servable_problems(policy: Policy, recommender: Any, store: Any,
         except PolicyFailed as exc:
             failures.append(exc.reason)
     if failures:
-        problems.append(f"it failed for {len(failures)} of {len(shoppers)} sampled shoppers "
-                        f"({failures[0]})")
+        problems.append(Message("failed_for_shoppers", failed=len(failures),
+                                sampled=len(shoppers), first=failures[0]))
     return problems
 
 
@@ -84,8 +86,8 @@ def require_servable(policy: Policy, recommenders: Iterable[Any], store: Any) ->
     for recommender in recommenders:
         problems = servable_problems(policy, recommender, store)
         if problems:
-            found.append(f"on run {recommender.run.path.name!r}: " + "; ".join(problems[:5]))
+            found.append(Message("problems_on_run", run=recommender.run.path.name,
+                                 problems=Listing(problems[:5], "; ")))
     if found:
-        raise PolicyRejected(f"policy {reference_of(policy)} was not published: "
-                             + " | ".join(found) + "; fix the policy (or its scope) and save "
-                             "a new version")
+        raise PolicyRejected(Message("not_published", reference=reference_of(policy),
+                                     problems=Listing(found, " | ")))

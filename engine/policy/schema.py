@@ -15,6 +15,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -38,12 +39,21 @@ from engine.core.limits import (
 )
 from engine.core.messages import Listing, Message
 from engine.exposure.prices import ExposurePrices
+from engine.policy.field_errors import readable
 from engine.rerank.methods import DiversifyMethod
 from engine.rerank.quotas import check_bounds
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+# a letter or digit of any script, then up to 63 of them, "_", "." or "-" (str.isalnum's letters)
+NAME_PATTERN = r"^[^\W_][\w.-]{0,63}$"
 STAGE_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin",
                "exposure_targets", "buy_again")
+
+
+def check_policy_name(name: str) -> str:
+    """`name` when it is a valid policy name (NAME_PATTERN), else a ValueError saying so."""
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise ValueError(Message("policy_name"))
+    return name
 
 
 class _Strict(BaseModel):
@@ -78,14 +88,12 @@ class Match(_Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> Match:
         if all(v is None for v in self.model_dump().values()):
-            raise ValueError("a match needs at least one condition (brands, categories, "
-                             "item_ids, promo, price_min/price_max or column+values)")
+            raise ValueError(Message("match_empty"))
         if (self.column is None) != (self.values is None):
-            raise ValueError("`column` and `values` go together: name an item column and the "
-                             "values to match")
+            raise ValueError(Message("column_values"))
         if self.price_min is not None and self.price_max is not None and \
                 self.price_min > self.price_max:
-            raise ValueError(f"price_min {self.price_min} is above price_max {self.price_max}")
+            raise ValueError(Message("price_order", low=self.price_min, high=self.price_max))
         return self
 
     def describe(self) -> str:
@@ -130,10 +138,10 @@ class FilterStage(_Strict):
     def _does_something(self) -> FilterStage:
         if self.price_min is None and self.price_max is None and self.keep is None and \
                 self.drop is None and not self.exclude_seen:
-            raise ValueError("a filter needs price_min/price_max, keep, drop or exclude_seen")
+            raise ValueError(Message("filter_empty"))
         if self.price_min is not None and self.price_max is not None and \
                 self.price_min > self.price_max:
-            raise ValueError(f"price_min {self.price_min} is above price_max {self.price_max}")
+            raise ValueError(Message("price_order", low=self.price_min, high=self.price_max))
         return self
 
 
@@ -182,7 +190,7 @@ class FloorStage(_Strict):
     @model_validator(mode="after")
     def _one_bound(self) -> FloorStage:
         if (self.quantile is None) == (self.min_relevance is None):
-            raise ValueError("a floor takes exactly one of quantile or min_relevance")
+            raise ValueError(Message("floor_one_bound"))
         return self
 
 
@@ -204,9 +212,9 @@ class DiversifyStage(_Strict):
     @model_validator(mode="after")
     def _quotas(self) -> DiversifyStage:
         if self.method == "quota" and not self.quotas:
-            raise ValueError("method 'quota' needs quotas, e.g. {\"Tools\": [1, 3]}")
+            raise ValueError(Message("quota_needs_quotas", example='{"Tools": [1, 3]}'))
         if self.quotas and self.method != "quota":
-            raise ValueError("quotas apply to method 'quota' only")
+            raise ValueError(Message("quotas_quota_only"))
         for name, bounds in (self.quotas or {}).items():
             check_bounds(name, bounds)  # a ValueError: pydantic reports it with the field
         return self
@@ -272,13 +280,16 @@ class Scope(_Strict):
         return self.run == run if self.run is not None else self.dataset == dataset
 
     def describe(self) -> str:
-        return f"run {self.run!r}" if self.run is not None else f"data set {self.dataset!r}"
+        return Message("scope_run", run=self.run) if self.run is not None else \
+            Message("scope_dataset", dataset=self.dataset)
 
 
 class Policy(_Strict):
     """A named, ordered list of stages. `version` is set by the store, never by hand."""
 
-    name: str = Field(..., pattern=NAME_PATTERN)
+    name: Annotated[str, AfterValidator(check_policy_name)] = Field(
+        ..., json_schema_extra={"pattern": NAME_PATTERN},
+        description="1-64 letters (of any script), digits, '.', '_' or '-'")
     description: str = Field("", max_length=MAX_TEXT_CHARS)
     scope: Scope | None = Field(None, description="the run or data set it serves (default: "
                                                   "every run in the Prism home)")
@@ -295,19 +306,18 @@ class Policy(_Strict):
     def _consistent(self) -> Policy:
         kinds = [stage.kind for stage in self.stages]
         if kinds.count("diversify") > 1:
-            raise ValueError("a policy has at most one diversify stage")
+            raise ValueError(Message("one_diversify"))
         if kinds.count("buy_again") > 1:
-            raise ValueError("a policy has at most one buy_again stage")
+            raise ValueError(Message("one_buy_again"))
         if kinds.count("exposure_targets") > 1:
-            raise ValueError("a policy has at most one exposure_targets stage (put every "
-                             "target in one set and fit its prices together)")
+            raise ValueError(Message("one_exposure_targets"))
         pins = [s for s in self.stages if isinstance(s, PinStage)]
         seen: set[tuple[str, tuple[str, ...] | None]] = set()
         for pin in pins:
             key = (pin.item_id, None if pin.segment is None else
                    tuple(pin.segment.top_categories))
             if key in seen:
-                raise ValueError(f"item {pin.item_id!r} is pinned twice for the same shoppers")
+                raise ValueError(Message("pinned_twice", item=pin.item_id))
             seen.add(key)
         return self
 
@@ -320,47 +330,32 @@ class Policy(_Strict):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def readable(exc: ValidationError) -> str:
-    """'stages.2.strength: Input should be less than or equal to 1' from pydantic's errors."""
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ()) if not _is_kind_tag(p))
-        message = error.get("msg", "invalid value").removeprefix("Value error, ")
-        parts.append(f"{where or 'policy'}: {message}")
-    return "; ".join(parts[:5]) + (f" (and {len(parts) - 5} more)" if len(parts) > 5 else "")
-
-
-def _is_kind_tag(part: object) -> bool:
-    return isinstance(part, str) and part in STAGE_KINDS
-
-
 def parse_policy(value: dict[str, Any] | str, where: str = "policy") -> Policy:
     """A Policy from a dict or JSON text; ConfigError says what is wrong and where."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") \
-                from exc
+            raise ConfigError(Message("not_json", where=where, error=exc.msg,
+                                      line=exc.lineno)) from exc
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: a policy is a JSON object with name and stages")
+        raise ConfigError(Message("policy_not_object", where=where))
     try:
         return Policy.model_validate(value)
     except ValidationError as exc:
-        raise ConfigError(f"{where}: {readable(exc)}") from exc
+        raise ConfigError(Message("field_problem", where=where,
+                                  problem=readable(exc, STAGE_KINDS))) from exc
 
 
 def split_reference(reference: str) -> tuple[str, int | None]:
     """'name' or 'name@3' → (name, version or None); a version is 1..MAX_VERSION."""
     match = re.fullmatch(r"(.+?)(?:@(\d+))?", reference.strip())
     if not match or not re.fullmatch(NAME_PATTERN, match.group(1)):
-        raise ConfigError(f"policy reference {reference[:80]!r}: write a name or name@version, "
-                          "e.g. spring-sale@2")
+        raise ConfigError(Message("policy_reference", reference=reference[:80]))
     digits = match.group(2)
     if digits is None:
         return match.group(1), None
     if len(digits) > MAX_VERSION_DIGITS or not 1 <= int(digits) <= MAX_VERSION:
-        raise ConfigError(f"policy reference {match.group(1)}@{digits[:12]}"
-                          f"{'…' if len(digits) > 12 else ''}: a version is a whole number "
-                          f"from 1 to {MAX_VERSION:,}")
+        raise ConfigError(Message("policy_version_range", most=MAX_VERSION, reference=(
+            f"{match.group(1)}@{digits[:12]}{'…' if len(digits) > 12 else ''}")))
     return match.group(1), int(digits)

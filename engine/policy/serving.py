@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from engine.core.checks import check_k
 from engine.core.errors import PrismError, RequestError
 from engine.core.limits import check_work
+from engine.core.messages import Message
 from engine.policy.attribution import list_attribution, notices, removal_counts
 from engine.policy.buy_again import with_buy_again
 from engine.policy.compile import CompiledPolicy, compile_policy
@@ -46,7 +47,7 @@ class PolicyFailed(PrismError):
     """Applying a policy failed; `reference` is name@version, the message says why."""
 
     def __init__(self, reference: str, reason: str) -> None:
-        super().__init__(f"policy {reference} failed ({reason}); serving the plain ranking")
+        super().__init__(Message("policy_failed", reference=reference, reason=reason))
         self.reference, self.reason = reference, reason
 
 
@@ -178,9 +179,8 @@ class PolicyServer:
             version = self.live_versions().get(name)
         found = self.store.get(name) if version is None else self._version(name, version)
         if not self.serves(found):
-            raise RequestError(f"policy {reference_of(found)} is scoped to "
-                               f"{found.scope.describe()}; this server serves run "
-                               f"{self.run_name!r}")
+            raise RequestError(Message("policy_scoped_to", reference=reference_of(found),
+                                       scope=found.scope.describe(), run=self.run_name))
         return found
 
     def _version(self, name: str, version: int) -> Policy:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.core.errors import ConfigError, PrismError
+from engine.core.messages import Message
 from engine.core.paths import prism_home
 from engine.policy.schema import Policy, parse_policy, split_reference
 from engine.policy.sqlstore import SqlPolicyTables, server_url
@@ -243,8 +244,7 @@ class PolicyStore:
                                    "AND version = ?", (name, int(version))).fetchone()
         if row is None:
             raise PolicyNotFound(self._unknown(name) if version is None else
-                                 f"policy {name!r} has no version {version}; see "
-                                 "'prism policy show' for its versions")
+                                 Message("policy_no_version", name=name, version=version))
         body = json.loads(row[0])
         body["version"] = int(row[1])
         return parse_policy(body, f"stored policy {name}@{row[1]}")
@@ -280,13 +280,12 @@ class PolicyStore:
                 return -2  # not migrated yet or unreadable: callers re-read and see why
         return 0 if row is None else int(row[0])
 
-    def _unknown(self, name: str) -> str:
+    def _unknown(self, name: str) -> Message:
         with self._connect() as conn:
             known = [r[0] for r in conn.execute(
                 "SELECT DISTINCT name FROM policy_versions ORDER BY name LIMIT 20")]
-        hint = f"known policies: {', '.join(known)}" if known else \
-            "no policy is stored yet; create one with 'prism policy create --file'"
-        return f"unknown policy {name!r}; {hint}"
+        return Message("policy_unknown", name=name, known=", ".join(known)) if known else \
+            Message("policy_none_stored", name=name)
 
     # ---- writes ---------------------------------------------------------------------------
 
@@ -301,9 +300,8 @@ class PolicyStore:
                                   (policy.name,)).fetchone()[0]
             latest = int(latest or 0)
             if base_version is not None and base_version != latest:
-                raise PolicyConflict(
-                    f"policy {policy.name!r} moved on: you edited version {base_version} but "
-                    f"the latest is version {latest}; reload it and apply your changes again")
+                raise PolicyConflict(Message("policy_moved_on", name=policy.name,
+                                             base=base_version, latest=latest))
             body = policy.model_copy(update={"version": None}).to_json()
             conn.execute("INSERT INTO policy_versions (name, version, body, created, note) "
                          "VALUES (?, ?, ?, ?, ?)",
@@ -338,12 +336,10 @@ class PolicyStore:
             ).fetchall()
             history = [int(r[0]) for r in rows]
             if not history:
-                raise PolicyNotFound(f"policy {name!r} was never published; nothing to roll "
-                                     "back to")
+                raise PolicyNotFound(Message("never_published", name=name))
             earlier = [v for v in history if v < history[0]]
             if not earlier:
-                raise PolicyStoreError(f"policy {name!r}: no version older than {history[0]} "
-                                       "was ever live; publish one instead")
+                raise PolicyStoreError(Message("no_older_live", name=name, version=history[0]))
             self._go_live(conn, name, earlier[0], "rollback", by)
         return earlier[0]
 

@@ -146,3 +146,28 @@ def test_unknown_shopper_and_what_if_history_under_a_policy(twotower_service):  
     session = server.recommend(policy, history=ids[:2], k=4)
     assert [row["attribution"] for row in session.items][0] == ["pinned at 1"]
     assert not {row["item_id"] for row in session.items} & set(ids[:2])
+
+
+def test_a_chinese_named_policy_saves_publishes_and_serves(client, monkeypatch, capsys,  # noqa: ANN001
+                                                           tiny_shop, twotower_service):
+    """Policy names are letters of any script: the API, the store, serving and the CLI take
+    "春季促销" as they take "spring-sale"; punctuation other than - _ . stays refused."""
+    monkeypatch.setenv("PRISM_ADMIN_TOKEN", "s3cret")
+    auth = {"Authorization": "Bearer s3cret"}
+    user = twotower_service.user_ids[0]
+    pinned = str(twotower_service.catalogue.columns.ids[-1])
+    saved = client.post("/policies", json=pin_policy(pinned, name="春季促销"), headers=auth)
+    assert saved.json() == {"name": "春季促销", "version": 1}
+    published = client.post("/policies/春季促销/publish", headers=auth)
+    assert published.json()["live_version"] == 1
+    served = client.post("/recommend", json={"user_id": user, "k": 5}).json()
+    assert served["policy"] == "春季促销@1" and served["items"][1]["item_id"] == pinned
+    asked = client.post("/recommend", json={"user_id": user, "k": 5, "policy": "春季促销@1"})
+    assert asked.json()["items"][1]["attribution"] == ["pinned at 2"]
+    assert client.get("/policies/春季促销").json()["live_version"] == 1
+    refused = client.post("/policies", json=pin_policy(pinned, name="春季 促销!"), headers=auth)
+    assert refused.status_code == 422 and "letters (of any script)" in refused.json()["detail"]
+    assert main(["policy", "publish", "春季促销@1", "--run", str(tiny_shop.twotower_run)]) == 0
+    assert "春季促销@1 is live" in capsys.readouterr().out
+    assert main(["policy", "show", "春季促销"]) == 0
+    assert '"春季促销"' in capsys.readouterr().out

@@ -11,7 +11,7 @@ import pytest
 from dashboard import i18n
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
-USED = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.]+)["']\s*[,)]""")
+USED = re.compile(r"""\b(?:t\(\s*|show_error\(\s*\w+,\s*)["']([A-Za-z0-9_.]+)["']\s*[,)]""")
 
 
 def _fields(message: str) -> set[str]:
@@ -150,3 +150,14 @@ def test_attribution_is_said_in_chinese(monkeypatch):
     monkeypatch.setattr(i18n, "current", lambda: "zh")
     assert i18n.say(note) == "由 每个brand最多 2 个 从第 10 位移到第 3 位"
     assert i18n.say(label) == "品牌 3M +0.10"
+
+
+def test_engine_words_in_chinese_are_chinese():
+    """Every engine message's Chinese wording — explanations, notices and the errors raised
+    with a code — has no English word outside its placeholders (the data it names)."""
+    from chinese_scan import english_words
+
+    texts = {key: re.sub(r"\{[^{}]*\}", " ", message)
+             for key, message in i18n.catalogue("zh").items() if key.startswith("engine.")}
+    found = english_words(list(texts.values()), set())
+    assert not found, found

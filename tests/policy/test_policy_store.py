@@ -42,7 +42,7 @@ def policy(name: str = "spring", strength: float = 0.1):
     ({"name": "x", "stages": [{"kind": "floor"}]}, r"exactly one of quantile or min_relevance"),
     ({"name": "x", "stages": [{"kind": "promote", "match": {}, "share": 0.2}]},
      r"match needs at least one condition"),
-    ({"name": "bad name!", "stages": []}, r"name: String should match pattern"),
+    ({"name": "bad name!", "stages": []}, r"name: use 1-64 letters \(of any script\)"),
     ({"name": "x", "stages": [{"kind": "diversify", "method": "mmr", "weight": 0.1},
                               {"kind": "diversify", "method": "dpp", "weight": 0.1}]},
      r"at most one diversify"),

@@ -1,0 +1,52 @@
+"""pydantic's validation errors as one line of `Message`s: the field path (each field named
+through its code) and what is wrong (the Message a validator raised, or pydantic's own words
+under their code), so the CLI and the API print pydantic's English and the studio its own
+language."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.core.messages import TEMPLATES, Listing, Message
+
+
+def readable(exc: ValidationError, tags: Collection[str] = ()) -> str:
+    """'stages.2.strength: Input should be less than or equal to 1' from pydantic's errors
+    (`tags`: the union members' names, left out of the path); more than five end with
+    '(and N more)'."""
+    parts = [Message("field_problem", where=_where(error, tags), problem=_problem(error))
+             for error in exc.errors()]
+    shown = Listing(parts[:5], "; ")
+    return Message("and_more", problems=shown, n=len(parts) - 5) if len(parts) > 5 else shown
+
+
+def _where(error: Any, tags: Collection[str]) -> str:
+    """'stages.2.strength', each field name a `Message` (positions as they are)."""
+    path = [part for part in error.get("loc", ()) if not (isinstance(part, str)
+                                                          and part in tags)]
+    if not path:
+        return Message("policy_word")
+    return Listing([Message(f"field_{part}") if f"field_{part}" in TEMPLATES else str(part)
+                    for part in path], ".")
+
+
+def _problem(error: Any) -> str:
+    """One error's wording: the Message a validator raised, pydantic's own words under
+    their code when the code words them the same, else pydantic's text."""
+    context = error.get("ctx") or {}
+    cause = context.get("error")
+    if isinstance(cause, ValueError) and cause.args and isinstance(cause.args[0], Message):
+        return cause.args[0]
+    text = error.get("msg", "invalid value").removeprefix("Value error, ")
+    code = f"pydantic_{error.get('type')}"
+    if code not in TEMPLATES:
+        return text
+    values = {k: v for k, v in context.items() if isinstance(v, str | int | float)}
+    try:
+        said = Message(code, **values)
+    except (KeyError, IndexError, ValueError):
+        return text
+    return said if said == text else text
