@@ -135,4 +135,111 @@ ERRORS = {
     "action_start_experiment": "start an experiment",
     "action_stop_experiment": "stop an experiment",
     "action_refresh": "refresh the served model",
+    # run folders (engine.runs.store)
+    "run_missing": "run folder {path} does not exist; train one with `prism train --data DIR "
+                   "--out {path}`.",
+    "run_unreadable": "{path} cannot be read ({error}); the run is corrupt, retrain it.",
+    "run_incomplete": "run folder {path} is missing {missing}; it is incomplete or not a run "
+                      "folder. Retrain it with `prism train --data DIR --out RUN`.",
+    "run_format": "run folder {path} has format version {version!r} but this Prism reads "
+                  "version {reads}; retrain it with this version of prism.",
+    "run_bad_file": "run folder {path} has an unreadable file ({error}); retrain it.",
+    # what a served request names (engine.serving)
+    "unknown_shopper": "unknown shopper {user!r}: not in this run's data",
+    "unknown_item": "unknown item id {item!r}",
+    "empty_query": "query is empty; type a few words to search for",
+    "empty_question": "question is empty; type the shopper's question",
+    "long_question": "question is {n:,} characters; keep it under {most}",
+    "history_one_string": "history must be a list of item ids, not one string",
+    "alpha_not_finite": "alpha must be a finite number, got {alpha!r}",
+    "unknown_category": "{field}: unknown category {unknown}; known categories are {known}",
+    "unknown_categories": "{field}: unknown categories {unknown}; known categories are {known}",
+    "caps_below_k": "quotas: caps add up to fewer than k={k} slots; raise the caps",
+    # exposure targets and their prices (engine.exposure)
+    "field_group": "group",
+    "field_min": "min",
+    "field_max": "max",
+    "field_by": "by",
+    "field_new_days": "new_days",
+    "field_n_bands": "n_bands",
+    "field_targets": "targets",
+    "target_needs_bound": "target for {group!r} needs a min (floor) or a max (ceiling)",
+    "target_floor_above": "target for {group!r}: floor {floor:.1%} is above ceiling "
+                          "{ceiling:.1%}",
+    "targets_not_json": "{path}: not valid JSON ({error}, line {line}); see docs/exposure.md "
+                        "for the format",
+    "targets_clash": "targets for {group!r} cannot both hold: floor {floor:.1%} is above "
+                     "ceiling {ceiling:.1%}",
+    "floors_over": "the floors add up to {total:.1%} of exposure over {groups} groups, more "
+                   "than 100%; lower some floors so they sum to at most 100%",
+    "ceilings_under": "the ceilings cover every group but add up to only {total:.1%}; raise "
+                      "some ceilings so they reach 100%",
+    "unknown_group": "group {group!r} is not a {by} group; known groups include {known}",
+    "targets_bind_nothing": "the targets bound no group (every floor is 0 and every ceiling "
+                            "100%); set a min or a max below 100%",
+    "prices_other_grouping": "prices were fitted by {fitted!r}, not {asked!r}",
+    "no_category_column": "items have no category column, so there is no top category to "
+                          "group by",
+    "few_prices": "items have too few prices for {bands} price bands; group by another column "
+                  "or import prices",
+    "no_brand_column": "items have no brand column; group by another column",
+    "unknown_grouping": "cannot group by {by!r}: it is neither a named grouping nor an item "
+                        "column; use one of {known}",
+    "run_data_gone": "the data run {run} was trained on ({path}) is not there; pass the "
+                     "dataset folder with --data",
+    "run_data_differs": "dataset {where} has {n} items but run {run} was trained on {trained} "
+                        "others; use the run's own data",
+    # experiments (engine.experiments)
+    "bad_name": "{what} {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit",
+    "what_experiment_name": "experiment name",
+    "what_arm_name": "arm name",
+    "no_arms": "an experiment needs at least one arm (name=policy[:share])",
+    "arm_names_repeat": "arm names must differ; got {names}",
+    "arm_share": "arm {arm}: share {share!r} must be a number above 0",
+    "arm_shares_sum": "arm shares add up to {total:g}, not 1; e.g. 0.5 and 0.5",
+    "temperature_range": "exploration temperature {temperature!r} must be between 0.05 and 20 "
+                         "(rank units; 1 keeps the top item first about 6 times in 10)",
+    "pool_range": "exploration pool {pool!r} must be between 2 and 50 items",
+    "pool_too_wide": "exploration pool {pool} at temperature {temperature:g} weighs the last "
+                     "item e^-{power:.0f} of the first: it would never be shown; use a smaller "
+                     "pool or a higher temperature ((pool - 1) / temperature at most {most})",
+    "experiment_running": "experiment {name!r} is running; stop it first (prism experiment "
+                          "stop {name})",
+    "experiment_exists": "an experiment named {name!r} exists; choose another name",
+    "experiment_stopped": "experiment {name!r} is already stopped",
+    "experiment_unknown": "no experiment named {name!r}; experiments: {known}",
+    "experiments_none_yet": "none yet",
+    # new items added to a run (engine.serving.coldstart)
+    "new_items_no_file": "{path}: no such file; give a CSV or Parquet table of new items",
+    "new_items_unreadable": "{name} is not a readable {kind} file ({error}).",
+    "new_items_columns": "{name} lacks the column(s) {missing}. Found: {found}. Expected "
+                         "{required} and optionally {optional}.",
+    "no_columns": "none",
+    "new_items_no_rows": "{name} has a header but no rows.",
+    "new_items_missing": "new items: missing column(s) {missing}; columns found: {found}",
+    "new_items_empty": "new items: the table has no rows",
+    "new_items_repeated": "new items: item_id repeated in the table: {ids}",
+    "new_items_taken": "new items: {n} id(s) already in the catalogue: {ids}; give new items "
+                       "new ids",
+    "new_items_blank": "new items: empty id or title in {n} row(s) (ids {ids}); every item "
+                       "needs an id and a title",
+    "new_item_no_category": "new item {item!r} has no category and the run has no {unknown!r} "
+                            "category; give it a category path starting with one of {names}",
+    "new_item_category": "new item {item!r} category {label!r} is not one of the run's "
+                         "categories; give it a category path starting with one of {names}",
+    # the policy and scenarios database (engine.policy.store, engine.policy.scenarios)
+    "store_too_new": "the store has schema version {version}, newer than this Prism "
+                     "understands ({reads}); upgrade Prism or use another PRISM_HOME.",
+    "store_cannot_open": "cannot open the policy store {path}: {error}; check that the folder "
+                         "is writable",
+    "store_unreadable": "the policy store {path} is unreadable ({error}); move the file aside "
+                        "to start a fresh one",
+    "scenarios_cannot_open": "cannot open the scenarios database {path}: {error}. Check that "
+                             "the folder is writable.",
+    "scenarios_unreadable": "the scenarios database {path} is unreadable ({error}). Move or "
+                            "delete the file (or use 'Start a fresh database' below); saved "
+                            "scenarios in it are lost, everything else keeps working.",
+    "scenario_needs_name": "a scenario needs a name; type one and save again.",
+    "scenario_unknown": "scenario #{id} does not exist (deleted?).",
 }

@@ -15,10 +15,12 @@ from typing import Any
 
 from engine.core.errors import ConfigError
 from engine.core.keys import keyed_shopper_id
+from engine.core.messages import Message
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 METRICS = ("clicks_per_list", "conversion", "revenue_per_list")
 HEX_DIGITS = 16  # keyed_shopper_id keeps the first 16 hex digits of the HMAC
+NAME_KINDS = ("experiment name", "arm name")  # what check_name names, said through a code
 MAX_SPREAD = 40  # (pool - 1) / temperature: beyond it the tail of the pool is never shown
 
 
@@ -67,24 +69,24 @@ class Experiment:
 
 def check_name(name: str, what: str) -> str:
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise ConfigError(f"{what} {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
-                          "starting with a letter or digit")
+        said = Message(f"what_{what.replace(' ', '_')}") if what in NAME_KINDS else what
+        raise ConfigError(Message("bad_name", what=said, name=name))
     return name
 
 
 def check_arms(arms: list[Arm]) -> tuple[Arm, ...]:
     """The arms, or ConfigError: at least one, distinct names, shares > 0 summing to 1."""
     if not arms:
-        raise ConfigError("an experiment needs at least one arm (name=policy[:share])")
+        raise ConfigError(Message("no_arms"))
     names = [check_name(arm.name, "arm name") for arm in arms]
     if len(set(names)) != len(names):
-        raise ConfigError(f"arm names must differ; got {', '.join(names)}")
+        raise ConfigError(Message("arm_names_repeat", names=", ".join(names)))
     for arm in arms:
         if not (isinstance(arm.share, float) and math.isfinite(arm.share) and arm.share > 0):
-            raise ConfigError(f"arm {arm.name}: share {arm.share!r} must be a number above 0")
+            raise ConfigError(Message("arm_share", arm=arm.name, share=arm.share))
     total = sum(arm.share for arm in arms)
     if abs(total - 1.0) > 1e-6:
-        raise ConfigError(f"arm shares add up to {total:g}, not 1; e.g. 0.5 and 0.5")
+        raise ConfigError(Message("arm_shares_sum", total=total))
     return tuple(arms)
 
 
@@ -92,16 +94,13 @@ def check_exploration(temperature: float | None, pool: int | None) -> Exploratio
     if temperature is None:
         return None
     if not (math.isfinite(temperature) and 0.05 <= temperature <= 20.0):
-        raise ConfigError(f"exploration temperature {temperature!r} must be between 0.05 and "
-                          "20 (rank units; 1 keeps the top item first about 6 times in 10)")
+        raise ConfigError(Message("temperature_range", temperature=temperature))
     pool = 20 if pool is None else pool
     if not 2 <= pool <= 50:
-        raise ConfigError(f"exploration pool {pool!r} must be between 2 and 50 items")
+        raise ConfigError(Message("pool_range", pool=pool))
     if (pool - 1) / temperature > MAX_SPREAD:
-        raise ConfigError(f"exploration pool {pool} at temperature {temperature:g} weighs the "
-                          f"last item e^-{(pool - 1) / temperature:.0f} of the first: it would "
-                          "never be shown; use a smaller pool or a higher temperature "
-                          f"((pool - 1) / temperature at most {MAX_SPREAD})")
+        raise ConfigError(Message("pool_too_wide", pool=pool, temperature=temperature,
+                                  power=(pool - 1) / temperature, most=MAX_SPREAD))
     return Exploration(float(temperature), int(pool))
 
 

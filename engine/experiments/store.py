@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.core.errors import PrismError
+from engine.core.messages import Message
 from engine.events.store import EVENTS, SERVED_LISTS, EventStore
 from engine.experiments.assign import Arm, Experiment, Exploration
 
@@ -88,11 +89,9 @@ class ExperimentStore:
         """Start `experiment`; refused while another one runs or when the name is taken."""
         running = self.running()
         if running is not None:
-            raise ExperimentError(f"experiment {running.name!r} is running; stop it first "
-                                  f"(prism experiment stop {running.name})")
+            raise ExperimentError(Message("experiment_running", name=running.name))
         if any(e.name == experiment.name for e in self.list()):
-            raise ExperimentError(f"an experiment named {experiment.name!r} exists; choose "
-                                  "another name")
+            raise ExperimentError(Message("experiment_exists", name=experiment.name))
         body = experiment.to_json()
         for key in ("name", "status", "info"):
             body.pop(key)
@@ -104,7 +103,7 @@ class ExperimentStore:
     def stop(self, name: str, by: str) -> Experiment:
         experiment = self.get(name)
         if experiment.status != "running":
-            raise ExperimentError(f"experiment {name!r} is already stopped")
+            raise ExperimentError(Message("experiment_stopped", name=name))
         update = sa.update(EXPERIMENTS).where(EXPERIMENTS.c.name == name).values(
             status="stopped", stopped=time.time(), stopped_by=by)
         self._run(lambda connection: connection.execute(update))
@@ -114,8 +113,8 @@ class ExperimentStore:
         query = sa.select(EXPERIMENTS).where(EXPERIMENTS.c.name == name)
         row = self._run(lambda connection: connection.execute(query).mappings().first())
         if row is None:
-            known = ", ".join(e.name for e in self.list()) or "none yet"
-            raise ExperimentError(f"no experiment named {name!r}; experiments: {known}")
+            known = ", ".join(e.name for e in self.list()) or Message("experiments_none_yet")
+            raise ExperimentError(Message("experiment_unknown", name=name, known=known))
         return _experiment(row)
 
     def list(self) -> list[Experiment]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.core.errors import ConfigError, DataError
+from engine.core.messages import Message
 from engine.evaluation.protocol import RerankSpec
 from engine.exposure.groups import Grouping, GroupSpec, grouping_for_run
 from engine.exposure.ledger import Ledger, exposure_ledger
@@ -57,8 +58,7 @@ class ExposureContext:
         run = load_run(run) if isinstance(run, str | Path) else run
         path = data_path or run.meta.get("data_path")
         if not path or not Path(path).exists():
-            raise DataError(f"the data run {run.path} was trained on ({path or 'unknown'}) is "
-                            "not there; pass the dataset folder with --data")
+            raise DataError(Message("run_data_gone", run=str(run.path), path=path or "unknown"))
         _, data = load_run_split(run.meta, run.path, data_path=path)  # type: ignore[misc]
         return cls.from_data(run, data, str(path))
 
@@ -66,8 +66,8 @@ class ExposureContext:
     def from_data(cls, run: Any, data: Any, where: str = "the data") -> ExposureContext:
         """A context over an already split TrainData (the studio keeps one per run)."""
         if list(data.item_ids) != run.item_ids:
-            raise DataError(f"dataset {where} has {data.n_items} items but run {run.path} was "
-                            f"trained on {len(run.item_ids)} others; use the run's own data")
+            raise DataError(Message("run_data_differs", where=where, n=data.n_items,
+                                    run=str(run.path), trained=len(run.item_ids)))
         users, truth = data.truth(data.test)
         return cls(run, data, users, truth)
 

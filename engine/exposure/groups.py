@@ -28,6 +28,7 @@ from engine.core.columns import (
     TIMESTAMP,
 )
 from engine.core.errors import ConfigError, DataError
+from engine.core.messages import Message
 
 NAMED_GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
 NO_VALUE = "(none)"
@@ -64,8 +65,8 @@ class Grouping:
             return self.labels.index(label)
         except ValueError:
             shown = ", ".join(repr(x) for x in self.labels[:8])
-            raise ConfigError(f"group {label!r} is not a {self.spec.by} group; known groups "
-                              f"include {shown}") from None
+            raise ConfigError(Message("unknown_group", group=label, by=self.spec.by,
+                                      known=shown)) from None
 
     def catalogue_share(self) -> np.ndarray:
         """(G,) share of catalogue items in each group."""
@@ -100,7 +101,7 @@ def _values(items: pd.DataFrame, column: str) -> list[list[str]]:
 def _top_categories(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     """First level of each category path; below a root every item shares, the level under it."""
     if CATEGORY not in items:
-        raise DataError("items have no category column, so there is no top category to group by")
+        raise DataError(Message("no_category_column"))
     paths = [[p.strip() for p in str(v).split(MULTI_CATEGORY_SEP) if p.strip()]
              for v in items[CATEGORY].fillna("").tolist()]
     levels = [[[x.strip() for x in p.split(CATEGORY_SEP)] for p in row] for row in paths]
@@ -116,8 +117,7 @@ def _top_categories(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
 def _price_bands(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     prices = pd.to_numeric(items[PRICE], errors="coerce") if PRICE in items else None
     if prices is None or prices.notna().sum() < spec.n_bands:
-        raise DataError(f"items have too few prices for {spec.n_bands} price bands; group by "
-                        "another column or import prices")
+        raise DataError(Message("few_prices", bands=spec.n_bands))
     edges = spec.price_edges or np.unique(np.quantile(prices.dropna(), np.linspace(
         0, 1, spec.n_bands + 1))[1:-1]).tolist()
     band = np.searchsorted(np.asarray(edges), prices.to_numpy(), side="right")
@@ -176,11 +176,10 @@ def build_grouping(spec: GroupSpec, items: pd.DataFrame, interactions: pd.DataFr
     if spec.by in builders:
         return builders[spec.by]()
     if spec.by == BRAND and BRAND not in items:
-        raise DataError("items have no brand column; group by another column")
+        raise DataError(Message("no_brand_column"))
     if spec.by not in items.columns:
         known = ", ".join([*NAMED_GROUPINGS, *[c for c in items.columns if c != ITEM_ID]])
-        raise ConfigError(f"cannot group by {spec.by!r}: it is neither a named grouping nor an "
-                          f"item column; use one of {known}")
+        raise ConfigError(Message("unknown_grouping", by=spec.by, known=known))
     return _from_labels(spec, _values(items, spec.by))
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.core.errors import ConfigError
+from engine.core.messages import Message
 from engine.exposure.groups import Grouping, GroupSpec
 from engine.exposure.pool import Pool, slot_weights, top_k
 from engine.exposure.targets import TargetSet, resolve
@@ -57,7 +58,8 @@ class ExposurePrices(BaseModel):
     def item_bonus(self, grouping: Grouping) -> np.ndarray:
         """(n_items,) the price each item carries (sum over its groups, membership-weighted)."""
         if grouping.spec.by != self.group.by:
-            raise ConfigError(f"prices were fitted by {self.group.by!r}, not {grouping.spec.by!r}")
+            raise ConfigError(Message("prices_other_grouping", fitted=self.group.by,
+                                      asked=grouping.spec.by))
         return grouping.item_bonus(self.prices)
 
 
@@ -122,8 +124,7 @@ def _reachable(problem: _Problem, pool: Pool) -> _Problem:
 def target_problem(grouping: Grouping, targets: TargetSet, k: int) -> _Problem:
     bounds = {g: b for g, b in resolve(targets, grouping).items() if b[0] > 0 or b[1] < 1}
     if not bounds:
-        raise ConfigError("the targets bound no group (every floor is 0 and every ceiling "
-                          "100%); set a min or a max below 100%")
+        raise ConfigError(Message("targets_bind_nothing"))
     labels = sorted(bounds, key=grouping.position)
     columns = [grouping.position(g) for g in labels]
     member = grouping.membership[:, columns].toarray()

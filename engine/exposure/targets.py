@@ -21,6 +21,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.core.errors import ConfigError
+from engine.core.field_errors import readable
+from engine.core.messages import Message
 from engine.exposure.groups import Grouping, GroupSpec
 
 EVERY = "*"
@@ -39,10 +41,10 @@ class Target(BaseModel):
     @model_validator(mode="after")
     def _bounds(self) -> Target:
         if self.min is None and self.max is None:
-            raise ValueError(f"target for {self.group!r} needs a min (floor) or a max (ceiling)")
+            raise ValueError(Message("target_needs_bound", group=self.group))
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"target for {self.group!r}: floor {self.min:.1%} is above "
-                             f"ceiling {self.max:.1%}")
+            raise ValueError(Message("target_floor_above", group=self.group, floor=self.min,
+                                     ceiling=self.max))
         return self
 
 
@@ -68,12 +70,8 @@ def parse_targets(value: object, where: str = "targets") -> TargetSet:
             return TargetSet.model_validate_json(value)
         return TargetSet.model_validate(value)
     except ValidationError as exc:
-        parts = []
-        for error in exc.errors():
-            loc = ".".join(str(p) for p in error.get("loc", ()))
-            msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-            parts.append(f"{loc}: {msg}" if loc else msg)
-        raise ConfigError(f"{where}: " + "; ".join(parts)) from None
+        raise ConfigError(Message("field_problem", where=where, problem=readable(exc))) \
+            from None
 
 
 def load_targets(path: str | Path) -> TargetSet:
@@ -83,8 +81,8 @@ def load_targets(path: str | Path) -> TargetSet:
         text = path.read_text()
         json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno}); see "
-                          "docs/exposure.md for the format") from None
+        raise ConfigError(Message("targets_not_json", path=str(path), error=exc.msg,
+                                  line=exc.lineno)) from None
     return parse_targets(text, str(path))
 
 
@@ -117,15 +115,13 @@ def check_feasible(bounds: dict[str, tuple[float, float]], n_groups: int | None 
     """ConfigError when no allocation of shares can meet the bounds together."""
     for label, (floor, ceiling) in bounds.items():
         if floor > ceiling + SHARE_SLACK:
-            raise ConfigError(f"targets for {label!r} cannot both hold: floor {floor:.1%} is "
-                              f"above ceiling {ceiling:.1%}")
+            raise ConfigError(Message("targets_clash", group=label, floor=floor,
+                                      ceiling=ceiling))
     floors = sum(floor for floor, _ in bounds.values())
     if floors > 1.0 + SHARE_SLACK:
-        raise ConfigError(f"the floors add up to {floors:.1%} of exposure over "
-                          f"{sum(1 for f, _ in bounds.values() if f > 0)} groups, more than "
-                          "100%; lower some floors so they sum to at most 100%")
+        raise ConfigError(Message("floors_over", total=floors,
+                                  groups=sum(1 for f, _ in bounds.values() if f > 0)))
     if n_groups is not None and len(bounds) == n_groups:
         ceilings = sum(ceiling for _, ceiling in bounds.values())
         if ceilings < 1.0 - SHARE_SLACK:
-            raise ConfigError(f"the ceilings cover every group but add up to only "
-                              f"{ceilings:.1%}; raise some ceilings so they reach 100%")
+            raise ConfigError(Message("ceilings_under", total=ceilings))

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.core.messages import Message
 from engine.policy.store import PolicyStoreError, link_scenario, migrate
 
 
@@ -56,20 +57,15 @@ class ScenarioStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=5.0)
         except (sqlite3.Error, OSError) as exc:
-            raise ScenarioStoreError(
-                f"cannot open the scenarios database {self.path}: {exc}. "
-                "Check that the folder is writable."
-            ) from exc
+            raise ScenarioStoreError(Message("scenarios_cannot_open", path=str(self.path),
+                                             error=str(exc))) from exc
         try:
             with conn:
                 self._migrate(conn)
                 yield conn
         except sqlite3.DatabaseError as exc:
-            raise ScenarioStoreError(
-                f"the scenarios database {self.path} is unreadable ({exc}). Move or delete the "
-                "file (or use 'Start a fresh database' below); saved scenarios in it are lost, "
-                "everything else keeps working."
-            ) from exc
+            raise ScenarioStoreError(Message("scenarios_unreadable", path=str(self.path),
+                                             error=str(exc))) from exc
         finally:
             conn.close()
 
@@ -78,12 +74,12 @@ class ScenarioStore:
         try:
             migrate(conn)
         except PolicyStoreError as exc:
-            raise ScenarioStoreError(str(exc)) from exc
+            raise ScenarioStoreError(exc.message or str(exc)) from exc
 
     def save(self, scenario: Scenario) -> int:
         """Insert `scenario`; returns its new id."""
         if not scenario.name.strip():
-            raise ScenarioStoreError("a scenario needs a name; type one and save again.")
+            raise ScenarioStoreError(Message("scenario_needs_name"))
         with self._connect() as conn:
             cursor = conn.execute(
                 "INSERT INTO scenarios (name, note, created, run, settings, metrics) "
@@ -111,7 +107,7 @@ class ScenarioStore:
                 (int(scenario_id),),
             ).fetchone()
         if row is None:
-            raise ScenarioStoreError(f"scenario #{scenario_id} does not exist (deleted?).")
+            raise ScenarioStoreError(Message("scenario_unknown", id=scenario_id))
         return _row_to_scenario(row)
 
     def list(self) -> list[Scenario]:

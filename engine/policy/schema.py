@@ -26,6 +26,7 @@ from pydantic import (
 
 from engine.core.checks import check_weight
 from engine.core.errors import ConfigError
+from engine.core.field_errors import readable
 from engine.core.limits import (
     MAX_CANDIDATES,
     MAX_ID_CHARS,
@@ -39,7 +40,6 @@ from engine.core.limits import (
 )
 from engine.core.messages import Listing, Message
 from engine.exposure.prices import ExposurePrices
-from engine.policy.field_errors import readable
 from engine.rerank.methods import DiversifyMethod
 from engine.rerank.quotas import check_bounds
 
@@ -343,8 +343,8 @@ def parse_policy(value: dict[str, Any] | str, where: str = "policy") -> Policy:
     try:
         return Policy.model_validate(value)
     except ValidationError as exc:
-        raise ConfigError(Message("field_problem", where=where,
-                                  problem=readable(exc, STAGE_KINDS))) from exc
+        problem = readable(exc, STAGE_KINDS, Message("policy_word"))
+        raise ConfigError(Message("field_problem", where=where, problem=problem)) from exc
 
 
 def split_reference(reference: str) -> tuple[str, int | None]:

@@ -119,9 +119,7 @@ def migrate(conn: sqlite3.Connection) -> None:
     """Bring a scenarios database of any older version to SCHEMA_VERSION in place."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise PolicyStoreError(
-            f"the store has schema version {version}, newer than this Prism understands "
-            f"({SCHEMA_VERSION}); upgrade Prism or use another PRISM_HOME.")
+        raise PolicyStoreError(Message("store_too_new", version=version, reads=SCHEMA_VERSION))
     if version >= SCHEMA_VERSION:
         return
     for statement in (SCENARIOS_V1 + POLICIES_V2).split(";"):
@@ -179,8 +177,8 @@ class PolicyStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
-            raise PolicyStoreError(f"cannot open the policy store {self.path}: {exc}; check "
-                                   "that the folder is writable") from exc
+            raise PolicyStoreError(Message("store_cannot_open", path=str(self.path),
+                                           error=str(exc))) from exc
         try:
             if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                 conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
@@ -193,8 +191,8 @@ class PolicyStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.DatabaseError):
-                raise PolicyStoreError(f"the policy store {self.path} is unreadable ({exc}); "
-                                       "move the file aside to start a fresh one") from exc
+                raise PolicyStoreError(Message("store_unreadable", path=str(self.path),
+                                               error=str(exc))) from exc
             raise
         finally:
             conn.close()

@@ -38,6 +38,7 @@ from engine.core.columns import (
 )
 from engine.core.errors import RunError
 from engine.core.files import json_default, swap_folder, write_json_atomic, write_lines_atomic
+from engine.core.messages import Message
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
 from engine.models.registry import get_model_class
 
@@ -263,27 +264,25 @@ def _resolve(path: Path) -> Path:
     complete = [p for p in retired if all((p / name).exists() for name in REQUIRED_FILES)]
     if complete:
         return complete[-1]
-    raise RunError(f"run folder {path} does not exist; train one with "
-                   f"`prism train --data DIR --out {path}`.")
+    raise RunError(Message("run_missing", path=str(path)))
 
 
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise RunError(f"{path} cannot be read ({exc}); the run is corrupt, retrain it.") from exc
+        raise RunError(Message("run_unreadable", path=str(path), error=str(exc))) from exc
 
 
 def _check_folder(path: Path) -> dict[str, Any]:
     missing = [name for name in REQUIRED_FILES if not (path / name).exists()]
     if missing:
-        raise RunError(f"run folder {path} is missing {', '.join(missing)}; it is incomplete or "
-                       "not a run folder. Retrain it with `prism train --data DIR --out RUN`.")
+        raise RunError(Message("run_incomplete", path=str(path), missing=", ".join(missing)))
     meta = _read_json(path / RUN_JSON)
     version = meta.get("format_version") if isinstance(meta, dict) else None
     if version != FORMAT_VERSION:
-        raise RunError(f"run folder {path} has format version {version!r} but this Prism reads "
-                       f"version {FORMAT_VERSION}; retrain it with this version of prism.")
+        raise RunError(Message("run_format", path=str(path), version=version,
+                               reads=FORMAT_VERSION))
     return meta
 
 
@@ -308,7 +307,7 @@ def _read_part(folder: Path, meta: dict[str, Any], tables: Sequence[str] = ()
         arrays = _read_arrays(folder / MODEL_TENSORS)
         frames = [pd.read_parquet(folder / name) for name in tables]
     except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt run
-        raise RunError(f"run folder {folder} has an unreadable file ({exc}); retrain it.") from exc
+        raise RunError(Message("run_bad_file", path=str(folder), error=str(exc))) from exc
     tensors = {name[len(MODEL_PREFIX):]: arrays.pop(name) for name in list(arrays)
                if name.startswith(MODEL_PREFIX)}
     model = get_model_class(meta["model"]).from_state(tensors, _read_json(folder / MODEL_JSON))
@@ -377,4 +376,4 @@ def _read_part_table(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt run
-        raise RunError(f"{path} cannot be read ({exc}); the run is corrupt, retrain it.") from exc
+        raise RunError(Message("run_unreadable", path=str(path), error=str(exc))) from exc

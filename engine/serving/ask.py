@@ -62,10 +62,9 @@ class Answer:
 def check_question(question: object) -> str:
     """The question stripped; RequestError when it is empty or too long."""
     if not isinstance(question, str) or not question.strip():
-        raise RequestError("question is empty; type the shopper's question")
+        raise RequestError(Message("empty_question"))
     if len(question) > MAX_QUESTION_CHARS:
-        raise RequestError(f"question is {len(question):,} characters; keep it under "
-                           f"{MAX_QUESTION_CHARS}")
+        raise RequestError(Message("long_question", n=len(question), most=MAX_QUESTION_CHARS))
     return question.strip()
 
 

@@ -29,6 +29,7 @@ from engine.core.columns import (
     UNKNOWN_CATEGORY,
 )
 from engine.core.errors import DataError, RequestError
+from engine.core.messages import Message
 from engine.data.schema import category_labels
 from engine.models.base import BaseModel
 from engine.runs.store import (
@@ -58,7 +59,7 @@ def read_new_items(source: bytes | str | Path, name: str | None = None) -> pd.Da
     else:
         path = Path(source)
         if not path.is_file():
-            raise DataError(f"{source}: no such file; give a CSV or Parquet table of new items")
+            raise DataError(Message("new_items_no_file", path=str(source)))
         data, name = path.read_bytes(), name or str(source)
     parquet = data[:4] == PARQUET_MAGIC
     try:
@@ -66,15 +67,16 @@ def read_new_items(source: bytes | str | Path, name: str | None = None) -> pd.Da
                  else pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False))
     except (ValueError, OSError, UnicodeDecodeError) as exc:  # parser errors are ValueErrors
         kind = "Parquet" if parquet else "CSV"
-        raise DataError(f"{name} is not a readable {kind} file ({exc}).") from exc
+        raise DataError(Message("new_items_unreadable", name=name, kind=kind,
+                                error=str(exc))) from exc
     missing = [column for column in NEW_ITEM_REQUIRED if column not in frame.columns]
     if missing:
-        raise DataError(f"{name} lacks the column(s) {', '.join(missing)}. Found: "
-                        f"{', '.join(map(str, frame.columns)) or 'none'}. Expected "
-                        f"{', '.join(NEW_ITEM_REQUIRED)} and optionally "
-                        f"{', '.join(NEW_ITEM_OPTIONAL)}.")
+        raise DataError(Message(
+            "new_items_columns", name=name, missing=", ".join(missing),
+            found=", ".join(map(str, frame.columns)) or Message("no_columns"),
+            required=", ".join(NEW_ITEM_REQUIRED), optional=", ".join(NEW_ITEM_OPTIONAL)))
     if frame.empty:
-        raise DataError(f"{name} has a header but no rows.")
+        raise DataError(Message("new_items_no_rows", name=name))
     if parquet:
         frame[ITEM_ID] = frame[ITEM_ID].astype(str)
     return frame
@@ -94,24 +96,22 @@ def check_new_items(items: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """Validate a table of new items; ids must be new and unique, titles non-empty."""
     missing = [c for c in (ITEM_ID, TITLE) if c not in items.columns]
     if missing:
-        raise RequestError(f"new items: missing column(s) {missing}; columns found: "
-                           f"{list(map(str, items.columns))}")
+        raise RequestError(Message("new_items_missing", missing=str(missing),
+                                   found=str(list(map(str, items.columns)))))
     if items.empty:
-        raise RequestError("new items: the table has no rows")
+        raise RequestError(Message("new_items_empty"))
     frame = items.reset_index(drop=True).copy()
     frame[ITEM_ID] = frame[ITEM_ID].astype(str).str.strip()
     frame[TITLE] = frame[TITLE].fillna("").astype(str).str.strip()
     duplicated = frame.loc[frame[ITEM_ID].duplicated(), ITEM_ID].unique().tolist()
     if duplicated:
-        raise RequestError(f"new items: item_id repeated in the table: {duplicated[:10]}")
+        raise RequestError(Message("new_items_repeated", ids=str(duplicated[:10])))
     taken = frame.loc[catalogue.item_index.get_indexer(frame[ITEM_ID]) >= 0, ITEM_ID].tolist()
     if taken:
-        raise RequestError(f"new items: {len(taken)} id(s) already in the catalogue: "
-                           f"{taken[:10]}; give new items new ids")
+        raise RequestError(Message("new_items_taken", n=len(taken), ids=str(taken[:10])))
     empty = frame.loc[(frame[TITLE] == "") | (frame[ITEM_ID] == ""), ITEM_ID].tolist()
     if empty:
-        raise RequestError(f"new items: empty id or title in {len(empty)} row(s) "
-                           f"(ids {empty[:10]}); every item needs an id and a title")
+        raise RequestError(Message("new_items_blank", n=len(empty), ids=str(empty[:10])))
     return frame
 
 
@@ -157,11 +157,10 @@ def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -
         column = position.get(run_label(label, names), position.get(UNKNOWN_CATEGORY))
         if column is None:
             item = frame[ITEM_ID].iat[row]
-            problem = (f"has no category and the run has no {UNKNOWN_CATEGORY!r} category"
-                       if label == UNKNOWN_CATEGORY
-                       else f"category {label!r} is not one of the run's categories")
-            raise RequestError(f"new item {item!r} {problem}; give it a category path starting "
-                               f"with one of {names[:20]}")
+            raise RequestError(
+                Message("new_item_no_category", item=item, unknown=UNKNOWN_CATEGORY,
+                        names=str(names[:20])) if label == UNKNOWN_CATEGORY else
+                Message("new_item_category", item=item, label=label, names=str(names[:20])))
         matrix[row, column] = 1.0
     return matrix / matrix.sum(axis=1, keepdims=True)
 

@@ -125,7 +125,7 @@ class Recommender:
         if alpha is None:
             return self.model
         if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not np.isfinite(alpha):
-            raise RequestError(f"alpha must be a finite number, got {alpha!r}")
+            raise RequestError(Message("alpha_not_finite", alpha=alpha))
         return self.model.at_alpha(float(alpha))
 
     def served_alpha(self, alpha: float | None) -> float | None:
@@ -195,7 +195,7 @@ class Recommender:
         """(past item positions, scores at `alpha`) from a what-if history, else from a known
         shopper; None when there is neither (the caller falls back to trending items)."""
         if isinstance(history, str | bytes):
-            raise RequestError("history must be a list of item ids, not one string")
+            raise RequestError(Message("history_one_string"))
         if history is not None and len(history):
             past = catalogue.positions_of(history)
             return past, self._scores(catalogue, history=past, alpha=alpha, focus=focus)
@@ -300,7 +300,7 @@ class Recommender:
         """Items matching a text query, blended with the shopper's affinity, diversified;
         items that cannot be bought now are left out unless `include_unavailable`."""
         if not isinstance(query, str) or not query.strip():
-            raise RequestError("query is empty; type a few words to search for")
+            raise RequestError(Message("empty_query"))
         catalogue = self._catalogue
         request = self._request(catalogue, rq.ListRequest.of(
             k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates,
@@ -360,7 +360,7 @@ class Recommender:
         user = self._user_position(catalogue, user_id)
         new = self.live.events(user_id, self.events_through)
         if user < 0 and not new:
-            raise RequestError(f"unknown shopper {user_id!r}: not in this run's data")
+            raise RequestError(Message("unknown_shopper", user=user_id))
         rows = catalogue.events.iloc[catalogue.user_rows(user) if user >= 0 else []]
         return history_frame(catalogue.columns, rows, new)
 
@@ -369,7 +369,7 @@ class Recommender:
         catalogue = self._catalogue
         position = int(catalogue.item_index.get_indexer([str(item_id)])[0])
         if position < 0:
-            raise RequestError(f"unknown item id {item_id!r}")
+            raise RequestError(Message("unknown_item", item=item_id))
         row = catalogue.items.iloc[position]
         out = {key: plain_value(value) for key, value in row.items()}
         out["diversity_category"] = catalogue.category_label(position)

@@ -42,6 +42,7 @@ from engine.core.limits import (
     check_unicode,
     check_work,
 )
+from engine.core.messages import Message
 from engine.rerank.methods import Method
 from engine.rerank.quotas import check_bounds, check_supply
 from engine.rerank.targets import DEFAULT_TARGET_MIX
@@ -200,8 +201,9 @@ def category_positions(names: Sequence[str], category_names: Sequence[str],
     if unknown:
         shown = ", ".join(repr(n) for n in list(category_names)[:20])
         more = " ..." if len(category_names) > 20 else ""
-        raise RequestError(f"{field}: unknown categor{'y' if len(unknown) == 1 else 'ies'} "
-                           f"{unknown}; known categories are {shown}{more}")
+        raise RequestError(Message("unknown_category" if len(unknown) == 1 else
+                                   "unknown_categories", field=field, unknown=str(unknown),
+                                   known=shown + more))
     return [position[name] for name in names]
 
 
@@ -232,7 +234,7 @@ def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequen
     out = dict(zip(positions, named.values(), strict=True))
     capped_all = len(out) == len(category_names) and all(c is not None for _, c in out.values())
     if capped_all and sum(c or 0 for _, c in out.values()) < k:
-        raise RequestError(f"quotas: caps add up to fewer than k={k} slots; raise the caps")
+        raise RequestError(Message("caps_below_k", k=k))
     return out
 
 

@@ -13,22 +13,27 @@ from pydantic import ValidationError
 from engine.core.messages import TEMPLATES, Listing, Message
 
 
-def readable(exc: ValidationError, tags: Collection[str] = ()) -> str:
+def readable(exc: ValidationError, tags: Collection[str] = (), whole: str | None = None
+             ) -> str:
     """'stages.2.strength: Input should be less than or equal to 1' from pydantic's errors
-    (`tags`: the union members' names, left out of the path); more than five end with
+    (`tags`: the union members' names, left out of the path; `whole`: the name of an error
+    about the whole object, else its problem stands alone); more than five end with
     '(and N more)'."""
-    parts = [Message("field_problem", where=_where(error, tags), problem=_problem(error))
-             for error in exc.errors()]
+    parts = []
+    for error in exc.errors():
+        where = _where(error, tags) or whole
+        parts.append(Message("field_problem", where=where, problem=_problem(error))
+                     if where else _problem(error))
     shown = Listing(parts[:5], "; ")
     return Message("and_more", problems=shown, n=len(parts) - 5) if len(parts) > 5 else shown
 
 
-def _where(error: Any, tags: Collection[str]) -> str:
+def _where(error: Any, tags: Collection[str]) -> str | None:
     """'stages.2.strength', each field name a `Message` (positions as they are)."""
     path = [part for part in error.get("loc", ()) if not (isinstance(part, str)
                                                           and part in tags)]
     if not path:
-        return Message("policy_word")
+        return None
     return Listing([Message(f"field_{part}") if f"field_{part}" in TEMPLATES else str(part)
                     for part in path], ".")
 
