@@ -242,4 +242,12 @@ ERRORS = {
                             "scenarios in it are lost, everything else keeps working.",
     "scenario_needs_name": "a scenario needs a name; type one and save again.",
     "scenario_unknown": "scenario #{id} does not exist (deleted?).",
+    # what Python's JSON reader says is wrong, word for word
+    "json_expecting_value": "Expecting value",
+    "json_expecting_name": "Expecting property name enclosed in double quotes",
+    "json_expecting_colon": "Expecting ':' delimiter",
+    "json_expecting_comma": "Expecting ',' delimiter",
+    "json_unterminated": "Unterminated string starting at",
+    "json_control": "Invalid control character at",
+    "json_extra": "Extra data",
 }

@@ -161,3 +161,12 @@ class Listing(str):
 
     def __reduce__(self) -> tuple:
         return Listing, (self.parts, self.joiner)
+
+
+JSON_PROBLEMS = {TEMPLATES[code]: code for code in TEMPLATES if code.startswith("json_")}
+
+
+def json_problem(text: str) -> str:
+    """What Python's JSON reader said (`JSONDecodeError.msg`), as a `Message` when it is one
+    of its usual complaints, else as it is."""
+    return Message(JSON_PROBLEMS[text]) if text in JSON_PROBLEMS else text

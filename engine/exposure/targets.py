@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from engine.core.errors import ConfigError
 from engine.core.field_errors import readable
-from engine.core.messages import Message
+from engine.core.messages import Message, json_problem
 from engine.exposure.groups import Grouping, GroupSpec
 
 EVERY = "*"
@@ -81,7 +81,7 @@ def load_targets(path: str | Path) -> TargetSet:
         text = path.read_text()
         json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(Message("targets_not_json", path=str(path), error=exc.msg,
+        raise ConfigError(Message("targets_not_json", path=str(path), error=json_problem(exc.msg),
                                   line=exc.lineno)) from None
     return parse_targets(text, str(path))
 

@@ -38,7 +38,7 @@ from engine.core.limits import (
     MAX_VERSION_DIGITS,
     check_unicode,
 )
-from engine.core.messages import Listing, Message
+from engine.core.messages import Listing, Message, json_problem
 from engine.exposure.prices import ExposurePrices
 from engine.rerank.methods import DiversifyMethod
 from engine.rerank.quotas import check_bounds
@@ -336,7 +336,7 @@ def parse_policy(value: dict[str, Any] | str, where: str = "policy") -> Policy:
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ConfigError(Message("not_json", where=where, error=exc.msg,
+            raise ConfigError(Message("not_json", where=where, error=json_problem(exc.msg),
                                       line=exc.lineno)) from exc
     if not isinstance(value, dict):
         raise ConfigError(Message("policy_not_object", where=where))

@@ -1,10 +1,13 @@
 """Engine errors shown in the studio speak Chinese (AppTest, `?lang=zh`): each refusal the
-Policies page can meet — a bad name, a stale save, a rollback of a policy never published, a
-publish that fails its checks — reads in Chinese, with no English word outside data (the
-names typed, the run's name), and a policy saved without a name is named in Chinese."""
+Policies page can meet (a bad name, a stale save, a rollback of a policy never published, a
+publish that fails its checks), a damaged run, new items without titles, exposure targets that
+cannot hold and an experiment without a name — reads in Chinese, with no English word outside
+data (the names typed, file and column names), and a policy saved without a name is named in
+Chinese."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,16 +19,29 @@ from streamlit.testing.v1 import AppTest
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    """The Policies page in Chinese on a copy of the tiny home with an empty policy store."""
+def home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the tiny home with an empty policy store, the studio in Chinese."""
     source = use_tiny_home(monkeypatch)
     home = Path(tempfile.mkdtemp(prefix="prism_zh_errors_")) / "home"
     shutil.copytree(source, home, ignore=shutil.ignore_patterns("*.sqlite*"))
     monkeypatch.setenv("PRISM_HOME", str(home))
     monkeypatch.setattr("dashboard.i18n.current", lambda: "zh")  # AppTest formats the choices
+    return home
+
+
+def open_in_chinese(page: str, **params: str) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params["lang"] = "zh"
-    at.switch_page("app_pages/policies.py").run()
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.switch_page(f"app_pages/{page}.py").run()
+    return at
+
+
+@pytest.fixture
+def page(home: Path) -> AppTest:
+    """The Policies page in Chinese."""
+    at = open_in_chinese("policies")
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -67,7 +83,7 @@ def test_a_stale_save_is_refused_in_chinese(page: AppTest) -> None:
     PolicyStore().save(parse_policy({"name": "夏季", "stages": []}), base_version=1)
     page.number_input(key="pf_cap").set_value(3).run()
     page.button(key="policy_save").click().run()
-    shown = errors_in_chinese(page)
+    shown = errors_in_chinese(page, "夏季")
     assert any("你编辑的是第 1 版，而最新的是第 2 版" in text for text in shown), shown
 
 
@@ -88,3 +104,83 @@ def test_a_publish_that_fails_its_checks_is_refused_in_chinese(page: AppTest) ->
     shown = errors_in_chinese(page, "elsewhere")
     assert any("策略 冬季@1 未发布" in text and "适用范围是运行 'elsewhere'" in text
                for text in shown), shown
+
+
+def test_a_damaged_run_is_named_in_chinese(home: Path) -> None:
+    (home / "runs" / RUN_NAME / "items.parquet").unlink()
+    at = open_in_chinese("explorer")
+    shown = errors_in_chinese(at, home)
+    assert any("缺少 items.parquet" in text and "请重新训练" in text for text in shown), shown
+
+
+def test_new_items_without_a_title_are_refused_in_chinese(home: Path) -> None:
+    from engine.serving.coldstart import NEW_ITEM_OPTIONAL, NEW_ITEM_REQUIRED
+
+    at = open_in_chinese("catalogue")
+    at.file_uploader(key="cold_upload_0").set_value(
+        [("new.csv", b"item_id,price\nx1,3\n", "text/csv")]).run()
+    shown = errors_in_chinese(at, "price", *NEW_ITEM_REQUIRED, *NEW_ITEM_OPTIONAL)
+    assert any("new.csv 缺少列 title" in text for text in shown), shown
+
+
+def test_targets_that_cannot_hold_are_refused_in_chinese(home: Path) -> None:
+    at = open_in_chinese("ledger", targets=json.dumps([["*", 60, None]]))
+    at.button(key="ledger_fit").click().run()
+    shown = errors_in_chinese(at)
+    assert any("下限合计占曝光的" in text and "超过 100%" in text for text in shown), shown
+
+
+def test_an_experiment_without_a_name_is_refused_in_chinese(home: Path) -> None:
+    from dashboard.i18n import translate
+
+    at = open_in_chinese("experiments")
+    start = translate("experiments.start_button", "zh")
+    next(b for b in at.button if b.label == start).click().run()
+    shown = errors_in_chinese(at)
+    assert any("实验名称 ''：请使用 1 到 64 个字母" in text for text in shown), shown
+
+
+def _refusals(home: Path) -> list[tuple[BaseException, list[object], str]]:
+    """(an engine error raised the way a page meets it, its data, a phrase of its Chinese)."""
+    from engine.access.roles import Actor, require
+    from engine.core.errors import PrismError
+    from engine.experiments.store import ExperimentStore
+    from engine.exposure.targets import load_targets
+    from engine.policy.schema import split_reference
+    from engine.policy.store import PolicyStore
+    from engine.runs.store import load_run
+    from engine.serving.recommender import Recommender
+
+    service = Recommender.load(home / "runs" / RUN_NAME)
+    (home / "targets.json").write_text("{")
+    attempts = [
+        (lambda: require(Actor("vera@shop.test", "viewer", "studio"), "publish"),
+         ["vera@shop.test"], "（查看者）无权发布策略：这需要发布者角色"),
+        (lambda: service.history("ghost-shopper"), ["ghost-shopper"], "未知顾客 'ghost-shopper'"),
+        (lambda: service.item("ghost-item"), ["ghost-item"], "未知商品 ID 'ghost-item'"),
+        (lambda: service.search("  ", k=5), [], "搜索词为空"),
+        (lambda: PolicyStore().get("幽灵"), ["幽灵"], "目前还没有保存任何策略"),
+        (lambda: split_reference("a b@1"), ["a b@1"], "请写名称或“名称@版本”"),
+        (lambda: ExperimentStore().get("ghost"), ["ghost"],
+         "没有名为 'ghost' 的实验；已有实验：暂无"),
+        (lambda: load_run(home / "runs" / "gone"), [home], "不存在"),
+        (lambda: load_targets(home / "targets.json"), [home, "json"], "不是有效的 JSON"),
+    ]
+    found = []
+    for attempt, data, phrase in attempts:
+        with pytest.raises(PrismError) as raised:
+            attempt()
+        assert raised.value.message is not None, raised.value  # raised with a code
+        found.append((raised.value, data, phrase))
+    return found
+
+
+def test_engine_refusals_are_said_in_chinese(home: Path) -> None:
+    """The errors pages show through `show_error`, raised by the engine itself, said in
+    Chinese: the words around their data, and the codes inside them (roles, actions)."""
+    from dashboard.i18n import say_error
+
+    for error, data, phrase in _refusals(home):
+        text = say_error(error)
+        assert phrase in text, (phrase, text)
+        assert not english_words([text], data_words(RUN_NAME, *data)), (text, str(error))
