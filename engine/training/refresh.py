@@ -30,6 +30,7 @@ from engine.data import interactions
 from engine.models.base import ITEM_IDX, USER_IDX, TrainData
 from engine.models.callbacks import notify_stage
 from engine.models.finetune import FineTune, FineTuned, check_refreshable, fine_tune
+from engine.retrieval.ann import faiss_available
 from engine.retrieval.runindex import read_index_info, rebuilt_index, save_item_index
 from engine.runs.store import Run, load_run, save_refreshed
 
@@ -149,9 +150,10 @@ def refresh_run(run_dir: str | Path, new_events: Callable[[int], pd.DataFrame], 
 
 def _rebuild_index(run: Run, n_users: int, callbacks: Sequence[Any]) -> Any:
     """The run's candidate index built again over the fine-tuned item vectors (its kind and
-    recall target kept), or None when the run has none: the new version is served through an
-    index as the old one was, never through one that ranks by the old vectors."""
-    if read_index_info(run.path) is None:
+    recall target kept): the new version is served through an index as the old one was,
+    never through one that ranks by the old vectors. None when the run has none, or without
+    FAISS (the new version then has no index, and the refresh's note says how to build one)."""
+    if read_index_info(run.path) is None or not faiss_available():
         return None
     notify_stage(callbacks, Message("stage_index"))
     return rebuilt_index(run.path, run.model, n_users)

@@ -161,3 +161,23 @@ def test_serving_keeps_one_item_table(indexed_run):  # noqa: ANN001
     listed = service.recommend(user_id=service.user_ids[3], k=10, method="dpp",
                                diversity_weight=0.3, n_candidates=50)
     assert len(listed.table) == 10
+
+
+def test_without_faiss_a_refresh_leaves_the_index_out_and_says_so(indexed_run, tmp_path,  # noqa: ANN001
+                                                                   monkeypatch):  # noqa: ANN001
+    import pandas as pd
+
+    from engine.models.finetune import FineTune
+    from engine.training import refresh
+
+    run = tmp_path / "twotower"
+    shutil.copytree(indexed_run, run)
+    old = Recommender.load(run)
+    events = pd.DataFrame({"id": [1], "user_id": [old.user_ids[0]], "event": ["purchase"],
+                           "item_id": [old.catalogue.columns.ids[0]], "timestamp": [1.9e9]})
+    monkeypatch.setattr(refresh, "faiss_available", lambda: False)
+    done = refresh.refresh_run(run, lambda after: events[events["id"] > after],
+                               settings=FineTune(epochs=1))
+    assert done.index is None and read_index_info(run) is None
+    assert any("left out; rebuild it with `prism index build" in note for note in done.notes)
+    assert not Recommender.load(run).retrieval.active  # served exactly, never by old vectors
