@@ -17,6 +17,7 @@ from dashboard import pickers
 from dashboard.i18n import method_label, t
 from engine.core.errors import ConfigError
 from engine.core.limits import MAX_SLOT
+from engine.core.messages import Message, json_problem
 from engine.policy.schema import Policy, parse_policy
 from engine.rerank.methods import QUOTA_FREE_METHODS
 
@@ -303,10 +304,10 @@ def _kept() -> list[dict[str, Any]]:
     try:
         kept = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{t('policies.kept')}: not valid JSON ({exc.msg} at line "
-                          f"{exc.lineno})") from exc
+        raise ConfigError(Message("not_json", where=t("policies.kept"),
+                                  error=json_problem(exc.msg), line=exc.lineno)) from exc
     if not isinstance(kept, list):
-        raise ConfigError(f"{t('policies.kept')}: write a JSON list of stages, [ ... ]")
+        raise ConfigError(Message("stages_not_list", where=t("policies.kept")))
     return kept
 
 

@@ -250,4 +250,41 @@ ERRORS = {
     "json_unterminated": "Unterminated string starting at",
     "json_control": "Invalid control character at",
     "json_extra": "Extra data",
+    # category quotas a list cannot meet (engine.rerank.quotas)
+    "quota_floor_cap": "quotas[{name!r}]: floor {floor} is above cap {cap}",
+    "quota_short": "quotas[{name!r}]: floor {floor} but only {n} {pool} are in that category; "
+                   "{fix}",
+    "quota_floors_over_k": "quotas: floors add up to {floors}, more than the list length "
+                           "k={k}; lower the floors or raise k",
+    "quota_caps_room": "quota caps leave only {room} eligible {pool} for a list of {slots}; "
+                       "raise the caps or lower k",
+    "pool_catalogue": "catalogue items",
+    "pool_candidates": "candidates",
+    "fix_lower_floor": "lower the floor",
+    # a policy's kept stages, typed as JSON in the studio
+    "stages_not_list": "{where}: write a JSON list of stages, [ ... ]",
+    # what a policy's stages cannot do on a catalogue (engine.policy.compile)
+    "no_match": "{where} ({match}) matches no item in this catalogue",
+    "rule_keep": "{label} keep",
+    "no_prices_keep": "{label}: no item has a price, so the price range keeps every item",
+    "no_prices_drop": "{label}: no item has a price, so the price range drops every item",
+    "pin_missing": "{label}: item {item!r} is not in this catalogue; pin skipped",
+    "segment_missing": "{label}: segment categories {categories} are not categories of this "
+                       "catalogue; the pin applies to no shopper",
+    "no_purchases": "{label}: this run has no purchase table, so nothing comes back (train the "
+                    "run again to keep its purchases)",
+    "column_unknown": "column {name!r} is not an item column; the catalogue has {shown}",
+    "quota_unknown_category": "diversify quotas: unknown category {unknown}; known: {known}",
+    "quota_unknown_categories": "diversify quotas: unknown categories {unknown}; known: {known}",
+    "stage_failed": "policy {name!r} stage {n} ({kind}): {error}",
+    "kind_filter": "filter",
+    "kind_boost": "boost",
+    "kind_bury": "bury",
+    "kind_promote": "promote",
+    "kind_cap": "cap",
+    "kind_floor": "floor",
+    "kind_diversify": "diversify",
+    "kind_pin": "pin",
+    "kind_exposure_targets": "exposure_targets",
+    "kind_buy_again": "buy_again",
 }

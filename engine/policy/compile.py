@@ -73,8 +73,7 @@ class ItemFacts:
             return pd.Series(self.labels)
         if name not in self.items.columns:
             shown = ", ".join(str(c) for c in self.items.columns[:20])
-            raise ConfigError(f"column {name!r} is not an item column; the catalogue has "
-                              f"{shown}")
+            raise ConfigError(Message("column_unknown", name=name, shown=shown))
         return self.items[name].reset_index(drop=True)
 
     def category_mask(self, prefixes: list[str]) -> np.ndarray:
@@ -102,7 +101,7 @@ class ItemFacts:
         if match.column is not None:
             mask &= self.column(match.column).isin(match.values).to_numpy()
         if not mask.any():
-            notices.append(f"{where} ({match.describe()}) matches no item in this catalogue")
+            notices.append(Message("no_match", where=where, match=match.describe()))
         return mask
 
 
@@ -123,10 +122,9 @@ def _filter_rule(stage: FilterStage, label: str, facts: ItemFacts,
     if stage.price_min is not None or stage.price_max is not None:
         mask &= price_mask(facts.prices, stage.price_min, stage.price_max, stage.missing_price)
         if not np.isfinite(facts.prices).any():
-            notices.append(f"{label}: no item has a price, so the price range "
-                           f"{'keeps' if stage.missing_price == 'keep' else 'drops'} every item")
+            notices.append(Message(f"no_prices_{stage.missing_price}", label=label))
     if stage.keep is not None:
-        mask &= facts.match(stage.keep, f"{label} keep", notices)
+        mask &= facts.match(stage.keep, Message("rule_keep", label=label), notices)
     if stage.drop is not None:
         mask &= ~facts.match(stage.drop, f"{label} drop", [])
     return Rule(label=label, mask=mask)
@@ -146,8 +144,9 @@ def _quota_rules(stage: DiversifyStage, facts: ItemFacts) -> tuple[list[Rule], l
     names = facts.category_names
     unknown = [n for n in (stage.quotas or {}) if n not in names]
     if unknown:
-        raise ConfigError(f"diversify quotas: unknown categor{'y' if len(unknown) == 1 else 'ies'}"
-                          f" {unknown}; known: {', '.join(names[:20])}")
+        raise ConfigError(Message("quota_unknown_category" if len(unknown) == 1 else
+                                  "quota_unknown_categories", unknown=str(unknown),
+                                  known=", ".join(names[:20])))
     return quota_rules({names.index(name): tuple(bounds)
                         for name, bounds in (stage.quotas or {}).items()},
                        names, facts.item_categories)
@@ -157,15 +156,15 @@ def _pin_rule(stage: PinStage, label: str, facts: ItemFacts,
               notices: list[str]) -> PinRule | None:
     position = int(facts.index.get_indexer([stage.item_id])[0])
     if position < 0:
-        notices.append(f"{label}: item {stage.item_id!r} is not in this catalogue; pin skipped")
+        notices.append(Message("pin_missing", label=label, item=stage.item_id))
         return None
     segment = None
     if stage.segment is not None:
         names = facts.category_names
         segment = np.isin(np.asarray(names, dtype=object), stage.segment.top_categories)
         if not segment.any():
-            notices.append(f"{label}: segment categories {stage.segment.top_categories} are "
-                           "not categories of this catalogue; the pin applies to no shopper")
+            notices.append(Message("segment_missing", label=label,
+                                   categories=str(stage.segment.top_categories)))
     return PinRule(label=label, item=position, slot=stage.slot, segment=segment)
 
 
@@ -178,7 +177,6 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
     exposure_bonus = buy_again = None
     for position, stage in enumerate(policy.stages):
         label = stage.label or _default_label(stage, position)
-        where = f"stage {position + 1} ({stage.kind})"
         try:
             if isinstance(stage, FilterStage):
                 filters.append(_filter_rule(stage, label, facts, notices))
@@ -209,10 +207,11 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
             elif isinstance(stage, BuyAgainStage):
                 buy_again = stage
                 if catalogue.purchases is None:
-                    notices.append(f"{label}: this run has no purchase table, so nothing "
-                                   "comes back (train the run again to keep its purchases)")
+                    notices.append(Message("no_purchases", label=label))
         except ConfigError as exc:
-            raise ConfigError(f"policy {policy.name!r} {where}: {exc}") from exc
+            raise ConfigError(Message("stage_failed", name=policy.name, n=position + 1,
+                                      kind=Message(f"kind_{stage.kind}"),
+                                      error=exc.message or str(exc))) from exc
     static = np.ones(catalogue.n_items, dtype=bool)
     for rule in filters:
         static &= rule.mask

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from engine.core.checks import check_k
 from engine.core.errors import PrismError, RequestError
 from engine.core.limits import check_work
-from engine.core.messages import Message
+from engine.core.messages import Explanation, Message
 from engine.policy.attribution import list_attribution, notices, removal_counts
 from engine.policy.buy_again import with_buy_again
 from engine.policy.compile import CompiledPolicy, compile_policy
@@ -277,7 +277,8 @@ class PolicyServer:
                               None if user < 0 else str(catalogue.user_index[user]), rows,
                               compiled.static_allowed & np.isfinite(scores), k)
         return PolicyResult(items=rows,
-                            notice="; ".join(found) or None, policy=compiled.name,
+                            notice=Explanation(found) if found else None,
+                            policy=compiled.name,
                             removed=removal_counts(lists, 0),
                             method="none" if stage is None else stage.method,
                             diversity_weight=0.0 if stage is None else stage.weight,

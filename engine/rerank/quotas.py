@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine.core.errors import RequestError, ValueCheckError
+from engine.core.messages import Message
 
 Quotas = dict[int, tuple[int | None, int | None]]
 
@@ -33,24 +34,32 @@ def check_bounds(name: object, bounds: object) -> tuple[int | None, int | None]:
                                   f"null, got {value!r}")
     floor, cap = (None if v is None else int(v) for v in bounds)
     if floor is not None and cap is not None and floor > cap:
-        raise ValueCheckError(f"quotas[{name!r}]: floor {floor} is above cap {cap}")
+        raise ValueCheckError(Message("quota_floor_cap", name=name, floor=floor, cap=cap))
     return floor, cap
+
+
+POOLS = {"catalogue items": "pool_catalogue", "candidates": "pool_candidates"}
+
+
+def _pool(pool: str) -> str:
+    """What a list is drawn from, said through its code when it has one."""
+    return Message(POOLS[pool]) if pool in POOLS else pool
 
 
 def check_supply(quotas: Mapping[Any, tuple[int | None, int | None]],
                  available: Mapping[Any, int] | None, k: int | None, pool: str,
-                 fix: str = "lower the floor") -> None:
+                 fix: str | None = None) -> None:
     """Quotas a list of `k` drawn from `pool` can meet: each floor within what `pool` holds of
     its category (`available[name]`; None: not known yet), the floors together within k
     (items in one category each; pass k=None when an item may count towards several)."""
     for name, (floor, _) in quotas.items():
         if available is not None and floor is not None and floor > available[name]:
-            raise ValueCheckError(f"quotas[{name!r}]: floor {floor} but only "
-                                  f"{int(available[name])} {pool} are in that category; {fix}")
+            raise ValueCheckError(Message("quota_short", name=name, floor=floor,
+                                          n=int(available[name]), pool=_pool(pool),
+                                          fix=fix or Message("fix_lower_floor")))
     floors = sum(floor or 0 for floor, _ in quotas.values())
     if k is not None and floors > k:
-        raise ValueCheckError(f"quotas: floors add up to {floors}, more than the list length "
-                              f"k={k}; lower the floors or raise k")
+        raise ValueCheckError(Message("quota_floors_over_k", floors=floors, k=k))
 
 
 def check_quota_columns(quotas: Quotas, categories: np.ndarray, n_slots: int,
@@ -80,8 +89,8 @@ def check_quota_columns(quotas: Quotas, categories: np.ndarray, n_slots: int,
     room = int(main.sum() - main[capped].sum()) + sum(
         min(checked[c][1], int(main[c])) for c in capped)
     if room < n_slots:
-        raise RequestError(f"quota caps leave only {room} eligible {pool} for a list of "
-                           f"{n_slots}; raise the caps or lower k")
+        raise RequestError(Message("quota_caps_room", room=room, pool=_pool(pool),
+                                   slots=n_slots))
     return checked
 
 

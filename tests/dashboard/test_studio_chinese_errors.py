@@ -106,6 +106,23 @@ def test_a_publish_that_fails_its_checks_is_refused_in_chinese(page: AppTest) ->
                for text in shown), shown
 
 
+def test_kept_stages_that_are_not_json_are_refused_in_chinese(page: AppTest) -> None:
+    page.text_area(key="pf_kept").set_value('[{"kind": ').run()
+    shown = errors_in_chinese(page)
+    assert any("不是有效的 JSON（第 1 行：此处应有一个值）" in text for text in shown), shown
+
+
+def test_a_pin_of_an_unknown_item_is_not_published_in_chinese(page: AppTest) -> None:
+    page.text_input(key="pf_name").set_value("幽灵").run()
+    page.text_area(key="pf_kept").set_value('[{"kind": "pin", "item_id": "ghost", "slot": 1}]')
+    page.run()
+    page.button(key="policy_save").click().run()
+    page.button(key="policy_publish").click().run()
+    shown = errors_in_chinese(page, "ghost")
+    assert any("策略 幽灵@1 未发布" in text and "商品 'ghost' 不在此商品目录中；已跳过该固定"
+               in text for text in shown), shown
+
+
 def test_a_damaged_run_is_named_in_chinese(home: Path) -> None:
     (home / "runs" / RUN_NAME / "items.parquet").unlink()
     at = open_in_chinese("explorer")
