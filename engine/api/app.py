@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from engine import __version__
+from engine.api import heap
 from engine.api.auth import authorize
 from engine.api.errors import error_responses
 from engine.api.events import (
@@ -180,14 +181,15 @@ def _allowed_methods(app: FastAPI, path: str) -> list[str]:
 def create_app(run_dir: str | Path, recommender: Recommender | None = None,
                torch_threads: int | None = None, warm_search: bool = False,
                retrieval: str = "auto", candidates: int | None = None,
-               follow_store: bool = False) -> FastAPI:
+               follow_store: bool = False, settle_heap: bool = False) -> FastAPI:
     """The API app for one run folder (loaded now, once); pass `recommender` to reuse one.
     `follow_store` (several workers): events any worker stored join this one's histories
     before each list (engine.events.tail).
 
     With `warm_search` the query encoder starts loading in the background, so the first
     `/search` does not wait for it (`prism serve` asks for this). A new version of the run
-    (`prism refresh`) is swapped in while serving (engine/api/reload.py)."""
+    (`prism refresh`) is swapped in while serving (engine/api/reload.py). `settle_heap` (`prism
+    serve`) keeps what the run loaded out of the garbage collector's passes (api/heap.py)."""
     def load() -> Recommender:
         loaded = Recommender.load(run_dir, retrieval=retrieval, candidates=candidates)
         if warm_search:
@@ -196,12 +198,12 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
 
     first = recommender if recommender is not None else Recommender.load(
         run_dir, torch_threads=torch_threads, retrieval=retrieval, candidates=candidates)
-    if warm_search:
-        first.warm_search()
-    service = ServingSwap(first, run_dir, load)
+    warming = first.warm_search() if warm_search else None
+    service = ServingSwap(first, run_dir, load, on_swap=heap.settle if settle_heap else None)
+    lifespan = closing_writes(watching(service, reload_interval()))
     app = FastAPI(title="Prism recommendation API", version=__version__,
                   description="Diversity-aware recommendations, search and trending items.",
-                  lifespan=closing_writes(watching(service, reload_interval())))
+                  lifespan=heap.settled(lifespan, lambda: warming) if settle_heap else lifespan)
     app.state.recommender = service
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(PinServing, swap=service)
@@ -229,7 +231,8 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     counters = ServingMetrics()
     app.state.counters = counters
     app.state.events = events = EventStore()
-    app.state.writer = writer = StoreWriter(events)  # lists and events: group commits
+    # lists and events in group commits; one process answers a list before its commit
+    app.state.writer = writer = StoreWriter(events, lists_wait=follow_store)
     app.state.tail = tail = load_histories(events, service, follow_store)
     app.include_router(policy_router(policies))
     app.include_router(counters.router())

@@ -175,9 +175,12 @@ def replay(store: EventStore, service: Any, upto: int | None = None) -> tuple[in
     return loaded, skipped
 
 
-def log_served(store: StoreWriter, user_id: str | None, payload: dict[str, Any]) -> str:
-    """Give a served list its request id and record it; returns the id. A store failure is
-    logged and the list is still served (its events then cannot name it)."""
+def log_served(store: StoreWriter, user_id: str | None, payload: dict[str, Any],
+               wait: bool | None = None) -> str:
+    """Give a served list its request id and record it (committed before the answer when
+    `wait`, by default when several processes share the store: engine.events.writer);
+    returns the id. A store failure is logged and the list is still served (its events then
+    cannot name it)."""
     request_id = uuid.uuid4().hex
     payload["request_id"] = request_id
     served = ServedList(request_id=request_id, user_id=user_id, policy=payload.get("policy"),
@@ -186,7 +189,7 @@ def log_served(store: StoreWriter, user_id: str | None, payload: dict[str, Any])
                         alpha=payload.get("alpha"),
                         items=tuple(str(row["item_id"]) for row in payload.get("items", ())))
     try:
-        store.log_list(served)
+        store.log_list(served, wait)
     except EventStoreError as exc:
         LOG.warning("served list not logged: %s", exc)
     return request_id

@@ -23,7 +23,8 @@ def experiment_answer(events: StoreWriter, experiments: ExperimentServing, plan:
     else:
         payload = answer.model_dump()
     propensities = experiments.finish(plan, payload) if plan is not None else None
-    request_id = log_served(events, user_id, payload)
+    # a list in an experiment is committed before its arm is (the report joins the two)
+    request_id = log_served(events, user_id, payload, wait=True if plan is not None else None)
     if plan is not None:
         experiments.log(plan, request_id, propensities)
     status = answer.status_code if isinstance(answer, JSONResponse) else 200

@@ -298,7 +298,8 @@ def app_from_env() -> Any:
     candidates = os.environ.get(CANDIDATES_ENV, "")
     return create_app(os.environ[RUN_ENV], torch_threads=int(os.environ.get(THREADS_ENV, "1")),
                       warm_search=True, retrieval=os.environ.get(RETRIEVAL_ENV, "auto"),
-                      candidates=int(candidates) if candidates else None, follow_store=True)
+                      candidates=int(candidates) if candidates else None, follow_store=True,
+                      settle_heap=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -316,7 +317,7 @@ def run_serve(args: argparse.Namespace) -> int:
           "(docs at /docs)", file=sys.stderr)
     if workers == 1:
         app = create_app(args.run, torch_threads=threads, warm_search=True,
-                         retrieval=args.retrieval, candidates=args.candidates)
+                         retrieval=args.retrieval, candidates=args.candidates, settle_heap=True)
         uvicorn.run(app, host=args.host, port=port, log_level="warning")
         return 0
 

@@ -12,6 +12,14 @@ fails only its own request; any other failure (a lost connection, perhaps after 
 went through) fails the whole batch, never writing it again: the clients resend what was
 not acknowledged, and no row is stored twice behind their backs. The lists it committed
 lately stay in memory, so the check of an event that names one of them needs no read.
+
+A served list need not hold up its answer (`lists_wait=False`, one API process): it is
+queued and committed with the next group commit, before any event that names it, and an
+event that names a list still queued waits for that list's commit (a list that failed is
+named by no event, as before). `close` commits everything queued, so a clean shutdown loses
+no list; a kill −9 can lose only the lists answered in the last moment, never an acknowledged
+event. With several processes sharing the store a list is committed before it is answered,
+since an event naming it may reach another process.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError
@@ -37,34 +45,58 @@ def _refused_row(exc: EventStoreError) -> bool:
     return isinstance(exc.__cause__, IntegrityError | DataError)
 
 
+def _warn_if_failed(done: Future) -> None:
+    if done.exception() is not None:
+        LOG.warning("served list not logged: %s", done.exception())
+
+
 class StoreWriter:
     """`log_list` / `add_event` like EventStore's, through one writer thread per process."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, lists_wait: bool = True) -> None:
         self.store = store
+        self.lists_wait = lists_wait  # False: log_list returns before the commit
         self._queue: list[Row] = []
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._recent: OrderedDict[str, ServedList] = OrderedDict()  # committed, newest last
+        self._pending: dict[str, Future] = {}  # lists queued and not committed yet
 
     def served_list(self, request_id: str) -> ServedList | None:
-        """A served list: one this process logged lately from memory, else from the store."""
+        """A served list: one this process logged lately from memory (a list still queued
+        once it is committed; None if its commit failed), else from the store."""
         with self._wake:
-            found = self._recent.get(request_id)
+            found, queued = self._recent.get(request_id), self._pending.get(request_id)
+        if found is None and queued is not None:
+            if queued.exception() is not None:
+                return None
+            with self._wake:
+                found = self._recent.get(request_id)
         return found if found is not None else self.store.served_list(request_id)
 
-    def log_list(self, served: ServedList) -> None:
-        """Record a served list; returns once it is committed (EventStoreError if not)."""
-        self._submit("list", served)
+    def log_list(self, served: ServedList, wait: bool | None = None) -> None:
+        """Record a served list; returns once it is committed (EventStoreError if not), or
+        at once when it need not `wait` (default: `lists_wait`; a failure is then logged)."""
+        done = self._submit("list", served)
+        if self.lists_wait if wait is None else wait:
+            done.result()
+        else:
+            done.add_done_callback(_warn_if_failed)
 
     def add_event(self, user_id: str, item_id: str, event: str, timestamp: float,
                   list_id: str | None = None) -> int:
         """Append one event; returns its id once it is committed (EventStoreError if not)."""
         return self._submit("event", {"user_id": user_id, "item_id": item_id, "event": event,
-                               "timestamp": float(timestamp), "list_id": list_id})
+                               "timestamp": float(timestamp), "list_id": list_id}).result()
 
-    def _submit(self, kind: str, row: Any) -> Any:
+    def flush(self) -> None:
+        """Wait until every list queued so far is committed or has failed."""
+        with self._wake:
+            queued = list(self._pending.values())
+        wait(queued)
+
+    def _submit(self, kind: str, row: Any) -> Future:
         done: Future = Future()
         with self._wake:
             if self._closed:
@@ -74,8 +106,10 @@ class StoreWriter:
                                                 daemon=True)
                 self._thread.start()
             self._queue.append((kind, row, done))
+            if kind == "list":
+                self._pending[row.request_id] = done
             self._wake.notify()
-        return done.result()
+        return done
 
     def close(self) -> None:
         """Write what is queued, then stop the writer thread."""
@@ -109,8 +143,12 @@ class StoreWriter:
         except Exception as exc:  # never leave a request waiting forever
             LOG.exception("event writer failed")
             error = EventStoreError(f"the event store failed ({type(exc).__name__}); try again")
-        if error is None:
-            self._remember([row for kind, row, _ in batch if kind == "list"])
+        lists = [row for kind, row, _ in batch if kind == "list"]
+        with self._wake:
+            if error is None:
+                self._remember(lists)
+            for served in lists:
+                self._pending.pop(served.request_id, None)
         for kind, _, done in batch:
             if error is not None:
                 done.set_exception(error)
@@ -119,9 +157,8 @@ class StoreWriter:
 
     def _remember(self, lists: list[ServedList]) -> None:
         """Keep the newest RECENT_LISTS committed lists, so an event naming one is checked
-        without a read."""
-        with self._wake:
-            for served in lists:
-                self._recent[served.request_id] = served
-            while len(self._recent) > RECENT_LISTS:
-                self._recent.popitem(last=False)
+        without a read (under the lock)."""
+        for served in lists:
+            self._recent[served.request_id] = served
+        while len(self._recent) > RECENT_LISTS:
+            self._recent.popitem(last=False)

@@ -51,8 +51,10 @@ class ServingSwap:
     """The current Recommender of one run folder, and the swap to its next version."""
 
     def __init__(self, recommender: Recommender, run_dir: str | Path,
-                 loader: Callable[[], Recommender]) -> None:
+                 loader: Callable[[], Recommender],
+                 on_swap: Callable[[], None] | None = None) -> None:
         self._current = recommender
+        self._on_swap = on_swap  # called after each swap (the API settles its heap)
         self.run_dir, self._loader = Path(run_dir), loader
         self._pinned: ContextVar[Recommender | None] = ContextVar("served", default=None)
         self._lock = threading.Lock()  # one load at a time
@@ -96,6 +98,8 @@ class ServingSwap:
             self.swaps += 1
         LOG.info("run %s: version %d swapped in (was %d)", self.run_dir.name, on_disk[1],
                  before[1])
+        if self._on_swap is not None:
+            self._on_swap()
         return self._answer(True, before)
 
     def _answer(self, swapped: bool, before: tuple[str, int]) -> dict[str, Any]:

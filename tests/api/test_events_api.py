@@ -129,6 +129,7 @@ def test_a_list_served_under_a_policy_is_logged_with_its_version(tiny_shop, serv
         user = service.user_ids[8]
         shown = _list(client, user_id=user)
         assert shown["policy"] == "lively@1" and shown["request_id"]
+        client.app.state.writer.flush()  # one process answers before the list's commit
         served = EventStore(tmp_path / "events.sqlite").served_list(shown["request_id"])
         assert served.policy == "lively@1" and served.user_id == user
         assert list(served.items) == [row["item_id"] for row in shown["items"]]

@@ -98,3 +98,47 @@ def test_a_batch_whose_commit_answer_was_lost_is_not_written_again(tmp_path: Pat
     assert sorted(row["user_id"] for row in store.events()) == ["u0", "u1", "u2", "u3"]
     writer.close()
     store.close()
+
+
+def test_lists_answered_before_their_commit_are_all_committed_and_checkable(
+        tmp_path: Path) -> None:
+    """Without waiting: every list is findable at once (an event naming it waits for its
+    commit), stored before any event naming it, and all are committed by close."""
+    store = EventStore(tmp_path / "events.sqlite")
+    writer = StoreWriter(store, lists_wait=False)
+
+    def post(n: int) -> int:
+        writer.log_list(ServedList(f"r{n}", f"u{n}", None, "mmr", 0.2, None, (f"i{n}",)))
+        assert writer.served_list(f"r{n}").items == (f"i{n}",)
+        return writer.add_event(f"u{n}", f"i{n}", "click", 1_700_000_000.0 + n, f"r{n}")
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(post, range(60)))
+    assert len(set(ids)) == 60 and store.served_list("r59").items == ("i59",)
+    for n in range(60, 90):  # never waited on, never named: committed by close
+        writer.log_list(ServedList(f"r{n}", None, None, "none", 0.0, None, ("x",)))
+    writer.close()
+    assert all(store.served_list(f"r{n}") is not None for n in range(90))
+    store.close()
+
+
+def test_a_list_whose_commit_failed_is_named_by_no_event(tmp_path: Path, caplog,  # noqa: ANN001
+                                                          monkeypatch) -> None:  # noqa: ANN001
+    store = EventStore(tmp_path / "events.sqlite")
+    writer = StoreWriter(store, lists_wait=False)
+    real_write = store.write
+
+    def write(lists, events):  # noqa: ANN001, ANN202 - the store fails on list "bad"
+        if any(served.request_id == "bad" for served in lists):
+            raise EventStoreError("the disk is full")
+        return real_write(lists, events)
+
+    monkeypatch.setattr(store, "write", write)
+    writer.log_list(ServedList("bad", "u", None, "mmr", 0.2, None, ("a",)))
+    assert writer.served_list("bad") is None  # waits for the outcome of its commit
+    writer.log_list(ServedList("good", "u", None, "mmr", 0.2, None, ("b",)))
+    writer.flush()
+    assert writer.served_list("good").items == ("b",) and store.served_list("bad") is None
+    assert "served list not logged: the disk is full" in caplog.text
+    writer.close()
+    store.close()
