@@ -8,13 +8,14 @@ and caps as its rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
 from engine.core.errors import RequestError
 from engine.metrics.diversity import calibration_kl
+from engine.rerank.narrow import NARROW_SHARE, narrowed, widened
 from engine.rerank.pipeline import ShopperBatch, apply_policy
 from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
 from engine.serving.catalogue import Catalogue
@@ -35,6 +36,11 @@ class RankedList:
     n_allowed: int  # items that passed the filters
 
 
+NOTHING_LEFT = ("no item is left after the category filter, the already-seen items and the "
+                "items that cannot be bought now are removed; widen the categories, set "
+                "exclude_seen=false or include_unavailable=true")
+
+
 def allowed_mask(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,
                  exclude: np.ndarray) -> np.ndarray:
     """(n_items,) items that may appear: finite score, not excluded, in an allowed category."""
@@ -43,10 +49,23 @@ def allowed_mask(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,
     if request.allowed_categories is not None:
         allowed &= catalogue.item_categories[:, request.allowed_categories].sum(axis=1) > 0
     if not allowed.any():
-        raise RequestError("no item is left after the category filter, the already-seen "
-                           "items and the items that cannot be bought now are removed; widen "
-                           "the categories, set exclude_seen=false or include_unavailable=true")
+        raise RequestError(NOTHING_LEFT)
     return allowed
+
+
+def allowed_columns(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,
+                    exclude: np.ndarray) -> np.ndarray | None:
+    """`allowed_mask`'s positions, found among the scored items alone when those are few
+    (a shopper served through the candidate index); None when most items are scored."""
+    scored = np.flatnonzero(np.isfinite(scores))
+    if len(scored) > NARROW_SHARE * len(scores):
+        return None
+    keep = ~np.isin(scored, exclude)
+    if request.allowed_categories is not None:
+        keep &= catalogue.item_categories[scored][:, request.allowed_categories].sum(axis=1) > 0
+    if not keep.any():
+        raise RequestError(NOTHING_LEFT)
+    return scored[keep]
 
 
 def top_by(values: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
@@ -65,16 +84,22 @@ def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
          exclude: np.ndarray, target: np.ndarray | None) -> RankedList:
     """A plain request through the one pipeline: its plan (one diversify step) applied to
     this shopper's scores, with `exclude` (positions) left out."""
-    allowed = allowed_mask(catalogue, request, scores, exclude)
+    columns = allowed_columns(catalogue, request, scores, exclude)
     plan = request_plan(catalogue, request)
     if target is not None:  # one target, one list: however it was spelled, it sums to 1
         target = np.asarray(target, dtype=np.float64) / float(np.sum(target))
-    shown = np.where(allowed, scores, -np.inf)
-    batch = ShopperBatch(scores=shown[None, :], seen=_NO_HISTORY[(1, catalogue.n_items)],
+    batch = ShopperBatch(scores=scores[None, :], seen=_NO_HISTORY[(1, catalogue.n_items)],
                          top_category=np.array([-1]),
                          targets=None if target is None else target[None, :],
                          exclude_seen=False)
-    lists = apply_policy(plan, batch, request.k)
+    if columns is None:  # most items scored: the pipeline reads the whole catalogue
+        allowed = allowed_mask(catalogue, request, scores, exclude)
+        n_allowed = int(allowed.sum())
+        lists = apply_policy(plan, replace(batch, scores=np.where(allowed, scores, -np.inf)[
+            None, :]), request.k)
+    else:  # the same lists, over the allowed columns only (engine.rerank.narrow)
+        n_allowed = len(columns)
+        lists = widened(apply_policy(*narrowed(plan, batch, columns), request.k), columns)
     n = int((lists.items[0] >= 0).sum())
     items = lists.items[0, :n]
     relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
@@ -87,7 +112,7 @@ def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
         diversity_gain=diversity_gains(request, diversity, target),
         score=rel_part + diversity,
         relevance_only=top, relevance_only_scores=lists.candidate_relevance[0, :len(top)],
-        boosts=plan.boost_vector[items], n_allowed=int(allowed.sum()),
+        boosts=plan.boost_vector[items], n_allowed=n_allowed,
     )
 
 

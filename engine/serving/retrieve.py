@@ -119,8 +119,9 @@ class Retrieval:
         while True:
             found = self.index.search(query[None, :], width)[1][0]
             found = found[found >= 0]
-            enough = focus.allowed is None or \
-                int(focus.allowed[found].sum()) >= min(focus.need, int(focus.allowed.sum()))
+            have = None if focus.allowed is None else int(focus.allowed[found].sum())
+            enough = have is None or have >= focus.need or \
+                have >= int(focus.allowed.sum())  # counted only when short
             if enough:
                 return found
             if width >= limit:

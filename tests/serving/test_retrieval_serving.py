@@ -181,3 +181,32 @@ def test_without_faiss_a_refresh_leaves_the_index_out_and_says_so(indexed_run, t
     assert done.index is None and read_index_info(run) is None
     assert any("left out; rebuild it with `prism index build" in note for note in done.notes)
     assert not Recommender.load(run).retrieval.active  # served exactly, never by old vectors
+
+
+def test_a_list_ranked_over_its_candidates_equals_the_whole_catalogues(
+        indexed_run, monkeypatch):  # noqa: ANN001
+    """A shopper served through the index is ranked over the allowed candidates alone: the
+    same list, relevance and count as ranking every item of the catalogue."""
+    import engine.serving.ranking as ranking
+    from engine.serving.requests import RecommendRequest
+
+    service = Recommender.load(indexed_run, candidates=CANDIDATES)
+    catalogue = service.catalogue
+    user = catalogue.user_lookup[service.user_ids[3]]
+    scores = service._scores(catalogue, user=user)
+    main = catalogue.primary_category[np.isfinite(scores)]
+    common = np.argsort(-np.bincount(main))[:2]  # the candidates' two main categories
+    request = service._request(catalogue, RecommendRequest.of(
+        user_id=service.user_ids[3], k=5, method="dpp", diversity_weight=0.4,
+        categories=[catalogue.category_names[c] for c in common]))
+    exclude = catalogue.user_items[user]
+    lists = {}
+    for share in (ranking.NARROW_SHARE, 0.0):  # 0: every scored item counts as "most"
+        monkeypatch.setattr(ranking, "NARROW_SHARE", share)
+        lists[share] = ranking.rank(catalogue, scores, request, exclude=exclude, target=None)
+    narrow, whole = lists.values()
+    assert ranking.allowed_columns(catalogue, request, scores, exclude) is None  # share 0
+    np.testing.assert_array_equal(narrow.items, whole.items)
+    np.testing.assert_array_equal(narrow.relevance_only, whole.relevance_only)
+    np.testing.assert_allclose(narrow.relevance, whole.relevance, atol=1e-9)
+    assert narrow.n_allowed == whole.n_allowed < np.isfinite(scores).sum()
