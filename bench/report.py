@@ -32,6 +32,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("quantize", "bench/scale/quantize.py"),
     ("large", "bench/scale/large_catalogue.py"),
     ("ann_serving", "bench/scale/ann_serving.py"),
+    ("studio_open", "bench/scale/studio_open.py"),
     ("ask", "bench/quality/ask_quality.py"),
     ("explain_faithfulness", "bench/quality/explain_faithfulness.py"),
     ("buy_again", "bench/quality/buy_again.py"),

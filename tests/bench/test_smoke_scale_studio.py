@@ -19,6 +19,16 @@ def test_quantize(bench_shop: BenchShop, tmp_path: Path) -> None:
     report(tmp_path, "quantize", "command")
 
 
+def test_studio_open(bench_shop: BenchShop, tmp_path: Path) -> None:
+    from bench.scale import studio_open
+
+    studio_open.main(["--run", str(bench_shop.twotower), "--out", str(tmp_path)])
+    results = report(tmp_path, "studio_open", "command", "machine", "steps")
+    assert "RUN" in results["command"]  # an absolute folder of this machine is never named
+    assert len(results["steps"]) == 5 and results["items"] > 0
+    assert all(step["peak_rss_gb"] >= step["rss_gb"] > 0 for step in results["steps"])
+
+
 @pytest.mark.slow
 def test_ann_serving(bench_shop: BenchShop, tmp_path: Path) -> None:
     from bench.scale import ann_serving
