@@ -173,10 +173,15 @@ def drop_shared_root(names: list[str]) -> list[str]:
 
 
 def count_shared_root(paths: pd.Series, report: CleaningReport) -> None:
-    """Count the items whose labels will lose a shared root (the paths are kept whole)."""
-    firsts = paths.fillna("").astype(str).str.split(CATEGORY_SEP, n=1, regex=False)
-    given = firsts[paths.fillna("").astype(str) != ""]
-    if len(given) and given.str.len().min() >= 2 and given.str[0].nunique() == 1:
+    """Count the items whose labels will lose a shared root (the paths are kept whole): every
+    given path has two levels or more and the same first one, i.e. starts with the first
+    path's root and a separator (one string test per item, no split lists)."""
+    text = paths.fillna("").astype(str)
+    given = text[text != ""]
+    if not len(given):
+        return
+    root = given.iloc[0].split(CATEGORY_SEP, 1)[0] + CATEGORY_SEP
+    if bool(given.str.startswith(root).all()):
         report.shared_category_root += len(given)
 
 

@@ -266,3 +266,18 @@ def test_integer_ids_written_as_floats_are_normalised() -> None:
     mixed = build_dataset(pd.DataFrame({"item_id": ["1.0", "1.5"], "title": ["A", "B"]}),
                           pd.DataFrame({"user_id": ["u"], "item_id": ["1.5"]}))
     assert mixed.items["item_id"].tolist() == ["1.0", "1.5"]  # not all whole: kept as written
+
+
+@pytest.mark.parametrize(("paths", "counted"), [
+    (["Shop > Lamps", "Shop > Tools > Saws", None, ""], 2),
+    (["Shop", "Shop > Tools"], 0),  # one path has no second level
+    (["Home > Lamps", "Garden > Tools"], 0),
+    (["Shop > Lamps", "Shopping > Tools"], 0),  # a root that starts like another is not it
+    ([None, ""], 0),
+])
+def test_shared_root_is_counted_only_when_every_path_has_it(paths: list, counted: int) -> None:
+    from engine.data.cleaning import CleaningReport, count_shared_root
+
+    report = CleaningReport()
+    count_shared_root(pd.Series(paths, dtype="str"), report)
+    assert report.shared_category_root == counted
