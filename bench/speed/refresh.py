@@ -16,8 +16,8 @@ lists are judged on. Measured in the same process, one after another:
   seconds from the stored events to the changed list, plus up to the watcher's interval
   (`PRISM_RELOAD_SECONDS`, default 2) when the server finds the version by itself;
 - refresh with a candidate index: the same refresh of a copy of the run given an index
-  first (`prism index build`), which the refresh rebuilds over the fine-tuned vectors: its
-  seconds, the rebuild's, and the index's recall against exact before and after;
+  first (`prism index build`), which the refresh updates for the items the fine-tuning moved:
+  its seconds, the index's, and the index's recall against exact before and after;
 - full fit: the same settings fitted from scratch on every event (old and first half) for the
   epochs the run's refit used, what retraining would take; the ratio is refresh / full fit;
 - lists judged on the future half (HR@10 and NDCG@10 over the shoppers with future events,
@@ -176,6 +176,7 @@ def with_index(run: Path, first: pd.DataFrame, epochs: int) -> dict[str, Any] | 
         store.close()
     return {"kind": built.kind, "build_seconds": built.build_seconds,
             "refresh_seconds": round(seconds, 2), "rebuild_seconds": done.index.build_seconds,
+            "updated_items": done.index_updated,
             "recall_before": built.recall, "recall_after": done.index.recall,
             "tune_n": done.index.tune_n, "target_recall": done.index.target_recall}
 
@@ -276,17 +277,20 @@ def render(results: dict[str, Any]) -> str:
                      f"{f['refresh_seconds']} | {r['full_fit_seconds']} | "
                      f"{r['refresh_over_full_fit']:.3f} |")
     lines += ["", "The same refresh of the run given a candidate index first (`prism index build`, "
-              "the default kind): the refresh rebuilds the index over the fine-tuned item "
-              "vectors inside the new version, its search setting tuned again against exact "
+              "the default kind): inside the new version the refresh re-encodes the items "
+              "whose vectors the fine-tuning moved (or rebuilds the index when more than a "
+              "tenth of them moved) and tunes the search setting again against exact "
               "scoring.", "",
-              "| data set | index | refresh with index (s) | of which index rebuild (s) | "
-              "refresh without (s) | recall@100 before → after (target) |",
-              "|---|---|---|---|---|---|"]
+              "| data set | index | refresh with index (s) | of which the index (s) | items "
+              "re-encoded | refresh without (s) | recall@100 before → after (target) |",
+              "|---|---|---|---|---|---|---|"]
     for r in results["datasets"]:
         x = r.get("refresh_with_index")
         if x:
+            moved = "all (rebuilt)" if x.get("updated_items") is None else \
+                f"{x['updated_items']:,}"
             lines.append(f"| {r['dataset']} | {x['kind']} | {x['refresh_seconds']} | "
-                         f"{x['rebuild_seconds']} | {r['refresh']['refresh_seconds']} | "
+                         f"{x['rebuild_seconds']} | {moved} | {r['refresh']['refresh_seconds']} | "
                          f"{x['recall_before']:.3f} → {x['recall_after']:.3f} "
                          f"({x['target_recall']:.2f}) |")
     lines += ["", "Lists on the future half (HR@10 / NDCG@10, known items hidden), and how much "

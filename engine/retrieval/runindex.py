@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -202,24 +202,59 @@ def model_index(model, n_users: int, *, part: str, kind: str = DEFAULT_KIND,  # 
     if model.item_vectors() is None or not hasattr(model, "query_vectors"):
         raise ConfigError(f"run {name} serves a {model.name} model, which scores "
                           "without item vectors; a candidate index needs a two-tower run")
+    return build_item_index(index_vectors(model), _tune_queries(model, n_users, seed),
+                            kind=kind, part=part, target_recall=target_recall, seed=seed)
+
+
+def index_vectors(model) -> np.ndarray:  # noqa: ANN001 - a BaseModel
+    """The item table a model's index holds: what its query vectors score against."""
+    return getattr(model, "scoring_vectors", model.item_vectors)()
+
+
+def _tune_queries(model, n_users: int, seed: int = 0) -> np.ndarray:  # noqa: ANN001
     rng = np.random.default_rng(seed)
-    users = np.sort(rng.choice(n_users, min(n_users, TUNE_SHOPPERS), replace=False))
-    queries = model.query_vectors(users)
-    vectors = getattr(model, "scoring_vectors", model.item_vectors)()
-    return build_item_index(vectors, queries, kind=kind, part=part,
-                            target_recall=target_recall, seed=seed)
+    return model.query_vectors(np.sort(rng.choice(n_users, min(n_users, TUNE_SHOPPERS),
+                                                  replace=False)))
 
 
-def rebuilt_index(run_dir: str | Path, model, n_users: int,  # noqa: ANN001 - a BaseModel
-                  part: str = SERVING_MODEL) -> ItemIndex | None:
-    """The run's candidate index built again over `model` — the run `part`'s model after a
-    refresh, with `n_users` shoppers — with the saved index's kind and recall target; None
-    when the run has no index."""
+UPDATE_MAX_SHARE = 0.1  # more changed items than this share: the lists are trained again
+
+
+def refreshed_index(run_dir: str | Path, model, n_users: int,  # noqa: ANN001 - a BaseModel
+                    before: np.ndarray, before_part: str, part: str = SERVING_MODEL
+                    ) -> tuple[ItemIndex, int | None] | None:
+    """The run's candidate index over `model`'s item vectors after a refresh (`before`: the
+    item table of the run part `before_part` served until now), with the saved index's kind
+    and recall target, and its search setting tuned again: an inverted file that held
+    `before` keeps its trained lists and re-encodes only the items whose vectors changed,
+    when at most UPDATE_MAX_SHARE did; HNSW, another part's index or a larger change is
+    built again. (index, items re-encoded — None when built again), or None when the run
+    has no index."""
     info = read_index_info(run_dir)
     if info is None:
         return None
-    return model_index(model, n_users, part=part, kind=info.kind,
-                       target_recall=info.target_recall, name=Path(run_dir).name)
+    after = index_vectors(model)
+    n = info.n_items  # items added since the index was built stay scored exactly
+    held = info.part == before_part and before.shape == after.shape and \
+        after.shape[1] == info.dim and n <= len(after)
+    changed = np.flatnonzero((before[:n] != after[:n]).any(axis=1)) if held else None
+    if info.kind == "hnsw" or changed is None or len(changed) > UPDATE_MAX_SHARE * n:
+        return model_index(model, n_users, part=part, kind=info.kind,
+                           target_recall=info.target_recall, name=Path(run_dir).name), None
+    started, faiss = time.perf_counter(), _import_faiss()
+    index = faiss.read_index(str(Path(run_dir) / INDEX_FOLDER / INDEX_FILE))
+    if len(changed):
+        index.remove_ids(changed.astype(np.int64))
+        index.add_with_ids(_as_matrix(after[changed], "item vectors"), changed.astype(np.int64))
+    queries = _tune_queries(model, n_users)
+    truth = ExactIndex(_as_matrix(after[:n], "item vectors"), device="cpu").search(
+        queries, info.tune_n)[1]
+    setting, recall = _tune(ItemIndex(index, info), queries, truth, info.target_recall)
+    updated = replace(info, part=part, setting=setting, recall=round(recall, 4),
+                      tune_queries=len(queries),
+                      build_seconds=round(time.perf_counter() - started, 2),
+                      index_bytes=int(faiss.serialize_index(index).nbytes))
+    return ItemIndex(index, updated), len(changed)
 
 
 def wants_index(n_items: int, model) -> bool:  # noqa: ANN001 - a BaseModel

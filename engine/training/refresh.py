@@ -31,7 +31,12 @@ from engine.models.base import ITEM_IDX, USER_IDX, TrainData
 from engine.models.callbacks import notify_stage
 from engine.models.finetune import FineTune, FineTuned, check_refreshable, fine_tune
 from engine.retrieval.ann import faiss_available
-from engine.retrieval.runindex import read_index_info, rebuilt_index, save_item_index
+from engine.retrieval.runindex import (
+    index_vectors,
+    read_index_info,
+    refreshed_index,
+    save_item_index,
+)
 from engine.runs.store import Run, load_run, save_refreshed
 
 EVENT_COLUMNS = ("id", USER_ID, ITEM_ID, "event", TIMESTAMP)
@@ -50,12 +55,13 @@ class Refreshed:
     tuned: FineTuned
     seconds: float
     notes: tuple[str, ...] = ()
-    index: Any = None  # the rebuilt candidate index's IndexInfo, when the run has an index
+    index: Any = None  # the new candidate index's IndexInfo, when the run has an index
+    index_updated: int | None = None  # items it re-encoded; None: built again
 
     def record(self) -> dict[str, Any]:
         index = {} if self.index is None else {"index": {
             "kind": self.index.kind, "recall": self.index.recall, "tune_n": self.index.tune_n,
-            "seconds": self.index.build_seconds}}
+            "seconds": self.index.build_seconds, "updated_items": self.index_updated}}
         return {"version": self.version, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "events": self.events, "skipped": self.skipped,
                 "interactions": self.interactions, "events_through": self.events_through,
@@ -123,12 +129,13 @@ def refresh_run(run_dir: str | Path, new_events: Callable[[int], pd.DataFrame], 
                        "not know; add the items (prism items add) or retrain the run.")
     notify_stage(callbacks, Message("stage_finetune", model=run.model.name,
                                     interactions=int(fresh.sum()), events=len(events)))
+    before = _indexed_vectors(run)
     tuned = fine_tune(run.model, data, run.user_ids, fresh, settings, callbacks)
     version = int(run.meta.get("version") or 1) + 1
     result = Refreshed(path=Path(out) if out is not None else run.path, version=version,
                        events=len(events), skipped=skipped, interactions=int(fresh.sum()),
                        events_through=int(events["id"].max()), tuned=tuned, seconds=0.0)
-    index = _rebuild_index(run, len(data.user_ids), callbacks)
+    index, result.index_updated = _refreshed_index(run, before, len(data.user_ids), callbacks)
     result.index = None if index is None else index.info
     notify_stage(callbacks, Message("stage_saving_version", version=version))
     result.seconds = time.perf_counter() - started
@@ -139,24 +146,39 @@ def refresh_run(run_dir: str | Path, new_events: Callable[[int], pd.DataFrame], 
                            purchases=_purchases(run, events),
                            index=None if index is None else partial(save_item_index,
                                                                     built=index))
-    if index is not None:
-        info = index.info
-        notes.append(f"candidate index {info.kind} rebuilt over the fine-tuned item vectors: "
-                     f"recall@{info.tune_n} {info.recall:.3f} on {info.tune_queries} shoppers, "
-                     f"built in {info.build_seconds:.1f}s")
-    result.notes = tuple(notes)
+    result.notes = tuple(notes) + _index_note(result)
     return result
 
 
-def _rebuild_index(run: Run, n_users: int, callbacks: Sequence[Any]) -> Any:
-    """The run's candidate index built again over the fine-tuned item vectors (its kind and
-    recall target kept): the new version is served through an index as the old one was,
-    never through one that ranks by the old vectors. None when the run has none, or without
-    FAISS (the new version then has no index, and the refresh's note says how to build one)."""
+def _indexed_vectors(run: Run) -> np.ndarray | None:
+    """A copy of the item table the run's candidate index holds (before fine-tuning moves
+    it), or None when the run has no index or FAISS is missing (the new version then has no
+    index, and the refresh's note says how to build one)."""
     if read_index_info(run.path) is None or not faiss_available():
         return None
+    return np.array(index_vectors(run.model), copy=True)
+
+
+def _refreshed_index(run: Run, before: np.ndarray | None, n_users: int,
+                     callbacks: Sequence[Any]) -> tuple[Any, int | None]:
+    """(the run's candidate index over the fine-tuned item vectors, items re-encoded — None
+    when built again), or (None, None) without one: the new version is served through an
+    index as the old one was, never through one that ranks by the old vectors."""
+    if before is None:
+        return None, None
     notify_stage(callbacks, Message("stage_index"))
-    return rebuilt_index(run.path, run.model, n_users)
+    return refreshed_index(run.path, run.model, n_users, before, run.part)
+
+
+def _index_note(result: Refreshed) -> tuple[str, ...]:
+    info = result.index
+    if info is None:
+        return ()
+    how = "rebuilt" if result.index_updated is None else \
+        f"updated ({result.index_updated:,} changed item(s) re-encoded)"
+    return (f"candidate index {info.kind} {how} over the fine-tuned item vectors: "
+            f"recall@{info.tune_n} {info.recall:.3f} on {info.tune_queries} shoppers, "
+            f"in {info.build_seconds:.1f}s",)
 
 
 def _purchases(run: Run, events: pd.DataFrame) -> pd.DataFrame | None:

@@ -106,7 +106,7 @@ def _index_scores(run, model, user: int) -> tuple[np.ndarray, np.ndarray]:  # no
     return stored, model.scoring_vectors() @ query[0]
 
 
-def test_a_refresh_rebuilds_the_index_and_the_swapped_in_version_serves_through_it(
+def test_a_refresh_updates_the_index_and_the_swapped_in_version_serves_through_it(
         indexed_run, tmp_path, monkeypatch, capsys):  # noqa: ANN001
     from fastapi.testclient import TestClient
 
@@ -124,7 +124,12 @@ def test_a_refresh_rebuilds_the_index_and_the_swapped_in_version_serves_through_
     EventStore().add_events([{"user_id": old.user_ids[3], "item_id": item, "event": "purchase",
                               "timestamp": 1_900_000_000.0, "list_id": None} for item in bought])
     assert main(["refresh", "--run", str(run), "--epochs", "1"]) == 0
-    assert "candidate index ivf rebuilt over the fine-tuned item vectors" in capsys.readouterr().out
+    new = Recommender.load(run, candidates=CANDIDATES)
+    changed = np.flatnonzero((old.model.scoring_vectors() != new.model.scoring_vectors()).any(
+        axis=1))  # the items whose vectors the fine-tuning moved: bought ones only
+    assert len(changed) >= 1 and set(new.catalogue.columns.ids[changed]) <= set(bought)
+    assert f"candidate index ivf updated ({len(changed)} changed item(s) re-encoded) over " \
+        "the fine-tuned item vectors" in capsys.readouterr().out
     before, info = read_index_info(indexed_run), read_index_info(run)
     assert (info.kind, info.part, info.n_items, info.target_recall) == \
         ("ivf", "serving", 200, before.target_recall) and info.recall >= info.target_recall
@@ -132,8 +137,6 @@ def test_a_refresh_rebuilds_the_index_and_the_swapped_in_version_serves_through_
     assert answer["swapped"] is True
     health = client.get("/healthz").json()
     assert (health["version"], health["retrieval"], health["candidates"]) == (2, "ivf", CANDIDATES)
-    new = Recommender.load(run, candidates=CANDIDATES)
-    changed = np.flatnonzero(np.isin(new.catalogue.columns.ids, bought))
     stored, exact = _index_scores(run, new.model, buyer)
     np.testing.assert_allclose(stored, exact, atol=1e-4)  # the index holds the new vectors
     stale, _ = _index_scores(indexed_run, new.model, buyer)
@@ -210,3 +213,25 @@ def test_a_list_ranked_over_its_candidates_equals_the_whole_catalogues(
     np.testing.assert_array_equal(narrow.relevance_only, whole.relevance_only)
     np.testing.assert_allclose(narrow.relevance, whole.relevance, atol=1e-9)
     assert narrow.n_allowed == whole.n_allowed < np.isfinite(scores).sum()
+
+
+def test_an_index_is_updated_for_a_few_changed_items_and_rebuilt_for_many(indexed_run):  # noqa: ANN001
+    from engine.retrieval.runindex import index_vectors, refreshed_index
+
+    service = Recommender.load(indexed_run)
+    model, n_users, part = service.model, len(service.user_ids), service.run.part
+    after = index_vectors(model)
+    before = after.copy()
+    before[[5, 77]] += 0.5  # what the saved index holds differs from the model in two rows
+    updated, count = refreshed_index(indexed_run, model, n_users, before, part)
+    assert count == 2 and updated.info.recall >= updated.info.target_recall
+    updated.apply_setting(updated.index.nlist)  # every list probed: the stored vectors' scores
+    query = model.query_vectors(np.array([3]))
+    scores, positions = updated.search(query, 200)
+    assert len(set(positions[0])) == 200  # each item once: the old rows were removed
+    np.testing.assert_allclose(scores[0], after[positions[0]] @ query[0], atol=1e-4)
+    rebuilt, count = refreshed_index(indexed_run, model, n_users, before + 1.0, part)
+    assert count is None and rebuilt.info.kind == "ivf" and rebuilt.info.n_items == 200
+    other = "serving" if part == "evaluation" else "evaluation"
+    _, count = refreshed_index(indexed_run, model, n_users, after, other)
+    assert count is None  # an index of another part never held these vectors
