@@ -287,8 +287,8 @@ def render(results: dict[str, Any]) -> str:
     for r in results["datasets"]:
         x = r.get("refresh_with_index")
         if x:
-            moved = "all (rebuilt)" if x.get("updated_items") is None else \
-                f"{x['updated_items']:,}"
+            moved = f"rebuilt ({r['refresh']['items']:,} items fine-tuned)" \
+                if x.get("updated_items") is None else f"{x['updated_items']:,}"
             lines.append(f"| {r['dataset']} | {x['kind']} | {x['refresh_seconds']} | "
                          f"{x['rebuild_seconds']} | {moved} | {r['refresh']['refresh_seconds']} | "
                          f"{x['recall_before']:.3f} → {x['recall_after']:.3f} "
