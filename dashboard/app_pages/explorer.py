@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import alpha_controls, charts, pickers, policy_view, state, tables, view_state
 from dashboard.components import rank_changes, ranked_list_html
-from dashboard.i18n import method_label, show_error, t
+from dashboard.i18n import method_label, say, show_error, t
 from dashboard.measures import explained, metric_help, metric_name, tidy
 from engine.core.errors import PrismError
 from engine.rerank.quotas import default_cap, default_quotas
@@ -298,7 +298,7 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
         show_error(exc, "explorer.rerank_error")
         return
     if result.notice and known:
-        st.info(result.notice)
+        st.info(say(result.notice))
     if result.unavailable_left_out:
         st.caption(t("common.unavailable_left_out", n=result.unavailable_left_out))
     heldout = state.heldout(run)

@@ -287,4 +287,17 @@ ERRORS = {
     "kind_pin": "pin",
     "kind_exposure_targets": "exposure_targets",
     "kind_buy_again": "buy_again",
+    # what a policy could not do for one shopper (engine.rerank.pipeline, .constrained)
+    "pin_beyond_list": "{label}: slot {slot} is beyond the list length {k}; skipped",
+    "pin_filtered": "{label}: the item is filtered out or already bought; not pinned (filters "
+                    "win)",
+    "pin_slot_taken": "{label}: slot {slot} is taken by an earlier pin; skipped",
+    "pin_moved_up": "the list is shorter than a pin's slot: the pinned item moved up",
+    "only_n_pass": "only {n} items pass the policy (asked for {k})",
+    "floor_not_met_caps": "promotion share / quota floor not met (caps win)",
+    "floor_not_met_short": "promotion share / quota floor not met (not enough matching "
+                           "candidates)",
+    "floor_not_met_pins": "promotion share / quota floor not met (pins take the slots or the "
+                          "list ended early)",
+    "caps_leave_fewer": "caps leave fewer items than the list length",
 }

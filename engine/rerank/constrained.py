@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.core.messages import Message
 from engine.rerank.greedy import build_scorer, run_greedy
 from engine.rerank.methods import NEEDS_SIMILARITY
 from engine.rerank.plan import RankPlan, required_slots
@@ -140,15 +141,14 @@ class _PolicyRules:
         admissible = within & (~forced[:, None] | wanted)
         stuck = forced & ~admissible.any(axis=1)
         for row in np.flatnonzero(stuck):
-            reason = ("caps win" if (wanted[row] & ~self.blocked[row]).any()
-                      else "not enough matching candidates")
-            notices[row][f"promotion share / quota floor not met ({reason})"] = 1
+            notices[row][Message("floor_not_met_caps" if (wanted[row] & ~self.blocked[row]).any()
+                                 else "floor_not_met_short")] = 1
         self.relaxed |= stuck
         forced &= ~stuck
         admissible[stuck] = within[stuck]
         ended = active & ~admissible.any(axis=1)
         for row in np.flatnonzero(ended & (~self.blocked).any(axis=1)):
-            notices[row]["caps leave fewer items than the list length"] = 1
+            notices[row][Message("caps_leave_fewer")] = 1
         self.to_fill[ended] = self.filled[ended]
         return admissible, forced
 
@@ -213,8 +213,7 @@ def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: n
                              notices)
         picks = run_greedy(rel_part, scorer, k, rules, blocked=rules.blocked)
         for row in np.flatnonzero((state.need > 0).any(axis=1) & ~rules.relaxed):
-            notices[row]["promotion share / quota floor not met (pins take the slots or the "
-                         "list ended early)"] = 1
+            notices[row][Message("floor_not_met_pins")] = 1
         order, n_picks, forced = rules.order, rules.filled, rules.forced
     taken = order >= 0
     rows = np.arange(len(order))[:, None]

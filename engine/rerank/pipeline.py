@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
+from engine.core.messages import Message
 from engine.models.topn import order_top_n
 from engine.rerank.constrained import GreedyOutcome, constrained_greedy
 from engine.rerank.narrow import narrow_columns, narrowed, widened
@@ -127,8 +128,7 @@ def _assign_pins(plan: RankPlan, batch: ShopperBatch, available: np.ndarray, k: 
     for pin in plan.pins:
         if pin.slot > k:
             for row in range(n_users):
-                notices[row][f"{pin.label}: slot {pin.slot} is beyond the list length {k}; "
-                             "skipped"] = 1
+                notices[row][Message("pin_beyond_list", label=pin.label, slot=pin.slot, k=k)] = 1
             continue
         in_segment = np.ones(n_users, dtype=bool)
         if pin.segment is not None:
@@ -136,13 +136,11 @@ def _assign_pins(plan: RankPlan, batch: ShopperBatch, available: np.ndarray, k: 
             in_segment = (top >= 0) & pin.segment[np.clip(top, 0, None)]
         applies = in_segment & available[:, pin.item]
         for row in np.flatnonzero(in_segment & ~available[:, pin.item]):
-            notices[row][f"{pin.label}: the item is filtered out or already bought; "
-                         "not pinned (filters win)"] = 1
+            notices[row][Message("pin_filtered", label=pin.label)] = 1
         taken = pins[:, pin.slot - 1] >= 0
         already = (pins == pin.item).any(axis=1)
         for row in np.flatnonzero(applies & taken & ~already):
-            notices[row][f"{pin.label}: slot {pin.slot} is taken by an earlier pin; "
-                         "skipped"] = 1
+            notices[row][Message("pin_slot_taken", label=pin.label, slot=pin.slot)] = 1
         chosen = applies & ~taken & ~already
         pins[chosen, pin.slot - 1] = pin.item
     return pins
@@ -169,7 +167,7 @@ def _place(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
     moved = (~open_slot) & (np.take_along_axis(~gaps, np.argsort(order, axis=1), axis=1)) & \
         (np.argsort(order, axis=1) != np.arange(k)[None, :])
     for row in np.flatnonzero(moved.any(axis=1)):
-        notices[row]["the list is shorter than a pin's slot: the pinned item moved up"] = 1
+        notices[row][Message("pin_moved_up")] = 1
     return compact_items, compact_source
 
 
@@ -221,8 +219,7 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
             lists.alone_slot = _alone_slots(outcome, alone, source)
     short = (items >= 0).sum(axis=1) < k
     for row in np.flatnonzero(short):
-        notices[row][f"only {int((items[row] >= 0).sum())} items pass the policy "
-                     f"(asked for {k})"] = 1
+        notices[row][Message("only_n_pass", n=int((items[row] >= 0).sum()), k=k)] = 1
     return lists
 
 

@@ -123,6 +123,20 @@ def test_a_pin_of_an_unknown_item_is_not_published_in_chinese(page: AppTest) -> 
                in text for text in shown), shown
 
 
+def test_a_pin_beyond_the_list_is_noted_in_chinese(page: AppTest, home: Path) -> None:
+    from engine.serving.recommender import Recommender
+
+    item = str(Recommender.load(home / "runs" / RUN_NAME).catalogue.columns.ids[0])
+    page.text_area(key="pf_kept").set_value(json.dumps([{"kind": "pin", "item_id": item,
+                                                         "slot": 30}])).run()
+    assert not page.exception and not page.error, [e.value for e in page.error]
+    notes = [i.value for i in page.info if "30" in i.value]
+    assert any(f"将 {item} 固定在第 30 位：位置 30 超出了列表长度 10；已跳过" in text
+               for text in notes), [i.value for i in page.info]
+    for text in notes:
+        assert not english_words([text], data_words(item)), text
+
+
 def test_a_damaged_run_is_named_in_chinese(home: Path) -> None:
     (home / "runs" / RUN_NAME / "items.parquet").unlink()
     at = open_in_chinese("explorer")
