@@ -93,7 +93,7 @@ class Check:
         """The trained model, or (when training failed) fresh weights of the same shape."""
         if self.model is not None:
             return self.model
-        from engine.models.trainer import pad_histories
+        from engine.models.examples import pad_histories
 
         data = self.data
         torch.manual_seed(SEED)

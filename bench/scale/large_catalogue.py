@@ -101,8 +101,9 @@ def stage_train(train_users: int = TRAIN_USERS) -> dict[str, Any]:
     from engine.core.config import ModelConfig, TrainConfig
     from engine.data import build_dataset
     from engine.models.base import ITEM_IDX, USER_IDX
+    from engine.models.examples import TrainingExamples
     from engine.models.network import TwoTowerNet
-    from engine.models.trainer import Trainer, TrainingExamples
+    from engine.models.trainer import Trainer
     from engine.models.twotower import category_prior
     from engine.runs.data import prepare_data
 

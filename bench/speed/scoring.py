@@ -46,9 +46,9 @@ from engine.models.base import (
     TrainData,
     seen_matrix,
 )
+from engine.models.examples import pad_histories
 from engine.models.network import TwoTowerNet
 from engine.models.topn import batch_size_for, top_n
-from engine.models.trainer import pad_histories
 from engine.models.twotower import STATE_FORMAT, TwoTowerModel
 
 K = 10

@@ -26,13 +26,8 @@ from engine.core.device import resolve_device
 from engine.core.errors import RunError
 from engine.metrics.diversity import category_prior
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData
-from engine.models.trainer import (
-    Trainer,
-    UserExamples,
-    make_examples,
-    pad_histories,
-    seed_everything,
-)
+from engine.models.examples import UserExamples, make_examples, pad_histories
+from engine.models.trainer import Trainer, seed_everything
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,26 @@ def sampled_log_category_mass(*args: torch.Tensor) -> torch.Tensor:
     return log_z_c - masked_logsumexp(log_z_c, dim=-1).unsqueeze(1)
 
 
+def category_best(logits: torch.Tensor, index: CategoryIndex) -> torch.Tensor:
+    """(B, C) each category's best logit, -inf for a category without items.
+
+    The best item is found on detached logits and its logit gathered, so the gradient reaches
+    that one item through a (B, C) gather instead of a scatter-max's backward over every
+    membership (B, nnz). logits (B, n_items).
+    """
+    flat = logits.detach()[:, index.items]  # (B, nnz)
+    cats = index.categories.expand_as(flat)
+    low = torch.full((len(logits), index.n_categories), float("-inf"), device=logits.device,
+                     dtype=flat.dtype)
+    peak = low.scatter_reduce(1, cats, flat, reduce="amax")  # (B, C)
+    slots = torch.arange(flat.shape[1], device=logits.device).expand_as(flat)
+    at_peak = torch.where(flat == peak.gather(1, cats), slots, -1)  # (B, nnz)
+    slot = torch.full_like(peak, -1, dtype=torch.long).scatter_reduce(
+        1, cats, at_peak, reduce="amax")  # (B, C) a membership holding the best logit
+    best = logits.gather(1, index.items[slot.clamp_min(0)])
+    return best.masked_fill(slot < 0, float("-inf"))
+
+
 def log_top_region_mass(logits: torch.Tensor, item_categories: torch.Tensor,
                         index: CategoryIndex, top: int) -> torch.Tensor:
     """log category mass of the softmax restricted to each user's top region: (B, C).
@@ -219,21 +239,17 @@ def log_top_region_mass(logits: torch.Tensor, item_categories: torch.Tensor,
     The region is the user's `top` best items plus each category's best item (so a category
     missing from the top still has an item whose logit the gradient can lift in). The list a
     shopper sees comes from there; the whole catalogue's mass is dominated by its long tail.
-    logits (B, n_items); item_categories (n_items, C).
+    A category's mass is its share of the top items plus its own best item when that is
+    outside the top. logits (B, n_items); item_categories (n_items, C).
     """
     logits = logits.float()
     values, items = logits.topk(min(top, logits.shape[1]), dim=-1)  # (B, M)
-    gathered = logits[:, index.items]  # (B, nnz)
-    low = torch.full((len(logits), index.n_categories), float("-inf"), device=logits.device)
-    best = low.scatter_reduce(1, index.categories.expand_as(gathered), gathered,
-                              reduce="amax")  # (B, C) each category's best logit
+    best = category_best(logits, index)  # (B, C)
     best = best.masked_fill(best >= values[:, -1:], float("-inf"))  # already in the top M
-    region = torch.cat([values, best], dim=1)  # (B, M + C)
-    log_p = region - masked_logsumexp(region, dim=-1).unsqueeze(1)
-    eye = torch.eye(index.n_categories, device=logits.device)
-    log_cats = torch.cat([item_categories[items].float(),
-                          eye.expand(len(logits), -1, -1)], dim=1).log()  # (B, M + C, C)
-    return masked_logsumexp(log_p.unsqueeze(2) + log_cats, dim=1)  # (B, C)
+    norm = masked_logsumexp(torch.cat([values, best], dim=1), dim=-1).unsqueeze(1)  # (B, 1)
+    log_cats = item_categories.float().log()[items]  # (B, M, C) log M[i, c] of the top items
+    in_top = masked_logsumexp((values - norm).unsqueeze(2) + log_cats, dim=1)  # (B, C)
+    return masked_logsumexp(torch.stack([in_top, best - norm], dim=2), dim=2)
 
 
 def expected_coverage_per_example(log_mass: torch.Tensor, k: int) -> torch.Tensor:

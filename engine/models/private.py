@@ -29,8 +29,9 @@ from torch import nn
 
 from engine.core.errors import ConfigError
 from engine.models.callbacks import notify_batch, notify_epoch
+from engine.models.examples import UserExamples
 from engine.models.network import PAD
-from engine.models.trainer import StopTraining, Trainer, UserExamples
+from engine.models.trainer import StopTraining, Trainer
 
 ACCOUNTANT = "prv"  # Opacus's privacy-loss-random-variable accountant (tight for DP-SGD)
 DELTA_EXPONENT = 1.1  # default delta = 1 / shoppers^1.1

@@ -1,8 +1,7 @@
 """Training loop for the two-tower network: AdamW on L = alpha * L_d + beta * L_r.
 
-Each training interaction (u, i+) becomes one example: the input is u's history (the items
-before i+ in time, or all of u's other items) cut to the last `history_len`, plus u's embedding;
-the label is i+. Early stopping watches validation NDCG@K and restores the best weights.
+The examples (engine/models/examples.py) are one per training interaction or one per shopper.
+Early stopping watches validation NDCG@K and restores the best weights.
 Progress reaches the outside world only through callbacks, so a dashboard can draw bars and
 curves, or cancel by raising `StopTraining`, without the engine knowing about it.
 """
@@ -24,6 +23,7 @@ from engine.core.config import TrainConfig
 from engine.core.errors import ConfigError
 from engine.models import losses
 from engine.models.callbacks import notify_batch, notify_epoch
+from engine.models.examples import TrainingExamples, UserExamples
 from engine.models.network import PAD, TwoTowerNet
 
 
@@ -36,83 +36,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def pad_histories(histories: Sequence[np.ndarray], length: int) -> np.ndarray:
-    """(B, length) right-aligned matrix of each history's last `length` items, PAD on the left."""
-    out = np.full((len(histories), length), PAD, dtype=np.int64)
-    for row, hist in enumerate(histories):
-        tail = np.asarray(hist, dtype=np.int64)[-length:]
-        if len(tail):
-            out[row, length - len(tail):] = tail
-    return out
-
-
-class TrainingExamples:
-    """One example per training interaction; histories are cut out of the user's sequence."""
-
-    def __init__(self, users: np.ndarray, items: np.ndarray, weights: np.ndarray,
-                 history_len: int, mode: str = "past"):
-        self.users, self.items, self.weights = users, items, weights.astype(np.float32)
-        self.history_len, self.mode = history_len, mode
-        rows = np.arange(len(users))
-        first = np.r_[True, users[1:] != users[:-1]] if len(users) else np.zeros(0, bool)
-        self.start = np.maximum.accumulate(np.where(first, rows, 0))  # (N,) user's first row
-        last = np.r_[users[1:] != users[:-1], True] if len(users) else np.zeros(0, bool)
-        self.end = np.minimum.accumulate(np.where(last, rows, len(users))[::-1])[::-1] + 1
-
-    def __len__(self) -> int:
-        return len(self.users)
-
-    def histories(self, rows: np.ndarray) -> np.ndarray:
-        """(B, L) right-aligned input histories for example rows (B,)."""
-        length = self.history_len
-        if self.mode == "past":
-            idx = rows[:, None] - length + np.arange(length)[None, :]  # (B, L)
-            valid = idx >= self.start[rows][:, None]
-            return np.where(valid, self.items[idx.clip(0)], PAD)
-        idx = self.end[rows][:, None] - (length + 1) + np.arange(length + 1)[None, :]  # (B, L+1)
-        valid = (idx >= self.start[rows][:, None]) & (idx != rows[:, None])
-        window = np.where(valid, self.items[idx.clip(0)], PAD)
-        order = np.argsort(valid, axis=1, kind="stable")  # PADs first, order kept
-        return np.take_along_axis(window, order, axis=1)[:, 1:]
-
-    def batch(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        return {"history": self.histories(rows), "users": self.users[rows],
-                "targets": self.items[rows], "weights": self.weights[rows]}
-
-
-class UserExamples:
-    """One example per user (multinomial, as in Mult-DAE): all of the user's training items.
-
-    The input is the user's last `history_len` items (the user tower's dropout hides some of
-    them); the target is the user's whole weighted item set, so one softmax over the catalogue
-    scores every item the user chose. Rows are users; needs the full softmax.
-    """
-
-    def __init__(self, users: np.ndarray, items: np.ndarray, weights: np.ndarray,
-                 history_len: int, n_items: int):
-        self.items, self.event_weights = items, weights.astype(np.float32)
-        self.history_len, self.n_items = history_len, n_items
-        first = np.r_[True, users[1:] != users[:-1]] if len(users) else np.zeros(0, bool)
-        self.start = np.flatnonzero(first)  # (U,) first row of each user
-        self.end = np.r_[self.start[1:], len(users)]  # (U,) one past the last row
-        self.users = users[self.start]  # (U,) user index of each example
-        self.weights = np.ones(len(self.users), np.float32)  # L_r is a plain mean over users
-
-    def __len__(self) -> int:
-        return len(self.users)
-
-    def batch(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        histories = [self.items[self.start[r]:self.end[r]] for r in rows]
-        lengths = self.end[rows] - self.start[rows]  # (B,)
-        events = np.concatenate([np.arange(self.start[r], self.end[r]) for r in rows]) \
-            if len(rows) else np.zeros(0, dtype=np.int64)  # event rows of the batch's users
-        targets = np.zeros((len(rows), self.n_items), dtype=np.float32)  # (B, n_items)
-        np.add.at(targets, (np.repeat(np.arange(len(rows)), lengths), self.items[events]),
-                  self.event_weights[events])
-        return {"history": pad_histories(histories, self.history_len),
-                "users": self.users[rows], "target_weights": targets}
 
 
 AUTO_DIVERSITY_TOP = 50  # the top region "auto" gives L_d under the full softmax
@@ -133,15 +56,6 @@ def resolve_diversity_loss(value: str, top: int) -> str:
     if value == "auto":
         return "coverage" if top > 0 else "kl"
     return value
-
-
-def make_examples(users: np.ndarray, items: np.ndarray, weights: np.ndarray,
-                  history_len: int, mode: str, n_items: int
-                  ) -> TrainingExamples | UserExamples:
-    """Training examples for `TrainConfig.example_history` (past | rest | user)."""
-    if mode == "user":
-        return UserExamples(users, items, weights, history_len, n_items)
-    return TrainingExamples(users, items, weights, history_len, mode)
 
 
 class Trainer:
@@ -293,42 +207,62 @@ class Trainer:
         """(L, L_r, L_d) for one batch; the full or sampled softmax by catalogue size.
 
         Per-example losses are joined by `losses.joint_loss` with the batch's event weights;
-        a loss-conditioned network draws each example's own alpha."""
+        a loss-conditioned network draws each example's own alpha, and L_d is computed only
+        for the examples whose alpha is above 0 (`_weighted_rows`)."""
         alpha = self._draw_alphas(len(batch["users"]))
         net_alpha = alpha if isinstance(alpha, torch.Tensor) else None
         if not self.sampled:
             with self._autocast():
                 logits, _ = self.net(batch["history"], batch["users"], self._id_keep(),
                                      net_alpha)
-            return self.full_softmax_losses(logits, batch, alpha)
+            return self.full_softmax_losses(logits, batch, alpha, self._weighted_rows(alpha))
         with self._autocast():
             sample = self._sampled_logits(batch, net_alpha)
             relevance = losses.sampled_relevance_per_example(sample.corrected)
-        diversity = torch.zeros_like(relevance)
-        if net_alpha is not None or self.config.alpha > 0:
-            diversity = self._diversity(self._log_mass(None, sample), batch)
-        weights = batch.get("weights")
-        loss = losses.joint_loss(diversity, relevance, alpha, self.config.beta, weights)
-        return (loss, losses.weighted_mean(relevance, weights),
-                losses.weighted_mean(diversity, weights))
+        rows = self._weighted_rows(alpha)
+        return self._joined(relevance, lambda: self._diversity(
+            self._log_mass(None, sample, rows), batch, rows), batch, alpha, rows)
 
     def full_softmax_losses(self, logits: torch.Tensor, batch: dict[str, torch.Tensor],
-                            alpha: float | torch.Tensor
+                            alpha: float | torch.Tensor, rows: torch.Tensor | None = None
                             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(L, L_r, L_d) of a batch from its full-catalogue logits (B, n_items)."""
+        """(L, L_r, L_d) of a batch from its full-catalogue logits (B, n_items); L_d of the
+        example `rows` only when given (the others' alpha is 0)."""
         with self._autocast():
             if "target_weights" in batch:
                 relevance = losses.multinomial_relevance_per_example(logits,
                                                                      batch["target_weights"])
             else:
                 relevance = losses.relevance_per_example(logits, batch["targets"])
-        diversity = torch.zeros_like(relevance)
-        if isinstance(alpha, torch.Tensor) or self.config.alpha > 0:
-            diversity = self._diversity(self._log_mass(logits, None), batch)
+        part = logits if rows is None else logits[rows]
+        return self._joined(relevance, lambda: self._diversity(
+            self._log_mass(part, None), batch, rows), batch, alpha, rows)
+
+    def _joined(self, relevance: torch.Tensor, diversity_of: Callable[[], torch.Tensor],
+                batch: dict[str, torch.Tensor], alpha: float | torch.Tensor,
+                rows: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(L, L_r, L_d) from per-example L_r (B,) and `diversity_of()`, L_d of `rows` (every
+        row when None); the logged L_d is the weighted mean over the rows it was computed for."""
         weights = batch.get("weights")
+        diversity = torch.zeros_like(relevance)
+        shown = diversity.sum()  # 0 when no row weighs L_d
+        weighed = isinstance(alpha, torch.Tensor) or self.config.alpha > 0
+        if weighed and (rows is None or len(rows)):
+            part = diversity_of()
+            diversity = part if rows is None else diversity.index_copy(0, rows, part.float())
+            kept = weights if weights is None or rows is None else weights[rows]
+            shown = losses.weighted_mean(part, kept)
         loss = losses.joint_loss(diversity, relevance, alpha, self.config.beta, weights)
-        return (loss, losses.weighted_mean(relevance, weights),
-                losses.weighted_mean(diversity, weights))
+        return loss, losses.weighted_mean(relevance, weights), shown
+
+    def _weighted_rows(self, alpha: float | torch.Tensor) -> torch.Tensor | None:
+        """The examples whose L_d has a weight (alpha > 0) of a loss-conditioned batch, or
+        None (every example: a fixed alpha). Half of a conditioned model's examples sit at
+        alpha = 0 (`losses.draw_alphas`), where alpha·L_d adds nothing to the loss or its
+        gradient, so their L_d is never computed."""
+        if not isinstance(alpha, torch.Tensor):
+            return None
+        return torch.nonzero(alpha > 0).reshape(-1)
 
     def _draw_alphas(self, n: int) -> float | torch.Tensor:
         """The fixed alpha, or (n,) alphas of a conditioned model (`losses.draw_alphas`)."""
@@ -337,15 +271,16 @@ class Trainer:
             return self.config.alpha
         return losses.draw_alphas(n, *span, self.generator, self.device)  # (n,)
 
-    def _log_mass(self, logits: torch.Tensor | None, sample: SampledBatch | None
-                  ) -> torch.Tensor:
+    def _log_mass(self, logits: torch.Tensor | None, sample: SampledBatch | None,
+                  rows: torch.Tensor | None = None) -> torch.Tensor:
         """(B, C) log predicted category mass: exact under the full softmax (whole catalogue or
-        each user's top region), importance-sampled under sampled softmax."""
+        each user's top region), importance-sampled under sampled softmax (of its `rows`)."""
         cats = self.net.item_categories
         if sample is not None:
+            pick = (lambda t: t) if rows is None else (lambda t: t[rows])
             return losses.sampled_log_category_mass(
-                sample.pos_logits, sample.neg_logits, self.log_q[sample.negatives],
-                cats[sample.targets], cats[sample.negatives], sample.hits)
+                pick(sample.pos_logits), pick(sample.neg_logits), self.log_q[sample.negatives],
+                cats[pick(sample.targets)], cats[sample.negatives], pick(sample.hits))
         if self.category_index is None:
             self.category_index = losses.category_index(cats)
         if self.diversity_top > 0:
@@ -353,14 +288,15 @@ class Trainer:
                                               self.diversity_top)
         return losses.log_category_mass(logits, self.category_index)
 
-    def _diversity(self, log_mass: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """(B,) L_d of each example from the log category mass."""
+    def _diversity(self, log_mass: torch.Tensor, batch: dict[str, torch.Tensor],
+                   rows: torch.Tensor | None = None) -> torch.Tensor:
+        """(B,) L_d of each example (of `rows` when given) from the log category mass."""
         if self.diversity_loss == "entropy":
             return losses.neg_entropy_per_example(log_mass)
         if self.diversity_loss == "coverage":
             return losses.expected_coverage_per_example(log_mass, self.config.eval_k)
-        target = losses.diversity_target(self.user_dist[batch["users"]], self.prior,
-                                         self.config.gamma)
+        users = batch["users"] if rows is None else batch["users"][rows]
+        target = losses.diversity_target(self.user_dist[users], self.prior, self.config.gamma)
         return losses.kl_per_example(target, log_mass)
 
     def _sampled_logits(self, batch: dict[str, torch.Tensor],

@@ -11,8 +11,8 @@ from engine.core.config import ModelConfig, TrainConfig
 from engine.core.errors import ConfigError
 from engine.metrics.diversity import category_prior
 from engine.models.base import ITEM_IDX, USER_IDX
+from engine.models.examples import make_examples
 from engine.models.private import PrivateTrainer, default_delta, private_settings
-from engine.models.trainer import make_examples
 from engine.models.twotower import TwoTowerModel, _build_net
 
 pytest.importorskip("opacus", reason="private training needs the privacy extra (opacus)")

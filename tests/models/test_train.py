@@ -18,14 +18,9 @@ from engine.core.errors import ConfigError
 from engine.metrics import category_entropy_at_k
 from engine.models.base import ITEM_IDX, USER_IDX, TrainData
 from engine.models.callbacks import JsonLinesLogger, tensorboard_logger
+from engine.models.examples import TrainingExamples, UserExamples, pad_histories
 from engine.models.network import PAD
-from engine.models.trainer import (
-    StopTraining,
-    Trainer,
-    TrainingExamples,
-    UserExamples,
-    pad_histories,
-)
+from engine.models.trainer import StopTraining, Trainer
 from engine.models.twotower import TwoTowerModel, _build_net
 
 USERS = np.array([0, 0, 0, 1, 1])

@@ -20,9 +20,9 @@ import engine.models.twotower
 from engine.core.config import ModelConfig, TrainConfig
 from engine.evaluation.protocol import RerankSpec, rank_users
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
+from engine.models.examples import pad_histories
 from engine.models.network import TwoTowerNet
 from engine.models.topn import top_n
-from engine.models.trainer import pad_histories
 from engine.models.twotower import STATE_FORMAT, TwoTowerModel
 
 N_USERS, N_ITEMS, HISTORY_LEN = 40, 30, 6
