@@ -278,3 +278,28 @@ def test_train_config_rejects_bad_settings(changes: dict, message: str) -> None:
 def test_model_config_needs_an_item_feature() -> None:
     with pytest.raises(ConfigError, match="at least one item feature"):
         ModelConfig(use_text=False, use_id=False, use_category=False)
+
+
+@pytest.mark.parametrize("diversity", [("coverage", 2), ("kl", 0)])
+def test_a_conditioned_batch_leaves_out_the_diversity_term_only_where_alpha_is_zero(
+        diversity: tuple[str, int]) -> None:
+    """L_d of examples at alpha = 0 is never computed: the loss and its gradient stay those
+    of the whole batch's L_d weighted by each example's alpha."""
+    trainer = make_trainer(None, alpha_max=1.0, diversity_loss=diversity[0],
+                           diversity_top=diversity[1])
+    rows = np.arange(len(trainer.examples))
+    batch = trainer._to_device(trainer.examples.batch(rows))
+    alpha = torch.tensor([0.0, 0.4, 0.0, 1.0, 0.7])[torch.arange(len(rows)) % 5]
+    chosen = trainer._weighted_rows(alpha)
+    assert chosen.tolist() == [r for r in rows if r % 5 not in (0, 2)]
+    logits = torch.randn(len(rows), trainer.net.n_items, generator=torch.Generator().manual_seed(0))
+    results = []
+    for subset in (chosen, None):
+        scores = logits.clone().requires_grad_(True)
+        loss, _, shown = trainer.full_softmax_losses(scores, batch, alpha, subset)
+        loss.backward()
+        results.append((loss.item(), scores.grad, shown.item()))
+    (loss, grad, shown), (whole_loss, whole_grad, _) = results
+    assert loss == pytest.approx(whole_loss, abs=1e-6)
+    torch.testing.assert_close(grad, whole_grad, atol=1e-6, rtol=0)
+    assert shown != 0.0  # the logged L_d is the mean over the examples that weigh it
