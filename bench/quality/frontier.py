@@ -288,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated")
+    frontier_alpha.add_frontier_seeds(parser)
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the pages from the JSON files; measure nothing")
     args = parser.parse_args(argv)

@@ -17,6 +17,7 @@ Writes docs/benchmarks/frontier_alpha.json and .md.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,10 @@ def plain_point(model: Any, data: Any, users: np.ndarray, truth: list) -> dict[s
             "entropy": category_entropy_at_k(top, data.item_categories, K)}
 
 
+def plain_points(model: Any, data: Any, users: np.ndarray, truth: list) -> list[dict]:
+    return [plain_point(model, data, users, truth)]
+
+
 def compare_at_alpha(cond: dict, fixed: dict, resamples: int) -> dict[str, Any]:
     """Conditioned − fixed NDCG and entropy with paired intervals; the fixed NDCG interval."""
     from engine.metrics.stats import mean_interval, paired_difference
@@ -87,6 +92,57 @@ def _pool(per_seed: list[dict]) -> dict[str, np.ndarray]:
     return {key: np.mean([p[key] for p in per_seed], axis=0) for key in ("ndcg", "entropy")}
 
 
+def kept_points(run: Any, key: str, compute: Callable[..., list[dict]], model: Any,
+                data: Any, users: np.ndarray, truth: list) -> list[dict]:
+    """Per-shopper points of one trained run, measured once: kept in the run's folder
+    (frontier-KEY.npz) for the same test users, measured again when the run was retrained.
+    `compute(model, data, users, truth)` measures them."""
+    path = Path(run.path) / f"frontier-{key}.npz"
+    stamp = str(run.meta.get("created", ""))
+    if path.exists():
+        saved = np.load(path, allow_pickle=False)
+        if str(saved["created"]) == stamp and np.array_equal(saved["users"], users):
+            return [{"method": str(m), "weight": float(w), "ndcg": n, "entropy": e}
+                    for m, w, n, e in zip(saved["methods"], saved["weights"], saved["ndcg"],
+                                          saved["entropy"], strict=True)]
+    points = compute(model, data, users, truth)
+    np.savez(path, created=stamp, users=users,
+             methods=np.array([p.get("method", "none") for p in points]),
+             weights=np.array([p.get("weight", 0.0) for p in points]),
+             ndcg=np.stack([p["ndcg"] for p in points]),
+             entropy=np.stack([p["entropy"] for p in points]))
+    return points
+
+
+def _measure_seed(name: str, seed: int, frontier: bool, context: dict[str, Any]) -> None:
+    """One training seed: the fixed-alpha runs and the conditioned one, their plain points at
+    every alpha and, for a frontier seed, every re-ranker's (`context` gathers them)."""
+    data, users, truth, args = (context[k] for k in ("data", "users", "truth", "args"))
+    for alpha in ALPHAS:
+        run, context["commands"][fixed_label(alpha)] = obtain(
+            name, fixed_label(alpha), seed, Path(args.runs_dir), VARIANTS, args)
+        context["fits"].setdefault(fixed_label(alpha), []).append(
+            float(run.meta.get("fit_seconds", 0)))
+        context["fixed"][alpha] += kept_points(run, "plain", plain_points, run.model, data,
+                                               users, truth)
+        if alpha == 0 and frontier:
+            context["rerank"][seed] = kept_points(run, "rerank", operating_points, run, data,
+                                                  users, truth)
+    run, context["commands"][CONDITIONED] = obtain(name, CONDITIONED, seed, Path(args.runs_dir),
+                                                   VARIANTS, args)
+    context["fits"].setdefault(CONDITIONED, []).append(float(run.meta.get("fit_seconds", 0)))
+    context["cond_points"][seed] = []
+    for alpha in sorted(context["cond"]):
+        view = run.model.at_alpha(alpha)
+        context["cond"][alpha] += kept_points(run, f"plain-α{alpha:g}", plain_points, view,
+                                              data, users, truth)
+        if alpha in GRID and frontier:
+            context["cond_points"][seed] += kept_points(
+                run, f"rerank-α{alpha:g}", operating_points, _AtAlpha(run, view), data, users,
+                truth)
+    print(f"{name} seed {seed}: done", flush=True)
+
+
 def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
     from engine.runs.data import prepare_data
@@ -95,46 +151,32 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
     users, truth = test_users(data, getattr(args, "users", 0))
     seeds = [int(s) for s in args.seeds.split(",")]
-    runs_dir = Path(args.runs_dir)
-    fixed: dict[float, list[dict]] = {a: [] for a in ALPHAS}
-    cond: dict[float, list[dict]] = {a: [] for a in set(ALPHAS) | set(GRID)}
-    rerank_points: dict[int, list[dict]] = {}
-    cond_points: dict[int, list[dict]] = {}
-    fits: dict[str, list[float]] = {}
-    commands: dict[str, str] = {}
+    frontier_seeds = [int(s) for s in (getattr(args, "frontier_seeds", "") or args.seeds
+                                       ).split(",")]
+    context: dict[str, Any] = {
+        "data": data, "users": users, "truth": truth, "args": args, "commands": {}, "fits": {},
+        "fixed": {a: [] for a in ALPHAS}, "cond": {a: [] for a in set(ALPHAS) | set(GRID)},
+        "rerank": {}, "cond_points": {}}
     for seed in seeds:
-        for alpha in ALPHAS:
-            run, commands[fixed_label(alpha)] = obtain(name, fixed_label(alpha), seed,
-                                                       runs_dir, VARIANTS, args)
-            fits.setdefault(fixed_label(alpha), []).append(float(run.meta.get("fit_seconds", 0)))
-            fixed[alpha].append(plain_point(run.model, data, users, truth))
-            if alpha == 0:
-                rerank_points[seed] = operating_points(run, data, users, truth)
-        run, commands[CONDITIONED] = obtain(name, CONDITIONED, seed, runs_dir, VARIANTS, args)
-        fits.setdefault(CONDITIONED, []).append(float(run.meta.get("fit_seconds", 0)))
-        cond_points[seed] = []
-        for alpha in sorted(cond):
-            view = run.model.at_alpha(alpha)
-            cond[alpha].append(plain_point(view, data, users, truth))
-            if alpha in GRID:
-                points = operating_points(_AtAlpha(run, view), data, users, truth)
-                cond_points[seed] += points
-        print(f"{name} seed {seed}: done", flush=True)
+        _measure_seed(name, seed, seed in frontier_seeds, context)
+    fixed, cond, fits = context["fixed"], context["cond"], context["fits"]
     per_alpha = {f"{a:g}": compare_at_alpha(_pool(cond[a]), _pool(fixed[a]), args.resamples)
                  for a in ALPHAS}
-    pooled_rerank = [_pool([rerank_points[s][i] for s in seeds])
-                     for i in range(len(rerank_points[seeds[0]]))]
-    pooled_cond = [_pool([cond_points[s][i] for s in seeds])
-                   for i in range(len(cond_points[seeds[0]]))]
+    drawn = [s for s in seeds if s in context["rerank"]]
+    pooled_rerank = [_pool([context["rerank"][s][i] for s in drawn])
+                     for i in range(len(context["rerank"][drawn[0]]))]
+    pooled_cond = [_pool([context["cond_points"][s][i] for s in drawn])
+                   for i in range(len(context["cond_points"][drawn[0]]))]
     labels = ["α=0"] * len(pooled_rerank) + ["conditioned"] * len(pooled_cond)
     frontier = compare(pooled_rerank + pooled_cond, labels, args.resamples)
     one_fit = np.mean(fits["α=0"])
     return {"dataset": name, "split": DATASETS[name], "n_users": int(len(users)),
-            "seeds": seeds, "per_alpha": per_alpha, "frontier": frontier,
+            "seeds": seeds, "frontier_seeds": drawn, "per_alpha": per_alpha,
+            "frontier": frontier,
             "fit_seconds": {k: [round(v, 1) for v in vals] for k, vals in fits.items()},
             "fit_ratio": round(float(np.mean(fits[CONDITIONED]) / max(one_fit, 1e-9)), 2),
             "commands": {k: v.replace(f"seed={seeds[-1]}", "seed=S").replace(
-                f"-seed{seeds[-1]} ", "-seedS ") for k, v in commands.items()}}
+                f"-seed{seeds[-1]} ", "-seedS ") for k, v in context["commands"].items()}}
 
 
 class _AtAlpha:
@@ -194,7 +236,7 @@ def section(row: dict[str, Any], level: str = "##") -> list[str]:
     comp = row["frontier"]
     lines += ["", "Frontier of the conditioned model (α grid "
               f"{', '.join(f'{a:g}' for a in GRID)}, alone and re-ranked) against re-ranking "
-              "alone (the α = 0 model with MMR, DPP, calibrated):", "",
+              f"alone (the α = 0 model with MMR, DPP, calibrated){_frontier_seeds(row)}:", "",
               "| at entropy | re-rank alone | conditioned | cond − re-rank [95% CI] | "
               "verdict |", "|---|---|---|---|---|"]
     rerank, joint = comp["families"]["re-rank alone"], comp["families"]["joint loss"]
@@ -214,6 +256,15 @@ def section(row: dict[str, Any], level: str = "##") -> list[str]:
               "Commands (S = each training seed):", ""]
     lines += [f"- {label}: `{command}`" for label, command in row["commands"].items()]
     return lines + [""]
+
+
+def _frontier_seeds(row: dict[str, Any]) -> str:
+    """Which training seeds the frontier pools, when not every seed of the table."""
+    drawn = row.get("frontier_seeds", row["seeds"])
+    if drawn == row["seeds"]:
+        return ""
+    return (f", training seed{'s' if len(drawn) > 1 else ''} {', '.join(map(str, drawn))} "
+            "only (re-ranking every α of every seed is the slow part: `--frontier-seeds`)")
 
 
 def _entropy_span(row: dict[str, Any]) -> str:
@@ -287,6 +338,13 @@ def _secs(values: list[float]) -> str:
     return " / ".join(f"{v:.1f}" for v in values)
 
 
+def add_frontier_seeds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--frontier-seeds", default="",
+                        help="training seeds whose conditioned and α = 0 models are re-ranked "
+                             "for the frontier comparison (default: every seed); the NDCG goal "
+                             "per α uses every seed")
+
+
 def main(argv: list[str] | None = None) -> int:
     from bench.quality import frontier
 
@@ -297,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=0, help="test users (0: all)")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated")
+    add_frontier_seeds(parser)
     args = parser.parse_args(argv)
     for name in args.datasets.split(","):
         results = store(run_dataset(name, args), args.resamples, args.out)  # partial results

@@ -59,3 +59,36 @@ def test_frontier_page_carries_the_conditioned_family(modules) -> None:
     assert "`prism train --alpha 0:1 --set seed=S`" in page
     assert "**1.23×**" in page and "out of one family's reach" in page
     assert "python -m bench.quality.frontier --report-only" in page
+
+
+def test_a_runs_points_are_measured_once_and_again_after_retraining(modules, tmp_path) -> None:
+    import numpy as np
+
+    _, family = modules
+    calls = []
+
+    def measure(model, data, users, truth) -> list[dict]:  # noqa: ANN001
+        calls.append(model)
+        return [{"method": "mmr", "weight": 0.3, "ndcg": np.array([0.5, 0.0]),
+                 "entropy": np.array([1.0, 2.0])}]
+
+    class Run:
+        path, meta = tmp_path, {"created": "first"}
+
+    users = np.array([3, 7])
+    first = family.kept_points(Run, "rerank", measure, "model", None, users, [])
+    again = family.kept_points(Run, "rerank", measure, "model", None, users, [])
+    assert len(calls) == 1 and again[0]["method"] == "mmr" and again[0]["weight"] == 0.3
+    np.testing.assert_allclose(again[0]["ndcg"], first[0]["ndcg"], atol=1e-12)
+    family.kept_points(Run, "rerank", measure, "model", None, np.array([3]), [])  # other users
+    Run.meta = {"created": "second"}  # trained again
+    family.kept_points(Run, "rerank", measure, "model", None, users, [])
+    assert len(calls) == 3
+
+
+def test_the_page_names_the_seeds_a_partial_frontier_pools(modules) -> None:
+    _, family = modules
+    row = {**_row(True, False), "frontier_seeds": [0]}
+    text = "\n".join(family.section(row))
+    assert "training seed 0 only" in text and "training seeds 0, 1)" in text
+    assert "only (" not in "\n".join(family.section(_row(True, False)))
