@@ -136,3 +136,14 @@ def test_refresh(bench_shop: BenchShop, tmp_path: Path) -> None:
     indexed = row["refresh_with_index"]
     if indexed is not None:  # FAISS installed: the refreshed run has a tuned index again
         assert indexed["tune_n"] > 0 and 0 < indexed["recall_after"] <= 1
+
+
+def test_conditioned_fit(bench_shop: BenchShop, tmp_path: Path) -> None:
+    from bench.speed import conditioned_fit
+
+    conditioned_fit.main(["--smoke", "--data-root", str(bench_shop.root), "--epochs", "1",
+                          "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path)])
+    row = report(tmp_path, "conditioned_fit", "machine", "command", "datasets")["datasets"][0]
+    assert row["fits"]["α=0:1"]["epochs"] == row["fits"]["α=0"]["epochs"] == 1
+    assert row["cpu_ratio_per_epoch"] > 0 and row["fit_ratio_estimate"] is None  # no runs
+    assert "| amazon-scientific (seed 0) | 1 |" in (tmp_path / "conditioned_fit.md").read_text()
