@@ -25,12 +25,7 @@ from engine.models.alpha import checked_alpha
 from engine.models.base import ITEM_IDX, USER_IDX, BaseModel, TrainData, seen_matrix
 from engine.models.credit import ATTENTION
 from engine.models.examples import make_examples, pad_histories
-from engine.models.network import (
-    PAD,
-    TwoTowerNet,
-    check_training_data,
-    effective_model_config,
-)
+from engine.models.network import PAD, TwoTowerNet, check_training_data, effective_model_config
 from engine.models.private import trainer_for
 from engine.models.topn import SCORE_BLOCK_BYTES, order_top_n
 from engine.models.trainer import seed_everything
