@@ -19,6 +19,7 @@ SECTIONS = (  # (file stem, benchmark script)
     ("twotower", "bench/quality/quality.py"),
     ("tradeoff", "bench/quality/tradeoff.py"),
     ("frontier", "bench/quality/frontier.py"),  # carries frontier_alpha.md's conditioned family
+    ("conditioned_fit", "bench/speed/conditioned_fit.py"),
     ("alpha_latency", "bench/speed/alpha_latency.py"),
     ("defaults", "bench/quality/defaults.py"),
     ("schedule", "bench/quality/schedule.py"),
