@@ -8,8 +8,9 @@ CPU seconds of the process (run it with one thread) of an alpha = 0 fit and of a
 alpha in [0, 1] (`prism train --alpha 0:1`), with bench/quality/frontier_alpha.py's settings,
 each for --epochs epochs with early stopping off, in the same run. A whole fit also differs in
 how many epochs early stopping lets it run: where --runs-dir holds the frontier benchmark's
-runs of the same training seed, their epochs are read and the whole fit's ratio is estimated
-as the per-epoch ratio times the ratio of epochs. Writes docs/benchmarks/conditioned_fit.json
+runs of both kinds for a training seed (--seeds), their epochs are read and the whole fit's
+ratio is estimated as the per-epoch ratio times the ratio of the epochs summed over those
+seeds. Writes docs/benchmarks/conditioned_fit.json
 and .md.
 """
 
@@ -66,9 +67,11 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     fits = {label: measure(data, name, label, args.epochs, args) for label in (FIXED,
                                                                                  CONDITIONED)}
     per_epoch = fits[CONDITIONED]["cpu_per_epoch"] / max(fits[FIXED]["cpu_per_epoch"], 1e-9)
-    runs = {label: epochs_run(Path(args.runs_dir), name, label, args.seed)
-            for label in (FIXED, CONDITIONED)}
-    whole = per_epoch * runs[CONDITIONED] / runs[FIXED] if all(runs.values()) else None
+    runs = {seed: {label: epochs_run(Path(args.runs_dir), name, label, seed)
+                   for label in (FIXED, CONDITIONED)} for seed in args.seeds.split(",")}
+    runs = {seed: ran for seed, ran in runs.items() if all(ran.values())}
+    whole = per_epoch * sum(r[CONDITIONED] for r in runs.values()) / sum(
+        r[FIXED] for r in runs.values()) if runs else None
     return {"dataset": name, "seed": args.seed, "epochs": args.epochs, "fits": fits,
             "cpu_ratio_per_epoch": round(per_epoch, 2), "epochs_run": runs,
             "fit_ratio_estimate": None if whole is None else round(whole, 2)}
@@ -92,15 +95,18 @@ def render(results: dict[str, Any]) -> str:
              "two-tower and the one trained over α ∈ [0, 1], the frontier benchmark's "
              "settings, measured one after the other in the same run. Whole fit: the "
              "per-epoch ratio times the ratio of the epochs early stopping ran in the "
-             "frontier benchmark's runs (runs/frontier) of the same training seed.", "",
+             "frontier benchmark's runs (runs/frontier), summed over the training seeds "
+             "listed.", "",
              f"Regenerate: `{results['command']}`.", "",
              "| data set | epochs timed | α = 0 CPU s/epoch | α ∈ [0, 1] CPU s/epoch | "
-             "ratio per epoch | epochs run (α = 0 / [0, 1]) | whole fit ratio (estimate) |",
+             "ratio per epoch | epochs run by seed (α = 0 / [0, 1]) | whole fit ratio "
+             "(estimate) |",
              "|---|---|---|---|---|---|---|"]
     for row in results["datasets"]:
         fixed, cond = row["fits"][FIXED], row["fits"][CONDITIONED]
         runs = row["epochs_run"]
-        ran = "—" if not all(runs.values()) else f"{runs[FIXED]} / {runs[CONDITIONED]}"
+        ran = ", ".join(f"seed {seed}: {r[FIXED]} / {r[CONDITIONED]}"
+                        for seed, r in runs.items()) or "—"
         whole = row["fit_ratio_estimate"]
         lines.append(f"| {row['dataset']} (seed {row['seed']}) | {row['epochs']} | "
                      f"{fixed['cpu_per_epoch']:.2f} | {cond['cpu_per_epoch']:.2f} | "
@@ -113,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--datasets", default="amazon-scientific")
     parser.add_argument("--epochs", type=int, default=2, help="epochs timed per fit")
-    parser.add_argument("--seed", type=int, default=0, help="training seed")
+    parser.add_argument("--seed", type=int, default=0, help="training seed of the timed fits")
+    parser.add_argument("--seeds", default="0,1,2",
+                        help="training seeds whose frontier runs' epochs are read")
     parser.add_argument("--runs-dir", default=str(REPO / "runs" / "frontier"),
                         help="the frontier benchmark's runs, read for their epochs")
     add_source_options(parser)
