@@ -17,6 +17,7 @@ Writes docs/benchmarks/frontier_alpha.json and .md.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -147,12 +148,16 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.data import load_dataset
     from engine.runs.data import prepare_data
 
-    dataset = load_dataset(Path(args.data_root) / name)
-    _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
-    users, truth = test_users(data, getattr(args, "users", 0))
     seeds = [int(s) for s in args.seeds.split(",")]
     frontier_seeds = [int(s) for s in (getattr(args, "frontier_seeds", "") or args.seeds
                                        ).split(",")]
+    if not set(frontier_seeds) & set(seeds):
+        print(f"--frontier-seeds {args.frontier_seeds}: none of them is among --seeds "
+              f"{args.seeds}; name at least one of those", file=sys.stderr)
+        raise SystemExit(2)
+    dataset = load_dataset(Path(args.data_root) / name)
+    _, data = prepare_data(dataset, DATASETS[name], seed=SEED)
+    users, truth = test_users(data, getattr(args, "users", 0))
     context: dict[str, Any] = {
         "data": data, "users": users, "truth": truth, "args": args, "commands": {}, "fits": {},
         "fixed": {a: [] for a in ALPHAS}, "cond": {a: [] for a in set(ALPHAS) | set(GRID)},

@@ -92,3 +92,11 @@ def test_the_page_names_the_seeds_a_partial_frontier_pools(modules) -> None:
     text = "\n".join(family.section(row))
     assert "training seed 0 only" in text and "training seeds 0, 1)" in text
     assert "only (" not in "\n".join(family.section(_row(True, False)))
+
+
+def test_frontier_seeds_outside_the_training_seeds_are_refused(modules, capsys) -> None:
+    _, family = modules
+    with pytest.raises(SystemExit) as stop:
+        family.main(["--datasets", "ml-100k", "--seeds", "0,1", "--frontier-seeds", "2",
+                     "--data-root", "/nonexistent-data-root"])
+    assert stop.value.code == 2 and "--frontier-seeds 2" in capsys.readouterr().err
