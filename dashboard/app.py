@@ -48,6 +48,8 @@ def _chosen_run(names: list[str], runs: list[state.RunEntry]) -> str:
     if previous in names:
         return previous
     fallback = state.default_run(runs) or names[0]
+    if state.remembered_run() not in names:  # the run this studio opens stays put: a run
+        state.remember_run(fallback)  # trained later becomes active only when chosen
     if previous is not None:
         st.warning(t("app.run_gone", run=repr(previous), opened=repr(fallback)),
                    icon=":material/folder_off:")
