@@ -173,6 +173,7 @@ def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | No
     for method, group in sweep.groupby("method", sort=False):
         group = group.sort_values("weight")
         own = method == "alpha"  # the model at its own α, not a re-ranker
+        symbol = "α" if own else "w"  # the model's α, else the re-rank weight w
         name = (t("charts.model_alpha_curve") if own else t(f"charts.method.{method}")
                 if method in METHOD_NAMES else str(method))
         color = METHOD_COLORS.get(str(method), ACCENT)
@@ -182,16 +183,20 @@ def pareto_chart(sweep: pd.DataFrame, x: str, y: str, current: pd.DataFrame | No
             marker=dict(size=9 if own else 7, symbol="diamond" if own else "circle"),
             error_x=_error_bars(group, x, color), error_y=_error_bars(group, y, color),
             customdata=group["weight"],
-            hovertemplate=f"{name} α=%{{customdata:.2f}}<br>{x}=%{{x:.3f}}<br>"
+            hovertemplate=f"{name} {symbol}=%{{customdata:.2f}}<br>{x}=%{{x:.3f}}<br>"
                           f"{y}=%{{y:.4f}}<extra></extra>",
         )
     if current is not None and not current.empty:
         alpha = float(current["weight"].iloc[0])
         fig.add_scatter(
-            x=current[x], y=current[y], mode="markers+text", name=t("charts.current", alpha=alpha),
+            x=current[x], y=current[y], mode="markers", name=t("charts.current", alpha=alpha),
             marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(width=3, color="#1E1B2E")),
-            text=[f"α={alpha:.2f}"], textposition="top center", hoverinfo="skip",
+            hoverinfo="skip",
         )
+        # the ring's label sits off the point on an opaque box, clear of every error bar
+        fig.add_annotation(x=float(current[x].iloc[0]), y=float(current[y].iloc[0]),
+                           text=f"w={alpha:.2f}", showarrow=True, arrowhead=0, ax=48, ay=-36,
+                           bgcolor="rgba(255,255,255,0.95)", bordercolor="#1E1B2E")
     names = labels or {}
     frames = [sweep] if current is None else [sweep, current]
     fig.update_xaxes(title=names.get(x, x), range=_span(frames, x))

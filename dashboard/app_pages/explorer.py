@@ -311,8 +311,9 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
 
 def main() -> None:
     st.title(t("nav.explorer"))
-    st.caption(t("explorer.caption"))
     run, recommender = state.active_recommender()
+    st.caption(t("explorer.caption_model_alpha" if alpha_controls.model_range(recommender)
+                 else "explorer.caption"))  # the slider it names is the one drawn first
     notices = st.container()  # always drawn: a notice appearing must not move the tabs below
     if notice := state.ensure_view_defaults(recommender.user_ids, run.name):
         notices.info(notice, icon=":material/swap_horiz:")

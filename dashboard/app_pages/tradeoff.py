@@ -112,7 +112,7 @@ def exposure_views(run: state.RunEntry, method: str, alpha: float, n_users: int,
     catalogue = recommender.catalogue
     popularity = np.asarray(recommender.run.item_popularity, dtype=float)
     settings = {t("charts.relevance_only"): ("none", 0.0),
-                f"{method_label(method)} α={alpha:.2f}": (method, alpha)}
+                t("charts.setting", method=method_label(method), alpha=alpha): (method, alpha)}
     exposure_rows, curves = [], []
     for label, (name, weight) in settings.items():
         slots = state.exposure_cached(str(run.path), run.stamp, name, weight, n_users, k,

@@ -79,7 +79,7 @@ def test_builders_return_figures_and_handle_empty_input() -> None:
                           "ndcg@10": [0.3, 0.25, 0.2], "category_entropy@10": [1.0, 1.5, 1.8]})
     current = pd.DataFrame({"weight": [0.6], "ndcg@10": [0.24], "category_entropy@10": [1.6]})
     pareto = charts.pareto_chart(sweep, "category_entropy@10", "ndcg@10", current)
-    assert [t.name for t in pareto.data] == ["MMR", "DPP", "current (α=0.60)"]
+    assert [t.name for t in pareto.data] == ["MMR", "DPP", "current (w=0.60)"]
     assert pareto.data[-1].x[0] == 1.6
     assert pareto.data[0].error_y.array is None  # no interval columns, no bars
     framed = sweep.assign(**{"ndcg@10 low": sweep["ndcg@10"] - 0.02,
@@ -179,3 +179,16 @@ def test_paired_runs_chart_draws_the_tables_metrics_in_its_order() -> None:
     assert [note.text for note in titles] == ["ndcg@10", "hit@10"]  # not recall@10
     bars = {trace.name: list(trace.y) for trace in fig.data if trace.xaxis == "x2"}
     assert bars == {"new": [0.5], "old": [0.4]}
+
+
+def test_the_ring_says_w_on_a_label_clear_of_the_error_bars() -> None:
+    sweep = pd.DataFrame({"method": ["mmr", "alpha"], "weight": [0.5, 0.5],
+                          "ndcg@10": [0.3, 0.25], "category_entropy@10": [1.0, 1.5],
+                          "ndcg@10 low": [0.2, 0.2], "ndcg@10 high": [0.4, 0.3]})
+    current = pd.DataFrame({"weight": [0.8], "ndcg@10": [0.3], "category_entropy@10": [1.0]})
+    fig = charts.pareto_chart(sweep, "category_entropy@10", "ndcg@10", current)
+    ring = fig.data[-1]
+    assert ring.mode == "markers" and not ring.text  # no text drawn on the error bars
+    (label,) = fig.layout.annotations
+    assert label.text == "w=0.80" and (label.ax, label.ay) != (0, 0) and label.bgcolor
+    assert " w=" in fig.data[0].hovertemplate and " α=" in fig.data[1].hovertemplate
