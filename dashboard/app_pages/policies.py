@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import access, pickers, policy_view, state, tables
+from dashboard import access, pickers, policy_view, state, tables, view_state
 from dashboard.i18n import say, show_error, t
 from dashboard.policy_form import load_into_form, policy_from_form, stages_form
 from engine.core.errors import PrismError
@@ -25,9 +25,13 @@ PREVIEW = "policy_preview_report"
 
 
 def before_after(recommender: Any, policy: Policy) -> None:
+    state.ensure_view_defaults(recommender.user_ids)  # the shopper set on any page
+    if str(st.session_state[state.USER]) not in recommender.catalogue.user_index:
+        view_state.set_value(state.USER, recommender.user_ids[0])  # a typed id: not here
     users = pickers.matching(recommender.user_ids, "policy_find_shopper",
-                             keep=[st.session_state.get("policy_user")])
-    user = st.selectbox(t("policies.shopper"), users, key="policy_user")
+                             keep=[str(st.session_state[state.USER])])
+    st.selectbox(t("policies.shopper"), users, **view_state.widget(state.USER))
+    user = str(st.session_state[state.USER])
     k = int(st.number_input("k", min_value=1, max_value=50, value=10, key="policy_k"))
     before, _ = policy_view.list_table(recommender, None, user, k)
     after, notice = policy_view.list_table(recommender, policy, user, k)

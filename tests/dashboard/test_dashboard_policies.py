@@ -103,3 +103,21 @@ def test_explorer_policy_selector_shows_attribution(monkeypatch: pytest.MonkeyPa
     table = _table_with(at, "attribution")
     assert table["item_id"].iloc[0] == pinned or "filters win" in " ".join(
         i.value for i in at.info)
+
+
+def test_one_shopper_is_the_shopper_of_the_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_tiny_home(monkeypatch)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    options = at.selectbox(key="w_user").options
+    third = options[min(2, len(options) - 1)]
+    assert third != options[0]
+    linked = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    linked.query_params["user"] = third  # a link from the Explorer (as ?user=…)
+    linked.run()
+    linked.switch_page("app_pages/policies.py").run()
+    assert not linked.exception, linked.exception
+    assert linked.selectbox(key="w_user").value == third
+    other = linked.selectbox(key="w_user").options[-1]
+    linked.selectbox(key="w_user").set_value(other).run()
+    linked.switch_page("app_pages/explorer.py").run()
+    assert linked.session_state["user"] == other  # and back: one shopper everywhere
