@@ -162,9 +162,10 @@ def _filter_box(brands: list[str]) -> None:
     st.markdown(t("policies.filter"))
     st.text_input(t("policies.label"), key="pf_filter_label")
     low, high = st.columns(2)
-    low.number_input(t("policies.price_min"), min_value=0.0, step=10.0,
+    # value=None: an emptied field stays empty (no limit) instead of springing back to 0
+    low.number_input(t("policies.price_min"), min_value=0.0, step=10.0, value=None,
                      key="pf_price_min")
-    high.number_input(t("policies.price_max"), min_value=0.0, step=10.0,
+    high.number_input(t("policies.price_max"), min_value=0.0, step=10.0, value=None,
                       key="pf_price_max")
     st.radio(t("policies.missing_price"), ["keep", "drop"], key="pf_missing_price",
              horizontal=True, format_func=lambda v: t(f"policies.missing_{v}"))

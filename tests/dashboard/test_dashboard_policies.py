@@ -121,3 +121,15 @@ def test_one_shopper_is_the_shopper_of_the_view(monkeypatch: pytest.MonkeyPatch)
     linked.selectbox(key="w_user").set_value(other).run()
     linked.switch_page("app_pages/explorer.py").run()
     assert linked.session_state["user"] == other  # and back: one shopper everywhere
+
+
+def test_an_emptied_price_field_means_no_limit(page: AppTest) -> None:
+    at = page
+    low = at.number_input(key="pf_price_min")
+    assert not low.proto.HasField("default")  # the browser empties it, never puts 0 back
+    low.set_value(100.0).run()
+    assert at.session_state["pf_price_min"] == pytest.approx(100.0, abs=1e-9)
+    at.number_input(key="pf_price_min").set_value(None).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["pf_price_min"] is None
+    assert not at.number_input(key="pf_price_max").proto.HasField("default")
