@@ -178,6 +178,18 @@ def _heldout(run_dir: str, stamp: float) -> dict[str, list[str]] | None:
     return None if prepared is None else prepared[0].heldout_by_user()
 
 
+@st.cache_resource(max_entries=4)
+def _test_shoppers(run_dir: str, stamp: float) -> int | None:
+    prepared = _evaluation_data(run_dir, stamp)
+    return None if prepared is None else len(prepared[1].truth(prepared[1].test)[0])
+
+
+def test_shoppers(run: RunEntry) -> int | None:
+    """How many held-out test shoppers the run has: the most a shopper sample can hold
+    (None when the data folder is gone)."""
+    return _test_shoppers(str(run.path), run.stamp)
+
+
 def heldout(run: RunEntry) -> dict[str, list[str]] | None:
     """Validation + test item ids per shopper (None when the data folder is gone)."""
     return _heldout(str(run.path), run.stamp)

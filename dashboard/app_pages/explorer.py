@@ -252,6 +252,9 @@ def stage_captions(column, recommender) -> None:
                    t("explorer.trained_with", alpha=weights[0], beta=weights[1]))
 
 
+WEIGHT_COLUMNS = (4.2, 1.6, 0.7)  # slider, its metric tile, k
+
+
 def weight_controls(recommender) -> float | None:
     """The sliders: a conditioned run's own α first and the re-rank weight second; else the
     re-rank weight alone, saying so. Returns the model α to serve at (None: the run's)."""
@@ -259,7 +262,8 @@ def weight_controls(recommender) -> float | None:
     _, moved = alpha_controls.fit_model_alpha(recommender)
     if moved:
         st.info(moved, icon=":material/tune:")
-    slider_col, beta_col, k_col = st.columns([5, 1, 0.7])
+    # the tile is wide enough for its whole label ("Relevance 1 − w", "相关性 1 − w")
+    slider_col, beta_col, k_col = st.columns(WEIGHT_COLUMNS)
     k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1,
                        **view_state.widget(state.K))
     if span is None:
@@ -274,7 +278,7 @@ def weight_controls(recommender) -> float | None:
     model_alpha = alpha_controls.model_alpha_slider(slider_col, recommender, span)
     beta_col.metric(t("explorer.model_alpha_metric"), f"{model_alpha:.2f}",
                     help=t("explorer.model_alpha_help"))
-    rerank_col, _ = st.columns([5, 1.7])
+    rerank_col, _ = st.columns([WEIGHT_COLUMNS[0], sum(WEIGHT_COLUMNS[1:])])
     alpha_controls.rerank_weight_slider(
         rerank_col, method_label(st.session_state[state.METHOD]))
     return model_alpha

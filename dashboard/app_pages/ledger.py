@@ -25,10 +25,17 @@ from engine.rerank.methods import QUOTA_FREE_METHODS
 
 GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
 METHODS = QUOTA_FREE_METHODS  # the ledger sets no quotas
+SAMPLE_MIN, SAMPLE, SAMPLE_MAX = 100, 1000, 20000  # shoppers in the ledger's sample
 PRICES = "ledger_prices"  # the last fitted prices (JSON), until they are put live or refitted
 
 
-def controls() -> tuple[str, int, int, str, float]:
+def controls(shoppers: int) -> tuple[str, int, int, str, float]:
+    """The ledger's settings; the sample holds at most the run's `shoppers` test shoppers."""
+    high = max(1, min(SAMPLE_MAX, shoppers))
+    low = min(SAMPLE_MIN, high)
+    if "ledger_sample" in st.session_state:  # a size from a larger run
+        st.session_state["ledger_sample"] = min(max(st.session_state["ledger_sample"], low),
+                                                high)
     with st.container(border=True):
         by_col, days_col, size_col, method_col, weight_col = st.columns([1.2, 0.8, 1, 1, 1])
         by = by_col.selectbox(t("ledger.group_by"), GROUPINGS,
@@ -36,8 +43,8 @@ def controls() -> tuple[str, int, int, str, float]:
                               key="ledger_by")
         days = days_col.number_input(t("ledger.new_days"), 1, 3650, 30,
                                      key="ledger_new_days", disabled=by != "new")
-        size = size_col.number_input(t("ledger.sample"), 100, 20000, 1000, step=100,
-                                     key="ledger_sample")
+        size = size_col.number_input(t("ledger.sample"), low, high, min(SAMPLE, high),
+                                     step=100, key="ledger_sample")
         method = method_col.selectbox(t("ledger.reranker"), METHODS,
                                       format_func=lambda m: t(f"ledger.method.{m}"),
                                       key="ledger_method")
@@ -179,10 +186,15 @@ def targets_live() -> None:
 def main() -> None:
     st.title(t("nav.ledger"))
     st.caption(t("ledger.caption"))
-    by, days, size, method, weight = controls()
-    k = int(state.setting(state.K))
     try:
         run = state.active_run()
+        shoppers = state.test_shoppers(run)
+    except PrismError as exc:
+        show_error(exc)
+        st.stop()
+    by, days, size, method, weight = controls(shoppers or SAMPLE_MAX)
+    k = int(state.setting(state.K))
+    try:
         ctx = state.exposure_context(str(run.path), run.stamp, size)
         if ctx is None:
             st.warning(t("ledger.data_gone"))

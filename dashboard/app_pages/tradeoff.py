@@ -140,11 +140,17 @@ def rerank_caption(run: state.RunEntry, alphas: tuple[float, ...],
     return t("tradeoff.rerank_at_trained", alpha=weights[0], beta=weights[1])
 
 
-def sweep_controls() -> tuple[str, str, list[str]]:
-    """Sample size, the two axes and the methods to sweep."""
+def sweep_controls(shoppers: int) -> tuple[str, str, list[str]]:
+    """Sample size (at most the run's `shoppers` test shoppers), the two axes and the
+    methods to sweep."""
+    high = max(1, min(view_state.SAMPLE_MAX, shoppers))
+    low = min(view_state.SAMPLE_MIN, high)
+    size = int(view_state.value(state.SAMPLE_SIZE))
+    if not low <= size <= high:  # more than the run has: the whole set
+        view_state.set_value(state.SAMPLE_SIZE, min(max(size, low), high))
     with st.container(border=True):
         size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
-        size_col.number_input(t("tradeoff.sample"), view_state.SAMPLE_MIN, view_state.SAMPLE_MAX,
+        size_col.number_input(t("tradeoff.sample"), low, high,
                               step=50, **view_state.widget(state.SAMPLE_SIZE))
         accuracy = acc_col.selectbox(t("tradeoff.accuracy"), list(ACCURACY),
                                      **view_state.widget(view_state.AXIS_ACCURACY),
@@ -172,7 +178,8 @@ def main() -> None:
     if prepared is None:
         st.warning(t("tradeoff.data_gone"))
         st.stop()
-    accuracy, diversity, methods = sweep_controls()
+    accuracy, diversity, methods = sweep_controls(state.test_shoppers(run) or
+                                                  view_state.SAMPLE_MAX)
     n_users, k = int(state.setting(state.SAMPLE_SIZE)), int(state.setting(state.K))
     alpha, method = float(state.setting(state.ALPHA)), str(state.setting(state.METHOD))
     if not methods:
