@@ -92,7 +92,7 @@ def launch_form() -> None:
     if notice := st.session_state.pop(NOTICE, None):
         st.info(notice, icon=":material/edit:")
     _restore_form(folders)
-    with st.form("train_form", border=True):
+    with st.form("train_form", border=True, enter_to_submit=False):  # only Start starts
         data_col, name_col = st.columns([1, 1])
         source = data_col.selectbox(t("training.data"), list(folders), key="train_data")
         name = name_col.text_input(t("training.run_name"), key=name_key(),
@@ -254,7 +254,7 @@ def runs_table() -> pd.DataFrame:
         train = entry.meta.get("train_config") or {}
         rows.append({"run": entry.name, "model": entry.meta.get("model"),
                      "data": entry.meta.get("dataset"), "created": entry.meta.get("created"),
-                     "α": train.get("alpha"), "β": train.get("beta"),
+                     "α": _weight(train.get("alpha")), "β": _weight(train.get("beta")),
                      "alpha_range": _alpha_range(train),
                      "privacy": privacy_cell(entry.meta.get("privacy")),
                      **{m: metrics.get(m) for m in SHOWN_METRICS}})
@@ -280,10 +280,15 @@ def privacy_cell(privacy: dict | None) -> str:
         else t("training.not_private")
 
 
-def _alpha_range(train: dict) -> str | None:
-    """"low–high" for a run trained over a range of α (None for one α)."""
+def _weight(value: float | None) -> str:
+    """A loss weight for the table ("—" when the model has none: a baseline)."""
+    return "—" if value is None else f"{value:g}"
+
+
+def _alpha_range(train: dict) -> str:
+    """"low–high" for a run trained over a range of α ("—" for one α)."""
     high = train.get("alpha_max")
-    return None if high is None else f"{train.get('alpha', 0):g}–{high:g}"
+    return "—" if high is None else f"{train.get('alpha', 0):g}–{high:g}"
 
 
 def _eval_metrics(run_dir: Path) -> dict:
@@ -337,16 +342,20 @@ def paired_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> None:
                         key="train_compare_chart")
         st.info(t("training.no_pairing", reason=exc))
         return
+    rows = [{**row, "metric": column_label(row["metric"])} for row in rows]  # vocabulary
     st.plotly_chart(charts.paired_runs_chart(rows, name_a, name_b), key="train_compare_chart")
     frame = pd.DataFrame(rows)
     frame["verdict"] = [t("training.a_better", run=name_a) if r["ci_low"] > 0 else
                         t("training.b_better", run=name_b) if r["ci_high"] < 0 else
                         t("training.no_clear") for r in rows]
-    st.dataframe(frame[["metric", "a", "b", "diff", "ci_low", "ci_high", "verdict"]].rename(
-        columns={"a": name_a, "b": name_b, "diff": t("training.col_diff", a=name_a, b=name_b),
-                 "ci_low": t("training.col_low"), "ci_high": t("training.col_high"),
-                 "metric": t("training.col_metric"), "verdict": t("training.col_verdict")}),
-        hide_index=True, width="stretch", key="train_paired_table")
+    # the verdict beside the metric: it stays in view however narrow the page is
+    headers = {"metric": t("training.col_metric"), "verdict": t("training.col_verdict"),
+               "a": name_a, "b": name_b, "diff": t("training.col_diff", a=name_a, b=name_b),
+               "ci_low": t("training.col_low"), "ci_high": t("training.col_high")}
+    st.dataframe(frame[list(headers)].rename(columns=headers), hide_index=True,
+                 width="stretch", key="train_paired_table",
+                 column_config={headers[c]: st.column_config.NumberColumn(format="%.4f")
+                                for c in ("a", "b", "diff", "ci_low", "ci_high")})
     st.caption(t("training.paired_caption", shoppers=rows[0]["n_shoppers"]))
 
 

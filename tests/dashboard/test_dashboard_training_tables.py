@@ -1,0 +1,48 @@
+"""The Training page's tables speak the studio's words: no raw "None", metrics by the
+vocabulary's names, the verdict in view; Enter in a box of the form never starts a job."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from dashboard_support import APP, RUN_NAME, TIMEOUT, tiny_home, use_home
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    home = tmp_path / "home"
+    shutil.copytree(tiny_home(), home)
+    shutil.copytree(home / "runs" / RUN_NAME, home / "runs" / "twin")
+    use_home(monkeypatch, home)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _forms(node) -> list:  # noqa: ANN001 - an AppTest node
+    found = [node] if getattr(node, "type", None) == "form" else []
+    for child in getattr(node, "children", {}).values():
+        found += _forms(child)
+    return found
+
+
+def test_run_table_has_no_raw_none_and_enter_does_not_submit(page: AppTest) -> None:
+    table = next(d.value for d in page.dataframe if "α range" in d.value.columns)
+    assert (table["α range"] == "—").all()
+    assert not table[["α", "β", "α range"]].isna().any().any()
+    (form,) = _forms(page._tree)
+    assert form.proto.form.enter_to_submit is False
+
+
+def test_compare_names_metrics_and_puts_the_verdict_beside_them(page: AppTest) -> None:
+    page.multiselect(key="train_compare").set_value([RUN_NAME, "twin"]).run()
+    assert not page.exception and not page.error, [e.value for e in page.error]
+    table = next(d.value for d in page.dataframe if "Verdict" in d.value.columns)
+    assert list(table.columns[:2]) == ["Metric", "Verdict"]
+    assert "ndcg@10" not in set(table["Metric"]) and "NDCG@10" in set(table["Metric"])
