@@ -333,7 +333,9 @@ def metric_comparison(frame: pd.DataFrame, label_col: str) -> go.Figure:
                  color_discrete_sequence=[ACCENT, "#E0569B", "#1FA38A", "#F29B30"])
     fig.update_yaxes(matches=None, showticklabels=True, title="")
     fig.update_xaxes(title="", showticklabels=False)
-    fig.for_each_annotation(lambda note: note.update(text=note.text.split("=", 1)[-1]))
+    # a scoped title ("Shopper · Category entropy@10") on two lines: never cut at the panel
+    fig.for_each_annotation(lambda note: note.update(
+        text=note.text.split("=", 1)[-1].replace(" · ", "<br>")))
     rows = -(-len(metrics) // wrap)
     _style(fig, height=120 + 200 * rows)
     fig.update_layout(margin=dict(l=8, r=8, t=40, b=8),

@@ -111,14 +111,15 @@ def log_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
                                  "source": t("policy_view.log_source")})
 
 
-def impact_frame(report: dict[str, Any]) -> pd.DataFrame:
-    """The preview's metric rows as a table: A, B, A − B, 95% interval, excludes zero."""
+def impact_frame(report: dict[str, Any], names: tuple[str, str] | None = None) -> pd.DataFrame:
+    """The preview's metric rows as a table: A, B, A − B, 95% interval, excludes zero;
+    `names`: what A and B are called (two scenarios), else "policy" and "against"."""
     rows = report["metrics"] + [report["mean_rank_displacement"]] + report["rules"]
     frame = pd.DataFrame(rows)[["metric", "a", "b", "diff", "ci_low", "ci_high",
                                 "excludes_zero"]]
     frame["metric"] = frame["metric"].map(column_label)
-    return frame.rename(columns={"a": t("policy_view.col_policy"),
-                                 "b": t("policy_view.col_against"),
+    a_name, b_name = names or (t("policy_view.col_policy"), t("policy_view.col_against"))
+    return frame.rename(columns={"a": a_name, "b": b_name,
                                  "diff": t("policy_view.col_difference"),
                                  "ci_low": t("policy_view.col_low"),
                                  "ci_high": t("policy_view.col_high"),

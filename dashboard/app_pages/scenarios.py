@@ -3,6 +3,8 @@ and export recommendations and metrics as CSV."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -142,7 +144,7 @@ def saved_section(scenarios: list[Scenario]) -> None:
         st.info(t("scenarios.none"))
         return
     frame = scenarios_frame(scenarios)
-    tables.show(st, frame, hide_index=True, width="stretch")
+    tables.show(st, shown_frame(frame), hide_index=True, width="stretch")
     labels = {s.id: f"#{s.id} {s.name}" for s in scenarios}
     pick_col, load_col = st.columns([3, 1])
     pick = pick_col.selectbox(t("scenarios.pick"), list(labels), format_func=labels.get,
@@ -152,12 +154,33 @@ def saved_section(scenarios: list[Scenario]) -> None:
     compare = st.multiselect(t("scenarios.compare"), list(labels), format_func=labels.get,
                              max_selections=2, key="scenario_compare",
                              placeholder=t("common.choose"))
-    if len(compare) == 2:
-        compare_measured(frame[frame["id"].isin(compare)])
+    if len(compare) == 2:  # in the order picked: the sentence, table and legend agree
+        compare_measured(frame.set_index("id").loc[compare].reset_index())
         by_id = {s.id: s for s in scenarios}
         paired_scenarios(by_id[compare[0]], by_id[compare[1]])
     st.download_button(t("scenarios.export"), frame.to_csv(index=False), "scenarios.csv",
                        "text/csv", key="scenario_export", icon=":material/download:")
+
+
+def _count_or_dash(cell: object) -> object:
+    """A setting stored as JSON ({} / [] of targets) as how many it holds, "—" for none."""
+    if not isinstance(cell, str) or not cell.startswith(("{", "[")):
+        return cell
+    try:
+        held = len(json.loads(cell))
+    except ValueError:
+        return cell
+    return held or "—"
+
+
+def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The saved scenarios as the page shows them (the CSV keeps the stored values): methods
+    by name, targets counted."""
+    shown = frame.map(_count_or_dash)
+    if "method" in shown:
+        shown["method"] = shown["method"].map(
+            lambda m: method_label(m) if isinstance(m, str) else m)
+    return shown
 
 
 def compare_measured(rows: pd.DataFrame) -> None:
@@ -214,8 +237,8 @@ def paired_scenarios(a: Scenario, b: Scenario) -> None:
         st.caption(t("scenarios.paired_caption"))
         return
     st.markdown(t("scenarios.paired_report", a=a.name, b=b.name, n=report["n_users"]))
-    st.dataframe(policy_view.impact_frame(report).round(4), hide_index=True, width="stretch",
-                 key="scenario_paired_table")
+    st.dataframe(policy_view.impact_frame(report, (a.name, b.name)).round(4), hide_index=True,
+                 width="stretch", key="scenario_paired_table")
 
 
 def export_current(recommender) -> None:

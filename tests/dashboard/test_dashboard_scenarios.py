@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -189,3 +190,26 @@ def test_quota_scenario_is_replayed_with_its_caps_and_unmeasured_is_not_zero(
     assert not at.exception and not at.error, [e.value for e in at.exception]
     report = next(iter(at.session_state["_scenario_paired"].values()))
     assert report["lists_changed"]["n"] > 0  # capped lists differ from relevance-only ones
+
+
+@pytest.mark.slow
+def test_compare_speaks_of_the_scenarios_by_name_in_the_order_picked(
+        shared_run_home: Path) -> None:
+    store = ScenarioStore(shared_run_home / "scenarios.sqlite")
+    ids = [store.save(Scenario(name=name, run="tiny", settings={
+        "method": method, "alpha": alpha, "k": 10, "targets": {}},
+        metrics={"shopper category_entropy@10": alpha}))
+        for name, method, alpha in (("mmr high", "mmr", 0.8), ("dpp low", "dpp", 0.3))]
+    at = _scenarios_page()
+    saved = next(d.value for d in at.dataframe if "method" in d.value.columns)
+    assert set(saved["method"]) == {"MMR", "DPP"} and "{}" not in saved.astype(str).values
+    at.multiselect(key="scenario_compare").set_value(ids).run()  # mmr high first
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [trace["name"] for trace in chart["data"]] == ["mmr high", "dpp low"]  # legend
+    titles = [note["text"] for note in chart["layout"]["annotations"]]
+    assert "Shopper<br>Category entropy@10" in titles  # on two lines, never cut
+    at.button(key="scenario_paired_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    assert any("**mmr high** against **dpp low**" in m.value for m in at.markdown)
+    table = next(d.value for d in at.dataframe if "excludes 0" in d.value.columns)
+    assert list(table.columns[1:3]) == ["mmr high", "dpp low"]
