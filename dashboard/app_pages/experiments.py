@@ -19,6 +19,9 @@ ORDER = ("clicks_per_list", "conversion", "revenue_per_list", "category_entropy"
          "long_tail_exposure", "coverage")
 
 
+STARTED = "_experiment_started"  # the experiment just started, said once on the next run
+
+
 def _store():  # noqa: ANN202 - ExperimentStore
     from engine.events.store import EventStore
     from engine.experiments.store import ExperimentStore
@@ -63,6 +66,9 @@ def show_report(report: dict) -> None:
                            **{t(f"experiments.metric.{m}"): _interval(row["metrics"].get(m))
                               for m in metrics}} for row in rows])
     st.dataframe(table, hide_index=True, key="experiments_table")
+    if not any(row["lists"] for row in rows):  # nothing measured: no empty axes
+        st.info(t("experiments.no_lists"))
+        return
     metric = st.selectbox(t("experiments.metric_pick"), metrics, key="experiments_metric",
                           format_func=lambda m: t(f"experiments.metric.{m}"))
     left, right = st.columns(2)
@@ -100,9 +106,11 @@ def _start(name: str, arms: pd.DataFrame, metric: str, temperature: float) -> No
                                 metric=metric,
                                 exploration=check_exploration(temperature or None, None))
         access.gate().start_experiment(access.actor(), experiment, _store())
-        st.success(t("experiments.started", name=experiment.name))
     except PrismError as exc:
         show_error(exc)
+        return
+    st.session_state[STARTED] = experiment.name  # said after the page shows it as running
+    st.rerun()
 
 
 def start_form() -> None:
@@ -148,6 +156,8 @@ def main() -> None:
     except PrismError as exc:
         show_error(exc)
         st.stop()
+    if started := st.session_state.pop(STARTED, None):
+        st.success(t("experiments.started", name=started))
     if not experiments:
         st.info(t("experiments.none"))
     else:

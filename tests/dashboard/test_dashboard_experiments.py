@@ -74,5 +74,8 @@ def test_with_no_experiment_a_publisher_starts_one(home: Path) -> None:
     next(b for b in at.button if b.label == "Start").click().run()
     assert not at.exception, at.exception
     assert [s.value for s in at.success] == ["Experiment first is running."]
+    assert not any("No experiment yet" in info.value for info in at.info)  # never both
+    assert any("No lists served yet" in info.value for info in at.info)
+    assert not at.get("plotly_chart")  # no empty axes before a list is served
     running = ExperimentStore(EventStore()).running()
     assert running.name == "first" and running.info["created_by"].endswith("(publisher, studio)")
