@@ -103,7 +103,7 @@ def test_training_compares_two_runs_with_paired_intervals(
     at.multiselect(key="train_compare").set_value(["tiny", "ease"]).run()
     assert not at.exception, [e.value for e in at.exception]
     table = next(d.value for d in at.dataframe if "Verdict" in d.value.columns)
-    assert table["Metric"].tolist()[:2] == ["ndcg@10", "precision@10"]
+    assert table["Metric"].tolist()[:2] == ["NDCG@10", "Precision@10"]  # the vocabulary
     assert (table["95% low"] <= table["tiny − ease"] + 1e-12).all()
     assert (table["95% high"] >= table["tiny − ease"] - 1e-12).all()
     assert set(table["Verdict"]) <= {"tiny better", "ease better", "no clear difference"}
