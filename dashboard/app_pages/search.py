@@ -65,7 +65,9 @@ def prepare_index(run: state.RunEntry, recommender) -> None:
         status.update(label=t("search.ready"), state="complete", expanded=False)
 
 
-def show_search(result, method: str, alpha: float) -> None:
+def show_search(result, method: str, alpha: float, categories: list[str]) -> None:
+    """Best text matches beside the diversified list; `categories` (the run's) give each
+    category one chip colour in both columns."""
     if not result.good_match:
         st.warning(say(result.notice), icon=":material/search_off:")
     elif result.notice:
@@ -75,10 +77,12 @@ def show_search(result, method: str, alpha: float) -> None:
     left, right = st.columns(2)
     heading = t("search.best") if result.good_match else t("search.no_good_match")
     left.markdown(ranked_list_html(result.relevance_only, heading, "w = 0",
-                                   list_id="search-relevance"), unsafe_allow_html=True)
+                                   list_id="search-relevance", categories=categories),
+                  unsafe_allow_html=True)
     right.markdown(ranked_list_html(result.table, t("search.diversified"),
                                     f"{method_label(method)} · w = {alpha:.2f}",
-                                    explain=True, list_id="search-diversified"),
+                                    explain=True, list_id="search-diversified",
+                                    categories=categories),
                    unsafe_allow_html=True)
 
 
@@ -95,7 +99,7 @@ def faq_html(faq) -> str:  # noqa: ANN001 - the Answer's FAQ table
     return f'<div id="ask-faq">{"".join(cards)}</div>'
 
 
-def show_answer(answer, method: str, alpha: float) -> None:
+def show_answer(answer, method: str, alpha: float, categories: list[str]) -> None:
     if answer.notice:
         st.warning(say(answer.notice), icon=":material/help:")
     if answer.products.unavailable_left_out:
@@ -108,7 +112,8 @@ def show_answer(answer, method: str, alpha: float) -> None:
         left.markdown(faq_html(answer.faq), unsafe_allow_html=True)
     right.markdown(ranked_list_html(answer.products.table, t("search.products"),
                                     f"{state.METHOD_LABELS[method]} · w = {alpha:.2f}",
-                                    explain=True, list_id="ask-products"),
+                                    explain=True, list_id="ask-products",
+                                    categories=categories),
                    unsafe_allow_html=True)
 
 
@@ -135,7 +140,8 @@ def main() -> None:
     except (PrismError, OSError) as exc:
         show_error(exc, "search.failed")
         return
-    (show_answer if mode == "ask" else show_search)(result, method, alpha)
+    (show_answer if mode == "ask" else show_search)(result, method, alpha,
+                                                    list(recommender.category_names))
 
 
 main()
