@@ -115,10 +115,12 @@ def _train_starter() -> bool:
                              epochs=starter_epochs(), **STARTER)
     with st.status(t("bootstrap.setting_up"), expanded=True) as status:
         try:
-            status.write(t("bootstrap.generating"))
+            step = status.empty()  # said while the shop is generated, gone once it is
+            step.write(t("bootstrap.generating"))
             from engine.training.pipeline import train
 
             presets.ensure_synthetic_shop(**presets.TINY_SHOP)
+            step.empty()
             train(spec,
                   callbacks=[StatusProgress(status, spec.epochs), TimeBudget(budget)])
         except PrismError as exc:

@@ -104,3 +104,25 @@ def test_a_counted_stage_reaches_the_training_page_and_ends_with_the_stage() -> 
     assert snapshot.counted == (1024, 4344) and snapshot.stage.startswith("Encoding")
     job.on_stage("Training twotower")
     assert job.snapshot().counted is None
+
+
+def test_the_generating_line_goes_once_training_starts(prism_home: Path, small_starter: None,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shop is generated, then a training stage is reported (and the fit fails, so the
+    status box stays to be read): only the stage is said, not "Generating" any more."""
+    from engine.core.errors import RunError
+    from engine.training import pipeline
+
+    def stage_then_fail(spec, callbacks=()):  # noqa: ANN001, ANN202 - the train() stand-in
+        for callback in callbacks:
+            if hasattr(callback, "on_stage"):
+                callback.on_stage("refitting twotower on every event")
+        raise RunError("the fit stopped")
+
+    monkeypatch.setattr(pipeline, "train", stage_then_fail)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (prism_home / "data" / "synthetic" / "items.csv").exists()
+    said = [m.value for m in at.markdown]
+    assert not any("Generating the synthetic shop" in text for text in said), said
+    assert at.error  # the failure is said
