@@ -124,14 +124,24 @@ def history_timeline(history: pd.DataFrame, category_col: str, time_col: str,
     when = (times if pd.api.types.is_datetime64_any_dtype(times)
             else pd.to_datetime(times, unit="s"))
     colors = category_colors(history[category_col].astype(str).unique(), categories)
+    events = pd.DataFrame({"category": history[category_col].astype(str).to_numpy(),
+                           "minute": when.dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+                           "title": history[title_col].astype(str).to_numpy()})
     traces = []
-    for category, rows in history.groupby(category_col, sort=True):
-        traces.append({"type": "scatter", "mode": "markers", "name": str(category),
-                       "x": when[rows.index].dt.strftime("%Y-%m-%d %H:%M").tolist(),
-                       "y": [str(category)] * len(rows),
-                       "text": rows[title_col].astype(str).tolist(),
-                       "hovertemplate": "%{text}<br>%{x}<extra></extra>",
-                       "marker": {"size": 11, "color": colors[str(category)],
+    for category, rows in events.groupby("category", sort=True):
+        # items of one category in the same minute share one dot, which says how many: every
+        # item of the history table is counted, none hides under another
+        dots = rows.groupby("minute", sort=True)["title"].agg(list)
+        counts = [len(titles) for titles in dots]
+        traces.append({"type": "scatter", "mode": "markers+text", "name": category,
+                       "x": dots.index.tolist(), "y": [category] * len(dots),
+                       "customdata": counts,
+                       "text": [str(n) if n > 1 else "" for n in counts],
+                       "textposition": "top center",
+                       "hovertext": ["<br>".join(titles) for titles in dots],
+                       "hovertemplate": "%{hovertext}<br>%{x}<extra></extra>",
+                       "marker": {"size": [11 + 3 * min(n - 1, 5) for n in counts],
+                                  "color": colors[category],
                                   "line": {"width": 1, "color": "white"}}})
     layout = _layout(t("charts.history"), max(200, 30 * len(traces) + 90), legend=False,
                      xaxis={"type": "date", "gridcolor": "#ECECF3"},

@@ -192,3 +192,17 @@ def test_the_ring_says_w_on_a_label_clear_of_the_error_bars() -> None:
     (label,) = fig.layout.annotations
     assert label.text == "w=0.80" and (label.ax, label.ay) != (0, 0) and label.bgcolor
     assert " w=" in fig.data[0].hovertemplate and " α=" in fig.data[1].hovertemplate
+
+
+def test_history_timeline_counts_every_item_of_the_table() -> None:
+    """Seven items bought in the same minute over three categories: three dots that say
+    2, 2 and 3 (hovering names each item), never seven dots hiding under three."""
+    history = pd.DataFrame({"category": ["A", "A", "B", "B", "C", "C", "C"],
+                            "ts": [1_700_000_000 + s for s in (0, 5, 0, 10, 0, 20, 30)],
+                            "title": [f"item {n}" for n in range(7)]})
+    fig = charts.history_timeline(history, "category", "ts", "title")
+    dots = [(x, y) for trace in fig.data for x, y in zip(trace.x, trace.y, strict=True)]
+    assert len(dots) == len(set(dots))  # no dot drawn over another
+    assert sum(n for trace in fig.data for n in trace.customdata) == len(history)
+    assert [list(trace.text) for trace in fig.data] == [["2"], ["2"], ["3"]]
+    assert "item 6" in fig.data[2].hovertext[0]
