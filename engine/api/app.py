@@ -156,12 +156,9 @@ class AskAnswer(BaseModel):
 
 
 def _response(result: Recommendations) -> RankedList:
-    """The answer built without validating the engine's values again: `records()` gives
-    plain JSON values of the declared types (engine/serving/results.py)."""
-    return RankedList.model_construct(
-        items=[RankedItem.model_construct(**row) for row in result.records()],
-        notice=result.notice, method=result.method, diversity_weight=result.diversity_weight,
-        alpha=result.alpha, unavailable_left_out=result.unavailable_left_out)
+    return RankedList(items=[RankedItem(**row) for row in result.records()], notice=result.notice,
+                      method=result.method, diversity_weight=result.diversity_weight,
+                      alpha=result.alpha, unavailable_left_out=result.unavailable_left_out)
 
 
 def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
