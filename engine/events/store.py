@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine.core.columns import EVENT_TYPES
 from engine.core.errors import PrismError
 from engine.core.paths import prism_home
+from engine.core.sql import LazyEngine
 
 DB_NAME = "events.sqlite"
 URL_ENV = "PRISM_EVENT_STORE"
@@ -103,6 +103,21 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create(url: str) -> sa.Engine:
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 30.0})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+        if parsed.get_backend_name() == "postgresql":
+            sa.event.listen(engine, "connect", _durable_commits)
+    METADATA.create_all(engine)
+    return engine
+
+
 class EventStore:
     """Append and read events and served lists at `url` (tables created on first use)."""
 
@@ -111,38 +126,15 @@ class EventStore:
         if "://" not in url:  # a plain path: a SQLite file
             url = f"sqlite:///{Path(url)}"
         self.url = url
-        self._engine: sa.Engine | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def where(self) -> str:
-        """The store's location without a password, for messages."""
-        return sa.make_url(self.url).render_as_string(hide_password=True)
+        self._sql = LazyEngine(url, _create)
+        self.where = self._sql.where
 
     def _open(self) -> sa.Engine:
-        with self._lock:
-            if self._engine is None:
-                try:
-                    self._engine = self._create()
-                except (SQLAlchemyError, OSError, ValueError) as exc:
-                    raise EventStoreError(f"cannot open the event store {self.where}: {exc}; "
-                                          f"check {URL_ENV} and that the place is writable"
-                                          ) from exc
-            return self._engine
-
-    def _create(self) -> sa.Engine:
-        parsed = sa.make_url(self.url)
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(parsed, connect_args={"timeout": 30.0})
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
-        else:
-            engine = sa.create_engine(parsed, pool_pre_ping=True)
-            if parsed.get_backend_name() == "postgresql":
-                sa.event.listen(engine, "connect", _durable_commits)
-        METADATA.create_all(engine)
-        return engine
+        try:
+            return self._sql.get()
+        except (SQLAlchemyError, OSError, ValueError) as exc:
+            raise EventStoreError(f"cannot open the event store {self.where}: {exc}; "
+                                  f"check {URL_ENV} and that the place is writable") from exc
 
     def _run(self, work: Any) -> Any:
         """`work(connection)` in one transaction; store failures become EventStoreError."""
@@ -161,10 +153,7 @@ class EventStore:
         return self._run(work)
 
     def close(self) -> None:
-        with self._lock:
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = None
+        self._sql.close()
 
     # ---- writes ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from engine.core.errors import ConfigError, RequestError
 from engine.core.messages import Listing, Message
 from engine.policy.compile import compile_policy
 from engine.policy.schema import DiversifyStage, PinStage, Policy
-from engine.policy.serving import PolicyFailed, PolicyServer, reference_of
+from engine.policy.serving import PolicyFailed, PolicyServer
 
 SAMPLE_SHOPPERS = 20
 SAMPLE_K = 10
@@ -89,5 +89,5 @@ def require_servable(policy: Policy, recommenders: Iterable[Any], store: Any) ->
             found.append(Message("problems_on_run", run=recommender.run.path.name,
                                  problems=Listing(problems[:5], "; ")))
     if found:
-        raise PolicyRejected(Message("not_published", reference=reference_of(policy),
+        raise PolicyRejected(Message("not_published", reference=policy.reference,
                                      problems=Listing(found, " | ")))

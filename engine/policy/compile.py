@@ -46,8 +46,7 @@ class CompiledPolicy(RankPlan):
 
     @property
     def name(self) -> str:
-        return f"{self.policy.name}@{self.policy.version}" if self.policy.version else \
-            self.policy.name
+        return self.policy.reference
 
 
 class ItemFacts:

@@ -28,24 +28,10 @@ from engine.metrics import (
 )
 from engine.metrics._lists import hits_and_counts
 from engine.metrics.exposure import exposure_shares, gini, group_exposure, total_group_exposure
+from engine.metrics.relevance import relevance_from_hits
 
 SHOWN_GROUPS = 8
 NO_BRAND = "(no brand)"
-
-
-def relevance_from_hits(hits: np.ndarray, n_truth: np.ndarray, k: int) -> dict[str,
-                                                                          np.ndarray]:
-    """Per-user NDCG/recall/precision/hit@k from one (n, k) hit matrix — the definitions of
-    `engine.metrics.relevance`, computed once instead of once per metric."""
-    discount = 1.0 / np.log2(np.arange(2, hits.shape[1] + 2))
-    ideal = np.cumsum(discount)[np.clip(np.minimum(n_truth, hits.shape[1]).astype(int) - 1,
-                                        0, None)]
-    dcg = hits @ discount
-    count = hits.sum(axis=1)
-    return {f"ndcg@{k}": np.where(n_truth > 0, dcg / ideal, 0.0),
-            f"recall@{k}": count / np.maximum(n_truth, 1),
-            f"precision@{k}": count / max(hits.shape[1], 1),
-            f"hit@{k}": (count > 0).astype(np.float64)}
 
 
 def _per_user(inputs: Any, lists: np.ndarray, hits: np.ndarray, n_truth: np.ndarray,

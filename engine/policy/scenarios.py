@@ -1,13 +1,11 @@
 """Saved merchandiser scenarios, kept in the policy store's database as policies.
 
-The file is the policy store's (`engine.policy.store`): saving a scenario also stores its
-settings as policy `scenario-<id>` (the migration does the same for older files), so every
-scenario can be previewed, published or served like any policy. A scenario is a named
-snapshot of the studio's settings (run, shopper sample, method, α, k, category targets)
-plus the metrics it produced, so two set-ups can be compared later. The schema version lives
-in `PRAGMA user_version`; every write runs in one transaction. Any problem with the file
-(corrupt, locked, newer schema) raises `ScenarioStoreError` whose message says what to do, so
-the page can show it and keep working.
+The file is the policy store's (`engine.policy.store`, one transaction per call): saving a
+scenario also stores its settings as policy `scenario-<id>` (the migration does the same for
+older files), so every scenario can be previewed, published or served like any policy. A
+scenario is a named snapshot of the studio's settings (run, shopper sample, method, α, k,
+category targets) plus the metrics it produced. Any problem with the file (corrupt, locked,
+newer schema) raises `ScenarioStoreError` saying what to do, so the page can keep working.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from engine.core.messages import Message
-from engine.policy.store import PolicyStoreError, link_scenario, migrate
+from engine.policy.store import PolicyStoreError, link_scenario, sqlite_transaction
 
 
 class ScenarioStoreError(PolicyStoreError):
@@ -51,76 +49,49 @@ class ScenarioStore:
         self.path = Path(path)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """Open the database, check its schema version, commit or roll back as one unit."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=5.0)
-        except (sqlite3.Error, OSError) as exc:
-            raise ScenarioStoreError(Message("scenarios_cannot_open", path=str(self.path),
-                                             error=str(exc))) from exc
-        try:
-            with conn:
-                self._migrate(conn)
-                yield conn
-        except sqlite3.DatabaseError as exc:
-            raise ScenarioStoreError(Message("scenarios_unreadable", path=str(self.path),
-                                             error=str(exc))) from exc
-        finally:
-            conn.close()
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        """The store's schema is the policy store's (scenarios + policies)."""
-        try:
-            migrate(conn)
-        except PolicyStoreError as exc:
-            raise ScenarioStoreError(exc.message or str(exc)) from exc
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction on the policy store's file (its schema: scenarios + policies)."""
+        with sqlite_transaction(self.path, write, ScenarioStoreError,
+                                ("scenarios_cannot_open", "scenarios_unreadable")) as conn:
+            yield conn
 
     def save(self, scenario: Scenario) -> int:
         """Insert `scenario`; returns its new id."""
-        if not scenario.name.strip():
+        name = scenario.name.strip()
+        if not name:
             raise ScenarioStoreError(Message("scenario_needs_name"))
-        with self._connect() as conn:
+        settings = json.dumps(scenario.settings, sort_keys=True)
+        with self._connect(write=True) as conn:
             cursor = conn.execute(
                 "INSERT INTO scenarios (name, note, created, run, settings, metrics) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    scenario.name.strip(),
-                    scenario.note,
-                    scenario.created or time.time(),
-                    scenario.run,
-                    json.dumps(scenario.settings, sort_keys=True),
-                    json.dumps(scenario.metrics, sort_keys=True),
-                ),
-            )
+                "VALUES (?, ?, ?, ?, ?, ?)", (name, scenario.note, scenario.created or time.time(),
+                                              scenario.run, settings,
+                                              json.dumps(scenario.metrics, sort_keys=True)))
             scenario_id = int(cursor.lastrowid or 0)
-            link_scenario(conn, scenario_id, scenario.name.strip(),
-                          json.dumps(scenario.settings, sort_keys=True), "saved as scenario")
+            link_scenario(conn, scenario_id, name, settings, "saved as scenario")
             return scenario_id
 
     def get(self, scenario_id: int) -> Scenario:
         """The scenario with this id; `ScenarioStoreError` when it does not exist."""
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT id, name, note, created, run, settings, metrics FROM scenarios "
-                "WHERE id = ?",
-                (int(scenario_id),),
-            ).fetchone()
-        if row is None:
+        found = self._select("WHERE id = ?", (int(scenario_id),))
+        if not found:
             raise ScenarioStoreError(Message("scenario_unknown", id=scenario_id))
-        return _row_to_scenario(row)
+        return found[0]
 
     def list(self) -> list[Scenario]:
         """All scenarios, newest first."""
+        return self._select("ORDER BY created DESC, id DESC")
+
+    def _select(self, clause: str, params: tuple = ()) -> list[Scenario]:
         with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT id, name, note, created, run, settings, metrics FROM scenarios "
-                "ORDER BY created DESC, id DESC"
-            ).fetchall()
-        return [_row_to_scenario(row) for row in rows]
+            rows = conn.execute("SELECT id, name, note, created, run, settings, metrics FROM "
+                                f"scenarios {clause}", params).fetchall()
+        return [Scenario(id=int(i), name=name, note=note, created=float(created), run=run,
+                         settings=json.loads(settings), metrics=json.loads(metrics))
+                for i, name, note, created, run, settings, metrics in rows]
 
     def delete(self, scenario_id: int) -> None:
-        with self._connect() as conn:
+        with self._connect(write=True) as conn:
             conn.execute("DELETE FROM scenarios WHERE id = ?", (int(scenario_id),))
 
     def reset(self) -> Path | None:
@@ -130,19 +101,6 @@ class ScenarioStore:
         aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
         self.path.rename(aside)
         return aside
-
-
-def _row_to_scenario(row: tuple) -> Scenario:
-    scenario_id, name, note, created, run, settings, metrics = row
-    return Scenario(
-        id=int(scenario_id),
-        name=name,
-        note=note,
-        created=float(created),
-        run=run,
-        settings=json.loads(settings),
-        metrics=json.loads(metrics),
-    )
 
 
 def scenarios_frame(scenarios: list[Scenario]) -> pd.DataFrame:

@@ -321,6 +321,11 @@ class Policy(_Strict):
             seen.add(key)
         return self
 
+    @property
+    def reference(self) -> str:
+        """'name@version', or the name of a policy not stored yet."""
+        return f"{self.name}@{self.version}" if self.version else self.name
+
     def stage_label(self, position: int) -> str:
         """'#2 boost brand Acme' — the label shown in attribution and notices."""
         stage = self.stages[position]

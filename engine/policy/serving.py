@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,6 @@ from engine.serving.results import json_rows, list_columns
 from engine.serving.retrieve import Focus
 
 COMPILED_CACHE_SIZE = 32
-TREND_HALF_LIFE_DAYS = 7.0
 
 
 class PolicyFailed(PrismError):
@@ -49,20 +49,6 @@ class PolicyFailed(PrismError):
     def __init__(self, reference: str, reason: str) -> None:
         super().__init__(Message("policy_failed", reference=reference, reason=reason))
         self.reference, self.reason = reference, reason
-
-
-def reference_of(policy: Policy) -> str:
-    return f"{policy.name}@{policy.version}" if policy.version else policy.name
-
-
-def diversify_stage(policy: Policy) -> DiversifyStage | None:
-    """The policy's diversify stage, if it has one."""
-    return next((s for s in policy.stages if isinstance(s, DiversifyStage)), None)
-
-
-def diversify_method(policy: Policy) -> str:
-    stage = diversify_stage(policy)
-    return "none" if stage is None else stage.method
 
 
 @dataclass
@@ -179,31 +165,28 @@ class PolicyServer:
             version = self.live_versions().get(name)
         found = self.store.get(name) if version is None else self._version(name, version)
         if not self.serves(found):
-            raise RequestError(Message("policy_scoped_to", reference=reference_of(found),
+            raise RequestError(Message("policy_scoped_to", reference=found.reference,
                                        scope=found.scope.describe(), run=self.run_name))
         return found
 
-    def _version(self, name: str, version: int) -> Policy:
-        found = self._policies.get((name, version))
+    def _cached(self, cache: dict, key: tuple, make: Callable[[], Any]) -> Any:
+        """`cache[key]`, made and kept on first use (the cache is emptied when full)."""
+        found = cache.get(key)
         if found is None:
-            found = self.store.get(name, version)
+            found = make()
             with self._lock:
-                if len(self._policies) >= COMPILED_CACHE_SIZE:
-                    self._policies.clear()
-                self._policies[(name, version)] = found
+                if len(cache) >= COMPILED_CACHE_SIZE:
+                    cache.clear()
+                cache[key] = found
         return found
+
+    def _version(self, name: str, version: int) -> Policy:
+        return self._cached(self._policies, (name, version), lambda: self.store.get(name, version))
 
     def compiled(self, policy: Policy) -> CompiledPolicy:
         catalogue = self.recommender.catalogue
-        key = (id(catalogue), policy.name, int(policy.version or 0))
-        found = self._compiled.get(key)
-        if found is None:
-            found = compile_policy(policy, catalogue)
-            with self._lock:
-                if len(self._compiled) >= COMPILED_CACHE_SIZE:
-                    self._compiled.clear()
-                self._compiled[key] = found
-        return found
+        return self._cached(self._compiled, (id(catalogue), policy.name, int(policy.version or 0)),
+                            lambda: compile_policy(policy, catalogue))
 
     def recommend(self, policy: Policy, **fields: Any) -> PolicyResult:
         """`serve` for a request given as fields of `RecommendRequest` (user_id, history, k,
@@ -221,9 +204,9 @@ class PolicyServer:
         user_id, history, alpha = request.user_id, request.history, request.alpha
         exclude_seen, include_unavailable = request.exclude_seen, request.include_unavailable
         k = check_k(request.k, catalogue.n_items)
-        check_work(k, policy.n_candidates, diversify_method(policy))
+        stage = next((s for s in policy.stages if isinstance(s, DiversifyStage)), None)
+        check_work(k, policy.n_candidates, "none" if stage is None else stage.method)
         extra, notice = None, None
-        stage = diversify_stage(policy)
         if stage is not None and stage.quotas and set(stage.quotas) <= set(
                 catalogue.category_names):  # quotas no list of k can meet: as a plain request
             rq.quota_map(stage.quotas, catalogue.category_names, k,
@@ -232,7 +215,7 @@ class PolicyServer:
             try:  # the stage's alpha is the policy's: one the run cannot take fails the policy
                 service.model_at(stage.alpha)
             except RequestError as exc:
-                raise PolicyFailed(reference_of(policy), str(exc)) from exc
+                raise PolicyFailed(policy.reference, str(exc)) from exc
             alpha = stage.alpha
         served_alpha = service.served_alpha(alpha)
         left_out = left_out_positions(catalogue.unavailable,
@@ -244,8 +227,7 @@ class PolicyServer:
             past, scores = shopper
         else:
             past = np.empty(0, dtype=np.int64)
-            trend = service._trend(catalogue, TREND_HALF_LIFE_DAYS)
-            scores = np.where(trend > 0, trend, -np.inf) if (trend > 0).sum() >= k else trend
+            scores = service.trending(catalogue, k)
             notice, extra = fallback_notice(user_id, history), "trending item"
         scores = np.array(scores, dtype=np.float64)
         scores[left_out] = -np.inf
@@ -255,7 +237,7 @@ class PolicyServer:
                                  service.scorer(catalogue, user_id, history, alpha))
         except Exception as exc:  # any failure of a policy must not take serving down:
             # the caller serves the plain ranking for this request and counts it
-            raise PolicyFailed(reference_of(policy), f"{type(exc).__name__}: {exc}"[:300]) \
+            raise PolicyFailed(policy.reference, f"{type(exc).__name__}: {exc}"[:300]) \
                 from exc
         return dataclasses.replace(result, alpha=served_alpha)
 

@@ -13,13 +13,14 @@ saves or publishes never interleave. Studio scenarios stay in the local SQLite f
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from engine.core.sql import LazyEngine
 
 URL_ENV = "PRISM_POLICY_STORE"
 SCHEMA_LOCK = 7_331_101  # pg_advisory_xact_lock key while the tables are created
@@ -60,29 +61,21 @@ class SqlConnection:
         return self._connection.exec_driver_sql(sql.replace("?", "%s"), tuple(params))
 
 
-class SqlPolicyTables:
+def _create(url: str) -> sa.Engine:
+    """The engine, with the tables created once (workers starting together wait in turn)."""
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        for statement in TABLES.split(";"):
+            connection.exec_driver_sql(statement)
+    return engine
+
+
+class SqlPolicyTables(LazyEngine):
     """The policy tables at one SQLAlchemy URL (created on first use)."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine: sa.Engine | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def where(self) -> str:
-        """The server without its password, for messages."""
-        return sa.make_url(self.url).render_as_string(hide_password=True)
-
-    def _open(self) -> sa.Engine:
-        with self._lock:
-            if self._engine is None:
-                engine = sa.create_engine(self.url, pool_pre_ping=True)
-                with engine.begin() as connection:
-                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
-                    for statement in TABLES.split(";"):
-                        connection.exec_driver_sql(statement)
-                self._engine = engine
-            return self._engine
+        super().__init__(url, _create)
 
     @contextmanager
     def connect(self, write: bool, errors: tuple[type[Exception], type[Exception]]
@@ -90,8 +83,7 @@ class SqlPolicyTables:
         """One transaction; `errors` = (store error, conflict error) to raise on failure."""
         failed, conflict = errors
         try:
-            engine = self._open()
-            with engine.begin() as connection:
+            with self.get().begin() as connection:
                 if write:  # writers queue on this row, like SQLite's BEGIN IMMEDIATE
                     connection.exec_driver_sql("SELECT value FROM policy_meta WHERE key = "
                                                "'publish_counter' FOR UPDATE")
@@ -105,15 +97,9 @@ class SqlPolicyTables:
 
     def publish_counter(self) -> int:
         try:
-            with self._open().connect() as connection:
+            with self.get().connect() as connection:
                 row = connection.exec_driver_sql(
                     "SELECT value FROM policy_meta WHERE key = 'publish_counter'").fetchone()
         except (SQLAlchemyError, OSError):
             return -2  # unreachable: callers re-read and see why
         return 0 if row is None else int(row[0])
-
-    def close(self) -> None:
-        with self._lock:
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = None

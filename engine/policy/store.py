@@ -115,11 +115,11 @@ def scenario_policy(scenario_id: int, name: str, settings: dict[str, Any],
             "stages": stages}
 
 
-def migrate(conn: sqlite3.Connection) -> None:
+def migrate(conn: sqlite3.Connection, error: type[PrismError] = PolicyStoreError) -> None:
     """Bring a scenarios database of any older version to SCHEMA_VERSION in place."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise PolicyStoreError(Message("store_too_new", version=version, reads=SCHEMA_VERSION))
+        raise error(Message("store_too_new", version=version, reads=SCHEMA_VERSION))
     if version >= SCHEMA_VERSION:
         return
     for statement in (SCENARIOS_V1 + POLICIES_V2).split(";"):
@@ -154,6 +154,36 @@ def link_scenario(conn: sqlite3.Connection, scenario_id: int, name: str, setting
                  (f"{policy.name}@1", scenario_id))
 
 
+@contextmanager
+def sqlite_transaction(path: Path, write: bool, error: type[PrismError] = PolicyStoreError,
+                       codes: tuple[str, str] = ("store_cannot_open", "store_unreadable"),
+                       ) -> Iterator[sqlite3.Connection]:
+    """One transaction (BEGIN IMMEDIATE to write) on the SQLite file at `path`, migrated to
+    SCHEMA_VERSION first; a file that cannot be opened or read is an `error` with the
+    message `codes` (cannot open, unreadable)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+    except (sqlite3.Error, OSError) as exc:
+        raise error(Message(codes[0], path=str(path), error=str(exc))) from exc
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
+            write = True
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        migrate(conn, error)
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise error(Message(codes[1], path=str(path), error=str(exc))) from exc
+        raise
+    finally:
+        conn.close()
+
+
 class PolicyStore:
     """Policies in the SQLite file at `path`, or the server at `url` / $PRISM_POLICY_STORE."""
 
@@ -173,29 +203,8 @@ class PolicyStore:
             with self.shared.connect(write, (PolicyStoreError, PolicyConflict)) as conn:
                 yield conn
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        except (sqlite3.Error, OSError) as exc:
-            raise PolicyStoreError(Message("store_cannot_open", path=str(self.path),
-                                           error=str(exc))) from exc
-        try:
-            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
-                write = True
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            migrate(conn)
+        with sqlite_transaction(self.path, write) as conn:
             yield conn
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.DatabaseError):
-                raise PolicyStoreError(Message("store_unreadable", path=str(self.path),
-                                               error=str(exc))) from exc
-            raise
-        finally:
-            conn.close()
 
     # ---- reads ----------------------------------------------------------------------------
 

@@ -56,7 +56,7 @@ def narrowed(plan: RankPlan, batch: Any,  # a pipeline.ShopperBatch
         unit_categories=plan.unit_categories[columns],
         exposure_bonus=rows(plan.exposure_bonus))
     batch = replace(batch, scores=np.asarray(batch.scores)[:, columns],
-                    seen=_seen_columns(batch.seen, columns))
+                    seen=None if batch.seen is None else _seen_columns(batch.seen, columns))
     return plan, batch
 
 

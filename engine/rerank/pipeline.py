@@ -37,7 +37,7 @@ class ShopperBatch:
     """What a policy needs per shopper: scores, what they bought, their top category."""
 
     scores: np.ndarray  # (B, n_items) model scores; -inf = not available
-    seen: sp.csr_matrix  # (B, n_items) already-bought items
+    seen: sp.csr_matrix | None  # (B, n_items) already-bought items (None: nothing to hide)
     top_category: np.ndarray  # (B,) category index of the history's main category, -1 none
     targets: np.ndarray | None = None  # (B, C) calibrated targets
     exclude_seen: bool = True  # the request's own setting (a filter stage can force it)

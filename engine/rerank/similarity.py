@@ -14,15 +14,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from engine.rerank.plan import rows_normalised
+
 CATEGORY_SHARE = 0.5  # s: the category part of the blended cosine
 BEHAVIOUR_DIM = 64  # SVD components kept of the item–user co-occurrence
 SEED = 0
-
-
-def _unit(rows: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1; all-zero rows (items nobody bought) stay zero."""
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
 
 
 def cooccurrence_vectors(interactions: sp.spmatrix, dim: int = BEHAVIOUR_DIM) -> np.ndarray:
@@ -38,7 +34,7 @@ def cooccurrence_vectors(interactions: sp.spmatrix, dim: int = BEHAVIOUR_DIM) ->
         return np.zeros((items.shape[0], 1))
     svd = TruncatedSVD(n_components=n_comp, algorithm="randomized", n_iter=7,
                        random_state=SEED)
-    return _unit(svd.fit_transform(items))
+    return rows_normalised(svd.fit_transform(items), "norm")
 
 
 def graded_item_vectors(item_categories: np.ndarray, interactions: sp.spmatrix | None = None,
@@ -53,11 +49,11 @@ def graded_item_vectors(item_categories: np.ndarray, interactions: sp.spmatrix |
     categories = np.asarray(item_categories, dtype=np.float64)
     parts = [p for p in (None if interactions is None else cooccurrence_vectors(interactions),
                          None if text_embeddings is None else
-                         _unit(np.asarray(text_embeddings, dtype=np.float64)))
+                         rows_normalised(np.asarray(text_embeddings, dtype=np.float64), "norm"))
              if p is not None]
     if not parts:
-        return _unit(categories)
+        return rows_normalised(categories, "norm")
     behaviour_share = (1.0 - category_share) / len(parts)
-    blocks = [np.sqrt(category_share) * _unit(categories)]
+    blocks = [np.sqrt(category_share) * rows_normalised(categories, "norm")]
     blocks += [np.sqrt(behaviour_share) * part for part in parts]
-    return _unit(np.hstack(blocks))
+    return rows_normalised(np.hstack(blocks), "norm")

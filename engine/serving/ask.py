@@ -117,7 +117,7 @@ class Asker:
         """Per entry, the share of the shopper's history among its linked products or
         categories; None when the shopper is unknown (or none is given)."""
         catalogue = self.recommender.catalogue
-        user = -1 if user_id is None else catalogue.user_lookup.get(str(user_id), -1)
+        user = catalogue.user_position(user_id)
         if user < 0:
             return None
         past = catalogue.user_items[user]

@@ -90,6 +90,10 @@ class Catalogue:
         """(n_items,) index of each item's main category (its largest share)."""
         return self.item_categories.argmax(axis=1)
 
+    def in_categories(self, categories: np.ndarray) -> np.ndarray:
+        """(n_items,) items with a share in any of `categories` (a (C,) mask or indices)."""
+        return self.item_categories[:, categories].sum(axis=1) > 0
+
     def category_label(self, position: int) -> str:
         """The diversity category of one item, as shown to merchandisers."""
         return str(self.columns.labels[position])
@@ -104,6 +108,10 @@ class Catalogue:
     def user_lookup(self) -> dict[str, int]:
         """user_id -> model user index, a dict: one lookup per request without pandas."""
         return {str(u): i for i, u in enumerate(self.user_index)}
+
+    def user_position(self, user_id: object) -> int:
+        """Model index of a training shopper; -1 for an unknown one or None."""
+        return -1 if user_id is None else self.user_lookup.get(str(user_id), -1)
 
     @cached_property
     def brands(self) -> list[str]:

@@ -13,7 +13,6 @@ while the API swaps them, and no event is counted twice or lost in between.
 
 from __future__ import annotations
 
-import inspect
 import threading
 from dataclasses import dataclass
 
@@ -63,38 +62,9 @@ class LiveHistory:
         """(n,) catalogue positions of the shopper's new events, oldest first."""
         return np.array([e.position for e in self.events(user_id, through)], dtype=np.int64)
 
-    def forget_through(self, through: int) -> int:
-        """Drop the events up to id `through` (a refreshed model has learned them); returns
-        how many were dropped."""
-        dropped = 0
-        with self._lock:
-            for user in list(self._events):
-                kept = [e for e in self._events[user] if e.after(through)]
-                dropped += len(self._events[user]) - len(kept)
-                if kept:
-                    self._events[user] = kept
-                else:
-                    del self._events[user]
-        return dropped
-
     def __len__(self) -> int:
         with self._lock:
             return sum(len(rows) for rows in self._events.values())
-
-
-def score_with_new_events(model, past: np.ndarray, user: int, n_items: int  # noqa: ANN001
-                          ) -> np.ndarray:
-    """(n_items,) scores of one shopper's whole history (`past`, oldest first); a known
-    shopper's learned vector is kept where the model takes one (`user_idx`)."""
-    takes_user = "user_idx" in inspect.signature(model.score_histories).parameters
-    if takes_user and user >= 0:
-        raw = model.score_histories([past], user_idx=np.array([user], dtype=np.int64))[0]
-    else:
-        raw = model.score_histories([past])[0]
-    scores = np.full(n_items, -np.inf, dtype=np.float64)
-    n = min(len(raw), n_items)  # a cold-start add may be half-published
-    scores[:n] = raw[:n]
-    return scores
 
 
 def history_frame(columns, trained: pd.DataFrame, new: list[LiveEvent]  # noqa: ANN001

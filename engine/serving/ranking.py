@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.sparse as sp
 
 from engine.core.errors import RequestError
 from engine.metrics.diversity import calibration_kl
@@ -47,7 +46,7 @@ def allowed_mask(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,
     allowed = np.isfinite(scores)
     allowed[exclude] = False
     if request.allowed_categories is not None:
-        allowed &= catalogue.item_categories[:, request.allowed_categories].sum(axis=1) > 0
+        allowed &= catalogue.in_categories(request.allowed_categories)
     if not allowed.any():
         raise RequestError(NOTHING_LEFT)
     return allowed
@@ -88,7 +87,7 @@ def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
     plan = request_plan(catalogue, request)
     if target is not None:  # one target, one list: however it was spelled, it sums to 1
         target = np.asarray(target, dtype=np.float64) / float(np.sum(target))
-    batch = ShopperBatch(scores=scores[None, :], seen=_NO_HISTORY[(1, catalogue.n_items)],
+    batch = ShopperBatch(scores=scores[None, :], seen=None,
                          top_category=np.array([-1]),
                          targets=None if target is None else target[None, :],
                          exclude_seen=False)
@@ -114,17 +113,6 @@ def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
         relevance_only=top, relevance_only_scores=lists.candidate_relevance[0, :len(top)],
         boosts=plan.boost_vector[items], n_allowed=n_allowed,
     )
-
-
-class _EmptyHistories(dict):
-    """An all-zero (1, n_items) seen matrix per catalogue size, made once."""
-
-    def __missing__(self, shape: tuple[int, int]) -> sp.csr_matrix:
-        self[shape] = sp.csr_matrix(shape, dtype=np.float64)
-        return self[shape]
-
-
-_NO_HISTORY = _EmptyHistories()
 
 
 def diversity_gains(request: RankRequest, diversity_part: np.ndarray,
@@ -158,9 +146,8 @@ def item_arrays(catalogue: Catalogue) -> dict[str, np.ndarray | None]:
 
 def request_plan(catalogue: Catalogue, request: RankRequest) -> RankPlan:
     """A validated plain request as a plan with one diversify step."""
-    allowed = None
-    if request.allowed_categories is not None:
-        allowed = catalogue.item_categories[:, request.allowed_categories].sum(axis=1) > 0
+    allowed = None if request.allowed_categories is None else \
+        catalogue.in_categories(request.allowed_categories)
     boosts = np.zeros(catalogue.n_items, dtype=np.float64)
     if request.category_boosts is not None:
         boosts += catalogue.item_categories @ request.category_boosts

@@ -8,6 +8,7 @@ the one writer: it is serialised by a lock and publishes a new snapshot when it 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.coldstart import add_items
 from engine.serving.explain import explain, fallback_notice, with_boost_notes
-from engine.serving.live import LiveHistory, history_frame, score_with_new_events
+from engine.serving.live import LiveHistory, history_frame
 from engine.serving.ranking import rank, top_by
 from engine.serving.results import Recommendations, list_columns, plain_value, relevance_columns
 from engine.serving.retrieve import Focus, Retrieval, request_focus
@@ -115,10 +116,6 @@ class Recommender:
             quotas=rq.quota_map(quotas, names, k, catalogue.category_supply) if quotas else None,
             target_mix=request.target_mix)
 
-    def _user_position(self, catalogue: Catalogue, user_id: object) -> int:
-        """Model index of a training user, or -1 when unknown."""
-        return catalogue.user_lookup.get(str(user_id), -1)
-
     def model_at(self, alpha: float | None):  # noqa: ANN201 - a BaseModel
         """The model scoring at loss weight `alpha` (None: the run's own); RequestError when
         it cannot take it (not loss-conditioned, or outside the trained range)."""
@@ -135,17 +132,20 @@ class Recommender:
     def _scores(self, catalogue: Catalogue, *, user: int = -1,
                 history: np.ndarray | None = None, alpha: float | None = None,
                 focus: Focus | None = None) -> np.ndarray:
-        """(n_items,) model scores for a training user or an ad-hoc history, at `alpha`;
+        """(n_items,) model scores at `alpha` for a training user, or for a history (item
+        positions, oldest first) with `user`'s learned vector where the model takes one;
         through the candidate index when the run has one (-inf outside the candidates)."""
         model = self.model_at(alpha)
         found = self.retrieval.scores(model, catalogue.item_vectors, catalogue.n_items,
                                       user=user, history=history, focus=focus)
         if found is not None:
             return found
-        if history is not None:
-            raw = model.score_histories([history])[0]
-        else:
+        if history is None:
             raw = model.score_users(np.array([user], dtype=np.int64))[0]
+        elif user >= 0 and "user_idx" in inspect.signature(model.score_histories).parameters:
+            raw = model.score_histories([history], user_idx=np.array([user], dtype=np.int64))[0]
+        else:
+            raw = model.score_histories([history])[0]
         scores = np.full(catalogue.n_items, -np.inf, dtype=np.float64)
         n = min(len(raw), catalogue.n_items)  # a cold-start add may be half-published
         scores[:n] = raw[:n]
@@ -199,14 +199,12 @@ class Recommender:
         if history is not None and len(history):
             past = catalogue.positions_of(history)
             return past, self._scores(catalogue, history=past, alpha=alpha, focus=focus)
-        user = -1 if user_id is None else self._user_position(catalogue, user_id)
+        user = catalogue.user_position(user_id)
         new = self.live.positions(user_id, self.events_through)
         if len(new):  # events since the run: score the whole history as it is now
             past = np.concatenate([catalogue.user_items[user] if user >= 0 else new[:0], new])
-            found = self.retrieval.scores(self.model_at(alpha), catalogue.item_vectors,
-                                          catalogue.n_items, user=user, history=past, focus=focus)
-            return past, found if found is not None else score_with_new_events(
-                self.model_at(alpha), past, user, catalogue.n_items)
+            return past, self._scores(catalogue, user=user, history=past, alpha=alpha,
+                                      focus=focus)
         if user >= 0:
             return catalogue.user_items[user], self._scores(catalogue, user=user, alpha=alpha,
                                                             focus=focus)
@@ -217,7 +215,7 @@ class Recommender:
         """(model at `alpha`, the shopper's model index or -1): what scored a shopper's list,
         so its explanation is the model's own (a what-if history has no shopper)."""
         known = history is None or not len(history)
-        user = self._user_position(catalogue, user_id) if known and user_id is not None else -1
+        user = catalogue.user_position(user_id) if known else -1
         return self.model_at(alpha), user
 
     def record_event(self, user_id: str, item_id: str, event: str, timestamp: float,
@@ -260,27 +258,26 @@ class Recommender:
     def _hot(self, catalogue: Catalogue, request: rq.RankRequest, *, notice: str | None = None,
              half_life_days: float = 7.0,
              left_out: np.ndarray | None = None) -> Recommendations:
-        trend = self._trend(catalogue, half_life_days)
+        scores = self.trending(catalogue, request.k, half_life_days)
 
         def note_for(position: int) -> str:
-            return Message("popular_lately", score=trend[position], days=half_life_days)
+            return Message("popular_lately", score=scores[position], days=half_life_days)
 
-        trending = int((trend > 0).sum())
-        scores = np.where(trend > 0, trend, -np.inf) if trending >= request.k else trend
         return self._finish(catalogue, scores, request, history=np.empty(0, dtype=np.int64),
                             exclude=np.empty(0, dtype=np.int64), notice=notice,
                             note_for=note_for, left_out=left_out)
 
-    def _trend(self, catalogue: Catalogue, half_life_days: float) -> np.ndarray:
-        """Trending scores, memoised on the snapshot per half-life (a few entries at most)."""
+    def trending(self, catalogue: Catalogue, k: int, half_life_days: float = 7.0) -> np.ndarray:
+        """Trending scores (memoised on the snapshot per half-life, a few entries at most);
+        items nobody bought lately are left out (-inf) when at least k items trend."""
         cache = catalogue.trend_cache
-        cached = cache.get(float(half_life_days))
-        if cached is None:
-            cached = trending_scores(catalogue.events, catalogue.n_items, half_life_days)
+        trend = cache.get(float(half_life_days))
+        if trend is None:
+            trend = trending_scores(catalogue.events, catalogue.n_items, half_life_days)
             if len(cache) >= TREND_CACHE_SIZE:
                 cache.clear()
-            cache[float(half_life_days)] = cached
-        return cached
+            cache[float(half_life_days)] = trend
+        return np.where(trend > 0, trend, -np.inf) if (trend > 0).sum() >= k else trend
 
     def hot_items(self, k: int = 10, diversity_weight: float = 0.0, method: str = "mmr",
                   half_life_days: float = 7.0, n_candidates: int = 200,
@@ -312,7 +309,7 @@ class Recommender:
         searchable[left_out] = False
         pool = top_by(match, searchable, request.n_candidates)
         relevance = min_max(match[pool])
-        user = -1 if user_id is None else self._user_position(catalogue, user_id)
+        user = catalogue.user_position(user_id)
         notice, history = None, np.empty(0, dtype=np.int64)
         if user >= 0:
             affinity = min_max(self._scores(catalogue, user=user,
@@ -357,7 +354,7 @@ class Recommender:
     def history(self, user_id: str) -> pd.DataFrame:
         """The shopper's history as served: item_id, title, category, timestamp (UTC), weight."""
         catalogue = self._catalogue
-        user = self._user_position(catalogue, user_id)
+        user = catalogue.user_position(user_id)
         new = self.live.events(user_id, self.events_through)
         if user < 0 and not new:
             raise RequestError(Message("unknown_shopper", user=user_id))

@@ -138,10 +138,9 @@ def request_focus(catalogue, request, left_out: np.ndarray) -> Focus:  # noqa: A
     if request.category_boosts is not None:
         boosted = np.flatnonzero(np.asarray(request.category_boosts) > 0)
         if len(boosted):
-            must.append(np.flatnonzero(catalogue.item_categories[:, boosted].sum(axis=1) > 0))
-    allowed = np.ones(catalogue.n_items, dtype=bool)
-    if request.allowed_categories is not None:
-        allowed &= catalogue.item_categories[:, request.allowed_categories].sum(axis=1) > 0
+            must.append(np.flatnonzero(catalogue.in_categories(boosted)))
+    allowed = np.ones(catalogue.n_items, dtype=bool) if request.allowed_categories is None \
+        else catalogue.in_categories(request.allowed_categories)
     allowed[left_out] = False
     return Focus(must=np.concatenate(must) if must else None, allowed=allowed,
                  need=request.n_candidates)

@@ -192,7 +192,7 @@ def test_every_stage_keeps_its_guarantee(spec):
 def test_preview_relevance_matches_the_metrics_module():
     from engine.metrics import hit_at_k, ndcg_at_k, precision_at_k, recall_at_k
     from engine.metrics._lists import hits_and_counts
-    from engine.policy.impact import relevance_from_hits
+    from engine.metrics.relevance import relevance_from_hits
 
     rng = np.random.default_rng(3)
     lists = rng.integers(0, 20, size=(40, 5))
