@@ -150,8 +150,6 @@ ERRORS = {
     "empty_query": "query is empty; type a few words to search for",
     "empty_question": "question is empty; type the shopper's question",
     "long_question": "question is {n:,} characters; keep it under {most}",
-    "history_one_string": "history must be a list of item ids, not one string",
-    "alpha_not_finite": "alpha must be a finite number, got {alpha!r}",
     "unknown_category": "{field}: unknown category {unknown}; known categories are {known}",
     "unknown_categories": "{field}: unknown categories {unknown}; known categories are {known}",
     "caps_below_k": "quotas: caps add up to fewer than k={k} slots; raise the caps",

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, model_validator
+
 from engine.core.errors import RequestError
 
 MAX_BODY_BYTES = 1_048_576
@@ -86,3 +88,15 @@ def check_unicode(value: Any, where: str = "") -> Any:
         raise ValueError(f"{found}: holds a lone surrogate (\\ud800–\\udfff), which is not "
                          "valid Unicode text; send the text as UTF-8")
     return value
+
+
+class StrictModel(BaseModel):
+    """Input from outside (a request, a policy): no unknown fields, immutable, and no text
+    that can be neither looked up nor answered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        return check_unicode(data)

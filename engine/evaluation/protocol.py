@@ -112,6 +112,17 @@ def histories_before_test(data: TrainData) -> list[np.ndarray]:
         [USER_IDX, TIMESTAMP], kind="stable"))
 
 
+def held_out_scores(model: BaseModel, data: TrainData, users: np.ndarray,
+                     histories: list[np.ndarray] | None = None) -> np.ndarray:
+    """(len(users), n_items) what the harness scores for the test part: a sequential model
+    reads each user's training + validation history (`histories`: `histories_before_test`,
+    made here when not given), any other model its training interactions."""
+    if not model.sequential:
+        return np.asarray(model.score_users(users))
+    histories = histories_before_test(data) if histories is None else histories
+    return np.asarray(model.score_histories([histories[u] for u in users], user_idx=users))
+
+
 def rank_users(model: BaseModel, data: TrainData, users: np.ndarray, *, k: int,
                split_part: str = "test", rerank: RerankSpec | None = None,
                use_histories: bool = False) -> np.ndarray:

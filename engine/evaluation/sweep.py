@@ -17,7 +17,12 @@ import pandas as pd
 from engine.core.checks import check_target_mix, parse_number
 from engine.core.errors import ConfigError, RunError
 from engine.data import Dataset
-from engine.evaluation.protocol import RerankSpec, evaluate_model, histories_before_test
+from engine.evaluation.protocol import (
+    RerankSpec,
+    evaluate_model,
+    held_out_scores,
+    histories_before_test,
+)
 from engine.models.base import BaseModel, TrainData, seen_matrix
 from engine.rerank.targets import DEFAULT_TARGET_MIX
 from engine.runs.data import split_like_run
@@ -43,13 +48,9 @@ class ScoreReplay(BaseModel):
         self.name = model.name
         self.position = np.full(data.n_users, -1, dtype=np.int64)
         self.position[users] = np.arange(len(users))
-        if model.sequential:
-            history = histories_before_test(data)
-            blocks = [model.score_histories([history[u] for u in users[s:s + 1024]],
-                                            user_idx=users[s:s + 1024])  # type: ignore[call-arg]
-                      for s in range(0, len(users), 1024)]
-        else:
-            blocks = [model.score_users(users[s:s + 1024]) for s in range(0, len(users), 1024)]
+        history = histories_before_test(data) if model.sequential else None
+        blocks = [held_out_scores(model, data, users[s:s + 1024], history)
+                  for s in range(0, len(users), 1024)]
         self.scores = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
 
     def fit(self, data: TrainData, callbacks: Sequence[Any] = ()) -> Self:

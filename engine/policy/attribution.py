@@ -80,11 +80,3 @@ def list_attribution(policy: CompiledPolicy, lists: PolicyLists, row: int) -> li
 def removal_counts(lists: PolicyLists, row: int) -> dict[str, int]:
     """{stage label: items it kept out} for one shopper (filters, floor, caps)."""
     return {label: int(np.asarray(counts)[row]) for label, counts in lists.removed.items()}
-
-
-def notices(policy: CompiledPolicy, lists: PolicyLists, row: int) -> list[str]:
-    """Compile-time notices (rules that match nothing) plus this shopper's conflicts."""
-    found = list(policy.notices)
-    if lists.notices:
-        found += list(lists.notices[row])
-    return found

@@ -21,7 +21,11 @@ import scipy.sparse as sp
 
 from engine.core.checks import check_k
 from engine.core.errors import ConfigError, RunError
-from engine.evaluation.protocol import calibration_targets, histories_before_test
+from engine.evaluation.protocol import (
+    calibration_targets,
+    held_out_scores,
+    histories_before_test,
+)
 from engine.evaluation.sweep import sample_users, train_data_for
 from engine.models.base import seen_matrix
 from engine.policy.compile import CompiledPolicy, compile_policy
@@ -50,21 +54,13 @@ class PreviewInputs:
     seen: sp.csr_matrix  # (n, n_items) training (+ validation) items
     top_category: np.ndarray  # (n,)
     seconds_loading: float = 0.0
-    _scores: np.ndarray | None = field(default=None, repr=False)
     _histories: list[np.ndarray] | None = field(default=None, repr=False)
 
     def scores(self, rows: slice) -> np.ndarray:
-        """(B, n_items) model scores of a block of test shoppers (cached when small)."""
-        if self._scores is not None:
-            return self._scores[rows]
-        model, users = self.run.model, self.users[rows]
-        if model.sequential:
-            # what the harness scores for the test part: train + validation history
-            if self._histories is None:
-                self._histories = histories_before_test(self.data)
-            return np.asarray(model.score_histories([self._histories[u] for u in users],
-                                                    user_idx=users))
-        return np.asarray(model.score_users(users))
+        """(B, n_items) model scores of a block of test shoppers, as the harness scores them."""
+        if self.run.model.sequential and self._histories is None:
+            self._histories = histories_before_test(self.data)
+        return held_out_scores(self.run.model, self.data, self.users[rows], self._histories)
 
 
 def load_inputs(run_dir: str | Path, data_path: str | Path | None = None,

@@ -16,9 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     model_validator,
@@ -36,7 +34,7 @@ from engine.core.limits import (
     MAX_TEXT_CHARS,
     MAX_VERSION,
     MAX_VERSION_DIGITS,
-    check_unicode,
+    StrictModel,
 )
 from engine.core.messages import Listing, Message, json_problem
 from engine.exposure.prices import ExposurePrices
@@ -56,20 +54,11 @@ def check_policy_name(name: str) -> str:
     return name
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _valid_text(cls, data: Any) -> Any:
-        return check_unicode(data)
-
-
 Values = Annotated[list[str], Field(max_length=MAX_MATCH_VALUES)]
 Label = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 
 
-class Match(_Strict):
+class Match(StrictModel):
     """Which items a rule is about. Every condition given must hold (AND); each lists
     alternatives (OR). An empty match selects nothing, so it is rejected."""
 
@@ -121,7 +110,7 @@ def _bound(value: float | None) -> str:
     return "…" if value is None else f"{value:g}"
 
 
-class FilterStage(_Strict):
+class FilterStage(StrictModel):
     """Keep only items that pass: price range, `keep` match, not `drop` match, unseen."""
 
     kind: Literal["filter"]
@@ -145,7 +134,7 @@ class FilterStage(_Strict):
         return self
 
 
-class BoostStage(_Strict):
+class BoostStage(StrictModel):
     """Add `strength` (boost) or subtract it (bury) from the relevance of matching items.
 
     Relevance is the model score min-max scaled to [0, 1] over the allowed items, so 0.1 is
@@ -157,7 +146,7 @@ class BoostStage(_Strict):
     strength: float = Field(..., gt=0, le=1)
 
 
-class PromoteStage(_Strict):
+class PromoteStage(StrictModel):
     """At least ceil(share · k) of the slots go to matching items, the most relevant of them,
     placed by the greedy pass (a promoted item wins a slot on its own merit first; only the
     last slots are reserved when the share is not yet met)."""
@@ -168,7 +157,7 @@ class PromoteStage(_Strict):
     share: float = Field(..., gt=0, le=1)
 
 
-class CapStage(_Strict):
+class CapStage(StrictModel):
     """At most `max_items` items per value of `column` (brand, category or any item column)."""
 
     kind: Literal["cap"]
@@ -177,7 +166,7 @@ class CapStage(_Strict):
     max_items: int = Field(..., ge=1, le=MAX_SLOT)
 
 
-class FloorStage(_Strict):
+class FloorStage(StrictModel):
     """Drop candidates below a relevance floor: the shopper's `quantile` of model scores over
     the allowed catalogue, or a `min_relevance` in [0, 1]. The list gets shorter instead of
     being padded with poor items."""
@@ -194,7 +183,7 @@ class FloorStage(_Strict):
         return self
 
 
-class DiversifyStage(_Strict):
+class DiversifyStage(StrictModel):
     """The re-ranker and its weight; 'quota' adds per-category [floor, cap] constraints."""
 
     kind: Literal["diversify"]
@@ -220,13 +209,13 @@ class DiversifyStage(_Strict):
         return self
 
 
-class Segment(_Strict):
+class Segment(StrictModel):
     """Shoppers a pin is for: their history's top category is one of `top_categories`."""
 
     top_categories: list[str] = Field(..., min_length=1, max_length=MAX_MATCH_VALUES)
 
 
-class PinStage(_Strict):
+class PinStage(StrictModel):
     """Item `item_id` at `slot` (1 = first) for everyone, or for a segment of shoppers."""
 
     kind: Literal["pin"]
@@ -236,7 +225,7 @@ class PinStage(_Strict):
     segment: Segment | None = None
 
 
-class ExposureTargetsStage(_Strict):
+class ExposureTargetsStage(StrictModel):
     """Population exposure targets, met by per-group prices fitted on a sample of shoppers
     (`prism exposure --fit`, docs/exposure.md) and added to the candidates' relevance."""
 
@@ -245,7 +234,7 @@ class ExposureTargetsStage(_Strict):
     prices: ExposurePrices
 
 
-class BuyAgainStage(_Strict):
+class BuyAgainStage(StrictModel):
     """Up to `slots` of the shopper's due past purchases at the top of the list, those whose
     due score (`engine.models.repeat`) is above `min_due`; items never bought again by anyone
     stay out. Mode "fixed": the merchandiser's numbers; "learned": numbers chosen on
@@ -263,7 +252,7 @@ Stage = Annotated[FilterStage | BoostStage | PromoteStage | CapStage | FloorStag
                   Field(discriminator="kind")]
 
 
-class Scope(_Strict):
+class Scope(StrictModel):
     """Where a policy may serve: one run (its folder name) or every run of one data set. The
     store is shared by every run in the Prism home; a policy without a scope serves them all."""
 
@@ -284,7 +273,7 @@ class Scope(_Strict):
             Message("scope_dataset", dataset=self.dataset)
 
 
-class Policy(_Strict):
+class Policy(StrictModel):
     """A named, ordered list of stages. `version` is set by the store, never by hand."""
 
     name: Annotated[str, AfterValidator(check_policy_name)] = Field(

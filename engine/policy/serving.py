@@ -26,13 +26,12 @@ from engine.core.checks import check_k
 from engine.core.errors import PrismError, RequestError
 from engine.core.limits import check_work
 from engine.core.messages import Explanation, Message
-from engine.policy.attribution import list_attribution, notices, removal_counts
+from engine.policy.attribution import list_attribution, removal_counts
 from engine.policy.buy_again import with_buy_again
 from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.schema import DiversifyStage, Policy, split_reference
 from engine.policy.store import PolicyStore
 from engine.rerank.pipeline import PolicyLists, ShopperBatch, apply_policy
-from engine.rerank.targets import blend_target
 from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
@@ -72,22 +71,17 @@ def shopper_batch(catalogue: Catalogue, scores: np.ndarray, history: np.ndarray,
     past = np.unique(history) if len(history) else np.empty(0, dtype=np.int64)
     seen = sp.csr_matrix((np.ones(len(past)), (np.zeros(len(past), dtype=np.int64), past)),
                          shape=(1, n_items))
-    top = -1
-    targets = None
-    if len(history):
-        mass = catalogue.item_categories[history].sum(axis=0)
-        top = int(np.argmax(mass))
-    stage = policy.diversify
+    top = int(np.argmax(catalogue.item_categories[history].sum(axis=0))) if len(history) else -1
+    stage, targets = policy.diversify, None
     if stage is not None and stage.method == "calibrated":
-        targets = blend_target(catalogue.history_distribution(history),
-                               catalogue.category_prior, stage.target_mix)[None, :]
+        targets = catalogue.calibration_target(history, stage.target_mix)[None, :]
     return ShopperBatch(scores=scores[None, :], seen=seen, top_category=np.array([top]),
                         targets=targets, exclude_seen=exclude_seen)
 
 
 def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists,
-                history: np.ndarray, extra: str | None = None,
-                scorer: tuple[Any, int] | None = None) -> list[dict[str, Any]]:
+                history: np.ndarray, extra: str | None,
+                scorer: tuple[Any, int]) -> list[dict[str, Any]]:
     """JSON-ready rows for shopper 0 of `lists` (rank, ids, terms, explanation, attribution);
     `scorer`: (model, shopper index) that scored the list, for the model's own reasons."""
     items = lists.items[0]
@@ -95,9 +89,8 @@ def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists
     positions = items[:n]
     gains = np.nan_to_num(lists.diversity[0, :n])
     relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
-    model, user = scorer or (None, -1)
     texts = explain(catalogue, positions, history, gains,
-                    None if extra is None else [[extra]] * n, model=model, user=user)
+                    None if extra is None else [[extra]] * n, model=scorer[0], user=scorer[1])
     attribution = list_attribution(policy, lists, 0)
     weight = 0.0 if policy.diversify is None else policy.diversify.weight
     rows = json_rows(list_columns(catalogue, positions, relevance, gains,
@@ -224,17 +217,15 @@ class PolicyServer:
             if service.retrieval.active else None
         shopper = service._shopper_scores(catalogue, user_id, history, alpha, focus=focus)
         if shopper is not None:
-            past, scores = shopper
+            past, scores, user = shopper
         else:
-            past = np.empty(0, dtype=np.int64)
-            scores = service.trending(catalogue, k)
+            past, scores, user = np.empty(0, dtype=np.int64), service.trending(catalogue, k), -1
             notice, extra = fallback_notice(user_id, history), "trending item"
         scores = np.array(scores, dtype=np.float64)
         scores[left_out] = -np.inf
         try:
             result = self._apply(policy, catalogue, scores, past, k, exclude_seen,
-                                 (notice, extra), len(left_out),
-                                 service.scorer(catalogue, user_id, history, alpha))
+                                 (notice, extra), len(left_out), (service.model_at(alpha), user))
         except Exception as exc:  # any failure of a policy must not take serving down:
             # the caller serves the plain ranking for this request and counts it
             raise PolicyFailed(policy.reference, f"{type(exc).__name__}: {exc}"[:300]) \
@@ -244,17 +235,15 @@ class PolicyServer:
     def _apply(self, policy: Policy, catalogue: Catalogue, scores: np.ndarray,
                past: np.ndarray, k: int, exclude_seen: bool,
                notes: tuple[str | None, str | None], left_out: int,
-               scorer: tuple[Any, int] | None = None) -> PolicyResult:
+               scorer: tuple[Any, int]) -> PolicyResult:
         notice, extra = notes
         compiled = self.compiled(policy)
         batch = shopper_batch(catalogue, scores, past, exclude_seen, compiled)
         lists = apply_policy(compiled, batch, k, count_removed=True)
-        found = notices(compiled, lists, 0)
-        if notice:
-            found.insert(0, notice)
+        found = ([notice] if notice else []) + [*compiled.notices, *lists.notices[0]]
         stage = compiled.diversify
         rows = result_rows(catalogue, compiled, lists, past, extra, scorer)
-        user = -1 if scorer is None else scorer[1]
+        user = scorer[1]
         rows = with_buy_again(compiled.buy_again, catalogue,
                               None if user < 0 else str(catalogue.user_index[user]), rows,
                               compiled.static_allowed & np.isfinite(scores), k)

@@ -2,19 +2,13 @@
 
 The store shares the studio's scenarios database (`<home>/scenarios.sqlite`), in WAL mode so
 the studio and the API read it while the other writes. Schema version 2 adds the policy
-tables to version 1 (scenarios only); migrating keeps every scenario and links each one to a
-policy made from its settings (`scenario-<id>`), so old scenarios are readable as policies.
-
-- `save(policy, base_version)` adds version n+1; saving from a stale base is refused with
-  `PolicyConflict` (the policy moved on), never overwrites.
-- `publish(name, version)` marks a version live; `rollback(name)` re-publishes the one live
-  before; both bump a counter that servers read per request to pick up the change.
-- Schema version 3 adds who did it to the audit log (`policy_log`): every publish, rollback,
-  target change and unpublish with the actor's name, role and source (studio, api, cli), and
-  every such attempt the gate refused ('publish refused', ...).
-  Callers write through `engine.access.Gate`, which checks the actor's role first.
-- `PRISM_POLICY_STORE` (or `url=`) keeps the policy tables in a shared server instead
-  (PostgreSQL, `engine.policy.sqlstore`), so several API workers publish and serve as one.
+tables to version 1 (scenarios only), linking each scenario to a policy made from its
+settings (`scenario-<id>`); version 3 adds who did it to the audit log (`policy_log`: the
+actor's name, role and source of every publish, rollback and target change, and of every
+attempt the gate refused). Callers write through `engine.access.Gate`, which checks
+the actor's role first. `PRISM_POLICY_STORE` (or `url=`) keeps the policy tables in a shared
+server instead (PostgreSQL, `engine.policy.sqlstore`), so several API workers publish and
+serve as one.
 """
 
 from __future__ import annotations
@@ -34,7 +28,7 @@ from engine.core.paths import prism_home
 from engine.policy.schema import Policy, parse_policy, split_reference
 from engine.policy.sqlstore import SqlPolicyTables, server_url
 from engine.rerank.methods import SWEEP_METHODS
-from engine.rerank.quotas import default_quotas
+from engine.rerank.quotas import default_quotas, quotas_from_targets
 
 SCHEMA_VERSION = 3
 DB_NAME = "scenarios.sqlite"
@@ -99,10 +93,8 @@ def scenario_policy(scenario_id: int, name: str, settings: dict[str, Any],
     """
     stages: list[dict[str, Any]] = []
     method, alpha = str(settings.get("method", "none")), float(settings.get("alpha", 0.0))
-    quotas = {category: [row.get("floor"), row.get("cap")]
-              for category, row in (settings.get("targets") or {}).items()
-              if isinstance(row, dict) and (row.get("floor") is not None
-                                            or row.get("cap") is not None)}
+    quotas = quotas_from_targets({category: row for category, row in
+                                  (settings.get("targets") or {}).items() if isinstance(row, dict)})
     if method == "quota" and not quotas and category_names:
         quotas = default_quotas(category_names, int(settings.get("k", 10)))
     if method == "quota" and quotas:
@@ -349,16 +341,6 @@ class PolicyStore:
                 raise PolicyStoreError(Message("no_older_live", name=name, version=history[0]))
             self._go_live(conn, name, earlier[0], "rollback", by)
         return earlier[0]
-
-    def unpublish(self, name: str, *, by: Author | None = None) -> None:
-        with self._connect(write=True) as conn:
-            row = conn.execute("SELECT version FROM policy_live WHERE name = ?",
-                               (name,)).fetchone()
-            conn.execute("DELETE FROM policy_live WHERE name = ?", (name,))
-            conn.execute("UPDATE policy_meta SET value = value + 1 WHERE key = "
-                         "'publish_counter'")
-            if row is not None:
-                self._record(conn, name, int(row[0]), "unpublish", time.time(), by)
 
     def record_refusal(self, name: str, version: int | None, action: str, by: Author) -> None:
         """Log an attempt the gate refused ('<action> refused'); nothing else changes."""

@@ -2,19 +2,10 @@
 
 Both rank through the one pipeline (`engine.rerank.pipeline.rank_candidates`): the method,
 weight and quotas become a plan with one diversify step, the same plan a plain request and a
-policy compile to. rel is the candidates' score min-max scaled to [0, 1]; w the diversity
-weight. Every method picks greedily, slot by slot, the candidate maximising
-(1 − w)·rel + diversity term:
-- none: 0 (plain relevance order);
-- mmr: −w · max cosine to the items already chosen;
-- dpp: w · log d², d² the candidate's residual variance given the chosen set under the
-  similarity kernel (fast greedy MAP; w·log of the determinant gain);
-- calibrated: −w · KL(target ‖ q̃(list + candidate));
-- quota: as mmr, with no other rule than the quotas.
-Quotas, when given, constrain every method as in serving: a floor reserves slots for its
-category once the rest of the list needs them, a cap counts each item's main category, and a
-list ends early when nothing fits the caps. Ties go to the more relevant candidate, then the
-lower index, so w = 0 gives exactly the relevance order.
+policy compile to. Each slot takes the candidate maximising (1 − w)·rel + the method's
+diversity term (`engine.rerank.greedy`), rel being the candidates' score min-max scaled to
+[0, 1]; quotas constrain every method as in serving (`engine.rerank.constrained`). Ties go
+to the more relevant candidate, then the lower index, so w = 0 gives the relevance order.
 """
 
 from __future__ import annotations

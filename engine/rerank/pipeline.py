@@ -62,22 +62,13 @@ class PolicyLists:
     notices: list[Counter] = field(default_factory=list)  # per shopper, message -> 1
 
 
-def _top(values: np.ndarray, n: int) -> np.ndarray:
+def top_positions(values: np.ndarray, n: int) -> np.ndarray:
     """(B, n) positions by descending value, ties by position, -1 where -inf."""
     import torch
 
     n = min(n, values.shape[1])
     top_values, top = torch.from_numpy(values).topk(n, dim=1, sorted=False)
     return order_top_n(top.numpy(), top_values.numpy())[0]
-
-
-def _cutoff_counts(scores: np.ndarray, available: np.ndarray, n: int,
-                   rules: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Per rule, how many of the top-n available items by model score it excluded."""
-    top = _top(np.where(available, scores, -np.inf), n)
-    valid = top >= 0
-    safe = np.where(valid, top, 0)
-    return {label: ((~mask[safe]) & valid).sum(axis=1) for label, mask in rules}
 
 
 def _with_owed_items(plan: RankPlan, boosted: np.ndarray, candidates: np.ndarray,
@@ -89,7 +80,7 @@ def _with_owed_items(plan: RankPlan, boosted: np.ndarray, candidates: np.ndarray
     for rule in plan.at_least:
         need, columns = required_slots(rule, k), np.flatnonzero(rule.mask)
         if need > 0 and len(columns):  # top items among the matching columns only
-            best = _top(np.ascontiguousarray(boosted[:, columns]), need)
+            best = top_positions(np.ascontiguousarray(boosted[:, columns]), need)
             extras.append(np.where(best >= 0, columns[np.clip(best, 0, None)], -1))
     if not extras:
         return candidates
@@ -199,7 +190,7 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
     allowed[pinned_rows, pins[pinned_rows, pinned_slots]] = False
     boosted = np.where(allowed, relevance + plan.boost_vector[None, :], -np.inf)
     n_candidates = max(plan.n_candidates, k)
-    candidates = _with_owed_items(plan, boosted, _top(boosted, n_candidates), k)
+    candidates = _with_owed_items(plan, boosted, top_positions(boosted, n_candidates), k)
     safe = np.clip(candidates, 0, None)
     values = np.where(candidates >= 0, np.take_along_axis(boosted, safe, axis=1), -np.inf)
     if plan.exposure_bonus is not None:  # prices are fitted on relevance scaled over the pool
@@ -237,7 +228,7 @@ def _alone_slots(outcome: GreedyOutcome, alone: GreedyOutcome,
 def _model_top(scores: np.ndarray, available: np.ndarray, k: int,
                notices: list[Counter]) -> PolicyLists:
     """No stages: the model's own top-k of the available items."""
-    items = _top(np.where(available, scores, -np.inf), k)
+    items = top_positions(np.where(available, scores, -np.inf), k)
     if items.shape[1] < k:
         items = np.pad(items, ((0, 0), (0, k - items.shape[1])), constant_values=-1)
     ranks = np.where(items >= 0, np.arange(1, k + 1)[None, :], 0)
@@ -271,14 +262,17 @@ def _removed_counts(plan: RankPlan, scores: np.ndarray, unseen: np.ndarray,
                     available: np.ndarray, allowed: np.ndarray,
                     n: int) -> dict[str, np.ndarray]:
     """Per filter, how many of the top-n unseen items by model score it removed; for the
-    floor, how many of the top-n filtered items by relevance it dropped."""
-    rules = [(rule.label, rule.mask) for rule in plan.filters]
-    counts = _cutoff_counts(scores, unseen, n, rules) if rules else {}
+    floor, how many of the top-n filtered items by model score it dropped."""
+    counts = {}
+    if plan.filters:
+        top = top_positions(np.where(unseen, scores, -np.inf), n)
+        safe = np.where(top >= 0, top, 0)
+        counts = {rule.label: ((~rule.mask[safe]) & (top >= 0)).sum(axis=1)
+                  for rule in plan.filters}
     if plan.floor is not None:
-        top = _top(np.where(available, scores, -np.inf), n)
-        valid = top >= 0
-        below = ~np.take_along_axis(allowed, np.where(valid, top, 0), axis=1)
-        counts[plan.floor.label or "floor"] = (below & valid).sum(axis=1)
+        top = top_positions(np.where(available, scores, -np.inf), n)
+        below = ~np.take_along_axis(allowed, np.where(top >= 0, top, 0), axis=1)
+        counts[plan.floor.label or "floor"] = (below & (top >= 0)).sum(axis=1)
     return counts
 
 

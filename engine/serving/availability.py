@@ -13,8 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.core.errors import RequestError
-
 AVAILABILITY = "availability"
 STATUS = "status"
 NOT_IN_STOCK = frozenset({"out_of_stock", "out of stock", "outofstock", "sold_out", "sold out",
@@ -43,8 +41,5 @@ def left_out_note(n_left_out: int) -> str:
 
 def left_out_positions(unavailable: np.ndarray, include_unavailable: bool) -> np.ndarray:
     """The positions of unavailable items a list leaves out: all of them, or none when
-    the request or policy includes them."""
-    if not isinstance(include_unavailable, bool):
-        raise RequestError(f"include_unavailable must be true or false, "
-                           f"got {include_unavailable!r}")
+    the request or policy (their models check the flag) includes them."""
     return np.empty(0, dtype=np.int64) if include_unavailable else unavailable

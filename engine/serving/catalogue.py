@@ -28,6 +28,7 @@ from engine.core.columns import (
 from engine.core.errors import RequestError
 from engine.metrics.diversity import category_prior as catalogue_prior
 from engine.rerank.similarity import graded_item_vectors
+from engine.rerank.targets import blend_target
 from engine.serving.availability import unavailable_mask
 from engine.serving.repurchase import Repurchases, repurchases
 
@@ -145,6 +146,11 @@ class Catalogue:
         rows = self.item_categories[history] if len(history) else self.item_categories
         mass = rows.sum(axis=0).astype(np.float64)
         return mass / mass.sum() if mass.sum() > 0 else np.full(len(mass), 1.0 / len(mass))
+
+    def calibration_target(self, history: np.ndarray, target_mix: float) -> np.ndarray:
+        """(C,) what a calibrated list aims at: the history's category mix blended with the
+        catalogue's by `target_mix` (`engine.rerank.targets.blend_target`)."""
+        return blend_target(self.history_distribution(history), self.category_prior, target_mix)
 
     def positions_of(self, item_ids) -> np.ndarray:  # noqa: ANN001 - a sequence of ids
         """Catalogue positions of item ids; RequestError lists the unknown ones."""

@@ -67,18 +67,6 @@ def allowed_columns(catalogue: Catalogue, request: RankRequest, scores: np.ndarr
     return scored[keep]
 
 
-def top_by(values: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
-    """Up to n allowed positions by descending value (ties by position)."""
-    positions = np.flatnonzero(allowed)
-    n = min(n, len(positions))
-    chosen = values[positions]
-    if n < len(positions):
-        part = np.argpartition(-chosen, n - 1)[:n]
-        positions, chosen = positions[part], chosen[part]
-    order = np.lexsort((positions, -chosen))
-    return positions[order]
-
-
 def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
          exclude: np.ndarray, target: np.ndarray | None) -> RankedList:
     """A plain request through the one pipeline: its plan (one diversify step) applied to

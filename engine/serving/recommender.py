@@ -21,15 +21,16 @@ import engine.serving.requests as rq
 from engine.core.checks import check_k
 from engine.core.errors import RequestError
 from engine.core.messages import Message
+from engine.rerank.pipeline import top_positions
 from engine.rerank.scaling import min_max
-from engine.rerank.targets import DEFAULT_TARGET_MIX, blend_target
+from engine.rerank.targets import DEFAULT_TARGET_MIX
 from engine.runs.store import load_run
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.coldstart import add_items
 from engine.serving.explain import explain, fallback_notice, with_boost_notes
 from engine.serving.live import LiveHistory, history_frame
-from engine.serving.ranking import rank, top_by
+from engine.serving.ranking import rank
 from engine.serving.results import Recommendations, list_columns, plain_value, relevance_columns
 from engine.serving.retrieve import Focus, Retrieval, request_focus
 from engine.serving.trending import trending_scores
@@ -112,18 +113,15 @@ class Recommender:
             n_candidates=max(request.n_candidates, k), allowed_categories=allowed,
             category_boosts=rq.category_vector(boosts, names, "category_boosts")
             if boosts else None, promo_boost=getattr(request, "promo_boost", 0.0),
-            target=None if target is None else rq.target_vector(target, names),
+            target=None if target is None else rq.category_vector(target, names, "target"),
             quotas=rq.quota_map(quotas, names, k, catalogue.category_supply) if quotas else None,
             target_mix=request.target_mix)
 
     def model_at(self, alpha: float | None):  # noqa: ANN201 - a BaseModel
-        """The model scoring at loss weight `alpha` (None: the run's own); RequestError when
-        it cannot take it (not loss-conditioned, or outside the trained range)."""
-        if alpha is None:
-            return self.model
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not np.isfinite(alpha):
-            raise RequestError(Message("alpha_not_finite", alpha=alpha))
-        return self.model.at_alpha(float(alpha))
+        """The model scoring at loss weight `alpha` (None: the run's own; a number the request
+        or policy model checked); RequestError when it cannot take it (not loss-conditioned,
+        or outside the trained range)."""
+        return self.model if alpha is None else self.model.at_alpha(float(alpha))
 
     def served_alpha(self, alpha: float | None) -> float | None:
         """The loss weight a list is served at: `alpha`, else the run's default, or None."""
@@ -182,41 +180,31 @@ class Recommender:
             result = self._hot(catalogue, ranking, notice=fallback_notice(user_id, history),
                                left_out=left_out)
         else:
-            past, scores = shopper
+            past, scores, user = shopper
             exclude = past if request.exclude_seen else np.empty(0, dtype=np.int64)
             result = self._finish(catalogue, scores, ranking, history=past, exclude=exclude,
-                                  left_out=left_out,
-                                  scorer=self.scorer(catalogue, user_id, history, alpha))
+                                  left_out=left_out, scorer=(self.model_at(alpha), user))
         return dataclasses.replace(result, alpha=served_alpha)
 
     def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
                         history: Sequence[str] | None, alpha: float | None = None,
-                        focus: Focus | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-        """(past item positions, scores at `alpha`) from a what-if history, else from a known
-        shopper; None when there is neither (the caller falls back to trending items)."""
-        if isinstance(history, str | bytes):
-            raise RequestError(Message("history_one_string"))
+                        focus: Focus | None = None) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """(past item positions, scores at `alpha`, the shopper's model index or -1) from a
+        what-if history (no shopper), else from a known shopper; None when there is neither
+        (the caller falls back to trending items). The index makes the list's explanation
+        the model's own."""
         if history is not None and len(history):
             past = catalogue.positions_of(history)
-            return past, self._scores(catalogue, history=past, alpha=alpha, focus=focus)
+            return past, self._scores(catalogue, history=past, alpha=alpha, focus=focus), -1
         user = catalogue.user_position(user_id)
         new = self.live.positions(user_id, self.events_through)
+        if user < 0 and not len(new):
+            return None
+        past = catalogue.user_items[user] if user >= 0 else new[:0]
         if len(new):  # events since the run: score the whole history as it is now
-            past = np.concatenate([catalogue.user_items[user] if user >= 0 else new[:0], new])
-            return past, self._scores(catalogue, user=user, history=past, alpha=alpha,
-                                      focus=focus)
-        if user >= 0:
-            return catalogue.user_items[user], self._scores(catalogue, user=user, alpha=alpha,
-                                                            focus=focus)
-        return None
-
-    def scorer(self, catalogue: Catalogue, user_id: str | None,
-               history: Sequence[str] | None, alpha: float | None) -> tuple[object, int]:
-        """(model at `alpha`, the shopper's model index or -1): what scored a shopper's list,
-        so its explanation is the model's own (a what-if history has no shopper)."""
-        known = history is None or not len(history)
-        user = catalogue.user_position(user_id) if known else -1
-        return self.model_at(alpha), user
+            past = np.concatenate([past, new])
+        return past, self._scores(catalogue, user=user, history=past if len(new) else None,
+                                  alpha=alpha, focus=focus), user
 
     def record_event(self, user_id: str, item_id: str, event: str, timestamp: float,
                      event_id: int | None = None) -> None:
@@ -236,8 +224,7 @@ class Recommender:
             exclude = np.union1d(exclude, left_out)
         target = request.target
         if request.method == "calibrated" and target is None:
-            target = blend_target(catalogue.history_distribution(history),
-                                  catalogue.category_prior, request.target_mix)
+            target = catalogue.calibration_target(history, request.target_mix)
         ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
         per_slot = None if note_for is None else [[note_for(int(p))] for p in ranked.items]
         per_slot = with_boost_notes(per_slot, ranked.boosts)
@@ -285,7 +272,8 @@ class Recommender:
         """Trending items (time-decayed popularity), diversified like any list."""
         catalogue = self._catalogue
         request = self._request(catalogue, rq.ListRequest.of(
-            k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates))
+            k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates,
+            include_unavailable=include_unavailable))  # checks the flag too
         return self._hot(catalogue, request, half_life_days=half_life_days,
                          left_out=left_out_positions(catalogue.unavailable, include_unavailable))
 
@@ -301,13 +289,14 @@ class Recommender:
         catalogue = self._catalogue
         request = self._request(catalogue, rq.ListRequest.of(
             k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates,
-            target_mix=target_mix))
+            target_mix=target_mix, include_unavailable=include_unavailable))
         found = self._search.match(catalogue.items, query.strip())
         match = found.similarity  # (n_items,)
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
-        searchable = np.ones(catalogue.n_items, dtype=bool)
-        searchable[left_out] = False
-        pool = top_by(match, searchable, request.n_candidates)
+        searchable = match.astype(np.float64)
+        searchable[left_out] = -np.inf
+        pool = top_positions(searchable[None, :], request.n_candidates)[0]
+        pool = pool[pool >= 0]
         relevance = min_max(match[pool])
         user = catalogue.user_position(user_id)
         notice, history = None, np.empty(0, dtype=np.int64)

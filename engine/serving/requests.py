@@ -21,9 +21,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StrictBool,
     ValidationError,
@@ -39,7 +37,7 @@ from engine.core.limits import (
     MAX_ID_CHARS,
     MAX_K,
     MAX_MATCH_VALUES,
-    check_unicode,
+    StrictModel,
     check_work,
 )
 from engine.core.messages import Message
@@ -96,16 +94,8 @@ def describe(errors: Sequence[Mapping[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-class PlainRequest(BaseModel):
-    """A request: no unknown fields, no text that cannot be looked up or answered."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _plain_text(cls, data: Any) -> Any:
-        check_unicode(data)  # a lone surrogate can be neither looked up nor answered
-        return data
+class PlainRequest(StrictModel):
+    """A request, built from Python values by `of`."""
 
     @classmethod
     def of(cls, **fields: Any) -> Any:
@@ -188,7 +178,7 @@ class RankRequest:
     allowed_categories: np.ndarray | None = None  # (C,) bool, None = every category
     category_boosts: np.ndarray | None = None  # (C,) additive relevance boost per category
     promo_boost: float = 0.0
-    target: np.ndarray | None = None  # (C,) distribution for the calibrated re-ranker
+    target: np.ndarray | None = None  # (C,) category shares for the calibrated re-ranker (any sum)
     quotas: dict[int, Quota] | None = None  # category index -> (floor, cap)
     target_mix: float = DEFAULT_TARGET_MIX  # calibrated target (1 - γ)·history + γ·prior
 
@@ -214,13 +204,6 @@ def category_vector(values: Mapping[str, float], category_names: Sequence[str],
     vector = np.zeros(len(category_names), dtype=np.float64)
     vector[category_positions(list(values), category_names, field)] = list(values.values())
     return vector
-
-
-def target_vector(target: Mapping[str, float], category_names: Sequence[str]) -> np.ndarray:
-    """A merchandiser's target category distribution (shares checked by the request model),
-    normalised to sum to 1."""
-    vector = category_vector(target, category_names, "target")
-    return vector / vector.sum()
 
 
 def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequence[str],

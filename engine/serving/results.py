@@ -14,7 +14,6 @@ from engine.serving.catalogue import Catalogue
 TABLE_COLUMNS = ("rank", ITEM_ID, TITLE, CATEGORY, PRICE, "relevance", "diversity_gain", "score",
                  "explanation")
 
-
 Columns = dict[str, np.ndarray]  # one array per table column, one entry per slot
 
 

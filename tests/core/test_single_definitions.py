@@ -166,7 +166,7 @@ def policies(ease_service, tmp_path) -> PolicyServer:  # noqa: ANN001
 def flat_scores(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every item scores the same for every shopper (a model with nothing to say)."""
     def flat(self, catalogue, user_id, history, alpha=None, focus=None):  # noqa: ANN001, ANN202
-        return np.empty(0, dtype=np.int64), np.full(catalogue.n_items, 0.7)
+        return np.empty(0, dtype=np.int64), np.full(catalogue.n_items, 0.7), -1
 
     monkeypatch.setattr(Recommender, "_shopper_scores", flat)
 
