@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.core.messages import Message
-from engine.rerank.greedy import build_scorer, run_greedy
+from engine.rerank.greedy import NoDiversity, build_scorer, run_greedy
 from engine.rerank.methods import NEEDS_SIMILARITY
 from engine.rerank.plan import RankPlan, required_slots
 from engine.rerank.scaling import min_max
@@ -43,19 +43,17 @@ def _scorer(plan: RankPlan, rel_part: Any, safe: np.ndarray, targets: np.ndarray
     """The diversify step's scorer over the candidates; `move` puts each array on the device
     the loop runs on (None: numpy)."""
     stage = plan.diversify
-    method = "none" if stage is None or stage.weight == 0 else stage.method
-    weight = 0.0 if method == "none" else stage.weight
-    if method == "calibrated" and targets is None:
-        method, weight = "none", 0.0
+    if stage is None or stage.weight == 0 or (stage.method == "calibrated" and targets is None):
+        return NoDiversity(rel_part)
     unit = None
-    if method in NEEDS_SIMILARITY:
+    if stage.method in NEEDS_SIMILARITY:
         source = plan.unit_vectors if plan.unit_vectors is not None else \
             plan.unit_categories
         unit = source[safe]  # (B, N, d)
     move = move or (lambda array: array)
-    return build_scorer(method, weight, rel_part, move(unit),
-                        move(plan.item_categories[safe]) if method == "calibrated" else None,
-                        move(targets), plan.unit_vectors is not None, k)
+    return build_scorer(stage.method, stage.weight, rel_part, move(unit),
+                        move(plan.item_categories[safe]) if stage.method == "calibrated"
+                        else None, move(targets), plan.unit_vectors is not None, k)
 
 
 @dataclass

@@ -1,15 +1,13 @@
 """The one request model every list request is validated by, at the boundary, and the
 catalogue look-ups that turn a valid request into the arrays the pipeline reads.
 
-`RecommendRequest` (pydantic) is the body of the API's `POST /recommend`, what `prism
-recommend` builds from its flags, what the studio builds from its controls and what
-`Recommender.recommend(**fields)` builds from its arguments. Its field checks are the engine's
-own (`engine.core.checks`, `engine.rerank.quotas`), so a value gets one answer and one message
-everywhere: a 422 in the API, one line and exit 2 in the CLI, an `st.error` in the studio
-(`RecommendRequest.of` turns a failed check into a `RequestError` with that message; the API
-answers 422 for a field the schema refuses and 400 for a combination it cannot serve). What
-needs the run's catalogue (category names, k within the catalogue, floors within each
-category's supply) is checked when the request is served and raises `RequestError` (400).
+`RecommendRequest` (pydantic) is the API's `POST /recommend` body and what the CLI, the
+studio and `Recommender.recommend(**fields)` build. Its field checks are the engine's own
+(`engine.core.checks`, `engine.rerank.quotas`), so a value gets one answer everywhere: a 422
+in the API (400 for fields that cannot be combined), one line and exit 2 in the CLI, an
+`st.error` in the studio (`RecommendRequest.of` raises `RequestError` with that line). What
+needs the run's catalogue (category names, k within it, floors within each category's
+supply) is checked when the request is served (`RequestError`, 400).
 """
 
 from __future__ import annotations
