@@ -271,17 +271,14 @@ def _run_user_ids(run: Run) -> list[str]:
 
 def _group(events: pd.DataFrame, n_users: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per user, item positions and timestamps in time order (empty arrays when absent)."""
-    empty_items, empty_times = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    items: list[np.ndarray] = [empty_items] * n_users
-    times: list[np.ndarray] = [empty_times] * n_users
+    empty = np.empty(0, dtype=np.int64)
+    items: list[np.ndarray] = [empty] * n_users
+    times: list[np.ndarray] = [empty] * n_users
     users = events["user_idx"].to_numpy()
-    if len(users) == 0:
-        return items, times
-    item_values = events["item_idx"].to_numpy(dtype=np.int64)
-    time_values = events[TIMESTAMP].to_numpy(dtype=np.int64)
-    bounds = np.flatnonzero(np.diff(users)) + 1
-    starts, ends = np.r_[0, bounds], np.r_[bounds, len(users)]
-    for start, end in zip(starts, ends, strict=True):
-        items[users[start]] = item_values[start:end]
-        times[users[start]] = time_values[start:end]
+    if len(users):
+        starts = np.r_[0, np.flatnonzero(np.diff(users)) + 1]
+        for user, own_items, own_times in zip(
+                users[starts], np.split(events["item_idx"].to_numpy(dtype=np.int64), starts[1:]),
+                np.split(events[TIMESTAMP].to_numpy(dtype=np.int64), starts[1:]), strict=True):
+            items[user], times[user] = own_items, own_times
     return items, times
