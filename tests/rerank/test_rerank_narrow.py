@@ -39,11 +39,13 @@ def _case(method: str, seed: int) -> tuple:
 
 
 @pytest.mark.parametrize("method", ["dpp", "mmr", "calibrated"])
-@pytest.mark.parametrize(("seed", "exclude_seen"), [(0, False), (1, True)])
+@pytest.mark.parametrize(("seed", "exclude_seen", "has_seen"),
+                         [(0, False, True), (1, True, True), (2, False, False)])
 def test_narrowed_lists_equal_the_whole_catalogues(method: str, seed: int, exclude_seen: bool,
+                                                   has_seen: bool,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    plan, batch = _case(method, seed)
-    batch = replace(batch, exclude_seen=exclude_seen)
+    plan, batch = _case(method, seed)  # no seen matrix: a plain request, nothing to hide
+    batch = replace(batch, exclude_seen=exclude_seen, seen=batch.seen if has_seen else None)
     assert narrow_columns(plan, batch) is not None
     narrow = apply_policy(plan, batch, K, count_removed=True)
     monkeypatch.setattr(pipeline, "narrow_columns", lambda *args, **kwargs: None)
