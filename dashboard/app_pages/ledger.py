@@ -33,9 +33,9 @@ def controls(shoppers: int) -> tuple[str, int, int, str, float]:
     """The ledger's settings; the sample holds at most the run's `shoppers` test shoppers."""
     high = max(1, min(SAMPLE_MAX, shoppers))
     low = min(SAMPLE_MIN, high)
-    if "ledger_sample" in st.session_state:  # a size from a larger run
-        st.session_state["ledger_sample"] = min(max(st.session_state["ledger_sample"], low),
-                                                high)
+    size = st.session_state.get("ledger_sample")
+    if size is not None and not low <= size <= high:  # a size from a larger run
+        st.session_state["ledger_sample"] = min(max(size, low), high)
     with st.container(border=True):
         by_col, days_col, size_col, method_col, weight_col = st.columns([1.2, 0.8, 1, 1, 1])
         by = by_col.selectbox(t("ledger.group_by"), GROUPINGS,

@@ -44,3 +44,13 @@ def test_the_weight_tile_has_room_for_its_label() -> None:
     (column,) = [c for c in at.columns
                  if any(m.label == "Relevance 1 − w" for m in c.metric)]
     assert column.weight >= 0.2  # of the page's width: ~200 px of a 1000 px page
+
+
+def test_a_larger_sample_from_another_run_is_brought_down_to_this_run() -> None:
+    shoppers = _test_shoppers()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/ledger.py").run()
+    at.session_state["ledger_sample"] = 5000  # chosen on a run with many more shoppers
+    at.run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="ledger_sample").value == shoppers
