@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from engine.core.columns import CATEGORY, EVENT, MULTI_CATEGORY_SEP, UNKNOWN_CATEGORY
 from engine.data.depth import depth_advice
 from engine.data.schema import category_counts_by_depth
+from engine.metrics.diversity import counted_category_names
 
 if TYPE_CHECKING:  # pandas-heavy imports stay inside the handlers so `prism --help` is fast
     from engine.data import Dataset
@@ -41,7 +42,8 @@ def _category_section(dataset: Dataset) -> list[str]:
              format_table(["depth", "categories", "items"], counts)]
     n_unknown = int((categories.str.strip() == "").sum())
     n_multi = int(categories.str.contains(MULTI_CATEGORY_SEP.strip(), regex=False).sum())
-    matrix, names = dataset.category_matrix()
+    matrix, all_names = dataset.category_matrix()
+    names = counted_category_names(matrix, all_names)  # "unknown" is not a category
     lines.append(f"items without a category: {n_unknown:,} (counted as {UNKNOWN_CATEGORY!r}); "
                  f"items with several categories: {n_multi:,}")
     lines.append(f"diversity depth {dataset.config.category_depth}: {len(names)} categories "

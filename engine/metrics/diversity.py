@@ -29,6 +29,14 @@ def counted_categories(item_categories: np.ndarray,
     return counted
 
 
+def counted_category_names(item_categories: np.ndarray,
+                           category_names: Sequence[str]) -> list[str]:
+    """The categories diversity counts: those `counted_categories` keeps with an item in them
+    (never "unknown"), in the matrix's order."""
+    held = counted_categories(item_categories, category_names).sum(axis=0) > 0
+    return [name for name, kept in zip(category_names, held, strict=True) if kept]
+
+
 def category_coverage_at_k(topk: np.ndarray, item_categories: np.ndarray,
                            k: int | None = None) -> np.ndarray:
     """Coverage@K = number of distinct categories with mass in L_u: |{c : Σ_{i∈L_u} C_ic > 0}|."""

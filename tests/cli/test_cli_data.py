@@ -69,6 +69,16 @@ def test_inspect_with_map_and_depth(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "diversity depth 1: 1 categories" in out
 
 
+def test_inspect_does_not_count_unknown_as_a_category(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder(tmp_path, items="item_id,title,category\na,Mug,K > M\nb,Pan,K > P\nc,Box,\n",
+                     events="user_id,item_id,timestamp\nu,a,1\nu,b,2\nu,c,3\n")
+    assert main(["data", "inspect", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "items without a category: 1" in out
+    assert "diversity depth 2: 2 categories over 3 items" in out
+
+
 def test_convert_writes_parquet_and_leaves_input_alone(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     folder = _folder(tmp_path, events=EVENTS_CSV + "u2,a,3\n")
@@ -146,7 +156,8 @@ def test_inspect_amazon_scientific(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for expected in (r"^users\s+8,317$", r"^items\s+4,344$", r"^events\s+58,492$",
                      r"^\s+2\s+25\s", r"^\s+3\s+192\s", r"^\s+4\s+435\s",
-                     r"^items without a category: 131 ", r"^html removed\s+10\s"):
+                     r"^items without a category: 131 ", r"^html removed\s+10\s",
+                     r"^diversity depth 2: 25 categories over 4,344 items$"):
         assert re.search(expected, out, re.M), expected
 
 
@@ -155,5 +166,5 @@ def test_inspect_ml100k(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["data", "inspect", str(shared_dataset("ml-100k"))]) == 0
     out = capsys.readouterr().out
     for expected in (r"^users\s+943$", r"^items\s+1,682$", r"^events\s+100,000$",
-                     r"19 categories", r"Film-Noir"):
+                     r"18 categories", r"Film-Noir"):  # its "unknown" genre is no category
         assert re.search(expected, out, re.M), expected
