@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from engine.core.errors import RequestError
-from engine.metrics.diversity import calibration_kl
 from engine.rerank.narrow import NARROW_SHARE, narrowed, widened
 from engine.rerank.pipeline import ShopperBatch, apply_policy
 from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
@@ -96,31 +95,30 @@ def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
     top = pool[: request.k][pool[: request.k] >= 0]
     return RankedList(
         items=items, relevance=relevance,
-        diversity_gain=diversity_gains(request, diversity, target),
+        diversity_gain=variety_added(plan, items, request.diversity_weight),
         score=rel_part + diversity,
         relevance_only=top, relevance_only_scores=lists.candidate_relevance[0, :len(top)],
         boosts=plan.boost_vector[items], n_allowed=n_allowed,
     )
 
 
-def diversity_gains(request: RankRequest, diversity_part: np.ndarray,
-                    target: np.ndarray | None) -> np.ndarray:
-    """Per slot, what the item added to the list's diversity term.
+def variety_added(plan: RankPlan, items: np.ndarray, weight: float) -> np.ndarray:
+    """Per slot, the variety the item adds to the list, one definition for every method:
+    w × (1 − the item's largest similarity to the items above it), the similarity being the
+    cosine the re-rankers measure (model vectors, else category rows) clipped to [0, 1].
 
-    One scale for every method, larger = more variety added. MMR's (and Quotas') term is the
-    penalty −w·max sim; shifted by w it reads w·(1 − max sim) ≥ 0, the same greedy choice
-    (every candidate gets the same +w). DPP's term is already a marginal log-determinant gain.
-    The calibrated term is −w·KL of the whole list so far; its gain is the change from the list
-    before the item (the empty list's share is all zeros).
-    """
-    part = np.asarray(diversity_part, dtype=np.float64)
-    if request.method in ("mmr", "quota"):
-        return part + request.diversity_weight
-    if request.method != "calibrated" or target is None or len(part) == 0:
-        return part
-    empty = -request.diversity_weight * float(
-        calibration_kl(target[None, :], np.zeros((1, len(target))))[0])
-    return np.diff(np.r_[empty, part])
+    Never negative, at most w: w for the first slot and for an item unlike everything above it
+    (a category the list has not shown yet, without vectors), 0 for a copy of one above. MMR's
+    term is −w·max sim, so its own choice is this number minus w; DPP and Calibrated rank by
+    their own objectives (a log-determinant, a KL divergence), whose per-slot values have
+    other signs and scales and are not variety (docs/explanations.md)."""
+    if len(items) == 0 or weight <= 0:
+        return np.zeros(len(items), dtype=np.float64)
+    unit = plan.unit_vectors if plan.unit_vectors is not None else plan.unit_categories
+    rows = np.asarray(unit[items], dtype=np.float64)
+    above = np.tril(np.ones((len(items), len(items)), dtype=bool), k=-1)
+    sims = np.where(above, np.clip(rows @ rows.T, 0.0, 1.0), 0.0)
+    return weight * (1.0 - sims.max(axis=1))
 
 
 def item_arrays(catalogue: Catalogue) -> dict[str, np.ndarray | None]:
