@@ -130,7 +130,7 @@ def fit_outcome(fit, n_fit: int, n_check: int, after: list[dict]) -> None:  # no
                bound="≥" if row["bound"] == "min" else "≤", target=row["target"])
              for row in summary["missed"]]
     missed = t("ledger.some_missed", met=summary["met"], n=summary["n"],
-               close=summary["close"], worst=summary["worst"])
+               close=summary["close"], worst=100 * summary["worst"])
     st.warning(f"{fitted} {missed}\n\n" + "\n".join(f"- {line}" for line in lines),
                icon=":material/target:")
 
@@ -140,7 +140,8 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
     checked = ctx.fit_and_check(targets, np.arange(len(ctx.users)), k=k,
                                 on_iteration=lambda step, worst: bar.progress(
                                     min(1.0, (step + 1) / 400),
-                                    text=t("ledger.step", step=step + 1, worst=worst)))
+                                    text=t("ledger.step", step=step + 1,
+                                           worst=100 * worst)))
     bar.empty()
     fit, before, after = checked.fit, checked.before, checked.after
     for group, reach in fit.unreachable.items():

@@ -141,6 +141,29 @@ def targeted_shares(lists: np.ndarray, problem: _Problem) -> np.ndarray:
     return mass / max(weights.sum(), 1e-12)
 
 
+def per_list_shares(lists: np.ndarray, problem: _Problem) -> np.ndarray:
+    """(U, T) each list's own exposure (or slot) share of the targeted groups."""
+    valid = lists >= 0
+    weights = np.broadcast_to(problem.weights[: lists.shape[1]], lists.shape) * valid
+    mass = np.einsum("uk,ukt->ut", weights, problem.member[np.maximum(lists, 0)])
+    return mass / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+
+
+def _with_margin(problem: _Problem, lists: np.ndarray) -> _Problem:
+    """The bounds moved inside by one standard error of each group's share over the sample's
+    lists: prices fitted to the very edge of a bound on one sample of shoppers leave about half
+    the groups outside it for other shoppers (a group under its cap on the sample gets no
+    price, then takes the exposure the capped groups lose and ends further over it)."""
+    shares = per_list_shares(lists, problem)
+    error = shares.std(axis=0) / np.sqrt(max(len(lists), 1))
+    floors = np.where(problem.floors > 0, problem.floors + error, 0.0)
+    if problem.reach is not None:
+        floors = np.minimum(floors, problem.reach)
+    ceilings = np.where(problem.ceilings < 1, np.maximum(problem.ceilings - error, 0.0), 1.0)
+    return _Problem(problem.labels, problem.member, floors, ceilings, problem.weights,
+                    problem.reach)
+
+
 def _violation(shares: np.ndarray, problem: _Problem) -> np.ndarray:
     """(T,) how far each share is outside its bounds (0 when inside)."""
     return np.maximum(problem.floors - shares, 0) + np.maximum(shares - problem.ceilings, 0)
@@ -169,9 +192,11 @@ def fit_prices(pool: Pool, grouping: Grouping, targets: TargetSet, *, k: int = 1
     # an unreachable floor: its items go first wherever they are candidates; the other
     # prices are fitted around that
     fixed = wanted.floors > problem.reach + 1e-12
-    before = targeted_shares(choose(np.zeros(problem.member.shape[0])), problem)
-    (worst, price, shares), trace = _descend(problem, choose, fixed, iterations, step,
-                                             tolerance, on_iteration)
+    plain = choose(np.zeros(problem.member.shape[0]))
+    before = targeted_shares(plain, problem)
+    (_, price, shares), trace = _descend(_with_margin(problem, plain), choose, fixed,
+                                         iterations, step, tolerance, on_iteration)
+    worst = float(_violation(shares, problem).max())  # against the bounds as asked
     book = ExposurePrices(group=grouping.spec, share=targets.share, k=k,
                           n_candidates=int(pool.items.shape[1]), targets=targets,
                           prices={g: round(float(p), 6) for g, p in zip(problem.labels, price,

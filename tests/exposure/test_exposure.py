@@ -213,3 +213,19 @@ def test_a_context_groups_the_catalogue_once_per_grouping(monkeypatch: pytest.Mo
     assert built == ["brand", "price_band"]
     assert first.table.equals(sample.ledger(GroupSpec(by="brand"), k=5).table)
     assert again.summary["n_groups"] == N_BRANDS
+
+
+def test_a_cap_on_every_group_fitted_on_few_shoppers_holds_for_others() -> None:
+    """A cap-only target: prices are fitted one standard error inside the caps, so a group
+    just under its cap on 100 shoppers is not pushed over it for 2,000 others by the exposure
+    the capped groups lose (fitted to the very edge, b2 went from 16.3% to 20.1%)."""
+    grouping = brand_grouping()
+    targets = parse_targets({"by": "brand", "targets": [{"group": "*", "max": 0.2}]})
+    fitted = fit_prices(synthetic_pool(100, seed=5), grouping, targets, k=10)
+    held_out = synthetic_pool(2000, seed=6)
+    before = target_report(top_k(held_out, 10), grouping, targets, 10)
+    after = target_report(top_k(held_out, 10, fitted.prices.item_bonus(grouping)), grouping,
+                          targets, 10)
+    assert max(r["violation"] for r in before) > 0.02  # the cap binds
+    for old, new in zip(before, after, strict=True):
+        assert new["share"] <= 0.2 + 0.002, (old, new)
