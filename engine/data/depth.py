@@ -11,12 +11,6 @@ from __future__ import annotations
 
 from engine.core.columns import CATEGORY
 from engine.data.schema import Dataset, category_counts_by_depth
-from engine.metrics.diversity import counted_category_names
-
-
-def _categories(dataset: Dataset, depth: int | None = None) -> list[str]:
-    """The diversity categories at `depth` (the dataset's own when None), "unknown" left out."""
-    return counted_category_names(*dataset.category_matrix(depth))
 
 FEW_CATEGORIES = 5
 DEEPEST = 8
@@ -25,19 +19,18 @@ DEEPEST = 8
 def categories_per_depth(dataset: Dataset, deepest: int = DEEPEST) -> dict[int, int]:
     """{depth: number of diversity categories}, down to the deepest level any path has."""
     levels = len(category_counts_by_depth(dataset.items[CATEGORY], deepest)) or 1
-    return {depth: len(_categories(dataset, depth)) for depth in range(1, levels + 1)}
+    return {depth: len(dataset.category_matrix(depth)[1]) for depth in range(1, levels + 1)}
 
 
 def depth_advice(dataset: Dataset) -> str | None:
     """One line when the chosen depth leaves fewer than FEW_CATEGORIES categories, else None."""
     depth = dataset.config.category_depth
-    names = _categories(dataset)
+    names = dataset.category_matrix()[1]
     if len(names) >= FEW_CATEGORIES:
         return None
     shown = ", ".join(names[:4])
     found = (f"At category depth {depth} the catalogue has only {len(names)} diversity "
-             f"categor{'y' if len(names) == 1 else 'ies'} ({shown})" if names else
-             f"At category depth {depth} no product has a diversity category")
+             f"categor{'y' if len(names) == 1 else 'ies'} ({shown})")
     counts = categories_per_depth(dataset)
     enough = [d for d, n in counts.items() if n >= FEW_CATEGORIES]
     best = enough[0] if enough else max(counts, key=lambda d: (counts[d], -d))
