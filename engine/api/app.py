@@ -17,6 +17,7 @@ from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import (
     BaseModel,
     Field,
@@ -201,17 +202,20 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
     warming = first.warm_search() if warm_search else None
     service = ServingSwap(first, run_dir, load, on_swap=heap.settle if settle_heap else None)
     lifespan = closing_writes(watching(service, reload_interval()))
-    app = FastAPI(title="Prism recommendation API", version=__version__,
-                  description="Diversity-aware recommendations, search and trending items.",
-                  lifespan=heap.settled(lifespan, lambda: warming) if settle_heap else lifespan)
+    # /docs and /redoc from the assets fastapi-offline ships: they work without the internet
+    app = FastAPIOffline(
+        title="Prism recommendation API", version=__version__,
+        description="Diversity-aware recommendations, search and trending items.",
+        lifespan=heap.settled(lifespan, lambda: warming) if settle_heap else lifespan)
     app.state.recommender = service
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(PinServing, swap=service)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()  # 400: the fields are valid, their combination cannot be served
-        whole = all(error.get("type") == UNSERVABLE for error in errors)
+        errors = exc.errors()  # 400: a body that is no JSON, or valid fields that cannot be
+        # served together
+        whole = all(error.get("type") in (UNSERVABLE, "json_invalid") for error in errors)
         return JSONResponse(status_code=400 if whole else 422,
                             content={"detail": describe(errors)})
 

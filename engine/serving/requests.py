@@ -81,11 +81,22 @@ def _combination() -> Iterator[None]:
         raise PydanticCustomError(UNSERVABLE, "{reason}", {"reason": str(exc)}) from None
 
 
+def not_json(error: Mapping[str, Any]) -> str:
+    """'the request body is not valid JSON: Expecting value (at character 0)'."""
+    reason = (error.get("ctx") or {}).get("error", "it cannot be parsed")
+    where = [p for p in error.get("loc", ()) if isinstance(p, int)]
+    at = f" (at character {where[0]})" if where else ""
+    return f"the request body is not valid JSON: {reason}{at}; send a JSON object"
+
+
 def describe(errors: Sequence[Mapping[str, Any]]) -> str:
     """One line from pydantic's errors: 'k: Input should be greater than or equal to 1; ...'
     (the API's `body` prefix left out; a check of the whole request has no field)."""
     parts = []
     for error in errors:
+        if error.get("type") == "json_invalid":  # the body as a whole, never a field path
+            parts.append(not_json(error))
+            continue
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -126,6 +127,23 @@ def test_user_history(client: TestClient, user_id: str,
 
 def test_openapi_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_their_assets_from_the_api_itself(client: TestClient, page: str) -> None:
+    html = client.get(page).text
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert assets and not any(a.startswith(("http:", "https:", "//")) for a in assets), assets
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+
+
+def test_a_body_that_is_not_json_gets_one_plain_400(client: TestClient) -> None:
+    response = client.post("/recommend", content=b"user_id=u1&k=3",
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("the request body is not valid JSON: ") and "0:" not in detail
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/healthz", "/recommend", "/search", "/hot", "/items/{item_id}"} <= set(paths)
 
