@@ -209,15 +209,24 @@ class PolicyStore:
                  "body": scenario_policy(int(i), n, json.loads(settings))}
                 for i, n, settings, link in rows]
 
-    def names(self) -> list[dict[str, Any]]:
-        """One row per policy: name, latest version, live version (or None), description."""
+    def names(self, scenarios: bool = False) -> list[dict[str, Any]]:
+        """One row per policy: name, latest version, live version (or None), description.
+
+        A saved scenario's own policy (`scenario-<id>`, made when the scenario is saved or
+        compared) is the studio's, not a merchandiser's: left out unless `scenarios` or it
+        was published."""
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT v.name, MAX(v.version), l.version FROM policy_versions v "
                 "LEFT JOIN policy_live l ON l.name = v.name GROUP BY v.name ORDER BY v.name"
             ).fetchall()
+            linked = set() if self.shared is not None else {  # a server keeps no scenarios
+                str(link).partition("@")[0] for (link,) in conn.execute(
+                    "SELECT policy FROM scenarios WHERE policy IS NOT NULL").fetchall()}
         out = []
         for name, latest, live in rows:
+            if name in linked and live is None and not scenarios:
+                continue
             policy = self.get(name, int(latest))
             out.append({"name": name, "latest": int(latest),
                         "live": None if live is None else int(live),
