@@ -86,7 +86,11 @@ def save_and_publish(recommender: Any, policy: Policy) -> None:
         st.info(t("policies.read_only", name=who.name, role=t(f"access.role.{who.role}")))
         return
     save_col, publish_col, rollback_col = st.columns(3)
+    unnamed = not (st.session_state.get("pf_name") or "").strip()
     if save_col.button(t("policies.save"), key="policy_save"):
+        if unnamed:  # a policy is found again by its name: never saved as "untitled"
+            st.error(t("policies.name_needed"))
+            return
         try:
             saved = gate.save_draft(who, policy, st.session_state.get(BASE) or 0)
             st.session_state[BASE] = saved.version

@@ -62,6 +62,16 @@ def test_compose_preview_save_publish(page: AppTest) -> None:
     assert any("spring@1 is live" in s.value for s in at.success)
 
 
+def test_a_policy_without_a_name_is_not_saved(page: AppTest) -> None:
+    from engine.policy.store import PolicyStore
+
+    at = page
+    at.number_input(key="pf_cap").set_value(2).run()
+    at.button(key="policy_save").click().run()
+    assert any("Give the policy a name" in e.value for e in at.error)
+    assert not at.success and PolicyStore().names() == []
+
+
 def test_a_stale_save_is_refused(page: AppTest) -> None:
     from engine.policy.schema import parse_policy
     from engine.policy.store import PolicyStore
