@@ -29,7 +29,7 @@ ERRORS = {
                    "price_min/price_max or column+values)",
     "column_values": "`column` and `values` go together: name an item column and the values "
                      "to match",
-    "price_order": "price_min {low} is above price_max {high}",
+    "price_order": "the lowest price {low:g} is above the highest price {high:g}",
     "filter_empty": "a filter needs price_min/price_max, keep, drop or exclude_seen",
     "floor_one_bound": "a floor takes exactly one of quantile or min_relevance",
     "quota_needs_quotas": "method 'quota' needs quotas, e.g. {example}",
@@ -161,7 +161,7 @@ ERRORS = {
     "field_new_days": "new_days",
     "field_n_bands": "n_bands",
     "field_targets": "targets",
-    "target_needs_bound": "target for {group!r} needs a min (floor) or a max (ceiling)",
+    "target_needs_bound": "the target for {group!r} needs a floor or a cap (min or max)",
     "target_floor_above": "target for {group!r}: floor {floor:.1%} is above ceiling "
                           "{ceiling:.1%}",
     "targets_not_json": "{path}: not valid JSON ({error}, line {line}); see docs/exposure.md "

@@ -16,16 +16,27 @@ from engine.core.messages import TEMPLATES, Listing, Message
 def readable(exc: ValidationError, tags: Collection[str] = (), whole: str | None = None
              ) -> str:
     """'stages.2.strength: Input should be less than or equal to 1' from pydantic's errors
-    (`tags`: the union members' names, left out of the path; `whole`: the name of an error
-    about the whole object, else its problem stands alone); more than five end with
-    '(and N more)'."""
+    (a validator's own Message stands alone, without the path: 'the lowest price 100 is
+    above the highest price 10'; `tags`: the union members' names, left out of the path;
+    `whole`: the name of an error about the whole object, else its problem stands alone);
+    more than five end with '(and N more)'."""
     parts = []
     for error in exc.errors():
+        if _own(error):  # a check's own sentence names what it is about in the form's words
+            parts.append(_problem(error))
+            continue
         where = _where(error, tags) or whole
         parts.append(Message("field_problem", where=where, problem=_problem(error))
                      if where else _problem(error))
     shown = Listing(parts[:5], "; ")
     return Message("and_more", problems=shown, n=len(parts) - 5) if len(parts) > 5 else shown
+
+
+def _own(error: Any) -> bool:
+    """Whether a validator raised the error with its own `Message` (no path needed)."""
+    cause = (error.get("ctx") or {}).get("error")
+    return isinstance(cause, ValueError) and bool(cause.args) and \
+        isinstance(cause.args[0], Message)
 
 
 def _where(error: Any, tags: Collection[str]) -> str | None:

@@ -70,8 +70,7 @@ def parse_targets(value: object, where: str = "targets") -> TargetSet:
             return TargetSet.model_validate_json(value)
         return TargetSet.model_validate(value)
     except ValidationError as exc:
-        raise ConfigError(Message("field_problem", where=where, problem=readable(exc))) \
-            from None
+        raise ConfigError(readable(exc, whole=where)) from None
 
 
 def load_targets(path: str | Path) -> TargetSet:

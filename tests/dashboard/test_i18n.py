@@ -161,3 +161,22 @@ def test_engine_words_in_chinese_are_chinese():
              for key, message in i18n.catalogue("zh").items() if key.startswith("engine.")}
     found = english_words(list(texts.values()), set())
     assert not found, found
+
+
+def test_form_checks_are_said_without_internal_paths(monkeypatch):
+    """A price range or a target the form cannot take is one sentence in the form's words,
+    with no field path ('stages.0', 'targets.0'), in English and in Chinese."""
+    from engine.core.errors import ConfigError
+    from engine.exposure.targets import parse_targets
+    from engine.policy.schema import parse_policy
+
+    with pytest.raises(ConfigError) as price:
+        parse_policy({"name": "p", "stages": [{"kind": "filter", "price_min": 100,
+                                               "price_max": 10}]}, "this policy")
+    with pytest.raises(ConfigError) as target:
+        parse_targets({"by": "brand", "targets": [{"group": "*"}]})
+    assert str(price.value) == "this policy: the lowest price 100 is above the highest price 10"
+    assert str(target.value) == "the target for '*' needs a floor or a cap (min or max)"
+    monkeypatch.setattr(i18n, "current", lambda: "zh")
+    assert i18n.say_error(price.value) == "this policy：最低价 100 高于最高价 10"
+    assert i18n.say_error(target.value) == "'*' 的目标需要一个下限或上限"

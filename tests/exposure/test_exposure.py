@@ -113,7 +113,7 @@ def test_a_target_set_that_cannot_be_met_says_why(raw: dict, message: str) -> No
 
 
 def test_bad_target_fields_and_unknown_groups_are_named() -> None:
-    with pytest.raises(ConfigError, match="targets.0: .*needs a min"):
+    with pytest.raises(ConfigError, match="^the target for 'b0' needs a floor or a cap"):
         parse_targets({"by": "brand", "targets": [{"group": "b0"}]})
     with pytest.raises(ConfigError, match="group 'Acme' is not a brand group"):
         resolve(parse_targets({"targets": [{"group": "Acme", "max": 0.2}]}), brand_grouping())
