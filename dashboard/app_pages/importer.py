@@ -44,7 +44,6 @@ from engine.data.source_rules import (
 )
 from engine.data.sources import (
     ENCODINGS,
-    KIND_LABELS,
     Source,
     UnrecognisedTables,
     assemble,
@@ -151,7 +150,7 @@ def source_picker() -> None:
         source = readers[kind]()
     except UnrecognisedTables as exc:
         forget()
-        st.session_state[PENDING] = (exc.tables, exc.label, exc.found)
+        st.session_state[PENDING] = (exc.tables, exc.label, exc.found, exc.missing)
         return
     except PrismError as exc:
         forget()
@@ -176,13 +175,27 @@ def forget() -> None:
         del st.session_state[key]
 
 
-def map_unrecognised(tables: list, label: str, found: str) -> None:
-    """Files read but not recognised: which column holds each Prism field, then read again."""
+def table_names(tables: list) -> str:
+    """'events.csv (events table), …' in the studio's language."""
+    return ", ".join(f"{table.path.name} ({t('import.table_kind.' + table.kind)})"
+                     for table in tables)
+
+
+def map_unrecognised(tables: list, label: str, found: str, missing: str = "") -> None:
+    """Files read but not recognised: which column holds each Prism field (proposed from the
+    headers), then read again. Every file recognised: say which table to add instead."""
+    if missing and tables and all(table.kind for table in tables):
+        st.warning(t(f"import.add_{missing}", found=table_names(tables)),
+                   icon=":material/note_add:")
+        return
     st.warning(t("import.unrecognised", found=found), icon=":material/help:")
     columns = sorted({str(c) for table in tables for c in table.frame.columns})
+    by_name = {column.strip().lower(): column for column in columns}
+    options = [NO_COLUMN, *columns]
     cells = st.columns(4)
     for position, target in enumerate(PREMAP_TARGETS):
-        cells[position % 4].selectbox(target, [NO_COLUMN, *columns], key=PREMAP_PREFIX + target,
+        cells[position % 4].selectbox(target, options, key=PREMAP_PREFIX + target,
+                                      index=options.index(by_name.get(target, NO_COLUMN)),
                                       format_func=lambda c: c or t("import.none"))
     if not st.button(t("import.map_read"), key="imp_premap_read", icon=":material/join:"):
         return
@@ -202,8 +215,8 @@ def map_unrecognised(tables: list, label: str, found: str) -> None:
 
 
 def describe(source: Source) -> None:
-    tables = ", ".join(f"`{table.path.name}` ({KIND_LABELS.get(table.kind or '', '?')})"
-                       for table in source.tables)
+    tables = ", ".join(f"`{table.path.name}` ({t('import.table_kind.' + table.kind)})"
+                       if table.kind else f"`{table.path.name}`" for table in source.tables)
     st.success(t("import.detected", fmt=source.fmt, encoding=source.encoding,
                  tables=tables or source.label), icon=":material/task_alt:")
     for name, evidence in source.evidence.items():

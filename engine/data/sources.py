@@ -178,11 +178,13 @@ def _pick_items(tables: list[Table]) -> Table | None:
 
 class UnrecognisedTables(DataError):
     """No items or no events table among the files: `tables` (as read, before any column
-    map) and `found` (what each file was recognised as) let the studio offer a mapping."""
+    map), `found` (what each file was recognised as) and `missing` ("items" or "events")
+    let the studio ask for the missing file or offer a mapping."""
 
-    def __init__(self, message: str, tables: list[Table]) -> None:
+    def __init__(self, message: str, tables: list[Table], missing: str = "") -> None:
         super().__init__(message)
         self.tables, self.found, self.label = tables, _found(tables), ""
+        self.missing = missing
 
 
 def _missing(role: str, tables: list[Table]) -> UnrecognisedTables:
@@ -192,11 +194,11 @@ def _missing(role: str, tables: list[Table]) -> UnrecognisedTables:
             f"no orders or events table: found only {_found(tables)}. Add the shop's orders "
             "export (Shopify or WooCommerce orders) or an events table with user_id, item_id "
             "to the same import, or name the columns of an order-lines table with --map "
-            "(order_id, item_id, title, weight, user_id)", tables)
+            "(order_id, item_id, title, weight, user_id)", tables, "events")
     return UnrecognisedTables(
         f"no items table: found only {_found(tables)}. Add the products export (Merchant "
         "Center feed, Shopify or WooCommerce products) or an items table with item_id, "
-        "title; rename the columns or pass --map", tables)
+        "title; rename the columns or pass --map", tables, "items")
 
 
 # rows a shop-export reader folds into another row (not lost: merged into their product)

@@ -98,6 +98,9 @@ def test_a_products_table_named_otherwise_is_mapped(tmp_path, monkeypatch):
     at = _read_folder(_page(tmp_path, monkeypatch), folder)
     assert not at.error and "products.csv (not recognised: columns foo, bar)" in \
         at.warning[0].value
+    # proposed from the headers: the events file's own column names
+    assert at.selectbox(key="imp_pre_user_id").value == "user_id"
+    assert at.selectbox(key="imp_pre_title").value == ""
     at.selectbox(key="imp_pre_item_id").set_value("foo").run()
     at.button(key="imp_premap_read").click().run()
     assert "Still not recognised" in at.error[0].value  # a title is needed too
@@ -105,6 +108,16 @@ def test_a_products_table_named_otherwise_is_mapped(tmp_path, monkeypatch):
     at.button(key="imp_premap_read").click().run()
     assert not at.exception and not at.error and "generic" in at.success[0].value
     assert _table(at, "title")["title"].tolist() == ["Lamp"]
+
+
+def test_an_events_file_alone_asks_for_the_products_file(tmp_path, monkeypatch):
+    events = tmp_path / "events.csv"
+    events.write_text("user_id,item_id,timestamp,event\nu1,A,1,purchase\n")
+    at = _upload(_page(tmp_path, monkeypatch), [events])
+    assert not at.exception and not at.error
+    assert "events.csv (events table)" in at.warning[0].value
+    assert "add the catalogue" in at.warning[0].value
+    assert not any(key.startswith("imp_pre_") for key in _keys(at, "selectbox"))
 
 
 def test_windows_1252_uploads(tmp_path, monkeypatch):
