@@ -20,7 +20,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard import access, bootstrap, sidebar, state, view_state  # noqa: E402
 from dashboard.components import CSS  # noqa: E402
-from dashboard.i18n import language_switch, show_error, t  # noqa: E402
+from dashboard.i18n import language_switch, show_error, split_label, t  # noqa: E402
 from engine.core.errors import PrismError  # noqa: E402
 
 LOG = logging.getLogger("prism.dashboard")
@@ -78,7 +78,8 @@ def sidebar_run_picker() -> bool:
     metrics = meta.get("metrics") or {}
     ndcg = metrics.get("ndcg@10")
     st.sidebar.caption(
-        t("sidebar.run_summary", dataset=meta.get('dataset', '?'), split=meta.get('split', '?'))
+        t("sidebar.run_summary", dataset=meta.get('dataset', '?'),
+          split=split_label(meta.get('split', '?')))
         + (f" · NDCG@10 **{ndcg:.4f}**" if isinstance(ndcg, int | float) else "")
         + (f" · {t('sidebar.stopped_early')}" if meta.get("stopped_early") else "")
     )

@@ -103,6 +103,12 @@ def show_error(exc: BaseException, key: str | None = None, *, area: Any = None,
     alert(text, icon=icon)
 
 
+def split_label(split: object) -> str:
+    """An evaluation split's name in the active language (`split.<id>`), else as it is."""
+    key = f"split.{str(split).replace('-', '_')}"
+    return t(key) if translatable(key) else str(split)
+
+
 def method_label(method: str) -> str:
     """A re-rank method's name in the active language (`method.<id>`)."""
     return t(f"method.{method}")

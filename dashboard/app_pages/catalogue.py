@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
-from dashboard.i18n import show_error, t
+from dashboard.components import uploader_css
+from dashboard.i18n import show_error, split_label, t
 from engine.core.errors import PrismError
 from engine.serving.coldstart import NEW_ITEM_OPTIONAL, NEW_ITEM_REQUIRED, read_new_items
 
@@ -24,7 +25,7 @@ def summary(recommender, run: state.RunEntry) -> None:
     st.caption(t("catalogue.summary", model=meta.get("model", "?"),
                  dataset=meta.get("dataset", "?"),
                  folder=f"`{folder}`" if folder else t("catalogue.folder_gone"),
-                 split=meta.get("split", "?"), run=f"`{run.path}`"))
+                 split=split_label(meta.get("split", "?")), run=f"`{run.path}`"))
 
 
 def cleaning_report(run: state.RunEntry) -> None:
@@ -79,6 +80,7 @@ def cold_start(recommender, run: state.RunEntry) -> None:
                  optional=", ".join(f"`{c}`" for c in NEW_ITEM_OPTIONAL)))
     if message := st.session_state.pop(ADDED_MESSAGE, None):
         st.success(message)
+    st.markdown(uploader_css(), unsafe_allow_html=True)  # the uploader's words translated
     upload = st.file_uploader(t("catalogue.new_items"), type=["csv"],
                               key=f"cold_upload_{st.session_state.get(UPLOAD_ROUND, 0)}")
     if upload is None:

@@ -80,7 +80,7 @@ def show_report(report: dict) -> None:
 
 
 def _arms_editor(live: list[str]) -> pd.DataFrame:
-    policies = ["none", *live]
+    policies = [t("experiments.plain"), *live]  # plain ranking (policy "none"), in words
     start = pd.DataFrame({"arm": ["control", "test"], "policy": [policies[0], policies[-1]],
                           "share": [0.5, 0.5]})
     return st.data_editor(start, num_rows="dynamic", hide_index=True,
@@ -100,7 +100,9 @@ def _start(name: str, arms: pd.DataFrame, metric: str, temperature: float) -> No
     )
 
     try:
-        picked = check_arms([Arm(str(r.arm), str(r.policy), float(r.share))
+        plain = t("experiments.plain")
+        picked = check_arms([Arm(str(r.arm), "none" if r.policy == plain else str(r.policy),
+                                 float(r.share))
                              for r in arms.dropna().itertuples(index=False)])
         experiment = Experiment(check_name(name.strip(), "experiment name"), picked,
                                 metric=metric,

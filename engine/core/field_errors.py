@@ -16,16 +16,14 @@ from engine.core.messages import TEMPLATES, Listing, Message
 def readable(exc: ValidationError, tags: Collection[str] = (), whole: str | None = None
              ) -> str:
     """'stages.2.strength: Input should be less than or equal to 1' from pydantic's errors
-    (a validator's own Message stands alone, without the path: 'the lowest price 100 is
-    above the highest price 10'; `tags`: the union members' names, left out of the path;
-    `whole`: the name of an error about the whole object, else its problem stands alone);
+    (a validator's own Message without the list positions: 'the lowest price 100 is above
+    the highest price 10', not 'stages.0: …'; `tags`: the union members' names, left out of
+    the path; `whole`: the name of an error about the whole object, else its problem stands alone);
     more than five end with '(and N more)'."""
     parts = []
     for error in exc.errors():
-        if _own(error):  # a check's own sentence names what it is about in the form's words
-            parts.append(_problem(error))
-            continue
-        where = _where(error, tags) or whole
+        own = _own(error)
+        where = _where(error, tags, own) or (None if own else whole)
         parts.append(Message("field_problem", where=where, problem=_problem(error))
                      if where else _problem(error))
     shown = Listing(parts[:5], "; ")
@@ -39,10 +37,15 @@ def _own(error: Any) -> bool:
         isinstance(cause.args[0], Message)
 
 
-def _where(error: Any, tags: Collection[str]) -> str | None:
-    """'stages.2.strength', each field name a `Message` (positions as they are)."""
+def _where(error: Any, tags: Collection[str], own: bool = False) -> str | None:
+    """'stages.2.strength', each field name a `Message` (positions as they are); for a
+    check's own sentence (`own`) only the fields after the last position: the sentence names
+    the row ('stages.0', 'targets.0' are no words of the form)."""
     path = [part for part in error.get("loc", ()) if not (isinstance(part, str)
                                                           and part in tags)]
+    if own:
+        last = max((i for i, part in enumerate(path) if isinstance(part, int)), default=-1)
+        path = path[last + 1:]
     if not path:
         return None
     return Listing([Message(f"field_{part}") if f"field_{part}" in TEMPLATES else str(part)

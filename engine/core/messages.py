@@ -81,6 +81,8 @@ TEMPLATES = {
     "upload_too_big": "{file}: {mb:.1f} MB is over the upload limit of {limit:.0f} MB; import "
                       "it with `prism data import` or from a server folder",
     "empty_upload": "{file}: the file is empty; export the table again",
+    "binary_file": "{file}: looks like a binary file, not a text table (it holds NUL bytes); "
+                   "export the table as CSV or TSV",
     # what a policy's stages did to an item (engine.policy.attribution) and the stages' labels
     "pinned_at": "pinned at {slot}",
     "promoted_slot": "promoted slot",

@@ -26,6 +26,7 @@ from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
 
 from engine.core.errors import DataError
+from engine.core.messages import Message
 
 SAMPLE_BYTES = 1 << 20  # what charset-normalizer and the mojibake checks read
 # candidates charset-normalizer may propose (the common code pages of shop exports)
@@ -292,8 +293,7 @@ def detect(path: Path, data: bytes) -> Detected:
         return Detected(wide, "UTF-16 without a byte-order mark (NUL byte in every other "
                               "position)")
     if b"\x00" in data[:65536]:
-        raise DataError(f"{path}: looks like a binary file, not a text table (it holds NUL "
-                        "bytes); export the table as CSV or TSV")
+        raise DataError(Message("binary_file", file=str(path)))
     text = _decode(data, "utf-8")
     if text is None:
         return _choose(path, data)

@@ -180,3 +180,22 @@ def test_form_checks_are_said_without_internal_paths(monkeypatch):
     monkeypatch.setattr(i18n, "current", lambda: "zh")
     assert i18n.say_error(price.value) == "this policy：最低价 100 高于最高价 10"
     assert i18n.say_error(target.value) == "'*' 的目标需要一个下限或上限"
+
+
+def test_import_and_policy_notices_and_split_are_said_in_chinese(monkeypatch):
+    """The NUL-byte refusal, a policy's short-list notice and the run's split carry codes the
+    studio says in Chinese."""
+    from pathlib import Path
+
+    from engine.core.errors import DataError
+    from engine.core.messages import Message
+    from engine.data.encodings import detect
+
+    with pytest.raises(DataError) as binary:
+        detect(Path("broken.csv"), b"item_id,title\x00\x01\x02\n")
+    short = Message("only_n_pass", n=2, k=10)
+    monkeypatch.setattr(i18n, "current", lambda: "zh")
+    assert i18n.say_error(binary.value).startswith("broken.csv：看起来是二进制文件")
+    assert i18n.say(short) == "只有 2 个商品通过了策略（要求 10 个）"
+    assert i18n.split_label("leave-last-out") == "留出每位顾客的最后一次购买"
+    assert i18n.split_label("custom") == "custom"
