@@ -58,14 +58,13 @@ def errors_in_chinese(at: AppTest, *data: object) -> list[str]:
     return shown
 
 
-def test_a_policy_without_a_name_is_named_in_chinese(page: AppTest) -> None:
+def test_a_policy_without_a_name_is_refused_in_chinese(page: AppTest) -> None:
     from engine.policy.store import PolicyStore
 
     page.number_input(key="pf_cap").set_value(2).run()
     page.button(key="policy_save").click().run()
-    assert any("已保存 未命名@1" in s.value for s in page.success), \
-        [s.value for s in page.success]
-    assert [row["name"] for row in PolicyStore().names()] == ["未命名"]
+    assert any("保存前请为策略命名" in e.value for e in page.error), [e.value for e in page.error]
+    assert not page.success and PolicyStore().names() == []
 
 
 def test_a_bad_name_is_refused_in_chinese(page: AppTest) -> None:
