@@ -100,6 +100,8 @@ def _as_options(message: str) -> str:
     """An engine message about a setting or an option's config field, in the CLI's words."""
     if message.startswith("setting"):
         return "--set" + message[len("setting"):]
+    if message.startswith("TrainConfig.alpha_max:"):  # the high end of --alpha LOW:HIGH
+        return "--alpha: the range's high end" + message[len("TrainConfig.alpha_max:"):]
     for name in OPTION_FIELDS:
         if message.startswith(f"TrainConfig.{name}:"):
             return "--" + message[len("TrainConfig."):]

@@ -191,13 +191,15 @@ class TrainConfig(_ConfigMixin):
     weight is a different knob, `diversity_weight` (engine.rerank), and never retrains.
     """
 
-    alpha: NonNegative = DEFAULT_ALPHA  # weight of the diversity loss L_d (a range's low end)
+    # weight of the diversity loss L_d (a range's low end), in [0, 1] like every form and
+    # option that sets it (the studio's slider, `prism train --alpha`, the API)
+    alpha: Share = DEFAULT_ALPHA
     beta: NonNegative = 1.0  # weight of the relevance loss L_r
     # Set: one loss-conditioned model over alpha in [alpha, alpha_max]. Each example draws its
     # own alpha (half at the low end, the rest uniform: engine.models.losses.draw_alphas), the
     # user tower reads it, and serving takes any alpha in the range with one user-tower pass
     # (docs/architecture.md, "One model for every alpha").
-    alpha_max: NonNegative | None = None
+    alpha_max: Share | None = None
     gamma: Share = 0.5  # target = (1 - gamma) * user's categories + gamma * prior
     # L_d: "kl" (KL(t_u || q_u), gamma and diversity_prior set t_u), "entropy" (-H(q_u)),
     # "coverage" (-expected distinct categories in a list of eval_k drawn from q_u), or "auto":

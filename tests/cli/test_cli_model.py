@@ -73,7 +73,9 @@ def test_evaluate_on_another_split_scores_from_histories(shop: Path, tmp_path: P
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--alpha", "-1"], "--alpha: must be >= 0"),
+    (["--alpha", "-1"], "--alpha: must be in [0, 1], got -1"),
+    (["--alpha", "2"], "--alpha: must be in [0, 1], got 2"),
+    (["--alpha", "0.5:2"], "--alpha: the range's high end must be <= 1"),
     (["--beta", "lots"], "--beta: must be a number, got 'lots'"),
     (["--alpha", "0", "--beta", "0"], "cannot both be 0"),
     (["--model", "bpr"], "unknown model 'bpr'; choose one of auto, twotower, pop, itemknn, ease"),

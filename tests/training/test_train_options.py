@@ -40,3 +40,12 @@ def test_values_are_read_as_bool_int_float_or_text() -> None:
     assert model["use_text"] is False and model["dim"] == 16
     assert train["lr"] == pytest.approx(0.5, abs=1e-12)
     assert train["diversity_loss"] == "kl"  # text stays text
+
+
+@pytest.mark.parametrize("changes", [{"alpha": 2.0}, {"alpha": -0.1},
+                                     {"alpha": 0.0, "alpha_max": 2.0},
+                                     {"settings": ["alpha=1.5"]}])
+def test_alpha_outside_zero_one_is_refused_by_the_spec(changes: dict) -> None:
+    """One check for every caller (CLI, studio, API): α and a range's ends lie in [0, 1]."""
+    with pytest.raises(ConfigError, match=r"alpha(_max)?: must be"):
+        train_spec("shop", model="twotower", **changes)
