@@ -9,7 +9,7 @@ from engine.core.errors import ConfigError
 
 
 @pytest.mark.parametrize(("cls", "changes", "message"), [
-    (TrainConfig, {"alpha": -0.1}, "TrainConfig.alpha: must be >= 0, got -0.1"),
+    (TrainConfig, {"alpha": -0.1}, r"TrainConfig.alpha: must be in \[0, 1\], got -0.1"),
     (TrainConfig, {"gamma": 1.5}, r"TrainConfig.gamma: must be in \[0, 1\], got 1.5"),
     (TrainConfig, {"alpha": float("nan")}, "TrainConfig.alpha: must be a number, got nan"),
     (TrainConfig, {"epochs": True}, "TrainConfig.epochs: must be an integer, got True"),

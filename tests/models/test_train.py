@@ -261,7 +261,7 @@ def test_asking_for_cuda_without_a_gpu_is_a_config_error() -> None:
 
 
 @pytest.mark.parametrize(("changes", "message"), [
-    ({"alpha": -0.1}, "alpha: must be >= 0"),
+    ({"alpha": -0.1}, "alpha: must be in \\[0, 1\\]"),
     ({"beta": -1.0}, "beta: must be >= 0"),
     ({"alpha": 0.0, "beta": 0.0}, "cannot both be 0"),
     ({"alpha": "high"}, "alpha: must be a number"),
