@@ -84,9 +84,11 @@ def test_start_is_disabled_during_a_job_and_the_next_name_is_fresh(browser) -> N
     page.locator(EPOCHS).fill("1")
     page.locator(START).click()
     _wait_start(page, enabled=False)  # no second click can land while the job runs
-    page.wait_for_function(  # the field proposes a fresh name (on a rerun of its own)
-        "([sel, old]) => { const e = document.querySelector(sel);"
-        " return !!e && !!e.value && e.value !== old; }", arg=[NAME, first], timeout=LONG)
+    page.wait_for_function(  # the field proposes a fresh name: a new field, the old one gone
+        "([sel, old]) => { const e = document.querySelectorAll(sel);"
+        " return e.length === 1 && !!e[0].value && e[0].value !== old; }",
+        arg=[NAME, first], timeout=LONG)
+    idle(page)
     proposed = page.locator(NAME).input_value()
     assert proposed and proposed != first
     wait_text(page, f"Training finished: run {first}")
