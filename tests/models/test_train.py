@@ -172,8 +172,9 @@ def test_same_seed_same_model_other_seed_other_model() -> None:
 def test_raising_alpha_raises_category_entropy_of_the_top_lists() -> None:
     data = tiny_data()
 
-    def entropy(alpha: float, **loss) -> float:
-        config = TrainConfig(alpha=alpha, epochs=15, batch_size=16, lr=1e-2, patience=15,
+    def entropy(ratio: float, **loss) -> float:  # α/β; α lies in [0, 1], so β = 1/ratio
+        alpha, beta = (ratio, 1.0) if ratio <= 1 else (1.0, 1.0 / ratio)
+        config = TrainConfig(alpha=alpha, beta=beta, epochs=15, batch_size=16, lr=1e-2, patience=15,
                              seed=0, device="cpu", history_len=4, **loss)
         model = TwoTowerModel(ModelConfig(dim=8, use_text=False, dropout=0.0), config).fit(data)
         top = np.argsort(-model.score_users(np.arange(data.n_users)), axis=1)[:, :5]
