@@ -23,11 +23,15 @@ DEFAULT = "en"
 LANG = view_state.LANG  # the control's key and URL query parameter
 
 
-@st.cache_resource
+# every language's {key: message} catalogue, read when the module is first imported: fixed
+# data shipped with the studio, not a cache (never mutated by callers)
+CATALOGUES = {lang: json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+              for lang in LANGUAGES}
+
+
 def catalogue(lang: str) -> dict[str, str]:
-    """The {key: message} catalogue of one language, read once per process (never mutated
-    by callers)."""
-    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    """The {key: message} catalogue of one language."""
+    return CATALOGUES[lang]
 
 
 def current() -> str:

@@ -54,10 +54,12 @@ def name_key() -> str:
 NOTICE = "_train_notice"  # said once, above the form, after the rerun that started a job
 
 
-def fresh_run_name() -> str:
-    """A run name no run folder has yet (the time of day, with a counter if need be)."""
+def fresh_run_name(taken: str | None = None) -> str:
+    """A run name no run folder has yet and other than `taken` (a name a job has just taken,
+    whose folder its thread may not have made yet): the time of day, with a counter if need
+    be."""
     name, number = presets.new_run_name("twotower"), 1
-    while (paths.runs_dir() / name).exists():
+    while (paths.runs_dir() / name).exists() or name == taken:
         number += 1
         name = f"{presets.new_run_name('twotower')}-{number}"
     return name
@@ -179,7 +181,7 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
                              patience=3, tune_trials=tune_trials, dp_epsilon=dp_epsilon,
                              use_text=use_text, search_vectors=use_text)
     st.session_state[state.TRAINING_JOB] = jobs.start(spec, state.training_lock())
-    fresh = fresh_run_name()  # the next job gets a name of its own, not the one just used
+    fresh = fresh_run_name(taken=clean)  # the next job gets a name of its own
     st.session_state[FORM_VALUES] = {**st.session_state[FORM_VALUES], "train_name": fresh}
     st.session_state[NAME_GENERATION] = st.session_state.get(NAME_GENERATION, 0) + 1
     st.session_state[NOTICE] = renamed

@@ -126,8 +126,8 @@ def test_runs_on_an_imported_copy_and_the_original_compare(browser) -> None:  # 
     assert "cannot compare" not in text and "differ in their data folder" not in text
     chart = page.wait_for_function(PLOT, timeout=LONG).json_value()
     assert chart["names"] == [COPY_RUN, RUN_NAME]  # A then B, as the table's columns
-    assert "hit@10" in chart["titles"]  # the paired table's metric, under its name
-    assert "recall@10" not in chart["titles"]
+    assert "Hit rate@10" in chart["titles"]  # the paired table's metric, under its name
+    assert not any("recall" in title.lower() for title in chart["titles"])
     assert chart["legendY"] < 0  # under the panels: no title hidden
     page.context.close()
 

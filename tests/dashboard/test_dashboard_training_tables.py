@@ -46,3 +46,16 @@ def test_compare_names_metrics_and_puts_the_verdict_beside_them(page: AppTest) -
     table = next(d.value for d in page.dataframe if "Verdict" in d.value.columns)
     assert list(table.columns[:2]) == ["Metric", "Verdict"]
     assert "ndcg@10" not in set(table["Metric"]) and "NDCG@10" in set(table["Metric"])
+
+
+def test_the_name_proposed_after_a_start_is_never_the_one_just_taken(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job started within the second its name was proposed: its folder may not exist yet,
+    and the next proposal (the same time of day) must still differ."""
+    from dashboard.app_pages import training
+    from engine.training import presets
+
+    use_home(monkeypatch, tmp_path / "home")
+    monkeypatch.setattr(presets, "new_run_name", lambda prefix: f"{prefix}-1207-113015")
+    assert training.fresh_run_name() == "twotower-1207-113015"
+    assert training.fresh_run_name(taken="twotower-1207-113015") == "twotower-1207-113015-2"
