@@ -7,6 +7,7 @@ script named beside it; this file only gathers them, so rerunning one benchmark 
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import Any
 
@@ -161,10 +162,13 @@ def build() -> str:
     return "\n".join(parts)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(
+        description="Rewrite docs/benchmarks.md from the JSON and Markdown each benchmark "
+                    "wrote under docs/benchmarks/; measures nothing.").parse_args(argv)
     target = DOCS / "benchmarks.md"
     write_atomic(target, build())
-    print(f"wrote {target}")
+    print(f"wrote {target.relative_to(REPO)}")
 
 
 if __name__ == "__main__":
