@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,6 +70,13 @@ def conditioned_home() -> Path:
                          use_text=False)
         train(spec)
     return home
+
+
+def tiny_home_copy(folder: Path) -> Path:
+    """A copy of the tiny home at `folder` without its stores: its own empty policy, scenario
+    and event stores, so a test's writes stay its own."""
+    shutil.copytree(tiny_home(), folder, ignore=shutil.ignore_patterns("*.sqlite*"))
+    return folder
 
 
 def use_home(monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:

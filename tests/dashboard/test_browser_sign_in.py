@@ -32,7 +32,7 @@ from browser_support import (
     studio,
     wait_text,
 )
-from dashboard_support import tiny_home
+from dashboard_support import tiny_home_copy
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 VIEWER, PUBLISHER = "vera@shop.test", "pia@shop.test"
@@ -67,8 +67,7 @@ def oidc_provider() -> Iterator[str]:
 
 def prepared_home(scratch: Path) -> Path:
     """The tiny home with an empty policy store, a draft policy and the roles file."""
-    home = scratch / "home"
-    shutil.copytree(tiny_home(), home, ignore=shutil.ignore_patterns("*.sqlite*"))
+    home = tiny_home_copy(scratch / "home")
     (home / "roles.toml").write_text(f'[users]\n"{VIEWER}" = "viewer"\n'
                                      f'"{PUBLISHER}" = "publisher"\n')
     from engine.access import Actor, Gate

@@ -25,7 +25,7 @@ from browser_support import (
     studio,
     wait_text,
 )
-from dashboard_support import RUN_NAME, prism_home, tiny_home
+from dashboard_support import RUN_NAME, prism_home, tiny_home_copy
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -40,8 +40,7 @@ def home() -> Iterator[Path]:
     import json
 
     require_chromium()
-    folder = Path(tempfile.mkdtemp(prefix="prism_training_")) / "home"
-    shutil.copytree(tiny_home(), folder, ignore=shutil.ignore_patterns("*.sqlite*"))
+    folder = tiny_home_copy(Path(tempfile.mkdtemp(prefix="prism_training_")) / "home")
     with prism_home(folder):
         from engine.data.importing import import_source
         from engine.data.sources import read_source

@@ -26,7 +26,7 @@ from browser_support import (
     studio,
     wait_text,
 )
-from dashboard_support import RUN_NAME, prism_home, tiny_home
+from dashboard_support import RUN_NAME, prism_home, tiny_home_copy
 
 from dashboard.i18n import translate
 
@@ -43,8 +43,7 @@ def home() -> Iterator[Path]:
     """A copy of the tiny home with a second run and one stored policy."""
 
     require_chromium()
-    folder = Path(tempfile.mkdtemp(prefix="prism_view_")) / "home"
-    shutil.copytree(tiny_home(), folder, ignore=shutil.ignore_patterns("*.sqlite*"))
+    folder = tiny_home_copy(Path(tempfile.mkdtemp(prefix="prism_view_")) / "home")
     shutil.copytree(folder / "runs" / RUN_NAME, folder / "runs" / OTHER_RUN)
     with prism_home(folder):
         from engine.policy.schema import parse_policy

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +33,7 @@ from browser_support import (
     upload,
     wait_text,
 )
-from dashboard_support import tiny_home
+from dashboard_support import tiny_home_copy
 from real_data import shared_dataset
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -69,9 +68,7 @@ def chrome() -> Iterator[object]:
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    folder = tmp_path / "home"
-    shutil.copytree(tiny_home(), folder, ignore=shutil.ignore_patterns("*.sqlite*"))
-    return folder
+    return tiny_home_copy(tmp_path / "home")
 
 
 def _in(key: str) -> str:

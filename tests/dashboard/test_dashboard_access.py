@@ -5,12 +5,11 @@ editor saves but does not publish, a publisher publishes, and the log names them
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
-from dashboard_support import APP, TIMEOUT, use_tiny_home
+from dashboard_support import APP, TIMEOUT, tiny_home_copy, use_home
 from streamlit.testing.v1 import AppTest
 
 AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,
@@ -26,11 +25,9 @@ ROLES = """[users]
 @pytest.fixture
 def home(monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the tiny home with its own empty policy store and a roles file."""
-    source = use_tiny_home(monkeypatch)
-    target = Path(tempfile.mkdtemp(prefix="prism_access_")) / "home"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.sqlite*"))
+    target = use_home(monkeypatch,
+                      tiny_home_copy(Path(tempfile.mkdtemp(prefix="prism_access_")) / "home"))
     (target / "roles.toml").write_text(ROLES)
-    monkeypatch.setenv("PRISM_HOME", str(target))
     monkeypatch.delenv("PRISM_ROLES", raising=False)
     return target
 

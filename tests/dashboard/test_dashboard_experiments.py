@@ -3,23 +3,19 @@ events, and a publisher starting an experiment through the gate."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from dashboard_support import APP, TIMEOUT, use_tiny_home
+from dashboard_support import APP, TIMEOUT, tiny_home_copy, use_home
 from streamlit.testing.v1 import AppTest
 
 
 @pytest.fixture
 def home(monkeypatch: pytest.MonkeyPatch) -> Path:
-    source = use_tiny_home(monkeypatch)
-    target = Path(tempfile.mkdtemp(prefix="prism_experiments_")) / "home"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.sqlite*"))
-    monkeypatch.setenv("PRISM_HOME", str(target))
-    return target
+    return use_home(monkeypatch,
+                    tiny_home_copy(Path(tempfile.mkdtemp(prefix="prism_experiments_")) / "home"))
 
 
 def _logged_experiment(home: Path) -> None:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from dashboard_support import APP, RUN_NAME, TIMEOUT, use_tiny_home
+from dashboard_support import APP, RUN_NAME, TIMEOUT, tiny_home_copy, use_tiny_home
 from streamlit.testing.v1 import AppTest
 
 
@@ -29,13 +29,9 @@ def _table_with(at: AppTest, column: str):  # noqa: ANN202 - a DataFrame
 
 def _private_home(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202
     """A copy of the tiny home with its own (empty) policy store."""
-    import shutil
     import tempfile
 
-    source = Path(os.environ["PRISM_HOME"])
-    target = Path(tempfile.mkdtemp(prefix="prism_policies_")) / "home"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.sqlite*"))
-    return target
+    return tiny_home_copy(Path(tempfile.mkdtemp(prefix="prism_policies_")) / "home")
 
 
 def test_compose_preview_save_publish(page: AppTest) -> None:

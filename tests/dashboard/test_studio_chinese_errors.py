@@ -8,23 +8,20 @@ Chinese."""
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 from chinese_scan import data_words, english_words
-from dashboard_support import APP, RUN_NAME, TIMEOUT, use_tiny_home
+from dashboard_support import APP, RUN_NAME, TIMEOUT, tiny_home_copy, use_home
 from streamlit.testing.v1 import AppTest
 
 
 @pytest.fixture
 def home(monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the tiny home with an empty policy store, the studio in Chinese."""
-    source = use_tiny_home(monkeypatch)
-    home = Path(tempfile.mkdtemp(prefix="prism_zh_errors_")) / "home"
-    shutil.copytree(source, home, ignore=shutil.ignore_patterns("*.sqlite*"))
-    monkeypatch.setenv("PRISM_HOME", str(home))
+    home = use_home(monkeypatch,
+                    tiny_home_copy(Path(tempfile.mkdtemp(prefix="prism_zh_")) / "home"))
     monkeypatch.setattr("dashboard.i18n.current", lambda: "zh")  # AppTest formats the choices
     return home
 
