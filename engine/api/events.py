@@ -96,7 +96,8 @@ def events_router(store: StoreWriter, service: Any, tail: EventTail | None = Non
     updates (through `tail` when several workers share the store)."""
     router = APIRouter(tags=["events"])
 
-    @router.post("/events", status_code=201, responses=error_responses(400, 404, 409, 413, 422, 503))
+    @router.post("/events", status_code=201,
+                 responses=error_responses(400, 404, 409, 413, 422, 503))
     def add_event(body: EventRequest) -> dict[str, Any]:
         """Store a shopper event; the shopper's next list already reflects it."""
         if body.item_id not in service.catalogue.item_index:
