@@ -43,6 +43,7 @@ from bench.quality.frontier import (
     operating_points,
     test_users,
 )
+from bench.quality.frontier_report import difference_cells
 
 ALPHAS = (0.0, 0.1, 0.3, 0.5, 1.0)
 GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # the conditioned model's frontier points
@@ -246,12 +247,8 @@ def section(row: dict[str, Any], level: str = "##") -> list[str]:
               "verdict |", "|---|---|---|---|---|"]
     rerank, joint = comp["families"]["re-rank alone"], comp["families"]["joint loss"]
     for index, diff in enumerate(comp["difference"]):
-        at = (f"area / width over {comp['area_span'][0]:.3f}–{comp['area_span'][1]:.3f}"
-              if diff["at"] == "area" else f"{diff['at']:.3f}")
-        call = "conditioned wins" if diff["win"] else "re-rank wins" if diff["loss"] else "tie"
-        gap = (f"{diff['joint_minus_rerank']:+.4f} [{diff['low']:+.4f}, {diff['high']:+.4f}]"
-               if diff["joint_minus_rerank"] == diff["joint_minus_rerank"] else "—")
-        call = call if gap != "—" else "out of one family's reach"
+        at, gap, call = difference_cells(comp, diff, "conditioned wins")
+        call = call or "out of one family's reach"
         lines.append(f"| {at} | {_num(rerank[index])} | {_num(joint[index])} | {gap} | {call} |")
     fits = row["fit_seconds"]
     lines += ["", f"Fit time: the conditioned model {_secs(fits[CONDITIONED])} s against "

@@ -24,6 +24,20 @@ def _verdict(comparison: dict[str, Any]) -> str:
     return "mixed: each side wins somewhere (see the rows)"
 
 
+def difference_cells(comp: dict[str, Any], diff: dict[str, Any],
+                     win: str) -> tuple[str, str, str | None]:
+    """One row of a frontier comparison: where it is taken (an entropy, or the area over the
+    span both families reach), the paired difference with its interval, and the call (`win`
+    when the model family is significantly higher); the call is None when the difference is
+    NaN (one family cannot reach that entropy)."""
+    at = (f"area / width over {comp['area_span'][0]:.3f}–{comp['area_span'][1]:.3f}"
+          if diff["at"] == "area" else f"{diff['at']:.3f}")
+    if diff["joint_minus_rerank"] != diff["joint_minus_rerank"]:  # NaN: out of reach
+        return at, "—", None
+    gap = f"{diff['joint_minus_rerank']:+.4f} [{diff['low']:+.4f}, {diff['high']:+.4f}]"
+    return at, gap, win if diff["win"] else "re-rank wins" if diff["loss"] else "tie"
+
+
 def render(results: dict[str, Any], conditioned: list[str] | None = None) -> str:
     """The page: the fixed-α families, then `conditioned` (the conditioned family's lines)."""
     lines = ["# Training-time diversity against re-ranking: the NDCG@10 / entropy@10 frontier",
@@ -61,12 +75,8 @@ def render(results: dict[str, Any], conditioned: list[str] | None = None) -> str
         per_seed = list(comp.get("per_seed", {}).values())
         rerank, joint = comp["families"]["re-rank alone"], comp["families"]["joint loss"]
         for index, diff in enumerate(comp["difference"]):
-            at = (f"area / width over {comp['area_span'][0]:.3f}–{comp['area_span'][1]:.3f}"
-                  if diff["at"] == "area" else f"{diff['at']:.3f}")
-            call = "joint wins" if diff["win"] else "re-rank wins" if diff["loss"] else "tie"
-            gap = (f"{diff['joint_minus_rerank']:+.4f} [{diff['low']:+.4f}, "
-                   f"{diff['high']:+.4f}]")
-            if diff["joint_minus_rerank"] != diff["joint_minus_rerank"]:  # NaN: out of reach
+            at, gap, call = difference_cells(comp, diff, "joint wins")
+            if call is None:
                 gap, call = "—", _reach(rerank[index], joint[index])
             lines.append(f"| {at} | {_num(rerank[index])} | {_num(joint[index])} | {gap} | "
                          f"{_spread([d[index] for d in per_seed])} | {call} |")
