@@ -167,6 +167,9 @@ def _filter_box(brands: list[str]) -> None:
                      key="pf_price_min")
     high.number_input(t("policies.price_max"), min_value=0.0, step=10.0, value=None,
                       key="pf_price_max")
+    conflict = price_conflict(st.session_state.get)
+    if conflict:  # said here, in the form's words, not as a policy path below the form
+        st.error(t("policies.price_conflict", low=f"{conflict[0]:g}", high=f"{conflict[1]:g}"))
     st.radio(t("policies.missing_price"), ["keep", "drop"], key="pf_missing_price",
              horizontal=True, format_func=lambda v: t(f"policies.missing_{v}"))
     brand_picker(t("policies.exclude"), "pf_exclude_brands", brands)
@@ -258,6 +261,12 @@ def _match(get: Any, kind: str) -> dict[str, Any] | None:
         ("brands", _listed(get, f"pf_{kind}_brands")),
         ("categories", _listed(get, f"pf_{kind}_categories"))) if values}
     return match or None
+
+
+def price_conflict(get: Any) -> tuple[float, float] | None:
+    """(lowest, highest) when both prices are set and the lowest is above the highest."""
+    low, high = get("pf_price_min"), get("pf_price_max")
+    return (low, high) if low is not None and high is not None and low > high else None
 
 
 def _filter_stage(get: Any) -> dict[str, Any] | None:

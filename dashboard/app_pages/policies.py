@@ -15,13 +15,14 @@ import streamlit as st
 
 from dashboard import access, pickers, policy_view, state, tables, view_state
 from dashboard.i18n import say, show_error, t
-from dashboard.policy_form import load_into_form, policy_from_form, stages_form
+from dashboard.policy_form import load_into_form, policy_from_form, price_conflict, stages_form
 from engine.core.errors import PrismError
 from engine.policy.schema import Policy
 
 NEW = "(new policy)"
 BASE = "policy_base_version"
 PREVIEW = "policy_preview_report"
+LAST_VALID = "policy_last_valid"
 
 
 def before_after(recommender: Any, policy: Policy) -> None:
@@ -157,25 +158,49 @@ def main() -> None:
         st.session_state[BASE] = None if chosen is None else chosen.version
         st.session_state["policy_loaded"] = picked
         st.session_state.pop(PREVIEW, None)
+        st.session_state.pop(LAST_VALID, None)
     stages_form(recommender)
+    policy, valid = current_policy()
+    if valid:
+        with st.expander(t("policies.json")):
+            st.json(policy.to_json())
+    else:
+        st.info(t("policies.last_valid") if policy else t("policies.fix_first"))
+    tabs(run, recommender, policy, valid)
+
+
+def current_policy() -> tuple[Policy | None, bool]:
+    """(the form's policy, True); when the form has a problem: the problem said (the price
+    fields say theirs beside them) and (the last valid policy of this edit or None, False)."""
     try:
         policy = policy_from_form()
     except PrismError as exc:
-        show_error(exc)
-        st.stop()
-    with st.expander(t("policies.json")):
-        st.json(policy.to_json())
+        if not price_conflict(st.session_state.get):
+            show_error(exc)
+        return st.session_state.get(LAST_VALID), False
+    st.session_state[LAST_VALID] = policy
+    return policy, True
+
+
+def tabs(run: state.RunEntry, recommender: Any, policy: Policy | None, valid: bool) -> None:
+    """One shopper, the population preview and publishing; the previews stay on the last
+    valid policy while the form has a problem, and nothing is saved until it is fixed."""
     compare_tab, preview_tab, publish_tab = st.tabs(
         [t("policies.tab_one"), t("policies.tab_preview"), t("policies.tab_publish")])
     with compare_tab:
         try:
-            before_after(recommender, policy)
+            if policy is not None:
+                before_after(recommender, policy)
         except PrismError as exc:
             show_error(exc)
     with preview_tab:
-        population_preview(run, policy)
+        if policy is not None:
+            population_preview(run, policy)
     with publish_tab:
-        save_and_publish(recommender, policy)
+        if valid and policy is not None:
+            save_and_publish(recommender, policy)
+        else:
+            st.info(t("policies.fix_before_save"))
         audit_log()
 
 

@@ -139,3 +139,45 @@ def test_an_emptied_price_field_means_no_limit(page: AppTest) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["pf_price_min"] is None
     assert not at.number_input(key="pf_price_max").proto.HasField("default")
+
+
+def _keys(node) -> set:  # noqa: ANN001 - an AppTest tree node
+    """The keys of every widget under `node`."""
+    below = set().union(*(_keys(c) for c in getattr(node, "children", {}).values()))
+    return below | ({node.key} if getattr(node, "key", None) else set())
+
+
+def _errors_beside(node, key: str) -> list[str] | None:  # noqa: ANN001
+    """The errors of the innermost box that holds the widget `key` and an error."""
+    for child in getattr(node, "children", {}).values():
+        found = _errors_beside(child, key)
+        if found:
+            return found
+    children = list(getattr(node, "children", {}).values())
+    errors = [c.value for c in children if getattr(c, "type", "") == "error"]
+    return errors if errors and key in _keys(node) and "pf_boost" not in _keys(node) else None
+
+
+@pytest.fixture(params=["en", "zh"])
+def lang(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The studio's language, set before the page opens (AppTest formats the choices)."""
+    monkeypatch.setattr("dashboard.i18n.current", lambda: request.param)
+    return request.param
+
+
+def test_a_price_conflict_is_said_beside_the_prices(lang: str, page: AppTest) -> None:
+    from dashboard.i18n import translate
+
+    at = page
+    at.number_input(key="pf_price_min").set_value(100.0).run()
+    at.number_input(key="pf_price_max").set_value(10.0).run()
+    assert not at.exception, at.exception
+    beside = _errors_beside(at.main, "pf_price_min") or []  # in the filter box, not below
+    said = translate("policies.price_conflict", lang, low="100", high="10")
+    assert said in [e.value for e in at.error], [e.value for e in at.error]
+    assert said in beside, beside
+    assert not any("stages" in e.value or "阶段" in e.value for e in at.error)
+    assert len(at.error) == 1, [e.value for e in at.error]  # said once, by the fields
+    assert len(at.tabs) == 3  # the previews stay, on the last valid policy
+    assert any(translate("policies.last_valid", lang) in i.value for i in at.info)
+    assert _table_with(at, "attribution") is not None
