@@ -41,6 +41,7 @@ def labelled(columns: Iterable[object], config: dict[str, Any] | None = None) ->
 
 def show(container: Any, frame: pd.DataFrame, **options: Any) -> Any:
     """`container.dataframe(frame, ...)` with translated headers (`container`: `st`, a
-    column or a sidebar)."""
+    column or a sidebar); an empty cell stays blank (Streamlit would write "None")."""
+    options.setdefault("placeholder", "")
     options["column_config"] = labelled(frame.columns, options.get("column_config"))
     return container.dataframe(frame, **options)

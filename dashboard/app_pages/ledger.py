@@ -93,6 +93,7 @@ def targets_editor(labels: list[str]) -> pd.DataFrame:
         except (ValueError, TypeError):
             st.warning(t("ledger.bad_link"))
     return st.data_editor(start, key="ledger_targets", num_rows="dynamic", hide_index=True,
+                          placeholder="",  # an empty cell is no bound: blank, not "None"
                           column_config={"group": st.column_config.SelectboxColumn(
                               t("ledger.group"), options=["*", *labels], required=True),
                               "min %": st.column_config.NumberColumn(t("column.min %"),
@@ -103,12 +104,27 @@ def targets_editor(labels: list[str]) -> pd.DataFrame:
                                                                      max_value=100.0)})
 
 
+class RowProblem(ValueError):
+    """A targets row the table's own words refuse (its message is said as it is)."""
+
+
+def row_check(group: str, low: float | None, high: float | None) -> None:
+    """Refuse a row with no bound or a floor above its cap, naming the table's columns."""
+    if low is None and high is None:
+        raise RowProblem(t("ledger.row_no_bound", group=group))
+    if low is not None and high is not None and low > high:
+        raise RowProblem(t("ledger.row_floor_above", group=group, floor=f"{low:g}",
+                           cap=f"{high:g}"))
+
+
 def target_set(edited: pd.DataFrame, by: str, days: int):  # noqa: ANN201 - TargetSet | None
     from engine.exposure.targets import parse_targets
 
     rows = []
     for row in edited.dropna(subset=["group"]).itertuples(index=False):
         low, high = row[1], row[2]
+        row_check(str(row[0]), None if pd.isna(low) else float(low),
+                  None if pd.isna(high) else float(high))
         rows.append({"group": str(row[0]),
                      **({} if pd.isna(low) else {"min": float(low) / 100}),
                      **({} if pd.isna(high) else {"max": float(high) / 100})})
@@ -216,6 +232,8 @@ def main() -> None:
                 st.info(t("ledger.no_targets"))
             else:
                 fit_and_compare(ctx, targets, k)
+        except RowProblem as exc:
+            st.error(str(exc))
         except PrismError as exc:
             show_error(exc)
     targets_live()

@@ -111,3 +111,41 @@ def test_fit_names_every_target_missed_on_the_check_half() -> None:
     assert f"{len(report) - len(below)} of {len(report)} target(s) are met" in message
     for group in below["group"]:
         assert f"- {group}: " in message
+
+
+@pytest.fixture(params=["en", "zh"])
+def lang(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The studio's language, set before the page opens."""
+    monkeypatch.setattr("dashboard.i18n.current", lambda: request.param)
+    return request.param
+
+
+@KEEPS_DTYPES
+@pytest.mark.parametrize(("row", "key", "values"), [
+    ({"group": "*"}, "ledger.row_no_bound", {"group": "*"}),
+    ({"group": "*", "min %": 60.0, "max %": 10.0}, "ledger.row_floor_above",
+     {"group": "*", "floor": "60", "cap": "10"})])
+def test_a_target_row_is_refused_in_the_tables_words(lang: str, row: dict, key: str,
+                                                     values: dict) -> None:
+    """A row with no bound or a floor above its cap: one message in the table's own words
+    (floor %, cap %), no field path or JSON name; empty cells are blank, never "None"."""
+    from dashboard.i18n import translate
+
+    at = _with_targets(_ledger(), pd.DataFrame([row]))
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [translate(key, lang, **values)]
+    said = at.error[0].value
+    for word in ("column.min %", "column.max %"):
+        assert translate(word, lang) in said, said
+    assert not any(raw in said for raw in ("targets", "(min", "max)", "min or max", "0:", "."
+                                            "0"))
+    editor = next(d for d in at.dataframe if "max %" in d.value.columns)
+    assert editor.proto.placeholder == "" and editor.proto.HasField("placeholder")
+
+
+@KEEPS_DTYPES
+def test_the_fit_table_leaves_an_unset_bound_blank() -> None:
+    at = _with_targets(_ledger(), pd.DataFrame([{"group": "*", "max %": 10.0}]))
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    report = next(d for d in at.dataframe if "price" in d.value.columns)
+    assert report.proto.HasField("placeholder") and report.proto.placeholder == ""
