@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import gc
 import inspect
 import os
 import subprocess
@@ -108,6 +109,7 @@ def process_group(device_name: str = "auto") -> Iterator[World | None]:
         yield world
         dist.barrier()
     finally:
+        gc.collect()  # nothing left holding the group's work objects when it goes
         dist.destroy_process_group()
 
 
@@ -257,7 +259,14 @@ class DistributedTrainer(Trainer):
                 float(local_validate()) if self.rank == 0 else 0.0)
 
     def fit(self, callbacks: Sequence[Any] = ()) -> list[dict[str, float]]:
-        return super().fit([_StopTogether(callbacks)])
+        try:
+            return super().fit([_StopTogether(callbacks)])
+        finally:
+            # DDP's reducer holds the process group and gloo work objects that reference
+            # tensors; dropped here, they are freed while the interpreter is whole, not at
+            # its exit (where gloo's worker threads abort the process).
+            del self.ddp
+            gc.collect()
 
     def _train_epoch(self, callbacks: Sequence[Any]) -> dict[str, float]:
         self.ddp.train()
