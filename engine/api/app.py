@@ -29,7 +29,7 @@ from starlette.routing import Match
 from engine import __version__
 from engine.api import heap
 from engine.api.auth import authorize
-from engine.api.errors import error_responses
+from engine.api.errors import body_problem, error_responses
 from engine.api.events import (
     catch_up,
     closing_writes,
@@ -68,7 +68,6 @@ from engine.serving.requests import (
     RecommendRequest,
     Weight,
     Whole,
-    describe,
 )
 from engine.serving.results import Recommendations
 from engine.serving.swap import ServingSwap
@@ -217,7 +216,7 @@ def create_app(run_dir: str | Path, recommender: Recommender | None = None,
         # served together
         whole = all(error.get("type") in (UNSERVABLE, "json_invalid") for error in errors)
         return JSONResponse(status_code=400 if whole else 422,
-                            content={"detail": describe(errors)})
+                            content={"detail": body_problem(errors)})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

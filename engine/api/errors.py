@@ -6,9 +6,12 @@ from `/openapi.json` can parse every 4xx answer of every route.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from engine.core.field_errors import readable
 
 MEANING = {
     400: "the request is well-formed but cannot be served (unknown id, infeasible quotas, "
@@ -35,3 +38,16 @@ class ErrorBody(BaseModel):
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the error statuses a route can answer."""
     return {code: {"model": ErrorBody, "description": MEANING[code]} for code in codes}
+
+
+def body_problem(errors: Sequence[Mapping[str, Any]]) -> str:
+    """One line for a body FastAPI refused: pydantic's errors (`readable`, without the `body`
+    prefix), or 'the request body is not valid JSON: Expecting value (at character 0)'."""
+    for error in errors:
+        if error.get("type") == "json_invalid":  # the body as a whole, never a field path
+            reason = (error.get("ctx") or {}).get("error", "it cannot be parsed")
+            where = [p for p in error.get("loc", ()) if isinstance(p, int)]
+            at = f" (at character {where[0]})" if where else ""
+            return f"the request body is not valid JSON: {reason}{at}; send a JSON object"
+    return readable([{**error, "loc": tuple(p for p in error.get("loc", ()) if p != "body")}
+                     for error in errors])

@@ -5,7 +5,7 @@ language."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,15 +13,16 @@ from pydantic import ValidationError
 from engine.core.messages import TEMPLATES, Listing, Message
 
 
-def readable(exc: ValidationError, tags: Collection[str] = (), whole: str | None = None
-             ) -> str:
-    """'stages.2.strength: Input should be less than or equal to 1' from pydantic's errors
-    (a validator's own Message without the list positions: 'the lowest price 100 is above
-    the highest price 10', not 'stages.0: …'; `tags`: the union members' names, left out of
-    the path; `whole`: the name of an error about the whole object, else its problem stands alone);
-    more than five end with '(and N more)'."""
+def readable(exc: ValidationError | Sequence[Mapping[str, Any]], tags: Collection[str] = (),
+             whole: str | None = None) -> str:
+    """'stages.2.strength: Input should be less than or equal to 1' from pydantic's errors,
+    or from their list as FastAPI hands it over (a validator's own Message without the list
+    positions: 'the lowest price 100 is above the highest price 10', not 'stages.0: …';
+    `tags`: the union members' names, left out of the path; `whole`: the name of an error
+    about the whole object, else its problem stands alone); more than five end with
+    '(and N more)'."""
     parts = []
-    for error in exc.errors():
+    for error in exc.errors() if isinstance(exc, ValidationError) else exc:
         own = _own(error)
         where = _where(error, tags, own) or (None if own else whole)
         parts.append(Message("field_problem", where=where, problem=_problem(error))

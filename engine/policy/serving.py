@@ -36,8 +36,9 @@ from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
 from engine.serving.explain import explain, fallback_notice
+from engine.serving.ranking import variety_added
 from engine.serving.results import json_rows, list_columns
-from engine.serving.retrieve import Focus
+from engine.serving.retrieve import plan_focus
 
 COMPILED_CACHE_SIZE = 32
 
@@ -87,28 +88,17 @@ def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists
     items = lists.items[0]
     n = int((items >= 0).sum())
     positions = items[:n]
-    gains = np.nan_to_num(lists.diversity[0, :n])
+    weight = 0.0 if policy.diversify is None else policy.diversify.weight
+    gains = variety_added(policy, positions, weight)  # as a plain request's list says it
     relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
     texts = explain(catalogue, positions, history, gains,
                     None if extra is None else [[extra]] * n, model=scorer[0], user=scorer[1])
     attribution = list_attribution(policy, lists, 0)
-    weight = 0.0 if policy.diversify is None else policy.diversify.weight
-    rows = json_rows(list_columns(catalogue, positions, relevance, gains,
-                                  (1 - weight) * relevance + gains, texts))
+    rows = json_rows(list_columns(catalogue, positions, relevance, gains, (1 - weight)
+                                  * relevance + np.nan_to_num(lists.diversity[0, :n]), texts))
     for row, touched in zip(rows, attribution, strict=True):
         row["attribution"] = touched
     return rows
-
-
-def policy_focus(policy: CompiledPolicy, left_out: np.ndarray) -> Focus:
-    """Index candidates for a policy: its pins, boosted and promoted items are always scored;
-    its filters and the unavailable items decide which candidates count."""
-    must = [np.array([pin.item for pin in policy.pins], dtype=np.int64),
-            np.flatnonzero(policy.boost_vector > 0)]
-    must += [np.flatnonzero(rule.mask) for rule in policy.at_least]
-    allowed = policy.static_allowed.copy()
-    allowed[left_out] = False
-    return Focus(must=np.concatenate(must), allowed=allowed, need=policy.policy.n_candidates)
 
 
 class PolicyServer:
@@ -213,7 +203,7 @@ class PolicyServer:
         served_alpha = service.served_alpha(alpha)
         left_out = left_out_positions(catalogue.unavailable,
                                       include_unavailable or policy.include_unavailable)
-        focus = policy_focus(self.compiled(policy), left_out) \
+        focus = plan_focus(self.compiled(policy), left_out) \
             if service.retrieval.active else None
         shopper = service._shopper_scores(catalogue, user_id, history, alpha, focus=focus)
         if shopper is not None:

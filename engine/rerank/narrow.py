@@ -23,9 +23,11 @@ NARROW_SHARE = 0.25  # narrow when at most this share of the catalogue can be sh
 
 
 def narrow_columns(plan: RankPlan, batch: Any,  # a pipeline.ShopperBatch
-                   share: float = NARROW_SHARE) -> np.ndarray | None:
+                   share: float | None = None) -> np.ndarray | None:
     """Sorted catalogue positions worth ranking (finite in some row, or pinned), or None when
-    they are more than `share` of the catalogue (ranking everything is as cheap)."""
+    they are more than `share` (NARROW_SHARE) of the catalogue (ranking everything is as
+    cheap)."""
+    share = NARROW_SHARE if share is None else share
     finite = np.isfinite(np.asarray(batch.scores)).any(axis=0)
     columns = np.flatnonzero(finite)
     if not len(columns) or len(columns) > share * plan.n_items:

@@ -8,12 +8,11 @@ and caps as its rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from engine.core.errors import RequestError
-from engine.rerank.narrow import NARROW_SHARE, narrowed, widened
 from engine.rerank.pipeline import ShopperBatch, apply_policy
 from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
 from engine.serving.catalogue import Catalogue
@@ -39,64 +38,32 @@ NOTHING_LEFT = ("no item is left after the category filter, the already-seen ite
                 "exclude_seen=false or include_unavailable=true")
 
 
-def allowed_mask(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,
-                 exclude: np.ndarray) -> np.ndarray:
-    """(n_items,) items that may appear: finite score, not excluded, in an allowed category."""
-    allowed = np.isfinite(scores)
-    allowed[exclude] = False
-    if request.allowed_categories is not None:
-        allowed &= catalogue.in_categories(request.allowed_categories)
-    if not allowed.any():
-        raise RequestError(NOTHING_LEFT)
-    return allowed
-
-
-def allowed_columns(catalogue: Catalogue, request: RankRequest, scores: np.ndarray,
-                    exclude: np.ndarray) -> np.ndarray | None:
-    """`allowed_mask`'s positions, found among the scored items alone when those are few
-    (a shopper served through the candidate index); None when most items are scored."""
-    scored = np.flatnonzero(np.isfinite(scores))
-    if len(scored) > NARROW_SHARE * len(scores):
-        return None
-    keep = ~np.isin(scored, exclude)
-    if request.allowed_categories is not None:
-        keep &= catalogue.item_categories[scored][:, request.allowed_categories].sum(axis=1) > 0
-    if not keep.any():
-        raise RequestError(NOTHING_LEFT)
-    return scored[keep]
-
-
 def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
-         exclude: np.ndarray, target: np.ndarray | None) -> RankedList:
-    """A plain request through the one pipeline: its plan (one diversify step) applied to
-    this shopper's scores, with `exclude` (positions) left out."""
-    columns = allowed_columns(catalogue, request, scores, exclude)
-    plan = request_plan(catalogue, request)
+         exclude: np.ndarray, target: np.ndarray | None,
+         plan: RankPlan | None = None) -> RankedList:
+    """A plain request through the one pipeline: its plan (one diversify step; made here
+    unless given) applied to this shopper's scores, with `exclude` (positions) left out."""
+    plan = request_plan(catalogue, request) if plan is None else plan
+    scores = np.where(plan.static_allowed, scores, -np.inf)
+    scores[exclude] = -np.inf
+    n_allowed = int(np.isfinite(scores).sum())
+    if not n_allowed:
+        raise RequestError(NOTHING_LEFT)
     if target is not None:  # one target, one list: however it was spelled, it sums to 1
         target = np.asarray(target, dtype=np.float64) / float(np.sum(target))
-    batch = ShopperBatch(scores=scores[None, :], seen=None,
-                         top_category=np.array([-1]),
+    batch = ShopperBatch(scores=scores[None, :], seen=None, top_category=np.array([-1]),
                          targets=None if target is None else target[None, :],
                          exclude_seen=False)
-    if columns is None:  # most items scored: the pipeline reads the whole catalogue
-        allowed = allowed_mask(catalogue, request, scores, exclude)
-        n_allowed = int(allowed.sum())
-        lists = apply_policy(plan, replace(batch, scores=np.where(allowed, scores, -np.inf)[
-            None, :]), request.k)
-    else:  # the same lists, over the allowed columns only (engine.rerank.narrow)
-        n_allowed = len(columns)
-        lists = widened(apply_policy(*narrowed(plan, batch, columns), request.k), columns)
+    lists = apply_policy(plan, batch, request.k)
     n = int((lists.items[0] >= 0).sum())
     items = lists.items[0, :n]
     relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
-    diversity = lists.diversity[0, :n]
-    rel_part = (1.0 - request.diversity_weight) * relevance
     pool = lists.candidates[0]
     top = pool[: request.k][pool[: request.k] >= 0]
     return RankedList(
         items=items, relevance=relevance,
         diversity_gain=variety_added(plan, items, request.diversity_weight),
-        score=rel_part + diversity,
+        score=(1.0 - request.diversity_weight) * relevance + lists.diversity[0, :n],
         relevance_only=top, relevance_only_scores=lists.candidate_relevance[0, :len(top)],
         boosts=plan.boost_vector[items], n_allowed=n_allowed,
     )

@@ -22,6 +22,7 @@ from engine.core.checks import check_k
 from engine.core.errors import RequestError
 from engine.core.messages import Message
 from engine.rerank.pipeline import top_positions
+from engine.rerank.plan import RankPlan
 from engine.rerank.scaling import min_max
 from engine.rerank.targets import DEFAULT_TARGET_MIX
 from engine.runs.store import load_run
@@ -30,9 +31,9 @@ from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.coldstart import add_items
 from engine.serving.explain import explain, fallback_notice, with_boost_notes
 from engine.serving.live import LiveHistory, history_frame
-from engine.serving.ranking import rank
+from engine.serving.ranking import rank, request_plan
 from engine.serving.results import Recommendations, list_columns, plain_value, relevance_columns
-from engine.serving.retrieve import Focus, Retrieval, request_focus
+from engine.serving.retrieve import Focus, Retrieval, plan_focus
 from engine.serving.trending import trending_scores
 from engine.text.matching import SEARCH_TITLES, SearchIndex, TitleIndex, stored_title_embeddings
 from engine.text.search import (
@@ -174,7 +175,8 @@ class Recommender:
         user_id, history, alpha = request.user_id, request.history, request.alpha
         served_alpha = self.served_alpha(alpha)
         left_out = left_out_positions(catalogue.unavailable, request.include_unavailable)
-        focus = request_focus(catalogue, ranking, left_out) if self.retrieval.active else None
+        plan = request_plan(catalogue, ranking)
+        focus = plan_focus(plan, left_out) if self.retrieval.active else None
         shopper = self._shopper_scores(catalogue, user_id, history, alpha, focus=focus)
         if shopper is None:
             result = self._hot(catalogue, ranking, notice=fallback_notice(user_id, history),
@@ -183,7 +185,8 @@ class Recommender:
             past, scores, user = shopper
             exclude = past if request.exclude_seen else np.empty(0, dtype=np.int64)
             result = self._finish(catalogue, scores, ranking, history=past, exclude=exclude,
-                                  left_out=left_out, scorer=(self.model_at(alpha), user))
+                                  left_out=left_out, scorer=(self.model_at(alpha), user),
+                                  plan=plan)
         return dataclasses.replace(result, alpha=served_alpha)
 
     def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
@@ -216,16 +219,18 @@ class Recommender:
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
                 note_for: Callable[[int], str] | None = None, left_out: np.ndarray | None = None,
-                scorer: tuple[object, int] | None = None) -> Recommendations:
-        """Rank, explain and package; `note_for(position)` adds a note to an item's reason;
-        `left_out`: positions of unavailable items kept out of the list (and counted);
-        `scorer`: (model, shopper index) that scored the list, for the model's own reasons."""
+                scorer: tuple[object, int] | None = None,
+                plan: RankPlan | None = None) -> Recommendations:
+        """Rank (by `plan`, the request's own unless given), explain and package;
+        `note_for(position)` adds a note to an item's reason; `left_out`: positions of
+        unavailable items kept out of the list (and counted); `scorer`: (model, shopper
+        index) that scored the list, for the model's own reasons."""
         if left_out is not None and len(left_out):
             exclude = np.union1d(exclude, left_out)
         target = request.target
         if request.method == "calibrated" and target is None:
             target = catalogue.calibration_target(history, request.target_mix)
-        ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
+        ranked = rank(catalogue, scores, request, exclude=exclude, target=target, plan=plan)
         per_slot = None if note_for is None else [[note_for(int(p))] for p in ranked.items]
         per_slot = with_boost_notes(per_slot, ranked.boosts)
         model, user = scorer or (None, -1)

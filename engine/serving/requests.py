@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from engine.core.checks import check_target_mix, check_weight
 from engine.core.errors import RequestError
+from engine.core.field_errors import readable
 from engine.core.limits import (
     MAX_CANDIDATES,
     MAX_HISTORY,
@@ -81,38 +82,16 @@ def _combination() -> Iterator[None]:
         raise PydanticCustomError(UNSERVABLE, "{reason}", {"reason": str(exc)}) from None
 
 
-def not_json(error: Mapping[str, Any]) -> str:
-    """'the request body is not valid JSON: Expecting value (at character 0)'."""
-    reason = (error.get("ctx") or {}).get("error", "it cannot be parsed")
-    where = [p for p in error.get("loc", ()) if isinstance(p, int)]
-    at = f" (at character {where[0]})" if where else ""
-    return f"the request body is not valid JSON: {reason}{at}; send a JSON object"
-
-
-def describe(errors: Sequence[Mapping[str, Any]]) -> str:
-    """One line from pydantic's errors: 'k: Input should be greater than or equal to 1; ...'
-    (the API's `body` prefix left out; a check of the whole request has no field)."""
-    parts = []
-    for error in errors:
-        if error.get("type") == "json_invalid":  # the body as a whole, never a field path
-            parts.append(not_json(error))
-            continue
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
-
-
 class PlainRequest(StrictModel):
     """A request, built from Python values by `of`."""
 
     @classmethod
     def of(cls, **fields: Any) -> Any:
-        """The request from Python values; RequestError with `describe`'s one line."""
+        """The request from Python values; RequestError with `readable`'s one line."""
         try:
             return cls(**fields)
         except ValidationError as exc:
-            raise RequestError(describe(exc.errors())) from None
+            raise RequestError(readable(exc)) from None
 
 
 class ListRequest(PlainRequest):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.core.errors import ConfigError
+from engine.rerank.plan import RankPlan
 
 DEFAULT_CANDIDATES = 1000  # index candidates per shopper (at least the request's n_candidates)
 WIDEN_LIMIT = 8
@@ -129,18 +130,15 @@ class Retrieval:
             width = min(width * 2, limit)
 
 
-def request_focus(catalogue, request, left_out: np.ndarray) -> Focus:  # noqa: ANN001
-    """A plain request's focus: promoted and category-boosted items are always scored; the
-    category filter and the unavailable items decide which candidates count."""
-    must = []
-    if request.promo_boost > 0:
-        must.append(np.flatnonzero(catalogue.promo > 0))
-    if request.category_boosts is not None:
-        boosted = np.flatnonzero(np.asarray(request.category_boosts) > 0)
-        if len(boosted):
-            must.append(np.flatnonzero(catalogue.in_categories(boosted)))
-    allowed = np.ones(catalogue.n_items, dtype=bool) if request.allowed_categories is None \
-        else catalogue.in_categories(request.allowed_categories)
+def plan_focus(plan: RankPlan, left_out: np.ndarray) -> Focus:
+    """What a plan (a plain request's or a policy's) needs from the index: its pins, the items
+    its boosts raise on balance (an item in a boosted and a buried category by the same amount
+    is not raised, so it cannot climb into the candidates) and the items its promotions and
+    quota floors may need are always scored; its filters and the unavailable items decide
+    which candidates count."""
+    must = [np.array([pin.item for pin in plan.pins], dtype=np.int64),
+            np.flatnonzero(plan.boost_vector > 0)]
+    must += [np.flatnonzero(rule.mask) for rule in plan.at_least]
+    allowed = plan.static_allowed.copy()
     allowed[left_out] = False
-    return Focus(must=np.concatenate(must) if must else None, allowed=allowed,
-                 need=request.n_candidates)
+    return Focus(must=np.concatenate(must), allowed=allowed, need=plan.n_candidates)

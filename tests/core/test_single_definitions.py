@@ -28,8 +28,10 @@ from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
 from engine.rerank import rerank
 from engine.rerank.methods import METHODS
+from engine.serving.ranking import request_plan
 from engine.serving.recommender import Recommender
 from engine.serving.requests import RecommendRequest
+from engine.serving.retrieve import plan_focus
 
 pytest_plugins = ["serving_runs"]
 
@@ -137,6 +139,12 @@ def test_one_device_resolver_scaling_and_prior() -> None:
     assert not (ROOT / "engine/policy/stats.py").exists()
     assert definitions(named("category_prior")) == ["engine/metrics/diversity.py:category_prior",
                                              "engine/serving/catalogue.py:category_prior"]
+    # a list's per-slot variety, the index focus of a plan, pydantic's errors in one line
+    assert definitions(named("variety_added", "diversity_gain", "diversity_gains")) == [
+        "engine/serving/ranking.py:variety_added"]
+    assert definitions(named("plan_focus", "request_focus", "policy_focus")) == [
+        "engine/serving/retrieve.py:plan_focus"]
+    assert definitions(named("readable", "not_json")) == ["engine/core/field_errors.py:readable"]
 
 
 def test_scan_finds_a_second_copy() -> None:
@@ -284,3 +292,36 @@ def test_the_studio_and_the_cli_build_the_api_body() -> None:
                  "engine/cli/serve_cmds.py"):
         text = (ROOT / page).read_text(encoding="utf-8")
         assert "RecommendRequest.of(" in text and ".recommend(" not in text, page
+
+
+def test_boosts_of_mixed_sign_focus_a_request_and_a_policy_alike(ease_service,
+                                                                 policies) -> None:  # noqa: ANN001
+    """The candidate index scores, besides its own top items, those a plan raises on balance:
+    a boosted category's items, never a buried one's, and an item in both only when the boost
+    outweighs the bury; the same rule for a plain request and a policy."""
+    catalogue = ease_service.catalogue
+    (up, down), shares = catalogue.category_names[:2], catalogue.item_categories[:, :2]
+    raised = set(np.flatnonzero(0.2 * shares[:, 0] - 0.3 * shares[:, 1] > 0).tolist())
+    assert raised and set(np.flatnonzero(shares[:, 1] > 0).tolist()) - raised
+    request = ease_service._request(catalogue, RecommendRequest.of(
+        k=K, category_boosts={up: 0.2, down: -0.3}))
+    policy = parse_policy({"name": "mixed", "stages": [
+        {"kind": "boost", "match": {"categories": [up]}, "strength": 0.2},
+        {"kind": "bury", "match": {"categories": [down]}, "strength": 0.3}]})
+    for plan in (request_plan(catalogue, request), policies.compiled(policy)):
+        focus = plan_focus(plan, np.empty(0, dtype=np.int64))
+        assert set(focus.must.tolist()) == raised and focus.need == plan.n_candidates
+
+
+def test_a_policy_and_a_plain_request_report_the_same_variety(ease_service,
+                                                              policies) -> None:  # noqa: ANN001
+    """The `diversity_gain` column is the variety each item adds, whichever path served it."""
+    user = ease_service.user_ids[0]
+    plain = ease_service.recommend(user, k=K, method="dpp", diversity_weight=0.6).records()
+    policy = parse_policy({"name": "dpp", "stages": [
+        {"kind": "diversify", "method": "dpp", "weight": 0.6}]})
+    served = policies.recommend(policy, user_id=user, k=K).items
+    assert [row["item_id"] for row in served] == [row["item_id"] for row in plain]
+    np.testing.assert_allclose([row["diversity_gain"] for row in served],
+                               [row["diversity_gain"] for row in plain], atol=1e-9)
+    assert all(0.0 <= row["diversity_gain"] <= 0.6 + 1e-9 for row in served)

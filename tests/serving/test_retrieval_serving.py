@@ -190,6 +190,8 @@ def test_a_list_ranked_over_its_candidates_equals_the_whole_catalogues(
         indexed_run, monkeypatch):  # noqa: ANN001
     """A shopper served through the index is ranked over the allowed candidates alone: the
     same list, relevance and count as ranking every item of the catalogue."""
+    import engine.rerank.narrow as narrow
+    import engine.rerank.pipeline as pipeline
     import engine.serving.ranking as ranking
     from engine.serving.requests import RecommendRequest
 
@@ -204,15 +206,18 @@ def test_a_list_ranked_over_its_candidates_equals_the_whole_catalogues(
         categories=[catalogue.category_names[c] for c in common]))
     exclude = catalogue.user_items[user]
     lists = {}
-    for share in (ranking.NARROW_SHARE, 0.0):  # 0: every scored item counts as "most"
-        monkeypatch.setattr(ranking, "NARROW_SHARE", share)
+    found = []  # the columns each ranking narrowed to (None: the whole catalogue)
+    monkeypatch.setattr(pipeline, "narrow_columns",
+                        lambda *args: found.append(narrow.narrow_columns(*args)) or found[-1])
+    for share in (narrow.NARROW_SHARE, 0.0):  # 0: every scored item counts as "most"
+        monkeypatch.setattr(narrow, "NARROW_SHARE", share)
         lists[share] = ranking.rank(catalogue, scores, request, exclude=exclude, target=None)
-    narrow, whole = lists.values()
-    assert ranking.allowed_columns(catalogue, request, scores, exclude) is None  # share 0
-    np.testing.assert_array_equal(narrow.items, whole.items)
-    np.testing.assert_array_equal(narrow.relevance_only, whole.relevance_only)
-    np.testing.assert_allclose(narrow.relevance, whole.relevance, atol=1e-9)
-    assert narrow.n_allowed == whole.n_allowed < np.isfinite(scores).sum()
+    assert found[0] is not None and found[-1] is None  # over the candidates, then every item
+    candidates, whole = lists.values()
+    np.testing.assert_array_equal(candidates.items, whole.items)
+    np.testing.assert_array_equal(candidates.relevance_only, whole.relevance_only)
+    np.testing.assert_allclose(candidates.relevance, whole.relevance, atol=1e-9)
+    assert candidates.n_allowed == whole.n_allowed < np.isfinite(scores).sum()
 
 
 def test_an_index_is_updated_for_a_few_changed_items_and_rebuilt_for_many(indexed_run):  # noqa: ANN001
