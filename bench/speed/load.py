@@ -186,7 +186,7 @@ def server_home(policy_file: str | None) -> tuple[Path, str | None]:
     from engine.policy.store import PolicyStore
 
     store = PolicyStore(home / "scenarios.sqlite")
-    saved = store.create(parse_policy(Path(policy_file).read_text(), policy_file))
+    saved = store.save(parse_policy(Path(policy_file).read_text(), policy_file))
     store.publish(saved.name, saved.version)
     return home, f"{saved.name}@{saved.version}"
 

@@ -96,7 +96,7 @@ def app_for(run: Path, home: Path) -> Any:
     from engine.policy.store import PolicyStore
 
     store = PolicyStore()
-    store.create(parse_policy(POLICY.read_text(encoding="utf-8"), str(POLICY)))
+    store.save(parse_policy(POLICY.read_text(encoding="utf-8"), str(POLICY)))
     return TestClient(create_app(run), raise_server_exceptions=False)
 
 

@@ -80,10 +80,7 @@ class Match(StrictModel):
             raise ValueError(Message("match_empty"))
         if (self.column is None) != (self.values is None):
             raise ValueError(Message("column_values"))
-        if self.price_min is not None and self.price_max is not None and \
-                self.price_min > self.price_max:
-            raise ValueError(Message("price_order", low=self.price_min, high=self.price_max))
-        return self
+        return _price_order(self)
 
     def describe(self) -> str:
         """A short human label: 'brand Acme', 'category Tools', 'price 10–50' (a `Listing`
@@ -110,6 +107,14 @@ def _bound(value: float | None) -> str:
     return "…" if value is None else f"{value:g}"
 
 
+def _price_order(rule: Any) -> Any:
+    """`rule` (a match or a filter) when its price range is not upside down."""
+    if rule.price_min is not None and rule.price_max is not None and \
+            rule.price_min > rule.price_max:
+        raise ValueError(Message("price_order", low=rule.price_min, high=rule.price_max))
+    return rule
+
+
 class FilterStage(StrictModel):
     """Keep only items that pass: price range, `keep` match, not `drop` match, unseen."""
 
@@ -128,10 +133,7 @@ class FilterStage(StrictModel):
         if self.price_min is None and self.price_max is None and self.keep is None and \
                 self.drop is None and not self.exclude_seen:
             raise ValueError(Message("filter_empty"))
-        if self.price_min is not None and self.price_max is not None and \
-                self.price_min > self.price_max:
-            raise ValueError(Message("price_order", low=self.price_min, high=self.price_max))
-        return self
+        return _price_order(self)
 
 
 class BoostStage(StrictModel):
@@ -294,12 +296,9 @@ class Policy(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
         kinds = [stage.kind for stage in self.stages]
-        if kinds.count("diversify") > 1:
-            raise ValueError(Message("one_diversify"))
-        if kinds.count("buy_again") > 1:
-            raise ValueError(Message("one_buy_again"))
-        if kinds.count("exposure_targets") > 1:
-            raise ValueError(Message("one_exposure_targets"))
+        for kind in ("diversify", "buy_again", "exposure_targets"):  # at most one of each
+            if kinds.count(kind) > 1:
+                raise ValueError(Message(f"one_{kind}"))
         pins = [s for s in self.stages if isinstance(s, PinStage)]
         seen: set[tuple[str, tuple[str, ...] | None]] = set()
         for pin in pins:

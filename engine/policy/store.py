@@ -316,10 +316,6 @@ class PolicyStore:
                          (policy.name, latest + 1, json.dumps(body), time.time(), note))
         return policy.model_copy(update={"version": latest + 1})
 
-    def create(self, policy: Policy, note: str = "") -> Policy:
-        """A new version of `policy`'s name (no base check: the import path)."""
-        return self.save(policy, None, note)
-
     def publish(self, name: str, version: int | None = None, *, by: Author | None = None,
                 action: str = "publish", check: Callable[[Policy], None] | None = None) -> int:
         """Make `version` (default: the latest) live; returns it. `by` is recorded in the

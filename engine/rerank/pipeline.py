@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from engine.core.messages import Message
-from engine.models.topn import order_top_n
+from engine.models.topn import top_n
 from engine.rerank.constrained import GreedyOutcome, constrained_greedy
 from engine.rerank.narrow import narrow_columns, narrowed, widened
 from engine.rerank.plan import RankPlan, required_slots
@@ -62,15 +62,6 @@ class PolicyLists:
     notices: list[Counter] = field(default_factory=list)  # per shopper, message -> 1
 
 
-def top_positions(values: np.ndarray, n: int) -> np.ndarray:
-    """(B, n) positions by descending value, ties by position, -1 where -inf."""
-    import torch
-
-    n = min(n, values.shape[1])
-    top_values, top = torch.from_numpy(values).topk(n, dim=1, sorted=False)
-    return order_top_n(top.numpy(), top_values.numpy())[0]
-
-
 def _with_owed_items(plan: RankPlan, boosted: np.ndarray, candidates: np.ndarray,
                      k: int) -> np.ndarray:
     """Candidates plus, per promotion share or quota floor, its best matching items, so a
@@ -80,7 +71,7 @@ def _with_owed_items(plan: RankPlan, boosted: np.ndarray, candidates: np.ndarray
     for rule in plan.at_least:
         need, columns = required_slots(rule, k), np.flatnonzero(rule.mask)
         if need > 0 and len(columns):  # top items among the matching columns only
-            best = top_positions(np.ascontiguousarray(boosted[:, columns]), need)
+            best = top_n(np.ascontiguousarray(boosted[:, columns]), None, need)
             extras.append(np.where(best >= 0, columns[np.clip(best, 0, None)], -1))
     if not extras:
         return candidates
@@ -190,7 +181,7 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
     allowed[pinned_rows, pins[pinned_rows, pinned_slots]] = False
     boosted = np.where(allowed, relevance + plan.boost_vector[None, :], -np.inf)
     n_candidates = max(plan.n_candidates, k)
-    candidates = _with_owed_items(plan, boosted, top_positions(boosted, n_candidates), k)
+    candidates = _with_owed_items(plan, boosted, top_n(boosted, None, n_candidates), k)
     safe = np.clip(candidates, 0, None)
     values = np.where(candidates >= 0, np.take_along_axis(boosted, safe, axis=1), -np.inf)
     if plan.exposure_bonus is not None:  # prices are fitted on relevance scaled over the pool
@@ -228,7 +219,7 @@ def _alone_slots(outcome: GreedyOutcome, alone: GreedyOutcome,
 def _model_top(scores: np.ndarray, available: np.ndarray, k: int,
                notices: list[Counter]) -> PolicyLists:
     """No stages: the model's own top-k of the available items."""
-    items = top_positions(np.where(available, scores, -np.inf), k)
+    items = top_n(np.where(available, scores, -np.inf), None, k)
     if items.shape[1] < k:
         items = np.pad(items, ((0, 0), (0, k - items.shape[1])), constant_values=-1)
     ranks = np.where(items >= 0, np.arange(1, k + 1)[None, :], 0)
@@ -265,12 +256,12 @@ def _removed_counts(plan: RankPlan, scores: np.ndarray, unseen: np.ndarray,
     floor, how many of the top-n filtered items by model score it dropped."""
     counts = {}
     if plan.filters:
-        top = top_positions(np.where(unseen, scores, -np.inf), n)
+        top = top_n(np.where(unseen, scores, -np.inf), None, n)
         safe = np.where(top >= 0, top, 0)
         counts = {rule.label: ((~rule.mask[safe]) & (top >= 0)).sum(axis=1)
                   for rule in plan.filters}
     if plan.floor is not None:
-        top = top_positions(np.where(available, scores, -np.inf), n)
+        top = top_n(np.where(available, scores, -np.inf), None, n)
         below = ~np.take_along_axis(allowed, np.where(top >= 0, top, 0), axis=1)
         counts[plan.floor.label or "floor"] = (below & (top >= 0)).sum(axis=1)
     return counts

@@ -62,14 +62,19 @@ def _short(title: object) -> str:
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
 
 
-def history_reason(catalogue: Catalogue, distinct: np.ndarray, row: np.ndarray) -> str | None:
-    """'similar to "A" (0.81), "B" (0.40)' for the strongest positive contributions."""
-    top = [j for j in np.argsort(-row, kind="stable")[:N_REASONS] if row[j] > MIN_CONTRIBUTION]
+def history_reason(catalogue: Catalogue, distinct: np.ndarray, row: np.ndarray,
+                   method: str | None = None) -> str | None:
+    """'similar to "A" (0.81), "B" (0.40)' for the strongest positive contributions; with the
+    model's credit `method`, 'carried by "A" (0.31), "B" (0.12), "C" (0.05) (attention ×
+    similarity)': the history items with the largest positive credit in its own arithmetic."""
+    many, least = (N_REASONS, MIN_CONTRIBUTION) if method is None else (N_CARRIERS, MIN_CREDIT)
+    top = [j for j in np.argsort(-row, kind="stable")[:many] if row[j] > least]
     if not top:
         return None
     titles = catalogue.columns.titles
-    parts = [f"\"{_short(titles[int(distinct[j])])}\" ({row[j]:.2f})" for j in top]
-    return Message("similar_to", items=", ".join(parts))
+    shown = ", ".join(f"\"{_short(titles[int(distinct[j])])}\" ({row[j]:.2f})" for j in top)
+    return Message("similar_to", items=shown) if method is None else \
+        Message("carried_by", items=shown, method=method)
 
 
 def category_reason(label: str, is_new: bool | None, gain: float,
@@ -83,18 +88,6 @@ def category_reason(label: str, is_new: bool | None, gain: float,
     if abs(gain) >= MIN_GAIN_SHOWN:
         return Message(f"{code}_gain", gain=gain, **values)
     return Message(code, **values)
-
-
-def carried_reason(catalogue: Catalogue, distinct: np.ndarray, row: np.ndarray,
-                   method: str) -> str | None:
-    """'carried by "A" (0.31), "B" (0.12), "C" (0.05) (attention × similarity)': the history
-    items with the largest positive credit in the model's own arithmetic."""
-    top = [j for j in np.argsort(-row, kind="stable")[:N_CARRIERS] if row[j] > MIN_CREDIT]
-    if not top:
-        return None
-    titles = catalogue.columns.titles
-    shown = ", ".join(f"\"{_short(titles[int(distinct[j])])}\" ({row[j]:.2f})" for j in top)
-    return Message("carried_by", items=shown, method=method)
 
 
 def parts_reason(parts: dict[str, np.ndarray], slot: int) -> str:
@@ -128,9 +121,8 @@ def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
         parts: list[str] = []
         is_new = None
         if len(history):
-            reason = (history_reason(catalogue, distinct, contributions[slot]) if reasons is None
-                      else carried_reason(catalogue, distinct, contributions[slot],
-                                          reasons.method))
+            reason = history_reason(catalogue, distinct, contributions[slot],
+                                    None if reasons is None else reasons.method)
             if reason:
                 parts.append(reason)
             is_new = float(counted[slot] @ history_mass) == 0.0

@@ -21,7 +21,7 @@ import engine.serving.requests as rq
 from engine.core.checks import check_k
 from engine.core.errors import RequestError
 from engine.core.messages import Message
-from engine.rerank.pipeline import top_positions
+from engine.models.topn import top_n
 from engine.rerank.plan import RankPlan
 from engine.rerank.scaling import min_max
 from engine.rerank.targets import DEFAULT_TARGET_MIX
@@ -300,7 +300,7 @@ class Recommender:
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
         searchable = match.astype(np.float64)
         searchable[left_out] = -np.inf
-        pool = top_positions(searchable[None, :], request.n_candidates)[0]
+        pool = top_n(searchable[None, :], None, request.n_candidates)[0]
         pool = pool[pool >= 0]
         relevance = min_max(match[pool])
         user = catalogue.user_position(user_id)

@@ -51,7 +51,7 @@ def test_publish_tries_the_policy_on_sampled_shoppers(twotower_service, prism_ho
 
     monkeypatch.setattr(serving, "apply_policy", broken)
     store = PolicyStore()
-    store.create(parse_policy({"name": "fine", "stages": [
+    store.save(parse_policy({"name": "fine", "stages": [
         {"kind": "diversify", "method": "mmr", "weight": 0.3}]}))
     with pytest.raises(Exception, match=r"failed for 21 of 21 sampled shoppers \(RuntimeError"):
         store.publish("fine", check=lambda p: require_servable(p, [twotower_service], store))
@@ -61,7 +61,7 @@ def test_publish_tries_the_policy_on_sampled_shoppers(twotower_service, prism_ho
 def test_a_failing_live_policy_falls_back_to_the_plain_ranking(client: TestClient,
                                                                twotower_service) -> None:  # noqa: ANN001
     store = PolicyStore()  # published without a check, as by an older Prism or another run
-    store.create(parse_policy(BAD_CAP))
+    store.save(parse_policy(BAD_CAP))
     store.publish("bad")
     user = twotower_service.user_ids[0]
     plain = client.post("/recommend", json={"user_id": user, "k": 5, "policy": "none"}).json()
@@ -84,10 +84,10 @@ def test_a_policy_scoped_to_another_run_does_not_serve_here(client: TestClient,
                                                             twotower_service) -> None:  # noqa: ANN001
     run_name = tiny_shop.twotower_run.name
     store = PolicyStore()
-    store.create(parse_policy({"name": "here", "scope": {"run": run_name}, "stages": [
+    store.save(parse_policy({"name": "here", "scope": {"run": run_name}, "stages": [
         {"kind": "diversify", "method": "mmr", "weight": 0.2}]}))
     store.publish("here")
-    store.create(parse_policy({"name": "other", "scope": {"run": "another-run"}, "stages": [
+    store.save(parse_policy({"name": "other", "scope": {"run": "another-run"}, "stages": [
         {"kind": "diversify", "method": "dpp", "weight": 0.9}]}))
     store.publish("other")  # published last, but for another run
     user = twotower_service.user_ids[0]

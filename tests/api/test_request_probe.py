@@ -23,7 +23,7 @@ def test_every_edge_request_is_answered(tiny_shop, twotower_service,  # noqa: AN
                         raise_server_exceptions=False)
     monkeypatch.setenv("PRISM_HOME", str(tmp_path))
     store = PolicyStore()
-    store.create(parse_policy(POLICY.read_text(encoding="utf-8")))
+    store.save(parse_policy(POLICY.read_text(encoding="utf-8")))
     store.publish("amazon-spring")
     catalogue = twotower_service.catalogue
     probes = edge_requests(twotower_service.user_ids[0], catalogue.columns.ids[:20].tolist(),

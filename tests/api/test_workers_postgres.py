@@ -100,8 +100,8 @@ def test_publishing_under_load_on_two_workers_loses_nothing(tiny_shop, tmp_path:
                                                             postgres_server: str) -> None:  # noqa: F811
     url = fresh_database(postgres_server, "shop")
     store = PolicyStore(url=url)
-    store.publish("spring", store.create(_policy(0.2)).version)
-    store.create(_policy(0.6))
+    store.publish("spring", store.save(_policy(0.2)).version)
+    store.save(_policy(0.6))
     port = _free_port()
     server = _serve(tiny_shop.ease_run, tmp_path, url, port)
     base = f"http://127.0.0.1:{port}"

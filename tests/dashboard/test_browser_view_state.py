@@ -51,7 +51,7 @@ def home() -> Iterator[Path]:
         from engine.serving.recommender import Recommender
 
         first = str(Recommender.load(folder / "runs" / OTHER_RUN).catalogue.columns.ids[0])
-        PolicyStore().create(parse_policy({"name": POLICY, "stages": [
+        PolicyStore().save(parse_policy({"name": POLICY, "stages": [
             {"kind": "pin", "item_id": first, "slot": 1}]}))
     (folder / "studio.json").unlink(missing_ok=True)
     yield folder

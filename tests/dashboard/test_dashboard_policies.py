@@ -101,7 +101,7 @@ def test_explorer_policy_selector_shows_attribution(monkeypatch: pytest.MonkeyPa
     store = PolicyStore()
     recommender = Recommender.load(Path(os.environ["PRISM_HOME"]) / "runs" / RUN_NAME)
     pinned = str(recommender.catalogue.columns.ids[0])
-    store.create(parse_policy({"name": "pinone", "stages": [
+    store.save(parse_policy({"name": "pinone", "stages": [
         {"kind": "pin", "item_id": pinned, "slot": 1}]}))
     at.run()
     at.selectbox(key="w_policy").set_value("pinone").run()

@@ -50,7 +50,7 @@ def test_there_are_examples_to_check() -> None:
 def test_an_example_saved_unchanged_through_the_form_is_stored_exactly(home: Path,
                                                                        path: Path) -> None:
     store = PolicyStore()
-    original = store.create(parse_policy(path.read_text(encoding="utf-8"), str(path)))
+    original = store.save(parse_policy(path.read_text(encoding="utf-8"), str(path)))
     at = _open(original.name)
     at.button(key="policy_save").click().run()
     assert not at.error, [e.value for e in at.error]
@@ -61,7 +61,7 @@ def test_an_example_saved_unchanged_through_the_form_is_stored_exactly(home: Pat
 
 def test_publish_names_the_version_on_screen_and_refuses_a_stale_one(home: Path) -> None:
     store = PolicyStore()
-    first = store.create(parse_policy({"name": "shown", "stages": [
+    first = store.save(parse_policy({"name": "shown", "stages": [
         {"kind": "cap", "column": "brand", "max_items": 2}]}))
     at = _open("shown")
     assert at.button(key="policy_publish").label == "Publish version 1"
@@ -75,7 +75,7 @@ def test_publish_names_the_version_on_screen_and_refuses_a_stale_one(home: Path)
 
 def test_publish_refuses_unsaved_edits_then_publishes_the_saved_version(home: Path) -> None:
     store = PolicyStore()
-    store.create(parse_policy({"name": "edited", "stages": [
+    store.save(parse_policy({"name": "edited", "stages": [
         {"kind": "cap", "column": "brand", "max_items": 2}]}))
     at = _open("edited")
     at.number_input(key="pf_cap").set_value(3).run()
@@ -117,7 +117,7 @@ def test_attribution_sits_beside_the_title(home: Path) -> None:
 
 def test_scope_candidates_availability_and_repeated_stages_round_trip(home: Path) -> None:
     store = PolicyStore()
-    original = store.create(parse_policy({"name": "everything", "include_unavailable": True,
+    original = store.save(parse_policy({"name": "everything", "include_unavailable": True,
                                           "scope": {"dataset": "shop"}, "n_candidates": 300,
                                           "description": "all of it", "stages": [
         {"kind": "diversify", "method": "calibrated", "weight": 0.4, "target_mix": 0.3,

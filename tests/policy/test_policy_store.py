@@ -68,7 +68,7 @@ def test_references():
 
 def test_versions_are_immutable_and_publish_rollback_walk_back(store: PolicyStore):
     for strength in (0.1, 0.2, 0.3):
-        store.create(policy(strength=strength))
+        store.save(policy(strength=strength))
     assert [v["version"] for v in store.versions("spring")] == [1, 2, 3]
     assert store.get("spring", 1).stages[0].strength == 0.1
     counter = store.publish_counter()
@@ -97,7 +97,7 @@ def test_a_stale_save_is_refused_not_overwritten(store: PolicyStore):
 def test_unknown_names_and_versions(store: PolicyStore):
     with pytest.raises(PolicyNotFound, match="no policy is stored yet"):
         store.get("nope")
-    store.create(policy())
+    store.save(policy())
     with pytest.raises(PolicyNotFound, match="known policies: spring"):
         store.get("nope")
     with pytest.raises(PolicyNotFound, match="has no version 7"):
@@ -107,10 +107,10 @@ def test_unknown_names_and_versions(store: PolicyStore):
 def test_concurrent_saves_and_publishes_keep_one_history(store: PolicyStore):
     """Eight writers at once (as several API workers would be): every save gets its own
     version, every publish counts, and the log holds each one once."""
-    store.create(policy())
+    store.save(policy())
 
     def write(n: int) -> None:
-        saved = store.create(policy(strength=(n + 1) / 100))
+        saved = store.save(policy(strength=(n + 1) / 100))
         store.publish("spring", saved.version)
 
     counter = store.publish_counter()
@@ -133,7 +133,7 @@ def test_an_unreachable_server_says_where_without_the_password():
 
 def test_wal_mode(tmp_path: Path):
     store = PolicyStore(tmp_path / "store.sqlite")
-    store.create(policy())
+    store.save(policy())
     with sqlite3.connect(tmp_path / "store.sqlite") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
