@@ -20,6 +20,7 @@ from engine.core.messages import Explanation, Message
 from engine.models.repeat import last_purchases
 from engine.policy.schema import BuyAgainStage
 from engine.serving.catalogue import Catalogue
+from engine.serving.results import json_rows, list_columns
 
 DAY = 86_400.0
 
@@ -39,17 +40,15 @@ def due_items(stage: BuyAgainStage | None, catalogue: Catalogue, user_id: str | 
 
 def _row(catalogue: Catalogue, item: int, due: float, label: str,
          bought: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
+    """The served row of a due purchase: relevance and score its due score, no variety."""
     found = catalogue.repurchases
     items, last = last_purchases(*bought)
     since = (found.now - int(last[items == item][0])) / DAY
-    columns = catalogue.columns
-    price = columns.prices[item]
     reason = Message("buy_again", days=since, interval=found.model.interval[item] / DAY, due=due)
-    return {"rank": 0, "item_id": str(columns.ids[item]), "title": str(columns.titles[item]),
-            "category": str(columns.labels[item]),
-            "price": float(price) if np.isfinite(price) else None,
-            "relevance": round(due, 4), "diversity_gain": 0.0, "score": round(due, 4),
-            "explanation": Explanation([reason]), "attribution": [label]}
+    due_column = np.array([due])
+    row = json_rows(list_columns(catalogue, np.array([item]), due_column, np.zeros(1),
+                                 due_column, [Explanation([reason])]))[0]
+    return {**row, "attribution": [label]}
 
 
 def with_buy_again(stage: BuyAgainStage | None, catalogue: Catalogue, user_id: str | None,

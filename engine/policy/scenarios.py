@@ -90,10 +90,6 @@ class ScenarioStore:
                          settings=json.loads(settings), metrics=json.loads(metrics))
                 for i, name, note, created, run, settings, metrics in rows]
 
-    def delete(self, scenario_id: int) -> None:
-        with self._connect(write=True) as conn:
-            conn.execute("DELETE FROM scenarios WHERE id = ?", (int(scenario_id),))
-
     def reset(self) -> Path | None:
         """Move an unusable file aside (kept as `*.broken-<time>`) so a fresh one is created."""
         if not self.path.exists():

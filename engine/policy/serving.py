@@ -35,7 +35,7 @@ from engine.rerank.pipeline import PolicyLists, ShopperBatch, apply_policy
 from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
-from engine.serving.explain import explain, fallback_notice
+from engine.serving.explain import explain, fallback_notice, trending_note
 from engine.serving.ranking import variety_added
 from engine.serving.results import json_rows, list_columns
 from engine.serving.retrieve import plan_focus
@@ -81,10 +81,11 @@ def shopper_batch(catalogue: Catalogue, scores: np.ndarray, history: np.ndarray,
 
 
 def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists,
-                history: np.ndarray, extra: str | None,
+                history: np.ndarray, note_for: Callable[[int], str] | None,
                 scorer: tuple[Any, int]) -> list[dict[str, Any]]:
     """JSON-ready rows for shopper 0 of `lists` (rank, ids, terms, explanation, attribution);
-    `scorer`: (model, shopper index) that scored the list, for the model's own reasons."""
+    `note_for(position)` adds a note to an item's reason; `scorer`: (model, shopper index)
+    that scored the list, for the model's own reasons."""
     items = lists.items[0]
     n = int((items >= 0).sum())
     positions = items[:n]
@@ -92,7 +93,8 @@ def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists
     gains = variety_added(policy, positions, weight)  # as a plain request's list says it
     relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
     texts = explain(catalogue, positions, history, gains,
-                    None if extra is None else [[extra]] * n, model=scorer[0], user=scorer[1])
+                    None if note_for is None else [[note_for(int(p))] for p in positions],
+                    model=scorer[0], user=scorer[1])
     attribution = list_attribution(policy, lists, 0)
     rows = json_rows(list_columns(catalogue, positions, relevance, gains, (1 - weight)
                                   * relevance + np.nan_to_num(lists.diversity[0, :n]), texts))
@@ -189,7 +191,7 @@ class PolicyServer:
         k = check_k(request.k, catalogue.n_items)
         stage = next((s for s in policy.stages if isinstance(s, DiversifyStage)), None)
         check_work(k, policy.n_candidates, "none" if stage is None else stage.method)
-        extra, notice = None, None
+        note_for, notice = None, None
         if stage is not None and stage.quotas and set(stage.quotas) <= set(
                 catalogue.category_names):  # quotas no list of k can meet: as a plain request
             rq.quota_map(stage.quotas, catalogue.category_names, k,
@@ -210,12 +212,12 @@ class PolicyServer:
             past, scores, user = shopper
         else:
             past, scores, user = np.empty(0, dtype=np.int64), service.trending(catalogue, k), -1
-            notice, extra = fallback_notice(user_id, history), "trending item"
+            notice, note_for = fallback_notice(user_id, history), trending_note(scores)
         scores = np.array(scores, dtype=np.float64)
         scores[left_out] = -np.inf
         try:
             result = self._apply(policy, catalogue, scores, past, k, exclude_seen,
-                                 (notice, extra), len(left_out), (service.model_at(alpha), user))
+                                 (notice, note_for), len(left_out), (service.model_at(alpha), user))
         except Exception as exc:  # any failure of a policy must not take serving down:
             # the caller serves the plain ranking for this request and counts it
             raise PolicyFailed(policy.reference, f"{type(exc).__name__}: {exc}"[:300]) \
@@ -224,15 +226,15 @@ class PolicyServer:
 
     def _apply(self, policy: Policy, catalogue: Catalogue, scores: np.ndarray,
                past: np.ndarray, k: int, exclude_seen: bool,
-               notes: tuple[str | None, str | None], left_out: int,
+               notes: tuple[str | None, Callable[[int], str] | None], left_out: int,
                scorer: tuple[Any, int]) -> PolicyResult:
-        notice, extra = notes
+        notice, note_for = notes
         compiled = self.compiled(policy)
         batch = shopper_batch(catalogue, scores, past, exclude_seen, compiled)
         lists = apply_policy(compiled, batch, k, count_removed=True)
         found = ([notice] if notice else []) + [*compiled.notices, *lists.notices[0]]
         stage = compiled.diversify
-        rows = result_rows(catalogue, compiled, lists, past, extra, scorer)
+        rows = result_rows(catalogue, compiled, lists, past, note_for, scorer)
         user = scorer[1]
         rows = with_buy_again(compiled.buy_again, catalogue,
                               None if user < 0 else str(catalogue.user_index[user]), rows,

@@ -200,15 +200,6 @@ class PolicyStore:
 
     # ---- reads ----------------------------------------------------------------------------
 
-    def scenarios(self) -> list[dict[str, Any]]:
-        """Saved scenarios (the studio's), each with its linked or derived policy body."""
-        with self._connect() as conn:
-            rows = conn.execute("SELECT id, name, settings, policy FROM scenarios ORDER BY id"
-                                ).fetchall()
-        return [{"id": int(i), "name": n, "policy": link,
-                 "body": scenario_policy(int(i), n, json.loads(settings))}
-                for i, n, settings, link in rows]
-
     def names(self, scenarios: bool = False) -> list[dict[str, Any]]:
         """One row per policy: name, latest version, live version (or None), description.
 

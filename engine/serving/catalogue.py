@@ -86,11 +86,6 @@ class Catalogue:
     def n_items(self) -> int:
         return len(self.items)
 
-    @property
-    def primary_category(self) -> np.ndarray:
-        """(n_items,) index of each item's main category (its largest share)."""
-        return self.item_categories.argmax(axis=1)
-
     def in_categories(self, categories: np.ndarray) -> np.ndarray:
         """(n_items,) items with a share in any of `categories` (a (C,) mask or indices)."""
         return self.item_categories[:, categories].sum(axis=1) > 0

@@ -12,6 +12,8 @@ prior.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from engine.core.columns import UNKNOWN_CATEGORY
@@ -144,6 +146,11 @@ def fallback_notice(user_id: object, history: object) -> str:
     if user_id is None:
         return Message("no_shopper")
     return Message("unknown_shopper_trending", user=repr(user_id))
+
+
+def trending_note(scores: np.ndarray, days: float = 7.0) -> Callable[[int], str]:
+    """A trending item's note from its decayed popularity: 'popular lately (…)'."""
+    return lambda position: Message("popular_lately", score=scores[position], days=days)
 
 
 def with_boost_notes(per_slot: list[list[str]] | None, boosts: np.ndarray) -> list[list[str]]:

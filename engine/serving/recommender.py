@@ -29,7 +29,7 @@ from engine.runs.store import load_run
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.coldstart import add_items
-from engine.serving.explain import explain, fallback_notice, with_boost_notes
+from engine.serving.explain import explain, fallback_notice, trending_note, with_boost_notes
 from engine.serving.live import LiveHistory, history_frame
 from engine.serving.ranking import rank, request_plan
 from engine.serving.results import Recommendations, list_columns, plain_value, relevance_columns
@@ -74,13 +74,9 @@ class Recommender:
         `torch_threads` sets torch's intra-op threads for the whole process (one is fastest for
         one shopper at a time: a server gets its parallelism from concurrent requests)."""
         if torch_threads is not None:
-            if isinstance(torch_threads, bool) or not isinstance(torch_threads, int) or \
-                    torch_threads < 1:
-                raise RequestError(f"torch_threads must be a whole number >= 1, "
-                                   f"got {torch_threads!r}")
             import torch
 
-            torch.set_num_threads(torch_threads)
+            torch.set_num_threads(check_k(torch_threads, field="torch_threads"))
         return cls(load_run(run_dir, model=model), retrieval, candidates)
 
     @property
@@ -251,13 +247,9 @@ class Recommender:
              half_life_days: float = 7.0,
              left_out: np.ndarray | None = None) -> Recommendations:
         scores = self.trending(catalogue, request.k, half_life_days)
-
-        def note_for(position: int) -> str:
-            return Message("popular_lately", score=scores[position], days=half_life_days)
-
         return self._finish(catalogue, scores, request, history=np.empty(0, dtype=np.int64),
                             exclude=np.empty(0, dtype=np.int64), notice=notice,
-                            note_for=note_for, left_out=left_out)
+                            note_for=trending_note(scores, half_life_days), left_out=left_out)
 
     def trending(self, catalogue: Catalogue, k: int, half_life_days: float = 7.0) -> np.ndarray:
         """Trending scores (memoised on the snapshot per half-life, a few entries at most);

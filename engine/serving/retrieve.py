@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.core.checks import check_k
 from engine.core.errors import ConfigError
 from engine.rerank.plan import RankPlan
 
@@ -41,9 +42,7 @@ class Retrieval:
     """The hook where a shopper's scores are computed: index candidates, or None (exact)."""
 
     def __init__(self, index=None, candidates: int = DEFAULT_CANDIDATES) -> None:  # noqa: ANN001
-        if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
-            raise ConfigError(f"candidates must be a whole number >= 1, got {candidates!r}")
-        self.index, self.candidates = index, candidates
+        self.index, self.candidates = index, check_k(candidates, field="candidates")
 
     @classmethod
     def for_run(cls, run, n_items: int, mode: str = "auto",  # noqa: ANN001 - a Run

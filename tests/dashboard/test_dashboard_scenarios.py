@@ -39,18 +39,15 @@ def test_a_saved_scenario_is_a_policy_in_the_engine_store(tmp_path: Path) -> Non
     policy = PolicyStore(path).get(f"scenario-{scenario_id}")
     assert policy.version == 1
     assert [(s.kind, s.method, s.weight) for s in policy.stages] == [("diversify", "mmr", 0.4)]
-    listed = {row["id"]: row for row in PolicyStore(path).scenarios()}
-    assert listed[scenario_id]["policy"] == f"scenario-{scenario_id}@1"
+    assert PolicyStore(path).names() == []  # linked to the scenario: the studio's, not listed
 
 
-def test_list_is_newest_first_and_delete_removes(tmp_path: Path) -> None:
+def test_list_is_newest_first_and_an_unknown_id_is_named(tmp_path: Path) -> None:
     store = ScenarioStore(tmp_path / "s.sqlite")
     first, second = store.save(_scenario("a")), store.save(_scenario("b"))
     assert [s.id for s in store.list()] == [second, first]
-    store.delete(first)
-    assert [s.name for s in store.list()] == ["b"]
-    with pytest.raises(ScenarioStoreError, match=f"#{first} does not exist"):
-        store.get(first)
+    with pytest.raises(ScenarioStoreError, match=f"#{second + 1} does not exist"):
+        store.get(second + 1)
 
 
 def test_empty_name_is_refused(tmp_path: Path) -> None:

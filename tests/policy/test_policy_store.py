@@ -153,8 +153,7 @@ def test_version_one_scenarios_survive_and_become_policies(tmp_path: Path):
     migrated = store.get("scenario-1")
     assert migrated.stages[0].method == "quota" and migrated.stages[0].quotas == {
         "Tools": (1, 3)}
-    assert store.scenarios()[0]["policy"] == "scenario-1@1"
-    assert store.names() == []  # a scenario's policy is not one a merchandiser saved
+    assert store.names() == []  # the scenario's own policy, not one a merchandiser saved
     assert [row["name"] for row in store.names(scenarios=True)] == ["scenario-1"]
     from engine.policy.scenarios import ScenarioStore
 

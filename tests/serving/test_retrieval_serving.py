@@ -199,7 +199,7 @@ def test_a_list_ranked_over_its_candidates_equals_the_whole_catalogues(
     catalogue = service.catalogue
     user = catalogue.user_lookup[service.user_ids[3]]
     scores = service._scores(catalogue, user=user)
-    main = catalogue.primary_category[np.isfinite(scores)]
+    main = catalogue.item_categories.argmax(axis=1)[np.isfinite(scores)]
     common = np.argsort(-np.bincount(main))[:2]  # the candidates' two main categories
     request = service._request(catalogue, RecommendRequest.of(
         user_id=service.user_ids[3], k=5, method="dpp", diversity_weight=0.4,

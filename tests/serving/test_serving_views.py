@@ -15,7 +15,7 @@ pytest_plugins = ["serving_runs"]
 
 def _one_of_each(catalogue, n: int) -> list[str]:  # noqa: ANN001
     """Item ids of the first item of each of the first n categories."""
-    primary = catalogue.primary_category
+    primary = catalogue.item_categories.argmax(axis=1)
     picks = [int(np.flatnonzero(primary == c)[0]) for c in np.unique(primary)[:n]]
     return catalogue.items["item_id"].astype(str).iloc[picks].tolist()
 
