@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.i18n import t
-from engine.serving.lookup import find_ids
+from engine.serving.lookup import IdFinder, find_ids
 
 
 def find_box(container: Any, key: str, what: str) -> str:
@@ -22,13 +22,14 @@ def find_box(container: Any, key: str, what: str) -> str:
                                 placeholder=t("pickers.placeholder"))
 
 
-def options(ids: Sequence[str], query: str, keep: Sequence[str] = (),
+def options(ids: Sequence[str] | IdFinder, query: str, keep: Sequence[str] = (),
             titles: Sequence[str] | None = None) -> list[str]:
-    """`keep` (the current choice) first, then the matches of `query`."""
+    """`keep` (the current choice) first, then the matches of `query` (from the finder's
+    index when `ids` is a catalogue's `IdFinder`)."""
     return list(dict.fromkeys([*(str(k) for k in keep if k), *find_ids(ids, query, titles)]))
 
 
-def matching(ids: Sequence[str], key: str, container: Any = st, what: str = "shopper",
+def matching(ids: Sequence[str] | IdFinder, key: str, container: Any = st, what: str = "shopper",
              keep: Sequence[str] = (), titles: Sequence[str] | None = None) -> list[str]:
     """A find box in `container` and the options it leaves."""
     return options(ids, find_box(container, key, what), keep, titles)

@@ -213,8 +213,7 @@ def _diversify_pin_box(recommender: Any) -> None:
     mix.number_input(t("policies.target_mix"), 0.0, 1.0, step=0.05, key="pf_target_mix",
                      disabled=st.session_state.get("pf_method") != "calibrated")
     st.text_input(t("policies.label"), key="pf_pin_label")
-    ids = pickers.matching(catalogue.columns.ids, "pf_find_pin", what="item",
-                           titles=catalogue.columns.titles)
+    ids = pickers.matching(catalogue.item_finder, "pf_find_pin", what="item")
     titles = pickers.titles_of(catalogue, ids)
     st.selectbox(t("policies.pin"), _with(["", *ids], st.session_state.get("pf_pin_item")),
                  key="pf_pin_item", format_func=lambda i: f"{i} · {titles[i][:50]}"

@@ -45,7 +45,10 @@ from engine.exposure.context import ExposureContext
 from engine.policy.preview import load_inputs
 from engine.policy.scenarios import ScenarioStore
 from engine.rerank.quotas import target_arguments
-from engine.runs.data import load_run_dataset, load_run_split, run_data_path  # noqa: F401
+from engine.runs.data import (  # noqa: F401 - run_data_path: the pages read it through state
+    load_run_split_report,
+    run_data_path,
+)
 from engine.runs.listing import (  # noqa: F401 - the sidebar and pages read runs through state
     RunEntry,
     default_run,
@@ -161,10 +164,19 @@ def _run_meta(run_dir: str) -> dict[str, Any]:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Re-reading the run's data split…")
+def _run_data(run_dir: str, stamp: float) -> tuple[Any, Any, list[tuple[str, int, str]]] | None:
+    """(Split, TrainData, cleaning rows) of the run's data, read and cleaned once per run
+    version (engine.runs.data); None when the data folder is gone."""
+    catalogue = _load_recommender(run_dir, stamp).catalogue  # every part has the run's table
+    return load_run_split_report(_run_meta(run_dir), run_dir, (
+        catalogue.item_index, catalogue.item_categories, catalogue.category_names))
+
+
 def _evaluation_data(run_dir: str, stamp: float) -> tuple[Any, Any] | None:
-    """(Split, TrainData) of the run's data with its split settings (engine.runs.data);
-    None when the data folder is gone (precision and the trade-off are then not available)."""
-    return load_run_split(_run_meta(run_dir), run_dir)
+    """(Split, TrainData) of the run's data with its split settings; None when the data
+    folder is gone (precision and the trade-off are then not available)."""
+    prepared = _run_data(run_dir, stamp)
+    return None if prepared is None else prepared[:2]
 
 
 def evaluation_data(run: RunEntry) -> tuple[Any, Any] | None:
@@ -260,6 +272,20 @@ def segments(run: RunEntry) -> pd.Series:
     return _segments(str(run.path), run.stamp)
 
 
+@st.cache_resource(max_entries=16)
+def _segment_finder(run_dir: str, stamp: float, segment: str) -> Any:
+    from engine.serving.lookup import IdFinder
+
+    shoppers = _segments(run_dir, stamp)
+    return IdFinder(shoppers.index[shoppers == segment])
+
+
+def segment_finder(run: RunEntry, segment: str) -> Any:
+    """The shopper picker's find index over one segment's shoppers, built once per run
+    version and segment (engine.serving.lookup.IdFinder)."""
+    return _segment_finder(str(run.path), run.stamp, segment)
+
+
 def segment_names(run: RunEntry) -> list[str]:
     """Sorted segment names (top categories) of the run's shoppers."""
     return sorted(name for name in segments(run).unique() if name)
@@ -296,6 +322,13 @@ def preview_inputs(run_dir: str, stamp: float) -> Any:
     return load_inputs(run_dir)
 
 
+@st.cache_resource(max_entries=4)
+def _groupings(run_dir: str, stamp: float) -> dict[str, Any]:
+    """The run's item groupings (engine.exposure.groups), built once per run version and
+    spec whatever the ledger's sample size; each Grouping is read-only once built."""
+    return {}
+
+
 @st.cache_resource(max_entries=4, show_spinner="Scoring the shopper sample…")
 def exposure_context(run_dir: str, stamp: float, n_users: int) -> Any:
     """The run with a fixed shopper sample, its candidate pools scored once (read-only after);
@@ -306,6 +339,7 @@ def exposure_context(run_dir: str, stamp: float, n_users: int) -> Any:
     if prepared is None:
         return None
     full = ExposureContext.from_data(run, prepared[1])
+    full.groupings = _groupings(run_dir, stamp)  # every sample size shares the run's groupings
     ctx = full.subset(full.sample(n_users, seed=0))
     ctx.pool()
     return ctx
@@ -362,12 +396,8 @@ def category_counts(run: RunEntry, recommender: Any) -> pd.DataFrame:
     return _category_counts(str(run.path), run.stamp, recommender.catalogue.n_items)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def _cleaning_rows(run_dir: str, stamp: float) -> list[tuple[str, int, str]] | None:
-    dataset = load_run_dataset(_run_meta(run_dir))
-    return None if dataset is None else dataset.report.rows()
-
-
 def cleaning_rows(run: RunEntry) -> list[tuple[str, int, str]] | None:
-    """(rule, count, action) of the run's data cleaning; None when the data folder is gone."""
-    return _cleaning_rows(str(run.path), run.stamp)
+    """(rule, count, action) of the run's data cleaning, from the same read of the data as
+    the held-out split; None when the data folder is gone."""
+    prepared = _run_data(str(run.path), run.stamp)
+    return None if prepared is None else prepared[2]

@@ -5,9 +5,13 @@
 The Explorer's first open of a run loads its serving Recommender (run folder, catalogue,
 candidate index), re-reads the run's data and splits it as the run did (held-out items per
 shopper; the Trade-off, Ledger and Policies pages read the same split) and groups shoppers by
-their main category. Each step runs once here, in a fresh process, in that order; CPU
+their main category (the split takes the run's item × category table rather than building it
+again from the category paths). Each step runs once here, in a fresh process, in that order; CPU
 seconds are this process's (the machine's other work barely moves them), memory is this
 process's resident set after the step and its peak (/proc/self/status).
+
+Then the Catalogue and Ledger pages' first open, each in a fresh process after the Explorer's
+(bench.scale.studio_pages: the real app in Streamlit's AppTest), CPU and wall seconds.
 Results → docs/benchmarks/studio_open.{json,md}.
 """
 
@@ -28,6 +32,7 @@ from bench.common import (
     process_memory_gb,
     write_results,
 )
+from bench.scale.studio_pages import PAGES, measure_pages
 
 STEPS = 5  # the steps below
 
@@ -44,12 +49,19 @@ def steps(run: Path) -> list[tuple[str, Callable[[dict], Any]]]:
         ("load the serving Recommender", lambda done: Recommender.load(run)),
         ("re-read the run's data", lambda done: load_run_dataset(meta, run)),
         ("split it as the run did (held-out part)",
-         lambda done: split_like_run(done["re-read the run's data"], meta)),
+         lambda done: split_like_run(done["re-read the run's data"], meta,
+                                     known_categories=_categories(done))),
         ("held-out items per shopper", lambda done: done[
             "split it as the run did (held-out part)"][0].heldout_by_user()),
         ("shoppers' main categories (segments)", lambda done: top_categories(
             done["load the serving Recommender"].catalogue)),
     ]
+
+
+def _categories(done: dict) -> tuple:
+    """The run's item × category table as the studio hands it to the split (not rebuilt)."""
+    catalogue = done["load the serving Recommender"].catalogue
+    return catalogue.item_index, catalogue.item_categories, catalogue.category_names
 
 
 def measure(run: Path) -> dict:
@@ -79,6 +91,13 @@ def render(results: dict) -> str:
         lines.append(f"| {row['step']} | {row['wall_s']} | {row['cpu_s']} | {row['rss_gb']} | "
                      f"{row['peak_rss_gb']} |")
     lines += ["", f"Total: {results['total_wall_s']} s wall, {results['total_cpu_s']} s CPU."]
+    if results.get("pages"):
+        lines += ["", "## A page's first open (after the Explorer's, in a fresh process)", "",
+                  "| page | Explorer wall s | Explorer CPU s | page wall s | page CPU s | "
+                  "peak GB | problems |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {row['page']} | {row['explorer_wall_s']} | {row['explorer_cpu_s']} | "
+                  f"{row['wall_s']} | {row['cpu_s']} | {row['peak_rss_gb']} | "
+                  f"{len(row['problems']) or 'none'} |" for row in results["pages"]]
     if len(results["steps"]) < STEPS:
         lines += ["", "The run's data folder was not found, so the split steps were not run."]
     return "\n".join(lines) + "\n"
@@ -87,10 +106,14 @@ def render(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = add_out(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--run", type=Path, required=True, help="the run folder to open")
+    parser.add_argument("--pages", nargs="*", choices=PAGES, default=list(PAGES),
+                        help="pages whose first open is measured (none: only the steps)")
     args = parser.parse_args(argv)
     shown = args.run if not args.run.is_absolute() else Path("RUN")  # never this machine's
     results = {"command": f"nice python -m bench.scale.studio_open --run {shown}",
-               "machine": machine(), **measure(args.run), "load_average": load_average()}
+               "machine": machine(), **measure(args.run),
+               "pages": measure_pages(args.run, tuple(args.pages)),
+               "load_average": load_average()}
     write_results(args.out, "studio_open", results, render)
     return 0
 

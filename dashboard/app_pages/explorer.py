@@ -25,8 +25,6 @@ ALL_SHOPPERS = view_state.ALL_SHOPPERS
 
 def shopper_controls(recommender, run: state.RunEntry) -> None:
     """Segment filter, shopper picker, method and k (a change reruns the whole page)."""
-    users = recommender.user_ids
-    segments = state.segments(run)
     with st.container(border=True):
         seg_col, user_col, method_col, k_col = st.columns([1.2, 1.2, 2.7, 0.6])
         segment_names = [ALL_SHOPPERS] + state.segment_names(run)
@@ -36,7 +34,8 @@ def shopper_controls(recommender, run: state.RunEntry) -> None:
                           format_func=lambda s: t("explorer.all_shoppers") if s == ALL_SHOPPERS
                           else s)
         chosen = st.session_state.get(state.SEGMENT, ALL_SHOPPERS)
-        pool = users if chosen == ALL_SHOPPERS else segments.index[segments == chosen]
+        pool = (recommender.catalogue.user_finder if chosen == ALL_SHOPPERS
+                else state.segment_finder(run, chosen))
         current = str(st.session_state[state.USER])
         options = pickers.matching(pool, "explorer_find_shopper", user_col, keep=[current])
         user_col.selectbox(t("explorer.shopper"), options, **view_state.widget(state.USER),
@@ -221,8 +220,7 @@ def whatif_panel(recommender, run: state.RunEntry, user: str) -> None:
     st.caption(t("explorer.whatif_help"))
     add_col, remove_col = st.columns(2)
     catalogue = recommender.catalogue
-    found = pickers.matching(catalogue.columns.ids, "explorer_find_item", add_col, "item",
-                             titles=catalogue.columns.titles)
+    found = pickers.matching(catalogue.item_finder, "explorer_find_item", add_col, "item")
     added = list(st.session_state.get(state.WHATIF_ADD) or [])
     history_ids = (shopper_history(recommender, run, user)["item_id"].tolist()
                    if user in catalogue.user_index else [])

@@ -72,9 +72,9 @@ def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
     st.caption(t("ledger.chart_caption"))
     with st.expander(t("ledger.table")):
         percent = st.column_config.NumberColumn(format="percent")
-        tables.show(st, ledger.table, hide_index=True, key="ledger_table",
-                     column_config={c: percent for c in ledger.table.columns if
-                                    c.endswith("_share")})
+        tables.show_paged(st, ledger.table, "ledger_table", hide_index=True,
+                          column_config={c: percent for c in ledger.table.columns if
+                                         c.endswith("_share")})
 
 
 def targets_editor(labels: list[str]) -> pd.DataFrame:

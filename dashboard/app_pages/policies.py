@@ -29,7 +29,7 @@ def before_after(recommender: Any, policy: Policy) -> None:
     state.ensure_view_defaults(recommender.user_ids)  # the shopper set on any page
     if str(st.session_state[state.USER]) not in recommender.catalogue.user_index:
         view_state.set_value(state.USER, recommender.user_ids[0])  # a typed id: not here
-    users = pickers.matching(recommender.user_ids, "policy_find_shopper",
+    users = pickers.matching(recommender.catalogue.user_finder, "policy_find_shopper",
                              keep=[str(st.session_state[state.USER])])
     st.selectbox(t("policies.shopper"), users, **view_state.widget(state.USER))
     user = str(st.session_state[state.USER])

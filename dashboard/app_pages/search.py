@@ -36,7 +36,8 @@ def search_controls(recommender, mode: str) -> tuple[str, str, float, str, int]:
             query_col.pills(t("search.try"), suggested_queries(recommender.catalogue.items),
                             key="search_try",
                             on_change=_use_suggestion, label_visibility="collapsed")
-        users = [ANYONE, *pickers.matching(recommender.user_ids, "search_find_shopper",
+        users = [ANYONE, *pickers.matching(recommender.catalogue.user_finder,
+                                           "search_find_shopper",
                                            user_col, keep=[st.session_state.get("search_user")])]
         user = user_col.selectbox(t("explorer.shopper"), users, key="search_user",
                                   format_func=lambda u: t("search.anyone") if u == ANYONE else u)

@@ -93,25 +93,37 @@ def _from_labels(spec: GroupSpec, per_item: list[list[str]], note: str = "") -> 
     return Grouping(spec, labels, matrix, note)
 
 
-def _values(items: pd.DataFrame, column: str) -> list[list[str]]:
-    values = items[column].astype("string").fillna("").str.strip()
-    return [[v] if v else [NO_VALUE] for v in values.tolist()]
+def _from_one_label(spec: GroupSpec, per_item: np.ndarray | list[str], note: str = ""
+                    ) -> Grouping:
+    """`_from_labels` for items with exactly one label each, without a Python loop per item
+    (the same sorted labels and membership)."""
+    labels, codes = np.unique(np.asarray(per_item, dtype=object), return_inverse=True)
+    n_items = len(codes)
+    matrix = sp.csr_matrix((np.ones(n_items), (np.arange(n_items), codes.ravel())),
+                           shape=(n_items, len(labels)))
+    return Grouping(spec, [str(label) for label in labels], matrix, note)
+
+
+def _values(items: pd.DataFrame, column: str) -> np.ndarray:
+    values = items[column].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    return np.where(values == "", NO_VALUE, values)
 
 
 def _top_categories(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     """First level of each category path; below a root every item shares, the level under it."""
     if CATEGORY not in items:
         raise DataError(Message("no_category_column"))
-    paths = [[p.strip() for p in str(v).split(MULTI_CATEGORY_SEP) if p.strip()]
-             for v in items[CATEGORY].fillna("").tolist()]
+    codes, texts = pd.factorize(items[CATEGORY].fillna("").astype(str))  # work per distinct text
+    paths = [[p.strip() for p in str(v).split(MULTI_CATEGORY_SEP) if p.strip()] for v in texts]
     levels = [[[x.strip() for x in p.split(CATEGORY_SEP)] for p in row] for row in paths]
     roots = {path[0] for row in levels for path in row}
     depth, note = 0, ""
     if len(roots) == 1 and any(len(path) > 1 for row in levels for path in row):
         depth, note = 1, f"every path starts with {next(iter(roots))!r}; grouped by the level below"
-    per_item = [sorted({path[min(depth, len(path) - 1)] for path in row}) or [NO_VALUE]
+    per_text = [sorted({path[min(depth, len(path) - 1)] for path in row}) or [NO_VALUE]
                 for row in levels]
-    return _from_labels(spec, per_item, note)
+    by_text = _from_labels(spec, per_text, note)
+    return Grouping(spec, by_text.labels, by_text.membership[codes], note)
 
 
 def _price_bands(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
@@ -123,10 +135,10 @@ def _price_bands(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     band = np.searchsorted(np.asarray(edges), prices.to_numpy(), side="right")
     bounds = [-np.inf, *edges, np.inf]
     names = [_band_name(b + 1, bounds[b], bounds[b + 1]) for b in range(len(bounds) - 1)]
-    per_item = [[NO_VALUE] if np.isnan(p) else [names[b]]
-                for p, b in zip(prices.to_numpy(), band, strict=True)]
+    per_item = np.where(np.isnan(prices.to_numpy(dtype=np.float64)), NO_VALUE,
+                        np.asarray(names, dtype=object)[band])
     fixed = spec.model_copy(update={"price_edges": [float(e) for e in edges]})
-    return _from_labels(fixed, per_item)
+    return _from_one_label(fixed, per_item)
 
 
 def _band_name(number: int, low: float, high: float) -> str:
@@ -138,7 +150,7 @@ def _band_name(number: int, low: float, high: float) -> str:
 def _promo(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     flags = items[PROMO].fillna(False).astype(bool) if PROMO in items else \
         pd.Series(False, index=items.index)
-    return _from_labels(spec, [["promo" if f else "regular"] for f in flags.tolist()])
+    return _from_one_label(spec, np.where(flags.to_numpy(dtype=bool), "promo", "regular"))
 
 
 def _new_items(items: pd.DataFrame, interactions: pd.DataFrame, spec: GroupSpec) -> Grouping:
@@ -148,14 +160,14 @@ def _new_items(items: pd.DataFrame, interactions: pd.DataFrame, spec: GroupSpec)
     seen = items[ITEM_ID].astype(str).map(first)
     new = (seen.isna() | (seen >= now - spec.new_days * DAY)).to_numpy()
     note = f"new = first seen in the {spec.new_days} days up to the last training interaction"
-    return _from_labels(spec, [["new" if n else "established"] for n in new], note)
+    return _from_one_label(spec, np.where(new, "new", "established"), note)
 
 
 def _popularity(popularity: np.ndarray, spec: GroupSpec) -> Grouping:
     """Deciles of training popularity, D10 the most popular; ties split by item order."""
     ranks = pd.Series(np.asarray(popularity, dtype=float)).rank(method="first").to_numpy()
     decile = np.minimum((10 * (ranks - 1) / max(len(ranks), 1)).astype(int), 9) + 1
-    return _from_labels(spec, [[f"D{d:02d}"] for d in decile],
+    return _from_one_label(spec, np.array([f"D{d:02d}" for d in range(11)])[decile],
                         "popularity deciles of training interactions; D10 = most popular")
 
 
@@ -180,7 +192,7 @@ def build_grouping(spec: GroupSpec, items: pd.DataFrame, interactions: pd.DataFr
     if spec.by not in items.columns:
         known = ", ".join([*NAMED_GROUPINGS, *[c for c in items.columns if c != ITEM_ID]])
         raise ConfigError(Message("unknown_grouping", by=spec.by, known=known))
-    return _from_labels(spec, _values(items, spec.by))
+    return _from_one_label(spec, _values(items, spec.by))
 
 
 def grouping_for_run(run: Any, spec: GroupSpec) -> Grouping:

@@ -92,7 +92,11 @@ class TrainData:
         split: Split,
         text_embeddings: np.ndarray | None = None,
         category_depth: int | None = None,
+        known_categories: tuple[pd.Index, np.ndarray, list[str]] | None = None,
     ) -> Self:
+        """`known_categories` (item ids, item × category table, names) is a table already
+        built from this catalogue (a run's): used as is when its ids are the dataset's, in
+        order, instead of building the same table again from the category paths."""
         item_ids = dataset.items[ITEM_ID].astype(str).tolist()
         user_ids = sorted(split.train[USER_ID].astype(str).unique().tolist())
         user_pos, item_pos = pd.Index(user_ids), pd.Index(item_ids)
@@ -104,7 +108,11 @@ class TrainData:
                 f"dataset {dataset.name!r}: no test user also appears in training, so nothing "
                 "can be evaluated; use a split that keeps each user's earlier events in training."
             )
-        categories, names = dataset.category_matrix(category_depth)
+        if known_categories is not None and category_depth is None and \
+                pd.Index(known_categories[0]).equals(item_pos):
+            categories, names = known_categories[1], known_categories[2]
+        else:
+            categories, names = dataset.category_matrix(category_depth)
         popularity = np.bincount(train[ITEM_IDX].to_numpy(), minlength=len(item_ids))
         return cls(
             user_ids=user_ids,
@@ -112,7 +120,7 @@ class TrainData:
             train=train,
             valid=valid,
             test=test,
-            item_categories=categories.astype(np.float32),
+            item_categories=np.asarray(categories, dtype=np.float32),  # a known table: shared
             category_names=list(names),
             item_popularity=popularity.astype(np.float64),
             text_embeddings=text_embeddings,

@@ -74,16 +74,35 @@ def load_run_split(meta: Mapping[str, Any], run_dir: str | Path | None = None, *
     return None if dataset is None else split_like_run(dataset, dict(meta), protocol)
 
 
+def load_run_split_report(meta: Mapping[str, Any], run_dir: str | Path,
+                          known_categories: tuple[pd.Index, np.ndarray, list[str]] | None = None
+                          ) -> tuple[Split, TrainData, list[tuple[str, int, str]]] | None:
+    """`load_run_split` plus the rows of the data's cleaning report, from one read of the data
+    (the studio shows both; a million-item catalogue is cleaned once, not once per page).
+    `known_categories`: the run's own item × category table (`TrainData.from_split`), so the
+    studio holds one such table per run, not two."""
+    dataset = load_run_dataset(meta, run_dir)
+    if dataset is None:
+        return None
+    split, data = split_like_run(dataset, dict(meta), known_categories=known_categories)
+    return split, data, dataset.report.rows()
+
+
 def prepare_data(dataset: Dataset, protocol: str, *, seed: int = 0,
-                 text_embeddings: np.ndarray | None = None) -> tuple[Split, TrainData]:
+                 text_embeddings: np.ndarray | None = None,
+                 known_categories: tuple[pd.Index, np.ndarray, list[str]] | None = None
+                 ) -> tuple[Split, TrainData]:
     """Collapse events to interactions, split them by `protocol`, index them for models."""
     split = split_interactions(interactions(dataset.events), protocol=protocol, seed=seed)
-    return split, TrainData.from_split(dataset, split, text_embeddings=text_embeddings)
+    return split, TrainData.from_split(dataset, split, text_embeddings=text_embeddings,
+                                       known_categories=known_categories)
 
 
-def split_like_run(dataset: Dataset, meta: dict[str, Any], protocol: str | None = None
+def split_like_run(dataset: Dataset, meta: dict[str, Any], protocol: str | None = None, *,
+                   known_categories: tuple[pd.Index, np.ndarray, list[str]] | None = None
                    ) -> tuple[Split, TrainData]:
     """`dataset` split the way a run was (run.json's `split` and `seed`), so the held-out part
     is the one the run never trained on; `protocol` overrides the run's split."""
     chosen = protocol or str(meta.get("split") or "leave-last-out")
-    return prepare_data(dataset, chosen, seed=int(meta.get("seed", 0) or 0))
+    return prepare_data(dataset, chosen, seed=int(meta.get("seed", 0) or 0),
+                        known_categories=known_categories)

@@ -30,6 +30,7 @@ from engine.metrics.diversity import category_prior as catalogue_prior
 from engine.rerank.similarity import graded_item_vectors
 from engine.rerank.targets import blend_target
 from engine.serving.availability import unavailable_mask
+from engine.serving.lookup import IdFinder
 from engine.serving.repurchase import Repurchases, repurchases
 
 if TYPE_CHECKING:
@@ -104,6 +105,16 @@ class Catalogue:
     def user_lookup(self) -> dict[str, int]:
         """user_id -> model user index, a dict: one lookup per request without pandas."""
         return {str(u): i for i, u in enumerate(self.user_index)}
+
+    @cached_property
+    def item_finder(self) -> IdFinder:
+        """The item pickers' find index (ids and titles), built once per snapshot."""
+        return IdFinder(self.columns.ids, self.columns.titles)
+
+    @cached_property
+    def user_finder(self) -> IdFinder:
+        """The shopper pickers' find index, built once per snapshot."""
+        return IdFinder(self.user_index)
 
     def user_position(self, user_id: object) -> int:
         """Model index of a training shopper; -1 for an unknown one or None."""

@@ -31,16 +31,23 @@ def item_map_points(catalogue: Catalogue, max_points: int = MAX_POINTS,
     xy = PCA(n_components=2, random_state=seed).fit_transform(vectors[sample])
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1],
                          "category": [catalogue.category_label(int(i)) for i in sample],
-                         "title": items[TITLE].astype(str).to_numpy()[sample]})
+                         "title": items[TITLE].iloc[sample].astype(str).to_numpy()})
 
 
 def category_counts(items: pd.DataFrame, path_col: str) -> pd.DataFrame:
-    """Item count per category path (first three levels, `level 1..3, items`): reads every
-    item, so the studio keeps it per run version."""
-    paths = items[path_col].fillna("").astype(str).str.split(" | ", regex=False).str[0]
+    """Item count per category path (first three levels, `level 1..3, items`, most items
+    first, ties by path). Items are counted per distinct category text first, so only the
+    distinct texts are split: a million items with a few thousand paths split a few thousand."""
+    text = items[path_col].fillna("").astype(str)
+    distinct = text.value_counts(sort=False)
+    paths = pd.Series(distinct.index, dtype=object).str.split(" | ", regex=False).str[0]
     levels = paths.replace("", "unknown").str.split(" > ", expand=True).iloc[:, :3]
     levels.columns = [f"level {i + 1}" for i in range(levels.shape[1])]
-    counts = levels.fillna("").value_counts().reset_index(name="items")
+    levels = levels.fillna("")
+    counts = (levels.assign(items=distinct.to_numpy()).groupby(list(levels.columns))["items"]
+              .sum().reset_index())
+    counts = counts.sort_values(["items", *levels.columns], ascending=[False] + [True] * len(
+        levels.columns), kind="stable").reset_index(drop=True)
     # sunburst needs leaves: a missing deeper level repeats nothing, so give it a label
     for column in levels.columns[1:]:
         counts[column] = counts[column].replace("", None)

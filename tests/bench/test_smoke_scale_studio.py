@@ -27,6 +27,9 @@ def test_studio_open(bench_shop: BenchShop, tmp_path: Path) -> None:
     assert "RUN" in results["command"]  # an absolute folder of this machine is never named
     assert len(results["steps"]) == 5 and results["items"] > 0
     assert all(step["peak_rss_gb"] >= step["rss_gb"] > 0 for step in results["steps"])
+    pages = {row["page"]: row for row in results["pages"]}  # opened in the real app
+    assert set(pages) == {"catalogue", "ledger"}
+    assert all(row["problems"] == [] and row["cpu_s"] > 0 for row in pages.values())
 
 
 @pytest.mark.slow

@@ -121,3 +121,27 @@ def test_sweep_and_exposure_read_the_run_data_the_same_way(shop_run: tuple[Path,
     for other in (via_sweep, context.data):
         np.testing.assert_array_equal(other.test[["user_idx", "item_idx"]].to_numpy(),
                                       data.test[["user_idx", "item_idx"]].to_numpy())
+
+
+def test_one_read_gives_the_split_the_cleaning_report_and_shares_the_run_categories(
+        shop_run: tuple[Path, Path]) -> None:
+    """The studio reads the data once for the split and the cleaning report, and the split
+    takes the run's item × category table instead of building an equal one again."""
+    from engine.runs.data import load_run_split_report
+    from engine.runs.store import load_run
+
+    run_dir, _ = shop_run
+    run = load_run(run_dir)
+    known = (pd.Index(run.item_ids), np.asarray(run.item_categories, np.float32),
+             list(run.category_names))
+    split, data, rows = load_run_split_report(_meta(run_dir), run_dir, known)
+    plain_split, plain = load_run_split(_meta(run_dir), run_dir)
+    pd.testing.assert_frame_equal(split.test, plain_split.test)
+    np.testing.assert_allclose(data.item_categories, plain.item_categories, atol=1e-7)
+    assert data.category_names == plain.category_names
+    assert data.item_categories is known[1]  # the run's table itself, not a copy
+    assert rows == load_run_dataset(_meta(run_dir)).report.rows()
+    other_order = (pd.Index(run.item_ids[::-1]), known[1], known[2])  # not this catalogue's
+    _, rebuilt, _ = load_run_split_report(_meta(run_dir), run_dir, other_order)
+    assert rebuilt.item_categories is not known[1]
+    np.testing.assert_allclose(rebuilt.item_categories, plain.item_categories, atol=1e-7)

@@ -1,0 +1,63 @@
+"""Groupings read per distinct value equal the per-item definition (one label list per item)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.exposure.groups import NO_VALUE, GroupSpec, _from_labels, build_grouping
+
+ITEMS = pd.DataFrame({
+    "item_id": [f"i{n}" for n in range(12)],
+    "brand": ["Acme", " Acme ", None, "", "Zed", "beta", "Acme", "Zed", "Ω", "beta", "x", "Acme"],
+    "category": ["Shop > Tools > Saws", "Shop > Garden", "Shop > Tools | Shop > Garden", None,
+                 "", "Shop > Tools", "Shop", "Shop > Kitchen > Pans", "Shop > Garden",
+                 "Shop > Tools", "Shop > Kitchen", "Shop > Tools > Saws"],
+    "price": [1.0, 2.5, np.nan, 10.0, 3.0, 7.5, 2.0, np.nan, 9.0, 4.0, 5.0, 6.0],
+    "promo": [True, False, None, True, False, False, True, False, False, True, False, False],
+})
+INTERACTIONS = pd.DataFrame({"item_id": ["i0", "i1", "i2", "i0", "i5"],
+                             "timestamp": [0, 86_400 * 40, 86_400 * 50, 86_400 * 60, 86_400 * 61]})
+POPULARITY = np.array([3, 0, 1, 1, 5, 2, 0, 0, 4, 1, 2, 9], dtype=float)
+
+
+def _per_item(by: str, grouping) -> list[list[str]]:  # noqa: ANN001 - the fast Grouping
+    """Each item's labels written out one item at a time, from the definitions."""
+    if by == "brand":
+        return [[str(v).strip()] if isinstance(v, str) and v.strip() else [NO_VALUE]
+                for v in ITEMS["brand"]]
+    if by == "promo":
+        return [["promo" if v is True else "regular"] for v in ITEMS["promo"]]
+    if by == "top_category":  # every path starts with "Shop": the level below it
+        out = []
+        for value in ITEMS["category"].fillna(""):
+            paths = [[x.strip() for x in p.split(">")] for p in value.split("|") if p.strip()]
+            out.append(sorted({p[min(1, len(p) - 1)] for p in paths}) or [NO_VALUE])
+        return out
+    # price bands, popularity deciles, new: one label per item, read back from the matrix
+    dense = grouping.membership.toarray()
+    return [[grouping.labels[int(np.argmax(row))]] for row in dense]
+
+
+@pytest.mark.parametrize("by", ["brand", "promo", "top_category", "price_band", "popularity",
+                                "new"])
+def test_fast_grouping_equals_the_per_item_one(by: str) -> None:
+    spec = GroupSpec(by=by)
+    fast = build_grouping(spec, ITEMS, INTERACTIONS, POPULARITY)
+    reference = _from_labels(fast.spec, _per_item(by, fast), fast.note)
+    assert fast.labels == reference.labels
+    np.testing.assert_allclose(fast.membership.toarray(), reference.membership.toarray(),
+                               atol=1e-12)
+    np.testing.assert_allclose(fast.membership.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_one_label_groupings_keep_their_labels() -> None:
+    bands = build_grouping(GroupSpec(by="price_band", n_bands=2), ITEMS, INTERACTIONS, POPULARITY)
+    assert bands.labels == sorted(bands.labels) and NO_VALUE in bands.labels
+    deciles = build_grouping(GroupSpec(by="popularity"), ITEMS, INTERACTIONS, POPULARITY)
+    assert deciles.labels[-1] == "D10" and deciles.membership[11, deciles.labels.index("D10")] == 1
+    new = build_grouping(GroupSpec(by="new", new_days=15), ITEMS, INTERACTIONS, POPULARITY)
+    column = new.labels.index("new")  # first seen within 15 days of the last, or never seen
+    assert [bool(new.membership[i, column]) for i in range(12)] == [
+        False, False, True, True, True, True, True, True, True, True, True, True]
