@@ -158,8 +158,6 @@ def add_cold_items(run: RunEntry, items: pd.DataFrame) -> pd.DataFrame:
 
 
 def _run_meta(run_dir: str) -> dict[str, Any]:
-    import json
-
     return json.loads((Path(run_dir) / "run.json").read_text())
 
 
@@ -281,8 +279,7 @@ def _segment_finder(run_dir: str, stamp: float, segment: str) -> Any:
 
 
 def segment_finder(run: RunEntry, segment: str) -> Any:
-    """The shopper picker's find index over one segment's shoppers, built once per run
-    version and segment (engine.serving.lookup.IdFinder)."""
+    """The find index (engine.serving.lookup) over one segment's shoppers, once per run."""
     return _segment_finder(str(run.path), run.stamp, segment)
 
 
