@@ -16,13 +16,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     Field,
     ValidationError,
     model_validator,
 )
 
-from engine.core.checks import check_weight
 from engine.core.errors import ConfigError
 from engine.core.field_errors import readable
 from engine.core.limits import (
@@ -40,6 +38,8 @@ from engine.core.messages import Listing, Message, json_problem
 from engine.exposure.prices import ExposurePrices
 from engine.rerank.methods import DiversifyMethod
 from engine.rerank.quotas import check_bounds
+from engine.rerank.targets import DEFAULT_TARGET_MIX
+from engine.serving.requests import ALPHA_HELP, UNIT, Alpha, TargetMix, Weight
 
 # a letter or digit of any script, then up to 63 of them, "_", "." or "-" (str.isalnum's letters)
 NAME_PATTERN = r"^[^\W_][\w.-]{0,63}$"
@@ -191,14 +191,11 @@ class DiversifyStage(StrictModel):
     kind: Literal["diversify"]
     label: Label = ""
     method: DiversifyMethod
-    weight: Annotated[float, BeforeValidator(check_weight)] = Field(..., ge=0, le=1)
+    weight: Weight = Field(..., json_schema_extra=UNIT)  # text such as "0.5" is refused
     quotas: dict[str, tuple[int | None, int | None]] | None = Field(
         None, max_length=MAX_MATCH_VALUES)
-    target_mix: float = Field(0.5, ge=0, le=1)
-    alpha: float | None = Field(
-        None, ge=0, description="the model's loss weight alpha, for a run trained over a "
-                                "range of alpha (the model itself diversifies before the "
-                                "re-ranker); default: the run's own")
+    target_mix: TargetMix = Field(DEFAULT_TARGET_MIX, json_schema_extra=UNIT)
+    alpha: Alpha | None = Field(None, description=ALPHA_HELP)
 
     @model_validator(mode="after")
     def _quotas(self) -> DiversifyStage:

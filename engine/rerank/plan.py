@@ -1,7 +1,7 @@
 """What the one ranking pipeline reads: a plan of per-item arrays for one catalogue.
 
 A policy compiles to a plan (`engine.policy.compile`), and so does a plain request
-(`engine.serving.ranking.request_plan`) and an evaluation or sweep setting
+(`engine.serving.ranking.compile_request`) and an evaluation or sweep setting
 (`diversify_plan`): method, weight, quotas and target mix become one diversify step.
 `engine.rerank.pipeline` applies a plan to model scores, for one shopper or a batch.
 

@@ -12,11 +12,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.core.checks import check_k
 from engine.core.errors import RequestError
 from engine.rerank.pipeline import ShopperBatch, apply_policy
 from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
 from engine.serving.catalogue import Catalogue
-from engine.serving.requests import RankRequest
+from engine.serving.requests import ListRequest, category_positions, category_vector, quota_map
+
+
+@dataclass(frozen=True)
+class RankRequest:
+    """A valid request checked against one catalogue: its plan (one diversify step, as a
+    policy compiles to), the list length and the calibrated target it names, if any."""
+
+    plan: RankPlan
+    k: int
+    target: np.ndarray | None = None  # (C,) category shares (any sum); None: the shopper's mix
+
+    @property
+    def diversify(self) -> Diversify:
+        return self.plan.diversify
 
 
 @dataclass(frozen=True)
@@ -39,11 +54,10 @@ NOTHING_LEFT = ("no item is left after the category filter, the already-seen ite
 
 
 def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
-         exclude: np.ndarray, target: np.ndarray | None,
-         plan: RankPlan | None = None) -> RankedList:
-    """A plain request through the one pipeline: its plan (one diversify step; made here
-    unless given) applied to this shopper's scores, with `exclude` (positions) left out."""
-    plan = request_plan(catalogue, request) if plan is None else plan
+         exclude: np.ndarray, target: np.ndarray | None) -> RankedList:
+    """A plain request through the one pipeline: its plan applied to this shopper's scores,
+    with `exclude` (positions) left out."""
+    plan, weight = request.plan, request.diversify.weight
     scores = np.where(plan.static_allowed, scores, -np.inf)
     scores[exclude] = -np.inf
     n_allowed = int(np.isfinite(scores).sum())
@@ -62,8 +76,8 @@ def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
     top = pool[: request.k][pool[: request.k] >= 0]
     return RankedList(
         items=items, relevance=relevance,
-        diversity_gain=variety_added(plan, items, request.diversity_weight),
-        score=(1.0 - request.diversity_weight) * relevance + lists.diversity[0, :n],
+        diversity_gain=variety_added(plan, items, weight),
+        score=(1.0 - weight) * relevance + lists.diversity[0, :n],
         relevance_only=top, relevance_only_scores=lists.candidate_relevance[0, :len(top)],
         boosts=plan.boost_vector[items], n_allowed=n_allowed,
     )
@@ -97,16 +111,24 @@ def item_arrays(catalogue: Catalogue) -> dict[str, np.ndarray | None]:
     return cached
 
 
-def request_plan(catalogue: Catalogue, request: RankRequest) -> RankPlan:
-    """A validated plain request as a plan with one diversify step."""
-    allowed = None if request.allowed_categories is None else \
-        catalogue.in_categories(request.allowed_categories)
-    boosts = np.zeros(catalogue.n_items, dtype=np.float64)
-    if request.category_boosts is not None:
-        boosts += catalogue.item_categories @ request.category_boosts
-    if request.promo_boost:
-        boosts += request.promo_boost * catalogue.promo
-    return diversify_plan(Diversify(request.method, request.diversity_weight,
-                                    request.target_mix), request.n_candidates,
-                          item_arrays(catalogue), category_names=list(catalogue.category_names),
-                          quotas=request.quotas, allowed=allowed, boosts=boosts)
+def compile_request(catalogue: Catalogue, request: ListRequest) -> RankRequest:
+    """A valid request (`engine.serving.requests`) checked against this catalogue — k within
+    it, category names known, quota floors within each category's supply — as a plan with
+    one diversify step: the category filter, the category and promo boosts, the quotas."""
+    names = catalogue.category_names
+    k = check_k(request.k, catalogue.n_items)
+    categories, boosts, target, quotas = (getattr(request, name, None) for name in (
+        "categories", "category_boosts", "target", "quotas"))  # a list request has none
+    allowed = None if not categories else catalogue.in_categories(
+        category_positions(categories, names, "categories"))
+    vector = getattr(request, "promo_boost", 0.0) * catalogue.promo
+    if boosts:
+        vector = vector + catalogue.item_categories @ category_vector(boosts, names,
+                                                                      "category_boosts")
+    target = None if target is None else category_vector(target, names, "target")
+    plan = diversify_plan(
+        Diversify(request.method, request.diversity_weight, request.target_mix),
+        max(request.n_candidates, k), item_arrays(catalogue), category_names=list(names),
+        quotas=quota_map(quotas, names, k, catalogue.category_supply) if quotas else None,
+        allowed=allowed, boosts=vector)
+    return RankRequest(plan, k, target)

@@ -22,7 +22,6 @@ from engine.core.checks import check_k
 from engine.core.errors import RequestError
 from engine.core.messages import Message
 from engine.models.topn import top_n
-from engine.rerank.plan import RankPlan
 from engine.rerank.scaling import min_max
 from engine.rerank.targets import DEFAULT_TARGET_MIX
 from engine.runs.store import load_run
@@ -31,7 +30,7 @@ from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.coldstart import add_items
 from engine.serving.explain import explain, fallback_notice, trending_note, with_boost_notes
 from engine.serving.live import LiveHistory, history_frame
-from engine.serving.ranking import rank, request_plan
+from engine.serving.ranking import RankRequest, compile_request, rank
 from engine.serving.results import Recommendations, list_columns, plain_value, relevance_columns
 from engine.serving.retrieve import Focus, Retrieval, plan_focus
 from engine.serving.trending import trending_scores
@@ -94,26 +93,6 @@ class Recommender:
 
     # ---- requests -------------------------------------------------------------------------
 
-    def _request(self, catalogue: Catalogue, request: rq.ListRequest) -> rq.RankRequest:
-        """A valid request (`engine.serving.requests`) checked against this catalogue:
-        k within it, category names known, quota floors within each category's supply."""
-        names = catalogue.category_names
-        k = check_k(request.k, catalogue.n_items)
-        categories, boosts, target, quotas = (getattr(request, name, None) for name in (
-            "categories", "category_boosts", "target", "quotas"))  # a list request has none
-        allowed = None
-        if categories:
-            allowed = np.zeros(len(names), dtype=bool)
-            allowed[rq.category_positions(categories, names, "categories")] = True
-        return rq.RankRequest(
-            k=k, method=request.method, diversity_weight=request.diversity_weight,
-            n_candidates=max(request.n_candidates, k), allowed_categories=allowed,
-            category_boosts=rq.category_vector(boosts, names, "category_boosts")
-            if boosts else None, promo_boost=getattr(request, "promo_boost", 0.0),
-            target=None if target is None else rq.category_vector(target, names, "target"),
-            quotas=rq.quota_map(quotas, names, k, catalogue.category_supply) if quotas else None,
-            target_mix=request.target_mix)
-
     def model_at(self, alpha: float | None):  # noqa: ANN201 - a BaseModel
         """The model scoring at loss weight `alpha` (None: the run's own; a number the request
         or policy model checked); RequestError when it cannot take it (not loss-conditioned,
@@ -167,12 +146,11 @@ class Recommender:
         γ = `target_mix`.
         """
         catalogue = self._catalogue
-        ranking = self._request(catalogue, request)
+        ranking = compile_request(catalogue, request)
         user_id, history, alpha = request.user_id, request.history, request.alpha
         served_alpha = self.served_alpha(alpha)
         left_out = left_out_positions(catalogue.unavailable, request.include_unavailable)
-        plan = request_plan(catalogue, ranking)
-        focus = plan_focus(plan, left_out) if self.retrieval.active else None
+        focus = plan_focus(ranking.plan, left_out) if self.retrieval.active else None
         shopper = self._shopper_scores(catalogue, user_id, history, alpha, focus=focus)
         if shopper is None:
             result = self._hot(catalogue, ranking, notice=fallback_notice(user_id, history),
@@ -181,8 +159,7 @@ class Recommender:
             past, scores, user = shopper
             exclude = past if request.exclude_seen else np.empty(0, dtype=np.int64)
             result = self._finish(catalogue, scores, ranking, history=past, exclude=exclude,
-                                  left_out=left_out, scorer=(self.model_at(alpha), user),
-                                  plan=plan)
+                                  left_out=left_out, scorer=(self.model_at(alpha), user))
         return dataclasses.replace(result, alpha=served_alpha)
 
     def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
@@ -212,21 +189,19 @@ class Recommender:
         position = self._catalogue.positions_of([item_id])[0]
         self.live.add(user_id, int(position), timestamp, event, event_id)
 
-    def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: rq.RankRequest, *,
+    def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
                 note_for: Callable[[int], str] | None = None, left_out: np.ndarray | None = None,
-                scorer: tuple[object, int] | None = None,
-                plan: RankPlan | None = None) -> Recommendations:
-        """Rank (by `plan`, the request's own unless given), explain and package;
-        `note_for(position)` adds a note to an item's reason; `left_out`: positions of
-        unavailable items kept out of the list (and counted); `scorer`: (model, shopper
-        index) that scored the list, for the model's own reasons."""
+                scorer: tuple[object, int] | None = None) -> Recommendations:
+        """Rank, explain and package; `note_for(position)` adds a note to an item's reason;
+        `left_out`: positions of unavailable items kept out of the list (and counted);
+        `scorer`: (model, shopper index) that scored the list, for the model's own reasons."""
         if left_out is not None and len(left_out):
             exclude = np.union1d(exclude, left_out)
-        target = request.target
-        if request.method == "calibrated" and target is None:
-            target = catalogue.calibration_target(history, request.target_mix)
-        ranked = rank(catalogue, scores, request, exclude=exclude, target=target, plan=plan)
+        target, stage = request.target, request.diversify
+        if stage.method == "calibrated" and target is None:
+            target = catalogue.calibration_target(history, stage.target_mix)
+        ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
         per_slot = None if note_for is None else [[note_for(int(p))] for p in ranked.items]
         per_slot = with_boost_notes(per_slot, ranked.boosts)
         model, user = scorer or (None, -1)
@@ -239,11 +214,11 @@ class Recommender:
                                  ranked.diversity_gain, ranked.score, texts), notice=notice,
             relevance_columns=relevance_columns(catalogue, ranked.relevance_only,
                                                 ranked.relevance_only_scores),
-            method=request.method, diversity_weight=request.diversity_weight,
+            method=stage.method, diversity_weight=stage.weight,
             n_candidates=ranked.n_allowed,
             unavailable_left_out=0 if left_out is None else len(left_out))
 
-    def _hot(self, catalogue: Catalogue, request: rq.RankRequest, *, notice: str | None = None,
+    def _hot(self, catalogue: Catalogue, request: RankRequest, *, notice: str | None = None,
              half_life_days: float = 7.0,
              left_out: np.ndarray | None = None) -> Recommendations:
         scores = self.trending(catalogue, request.k, half_life_days)
@@ -268,7 +243,7 @@ class Recommender:
                   include_unavailable: bool = False) -> Recommendations:
         """Trending items (time-decayed popularity), diversified like any list."""
         catalogue = self._catalogue
-        request = self._request(catalogue, rq.ListRequest.of(
+        request = compile_request(catalogue, rq.ListRequest.of(
             k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates,
             include_unavailable=include_unavailable))  # checks the flag too
         return self._hot(catalogue, request, half_life_days=half_life_days,
@@ -284,7 +259,7 @@ class Recommender:
         if not isinstance(query, str) or not query.strip():
             raise RequestError(Message("empty_query"))
         catalogue = self._catalogue
-        request = self._request(catalogue, rq.ListRequest.of(
+        request = compile_request(catalogue, rq.ListRequest.of(
             k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates,
             target_mix=target_mix, include_unavailable=include_unavailable))
         found = self._search.match(catalogue.items, query.strip())
@@ -292,7 +267,7 @@ class Recommender:
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
         searchable = match.astype(np.float64)
         searchable[left_out] = -np.inf
-        pool = top_n(searchable[None, :], None, request.n_candidates)[0]
+        pool = top_n(searchable[None, :], None, request.plan.n_candidates)[0]
         pool = pool[pool >= 0]
         relevance = min_max(match[pool])
         user = catalogue.user_position(user_id)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
@@ -67,6 +66,7 @@ Bound = Annotated[int, Field(ge=0), BeforeValidator(_not_bool)] | None
 UNIT = {"minimum": 0.0, "maximum": 1.0}  # in the schema; checked by the engine's own check
 Weight = Annotated[float, BeforeValidator(check_weight)]  # text such as "0.5" is refused
 TargetMix = Annotated[float, BeforeValidator(check_target_mix)]
+Alpha = Annotated[float, Field(ge=0.0), BeforeValidator(_not_bool)]
 ItemId = Annotated[str, Field(max_length=MAX_ID_CHARS)]
 
 
@@ -123,8 +123,7 @@ class RecommendRequest(ListRequest):
 
     history: list[ItemId] | None = Field(None, max_length=MAX_HISTORY,
                                          description="item ids of a live session (what-if)")
-    alpha: Annotated[float, Field(ge=0.0), BeforeValidator(_not_bool)] | None = Field(
-        None, description=ALPHA_HELP)
+    alpha: Alpha | None = Field(None, description=ALPHA_HELP)
     exclude_seen: StrictBool = True
     categories: list[str] | None = Field(None, max_length=MAX_MATCH_VALUES,
                                          description="only items in these categories")
@@ -153,22 +152,6 @@ class RecommendRequest(ListRequest):
             if self.quotas:
                 check_supply(self.quotas, None, self.k, "catalogue items")
         return self
-
-
-@dataclass(frozen=True)
-class RankRequest:
-    """A validated ranking request, with categories already mapped to indices."""
-
-    k: int
-    method: str
-    diversity_weight: float
-    n_candidates: int
-    allowed_categories: np.ndarray | None = None  # (C,) bool, None = every category
-    category_boosts: np.ndarray | None = None  # (C,) additive relevance boost per category
-    promo_boost: float = 0.0
-    target: np.ndarray | None = None  # (C,) category shares for the calibrated re-ranker (any sum)
-    quotas: dict[int, Quota] | None = None  # category index -> (floor, cap)
-    target_mix: float = DEFAULT_TARGET_MIX  # calibrated target (1 - γ)·history + γ·prior
 
 
 def category_positions(names: Sequence[str], category_names: Sequence[str],

@@ -28,7 +28,7 @@ from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyStore
 from engine.rerank import rerank
 from engine.rerank.methods import METHODS
-from engine.serving.ranking import request_plan
+from engine.serving.ranking import compile_request
 from engine.serving.recommender import Recommender
 from engine.serving.requests import RecommendRequest
 from engine.serving.retrieve import plan_focus
@@ -303,12 +303,12 @@ def test_boosts_of_mixed_sign_focus_a_request_and_a_policy_alike(ease_service,
     (up, down), shares = catalogue.category_names[:2], catalogue.item_categories[:, :2]
     raised = set(np.flatnonzero(0.2 * shares[:, 0] - 0.3 * shares[:, 1] > 0).tolist())
     assert raised and set(np.flatnonzero(shares[:, 1] > 0).tolist()) - raised
-    request = ease_service._request(catalogue, RecommendRequest.of(
+    request = compile_request(catalogue, RecommendRequest.of(
         k=K, category_boosts={up: 0.2, down: -0.3}))
     policy = parse_policy({"name": "mixed", "stages": [
         {"kind": "boost", "match": {"categories": [up]}, "strength": 0.2},
         {"kind": "bury", "match": {"categories": [down]}, "strength": 0.3}]})
-    for plan in (request_plan(catalogue, request), policies.compiled(policy)):
+    for plan in (request.plan, policies.compiled(policy)):
         focus = plan_focus(plan, np.empty(0, dtype=np.int64))
         assert set(focus.must.tolist()) == raised and focus.need == plan.n_candidates
 

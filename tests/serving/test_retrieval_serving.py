@@ -201,7 +201,7 @@ def test_a_list_ranked_over_its_candidates_equals_the_whole_catalogues(
     scores = service._scores(catalogue, user=user)
     main = catalogue.item_categories.argmax(axis=1)[np.isfinite(scores)]
     common = np.argsort(-np.bincount(main))[:2]  # the candidates' two main categories
-    request = service._request(catalogue, RecommendRequest.of(
+    request = ranking.compile_request(catalogue, RecommendRequest.of(
         user_id=service.user_ids[3], k=5, method="dpp", diversity_weight=0.4,
         categories=[catalogue.category_names[c] for c in common]))
     exclude = catalogue.user_items[user]
