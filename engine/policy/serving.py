@@ -35,7 +35,7 @@ from engine.rerank.pipeline import PolicyLists, ShopperBatch, apply_policy
 from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
-from engine.serving.explain import explain, fallback_notice, trending_note
+from engine.serving.explain import explain, fallback_notice, slot_notes, trending_note
 from engine.serving.ranking import variety_added
 from engine.serving.results import json_rows, list_columns
 from engine.serving.retrieve import plan_focus
@@ -81,7 +81,7 @@ def shopper_batch(catalogue: Catalogue, scores: np.ndarray, history: np.ndarray,
 
 
 def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists,
-                history: np.ndarray, note_for: Callable[[int], str] | None,
+                history: np.ndarray, note_for: Callable[[int], str | None] | None,
                 scorer: tuple[Any, int]) -> list[dict[str, Any]]:
     """JSON-ready rows for shopper 0 of `lists` (rank, ids, terms, explanation, attribution);
     `note_for(position)` adds a note to an item's reason; `scorer`: (model, shopper index)
@@ -93,8 +93,7 @@ def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists
     gains = variety_added(policy, positions, weight)  # as a plain request's list says it
     relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
     texts = explain(catalogue, positions, history, gains,
-                    None if note_for is None else [[note_for(int(p))] for p in positions],
-                    model=scorer[0], user=scorer[1])
+                    slot_notes(note_for, positions), model=scorer[0], user=scorer[1])
     attribution = list_attribution(policy, lists, 0)
     rows = json_rows(list_columns(catalogue, positions, relevance, gains, (1 - weight)
                                   * relevance + np.nan_to_num(lists.diversity[0, :n]), texts))
@@ -226,7 +225,7 @@ class PolicyServer:
 
     def _apply(self, policy: Policy, catalogue: Catalogue, scores: np.ndarray,
                past: np.ndarray, k: int, exclude_seen: bool,
-               notes: tuple[str | None, Callable[[int], str] | None], left_out: int,
+               notes: tuple[str | None, Callable[[int], str | None] | None], left_out: int,
                scorer: tuple[Any, int]) -> PolicyResult:
         notice, note_for = notes
         compiled = self.compiled(policy)

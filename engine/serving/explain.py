@@ -148,9 +148,19 @@ def fallback_notice(user_id: object, history: object) -> str:
     return Message("unknown_shopper_trending", user=repr(user_id))
 
 
-def trending_note(scores: np.ndarray, days: float = 7.0) -> Callable[[int], str]:
-    """A trending item's note from its decayed popularity: 'popular lately (…)'."""
-    return lambda position: Message("popular_lately", score=scores[position], days=days)
+def trending_note(scores: np.ndarray, days: float = 7.0) -> Callable[[int], str | None]:
+    """A trending item's note from its decayed popularity: 'popular lately (…)'; None for an
+    item that is not trending (a pinned one)."""
+    return lambda position: Message("popular_lately", score=scores[position], days=days) \
+        if np.isfinite(scores[position]) else None
+
+
+def slot_notes(note_for: Callable[[int], str | None] | None,
+               positions: np.ndarray) -> list[list[str]] | None:
+    """Per slot, the note `note_for(position)` adds to the item's reasons (none for None)."""
+    if note_for is None:
+        return None
+    return [[note] if (note := note_for(int(p))) is not None else [] for p in positions]
 
 
 def with_boost_notes(per_slot: list[list[str]] | None, boosts: np.ndarray) -> list[list[str]]:

@@ -28,7 +28,13 @@ from engine.runs.store import load_run
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, catalogue_from_run
 from engine.serving.coldstart import add_items
-from engine.serving.explain import explain, fallback_notice, trending_note, with_boost_notes
+from engine.serving.explain import (
+    explain,
+    fallback_notice,
+    slot_notes,
+    trending_note,
+    with_boost_notes,
+)
 from engine.serving.live import LiveHistory, history_frame
 from engine.serving.ranking import RankRequest, compile_request, rank
 from engine.serving.results import Recommendations, list_columns, plain_value, relevance_columns
@@ -191,7 +197,8 @@ class Recommender:
 
     def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
                 history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
-                note_for: Callable[[int], str] | None = None, left_out: np.ndarray | None = None,
+                note_for: Callable[[int], str | None] | None = None,
+                left_out: np.ndarray | None = None,
                 scorer: tuple[object, int] | None = None) -> Recommendations:
         """Rank, explain and package; `note_for(position)` adds a note to an item's reason;
         `left_out`: positions of unavailable items kept out of the list (and counted);
@@ -202,8 +209,7 @@ class Recommender:
         if stage.method == "calibrated" and target is None:
             target = catalogue.calibration_target(history, stage.target_mix)
         ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
-        per_slot = None if note_for is None else [[note_for(int(p))] for p in ranked.items]
-        per_slot = with_boost_notes(per_slot, ranked.boosts)
+        per_slot = with_boost_notes(slot_notes(note_for, ranked.items), ranked.boosts)
         model, user = scorer or (None, -1)
         texts = explain(catalogue, ranked.items, history, ranked.diversity_gain, per_slot,
                         model=model, user=user)
