@@ -93,20 +93,34 @@ def _from_labels(spec: GroupSpec, per_item: list[list[str]], note: str = "") -> 
     return Grouping(spec, labels, matrix, note)
 
 
-def _from_one_label(spec: GroupSpec, per_item: np.ndarray | list[str], note: str = ""
-                    ) -> Grouping:
-    """`_from_labels` for items with exactly one label each, without a Python loop per item
-    (the same sorted labels and membership)."""
-    labels, codes = np.unique(np.asarray(per_item, dtype=object), return_inverse=True)
-    n_items = len(codes)
-    matrix = sp.csr_matrix((np.ones(n_items), (np.arange(n_items), codes.ravel())),
+def _from_codes(spec: GroupSpec, codes: np.ndarray, names: list[str], note: str = ""
+                ) -> Grouping:
+    """`_from_labels` for items with exactly one label each, given as `names[codes[i]]`
+    (names may repeat): the same sorted labels and membership, without a loop per item."""
+    codes = np.asarray(codes, dtype=np.int64)
+    used = np.zeros(len(names), dtype=bool)
+    used[codes] = True  # a name no item carries is no group
+    labels, inverse = np.unique(np.asarray(names, dtype=object)[used], return_inverse=True)
+    column = np.full(len(names), -1, dtype=np.int64)
+    column[np.flatnonzero(used)] = inverse.ravel()
+    columns = column[codes]
+    n_items = len(columns)
+    matrix = sp.csr_matrix((np.ones(n_items), (np.arange(n_items), columns)),
                            shape=(n_items, len(labels)))
     return Grouping(spec, [str(label) for label in labels], matrix, note)
 
 
-def _values(items: pd.DataFrame, column: str) -> np.ndarray:
-    values = items[column].astype("string").fillna("").str.strip().to_numpy(dtype=object)
-    return np.where(values == "", NO_VALUE, values)
+def _flags(spec: GroupSpec, flags: np.ndarray, yes: str, no: str, note: str = "") -> Grouping:
+    return _from_codes(spec, np.asarray(flags, dtype=bool).astype(np.int64), [no, yes], note)
+
+
+def _values(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
+    """One group per value of an item column (stripped text; empty or missing: NO_VALUE),
+    the text cleaned once per distinct value."""
+    codes, uniques = pd.factorize(items[spec.by])
+    text = pd.Series(uniques, dtype=object).astype("string").fillna("").str.strip().tolist()
+    names = [value or NO_VALUE for value in text] + [NO_VALUE]
+    return _from_codes(spec, np.where(codes < 0, len(uniques), codes), names)
 
 
 def _top_categories(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
@@ -135,10 +149,9 @@ def _price_bands(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     band = np.searchsorted(np.asarray(edges), prices.to_numpy(), side="right")
     bounds = [-np.inf, *edges, np.inf]
     names = [_band_name(b + 1, bounds[b], bounds[b + 1]) for b in range(len(bounds) - 1)]
-    per_item = np.where(np.isnan(prices.to_numpy(dtype=np.float64)), NO_VALUE,
-                        np.asarray(names, dtype=object)[band])
+    codes = np.where(np.isnan(prices.to_numpy(dtype=np.float64)), len(names), band)
     fixed = spec.model_copy(update={"price_edges": [float(e) for e in edges]})
-    return _from_one_label(fixed, per_item)
+    return _from_codes(fixed, codes, [*names, NO_VALUE])
 
 
 def _band_name(number: int, low: float, high: float) -> str:
@@ -150,7 +163,7 @@ def _band_name(number: int, low: float, high: float) -> str:
 def _promo(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     flags = items[PROMO].fillna(False).astype(bool) if PROMO in items else \
         pd.Series(False, index=items.index)
-    return _from_one_label(spec, np.where(flags.to_numpy(dtype=bool), "promo", "regular"))
+    return _flags(spec, flags.to_numpy(dtype=bool), "promo", "regular")
 
 
 def _new_items(items: pd.DataFrame, interactions: pd.DataFrame, spec: GroupSpec) -> Grouping:
@@ -160,14 +173,14 @@ def _new_items(items: pd.DataFrame, interactions: pd.DataFrame, spec: GroupSpec)
     seen = items[ITEM_ID].astype(str).map(first)
     new = (seen.isna() | (seen >= now - spec.new_days * DAY)).to_numpy()
     note = f"new = first seen in the {spec.new_days} days up to the last training interaction"
-    return _from_one_label(spec, np.where(new, "new", "established"), note)
+    return _flags(spec, new, "new", "established", note)
 
 
 def _popularity(popularity: np.ndarray, spec: GroupSpec) -> Grouping:
     """Deciles of training popularity, D10 the most popular; ties split by item order."""
     ranks = pd.Series(np.asarray(popularity, dtype=float)).rank(method="first").to_numpy()
     decile = np.minimum((10 * (ranks - 1) / max(len(ranks), 1)).astype(int), 9) + 1
-    return _from_one_label(spec, np.array([f"D{d:02d}" for d in range(11)])[decile],
+    return _from_codes(spec, decile - 1, [f"D{d:02d}" for d in range(1, 11)],
                         "popularity deciles of training interactions; D10 = most popular")
 
 
@@ -192,7 +205,7 @@ def build_grouping(spec: GroupSpec, items: pd.DataFrame, interactions: pd.DataFr
     if spec.by not in items.columns:
         known = ", ".join([*NAMED_GROUPINGS, *[c for c in items.columns if c != ITEM_ID]])
         raise ConfigError(Message("unknown_grouping", by=spec.by, known=known))
-    return _from_one_label(spec, _values(items, spec.by))
+    return _values(items, spec)
 
 
 def grouping_for_run(run: Any, spec: GroupSpec) -> Grouping:

@@ -61,3 +61,12 @@ def test_one_label_groupings_keep_their_labels() -> None:
     column = new.labels.index("new")  # first seen within 15 days of the last, or never seen
     assert [bool(new.membership[i, column]) for i in range(12)] == [
         False, False, True, True, True, True, True, True, True, True, True, True]
+
+
+def test_a_label_no_item_carries_is_no_group() -> None:
+    every_promo = build_grouping(GroupSpec(by="promo"), ITEMS.assign(promo=True), INTERACTIONS,
+                                 POPULARITY)
+    assert every_promo.labels == ["promo"]
+    named = build_grouping(GroupSpec(by="brand"), ITEMS.assign(brand="Acme"), INTERACTIONS,
+                           POPULARITY)
+    assert named.labels == ["Acme"] and named.membership.shape == (12, 1)
