@@ -52,6 +52,9 @@ class TrainResult:
     evaluation: dict[str, Any] | None = None
     meta: dict[str, Any] | None = None
     fit_seconds: float = 0.0
+    # CPU seconds of the process over the same fit (every thread): comparable between fits on
+    # a loaded machine, where wall seconds swing with other jobs
+    fit_cpu_seconds: float = 0.0
     path: Path | None = None  # the run folder, when `out` was given
     notes: list[str] = field(default_factory=list)  # survivable problems worth telling
     serving: Refit | None = None  # every event, and the model refit on it for serving
@@ -124,12 +127,13 @@ def _load_and_fit(spec: TrainSpec, model: BaseModel | ModelSearch,
     split, train_data = prepare_data(dataset, spec.protocol, seed=spec.seed,
                                      text_embeddings=text)
     notify_stage(callbacks, Message("stage_training", model=model.name))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if isinstance(model, ModelSearch):
         fitted = model.select(train_data, callbacks).model
     else:
         fitted = model.fit(train_data, callbacks=callbacks)
-    result = TrainResult(dataset, train_data, split, fit_seconds=time.perf_counter() - started)
+    result = TrainResult(dataset, train_data, split, fit_seconds=time.perf_counter() - started,
+                         fit_cpu_seconds=time.process_time() - cpu)
     result.serving = refit_model(fitted, dataset, text, callbacks, enabled=spec.refit)
     if distributed.is_main():
         result.model = fitted
@@ -148,13 +152,14 @@ def _evaluate(result: TrainResult, spec: TrainSpec, configs: dict[str, Any],
                    "data_path": str(Path(spec.data).resolve()) if from_folder else None,
                    "split": spec.protocol, "seed": spec.seed,
                    "fit_seconds": round(result.fit_seconds, 3),
+                   "fit_cpu_seconds": round(result.fit_cpu_seconds, 3),
                    "encoder": encoder.to_dict() if encoder is not None else None,
                    "data_config": result.dataset.config.to_dict(),
                    "metrics": result.evaluation["metrics"], **configs,
                    # DP-SGD's guarantee over shoppers (engine/models/private.py), or None
                    "privacy": getattr(result.model, "privacy_", None)}
     models = {"evaluation": evaluation_record(result.model, result.data, spec.protocol,
-                                              result.fit_seconds)}
+                                              result.fit_seconds, result.fit_cpu_seconds)}
     if result.serving is not None:
         models["serving"] = result.serving.record
     result.meta["models"] = models

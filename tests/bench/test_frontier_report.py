@@ -100,3 +100,16 @@ def test_frontier_seeds_outside_the_training_seeds_are_refused(modules, capsys) 
         family.main(["--datasets", "ml-100k", "--seeds", "0,1", "--frontier-seeds", "2",
                      "--data-root", "/nonexistent-data-root"])
     assert stop.value.code == 2 and "--frontier-seeds 2" in capsys.readouterr().err
+
+
+def test_fit_time_compares_cpu_seconds_when_every_run_recorded_them(modules) -> None:
+    _, family = modules
+    wall = {"α=0": [10.0, 30.0], "α=0:1": [40.0, 40.0]}
+    cpu = family.fit_time(wall, {"α=0": [8.0, 12.0], "α=0:1": [12.0, 13.0]})
+    assert cpu["fit_clock"] == "cpu" and cpu["fit_ratio"] == pytest.approx(1.25, abs=1e-9)
+    assert cpu["fit_seconds"] == wall  # the wall seconds stay recorded
+    line = family.fit_line({**_row(True, False), **cpu})
+    assert "CPU seconds" in line and "12.0 / 13.0 s" in line and "**1.25×**" in line
+    older = family.fit_time(wall, {"α=0": [None, None], "α=0:1": [12.0, 13.0]})
+    assert older["fit_clock"] == "wall" and older["fit_ratio"] == pytest.approx(2.0, abs=1e-9)
+    assert "wall seconds" in family.fit_line({**_row(True, False), **older})

@@ -79,6 +79,9 @@ def test_run_json_records_both_models_and_the_chosen_epochs(
     assert evaluation["trained_on"].startswith("the training part")
     assert serving["refit"] is True and serving["trained_on"] == "every event"
     assert serving["interactions"] > evaluation["interactions"]
+    for record in (meta, evaluation, serving):  # process CPU seconds beside the wall seconds
+        assert record["fit_cpu_seconds"] > 0 and record["fit_seconds"] > 0
+    assert meta["fit_cpu_seconds"] == evaluation["fit_cpu_seconds"]
     logs = [json.loads(line) for line in (refit / "metrics.jsonl").read_text().splitlines()]
     scores = [log["val_ndcg@10"] for log in logs]
     best = logs[int(np.argmax(scores))]["epoch"]
@@ -113,7 +116,8 @@ def test_baselines_refit_with_their_settings(shop: Path, tmp_path: Path, name: s
     assert serving["refit"] is True and serving["model"] == name
     assert "epochs" not in serving
     settings = {key: value for key, value in result.meta["models"]["evaluation"].items()
-                if key not in ("trained_on", "history", "interactions", "fit_seconds")}
+                if key not in ("trained_on", "history", "interactions", "fit_seconds",
+                               "fit_cpu_seconds")}
     assert {key: serving[key] for key in settings} == settings
     served = Recommender.load(result.path)
     assert served.run.part == "serving" and served.model.name == name
