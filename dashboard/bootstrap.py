@@ -1,5 +1,8 @@
 """First start: with no run yet, generate the synthetic shop and train a small model, visibly.
 
+The starter is one two-tower trained over Prism's default range of α (engine.core.config.
+DEFAULT_ALPHA_RANGE), so the Explorer's α slider moves the model itself from the first visit.
+
 A newcomer who opens the studio on an empty machine sees a status box with a progress bar
 driven by the trainer's callbacks, then a working Explorer. The starter trains until early
 stopping (validation NDCG stops improving) or until its time budget is spent, whichever comes
@@ -110,9 +113,7 @@ def _train_starter() -> bool:
     budget = starter_budget()
     st.title(t("bootstrap.welcome"))
     st.write(t("bootstrap.intro", minutes=budget / 60))
-    spec = presets.quick_run(data_dir=paths.data_dir() / "synthetic",
-                             out_dir=paths.runs_dir() / BOOTSTRAP_RUN,
-                             epochs=starter_epochs(), **STARTER)
+    spec = presets.starter_spec(paths.runs_dir() / BOOTSTRAP_RUN, starter_epochs(), **STARTER)
     with st.status(t("bootstrap.setting_up"), expanded=True) as status:
         try:
             step = status.empty()  # said while the shop is generated, gone once it is

@@ -1,5 +1,8 @@
 """Training: launch a two-tower fit in the background, watch its losses live, manage runs.
 
+The primary button trains the default model, one two-tower over Prism's default range of α
+(engine.core.config.DEFAULT_ALPHA_RANGE); the second trains at the form's one α.
+
 The fit runs in a worker thread (one per server at a time); a fragment polls its progress
 every second and draws L_r, L_d and validation NDCG per epoch. The runs table lists every
 run with its evaluation; pick the active one, or compare two.
@@ -17,7 +20,7 @@ from dashboard import access, charts, jobs, state
 from dashboard.i18n import say, show_error, t
 from dashboard.measures import RECOMMENDED_ALPHA, column_label, measured_frontier, privacy_values
 from engine.core import paths
-from engine.core.config import DEFAULT_ALPHA
+from engine.core.config import DEFAULT_ALPHA, DEFAULT_ALPHA_RANGE
 from engine.core.errors import PrismError
 from engine.training import presets
 
@@ -40,7 +43,7 @@ def data_folders() -> dict[str, Path]:
     return folders
 
 
-EVERY_ALPHA = (0.0, 1.0)  # the one-model button: trained over this range of α
+EVERY_ALPHA = DEFAULT_ALPHA_RANGE  # the primary button: one model trained over this range
 FORM_VALUES = "_train_form_values"  # the form's last values: they outlive page switches
 NAME_GENERATION = "_train_name_generation"  # how many jobs this session started
 
@@ -122,12 +125,13 @@ def launch_form() -> None:
         epsilon = epsilon_col.number_input(t("training.epsilon"), min_value=0.1,
                                            max_value=100.0, step=0.5, key="train_epsilon",
                                            help=t("training.epsilon_help"))
-        start_col, every_col = st.columns([1, 2])
-        submitted = start_col.form_submit_button(t("training.start"), type="primary",
-                                                 disabled=busy, icon=":material/play_arrow:")
+        every_col, start_col = st.columns([2, 1])  # the default first: one model, every α
         every = every_col.form_submit_button(
             t("training.start_every_alpha", low=EVERY_ALPHA[0], high=EVERY_ALPHA[1]),
-            disabled=busy, icon=":material/linear_scale:", help=t("training.every_alpha_help"))
+            type="primary", disabled=busy, icon=":material/play_arrow:",
+            help=t("training.every_alpha_help"))
+        submitted = start_col.form_submit_button(t("training.start"), disabled=busy,
+                                                 icon=":material/linear_scale:")
     if submitted or every:
         st.session_state[FORM_VALUES] = {
             "train_data": source, "train_name": name, "train_alpha": alpha,

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import paths
-from engine.core.config import DEFAULT_ALPHA, EncoderConfig, ModelConfig, TrainConfig
+from engine.core.config import (
+    DEFAULT_ALPHA,
+    DEFAULT_ALPHA_RANGE,
+    EncoderConfig,
+    ModelConfig,
+    TrainConfig,
+)
 from engine.data import generate_shop, write_tables
 from engine.models.registry import CONFIGURED_MODEL
 from engine.training.spec import TrainSpec
@@ -70,6 +76,17 @@ def quick_run(data_dir: Path, out_dir: Path, *, alpha: float = DEFAULT_ALPHA, be
                      protocol=STUDIO_PROTOCOL, seed=seed, tune=tune_trials,
                      search_vectors=search_vectors,
                      refit=dp_epsilon is None)  # a refit would spend the budget again
+
+
+def starter_spec(out_dir: Path, epochs: int,
+                 alpha_range: tuple[float, float] | None = DEFAULT_ALPHA_RANGE,
+                 **settings: Any) -> TrainSpec:
+    """The studio's starter model on the synthetic shop: a quick run over the default range of
+    alpha (`alpha_range` None: one model at DEFAULT_ALPHA, as the starter was before), with the
+    quick-run `settings` (dim, use_text, patience...) the studio chooses."""
+    low, high = (DEFAULT_ALPHA, None) if alpha_range is None else alpha_range
+    return quick_run(data_dir=paths.data_dir() / "synthetic", out_dir=out_dir, alpha=low,
+                     alpha_max=high, epochs=epochs, **settings)
 
 
 def ensure_synthetic_shop(n_items: int = TINY_SHOP["n_items"],

@@ -1,10 +1,12 @@
 """Quality without settings: fit a few candidate models, keep the best on the validation part.
 
 `prism train` with no model and no settings (`--model auto`) fits a small fixed set of
-candidates on the training part: EASE at a few regularisation strengths, item-kNN, and the
-two-tower model with the settings for the split. Each is scored by NDCG@K on the validation
-part (the two-tower also early-stops on it); the test part is never looked at. The winner is
-the run's model, and every candidate's validation score goes into run.json.
+candidates on the training part: EASE at a few regularisation strengths, item-kNN, the
+two-tower model with the settings for the split, and the same two-tower trained over Prism's
+default range of alpha (engine.core.config.DEFAULT_ALPHA_RANGE; scored at its low end). Each
+is scored by NDCG@K on the validation part (the two-tower also early-stops on it); the test
+part is never looked at. The winner is the run's model, and every candidate's validation
+score goes into run.json.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.core.config import ModelConfig, TrainConfig
+from engine.core.config import DEFAULT_ALPHA_RANGE, ModelConfig, TrainConfig
 from engine.evaluation.protocol import evaluate_model
 from engine.models.base import BaseModel, TrainData
 from engine.models.registry import CONFIGURED_MODEL, ModelSpec, build
@@ -62,7 +64,19 @@ def default_candidates(n_items: int, twotower: tuple[ModelConfig, TrainConfig] |
                   for strength in EASE_STRENGTHS]
     if twotower is not None:
         found.append(Candidate(CONFIGURED_MODEL, configured(*twotower)))
+        found += [every] if (every := every_alpha(*twotower)) is not None else []
     return found
+
+
+def every_alpha(model_config: ModelConfig, train_config: TrainConfig) -> Candidate | None:
+    """The two-tower with these settings trained over the default range of alpha (after the
+    one-alpha model: a tie keeps that one), or None where the settings already fix a range or
+    learn no relevance (beta = 0)."""
+    if train_config.alpha_max is not None or train_config.beta <= 0:
+        return None
+    low, high = DEFAULT_ALPHA_RANGE
+    spec = configured(model_config, train_config.replace(alpha=low, alpha_max=high))
+    return Candidate(f"{CONFIGURED_MODEL} α {low:g}–{high:g}", spec)
 
 
 def validation_users(data: TrainData, limit: int = VALIDATION_USERS, seed: int = 0) -> Any:

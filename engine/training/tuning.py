@@ -26,6 +26,7 @@ from engine.training.selection import (
     Selection,
     configured,
     default_candidates,
+    every_alpha,
     select_model,
 )
 
@@ -179,14 +180,19 @@ def tuned_selection(data: TrainData, model_config: ModelConfig, train_config: Tr
                     k: int = 10, callbacks: Sequence[Any] = (),
                     on_trial: TrialHook | None = None,
                     notify: Callable[[str], None] | None = None) -> Selection:
-    """Tune the two-tower, then let it compete with the other `auto` candidates on validation.
+    """Tune the two-tower, then let it compete with the other `auto` candidates on validation
+    (among them, the tuned settings trained over the default range of alpha).
 
     The returned selection carries the study as `selection.tuning`.
     """
     result = tune_twotower(data, model_config, train_config, n_trials, fixed=fixed, k=k,
                            callbacks=callbacks, on_trial=on_trial)
     others = [] if configured_only else default_candidates(data.n_items, None)
-    selection = select_model(data, [*others, result.candidate], k=k, notify=notify,
+    tuned = result.candidate.spec.config  # the tuned settings, over the default alpha range
+    every = None if configured_only else every_alpha(tuned["model_config"],
+                                                     tuned["train_config"])
+    selection = select_model(data, [*others, result.candidate, *([every] if every else [])],
+                             k=k, notify=notify,
                              prefit={TUNED_LABEL: (result.model, result.fit_seconds)})
     selection.tuning = result.study
     return selection

@@ -328,7 +328,7 @@ def test_training_form_survives_a_page_switch_during_a_job(base: str,
     page.get_by_role("textbox", name="Run name").fill("my run!")
     epochs = page.locator('input[aria-label="Epochs (at most; stops early)"]')
     epochs.fill("2")
-    page.get_by_role("button", name="Start training").click()
+    page.get_by_role("button", name="Train at the α above only").click()
     wait_text(page, "is saved as 'my-run-'")
     go_to(page, "Explorer")
     go_to(page, "Training")

@@ -30,7 +30,7 @@ from dashboard_support import RUN_NAME, prism_home, tiny_home_copy
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 COPY_RUN = "on-imported-copy"
-START = '[data-testid="stBaseButton-primaryFormSubmit"]'  # Start (the one primary submit)
+START = '[data-testid="stBaseButton-primaryFormSubmit"]'  # the one primary submit: every α
 NAME = 'input[aria-label="Run name"]'
 EPOCHS = 'input[aria-label="Epochs (at most; stops early)"]'
 

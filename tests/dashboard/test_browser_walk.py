@@ -39,7 +39,7 @@ from real_data import shared_dataset
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 DATASET, RUN = "amazon-walk", "walk"
-START = '[data-testid="stBaseButton-primaryFormSubmit"]'  # Training's Start (one primary submit)
+START = '[data-testid="stBaseButton-primaryFormSubmit"]'  # Training's primary submit (every α)
 TRAINED = LONG * 10  # ms: a hang guard for the fit itself, on a busy 2-core machine
 LIST = "#diversified-list"
 Words = Callable[..., str]

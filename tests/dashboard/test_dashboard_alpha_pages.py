@@ -15,7 +15,7 @@ from dashboard_support import APP, TIMEOUT, conditioned_home, use_home, use_tiny
 from streamlit.testing.v1 import AppTest
 
 from dashboard import jobs
-from engine.core.config import DEFAULT_ALPHA
+from engine.core.config import DEFAULT_ALPHA, DEFAULT_ALPHA_RANGE
 
 pytestmark = pytest.mark.slow
 CURVE = "One model, its own α (no re-ranking)"
@@ -85,17 +85,26 @@ def test_tradeoff_of_a_run_with_one_alpha_has_no_alpha_curve(
     assert f"as it was trained: α = {DEFAULT_ALPHA:g}, β = 1" in captions, captions
 
 
-def test_the_starter_and_the_training_form_start_at_the_one_default_alpha(
+def test_the_starter_and_the_training_default_are_models_over_the_default_alpha_range(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.app_pages import training
     from dashboard.bootstrap import STARTER
-    from engine.training.presets import quick_run
+    from engine.training.presets import quick_run, starter_spec
 
-    assert "alpha" not in STARTER
+    assert "alpha" not in STARTER and "alpha_max" not in STARTER  # stated in config only
+    starter = starter_spec(Path("r"), 2, **STARTER).train_config
+    assert starter.alpha_range == DEFAULT_ALPHA_RANGE == (0.0, 1.0)
+    one = starter_spec(Path("r"), 2, alpha_range=None, **STARTER).train_config
+    assert one.alpha == DEFAULT_ALPHA and one.alpha_range is None
     assert quick_run(Path("d"), Path("r")).train_config.alpha == DEFAULT_ALPHA
+    assert training.EVERY_ALPHA == DEFAULT_ALPHA_RANGE
     use_tiny_home(monkeypatch)
     at = _page("training")
     assert not at.exception
-    assert at.slider(key="train_alpha").value == DEFAULT_ALPHA
+    assert at.slider(key="train_alpha").value == DEFAULT_ALPHA  # the second choice's α
+    primary = [b for b in at.button if b.proto.type == "primary"]
+    assert [b.label for b in primary] == ["Train one model for every α (0 – 1)"]
+    assert any(b.label == "Train at the α above only" for b in at.button)
 
 
 def test_one_button_trains_a_model_for_every_alpha_with_progress(

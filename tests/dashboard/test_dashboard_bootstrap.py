@@ -11,6 +11,7 @@ from dashboard_support import APP, TIMEOUT
 from streamlit.testing.v1 import AppTest
 
 from dashboard import bootstrap, jobs
+from engine.core.config import DEFAULT_ALPHA_RANGE
 from engine.training import presets
 from engine.training.spec import TrainSpec
 
@@ -33,11 +34,16 @@ def test_first_start_builds_a_run_then_shows_the_explorer(prism_home: Path,
     assert not at.exception, [e.value for e in at.exception]
     run = prism_home / "runs" / bootstrap.BOOTSTRAP_RUN
     assert (prism_home / "data" / "synthetic" / "items.csv").exists()
-    serving = json.loads((run / "run.json").read_text())["models"]["serving"]
+    meta = json.loads((run / "run.json").read_text())
+    serving = meta["models"]["serving"]
     assert serving["refit"] is True and serving["trained_on"] == "every event"
     assert (run / "serving" / "model.safetensors").exists()  # the starter serves a refit
+    train = meta["train_config"]  # one model over the default range of α
+    assert (train["alpha"], train["alpha_max"]) == DEFAULT_ALPHA_RANGE
+    assert serving["train_config"]["alpha_max"] == DEFAULT_ALPHA_RANGE[1]
     assert "Welcome to Prism" not in [title.value for title in at.title]  # banner is gone
-    assert at.slider(key="w_alpha")  # the Explorer is drawn in the same visit
+    assert at.slider(key="w_model_alpha")  # the Explorer, its model α slider, in the same visit
+    assert at.slider(key="w_alpha")  # and the re-rank weight beside it
 
 
 def _wait(job: jobs.TrainingJob, seconds: float = 120.0) -> jobs.JobSnapshot:

@@ -121,7 +121,7 @@ def test_scope_candidates_availability_and_repeated_stages_round_trip(home: Path
                                           "scope": {"dataset": "shop"}, "n_candidates": 300,
                                           "description": "all of it", "stages": [
         {"kind": "diversify", "method": "calibrated", "weight": 0.4, "target_mix": 0.3,
-         "alpha": 0.0},  # the starter run's trained alpha
+         "alpha": 0.0},  # inside the starter run's trained range
         {"kind": "floor", "min_relevance": 0.25},
         {"kind": "boost", "match": {"brands": ["b1"], "promo": True}, "strength": 0.3},
         {"kind": "cap", "column": "category", "max_items": 4},

@@ -44,7 +44,7 @@ def _start(monkeypatch: pytest.MonkeyPatch, at: AppTest, name: str, read_texts: 
     at.text_input(key="train_name").set_value(name)
     at.number_input(key="train_epochs").set_value(1)
     at.selectbox(key="train_dim").set_value(16)
-    next(b for b in at.button if b.label == "Start training").click().run()
+    next(b for b in at.button if b.label == "Train at the α above only").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(started) == 1
     return started[0]

@@ -59,3 +59,31 @@ def test_synthetic_shop_is_generated_once(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_run_names_carry_the_prefix_and_a_time_stamp() -> None:
     assert re.fullmatch(r"twotower-\d{4}-\d{6}", new_run_name("twotower"))
+
+
+def test_alpha_defaults_are_stated_in_config_only() -> None:
+    """The CLI, the starter, the Training page and model selection read their α defaults from
+    engine.core.config; none writes an α default of its own."""
+    root = Path(__file__).resolve().parents[2]
+    literal = re.compile(r"alpha\w*\W{0,3}\s*[:=]\s*\(?[01]\.[0-9]")
+    for name in ("engine/cli/train_cmd.py", "engine/training/presets.py",
+                 "engine/training/options.py", "engine/training/selection.py",
+                 "dashboard/bootstrap.py", "dashboard/app_pages/training.py"):
+        text = (root / name).read_text()
+        assert not literal.search(text), name
+        assert "DEFAULT_ALPHA" in text or "starter_spec" in text, name
+
+
+def test_model_selection_includes_the_model_over_the_default_alpha_range() -> None:
+    from engine.core.config import DEFAULT_ALPHA_RANGE, ModelConfig
+    from engine.training.selection import default_candidates, every_alpha
+
+    pair = (ModelConfig(dim=8), TrainConfig(epochs=1))
+    candidates = default_candidates(100, pair)
+    twotowers = [c for c in candidates if c.model_name == "twotower"]
+    assert [c.label for c in twotowers] == ["twotower", "twotower α 0–1"]  # one α first
+    train = twotowers[1].build().train_config
+    assert train.alpha_range == DEFAULT_ALPHA_RANGE and train.epochs == 1  # same settings
+    assert every_alpha(pair[0], TrainConfig(alpha=0.2, alpha_max=0.8)) is None
+    assert every_alpha(pair[0], TrainConfig(alpha=0.5, beta=0.0)) is None
+    assert all(c.model_name != "twotower" for c in default_candidates(100, None))

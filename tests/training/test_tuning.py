@@ -83,7 +83,10 @@ def test_selection_never_reads_the_test_part(data, first,
     # first trials whatever the budget)
     assert outcomes(selection.tuning["trial_log"]) == outcomes(first.study["trial_log"][:2])
     labels = [row["label"] for row in selection.report]
-    assert labels[-1] == TUNED_LABEL and "itemknn" in labels  # the tuned model competed
+    assert TUNED_LABEL in labels and "itemknn" in labels  # the tuned model competed
+    assert labels[-1] == "twotower α 0–1"  # and its settings over the default α range
+    every = selection.report[-1]["train_config"]
+    assert (every["alpha"], every["alpha_max"]) == (0.0, 1.0)
 
 
 def test_hand_set_settings_are_not_searched(data) -> None:
