@@ -125,13 +125,18 @@ class CategoryIndex(NamedTuple):
     categories: torch.Tensor  # (nnz,) category index of each membership
     log_weights: torch.Tensor  # (nnz,) log M[i, c] (an item's share in the category)
     n_categories: int
+    log_matrix: torch.Tensor  # (n_items, C) log M, -inf outside an item's categories
+    one_each: bool  # every item in exactly one category: membership j is item j
 
 
 def category_index(item_categories: torch.Tensor) -> CategoryIndex:
     """`CategoryIndex` of a (n_items, C) row-stochastic category matrix."""
     items, cats = torch.nonzero(item_categories > 0, as_tuple=True)
     log_w = item_categories[items, cats].float().log()
-    return CategoryIndex(items, cats, log_w, int(item_categories.shape[1]))
+    one_each = len(items) == len(item_categories) and bool(
+        (items == torch.arange(len(items), device=items.device)).all())
+    return CategoryIndex(items, cats, log_w, int(item_categories.shape[1]),
+                         item_categories.float().log(), one_each)
 
 
 def masked_logsumexp(values: torch.Tensor, dim: int) -> torch.Tensor:
@@ -146,7 +151,8 @@ def masked_logsumexp(values: torch.Tensor, dim: int) -> torch.Tensor:
 
 def _segment_logsumexp(values: torch.Tensor, segments: torch.Tensor,
                        n_segments: int) -> torch.Tensor:
-    """(B, n_segments) logsumexp of `values` (B, K) grouped by `segments` (K,).
+    """(B, n_segments) logsumexp of `values` (B, K) grouped by `segments` (K,), or (B, K)
+    for a grouping of each row's own.
 
     Each segment is shifted by its own (detached) maximum, so a segment whose terms are all
     far below the row's maximum keeps a finite log and a non-zero gradient; empty segments
@@ -212,43 +218,53 @@ def sampled_log_category_mass(*args: torch.Tensor) -> torch.Tensor:
     return log_z_c - masked_logsumexp(log_z_c, dim=-1).unsqueeze(1)
 
 
-def category_best(logits: torch.Tensor, index: CategoryIndex) -> torch.Tensor:
-    """(B, C) each category's best logit, -inf for a category without items.
+def category_best_items(scores: torch.Tensor, index: CategoryIndex) -> torch.Tensor:
+    """(B, C) the item holding each category's best score, -1 for a category without items.
 
-    The best item is found on detached logits and its logit gathered, so the gradient reaches
-    that one item through a (B, C) gather instead of a scatter-max's backward over every
-    membership (B, nnz). logits (B, n_items).
+    scores (B, n_items), without gradient: the caller gathers the logits of these items, so
+    the gradient reaches each category's best item alone (not a scatter-max's backward over
+    every membership (B, nnz)).
     """
-    flat = logits.detach()[:, index.items]  # (B, nnz)
+    flat = scores if index.one_each else scores[:, index.items]  # (B, nnz)
     cats = index.categories.expand_as(flat)
-    low = torch.full((len(logits), index.n_categories), float("-inf"), device=logits.device,
+    low = torch.full((len(scores), index.n_categories), float("-inf"), device=scores.device,
                      dtype=flat.dtype)
     peak = low.scatter_reduce(1, cats, flat, reduce="amax")  # (B, C)
-    slots = torch.arange(flat.shape[1], device=logits.device).expand_as(flat)
+    slots = torch.arange(flat.shape[1], device=scores.device).expand_as(flat)
     at_peak = torch.where(flat == peak.gather(1, cats), slots, -1)  # (B, nnz)
     slot = torch.full_like(peak, -1, dtype=torch.long).scatter_reduce(
-        1, cats, at_peak, reduce="amax")  # (B, C) a membership holding the best logit
-    best = logits.gather(1, index.items[slot.clamp_min(0)])
-    return best.masked_fill(slot < 0, float("-inf"))
+        1, cats, at_peak, reduce="amax")  # (B, C) a membership holding the best score
+    return torch.where(slot < 0, -1, index.items[slot.clamp_min(0)])
 
 
-def log_top_region_mass(logits: torch.Tensor, item_categories: torch.Tensor,
-                        index: CategoryIndex, top: int) -> torch.Tensor:
+def log_top_region_mass(logits: torch.Tensor, index: CategoryIndex, top: int,
+                        rows: torch.Tensor | None = None) -> torch.Tensor:
     """log category mass of the softmax restricted to each user's top region: (B, C).
 
     The region is the user's `top` best items plus each category's best item (so a category
     missing from the top still has an item whose logit the gradient can lift in). The list a
     shopper sees comes from there; the whole catalogue's mass is dominated by its long tail.
     A category's mass is its share of the top items plus its own best item when that is
-    outside the top. logits (B, n_items); item_categories (n_items, C).
+    outside the top. logits (n, n_items); `rows` (B,) the rows to compute (every row when
+    None). The region is chosen on detached scores and its logits read by one gather, so the
+    backward pass fills one gradient of the logits' size, not one per selection step.
     """
-    logits = logits.float()
-    values, items = logits.topk(min(top, logits.shape[1]), dim=-1)  # (B, M)
-    best = category_best(logits, index)  # (B, C)
-    best = best.masked_fill(best >= values[:, -1:], float("-inf"))  # already in the top M
+    scores = (logits.detach() if rows is None else logits.detach()[rows]).float()
+    _, items = scores.topk(min(top, scores.shape[1]), dim=-1)  # (B, M)
+    best_items = category_best_items(scores, index)  # (B, C)
+    region = torch.cat([items, best_items.clamp_min(0)], dim=1)  # (B, M + C)
+    picked = (logits.gather(1, region) if rows is None
+              else logits[rows.unsqueeze(1), region]).float()
+    values, best = picked[:, :items.shape[1]], picked[:, items.shape[1]:]
+    best = best.masked_fill((best_items < 0) | (best >= values[:, -1:]),
+                            float("-inf"))  # no item, or already in the top M
     norm = masked_logsumexp(torch.cat([values, best], dim=1), dim=-1).unsqueeze(1)  # (B, 1)
-    log_cats = item_categories.float().log()[items]  # (B, M, C) log M[i, c] of the top items
-    in_top = masked_logsumexp((values - norm).unsqueeze(2) + log_cats, dim=1)  # (B, C)
+    if index.one_each:  # each top item adds to its one category: a segment logsumexp
+        in_top = _segment_logsumexp(values - norm, index.categories[items],
+                                    index.n_categories)  # (B, C)
+    else:
+        log_cats = index.log_matrix[items]  # (B, M, C) log M[i, c] of the top items
+        in_top = masked_logsumexp((values - norm).unsqueeze(2) + log_cats, dim=1)  # (B, C)
     return masked_logsumexp(torch.stack([in_top, best - norm], dim=2), dim=2)
 
 

@@ -234,9 +234,8 @@ class Trainer:
                                                                      batch["target_weights"])
             else:
                 relevance = losses.relevance_per_example(logits, batch["targets"])
-        part = logits if rows is None else logits[rows]
         return self._joined(relevance, lambda: self._diversity(
-            self._log_mass(part, None), batch, rows), batch, alpha, rows)
+            self._log_mass(logits, None, rows), batch, rows), batch, alpha, rows)
 
     def _joined(self, relevance: torch.Tensor, diversity_of: Callable[[], torch.Tensor],
                 batch: dict[str, torch.Tensor], alpha: float | torch.Tensor,
@@ -274,7 +273,8 @@ class Trainer:
     def _log_mass(self, logits: torch.Tensor | None, sample: SampledBatch | None,
                   rows: torch.Tensor | None = None) -> torch.Tensor:
         """(B, C) log predicted category mass: exact under the full softmax (whole catalogue or
-        each user's top region), importance-sampled under sampled softmax (of its `rows`)."""
+        each user's top region) or importance-sampled under sampled softmax, of its `rows` (every
+        row when None)."""
         cats = self.net.item_categories
         if sample is not None:
             pick = (lambda t: t) if rows is None else (lambda t: t[rows])
@@ -284,9 +284,10 @@ class Trainer:
         if self.category_index is None:
             self.category_index = losses.category_index(cats)
         if self.diversity_top > 0:
-            return losses.log_top_region_mass(logits, cats, self.category_index,
-                                              self.diversity_top)
-        return losses.log_category_mass(logits, self.category_index)
+            return losses.log_top_region_mass(logits, self.category_index,
+                                              self.diversity_top, rows)
+        return losses.log_category_mass(logits if rows is None else logits[rows],
+                                        self.category_index)
 
     def _diversity(self, log_mass: torch.Tensor, batch: dict[str, torch.Tensor],
                    rows: torch.Tensor | None = None) -> torch.Tensor:

@@ -204,7 +204,7 @@ def test_top_region_mass_counts_only_the_best_items() -> None:
     categories = t([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     logits = t([[2.0, 2.0, -9.0, 0.0, -5.0]])  # region: items 0, 1 and category 1's best, 3
     index = losses.category_index(categories)
-    log_mass = losses.log_top_region_mass(logits, categories, index, top=2)
+    log_mass = losses.log_top_region_mass(logits, index, top=2)
     share = 1.0 / (2 * math.exp(2.0) + 1.0)
     np.testing.assert_allclose(log_mass.exp().numpy(), [[1 - share, share]], rtol=1e-5,
                                atol=1e-7)
@@ -224,7 +224,7 @@ def test_expected_coverage_lifts_a_rare_category_and_saturates() -> None:
 
     def gradient(raw: list[float]) -> torch.Tensor:
         logits = t([raw]).requires_grad_(True)
-        mass = losses.log_top_region_mass(logits, cats, index, top=4)
+        mass = losses.log_top_region_mass(logits, index, top=4)
         losses.expected_coverage_loss(mass, k=5).backward()
         return logits.grad[0]
 
@@ -240,3 +240,55 @@ def test_diversity_losses_weight_examples() -> None:
     per_row = [losses.kl_diversity_loss(target[[i]], log_mass[[i]]).item() for i in (0, 1)]
     weighted = losses.kl_diversity_loss(target, log_mass, t([1.0, 3.0])).item()
     assert weighted == pytest.approx((per_row[0] + 3 * per_row[1]) / 4, abs=1e-6)
+
+
+def _region_case(multi: bool) -> tuple[torch.Tensor, torch.Tensor, losses.CategoryIndex]:
+    """Random logits (12, 40) over 5 categories (the last one empty); `multi`: a third of
+    the items split between two categories."""
+    generator = torch.Generator().manual_seed(3)
+    cats = torch.zeros(40, 5)
+    cats[torch.arange(40), torch.randint(0, 4, (40,), generator=generator)] = 1.0
+    if multi:
+        cats[torch.arange(0, 40, 3), torch.randint(0, 4, (14,), generator=generator)] += 1.0
+        cats = cats / cats.sum(1, keepdim=True)
+    return torch.randn(12, 40, generator=generator) * 3, cats, losses.category_index(cats)
+
+
+def _mass_and_grad(logits: torch.Tensor, index: losses.CategoryIndex,
+                   rows: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    scores = logits.clone().requires_grad_(True)
+    mass = losses.log_top_region_mass(scores, index, 6, rows)
+    losses.expected_coverage_loss(mass, k=5).backward()
+    return mass.detach(), scores.grad
+
+
+def test_top_region_mass_matches_the_region_softmax_by_hand() -> None:
+    logits, cats, index = _region_case(multi=False)
+    assert index.one_each
+    mass = losses.log_top_region_mass(logits, index, 6).exp()
+    for row, scores in enumerate(logits):
+        region = set(scores.topk(6).indices.tolist())
+        owner = cats.argmax(1)
+        region |= {int(torch.nonzero(owner == c).reshape(-1)[scores[owner == c].argmax()])
+                   for c in range(4)}
+        picked = torch.tensor(sorted(region))
+        share = torch.zeros(5).index_add_(0, owner[picked], scores[picked].softmax(0))
+        torch.testing.assert_close(mass[row], share, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_top_region_mass_of_some_rows_is_theirs_alone_and_paths_agree(multi: bool) -> None:
+    """Rows picked inside the loss give the mass and gradient of those rows' logits alone
+    (exactly), and the one-category-per-item shortcut agrees with the general path."""
+    logits, _, index = _region_case(multi)
+    rows = torch.tensor([1, 4, 5, 10])
+    mass, grad = _mass_and_grad(logits, index, rows)
+    alone, alone_grad = _mass_and_grad(logits[rows], index, None)
+    assert torch.equal(mass, alone) and torch.equal(grad[rows], alone_grad)
+    assert not grad[[0, 2, 3]].any()  # rows left out get no gradient
+    general = index._replace(one_each=False)
+    for picked in (rows, None):
+        (fast, fast_grad), (slow, slow_grad) = (_mass_and_grad(logits, i, picked)
+                                                for i in (index, general))
+        torch.testing.assert_close(fast, slow, atol=1e-6, rtol=0)
+        torch.testing.assert_close(fast_grad, slow_grad, atol=1e-6, rtol=0)
