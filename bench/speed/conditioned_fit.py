@@ -70,11 +70,22 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
     runs = {seed: {label: epochs_run(Path(args.runs_dir), name, label, seed)
                    for label in (FIXED, CONDITIONED)} for seed in args.seeds.split(",")}
     runs = {seed: ran for seed, ran in runs.items() if all(ran.values())}
+    source = "runs"
+    if not runs and (earlier := recorded_epochs(Path(args.out), name)):
+        runs, source = earlier, "report"  # the frontier runs are gone; their epochs were kept
     whole = per_epoch * sum(r[CONDITIONED] for r in runs.values()) / sum(
         r[FIXED] for r in runs.values()) if runs else None
     return {"dataset": name, "seed": args.seed, "epochs": args.epochs, "fits": fits,
             "cpu_ratio_per_epoch": round(per_epoch, 2), "epochs_run": runs,
+            "epochs_from": source,
             "fit_ratio_estimate": None if whole is None else round(whole, 2)}
+
+
+def recorded_epochs(out: Path, name: str) -> dict[str, dict[str, int]]:
+    """The epochs per seed the report in `out` read from the frontier runs for `name` ({} when
+    none): reused when those runs are no longer on this machine."""
+    rows = read_json(out / "conditioned_fit.json").get("datasets", [])
+    return next((row["epochs_run"] for row in rows if row["dataset"] == name), {})
 
 
 def train_spec_encoder(name: str, args: argparse.Namespace) -> Any:
@@ -112,6 +123,11 @@ def render(results: dict[str, Any]) -> str:
                      f"{fixed['cpu_per_epoch']:.2f} | {cond['cpu_per_epoch']:.2f} | "
                      f"{row['cpu_ratio_per_epoch']:.2f}× | {ran} | "
                      f"{'—' if whole is None else f'{whole:.2f}×'} |")
+    kept = [row["dataset"] for row in results["datasets"] if row.get("epochs_from") == "report"]
+    if kept:
+        lines += ["", f"Epochs run for {', '.join(kept)}: as the previous report read them "
+                  "from the frontier benchmark's runs, which are not on this machine any more "
+                  "(rerun `python -m bench.quality.frontier_alpha` to read them afresh)."]
     return "\n".join(lines + ["", "The goal is a whole fit ≤ 1.5× one fixed-α fit.", ""])
 
 
