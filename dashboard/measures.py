@@ -18,8 +18,9 @@ from engine.metrics.registry import parse_column
 BENCHMARKS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 # The data sets the Training page's advice quotes, by the prefix its message uses
 FRONTIER_DATASETS = {"ml": "ml-100k", "amz": "amazon-scientific"}
-# The α the Training page recommends for training diversity in (the form itself starts at
-# engine.core.config.DEFAULT_ALPHA): with the default term it reaches +30% category entropy on
+# The α the Training page recommends for a model trained at one α (its α slider starts at
+# engine.core.config.DEFAULT_ALPHA; the primary button trains over DEFAULT_ALPHA_RANGE): with
+# the default term it reaches +30% category entropy on
 # Amazon-Scientific for about 2% of NDCG@10 (docs/benchmarks/frontier.md)
 RECOMMENDED_ALPHA = 0.5
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +38,7 @@ def fit_starter(label: str, home: Path, epochs: int, text: Any, settings: dict[s
 
     spec = starter_spec(home / "runs" / label.split()[0], epochs,
                         alpha_range=DEFAULT_ALPHA_RANGE if label == EVERY_ALPHA else None,
+                        search_vectors=text is not None,  # a smoke run skips the text model
                         **settings).replace(text_embeddings=text)
     started, cpu = time.perf_counter(), time.process_time()
     result = train(spec, callbacks=[TimeBudget(STARTER_BUDGET_S)])
@@ -56,13 +58,25 @@ def fit_starter(label: str, home: Path, epochs: int, text: Any, settings: dict[s
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Both starters in a fresh studio home (PRISM_HOME), removed afterwards."""
+    home, before = Path(tempfile.mkdtemp(prefix="prism_starter_")), os.environ.get("PRISM_HOME")
+    os.environ["PRISM_HOME"] = str(home)  # a newcomer's empty studio home
+    try:
+        return measure_in(home, args)
+    finally:
+        if before is None:
+            os.environ.pop("PRISM_HOME", None)
+        else:
+            os.environ["PRISM_HOME"] = before
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def measure_in(home: Path, args: argparse.Namespace) -> dict[str, Any]:
     from dashboard.bootstrap import STARTER, STARTER_BUDGET_S, STARTER_EPOCHS
     from engine.data import load_dataset
     from engine.text.encoders import encode_items
     from engine.training.presets import TINY_SHOP, ensure_synthetic_shop, starter_spec
 
-    home = Path(tempfile.mkdtemp(prefix="prism_starter_"))
-    os.environ["PRISM_HOME"] = str(home)  # a newcomer's empty studio home
     epochs = args.epochs or STARTER_EPOCHS
     settings = {**STARTER, "use_text": args.text}
     shop = ensure_synthetic_shop(**TINY_SHOP)
@@ -77,12 +91,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "" if args.epochs is None and args.text else " (smoke settings)"),
             "shop": TINY_SHOP, "settings": settings, "epoch_cap": epochs,
             "budget_seconds": STARTER_BUDGET_S, "encode_seconds": round(encode, 2),
-            "fits": fits,
-            "fit_cpu_ratio": round(every["fit_cpu_seconds"] / max(one["fit_cpu_seconds"], 1e-9),
-                                   2),
-            "fit_wall_ratio": round(every["fit_seconds"] / max(one["fit_seconds"], 1e-9), 2),
-            "train_wall_ratio": round(every["train_seconds"] / max(one["train_seconds"], 1e-9),
-                                      2)}
+            "fits": fits, **{f"{name}_ratio": round(every[key] / max(one[key], 1e-9), 2)
+                             for name, key in (("fit_cpu", "fit_cpu_seconds"),
+                                               ("fit_wall", "fit_seconds"),
+                                               ("train_wall", "train_seconds"))}}
 
 
 def render(results: dict[str, Any]) -> str:

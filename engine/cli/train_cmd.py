@@ -25,7 +25,7 @@ from engine.cli.options import (
     trial_count,
 )
 from engine.cli.progress import CliProgress, summary
-from engine.core.config import DEFAULT_ALPHA, EncoderConfig
+from engine.core.config import DEFAULT_ALPHA, DEFAULT_ALPHA_RANGE, EncoderConfig
 from engine.core.errors import ConfigError, DataError, RunError
 from engine.models.callbacks import ProgressBar, tensorboard_logger
 from engine.models.registry import CONFIGURED_MODEL, get_model_class
@@ -46,9 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--alpha", default=(DEFAULT_ALPHA, None), type=alpha_setting,
                        metavar="A|LOW:HIGH",
                        help=f"in training: weight of the diversity loss L_d (>= 0; default "
-                            f"{DEFAULT_ALPHA:g}, Prism's one default α); a range "
+                            f"{DEFAULT_ALPHA:g}, Prism's default for one α); a range "
                             "LOW:HIGH (e.g. 0:1) trains one two-tower over every alpha in it, "
-                            "chosen when serving (prism recommend --alpha)")
+                            "chosen when serving (prism recommend --alpha); without --alpha, "
+                            "--model auto also tries the two-tower over "
+                            f"{DEFAULT_ALPHA_RANGE[0]:g}:{DEFAULT_ALPHA_RANGE[1]:g}")
     train.add_argument("--beta", default=1.0, type=number,
                        help="in training: weight of the relevance loss L_r (>= 0)")
     train.add_argument("--epochs", default=None, type=positive_integer,

@@ -64,3 +64,21 @@ def test_browser_speed(bench_shop: BenchShop, tmp_path: Path) -> None:
     pages = results["runs"][0]["pages"]
     assert set(pages) == {"Catalogue", "Ledger", "Explorer"}
     assert all(page["warm"]["n"] == 1 for page in pages.values())
+
+
+def test_starter_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from bench.studio import starter_fit
+    from engine.training import presets
+
+    monkeypatch.setattr(presets, "TINY_SHOP", {"n_items": 100, "n_users": 60})
+    home = os.environ.get("PRISM_HOME")
+    starter_fit.main(["--epochs", "1", "--no-text", "--out", str(tmp_path)])
+    assert os.environ.get("PRISM_HOME") == home  # the fresh studio home is gone again
+    results = report(tmp_path, "starter_fit", "machine", "command", "fits", "fit_cpu_ratio")
+    one, every = (results["fits"][label] for label in (starter_fit.ONE_ALPHA,
+                                                        starter_fit.EVERY_ALPHA))
+    assert (one["alpha_max"], every["alpha"], every["alpha_max"]) == (None, 0.0, 1.0)
+    assert one["epochs_run"] == every["epochs_run"] == 1 and results["fit_cpu_ratio"] > 0
+    assert "| every α (now) | 0–1 |" in (tmp_path / "starter_fit.md").read_text()
