@@ -123,6 +123,18 @@ def run_label(label: str, names: Sequence[str] | set[str]) -> str:
     return label.split(CATEGORY_SEP, 1)[1]
 
 
+def _placed(items: pd.DataFrame, catalogue: Catalogue, depth: int) -> pd.DataFrame:
+    """One row per (item row, label at `depth`) with the run's category column it takes: the
+    label's own, else "unknown" when the run has that category, else -1 (it cannot place it)."""
+    names = catalogue.category_names
+    position = {name: i for i, name in enumerate(names)}
+    paths = items[CATEGORY] if CATEGORY in items.columns else pd.Series([""] * len(items))
+    labels = category_labels(paths.reset_index(drop=True), depth)
+    labels["column"] = [position.get(run_label(label, names), position.get(UNKNOWN_CATEGORY, -1))
+                        for label in labels["label"]]
+    return labels
+
+
 def unplaceable_items(items: pd.DataFrame, catalogue: Catalogue,
                       meta: dict[str, Any]) -> pd.DataFrame:
     """Rows of `items` whose category the run cannot place: item_id, label (before any add).
@@ -130,16 +142,10 @@ def unplaceable_items(items: pd.DataFrame, catalogue: Catalogue,
     Lets a caller check an upload at once, show every bad row and add the rest, instead of
     learning at add time from the first bad row.
     """
-    names = set(catalogue.category_names)
-    paths = items[CATEGORY] if CATEGORY in items.columns else pd.Series([""] * len(items))
-    labels = category_labels(paths.fillna("").astype(str).reset_index(drop=True),
-                             category_depth(meta, catalogue.category_names))
-    bad_rows = [row for row, label in zip(labels["row"], labels["label"], strict=True)
-                if run_label(label, names) not in names and UNKNOWN_CATEGORY not in names]
-    bad_rows = sorted(set(bad_rows))
-    return pd.DataFrame({ITEM_ID: items[ITEM_ID].astype(str).iloc[bad_rows].to_numpy(),
-                         "label": [labels["label"][labels["row"] == r].iloc[0] for r in bad_rows],
-                         "row": bad_rows})
+    placed = _placed(items, catalogue, category_depth(meta, catalogue.category_names))
+    bad = placed[placed["column"] < 0].drop_duplicates("row")
+    return pd.DataFrame({ITEM_ID: items[ITEM_ID].astype(str).iloc[bad["row"]].to_numpy(),
+                         "label": bad["label"].to_numpy(), "row": bad["row"].to_numpy()})
 
 
 def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -> np.ndarray:
@@ -149,13 +155,9 @@ def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -
     request fails naming the label, since the model has no embedding for it.
     """
     names = catalogue.category_names
-    position = {name: i for i, name in enumerate(names)}
-    paths = frame[CATEGORY] if CATEGORY in frame.columns else pd.Series([""] * len(frame))
-    labels = category_labels(paths.reset_index(drop=True), depth)
     matrix = np.zeros((len(frame), len(names)), dtype=np.float32)
-    for row, label in zip(labels["row"], labels["label"], strict=True):
-        column = position.get(run_label(label, names), position.get(UNKNOWN_CATEGORY))
-        if column is None:
+    for row, label, column in _placed(frame, catalogue, depth).itertuples(index=False):
+        if column < 0:
             item = frame[ITEM_ID].iat[row]
             raise RequestError(
                 Message("new_item_no_category", item=item, unknown=UNKNOWN_CATEGORY,

@@ -40,3 +40,21 @@ def test_each_problem_is_one_message(tmp_path: Path) -> None:
         read_new_items(b"")
     with pytest.raises(DataError, match="is not a readable Parquet file"):
         read_new_items(b"PAR1 broken", "new.parquet")
+
+
+def test_rows_the_run_cannot_place_are_listed_by_the_label_it_cannot_place() -> None:
+    from types import SimpleNamespace
+
+    from engine.core.errors import RequestError
+    from engine.serving.coldstart import new_item_categories, unplaceable_items
+
+    catalogue = SimpleNamespace(category_names=["Lamps", "Desks"])  # no "unknown" category
+    items = pd.DataFrame({"item_id": ["1", "2", "3"], "title": ["a", "b", "c"],
+                          "category": ["Shop > Lamps", "Shop > Sofas",
+                                       "Shop > Desks | Shop > Rugs"]})
+    bad = unplaceable_items(items, catalogue, {"category_depth": 2})
+    assert bad.to_dict("list") == {"item_id": ["2", "3"], "row": [1, 2],
+                                   "label": ["Shop > Sofas", "Shop > Rugs"]}
+    assert new_item_categories(items[:1], catalogue, 2).tolist() == [[1.0, 0.0]]
+    with pytest.raises(RequestError, match="Shop > Sofas"):
+        new_item_categories(items, catalogue, 2)
