@@ -83,7 +83,8 @@ def say(text: object) -> str:
     if isinstance(text, Explanation):
         return t("engine.separator").join(say(part) for part in text.parts)
     if isinstance(text, Listing):
-        return text.joiner.join(say(part) for part in text.parts)
+        joiner = t("engine.joiner_or") if text.joiner == " or " else text.joiner
+        return joiner.join(say(part) for part in text.parts)
     if isinstance(text, Message):
         values = {name: say(value) if isinstance(value, Message | Listing | Explanation)
                   else value for name, value in text.values.items()}

@@ -8,6 +8,7 @@ Every bad input is one `st.error` saying what to fix; nothing here computes on i
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from dashboard.components import uploader_css
 from dashboard.i18n import show_error, t
 from engine.core.config import DataConfig
 from engine.core.errors import PrismError
-from engine.core.messages import Message
+from engine.core.messages import Listing, Message
 from engine.data.depth import DEEPEST, depth_advice
 from engine.data.faq import find_faq, is_faq_file, read_faq, write_faq
 from engine.data.importing import (
@@ -87,9 +88,28 @@ def read_uploads(encoding: str) -> Source | None:
         except UnrecognisedTables:
             raise  # the page offers a mapping; it shows file names only
         except PrismError as exc:  # name the uploaded file, never the staging folder
-            if isinstance(exc.args[0] if exc.args else None, Message):
-                raise  # worded with the uploaded file's own name
-            raise PrismError(str(exc).replace(f"{folder}/", "").replace(folder, "")) from None
+            raise PrismError(without_staging(exc)) from None
+
+
+STAGING = re.compile(r"(?:[^\s'\"(]*[/\\])?prism-uploads-[^/\\\s'\"]*[/\\]?")
+
+
+def without_staging(said: object) -> object:
+    """An error's words (a coded `Message` value by value) without the staging folder the
+    uploads were read from: the file keeps the name it was uploaded with."""
+    if isinstance(said, BaseException):
+        said = said.args[0] if len(said.args) == 1 else str(said)
+    if isinstance(said, Message):
+        return Message(said.code, **{name: without_staging(value)
+                                     for name, value in said.values.items()})
+    if isinstance(said, Listing):
+        return Listing([without_staging(part) for part in said.parts], said.joiner)
+    return STAGING.sub("", said) if isinstance(said, str) else said
+
+
+def show_import_error(exc: PrismError, key: str | None = None) -> None:
+    """`show_error` for the page: the refusal in the active language, no staging folder."""
+    show_error(PrismError(without_staging(exc)), key, icon=":material/error:")
 
 
 def read_folder(encoding: str) -> Source | None:
@@ -154,7 +174,7 @@ def source_picker() -> None:
         return
     except PrismError as exc:
         forget()
-        show_error(exc, icon=":material/error:")
+        show_import_error(exc)
         return
     except OSError as exc:
         forget()
@@ -207,7 +227,7 @@ def map_unrecognised(tables: list, label: str, found: str, missing: str = "") ->
         st.error(t("import.unrecognised_still", found=exc.found), icon=":material/error:")
         return
     except PrismError as exc:
-        show_error(exc, icon=":material/error:")
+        show_import_error(exc)
         return
     forget()
     st.session_state[SOURCE] = source
@@ -321,7 +341,7 @@ def write_and_hand_over(source: Source, config: DataConfig) -> None:
                 status.update(label=t("import.written", name=path.name), state="complete")
         except PrismError as exc:
             st.session_state.pop(IMPORTED, None)  # "Train on it" only for what was imported
-            show_error(exc, icon=":material/error:")
+            show_import_error(exc)
             return
         st.session_state[IMPORTED] = path.name
         st.success(t("import.done", name=path.name, items=dataset.n_items,
@@ -353,7 +373,7 @@ def main() -> None:
         mapped = map_source(source, items_map, events_map)
         dataset = clean_source(mapped, "preview", config=config)
     except PrismError as exc:
-        show_error(exc, "import.fix_mapping", icon=":material/error:")
+        show_import_error(exc, "import.fix_mapping")
         return
     report(dataset)
     write_and_hand_over(mapped, config)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core.data_error_texts import DATA_ERRORS
 from engine.core.error_texts import ERRORS
 
 TEMPLATES = {
@@ -112,6 +113,7 @@ TEMPLATES = {
     "match_price": "price {low}–{high}",
     "match_column": "{column} in {values}",
     **ERRORS,
+    **DATA_ERRORS,
 }
 
 

@@ -27,6 +27,7 @@ from engine.core.columns import (
 )
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
+from engine.core.messages import Message
 from engine.data.html_text import strip_html
 from engine.data.numbers import AMBIGUOUS, BAD, parse_amounts
 
@@ -189,10 +190,8 @@ def _parse_promo(values: pd.Series, source: str) -> pd.Series:
     text = values.fillna("").astype(str).str.strip().str.lower()
     bad = ~text.isin(_TRUE | _FALSE)
     if bad.any():
-        raise DataError(
-            f"{source}: column 'promo' has values that are not a yes/no flag "
-            f"(e.g. {text[bad].iloc[0]!r}); use 1/0 or true/false"
-        )
+        raise DataError(Message("promo_not_flag", source=str(source),
+                                example=text[bad].iloc[0]))
     return text.isin(_TRUE)
 
 
@@ -217,11 +216,8 @@ def _dedupe_items(items: pd.DataFrame, source: str, report: CleaningReport) -> p
         conflicting = titles[titles > 1].index.tolist()
         if conflicting:
             shown = ", ".join(map(repr, conflicting[:5]))
-            more = f" and {len(conflicting) - 5} more" if len(conflicting) > 5 else ""
-            raise DataError(
-                f"{source}: item id(s) {shown}{more} appear more than once with different "
-                "titles; keep one row per item_id"
-            )
+            more = Message("ids_more", n=len(conflicting) - 5) if len(conflicting) > 5 else ""
+            raise DataError(Message("duplicate_ids", source=str(source), shown=shown, more=more))
         items = items.drop_duplicates(subset=[ITEM_ID])
     report.duplicate_items += before - len(items)
     return items

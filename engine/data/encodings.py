@@ -26,18 +26,14 @@ from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
 
 from engine.core.errors import DataError
-from engine.core.messages import Message
+from engine.core.messages import Listing, Message
 
 SAMPLE_BYTES = 1 << 20  # what charset-normalizer and the mojibake checks read
 # candidates charset-normalizer may propose (the common code pages of shop exports)
 CANDIDATES = ["cp1252", "gb18030", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "big5",
               "shift_jis", "euc_kr"]
 ALWAYS = ("cp1252", "gb18030")
-NAMES = {"cp1252": "Windows-1252 (Western European)", "gb18030": "GB18030/GBK (Chinese)",
-         "cp1250": "Windows-1250 (Central European)", "cp1251": "Windows-1251 (Cyrillic)",
-         "cp1253": "Windows-1253 (Greek)", "cp1254": "Windows-1254 (Turkish)",
-         "cp1257": "Windows-1257 (Baltic)", "big5": "Big5 (Traditional Chinese)",
-         "shift_jis": "Shift-JIS (Japanese)", "euc_kr": "EUC-KR (Korean)",
+NAMES = {**{name: Message(f"enc_{name}") for name in CANDIDATES},  # "Windows-1252 (…)"
          "utf-8": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32",
          "utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}
 BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -244,12 +240,13 @@ def _beats(rival: list[_Reading], usual: list[_Reading]) -> bool:
 
 def _ambiguous(path: Path, groups: dict[str, list[_Reading]]) -> AmbiguousEncoding:
     texts = list(groups)
-    shown = "; ".join(
-        f"{NAMES[_name(groups[t])]} reads {_first_difference(t, texts[1 if i == 0 else 0])!r}"
-        for i, t in enumerate(texts[:4]))
-    codes = " or ".join(f"--encoding {_name(groups[t])}" for t in texts[:4])
-    return AmbiguousEncoding(f"{path}: the encoding is ambiguous ({shown}); pass the one it "
-                             f"was saved in: {codes}", [_name(groups[t]) for t in texts])
+    shown = Listing([Message("encoding_reads", name=NAMES[_name(groups[t])], text=(
+        _first_difference(t, texts[1 if i == 0 else 0]))) for i, t in enumerate(texts[:4])],
+        "; ")
+    codes = Listing([Message("encoding_option", name=_name(groups[t])) for t in texts[:4]],
+                    " or ")
+    return AmbiguousEncoding(Message("encoding_ambiguous", path=str(path), shown=shown,
+                                     codes=codes), [_name(groups[t]) for t in texts])
 
 
 def _choose(path: Path, data: bytes) -> Detected:
@@ -260,8 +257,8 @@ def _choose(path: Path, data: bytes) -> Detected:
             groups.setdefault(reading.text, []).append(reading)
     if not groups:
         tried = "; ".join(f"{NAMES[r.encoding]}: {r.problem}" for r in readings[:3])
-        raise DataError(f"{path}: not UTF-8, and no common encoding reads it as real text "
-                        f"({tried or 'none decodes it'}); save it as UTF-8 or pass --encoding")
+        raise DataError(Message("no_common_encoding", path=str(path),
+                                tried=tried or Message("none_decodes")))
     if len(groups) == 1:
         name = _name(next(iter(groups.values())))
         return Detected(name, f"not UTF-8; reads as real text in {NAMES[name]} and in no "
@@ -285,8 +282,7 @@ def detect(path: Path, data: bytes) -> Detected:
     bom = _bom(data)
     if bom is not None:
         if _decode(data, bom) is None:
-            raise DataError(f"{path}: starts with a {NAMES[bom]} byte-order mark but is not "
-                            f"valid {NAMES[bom]}; export it again")
+            raise DataError(Message("bad_bom", path=str(path), name=NAMES[bom]))
         return Detected(bom, f"{NAMES[bom]} byte-order mark")
     wide = _utf16_without_bom(data)
     if wide is not None and _decode(data, wide) is not None:
@@ -302,10 +298,9 @@ def detect(path: Path, data: bytes) -> Detected:
                         decisive=False)
     twice = _decode(text.encode("cp1252", errors="ignore"), "utf-8")
     if twice is not None and twice != text and not twice.isascii():
-        raise DataError(f"{path}: valid UTF-8, but its text was already decoded wrongly before "
-                        f"it was saved (e.g. {_first_difference(text, twice)!r} for "
-                        f"{_first_difference(twice, text)!r}); export it again from the "
-                        "original source, or pass --encoding utf-8 to keep it as it is")
+        raise DataError(Message("decoded_twice", path=str(path),
+                                wrong=_first_difference(text, twice),
+                                right=_first_difference(twice, text)))
     problem = mojibake(text[:SAMPLE_BYTES])
     if problem is None:
         return Detected("utf-8", "valid UTF-8 with non-ASCII text")
@@ -350,8 +345,8 @@ def check_given(path: Path, data: bytes, encoding: str) -> str:
     if not better:
         return f"given with --encoding ({problem})"
     better = [e for e in ALWAYS if e in better] + [e for e in better if e not in ALWAYS]
-    raise DataError(f"{path}: read as {encoding} the text looks wrong ({problem}); it reads as "
-                    f"real text in {NAMES[better[0]]}: pass --encoding {better[0]} (or auto)")
+    raise DataError(Message("encoding_looks_wrong", path=str(path), encoding=encoding,
+                            problem=problem, name=NAMES[better[0]], better=better[0]))
 
 
 def candidates_for(data: bytes, tried: str) -> list[str]:

@@ -15,6 +15,7 @@ from engine.core.columns import EVENT, EVENT_TYPES, ITEM_ID, TIMESTAMP, USER_ID,
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
 from engine.core.ids import ids_in
+from engine.core.messages import Message
 from engine.data.cleaning import MAX_BAD_SHARE, CleaningReport, _drop_missing_ids
 from engine.data.numbers import AMBIGUOUS, parse_amounts
 
@@ -31,10 +32,8 @@ def _check_share(bad: pd.Series, total: int, what: str, source: str, fix: str,
     """Raise when the bad rows are most of the file (or all of it)."""
     n_bad = int(bad.sum())
     if n_bad and (n_bad == total or n_bad > MAX_BAD_SHARE * total):
-        raise DataError(
-            f"{source}: {n_bad:,} of {total:,} events have {what} "
-            f"(e.g. {_examples(examples)}); {fix}"
-        )
+        raise DataError(Message("bad_events_share", source=str(source), n_bad=n_bad,
+                                total=total, what=what, examples=_examples(examples), fix=fix))
 
 
 def _epoch_seconds(stamps: pd.Series) -> pd.Series:
@@ -74,8 +73,8 @@ def _clean_timestamps(events: pd.DataFrame, report: CleaningReport,
         return events
     seconds = parse_timestamps(events[TIMESTAMP])
     bad = seconds.isna()
-    _check_share(bad, len(events), "timestamps that do not parse", source,
-                 "use unix seconds or ISO-8601 like 2024-05-01T12:00:00", events[TIMESTAMP][bad])
+    _check_share(bad, len(events), Message("what_bad_timestamps"), source,
+                 Message("fix_bad_timestamps"), events[TIMESTAMP][bad])
     report.unparseable_timestamps += int(bad.sum())
     events = events[~bad].copy()
     events[TIMESTAMP] = seconds[~bad].astype(np.int64)
@@ -89,24 +88,18 @@ def _clean_event_types(events: pd.DataFrame, config: DataConfig, source: str) ->
     kinds = kinds.mask(kinds == "", DEFAULT_EVENT)
     unknown = sorted(set(pd.unique(kinds)) - set(EVENT_TYPES))
     if unknown:
-        raise DataError(
-            f"{source}: column 'event' has unknown type(s) {unknown[:5]}; "
-            f"use one of {', '.join(EVENT_TYPES)} (or drop the column: every row is a purchase)"
-        )
+        raise DataError(Message("unknown_event_types", source=str(source), unknown=str(unknown[:5]),
+                                known=", ".join(EVENT_TYPES)))
     events[EVENT] = kinds
     if WEIGHT in events:
         weights, _, status = parse_amounts(events[WEIGHT], config.decimal_mark)
         if (status == AMBIGUOUS).any():
-            raise DataError(
-                f"{source}: column 'weight' has values that read two ways (e.g. "
-                f"{_examples(events[WEIGHT][status == AMBIGUOUS])}); pass --decimal-mark . "
-                "or --decimal-mark , to say which mark is the decimal one")
+            raise DataError(Message("weight_two_ways", source=str(source),
+                                    examples=_examples(events[WEIGHT][status == AMBIGUOUS])))
         if weights.isna().any() or (weights <= 0).any():
             bad = events[WEIGHT][weights.isna() | (weights <= 0)]
-            raise DataError(
-                f"{source}: column 'weight' has values that are not positive numbers "
-                f"(e.g. {_examples(bad)}); fix them or drop the column to use event weights"
-            )
+            raise DataError(Message("weight_not_positive", source=str(source),
+                                    examples=_examples(bad)))
         events[WEIGHT] = weights.astype(float)
     else:
         weight_of = {kind: float(config.event_weights.get(kind, 1.0)) for kind in EVENT_TYPES}
@@ -117,9 +110,8 @@ def _clean_event_types(events: pd.DataFrame, config: DataConfig, source: str) ->
 def _drop_unknown_items(events: pd.DataFrame, item_ids: pd.Series, report: CleaningReport,
                         source: str) -> pd.DataFrame:
     unknown = pd.Series(~ids_in(events[ITEM_ID], item_ids), index=events.index)
-    _check_share(unknown, len(events), "item ids that are not in the items table", source,
-                 "check that the items and events files belong together and that item_id "
-                 "means the same column in both (--map item_id=...)", events[ITEM_ID][unknown])
+    _check_share(unknown, len(events), Message("what_unknown_items"), source,
+                 Message("fix_unknown_items"), events[ITEM_ID][unknown])
     report.unknown_item_events += int(unknown.sum())
     return events[~unknown]
 
@@ -159,8 +151,7 @@ def clean_events(raw: pd.DataFrame, item_ids: pd.Series, config: DataConfig,
     events = _drop_unknown_items(events, item_ids, report, source)
     events = _min_count_filter(events, config, report)
     if events.empty:
-        raise DataError(f"{source}: no usable events remain after cleaning; "
-                        "check the file and the min-count settings")
+        raise DataError(Message("no_events_left", source=str(source)))
     first = [USER_ID, ITEM_ID, TIMESTAMP, EVENT, WEIGHT]
     extras = [c for c in events.columns if c not in first]
     events = events[first + extras].sort_values([USER_ID, TIMESTAMP], kind="stable")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from engine.core.errors import DataError
 from engine.core.files import staged_file, write_json_atomic
+from engine.core.messages import Message
 from engine.data.html_text import strip_html
 from engine.data.readers import find_table, read_table
 from engine.data.reconcile import TableCount
@@ -62,9 +63,9 @@ def _renamed(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             renamed[column] = target
     missing = [c for c in (FAQ_ID, QUESTION, ANSWER) if c not in renamed.values()]
     if missing:
-        raise DataError(f"{source}: the FAQ has no {', '.join(missing)} column (found: "
-                        f"{', '.join(map(str, frame.columns)) or 'none'}); an FAQ needs id, "
-                        "question and answer columns")
+        raise DataError(Message("faq_missing_columns", source=str(source),
+                                missing=", ".join(missing),
+                                found=", ".join(map(str, frame.columns)) or Message("no_columns")))
     out = frame.rename(columns=renamed)
     for column in (FAQ_ITEMS, FAQ_CATEGORIES):
         if column not in out:
@@ -101,7 +102,7 @@ def read_faq(path: str | Path, encoding: str = "auto") -> tuple[pd.DataFrame, Ta
     """Read and clean one FAQ file (encoding detected unless given)."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise DataError(f"{path}: no such FAQ file; give faq.csv (id, question, answer)")
+        raise DataError(Message("faq_no_file", path=str(path)))
     frame = read_table(path, encoding)
     return clean_faq(frame.fillna("").astype(str), str(path))
 
@@ -119,8 +120,7 @@ def import_faq(path: str | Path, folder: Path, encoding: str = "auto") -> TableC
     """Read, clean and write an FAQ into dataset `folder`; refuses an FAQ with no rows left."""
     faq, count = read_faq(path, encoding)
     if faq.empty:
-        raise DataError(f"{count.source}: no FAQ entries are left after cleaning "
-                        f"({count.line()}); each row needs an id, a question and an answer")
+        raise DataError(Message("faq_none_left", source=str(count.source), counts=count.line()))
     write_faq(folder, faq, count)
     return count
 

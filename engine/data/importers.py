@@ -28,6 +28,7 @@ from engine.core.columns import (
     USER_ID,
 )
 from engine.core.errors import DataError
+from engine.core.messages import Message
 from engine.data.readers import detect_together, find_table, read_csv_text, read_table
 from engine.data.reconcile import TableCount
 
@@ -191,7 +192,7 @@ def read_raw(path: str | Path, fmt: str = "auto", encoding: str = "auto") -> Raw
     """
     folder = Path(path).expanduser()
     if not folder.exists():
-        raise DataError(f"{folder}: no such file or folder; check the path")
+        raise DataError(Message("no_such_path", path=str(folder)))
     if folder.is_file():
         folder = folder.parent
     if fmt == "auto":

@@ -148,8 +148,7 @@ def check_name(name: str) -> str:
     """A dataset name usable as a folder: letters, digits, `-`, `_`, `.`."""
     name = str(name).strip()
     if not _NAME.match(name) or is_swap_name(name):
-        raise DataError(f"dataset name {name!r}: use 1-64 letters, digits, '-', '_' or '.', "
-                        "starting with a letter or digit (without '.tmp-' or '.old-')")
+        raise DataError(Message("dataset_name", name=name))
     return name
 
 
@@ -189,8 +188,7 @@ def import_source(source: Source, name: str, column_map: dict[str, str] | None =
     column_map = dict(column_map or {})
     dataset = clean_source(source, name, column_map, config)
     if dataset.events.empty:
-        raise DataError(f"{source.label}: no events are left after cleaning (see the report); "
-                        "check that the orders refer to the products' ids or SKUs")
+        raise DataError(Message("no_events_after_cleaning", source=source.label))
     path = write_dataset(dataset, import_meta(dataset, source, effective_map(column_map)),
                          home, progress)
     return dataset, path

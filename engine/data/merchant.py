@@ -21,6 +21,7 @@ import pandas as pd
 
 from engine.core.columns import BRAND, CATEGORY, DESCRIPTION, ITEM_ID, PRICE, PROMO, TITLE
 from engine.core.errors import DataError
+from engine.core.messages import Message
 from engine.data.readers import detect_encoding
 from engine.data.shop_fields import cheapest, split_price
 
@@ -55,22 +56,21 @@ def read_feed_xml(path: Path, encoding: str = "auto") -> tuple[pd.DataFrame, str
     """An RSS 2.0 or Atom feed: one row per `<item>`/`<entry>`, columns per attribute."""
     data = path.read_bytes()
     if not data.strip():
-        raise DataError(f"{path}: the file is empty; download the feed again")
+        raise DataError(Message("feed_empty", path=str(path)))
     used = detect_encoding(path, data) if encoding == "auto" else encoding
     try:
         text = data.decode(used)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise DataError(f"{path}: cannot be read as {used.upper()} text ({exc}); pass the "
-                        "encoding the feed was saved in with --encoding") from None
+        raise DataError(Message("feed_encoding", path=str(path), encoding=used.upper(),
+                                error=str(exc))) from None
     try:
         root = ET.fromstring(_DECLARATION.sub("", text.lstrip("\ufeff"), count=1))
     except ET.ParseError as exc:
         line, column = exc.position
-        raise DataError(f"{path}: not well-formed XML at line {line}, column {column}; "
-                        "download the feed again or fix that line") from None
+        raise DataError(Message("feed_not_xml", path=str(path), line=line,
+                                column=column)) from None
     if not _is_feed_xml(root):
-        raise DataError(f"{path}: XML without Merchant Center attributes (no elements in the "
-                        f"g: namespace {G_NAMESPACE}); Prism reads product feeds only")
+        raise DataError(Message("feed_not_merchant", path=str(path), namespace=G_NAMESPACE))
     rows = []
     for entry in (el for el in root.iter() if _element_name(el.tag) in ("item", "entry")):
         row: dict[str, str] = {}
@@ -80,8 +80,7 @@ def read_feed_xml(path: Path, encoding: str = "auto") -> tuple[pd.DataFrame, str
             row.setdefault(name, value)  # g:title and a plain RSS title: the first one wins
         rows.append(row)
     if not rows:
-        raise DataError(f"{path}: the feed has no <item> or <entry> elements; export the "
-                        "products again")
+        raise DataError(Message("feed_no_items", path=str(path)))
     return pd.DataFrame(rows).fillna(""), used
 
 
@@ -91,12 +90,10 @@ def feed_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     feed = feed.loc[:, ~feed.columns.duplicated()]
     missing = [c for c in FEED_REQUIRED if c not in feed.columns]
     if missing:
-        raise DataError(f"{source}: the product feed lacks the attribute(s) {', '.join(missing)};"
-                        " Merchant Center feeds need id, title and price")
+        raise DataError(Message("feed_missing", source=str(source), missing=", ".join(missing)))
     amount, currency = split_price(feed["price"])
     if amount.str.strip().eq("").all():
-        raise DataError(f"{source}: the feed has no prices (every price is empty); export it "
-                        "with the price attribute filled, e.g. '15.00 USD'")
+        raise DataError(Message("feed_no_prices", source=str(source)))
     items = pd.DataFrame({ITEM_ID: feed["id"], TITLE: feed["title"],
                           DESCRIPTION: feed.get("description", ""), BRAND: feed.get("brand", ""),
                           PRICE: amount, "currency": currency})

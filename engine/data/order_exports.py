@@ -18,6 +18,7 @@ from typing import Protocol
 import pandas as pd
 
 from engine.core.errors import DataError
+from engine.core.messages import Message
 from engine.data import shopify, woocommerce
 from engine.data.reconcile import TableCount
 
@@ -74,8 +75,7 @@ def join_orders(tables: list[Table], labels: dict[str, str], count: TableCount) 
     if len(kinds) > 1 or tables[0].kind not in ORDER_KEYS:
         names = ", ".join(f"{t.path.name} ({labels.get(t.kind or '', 'not recognised')})"
                           for t in tables)
-        raise DataError(f"several events tables ({names}); join several order exports of one "
-                        "shop only (Shopify or WooCommerce), or give one events table")
+        raise DataError(Message("several_events_tables", names=names))
     key = ORDER_KEYS[tables[0].kind or ""]
     ordered = sorted(tables, key=lambda t: t.path.name)
     chosen = _chosen_versions(ordered, key)

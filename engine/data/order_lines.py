@@ -20,6 +20,7 @@ import pandas as pd
 
 from engine.core.columns import EVENT, ITEM_ID, PRICE, TIMESTAMP, TITLE, USER_ID, WEIGHT
 from engine.core.errors import DataError
+from engine.core.messages import Message
 from engine.data.numbers import OK, parse_amounts
 from engine.data.shop_fields import drop_by_reason, parse_dates
 
@@ -121,8 +122,7 @@ def join_files(frames: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     columns = list(ordered[0][1].columns)
     for name, frame in ordered[1:]:
         if sorted(map(str, frame.columns)) != sorted(map(str, columns)):
-            raise DataError(f"{name}: its columns differ from those of {ordered[0][0]}; join "
-                            "order-lines files of one layout only")
+            raise DataError(Message("order_lines_layout", file=name, first=ordered[0][0]))
     joined = pd.concat([frame[columns].assign(_file=position)
                         for position, (_, frame) in enumerate(ordered)], ignore_index=True)
     first_file = joined.groupby(columns, sort=False, dropna=False)["_file"].transform("min")

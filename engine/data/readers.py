@@ -13,10 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from engine.core.errors import DataError
+from engine.core.messages import Listing, Message
 from engine.data.encodings import AmbiguousEncoding, candidates_for, detect, settle_together
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
-_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_OTHER_DELIMITERS = {";": Message("delimiter_semicolon"), "\t": Message("delimiter_tab"),
+                     "|": Message("delimiter_pipe")}
 
 
 def find_table(folder: Path, stem: str) -> Path | None:
@@ -30,22 +32,21 @@ def find_table(folder: Path, stem: str) -> Path | None:
 
 def _check_not_empty(path: Path) -> None:
     if not path.is_file():
-        raise DataError(f"{path}: no such file; check the folder holds it")
+        raise DataError(Message("no_such_file", path=str(path)))
     with path.open("rb") as handle:
         head = handle.read(4096)
     if not head.strip():
-        raise DataError(f"{path}: the file is empty; export the table again with a header row")
+        raise DataError(Message("file_empty_header", path=str(path)))
 
 
 def _bad_byte_message(path: Path, data: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
     line = data.count(b"\n", 0, exc.start) + 1
     others = candidates_for(data, encoding)
-    options = " or ".join(f"--encoding {e}" for e in others[:3])
-    fix = (f"or pass the encoding it was saved in ({options})" if others
-           else "or pass the encoding it was saved in with --encoding")
-    return (f"{path.name}: byte 0x{data[exc.start]:02x} on line {line} is not valid "
-            f"{encoding.upper()} text (data row {max(line - 1, 1)}); save the file as UTF-8 "
-            f"(e.g. 'Save as CSV UTF-8') {fix}")
+    options = Listing([Message("encoding_option", name=e) for e in others[:3]], " or ")
+    fix = (Message("bad_byte_options", options=options) if others
+           else Message("bad_byte_no_options"))
+    return Message("bad_byte", file=path.name, byte=data[exc.start], line=line,
+                   encoding=encoding.upper(), row=max(line - 1, 1), fix=fix)
 
 
 def check_encoding(path: Path, encoding: str, data: bytes | None = None) -> None:
@@ -56,8 +57,7 @@ def check_encoding(path: Path, encoding: str, data: bytes | None = None) -> None
     except UnicodeDecodeError as exc:
         raise DataError(_bad_byte_message(path, data, exc, encoding)) from None
     except LookupError:
-        raise DataError(f"unknown encoding {encoding!r}; use auto or a name such as utf-8, "
-                        "utf-16, cp1252, latin-1 or gb18030") from None
+        raise DataError(Message("unknown_encoding", encoding=encoding)) from None
 
 
 def detect_encoding(path: Path, data: bytes | None = None) -> str:
@@ -86,7 +86,7 @@ def detect_with_evidence(path: Path, data: bytes | None = None):  # noqa: ANN201
 
 
 def _delimiter_name(sep: str) -> str:
-    return "tab" if sep == "\t" else repr(sep)
+    return Message("delimiter_tab") if sep == "\t" else repr(sep)
 
 
 def _check_delimiter(path: Path, frame: pd.DataFrame, sep: str) -> None:
@@ -96,11 +96,8 @@ def _check_delimiter(path: Path, frame: pd.DataFrame, sep: str) -> None:
     header = str(frame.columns[0])
     for other, name in _OTHER_DELIMITERS.items():
         if other != sep and other in header:
-            raise DataError(
-                f"{path}: the header {header[:60]!r} looks {name}-separated, but this file is "
-                f"read as {_delimiter_name(sep)}-separated; save it comma-separated (.csv) or "
-                "tab-separated (.tsv)"
-            )
+            raise DataError(Message("wrong_delimiter", path=str(path), header=header[:60],
+                                    found=name, used=_delimiter_name(sep)))
 
 
 def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
@@ -128,12 +125,10 @@ def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
         check_encoding(path, encoding)
         raise
     except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file has no header or rows; export it again") from None
+        raise DataError(Message("no_header_or_rows", path=str(path))) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        raise DataError(
-            f"{path}: cannot be parsed as {_delimiter_name(sep)}-separated text "
-            f"({str(exc).strip().splitlines()[-1]}); check the delimiter and quoting"
-        ) from None
+        raise DataError(Message("cannot_parse", path=str(path), used=_delimiter_name(sep),
+                                error=str(exc).strip().splitlines()[-1])) from None
     if names is None:
         _check_delimiter(path, frame, sep)
         frame.columns = [str(c).strip() for c in frame.columns]
@@ -143,11 +138,11 @@ def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
 def read_parquet_table(path: Path) -> pd.DataFrame:
     """A Parquet file; ids are converted to strings later by the cleaning rules."""
     if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty; export the table again")
+        raise DataError(Message("file_empty", path=str(path)))
     try:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
-        raise DataError(f"{path}: not a readable Parquet file ({exc}); export it again") from None
+        raise DataError(Message("not_parquet", path=str(path), error=str(exc))) from None
 
 
 def read_table(path: Path, encoding: str = "auto") -> pd.DataFrame:
@@ -163,8 +158,6 @@ def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], source: str |
     """Raise naming every missing required column and the file."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        found = ", ".join(map(str, frame.columns)) or "none"
-        raise DataError(
-            f"{source}: missing required column(s) {', '.join(missing)} (columns found: "
-            f"{found}); rename them or pass --map {missing[0]}=<your column>"
-        )
+        found = ", ".join(map(str, frame.columns)) or Message("no_columns")
+        raise DataError(Message("missing_columns", source=str(source), missing=", ".join(missing),
+                                found=found, first=missing[0]))

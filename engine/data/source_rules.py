@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from engine.core import paths
 from engine.core.errors import DataError
+from engine.core.messages import Message
 from engine.data.sql import resolve_url
 
 RULES_FILE = "sources.toml"
@@ -130,20 +131,19 @@ def server_path(text: str, rules: SourceRules) -> Path:
     """
     text = str(text).strip()
     if not text:
-        raise DataError("type a folder below " + _roots_text(rules))
+        raise DataError(Message("folder_needed", roots=_roots_text(rules)))
     given = Path(text).expanduser()
     resolved = (given if given.is_absolute() else rules.roots[0] / given).resolve()
     if not _inside(resolved, rules):
-        raise DataError(f"{text}: the studio reads only folders below {_roots_text(rules)} "
-                        f"(links followed); copy the exports there or ask the operator to add "
-                        f"a root in {RULES_FILE}")
+        raise DataError(Message("folder_outside", path=text, roots=_roots_text(rules),
+                                rules=RULES_FILE))
     if not resolved.exists():
-        raise DataError(f"{text}: no such file or folder below {_roots_text(rules)}")
+        raise DataError(Message("folder_missing", path=text, roots=_roots_text(rules)))
     if resolved.is_dir():
         for entry in sorted(resolved.iterdir()):
             if not _inside(entry.resolve(), rules):
-                raise DataError(f"{text}: {entry.name} links outside {_roots_text(rules)}; "
-                                "remove the link or copy the file in")
+                raise DataError(Message("folder_link_out", path=text, entry=entry.name,
+                                        roots=_roots_text(rules)))
     return resolved
 
 
@@ -151,9 +151,9 @@ def database_url(name: str, rules: SourceRules) -> str:
     """The URL of the named database (never shown), from its environment variable or file."""
     database = rules.databases.get(str(name))
     if database is None:
-        offered = ", ".join(rules.databases) or "none"
-        raise DataError(f"database {name!r} is not one the studio may read (offered: "
-                        f"{offered}); the operator names databases in {RULES_FILE}")
+        offered = ", ".join(rules.databases) or Message("no_columns")
+        raise DataError(Message("database_not_offered", name=name, offered=offered,
+                                rules=RULES_FILE))
     return resolve_url(env=database.url_env, file=database.url_file)
 
 
@@ -173,8 +173,8 @@ def _parquet_size(path: Path, max_bytes: int, max_rows: int) -> tuple[int, int]:
                 break
         return max(unpacked, declared), rows
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
-        raise DataError(f"{path.name}: not a readable Parquet file ({type(exc).__name__}); "
-                        "export it again") from None
+        raise DataError(Message("parquet_unreadable", file=path.name,
+                                error=type(exc).__name__)) from None
 
 
 def _text_size(path: Path, max_rows: int) -> tuple[int, int]:
@@ -197,12 +197,10 @@ def check_limits(files: list[Path], max_bytes: int, max_rows: int) -> None:
         else:
             size, rows = _text_size(path, max_rows)
         if size > max_bytes:
-            raise DataError(f"{path.name}: {size / 2**20:,.1f} MB unpacked is over the studio's "
-                            f"limit of {max_bytes / 2**20:,.0f} MB per table; import it with "
-                            "`prism data import`")
+            raise DataError(Message("table_too_big", file=path.name, mb=size / 2**20,
+                                    limit=max_bytes / 2**20))
         if rows > max_rows:
-            raise DataError(f"{path.name}: more than {max_rows:,} rows, the studio's limit per "
-                            "table; import it with `prism data import`")
+            raise DataError(Message("table_too_long", file=path.name, rows=max_rows))
 
 
 def folder_files(path: Path) -> list[Path]:

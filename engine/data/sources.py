@@ -18,6 +18,7 @@ import pandas as pd
 
 from engine.core.columns import EVENT_REQUIRED, ITEM_REQUIRED
 from engine.core.errors import DataError
+from engine.core.messages import Message
 from engine.data import merchant, order_exports, order_lines, shopify, woocommerce
 from engine.data.encodings import check_given
 from engine.data.importers import RawTables, detect_format, read_raw
@@ -101,8 +102,8 @@ def _check_encoding_name(encoding: str) -> None:
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise DataError(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)} "
-                        "(or another Python codec name)") from None
+        raise DataError(Message("unknown_encoding_of", encoding=encoding,
+                                known=", ".join(ENCODINGS))) from None
 
 
 def _encoding(path: Path, encoding: str) -> tuple[str, str]:
@@ -128,7 +129,7 @@ def read_any_table(path: Path, encoding: str = "auto",
         frame = read_parquet_table(path).astype("string").fillna("").astype(str)
         return Table(path, frame, detect_table(list(frame.columns)), "parquet")
     if not path.is_file() or path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty; export the table again with a header row")
+        raise DataError(Message("file_empty_header", path=str(path)))
     used, evidence = known or _encoding(path, encoding)
     frame = read_csv_text(path, sep=_sniff_sep(path, used), encoding=used)
     return Table(path, frame, detect_table(list(frame.columns)), used, evidence)
@@ -138,19 +139,17 @@ def _table_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if not path.exists():
-            raise DataError(f"{path}: no such file or folder; check the path")
+            raise DataError(Message("no_such_path", path=str(path)))
         if path.is_dir():
             files += sorted(p for p in path.iterdir()
                             if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
         elif path.suffix.lower() not in TABLE_SUFFIXES:
-            raise DataError(f"{path.name}: not a table file ({', '.join(TABLE_SUFFIXES)}); "
-                            "export the table as CSV, TSV, Parquet or a Merchant Center XML "
-                            "feed")
+            raise DataError(Message("not_a_table_file", file=path.name,
+                                    suffixes=", ".join(TABLE_SUFFIXES)))
         else:
             files.append(path)
     if not files:
-        raise DataError(f"{', '.join(map(str, paths))}: no table files (.csv, .tsv, .parquet, "
-                        ".xml) found; export the products and orders first")
+        raise DataError(Message("no_table_files", paths=", ".join(map(str, paths))))
     return files
 
 
@@ -172,7 +171,7 @@ def _pick_items(tables: list[Table]) -> Table | None:
     found = [t for t in tables if t.kind in ITEM_KINDS]
     if len(found) > 1:
         names = ", ".join(f"{t.path.name} ({KIND_LABELS[t.kind or '']})" for t in found)
-        raise DataError(f"several items tables ({names}); give one items table per import")
+        raise DataError(Message("several_items_tables", names=names))
     return found[0] if found else None
 
 
@@ -323,9 +322,8 @@ def premap(tables: list[Table], column_map: dict[str, str] | None) -> list[Table
     missing = [s for s in renames if not any(s in t.frame.columns for t in tables)]
     if missing:
         columns = sorted({str(c) for t in tables for c in t.frame.columns})
-        raise DataError(f"column map {renames[missing[0]]}={missing[0]}: no column "
-                        f"{missing[0]!r} in the files (columns found: {', '.join(columns)}); "
-                        "fix the --map entry")
+        raise DataError(Message("map_no_column", target=renames[missing[0]], source=missing[0],
+                                found=", ".join(columns)))
     mapped = []
     for table in tables:
         here = {s: t for s, t in renames.items() if s in table.frame.columns}
@@ -355,7 +353,7 @@ def read_source(paths: list[str | Path], fmt: str = "auto", encoding: str = "aut
     """
     resolved = [Path(p).expanduser() for p in paths]
     if not resolved:
-        raise DataError("no source given; pass a folder or the exported files")
+        raise DataError(Message("no_source"))
     single = resolved[0] if len(resolved) == 1 and resolved[0].is_dir() else None
     layout = fmt if fmt in ("generic", "recbole", "movielens") else None
     if single is not None and fmt == "auto":

@@ -40,6 +40,7 @@ from engine.core.columns import (
     USER_ID,
 )
 from engine.core.errors import DataError
+from engine.core.messages import Message
 from engine.data.numbers import parse_amounts
 from engine.data.readers import require_columns
 from engine.data.shop_fields import (
@@ -295,8 +296,7 @@ def orders_events(frame: pd.DataFrame, source: str, lookup: tuple[dict[str, str]
     stamps = parse_dates(frame["order_date"])
     lines = _line_items(frame)
     if lines.empty and not dropped:
-        raise DataError(f"{source}: the orders have no line items (line_item_1, ... are empty);"
-                        " export the orders with their line items")
+        raise DataError(Message("orders_no_lines", source=str(source)))
     items = [by_id.get(pid) or by_sku.get(sku) or by_name.get(name) or sku or name
              for pid, sku, name in zip(lines["product_id"], lines["sku"], lines["name"],
                                        strict=True)]

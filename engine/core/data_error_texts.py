@@ -1,0 +1,133 @@
+"""The English templates of the errors a shop's data can meet on import (engine.data), each
+with a code: joined into `engine.core.messages.TEMPLATES`, so the CLI prints exactly these
+words and the studio's Import page says them in its own language."""
+
+from __future__ import annotations
+
+DATA_ERRORS = {
+    # reading a file (engine.data.readers, .sources, .encodings)
+    "no_such_file": "{path}: no such file; check the folder holds it",
+    "file_empty_header": "{path}: the file is empty; export the table again with a header row",
+    "file_empty": "{path}: the file is empty; export the table again",
+    "bad_byte": "{file}: byte 0x{byte:02x} on line {line} is not valid {encoding} text (data "
+                "row {row}); save the file as UTF-8 (e.g. 'Save as CSV UTF-8') {fix}",
+    "bad_byte_options": "or pass the encoding it was saved in ({options})",
+    "encoding_option": "--encoding {name}",
+    "bad_byte_no_options": "or pass the encoding it was saved in with --encoding",
+    "unknown_encoding": "unknown encoding {encoding!r}; use auto or a name such as utf-8, "
+                        "utf-16, cp1252, latin-1 or gb18030",
+    "unknown_encoding_of": "unknown encoding {encoding!r}; use one of {known} (or another "
+                           "Python codec name)",
+    "wrong_delimiter": "{path}: the header {header!r} looks {found}-separated, but this file "
+                       "is read as {used}-separated; save it comma-separated (.csv) or "
+                       "tab-separated (.tsv)",
+    "delimiter_tab": "tab",
+    "delimiter_semicolon": "semicolon",
+    "delimiter_pipe": "pipe",
+    "no_header_or_rows": "{path}: the file has no header or rows; export it again",
+    "cannot_parse": "{path}: cannot be parsed as {used}-separated text ({error}); check the "
+                    "delimiter and quoting",
+    "not_parquet": "{path}: not a readable Parquet file ({error}); export it again",
+    "missing_columns": "{source}: missing required column(s) {missing} (columns found: "
+                       "{found}); rename them or pass --map {first}=<your column>",
+    "no_common_encoding": "{path}: not UTF-8, and no common encoding reads it as real text "
+                          "({tried}); save it as UTF-8 or pass --encoding",
+    "none_decodes": "none decodes it",
+    "bad_bom": "{path}: starts with a {name} byte-order mark but is not valid {name}; export "
+               "it again",
+    "decoded_twice": "{path}: valid UTF-8, but its text was already decoded wrongly before it "
+                     "was saved (e.g. {wrong!r} for {right!r}); export it again from the "
+                     "original source, or pass --encoding utf-8 to keep it as it is",
+    "encoding_looks_wrong": "{path}: read as {encoding} the text looks wrong ({problem}); it "
+                            "reads as real text in {name}: pass --encoding {better} (or auto)",
+    "encoding_ambiguous": "{path}: the encoding is ambiguous ({shown}); pass the one it was "
+                          "saved in: {codes}",
+    "encoding_reads": "{name} reads {text!r}",
+    "enc_cp1252": "Windows-1252 (Western European)",
+    "enc_gb18030": "GB18030/GBK (Chinese)",
+    "enc_cp1250": "Windows-1250 (Central European)",
+    "enc_cp1251": "Windows-1251 (Cyrillic)",
+    "enc_cp1253": "Windows-1253 (Greek)",
+    "enc_cp1254": "Windows-1254 (Turkish)",
+    "enc_cp1257": "Windows-1257 (Baltic)",
+    "enc_big5": "Big5 (Traditional Chinese)",
+    "enc_shift_jis": "Shift-JIS (Japanese)",
+    "enc_euc_kr": "EUC-KR (Korean)",
+    # which files a source holds (engine.data.sources, .importers, .order_exports)
+    "no_such_path": "{path}: no such file or folder; check the path",
+    "not_a_table_file": "{file}: not a table file ({suffixes}); export the table as CSV, TSV, "
+                        "Parquet or a Merchant Center XML feed",
+    "no_table_files": "{paths}: no table files (.csv, .tsv, .parquet, .xml) found; export the "
+                      "products and orders first",
+    "several_items_tables": "several items tables ({names}); give one items table per import",
+    "several_events_tables": "several events tables ({names}); join several order exports of "
+                             "one shop only (Shopify or WooCommerce), or give one events table",
+    "order_lines_layout": "{file}: its columns differ from those of {first}; join order-lines "
+                          "files of one layout only",
+    "map_no_column": "column map {target}={source}: no column {source!r} in the files "
+                     "(columns found: {found}); fix the --map entry",
+    "no_source": "no source given; pass a folder or the exported files",
+    # cleaning the tables (engine.data.cleaning, .event_cleaning, .importing)
+    "promo_not_flag": "{source}: column 'promo' has values that are not a yes/no flag (e.g. "
+                      "{example!r}); use 1/0 or true/false",
+    "duplicate_ids": "{source}: item id(s) {shown}{more} appear more than once with different "
+                     "titles; keep one row per item_id",
+    "ids_more": " and {n} more",
+    "bad_events_share": "{source}: {n_bad:,} of {total:,} events have {what} (e.g. "
+                        "{examples}); {fix}",
+    "what_bad_timestamps": "timestamps that do not parse",
+    "fix_bad_timestamps": "use unix seconds or ISO-8601 like 2024-05-01T12:00:00",
+    "what_unknown_items": "item ids that are not in the items table",
+    "fix_unknown_items": "check that the items and events files belong together and that "
+                         "item_id means the same column in both (--map item_id=...)",
+    "unknown_event_types": "{source}: column 'event' has unknown type(s) {unknown}; use one of "
+                           "{known} (or drop the column: every row is a purchase)",
+    "weight_two_ways": "{source}: column 'weight' has values that read two ways (e.g. "
+                       "{examples}); pass --decimal-mark . or --decimal-mark , to say which "
+                       "mark is the decimal one",
+    "weight_not_positive": "{source}: column 'weight' has values that are not positive "
+                           "numbers (e.g. {examples}); fix them or drop the column to use event "
+                           "weights",
+    "no_events_left": "{source}: no usable events remain after cleaning; check the file and "
+                      "the min-count settings",
+    "no_events_after_cleaning": "{source}: no events are left after cleaning (see the "
+                                "report); check that the orders refer to the products' ids or "
+                                "SKUs",
+    "dataset_name": "dataset name {name!r}: use 1-64 letters, digits, '-', '_' or '.', "
+                    "starting with a letter or digit (without '.tmp-' or '.old-')",
+    # shop exports (engine.data.merchant, .woocommerce, .faq)
+    "feed_empty": "{path}: the file is empty; download the feed again",
+    "feed_encoding": "{path}: cannot be read as {encoding} text ({error}); pass the encoding "
+                     "the feed was saved in with --encoding",
+    "feed_not_xml": "{path}: not well-formed XML at line {line}, column {column}; download "
+                    "the feed again or fix that line",
+    "feed_not_merchant": "{path}: XML without Merchant Center attributes (no elements in the "
+                         "g: namespace {namespace}); Prism reads product feeds only",
+    "feed_no_items": "{path}: the feed has no <item> or <entry> elements; export the products "
+                     "again",
+    "feed_missing": "{source}: the product feed lacks the attribute(s) {missing}; Merchant "
+                    "Center feeds need id, title and price",
+    "feed_no_prices": "{source}: the feed has no prices (every price is empty); export it with "
+                      "the price attribute filled, e.g. '15.00 USD'",
+    "orders_no_lines": "{source}: the orders have no line items (line_item_1, ... are empty); "
+                       "export the orders with their line items",
+    "faq_missing_columns": "{source}: the FAQ has no {missing} column (found: {found}); an FAQ "
+                           "needs id, question and answer columns",
+    "faq_no_file": "{path}: no such FAQ file; give faq.csv (id, question, answer)",
+    "faq_none_left": "{source}: no FAQ entries are left after cleaning ({counts}); each row "
+                     "needs an id, a question and an answer",
+    # what the studio may read (engine.data.source_rules)
+    "folder_needed": "type a folder below {roots}",
+    "folder_outside": "{path}: the studio reads only folders below {roots} (links followed); "
+                      "copy the exports there or ask the operator to add a root in {rules}",
+    "folder_missing": "{path}: no such file or folder below {roots}",
+    "folder_link_out": "{path}: {entry} links outside {roots}; remove the link or copy the "
+                       "file in",
+    "database_not_offered": "database {name!r} is not one the studio may read (offered: "
+                            "{offered}); the operator names databases in {rules}",
+    "parquet_unreadable": "{file}: not a readable Parquet file ({error}); export it again",
+    "table_too_big": "{file}: {mb:,.1f} MB unpacked is over the studio's limit of "
+                     "{limit:,.0f} MB per table; import it with `prism data import`",
+    "table_too_long": "{file}: more than {rows:,} rows, the studio's limit per table; import "
+                      "it with `prism data import`",
+}

@@ -1,0 +1,93 @@
+"""The Import page's refusals speak Chinese (AppTest, `?lang=zh`): an upload that is binary,
+read in the wrong encoding, with duplicate ids, a promo column that is no flag, dates that do
+not parse, unknown event types, weights with decimal commas, an XML feed that is not
+well-formed or a folder outside the roots — each error reads in Chinese with no English word
+outside data (the file names, ids and values the shop wrote), and never names the staging
+folder the uploads were read from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from chinese_scan import data_words, english_words
+from streamlit.testing.v1 import AppTest
+
+from engine.core.columns import EVENT_TYPES  # the values a shop's event column holds
+
+PAGE = Path(__file__).resolve().parents[2] / "dashboard" / "app_pages" / "importer.py"
+ITEMS = "item_id,title\nA,Tea\nB,Cup\n"
+ENCODING_IDS = ["cp1252", "cp1250", "cp1257"]  # the values the encoding picker offers
+EVENTS = "user_id,item_id,timestamp\nu1,A,2024-05-01\nu2,B,2024-05-02\n"
+
+
+def _page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("PRISM_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    (tmp_path / "home" / "sources.toml").write_text(
+        f'[folders]\nroots = ["{(tmp_path / "shops").as_posix()}"]\n')
+    monkeypatch.setattr("dashboard.i18n.current", lambda: "zh")
+    at = AppTest.from_file(str(PAGE), default_timeout=30)
+    at.query_params["lang"] = "zh"
+    return at.run()
+
+
+def _upload(at: AppTest, files: dict[str, bytes], encoding: str = "auto") -> AppTest:
+    at.selectbox(key="imp_encoding").set_value(encoding).run()
+    at.file_uploader(key="imp_files").set_value(
+        [(name, data, "text/csv") for name, data in files.items()]).run()
+    return at.button(key="imp_read_upload").click().run()
+
+
+CASES = {  # case: (files, encoding, the data in the message, a phrase of its Chinese)
+    "binary": ({"items.csv": bytes(range(256)) * 8, "events.csv": EVENTS.encode()}, "auto",
+               [], "看起来是二进制文件"),
+    "wrong_encoding": ({"items.csv": "item_id,title\nA,Crème brûlée\n".encode("cp1252"),
+                        "events.csv": EVENTS.encode()}, "utf-8", ["0xe8", *ENCODING_IDS],
+                       "不是有效的 UTF-8 文本"),
+    "duplicate_ids": ({"items.csv": b"item_id,title\nA,Tea\nA,Green tea\n",
+                       "events.csv": EVENTS.encode()}, "auto", ["'A'"], "出现了不止一次且标题不同"),
+    "promo": ({"items.csv": b"item_id,title,promo\nA,Tea,maybe\nB,Cup,1\n",
+               "events.csv": EVENTS.encode()}, "auto", ["maybe"], "不是“是/否”的值"),
+    "dates": ({"items.csv": ITEMS.encode(),
+               "events.csv": b"user_id,item_id,timestamp\nu1,A,soon\nu2,B,later\n"}, "auto",
+              ["soon", "later"], "时间戳无法解析"),
+    "event_types": ({"items.csv": ITEMS.encode(),
+                     "events.csv": b"user_id,item_id,event\nu1,A,wish\nu2,B,purchase\n"},
+                    "auto", ["wish", *EVENT_TYPES], "未知的类型"),
+    "decimal_comma": ({"items.csv": ITEMS.encode(),
+                       "events.csv": b'user_id,item_id,weight\nu1,A,"1,250"\nu2,B,2\n'},
+                      "auto", [], "请选择哪个符号是小数点"),
+    "feed_xml": ({"feed.xml": b"<rss><channel><item><g:id>1</item></rss>",
+                  "events.csv": EVENTS.encode()}, "auto", ["xml"], "XML 格式不正确"),
+}
+
+
+def _said_in_chinese(at: AppTest, data: list[str]) -> str:
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1, [e.value for e in at.error]
+    said = at.error[0].value
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in said), said
+    assert "prism-uploads" not in said, said  # the staging folder is never named
+    words = data_words("items", "events", "feed", *data)
+    assert not english_words([said], words), (english_words([said], words), said)
+    return said
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_an_upload_refused_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      case: str) -> None:
+    files, encoding, data, phrase = CASES[case]
+    said = _said_in_chinese(_upload(_page(tmp_path, monkeypatch), files, encoding), data)
+    assert phrase in said, said
+
+
+def test_a_folder_outside_the_roots_is_refused_in_chinese(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    at = _page(tmp_path, monkeypatch)
+    at.radio(key="imp_kind").set_value("folder").run()
+    at.text_input(key="imp_folder").input(str(tmp_path / "elsewhere")).run()
+    at = at.button(key="imp_read_folder").click().run()
+    said = _said_in_chinese(at, [str(tmp_path)])
+    assert "工作台只读取" in said, said
