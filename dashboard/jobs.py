@@ -113,9 +113,10 @@ def _work(job: TrainingJob, lock: threading.Lock) -> None:
         try:
             run_dir = train(job.spec, callbacks=[job]).path
         except PrismError as exc:
-            job._finish("failed", exc.message or str(exc))  # said in the page's language
+            said = exc.args[0] if len(exc.args) == 1 else str(exc)
+            job._finish("failed", said)  # a Message or Listing: said in the page's language
         except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
-            job._finish("failed", f"training stopped with an unexpected error: {exc!r}")
+            job._finish("failed", Message("training_unexpected", error=repr(exc)))
         else:
             if job.stop_requested:
                 mark_stopped_early(run_dir)

@@ -92,6 +92,23 @@ ERRORS = {
     "pydantic_float_parsing": "Input should be a valid number, unable to parse string as a "
                               "number",
     "pydantic_literal_error": "Input should be {expected}",
+    "pydantic_enum": "Input should be {expected}",
+    "pydantic_choices": "{first} or {last}",
+    "pydantic_quoted": "'{value}'",
+    "pydantic_union_tag_invalid": "Input tag {tag!r} found using {discriminator} does not "
+                                  "match any of the expected tags: {expected_tags}",
+    "pydantic_union_tag_not_found": "Unable to extract tag using discriminator "
+                                    "{discriminator}",
+    "pydantic_list_type": "Input should be a valid list",
+    "pydantic_dict_type": "Input should be a valid dictionary",
+    "pydantic_string_type": "Input should be a valid string",
+    "pydantic_int_type": "Input should be a valid integer",
+    "pydantic_float_type": "Input should be a valid number",
+    "pydantic_bool_type": "Input should be a valid boolean",
+    "pydantic_bool_parsing": "Input should be a valid boolean, unable to interpret input",
+    "pydantic_int_from_float": "Input should be a valid integer, got a number with a "
+                               "fractional part",
+    "pydantic_finite_number": "Input should be a finite number",
     # the policy store (engine.policy.store)
     "policy_unknown": "unknown policy {name!r}; known policies: {known}",
     "policy_none_stored": "unknown policy {name!r}; no policy is stored yet; create one with "

@@ -5,6 +5,7 @@ language."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -64,9 +65,40 @@ def _problem(error: Any) -> str:
     code = f"pydantic_{error.get('type')}"
     if code not in TEMPLATES:
         return text
-    values = {k: v for k, v in context.items() if isinstance(v, str | int | float)}
+    values = {k: _worded(k, v) for k, v in context.items() if isinstance(v, str | int | float)}
     try:
         said = Message(code, **values)
     except (KeyError, IndexError, ValueError):
         return text
     return said if said == text else text
+
+
+QUOTED = re.compile(r"'([^'\\]*)'")
+
+
+def _worded(name: str, value: object) -> object:
+    """A context value in codes where pydantic's words are inside it: the choices of a
+    literal or enum ("'a', 'b' or 'c'"), a discriminator naming a field, the expected tags
+    (stage kinds); anything else as it is. Each says exactly pydantic's text in English."""
+    if not isinstance(value, str):
+        return value
+    if name == "discriminator":
+        return _quoted(value, "field_")
+    if name == "expected_tags":
+        tags = [_quoted(f"'{tag}'", "kind_") for tag in QUOTED.findall(value)]
+        listed = Listing(tags, ", ")
+        return listed if listed == value else value
+    if name == "expected":
+        options = [f"'{option}'" for option in QUOTED.findall(value)]
+        if len(options) < 2:
+            return value
+        said = Message("pydantic_choices", first=Listing(options[:-1], ", "), last=options[-1])
+        return said if said == value else value
+    return value
+
+
+def _quoted(text: str, prefix: str) -> str:
+    """"'kind'" as a quoted Message of the field's (or stage kind's) code, when it has one."""
+    found = QUOTED.fullmatch(text)
+    code = f"{prefix}{found.group(1)}" if found else ""
+    return Message("pydantic_quoted", value=Message(code)) if code in TEMPLATES else text

@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.core.data_error_texts import DATA_ERRORS
 from engine.core.error_texts import ERRORS
+from engine.core.model_error_texts import MODEL_ERRORS
 
 TEMPLATES = {
     # stages of training, refitting and refreshing, as progress reports name them
@@ -114,6 +115,7 @@ TEMPLATES = {
     "match_column": "{column} in {values}",
     **ERRORS,
     **DATA_ERRORS,
+    **MODEL_ERRORS,
 }
 
 

@@ -29,6 +29,7 @@ from engine.core.config import EncoderConfig
 from engine.core.device import resolve_device
 from engine.core.errors import ConfigError
 from engine.core.files import staged_file
+from engine.core.messages import Message
 from engine.core.paths import encoder_cache_dir
 
 if TYPE_CHECKING:
@@ -54,12 +55,10 @@ def resolve_model(name_or_path: str) -> str:
     path = Path(name_or_path).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
-            raise ConfigError(f"encoder {name_or_path!r} has no config.json: it is not a Hugging "
-                              "Face model folder; pass a folder saved with save_pretrained.")
+            raise ConfigError(Message("encoder_no_config", path=name_or_path))
         return str(path.resolve())
     if name_or_path.startswith(("/", ".", "~")) or name_or_path.count("/") > 1:
-        raise ConfigError(f"encoder path {name_or_path!r} does not exist; pass an existing model "
-                          "folder, or leave it empty for the bundled all-MiniLM-L6-v2.")
+        raise ConfigError(Message("encoder_path_missing", path=name_or_path))
     return name_or_path  # a hub name: must already be in the local Hugging Face cache
 
 
@@ -160,9 +159,8 @@ class TransformerBackend:
         try:
             model_config = AutoConfig.from_pretrained(location)
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot load encoder {location!r}: {_first_line(exc)}; pass a "
-                              "local model folder or a name already in the Hugging Face "
-                              "cache.") from exc
+            raise ConfigError(Message("encoder_cannot_load", path=location,
+                                      error=_first_line(exc))) from exc
         self.pooling = auto_pooling(model_config) if config.pooling == "auto" else config.pooling
         self.tokenizer = _load_tokenizer(location)
         self.network = _load_network(location, model_config)
@@ -230,15 +228,15 @@ def _load_tokenizer(location: str) -> Any:
     try:
         tokenizer = AutoTokenizer.from_pretrained(location)
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise ConfigError(f"encoder {location!r} has no usable text tokenizer "
-                          f"({_first_line(exc)}); is it a text model?") from exc
+        raise ConfigError(Message("encoder_no_tokenizer", path=location,
+                                  error=_first_line(exc))) from exc
     if not callable(tokenizer):
-        raise ConfigError(f"encoder {location!r} is not a text model (no tokenizer).")
+        raise ConfigError(Message("encoder_not_text", path=location))
     tokenizer.padding_side = "right"
     if tokenizer.pad_token is None:  # GPT-style tokenizers ship without a pad token
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
     if tokenizer.pad_token is None:
-        raise ConfigError(f"encoder {location!r}: the tokenizer has no pad, eos or unk token.")
+        raise ConfigError(Message("encoder_no_pad", path=location))
     return tokenizer
 
 
@@ -253,13 +251,13 @@ def _load_network(location: str, model_config: Any) -> Any:
             return T5EncoderModel.from_pretrained(location)
         network = AutoModel.from_pretrained(location)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load encoder weights from {location!r}: "
-                          f"{_first_line(exc)}") from exc
+        raise ConfigError(Message("encoder_no_weights", path=location,
+                                  error=_first_line(exc))) from exc
     if model_config.is_encoder_decoder:
         network = network.get_encoder()
     if getattr(network, "main_input_name", "input_ids") != "input_ids":
-        raise ConfigError(f"encoder {location!r} is not a text model (it reads "
-                          f"{network.main_input_name!r}); choose a language model.")
+        raise ConfigError(Message("encoder_reads_other", path=location,
+                                  reads=network.main_input_name))
     return network
 
 

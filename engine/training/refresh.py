@@ -102,10 +102,9 @@ def fold_events(run: Run, events: pd.DataFrame) -> tuple[TrainData, np.ndarray, 
 def _check_events(events: pd.DataFrame, path: Path, through: int) -> None:
     missing = [c for c in EVENT_COLUMNS if c not in events.columns]
     if missing:
-        raise RunError(f"events for the refresh lack column(s) {', '.join(missing)}")
+        raise RunError(Message("refresh_columns", missing=", ".join(missing)))
     if events.empty:
-        raise RunError(f"no new events for run {path} since event {through}: nothing to "
-                       "refresh; send events to POST /events or `prism events import` first.")
+        raise RunError(Message("refresh_no_events", path=str(path), through=through))
 
 
 def refresh_run(run_dir: str | Path, new_events: Callable[[int], pd.DataFrame], *,
@@ -125,8 +124,7 @@ def refresh_run(run_dir: str | Path, new_events: Callable[[int], pd.DataFrame], 
     _check_events(events, run.path, through)
     data, fresh, skipped = fold_events(run, events)
     if not fresh.any():
-        raise RunError(f"the {len(events):,} new event(s) all name items run {run.path} does "
-                       "not know; add the items (prism items add) or retrain the run.")
+        raise RunError(Message("refresh_unknown_items", n=len(events), path=str(run.path)))
     notify_stage(callbacks, Message("stage_finetune", model=run.model.name,
                                     interactions=int(fresh.sum()), events=len(events)))
     before = _indexed_vectors(run)

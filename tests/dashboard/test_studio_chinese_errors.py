@@ -16,6 +16,8 @@ from chinese_scan import data_words, english_words
 from dashboard_support import APP, RUN_NAME, TIMEOUT, tiny_home_copy, use_home
 from streamlit.testing.v1 import AppTest
 
+from engine.core.errors import PrismError
+
 
 @pytest.fixture
 def home(monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -211,3 +213,27 @@ def test_engine_refusals_are_said_in_chinese(home: Path) -> None:
         text = say_error(error)
         assert phrase in text, (phrase, text)
         assert not english_words([text], data_words(RUN_NAME, *data)), (text, str(error))
+
+
+@pytest.mark.parametrize(("stage", "data", "phrase"), [
+    ({"kind": "diversify", "method": "zigzag", "weight": 0.3},
+     ["zigzag", "calibrated", "quota"], "取值应为 'mmr', 'dpp', 'calibrated' 或 'quota'"),
+    ({"kind": "shuffle"}, ["shuffle"], "“类型” 为 'shuffle'，不是可用的取值之一：“筛选”"),
+    ({"kind": "filter", "exclude_seen": "maybe"}, ["maybe"], "应为是或否")])
+def test_an_unknown_choice_is_refused_in_chinese(page: AppTest, stage: dict, data: list,
+                                                 phrase: str) -> None:
+    """pydantic's own refusals (a literal, a stage kind, a flag) in Chinese; the CLI and the
+    API keep pydantic's English word for word."""
+    from pydantic import ValidationError
+
+    from engine.policy.schema import Policy, parse_policy
+
+    page.text_area(key="pf_kept").set_value(json.dumps([stage])).run()
+    shown = errors_in_chinese(page, *data)
+    assert any(phrase in text for text in shown), shown
+    body = {"name": "x", "stages": [stage]}
+    with pytest.raises(ValidationError) as raised:
+        Policy.model_validate(body)
+    with pytest.raises(PrismError) as refused:
+        parse_policy(body)
+    assert raised.value.errors()[0]["msg"] in str(refused.value)
