@@ -66,6 +66,16 @@ DATA_ERRORS = {
                           "files of one layout only",
     "map_no_column": "column map {target}={source}: no column {source!r} in the files "
                      "(columns found: {found}); fix the --map entry",
+    "unknown_layout": "{path}: unknown data format (found: {shown}); expected items.csv + "
+                      "events.csv (generic), *.inter + *.item (RecBole) or u.data + u.item / "
+                      "ratings.dat + movies.dat (MovieLens), or pass --format",
+    "found_nothing": "nothing",
+    "generic_needs_both": "{path}: no {stem}.csv, {stem}.tsv or {stem}.parquet found; the "
+                          "generic layout needs both items and events tables",
+    "several_atomic": "{path}: several {suffix} files ({names}); keep one per folder or name "
+                      "it {name}{suffix}",
+    "recbole_missing": "{path}: RecBole layout needs a *{missing} file next to the others; "
+                       "export it with RecBole's atomic-file tools",
     "no_source": "no source given; pass a folder or the exported files",
     # cleaning the tables (engine.data.cleaning, .event_cleaning, .importing)
     "promo_not_flag": "{source}: column 'promo' has values that are not a yes/no flag (e.g. "

@@ -75,20 +75,15 @@ def detect_format(folder: Path) -> str:
     names = {p.name for p in folder.iterdir()}
     if {"u.data", "u.item"} <= names or {"ratings.dat", "movies.dat"} <= names:
         return "movielens"
-    shown = ", ".join(sorted(names)[:8]) or "nothing"
-    raise DataError(
-        f"{folder}: unknown data format (found: {shown}); expected items.csv + events.csv "
-        "(generic), *.inter + *.item (RecBole) or u.data + u.item / ratings.dat + movies.dat "
-        "(MovieLens), or pass --format"
-    )
+    shown = ", ".join(sorted(names)[:8]) or Message("found_nothing")
+    raise DataError(Message("unknown_layout", path=str(folder), shown=shown))
 
 
 def read_generic(folder: Path, encoding: str = "auto") -> RawTables:
     items_path, events_path = find_table(folder, "items"), find_table(folder, "events")
     for stem, path in (("items", items_path), ("events", events_path)):
         if path is None:
-            raise DataError(f"{folder}: no {stem}.csv, {stem}.tsv or {stem}.parquet found; "
-                            "the generic layout needs both items and events tables")
+            raise DataError(Message("generic_needs_both", path=str(folder), stem=stem))
     assert items_path is not None and events_path is not None
     known = detect_together([items_path, events_path]) if encoding == "auto" else {}
     items_encoding = known.get(str(items_path), (encoding, ""))[0]
@@ -127,8 +122,8 @@ def _pick_atomic(folder: Path, suffix: str) -> Path | None:
         return preferred
     if len(candidates) > 1:
         names = ", ".join(p.name for p in candidates)
-        raise DataError(f"{folder}: several {suffix} files ({names}); keep one per folder "
-                        f"or name it {folder.name}{suffix}")
+        raise DataError(Message("several_atomic", path=str(folder), suffix=suffix, names=names,
+                                name=folder.name))
     return candidates[0] if candidates else None
 
 
@@ -136,8 +131,7 @@ def read_recbole(folder: Path) -> RawTables:
     inter_path, item_path = _pick_atomic(folder, ".inter"), _pick_atomic(folder, ".item")
     if inter_path is None or item_path is None:
         missing = ".inter" if inter_path is None else ".item"
-        raise DataError(f"{folder}: RecBole layout needs a *{missing} file next to the others; "
-                        "export it with RecBole's atomic-file tools")
+        raise DataError(Message("recbole_missing", path=str(folder), missing=missing))
     events, _ = _read_atomic(inter_path)
     items, types = _read_atomic(item_path)
     events = _apply_aliases(events, (TIMESTAMP,))
