@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import access, tables
 from dashboard.components import uploader_css
-from dashboard.i18n import show_error, t
+from dashboard.i18n import say, show_error, t
 from engine.core.config import DataConfig
 from engine.core.errors import PrismError
 from engine.core.messages import Listing, Message
@@ -208,7 +208,7 @@ def map_unrecognised(tables: list, label: str, found: str, missing: str = "") ->
         st.warning(t(f"import.add_{missing}", found=table_names(tables)),
                    icon=":material/note_add:")
         return
-    st.warning(t("import.unrecognised", found=found), icon=":material/help:")
+    st.warning(t("import.unrecognised", found=say(found)), icon=":material/help:")
     columns = sorted({str(c) for table in tables for c in table.frame.columns})
     by_name = {column.strip().lower(): column for column in columns}
     options = [NO_COLUMN, *columns]
@@ -224,7 +224,7 @@ def map_unrecognised(tables: list, label: str, found: str, missing: str = "") ->
     try:
         source = assemble(tables, label, chosen)
     except UnrecognisedTables as exc:
-        st.error(t("import.unrecognised_still", found=exc.found), icon=":material/error:")
+        st.error(t("import.unrecognised_still", found=say(exc.found)), icon=":material/error:")
         return
     except PrismError as exc:
         show_import_error(exc)

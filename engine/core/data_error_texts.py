@@ -76,6 +76,17 @@ DATA_ERRORS = {
                       "it {name}{suffix}",
     "recbole_missing": "{path}: RecBole layout needs a *{missing} file next to the others; "
                        "export it with RecBole's atomic-file tools",
+    "file_kind": "{file} ({kind})",
+    "not_recognised_table": "not recognised: not a table with named columns",
+    "not_recognised_columns": "not recognised: columns {columns}",
+    "table_kind_merchant_center": "Google Merchant Center feed",
+    "table_kind_shopify_products": "Shopify products",
+    "table_kind_woocommerce_products": "WooCommerce products",
+    "table_kind_items": "items table",
+    "table_kind_shopify_orders": "Shopify orders",
+    "table_kind_woocommerce_orders": "WooCommerce orders (Import Export Suite)",
+    "table_kind_events": "events table",
+    "table_kind_order_lines": "order lines (one row per product of an order)",
     "no_source": "no source given; pass a folder or the exported files",
     # cleaning the tables (engine.data.cleaning, .event_cleaning, .importing)
     "promo_not_flag": "{source}: column 'promo' has values that are not a yes/no flag (e.g. "

@@ -18,7 +18,7 @@ from typing import Protocol
 import pandas as pd
 
 from engine.core.errors import DataError
-from engine.core.messages import Message
+from engine.core.messages import Listing, Message
 from engine.data import shopify, woocommerce
 from engine.data.reconcile import TableCount
 
@@ -73,8 +73,9 @@ def join_orders(tables: list[Table], labels: dict[str, str], count: TableCount) 
         return tables[0]
     kinds = {t.kind for t in tables}
     if len(kinds) > 1 or tables[0].kind not in ORDER_KEYS:
-        names = ", ".join(f"{t.path.name} ({labels.get(t.kind or '', 'not recognised')})"
-                          for t in tables)
+        names = Listing([Message("file_kind", file=t.path.name,
+                                 kind=labels.get(t.kind or "", "not recognised"))
+                         for t in tables])
         raise DataError(Message("several_events_tables", names=names))
     key = ORDER_KEYS[tables[0].kind or ""]
     ordered = sorted(tables, key=lambda t: t.path.name)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from engine.core.columns import EVENT_REQUIRED, ITEM_REQUIRED
 from engine.core.errors import DataError
-from engine.core.messages import Message
+from engine.core.messages import Listing, Message
 from engine.data import merchant, order_exports, order_lines, shopify, woocommerce
 from engine.data.encodings import check_given
 from engine.data.importers import RawTables, detect_format, read_raw
@@ -33,13 +33,9 @@ from engine.data.reconcile import TableCount
 
 ITEM_KINDS = ("merchant_center", "shopify_products", "woocommerce_products", "items")
 EVENT_KINDS = ("shopify_orders", "woocommerce_orders", "order_lines", "events")
-KIND_LABELS = {
-    "merchant_center": "Google Merchant Center feed", "shopify_products": "Shopify products",
-    "woocommerce_products": "WooCommerce products", "items": "items table",
-    "shopify_orders": "Shopify orders", "woocommerce_orders": "WooCommerce orders (Import "
-    "Export Suite)", "events": "events table",
-    "order_lines": "order lines (one row per product of an order)",
-}
+KIND_LABELS = {kind: Message(f"table_kind_{kind}") for kind in (  # "Shopify orders", …
+    "merchant_center", "shopify_products", "woocommerce_products", "items", "shopify_orders",
+    "woocommerce_orders", "events", "order_lines")}
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xml")
 ENCODINGS = ("auto", "utf-8", "utf-16", "cp1252", "latin-1", "cp1250", "cp1251", "cp1254",
              "gb18030", "gbk", "big5", "shift_jis", "euc_kr")
@@ -157,20 +153,22 @@ def _unrecognised(table: Table) -> str:
     """Why a table was not recognised: its columns when it is a table at all (two or more
     columns); a file that is not a table keeps its content to itself."""
     if len(table.frame.columns) < 2:
-        return "not recognised: not a table with named columns"
-    return f"not recognised: columns {', '.join(map(str, table.frame.columns[:6]))}"
+        return Message("not_recognised_table")
+    return Message("not_recognised_columns", columns=", ".join(map(str, table.frame.columns[:6])))
 
 
 def _found(tables: list[Table]) -> str:
     """"orders_export.csv (Shopify orders); notes.csv (not recognised: columns a, b)"."""
-    return "; ".join(f"{t.path.name} ({KIND_LABELS[t.kind]})" if t.kind else
-                     f"{t.path.name} ({_unrecognised(t)})" for t in tables)
+    return Listing([Message("file_kind", file=t.path.name, kind=KIND_LABELS[t.kind]) if t.kind
+                    else Message("file_kind", file=t.path.name, kind=_unrecognised(t))
+                    for t in tables], "; ")
 
 
 def _pick_items(tables: list[Table]) -> Table | None:
     found = [t for t in tables if t.kind in ITEM_KINDS]
     if len(found) > 1:
-        names = ", ".join(f"{t.path.name} ({KIND_LABELS[t.kind or '']})" for t in found)
+        names = Listing([Message("file_kind", file=t.path.name, kind=KIND_LABELS[t.kind or ""])
+                         for t in found])
         raise DataError(Message("several_items_tables", names=names))
     return found[0] if found else None
 

@@ -91,3 +91,15 @@ def test_a_folder_outside_the_roots_is_refused_in_chinese(tmp_path: Path,
     at = at.button(key="imp_read_folder").click().run()
     said = _said_in_chinese(at, [str(tmp_path)])
     assert "工作台只读取" in said, said
+
+
+def test_an_unrecognised_file_is_named_in_chinese(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file the importer does not recognise: what it was read as, in Chinese."""
+    at = _upload(_page(tmp_path, monkeypatch), {"notes.csv": b"Beleg,Artikel\n1,2\n"})
+    assert not at.exception, [e.value for e in at.exception]
+    said = [w.value for w in at.warning if "notes.csv" in w.value]
+    assert said and "无法识别：列为 Beleg, Artikel" in said[0], [w.value for w in at.warning]
+    fields = ("order_id", "item_id", "title", "weight", "user_id")  # the mapping boxes' names
+    words = data_words("notes.csv", "Beleg", "Artikel", *fields)
+    assert not english_words(said, words), (english_words(said, words), said)
