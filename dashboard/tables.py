@@ -50,17 +50,24 @@ def show(container: Any, frame: pd.DataFrame, **options: Any) -> Any:
 PAGE_ROWS = 200  # rows of a long table sent to the browser at a time
 
 
+def pager(container: Any, n_rows: int, key: str, size: int = PAGE_ROWS) -> slice:
+    """The rows of a long table to show: all of a one-page table, else the page picked in a
+    number box, with a caption naming the rows shown."""
+    if n_rows <= size:
+        return slice(0, n_rows)
+    pages = -(-n_rows // size)
+    page = int(container.number_input(t("tables.page", pages=f"{pages:,}"), 1, pages, 1,
+                                      key=f"{key}_page"))
+    start = (page - 1) * size
+    container.caption(t("tables.rows", first=f"{start + 1:,}",
+                        last=f"{min(start + size, n_rows):,}", n=f"{n_rows:,}"))
+    return slice(start, min(start + size, n_rows))
+
+
 def show_paged(container: Any, frame: pd.DataFrame, key: str, size: int = PAGE_ROWS,
                **options: Any) -> Any:
     """`show` for a table that can be long (a group per brand of a marketplace): at most
     `size` rows go to the browser, the page picked in a number box above them; a table of
     one page shows as `show` does."""
-    if len(frame) <= size:
-        return show(container, frame, key=key, **options)
-    pages = -(-len(frame) // size)
-    page = int(container.number_input(t("tables.page", pages=f"{pages:,}"), 1, pages, 1,
-                                      key=f"{key}_page"))
-    start = (page - 1) * size
-    container.caption(t("tables.rows", first=f"{start + 1:,}",
-                        last=f"{min(start + size, len(frame)):,}", n=f"{len(frame):,}"))
-    return show(container, frame.iloc[start:start + size], key=key, **options)
+    return show(container, frame.iloc[pager(container, len(frame), key, size)], key=key,
+                **options)

@@ -1,16 +1,19 @@
-"""Catalogue: what the active run knows — size, cleaning report, category tree, item map, and
-cold-start items (a CSV upload that joins the run without retraining)."""
+"""Catalogue: what the active run knows — size, cleaning report, category tree, item map, the
+items a page at a time (or those a find box matches), and cold-start items (a CSV upload that
+joins the run without retraining)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, pickers, state, tables
 from dashboard.components import uploader_css
 from dashboard.i18n import show_error, split_label, t
 from engine.core.errors import PrismError
 from engine.serving.coldstart import NEW_ITEM_OPTIONAL, NEW_ITEM_REQUIRED, read_new_items
+from engine.serving.results import catalogue_rows
 
 
 def summary(recommender, run: state.RunEntry) -> None:
@@ -109,6 +112,20 @@ def cold_start(recommender, run: state.RunEntry) -> None:
         st.rerun()  # every count and cache on every page now reads the grown catalogue
 
 
+def item_table(recommender) -> None:  # noqa: ANN001 - the run's Recommender
+    """The catalogue's items a page at a time, or those the find box matches (searched on the
+    server in the catalogue's find index): only the rows shown are built and sent."""
+    catalogue = recommender.catalogue
+    st.subheader(t("catalogue.items", n=f"{catalogue.n_items:,}"))
+    query = pickers.find_box(st, "catalogue_find_item", "item")
+    if query.strip():
+        found = catalogue.item_finder.find(query)
+        rows = catalogue.positions_of(found) if found else np.zeros(0, dtype=np.int64)
+    else:
+        rows = tables.pager(st, catalogue.n_items, "catalogue_items", tables.PAGE_ROWS)
+    tables.show(st, catalogue_rows(catalogue, rows), hide_index=True, key="catalogue_items")
+
+
 def main() -> None:
     st.title(t("nav.catalogue"))
     run, recommender = state.active_recommender()
@@ -121,6 +138,7 @@ def main() -> None:
         st.subheader(t("catalogue.report"))
         cleaning_report(run)
     st.plotly_chart(charts.item_map(state.item_map_points(run)), key="item_map")
+    item_table(recommender)
     st.subheader(t("catalogue.cold"))
     cold_start(recommender, run)
 

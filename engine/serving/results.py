@@ -51,6 +51,14 @@ class Recommendations:
         return json_rows(self.columns)
 
 
+def catalogue_rows(catalogue: Catalogue, positions: np.ndarray | slice) -> pd.DataFrame:
+    """item_id, title, category (diversity label), price of some catalogue positions (a page
+    of the catalogue, or the items a search found): only those rows are read."""
+    positions = np.arange(*positions.indices(catalogue.n_items)) if isinstance(
+        positions, slice) else np.asarray(positions, dtype=np.int64)
+    return _frame(item_columns(catalogue, positions)).drop(columns="rank")
+
+
 def item_columns(catalogue: Catalogue, positions: np.ndarray) -> Columns:
     """rank, item_id, title, category (diversity label), price for catalogue positions."""
     columns = catalogue.columns
