@@ -98,6 +98,14 @@ def render(results: dict) -> str:
         lines += [f"| {row['page']} | {row['explorer_wall_s']} | {row['explorer_cpu_s']} | "
                   f"{row['wall_s']} | {row['cpu_s']} | {row['peak_rss_gb']} | "
                   f"{len(row['problems']) or 'none'} |" for row in results["pages"]]
+        typed = [(row["page"], query) for row in results["pages"]
+                 for query in row.get("find_box", [])]
+        if typed:
+            lines += ["", "Then queries typed one after another into the Catalogue's item find "
+                      "box (the first builds the catalogue's find index once):", "",
+                      "| query | wall s | CPU s | items listed |", "|---|---|---|---|"]
+            lines += [f"| `{q['query']}` | {q['wall_s']} | {q['cpu_s']} | {q['found']} |"
+                      for _, q in typed]
     if len(results["steps"]) < STEPS:
         lines += ["", "The run's data folder was not found, so the split steps were not run."]
     return "\n".join(lines) + "\n"

@@ -46,10 +46,29 @@ def open_page(run: Path, page: str) -> dict[str, Any]:
     explorer = _timed(at.run)
     at.switch_page(f"app_pages/{page}.py")
     opened = _timed(at.run)
+    typed = _find_box(at) if page == "catalogue" else []
     return {"page": page, "explorer_wall_s": explorer["wall_s"],
             "explorer_cpu_s": explorer["cpu_s"], "wall_s": opened["wall_s"],
-            "cpu_s": opened["cpu_s"], "problems": explorer["problems"] + opened["problems"],
-            "peak_rss_gb": process_memory_gb()["peak_rss_gb"]}
+            "cpu_s": opened["cpu_s"],
+            "problems": explorer["problems"] + opened["problems"] + [
+                p for row in typed for p in row.pop("problems")],
+            "find_box": typed, "peak_rss_gb": process_memory_gb()["peak_rss_gb"]}
+
+
+def _find_box(at: Any) -> list[dict[str, Any]]:
+    """Queries typed into the Catalogue's find box one after another, each rerun timed: the
+    first builds the catalogue's find index; an id's start is found by binary search, a word
+    inside titles by a scan that stops at the first 50 matches."""
+    first_id = str(at.dataframe[-1].value["item_id"].iloc[0])
+    word = str(at.dataframe[-1].value["title"].iloc[0]).split()[-1].lower()
+    rows = []
+    for query in (first_id[:3], first_id[:4], word, first_id):
+        box = at.text_input(key="catalogue_find_item").set_value(query)
+        timed = _timed(box.run)
+        rows.append({"query": query, "wall_s": timed["wall_s"], "cpu_s": timed["cpu_s"],
+                     "found": len(timed["at"].dataframe[-1].value),
+                     "problems": timed["problems"]})
+    return rows
 
 
 def measure_pages(run: Path, pages: tuple[str, ...] = PAGES) -> list[dict[str, Any]]:

@@ -30,6 +30,8 @@ def test_studio_open(bench_shop: BenchShop, tmp_path: Path) -> None:
     pages = {row["page"]: row for row in results["pages"]}  # opened in the real app
     assert set(pages) == {"catalogue", "ledger"}
     assert all(row["problems"] == [] and row["cpu_s"] > 0 for row in pages.values())
+    typed = pages["catalogue"]["find_box"]  # the last query is a whole item id: found first
+    assert len(typed) == 4 and typed[-1]["found"] >= 1 and not pages["ledger"]["find_box"]
 
 
 @pytest.mark.slow
