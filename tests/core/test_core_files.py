@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -25,9 +27,23 @@ def _payload(writer: int) -> bytes:
     return bytes([writer % 256]) * PAYLOAD_BYTES
 
 
-def _write_many(path: str, writer: int, rounds: int) -> None:
-    for _ in range(rounds):
-        write_bytes_atomic(path, _payload(writer))
+REPO = Path(__file__).resolve().parents[2]
+# A writer is its own interpreter (not a multiprocessing child, which re-imports the test
+# runner's main module): it writes `rounds` whole files of its byte.
+WRITER = """
+import sys
+from engine.core.files import write_bytes_atomic
+path, writer, rounds, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+for _ in range(rounds):
+    write_bytes_atomic(path, bytes([writer % 256]) * size)
+"""
+
+
+def _writer(path: Path, writer: int, rounds: int) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(writer), str(rounds),
+                             str(PAYLOAD_BYTES)], env=env)
 
 
 def _is_whole(data: bytes) -> bool:
@@ -37,17 +53,12 @@ def _is_whole(data: bytes) -> bool:
 def test_concurrent_process_writers_never_leave_a_half_file(tmp_path: Path) -> None:
     target = tmp_path / "shared.bin"
     write_bytes_atomic(target, _payload(0))
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_write_many, args=(str(target), n, 20)) for n in (1, 2, 3)]
-    for worker in workers:
-        worker.start()
+    workers = [_writer(target, n, 20) for n in (1, 2, 3)]
     seen = 0
-    while any(worker.is_alive() for worker in workers) or seen == 0:
+    while any(worker.poll() is None for worker in workers) or seen == 0:
         assert _is_whole(target.read_bytes())  # a reader only ever sees one writer's file
         seen += 1
-    for worker in workers:
-        worker.join(timeout=120)
-        assert worker.exitcode == 0
+    assert [worker.wait() for worker in workers] == [0, 0, 0]
     assert _is_whole(target.read_bytes())
     assert [p.name for p in tmp_path.iterdir()] == ["shared.bin"]  # no temp file left behind
 
