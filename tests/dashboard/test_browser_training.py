@@ -30,7 +30,9 @@ from dashboard_support import RUN_NAME, prism_home, tiny_home_copy
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 COPY_RUN = "on-imported-copy"
-START = '[data-testid="stBaseButton-primaryFormSubmit"]'  # the one primary submit: every α
+# the one primary submit, "Train one model for every α" (a button with help also has a hidden
+# copy Streamlit draws off screen: the visible one is meant)
+START = '[data-testid="stBaseButton-primaryFormSubmit"]:visible'
 NAME = 'input[aria-label="Run name"]'
 EPOCHS = 'input[aria-label="Epochs (at most; stops early)"]'
 
@@ -71,7 +73,8 @@ def browser(home: Path, chrome) -> Iterator[tuple[str, object]]:  # noqa: ANN001
 def _wait_start(page, enabled: bool) -> None:  # noqa: ANN001 - playwright Page
     state = "enabled" if enabled else "disabled"
     page.wait_for_function(
-        "want => { const b = document.querySelector('" + START + "');"
+        "want => { const b = [...document.querySelectorAll('" + START.removesuffix(":visible")
+        + "')].find(e => e.offsetParent !== null);"
         " return b && (want === 'enabled') === !b.disabled; }", arg=state, timeout=LONG)
 
 
