@@ -151,4 +151,30 @@ DATA_ERRORS = {
                      "{limit:,.0f} MB per table; import it with `prism data import`",
     "table_too_long": "{file}: more than {rows:,} rows, the studio's limit per table; import "
                       "it with `prism data import`",
+    # databases a studio reads with the operator's leave (engine.data.sql, .sql_guard)
+    "query_table_items": "items",
+    "query_table_events": "events",
+    "query_flag_items": "--items-query",
+    "query_flag_events": "--events-query",
+    "query_empty": "{flag} is empty; give a SELECT that returns the {table} table",
+    "sql_the_driver": "the driver",
+    "sql_driver_missing": "database {url}: the driver for this URL is not installed ({name}); "
+                          "install it with pip, e.g. pip install {package}",
+    "sql_bad_url": "database {url}: cannot use this URL ({error}); check the dialect and "
+                   "driver, e.g. sqlite:///shop.db or duckdb:///shop.duckdb",
+    "sql_query_failed": "database {url}: the {label} query failed ({error}); fix the query",
+    "sql_no_rows": "database {url}: the {label} query returned no rows; check its WHERE clause "
+                   "and table",
+    "sql_cannot_connect": "database {url}: cannot connect ({error}); check the host, the "
+                          "credentials and that the database exists",
+    "sql_unreadable": "the {label} query cannot be read as SQL ({error}); give one SELECT or "
+                      "WITH … SELECT statement",
+    "sql_statements": "the {label} query has {n} statements; give exactly one SELECT or WITH "
+                      "… SELECT (imports only read)",
+    "sql_not_query": "the {label} query is a {kind} statement; imports only read: give one "
+                     "SELECT or WITH … SELECT",
+    "sql_writes": "the {label} query contains {kind}; imports only read: give a SELECT that "
+                  "writes nothing",
+    "sql_kind": "database kind {kind!r}: Prism imports from {supported}, where it can open the "
+                "database read-only; export the tables to one of those or to CSV/Parquet files",
 }

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine.core.errors import DataError
+from engine.core.messages import Message
 from engine.data.sql_guard import backend, check_read_only, read_only_engine
 
 SQL_FORMAT = "sql"
@@ -88,42 +89,39 @@ def read_sql_tables(url: str, items_query: str, events_query: str) -> tuple[pd.D
     from sqlalchemy import text
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-    for label, query in (("--items-query", items_query), ("--events-query", events_query)):
+    for table, query in (("items", items_query), ("events", events_query)):
+        label = Message(f"query_table_{table}")  # "items", "events"
         if not query or not query.strip():
-            raise DataError(f"{label} is empty; give a SELECT that returns the "
-                            f"{label[2:-6]} table")
-        check_read_only(query, backend(url), label[2:-6])
+            raise DataError(Message("query_empty", flag=Message(f"query_flag_{table}"),
+                                    table=label))
+        check_read_only(query, backend(url), label)
     try:
         engine = read_only_engine(url)
     except DataError:
         raise
     except ImportError as exc:
-        raise DataError(f"database {mask_url(url)}: the driver for this URL is not installed "
-                        f"({exc.name or exc}); install it with pip, e.g. pip install "
-                        f"{exc.name or 'the driver'}") from None
+        raise DataError(Message("sql_driver_missing", url=mask_url(url), name=exc.name or str(exc),
+                                package=exc.name or Message("sql_the_driver"))) from None
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise DataError(f"database {mask_url(url)}: cannot use this URL "
-                        f"({scrub(_first_line(exc), url)}); check the dialect and driver, e.g. "
-                        "sqlite:///shop.db or duckdb:///shop.duckdb") from None
+        raise DataError(Message("sql_bad_url", url=mask_url(url),
+                                error=scrub(_first_line(exc), url))) from None
     tables = []
     try:  # one transaction for both queries, never committed
         with engine.connect() as connection:
-            for label, query in (("items", items_query), ("events", events_query)):
+            for table, query in (("items", items_query), ("events", events_query)):
+                label = Message(f"query_table_{table}")
                 try:
                     frame = pd.read_sql_query(text(query), connection)
                 except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
                     cause = exc.__cause__ if exc.__cause__ is not None else exc
-                    raise DataError(f"database {mask_url(url)}: the {label} query failed "
-                                    f"({scrub(_first_line(cause), url)}); fix the query") \
-                        from None
+                    raise DataError(Message("sql_query_failed", url=mask_url(url), label=label,
+                                            error=scrub(_first_line(cause), url))) from None
                 if frame.empty:
-                    raise DataError(f"database {mask_url(url)}: the {label} query returned no "
-                                    "rows; check its WHERE clause and table")
+                    raise DataError(Message("sql_no_rows", url=mask_url(url), label=label))
                 tables.append(frame)
     except SQLAlchemyError as exc:
-        raise DataError(f"database {mask_url(url)}: cannot connect "
-                        f"({scrub(_first_line(exc), url)}); check the host, the credentials "
-                        "and that the database exists") from None
+        raise DataError(Message("sql_cannot_connect", url=mask_url(url),
+                                error=scrub(_first_line(exc), url))) from None
     finally:
         engine.dispose()
     return tables[0], tables[1]

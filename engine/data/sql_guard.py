@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from engine.core.errors import DataError
+from engine.core.messages import Message
 
 # SQLAlchemy backend name -> sqlglot dialect
 DIALECTS = {"sqlite": "sqlite", "duckdb": "duckdb", "postgresql": "postgres",
@@ -72,19 +73,15 @@ def check_read_only(query: str, dialect: str, label: str) -> None:
         statements = [s for s in sqlglot.parse(query, read=DIALECTS.get(dialect)) if s]
     except SqlglotError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"the {label} query cannot be read as SQL ({first}); give one "
-                        "SELECT or WITH … SELECT statement") from None
+        raise DataError(Message("sql_unreadable", label=label, error=first)) from None
     if len(statements) != 1:
-        raise DataError(f"the {label} query has {len(statements)} statements; give exactly "
-                        "one SELECT or WITH … SELECT (imports only read)")
+        raise DataError(Message("sql_statements", label=label, n=len(statements)))
     statement = statements[0]
     if not isinstance(statement, exp.Query):
-        raise DataError(f"the {label} query is a {_statement_name(statement)} statement; "
-                        "imports only read: give one SELECT or WITH … SELECT")
+        raise DataError(Message("sql_not_query", label=label, kind=_statement_name(statement)))
     writing = next((n for n in statement.walk() if isinstance(n, _writing_nodes())), None)
     if writing is not None:
-        raise DataError(f"the {label} query contains {_statement_name(writing)}; imports "
-                        "only read: give a SELECT that writes nothing")
+        raise DataError(Message("sql_writes", label=label, kind=_statement_name(writing)))
 
 
 def read_only_engine(url: str) -> Any:
@@ -95,9 +92,7 @@ def read_only_engine(url: str) -> Any:
     if not kind:
         return create_engine(url)  # raises the URL's own error, shown masked by the caller
     if kind not in DIALECTS:
-        raise DataError(f"database kind {kind!r}: Prism imports from {SUPPORTED}, "
-                        "where it can open the database read-only; export the tables to one "
-                        "of those or to CSV/Parquet files")
+        raise DataError(Message("sql_kind", kind=kind, supported=SUPPORTED))
     if kind == "duckdb":
         return create_engine(url, connect_args=DUCKDB_READ_ONLY)
     engine = create_engine(url)

@@ -25,7 +25,8 @@ def _page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("PRISM_HOME", str(tmp_path / "home"))
     (tmp_path / "home").mkdir(exist_ok=True)
     (tmp_path / "home" / "sources.toml").write_text(
-        f'[folders]\nroots = ["{(tmp_path / "shops").as_posix()}"]\n')
+        f'[folders]\nroots = ["{(tmp_path / "shops").as_posix()}"]\n\n'
+        '[databases.shop]\nurl_env = "SHOP_DB_URL"\n')
     monkeypatch.setattr("dashboard.i18n.current", lambda: "zh")
     at = AppTest.from_file(str(PAGE), default_timeout=30)
     at.query_params["lang"] = "zh"
@@ -103,3 +104,21 @@ def test_an_unrecognised_file_is_named_in_chinese(tmp_path: Path,
     fields = ("order_id", "item_id", "title", "weight", "user_id")  # the mapping boxes' names
     words = data_words("notes.csv", "Beleg", "Artikel", *fields)
     assert not english_words(said, words), (english_words(said, words), said)
+
+
+@pytest.mark.parametrize(("items_query", "data", "phrase"), [
+    ("DELETE FROM products", ["DELETE"], "商品查询是一条 DELETE 语句"),
+    ("SELECT * FROM missing_table", ["no such table", "missing_table"], "商品查询失败")])
+def test_a_refused_query_is_said_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            items_query: str, data: list, phrase: str) -> None:
+    import shop_exports as shops
+
+    url = f"sqlite:///{shops.write_sqlite(tmp_path / 'shop.db')}"
+    monkeypatch.setenv("SHOP_DB_URL", url)
+    at = _page(tmp_path, monkeypatch)
+    at.radio(key="imp_kind").set_value("sql").run()
+    at.text_area(key="imp_items_query").input(items_query).run()
+    at.text_area(key="imp_events_query").input(shops.SQL_EVENTS).run()
+    at = at.button(key="imp_read_sql").click().run()
+    said = _said_in_chinese(at, [*data, "sqlite", "shop.db", str(tmp_path)])
+    assert phrase in said, said
