@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import access, tables
 from dashboard.components import uploader_css
-from dashboard.i18n import say, show_error, t
+from dashboard.i18n import say, show_error, t, translatable
 from engine.core.config import DataConfig
 from engine.core.errors import PrismError
 from engine.core.messages import Listing, Message
@@ -237,10 +237,12 @@ def map_unrecognised(tables: list, label: str, found: str, missing: str = "") ->
 def describe(source: Source) -> None:
     tables = ", ".join(f"`{table.path.name}` ({t('import.table_kind.' + table.kind)})"
                        if table.kind else f"`{table.path.name}`" for table in source.tables)
-    st.success(t("import.detected", fmt=source.fmt, encoding=source.encoding,
+    fmt = f"import.fmt.{source.fmt}"
+    st.success(t("import.detected", fmt=t(fmt) if translatable(fmt) else source.fmt,
+                 encoding=source.encoding,
                  tables=tables or source.label), icon=":material/task_alt:")
     for name, evidence in source.evidence.items():
-        st.caption(t("import.evidence", name=name, evidence=evidence))
+        st.caption(t("import.evidence", name=name, evidence=say(evidence)))
     items_col, events_col = st.columns(2)
     items_col.caption(t("import.items_preview", n=len(source.raw.items)))
     items_col.dataframe(preview_rows(source.raw.items), hide_index=True, key="imp_items_rows")
@@ -290,7 +292,7 @@ def report(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
     st.dataframe(rows, hide_index=True, key="imp_report")
     advice = depth_advice(dataset)
     if advice:
-        st.warning(advice, icon=":material/category:")
+        st.warning(say(advice), icon=":material/category:")
     reconciliation(dataset)
     st.caption(t("import.clean_preview"))
     tables.show(st, preview_rows(dataset.items), hide_index=True, key="imp_clean_rows")
@@ -303,7 +305,7 @@ def reconciliation(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
     counts = [*dataset.reconciliation, *([faq[1]] if faq else [])]
     rows = pd.DataFrame(
         [(count.table, count.source, count.read, count.kept,
-          "; ".join(f"{reason}: {n:,}" for reason, n in count.dropped.items()) or "—",
+          "; ".join(f"{say(reason)}: {n:,}" for reason, n in count.dropped.items()) or "—",
           "✓" if count.balanced else "✗") for count in counts],
         columns=[t("import.table"), t("import.file"), t("import.rows_read"),
                  t("import.rows_kept"), t("import.rows_dropped"), t("import.balanced")])

@@ -53,6 +53,30 @@ DATA_ERRORS = {
     "enc_big5": "Big5 (Traditional Chinese)",
     "enc_shift_jis": "Shift-JIS (Japanese)",
     "enc_euc_kr": "EUC-KR (Korean)",
+    # why a file was read in its encoding, and why a reading looks wrong (engine.data.encodings)
+    "encoding_evidence": "{encoding}: {evidence}",
+    "encoding_problem": "{name}: {problem}",
+    "evidence_bom": "{name} byte-order mark",
+    "evidence_utf16": "UTF-16 without a byte-order mark (NUL byte in every other position)",
+    "evidence_ascii": "ASCII only (reads the same in every common encoding)",
+    "evidence_utf8": "valid UTF-8 with non-ASCII text",
+    "evidence_utf8_odd": "valid UTF-8 ({problem}, but no other encoding reads it better)",
+    "evidence_only": "not UTF-8; reads as real text in {name} and in no other common encoding",
+    "evidence_usual": "not UTF-8; reads as real text in {name}, the usual legacy encoding of "
+                      "such exports, and no better in another ({others})",
+    "evidence_would_read": "{name} would read {text!r}",
+    "evidence_sibling": "ambiguous on its own ({alone}); {name} like {file} of the same import",
+    "evidence_given": "given with --encoding",
+    "evidence_given_odd": "given with --encoding ({problem})",
+    "odd_control": "control, replacement or private-use characters",
+    "odd_messy": "charset-normalizer finds it messy",
+    "odd_latin_runs": "runs of accented letters and symbols (text of a multi-byte encoding)",
+    "odd_halfwidth": "mostly half-width katakana (bytes of another encoding)",
+    "odd_symbol_runs": "letters run together with symbols (text of a multi-byte encoding)",
+    "odd_wedged_symbols": "symbols wedged between letters (text of a multi-byte encoding)",
+    "odd_rare_cjk": "rare CJK characters wedged between Latin letters (a European text)",
+    "odd_mixed_words": "{mixed} of {n} words mix Latin letters with another script",
+    "odd_rare": "mostly rare characters",
     # which files a source holds (engine.data.sources, .importers, .order_exports)
     "no_such_path": "{path}: no such file or folder; check the path",
     "not_a_table_file": "{file}: not a table file ({suffixes}); export the table as CSV, TSV, "
@@ -135,8 +159,28 @@ DATA_ERRORS = {
     "faq_missing_columns": "{source}: the FAQ has no {missing} column (found: {found}); an FAQ "
                            "needs id, question and answer columns",
     "faq_no_file": "{path}: no such FAQ file; give faq.csv (id, question, answer)",
+    "faq_drop_no_id": "missing id",
+    "faq_drop_no_text": "missing question or answer",
+    "faq_drop_repeated": "repeated id (first kept)",
+    # a table's rows read = kept + dropped per reason (engine.data.reconcile)
+    "count_line": "{table} ({source}): {read:,} read = {kept:,} kept{drops}{identifying}",
+    "count_drop": " + {n:,} {reason}",
+    "count_identifying": "; identifying columns: {columns}",
+    "count_table_items": "items",
+    "count_table_events": "events",
+    "count_table_faq": "faq",
     "faq_none_left": "{source}: no FAQ entries are left after cleaning ({counts}); each row "
                      "needs an id, a question and an answer",
+    # categories too few to tell products apart (engine.data.depth)
+    "depth_found_one": "At category depth {depth} the catalogue has only 1 diversity category "
+                       "({shown})",
+    "depth_found": "At category depth {depth} the catalogue has only {n} diversity categories "
+                   "({shown})",
+    "depth_better": "{found}; depth {best} gives {n}: import again with --depth {best} (the "
+                    "Import page's category depth) so diversity tells products apart",
+    "depth_no_better": "{found}, and no depth gives more; add categories to the products (a "
+                       "category, product_type or Product Category column) so diversity tells "
+                       "products apart",
     # what the studio may read (engine.data.source_rules)
     "folder_needed": "type a folder below {roots}",
     "folder_outside": "{path}: the studio reads only folders below {roots} (links followed); "

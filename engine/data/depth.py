@@ -10,6 +10,7 @@ import with instead.
 from __future__ import annotations
 
 from engine.core.columns import CATEGORY
+from engine.core.messages import Listing, Message
 from engine.data.schema import Dataset, category_counts_by_depth
 
 FEW_CATEGORIES = 5
@@ -28,14 +29,12 @@ def depth_advice(dataset: Dataset) -> str | None:
     names = dataset.category_matrix()[1]
     if len(names) >= FEW_CATEGORIES:
         return None
-    shown = ", ".join(names[:4])
-    found = (f"At category depth {depth} the catalogue has only {len(names)} diversity "
-             f"categor{'y' if len(names) == 1 else 'ies'} ({shown})")
+    shown = Listing(names[:4])
+    found = Message("depth_found_one" if len(names) == 1 else "depth_found", depth=depth,
+                    n=len(names), shown=shown)
     counts = categories_per_depth(dataset)
     enough = [d for d, n in counts.items() if n >= FEW_CATEGORIES]
     best = enough[0] if enough else max(counts, key=lambda d: (counts[d], -d))
     if counts[best] > len(names):
-        return (f"{found}; depth {best} gives {counts[best]}: import again with --depth {best}"
-                " (the Import page's category depth) so diversity tells products apart")
-    return (f"{found}, and no depth gives more; add categories to the products (a category, "
-            "product_type or Product Category column) so diversity tells products apart")
+        return Message("depth_better", found=found, best=best, n=counts[best])
+    return Message("depth_no_better", found=found)

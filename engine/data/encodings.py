@@ -123,33 +123,33 @@ def mojibake(text: str) -> str | None:
     """Why `text` looks like a wrong decoding (None when it reads as real text)."""
     if any("\x80" <= c <= "\x9f" or c == "\ufffd" or unicodedata.category(c) == "Co"
            for c in set(text) if not c.isascii()):
-        return "control, replacement or private-use characters"
+        return Message("odd_control")
     nonascii = sum(1 for c in text if not c.isascii())
     if not nonascii:
         return None
     if mess_ratio(text, maximum_threshold=1.0) > MAX_MESS:
-        return "charset-normalizer finds it messy"
+        return Message("odd_messy")
     in_runs = sum(len(m) for m in _LATIN_RUN.findall(text))
     if in_runs > 0.5 * nonascii:
-        return "runs of accented letters and symbols (text of a multi-byte encoding)"
+        return Message("odd_latin_runs")
     halfwidth = sum(1 for c in text if "\uff61" <= c <= "\uff9f")
     if halfwidth > 0.5 * nonascii:
-        return "mostly half-width katakana (bytes of another encoding)"
+        return Message("odd_halfwidth")
     if _symbol_runs(text) > 0.2 * nonascii:
-        return "letters run together with symbols (text of a multi-byte encoding)"
+        return Message("odd_symbol_runs")
     if _wedged_symbols(text) >= 2:
-        return "symbols wedged between letters (text of a multi-byte encoding)"
+        return Message("odd_wedged_symbols")
     cjk = [m.start() for m in _CJK.finditer(text)]
     if cjk:
         wedged = sum(1 for i in cjk if not _is_common(text[i]) and any(
             0 <= j < len(text) and text[j].isascii() and text[j].isalpha() for j in (i - 1, i + 1)))
         if wedged > 0.5 * len(cjk):
-            return "rare CJK characters wedged between Latin letters (a European text)"
+            return Message("odd_rare_cjk")
     words = [w for w in _WORD.findall(text) if not w.isascii()]
     mixed = sum(1 for word in words if len({_script(c) for c in word} - {"CJK"}) > 1
                 or {"CJK", "HANGUL"} <= {_script(c) for c in word})
     if mixed > 0.5 * len(words):  # a misreading mixes scripts in most words; "500μg" is one
-        return f"{mixed} of {len(words)} words mix Latin letters with another script"
+        return Message("odd_mixed_words", mixed=mixed, n=len(words))
     return None
 
 
@@ -201,7 +201,7 @@ def _readings(data: bytes) -> list[_Reading]:
         problem = mojibake(sample)
         if problem is None and encoding in COMMON_LEADS and \
                 _common_share(sample, encoding) < MIN_COMMON:
-            problem = "mostly rare characters"
+            problem = Message("odd_rare")
         readings.append(_Reading(encoding, text, chaos, coherence, problem))
     return readings
 
@@ -256,13 +256,13 @@ def _choose(path: Path, data: bytes) -> Detected:
         if reading.problem is None:
             groups.setdefault(reading.text, []).append(reading)
     if not groups:
-        tried = "; ".join(f"{NAMES[r.encoding]}: {r.problem}" for r in readings[:3])
+        tried = Listing([Message("encoding_problem", name=NAMES[r.encoding], problem=r.problem)
+                         for r in readings[:3]], "; ")
         raise DataError(Message("no_common_encoding", path=str(path),
                                 tried=tried or Message("none_decodes")))
     if len(groups) == 1:
         name = _name(next(iter(groups.values())))
-        return Detected(name, f"not UTF-8; reads as real text in {NAMES[name]} and in no "
-                              "other common encoding")
+        return Detected(name, Message("evidence_only", name=NAMES[name]))
     preferred = [t for t, g in groups.items() if set(ALWAYS) & {r.encoding for r in g}]
     if len(preferred) != 1 or any(_beats(g, groups[preferred[0]]) for t, g in groups.items()
                                   if t != preferred[0]):
@@ -271,10 +271,10 @@ def _choose(path: Path, data: bytes) -> Detected:
     name = _name(groups[chosen])
     if name == "cp1252" and not all(_western_letters(chosen, t) for t in groups if t != chosen):
         raise _ambiguous(path, groups)
-    others = ", ".join(f"{_name(g)} would read {_first_difference(t, chosen)!r}"
-                       for t, g in groups.items() if t != chosen)
-    return Detected(name, f"not UTF-8; reads as real text in {NAMES[name]}, the usual legacy "
-                          f"encoding of such exports, and no better in another ({others})")
+    others = Listing([Message("evidence_would_read", name=_name(g),
+                              text=_first_difference(t, chosen))
+                      for t, g in groups.items() if t != chosen])
+    return Detected(name, Message("evidence_usual", name=NAMES[name], others=others))
 
 
 def detect(path: Path, data: bytes) -> Detected:
@@ -283,19 +283,17 @@ def detect(path: Path, data: bytes) -> Detected:
     if bom is not None:
         if _decode(data, bom) is None:
             raise DataError(Message("bad_bom", path=str(path), name=NAMES[bom]))
-        return Detected(bom, f"{NAMES[bom]} byte-order mark")
+        return Detected(bom, Message("evidence_bom", name=NAMES[bom]))
     wide = _utf16_without_bom(data)
     if wide is not None and _decode(data, wide) is not None:
-        return Detected(wide, "UTF-16 without a byte-order mark (NUL byte in every other "
-                              "position)")
+        return Detected(wide, Message("evidence_utf16"))
     if b"\x00" in data[:65536]:
         raise DataError(Message("binary_file", file=str(path)))
     text = _decode(data, "utf-8")
     if text is None:
         return _choose(path, data)
     if text.isascii():
-        return Detected("utf-8", "ASCII only (reads the same in every common encoding)",
-                        decisive=False)
+        return Detected("utf-8", Message("evidence_ascii"), decisive=False)
     twice = _decode(text.encode("cp1252", errors="ignore"), "utf-8")
     if twice is not None and twice != text and not twice.isascii():
         raise DataError(Message("decoded_twice", path=str(path),
@@ -303,14 +301,14 @@ def detect(path: Path, data: bytes) -> Detected:
                                 right=_first_difference(twice, text)))
     problem = mojibake(text[:SAMPLE_BYTES])
     if problem is None:
-        return Detected("utf-8", "valid UTF-8 with non-ASCII text")
+        return Detected("utf-8", Message("evidence_utf8"))
     others = [r for r in _readings(data) if r.problem is None]
     if others:  # valid UTF-8 that reads oddly, and another encoding reads it as real text
         groups = {text: [_Reading("utf-8", text, 0.0, 0.0, None)]}
         for reading in others:
             groups.setdefault(reading.text, []).append(reading)
         raise _ambiguous(path, groups)
-    return Detected("utf-8", f"valid UTF-8 ({problem}, but no other encoding reads it better)")
+    return Detected("utf-8", Message("evidence_utf8_odd", problem=problem))
 
 
 def settle_together(found: dict[str, Detected | AmbiguousEncoding]) -> dict[str, Detected]:
@@ -327,8 +325,9 @@ def settle_together(found: dict[str, Detected | AmbiguousEncoding]) -> dict[str,
             raise result
         encoding = decided[sibling].encoding
         alone = ", ".join(result.candidates)
-        decided[name] = Detected(encoding, f"ambiguous on its own ({alone}); {NAMES[encoding]} "
-                                           f"like {Path(sibling).name} of the same import")
+        decided[name] = Detected(encoding, Message("evidence_sibling", alone=alone,
+                                                   name=NAMES[encoding],
+                                                   file=Path(sibling).name))
     return decided
 
 
@@ -338,12 +337,12 @@ def check_given(path: Path, data: bytes, encoding: str) -> str:
     text = _decode(data, encoding)
     problem = None if text is None else mojibake(text[:SAMPLE_BYTES])
     if problem is None:
-        return "given with --encoding"
+        return Message("evidence_given")
     same = codecs.lookup(encoding).name
     better = [r.encoding for r in _readings(data)
               if r.problem is None and codecs.lookup(r.encoding).name != same]
     if not better:
-        return f"given with --encoding ({problem})"
+        return Message("evidence_given_odd", problem=problem)
     better = [e for e in ALWAYS if e in better] + [e for e in better if e not in ALWAYS]
     raise DataError(Message("encoding_looks_wrong", path=str(path), encoding=encoding,
                             problem=problem, name=NAMES[better[0]], better=better[0]))

@@ -85,13 +85,13 @@ def clean_faq(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, TableCoun
     for column in FAQ_COLUMNS:
         faq[column], _ = strip_html(faq[column])
     no_id = faq[FAQ_ID] == ""
-    count.drop("missing id", int(no_id.sum()))
+    count.drop(Message("faq_drop_no_id"), int(no_id.sum()))
     faq = faq[~no_id]
     empty = (faq[QUESTION] == "") | (faq[ANSWER] == "")
-    count.drop("missing question or answer", int(empty.sum()))
+    count.drop(Message("faq_drop_no_text"), int(empty.sum()))
     faq = faq[~empty]
     repeated = faq[FAQ_ID].duplicated(keep="first")
-    count.drop("repeated id (first kept)", int(repeated.sum()))
+    count.drop(Message("faq_drop_repeated"), int(repeated.sum()))
     faq = faq[~repeated].reset_index(drop=True)
     faq[FAQ_ITEMS] = _joined(faq[FAQ_ITEMS])
     faq[FAQ_CATEGORIES] = _joined(faq[FAQ_CATEGORIES])
@@ -99,12 +99,16 @@ def clean_faq(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, TableCoun
 
 
 def read_faq(path: str | Path, encoding: str = "auto") -> tuple[pd.DataFrame, TableCount]:
-    """Read and clean one FAQ file (encoding detected unless given)."""
+    """Read and clean one FAQ file (encoding detected unless given); refuses one with no rows
+    left."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(Message("faq_no_file", path=str(path)))
     frame = read_table(path, encoding)
-    return clean_faq(frame.fillna("").astype(str), str(path))
+    faq, count = clean_faq(frame.fillna("").astype(str), str(path))
+    if faq.empty:
+        raise DataError(Message("faq_none_left", source=str(count.source), counts=count.line()))
+    return faq, count
 
 
 def write_faq(folder: Path, faq: pd.DataFrame, count: TableCount) -> Path:
@@ -119,8 +123,6 @@ def write_faq(folder: Path, faq: pd.DataFrame, count: TableCount) -> Path:
 def import_faq(path: str | Path, folder: Path, encoding: str = "auto") -> TableCount:
     """Read, clean and write an FAQ into dataset `folder`; refuses an FAQ with no rows left."""
     faq, count = read_faq(path, encoding)
-    if faq.empty:
-        raise DataError(Message("faq_none_left", source=str(count.source), counts=count.line()))
     write_faq(folder, faq, count)
     return count
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.core.messages import TEMPLATES, Listing, Message
+
 UNACCOUNTED = "unaccounted"
 
 
@@ -60,12 +62,17 @@ class TableCount:
         return TableCount(self.table, self.source, self.read, dict(self.dropped), self.kept,
                           dict(self.identifying))
 
-    def line(self) -> str:
-        """"events (orders.csv): 1,200 read = 1,100 kept + 80 cancelled orders + 20 ..."."""
-        drops = "".join(f" + {n:,} {reason}" for reason, n in self.dropped.items())
-        columns = "; ".join(f"{c} {what}" for c, what in self.identifying.items())
-        return (f"{self.table} ({self.source}): {self.read:,} read = {self.kept:,} kept{drops}"
-                + (f"; identifying columns: {columns}" if columns else ""))
+    def line(self) -> Message:
+        """"events (orders.csv): 1,200 read = 1,100 kept + 80 cancelled orders + 20 ...",
+        with codes so the studio says it in its own language."""
+        drops = Listing([Message("count_drop", n=n, reason=reason)
+                         for reason, n in self.dropped.items()], "")
+        columns = Listing([f"{c} {what}" for c, what in self.identifying.items()], "; ")
+        table = f"count_table_{self.table}"
+        return Message("count_line", table=Message(table) if table in TEMPLATES else self.table,
+                       source=self.source, read=self.read, kept=self.kept, drops=drops,
+                       identifying=Message("count_identifying", columns=columns)
+                       if columns else "")
 
     def as_dict(self) -> dict:
         return {"table": self.table, "source": self.source, "read": self.read,

@@ -291,7 +291,8 @@ def read_tables(tables: list[Table], label: str) -> Source:
                     _format_name(items_table, orders), item_count, event_count)
     used = [t for t in (items_table, *events_tables) if t is not None]
     encodings = sorted({t.encoding for t in used})
-    evidence = {t.path.name: f"{t.encoding}: {t.evidence}" for t in used if t.evidence}
+    evidence = {t.path.name: Message("encoding_evidence", encoding=t.encoding,
+                                     evidence=t.evidence) for t in used if t.evidence}
     return Source(raw, raw.fmt, "+".join(encodings), tables, label, item_aliases=aliases,
                   evidence=evidence)
 
@@ -307,7 +308,8 @@ def _layout_encoding(folder: Path, layout: str, encoding: str) -> tuple[str, dic
     together = detect_together(paths) if encoding == "auto" else {}
     found = {p.name: together.get(str(p)) or _encoding(p, encoding) for p in paths}
     used = "+".join(sorted({e for e, _ in found.values()}))
-    return used, {name: f"{e}: {why}" for name, (e, why) in found.items()}
+    return used, {name: Message("encoding_evidence", encoding=e, evidence=why)
+                  for name, (e, why) in found.items()}
 
 
 def premap(tables: list[Table], column_map: dict[str, str] | None) -> list[Table]:

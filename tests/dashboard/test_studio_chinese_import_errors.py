@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from chinese_scan import data_words, english_words
+from chinese_scan import data_words, english_words, visible_texts
 from streamlit.testing.v1 import AppTest
 
 from engine.core.columns import EVENT_TYPES  # the values a shop's event column holds
@@ -61,6 +61,12 @@ CASES = {  # case: (files, encoding, the data in the message, a phrase of its Ch
                       "auto", [], "请选择哪个符号是小数点"),
     "feed_xml": ({"feed.xml": b"<rss><channel><item><g:id>1</item></rss>",
                   "events.csv": EVENTS.encode()}, "auto", ["xml"], "XML 格式不正确"),
+    "looks_mis_decoded": ({"items.csv": "item_id,title\nA,绿茶礼盒\nB,白瓷茶杯\n".encode("gb18030"),
+                           "events.csv": EVENTS.encode()}, "cp1252", ["cp1252", "gb18030"],
+                          "成串的带重音字母和符号"),
+    "faq_none_left": ({"items.csv": ITEMS.encode(), "events.csv": EVENTS.encode(),
+                       "faq.csv": b"id,question,answer\n,Where?,Here\nq2,,Soon\n"}, "auto",
+                      ["faq.csv"], "读取 2 行 = 保留 0 行 + 缺少 ID 1 行 + 缺少问题或答案 1 行"),
 }
 
 
@@ -122,3 +128,19 @@ def test_a_refused_query_is_said_in_chinese(tmp_path: Path, monkeypatch: pytest.
     at = at.button(key="imp_read_sql").click().run()
     said = _said_in_chinese(at, [*data, "sqlite", "shop.db", str(tmp_path)])
     assert phrase in said, said
+
+
+def test_a_windows_1252_upload_says_why_in_chinese(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the importer says about how it chose a file's encoding is Chinese too."""
+    titles = "item_id,title,category\nA,Crème brûlée,Desserts\nB,Café au lait,Drinks\n"
+    at = _upload(_page(tmp_path, monkeypatch), {"items.csv": titles.encode("cp1252"),
+                                               "events.csv": EVENTS.encode()})
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    said = [c.value for c in at.caption if c.value.startswith("`items.csv` 的编码")]
+    assert said and "这类导出常用的旧编码" in said[0], [c.value for c in at.caption]
+    readings = [titles.encode("cp1252").decode(e) for e in ("cp1250", "cp1257")]
+    fields = ("description", "brand", "price", "promo", "weight", "event")  # the mapping boxes' names
+    words = data_words(titles, EVENTS, *readings, *ENCODING_IDS, *fields, "myshop")
+    english = english_words(visible_texts(at), words)
+    assert not english, "; ".join(f"{word!r} in {text!r}" for word, text in english.items())
