@@ -140,7 +140,8 @@ def test_a_windows_1252_upload_says_why_in_chinese(tmp_path: Path,
     said = [c.value for c in at.caption if c.value.startswith("`items.csv` 的编码")]
     assert said and "这类导出常用的旧编码" in said[0], [c.value for c in at.caption]
     readings = [titles.encode("cp1252").decode(e) for e in ("cp1250", "cp1257")]
-    fields = ("description", "brand", "price", "promo", "weight", "event")  # the mapping boxes' names
+    # the mapping boxes name Prism fields; "myshop" is the data set name offered
+    fields = ("description", "brand", "price", "promo", "weight", "event")
     words = data_words(titles, EVENTS, *readings, *ENCODING_IDS, *fields, "myshop")
     english = english_words(visible_texts(at), words)
     assert not english, "; ".join(f"{word!r} in {text!r}" for word, text in english.items())
