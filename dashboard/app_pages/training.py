@@ -317,6 +317,7 @@ def runs_section() -> None:
         return
     headers = run_table_headers()
     st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch",
+                 placeholder="—",
                  column_config={headers["created"]: st.column_config.DatetimeColumn(
                      format="YYYY-MM-DD HH:mm"),
                      **{headers[m]: st.column_config.NumberColumn(format="%.4f")

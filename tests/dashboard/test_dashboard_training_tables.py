@@ -59,3 +59,33 @@ def test_the_name_proposed_after_a_start_is_never_the_one_just_taken(
     monkeypatch.setattr(presets, "new_run_name", lambda prefix: f"{prefix}-1207-113015")
     assert training.fresh_run_name() == "twotower-1207-113015"
     assert training.fresh_run_name(taken="twotower-1207-113015") == "twotower-1207-113015-2"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_run_table_never_shows_none_in_either_language(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       lang: str) -> None:
+    """A fixed-α run's α range is "—", and a run without scores (no metrics in its meta, no
+    eval.json) shows "—" in its metric cells, not Streamlit's "None"."""
+    import json
+
+    home = tmp_path / "home"
+    shutil.copytree(tiny_home(), home)
+    unscored = home / "runs" / "unscored"
+    shutil.copytree(home / "runs" / RUN_NAME, unscored)
+    meta = json.loads((unscored / "run.json").read_text())
+    meta.pop("metrics")
+    (unscored / "run.json").write_text(json.dumps(meta))
+    (unscored / "eval.json").unlink()
+    use_home(monkeypatch, home)
+    monkeypatch.setattr("dashboard.i18n.current", lambda: lang)  # as the page formats choices
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception, at.exception
+    (runs,) = [d for d in at.dataframe if "α" in d.value.columns]
+    assert runs.value.iloc[:, 5:].isna().any().any()  # the unscored run's metric cells
+    assert runs.proto.HasField("placeholder") and runs.proto.placeholder == "—"
+    assert not runs.value[["α", "β"]].isna().any().any()
+    assert set(runs.value.iloc[:, 6]) == {"—"}  # the α range of fixed-α runs
