@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, ledger_charts, state, tables
-from dashboard.i18n import show_error, t
+from dashboard.i18n import say, show_error, t
 from engine.core.errors import PrismError
 from engine.exposure.ledger import TOP_SHARE
 from engine.rerank.methods import QUOTA_FREE_METHODS
@@ -67,7 +67,7 @@ def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
     cols[2].metric(t("ledger.gini_items"), f"{summary['item_gini']:.3f}")
     cols[3].metric(t("ledger.groups"), f"{summary['n_groups']}")
     if ledger.meta.get("note"):
-        st.caption(ledger.meta["note"])
+        st.caption(say(ledger.meta["note"]))
     st.plotly_chart(ledger_charts.shares_chart(ledger.table), key="ledger_chart")
     st.caption(t("ledger.chart_caption"))
     with st.expander(t("ledger.table")):

@@ -113,6 +113,10 @@ TEMPLATES = {
     "match_not_promo": "not promo",
     "match_price": "price {low}–{high}",
     "match_column": "{column} in {values}",
+    # how an exposure ledger read its groups (engine.exposure.groups)
+    "groups_below_root": "every path starts with {root!r}; grouped by the level below",
+    "groups_new_items": "new = first seen in the {days} days up to the last training "
+                        "interaction",
     **ERRORS,
     **DATA_ERRORS,
     **MODEL_ERRORS,

@@ -133,7 +133,7 @@ def _top_categories(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     roots = {path[0] for row in levels for path in row}
     depth, note = 0, ""
     if len(roots) == 1 and any(len(path) > 1 for row in levels for path in row):
-        depth, note = 1, f"every path starts with {next(iter(roots))!r}; grouped by the level below"
+        depth, note = 1, Message("groups_below_root", root=next(iter(roots)))
     per_text = [sorted({path[min(depth, len(path) - 1)] for path in row}) or [NO_VALUE]
                 for row in levels]
     by_text = _from_labels(spec, per_text, note)
@@ -172,7 +172,7 @@ def _new_items(items: pd.DataFrame, interactions: pd.DataFrame, spec: GroupSpec)
     now = int(interactions[TIMESTAMP].max()) if len(interactions) else 0
     seen = items[ITEM_ID].astype(str).map(first)
     new = (seen.isna() | (seen >= now - spec.new_days * DAY)).to_numpy()
-    note = f"new = first seen in the {spec.new_days} days up to the last training interaction"
+    note = Message("groups_new_items", days=spec.new_days)
     return _flags(spec, new, "new", "established", note)
 
 

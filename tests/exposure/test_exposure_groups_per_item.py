@@ -70,3 +70,18 @@ def test_a_label_no_item_carries_is_no_group() -> None:
     named = build_grouping(GroupSpec(by="brand"), ITEMS.assign(brand="Acme"), INTERACTIONS,
                            POPULARITY)
     assert named.labels == ["Acme"] and named.membership.shape == (12, 1)
+
+
+@pytest.mark.parametrize(("by", "english", "chinese"), [
+    ("top_category", "every path starts with 'Shop'; grouped by the level below",
+     "所有类目路径都以 'Shop' 开头；按它的下一级分组"),
+    ("new", "new = first seen in the 30 days up to the last training interaction",
+     "新品 = 在最后一次训练交互之前的 30 天内首次出现")])
+def test_a_grouping_note_reads_in_english_and_chinese(by: str, english: str,
+                                                      chinese: str) -> None:
+    """The Ledger's note on how it grouped carries a code the studio says in Chinese."""
+    from dashboard.i18n import translate
+
+    note = build_grouping(GroupSpec(by=by, new_days=30), ITEMS, INTERACTIONS, POPULARITY).note
+    assert note == english
+    assert translate(f"engine.{note.code}", "zh", **note.values) == chinese
