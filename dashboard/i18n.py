@@ -9,7 +9,9 @@ a gap is visible rather than fatal. Product data is shown as it is, never transl
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +119,21 @@ def split_label(split: object) -> str:
 def method_label(method: str) -> str:
     """A re-rank method's name in the active language (`method.<id>`)."""
     return t(f"method.{method}")
+
+
+def cached(kind: Callable, spinner: str, **options: Any) -> Callable:
+    """`kind` (`st.cache_resource` or `st.cache_data`) whose spinner says `spinner`'s message
+    in the active language while a call computes (Streamlit fixes its own spinner's words
+    when the function is defined); shown after Streamlit's half-second delay, so a cache hit
+    shows none. `.clear()` clears the cache as before."""
+    def wrap(function: Callable) -> Callable:
+        inner = kind(show_spinner=False, **options)(function)
+
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with st.spinner(t(spinner)):
+                return inner(*args, **kwargs)
+
+        call.clear = inner.clear  # type: ignore[attr-defined]
+        return call
+    return wrap

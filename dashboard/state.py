@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import view_state
-from dashboard.i18n import show_error
+from dashboard.i18n import cached, show_error
 from dashboard.view_state import (  # noqa: F401 - the pages read the view's keys through state
     ALPHA,
     DEFAULTS,
@@ -92,7 +92,7 @@ def active_run() -> RunEntry:
     return run_entry(str(st.session_state.get(RUN)))
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+@cached(st.cache_resource, "spinner.model", max_entries=4)
 def _load_recommender(run_dir: str, stamp: float, model: str = "serving") -> Any:
     from engine.serving.recommender import Recommender
 
@@ -161,7 +161,7 @@ def _run_meta(run_dir: str) -> dict[str, Any]:
     return json.loads((Path(run_dir) / "run.json").read_text())
 
 
-@st.cache_resource(max_entries=2, show_spinner="Re-reading the run's data split…")
+@cached(st.cache_resource, "spinner.run_data", max_entries=2)
 def _run_data(run_dir: str, stamp: float) -> tuple[Any, Any, list[tuple[str, int, str]]] | None:
     """(Split, TrainData, cleaning rows) of the run's data, read and cleaned once per run
     version (engine.runs.data); None when the data folder is gone."""
@@ -313,7 +313,7 @@ def bootstrap_lock() -> threading.Lock:
     return threading.Lock()
 
 
-@st.cache_resource(max_entries=2, show_spinner="Re-reading the run's test shoppers…")
+@cached(st.cache_resource, "spinner.test_shoppers", max_entries=2)
 def preview_inputs(run_dir: str, stamp: float) -> Any:
     """The run and its held-out shoppers, loaded once per run version for policy previews."""
     return load_inputs(run_dir)
@@ -326,7 +326,7 @@ def _groupings(run_dir: str, stamp: float) -> dict[str, Any]:
     return {}
 
 
-@st.cache_resource(max_entries=4, show_spinner="Scoring the shopper sample…")
+@cached(st.cache_resource, "spinner.shopper_sample", max_entries=4)
 def exposure_context(run_dir: str, stamp: float, n_users: int) -> Any:
     """The run with a fixed shopper sample, its candidate pools scored once (read-only after);
     None when the run's data is gone."""
@@ -368,7 +368,7 @@ def rerank_extras(method: str, segment: str | None = None) -> dict[str, Any]:
 
 
 # ---- catalogue views ----------------------------------------------------------------------
-@st.cache_data(max_entries=4, show_spinner="Projecting item vectors…")
+@cached(st.cache_data, "spinner.item_map", max_entries=4)
 def _item_map_points(run_dir: str, stamp: float) -> pd.DataFrame:
     from engine.serving.itemmap import item_map_points as project
 

@@ -199,3 +199,21 @@ def test_import_and_policy_notices_and_split_are_said_in_chinese(monkeypatch):
     assert i18n.say(short) == "只有 2 个商品通过了策略（要求 10 个）"
     assert i18n.split_label("leave-last-out") == "留出每位顾客的最后一次购买"
     assert i18n.split_label("custom") == "custom"
+
+
+def test_cached_steps_say_their_spinner_in_the_active_language(monkeypatch):
+    """A slow cached step (loading a model, scoring a sample) names itself in the page's
+    language: no spinner words are fixed in the code."""
+    import contextlib
+
+    import streamlit as st
+
+    sources = "".join(p.read_text(encoding="utf-8") for p in DASHBOARD.rglob("*.py"))
+    assert not re.search(r"show_spinner=[\"']", sources)
+    said = []
+    monkeypatch.setattr(i18n.st, "spinner",
+                        lambda text: said.append(text) or contextlib.nullcontext())
+    monkeypatch.setattr(i18n, "current", lambda: "zh")
+    doubled = i18n.cached(st.cache_data, "spinner.model", max_entries=1)(lambda x: 2 * x)
+    assert doubled(21) == 42 and said == ["正在加载模型…"]
+    doubled.clear()
