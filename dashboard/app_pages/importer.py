@@ -239,7 +239,7 @@ def describe(source: Source) -> None:
                        if table.kind else f"`{table.path.name}`" for table in source.tables)
     fmt = f"import.fmt.{source.fmt}"
     st.success(t("import.detected", fmt=t(fmt) if translatable(fmt) else source.fmt,
-                 encoding=source.encoding,
+                 encoding=say(source.encoding),
                  tables=tables or source.label), icon=":material/task_alt:")
     for name, evidence in source.evidence.items():
         st.caption(t("import.evidence", name=name, evidence=say(evidence)))

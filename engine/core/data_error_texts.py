@@ -55,6 +55,7 @@ DATA_ERRORS = {
     "enc_euc_kr": "EUC-KR (Korean)",
     # why a file was read in its encoding, and why a reading looks wrong (engine.data.encodings)
     "encoding_evidence": "{encoding}: {evidence}",
+    "encoding_by_format": "as the format specifies",
     "encoding_problem": "{name}: {problem}",
     "evidence_bom": "{name} byte-order mark",
     "evidence_utf16": "UTF-16 without a byte-order mark (NUL byte in every other position)",

@@ -300,7 +300,7 @@ def read_tables(tables: list[Table], label: str) -> Source:
 def _layout_encoding(folder: Path, layout: str, encoding: str) -> tuple[str, dict[str, str]]:
     """The encoding a Prism-layout folder was read with and its evidence, for the report."""
     if layout != "generic":
-        return "as the format specifies", {}
+        return Message("encoding_by_format"), {}
     paths = [p for p in (find_table(folder, "items"), find_table(folder, "events"))
              if p is not None and p.suffix.lower() not in (".parquet", ".pq")]
     if not paths:

@@ -90,6 +90,17 @@ def test_recbole_atomic_files(tmp_path: Path) -> None:
     assert ds.events["timestamp"].tolist() == [881250949, 881250950, 881250951]
 
 
+def test_a_recbole_folder_names_its_encoding_by_code(tmp_path: Path) -> None:
+    """The encoding of a format that fixes it is a coded phrase the studio translates."""
+    from dashboard.i18n import translate
+    from engine.data.sources import read_source
+
+    folder = _write(tmp_path / "tiny", {"tiny.inter": RECBOLE_INTER, "tiny.item": RECBOLE_ITEM})
+    encoding = read_source([folder]).encoding
+    assert encoding == "as the format specifies"
+    assert translate(f"engine.{encoding.code}", "zh") == "由数据格式规定"
+
+
 def test_recbole_without_item_file(tmp_path: Path) -> None:
     folder = _write(tmp_path / "x", {"x.inter": RECBOLE_INTER})
     with pytest.raises(DataError, match=r"needs a \*\.item file"):
