@@ -315,7 +315,8 @@ def item_map(points: pd.DataFrame) -> go.Figure:
     fig = px.scatter(frame, x="x", y="y", color="department", hover_name="title",
                      hover_data={"category": True, "department": False, "x": False, "y": False},
                      color_discrete_map=category_colors(frame["department"].unique()),
-                     render_mode="webgl")
+                     labels={"department": t("charts.department"),
+                             "category": t("charts.category")}, render_mode="webgl")
     fig.update_traces(marker=dict(size=6, opacity=0.75))
     fig.update_xaxes(title="PC 1", showticklabels=False)
     fig.update_yaxes(title="PC 2", showticklabels=False)

@@ -206,3 +206,13 @@ def test_history_timeline_counts_every_item_of_the_table() -> None:
     assert sum(n for trace in fig.data for n in trace.customdata) == len(history)
     assert [list(trace.text) for trace in fig.data] == [["2"], ["2"], ["3"]]
     assert "item 6" in fig.data[2].hovertext[0]
+
+
+def test_item_map_hover_names_its_fields_in_the_active_language(monkeypatch) -> None:  # noqa: ANN001
+    """The item map's hover says "department" and "category" in Chinese."""
+    monkeypatch.setattr("dashboard.i18n.current", lambda: "zh")
+    points = pd.DataFrame({"x": [0.0, 1.0], "y": [1.0, 0.0], "title": ["Mug", "Pan"],
+                           "category": ["Kitchen > Mugs", "Garden"]})
+    fig = charts.item_map(points)
+    hover = " ".join(trace.hovertemplate for trace in fig.data)
+    assert "类目=" in hover and "category" not in hover and "department" not in hover
