@@ -71,8 +71,10 @@ def render_serving(part: dict) -> list[str]:
             lines.append(f"| {name} | failed: {row.get('error')} | | | | | | | |")
     if "recommend_timed" in part:
         timed = part["recommend_timed"]
+        how = ("one after the other, each process with the machine to itself"
+               if timed.get("apart") else "both processes at once, each slowed by the other")
         lines += ["", f"/recommend timed again on the kept run folder: `{timed['command']}` "
-                      f"(load average {timed['load_average']})."]
+                      f"({how}; load average {timed['load_average']})."]
     if "ratios" in part:
         r = part["ratios"]
         cpu = (f", CPU p50 ×{r['p50_cpu_ms']}, CPU p99 ×{r['p99_cpu_ms']}"

@@ -200,23 +200,28 @@ def percentiles(values: list[float], name: str) -> dict:
             f"p99_{name}": round(float(np.percentile(values, 99)), 2)}
 
 
-def probes(run: Path) -> dict:
-    """`probe` with the index and exactly, in two processes started together (each its own
-    memory; both under the same machine load)."""
+def probes(run: Path, apart: bool = False) -> dict:
+    """`probe` with the index and exactly, each in its own process (its own memory). Started
+    together, both run under the same machine load, each slowed by the other; `apart`, one
+    after the other, each has the machine to itself (wall times on a quiet machine)."""
     command = [sys.executable, "-m", "bench.scale.ann_serving", "--probe", str(run)]
-    running = {name: subprocess.Popen(
-        [*command, "--retrieval", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, cwd=REPO) for name in ("auto", "exact")}
+
+    def start(name: str) -> subprocess.Popen:
+        return subprocess.Popen([*command, "--retrieval", name], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=REPO)
+
+    running = {name: start(name) for name in ("auto", "exact")} if not apart else {}
     out = {}
-    for name, process in running.items():
+    for name in ("auto", "exact"):
+        process = running.get(name) or start(name)
         stdout, stderr = process.communicate()
         out[name] = json.loads(stdout.strip().splitlines()[-1]) if process.returncode == 0 \
             else {"error": (stderr.strip().splitlines() or ["failed"])[-1]}
     return out
 
 
-def with_probes(result: dict, run: Path) -> dict:
-    result["recommend"] = found = probes(run)
+def with_probes(result: dict, run: Path, apart: bool = False) -> dict:
+    result["recommend"] = found = probes(run, apart)
     if all("p99_ms" in found[name] for name in found):
         result["ratios"] = {key: round(found["auto"][key] / found["exact"][key], 3) for key in (
             "p50_ms", "p99_ms", "p50_cpu_ms", "p99_cpu_ms", "peak_rss_gb", "load_seconds")
@@ -306,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--remeasure", nargs=2, metavar=("PART", "RUN"),
                         help="only re-time /recommend for PART on a kept run folder RUN")
+    parser.add_argument("--apart", action="store_true",
+                        help="with --remeasure: time the index and exact scoring one after the "
+                             "other instead of together (wall times on a quiet machine)")
     parser.add_argument("--retrieval", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite ann_serving.md from ann_serving.json; measure nothing")
@@ -321,10 +329,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.remeasure:
         name, run = args.remeasure
         shown = run if not Path(run).is_absolute() else "RUN"  # never this machine's folders
-        part = with_probes(results["parts"][name], Path(run))
+        part = with_probes(results["parts"][name], Path(run), args.apart)
+        apart = " --apart" if args.apart else ""
         part["recommend_timed"] = {
-            "command": f"nice python -m bench.scale.ann_serving --remeasure {name} {shown}",
-            "load_average": load_average()}
+            "command": f"nice python -m bench.scale.ann_serving --remeasure {name} {shown}"
+                       f"{apart}", "apart": args.apart, "load_average": load_average()}
         results["parts"][name] = part
         write_results(args.out, "ann_serving", results, render)
         return 0
