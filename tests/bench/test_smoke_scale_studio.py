@@ -39,10 +39,16 @@ def test_ann_serving(bench_shop: BenchShop, tmp_path: Path) -> None:
     from bench.scale import ann_serving
 
     ann_serving.main(["--parts", "amazon", "--data", str(bench_shop.data), "--users", "10",
-                      "--epochs", "1", "--out", str(tmp_path)])
+                      "--epochs", "1", "--out", str(tmp_path), "--keep", str(tmp_path / "kept")])
     part = report(tmp_path, "ann_serving", "command", "machine", "parts")["parts"]["amazon"]
     assert "--out" not in part["command"]  # the report never names this machine's folders
     assert {"kinds", "lists", "recommend"} <= set(part)
+    ann_serving.main(["--remeasure", "amazon", str(tmp_path / "kept" / "amazon"), "--apart",
+                      "--out", str(tmp_path)])
+    part = report(tmp_path, "ann_serving", "parts")["parts"]["amazon"]
+    assert part["recommend_timed"]["apart"] and "RUN --apart" in part["recommend_timed"]["command"]
+    assert all("p99_ms" in row for row in part["recommend"].values())
+    assert "one after the other" in (tmp_path / "ann_serving.md").read_text()
 
 
 @pytest.mark.slow
