@@ -304,13 +304,13 @@ def reconciliation(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
     faq = st.session_state.get(FAQ)
     counts = [*dataset.reconciliation, *([faq[1]] if faq else [])]
     rows = pd.DataFrame(
-        [(count.table, count.source, count.read, count.kept,
+        [(say(count.table_label()), say(count.source), count.read, count.kept,
           "; ".join(f"{say(reason)}: {n:,}" for reason, n in count.dropped.items()) or "—",
           "✓" if count.balanced else "✗") for count in counts],
         columns=[t("import.table"), t("import.file"), t("import.rows_read"),
                  t("import.rows_kept"), t("import.rows_dropped"), t("import.balanced")])
     st.dataframe(rows, hide_index=True, key="imp_reconcile")
-    identifying = "; ".join(f"{count.table}: {column} ({what})" for count in
+    identifying = "; ".join(f"{say(count.table_label())}: {column} ({what})" for count in
                             dataset.reconciliation for column, what in count.identifying.items())
     if identifying:
         st.info(t("import.identifying", columns=identifying), icon=":material/shield_person:")

@@ -19,6 +19,17 @@ from dataclasses import dataclass, field
 from engine.core.messages import TEMPLATES, Listing, Message
 
 UNACCOUNTED = "unaccounted"
+# {English reason: its code}: a reader names a drop in English, the count keeps its code so
+# the studio says it in its own language (the CLI prints the English as before)
+DROP_REASONS = {TEMPLATES[code]: code for code in TEMPLATES
+                if code.startswith("drop_") and "{" not in TEMPLATES[code]}
+
+
+def reason_message(reason: str) -> str:
+    """A drop reason as a `Message` when it has a code, else as it is."""
+    if isinstance(reason, Message) or reason not in DROP_REASONS:
+        return reason
+    return Message(DROP_REASONS[reason])
 
 
 @dataclass
@@ -35,6 +46,7 @@ class TableCount:
     def drop(self, reason: str, rows: int) -> None:
         """Count `rows` dropped for `reason` (zero counts are not listed)."""
         if rows:
+            reason = reason_message(reason)
             self.dropped[reason] = self.dropped.get(reason, 0) + int(rows)
 
     @property
@@ -54,13 +66,17 @@ class TableCount:
         """Record the rows kept; a difference the drops do not explain is named, not hidden."""
         self.kept = int(kept)
         gap = self.read - self.kept - self.n_dropped
-        if gap:
-            self.dropped[UNACCOUNTED] = self.dropped.get(UNACCOUNTED, 0) + gap
+        self.drop(UNACCOUNTED, gap)
         return self
 
     def copy(self) -> TableCount:
         return TableCount(self.table, self.source, self.read, dict(self.dropped), self.kept,
                           dict(self.identifying))
+
+    def table_label(self) -> str:
+        """The table's name: a `Message` for the tables Prism names ("items", "events")."""
+        code = f"count_table_{self.table}"
+        return Message(code) if code in TEMPLATES else self.table
 
     def line(self) -> Message:
         """"events (orders.csv): 1,200 read = 1,100 kept + 80 cancelled orders + 20 ...",
@@ -68,8 +84,7 @@ class TableCount:
         drops = Listing([Message("count_drop", n=n, reason=reason)
                          for reason, n in self.dropped.items()], "")
         columns = Listing([f"{c} {what}" for c, what in self.identifying.items()], "; ")
-        table = f"count_table_{self.table}"
-        return Message("count_line", table=Message(table) if table in TEMPLATES else self.table,
+        return Message("count_line", table=self.table_label(),
                        source=self.source, read=self.read, kept=self.kept, drops=drops,
                        identifying=Message("count_identifying", columns=columns)
                        if columns else "")

@@ -20,6 +20,7 @@ from engine.core.columns import EVENT_TYPES
 from engine.core.errors import DataError
 from engine.core.files import staged_file
 from engine.core.limits import MAX_ID_CHARS
+from engine.core.messages import Message
 from engine.data.reconcile import TableCount
 from engine.events.store import EVENT_COLUMNS, EventStore
 
@@ -70,7 +71,7 @@ def clean_events(frame: pd.DataFrame, count: TableCount) -> pd.DataFrame:
         out[column] = out[column].astype("string").str.strip().replace("", pd.NA)
     checks: list[tuple[str, Callable[[pd.DataFrame], pd.Series]]] = [
         ("no shopper or item id", lambda f: f["user_id"].isna() | f["item_id"].isna()),
-        (f"ids longer than {MAX_ID_CHARS} characters",
+        (Message("drop_long_ids", n=MAX_ID_CHARS),
          lambda f: (f["user_id"].str.len() > MAX_ID_CHARS) | (f["item_id"].str.len()
                                                              > MAX_ID_CHARS)),
         ("event type not view/click/cart/purchase",
