@@ -238,7 +238,8 @@ def _item_side(items_table: Table | None, orders: Table, tables: list[Table], na
     the items come from when there is no items table."""
     if items_table is None and orders.kind == "order_lines":
         built, _, dropped = order_lines.split_lines(orders.frame)
-        count = TableCount("items", Message("count_source_order_lines", names=names), read=len(orders.frame))
+        count = TableCount("items", Message("count_source_order_lines", names=names),
+                           read=len(orders.frame))
         for reason, rows in dropped.items():
             if reason != order_lines.REPEATED:
                 count.drop(reason, rows)
