@@ -53,6 +53,14 @@ def controls(shoppers: int) -> tuple[str, int, int, str, float]:
     return by, int(days), int(size), method, float(weight)
 
 
+def shown_groups(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """A copy of `frame` whose `group` column says the labels Prism makes ("promo",
+    "(none)", ...) in the active language; data labels stay as they are."""
+    from engine.exposure.groups import group_label
+
+    return frame.assign(group=[say(group_label(by, str(g))) for g in frame["group"]])
+
+
 def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
     summary = ledger.summary
     cols = st.columns(4)
@@ -68,16 +76,25 @@ def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
     cols[3].metric(t("ledger.groups"), f"{summary['n_groups']}")
     if ledger.meta.get("note"):
         st.caption(say(ledger.meta["note"]))
-    st.plotly_chart(ledger_charts.shares_chart(ledger.table), key="ledger_chart")
+    table = shown_groups(ledger.table, ledger.meta["by"])
+    st.plotly_chart(ledger_charts.shares_chart(table), key="ledger_chart")
     st.caption(t("ledger.chart_caption"))
     with st.expander(t("ledger.table")):
         percent = st.column_config.NumberColumn(format="percent")
-        tables.show_paged(st, ledger.table, "ledger_table", hide_index=True,
-                          column_config={c: percent for c in ledger.table.columns if
+        tables.show_paged(st, table, "ledger_table", hide_index=True,
+                          column_config={c: percent for c in table.columns if
                                          c.endswith("_share")})
 
 
-def targets_editor(labels: list[str]) -> pd.DataFrame:
+def group_names(labels: list[str], by: str) -> dict[str, str]:
+    """{label as shown: the engine's label} for the targets editor's choices."""
+    from engine.exposure.groups import group_label
+
+    return {say(group_label(by, label)): label for label in labels}
+
+
+def targets_editor(names: dict[str, str]) -> pd.DataFrame:
+    """The targets table; its groups as shown (`names`: shown -> the engine's label)."""
     st.subheader(t("ledger.targets"))
     st.caption(t("ledger.targets_caption"))
     # nullable floats: a row added with only a floor or only a cap holds <NA> in the other
@@ -88,14 +105,15 @@ def targets_editor(labels: list[str]) -> pd.DataFrame:
     shared = st.query_params.get("targets")  # a link can carry targets: [["*", 3, null], ...]
     if shared:
         try:
-            rows = [(str(g), lo, hi) for g, lo, hi in json.loads(shared)]
+            shown = {label: name for name, label in names.items()}  # a link names labels
+            rows = [(shown.get(str(g), str(g)), lo, hi) for g, lo, hi in json.loads(shared)]
             start = pd.DataFrame(rows, columns=start.columns).astype(start.dtypes.to_dict())
         except (ValueError, TypeError):
             st.warning(t("ledger.bad_link"))
     return st.data_editor(start, key="ledger_targets", num_rows="dynamic", hide_index=True,
                           placeholder="",  # an empty cell is no bound: blank, not "None"
                           column_config={"group": st.column_config.SelectboxColumn(
-                              t("ledger.group"), options=["*", *labels], required=True),
+                              t("ledger.group"), options=["*", *names], required=True),
                               "min %": st.column_config.NumberColumn(t("column.min %"),
                                                                      min_value=0.0,
                                                                      max_value=100.0),
@@ -117,7 +135,8 @@ def row_check(group: str, low: float | None, high: float | None) -> None:
                            cap=f"{high:g}"))
 
 
-def target_set(edited: pd.DataFrame, by: str, days: int):  # noqa: ANN201 - TargetSet | None
+def target_set(edited: pd.DataFrame, by: str, days: int,  # noqa: ANN201 - TargetSet | None
+               names: dict[str, str]):
     from engine.exposure.targets import parse_targets
 
     rows = []
@@ -125,15 +144,17 @@ def target_set(edited: pd.DataFrame, by: str, days: int):  # noqa: ANN201 - Targ
         low, high = row[1], row[2]
         row_check(str(row[0]), None if pd.isna(low) else float(low),
                   None if pd.isna(high) else float(high))
-        rows.append({"group": str(row[0]),
+        rows.append({"group": names.get(str(row[0]), str(row[0])),
                      **({} if pd.isna(low) else {"min": float(low) / 100}),
                      **({} if pd.isna(high) else {"max": float(high) / 100})})
     return parse_targets({"by": by, "new_days": days, "targets": rows}) if rows else None
 
 
-def fit_outcome(fit, n_fit: int, n_check: int, after: list[dict]) -> None:  # noqa: ANN001
+def fit_outcome(fit, n_fit: int, n_check: int, after: list[dict],  # noqa: ANN001
+                by: str) -> None:
     """What the fit achieved on the check half: every target met, or which were missed
     (`target_summary`, the CLI's words)."""
+    from engine.exposure.groups import group_label
     from engine.exposure.prices import target_summary
 
     summary = target_summary(after)
@@ -142,7 +163,8 @@ def fit_outcome(fit, n_fit: int, n_check: int, after: list[dict]) -> None:  # no
     if not summary["missed"]:
         st.success(f"{fitted} {t('ledger.all_met', n=summary['n'])}")
         return
-    lines = [t("ledger.missed_row", group=row["group"], share=row["share"],
+    lines = [t("ledger.missed_row", group=say(group_label(by, row["group"])),
+               share=row["share"],
                bound="≥" if row["bound"] == "min" else "≤", target=row["target"])
              for row in summary["missed"]]
     missed = t("ledger.some_missed", met=summary["met"], n=summary["n"],
@@ -160,12 +182,16 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
                                            worst=100 * worst)))
     bar.empty()
     fit, before, after = checked.fit, checked.before, checked.after
+    from engine.exposure.groups import group_label
+
     for group, reach in fit.unreachable.items():
-        st.warning(t("ledger.unreachable", group=repr(group), reach=reach))
-    fit_outcome(fit, len(checked.fit_rows), len(checked.check_rows), after)
+        st.warning(t("ledger.unreachable", group=repr(say(group_label(targets.by, group))),
+                     reach=reach))
+    fit_outcome(fit, len(checked.fit_rows), len(checked.check_rows), after, targets.by)
     report = pd.DataFrame(before).rename(columns={"share": "before"})
     report["after"] = [r["share"] for r in after]
     report["price"] = report["group"].map(fit.prices.prices)
+    report = shown_groups(report, targets.by)
     st.plotly_chart(ledger_charts.before_after_chart(report), key="ledger_fit_chart")
     percent = st.column_config.NumberColumn(format="percent")
     tables.show(st, report[["group", "min", "max", "before", "after", "price"]], hide_index=True,
@@ -224,10 +250,11 @@ def main() -> None:
         show_error(exc)
         st.stop()
     show_ledger(ledger)
-    edited = targets_editor(ledger.table["group"].astype(str).tolist())
+    names = group_names(ledger.table["group"].astype(str).tolist(), by)
+    edited = targets_editor(names)
     if st.button(t("ledger.fit"), key="ledger_fit", type="primary"):
         try:
-            targets = target_set(edited, by, days)
+            targets = target_set(edited, by, days, names)
             if targets is None:
                 st.info(t("ledger.no_targets"))
             else:

@@ -117,6 +117,13 @@ TEMPLATES = {
     "groups_below_root": "every path starts with {root!r}; grouped by the level below",
     "groups_new_items": "new = first seen in the {days} days up to the last training "
                         "interaction",
+    "groups_popularity": "popularity deciles of training interactions; D10 = most popular",
+    # group labels Prism makes (engine.exposure.groups.group_label), not data
+    "group_none": "(none)",
+    "group_promo": "promo",
+    "group_regular": "regular",
+    "group_new": "new",
+    "group_established": "established",
     **ERRORS,
     **DATA_ERRORS,
     **MODEL_ERRORS,

@@ -33,6 +33,19 @@ from engine.core.messages import Message
 NAMED_GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
 NO_VALUE = "(none)"
 DAY = 86_400
+# {grouping: {label Prism makes: its message code}}: labels that are no data, said in the
+# studio's language (the labels themselves, as targets and prices name them, never change)
+MADE_LABELS = {"promo": {"promo": "group_promo", "regular": "group_regular"},
+               "new": {"new": "group_new", "established": "group_established"}}
+
+
+def group_label(by: str, label: str) -> str:
+    """A group's label to show: a `Message` for the labels Prism makes ("promo", "regular",
+    "(none)", ...), else the label (data: a brand, a category, a price band) as it is."""
+    if label == NO_VALUE:
+        return Message("group_none")
+    code = MADE_LABELS.get(by, {}).get(label)
+    return Message(code) if code else label
 
 
 class GroupSpec(BaseModel):
@@ -181,7 +194,7 @@ def _popularity(popularity: np.ndarray, spec: GroupSpec) -> Grouping:
     ranks = pd.Series(np.asarray(popularity, dtype=float)).rank(method="first").to_numpy()
     decile = np.minimum((10 * (ranks - 1) / max(len(ranks), 1)).astype(int), 9) + 1
     return _from_codes(spec, decile - 1, [f"D{d:02d}" for d in range(1, 11)],
-                        "popularity deciles of training interactions; D10 = most popular")
+                        Message("groups_popularity"))
 
 
 def build_grouping(spec: GroupSpec, items: pd.DataFrame, interactions: pd.DataFrame,
