@@ -36,6 +36,7 @@ from engine.data.importing import (
     stage_uploads,
 )
 from engine.data.numbers import DECIMAL_MARKS
+from engine.data.privacy import identifying_words
 from engine.data.source_rules import (
     check_limits,
     database_url,
@@ -310,8 +311,9 @@ def reconciliation(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
         columns=[t("import.table"), t("import.file"), t("import.rows_read"),
                  t("import.rows_kept"), t("import.rows_dropped"), t("import.balanced")])
     st.dataframe(rows, hide_index=True, key="imp_reconcile")
-    identifying = "; ".join(f"{say(count.table_label())}: {column} ({what})" for count in
-                            dataset.reconciliation for column, what in count.identifying.items())
+    identifying = "; ".join(
+        f"{say(count.table_label())}: {column} ({say(identifying_words(what))})"
+        for count in dataset.reconciliation for column, what in count.identifying.items())
     if identifying:
         st.info(t("import.identifying", columns=identifying), icon=":material/shield_person:")
 

@@ -174,6 +174,14 @@ DATA_ERRORS = {
     # why rows were dropped, as the reconciliation names them (every reader in engine.data,
     # engine.events.transfer); `engine.data.reconcile.TableCount.drop` gives them their code
     "drop_unaccounted": "unaccounted",
+    # what was done to a column that identifies shoppers (engine.data.privacy)
+    "identifying_hashed": "e-mail addresses replaced by keyed ids",
+    "identifying_dropped": "dropped: {kind}",
+    "identifying_email": "e-mail",
+    "identifying_phone": "phone",
+    "identifying_name": "name",
+    "identifying_address": "address",
+    "identifying_ip": "IP address",
     "drop_rows_folded": "rows folded",
     "drop_shopify_variants": "variant and image rows folded into their product",
     "drop_woocommerce_variations": "variations folded into their product",

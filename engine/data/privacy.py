@@ -25,6 +25,7 @@ from engine.core.columns import (
     USER_ID,
 )
 from engine.core.keys import keyed_shopper_id, shopper_key
+from engine.core.messages import Message
 
 # what a column name says it holds (names lower-cased, spaces and dashes as "_")
 IDENTIFYING = {
@@ -40,6 +41,22 @@ IDENTIFYING = {
 EVENT_ONLY = {"name": re.compile(r"^(name|名字)$")}  # in items, `name` is the product's
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HASHED = "e-mail addresses replaced by keyed ids"
+DROPPED = "dropped: "
+KIND_CODES = {"e-mail": "identifying_email", "phone": "identifying_phone",
+              "name": "identifying_name", "address": "identifying_address",
+              "IP address": "identifying_ip"}
+
+
+def identifying_words(what: str) -> Message | str:
+    """What `protect` did to an identifying column ("dropped: <what>" or HASHED), as a coded
+    message whose English is those words; anything else as it is."""
+    if what == HASHED:
+        return Message("identifying_hashed")
+    if what.startswith(DROPPED):
+        kind = what[len(DROPPED):]
+        return Message("identifying_dropped",
+                       kind=Message(KIND_CODES[kind]) if kind in KIND_CODES else kind)
+    return what
 
 
 def _key(name: object) -> str:
@@ -101,7 +118,7 @@ def protect(items: pd.DataFrame, events: pd.DataFrame, column_map: dict[str, str
         used = {column_map.get(t, t) for t in targets[table]}
         found = _identifying(frame, table, used)
         tables[table] = frame.drop(columns=list(found))
-        done[table].update({column: f"dropped: {kind}" for column, kind in found.items()})
+        done[table].update({column: f"{DROPPED}{kind}" for column, kind in found.items()})
     user_column = column_map.get(USER_ID, USER_ID)
     tables["events"], n_hashed = _hash_emails(tables["events"], user_column)
     if n_hashed:

@@ -57,3 +57,31 @@ def test_the_reconciliation_names_tables_and_drop_reasons_in_chinese(
                    "同一订单中同一商品的重复行（数量已相加）", "已列出商品的行"):
         assert reason in drops, drops
     assert set(frame.iloc[:, 5]) == {"✓"}, frame  # every row still balances
+
+
+def test_identifying_columns_are_named_in_chinese(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events carrying the shoppers' e-mail and phone: the notice of what was kept out of the
+    data set says what each column held in Chinese (column names are data)."""
+    monkeypatch.setenv("PRISM_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    monkeypatch.setattr("dashboard.i18n.current", lambda: "zh")
+    items = "item_id,title,category\n" + "".join(
+        f"i{n},Tea {n},Tea > Green\n" for n in range(4))
+    header = "user_id,item_id,timestamp,event,Email,Phone\n"
+    events = header + "".join(
+        f"u{n % 3},i{n % 4},2024-05-0{1 + n % 9} 10:00,purchase,u{n % 3}@example.com,0123\n"
+        for n in range(12))
+    at = AppTest.from_file(str(PAGE), default_timeout=30)
+    at.query_params["lang"] = "zh"
+    at = at.run()
+    at.file_uploader(key="imp_files").set_value(
+        [("items.csv", items.encode(), "text/csv"),
+         ("events.csv", events.encode(), "text/csv")]).run()
+    at = at.button(key="imp_read_upload").click().run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    notice = next(i.value for i in at.info if "Email" in i.value)
+    assert "已删除：电子邮件" in notice and "已删除：电话" in notice, notice
+    words = data_words("items.csv events.csv", header)
+    assert not english_words([notice], words), (english_words([notice], words), notice)
+    assert "example.com" not in notice  # the values themselves are never shown
