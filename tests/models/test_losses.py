@@ -200,7 +200,6 @@ def test_sampled_mass_always_includes_the_targets_category() -> None:
 
 
 def test_top_region_mass_counts_only_the_best_items() -> None:
-    categories = t([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     categories = t([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     logits = t([[2.0, 2.0, -9.0, 0.0, -5.0]])  # region: items 0, 1 and category 1's best, 3
     index = losses.category_index(categories)
