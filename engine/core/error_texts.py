@@ -169,7 +169,6 @@ ERRORS = {
     "long_question": "question is {n:,} characters; keep it under {most}",
     "unknown_category": "{field}: unknown category {unknown}; known categories are {known}",
     "unknown_categories": "{field}: unknown categories {unknown}; known categories are {known}",
-    "caps_below_k": "quotas: caps add up to fewer than k={k} slots; raise the caps",
     # exposure targets and their prices (engine.exposure)
     "field_group": "group",
     "field_min": "min",
@@ -232,8 +231,7 @@ ERRORS = {
                          "{required} and optionally {optional}.",
     "no_columns": "none",
     "new_items_no_rows": "{name} has a header but no rows.",
-    "new_items_missing": "new items: missing column(s) {missing}; columns found: {found}",
-    "new_items_empty": "new items: the table has no rows",
+    "new_items_table": "the table of new items",
     "new_items_repeated": "new items: item_id repeated in the table: {ids}",
     "new_items_taken": "new items: {n} id(s) already in the catalogue: {ids}; give new items "
                        "new ids",

@@ -194,7 +194,7 @@ class PolicyServer:
         if stage is not None and stage.quotas and set(stage.quotas) <= set(
                 catalogue.category_names):  # quotas no list of k can meet: as a plain request
             rq.quota_map(stage.quotas, catalogue.category_names, k,
-                         catalogue.category_supply)
+                         catalogue.category_counts)
         if alpha is None and stage is not None and stage.alpha is not None:
             try:  # the stage's alpha is the policy's: one the run cannot take fails the policy
                 service.model_at(stage.alpha)

@@ -62,13 +62,41 @@ def check_supply(quotas: Mapping[Any, tuple[int | None, int | None]],
         raise ValueCheckError(Message("quota_floors_over_k", floors=floors, k=k))
 
 
+def category_counts(categories: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Per column of `categories (N, C)`: the items carrying it (what a floor can draw on) and
+    those whose main category it is (what the cap rule counts); and whether no item carries
+    two categories (then each floor needs slots of its own)."""
+    member = categories > 0
+    main = np.bincount(categories.argmax(axis=1), minlength=categories.shape[1]) \
+        if len(categories) else np.zeros(categories.shape[1], dtype=np.int64)
+    return member.sum(axis=0), main, bool((member.sum(axis=1) <= 1).all())
+
+
+def check_quota_room(quotas: Mapping[Any, tuple[int | None, int | None]],
+                     columns: Sequence[int], counts: tuple[np.ndarray, np.ndarray, bool],
+                     n_slots: int, pool: str, floor_slots: int | None) -> None:
+    """The one check that checked quota bounds (by name, at category `columns`) fit a list of
+    `n_slots` drawn from `pool`, whose `category_counts` are `counts`: each floor within the
+    items of its category, the floors together within `floor_slots` (`check_supply`), and
+    room under the caps for a full list. Plain requests, policies and the array re-rankers
+    all refuse with its messages."""
+    supply, main, _ = counts
+    check_supply(quotas, {name: int(supply[c]) for name, c in zip(quotas, columns, strict=True)},
+                 floor_slots, pool)
+    capped = {c: cap for c, (_, cap) in zip(columns, quotas.values(), strict=True)
+              if cap is not None}
+    room = int(main.sum()) + sum(min(cap, int(main[c])) - int(main[c])
+                                 for c, cap in capped.items())
+    if room < n_slots:
+        raise RequestError(Message("quota_caps_room", room=room, pool=_pool(pool),
+                                   slots=n_slots))
+
+
 def check_quota_columns(quotas: Quotas, categories: np.ndarray, n_slots: int,
                         pool: str) -> Quotas:
     """Quotas keyed by category column that a list of `n_slots` drawn from the rows of
-    `categories (N, C)` can meet: known columns, (floor, cap) pairs, each floor within the
-    items of its category, the floors together within the list (unless an item may count
-    towards several), and room under the caps (which count each item's main category, as
-    the pipeline's cap rule does) for a full list."""
+    `categories (N, C)` can meet: known columns, (floor, cap) pairs and `check_quota_room`
+    (the floors together need not fit the list when an item may count towards several)."""
     if not isinstance(quotas, dict):
         raise RequestError("quotas must be a dict {category index: (floor, cap)}")
     n_categories = categories.shape[1]
@@ -79,18 +107,9 @@ def check_quota_columns(quotas: Quotas, categories: np.ndarray, n_slots: int,
             raise RequestError(f"quotas names category {category!r}, but item_categories has "
                                f"columns 0..{n_categories - 1}")
         checked[int(category)] = check_bounds(int(category), bounds)
-    member = categories > 0
-    single_label = bool((member.sum(axis=1) <= 1).all())
-    check_supply(checked, {c: int(member[:, c].sum()) for c in checked},
-                 n_slots if single_label else None, pool)
-    main = np.bincount(categories.argmax(axis=1), minlength=n_categories) if len(categories) \
-        else np.zeros(n_categories, dtype=np.int64)
-    capped = [c for c, (_, cap) in checked.items() if cap is not None]
-    room = int(main.sum() - main[capped].sum()) + sum(
-        min(checked[c][1], int(main[c])) for c in capped)
-    if room < n_slots:
-        raise RequestError(Message("quota_caps_room", room=room, pool=_pool(pool),
-                                   slots=n_slots))
+    counts = category_counts(categories)
+    check_quota_room(checked, list(checked), counts, n_slots, pool,
+                     n_slots if counts[2] else None)
     return checked
 
 

@@ -28,7 +28,7 @@ from engine.core.columns import (
     TITLE,
     UNKNOWN_CATEGORY,
 )
-from engine.core.errors import DataError, RequestError
+from engine.core.errors import DataError, PrismError, RequestError
 from engine.core.messages import Message
 from engine.data.schema import category_labels
 from engine.models.base import BaseModel
@@ -69,17 +69,24 @@ def read_new_items(source: bytes | str | Path, name: str | None = None) -> pd.Da
         kind = "Parquet" if parquet else "CSV"
         raise DataError(Message("new_items_unreadable", name=name, kind=kind,
                                 error=str(exc))) from exc
+    check_new_item_columns(frame, name, DataError)
+    if parquet:
+        frame[ITEM_ID] = frame[ITEM_ID].astype(str)
+    return frame
+
+
+def check_new_item_columns(frame: pd.DataFrame, name: str,
+                           error: type[PrismError] = RequestError) -> None:
+    """The one check of a new-items table's shape, for a file (DataError) and a table given
+    to `add_items` (RequestError): the required columns (those found and expected), rows."""
     missing = [column for column in NEW_ITEM_REQUIRED if column not in frame.columns]
     if missing:
-        raise DataError(Message(
+        raise error(Message(
             "new_items_columns", name=name, missing=", ".join(missing),
             found=", ".join(map(str, frame.columns)) or Message("no_columns"),
             required=", ".join(NEW_ITEM_REQUIRED), optional=", ".join(NEW_ITEM_OPTIONAL)))
     if frame.empty:
-        raise DataError(Message("new_items_no_rows", name=name))
-    if parquet:
-        frame[ITEM_ID] = frame[ITEM_ID].astype(str)
-    return frame
+        raise error(Message("new_items_no_rows", name=name))
 
 
 def category_depth(meta: dict[str, Any], category_names: list[str]) -> int:
@@ -94,12 +101,7 @@ def category_depth(meta: dict[str, Any], category_names: list[str]) -> int:
 
 def check_new_items(items: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """Validate a table of new items; ids must be new and unique, titles non-empty."""
-    missing = [c for c in (ITEM_ID, TITLE) if c not in items.columns]
-    if missing:
-        raise RequestError(Message("new_items_missing", missing=str(missing),
-                                   found=str(list(map(str, items.columns)))))
-    if items.empty:
-        raise RequestError(Message("new_items_empty"))
+    check_new_item_columns(items, Message("new_items_table"))
     frame = items.reset_index(drop=True).copy()
     frame[ITEM_ID] = frame[ITEM_ID].astype(str).str.strip()
     frame[TITLE] = frame[TITLE].fillna("").astype(str).str.strip()

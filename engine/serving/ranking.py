@@ -129,6 +129,6 @@ def compile_request(catalogue: Catalogue, request: ListRequest) -> RankRequest:
     plan = diversify_plan(
         Diversify(request.method, request.diversity_weight, request.target_mix),
         max(request.n_candidates, k), item_arrays(catalogue), category_names=list(names),
-        quotas=quota_map(quotas, names, k, catalogue.category_supply) if quotas else None,
+        quotas=quota_map(quotas, names, k, catalogue.category_counts) if quotas else None,
         allowed=allowed, boosts=vector)
     return RankRequest(plan, k, target)

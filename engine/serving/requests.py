@@ -40,7 +40,7 @@ from engine.core.limits import (
 )
 from engine.core.messages import Message
 from engine.rerank.methods import Method
-from engine.rerank.quotas import check_bounds, check_supply
+from engine.rerank.quotas import check_bounds, check_quota_room, check_supply
 from engine.rerank.targets import DEFAULT_TARGET_MIX
 
 Quota = tuple[int | None, int | None]
@@ -178,17 +178,11 @@ def category_vector(values: Mapping[str, float], category_names: Sequence[str],
 
 
 def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequence[str],
-              k: int, available: np.ndarray) -> dict[int, Quota]:
+              k: int, counts: tuple[np.ndarray, np.ndarray, bool]) -> dict[int, Quota]:
     """Category index -> (floor, cap), rejecting quotas no list of length k drawn from this
-    catalogue can satisfy (`available[c]`: how many catalogue items carry category c)."""
+    catalogue can meet (`check_quota_room`, `counts` the catalogue's `category_counts`); the
+    floors together must fit k, as the request model checks before the catalogue is known."""
     positions = category_positions(list(quotas), category_names, "quotas")
     named = {name: (floor, cap) for name, (floor, cap) in quotas.items()}  # checked bounds
-    check_supply(named, {name: available[p] for name, p in zip(named, positions, strict=True)},
-                 k, "catalogue items")
-    out = dict(zip(positions, named.values(), strict=True))
-    capped_all = len(out) == len(category_names) and all(c is not None for _, c in out.values())
-    if capped_all and sum(c or 0 for _, c in out.values()) < k:
-        raise RequestError(Message("caps_below_k", k=k))
-    return out
-
-
+    check_quota_room(named, positions, counts, k, "catalogue items", k)
+    return dict(zip(positions, named.values(), strict=True))

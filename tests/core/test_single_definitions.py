@@ -128,7 +128,8 @@ def test_one_device_resolver_scaling_and_prior() -> None:
     assert definitions(scalings) == ["engine/rerank/scaling.py:min_max"]
     checks = {"check_k": "engine/core/checks.py", "check_weight": "engine/core/checks.py",
               "check_target_mix": "engine/core/checks.py",
-              "check_bounds": "engine/rerank/quotas.py", "check_supply": "engine/rerank/quotas.py"}
+              "check_bounds": "engine/rerank/quotas.py", "check_supply": "engine/rerank/quotas.py",
+              "check_quota_room": "engine/rerank/quotas.py"}
     for name, module in checks.items():
         assert definitions(named(name)) == [f"{module}:{name}"]
     assert definitions(named("_quota_bounds", "_candidate_quota_check", "quota_bounds")) == []
@@ -260,6 +261,38 @@ def test_impossible_quotas_are_refused_everywhere(ease_service, client, policies
         {"kind": "diversify", "method": "quota", "weight": 0.5, "quotas": too_many}]})
     with pytest.raises(RequestError, match=re.escape(over)):
         policies.recommend(policy, user_id=user, k=K)
+
+
+def test_caps_with_no_room_for_a_full_list_are_refused_alike(ease_service, client, policies,
+                                                              tiny_shop, capsys,
+                                                              tmp_path) -> None:  # noqa: ANN001
+    """Caps that leave fewer items than the list needs: one check (`check_quota_room`) gives
+    the plain request, the API, the CLI, a policy and the array re-ranker the same refusal."""
+    catalogue = ease_service.catalogue
+    names = catalogue.category_names
+    first = names[int(np.argmax(catalogue.category_counts[1]))]  # the most items' main one
+    caps = {name: [None, 1 if name == first else 0] for name in names}
+    message = f"quota caps leave only 1 eligible catalogue items for a list of {K}"
+    user = ease_service.user_ids[0]
+    with pytest.raises(RequestError, match=re.escape(message)):
+        ease_service.recommend(user, k=K, method="quota", quotas=caps)
+    response = client.post("/recommend", json={"user_id": user, "k": K, "method": "quota",
+                                               "quotas": caps, "policy": "none"})
+    assert response.status_code == 400 and message in response.json()["detail"]
+    spelled = tmp_path / "caps.json"
+    spelled.write_text(json.dumps(caps), encoding="utf-8")
+    assert main(["recommend", "--run", str(tiny_shop.ease_run), "--user", user,
+                 "--k", str(K), "--method", "quota", "--quotas", str(spelled)]) == 2
+    assert message in capsys.readouterr().err
+    policy = parse_policy({"name": "q", "stages": [
+        {"kind": "diversify", "method": "quota", "weight": 0.5, "quotas": caps}]})
+    with pytest.raises(RequestError, match=re.escape(message)):
+        policies.recommend(policy, user_id=user, k=K)
+    columns = {names.index(name): tuple(bounds) for name, bounds in caps.items()}
+    with pytest.raises(RequestError, match=re.escape(message.replace("catalogue items",
+                                                                     "candidates"))):
+        rerank("quota", np.arange(float(catalogue.n_items)), K, 0.5,
+               item_categories=catalogue.item_categories, quotas=columns)
 
 
 @pytest.mark.parametrize("k", [0, MAX_K + 1])
