@@ -105,11 +105,7 @@ def displacement(lists_a: np.ndarray, lists_b: np.ndarray, k: int) -> tuple[np.n
 def _eligible(inputs: Any, policy: Any, pin: Any) -> np.ndarray:
     """(n,) shoppers a pin applies to: in its segment, item not bought, passes the filters."""
     unseen = np.asarray(inputs.seen[:, pin.item].todense()).ravel() == 0
-    ok = unseen & bool(policy.static_allowed[pin.item])
-    if pin.segment is not None:
-        top = inputs.top_category
-        ok &= (top >= 0) & pin.segment[np.clip(top, 0, None)]
-    return ok
+    return unseen & bool(policy.static_allowed[pin.item]) & pin.for_shoppers(inputs.top_category)
 
 
 def rule_vs_model(inputs: Any, a: Any, b: Any, weights: np.ndarray, hits_a: np.ndarray,

@@ -75,8 +75,8 @@ def load_inputs(run_dir: str | Path, data_path: str | Path | None = None,
         raise RunError(f"the run's dataset {source} is not there; pass --data with its folder")
     data = train_data_for(run, load_run_dataset(run.meta, run.path, data_path=source))
     users = sample_users(data, n_users, seed)
-    _, groups = data.truth(data.test)
-    by_user = dict(zip(data.truth(data.test)[0].tolist(), groups, strict=True))
+    truth_users, groups = data.truth(data.test)
+    by_user = dict(zip(truth_users.tolist(), groups, strict=True))
     mass = data.user_category_dist(users)
     top = np.where(mass.sum(axis=1) > 0, mass.argmax(axis=1), -1)
     return PreviewInputs(run=run, catalogue=catalogue_from_run(run), data=data, users=users,

@@ -36,7 +36,7 @@ from engine.serving import requests as rq
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue
 from engine.serving.explain import explain, fallback_notice, slot_notes, trending_note
-from engine.serving.ranking import variety_added
+from engine.serving.ranking import list_parts
 from engine.serving.results import json_rows, list_columns
 from engine.serving.retrieve import plan_focus
 
@@ -86,17 +86,12 @@ def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists
     """JSON-ready rows for shopper 0 of `lists` (rank, ids, terms, explanation, attribution);
     `note_for(position)` adds a note to an item's reason; `scorer`: (model, shopper index)
     that scored the list, for the model's own reasons."""
-    items = lists.items[0]
-    n = int((items >= 0).sum())
-    positions = items[:n]
     weight = 0.0 if policy.diversify is None else policy.diversify.weight
-    gains = variety_added(policy, positions, weight)  # as a plain request's list says it
-    relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
+    positions, relevance, gains, score = list_parts(policy, lists, weight)  # as plain lists
     texts = explain(catalogue, positions, history, gains,
                     slot_notes(note_for, positions), model=scorer[0], user=scorer[1])
     attribution = list_attribution(policy, lists, 0)
-    rows = json_rows(list_columns(catalogue, positions, relevance, gains, (1 - weight)
-                                  * relevance + np.nan_to_num(lists.diversity[0, :n]), texts))
+    rows = json_rows(list_columns(catalogue, positions, relevance, gains, score, texts))
     for row, touched in zip(rows, attribution, strict=True):
         row["attribution"] = touched
     return rows
@@ -194,7 +189,7 @@ class PolicyServer:
         if stage is not None and stage.quotas and set(stage.quotas) <= set(
                 catalogue.category_names):  # quotas no list of k can meet: as a plain request
             rq.quota_map(stage.quotas, catalogue.category_names, k,
-                         catalogue.category_counts)
+                         catalogue.category_supply)
         if alpha is None and stage is not None and stage.alpha is not None:
             try:  # the stage's alpha is the policy's: one the run cannot take fails the policy
                 service.model_at(stage.alpha)

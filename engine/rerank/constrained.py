@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.core.messages import Message
-from engine.rerank.greedy import NoDiversity, build_scorer, run_greedy
+from engine.rerank.greedy import CalibratedScorer, DPPScorer, MMRScorer, NoDiversity, run_greedy
 from engine.rerank.methods import NEEDS_SIMILARITY
 from engine.rerank.plan import RankPlan, required_slots
 from engine.rerank.scaling import min_max
@@ -40,20 +40,26 @@ class GreedyOutcome:
 
 def _scorer(plan: RankPlan, rel_part: Any, safe: np.ndarray, targets: np.ndarray | None,
             k: int, move: Any = None) -> Any:
-    """The diversify step's scorer over the candidates; `move` puts each array on the device
-    the loop runs on (None: numpy)."""
+    """The diversify step's scorer over the candidates (sorted by relevance); `move` puts
+    each array on the device the loop runs on (None: numpy). No diversity term for no
+    step, 'none', a zero weight, or a calibrated list without targets."""
     stage = plan.diversify
-    if stage is None or stage.weight == 0 or (stage.method == "calibrated" and targets is None):
+    if stage is None or stage.method == "none" or stage.weight == 0 or (
+            stage.method == "calibrated" and targets is None):
         return NoDiversity(rel_part)
-    unit = None
+    move = move or (lambda array: array)
     if stage.method in NEEDS_SIMILARITY:
         source = plan.unit_vectors if plan.unit_vectors is not None else \
             plan.unit_categories
-        unit = source[safe]  # (B, N, d)
-    move = move or (lambda array: array)
-    return build_scorer(stage.method, stage.weight, rel_part, move(unit),
-                        move(plan.item_categories[safe]) if stage.method == "calibrated"
-                        else None, move(targets), plan.unit_vectors is not None, k)
+        unit = move(source[safe])  # (B, N, d)
+        if stage.method == "dpp":
+            return DPPScorer(unit, stage.weight, shifted=plan.unit_vectors is not None,
+                             n_slots=k)
+        return MMRScorer(unit, stage.weight)
+    targets = move(targets)
+    support = (targets > 0).any(axis=0)  # KL terms outside the target's support are 0
+    return CalibratedScorer(move(plan.item_categories[safe])[:, :, support],
+                            targets[:, support], stage.weight)
 
 
 @dataclass

@@ -183,20 +183,6 @@ class CalibratedScorer:
         self.slot += 1
 
 
-def build_scorer(method: str, weight: float, rel_part: Any, unit: Any | None,
-                 categories: Any | None, targets: Any | None, from_vectors: bool,
-                 n_slots: int) -> Scorer:
-    """The scorer for `method` over (B, N, ·) arrays already sorted by relevance."""
-    if method == "none" or weight == 0.0:
-        return NoDiversity(rel_part)
-    if method in ("mmr", "quota"):
-        return MMRScorer(unit, weight)
-    if method == "dpp":
-        return DPPScorer(unit, weight, shifted=from_vectors, n_slots=n_slots)
-    support = (targets > 0).any(axis=0)  # KL terms outside the target's support are 0
-    return CalibratedScorer(categories[:, :, support], targets[:, support], weight)
-
-
 class Rules(Protocol):
     """Constraints on the one greedy loop (caps, promotion shares and quota floors)."""
 

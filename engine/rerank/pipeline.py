@@ -112,10 +112,7 @@ def _assign_pins(plan: RankPlan, batch: ShopperBatch, available: np.ndarray, k: 
             for row in range(n_users):
                 notices[row][Message("pin_beyond_list", label=pin.label, slot=pin.slot, k=k)] = 1
             continue
-        in_segment = np.ones(n_users, dtype=bool)
-        if pin.segment is not None:
-            top = batch.top_category
-            in_segment = (top >= 0) & pin.segment[np.clip(top, 0, None)]
+        in_segment = pin.for_shoppers(batch.top_category)
         applies = in_segment & available[:, pin.item]
         for row in np.flatnonzero(in_segment & ~available[:, pin.item]):
             notices[row][Message("pin_filtered", label=pin.label)] = 1

@@ -50,6 +50,12 @@ class PinRule:
     slot: int  # 1-based
     segment: np.ndarray | None  # (C,) bool over category names; None = every shopper
 
+    def for_shoppers(self, top_category: np.ndarray) -> np.ndarray:
+        """(B,) whether the pin is for each shopper (history's top category, -1 for none)."""
+        if self.segment is None:
+            return np.ones(len(top_category), dtype=bool)
+        return (top_category >= 0) & self.segment[np.clip(top_category, 0, None)]
+
 
 @dataclass(frozen=True)
 class Diversify:

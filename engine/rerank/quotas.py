@@ -62,7 +62,7 @@ def check_supply(quotas: Mapping[Any, tuple[int | None, int | None]],
         raise ValueCheckError(Message("quota_floors_over_k", floors=floors, k=k))
 
 
-def category_counts(categories: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+def category_supply(categories: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Per column of `categories (N, C)`: the items carrying it (what a floor can draw on) and
     those whose main category it is (what the cap rule counts); and whether no item carries
     two categories (then each floor needs slots of its own)."""
@@ -76,7 +76,7 @@ def check_quota_room(quotas: Mapping[Any, tuple[int | None, int | None]],
                      columns: Sequence[int], counts: tuple[np.ndarray, np.ndarray, bool],
                      n_slots: int, pool: str, floor_slots: int | None) -> None:
     """The one check that checked quota bounds (by name, at category `columns`) fit a list of
-    `n_slots` drawn from `pool`, whose `category_counts` are `counts`: each floor within the
+    `n_slots` drawn from `pool`, whose `category_supply` is `counts`: each floor within the
     items of its category, the floors together within `floor_slots` (`check_supply`), and
     room under the caps for a full list. Plain requests, policies and the array re-rankers
     all refuse with its messages."""
@@ -107,7 +107,7 @@ def check_quota_columns(quotas: Quotas, categories: np.ndarray, n_slots: int,
             raise RequestError(f"quotas names category {category!r}, but item_categories has "
                                f"columns 0..{n_categories - 1}")
         checked[int(category)] = check_bounds(int(category), bounds)
-    counts = category_counts(categories)
+    counts = category_supply(categories)
     check_quota_room(checked, list(checked), counts, n_slots, pool,
                      n_slots if counts[2] else None)
     return checked

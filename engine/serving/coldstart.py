@@ -204,7 +204,9 @@ def add_items(run: Run, model: BaseModel, text: TextIndex, catalogue: Catalogue,
     for part in _other_parts(run):  # every model of the run must know the new items
         models[part], popularity[part] = load_part_model(run, part)
         models[part].add_items(embeddings, categories)
-    popularity = {part: _padded(known, new_catalogue.n_items) for part, known in popularity.items()}
+    popularity = {part: np.pad(np.asarray(known, dtype=np.float64),  # no events yet: 0
+                               (0, new_catalogue.n_items - len(known)))
+                  for part, known in popularity.items()}
     update_run_items(run.path, models, new_catalogue.items, new_catalogue.item_categories,
                      popularity, text_embeddings=text.known(new_catalogue.n_items))
     run.item_popularity = popularity[run.part]
@@ -215,14 +217,6 @@ def _other_parts(run: Run) -> list[str]:
     """The run's parts with a model of their own besides the one `run` holds."""
     parts = [EVALUATION_MODEL] + ([SERVING_MODEL] if has_refit(run.path) else [])
     return [part for part in parts if part != run.part]
-
-
-def _padded(known: np.ndarray, n_items: int) -> np.ndarray:
-    """Item popularity extended with zeros for the added items (no events yet)."""
-    popularity = np.zeros(n_items, dtype=np.float64)
-    known = np.asarray(known, dtype=np.float64)
-    popularity[: len(known)] = known
-    return popularity
 
 
 def _flag(value: object) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.core.checks import check_k
 from engine.core.errors import RequestError
-from engine.rerank.pipeline import ShopperBatch, apply_policy
+from engine.rerank.pipeline import PolicyLists, ShopperBatch, apply_policy
 from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
 from engine.serving.catalogue import Catalogue
 from engine.serving.requests import ListRequest, category_positions, category_vector, quota_map
@@ -69,18 +69,26 @@ def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
                          targets=None if target is None else target[None, :],
                          exclude_seen=False)
     lists = apply_policy(plan, batch, request.k)
-    n = int((lists.items[0] >= 0).sum())
-    items = lists.items[0, :n]
-    relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
+    items, relevance, gains, score = list_parts(plan, lists, weight)
     pool = lists.candidates[0]
     top = pool[: request.k][pool[: request.k] >= 0]
     return RankedList(
-        items=items, relevance=relevance,
-        diversity_gain=variety_added(plan, items, weight),
-        score=(1.0 - weight) * relevance + lists.diversity[0, :n],
+        items=items, relevance=relevance, diversity_gain=gains, score=score,
         relevance_only=top, relevance_only_scores=lists.candidate_relevance[0, :len(top)],
         boosts=plan.boost_vector[items], n_allowed=n_allowed,
     )
+
+
+def list_parts(plan: RankPlan, lists: PolicyLists, weight: float,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shopper 0's list in `lists`, as a plain request and a policy serve it: catalogue
+    positions, candidate-scaled relevance (1 for a slot without one: a pin), the variety
+    each slot adds (`variety_added`) and the objective (1 − w)·relevance + diversify term."""
+    n = int((lists.items[0] >= 0).sum())
+    items = lists.items[0, :n]
+    relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
+    return (items, relevance, variety_added(plan, items, weight),
+            (1.0 - weight) * relevance + np.nan_to_num(lists.diversity[0, :n]))
 
 
 def variety_added(plan: RankPlan, items: np.ndarray, weight: float) -> np.ndarray:
@@ -129,6 +137,6 @@ def compile_request(catalogue: Catalogue, request: ListRequest) -> RankRequest:
     plan = diversify_plan(
         Diversify(request.method, request.diversity_weight, request.target_mix),
         max(request.n_candidates, k), item_arrays(catalogue), category_names=list(names),
-        quotas=quota_map(quotas, names, k, catalogue.category_counts) if quotas else None,
+        quotas=quota_map(quotas, names, k, catalogue.category_supply) if quotas else None,
         allowed=allowed, boosts=vector)
     return RankRequest(plan, k, target)

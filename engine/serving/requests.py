@@ -180,7 +180,7 @@ def category_vector(values: Mapping[str, float], category_names: Sequence[str],
 def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequence[str],
               k: int, counts: tuple[np.ndarray, np.ndarray, bool]) -> dict[int, Quota]:
     """Category index -> (floor, cap), rejecting quotas no list of length k drawn from this
-    catalogue can meet (`check_quota_room`, `counts` the catalogue's `category_counts`); the
+    catalogue can meet (`check_quota_room`, `counts` the catalogue's `category_supply`); the
     floors together must fit k, as the request model checks before the catalogue is known."""
     positions = category_positions(list(quotas), category_names, "quotas")
     named = {name: (floor, cap) for name, (floor, cap) in quotas.items()}  # checked bounds

@@ -270,7 +270,7 @@ def test_caps_with_no_room_for_a_full_list_are_refused_alike(ease_service, clien
     the plain request, the API, the CLI, a policy and the array re-ranker the same refusal."""
     catalogue = ease_service.catalogue
     names = catalogue.category_names
-    first = names[int(np.argmax(catalogue.category_counts[1]))]  # the most items' main one
+    first = names[int(np.argmax(catalogue.category_supply[1]))]  # the most items' main one
     caps = {name: [None, 1 if name == first else 0] for name in names}
     message = f"quota caps leave only 1 eligible catalogue items for a list of {K}"
     user = ease_service.user_ids[0]
