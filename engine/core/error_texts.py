@@ -287,8 +287,6 @@ ERRORS = {
     "no_purchases": "{label}: this run has no purchase table, so nothing comes back (train the "
                     "run again to keep its purchases)",
     "column_unknown": "column {name!r} is not an item column; the catalogue has {shown}",
-    "quota_unknown_category": "diversify quotas: unknown category {unknown}; known: {known}",
-    "quota_unknown_categories": "diversify quotas: unknown categories {unknown}; known: {known}",
     "stage_failed": "policy {name!r} stage {n} ({kind}): {error}",
     "kind_filter": "filter",
     "kind_boost": "boost",

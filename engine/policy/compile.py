@@ -33,6 +33,7 @@ from engine.policy.schema import (
 from engine.rerank.plan import CapRule, PinRule, RankPlan, Rule, quota_rules
 from engine.serving.catalogue import Catalogue
 from engine.serving.ranking import item_arrays
+from engine.serving.requests import category_positions
 
 LABEL_COLUMN = "category"  # caps on "category" use the item's diversity category label
 
@@ -140,15 +141,11 @@ def _cap_rule(stage: CapStage, label: str, facts: ItemFacts) -> CapRule:
 
 def _quota_rules(stage: DiversifyStage, facts: ItemFacts) -> tuple[list[Rule], list[CapRule]]:
     """Category [floor, cap] pairs as at-least rules and one cap rule on the main category."""
-    names = facts.category_names
-    unknown = [n for n in (stage.quotas or {}) if n not in names]
-    if unknown:
-        raise ConfigError(Message("quota_unknown_category" if len(unknown) == 1 else
-                                  "quota_unknown_categories", unknown=str(unknown),
-                                  known=", ".join(names[:20])))
-    return quota_rules({names.index(name): tuple(bounds)
-                        for name, bounds in (stage.quotas or {}).items()},
-                       names, facts.item_categories)
+    quotas, names = stage.quotas or {}, facts.category_names
+    positions = category_positions(list(quotas), names, "diversify quotas", ConfigError)
+    return quota_rules({position: tuple(bounds) for position, bounds in
+                        zip(positions, quotas.values(), strict=True)}, names,
+                       facts.item_categories)
 
 
 def _pin_rule(stage: PinStage, label: str, facts: ItemFacts,

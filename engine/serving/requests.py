@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from engine.core.checks import check_target_mix, check_weight
-from engine.core.errors import RequestError
+from engine.core.errors import PrismError, RequestError
 from engine.core.field_errors import readable
 from engine.core.limits import (
     MAX_CANDIDATES,
@@ -154,17 +154,17 @@ class RecommendRequest(ListRequest):
         return self
 
 
-def category_positions(names: Sequence[str], category_names: Sequence[str],
-                       field: str) -> list[int]:
-    """Indices of `names` among the run's categories; unknown names are listed in the error."""
+def category_positions(names: Sequence[str], category_names: Sequence[str], field: str,
+                       error: type[PrismError] = RequestError) -> list[int]:
+    """Indices of `names` among the run's categories; unknown names are listed in the error
+    (a RequestError for a request, a ConfigError for a policy's quotas)."""
     position = {name: i for i, name in enumerate(category_names)}
     unknown = [name for name in names if name not in position]
     if unknown:
         shown = ", ".join(repr(n) for n in list(category_names)[:20])
         more = " ..." if len(category_names) > 20 else ""
-        raise RequestError(Message("unknown_category" if len(unknown) == 1 else
-                                   "unknown_categories", field=field, unknown=str(unknown),
-                                   known=shown + more))
+        raise error(Message("unknown_category" if len(unknown) == 1 else "unknown_categories",
+                            field=field, unknown=str(unknown), known=shown + more))
     return [position[name] for name in names]
 
 

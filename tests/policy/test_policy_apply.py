@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -9,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_support import make_catalogue
 
+from engine.core.errors import ConfigError
 from engine.policy.attribution import list_attribution, removal_counts
 from engine.policy.compile import compile_policy
 from engine.policy.schema import parse_policy
@@ -129,6 +132,15 @@ def test_caps_win_over_an_infeasible_promotion_share():
     brands = [j % 4 for j in lists.items[0]]
     assert brands.count(0) == 1
     assert any("not met" in n for n in lists.notices[0])
+
+
+def test_quotas_on_an_unknown_category_fail_the_stage_as_a_request_says_it():
+    """A policy's quotas name categories as a plain request does, and are refused alike."""
+    with pytest.raises(ConfigError, match=re.escape(
+            "stage 1 (diversify): diversify quotas: unknown category ['Nowhere']; known "
+            "categories are 'c0', 'c1', 'c2'")):
+        run([{"kind": "diversify", "method": "quota", "weight": 0.5,
+              "quotas": {"Nowhere": [1, 2]}}], descending())
 
 
 def test_diversify_dpp_changes_the_order_and_reports_moves():
