@@ -113,7 +113,7 @@ class ListRequest(PlainRequest):
     def _affordable(self) -> ListRequest:
         with _combination():
             if self.method == "quota" and not getattr(self, "quotas", None):
-                raise ValueError("method 'quota' needs quotas, e.g. {\"Tools\": [1, 3]}")
+                raise ValueError(Message("quota_needs_quotas", example='{"Tools": [1, 3]}'))
             check_work(self.k, self.n_candidates, self.method)
         return self
 
