@@ -38,8 +38,8 @@ ITEM_TEXT_COLUMNS = (TITLE, DESCRIPTION, CATEGORY, BRAND)
 _MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][^<>]*>|/>\s*\.?|<\s*/?\s*>")
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
 TITLE_FROM_DESCRIPTION_CHARS = 80
-_TRUE = {"1", "true", "yes", "y", "t"}
-_FALSE = {"0", "false", "no", "n", "f", ""}
+TRUE_WORDS = {"1", "true", "yes", "y", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", ""}
 
 
 @dataclass
@@ -188,11 +188,11 @@ def count_shared_root(paths: pd.Series, report: CleaningReport) -> None:
 
 def _parse_promo(values: pd.Series, source: str) -> pd.Series:
     text = values.fillna("").astype(str).str.strip().str.lower()
-    bad = ~text.isin(_TRUE | _FALSE)
+    bad = ~text.isin(TRUE_WORDS | FALSE_WORDS)
     if bad.any():
         raise DataError(Message("promo_not_flag", source=str(source),
                                 example=text[bad].iloc[0]))
-    return text.isin(_TRUE)
+    return text.isin(TRUE_WORDS)
 
 
 def _clean_prices(values: pd.Series, config: DataConfig,

@@ -30,6 +30,7 @@ from engine.core.columns import (
 )
 from engine.core.errors import DataError, PrismError, RequestError
 from engine.core.messages import Message
+from engine.data.cleaning import TRUE_WORDS
 from engine.data.schema import category_labels
 from engine.models.base import BaseModel
 from engine.runs.store import (
@@ -222,6 +223,6 @@ def _other_parts(run: Run) -> list[str]:
 def _flag(value: object) -> bool:
     """A promo flag from a table cell: true/yes/1 (any case) or a real bool."""
     if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "y", "t")
+        return value.strip().lower() in TRUE_WORDS  # the words an import reads as true
     return bool(value) if value == value else False  # NaN is not a promotion
 
