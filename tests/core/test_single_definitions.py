@@ -146,6 +146,13 @@ def test_one_device_resolver_scaling_and_prior() -> None:
     assert definitions(named("plan_focus", "request_focus", "policy_focus")) == [
         "engine/serving/retrieve.py:plan_focus"]
     assert definitions(named("readable", "not_json")) == ["engine/core/field_errors.py:readable"]
+    # a served list's parts, category names looked up, a new-items table's columns checked
+    assert definitions(named("list_parts", "result_parts", "slot_parts")) == [
+        "engine/serving/ranking.py:list_parts"]
+    assert definitions(named("category_positions", "_quota_positions")) == [
+        "engine/serving/requests.py:category_positions"]
+    assert definitions(named("check_new_item_columns", "_new_item_columns")) == [
+        "engine/serving/coldstart.py:check_new_item_columns"]
 
 
 def test_scan_finds_a_second_copy() -> None:
