@@ -150,14 +150,17 @@ def metric_row(recommender, run: state.RunEntry, result, truth: list[str] | None
                    + t("explorer.delta_help"))
 
 
-def held_out_view(run: state.RunEntry, user: str, segment: str | None) -> tuple | None:
-    """(evaluation Recommender, its lists) for precision, when serving uses another model."""
+def held_out_view(run: state.RunEntry, user: str, segment: str | None,
+                  model_alpha: float | None = None) -> tuple | None:
+    """(evaluation Recommender, its lists at the same settings and model α) for precision,
+    when serving uses another model."""
     evaluator = state.evaluation_recommender(run)
     if evaluator is state.recommender(run):
         return None
     try:
         return evaluator, get_recommendations(evaluator, run, user,
-                                              whatif_history(evaluator, user), segment)
+                                              whatif_history(evaluator, user), segment,
+                                              model_alpha)
     except PrismError:
         return None
 
@@ -170,12 +173,14 @@ def metrics_explained() -> None:
                           example=example))
 
 
-def lists_side_by_side(result, alpha: float, method: str, categories: list[str]) -> None:
+def lists_side_by_side(result, alpha: float, method: str, categories: list[str]):  # noqa: ANN201
+    """The relevance-only and diversified lists, the diversified one sent first (the list the
+    slider changes is what the browser draws first); returns the left column, where the
+    coverage chart goes once everything above the lists is drawn."""
     before, after = result.relevance_only, result.table
     moves = rank_changes(before["item_id"].tolist(), after["item_id"].tolist())
     left, right = st.columns(2)
     at_alpha = "" if result.alpha is None else f" · α = {result.alpha:.2f}"
-    # the list the slider changes is sent first, so the browser draws it before the chart
     right.markdown(ranked_list_html(after, t("explorer.diversified"),
                                     f"{method_label(method)} · w = {alpha:.2f}{at_alpha}",
                                     moves=moves, explain=True, list_id="diversified-list",
@@ -184,9 +189,13 @@ def lists_side_by_side(result, alpha: float, method: str, categories: list[str])
     left.markdown(ranked_list_html(before, t("explorer.relevance_only"), f"w = 0{at_alpha}",
                                    list_id="relevance-list", categories=categories),
                   unsafe_allow_html=True)
-    # the relevance list is the shorter one (no explanations): the chart fills the space below
-    left.plotly_chart(charts.coverage_bars(before["category"], after["category"]),
-                      key="coverage_chart")
+    return left
+
+
+def coverage_chart(column, result) -> None:  # noqa: ANN001 - a Streamlit column
+    """Categories of the two lists; under the relevance list, the shorter one (no reasons)."""
+    column.plotly_chart(charts.coverage_bars(result.relevance_only["category"],
+                                             result.table["category"]), key="coverage_chart")
 
 
 def history_panel(recommender, run: state.RunEntry, user: str) -> None:
@@ -253,18 +262,17 @@ def stage_captions(column, recommender) -> None:
 WEIGHT_COLUMNS = (4.2, 1.6, 0.7)  # slider, its metric tile, k
 
 
-def weight_controls(recommender) -> float | None:
-    """The sliders: a conditioned run's own α first and the re-rank weight second; else the
-    re-rank weight alone, saying so. Returns the model α to serve at (None: the run's)."""
-    span = alpha_controls.model_range(recommender)
-    _, moved = alpha_controls.fit_model_alpha(recommender)
+def weight_controls(recommender, model_alpha: float | None, moved: str | None) -> None:
+    """The sliders: a conditioned run's own α (`model_alpha`, fitted into its range; `moved`
+    says when a link's value had to move) first and the re-rank weight second; else the
+    re-rank weight alone, saying so."""
     if moved:
         st.info(moved, icon=":material/tune:")
     # the tile is wide enough for its whole label ("Relevance 1 − w", "相关性 1 − w")
     slider_col, beta_col, k_col = st.columns(WEIGHT_COLUMNS)
     k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1,
                        **view_state.widget(state.K))
-    if span is None:
+    if model_alpha is None:
         slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05,
                           **view_state.widget(state.ALPHA), help=t("explorer.alpha_help"))
         stage_captions(slider_col, recommender)
@@ -272,41 +280,61 @@ def weight_controls(recommender) -> float | None:
         beta_col.metric(t("explorer.relevance_weight"),
                         f"{1 - float(st.session_state[state.ALPHA]):.2f}",
                         help=t("explorer.beta_help"))
-        return None
-    model_alpha = alpha_controls.model_alpha_slider(slider_col, recommender, span)
+        return
+    alpha_controls.model_alpha_slider(slider_col, recommender,
+                                      alpha_controls.model_range(recommender))
     beta_col.metric(t("explorer.model_alpha_metric"), f"{model_alpha:.2f}",
                     help=t("explorer.model_alpha_help"))
     rerank_col, _ = st.columns([WEIGHT_COLUMNS[0], sum(WEIGHT_COLUMNS[1:])])
     alpha_controls.rerank_weight_slider(
         rerank_col, method_label(st.session_state[state.METHOD]))
-    return model_alpha
 
 
-@st.fragment
-def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
-    """The sliders and everything they change: reruns alone when a slider moves."""
-    model_alpha = weight_controls(recommender)
-    alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
-    k = int(st.session_state[state.K])
-    state.write_url()
-    segment = shopper_segment(run, user)
+def list_notes(result, method: str, k: int, segment: str | None, known: bool) -> None:
+    """What the lists below leave out or fall back on."""
     if method == "quota" and not state.rerank_extras("quota", segment):
         st.caption(t("explorer.default_cap", cap=default_cap(k), k=k,
                      share=default_cap(k) / k))
-    try:
-        result = get_recommendations(recommender, run, user, whatif_history(recommender, user),
-                                     segment, model_alpha)
-    except PrismError as exc:
-        show_error(exc, "explorer.rerank_error")
+    if result is None:
         return
     if result.notice and known:
         st.info(say(result.notice))
     if result.unavailable_left_out:
         st.caption(t("common.unavailable_left_out", n=result.unavailable_left_out))
+
+
+@st.fragment
+def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
+    """The sliders and everything they change: reruns alone when a slider moves.
+
+    The controls' values are already in the session when the fragment reruns (their
+    callbacks run first), so the lists are computed and sent before anything else; the
+    controls, notes and metrics above them are drawn afterwards into their places."""
+    model_alpha, moved = alpha_controls.fit_model_alpha(recommender)
+    alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
+    k = int(st.session_state[state.K])
+    segment = shopper_segment(run, user)
+    controls, metrics = st.container(), st.container()
+    try:
+        result = get_recommendations(recommender, run, user, whatif_history(recommender, user),
+                                     segment, model_alpha)
+    except PrismError as exc:
+        with controls:
+            weight_controls(recommender, model_alpha, moved)
+            list_notes(None, method, k, segment, known)
+        show_error(exc, "explorer.rerank_error")
+        return
+    chart_column = lists_side_by_side(result, alpha, method, recommender.category_names)
+    with controls:
+        weight_controls(recommender, model_alpha, moved)
+        list_notes(result, method, k, segment, known)
+    state.write_url()
     heldout = state.heldout(run)
     truth = None if heldout is None else heldout.get(user)
-    metric_row(recommender, run, result, truth, k, held_out_view(run, user, segment))
-    lists_side_by_side(result, alpha, method, recommender.category_names)
+    with metrics:
+        metric_row(recommender, run, result, truth, k,
+                   held_out_view(run, user, segment, model_alpha))
+    coverage_chart(chart_column, result)
     with st.expander(t("explorer.details")):
         tables.show(st, pd.DataFrame(result.table), hide_index=True, width="stretch")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from dashboard_support import (
     APP,
+    CONDITIONED_RUN,
     TIMEOUT,
     alpha_moved_user,
     conditioned_home,
@@ -88,3 +89,28 @@ def test_a_run_with_one_alpha_has_the_re_rank_weight_alone(
     assert not [s for s in at.slider if s.key == "w_model_alpha"]
     assert at.slider(key="w_alpha").label == "Re-rank weight w"
     assert any("the slider is the re-rank weight" in c.value for c in at.caption)
+
+
+def test_precision_is_measured_at_the_model_alpha_shown(home: Path) -> None:
+    """The serving model is refit on every event, so precision comes from the evaluation
+    model: its list must be the one at the slider's model α, not at the run's own α."""
+    from dashboard import state
+    from engine.serving.listmetrics import list_metrics
+    from engine.serving.recommender import Recommender
+    from engine.serving.requests import RecommendRequest
+
+    run_dir = home / "runs" / CONDITIONED_RUN
+    evaluator = Recommender.load(run_dir, model="evaluation")
+    truth = state.heldout(state.RunEntry(CONDITIONED_RUN, run_dir, run_dir.stat().st_mtime, {}))
+
+    def precision(user: str, alpha: float) -> float:
+        result = evaluator.serve(RecommendRequest.of(
+            user_id=user, k=10, method="mmr", diversity_weight=0.0, alpha=alpha))
+        items = result.table["item_id"].tolist()
+        return list_metrics(evaluator.catalogue, items, truth[user], 10)["precision"]
+
+    user = next(u for u in sorted(truth) if abs(precision(u, 0.0) - precision(u, 1.0)) > 0.05)
+    at = _app(user=user, diversity_weight="0", method="mmr", model_alpha="1")
+    assert not at.exception
+    tile = next(m for m in at.metric if m.label.startswith("Precision"))
+    assert float(tile.value) == pytest.approx(precision(user, 1.0), abs=0.005)
