@@ -25,14 +25,14 @@ def check_matrix(values: np.ndarray | None, name: str, n_rows: int,
     return matrix
 
 
-def unit_rows(vectors: np.ndarray, name: str) -> np.ndarray:
-    """Rows scaled to length 1 (for cosine similarity); RequestError on a zero row."""
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    if np.any(norms == 0):
-        bad = int(np.argmax(norms.reshape(-1) == 0))
+def check_nonzero_rows(vectors: np.ndarray, name: str) -> None:
+    """RequestError on a zero row: cosine similarity needs a length for every row (the plan
+    scales them, `engine.rerank.plan.plan_arrays`)."""
+    zero = np.linalg.norm(vectors, axis=-1) == 0
+    if zero.any():
+        bad = int(np.argmax(zero))
         raise RequestError(f"{name} row {bad} is all zeros; cosine similarity needs a "
                            f"non-zero vector for every item")
-    return vectors / norms
 
 
 def check_categories(categories: np.ndarray | None) -> np.ndarray | None:

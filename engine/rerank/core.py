@@ -22,9 +22,9 @@ from engine.rerank._inputs import (
     check_categories,
     check_matrix,
     check_method_inputs,
+    check_nonzero_rows,
     check_relevance,
     check_target,
-    unit_rows,
 )
 from engine.rerank.methods import check_method
 from engine.rerank.pipeline import rank_candidates
@@ -55,7 +55,7 @@ def _checked(method: str, k: int, diversity_weight: float, n_rows: int,
     weight = check_weight(diversity_weight)
     vectors = check_matrix(item_vectors, "item_vectors", n_rows, rows_named)
     if vectors is not None:
-        unit_rows(vectors, "item_vectors")  # cosine similarity needs no zero row
+        check_nonzero_rows(vectors, "item_vectors")
     categories = check_categories(
         check_matrix(item_categories, "item_categories", n_rows, rows_named))
     if target is not None and categories is None:
