@@ -75,11 +75,11 @@ def category_supply(categories: np.ndarray) -> tuple[np.ndarray, np.ndarray, boo
 def check_quota_room(quotas: Mapping[Any, tuple[int | None, int | None]],
                      columns: Sequence[int], counts: tuple[np.ndarray, np.ndarray, bool],
                      n_slots: int, pool: str, floor_slots: int | None) -> None:
-    """The one check that checked quota bounds (by name, at category `columns`) fit a list of
-    `n_slots` drawn from `pool`, whose `category_supply` is `counts`: each floor within the
-    items of its category, the floors together within `floor_slots` (`check_supply`), and
-    room under the caps for a full list. Plain requests, policies and the array re-rankers
-    all refuse with its messages."""
+    """The one check that quotas (bounds already checked, by name, at category `columns`) fit
+    a list of `n_slots` drawn from `pool`, whose `category_supply` is `counts`: each floor
+    within the items of its category, the floors together within `floor_slots`
+    (`check_supply`), and room under the caps for a full list. Plain requests, policies and
+    the array re-rankers all refuse with its messages."""
     supply, main, _ = counts
     check_supply(quotas, {name: int(supply[c]) for name, c in zip(quotas, columns, strict=True)},
                  floor_slots, pool)
