@@ -78,7 +78,8 @@ def _twotower_reasons(model, items: np.ndarray, history: np.ndarray,  # noqa: AN
     device = vectors.device
     with torch.no_grad():  # the attention pass that scored this shopper, when it did
         found = shopper_pass(net, padded, user, vectors, model.alpha_)
-        user_vec, slots = found.user_vec, found.slots  # (d,), (L,)
+        weights, values, user_vec = found.tensors(device, vectors.dtype)  # (L,), (L, d), (d,)
+        slots = found.slots  # (L,)
         parts = {key: (value @ user_vec).float().cpu().numpy().astype(np.float64)
                  for key, value in net.item_parts(torch.as_tensor(items, device=device)).items()}
         if net.item_offset is not None:  # the score's alpha·u·d_i term
@@ -87,9 +88,9 @@ def _twotower_reasons(model, items: np.ndarray, history: np.ndarray,  # noqa: AN
         # (L, k): each slot's value as the user vector receives it, against each listed item
         listed = vectors[torch.as_tensor(items, device=device)]  # (k, d)
         slot_vecs = vectors[torch.as_tensor(slots, device=device).clamp_min(0)] if cosine \
-            else found.values  # (L, d)
+            else values  # (L, d)
         similarity = slot_vecs @ listed.T
-        per_slot = (found.weights[:, None] * similarity).double().cpu().numpy()
+        per_slot = (weights[:, None] * similarity).double().cpu().numpy()
     distinct = distinct_history(slots[slots >= 0])
     # per distinct item, the summed credit of the slots holding it
     credit = np.stack([per_slot[slots == h].sum(axis=0) for h in distinct], axis=1)  # (k, H)

@@ -99,3 +99,16 @@ def test_the_explanation_reads_the_attention_pass_that_scored_the_shopper(
     assert tower_pass._LAST.value is None
     other = tower_pass.shopper_pass(model.net_, padded, 0, model._item_tensor(), model.alpha_)
     assert other.user == 0 and other is not kept  # another shopper: a pass of its own
+
+
+def test_the_kept_pass_holds_no_torch_memory(twotower_service: Recommender) -> None:
+    """The pass stays in the scoring thread's local storage and is freed when that thread
+    ends, perhaps while the interpreter shuts down, when freeing a torch tensor aborts the
+    process: it holds host arrays that own their memory, never a tensor or a view of one."""
+    from engine.models import tower_pass
+
+    twotower_service.model.score_histories([twotower_service.catalogue.user_items[2]])
+    kept = tower_pass._LAST.value
+    assert not [name for name, value in vars(kept).items() if isinstance(value, torch.Tensor)]
+    for part in (kept.slots, kept.weights, kept.values, kept.user_vec):
+        assert isinstance(part, np.ndarray) and part.base is None
