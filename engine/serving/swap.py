@@ -122,12 +122,21 @@ class ServingSwap:
             LOG.warning("%s", exc)
 
     def watch(self, interval: float) -> Callable[[], None]:
-        """Call `poll` every `interval` seconds in a daemon thread; returns its stop."""
+        """Call `poll` every `interval` seconds in a daemon thread; returns its stop, which
+        returns once the thread has ended: a version loading when the server stops is never
+        still being built or freed by that thread while the interpreter shuts down (freeing
+        torch tensors then aborts the process; see engine/models/tower_pass.py)."""
         stop = threading.Event()
 
         def loop() -> None:
             while not stop.wait(interval):
                 self.poll()
 
-        threading.Thread(target=loop, name="prism-run-watch", daemon=True).start()
-        return stop.set
+        thread = threading.Thread(target=loop, name="prism-run-watch", daemon=True)
+        thread.start()
+
+        def end() -> None:
+            stop.set()
+            thread.join()
+
+        return end

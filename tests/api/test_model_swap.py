@@ -122,3 +122,21 @@ def test_a_version_that_cannot_load_leaves_the_old_one_serving(served) -> None: 
     assert answer.status_code == 409 and "still serving version 1" in answer.json()["detail"]
     assert client.get("/healthz").json()["version"] == 1
     assert client.post("/recommend", json={"k": 3}).status_code == 200
+
+
+def test_stopping_the_watcher_returns_once_its_thread_has_ended(
+        served, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """The server's shutdown stops the watcher: a version it is loading is built and freed on
+    its thread before the interpreter shuts down, never by a thread still running then."""
+    swap = served[0].state.recommender
+    ticked, threads = threading.Event(), []
+
+    def poll() -> None:
+        threads.append(threading.current_thread())
+        ticked.set()
+
+    monkeypatch.setattr(swap, "poll", poll)
+    stop = swap.watch(0.001)
+    assert ticked.wait(120), "the watcher never ticked"
+    stop()
+    assert threads[0].name == "prism-run-watch" and not threads[0].is_alive()
