@@ -166,11 +166,15 @@ def held_out_view(run: state.RunEntry, user: str, segment: str | None,
 
 
 def metrics_explained() -> None:
-    """The "What do these numbers mean?" panel: a definition and a worked example each."""
-    with st.expander(t("explorer.explained"), icon=":material/help:"):
-        for name, (definition, example) in explained().items():
-            st.markdown(t("explorer.explained_row", name=name, definition=definition,
-                          example=example))
+    """The "What do these numbers mean?" panel: a definition and a worked example each,
+    drawn only while it is open (a closed panel costs every slider step nothing)."""
+    panel = st.expander(t("explorer.explained"), icon=":material/help:",
+                        key="explorer_explained", on_change="rerun")
+    if panel.open:
+        with panel:
+            for name, (definition, example) in explained().items():
+                st.markdown(t("explorer.explained_row", name=name, definition=definition,
+                              example=example))
 
 
 def lists_side_by_side(result, alpha: float, method: str, categories: list[str]):  # noqa: ANN201
@@ -214,6 +218,7 @@ def history_panel(recommender, run: state.RunEntry, user: str) -> None:
 
 
 WHATIF_PICK = "whatif_pick"
+TAB = "explorer_tab"  # the open one of the History and What-if tabs
 
 
 def _add_picked() -> None:
@@ -237,10 +242,12 @@ def whatif_panel(recommender, run: state.RunEntry, user: str) -> None:
     add_col.selectbox(t("explorer.add"), found, index=None, key=WHATIF_PICK,
                       format_func=lambda item: labels.get(item, item), on_change=_add_picked,
                       placeholder=t("explorer.add_placeholder"), help=t("explorer.add_help"))
-    add_col.multiselect(t("explorer.added"), added, key=state.WHATIF_ADD,
+    # controls, not widget keys: the edits outlive the tab being closed or the page left
+    add_col.multiselect(t("explorer.added"), added, **view_state.widget(state.WHATIF_ADD),
                         format_func=lambda item: labels.get(item, item),
                         placeholder=t("explorer.added_placeholder"))
-    remove_col.multiselect(t("explorer.remove"), history_ids, key=state.WHATIF_REMOVE,
+    remove_col.multiselect(t("explorer.remove"), history_ids,
+                           **view_state.widget(state.WHATIF_REMOVE),
                            format_func=lambda item: labels.get(item, item),
                            placeholder=t("explorer.remove_placeholder"))
 
@@ -335,8 +342,9 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
         metric_row(recommender, run, result, truth, k,
                    held_out_view(run, user, segment, model_alpha))
     coverage_chart(chart_column, result)
-    with st.expander(t("explorer.details")):
-        tables.show(st, pd.DataFrame(result.table), hide_index=True, width="stretch")
+    details = st.expander(t("explorer.details"), key="explorer_details", on_change="rerun")
+    if details.open:  # the table is drawn only while it is open
+        tables.show(details, pd.DataFrame(result.table), hide_index=True, width="stretch")
 
 
 def main() -> None:
@@ -358,11 +366,16 @@ def main() -> None:
     live_view(recommender, run, user, known)
     policy_view.explorer_policy_panel(recommender, user, int(st.session_state[state.K]))
     metrics_explained()
-    history_tab, whatif_tab = st.tabs([t("explorer.history"), t("explorer.whatif")])
-    with history_tab:
-        history_panel(recommender, run, user)
-    with whatif_tab:
-        whatif_panel(recommender, run, user)
+    # only the open tab is drawn: the other's widgets and charts would be redrawn by the
+    # browser on every slider step without being seen
+    history_tab, whatif_tab = st.tabs([t("explorer.history"), t("explorer.whatif")],
+                                      key=TAB, on_change="rerun")
+    if history_tab.open:
+        with history_tab:
+            history_panel(recommender, run, user)
+    if whatif_tab.open:
+        with whatif_tab:
+            whatif_panel(recommender, run, user)
 
 
 main()
