@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -320,12 +319,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="rewrite ann_serving.md from ann_serving.json; measure nothing")
     args = parser.parse_args(argv)
     if args.probe:
-        print(json.dumps(probe(args.probe, args.retrieval, PROBE_REQUESTS)), flush=True)
-        sys.stderr.flush()
-        # measured and reported: leave without the interpreter's teardown, which now and then
-        # aborts ("terminate called without an active exception") after a served process's
-        # work is done and would discard a finished measurement
-        os._exit(0)
+        print(json.dumps(probe(args.probe, args.retrieval, PROBE_REQUESTS)))
+        return 0
     path = args.out / "ann_serving.json"
     results = read_json(path) or {"parts": {}}
     if args.report_only:
