@@ -202,12 +202,19 @@ def coverage_chart(column, result) -> None:  # noqa: ANN001 - a Streamlit column
                                              result.table["category"]), key="coverage_chart")
 
 
-def history_panel(recommender, run: state.RunEntry, user: str) -> None:
+def open_panel(label: str, key: str, icon: str):  # noqa: ANN201 - an expander or None
+    """A panel below the lists, closed at first and drawn only while open: a table or chart
+    drawn below the lists is laid out again by the browser on every slider step."""
+    panel = st.expander(label, key=key, on_change="rerun", icon=icon)
+    return panel if panel.open else None
+
+
+def history_panel(panel, recommender, run: state.RunEntry, user: str) -> None:  # noqa: ANN001
     if user not in recommender.catalogue.user_index:
-        st.info(t("explorer.no_history"))
+        panel.info(t("explorer.no_history"))
         return
     history = shopper_history(recommender, run, user)
-    left, right = st.columns([1, 1.2])
+    left, right = panel.columns([1, 1.2])
     tables.show(left, history[["title", "category", "timestamp"]].iloc[::-1], hide_index=True,
                    width="stretch", height=300,
                    column_config={"timestamp": st.column_config.DatetimeColumn(
@@ -218,7 +225,7 @@ def history_panel(recommender, run: state.RunEntry, user: str) -> None:
 
 
 WHATIF_PICK = "whatif_pick"
-TAB = "explorer_tab"  # the open one of the History and What-if tabs
+HISTORY_PANEL, WHATIF_PANEL = "explorer_history", "explorer_whatif"  # their open states
 
 
 def _add_picked() -> None:
@@ -366,15 +373,10 @@ def main() -> None:
     live_view(recommender, run, user, known)
     policy_view.explorer_policy_panel(recommender, user, int(st.session_state[state.K]))
     metrics_explained()
-    # only the open tab is drawn: the other's widgets and charts would be redrawn by the
-    # browser on every slider step without being seen
-    history_tab, whatif_tab = st.tabs([t("explorer.history"), t("explorer.whatif")],
-                                      key=TAB, on_change="rerun")
-    if history_tab.open:
-        with history_tab:
-            history_panel(recommender, run, user)
-    if whatif_tab.open:
-        with whatif_tab:
+    if (panel := open_panel(t("explorer.history"), HISTORY_PANEL, ":material/history:")):
+        history_panel(panel, recommender, run, user)
+    if (panel := open_panel(t("explorer.whatif"), WHATIF_PANEL, ":material/edit_note:")):
+        with panel:
             whatif_panel(recommender, run, user)
 
 

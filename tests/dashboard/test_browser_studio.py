@@ -169,7 +169,7 @@ def _press_enter_on_first_match(page) -> None:  # noqa: ANN001 - playwright Page
 def test_whatif_enter_adds_one_item_and_says_the_session_is_edited(base: str,
                                                                    browser) -> None:  # noqa: ANN001
     page = open_page(browser, f"{base}/?run=shop&user=C01")
-    page.get_by_role("tab", name="What-if session").click()
+    open_expander(page, "What-if session", "without retraining")  # drawn once opened
     outcomes = []
     for _ in range(3):  # again only when the Enter demonstrably picked nothing
         _press_enter_on_first_match(page)
@@ -180,7 +180,7 @@ def test_whatif_enter_adds_one_item_and_says_the_session_is_edited(base: str,
     added = page.locator('[data-testid="stMultiSelect"]').filter(
         has_text="Added to the session")
     tags = added.locator(".react-aria-ComboBox [data-tag]")
-    tags.first.wait_for(timeout=60_000)  # visible: the What-if tab stays open
+    tags.first.wait_for(timeout=60_000)  # visible: the What-if panel stays open
     idle(page)
     assert tags.count() == 1  # the highlighted item, not every match
     page.context.close()

@@ -18,13 +18,13 @@ def prism_home(monkeypatch: pytest.MonkeyPatch) -> Path:
     return use_tiny_home(monkeypatch)
 
 
-def _app(tab: str | None = None, **params: str) -> AppTest:
-    """The studio at a link's `params`; `tab`: the Explorer tab open ("What-if session")."""
+def _app(panel: str | None = None, **params: str) -> AppTest:
+    """The studio at a link's `params`; `panel`: an Explorer panel open ("explorer_whatif")."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     for key, value in params.items():
         at.query_params[key] = value
-    if tab is not None:
-        at.session_state["explorer_tab"] = tab
+    if panel is not None:
+        at.session_state[panel] = True
     return at.run()
 
 
@@ -88,7 +88,7 @@ def test_out_of_range_alpha_in_url_is_clamped_with_warning(prism_home: Path) -> 
 
 
 def test_whatif_added_items_change_the_ranking(prism_home: Path) -> None:
-    at = _app(user=concentrated_user(prism_home), alpha="0", tab="What-if session")
+    at = _app(user=concentrated_user(prism_home), alpha="0", panel="explorer_whatif")
     before = _diversified(at)
     from engine.serving.recommender import Recommender
 
@@ -120,12 +120,12 @@ def test_deleted_run_switches_with_warning_not_traceback(prism_home: Path) -> No
 
 
 def test_removing_the_whole_history_falls_back_to_trending(prism_home: Path) -> None:
-    at = _app(user=concentrated_user(prism_home), tab="What-if session")
+    at = _app(user=concentrated_user(prism_home), panel="explorer_whatif")
     remover = at.multiselect(key="w_whatif_remove")
     remover.set_value(list(remover.options)).run()
     assert not at.exception and not at.error
     assert any("history is empty" in i.value for i in at.info)
-    at.session_state["explorer_tab"] = "History"  # the edit outlives its tab being closed
+    at.session_state["explorer_whatif"] = False  # the edit outlives its panel being closed
     at.run()
     assert not at.exception and not at.multiselect
     assert any("history is empty" in i.value for i in at.info)
