@@ -131,3 +131,10 @@ def test_quotas_without_a_reranker_exit_2(shop_run, tmp_path: Path, capsys) -> N
     assert main(["evaluate", "--run", str(run), "--data", str(data), "--quotas",
                  f"{ranked[0]}:1-", "--json", str(tmp_path / "e.json")]) == 2
     assert "--quotas applies to a re-ranked list" in _one_error_line(capsys)
+
+
+def test_a_long_inline_value_is_read_as_quotas_not_as_a_file_name() -> None:
+    text = ",".join(f"category number {i}:0-2" for i in range(40))  # over any file name limit
+    assert len(text) > 255
+    quotas = parse_quotas_option(text)
+    assert len(quotas) == 40 and quotas["category number 39"] == (0, 2)
