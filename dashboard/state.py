@@ -92,17 +92,11 @@ def active_run() -> RunEntry:
     return run_entry(str(st.session_state.get(RUN)))
 
 
-# torch's intra-op threads in the studio: one, as `prism serve` uses. The studio scores one
-# shopper per interaction; a pool of OpenMP threads there waits on cores the web server and
-# the browser need, which made a slider step's scoring several times slower on two cores.
-TORCH_THREADS = 1
-
-
 @cached(st.cache_resource, "spinner.model", max_entries=4)
 def _load_recommender(run_dir: str, stamp: float, model: str = "serving") -> Any:
     from engine.serving.recommender import Recommender
 
-    service = Recommender.load(run_dir, model=model, torch_threads=TORCH_THREADS)
+    service = Recommender.load(run_dir, model=model, torch_threads=1)  # as `prism serve`
     if model == "serving":
         service.warm_search()  # the query encoder loads while the shopper looks at the Explorer
     return service

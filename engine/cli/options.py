@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from engine.core.checks import check_target_mix, parse_number
 from engine.core.errors import ConfigError
@@ -143,3 +144,12 @@ def add_data_options(parser: argparse.ArgumentParser,
                         help="auto (detected from the files), generic, recbole or movielens")
 
 
+
+
+def names_a_file(text: str) -> bool:
+    """Whether an option's value names an existing file (a value that could be a path or an
+    inline value); a long inline value is no file name the system takes, never an error."""
+    try:
+        return Path(text).is_file()
+    except OSError:  # e.g. a name longer than the file system allows
+        return False

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from engine.access.gate import Gate
 from engine.access.roles import local_actor
-from engine.cli.options import integer, positive_integer
+from engine.cli.options import integer, names_a_file, positive_integer
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
 from engine.core.paths import runs_dir
@@ -202,7 +202,7 @@ def run_log(args: argparse.Namespace) -> int:
 
 def _policy_arg(store: Any, text: str) -> Any:
     """A JSON file path or a stored reference."""
-    if text.endswith(".json") or Path(text).is_file():
+    if text.endswith(".json") or names_a_file(text):
         return read_policy_file(text)
     return store.resolve(text)
 

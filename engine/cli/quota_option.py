@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.cli.options import names_a_file
 from engine.core.errors import ConfigError
 from engine.rerank.quotas import check_bounds
 from engine.serving.requests import category_positions
@@ -59,20 +60,12 @@ def _from_json(path: Path) -> dict[str, Bounds]:
     return {str(name): bounds for name, bounds in raw.items()}
 
 
-def _is_file(path: Path) -> bool:
-    """Whether the value names a file; a long inline value is no file name the system takes."""
-    try:
-        return path.is_file()
-    except OSError:  # e.g. a name longer than the file system allows
-        return False
-
-
 def parse_quotas_option(text: str | None) -> dict[str, Bounds] | None:
     """The --quotas value as {category name: (floor, cap)}; None when the option is absent."""
     if text is None:
         return None
     path = Path(text)
-    quotas = _from_json(path) if text.strip().endswith(".json") or _is_file(path) \
+    quotas = _from_json(path) if text.strip().endswith(".json") or names_a_file(text) \
         else _inline(text)
     if not quotas:
         raise ConfigError(f"--quotas is empty; write {EXAMPLE}")
