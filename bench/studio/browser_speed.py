@@ -100,18 +100,22 @@ def measure_slider(page, moves: int, index: int = 0, where: str = LIST_SUB,  # n
     return times
 
 
-def measure_floor(moves: int) -> list[float]:
-    """Slider step → table redrawn on the bare app, on a fresh server and browser."""
-    from tests.browser_support import VIEWPORT, chromium, idle, studio
+def measure_floor(moves: int, browser) -> list[float]:  # noqa: ANN001 - playwright Browser
+    """Slider step → table redrawn on the bare app, on a fresh server, in a fresh context of
+    the same Chromium as the run's own pages."""
+    from tests.browser_support import VIEWPORT, idle, studio
 
     home = Path(tempfile.mkdtemp(prefix="prism_browser_floor_"))
     try:
-        with studio(home, app=BARE_APP) as base, chromium() as browser:
-            page = browser.new_context(viewport=VIEWPORT).new_page()  # no title to wait for
+        with studio(home, app=BARE_APP) as base:
+            context = browser.new_context(viewport=VIEWPORT)
+            page = context.new_page()  # no title to wait for
             page.goto(base)
             page.wait_for_selector(BARE_TABLE, timeout=600_000)
             idle(page)
-            return measure_slider(page, moves, where=BARE_TABLE, says="v = ")
+            steps = measure_slider(page, moves, where=BARE_TABLE, says="v = ")
+            context.close()
+            return steps
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -213,6 +217,23 @@ def open_explorer(browser, url: str) -> tuple:  # noqa: ANN001 - playwright Brow
     return page, round(time.perf_counter() - started, 1)
 
 
+def slider_rounds(page, drags: int, rounds: int, says: str) -> dict:  # noqa: ANN001 - a Page
+    """The main slider in `rounds` rounds of `drags` steps, each between two floor measurements
+    (F S F S … F, half the drags each), so every round has its own ratio to a floor taken just
+    around it: the spread of those ratios shows how far one run's ratio can be trusted."""
+    half, browser = max(1, drags // 2), page.context.browser
+    floors, steps, ratios = [measure_floor(half, browser)], [], []
+    for _ in range(rounds):
+        steps.append(measure_slider(page, drags, says=says))
+        floors.append(measure_floor(half, browser))
+        around = _summary(floors[-2] + floors[-1])
+        ratios.append(_ratio(_summary(steps[-1])["median_ms"], around))
+    every_floor = [ms for part in floors for ms in part]
+    return {"slider": _summary([ms for part in steps for ms in part]),
+            "floor": _summary(every_floor), "floor_steps_ms": every_floor,
+            "slider_round_ratios": ratios}
+
+
 def bench_run(run: Path, drags: int, rounds: int, query: str | None) -> dict:
     from tests.browser_support import chromium, studio
 
@@ -228,8 +249,8 @@ def bench_run(run: Path, drags: int, rounds: int, query: str | None) -> dict:
                 row["first_search_ms"] = measure_first_search(page, query)
             page.close()
             page, row["second_open_s"] = open_explorer(browser, base + url)
-            row["slider"] = _summary(measure_slider(
-                page, drags, says="w = " if row["alpha_range"] is None else "α = "))
+            row.update(slider_rounds(page, drags, rounds, "w = " if row["alpha_range"] is None
+                                     else "α = "))
             if row["alpha_range"] is not None:  # the re-rank weight: the second control
                 row["rerank_slider"] = _summary(measure_slider(page, drags, index=1))
             row["page_switch"] = measure_switches(page, rounds)
@@ -261,16 +282,19 @@ def write_report(result: dict, out: Path = OUT_DIR, name: str = "browser") -> No
              "re-rank weight); page switch = sidebar click → the page's content drawn (warm); "
              "first search = Enter → results drawn. Floor: the same step on a bare Streamlit "
              f"app (`{BARE_APP}`: one slider, one 10-row HTML table drawn with "
-             "`st.markdown` as the Explorer draws its lists), measured for each run "
-             "on a fresh server, half its steps just before the run and half just after, so "
-             "the ratio compares times taken under the same load; × floor = slider median / "
-             f"that run's floor median. All floor steps together: median {floor['median_ms']} "
+             "`st.markdown` as the Explorer draws its lists), on a fresh server before and "
+             "after each round of the main slider's steps (floor, round, floor, round, …, "
+             "floor), so each ratio compares times taken under the same load; × floor = "
+             "slider median / that run's floor median over all its rounds; per round = each "
+             "round's median / the floor taken just around it, whose spread says how far one "
+             f"ratio can be trusted. All floor steps together: median {floor['median_ms']} "
              f"ms over {floor['n']} steps. A run under runs/frontier/ is one that "
              "`python -m bench.quality.frontier` trains (docs/benchmarks/frontier.md lists its "
              "command).", "",
              "| run | items | main slider | median | p90 | max | floor median | × floor | "
-             "re-rank weight median (× floor) | page switch median / max | first search |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "× floor per round | re-rank weight median (× floor) | page switch median / max "
+             "| first search |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in result["runs"]:
         slider, switch, floor = row["slider"], row["page_switch"], row["floor"]
         second = row.get("rerank_slider")
@@ -280,7 +304,8 @@ def write_report(result: dict, out: Path = OUT_DIR, name: str = "browser") -> No
                      f"{row['slider_kind']} | {slider['median_ms']} ms | "
                      f"{slider.get('p90_ms', '—')} ms | {slider['max_ms']} ms"
                      f" | {floor['median_ms']} ms | {_ratio(slider['median_ms'], floor)}× | "
-                     f"{rerank} | "
+                     + " / ".join(f"{r}×" for r in row.get("slider_round_ratios", []))
+                     + f" | {rerank} | "
                      f"{switch['median_ms']} / {switch['max_ms']} ms | "
                      + (f"{row['first_search_ms']} ms |" if "first_search_ms" in row
                         else "not measured (--skip-search) |"))
@@ -351,12 +376,10 @@ def main(argv: list[str] | None = None) -> None:
               + ("" if args.report == "browser" else f" --report {args.report}"),
               "load_average_before": load_average(), "runs": []}
     floors: list[float] = []
-    for run in args.run:  # each run's floor: half its steps just before the run, half after
-        floor = measure_floor(args.drags - args.drags // 2)
+    for run in args.run:  # each run's floor: taken around each round of its slider steps
         row = bench_run(Path(run), args.drags, args.rounds,
                         None if args.skip_search else args.query)
-        floor += measure_floor(args.drags // 2 or 1)
-        row["floor"], floors = _summary(floor), floors + floor
+        floors += row.pop("floor_steps_ms")
         print(json.dumps(row), flush=True)
         result["runs"].append(row)
     result["floor"] = _summary(floors)
