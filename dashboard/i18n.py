@@ -124,16 +124,13 @@ def method_label(method: str) -> str:
 def cached(kind: Callable, spinner: str, **options: Any) -> Callable:
     """`kind` (`st.cache_resource` or `st.cache_data`) whose spinner says `spinner`'s message
     in the active language while a call computes (Streamlit fixes its own spinner's words
-    when the function is defined); shown after Streamlit's half-second delay, so a cache hit
-    shows none. `.clear()` clears the cache as before."""
+    when the function is defined). The spinner is opened inside the cached body, so only a
+    miss opens one, as Streamlit's own does: a hit costs no spinner, thread or message."""
     def wrap(function: Callable) -> Callable:
-        inner = kind(show_spinner=False, **options)(function)
-
         @functools.wraps(function)
-        def call(*args: Any, **kwargs: Any) -> Any:
+        def compute(*args: Any, **kwargs: Any) -> Any:
             with st.spinner(t(spinner)):
-                return inner(*args, **kwargs)
+                return function(*args, **kwargs)
 
-        call.clear = inner.clear  # type: ignore[attr-defined]
-        return call
+        return kind(show_spinner=False, **options)(compute)
     return wrap

@@ -216,4 +216,5 @@ def test_cached_steps_say_their_spinner_in_the_active_language(monkeypatch):
     monkeypatch.setattr(i18n, "current", lambda: "zh")
     doubled = i18n.cached(st.cache_data, "spinner.model", max_entries=1)(lambda x: 2 * x)
     assert doubled(21) == 42 and said == ["正在加载模型…"]
+    assert doubled(21) == 42 and len(said) == 1  # a cache hit opens no spinner
     doubled.clear()
