@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -62,26 +62,33 @@ def check_supply(quotas: Mapping[Any, tuple[int | None, int | None]],
         raise ValueCheckError(Message("quota_floors_over_k", floors=floors, k=k))
 
 
-def category_supply(categories: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Per column of `categories (N, C)`: the items carrying it (what a floor can draw on) and
-    those whose main category it is (what the cap rule counts); and whether no item carries
-    two categories (then each floor needs slots of its own)."""
+class CategorySupply(NamedTuple):
+    """What quotas can draw on, per category column of an item table."""
+
+    carrying: np.ndarray  # (C,) items carrying the category (what a floor can draw on)
+    main: np.ndarray  # (C,) items whose main category it is (what the cap rule counts)
+    single_label: bool  # no item carries two categories: each floor needs slots of its own
+
+
+def category_supply(categories: np.ndarray) -> CategorySupply:
+    """The `CategorySupply` of the rows of `categories (N, C)`."""
     member = categories > 0
     main = np.bincount(categories.argmax(axis=1), minlength=categories.shape[1]) \
         if len(categories) else np.zeros(categories.shape[1], dtype=np.int64)
-    return member.sum(axis=0), main, bool((member.sum(axis=1) <= 1).all())
+    return CategorySupply(member.sum(axis=0), main, bool((member.sum(axis=1) <= 1).all()))
 
 
 def check_quota_room(quotas: Mapping[Any, tuple[int | None, int | None]],
-                     columns: Sequence[int], counts: tuple[np.ndarray, np.ndarray, bool],
+                     columns: Sequence[int], counts: CategorySupply,
                      n_slots: int, pool: str, floor_slots: int | None) -> None:
     """The one check that quotas (bounds already checked, by name, at category `columns`) fit
     a list of `n_slots` drawn from `pool`, whose `category_supply` is `counts`: each floor
     within the items of its category, the floors together within `floor_slots`
     (`check_supply`), and room under the caps for a full list. Plain requests, policies and
     the array re-rankers all refuse with its messages."""
-    supply, main, _ = counts
-    check_supply(quotas, {name: int(supply[c]) for name, c in zip(quotas, columns, strict=True)},
+    main = counts.main
+    check_supply(quotas, {name: int(counts.carrying[c])
+                          for name, c in zip(quotas, columns, strict=True)},
                  floor_slots, pool)
     capped = {c: cap for c, (_, cap) in zip(columns, quotas.values(), strict=True)
               if cap is not None}
@@ -109,7 +116,7 @@ def check_quota_columns(quotas: Quotas, categories: np.ndarray, n_slots: int,
         checked[int(category)] = check_bounds(int(category), bounds)
     counts = category_supply(categories)
     check_quota_room(checked, list(checked), counts, n_slots, pool,
-                     n_slots if counts[2] else None)
+                     n_slots if counts.single_label else None)
     return checked
 
 

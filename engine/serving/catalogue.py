@@ -27,7 +27,7 @@ from engine.core.columns import (
 )
 from engine.core.errors import RequestError
 from engine.metrics.diversity import category_prior as catalogue_prior
-from engine.rerank.quotas import category_supply
+from engine.rerank.quotas import CategorySupply, category_supply
 from engine.rerank.similarity import graded_item_vectors
 from engine.rerank.targets import blend_target
 from engine.serving.availability import unavailable_mask
@@ -139,7 +139,7 @@ class Catalogue:
         return np.flatnonzero(unavailable_mask(self.items)).astype(np.int64)
 
     @cached_property
-    def category_supply(self) -> tuple[np.ndarray, np.ndarray, bool]:
+    def category_supply(self) -> CategorySupply:
         """The items' `category_supply` (what quotas can draw on), counted once per snapshot."""
         return category_supply(self.item_categories)
 

@@ -40,7 +40,7 @@ from engine.core.limits import (
 )
 from engine.core.messages import Message
 from engine.rerank.methods import Method
-from engine.rerank.quotas import check_bounds, check_quota_room, check_supply
+from engine.rerank.quotas import CategorySupply, check_bounds, check_quota_room, check_supply
 from engine.rerank.targets import DEFAULT_TARGET_MIX
 
 Quota = tuple[int | None, int | None]
@@ -178,7 +178,7 @@ def category_vector(values: Mapping[str, float], category_names: Sequence[str],
 
 
 def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequence[str],
-              k: int, counts: tuple[np.ndarray, np.ndarray, bool]) -> dict[int, Quota]:
+              k: int, counts: CategorySupply) -> dict[int, Quota]:
     """Category index -> (floor, cap), rejecting quotas no list of length k drawn from this
     catalogue can meet (`check_quota_room`, `counts` the catalogue's `category_supply`); the
     floors together must fit k, as the request model checks before the catalogue is known."""
