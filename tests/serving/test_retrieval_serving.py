@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-pytest.importorskip("faiss")
+pytest.importorskip("faiss", reason="faiss-cpu not installed (pip install prism-studio[ann])")
 
 from engine.cli.main import main  # noqa: E402
 from engine.policy.schema import parse_policy  # noqa: E402
