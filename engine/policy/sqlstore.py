@@ -2,12 +2,13 @@
 worker — on one host or several — reads and publishes the same policies.
 
 `PRISM_POLICY_STORE` (or `PolicyStore(url=...)`) names the server, e.g.
-`postgresql+psycopg://shop@127.0.0.1/shop`. The tables and the statements are the SQLite
-store's (`engine.policy.store`); this module gives them a connection that speaks the same
-`execute(sql, params)` with `?` placeholders, creates the tables once (under an advisory lock,
-so workers starting together do not race), and makes every write transaction take the
-publish-counter row first — the server-side equivalent of SQLite's `BEGIN IMMEDIATE`, so two
-saves or publishes never interleave. Studio scenarios stay in the local SQLite file.
+`postgresql+psycopg://shop@127.0.0.1/shop`. The tables (`POLICY_TABLES`, defined here once
+for both) and the statements are the SQLite store's (`engine.policy.store`); this module gives
+them a connection that speaks the same `execute(sql, params)` with `?` placeholders, creates
+the tables once (under an advisory lock, so workers starting together do not race), and makes
+every write transaction take the publish-counter row first — the server-side equivalent of
+SQLite's `BEGIN IMMEDIATE`, so two saves or publishes never interleave. Studio scenarios stay
+in the local SQLite file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from engine.core.sql import LazyEngine
 
 URL_ENV = "PRISM_POLICY_STORE"
 SCHEMA_LOCK = 7_331_101  # pg_advisory_xact_lock key while the tables are created
-TABLES = """
+# The policy tables, for SQLite and PostgreSQL alike: only the log's id column differs.
+POLICY_TABLES = """
 CREATE TABLE IF NOT EXISTS policy_versions (
     name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
     created DOUBLE PRECISION NOT NULL, note TEXT NOT NULL DEFAULT '',
@@ -32,12 +34,20 @@ CREATE TABLE IF NOT EXISTS policy_versions (
 CREATE TABLE IF NOT EXISTS policy_live (
     name TEXT PRIMARY KEY, version INTEGER NOT NULL, published DOUBLE PRECISION NOT NULL);
 CREATE TABLE IF NOT EXISTS policy_log (
-    id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL,
+    id {serial}, name TEXT NOT NULL, version INTEGER NOT NULL,
     action TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL DEFAULT '',
     role TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS policy_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
 INSERT INTO policy_meta (key, value) VALUES ('publish_counter', 0) ON CONFLICT DO NOTHING
 """
+SERIAL = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
+COUNTER = "SELECT value FROM policy_meta WHERE key = 'publish_counter'"
+
+
+def table_statements(dialect: str) -> list[str]:
+    """The statements creating the policy tables in `dialect` ('sqlite' or 'postgresql')."""
+    return [statement for statement in POLICY_TABLES.format(serial=SERIAL[dialect]).split(";")
+            if statement.strip()]
 
 
 def server_url(path: Any, url: str | None) -> tuple[Any, str | None]:
@@ -66,7 +76,7 @@ def _create(url: str) -> sa.Engine:
     engine = sa.create_engine(url, pool_pre_ping=True)
     with engine.begin() as connection:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
-        for statement in TABLES.split(";"):
+        for statement in table_statements("postgresql"):
             connection.exec_driver_sql(statement)
     return engine
 
@@ -85,8 +95,7 @@ class SqlPolicyTables(LazyEngine):
         try:
             with self.get().begin() as connection:
                 if write:  # writers queue on this row, like SQLite's BEGIN IMMEDIATE
-                    connection.exec_driver_sql("SELECT value FROM policy_meta WHERE key = "
-                                               "'publish_counter' FOR UPDATE")
+                    connection.exec_driver_sql(COUNTER + " FOR UPDATE")
                 yield SqlConnection(connection)
         except IntegrityError as exc:
             raise conflict(f"the policy store {self.where} refused a write that another "
@@ -98,8 +107,7 @@ class SqlPolicyTables(LazyEngine):
     def publish_counter(self) -> int:
         try:
             with self.get().connect() as connection:
-                row = connection.exec_driver_sql(
-                    "SELECT value FROM policy_meta WHERE key = 'publish_counter'").fetchone()
+                row = connection.exec_driver_sql(COUNTER).fetchone()
         except (SQLAlchemyError, OSError):
             return -2  # unreachable: callers re-read and see why
         return 0 if row is None else int(row[0])

@@ -26,38 +26,19 @@ from engine.core.errors import ConfigError, PrismError
 from engine.core.messages import Message
 from engine.core.paths import prism_home
 from engine.policy.schema import Policy, parse_policy, split_reference
-from engine.policy.sqlstore import SqlPolicyTables, server_url
+from engine.policy.sqlstore import COUNTER, SqlPolicyTables, server_url, table_statements
 from engine.rerank.methods import SWEEP_METHODS
 from engine.rerank.quotas import default_quotas, quotas_from_targets
 
 SCHEMA_VERSION = 3
 DB_NAME = "scenarios.sqlite"
 
-SCENARIOS_V1 = """
-CREATE TABLE IF NOT EXISTS scenarios (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL,
-    run TEXT NOT NULL,
-    settings TEXT NOT NULL,
-    metrics TEXT NOT NULL
-);
-"""
-POLICIES_V2 = """
-CREATE TABLE IF NOT EXISTS policy_versions (
-    name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created REAL NOT NULL,
-    note TEXT NOT NULL DEFAULT '', PRIMARY KEY (name, version));
-CREATE TABLE IF NOT EXISTS policy_live (
-    name TEXT PRIMARY KEY, version INTEGER NOT NULL, published REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS policy_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, version INTEGER NOT NULL,
-    action TEXT NOT NULL, at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS policy_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO policy_meta (key, value) VALUES ('publish_counter', 0);
-"""
-AUDIT_V3 = ("actor", "role", "source")  # columns added to policy_log: who, as what, from where
-GO_LIVE = ("publish", "rollback", "targets")  # the log actions that made a version live
+SCENARIOS_V1 = """CREATE TABLE IF NOT EXISTS scenarios (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL, run TEXT NOT NULL, settings TEXT NOT NULL, metrics TEXT NOT NULL)"""
+ADDED_COLUMNS = (  # version 2: the scenario's policy; 3: who logged, as what, from where
+    ("scenarios", "policy TEXT"),  # log entries from before version 3 keep '' (not recorded)
+    *(("policy_log", f"{who} TEXT NOT NULL DEFAULT ''") for who in ("actor", "role", "source")))
 
 
 class Author(Protocol):
@@ -80,6 +61,12 @@ class PolicyConflict(PolicyStoreError):
     """A save based on a version that is no longer the latest."""
 
 
+def _latest(conn: Any, name: str) -> int:
+    """The latest stored version of `name` (0 when none)."""
+    return int(conn.execute("SELECT MAX(version) FROM policy_versions WHERE name = ?",
+                            (name,)).fetchone()[0] or 0)
+
+
 def default_path() -> Path:
     return prism_home() / DB_NAME
 
@@ -91,20 +78,17 @@ def scenario_policy(scenario_id: int, name: str, settings: dict[str, Any],
     Quotas without floors or caps set rank as the studio showed them: every category capped
     at `default_cap(k)` — which needs the run's `category_names`.
     """
-    stages: list[dict[str, Any]] = []
-    method, alpha = str(settings.get("method", "none")), float(settings.get("alpha", 0.0))
-    quotas = quotas_from_targets({category: row for category, row in
-                                  (settings.get("targets") or {}).items() if isinstance(row, dict)})
-    if method == "quota" and not quotas and category_names:
-        quotas = default_quotas(category_names, int(settings.get("k", 10)))
-    if method == "quota" and quotas:
-        stages.append({"kind": "diversify", "method": "quota", "weight": alpha,
-                       "quotas": quotas})
-    elif method in SWEEP_METHODS:  # a weighted method that needs no quotas
-        stages.append({"kind": "diversify", "method": method, "weight": alpha})
+    method = str(settings.get("method", "none"))
+    stage = {"kind": "diversify", "method": method, "weight": float(settings.get("alpha", 0.0))}
+    if method == "quota":
+        stage["quotas"] = quotas_from_targets({category: row for category, row in (
+            settings.get("targets") or {}).items() if isinstance(row, dict)})
+        if not stage["quotas"] and category_names:
+            stage["quotas"] = default_quotas(category_names, int(settings.get("k", 10)))
+    usable = stage.get("quotas") or method in SWEEP_METHODS  # no stage for 'none'
     return {"name": f"scenario-{scenario_id}",
             "description": f"from the saved scenario {name!r} (#{scenario_id})",
-            "stages": stages}
+            "stages": [stage] if usable else []}
 
 
 def migrate(conn: sqlite3.Connection, error: type[PrismError] = PolicyStoreError) -> None:
@@ -114,16 +98,11 @@ def migrate(conn: sqlite3.Connection, error: type[PrismError] = PolicyStoreError
         raise error(Message("store_too_new", version=version, reads=SCHEMA_VERSION))
     if version >= SCHEMA_VERSION:
         return
-    for statement in (SCENARIOS_V1 + POLICIES_V2).split(";"):
-        if statement.strip():  # one by one: executescript would commit the open transaction
-            conn.execute(statement)
-    columns = [row[1] for row in conn.execute("PRAGMA table_info(scenarios)")]
-    if "policy" not in columns:
-        conn.execute("ALTER TABLE scenarios ADD COLUMN policy TEXT")
-    logged = [row[1] for row in conn.execute("PRAGMA table_info(policy_log)")]
-    for column in AUDIT_V3:  # entries from before version 3 keep '' (not recorded)
-        if column not in logged:
-            conn.execute(f"ALTER TABLE policy_log ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    for statement in [SCENARIOS_V1, *table_statements("sqlite")]:
+        conn.execute(statement)  # one by one: executescript would commit the open transaction
+    for table, column in ADDED_COLUMNS:
+        if column.split()[0] not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
     for scenario_id, name, settings in conn.execute(
             "SELECT id, name, settings FROM scenarios WHERE policy IS NULL").fetchall():
         link_scenario(conn, int(scenario_id), name, settings)
@@ -234,13 +213,11 @@ class PolicyStore:
 
     def get(self, name: str, version: int | None = None) -> Policy:
         """A stored version (latest when None), with its `version` set."""
+        which = ("", ()) if version is None else (" AND version = ?", (int(version),))
         with self._connect() as conn:
-            if version is None:
-                row = conn.execute("SELECT body, version FROM policy_versions WHERE name = ? "
-                                   "ORDER BY version DESC LIMIT 1", (name,)).fetchone()
-            else:
-                row = conn.execute("SELECT body, version FROM policy_versions WHERE name = ? "
-                                   "AND version = ?", (name, int(version))).fetchone()
+            row = conn.execute(f"SELECT body, version FROM policy_versions WHERE name = ?"
+                               f"{which[0]} ORDER BY version DESC LIMIT 1",
+                               (name, *which[1])).fetchone()
         if row is None:
             raise PolicyNotFound(self._unknown(name) if version is None else
                                  Message("policy_no_version", name=name, version=version))
@@ -272,8 +249,7 @@ class PolicyStore:
                         return 0
                     self._reader = sqlite3.connect(self.path, check_same_thread=False,
                                                    isolation_level=None)
-                row = self._reader.execute(
-                    "SELECT value FROM policy_meta WHERE key = 'publish_counter'").fetchone()
+                row = self._reader.execute(COUNTER).fetchone()
             except sqlite3.Error:
                 self._reader = None
                 return -2  # not migrated yet or unreadable: callers re-read and see why
@@ -295,9 +271,7 @@ class PolicyStore:
         append without a check). A stale base raises PolicyConflict.
         """
         with self._connect(write=True) as conn:
-            latest = conn.execute("SELECT MAX(version) FROM policy_versions WHERE name = ?",
-                                  (policy.name,)).fetchone()[0]
-            latest = int(latest or 0)
+            latest = _latest(conn, policy.name)
             if base_version is not None and base_version != latest:
                 raise PolicyConflict(Message("policy_moved_on", name=policy.name,
                                              base=base_version, latest=latest))
@@ -325,11 +299,9 @@ class PolicyStore:
 
         Repeated rollbacks walk back (3 → 2 → 1)."""
         with self._connect(write=True) as conn:
-            rows = conn.execute(
-                f"SELECT version FROM policy_log WHERE name = ? AND action IN "
-                f"({', '.join('?' * len(GO_LIVE))}) ORDER BY id DESC", (name, *GO_LIVE)
-            ).fetchall()
-            history = [int(r[0]) for r in rows]
+            history = [int(v) for (v,) in conn.execute(  # the versions that went live
+                "SELECT version FROM policy_log WHERE name = ? AND action IN "
+                "('publish', 'rollback', 'targets') ORDER BY id DESC", (name,)).fetchall()]
             if not history:
                 raise PolicyNotFound(Message("never_published", name=name))
             earlier = [v for v in history if v < history[0]]
@@ -341,22 +313,17 @@ class PolicyStore:
     def record_refusal(self, name: str, version: int | None, action: str, by: Author) -> None:
         """Log an attempt the gate refused ('<action> refused'); nothing else changes."""
         with self._connect(write=True) as conn:
-            if version is None:
-                row = conn.execute("SELECT MAX(version) FROM policy_versions WHERE name = ?",
-                                   (name,)).fetchone()
-                version = int(row[0] or 0)
-            self._record(conn, name, int(version), f"{action} refused", time.time(), by)
+            version = _latest(conn, name) if version is None else int(version)
+            self._record(conn, name, version, f"{action} refused", time.time(), by)
 
     def log(self, name: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """The audit log, newest first: when, policy, version, action, actor, role, source."""
-        query = "SELECT at, name, version, action, actor, role, source FROM policy_log"
-        params: list[Any] = []
-        if name is not None:
-            query, params = query + " WHERE name = ?", [name]
-        query += " ORDER BY id DESC" + (" LIMIT ?" if limit is not None else "")
-        params += [] if limit is None else [int(limit)]
+        where = "" if name is None else " WHERE name = ?"
+        most = "" if limit is None else f" LIMIT {int(limit)}"
         with self._connect() as conn:
-            rows = conn.execute(query, params).fetchall()
+            rows = conn.execute("SELECT at, name, version, action, actor, role, source FROM "
+                                f"policy_log{where} ORDER BY id DESC{most}",
+                                () if name is None else (name,)).fetchall()
         keys = ("at", "policy", "version", "action", "actor", "role", "source")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
