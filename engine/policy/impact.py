@@ -137,12 +137,9 @@ def rule_vs_model(inputs: Any, a: Any, b: Any, weights: np.ndarray, hits_a: np.n
 
 
 def _boosted_brands(policy: Any) -> list[str]:
-    brands: list[str] = []
-    for stage in policy.policy.stages:
-        match = getattr(stage, "match", None)
-        if match is not None and match.brands:
-            brands += match.brands
-    return brands
+    """The brands a boost, bury or promotion of `policy` names."""
+    return [brand for stage in policy.policy.stages if getattr(stage, "match", None)
+            for brand in stage.match.brands or []]
 
 
 def impact_report(inputs: Any, a: Any, b: Any, k: int,

@@ -11,11 +11,9 @@ newer schema) raises `ScenarioStoreError` saying what to do, so the page can kee
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +45,9 @@ class ScenarioStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-
-    @contextmanager
-    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """One transaction on the policy store's file (its schema: scenarios + policies)."""
-        with sqlite_transaction(self.path, write, ScenarioStoreError,
-                                ("scenarios_cannot_open", "scenarios_unreadable")) as conn:
-            yield conn
+        # one transaction on the policy store's file (its schema: scenarios + policies)
+        self._connect = partial(sqlite_transaction, self.path, error=ScenarioStoreError,
+                                codes=("scenarios_cannot_open", "scenarios_unreadable"))
 
     def save(self, scenario: Scenario) -> int:
         """Insert `scenario`; returns its new id."""

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from engine.core.errors import ConfigError
 from engine.core.field_errors import readable
@@ -292,18 +288,15 @@ class Policy(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
-        kinds = [stage.kind for stage in self.stages]
+        kinds = Counter(stage.kind for stage in self.stages)
         for kind in ("diversify", "buy_again", "exposure_targets"):  # at most one of each
-            if kinds.count(kind) > 1:
+            if kinds[kind] > 1:
                 raise ValueError(Message(f"one_{kind}"))
-        pins = [s for s in self.stages if isinstance(s, PinStage)]
-        seen: set[tuple[str, tuple[str, ...] | None]] = set()
-        for pin in pins:
-            key = (pin.item_id, None if pin.segment is None else
-                   tuple(pin.segment.top_categories))
-            if key in seen:
-                raise ValueError(Message("pinned_twice", item=pin.item_id))
-            seen.add(key)
+        pins = Counter((s.item_id, s.segment and tuple(s.segment.top_categories))
+                       for s in self.stages if isinstance(s, PinStage))
+        for (item, _), n in pins.items():  # one pin per item and segment
+            if n > 1:
+                raise ValueError(Message("pinned_twice", item=item))
         return self
 
     @property

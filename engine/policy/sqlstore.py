@@ -82,26 +82,26 @@ def _create(url: str) -> sa.Engine:
 
 
 class SqlPolicyTables(LazyEngine):
-    """The policy tables at one SQLAlchemy URL (created on first use)."""
+    """The policy tables at one SQLAlchemy URL (created on first use); a failure raises the
+    store's `failed` error, a write that another writer made first its `conflict` error."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, failed: type[Exception], conflict: type[Exception]) -> None:
         super().__init__(url, _create)
+        self.failed, self.conflict = failed, conflict
 
     @contextmanager
-    def connect(self, write: bool, errors: tuple[type[Exception], type[Exception]]
-                ) -> Iterator[SqlConnection]:
-        """One transaction; `errors` = (store error, conflict error) to raise on failure."""
-        failed, conflict = errors
+    def connect(self, write: bool = False) -> Iterator[SqlConnection]:
+        """One transaction, as `engine.policy.store.sqlite_transaction` gives on a file."""
         try:
             with self.get().begin() as connection:
                 if write:  # writers queue on this row, like SQLite's BEGIN IMMEDIATE
                     connection.exec_driver_sql(COUNTER + " FOR UPDATE")
                 yield SqlConnection(connection)
         except IntegrityError as exc:
-            raise conflict(f"the policy store {self.where} refused a write that another "
+            raise self.conflict(f"the policy store {self.where} refused a write that another "
                            "writer made first; reload and try again") from exc
         except (SQLAlchemyError, OSError) as exc:
-            raise failed(f"the policy store {self.where} failed ({type(exc).__name__}); "
+            raise self.failed(f"the policy store {self.where} failed ({type(exc).__name__}); "
                          f"check {URL_ENV} and that the server is up") from exc
 
     def publish_counter(self) -> int:

@@ -18,7 +18,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -65,10 +66,6 @@ def _latest(conn: Any, name: str) -> int:
     """The latest stored version of `name` (0 when none)."""
     return int(conn.execute("SELECT MAX(version) FROM policy_versions WHERE name = ?",
                             (name,)).fetchone()[0] or 0)
-
-
-def default_path() -> Path:
-    return prism_home() / DB_NAME
 
 
 def scenario_policy(scenario_id: int, name: str, settings: dict[str, Any],
@@ -126,7 +123,7 @@ def link_scenario(conn: sqlite3.Connection, scenario_id: int, name: str, setting
 
 
 @contextmanager
-def sqlite_transaction(path: Path, write: bool, error: type[PrismError] = PolicyStoreError,
+def sqlite_transaction(path: Path, write: bool = False, error: type[PrismError] = PolicyStoreError,
                        codes: tuple[str, str] = ("store_cannot_open", "store_unreadable"),
                        ) -> Iterator[sqlite3.Connection]:
     """One transaction (BEGIN IMMEDIATE to write) on the SQLite file at `path`, migrated to
@@ -160,22 +157,17 @@ class PolicyStore:
 
     def __init__(self, path: str | Path | None = None, url: str | None = None) -> None:
         path, url = server_url(path, url)
-        self.shared = SqlPolicyTables(url) if url else None
-        self.path = Path(path) if path is not None else default_path()
+        self.shared = SqlPolicyTables(url, PolicyStoreError, PolicyConflict) if url else None
+        self.path = Path(path) if path is not None else prism_home() / DB_NAME
+        # one transaction (`write`: for writing) on the server or the SQLite file
+        self._connect: Callable[..., AbstractContextManager[Any]] = (
+            partial(sqlite_transaction, self.path) if self.shared is None else
+            self.shared.connect)
         self._reader: sqlite3.Connection | None = None
         self._reader_lock = threading.Lock()
 
     def exists(self) -> bool:  # a server always; a file once created
         return self.shared is not None or self.path.exists()
-
-    @contextmanager
-    def _connect(self, write: bool = False) -> Iterator[Any]:
-        if self.shared is not None:
-            with self.shared.connect(write, (PolicyStoreError, PolicyConflict)) as conn:
-                yield conn
-            return
-        with sqlite_transaction(self.path, write) as conn:
-            yield conn
 
     # ---- reads ----------------------------------------------------------------------------
 
