@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.core.messages import Message
-from engine.rerank.greedy import CalibratedScorer, DPPScorer, MMRScorer, NoDiversity, run_greedy
+from engine.rerank.greedy import CalibratedScorer, DPPScorer, MMRScorer, Scorer, run_greedy
 from engine.rerank.methods import NEEDS_SIMILARITY
 from engine.rerank.plan import RankPlan, required_slots
 from engine.rerank.scaling import min_max
@@ -46,7 +46,7 @@ def _scorer(plan: RankPlan, rel_part: Any, safe: np.ndarray, targets: np.ndarray
     stage = plan.diversify
     if stage is None or stage.method == "none" or stage.weight == 0 or (
             stage.method == "calibrated" and targets is None):
-        return NoDiversity(rel_part)
+        return Scorer(rel_part)
     move = move or (lambda array: array)
     if stage.method in NEEDS_SIMILARITY:
         source = plan.unit_vectors if plan.unit_vectors is not None else \
@@ -205,7 +205,7 @@ def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: n
         move = _on_device(device)
         on = move or (lambda array: array)
         picks = run_greedy(on(rel_part), _scorer(plan, on(rel_part), safe, targets, k, move), k,
-                           blocked=on(~valid))
+                           on(~valid))
         if move is not None:
             picks = {key: value.cpu().numpy() for key, value in picks.items()}
         order, n_picks, forced = picks["order"].astype(np.int64), np.full(len(valid), k), None
@@ -215,7 +215,7 @@ def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: n
         state = _constraints(plan, safe, valid, pins, k)
         rules = _PolicyRules(state, ~valid, k - (pins >= 0).sum(axis=1), k, len(plan.caps),
                              notices)
-        picks = run_greedy(rel_part, scorer, k, rules, blocked=rules.blocked)
+        picks = run_greedy(rel_part, scorer, k, rules.blocked, rules)
         for row in np.flatnonzero((state.need > 0).any(axis=1) & ~rules.relaxed):
             notices[row][Message("floor_not_met_pins")] = 1
         order, n_picks, forced = rules.order, rules.filled, rules.forced
