@@ -12,7 +12,9 @@ list ends early.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -34,20 +36,28 @@ class GreedyOutcome:
     relevance: np.ndarray  # (B, k) scaled boosted relevance of the pick
     diversity: np.ndarray  # (B, k) diversity term of the pick
     fallback: np.ndarray  # (B, k) bool: DPP had no diversity gain left for the slot
-    scaled: np.ndarray | None = None  # (B, N) scaled boosted relevance of every candidate
-    capped_out: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,)
+    scaled: np.ndarray  # (B, N) scaled boosted relevance of every candidate
+    capped_out: dict[str, np.ndarray]  # cap label -> (B,) best candidates a cap kept out
+
+
+def _mover(device: Any) -> Callable[[np.ndarray], Any]:
+    """What puts a numpy array on the device the loop runs on (None: it stays numpy)."""
+    if device is None:
+        return np.asarray
+    import torch
+
+    return partial(torch.as_tensor, device=device)
 
 
 def _scorer(plan: RankPlan, rel_part: Any, safe: np.ndarray, targets: np.ndarray | None,
-            k: int, move: Any = None) -> Any:
-    """The diversify step's scorer over the candidates (sorted by relevance); `move` puts
-    each array on the device the loop runs on (None: numpy). No diversity term for no
-    step, 'none', a zero weight, or a calibrated list without targets."""
+            k: int, move: Callable[[np.ndarray], Any] = np.asarray) -> Scorer:
+    """The diversify step's scorer over the candidates (sorted by relevance), its arrays put
+    where `rel_part` is by `move`. No diversity term for no step, 'none', a zero weight, or a
+    calibrated list without targets."""
     stage = plan.diversify
     if stage is None or stage.method == "none" or stage.weight == 0 or (
             stage.method == "calibrated" and targets is None):
         return Scorer(rel_part)
-    move = move or (lambda array: array)
     if stage.method in NEEDS_SIMILARITY:
         source = plan.unit_vectors if plan.unit_vectors is not None else \
             plan.unit_categories
@@ -62,85 +72,70 @@ def _scorer(plan: RankPlan, rel_part: Any, safe: np.ndarray, targets: np.ndarray
                             targets[:, support], stage.weight)
 
 
-@dataclass
-class _Constraints:
-    """Caps (codes per candidate, counts per group) and at-least needs, per shopper."""
-
-    cap_codes: list[np.ndarray]  # per cap, (B, N) group code, -1 uncapped
-    cap_counts: list[np.ndarray]  # per cap, (B, G)
-    cap_limits: list[np.ndarray]  # per cap, (G,)
-    matches: list[np.ndarray]  # per at-least rule, (B, N) bool
-    need: np.ndarray  # (B, J) slots still owed per rule
-
-    def cap_ok(self, rows: np.ndarray) -> list[np.ndarray]:
-        out = []
-        for codes, counts, limits in zip(self.cap_codes, self.cap_counts, self.cap_limits,
-                                         strict=True):
-            clipped = np.clip(codes, 0, None)
-            out.append((codes < 0) | (counts[rows[:, None], clipped] < limits[clipped]))
-        return out
-
-    def take(self, rows: np.ndarray, codes_of: list[np.ndarray], matched: np.ndarray) -> None:
-        for codes, counts in zip(codes_of, self.cap_counts, strict=True):
-            keep = codes >= 0
-            counts[rows[keep], codes[keep]] += 1
-        self.need[rows] -= matched
-
-
-def _constraints(plan: RankPlan, safe: np.ndarray, valid: np.ndarray,
-                 pins: np.ndarray, k: int) -> _Constraints:
-    pin_rows, pin_slots = np.nonzero(pins >= 0)
-    pin_items = pins[pin_rows, pin_slots]
-    codes, counts, limits = [], [], []
+def _pinned_counts(plan: RankPlan, pins: np.ndarray, k: int,
+                   ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per cap, (B, G) the items each shopper's pins put in each group; and (B, J) the slots
+    each at-least rule still needs once the pins count."""
+    pinned = pins >= 0
+    rows, items = np.nonzero(pinned)[0], pins[pinned]
+    counts = []
     for cap in plan.caps:
-        codes.append(np.where(valid, cap.codes[safe], -1))
-        count = np.zeros((len(safe), len(cap.limits)), dtype=np.int64)
-        code = cap.codes[pin_items]
-        np.add.at(count, (pin_rows[code >= 0], code[code >= 0]), 1)
+        count = np.zeros((len(pins), len(cap.limits)), dtype=np.int64)
+        code = cap.codes[items]
+        np.add.at(count, (rows[code >= 0], code[code >= 0]), 1)
         counts.append(count)
-        limits.append(cap.limits)
-    need = np.zeros((len(safe), len(plan.at_least)), dtype=np.int64)
-    matches = []
+    safe = np.where(pinned, pins, 0)
+    need = np.zeros((len(pins), len(plan.at_least)), dtype=np.int64)
     for j, rule in enumerate(plan.at_least):
-        matches.append(rule.mask[safe] & valid)
-        need[:, j] = required_slots(rule, k)
-        np.subtract.at(need[:, j], pin_rows, rule.mask[pin_items].astype(np.int64))
-    return _Constraints(codes, counts, limits, matches, need)
+        need[:, j] = required_slots(rule, k) - (rule.mask[safe] & pinned).sum(axis=1)
+    return counts, need
 
 
 class _PolicyRules:
     """Caps and at-least shares as rules of the one greedy loop (`engine.rerank.greedy`),
     per shopper: admissible candidates per slot, picks written as -1-padded rows, lists that
-    end early when nothing fits the caps."""
+    end early when nothing fits the caps. Pins count towards both."""
 
-    def __init__(self, state: _Constraints, blocked: np.ndarray, to_fill: np.ndarray, k: int,
-                 n_caps: int, notices: list[Counter]) -> None:
-        n_users = len(blocked)
-        self.state, self.blocked, self.to_fill, self.notices = state, blocked, to_fill, notices
+    def __init__(self, plan: RankPlan, safe: np.ndarray, valid: np.ndarray, pins: np.ndarray,
+                 k: int, notices: list[Counter]) -> None:
+        n_users = len(valid)
+        self.caps, self.notices = plan.caps, notices
+        self.cap_codes = [np.where(valid, cap.codes[safe], -1) for cap in plan.caps]  # -1 free
+        self.cap_counts, self.need = _pinned_counts(plan, pins, k)
+        self.matches = [rule.mask[safe] & valid for rule in plan.at_least]  # (B, N) per rule
+        self.blocked, self.to_fill = ~valid, k - (pins >= 0).sum(axis=1)
         self.rows = np.arange(n_users)
         self.filled = np.zeros(n_users, dtype=np.int64)
         self.relaxed = np.zeros(n_users, dtype=bool)  # shares given up (caps won)
         self.order = np.full((n_users, k), -1, dtype=np.int64)
         self.forced = np.zeros((n_users, k), dtype=bool)
-        self.capped_seen = [np.zeros(blocked.shape, dtype=bool) for _ in range(n_caps)]
+        self.capped_seen = [np.zeros(valid.shape, dtype=bool) for _ in plan.caps]
         self.live = self.rows
 
     def finished(self) -> bool:
         return not (self.filled < self.to_fill).any()
 
+    def cap_ok(self) -> list[np.ndarray]:
+        """Per cap, (B, N) whether each candidate's group has room left."""
+        out = []
+        for codes, counts, cap in zip(self.cap_codes, self.cap_counts, self.caps, strict=True):
+            clipped = np.clip(codes, 0, None)
+            out.append((codes < 0) | (counts[self.rows[:, None], clipped] < cap.limits[clipped]))
+        return out
+
     def admissible(self, caps_ok: list[np.ndarray], active: np.ndarray,
                    ) -> tuple[np.ndarray, np.ndarray]:
         """(B, N) candidates allowed in this slot and (B,) whether the slot is reserved for
         owed shares; relaxes shares caps block and ends lists nothing fits."""
-        state, notices = self.state, self.notices
+        notices = self.notices
         within = ~self.blocked
         for ok in caps_ok:
             within &= ok
-        owed = np.clip(state.need, 0, None)
+        owed = np.clip(self.need, 0, None)
         forced = active & ~self.relaxed & (owed.sum(axis=1) >= self.to_fill - self.filled) & \
             (owed.sum(axis=1) > 0)
         wanted = np.zeros(within.shape, dtype=bool)
-        for j, match in enumerate(state.matches):
+        for j, match in enumerate(self.matches):
             wanted |= (owed[:, j] > 0)[:, None] & match
         admissible = within & (~forced[:, None] | wanted)
         stuck = forced & ~admissible.any(axis=1)
@@ -158,7 +153,7 @@ class _PolicyRules:
 
     def choose(self, slot: int, objective: np.ndarray) -> np.ndarray:
         rows = self.rows
-        caps_ok = self.state.cap_ok(rows)
+        caps_ok = self.cap_ok()
         admissible, forced = self.admissible(caps_ok, self.filled < self.to_fill)
         active = self.filled < self.to_fill
         chosen = np.where(admissible, objective, -np.inf).argmax(axis=1)
@@ -174,19 +169,11 @@ class _PolicyRules:
 
     def update(self, chosen: np.ndarray) -> None:
         live, pick = self.live, chosen[self.live]
-        state = self.state
-        matched = np.stack([m[live, pick] for m in state.matches], axis=1).astype(np.int64) \
-            if state.matches else np.zeros((len(live), 0), dtype=np.int64)
-        state.take(live, [codes[live, pick] for codes in state.cap_codes], matched)
-
-
-def _on_device(device: Any) -> Any:
-    """numpy arrays -> torch tensors on `device` (None when the loop runs on numpy)."""
-    if device is None:
-        return None
-    import torch
-
-    return lambda array: None if array is None else torch.as_tensor(array, device=device)
+        for codes, counts in zip(self.cap_codes, self.cap_counts, strict=True):
+            code = codes[live, pick]
+            counts[live[code >= 0], code[code >= 0]] += 1
+        for j, match in enumerate(self.matches):
+            self.need[live, j] -= match[live, pick]
 
 
 def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: np.ndarray,
@@ -202,34 +189,27 @@ def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: n
     rel_part = (1.0 - weight) * scaled
     if not (plan.caps or plan.at_least or (pins >= 0).any()) and \
             bool((valid.sum(axis=1) >= k).all()):  # nothing to constrain, every list fills
-        move = _on_device(device)
-        on = move or (lambda array: array)
-        picks = run_greedy(on(rel_part), _scorer(plan, on(rel_part), safe, targets, k, move), k,
-                           on(~valid))
-        if move is not None:
-            picks = {key: value.cpu().numpy() for key, value in picks.items()}
-        order, n_picks, forced = picks["order"].astype(np.int64), np.full(len(valid), k), None
-        rules = None
+        move = _mover(device)
+        rel = move(rel_part)
+        picks = run_greedy(rel, _scorer(plan, rel, safe, targets, k, move), k, move(~valid))
+        picks = {key: np.asarray(value if device is None else value.cpu())
+                 for key, value in picks.items()}
+        order, n_picks = picks["order"].astype(np.int64), np.full(len(valid), k)
+        forced, capped_out = np.zeros(order.shape, dtype=bool), {}
     else:
-        scorer = _scorer(plan, rel_part, safe, targets, k)
-        state = _constraints(plan, safe, valid, pins, k)
-        rules = _PolicyRules(state, ~valid, k - (pins >= 0).sum(axis=1), k, len(plan.caps),
-                             notices)
-        picks = run_greedy(rel_part, scorer, k, rules.blocked, rules)
-        for row in np.flatnonzero((state.need > 0).any(axis=1) & ~rules.relaxed):
+        rules = _PolicyRules(plan, safe, valid, pins, k, notices)
+        picks = run_greedy(rel_part, _scorer(plan, rel_part, safe, targets, k), k, rules.blocked,
+                           rules)
+        for row in np.flatnonzero((rules.need > 0).any(axis=1) & ~rules.relaxed):
             notices[row][Message("floor_not_met_pins")] = 1
         order, n_picks, forced = rules.order, rules.filled, rules.forced
+        capped_out = {cap.label: seen.sum(axis=1)
+                      for cap, seen in zip(plan.caps, rules.capped_seen, strict=True)}
     taken = order >= 0
-    rows = np.arange(len(order))[:, None]
     n_run = picks["diversity_part"].shape[1]
     diversity, fallback = np.zeros(order.shape), np.zeros(order.shape, dtype=bool)
     diversity[:, :n_run] = np.where(taken[:, :n_run], picks["diversity_part"], 0.0)
     fallback[:, :n_run] = taken[:, :n_run] & picks["fallback"].astype(bool)
-    return GreedyOutcome(order=order, n_picks=n_picks,
-                         forced=np.zeros(order.shape, dtype=bool) if forced is None else forced,
-                         relevance=np.where(taken, scaled[rows, np.clip(order, 0, None)],
-                                            np.nan),
-                         diversity=diversity, fallback=fallback, scaled=scaled,
-                         capped_out={} if rules is None else {
-                             cap.label: seen.sum(axis=1)
-                             for cap, seen in zip(plan.caps, rules.capped_seen, strict=True)})
+    relevance = np.take_along_axis(scaled, np.clip(order, 0, None), axis=1)
+    return GreedyOutcome(order, n_picks, forced, np.where(taken, relevance, np.nan), diversity,
+                         fallback, scaled, capped_out)
