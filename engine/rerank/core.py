@@ -47,39 +47,35 @@ class RerankResult:
     fallback: np.ndarray
 
 
-def _checked(method: str, k: int, diversity_weight: float, n_rows: int,
-             item_vectors: np.ndarray | None, item_categories: np.ndarray | None,
-             target: np.ndarray | None, rows_named: str) -> tuple[Any, ...]:
+def _request_plan(method: str, k: int, diversity_weight: float, n_candidates: int,
+                  n_rows: int, item_vectors: np.ndarray | None,
+                  item_categories: np.ndarray | None, target: np.ndarray | None,
+                  quotas: Quotas | None, pool: str) -> tuple[RankPlan, np.ndarray | None, int]:
+    """The checked arguments as a plan with one diversify step (and the quotas) over `n_rows`
+    items drawn from `pool` ('candidates' for one list, 'catalogue items' for a batch); also
+    the normalised target and the list length."""
     check_method(method)
     check_k(k)
     weight = check_weight(diversity_weight)
-    vectors = check_matrix(item_vectors, "item_vectors", n_rows, rows_named)
+    vectors = check_matrix(item_vectors, "item_vectors", n_rows, pool)
     if vectors is not None:
         check_nonzero_rows(vectors, "item_vectors")
-    categories = check_categories(
-        check_matrix(item_categories, "item_categories", n_rows, rows_named))
+    categories = check_categories(check_matrix(item_categories, "item_categories", n_rows, pool))
     if target is not None and categories is None:
         raise RequestError("target needs item_categories (one target weight per column)")
-    target_name = "target" if rows_named == "candidates" else "targets"
-    dist = None if categories is None else check_target(target, categories.shape[1],
-                                                        target_name)
+    dist = None if categories is None else check_target(
+        target, categories.shape[1], "target" if pool == "candidates" else "targets")
     check_method_inputs(method, vectors, categories, dist)
-    return weight, vectors, categories, dist
-
-
-def _plan(method: str, weight: float, n_slots: int, n_candidates: int, n_rows: int,
-          vectors: np.ndarray | None, categories: np.ndarray | None, quotas: Quotas | None,
-          pool: str) -> RankPlan:
-    """A plan with one diversify step (and the quotas) over `n_rows` items."""
+    n_slots = min(k, n_candidates)
     columns = np.zeros((n_rows, 0)) if categories is None else categories
     if quotas:
         if categories is None:
             raise RequestError("quotas need item_categories to know each candidate's category")
         quotas = check_quota_columns(quotas, categories, n_slots, pool)
-    arrays = plan_arrays(columns, vectors, np.float64)
-    return diversify_plan(Diversify(method, weight), n_candidates, arrays,
-                          category_names=[str(c) for c in range(columns.shape[1])],
-                          quotas=quotas)
+    plan = diversify_plan(Diversify(method, weight), n_candidates,
+                          plan_arrays(columns, vectors, np.float64),
+                          category_names=[str(c) for c in range(columns.shape[1])], quotas=quotas)
+    return plan, dist, n_slots
 
 
 def rerank(method: str, relevance: np.ndarray, k: int, diversity_weight: float, *,
@@ -90,16 +86,13 @@ def rerank(method: str, relevance: np.ndarray, k: int, diversity_weight: float, 
     do); `target (C,)` is the calibrated method's distribution; `quotas` maps a category
     column to (floor, cap). Bad arguments raise `RequestError` naming the argument."""
     scores = check_relevance(relevance, 1)
-    weight, vectors, categories, dist = _checked(method, k, diversity_weight, len(scores),
-                                                 item_vectors, item_categories, target,
-                                                 "candidates")
-    n_slots = min(k, len(scores))
-    plan = _plan(method, weight, n_slots, len(scores), len(scores), vectors, categories,
-                 quotas, "candidates")
+    plan, dist, n_slots = _request_plan(method, k, diversity_weight, len(scores), len(scores),
+                                        item_vectors, item_categories, target, quotas,
+                                        "candidates")
     outcome = rank_candidates(plan, np.arange(len(scores))[None], scores[None], n_slots,
                               None if dist is None else dist[None])
     n = int(outcome.n_picks[0])
-    rel = (1.0 - weight) * outcome.relevance[0, :n]
+    rel = (1.0 - plan.diversify.weight) * outcome.relevance[0, :n]
     div = outcome.diversity[0, :n]
     return RerankResult(order=outcome.order[0, :n].astype(np.int64), relevance_part=rel,
                         diversity_part=div, objective=rel + div,
@@ -120,21 +113,15 @@ def _check_candidates(candidates: np.ndarray, shape: tuple[int, ...], n_items: i
 
 
 def rerank_device(device: str) -> Any:
-    """None for numpy, else the torch device to run on ('auto' picks CUDA when present)."""
+    """None for numpy, else the torch device to run on ('auto': CUDA when present, else
+    numpy)."""
     if device == "numpy":
         return None
     try:
-        import torch
-    except ImportError:
-        if device == "auto":
-            return None
-        raise RequestError(f"device {device!r} needs torch, which is not installed") from None
-    if device == "auto":
-        return torch.device("cuda") if torch.cuda.is_available() else None
-    try:
-        return resolve_device(device, "re-rank device")
+        resolved = resolve_device(device, "re-rank device")
     except ConfigError as exc:
         raise RequestError(f"{exc} ('numpy' runs without torch)") from None
+    return None if device == "auto" and resolved.type != "cuda" else resolved
 
 
 def rerank_batch(method: str, relevance: np.ndarray, candidates: np.ndarray, k: int,
@@ -151,20 +138,15 @@ def rerank_batch(method: str, relevance: np.ndarray, candidates: np.ndarray, k: 
     scores = np.where(np.asarray(candidates) >= 0, relevance, 0.0) \
         if np.shape(candidates) == np.shape(relevance) else relevance
     scores = check_relevance(scores, 2)
-    n_items = None
-    for array in (item_vectors, item_categories):
-        n_items = n_items if array is None else len(array)
+    n_items = next((len(a) for a in (item_categories, item_vectors) if a is not None), None)
     items = _check_candidates(candidates, scores.shape, n_items)
-    weight, vectors, categories, dist = _checked(
-        method, k, diversity_weight, n_items or 0, item_vectors, item_categories, targets,
-        "catalogue items")
-    if dist is not None and dist.shape != (len(scores), categories.shape[1]):
-        raise RequestError(f"targets must have shape ({len(scores)}, {categories.shape[1]}): "
-                           f"one category distribution per user, got {dist.shape}")
-    n_slots = min(k, scores.shape[1])
-    n_rows = n_items or int(items.max(initial=0)) + 1
-    plan = _plan(method, weight, n_slots, scores.shape[1], n_rows, vectors, categories, quotas,
-                 "catalogue items")
+    plan, dist, n_slots = _request_plan(method, k, diversity_weight, scores.shape[1],
+                                        n_items or int(items.max(initial=0)) + 1, item_vectors,
+                                        item_categories, targets, quotas, "catalogue items")
+    expected = (len(scores), plan.item_categories.shape[1])
+    if dist is not None and dist.shape != expected:
+        raise RequestError(f"targets must have shape {expected}: one category distribution "
+                           f"per user, got {dist.shape}")
     return rank_pools(plan, items, scores, n_slots, dist, rerank_device(device))
 
 

@@ -23,14 +23,12 @@ NARROW_SHARE = 0.25  # narrow when at most this share of the catalogue can be sh
 
 
 def narrow_columns(plan: RankPlan, batch: Any,  # a pipeline.ShopperBatch
-                   share: float | None = None) -> np.ndarray | None:
+                   ) -> np.ndarray | None:
     """Sorted catalogue positions worth ranking (finite in some row, or pinned), or None when
-    they are more than `share` (NARROW_SHARE) of the catalogue (ranking everything is as
-    cheap)."""
-    share = NARROW_SHARE if share is None else share
+    they are more than NARROW_SHARE of the catalogue (ranking everything is as cheap)."""
     finite = np.isfinite(np.asarray(batch.scores)).any(axis=0)
     columns = np.flatnonzero(finite)
-    if not len(columns) or len(columns) > share * plan.n_items:
+    if not len(columns) or len(columns) > NARROW_SHARE * plan.n_items:
         return None
     pinned = np.array([pin.item for pin in plan.pins], dtype=np.int64)
     columns = np.union1d(columns, pinned[(pinned >= 0) & (pinned < plan.n_items)])

@@ -64,8 +64,6 @@ class Diversify:
     method: str
     weight: float
     target_mix: float = DEFAULT_TARGET_MIX
-    label: str = ""
-    alpha: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

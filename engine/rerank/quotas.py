@@ -38,25 +38,19 @@ def check_bounds(name: object, bounds: object) -> tuple[int | None, int | None]:
     return floor, cap
 
 
-POOLS = {"catalogue items": "pool_catalogue", "candidates": "pool_candidates"}
-
-
-def _pool(pool: str) -> str:
-    """What a list is drawn from, said through its code when it has one."""
-    return Message(POOLS[pool]) if pool in POOLS else pool
+POOLS = {"catalogue items": "pool_catalogue", "candidates": "pool_candidates"}  # message codes
 
 
 def check_supply(quotas: Mapping[Any, tuple[int | None, int | None]],
-                 available: Mapping[Any, int] | None, k: int | None, pool: str,
-                 fix: str | None = None) -> None:
+                 available: Mapping[Any, int] | None, k: int | None, pool: str) -> None:
     """Quotas a list of `k` drawn from `pool` can meet: each floor within what `pool` holds of
     its category (`available[name]`; None: not known yet), the floors together within k
     (items in one category each; pass k=None when an item may count towards several)."""
     for name, (floor, _) in quotas.items():
         if available is not None and floor is not None and floor > available[name]:
             raise ValueCheckError(Message("quota_short", name=name, floor=floor,
-                                          n=int(available[name]), pool=_pool(pool),
-                                          fix=fix or Message("fix_lower_floor")))
+                                          n=int(available[name]), pool=Message(POOLS[pool]),
+                                          fix=Message("fix_lower_floor")))
     floors = sum(floor or 0 for floor, _ in quotas.values())
     if k is not None and floors > k:
         raise ValueCheckError(Message("quota_floors_over_k", floors=floors, k=k))
@@ -95,7 +89,7 @@ def check_quota_room(quotas: Mapping[Any, tuple[int | None, int | None]],
     room = int(main.sum()) + sum(min(cap, int(main[c])) - int(main[c])
                                  for c, cap in capped.items())
     if room < n_slots:
-        raise RequestError(Message("quota_caps_room", room=room, pool=_pool(pool),
+        raise RequestError(Message("quota_caps_room", room=room, pool=Message(POOLS[pool]),
                                    slots=n_slots))
 
 
