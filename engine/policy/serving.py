@@ -13,14 +13,12 @@ ranking for that request and says so, so one bad policy never takes serving down
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from engine.core.checks import check_k
 from engine.core.errors import PrismError, RequestError
@@ -31,14 +29,10 @@ from engine.policy.buy_again import with_buy_again
 from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.schema import DiversifyStage, Policy, split_reference
 from engine.policy.store import PolicyStore
-from engine.rerank.pipeline import PolicyLists, ShopperBatch, apply_policy
 from engine.serving import requests as rq
-from engine.serving.availability import left_out_positions
-from engine.serving.catalogue import Catalogue
-from engine.serving.explain import explain, fallback_notice, slot_notes, trending_note
-from engine.serving.ranking import list_parts
-from engine.serving.results import json_rows, list_columns
-from engine.serving.retrieve import plan_focus
+from engine.serving.catalogue import Catalogue, bounded_cache
+from engine.serving.ranking import Shopper, served_columns, shopper_lists
+from engine.serving.results import json_rows
 
 COMPILED_CACHE_SIZE = 32
 
@@ -49,6 +43,17 @@ class PolicyFailed(PrismError):
     def __init__(self, reference: str, reason: str) -> None:
         super().__init__(Message("policy_failed", reference=reference, reason=reason))
         self.reference, self.reason = reference, reason
+
+
+@contextmanager
+def applying(policy: Policy) -> Iterator[None]:
+    """Any failure while `policy` is compiled or applied (a bug, data it did not expect)
+    raises PolicyFailed: the caller serves the plain ranking for this request and counts it,
+    so one bad policy never takes serving down."""
+    try:
+        yield
+    except Exception as exc:
+        raise PolicyFailed(policy.reference, f"{type(exc).__name__}: {exc}"[:300]) from exc
 
 
 @dataclass
@@ -65,38 +70,6 @@ class PolicyResult:
     alpha: float | None = None  # the model's loss weight (loss-conditioned runs only)
 
 
-def shopper_batch(catalogue: Catalogue, scores: np.ndarray, history: np.ndarray,
-                  exclude_seen: bool, policy: CompiledPolicy) -> ShopperBatch:
-    """A one-row ShopperBatch for a shopper with these scores and past item positions."""
-    n_items = catalogue.n_items
-    past = np.unique(history) if len(history) else np.empty(0, dtype=np.int64)
-    seen = sp.csr_matrix((np.ones(len(past)), (np.zeros(len(past), dtype=np.int64), past)),
-                         shape=(1, n_items))
-    top = int(np.argmax(catalogue.item_categories[history].sum(axis=0))) if len(history) else -1
-    stage, targets = policy.diversify, None
-    if stage is not None and stage.method == "calibrated":
-        targets = catalogue.calibration_target(history, stage.target_mix)[None, :]
-    return ShopperBatch(scores=scores[None, :], seen=seen, top_category=np.array([top]),
-                        targets=targets, exclude_seen=exclude_seen)
-
-
-def result_rows(catalogue: Catalogue, policy: CompiledPolicy, lists: PolicyLists,
-                history: np.ndarray, note_for: Callable[[int], str | None] | None,
-                scorer: tuple[Any, int]) -> list[dict[str, Any]]:
-    """JSON-ready rows for shopper 0 of `lists` (rank, ids, terms, explanation, attribution);
-    `note_for(position)` adds a note to an item's reason; `scorer`: (model, shopper index)
-    that scored the list, for the model's own reasons."""
-    weight = 0.0 if policy.diversify is None else policy.diversify.weight
-    positions, relevance, gains, score = list_parts(policy, lists, weight)  # as plain lists
-    texts = explain(catalogue, positions, history, gains,
-                    slot_notes(note_for, positions), model=scorer[0], user=scorer[1])
-    attribution = list_attribution(policy, lists, 0)
-    rows = json_rows(list_columns(catalogue, positions, relevance, gains, score, texts))
-    for row, touched in zip(rows, attribution, strict=True):
-        row["attribution"] = touched
-    return rows
-
-
 class PolicyServer:
     """Policies for one Recommender: resolve, compile (cached), apply per request."""
 
@@ -106,7 +79,6 @@ class PolicyServer:
         self._compiled: dict[tuple[int, str, int], CompiledPolicy] = {}
         self._live: tuple[int, dict[str, int]] = (-1, {})
         self._policies: dict[tuple[str, int], Policy] = {}  # versions never change
-        self._lock = threading.Lock()
 
     @property
     def run_name(self) -> str:
@@ -148,24 +120,15 @@ class PolicyServer:
                                        scope=found.scope.describe(), run=self.run_name))
         return found
 
-    def _cached(self, cache: dict, key: tuple, make: Callable[[], Any]) -> Any:
-        """`cache[key]`, made and kept on first use (the cache is emptied when full)."""
-        found = cache.get(key)
-        if found is None:
-            found = make()
-            with self._lock:
-                if len(cache) >= COMPILED_CACHE_SIZE:
-                    cache.clear()
-                cache[key] = found
-        return found
-
     def _version(self, name: str, version: int) -> Policy:
-        return self._cached(self._policies, (name, version), lambda: self.store.get(name, version))
+        return bounded_cache(self._policies, (name, version), COMPILED_CACHE_SIZE,
+                             lambda: self.store.get(name, version))
 
     def compiled(self, policy: Policy) -> CompiledPolicy:
         catalogue = self.recommender.catalogue
-        return self._cached(self._compiled, (id(catalogue), policy.name, int(policy.version or 0)),
-                            lambda: compile_policy(policy, catalogue))
+        return bounded_cache(self._compiled,
+                             (id(catalogue), policy.name, int(policy.version or 0)),
+                             COMPILED_CACHE_SIZE, lambda: compile_policy(policy, catalogue))
 
     def recommend(self, policy: Policy, **fields: Any) -> PolicyResult:
         """`serve` for a request given as fields of `RecommendRequest` (user_id, history, k,
@@ -180,63 +143,45 @@ class PolicyServer:
         knobs (method, weight, quotas, ...) give way to the policy's."""
         service = self.recommender
         catalogue = service.catalogue
-        user_id, history, alpha = request.user_id, request.history, request.alpha
-        exclude_seen, include_unavailable = request.exclude_seen, request.include_unavailable
         k = check_k(request.k, catalogue.n_items)
         stage = next((s for s in policy.stages if isinstance(s, DiversifyStage)), None)
         check_work(k, policy.n_candidates, "none" if stage is None else stage.method)
-        note_for, notice = None, None
         if stage is not None and stage.quotas and set(stage.quotas) <= set(
                 catalogue.category_names):  # quotas no list of k can meet: as a plain request
             rq.quota_map(stage.quotas, catalogue.category_names, k,
                          catalogue.category_supply)
+        alpha = request.alpha
         if alpha is None and stage is not None and stage.alpha is not None:
             try:  # the stage's alpha is the policy's: one the run cannot take fails the policy
                 service.model_at(stage.alpha)
             except RequestError as exc:
                 raise PolicyFailed(policy.reference, str(exc)) from exc
             alpha = stage.alpha
-        served_alpha = service.served_alpha(alpha)
-        left_out = left_out_positions(catalogue.unavailable,
-                                      include_unavailable or policy.include_unavailable)
-        focus = plan_focus(self.compiled(policy), left_out) \
-            if service.retrieval.active else None
-        shopper = service._shopper_scores(catalogue, user_id, history, alpha, focus=focus)
-        if shopper is not None:
-            past, scores, user = shopper
-        else:
-            past, scores, user = np.empty(0, dtype=np.int64), service.trending(catalogue, k), -1
-            notice, note_for = fallback_notice(user_id, history), trending_note(scores)
-        scores = np.array(scores, dtype=np.float64)
-        scores[left_out] = -np.inf
-        try:
-            result = self._apply(policy, catalogue, scores, past, k, exclude_seen,
-                                 (notice, note_for), len(left_out), (service.model_at(alpha), user))
-        except Exception as exc:  # any failure of a policy must not take serving down:
-            # the caller serves the plain ranking for this request and counts it
-            raise PolicyFailed(policy.reference, f"{type(exc).__name__}: {exc}"[:300]) \
-                from exc
-        return dataclasses.replace(result, alpha=served_alpha)
+        with applying(policy):
+            compiled = self.compiled(policy)
+        shopper = service.shopper(
+            catalogue, compiled, request, k=k, alpha=alpha,
+            include_unavailable=request.include_unavailable or policy.include_unavailable)
+        with applying(policy):
+            return self._apply(compiled, catalogue, shopper, k, request.exclude_seen)
 
-    def _apply(self, policy: Policy, catalogue: Catalogue, scores: np.ndarray,
-               past: np.ndarray, k: int, exclude_seen: bool,
-               notes: tuple[str | None, Callable[[int], str | None] | None], left_out: int,
-               scorer: tuple[Any, int]) -> PolicyResult:
-        notice, note_for = notes
-        compiled = self.compiled(policy)
-        batch = shopper_batch(catalogue, scores, past, exclude_seen, compiled)
-        lists = apply_policy(compiled, batch, k, count_removed=True)
-        found = ([notice] if notice else []) + [*compiled.notices, *lists.notices[0]]
+    def _apply(self, compiled: CompiledPolicy, catalogue: Catalogue, shopper: Shopper,
+               k: int, exclude_seen: bool) -> PolicyResult:
+        lists = shopper_lists(catalogue, compiled, shopper, k, exclude_seen=exclude_seen,
+                              count_removed=True)
+        found = ([shopper.notice] if shopper.notice else []) + [*compiled.notices,
+                                                                *lists.notices[0]]
+        rows = json_rows(served_columns(catalogue, compiled, lists, shopper))
+        for row, touched in zip(rows, list_attribution(compiled, lists, 0), strict=True):
+            row["attribution"] = touched
+        available = np.isfinite(shopper.scores)
+        available[shopper.left_out] = False
+        user = None if shopper.user < 0 else str(catalogue.user_index[shopper.user])
+        rows = with_buy_again(compiled.buy_again, catalogue, user, rows,
+                              compiled.static_allowed & available, k)
         stage = compiled.diversify
-        rows = result_rows(catalogue, compiled, lists, past, note_for, scorer)
-        user = scorer[1]
-        rows = with_buy_again(compiled.buy_again, catalogue,
-                              None if user < 0 else str(catalogue.user_index[user]), rows,
-                              compiled.static_allowed & np.isfinite(scores), k)
-        return PolicyResult(items=rows,
-                            notice=Explanation(found) if found else None,
-                            policy=compiled.name,
-                            removed=removal_counts(lists, 0),
+        return PolicyResult(items=rows, notice=Explanation(found) if found else None,
+                            policy=compiled.name, removed=removal_counts(lists, 0),
                             method="none" if stage is None else stage.method,
                             diversity_weight=0.0 if stage is None else stage.weight,
-                            unavailable_left_out=left_out)
+                            unavailable_left_out=len(shopper.left_out), alpha=shopper.alpha)

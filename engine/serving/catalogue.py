@@ -6,9 +6,10 @@ already running keeps a consistent view (the snapshot it started with) without l
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,20 @@ if TYPE_CHECKING:
 
 MAX_IDS_SHOWN = 10  # unknown ids named in an error
 GRADED_MAX_ITEMS = 200_000  # above this, a (n_items, ~100) float table is too much to build
+Made = TypeVar("Made")
+
+
+def bounded_cache(cache: dict, key: Hashable, size: int, make: Callable[[], Made]) -> Made:
+    """`cache[key]`, made and kept on first use; the cache is emptied when it holds `size`
+    entries, so keys a caller chooses cannot grow it without end. Safe across threads without
+    a lock: at worst two threads make the same value or empty the cache twice."""
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        if len(cache) >= size:
+            cache.clear()
+        cache[key] = found
+    return found
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""A plain request's list: its plan through the one pipeline (`engine.rerank.pipeline`).
+"""One shopper's list through the one pipeline (`engine.rerank.pipeline`), a plain request's
+(a plan with one diversify step) and a policy's alike, and the columns it is served as.
 
 relevance = min-max scaled model score over the allowed items (so boosts are in units of the
 score range: a boost of 0.1 moves an item by a tenth of the range), plus category and promo
@@ -8,16 +9,21 @@ and caps as its rules.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from engine.core.checks import check_k
 from engine.core.errors import RequestError
 from engine.rerank.pipeline import PolicyLists, ShopperBatch, apply_policy
 from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
 from engine.serving.catalogue import Catalogue
+from engine.serving.explain import explain, slot_notes, with_boost_notes
 from engine.serving.requests import ListRequest, category_positions, category_vector, quota_map
+from engine.serving.results import Columns, list_columns
 
 
 @dataclass(frozen=True)
@@ -35,17 +41,20 @@ class RankRequest:
 
 
 @dataclass(frozen=True)
-class RankedList:
-    """Catalogue positions in final order, with the per-slot parts of the decision."""
+class Shopper:
+    """Whom a list is for, as served: past item positions (oldest first), every item's score,
+    the items left out because they cannot be bought now, the model index (-1: none) and the
+    model that scored them (None: no model's own reasons, e.g. a search or trending items),
+    and, for a fallback, the notice and the per-item note (`note_for(position)`) it carries."""
 
-    items: np.ndarray  # (k',) catalogue positions
-    relevance: np.ndarray  # (k',) candidate-scaled relevance in [0, 1]
-    diversity_gain: np.ndarray  # (k',) the re-ranker's diversity part for the slot
-    score: np.ndarray  # (k',) the re-ranker's objective for the slot
-    relevance_only: np.ndarray  # (k',) plain top-k by relevance, for side-by-side views
-    relevance_only_scores: np.ndarray  # (k',) their candidate-scaled relevance
-    boosts: np.ndarray  # (k',) category + promo boost each final item received
-    n_allowed: int  # items that passed the filters
+    past: np.ndarray
+    scores: np.ndarray  # (n_items,) -inf: not available
+    left_out: np.ndarray
+    user: int = -1
+    model: object | None = None
+    alpha: float | None = None  # the model's loss weight the list is served at
+    notice: str | None = None
+    note_for: Callable[[int], str | None] | None = None
 
 
 NOTHING_LEFT = ("no item is left after the category filter, the already-seen items and the "
@@ -53,30 +62,57 @@ NOTHING_LEFT = ("no item is left after the category filter, the already-seen ite
                 "exclude_seen=false or include_unavailable=true")
 
 
-def rank(catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
-         exclude: np.ndarray, target: np.ndarray | None) -> RankedList:
-    """A plain request through the one pipeline: its plan applied to this shopper's scores,
-    with `exclude` (positions) left out."""
-    plan, weight = request.plan, request.diversify.weight
-    scores = np.where(plan.static_allowed, scores, -np.inf)
-    scores[exclude] = -np.inf
-    n_allowed = int(np.isfinite(scores).sum())
-    if not n_allowed:
-        raise RequestError(NOTHING_LEFT)
-    if target is not None:  # one target, one list: however it was spelled, it sums to 1
-        target = np.asarray(target, dtype=np.float64) / float(np.sum(target))
-    batch = ShopperBatch(scores=scores[None, :], seen=None, top_category=np.array([-1]),
+def shopper_lists(catalogue: Catalogue, plan: RankPlan, shopper: Shopper, k: int, *,
+                  exclude_seen: bool, target: np.ndarray | None = None,
+                  count_removed: bool = False) -> PolicyLists:
+    """The shopper's list under `plan`, for a plain request and a policy alike: unavailable
+    items left out, seen ones too with `exclude_seen`; a calibrated list aims at `target`,
+    else at the shopper's category mix blended with the catalogue's."""
+    scores = np.array(shopper.scores, dtype=np.float64)
+    scores[shopper.left_out] = -np.inf
+    past = np.unique(shopper.past)
+    seen = sp.csr_matrix((np.ones(len(past)), (np.zeros(len(past), dtype=np.int64), past)),
+                         shape=(1, catalogue.n_items))
+    mix = catalogue.item_categories[shopper.past].sum(axis=0)
+    top = int(np.argmax(mix)) if len(shopper.past) else -1
+    stage = plan.diversify
+    if target is None and stage is not None and stage.method == "calibrated":
+        target = catalogue.calibration_target(shopper.past, stage.target_mix)
+    batch = ShopperBatch(scores=scores[None, :], seen=seen, top_category=np.array([top]),
                          targets=None if target is None else target[None, :],
-                         exclude_seen=False)
-    lists = apply_policy(plan, batch, request.k)
+                         exclude_seen=exclude_seen)
+    return apply_policy(plan, batch, k, count_removed=count_removed)
+
+
+def rank(catalogue: Catalogue, request: RankRequest, shopper: Shopper,
+         exclude_seen: bool = False) -> tuple[PolicyLists, int]:
+    """A plain request's list for the shopper, and how many items passed its filters
+    (RequestError when none did)."""
+    allowed = request.plan.static_allowed & np.isfinite(shopper.scores)
+    allowed[shopper.left_out] = False
+    if exclude_seen:
+        allowed[shopper.past] = False
+    if not allowed.any():
+        raise RequestError(NOTHING_LEFT)
+    target = request.target  # one target, one list: however it was spelled, it sums to 1
+    if target is not None:
+        target = np.asarray(target, dtype=np.float64) / float(np.sum(target))
+    shown = dataclasses.replace(shopper, scores=np.where(allowed, shopper.scores, -np.inf))
+    lists = shopper_lists(catalogue, request.plan, shown, request.k, exclude_seen=False,
+                          target=target)
+    return lists, int(allowed.sum())
+
+
+def served_columns(catalogue: Catalogue, plan: RankPlan, lists: PolicyLists,
+                   shopper: Shopper) -> Columns:
+    """Shopper 0's list in `lists` as every result column: its parts (`list_parts`) and each
+    item's explanation, with the shopper's note and the boost the item received."""
+    weight = 0.0 if plan.diversify is None else plan.diversify.weight
     items, relevance, gains, score = list_parts(plan, lists, weight)
-    pool = lists.candidates[0]
-    top = pool[: request.k][pool[: request.k] >= 0]
-    return RankedList(
-        items=items, relevance=relevance, diversity_gain=gains, score=score,
-        relevance_only=top, relevance_only_scores=lists.candidate_relevance[0, :len(top)],
-        boosts=plan.boost_vector[items], n_allowed=n_allowed,
-    )
+    notes = with_boost_notes(slot_notes(shopper.note_for, items), plan.boost_vector[items])
+    texts = explain(catalogue, items, shopper.past, gains, notes, model=shopper.model,
+                    user=shopper.user)
+    return list_columns(catalogue, items, relevance, gains, score, texts)
 
 
 def list_parts(plan: RankPlan, lists: PolicyLists, weight: float,

@@ -7,7 +7,6 @@ the one writer: it is serialised by a lock and publishes a new snapshot when it 
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import threading
 from collections.abc import Callable, Sequence
@@ -22,22 +21,17 @@ from engine.core.checks import check_k
 from engine.core.errors import RequestError
 from engine.core.messages import Message
 from engine.models.topn import top_n
+from engine.rerank.plan import RankPlan
 from engine.rerank.scaling import min_max
 from engine.rerank.targets import DEFAULT_TARGET_MIX
 from engine.runs.store import load_run
 from engine.serving.availability import left_out_positions
-from engine.serving.catalogue import Catalogue, catalogue_from_run
+from engine.serving.catalogue import Catalogue, bounded_cache, catalogue_from_run
 from engine.serving.coldstart import add_items
-from engine.serving.explain import (
-    explain,
-    fallback_notice,
-    slot_notes,
-    trending_note,
-    with_boost_notes,
-)
+from engine.serving.explain import fallback_notice, trending_note
 from engine.serving.live import LiveHistory, history_frame
-from engine.serving.ranking import RankRequest, compile_request, rank
-from engine.serving.results import Recommendations, list_columns, plain_value, relevance_columns
+from engine.serving.ranking import RankRequest, Shopper, compile_request, rank, served_columns
+from engine.serving.results import Recommendations, plain_value, relevance_columns
 from engine.serving.retrieve import Focus, Retrieval, plan_focus
 from engine.serving.trending import trending_scores
 from engine.text.matching import SEARCH_TITLES, SearchIndex, TitleIndex, stored_title_embeddings
@@ -153,20 +147,27 @@ class Recommender:
         """
         catalogue = self._catalogue
         ranking = compile_request(catalogue, request)
-        user_id, history, alpha = request.user_id, request.history, request.alpha
-        served_alpha = self.served_alpha(alpha)
-        left_out = left_out_positions(catalogue.unavailable, request.include_unavailable)
-        focus = plan_focus(ranking.plan, left_out) if self.retrieval.active else None
-        shopper = self._shopper_scores(catalogue, user_id, history, alpha, focus=focus)
-        if shopper is None:
-            result = self._hot(catalogue, ranking, notice=fallback_notice(user_id, history),
-                               left_out=left_out)
-        else:
-            past, scores, user = shopper
-            exclude = past if request.exclude_seen else np.empty(0, dtype=np.int64)
-            result = self._finish(catalogue, scores, ranking, history=past, exclude=exclude,
-                                  left_out=left_out, scorer=(self.model_at(alpha), user))
-        return dataclasses.replace(result, alpha=served_alpha)
+        shopper = self.shopper(catalogue, ranking.plan, request, k=ranking.k,
+                               alpha=request.alpha,
+                               include_unavailable=request.include_unavailable)
+        return self._finish(catalogue, ranking, shopper, exclude_seen=request.exclude_seen)
+
+    def shopper(self, catalogue: Catalogue, plan: RankPlan, request: rq.RecommendRequest, *,
+                k: int, alpha: float | None, include_unavailable: bool) -> Shopper:
+        """The shopper a list under `plan` is for, a plain request's and a policy's alike:
+        scored at `alpha` (RequestError when the run cannot take it) through the candidate
+        index when the run has one; with no shopper to score, trending items and a notice
+        saying why. Unavailable items are left out unless `include_unavailable`."""
+        model = self.model_at(alpha)
+        left_out = left_out_positions(catalogue.unavailable, include_unavailable)
+        focus = plan_focus(plan, left_out) if self.retrieval.active else None
+        found = self._shopper_scores(catalogue, request.user_id, request.history, alpha,
+                                     focus=focus)
+        if found is None:
+            return self._trending(catalogue, k, left_out, alpha=model.alpha_,
+                                  notice=fallback_notice(request.user_id, request.history))
+        past, scores, user = found
+        return Shopper(past, scores, left_out, user, model, model.alpha_)
 
     def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
                         history: Sequence[str] | None, alpha: float | None = None,
@@ -195,53 +196,37 @@ class Recommender:
         position = self._catalogue.positions_of([item_id])[0]
         self.live.add(user_id, int(position), timestamp, event, event_id)
 
-    def _finish(self, catalogue: Catalogue, scores: np.ndarray, request: RankRequest, *,
-                history: np.ndarray, exclude: np.ndarray, notice: str | None = None,
-                note_for: Callable[[int], str | None] | None = None,
-                left_out: np.ndarray | None = None,
-                scorer: tuple[object, int] | None = None) -> Recommendations:
-        """Rank, explain and package; `note_for(position)` adds a note to an item's reason;
-        `left_out`: positions of unavailable items kept out of the list (and counted);
-        `scorer`: (model, shopper index) that scored the list, for the model's own reasons."""
-        if left_out is not None and len(left_out):
-            exclude = np.union1d(exclude, left_out)
-        target, stage = request.target, request.diversify
-        if stage.method == "calibrated" and target is None:
-            target = catalogue.calibration_target(history, stage.target_mix)
-        ranked = rank(catalogue, scores, request, exclude=exclude, target=target)
-        per_slot = with_boost_notes(slot_notes(note_for, ranked.items), ranked.boosts)
-        model, user = scorer or (None, -1)
-        texts = explain(catalogue, ranked.items, history, ranked.diversity_gain, per_slot,
-                        model=model, user=user)
-        if len(ranked.items) < request.k and notice is None:
-            notice = Message("only_n_match", n=len(ranked.items), k=request.k)
+    def _finish(self, catalogue: Catalogue, request: RankRequest, shopper: Shopper,
+                exclude_seen: bool = False, **found: Any) -> Recommendations:
+        """Rank, explain and package a plain request's list; `found`: a search's match."""
+        lists, n_allowed = rank(catalogue, request, shopper, exclude_seen)
+        columns = served_columns(catalogue, request.plan, lists, shopper)
+        notice, n = shopper.notice, len(columns["rank"])
+        if n < request.k and notice is None:
+            notice = Message("only_n_match", n=n, k=request.k)
+        pool = lists.candidates[0, :request.k]
+        top = pool[pool >= 0]  # the plain top-k by relevance
         return Recommendations(
-            columns=list_columns(catalogue, ranked.items, ranked.relevance,
-                                 ranked.diversity_gain, ranked.score, texts), notice=notice,
-            relevance_columns=relevance_columns(catalogue, ranked.relevance_only,
-                                                ranked.relevance_only_scores),
-            method=stage.method, diversity_weight=stage.weight,
-            n_candidates=ranked.n_allowed,
-            unavailable_left_out=0 if left_out is None else len(left_out))
+            columns=columns, notice=notice,
+            relevance_columns=relevance_columns(catalogue, top,
+                                                lists.candidate_relevance[0, :len(top)]),
+            method=request.diversify.method, diversity_weight=request.diversify.weight,
+            n_candidates=n_allowed, unavailable_left_out=len(shopper.left_out),
+            alpha=shopper.alpha, **found)
 
-    def _hot(self, catalogue: Catalogue, request: RankRequest, *, notice: str | None = None,
-             half_life_days: float = 7.0,
-             left_out: np.ndarray | None = None) -> Recommendations:
-        scores = self.trending(catalogue, request.k, half_life_days)
-        return self._finish(catalogue, scores, request, history=np.empty(0, dtype=np.int64),
-                            exclude=np.empty(0, dtype=np.int64), notice=notice,
-                            note_for=trending_note(scores, half_life_days), left_out=left_out)
+    def _trending(self, catalogue: Catalogue, k: int, left_out: np.ndarray,
+                  half_life_days: float = 7.0, **fields: Any) -> Shopper:
+        """No shopper: trending items, each saying how popular it was lately."""
+        scores = self.trending(catalogue, k, half_life_days)
+        return Shopper(np.empty(0, dtype=np.int64), scores, left_out,
+                       note_for=trending_note(scores, half_life_days), **fields)
 
     def trending(self, catalogue: Catalogue, k: int, half_life_days: float = 7.0) -> np.ndarray:
         """Trending scores (memoised on the snapshot per half-life, a few entries at most);
         items nobody bought lately are left out (-inf) when at least k items trend."""
-        cache = catalogue.trend_cache
-        trend = cache.get(float(half_life_days))
-        if trend is None:
-            trend = trending_scores(catalogue.events, catalogue.n_items, half_life_days)
-            if len(cache) >= TREND_CACHE_SIZE:
-                cache.clear()
-            cache[float(half_life_days)] = trend
+        trend = bounded_cache(catalogue.trend_cache, float(half_life_days), TREND_CACHE_SIZE,
+                              lambda: trending_scores(catalogue.events, catalogue.n_items,
+                                                      half_life_days))
         return np.where(trend > 0, trend, -np.inf) if (trend > 0).sum() >= k else trend
 
     def hot_items(self, k: int = 10, diversity_weight: float = 0.0, method: str = "mmr",
@@ -252,8 +237,9 @@ class Recommender:
         request = compile_request(catalogue, rq.ListRequest.of(
             k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates,
             include_unavailable=include_unavailable))  # checks the flag too
-        return self._hot(catalogue, request, half_life_days=half_life_days,
-                         left_out=left_out_positions(catalogue.unavailable, include_unavailable))
+        left_out = left_out_positions(catalogue.unavailable, include_unavailable)
+        return self._finish(catalogue, request, self._trending(catalogue, request.k, left_out,
+                                                               half_life_days))
 
     def search(self, query: str, user_id: str | None = None, k: int = 10,
                diversity_weight: float = 0.0, method: str = "mmr",
@@ -294,10 +280,9 @@ class Recommender:
         def note_for(position: int) -> str:
             return Message("text_match", score=match[position])
 
-        result = self._finish(catalogue, scores, request, history=history,
-                              exclude=np.empty(0, dtype=np.int64), notice=notice,
-                              note_for=note_for, left_out=left_out)
-        return dataclasses.replace(result, best_match=found.best, good_match=found.good)
+        shopper = Shopper(history, scores, left_out, notice=notice, note_for=note_for)
+        return self._finish(catalogue, request, shopper, best_match=found.best,
+                            good_match=found.good)
 
     def search_ready(self) -> bool:
         """True when every catalogue item's text vector is known (search answers at once)."""

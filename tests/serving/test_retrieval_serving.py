@@ -204,20 +204,20 @@ def test_a_list_ranked_over_its_candidates_equals_the_whole_catalogues(
     request = ranking.compile_request(catalogue, RecommendRequest.of(
         user_id=service.user_ids[3], k=5, method="dpp", diversity_weight=0.4,
         categories=[catalogue.category_names[c] for c in common]))
-    exclude = catalogue.user_items[user]
+    shopper = ranking.Shopper(catalogue.user_items[user], scores, np.empty(0, dtype=np.int64))
     lists = {}
     found = []  # the columns each ranking narrowed to (None: the whole catalogue)
     monkeypatch.setattr(pipeline, "narrow_columns",
                         lambda *args: found.append(narrow.narrow_columns(*args)) or found[-1])
     for share in (narrow.NARROW_SHARE, 0.0):  # 0: every scored item counts as "most"
         monkeypatch.setattr(narrow, "NARROW_SHARE", share)
-        lists[share] = ranking.rank(catalogue, scores, request, exclude=exclude, target=None)
+        lists[share] = ranking.rank(catalogue, request, shopper, exclude_seen=True)
     assert found[0] is not None and found[-1] is None  # over the candidates, then every item
-    candidates, whole = lists.values()
+    (candidates, n_candidates), (whole, n_whole) = lists.values()
     np.testing.assert_array_equal(candidates.items, whole.items)
-    np.testing.assert_array_equal(candidates.relevance_only, whole.relevance_only)
+    np.testing.assert_array_equal(candidates.candidates[:, :5], whole.candidates[:, :5])
     np.testing.assert_allclose(candidates.relevance, whole.relevance, atol=1e-9)
-    assert candidates.n_allowed == whole.n_allowed < np.isfinite(scores).sum()
+    assert n_candidates == n_whole < np.isfinite(scores).sum()
 
 
 def test_an_index_is_updated_for_a_few_changed_items_and_rebuilt_for_many(indexed_run):  # noqa: ANN001
