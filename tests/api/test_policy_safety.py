@@ -49,7 +49,7 @@ def test_publish_tries_the_policy_on_sampled_shoppers(twotower_service, prism_ho
     def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(serving, "apply_policy", broken)
+    monkeypatch.setattr(serving, "shopper_lists", broken)
     store = PolicyStore()
     store.save(parse_policy({"name": "fine", "stages": [
         {"kind": "diversify", "method": "mmr", "weight": 0.3}]}))

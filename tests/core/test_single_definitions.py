@@ -365,3 +365,15 @@ def test_a_policy_and_a_plain_request_report_the_same_variety(ease_service,
     np.testing.assert_allclose([row["diversity_gain"] for row in served],
                                [row["diversity_gain"] for row in plain], atol=1e-9)
     assert all(0.0 <= row["diversity_gain"] <= 0.6 + 1e-9 for row in served)
+
+
+def test_a_boost_is_explained_alike_by_a_request_and_a_policy(ease_service,
+                                                              policies) -> None:  # noqa: ANN001
+    """A boosted item says "boosted +1.00" whether a plain request or a policy boosted it."""
+    user, name = ease_service.user_ids[0], ease_service.category_names[2]
+    plain = ease_service.recommend(user, k=3, category_boosts={name: 1.0}).records()
+    policy = parse_policy({"name": "boost", "stages": [
+        {"kind": "boost", "match": {"categories": [name]}, "strength": 1.0}]})
+    served = policies.recommend(policy, user_id=user, k=3).items
+    assert [row["item_id"] for row in served] == [row["item_id"] for row in plain]
+    assert all("boosted +1.00" in row["explanation"] for row in plain + served)
