@@ -5,7 +5,3 @@ the one ranking pipeline (`engine.rerank.pipeline`) applies, `attribution` says 
 touched each item, `store` keeps versions, `serving` answers requests, `preview` measures a
 policy on held-out shoppers against another.
 """
-
-from engine.policy.schema import Policy, parse_policy, split_reference
-
-__all__ = ["Policy", "parse_policy", "split_reference"]
