@@ -58,8 +58,7 @@ def _static_problems(policy: Policy, recommender: Any) -> list[str]:
     return problems
 
 
-def servable_problems(policy: Policy, recommender: Any, store: Any,
-                      n_shoppers: int = SAMPLE_SHOPPERS) -> list[str]:
+def servable_problems(policy: Policy, recommender: Any, store: Any) -> list[str]:
     """What stops `policy` from serving the run `recommender` serves (empty: nothing)."""
     server = PolicyServer(recommender, store)
     if not server.serves(policy):
@@ -68,7 +67,7 @@ def servable_problems(policy: Policy, recommender: Any, store: Any,
     if problems:
         return problems
     failures: list[str] = []
-    shoppers = sample_shoppers(list(recommender.user_ids), n_shoppers)
+    shoppers = sample_shoppers(list(recommender.user_ids))
     for user in shoppers:
         try:
             server.recommend(policy, user_id=user, k=min(SAMPLE_K, recommender.catalogue.n_items))

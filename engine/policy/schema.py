@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
@@ -39,8 +39,6 @@ from engine.serving.requests import ALPHA_HELP, UNIT, Alpha, TargetMix, Weight
 
 # a letter or digit of any script, then up to 63 of them, "_", "." or "-" (str.isalnum's letters)
 NAME_PATTERN = r"^[^\W_][\w.-]{0,63}$"
-STAGE_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin",
-               "exposure_targets", "buy_again")
 
 
 def check_policy_name(name: str) -> str:
@@ -245,6 +243,8 @@ class BuyAgainStage(StrictModel):
 Stage = Annotated[FilterStage | BoostStage | PromoteStage | CapStage | FloorStage |
                   DiversifyStage | PinStage | ExposureTargetsStage | BuyAgainStage,
                   Field(discriminator="kind")]
+STAGE_KINDS = tuple(kind for model in get_args(get_args(Stage)[0])  # filter, boost, bury, …
+                    for kind in get_args(model.model_fields["kind"].annotation))
 
 
 class Scope(StrictModel):
