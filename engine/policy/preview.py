@@ -99,7 +99,6 @@ def _targets(inputs: PreviewInputs, policy: CompiledPolicy, rows: slice) -> np.n
     stage = policy.diversify
     if stage is None or stage.method != "calibrated":
         return None
-
     return calibration_targets(inputs.data, inputs.users[rows], stage.target_mix)
 
 
@@ -107,24 +106,22 @@ def replay(inputs: PreviewInputs, policies: list[CompiledPolicy], k: int,
            on_progress: Progress | None = None) -> list[Replay]:
     """Lists of every policy for every test shopper, one scoring pass in blocks."""
     n = len(inputs.users)
-    items = [np.full((n, k), -1, dtype=np.int64) for _ in policies]
-    pinned = [np.zeros((n, k), dtype=bool) for _ in policies]
-    found = [Counter() for _ in policies]
+    out = [Replay(policy, np.full((n, k), -1, dtype=np.int64), np.zeros((n, k), dtype=bool),
+                  Counter()) for policy in policies]
     for start in range(0, n, BLOCK_USERS):
         rows = slice(start, min(start + BLOCK_USERS, n))
         scores = inputs.scores(rows)
-        for j, policy in enumerate(policies):
+        for replayed in out:
             batch = ShopperBatch(scores=scores, seen=inputs.seen[rows],
                                  top_category=inputs.top_category[rows],
-                                 targets=_targets(inputs, policy, rows))
-            lists = apply_policy(policy, batch, k)
-            items[j][rows], pinned[j][rows] = lists.items, lists.pinned
+                                 targets=_targets(inputs, replayed.policy, rows))
+            lists = apply_policy(replayed.policy, batch, k)
+            replayed.items[rows], replayed.pinned[rows] = lists.items, lists.pinned
             for counter in lists.notices:
-                found[j].update(counter)
+                replayed.notices.update(counter)
         if on_progress is not None:
             on_progress(rows.stop, n)
-    return [Replay(p, i, q, c) for p, i, q, c in zip(policies, items, pinned, found,
-                                                       strict=True)]
+    return out
 
 
 def preview(inputs: PreviewInputs, policy_a: Policy, policy_b: Policy | None = None, *,
