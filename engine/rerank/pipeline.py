@@ -125,10 +125,10 @@ def _assign_pins(plan: RankPlan, batch: ShopperBatch, available: np.ndarray, k: 
     return pins
 
 
-def _place(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
-           notices: list[Counter]) -> tuple[np.ndarray, np.ndarray]:
-    """(B, k) items with pins at their slots and greedy picks in the open ones, compacted;
-    also (B, k) the index into the greedy picks (-1 for pins and pads)."""
+def _lists(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
+           notices: list[Counter]) -> PolicyLists:
+    """(B, k) items with pins at their slots and greedy picks in the open ones, compacted,
+    with what the greedy pass did to each pick (-1 / 0 pads)."""
     n_users, k = pins.shape
     rows = np.arange(n_users)[:, None]
     open_slot = pins < 0
@@ -138,16 +138,26 @@ def _place(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
     picked = candidates[rows, outcome.order[rows, safe]] if outcome.order.size else \
         np.full((n_users, k), -1)
     items = np.where(open_slot, np.where(has_pick, picked, -1), pins)
-    source = np.where(has_pick, pick_index, -1)
     gaps = items < 0
     order = np.argsort(gaps, axis=1, kind="stable")
-    compact_items = np.take_along_axis(items, order, axis=1)
-    compact_source = np.take_along_axis(source, order, axis=1)
     moved = (~open_slot) & (np.take_along_axis(~gaps, np.argsort(order, axis=1), axis=1)) & \
         (np.argsort(order, axis=1) != np.arange(k)[None, :])
     for row in np.flatnonzero(moved.any(axis=1)):
         notices[row][Message("pin_moved_up")] = 1
-    return compact_items, compact_source
+    items, has, safe = (np.take_along_axis(a, order, axis=1) for a in (items, has_pick, safe))
+
+    def pick(values: np.ndarray, pad: float) -> np.ndarray:
+        if not values.size:
+            return np.full(items.shape, pad)
+        return np.where(has, values[rows, safe], pad)
+
+    return PolicyLists(
+        items=items, pinned=(items >= 0) & ~has,
+        forced=pick(outcome.forced, False).astype(bool),
+        base_rank=np.where(has, pick(outcome.order, -1) + 1, 0).astype(np.int64),
+        greedy_slot=np.where(has, safe + 1, 0).astype(np.int64),
+        relevance=pick(outcome.relevance, np.nan), diversity=pick(outcome.diversity, 0.0),
+        notices=notices)
 
 
 def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
@@ -184,8 +194,7 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
     if plan.exposure_bonus is not None:  # prices are fitted on relevance scaled over the pool
         values = min_max(values, fill=-np.inf) + plan.exposure_bonus[safe]
     outcome = constrained_greedy(plan, batch.targets, candidates, values, pins, k, notices)
-    items, source = _place(outcome, candidates, pins, notices)
-    lists = _traced(outcome, items, source, notices)
+    lists = _lists(outcome, candidates, pins, notices)
     lists.candidates, lists.candidate_relevance = candidates, outcome.scaled
     if count_removed:
         lists.removed = _removed_counts(plan, scores, unseen, available, allowed, n_candidates)
@@ -195,22 +204,19 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
             alone = constrained_greedy(replace(plan, caps=[], at_least=[]), batch.targets,
                                        candidates, values, pins, k,
                                        [Counter() for _ in range(n_users)])
-            lists.alone_slot = _alone_slots(outcome, alone, source)
-    short = (items >= 0).sum(axis=1) < k
-    for row in np.flatnonzero(short):
-        notices[row][Message("only_n_pass", n=int((items[row] >= 0).sum()), k=k)] = 1
+            lists.alone_slot = _alone_slots(outcome, alone, lists)
+    shown = (lists.items >= 0).sum(axis=1)
+    for row in np.flatnonzero(shown < k):
+        notices[row][Message("only_n_pass", n=int(shown[row]), k=k)] = 1
     return lists
 
 
 def _alone_slots(outcome: GreedyOutcome, alone: GreedyOutcome,
-                 source: np.ndarray) -> np.ndarray:
+                 lists: PolicyLists) -> np.ndarray:
     """Per served slot, the slot the diversify stage alone gave the same candidate (0: none)."""
-    slots = np.zeros(source.shape, dtype=np.int64)
-    for row in range(len(source)):
-        slot_of = {int(c): j + 1 for j, c in enumerate(alone.order[row].tolist()) if c >= 0}
-        for slot in np.flatnonzero(source[row] >= 0).tolist():
-            slots[row, slot] = slot_of.get(int(outcome.order[row, source[row, slot]]), 0)
-    return slots
+    served = np.take_along_axis(outcome.order, np.clip(lists.greedy_slot - 1, 0, None), axis=1)
+    same = (alone.order[:, None, :] == served[:, :, None]) & (alone.order >= 0)[:, None, :]
+    return np.where((lists.greedy_slot > 0) & same.any(axis=2), same.argmax(axis=2) + 1, 0)
 
 
 def _model_top(scores: np.ndarray, available: np.ndarray, k: int,
@@ -224,26 +230,6 @@ def _model_top(scores: np.ndarray, available: np.ndarray, k: int,
                        forced=np.zeros(items.shape, dtype=bool), base_rank=ranks,
                        greedy_slot=ranks, relevance=np.full(items.shape, np.nan),
                        diversity=np.zeros(items.shape), notices=notices)
-
-
-def _traced(outcome: GreedyOutcome, items: np.ndarray, source: np.ndarray,
-            notices: list[Counter]) -> PolicyLists:
-    rows = np.arange(len(items))[:, None]
-    has = source >= 0
-    safe = np.clip(source, 0, max(outcome.order.shape[1] - 1, 0))
-
-    def pick(values: np.ndarray, pad: float) -> np.ndarray:
-        if not values.size:
-            return np.full(items.shape, pad)
-        return np.where(has, values[rows, safe], pad)
-
-    return PolicyLists(
-        items=items, pinned=(items >= 0) & ~has,
-        forced=pick(outcome.forced, False).astype(bool),
-        base_rank=np.where(has, pick(outcome.order, -1) + 1, 0).astype(np.int64),
-        greedy_slot=np.where(has, safe + 1, 0).astype(np.int64),
-        relevance=pick(outcome.relevance, np.nan), diversity=pick(outcome.diversity, 0.0),
-        notices=notices)
 
 
 def _removed_counts(plan: RankPlan, scores: np.ndarray, unseen: np.ndarray,
