@@ -30,8 +30,7 @@ from engine.rerank.scaling import min_max
 class GreedyOutcome:
     """Per shopper and greedy pick: candidate index, reserved-slot flag, terms."""
 
-    order: np.ndarray  # (B, k) index into the candidates, -1 pads
-    n_picks: np.ndarray  # (B,)
+    order: np.ndarray  # (B, k) index into the candidates, -1 pads (after the picks)
     forced: np.ndarray  # (B, k) bool: a reserved slot changed the pick
     relevance: np.ndarray  # (B, k) scaled boosted relevance of the pick
     diversity: np.ndarray  # (B, k) diversity term of the pick
@@ -194,15 +193,15 @@ def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: n
         picks = run_greedy(rel, _scorer(plan, rel, safe, targets, k, move), k, move(~valid))
         picks = {key: np.asarray(value if device is None else value.cpu())
                  for key, value in picks.items()}
-        order, n_picks = picks["order"].astype(np.int64), np.full(len(valid), k)
-        forced, capped_out = np.zeros(order.shape, dtype=bool), {}
+        order, capped_out = picks["order"].astype(np.int64), {}
+        forced = np.zeros(order.shape, dtype=bool)
     else:
         rules = _PolicyRules(plan, safe, valid, pins, k, notices)
         picks = run_greedy(rel_part, _scorer(plan, rel_part, safe, targets, k), k, rules.blocked,
                            rules)
         for row in np.flatnonzero((rules.need > 0).any(axis=1) & ~rules.relaxed):
             notices[row][Message("floor_not_met_pins")] = 1
-        order, n_picks, forced = rules.order, rules.filled, rules.forced
+        order, forced = rules.order, rules.forced
         capped_out = {cap.label: seen.sum(axis=1)
                       for cap, seen in zip(plan.caps, rules.capped_seen, strict=True)}
     taken = order >= 0
@@ -211,5 +210,5 @@ def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: n
     diversity[:, :n_run] = np.where(taken[:, :n_run], picks["diversity_part"], 0.0)
     fallback[:, :n_run] = taken[:, :n_run] & picks["fallback"].astype(bool)
     relevance = np.take_along_axis(scaled, np.clip(order, 0, None), axis=1)
-    return GreedyOutcome(order, n_picks, forced, np.where(taken, relevance, np.nan), diversity,
+    return GreedyOutcome(order, forced, np.where(taken, relevance, np.nan), diversity,
                          fallback, scaled, capped_out)

@@ -91,7 +91,7 @@ def rerank(method: str, relevance: np.ndarray, k: int, diversity_weight: float, 
                                         "candidates")
     outcome = rank_candidates(plan, np.arange(len(scores))[None], scores[None], n_slots,
                               None if dist is None else dist[None])
-    n = int(outcome.n_picks[0])
+    n = int((outcome.order[0] >= 0).sum())
     rel = (1.0 - plan.diversify.weight) * outcome.relevance[0, :n]
     div = outcome.diversity[0, :n]
     return RerankResult(order=outcome.order[0, :n].astype(np.int64), relevance_part=rel,

@@ -67,26 +67,19 @@ def _with_owed_items(plan: RankPlan, boosted: np.ndarray, candidates: np.ndarray
     """Candidates plus, per promotion share or quota floor, its best matching items, so a
     share is feasible whenever enough matching items pass the filters and the floor.
     Merged rows stay sorted by boosted relevance (ties by position), -1 at the end."""
-    extras = []
+    merged = [candidates]
     for rule in plan.at_least:
         need, columns = required_slots(rule, k), np.flatnonzero(rule.mask)
         if need > 0 and len(columns):  # top items among the matching columns only
             best = top_n(np.ascontiguousarray(boosted[:, columns]), None, need)
-            extras.append(np.where(best >= 0, columns[np.clip(best, 0, None)], -1))
-    if not extras:
+            merged.append(np.where(best >= 0, columns[np.clip(best, 0, None)], -1))
+    if len(merged) == 1:
         return candidates
-    merged = np.concatenate([candidates, *extras], axis=1)
-    rows = np.arange(len(merged))[:, None]
-    values = np.where(merged >= 0, boosted[rows, np.clip(merged, 0, None)], -np.inf)
-    order = np.lexsort((merged, -values), axis=-1)
-    merged = np.take_along_axis(merged, order, axis=1)
-    repeat = np.zeros(merged.shape, dtype=bool)
-    repeat[:, 1:] = (merged[:, 1:] == merged[:, :-1]) & (merged[:, 1:] >= 0)
-    merged[repeat] = -1
-    keep = np.argsort(merged < 0, axis=1, kind="stable")
-    merged = np.take_along_axis(merged, keep, axis=1)
-    width = int((merged >= 0).sum(axis=1).max(initial=0))
-    return merged[:, :max(width, 1)]
+    items = np.hstack(merged)
+    member = np.zeros(boosted.shape, dtype=bool)  # (B, n_items): a candidate or owed item
+    member[np.nonzero(items >= 0)[0], items[items >= 0]] = True
+    width = int(member.sum(axis=1).max(initial=0))
+    return top_n(np.where(member, boosted, -np.inf), None, max(width, 1))
 
 
 def _floor_mask(plan: RankPlan, scores: np.ndarray, relevance: np.ndarray,
@@ -133,7 +126,7 @@ def _lists(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
     rows = np.arange(n_users)[:, None]
     open_slot = pins < 0
     pick_index = np.cumsum(open_slot, axis=1) - 1
-    has_pick = open_slot & (pick_index < outcome.n_picks[:, None])
+    has_pick = open_slot & (pick_index < (outcome.order >= 0).sum(axis=1)[:, None])
     safe = np.clip(pick_index, 0, max(outcome.order.shape[1] - 1, 0))
     picked = candidates[rows, outcome.order[rows, safe]] if outcome.order.size else \
         np.full((n_users, k), -1)
