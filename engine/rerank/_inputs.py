@@ -12,8 +12,8 @@ from engine.rerank.methods import NEEDS_SIMILARITY
 
 
 def check_matrix(values: np.ndarray | None, name: str, n_rows: int,
-                 rows_named: str = "candidates") -> np.ndarray | None:
-    """A finite float64 2-D array with `n_rows` rows, or None."""
+                 rows_named: str) -> np.ndarray | None:
+    """A finite float64 2-D array with `n_rows` rows (one per `rows_named`), or None."""
     if values is None:
         return None
     matrix = np.asarray(values, dtype=np.float64)

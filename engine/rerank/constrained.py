@@ -205,10 +205,9 @@ def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: n
         capped_out = {cap.label: seen.sum(axis=1)
                       for cap, seen in zip(plan.caps, rules.capped_seen, strict=True)}
     taken = order >= 0
-    n_run = picks["diversity_part"].shape[1]
-    diversity, fallback = np.zeros(order.shape), np.zeros(order.shape, dtype=bool)
-    diversity[:, :n_run] = np.where(taken[:, :n_run], picks["diversity_part"], 0.0)
-    fallback[:, :n_run] = taken[:, :n_run] & picks["fallback"].astype(bool)
+    unfilled = ((0, 0), (0, k - picks["order"].shape[1]))  # slots the loop did not reach
+    diversity = np.where(taken, np.pad(picks["diversity_part"], unfilled), 0.0)
+    fallback = taken & np.pad(picks["fallback"].astype(bool), unfilled)
     relevance = np.take_along_axis(scaled, np.clip(order, 0, None), axis=1)
     return GreedyOutcome(order, forced, np.where(taken, relevance, np.nan), diversity,
                          fallback, scaled, capped_out)

@@ -120,13 +120,10 @@ TargetRows = Mapping[str, Mapping[str, Any]]  # {category: {"floor", "cap", "sha
 
 def quotas_from_targets(target_rows: TargetRows) -> dict[str, list[int | None]]:
     """{category: [floor, cap]} for the quota re-ranker: the categories with a bound only."""
-    quotas: dict[str, list[int | None]] = {}
-    for category, row in target_rows.items():
-        floor, cap = row.get("floor"), row.get("cap")
-        if floor is not None or cap is not None:
-            quotas[category] = [None if floor is None else int(floor),
-                                None if cap is None else int(cap)]
-    return quotas
+    bounds = {category: [row.get("floor"), row.get("cap")]
+              for category, row in target_rows.items()}
+    return {category: [None if value is None else int(value) for value in pair]
+            for category, pair in bounds.items() if pair != [None, None]}
 
 
 def shares_from_targets(target_rows: TargetRows) -> dict[str, float]:
