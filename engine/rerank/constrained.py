@@ -71,10 +71,10 @@ def _scorer(plan: RankPlan, rel_part: Any, safe: np.ndarray, targets: np.ndarray
                             targets[:, support], stage.weight)
 
 
-def _pinned_counts(plan: RankPlan, pins: np.ndarray, k: int,
+def _pinned_counts(plan: RankPlan, masks: np.ndarray, pins: np.ndarray, k: int,
                    ) -> tuple[list[np.ndarray], np.ndarray]:
     """Per cap, (B, G) the items each shopper's pins put in each group; and (B, J) the slots
-    each at-least rule still needs once the pins count."""
+    each at-least rule (`masks (n_items, J)`) still needs once the pins count."""
     pinned = pins >= 0
     rows, items = np.nonzero(pinned)[0], pins[pinned]
     counts = []
@@ -83,11 +83,9 @@ def _pinned_counts(plan: RankPlan, pins: np.ndarray, k: int,
         code = cap.codes[items]
         np.add.at(count, (rows[code >= 0], code[code >= 0]), 1)
         counts.append(count)
-    safe = np.where(pinned, pins, 0)
-    need = np.zeros((len(pins), len(plan.at_least)), dtype=np.int64)
-    for j, rule in enumerate(plan.at_least):
-        need[:, j] = required_slots(rule, k) - (rule.mask[safe] & pinned).sum(axis=1)
-    return counts, need
+    required = np.array([required_slots(rule, k) for rule in plan.at_least], dtype=np.int64)
+    pinned_matches = (masks[np.where(pinned, pins, 0)] & pinned[:, :, None]).sum(axis=1)
+    return counts, required - pinned_matches
 
 
 class _PolicyRules:
@@ -100,8 +98,10 @@ class _PolicyRules:
         n_users = len(valid)
         self.caps, self.notices = plan.caps, notices
         self.cap_codes = [np.where(valid, cap.codes[safe], -1) for cap in plan.caps]  # -1 free
-        self.cap_counts, self.need = _pinned_counts(plan, pins, k)
-        self.matches = [rule.mask[safe] & valid for rule in plan.at_least]  # (B, N) per rule
+        masks = np.array([rule.mask for rule in plan.at_least], dtype=bool).reshape(
+            len(plan.at_least), plan.n_items).T  # (n_items, J): counts towards at-least rule j
+        self.cap_counts, self.need = _pinned_counts(plan, masks, pins, k)
+        self.matches = masks[safe] & valid[:, :, None]  # (B, N, J)
         self.blocked, self.to_fill = ~valid, k - (pins >= 0).sum(axis=1)
         self.rows = np.arange(n_users)
         self.filled = np.zeros(n_users, dtype=np.int64)
@@ -127,15 +127,11 @@ class _PolicyRules:
         """(B, N) candidates allowed in this slot and (B,) whether the slot is reserved for
         owed shares; relaxes shares caps block and ends lists nothing fits."""
         notices = self.notices
-        within = ~self.blocked
-        for ok in caps_ok:
-            within &= ok
+        within = np.logical_and.reduce([~self.blocked, *caps_ok])  # open and within caps
         owed = np.clip(self.need, 0, None)
         forced = active & ~self.relaxed & (owed.sum(axis=1) >= self.to_fill - self.filled) & \
             (owed.sum(axis=1) > 0)
-        wanted = np.zeros(within.shape, dtype=bool)
-        for j, match in enumerate(self.matches):
-            wanted |= (owed[:, j] > 0)[:, None] & match
+        wanted = (self.matches & (owed > 0)[:, None, :]).any(axis=2)
         admissible = within & (~forced[:, None] | wanted)
         stuck = forced & ~admissible.any(axis=1)
         for row in np.flatnonzero(stuck):
@@ -171,8 +167,7 @@ class _PolicyRules:
         for codes, counts in zip(self.cap_codes, self.cap_counts, strict=True):
             code = codes[live, pick]
             counts[live[code >= 0], code[code >= 0]] += 1
-        for j, match in enumerate(self.matches):
-            self.need[live, j] -= match[live, pick]
+        self.need[live] -= self.matches[live, pick]
 
 
 def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: np.ndarray,
