@@ -49,7 +49,6 @@ def check_policy_name(name: str) -> str:
 
 
 Values = Annotated[list[str], Field(max_length=MAX_MATCH_VALUES)]
-Label = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 
 
 class Match(StrictModel):
@@ -109,11 +108,17 @@ def _price_order(rule: Any) -> Any:
     return rule
 
 
-class FilterStage(StrictModel):
+class StageModel(StrictModel):
+    """What every stage has: its kind and a label shown instead of the default one."""
+
+    kind: str
+    label: str = Field("", max_length=MAX_TEXT_CHARS)
+
+
+class FilterStage(StageModel):
     """Keep only items that pass: price range, `keep` match, not `drop` match, unseen."""
 
     kind: Literal["filter"]
-    label: Label = ""
     price_min: float | None = Field(None, ge=0)
     price_max: float | None = Field(None, ge=0)
     missing_price: Literal["keep", "drop"] = Field(
@@ -130,45 +135,41 @@ class FilterStage(StrictModel):
         return _price_order(self)
 
 
-class BoostStage(StrictModel):
+class BoostStage(StageModel):
     """Add `strength` (boost) or subtract it (bury) from the relevance of matching items.
 
     Relevance is the model score min-max scaled to [0, 1] over the allowed items, so 0.1 is
     a tenth of the range between this shopper's best and worst candidate."""
 
     kind: Literal["boost", "bury"]
-    label: Label = ""
     match: Match
     strength: float = Field(..., gt=0, le=1)
 
 
-class PromoteStage(StrictModel):
+class PromoteStage(StageModel):
     """At least ceil(share · k) of the slots go to matching items, the most relevant of them,
     placed by the greedy pass (a promoted item wins a slot on its own merit first; only the
     last slots are reserved when the share is not yet met)."""
 
     kind: Literal["promote"]
-    label: Label = ""
     match: Match
     share: float = Field(..., gt=0, le=1)
 
 
-class CapStage(StrictModel):
+class CapStage(StageModel):
     """At most `max_items` items per value of `column` (brand, category or any item column)."""
 
     kind: Literal["cap"]
-    label: Label = ""
     column: str = Field("brand", max_length=MAX_TEXT_CHARS)
     max_items: int = Field(..., ge=1, le=MAX_SLOT)
 
 
-class FloorStage(StrictModel):
+class FloorStage(StageModel):
     """Drop candidates below a relevance floor: the shopper's `quantile` of model scores over
     the allowed catalogue, or a `min_relevance` in [0, 1]. The list gets shorter instead of
     being padded with poor items."""
 
     kind: Literal["floor"]
-    label: Label = ""
     quantile: float | None = Field(None, ge=0, lt=1)
     min_relevance: float | None = Field(None, ge=0, le=1)
 
@@ -179,11 +180,10 @@ class FloorStage(StrictModel):
         return self
 
 
-class DiversifyStage(StrictModel):
+class DiversifyStage(StageModel):
     """The re-ranker and its weight; 'quota' adds per-category [floor, cap] constraints."""
 
     kind: Literal["diversify"]
-    label: Label = ""
     method: DiversifyMethod
     weight: Weight = Field(..., json_schema_extra=UNIT)  # text such as "0.5" is refused
     quotas: dict[str, tuple[int | None, int | None]] | None = Field(
@@ -208,33 +208,30 @@ class Segment(StrictModel):
     top_categories: list[str] = Field(..., min_length=1, max_length=MAX_MATCH_VALUES)
 
 
-class PinStage(StrictModel):
+class PinStage(StageModel):
     """Item `item_id` at `slot` (1 = first) for everyone, or for a segment of shoppers."""
 
     kind: Literal["pin"]
-    label: Label = ""
     item_id: str = Field(..., min_length=1, max_length=MAX_ID_CHARS)
     slot: int = Field(..., ge=1, le=MAX_SLOT, description=f"1..{MAX_SLOT}")
     segment: Segment | None = None
 
 
-class ExposureTargetsStage(StrictModel):
+class ExposureTargetsStage(StageModel):
     """Population exposure targets, met by per-group prices fitted on a sample of shoppers
     (`prism exposure --fit`, docs/exposure.md) and added to the candidates' relevance."""
 
     kind: Literal["exposure_targets"]
-    label: Label = ""
     prices: ExposurePrices
 
 
-class BuyAgainStage(StrictModel):
+class BuyAgainStage(StageModel):
     """Up to `slots` of the shopper's due past purchases at the top of the list, those whose
     due score (`engine.models.repeat`) is above `min_due`; items never bought again by anyone
     stay out. Mode "fixed": the merchandiser's numbers; "learned": numbers chosen on
     validation (docs/buy-again.md); "none": the stage is kept but does nothing."""
 
     kind: Literal["buy_again"]
-    label: Label = ""
     mode: Literal["none", "fixed", "learned"] = "fixed"
     slots: int = Field(1, ge=0, le=MAX_SLOT)
     min_due: float = Field(0.0, ge=0, le=1)
