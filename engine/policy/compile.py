@@ -51,34 +51,29 @@ class CompiledPolicy(RankPlan):
 
 
 class ItemFacts:
-    """Per-item values the predicates read, taken once from a serving Catalogue."""
+    """What the predicates read beyond a serving Catalogue's own arrays: each item's brand and
+    category paths, taken once."""
 
     def __init__(self, catalogue: Catalogue) -> None:
-        self.items = catalogue.items
-        self.index = catalogue.item_index
-        self.labels = np.asarray(catalogue.columns.labels, dtype=object)
-        self.prices = catalogue.columns.prices
-        self.promo = catalogue.promo > 0
-        self.category_names = list(catalogue.category_names)
-        self.item_categories = catalogue.item_categories
-        self.n_items = catalogue.n_items
-        self.brands = (self.items[BRAND].fillna("").astype(str).to_numpy(dtype=object)
-                       if BRAND in self.items.columns else np.full(self.n_items, "", object))
-        paths = (self.items[CATEGORY].fillna("").astype(str) if CATEGORY in self.items.columns
-                 else pd.Series([""] * self.n_items))
+        self.catalogue, items = catalogue, catalogue.items
+        self.brands = (items[BRAND].fillna("").astype(str).to_numpy(dtype=object)
+                       if BRAND in items.columns else np.full(catalogue.n_items, "", object))
+        paths = (items[CATEGORY].fillna("").astype(str) if CATEGORY in items.columns
+                 else [""] * catalogue.n_items)
         self.paths = [p.split(MULTI_CATEGORY_SEP) for p in paths]
 
     def column(self, name: str) -> pd.Series:
-        if name in (LABEL_COLUMN,):
-            return pd.Series(self.labels)
-        if name not in self.items.columns:
-            shown = ", ".join(str(c) for c in self.items.columns[:20])
+        items = self.catalogue.items
+        if name == LABEL_COLUMN:
+            return pd.Series(self.catalogue.columns.labels)
+        if name not in items.columns:
+            shown = ", ".join(str(c) for c in items.columns[:20])
             raise ConfigError(Message("column_unknown", name=name, shown=shown))
-        return self.items[name].reset_index(drop=True)
+        return items[name].reset_index(drop=True)
 
     def category_mask(self, prefixes: list[str]) -> np.ndarray:
         wanted = [p.strip() for p in prefixes]
-        hits = np.isin(self.labels.astype(str), wanted)
+        hits = np.isin(self.catalogue.columns.labels.astype(str), wanted)
         for position, paths in enumerate(self.paths):
             if not hits[position]:
                 hits[position] = any(path == p or path.startswith(p + CATEGORY_SEP)
@@ -87,17 +82,19 @@ class ItemFacts:
 
     def match(self, match: Match, where: str, notices: list[str]) -> np.ndarray:
         """(n_items,) items meeting every condition of `match`."""
-        mask = np.ones(self.n_items, dtype=bool)
+        catalogue = self.catalogue
+        mask = np.ones(catalogue.n_items, dtype=bool)
         if match.brands is not None:
             mask &= np.isin(self.brands, match.brands)
         if match.categories is not None:
             mask &= self.category_mask(match.categories)
         if match.item_ids is not None:
-            mask &= self.index.isin([str(i) for i in match.item_ids])
+            mask &= catalogue.item_index.isin([str(i) for i in match.item_ids])
         if match.promo is not None:
-            mask &= self.promo == match.promo
+            mask &= (catalogue.promo > 0) == match.promo
         if match.price_min is not None or match.price_max is not None:
-            mask &= price_mask(self.prices, match.price_min, match.price_max, "drop")
+            mask &= price_mask(catalogue.columns.prices, match.price_min, match.price_max,
+                               "drop")
         if match.column is not None:
             mask &= self.column(match.column).isin(match.values).to_numpy()
         if not mask.any():
@@ -118,10 +115,11 @@ def price_mask(prices: np.ndarray, low: float | None, high: float | None,
 
 def _filter_rule(stage: FilterStage, label: str, facts: ItemFacts,
                  notices: list[str]) -> Rule:
-    mask = np.ones(facts.n_items, dtype=bool)
+    prices = facts.catalogue.columns.prices
+    mask = np.ones(len(prices), dtype=bool)
     if stage.price_min is not None or stage.price_max is not None:
-        mask &= price_mask(facts.prices, stage.price_min, stage.price_max, stage.missing_price)
-        if not np.isfinite(facts.prices).any():
+        mask &= price_mask(prices, stage.price_min, stage.price_max, stage.missing_price)
+        if not np.isfinite(prices).any():
             notices.append(Message(f"no_prices_{stage.missing_price}", label=label))
     if stage.keep is not None:
         mask &= facts.match(stage.keep, Message("rule_keep", label=label), notices)
@@ -139,24 +137,25 @@ def _cap_rule(stage: CapStage, label: str, facts: ItemFacts) -> CapRule:
                    limits=np.full(max(len(uniques), 1), stage.max_items, dtype=np.int64))
 
 
-def _quota_rules(stage: DiversifyStage, facts: ItemFacts) -> tuple[list[Rule], list[CapRule]]:
+def _quota_rules(stage: DiversifyStage,
+                 catalogue: Catalogue) -> tuple[list[Rule], list[CapRule]]:
     """Category [floor, cap] pairs as at-least rules and one cap rule on the main category."""
-    quotas, names = stage.quotas or {}, facts.category_names
+    quotas, names = stage.quotas or {}, list(catalogue.category_names)
     positions = category_positions(list(quotas), names, "diversify quotas", ConfigError)
     return quota_rules({position: tuple(bounds) for position, bounds in
                         zip(positions, quotas.values(), strict=True)}, names,
-                       facts.item_categories)
+                       catalogue.item_categories)
 
 
-def _pin_rule(stage: PinStage, label: str, facts: ItemFacts,
+def _pin_rule(stage: PinStage, label: str, catalogue: Catalogue,
               notices: list[str]) -> PinRule | None:
-    position = int(facts.index.get_indexer([stage.item_id])[0])
+    position = int(catalogue.item_index.get_indexer([stage.item_id])[0])
     if position < 0:
         notices.append(Message("pin_missing", label=label, item=stage.item_id))
         return None
     segment = None
     if stage.segment is not None:
-        names = facts.category_names
+        names = catalogue.category_names
         segment = np.isin(np.asarray(names, dtype=object), stage.segment.top_categories)
         if not segment.any():
             notices.append(Message("segment_missing", label=label,
@@ -191,11 +190,11 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
             elif isinstance(stage, DiversifyStage):
                 diversify = stage
                 if stage.method == "quota":
-                    floors, quota_caps = _quota_rules(stage, facts)
+                    floors, quota_caps = _quota_rules(stage, catalogue)
                     at_least += floors
                     caps += quota_caps
             elif isinstance(stage, PinStage):
-                pin = _pin_rule(stage, label, facts, notices)
+                pin = _pin_rule(stage, label, catalogue, notices)
                 if pin is not None:
                     pins.append(pin)
             elif isinstance(stage, ExposureTargetsStage):

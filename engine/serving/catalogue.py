@@ -293,14 +293,6 @@ def _run_user_ids(run: Run) -> list[str]:
 
 def _group(events: pd.DataFrame, n_users: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per user, item positions and timestamps in time order (empty arrays when absent)."""
-    empty = np.empty(0, dtype=np.int64)
-    items: list[np.ndarray] = [empty] * n_users
-    times: list[np.ndarray] = [empty] * n_users
-    users = events["user_idx"].to_numpy()
-    if len(users):
-        starts = np.r_[0, np.flatnonzero(np.diff(users)) + 1]
-        for user, own_items, own_times in zip(
-                users[starts], np.split(events["item_idx"].to_numpy(dtype=np.int64), starts[1:]),
-                np.split(events[TIMESTAMP].to_numpy(dtype=np.int64), starts[1:]), strict=True):
-            items[user], times[user] = own_items, own_times
-    return items, times
+    bounds = np.searchsorted(events["user_idx"].to_numpy(), np.arange(1, n_users))
+    return (np.split(events["item_idx"].to_numpy(dtype=np.int64), bounds),
+            np.split(events[TIMESTAMP].to_numpy(dtype=np.int64), bounds))

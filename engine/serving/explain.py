@@ -155,16 +155,11 @@ def trending_note(scores: np.ndarray, days: float = 7.0) -> Callable[[int], str 
         if np.isfinite(scores[position]) else None
 
 
-def slot_notes(note_for: Callable[[int], str | None] | None,
-               positions: np.ndarray) -> list[list[str]] | None:
-    """Per slot, the note `note_for(position)` adds to the item's reasons (none for None)."""
-    if note_for is None:
-        return None
-    return [[note] if (note := note_for(int(p))) is not None else [] for p in positions]
-
-
-def with_boost_notes(per_slot: list[list[str]] | None, boosts: np.ndarray) -> list[list[str]]:
-    """Each slot's notes plus "boosted +0.10" where a boost moved its relevance."""
-    notes = per_slot or [[] for _ in boosts]
-    return [list(n) + ([Message("boosted", boost=b)] if abs(b) > 1e-9 else [])
+def slot_notes(note_for: Callable[[int], str | None] | None, positions: np.ndarray,
+               boosts: np.ndarray) -> list[list[str]]:
+    """Per slot, the note `note_for(position)` adds to the item's reasons (none for None), and
+    "boosted +0.10" where a boost (`boosts`, one per slot) moved its relevance."""
+    notes = [[] if note_for is None or (note := note_for(int(p))) is None else [note]
+             for p in positions]
+    return [n + ([Message("boosted", boost=b)] if abs(b) > 1e-9 else [])
             for n, b in zip(notes, boosts, strict=True)]

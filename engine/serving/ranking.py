@@ -21,7 +21,7 @@ from engine.core.errors import RequestError
 from engine.rerank.pipeline import PolicyLists, ShopperBatch, apply_policy
 from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
 from engine.serving.catalogue import Catalogue
-from engine.serving.explain import explain, slot_notes, with_boost_notes
+from engine.serving.explain import explain, slot_notes
 from engine.serving.requests import ListRequest, category_positions, category_vector, quota_map
 from engine.serving.results import Columns, list_columns
 
@@ -109,7 +109,7 @@ def served_columns(catalogue: Catalogue, plan: RankPlan, lists: PolicyLists,
     item's explanation, with the shopper's note and the boost the item received."""
     weight = 0.0 if plan.diversify is None else plan.diversify.weight
     items, relevance, gains, score = list_parts(plan, lists, weight)
-    notes = with_boost_notes(slot_notes(shopper.note_for, items), plan.boost_vector[items])
+    notes = slot_notes(shopper.note_for, items, plan.boost_vector[items])
     texts = explain(catalogue, items, shopper.past, gains, notes, model=shopper.model,
                     user=shopper.user)
     return list_columns(catalogue, items, relevance, gains, score, texts)

@@ -31,7 +31,7 @@ from engine.serving.coldstart import add_items
 from engine.serving.explain import fallback_notice, trending_note
 from engine.serving.live import LiveHistory, history_frame
 from engine.serving.ranking import RankRequest, Shopper, compile_request, rank, served_columns
-from engine.serving.results import Recommendations, plain_value, relevance_columns
+from engine.serving.results import Recommendations, item_columns, plain_value
 from engine.serving.retrieve import Focus, Retrieval, plan_focus
 from engine.serving.trending import trending_scores
 from engine.text.matching import SEARCH_TITLES, SearchIndex, TitleIndex, stored_title_embeddings
@@ -208,8 +208,8 @@ class Recommender:
         top = pool[pool >= 0]  # the plain top-k by relevance
         return Recommendations(
             columns=columns, notice=notice,
-            relevance_columns=relevance_columns(catalogue, top,
-                                                lists.candidate_relevance[0, :len(top)]),
+            relevance_columns={**item_columns(catalogue, top), "relevance": np.round(
+                lists.candidate_relevance[0, :len(top)], 4)},
             method=request.diversify.method, diversity_weight=request.diversify.weight,
             n_candidates=n_allowed, unavailable_left_out=len(shopper.left_out),
             alpha=shopper.alpha, **found)

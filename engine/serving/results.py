@@ -79,12 +79,6 @@ def list_columns(catalogue: Catalogue, positions: np.ndarray, relevance: np.ndar
     return out
 
 
-def relevance_columns(catalogue: Catalogue, positions: np.ndarray,
-                      relevance: np.ndarray) -> Columns:
-    """The plain top-k's columns: the item columns and its relevance."""
-    return {**item_columns(catalogue, positions), "relevance": np.round(relevance, 4)}
-
-
 def json_rows(columns: Columns) -> list[dict]:
     """One dict of plain Python values per slot (NaN becomes None, explanations plain text)."""
     names = list(columns)
