@@ -32,7 +32,6 @@ from engine.policy.schema import (
 )
 from engine.rerank.plan import CapRule, PinRule, RankPlan, Rule, quota_rules
 from engine.serving.catalogue import Catalogue
-from engine.serving.ranking import item_arrays
 from engine.serving.requests import category_positions
 
 LABEL_COLUMN = "category"  # caps on "category" use the item's diversity category label
@@ -219,7 +218,7 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
                           boosts=boosts, boost_vector=boost_vector, floor=floor,
                           diversify=diversify, at_least=at_least, caps=caps, pins=pins,
                           notices=notices, exposure_bonus=exposure_bonus,
-                          buy_again=buy_again, **item_arrays(catalogue))
+                          buy_again=buy_again, **catalogue.rank_arrays)
 
 
 def diversify_label(method: str, weight: float) -> Message:

@@ -28,6 +28,7 @@ from engine.core.columns import (
 )
 from engine.core.errors import RequestError
 from engine.metrics.diversity import category_prior as catalogue_prior
+from engine.rerank.plan import plan_arrays
 from engine.rerank.quotas import CategorySupply, category_supply
 from engine.rerank.similarity import graded_item_vectors
 from engine.rerank.targets import blend_target
@@ -76,8 +77,6 @@ class Catalogue:
     columns: ItemColumns  # per-item display arrays, so building a result table is cheap
     # trending scores per half-life, filled on first use; a new snapshot starts empty
     trend_cache: dict[float, np.ndarray] = field(default_factory=dict, compare=False)
-    # graded similarity vectors for models without item vectors, built on first re-rank
-    similarity_cache: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
     # every purchase event of the run (user_id, item_id, timestamp), for buy again
     purchases: pd.DataFrame | None = field(default=None, compare=False)
 
@@ -94,10 +93,17 @@ class Catalogue:
         where the category rows alone are used."""
         if self.item_vectors is not None or self.n_items > GRADED_MAX_ITEMS:
             return self.item_vectors
-        if "graded" not in self.similarity_cache:
-            self.similarity_cache["graded"] = graded_item_vectors(
-                self.item_categories, self.item_users.T).astype(np.float32)
-        return self.similarity_cache["graded"]
+        return self._graded_vectors
+
+    @cached_property
+    def _graded_vectors(self) -> np.ndarray:
+        return graded_item_vectors(self.item_categories, self.item_users.T).astype(np.float32)
+
+    @cached_property
+    def rank_arrays(self) -> dict[str, np.ndarray | None]:
+        """The category and similarity rows every plan over this snapshot reads
+        (`engine.rerank.plan.plan_arrays`), made once."""
+        return plan_arrays(self.item_categories, self.similarity_vectors())
 
     @property
     def n_items(self) -> int:
@@ -143,10 +149,8 @@ class Catalogue:
         if BRAND not in self.items.columns:
             return []
         counts = self.items[BRAND].dropna().astype(str).value_counts()
-        counts = counts[counts.index != ""]
-        order = sorted(zip(counts.index.tolist(), counts.tolist(), strict=True),
-                       key=lambda pair: (-pair[1], pair[0]))
-        return [name for name, _ in order]
+        counts = counts[counts.index != ""].sort_index()  # by name, then stably by count
+        return counts.sort_values(ascending=False, kind="stable").index.tolist()
 
     @cached_property
     def unavailable(self) -> np.ndarray:
@@ -204,7 +208,7 @@ class Catalogue:
             self, items=items, item_index=pd.Index(items[ITEM_ID].astype(str)),
             item_categories=categories, item_vectors=vectors, promo=_promo_flags(items),
             item_users=item_users, columns=item_columns(items, categories, self.category_names),
-            trend_cache={}, similarity_cache={},  # arrays of the old size are stale
+            trend_cache={},  # arrays of the old size are stale (cached properties start anew)
         )
 
 

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from engine.core.checks import check_k
 from engine.core.errors import RequestError
 from engine.rerank.pipeline import PolicyLists, ShopperBatch, apply_policy
-from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
+from engine.rerank.plan import Diversify, RankPlan, diversify_plan
 from engine.serving.catalogue import Catalogue
 from engine.serving.explain import explain, slot_notes
 from engine.serving.requests import ListRequest, category_positions, category_vector, quota_map
@@ -146,15 +146,6 @@ def variety_added(plan: RankPlan, items: np.ndarray, weight: float) -> np.ndarra
     return weight * (1.0 - sims.max(axis=1))
 
 
-def item_arrays(catalogue: Catalogue) -> dict[str, np.ndarray | None]:
-    """The catalogue's `plan_arrays`, made once per snapshot."""
-    cached = catalogue.similarity_cache.get("plan")
-    if cached is None:
-        cached = plan_arrays(catalogue.item_categories, catalogue.similarity_vectors())
-        catalogue.similarity_cache["plan"] = cached
-    return cached
-
-
 def compile_request(catalogue: Catalogue, request: ListRequest) -> RankRequest:
     """A valid request (`engine.serving.requests`) checked against this catalogue — k within
     it, category names known, quota floors within each category's supply — as a plan with
@@ -172,7 +163,7 @@ def compile_request(catalogue: Catalogue, request: ListRequest) -> RankRequest:
     target = None if target is None else category_vector(target, names, "target")
     plan = diversify_plan(
         Diversify(request.method, request.diversity_weight, request.target_mix),
-        max(request.n_candidates, k), item_arrays(catalogue), category_names=list(names),
+        max(request.n_candidates, k), catalogue.rank_arrays, category_names=list(names),
         quotas=quota_map(quotas, names, k, catalogue.category_supply) if quotas else None,
         allowed=allowed, boosts=vector)
     return RankRequest(plan, k, target)

@@ -152,13 +152,11 @@ def test_a_refresh_updates_the_index_and_the_swapped_in_version_serves_through_i
 def test_serving_keeps_one_item_table(indexed_run):  # noqa: ANN001
     """The run, the model, the catalogue and the re-ranker read the same item vectors and
     category rows: a million-item run holds each once."""
-    from engine.serving.ranking import item_arrays
-
     service = Recommender.load(indexed_run, candidates=CANDIDATES)
     vectors = service.model.item_vectors()
     assert service.run.item_vectors is vectors
     assert np.shares_memory(service.catalogue.item_vectors, vectors)
-    arrays = item_arrays(service.catalogue)
+    arrays = service.catalogue.rank_arrays
     assert np.shares_memory(arrays["unit_vectors"], vectors)
     assert arrays["item_categories"] is service.catalogue.item_categories
     listed = service.recommend(user_id=service.user_ids[3], k=10, method="dpp",
