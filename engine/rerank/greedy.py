@@ -97,17 +97,14 @@ class DPPScorer(Scorer):
         gain = self.weight * xp.log(self.d2.clip(min=LOG_FLOOR))
         return xp.where(self.fallback[:, None], 0.0, gain)
 
-    def kernel_rows(self, chosen: Any) -> Any:
-        """(B, N) rows of S = (sim + jitter·I) / (1 + jitter); sim = (1 + cos)/2 for vectors."""
-        sim = similarity_rows(self.unit, chosen, self.rows)
-        if self.shifted:
-            sim = (1.0 + sim) / 2.0
-        sim[self.rows, chosen] += DPP_JITTER
-        return sim / (1.0 + DPP_JITTER)
-
     def update(self, chosen: Any) -> None:
         done = self.slot
-        row = self.kernel_rows(chosen)
+        # (B, N) rows of S = (sim + jitter·I) / (1 + jitter); sim = (1 + cos)/2 for vectors
+        row = similarity_rows(self.unit, chosen, self.rows)
+        if self.shifted:
+            row = (1.0 + row) / 2.0
+        row[self.rows, chosen] += DPP_JITTER
+        row = row / (1.0 + DPP_JITTER)
         if done:
             c_chosen = self.factors[self.rows, :done, chosen]  # (B, t)
             row = row - (c_chosen[:, None, :] @ self.factors[:, :done, :])[:, 0, :]
