@@ -1,4 +1,5 @@
-"""The re-rankers' array entry points: `rerank` for one list, `rerank_batch` for many users.
+"""The re-rankers' array entry points, `rerank` for one list and `rerank_batch` for many
+users, and the checks of their arguments.
 
 Both rank through the one pipeline (`engine.rerank.pipeline.rank_candidates`): the method,
 weight and quotas become a plan with one diversify step, the same plan a plain request and a
@@ -18,15 +19,7 @@ import numpy as np
 from engine.core.checks import check_k, check_weight
 from engine.core.device import resolve_device
 from engine.core.errors import ConfigError, RequestError
-from engine.rerank._inputs import (
-    check_categories,
-    check_matrix,
-    check_method_inputs,
-    check_nonzero_rows,
-    check_relevance,
-    check_target,
-)
-from engine.rerank.methods import check_method
+from engine.rerank.methods import NEEDS_SIMILARITY, check_method
 from engine.rerank.pipeline import rank_candidates
 from engine.rerank.plan import Diversify, RankPlan, diversify_plan, plan_arrays
 from engine.rerank.quotas import Quotas, check_quota_columns
@@ -45,6 +38,97 @@ class RerankResult:
     diversity_part: np.ndarray
     objective: np.ndarray
     fallback: np.ndarray
+
+
+# ---- argument checks: each problem raises RequestError naming the argument ----------------
+def check_matrix(values: np.ndarray | None, name: str, n_rows: int,
+                 rows_named: str) -> np.ndarray | None:
+    """A finite float64 2-D array with `n_rows` rows (one per `rows_named`), or None."""
+    if values is None:
+        return None
+    matrix = np.asarray(values, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != n_rows:
+        raise RequestError(f"{name} must have shape ({n_rows}, ...) — one row per "
+                           f"{rows_named[:-1]} — got {matrix.shape}")
+    if not np.all(np.isfinite(matrix)):
+        raise RequestError(f"{name} holds NaN or infinite values")
+    return matrix
+
+
+def check_nonzero_rows(vectors: np.ndarray, name: str) -> None:
+    """RequestError on a zero row: cosine similarity needs a length for every row (the plan
+    scales them, `engine.rerank.plan.plan_arrays`)."""
+    zero = np.linalg.norm(vectors, axis=-1) == 0
+    if zero.any():
+        bad = int(np.argmax(zero))
+        raise RequestError(f"{name} row {bad} is all zeros; cosine similarity needs a "
+                           f"non-zero vector for every item")
+
+
+def check_categories(categories: np.ndarray | None) -> np.ndarray | None:
+    """Row-normalised category matrix: non-negative, every row with some mass."""
+    if categories is None:
+        return None
+    if categories.min(initial=0.0) < 0:
+        raise RequestError("item_categories must be non-negative (a row-stochastic matrix)")
+    sums = categories.sum(axis=1, keepdims=True)
+    if np.any(sums <= 0):
+        bad = int(np.argmax(sums.reshape(-1) <= 0))
+        raise RequestError(f"item_categories row {bad} has no category mass")
+    return categories / sums
+
+
+def check_target(target: np.ndarray | None, n_categories: int, name: str = "target",
+                 ) -> np.ndarray | None:
+    """A category distribution over `n_categories`, normalised to sum 1."""
+    if target is None:
+        return None
+    dist = np.asarray(target, dtype=np.float64)
+    if dist.shape[-1:] != (n_categories,):
+        raise RequestError(f"{name} must have {n_categories} entries (one per category column "
+                           f"of item_categories), got shape {dist.shape}")
+    if not np.all(np.isfinite(dist)) or dist.min(initial=0.0) < 0:
+        raise RequestError(f"{name} must hold finite, non-negative category weights")
+    sums = dist.sum(axis=-1, keepdims=True)
+    if np.any(sums <= 0):
+        raise RequestError(f"{name} has no mass; give at least one category a positive weight")
+    return dist / sums
+
+
+def check_method_inputs(method: str, vectors: np.ndarray | None, categories: np.ndarray | None,
+                        target: np.ndarray | None) -> None:
+    """The arrays each method needs are present."""
+    if method in NEEDS_SIMILARITY and vectors is None and categories is None:
+        raise RequestError(f"method {method!r} needs item_vectors or item_categories to "
+                           f"measure similarity")
+    if method in ("calibrated", "quota") and categories is None:
+        raise RequestError(f"method {method!r} needs item_categories")
+    if method == "calibrated" and target is None:
+        raise RequestError("method 'calibrated' needs a target: the user's category "
+                           "distribution or a merchandiser's target, one weight per category")
+
+
+def check_relevance(relevance: np.ndarray, ndim: int) -> np.ndarray:
+    scores = np.asarray(relevance, dtype=np.float64)
+    if scores.ndim != ndim:
+        shape = "(N,)" if ndim == 1 else "(B, N)"
+        raise RequestError(f"relevance must have shape {shape}, got {scores.shape}")
+    if not np.all(np.isfinite(scores)):
+        raise RequestError("relevance holds NaN or infinite scores")
+    return scores
+
+
+def _check_candidates(candidates: np.ndarray, shape: tuple[int, ...], n_items: int | None,
+                      ) -> np.ndarray:
+    items = np.asarray(candidates)
+    if items.shape != shape:
+        raise RequestError(f"candidates must have the shape of relevance {shape}, got "
+                           f"{items.shape}")
+    if items.size and not np.issubdtype(items.dtype, np.integer):
+        raise RequestError(f"candidates must hold integer item indices, got {items.dtype}")
+    if items.size and (items.min() < -1 or (n_items is not None and items.max() >= n_items)):
+        raise RequestError(f"candidates hold item indices outside 0..{(n_items or 0) - 1}")
+    return items.astype(np.int64, copy=False)
 
 
 def _request_plan(method: str, k: int, diversity_weight: float, n_candidates: int,
@@ -97,19 +181,6 @@ def rerank(method: str, relevance: np.ndarray, k: int, diversity_weight: float, 
     return RerankResult(order=outcome.order[0, :n].astype(np.int64), relevance_part=rel,
                         diversity_part=div, objective=rel + div,
                         fallback=outcome.fallback[0, :n])
-
-
-def _check_candidates(candidates: np.ndarray, shape: tuple[int, ...], n_items: int | None,
-                      ) -> np.ndarray:
-    items = np.asarray(candidates)
-    if items.shape != shape:
-        raise RequestError(f"candidates must have the shape of relevance {shape}, got "
-                           f"{items.shape}")
-    if items.size and not np.issubdtype(items.dtype, np.integer):
-        raise RequestError(f"candidates must hold integer item indices, got {items.dtype}")
-    if items.size and (items.min() < -1 or (n_items is not None and items.max() >= n_items)):
-        raise RequestError(f"candidates hold item indices outside 0..{(n_items or 0) - 1}")
-    return items.astype(np.int64, copy=False)
 
 
 def rerank_device(device: str) -> Any:
