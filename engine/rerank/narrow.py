@@ -10,7 +10,7 @@ proportion to the candidates rather than to a million-item catalogue.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,21 +40,15 @@ def narrowed(plan: RankPlan, batch: Any,  # a pipeline.ShopperBatch
     """The plan and batch restricted to `columns` (their per-item arrays sliced, pins
     renumbered)."""
     slot = {int(item): i for i, item in enumerate(columns)}
-
-    def rows(table: np.ndarray | None) -> np.ndarray | None:
-        return None if table is None else table[columns]
-
+    per_item = {f.name: value[columns] for f in fields(plan)  # every array field is per item
+                if isinstance(value := getattr(plan, f.name), np.ndarray)}
     plan = replace(
-        plan, n_items=len(columns), static_allowed=plan.static_allowed[columns],
+        plan, n_items=len(columns), **per_item,
         filters=[replace(rule, mask=rule.mask[columns]) for rule in plan.filters],
         boosts=[replace(rule, mask=rule.mask[columns]) for rule in plan.boosts],
-        boost_vector=plan.boost_vector[columns],
         at_least=[replace(rule, mask=rule.mask[columns]) for rule in plan.at_least],
         caps=[replace(cap, codes=cap.codes[columns]) for cap in plan.caps],
-        pins=[replace(pin, item=slot[pin.item]) for pin in plan.pins if pin.item in slot],
-        item_categories=plan.item_categories[columns], unit_vectors=rows(plan.unit_vectors),
-        unit_categories=plan.unit_categories[columns],
-        exposure_bonus=rows(plan.exposure_bonus))
+        pins=[replace(pin, item=slot[pin.item]) for pin in plan.pins if pin.item in slot])
     batch = replace(batch, scores=np.asarray(batch.scores)[:, columns],
                     seen=None if batch.seen is None else _seen_columns(batch.seen, columns))
     return plan, batch

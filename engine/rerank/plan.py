@@ -68,7 +68,8 @@ class Diversify:
 
 @dataclass(frozen=True, kw_only=True)
 class RankPlan:
-    """Per-item arrays (`n_items` long) the pipeline applies, and what did not resolve."""
+    """Per-item arrays the pipeline applies (every array field is `n_items` long: narrowing
+    slices them all, `engine.rerank.narrow`), and what did not resolve."""
 
     n_items: int
     n_candidates: int  # model top-N the steps choose from
