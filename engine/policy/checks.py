@@ -17,8 +17,8 @@ import numpy as np
 
 from engine.core.errors import ConfigError, RequestError
 from engine.core.messages import Listing, Message
-from engine.policy.compile import compile_policy
-from engine.policy.schema import DiversifyStage, PinStage, Policy
+from engine.policy.compile import compile_policy, diversify_label
+from engine.policy.schema import Policy
 from engine.policy.serving import PolicyFailed, PolicyServer
 
 SAMPLE_SHOPPERS = 20
@@ -38,23 +38,24 @@ def sample_shoppers(user_ids: list[str], n: int = SAMPLE_SHOPPERS) -> list[str |
 
 
 def _static_problems(policy: Policy, recommender: Any) -> list[str]:
+    """The compiled policy's notices and its pins and alpha the run cannot take, each stage
+    named by the label its notices and attribution use."""
     catalogue = recommender.catalogue
     try:
         compiled = compile_policy(policy, catalogue)
     except ConfigError as exc:
         return [str(exc)]
-    problems = list(compiled.notices)
     largest = min(policy.n_candidates, catalogue.n_items)
-    for position, stage in enumerate(policy.stages):
-        if isinstance(stage, PinStage) and stage.slot > largest:
-            problems.append(Message("slot_beyond", stage=policy.stage_label(position),
-                                    slot=stage.slot, largest=largest))
-        if isinstance(stage, DiversifyStage) and stage.alpha is not None:
-            try:
-                recommender.model_at(stage.alpha)
-            except RequestError as exc:
-                problems.append(Message("stage_problem", stage=policy.stage_label(position),
-                                        problem=exc.message or str(exc)))
+    problems = list(compiled.notices)
+    problems += [Message("slot_beyond", stage=pin.label, slot=pin.slot, largest=largest)
+                 for pin in compiled.pins if pin.slot > largest]
+    stage = compiled.diversify
+    if stage is not None and stage.alpha is not None:
+        try:
+            recommender.model_at(stage.alpha)
+        except RequestError as exc:
+            label = stage.label or diversify_label(stage.method, stage.weight)
+            problems.append(Message("stage_problem", stage=label, problem=exc.message or str(exc)))
     return problems
 
 

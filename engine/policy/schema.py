@@ -301,11 +301,6 @@ class Policy(StrictModel):
         """'name@version', or the name of a policy not stored yet."""
         return f"{self.name}@{self.version}" if self.version else self.name
 
-    def stage_label(self, position: int) -> str:
-        """'#2 boost brand Acme' — the label shown in attribution and notices."""
-        stage = self.stages[position]
-        return stage.label or f"#{position + 1} {stage.kind}"
-
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
 

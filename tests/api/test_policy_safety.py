@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.api.app import create_app
-from engine.policy.checks import require_servable, sample_shoppers
+from engine.policy.checks import require_servable, sample_shoppers, servable_problems
 from engine.policy.schema import parse_policy
 from engine.policy.store import PolicyStore
 
@@ -114,3 +114,13 @@ def test_the_shopper_sample_is_spread_and_includes_an_unknown_shopper() -> None:
     sample = sample_shoppers(ids, 5)
     assert sample == ["u0", "u24", "u49", "u74", "u99", None]
     assert sample_shoppers([], 5) == [None]
+
+
+def test_a_refusal_names_each_stage_as_its_notices_do(twotower_service, prism_home) -> None:  # noqa: ANN001
+    """The publish check labels a stage as the notices and attribution do ('pin <item> at 8',
+    in the studio's language), not by its position alone ('#1 pin')."""
+    item = str(twotower_service.catalogue.columns.ids[0])
+    policy = parse_policy({"name": "far", "n_candidates": 5, "stages": [
+        {"kind": "pin", "item_id": item, "slot": 8}]})
+    problems = [str(p) for p in servable_problems(policy, twotower_service, PolicyStore())]
+    assert f"pin {item} at 8: slot 8 is beyond the 5 candidates a list is chosen from" in problems
