@@ -25,20 +25,6 @@ PICK_LIMIT = 50
 CHUNK = 1 << 16  # rows searched at a time for matches inside an id or a title
 
 
-class _Prefixes(Sequence):
-    """The first `width` characters of each sorted lowercased id, read only where bisect
-    looks (about log2(n) of them)."""
-
-    def __init__(self, ordered: pa.Array, width: int) -> None:
-        self.ordered, self.width = ordered, width
-
-    def __len__(self) -> int:
-        return len(self.ordered)
-
-    def __getitem__(self, index):  # noqa: ANN001, ANN204 - bisect reads one position at a time
-        return self.ordered[index].as_py()[:self.width]
-
-
 def _lowered(values: Sequence[object]) -> pa.Array:
     """Each value as text in lower case (Python's `str.lower`, as the query is lowered)."""
     return pa.array([str(value).lower() for value in values], type=pa.large_string())
@@ -72,9 +58,12 @@ class IdFinder:
     def _starting(self, text: str) -> np.ndarray:
         """Positions (list order) of the ids that start with `text`."""
         _, _, order, ordered = self._index()
-        prefixes = _Prefixes(ordered, len(text))
-        low, high = bisect.bisect_left(prefixes, text), bisect.bisect_right(prefixes, text)
-        return np.sort(order[low:high])
+
+        def prefix(value: pa.Scalar) -> str:  # read only where bisect looks: ~log2(n) ids
+            return value.as_py()[:len(text)]
+
+        low = bisect.bisect_left(ordered, text, key=prefix)
+        return np.sort(order[low:bisect.bisect_right(ordered, text, lo=low, key=prefix)])
 
     def _containing(self, text: str, wanted: int) -> np.ndarray:
         """The first `wanted` positions (list order) whose id contains `text` without starting
