@@ -29,7 +29,7 @@ def make_catalogue(brands: list[str], categories: list[str], prices: list[float]
         items=items, item_index=pd.Index(items[ITEM_ID]), item_categories=item_categories,
         category_names=names, item_vectors=vectors,
         promo=np.asarray(promo if promo is not None else [False] * n, dtype=np.float64),
-        user_index=pd.Index([]), user_items=[], user_times=[],
+        user_index=pd.Index([]), user_items=[],
         item_users=sp.csr_matrix((n, 0), dtype=np.float32),
         events=pd.DataFrame({"item_idx": empty, "timestamp": empty, "weight": empty}),
         event_users=empty, columns=item_columns(items, item_categories, names))

@@ -70,7 +70,6 @@ class Catalogue:
     promo: np.ndarray  # (n_items,) 1.0 for items on promotion
     user_index: pd.Index  # user_id -> model user index
     user_items: list[np.ndarray]  # per user, item positions in time order
-    user_times: list[np.ndarray]  # per user, unix seconds in time order
     item_users: sp.csr_matrix  # (n_items, n_users) binary, for co-occurrence explanations
     events: pd.DataFrame  # item_idx, timestamp, weight of every training interaction
     event_users: np.ndarray  # (n_events,) user index of each row of `events`, sorted
@@ -249,7 +248,7 @@ def catalogue_from_run(run: Run) -> Catalogue:
     items = run.items.reset_index(drop=True)
     item_index = pd.Index(items[ITEM_ID].astype(str))
     histories = run.histories
-    user_ids = _run_user_ids(run)
+    user_ids = run.user_ids  # the model's user order
     user_index = pd.Index(user_ids)
     user_idx = user_index.get_indexer(histories[USER_ID].astype(str))
     item_idx = item_index.get_indexer(histories[ITEM_ID].astype(str))
@@ -261,7 +260,8 @@ def catalogue_from_run(run: Run) -> Catalogue:
     events = pd.DataFrame({"user_idx": user_idx[keep], "item_idx": item_idx[keep],
                            TIMESTAMP: times[keep], WEIGHT: weights[keep]})
     events = events.sort_values(["user_idx", TIMESTAMP], kind="stable").reset_index(drop=True)
-    user_items, user_times = _group(events, len(user_ids))
+    bounds = np.searchsorted(events["user_idx"].to_numpy(), np.arange(1, len(user_ids)))
+    user_items = np.split(events["item_idx"].to_numpy(dtype=np.int64), bounds)  # time order
     item_users = sp.csr_matrix(
         (np.ones(len(events), dtype=np.float32),
          (events["item_idx"].to_numpy(), events["user_idx"].to_numpy())),
@@ -275,28 +275,10 @@ def catalogue_from_run(run: Run) -> Catalogue:
         category_names=list(run.category_names),
         item_vectors=None if vectors is None else np.asarray(vectors, dtype=np.float32),
         promo=_promo_flags(items), user_index=user_index, user_items=user_items,
-        user_times=user_times, item_users=item_users,
+        item_users=item_users,
         events=events[["item_idx", TIMESTAMP, WEIGHT]],
         event_users=events["user_idx"].to_numpy(),
         columns=item_columns(items, np.asarray(run.item_categories), list(run.category_names)),
-        purchases=getattr(run, "purchases", None),
+        purchases=run.purchases,
     )
 
-
-def _run_user_ids(run: Run) -> list[str]:
-    """The model's user order: the run's list if it has one, else sorted training users.
-
-    `TrainData.from_split` numbers users by sorted id, so the sorted distinct ids of the
-    training histories give the same order.
-    """
-    user_ids = getattr(run, "user_ids", None)
-    if user_ids is not None:
-        return [str(u) for u in user_ids]
-    return sorted(run.histories[USER_ID].astype(str).unique().tolist())
-
-
-def _group(events: pd.DataFrame, n_users: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per user, item positions and timestamps in time order (empty arrays when absent)."""
-    bounds = np.searchsorted(events["user_idx"].to_numpy(), np.arange(1, n_users))
-    return (np.split(events["item_idx"].to_numpy(dtype=np.int64), bounds),
-            np.split(events[TIMESTAMP].to_numpy(dtype=np.int64), bounds))

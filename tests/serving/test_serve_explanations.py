@@ -20,7 +20,7 @@ def _hand_catalogue() -> Catalogue:
                           "div_category": ["X", "Y", "Y", "X"]})
     return Catalogue(items=items, item_index=pd.Index(list("abcd")), item_categories=categories,
                      category_names=["X", "Y"], item_vectors=vectors, promo=np.zeros(4),
-                     user_index=pd.Index([]), user_items=[], user_times=[],
+                     user_index=pd.Index([]), user_items=[],
                      item_users=sp.csr_matrix((4, 0), dtype=np.float32),
                      events=pd.DataFrame(columns=["item_idx", "timestamp", "weight"]),
                      event_users=np.empty(0, dtype=np.int64),
