@@ -54,17 +54,15 @@ class Recommendations:
 def catalogue_rows(catalogue: Catalogue, positions: np.ndarray | slice) -> pd.DataFrame:
     """item_id, title, category (diversity label), price of some catalogue positions (a page
     of the catalogue, or the items a search found): only those rows are read."""
-    positions = np.arange(*positions.indices(catalogue.n_items)) if isinstance(
-        positions, slice) else np.asarray(positions, dtype=np.int64)
     return _frame(item_columns(catalogue, positions)).drop(columns="rank")
 
 
-def item_columns(catalogue: Catalogue, positions: np.ndarray) -> Columns:
+def item_columns(catalogue: Catalogue, positions: np.ndarray | slice) -> Columns:
     """rank, item_id, title, category (diversity label), price for catalogue positions."""
     columns = catalogue.columns
-    return {"rank": np.arange(1, len(positions) + 1), ITEM_ID: columns.ids[positions],
-            TITLE: columns.titles[positions], CATEGORY: columns.labels[positions],
-            PRICE: columns.prices[positions]}
+    ids = columns.ids[positions]
+    return {"rank": np.arange(1, len(ids) + 1), ITEM_ID: ids, TITLE: columns.titles[positions],
+            CATEGORY: columns.labels[positions], PRICE: columns.prices[positions]}
 
 
 def list_columns(catalogue: Catalogue, positions: np.ndarray, relevance: np.ndarray,
