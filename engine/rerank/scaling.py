@@ -30,14 +30,11 @@ def min_max(values: np.ndarray, mask: np.ndarray | None = None, *,
     """
     x = np.asarray(values)
     x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
-    if x.shape[-1] == 0:
-        return x.copy()
     finite = np.isfinite(x)
     usable = finite if mask is None else finite & np.broadcast_to(mask, x.shape)
-    low = np.where(usable, x, np.inf).min(axis=-1, keepdims=True)
-    high = np.where(usable, x, -np.inf).max(axis=-1, keepdims=True)
-    has_usable = usable.any(axis=-1, keepdims=True)
-    span = np.where(has_usable, high - low, 0.0)
-    shifted = np.where(finite & has_usable, x - np.where(has_usable, low, 0.0), 0.0)
-    scaled = np.divide(shifted, span, out=np.ones_like(x), where=span > CONSTANT_SPAN)
-    return np.where(finite & has_usable, scaled, fill).astype(x.dtype, copy=False)
+    low = np.where(usable, x, np.inf).min(axis=-1, keepdims=True, initial=np.inf)
+    high = np.where(usable, x, -np.inf).max(axis=-1, keepdims=True, initial=-np.inf)
+    span = high - low  # -inf for a row with no usable entry
+    with np.errstate(invalid="ignore"):  # inf - inf in entries that become `fill`
+        scaled = np.divide(x - low, span, out=np.ones_like(x), where=span > CONSTANT_SPAN)
+    return np.where(finite & (span >= 0), scaled, fill).astype(x.dtype, copy=False)
