@@ -233,8 +233,7 @@ def _removed_counts(plan: RankPlan, scores: np.ndarray, unseen: np.ndarray,
     counts = {}
     if plan.filters:
         top = top_n(np.where(unseen, scores, -np.inf), None, n)
-        safe = np.where(top >= 0, top, 0)
-        counts = {rule.label: ((~rule.mask[safe]) & (top >= 0)).sum(axis=1)
+        counts = {rule.label: (~rule.mask[np.clip(top, 0, None)] & (top >= 0)).sum(axis=1)
                   for rule in plan.filters}
     if plan.floor is not None:
         top = top_n(np.where(available, scores, -np.inf), None, n)

@@ -84,10 +84,9 @@ def check_quota_room(quotas: Mapping[Any, tuple[int | None, int | None]],
     check_supply(quotas, {name: int(counts.carrying[c])
                           for name, c in zip(quotas, columns, strict=True)},
                  floor_slots, pool)
-    capped = {c: cap for c, (_, cap) in zip(columns, quotas.values(), strict=True)
-              if cap is not None}
-    room = int(main.sum()) + sum(min(cap, int(main[c])) - int(main[c])
-                                 for c, cap in capped.items())
+    room = int(main.sum()) - sum(max(int(main[c]) - cap, 0)  # each cap's excess is lost
+                                 for c, (_, cap) in zip(columns, quotas.values(), strict=True)
+                                 if cap is not None)
     if room < n_slots:
         raise RequestError(Message("quota_caps_room", room=room, pool=Message(POOLS[pool]),
                                    slots=n_slots))
