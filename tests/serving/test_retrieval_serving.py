@@ -11,7 +11,7 @@ pytest.importorskip("faiss", reason="faiss-cpu not installed (pip install prism-
 
 from engine.cli.main import main  # noqa: E402
 from engine.policy.schema import parse_policy  # noqa: E402
-from engine.policy.serving import PolicyServer  # noqa: E402
+from engine.policy.serving import PolicyFailed, PolicyServer  # noqa: E402
 from engine.policy.store import PolicyStore  # noqa: E402
 from engine.retrieval.runindex import load_item_index, read_index_info  # noqa: E402
 from engine.serving.recommender import Recommender  # noqa: E402
@@ -80,6 +80,19 @@ def test_a_policy_holds_when_candidates_come_from_the_index(indexed_run):  # noq
     shown = [str(labels[catalogue.item_index.get_loc(i)]) for i in ids]
     assert dropped not in shown
     assert max(shown.count(label) for label in set(shown)) <= 3
+
+
+def test_a_policy_that_cannot_compile_fails_as_a_policy_with_an_index_too(
+        indexed_run, tmp_path):  # noqa: ANN001
+    """A policy naming a column the run lacks fails as the policy (the caller serves the
+    plain ranking), whether or not the run scores through a candidate index."""
+    bad = parse_policy({"name": "bad", "stages": [
+        {"kind": "cap", "column": "colour", "max_items": 1}]})
+    for retrieval in ("auto", "exact"):
+        service = Recommender.load(indexed_run, retrieval=retrieval, candidates=CANDIDATES)
+        server = PolicyServer(service, PolicyStore(tmp_path / "policies.db"))
+        with pytest.raises(PolicyFailed, match="'colour' is not an item column"):
+            server.recommend(bad, user_id=service.user_ids[0], k=5)
 
 
 def test_train_with_ann_indexes_the_served_model(tiny_shop, tmp_path, encoder_cache):  # noqa: ANN001
