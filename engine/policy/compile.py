@@ -209,9 +209,7 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
     static = np.ones(catalogue.n_items, dtype=bool)
     for rule in filters:
         static &= rule.mask
-    boost_vector = np.zeros(catalogue.n_items, dtype=np.float64)
-    for rule in boosts:
-        boost_vector += rule.value * rule.mask
+    boost_vector = sum((rule.value * rule.mask for rule in boosts), np.zeros(catalogue.n_items))
     return CompiledPolicy(policy=policy, n_items=catalogue.n_items,
                           n_candidates=policy.n_candidates, has_steps=bool(policy.stages),
                           static_allowed=static, filters=filters, exclude_seen=exclude_seen,

@@ -118,12 +118,10 @@ class Asker:
         categories; None when the shopper is unknown (or none is given)."""
         catalogue = self.recommender.catalogue
         user = catalogue.user_position(user_id)
-        if user < 0:
-            return None
-        past = catalogue.user_items[user]
+        past = catalogue.user_items[user] if user >= 0 else ()
         if not len(past):
             return None
-        ids = catalogue.items[ITEM_ID].astype(str).to_numpy()[past]
+        ids = catalogue.columns.ids[past]
         paths = catalogue.items[CATEGORY].fillna("").astype(str).to_numpy()[past] \
             if CATEGORY in catalogue.items else np.array([""] * len(past))
         return np.array([_linked_share(ids, paths, items, categories) for items, categories
