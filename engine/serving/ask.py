@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,18 +79,15 @@ class Asker:
         self.index = None if faq is None or faq.empty else FaqIndex(
             faq, recommender._text, cache_dir=recommender.run.path)
 
-    def ask(self, question: str, user_id: str | None = None, k: int = 10, n_faq: int = 3,
-            method: str = "mmr", diversity_weight: float = 0.0,
-            include_unavailable: bool = False) -> Answer:
-        """The top `n_faq` FAQ entries and the top-`k` products for `question`."""
+    def ask(self, question: str, n_faq: int = 3, **fields: Any) -> Answer:
+        """The top `n_faq` FAQ entries and the top-`k` products for `question`; the fields
+        (user_id, k, method, diversity_weight, include_unavailable) are the search's."""
         question = check_question(question)
         n_faq = _check_n(n_faq)
-        products = self.recommender.search(question, user_id=user_id, k=k, method=method,
-                                           diversity_weight=diversity_weight,
-                                           include_unavailable=include_unavailable)
+        products = self.recommender.search(question, **fields)
         if self.index is None:
             return Answer(pd.DataFrame(columns=FAQ_COLUMNS), products, Message("no_faq"), False)
-        faq, found = self._faq_table(question, user_id, n_faq)
+        faq, found = self._faq_table(question, fields.get("user_id"), n_faq)
         notice = None if found.good else Message(
             "no_good_faq", query=repr(question), best=found.best, ceiling=found.ceiling)
         return Answer(faq, _with_faq_links(products, faq), notice, found.good)

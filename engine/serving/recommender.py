@@ -23,7 +23,6 @@ from engine.core.messages import Message
 from engine.models.topn import top_n
 from engine.rerank.plan import RankPlan
 from engine.rerank.scaling import min_max
-from engine.rerank.targets import DEFAULT_TARGET_MIX
 from engine.runs.store import load_run
 from engine.serving.availability import left_out_positions
 from engine.serving.catalogue import Catalogue, bounded_cache, catalogue_from_run
@@ -241,22 +240,18 @@ class Recommender:
         return self._finish(catalogue, request, self._trending(catalogue, request.k, left_out,
                                                                half_life_days))
 
-    def search(self, query: str, user_id: str | None = None, k: int = 10,
-               diversity_weight: float = 0.0, method: str = "mmr",
-               n_candidates: int = 200,
-               target_mix: float = DEFAULT_TARGET_MIX,
-               include_unavailable: bool = False) -> Recommendations:
-        """Items matching a text query, blended with the shopper's affinity, diversified;
-        items that cannot be bought now are left out unless `include_unavailable`."""
+    def search(self, query: str, **fields: Any) -> Recommendations:
+        """Items matching a text query, blended with the affinity of the shopper `user_id`,
+        diversified; the fields (user_id, k, method, diversity_weight, n_candidates,
+        target_mix, include_unavailable) are `ListRequest`'s, checked by it. Items that
+        cannot be bought now are left out unless `include_unavailable`."""
         if not isinstance(query, str) or not query.strip():
             raise RequestError(Message("empty_query"))
-        catalogue = self._catalogue
-        request = compile_request(catalogue, rq.ListRequest.of(
-            k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates,
-            target_mix=target_mix, include_unavailable=include_unavailable))
+        catalogue, listed = self._catalogue, rq.ListRequest.of(**fields)
+        request, user_id = compile_request(catalogue, listed), listed.user_id
         found = self._search.match(catalogue.items, query.strip())
         match = found.similarity  # (n_items,)
-        left_out = left_out_positions(catalogue.unavailable, include_unavailable)
+        left_out = left_out_positions(catalogue.unavailable, listed.include_unavailable)
         searchable = match.astype(np.float64)
         searchable[left_out] = -np.inf
         pool = top_n(searchable[None, :], None, request.plan.n_candidates)[0]
