@@ -109,7 +109,6 @@ class _PolicyRules:
         self.order = np.full((n_users, k), -1, dtype=np.int64)
         self.forced = np.zeros((n_users, k), dtype=bool)
         self.capped_seen = [np.zeros(valid.shape, dtype=bool) for _ in plan.caps]
-        self.live = self.rows
 
     def finished(self) -> bool:
         return not (self.filled < self.to_fill).any()
@@ -147,6 +146,7 @@ class _PolicyRules:
         return admissible, forced
 
     def choose(self, slot: int, objective: np.ndarray) -> np.ndarray:
+        """(B,) the best admissible candidate per shopper, written and counted for the live."""
         rows = self.rows
         caps_ok = self.cap_ok()
         admissible, forced = self.admissible(caps_ok, self.filled < self.to_fill)
@@ -156,18 +156,15 @@ class _PolicyRules:
         for ok, seen in zip(caps_ok, self.capped_seen, strict=True):
             out_by_cap = active & (best != chosen) & ~ok[rows, best] & ~self.blocked[rows, best]
             seen[rows[out_by_cap], best[out_by_cap]] = True
-        self.live = rows[active]
-        self.order[self.live, slot] = chosen[active]
-        self.forced[self.live, slot] = (forced & (best != chosen))[active]
+        live, pick = rows[active], chosen[active]
+        self.order[live, slot] = pick
+        self.forced[live, slot] = (forced & (best != chosen))[active]
         self.filled[active] += 1
-        return chosen
-
-    def update(self, chosen: np.ndarray) -> None:
-        live, pick = self.live, chosen[self.live]
         for codes, counts in zip(self.cap_codes, self.cap_counts, strict=True):
             code = codes[live, pick]
             counts[live[code >= 0], code[code >= 0]] += 1
         self.need[live] -= self.matches[live, pick]
+        return chosen
 
 
 def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: np.ndarray,

@@ -146,13 +146,12 @@ class CalibratedScorer(Scorer):
 
 
 class Rules(Protocol):
-    """Constraints on the one greedy loop (caps, promotion shares and quota floors)."""
+    """Constraints on the one greedy loop (caps, promotion shares and quota floors): `choose`
+    takes each user's pick for a slot from the objective and counts it towards them."""
 
     def finished(self) -> bool: ...
 
     def choose(self, slot: int, objective: Any) -> Any: ...
-
-    def update(self, chosen: Any) -> None: ...
 
 
 def run_greedy(rel_part: Any, scorer: Scorer, n_slots: int, blocked: Any,
@@ -175,7 +174,5 @@ def run_greedy(rel_part: Any, scorer: Scorer, n_slots: int, blocked: Any,
             picks[key].append(value)
         blocked[rows, chosen] = True
         scorer.update(chosen)
-        if rules is not None:
-            rules.update(chosen)
     return {key: scorer.xp.stack(values, 1) if values else rel_part[:, :0]
             for key, values in picks.items()}
