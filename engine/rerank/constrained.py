@@ -101,7 +101,7 @@ class _PolicyRules:
         masks = np.array([rule.mask for rule in plan.at_least], dtype=bool).reshape(
             len(plan.at_least), plan.n_items).T  # (n_items, J): counts towards at-least rule j
         self.cap_counts, self.need = _pinned_counts(plan, masks, pins, k)
-        self.matches = masks[safe] & valid[:, :, None]  # (B, N, J)
+        self.matches = np.take(masks.T, safe, axis=1) & valid  # (J, B, N), rule-major
         self.blocked, self.to_fill = ~valid, k - (pins >= 0).sum(axis=1)
         self.rows = np.arange(n_users)
         self.filled = np.zeros(n_users, dtype=np.int64)
@@ -126,11 +126,13 @@ class _PolicyRules:
         """(B, N) candidates allowed in this slot and (B,) whether the slot is reserved for
         owed shares; relaxes shares caps block and ends lists nothing fits."""
         notices = self.notices
-        within = np.logical_and.reduce([~self.blocked, *caps_ok])  # open and within caps
+        within = ~self.blocked
+        for ok in caps_ok:
+            within &= ok
         owed = np.clip(self.need, 0, None)
         forced = active & ~self.relaxed & (owed.sum(axis=1) >= self.to_fill - self.filled) & \
             (owed.sum(axis=1) > 0)
-        wanted = (self.matches & (owed > 0)[:, None, :]).any(axis=2)
+        wanted = (self.matches & (owed.T > 0)[:, :, None]).any(axis=0)
         admissible = within & (~forced[:, None] | wanted)
         stuck = forced & ~admissible.any(axis=1)
         for row in np.flatnonzero(stuck):
@@ -163,7 +165,7 @@ class _PolicyRules:
         for codes, counts in zip(self.cap_codes, self.cap_counts, strict=True):
             code = codes[live, pick]
             counts[live[code >= 0], code[code >= 0]] += 1
-        self.need[live] -= self.matches[live, pick]
+        self.need[live] -= self.matches[:, live, pick].T
         return chosen
 
 
@@ -197,9 +199,10 @@ def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: n
         capped_out = {cap.label: seen.sum(axis=1)
                       for cap, seen in zip(plan.caps, rules.capped_seen, strict=True)}
     taken = order >= 0
-    unfilled = ((0, 0), (0, k - picks["order"].shape[1]))  # slots the loop did not reach
-    diversity = np.where(taken, np.pad(picks["diversity_part"], unfilled), 0.0)
-    fallback = taken & np.pad(picks["fallback"].astype(bool), unfilled)
+    n_run = picks["order"].shape[1]  # the loop may end before k slots
+    diversity, fallback = np.zeros(order.shape), np.zeros(order.shape, dtype=bool)
+    diversity[:, :n_run] = np.where(taken[:, :n_run], picks["diversity_part"], 0.0)
+    fallback[:, :n_run] = taken[:, :n_run] & picks["fallback"].astype(bool)
     relevance = np.take_along_axis(scaled, np.clip(order, 0, None), axis=1)
     return GreedyOutcome(order, forced, np.where(taken, relevance, np.nan), diversity,
                          fallback, scaled, capped_out)

@@ -47,7 +47,7 @@ class Scorer:
         self.xp, self.on = namespace(like)
         self.rows = self.xp.arange(like.shape[0], **self.on)
         self.fallback = self.xp.zeros(like.shape[0], dtype=bool, **self.on)
-        self.zero = like * 0.0
+        self.zero = self.xp.zeros(like.shape, dtype=like.dtype, **self.on)
 
     def diversity(self, blocked: Any) -> Any:
         return self.zero

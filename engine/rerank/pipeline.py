@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from engine.core.messages import Message
-from engine.models.topn import top_n
+from engine.models.topn import order_top_n, top_n
 from engine.rerank.constrained import GreedyOutcome, constrained_greedy
 from engine.rerank.narrow import narrow_columns, narrowed, widened
 from engine.rerank.plan import RankPlan, required_slots
@@ -76,10 +76,12 @@ def _with_owed_items(plan: RankPlan, boosted: np.ndarray, candidates: np.ndarray
     if len(merged) == 1:
         return candidates
     items = np.hstack(merged)
-    member = np.zeros(boosted.shape, dtype=bool)  # (B, n_items): a candidate or owed item
-    member[np.nonzero(items >= 0)[0], items[items >= 0]] = True
-    width = int(member.sum(axis=1).max(initial=0))
-    return top_n(np.where(member, boosted, -np.inf), None, max(width, 1))
+    values = np.take_along_axis(boosted, np.clip(items, 0, None), axis=1)
+    items, values = order_top_n(items, np.where(items >= 0, values, -np.inf))
+    values[:, 1:][items[:, 1:] == items[:, :-1]] = -np.inf  # an item again: drop the repeat
+    items = order_top_n(items, values)[0]  # by boosted relevance, ties by position, -1 last
+    width = int((items >= 0).sum(axis=1).max(initial=0))
+    return items[:, :max(width, 1)]
 
 
 def _floor_mask(plan: RankPlan, scores: np.ndarray, relevance: np.ndarray,
