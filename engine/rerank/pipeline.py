@@ -135,8 +135,7 @@ def _lists(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
     items = np.where(open_slot, np.where(has_pick, picked, -1), pins)
     gaps = items < 0
     order = np.argsort(gaps, axis=1, kind="stable")
-    moved = (~open_slot) & (np.take_along_axis(~gaps, np.argsort(order, axis=1), axis=1)) & \
-        (np.argsort(order, axis=1) != np.arange(k)[None, :])
+    moved = ~open_slot & ~gaps & (np.argsort(order, axis=1) != np.arange(k)[None, :])
     for row in np.flatnonzero(moved.any(axis=1)):
         notices[row][Message("pin_moved_up")] = 1
     items, has, safe = (np.take_along_axis(a, order, axis=1) for a in (items, has_pick, safe))

@@ -101,12 +101,13 @@ def check_quota_columns(quotas: Quotas, categories: np.ndarray, n_slots: int,
         raise RequestError("quotas must be a dict {category index: (floor, cap)}")
     n_categories = categories.shape[1]
     checked: Quotas = {}
-    for category, bounds in sorted(quotas.items()):
+    for category, bounds in quotas.items():
         if isinstance(category, bool) or not isinstance(category, int | np.integer) or not (
                 0 <= category < n_categories):
             raise RequestError(f"quotas names category {category!r}, but item_categories has "
                                f"columns 0..{n_categories - 1}")
         checked[int(category)] = check_bounds(int(category), bounds)
+    checked = dict(sorted(checked.items()))
     counts = category_supply(categories)
     check_quota_room(checked, list(checked), counts, n_slots, pool,
                      n_slots if counts.single_label else None)

@@ -232,3 +232,18 @@ def test_exposure_helpers_against_a_loop():
                                atol=1e-12)
     shares = exposure_shares(expected)
     np.testing.assert_allclose(shares, expected.sum(0) / expected.sum(), atol=1e-12)
+
+
+def test_a_pin_beyond_a_short_list_moves_up_and_says_so():
+    # the filter leaves items 1, 5 and the pin: a list of 3 in 5 slots
+    _, lists = run([{"kind": "filter", "keep": {"item_ids": ["i1", "i5", "i20"]}},
+                    {"kind": "pin", "item_id": "i20", "slot": 5}], descending(), k=5)
+    assert lists.items[0].tolist() == [1, 5, 20, -1, -1]
+    assert any("pinned item moved up" in n for n in lists.notices[0])
+
+
+def test_a_pin_that_keeps_its_slot_gives_no_moved_up_notice():
+    _, lists = run([{"kind": "filter", "keep": {"item_ids": ["i1", "i5", "i20"]}},
+                    {"kind": "pin", "item_id": "i20", "slot": 2}], descending(), k=5)
+    assert lists.items[0].tolist() == [1, 20, 5, -1, -1]
+    assert not any("moved up" in n for n in lists.notices[0])

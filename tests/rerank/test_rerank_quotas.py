@@ -88,6 +88,13 @@ def test_infeasible_quotas_are_refused_up_front() -> None:
                quotas={0: (None, 0), 1: (None, 1), 2: (None, 1)})
 
 
+def test_quotas_keyed_by_a_name_among_column_numbers_get_the_columns_message() -> None:
+    cats = np.eye(3)[[0, 0, 1, 2]]
+    with pytest.raises(RequestError, match=r"quotas names category 'a'.*columns 0\.\.2"):
+        rerank("quota", np.arange(4.0), 3, 0.5, item_categories=cats,
+               quotas={0: (1, None), "a": (1, None)})
+
+
 def test_targets_split_into_quotas_and_shares() -> None:
     from engine.rerank.quotas import quotas_from_targets, shares_from_targets
 
