@@ -154,39 +154,30 @@ class Recommender:
     def shopper(self, catalogue: Catalogue, plan: RankPlan, request: rq.RecommendRequest, *,
                 k: int, alpha: float | None, include_unavailable: bool) -> Shopper:
         """The shopper a list under `plan` is for, a plain request's and a policy's alike:
-        scored at `alpha` (RequestError when the run cannot take it) through the candidate
-        index when the run has one; with no shopper to score, trending items and a notice
-        saying why. Unavailable items are left out unless `include_unavailable`."""
+        a what-if `history` (no shopper's own vector), else a known shopper's history with
+        the events since the run, scored at `alpha` (RequestError when the run cannot take
+        it) through the candidate index when the run has one; with neither, trending items
+        and a notice saying why. Unavailable items are left out unless `include_unavailable`.
+        The shopper's model index makes the list's explanation the model's own."""
         model = self.model_at(alpha)
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
         focus = plan_focus(plan, left_out) if self.retrieval.active else None
-        found = self._shopper_scores(catalogue, request.user_id, request.history, alpha,
-                                     focus=focus)
-        if found is None:
-            return self._trending(catalogue, k, left_out, alpha=model.alpha_,
-                                  notice=fallback_notice(request.user_id, request.history))
-        past, scores, user = found
-        return Shopper(past, scores, left_out, user, model, model.alpha_)
-
-    def _shopper_scores(self, catalogue: Catalogue, user_id: str | None,
-                        history: Sequence[str] | None, alpha: float | None = None,
-                        focus: Focus | None = None) -> tuple[np.ndarray, np.ndarray, int] | None:
-        """(past item positions, scores at `alpha`, the shopper's model index or -1) from a
-        what-if history (no shopper), else from a known shopper; None when there is neither
-        (the caller falls back to trending items). The index makes the list's explanation
-        the model's own."""
+        user_id, history = request.user_id, request.history
         if history is not None and len(history):
             past = catalogue.positions_of(history)
-            return past, self._scores(catalogue, history=past, alpha=alpha, focus=focus), -1
+            scores = self._scores(catalogue, history=past, alpha=alpha, focus=focus)
+            return Shopper(past, scores, left_out, -1, model, model.alpha_)
         user = catalogue.user_position(user_id)
         new = self.live.positions(user_id, self.events_through)
         if user < 0 and not len(new):
-            return None
+            return self._trending(catalogue, k, left_out, alpha=model.alpha_,
+                                  notice=fallback_notice(user_id, history))
         past = catalogue.user_items[user] if user >= 0 else new[:0]
         if len(new):  # events since the run: score the whole history as it is now
             past = np.concatenate([past, new])
-        return past, self._scores(catalogue, user=user, history=past if len(new) else None,
-                                  alpha=alpha, focus=focus), user
+        scores = self._scores(catalogue, user=user, history=past if len(new) else None,
+                              alpha=alpha, focus=focus)
+        return Shopper(past, scores, left_out, user, model, model.alpha_)
 
     def record_event(self, user_id: str, item_id: str, event: str, timestamp: float,
                      event_id: int | None = None) -> None:

@@ -181,10 +181,10 @@ def policies(ease_service, tmp_path) -> PolicyServer:  # noqa: ANN001
 @pytest.fixture
 def flat_scores(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every item scores the same for every shopper (a model with nothing to say)."""
-    def flat(self, catalogue, user_id, history, alpha=None, focus=None):  # noqa: ANN001, ANN202
-        return np.empty(0, dtype=np.int64), np.full(catalogue.n_items, 0.7), -1
+    def flat(self, catalogue, **scoring):  # noqa: ANN001, ANN003, ANN202
+        return np.full(catalogue.n_items, 0.7)
 
-    monkeypatch.setattr(Recommender, "_shopper_scores", flat)
+    monkeypatch.setattr(Recommender, "_scores", flat)
 
 
 def _ids_and_relevance(rows: list[dict]) -> tuple[list[str], list[float]]:
