@@ -9,7 +9,6 @@ and caps as its rules.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,21 +63,22 @@ NOTHING_LEFT = ("no item is left after the category filter, the already-seen ite
 
 def shopper_lists(catalogue: Catalogue, plan: RankPlan, shopper: Shopper, k: int, *,
                   exclude_seen: bool, target: np.ndarray | None = None,
-                  count_removed: bool = False) -> PolicyLists:
+                  count_removed: bool = False, shown: np.ndarray | None = None) -> PolicyLists:
     """The shopper's list under `plan`, for a plain request and a policy alike: unavailable
     items left out, seen ones too with `exclude_seen`; a calibrated list aims at `target`,
-    else at the shopper's category mix blended with the catalogue's."""
-    scores = np.array(shopper.scores, dtype=np.float64)
-    scores[shopper.left_out] = -np.inf
+    else at the shopper's category mix blended with the catalogue's. `shown`: the scores to
+    rank when the caller already made them (a float64 array of its own, left-out items -inf)."""
+    if shown is None:
+        shown = np.array(shopper.scores, dtype=np.float64)
+        shown[shopper.left_out] = -np.inf
     past = np.unique(shopper.past)
-    seen = sp.csr_matrix((np.ones(len(past)), (np.zeros(len(past), dtype=np.int64), past)),
-                         shape=(1, catalogue.n_items))
+    seen = sp.csr_matrix((np.ones(len(past)), past, [0, len(past)]), shape=(1, catalogue.n_items))
     mix = catalogue.item_categories[shopper.past].sum(axis=0)
     top = int(np.argmax(mix)) if len(shopper.past) else -1
     stage = plan.diversify
     if target is None and stage is not None and stage.method == "calibrated":
         target = catalogue.calibration_target(shopper.past, stage.target_mix)
-    batch = ShopperBatch(scores=scores[None, :], seen=seen, top_category=np.array([top]),
+    batch = ShopperBatch(scores=shown[None, :], seen=seen, top_category=np.array([top]),
                          targets=None if target is None else target[None, :],
                          exclude_seen=exclude_seen)
     return apply_policy(plan, batch, k, count_removed=count_removed)
@@ -97,9 +97,9 @@ def rank(catalogue: Catalogue, request: RankRequest, shopper: Shopper,
     target = request.target  # one target, one list: however it was spelled, it sums to 1
     if target is not None:
         target = np.asarray(target, dtype=np.float64) / float(np.sum(target))
-    shown = dataclasses.replace(shopper, scores=np.where(allowed, shopper.scores, -np.inf))
-    lists = shopper_lists(catalogue, request.plan, shown, request.k, exclude_seen=False,
-                          target=target)
+    shown = np.where(allowed, shopper.scores, -np.inf).astype(np.float64, copy=False)
+    lists = shopper_lists(catalogue, request.plan, shopper, request.k, exclude_seen=False,
+                          target=target, shown=shown)
     return lists, int(allowed.sum())
 
 
