@@ -186,7 +186,9 @@ def count_shared_root(paths: pd.Series, report: CleaningReport) -> None:
         report.shared_category_root += len(given)
 
 
-def _parse_promo(values: pd.Series, source: str) -> pd.Series:
+def parse_promo(values: pd.Series, source: object) -> pd.Series:
+    """Promo flags from yes/no words (1/0, true/false, yes/no, y/n, t/f, any case; empty is
+    no); DataError naming `source` and an example of any other value."""
     text = values.fillna("").astype(str).str.strip().str.lower()
     bad = ~text.isin(TRUE_WORDS | FALSE_WORDS)
     if bad.any():
@@ -243,7 +245,7 @@ def clean_items(raw: pd.DataFrame, config: DataConfig, report: CleaningReport,
     if "currency" not in items and currency.ne("").any():
         items["currency"] = currency
     promo = items[PROMO] if PROMO in items else pd.Series("", index=items.index)
-    items[PROMO] = _parse_promo(promo, source)
+    items[PROMO] = parse_promo(promo, source)
     first = [ITEM_ID, TITLE, DESCRIPTION, CATEGORY, BRAND, PRICE, PROMO]
     extras = [c for c in items.columns if c not in first]
     return items[first + extras].reset_index(drop=True)

@@ -30,7 +30,8 @@ from engine.core.columns import (
 )
 from engine.core.errors import DataError, PrismError, RequestError
 from engine.core.messages import Message
-from engine.data.cleaning import TRUE_WORDS
+from engine.data.cleaning import parse_promo
+from engine.data.numbers import AMBIGUOUS, BAD, parse_amounts
 from engine.data.schema import category_labels
 from engine.models.base import BaseModel
 from engine.runs.store import (
@@ -90,18 +91,27 @@ def check_new_item_columns(frame: pd.DataFrame, name: str,
         raise error(Message("new_items_no_rows", name=name))
 
 
-def category_depth(meta: dict[str, Any], category_names: list[str]) -> int:
-    """The run's category depth: from run.json when recorded, else the deepest category name."""
+def data_setting(meta: dict[str, Any], key: str, kind: type) -> Any:
+    """A data-config setting the run recorded in run.json (None when it did not)."""
     for holder in (meta, meta.get("configs") or {}, meta.get("data_config") or {}):
         data = holder.get("data") if isinstance(holder.get("data"), dict) else holder
-        if isinstance(data, dict) and isinstance(data.get("category_depth"), int):
-            return int(data["category_depth"])
+        if isinstance(data, dict) and isinstance(data.get(key), kind):
+            return data[key]
+    return None
+
+
+def category_depth(meta: dict[str, Any], category_names: list[str]) -> int:
+    """The run's category depth: from run.json when recorded, else the deepest category name."""
+    if data_setting(meta, "category_depth", int) is not None:
+        return int(data_setting(meta, "category_depth", int))
     depths = [len(name.split(CATEGORY_SEP)) for name in category_names if name != UNKNOWN_CATEGORY]
     return max(depths, default=1)
 
 
-def check_new_items(items: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """Validate a table of new items; ids must be new and unique, titles non-empty."""
+def check_new_items(items: pd.DataFrame, catalogue: Catalogue,
+                    meta: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Validate a table of new items; ids must be new and unique, titles non-empty, prices
+    and promo flags read as the import reads them (with the run's decimal mark in `meta`)."""
     check_new_item_columns(items, Message("new_items_table"))
     frame = items.reset_index(drop=True).copy()
     frame[ITEM_ID] = frame[ITEM_ID].astype(str).str.strip()
@@ -115,7 +125,36 @@ def check_new_items(items: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     empty = frame.loc[(frame[TITLE] == "") | (frame[ITEM_ID] == ""), ITEM_ID].tolist()
     if empty:
         raise RequestError(Message("new_items_blank", n=len(empty), ids=str(empty[:10])))
+    if PRICE in frame.columns:
+        frame[PRICE] = _prices(frame, meta or {})
+    if PROMO in frame.columns:
+        frame[PROMO] = _promo_flags(frame)
     return frame
+
+
+def _prices(frame: pd.DataFrame, meta: dict[str, Any]) -> pd.Series:
+    """Prices as numbers, read as the import reads them; a price that is not one amount, or
+    is negative or above the run's maximum, is refused (an empty cell is no price)."""
+    numbers, _, status = parse_amounts(frame[PRICE], data_setting(meta, "decimal_mark", str)
+                                       or "auto")
+    limit = data_setting(meta, "max_price", float) or float("inf")
+    bad = status.isin([AMBIGUOUS, BAD]) | (numbers < 0) | (numbers > limit)
+    if bad.any():
+        shown = [f"{item}: {value!r}" for item, value in
+                 zip(frame.loc[bad, ITEM_ID], frame.loc[bad, PRICE], strict=True)][:5]
+        raise RequestError(Message("new_items_price", n=int(bad.sum()), shown=", ".join(shown)))
+    return numbers.astype(np.float64)
+
+
+def _promo_flags(frame: pd.DataFrame) -> pd.Series:
+    """Promo flags read as the import reads them; any other value is refused."""
+    values = frame[PROMO]
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(bool)
+    try:
+        return parse_promo(values, Message("new_items_table"))
+    except DataError as exc:
+        raise RequestError(exc.message or str(exc)) from exc
 
 
 def run_label(label: str, names: Sequence[str] | set[str]) -> str:
@@ -177,10 +216,6 @@ def catalogue_rows(frame: pd.DataFrame, catalogue: Catalogue,
     for column in catalogue.items.columns:
         if column not in rows.columns:
             rows[column] = np.nan if column == PRICE else (False if column == PROMO else "")
-    if PRICE in rows.columns:
-        rows[PRICE] = pd.to_numeric(rows[PRICE], errors="coerce").astype(np.float64)
-    if PROMO in rows.columns:
-        rows[PROMO] = rows[PROMO].map(_flag)
     rows[DIV_CATEGORY] = div_category_labels(categories, catalogue.category_names)
     return rows[list(catalogue.items.columns)]
 
@@ -191,7 +226,7 @@ def add_items(run: Run, model: BaseModel, text: TextIndex, catalogue: Catalogue,
     and the added rows. The caller holds the serving write lock."""
     if type(model).add_items is BaseModel.add_items:
         model.add_items(np.empty((0, 0)), np.empty((0, 0)))  # raises: no text tower
-    frame = check_new_items(items, catalogue)
+    frame = check_new_items(items, catalogue, run.meta)
     categories = new_item_categories(frame, catalogue,
                                      category_depth(run.meta, catalogue.category_names))
     rows = catalogue_rows(frame, catalogue, categories)
@@ -218,11 +253,3 @@ def _other_parts(run: Run) -> list[str]:
     """The run's parts with a model of their own besides the one `run` holds."""
     parts = [EVALUATION_MODEL] + ([SERVING_MODEL] if has_refit(run.path) else [])
     return [part for part in parts if part != run.part]
-
-
-def _flag(value: object) -> bool:
-    """A promo flag from a table cell: true/yes/1 (any case) or a real bool."""
-    if isinstance(value, str):
-        return value.strip().lower() in TRUE_WORDS  # the words an import reads as true
-    return bool(value) if value == value else False  # NaN is not a promotion
-

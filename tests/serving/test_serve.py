@@ -322,3 +322,22 @@ def test_cold_start_rejects_bad_tables(private_twotower_run, ease_service) -> No
     with pytest.raises(RequestError, match="cannot score items it never saw"):
         ease_service.add_items(pd.DataFrame({"item_id": ["N9"], "title": ["a"]}))
     assert service.catalogue.n_items == 200
+
+
+def test_cold_start_reads_prices_and_flags_as_the_import_does(private_twotower_run) -> None:  # noqa: ANN001
+    service = Recommender.load(private_twotower_run)
+    category = service.catalogue.items["category"].iloc[0]
+
+    def table(price: str, promo: str, item: str = "N1") -> pd.DataFrame:
+        return pd.DataFrame({"item_id": [item], "title": ["Lamp"], "category": [category],
+                             "price": [price], "promo": [promo]})
+
+    for price in ("12,5x", "1,299", "-3"):  # not one amount; either mark; below zero
+        with pytest.raises(RequestError, match=rf"1 price\(s\) cannot be read.*N1: '{price}'"):
+            service.add_items(table(price, "yes"))
+    with pytest.raises(RequestError, match="'promo' has values that are not a yes/no flag"):
+        service.add_items(table("3", "maybe"))
+    assert service.catalogue.n_items == 200  # nothing was added by a refused table
+    added = service.add_items(table("1.299,50 €", "Yes"))
+    assert added["price"].tolist() == [pytest.approx(1299.5, abs=1e-9)]
+    assert added["promo"].tolist() == [True]
