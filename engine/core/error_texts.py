@@ -33,7 +33,6 @@ ERRORS = {
     "filter_empty": "a filter needs price_min/price_max, keep, drop or exclude_seen",
     "floor_one_bound": "a floor takes exactly one of quantile or min_relevance",
     "quota_needs_quotas": "method 'quota' needs quotas, e.g. {example}",
-    "quotas_quota_only": "quotas apply to method 'quota' only",
     # the fields of a policy, as an error names where it is wrong
     "field_alpha": "alpha",
     "field_brands": "brands",

@@ -188,7 +188,7 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
                 floor = stage
             elif isinstance(stage, DiversifyStage):
                 diversify = stage
-                if stage.method == "quota":
+                if stage.quotas:
                     floors, quota_caps = _quota_rules(stage, catalogue)
                     at_least += floors
                     caps += quota_caps

@@ -33,9 +33,15 @@ from engine.core.limits import (
 from engine.core.messages import Listing, Message, json_problem
 from engine.exposure.prices import ExposurePrices
 from engine.rerank.methods import DiversifyMethod
-from engine.rerank.quotas import check_bounds
 from engine.rerank.targets import DEFAULT_TARGET_MIX
-from engine.serving.requests import ALPHA_HELP, UNIT, Alpha, TargetMix, Weight
+from engine.serving.requests import (
+    ALPHA_HELP,
+    UNIT,
+    Alpha,
+    TargetMix,
+    Weight,
+    check_quota_fields,
+)
 
 # a letter or digit of any script, then up to 63 of them, "_", "." or "-" (str.isalnum's letters)
 NAME_PATTERN = r"^[^\W_][\w.-]{0,63}$"
@@ -181,7 +187,8 @@ class FloorStage(StageModel):
 
 
 class DiversifyStage(StageModel):
-    """The re-ranker and its weight; 'quota' adds per-category [floor, cap] constraints."""
+    """The re-ranker and its weight; per-category [floor, cap] `quotas` (which 'quota' needs)
+    constrain the greedy pass of every method, as on a plain request."""
 
     kind: Literal["diversify"]
     method: DiversifyMethod
@@ -193,12 +200,7 @@ class DiversifyStage(StageModel):
 
     @model_validator(mode="after")
     def _quotas(self) -> DiversifyStage:
-        if self.method == "quota" and not self.quotas:
-            raise ValueError(Message("quota_needs_quotas", example='{"Tools": [1, 3]}'))
-        if self.quotas and self.method != "quota":
-            raise ValueError(Message("quotas_quota_only"))
-        for name, bounds in (self.quotas or {}).items():
-            check_bounds(name, bounds)  # a ValueError: pydantic reports it with the field
+        check_quota_fields(self.method, self.quotas)
         return self
 
 

@@ -112,8 +112,7 @@ class ListRequest(PlainRequest):
     @model_validator(mode="after")
     def _affordable(self) -> ListRequest:
         with _combination():
-            if self.method == "quota" and not getattr(self, "quotas", None):
-                raise ValueError(Message("quota_needs_quotas", example='{"Tools": [1, 3]}'))
+            check_quota_fields(self.method, getattr(self, "quotas", None))  # a list request: none
             check_work(self.k, self.n_candidates, self.method)
         return self
 
@@ -147,11 +146,18 @@ class RecommendRequest(ListRequest):
                                  f"{self.method!r}")
             if self.target is not None and sum(self.target.values()) <= 0:
                 raise ValueError("target: shares must be >= 0 and at least one must be > 0")
-            for name, bounds in (self.quotas or {}).items():
-                check_bounds(name, bounds)  # floor <= cap
             if self.quotas:
                 check_supply(self.quotas, None, self.k, "catalogue items")
         return self
+
+
+def check_quota_fields(method: str, quotas: Mapping[str, Sequence[int | None]] | None) -> None:
+    """The one check of a method and its quotas, for a request and a policy's diversify stage:
+    'quota' needs quotas; every method honours them, each bound pair floor <= cap."""
+    if method == "quota" and not quotas:
+        raise ValueError(Message("quota_needs_quotas", example='{"Tools": [1, 3]}'))
+    for name, bounds in (quotas or {}).items():
+        check_bounds(name, bounds)  # a ValueError: pydantic reports it with the field
 
 
 def category_positions(names: Sequence[str], category_names: Sequence[str], field: str,

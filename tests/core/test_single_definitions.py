@@ -377,3 +377,19 @@ def test_a_boost_is_explained_alike_by_a_request_and_a_policy(ease_service,
     served = policies.recommend(policy, user_id=user, k=3).items
     assert [row["item_id"] for row in served] == [row["item_id"] for row in plain]
     assert all("boosted +1.00" in row["explanation"] for row in plain + served)
+
+
+def test_quotas_constrain_every_method_alike_in_a_request_and_a_policy(ease_service,
+                                                                       policies) -> None:  # noqa: ANN001
+    user, catalogue = ease_service.user_ids[0], ease_service.catalogue
+    free = ease_service.recommend(user, k=K, method="mmr", diversity_weight=0.4).records()
+    shown = {row["category"] for row in free}
+    name = next(n for n in catalogue.category_names if n not in shown)
+    quotas = {name: [2, None]}
+    plain = ease_service.recommend(user, k=K, method="mmr", diversity_weight=0.4,
+                                   quotas=quotas).records()
+    policy = parse_policy({"name": "floor", "stages": [
+        {"kind": "diversify", "method": "mmr", "weight": 0.4, "quotas": quotas}]})
+    served = policies.recommend(policy, user_id=user, k=K).items
+    assert [row["item_id"] for row in served] == [row["item_id"] for row in plain]
+    assert sum(row["category"] == name for row in plain) >= 2
