@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.core.messages import Listing, Message
-from engine.policy.compile import CompiledPolicy, diversify_label
+from engine.policy.compile import CompiledPolicy, stage_label
 from engine.rerank.pipeline import PolicyLists
 
 
@@ -21,7 +21,7 @@ def _diversify_label(policy: CompiledPolicy) -> str | None:
     stage = policy.diversify
     if stage is None or stage.weight <= 0:
         return None
-    return stage.label or diversify_label(stage.method, stage.weight)
+    return stage_label(stage)
 
 
 def _constraints_label(policy: CompiledPolicy) -> str | None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.core.errors import ConfigError, RequestError
 from engine.core.messages import Listing, Message
-from engine.policy.compile import compile_policy, diversify_label
+from engine.policy.compile import compile_policy, stage_label
 from engine.policy.schema import Policy
 from engine.policy.serving import PolicyFailed, PolicyServer
 
@@ -54,8 +54,8 @@ def _static_problems(policy: Policy, recommender: Any) -> list[str]:
         try:
             recommender.model_at(stage.alpha)
         except RequestError as exc:
-            label = stage.label or diversify_label(stage.method, stage.weight)
-            problems.append(Message("stage_problem", stage=label, problem=exc.message or str(exc)))
+            problems.append(Message("stage_problem", stage=stage_label(stage),
+                                    problem=exc.message or str(exc)))
     return problems
 
 

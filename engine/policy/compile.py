@@ -29,6 +29,7 @@ from engine.policy.schema import (
     PinStage,
     Policy,
     PromoteStage,
+    StageModel,
 )
 from engine.rerank.plan import CapRule, PinRule, RankPlan, Rule, quota_rules
 from engine.serving.catalogue import Catalogue
@@ -170,7 +171,7 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
     exclude_seen, floor, diversify = False, None, None
     exposure_bonus = buy_again = None
     for position, stage in enumerate(policy.stages):
-        label = stage.label or _default_label(stage, position)
+        label = stage_label(stage, position)
         try:
             if isinstance(stage, FilterStage):
                 filters.append(_filter_rule(stage, label, facts, notices))
@@ -219,15 +220,12 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
                           buy_again=buy_again, **catalogue.rank_arrays)
 
 
-def diversify_label(method: str, weight: float) -> Message:
-    """'DPP 0.3', 'calibrated 0.4': a diversify stage's default label."""
-    name = Message(f"method_{method}") if method in ("calibrated", "quota") else method.upper()
-    return Message("label_diversify", method=name, weight=weight)
-
-
-def _default_label(stage: object, position: int) -> str:
-    """'brand Acme +0.10', 'promote brand X 20%', 'cap brand ≤ 2', 'pin i7 at 1', 'DPP 0.3'
-    (Messages, so the studio shows them in its language)."""
+def stage_label(stage: StageModel, position: int = 0) -> str:
+    """The label notices, attribution and checks name a stage by (the stage at `position`):
+    its own, else 'brand Acme +0.10', 'promote brand X 20%', 'cap brand ≤ 2', 'pin i7 at 1',
+    'DPP 0.3' (Messages, so the studio shows them in its language)."""
+    if stage.label:
+        return stage.label
     if isinstance(stage, BoostStage):
         sign = 1 if stage.kind == "boost" else -1
         return Message("label_boost", match=stage.match.describe(),
@@ -239,7 +237,9 @@ def _default_label(stage: object, position: int) -> str:
     if isinstance(stage, PinStage):
         return Message("label_pin", item=stage.item_id, slot=stage.slot)
     if isinstance(stage, DiversifyStage):
-        return diversify_label(stage.method, stage.weight)
+        method = stage.method
+        name = Message(f"method_{method}") if method in ("calibrated", "quota") else method.upper()
+        return Message("label_diversify", method=name, weight=stage.weight)
     if isinstance(stage, FloorStage):
         return (Message("label_floor_quantile", value=stage.quantile)
                 if stage.quantile is not None
