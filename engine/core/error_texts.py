@@ -163,6 +163,8 @@ ERRORS = {
     # what a served request names (engine.serving)
     "unknown_shopper": "unknown shopper {user!r}: not in this run's data",
     "unknown_item": "unknown item id {item!r}",
+    "unknown_history_items": "history holds {n} unknown item id(s): {shown}{more}; use ids from "
+                             "the run's catalogue",
     "empty_query": "query is empty; type a few words to search for",
     "empty_question": "question is empty; type the shopper's question",
     "long_question": "question is {n:,} characters; keep it under {most}",

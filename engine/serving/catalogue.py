@@ -27,6 +27,7 @@ from engine.core.columns import (
     WEIGHT,
 )
 from engine.core.errors import RequestError
+from engine.core.messages import Message
 from engine.metrics.diversity import category_prior as catalogue_prior
 from engine.rerank.plan import plan_arrays
 from engine.rerank.quotas import CategorySupply, category_supply
@@ -185,11 +186,10 @@ class Catalogue:
         positions = self.item_index.get_indexer(ids)
         unknown = [i for i, p in zip(ids, positions, strict=True) if p < 0]
         if unknown:
-            shown = ", ".join(repr(i) for i in unknown[:MAX_IDS_SHOWN])
-            more = f" (and {len(unknown) - MAX_IDS_SHOWN} more)" if len(unknown) > MAX_IDS_SHOWN \
-                else ""
-            raise RequestError(f"history holds {len(unknown)} unknown item id(s): {shown}{more}; "
-                               "use ids from the run's catalogue")
+            more = Message("ids_more", n=len(unknown) - MAX_IDS_SHOWN) \
+                if len(unknown) > MAX_IDS_SHOWN else ""
+            raise RequestError(Message("unknown_history_items", n=len(unknown), more=more,
+                                       shown=", ".join(map(repr, unknown[:MAX_IDS_SHOWN]))))
         return positions.astype(np.int64)
 
     def with_items(self, new_items: pd.DataFrame, new_categories: np.ndarray,
