@@ -131,7 +131,8 @@ class CalibratedScorer(Scorer):
         self.target = target[:, :, None]  # (B, C, 1)
         self.offset = (CALIBRATION_MIX * target + ~positive)[:, None, :]  # (B, 1, C)
         self.self_term = (target * xp.log(xp.where(positive, target, 1.0))).sum(axis=1)  # (B,)
-        self.mass = categories[:, 0, :] * 0.0  # (B, C)
+        self.mass = xp.zeros((categories.shape[0], categories.shape[2]),  # (B, C), also
+                             dtype=categories.dtype, **self.on)  # with no candidates
         self.slot = 0
 
     def diversity(self, blocked: Any) -> Any:

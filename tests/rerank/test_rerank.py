@@ -286,3 +286,14 @@ def test_methods_say_what_they_need() -> None:
     with pytest.raises(RequestError, match="candidates must have the shape"):
         rerank_batch("none", np.ones((2, 3)), np.zeros((2, 4), int), 2, 0.0)
     assert rerank("none", np.array([]), 5, 0.3).order.size == 0
+
+
+@pytest.mark.parametrize("method", ["none", "mmr", "dpp", "calibrated"])
+def test_no_candidates_give_an_empty_list_with_every_method(method: str) -> None:
+    cats = np.eye(3)[[0, 1, 2, 0]]
+    one = rerank(method, np.zeros(0), 5, 0.5, item_categories=np.zeros((0, 3)),
+                 target=np.ones(3))
+    assert one.order.size == 0 and one.objective.size == 0
+    batch = rerank_batch(method, np.zeros((2, 0)), np.zeros((2, 0), dtype=np.int64), 5, 0.5,
+                         item_categories=cats, targets=np.ones((2, 3)))
+    assert batch.shape[0] == 2 and (batch < 0).all()
