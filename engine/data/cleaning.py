@@ -188,7 +188,10 @@ def count_shared_root(paths: pd.Series, report: CleaningReport) -> None:
 
 def parse_promo(values: pd.Series, source: object) -> pd.Series:
     """Promo flags from yes/no words (1/0, true/false, yes/no, y/n, t/f, any case; empty is
-    no); DataError naming `source` and an example of any other value."""
+    no; a number column's 1 and 0, 1.0 and 0.0 too); DataError naming `source` and an example of
+    any other value."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        values = values.map(lambda v: "" if pd.isna(v) else f"{v:g}")  # 1.0 reads as "1"
     text = values.fillna("").astype(str).str.strip().str.lower()
     bad = ~text.isin(TRUE_WORDS | FALSE_WORDS)
     if bad.any():

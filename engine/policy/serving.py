@@ -13,6 +13,7 @@ ranking for that request and says so, so one bad policy never takes serving down
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,7 +77,8 @@ class PolicyServer:
     def __init__(self, recommender: Any, store: PolicyStore) -> None:
         self.recommender = recommender
         self.store = store
-        self._compiled: dict[tuple[int, str, int], CompiledPolicy] = {}
+        # (name, version) -> (the snapshot it was compiled against, the compiled policy)
+        self._compiled: dict[tuple[str, int], tuple[weakref.ref, CompiledPolicy]] = {}
         self._live: tuple[int, dict[str, int]] = (-1, {})
         self._policies: dict[tuple[str, int], Policy] = {}  # versions never change
 
@@ -124,11 +126,16 @@ class PolicyServer:
         return bounded_cache(self._policies, (name, version), COMPILED_CACHE_SIZE,
                              lambda: self.store.get(name, version))
 
-    def compiled(self, policy: Policy) -> CompiledPolicy:
-        catalogue = self.recommender.catalogue
-        return bounded_cache(self._compiled,
-                             (id(catalogue), policy.name, int(policy.version or 0)),
-                             COMPILED_CACHE_SIZE, lambda: compile_policy(policy, catalogue))
+    def compiled(self, policy: Policy, catalogue: Catalogue | None = None) -> CompiledPolicy:
+        """`policy` compiled against `catalogue` (default: the current snapshot), kept per
+        stored version for as long as that snapshot is the one asked for."""
+        catalogue = self.recommender.catalogue if catalogue is None else catalogue
+        if policy.version is None:  # a draft: its name does not say what it holds
+            return compile_policy(policy, catalogue)
+        return bounded_cache(
+            self._compiled, (policy.name, policy.version), COMPILED_CACHE_SIZE,
+            lambda: (weakref.ref(catalogue), compile_policy(policy, catalogue)),
+            fresh=lambda made: made[0]() is catalogue)[1]  # a new snapshot compiles anew
 
     def recommend(self, policy: Policy, **fields: Any) -> PolicyResult:
         """`serve` for a request given as fields of `RecommendRequest` (user_id, history, k,
@@ -158,7 +165,7 @@ class PolicyServer:
                 raise PolicyFailed(policy.reference, str(exc)) from exc
             alpha = stage.alpha
         with applying(policy):
-            compiled = self.compiled(policy)
+            compiled = self.compiled(policy, catalogue)
         shopper = service.shopper(
             catalogue, compiled, request, k=k, alpha=alpha,
             include_unavailable=request.include_unavailable or policy.include_unavailable)

@@ -46,12 +46,14 @@ GRADED_MAX_ITEMS = 200_000  # above this, a (n_items, ~100) float table is too m
 Made = TypeVar("Made")
 
 
-def bounded_cache(cache: dict, key: Hashable, size: int, make: Callable[[], Made]) -> Made:
-    """`cache[key]`, made and kept on first use; the cache is emptied when it holds `size`
-    entries, so keys a caller chooses cannot grow it without end. Safe across threads without
-    a lock: at worst two threads make the same value or empty the cache twice."""
+def bounded_cache(cache: dict, key: Hashable, size: int, make: Callable[[], Made],
+                  fresh: Callable[[Made], bool] | None = None) -> Made:
+    """`cache[key]`, made and kept on first use (made again when `fresh(kept)` is false); the
+    cache is emptied when it holds `size` entries, so keys a caller chooses cannot grow it
+    without end. Safe across threads without a lock: at worst two threads make the same value
+    or empty the cache twice."""
     found = cache.get(key)
-    if found is None:
+    if found is None or (fresh is not None and not fresh(found)):
         found = make()
         if len(cache) >= size:
             cache.clear()

@@ -148,11 +148,8 @@ def _prices(frame: pd.DataFrame, meta: dict[str, Any]) -> pd.Series:
 
 def _promo_flags(frame: pd.DataFrame) -> pd.Series:
     """Promo flags read as the import reads them; any other value is refused."""
-    values = frame[PROMO]
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype(bool)
     try:
-        return parse_promo(values, Message("new_items_table"))
+        return parse_promo(frame[PROMO], Message("new_items_table"))
     except DataError as exc:
         raise RequestError(exc.message or str(exc)) from exc
 

@@ -129,6 +129,14 @@ def test_promo_flags_parsed_and_bad_flags_refused() -> None:
         build_dataset(_items(promo=["maybe", "1", "0"]), _events(["u"], ["a"], [1]))
 
 
+def test_a_number_column_of_promo_flags_reads_its_ones_and_zeros() -> None:
+    # a Parquet column of 1.0 / 0.0 with gaps: 1 is a promotion, 0 and a gap are not
+    ds = build_dataset(_items(promo=[1.0, None, 0.0]), _events(["u"], ["a"], [1]))
+    assert ds.items["promo"].tolist() == [True, False, False]
+    with pytest.raises(DataError, match="'promo'.*'0.5'"):
+        build_dataset(_items(promo=[0.5, 1.0, 0.0]), _events(["u"], ["a"], [1]))
+
+
 def test_timestamps_unix_iso_and_milliseconds() -> None:
     parsed = parse_timestamps(pd.Series(["86400", "1970-01-02T00:00:00", "1970-01-02", ""]))
     assert parsed.tolist()[:3] == [86400.0, 86400.0, 86400.0]
