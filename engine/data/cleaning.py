@@ -195,7 +195,7 @@ def parse_promo(values: pd.Series, source: object) -> pd.Series:
     text = values.fillna("").astype(str).str.strip().str.lower()
     bad = ~text.isin(TRUE_WORDS | FALSE_WORDS)
     if bad.any():
-        raise DataError(Message("promo_not_flag", source=str(source),
+        raise DataError(Message("promo_not_flag", source=source,
                                 example=text[bad].iloc[0]))
     return text.isin(TRUE_WORDS)
 

@@ -53,8 +53,10 @@ def applying(policy: Policy) -> Iterator[None]:
     so one bad policy never takes serving down."""
     try:
         yield
-    except Exception as exc:
-        raise PolicyFailed(policy.reference, f"{type(exc).__name__}: {exc}"[:300]) from exc
+    except Exception as exc:  # the engine's own refusals say why in the reader's language
+        said = exc.message if isinstance(exc, PrismError) else None
+        raise PolicyFailed(policy.reference, said or f"{type(exc).__name__}: {exc}"[:300]) \
+            from exc
 
 
 @dataclass

@@ -70,7 +70,7 @@ def test_a_failing_live_policy_falls_back_to_the_plain_ranking(client: TestClien
         assert served.status_code == 200
         assert served.headers["X-Prism-Policy-Fallback"] == "bad@1"
         body = served.json()
-        assert body["policy_fallback"].startswith("bad@1: ConfigError")
+        assert body["policy_fallback"].startswith("bad@1: policy 'bad' stage 1 (cap): ")
         assert body["items"] == plain["items"] and body["policy"] is None
     metrics = client.get("/metrics")
     assert metrics.status_code == 200

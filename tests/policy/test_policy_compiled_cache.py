@@ -6,10 +6,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 from policy_support import make_catalogue
 
 from engine.policy.schema import parse_policy
-from engine.policy.serving import PolicyServer
+from engine.policy.serving import PolicyFailed, PolicyServer, applying
 
 STAGES = [{"kind": "boost", "match": {"brands": ["b1"]}, "strength": 0.5}]
 
@@ -39,3 +40,15 @@ def test_a_draft_is_compiled_from_what_it_holds_not_from_its_name() -> None:
     bury = server.compiled(parse_policy({"name": "draft", "stages": [
         {**STAGES[0], "kind": "bury"}]}))
     assert boost.boost_vector.max() > 0 and bury.boost_vector.max() <= 0
+
+
+def test_a_policy_the_engine_refuses_fails_with_the_engines_own_message() -> None:
+    """The reason a failed policy gives is the engine's coded message (so the studio says it
+    in its language), not an error class name and English text."""
+    server, _ = server_and_catalogue()
+    policy = parse_policy({"name": "bad", "version": 1, "stages": [
+        {"kind": "diversify", "method": "mmr", "weight": 0.5, "quotas": {"Nope": [1, 2]}}]})
+    with pytest.raises(PolicyFailed) as failed, applying(policy):
+        server.compiled(policy)
+    assert failed.value.reason.code == "stage_failed"
+    assert "Error:" not in failed.value.reason and "unknown category" in failed.value.reason
