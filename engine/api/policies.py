@@ -129,7 +129,10 @@ def _response(result: PolicyResult, ignored: list[str]) -> JSONResponse:
     return JSONResponse({"items": result.items, "notice": notice, "method": result.method,
                          "diversity_weight": result.diversity_weight, "policy": result.policy,
                          "removed": result.removed, "alpha": result.alpha,
-                         "unavailable_left_out": result.unavailable_left_out})
+                         "unavailable_left_out": result.unavailable_left_out,
+                         # the plain answer's other fields (RankedList), set where they apply
+                         "request_id": None, "policy_fallback": None, "experiment": None,
+                         "arm": None})
 
 
 @dataclass(frozen=True)

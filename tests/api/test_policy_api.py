@@ -60,6 +60,8 @@ def test_published_policy_is_served_without_restart(client, monkeypatch,  # noqa
     assert served["policy"] == "pins@1"
     assert served["items"][1]["item_id"] == pinned
     assert served["items"][1]["attribution"] == ["pinned at 2"]
+    assert set(served) == set(plain)  # one answer shape, with a policy or without
+    assert {key for row in served["items"] for key in row} == set(plain["items"][0])
     assert client.get("/policies").json()[0]["live"] == 1
     assert client.get("/policies/pins").json()["live_version"] == 1
     missing = client.post("/recommend", json={"user_id": user, "policy": "nope"})
