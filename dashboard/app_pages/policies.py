@@ -23,6 +23,8 @@ NEW = "(new policy)"
 BASE = "policy_base_version"
 PREVIEW = "policy_preview_report"
 LAST_VALID = "policy_last_valid"
+ACTED = "policy_acted_on"  # the policy a save, publish or roll back just changed
+NOTICE = "policy_notice"  # what it did, said after the rerun that redraws the picker
 
 
 def before_after(recommender: Any, policy: Policy) -> None:
@@ -87,6 +89,8 @@ def save_and_publish(recommender: Any, policy: Policy) -> None:
         st.info(t("policies.read_only", name=who.name, role=t(f"access.role.{who.role}")))
         return
     save_col, publish_col, rollback_col = st.columns(3)
+    if notice := st.session_state.pop(NOTICE, None):
+        st.success(notice)
     unnamed = not (st.session_state.get("pf_name") or "").strip()
     if save_col.button(t("policies.save"), key="policy_save"):
         if unnamed:  # a policy is found again by its name: never saved as "untitled"
@@ -95,28 +99,40 @@ def save_and_publish(recommender: Any, policy: Policy) -> None:
         try:
             saved = gate.save_draft(who, policy, st.session_state.get(BASE) or 0)
             st.session_state[BASE] = saved.version
-            st.success(t("policies.saved", name=saved.name, version=saved.version))
         except PrismError as exc:
             show_error(exc)
+        else:
+            _redraw(saved.name, t("policies.saved", name=saved.name, version=saved.version))
     if not access.may("publish"):
         publish_col.caption(t("policies.no_publish", role=t(f"access.role.{who.role}")))
         return
     base = st.session_state.get(BASE)
     label = t("policies.publish_version", version=base) if base else t("policies.publish")
     if publish_col.button(label, key="policy_publish"):
-        _report(lambda: t("policies.live", name=policy.name, version=policy_view.publish_shown(
-            gate, who, recommender, policy, base)))
+        _report(policy.name, lambda: t("policies.live", name=policy.name,
+                                       version=policy_view.publish_shown(
+                                           gate, who, recommender, policy, base)))
     if rollback_col.button(t("policies.rollback"), key="policy_rollback"):
-        _report(lambda: t("policies.rolled_back", name=policy.name,
-                          version=gate.rollback(who, policy.name)))
+        _report(policy.name, lambda: t("policies.rolled_back", name=policy.name,
+                                       version=gate.rollback(who, policy.name)))
 
 
-def _report(action: Callable[[], str]) -> None:
-    """Run a gate action; its message as a success, or the refusal as an error."""
+def _report(name: str, action: Callable[[], str]) -> None:
+    """Run a gate action on policy `name`; its message as a success, or the refusal as an
+    error."""
     try:
-        st.success(action())
+        message = action()
     except PrismError as exc:
         show_error(exc)
+    else:
+        _redraw(name, message)
+
+
+def _redraw(name: str, message: str) -> None:
+    """Rerun after a write to the store, so the picker shows `name`'s new version and live
+    state; `message` is said on that run."""
+    st.session_state[ACTED], st.session_state[NOTICE] = name, message
+    st.rerun()
 
 
 def audit_log(shown: int = 50) -> None:
@@ -150,6 +166,11 @@ def main() -> None:
     wanted = st.query_params.get("policy")  # ?policy=NAME opens that policy (a shareable link)
     if wanted in rows and "policy_pick" not in st.session_state:
         st.session_state["policy_pick"] = wanted
+    if (acted := st.session_state.pop(ACTED, None)) in rows:
+        # An option's text is what the browser holds and sends back: once a write changed
+        # it, the old text matches no option and the picker would fall back to a new policy.
+        # Setting the pick sends the new text; the form already holds this policy.
+        st.session_state["policy_pick"] = st.session_state["policy_loaded"] = acted
     picked = st.selectbox(t("policies.edit"), [NEW, *rows], key="policy_pick",
                           format_func=lambda name: shown.get(name, name))
     if st.session_state.get("policy_loaded") != picked:
