@@ -98,8 +98,8 @@ def required_slots(rule: Rule, k: int) -> int:
 
 def quota_rules(quotas: dict[int, tuple[int | None, int | None]], names: list[str],
                 item_categories: np.ndarray) -> tuple[list[Rule], list[CapRule]]:
-    """Category (floor, cap) pairs by column as at-least rules and one cap rule on each item's
-    main category."""
+    """Category (floor, cap) pairs by column as at-least rules and, when a cap is set, one cap
+    rule on each item's main category."""
     primary = item_categories.argmax(axis=1).astype(np.int64)
     limits = np.full(len(names), NO_LIMIT, dtype=np.int64)
     floors = []
@@ -109,7 +109,9 @@ def quota_rules(quotas: dict[int, tuple[int | None, int | None]], names: list[st
         if low:
             floors.append(Rule(label=Message("label_quota", name=names[position], low=low),
                                mask=item_categories[:, position] > 0, value=-float(low)))
-    return floors, [CapRule(label=Message("label_quota_caps"), codes=primary, limits=limits)]
+    capped = bool((limits < NO_LIMIT).any())  # floors alone move items; no cap rule to name
+    return floors, [CapRule(label=Message("label_quota_caps"), codes=primary,
+                            limits=limits)] if capped else []
 
 
 def _row_sizes(values: np.ndarray, how: str) -> np.ndarray:

@@ -247,3 +247,12 @@ def test_a_pin_that_keeps_its_slot_gives_no_moved_up_notice():
                     {"kind": "pin", "item_id": "i20", "slot": 2}], descending(), k=5)
     assert lists.items[0].tolist() == [1, 20, 5, -1, -1]
     assert not any("moved up" in n for n in lists.notices[0])
+
+
+def test_floor_only_quotas_name_no_cap_rule() -> None:
+    compiled, lists = run([{"kind": "diversify", "method": "quota", "weight": 0.0,
+                            "quotas": {"c2": [2, None]}}], descending(), k=3)
+    assert sum(j % 3 == 2 for j in lists.items[0]) >= 2
+    assert "quota caps" not in removal_counts(lists, 0)
+    notes = [note for slot in list_attribution(compiled, lists, 0) for note in slot]
+    assert notes and not any("quota caps" in note for note in notes)
