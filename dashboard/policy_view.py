@@ -102,6 +102,10 @@ def log_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame["at"] = pd.to_datetime(frame["at"], unit="s", utc=True).dt.strftime("%Y-%m-%d %H:%M:%S")
     frame["actor"] = frame["actor"].replace("", t("policy_view.not_recorded"))
+    frame["action"] = frame["action"].map(_logged_action)
+    frame["role"] = frame["role"].map(lambda role: _said(f"engine.role_{role}", role))
+    frame["source"] = frame["source"].map(
+        lambda source: _said(f"policy_view.logged_from_{source}", source))
     return frame.rename(columns={"at": t("policy_view.log_when"),
                                  "policy": t("policy_view.log_policy"),
                                  "version": t("policy_view.log_version"),
@@ -109,6 +113,20 @@ def log_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
                                  "actor": t("policy_view.log_who"),
                                  "role": t("policy_view.log_role"),
                                  "source": t("policy_view.log_source")})
+
+
+def _said(key: str, word: str) -> str:
+    """`key`'s text in the studio's language; the stored word itself when it has none (an
+    entry written by another version, or not recorded)."""
+    said = t(key)
+    return word if said == key else said
+
+
+def _logged_action(action: str) -> str:
+    """A log entry's action ('publish', 'targets refused', ...) in the studio's language."""
+    done, refused = action.removesuffix(" refused"), action.endswith(" refused")
+    said = _said(f"policy_view.logged_{done}", done)
+    return t("policy_view.logged_refused", action=said) if refused else said
 
 
 def impact_frame(report: dict[str, Any], names: tuple[str, str] | None = None) -> pd.DataFrame:

@@ -181,3 +181,18 @@ def test_a_price_conflict_is_said_beside_the_prices(lang: str, page: AppTest) ->
     assert len(at.tabs) == 3  # the previews stay, on the last valid policy
     assert any(translate("policies.last_valid", lang) in i.value for i in at.info)
     assert _table_with(at, "attribution") is not None
+
+
+def test_the_audit_log_reads_in_the_studios_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.policy_view import log_frame
+
+    monkeypatch.setattr("dashboard.i18n.current", lambda: "zh")
+    rows = [{"at": 0.0, "policy": "spring", "version": 2, "action": action, "actor": "ana",
+             "role": role, "source": source}
+            for action, role, source in (("publish", "publisher", "studio"),
+                                         ("targets refused", "viewer", "api"),
+                                         ("rollback", "", ""))]
+    frame = log_frame(rows)
+    assert frame["操作"].tolist() == ["发布", "曝光目标（被拒绝）", "回滚"]
+    assert frame["角色"].tolist() == ["发布者", "查看者", ""]
+    assert frame["来源"].tolist() == ["工作台", "API", ""]
