@@ -239,7 +239,9 @@ ERRORS = {
     "new_items_blank": "new items: empty id or title in {n} row(s) (ids {ids}); every item "
                        "needs an id and a title",
     "new_items_price": "new items: {n} price(s) cannot be read as one amount of zero or more "
-                       "(within the run's maximum): {shown}; write a plain number such as 12.50",
+                       "(within the run's maximum): {shown}; write a plain number such as 12.50 "
+                       "(a value such as 1,299 reads either way unless the run was imported "
+                       "with a decimal mark)",
     "new_item_no_category": "new item {item!r} has no category and the run has no {unknown!r} "
                             "category; give it a category path starting with one of {names}",
     "new_item_category": "new item {item!r} category {label!r} is not one of the run's "
