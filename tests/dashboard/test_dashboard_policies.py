@@ -196,3 +196,15 @@ def test_the_audit_log_reads_in_the_studios_language(monkeypatch: pytest.MonkeyP
     assert frame["操作"].tolist() == ["发布", "曝光目标（被拒绝）", "回滚"]
     assert frame["角色"].tolist() == ["发布者", "查看者", ""]
     assert frame["来源"].tolist() == ["工作台", "API", ""]
+
+
+def test_the_audit_log_in_english_shows_the_stored_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.policy_view import log_frame
+
+    monkeypatch.setattr("dashboard.i18n.current", lambda: "en")
+    words = [("publish refused", "viewer", "api"), ("rollback", "publisher", "cli"),
+             ("targets", "publisher", "studio"), ("experiment stop", "publisher", "studio")]
+    frame = log_frame([{"at": 0.0, "policy": "p", "version": 1, "action": action,
+                        "actor": "a", "role": role, "source": source}
+                       for action, role, source in words])
+    assert list(zip(frame["action"], frame["role"], frame["from"], strict=True)) == words
