@@ -102,8 +102,9 @@ def data_setting(meta: dict[str, Any], key: str, kind: type) -> Any:
 
 def category_depth(meta: dict[str, Any], category_names: list[str]) -> int:
     """The run's category depth: from run.json when recorded, else the deepest category name."""
-    if data_setting(meta, "category_depth", int) is not None:
-        return int(data_setting(meta, "category_depth", int))
+    recorded = data_setting(meta, "category_depth", int)
+    if recorded is not None:
+        return int(recorded)
     depths = [len(name.split(CATEGORY_SEP)) for name in category_names if name != UNKNOWN_CATEGORY]
     return max(depths, default=1)
 
