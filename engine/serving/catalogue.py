@@ -23,12 +23,13 @@ from engine.core.columns import (
     PROMO,
     TIMESTAMP,
     TITLE,
-    USER_ID,
     WEIGHT,
 )
 from engine.core.errors import RequestError
 from engine.core.messages import Message
 from engine.metrics.diversity import category_prior as catalogue_prior
+from engine.models.base import ITEM_IDX, USER_IDX, TrainData
+from engine.models.baselines import interaction_matrix
 from engine.rerank.plan import plan_arrays
 from engine.rerank.quotas import CategorySupply, category_supply
 from engine.rerank.similarity import graded_item_vectors
@@ -246,41 +247,22 @@ def _promo_flags(items: pd.DataFrame) -> np.ndarray:
 
 
 def catalogue_from_run(run: Run) -> Catalogue:
-    """Index a loaded run for serving: string ids -> positions, per-user histories."""
+    """Index a loaded run for serving: string ids -> positions, per-user histories. The run's
+    interactions are indexed as training data indexes them (`TrainData.from_interactions`:
+    the model's user order, each user's events in time order)."""
     items = run.items.reset_index(drop=True)
-    item_index = pd.Index(items[ITEM_ID].astype(str))
-    histories = run.histories
-    user_ids = run.user_ids  # the model's user order
-    user_index = pd.Index(user_ids)
-    user_idx = user_index.get_indexer(histories[USER_ID].astype(str))
-    item_idx = item_index.get_indexer(histories[ITEM_ID].astype(str))
-    keep = (user_idx >= 0) & (item_idx >= 0)
-    times = (histories[TIMESTAMP].to_numpy(dtype=np.int64) if TIMESTAMP in histories
-             else np.zeros(len(histories), dtype=np.int64))
-    weights = (histories[WEIGHT].to_numpy(dtype=np.float64) if WEIGHT in histories
-               else np.ones(len(histories)))
-    events = pd.DataFrame({"user_idx": user_idx[keep], "item_idx": item_idx[keep],
-                           TIMESTAMP: times[keep], WEIGHT: weights[keep]})
-    events = events.sort_values(["user_idx", TIMESTAMP], kind="stable").reset_index(drop=True)
-    bounds = np.searchsorted(events["user_idx"].to_numpy(), np.arange(1, len(user_ids)))
-    user_items = np.split(events["item_idx"].to_numpy(dtype=np.int64), bounds)  # time order
-    item_users = sp.csr_matrix(
-        (np.ones(len(events), dtype=np.float32),
-         (events["item_idx"].to_numpy(), events["user_idx"].to_numpy())),
-        shape=(len(items), len(user_ids)))
-    item_users.sum_duplicates()
-    item_users.data[:] = 1.0
+    data = TrainData.from_interactions(run.histories, run.item_ids, run.item_categories,
+                                       run.category_names)
+    users, positions = data.train[USER_IDX].to_numpy(), data.train[ITEM_IDX].to_numpy()
     vectors = run.model.item_vectors()
     return Catalogue(
-        items=items, item_index=item_index,
-        item_categories=np.asarray(run.item_categories, dtype=np.float32),
-        category_names=list(run.category_names),
+        items=items, item_index=pd.Index(data.item_ids),
+        item_categories=data.item_categories, category_names=data.category_names,
         item_vectors=None if vectors is None else np.asarray(vectors, dtype=np.float32),
-        promo=_promo_flags(items), user_index=user_index, user_items=user_items,
-        item_users=item_users,
-        events=events[["item_idx", TIMESTAMP, WEIGHT]],
-        event_users=events["user_idx"].to_numpy(),
-        columns=item_columns(items, np.asarray(run.item_categories), list(run.category_names)),
+        promo=_promo_flags(items), user_index=pd.Index(data.user_ids),
+        user_items=data.histories(),
+        item_users=interaction_matrix(positions, users, data.n_items, data.n_users),
+        events=data.train[[ITEM_IDX, TIMESTAMP, WEIGHT]], event_users=users,
+        columns=item_columns(items, data.item_categories, data.category_names),
         purchases=run.purchases,
     )
-
