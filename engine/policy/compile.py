@@ -89,7 +89,7 @@ class ItemFacts:
         if match.categories is not None:
             mask &= self.category_mask(match.categories)
         if match.item_ids is not None:
-            mask &= catalogue.item_index.isin([str(i) for i in match.item_ids])
+            mask &= catalogue.item_index.isin(match.item_ids)
         if match.promo is not None:
             mask &= (catalogue.promo > 0) == match.promo
         if match.price_min is not None or match.price_max is not None:
@@ -131,9 +131,8 @@ def _filter_rule(stage: FilterStage, label: str, facts: ItemFacts,
 def _cap_rule(stage: CapStage, label: str, facts: ItemFacts) -> CapRule:
     values = facts.column(stage.column)
     text = values.where(values.notna(), "").astype(str)
-    codes, uniques = pd.factorize(text)
-    codes = np.where(text.to_numpy() == "", -1, codes).astype(np.int64)
-    return CapRule(label=label, codes=codes,
+    codes, uniques = pd.factorize(text.mask(text == ""))  # no value: -1, in no group
+    return CapRule(label=label, codes=codes.astype(np.int64),
                    limits=np.full(max(len(uniques), 1), stage.max_items, dtype=np.int64))
 
 
@@ -207,9 +206,8 @@ def compile_policy(policy: Policy, catalogue: Catalogue) -> CompiledPolicy:
             raise ConfigError(Message("stage_failed", name=policy.name, n=position + 1,
                                       kind=Message(f"kind_{stage.kind}"),
                                       error=exc.message or str(exc))) from exc
-    static = np.ones(catalogue.n_items, dtype=bool)
-    for rule in filters:
-        static &= rule.mask
+    static = np.logical_and.reduce([np.ones(catalogue.n_items, dtype=bool),
+                                    *(rule.mask for rule in filters)])
     boost_vector = sum((rule.value * rule.mask for rule in boosts), np.zeros(catalogue.n_items))
     return CompiledPolicy(policy=policy, n_items=catalogue.n_items,
                           n_candidates=policy.n_candidates, has_steps=bool(policy.stages),
