@@ -281,10 +281,9 @@ class PolicyStore:
         policy = self.get(name, version)
         if check is not None:
             check(policy)
-        version = policy.version
         with self._connect(write=True) as conn:
-            self._go_live(conn, name, int(version), action, by)
-        return int(version)
+            self._go_live(conn, name, int(policy.version), action, by)
+        return int(policy.version)
 
     def rollback(self, name: str, *, by: Author | None = None) -> int:
         """Re-publish the newest earlier version that was live before; returns it.
