@@ -66,17 +66,16 @@ class IdFinder:
         return np.sort(order[low:bisect.bisect_right(ordered, text, lo=low, key=prefix)])
 
     def _containing(self, text: str, wanted: int) -> np.ndarray:
-        """The first `wanted` positions (list order) whose id contains `text` without starting
-        with it, or whose title contains it."""
+        """The first `wanted` positions (list order) whose id or title contains `text`, but
+        whose id does not start with it (`_starting` finds those)."""
         lower, titles, _, _ = self._index()
         found: list[np.ndarray] = []
         for start in range(0, len(self.ids), CHUNK):
             ids = lower.slice(start, CHUNK)
-            hit = pc.and_(pc.match_substring(ids, text), pc.invert(pc.starts_with(ids, text)))
+            hit = pc.match_substring(ids, text)
             if titles is not None:
-                titled = pc.and_(pc.match_substring(titles.slice(start, CHUNK), text),
-                                 pc.invert(pc.starts_with(ids, text)))
-                hit = pc.or_(hit, titled)
+                hit = pc.or_(hit, pc.match_substring(titles.slice(start, CHUNK), text))
+            hit = pc.and_(hit, pc.invert(pc.starts_with(ids, text)))
             found.append(start + np.flatnonzero(hit.to_numpy(zero_copy_only=False)))
             if sum(len(part) for part in found) >= wanted:
                 break
