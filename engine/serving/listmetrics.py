@@ -23,13 +23,6 @@ def positions(catalogue: Catalogue, item_ids: Sequence[str]) -> np.ndarray:
     return catalogue.item_index.get_indexer([str(i) for i in item_ids]).astype(np.int64)
 
 
-def _topk(catalogue: Catalogue, item_ids: Sequence[str], k: int) -> np.ndarray:
-    row = np.full((1, k), -1, dtype=np.int64)  # (1, k), -1 pads a short list
-    found = positions(catalogue, list(item_ids)[:k])
-    row[0, : len(found)] = found
-    return row
-
-
 def list_metrics(catalogue: Catalogue, item_ids: Sequence[str],
                  truth_ids: Sequence[str] | None, k: int) -> dict[str, float | None]:
     """`category_entropy`, `category_coverage`, `ild_vec` (None without item vectors or with
@@ -37,8 +30,10 @@ def list_metrics(catalogue: Catalogue, item_ids: Sequence[str],
 
     Only the listed items' rows are read (the metrics run on them alone), so a slider step
     costs the same on a million-item catalogue as on a small one."""
-    topk = _topk(catalogue, item_ids, k)
-    shown = topk[0][topk[0] >= 0]
+    found = positions(catalogue, list(item_ids)[:k])
+    topk = np.full((1, k), -1, dtype=np.int64)  # (1, k), -1 pads a short list
+    topk[0, : len(found)] = found
+    shown = found[found >= 0]
     local = np.full_like(topk, -1)  # the list over `shown`, in the same order
     local[0, : len(shown)] = np.arange(len(shown))
     counted = metrics.counted_categories(catalogue.item_categories[shown],
