@@ -108,6 +108,14 @@ def _eligible(inputs: Any, policy: Any, pin: Any) -> np.ndarray:
     return unseen & bool(policy.static_allowed[pin.item]) & pin.for_shoppers(inputs.top_category)
 
 
+def _bought_share(name: str, slots_a: np.ndarray, slots_b: np.ndarray, hits_a: np.ndarray,
+                  hits_b: np.ndarray, weights: np.ndarray) -> dict:
+    """How often the items in A's `slots_a` were bought against those in B's `slots_b`: a hit
+    rate over slots, paired over shoppers."""
+    return stats.paired_ratio(name, (hits_a & slots_a).sum(1), slots_a.sum(1),
+                              (hits_b & slots_b).sum(1), slots_b.sum(1), weights)
+
+
 def rule_vs_model(inputs: Any, a: Any, b: Any, weights: np.ndarray, hits_a: np.ndarray,
                   hits_b: np.ndarray) -> list[dict]:
     """Pins: the pinned item vs B's item in that slot. Boosts: items the boost brought into
@@ -115,11 +123,8 @@ def rule_vs_model(inputs: Any, a: Any, b: Any, weights: np.ndarray, hits_a: np.n
     rows = []
     for pin in a.policy.pins:
         slots = a.pinned & (a.items == pin.item)
-        model = slots & (b.items >= 0)
-        rows.append(stats.paired_ratio(
-            f"{pin.label}: bought, pinned vs model", (hits_a & slots).sum(1).astype(float),
-            slots.sum(1).astype(float), (hits_b & model).sum(1).astype(float),
-            model.sum(1).astype(float), weights) | {
+        rows.append(_bought_share(f"{pin.label}: bought, pinned vs model", slots,
+                                  slots & (b.items >= 0), hits_a, hits_b, weights) | {
                 "rule": pin.label, "slot": pin.slot, "shoppers_pinned": int(slots.any(1).sum()),
                 "pinned_at_slot": int((a.items[:, pin.slot - 1] == pin.item).sum()),
                 "eligible": int(_eligible(inputs, a.policy, pin).sum())})
@@ -128,11 +133,8 @@ def rule_vs_model(inputs: Any, a: Any, b: Any, weights: np.ndarray, hits_a: np.n
     for rule in a.policy.boosts:
         entered = (a.items >= 0) & ~in_b & rule.mask[np.clip(a.items, 0, None)]
         left = (b.items >= 0) & ~in_a & ~rule.mask[np.clip(b.items, 0, None)]
-        rows.append(stats.paired_ratio(
-            f"{rule.label}: bought, boosted-in vs displaced",
-            (hits_a & entered).sum(1).astype(float), entered.sum(1).astype(float),
-            (hits_b & left).sum(1).astype(float), left.sum(1).astype(float), weights)
-            | {"rule": rule.label})
+        rows.append(_bought_share(f"{rule.label}: bought, boosted-in vs displaced", entered,
+                                  left, hits_a, hits_b, weights) | {"rule": rule.label})
     return rows
 
 
