@@ -49,7 +49,7 @@ def _mover(device: Any) -> Callable[[np.ndarray], Any]:
 
 
 def _scorer(plan: RankPlan, rel_part: Any, safe: np.ndarray, targets: np.ndarray | None,
-            k: int, move: Callable[[np.ndarray], Any] = np.asarray) -> Scorer:
+            k: int, move: Callable[[np.ndarray], Any]) -> Scorer:
     """The diversify step's scorer over the candidates (sorted by relevance), its arrays put
     where `rel_part` is by `move`. No diversity term for no step, 'none', a zero weight, or a
     calibrated list without targets."""
@@ -179,20 +179,19 @@ def constrained_greedy(plan: RankPlan, targets: np.ndarray | None, candidates: n
     safe = np.where(valid, candidates, 0)
     scaled = np.where(valid, min_max(values, valid), 0.0)
     weight = 0.0 if plan.diversify is None else plan.diversify.weight
-    rel_part = (1.0 - weight) * scaled
-    if not (plan.caps or plan.at_least or (pins >= 0).any()) and \
-            bool((valid.sum(axis=1) >= k).all()):  # nothing to constrain, every list fills
-        move = _mover(device)
-        rel = move(rel_part)
-        picks = run_greedy(rel, _scorer(plan, rel, safe, targets, k, move), k, move(~valid))
-        picks = {key: np.asarray(value if device is None else value.cpu())
-                 for key, value in picks.items()}
+    free = not (plan.caps or plan.at_least or (pins >= 0).any()) and \
+        bool((valid.sum(axis=1) >= k).all())  # nothing to constrain, every list fills
+    rules = None if free else _PolicyRules(plan, safe, valid, pins, k, notices)
+    move = _mover(device if free else None)
+    rel_part = move((1.0 - weight) * scaled)
+    picks = run_greedy(rel_part, _scorer(plan, rel_part, safe, targets, k, move), k,
+                       move(~valid) if rules is None else rules.blocked, rules)
+    picks = {key: np.asarray(value if isinstance(value, np.ndarray) else value.cpu())
+             for key, value in picks.items()}
+    if rules is None:
         order, capped_out = picks["order"].astype(np.int64), {}
         forced = np.zeros(order.shape, dtype=bool)
     else:
-        rules = _PolicyRules(plan, safe, valid, pins, k, notices)
-        picks = run_greedy(rel_part, _scorer(plan, rel_part, safe, targets, k), k, rules.blocked,
-                           rules)
         for row in np.flatnonzero((rules.need > 0).any(axis=1) & ~rules.relaxed):
             notices[row][Message("floor_not_met_pins")] = 1
         order, forced = rules.order, rules.forced
