@@ -44,9 +44,8 @@ def narrowed(plan: RankPlan, batch: Any,  # a pipeline.ShopperBatch
                 if isinstance(value := getattr(plan, f.name), np.ndarray)}
     plan = replace(
         plan, n_items=len(columns), **per_item,
-        filters=[replace(rule, mask=rule.mask[columns]) for rule in plan.filters],
-        boosts=[replace(rule, mask=rule.mask[columns]) for rule in plan.boosts],
-        at_least=[replace(rule, mask=rule.mask[columns]) for rule in plan.at_least],
+        **{rules: [replace(rule, mask=rule.mask[columns]) for rule in getattr(plan, rules)]
+           for rules in ("filters", "boosts", "at_least")},
         caps=[replace(cap, codes=cap.codes[columns]) for cap in plan.caps],
         pins=[replace(pin, item=slot[pin.item]) for pin in plan.pins if pin.item in slot])
     batch = replace(batch, scores=np.asarray(batch.scores)[:, columns],

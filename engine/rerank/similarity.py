@@ -46,14 +46,13 @@ def graded_item_vectors(item_categories: np.ndarray, interactions: sp.spmatrix |
     rest split evenly over the behavioural parts given; an item without interactions keeps the
     other parts (its rows are renormalised), so every row has length 1.
     """
-    categories = np.asarray(item_categories, dtype=np.float64)
-    parts = [p for p in (None if interactions is None else cooccurrence_vectors(interactions),
-                         None if text_embeddings is None else
-                         rows_normalised(np.asarray(text_embeddings, dtype=np.float64), "norm"))
-             if p is not None]
+    categories = rows_normalised(np.asarray(item_categories, dtype=np.float64), "norm")
+    parts = [] if interactions is None else [cooccurrence_vectors(interactions)]
+    if text_embeddings is not None:
+        parts.append(rows_normalised(np.asarray(text_embeddings, dtype=np.float64), "norm"))
     if not parts:
-        return rows_normalised(categories, "norm")
+        return categories
     behaviour_share = (1.0 - category_share) / len(parts)
-    blocks = [np.sqrt(category_share) * rows_normalised(categories, "norm")]
+    blocks = [np.sqrt(category_share) * categories]
     blocks += [np.sqrt(behaviour_share) * part for part in parts]
     return rows_normalised(np.hstack(blocks), "norm")
