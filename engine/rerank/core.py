@@ -232,9 +232,7 @@ def rank_pools(plan: RankPlan, candidates: np.ndarray, values: np.ndarray, k: in
     out = np.full((len(candidates), k), -1, dtype=np.int64)
     for start in range(0, len(candidates), step):
         block = slice(start, start + step)
-        outcome = rank_candidates(plan, candidates[block], values[block], k,
-                                  None if targets is None else targets[block], device)
-        taken = outcome.order >= 0
-        picked = np.take_along_axis(candidates[block], np.where(taken, outcome.order, 0), axis=1)
-        out[block, :taken.shape[1]] = np.where(taken, picked, -1)
+        order = rank_candidates(plan, candidates[block], values[block], k,
+                                None if targets is None else targets[block], device).order
+        out[block, :order.shape[1]] = order
     return out

@@ -167,12 +167,10 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
     scores = np.asarray(batch.scores)
     if scores.dtype not in (np.float32, np.float64):
         scores = scores.astype(np.float64)
-    available = np.isfinite(scores) & plan.static_allowed[None, :]
     unseen = np.isfinite(scores)
     if batch.exclude_seen or plan.exclude_seen:
-        rows, cols = batch.seen.nonzero()
-        available[rows, cols] = False
-        unseen[rows, cols] = False
+        unseen[batch.seen.nonzero()] = False
+    available = unseen & plan.static_allowed[None, :]
     if not plan.has_steps:
         return _model_top(scores, available, k, notices)
     relevance = np.where(available, min_max(scores, available), -np.inf)
@@ -247,8 +245,8 @@ def rank_candidates(plan: RankPlan, candidates: np.ndarray, values: np.ndarray, 
                     targets: np.ndarray | None = None, device: object = None) -> GreedyOutcome:
     """The plan's diversify step, quotas and caps over candidates already retrieved (an
     evaluation's or a sweep's top-N): `candidates (B, N)` item positions (-1 pads) with
-    `values (B, N)`. The outcome's `order` indexes the given columns (-1 pads); ties keep
-    the column order. `device`: a torch device for lists with nothing to constrain."""
+    `values (B, N)`. The outcome's `order` holds the chosen item positions (-1 pads); ties
+    keep the column order. `device`: a torch device for lists with nothing to constrain."""
     valid = np.asarray(candidates) >= 0
     values = np.where(valid, values, -np.inf)
     perm = np.argsort(-values, axis=1, kind="stable")
@@ -257,5 +255,5 @@ def rank_candidates(plan: RankPlan, candidates: np.ndarray, values: np.ndarray, 
     outcome = constrained_greedy(plan, targets, ranked, np.take_along_axis(values, perm, axis=1),
                                  pins, k, [Counter() for _ in range(len(ranked))], device)
     taken = outcome.order >= 0
-    columns = np.take_along_axis(perm, np.where(taken, outcome.order, 0), axis=1)
-    return replace(outcome, order=np.where(taken, columns, -1))
+    items = np.take_along_axis(ranked, np.where(taken, outcome.order, 0), axis=1)
+    return replace(outcome, order=np.where(taken, items, -1))
