@@ -141,8 +141,7 @@ def _quota_rules(stage: DiversifyStage,
     """Category [floor, cap] pairs as at-least rules and one cap rule on the main category."""
     quotas, names = stage.quotas or {}, list(catalogue.category_names)
     positions = category_positions(list(quotas), names, "diversify quotas", ConfigError)
-    return quota_rules({position: tuple(bounds) for position, bounds in
-                        zip(positions, quotas.values(), strict=True)}, names,
+    return quota_rules(dict(zip(positions, quotas.values(), strict=True)), names,
                        catalogue.item_categories)
 
 
