@@ -76,14 +76,11 @@ class ServingSwap:
     def unpin(self, token: Token) -> None:
         self._pinned.reset(token)
 
-    def served(self) -> tuple[str, int]:
-        return run_identity(self._current.run.meta)
-
     def check(self) -> dict[str, Any]:
         """Swap in the version on disk if it is not the one served; says what happened.
         RunError when the new version cannot be loaded (the old one keeps serving)."""
         with self._lock:
-            before = self.served()
+            before = run_identity(self._current.run.meta)
             on_disk = read_identity(self.run_dir)
             if on_disk == before:
                 return self._answer(False, before)
