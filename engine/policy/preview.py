@@ -74,13 +74,12 @@ def load_inputs(run_dir: str | Path, data_path: str | Path | None = None,
     if not Path(source).exists():
         raise RunError(f"the run's dataset {source} is not there; pass --data with its folder")
     data = train_data_for(run, load_run_dataset(run.meta, run.path, data_path=source))
-    users = sample_users(data, n_users, seed)
-    truth_users, groups = data.truth(data.test)
-    by_user = dict(zip(truth_users.tolist(), groups, strict=True))
+    users = sample_users(data, n_users, seed)  # shoppers with held-out items
+    truth = data.histories(data.test)  # per user: the held-out items, in time order
     mass = data.user_category_dist(users)
     top = np.where(mass.sum(axis=1) > 0, mass.argmax(axis=1), -1)
     return PreviewInputs(run=run, catalogue=catalogue_from_run(run), data=data, users=users,
-                         truth=[by_user[int(u)] for u in users],
+                         truth=[truth[u] for u in users],
                          seen=seen_matrix(data, "test")[users], top_category=top,
                          seconds_loading=time.perf_counter() - started)
 
