@@ -172,9 +172,9 @@ class Catalogue:
 
     def history_distribution(self, history: np.ndarray) -> np.ndarray:
         """(C,) category distribution of a history; the catalogue's when the history is empty."""
-        rows = self.item_categories[history] if len(history) else self.item_categories
-        mass = rows.sum(axis=0).astype(np.float64)
-        return mass / mass.sum() if mass.sum() > 0 else np.full(len(mass), 1.0 / len(mass))
+        if not len(history):
+            return self.category_prior
+        return catalogue_prior(self.item_categories[history])  # normalised the prior's way
 
     def calibration_target(self, history: np.ndarray, target_mix: float) -> np.ndarray:
         """(C,) what a calibrated list aims at: the history's category mix blended with the
