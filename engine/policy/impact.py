@@ -128,8 +128,8 @@ def rule_vs_model(inputs: Any, a: Any, b: Any, weights: np.ndarray, hits_a: np.n
                 "rule": pin.label, "slot": pin.slot, "shoppers_pinned": int(slots.any(1).sum()),
                 "pinned_at_slot": int((a.items[:, pin.slot - 1] == pin.item).sum()),
                 "eligible": int(_eligible(inputs, a.policy, pin).sum())})
-    in_b = (a.items[:, :, None] == b.items[:, None, :]).any(axis=2)
-    in_a = (b.items[:, :, None] == a.items[:, None, :]).any(axis=2)
+    same = a.items[:, :, None] == b.items[:, None, :]  # (n, k, k): A's slot holds B's item
+    in_b, in_a = same.any(axis=2), same.any(axis=1)
     for rule in a.policy.boosts:
         entered = (a.items >= 0) & ~in_b & rule.mask[np.clip(a.items, 0, None)]
         left = (b.items >= 0) & ~in_a & ~rule.mask[np.clip(b.items, 0, None)]
