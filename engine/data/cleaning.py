@@ -91,10 +91,11 @@ _ACTIONS = {
 }
 
 
-def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Ids as stripped strings; whole floats (ints with gaps, from Parquet, or a column of
-    "17850.0" text) lose their ".0"."""
-    values = frame[column]
+def clean_ids(values: pd.Series) -> pd.Series:
+    """Ids as stripped strings ("" when missing); whole floats (ints with gaps, from Parquet,
+    or a column of "17850.0" text) lose their ".0". The rule is per column, never per value:
+    when any given id is not whole (17850.5), every id is kept as written, since "17850.0"
+    beside it may be a real id, not an int written as a float."""
     if pd.api.types.is_float_dtype(values):
         given = values.dropna()
         if ((given.abs() < 2**53) & (given % 1 == 0)).all():  # exactly representable ints
@@ -106,12 +107,22 @@ def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
     return text
 
 
+def strip_item_html(items: pd.DataFrame, report: CleaningReport) -> None:
+    """The text columns (title, description, category, brand) as plain text, in place: a
+    missing column or cell is "", markup is removed (`strip_html`) and counted."""
+    for column in ITEM_TEXT_COLUMNS:
+        text = items[column] if column in items else pd.Series("", index=items.index)
+        text = text.astype(object).where(text.notna(), "")  # a numeric column never holds ""
+        items[column], changed = strip_html(text.astype(str))
+        report.html_removed += changed
+
+
 def _drop_missing_ids(frame: pd.DataFrame, columns: tuple[str, ...],
                       report: CleaningReport) -> pd.DataFrame:
     frame = frame.copy()
     missing = np.zeros(len(frame), dtype=bool)
     for column in columns:
-        frame[column] = _ids(frame, column)
+        frame[column] = clean_ids(frame[column])
         missing |= (frame[column] == "").to_numpy()
     report.missing_ids += int(missing.sum())
     return frame[~missing]
@@ -232,11 +243,7 @@ def clean_items(raw: pd.DataFrame, config: DataConfig, report: CleaningReport,
                 source: str = "items") -> pd.DataFrame:
     """Normalise the catalogue to the items contract, counting every fix in `report`."""
     items = _drop_missing_ids(raw, (ITEM_ID,), report)
-    for column in ITEM_TEXT_COLUMNS:
-        text = items[column] if column in items else pd.Series("", index=items.index)
-        text = text.astype(object).where(text.notna(), "")  # a numeric column never holds ""
-        items[column], changed = strip_html(text.astype(str))
-        report.html_removed += changed
+    strip_item_html(items, report)
     items = _dedupe_items(items, source, report)
     items = repair_markup_titles(items, report)
     count_shared_root(items[CATEGORY], report)

@@ -30,7 +30,7 @@ from engine.core.columns import (
 )
 from engine.core.errors import DataError, PrismError, RequestError
 from engine.core.messages import Message
-from engine.data.cleaning import parse_promo
+from engine.data.cleaning import CleaningReport, clean_ids, parse_promo, strip_item_html
 from engine.data.numbers import AMBIGUOUS, BAD, parse_amounts
 from engine.data.schema import category_labels
 from engine.models.base import BaseModel
@@ -72,8 +72,7 @@ def read_new_items(source: bytes | str | Path, name: str | None = None) -> pd.Da
         raise DataError(Message("new_items_unreadable", name=name, kind=kind,
                                 error=str(exc))) from exc
     check_new_item_columns(frame, name, DataError)
-    if parquet:
-        frame[ITEM_ID] = frame[ITEM_ID].astype(str)
+    frame[ITEM_ID] = clean_ids(frame[ITEM_ID])  # the ids the run will give them, as shown
     return frame
 
 
@@ -111,12 +110,13 @@ def category_depth(meta: dict[str, Any], category_names: list[str]) -> int:
 
 def check_new_items(items: pd.DataFrame, catalogue: Catalogue,
                     meta: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Validate a table of new items; ids must be new and unique, titles non-empty, prices
-    and promo flags read as the import reads them (with the run's decimal mark in `meta`)."""
+    """Validate a table of new items; ids must be new and unique, titles non-empty. Ids, text
+    (HTML removed), prices and promo flags are read as the import reads them (with the run's
+    decimal mark in `meta`), so an item reads the same added here or imported."""
     check_new_item_columns(items, Message("new_items_table"))
     frame = items.reset_index(drop=True).copy()
-    frame[ITEM_ID] = frame[ITEM_ID].astype(str).str.strip()
-    frame[TITLE] = frame[TITLE].fillna("").astype(str).str.strip()
+    frame[ITEM_ID] = clean_ids(frame[ITEM_ID])
+    strip_item_html(frame, CleaningReport())  # the count is the import's report, not ours
     duplicated = frame.loc[frame[ITEM_ID].duplicated(), ITEM_ID].unique().tolist()
     if duplicated:
         raise RequestError(Message("new_items_repeated", ids=str(duplicated[:10])))

@@ -282,7 +282,7 @@ def _new_items(service: Recommender) -> pd.DataFrame:
     categories = service.catalogue.items["category"]
     return pd.DataFrame({"item_id": ["NEW1", "NEW2"],
                          "title": ["Quantum Flux Capacitor Widget", "Aurora Glass Teapot"],
-                         "description": ["", "hand-blown glass"],
+                         "description": ["", "<p>hand-blown&nbsp;<b>glass</b></p>"],
                          "category": [categories.iloc[0], categories.iloc[5]],
                          "brand": ["Acme", "Acme"], "price": ["19.5", ""],
                          "promo": ["true", "false"]})
@@ -292,6 +292,7 @@ def test_cold_start_items_are_servable_and_persisted(private_twotower_run) -> No
     service = Recommender.load(private_twotower_run)
     added = service.add_items(_new_items(service))
     assert added["item_id"].tolist() == ["NEW1", "NEW2"]
+    assert added["description"].tolist() == ["", "hand-blown glass"]  # as the import reads it
     assert service.catalogue.n_items == 202
     found = service.search("Quantum Flux Capacitor Widget", k=3)
     assert found.table["item_id"].iloc[0] == "NEW1"

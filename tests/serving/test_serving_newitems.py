@@ -58,3 +58,66 @@ def test_rows_the_run_cannot_place_are_listed_by_the_label_it_cannot_place() -> 
     assert new_item_categories(items[:1], catalogue, 2).tolist() == [[1.0, 0.0]]
     with pytest.raises(RequestError, match="Shop > Sofas"):
         new_item_categories(items, catalogue, 2)
+
+
+def _imported(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same table as the shop import cleans it."""
+    from engine.core.config import DataConfig
+    from engine.data.cleaning import CleaningReport, clean_items
+
+    return clean_items(frame, DataConfig(), CleaningReport())
+
+
+def _checked(frame: pd.DataFrame) -> pd.DataFrame:
+    from types import SimpleNamespace
+
+    from engine.serving.coldstart import check_new_items
+
+    return check_new_items(frame, SimpleNamespace(item_index=pd.Index(["1"])))
+
+
+def test_a_new_items_text_loses_its_html_as_in_the_import() -> None:
+    frame = pd.DataFrame({"item_id": ["7"], "title": ["Desk &amp; Lamp "],
+                          "description": ["<!--StartFragment --><p>Warm&nbsp;<b>light</b></p>"
+                                          "<script>track()</script><br>Brass"],
+                          "brand": ["<i>Lumo</i>"]})
+    checked, imported = _checked(frame), _imported(frame)
+    assert checked.loc[0, ["title", "description", "brand"]].tolist() == [
+        "Desk & Lamp", "Warm light Brass", "Lumo"]
+    for column in ("title", "description", "brand"):
+        assert checked[column].tolist() == imported[column].tolist()
+
+
+def test_a_title_that_was_only_markup_is_refused_as_blank() -> None:
+    from engine.core.errors import RequestError
+
+    with pytest.raises(RequestError, match="empty id or title in 1 row"):
+        _checked(pd.DataFrame({"item_id": ["7"], "title": ["<p></p>"]}))
+
+
+@pytest.mark.parametrize(("ids", "read"), [
+    ([17850.0, 17851.0], ["17850", "17851"]),  # whole floats from Parquet: ints
+    ([17850.0, 17850.5], ["17850.0", "17850.5"]),  # one not whole: every id kept as written
+])
+def test_parquet_float_ids_read_as_the_import_reads_them(ids: list[float],
+                                                         read: list[str]) -> None:
+    frame = pd.DataFrame({"item_id": ids, "title": ["Lamp", "Desk"]})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    uploaded = read_new_items(buffer.getvalue(), "new.parquet")
+    assert uploaded["item_id"].tolist() == read
+    assert _checked(frame)["item_id"].tolist() == read  # a table given to add_items
+    assert _imported(frame)["item_id"].tolist() == read
+    as_text = read_new_items(frame.to_csv(index=False).encode(), "new.csv")  # "17850.0" cells
+    assert as_text["item_id"].tolist() == read
+
+
+def test_a_float_id_left_empty_is_refused_not_guessed() -> None:
+    from engine.core.errors import RequestError
+
+    frame = pd.DataFrame({"item_id": [17850.0, None], "title": ["Lamp", "Desk"]})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    assert read_new_items(buffer.getvalue())["item_id"].tolist() == ["17850", ""]
+    with pytest.raises(RequestError, match="empty id or title in 1 row"):
+        _checked(frame)
