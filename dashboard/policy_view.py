@@ -35,12 +35,10 @@ def list_table(recommender: Any, policy: Policy | None, user: str, k: int) -> tu
     """One shopper's list under `policy` (None = the model alone), attribution joined."""
     chosen = policy or Policy(name="none")
     result = server(recommender).recommend(chosen, user_id=user or None, k=k)
-    frame = pd.DataFrame(result.items)
-    if frame.empty:
-        return pd.DataFrame(columns=SHOWN), result.notice
+    frame = result.table[SHOWN].copy()
     frame["attribution"] = frame["attribution"].map(
         lambda notes: t("engine.separator").join(say(note) for note in notes))
-    return frame[SHOWN], result.notice
+    return frame, result.notice
 
 
 def publish_shown(gate: Any, who: Any, recommender: Any, policy: Policy,

@@ -158,7 +158,8 @@ class AskAnswer(BaseModel):
 def _response(result: Recommendations) -> RankedList:
     return RankedList(items=[RankedItem(**row) for row in result.records()], notice=result.notice,
                       method=result.method, diversity_weight=result.diversity_weight,
-                      alpha=result.alpha, unavailable_left_out=result.unavailable_left_out)
+                      alpha=result.alpha, policy=result.policy, removed=result.removed,
+                      unavailable_left_out=result.unavailable_left_out)
 
 
 def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
@@ -272,18 +273,17 @@ def _add_routes(app: FastAPI, service: Recommender, policies: PolicyServer,
         if plan is not None:  # the shopper's arm decides the policy (and the pool size)
             body = body.model_copy(update={"policy": plan.arm.policy, "k": plan.k_request})
         served = policy_recommend(policies, body)
-        if served is not None and not isinstance(served, PolicyFallback):
-            return experiment_answer(events, experiments, plan, body.user_id, served)
-        plain = _response(service.serve(body))
+        fallback = served if isinstance(served, PolicyFallback) else None
+        answer = _response(service.serve(body) if served is None or fallback else served)
         headers = {}
-        if isinstance(served, PolicyFallback):
-            counters.policy_fallbacks.labels(policy=served.reference).inc()
-            plain.policy_fallback = f"{served.reference}: {served.reason}"
-            headers[FALLBACK_HEADER] = served.reference
+        if fallback is not None:
+            counters.policy_fallbacks.labels(policy=fallback.reference).inc()
+            answer.policy_fallback = f"{fallback.reference}: {fallback.reason}"
+            headers[FALLBACK_HEADER] = fallback.reference
         if plan is not None:
-            return experiment_answer(events, experiments, plan, body.user_id, plain, headers)
-        plain.request_id = log_served(events, body.user_id, plain.model_dump())
-        return _json(plain, headers)
+            return experiment_answer(events, experiments, plan, body.user_id, answer, headers)
+        answer.request_id = log_served(events, body.user_id, answer.model_dump())
+        return _json(answer, headers)
 
     @app.post("/search", response_model=RankedList, responses=error_responses(400, 413, 422))
     def search(body: SearchRequest) -> RankedList:

@@ -15,11 +15,10 @@ answer — also when the policy fails while it is applied: then it returns the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.access.gate import Gate
@@ -30,8 +29,9 @@ from engine.core.errors import ConfigError
 from engine.core.limits import MAX_VERSION
 from engine.policy.checks import require_servable
 from engine.policy.schema import Policy, parse_policy
-from engine.policy.serving import PolicyFailed, PolicyResult, PolicyServer
+from engine.policy.serving import PolicyFailed, PolicyServer
 from engine.policy.store import PolicyConflict, PolicyNotFound, PolicyStoreError
+from engine.serving.results import Recommendations
 
 LOG = logging.getLogger(__name__)
 FALLBACK_HEADER = "X-Prism-Policy-Fallback"
@@ -121,20 +121,6 @@ def policy_router(server: PolicyServer) -> APIRouter:
     return router
 
 
-def _response(result: PolicyResult, ignored: list[str]) -> JSONResponse:
-    notice = result.notice
-    if ignored:
-        extra = f"the policy decides the ranking; ignored {', '.join(ignored)}"
-        notice = f"{notice}; {extra}" if notice else extra
-    return JSONResponse({"items": result.items, "notice": notice, "method": result.method,
-                         "diversity_weight": result.diversity_weight, "policy": result.policy,
-                         "removed": result.removed, "alpha": result.alpha,
-                         "unavailable_left_out": result.unavailable_left_out,
-                         # the plain answer's other fields (RankedList), set where they apply
-                         "request_id": None, "policy_fallback": None, "experiment": None,
-                         "arm": None})
-
-
 @dataclass(frozen=True)
 class PolicyFallback:
     """A policy that failed on this request: the plain ranking answers instead."""
@@ -143,9 +129,10 @@ class PolicyFallback:
     reason: str
 
 
-def policy_recommend(server: PolicyServer, body: Any) -> JSONResponse | PolicyFallback | None:
-    """Answer /recommend under the requested (or live) policy; None when there is none, a
-    PolicyFallback when it failed (the caller serves the plain ranking and says so)."""
+def policy_recommend(server: PolicyServer, body: Any) -> Recommendations | PolicyFallback | None:
+    """Answer /recommend under the requested (or live) policy, its notice naming the plain
+    knobs it ignored; None when there is none, a PolicyFallback when it failed (the caller
+    serves the plain ranking and says so)."""
     try:
         policy: Policy | None = server.resolve(body.policy)
     except PolicyNotFound as exc:
@@ -161,4 +148,7 @@ def policy_recommend(server: PolicyServer, body: Any) -> JSONResponse | PolicyFa
         LOG.warning("policy %s failed; serving the plain ranking: %s", exc.reference,
                     exc.reason)
         return PolicyFallback(exc.reference, exc.reason)
-    return _response(result, ignored)
+    if not ignored:
+        return result
+    extra = f"the policy decides the ranking; ignored {', '.join(ignored)}"
+    return replace(result, notice=f"{result.notice}; {extra}" if result.notice else extra)

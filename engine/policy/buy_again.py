@@ -12,15 +12,14 @@ due score.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from engine.core.columns import ITEM_ID
 from engine.core.messages import Explanation, Message
 from engine.models.repeat import last_purchases
 from engine.policy.schema import BuyAgainStage
 from engine.serving.catalogue import Catalogue
-from engine.serving.results import json_rows, list_columns
+from engine.serving.results import Columns, list_columns, object_column
 
 DAY = 86_400.0
 
@@ -38,30 +37,23 @@ def due_items(stage: BuyAgainStage | None, catalogue: Catalogue, user_id: str | 
     return items[keep][:stage.slots], due[keep][:stage.slots]
 
 
-def _row(catalogue: Catalogue, item: int, due: float, label: str,
-         bought: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
-    """The served row of a due purchase: relevance and score its due score, no variety."""
-    found = catalogue.repurchases
-    items, last = last_purchases(*bought)
-    since = (found.now - int(last[items == item][0])) / DAY
-    reason = Message("buy_again", days=since, interval=found.model.interval[item] / DAY, due=due)
-    due_column = np.array([due])
-    row = json_rows(list_columns(catalogue, np.array([item]), due_column, np.zeros(1),
-                                 due_column, [Explanation([reason])]))[0]
-    return {**row, "attribution": [label]}
-
-
 def with_buy_again(stage: BuyAgainStage | None, catalogue: Catalogue, user_id: str | None,
-                   rows: list[dict[str, Any]], allowed: np.ndarray,
-                   k: int) -> list[dict[str, Any]]:
-    """The served rows with the stage's due purchases at the top (ranks renumbered)."""
+                   columns: Columns, allowed: np.ndarray, k: int) -> Columns:
+    """The served columns with the stage's due purchases at the top (ranks renumbered): their
+    relevance and score are their due score, their variety none."""
     items, due = due_items(stage, catalogue, user_id, allowed)
     if not len(items):
-        return rows
-    label = stage.label or "buy again"
-    bought = catalogue.repurchases.bought[str(user_id)]
-    added = [_row(catalogue, int(i), float(d), label, bought) for i, d in zip(items, due,
-                                                                             strict=True)]
-    shown = {row["item_id"] for row in added}
-    merged = (added + [row for row in rows if row["item_id"] not in shown])[:k]
-    return [{**row, "rank": rank} for rank, row in enumerate(merged, start=1)]
+        return columns
+    found = catalogue.repurchases
+    bought, last = last_purchases(*found.bought[str(user_id)])
+    since = (found.now - last[np.searchsorted(bought, items)]) / DAY
+    reasons = [Explanation([Message("buy_again", days=float(days),
+                                    interval=found.model.interval[item] / DAY, due=float(score))])
+               for item, days, score in zip(items, since, due, strict=True)]
+    added = list_columns(catalogue, items, due, np.zeros(len(items)), due, reasons)
+    added["attribution"] = object_column([[stage.label or "buy again"] for _ in items])
+    rest = ~np.isin(columns[ITEM_ID], added[ITEM_ID])
+    merged = {name: np.concatenate([added[name], values[rest]])[:k]
+              for name, values in columns.items()}
+    merged["rank"] = np.arange(1, len(merged["rank"]) + 1)
+    return merged

@@ -2,7 +2,8 @@
 
 `PolicyServer` wraps a Recommender and a PolicyStore: it resolves `name` / `name@version` /
 the live version, compiles it once per (catalogue snapshot, policy version) and answers with
-plain lists and dicts that the API turns into JSON directly. The live version is checked per
+the `Recommendations` a plain request gets, plus the policy's name, each item's attribution and
+what each stage removed. The live version is checked per
 request through the store's publish counter (one indexed read), so a newly published version
 is served without a restart.
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,7 @@ from engine.policy.store import PolicyStore
 from engine.serving import requests as rq
 from engine.serving.catalogue import Catalogue, bounded_cache
 from engine.serving.ranking import Shopper, served_columns, shopper_lists
-from engine.serving.results import json_rows
+from engine.serving.results import Recommendations, object_column
 
 COMPILED_CACHE_SIZE = 32
 
@@ -57,20 +57,6 @@ def applying(policy: Policy) -> Iterator[None]:
         said = exc.message if isinstance(exc, PrismError) else None
         raise PolicyFailed(policy.reference, said or f"{type(exc).__name__}: {exc}"[:300]) \
             from exc
-
-
-@dataclass
-class PolicyResult:
-    """A served list: JSON-ready rows (each with `attribution`), notice, removal counts."""
-
-    items: list[dict[str, Any]]
-    notice: str | None
-    policy: str
-    removed: dict[str, int] = field(default_factory=dict)
-    method: str = "none"
-    diversity_weight: float = 0.0
-    unavailable_left_out: int = 0  # items left out because they cannot be bought now
-    alpha: float | None = None  # the model's loss weight (loss-conditioned runs only)
 
 
 class PolicyServer:
@@ -139,12 +125,12 @@ class PolicyServer:
             lambda: (weakref.ref(catalogue), compile_policy(policy, catalogue)),
             fresh=lambda made: made[0]() is catalogue)[1]  # a new snapshot compiles anew
 
-    def recommend(self, policy: Policy, **fields: Any) -> PolicyResult:
+    def recommend(self, policy: Policy, **fields: Any) -> Recommendations:
         """`serve` for a request given as fields of `RecommendRequest` (user_id, history, k,
         exclude_seen, include_unavailable, alpha), checked by it."""
         return self.serve(policy, rq.RecommendRequest.of(**fields))
 
-    def serve(self, policy: Policy, request: rq.RecommendRequest) -> PolicyResult:
+    def serve(self, policy: Policy, request: rq.RecommendRequest) -> Recommendations:
         """Top-k under `policy` for a shopper, a what-if history, or (unknown) trending.
         Items that cannot be bought now are left out unless the policy or the request
         includes them. The model scores at the request's `alpha`, else the diversify
@@ -175,22 +161,22 @@ class PolicyServer:
             return self._apply(compiled, catalogue, shopper, k, request.exclude_seen)
 
     def _apply(self, compiled: CompiledPolicy, catalogue: Catalogue, shopper: Shopper,
-               k: int, exclude_seen: bool) -> PolicyResult:
+               k: int, exclude_seen: bool) -> Recommendations:
         lists = shopper_lists(catalogue, compiled, shopper, k, exclude_seen=exclude_seen,
                               count_removed=True)
         found = ([shopper.notice] if shopper.notice else []) + [*compiled.notices,
                                                                 *lists.notices[0]]
-        rows = json_rows(served_columns(catalogue, compiled, lists, shopper))
-        for row, touched in zip(rows, list_attribution(compiled, lists, 0), strict=True):
-            row["attribution"] = touched
+        columns = served_columns(catalogue, compiled, lists, shopper)
+        columns["attribution"] = object_column(list_attribution(compiled, lists, 0))
         available = np.isfinite(shopper.scores)
         available[shopper.left_out] = False
         user = None if shopper.user < 0 else str(catalogue.user_index[shopper.user])
-        rows = with_buy_again(compiled.buy_again, catalogue, user, rows,
-                              compiled.static_allowed & available, k)
+        columns = with_buy_again(compiled.buy_again, catalogue, user, columns,
+                                 compiled.static_allowed & available, k)
         stage = compiled.diversify
-        return PolicyResult(items=rows, notice=Explanation(found) if found else None,
-                            policy=compiled.name, removed=removal_counts(lists, 0),
-                            method="none" if stage is None else stage.method,
-                            diversity_weight=0.0 if stage is None else stage.weight,
-                            unavailable_left_out=len(shopper.left_out), alpha=shopper.alpha)
+        return Recommendations(columns=columns, notice=Explanation(found) if found else None,
+                               policy=compiled.name, removed=removal_counts(lists, 0),
+                               method="none" if stage is None else stage.method,
+                               diversity_weight=0.0 if stage is None else stage.weight,
+                               unavailable_left_out=len(shopper.left_out),
+                               alpha=shopper.alpha)

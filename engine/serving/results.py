@@ -1,4 +1,5 @@
-"""What a serving call returns: the ranked list, a notice for fallbacks, the plain top-k."""
+"""What a serving call returns: the ranked list, a notice for fallbacks, the plain top-k, and
+under a policy its name, each item's attribution and what each stage removed."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ Columns = dict[str, np.ndarray]  # one array per table column, one entry per slo
 
 @dataclass(frozen=True)
 class Recommendations:
-    """A ranked list, why a fallback happened (`notice`) and the un-diversified top-k.
+    """A ranked list, why a fallback happened (`notice`) and the un-diversified top-k; a
+    plain request's, a search's, trending items' and a policy's list alike.
 
-    The list is kept as `columns` (arrays in TABLE_COLUMNS order), built once per request;
+    The list is kept as `columns` (arrays in TABLE_COLUMNS order, and under a policy an
+    `attribution` column: per item, the stages that touched it), built once per request;
     `records()` (the API, the CLI's JSON) reads them directly, and the pandas `table` (the
     studio, the CLI's table) is only built when it is asked for."""
 
@@ -35,6 +38,8 @@ class Recommendations:
     good_match: bool = True  # search only: False when even the best match is weak
     unavailable_left_out: int = 0  # items left out because they cannot be bought now
     alpha: float | None = None  # the model's loss weight alpha (loss-conditioned runs only)
+    policy: str | None = None  # name@version of the policy that ranked the list
+    removed: dict[str, int] | None = None  # policy only: {stage label: items it kept out}
 
     @cached_property
     def table(self) -> pd.DataFrame:
@@ -69,12 +74,15 @@ def list_columns(catalogue: Catalogue, positions: np.ndarray, relevance: np.ndar
                  diversity_gain: np.ndarray, score: np.ndarray,
                  explanations: list[str]) -> Columns:
     """Every TABLE_COLUMNS column of a served list, terms rounded to 4 decimals."""
-    texts = np.empty(len(explanations), dtype=object)
-    texts[:] = explanations
     out = item_columns(catalogue, positions)
     out.update(relevance=np.round(relevance, 4), diversity_gain=np.round(diversity_gain, 4),
-               score=np.round(score, 4), explanation=texts)
+               score=np.round(score, 4), explanation=object_column(explanations))
     return out
+
+
+def object_column(values: list) -> np.ndarray:
+    """One slot per value, each kept as it is (an explanation, a list of stage labels)."""
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def json_rows(columns: Columns) -> list[dict]:

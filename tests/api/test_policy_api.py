@@ -143,12 +143,12 @@ def test_unknown_shopper_and_what_if_history_under_a_policy(twotower_service):  
     policy = parse_policy(pin_policy(ids[2], slot=1))
     trending = server.recommend(policy, user_id="nobody", k=4)
     assert "unknown shopper 'nobody'" in trending.notice
-    assert trending.items[0]["item_id"] == ids[2]
+    assert trending.records()[0]["item_id"] == ids[2]
     # the trending items say why they are there as a plain request's do; the pin does not
-    assert all("popular lately" in row["explanation"] for row in trending.items[1:])
+    assert all("popular lately" in row["explanation"] for row in trending.records()[1:])
     session = server.recommend(policy, history=ids[:2], k=4)
-    assert [row["attribution"] for row in session.items][0] == ["pinned at 1"]
-    assert not {row["item_id"] for row in session.items} & set(ids[:2])
+    assert [row["attribution"] for row in session.records()][0] == ["pinned at 1"]
+    assert not {row["item_id"] for row in session.records()} & set(ids[:2])
 
 
 def test_a_chinese_named_policy_saves_publishes_and_serves(client, monkeypatch, capsys,  # noqa: ANN001

@@ -208,7 +208,7 @@ def test_a_constant_row_ranks_alike_everywhere(flat_scores, ease_service, client
     policy = parse_policy({"name": "flat", "stages": [
         {"kind": "floor", "min_relevance": 0.5},
         {"kind": "diversify", "method": "mmr", "weight": 0.0}]})
-    assert _ids_and_relevance(policies.recommend(policy, user_id=user, k=K).items) == plain
+    assert _ids_and_relevance(policies.recommend(policy, user_id=user, k=K).records()) == plain
 
 
 def test_a_text_weight_is_refused_everywhere(ease_service, client, tiny_shop, capsys) -> None:  # noqa: ANN001
@@ -360,7 +360,7 @@ def test_a_policy_and_a_plain_request_report_the_same_variety(ease_service,
     plain = ease_service.recommend(user, k=K, method="dpp", diversity_weight=0.6).records()
     policy = parse_policy({"name": "dpp", "stages": [
         {"kind": "diversify", "method": "dpp", "weight": 0.6}]})
-    served = policies.recommend(policy, user_id=user, k=K).items
+    served = policies.recommend(policy, user_id=user, k=K).records()
     assert [row["item_id"] for row in served] == [row["item_id"] for row in plain]
     np.testing.assert_allclose([row["diversity_gain"] for row in served],
                                [row["diversity_gain"] for row in plain], atol=1e-9)
@@ -374,7 +374,7 @@ def test_a_boost_is_explained_alike_by_a_request_and_a_policy(ease_service,
     plain = ease_service.recommend(user, k=3, category_boosts={name: 1.0}).records()
     policy = parse_policy({"name": "boost", "stages": [
         {"kind": "boost", "match": {"categories": [name]}, "strength": 1.0}]})
-    served = policies.recommend(policy, user_id=user, k=3).items
+    served = policies.recommend(policy, user_id=user, k=3).records()
     assert [row["item_id"] for row in served] == [row["item_id"] for row in plain]
     assert all("boosted +1.00" in row["explanation"] for row in plain + served)
 
@@ -390,6 +390,6 @@ def test_quotas_constrain_every_method_alike_in_a_request_and_a_policy(ease_serv
                                    quotas=quotas).records()
     policy = parse_policy({"name": "floor", "stages": [
         {"kind": "diversify", "method": "mmr", "weight": 0.4, "quotas": quotas}]})
-    served = policies.recommend(policy, user_id=user, k=K).items
+    served = policies.recommend(policy, user_id=user, k=K).records()
     assert [row["item_id"] for row in served] == [row["item_id"] for row in plain]
     assert sum(row["category"] == name for row in plain) >= 2

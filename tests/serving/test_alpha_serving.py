@@ -107,7 +107,7 @@ def test_a_policy_sets_the_model_alpha(service) -> None:  # noqa: ANN001
     result = server.recommend(policy, user_id=user, k=5)
     assert result.alpha == pytest.approx(0.9, abs=1e-12)
     plain = service.recommend(user, k=5, method="mmr", alpha=0.9)
-    assert [row["item_id"] for row in result.items] == list(plain.table["item_id"])
+    assert [row["item_id"] for row in result.records()] == list(plain.table["item_id"])
 
 
 def test_sweep_draws_the_alpha_curve(conditioned_run, tiny_shop) -> None:  # noqa: ANN001

@@ -78,11 +78,11 @@ def test_a_policy_can_bring_unavailable_items_back(marked_run):  # noqa: ANN001
     server = PolicyServer(Recommender.load(run), PolicyStore())
     plain = {"name": "plain", "stages": [{"kind": "diversify", "method": "mmr", "weight": 0.0}]}
     served = server.recommend(parse_policy(plain), user_id=user, k=4)
-    assert not set(top) & {row["item_id"] for row in served.items}
+    assert not set(top) & {row["item_id"] for row in served.records()}
     assert served.unavailable_left_out == n_marked
     everything = parse_policy({**plain, "include_unavailable": True})
     back = server.recommend(everything, user_id=user, k=4)
-    assert [row["item_id"] for row in back.items] == top and back.unavailable_left_out == 0
+    assert [row["item_id"] for row in back.records()] == top and back.unavailable_left_out == 0
 
 
 def test_the_api_says_how_many_were_left_out(marked_run, prism_home):  # noqa: ANN001

@@ -42,19 +42,19 @@ def test_due_purchases_take_the_first_slots(consumables_run: Path, prism_home: P
     assert len(items) >= 1 and np.all(np.diff(scores) <= 0)
     server = PolicyServer(service, PolicyStore())
     served = server.recommend(_policy(slots=2), user_id=user, k=5)
-    ids = [row["item_id"] for row in served.items]
+    ids = [row["item_id"] for row in served.records()]
     expected = [str(service.catalogue.columns.ids[i]) for i in items[:2]]
     assert ids[:len(expected)] == expected and len(ids) == 5 == len(set(ids))
-    assert served.items[0]["attribution"] == ["buy again"]
-    assert served.items[0]["explanation"].startswith("bought before")
-    assert [row["rank"] for row in served.items] == [1, 2, 3, 4, 5]
+    assert served.records()[0]["attribution"] == ["buy again"]
+    assert served.records()[0]["explanation"].startswith("bought before")
+    assert [row["rank"] for row in served.records()] == [1, 2, 3, 4, 5]
     for off in (_policy("off", mode="none"), _policy("strict", slots=2, min_due=1.0)):
         plain = server.recommend(off, user_id=user, k=5)
-        assert all(row["attribution"] != ["buy again"] for row in plain.items)
+        assert all(row["attribution"] != ["buy again"] for row in plain.records())
 
 
 def test_a_run_without_purchases_says_so(twotower_service: Recommender) -> None:
     server = PolicyServer(twotower_service, PolicyStore())
     served = server.recommend(_policy(slots=2), user_id=twotower_service.user_ids[0], k=5)
     assert "no purchase table" in (served.notice or "")
-    assert all(row["attribution"] != ["buy again"] for row in served.items)
+    assert all(row["attribution"] != ["buy again"] for row in served.records())

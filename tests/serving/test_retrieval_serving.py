@@ -74,7 +74,7 @@ def test_a_policy_holds_when_candidates_come_from_the_index(indexed_run):  # noq
         {"kind": "cap", "column": "div_category", "max_items": 3},
         {"kind": "diversify", "method": "mmr", "weight": 0.2}]})
     served = PolicyServer(service, PolicyStore()).recommend(policy, user_id=user, k=10)
-    ids = [row["item_id"] for row in served.items]
+    ids = [row["item_id"] for row in served.records()]
     assert ids[1] == pinned, served.notice  # pinned outside the candidates, at its slot
     assert len(set(ids) & set(promoted)) >= 2  # 20 % of 10 slots go to promoted items
     shown = [str(labels[catalogue.item_index.get_loc(i)]) for i in ids]
