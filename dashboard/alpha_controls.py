@@ -33,7 +33,7 @@ def fit_model_alpha(recommender) -> tuple[float | None, str | None]:  # noqa: AN
     low, high = span
     current = st.session_state.get(view_state.MODEL_ALPHA)
     if current is None:  # never chosen: the run's own α
-        current = float(recommender.served_alpha(None))
+        current = float(recommender.model.alpha_)
     fitted = round(min(max(float(current), low), high), 4)
     notice = None
     if abs(fitted - float(current)) > 1e-9:

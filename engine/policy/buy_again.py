@@ -24,27 +24,20 @@ from engine.serving.results import Columns, list_columns, object_column
 DAY = 86_400.0
 
 
-def due_items(stage: BuyAgainStage | None, catalogue: Catalogue, user_id: str | None,
-              allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The items the stage brings back for a shopper (at most `slots`) and their due scores."""
-    empty = np.zeros(0, dtype=np.int64), np.zeros(0)
+def with_buy_again(stage: BuyAgainStage | None, catalogue: Catalogue, user_id: str | None,
+                   columns: Columns, allowed: np.ndarray, k: int) -> Columns:
+    """The served columns with the stage's due purchases at the top (ranks renumbered): at
+    most `slots` of those above `min_due` that `allowed` lets through, most due first, their
+    relevance and score their due score, their variety none."""
     found = catalogue.repurchases
     if stage is None or stage.mode == "none" or stage.slots == 0 or user_id is None or \
             found is None:
-        return empty
+        return columns
     items, due = found.due(str(user_id), catalogue.n_items)
     keep = (due > stage.min_due) & allowed[items]
-    return items[keep][:stage.slots], due[keep][:stage.slots]
-
-
-def with_buy_again(stage: BuyAgainStage | None, catalogue: Catalogue, user_id: str | None,
-                   columns: Columns, allowed: np.ndarray, k: int) -> Columns:
-    """The served columns with the stage's due purchases at the top (ranks renumbered): their
-    relevance and score are their due score, their variety none."""
-    items, due = due_items(stage, catalogue, user_id, allowed)
+    items, due = items[keep][:stage.slots], due[keep][:stage.slots]
     if not len(items):
         return columns
-    found = catalogue.repurchases
     bought, last = last_purchases(*found.bought[str(user_id)])
     since = (found.now - last[np.searchsorted(bought, items)]) / DAY
     reasons = [Explanation([Message("buy_again", days=float(days),

@@ -74,13 +74,11 @@ class PolicyServer:
     def run_name(self) -> str:
         return self.recommender.run.path.name
 
-    @property
-    def dataset(self) -> str | None:
-        return self.recommender.run.meta.get("dataset")
-
     def serves(self, policy: Policy) -> bool:
-        """Whether `policy`'s scope covers the served run (no scope: every run)."""
-        return policy.scope is None or policy.scope.covers(self.run_name, self.dataset)
+        """Whether `policy`'s scope covers the served run and its data set (no scope: every
+        run)."""
+        return policy.scope is None or policy.scope.covers(
+            self.run_name, self.recommender.run.meta.get("dataset"))
 
     def live_versions(self) -> dict[str, int]:
         """{name: live version}, re-read only when the store's publish counter moved."""

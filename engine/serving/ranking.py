@@ -34,10 +34,6 @@ class RankRequest:
     k: int
     target: np.ndarray | None = None  # (C,) category shares (any sum); None: the shopper's mix
 
-    @property
-    def diversify(self) -> Diversify:
-        return self.plan.diversify
-
 
 @dataclass(frozen=True)
 class Shopper:

@@ -98,10 +98,6 @@ class Recommender:
         or outside the trained range)."""
         return self.model if alpha is None else self.model.at_alpha(float(alpha))
 
-    def served_alpha(self, alpha: float | None) -> float | None:
-        """The loss weight a list is served at: `alpha`, else the run's default, or None."""
-        return self.model_at(alpha).alpha_
-
     def _scores(self, catalogue: Catalogue, *, user: int = -1,
                 history: np.ndarray | None = None, alpha: float | None = None,
                 focus: Focus | None = None) -> np.ndarray:
@@ -200,24 +196,22 @@ class Recommender:
             columns=columns, notice=notice,
             relevance_columns={**item_columns(catalogue, top), "relevance": np.round(
                 lists.candidate_relevance[0, :len(top)], 4)},
-            method=request.diversify.method, diversity_weight=request.diversify.weight,
+            method=request.plan.diversify.method,
+            diversity_weight=request.plan.diversify.weight,
             n_candidates=n_allowed, unavailable_left_out=len(shopper.left_out),
             alpha=shopper.alpha, **found)
 
     def _trending(self, catalogue: Catalogue, k: int, left_out: np.ndarray,
                   half_life_days: float = 7.0, **fields: Any) -> Shopper:
-        """No shopper: trending items, each saying how popular it was lately."""
-        scores = self.trending(catalogue, k, half_life_days)
-        return Shopper(np.empty(0, dtype=np.int64), scores, left_out,
-                       note_for=trending_note(scores, half_life_days), **fields)
-
-    def trending(self, catalogue: Catalogue, k: int, half_life_days: float = 7.0) -> np.ndarray:
-        """Trending scores (memoised on the snapshot per half-life, a few entries at most);
-        items nobody bought lately are left out (-inf) when at least k items trend."""
+        """No shopper: trending items, each saying how popular it was lately. The scores are
+        memoised on the snapshot per half-life (a few entries at most); items nobody bought
+        lately are left out (-inf) when at least k items trend."""
         trend = bounded_cache(catalogue.trend_cache, float(half_life_days), TREND_CACHE_SIZE,
                               lambda: trending_scores(catalogue.events, catalogue.n_items,
                                                       half_life_days))
-        return np.where(trend > 0, trend, -np.inf) if (trend > 0).sum() >= k else trend
+        scores = np.where(trend > 0, trend, -np.inf) if (trend > 0).sum() >= k else trend
+        return Shopper(np.empty(0, dtype=np.int64), scores, left_out,
+                       note_for=trending_note(scores, half_life_days), **fields)
 
     def hot_items(self, k: int = 10, diversity_weight: float = 0.0, method: str = "mmr",
                   half_life_days: float = 7.0, n_candidates: int = 200,
@@ -262,11 +256,8 @@ class Recommender:
         if not found.good:
             notice = Message("no_good_match", query=repr(query.strip()), best=found.best,
                              ceiling=found.ceiling)
-
-        def note_for(position: int) -> str:
-            return Message("text_match", score=match[position])
-
-        shopper = Shopper(history, scores, left_out, notice=notice, note_for=note_for)
+        shopper = Shopper(history, scores, left_out, notice=notice,
+                          note_for=lambda position: Message("text_match", score=match[position]))
         return self._finish(catalogue, request, shopper, best_match=found.best,
                             good_match=found.good)
 

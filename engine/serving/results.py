@@ -52,8 +52,13 @@ class Recommendations:
         return None if self.relevance_columns is None else _frame(self.relevance_columns)
 
     def records(self) -> list[dict]:
-        """The list as JSON-able rows of plain Python values (a missing price is None)."""
-        return json_rows(self.columns)
+        """The list as JSON-able rows of plain Python values, one dict per slot (a missing
+        price is None, explanations plain text)."""
+        plain = {name: [plain_value(value) for value in values.tolist()]
+                 for name, values in self.columns.items()}
+        if "explanation" in plain:
+            plain["explanation"] = [str.__str__(text) for text in plain["explanation"]]
+        return [dict(zip(plain, row, strict=True)) for row in zip(*plain.values(), strict=True)]
 
 
 def catalogue_rows(catalogue: Catalogue, positions: np.ndarray | slice) -> pd.DataFrame:
@@ -83,20 +88,6 @@ def list_columns(catalogue: Catalogue, positions: np.ndarray, relevance: np.ndar
 def object_column(values: list) -> np.ndarray:
     """One slot per value, each kept as it is (an explanation, a list of stage labels)."""
     return np.fromiter(values, dtype=object, count=len(values))
-
-
-def json_rows(columns: Columns) -> list[dict]:
-    """One dict of plain Python values per slot (NaN becomes None, explanations plain text)."""
-    names = list(columns)
-    values = [columns[name].tolist() for name in names]
-    rows = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-    for row in rows:
-        for name, value in row.items():
-            if isinstance(value, float) and value != value:
-                row[name] = None
-        if "explanation" in row:
-            row["explanation"] = str.__str__(row["explanation"])
-    return rows
 
 
 def _frame(columns: Columns) -> pd.DataFrame:
