@@ -113,35 +113,33 @@ def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
     rows = counted_categories(catalogue.item_categories[np.r_[items, history]],
                               catalogue.category_names)  # only the rows read: O(k + history)
     counted, history_rows = rows[:len(items)], rows[len(items):]
+    # per slot: new to the shopper (None without a history), carrying a category at all
+    is_new = counted @ history_rows.sum(axis=0) == 0 if len(history) else [None] * len(items)
+    has_category = counted.sum(axis=1) > 0
     reasons = None if model is None else model_reasons(model, items, history, user)
     if len(history):
         distinct, contributions = (history_contributions(catalogue, items, history)
                                    if reasons is None else (reasons.history, reasons.credit))
-        history_mass = history_rows.sum(axis=0)
     out = []
     for slot, item in enumerate(items):
         parts: list[str] = []
-        is_new = None
         if len(history):
             reason = history_reason(catalogue, distinct, contributions[slot],
                                     None if reasons is None else reasons.method)
             if reason:
                 parts.append(reason)
-            is_new = float(counted[slot] @ history_mass) == 0.0
         if reasons is not None and reasons.parts is not None:
             parts.append(parts_reason(reasons.parts, slot))
-        label = catalogue.category_label(int(item))
-        parts.append(category_reason(label, is_new, float(diversity_gain[slot]),
-                                     has_category=bool(counted[slot].sum() > 0)))
-        if extras:
-            parts.extend(extras[slot])
-        out.append(Explanation(parts))
+        parts.append(category_reason(catalogue.category_label(int(item)), is_new[slot],
+                                     float(diversity_gain[slot]), bool(has_category[slot])))
+        out.append(Explanation(parts + (extras[slot] if extras else [])))
     return out
 
 
-def fallback_notice(user_id: object, history: object) -> str:
-    """Why a list shows trending items instead of a shopper's own."""
-    if history is not None and not isinstance(history, str | bytes) and not len(history):
+def fallback_notice(user_id: object, history: list[str] | None) -> str:
+    """Why a list shows trending items instead of a shopper's own (`history`: a valid
+    request's)."""
+    if history is not None and not history:
         return Message("empty_history")
     if user_id is None:
         return Message("no_shopper")

@@ -32,7 +32,7 @@ class RankRequest:
 
     plan: RankPlan
     k: int
-    target: np.ndarray | None = None  # (C,) category shares (any sum); None: the shopper's mix
+    target: np.ndarray | None = None  # (C,) category shares summing to 1; None: the shopper's mix
 
 
 @dataclass(frozen=True)
@@ -90,37 +90,29 @@ def rank(catalogue: Catalogue, request: RankRequest, shopper: Shopper,
         allowed[shopper.past] = False
     if not allowed.any():
         raise RequestError(NOTHING_LEFT)
-    target = request.target  # one target, one list: however it was spelled, it sums to 1
-    if target is not None:
-        target = np.asarray(target, dtype=np.float64) / float(np.sum(target))
     shown = np.where(allowed, shopper.scores, -np.inf).astype(np.float64, copy=False)
     lists = shopper_lists(catalogue, request.plan, shopper, request.k, exclude_seen=False,
-                          target=target, shown=shown)
+                          target=request.target, shown=shown)
     return lists, int(allowed.sum())
 
 
 def served_columns(catalogue: Catalogue, plan: RankPlan, lists: PolicyLists,
                    shopper: Shopper) -> Columns:
-    """Shopper 0's list in `lists` as every result column: its parts (`list_parts`) and each
-    item's explanation, with the shopper's note and the boost the item received."""
+    """Shopper 0's list in `lists` as every result column, as a plain request and a policy
+    serve it: catalogue positions, candidate-scaled relevance (1 for a slot without one: a
+    pin), the variety each slot adds (`variety_added`), the objective (1 − w)·relevance +
+    diversify term, and each item's explanation, with the shopper's note and the boost the
+    item received."""
     weight = 0.0 if plan.diversify is None else plan.diversify.weight
-    items, relevance, gains, score = list_parts(plan, lists, weight)
+    n = int((lists.items[0] >= 0).sum())
+    items = lists.items[0, :n]
+    relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
+    gains = variety_added(plan, items, weight)
+    score = (1.0 - weight) * relevance + np.nan_to_num(lists.diversity[0, :n])
     notes = slot_notes(shopper.note_for, items, plan.boost_vector[items])
     texts = explain(catalogue, items, shopper.past, gains, notes, model=shopper.model,
                     user=shopper.user)
     return list_columns(catalogue, items, relevance, gains, score, texts)
-
-
-def list_parts(plan: RankPlan, lists: PolicyLists, weight: float,
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Shopper 0's list in `lists`, as a plain request and a policy serve it: catalogue
-    positions, candidate-scaled relevance (1 for a slot without one: a pin), the variety
-    each slot adds (`variety_added`) and the objective (1 − w)·relevance + diversify term."""
-    n = int((lists.items[0] >= 0).sum())
-    items = lists.items[0, :n]
-    relevance = np.nan_to_num(lists.relevance[0, :n], nan=1.0)
-    return (items, relevance, variety_added(plan, items, weight),
-            (1.0 - weight) * relevance + np.nan_to_num(lists.diversity[0, :n]))
 
 
 def variety_added(plan: RankPlan, items: np.ndarray, weight: float) -> np.ndarray:
@@ -156,7 +148,9 @@ def compile_request(catalogue: Catalogue, request: ListRequest) -> RankRequest:
     if boosts:
         vector = vector + catalogue.item_categories @ category_vector(boosts, names,
                                                                       "category_boosts")
-    target = None if target is None else category_vector(target, names, "target")
+    if target is not None:  # one target, one list: however it was spelled, it sums to 1
+        target = category_vector(target, names, "target")
+        target /= target.sum()
     plan = diversify_plan(
         Diversify(request.method, request.diversity_weight, request.target_mix),
         max(request.n_candidates, k), catalogue.rank_arrays, category_names=list(names),

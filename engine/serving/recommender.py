@@ -98,13 +98,12 @@ class Recommender:
         or outside the trained range)."""
         return self.model if alpha is None else self.model.at_alpha(float(alpha))
 
-    def _scores(self, catalogue: Catalogue, *, user: int = -1,
-                history: np.ndarray | None = None, alpha: float | None = None,
-                focus: Focus | None = None) -> np.ndarray:
-        """(n_items,) model scores at `alpha` for a training user, or for a history (item
-        positions, oldest first) with `user`'s learned vector where the model takes one;
-        through the candidate index when the run has one (-inf outside the candidates)."""
-        model = self.model_at(alpha)
+    def _scores(self, catalogue: Catalogue, model: Any, *, user: int = -1,
+                history: np.ndarray | None = None, focus: Focus | None = None) -> np.ndarray:
+        """(n_items,) scores by `model` (`model_at` an alpha) for a training user, or for a
+        history (item positions, oldest first) with `user`'s learned vector where the model
+        takes one; through the candidate index when the run has one (-inf outside the
+        candidates)."""
         found = self.retrieval.scores(model, catalogue.item_vectors, catalogue.n_items,
                                       user=user, history=history, focus=focus)
         if found is not None:
@@ -161,7 +160,7 @@ class Recommender:
         user_id, history = request.user_id, request.history
         if history is not None and len(history):
             past = catalogue.positions_of(history)
-            scores = self._scores(catalogue, history=past, alpha=alpha, focus=focus)
+            scores = self._scores(catalogue, model, history=past, focus=focus)
             return Shopper(past, scores, left_out, -1, model, model.alpha_)
         user = catalogue.user_position(user_id)
         new = self.live.positions(user_id, self.events_through)
@@ -171,8 +170,8 @@ class Recommender:
         past = catalogue.user_items[user] if user >= 0 else new[:0]
         if len(new):  # events since the run: score the whole history as it is now
             past = np.concatenate([past, new])
-        scores = self._scores(catalogue, user=user, history=past if len(new) else None,
-                              alpha=alpha, focus=focus)
+        scores = self._scores(catalogue, model, user=user, history=past if len(new) else None,
+                              focus=focus)
         return Shopper(past, scores, left_out, user, model, model.alpha_)
 
     def record_event(self, user_id: str, item_id: str, event: str, timestamp: float,
@@ -245,7 +244,7 @@ class Recommender:
         user = catalogue.user_position(user_id)
         notice, history = None, np.empty(0, dtype=np.int64)
         if user >= 0:
-            affinity = min_max(self._scores(catalogue, user=user,
+            affinity = min_max(self._scores(catalogue, self.model, user=user,
                                             focus=Focus(must=pool, search=False))[pool])
             relevance = (1 - SEARCH_USER_BLEND) * relevance + SEARCH_USER_BLEND * affinity
             history = catalogue.user_items[user]

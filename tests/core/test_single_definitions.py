@@ -147,8 +147,8 @@ def test_one_device_resolver_scaling_and_prior() -> None:
         "engine/serving/retrieve.py:plan_focus"]
     assert definitions(named("readable", "not_json")) == ["engine/core/field_errors.py:readable"]
     # a served list's parts, category names looked up, a new-items table's columns checked
-    assert definitions(named("list_parts", "result_parts", "slot_parts")) == [
-        "engine/serving/ranking.py:list_parts"]
+    assert definitions(named("served_columns", "list_parts", "result_parts", "slot_parts")) == [
+        "engine/serving/ranking.py:served_columns"]
     assert definitions(named("category_positions", "_quota_positions")) == [
         "engine/serving/requests.py:category_positions"]
     assert definitions(named("check_new_item_columns", "_new_item_columns")) == [
@@ -181,7 +181,7 @@ def policies(ease_service, tmp_path) -> PolicyServer:  # noqa: ANN001
 @pytest.fixture
 def flat_scores(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every item scores the same for every shopper (a model with nothing to say)."""
-    def flat(self, catalogue, **scoring):  # noqa: ANN001, ANN003, ANN202
+    def flat(self, catalogue, model, **scoring):  # noqa: ANN001, ANN003, ANN202
         return np.full(catalogue.n_items, 0.7)
 
     monkeypatch.setattr(Recommender, "_scores", flat)

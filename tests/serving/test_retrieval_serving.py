@@ -44,8 +44,8 @@ def test_candidates_carry_the_exact_scores(indexed_run):  # noqa: ANN001
     assert fast.retrieval.active and not exact.retrieval.active
     user = fast.user_ids[3]
     position = fast.catalogue.user_lookup[user]
-    reference = exact._scores(exact.catalogue, user=position)
-    through = fast._scores(fast.catalogue, user=position)
+    reference = exact._scores(exact.catalogue, exact.model, user=position)
+    through = fast._scores(fast.catalogue, fast.model, user=position)
     scored = np.isfinite(through)
     assert CANDIDATES <= scored.sum() < fast.catalogue.n_items
     np.testing.assert_allclose(through[scored], reference[scored], atol=1e-4)
@@ -60,7 +60,7 @@ def test_a_policy_holds_when_candidates_come_from_the_index(indexed_run):  # noq
     service = Recommender.load(indexed_run, candidates=CANDIDATES)
     catalogue = service.catalogue
     user = service.user_ids[5]
-    scores = service._scores(catalogue, user=catalogue.user_lookup[user])
+    scores = service._scores(catalogue, service.model, user=catalogue.user_lookup[user])
     labels = catalogue.columns.labels
     dropped = str(labels[np.flatnonzero(np.isfinite(scores))[0]])  # a candidate's category
     bought = set(catalogue.user_items[catalogue.user_lookup[user]].tolist())
@@ -209,7 +209,7 @@ def test_a_list_ranked_over_its_candidates_equals_the_whole_catalogues(
     service = Recommender.load(indexed_run, candidates=CANDIDATES)
     catalogue = service.catalogue
     user = catalogue.user_lookup[service.user_ids[3]]
-    scores = service._scores(catalogue, user=user)
+    scores = service._scores(catalogue, service.model, user=user)
     main = catalogue.item_categories.argmax(axis=1)[np.isfinite(scores)]
     common = np.argsort(-np.bincount(main))[:2]  # the candidates' two main categories
     request = ranking.compile_request(catalogue, RecommendRequest.of(
