@@ -9,6 +9,7 @@ template here — a test keeps them equal). An `Explanation` joins an item's mes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from engine.core.data_error_texts import DATA_ERRORS
@@ -148,6 +149,13 @@ class Message(str):
 
 def _message(code: str, values: dict[str, Any]) -> Message:
     return Message(code, **values)
+
+
+def shown_ids(ids: Sequence[object], limit: int) -> tuple[str, str]:
+    """The first `limit` of `ids` quoted and joined with ", ", and " and N more" (a Message;
+    "" when none is left out): how an error names a list of ids."""
+    shown = ", ".join(map(repr, ids[:limit]))
+    return shown, Message("ids_more", n=len(ids) - limit) if len(ids) > limit else ""
 
 
 class Explanation(str):

@@ -27,7 +27,7 @@ from engine.core.columns import (
 )
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
-from engine.core.messages import Message
+from engine.core.messages import Message, shown_ids
 from engine.data.html_text import strip_html
 from engine.data.numbers import AMBIGUOUS, BAD, parse_amounts
 
@@ -231,8 +231,7 @@ def _dedupe_items(items: pd.DataFrame, source: str, report: CleaningReport) -> p
         titles = items[dup].groupby(ITEM_ID, sort=True)[TITLE].nunique()
         conflicting = titles[titles > 1].index.tolist()
         if conflicting:
-            shown = ", ".join(map(repr, conflicting[:5]))
-            more = Message("ids_more", n=len(conflicting) - 5) if len(conflicting) > 5 else ""
+            shown, more = shown_ids(conflicting, 5)
             raise DataError(Message("duplicate_ids", source=str(source), shown=shown, more=more))
         items = items.drop_duplicates(subset=[ITEM_ID])
     report.duplicate_items += before - len(items)

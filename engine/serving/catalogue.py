@@ -26,7 +26,7 @@ from engine.core.columns import (
     WEIGHT,
 )
 from engine.core.errors import RequestError
-from engine.core.messages import Message
+from engine.core.messages import Message, shown_ids
 from engine.metrics.diversity import category_prior as catalogue_prior
 from engine.models.base import ITEM_IDX, USER_IDX, TrainData
 from engine.models.baselines import interaction_matrix
@@ -189,10 +189,9 @@ class Catalogue:
         positions = self.item_index.get_indexer(ids)
         unknown = [i for i, p in zip(ids, positions, strict=True) if p < 0]
         if unknown:
-            more = Message("ids_more", n=len(unknown) - MAX_IDS_SHOWN) \
-                if len(unknown) > MAX_IDS_SHOWN else ""
+            shown, more = shown_ids(unknown, MAX_IDS_SHOWN)
             raise RequestError(Message("unknown_history_items", n=len(unknown), more=more,
-                                       shown=", ".join(map(repr, unknown[:MAX_IDS_SHOWN]))))
+                                       shown=shown))
         return positions.astype(np.int64)
 
     def with_items(self, new_items: pd.DataFrame, new_categories: np.ndarray,

@@ -95,6 +95,10 @@ def test_conflicting_duplicate_items_name_the_ids() -> None:
     items = pd.DataFrame({"item_id": ["a", "a", "b"], "title": ["A", "Other", "B"]})
     with pytest.raises(DataError, match=r"item id\(s\) 'a' appear more than once with different"):
         build_dataset(items, _events(["u"], ["a"], [1]))
+    ids = list("abcdefg")  # seven ids with two titles each: five are named, then how many more
+    items = pd.DataFrame({"item_id": ids * 2, "title": ids + [i.upper() for i in ids]})
+    with pytest.raises(DataError, match=r"id\(s\) 'a', 'b', 'c', 'd', 'e' and 2 more appear"):
+        build_dataset(items, _events(["u"], ["a"], [1]))
 
 
 def test_empty_titles_filled_with_id_and_counted() -> None:

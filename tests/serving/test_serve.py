@@ -76,6 +76,9 @@ def test_what_if_history_changes_with_the_session(twotower_service: Recommender)
 def test_unknown_history_ids_are_listed(ease_service: Recommender) -> None:
     with pytest.raises(RequestError, match=r"2 unknown item id\(s\): 'nope', 'gone'"):
         ease_service.recommend(history=["nope", ease_service.catalogue.items["item_id"][0], "gone"])
+    many = [f"x{i}" for i in range(12)]  # ten are named, then how many more
+    with pytest.raises(RequestError, match=r"12 unknown item id\(s\): 'x0', .*'x9' and 2 more;"):
+        ease_service.recommend(history=many)
 
 
 @pytest.mark.parametrize("user_id, history, notice", [
