@@ -83,6 +83,12 @@ class Run:
         """Training users in model index order (sorted ids, as TrainData builds them)."""
         return sorted(self.histories[USER_ID].astype(str).unique().tolist())
 
+    @property
+    def events_through(self) -> int:
+        """The last stored event id the run has learned from (0: none; refresh folds in those
+        after it, and serving reads those after it as live history)."""
+        return int(self.meta.get("events_through") or 0)
+
 
 def div_category_labels(item_categories: np.ndarray, names: Sequence[str]) -> list[str]:
     """Per item, the diversity categories it belongs to, joined by ' | '."""

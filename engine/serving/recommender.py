@@ -60,7 +60,7 @@ class Recommender:
             config, stored_title_embeddings(run.path), share=self._text))
         self._write_lock = threading.Lock()
         self.live = LiveHistory()  # events since the run, per shopper (shared across a swap)
-        self.events_through = int(run.meta.get("events_through") or 0)  # folded in by refresh
+        self.events_through = run.events_through  # folded in by refresh
 
     @classmethod
     def load(cls, run_dir: str | Path, torch_threads: int | None = None,

@@ -68,11 +68,6 @@ class Refreshed:
                 **self.tuned.record(), **index, "seconds": round(self.seconds, 3)}
 
 
-def events_through(meta: dict[str, Any]) -> int:
-    """The last event id a run has learned from (0: none of the stored events)."""
-    return int(meta.get("events_through") or 0)
-
-
 def event_weights(meta: dict[str, Any]) -> dict[str, float]:
     """The weight of each event type the run was trained with (its data settings)."""
     config = meta.get("data_config") or {}
@@ -117,7 +112,7 @@ def refresh_run(run_dir: str | Path, new_events: Callable[[int], pd.DataFrame], 
     started = time.perf_counter()
     run = load_run(run_dir, model="serving")
     check_refreshable(run.model)
-    through = events_through(run.meta)
+    through = run.events_through
     events = new_events(through)
     _check_events(events, run.path, through)
     events = events[events["id"] > through]

@@ -153,6 +153,11 @@ def test_one_device_resolver_scaling_and_prior() -> None:
         "engine/serving/requests.py:category_positions"]
     assert definitions(named("check_new_item_columns", "_new_item_columns")) == [
         "engine/serving/coldstart.py:check_new_item_columns"]
+    # ids and item text read as the import reads them, ids named in an error, a run's last event
+    assert definitions(named("clean_ids", "strip_item_html")) == [
+        "engine/data/cleaning.py:clean_ids", "engine/data/cleaning.py:strip_item_html"]
+    assert definitions(named("shown_ids", "ids_more")) == ["engine/core/messages.py:shown_ids"]
+    assert definitions(named("events_through")) == ["engine/runs/store.py:events_through"]
 
 
 def test_scan_finds_a_second_copy() -> None:
