@@ -162,8 +162,7 @@ class PolicyServer:
                k: int, exclude_seen: bool) -> Recommendations:
         lists = shopper_lists(catalogue, compiled, shopper, k, exclude_seen=exclude_seen,
                               count_removed=True)
-        found = ([shopper.notice] if shopper.notice else []) + [*compiled.notices,
-                                                                *lists.notices[0]]
+        found = [note for note in (shopper.notice, *compiled.notices, *lists.notices[0]) if note]
         columns = served_columns(catalogue, compiled, lists, shopper)
         columns["attribution"] = object_column(list_attribution(compiled, lists, 0))
         available = np.isfinite(shopper.scores)

@@ -213,12 +213,13 @@ class Recommender:
                        note_for=trending_note(scores, half_life_days), **fields)
 
     def hot_items(self, k: int = 10, diversity_weight: float = 0.0, method: str = "mmr",
-                  half_life_days: float = 7.0, n_candidates: int = 200,
-                  include_unavailable: bool = False) -> Recommendations:
-        """Trending items (time-decayed popularity), diversified like any list."""
+                  half_life_days: float = 7.0, include_unavailable: bool = False,
+                  ) -> Recommendations:
+        """Trending items (time-decayed popularity), diversified like any list (from the
+        request model's default number of candidates)."""
         catalogue = self._catalogue
         request = compile_request(catalogue, rq.ListRequest.of(
-            k=k, method=method, diversity_weight=diversity_weight, n_candidates=n_candidates,
+            k=k, method=method, diversity_weight=diversity_weight,
             include_unavailable=include_unavailable))  # checks the flag too
         left_out = left_out_positions(catalogue.unavailable, include_unavailable)
         return self._finish(catalogue, request, self._trending(catalogue, request.k, left_out,

@@ -183,12 +183,12 @@ def category_vector(values: Mapping[str, float], category_names: Sequence[str],
     return vector
 
 
-def quota_map(quotas: Mapping[str, Sequence[int | None]], category_names: Sequence[str],
+def quota_map(quotas: Mapping[str, Quota], category_names: Sequence[str],
               k: int, counts: CategorySupply) -> dict[int, Quota]:
-    """Category index -> (floor, cap), rejecting quotas no list of length k drawn from this
-    catalogue can meet (`check_quota_room`, `counts` the catalogue's `category_supply`); the
-    floors together must fit k, as the request model checks before the catalogue is known."""
+    """Category index -> (floor, cap) for a request's or a policy's validated quotas,
+    rejecting quotas no list of length k drawn from this catalogue can meet
+    (`check_quota_room`, `counts` the catalogue's `category_supply`); the floors together
+    must fit k, as the request model checks before the catalogue is known."""
     positions = category_positions(list(quotas), category_names, "quotas")
-    named = {name: (floor, cap) for name, (floor, cap) in quotas.items()}  # checked bounds
-    check_quota_room(named, positions, counts, k, "catalogue items", k)
-    return dict(zip(positions, named.values(), strict=True))
+    check_quota_room(quotas, positions, counts, k, "catalogue items", k)
+    return dict(zip(positions, quotas.values(), strict=True))
