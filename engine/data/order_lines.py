@@ -21,6 +21,7 @@ import pandas as pd
 from engine.core.columns import EVENT, ITEM_ID, PRICE, TIMESTAMP, TITLE, USER_ID, WEIGHT
 from engine.core.errors import DataError
 from engine.core.messages import Message
+from engine.data.cleaning import clean_ids
 from engine.data.numbers import OK, parse_amounts
 from engine.data.shop_fields import drop_by_reason, parse_dates
 
@@ -52,7 +53,6 @@ _SERVICE_TEXT = re.compile(
     r"|postage|gift ?voucher|shipping (?:cost|charge|fee)|versandkosten|frais de port",
     re.IGNORECASE)
 _ENDED_STATUS = re.compile(r"cancel|void|refund|return|storn", re.IGNORECASE)
-_FLOAT_ID = re.compile(r"^(-?\d+)\.0+$")
 CANCELLED = "cancellations and credit notes"
 RETURNS = "returns (negative quantity)"
 SERVICE = "postage, fees, discounts and vouchers"
@@ -82,12 +82,6 @@ def roles(columns: list[str]) -> dict[str, str]:
 
 def looks_like_order_lines(columns: list[str]) -> bool:
     return all(role in roles(columns) for role in REQUIRED)
-
-
-def normalise_ids(values: pd.Series) -> pd.Series:
-    """Stripped ids; "17850.0" (an integer id written as a float) -> "17850"."""
-    text = values.fillna("").astype(str).str.strip()
-    return text.str.replace(_FLOAT_ID, r"\1", regex=True)
 
 
 def _reasons(lines: pd.DataFrame, found: dict[str, str]) -> pd.Series:
@@ -134,7 +128,7 @@ def _lines(frame: pd.DataFrame, found: dict[str, str]) -> pd.DataFrame:
     """The lines with their ids normalised and their quantities read, in `_` columns."""
     lines = frame.copy()
     for role in ("order", "product", "customer"):
-        lines[f"_{role}"] = normalise_ids(lines[found[role]])
+        lines[f"_{role}"] = clean_ids(lines[found[role]])  # the import's rule, per column
     lines["_title"] = lines[found["description"]].fillna("").astype(str).str.strip()
     lines["_price"] = (lines[found["price"]].fillna("").astype(str).str.strip()
                        if "price" in found else "")

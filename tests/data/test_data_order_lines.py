@@ -10,7 +10,8 @@ import shop_exports as shops
 from engine.cli.main import main
 from engine.core.errors import DataError
 from engine.data import build_dataset
-from engine.data.order_lines import looks_like_order_lines, normalise_ids
+from engine.data.cleaning import clean_ids
+from engine.data.order_lines import looks_like_order_lines
 from engine.data.sources import read_source
 
 
@@ -50,9 +51,11 @@ def test_service_lines_are_judged_by_code_and_description(tmp_path):
     assert source.raw.events_count.dropped == {"postage, fees, discounts and vouchers": 2}
 
 
-def test_float_ids_lose_their_fraction_only_when_it_is_zero():
-    ids = normalise_ids(pd.Series(["17850.0", " 12583.00 ", "85123A", "1.5", ""]))
-    assert ids.tolist() == ["17850", "12583", "85123A", "1.5", ""]
+def test_float_ids_lose_their_fraction_only_when_every_id_in_the_column_is_whole():
+    customers = clean_ids(pd.Series(["17850.0", " 12583.00 ", "", None]))
+    assert customers.tolist() == ["17850", "12583", "", ""]
+    mixed = clean_ids(pd.Series(["17850.0", "85123A", "1.5"]))  # not ints written as floats
+    assert mixed.tolist() == ["17850.0", "85123A", "1.5"]
 
 
 def test_any_column_names_through_map_before_recognition(tmp_path, monkeypatch, capsys):
