@@ -21,7 +21,6 @@ from fastapi_offline import FastAPIOffline
 from pydantic import (
     BaseModel,
     Field,
-    StrictBool,
 )
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -64,9 +63,8 @@ from engine.serving.recommender import Recommender
 from engine.serving.requests import (
     INCLUDE_HELP,
     UNSERVABLE,
-    PlainRequest,
+    ListRequest,
     RecommendRequest,
-    Weight,
     Whole,
 )
 from engine.serving.results import Recommendations
@@ -75,14 +73,11 @@ from engine.serving.swap import ServingSwap
 ListMethod = QuotaFreeMethod  # no quotas to give: no 'quota'
 
 
-class _ListRequest(PlainRequest):
-    """What every text-driven list takes besides its text: shopper, length, re-ranking."""
+class _ListRequest(ListRequest):
+    """What every text-driven list takes besides its text: the engine's list request (shopper,
+    length, re-ranking), without the quota method since such a list has no quotas to give."""
 
-    user_id: str | None = Field(None, max_length=MAX_ID_CHARS)
-    k: Whole = Field(10, ge=1, le=MAX_K)
     method: ListMethod = "mmr"
-    diversity_weight: Weight = Field(0.0, ge=0.0, le=1.0)
-    include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
 
 
 class SearchRequest(_ListRequest):

@@ -106,6 +106,17 @@ def test_search(client: TestClient, twotower_service) -> None:  # noqa: ANN001
     assert blank.status_code == 400 and "query is empty" in blank.json()["detail"]
 
 
+def test_search_takes_the_engine_list_request(client: TestClient, twotower_service) -> None:  # noqa: ANN001
+    title = twotower_service.catalogue.items["title"].iloc[42]
+    calibrated = {"query": title, "k": 4, "method": "calibrated", "diversity_weight": 0.5,
+                  "target_mix": 0.9, "n_candidates": 40}
+    response = client.post("/search", json=calibrated)
+    assert response.status_code == 200 and len(response.json()["items"]) == 4
+    for bad in ({"n_candidates": 0}, {"target_mix": 2.0}, {"method": "quota"},
+                {"diversity_weight": "0.5"}):
+        assert client.post("/search", json={"query": title, **bad}).status_code == 422, bad
+
+
 def test_hot_items_and_item_lookup(client: TestClient, twotower_service) -> None:  # noqa: ANN001
     hot = client.get("/hot", params={"k": 5, "diversity_weight": 0.3, "method": "mmr"})
     assert hot.status_code == 200 and len(hot.json()["items"]) == 5
