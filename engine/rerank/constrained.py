@@ -58,9 +58,7 @@ def _scorer(plan: RankPlan, rel_part: Any, safe: np.ndarray, targets: np.ndarray
             stage.method == "calibrated" and targets is None):
         return Scorer(rel_part)
     if stage.method in NEEDS_SIMILARITY:
-        source = plan.unit_vectors if plan.unit_vectors is not None else \
-            plan.unit_categories
-        unit = move(source[safe])  # (B, N, d)
+        unit = move(plan.similarity_rows[safe])  # (B, N, d)
         if stage.method == "dpp":
             return DPPScorer(unit, stage.weight, shifted=plan.unit_vectors is not None,
                              n_slots=k)

@@ -226,8 +226,8 @@ def rank_pools(plan: RankPlan, candidates: np.ndarray, values: np.ndarray, k: in
     """(B, k) item indices (-1 pads): `plan` over each user's retrieved `candidates (B, N)`
     (-1 pads) with `values (B, N)`, in blocks of users that bound memory; `device` from
     `rerank_device` (None: numpy). Evaluation, sweeps and exposure pools rank with this."""
-    features = plan.unit_vectors if plan.unit_vectors is not None else plan.unit_categories
-    width = candidates.shape[1] * max(features.shape[1], plan.item_categories.shape[1], 1)
+    widest = max(plan.similarity_rows.shape[1], plan.item_categories.shape[1], 1)
+    width = candidates.shape[1] * widest
     step = max(1, BLOCK_ELEMENTS // max(width, 1))
     out = np.full((len(candidates), k), -1, dtype=np.int64)
     for start in range(0, len(candidates), step):

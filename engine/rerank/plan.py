@@ -90,6 +90,12 @@ class RankPlan:
     exposure_bonus: np.ndarray | None = None  # (n_items,) fitted exposure prices per item
     has_steps: bool = True  # False: the model's own top-k
 
+    @property
+    def similarity_rows(self) -> np.ndarray:
+        """(n_items, d) the unit rows every re-ranker measures similarity with: the model's
+        vectors, else the category rows."""
+        return self.unit_categories if self.unit_vectors is None else self.unit_vectors
+
 
 def required_slots(rule: Rule, k: int) -> int:
     """Slots an at-least rule needs in a list of k: ceil(share·k) or the quota floor."""

@@ -127,8 +127,7 @@ def variety_added(plan: RankPlan, items: np.ndarray, weight: float) -> np.ndarra
     other signs and scales and are not variety (docs/explanations.md)."""
     if len(items) == 0 or weight <= 0:
         return np.zeros(len(items), dtype=np.float64)
-    unit = plan.unit_vectors if plan.unit_vectors is not None else plan.unit_categories
-    rows = np.asarray(unit[items], dtype=np.float64)
+    rows = np.asarray(plan.similarity_rows[items], dtype=np.float64)
     above = np.tril(np.ones((len(items), len(items)), dtype=bool), k=-1)
     sims = np.where(above, np.clip(rows @ rows.T, 0.0, 1.0), 0.0)
     return weight * (1.0 - sims.max(axis=1))

@@ -15,15 +15,14 @@ pytest_plugins = ["serving_runs"]
 
 def test_a_new_category_adds_the_whole_weight_a_repeat_adds_none() -> None:
     categories = np.eye(3)[[0, 0, 1, 2]]  # items a, a', b, c; no vectors: category rows
-    plan = SimpleNamespace(unit_vectors=None, unit_categories=categories)
+    plan = SimpleNamespace(similarity_rows=categories)
     gains = variety_added(plan, np.array([0, 1, 2, 3]), 0.8)
     np.testing.assert_allclose(gains, [0.8, 0.0, 0.8, 0.8], atol=1e-12)
     assert not variety_added(plan, np.array([0, 2]), 0.0).any()
 
 
 def test_opposed_vectors_add_at_most_the_weight() -> None:
-    plan = SimpleNamespace(unit_vectors=np.array([[1.0, 0.0], [-1.0, 0.0], [0.6, 0.8]]),
-                           unit_categories=None)
+    plan = SimpleNamespace(similarity_rows=np.array([[1.0, 0.0], [-1.0, 0.0], [0.6, 0.8]]))
     np.testing.assert_allclose(variety_added(plan, np.array([0, 1, 2]), 0.5),
                                [0.5, 0.5, 0.5 * (1 - 0.6)], atol=1e-12)
 
