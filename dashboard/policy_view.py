@@ -144,8 +144,8 @@ def impact_frame(report: dict[str, Any], names: tuple[str, str] | None = None) -
 
 
 def exposure_chart(rows: list[dict[str, Any]], title: str) -> go.Figure:
-    """Grouped bars of exposure share under both policies, with the difference's interval
-    drawn on the policy's bar."""
+    """Grouped bars of exposure share under both policies, the policy's bar with its share's
+    own 95% interval (within [0, 1]; the interval of A − B stays in the report rows)."""
     groups = [str(r["group"]).split(" > ")[-1][:32] for r in rows]  # the deepest level
     figure = go.Figure()
     figure.add_bar(name=t("policy_view.col_against"), x=groups, y=[r["b"] for r in rows],
@@ -153,8 +153,8 @@ def exposure_chart(rows: list[dict[str, Any]], title: str) -> go.Figure:
     figure.add_bar(name=t("policy_view.col_policy"), x=groups, y=[r["a"] for r in rows],
                    marker_color="#3b6fd8",
                    error_y={"type": "data", "symmetric": False,
-                            "array": [r["ci_high"] - r["diff"] for r in rows],
-                            "arrayminus": [r["diff"] - r["ci_low"] for r in rows]})
+                            "array": [max(r["a_high"] - r["a"], 0.0) for r in rows],
+                            "arrayminus": [max(r["a"] - r["a_low"], 0.0) for r in rows]})
     figure.update_layout(barmode="group", title=title,
                          yaxis_title=t("policy_view.exposure_share"), height=360,
                          margin={"t": 50, "b": 10},

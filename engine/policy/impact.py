@@ -63,17 +63,24 @@ def exposure_table(name: str, lists_a: np.ndarray, lists_b: np.ndarray, codes: n
                    names: list[str], weights: np.ndarray,
                    always: list[str] = ()) -> list[dict]:  # noqa: B006 - read only
     """Position-discounted exposure share per group: the most exposed under either policy,
-    plus the groups a rule names (`always`)."""
+    plus the groups a rule names (`always`). Each row has the difference A − B with its
+    interval, and A's share with its own bootstrap interval (`a_low`, `a_high`, inside
+    [0, 1]: a share is never negative, though a difference may be)."""
     share_a = exposure_shares(total_group_exposure(lists_a, codes, len(names))[None, :])
     share_b = exposure_shares(total_group_exposure(lists_b, codes, len(names))[None, :])
     shown = list(dict.fromkeys(
         [int(g) for g in np.argsort(-np.maximum(share_a, share_b), kind="stable")[:SHOWN_GROUPS]]
         + [names.index(g) for g in always if g in names]))
-    samples = _share_samples(lists_a, codes, shown, weights) - \
-        _share_samples(lists_b, codes, shown, weights)
-    return [stats.comparison(f"exposure share {name} {names[group]}", share_a[group],
-                             share_b[group], samples[:, j], {"group": names[group]})
-            for j, group in enumerate(shown)]
+    samples_a = _share_samples(lists_a, codes, shown, weights)
+    samples = samples_a - _share_samples(lists_b, codes, shown, weights)
+    rows = []
+    for j, group in enumerate(shown):
+        a_low, a_high = stats.percentile_interval(samples_a[:, j])
+        rows.append(stats.comparison(f"exposure share {name} {names[group]}", share_a[group],
+                                     share_b[group], samples[:, j],
+                                     {"group": names[group], "a_low": a_low,
+                                      "a_high": a_high}))
+    return rows
 
 
 def _share_samples(lists: np.ndarray, codes: np.ndarray, groups: list[int],

@@ -216,3 +216,19 @@ def test_item_map_hover_names_its_fields_in_the_active_language(monkeypatch) -> 
     fig = charts.item_map(points)
     hover = " ".join(trace.hovertemplate for trace in fig.data)
     assert "类目=" in hover and "category" not in hover and "department" not in hover
+
+
+def test_the_policy_share_bar_never_reaches_below_zero() -> None:
+    """A share of 0 whose difference to the baseline is negative: the bar's interval is the
+    share's own (0 to 0), not the difference's moved onto the bar."""
+    from dashboard.policy_view import exposure_chart
+
+    rows = [{"group": "Lamps", "a": 0.0, "b": 0.1, "diff": -0.1, "ci_low": -0.15,
+             "ci_high": -0.05, "a_low": 0.0, "a_high": 0.0},
+            {"group": "Desks", "a": 0.4, "b": 0.3, "diff": 0.1, "ci_low": 0.02,
+             "ci_high": 0.2, "a_low": 0.33, "a_high": 0.46}]
+    policy_bar = exposure_chart(rows, "Exposure by category").data[1]
+    lows = np.subtract(policy_bar.y, policy_bar.error_y.arrayminus)
+    highs = np.add(policy_bar.y, policy_bar.error_y.array)
+    np.testing.assert_allclose(lows, [0.0, 0.33], atol=1e-12)
+    np.testing.assert_allclose(highs, [0.0, 0.46], atol=1e-12)
