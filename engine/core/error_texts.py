@@ -228,16 +228,18 @@ ERRORS = {
     # new items added to a run (engine.serving.coldstart)
     "new_items_no_file": "{path}: no such file; give a CSV or Parquet table of new items",
     "new_items_unreadable": "{name} is not a readable {kind} file ({error}).",
+    "new_items_encoding": "{name}: the encoding is ambiguous ({shown}); save the file as UTF-8 "
+                          "(e.g. \"CSV UTF-8\") and add it again",
     "new_items_columns": "{name} lacks the column(s) {missing}. Found: {found}. Expected "
                          "{required} and optionally {optional}.",
     "no_columns": "none",
     "new_items_no_rows": "{name} has a header but no rows.",
     "new_items_table": "the table of new items",
-    "new_items_repeated": "new items: item_id repeated in the table: {ids}",
-    "new_items_taken": "new items: {n} id(s) already in the catalogue: {ids}; give new items "
-                       "new ids",
-    "new_items_blank": "new items: empty id or title in {n} row(s) (ids {ids}); every item "
-                       "needs an id and a title",
+    "new_items_repeated": "new items: item_id repeated in the table: {shown}{more}",
+    "new_items_taken": "new items: {n} id(s) already in the catalogue: {shown}{more}; give new "
+                       "items new ids",
+    "new_items_blank": "new items: empty id or title in {n} row(s) (ids {shown}{more}); every "
+                       "item needs an id and a title",
     "new_items_price": "new items: {n} price(s) cannot be read as one amount of zero or more "
                        "(within the run's maximum): {shown}; write a plain number such as 12.50 "
                        "(a value such as 1,299 reads either way unless the run was imported "

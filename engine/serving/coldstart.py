@@ -29,9 +29,11 @@ from engine.core.columns import (
     UNKNOWN_CATEGORY,
 )
 from engine.core.errors import DataError, PrismError, RequestError
-from engine.core.messages import Message
+from engine.core.messages import Message, shown_ids
 from engine.data.cleaning import CleaningReport, clean_ids, parse_promo, strip_item_html
+from engine.data.encodings import AmbiguousEncoding
 from engine.data.numbers import AMBIGUOUS, BAD, parse_amounts
+from engine.data.readers import detect_encoding
 from engine.data.schema import category_labels
 from engine.models.base import BaseModel
 from engine.runs.store import (
@@ -43,7 +45,7 @@ from engine.runs.store import (
     load_part_model,
     update_run_items,
 )
-from engine.serving.catalogue import Catalogue
+from engine.serving.catalogue import MAX_IDS_SHOWN, Catalogue
 from engine.text.search import TextIndex, item_texts
 
 NEW_ITEM_REQUIRED = (ITEM_ID, TITLE)
@@ -53,9 +55,11 @@ PARQUET_MAGIC = b"PAR1"
 
 def read_new_items(source: bytes | str | Path, name: str | None = None) -> pd.DataFrame:
     """A table of new items from a CSV or Parquet file: a path (`prism items add`) or an
-    upload's bytes (the studio). CSV cells are read as text (an empty cell is ""; prices and
-    promo flags are parsed when the items join, `catalogue_rows`). DataError says what to
-    fix: a missing or unreadable file, missing columns (those found and expected), no rows."""
+    upload's bytes (the studio). A CSV's encoding is detected as the shop import detects it
+    (one it cannot tell is refused, never guessed); cells are read as text (an empty cell is
+    ""; prices and promo flags are parsed when the items join, `catalogue_rows`). DataError
+    says what to fix: a missing or unreadable file, missing columns (those found and
+    expected), no rows."""
     if isinstance(source, bytes):
         data, name = source, name or "the upload"
     else:
@@ -64,16 +68,28 @@ def read_new_items(source: bytes | str | Path, name: str | None = None) -> pd.Da
             raise DataError(Message("new_items_no_file", path=str(source)))
         data, name = path.read_bytes(), name or str(source)
     parquet = data[:4] == PARQUET_MAGIC
+    text = "" if parquet else _csv_text(data, name)
     try:
         frame = (pd.read_parquet(io.BytesIO(data)) if parquet
-                 else pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False))
-    except (ValueError, OSError, UnicodeDecodeError) as exc:  # parser errors are ValueErrors
+                 else pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False))
+    except (ValueError, OSError) as exc:  # parser errors are ValueErrors
         kind = "Parquet" if parquet else "CSV"
         raise DataError(Message("new_items_unreadable", name=name, kind=kind,
                                 error=str(exc))) from exc
     check_new_item_columns(frame, name, DataError)
     frame[ITEM_ID] = clean_ids(frame[ITEM_ID])  # the ids the run will give them, as shown
     return frame
+
+
+def _csv_text(data: bytes, name: str) -> str:
+    """A CSV file's text in the encoding the shop import detects for it; a file that reads
+    as real text in several encodings is refused with what each reads."""
+    try:
+        encoding = detect_encoding(Path(name), data)
+    except AmbiguousEncoding as exc:
+        shown = exc.message.values["shown"] if exc.message else str(exc)
+        raise DataError(Message("new_items_encoding", name=name, shown=shown)) from None
+    return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
 
 
 def check_new_item_columns(frame: pd.DataFrame, name: str,
@@ -119,13 +135,16 @@ def check_new_items(items: pd.DataFrame, catalogue: Catalogue,
     strip_item_html(frame, CleaningReport())  # the count is the import's report, not ours
     duplicated = frame.loc[frame[ITEM_ID].duplicated(), ITEM_ID].unique().tolist()
     if duplicated:
-        raise RequestError(Message("new_items_repeated", ids=str(duplicated[:10])))
+        shown, more = shown_ids(duplicated, MAX_IDS_SHOWN)
+        raise RequestError(Message("new_items_repeated", shown=shown, more=more))
     taken = frame.loc[catalogue.item_index.get_indexer(frame[ITEM_ID]) >= 0, ITEM_ID].tolist()
     if taken:
-        raise RequestError(Message("new_items_taken", n=len(taken), ids=str(taken[:10])))
+        shown, more = shown_ids(taken, MAX_IDS_SHOWN)
+        raise RequestError(Message("new_items_taken", n=len(taken), shown=shown, more=more))
     empty = frame.loc[(frame[TITLE] == "") | (frame[ITEM_ID] == ""), ITEM_ID].tolist()
     if empty:
-        raise RequestError(Message("new_items_blank", n=len(empty), ids=str(empty[:10])))
+        shown, more = shown_ids(empty, MAX_IDS_SHOWN)
+        raise RequestError(Message("new_items_blank", n=len(empty), shown=shown, more=more))
     if PRICE in frame.columns:
         frame[PRICE] = _prices(frame, meta or {})
     if PROMO in frame.columns:

@@ -121,3 +121,42 @@ def test_a_float_id_left_empty_is_refused_not_guessed() -> None:
     assert read_new_items(buffer.getvalue())["item_id"].tolist() == ["17850", ""]
     with pytest.raises(RequestError, match="empty id or title in 1 row"):
         _checked(frame)
+
+
+@pytest.mark.parametrize("meta", [{}, {"decimal_mark": ","}, {"decimal_mark": "."}])
+def test_a_windows_1252_upload_reads_as_the_import_reads_it(meta: dict) -> None:
+    from types import SimpleNamespace
+
+    from engine.serving.coldstart import check_new_items
+
+    data = 'item_id,title,price\nN1,Pâtisserie Whisk,"7,95"\n'.encode("cp1252")
+    frame = read_new_items(data, "newitems.csv")
+    assert frame["title"].tolist() == ["Pâtisserie Whisk"]
+    checked = check_new_items(frame, SimpleNamespace(item_index=pd.Index(["1"])), meta)
+    assert checked["price"].tolist() == pytest.approx([7.95], rel=1e-9, abs=1e-9)
+
+
+def test_an_upload_whose_encoding_is_ambiguous_is_refused_with_what_each_reads() -> None:
+    data = "item_id,title\nT1,Erkek gömlek, şık ve rahat. Kışlık ayakkabı\n".encode("cp1254")
+    with pytest.raises(DataError) as caught:
+        read_new_items(data, "newitems.csv")
+    message = str(caught.value)
+    assert message.startswith("newitems.csv: the encoding is ambiguous (")
+    assert "Windows-1254" in message and "save the file as UTF-8" in message
+    assert "codec" not in message and "--encoding" not in message
+
+
+@pytest.mark.parametrize(("ids", "titles", "said"), [
+    (["N1", "N2", "N1"], ["a", "b", "c"], "item_id repeated in the table: 'N1'"),
+    (["N1", "1"], ["a", "b"], "1 id(s) already in the catalogue: '1'; give"),
+    (["N1", "N2", "N3"], ["a", "", "c"], "empty id or title in 1 row(s) (ids 'N2');"),
+    ([f"N{i}" for i in range(12)], [""] * 12,
+     "in 12 row(s) (ids 'N0', 'N1', 'N2', 'N3', 'N4', 'N5', 'N6', 'N7', 'N8', 'N9' and 2 more)"),
+])
+def test_refused_ids_are_quoted_as_the_product_names_ids(ids: list[str], titles: list[str],
+                                                         said: str) -> None:
+    from engine.core.errors import RequestError
+
+    with pytest.raises(RequestError) as caught:
+        _checked(pd.DataFrame({"item_id": ids, "title": titles}))
+    assert said in str(caught.value) and "[" not in str(caught.value)
