@@ -92,12 +92,18 @@ def category_reason(label: str, is_new: bool | None, gain: float,
     return Message(code, **values)
 
 
+def shown_value(value: float, places: int = 2) -> float:
+    """`value` rounded to the places a message shows, a negative zero made zero: a part of
+    -0.001 reads +0.00, never -0.00."""
+    return round(float(value), places) + 0.0
+
+
 def parts_reason(parts: dict[str, np.ndarray], slot: int) -> str:
     """'score parts: text +0.41, ID +0.12, category +0.05, shared offset +0.01 (cosine 0.59)'."""
     values = {name: float(value[slot]) for name, value in parts.items()}
-    shown = Listing([Message("score_part", name=PART_NAMES[name], value=value)
+    shown = Listing([Message("score_part", name=PART_NAMES[name], value=shown_value(value))
                      for name, value in values.items()])
-    return Message("score_parts", parts=shown, total=sum(values.values()))
+    return Message("score_parts", parts=shown, total=shown_value(sum(values.values())))
 
 
 def explain(catalogue: Catalogue, items: np.ndarray, history: np.ndarray,
@@ -159,5 +165,5 @@ def slot_notes(note_for: Callable[[int], str | None] | None, positions: np.ndarr
     "boosted +0.10" where a boost (`boosts`, one per slot) moved its relevance."""
     notes = [[] if note_for is None or (note := note_for(int(p))) is None else [note]
              for p in positions]
-    return [n + ([Message("boosted", boost=b)] if abs(b) > 1e-9 else [])
+    return [n + ([Message("boosted", boost=shown_value(b))] if abs(b) > 1e-9 else [])
             for n, b in zip(notes, boosts, strict=True)]

@@ -112,3 +112,11 @@ def test_the_kept_pass_holds_no_torch_memory(twotower_service: Recommender) -> N
     assert not [name for name, value in vars(kept).items() if isinstance(value, torch.Tensor)]
     for part in (kept.slots, kept.weights, kept.values, kept.user_vec):
         assert isinstance(part, np.ndarray) and part.base is None
+
+
+def test_a_part_just_below_zero_reads_as_zero_not_minus_zero() -> None:
+    from engine.serving.explain import parts_reason, slot_notes
+
+    text = str(parts_reason({"text": np.array([0.004]), "diversity": np.array([-0.001])}, 0))
+    assert text == "score parts: text +0.00, diversity direction (α) +0.00 (cosine 0.00)"
+    assert str(slot_notes(None, np.array([0]), np.array([-0.001]))[0][0]) == "boosted +0.00"
