@@ -58,6 +58,18 @@ def t(key: str, **values: object) -> str:
     return translate(key, current(), **values)
 
 
+def t_count(key: str, count: int, **values: object) -> str:
+    """`key`'s message for `count` things: `<key>_one`'s when `count` is 1 ("1 item", not
+    "1 items"); a language without plural forms holds the same words under both keys."""
+    return t(f"{key}_one" if count == 1 and translatable(f"{key}_one") else key, **values)
+
+
+def sentence(text: str) -> str:
+    """`text` starting with a capital: an engine notice (worded to follow a colon) shown
+    on its own."""
+    return text[:1].upper() + text[1:]
+
+
 def _sync_url() -> None:
     lang = st.session_state.get(LANG, DEFAULT)
     if lang == DEFAULT:

@@ -8,11 +8,13 @@ state across reruns, so no edit is lost (rebuilding its input from its own outpu
 
 from __future__ import annotations
 
+from collections.abc import Sized
+
 import streamlit as st
 
 from dashboard import state
 from dashboard import targets as tg
-from dashboard.i18n import show_error, t
+from dashboard.i18n import show_error, t, t_count
 
 SCOPE = "targets_scope"
 CATEGORY_WIDTH, NUMBER_WIDTH = 420, 140  # px: long category paths stay readable
@@ -75,8 +77,7 @@ def _import_csv(data: bytes, category_names: list[str], segment_names: list[str]
     st.session_state[state.TARGETS] = everyone
     st.session_state[state.SEGMENT_TARGETS] = per_segment
     _bump_version()
-    st.session_state[IMPORTED] = t("sidebar.imported", n=len(everyone),
-                                   segments=len(per_segment))
+    st.session_state[IMPORTED] = t("sidebar.imported", **_target_counts(everyone, per_segment))
     st.rerun(scope="fragment")  # redraw the editor from the imported rows at once
 
 
@@ -124,13 +125,20 @@ def targets_editor(category_names: list[str], segment_names: list[str]) -> None:
         _import_csv(upload.getvalue(), category_names, segment_names)
 
 
+def _target_counts(everyone: Sized, per_segment: Sized) -> dict[str, str]:
+    """"3 category targets" and "1 segment": the counts of the targets for everyone and of
+    the segments with their own, in the active language."""
+    return {"targets": t_count("sidebar.n_targets", len(everyone), n=len(everyone)),
+            "segments": t_count("sidebar.n_segments", len(per_segment), n=len(per_segment))}
+
+
 def targets_panel(category_names: list[str], segment_names: list[str]) -> None:
     """Sidebar summary of the targets with a button that opens the full-width editor."""
     with st.sidebar.container(border=True):
         everyone, per_segment = state.targets(), state.segment_targets()
         st.markdown(t("sidebar.panel_title"))
         if everyone or per_segment:
-            st.caption(t("sidebar.panel_caption", n=len(everyone), segments=len(per_segment)))
+            st.caption(t("sidebar.panel_caption", **_target_counts(everyone, per_segment)))
         else:
             st.caption(t("sidebar.panel_caption_empty"))
         if st.button(t("sidebar.edit"), key="targets_open", icon=":material/tune:",

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import charts, pickers, state, tables
 from dashboard.components import uploader_css
-from dashboard.i18n import show_error, split_label, t
+from dashboard.i18n import show_error, split_label, t, t_count
 from engine.core.errors import PrismError
 from engine.serving.coldstart import NEW_ITEM_OPTIONAL, NEW_ITEM_REQUIRED, read_new_items
 from engine.serving.results import catalogue_rows
@@ -98,16 +98,16 @@ def cold_start(recommender, run: state.RunEntry) -> None:
     valid = frame.drop(index=frame.index[bad["row"].to_numpy()]) if len(bad) else frame
     if valid.empty:
         return
-    if st.button(t("catalogue.add_button", n=f"{len(valid):,}", run=run.name), type="primary",
-                 key="cold_add", icon=":material/add_circle:"):
+    add = t_count("catalogue.add_button", len(valid), n=f"{len(valid):,}", run=run.name)
+    if st.button(add, type="primary", key="cold_add", icon=":material/add_circle:"):
         try:
             with st.spinner(t("catalogue.adding")):
                 added = state.add_cold_items(run, valid)
         except PrismError as exc:
             show_error(exc)
             return
-        st.session_state[ADDED_MESSAGE] = t("catalogue.added_run", n=f"{len(added):,}",
-                                            run=run.name)
+        st.session_state[ADDED_MESSAGE] = t_count("catalogue.added_run", len(added),
+                                                  n=f"{len(added):,}", run=run.name)
         st.session_state[UPLOAD_ROUND] = st.session_state.get(UPLOAD_ROUND, 0) + 1
         st.rerun()  # every count and cache on every page now reads the grown catalogue
 

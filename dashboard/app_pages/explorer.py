@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import alpha_controls, charts, pickers, policy_view, state, tables, view_state
 from dashboard.components import rank_changes, ranked_list_html
-from dashboard.i18n import method_label, say, show_error, t
+from dashboard.i18n import method_label, say, show_error, t, t_count
 from dashboard.measures import explained, metric_help, metric_name, tidy
 from engine.core.errors import PrismError
 from engine.rerank.quotas import default_cap, default_quotas
@@ -307,8 +307,8 @@ def weight_controls(recommender, model_alpha: float | None, moved: str | None) -
 def list_notes(result, method: str, k: int, segment: str | None, known: bool) -> None:
     """What the lists below leave out or fall back on."""
     if method == "quota" and not state.rerank_extras("quota", segment):
-        st.caption(t("explorer.default_cap", cap=default_cap(k), k=k,
-                     share=default_cap(k) / k))
+        st.caption(t_count("explorer.default_cap", default_cap(k), cap=default_cap(k), k=k,
+                           share=default_cap(k) / k))
     if result is None:
         return
     if result.notice and known:

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, ledger_charts, state, tables
-from dashboard.i18n import say, show_error, t
+from dashboard.i18n import say, show_error, t, t_count
 from engine.core.errors import PrismError
 from engine.exposure.ledger import TOP_SHARE
 from engine.rerank.methods import QUOTA_FREE_METHODS
@@ -158,17 +158,17 @@ def fit_outcome(fit, n_fit: int, n_check: int, after: list[dict],  # noqa: ANN00
     from engine.exposure.prices import target_summary
 
     summary = target_summary(after)
-    fitted = t("ledger.fitted", n=len(fit.prices.prices), fit=n_fit, seconds=fit.seconds,
-               check=n_check)
+    fitted = t_count("ledger.fitted", len(fit.prices.prices), n=len(fit.prices.prices),
+                     fit=n_fit, seconds=fit.seconds, check=n_check)
     if not summary["missed"]:
-        st.success(f"{fitted} {t('ledger.all_met', n=summary['n'])}")
+        st.success(f"{fitted} {t_count('ledger.all_met', summary['n'], n=summary['n'])}")
         return
     lines = [t("ledger.missed_row", group=say(group_label(by, row["group"])),
                share=row["share"],
                bound="≥" if row["bound"] == "min" else "≤", target=row["target"])
              for row in summary["missed"]]
-    missed = t("ledger.some_missed", met=summary["met"], n=summary["n"],
-               close=summary["close"], worst=100 * summary["worst"])
+    missed = t_count("ledger.some_missed", summary["n"], met=summary["met"], n=summary["n"],
+                     close=summary["close"], worst=100 * summary["worst"])
     st.warning(f"{fitted} {missed}\n\n" + "\n".join(f"- {line}" for line in lines),
                icon=":material/target:")
 

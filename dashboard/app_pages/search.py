@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import pickers, state
 from dashboard.components import ranked_list_html
-from dashboard.i18n import method_label, say, show_error, t
+from dashboard.i18n import method_label, say, sentence, show_error, t
 from engine.core.errors import PrismError
 from engine.text.lexical import suggested_queries
 
@@ -70,9 +70,9 @@ def show_search(result, method: str, alpha: float, categories: list[str]) -> Non
     """Best text matches beside the diversified list; `categories` (the run's) give each
     category one chip colour in both columns."""
     if not result.good_match:
-        st.warning(say(result.notice), icon=":material/search_off:")
+        st.warning(sentence(say(result.notice)), icon=":material/search_off:")
     elif result.notice:
-        st.info(say(result.notice))
+        st.info(sentence(say(result.notice)))
     if result.unavailable_left_out:
         st.caption(t("common.unavailable_left_out", n=result.unavailable_left_out))
     left, right = st.columns(2)
@@ -102,7 +102,7 @@ def faq_html(faq) -> str:  # noqa: ANN001 - the Answer's FAQ table
 
 def show_answer(answer, method: str, alpha: float, categories: list[str]) -> None:
     if answer.notice:
-        st.warning(say(answer.notice), icon=":material/help:")
+        st.warning(sentence(say(answer.notice)), icon=":material/help:")
     if answer.products.unavailable_left_out:
         st.caption(t("common.unavailable_left_out", n=answer.products.unavailable_left_out))
     left, right = st.columns(2)

@@ -87,6 +87,12 @@ def _restore_form(folders: dict[str, Path]) -> None:
         st.session_state["train_data"] = next(iter(folders))
 
 
+def slider_names() -> dict[str, str]:
+    """The Explorer's two diversity sliders by their labels: the one that moves the model
+    and the one that re-ranks at serving."""
+    return {"model_alpha": t("explorer.model_alpha"), "rerank": t("explorer.alpha")}
+
+
 def launch_form() -> None:
     folders = data_folders()
     if not folders:
@@ -104,13 +110,14 @@ def launch_form() -> None:
                                    help=t("training.run_name_help"))
         alpha_col, beta_col, epochs_col, dim_col = st.columns(4)
         alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, step=0.05, key="train_alpha",
-                                   help=t("training.alpha_help"))
+                                   help=t("training.alpha_help", **slider_names()))
         beta = beta_col.slider(t("training.beta"), 0.0, 1.0, step=0.05, key="train_beta")
         epochs = epochs_col.number_input(t("training.epochs"), 1, 200,
                                          key="train_epochs")
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
         text = st.toggle(t("training.text"), key="train_text", help=t("training.text_help"))
-        st.caption(t("training.stage"))  # α and β: loss weights, not the serving slider
+        # α and β: loss weights, not the serving slider
+        st.caption(t("training.stage", **slider_names()))
         measured = measured_frontier()
         if measured is not None:
             st.caption(t("training.recommendation", alpha=RECOMMENDED_ALPHA,

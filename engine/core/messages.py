@@ -57,8 +57,8 @@ TEMPLATES = {
     "unknown_shopper_search": "unknown shopper {user}: results are not personalised",
     "no_good_match": "no good match for {query}: none of its words is in the catalogue's "
                      "titles, categories or brands, and its best text match ({best:.2f}) is no "
-                     "closer than nonsense words get here ({ceiling:.2f}); these are only the "
-                     "closest items — try other words",
+                     "higher than what nonsense words reach here ({ceiling:.2f}); these are "
+                     "only the closest items — try other words",
     "faq_products": "its answer is about {items}",
     "faq_categories": "its answer covers {labels}",
     "faq_affinity": "{share:.0%} of the shopper's purchases are among its products or "
@@ -67,8 +67,8 @@ TEMPLATES = {
     "no_faq": "this run's data has no FAQ: only products are shown (import a faq.csv with the "
               "data and train again)",
     "no_good_faq": "no FAQ entry answers {query} well: its best text match ({best:.2f}) is no "
-                   "closer than nonsense words get in this FAQ ({ceiling:.2f}) and none of its "
-                   "words is in the FAQ; these are only the closest entries",
+                   "higher than what nonsense words reach in this FAQ ({ceiling:.2f}) and none "
+                   "of its words is in the FAQ; these are only the closest entries",
     # how a model credits history items, and the parts of a two-tower score
     "credit_attention": "attention × similarity",
     "credit_ease": "EASE item-item weight",

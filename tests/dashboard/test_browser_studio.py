@@ -130,7 +130,7 @@ def test_first_search_is_warm_and_nonsense_finds_no_good_match(base: str, home: 
     box = page.get_by_label("Query")
     box.fill("zzqxj")
     box.press("Enter")
-    wait_text(page, "no good match for")  # the engine's notice, as the studio words it
+    wait_text(page, "No good match for")  # the engine's notice, as the studio words it
     wait_text(page, "Closest items (no good match)")  # the lists arrive after the warning
     assert "Encoding" not in body_text(page)  # the vectors were ready: no encoding step
     page.context.close()
@@ -281,7 +281,7 @@ def test_targets_editor_keeps_every_edit_and_round_trips_csv(base: str, home: Pa
     exported = Path(download.value.path()).read_text()
     assert f"Everyone,{category},3,4,0.2" in exported, exported
     dialog.get_by_role("button", name="Apply and close").click()
-    wait_text(page, "1 category target(s) for everyone")
+    wait_text(page, "1 category target for everyone")
     page.context.close()
 
 

@@ -79,7 +79,10 @@ def test_training_page_lists_runs_and_makes_one_active() -> None:
     assert "tiny" in table["run"].tolist() and "NDCG@10" in table.columns  # named by the vocabulary
     assert at.checkbox(key="train_tune").label == "Choose settings automatically"
     assert at.number_input(key="train_trials").value == 8
-    assert any("In training: shapes the model" in c.value for c in at.caption)  # α/β's stage
+    stage = next(c.value for c in at.caption if "In training: shapes the model" in c.value)
+    # the Explorer's sliders by their own labels: α moves the model, w re-ranks at serving
+    assert "“Diversity α (in the model)” moves a model" in stage
+    assert "“Re-rank weight w” re-ranks lists at serving" in stage
     at.button(key="train_activate").click().run()
     assert not at.exception and at.session_state["run"] == "tiny"
 

@@ -11,7 +11,8 @@ import pytest
 from dashboard import i18n
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
-USED = re.compile(r"""\b(?:t\(\s*|show_error\(\s*\w+,\s*)["']([A-Za-z0-9_.]+)["']\s*[,)]""")
+USED = re.compile(r"""\b(?:t\(\s*|t_count\(\s*|show_error\(\s*\w+,\s*)"""
+                  r"""["']([A-Za-z0-9_.]+)["']\s*[,)]""")
 
 
 def _fields(message: str) -> set[str]:
@@ -218,3 +219,21 @@ def test_cached_steps_say_their_spinner_in_the_active_language(monkeypatch):
     assert doubled(21) == 42 and said == ["正在加载模型…"]
     assert doubled(21) == 42 and len(said) == 1  # a cache hit opens no spinner
     doubled.clear()
+
+
+def test_counts_take_the_singular_for_one(monkeypatch):
+    """"1 item", "2 items": a `_one` message for a count of 1, in a language with plural forms;
+    every count the studio says this way has its singular in both languages."""
+    monkeypatch.setattr(i18n, "current", lambda: "en")
+    assert i18n.t_count("catalogue.added_run", 1, n="1", run="shop").startswith(
+        "Added 1 item to run shop. It can")
+    assert i18n.t_count("catalogue.added_run", 2, n="2", run="shop").startswith(
+        "Added 2 items to run shop. They can")
+    assert i18n.t_count("sidebar.n_segments", 0, n=0) == "0 segments"
+    assert i18n.t_count("nav.import", 1) == i18n.t("nav.import")  # no singular: the message
+    counted = {key for path in DASHBOARD.rglob("*.py")
+               for key in re.findall(r"""\bt_count\(\s*["']([A-Za-z0-9_.]+)["']""",
+                                     path.read_text(encoding="utf-8"))}
+    assert "catalogue.added_run" in counted
+    assert {f"{key}_one" for key in counted} <= set(i18n.catalogue("en")) & set(
+        i18n.catalogue("zh"))
