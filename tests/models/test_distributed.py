@@ -27,7 +27,10 @@ from engine.models.trainer import StopTraining
 from engine.models.twotower import TwoTowerModel
 from engine.runs.data import prepare_data
 
-WEIGHT_TOLERANCE = 1e-5
+# Two ranks sum gradients in another order than one process; on some CPUs Adam carries that
+# float32 rounding to ~1e-5 in a weight after two epochs and a refit. One Adam step moves a
+# weight by about lr (3e-3), so a lost batch or a wrong average is still far outside this.
+WEIGHT_TOLERANCE = 1e-4
 TORCHRUN_ENV = {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1"}
 
 
