@@ -271,10 +271,19 @@ def _choose(path: Path, data: bytes) -> Detected:
     name = _name(groups[chosen])
     if name == "cp1252" and not all(_western_letters(chosen, t) for t in groups if t != chosen):
         raise _ambiguous(path, groups)
-    others = Listing([Message("evidence_would_read", name=_name(g),
-                              text=_first_difference(t, chosen))
-                      for t, g in groups.items() if t != chosen])
-    return Detected(name, Message("evidence_usual", name=NAMES[name], others=others))
+    return Detected(name, Message("evidence_usual", name=NAMES[name],
+                                  others=_would_read(groups, chosen)))
+
+
+def _would_read(groups: dict[str, list[_Reading]], chosen: str) -> Listing:
+    """What the other encodings would read at their first difference from `chosen`, those
+    that read the same word there named together ("cp1250 or cp1257 would read 'Crčme'")."""
+    by_word: dict[str, list[str]] = {}
+    for text, group in groups.items():
+        if text != chosen:
+            by_word.setdefault(_first_difference(text, chosen), []).append(_name(group))
+    return Listing([Message("evidence_would_read", name=Listing(names, " or "), text=word)
+                    for word, names in by_word.items()])
 
 
 def detect(path: Path, data: bytes) -> Detected:

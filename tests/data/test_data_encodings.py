@@ -161,3 +161,12 @@ def test_a_generic_folder_settles_its_encodings_together(tmp_path):
     assert sorted(load_dataset(tmp_path).events["user_id"]) == ["顾客1", "顾客2"]
     source = read_source([tmp_path])
     assert "like items.csv" in source.evidence["events.csv"]
+
+
+def test_encodings_that_read_the_same_word_are_named_together():
+    """cp1250 and cp1257 both read 'Crème' as 'Crčme' (they differ further on): the evidence
+    says that reading once, naming both."""
+    data = "item_id,title\nA,Crème brûlée\nB,Café au lait\n".encode("cp1252")
+    evidence = str(detect(Path("items.csv"), data).evidence)
+    assert "cp1250 or cp1257 would read 'A,Crčme'" in evidence
+    assert evidence.count("would read") == 1
