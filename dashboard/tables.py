@@ -71,3 +71,19 @@ def show_paged(container: Any, frame: pd.DataFrame, key: str, size: int = PAGE_R
     one page shows as `show` does."""
     return show(container, frame.iloc[pager(container, len(frame), key, size)], key=key,
                 **options)
+
+
+def _cleaning_text(rule: str, part: str, english: str) -> str:
+    """A cleaning rule's name or action in the active language (`cleaning.<rule>.<part>`,
+    naming the studio's controls where the engine names CLI flags); a rule the catalogue does
+    not know yet shows the engine's English words."""
+    key = f"cleaning.{rule.replace(' ', '_')}.{part}"
+    return t(key) if translatable(key) else english
+
+
+def cleaning_frame(rows: Iterable[tuple[str, int, str]], columns: list[str]) -> pd.DataFrame:
+    """The cleaning report's (rule, count, action) rows in the active language, under
+    `columns` (the page's three headers)."""
+    return pd.DataFrame([(_cleaning_text(rule, "rule", rule), count,
+                          _cleaning_text(rule, "action", action))
+                         for rule, count, action in rows], columns=columns)

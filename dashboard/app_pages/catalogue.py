@@ -36,22 +36,12 @@ def cleaning_report(run: state.RunEntry) -> None:
     if prepared_report is None:
         st.info(t("catalogue.data_gone"))
         return
-    frame = pd.DataFrame([(_cleaning_text(rule, "rule", rule), count,
-                           _cleaning_text(rule, "action", action))
-                          for rule, count, action in prepared_report],
-                         columns=[t("catalogue.col_rule"), t("catalogue.col_count"),
-                                  t("catalogue.col_action")])
+    frame = tables.cleaning_frame(prepared_report, [t("catalogue.col_rule"),
+                                                    t("catalogue.col_count"),
+                                                    t("catalogue.col_action")])
     total = int(frame.iloc[:, 1].sum())
     st.caption(t("catalogue.fixes", total=total))
     st.dataframe(frame, hide_index=True, width="stretch")
-
-
-def _cleaning_text(rule: str, part: str, english: str) -> str:
-    """A cleaning rule's name or action in the active language (`cleaning.<rule>.<part>`);
-    a rule the catalogue does not know yet shows the engine's English words."""
-    key = f"cleaning.{rule.replace(' ', '_')}.{part}"
-    message = t(key)
-    return english if message == key else message
 
 
 ADDED_MESSAGE = "_cold_added"

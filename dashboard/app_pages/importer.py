@@ -156,8 +156,9 @@ def read_database() -> Source | None:
     return sql_source(database_url(name, rules), items_query, events_query)
 
 
-def source_picker() -> None:
-    """Where the data comes from; a successful read replaces the page's current source."""
+def source_picker() -> bool:
+    """Where the data comes from; a successful read replaces the page's current source.
+    Whether a read was refused just now (its error is on the page)."""
     kinds = {"upload": t("import.kind_upload"), "folder": t("import.kind_folder"),
              "sql": t("import.kind_sql")}
     kind_col, encoding_col = st.columns([3, 1])
@@ -172,19 +173,20 @@ def source_picker() -> None:
     except UnrecognisedTables as exc:
         forget()
         st.session_state[PENDING] = (exc.tables, exc.label, exc.found, exc.missing)
-        return
+        return False
     except PrismError as exc:
         forget()
         show_import_error(exc)
-        return
+        return True
     except OSError as exc:
         forget()
         st.error(t("import.os_error", error=exc.strerror or exc), icon=":material/error:")
-        return
+        return True
     if source is not None:
         forget()
         st.session_state[SOURCE] = source
         st.session_state[FAQ] = st.session_state.pop(FAQ_READ, None)
+    return False
 
 
 def forget() -> None:
@@ -288,8 +290,8 @@ def report(dataset) -> None:  # noqa: ANN001 - engine.data.Dataset
     sizes[2].metric(t("import.n_events"), f"{len(dataset.events):,}")
     sizes[3].metric(t("import.n_fixed"), f"{dataset.report.total:,}",
                     help=t("import.n_fixed_help"))
-    rows = pd.DataFrame(dataset.report.rows(), columns=[t("import.rule"), t("import.count"),
-                                                        t("import.action")])
+    rows = tables.cleaning_frame(dataset.report.rows(), [t("import.rule"), t("import.count"),
+                                                         t("import.action")])
     st.dataframe(rows, hide_index=True, key="imp_report")
     advice = depth_advice(dataset)
     if advice:
@@ -362,13 +364,14 @@ def main() -> None:
     if not access.may("import"):  # reading server folders or databases is an editor's too
         st.info(t("import.read_only", role=t(f"access.role.{access.actor().role}")))
         return
-    source_picker()
+    refused = source_picker()
     if st.session_state.get(PENDING) is not None:
         map_unrecognised(*st.session_state[PENDING])
         return
     source = st.session_state.get(SOURCE)
     if source is None:
-        st.info(t("import.start"), icon=":material/info:")
+        if not refused:  # after a refused Read, the error says what to do, alone
+            st.info(t("import.start"), icon=":material/info:")
         return
     describe(source)
     items_map, events_map = mapping(source)

@@ -54,6 +54,9 @@ def test_folder_mapping_report_and_import(tmp_path, monkeypatch):
     assert cleaned.loc[0, "category"] == "running, trail"
     report = at.dataframe[2].value
     assert len(report) == len(CleaningReport().rows())  # every cleaning rule has its row
+    actions = " ".join(report.iloc[:, 2])  # the studio names its own box, not the CLI's flag
+    assert "the Import page's “Decimal mark” box decides them" in actions
+    assert "--decimal-mark" not in actions
     counts = at.dataframe[3].value  # rows read = kept + dropped, per table
     assert counts.iloc[:, 2].tolist() == [4, 4] and counts.iloc[:, 3].tolist() == [3, 4]
     assert counts.iloc[0, 4] == "variant and image rows folded into their product: 1"
@@ -108,9 +111,13 @@ def _bad_folder(tmp_path: Path, name: str) -> Path:
 ])
 def test_bad_folders_are_errors(tmp_path, monkeypatch, case, message):
     folder = tmp_path / case if case == "missing" else _bad_folder(tmp_path, case)
-    at = _read_folder(_page(tmp_path, monkeypatch), folder)
+    page = _page(tmp_path, monkeypatch)
+    assert any(i.value.startswith("Choose a source and press Read") for i in page.info)
+    at = _read_folder(page, folder)
     _no_traceback(at)
     assert message in at.error[0].value
+    # just after Read the error says what to do: no "Choose a source and press Read" with it
+    assert not any(i.value.startswith("Choose a source") for i in at.info)
     assert at.title[0].value == "Import"  # the page still renders
 
 
