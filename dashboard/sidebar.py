@@ -27,14 +27,16 @@ def _column_config(category_names: list[str]) -> dict:
     return {
         "category": st.column_config.SelectboxColumn(
             t("sidebar.category"), options=category_names, required=True, width=CATEGORY_WIDTH),
-        "floor": st.column_config.NumberColumn(t("sidebar.floor"), min_value=0, max_value=50,
-                                               step=1, help=t("sidebar.floor_help_quotas"),
+        # no min/max here: the grid would clamp an out-of-range value without a word; Apply
+        # checks each row and says what to fix (`tg.row_problem`)
+        "floor": st.column_config.NumberColumn(t("sidebar.floor"), step=1,
+                                               help=t("sidebar.floor_help_quotas"),
                                                width=NUMBER_WIDTH),
-        "cap": st.column_config.NumberColumn(t("sidebar.cap"), min_value=0, max_value=50, step=1,
+        "cap": st.column_config.NumberColumn(t("sidebar.cap"), step=1,
                                              help=t("sidebar.cap_help_quotas"),
                                              width=NUMBER_WIDTH),
-        "share": st.column_config.NumberColumn(t("sidebar.share"), min_value=0.0, max_value=1.0,
-                                               step=0.05, help=t("sidebar.share_help_calibrated"),
+        "share": st.column_config.NumberColumn(t("sidebar.share"), step=0.05,
+                                               help=t("sidebar.share_help_calibrated"),
                                                width=NUMBER_WIDTH),
     }
 
@@ -99,8 +101,9 @@ def targets_editor(category_names: list[str], segment_names: list[str]) -> None:
                             key=f"targets_editor_{scope}_{version}", num_rows="dynamic",
                             hide_index=True, width="content",
                             column_config=_column_config(category_names))
-    rows = tg.frame_to_rows(edited)
-    _store_rows(scope, rows)
+    problem = tg.row_problem(edited)
+    if problem is None:  # a table with a row to fix keeps the rows applied before it
+        _store_rows(scope, tg.frame_to_rows(edited))
     # Export builds its file when clicked, from what the latest run stored (before anything
     # below is drawn): a click that lands while an edit's rerun is still drawing the button
     # exports that edit too. The callable reads a plain dict: it runs outside the script,
@@ -108,14 +111,16 @@ def targets_editor(category_names: list[str], segment_names: list[str]) -> None:
     latest = st.session_state.setdefault(EXPORT, {})
     latest["csv"] = tg.to_csv(state.targets(), state.segment_targets())
     st.caption(t("sidebar.in_use", scope=t("sidebar.everyone") if scope == tg.EVERYONE
-                  else scope, targets=tg.describe(rows)))
+                  else scope, targets=tg.describe(_scope_rows(scope))))
     export_col, apply_col = st.columns([1, 1])
     export_col.download_button(
         t("sidebar.export"), lambda: latest["csv"], "category-targets.csv", "text/csv",
         key="targets_export", icon=":material/download:", on_click="ignore")
     if apply_col.button(t("sidebar.apply"), type="primary", key="targets_apply",
                         icon=":material/check:", width="stretch"):
-        st.rerun()
+        if problem is None:
+            st.rerun()
+        st.error(t("sidebar.not_applied", error=problem))  # the dialog stays open
     if message := st.session_state.pop(IMPORTED, None):  # below the grid: it never moves
         st.success(message)
     upload = st.file_uploader(t("sidebar.upload"),

@@ -14,10 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.i18n import t
+from dashboard.i18n import say_error, t
+from engine.core.errors import ValueCheckError
+from engine.rerank.quotas import check_bounds
 
 EVERYONE = "Everyone"
 COLUMNS = ["category", "floor", "cap", "share"]
+LIMITS = {"floor": (0, 50), "cap": (0, 50), "share": (0.0, 1.0)}  # the editor's and the CSV's
 CSV_COLUMNS = ["segment", *COLUMNS]
 Rows = dict[str, dict[str, Any]]
 
@@ -47,6 +50,33 @@ def frame_to_rows(frame: pd.DataFrame) -> Rows:
     return rows
 
 
+def row_problem(frame: pd.DataFrame) -> str | None:
+    """What the first row the editor cannot apply needs (rows counted from 1 as shown), or
+    None: a category and at least one value, each within its range, the floor not above the
+    cap (the engine's own quota check). Nothing is clamped or dropped without saying so."""
+    for number, row in enumerate(frame[COLUMNS].itertuples(index=False), start=1):
+        values = {column: _cell(getattr(row, column), float) for column in LIMITS}
+        has_category = not pd.isna(row.category) and bool(str(row.category).strip())
+        if not has_category:
+            if any(v is not None for v in values.values()):
+                return t("targets.row_no_category", row=number)
+            continue
+        name = str(row.category)
+        if all(v is None for v in values.values()):
+            return t("targets.row_empty", row=number, category=name)
+        for column, (low, high) in LIMITS.items():
+            value = values[column]
+            if value is not None and not low <= value <= high:
+                return t("targets.row_out_of_range", row=number, category=name,
+                         column=t(f"sidebar.{column}"), low=low, high=high, value=f"{value:g}")
+        try:
+            check_bounds(name, tuple(None if values[c] is None else int(values[c])
+                                     for c in ("floor", "cap")))
+        except ValueCheckError as exc:
+            return t("targets.row_bounds", row=number, error=say_error(exc))
+    return None
+
+
 def to_csv(everyone: Rows, per_segment: Mapping[str, Rows]) -> str:
     """All targets as CSV: segment (Everyone or a segment name), category, floor, cap, share."""
     records = [{"segment": EVERYONE, "category": name, **row} for name, row in everyone.items()]
@@ -71,7 +101,7 @@ def from_csv(data: bytes, category_names: list[str], segment_names: list[str],
     frame["segment"] = frame["segment"].fillna(EVERYONE)
     _check_names(frame, "category", set(category_names))
     _check_names(frame, "segment", {EVERYONE, *segment_names})
-    for column, low, high in (("floor", 0, 50), ("cap", 0, 50), ("share", 0.0, 1.0)):
+    for column, (low, high) in LIMITS.items():
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = (frame[column].notna() & values.isna()) | (values < low) | (values > high)
         if bad.any():

@@ -51,3 +51,49 @@ def test_describe_reads_like_a_sentence() -> None:
 
 def test_tidy_never_shows_negative_zero() -> None:
     assert f"{tidy(-1e-12):.3f}" == "0.000" and tidy(None) is None and tidy(0.5) == 0.5
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"category": "Home > Lamps", "floor": 60, "cap": 20, "share": None},
+     "row 1 (Home > Lamps): Floor must be from 0 to 50, got 60"),
+    ({"category": "Home > Lamps", "floor": 6, "cap": 2, "share": None},
+     "row 1: quotas['Home > Lamps']: floor 6 is above cap 2; lower the floor"),
+    ({"category": "Home > Lamps", "floor": None, "cap": None, "share": -5.0},
+     "row 1 (Home > Lamps): Share must be from 0.0 to 1.0, got -5"),
+    ({"category": "Home > Lamps", "floor": None, "cap": None, "share": None},
+     "row 1 (Home > Lamps): set a floor, a cap or a share"),
+    ({"category": None, "floor": 1, "cap": None, "share": None}, "row 1: pick a category"),
+])
+def test_a_row_the_editor_cannot_apply_is_named_with_what_to_do(row: dict, message: str,
+                                                                ) -> None:
+    frame = pd.DataFrame([row], columns=tg.COLUMNS)
+    assert message in tg.row_problem(frame)
+    assert tg.row_problem(pd.DataFrame([{**row, "category": None, "floor": None, "cap": None,
+                                         "share": None}], columns=tg.COLUMNS)) is None
+
+
+def _editor_page() -> None:
+    import pandas as pd
+    import streamlit as st
+
+    from dashboard import sidebar, state
+
+    st.session_state.setdefault(state.TARGETS, {"Home > Lamps": {"floor": 1, "cap": 3,
+                                                                 "share": None}})
+    bad = pd.DataFrame([{"category": "Home > Lamps", "floor": 60, "cap": 20, "share": -5.0}])
+    st.session_state.setdefault(sidebar.SOURCES, {("Everyone", 0): bad})
+    sidebar.targets_editor(["Home > Lamps", "Home > Desks"], [])
+
+
+def test_apply_refuses_a_bad_row_and_keeps_the_targets_applied_before() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_editor_page).run()
+    assert not at.exception and not at.error
+    at.button(key="targets_apply").click().run()
+    assert not at.exception, at.exception
+    (error,) = at.error
+    assert "Targets not applied: row 1 (Home > Lamps): Floor must be from 0 to 50, got 60" in \
+        error.value
+    assert at.session_state["targets"] == {"Home > Lamps": {"floor": 1, "cap": 3,
+                                                            "share": None}}
