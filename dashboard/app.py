@@ -113,8 +113,10 @@ def main() -> None:
         st.warning(t(warning.key, **warning.values), icon=":material/link:")
     if sidebar_run_picker():
         try:
-            sidebar.targets_panel(state.recommender().category_names,
-                                  state.segment_names(state.active_run()))
+            run = state.active_run()
+            recommender = state.recommender(run)
+            view_state.fit_to_run(recommender.catalogue.n_items, state.test_shoppers(run))
+            sidebar.targets_panel(recommender.category_names, state.segment_names(run))
         except PrismError as exc:
             show_error(exc, area=st.sidebar)
     view_state.write_url()  # every page's link holds the whole view

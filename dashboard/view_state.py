@@ -69,6 +69,17 @@ def ensure_defaults() -> None:
             st.session_state[key] = list(default) if isinstance(default, list) else default
 
 
+def fit_to_run(n_items: int, shoppers: int | None) -> None:
+    """Keep k and the sample size within what the active run has, on every page before any
+    reads them: k at most its catalogue size (a tiny shop opens at k = its size), the sample
+    at most its held-out shoppers (`shoppers`; None when its data is gone), so every page
+    and the link say the same numbers."""
+    ensure_defaults()
+    st.session_state[K] = max(1, min(int(value(K)), n_items))
+    if shoppers:
+        st.session_state[SAMPLE_SIZE] = min(int(value(SAMPLE_SIZE)), shoppers)
+
+
 def _commit(key: str, then: Callable[[], None] | None) -> None:
     """Widget callback: the widget's new value becomes the control's value."""
     st.session_state[key] = st.session_state[widget_key(key)]

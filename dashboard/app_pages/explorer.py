@@ -284,7 +284,8 @@ def weight_controls(recommender, model_alpha: float | None, moved: str | None) -
         st.info(moved, icon=":material/tune:")
     # the tile is wide enough for its whole label ("Relevance 1 − w", "相关性 1 − w")
     slider_col, beta_col, k_col = st.columns(WEIGHT_COLUMNS)
-    k_col.number_input("k", min_value=state.K_MIN, max_value=state.K_MAX, step=1,
+    most = min(state.K_MAX, recommender.catalogue.n_items)  # a tiny shop: its size
+    k_col.number_input("k", min_value=min(state.K_MIN, most), max_value=most, step=1,
                        **view_state.widget(state.K))
     if model_alpha is None:
         slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05,

@@ -54,3 +54,39 @@ def test_a_larger_sample_from_another_run_is_brought_down_to_this_run() -> None:
     at.run()
     assert not at.exception, at.exception
     assert at.number_input(key="ledger_sample").value == shoppers
+
+
+def _fit_page() -> None:
+    import streamlit as st
+
+    from dashboard import view_state
+
+    view_state.fit_to_run(int(st.query_params["n_items"]),
+                          int(st.query_params["shoppers"]) or None)
+
+
+@pytest.mark.parametrize(("n_items", "shoppers", "k", "sample"),
+                         [(3, 386, 3, 386), (3000, 386, 10, 386), (3, 0, 3, 500)])
+def test_k_and_the_sample_fit_the_run(n_items: int, shoppers: int, k: int,
+                                      sample: int) -> None:
+    """k (default 10) at most the catalogue, the sample (default 500) at most the held-out
+    shoppers; a run whose data is gone (0 here: None) keeps the sample."""
+    at = AppTest.from_function(_fit_page)
+    at.query_params["n_items"], at.query_params["shoppers"] = str(n_items), str(shoppers)
+    at.run()
+    assert not at.exception, at.exception
+    assert (at.session_state["k"], at.session_state["sample_size"]) == (k, sample)
+
+
+@pytest.mark.parametrize("page", ["scenarios", "explorer"])
+def test_every_page_and_the_link_say_the_run_s_shoppers(page: str) -> None:
+    shoppers = _test_shoppers()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["sample_size"] = "500"
+    at.run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, at.exception
+    assert at.session_state["sample_size"] == shoppers
+    assert at.query_params["sample_size"] in (str(shoppers), [str(shoppers)])
+    if page == "scenarios":
+        assert any(f"sample {shoppers} shoppers" in m.value for m in at.markdown)
