@@ -337,7 +337,8 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
         with controls:
             weight_controls(recommender, model_alpha, moved)
             list_notes(None, method, k, segment, known)
-        show_error(exc, "explorer.rerank_error")
+        show_error(exc, "explorer.rerank_error_targets" if state.rerank_extras(method, segment)
+                   else "explorer.rerank_error")  # the targets are named when in use
         return
     chart_column = lists_side_by_side(result, alpha, method, recommender.category_names)
     with controls:

@@ -190,3 +190,25 @@ def test_precision_is_scored_on_the_evaluation_models_list(prism_home: Path) -> 
     assert not at.exception
     shown = next(m.value for m in at.metric if m.label == "Precision@10")
     assert float(shown) == pytest.approx(precision[user], abs=0.005)
+
+
+def _refuse(request: object) -> None:
+    from engine.core.errors import RequestError
+
+    raise RequestError("k must be between 1 and the catalogue size 3, got 10")
+
+
+def test_a_refused_list_names_the_targets_only_when_they_are_in_use(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.serving.recommender import Recommender
+
+    monkeypatch.setattr(Recommender, "serve", lambda self, request: _refuse(request))
+    at = _app(method="quota")
+    assert not at.exception, at.exception
+    (error,) = at.error
+    assert error.value.startswith("k must be between 1 and the catalogue size 3, got 10")
+    assert "category targets" not in error.value
+    at.session_state["targets"] = {"Home": {"floor": 1, "cap": None, "share": None}}
+    at.run()
+    (error,) = at.error
+    assert "category targets in the sidebar" in error.value
