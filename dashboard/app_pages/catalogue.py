@@ -12,7 +12,12 @@ from dashboard import charts, pickers, state, tables
 from dashboard.components import uploader_css
 from dashboard.i18n import show_error, split_label, t, t_count
 from engine.core.errors import PrismError
-from engine.serving.coldstart import NEW_ITEM_OPTIONAL, NEW_ITEM_REQUIRED, read_new_items
+from engine.serving.coldstart import (
+    NEW_ITEM_OPTIONAL,
+    NEW_ITEM_REQUIRED,
+    check_new_items,
+    read_new_items,
+)
 from engine.serving.results import catalogue_rows
 
 
@@ -84,6 +89,11 @@ def cold_start(recommender, run: state.RunEntry) -> None:
         show_error(exc)
         return
     st.dataframe(frame.head(20), hide_index=True, width="stretch")
+    try:  # ids, titles, prices and promo flags checked before any button is offered
+        check_new_items(frame, recommender.catalogue, recommender.run.meta)
+    except PrismError as exc:
+        show_error(exc)
+        return
     bad = category_check(recommender, frame)
     valid = frame.drop(index=frame.index[bad["row"].to_numpy()]) if len(bad) else frame
     if valid.empty:

@@ -60,3 +60,42 @@ def test_the_find_box_shows_the_items_found(prism_home: Path) -> None:
     assert found["item_id"].iloc[0] == wanted
     at.text_input(key="catalogue_find_item").set_value("no such item at all").run()
     assert _items(at).empty
+
+
+def _upload(prism_home: Path, data: bytes) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/catalogue.py")
+    at.run()
+    at.file_uploader(key="cold_upload_0").set_value([("newitems.csv", data, "text/csv")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _category(prism_home: Path) -> str:
+    from engine.serving.recommender import Recommender
+
+    return Recommender.load(prism_home / "runs" / RUN_NAME).category_names[0]
+
+
+def test_a_windows_1252_upload_is_read_and_offered(prism_home: Path) -> None:
+    category = _category(prism_home)
+    data = (f'item_id,title,price,category\nN1,Pâtisserie Whisk,"7,95",{category}\n'
+            .encode("cp1252"))
+    at = _upload(prism_home, data)
+    assert not at.error, [e.value for e in at.error]
+    preview = next(d.value for d in at.dataframe if "price" in d.value.columns
+                   and "N1" in d.value["item_id"].tolist())
+    assert preview["title"].tolist() == ["Pâtisserie Whisk"]
+    assert [b.label for b in at.button if b.key == "cold_add"] == [
+        f"Add 1 item to run {RUN_NAME}"]
+
+
+def test_an_upload_with_an_empty_title_is_refused_before_any_button(prism_home: Path) -> None:
+    category = _category(prism_home)
+    data = (f"item_id,title,category\nN1,Lamp,{category}\nN2,,{category}\n"
+            f"N3,Desk,{category}\n").encode()
+    at = _upload(prism_home, data)
+    assert [e.value for e in at.error] == [
+        "new items: empty id or title in 1 row(s) (ids 'N2'); every item needs an id and a "
+        "title"]
+    assert not any(b.key == "cold_add" for b in at.button)

@@ -152,6 +152,16 @@ def test_new_items_without_a_title_are_refused_in_chinese(home: Path) -> None:
     assert any("new.csv 缺少列 title" in text for text in shown), shown
 
 
+def test_a_new_item_with_an_empty_title_is_refused_in_chinese_before_any_button(
+        home: Path) -> None:
+    at = open_in_chinese("catalogue")
+    at.file_uploader(key="cold_upload_0").set_value(
+        [("new.csv", b"item_id,title\nN1,Lamp\nN2,\n", "text/csv")]).run()
+    shown = errors_in_chinese(at, "N1", "N2")
+    assert "新商品：1 行的 ID 或标题为空（ID 'N2'）；每个商品都需要 ID 和标题" in shown, shown
+    assert not any(b.key == "cold_add" for b in at.button)
+
+
 def test_targets_that_cannot_hold_are_refused_in_chinese(home: Path) -> None:
     at = open_in_chinese("ledger", targets=json.dumps([["*", 60, None]]))
     at.button(key="ledger_fit").click().run()
