@@ -26,13 +26,22 @@ def options(ids: Sequence[str] | IdFinder, query: str, keep: Sequence[str] = (),
             titles: Sequence[str] | None = None) -> list[str]:
     """`keep` (the current choice) first, then the matches of `query` (from the finder's
     index when `ids` is a catalogue's `IdFinder`)."""
-    return list(dict.fromkeys([*(str(k) for k in keep if k), *find_ids(ids, query, titles)]))
+    return _kept_first(keep, find_ids(ids, query, titles))
+
+
+def _kept_first(keep: Sequence[str], found: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*(str(k) for k in keep if k), *found]))
 
 
 def matching(ids: Sequence[str] | IdFinder, key: str, container: Any = st, what: str = "shopper",
              keep: Sequence[str] = (), titles: Sequence[str] | None = None) -> list[str]:
-    """A find box in `container` and the options it leaves."""
-    return options(ids, find_box(container, key, what), keep, titles)
+    """A find box in `container` and the options it leaves; a query that matches nothing is
+    said under the box (the picker then offers only the current choice)."""
+    query = find_box(container, key, what)
+    found = find_ids(ids, query, titles)
+    if query.strip() and not found:
+        container.caption(t(f"pickers.no_{what}", query=query.strip()))
+    return _kept_first(keep, found)
 
 
 def titles_of(catalogue: Any, ids: Sequence[str]) -> dict[str, str]:

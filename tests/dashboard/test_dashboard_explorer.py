@@ -212,3 +212,11 @@ def test_a_refused_list_names_the_targets_only_when_they_are_in_use(
     at.run()
     (error,) = at.error
     assert "category targets in the sidebar" in error.value
+
+
+def test_a_shopper_search_that_matches_nobody_says_so() -> None:
+    at = _app()
+    assert not any("matches" in c.value for c in at.caption)
+    at.text_input(key="explorer_find_shopper").set_value("zzzz").run()
+    assert not at.exception, at.exception
+    assert "No shopper matches 'zzzz'." in [c.value for c in at.caption]
