@@ -245,9 +245,11 @@ ERRORS = {
                        "(a value such as 1,299 reads either way unless the run was imported "
                        "with a decimal mark)",
     "new_item_no_category": "new item {item!r} has no category and the run has no {unknown!r} "
-                            "category; give it a category path starting with one of {names}",
+                            "category; give it a category path starting with one of "
+                            "{names}{more}",
     "new_item_category": "new item {item!r} category {label!r} is not one of the run's "
-                         "categories; give it a category path starting with one of {names}",
+                         "categories; give it a category path starting with one of "
+                         "{names}{more}",
     # the policy and scenarios database (engine.policy.store, engine.policy.scenarios)
     "store_too_new": "the store has schema version {version}, newer than this Prism "
                      "understands ({reads}); upgrade Prism or use another PRISM_HOME.",

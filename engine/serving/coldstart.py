@@ -218,10 +218,11 @@ def new_item_categories(frame: pd.DataFrame, catalogue: Catalogue, depth: int) -
     for row, label, column in _placed(frame, catalogue, depth).itertuples(index=False):
         if column < 0:
             item = frame[ITEM_ID].iat[row]
+            shown, more = shown_ids(names, 20)
             raise RequestError(
                 Message("new_item_no_category", item=item, unknown=UNKNOWN_CATEGORY,
-                        names=str(names[:20])) if label == UNKNOWN_CATEGORY else
-                Message("new_item_category", item=item, label=label, names=str(names[:20])))
+                        names=shown, more=more) if label == UNKNOWN_CATEGORY else
+                Message("new_item_category", item=item, label=label, names=shown, more=more))
         matrix[row, column] = 1.0
     return matrix / matrix.sum(axis=1, keepdims=True)
 

@@ -56,8 +56,11 @@ def test_rows_the_run_cannot_place_are_listed_by_the_label_it_cannot_place() -> 
     assert bad.to_dict("list") == {"item_id": ["2", "3"], "row": [1, 2],
                                    "label": ["Shop > Sofas", "Shop > Rugs"]}
     assert new_item_categories(items[:1], catalogue, 2).tolist() == [[1.0, 0.0]]
-    with pytest.raises(RequestError, match="Shop > Sofas"):
+    with pytest.raises(RequestError) as caught:
         new_item_categories(items, catalogue, 2)
+    assert str(caught.value) == ("new item '2' category 'Shop > Sofas' is not one of the run's "
+                                 "categories; give it a category path starting with one of "
+                                 "'Lamps', 'Desks'")
 
 
 def _imported(frame: pd.DataFrame) -> pd.DataFrame:
