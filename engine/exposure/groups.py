@@ -157,8 +157,8 @@ def _price_bands(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     prices = pd.to_numeric(items[PRICE], errors="coerce") if PRICE in items else None
     if prices is None or prices.notna().sum() < spec.n_bands:
         raise DataError(Message("few_prices", bands=spec.n_bands))
-    edges = spec.price_edges or np.unique(np.quantile(prices.dropna(), np.linspace(
-        0, 1, spec.n_bands + 1))[1:-1]).tolist()
+    edges = spec.price_edges or np.unique(_cents_up(np.quantile(prices.dropna(), np.linspace(
+        0, 1, spec.n_bands + 1))[1:-1])).tolist()
     band = np.searchsorted(np.asarray(edges), prices.to_numpy(), side="right")
     bounds = [-np.inf, *edges, np.inf]
     names = [_band_name(b + 1, bounds[b], bounds[b + 1]) for b in range(len(bounds) - 1)]
@@ -167,10 +167,18 @@ def _price_bands(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
     return _from_codes(fixed, codes, [*names, NO_VALUE])
 
 
+def _cents_up(prices: np.ndarray | float) -> np.ndarray:
+    """Band edges raised to the next cent: a price in cents falls on the same side of 20.19 as
+    of a quantile at 20.186, and the band's name shows the edge as a price (2 decimals)."""
+    return np.ceil(np.round(np.asarray(prices, dtype=np.float64) * 100, 6)) / 100
+
+
 def _band_name(number: int, low: float, high: float) -> str:
     if np.isinf(low):
-        return f"P{number} < {high:g}"
-    return f"P{number} ≥ {low:g}" if np.isinf(high) else f"P{number} {low:g}–{high:g}"
+        return f"P{number} < {_cents_up(high):.2f}"
+    if np.isinf(high):
+        return f"P{number} ≥ {_cents_up(low):.2f}"
+    return f"P{number} {_cents_up(low):.2f}–{_cents_up(high):.2f}"
 
 
 def _promo(items: pd.DataFrame, spec: GroupSpec) -> Grouping:

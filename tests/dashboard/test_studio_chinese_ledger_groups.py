@@ -50,7 +50,7 @@ def test_only_labels_prism_makes_are_translated() -> None:
     assert group_label("promo", "promo").code == "group_promo"
     assert group_label("brand", NO_VALUE).code == "group_none"
     assert str(group_label("new", "established")) == "established"  # the engine's id
-    for by, label in (("brand", "new"), ("brand", "promo"), ("price_band", "P1 < 5")):
+    for by, label in (("brand", "new"), ("brand", "promo"), ("price_band", "P1 < 5.00")):
         assert not isinstance(group_label(by, label), Message), (by, label)
 
 

@@ -85,3 +85,20 @@ def test_a_grouping_note_reads_in_english_and_chinese(by: str, english: str,
     note = build_grouping(GroupSpec(by=by, new_days=30), ITEMS, INTERACTIONS, POPULARITY).note
     assert note == english
     assert translate(f"engine.{note.code}", "zh", **note.values) == chinese
+
+
+def test_price_bands_are_named_in_prices_and_split_as_the_quantiles_do() -> None:
+    """Quantile edges such as 20.186 are named as prices (20.19, two decimals), and a price
+    in cents lands in the band it would with the raw quantile edge."""
+    prices = np.round(np.random.default_rng(0).uniform(1, 100, 200), 2)
+    items = pd.DataFrame({"item_id": [f"i{n}" for n in range(200)], "price": prices})
+    bands = build_grouping(GroupSpec(by="price_band"), items, INTERACTIONS, POPULARITY)
+    assert [label for label in bands.labels if label != NO_VALUE] == [
+        "P1 < 23.97", "P2 23.97–44.74", "P3 44.74–65.49", "P4 65.49–86.45", "P5 ≥ 86.45"]
+    raw = np.quantile(prices, np.linspace(0, 1, 6))[1:-1]
+    assert not np.allclose(raw, np.round(raw, 2), atol=1e-9, rtol=0)  # edges between cents
+    np.testing.assert_array_equal(bands.membership.toarray().argmax(axis=1),
+                                  np.searchsorted(raw, prices, side="right"))
+    fitted = GroupSpec(by="price_band", price_edges=[20.186, 46.366, 69.96])
+    assert build_grouping(fitted, items, INTERACTIONS, POPULARITY).labels[:4] == [
+        "P1 < 20.19", "P2 20.19–46.37", "P3 46.37–69.96", "P4 ≥ 69.96"]
