@@ -33,9 +33,10 @@ def controls(shoppers: int) -> tuple[str, int, int, str, float]:
     """The ledger's settings; the sample holds at most the run's `shoppers` test shoppers."""
     high = max(1, min(SAMPLE_MAX, shoppers))
     low = min(SAMPLE_MIN, high)
-    size = st.session_state.get("ledger_sample")
-    if size is not None and not low <= size <= high:  # a size from a larger run
-        st.session_state["ledger_sample"] = min(max(size, low), high)
+    asked = st.session_state.get("ledger_sample")
+    too_few = asked is not None and asked < low  # typed below the minimum: said, not silent
+    if asked is not None and not low <= asked <= high:  # or a size from a larger run
+        st.session_state["ledger_sample"] = min(max(asked, low), high)
     with st.container(border=True):
         by_col, days_col, size_col, method_col, weight_col = st.columns([1.2, 0.8, 1, 1, 1])
         by = by_col.selectbox(t("ledger.group_by"), GROUPINGS,
@@ -43,13 +44,18 @@ def controls(shoppers: int) -> tuple[str, int, int, str, float]:
                               key="ledger_by")
         days = days_col.number_input(t("ledger.new_days"), 1, 3650, 30,
                                      key="ledger_new_days", disabled=by != "new")
-        size = size_col.number_input(t("ledger.sample"), low, high, min(SAMPLE, high),
-                                     step=100, key="ledger_sample")
+        # the box takes any size from 1 (a smaller one is raised to `low` and said, never
+        # dropped silently by the box)
+        size = size_col.number_input(t("ledger.sample"), 1, high, min(SAMPLE, high), step=100,
+                                     key="ledger_sample",
+                                     help=t("ledger.sample_help", low=low, high=high))
         method = method_col.selectbox(t("ledger.reranker"), METHODS,
                                       format_func=lambda m: t(f"ledger.method.{m}"),
                                       key="ledger_method")
         weight = weight_col.slider(t("ledger.weight"), 0.0, 1.0, 0.0, 0.05,
                                    key="ledger_weight", disabled=method == "none")
+    if too_few:
+        st.warning(t("ledger.sample_raised", asked=asked, low=low), icon=":material/group:")
     return by, int(days), int(size), method, float(weight)
 
 
