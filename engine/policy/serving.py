@@ -152,11 +152,12 @@ class PolicyServer:
             alpha = stage.alpha
         with applying(policy):
             compiled = self.compiled(policy, catalogue)
-        shopper = service.shopper(
-            catalogue, compiled, request, k=k, alpha=alpha,
-            include_unavailable=request.include_unavailable or policy.include_unavailable)
-        with applying(policy):
-            return self._apply(compiled, catalogue, shopper, k, request.exclude_seen)
+        with service.turns:  # one list at a time, as a plain request's (Recommender.turns)
+            shopper = service.shopper(
+                catalogue, compiled, request, k=k, alpha=alpha,
+                include_unavailable=request.include_unavailable or policy.include_unavailable)
+            with applying(policy):
+                return self._apply(compiled, catalogue, shopper, k, request.exclude_seen)
 
     def _apply(self, compiled: CompiledPolicy, catalogue: Catalogue, shopper: Shopper,
                k: int, exclude_seen: bool) -> Recommendations:

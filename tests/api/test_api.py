@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -176,3 +177,35 @@ def test_concurrent_requests_all_succeed(client: TestClient, user_id: str,
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = list(pool.map(call, range(64)))
     assert codes == [200] * 64
+
+
+def test_lists_are_worked_out_one_at_a_time(client: TestClient, twotower_service,  # noqa: ANN001
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concurrent /recommend calls, plain and what-if, take turns on the Recommender's lock:
+    no two shoppers' lists are ever worked out at once (parallelism is worker processes)."""
+    inside, most, count = [0], [0], threading.Lock()
+    shopper = twotower_service.shopper
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        with count:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            return shopper(*args, **kwargs)
+        finally:
+            with count:
+                inside[0] -= 1
+
+    monkeypatch.setattr(twotower_service, "shopper", counted)
+    users = twotower_service.user_ids[:16]
+    items = twotower_service.catalogue.items["item_id"].tolist()[:16]
+
+    def call(i: int) -> int:
+        body = {"user_id": users[i]} if i % 2 else {"history": items[i:i + 3]}
+        return client.post("/recommend", json={**body, "k": 5, "method": "mmr",
+                                               "diversity_weight": 0.4}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(call, range(16)))
+    assert codes == [200] * 16
+    assert most[0] == 1
