@@ -263,7 +263,7 @@ def test_targets_editor_keeps_every_edit_and_round_trips_csv(base: str, home: Pa
     dialog.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(source))
     idle(page)
     dialog.get_by_role("button", name="Import", exact=True).click()
-    wait_text(page, "Imported 1 targets")
+    wait_text(page, "Imported 1 category target for everyone")
     wait_text(page, f"In use for Everyone: {category}: share 0.20")
     _wait_cell(page, 0, 1, category)  # the grid itself shows the imported row
     _wait_cell(page, 0, 4, "0.2")
