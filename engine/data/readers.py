@@ -100,6 +100,12 @@ def _check_delimiter(path: Path, frame: pd.DataFrame, sep: str) -> None:
                                     found=name, used=_delimiter_name(sep)))
 
 
+def codec(encoding: str) -> str:
+    """The Python codec that reads a file in a detected `encoding`: a UTF-8 file may start
+    with a byte-order mark, which is not text."""
+    return "utf-8-sig" if encoding == "utf-8" else encoding
+
+
 def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
                   names: list[str] | None = None) -> pd.DataFrame:
     """A delimited text file as a DataFrame of strings ("" for empty cells).
@@ -115,7 +121,7 @@ def read_csv_text(path: Path, sep: str = ",", encoding: str = "utf-8",
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                path, sep=sep, encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+                path, sep=sep, encoding=codec(encoding),
                 dtype=str, keep_default_na=False,
                 header=header, names=names, index_col=False,
                 engine="python" if multi_char else "c",

@@ -23,6 +23,7 @@ from engine.data import merchant, order_exports, order_lines, shopify, woocommer
 from engine.data.encodings import check_given
 from engine.data.importers import RawTables, detect_format, read_raw
 from engine.data.readers import (
+    codec,
     detect_together,
     detect_with_evidence,
     find_table,
@@ -88,8 +89,7 @@ def _sniff_sep(path: Path, encoding: str) -> str:
     """Tab for .tsv/.txt; else whichever of comma, semicolon or tab the header holds most."""
     if path.suffix.lower() in (".tsv", ".txt"):
         return "\t"
-    with path.open("r", encoding="utf-8-sig" if encoding == "utf-8" else encoding,
-                   errors="replace") as handle:
+    with path.open("r", encoding=codec(encoding), errors="replace") as handle:
         header = handle.readline()
     return max((",", ";", "\t"), key=header.count)  # ties: the comma (the first)
 

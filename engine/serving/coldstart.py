@@ -33,7 +33,7 @@ from engine.core.messages import Message, shown_ids
 from engine.data.cleaning import CleaningReport, clean_ids, parse_promo, strip_item_html
 from engine.data.encodings import AmbiguousEncoding
 from engine.data.numbers import AMBIGUOUS, BAD, parse_amounts
-from engine.data.readers import detect_encoding
+from engine.data.readers import codec, detect_encoding
 from engine.data.schema import category_labels
 from engine.models.base import BaseModel
 from engine.runs.store import (
@@ -89,7 +89,7 @@ def _csv_text(data: bytes, name: str) -> str:
     except AmbiguousEncoding as exc:
         shown = exc.message.values["shown"] if exc.message else str(exc)
         raise DataError(Message("new_items_encoding", name=name, shown=shown)) from None
-    return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    return data.decode(codec(encoding))
 
 
 def check_new_item_columns(frame: pd.DataFrame, name: str,
