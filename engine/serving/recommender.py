@@ -59,10 +59,11 @@ class Recommender:
         self._search = SearchIndex(self._text, TitleIndex(
             config, stored_title_embeddings(run.path), share=self._text))
         self._write_lock = threading.Lock()
-        # Lists are worked out one at a time: the work is CPU-bound Python and small torch ops
-        # that hand the GIL back and forth, so requests running at once in a server's threads
-        # only slow each other down (up to 2x fewer lists a second on 2 cores); parallelism
-        # comes from worker processes. Re-entrant: a policy's list holds it around its parts.
+        # Lists are worked out one at a time (a shopper's, a policy's, trending, a search's):
+        # the work is CPU-bound Python and small torch ops that hand the GIL back and forth,
+        # so requests running at once in a server's threads only slow each other down (up to
+        # 2x fewer lists a second on 2 cores); parallelism comes from worker processes.
+        # Re-entrant: a shopper's or a policy's list holds it around its scoring and ranking.
         self.turns = threading.RLock()
         self.live = LiveHistory()  # events since the run, per shopper (shared across a swap)
         self.events_through = run.events_through  # folded in by refresh
@@ -189,9 +190,12 @@ class Recommender:
 
     def _finish(self, catalogue: Catalogue, request: RankRequest, shopper: Shopper,
                 exclude_seen: bool = False, **found: Any) -> Recommendations:
-        """Rank, explain and package a plain request's list; `found`: a search's match."""
-        lists, n_allowed = rank(catalogue, request, shopper, exclude_seen)
-        columns = served_columns(catalogue, request.plan, lists, shopper)
+        """Rank, explain and package a plain request's list; `found`: a search's match.
+        Trending and search lists take their turn here (`turns`); a shopper's takes it
+        around its scoring as well (`serve`)."""
+        with self.turns:
+            lists, n_allowed = rank(catalogue, request, shopper, exclude_seen)
+            columns = served_columns(catalogue, request.plan, lists, shopper)
         notice, n = shopper.notice, len(columns["rank"])
         if n < request.k and notice is None:
             notice = Message("only_n_match", n=n, k=request.k)
