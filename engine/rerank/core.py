@@ -78,15 +78,16 @@ def check_categories(categories: np.ndarray | None) -> np.ndarray | None:
     return categories / sums
 
 
-def check_target(target: np.ndarray | None, n_categories: int, name: str = "target",
+def check_target(target: np.ndarray | None, shape: tuple[int, ...], name: str,
                  ) -> np.ndarray | None:
-    """A category distribution over `n_categories`, normalised to sum 1."""
+    """Category distributions of `shape`: (C,) for one list, (B, C) one per user of a batch,
+    C the category columns of item_categories; each normalised to sum 1."""
     if target is None:
         return None
     dist = np.asarray(target, dtype=np.float64)
-    if dist.shape[-1:] != (n_categories,):
-        raise RequestError(f"{name} must have {n_categories} entries (one per category column "
-                           f"of item_categories), got shape {dist.shape}")
+    if dist.shape != shape:
+        raise RequestError(f"{name} must have shape {shape}: one weight per category column "
+                           f"of item_categories, a row per list, got shape {dist.shape}")
     if not np.all(np.isfinite(dist)) or dist.min(initial=0.0) < 0:
         raise RequestError(f"{name} must hold finite, non-negative category weights")
     sums = dist.sum(axis=-1, keepdims=True)
@@ -134,10 +135,12 @@ def _check_candidates(candidates: np.ndarray, shape: tuple[int, ...], n_items: i
 def _request_plan(method: str, k: int, diversity_weight: float, n_candidates: int,
                   n_rows: int, item_vectors: np.ndarray | None,
                   item_categories: np.ndarray | None, target: np.ndarray | None,
-                  quotas: Quotas | None, pool: str) -> tuple[RankPlan, np.ndarray | None, int]:
+                  quotas: Quotas | None, pool: str, target_rows: tuple[int, ...],
+                  ) -> tuple[RankPlan, np.ndarray | None, int]:
     """The checked arguments as a plan with one diversify step (and the quotas) over `n_rows`
     items drawn from `pool` ('candidates' for one list, 'catalogue items' for a batch); also
-    the normalised target and the list length."""
+    the normalised target (shape `target_rows` + (C,): () for one list, (B,) for a batch) and
+    the list length."""
     check_method(method)
     check_k(k)
     weight = check_weight(diversity_weight)
@@ -148,7 +151,7 @@ def _request_plan(method: str, k: int, diversity_weight: float, n_candidates: in
     if target is not None and categories is None:
         raise RequestError("target needs item_categories (one target weight per column)")
     dist = None if categories is None else check_target(
-        target, categories.shape[1], "target" if pool == "candidates" else "targets")
+        target, (*target_rows, categories.shape[1]), "targets" if target_rows else "target")
     check_method_inputs(method, vectors, categories, dist)
     n_slots = min(k, n_candidates)
     columns = np.zeros((n_rows, 0)) if categories is None else categories
@@ -172,7 +175,7 @@ def rerank(method: str, relevance: np.ndarray, k: int, diversity_weight: float, 
     scores = check_relevance(relevance, 1)
     plan, dist, n_slots = _request_plan(method, k, diversity_weight, len(scores), len(scores),
                                         item_vectors, item_categories, target, quotas,
-                                        "candidates")
+                                        "candidates", ())
     outcome = rank_candidates(plan, np.arange(len(scores))[None], scores[None], n_slots,
                               None if dist is None else dist[None])
     n = int((outcome.order[0] >= 0).sum())
@@ -213,11 +216,8 @@ def rerank_batch(method: str, relevance: np.ndarray, candidates: np.ndarray, k: 
     items = _check_candidates(candidates, scores.shape, n_items)
     plan, dist, n_slots = _request_plan(method, k, diversity_weight, scores.shape[1],
                                         n_items or int(items.max(initial=0)) + 1, item_vectors,
-                                        item_categories, targets, quotas, "catalogue items")
-    expected = (len(scores), plan.item_categories.shape[1])
-    if dist is not None and dist.shape != expected:
-        raise RequestError(f"targets must have shape {expected}: one category distribution "
-                           f"per user, got {dist.shape}")
+                                        item_categories, targets, quotas, "catalogue items",
+                                        (len(scores),))
     return rank_pools(plan, items, scores, n_slots, dist, rerank_device(device))
 
 

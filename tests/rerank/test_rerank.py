@@ -262,7 +262,8 @@ def test_batch_with_quotas_goes_user_by_user() -> None:
     ({"item_vectors": np.ones((3, 2))}, r"item_vectors must have shape \(4, ...\)"),
     ({"relevance": np.array([1.0, np.nan, 0, 0])}, "relevance holds NaN"),
     ({"method": "calibrated", "target": None}, "needs a target"),
-    ({"target": np.ones(5)}, "target must have 2 entries"),
+    ({"target": np.ones(5)}, r"target must have shape \(2,\): one weight per category"),
+    ({"target": np.ones((1, 2))}, r"target must have shape \(2,\):.*got shape \(1, 2\)"),
     ({"item_vectors": np.zeros((4, 2))}, "item_vectors row 0 is all zeros"),
     ({"quotas": {0: (3, None)}}, r"quotas\[0\]: floor 3 but only \d+ candidates"),
     ({"quotas": {0: (2, None), 1: (2, None)}, "k": 3}, "floors add up to 4, more than .* k=3"),
@@ -285,6 +286,9 @@ def test_methods_say_what_they_need() -> None:
         rerank("dpp", np.ones(3), 2, 0.5)
     with pytest.raises(RequestError, match="candidates must have the shape"):
         rerank_batch("none", np.ones((2, 3)), np.zeros((2, 4), int), 2, 0.0)
+    with pytest.raises(RequestError, match=r"targets must have shape \(2, 2\):.*\(3, 2\)"):
+        rerank_batch("calibrated", np.ones((2, 3)), np.zeros((2, 3), int), 2, 0.5,
+                     item_categories=np.eye(2), targets=np.ones((3, 2)))
     assert rerank("none", np.array([]), 5, 0.3).order.size == 0
 
 
