@@ -20,20 +20,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from engine.core.checks import check_k
-from engine.core.errors import ConfigError, RunError
 from engine.evaluation.protocol import (
     calibration_targets,
     held_out_scores,
     histories_before_test,
 )
-from engine.evaluation.sweep import sample_users, train_data_for
+from engine.exposure.context import ExposureContext
 from engine.models.base import seen_matrix
 from engine.policy.compile import CompiledPolicy, compile_policy
 from engine.policy.impact import impact_report
 from engine.policy.schema import Policy
 from engine.rerank.pipeline import ShopperBatch, apply_policy
-from engine.runs.data import load_run_dataset
-from engine.runs.store import load_run
 from engine.serving.catalogue import catalogue_from_run
 
 BLOCK_USERS = 512
@@ -67,19 +64,13 @@ def load_inputs(run_dir: str | Path, data_path: str | Path | None = None,
                 n_users: int | None = None, seed: int = 0) -> PreviewInputs:
     """Load the run and re-split its dataset (from run.json's data_path unless given)."""
     started = time.perf_counter()
-    run = load_run(run_dir)
-    source = data_path or run.meta.get("data_path")
-    if not source:
-        raise ConfigError(f"run {run_dir} does not record its dataset; pass --data")
-    if not Path(source).exists():
-        raise RunError(f"the run's dataset {source} is not there; pass --data with its folder")
-    data = train_data_for(run, load_run_dataset(run.meta, run.path, data_path=source))
-    users = sample_users(data, n_users, seed)  # shoppers with held-out items
-    truth = data.histories(data.test)  # per user: the held-out items, in time order
+    context = ExposureContext.load(run_dir, data_path)
+    rows = context.sample(n_users, seed)  # shoppers with held-out items, as a sweep draws them
+    run, data, users = context.run, context.data, context.users[rows]
     mass = data.user_category_dist(users)
     top = np.where(mass.sum(axis=1) > 0, mass.argmax(axis=1), -1)
     return PreviewInputs(run=run, catalogue=catalogue_from_run(run), data=data, users=users,
-                         truth=[truth[u] for u in users],
+                         truth=[context.truth[r] for r in rows],
                          seen=seen_matrix(data, "test")[users], top_category=top,
                          seconds_loading=time.perf_counter() - started)
 
