@@ -65,17 +65,17 @@ def check_nonzero_rows(vectors: np.ndarray, name: str) -> None:
                            f"non-zero vector for every item")
 
 
-def check_categories(categories: np.ndarray | None) -> np.ndarray | None:
-    """Row-normalised category matrix: non-negative, every row with some mass."""
-    if categories is None:
-        return None
-    if categories.min(initial=0.0) < 0:
-        raise RequestError("item_categories must be non-negative (a row-stochastic matrix)")
-    sums = categories.sum(axis=1, keepdims=True)
+def check_distributions(weights: np.ndarray, name: str) -> np.ndarray:
+    """Category weights (item_categories' rows, targets) with every row scaled to sum 1:
+    finite, non-negative, every row with some mass."""
+    if not np.all(np.isfinite(weights)) or weights.min(initial=0.0) < 0:
+        raise RequestError(f"{name} must hold finite, non-negative category weights")
+    sums = weights.sum(axis=-1, keepdims=True)
     if np.any(sums <= 0):
-        bad = int(np.argmax(sums.reshape(-1) <= 0))
-        raise RequestError(f"item_categories row {bad} has no category mass")
-    return categories / sums
+        row = f" row {np.argmax(sums.reshape(-1) <= 0)}" if weights.ndim > 1 else ""
+        raise RequestError(f"{name}{row} has no category mass; give at least one category a "
+                           f"positive weight")
+    return weights / sums
 
 
 def check_target(target: np.ndarray | None, shape: tuple[int, ...], name: str,
@@ -88,12 +88,7 @@ def check_target(target: np.ndarray | None, shape: tuple[int, ...], name: str,
     if dist.shape != shape:
         raise RequestError(f"{name} must have shape {shape}: one weight per category column "
                            f"of item_categories, a row per list, got shape {dist.shape}")
-    if not np.all(np.isfinite(dist)) or dist.min(initial=0.0) < 0:
-        raise RequestError(f"{name} must hold finite, non-negative category weights")
-    sums = dist.sum(axis=-1, keepdims=True)
-    if np.any(sums <= 0):
-        raise RequestError(f"{name} has no mass; give at least one category a positive weight")
-    return dist / sums
+    return check_distributions(dist, name)
 
 
 def check_method_inputs(method: str, vectors: np.ndarray | None, categories: np.ndarray | None,
@@ -147,7 +142,9 @@ def _request_plan(method: str, k: int, diversity_weight: float, n_candidates: in
     vectors = check_matrix(item_vectors, "item_vectors", n_rows, pool)
     if vectors is not None:
         check_nonzero_rows(vectors, "item_vectors")
-    categories = check_categories(check_matrix(item_categories, "item_categories", n_rows, pool))
+    categories = check_matrix(item_categories, "item_categories", n_rows, pool)
+    if categories is not None:
+        categories = check_distributions(categories, "item_categories")
     if target is not None and categories is None:
         raise RequestError("target needs item_categories (one target weight per column)")
     dist = None if categories is None else check_target(
