@@ -130,8 +130,7 @@ def _lists(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
     pick_index = np.cumsum(open_slot, axis=1) - 1
     has_pick = open_slot & (pick_index < (outcome.order >= 0).sum(axis=1)[:, None])
     safe = np.clip(pick_index, 0, max(outcome.order.shape[1] - 1, 0))
-    picked = candidates[rows, outcome.order[rows, safe]] if outcome.order.size else \
-        np.full((n_users, k), -1)
+    picked = candidates[rows, outcome.order[rows, safe]]
     items = np.where(open_slot, np.where(has_pick, picked, -1), pins)
     gaps = items < 0
     order = np.argsort(gaps, axis=1, kind="stable")
@@ -141,8 +140,6 @@ def _lists(outcome: GreedyOutcome, candidates: np.ndarray, pins: np.ndarray,
     items, has, safe = (np.take_along_axis(a, order, axis=1) for a in (items, has_pick, safe))
 
     def pick(values: np.ndarray, pad: float) -> np.ndarray:
-        if not values.size:
-            return np.full(items.shape, pad)
         return np.where(has, values[rows, safe], pad)
 
     return PolicyLists(
