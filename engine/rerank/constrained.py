@@ -124,9 +124,7 @@ class _PolicyRules:
         """(B, N) candidates allowed in this slot and (B,) whether the slot is reserved for
         owed shares; relaxes shares caps block and ends lists nothing fits."""
         notices = self.notices
-        within = ~self.blocked
-        for ok in caps_ok:
-            within &= ok
+        within = ~self.blocked & np.all(caps_ok, axis=0)  # room under every cap
         owed = np.clip(self.need, 0, None)
         forced = active & ~self.relaxed & (owed.sum(axis=1) >= self.to_fill - self.filled) & \
             (owed.sum(axis=1) > 0)
