@@ -279,16 +279,14 @@ class Recommender:
         """Start loading the query encoder in the background (the studio calls this on load)."""
         return self._text.warm()
 
-    def prepare_search(self, progress: Callable[[int, int], None] | None = None,
-                       save: bool = True) -> None:
-        """Encode the catalogue text not yet known (progress per chunk) and, with `save`, keep
-        the vectors in the run folder so the next load starts warm."""
+    def prepare_search(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Encode the catalogue text not yet known (progress per chunk) and keep the vectors
+        in the run folder so the next load starts warm."""
         if self.search_ready():
             return
         text, titles = self._search.prepare(self._catalogue.items, progress=progress)
-        if save:
-            write_search_vectors(self.run.path, text)
-            write_search_vectors(self.run.path, titles, SEARCH_TITLES)
+        write_search_vectors(self.run.path, text)
+        write_search_vectors(self.run.path, titles, SEARCH_TITLES)
 
     def history(self, user_id: str) -> pd.DataFrame:
         """The shopper's history as served: item_id, title, category, timestamp (UTC), weight."""
