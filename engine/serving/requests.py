@@ -82,19 +82,7 @@ def _combination() -> Iterator[None]:
         raise PydanticCustomError(UNSERVABLE, "{reason}", {"reason": str(exc)}) from None
 
 
-class PlainRequest(StrictModel):
-    """A request, built from Python values by `of`."""
-
-    @classmethod
-    def of(cls, **fields: Any) -> Any:
-        """The request from Python values; RequestError with `readable`'s one line."""
-        try:
-            return cls(**fields)
-        except ValidationError as exc:
-            raise RequestError(readable(exc)) from None
-
-
-class ListRequest(PlainRequest):
+class ListRequest(StrictModel):
     """What every list takes: shopper, length and re-ranking."""
 
     user_id: str | None = Field(None, max_length=MAX_ID_CHARS,
@@ -108,6 +96,14 @@ class ListRequest(PlainRequest):
                                   description="calibrated target: (1 - target_mix)·the "
                                   "shopper's mix + target_mix·the catalogue's")
     include_unavailable: StrictBool = Field(False, description=INCLUDE_HELP)
+
+    @classmethod
+    def of(cls, **fields: Any) -> Any:
+        """The request from Python values; RequestError with `readable`'s one line."""
+        try:
+            return cls(**fields)
+        except ValidationError as exc:
+            raise RequestError(readable(exc)) from None
 
     @model_validator(mode="after")
     def _affordable(self) -> ListRequest:
