@@ -42,11 +42,16 @@ class ModelReasons:
     parts: dict[str, np.ndarray] | None = None  # name -> (k,) share of the score
 
 
+def last_occurrences(history: np.ndarray) -> np.ndarray:
+    """Positions in a history of each distinct item's last occurrence, in history order."""
+    reversed_first = np.unique(history[::-1], return_index=True)[1]
+    return np.sort(len(history) - 1 - reversed_first)
+
+
 def distinct_history(history: np.ndarray) -> np.ndarray:
     """Distinct items of a history, ordered by their last occurrence."""
     history = np.asarray(history, dtype=np.int64)
-    reversed_first = np.unique(history[::-1], return_index=True)[1]
-    return history[np.sort(len(history) - 1 - reversed_first)]
+    return history[last_occurrences(history)]
 
 
 def model_reasons(model: object, items: np.ndarray, history: np.ndarray,

@@ -19,7 +19,7 @@ import numpy as np
 from engine.core.columns import UNKNOWN_CATEGORY
 from engine.core.messages import Explanation, Listing, Message
 from engine.metrics.diversity import counted_categories
-from engine.models.credit import PART_NAMES, model_reasons
+from engine.models.credit import PART_NAMES, last_occurrences, model_reasons
 from engine.serving.catalogue import Catalogue
 
 RECENCY_HALF_LIFE_STEPS = 5.0
@@ -52,8 +52,7 @@ def similarities(catalogue: Catalogue, items: np.ndarray, others: np.ndarray) ->
 def history_contributions(catalogue: Catalogue, items: np.ndarray,
                           history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct history items (latest occurrence) and their (k, H') contributions."""
-    reversed_first = np.unique(history[::-1], return_index=True)[1]
-    positions = np.sort(len(history) - 1 - reversed_first)
+    positions = last_occurrences(history)
     distinct = history[positions]
     weights = recency_weights(len(history))[positions]
     return distinct, similarities(catalogue, items, distinct) * weights
