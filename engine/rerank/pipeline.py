@@ -161,9 +161,7 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
         return widened(lists, columns)
     n_users = len(batch.scores)
     notices = [Counter() for _ in range(n_users)]
-    scores = np.asarray(batch.scores)
-    if scores.dtype not in (np.float32, np.float64):
-        scores = scores.astype(np.float64)
+    scores = np.asarray(batch.scores)  # min_max scales non-float scores as float64
     unseen = np.isfinite(scores)
     if batch.exclude_seen or plan.exclude_seen:
         unseen[batch.seen.nonzero()] = False
