@@ -105,9 +105,8 @@ class DPPScorer(Scorer):
             row = (1.0 + row) / 2.0
         row[self.rows, chosen] += DPP_JITTER
         row = row / (1.0 + DPP_JITTER)
-        if done:
-            c_chosen = self.factors[self.rows, :done, chosen]  # (B, t)
-            row = row - (c_chosen[:, None, :] @ self.factors[:, :done, :])[:, 0, :]
+        c_chosen = self.factors[self.rows, :done, chosen]  # (B, t); none at the first slot
+        row = row - (c_chosen[:, None, :] @ self.factors[:, :done, :])[:, 0, :]
         pivot = self.xp.sqrt(self.d2[self.rows, chosen].clip(min=DPP_EXHAUSTED))
         step = self.xp.where(self.fallback[:, None], 0.0, row / pivot[:, None])
         self.factors[:, done, :] = step
