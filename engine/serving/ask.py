@@ -34,7 +34,7 @@ from engine.data.faq import (
 from engine.rerank.scaling import min_max
 from engine.runs.data import run_data_path
 from engine.serving.recommender import SEARCH_USER_BLEND, Recommender
-from engine.serving.results import Recommendations
+from engine.serving.results import Recommendations, object_column
 from engine.text.faq_match import FaqIndex
 
 FAQ_COLUMNS = ["rank", FAQ_ID, QUESTION, ANSWER, "relevance", "text_match", "affinity",
@@ -154,11 +154,10 @@ def _with_faq_links(products: Recommendations, faq: pd.DataFrame) -> Recommendat
     columns = products.columns
     if not links or not len(columns[ITEM_ID]):
         return products
-    texts = np.empty(len(columns[ITEM_ID]), dtype=object)
-    texts[:] = [
+    texts = object_column([
         Explanation([*getattr(text, "parts", [text]), Message("faq_links", faq=links[item])])
         if item in links else text
-        for item, text in zip(columns[ITEM_ID].astype(str), columns["explanation"], strict=True)]
+        for item, text in zip(columns[ITEM_ID].astype(str), columns["explanation"], strict=True)])
     return dataclasses.replace(products, columns={**columns, "explanation": texts})
 
 
