@@ -162,7 +162,7 @@ def replay(store: EventStore, service: Any, upto: int | None = None) -> tuple[in
     `upto` when given) into the shopper histories (at start); (loaded, skipped): an event on
     an item this run does not know is skipped and counted."""
     loaded = skipped = 0
-    for chunk in store.iter_events(after=service.events_through, upto=upto):
+    for chunk in store.iter_events(after=service.run.events_through, upto=upto):
         for row in chunk:
             try:
                 service.record_event(row["user_id"], row["item_id"], row["event"],

@@ -66,7 +66,6 @@ class Recommender:
         # Re-entrant: a shopper's or a policy's list holds it around its scoring and ranking.
         self.turns = threading.RLock()
         self.live = LiveHistory()  # events since the run, per shopper (shared across a swap)
-        self.events_through = run.events_through  # folded in by refresh
 
     @classmethod
     def load(cls, run_dir: str | Path, torch_threads: int | None = None,
@@ -170,7 +169,7 @@ class Recommender:
             scores = self._scores(catalogue, model, history=past, focus=focus)
             return Shopper(past, scores, left_out, -1, model, model.alpha_)
         user = catalogue.user_position(user_id)
-        new = self.live.positions(user_id, self.events_through)
+        new = self.live.positions(user_id, self.run.events_through)
         if user < 0 and not len(new):
             return self._trending(catalogue, k, left_out, alpha=model.alpha_,
                                   notice=fallback_notice(user_id, history))
@@ -292,7 +291,7 @@ class Recommender:
         """The shopper's history as served: item_id, title, category, timestamp (UTC), weight."""
         catalogue = self._catalogue
         user = catalogue.user_position(user_id)
-        new = self.live.events(user_id, self.events_through)
+        new = self.live.events(user_id, self.run.events_through)
         if user < 0 and not new:
             raise RequestError(Message("unknown_shopper", user=user_id))
         rows = catalogue.events.iloc[catalogue.user_rows(user) if user >= 0 else []]

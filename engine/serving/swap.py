@@ -102,7 +102,7 @@ class ServingSwap:
     def _answer(self, swapped: bool, before: tuple[str, int]) -> dict[str, Any]:
         run = self._current.run
         return {"swapped": swapped, "version": run_identity(run.meta)[1],
-                "previous": before[1], "events_through": self._current.events_through}
+                "previous": before[1], "events_through": run.events_through}
 
     def poll(self) -> None:
         """One watcher tick: `check`, quietly skipping a version that already failed to load

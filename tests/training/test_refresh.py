@@ -64,7 +64,7 @@ def refreshed(request: pytest.FixtureRequest, private_twotower_run: Path,
 
 def test_a_refresh_moves_the_buyer_and_leaves_other_shoppers_nearly_alone(refreshed) -> None:  # noqa: ANN001
     old, new, buyer, bought = refreshed
-    assert new.run.meta["version"] == 2 and new.events_through == 4
+    assert new.run.meta["version"] == 2 and new.run.events_through == 4
     after = _top(new, buyer)
     assert not set(bought) & set(after) and after != _top(old, buyer)
     assert list(new.history(buyer)["item_id"].iloc[-3:]) == bought  # folded into the run
