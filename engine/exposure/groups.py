@@ -161,7 +161,9 @@ def _price_bands(items: pd.DataFrame, spec: GroupSpec) -> Grouping:
         0, 1, spec.n_bands + 1))[1:-1])).tolist()
     band = np.searchsorted(np.asarray(edges), prices.to_numpy(), side="right")
     bounds = [-np.inf, *edges, np.inf]
-    names = [_band_name(b + 1, bounds[b], bounds[b + 1]) for b in range(len(bounds) - 1)]
+    width = len(str(len(bounds) - 1))  # P01 … P12: names sort in band order
+    names = [_band_name(f"P{b + 1:0{width}d}", bounds[b], bounds[b + 1])
+             for b in range(len(bounds) - 1)]
     codes = np.where(np.isnan(prices.to_numpy(dtype=np.float64)), len(names), band)
     fixed = spec.model_copy(update={"price_edges": [float(e) for e in edges]})
     return _from_codes(fixed, codes, [*names, NO_VALUE])
@@ -173,12 +175,12 @@ def _cents_up(prices: np.ndarray | float) -> np.ndarray:
     return np.ceil(np.round(np.asarray(prices, dtype=np.float64) * 100, 6)) / 100
 
 
-def _band_name(number: int, low: float, high: float) -> str:
+def _band_name(band: str, low: float, high: float) -> str:
     if np.isinf(low):
-        return f"P{number} < {_cents_up(high):.2f}"
+        return f"{band} < {_cents_up(high):.2f}"
     if np.isinf(high):
-        return f"P{number} ≥ {_cents_up(low):.2f}"
-    return f"P{number} {_cents_up(low):.2f}–{_cents_up(high):.2f}"
+        return f"{band} ≥ {_cents_up(low):.2f}"
+    return f"{band} {_cents_up(low):.2f}–{_cents_up(high):.2f}"
 
 
 def _promo(items: pd.DataFrame, spec: GroupSpec) -> Grouping:

@@ -102,3 +102,15 @@ def test_price_bands_are_named_in_prices_and_split_as_the_quantiles_do() -> None
     fitted = GroupSpec(by="price_band", price_edges=[20.186, 46.366, 69.96])
     assert build_grouping(fitted, items, INTERACTIONS, POPULARITY).labels[:4] == [
         "P1 < 20.19", "P2 20.19–46.37", "P3 46.37–69.96", "P4 ≥ 69.96"]
+
+
+def test_ten_or_more_price_bands_are_numbered_to_sort_in_price_order() -> None:
+    """With 12 bands the names are P01 … P12, so a table sorted by name lists them cheapest
+    first (P10 would otherwise sort before P2)."""
+    items = pd.DataFrame({"item_id": [f"i{n}" for n in range(120)],
+                          "price": np.arange(1, 121, dtype=float)})
+    bands = build_grouping(GroupSpec(by="price_band", n_bands=12), items, INTERACTIONS,
+                           POPULARITY)
+    named = [label for label in bands.labels if label != NO_VALUE]
+    assert len(named) == 12 and named[0].startswith("P01 <") and named[-1].startswith("P12 ≥")
+    assert sorted(named) == named
