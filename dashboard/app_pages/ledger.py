@@ -48,14 +48,14 @@ def controls(shoppers: int) -> tuple[str, int, int, str, float]:
         # dropped silently by the box)
         size = size_col.number_input(t("ledger.sample"), 1, high, min(SAMPLE, high), step=100,
                                      key="ledger_sample",
-                                     help=t("ledger.sample_help", low=low, high=high))
+                                     help=t("common.sample_help", low=low, high=high))
         method = method_col.selectbox(t("ledger.reranker"), METHODS,
                                       format_func=lambda m: t(f"ledger.method.{m}"),
                                       key="ledger_method")
         weight = weight_col.slider(t("ledger.weight"), 0.0, 1.0, 0.0, 0.05,
                                    key="ledger_weight", disabled=method == "none")
     if too_few:
-        st.warning(t("ledger.sample_raised", asked=asked, low=low), icon=":material/group:")
+        st.warning(t("common.sample_raised", asked=asked, low=low), icon=":material/group:")
     return by, int(days), int(size), method, float(weight)
 
 

@@ -146,12 +146,16 @@ def sweep_controls(shoppers: int) -> tuple[str, str, list[str]]:
     high = max(1, min(view_state.SAMPLE_MAX, shoppers))
     low = min(view_state.SAMPLE_MIN, high)
     size = int(view_state.value(state.SAMPLE_SIZE))
-    if not low <= size <= high:  # more than the run has: the whole set
+    too_few = size < low  # typed below the minimum: raised and said, never silently
+    if not low <= size <= high:  # or more than the run has: the whole set
         view_state.set_value(state.SAMPLE_SIZE, min(max(size, low), high))
     with st.container(border=True):
         size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
-        size_col.number_input(t("tradeoff.sample"), low, high,
-                              step=50, **view_state.widget(state.SAMPLE_SIZE))
+        # the box takes any size from 1, so a smaller one reaches this check (a box with a
+        # minimum would put its own value back without a word)
+        size_col.number_input(t("tradeoff.sample"), 1, high, step=50,
+                              help=t("common.sample_help", low=low, high=high),
+                              **view_state.widget(state.SAMPLE_SIZE))
         accuracy = acc_col.selectbox(t("tradeoff.accuracy"), list(ACCURACY),
                                      **view_state.widget(view_state.AXIS_ACCURACY),
                                      format_func=_axis_name)
@@ -162,6 +166,8 @@ def sweep_controls(shoppers: int) -> tuple[str, str, list[str]]:
                                          **view_state.widget(view_state.SWEPT),
                                          format_func=method_label,
                                          placeholder=t("common.choose"))
+    if too_few:
+        st.warning(t("common.sample_raised", asked=size, low=low), icon=":material/group:")
     return accuracy, diversity, methods
 
 

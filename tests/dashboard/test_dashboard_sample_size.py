@@ -92,15 +92,17 @@ def test_every_page_and_the_link_say_the_run_s_shoppers(page: str) -> None:
         assert any(f"sample {shoppers} shoppers" in m.value for m in at.markdown)
 
 
-def test_a_sample_below_the_minimum_is_raised_and_said() -> None:
-    """The Ledger's sample box takes no fewer than 1 shopper; a size below the sample's
-    minimum is raised to it and the page says so."""
-    shoppers = _test_shoppers()
+@pytest.mark.parametrize(("page", "key", "least"), [("tradeoff", "w_sample_size", 50),
+                                                    ("ledger", "ledger_sample", 100)])
+def test_a_sample_below_the_minimum_is_raised_and_said(page: str, key: str, least: int) -> None:
+    """The sample box takes no fewer than 1 shopper; a size below the sample's minimum (the
+    page's, at most the run's shoppers) is raised to it and the page says so."""
+    low = min(least, _test_shoppers())
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    at.switch_page("app_pages/ledger.py").run()
-    assert at.number_input(key="ledger_sample").min == 1
-    at.number_input(key="ledger_sample").set_value(5).run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert at.number_input(key=key).min == 1
+    at.number_input(key=key).set_value(5).run()
     assert not at.exception, at.exception
-    assert at.number_input(key="ledger_sample").value == shoppers
-    assert any(f"at least {shoppers} shoppers: 5 was raised to {shoppers}" in w.value
+    assert at.number_input(key=key).value == low
+    assert any(f"at least {low} shoppers: 5 was raised to {low}" in w.value
                for w in at.warning), [w.value for w in at.warning]
