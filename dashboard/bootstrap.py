@@ -83,10 +83,15 @@ class StatusProgress:
                                                  epochs=self.epochs, step=step, total=total))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        """Said in a merchandiser's terms: the held-out ranking quality, not the losses."""
         self.epoch += 1  # counted here: the trainer's numbering may start at 0 or 1
-        shown = ", ".join(f"{key} {value:.4f}" for key, value in logs.items()
-                          if key.startswith(("L_r", "L_d", "val_")))
-        self.status.write(t("bootstrap.epoch", epoch=self.epoch, logs=shown))
+        quality = next(((key, value) for key, value in logs.items()
+                        if key.startswith("val_")), None)
+        if quality is None:
+            self.status.write(t("bootstrap.epoch_done", epoch=self.epoch))
+            return
+        self.status.write(t("bootstrap.epoch", epoch=self.epoch,
+                            measure=quality[0].removeprefix("val_").upper(), value=quality[1]))
 
 
 def has_runs() -> bool:

@@ -132,3 +132,23 @@ def test_the_generating_line_goes_once_training_starts(prism_home: Path, small_s
     said = [m.value for m in at.markdown]
     assert not any("Generating the synthetic shop" in text for text in said), said
     assert at.error  # the failure is said
+
+
+def _epochs_said() -> None:
+    import streamlit as st
+
+    from dashboard import bootstrap
+
+    with st.status("training") as status:
+        progress = bootstrap.StatusProgress(status, epochs=2)
+        progress.on_epoch_end(0, {"L_r": 0.6931, "L_d": -0.2345, "val_ndcg@10": 0.05234})
+        progress.on_epoch_end(1, {"L_r": 0.6, "L_d": -0.3})
+
+
+def test_the_welcome_screen_says_each_epoch_s_ranking_quality_not_its_losses() -> None:
+    at = AppTest.from_function(_epochs_said, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    said = [m.value for m in at.markdown]
+    assert any(text.startswith("Epoch 1: NDCG@10 0.052 on held-out purchases") for text in said)
+    assert "Epoch 2 done" in said
+    assert not any("L_d" in text or "L_r" in text for text in said), said
