@@ -1,7 +1,8 @@
 """The studio's languages: `t(key, **values)` looks a message up in the active catalogue.
 
 Catalogues live in `dashboard/locales/<lang>.json` (English and Simplified Chinese), one flat
-{key: message} object each, messages formatted with `str.format(**values)`. The language is
+{key: message} object each, messages formatted with `engine.core.messages.render`
+(`str.format` plus counted words). The language is
 `lang` in the URL (`?lang=zh`), so a link opens in the language it was shared in; a key
 missing from a catalogue falls back to English, and a key missing everywhere shows itself so
 a gap is visible rather than fatal. Product data is shown as it is, never translated.
@@ -18,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import view_state
+from engine.core.messages import render
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 LANGUAGES = {"en": "English", "zh": "简体中文"}
@@ -45,7 +47,7 @@ def current() -> str:
 def translate(key: str, lang: str, **values: object) -> str:
     """`key`'s message in `lang` (English when missing there), formatted with `values`."""
     message = catalogue(lang).get(key) or catalogue(DEFAULT).get(key) or key
-    return message.format(**values) if values else message
+    return render(message, **values) if values else message
 
 
 def translatable(key: str) -> bool:

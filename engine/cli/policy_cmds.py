@@ -22,6 +22,7 @@ from engine.access.roles import local_actor
 from engine.cli.options import integer, names_a_file, positive_integer
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
+from engine.core.messages import render
 from engine.core.paths import runs_dir
 from engine.policy.checks import require_servable
 from engine.policy.preview import load_inputs, preview
@@ -159,7 +160,8 @@ def run_publish(args: argparse.Namespace) -> int:
                   "it was not checked; pass --run RUN to check it on the run that will serve "
                   "it (a server falls back to the plain ranking if it fails)", file=sys.stderr)
             return
-        print(f"checking {name}@{policy.version} on {len(folders)} run(s) …", file=sys.stderr)
+        print(render("checking {name}@{version} on {n} {n:run|runs} …", name=name,
+                     version=policy.version, n=len(folders)), file=sys.stderr)
         require_servable(policy, (Recommender.load(folder) for folder in folders), gate.store)
 
     live = gate.publish(cli_actor(), name, version, check=check)

@@ -33,6 +33,7 @@ from engine.cli.quota_option import (
 )
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
+from engine.core.messages import render
 from engine.evaluation.sweep import (
     best_at_equal_entropy,
     equal_entropy_summary,
@@ -277,7 +278,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 def run_items_add(args: argparse.Namespace) -> int:
 
     added = _load(args).add_items(read_new_items(args.path))
-    print(f"added {len(added)} item(s) to {args.run}: "
+    print(render("added {n} {n:item|items}", n=len(added)) + f" to {args.run}: "
           f"{', '.join(added['item_id'].astype(str).head(10))}"
           f"{' ...' if len(added) > 10 else ''}")
     return 0
@@ -313,8 +314,9 @@ def run_serve(args: argparse.Namespace) -> int:
     workers = args.workers
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
-    print(f"serving {args.run} on http://{args.host}:{port} with {workers} worker(s) "
-          "(docs at /docs)", file=sys.stderr)
+    print(render("serving {run} on http://{host}:{port} with {n} {n:worker|workers} "
+                 "(docs at /docs)", run=args.run, host=args.host, port=port, n=workers),
+          file=sys.stderr)
     if workers == 1:
         app = create_app(args.run, torch_threads=threads, warm_search=True,
                          retrieval=args.retrieval, candidates=args.candidates, settle_heap=True)

@@ -163,8 +163,8 @@ ERRORS = {
     # what a served request names (engine.serving)
     "unknown_shopper": "unknown shopper {user!r}: not in this run's data",
     "unknown_item": "unknown item id {item!r}",
-    "unknown_history_items": "history holds {n} unknown item id(s): {shown}{more}; use ids from "
-                             "the run's catalogue",
+    "unknown_history_items": "history holds {n} unknown item {n:id|ids}: {shown}{more}; use "
+                             "ids from the run's catalogue",
     "empty_query": "query is empty; type a few words to search for",
     "empty_question": "question is empty; type the shopper's question",
     "long_question": "question is {n:,} characters; keep it under {most}",
@@ -236,14 +236,14 @@ ERRORS = {
     "new_items_no_rows": "{name} has a header but no rows.",
     "new_items_table": "the table of new items",
     "new_items_repeated": "new items: item_id repeated in the table: {shown}{more}",
-    "new_items_taken": "new items: {n} id(s) already in the catalogue: {shown}{more}; give new "
-                       "items new ids",
-    "new_items_blank": "new items: empty id or title in {n} row(s) (ids {shown}{more}); every "
-                       "item needs an id and a title",
-    "new_items_price": "new items: {n} price(s) cannot be read as one amount of zero or more "
-                       "(within the run's maximum): {shown}; write a plain number such as 12.50 "
-                       "(a value such as 1,299 reads either way unless the run was imported "
-                       "with a decimal mark)",
+    "new_items_taken": "new items: {n} {n:id|ids} already in the catalogue: {shown}{more}; "
+                       "give new items new ids",
+    "new_items_blank": "new items: empty id or title in {n} {n:row|rows} (ids {shown}{more}); "
+                       "every item needs an id and a title",
+    "new_items_price": "new items: {n} {n:price|prices} cannot be read as one amount of zero "
+                       "or more (within the run's maximum): {shown}; write a plain number such "
+                       "as 12.50 (a value such as 1,299 reads either way unless the run was "
+                       "imported with a decimal mark)",
     "new_item_no_category": "new item {item!r} has no category and the run has no {unknown!r} "
                             "category; give it a category path starting with one of "
                             "{names}{more}",

@@ -5,10 +5,15 @@ before) that also carries a stable `code` and the `values` in it; the studio sho
 `code` through its translation table (`engine.<code>`, whose English text equals the
 template here — a test keeps them equal). An `Explanation` joins an item's messages with
 "; " and keeps them as `parts`.
+
+Templates are `str.format` templates (`render`), plus one form for counted words:
+`{n:item|items}` is "item" when n is 1, else "items" ("1 row", "3 rows"); a language
+without plural forms just writes its word.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,8 +34,9 @@ TEMPLATES = {
     "stage_search_titles": "Encoding item titles for search",
     "stage_refit": "Refitting {model} on every event for serving",
     "stage_refit_epochs": "Refitting {model} on every event for serving ({epochs} epochs)",
-    "stage_finetune": "Fine-tuning {model} on {interactions:,} new interaction(s) from "
-                      "{events:,} event(s)",
+    "stage_finetune": "Fine-tuning {model} on {interactions:,} new "
+                      "{interactions:interaction|interactions} from {events:,} "
+                      "{events:event|events}",
     "stage_saving_version": "Saving version {version}",
     "similar_to": "similar to {items}",
     "carried_by": "carried by {items} ({method})",
@@ -109,7 +115,7 @@ TEMPLATES = {
     "label_stage": "stage #{n}",
     "match_brand": "brand {names}",
     "match_category": "category {names}",
-    "match_items": "{n} listed item(s)",
+    "match_items": "{n} listed {n:item|items}",
     "match_promo": "promo",
     "match_not_promo": "not promo",
     "match_price": "price {low}–{high}",
@@ -131,6 +137,24 @@ TEMPLATES = {
 }
 
 
+class _Words(string.Formatter):
+    """`str.format` plus `{n:one|many}`: the word for a count."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            return one if value == 1 else many
+        return super().format_field(value, format_spec)
+
+
+_WORDS = _Words()
+
+
+def render(template: str, **values: Any) -> str:
+    """`template` with `values`, as `str.format` and with counted words (module docstring)."""
+    return _WORDS.format(template, **values) if "|" in template else template.format(**values)
+
+
 class Message(str):
     """English text that remembers its `code` and `values` (see the module docstring)."""
 
@@ -138,7 +162,7 @@ class Message(str):
     values: dict[str, Any]
 
     def __new__(cls, code: str, **values: Any) -> Message:
-        text = TEMPLATES[code].format(**values)
+        text = render(TEMPLATES[code], **values)
         message = super().__new__(cls, text)
         message.code, message.values = code, dict(values)
         return message

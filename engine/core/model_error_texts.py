@@ -24,8 +24,8 @@ MODEL_ERRORS = {
     "refresh_columns": "events for the refresh lack column(s) {missing}",
     "refresh_no_events": "no new events for run {path} since event {through}: nothing to "
                          "refresh; send events to POST /events or `prism events import` first.",
-    "refresh_unknown_items": "the {n:,} new event(s) all name items run {path} does not know; "
-                             "add the items (prism items add) or retrain the run.",
+    "refresh_unknown_items": "the {n:,} new {n:event|events} all name items run {path} does "
+                             "not know; add the items (prism items add) or retrain the run.",
     # a training job that stopped on an error the engine did not expect (dashboard.jobs)
     "training_unexpected": "training stopped with an unexpected error: {error}",
 }

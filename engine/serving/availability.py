@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engine.core.messages import render
+
 AVAILABILITY = "availability"
 STATUS = "status"
 NOT_IN_STOCK = frozenset({"out_of_stock", "out of stock", "outofstock", "sold_out", "sold out",
@@ -35,8 +37,8 @@ def unavailable_mask(items: pd.DataFrame) -> np.ndarray:
 
 def left_out_note(n_left_out: int) -> str:
     """The line the CLI prints when unavailable products were left out."""
-    return (f"left out {n_left_out:,} product(s) that cannot be bought now ({WHY}); "
-            "--include-unavailable shows them")
+    return render("left out {n:,} {n:product|products} that cannot be bought now ({why}); "
+                  "--include-unavailable shows them", n=n_left_out, why=WHY)
 
 
 def left_out_positions(unavailable: np.ndarray, include_unavailable: bool) -> np.ndarray:

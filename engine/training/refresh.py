@@ -25,7 +25,7 @@ import pandas as pd
 
 from engine.core.columns import DEFAULT_EVENT_WEIGHTS, ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
 from engine.core.errors import RunError
-from engine.core.messages import Message
+from engine.core.messages import Message, render
 from engine.data import interactions
 from engine.models.base import ITEM_IDX, USER_IDX, TrainData
 from engine.models.callbacks import notify_stage
@@ -168,7 +168,7 @@ def _index_note(result: Refreshed) -> tuple[str, ...]:
     if info is None:
         return ()
     how = "rebuilt" if result.index_updated is None else \
-        f"updated ({result.index_updated:,} changed item(s) re-encoded)"
+        render("updated ({n:,} changed {n:item|items} re-encoded)", n=result.index_updated)
     return (f"candidate index {info.kind} {how} over the fine-tuned item vectors: "
             f"recall@{info.tune_n} {info.recall:.3f} on {info.tune_queries} shoppers, "
             f"in {info.build_seconds:.1f}s",)

@@ -65,7 +65,7 @@ def test_what_if_history_and_unknown_ids(client: TestClient, twotower_service) -
     assert ok.status_code == 200 and len(ok.json()["items"]) == 3
     bad = client.post("/recommend", json={"history": [ids[0], "nope"]})
     assert bad.status_code == 400
-    assert bad.json() == {"detail": "history holds 1 unknown item id(s): 'nope'; use ids from "
+    assert bad.json() == {"detail": "history holds 1 unknown item id: 'nope'; use ids from "
                                     "the run's catalogue"}
 
 

@@ -60,7 +60,7 @@ def test_search_and_hot(tiny_shop, capsys, encoder_cache) -> None:  # noqa: ANN0
     (["--diversity-weight", "lots"], "argument --diversity-weight: must be a number, got 'lots'"),
     (["--weight", "lots"], "argument --weight: must be a number, got 'lots'"),
     (["--method", "magic"], "method: Input should be 'none', 'mmr', 'dpp', 'calibrated' or"),
-    (["--history", "P000,nope"], "unknown item id(s): 'nope'"),
+    (["--history", "P000,nope"], "unknown item id: 'nope'"),
     (["--history", ","], "expected comma-separated ids"),
     (["--categories", "Nowhere"], "unknown category ['Nowhere']"),
     (["--target-mix", "2"], "--target-mix must be in [0, 1]"),
@@ -149,7 +149,7 @@ def test_items_add(tiny_shop, capsys, tmp_path, private_twotower_run) -> None:  
     table = tmp_path / "new.csv"
     table.write_text(f"item_id,title,category\nN1,Solar Lantern,{category}\n")
     assert main(["items", "add", str(table), "--run", str(run)]) == 0
-    assert "added 1 item(s)" in capsys.readouterr().out
+    assert "added 1 item to" in capsys.readouterr().out
     _one_error_line(capsys, ["items", "add", str(table), "--run", str(run)],
                     "already in the catalogue")
     _one_error_line(capsys, ["items", "add", str(tmp_path / "missing.csv"), "--run", str(run)],

@@ -40,6 +40,6 @@ def test_explorer_names_the_products_left_out(marked: tuple[str, str, str]) -> N
     at.query_params["alpha"] = "0"
     at = at.run()
     assert not at.exception
-    assert any("Left out 1 product(s) that cannot be bought now" in c.value for c in at.caption)
+    assert any("Left out 1 product that cannot be bought now" in c.value for c in at.caption)
     shown = next(m.value for m in at.markdown if 'id="diversified-list"' in m.value)
     assert next_title in shown and title not in shown

@@ -96,6 +96,6 @@ def test_an_upload_with_an_empty_title_is_refused_before_any_button(prism_home: 
             f"N3,Desk,{category}\n").encode()
     at = _upload(prism_home, data)
     assert [e.value for e in at.error] == [
-        "new items: empty id or title in 1 row(s) (ids 'N2'); every item needs an id and a "
+        "new items: empty id or title in 1 row (ids 'N2'); every item needs an id and a "
         "title"]
     assert not any(b.key == "cold_add" for b in at.button)

@@ -141,7 +141,8 @@ def test_a_refresh_updates_the_index_and_the_swapped_in_version_serves_through_i
     changed = np.flatnonzero((old.model.scoring_vectors() != new.model.scoring_vectors()).any(
         axis=1))  # the items whose vectors the fine-tuning moved: bought ones only
     assert len(changed) >= 1 and set(new.catalogue.columns.ids[changed]) <= set(bought)
-    assert f"candidate index ivf updated ({len(changed)} changed item(s) re-encoded) over " \
+    items = "item" if len(changed) == 1 else "items"
+    assert f"candidate index ivf updated ({len(changed)} changed {items} re-encoded) over " \
         "the fine-tuned item vectors" in capsys.readouterr().out
     before, info = read_index_info(indexed_run), read_index_info(run)
     assert (info.kind, info.part, info.n_items, info.target_recall) == \

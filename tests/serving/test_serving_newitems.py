@@ -151,10 +151,10 @@ def test_an_upload_whose_encoding_is_ambiguous_is_refused_with_what_each_reads()
 
 @pytest.mark.parametrize(("ids", "titles", "said"), [
     (["N1", "N2", "N1"], ["a", "b", "c"], "item_id repeated in the table: 'N1'"),
-    (["N1", "1"], ["a", "b"], "1 id(s) already in the catalogue: '1'; give"),
-    (["N1", "N2", "N3"], ["a", "", "c"], "empty id or title in 1 row(s) (ids 'N2');"),
+    (["N1", "1"], ["a", "b"], "1 id already in the catalogue: '1'; give"),
+    (["N1", "N2", "N3"], ["a", "", "c"], "empty id or title in 1 row (ids 'N2');"),
     ([f"N{i}" for i in range(12)], [""] * 12,
-     "in 12 row(s) (ids 'N0', 'N1', 'N2', 'N3', 'N4', 'N5', 'N6', 'N7', 'N8', 'N9' and 2 more)"),
+     "in 12 rows (ids 'N0', 'N1', 'N2', 'N3', 'N4', 'N5', 'N6', 'N7', 'N8', 'N9' and 2 more)"),
 ])
 def test_refused_ids_are_quoted_as_the_product_names_ids(ids: list[str], titles: list[str],
                                                          said: str) -> None:
