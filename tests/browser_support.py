@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,8 @@ RUNNING = ('[data-testid="stStatusWidgetRunningIcon"], '
            '[data-testid="stStatusWidgetRunningManIcon"]')
 IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # ms: the upper bound of any wait (a busy 2-core machine); PRISM_BROWSER_WAIT_MS overrides
-LONG = int(os.environ.get("PRISM_BROWSER_WAIT_MS", 180_000))
+LONG = int(os.environ.get("PRISM_BROWSER_WAIT_MS", 300_000))
+STUDIOS: dict[int, int] = {}  # port → pid of each running studio server (for stack dumps)
 
 
 def free_port() -> int:
@@ -80,10 +82,12 @@ def studio(home: Path, extra_env: dict[str, str] | None = None,
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
          *extra_args],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    STUDIOS[port] = process.pid
     try:
         wait_healthy(port, process)
         yield f"http://127.0.0.1:{port}"
     finally:
+        STUDIOS.pop(port, None)
         process.terminate()
         try:
             process.wait(timeout=10)
@@ -105,14 +109,47 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+def server_stacks(page) -> str:  # noqa: ANN001 - playwright Page
+    """Every thread's Python stack in the studio server behind `page` (py-spy), so a wait
+    that timed out says where the app was stuck."""
+    pid = STUDIOS.get(urllib.parse.urlsplit(page.url).port or 0)
+    if pid is None:
+        return "(no studio server of this test serves the page)"
+    spy = Path(sys.executable).with_name("py-spy")
+    try:
+        done = subprocess.run([str(spy), "dump", "--pid", str(pid)], capture_output=True,
+                              text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"(no stacks: {exc})"
+    return done.stdout or done.stderr
+
+
+def stuck(page, what: str) -> AssertionError:  # noqa: ANN001 - playwright Page
+    """The failure for a wait that timed out: what was awaited, the page's main text and
+    the studio's threads."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        shown = page.locator('[data-testid="stMain"]').inner_text(timeout=10_000)
+    except PlaywrightTimeout:  # no main area drawn yet
+        shown = body_text(page)
+    return AssertionError(f"timed out waiting for {what}; the page shows {shown[-1500:]!r}\n"
+                          f"studio threads:\n{server_stacks(page)}")
+
+
 def idle(page) -> None:  # noqa: ANN001 - playwright Page
     """Wait until the app has finished its script run and drawn all of it.
 
     The app root carries the script's run state; the running indicator alone is not enough,
     because it only appears once a run is 500 ms old: a test that saw the first element of a
     run could otherwise act on the rest of the page before that run has redrawn it."""
-    page.wait_for_selector(IDLE_APP, state="attached", timeout=LONG)
-    page.wait_for_selector(RUNNING, state="detached", timeout=LONG)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector(IDLE_APP, state="attached", timeout=LONG)
+        page.wait_for_selector(RUNNING, state="detached", timeout=LONG)
+    except PlaywrightTimeout:
+        raise stuck(page, "the app's script run to end") from None
 
 
 CHARTS_DRAWN = """() => {
@@ -129,10 +166,15 @@ def charts_drawn(page) -> None:  # noqa: ANN001 - playwright Page
 
 def open_page(browser, url: str):  # noqa: ANN001, ANN201 - playwright objects
     """A fresh context (no shared session) at `url`, once the app has drawn its title."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = browser.new_context(viewport=VIEWPORT, accept_downloads=True).new_page()
     page.set_default_timeout(LONG)
     page.goto(url)
-    page.wait_for_selector("h1", timeout=LONG)
+    try:
+        page.wait_for_selector("h1", timeout=LONG)
+    except PlaywrightTimeout:
+        raise stuck(page, "the page's title") from None
     idle(page)
     return page
 
@@ -210,6 +252,32 @@ def upload(page, paths: list[Path], read: str = "Read") -> None:  # noqa: ANN001
     page.wait_for_function(TAKEN, arg=sorted(p.name for p in paths), timeout=LONG)
     idle(page)
     page.get_by_role("button", name=read, exact=True).click()
+
+
+def enter_text(page, box, text: str) -> None:  # noqa: ANN001 - playwright Page, Locator
+    """Type `text` into the Streamlit text or number input `box` and apply it with Enter, as
+    a person does, and return once the app has taken it.
+
+    While the box holds an edit the app has not taken, it says "Press Enter to apply". A
+    rerun already on its way when the text was typed can redraw the box under it, dropping
+    the text or the Enter; then the text is typed and entered again on the idle page."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    widget = page.locator('[data-testid="stTextInput"], [data-testid="stNumberInput"]'
+                          ).filter(has=box)
+    pending = widget.locator('[data-testid="InputInstructions"]').filter(has_text="Enter")
+    for _ in range(3):
+        idle(page)
+        box.fill(text)
+        box.press("Enter")
+        try:
+            pending.wait_for(state="detached", timeout=LONG // 6)
+        except PlaywrightTimeout:
+            continue  # the Enter was dropped: the edit is still waiting
+        idle(page)
+        if box.input_value() == text:
+            return
+    raise AssertionError(f"the app never took {text!r}: {body_text(page)[:400]!r}")
 
 
 def go_to(page, title: str) -> None:  # noqa: ANN001 - playwright Page

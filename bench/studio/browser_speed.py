@@ -26,6 +26,7 @@ not grow with the catalogue. Writes docs/benchmarks/browser.json and .md (or `--
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -177,15 +178,20 @@ def measure_pages(page, rounds: int) -> dict[str, dict]:  # noqa: ANN001 - playw
 
 
 def measure_first_search(page, query: str) -> float:  # noqa: ANN001 - playwright Page
-    from tests.browser_support import go_to
+    """Enter in the query box → the result lists drawn, in ms (an error drawn instead, or no
+    answer at all, fails with what the page shows)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    from tests.browser_support import LONG, enter_text, go_to, stuck
 
     go_to(page, "Search")
-    box = page.get_by_label("Query")
-    box.fill(query)
     page.evaluate("() => { window.__q0 = performance.now(); }")
-    box.press("Enter")
-    page.wait_for_function("() => !!document.querySelector('#search-relevance')",
-                           timeout=600_000)
+    enter_text(page, page.get_by_label("Query"), query)
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_selector("#search-relevance, [data-testid='stException']",
+                               timeout=LONG * 2)
+    if not page.locator("#search-relevance").count():
+        raise stuck(page, "the first search's result lists")
     return round(page.evaluate("() => performance.now() - window.__q0"), 1)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import (
+    LONG,
     RUNNING,
     VIEWPORT,
     charts_drawn,
@@ -37,7 +38,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
 
 
 def _list_text(page) -> str:  # noqa: ANN001 - playwright Page
-    return page.locator("#diversified-list").inner_text(timeout=180_000)
+    return page.locator("#diversified-list").inner_text(timeout=LONG)
 
 
 SETTLED = """() => {
@@ -55,7 +56,7 @@ def _slide_right(page, presses: int = 8) -> float:  # noqa: ANN001 - playwright 
 
     slider = page.get_by_role("slider").first
     for _ in range(3):
-        page.wait_for_selector(RUNNING, state="detached", timeout=180_000)  # app is idle
+        page.wait_for_selector(RUNNING, state="detached", timeout=LONG)  # app is idle
         slider.focus()
         for _ in range(presses):
             slider.press("ArrowRight")
@@ -74,7 +75,7 @@ def test_slider_changes_the_list_in_a_real_browser(server: tuple[str, Path],
     with chromium() as browser:
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(base + "/" + query)
-        page.wait_for_selector('[data-testid="stSlider"]', timeout=180_000)
+        page.wait_for_selector('[data-testid="stSlider"]', timeout=LONG)
         before = _list_text(page)
         assert "0.60" in page.locator('[data-testid="stSlider"]').inner_text()
         alpha = _slide_right(page)

@@ -20,6 +20,7 @@ from browser_support import (
     RUNNING,
     body_text,
     chromium,
+    enter_text,
     go_to,
     idle,
     open_expander,
@@ -127,9 +128,7 @@ def test_first_search_is_warm_and_nonsense_finds_no_good_match(base: str, home: 
     assert (home / "runs" / "small" / "search_vectors.npy").exists()
     page = open_page(browser, f"{base}/?run=small")
     go_to(page, "Search")
-    box = page.get_by_label("Query")
-    box.fill("zzqxj")
-    box.press("Enter")
+    enter_text(page, page.get_by_label("Query"), "zzqxj")
     wait_text(page, "No good match for")  # the engine's notice, as the studio words it
     wait_text(page, "Closest items (no good match)")  # the lists arrive after the warning
     assert "Encoding" not in body_text(page)  # the vectors were ready: no encoding step

@@ -17,6 +17,7 @@ import pytest
 from browser_support import (
     LONG,
     chromium,
+    enter_text,
     go_to,
     idle,
     open_page,
@@ -119,14 +120,12 @@ def _set_controls(page) -> dict[str, str]:  # noqa: ANN001 - playwright Page
     _wait_url(page, {"policy": POLICY, "user": user, "segment": segment})
     go_to(page, _en("nav.tradeoff"))
     sample = page.locator(f'input[aria-label="{_en("tradeoff.sample")}"]')
-    sample.fill("60")  # the tiny run has 83 test shoppers: the control stops there
-    sample.press("Enter")
+    enter_text(page, sample, "60")  # the tiny run has 83 test shoppers: the control stops there
     _wait_url(page, {"sample_size": "60"})
     go_to(page, _en("nav.explorer"))
     alpha = _set_alpha(page)
     k_input = page.locator('input[aria-label="k"]')
-    k_input.fill("7")
-    k_input.press("Enter")
+    enter_text(page, k_input, "7")
     _wait_url(page, {"k": "7"})
     return {"run": OTHER_RUN, "segment": segment, "user": user, "method": "dpp",
             "policy": POLICY, "sample_size": "60", "diversity_weight": alpha, "k": "7"}

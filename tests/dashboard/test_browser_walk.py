@@ -23,6 +23,7 @@ from browser_support import (
     LONG,
     REPO,
     chromium,
+    enter_text,
     go_to,
     idle,
     open_page,
@@ -199,9 +200,7 @@ def compare_scenarios(page, say: Words) -> None:  # noqa: ANN001 - playwright Pa
 
 def preview_policy(page, say: Words) -> None:  # noqa: ANN001 - playwright Page
     go_to(page, say("nav.policies"))
-    page.get_by_role("textbox", name=say("policies.name")).fill("walk-policy")
-    page.get_by_role("textbox", name=say("policies.name")).press("Enter")
-    idle(page)
+    enter_text(page, page.get_by_role("textbox", name=say("policies.name")), "walk-policy")
     page.locator('[data-testid="stRadio"] label').filter(
         has_text=re.compile(f"^{re.escape(say('method.mmr'))}$")).first.click()
     idle(page)

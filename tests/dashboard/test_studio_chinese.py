@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import shop_exports as shops
 from browser_support import (
+    LONG,
     VIEWPORT,
     charts_drawn,
     chromium,
@@ -58,8 +59,8 @@ def test_explorer_in_chinese(tmp_path: Path) -> None:
     with studio(_chinese_home(tmp_path)) as base, chromium() as browser:
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(f"{base}/?lang=zh&user=顾客001&alpha=0.6")
-        page.wait_for_selector('[data-testid="stSlider"]', timeout=180_000)
-        page.wait_for_selector(".js-plotly-plot", timeout=180_000)
+        page.wait_for_selector('[data-testid="stSlider"]', timeout=LONG)
+        page.wait_for_selector(".js-plotly-plot", timeout=LONG)
         charts_drawn(page)
         body = page.locator("body").inner_text()
         assert "重排权重 w" in body and "仅相关性" in body and "类目熵" in body
