@@ -11,7 +11,8 @@ PROMO = "promo"
 
 # events table
 USER_ID = "user_id"
-TIMESTAMP = "timestamp"
+TIMESTAMP = "timestamp"  # Unix seconds
+DAY = 86_400  # seconds in a day, for timestamps
 EVENT = "event"
 WEIGHT = "weight"
 

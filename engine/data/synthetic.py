@@ -16,6 +16,7 @@ import pandas as pd
 from engine.core.columns import (
     BRAND,
     CATEGORY,
+    DAY,
     DESCRIPTION,
     EVENT,
     EVENT_TYPES,
@@ -143,7 +144,7 @@ def _events(rng: np.random.Generator, items: pd.DataFrame, n_users: int) -> pd.D
     elapsed = np.cumsum(gaps)
     first = np.cumsum(views) - views  # index of each session's first view
     elapsed -= np.repeat(elapsed[first] - gaps[first], views)  # restart the clock per session
-    session_start = START + (offset * DAYS * 86_400).astype(np.int64)
+    session_start = START + (offset * DAYS * DAY).astype(np.int64)
     view_time = session_start[view_session] + elapsed
     return _funnel(rng, user[view_session], view_item, view_time, promo)
 
@@ -201,7 +202,7 @@ def generate_shop(n_items: int = 2000, n_users: int = 1000, seed: int = 0,
     raw = _events(rng, items, n_users)
     if share > 0:
         cycles = consumable_cycles(seed, n_items, share)
-        raw = add_repeats(raw, cycles, START + DAYS * 86_400, seed)
+        raw = add_repeats(raw, cycles, START + DAYS * DAY, seed)
     items, raw = _add_mess(rng, items, raw)
     raw = raw.iloc[np.lexsort((raw["kind"].to_numpy(), raw[TIMESTAMP].to_numpy(),
                                raw["user"].to_numpy()))]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.core.columns import TIMESTAMP
+from engine.core.columns import DAY, TIMESTAMP
 from engine.core.errors import ConfigError
 
 CYCLE_DAYS = (7.0, 14.0, 21.0, 30.0)
@@ -37,7 +37,7 @@ def consumable_cycles(seed: int, n_items: int, share: float) -> np.ndarray:
     cycles = np.full(n_items, np.nan)
     chosen = rng.random(n_items) < share
     base = rng.choice(np.asarray(CYCLE_DAYS), size=int(chosen.sum()))
-    cycles[chosen] = base * np.exp(rng.normal(0.0, ITEM_JITTER, len(base))) * 86_400
+    cycles[chosen] = base * np.exp(rng.normal(0.0, ITEM_JITTER, len(base))) * DAY
     return cycles
 
 

@@ -21,6 +21,7 @@ from engine.core.columns import (
     BRAND,
     CATEGORY,
     CATEGORY_SEP,
+    DAY,
     ITEM_ID,
     MULTI_CATEGORY_SEP,
     PRICE,
@@ -32,7 +33,6 @@ from engine.core.messages import Message
 
 NAMED_GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity")
 NO_VALUE = "(none)"
-DAY = 86_400
 # {grouping: {label Prism makes: its message code}}: labels that are no data, said in the
 # studio's language (the labels themselves, as targets and prices name them, never change)
 MADE_LABELS = {"promo": {"promo": "group_promo", "regular": "group_regular"},

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.core.columns import ITEM_ID
+from engine.core.columns import DAY, ITEM_ID
 from engine.core.messages import Explanation, Message
 from engine.models.repeat import last_purchases
 from engine.policy.schema import BuyAgainStage
 from engine.serving.catalogue import Catalogue
 from engine.serving.results import Columns, list_columns, object_column
-
-DAY = 86_400.0
 
 
 def with_buy_again(stage: BuyAgainStage | None, catalogue: Catalogue, user_id: str | None,

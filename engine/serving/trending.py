@@ -11,10 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from engine.core.columns import TIMESTAMP, WEIGHT
+from engine.core.columns import DAY, TIMESTAMP, WEIGHT
 from engine.core.errors import RequestError
-
-SECONDS_PER_DAY = 86_400
 
 
 def trending_scores(events: pd.DataFrame, n_items: int, half_life_days: float = 7.0) -> np.ndarray:
@@ -25,6 +23,6 @@ def trending_scores(events: pd.DataFrame, n_items: int, half_life_days: float = 
     if len(events) == 0:
         return np.zeros(n_items, dtype=np.float64)
     times = events[TIMESTAMP].to_numpy(dtype=np.float64)
-    age_days = (times.max() - times) / SECONDS_PER_DAY
+    age_days = (times.max() - times) / DAY
     decayed = events[WEIGHT].to_numpy(dtype=np.float64) * np.exp2(-age_days / half_life_days)
     return np.bincount(events["item_idx"].to_numpy(), weights=decayed, minlength=n_items)
