@@ -124,7 +124,7 @@ def start_form() -> None:
     from engine.policy.store import PolicyStore
 
     live = [f"{name}@{version}" for name, version in PolicyStore().live_versions().items()]
-    with st.form("experiments_start"):
+    with st.form("experiments_start", enter_to_submit=False):  # only Start starts it
         st.subheader(t("experiments.start"))
         name = st.text_input(t("experiments.name"), key="experiments_name")
         arms = _arms_editor(live)

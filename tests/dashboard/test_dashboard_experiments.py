@@ -75,3 +75,17 @@ def test_with_no_experiment_a_publisher_starts_one(home: Path) -> None:
     assert not at.get("plotly_chart")  # no empty axes before a list is served
     running = ExperimentStore(EventStore()).running()
     assert running.name == "first" and running.info["created_by"].endswith("(publisher, studio)")
+
+
+def test_enter_in_the_name_box_does_not_start_an_experiment(home: Path) -> None:
+    """Only the Start button starts one: Enter after typing a name leaves the arms, the verdict
+    and the exploration still to set (the form does not submit on Enter)."""
+    at = _page()
+    forms = [node for node in _walk(at._tree) if getattr(node, "type", None) == "form"]
+    assert len(forms) == 1 and forms[0].proto.form.enter_to_submit is False
+
+
+def _walk(node):  # noqa: ANN001, ANN202 - AppTest nodes
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
