@@ -27,6 +27,7 @@ GROUPINGS = ("brand", "top_category", "price_band", "promo", "new", "popularity"
 METHODS = QUOTA_FREE_METHODS  # the ledger sets no quotas
 SAMPLE_MIN, SAMPLE, SAMPLE_MAX = 100, 1000, 20000  # shoppers in the ledger's sample
 PRICES = "ledger_prices"  # the last fitted prices (JSON), until they are put live or refitted
+FITTED = "ledger_fitted"  # (settings and targets it was fitted for, outcome, TargetSet)
 
 
 def controls(shoppers: int) -> tuple[str, int, int, str, float]:
@@ -179,7 +180,9 @@ def fit_outcome(fit, n_fit: int, n_check: int, after: list[dict],  # noqa: ANN00
                icon=":material/target:")
 
 
-def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
+def fit_and_compare(ctx, targets, k: int, drawn_for: tuple) -> None:  # noqa: ANN001
+    """Fit prices for `targets` (with progress) and keep the outcome, with the settings and
+    targets it was fitted for (`drawn_for`), to show until those change."""
     bar = st.progress(0.0, text=t("ledger.fitting"))
     checked = ctx.fit_and_check(targets, np.arange(len(ctx.users)), k=k,
                                 on_iteration=lambda step, worst: bar.progress(
@@ -187,6 +190,13 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
                                     text=t("ledger.step", step=step + 1,
                                            worst=100 * worst)))
     bar.empty()
+    st.session_state[FITTED] = (drawn_for, checked, targets)
+    st.session_state[PRICES] = json.loads(checked.fit.prices.model_dump_json())
+
+
+def show_fit(checked, targets) -> None:  # noqa: ANN001 - a fit-and-check outcome, TargetSet
+    """The last fit: what it met, shares before and after with each group's price, and the
+    prices as a download. Drawn on every run (editing the policy name below keeps it)."""
     fit, before, after = checked.fit, checked.before, checked.after
     from engine.exposure.groups import group_label
 
@@ -206,7 +216,6 @@ def fit_and_compare(ctx, targets, k: int) -> None:  # noqa: ANN001
     st.download_button(t("ledger.download"), fit.prices.model_dump_json(indent=2),
                        file_name="exposure-prices.json", mime="application/json",
                        key="ledger_download")
-    st.session_state[PRICES] = json.loads(fit.prices.model_dump_json())
 
 
 def targets_live() -> None:
@@ -258,17 +267,22 @@ def main() -> None:
     show_ledger(ledger)
     names = group_names(ledger.table["group"].astype(str).tolist(), by)
     edited = targets_editor(names)
+    drawn_for = (str(run.path), run.stamp, by, days, size, method, weight, k,
+                 edited.to_json())
     if st.button(t("ledger.fit"), key="ledger_fit", type="primary"):
         try:
             targets = target_set(edited, by, days, names)
             if targets is None:
                 st.info(t("ledger.no_targets"))
             else:
-                fit_and_compare(ctx, targets, k)
+                fit_and_compare(ctx, targets, k, drawn_for)
         except RowProblem as exc:
             st.error(str(exc))
         except PrismError as exc:
             show_error(exc)
+    fitted = st.session_state.get(FITTED)
+    if fitted is not None and fitted[0] == drawn_for:  # other settings or targets: fit again
+        show_fit(*fitted[1:])
     targets_live()
 
 

@@ -62,6 +62,12 @@ def test_fit_prices_shows_before_and_after() -> None:
     report = next(d.value for d in at.dataframe if "price" in d.value.columns)
     row = report[report["group"] == top].iloc[0]
     assert row["price"] < 0 and row["after"] < row["before"]
+    # naming the policy to carry them reruns the page: the fit stays on screen
+    at = at.text_input(key="ledger_live_policy").set_value("fair-brands").run()
+    assert any("price" in d.value.columns for d in at.dataframe)
+    assert at.get("download_button") and at.get("plotly_chart")
+    at = at.selectbox(key="ledger_by").set_value("top_category").run()  # other groups
+    assert not any("price" in d.value.columns for d in at.dataframe)  # fit again for them
 
 
 @KEEPS_DTYPES
