@@ -81,7 +81,7 @@ class Gate:
             base: int | None = self.store.get(name).version
             source = self.store.get(name, self.store.live_versions().get(name))
         except PolicyNotFound:
-            source, base = parse_policy({"name": name}, "the policy name"), None
+            source, base = parse_policy({"name": name}, "the new policy"), None
         body = source.to_json()
         body.pop("version", None)
         stage = ExposureTargetsStage(kind="exposure_targets", prices=prices)
