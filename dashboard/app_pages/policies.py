@@ -14,8 +14,14 @@ from typing import Any
 import streamlit as st
 
 from dashboard import access, pickers, policy_view, state, tables, view_state
-from dashboard.i18n import say, show_error, t
-from dashboard.policy_form import load_into_form, policy_from_form, price_conflict, stages_form
+from dashboard.i18n import current, say, show_error, t
+from dashboard.policy_form import (
+    defaults,
+    load_into_form,
+    policy_from_form,
+    price_conflict,
+    stages_form,
+)
 from engine.core.errors import PrismError
 from engine.policy.schema import Policy
 
@@ -25,6 +31,7 @@ PREVIEW = "policy_preview_report"
 LAST_VALID = "policy_last_valid"
 ACTED = "policy_acted_on"  # the policy a save, publish or roll back just changed
 NOTICE = "policy_notice"  # what it did, said after the rerun that redraws the picker
+DRAWN_IN = "policy_form_language"  # the language the picker and the form were last drawn in
 
 
 def before_after(recommender: Any, policy: Policy) -> None:
@@ -166,6 +173,16 @@ def main() -> None:
     wanted = st.query_params.get("policy")  # ?policy=NAME opens that policy (a shareable link)
     if wanted in rows and "policy_pick" not in st.session_state:
         st.session_state["policy_pick"] = wanted
+    if st.session_state.get(DRAWN_IN, current()) != current():
+        # Options and choices are shown in words of the other language now, and the browser
+        # sends back the words it holds, which match nothing: the picker would fall back to a
+        # new policy and empty the form. Setting every field sends this language's words.
+        for key in [*defaults(), "policy_pick"]:
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
+        if st.session_state.get("policy_loaded") in rows:
+            st.session_state["policy_pick"] = st.session_state["policy_loaded"]
+    st.session_state[DRAWN_IN] = current()
     if (acted := st.session_state.pop(ACTED, None)) in rows:
         # An option's text is what the browser holds and sends back: once a write changed
         # it, the old text matches no option and the picker would fall back to a new policy.

@@ -10,7 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import LONG, chromium, go_to, idle, open_page, require_chromium, studio
+from browser_support import (
+    LONG,
+    chromium,
+    enter_text,
+    go_to,
+    idle,
+    open_page,
+    pick_option,
+    require_chromium,
+    studio,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -57,3 +67,25 @@ def test_enter_after_typing_a_brand_picks_that_brand_alone(page) -> None:  # noq
     box.locator("[data-tag]").first.wait_for(timeout=LONG)
     idle(page)
     assert _tags(box) == ["3M"], _tags(box)
+
+
+def test_a_saved_policy_stays_in_the_form_across_a_language_switch(page) -> None:  # noqa: ANN001
+    """Save a policy, switch to Chinese and back: the picker still names it and the form
+    still holds it (the picker's option words change with the language)."""
+    page.keyboard.press("Escape")  # a list left open hides the rest of the page from roles
+    idle(page)
+    enter_text(page, page.get_by_role("textbox", name="Policy name"), "stays-put")
+    page.get_by_role("tab", name="Save & publish").click()
+    page.get_by_role("button", name="Save as a new version").click()
+    page.wait_for_function("() => document.body.innerText.includes('Saved stays-put@1')",
+                           timeout=LONG)
+    idle(page)
+    pick_option(page, "Language", "简体中文")
+    page.get_by_role("textbox", name="策略名称").wait_for(timeout=LONG)
+    pick_option(page, "语言", "English")
+    name = page.get_by_role("textbox", name="Policy name")
+    name.wait_for(timeout=LONG)
+    idle(page)
+    assert name.input_value() == "stays-put"
+    assert page.get_by_role("combobox", name="Edit").first.input_value().startswith(
+        "stays-put (v1")
