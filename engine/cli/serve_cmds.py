@@ -278,9 +278,9 @@ def run_sweep(args: argparse.Namespace) -> int:
 def run_items_add(args: argparse.Namespace) -> int:
 
     added = _load(args).add_items(read_new_items(args.path))
-    print(render("added {n} {n:item|items}", n=len(added)) + f" to {args.run}: "
-          f"{', '.join(added['item_id'].astype(str).head(10))}"
-          f"{' ...' if len(added) > 10 else ''}")
+    print(render("added {n} {n:item|items} to {run}: {ids}{more}", n=len(added), run=args.run,
+                 ids=", ".join(added["item_id"].astype(str).head(10)),
+                 more=" ..." if len(added) > 10 else ""))
     return 0
 
 

@@ -81,7 +81,7 @@ def test_enter_in_the_name_box_does_not_start_an_experiment(home: Path) -> None:
     """Only the Start button starts one: Enter after typing a name leaves the arms, the verdict
     and the exploration still to set (the form does not submit on Enter)."""
     at = _page()
-    forms = [node for node in _walk(at._tree) if getattr(node, "type", None) == "form"]
+    forms = [node for node in _walk(at.main) if getattr(node, "type", None) == "form"]
     assert len(forms) == 1 and forms[0].proto.form.enter_to_submit is False
 
 
