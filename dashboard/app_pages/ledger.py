@@ -19,6 +19,7 @@ import streamlit as st
 
 from dashboard import access, ledger_charts, state, tables
 from dashboard.i18n import say, show_error, t, t_count
+from dashboard.sample_box import SampleRange
 from engine.core.errors import PrismError
 from engine.exposure.ledger import TOP_SHARE
 from engine.rerank.methods import QUOTA_FREE_METHODS
@@ -32,12 +33,10 @@ FITTED = "ledger_fitted"  # (settings and targets it was fitted for, outcome, Ta
 
 def controls(shoppers: int) -> tuple[str, int, int, str, float]:
     """The ledger's settings; the sample holds at most the run's `shoppers` test shoppers."""
-    high = max(1, min(SAMPLE_MAX, shoppers))
-    low = min(SAMPLE_MIN, high)
-    asked = st.session_state.get("ledger_sample")
-    too_few = asked is not None and asked < low  # typed below the minimum: said, not silent
-    if asked is not None and not low <= asked <= high:  # or a size from a larger run
-        st.session_state["ledger_sample"] = min(max(asked, low), high)
+    sample = SampleRange.of(shoppers, SAMPLE_MIN, SAMPLE_MAX)
+    asked = st.session_state.get("ledger_sample")  # typed outside the range: said, not silent
+    if asked is not None and sample.fit(asked) != asked:  # (or a size from another run)
+        st.session_state["ledger_sample"] = sample.fit(asked)
     with st.container(border=True):
         by_col, days_col, size_col, method_col, weight_col = st.columns([1.2, 0.8, 1, 1, 1])
         by = by_col.selectbox(t("ledger.group_by"), GROUPINGS,
@@ -45,18 +44,17 @@ def controls(shoppers: int) -> tuple[str, int, int, str, float]:
                               key="ledger_by")
         days = days_col.number_input(t("ledger.new_days"), 1, 3650, 30,
                                      key="ledger_new_days", disabled=by != "new")
-        # the box takes any size from 1 (a smaller one is raised to `low` and said, never
-        # dropped silently by the box)
-        size = size_col.number_input(t("ledger.sample"), 1, high, min(SAMPLE, high), step=100,
-                                     key="ledger_sample",
-                                     help=t("common.sample_help", low=low, high=high))
+        # the box takes any size from 1 up (one outside the range is brought into it and
+        # said, never refused by the box with only a tooltip)
+        size = size_col.number_input(t("ledger.sample"), 1, None,
+                                     None if asked is not None else min(SAMPLE, sample.high),
+                                     step=100, key="ledger_sample", help=sample.help())
         method = method_col.selectbox(t("ledger.reranker"), METHODS,
                                       format_func=lambda m: t(f"ledger.method.{m}"),
                                       key="ledger_method")
         weight = weight_col.slider(t("ledger.weight"), 0.0, 1.0, 0.0, 0.05,
                                    key="ledger_weight", disabled=method == "none")
-    if too_few:
-        st.warning(t("common.sample_raised", asked=asked, low=low), icon=":material/group:")
+    sample.say(asked)
     return by, int(days), int(size), method, float(weight)
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import alpha_controls, charts, state, tables, view_state
 from dashboard.i18n import method_label, say_error, show_error, t
+from dashboard.sample_box import SampleRange
 from engine.core.errors import PrismError
 from engine.evaluation.sweep import ALPHA_METHOD
 from engine.exposure.slots import category_slots, popularity_lorenz
@@ -140,22 +141,27 @@ def rerank_caption(run: state.RunEntry, alphas: tuple[float, ...],
     return t("tradeoff.rerank_at_trained", alpha=weights[0], beta=weights[1])
 
 
+TYPED = "_tradeoff_sample_typed"  # the sample size as typed, for the rerun it causes
+
+
+def _remember_typed() -> None:
+    st.session_state[TYPED] = view_state.value(state.SAMPLE_SIZE)
+
+
 def sweep_controls(shoppers: int) -> tuple[str, str, list[str]]:
     """Sample size (at most the run's `shoppers` test shoppers), the two axes and the
     methods to sweep."""
-    high = max(1, min(view_state.SAMPLE_MAX, shoppers))
-    low = min(view_state.SAMPLE_MIN, high)
-    size = int(view_state.value(state.SAMPLE_SIZE))
-    too_few = size < low  # typed below the minimum: raised and said, never silently
-    if not low <= size <= high:  # or more than the run has: the whole set
-        view_state.set_value(state.SAMPLE_SIZE, min(max(size, low), high))
+    sample = SampleRange.of(shoppers, view_state.SAMPLE_MIN, view_state.SAMPLE_MAX)
+    # the size just typed (the studio has already brought the control itself down to the
+    # run's shoppers before the page runs), else the control's own
+    asked = int(st.session_state.pop(TYPED, view_state.value(state.SAMPLE_SIZE)))
+    view_state.set_value(state.SAMPLE_SIZE, sample.fit(asked))
     with st.container(border=True):
         size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
-        # the box takes any size from 1, so a smaller one reaches this check (a box with a
-        # minimum would put its own value back without a word)
-        size_col.number_input(t("tradeoff.sample"), 1, high, step=50,
-                              help=t("common.sample_help", low=low, high=high),
-                              **view_state.widget(state.SAMPLE_SIZE))
+        # the box takes any size from 1 up, so a smaller or larger one reaches the check above
+        # (a box with bounds would refuse it with only a tooltip, and keep the old sample)
+        size_col.number_input(t("tradeoff.sample"), 1, None, step=50, help=sample.help(),
+                              **view_state.widget(state.SAMPLE_SIZE, then=_remember_typed))
         accuracy = acc_col.selectbox(t("tradeoff.accuracy"), list(ACCURACY),
                                      **view_state.widget(view_state.AXIS_ACCURACY),
                                      format_func=_axis_name)
@@ -166,8 +172,7 @@ def sweep_controls(shoppers: int) -> tuple[str, str, list[str]]:
                                          **view_state.widget(view_state.SWEPT),
                                          format_func=method_label,
                                          placeholder=t("common.choose"))
-    if too_few:
-        st.warning(t("common.sample_raised", asked=size, low=low), icon=":material/group:")
+    sample.say(asked)
     return accuracy, diversity, methods
 
 

@@ -1,5 +1,5 @@
-"""Sample-size controls never offer more shoppers than the run has, and the Explorer's weight
-tile is wide enough for its label."""
+"""Sample-size controls never use more shoppers than the run has (and say when they lower a
+size typed), and the Explorer's weight tile is wide enough for its label."""
 
 from __future__ import annotations
 
@@ -28,14 +28,27 @@ def _test_shoppers() -> int:
 
 @pytest.mark.parametrize(("page", "key"), [("tradeoff", "w_sample_size"),
                                            ("ledger", "ledger_sample")])
-def test_the_sample_control_is_capped_at_the_shoppers_there_are(page: str, key: str) -> None:
+def test_a_sample_above_the_shoppers_there_are_is_lowered_and_said(page: str, key: str) -> None:
+    """The sample box takes any size from 1 up; one above the run's held-out shoppers is
+    lowered to all of them and the page says so (a box capped at the shoppers refused it
+    with only a tooltip and kept the old sample)."""
     shoppers = _test_shoppers()
     assert shoppers < 100  # the tiny run: fewer than either page's usual sample
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, at.exception
     control = at.number_input(key=key)
-    assert control.max == shoppers and control.value <= shoppers
+    assert control.max is None and control.value <= shoppers
+    assert "lowered" not in " ".join(w.value for w in at.warning)
+    control.set_value(500).run()
+    assert not at.exception, at.exception
+    assert at.number_input(key=key).value == shoppers
+    said = f"The run has {shoppers} held-out shoppers: 500 was lowered to {shoppers}"
+    assert any(said in w.value for w in at.warning), [w.value for w in at.warning]
+    if page == "tradeoff":
+        assert at.session_state["sample_size"] == shoppers
+    at.run()  # said once, for the entry
+    assert not any(said in w.value for w in at.warning)
 
 
 def test_the_weight_tile_has_room_for_its_label() -> None:
@@ -106,3 +119,21 @@ def test_a_sample_below_the_minimum_is_raised_and_said(page: str, key: str, leas
     assert at.number_input(key=key).value == low
     assert any(f"at least {low} shoppers: 5 was raised to {low}" in w.value
                for w in at.warning), [w.value for w in at.warning]
+
+
+@pytest.mark.parametrize(("lang", "asked", "said"), [
+    ("en", 5, "The sample needs at least 50 shoppers: 5 was raised to 50."),
+    ("en", 500, "The run has 386 held-out shoppers: 500 was lowered to 386, the whole set."),
+    ("zh", 500, "本运行只有 386 位留出测试顾客：500 已改为 386，即全部顾客。"),
+    ("en", 9000, "The sample holds at most 5000 shoppers: 9000 was lowered to 5000."),
+    ("en", 386, None)])
+def test_the_sample_range_says_what_it_changed(monkeypatch: pytest.MonkeyPatch, lang: str,
+                                               asked: int, said: str | None) -> None:
+    from dashboard import i18n
+    from dashboard.sample_box import SampleRange
+
+    monkeypatch.setattr(i18n, "current", lambda: lang)
+    shoppers = 9000 if asked == 9000 else 386
+    sample = SampleRange.of(shoppers, 50, 5000)
+    assert sample.fit(asked) == min(max(asked, 50), min(shoppers, 5000))
+    assert sample.note(asked) == said
