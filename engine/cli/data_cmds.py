@@ -22,6 +22,7 @@ from engine.data import (
     write_tables,
 )
 from engine.data.loading import imported_config
+from engine.data.synthetic_faq import write_synthetic_faq
 
 if TYPE_CHECKING:  # pandas-heavy imports stay inside the handlers so `prism --help` is fast
     from engine.data import Dataset
@@ -80,9 +81,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bar.update(1)
         with _writing(Path(args.out)):
             paths = write_tables(items, events, args.out, fmt=args.out_format, progress=True)
+            faq = write_synthetic_faq(Path(args.out), items, events)
         bar.update(1)
-    print(f"wrote {len(items):,} items to {paths[0]} and {len(events):,} events to {paths[1]} "
-          f"(seed {args.seed})")
+    print(f"wrote {len(items):,} items to {paths[0]}, {len(events):,} events to {paths[1]} "
+          f"and the shop's FAQ to {faq} (seed {args.seed})")
     return 0
 
 
@@ -103,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `prism data ...` to the `prism` parser."""
     data = subparsers.add_parser("data", help="generate, inspect and convert datasets")
     commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    gen = commands.add_parser("generate", help="write the synthetic shop (items + events)")
+    gen = commands.add_parser("generate", help="write the synthetic shop (items, events and FAQ)")
     gen.add_argument("--out", required=True, help="output folder")
     gen.add_argument("--items", type=int, default=2000)
     gen.add_argument("--users", type=int, default=1000)

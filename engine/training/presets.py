@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from engine.core import paths
 from engine.core.config import (
     DEFAULT_ALPHA,
@@ -21,6 +23,8 @@ from engine.core.config import (
     TrainConfig,
 )
 from engine.data import generate_shop, write_tables
+from engine.data.faq import FAQ_FILE
+from engine.data.synthetic_faq import write_synthetic_faq
 from engine.models.registry import CONFIGURED_MODEL
 from engine.training.spec import TrainSpec
 
@@ -91,11 +95,16 @@ def starter_spec(out_dir: Path, epochs: int,
 
 def ensure_synthetic_shop(n_items: int = TINY_SHOP["n_items"],
                           n_users: int = TINY_SHOP["n_users"], seed: int = 0) -> Path:
-    """The synthetic shop folder under `<prism_home>/data/synthetic`, generated if absent."""
+    """The synthetic shop folder under `<prism_home>/data/synthetic` with its FAQ, generated
+    if absent (a shop from before the FAQ gets one from its own tables)."""
     folder = paths.data_dir() / "synthetic"
-    if not (folder / "items.csv").exists() or not (folder / "events.csv").exists():
+    tables = folder / "items.csv", folder / "events.csv"
+    if not all(path.exists() for path in tables):
         items, events = generate_shop(n_items=n_items, n_users=n_users, seed=seed)
         write_tables(items, events, folder, fmt="csv")
+        write_synthetic_faq(folder, items, events)
+    elif not (folder / FAQ_FILE).exists():
+        write_synthetic_faq(folder, *(pd.read_csv(path, dtype=str) for path in tables))
     return folder
 
 

@@ -8,19 +8,16 @@ import pytest
 from dashboard_support import APP, TIMEOUT, use_tiny_home
 from streamlit.testing.v1 import AppTest
 
-from engine.data.faq import FAQ_FILE, import_faq
-from tests.ask_support import write_faq
+from engine.data.faq import FAQ_FILE
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(autouse=True)
-def prism_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """The shared tiny run, its data folder holding the tiny FAQ."""
+def prism_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared tiny run on the synthetic shop, whose folder holds the shop's own FAQ."""
     home = use_tiny_home(monkeypatch)
-    data = home / "data" / "synthetic"
-    if not (data / FAQ_FILE).is_file():
-        import_faq(write_faq(tmp_path), data)
+    assert (home / "data" / "synthetic" / FAQ_FILE).is_file()
     return home
 
 
