@@ -128,12 +128,15 @@ def _logged_action(action: str) -> str:
 
 
 def impact_frame(report: dict[str, Any], names: tuple[str, str] | None = None) -> pd.DataFrame:
-    """The preview's metric rows as a table: A, B, A − B, 95% interval, excludes zero;
-    `names`: what A and B are called (two scenarios), else "policy" and "against"."""
+    """The preview's metric rows as a table: A, B, A − B, 95% interval, excludes zero (to
+    4 places, never a negative zero); `names`: what A and B are called (two scenarios), else
+    "policy" and "against"."""
     rows = report["metrics"] + [report["mean_rank_displacement"]] + report["rules"]
     frame = pd.DataFrame(rows)[["metric", "a", "b", "diff", "ci_low", "ci_high",
                                 "excludes_zero"]]
     frame["metric"] = frame["metric"].map(column_label)
+    numbers = frame.select_dtypes("number").columns
+    frame[numbers] = frame[numbers].round(4) + 0.0  # + 0.0: a rounded -0.00001 reads 0.0
     a_name, b_name = names or (t("policy_view.col_policy"), t("policy_view.col_against"))
     return frame.rename(columns={"a": a_name, "b": b_name,
                                  "diff": t("policy_view.col_difference"),

@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import access, experiment_charts, state
 from dashboard.i18n import show_error, t
 from engine.core.errors import PrismError
+from engine.core.messages import fixed
 
 ORDER = ("clicks_per_list", "conversion", "revenue_per_list", "category_entropy",
          "long_tail_exposure", "coverage")
@@ -33,8 +34,8 @@ def _interval(cell: dict | None) -> str:
     if not cell or cell.get("estimate") is None:
         return "–"
     if cell.get("low") is None or cell.get("high") is None:
-        return f"{cell['estimate']:.4f} ({t('experiments.too_few')})"
-    return f"{cell['estimate']:.4f} [{cell['low']:.4f}, {cell['high']:.4f}]"
+        return f"{fixed(cell['estimate'])} ({t('experiments.too_few')})"
+    return f"{fixed(cell['estimate'])} [{fixed(cell['low'])}, {fixed(cell['high'])}]"
 
 
 def verdict_box(report: dict) -> None:

@@ -79,7 +79,7 @@ def population_preview(run: state.RunEntry, policy: Policy) -> None:
     st.markdown(t("policies.report", policy=report["policy"], against=report["against"],
                   n=report["n_users"], share=report["lists_changed"]["share"],
                   seconds=report["seconds"]["replay"]))
-    st.dataframe(policy_view.impact_frame(report).round(4), hide_index=True, width="stretch",
+    st.dataframe(policy_view.impact_frame(report), hide_index=True, width="stretch",
                  key="policy_impact")
     left, right = st.columns(2)
     left.plotly_chart(policy_view.exposure_chart(report["exposure"]["brand"],

@@ -12,6 +12,7 @@ from dashboard import charts, policy_view, state, tables
 from dashboard.i18n import method_label, say_error, show_error, t
 from dashboard.measures import column_label
 from engine.core.errors import PrismError
+from engine.core.messages import fixed
 from engine.policy.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.rerank.quotas import default_quotas
 from engine.serving.listmetrics import list_metrics
@@ -188,7 +189,7 @@ def compare_measured(rows: pd.DataFrame) -> None:
     measured" in the table and has no bar (never a drawn zero)."""
     metric_cols = [c for c in rows.columns if c.startswith(("sample ", "shopper "))]
     values = rows[["name", *metric_cols]].set_index("name")
-    table = values.T.map(lambda v: t("scenarios.not_measured") if pd.isna(v) else f"{v:.4f}")
+    table = values.T.map(lambda v: t("scenarios.not_measured") if pd.isna(v) else fixed(v))
     st.dataframe(table.rename(index=column_label), width="stretch", key="scenario_compare_table")
     missing = [c for c in metric_cols if values[c].isna().any()]
     if missing:
@@ -237,7 +238,7 @@ def paired_scenarios(a: Scenario, b: Scenario) -> None:
         st.caption(t("scenarios.paired_caption"))
         return
     st.markdown(t("scenarios.paired_report", a=a.name, b=b.name, n=report["n_users"]))
-    st.dataframe(policy_view.impact_frame(report, (a.name, b.name)).round(4), hide_index=True,
+    st.dataframe(policy_view.impact_frame(report, (a.name, b.name)), hide_index=True,
                  width="stretch", key="scenario_paired_table")
 
 

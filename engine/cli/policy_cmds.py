@@ -22,7 +22,7 @@ from engine.access.roles import local_actor
 from engine.cli.options import integer, names_a_file, positive_integer
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
-from engine.core.messages import render
+from engine.core.messages import fixed, render
 from engine.core.paths import runs_dir
 from engine.policy.checks import require_servable
 from engine.policy.preview import load_inputs, preview
@@ -246,8 +246,9 @@ def print_report(report: dict[str, Any]) -> None:
         report["exposure"]["category"][:4] + report["rules"]
     for row in rows:
         star = "*" if row["excludes_zero"] else " "
-        print(f"{row['metric'][:52]:<52} {row['a']:>8.4f} {row['b']:>8.4f} "
-              f"{row['diff']:>+9.4f} [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}] {star}")
+        print(f"{row['metric'][:52]:<52} {fixed(row['a']):>8} {fixed(row['b']):>8} "
+              f"{fixed(row['diff'], sign='+'):>9} [{fixed(row['ci_low'], sign='+')}, "
+              f"{fixed(row['ci_high'], sign='+')}] {star}")
     changed = report["lists_changed"]
     print(f"lists changed: {changed['n']} ({changed['share']:.1%}); mean rank displacement "
           f"{report['mean_rank_displacement']['a']:.2f}; {report['seconds']['replay']:.2f} s",

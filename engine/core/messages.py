@@ -175,6 +175,18 @@ def _message(code: str, values: dict[str, Any]) -> Message:
     return Message(code, **values)
 
 
+def shown_value(value: float, places: int = 2) -> float:
+    """`value` rounded to the places a message shows, a negative zero made zero: a part of
+    -0.001 reads +0.00, never -0.00."""
+    return round(float(value), places) + 0.0
+
+
+def fixed(value: float, places: int = 4, sign: str = "") -> str:
+    """`value` with `places` decimals (`sign` "+" to always show one), a value that rounds
+    to zero written 0.0000, never -0.0000: how a metric or a difference of two is shown."""
+    return f"{shown_value(value, places):{sign}.{places}f}"
+
+
 def shown_ids(ids: Sequence[object], limit: int) -> tuple[str, str]:
     """The first `limit` of `ids` quoted and joined with ", ", and " and N more" (a Message;
     "" when none is left out): how an error names a list of ids."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.core.columns import UNKNOWN_CATEGORY
-from engine.core.messages import Explanation, Listing, Message
+from engine.core.messages import Explanation, Listing, Message, shown_value
 from engine.metrics.diversity import counted_categories
 from engine.models.credit import PART_NAMES, last_occurrences, model_reasons
 from engine.serving.catalogue import Catalogue
@@ -89,12 +89,6 @@ def category_reason(label: str, is_new: bool | None, gain: float,
     if abs(gain) >= MIN_GAIN_SHOWN:
         return Message(f"{code}_gain", gain=gain, **values)
     return Message(code, **values)
-
-
-def shown_value(value: float, places: int = 2) -> float:
-    """`value` rounded to the places a message shows, a negative zero made zero: a part of
-    -0.001 reads +0.00, never -0.00."""
-    return round(float(value), places) + 0.0
 
 
 def parts_reason(parts: dict[str, np.ndarray], slot: int) -> str:

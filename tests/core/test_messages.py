@@ -1,4 +1,5 @@
-"""Engine words: counted words say "1 row" and "3 rows", never "row(s)"."""
+"""Engine words: counted words say "1 row" and "3 rows", never "row(s)"; a shown zero is never
+-0.0000."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 
 import pytest
 
-from engine.core.messages import TEMPLATES, Message, render
+from engine.core.messages import TEMPLATES, Message, fixed, render
 
 
 @pytest.mark.parametrize(("n", "said"), [(0, "0 rows"), (1, "1 row"), (2, "2 rows"),
@@ -25,3 +26,16 @@ def test_engine_messages_with_a_count_use_counted_words() -> None:
     assert str(Message("new_items_taken", n=1, shown="'N1'", more="")).startswith(
         "new items: 1 id already in the catalogue")
     assert "2 ids already" in Message("new_items_taken", n=2, shown="'N1', 'N2'", more="")
+
+
+@pytest.mark.parametrize(("value", "sign", "shown"), [
+    (-0.0, "", "0.0000"), (-1e-9, "", "0.0000"), (-4e-5, "", "0.0000"), (-0.5, "", "-0.5000"),
+    (0.25, "", "0.2500"), (-0.0, "+", "+0.0000"), (-1e-9, "+", "+0.0000"), (0.25, "+", "+0.2500"),
+    (-0.25, "+", "-0.2500")])
+def test_a_value_that_rounds_to_zero_reads_zero_never_minus_zero(value: float, sign: str,
+                                                                  shown: str) -> None:
+    assert fixed(value, sign=sign) == shown
+
+
+def test_fixed_takes_the_places_asked() -> None:
+    assert (fixed(-0.001, 2), fixed(0.125, 1), fixed(2.0, 0)) == ("0.00", "0.1", "2")

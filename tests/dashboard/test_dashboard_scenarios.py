@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from dashboard_support import APP, TIMEOUT, tiny_home
 from streamlit.testing.v1 import AppTest
@@ -210,3 +211,29 @@ def test_compare_speaks_of_the_scenarios_by_name_in_the_order_picked(
     assert any("**mmr high** against **dpp low**" in m.value for m in at.markdown)
     table = next(d.value for d in at.dataframe if "excludes 0" in d.value.columns)
     assert list(table.columns[1:3]) == ["mmr high", "dpp low"]
+
+
+def test_the_impact_table_never_shows_a_negative_zero() -> None:
+    from dashboard.policy_view import impact_frame
+
+    row = {"metric": "category_entropy@10", "a": -0.0, "b": 1e-9, "diff": -1e-9,
+           "ci_low": -4e-5, "ci_high": 0.0, "excludes_zero": False}
+    table = impact_frame({"metrics": [row], "rules": [], "mean_rank_displacement": {
+        "metric": "mean rank displacement", "a": 0.0, "b": 0.0, "diff": -0.0, "ci_low": -0.0,
+        "ci_high": 0.0, "excludes_zero": False}}, ("wide", "plain"))
+    numbers = table.select_dtypes("number").to_numpy()
+    assert (numbers == 0).all() and not np.signbit(numbers).any()  # +0.0 only: reads 0.0000
+
+
+@pytest.mark.slow
+def test_a_zero_in_the_comparison_reads_zero_not_minus_zero(shared_run_home: Path) -> None:
+    store = ScenarioStore(shared_run_home / "scenarios.sqlite")
+    ids = [store.save(Scenario(name=name, run="tiny", settings={
+        "method": "mmr", "alpha": 0.5, "k": 10},
+        metrics={"shopper category_entropy@10": entropy}))  # one category: −Σ p log p = −0
+        for name, entropy in (("one lamp", -0.0), ("two lamps", -1e-12))]
+    at = _scenarios_page()
+    at.multiselect(key="scenario_compare").set_value(ids).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "one lamp" in d.value.columns)
+    assert table.loc["Shopper · Category entropy@10"].tolist() == ["0.0000", "0.0000"]

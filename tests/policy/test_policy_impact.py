@@ -1,9 +1,12 @@
-"""The impact report's exposure rows: a share's interval stays a share's."""
+"""The impact report's exposure rows: a share's interval stays a share's; a difference that
+rounds to zero is printed +0.0000, never -0.0000."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from engine.cli.policy_cmds import print_report
 from engine.metrics import stats
 from engine.policy.impact import exposure_table
 
@@ -32,3 +35,17 @@ def test_share_intervals_lie_in_zero_one_and_hold_the_share():
     for row in exposure_table("category", lists_a, lists_b, codes, names, weights):
         assert 0.0 <= row["a_low"] <= row["a_high"] <= 1.0
         assert row["a_low"] - 1e-9 <= row["a"] <= row["a_high"] + 1e-9
+
+
+def test_the_printed_report_never_shows_a_negative_zero(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    row = {"metric": "category_entropy@10", "a": -0.0, "b": 1e-9, "diff": -1e-9,
+           "ci_low": -4e-5, "ci_high": 0.0, "excludes_zero": False}
+    print_report({"policy": "wide", "against": "plain", "n_users": 3, "k": 10,
+                  "interval": "paired bootstrap", "metrics": [row],
+                  "exposure": {"brand": [], "category": []}, "rules": [],
+                  "lists_changed": {"n": 0, "share": 0.0},
+                  "mean_rank_displacement": {"a": 0.0}, "seconds": {"replay": 0.1}})
+    line = next(text for text in capsys.readouterr().out.splitlines()
+                if text.startswith("category_entropy@10"))
+    assert line.split()[1:] == ["0.0000", "0.0000", "+0.0000", "[+0.0000,", "+0.0000]"]
