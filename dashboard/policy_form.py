@@ -18,6 +18,7 @@ from dashboard.i18n import method_label, t
 from engine.core.errors import ConfigError
 from engine.core.limits import MAX_SLOT
 from engine.core.messages import Message, json_problem
+from engine.policy.compile import PRICE_BAND, cap_columns
 from engine.policy.schema import Policy, parse_policy
 from engine.rerank.methods import QUOTA_FREE_METHODS
 
@@ -26,10 +27,17 @@ KEPT = "pf_kept"
 FORM_KINDS = ("filter", "boost", "bury", "promote", "cap", "floor", "diversify", "pin")
 METHODS = list(QUOTA_FREE_METHODS)  # quotas are kept as written
 SCOPES = ["all", "run", "dataset"]
+CAP_WORDS = ("brand", "category", PRICE_BAND)
 
 
 def method_name(method: str) -> str:
     return t("policies.method_none") if method == "none" else method_label(method)
+
+
+def cap_column_name(column: str) -> str:
+    """A cap grouping in words: brand, category and price band in the studio's language, any
+    other item column by its own name (it is the merchant's data)."""
+    return t(f"policies.cap_by.{column}") if column in CAP_WORDS else column
 
 
 def defaults() -> dict[str, Any]:
@@ -188,14 +196,13 @@ def _match_box(kind: str, brands: list[str]) -> None:
 
 
 def _cap_floor_box(recommender: Any) -> None:
-    columns = ["brand", "category", *[c for c in recommender.catalogue.items.columns
-                                      if c not in ("brand", "category", "item_id", "title")]]
+    columns = cap_columns(recommender.catalogue.items)
     st.markdown(t("policies.cap_floor"))
     st.text_input(t("policies.label"), key="pf_cap_label")
     count, column = st.columns(2)
     count.number_input(t("policies.cap"), min_value=0, step=1, key="pf_cap")
     column.selectbox(t("policies.cap_column"), _with(columns, st.session_state.get(
-        "pf_cap_column")), key="pf_cap_column")
+        "pf_cap_column")), key="pf_cap_column", format_func=cap_column_name)
     st.text_input(t("policies.label"), key="pf_floor_label")
     st.radio(t("policies.floor_kind"), ["quantile", "min_relevance"], key="pf_floor_kind",
              horizontal=True, format_func=lambda v: t(f"policies.floor_{v}"))

@@ -31,6 +31,9 @@ ERRORS = {
                      "to match",
     "price_order": "the lowest price {low:g} is above the highest price {high:g}",
     "filter_empty": "a filter needs price_min/price_max, keep, drop or exclude_seen",
+    "cap_column_unique": "a cap per {column!r} caps nothing (nearly every item has its own "
+                         "value); cap per brand, category, price_band or a column with a few "
+                         "values",
     "floor_one_bound": "a floor takes exactly one of quantile or min_relevance",
     "quota_needs_quotas": "method 'quota' needs quotas, e.g. {example}",
     # the fields of a policy, as an error names where it is wrong

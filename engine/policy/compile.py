@@ -13,11 +13,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.core.columns import BRAND, CATEGORY, CATEGORY_SEP, MULTI_CATEGORY_SEP
-from engine.core.errors import ConfigError
+from engine.core.columns import (
+    BRAND,
+    CATEGORY,
+    CATEGORY_LEVELS,
+    CATEGORY_SEP,
+    DIV_CATEGORY,
+    MULTI_CATEGORY_SEP,
+    PRICE,
+)
+from engine.core.errors import ConfigError, DataError
 from engine.core.messages import Message
+from engine.exposure.groups import NO_VALUE, GroupSpec, build_grouping
 from engine.exposure.stage import catalogue_bonus
 from engine.policy.schema import (
+    NOT_CAP_COLUMNS,
     BoostStage,
     BuyAgainStage,
     CapStage,
@@ -36,6 +46,32 @@ from engine.serving.catalogue import Catalogue
 from engine.serving.requests import category_positions
 
 LABEL_COLUMN = "category"  # caps on "category" use the item's diversity category label
+PRICE_BAND = "price_band"  # caps per price band: the catalogue's price quintiles
+MAX_CAP_VALUES = 50  # an item column with more distinct values is not offered for a cap
+
+
+def cap_columns(items: pd.DataFrame) -> list[str]:
+    """The columns a cap per value means something for, in the order to offer them: brand,
+    category, price band (when enough items have prices), then item columns with 2 to
+    MAX_CAP_VALUES distinct values that repeat (no ids, texts, prices or derived columns)."""
+    named = [BRAND, LABEL_COLUMN]
+    prices = pd.to_numeric(items[PRICE], errors="coerce") if PRICE in items.columns else None
+    if prices is not None and prices.notna().sum() >= GroupSpec().n_bands:
+        named.append(PRICE_BAND)
+    skip = {*named, *NOT_CAP_COLUMNS, DIV_CATEGORY, CATEGORY_LEVELS}
+    others = [str(c) for c in items.columns if c not in skip
+              and pd.api.types.is_hashable(c) and _few_values(items[c])]
+    return [*named, *others]
+
+
+def _few_values(values: pd.Series) -> bool:
+    if pd.api.types.is_float_dtype(values):
+        return False  # a measurement, not a grouping
+    try:
+        distinct = values.nunique(dropna=True)
+    except TypeError:  # lists or dicts in cells
+        return False
+    return 2 <= distinct <= MAX_CAP_VALUES and distinct < values.notna().sum()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,7 +164,24 @@ def _filter_rule(stage: FilterStage, label: str, facts: ItemFacts,
     return Rule(label=label, mask=mask)
 
 
+def _price_band_codes(items: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Each item's price band (-1: no price, in no band) and the number of bands."""
+    try:
+        bands = build_grouping(GroupSpec(by=PRICE_BAND), items, pd.DataFrame(),
+                               np.zeros(len(items)))
+    except DataError as exc:
+        raise ConfigError(exc.message or str(exc)) from exc
+    codes = bands.membership.tocsr().indices.astype(np.int64)  # one band per item, row order
+    if NO_VALUE in bands.labels:
+        codes[codes == bands.labels.index(NO_VALUE)] = -1
+    return codes, bands.n_groups
+
+
 def _cap_rule(stage: CapStage, label: str, facts: ItemFacts) -> CapRule:
+    if stage.column == PRICE_BAND and PRICE_BAND not in facts.catalogue.items.columns:
+        codes, n_groups = _price_band_codes(facts.catalogue.items)
+        return CapRule(label=label, codes=codes,
+                       limits=np.full(max(n_groups, 1), stage.max_items, dtype=np.int64))
     values = facts.column(stage.column)
     text = values.where(values.notna(), "").astype(str)
     codes, uniques = pd.factorize(text.mask(text == ""))  # no value: -1, in no group

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
+from engine.core.columns import DESCRIPTION, ITEM_ID, PRICE, TITLE
 from engine.core.errors import ConfigError
 from engine.core.field_errors import readable
 from engine.core.limits import (
@@ -45,6 +46,8 @@ from engine.serving.requests import (
 
 # a letter or digit of any script, then up to 63 of them, "_", "." or "-" (str.isalnum's letters)
 NAME_PATTERN = r"^[^\W_][\w.-]{0,63}$"
+# item columns a cap per value cannot mean: one value per item, or a continuous number
+NOT_CAP_COLUMNS = (ITEM_ID, TITLE, DESCRIPTION, PRICE)
 
 
 def check_policy_name(name: str) -> str:
@@ -162,11 +165,22 @@ class PromoteStage(StageModel):
     share: float = Field(..., gt=0, le=1)
 
 
+def check_cap_column(column: str) -> str:
+    """`column` when a cap per its value can mean something, else a ValueError saying so: an
+    id, a title or a description is (nearly) one value per item and a price is a number
+    (cap per `price_band` instead), so a cap per them would cap nothing."""
+    if column in NOT_CAP_COLUMNS:
+        raise ValueError(Message("cap_column_unique", column=column))
+    return column
+
+
 class CapStage(StageModel):
-    """At most `max_items` items per value of `column` (brand, category or any item column)."""
+    """At most `max_items` items per value of `column`: brand, category, price_band (the
+    catalogue's price quantiles) or another item column with a few values."""
 
     kind: Literal["cap"]
-    column: str = Field("brand", max_length=MAX_TEXT_CHARS)
+    column: Annotated[str, AfterValidator(check_cap_column)] = Field(
+        "brand", max_length=MAX_TEXT_CHARS)
     max_items: int = Field(..., ge=1, le=MAX_SLOT)
 
 

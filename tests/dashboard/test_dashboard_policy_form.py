@@ -106,6 +106,15 @@ def test_methods_are_shown_by_name(home: Path) -> None:
     assert shown == ["No re-ranking", "MMR", "DPP", "Calibrated"]
 
 
+def test_a_cap_is_offered_per_groupings_in_words_not_per_texts_or_prices(home: Path) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/policies.py").run()
+    shown = at.selectbox(key="pf_cap_column").options
+    assert shown[:3] == ["Brand", "Category", "Price band"]
+    assert not {"description", "price", "title", "item_id", "div_category"} & set(shown)
+
+
 def test_attribution_sits_beside_the_title(home: Path) -> None:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()

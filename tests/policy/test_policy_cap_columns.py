@@ -1,0 +1,46 @@
+"""Which columns a cap per value may use: brand, category, price band and item columns with a
+few repeating values; a cap per an id, a title, a description or a price is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from policy_support import make_catalogue
+
+from engine.core.errors import ConfigError
+from engine.policy.compile import cap_columns, compile_policy
+from engine.policy.schema import parse_policy
+
+
+def shop():
+    """Eight items: two brands, two categories, prices 1..7 and one item without a price."""
+    return make_catalogue(["a", "b"] * 4, ["x", "y"] * 4,
+                          prices=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, np.nan],
+                          extra={"description": [f"text {j}" for j in range(8)],
+                                 "colour": ["red", "blue"] * 4,
+                                 "weight_kg": [0.5 + j for j in range(8)]})
+
+
+def test_only_columns_a_cap_per_value_means_something_for_are_offered():
+    assert cap_columns(shop().items) == ["brand", "category", "price_band", "colour"]
+
+
+def test_no_price_band_without_prices():
+    items = make_catalogue(["a", "b"], ["x", "y"]).items
+    assert "price_band" not in cap_columns(items)
+
+
+@pytest.mark.parametrize("column", ["description", "title", "item_id", "price"])
+def test_a_cap_per_a_text_or_a_price_is_refused_naming_the_column(column: str):
+    with pytest.raises(ConfigError, match=f"a cap per '{column}' caps nothing"):
+        parse_policy({"name": "t", "stages": [{"kind": "cap", "column": column,
+                                               "max_items": 1}]})
+
+
+def test_a_cap_per_price_band_groups_items_by_price_quintile():
+    policy = parse_policy({"name": "t", "stages": [{"kind": "cap", "column": "price_band",
+                                                    "max_items": 1}]})
+    rule = compile_policy(policy, shop()).caps[0]
+    assert rule.codes[-1] == -1  # no price: in no band, never capped
+    assert len(set(rule.codes[:-1].tolist())) == 5
+    assert (np.diff(rule.codes[:-1]) >= 0).all()  # dearer items, a higher band
