@@ -273,19 +273,41 @@ def long_tail_curve(curves: pd.DataFrame) -> go.Figure:
     return fig
 
 
+# the trainer's loss logs (engine.models.trainer) as the legend names them: the words first,
+# then the symbol the Training form's α and β labels use
+LOSS_NAMES = {"L_r": "charts.loss_relevance", "L_d": "charts.loss_diversity",
+              "loss": "charts.loss_total"}
+LOSS_COLORS = {"L_r": ACCENT, "L_d": "#E0569B", "loss": "#1E1B2E"}
+VALIDATION_PREFIXES = ("val_", "ndcg", "recall")  # held-out scores: none is ever below 0
+
+
+def _validation_name(column: str) -> str:
+    """`val_ndcg@10` → 'NDCG@10' in the active language (the column when no metric)."""
+    from engine.metrics.registry import parse_column
+
+    parsed = parse_column(column.removeprefix("val_"))
+    return column if parsed is None else t(f"metrics.{parsed[0].key}.name", k=parsed[1])
+
+
 def training_curves(history: pd.DataFrame) -> go.Figure:
-    """Per-epoch L_r and L_d (left) and validation NDCG@10 (right)."""
+    """Per-epoch relevance and diversity losses (left) and validation NDCG@10 (right, from 0:
+    the score cannot be negative)."""
     if history.empty:
         return empty_figure(t("charts.waiting"))
     fig = make_subplots(rows=1, cols=2, subplot_titles=(t("charts.losses"),
                                                             t("charts.validation")))
-    for column, color in (("L_r", ACCENT), ("L_d", "#E0569B"), ("loss", "#1E1B2E")):
-        if column in history:
-            fig.add_scatter(x=history["epoch"], y=history[column], name=column,
-                            mode="lines+markers", line=dict(color=color), row=1, col=1)
-    for column in [c for c in history.columns if c.startswith(("val_", "ndcg", "recall"))]:
-        fig.add_scatter(x=history["epoch"], y=history[column], name=column,
+    for column in [c for c in LOSS_NAMES if c in history]:
+        fig.add_scatter(x=history["epoch"], y=history[column], name=t(LOSS_NAMES[column]),
+                        mode="lines+markers", line=dict(color=LOSS_COLORS[column]), row=1,
+                        col=1)
+    scores = [c for c in history.columns if c.startswith(VALIDATION_PREFIXES)]
+    for column in scores:
+        fig.add_scatter(x=history["epoch"], y=history[column], name=_validation_name(column),
                         mode="lines+markers", line=dict(color="#1FA38A"), row=1, col=2)
+    top = pd.to_numeric(history[scores].stack(), errors="coerce").max() if scores else None
+    # autorange pads a flat or single score below 0 (−0.5 at the first epoch)
+    top = float(top) * 1.1 if top is not None and top > 0 else 1.0
+    fig.update_yaxes(range=[0.0, top], rangemode="nonnegative", row=1, col=2)
     epochs = pd.to_numeric(history["epoch"], errors="coerce")
     fig.update_xaxes(title=t("charts.epoch"), dtick=max(1, int(epochs.max()) // 10),
                      range=[max(0.0, float(epochs.min()) - 0.5), float(epochs.max()) + 0.5])

@@ -116,6 +116,32 @@ def test_training_curves_start_at_the_first_epoch_with_the_legend_below() -> Non
     assert fig.layout.xaxis.range[0] >= 0 and fig.layout.legend.y < 0
 
 
+@pytest.mark.parametrize("scores", [[0.0], [0.0, 0.0], [0.1, 0.2]])
+def test_the_validation_axis_starts_at_zero(scores: list[float]) -> None:
+    """A held-out score is never below 0: its axis starts there and holds every point (a
+    flat or single score was padded to −0.5 by autorange)."""
+    epochs = list(range(1, len(scores) + 1))
+    fig = charts.training_curves(pd.DataFrame({"epoch": epochs, "L_r": [2.0] * len(scores),
+                                               "L_d": [-0.3] * len(scores),
+                                               "val_ndcg@10": scores}))
+    (validation,) = [trace for trace in fig.data if trace.yaxis == "y2"]
+    low, high = fig.layout.yaxis2.range
+    assert low == 0 and high >= max(scores) > -1 and fig.layout.yaxis2.rangemode == "nonnegative"
+    assert validation.name == "NDCG@10"
+    assert fig.layout.yaxis.range is None  # a diversity loss can be negative: autorange
+
+
+@pytest.mark.parametrize(("lang", "names"), [
+    ("en", ["relevance loss L_r", "diversity loss L_d", "NDCG@10"]),
+    ("zh", ["相关性损失 L_r", "多样性损失 L_d", "NDCG@10"])])
+def test_training_legend_names_the_losses_in_words(monkeypatch: pytest.MonkeyPatch, lang: str,
+                                                   names: list[str]) -> None:
+    monkeypatch.setattr("dashboard.i18n.current", lambda: lang)
+    fig = charts.training_curves(pd.DataFrame({"epoch": [1], "L_r": [2.0], "L_d": [0.1],
+                                               "val_ndcg@10": [0.2]}))
+    assert [trace.name for trace in fig.data] == names
+
+
 def test_starter_time_budget_stops_training_and_settings_override() -> None:
     from dashboard import bootstrap
     from engine.models.trainer import StopTraining
