@@ -75,9 +75,14 @@ def fit_to_run(n_items: int, shoppers: int | None) -> None:
     at most its held-out shoppers (`shoppers`; None when its data is gone), so every page
     and the link say the same numbers."""
     ensure_defaults()
-    st.session_state[K] = max(1, min(int(value(K)), n_items))
-    if shoppers:
-        st.session_state[SAMPLE_SIZE] = min(int(value(SAMPLE_SIZE)), shoppers)
+    st.session_state[K], st.session_state[SAMPLE_SIZE] = fitted(
+        int(value(K)), int(value(SAMPLE_SIZE)), n_items, shoppers)
+
+
+def fitted(k: int, sample: int, n_items: int, shoppers: int | None) -> tuple[int, int]:
+    """(k, sample size) as a run with `n_items` items and `shoppers` held-out shoppers (None:
+    its data is gone) uses them: k at most the catalogue, the sample at most the shoppers."""
+    return max(1, min(k, n_items)), (min(sample, shoppers) if shoppers else sample)
 
 
 def _commit(key: str, then: Callable[[], None] | None) -> None:

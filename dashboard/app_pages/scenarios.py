@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, policy_view, state, tables
+from dashboard import charts, policy_view, state, tables, view_state
 from dashboard.i18n import method_label, say_error, show_error, t
 from dashboard.measures import column_label
 from engine.core.errors import PrismError
@@ -132,6 +132,33 @@ def _reload(scenario_id: int) -> None:
     st.session_state[state.SEGMENT_TARGETS] = settings.get("segment_targets") or {}
     st.session_state[state.TARGETS_VERSION] = st.session_state.get(state.TARGETS_VERSION, 0) + 1
     st.session_state["_scenario_loaded"] = scenario.name
+    st.session_state[FITTED] = fitted_notes(scenario)
+
+
+FITTED = "_scenario_fitted"  # what the reload could not restore as saved, said once
+
+
+def fitted_notes(scenario: Scenario) -> list[str]:
+    """What the studio will use instead of the scenario's saved k or sample size, because the
+    run it is loaded on has fewer items or held-out shoppers (the sidebar brings both down
+    before any page reads them): one sentence each, so no setting changes silently."""
+    try:
+        run = state.active_run()
+        n_items, shoppers = state.recommender(run).catalogue.n_items, state.test_shoppers(run)
+    except PrismError:
+        return []  # the page says what is wrong with the run
+    saved = scenario.settings
+    k, sample = int(saved.get("k", state.setting(state.K))), int(
+        saved.get("sample_size", state.setting(state.SAMPLE_SIZE)))
+    used_k, used_sample = view_state.fitted(k, sample, n_items, shoppers)
+    notes = []
+    if "k" in saved and used_k != k:
+        notes.append(t("scenarios.k_fitted", name=scenario.name, saved=k, run=run.name,
+                       used=used_k))
+    if "sample_size" in saved and used_sample != sample:
+        notes.append(t("scenarios.sample_fitted", name=scenario.name, saved=sample,
+                       run=run.name, used=used_sample))
+    return notes
 
 
 def saved_section(scenarios: list[Scenario]) -> None:
@@ -139,6 +166,8 @@ def saved_section(scenarios: list[Scenario]) -> None:
         st.warning(message)
     if loaded := st.session_state.pop("_scenario_loaded", None):
         st.success(t("scenarios.loaded", name=loaded))
+        for note in st.session_state.pop(FITTED, []):
+            st.info(note, icon=":material/info:")
         st.page_link("app_pages/explorer.py", label=t("scenarios.open_explorer"),
                      icon=":material/explore:")
     if not scenarios:

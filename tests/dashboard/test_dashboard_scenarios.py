@@ -237,3 +237,43 @@ def test_a_zero_in_the_comparison_reads_zero_not_minus_zero(shared_run_home: Pat
     assert not at.exception
     table = next(d.value for d in at.dataframe if "one lamp" in d.value.columns)
     assert table.loc["Shopper · Category entropy@10"].tolist() == ["0.0000", "0.0000"]
+
+
+def _held_out_shoppers() -> int:
+    from engine.runs.data import load_run_split
+    from engine.runs.listing import list_runs
+
+    (entry,) = list_runs()
+    _, data = load_run_split(entry.meta, entry.path)
+    return len(data.truth(data.test)[0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lang", "said"), [
+    ("en", "saved with a sample of 500 shoppers; run tiny has {n} held-out shoppers, so all "
+           "{n} are used"),
+    ("zh", "保存时样本为 500 位顾客；运行 tiny 只有 {n} 位留出测试顾客，因此使用全部 {n} 位")])
+def test_a_reloaded_sample_the_run_cannot_hold_is_said_not_changed_silently(
+        shared_run_home: Path, lang: str, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("dashboard.i18n.current", lambda: lang)  # AppTest formats the choices
+    shoppers = _held_out_shoppers()
+    assert shoppers < 500  # the tiny run: fewer than the saved sample
+    ScenarioStore(shared_run_home / "scenarios.sqlite").save(Scenario(
+        name="big sample", run="tiny", settings={"method": "mmr", "alpha": 0.5, "k": 10,
+                                                 "sample_size": 500}))
+    at = _scenarios_page(lang=lang)
+    at.button(key="scenario_reload").click().run()
+    assert not at.exception and not at.error
+    assert (at.session_state["sample_size"], at.session_state["k"]) == (shoppers, 10)
+    notes = [i.value for i in at.info if "500" in i.value]
+    assert len(notes) == 1 and said.format(n=shoppers) in notes[0], notes  # k fits: no note
+    at.run()
+    assert not [i.value for i in at.info if "500" in i.value]  # said once, after the reload
+
+
+def test_a_run_keeps_k_and_the_sample_it_can_hold_and_lowers_the_rest() -> None:
+    from dashboard.view_state import fitted
+
+    assert fitted(10, 500, n_items=8, shoppers=386) == (8, 386)
+    assert fitted(10, 300, n_items=200, shoppers=386) == (10, 300)
+    assert fitted(10, 500, n_items=200, shoppers=None) == (10, 500)  # data gone: kept
