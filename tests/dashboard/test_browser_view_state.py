@@ -120,7 +120,7 @@ def _set_controls(page) -> dict[str, str]:  # noqa: ANN001 - playwright Page
     _wait_url(page, {"policy": POLICY, "user": user, "segment": segment})
     go_to(page, _en("nav.tradeoff"))
     sample = page.locator(f'input[aria-label="{_en("tradeoff.sample")}"]')
-    enter_text(page, sample, "60")  # the tiny run has 83 test shoppers: the control stops there
+    enter_text(page, sample, "60")  # the tiny run has 83 test shoppers: 60 is kept as typed
     _wait_url(page, {"sample_size": "60"})
     go_to(page, _en("nav.explorer"))
     alpha = _set_alpha(page)
