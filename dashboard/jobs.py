@@ -1,8 +1,10 @@
 """A training job running in a background thread, observed by the Training page (no `st.*`).
 
 The worker thread only writes into this object (under a lock); the page polls `snapshot()`
-from a fragment. Stopping sets a flag that the next trainer callback turns into
-`StopTraining`, so the best weights so far are still saved as a run.
+from a fragment. Stopping sets a flag that the next trainer callback (after every batch, and
+at every epoch's end) turns into `StopTraining`, so the best weights so far are still refit,
+evaluated and saved as a run. The stages before the first batch (loading, encoding texts)
+and after the fit's epochs (refit, evaluation, saving) run to their end.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class JobSnapshot:
     trials_done: int = 0  # settings search: trials finished so far
     counted: tuple[int, int] | None = None  # (done, total) of a counted stage (encoding)
     batches: tuple[int, int] = (0, 0)  # (done, total) batches of the current epoch
+    stopping: bool = False  # a stop was asked for and the job still runs
+    fit_over: bool = False  # the fit's epochs have ended: a stop has nothing left to cut
 
 
 @dataclass
@@ -54,6 +58,8 @@ class TrainingJob:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     stop_requested: bool = False
+    stopped_fit: bool = False  # the stop request ended the fit (not a request come too late)
+    fit_over: bool = False  # a stage after the fit's epochs has begun
     trials_done: int = 0
     counted: tuple[int, int] | None = None
     batches: tuple[int, int] = (0, 0)
@@ -62,6 +68,8 @@ class TrainingJob:
     # ---- trainer callbacks (called from the worker thread) ----------------------------
     def on_stage(self, stage: str) -> None:
         with self._lock:
+            # the stages run loading, encoding, training, then refit, evaluation, saving
+            self.fit_over = self.fit_over or getattr(self.stage, "code", "") == "stage_training"
             self.stage, self.counted = stage, None
 
     def on_progress(self, stage: str, done: int, total: int) -> None:
@@ -88,6 +96,7 @@ class TrainingJob:
 
     def _maybe_stop(self) -> None:
         if self.stop_requested:
+            self.stopped_fit = True
             raise StopTraining("stopped from the Training page")
 
     # ---- control (called from the page) ---------------------------------------------------
@@ -100,7 +109,8 @@ class TrainingJob:
             return JobSnapshot(self.state, self.stage, self.epoch, self.spec.epochs,
                                self.batch_fraction, [dict(r) for r in self.logs], self.message,
                                self.run_dir, end - self.started, self.trials_done,
-                               self.counted, self.batches)
+                               self.counted, self.batches,
+                               self.stop_requested and self.state == "running", self.fit_over)
 
     def _finish(self, state: str, message: str = "", run_dir: Path | None = None) -> None:
         with self._lock:
@@ -118,9 +128,9 @@ def _work(job: TrainingJob, lock: threading.Lock) -> None:
         except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
             job._finish("failed", Message("training_unexpected", error=repr(exc)))
         else:
-            if job.stop_requested:
+            if job.stopped_fit:  # a stop asked for after the epochs ended cut nothing
                 mark_stopped_early(run_dir)
-            job._finish("stopped" if job.stop_requested else "done", run_dir=run_dir)
+            job._finish("stopped" if job.stopped_fit else "done", run_dir=run_dir)
 
 
 def start(spec: TrainSpec, lock: threading.Lock) -> TrainingJob:

@@ -223,6 +223,20 @@ def progress_line(current: jobs.JobSnapshot) -> str:
              batch=current.batches[0], batches=current.batches[1], seconds=seconds)
 
 
+def stop_control(job: jobs.TrainingJob, current: jobs.JobSnapshot) -> None:
+    """The Stop button of a running job. Once pressed it says at once what happens next and
+    cannot be pressed again: the trainer stops after the batch it is on (it checks after
+    every batch), then the best weights so far are refit, evaluated and saved; a stop asked
+    for once the epochs have ended has nothing left to cut."""
+    if current.stopping:
+        said = "training.stopping_late" if current.fit_over else "training.stopping"
+        st.info(t(said), icon=":material/hourglass_top:")
+    st.button(t("training.stopping_button") if current.stopping else t("training.stop"),
+              on_click=job.request_stop, key="train_stop", icon=":material/stop:",
+              disabled=current.stopping or current.fit_over,
+              help=t("training.stop_late_help") if current.fit_over else None)
+
+
 def job_panel() -> None:
     """Progress and live curves of this session's training job (polled while it runs)."""
     job = st.session_state.get(state.TRAINING_JOB)
@@ -245,8 +259,7 @@ def job_panel() -> None:
                       seconds=f"{current.elapsed:.0f}")
         if current.state == "running":
             st.progress(done, text=label)
-            st.button(t("training.stop"), on_click=job.request_stop, key="train_stop",
-                      icon=":material/stop:")
+            stop_control(job, current)
         elif current.state == "failed":
             st.error(t("training.failed", message=say(current.message)))
         else:
