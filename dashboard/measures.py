@@ -42,9 +42,10 @@ def metric_help(key: str) -> str:
     return t(f"metrics.{key}.definition")
 
 
-def column_label(column: str) -> str:
+def column_label(column: str, k: int | str | None = None) -> str:
     """A metric column as the studio names it: `sample ild@10 low` → 'Sample · Category
-    dissimilarity@10 low'; a column that is not a metric keeps its name."""
+    dissimilarity@10 low' (`k` given: shown in place of the column's, e.g. "k" for a row that
+    holds each list's own length); a column that is not a metric keeps its name."""
     scope, _, rest = str(column).partition(" ")
     prefix = ""
     if scope in SCOPES and rest:
@@ -52,9 +53,9 @@ def column_label(column: str) -> str:
     parsed = parse_column(column)
     if parsed is None:
         return prefix + str(column)
-    metric, k, bound = parsed
+    metric, column_k, bound = parsed
     bound_text = f" {t('metrics.bound_' + bound)}" if bound else ""
-    return prefix + metric_name(metric.key, k) + bound_text
+    return prefix + metric_name(metric.key, column_k if k is None else k) + bound_text
 
 
 def explained() -> dict[str, tuple[str, str]]:

@@ -4,6 +4,7 @@ and export recommendations and metrics as CSV."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +14,7 @@ from dashboard.i18n import method_label, say_error, show_error, t
 from dashboard.measures import column_label
 from engine.core.errors import PrismError
 from engine.core.messages import fixed
+from engine.metrics.registry import parse_column
 from engine.policy.scenarios import Scenario, ScenarioStoreError, scenarios_frame
 from engine.rerank.quotas import default_quotas
 from engine.serving.listmetrics import list_metrics
@@ -215,16 +217,49 @@ def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def compare_measured(rows: pd.DataFrame) -> None:
     """Two scenarios' metrics side by side: a metric one of them did not measure reads "not
-    measured" in the table and has no bar (never a drawn zero)."""
+    measured" in the table and has no bar (never a drawn zero). Saved at different k, each
+    column holds its scenario's metrics at its own k (named in the heading), and a note says
+    the lists differ in length."""
     metric_cols = [c for c in rows.columns if c.startswith(("sample ", "shopper "))]
     values = rows[["name", *metric_cols]].set_index("name")
+    label = column_label
+    if lengths := _other_lengths(rows):
+        values, label = _at_own_k(values, lengths), partial(column_label, k="k")
+        (a, k_a), (b, k_b) = zip(rows["name"], lengths, strict=True)
+        st.info(t("scenarios.other_k", a=a, k_a=k_a, b=b, k_b=k_b), icon=":material/straighten:")
     table = values.T.map(lambda v: t("scenarios.not_measured") if pd.isna(v) else fixed(v))
-    st.dataframe(table.rename(index=column_label), width="stretch", key="scenario_compare_table")
-    missing = [c for c in metric_cols if values[c].isna().any()]
+    st.dataframe(table.rename(index=label), width="stretch", key="scenario_compare_table")
+    missing = [c for c in values.columns if values[c].isna().any()]
     if missing:
-        st.caption(t("scenarios.not_measured_note", metrics=", ".join(map(column_label, missing))))
-    shown = values.drop(columns=missing).rename(columns=column_label).reset_index()
+        st.caption(t("scenarios.not_measured_note", metrics=", ".join(map(label, missing))))
+    shown = values.drop(columns=missing).rename(columns=label).reset_index()
     st.plotly_chart(charts.metric_comparison(shown, "name"), key="scenario_compare_chart")
+
+
+def _other_lengths(rows: pd.DataFrame) -> tuple[int, int] | None:
+    """The two scenarios' k when they were saved at different k (None when equal or unknown)."""
+    saved = pd.to_numeric(rows["k"], errors="coerce") if "k" in rows else None
+    if saved is None or saved.isna().any() or saved.nunique() == 1:
+        return None
+    return int(saved.iloc[0]), int(saved.iloc[1])
+
+
+def _at_own_k(values: pd.DataFrame, lengths: tuple[int, int]) -> pd.DataFrame:
+    """Each scenario's metrics at its own k, on rows both share (a column is keyed at the
+    first scenario's k, to be shown as "@k"), one column per scenario named with its k."""
+    rows = {}
+    for (name, measured), k in zip(values.iterrows(), lengths, strict=True):
+        own = {column: value for column, value in measured.items()
+               if pd.notna(value) and _k_of(column) == k}
+        rows[t("scenarios.with_k", name=name, k=k)] = {
+            column.replace(f"@{k}", f"@{lengths[0]}", 1): value for column, value in own.items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("name")
+
+
+def _k_of(column: str) -> int | None:
+    """The k of a scenario metric column (`sample ndcg@8` → 8)."""
+    parsed = parse_column(column.partition(" ")[2])
+    return None if parsed is None else parsed[1]
 
 
 PAIRED = "_scenario_paired"  # {(id a, id b): the preview report of A against B}
@@ -246,6 +281,10 @@ def paired_scenarios(a: Scenario, b: Scenario) -> None:
         return
     reports = st.session_state.setdefault(PAIRED, {})
     key = (a.id, b.id, entry.stamp)
+    k, k_b = int(a.settings.get("k", 10)), int(b.settings.get("k", 10))
+    if k != k_b:  # one length for both lists: said, as B's own is not the one replayed
+        st.info(t("scenarios.paired_one_k", k=k, a=a.name, b=b.name, k_b=k_b),
+                icon=":material/straighten:")
     if st.button(t("scenarios.paired_run"), key="scenario_paired_run",
                  icon=":material/balance:"):
         try:
@@ -254,7 +293,7 @@ def paired_scenarios(a: Scenario, b: Scenario) -> None:
             policies = [parse_policy(scenario_policy(int(s.id or 0), s.name, s.settings, names),
                                      f"scenario {s.name!r}") for s in (a, b)]
             bar = st.progress(0.0, text=t("policies.replaying"))
-            reports[key] = preview(inputs, *policies, k=int(a.settings.get("k", 10)),
+            reports[key] = preview(inputs, *policies, k=k,
                                    on_progress=lambda done, total: bar.progress(
                                        done / max(total, 1), text=t("policies.progress",
                                                                     done=done, total=total)))

@@ -277,3 +277,37 @@ def test_a_run_keeps_k_and_the_sample_it_can_hold_and_lowers_the_rest() -> None:
     assert fitted(10, 500, n_items=8, shoppers=386) == (8, 386)
     assert fitted(10, 300, n_items=200, shoppers=386) == (10, 300)
     assert fitted(10, 500, n_items=200, shoppers=None) == (10, 500)  # data gone: kept
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lang", "row", "note"), [
+    ("en", "Sample · NDCG@k", "part of any difference comes from the list length alone"),
+    ("zh", "样本 · NDCG@k", "任何差异都有一部分仅来自列表长度")])
+def test_scenarios_saved_at_different_k_compare_each_at_its_own_k(
+        shared_run_home: Path, lang: str, row: str, note: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lists of 8 and of 10: each column holds its scenario's metrics at its own k (named in
+    the heading), said once; never "not measured" on every row."""
+    monkeypatch.setattr("dashboard.i18n.current", lambda: lang)  # AppTest formats the choices
+    store = ScenarioStore(shared_run_home / "scenarios.sqlite")
+    ids = [store.save(Scenario(name=name, run="tiny", settings={
+        "method": "mmr", "alpha": 0.5, "k": k},
+        metrics={f"sample ndcg@{k}": ndcg, f"shopper category_entropy@{k}": 0.5}))
+        for name, k, ndcg in (("short", 8, 0.25), ("long", 10, 0.125))]
+    at = _scenarios_page(lang=lang)
+    at.multiselect(key="scenario_compare").set_value(ids).run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if any("short" in c for c in d.value.columns))
+    headings = ["short (k = 8)", "long (k = 10)"] if lang == "en" else [
+        "short（k = 8）", "long（k = 10）"]
+    assert list(table.columns) == headings and len(table) == 2
+    assert table.loc[row].tolist() == ["0.2500", "0.1250"]
+    assert not (table == ("not measured" if lang == "en" else "未测量")).any().any()
+    assert not any("not drawn" in c.value or "不绘制" in c.value for c in at.caption)
+    assert len([i for i in at.info if "k = 10" in i.value and note in i.value]) == 1
+    replayed = "one list length, k = 8" if lang == "en" else "同一列表长度 k = 8"
+    assert any(replayed in i.value and "k = 10" in i.value for i in at.info)  # paired test
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert list(dict.fromkeys(trace["name"] for trace in chart["data"])) == headings
+    assert len(chart["data"]) == 4  # both metrics drawn for both scenarios
+    assert sum("NDCG@k" in note["text"] for note in chart["layout"]["annotations"]) == 1
