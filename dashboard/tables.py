@@ -28,13 +28,14 @@ def header(column: object) -> str:
 
 
 def labelled(columns: Iterable[object], config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A column configuration naming every column of a table (the given settings kept)."""
+    """A column configuration naming every column of a table (the given settings kept, a
+    label the page gave a column included)."""
     config = dict(config or {})
     for column in columns:
         name = str(column)
         label = header(name)
-        if label != name:
-            setting = config.get(name)
+        setting = config.get(name)
+        if label != name and not (isinstance(setting, dict) and setting.get("label")):
             config[name] = {**(setting if isinstance(setting, dict) else {}), "label": label}
     return config
 

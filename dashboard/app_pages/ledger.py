@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,9 +87,9 @@ def show_ledger(ledger) -> None:  # noqa: ANN001 - engine.exposure.ledger.Ledger
     st.caption(t("ledger.chart_caption"))
     with st.expander(t("ledger.table")):
         percent = st.column_config.NumberColumn(format="percent")
-        tables.show_paged(st, table, "ledger_table", hide_index=True,
-                          column_config={c: percent for c in table.columns if
-                                         c.endswith("_share")})
+        tables.show_paged(st, table, "ledger_table", hide_index=True, column_config={
+            "group": st.column_config.TextColumn(group_header(ledger.meta["by"])),
+            **{c: percent for c in table.columns if c.endswith("_share")}})
 
 
 def group_names(labels: list[str], by: str) -> dict[str, str]:
@@ -192,6 +193,21 @@ def fit_and_compare(ctx, targets, k: int, drawn_for: tuple) -> None:  # noqa: AN
     st.session_state[PRICES] = json.loads(checked.fit.prices.model_dump_json())
 
 
+def group_header(by: str) -> str:
+    """The group column's header: the grouping's name ("Brand"), an item column's own name."""
+    return t(f"ledger.by.{by}") if by in GROUPINGS else by
+
+
+def fit_columns(by: str) -> dict[str, Any]:
+    """The fit table's headers in words (shares as percentages, the price with what it does)."""
+    share = {c: st.column_config.NumberColumn(t(f"ledger.fit_{c}"), format="percent")
+             for c in ("min", "max", "before", "after")}
+    return {"group": st.column_config.TextColumn(group_header(by)), **share,
+            "price": st.column_config.NumberColumn(t("ledger.fit_price"),
+                                                   help=t("ledger.fit_price_help"),
+                                                   format="%+.3f")}
+
+
 def show_fit(checked, targets) -> None:  # noqa: ANN001 - a fit-and-check outcome, TargetSet
     """The last fit: what it met, shares before and after with each group's price, and the
     prices as a download. Drawn on every run (editing the policy name below keeps it)."""
@@ -207,10 +223,8 @@ def show_fit(checked, targets) -> None:  # noqa: ANN001 - a fit-and-check outcom
     report["price"] = report["group"].map(fit.prices.prices)
     report = shown_groups(report, targets.by)
     st.plotly_chart(ledger_charts.before_after_chart(report), key="ledger_fit_chart")
-    percent = st.column_config.NumberColumn(format="percent")
     tables.show(st, report[["group", "min", "max", "before", "after", "price"]], hide_index=True,
-                 key="ledger_fit_table", column_config={c: percent for c in
-                                                        ("min", "max", "before", "after")})
+                key="ledger_fit_table", column_config=fit_columns(targets.by))
     st.download_button(t("ledger.download"), fit.prices.model_dump_json(indent=2),
                        file_name="exposure-prices.json", mime="application/json",
                        key="ledger_download")

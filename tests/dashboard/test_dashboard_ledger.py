@@ -157,3 +157,22 @@ def test_the_fit_table_leaves_an_unset_bound_blank() -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     report = next(d for d in at.dataframe if "price" in d.value.columns)
     assert report.proto.HasField("placeholder") and report.proto.placeholder == ""
+
+
+@KEEPS_DTYPES
+def test_the_ledger_and_fit_tables_have_headers_in_words(lang: str) -> None:
+    """Headers say what a column is in the studio's language: the grouping's name over the
+    groups, floor, cap, the shares before and after, the exposure price (never `min`, `price`)."""
+    from dashboard.i18n import translate
+
+    at = _with_targets(_ledger(), pd.DataFrame([{"group": "*", "max %": 10.0}]))
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ledger = json.loads(at.dataframe[0].proto.columns)
+    assert ledger["group"]["label"] == translate("ledger.by.brand", lang)
+    report = next(d for d in at.dataframe if "price" in d.value.columns)
+    labels = {name: setting["label"] for name, setting in json.loads(report.proto.columns).items()
+              if "label" in setting}
+    assert labels == {"group": translate("ledger.by.brand", lang),
+                      **{c: translate(f"ledger.fit_{c}", lang)
+                         for c in ("min", "max", "before", "after", "price")}}
+    assert set(labels.values()).isdisjoint(report.value.columns)
