@@ -100,6 +100,7 @@ def targets_editor(category_names: list[str], segment_names: list[str]) -> None:
     edited = st.data_editor(_source(scope, version, category_names),
                             key=f"targets_editor_{scope}_{version}", num_rows="dynamic",
                             hide_index=True, width="content",
+                            placeholder="",  # an empty cell is no bound: blank, not "None"
                             column_config=_column_config(category_names))
     problem = tg.row_problem(edited)
     if problem is None:  # a table with a row to fix keeps the rows applied before it

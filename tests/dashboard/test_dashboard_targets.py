@@ -97,3 +97,22 @@ def test_apply_refuses_a_bad_row_and_keeps_the_targets_applied_before() -> None:
         error.value
     assert at.session_state["targets"] == {"Home > Lamps": {"floor": 1, "cap": 3,
                                                             "share": None}}
+
+
+def _blank_page() -> None:
+    import streamlit as st
+
+    from dashboard import sidebar, state
+
+    st.session_state.setdefault(state.TARGETS, {"Home > Lamps": {"floor": 1, "cap": None,
+                                                                 "share": None}})
+    sidebar.targets_editor(["Home > Lamps", "Home > Desks"], [])
+
+
+def test_an_empty_target_cell_is_blank_not_none() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_blank_page).run()
+    assert not at.exception, at.exception
+    editor = next(d for d in at.dataframe if "share" in d.value.columns)
+    assert editor.proto.HasField("placeholder") and editor.proto.placeholder == ""
