@@ -204,6 +204,11 @@ def table_names(tables: list) -> str:
                      for table in tables)
 
 
+def field_label(field: str) -> str:
+    """A Prism field in words ("Shopper ID" for `user_id`); the raw name goes in the help."""
+    return t(f"import.field.{field}")
+
+
 def map_unrecognised(tables: list, label: str, found: str, missing: str = "") -> None:
     """Files read but not recognised: which column holds each Prism field (proposed from the
     headers), then read again. Every file recognised: say which table to add instead."""
@@ -217,7 +222,8 @@ def map_unrecognised(tables: list, label: str, found: str, missing: str = "") ->
     options = [NO_COLUMN, *columns]
     cells = st.columns(4)
     for position, target in enumerate(PREMAP_TARGETS):
-        cells[position % 4].selectbox(target, options, key=PREMAP_PREFIX + target,
+        cells[position % 4].selectbox(field_label(target), options, key=PREMAP_PREFIX + target,
+                                      help=t("import.field_help", field=target),
                                       index=options.index(by_name.get(target, NO_COLUMN)),
                                       format_func=lambda c: c or t("import.none"))
     if not st.button(t("import.map_read"), key="imp_premap_read", icon=":material/join:"):
@@ -264,7 +270,9 @@ def _map_selects(table: str, targets: tuple[str, ...], columns: list[str],
         key = f"{MAP_PREFIX}{table}_{target}"
         if key not in st.session_state:
             st.session_state[key] = proposal.get(target, NO_COLUMN)
-        col.selectbox(target, options, key=key, format_func=lambda c: c or t("import.none"))
+        col.selectbox(field_label(target), options, key=key, help=t("import.field_help",
+                                                                     field=target),
+                      format_func=lambda c: c or t("import.none"))
         if st.session_state[key]:
             chosen[target] = st.session_state[key]
     return chosen

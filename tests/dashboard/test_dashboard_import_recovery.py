@@ -80,6 +80,8 @@ def test_unrecognised_headers_get_a_mapping_step(tmp_path, monkeypatch):
     assert "--map" not in at.warning[0].value
     chosen = {"order_id": "Beleg", "item_id": "Artikel", "title": "Bezeichnung",
               "weight": "Stueck", "timestamp": "Datum", "price": "Preis", "user_id": "Kunde"}
+    order = at.selectbox(key="imp_pre_order_id")  # a field in words, its raw name as help
+    assert order.label == "Order ID" and "`order_id`" in order.help
     for target, column in chosen.items():
         at.selectbox(key=f"imp_pre_{target}").set_value(column).run()
     at.button(key="imp_premap_read").click().run()

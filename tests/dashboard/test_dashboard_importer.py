@@ -208,3 +208,21 @@ def test_uploaded_platform_exports_reconcile(tmp_path, monkeypatch, files, count
     table = next(d.value for d in at.dataframe if "adds up" in d.value.columns)
     assert list(zip(table["read"], table["kept"], strict=True)) == counts
     assert table["adds up"].tolist() == ["✓", "✓"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_mapping_names_fields_in_words_with_the_raw_name_as_help(tmp_path, monkeypatch,
+                                                                     lang):
+    from dashboard.i18n import translate
+    from engine.data.importing import EVENT_TARGETS, ITEM_TARGETS
+
+    shops.write_shopify(tmp_path / "shop")
+    at = _read_folder(_page(tmp_path, monkeypatch, lang), tmp_path / "shop")
+    _no_traceback(at)
+    for table, targets in (("items", ITEM_TARGETS), ("events", EVENT_TARGETS)):
+        for target in targets:
+            box = at.selectbox(key=f"imp_map_{table}_{target}")
+            assert box.label == translate(f"import.field.{target}", lang) != target
+            assert f"`{target}`" in box.help
+    assert at.selectbox(key="imp_map_events_user_id").label == {"en": "Shopper ID",
+                                                                "zh": "顾客 ID"}[lang]
