@@ -127,6 +127,7 @@ TEMPLATES = {
     "groups_popularity": "popularity deciles of training interactions; D10 = most popular",
     # group labels Prism makes (engine.exposure.groups.group_label), not data
     "group_none": "(none)",
+    "group_no_price": "no price",
     "group_promo": "promo",
     "group_regular": "regular",
     "group_new": "new",

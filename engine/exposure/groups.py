@@ -37,13 +37,16 @@ NO_VALUE = "(none)"
 # studio's language (the labels themselves, as targets and prices name them, never change)
 MADE_LABELS = {"promo": {"promo": "group_promo", "regular": "group_regular"},
                "new": {"new": "group_new", "established": "group_established"}}
+# the NO_VALUE group of a grouping said for what it holds: items without a price
+NO_VALUE_CODES = {"price_band": "group_no_price"}
 
 
 def group_label(by: str, label: str) -> str:
     """A group's label to show: a `Message` for the labels Prism makes ("promo", "regular",
-    "(none)", ...), else the label (data: a brand, a category, a price band) as it is."""
+    "(none)", "no price", ...), else the label (data: a brand, a category, a price band) as
+    it is."""
     if label == NO_VALUE:
-        return Message("group_none")
+        return Message(NO_VALUE_CODES.get(by, "group_none"))
     code = MADE_LABELS.get(by, {}).get(label)
     return Message(code) if code else label
 

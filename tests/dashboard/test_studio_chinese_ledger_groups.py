@@ -54,6 +54,17 @@ def test_only_labels_prism_makes_are_translated() -> None:
         assert not isinstance(group_label(by, label), Message), (by, label)
 
 
+@pytest.mark.parametrize(("lang", "said"), [("en", "no price"), ("zh", "无价格")])
+def test_the_price_band_of_items_without_a_price_says_so(lang: str, said: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.i18n import say
+
+    monkeypatch.setattr("dashboard.i18n.current", lambda: lang)
+    label = group_label("price_band", NO_VALUE)
+    assert label.code == "group_no_price"
+    assert say(label) == said
+
+
 def test_a_target_on_a_translated_group_fits_its_engine_label(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The editor offers "促销"; the fit targets the engine's "promo" and reports it as 促销."""
