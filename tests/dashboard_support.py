@@ -52,6 +52,17 @@ def tiny_home() -> Path:
     return home
 
 
+def held_out_shoppers() -> int:
+    """How many held-out test shoppers the only run under PRISM_HOME has (the most a shopper
+    sample of the studio can hold)."""
+    from engine.runs.data import load_run_split
+    from engine.runs.listing import list_runs
+
+    (entry,) = list_runs()
+    _, data = load_run_split(entry.meta, entry.path)
+    return len(data.truth(data.test)[0])
+
+
 CONDITIONED_RUN = "tiny-alpha"
 
 

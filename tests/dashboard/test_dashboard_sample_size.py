@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dashboard_support import APP, TIMEOUT, use_tiny_home
+from dashboard_support import APP, TIMEOUT, held_out_shoppers, use_tiny_home
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow
@@ -17,22 +17,13 @@ def prism_home(monkeypatch: pytest.MonkeyPatch) -> Path:
     return use_tiny_home(monkeypatch)
 
 
-def _test_shoppers() -> int:
-    from engine.runs.data import load_run_split
-    from engine.runs.listing import list_runs
-
-    (entry,) = list_runs()
-    _, data = load_run_split(entry.meta, entry.path)
-    return len(data.truth(data.test)[0])
-
-
 @pytest.mark.parametrize(("page", "key"), [("tradeoff", "w_sample_size"),
                                            ("ledger", "ledger_sample")])
 def test_a_sample_above_the_shoppers_there_are_is_lowered_and_said(page: str, key: str) -> None:
     """The sample box takes any size from 1 up; one above the run's held-out shoppers is
     lowered to all of them and the page says so (a box capped at the shoppers refused it
     with only a tooltip and kept the old sample)."""
-    shoppers = _test_shoppers()
+    shoppers = held_out_shoppers()
     assert shoppers < 100  # the tiny run: fewer than either page's usual sample
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page(f"app_pages/{page}.py").run()
@@ -60,7 +51,7 @@ def test_the_weight_tile_has_room_for_its_label() -> None:
 
 
 def test_a_larger_sample_from_another_run_is_brought_down_to_this_run() -> None:
-    shoppers = _test_shoppers()
+    shoppers = held_out_shoppers()
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page("app_pages/ledger.py").run()
     at.session_state["ledger_sample"] = 5000  # chosen on a run with many more shoppers
@@ -93,7 +84,7 @@ def test_k_and_the_sample_fit_the_run(n_items: int, shoppers: int, k: int,
 
 @pytest.mark.parametrize("page", ["scenarios", "explorer"])
 def test_every_page_and_the_link_say_the_run_s_shoppers(page: str) -> None:
-    shoppers = _test_shoppers()
+    shoppers = held_out_shoppers()
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params["sample_size"] = "500"
     at.run()
@@ -110,7 +101,7 @@ def test_every_page_and_the_link_say_the_run_s_shoppers(page: str) -> None:
 def test_a_sample_below_the_minimum_is_raised_and_said(page: str, key: str, least: int) -> None:
     """The sample box takes no fewer than 1 shopper; a size below the sample's minimum (the
     page's, at most the run's shoppers) is raised to it and the page says so."""
-    low = min(least, _test_shoppers())
+    low = min(least, held_out_shoppers())
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page(f"app_pages/{page}.py").run()
     assert at.number_input(key=key).min == 1

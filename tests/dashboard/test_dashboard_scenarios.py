@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dashboard_support import APP, TIMEOUT, tiny_home
+from dashboard_support import APP, TIMEOUT, held_out_shoppers, tiny_home
 from streamlit.testing.v1 import AppTest
 
 from engine.policy.scenarios import Scenario, ScenarioStore, ScenarioStoreError, scenarios_frame
@@ -239,15 +239,6 @@ def test_a_zero_in_the_comparison_reads_zero_not_minus_zero(shared_run_home: Pat
     assert table.loc["Shopper · Category entropy@10"].tolist() == ["0.0000", "0.0000"]
 
 
-def _held_out_shoppers() -> int:
-    from engine.runs.data import load_run_split
-    from engine.runs.listing import list_runs
-
-    (entry,) = list_runs()
-    _, data = load_run_split(entry.meta, entry.path)
-    return len(data.truth(data.test)[0])
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("lang", "said"), [
     ("en", "saved with a sample of 500 shoppers; run tiny has {n} held-out shoppers, so all "
@@ -256,7 +247,7 @@ def _held_out_shoppers() -> int:
 def test_a_reloaded_sample_the_run_cannot_hold_is_said_not_changed_silently(
         shared_run_home: Path, lang: str, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("dashboard.i18n.current", lambda: lang)  # AppTest formats the choices
-    shoppers = _held_out_shoppers()
+    shoppers = held_out_shoppers()
     assert shoppers < 500  # the tiny run: fewer than the saved sample
     ScenarioStore(shared_run_home / "scenarios.sqlite").save(Scenario(
         name="big sample", run="tiny", settings={"method": "mmr", "alpha": 0.5, "k": 10,
