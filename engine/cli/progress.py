@@ -6,6 +6,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from engine.core.messages import fixed
+
 
 class CliProgress:
     """Training callbacks that print each candidate and draw tqdm bars for counted stages.
@@ -47,4 +49,4 @@ def summary(evaluation: dict[str, Any]) -> str:
     """The headline metrics of an evaluation on one line."""
     metrics = evaluation["metrics"]
     shown = [name for name in metrics if name.split("@")[0] in ("ndcg", "hit", "category_entropy")]
-    return ", ".join(f"{name} {metrics[name]:.4f}" for name in shown)
+    return ", ".join(f"{name} {fixed(metrics[name])}" for name in shown)

@@ -33,7 +33,7 @@ from engine.cli.quota_option import (
 )
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
-from engine.core.messages import render
+from engine.core.messages import fixed, render
 from engine.evaluation.sweep import (
     best_at_equal_entropy,
     equal_entropy_summary,
@@ -259,9 +259,9 @@ def run_sweep(args: argparse.Namespace) -> int:
     table = frame[shown].copy()
     for column in (f"ndcg@{k}", f"category_entropy@{k}"):
         if f"{column} low" in frame:  # the 95% interval beside the mean
-            table[column] = [f"{v:.4f} [{lo:.4f}, {hi:.4f}]" for v, lo, hi in zip(
+            table[column] = [f"{fixed(v)} [{fixed(lo)}, {fixed(hi)}]" for v, lo, hi in zip(
                 frame[column], frame[f"{column} low"], frame[f"{column} high"], strict=True)]
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(table.to_string(index=False, float_format=fixed))
     if summary["winner"]:
         print(f"best NDCG@{k} at equal entropy: {summary['winner']} "
               f"(wins {summary['wins']}, entropy {summary['entropy_range']})")

@@ -39,3 +39,10 @@ def test_a_value_that_rounds_to_zero_reads_zero_never_minus_zero(value: float, s
 
 def test_fixed_takes_the_places_asked() -> None:
     assert (fixed(-0.001, 2), fixed(0.125, 1), fixed(2.0, 0)) == ("0.00", "0.1", "2")
+
+
+def test_the_training_summary_line_never_shows_a_negative_zero() -> None:
+    from engine.cli.progress import summary
+
+    line = summary({"metrics": {"ndcg@10": 0.25, "category_entropy@10": -0.0, "ild@10": 0.5}})
+    assert line == "ndcg@10 0.2500, category_entropy@10 0.0000"  # one category: −Σ p log p
