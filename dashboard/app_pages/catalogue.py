@@ -22,6 +22,8 @@ from engine.serving.results import catalogue_rows
 
 
 def summary(recommender, run: state.RunEntry) -> None:
+    """The catalogue's sizes, and where it comes from by name (a data folder's and the run's
+    names, never a path on the server)."""
     catalogue = recommender.catalogue
     meta = recommender.run.meta
     cols = st.columns(4)
@@ -32,8 +34,8 @@ def summary(recommender, run: state.RunEntry) -> None:
     folder = state.run_data_path(meta)
     st.caption(t("catalogue.summary", model=meta.get("model", "?"),
                  dataset=meta.get("dataset", "?"),
-                 folder=f"`{folder}`" if folder else t("catalogue.folder_gone"),
-                 split=split_label(meta.get("split", "?")), run=f"`{run.path}`"))
+                 folder=f"`{folder.name}`" if folder else t("catalogue.folder_gone"),
+                 split=split_label(meta.get("split", "?")), run=run.name))
 
 
 def cleaning_report(run: state.RunEntry) -> None:

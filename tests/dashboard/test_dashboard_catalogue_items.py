@@ -99,3 +99,12 @@ def test_an_upload_with_an_empty_title_is_refused_before_any_button(prism_home: 
         "new items: empty id or title in 1 row (ids 'N2'); every item needs an id and a "
         "title"]
     assert not any(b.key == "cold_add" for b in at.button)
+
+
+def test_the_summary_names_the_data_and_the_run_without_server_paths(prism_home: Path) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/catalogue.py").run()
+    assert not at.exception and not at.error
+    said = next(c.value for c in at.caption if c.value.startswith("Model "))
+    assert "from folder `synthetic`" in said and f"run **{RUN_NAME}**" in said, said
+    assert str(prism_home) not in said and "/" not in said, said
