@@ -162,9 +162,10 @@ def _run_meta(run_dir: str) -> dict[str, Any]:
 
 
 @cached(st.cache_resource, "spinner.run_data", max_entries=2)
-def _run_data(run_dir: str, stamp: float) -> tuple[Any, Any, list[tuple[str, int, str]]] | None:
-    """(Split, TrainData, cleaning rows) of the run's data, read and cleaned once per run
-    version (engine.runs.data); None when the data folder is gone."""
+def _run_data(run_dir: str, stamp: float
+              ) -> tuple[Any, Any, list[tuple[str, int, str]], int] | None:
+    """(Split, TrainData, cleaning rows, items added since training) of the run's data, read
+    and cleaned once per run version (engine.runs.data); None when the data folder is gone."""
     catalogue = _load_recommender(run_dir, stamp).catalogue  # every part has the run's table
     return load_run_split_report(_run_meta(run_dir), run_dir, (
         catalogue.item_index, catalogue.item_categories, catalogue.category_names))
@@ -391,6 +392,13 @@ def category_counts(run: RunEntry, recommender: Any) -> pd.DataFrame:
     """Items per category path of the served catalogue (engine.serving.itemmap.category_counts),
     once per run version and catalogue size (cold-start items grow it)."""
     return _category_counts(str(run.path), run.stamp, recommender.catalogue.n_items)
+
+
+def added_items(run: RunEntry) -> int | None:
+    """How many of the run's items its data set lacks (cold-start items added since
+    training), from the same read of the data; None when the data folder is gone."""
+    prepared = _run_data(str(run.path), run.stamp)
+    return None if prepared is None else prepared[3]
 
 
 def cleaning_rows(run: RunEntry) -> list[tuple[str, int, str]] | None:

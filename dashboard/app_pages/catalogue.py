@@ -27,10 +27,14 @@ def summary(recommender, run: state.RunEntry) -> None:
     catalogue = recommender.catalogue
     meta = recommender.run.meta
     cols = st.columns(4)
-    cols[0].metric(t("import.n_items"), f"{catalogue.n_items:,}")
+    cols[0].metric(t("import.n_items"), f"{catalogue.n_items:,}", help=t("catalogue.items_help"))
     cols[1].metric(t("import.n_users"), f"{len(catalogue.user_index):,}")
     cols[2].metric(t("catalogue.interactions"), f"{len(catalogue.events):,}")
     cols[3].metric(t("catalogue.categories"), f"{len(catalogue.category_names):,}")
+    added = state.added_items(run)
+    if added:  # why the count is above the data set's (and the training's texts encoded)
+        st.caption(t_count("catalogue.items_added", added, n=f"{catalogue.n_items:,}",
+                           data=f"{catalogue.n_items - added:,}", added=f"{added:,}"))
     folder = state.run_data_path(meta)
     st.caption(t("catalogue.summary", model=meta.get("model", "?"),
                  dataset=meta.get("dataset", "?"),

@@ -76,16 +76,18 @@ def load_run_split(meta: Mapping[str, Any], run_dir: str | Path | None = None, *
 
 def load_run_split_report(meta: Mapping[str, Any], run_dir: str | Path,
                           known_categories: tuple[pd.Index, np.ndarray, list[str]] | None = None
-                          ) -> tuple[Split, TrainData, list[tuple[str, int, str]]] | None:
-    """`load_run_split` plus the rows of the data's cleaning report, from one read of the data
-    (the studio shows both; a million-item catalogue is cleaned once, not once per page).
-    `known_categories`: the run's own item × category table (`TrainData.from_split`), so the
-    studio holds one such table per run, not two."""
-    dataset = load_run_dataset(meta, run_dir)
-    if dataset is None:
+                          ) -> tuple[Split, TrainData, list[tuple[str, int, str]], int] | None:
+    """`load_run_split` plus the rows of the data's cleaning report and how many of the run's
+    items its data set lacks (cold-start items added since training), from one read of the
+    data (the studio shows all of them; a million-item catalogue is cleaned once, not once
+    per page). `known_categories`: the run's own item × category table
+    (`TrainData.from_split`), so the studio holds one such table per run, not two."""
+    plain = load_run_dataset(meta)
+    if plain is None:
         return None
+    dataset = with_added_items(plain, pd.read_parquet(Path(run_dir) / ITEMS))
     split, data = split_like_run(dataset, dict(meta), known_categories=known_categories)
-    return split, data, dataset.report.rows()
+    return split, data, dataset.report.rows(), len(dataset.items) - len(plain.items)
 
 
 def prepare_data(dataset: Dataset, protocol: str, *, seed: int = 0,

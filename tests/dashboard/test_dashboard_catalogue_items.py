@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_support import APP, RUN_NAME, TIMEOUT, use_tiny_home
+from dashboard_support import APP, RUN_NAME, TIMEOUT, tiny_home_copy, use_home, use_tiny_home
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow
@@ -108,3 +108,22 @@ def test_the_summary_names_the_data_and_the_run_without_server_paths(prism_home:
     said = next(c.value for c in at.caption if c.value.startswith("Model "))
     assert "from folder `synthetic`" in said and f"run **{RUN_NAME}**" in said, said
     assert str(prism_home) not in said and "/" not in said, said
+
+
+def test_items_added_since_training_explain_the_count(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold-start item makes the catalogue one item larger than the data set it was
+    trained on (and than the texts encoded then): the page says so in words."""
+    from engine.serving.recommender import Recommender
+
+    home = use_home(monkeypatch, tiny_home_copy(tmp_path / "home"))
+    recommender = Recommender.load(home / "runs" / RUN_NAME)
+    n_data = recommender.catalogue.n_items
+    recommender.add_items(pd.DataFrame({"item_id": ["NEW-1"], "title": ["Rattan lamp"],
+                                        "category": [recommender.category_names[0]]}))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/catalogue.py").run()
+    assert not at.exception and not at.error
+    assert next(m.value for m in at.metric if m.label == "Items") == f"{n_data + 1:,}"
+    assert f"{n_data + 1} items: {n_data} from the data set the run was trained on, and 1 " \
+        "cold-start item added here since." in [c.value for c in at.caption]

@@ -89,6 +89,9 @@ def test_cold_start_items_join_the_catalogue_in_the_run_order(shop_run: tuple[Pa
     assert "not_in_data" not in dataset.items.columns
     _, data = load_run_split(_meta(copy), copy)
     assert data.n_items == N_ITEMS + 2
+    from engine.runs.data import load_run_split_report
+
+    assert load_run_split_report(_meta(copy), copy)[3] == 2  # the items the data set lacks
     assert load_run_dataset(_meta(copy)).items[ITEM_ID].size == N_ITEMS  # without the run
 
 
@@ -134,14 +137,15 @@ def test_one_read_gives_the_split_the_cleaning_report_and_shares_the_run_categor
     run = load_run(run_dir)
     known = (pd.Index(run.item_ids), np.asarray(run.item_categories, np.float32),
              list(run.category_names))
-    split, data, rows = load_run_split_report(_meta(run_dir), run_dir, known)
+    split, data, rows, n_added = load_run_split_report(_meta(run_dir), run_dir, known)
     plain_split, plain = load_run_split(_meta(run_dir), run_dir)
     pd.testing.assert_frame_equal(split.test, plain_split.test)
     np.testing.assert_allclose(data.item_categories, plain.item_categories, atol=1e-7)
     assert data.category_names == plain.category_names
     assert data.item_categories is known[1]  # the run's table itself, not a copy
     assert rows == load_run_dataset(_meta(run_dir)).report.rows()
+    assert n_added == 0  # no cold-start items: the run's items are the data set's
     other_order = (pd.Index(run.item_ids[::-1]), known[1], known[2])  # not this catalogue's
-    _, rebuilt, _ = load_run_split_report(_meta(run_dir), run_dir, other_order)
+    _, rebuilt, _, _ = load_run_split_report(_meta(run_dir), run_dir, other_order)
     assert rebuilt.item_categories is not known[1]
     np.testing.assert_allclose(rebuilt.item_categories, plain.item_categories, atol=1e-7)
