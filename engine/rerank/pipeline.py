@@ -30,6 +30,7 @@ from engine.rerank.constrained import GreedyOutcome, constrained_greedy
 from engine.rerank.narrow import narrow_columns, narrowed, widened
 from engine.rerank.plan import RankPlan, required_slots
 from engine.rerank.scaling import min_max
+from engine.rerank.trace import RankTrace, trace_ranks
 
 
 @dataclass
@@ -59,6 +60,8 @@ class PolicyLists:
     candidates: np.ndarray | None = None  # (B, N) the candidates by boosted relevance, -1 pads
     candidate_relevance: np.ndarray | None = None  # (B, N) their scaled boosted relevance
     removed: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (B,) count
+    trace: RankTrace | None = None  # where each pick stood before the greedy pass (counted
+    # with `removed`, for attribution)
     notices: list[Counter] = field(default_factory=list)  # per shopper, message -> 1
 
 
@@ -186,6 +189,8 @@ def apply_policy(plan: RankPlan, batch: ShopperBatch, k: int, *,
     if count_removed:
         lists.removed = _removed_counts(plan, scores, unseen, available, allowed, n_candidates)
         lists.removed.update(outcome.capped_out)
+        lists.trace = trace_ranks(plan, scores, unseen, allowed, boosted, pins, lists.items,
+                                  (lists.items >= 0) & ~lists.pinned)
         stage = plan.diversify
         if stage is not None and stage.weight > 0 and (plan.caps or plan.at_least):
             alone = constrained_greedy(replace(plan, caps=[], at_least=[]), batch.targets,

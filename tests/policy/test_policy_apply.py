@@ -68,7 +68,7 @@ def test_boost_moves_a_brand_up_and_says_so():
     compiled, lists = run([{"kind": "boost", "match": {"brands": ["b3"]}, "strength": 0.5}],
                           descending())
     assert lists.items[0][0] == 3
-    assert "brand b3 +0.50" in list_attribution(compiled, lists, 0)[0]
+    assert list_attribution(compiled, lists, 0)[0] == ["moved from 4 to 1 by brand b3 +0.50"]
 
 
 def test_bury_moves_a_brand_down():
