@@ -13,7 +13,7 @@ from dashboard import tables, view_state
 from dashboard.i18n import say, show_error, t
 from dashboard.measures import column_label
 from engine.core.errors import ConfigError, PrismError
-from engine.policy.schema import Policy
+from engine.policy.schema import DiversifyStage, Policy
 from engine.policy.serving import PolicyServer
 from engine.policy.store import PolicyNotFound, PolicyStore
 
@@ -30,15 +30,25 @@ def server(recommender: Any) -> PolicyServer:
     return PolicyServer(recommender, store())
 
 
-def list_table(recommender: Any, policy: Policy | None, user: str, k: int) -> tuple[
-        pd.DataFrame, str | None]:
-    """One shopper's list under `policy` (None = the model alone), attribution joined."""
+def list_table(recommender: Any, policy: Policy | None, user: str, k: int,
+               **request: Any) -> tuple[pd.DataFrame, str | None]:
+    """One shopper's list under `policy` (None = the model alone), attribution joined;
+    `request`: more fields of the request (`alike`)."""
     chosen = policy or Policy(name="none")
-    result = server(recommender).recommend(chosen, user_id=user or None, k=k)
+    result = server(recommender).recommend(chosen, user_id=user or None, k=k, **request)
     frame = result.table[SHOWN].copy()
     frame["attribution"] = frame["attribution"].map(
         lambda notes: t("engine.separator").join(say(note) for note in notes))
     return frame, result.notice
+
+
+def alike(policy: Policy) -> dict[str, Any]:
+    """The request fields that make the model's own list rank what `policy` ranks: its
+    diversify stage's α and its choice of unavailable items. Moves in the attribution count
+    from that list, so the two tables agree."""
+    stage = next((s for s in policy.stages if isinstance(s, DiversifyStage)), None)
+    return {"alpha": None if stage is None else stage.alpha,
+            "include_unavailable": policy.include_unavailable}
 
 
 def publish_shown(gate: Any, who: Any, recommender: Any, policy: Policy,

@@ -43,8 +43,9 @@ def before_after(recommender: Any, policy: Policy) -> None:
     st.selectbox(t("policies.shopper"), users, **view_state.widget(state.USER))
     user = str(st.session_state[state.USER])
     k = int(st.number_input("k", min_value=1, max_value=50, value=10, key="policy_k"))
-    before, _ = policy_view.list_table(recommender, None, user, k)
-    after, notice = policy_view.list_table(recommender, policy, user, k)
+    after, notice = policy_view.list_table(recommender, policy, user, k)  # its error first
+    before, _ = policy_view.list_table(recommender, None, user, k,
+                                       **policy_view.alike(policy))
     if notice:
         st.info(say(notice))
     left, right = st.columns([2, 3])  # the policy's side is wider: it has the attribution

@@ -208,3 +208,24 @@ def test_the_audit_log_in_english_shows_the_stored_words(monkeypatch: pytest.Mon
                         "actor": "a", "role": role, "source": source}
                        for action, role, source in words])
     assert list(zip(frame["action"], frame["role"], frame["from"], strict=True)) == words
+
+
+def test_moves_count_from_the_model_alone_table(page: AppTest) -> None:
+    """An item's first "moved from n" is its rank in the model-alone table beside it (a
+    boost reorders the list before the cap moves items back up)."""
+    import re
+
+    at = page
+    brands = at.multiselect(key="pf_boost_brands").options
+    at.multiselect(key="pf_boost_brands").set_value(brands[-3:]).run()
+    at.number_input(key="pf_boost").set_value(1.0).run()
+    at.number_input(key="pf_cap").set_value(1).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    before = next(d.value for d in at.dataframe if "attribution" not in d.value.columns)
+    after = _table_with(at, "attribution")
+    model_rank = dict(zip(before["title"], before["rank"], strict=True))
+    starts = [(title, int(found[1])) for title, notes in zip(after["title"], after["attribution"],
+                                                              strict=True)
+              if (found := re.search(r"moved from (\d+)", notes)) and title in model_rank]
+    assert starts, after["attribution"].tolist()
+    assert all(model_rank[title] == start for title, start in starts), (starts, model_rank)
