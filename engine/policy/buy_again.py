@@ -5,7 +5,8 @@ finished list. It takes the shopper's repeatable past purchases (`engine.models.
 the run's purchase table through `Catalogue.repurchases`) whose due score is above `min_due`
 and that the policy's filters and availability let through, most due first; up to `slots` of
 them take the top of the list and the policy's own list follows without duplicates, k items
-in all. Mode "none" does nothing; "fixed" and "learned" use the stage's numbers (learned ones
+in all (each item of the policy's list that moves down says "shifted to n by buy again").
+Mode "none" does nothing; "fixed" and "learned" use the stage's numbers (learned ones
 were chosen on validation: docs/buy-again.md). A buy-again row's relevance and score are its
 due score.
 """
@@ -41,9 +42,15 @@ def with_buy_again(stage: BuyAgainStage | None, catalogue: Catalogue, user_id: s
     reasons = [Explanation([Message("buy_again", days=float(days),
                                     interval=found.model.interval[item] / DAY, due=float(score))])
                for item, days, score in zip(items, since, due, strict=True)]
+    label = stage.label or Message("label_buy_again")
     added = list_columns(catalogue, items, due, np.zeros(len(items)), due, reasons)
-    added["attribution"] = object_column([[stage.label or "buy again"] for _ in items])
+    added["attribution"] = object_column([[label] for _ in items])
     rest = ~np.isin(columns[ITEM_ID], added[ITEM_ID])
+    ranks = len(items) + np.cumsum(rest)  # where each item of the policy's list goes
+    columns = {**columns, "attribution": object_column([  # its moves end where it is shown
+        [*notes, Message("shifted_by", slot=int(rank), by=label)] if kept and rank != was
+        else notes for notes, kept, rank, was in zip(columns["attribution"], rest, ranks,
+                                                     columns["rank"], strict=True)])}
     merged = {name: np.concatenate([added[name], values[rest]])[:k]
               for name, values in columns.items()}
     merged["rank"] = np.arange(1, len(merged["rank"]) + 1)

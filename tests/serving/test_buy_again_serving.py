@@ -48,6 +48,8 @@ def test_due_purchases_take_the_first_slots(consumables_run: Path, prism_home: P
     assert served.records()[0]["attribution"] == ["buy again"]
     assert served.records()[0]["explanation"].startswith("bought before")
     assert [row["rank"] for row in served.records()] == [1, 2, 3, 4, 5]
+    for row in served.records()[len(expected):]:  # the policy's list, moved down: said so
+        assert row["attribution"][-1] == f"shifted to {row['rank']} by buy again", row
     for off in (_policy("off", mode="none"), _policy("strict", slots=2, min_due=1.0)):
         plain = server.recommend(off, user_id=user, k=5)
         assert all(row["attribution"] != ["buy again"] for row in plain.records())
