@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dashboard import state
 from dashboard.i18n import t
+from engine.core.messages import fixed
 from engine.metrics.registry import parse_column
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
@@ -68,9 +69,12 @@ def explained() -> dict[str, tuple[str, str]]:
     return rows
 
 
-def tidy(value: float | None) -> float | None:
-    """Round away floating dust so a one-category entropy reads 0.000, never -0.000."""
-    return None if value is None else (0.0 if abs(value) < 5e-7 else float(value))
+def tile_texts(value: float, before: float | None, places: int) -> tuple[str, str | None]:
+    """A metric tile's value and its change since `before` with `places` decimals, neither
+    ever -0.000 (a one-category entropy, a change of -0.0003); no change shown when it
+    rounds to zero or there is nothing before."""
+    change = None if before is None else fixed(value - before, places)
+    return fixed(value, places), None if change == fixed(0.0, places) else change
 
 
 def measured_frontier(report: Path = BENCHMARKS / "frontier.json") -> dict[str, float] | None:

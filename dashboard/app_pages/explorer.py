@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import alpha_controls, charts, pickers, policy_view, state, tables, view_state
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import method_label, say, show_error, t, t_count
-from dashboard.measures import explained, metric_help, metric_name, tidy
+from dashboard.measures import explained, metric_help, metric_name, tile_texts
 from engine.core.errors import PrismError
 from engine.rerank.quotas import default_cap, default_quotas
 from engine.runs.listing import trained_loss_weights
@@ -134,20 +134,16 @@ def metric_row(recommender, run: state.RunEntry, result, truth: list[str] | None
         diversified = {**diversified, "precision": checked[0]["precision"]}
         baseline = {**baseline, "precision": checked[1]["precision"]}
     cols = st.columns(4)
-    specs = [("category_entropy", "{:.3f}"), ("category_coverage", "{:.0f}"),
-             ("precision", "{:.2f}"), ("ild_vec", "{:.3f}")]
-    for col, (key, fmt) in zip(cols, specs, strict=True):
+    places = {"category_entropy": 3, "category_coverage": 0, "precision": 2, "ild_vec": 3}
+    for col, (key, digits) in zip(cols, places.items(), strict=True):
         label = metric_name(key, k)
-        value, before = tidy(diversified[key]), tidy(baseline[key])
-        if value is None:
+        if diversified[key] is None:
             why = (t("explorer.no_heldout") if key == "precision"
                    else t("explorer.no_vectors"))
             col.metric(label, "—", help=f"{metric_help(key)} ({why})")
             continue
-        delta = (None if before is None or fmt.format(value - before) == fmt.format(0)
-                 else fmt.format(value - before))
-        col.metric(label, fmt.format(value), delta=delta, help=metric_help(key)
-                   + t("explorer.delta_help"))
+        value, delta = tile_texts(diversified[key], baseline[key], digits)
+        col.metric(label, value, delta=delta, help=metric_help(key) + t("explorer.delta_help"))
 
 
 def held_out_view(run: state.RunEntry, user: str, segment: str | None,

@@ -1,4 +1,4 @@
-"""Category targets as tables and CSV, the tidy metric values (the remembered default run:
+"""Category targets as tables and CSV, the metric tiles' texts (the remembered default run:
 tests/test_runs_listing.py)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard import targets as tg
-from dashboard.measures import tidy
+from dashboard.measures import tile_texts
 
 NAMES = ["Home > Lamps", "Home > Desks", "Garden > Tools"]
 
@@ -49,8 +49,11 @@ def test_describe_reads_like_a_sentence() -> None:
     assert tg.describe({}) == "no targets set"
 
 
-def test_tidy_never_shows_negative_zero() -> None:
-    assert f"{tidy(-1e-12):.3f}" == "0.000" and tidy(None) is None and tidy(0.5) == 0.5
+def test_a_tile_never_shows_negative_zero() -> None:
+    assert tile_texts(-1e-12, None, 3) == ("0.000", None)  # a one-category entropy
+    assert tile_texts(0.5, 0.5003, 3) == ("0.500", None)  # a change of -0.0003: none
+    assert tile_texts(0.5, 0.25, 2) == ("0.50", "0.25")
+    assert tile_texts(3.0, 5.0, 0) == ("3", "-2")
 
 
 @pytest.mark.parametrize(("row", "message"), [
