@@ -283,7 +283,9 @@ def stage_label(stage: StageModel, position: int = 0) -> str:
     if isinstance(stage, PromoteStage):
         return Message("label_promote", match=stage.match.describe(), share=stage.share)
     if isinstance(stage, CapStage):
-        return Message("label_cap", column=stage.column, n=stage.max_items)
+        column = stage.column  # a grouping Prism names is said in words, an item column as is
+        return Message("label_cap", n=stage.max_items, column=Message(f"cap_by_{column}")
+                       if column in (BRAND, LABEL_COLUMN, PRICE_BAND) else column)
     if isinstance(stage, PinStage):
         return Message("label_pin", item=stage.item_id, slot=stage.slot)
     if isinstance(stage, DiversifyStage):

@@ -115,6 +115,18 @@ def test_a_cap_is_offered_per_groupings_in_words_not_per_texts_or_prices(home: P
     assert not {"description", "price", "title", "item_id", "div_category"} & set(shown)
 
 
+@pytest.mark.parametrize(("column", "said"), [("brand", "每个品牌最多 2 个"),
+                                              ("price_band", "每个价格带最多 2 个")])
+def test_a_cap_label_names_its_grouping_in_chinese(column: str, said: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.i18n import say
+    from engine.policy.compile import stage_label
+    from engine.policy.schema import CapStage
+
+    monkeypatch.setattr("dashboard.i18n.current", lambda: "zh")
+    assert say(stage_label(CapStage(kind="cap", column=column, max_items=2))) == said
+
+
 def test_attribution_sits_beside_the_title(home: Path) -> None:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()

@@ -44,3 +44,13 @@ def test_a_cap_per_price_band_groups_items_by_price_quintile():
     assert rule.codes[-1] == -1  # no price: in no band, never capped
     assert len(set(rule.codes[:-1].tolist())) == 5
     assert (np.diff(rule.codes[:-1]) >= 0).all()  # dearer items, a higher band
+
+
+@pytest.mark.parametrize(("column", "said"), [("brand", "cap brand ≤ 2"),
+                                              ("price_band", "cap price band ≤ 2"),
+                                              ("colour", "cap colour ≤ 2")])
+def test_a_cap_is_labelled_by_its_grouping_in_words(column: str, said: str):
+    from engine.policy.compile import stage_label
+    from engine.policy.schema import CapStage
+
+    assert stage_label(CapStage(kind="cap", column=column, max_items=2)) == said
