@@ -302,3 +302,17 @@ def test_scenarios_saved_at_different_k_compare_each_at_its_own_k(
     assert list(dict.fromkeys(trace["name"] for trace in chart["data"])) == headings
     assert len(chart["data"]) == 4  # both metrics drawn for both scenarios
     assert sum("NDCG@k" in note["text"] for note in chart["layout"]["annotations"]) == 1
+
+
+@pytest.mark.slow
+def test_a_reloaded_k_longer_than_the_catalogue_is_said(shared_run_home: Path) -> None:
+    """Saved on a larger shop: the tiny run's 150 items are the longest list it has."""
+    ScenarioStore(shared_run_home / "scenarios.sqlite").save(Scenario(
+        name="long lists", run="tiny", settings={"method": "mmr", "alpha": 0.5, "k": 200}))
+    at = _scenarios_page()
+    at.button(key="scenario_reload").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["k"] == 150
+    assert [i.value for i in at.info if "k = 200" in i.value] == [
+        "“long lists” was saved with k = 200; the catalogue of run tiny has 150 items, so the "
+        "lists hold 150."]
