@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, model_validator
 
 from engine.core.columns import DESCRIPTION, ITEM_ID, PRICE, TITLE
 from engine.core.errors import ConfigError
@@ -48,6 +48,7 @@ from engine.serving.requests import (
 NAME_PATTERN = r"^[^\W_][\w.-]{0,63}$"
 # item columns a cap per value cannot mean: one value per item, or a continuous number
 NOT_CAP_COLUMNS = (ITEM_ID, TITLE, DESCRIPTION, PRICE)
+STORED = "stored"  # validation context: a body read back from a store, not new input
 
 
 def check_policy_name(name: str) -> str:
@@ -165,11 +166,12 @@ class PromoteStage(StageModel):
     share: float = Field(..., gt=0, le=1)
 
 
-def check_cap_column(column: str) -> str:
+def check_cap_column(column: str, info: ValidationInfo) -> str:
     """`column` when a cap per its value can mean something, else a ValueError saying so: an
     id, a title or a description is (nearly) one value per item and a price is a number
-    (cap per `price_band` instead), so a cap per them would cap nothing."""
-    if column in NOT_CAP_COLUMNS:
+    (cap per `price_band` instead), so a cap per them would cap nothing. A version stored
+    before this check keeps loading (and serving) as it was written."""
+    if column in NOT_CAP_COLUMNS and not (info.context or {}).get(STORED):
         raise ValueError(Message("cap_column_unique", column=column))
     return column
 
@@ -321,8 +323,10 @@ class Policy(StrictModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def parse_policy(value: dict[str, Any] | str, where: str = "policy") -> Policy:
-    """A Policy from a dict or JSON text; ConfigError says what is wrong and where."""
+def parse_policy(value: dict[str, Any] | str, where: str = "policy", *,
+                 stored: bool = False) -> Policy:
+    """A Policy from a dict or JSON text; ConfigError says what is wrong and where. `stored`:
+    a body read back from a store, which the checks added since it was saved let through."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -332,7 +336,7 @@ def parse_policy(value: dict[str, Any] | str, where: str = "policy") -> Policy:
     if not isinstance(value, dict):
         raise ConfigError(Message("policy_not_object", where=where))
     try:
-        return Policy.model_validate(value)
+        return Policy.model_validate(value, context={STORED: stored})
     except ValidationError as exc:
         problem = readable(exc, STAGE_KINDS, Message("policy_word"))
         raise ConfigError(Message("field_problem", where=where, problem=problem)) from exc

@@ -215,7 +215,7 @@ class PolicyStore:
                                  Message("policy_no_version", name=name, version=version))
         body = json.loads(row[0])
         body["version"] = int(row[1])
-        return parse_policy(body, f"stored policy {name}@{row[1]}")
+        return parse_policy(body, f"stored policy {name}@{row[1]}", stored=True)
 
     def resolve(self, reference: str) -> Policy:
         """'name' (its live version, else the latest) or 'name@version'."""

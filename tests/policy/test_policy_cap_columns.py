@@ -54,3 +54,16 @@ def test_a_cap_is_labelled_by_its_grouping_in_words(column: str, said: str):
     from engine.policy.schema import CapStage
 
     assert stage_label(CapStage(kind="cap", column=column, max_items=2)) == said
+
+
+def test_a_version_stored_before_the_check_still_loads(tmp_path):
+    """The check refuses new input; a cap per a price saved before it keeps loading (and
+    serving) as written, so a live policy never stops at the next request."""
+    from engine.policy.store import PolicyStore
+
+    body = {"name": "old", "stages": [{"kind": "cap", "column": "price", "max_items": 2}]}
+    store = PolicyStore(tmp_path / "store.sqlite")
+    store.save(parse_policy(body, stored=True))
+    assert store.get("old").stages[0].column == "price"
+    with pytest.raises(ConfigError, match="caps nothing"):
+        parse_policy(body)
