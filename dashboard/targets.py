@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.i18n import say_error, t
+from dashboard.i18n import say_error, t, t_count
 from engine.core.errors import ValueCheckError
 from engine.rerank.quotas import check_bounds
 
@@ -94,7 +94,7 @@ def from_csv(data: bytes, category_names: list[str], segment_names: list[str],
         raise ValueError(t("targets.unreadable", error=exc)) from exc
     missing = [column for column in COLUMNS if column not in frame.columns]
     if missing:
-        raise ValueError(t("targets.missing", missing=", ".join(missing),
+        raise ValueError(t_count("targets.missing", len(missing), missing=", ".join(missing),
                            expected=", ".join(CSV_COLUMNS)))
     if "segment" not in frame.columns:
         frame["segment"] = EVERYONE
@@ -123,7 +123,7 @@ def from_csv(data: bytes, category_names: list[str], segment_names: list[str],
 def _check_names(frame: pd.DataFrame, column: str, known: set[str]) -> None:
     unknown = sorted(set(frame[column].dropna().astype(str)) - known)
     if unknown:
-        raise ValueError(t("targets.unknown", n=len(unknown), column=column,
+        raise ValueError(t_count("targets.unknown", len(unknown), n=len(unknown), column=column,
                            names=", ".join(map(repr, unknown[:5]))))
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from engine.api.errors import error_responses
 from engine.core.errors import RequestError
 from engine.core.limits import MAX_ID_CHARS, check_unicode
+from engine.core.messages import render
 from engine.events.store import EventStore, EventStoreError, ServedList
 from engine.events.tail import EventTail
 from engine.events.writer import StoreWriter
@@ -171,8 +172,8 @@ def replay(store: EventStore, service: Any, upto: int | None = None) -> tuple[in
             except RequestError:
                 skipped += 1
     if skipped:
-        LOG.warning("%d stored event(s) name items this run does not know; left out of "
-                    "histories", skipped)
+        LOG.warning(render("{n} stored {n:event names an item|events name items} this run "
+                           "does not know; left out of histories", n=skipped))
     return loaded, skipped
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from engine.core.messages import render
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `prism events ...` to the parser."""
@@ -52,7 +54,8 @@ def run_export(args: argparse.Namespace) -> int:
     from engine.events.transfer import export_events
 
     store = EventStore(args.store)
-    written = export_events(store, args.out,
-                            progress=lambda n: print(f"read {n:,} events", file=sys.stderr))
-    print(f"wrote {written:,} events from {store.where} to {args.out}")
+    written = export_events(store, args.out, progress=lambda n: print(
+        render("read {n:,} {n:event|events}", n=n), file=sys.stderr))
+    print(render("wrote {n:,} {n:event|events} from {where} to {out}", n=written,
+                 where=store.where, out=args.out))
     return 0

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from engine.cli.options import add_diversity_weight_option, integer
 from engine.core.errors import ConfigError
 from engine.core.files import write_json_atomic
+from engine.core.messages import render
 from engine.exposure.context import ExposureContext
 from engine.exposure.groups import GroupSpec, grouping_for_run
 from engine.exposure.ledger import exposure_ledger, format_table
@@ -67,9 +68,9 @@ def _load_prices(path: str) -> Any:
     try:
         return ExposurePrices.model_validate_json(Path(path).read_text())
     except ValidationError as exc:
-        raise ConfigError(f"{path} is not a prices file written by `prism exposure --fit` "
-                          f"({exc.error_count()} problem(s), first: "
-                          f"{exc.errors()[0]['msg']})") from None
+        raise ConfigError(render("{path} is not a prices file written by `prism exposure --fit` "
+                                 "({n} {n:problem|problems}, first: {first})", path=path,
+                                 n=exc.error_count(), first=exc.errors()[0]["msg"])) from None
 
 
 def _fit(ctx: Any, targets: Any, args: argparse.Namespace, k: int) -> Any:
@@ -83,9 +84,10 @@ def _fit(ctx: Any, targets: Any, args: argparse.Namespace, k: int) -> Any:
     for group, reach in fit.unreachable.items():
         print(f"prism: note: {group!r} can reach at most {reach:.2%} from the shoppers' "
               "candidates; it gets the largest price", file=sys.stderr)
-    print(f"fitted {len(fit.prices.prices)} price(s) on {len(checked.fit_rows)} shoppers in "
-          f"{fit.seconds:.1f}s ({fit.iterations} steps, largest violation "
-          f"{fit.violation:.2%}); on the {len(checked.check_rows)} other shoppers:")
+    print(render("fitted {n} {n:price|prices} on {fit} shoppers in {seconds:.1f}s ({steps} "
+                 "steps, largest violation {violation:.2%}); on the {check} other shoppers:",
+                 n=len(fit.prices.prices), fit=len(checked.fit_rows), seconds=fit.seconds,
+                 steps=fit.iterations, violation=fit.violation, check=len(checked.check_rows)))
     for label, report in (("before", checked.before), ("after", checked.after)):
         summary = target_summary(report)
         print(f"  {label}: {summary['met']} of {summary['n']} targets met exactly "

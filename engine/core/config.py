@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from engine.core.columns import DEFAULT_EVENT_WEIGHTS
 from engine.core.errors import ConfigError
+from engine.core.messages import render
 
 Device = Literal["auto", "cpu", "cuda"]
 Positive = Annotated[int, Field(ge=1)]
@@ -113,7 +114,9 @@ class _ConfigMixin:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(
-                f"{cls.__name__}: unknown setting(s) {unknown}; known settings are {sorted(known)}"
+                render("{name}: unknown {n:setting|settings} {unknown}; known settings are "
+                       "{known}", name=cls.__name__, n=len(unknown),
+                       unknown=", ".join(map(repr, unknown)), known=sorted(known))
             )
         return cls(**values)
 

@@ -28,8 +28,8 @@ DATA_ERRORS = {
     "cannot_parse": "{path}: cannot be parsed as {used}-separated text ({error}); check the "
                     "delimiter and quoting",
     "not_parquet": "{path}: not a readable Parquet file ({error}); export it again",
-    "missing_columns": "{source}: missing required column(s) {missing} (columns found: "
-                       "{found}); rename them or pass --map {first}=<your column>",
+    "missing_columns": "{source}: missing required {n:column|columns} {missing} (columns found: "
+                       "{found}); rename {n:it|them} or pass --map {first}=<your column>",
     "no_common_encoding": "{path}: not UTF-8, and no common encoding reads it as real text "
                           "({tried}); save it as UTF-8 or pass --encoding",
     "none_decodes": "none decodes it",
@@ -116,8 +116,8 @@ DATA_ERRORS = {
     # cleaning the tables (engine.data.cleaning, .event_cleaning, .importing)
     "promo_not_flag": "{source}: column 'promo' has values that are not a yes/no flag (e.g. "
                       "{example!r}); use 1/0 or true/false",
-    "duplicate_ids": "{source}: item id(s) {shown}{more} appear more than once with different "
-                     "titles; keep one row per item_id",
+    "duplicate_ids": "{source}: item {n:id|ids} {shown}{more} {n:appears|appear} more than "
+                     "once with different titles; keep one row per item_id",
     "ids_more": " and {n} more",
     "bad_events_share": "{source}: {n_bad:,} of {total:,} events have {what} (e.g. "
                         "{examples}); {fix}",
@@ -126,8 +126,8 @@ DATA_ERRORS = {
     "what_unknown_items": "item ids that are not in the items table",
     "fix_unknown_items": "check that the items and events files belong together and that "
                          "item_id means the same column in both (--map item_id=...)",
-    "unknown_event_types": "{source}: column 'event' has unknown type(s) {unknown}; use one of "
-                           "{known} (or drop the column: every row is a purchase)",
+    "unknown_event_types": "{source}: column 'event' has unknown {n:type|types} {unknown}{more}; "
+                           "use one of {known} (or drop the column: every row is a purchase)",
     "weight_two_ways": "{source}: column 'weight' has values that read two ways (e.g. "
                        "{examples}); pass --decimal-mark . or --decimal-mark , to say which "
                        "mark is the decimal one",
@@ -151,14 +151,14 @@ DATA_ERRORS = {
                          "g: namespace {namespace}); Prism reads product feeds only",
     "feed_no_items": "{path}: the feed has no <item> or <entry> elements; export the products "
                      "again",
-    "feed_missing": "{source}: the product feed lacks the attribute(s) {missing}; Merchant "
-                    "Center feeds need id, title and price",
+    "feed_missing": "{source}: the product feed lacks the {n:attribute|attributes} {missing}; "
+                    "Merchant Center feeds need id, title and price",
     "feed_no_prices": "{source}: the feed has no prices (every price is empty); export it with "
                       "the price attribute filled, e.g. '15.00 USD'",
     "orders_no_lines": "{source}: the orders have no line items (line_item_1, ... are empty); "
                        "export the orders with their line items",
-    "faq_missing_columns": "{source}: the FAQ has no {missing} column (found: {found}); an FAQ "
-                           "needs id, question and answer columns",
+    "faq_missing_columns": "{source}: the FAQ has no {missing} {n:column|columns} (found: "
+                           "{found}); an FAQ needs id, question and answer columns",
     "faq_no_file": "{path}: no such FAQ file; give faq.csv (id, question, answer)",
     "faq_drop_no_id": "missing id",
     "faq_drop_no_text": "missing question or answer",

@@ -233,7 +233,7 @@ ERRORS = {
     "new_items_unreadable": "{name} is not a readable {kind} file ({error}).",
     "new_items_encoding": "{name}: the encoding is ambiguous ({shown}); save the file as UTF-8 "
                           "(e.g. \"CSV UTF-8\") and add it again",
-    "new_items_columns": "{name} lacks the column(s) {missing}. Found: {found}. Expected "
+    "new_items_columns": "{name} lacks the {n:column|columns} {missing}. Found: {found}. Expected "
                          "{required} and optionally {optional}.",
     "no_columns": "none",
     "new_items_no_rows": "{name} has a header but no rows.",

@@ -21,7 +21,7 @@ MODEL_ERRORS = {
     "encoder_reads_other": "encoder {path!r} is not a text model (it reads {reads!r}); choose a "
                            "language model.",
     # refreshing a served run with new events (engine.training.refresh)
-    "refresh_columns": "events for the refresh lack column(s) {missing}",
+    "refresh_columns": "events for the refresh lack the {n:column|columns} {missing}",
     "refresh_no_events": "no new events for run {path} since event {through}: nothing to "
                          "refresh; send events to POST /events or `prism events import` first.",
     "refresh_unknown_items": "the {n:,} new {n:event|events} all name items run {path} does "

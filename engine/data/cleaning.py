@@ -232,7 +232,8 @@ def _dedupe_items(items: pd.DataFrame, source: str, report: CleaningReport) -> p
         conflicting = titles[titles > 1].index.tolist()
         if conflicting:
             shown, more = shown_ids(conflicting, 5)
-            raise DataError(Message("duplicate_ids", source=str(source), shown=shown, more=more))
+            raise DataError(Message("duplicate_ids", source=str(source), shown=shown, more=more,
+                                        n=len(conflicting)))
         items = items.drop_duplicates(subset=[ITEM_ID])
     report.duplicate_items += before - len(items)
     return items

@@ -15,7 +15,7 @@ from engine.core.columns import EVENT, EVENT_TYPES, ITEM_ID, TIMESTAMP, USER_ID,
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
 from engine.core.ids import ids_in
-from engine.core.messages import Message
+from engine.core.messages import Message, shown_ids
 from engine.data.cleaning import MAX_BAD_SHARE, CleaningReport, _drop_missing_ids
 from engine.data.numbers import AMBIGUOUS, parse_amounts
 
@@ -88,8 +88,9 @@ def _clean_event_types(events: pd.DataFrame, config: DataConfig, source: str) ->
     kinds = kinds.mask(kinds == "", DEFAULT_EVENT)
     unknown = sorted(set(pd.unique(kinds)) - set(EVENT_TYPES))
     if unknown:
-        raise DataError(Message("unknown_event_types", source=str(source), unknown=str(unknown[:5]),
-                                known=", ".join(EVENT_TYPES)))
+        shown, more = shown_ids(unknown, 5)
+        raise DataError(Message("unknown_event_types", source=str(source), unknown=shown,
+                                more=more, n=len(unknown), known=", ".join(EVENT_TYPES)))
     events[EVENT] = kinds
     if WEIGHT in events:
         weights, _, status = parse_amounts(events[WEIGHT], config.decimal_mark)

@@ -64,7 +64,7 @@ def _renamed(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     missing = [c for c in (FAQ_ID, QUESTION, ANSWER) if c not in renamed.values()]
     if missing:
         raise DataError(Message("faq_missing_columns", source=str(source),
-                                missing=", ".join(missing),
+                                missing=", ".join(missing), n=len(missing),
                                 found=", ".join(map(str, frame.columns)) or Message("no_columns")))
     out = frame.rename(columns=renamed)
     for column in (FAQ_ITEMS, FAQ_CATEGORIES):

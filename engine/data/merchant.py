@@ -90,7 +90,8 @@ def feed_items(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     feed = feed.loc[:, ~feed.columns.duplicated()]
     missing = [c for c in FEED_REQUIRED if c not in feed.columns]
     if missing:
-        raise DataError(Message("feed_missing", source=str(source), missing=", ".join(missing)))
+        raise DataError(Message("feed_missing", source=str(source), missing=", ".join(missing),
+                                n=len(missing)))
     amount, currency = split_price(feed["price"])
     if amount.str.strip().eq("").all():
         raise DataError(Message("feed_no_prices", source=str(source)))

@@ -166,4 +166,5 @@ def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], source: str |
     if missing:
         found = ", ".join(map(str, frame.columns)) or Message("no_columns")
         raise DataError(Message("missing_columns", source=str(source), missing=", ".join(missing),
+                                n=len(missing),
                                 found=found, first=missing[0]))

@@ -27,6 +27,7 @@ from engine.core.columns import (
 )
 from engine.core.config import DataConfig
 from engine.core.errors import DataError
+from engine.core.messages import render
 from engine.data.cleaning import CleaningReport, drop_shared_root
 from engine.data.reconcile import TableCount
 
@@ -60,8 +61,9 @@ def check_column_map(column_map: dict[str, str] | None) -> dict[str, str]:
     unknown = sorted(set(column_map) - set(KNOWN_COLUMNS))
     if unknown:
         raise DataError(
-            f"column map: unknown target column(s) {unknown}; valid targets are "
-            f"{', '.join(KNOWN_COLUMNS)}"
+            render("column map: unknown target {n:column|columns} {unknown}; valid targets "
+                   "are {known}", n=len(unknown), unknown=", ".join(map(repr, unknown)),
+                   known=", ".join(KNOWN_COLUMNS))
         )
     return column_map
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from engine.core.columns import ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
 from engine.core.errors import ConfigError, DataError
+from engine.core.messages import render
 
 COUNT = "count"
 PROTOCOLS = ("leave-last-out", "random")
@@ -44,8 +45,9 @@ def interactions(events: pd.DataFrame) -> pd.DataFrame:
     """
     missing = [c for c in (USER_ID, ITEM_ID, TIMESTAMP, WEIGHT) if c not in events.columns]
     if missing:
-        raise DataError(f"events: missing column(s) {', '.join(missing)} needed for "
-                        "interactions; load the data with load_dataset first")
+        raise DataError(render("events: missing {n:column|columns} {missing} needed for "
+                               "interactions; load the data with load_dataset first",
+                               n=len(missing), missing=", ".join(missing)))
     grouped = events.groupby([USER_ID, ITEM_ID], sort=False, observed=True)
     inter = grouped.agg(**{TIMESTAMP: (TIMESTAMP, "max"), WEIGHT: (WEIGHT, "max"),
                            COUNT: (TIMESTAMP, "size")}).reset_index()

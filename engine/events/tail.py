@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.core.errors import RequestError
+from engine.core.messages import render
 from engine.events.store import EventStore
 
 LOG = logging.getLogger(__name__)
@@ -65,6 +66,6 @@ class EventTail:
             if now - self._gap_since < GRACE_S:
                 return
             missing = min(self._seen) - following
-            LOG.info("%d event id(s) from %d never appeared; treating them as rolled back",
-                     missing, following)
+            LOG.info(render("{n} event {n:id|ids} from {first} never appeared; treating "
+                            "{n:it|them} as rolled back", n=missing, first=following))
             self._floor, self._gap_since = following + missing - 1, None

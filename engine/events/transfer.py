@@ -20,7 +20,7 @@ from engine.core.columns import EVENT_TYPES
 from engine.core.errors import DataError
 from engine.core.files import staged_file
 from engine.core.limits import MAX_ID_CHARS
-from engine.core.messages import Message
+from engine.core.messages import Message, render
 from engine.data.reconcile import TableCount
 from engine.events.store import EVENT_COLUMNS, EventStore
 
@@ -48,8 +48,10 @@ def read_events_file(path: str | Path) -> pd.DataFrame:
         raise DataError(f"cannot read {path.name}: {exc}") from exc
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise DataError(f"{path.name} lacks the column(s) {', '.join(missing)}; an events file "
-                        f"has {', '.join(REQUIRED)} (and optionally list_id)")
+        raise DataError(render("{name} lacks the {n:column|columns} {missing}; an events file "
+                               "has {required} (and optionally list_id)", name=path.name,
+                               n=len(missing), missing=", ".join(missing),
+                               required=", ".join(REQUIRED)))
     return frame
 
 

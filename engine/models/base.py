@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from engine.core.columns import ITEM_ID, TIMESTAMP, USER_ID, WEIGHT
 from engine.core.errors import ConfigError, DataError, NotFittedError, RequestError
+from engine.core.messages import render
 from engine.models.topn import top_n_with_scores
 
 if TYPE_CHECKING:
@@ -217,8 +218,10 @@ class BaseModel(ABC):
         known = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
         unknown = sorted(set(config) - set(known))
         if unknown:
-            raise ConfigError(f"model {cls.name!r}: unknown setting(s) {unknown}; it takes "
-                              f"{known or 'no settings'}")
+            raise ConfigError(render("model {name!r}: unknown {n:setting|settings} {unknown}; "
+                                     "it takes {known}", name=cls.name, n=len(unknown),
+                                     unknown=", ".join(map(repr, unknown)),
+                                     known=known or "no settings"))
         values = {key: cls.config_types[key].from_dict(value)
                   if key in cls.config_types and isinstance(value, dict) else value
                   for key, value in config.items()}

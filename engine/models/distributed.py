@@ -35,6 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from engine.core.device import resolve_device
 from engine.core.errors import ConfigError
+from engine.core.messages import render
 from engine.models.callbacks import notify_batch, notify_epoch
 from engine.models.trainer import StopTraining, Trainer
 
@@ -61,8 +62,9 @@ def world_from_env(env: dict[str, str] | None = None) -> World | None:
         return None
     missing = [name for name in ENV_VARS if name not in env]
     if missing:
-        raise ConfigError(f"distributed launch: environment variable(s) {', '.join(missing)} "
-                          "not set; start training with torchrun (or prism train --nproc N).")
+        raise ConfigError(render("distributed launch: environment {n:variable|variables} "
+                                 "{missing} not set; start training with torchrun (or prism "
+                                 "train --nproc N).", n=len(missing), missing=", ".join(missing)))
     values = {}
     for name in ENV_VARS[:3]:
         try:

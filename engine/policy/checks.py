@@ -1,4 +1,4 @@
-"""Before a policy goes live: check it against the run(s) it will serve, then try it.
+"""Before a policy goes live: check it against the runs it will serve, then try it.
 
 `servable_problems` compiles the policy on a run's catalogue (an unknown column is an error)
 and lists everything that refers to what the run lacks — a brand, category or pinned item no

@@ -99,7 +99,7 @@ def check_new_item_columns(frame: pd.DataFrame, name: str,
     missing = [column for column in NEW_ITEM_REQUIRED if column not in frame.columns]
     if missing:
         raise error(Message(
-            "new_items_columns", name=name, missing=", ".join(missing),
+            "new_items_columns", name=name, missing=", ".join(missing), n=len(missing),
             found=", ".join(map(str, frame.columns)) or Message("no_columns"),
             required=", ".join(NEW_ITEM_REQUIRED), optional=", ".join(NEW_ITEM_OPTIONAL)))
     if frame.empty:

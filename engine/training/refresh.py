@@ -97,7 +97,7 @@ def fold_events(run: Run, events: pd.DataFrame) -> tuple[TrainData, np.ndarray, 
 def _check_events(events: pd.DataFrame, path: Path, through: int) -> None:
     missing = [c for c in EVENT_COLUMNS if c not in events.columns]
     if missing:
-        raise RunError(Message("refresh_columns", missing=", ".join(missing)))
+        raise RunError(Message("refresh_columns", missing=", ".join(missing), n=len(missing)))
     if events.empty:
         raise RunError(Message("refresh_no_events", path=str(path), through=through))
 

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import tokenize
+from pathlib import Path
 
 import pytest
 
@@ -21,8 +25,7 @@ def test_a_template_without_counted_words_formats_as_str_format() -> None:
 
 
 def test_engine_messages_with_a_count_use_counted_words() -> None:
-    counted = re.compile(r"\{n[:}]")  # a count named n
-    assert not [code for code, text in TEMPLATES.items() if counted.search(text) and "(s)" in text]
+    assert not [code for code, text in TEMPLATES.items() if "(s)" in text]
     assert str(Message("new_items_taken", n=1, shown="'N1'", more="")).startswith(
         "new items: 1 id already in the catalogue")
     assert "2 ids already" in Message("new_items_taken", n=2, shown="'N1', 'N2'", more="")
@@ -46,3 +49,19 @@ def test_the_training_summary_line_never_shows_a_negative_zero() -> None:
 
     line = summary({"metrics": {"ndcg@10": 0.25, "category_entropy@10": -0.0, "ild@10": 0.5}})
     assert line == "ndcg@10 0.2500, category_entropy@10 0.0000"  # one category: −Σ p log p
+
+
+def test_no_word_says_s_in_brackets() -> None:
+    """Words for people (engine and studio code, both languages' tables) never say "row(s)":
+    a count picks its word."""
+    root = Path(__file__).resolve().parents[2]
+    bracketed = re.compile(r"[a-z]\(s\)(?!\?)")  # "(s)?" is a pattern, not words
+    words = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    found = [f"{path.relative_to(root)}:{token.start[0]}" for folder in ("engine", "dashboard")
+             for path in sorted((root / folder).rglob("*.py"))
+             for token in tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+             if token.type in words and bracketed.search(token.string)]
+    for table in sorted((root / "dashboard" / "locales").glob("*.json")):
+        found += [f"{table.name}:{key}" for key, text in json.loads(table.read_text()).items()
+                  if bracketed.search(text)]
+    assert not found

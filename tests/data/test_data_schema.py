@@ -27,7 +27,7 @@ def test_parse_column_map_reads_cli_pairs() -> None:
 
 
 def test_parse_column_map_rejects_unknown_target_listing_valid_names() -> None:
-    with pytest.raises(DataError, match=r"unknown target column\(s\) \['sku_id'\].*item_id"):
+    with pytest.raises(DataError, match=r"unknown target column 'sku_id'.*item_id"):
         parse_column_map("sku_id=sku")
 
 

@@ -91,7 +91,7 @@ def test_cli_import_and_export(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     assert main(["events", "export", "--out", str(tmp_path / "out.xlsx"), "--store", url]) == 2
     source.write_text("user,item\nann,A\n", encoding="utf-8")
     assert main(["events", "import", str(source), "--store", url]) == 2
-    assert "lacks the column(s) user_id, item_id" in capsys.readouterr().err
+    assert "lacks the columns user_id, item_id" in capsys.readouterr().err
 
 
 def test_a_store_that_cannot_be_opened_says_where(tmp_path: Path) -> None:
