@@ -11,6 +11,8 @@ from engine.serving.catalogue import Catalogue, item_columns
 from engine.serving.explain import explain, history_contributions, recency_weights
 from engine.serving.recommender import Recommender
 
+pytest_plugins = ["serving_runs"]
+
 
 def _hand_catalogue() -> Catalogue:
     """Four items: two axes of a 2-d space, their diagonal, and the opposite of item 0."""
