@@ -26,7 +26,7 @@ TEMPLATES = {
     "stage_starting": "Starting",
     "stage_index": "Building the candidate index",
     "stage_loading": "Loading the data",
-    "stage_encoding": "Encoding {n:,} product texts",
+    "stage_encoding": "Encoding the texts of {n:,} products (counted once per distinct text)",
     "stage_training": "Training {model}",
     "stage_evaluating": "Evaluating",
     "stage_saving": "Saving the run",

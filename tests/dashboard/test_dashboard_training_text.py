@@ -102,3 +102,17 @@ def test_a_running_job_counts_epochs_and_batches(monkeypatch: pytest.MonkeyPatch
     assert not at.exception, [e.value for e in at.exception]
     texts = [bar.proto.text for bar in at.get("progress")]
     assert any(text.startswith(line) for text in texts), texts
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("en", "Encoding the texts of 601 products (counted once per distinct text)"),
+    ("zh", "正在编码 601 件商品的文本（相同的文本只计一次）")])
+def test_the_encoding_stage_says_its_count_is_of_distinct_texts(
+        lang: str, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The encoder counts distinct texts: 601 products, two with the same text, read
+    "600 / 600" after the stage's name, which says why the numbers differ."""
+    from dashboard.i18n import say
+    from engine.core.messages import Message
+
+    monkeypatch.setattr("dashboard.i18n.current", lambda: lang)
+    assert say(Message("stage_encoding", n=601)) == said
