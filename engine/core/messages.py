@@ -133,6 +133,8 @@ TEMPLATES = {
     # group labels Prism makes (engine.exposure.groups.group_label), not data
     "group_none": "(none)",
     "group_no_price": "no price",
+    "group_no_brand": "no brand",
+    "group_no_category": "no category",
     "group_promo": "promo",
     "group_regular": "regular",
     "group_new": "new",

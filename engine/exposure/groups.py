@@ -37,8 +37,9 @@ NO_VALUE = "(none)"
 # studio's language (the labels themselves, as targets and prices name them, never change)
 MADE_LABELS = {"promo": {"promo": "group_promo", "regular": "group_regular"},
                "new": {"new": "group_new", "established": "group_established"}}
-# the NO_VALUE group of a grouping said for what it holds: items without a price
-NO_VALUE_CODES = {"price_band": "group_no_price"}
+# the NO_VALUE group of a grouping said for what it holds: items without a price, ...
+NO_VALUE_CODES = {"price_band": "group_no_price", "brand": "group_no_brand",
+                  "top_category": "group_no_category"}
 
 
 def group_label(by: str, label: str) -> str:

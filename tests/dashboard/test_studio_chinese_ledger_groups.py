@@ -48,21 +48,22 @@ def test_made_up_group_labels_read_in_chinese(by: str, said: list[str],
 
 def test_only_labels_prism_makes_are_translated() -> None:
     assert group_label("promo", "promo").code == "group_promo"
-    assert group_label("brand", NO_VALUE).code == "group_none"
+    assert group_label("colour", NO_VALUE).code == "group_none"  # an item column's
     assert str(group_label("new", "established")) == "established"  # the engine's id
     for by, label in (("brand", "new"), ("brand", "promo"), ("price_band", "P1 < 5.00")):
         assert not isinstance(group_label(by, label), Message), (by, label)
 
 
-@pytest.mark.parametrize(("lang", "said"), [("en", "no price"), ("zh", "无价格")])
-def test_the_price_band_of_items_without_a_price_says_so(lang: str, said: str,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("by", "lang", "said"), [
+    ("price_band", "en", "no price"), ("price_band", "zh", "无价格"),
+    ("brand", "en", "no brand"), ("brand", "zh", "无品牌"),
+    ("top_category", "en", "no category"), ("top_category", "zh", "无品类")])
+def test_the_group_of_items_without_a_value_says_what_they_lack(
+        by: str, lang: str, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from dashboard.i18n import say
 
     monkeypatch.setattr("dashboard.i18n.current", lambda: lang)
-    label = group_label("price_band", NO_VALUE)
-    assert label.code == "group_no_price"
-    assert say(label) == said
+    assert say(group_label(by, NO_VALUE)) == said
 
 
 def test_a_target_on_a_translated_group_fits_its_engine_label(
