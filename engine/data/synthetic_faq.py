@@ -23,9 +23,9 @@ SHOP_WIDE = (
     ("How long does delivery take?",
      "Orders placed before 2 pm ship the same working day; standard delivery takes 2-4 "
      "working days and express delivery arrives the next working day."),
-    ("What is your returns policy?",
-     "Unused items can be returned within 30 days for a full refund; start a return from "
-     "your orders page and print the free returns label."),
+    ("How do I return an item?",
+     "Unused items can be sent back within 30 days for a full refund, including ones that do "
+     "not fit; start a return from your orders page and print the free returns label."),
     ("Which payment methods do you accept?",
      "We accept credit and debit cards, PayPal and gift cards; you are charged when your "
      "order ships."),
@@ -76,7 +76,7 @@ def synthetic_faq(items: pd.DataFrame, events: pd.DataFrame | None = None) -> pd
             rows.append((f"D{d + 1}C{c + 1}", f"Which {leaf.lower()} do you recommend for "
                          f"{_words(uses)[0]}?",
                          f"For {_listed(_words(uses))}, shoppers choose our "
-                         f"{_listed(_words(nouns))}. Most cost around {price:.0f}; the linked "
+                         f"{_listed(_words(nouns))}. Most cost around ${price:.0f}; the linked "
                          "products are this category's best-sellers.",
                          "|".join(best.get(path, [])), path))
     return pd.DataFrame(rows, columns=["id", "question", "answer", "product_ids", "categories"])
