@@ -91,7 +91,7 @@ def language_switch() -> None:
 
 
 def say(text: object) -> str:
-    """Engine words in the active language: a `Message` through `engine.<code>` (its values
+    """Engine words in the active language: a `Message` through `engine_key` (its values
     that are engine words translated too), an `Explanation` or `Listing` part by part;
     anything else (data, plain text) as it is."""
     from engine.core.messages import Explanation, Listing, Message
@@ -104,8 +104,16 @@ def say(text: object) -> str:
     if isinstance(text, Message):
         values = {name: say(value) if isinstance(value, Message | Listing | Explanation)
                   else value for name, value in text.values.items()}
-        return t(f"engine.{text.code}", **values)
+        return t(engine_key(text.code), **values)
     return "" if text is None else str(text)
+
+
+def engine_key(code: str) -> str:
+    """The catalogue key an engine message is said through: `studio.<code>` where the studio
+    words it for its pages (its English text tells CLI users a flag or command, and a page has
+    its own control for that fix), else `engine.<code>` (the engine's own text)."""
+    studio = f"studio.{code}"
+    return studio if translatable(studio) else f"engine.{code}"
 
 
 def say_error(exc: BaseException) -> str:

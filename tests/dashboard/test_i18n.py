@@ -159,7 +159,8 @@ def test_engine_words_in_chinese_are_chinese():
     from chinese_scan import english_words
 
     texts = {key: re.sub(r"\{[^{}]*\}", " ", message)
-             for key, message in i18n.catalogue("zh").items() if key.startswith("engine.")}
+             for key, message in i18n.catalogue("zh").items()
+             if key.startswith(("engine.", "studio."))}
     found = english_words(list(texts.values()), set())
     assert not found, found
 
@@ -237,3 +238,52 @@ def test_counts_take_the_singular_for_one(monkeypatch):
     assert "catalogue.added_run" in counted
     assert {f"{key}_one" for key in counted} <= set(i18n.catalogue("en")) & set(
         i18n.catalogue("zh"))
+
+
+# engine messages a studio page can show whose English (the CLI's words) names a flag or a
+# command, while the page has its own control for that fix
+STUDIO_FIXES = {
+    "missing_columns", "map_no_column", "fix_unknown_items", "weight_two_ways",
+    "bad_byte_options", "encoding_option", "bad_byte_no_options", "no_common_encoding",
+    "decoded_twice", "encoding_looks_wrong", "encoding_ambiguous", "feed_encoding",
+    "evidence_given", "evidence_given_odd", "depth_better", "query_flag_items", "query_flag_events",
+    "upload_too_big", "run_missing", "run_incomplete", "run_data_gone", "experiment_running",
+}
+CLI_WORDS = re.compile(r"--[a-z]|`prism |\bprism [a-z]+ [a-z]+|POST /")
+
+
+def test_studio_says_its_own_control_where_the_cli_words_name_a_flag():
+    """Each studio wording overrides a real engine code with no value the engine does not
+    give and names no flag or command."""
+    from engine.core.messages import TEMPLATES
+
+    english, chinese = i18n.catalogue("en"), i18n.catalogue("zh")
+    studio = {key.removeprefix("studio."): text for key, text in english.items()
+              if key.startswith("studio.")}
+    assert set(studio) == STUDIO_FIXES
+    for code, text in studio.items():
+        assert _fields(text) <= _fields(TEMPLATES[code]), code
+        assert not CLI_WORDS.search(text) and not CLI_WORDS.search(chinese[f"studio.{code}"])
+
+
+def test_engine_messages_name_the_page_control_in_the_studio(monkeypatch):
+    """The CLI keeps its flag (the message's own text); the studio names the field on the
+    page, in English and in Chinese, values included."""
+    from engine.core.messages import Listing, Message
+
+    two_ways = Message("weight_two_ways", source="events.csv", examples="'1,299'")
+    stopped = Message("experiment_running", name="spring")
+    options = Message("bad_byte_options", options=Listing(
+        [Message("encoding_option", name="cp1252")], " or "))
+    assert "--decimal-mark" in str(two_ways) and "prism experiment stop" in str(stopped)
+    assert "--encoding cp1252" in str(options)
+    assert i18n.say(two_ways).endswith("choose . or , under Decimal mark to say which mark "
+                                       "is the decimal one")
+    assert i18n.say(stopped).endswith("pick it under Experiment and press Stop this "
+                                      "experiment")
+    assert i18n.say(options) == ("or choose the encoding it was saved in under Text encoding "
+                                 "(cp1252)")
+    assert i18n.say(Message("policy_name")) == str(Message("policy_name"))  # no override
+    monkeypatch.setattr(i18n, "current", lambda: "zh")
+    assert "“小数点符号”" in i18n.say(two_ways) and "“停止此实验”" in i18n.say(stopped)
+    assert i18n.say(options) == "，或在“文本编码”中选择文件保存时所用的编码（cp1252）"
