@@ -31,11 +31,17 @@ from dashboard.view_state import (  # noqa: F401 - the pages read the view's key
     RUN,
     SAMPLE_SIZE,
     SEGMENT,
+    SEGMENT_TARGETS,
+    TARGETS,
+    TARGETS_VERSION,
     USER,
     USER_RUN,
     K,
     parse_view_params,
+    rerank_extras,
     seed_from_url,
+    segment_targets,
+    targets,
     write_url,
 )
 from dashboard.view_state import value as setting  # noqa: F401
@@ -44,7 +50,6 @@ from engine.core.errors import PrismError
 from engine.exposure.context import ExposureContext
 from engine.policy.preview import load_inputs
 from engine.policy.scenarios import ScenarioStore
-from engine.rerank.quotas import target_arguments
 from engine.runs.data import (  # noqa: F401 - run_data_path: the pages read it through state
     load_run_split_report,
     run_data_path,
@@ -59,9 +64,6 @@ from engine.runs.listing import (  # noqa: F401 - the sidebar and pages read run
 )
 
 WHATIF_ADD, WHATIF_REMOVE = "whatif_add", "whatif_remove"
-TARGETS = "targets"  # {category: {"floor": int|None, "cap": int|None, "share": float|None}}
-SEGMENT_TARGETS = "segment_targets"  # {segment: {category: row}}: override for that segment
-TARGETS_VERSION = "targets_version"  # bumps to reset the targets editor (scenario reload)
 TRAINING_JOB = "training_job"
 
 
@@ -346,26 +348,6 @@ def exposure_context(run_dir: str, stamp: float, n_users: int) -> Any:
 # ---- scenarios --------------------------------------------------------------------------
 def scenario_store() -> ScenarioStore:
     return ScenarioStore(paths.prism_home() / "scenarios.sqlite")
-
-
-# ---- category targets -------------------------------------------------------------------
-def targets(segment: str | None = None) -> dict[str, dict[str, Any]]:
-    """Category targets for a segment when it has its own, else everyone's."""
-    if segment:
-        own = (st.session_state.get(SEGMENT_TARGETS) or {}).get(segment)
-        if own:
-            return dict(own)
-    return dict(st.session_state.get(TARGETS) or {})
-
-
-def segment_targets() -> dict[str, dict[str, dict[str, Any]]]:
-    return {name: dict(rows) for name, rows in
-            (st.session_state.get(SEGMENT_TARGETS) or {}).items() if rows}
-
-
-def rerank_extras(method: str, segment: str | None = None) -> dict[str, Any]:
-    """The `target=` / `quotas=` arguments a method takes from the merchandiser's panel."""
-    return target_arguments(method, targets(segment))
 
 
 # ---- catalogue views ----------------------------------------------------------------------

@@ -6,7 +6,9 @@ session state (`alpha`, `k`, …). No widget owns that key, so Streamlit never d
 page without the widget is shown, nor after a fragment rerun. The widget that edits a control
 has its own key (`w_alpha`), is seeded from the canonical value just before it is drawn, and
 writes back on change (`widget(...)`); pages read `value(...)`. `write_url()` mirrors the
-shareable controls into the link, `seed_from_url()` reads a link once per session.
+shareable controls into the link, `seed_from_url()` reads a link once per session. The
+category targets panel's rows (for everyone and per segment) are part of the view too, kept
+in session state only (`targets()`, `rerank_extras()`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import streamlit as st
 
 from engine.rerank.methods import DIVERSIFY_METHODS, SWEEP_METHODS
 from engine.rerank.methods import METHOD_LABELS as ENGINE_METHOD_LABELS
+from engine.rerank.quotas import target_arguments
 
 RUN, USER, SEGMENT, METHOD, ALPHA, K = "run", "user", "segment", "method", "alpha", "k"
 SAMPLE_SIZE, POLICY, LANG = "sample_size", "policy", "lang"
@@ -45,6 +48,9 @@ URL_NAMES = {ALPHA: "diversity_weight"}
 OLD_URL_NAMES = {ALPHA: "alpha"}
 USER_RUN = "_user_run"  # the run the current shopper id was picked on
 URL_SEEDED = "_url_seeded"
+TARGETS = "targets"  # {category: {"floor": int|None, "cap": int|None, "share": float|None}}
+SEGMENT_TARGETS = "segment_targets"  # {segment: {category: row}}: override for that segment
+TARGETS_VERSION = "targets_version"  # bumps to reset the targets editor (scenario reload)
 
 
 def widget_key(key: str) -> str:
@@ -222,3 +228,23 @@ def write_url() -> None:
         del st.query_params[name]
     if any(st.query_params.get(name) != text for name, text in wanted.items()):
         st.query_params.update(wanted)
+
+
+# ---- category targets -------------------------------------------------------------------
+def targets(segment: str | None = None) -> dict[str, dict[str, Any]]:
+    """Category targets for a segment when it has its own, else everyone's."""
+    if segment:
+        own = (st.session_state.get(SEGMENT_TARGETS) or {}).get(segment)
+        if own:
+            return dict(own)
+    return dict(st.session_state.get(TARGETS) or {})
+
+
+def segment_targets() -> dict[str, dict[str, dict[str, Any]]]:
+    return {name: dict(rows) for name, rows in
+            (st.session_state.get(SEGMENT_TARGETS) or {}).items() if rows}
+
+
+def rerank_extras(method: str, segment: str | None = None) -> dict[str, Any]:
+    """The `target=` / `quotas=` arguments a method takes from the merchandiser's panel."""
+    return target_arguments(method, targets(segment))
