@@ -337,8 +337,8 @@ def main() -> None:
     except ScenarioStoreError as exc:
         show_error(exc, icon=":material/database:")
         if st.button(t("scenarios.reset"), key="scenario_reset"):
-            aside = store.reset()
-            st.success(t("scenarios.reset_done", path=aside))
+            aside = store.reset()  # the studio's home folder, named by its file name only
+            st.success(t("scenarios.reset_done", name=aside.name if aside else store.path.name))
         return
     st.subheader(t("scenarios.saved_header"))
     saved_section(scenarios)
