@@ -17,6 +17,7 @@ import pandas as pd
 
 from dashboard.i18n import t, translatable
 from dashboard.measures import column_label
+from dashboard.sample_box import NumberRange
 
 
 def header(column: object) -> str:
@@ -57,8 +58,8 @@ def pager(container: Any, n_rows: int, key: str, size: int = PAGE_ROWS) -> slice
     if n_rows <= size:
         return slice(0, n_rows)
     pages = -(-n_rows // size)
-    page = int(container.number_input(t("tables.page", pages=f"{pages:,}"), 1, pages, 1,
-                                      key=f"{key}_page"))
+    page = int(NumberRange(1, pages, t("tables.page", pages=f"{pages:,}")).box(
+        container, f"{key}_page", 1, container, step=1))
     start = (page - 1) * size
     container.caption(t("tables.rows", first=f"{start + 1:,}",
                         last=f"{min(start + size, n_rows):,}", n=f"{n_rows:,}"))

@@ -85,10 +85,19 @@ def fit_to_run(n_items: int, shoppers: int | None) -> None:
         int(value(K)), int(value(SAMPLE_SIZE)), n_items, shoppers)
 
 
+def k_bounds(n_items: int) -> tuple[int, int]:
+    """The lengths a list can have on a run with `n_items` items: K_MIN..K_MAX, at most the
+    catalogue (a tiny shop: its size). The Explorer's k box, a link and a reloaded scenario
+    all keep k within them."""
+    high = max(1, min(K_MAX, n_items))
+    return min(K_MIN, high), high
+
+
 def fitted(k: int, sample: int, n_items: int, shoppers: int | None) -> tuple[int, int]:
     """(k, sample size) as a run with `n_items` items and `shoppers` held-out shoppers (None:
-    its data is gone) uses them: k at most the catalogue, the sample at most the shoppers."""
-    return max(1, min(k, n_items)), (min(sample, shoppers) if shoppers else sample)
+    its data is gone) uses them: k within `k_bounds`, the sample at most the shoppers."""
+    low, high = k_bounds(n_items)
+    return min(max(k, low), high), (min(sample, shoppers) if shoppers else sample)
 
 
 def _commit(key: str, then: Callable[[], None] | None) -> None:

@@ -14,6 +14,7 @@ from dashboard import alpha_controls, charts, pickers, policy_view, state, table
 from dashboard.components import rank_changes, ranked_list_html
 from dashboard.i18n import method_label, say, show_error, t, t_count
 from dashboard.measures import explained, metric_help, metric_name, tile_texts
+from dashboard.sample_box import fit_k, k_range, remember_k
 from engine.core.errors import PrismError
 from engine.rerank.quotas import default_cap, default_quotas
 from engine.runs.listing import trained_loss_weights
@@ -272,17 +273,20 @@ def stage_captions(column, recommender) -> None:
 WEIGHT_COLUMNS = (4.2, 1.6, 0.7)  # slider, its metric tile, k
 
 
-def weight_controls(recommender, model_alpha: float | None, moved: str | None) -> None:
+def weight_controls(recommender, model_alpha: float | None, moved: str | None,
+                    asked_k: int | None = None) -> None:
     """The sliders: a conditioned run's own α (`model_alpha`, fitted into its range; `moved`
     says when a link's value had to move) first and the re-rank weight second; else the
-    re-rank weight alone, saying so."""
+    re-rank weight alone, saying so. The k box takes any entry; `asked_k` outside the range
+    is said."""
     if moved:
         st.info(moved, icon=":material/tune:")
     # the tile is wide enough for its whole label ("Relevance 1 − w", "相关性 1 − w")
     slider_col, beta_col, k_col = st.columns(WEIGHT_COLUMNS)
-    most = min(state.K_MAX, recommender.catalogue.n_items)  # a tiny shop: its size
-    k_col.number_input("k", min_value=min(state.K_MIN, most), max_value=most, step=1,
-                       **view_state.widget(state.K))
+    k_box = k_range(recommender.catalogue.n_items)  # a box with bounds: a tooltip, no word
+    k_col.number_input("k", step=1, help=k_box.help(),
+                       **view_state.widget(state.K, then=remember_k))
+    k_box.say(asked_k)
     if model_alpha is None:
         slider_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05,
                           **view_state.widget(state.ALPHA), help=t("explorer.alpha_help"))
@@ -322,6 +326,7 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
     callbacks run first), so the lists are computed and sent before anything else; the
     controls, notes and metrics above them are drawn afterwards into their places."""
     model_alpha, moved = alpha_controls.fit_model_alpha(recommender)
+    asked_k = fit_k(recommender.catalogue.n_items)
     alpha, method = float(st.session_state[state.ALPHA]), st.session_state[state.METHOD]
     k = int(st.session_state[state.K])
     segment = shopper_segment(run, user)
@@ -331,14 +336,14 @@ def live_view(recommender, run: state.RunEntry, user: str, known: bool) -> None:
                                      segment, model_alpha)
     except PrismError as exc:
         with controls:
-            weight_controls(recommender, model_alpha, moved)
+            weight_controls(recommender, model_alpha, moved, asked_k)
             list_notes(None, method, k, segment, known)
         show_error(exc, "explorer.rerank_error_targets" if state.rerank_extras(method, segment)
                    else "explorer.rerank_error")  # the targets are named when in use
         return
     chart_column = lists_side_by_side(result, alpha, method, recommender.category_names)
     with controls:
-        weight_controls(recommender, model_alpha, moved)
+        weight_controls(recommender, model_alpha, moved, asked_k)
         list_notes(result, method, k, segment, known)
     state.write_url()
     heldout = state.heldout(run)

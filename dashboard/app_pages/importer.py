@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import access, tables
 from dashboard.components import uploader_css
 from dashboard.i18n import say, show_error, t, translatable
+from dashboard.sample_box import NumberRange
 from engine.core.config import DataConfig
 from engine.core.errors import PrismError
 from engine.core.messages import Listing, Message
@@ -332,9 +333,9 @@ def category_depth() -> DataConfig:
     """The category depth diversity is measured at (the report says when it is too shallow)
     and the decimal mark that decides prices like 1,299."""
     depth_col, mark_col = st.columns([3, 1])
-    depth = depth_col.number_input(t("import.depth"), min_value=1, max_value=DEEPEST,
-                                   value=DataConfig.category_depth, step=1, key="imp_depth",
-                                   help=t("import.depth_help"))
+    depth = NumberRange(1, DEEPEST, t("import.depth")).box(
+        depth_col, "imp_depth", DataConfig.category_depth, step=1,
+        help=t("import.depth_help"))
     mark = mark_col.selectbox(t("import.decimal_mark"), DECIMAL_MARKS, key="imp_decimal",
                               help=t("import.decimal_mark_help"))
     return DataConfig(category_depth=int(depth), decimal_mark=mark)

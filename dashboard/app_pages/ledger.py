@@ -20,7 +20,7 @@ import streamlit as st
 
 from dashboard import access, ledger_charts, state, tables
 from dashboard.i18n import say, show_error, t, t_count
-from dashboard.sample_box import SampleRange
+from dashboard.sample_box import NumberRange, SampleRange
 from engine.core.errors import PrismError
 from engine.exposure.ledger import TOP_SHARE
 from engine.rerank.methods import QUOTA_FREE_METHODS
@@ -35,16 +35,14 @@ FITTED = "ledger_fitted"  # (settings and targets it was fitted for, outcome, Ta
 def controls(shoppers: int) -> tuple[str, int, int, str, float]:
     """The ledger's settings; the sample holds at most the run's `shoppers` test shoppers."""
     sample = SampleRange.of(shoppers, SAMPLE_MIN, SAMPLE_MAX)
-    asked = st.session_state.get("ledger_sample")  # typed outside the range: said, not silent
-    if asked is not None and sample.fit(asked) != asked:  # (or a size from another run)
-        st.session_state["ledger_sample"] = sample.fit(asked)
+    asked = sample.keep("ledger_sample")  # typed outside the range (or from another run)
     with st.container(border=True):
         by_col, days_col, size_col, method_col, weight_col = st.columns([1.2, 0.8, 1, 1, 1])
         by = by_col.selectbox(t("ledger.group_by"), GROUPINGS,
                               format_func=lambda by: t(f"ledger.by.{by}"),
                               key="ledger_by")
-        days = days_col.number_input(t("ledger.new_days"), 1, 3650, 30,
-                                     key="ledger_new_days", disabled=by != "new")
+        days = NumberRange(1, 3650, t("ledger.new_days")).box(
+            days_col, "ledger_new_days", 30, step=1, disabled=by != "new")
         # the box takes any size from 1 up (one outside the range is brought into it and
         # said, never refused by the box with only a tooltip)
         size = size_col.number_input(t("ledger.sample"), 1, None,

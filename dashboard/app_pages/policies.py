@@ -22,6 +22,7 @@ from dashboard.policy_form import (
     price_conflict,
     stages_form,
 )
+from dashboard.sample_box import NumberRange
 from engine.core.errors import PrismError
 from engine.policy.schema import Policy
 
@@ -42,7 +43,7 @@ def before_after(recommender: Any, policy: Policy) -> None:
                              keep=[str(st.session_state[state.USER])])
     st.selectbox(t("policies.shopper"), users, **view_state.widget(state.USER))
     user = str(st.session_state[state.USER])
-    k = int(st.number_input("k", min_value=1, max_value=50, value=10, key="policy_k"))
+    k = int(NumberRange(1, 50, "k").box(st, "policy_k", 10, step=1))
     after, notice = policy_view.list_table(recommender, policy, user, k)  # its error first
     before, _ = policy_view.list_table(recommender, None, user, k,
                                        **policy_view.alike(policy))

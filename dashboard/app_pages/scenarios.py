@@ -154,8 +154,11 @@ def fitted_notes(scenario: Scenario) -> list[str]:
         saved.get("sample_size", state.setting(state.SAMPLE_SIZE)))
     used_k, used_sample = view_state.fitted(k, sample, n_items, shoppers)
     notes = []
-    if "k" in saved and used_k != k:
+    if "k" in saved and used_k != k:  # the catalogue's size, else the Explorer's range
+        low, high = view_state.k_bounds(n_items)
         notes.append(t("scenarios.k_fitted", name=scenario.name, saved=k, run=run.name,
+                       used=used_k) if k > used_k == n_items else
+                     t("scenarios.k_range", name=scenario.name, saved=k, low=low, high=high,
                        used=used_k))
     if "sample_size" in saved and used_sample != sample:
         notes.append(t("scenarios.sample_fitted", name=scenario.name, saved=sample,

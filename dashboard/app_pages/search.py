@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import pickers, state
 from dashboard.components import ranked_list_html
 from dashboard.i18n import method_label, say, sentence, show_error, t
+from dashboard.sample_box import NumberRange
 from engine.core.errors import PrismError
 from engine.text.lexical import suggested_queries
 
@@ -46,7 +47,7 @@ def search_controls(recommender, mode: str) -> tuple[str, str, float, str, int]:
         alpha = alpha_col.slider(t("explorer.alpha"), 0.0, 1.0, step=0.05, key="search_alpha")
         method = method_col.radio(t("search.method"), ["mmr", "dpp"], key="search_method",
                                   format_func=method_label, horizontal=True)
-        k = k_col.number_input("k", state.K_MIN, state.K_MAX, 10, key="search_k")
+        k = NumberRange(state.K_MIN, state.K_MAX, "k").box(k_col, "search_k", 10, step=1)
     return query, user, float(alpha), method, int(k)
 
 

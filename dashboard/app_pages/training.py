@@ -19,6 +19,15 @@ import streamlit as st
 from dashboard import access, charts, jobs, state
 from dashboard.i18n import say, show_error, t
 from dashboard.measures import RECOMMENDED_ALPHA, column_label, measured_frontier, privacy_values
+from dashboard.training_form import (
+    FORM_VALUES,
+    NAME_GENERATION,
+    fit_form,
+    form_ranges,
+    fresh_run_name,
+    name_key,
+    restore_form,
+)
 from engine.core import paths
 from engine.core.config import DEFAULT_ALPHA, DEFAULT_ALPHA_RANGE
 from engine.core.errors import PrismError
@@ -44,47 +53,8 @@ def data_folders() -> dict[str, Path]:
 
 
 EVERY_ALPHA = DEFAULT_ALPHA_RANGE  # the primary button: one model trained over this range
-FORM_VALUES = "_train_form_values"  # the form's last values: they outlive page switches
-NAME_GENERATION = "_train_name_generation"  # how many jobs this session started
-
-
-def name_key() -> str:
-    """The run-name field's widget key. Each started job gives the field a new key, so the
-    fresh name it proposes is a new widget's first value: no value the browser still holds for
-    the field (the name just used) can come back over it, whichever rerun draws it first."""
-    generation = st.session_state.get(NAME_GENERATION, 0)
-    return "train_name" if generation == 0 else f"train_name-{generation}"
 NOTICE = "_train_notice"  # said once, above the form, after the rerun that started a job
-
-
-def fresh_run_name(taken: str | None = None) -> str:
-    """A run name no run folder has yet and other than `taken` (a name a job has just taken,
-    whose folder its thread may not have made yet): the time of day, with a counter if need
-    be."""
-    name, number = presets.new_run_name("twotower"), 1
-    while (paths.runs_dir() / name).exists() or name == taken:
-        number += 1
-        name = f"{presets.new_run_name('twotower')}-{number}"
-    return name
-FORM_DEFAULTS = {"train_alpha": DEFAULT_ALPHA, "train_beta": 1.0, "train_epochs": 30,
-                 "train_dim": 32, "train_tune": False, "train_trials": 8,
-                 "train_private": False, "train_epsilon": 4.0, "train_text": True}
-
-
-def _restore_form(folders: dict[str, Path]) -> None:
-    """Give each form widget its last submitted (or default) value before it is drawn.
-
-    Streamlit forgets the state of widgets on pages not shown, so coming back during a job
-    would otherwise reset the epochs and draw a fresh run name.
-    """
-    saved = st.session_state.setdefault(FORM_VALUES,
-                                        {**FORM_DEFAULTS, "train_name": fresh_run_name()})
-    for key, value in saved.items():
-        key = name_key() if key == "train_name" else key
-        if key not in st.session_state:
-            st.session_state[key] = value
-    if st.session_state.get("train_data") not in folders:
-        st.session_state["train_data"] = next(iter(folders))
+FITTED = "_train_fitted"  # the boxes' values just fitted, said after that rerun too
 
 
 def slider_names() -> dict[str, str]:
@@ -102,7 +72,11 @@ def launch_form() -> None:
     busy = job is not None and job.snapshot().state == "running"
     if notice := st.session_state.pop(NOTICE, None):
         st.info(notice, icon=":material/edit:")
-    _restore_form(folders)
+    restore_form(folders)
+    fitted = fit_form()  # the boxes take any entry: one outside its range is fitted and said
+    for note in st.session_state.pop(FITTED, []) + fitted:
+        st.warning(note, icon=":material/tune:")
+    boxes = form_ranges()
     with st.form("train_form", border=True, enter_to_submit=False):  # only Start starts
         data_col, name_col = st.columns([1, 1])
         source = data_col.selectbox(t("training.data"), list(folders), key="train_data")
@@ -112,8 +86,8 @@ def launch_form() -> None:
         alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, step=0.05, key="train_alpha",
                                    help=t("training.alpha_help", **slider_names()))
         beta = beta_col.slider(t("training.beta"), 0.0, 1.0, step=0.05, key="train_beta")
-        epochs = epochs_col.number_input(t("training.epochs"), 1, 200,
-                                         key="train_epochs")
+        epochs = epochs_col.number_input(t("training.epochs"), step=1, key="train_epochs",
+                                         help=boxes["train_epochs"].help())
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
         text = st.toggle(t("training.text"), key="train_text", help=t("training.text_help"))
         # α and β: loss weights, not the serving slider
@@ -125,12 +99,12 @@ def launch_form() -> None:
         tune_col, trials_col = st.columns([1, 1])
         tune = tune_col.checkbox(t("training.tune"), key="train_tune",
                                  help=t("training.tune_help"))
-        trials = trials_col.number_input(t("training.trials"), 1, 200, key="train_trials")
+        trials = trials_col.number_input(t("training.trials"), step=1, key="train_trials",
+                                         help=boxes["train_trials"].help())
         private_col, epsilon_col = st.columns([1, 1])
         private = private_col.checkbox(t("training.private"), key="train_private",
                                        help=t("training.private_help"))
-        epsilon = epsilon_col.number_input(t("training.epsilon"), min_value=0.1,
-                                           max_value=100.0, step=0.5, key="train_epsilon",
+        epsilon = epsilon_col.number_input(t("training.epsilon"), step=0.5, key="train_epsilon",
                                            help=t("training.epsilon_help"))
         every_col, start_col = st.columns([2, 1])  # the default first: one model, every α
         every = every_col.form_submit_button(
@@ -140,6 +114,7 @@ def launch_form() -> None:
         submitted = start_col.form_submit_button(t("training.start"), disabled=busy,
                                                  icon=":material/linear_scale:")
     if submitted or every:
+        st.session_state[FITTED] = fitted  # said again after the rerun a started job causes
         st.session_state[FORM_VALUES] = {
             "train_data": source, "train_name": name, "train_alpha": alpha,
             "train_beta": beta, "train_epochs": int(epochs), "train_dim": int(dim),
@@ -153,6 +128,7 @@ def launch_form() -> None:
         else:
             start_job(folders[source], name, alpha, beta, int(epochs), int(dim),
                       int(trials) if tune else 0, dp_epsilon=dp_epsilon, use_text=bool(text))
+        st.session_state.pop(FITTED)  # not started (said why): the notes above stay once
 
 
 def clean_run_name(name: str) -> str:

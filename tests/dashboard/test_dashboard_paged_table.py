@@ -36,3 +36,18 @@ def test_a_table_of_one_page_shows_whole_without_a_pager() -> None:
     at.session_state["rows"] = 120
     at.run()
     assert len(at.dataframe[0].value) == 120 and not at.number_input and not at.caption
+
+
+def test_a_page_past_the_last_shows_the_last_and_says_so() -> None:
+    """The page box takes any entry: a page past the last (typed, or held while the table
+    shrank) shows the last one and says so, never only a tooltip."""
+    at = AppTest.from_function(_table_page).run()
+    assert at.number_input(key="long_page").max is None
+    at.number_input(key="long_page").set_value(9).run()
+    assert not at.exception
+    assert at.number_input(key="long_page").value == 3 and len(at.dataframe[0].value) == 50
+    assert [w.value for w in at.warning] == ["Page (of 3): from 1 to 3, so 9 was lowered to 3."]
+    at.session_state["rows"] = 250
+    at.run()
+    assert at.number_input(key="long_page").value == 2 and len(at.dataframe[0].value) == 50
+    assert [w.value for w in at.warning] == ["Page (of 2): from 1 to 2, so 3 was lowered to 2."]

@@ -270,6 +270,8 @@ def test_a_run_keeps_k_and_the_sample_it_can_hold_and_lowers_the_rest() -> None:
     assert fitted(10, 500, n_items=8, shoppers=386) == (8, 386)
     assert fitted(10, 300, n_items=200, shoppers=386) == (10, 300)
     assert fitted(10, 500, n_items=200, shoppers=None) == (10, 500)  # data gone: kept
+    assert fitted(40, 300, n_items=200, shoppers=386) == (30, 300)  # the Explorer's most
+    assert fitted(1, 300, n_items=200, shoppers=386) == (3, 300)  # and its least
 
 
 @pytest.mark.slow
@@ -307,14 +309,19 @@ def test_scenarios_saved_at_different_k_compare_each_at_its_own_k(
 
 
 @pytest.mark.slow
-def test_a_reloaded_k_longer_than_the_catalogue_is_said(shared_run_home: Path) -> None:
-    """Saved on a larger shop: the tiny run's 150 items are the longest list it has."""
+def test_a_reloaded_k_longer_than_the_explorer_s_lists_is_said(shared_run_home: Path) -> None:
+    """Saved on a larger shop (or by hand): the tiny run's 150 items hold k = 200, but the
+    Explorer's lists hold at most 30, so the reload lowers it there and says so; the Explorer
+    then shows k = 30 (its box and the link agree with what is used)."""
     ScenarioStore(shared_run_home / "scenarios.sqlite").save(Scenario(
         name="long lists", run="tiny", settings={"method": "mmr", "alpha": 0.5, "k": 200}))
     at = _scenarios_page()
     at.button(key="scenario_reload").click().run()
     assert not at.exception and not at.error
-    assert at.session_state["k"] == 150
+    assert at.session_state["k"] == 30
     assert [i.value for i in at.info if "k = 200" in i.value] == [
-        "“long lists” was saved with k = 200; the catalogue of run tiny has 150 items, so the "
-        "lists hold 150."]
+        "“long lists” was saved with k = 200; the Explorer's lists hold 3 to 30 items, so "
+        "k = 30 is used."]
+    at.switch_page("app_pages/explorer.py").run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="w_k").value == 30 and at.session_state["k"] == 30
