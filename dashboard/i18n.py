@@ -116,6 +116,14 @@ def engine_key(code: str) -> str:
     return studio if translatable(studio) else f"engine.{code}"
 
 
+def name_rule() -> str:
+    """The one rule for names (`engine.core.names`) in the active language, worded to follow a
+    colon: what a form's name field takes."""
+    from engine.core.messages import Message
+
+    return say(Message("name_rule"))
+
+
 def say_error(exc: BaseException) -> str:
     """An engine error's message in the active language (one raised with a `Message`),
     else its text as it is."""

@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import access, tables
 from dashboard.components import uploader_css
-from dashboard.i18n import say, show_error, t, translatable
+from dashboard.i18n import name_rule, say, sentence, show_error, t, translatable
 from dashboard.sample_box import NumberRange
 from engine.core.config import DataConfig
 from engine.core.errors import PrismError
@@ -344,7 +344,7 @@ def category_depth() -> DataConfig:
 def write_and_hand_over(source: Source, config: DataConfig) -> None:
     name_col, button_col = st.columns([3, 1])
     name = name_col.text_input(t("import.name"), key="imp_name", value="myshop",
-                               help=t("import.name_help"))
+                               help=t("import.name_help", rule=sentence(name_rule())))
     if button_col.button(t("import.import"), type="primary", key="imp_go",
                          icon=":material/download:"):
         try:

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import access, pickers, policy_view, state, tables, view_state
-from dashboard.i18n import current, say, show_error, t
+from dashboard.i18n import current, name_rule, say, show_error, t
 from dashboard.policy_form import (
     defaults,
     load_into_form,
@@ -103,7 +103,7 @@ def save_and_publish(recommender: Any, policy: Policy) -> None:
     unnamed = not (st.session_state.get("pf_name") or "").strip()
     if save_col.button(t("policies.save"), key="policy_save"):
         if unnamed:  # a policy is found again by its name: never saved as "untitled"
-            st.error(t("policies.name_needed"))
+            st.error(t("policies.name_needed", rule=name_rule()))
             return
         try:
             saved = gate.save_draft(who, policy, st.session_state.get(BASE) or 0)

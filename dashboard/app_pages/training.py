@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, charts, jobs, state
-from dashboard.i18n import say, show_error, t
+from dashboard.i18n import name_rule, say, sentence, show_error, t
 from dashboard.measures import RECOMMENDED_ALPHA, column_label, measured_frontier, privacy_values
 from dashboard.training_form import (
     FORM_VALUES,
@@ -31,6 +31,7 @@ from dashboard.training_form import (
 from engine.core import paths
 from engine.core.config import DEFAULT_ALPHA, DEFAULT_ALPHA_RANGE
 from engine.core.errors import PrismError
+from engine.core.names import clean_name, is_name, name_problem
 from engine.training import presets
 
 SHOWN_METRICS = ("ndcg@10", "recall@10", "precision@10", "category_entropy@10",
@@ -81,7 +82,7 @@ def launch_form() -> None:
         data_col, name_col = st.columns([1, 1])
         source = data_col.selectbox(t("training.data"), list(folders), key="train_data")
         name = name_col.text_input(t("training.run_name"), key=name_key(),
-                                   help=t("training.run_name_help"))
+                                   help=t("training.run_name_help", rule=sentence(name_rule())))
         alpha_col, beta_col, epochs_col, dim_col = st.columns(4)
         alpha = alpha_col.slider(t("training.alpha"), 0.0, 1.0, step=0.05, key="train_alpha",
                                    help=t("training.alpha_help", **slider_names()))
@@ -131,11 +132,6 @@ def launch_form() -> None:
         st.session_state.pop(FITTED)  # not started (said why): the notes above stay once
 
 
-def clean_run_name(name: str) -> str:
-    """A folder-safe run name: characters other than letters, digits, - _ . become -."""
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.strip()).strip(".")
-
-
 def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int,
               tune_trials: int = 0, alpha_max: float | None = None,
               dp_epsilon: float | None = None, use_text: bool = True) -> None:
@@ -143,9 +139,10 @@ def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, d
     `dp_epsilon`: differentially private over shoppers (engine/models/private.py);
     `use_text` False: the model reads no product text, and the catalogue is encoded for
     Search when Search is first used on the run rather than right after training."""
-    clean = clean_run_name(name)
-    if not clean:
-        st.error(t("training.no_name"))
+    clean = clean_name(name)
+    if not is_name(clean):  # empty, too long, or not starting with a letter or digit
+        st.error(sentence(say(name_problem(clean, "run"))) if clean else
+                 t("training.no_name", rule=name_rule()))
         return
     if (paths.runs_dir() / clean).exists():
         st.error(t("training.exists", name=repr(clean)))

@@ -139,8 +139,8 @@ DATA_ERRORS = {
     "no_events_after_cleaning": "{source}: no events are left after cleaning (see the "
                                 "report); check that the orders refer to the products' ids or "
                                 "SKUs",
-    "dataset_name": "dataset name {name!r}: use 1-64 letters, digits, '-', '_' or '.', "
-                    "starting with a letter or digit (without '.tmp-' or '.old-')",
+    "dataset_name": "dataset name {name!r}: names holding '.tmp-' or '.old-' are kept for "
+                    "folders being written or replaced; choose another",
     # shop exports (engine.data.merchant, .woocommerce, .faq)
     "feed_empty": "{path}: the file is empty; download the feed again",
     "feed_encoding": "{path}: cannot be read as {encoding} text ({error}); pass the encoding "

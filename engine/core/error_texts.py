@@ -1,16 +1,23 @@
 """The English templates of the errors the engine raises with a code (see engine.core.errors).
 
 Each is joined into `engine.core.messages.TEMPLATES`, so an error raised as
-`ConfigError(Message("policy_name", name=name))` prints exactly this text in the CLI and the
-API, and the studio shows `engine.<code>` from its translation table.
+`ConfigError(Message("policy_reference", reference=text))` prints exactly this text in the CLI
+and the API, and the studio shows `engine.<code>` from its translation table.
 """
 
 from __future__ import annotations
 
 ERRORS = {
     # policies: their names, their JSON, their stages (engine.policy.schema)
-    "policy_name": "use 1-64 letters (of any script), digits, '.', '_' or '-', starting with a "
-                   "letter or digit",
+    # the one rule for names: policies, data sets, runs, experiments, arms (engine.core.names)
+    "name_rule": "use 1-64 letters (of any script), digits, '.', '_' or '-', starting with a "
+                 "letter or digit",
+    "bad_name": "{what} {name!r}: {rule}",
+    "what_policy_name": "policy name",
+    "what_dataset_name": "dataset name",
+    "what_run_name": "run name",
+    "what_experiment_name": "experiment name",
+    "what_arm_name": "arm name",
     "field_problem": "{where}: {problem}",
     "policy_word": "policy",
     "and_more": "{problems} (and {n} more)",
@@ -208,10 +215,6 @@ ERRORS = {
     "run_data_differs": "dataset {where} has {n} items but run {run} was trained on {trained} "
                         "others; use the run's own data",
     # experiments (engine.experiments)
-    "bad_name": "{what} {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a "
-                "letter or digit",
-    "what_experiment_name": "experiment name",
-    "what_arm_name": "arm name",
     "no_arms": "an experiment needs at least one arm (name=policy[:share])",
     "arm_names_repeat": "arm names must differ; got {names}",
     "arm_share": "arm {arm}: share {share!r} must be a number above 0",

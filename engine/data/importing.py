@@ -27,6 +27,7 @@ from engine.core.config import DataConfig
 from engine.core.errors import DataError
 from engine.core.files import is_swap_name, swap_folder, write_bytes_atomic, write_json_atomic
 from engine.core.messages import Message
+from engine.core.names import is_name, name_problem
 from engine.data.depth import depth_advice
 from engine.data.importers import RawTables
 from engine.data.io import write_tables
@@ -38,7 +39,6 @@ from engine.data.sql import SQL_FORMAT, mask_url, read_sql_tables
 
 ITEM_TARGETS = ITEM_REQUIRED + ITEM_OPTIONAL
 EVENT_TARGETS = EVENT_REQUIRED + EVENT_OPTIONAL
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # what shops call the Prism columns (lower-case, spaces and dashes as underscores)
 SYNONYMS = {
     "item_id": ("item_id", "product_id", "sku", "id", "item", "handle", "asin", "商品id",
@@ -145,9 +145,12 @@ def clean_source(source: Source, name: str, column_map: dict[str, str] | None = 
 
 
 def check_name(name: str) -> str:
-    """A dataset name usable as a folder: letters, digits, `-`, `_`, `.`."""
+    """A dataset name usable as a folder: the one name rule, and not a name writers use for
+    the folders they are writing or replacing."""
     name = str(name).strip()
-    if not _NAME.match(name) or is_swap_name(name):
+    if not is_name(name):
+        raise DataError(name_problem(name, "dataset"))
+    if is_swap_name(name):
         raise DataError(Message("dataset_name", name=name))
     return name
 

@@ -9,18 +9,16 @@ independently, and nobody without the key can steer or predict a shopper's arm.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from engine.core.errors import ConfigError
 from engine.core.keys import keyed_shopper_id
 from engine.core.messages import Message
+from engine.core.names import is_name, name_problem
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 METRICS = ("clicks_per_list", "conversion", "revenue_per_list")
 HEX_DIGITS = 16  # keyed_shopper_id keeps the first 16 hex digits of the HMAC
-NAME_KINDS = ("experiment name", "arm name")  # what check_name names, said through a code
 MAX_SPREAD = 40  # (pool - 1) / temperature: beyond it the tail of the pool is never shown
 
 
@@ -68,9 +66,10 @@ class Experiment:
 
 
 def check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        said = Message(f"what_{what.replace(' ', '_')}") if what in NAME_KINDS else what
-        raise ConfigError(Message("bad_name", what=said, name=name))
+    """`name` when it follows the one name rule, else ConfigError naming `what` ("experiment
+    name" or "arm name")."""
+    if not is_name(name):
+        raise ConfigError(name_problem(name, what.removesuffix(" name")))
     return name
 
 

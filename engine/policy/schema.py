@@ -32,6 +32,7 @@ from engine.core.limits import (
     StrictModel,
 )
 from engine.core.messages import Listing, Message, json_problem
+from engine.core.names import NAME_PATTERN, is_name
 from engine.exposure.prices import ExposurePrices
 from engine.rerank.methods import DiversifyMethod
 from engine.rerank.targets import DEFAULT_TARGET_MIX
@@ -44,17 +45,16 @@ from engine.serving.requests import (
     check_quota_fields,
 )
 
-# a letter or digit of any script, then up to 63 of them, "_", "." or "-" (str.isalnum's letters)
-NAME_PATTERN = r"^[^\W_][\w.-]{0,63}$"
 # item columns a cap per value cannot mean: one value per item, or a continuous number
 NOT_CAP_COLUMNS = (ITEM_ID, TITLE, DESCRIPTION, PRICE)
 STORED = "stored"  # validation context: a body read back from a store, not new input
 
 
 def check_policy_name(name: str) -> str:
-    """`name` when it is a valid policy name (NAME_PATTERN), else a ValueError saying so."""
-    if not re.fullmatch(NAME_PATTERN, name):
-        raise ValueError(Message("policy_name"))
+    """`name` when it is a valid policy name (the one name rule), else a ValueError saying so
+    (after pydantic's "name: ", so the rule alone)."""
+    if not is_name(name):
+        raise ValueError(Message("name_rule"))
     return name
 
 
@@ -345,7 +345,7 @@ def parse_policy(value: dict[str, Any] | str, where: str = "policy", *,
 def split_reference(reference: str) -> tuple[str, int | None]:
     """'name' or 'name@3' → (name, version or None); a version is 1..MAX_VERSION."""
     match = re.fullmatch(r"(.+?)(?:@(\d+))?", reference.strip())
-    if not match or not re.fullmatch(NAME_PATTERN, match.group(1)):
+    if not match or not is_name(match.group(1)):
         raise ConfigError(Message("policy_reference", reference=reference[:80]))
     digits = match.group(2)
     if digits is None:

@@ -89,3 +89,15 @@ def test_run_table_never_shows_none_in_either_language(tmp_path: Path,
     assert runs.proto.HasField("placeholder") and runs.proto.placeholder == "—"
     assert not runs.value[["α", "β"]].isna().any().any()
     assert set(runs.value.iloc[:, 6]) == {"—"}  # the α range of fixed-α runs
+
+
+def test_a_run_name_is_held_to_the_one_name_rule(page: AppTest) -> None:
+    """A run's name, once cleaned for its folder, follows the rule every name follows and is
+    refused in its words: too long is said, not silently cut."""
+    page.text_input(key="train_name").set_value("r" * 70)
+    next(b for b in page.button if b.label == "Train at the α above only").click().run()
+    shown = [e.value for e in page.error]
+    assert any(text.startswith("Run name 'rrr") and text.endswith(
+        "use 1-64 letters (of any script), digits, '.', '_' or '-', starting with a letter or "
+        "digit") for text in shown), shown
+    assert "Use 1-64 letters (of any script)" in page.text_input(key="train_name").help

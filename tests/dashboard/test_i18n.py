@@ -283,7 +283,7 @@ def test_engine_messages_name_the_page_control_in_the_studio(monkeypatch):
                                       "experiment")
     assert i18n.say(options) == ("or choose the encoding it was saved in under Text encoding "
                                  "(cp1252)")
-    assert i18n.say(Message("policy_name")) == str(Message("policy_name"))  # no override
+    assert i18n.say(Message("name_rule")) == str(Message("name_rule"))  # no override
     monkeypatch.setattr(i18n, "current", lambda: "zh")
     assert "“小数点符号”" in i18n.say(two_ways) and "“停止此实验”" in i18n.say(stopped)
     assert i18n.say(options) == "，或在“文本编码”中选择文件保存时所用的编码（cp1252）"
