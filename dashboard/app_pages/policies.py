@@ -156,7 +156,8 @@ def audit_log(shown: int = 50) -> None:
         st.caption(t("policies.log_empty"))
         return
     st.table(policy_view.log_frame(rows).set_index(t("policy_view.log_when")))
-    st.caption(t("policies.log_more", shown=shown))
+    if len(rows) >= shown:  # older entries may exist: only the CLI lists every one
+        st.caption(t("policies.log_more", shown=shown))
 
 
 def main() -> None:

@@ -56,6 +56,8 @@ def test_compose_preview_save_publish(page: AppTest) -> None:
     assert any("Saved spring@1" in s.value for s in at.success)
     at.button(key="policy_publish").click().run()
     assert any("spring@1 is live" in s.value for s in at.success)
+    # one entry in the log, all shown: no "the newest 50 entries" pointing to the CLI
+    assert not any("prism policy log" in c.value for c in at.caption)
 
 
 def test_a_policy_without_a_name_is_not_saved(page: AppTest) -> None:
