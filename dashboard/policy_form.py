@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import pickers
 from dashboard.i18n import method_label, t
+from dashboard.sample_box import NumberRange
 from engine.core.errors import ConfigError
 from engine.core.limits import MAX_SLOT
 from engine.core.messages import Message, json_problem
@@ -148,11 +149,16 @@ def brand_picker(label: str, key: str, brands: list[str]) -> None:
                    select_all=False, filter_mode="fuzzy")
 
 
+def _number(where: Any, key: str, label: str, low: float, high: float, **options: Any) -> None:
+    """A number box of the form: it takes any entry, and one outside `low`..`high` is
+    brought into the range and said (a box with bounds would refuse it with a tooltip only)."""
+    NumberRange(low, high, label).box(where, key, defaults()[key], **options)
+
+
 def _general(recommender: Any) -> None:
     name_col, candidates_col = st.columns([3, 1])
     name_col.text_input(t("policies.name"), key="pf_name", placeholder="spring-sale")
-    candidates_col.number_input(t("policies.candidates"), min_value=1, max_value=5000, step=50,
-                                key="pf_candidates")
+    _number(candidates_col, "pf_candidates", t("policies.candidates"), 1, 5000, step=50)
     st.text_input(t("policies.description"), key="pf_description")
     st.checkbox(t("policies.include_unavailable"), key="pf_include_unavailable")
     scope_col, value_col = st.columns([2, 1])
@@ -190,9 +196,9 @@ def _match_box(kind: str, brands: list[str]) -> None:
     brand_picker(t(f"policies.{kind}_brands"), f"pf_{kind}_brands", brands)
     st.text_area(t("policies.categories"), key=f"pf_{kind}_categories", height=68)
     if kind == "promote":
-        st.number_input(t("policies.share"), 0.0, 1.0, step=0.05, key="pf_share")
+        _number(st, "pf_share", t("policies.share"), 0.0, 1.0, step=0.05)
     else:
-        st.number_input(t(f"policies.{kind}_strength"), 0.01, 1.0, step=0.01, key=f"pf_{kind}")
+        _number(st, f"pf_{kind}", t(f"policies.{kind}_strength"), 0.01, 1.0, step=0.01)
 
 
 def _cap_floor_box(recommender: Any) -> None:
@@ -206,7 +212,7 @@ def _cap_floor_box(recommender: Any) -> None:
     st.text_input(t("policies.label"), key="pf_floor_label")
     st.radio(t("policies.floor_kind"), ["quantile", "min_relevance"], key="pf_floor_kind",
              horizontal=True, format_func=lambda v: t(f"policies.floor_{v}"))
-    st.number_input(t("policies.floor"), 0.0, 1.0, step=0.05, key="pf_floor")
+    _number(st, "pf_floor", t("policies.floor"), 0.0, 1.0, step=0.05)
 
 
 def _diversify_pin_box(recommender: Any) -> None:
@@ -216,17 +222,16 @@ def _diversify_pin_box(recommender: Any) -> None:
     st.radio(t("policies.method"), METHODS, key="pf_method", horizontal=True,
              format_func=method_name)
     weight, mix = st.columns(2)
-    weight.number_input(t("policies.weight"), 0.0, 1.0, step=0.05, key="pf_weight")
-    mix.number_input(t("policies.target_mix"), 0.0, 1.0, step=0.05, key="pf_target_mix",
-                     disabled=st.session_state.get("pf_method") != "calibrated")
+    _number(weight, "pf_weight", t("policies.weight"), 0.0, 1.0, step=0.05)
+    _number(mix, "pf_target_mix", t("policies.target_mix"), 0.0, 1.0, step=0.05,
+            disabled=st.session_state.get("pf_method") != "calibrated")
     st.text_input(t("policies.label"), key="pf_pin_label")
     ids = pickers.matching(catalogue.item_finder, "pf_find_pin", what="item")
     titles = pickers.titles_of(catalogue, ids)
     st.selectbox(t("policies.pin"), _with(["", *ids], st.session_state.get("pf_pin_item")),
                  key="pf_pin_item", format_func=lambda i: f"{i} · {titles[i][:50]}"
                  if i in titles else i or t("policies.no_pin"))
-    st.number_input(t("policies.slot"), min_value=1, max_value=MAX_SLOT, step=1,
-                    key="pf_pin_slot")
+    _number(st, "pf_pin_slot", t("policies.slot"), 1, MAX_SLOT, step=1)
     st.multiselect(t("policies.segment"), _with(list(catalogue.category_names),
                                                 st.session_state.get("pf_pin_segment")),
                    key="pf_pin_segment", select_all=False)

@@ -11,7 +11,8 @@ most).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,32 @@ def keep_all(ranges: Mapping[str, NumberRange]) -> list[str]:
     """`keep` each box of `ranges` (widget key: range); the notes of those changed."""
     notes = (box.note(box.keep(key)) for key, box in ranges.items())
     return [note for note in notes if note is not None]
+
+
+@dataclass(frozen=True)
+class FormBoxes:
+    """The number boxes of a form whose submit starts something and reruns the page (a
+    training job, an experiment): the values are fitted before the form is drawn, and their
+    notes are said again after that rerun, under session key `carried` meanwhile."""
+
+    ranges: Mapping[str, NumberRange]
+    carried: str
+
+    def fit(self) -> list[str]:
+        """Keep each box in its range and show the notes (with those carried over a start's
+        rerun); returns the notes just made, for `carry`."""
+        notes = keep_all(self.ranges)
+        for note in st.session_state.pop(self.carried, []) + notes:
+            st.warning(note, icon=ICON)
+        return notes
+
+    @contextmanager
+    def carry(self, notes: list[str]) -> Iterator[None]:
+        """Around the start: `notes` outlive the rerun it causes (one that does not start
+        has said them already, so they are dropped)."""
+        st.session_state[self.carried] = notes
+        yield
+        st.session_state.pop(self.carried, None)
 
 
 class SampleRange(NumberRange):

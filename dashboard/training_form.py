@@ -2,8 +2,8 @@
 its number boxes.
 
 The boxes take any entry (a box with bounds refuses one outside them with only a tooltip and
-keeps the old value); `fit_form` brings each into its range before the form is drawn and says
-what it changed.
+keeps the old value); `form_boxes` brings each into its range before the form is drawn and
+says what it changed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.sample_box import NumberRange, keep_all
+from dashboard.sample_box import FormBoxes, NumberRange
 from engine.core import paths
 from engine.core.config import DEFAULT_ALPHA
 from engine.training import presets
@@ -62,14 +62,11 @@ def restore_form(folders: dict[str, Path]) -> None:
         st.session_state["train_data"] = next(iter(folders))
 
 
-def form_ranges() -> dict[str, NumberRange]:
-    """The range of each number box of the form, by widget key."""
-    return {"train_epochs": NumberRange(1, 200, t("training.epochs")),
-            "train_trials": NumberRange(1, 200, t("training.trials")),
-            "train_epsilon": NumberRange(0.1, 100.0, t("training.epsilon"))}
+FITTED = "_train_fitted"  # the boxes' values just fitted, said after a start's rerun too
 
 
-def fit_form() -> list[str]:
-    """Before the form is drawn: bring each box's value (the one just submitted, too) into its
-    range; one note for each changed."""
-    return keep_all(form_ranges())
+def form_boxes() -> FormBoxes:
+    """The form's number boxes by widget key, with their ranges."""
+    return FormBoxes({"train_epochs": NumberRange(1, 200, t("training.epochs")),
+                      "train_trials": NumberRange(1, 200, t("training.trials")),
+                      "train_epsilon": NumberRange(0.1, 100.0, t("training.epsilon"))}, FITTED)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import access, experiment_charts, state
 from dashboard.i18n import show_error, t
+from dashboard.sample_box import FormBoxes, NumberRange
 from engine.core.errors import PrismError
 from engine.core.messages import fixed
 
@@ -21,6 +22,7 @@ ORDER = ("clicks_per_list", "conversion", "revenue_per_list", "category_entropy"
 
 
 STARTED = "_experiment_started"  # the experiment just started, said once on the next run
+FITTED = "_experiment_fitted"  # the exploration just fitted, said after a start's rerun too
 
 
 def _store():  # noqa: ANN202 - ExperimentStore
@@ -125,6 +127,9 @@ def start_form() -> None:
     from engine.policy.store import PolicyStore
 
     live = [f"{name}@{version}" for name, version in PolicyStore().live_versions().items()]
+    boxes = FormBoxes({"experiments_temperature": NumberRange(
+        0.0, 20.0, t("experiments.temperature"))}, FITTED)  # takes any entry: fitted, said
+    fitted = boxes.fit()
     with st.form("experiments_start", enter_to_submit=False):  # only Start starts it
         st.subheader(t("experiments.start"))
         name = st.text_input(t("experiments.name"), key="experiments_name")
@@ -132,11 +137,13 @@ def start_form() -> None:
         metric = st.selectbox(t("experiments.verdict_metric"), METRICS,
                               key="experiments_new_metric",
                               format_func=lambda m: t(f"experiments.metric.{m}"))
-        temperature = st.number_input(t("experiments.temperature"), 0.0, 20.0, 0.0, 0.5,
-                                      key="experiments_temperature",
+        held = "experiments_temperature" in st.session_state  # else the box's first value
+        temperature = st.number_input(t("experiments.temperature"), value=None if held else 0.0,
+                                      step=0.5, key="experiments_temperature",
                                       help=t("experiments.temperature_help"))
         if st.form_submit_button(t("experiments.start_button"), type="primary"):
-            _start(name, arms, metric, float(temperature))
+            with boxes.carry(fitted):  # said again after the rerun a start causes
+                _start(name, arms, metric, float(temperature))
 
 
 def stop_button(store, name: str) -> None:  # noqa: ANN001 - ExperimentStore

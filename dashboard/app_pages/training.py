@@ -22,8 +22,7 @@ from dashboard.measures import RECOMMENDED_ALPHA, column_label, measured_frontie
 from dashboard.training_form import (
     FORM_VALUES,
     NAME_GENERATION,
-    fit_form,
-    form_ranges,
+    form_boxes,
     fresh_run_name,
     name_key,
     restore_form,
@@ -55,7 +54,6 @@ def data_folders() -> dict[str, Path]:
 
 EVERY_ALPHA = DEFAULT_ALPHA_RANGE  # the primary button: one model trained over this range
 NOTICE = "_train_notice"  # said once, above the form, after the rerun that started a job
-FITTED = "_train_fitted"  # the boxes' values just fitted, said after that rerun too
 
 
 def slider_names() -> dict[str, str]:
@@ -74,10 +72,8 @@ def launch_form() -> None:
     if notice := st.session_state.pop(NOTICE, None):
         st.info(notice, icon=":material/edit:")
     restore_form(folders)
-    fitted = fit_form()  # the boxes take any entry: one outside its range is fitted and said
-    for note in st.session_state.pop(FITTED, []) + fitted:
-        st.warning(note, icon=":material/tune:")
-    boxes = form_ranges()
+    boxes = form_boxes()  # they take any entry: one outside its range is fitted and said
+    fitted = boxes.fit()
     with st.form("train_form", border=True, enter_to_submit=False):  # only Start starts
         data_col, name_col = st.columns([1, 1])
         source = data_col.selectbox(t("training.data"), list(folders), key="train_data")
@@ -88,7 +84,7 @@ def launch_form() -> None:
                                    help=t("training.alpha_help", **slider_names()))
         beta = beta_col.slider(t("training.beta"), 0.0, 1.0, step=0.05, key="train_beta")
         epochs = epochs_col.number_input(t("training.epochs"), step=1, key="train_epochs",
-                                         help=boxes["train_epochs"].help())
+                                         help=boxes.ranges["train_epochs"].help())
         dim = dim_col.selectbox(t("training.dim"), [16, 32, 64, 128], key="train_dim")
         text = st.toggle(t("training.text"), key="train_text", help=t("training.text_help"))
         # α and β: loss weights, not the serving slider
@@ -101,7 +97,7 @@ def launch_form() -> None:
         tune = tune_col.checkbox(t("training.tune"), key="train_tune",
                                  help=t("training.tune_help"))
         trials = trials_col.number_input(t("training.trials"), step=1, key="train_trials",
-                                         help=boxes["train_trials"].help())
+                                         help=boxes.ranges["train_trials"].help())
         private_col, epsilon_col = st.columns([1, 1])
         private = private_col.checkbox(t("training.private"), key="train_private",
                                        help=t("training.private_help"))
@@ -114,8 +110,9 @@ def launch_form() -> None:
             help=t("training.every_alpha_help"))
         submitted = start_col.form_submit_button(t("training.start"), disabled=busy,
                                                  icon=":material/linear_scale:")
-    if submitted or every:
-        st.session_state[FITTED] = fitted  # said again after the rerun a started job causes
+    if not (submitted or every):
+        return
+    with boxes.carry(fitted):  # said again after the rerun a started job causes
         st.session_state[FORM_VALUES] = {
             "train_data": source, "train_name": name, "train_alpha": alpha,
             "train_beta": beta, "train_epochs": int(epochs), "train_dim": int(dim),
@@ -129,7 +126,6 @@ def launch_form() -> None:
         else:
             start_job(folders[source], name, alpha, beta, int(epochs), int(dim),
                       int(trials) if tune else 0, dp_epsilon=dp_epsilon, use_text=bool(text))
-        st.session_state.pop(FITTED)  # not started (said why): the notes above stay once
 
 
 def start_job(folder: Path, name: str, alpha: float, beta: float, epochs: int, dim: int,

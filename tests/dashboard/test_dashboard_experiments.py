@@ -89,3 +89,23 @@ def _walk(node):  # noqa: ANN001, ANN202 - AppTest nodes
     yield node
     for child in getattr(node, "children", {}).values():
         yield from _walk(child)
+
+
+def test_an_exploration_above_the_most_starts_at_the_most_and_says_so(home: Path) -> None:
+    """The exploration box takes any entry; one above 20 starts the experiment at 20 and the
+    page says so after the start, once."""
+    from engine.events.store import EventStore
+    from engine.experiments.store import ExperimentStore
+
+    at = _page()
+    assert at.number_input(key="experiments_temperature").max is None
+    at.text_input(key="experiments_name").set_value("hot")
+    at.number_input(key="experiments_temperature").set_value(50.0)
+    next(b for b in at.button if b.label == "Start").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Experiment hot is running."]
+    said = "from 0 to 20, so 50 was lowered to 20."
+    assert any(said in w.value for w in at.warning), [w.value for w in at.warning]
+    assert ExperimentStore(EventStore()).running().exploration.temperature == 20.0
+    at.run()
+    assert not any(said in w.value for w in at.warning)

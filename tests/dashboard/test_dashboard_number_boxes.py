@@ -125,3 +125,17 @@ def test_the_other_boxes_say_what_they_used(page: str, key: str, typed: int,
     assert not at.exception, at.exception
     assert at.number_input(key=key).value in (1, 30)
     assert said in _warnings(at), _warnings(at)
+
+
+@pytest.mark.parametrize(("key", "typed", "used", "said"), [
+    ("pf_candidates", 9000, 5000, "from 1 to 5000, so 9000 was lowered to 5000."),
+    ("pf_share", 1.5, 1.0, "from 0 to 1, so 1.5 was lowered to 1."),
+    ("pf_pin_slot", 0, 1, "so 0 was raised to 1.")])
+def test_the_policy_form_s_boxes_say_what_they_used(key: str, typed: float, used: float,
+                                                    said: str) -> None:
+    at = _page("policies")
+    assert at.number_input(key=key).max is None
+    at.number_input(key=key).set_value(typed).run()
+    assert not at.exception, at.exception
+    assert at.number_input(key=key).value == pytest.approx(used)
+    assert any(said in w for w in _warnings(at)), _warnings(at)
