@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import pickers
 from dashboard.i18n import method_label, t
-from dashboard.sample_box import NumberRange
+from dashboard.sample_box import NumberRange, at_least
 from engine.core.errors import ConfigError
 from engine.core.limits import MAX_SLOT
 from engine.core.messages import Message, json_problem
@@ -177,10 +177,8 @@ def _filter_box(brands: list[str]) -> None:
     st.text_input(t("policies.label"), key="pf_filter_label")
     low, high = st.columns(2)
     # value=None: an emptied field stays empty (no limit) instead of springing back to 0
-    low.number_input(t("policies.price_min"), min_value=0.0, step=10.0, value=None,
-                     key="pf_price_min")
-    high.number_input(t("policies.price_max"), min_value=0.0, step=10.0, value=None,
-                      key="pf_price_max")
+    at_least(0.0, t("policies.price_min")).box(low, "pf_price_min", None, step=10.0)
+    at_least(0.0, t("policies.price_max")).box(high, "pf_price_max", None, step=10.0)
     conflict = price_conflict(st.session_state.get)
     if conflict:  # said here, in the form's words, not as a policy path below the form
         st.error(t("policies.price_conflict", low=f"{conflict[0]:g}", high=f"{conflict[1]:g}"))
@@ -206,7 +204,7 @@ def _cap_floor_box(recommender: Any) -> None:
     st.markdown(t("policies.cap_floor"))
     st.text_input(t("policies.label"), key="pf_cap_label")
     count, column = st.columns(2)
-    count.number_input(t("policies.cap"), min_value=0, step=1, key="pf_cap")
+    at_least(0, t("policies.cap")).box(count, "pf_cap", defaults()["pf_cap"], step=1)
     column.selectbox(t("policies.cap_column"), _with(columns, st.session_state.get(
         "pf_cap_column")), key="pf_cap_column", format_func=cap_column_name)
     st.text_input(t("policies.label"), key="pf_floor_label")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from math import inf
 from typing import Any
 
 import streamlit as st
@@ -48,7 +49,8 @@ class NumberRange:
         """The value used for `asked`: raised to `low` or lowered to `high` when outside (a
         whole number for a range of whole numbers)."""
         used = min(max(asked, self.low), self.high)
-        return int(used) if isinstance(self.low, int) and isinstance(self.high, int) else used
+        whole = isinstance(self.low, int) and (isinstance(self.high, int) or self.high == inf)
+        return int(used) if whole else used
 
     def _words(self, asked: float) -> dict[str, object]:
         return {"name": self.name, "asked": _shown(asked), "low": _shown(self.low),
@@ -89,6 +91,12 @@ class NumberRange:
                                    key=key, **options)
         self.say(asked, note_in)
         return value
+
+
+def at_least(low: float, name: str) -> NumberRange:
+    """The range of a box with no most (a price, a cap): a smaller entry is raised to `low`."""
+    return NumberRange(low, inf, name, raised="common.number_at_least",
+                       tip="common.number_help_at_least")
 
 
 def keep_all(ranges: Mapping[str, NumberRange]) -> list[str]:

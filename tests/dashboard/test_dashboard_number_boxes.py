@@ -130,7 +130,11 @@ def test_the_other_boxes_say_what_they_used(page: str, key: str, typed: int,
 @pytest.mark.parametrize(("key", "typed", "used", "said"), [
     ("pf_candidates", 9000, 5000, "from 1 to 5000, so 9000 was lowered to 5000."),
     ("pf_share", 1.5, 1.0, "from 0 to 1, so 1.5 was lowered to 1."),
-    ("pf_pin_slot", 0, 1, "so 0 was raised to 1.")])
+    ("pf_pin_slot", 0, 1, "so 0 was raised to 1."),
+    ("pf_cap", -2, 0, "At most this many items per value (0 = no cap): at least 0, so -2 was "
+                      "raised to 0."),
+    ("pf_price_min", -5.0, 0.0, "Lowest price (empty = no limit): at least 0, so -5 was raised "
+                                "to 0.")])
 def test_the_policy_form_s_boxes_say_what_they_used(key: str, typed: float, used: float,
                                                     said: str) -> None:
     at = _page("policies")
