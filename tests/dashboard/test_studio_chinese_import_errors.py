@@ -58,7 +58,7 @@ CASES = {  # case: (files, encoding, the data in the message, a phrase of its Ch
                     "auto", ["wish", *EVENT_TYPES], "未知的类型"),
     "decimal_comma": ({"items.csv": ITEMS.encode(),
                        "events.csv": b'user_id,item_id,weight\nu1,A,"1,250"\nu2,B,2\n'},
-                      "auto", [], "请选择哪个符号是小数点"),
+                      "auto", [], "说明哪个是小数点"),
     "feed_xml": ({"feed.xml": b"<rss><channel><item><g:id>1</item></rss>",
                   "events.csv": EVENTS.encode()}, "auto", ["xml"], "XML 格式不正确"),
     "looks_mis_decoded": ({"items.csv": "item_id,title\nA,绿茶礼盒\nB,白瓷茶杯\n".encode("gb18030"),
