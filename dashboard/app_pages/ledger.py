@@ -43,9 +43,9 @@ def controls(shoppers: int) -> tuple[str, int, int, str, float]:
                               key="ledger_by")
         days = NumberRange(1, 3650, t("ledger.new_days")).box(
             days_col, "ledger_new_days", 30, step=1, disabled=by != "new")
-        # the box takes any size from 1 up (one outside the range is brought into it and
+        # the box takes any whole number (one outside the range is brought into it and
         # said, never refused by the box with only a tooltip)
-        size = size_col.number_input(t("ledger.sample"), 1, None,
+        size = size_col.number_input(t("ledger.sample"), None, None,
                                      None if asked is not None else min(SAMPLE, sample.high),
                                      step=100, key="ledger_sample", help=sample.help())
         method = method_col.selectbox(t("ledger.reranker"), METHODS,

@@ -158,9 +158,9 @@ def sweep_controls(shoppers: int) -> tuple[str, str, list[str]]:
     view_state.set_value(state.SAMPLE_SIZE, sample.fit(asked))
     with st.container(border=True):
         size_col, acc_col, div_col, method_col = st.columns([1, 1, 1.3, 2.2])
-        # the box takes any size from 1 up, so a smaller or larger one reaches the check above
+        # the box takes any whole number, so a smaller or larger one reaches the check above
         # (a box with bounds would refuse it with only a tooltip, and keep the old sample)
-        size_col.number_input(t("tradeoff.sample"), 1, None, step=50, help=sample.help(),
+        size_col.number_input(t("tradeoff.sample"), None, None, step=50, help=sample.help(),
                               **view_state.widget(state.SAMPLE_SIZE, then=_remember_typed))
         accuracy = acc_col.selectbox(t("tradeoff.accuracy"), list(ACCURACY),
                                      **view_state.widget(view_state.AXIS_ACCURACY),

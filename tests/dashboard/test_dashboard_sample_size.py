@@ -99,17 +99,18 @@ def test_every_page_and_the_link_say_the_run_s_shoppers(page: str) -> None:
 @pytest.mark.parametrize(("page", "key", "least"), [("tradeoff", "w_sample_size", 50),
                                                     ("ledger", "ledger_sample", 100)])
 def test_a_sample_below_the_minimum_is_raised_and_said(page: str, key: str, least: int) -> None:
-    """The sample box takes no fewer than 1 shopper; a size below the sample's minimum (the
-    page's, at most the run's shoppers) is raised to it and the page says so."""
+    """The sample box takes any whole number; a size below the sample's minimum (the page's,
+    at most the run's shoppers), 0 or less included, is raised to it and the page says so."""
     low = min(least, held_out_shoppers())
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page(f"app_pages/{page}.py").run()
-    assert at.number_input(key=key).min == 1
-    at.number_input(key=key).set_value(5).run()
-    assert not at.exception, at.exception
-    assert at.number_input(key=key).value == low
-    assert any(f"at least {low} shoppers: 5 was raised to {low}" in w.value
-               for w in at.warning), [w.value for w in at.warning]
+    assert at.number_input(key=key).min is None
+    for asked in (5, 0):
+        at.number_input(key=key).set_value(asked).run()
+        assert not at.exception, at.exception
+        assert at.number_input(key=key).value == low
+        assert any(f"at least {low} shoppers: {asked} was raised to {low}" in w.value
+                   for w in at.warning), [w.value for w in at.warning]
 
 
 @pytest.mark.parametrize(("lang", "asked", "said"), [
