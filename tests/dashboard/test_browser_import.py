@@ -97,7 +97,8 @@ def test_unrecognised_headers_get_the_mapping_step(base: str, tmp_path: Path,
     assert "not recognised: columns Beleg" in body_text(page)
     assert "--map" not in body_text(page)
     assert mapping.count() == 1
-    assert page.locator('[data-testid="stSelectbox"]').filter(has_text="item_id").count() >= 1
+    # each field's box is labelled in words ("Product ID"), the raw field name is its help
+    assert page.locator('[data-testid="stSelectbox"]').filter(has_text="Product ID").count() >= 1
     page.context.close()
 
 
